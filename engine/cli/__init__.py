@@ -1,0 +1,20 @@
+"""The `spotcheck` command. A thin layer: each command parses, makes one library call, prints, exits."""
+
+import click
+
+from spotcheck import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="spotcheck")
+def main() -> None:
+    """spotcheck：“双随机、一公开”抽查计划数据工具。"""
+
+
+def _register() -> None:
+    # Each area keeps its commands in its own module so that no two stages edit one file.
+    from spotcheck.cli import calendar_cmd  # noqa: F401
+    from spotcheck.cli import ledger_cmd  # noqa: F401
+
+
+_register()

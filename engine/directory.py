@@ -1,0 +1,654 @@
+"""The two directories of 一单两库 (entities, inspectors) and the recusal list, loaded and checked.
+
+A directory is read as text first (CSV in UTF-8, UTF-8 with BOM or GBK/GB18030; XLSX; Parquet),
+its headers are mapped onto the fields of `spotcheck.fields` (Chinese or English spellings), then
+every cell is normalised and checked with polars expressions, so a city's two million rows load in
+seconds. Every problem in the file is collected before anything is raised: an officer fixes the
+export once. The file's sha256 is kept because the draw commits to the exact bytes it read.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import io
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+import polars as pl
+
+from spotcheck import uscc
+from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.fields import (
+    ENTITY_FIELDS,
+    ENTITY_STATUSES,
+    ENTITY_TYPES,
+    INSPECTOR_FIELDS,
+    LABEL_SEPARATORS,
+    RECUSAL_FIELDS,
+    TIER_NAMES,
+    Field,
+)
+
+# Problems listed one by one per (code, column); the rest are counted in one closing problem, so a
+# file with a million bad dates neither floods the officer nor takes minutes to report.
+ROW_PROBLEM_CAP = 100
+# Export tools put a title line or two above the header; the header is looked for this far down.
+HEADER_SEARCH_ROWS = 20
+# "长期" and friends are how exports write an open-ended term.
+OPEN_ENDED = ("长期", "永久", "长期有效", "无固定期限", "不约定期限")
+
+_CSV_SUFFIXES = {".csv", ".txt"}
+_EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+_PARQUET_SUFFIXES = {".parquet", ".pq"}
+
+_DATE_HINT = "日期请写成 2023-01-05、2023/1/5、20230105 或 2023年1月5日"
+_USCC_HINT = "统一社会信用代码为 18 位，不使用字母 I、O、S、V、Z（常见错误：数字 0 写成字母 O）；请与营业执照核对"
+_EXCEL_NUMBER_HINT = "；Excel 中 18 位数字会被当作数值而丢失末几位，请把该列设为“文本”格式后重新填写"
+
+
+@dataclass(frozen=True, eq=False)
+class Directory:
+    """A loaded, checked directory file: canonical columns, where it came from and what exactly was read."""
+
+    frame: pl.DataFrame  # one column per readable field, named as in fields.py
+    path: Path
+    sha256: str  # of the file's bytes
+    headers: dict[str, str]  # field name → the header as written in the file (fields present only)
+    source_rows: pl.Series  # spreadsheet row number (header is row 1) of each frame row
+
+    def __len__(self) -> int:
+        return self.frame.height
+
+    def describe(self, field: str) -> str:
+        """The column as the officer knows it: the header in the file, or the field's title."""
+        if field in self.headers:
+            return self.headers[field]
+        fields = {**ENTITY_FIELDS, **INSPECTOR_FIELDS, **RECUSAL_FIELDS}
+        return fields[field].title
+
+
+class EntityDirectory(Directory):
+    """检查对象名录库."""
+
+
+class InspectorDirectory(Directory):
+    """执法检查人员名录库."""
+
+
+class RecusalList(Directory):
+    """回避名单: an inspector who must not inspect an entity."""
+
+    def unknown_references(self, entities: EntityDirectory, inspectors: InspectorDirectory) -> list[Problem]:
+        """Rows naming an inspector or an entity missing from the directories (a recusal that would silently not apply)."""
+        problems: list[Problem] = []
+        frame = self.frame.with_columns(_row=self.source_rows)
+        for field, other, code, what in (
+            ("inspector_id", inspectors.frame["inspector_id"], "D213", "执法人员名录库"),
+            ("uscc", entities.frame["uscc"], "D214", "检查对象名录库"),
+        ):
+            missing = frame.filter(~pl.col(field).is_in(other.implode()) & pl.col(field).is_not_null())
+            column = self.describe(field)
+            for row, value in missing.select("_row", field).head(ROW_PROBLEM_CAP).iter_rows():
+                problems.append(
+                    Problem(
+                        code,
+                        f"回避名单中的{RECUSAL_FIELDS[field].title} '{value}' 在{what}中不存在",
+                        file=str(self.path),
+                        row=row,
+                        column=column,
+                        hint=f"请核对编号，或确认{what}是否为最新版本；否则该回避不会生效",
+                    )
+                )
+            problems.extend(_rest(code, missing.height, self.path, column, RECUSAL_FIELDS[field].title))
+        return problems
+
+
+def load_entities(path: str | Path) -> EntityDirectory:
+    """Load and check an entity directory; SpotcheckError with every problem found."""
+    return EntityDirectory(**_load(Path(path), ENTITY_FIELDS, "entity", _entity_checks, allow_empty=False))
+
+
+def load_inspectors(path: str | Path) -> InspectorDirectory:
+    """Load and check an inspector directory; SpotcheckError with every problem found."""
+    return InspectorDirectory(**_load(Path(path), INSPECTOR_FIELDS, "inspector", _inspector_checks, allow_empty=False))
+
+
+def load_recusals(path: str | Path) -> RecusalList:
+    """Load and check a recusal list (it may have no rows); SpotcheckError with every problem found."""
+    return RecusalList(**_load(Path(path), RECUSAL_FIELDS, "recusal", _recusal_checks, allow_empty=True))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """All cells as text; `first_row` is the spreadsheet row number of the frame's first row."""
+
+    frame: pl.DataFrame
+    first_row: int
+    has_header_row: bool  # False for Parquet: names come from the schema, data starts at row 2
+
+
+def _read_raw(path: Path, data: bytes) -> _Raw:
+    suffix = path.suffix.lower()
+    try:
+        if suffix in _CSV_SUFFIXES:
+            text = _utf8(data)
+            frame = pl.read_csv(
+                io.BytesIO(text), has_header=False, infer_schema=False, raise_if_empty=False, quote_char='"'
+            )
+            return _Raw(frame, 1, True)
+        if suffix in _EXCEL_SUFFIXES:
+            frame = pl.read_excel(
+                io.BytesIO(data),
+                engine="calamine",
+                has_header=False,
+                # Keep leading empty rows so row numbers match what the officer sees in Excel.
+                read_options={"header_row": None, "skip_rows": 0},
+                infer_schema_length=0,
+                drop_empty_rows=False,
+                drop_empty_cols=False,
+                raise_if_empty=False,
+            )
+            return _Raw(frame.select(pl.all().cast(pl.String)), 1, True)
+        if suffix in _PARQUET_SUFFIXES:
+            frame = pl.read_parquet(io.BytesIO(data))
+            return _Raw(frame.select(_as_text(frame.schema)), 2, False)
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise SpotcheckError(
+            Problem(
+                "D201",
+                f"无法读取文件：{exc}",
+                file=str(path),
+                hint="请确认文件没有损坏，且每一行的列数与表头一致",
+            )
+        ) from None
+    raise SpotcheckError(
+        Problem(
+            "D201",
+            f"不支持的文件类型 '{path.suffix or '（无扩展名）'}'",
+            file=str(path),
+            hint="请导出为 CSV（UTF-8 或 GBK）、XLSX 或 Parquet 文件",
+        )
+    )
+
+
+def _utf8(data: bytes) -> bytes:
+    """CSV bytes as UTF-8 without BOM. Platform exports are often GBK; GB18030 is its superset."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("gb18030").encode("utf-8")
+    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+
+
+def _as_text(schema: pl.Schema) -> list[pl.Expr]:
+    exprs = []
+    for name, dtype in schema.items():
+        col = pl.col(name)
+        if isinstance(dtype, (pl.List, pl.Array)):
+            col = col.cast(pl.List(pl.String)).list.join(LABEL_SEPARATORS[0])
+        exprs.append(col.cast(pl.String))
+    return exprs
+
+
+# ---------------------------------------------------------------------------------------------
+# Headers
+
+
+def _norm_header(header: str) -> str:
+    # Templates mark required columns with "*"; English headers may come in any case.
+    return header.replace("\ufeff", "").strip().strip("*＊").strip().casefold()
+
+
+def _spellings(fields: dict[str, Field]) -> dict[str, Field]:
+    """Every accepted header spelling → its field. Fields without headers are derived, never read."""
+    out: dict[str, Field] = {}
+    for field in fields.values():
+        if not field.headers:
+            continue
+        for spelling in (field.name, *field.headers):
+            out[_norm_header(spelling)] = field
+    return out
+
+
+def _readable(fields: dict[str, Field]) -> list[Field]:
+    return [f for f in fields.values() if f.headers]
+
+
+def _find_header_row(raw: _Raw, spellings: dict[str, Field]) -> int:
+    """Index of the row with most recognised headers among the first rows (title lines sit above it)."""
+    best, best_hits = 0, 0
+    for i, cells in enumerate(raw.frame.head(HEADER_SEARCH_ROWS).iter_rows()):
+        hits = sum(1 for c in cells if c is not None and _norm_header(c) in spellings)
+        if hits > best_hits:
+            best, best_hits = i, hits
+    if best_hits == 0:
+        # Nothing recognised: the first non-empty row is the header, so the officer sees it named.
+        for i, cells in enumerate(raw.frame.head(HEADER_SEARCH_ROWS).iter_rows()):
+            if any(c is not None and c.strip() for c in cells):
+                return i
+    return best
+
+
+@dataclass(frozen=True)
+class _Layout:
+    columns: dict[str, str]  # field name → raw frame column
+    headers: dict[str, str]  # field name → header as written
+
+
+def _map_headers(
+    headers: list[tuple[str, str]], fields: dict[str, Field], file: str
+) -> tuple[_Layout, list[Problem]]:
+    """Match (raw column, header as written) pairs to fields; problems for missing, doubled and mistyped headers."""
+    spellings = _spellings(fields)
+    columns: dict[str, str] = {}
+    written: dict[str, str] = {}
+    unknown: list[str] = []
+    problems: list[Problem] = []
+    for col, header in headers:
+        field = spellings.get(_norm_header(header))
+        if field is None:
+            if header.strip():
+                unknown.append(header)
+            continue
+        if field.name in columns:
+            problems.append(
+                Problem(
+                    "D204",
+                    f"列「{header}」与列「{written[field.name]}」都表示{field.title}",
+                    file=file,
+                    row=1,
+                    column=header,
+                    hint="请删除其中一列，或改正列名",
+                )
+            )
+            continue
+        columns[field.name] = col
+        written[field.name] = header
+
+    # A header close to a field the file lacks is most likely a typo of it; one close to a field
+    # already present is an extra column of the export and is left alone.
+    absent = {s: f for s, f in spellings.items() if f.name not in columns}
+    claimed: dict[str, str] = {}  # field name → the unknown header suggested for it
+    for header in unknown:
+        match = difflib.get_close_matches(_norm_header(header), list(absent), n=1, cutoff=0.75)
+        if not match:
+            continue
+        field = absent[match[0]]
+        claimed.setdefault(field.name, header)
+        if not field.required:
+            problems.append(
+                Problem(
+                    "D203",
+                    f"无法识别的列名「{header}」",
+                    file=file,
+                    row=1,
+                    column=header,
+                    hint=f"是否应为「{field.headers[0]}」？可用列名：{_spelling_list(field)}",
+                )
+            )
+    for field in _readable(fields):
+        if field.required and field.name not in columns:
+            guess = claimed.get(field.name)
+            problems.append(
+                Problem(
+                    "D202",
+                    f"缺少必填列「{field.title}」" + (f"（文件中的列「{guess}」是否就是它？）" if guess else ""),
+                    file=file,
+                    row=1 if guess else None,
+                    column=guess,
+                    hint=f"请添加该列或改正列名，可用列名：{_spelling_list(field)}",
+                )
+            )
+    return _Layout(columns, written), problems
+
+
+def _spelling_list(field: Field) -> str:
+    return "、".join((*field.headers, field.name))
+
+
+# ---------------------------------------------------------------------------------------------
+# Normalising and checking cells
+
+
+@dataclass(frozen=True)
+class _Check:
+    """One kind of cell problem: rows where `bad` is true get a Problem built by `describe`."""
+
+    code: str
+    field: str
+    bad: pl.Expr
+    describe: Callable[[dict], tuple[str, str]]  # row values → (message, hint)
+    extra: tuple[pl.Expr, ...] = ()  # named expressions the messages need
+
+
+def _cell(name: str) -> pl.Expr:
+    return pl.col(f"raw_{name}")
+
+
+def _text(col: str) -> pl.Expr:
+    """Trimmed text; an empty cell is null."""
+    s = pl.col(col).str.strip_chars()
+    return pl.when(s == "").then(None).otherwise(s)
+
+
+def _normalise_uscc(raw: pl.Expr) -> pl.Expr:
+    return raw.str.replace_all(r"\s", "").str.to_uppercase()
+
+
+def _tier(raw: pl.Expr) -> pl.Expr:
+    names = {name: tier for tier, name in TIER_NAMES.items()}
+    key = raw.str.to_uppercase().str.strip_chars_end("级类")
+    mapping = {**{t: t for t in TIER_NAMES}, **names}
+    return key.replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+def _entity_type(raw: pl.Expr) -> pl.Expr:
+    # Exports spell out the legal form ("有限责任公司（自然人独资）", "个人独资企业"); the plan only
+    # distinguishes the three registration kinds.
+    return (
+        pl.when(raw.is_in(list(ENTITY_TYPES)))
+        .then(raw)
+        .when(raw.str.contains("个体"))
+        .then(pl.lit("个体工商户"))
+        .when(raw.str.contains("合作社"))
+        .then(pl.lit("农民专业合作社"))
+        .when(raw.str.contains("公司") | raw.str.contains("企业"))
+        .then(pl.lit("企业"))
+    )
+
+
+def _entity_status(raw: pl.Expr) -> pl.Expr:
+    # The national system writes "存续（在营、开业、在册）" and "吊销，未注销" / "吊销，已注销".
+    key = raw.str.replace_all(r"\s", "").str.strip_prefix("已")
+    chain = pl.when(key.is_in(list(ENTITY_STATUSES))).then(key)
+    chain = chain.when(key.str.contains("已注销")).then(pl.lit("注销"))
+    for status in sorted(ENTITY_STATUSES, key=len, reverse=True):
+        chain = chain.when(key.str.starts_with(status)).then(pl.lit(status))
+    return chain.otherwise(None)
+
+
+def _enum(field: Field, aliases: dict[str, str] | None = None) -> Callable[[pl.Expr], pl.Expr]:
+    mapping = {v: v for v in field.values} | (aliases or {})
+    return lambda raw: raw.replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+def _labels(raw: pl.Expr) -> pl.Expr:
+    separators = "[" + "".join(re.escape(s) for s in LABEL_SEPARATORS) + "]"
+    items = raw.str.replace_all(separators, "\x1f").str.split("\x1f")
+    items = items.list.eval(pl.element().str.strip_chars()).list.eval(pl.element().filter(pl.element() != ""))
+    return items.list.unique(maintain_order=True).fill_null(pl.lit([], dtype=pl.List(pl.String)))
+
+
+_DATE_YMD = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+_DATE_COMPACT = r"^(\d{4})(\d{2})(\d{2})$"
+
+
+def _date(raw: pl.Expr) -> pl.Expr:
+    def iso(pattern: str) -> pl.Expr:
+        return pl.concat_str(
+            raw.str.extract(pattern, 1),
+            pl.lit("-"),
+            raw.str.extract(pattern, 2).str.zfill(2),
+            pl.lit("-"),
+            raw.str.extract(pattern, 3).str.zfill(2),
+        )
+
+    return pl.coalesce(iso(_DATE_YMD), iso(_DATE_COMPACT)).str.to_date("%Y-%m-%d", strict=False)
+
+
+def _open_ended(raw: pl.Expr) -> pl.Expr:
+    return raw.is_in(list(OPEN_ENDED))
+
+
+_ENUM_NORMALISERS: dict[tuple[str, str], Callable[[pl.Expr], pl.Expr]] = {
+    ("entity", "tier"): _tier,
+    ("entity", "type"): _entity_type,
+    ("entity", "status"): _entity_status,
+    ("inspector", "status"): _enum(INSPECTOR_FIELDS["status"], {"在职": "在岗"}),
+    ("inspector", "role"): _enum(INSPECTOR_FIELDS["role"], {"行政执法人员": "执法人员", "第三方": "第三方机构"}),
+}
+
+
+def _typed(field: Field, kind: str, present: bool) -> pl.Expr:
+    """The canonical column for `field` from its raw text column (or a typed null when the file lacks it)."""
+    if not present:
+        if field.kind == "labels":
+            return pl.lit([], dtype=pl.List(pl.String)).alias(field.name)
+        return pl.lit(None, dtype=pl.Date if field.kind == "date" else pl.String).alias(field.name)
+    raw = _cell(field.name)
+    if field.name == "uscc":
+        expr = _normalise_uscc(raw)
+    elif field.kind == "enum":
+        expr = _ENUM_NORMALISERS.get((kind, field.name), _enum(field))(raw)
+    elif field.kind == "labels":
+        expr = _labels(raw)
+    elif field.kind == "date":
+        expr = _date(raw)
+    else:
+        expr = raw
+    return expr.alias(field.name)
+
+
+def _common_checks(fields: dict[str, Field], kind: str, present: set[str]) -> list[_Check]:
+    checks: list[_Check] = []
+    for field in _readable(fields):
+        if field.name not in present:
+            continue
+        raw, value = _cell(field.name), pl.col(field.name)
+        if field.required:
+            checks.append(
+                _Check(
+                    "D205",
+                    field.name,
+                    raw.is_null(),
+                    lambda r, f=field: (f"必填项「{f.title}」为空", f"请填写{f.title}"),
+                )
+            )
+        if field.kind == "enum":
+            checks.append(
+                _Check(
+                    "D209",
+                    field.name,
+                    raw.is_not_null() & value.is_null(),
+                    lambda r, f=field: (
+                        f"'{r[f'raw_{f.name}']}' 不是有效的{f.title}",
+                        f"{f.title}应为 {'、'.join(f.values)} 之一",
+                    ),
+                )
+            )
+        elif field.kind == "date":
+            bad = raw.is_not_null() & value.is_null()
+            if field.name.endswith("expires"):
+                bad = bad & ~_open_ended(raw)
+            checks.append(
+                _Check(
+                    "D210",
+                    field.name,
+                    bad,
+                    lambda r, f=field: (f"'{r[f'raw_{f.name}']}' 不是有效的{f.title}", _DATE_HINT),
+                )
+            )
+    return checks
+
+
+def _uscc_checks(excel: bool) -> list[_Check]:
+    code = pl.col("uscc")
+    legal = code.str.contains(f"^[{uscc.CHARSET}]*$")
+    expected = uscc.check_char_expr(code)
+    extra_hint = _EXCEL_NUMBER_HINT if excel else ""
+
+    def shape(r: dict) -> tuple[str, str]:
+        value = r["uscc"]
+        if len(value) != 18:
+            return f"统一社会信用代码 '{value}' 应为 18 位，此处为 {len(value)} 位", _USCC_HINT + extra_hint
+        illegal = next(c for c in value if c not in uscc.CHARSET)
+        return f"统一社会信用代码 '{value}' 含有不允许的字符 '{illegal}'", _USCC_HINT
+
+    def check(r: dict) -> tuple[str, str]:
+        value = r["uscc"]
+        return (
+            f"统一社会信用代码 '{value}' 校验位错误：按前 17 位计算应为 '{r['_expected']}'，此处为 '{value[17]}'",
+            "请与营业执照核对；前 17 位抄错时校验位也对不上" + (extra_hint if value.isdigit() else ""),
+        )
+
+    def duplicate(r: dict) -> tuple[str, str]:
+        return (
+            f"统一社会信用代码 '{r['uscc']}' 重复：第 {r['_first']} 行与第 {r['_row']} 行",
+            "同一市场主体只能出现一次，请删除重复行或核对代码",
+        )
+
+    return [
+        _Check("D206", "uscc", code.is_not_null() & ((code.str.len_chars() != 18) | ~legal), shape),
+        _Check(
+            "D207",
+            "uscc",
+            code.is_not_null() & (code.str.len_chars() == 18) & legal & (expected != code.str.slice(17, 1)),
+            check,
+            (expected.alias("_expected"),),
+        ),
+        _duplicate_check("D208", "uscc", duplicate),
+    ]
+
+
+def _duplicate_check(code: str, field: str, describe: Callable[[dict], tuple[str, str]]) -> _Check:
+    value = pl.col(field)
+    return _Check(
+        code,
+        field,
+        value.is_not_null() & value.is_duplicated() & ~value.is_first_distinct(),
+        describe,
+        (pl.col("_row").first().over(field).alias("_first"),),
+    )
+
+
+def _entity_checks(present: set[str], excel: bool) -> list[_Check]:
+    checks = _common_checks(ENTITY_FIELDS, "entity", present)
+    if "uscc" in present:
+        checks += _uscc_checks(excel)
+    return checks
+
+
+def _inspector_checks(present: set[str], excel: bool) -> list[_Check]:
+    checks = _common_checks(INSPECTOR_FIELDS, "inspector", present)
+    if "inspector_id" in present:
+        checks.append(
+            _duplicate_check(
+                "D211",
+                "inspector_id",
+                lambda r: (
+                    f"执法人员编号 '{r['inspector_id']}' 重复：第 {r['_first']} 行与第 {r['_row']} 行",
+                    "每名人员只能出现一次，请删除重复行或核对编号",
+                ),
+            )
+        )
+    return checks
+
+
+def _recusal_checks(present: set[str], excel: bool) -> list[_Check]:
+    checks = _common_checks(RECUSAL_FIELDS, "recusal", present)
+    if "uscc" in present:
+        # The same pair listed twice is harmless; only the code itself must be right.
+        checks += [c for c in _uscc_checks(excel) if c.code != "D208"]
+    return checks
+
+
+def _rest(code: str, total: int, path: Path, column: str, title: str) -> list[Problem]:
+    if total <= ROW_PROBLEM_CAP:
+        return []
+    return [
+        Problem(
+            code,
+            f"另有 {total - ROW_PROBLEM_CAP} 行存在同类问题（{title}），未逐一列出",
+            file=str(path),
+            column=column,
+        )
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Putting it together
+
+
+def _load(
+    path: Path,
+    fields: dict[str, Field],
+    kind: str,
+    checks_for: Callable[[set[str], bool], list[_Check]],
+    allow_empty: bool,
+) -> dict:
+    file = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SpotcheckError(
+            Problem("D201", f"无法读取文件：{exc.strerror or exc}", file=file, hint="请检查文件路径和访问权限")
+        ) from None
+    digest = hashlib.sha256(data).hexdigest()
+    raw = _read_raw(path, data)
+
+    frame = raw.frame
+    if raw.has_header_row:
+        header_index = _find_header_row(raw, _spellings(fields)) if frame.height else 0
+        header_cells = frame.row(header_index) if frame.height else ()
+        headers = [(col, cell or "") for col, cell in zip(frame.columns, header_cells)]
+        body = frame.slice(header_index + 1)
+        first_row = raw.first_row + header_index + 1
+    else:
+        headers = [(col, col) for col in frame.columns]
+        body = frame
+        first_row = raw.first_row
+
+    layout, problems = _map_headers(headers, fields, file)
+    # Header problems found below a title line point at the real header row.
+    if raw.has_header_row and first_row != raw.first_row + 1:
+        problems = [replace(p, row=first_row - 1) if p.row == 1 else p for p in problems]
+
+    all_cols = [c for c, _ in headers]
+    body = body.with_row_index("_row", offset=first_row).select(
+        "_row", *[_text(c).alias(c) for c in all_cols]
+    )
+    if all_cols:
+        # Blank lines (and rows of empty cells Excel leaves behind) are not entities.
+        body = body.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in all_cols))
+    if body.height == 0 and not allow_empty:
+        problems.append(Problem("D212", "文件没有数据行", file=file, hint="请确认导出了名录的全部数据"))
+
+    present = set(layout.columns)
+    readable = _readable(fields)
+    work = body.select(
+        "_row", *[pl.col(layout.columns[f]).alias(f"raw_{f}") for f in layout.columns]
+    ).with_columns(_typed(f, kind, f.name in present) for f in readable)
+
+    checks = checks_for(present, path.suffix.lower() in _EXCEL_SUFFIXES)
+    cell_problems: list[Problem] = []
+    extras = [e for c in checks for e in c.extra]
+    flagged = work.with_columns(*extras, *[c.bad.fill_null(False).alias(f"_bad{i}") for i, c in enumerate(checks)])
+    for i, check in enumerate(checks):
+        hits = flagged.filter(pl.col(f"_bad{i}"))
+        column = layout.headers[check.field]
+        for r in hits.head(ROW_PROBLEM_CAP).iter_rows(named=True):
+            message, hint = check.describe(r)
+            cell_problems.append(Problem(check.code, message, file=file, row=r["_row"], column=column, hint=hint))
+        cell_problems.extend(_rest(check.code, hits.height, path, column, fields[check.field].title))
+
+    order = {f.name: i for i, f in enumerate(readable)}
+    by_header = {h: order[f] for f, h in layout.headers.items()}
+    cell_problems.sort(key=lambda p: (p.row is None, p.row or 0, by_header.get(p.column or "", 0)))
+    problems += cell_problems
+    if problems:
+        raise SpotcheckError(problems)
+
+    return {
+        "frame": work.select(f.name for f in readable),
+        "path": path,
+        "sha256": digest,
+        "headers": dict(layout.headers),
+        "source_rows": work["_row"].alias("row"),
+    }

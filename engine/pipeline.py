@@ -1,0 +1,182 @@
+"""The library calls behind `spotcheck draw` and `spotcheck verify`: inputs in, ledger and folder out.
+
+Each function is one command's whole job, so the CLI stays a thin layer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from spotcheck import draw as draw_stage
+from spotcheck.commitment import Commitment, Seed, check_inputs, drill_seed, make_commitment, revealed_seed, seed_from_dict
+from spotcheck.directory import load_entities
+from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.folder import staged, write_files
+from spotcheck.ledger import Ledger, append_history, claim_commitment
+from spotcheck.loader import LoadedPolicy, load_policy
+from spotcheck.paths import POLICIES
+
+Progress = Callable[[str], None]
+
+
+def _noop(_: str) -> None:
+    pass
+
+
+def _history(ledger: Ledger, year: int) -> pl.DataFrame:
+    return draw_stage.history_frame(ledger.history(year=year), year)
+
+
+def _history_sha(history: pl.DataFrame) -> str:
+    return hashlib.sha256(draw_stage.history_csv(history)).hexdigest()
+
+
+def commit(policy_path: Path, entities_path: Path, *, ledger_path: Path, beacon: str, drawn_on: dt.date) -> Commitment:
+    """Record a commitment to the inputs and the named future random value; nothing is drawn."""
+    loaded = load_policy(policy_path)
+    entities = load_entities(entities_path)
+    with Ledger.open(ledger_path) as ledger:
+        history = _history(ledger, loaded.policy.year)
+        c = make_commitment(
+            policy_sha256=loaded.sha256,
+            entities_sha256=entities.sha256,
+            history_sha256=_history_sha(history),
+            beacon=beacon,
+            drawn_on=drawn_on.isoformat(),
+        )
+        with ledger.transaction() as tx:
+            tx.append("commitment", c.id, {**c.body, "policy": loaded.policy.id})
+    return c
+
+
+def draw(
+    policy_path: Path,
+    entities_path: Path,
+    out_dir: Path,
+    *,
+    ledger_path: Path,
+    seed: str | None = None,
+    reveal: str | None = None,
+    commitment_id: str | None = None,
+    drawn_on: dt.date | None = None,
+    progress: Progress = _noop,
+) -> draw_stage.Draw:
+    """Draw with a drill seed, or reveal the committed random value; write the folder and the ledger together."""
+    if (seed is None) == (reveal is None):
+        raise SpotcheckError(Problem("R504", "须且只须给出 --seed（演练）或 --reveal（正式抽取）之一"))
+    progress("读取策略")
+    loaded = load_policy(policy_path)
+    progress("读取并校验检查对象名录")
+    entities = load_entities(entities_path)
+    with Ledger.open(ledger_path) as ledger:
+        history = _history(ledger, loaded.policy.year)
+        if reveal is not None:
+            if not commitment_id:
+                raise SpotcheckError(Problem("R505", "正式抽取须用 --commitment 指明承诺编号", hint="先运行 spotcheck draw --commit"))
+            rec = ledger.latest("commitment", commitment_id)
+            if rec is None:
+                raise SpotcheckError(Problem("R506", f"台账中没有承诺 {commitment_id}", hint="用 spotcheck ledger show --kind commitment 查看"))
+            check_inputs(rec.body, policy_sha256=loaded.sha256, entities_sha256=entities.sha256, history_sha256=_history_sha(history))
+            the_seed: Seed = revealed_seed(commitment_id, reveal)
+            on = dt.date.fromisoformat(rec.body["drawn_on"])
+        else:
+            the_seed = drill_seed(seed)  # type: ignore[arg-type]
+            on = drawn_on or dt.date.today()
+        progress("按规则匹配抽查范围并抽取")
+        result = draw_stage.compute(loaded, entities, history, the_seed, on)
+        progress("写入抽取结果与台账")
+        with staged(out_dir) as folder:
+            write_files(folder, result.files)
+            with ledger.transaction() as tx:
+                if the_seed.commitment_id:
+                    claim_commitment(tx, the_seed.commitment_id)
+                body = {
+                    "policy": loaded.policy.id,
+                    "drill": the_seed.drill,
+                    "transcript_sha256": hashlib.sha256(result.files["transcript.json"]).hexdigest(),
+                    "draws_sha256": hashlib.sha256(result.files["draws.csv"]).hexdigest(),
+                    "drawn": result.drawn.height,
+                    "out": str(Path(out_dir)),
+                }
+                tx.append("drill" if the_seed.drill else "draw", result.id, body)
+                if not the_seed.drill:
+                    append_history(tx, _history_rows(loaded, result), key=result.id)
+    return result
+
+
+def _history_rows(loaded: LoadedPolicy, result: draw_stage.Draw) -> list[dict]:
+    items = {t.id: list(t.items) for t in loaded.policy.tasks}
+    return [
+        {
+            "uscc": r["uscc"],
+            "year": loaded.policy.year,
+            "task_id": r["task_id"],
+            "item_codes": items[r["task_id"]],
+            "tier": r["tier"],
+            "draw_id": result.id,
+            # One check per entity per month of a draw: tasks merged into one visit count once.
+            "visit_id": f"{result.id}|{r['month']}|{r['uscc']}",
+        }
+        for r in result.drawn.select("task_id", "uscc", "tier", "month").iter_rows(named=True)
+    ]
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    problems: list[Problem]
+    checked: list[str]
+
+
+def policy_path_for(policy_id: str) -> Path:
+    return POLICIES / f"{policy_id}.yaml"
+
+
+def recompute(draw_dir: Path, entities_path: Path, policy_path: Path | None = None) -> tuple[dict, draw_stage.Draw]:
+    draw_dir = Path(draw_dir)
+    transcript = json.loads((draw_dir / "transcript.json").read_text("utf-8"))
+    loaded = load_policy(policy_path or policy_path_for(transcript["policy"]["id"]))
+    entities = load_entities(entities_path)
+    history = pl.read_csv(draw_dir / "history.csv", schema=draw_stage.HISTORY_COLUMNS)
+    seed = seed_from_dict(transcript["seed"])
+    result = draw_stage.compute(loaded, entities, history, seed, dt.date.fromisoformat(transcript["drawn_on"]))
+    return transcript, result
+
+
+def first_difference(name: str, expected: bytes, actual: bytes) -> Problem | None:
+    if expected == actual:
+        return None
+    exp, act = expected.decode("utf-8").splitlines(), actual.decode("utf-8").splitlines()
+    for i, (a, b) in enumerate(zip(exp, act, strict=False), start=1):
+        if a != b:
+            return Problem("V701", f"{name} 第 {i} 行不一致：重算为 {a!r}，文件中为 {b!r}", file=name)
+    return Problem("V701", f"{name} 行数不一致：重算 {len(exp)} 行，文件中 {len(act)} 行", file=name)
+
+
+def verify(draw_dir: Path, entities_path: Path, *, policy_path: Path | None = None) -> Verification:
+    """Recompute a draw folder from its transcript and the inputs; report the first difference per file."""
+    draw_dir = Path(draw_dir)
+    if not (draw_dir / "transcript.json").is_file():
+        raise SpotcheckError(Problem("V702", f"{draw_dir} 中没有 transcript.json，不是抽取结果目录"))
+    transcript, result = recompute(draw_dir, entities_path, policy_path)
+    problems: list[Problem] = []
+    if transcript["entities"]["sha256"] != result.transcript["entities"]["sha256"]:
+        problems.append(Problem("V703", "检查对象名录与抽取时使用的文件不一致（SHA-256 不同）", file=str(entities_path)))
+    checked = []
+    for name, data in result.files.items():
+        path = draw_dir / name
+        checked.append(name)
+        if not path.is_file():
+            problems.append(Problem("V704", f"缺少文件 {name}", file=name))
+            continue
+        diff = first_difference(name, data, path.read_bytes())
+        if diff:
+            problems.append(diff)
+    return Verification(not problems, problems, checked)

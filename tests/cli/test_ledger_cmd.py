@@ -1,0 +1,83 @@
+import json
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from spotcheck.cli import main
+from spotcheck.ledger import Ledger
+
+
+@pytest.fixture
+def ledger_path(tmp_path):
+    path = tmp_path / "l.db"
+    with Ledger.open(path, actor="张三") as led, led.transaction() as tx:
+        tx.append("commitment", "c1", {"directory_sha256": "ab" * 32})
+        tx.append("draw", "d1", {"commitment_id": "c1"})
+        tx.append("visit", "v1", {"uscc": "91110000AAAAAAAA1X"})
+    return path
+
+
+def run(*args):
+    return CliRunner().invoke(main, ["ledger", *map(str, args)])
+
+
+def test_verify_good_ledger_exits_0(ledger_path):
+    result = run("verify", "--ledger", ledger_path)
+    assert result.exit_code == 0, result.output
+    assert "账本完好" in result.stdout and "共 3 条记录" in result.stdout
+
+
+def test_verify_tampered_ledger_exits_1(ledger_path):
+    db = sqlite3.connect(ledger_path)
+    db.execute("""UPDATE records SET body = '{"commitment_id":"c2"}' WHERE seq = 2""")
+    db.commit()
+    db.close()
+    result = run("verify", "--ledger", ledger_path)
+    assert result.exit_code == 1
+    assert "L404" in result.stderr and "#2" in result.stderr
+
+
+def test_verify_json_reports_first_bad_seq(ledger_path):
+    db = sqlite3.connect(ledger_path)
+    db.execute("DELETE FROM records WHERE seq = 2")
+    db.commit()
+    db.close()
+    result = run("verify", "--ledger", ledger_path, "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["ok"] is False and report["first_bad_seq"] == 2
+    assert [p["code"] for p in report["problems"]] == ["L405"]
+
+
+def test_verify_with_published_anchor(ledger_path):
+    with Ledger.open(ledger_path) as led:
+        seq, digest = led.head()
+    assert run("verify", "--ledger", ledger_path, "--anchor", f"{seq}:{digest}").exit_code == 0
+    assert run("verify", "--ledger", ledger_path, "--anchor", f"{seq}:{'0' * 64}").exit_code == 1
+    assert run("verify", "--ledger", ledger_path, "--anchor", "three:abc").exit_code == 2
+
+
+def test_verify_missing_ledger_exits_1_without_creating_it(tmp_path):
+    path = tmp_path / "missing.db"
+    result = run("verify", "--ledger", path)
+    assert result.exit_code == 1 and "L401" in result.stderr
+    assert not path.exists()
+
+
+def test_show_lists_one_line_per_record(ledger_path):
+    result = run("show", "--ledger", ledger_path)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith("#1 ") and "commitment" in lines[0] and "c1" in lines[0] and "张三" in lines[0]
+    with Ledger.open(ledger_path) as led:
+        assert led.latest("visit", "v1").hash[:12] in lines[2]
+
+
+def test_show_filters_and_json(ledger_path):
+    result = run("show", "--ledger", ledger_path, "--kind", "draw", "--format", "json")
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.stdout)
+    assert [(r["seq"], r["key"], r["body"]) for r in records] == [(2, "d1", {"commitment_id": "c1"})]
+    assert run("show", "--ledger", ledger_path, "--key", "nope").stdout == ""
