@@ -16,7 +16,8 @@ import polars as pl
 
 from spotcheck import draw as draw_stage
 from spotcheck.commitment import Commitment, Seed, check_inputs, drill_seed, make_commitment, revealed_seed, seed_from_dict
-from spotcheck.directory import load_entities
+from spotcheck import conditions, synth
+from spotcheck.directory import load_entities, load_inspectors, load_recusals
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.folder import staged, write_files
 from spotcheck.ledger import Ledger, append_history, claim_commitment
@@ -28,6 +29,34 @@ Progress = Callable[[str], None]
 
 def _noop(_: str) -> None:
     pass
+
+
+def spec_from_policy(loaded: LoadedPolicy) -> synth.SynthSpec:
+    """What a synthetic jurisdiction must hold so that every task of the policy has a non-empty scope."""
+    policy = loaded.policy
+    profiles = []
+    for task in policy.tasks:
+        example = conditions.example(task.scope)
+        if example is not None:
+            profiles.append(example)
+    starts = [c.window.start for c in policy.campaigns] + [t.window.start for t in policy.tasks if t.window]
+    as_of = min(starts) if starts else dt.date(policy.year, 3, 1)
+    return synth.SynthSpec(
+        region=policy.jurisdiction.code,
+        jurisdiction=policy.jurisdiction.region,
+        city_unit=policy.jurisdiction.name,
+        districts=tuple((d.code, d.name, d.unit) for d in policy.jurisdiction.districts),
+        as_of=as_of,
+        profiles=tuple(profiles),
+        specialties=tuple(sorted({i.specialty for i in loaded.items.values() if i.specialty})),
+    )
+
+
+def synthesize(policy_path: Path, entities: int, inspectors: int, seed: str, out_dir: Path) -> list[Path]:
+    """Synthetic entity and inspector directories and a recusal list shaped like the policy's jurisdiction."""
+    loaded = load_policy(policy_path)
+    result = synth.synthesize(spec_from_policy(loaded), entities, inspectors, seed)
+    return list(synth.write(result, out_dir).values())
 
 
 def _history(ledger: Ledger, year: int) -> pl.DataFrame:
@@ -160,8 +189,15 @@ def first_difference(name: str, expected: bytes, actual: bytes) -> Problem | Non
     return Problem("V701", f"{name} 行数不一致：重算 {len(exp)} 行，文件中 {len(act)} 行", file=name)
 
 
-def verify(draw_dir: Path, entities_path: Path, *, policy_path: Path | None = None) -> Verification:
-    """Recompute a draw folder from its transcript and the inputs; report the first difference per file."""
+def verify(
+    draw_dir: Path,
+    entities_path: Path,
+    *,
+    policy_path: Path | None = None,
+    inspectors_path: Path | None = None,
+    recusals_path: Path | None = None,
+) -> Verification:
+    """Recompute a draw folder (and its visits and teams, when planned) and report the first difference per file."""
     draw_dir = Path(draw_dir)
     if not (draw_dir / "transcript.json").is_file():
         raise SpotcheckError(Problem("V702", f"{draw_dir} 中没有 transcript.json，不是抽取结果目录"))
@@ -179,4 +215,14 @@ def verify(draw_dir: Path, entities_path: Path, *, policy_path: Path | None = No
         diff = first_difference(name, data, path.read_bytes())
         if diff:
             problems.append(diff)
+    if (draw_dir / "visits.csv").is_file():
+        if inspectors_path is None:
+            problems.append(
+                Problem("V705", "该目录已生成检查组，核验须同时给出 --inspectors（及 --recusals）", file=str(draw_dir))
+            )
+        else:
+            from spotcheck.workplan import verify_workplan
+
+            problems += verify_workplan(draw_dir, inspectors_path, recusals_path)
+            checked += ["visits.csv", "teams.csv"]
     return Verification(not problems, problems, checked)

@@ -15,6 +15,7 @@ def _register() -> None:
     # Each area keeps its commands in its own module so that no two stages edit one file.
     from spotcheck.cli import calendar_cmd  # noqa: F401
     from spotcheck.cli import ledger_cmd  # noqa: F401
+    from spotcheck.cli import draw_cmd  # noqa: F401
 
 
 _register()
