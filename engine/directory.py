@@ -15,7 +15,7 @@ import io
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, ClassVar
 
 import polars as pl
 
@@ -62,34 +62,40 @@ class Directory:
     def __len__(self) -> int:
         return self.frame.height
 
+    FIELDS: ClassVar[dict[str, Field]] = {}
+
     def describe(self, field: str) -> str:
         """The column as the officer knows it: the header in the file, or the field's title."""
-        if field in self.headers:
-            return self.headers[field]
-        fields = {**ENTITY_FIELDS, **INSPECTOR_FIELDS, **RECUSAL_FIELDS}
-        return fields[field].title
+        return self.headers.get(field) or self.FIELDS[field].title
 
 
 class EntityDirectory(Directory):
     """检查对象名录库."""
 
+    FIELDS = ENTITY_FIELDS
+
 
 class InspectorDirectory(Directory):
     """执法检查人员名录库."""
+
+    FIELDS = INSPECTOR_FIELDS
 
 
 class RecusalList(Directory):
     """回避名单: an inspector who must not inspect an entity."""
 
+    FIELDS = RECUSAL_FIELDS
+
     def unknown_references(self, entities: EntityDirectory, inspectors: InspectorDirectory) -> list[Problem]:
-        """Rows naming an inspector or an entity missing from the directories (a recusal that would silently not apply)."""
+        """Rows naming an inspector or an entity the directories lack: such a recusal would silently not apply."""
         problems: list[Problem] = []
         frame = self.frame.with_columns(_row=self.source_rows)
         for field, other, code, what in (
             ("inspector_id", inspectors.frame["inspector_id"], "D213", "执法人员名录库"),
             ("uscc", entities.frame["uscc"], "D214", "检查对象名录库"),
         ):
-            missing = frame.filter(~pl.col(field).is_in(other.implode()) & pl.col(field).is_not_null())
+            known = other.to_frame(field).unique()
+            missing = frame.filter(pl.col(field).is_not_null()).join(known, on=field, how="anti").sort("_row")
             column = self.describe(field)
             for row, value in missing.select("_row", field).head(ROW_PROBLEM_CAP).iter_rows():
                 problems.append(
@@ -138,11 +144,7 @@ def _read_raw(path: Path, data: bytes) -> _Raw:
     suffix = path.suffix.lower()
     try:
         if suffix in _CSV_SUFFIXES:
-            text = _utf8(data)
-            frame = pl.read_csv(
-                io.BytesIO(text), has_header=False, infer_schema=False, raise_if_empty=False, quote_char='"'
-            )
-            return _Raw(frame, 1, True)
+            return _Raw(_read_csv(data), 1, True)
         if suffix in _EXCEL_SUFFIXES:
             frame = pl.read_excel(
                 io.BytesIO(data),
@@ -178,13 +180,28 @@ def _read_raw(path: Path, data: bytes) -> _Raw:
     )
 
 
-def _utf8(data: bytes) -> bytes:
-    """CSV bytes as UTF-8 without BOM. Platform exports are often GBK; GB18030 is its superset."""
+def _read_csv(data: bytes) -> pl.DataFrame:
+    """All cells as text. UTF-8 (with or without BOM) is tried first; platform exports are often GBK,
+    read as GB18030, its superset. polars rejects invalid UTF-8, so a GBK file fails the first read
+    and the whole file is decoded only then."""
+    def read(text: bytes) -> pl.DataFrame:
+        return pl.read_csv(io.BytesIO(text), has_header=False, infer_schema=False, raise_if_empty=False)
+
+    utf8 = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     try:
-        data.decode("utf-8")
+        return read(utf8)
+    except pl.exceptions.ComputeError:
+        try:
+            utf8.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            raise
+    try:
+        text = data.decode("gb18030")
     except UnicodeDecodeError:
-        return data.decode("gb18030").encode("utf-8")
-    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        raise ValueError("文件编码无法识别：既不是 UTF-8 也不是 GBK/GB18030") from None
+    return read(text.encode("utf-8"))
 
 
 def _as_text(schema: pl.Schema) -> list[pl.Expr]:
@@ -325,7 +342,8 @@ class _Check:
     field: str
     bad: pl.Expr
     describe: Callable[[dict], tuple[str, str]]  # row values → (message, hint)
-    extra: tuple[pl.Expr, ...] = ()  # named expressions the messages need
+    extra: tuple[pl.Expr, ...] = ()  # named row-wise expressions the messages need, computed on listed rows only
+    duplicates: bool = False  # listed rows also get `_first`, the row where their value first appears
 
 
 def _cell(name: str) -> pl.Expr:
@@ -386,21 +404,16 @@ def _labels(raw: pl.Expr) -> pl.Expr:
     return items.list.unique(maintain_order=True).fill_null(pl.lit([], dtype=pl.List(pl.String)))
 
 
-_DATE_YMD = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 _DATE_COMPACT = r"^(\d{4})(\d{2})(\d{2})$"
+# Any of - / . 年月日 between the parts; a midnight time part is how Excel date cells arrive as text.
+_DATE_YMD = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 
 
 def _date(raw: pl.Expr) -> pl.Expr:
-    def iso(pattern: str) -> pl.Expr:
-        return pl.concat_str(
-            raw.str.extract(pattern, 1),
-            pl.lit("-"),
-            raw.str.extract(pattern, 2).str.zfill(2),
-            pl.lit("-"),
-            raw.str.extract(pattern, 3).str.zfill(2),
-        )
-
-    return pl.coalesce(iso(_DATE_YMD), iso(_DATE_COMPACT)).str.to_date("%Y-%m-%d", strict=False)
+    # Rewritten to Y-M-D then parsed once; chrono takes 1- or 2-digit months and days, and
+    # rejects impossible dates such as 2023-02-30 (null, reported as a bad date).
+    iso = raw.str.replace(_DATE_COMPACT, "${1}-${2}-${3}").str.replace(_DATE_YMD, "${1}-${2}-${3}")
+    return iso.str.to_date("%Y-%m-%d", strict=False)
 
 
 def _open_ended(raw: pl.Expr) -> pl.Expr:
@@ -519,13 +532,7 @@ def _uscc_checks(excel: bool) -> list[_Check]:
 
 def _duplicate_check(code: str, field: str, describe: Callable[[dict], tuple[str, str]]) -> _Check:
     value = pl.col(field)
-    return _Check(
-        code,
-        field,
-        value.is_not_null() & value.is_duplicated() & ~value.is_first_distinct(),
-        describe,
-        (pl.col("_row").first().over(field).alias("_first"),),
-    )
+    return _Check(code, field, value.is_not_null() & ~value.is_first_distinct(), describe, duplicates=True)
 
 
 def _entity_checks(present: set[str], excel: bool) -> list[_Check]:
@@ -628,12 +635,19 @@ def _load(
 
     checks = checks_for(present, path.suffix.lower() in _EXCEL_SUFFIXES)
     cell_problems: list[Problem] = []
-    extras = [e for c in checks for e in c.extra]
-    flagged = work.with_columns(*extras, *[c.bad.fill_null(False).alias(f"_bad{i}") for i, c in enumerate(checks)])
+    flagged = work.with_columns(c.bad.fill_null(False).alias(f"_bad{i}") for i, c in enumerate(checks))
     for i, check in enumerate(checks):
         hits = flagged.filter(pl.col(f"_bad{i}"))
         column = layout.headers[check.field]
-        for r in hits.head(ROW_PROBLEM_CAP).iter_rows(named=True):
+        listed = hits.head(ROW_PROBLEM_CAP).with_columns(*check.extra)
+        if check.duplicates:
+            firsts = (
+                work.join(listed.select(check.field).unique(), on=check.field, how="semi")
+                .group_by(check.field)
+                .agg(pl.col("_row").min().alias("_first"))
+            )
+            listed = listed.join(firsts, on=check.field, how="left").sort("_row")
+        for r in listed.iter_rows(named=True):
             message, hint = check.describe(r)
             cell_problems.append(Problem(check.code, message, file=file, row=r["_row"], column=column, hint=hint))
         cell_problems.extend(_rest(check.code, hits.height, path, column, fields[check.field].title))

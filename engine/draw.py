@@ -130,7 +130,8 @@ def _scope(loaded: LoadedPolicy, frame: pl.DataFrame, caps: list[Cap]) -> tuple[
     """(row, task_id) pairs in scope and (row, cap_id) pairs a cap applies to, through the rules engine."""
     rule_list = [rules.Rule(f"scope:{t.id}", t.scope) for t in loaded.policy.tasks]
     rule_list += [rules.Rule(f"cap:{c.id}", c.when) for c in caps]
-    hits = rules.matches_by_class(rule_list, frame).explode("rules").drop_nulls("rules")
+    # matches_by_class answers by position; `frame` is sorted by _row, so position and _row agree.
+    hits = rules.matches_by_class(rule_list, frame).rename({"row": "_row"}).explode("rules").drop_nulls("rules")
     scope = hits.filter(pl.col("rules").str.starts_with("scope:")).select(
         "_row", pl.col("rules").str.slice(6).alias("task_id")
     )
@@ -181,7 +182,7 @@ def compute(
     frame = entities.frame.with_row_index("_row")
     caps = _caps(loaded)
     counts = _check_counts(history, caps)
-    frame = frame.join(counts, on="uscc", how="left").with_columns(pl.col(r"^_n:.*$").fill_null(0))
+    frame = frame.join(counts, on="uscc", how="left").sort("_row").with_columns(pl.col(r"^_n:.*$").fill_null(0))
     frame = frame.with_columns(
         pl.max_horizontal([pl.col(f"_n:{c.id}") for c in caps] or [pl.lit(0)]).cast(pl.Int64).alias("checks_this_year")
     )

@@ -79,5 +79,18 @@ RECUSAL_FIELDS: dict[str, Field] = {
     )
 }
 
+# A merged visit as pairing rules (policy.merge.pairings) see it; the visits stage projects each
+# visit onto these fields and evaluates the rules once per distinct combination.
+VISIT_FIELDS: dict[str, Field] = {
+    f.name: f
+    for f in (
+        Field("tasks", "labels", "抽查任务"),
+        Field("items", "labels", "抽查事项"),
+        Field("district", "str", "所属辖区"),
+        Field("tier", "enum", "信用风险等级", values=TIERS),
+        Field("window", "str", "合并时间窗"),
+    )
+}
+
 # Labels are a single cell in CSV/XLSX exports, separated by any of these.
 LABEL_SEPARATORS = ("；", ";", "、", "|", "，", ",")

@@ -65,7 +65,10 @@ def file_kind(path: Path) -> str | None:
         return None
     if path.name.endswith(".cases.yaml"):
         return CASES
-    if "calendars" in path.parent.parts:
+    folders = path.parent.parts
+    # Only folders inside the policies tree count, not wherever the checkout happens to live.
+    inside = folders[len(folders) - folders[::-1].index("policies"):] if "policies" in folders else folders[-1:]
+    if "calendars" in inside:
         return CALENDAR
     if path.parent.name == "items":
         return ITEM_LIST
@@ -184,16 +187,19 @@ def parse_yaml(path: Path) -> tuple[Document | None, list[Problem]]:
         return None, [Problem("P100", f"文件不是 UTF-8 编码（第 {exc.start} 个字节无法解码）", file=file,
                               hint="用 UTF-8 编码另存该文件")]
     loader = StrictLoader(text)
-    problems: list[Problem] = []
+    duplicates: list[tuple[Path_, Problem]] = []
     try:
         node = loader.get_single_node()
         builder = _MapBuilder()
         if node is not None:
-            _walk(loader, node, (), builder, problems, file)
+            _walk(loader, node, (), builder, duplicates, file)
         data = loader.construct_document(node) if node is not None else None
+        problems = [replace(p, where=where_text(path, data) or None) for path, p in duplicates]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = " ".join(str(s) for s in (exc.context, exc.problem) if s)
+        said = next((words for needle, words in _YAML_ERRORS if needle in what), None)
+        what = f"{said}（{what}）" if said else what
         return None, [Problem("P101", f"YAML 语法错误：{what}", file=file,
                               line=mark.line + 1 if mark else None, col=mark.column + 1 if mark else None,
                               hint="检查缩进、冒号后的空格、引号是否成对；含冒号或 # 的文字请加引号")]
@@ -204,8 +210,21 @@ def parse_yaml(path: Path) -> tuple[Document | None, list[Problem]]:
     return Document(path, file, text, data, builder.build()), problems
 
 
-def _walk(loader: StrictLoader, node: yaml.Node, path: Path_, out: _MapBuilder, problems: list[Problem],
-          file: str) -> None:
+# The parser's messages officers meet most often, in their words; the original follows in parentheses.
+_YAML_ERRORS = (
+    ("'\\t'", "含有制表符（Tab），缩进只能用空格"),
+    ("mapping values are not allowed", "此处不能出现“键: 值”：检查缩进，或给含冒号的文字加引号"),
+    ("could not find expected ':'", "缺少冒号，或上一行的引号没有闭合"),
+    ("expected <block end>", "缩进不一致：同一层的键应对齐"),
+    ("found unexpected end of stream", "引号或括号没有闭合"),
+    ("expected ',' or ']'", "方括号 [ ] 没有闭合，或列表项之间缺少逗号"),
+    ("expected ',' or '}'", "花括号 { } 没有闭合，或键值之间缺少逗号"),
+    ("found undefined alias", "引用了未定义的锚点（*名称 之前须有 &名称）"),
+)
+
+
+def _walk(loader: StrictLoader, node: yaml.Node, path: Path_, out: _MapBuilder,
+          duplicates: list[tuple[Path_, Problem]], file: str) -> None:
     out.values[path] = _mark(file, node.start_mark)
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, yaml.Node] = {}
@@ -217,28 +236,28 @@ def _walk(loader: StrictLoader, node: yaml.Node, path: Path_, out: _MapBuilder, 
                 continue
             if key in seen:
                 first = seen[key].start_mark.line + 1
-                problems.append(Problem(
+                duplicates.append(((*path, key), Problem(
                     "P102", f"重复的键 '{key}'：第 {first} 行已经写过，第 {key_node.start_mark.line + 1} 行又写了一次",
                     file=file, line=key_node.start_mark.line + 1, col=key_node.start_mark.column + 1,
-                    where=" → ".join(map(str, path)) or None,
-                    hint="删去或合并其中一处；YAML 会让后写的值悄悄覆盖先写的值"))
+                    hint="删去或合并其中一处；YAML 会让后写的值悄悄覆盖先写的值")))
                 continue
             seen[key] = key_node
             out.keys[(*path, key)] = _mark(file, key_node.start_mark)
-            _walk(loader, value_node, (*path, key), out, problems, file)
+            _walk(loader, value_node, (*path, key), out, duplicates, file)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk(loader, item, (*path, i), out, problems, file)
+            _walk(loader, item, (*path, i), out, duplicates, file)
 
 
 # ---------------------------------------------------------------- model errors in Chinese
 
 NOUNS = {"tasks": "任务", "campaigns": "抽查活动", "documents": "文件", "items": "事项", "deadlines": "期限",
-         "caps": "频次上限"}
+         "caps": "频次上限", "cases": "用例"}
 
 
 def where_text(path: Path_, data: Any) -> str:
-    """("tasks", 3, "sampling", "ratio") → `任务 't04' → sampling → ratio`, naming objects by id."""
+    """("tasks", 3, "sampling", "ratio") → `任务 't04' → sampling → ratio`, naming objects by id (or
+    code, or name when they have neither)."""
     parts: list[str] = []
     cur = data
     i = 0
@@ -249,7 +268,7 @@ def where_text(path: Path_, data: Any) -> str:
         if key in NOUNS and nxt is not None:
             if isinstance(container, list) and isinstance(nxt, int) and 0 <= nxt < len(container):
                 elem = container[nxt]
-                ident = (elem.get("id") or elem.get("code")) if isinstance(elem, dict) else None
+                ident = (elem.get("id") or elem.get("code") or elem.get("name")) if isinstance(elem, dict) else None
                 if isinstance(ident, str) and isinstance(elem, dict):
                     parts.append(f"{NOUNS[key]} '{ident}'")
                     cur, i = elem, i + 2
@@ -282,10 +301,8 @@ def _data_path(loc: Sequence[Any], data: Any) -> tuple[Path_, bool]:
     cur = data
     on_key = False
     for part in loc:
-        if isinstance(cur, dict) and part in cur and not isinstance(part, bool):
-            out.append(part)
-            cur = cur[part]
-        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+        if (isinstance(cur, dict) and part in cur and not isinstance(part, bool)) or (
+                isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur)):
             out.append(part)
             cur = cur[part]
         elif part == "[key]":
@@ -411,16 +428,10 @@ def model_problems(exc: ValidationError, root: type[BaseModel], data: Any, posit
     for err in exc.errors(include_url=False):
         path, on_key = _data_path(err["loc"], data)
         code, message, hint = translate(err, root)
-        where_path = path
-        if err["type"] == "missing":
-            pos = positions.nearest(path)
-            where_path = (*path, err["loc"][-1])
-        elif err["type"] == "extra_forbidden" or on_key:
-            pos = positions.key_or_value(path)
-        else:
-            pos = positions.nearest(path)
-        problem = Problem(code, message, file=pos.file if pos else file, line=pos.line if pos else None,
-                          col=pos.col if pos else None, where=where_text(where_path, data) or None, hint=hint)
+        # A missing key is shown inside the mapping that lacks it; an unknown key at the key itself.
+        where_path = (*path, err["loc"][-1]) if err["type"] == "missing" else path
+        problem = Problem(code, message, file=file, where=where_text(where_path, data) or None, hint=hint)
+        problem = place(problem, positions, path, data, key=err["type"] == "extra_forbidden" or on_key)
         if problem not in found:
             found.append(problem)
     return found
@@ -437,7 +448,7 @@ def validate_document(model: type[BaseModel], doc: Document, what: str) -> tuple
     """Validate a parsed file against `model`; `what` names the kind of file for the not-a-mapping message."""
     if not isinstance(doc.data, dict):
         return None, [Problem("P103", f"{what}应是一个映射（键: 值），实际为{_show(doc.data)}", file=doc.file,
-                              line=1, col=1, hint=f"对照 validators/ 中的 JSON Schema 检查文件结构")]
+                              line=1, col=1, hint="对照 validators/ 中的 JSON Schema 检查文件结构")]
     try:
         return model.model_validate(doc.data), []
     except ValidationError as exc:
@@ -463,7 +474,6 @@ class LoadedPolicy:
     chain: tuple[Path, ...]  # root → leaf, the leaf is `path`
     items: dict[str, Item]
     item_lists: tuple[ItemList, ...]
-    item_list_paths: tuple[Path, ...]
     calendar: WorkCalendar
     positions: SourceMap  # of the resolved document: each value with the file of the chain that wrote it
     data: dict[str, Any]  # the resolved document as read (before validation), for `where` texts
@@ -506,8 +516,8 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
 def canonical_sha256(policy: Policy, item_lists: Sequence[ItemList]) -> str:
     """SHA-256 of a canonical JSON of the resolved policy and its item lists (what a draw commits to)."""
     doc = {"policy": policy.model_dump(mode="json"), "item_lists": [il.model_dump(mode="json") for il in item_lists]}
-    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                      default=lambda v: str(v) if isinstance(v, Decimal) else v.isoformat())
+    # mode="json" already writes dates as ISO text and Decimals (ratios "5%", multipliers) as text
+    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -522,9 +532,10 @@ class Draft:
     data: dict[str, Any]
     positions: SourceMap
     policy: Policy | None
-    complete: bool  # the whole document validated
+    broken: frozenset[str]  # top-level keys that failed as a whole (their defaults stand in `policy`)
     index: Mapping[str, tuple[int, ...]]
-    items: dict[str, Item] | None  # None when an item list could not be read
+    item_lists: tuple[ItemList, ...] | None  # None when one could not be read
+    items: dict[str, Item] | None  # by code, across item_lists
     calendar: WorkCalendar | None
 
     def at(self, section: str, i: int, *rest: Any) -> Path_:
@@ -543,7 +554,6 @@ _PATH_LISTS = ("item_lists", "calendars")
 
 @dataclass
 class _Outcome:
-    draft: Draft | None
     loaded: LoadedPolicy | None
     problems: list[Problem]
 
@@ -586,12 +596,13 @@ class Session:
         return self._policies[key]
 
     def _build(self, path: Path, stack: tuple[Path, ...]) -> _Outcome:
-        doc, problems = self.document(path)
+        doc, read_problems = self.document(path)
+        problems = list(read_problems)
         if doc is None:
-            return _Outcome(None, None, problems)
+            return _Outcome(None, problems)
         if not isinstance(doc.data, dict):
             _, more = validate_document(Policy, doc, "策略文件")
-            return _Outcome(None, None, problems + more)
+            return _Outcome(None, problems + more)
         data, positions = doc.data, doc.positions
         chain: tuple[Path, ...] = (path,)
         parent: _Outcome | None = None
@@ -614,38 +625,35 @@ class Session:
                     chain = (*parent.loaded.chain, path)
         draft, more = self._draft(path, doc.file, data, positions)
         problems += more
-        if draft.complete and draft.policy is not None and parent is not None and parent.loaded is not None:
+        if draft.policy is not None and parent is not None and parent.loaded is not None:
             problems += floor_problems(draft, draft.policy, parent.loaded)
         if draft.policy is not None:
             # validate builds on this module, so it is imported at the point of use
             from spotcheck.validate import policy_problems
 
             problems += policy_problems(draft)
-        loaded = None
-        if not problems and draft.policy is not None and draft.items is not None and draft.calendar is not None:
-            lists = [self.item_list(p)[0] for p in _list_paths(path, draft.policy.item_lists)]
-            item_lists = tuple(il.item_list for il in lists if il is not None)
-            loaded = LoadedPolicy(
-                policy=draft.policy, path=path, chain=chain, items=draft.items, item_lists=item_lists,
-                item_list_paths=tuple(il.path for il in lists if il is not None), calendar=draft.calendar,
-                positions=positions, data=data, sha256=canonical_sha256(draft.policy, item_lists))
-        return _Outcome(draft, loaded, problems)
+        if problems or draft.policy is None or draft.item_lists is None or draft.items is None or draft.calendar is None:
+            return _Outcome(None, problems)
+        return _Outcome(LoadedPolicy(
+            policy=draft.policy, path=path, chain=chain, items=draft.items, item_lists=draft.item_lists,
+            calendar=draft.calendar, positions=positions, data=data,
+            sha256=canonical_sha256(draft.policy, draft.item_lists)), [])
 
     def _draft(self, path: Path, file: str, data: dict[str, Any], positions: SourceMap) -> tuple[Draft, list[Problem]]:
         problems: list[Problem] = []
         index: dict[str, tuple[int, ...]] = {}
+        broken: frozenset[str] = frozenset()
         try:
             policy: Policy | None = Policy.model_validate(data)
-            complete = True
         except ValidationError as exc:
             problems += model_problems(exc, Policy, data, positions, file)
-            policy, index = _partial(data)
-            complete = False
+            policy, index, broken = _partial(data)
+        item_lists: list[ItemList] | None = None
         items: dict[str, Item] | None = None
         calendar: WorkCalendar | None = None
         lists = data.get("item_lists", [])
         if isinstance(lists, list):
-            items = {}
+            item_lists, items = [], {}
             for i, ref in enumerate(lists):
                 if not isinstance(ref, str):
                     continue
@@ -654,18 +662,19 @@ class Session:
                     problems.append(place(Problem("P304", f"找不到事项清单文件 {display(list_path)}",
                                                   hint="item_lists 写相对本策略文件的路径"),
                                           positions, ("item_lists", i), data))
-                    items = None
+                    item_lists = items = None
                     continue
                 loaded, more = self.item_list(list_path)
                 problems += [p for p in more if p not in problems]
                 if loaded is None:
-                    items = None
-                elif items is not None:
+                    item_lists = items = None
+                elif item_lists is not None and items is not None:
+                    item_lists.append(loaded.item_list)
                     for k, item in enumerate(loaded.item_list.items):
                         kept = items.setdefault(item.code, item)
                         if kept != item:
                             problems.append(place(Problem(
-                                "P218", f"事项编码 '{item.code}' 在引用的另一份清单中已有不同的内容",
+                                "P216", f"事项编码 '{item.code}' 在引用的另一份清单中已有不同的内容",
                                 where=f"事项 '{item.code}'",
                                 hint="同一策略引用的各清单中，一个编码只能指一个事项；给补充的事项另编编码"),
                                 loaded.positions, ("items", k, "code"), {}))
@@ -686,7 +695,8 @@ class Session:
                 calendar = WorkCalendar.standard(files)
             except SpotcheckError as exc:
                 problems += [p for p in exc.problems if p not in problems]
-        draft = Draft(path, file, data, positions, policy, complete, index, items, calendar)
+        draft = Draft(path, file, data, positions, policy, broken, index,
+                      tuple(item_lists) if item_lists is not None else None, items, calendar)
         return draft, problems
 
 
@@ -696,50 +706,42 @@ def _at(problem: Problem, pos: Pos | None) -> Problem:
     return replace(problem, file=pos.file, line=pos.line, col=pos.col)
 
 
-def _list_paths(path: Path, refs: Iterable[str]) -> list[Path]:
-    return [path.parent / ref for ref in refs]
-
-
-def _partial(data: dict[str, Any]) -> tuple[Policy | None, dict[str, tuple[int, ...]]]:
-    """The parts of an invalid policy that validate on their own, or None if a required part fails."""
+def _partial(data: dict[str, Any]) -> tuple[Policy | None, dict[str, tuple[int, ...]], frozenset[str]]:
+    """The parts of an invalid policy that validate on their own (None if a required part fails), the
+    original index of each kept list element, and the optional parts that failed as a whole."""
     values: dict[str, Any] = {}
     index: dict[str, tuple[int, ...]] = {}
+    broken: set[str] = set()
     for name, info in Policy.model_fields.items():
         if name not in data:
             if info.is_required():
-                return None, {}
+                return None, {}, frozenset()
             continue
         raw = data[name]
         annotation = info.annotation
         origin = typing.get_origin(annotation)
-        try:
-            if origin is list and isinstance(raw, list):
-                adapter = TypeAdapter(typing.get_args(annotation)[0])
-                kept = []
-                for i, elem in enumerate(raw):
-                    try:
-                        kept.append((i, adapter.validate_python(elem)))
-                    except ValidationError:
-                        pass
-                values[name] = [v for _, v in kept]
-                index[name] = tuple(i for i, _ in kept)
-            elif origin is dict and isinstance(raw, dict):
-                key_type, value_type = typing.get_args(annotation)
-                pair = TypeAdapter(tuple[key_type, value_type])
-                entries = {}
-                for k, v in raw.items():
-                    try:
-                        kk, vv = pair.validate_python((k, v))
-                        entries[kk] = vv
-                    except ValidationError:
-                        pass
-                values[name] = entries
-            else:
-                values[name] = TypeAdapter(annotation).validate_python(raw)
-        except ValidationError:
-            if info.is_required():
-                return None, {}
-    return Policy.model_construct(**values), index
+        if origin is list and isinstance(raw, list):
+            adapter = TypeAdapter(typing.get_args(annotation)[0])
+            kept = [(i, v) for i, elem in enumerate(raw) if (v := _valid(adapter, elem)) is not None]
+            values[name] = [v for _, v in kept]
+            index[name] = tuple(i for i, _ in kept)
+        elif origin is dict and isinstance(raw, dict):
+            pair = TypeAdapter(tuple[typing.get_args(annotation)])  # type: ignore[misc]
+            values[name] = dict(v for entry in raw.items() if (v := _valid(pair, entry)) is not None)
+        elif (value := _valid(TypeAdapter(annotation), raw)) is not None or raw is None:
+            values[name] = value
+        elif info.is_required():
+            return None, {}, frozenset()
+        else:
+            broken.add(name)
+    return Policy.model_construct(**values), index, frozenset(broken)
+
+
+def _valid(adapter: TypeAdapter[Any], value: Any) -> Any:
+    try:
+        return adapter.validate_python(value)
+    except ValidationError:
+        return None
 
 
 def _merge(parent: LoadedPolicy, child: Document) -> tuple[dict[str, Any], SourceMap]:
@@ -836,7 +838,7 @@ def _item_list_problems(item_list: ItemList, doc: Document) -> list[Problem]:
     for i, item in enumerate(item_list.items):
         if item.code in first:
             pos = doc.positions.value(("items", first[item.code], "code"))
-            found.append(place(Problem("P217", f"事项编码 '{item.code}' 重复（第 {pos.line if pos else '?'} 行已有）",
+            found.append(place(Problem("P215", f"事项编码 '{item.code}' 重复（第 {pos.line if pos else '?'} 行已有）",
                                        hint="同一清单中每个事项编码只能出现一次"),
                                doc.positions, ("items", i, "code"), doc.data))
         else:
@@ -877,7 +879,7 @@ def floor_problems(draft: Draft, child: Policy, parent: LoadedPolicy) -> list[Pr
         elif days is None and not (rule.kind == "working_days" and (mine_rule.calendar_days or limit + 1) <= limit):
             loosened(("deadlines", rid), path, f"期限“{mine_rule.name}”改变了计算方式（{{parent}} 规定 {limit}{unit}），"
                      f"无法确认没有放宽", f"沿用上级的写法 {rule.kind}: {limit} 或更少")
-    if child.team.min_size < base.team.min_size:
+    if "team" not in draft.broken and child.team.min_size < base.team.min_size:
         path = ("team", "min_size")
         loosened(path, path, f"每组最少人数 {child.team.min_size} 人 少于{{parent}} 规定的 {base.team.min_size} 人，"
                  f"只能收紧不能放宽", f"改为不少于 {base.team.min_size} 人")
@@ -898,11 +900,16 @@ def _pct(value: Decimal) -> str:
 # ---------------------------------------------------------------- public entry points
 
 
+def sorted_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """Each problem once, by file, line and column."""
+    return sorted(dict.fromkeys(problems), key=lambda p: (p.file or "", p.line or 0, p.col or 0, p.code))
+
+
 def load_policy(path: str | Path) -> LoadedPolicy:
     """Load, resolve and check one policy file; raise SpotcheckError with every problem found."""
     outcome = Session().policy(Path(path))
     if outcome.loaded is None:
-        raise SpotcheckError(outcome.problems or [Problem("P103", "策略文件无法读取", file=display(path))])
+        raise SpotcheckError(sorted_problems(outcome.problems))
     return outcome.loaded
 
 

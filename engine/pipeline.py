@@ -45,7 +45,12 @@ def spec_from_policy(loaded: LoadedPolicy) -> synth.SynthSpec:
         region=policy.jurisdiction.code,
         jurisdiction=policy.jurisdiction.region,
         city_unit=policy.jurisdiction.name,
-        districts=tuple((d.code, d.name, d.unit) for d in policy.jurisdiction.districts),
+        # A district-level policy lists streets or 市监所 grids, not counties: their entities carry the
+        # jurisdiction's own 6-digit region code in their USCCs.
+        districts=tuple(
+            (d.code if d.code.isdigit() and len(d.code) == 6 else policy.jurisdiction.code, d.name, d.unit)
+            for d in policy.jurisdiction.districts
+        ),
         as_of=as_of,
         profiles=tuple(profiles),
         specialties=tuple(sorted({i.specialty for i in loaded.items.values() if i.specialty})),
@@ -112,6 +117,10 @@ def draw(
             rec = ledger.latest("commitment", commitment_id)
             if rec is None:
                 raise SpotcheckError(Problem("R506", f"台账中没有承诺 {commitment_id}", hint="用 spotcheck ledger show --kind commitment 查看"))
+            if ledger.latest("claim", commitment_id) is not None:
+                # A second reveal is refused before anything else, and the refusal is recorded.
+                with ledger.transaction() as tx:
+                    claim_commitment(tx, commitment_id)
             check_inputs(rec.body, policy_sha256=loaded.sha256, entities_sha256=entities.sha256, history_sha256=_history_sha(history))
             the_seed: Seed = revealed_seed(commitment_id, reveal)
             on = dt.date.fromisoformat(rec.body["drawn_on"])

@@ -27,9 +27,9 @@ from pydantic import (
     model_validator,
 )
 
-from spotcheck.conditions import Condition
+from spotcheck.conditions import Condition, parse_condition
 from spotcheck.deadlines import DeadlineRule
-from spotcheck.fields import TIERS
+from spotcheck.fields import TIER_NAMES, TIERS
 
 _PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
 
@@ -405,6 +405,17 @@ def tier_ratio(task: Task, risk: Risk, tier: str) -> Fraction | None:
     return base
 
 
+def effective_caps(policy: Policy) -> list[Cap]:
+    """The policy's caps plus one per risk tier that sets max_checks_per_year (id `tier-<T>`)."""
+    caps = list(policy.caps)
+    for tier, rule in sorted(policy.risk.tiers.items()):
+        if rule.max_checks_per_year is not None:
+            when = parse_condition({"field": "tier", "op": "eq", "value": tier})
+            name = f"{TIER_NAMES[tier]}（{tier}级）主体年度抽查不超过{rule.max_checks_per_year}次"
+            caps.append(Cap(id=f"tier-{tier}", name=name, when=when, max_per_year=rule.max_checks_per_year))
+    return caps
+
+
 def sampling_text(s: Sampling) -> str:
     """抽查比例 as officers write it: 不低于5%, 100%, 50%, 不低于5%，2次/年, 10户."""
     if s.count is not None:
@@ -440,6 +451,7 @@ __all__ = [
     "Team",
     "TierRule",
     "Window",
+    "effective_caps",
     "percent_fraction",
     "sampling_text",
     "tier_ratio",

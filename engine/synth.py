@@ -2,9 +2,9 @@
 
 Used to try a policy before real exports arrive and to test the pipeline at a city's scale. Every
 random choice comes from SHAKE-256 streams keyed by (seed, purpose); value i of a stream depends only
-on the seed, the purpose and i, so the same seed gives byte-identical files on any machine and
-version, and entity i does not change when more entities are asked for. The arithmetic on those
-numbers is vectorised in polars: a million entities take seconds.
+on the seed, the purpose and i, so the same seed gives the same rows on any machine and version
+(numpy's and Python's generators promise no such thing) and byte-identical files. The arithmetic
+on those numbers is vectorised in polars: a million entities take seconds.
 
 Every profile of the spec (one per policy task, derived from its scope) is planted in every district
 a few times, so every task of the policy has a non-empty scope in every district.
@@ -16,8 +16,8 @@ import array
 import hashlib
 import math
 import os
+import secrets
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from functools import reduce
@@ -50,8 +50,10 @@ class SynthSpec:
 
     `profiles`: entity field values that must each be represented, e.g.
     {"type": "企业", "labels": ["加油站"], "status": "存续"}. Labels are added to the entity's own;
-    a list for any other field means "any of these" and the first is used; a "district" value (name or
-    code) confines the profile to that district, otherwise it is planted in every district.
+    a list for any other field means "any of these" and the first is used; None leaves an optional
+    field empty; a "district" value (name or code) confines the profile to that district, otherwise
+    it is planted in every district. Derived fields (checks_this_year) come from the ledger, not from
+    a directory, and are ignored here.
     """
 
     region: str  # 6-digit code of the jurisdiction (the city)
@@ -90,6 +92,7 @@ CORE_PER_UNIT = 4
 MAX_ENTITIES = 10**8
 
 _DOMAIN = b"spotcheck-synth-v1"
+_SEP = "\x1f"  # joins list items internally; never part of a label
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,10 +229,15 @@ def _check_spec(spec: SynthSpec, entities: int, inspectors: int) -> list[Problem
         where = f"合成规格 → 画像 {i}"
         for name, value in profile.items():
             f = ENTITY_FIELDS.get(name)
-            if f is None or not f.headers or name == "uscc":
+            if f is not None and not f.headers:
+                continue
+            if f is None or name == "uscc":
                 bad(f"画像不能指定字段 '{name}'", where, f"可用字段：{'、'.join(_profile_fields())}")
                 continue
-            if name == "district":
+            if value is None:
+                if f.required:
+                    bad(f"画像不能让必填字段{f.title}为空", where)
+            elif name == "district":
                 if _first(value) not in names:
                     bad(f"画像指定的区县 '{_first(value)}' 不在合成规格的区县中", where)
             elif f.kind == "labels":
@@ -274,7 +282,7 @@ def _as_date(value: Any) -> date | None:
 
 
 def _profile_districts(spec: SynthSpec, profile: Mapping[str, Any]) -> list[int]:
-    if "district" in profile:
+    if profile.get("district") is not None:
         wanted = _first(profile["district"])
         return [i for i, d in enumerate(spec.districts) if wanted in (d.name, d.code)]
     return list(range(len(spec.districts)))
@@ -284,6 +292,10 @@ def _profile_districts(spec: SynthSpec, profile: Mapping[str, Any]) -> list[int]
 # Entities
 
 
+def _nulls(name: str, n: int) -> pl.Series:
+    return pl.repeat(None, n, dtype=pl.Int32, eager=True).alias(name)
+
+
 def _spread(count: int, n: int) -> list[int]:
     """`count` distinct row positions spread evenly over n rows (count <= n)."""
     return [(j * n) // count for j in range(count)]
@@ -291,17 +303,15 @@ def _spread(count: int, n: int) -> list[int]:
 
 def _entities(spec: SynthSpec, n: int, key: bytes) -> pl.DataFrame:
     districts = spec.districts
-    universe = list(dict.fromkeys([*spec.labels, *(lb for p in spec.profiles for lb in p.get("labels", ()))]))
+    universe = list(dict.fromkeys([*spec.labels, *(lb for p in spec.profiles for lb in p.get("labels") or ())]))
 
     # Planted rows: each (profile, district) pair gets up to PLANTED_PER_DISTRICT rows.
     pairs = [(p, d) for p, prof in enumerate(spec.profiles) for d in _profile_districts(spec, prof)]
     copies = max(1, min(PLANTED_PER_DISTRICT, n // max(1, len(pairs))))
     slots = [pair for pair in pairs for _ in range(copies)]
     positions = _spread(len(slots), n)
-    planted_profile = pl.Series("profile", [None] * n, dtype=pl.Int32).scatter(positions, [p for p, _ in slots])
-    planted_district = pl.Series("planted_district", [None] * n, dtype=pl.Int32).scatter(
-        positions, [d for _, d in slots]
-    )
+    planted_profile = _nulls("profile", n).scatter(positions, [p for p, _ in slots])
+    planted_district = _nulls("planted_district", n).scatter(positions, [d for _, d in slots])
 
     purposes = ["district", "type", "status", "tier", "age", "term", "has_term", "industry", "word", "z1", "z2",
                 "place", "suffix", "road", "number", "grid", "checked", "check_age"]
@@ -319,7 +329,10 @@ def _entities(spec: SynthSpec, n: int, key: bytes) -> pl.DataFrame:
             # Labels are added, not replaced; the district is placed by the planting itself.
             if name in profile and name not in ("labels", "district"):
                 value = _first(profile[name])
-                lit = pl.lit(_as_date(value)) if ENTITY_FIELDS[name].kind == "date" else pl.lit(value)
+                if ENTITY_FIELDS[name].kind == "date":
+                    lit = pl.lit(_as_date(value) if value is not None else None, dtype=pl.Date)
+                else:
+                    lit = pl.lit(value, dtype=pl.String)
                 cond = pl.col("profile") == p
                 chain = (pl.when(cond) if chain is None else chain.when(cond)).then(lit)
         return (base if chain is None else chain.otherwise(base)).alias(name)
@@ -397,7 +410,7 @@ def _entities(spec: SynthSpec, n: int, key: bytes) -> pl.DataFrame:
         override("office", district_unit),
         override("grid", grid),
         override("address", address),
-        _uscc(key, district_code),
+        _uscc(frame, key, district_code),
         district_name.alias("district"),
     )
     return frame.select(f.name for f in _readable(ENTITY_FIELDS))
@@ -406,40 +419,49 @@ def _entities(spec: SynthSpec, n: int, key: bytes) -> pl.DataFrame:
 def _labels(universe: list[str], profiles: Sequence[Mapping[str, Any]], u) -> pl.Expr:
     """Each label carried by about 4% of entities, plus the labels of the profile planted in the row."""
     carried = [pl.when(_below(u(f"label.{label}"), 1000) < 40).then(pl.lit(label)) for label in universe]
-    base = pl.concat_list(carried).list.drop_nulls() if carried else pl.lit([], dtype=pl.List(pl.String))
-    chain = None
     for p, profile in enumerate(profiles):
-        if profile.get("labels"):
-            extra = pl.concat_list([pl.lit(label) for label in profile["labels"]])
-            cond = pl.col("profile") == p
-            chain = (pl.when(cond) if chain is None else chain.when(cond)).then(base.list.concat(extra))
-    labels = base if chain is None else chain.otherwise(base)
-    return labels.list.unique(maintain_order=True).alias("labels")
+        carried += [pl.when(pl.col("profile") == p).then(pl.lit(label)) for label in profile.get("labels") or ()]
+    return _list_of(carried).list.unique(maintain_order=True).alias("labels")
 
 
-def _uscc(key: bytes, district_code: pl.Expr) -> pl.Expr:
+def _list_of(items: list[pl.Expr]) -> pl.Expr:
+    """A list column of the non-null items. Joining and splitting a string is many times faster than
+    concat_list over when/then columns."""
+    if not items:
+        return pl.lit([], dtype=pl.List(pl.String))
+    joined = pl.concat_str(items, separator=_SEP, ignore_nulls=True)
+    return pl.when(joined == "").then(pl.lit([], dtype=pl.List(pl.String))).otherwise(joined.str.split(_SEP))
+
+
+def _uscc(frame: pl.DataFrame, key: bytes, district_code: pl.Expr) -> pl.Series:
     """Unique valid codes: the organisation code is a bijection of the row index, so no two rows collide.
 
     Enterprises registered before the 2015 reform keep their 8-digit organisation code; later ones
     (and all individual businesses and co-operatives) carry a new 'MA…' code. The two shapes cannot
-    collide (digits vs a leading 'M').
+    collide (digits vs a leading 'M'). Each step is materialised: the check expressions slice their
+    input 17 times, and an unmaterialised input would be recomputed for every slice.
     """
     i = pl.col("i")
     ma_mod, old_mod = 31**6, 10**8
     ma_a = _coprime(_int(key, "uscc.ma.a") % ma_mod, ma_mod)
     old_a = _coprime(_int(key, "uscc.old.a") % old_mod, old_mod)
-    ma_x = (i * ma_a + _int(key, "uscc.ma.b") % ma_mod) % ma_mod
+    ma_x = ((i * ma_a + _int(key, "uscc.ma.b") % ma_mod) % ma_mod).alias("x")
     old_x = (i * old_a + _int(key, "uscc.old.b") % old_mod) % old_mod
     digits = {k: c for k, c in enumerate(uscc.CHARSET)}
     ma_body = pl.concat_str(
-        pl.lit("MA"), *[((ma_x // 31**k) % 31).replace_strict(digits, return_dtype=pl.String) for k in range(5, -1, -1)]
+        pl.lit("MA"),
+        *[((pl.col("x") // 31**k) % 31).replace_strict(digits, return_dtype=pl.String) for k in range(5, -1, -1)],
     )
     old_body = old_x.cast(pl.String).str.zfill(8)
     old_style = (pl.col("type") == "企业") & (pl.col("established") < date(2015, 10, 1))
-    body = pl.when(old_style).then(old_body).otherwise(ma_body)
     prefix = pl.col("type").replace_strict(uscc.TYPE_PREFIX, return_dtype=pl.String)
-    first17 = pl.concat_str(prefix, district_code, body, uscc.org_check_char_expr(body))
-    return pl.concat_str(first17, uscc.check_char_expr(first17)).alias("uscc")
+    codes = (
+        frame.select(i, "type", "established", district_code.alias("region"), ma_x)
+        .with_columns(pl.when(old_style).then(old_body).otherwise(ma_body).alias("body"))
+        .select(pl.concat_str(prefix, "region", "body", uscc.org_check_char_expr(pl.col("body"))).alias("first17"))
+        .select(pl.concat_str("first17", uscc.check_char_expr(pl.col("first17"))).alias("uscc"))
+    )
+    return codes["uscc"]
 
 
 def _coprime(a: int, modulus: int) -> int:
@@ -459,10 +481,11 @@ def _inspectors(spec: SynthSpec, m: int, key: bytes) -> pl.DataFrame:
     city = len(units) - 1
     core = min(CORE_PER_UNIT, m // len(units))
     positions = _spread(core * len(units), m)
-    core_unit = pl.Series("core_unit", [None] * m, dtype=pl.Int32).scatter(positions, [j // core for j in range(len(positions))])
-    core_member = pl.Series("core_member", [None] * m, dtype=pl.Int32).scatter(positions, [j % core for j in range(len(positions))])
+    core_unit = _nulls("core_unit", m).scatter(positions, [j // core for j in range(len(positions))])
+    core_member = _nulls("core_member", m).scatter(positions, [j % core for j in range(len(positions))])
     needed = list(spec.specialties)
-    purposes = ["unit", "district", "status", "role", "surname", "g1", "g2", "two", "cert", "expired", "grid", "z1", "z2"]
+    purposes = ["unit", "district", "status", "role", "surname", "g1", "g2", "two", "cert", "expired", "grid"]
+    purposes += ["z1", "z2"]
     purposes += [f"specialty.{s}" for s in needed]
     frame = pl.DataFrame([_u32(key, f"inspector.{p}", m) for p in purposes]).with_columns(
         pl.int_range(m, dtype=pl.UInt64).alias("i"), core_unit, core_member
@@ -514,11 +537,11 @@ def _inspectors(spec: SynthSpec, m: int, key: bytes) -> pl.DataFrame:
         pl.when(pl.col("role") == "第三方机构").then(agency).otherwise(person).alias("name"),
         pl.col("k").replace_strict({k: unit for k, (_, _, unit) in enumerate(units)}).alias("unit"),
         pl.col("k").replace_strict({k: name for k, (_, name, _) in enumerate(units)}).alias("district"),
-        pl.when(officer).then(pl.concat_str(pl.lit(spec.region[:2]), unit_code.str.slice(2, 4), serial)).alias("certificate"),
+        pl.when(officer)
+        .then(pl.concat_str(pl.lit(spec.region[:2]), unit_code.str.slice(2, 4), serial))
+        .alias("certificate"),
         pl.when(officer).then(pl.lit(spec.as_of) + pl.duration(days=days)).alias("certificate_expires"),
-        (pl.concat_list(specialties).list.drop_nulls() if specialties else pl.lit([], dtype=pl.List(pl.String))).alias(
-            "specialties"
-        ),
+        _list_of(specialties).alias("specialties"),
         grid.alias("grid"),
     )
     return frame.select(f.name for f in _readable(INSPECTOR_FIELDS))
@@ -567,12 +590,13 @@ def _for_export(frame: pl.DataFrame, fields: dict[str, Field]) -> pl.DataFrame:
 
 
 def _write_csv(frame: pl.DataFrame, path: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # Opened by name (not mkstemp) so the file gets the usual permissions rather than 0600.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with open(tmp, "xb") as fh:
             frame.write_csv(fh)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path

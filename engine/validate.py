@@ -19,6 +19,7 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.calendar import WorkCalendar
 from spotcheck.loader import (
     CALENDAR, CASES, ITEM_LIST, POLICY, SCHEMA_FILES, Draft, Session, did_you_mean, display, file_kind,
+    sorted_problems,
 )
 from spotcheck.paths import SCHEMAS
 
@@ -119,7 +120,7 @@ def policy_problems(draft: Draft) -> list[Problem]:
                 day = getattr(window, end)
                 if day.year != year:
                     found.append(draft.locate(Problem(
-                        "P206", f"{'检查' if section == 'tasks' else '抽查'}时间 {day} 不在策略年度 {year} 年内",
+                        "P206" if section == "tasks" else "P207", f"{'检查' if section == 'tasks' else '抽查'}时间 {day} 不在策略年度 {year} 年内",
                         hint=f"时间应在 {year}-01-01 至 {year}-12-31 之间；跨年的工作写进下一年度的策略"),
                         draft.at(section, i, "window", end)))
     if policy.default_document is not None and policy.default_document not in document_ids:
@@ -181,10 +182,11 @@ def find_files(paths: Iterable[str | Path]) -> tuple[dict[str, list[Path]], list
 def schema_header_problem(path: Path, kind: str, text: str) -> Problem | None:
     """P190 when the first line does not point the editor at the right JSON Schema."""
     expected = SCHEMA_FILES[kind]
-    try:
-        suggestion = os.path.relpath(SCHEMAS / expected, path.resolve().parent)
-    except ValueError:
-        suggestion = f"<到 validators/ 的相对路径>/{expected}"
+    here = path.resolve().parent
+    # The validators/ folder of the checkout holding the file, else the one installed with spotcheck.
+    schema = next((d / "validators" / expected for d in (here, *here.parents)
+                   if (d / "validators" / expected).is_file()), SCHEMAS / expected)
+    suggestion = os.path.relpath(schema, here)
     first = text.split("\n", 1)[0].strip()
     hint = f"第一行写：{SCHEMA_LINE}{suggestion}（编辑器据此提示键名和说明）"
     if not first.startswith(SCHEMA_LINE):
@@ -192,7 +194,7 @@ def schema_header_problem(path: Path, kind: str, text: str) -> Problem | None:
                        file=display(path), line=1, col=1, hint=hint)
     target = first[len(SCHEMA_LINE):].strip()
     if Path(target).name != expected or not (path.parent / target).is_file():
-        why = "不是" + expected if Path(target).name != expected else "指向的文件不存在"
+        why = f"应指向 {expected}" if Path(target).name != expected else "指向的文件不存在"
         return Problem("P190", f"JSON Schema 声明 {target} {why}", file=display(path), line=1,
                        col=len(SCHEMA_LINE) + 1, hint=hint)
     return None
@@ -224,9 +226,7 @@ def validate_report(paths: Iterable[str | Path]) -> ValidationReport:
                     problems += exc.problems
             else:
                 problems += cases_file_problems(path, session)
-    unique = list(dict.fromkeys(problems))
-    unique.sort(key=lambda p: (p.file or "", p.line or 0, p.col or 0, p.code))
-    return ValidationReport(files, unique)
+    return ValidationReport(files, sorted_problems(problems))
 
 
 def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
