@@ -28,11 +28,10 @@ import polars_hash as plh
 from spotcheck import __version__, rules
 from spotcheck.allocation import Quota, by_count, by_ratio
 from spotcheck.commitment import Seed, canonical, sha256_text
-from spotcheck.conditions import Condition
 from spotcheck.directory import EntityDirectory
-from spotcheck.fields import OPERATING_STATUSES, TIER_NAMES
+from spotcheck.fields import OPERATING_STATUSES
 from spotcheck.loader import LoadedPolicy
-from spotcheck.policy import Cap, Task, percent_fraction, tier_ratio
+from spotcheck.policy import Cap, Task, effective_caps, percent_fraction, tier_ratio
 
 FORMAT = "spotcheck-draw/1"
 HISTORY_COLUMNS = {"uscc": pl.String, "visit_id": pl.String, "task_id": pl.String, "item_codes": pl.String}
@@ -102,17 +101,6 @@ def plan_tasks(loaded: LoadedPolicy) -> list[TaskPlan]:
     return plans
 
 
-def _caps(loaded: LoadedPolicy) -> list[Cap]:
-    """The policy's caps plus one per tier that sets max_checks_per_year."""
-    caps = list(loaded.policy.caps)
-    for tier, rule in sorted(loaded.policy.risk.tiers.items()):
-        if rule.max_checks_per_year is not None:
-            when = Condition.model_validate({"field": "tier", "op": "eq", "value": tier})
-            name = f"{TIER_NAMES[tier]}（{tier}级）主体年度抽查不超过{rule.max_checks_per_year}次"
-            caps.append(Cap(id=f"tier-{tier}", name=name, when=when, max_per_year=rule.max_checks_per_year))
-    return caps
-
-
 def _check_counts(history: pl.DataFrame, caps: list[Cap]) -> pl.DataFrame:
     """Per entity, how many checks this year count against each cap (distinct visits)."""
     counts = history.select("uscc").unique()
@@ -180,7 +168,7 @@ def compute(
     """Compute a draw. Pure: reads nothing but its arguments, writes nothing."""
     policy = loaded.policy
     frame = entities.frame.with_row_index("_row")
-    caps = _caps(loaded)
+    caps = effective_caps(policy)
     counts = _check_counts(history, caps)
     frame = frame.join(counts, on="uscc", how="left").sort("_row").with_columns(pl.col(r"^_n:.*$").fill_null(0))
     frame = frame.with_columns(

@@ -32,6 +32,7 @@ import polars as pl
 import xlsxwriter
 
 from spotcheck import deadlines
+from spotcheck.calendar import WorkCalendar
 from spotcheck.commitment import canonical, sha256_text
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.folder import write_file_atomic
@@ -947,7 +948,7 @@ def policy_for(folder: DrawFolder, policy_path: str | Path | None = None) -> Loa
 
 
 def publication_due(loaded: LoadedPolicy, completed_on: dt.date) -> dt.date:
-    """The policy's results_public deadline counted from the completion date (S831 without one)."""
+    """The policy's results_public deadline counted from the completion date (S833 without one)."""
     rules = loaded.policy.deadlines
     resolved = deadlines.resolve(rules, {"check_completed": completed_on}, loaded.calendar) if RULE in rules else {}
     if RULE not in resolved:
@@ -1062,6 +1063,7 @@ def sample_results(draw_dir: str | Path, out: str | Path, *, seed: str = "0", to
     one in seven with a problem on one item (one row per item), and one unreachable address."""
     today = today or dt.date.today()
     folder = load_draw(draw_dir)
+    calendar = WorkCalendar.standard()
     digest = {vid: hashlib.sha256(f"{seed}|{vid}".encode()).hexdigest() for vid in folder.visits}
     unreachable = min(digest, key=digest.get) if digest else None
     rows: list[tuple[str, ...]] = []
@@ -1069,8 +1071,10 @@ def sample_results(draw_dir: str | Path, out: str | Path, *, seed: str = "0", to
     for vid, visit in folder.visits.items():
         h = digest[vid]
         latest = min(visit.inspect_by or folder.drawn_on + dt.timedelta(days=30), today)
-        span = max((latest - folder.drawn_on).days, 0)
-        done = (folder.drawn_on + dt.timedelta(days=int(h[8:16], 16) % (span + 1))).isoformat()
+        span = calendar.working_days_between(folder.drawn_on, latest)
+        # Checks are done on working days, so the sample's completion dates are too.
+        done = (calendar.add_working_days(folder.drawn_on, 1 + int(h[8:16], 16) % span) if span > 0
+                else folder.drawn_on).isoformat()
         if vid == unreachable:
             rows.append((vid, visit.name, visit.uscc, done, "实地检查", CATEGORIES[UNREACHABLE].name, "",
                          "按登记住所实地核查未找到该主体，登记电话无法接通", "列入经营异常名录", ""))

@@ -222,8 +222,9 @@ def _check_spec(spec: SynthSpec, entities: int, inspectors: int) -> list[Problem
     for d in spec.districts:
         if not (len(d.code) == 6 and d.code.isdigit()):
             bad(f"区县 '{d.name}' 的行政区划代码应为 6 位数字，此处为 '{d.code}'", f"合成规格 → 区县 '{d.name}'")
-    if len({d.code for d in spec.districts}) != len(spec.districts):
-        bad("区县代码重复", "合成规格 → districts")
+    # Streets or 市监所 grids of one district share its code; their names tell them apart.
+    if len({d.name for d in spec.districts}) != len(spec.districts):
+        bad("区县名称重复", "合成规格 → districts")
     names = {d.name for d in spec.districts} | {d.code for d in spec.districts}
     for i, profile in enumerate(spec.profiles, 1):
         where = f"合成规格 → 画像 {i}"

@@ -142,16 +142,18 @@ def test_unrelated_rows_do_not_change_a_stratum(shuozhou, tmp_path):
 def test_frequency_cap_excludes_with_reason(longwan_dirs):
     loaded = load_policy(LONGWAN)
     entities = load_entities(longwan_dirs / "entities.csv")
-    tier_a = entities.frame.filter(pl.col("tier") == "A")["uscc"].to_list()
-    # Two earlier checks this year for every low-risk entity: the Longwan cap (2 a year) is reached.
+    low_risk = (pl.col("tier") == "A") & (pl.col("type") == "企业")
+    tier_a = entities.frame.filter(low_risk)["uscc"].to_list()
+    # Two earlier checks this year for every low-risk enterprise: the Longwan cap (2 a year) is reached.
     history = pl.DataFrame(
         [{"uscc": u, "visit_id": f"v{k}-{u}", "task_id": "old", "item_codes": ""} for u in tier_a for k in (1, 2)],
         schema=draw.HISTORY_COLUMNS,
     )
     result = draw.compute(loaded, entities, history, drill_seed("cap"), dt.date(2023, 3, 1))
-    assert result.drawn.filter(pl.col("tier") == "A").height == 0
+    assert result.drawn.filter(low_risk).height == 0
     assert result.exclusions.height > 0
     assert set(result.exclusions["uscc"]) <= set(tier_a)
-    assert all(t["excluded_by_cap"] for t in result.summary["tasks"] if t["eligible"] or t["excluded_by_cap"])
+    assert set(result.exclusions["cap_id"]) == {"low-risk"}
+    assert sum(sum(t["excluded_by_cap"].values()) for t in result.summary["tasks"]) == result.exclusions.height
     free = draw.compute(loaded, entities, EMPTY, drill_seed("cap"), dt.date(2023, 3, 1))
-    assert free.drawn.filter(pl.col("tier") == "A").height > 0
+    assert free.drawn.filter(low_risk).height > 0
