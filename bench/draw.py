@@ -99,7 +99,7 @@ def _run_baseline(entities: str, q) -> None:
     df = pd.read_csv(entities, dtype=str).rename(columns=rename)
     drawn = 0
     for task in loaded.policy.tasks:
-        scope = df[_mask(df, task.scope.model_dump(mode="json", exclude_none=True))]
+        scope = df[_mask(df, task.scope.model_dump(mode="json", by_alias=True, exclude_none=True))]
         for tier, group in scope.groupby("tier"):
             r = tier_ratio(task, loaded.policy.risk, tier) or Fraction(0)
             for rnd in range(task.sampling.times_per_year or 1):

@@ -29,21 +29,19 @@ from docx import Document as new_document
 from docx.document import Document as WordDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.table import WD_TABLE_ALIGNMENT, WD_CELL_VERTICAL_ALIGNMENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Emu, Mm, Pt
 from docxtpl import DocxTemplate
-from lxml import etree
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
+from lxml import etree
 
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.loader import display
-from spotcheck.notice import (
-    KINDS, PLAN_COLUMNS, RESULT_COLUMNS, RESULT_WIDTHS, Block, Heading, Notice, Para, Table, cn_date, template_problem,
-)
+from spotcheck.notice import KINDS, RESULT_COLUMNS, RESULT_WIDTHS, Block, Heading, Notice, Para, Table, cn_date, template_problem
 from spotcheck.paths import TEMPLATES
 
 # ---------------------------------------------------------------- GB/T 9704 geometry and faces
@@ -112,7 +110,6 @@ STYLES = (
     Style("附件标题", XIAOBIAOSONG, TITLE_PT, "center", line=35, after=LINE_PT, grid=False),
     Style("通知书标题", XIAOBIAOSONG, TITLE_PT, "center", after=LINE_PT, grid=False, page_break=True),
     Style("通知书编号", align="right"),
-    Style("表格标题", HEITI, align="center", keep_next=True),
     Style("表格文字", size=TABLE_PT, align="left", line=None, grid=False),
     Style("表格表头", HEITI, TABLE_PT, "center", line=None, grid=False),
     Style("版记", size=IMPRINT_PT, align="left", left=1, right=1),
@@ -359,8 +356,6 @@ def add_blocks(container, blocks: Sequence[Block], width: int) -> None:
         elif isinstance(b, Para):
             _para(container, "公文正文", b.text)
         else:
-            if b.title:
-                _para(container, "表格标题", b.title)
             add_table(container, b, width)
 
 

@@ -36,14 +36,13 @@ from spotcheck.policy import METRIC_NAMES, Document, Policy, Section, Task, samp
 KINDS = ("plan_notice", "campaign_notice", "scheme", "work_notice", "task_notice", "results_notice")
 KIND_ALIASES = {k.removesuffix("_notice"): k for k in KINDS}
 FORMATS = ("md", "html", "docx", "pdf")
-GENERATED = ("plan_notice", "task_notice", "results_notice")  # kinds that need no document in the policy
 
 PLAN_COLUMNS = ("序号", "抽查任务名称", "抽查类型", "抽查事项", "抽查对象范围", "抽查比例/数量", "抽取日期",
                 "发起主体/指导单位", "抽查检查主体")
-PLAN_WIDTHS = (5, 12, 6, 27, 14, 11, 9, 12, 11)
+PLAN_WIDTHS = (5, 12, 6, 26, 14, 11, 10, 12, 11)
 RESULT_COLUMNS = ("序号", "抽查计划编号/名称", "抽查任务编号/名称", "抽查类型", "检查机关", "市场主体名称",
                   "统一社会信用代码", "检查完成日期", "检查结果", "备注")
-RESULT_WIDTHS = (4, 14, 14, 5, 10, 14, 12, 8, 12, 7)
+RESULT_WIDTHS = (4, 11, 13, 5, 10, 13, 18, 8, 11, 7)
 DRAWN_COLUMNS = ("序号", "市场主体名称", "统一社会信用代码")
 
 # ---------------------------------------------------------------- words and numbers
@@ -73,9 +72,9 @@ def heading_number(depth: int, n: int) -> str:
     return chr(0x2460 + n - 1) if n <= 20 else f"（{n}）"
 
 
-def cn_date(d: dt.date) -> str:
-    """2023-11-14 → 2023年11月14日, as GB/T 9704 writes dates (no leading zeros)."""
-    return f"{d.year}年{d.month}月{d.day}日"
+def cn_date(d: dt.date | None) -> str:
+    """2023-11-14 → 2023年11月14日, as GB/T 9704 writes dates (no leading zeros); no date, no text."""
+    return "" if d is None else f"{d.year}年{d.month}月{d.day}日"
 
 
 def cn_window(start: dt.date, end: dt.date) -> str:
@@ -130,7 +129,6 @@ class Table:
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     widths: tuple[int, ...]  # relative column widths
-    title: str | None = None
     kind: str = "table"
 
 
@@ -182,7 +180,7 @@ class Notice:
     contacts: tuple[str, ...]
     attachments: tuple[str, ...]  # the lines after “附件：”
     signature: str
-    date: dt.date
+    date: dt.date | None  # None only for a plan generated from tasks alone
     disclosure: str | None  # （信息公开类型：主动公开）
     cc: str | None
     printed_by: str | None
@@ -242,17 +240,21 @@ def task_no(policy: Policy, task: Task) -> int:
     return task.no if task.no is not None else policy.tasks.index(task) + 1
 
 
-def plan_table(loaded: LoadedPolicy, title: str | None = None) -> Table:
+def plan_table(loaded: LoadedPolicy) -> Table:
     """Seed 002's 9-column annual plan table, one row per task."""
     policy = loaded.policy
     rows = []
+    window = policy_window(policy)
     for task in policy.tasks:
-        months = f"{task.draw_months[0]}月-{task.draw_months[1]}月" if task.draw_months else ""
+        # 抽取日期: the draw months, else the months of the task's (or the policy's) inspection window.
+        span = task.draw_months or ((task.window.start.month, task.window.end.month) if task.window else None)
+        span = span or ((window[0].month, window[1].month) if window else None)
+        months = f"{span[0]}月-{span[1]}月" if span else ""
         rows.append((
             str(task_no(policy, task)), task.name, task.type, _task_items_text(loaded, task), task.scope_text,
             sampling_text(task.sampling), months, _initiator_text(task), task.inspecting_level or "",
         ))
-    return Table(PLAN_COLUMNS, tuple(rows), PLAN_WIDTHS, title)
+    return Table(PLAN_COLUMNS, tuple(rows), PLAN_WIDTHS)
 
 
 def _sampling_lines(loaded: LoadedPolicy) -> list[str]:
@@ -442,13 +444,19 @@ def _attachment_lines(names: Sequence[str]) -> tuple[str, ...]:
     return tuple(f"{i}. {n}" for i, n in enumerate(names, 1))
 
 
-def _generated_plan(policy: Policy) -> Document:
-    """A plan notice for a policy that carries none: the task table under the jurisdiction's name."""
-    j = policy.jurisdiction
-    return Document(
-        id="generated-plan", kind="plan_notice", issuer=j.name, date=dt.date(policy.year, 1, 1),
-        title=f"{j.name}关于印发{policy.year}年度“双随机、一公开”抽查工作计划的通知",
-        attachments=[f"{j.name}{policy.year}年度“双随机、一公开”抽查工作计划"], disclosure="主动公开",
+def generated_plan(loaded: LoadedPolicy) -> Notice:
+    """The plan of a policy that carries no plan notice: its task table under the jurisdiction's name.
+
+    Undated: the policy holds no date for a document it does not contain.
+    """
+    policy = loaded.policy
+    name = f"{policy.jurisdiction.name}{policy.year}年度“双随机、一公开”抽查工作计划"
+    return Notice(
+        kind="plan_notice", letter=False, issuer=policy.jurisdiction.name, number=None,
+        title=f"{policy.jurisdiction.name}关于印发{policy.year}年度“双随机、一公开”抽查工作计划的通知",
+        addressees=None, preamble=(), body=(), contacts=(), attachments=(name,),
+        signature=policy.jurisdiction.name, date=None, disclosure="（信息公开类型：主动公开）", cc=None,
+        printed_by=None, annexes=(Annex("附件", name, (plan_table(loaded),), landscape=True),),
     )
 
 
@@ -780,7 +788,7 @@ def choose_notice(loaded: LoadedPolicy, kind: str | None = None, document: str |
     if kind is not None:
         doc = next((d for d in policy.documents if d.kind == kind), None)
         if doc is None and kind == "plan_notice" and policy.tasks:
-            doc = _generated_plan(policy)
+            return generated_plan(loaded)
         if doc is None:
             raise SpotcheckError(_problem("N805", f"策略中没有 {kind} 文件", loaded, "documents",
                                           hint=f"已有文件：{'、'.join(f'{d.id}（{d.kind}）' for d in policy.documents) or '（无）'}"))
@@ -788,7 +796,7 @@ def choose_notice(loaded: LoadedPolicy, kind: str | None = None, document: str |
     chosen = plan_document(policy) if policy.default_document else (policy.documents[0] if policy.documents else None)
     if chosen is None:
         if policy.tasks:
-            return document_notice(loaded, _generated_plan(policy))
+            return generated_plan(loaded)
         raise SpotcheckError(_problem("N805", "策略中没有可生成的文件（documents 为空，也没有任务）", loaded,
                                       hint="在策略中写 documents，或用 --kind task --draw DIR 生成任务公告"))
     return document_notice(loaded, chosen)
@@ -888,7 +896,9 @@ def render_notice(loaded: LoadedPolicy, notice: Notice, fmt: str, root: Path = T
     template = find_template(loaded, notice.kind, fmt, root)
     if fmt in ("md", "html"):
         return render_text(notice, notice.kind, fmt, search_path(loaded, root))
-    from spotcheck import docx_layout  # python-docx is only imported when Word output is asked for
+    from spotcheck import (
+        docx_layout,  # python-docx is only imported when Word output is asked for
+    )
 
     docx = docx_layout.render(template, notice)
     return docx if fmt == "docx" else docx_layout.to_pdf(docx)

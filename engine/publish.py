@@ -114,33 +114,34 @@ def publish(draw_dir: str | Path, out_dir: str | Path, *, ledger_path: str | Pat
     with Ledger.open(ledger_path, create=False, actor=actor) as ledger:
         folder = results.load_draw(draw_dir, ledger)
         loaded = results.policy_for(folder, policy_path)
-        all_tracks = results.tracks(folder, ledger)
-        approved = [t for t in all_tracks if t.state == results.APPROVED]
-        if not approved:
-            raise SpotcheckError(Problem("S840", "没有已审核、待公示的检查结果", file=str(folder.path),
-                                         hint="先用 spotcheck results approve 审核已录入的结果"))
-        shown = [(t.visit, t.result if t.state == results.APPROVED else t.public[0], t)
-                 for t in all_tracks if t.state == results.APPROVED or t.public]
-        rows = public_rows(loaded, [(visit, record) for visit, record, _ in shown])
-        table = [r.cells() for r in rows]
-        files = {
-            f"{PUBLIC_LIST}.xlsx": results.table_bytes(".xlsx", PUBLIC_COLUMNS, table),
-            f"{PUBLIC_LIST}.csv": results.table_bytes(".csv", PUBLIC_COLUMNS, table),
-        }
-        notices = announcements(loaded, rows)
-        files.update(notices)
-        abnormal = [
-            (record.body["uscc"], record.body["name"], visit.visit_id, record.body["completed_on"],
-             on.isoformat() if track.state == results.APPROVED else track.public[1].body["on"],
-             visit.unit, results.CATEGORIES[results.UNREACHABLE].name)
-            for visit, record, track in shown
-            if results.UNREACHABLE in record.body["categories"]
-        ]
         adding = out_dir.is_dir() and any(out_dir.iterdir())
         with staged(out_dir, adding=adding) as stage:
-            write_files(stage, files)
+            # Read under the write lock, so two publishers cannot both publish the same results.
             with ledger.transaction() as tx:
+                all_tracks = results.tracks(folder, ledger)
+                approved = [t for t in all_tracks if t.state == results.APPROVED]
+                if not approved:
+                    raise SpotcheckError(Problem("S840", "没有已审核、待公示的检查结果", file=str(folder.path),
+                                                 hint="先用 spotcheck results approve 审核已录入的结果"))
+                shown = [(t.visit, t.result if t.state == results.APPROVED else t.public[0], t)
+                         for t in all_tracks if t.state == results.APPROVED or t.public]
+                rows = public_rows(loaded, [(visit, record) for visit, record, _ in shown])
+                table = [r.cells() for r in rows]
+                notices = announcements(loaded, rows)
+                files = {
+                    f"{PUBLIC_LIST}.xlsx": results.table_bytes(".xlsx", PUBLIC_COLUMNS, table),
+                    f"{PUBLIC_LIST}.csv": results.table_bytes(".csv", PUBLIC_COLUMNS, table),
+                    **notices,
+                }
+                write_files(stage, files)
                 done = results.mark_published(tx, approved, on, str(out_dir))
+            abnormal = [
+                (record.body["uscc"], record.body["name"], visit.visit_id, record.body["completed_on"],
+                 on.isoformat() if track.state == results.APPROVED else track.public[1].body["on"],
+                 visit.unit, results.CATEGORIES[results.UNREACHABLE].name)
+                for visit, record, track in shown
+                if results.UNREACHABLE in record.body["categories"]
+            ]
             write_file_atomic(folder.path / ABNORMAL_FILE, results.table_bytes(".csv", ABNORMAL_COLUMNS, abnormal))
     return Publication(out_dir, tuple(out_dir / n for n in files), tuple(done), len(rows), len(abnormal),
                        tuple(out_dir / n for n in notices))

@@ -25,7 +25,6 @@ from pathlib import Path
 import jinja2
 import polars as pl
 from markupsafe import Markup
-
 from spotcheck import results
 from spotcheck.directory import load_entities
 from spotcheck.errors import Problem, SpotcheckError
@@ -297,15 +296,19 @@ def _label_width(labels: Iterable[str]) -> int:
     return max([sum(14 if ord(ch) > 0x2E80 else 8 for ch in label) for label in labels] + [60]) + 12
 
 
+def _svg_open(title: str, width: int, height: int) -> str:
+    # No xmlns: inline SVG in HTML needs none, and the page must hold no URL at all.
+    return (f'<svg class="chart" role="img" aria-label="{_esc(title)}" viewBox="0 0 {width} {height}" '
+            f'width="{width}" height="{height}"><text x="0" y="18" class="chart-title">{_esc(title)}</text>')
+
+
 def bar_chart(title: str, shares: list[Share], target: Fraction | None) -> Markup:
     """Horizontal bars of exact shares, with the target as a dashed line."""
     label_w, bar_w, row_h, top = _label_width(s.label for s in shares), 360, 28, 34
     height = top + row_h * max(len(shares), 1) + 24
     values = [Fraction(s.numerator, s.denominator) for s in shares if s.denominator]
     scale = max([*values, target or Fraction(0), Fraction(1, 100)]) * Fraction(5, 4)
-    parts = [f'<svg class="chart" role="img" aria-label="{_esc(title)}" viewBox="0 0 {label_w + bar_w + 160} {height}" '
-             f'width="{label_w + bar_w + 160}" height="{height}">',
-             f'<text x="0" y="18" class="chart-title">{_esc(title)}</text>']
+    parts = [_svg_open(title, label_w + bar_w + 160, height)]
     if target is not None:
         # Drawn first, so the values written over it stay readable.
         x = label_w + float(target / scale * bar_w)
@@ -331,9 +334,7 @@ def timeliness_chart(rows: list[Timeliness]) -> Markup:
     label_w, bar_w, row_h, top = _label_width(r.unit for r in rows), 360, 28, 56
     height = top + row_h * max(len(rows), 1) + 10
     longest = max([sum(getattr(r, k) for k, _, _ in _TIMELINESS) for r in rows] + [1])
-    parts = [f'<svg class="chart" role="img" aria-label="结果公示及时性" viewBox="0 0 {label_w + bar_w + 60} {height}" '
-             f'width="{label_w + bar_w + 60}" height="{height}">',
-             '<text x="0" y="18" class="chart-title">各单位结果公示及时性</text>']
+    parts = [_svg_open("各单位结果公示及时性", label_w + bar_w + 60, height)]
     for i, (_, name, colour) in enumerate(_TIMELINESS):
         parts.append(f'<rect x="{i * 110}" y="30" width="12" height="12" fill="{colour}"/>'
                      f'<text x="{i * 110 + 16}" y="41">{name}</text>')

@@ -30,7 +30,6 @@ from pathlib import Path
 
 import polars as pl
 import xlsxwriter
-
 from spotcheck import deadlines
 from spotcheck.calendar import WorkCalendar
 from spotcheck.commitment import canonical, sha256_text
@@ -218,6 +217,7 @@ def load_draw(draw_dir: str | Path, ledger: Ledger | None = None) -> DrawFolder:
 
 
 def _as_set(value: object) -> frozenset[str]:
+    """A ledger body's list, or the same list joined with '|' as in visits.csv."""
     if isinstance(value, str):
         return frozenset(_split(value))
     if isinstance(value, list):
@@ -226,20 +226,21 @@ def _as_set(value: object) -> frozenset[str]:
 
 
 def _ledger_mismatches(visits: Mapping[str, Visit], ledger: Ledger, file: Path) -> list[Problem]:
-    problems = []
+    latest: dict[str, Record] = {}
     for record in ledger.iter("visit"):
-        visit = visits.get(record.key)
-        if visit is None or ledger.latest("visit", record.key).seq != record.seq:
-            continue
-        body = record.body
+        if record.key in visits:
+            latest[record.key] = record
+    problems = []
+    for key, record in latest.items():
+        visit, body = visits[key], record.body
         differs = [
             title
-            for key, title, mine in (
+            for field, title, mine in (
                 ("uscc", "统一社会信用代码", frozenset([visit.uscc])),
                 ("task_ids", "抽查任务", frozenset(visit.task_ids)),
                 ("item_codes", "检查事项", frozenset(visit.item_codes)),
             )
-            if key in body and (_as_set(body[key]) if key != "uscc" else frozenset([str(body[key])])) != mine
+            if field in body and _as_set(body[field]) != mine
         ]
         if differs:
             problems.append(Problem("S832", f"visits.csv 中检查 {visit.visit_id} 的{'、'.join(differs)}与台账记录 #{record.seq} 不一致",
@@ -858,19 +859,21 @@ def approve(draw_dir: str | Path, *, ledger_path: str | Path, actor: str, visit_
     on = on or dt.date.today()
     with Ledger.open(ledger_path, actor=actor) as ledger:
         folder = load_draw(draw_dir, ledger)
-        by_visit = {t.visit.visit_id: t for t in tracks(folder, ledger)}
-        wanted = list(by_visit) if visit_ids is None else list(dict.fromkeys(visit_ids))
-        problems = []
-        for vid in wanted:
-            if vid not in by_visit:
-                problems.append(Problem("S803", f"检查编号 {vid} 不在本次抽取的检查中", file=str(folder.path / "visits.csv")))
-            elif visit_ids is not None and by_visit[vid].result is None:
-                problems.append(Problem("S820", f"检查 {vid} 还没有录入结果，不能审核", where=f"检查 '{vid}'",
-                                        hint="先用 spotcheck results import 录入结果"))
-        if problems:
-            raise SpotcheckError(problems)
         changed, skipped = [], []
+        # States are read under the write lock, so two approvers cannot approve one result twice.
         with ledger.transaction() as tx:
+            by_visit = {t.visit.visit_id: t for t in tracks(folder, ledger)}
+            wanted = list(by_visit) if visit_ids is None else list(dict.fromkeys(visit_ids))
+            problems = []
+            for vid in wanted:
+                if vid not in by_visit:
+                    problems.append(Problem("S803", f"检查编号 {vid} 不在本次抽取的检查中",
+                                            file=str(folder.path / "visits.csv")))
+                elif visit_ids is not None and by_visit[vid].result is None:
+                    problems.append(Problem("S820", f"检查 {vid} 还没有录入结果，不能审核", where=f"检查 '{vid}'",
+                                            hint="先用 spotcheck results import 录入结果"))
+            if problems:
+                raise SpotcheckError(problems)
             for vid in wanted:
                 track = by_visit[vid]
                 if track.result is None:

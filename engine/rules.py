@@ -53,6 +53,7 @@ MAX_BRANCHES = 4096  # conjunctions of one condition in disjunctive normal form
 MAX_PROPERTIES = 240  # durable-rules reads at most 255 properties of a fact
 
 _MIN_ORDINAL, _MAX_ORDINAL = dt.date.min.toordinal(), dt.date.max.toordinal()
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()  # polars counts days from 1970-01-01
 
 
 @dataclass
@@ -505,7 +506,7 @@ class _Shard:
 def _too_complex(rule_id: str) -> SpotcheckError:
     return SpotcheckError(
         Problem(
-            code="R501",
+            code="E801",
             message=f"规则 '{rule_id}' 的条件过于复杂：展开后超过 {MAX_BRANCHES} 种情形",
             where=f"规则 '{rule_id}'",
             hint="把条件拆成几条规则，或把多个并列的 any 合并为 in、any_of",
@@ -539,7 +540,7 @@ class CompiledRules:
         if len(self._properties) > MAX_PROPERTIES:
             raise SpotcheckError(
                 Problem(
-                    code="R502",
+                    code="E802",
                     message=f"规则共用到 {len(self._properties)} 个标签、文字片段和字段，超过规则引擎上限 {MAX_PROPERTIES}",
                     hint="把规则分成几组分别计算，或减少列举的标签",
                 )
@@ -574,15 +575,54 @@ class CompiledRules:
 
     def evaluate(self, classes: Sequence[Mapping[str, Any]]) -> list[frozenset[str]]:
         """For each class (a mapping of the fields the rules read), the ids of the rules that hold."""
+        return self.evaluate_encoded([self.fact(entity, "") for entity in classes])
+
+    def evaluate_encoded(self, facts: Sequence[Mapping[str, int]]) -> list[frozenset[str]]:
+        """Like `evaluate`, for facts already encoded (property name -> code, as `fact` or `encode_frame` make)."""
         answers = []
         with self._lock:
-            for entity in classes:
-                fact = self.fact(entity, f"f{next(_FACT_SERIAL)}")
+            for codes in facts:
+                fact = {**codes, "id": f"f{next(_FACT_SERIAL)}", "fact": 1}
                 fired: set[str] = set()
                 for shard in self._shards:
                     fired |= shard.run(fact)
                 answers.append(frozenset(fired))
         return answers
+
+    def encode_frame(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Every row's fact codes, computed as column expressions: the same codes `fact` gives one entity.
+
+        Rows that the rules cannot tell apart get equal codes, so `unique()` over this frame yields the
+        classes: labels the rules never mention, dates between the same cut points and values no rule
+        names all collapse, and the number of engine calls stays small however varied the rows are.
+        """
+        exprs = []
+        for name, prop in self._properties.items():
+            f = prop.field
+            col = _column(frame, f)
+            if isinstance(prop, _Flag):
+                if f.kind == "labels":
+                    hit = col.list.contains(pl.lit(prop.text, dtype=pl.String))
+                else:
+                    hit = col.str.contains(prop.text, literal=True)
+                exprs.append(hit.fill_null(False).cast(pl.Int32).alias(name))
+            elif f.kind in ("str", "enum"):
+                exprs.append(
+                    col.replace_strict(prop.values, default=0, return_dtype=pl.Int32).fill_null(0).alias(name)
+                )
+            else:
+                number = (col.dt.epoch("d") + _EPOCH_ORDINAL) if f.kind == "date" else col
+                segment = pl.lit(pl.Series(prop.cuts, dtype=pl.Int64)).search_sorted(
+                    number.cast(pl.Int64), side="right"
+                )
+                codes = dict(enumerate(prop.segment_codes))
+                exprs.append(
+                    pl.when(col.is_null())
+                    .then(pl.lit(0, dtype=pl.Int32))
+                    .otherwise(segment.replace_strict(codes, return_dtype=pl.Int32))
+                    .alias(name)
+                )
+        return frame.select(exprs) if exprs else pl.DataFrame({"_none": pl.zeros(frame.height, dtype=pl.Int32, eager=True)})
 
     def to_json(self) -> dict[str, Any]:
         """A stable description of what was compiled: fact encoding and durable rules by shard."""
@@ -642,35 +682,24 @@ def _column(frame: pl.DataFrame, f: Field) -> pl.Expr:
     return column
 
 
-def _canonical(f: Field, value: Any) -> Any:
-    """A hashable value equal for entities the rules cannot tell apart (label order, None vs "")."""
-    value = entity_value(f, value)
-    return tuple(sorted(value)) if isinstance(value, frozenset) else value
-
-
 def matches_by_class(
     rules: Sequence[Rule] | CompiledRules, frame: pl.DataFrame, facts_kinds: Vocabulary = ENTITY_FIELDS
 ) -> pl.DataFrame:
     """The rules holding for each row: columns `row` (the frame's row index) and `rules` (sorted ids).
 
-    Rows are projected onto the fields the rules read; each distinct projection goes through the
-    engine once, so engine calls follow the number of classes, not of rows. A field missing from the
-    frame counts as empty for every row.
+    Rows are encoded into the engine's fact codes with column expressions (`encode_frame`); each
+    distinct encoding (a class) goes through the engine once, so engine calls follow the number of
+    classes the rules can tell apart, not the number of rows. A field missing from the frame counts as
+    empty for every row.
     """
     compiled = rules if isinstance(rules, CompiledRules) else compile_rules(rules, facts_kinds)
-    vocab = compiled.vocabulary
-    names = [n for n in vocab if n in compiled.fields_read]
+    codes = compiled.encode_frame(frame)
+    names = codes.columns
+    classes = codes.unique(maintain_order=True)
+    answers = compiled.evaluate_encoded(
+        [{k: v for k, v in row.items() if k != "_none"} for row in classes.iter_rows(named=True)]
+    )
+    table = classes.with_columns(pl.Series("rules", [sorted(a) for a in answers], dtype=pl.List(pl.String)))
+    joined = codes.join(table, on=names, how="left", maintain_order="left")
     rows = pl.int_range(0, frame.height, dtype=pl.UInt32, eager=True).alias("row")
-    if not names:
-        answer = sorted(compiled.evaluate([{}])[0])
-        return pl.DataFrame([rows, pl.Series("rules", [answer] * frame.height, dtype=pl.List(pl.String))])
-    projected = frame.select([_column(frame, vocab[n]) for n in names])
-    raw = projected.unique(maintain_order=True)
-    keys = [tuple(_canonical(vocab[n], row[n]) for n in names) for row in raw.iter_rows(named=True)]
-    distinct = list(dict.fromkeys(keys))
-    answers = dict(zip(distinct, compiled.evaluate([dict(zip(names, k)) for k in distinct])))
-    per_raw = pl.Series("rules", [sorted(answers[k]) for k in keys], dtype=pl.List(pl.String))
-    classes = projected.join(
-        raw.with_row_index("class"), on=names, how="left", nulls_equal=True, maintain_order="left"
-    )["class"]
-    return pl.DataFrame([rows, per_raw.gather(classes)])
+    return pl.DataFrame([rows, joined["rules"]])

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 import polars_hash as plh
-from ortools.graph.python import min_cost_flow
+from ortools.graph.python import max_flow, min_cost_flow
 
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.loader import LoadedPolicy
@@ -254,35 +254,46 @@ class _Side:
         return self.general + np.bincount(self.slot_visit, minlength=len(self.general))
 
 
-def _solve(side: _Side, active: np.ndarray, capacity: np.ndarray) -> np.ndarray:
-    """Max flow at least cost over the active visits; the chosen pairs as a boolean mask."""
+@dataclass
+class _Net:
+    """A matching problem as one flow network: node 0 is the source, node 1 the sink."""
+
+    tails: np.ndarray
+    heads: np.ndarray
+    caps: np.ndarray
+    costs: np.ndarray
+    supply: int
+    pair_arcs: np.ndarray  # arcs into a person, one per usable pair
+    pairs: np.ndarray  # the pair of each of those arcs
+    sink_arcs: np.ndarray  # person → sink
+    people: np.ndarray  # the person of each of those arcs
+
+
+def _network(side: _Side, active: np.ndarray, capacity: np.ndarray) -> _Net | None:
+    """source → specialty slot (1) / general places (count) → (visit, person) gadget (1) → person
+    (pair cost) → sink (cap). A pair whose person holds none of the visit's slot specialties goes
+    from the general node to the person directly. None when there is nothing to match."""
     n_visits = len(side.general)
     general = np.where(active, side.general, 0)
     slot_on = active[side.slot_visit]
     pair_on = active[side.pair_visit] & (capacity[side.pair_person] > 0)
     hold_on = slot_on[side.hold_slot] & pair_on[side.hold_pair]
-    chosen = np.zeros(len(side.pair_visit), dtype=bool)
     supply = int(general.sum() + slot_on.sum())
     if supply == 0 or not pair_on.any():
-        return chosen
-
-    n_slots = len(side.slot_visit)
+        return None
     gadget = np.zeros(len(side.pair_visit), dtype=bool)
     gadget[side.hold_pair[hold_on]] = True
     gadget_ids = np.cumsum(gadget) - 1
-    n_gadgets = int(gadget.sum())
     gen0, slot0 = 2, 2 + n_visits
-    x0 = slot0 + n_slots
-    person0 = x0 + n_gadgets
-    src, sink = 0, 1
+    x0 = slot0 + len(side.slot_visit)
+    person0 = x0 + int(gadget.sum())
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
 
-    tails, heads, caps, costs = [], [], [], []
-
-    def arcs(t, h, c, k=None):
-        tails.append(np.asarray(t, dtype=np.int64))
-        heads.append(np.asarray(h, dtype=np.int64))
-        caps.append(np.broadcast_to(np.asarray(c, dtype=np.int64), len(tails[-1])))
-        costs.append(np.zeros(len(tails[-1]), dtype=np.int64) if k is None else np.asarray(k, dtype=np.int64))
+    def arcs(t, h, c, k=None) -> int:
+        t = np.asarray(t, dtype=np.int64)
+        parts.append((t, np.asarray(h, dtype=np.int64), np.broadcast_to(np.asarray(c, dtype=np.int64), len(t)),
+                      np.zeros(len(t), dtype=np.int64) if k is None else np.asarray(k, dtype=np.int64)))
+        return sum(len(p[0]) for p in parts) - len(t)
 
     has_general = general > 0
     gv = np.nonzero(has_general)[0]
@@ -293,27 +304,55 @@ def _solve(side: _Side, active: np.ndarray, capacity: np.ndarray) -> np.ndarray:
     g_idx = np.nonzero(gadget & pair_on & has_general[side.pair_visit])[0]
     arcs(gen0 + side.pair_visit[g_idx], x0 + gadget_ids[g_idx], 1)
     x_idx = np.nonzero(gadget & pair_on)[0]
-    first_out = sum(len(t) for t in tails)
-    arcs(x0 + gadget_ids[x_idx], person0 + side.pair_person[x_idx], 1, side.pair_cost[x_idx])
+    first = arcs(x0 + gadget_ids[x_idx], person0 + side.pair_person[x_idx], 1, side.pair_cost[x_idx])
     d_idx = np.nonzero(~gadget & pair_on & has_general[side.pair_visit])[0]
     arcs(gen0 + side.pair_visit[d_idx], person0 + side.pair_person[d_idx], 1, side.pair_cost[d_idx])
     people = np.unique(side.pair_person[pair_on])
-    arcs(person0 + people, np.full(len(people), sink), capacity[people])
-
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate(tails), np.concatenate(heads), np.concatenate(caps), np.concatenate(costs)
+    last = arcs(person0 + people, np.ones(len(people)), capacity[people])
+    pairs = np.concatenate([x_idx, d_idx])
+    return _Net(
+        *(np.concatenate([p[i] for p in parts]) for i in range(4)), supply=supply,
+        pair_arcs=np.arange(first, first + len(pairs)), pairs=pairs,
+        sink_arcs=np.arange(last, last + len(people)), people=people,
     )
-    flow.set_node_supply(src, supply)
-    flow.set_node_supply(sink, -supply)
+
+
+def _solve(side: _Side, active: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Max flow at least cost over the active visits; the chosen pairs as a boolean mask."""
+    chosen = np.zeros(len(side.pair_visit), dtype=bool)
+    net = _network(side, active, capacity)
+    if net is None:
+        return chosen
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(net.tails, net.heads, net.caps, net.costs)
+    flow.set_node_supply(0, net.supply)
+    flow.set_node_supply(1, -net.supply)
     status = flow.solve_max_flow_with_min_cost()
     if status != flow.OPTIMAL:
         raise SpotcheckError(Problem("T811", f"检查人员匹配求解失败（{status}）", hint="请将抽取结果目录与名录文件报告给维护人员"))
-    n_x, n_d = len(x_idx), len(d_idx)
-    used = flow.flows(np.arange(first_out, first_out + n_x + n_d)) > 0
-    chosen[x_idx[used[:n_x]]] = True
-    chosen[d_idx[used[n_x:]]] = True
+    chosen[net.pairs[flow.flows(net.pair_arcs) > 0]] = True
     return chosen
+
+
+class _Probe:
+    """Max flow only (no costs), re-solved as the people's caps change: is a cap enough?"""
+
+    def __init__(self, net: _Net) -> None:
+        self.net = net
+        self.flow = max_flow.SimpleMaxFlow()
+        self.flow.add_arcs_with_capacity(net.tails, net.heads, net.caps)
+
+    def run(self, cap: int) -> int:
+        self.flow.set_arcs_capacity(self.net.sink_arcs, np.full(len(self.net.sink_arcs), cap, dtype=np.int64))
+        status = self.flow.solve(0, 1)
+        if status != self.flow.OPTIMAL:
+            raise SpotcheckError(Problem("T811", f"检查人员匹配求解失败（{status}）", hint="请将抽取结果目录与名录文件报告给维护人员"))
+        return self.flow.optimal_flow()
+
+    def chosen(self, n_pairs: int) -> np.ndarray:
+        mask = np.zeros(n_pairs, dtype=bool)
+        mask[self.net.pairs[self.flow.flows(self.net.pair_arcs) > 0]] = True
+        return mask
 
 
 def _rounds(sides: Sequence[_Side], active: np.ndarray, capacity: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
@@ -374,20 +413,23 @@ def _subset(side: _Side, visits: np.ndarray, people: np.ndarray) -> _Side:
 
 def _least_cap(side: _Side, n_people: int, low: int) -> int:
     """The smallest per-person cap, from `low` up, with which every visit of `side` that its people
-    can staff at all is staffed (galloping, then bisection)."""
-    if len(side.general) == 0:
+    can staff at all is staffed (galloping, then bisection, on max flow alone)."""
+    n = len(side.general)
+    everyone = np.ones(n, dtype=bool)
+    net = _network(side, everyone, np.full(n_people, max(n, 1), dtype=np.int64))
+    if net is None:
         return low
-    everyone = np.ones(len(side.general), dtype=bool)
-    alone = _solve(side, everyone, np.full(n_people, len(side.general), dtype=np.int64))
-    can = np.bincount(side.pair_visit[alone], minlength=len(side.general)) == side.places()
+    probe = _Probe(net)
+    probe.run(n)
+    can = np.bincount(side.pair_visit[probe.chosen(len(side.pair_visit))], minlength=n) == side.places()
     side = _subset(side, can, np.ones(n_people, dtype=bool))
-    wanted = int(side.places().sum())
-    if wanted == 0:
+    net = _network(side, np.ones(len(side.general), dtype=bool), np.full(n_people, max(n, 1), dtype=np.int64))
+    if net is None:
         return low
-    active = np.ones(len(side.general), dtype=bool)
+    probe = _Probe(net)
 
     def fills(cap: int) -> bool:
-        return int(_solve(side, active, np.full(n_people, cap, dtype=np.int64)).sum()) == wanted
+        return probe.run(cap) == net.supply
 
     if fills(low):
         return low

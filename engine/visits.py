@@ -16,7 +16,7 @@ requires.
 Who leads: the policy's pairing rules (merge.pairings) are conditions over the visit's fields
 (fields.VISIT_FIELDS); the first pairing, in policy order, whose tasks the visit holds names the lead
 unit. Without one, the first task (policy order) that names a lead_unit, else a guide, else an
-initiator leads. The units taking part are the lead, each task's own unit and the departments of
+initiator leads; when no task names a unit, the inspecting unit leads (谁检查、谁录入、谁公开). The units taking part are the lead, each task's own unit and the departments of
 joint tasks; a visit is `joint` (cross-department) when more than one unit takes part or a task is
 marked joint. The inspecting unit is the one the policy's jurisdiction.districts give for the
 entity's district (matched by code or name); a policy without districts inspects everything itself.
@@ -164,9 +164,14 @@ def build(loaded: LoadedPolicy, drawn: pl.DataFrame, *, draw_id: str, drawn_on: 
     grouped = grouped.with_columns(pl.col("task_ids").list.join("|").alias("_tasks"))
 
     units = _units(loaded, grouped)
-    grouped = grouped.join(units, on="_tasks", how="left")
+    grouped = grouped.join(units, on="_tasks", how="left").with_columns(
+        _inspecting_unit(loaded, pl.col("district")).alias("inspecting_unit")
+    )
+    # No task names a unit: the unit that inspects leads (谁检查、谁录入、谁公开).
     grouped = grouped.with_columns(
-        _inspecting_unit(loaded, pl.col("district")).alias("inspecting_unit"),
+        pl.coalesce("lead_unit", "inspecting_unit").alias("lead_unit"),
+        pl.when(pl.col("units").list.len() > 0).then(pl.col("units"))
+        .otherwise(pl.concat_list(pl.col("inspecting_unit")).list.drop_nulls()).alias("units"),
         (pl.lit("V") + plh.concat_str([pl.lit(f"{draw_id}|"), pl.col("window"), pl.lit("|"), pl.col("uscc")])
          .chash.sha2_256().str.slice(0, 16)).alias("visit_id"),
     )

@@ -115,7 +115,8 @@ def _file_info(directory) -> dict | None:
 
 @dataclass(frozen=True)
 class Workplan:
-    """Everything `plan` writes; `files` are the exact bytes (paths relative to the draw folder)."""
+    """What `plan` computes; `files` are the exact bytes (paths relative to the draw folder), all but
+    the per-unit workbooks, which are made from `visits` and `teams` when the plan is written."""
 
     draw_id: str
     drill: bool
@@ -160,14 +161,12 @@ def compute(
         "cost": f"int(sha256(key + '|' + visit_id + '|' + inspector_id)[:{team_stage.COST_HEX}], 16)，key 为抽取的种子密钥",
         "planned": {"visits_sha256": _sha(visits_bytes), "teams_sha256": _sha(teams_bytes)},
     }
-    progress("生成各单位检查安排表")
     files = {
         "visits.csv": visits_bytes,
         "teams.csv": teams_bytes,
         "previous_leads.csv": leads_bytes,
         "workplan.json": _json_bytes(meta),
         "summary.json": _json_bytes(summary),
-        **unit_workbooks(frame, staffing.teams, folder.drawn_on),
     }
     return Workplan(folder.draw_id, folder.drill, frame, staffing.teams, summary, files)
 
@@ -215,9 +214,9 @@ def unit_file(unit: str) -> str:
 
 
 def unit_workbooks(visits: pl.DataFrame, teams: pl.DataFrame, created: dt.date) -> dict[str, bytes]:
-    """One workbook per inspecting unit: its visits, and the visits its people are on."""
+    """One workbook per inspecting unit: its visits, and the joint visits its officers join."""
     home = visits.select("visit_id", pl.col("inspecting_unit").fill_null("未指定检查单位").alias("_unit"))
-    guests = teams.select("visit_id", pl.col("unit").alias("_unit"))
+    guests = teams.filter(pl.col("role").is_in([team_stage.LEAD, team_stage.MEMBER])).select("visit_id", pl.col("unit").alias("_unit"))
     by_unit = pl.concat([home, guests]).unique(maintain_order=True)
     out = {}
     for (unit,), part in by_unit.group_by("_unit", maintain_order=True):
@@ -282,9 +281,11 @@ def plan(
     with Ledger.open(ledger_path) as ledger:
         leads = previous_leads(ledger, folder.drawn["uscc"].unique().to_list())
         result = compute(folder, loaded, inspectors, recusals, leads, progress)
+        progress("生成各单位检查安排表")
+        books = unit_workbooks(result.visits, result.teams, folder.drawn_on)
         progress("写入检查安排与台账")
         with staged(folder.path, adding=True) as stage, ledger.transaction() as tx:
-            write_files(stage, result.files)
+            write_files(stage, {**result.files, **books})
             if folder.drill:
                 tx.append("drill_plan", folder.draw_id, _drill_body(result))
             else:

@@ -11,8 +11,10 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from spotcheck import notice
+from spotcheck.cli import main
 from spotcheck.errors import SpotcheckError
 from spotcheck.loader import load_policy
 from spotcheck.paths import POLICIES, ROOT, TEMPLATES
@@ -287,6 +289,15 @@ def test_plan_notice_without_the_table_in_its_body_gets_it_as_annex():
     assert table.columns == notice.PLAN_COLUMNS and len(table.rows) == 21
 
 
+def test_plan_generated_from_tasks_alone_is_undated():
+    loaded = load_policy(POLICIES / "hebei/qinhuangdao/2023.yaml")  # carries a campaign notice, no plan
+    md = notice.render(loaded, kind="plan", fmt="md")
+    assert "## 秦皇岛市市场监督管理局关于印发2023年度“双随机、一公开”抽查工作计划的通知" in md
+    assert "秦皇岛市市场监督管理局\n\n（信息公开类型：主动公开）" in md  # no invented date
+    rows = [line for line in md.splitlines() if re.match(r"^\| \d+ \|", line)]
+    assert len(rows) == 11 and all("| 不低于3% | 11月-12月 |" in r for r in rows)  # months of the campaign window
+
+
 def test_include_window_without_any_window_names_the_policy_line(tmp_path):
     text = DEMO.read_text("utf-8")
     text = re.sub(r"campaigns:\n(  .*\n|    .*\n)+", "", text).replace("    campaign: c1\n", "")
@@ -461,10 +472,6 @@ def test_draw_of_another_policy_is_refused(tmp_path):
 
 def test_task_notice_from_a_real_draw(tmp_path):
     """The draw stage's own folder: counts per district in the notice equal its summary.json."""
-    from click.testing import CliRunner
-
-    from spotcheck.cli import main
-
     policy = POLICIES / "hebei/qinhuangdao/2023.yaml"
     runner = CliRunner()
     done = runner.invoke(main, ["synth", str(policy), "--entities", "1500", "--seed", "notice", "--out", str(tmp_path / "dir")])

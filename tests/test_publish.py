@@ -6,7 +6,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from spotcheck import publish, results
 from spotcheck.errors import SpotcheckError
 from spotcheck.fields import TIER_NAMES, TIERS

@@ -7,7 +7,6 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-
 from spotcheck import publish, report, results
 from spotcheck.errors import SpotcheckError
 from spotcheck.ledger import Ledger, append_history

@@ -19,6 +19,7 @@ def _register() -> None:
     from spotcheck.cli import policy_cmd  # noqa: F401
     from spotcheck.cli import results_cmd  # noqa: F401
     from spotcheck.cli import notice_cmd  # noqa: F401
+    from spotcheck.cli import teams_cmd  # noqa: F401
 
 
 _register()

@@ -8,7 +8,6 @@ from itertools import groupby
 from pathlib import Path
 
 import click
-
 from spotcheck import publish as publish_stage
 from spotcheck import report as report_stage
 from spotcheck import results as results_stage

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from spotcheck.cli import main
 from spotcheck.ledger import Ledger
 
