@@ -27,7 +27,7 @@ with open(f"{folder}/eligible.csv", encoding="utf-8") as f:
         if row["task_id"] == task_id:
             pool.setdefault(row["stratum"], []).append(row["uscc"])
 for stratum in task["strata"]:
-    members = sorted(pool.get(stratum["stratum"], []))
+    members = pool.get(stratum["stratum"], [])
     if hashlib.sha256("\n".join(members).encode()).hexdigest() != stratum["eligible_sha256"]:
         sys.exit(f"eligible.csv does not match the transcript for stratum {stratum['stratum']}")
 for rnd in task["rounds"]:

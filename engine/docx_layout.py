@@ -310,11 +310,12 @@ def _headers_footers(doc: WordDocument) -> None:
 
 
 def table_borders(table) -> None:
-    tblpr = table._tbl.tblPr
     borders = OxmlElement("w:tblBorders")
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
         borders.append(_border(edge, size=4, space=0))
-    tblpr.append(borders)
+    # Word rejects a table whose properties are out of schema order.
+    table._tbl.tblPr.insert_element_before(borders, "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook",
+                                           "w:tblCaption", "w:tblDescription", "w:tblPrChange")
 
 
 def add_table(container, t: Table, width: int) -> None:

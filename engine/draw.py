@@ -92,10 +92,15 @@ def plan_tasks(loaded: LoadedPolicy) -> list[TaskPlan]:
         cid = task.campaign or only
         coordination = campaigns[cid].coordination if cid in campaigns else "independent"
         rounds = task.sampling.times_per_year or 1
-        first, last = task.draw_months or (1, 12)
-        if task.window is not None and task.draw_months is None:
-            first, last = task.window.start.month, task.window.end.month
+        window = task.window or (campaigns[cid].window if cid in campaigns else None)
+        if task.draw_months is not None:
+            first, last = task.draw_months
+        elif window is not None:
+            first, last = window.start.month, window.end.month
+        else:
+            first, last = 1, 12
         span = last - first + 1
+        # N次/年: N rounds spread evenly over the draw months.
         months = tuple(first + (k * span) // rounds for k in range(rounds))
         plans.append(TaskPlan(task, cid, coordination, rounds, months))
     return plans
@@ -199,17 +204,20 @@ def compute(
     )
     eligible_pairs = scope.join(excluded.select("_row", "task_id"), on=["_row", "task_id"], how="anti")
 
-    drawn, eligible, task_reports = _rank_all(plans, eligible_pairs, base, loaded, seed)
+    pools = _pools(plans, eligible_pairs, base, loaded)
+    drawn = _rank(plans, pools, seed)
     other = "independent" if all(p.coordination == "joint" for p in plans) else "joint"
     alt_plans = [TaskPlan(p.task, p.campaign, other, p.rounds, p.months) for p in plans]
-    alt_drawn, _, _ = _rank_all(alt_plans, eligible_pairs, base, loaded, seed)
+    alt_drawn = _rank(alt_plans, pools, seed, columns=("uscc",))
     coordination = {
         "used": sorted({p.coordination for p in plans}),
         "distinct_entities": {
-            "+".join(sorted({p.coordination for p in plans})): drawn.select("uscc").n_unique(),
-            other: alt_drawn.select("uscc").n_unique(),
+            "+".join(sorted({p.coordination for p in plans})): drawn["uscc"].n_unique(),
+            other: alt_drawn["uscc"].n_unique(),
         },
     }
+    task_reports = [(plan, quotas) for plan, (_, quotas) in zip(plans, pools, strict=True)]
+    eligible = pl.concat([rows.select(pl.lit(plan.task.id).alias("task_id"), "stratum", "uscc") for plan, (rows, _) in zip(plans, pools, strict=True)])
     exclusions = excluded.join(base.select("_row", "uscc"), on="_row").select("task_id", "uscc", "cap_id").sort(
         ["task_id", "uscc"]
     )
@@ -230,45 +238,54 @@ def compute(
     return Draw(draw_id, seed, drawn_on, drawn, eligible, exclusions, transcript, summary, files)
 
 
-def _rank_all(plans, eligible_pairs, base, loaded, seed):
-    """Rank every task's eligible entities and take each stratum's quota: (drawn, eligible, reports)."""
-    drawn_parts, eligible_parts, task_reports = [], [], []
+def _pools(plans, eligible_pairs, base, loaded) -> list[tuple[pl.DataFrame, list[Quota]]]:
+    """Per task: its eligible rows in directory order with their stratum, and each stratum's quota."""
+    pools = []
     for plan in plans:
-        task = plan.task
-        rows = eligible_pairs.filter(pl.col("task_id") == task.id).join(base, on="_row")
-        rows = rows.with_columns(_stratum_expr(task.sampling.stratify).alias("stratum"))
+        rows = (
+            eligible_pairs.filter(pl.col("task_id") == plan.task.id)
+            .join(base, on="_row")
+            .sort("_row")
+            .with_columns(_stratum_expr(plan.task.sampling.stratify).alias("stratum"))
+        )
         strata_counts = rows.group_by("stratum").agg(pl.len().alias("n"), pl.col("tier").first()).sort("stratum")
-        quotas = _quotas(plan, loaded, strata_counts)
-        quota_frame = pl.DataFrame(
+        pools.append((rows, _quotas(plan, loaded, strata_counts)))
+    return pools
+
+
+DRAWN_COLUMNS = ("uscc", "name", "type", "district", "tier", "stratum", "rank", "hash")
+
+
+def _rank(plans, pools, seed, columns=DRAWN_COLUMNS) -> pl.DataFrame:
+    """Each stratum's n smallest rank hashes, per task and round, in the plan's task order."""
+    parts = []
+    for order, (plan, (rows, quotas)) in enumerate(zip(plans, pools, strict=True)):
+        take = pl.DataFrame(
             {"stratum": [q.stratum for q in quotas], "take": [q.drawn for q in quotas]},
             schema={"stratum": pl.String, "take": pl.Int64},
         )
-        eligible_parts.append(rows.select(pl.lit(task.id).alias("task_id"), "stratum", "uscc"))
         for rnd, month in zip(range(1, plan.rounds + 1), plan.months, strict=True):
-            ranked = rows.with_columns(
+            hashed = rows.with_columns(
                 plh.concat_str([pl.lit(seed.key + "|"), _rank_units(plan, rnd), pl.col("uscc")]).chash.sha2_256().alias("hash")
-            ).with_columns(pl.col("hash").rank("ordinal").over("stratum").cast(pl.Int64).alias("rank"))
-            picked = ranked.join(quota_frame, on="stratum").filter(pl.col("rank") <= pl.col("take"))
-            drawn_parts.append(
+            )
+            # Sort on a 60-bit integer prefix first (fast), the full digest only breaks its ties.
+            ranked = (
+                hashed.with_columns(pl.col("hash").str.slice(0, 15).str.to_integer(base=16).alias("_k"))
+                .sort(["stratum", "_k", "hash"])
+                .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("stratum").alias("rank"))
+            )
+            picked = ranked.join(take, on="stratum").filter(pl.col("rank") <= pl.col("take"))
+            parts.append(
                 picked.select(
-                    pl.lit(task.id).alias("task_id"),
+                    pl.lit(order).alias("_o"),
+                    pl.lit(plan.task.id).alias("task_id"),
                     pl.lit(rnd).cast(pl.Int64).alias("round"),
                     pl.lit(month).cast(pl.Int64).alias("month"),
-                    "uscc", "name", "type", "district", "tier", "stratum", "rank", "hash",
+                    *columns,
                 )
             )
-        task_reports.append((plan, quotas))
-    order = {p.task.id: i for i, p in enumerate(plans)}
-
-    def ordered(parts, keys):
-        return (
-            pl.concat(parts)
-            .with_columns(pl.col("task_id").replace_strict(order, return_dtype=pl.Int64).alias("_o"))
-            .sort(["_o", *keys])
-            .drop("_o")
-        )
-
-    return ordered(drawn_parts, ["round", "stratum", "rank"]), ordered(eligible_parts, ["stratum", "uscc"]), task_reports
+    keys = ["_o", "round", "stratum", "rank"] if "rank" in columns else ["_o", "round"]
+    return pl.concat(parts).sort(keys, maintain_order=True).drop("_o")
 
 
 def _json_bytes(obj: dict) -> bytes:
@@ -282,7 +299,7 @@ def _fraction_text(f: Fraction | None) -> str | None:
 def _transcript(loaded, entities, seed, drawn_on, history_bytes, task_reports, eligible) -> dict:
     tasks = []
     for plan, quotas in task_reports:
-        mine = eligible.filter(pl.col("task_id") == plan.task.id).group_by("stratum").agg(pl.col("uscc").sort())
+        mine = eligible.filter(pl.col("task_id") == plan.task.id).group_by("stratum").agg(pl.col("uscc").str.join("\n"))
         uscc_by_stratum = dict(mine.iter_rows())
         tasks.append(
             {
@@ -297,7 +314,7 @@ def _transcript(loaded, entities, seed, drawn_on, history_bytes, task_reports, e
                     {
                         "stratum": q.stratum,
                         "eligible": q.eligible,
-                        "eligible_sha256": sha256_text("\n".join(uscc_by_stratum.get(q.stratum, []))),
+                        "eligible_sha256": sha256_text(uscc_by_stratum.get(q.stratum, "")),
                         "ratio": _fraction_text(q.ratio),
                         "wanted": q.wanted,
                         "drawn": q.drawn,

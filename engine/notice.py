@@ -404,8 +404,10 @@ class _Body:
         loaded, policy = self.loaded, self.loaded.policy
         self.included.add(what)
         where = ("documents", policy.documents.index(self.doc), "sections", *path)
-        if what == "tasks":
+        if what == "tasks" and policy.tasks:
             return [plan_table(loaded)]
+        if what == "contacts" and self.doc.contacts:
+            return [Para(line) for line in contact_lines(self.doc)]
         if what == "window":
             window = policy_window(policy)
             if window is None:
@@ -413,8 +415,6 @@ class _Body:
                                               loaded, *where, hint="在 campaigns 或 tasks 中写明 window: {start, end}"))
                 return []
             return [Para(f"{cn_window(*window)}。")]
-        if what == "contacts":
-            return [Para(line) for line in contact_lines(self.doc)]
         if what == "tiers":
             intro = policy.risk.note or f"依据企业信用风险分类结果，从由低到高划分的{'、'.join(TIERS)}四个风险等级中随机抽取检查对象。"
             return [Para(intro), *[Para(t) for t in _joined_list(_tier_lines(loaded), depth)]]
@@ -426,7 +426,7 @@ class _Body:
             "targets": lambda: _target_lines(loaded),
             "steps": lambda: list(policy.steps),
             "pools": lambda: _pool_lines(loaded),
-        }[what]()
+        }.get(what, list)()
         if not lines:
             self.problems.append(_problem("N802", f"正文要求插入“{what}”，但策略中没有相应内容", loaded, *where,
                                           hint=f"在策略中补充 {what}，或删去该处 include"))
@@ -870,20 +870,15 @@ def template_problem(exc: Exception, template: Path) -> Problem:
                    hint="模板只能使用 doc（文件内容）及其字段；可用变量见 templates/README.md")
 
 
-def render_text(notice: Notice, kind: str, fmt: str, folders: Sequence[Path]) -> str:
-    """Render a Markdown or HTML template; templates may extend or include others along the same folders."""
+def render_text(notice: Notice, fmt: str, template: Path, folders: Sequence[Path]) -> str:
+    """Render a Markdown or HTML template; it may extend or include others found along the same folders."""
     env = _environment(folders, html=fmt == "html")
-    name = template_name(kind, fmt)
     try:
-        text = env.get_template(name).render(doc=notice)
+        text = env.get_template(template_name(notice.kind, fmt)).render(doc=notice)
     except TemplateError as exc:
-        raise SpotcheckError(template_problem(exc, find_first(folders, name))) from None
+        raise SpotcheckError(template_problem(exc, template)) from None
     # Markdown templates stay readable with one block per line; the blank lines they leave are folded.
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n" if fmt == "md" else text
-
-
-def find_first(folders: Sequence[Path], name: str) -> Path:
-    return next((f / name for f in folders if (f / name).is_file()), folders[-1] / name)
 
 
 # ---------------------------------------------------------------- rendering and writing
@@ -895,10 +890,8 @@ def render_notice(loaded: LoadedPolicy, notice: Notice, fmt: str, root: Path = T
         raise SpotcheckError(Problem("N803", f"没有这种输出格式：{fmt}", hint=f"可用：{'、'.join(FORMATS)}"))
     template = find_template(loaded, notice.kind, fmt, root)
     if fmt in ("md", "html"):
-        return render_text(notice, notice.kind, fmt, search_path(loaded, root))
-    from spotcheck import (
-        docx_layout,  # python-docx is only imported when Word output is asked for
-    )
+        return render_text(notice, fmt, template, search_path(loaded, root))
+    from spotcheck import docx_layout  # python-docx is only imported when Word output is asked for
 
     docx = docx_layout.render(template, notice)
     return docx if fmt == "docx" else docx_layout.to_pdf(docx)

@@ -355,9 +355,12 @@ class _Probe:
         return mask
 
 
-def _rounds(sides: Sequence[_Side], active: np.ndarray, capacity: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
+def _rounds(sides: Sequence[_Side], active: np.ndarray, capacity: np.ndarray, priority: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
     """Match, fix the visits filled completely, match the rest again with what is left.
 
+    Max flow may spread scarce places thinly over many visits. When a round completes none, the
+    half of the waiting visits that come last in `priority` (a hash of the seed key and visit id)
+    give way, so the capacity left goes to fewer visits, until none wait.
     Returns the chosen pairs per side, the staffed visits, and per side which visits its last
     attempt filled (to tell which side failed).
     """
@@ -376,7 +379,10 @@ def _rounds(sides: Sequence[_Side], active: np.ndarray, capacity: np.ndarray) ->
             side_ok[k] = np.where(active, ok, side_ok[k])
             full &= ok
         if not full.any():
-            break
+            waiting = np.nonzero(active)[0]
+            waiting = waiting[np.argsort(priority[waiting], kind="stable")]
+            active[waiting[(len(waiting) + 1) // 2 :] if len(waiting) > 1 else waiting] = False
+            continue
         for k, (side, pick) in enumerate(zip(sides, picks)):
             keep = pick & full[side.pair_visit]
             chosen[k] |= keep
@@ -497,7 +503,9 @@ def staff(
         caps = _least_caps(caps, v, people, officers, pool)
     capacity = np.array([cap_of(r, caps) for r in people.select("role", "unit").iter_rows(named=True)], dtype=np.int64)
     static_ok = officers.feasible & pool.feasible
-    chosen, staffed, side_ok = _rounds(sides, static_ok, capacity)
+    # A visit's place in the queue when places run short: the cost of the pair (visit, "").
+    priority = v.select("visit_id", pl.lit("").alias("inspector_id")).select(cost_expr(key))[:, 0].to_numpy()
+    chosen, staffed, side_ok = _rounds(sides, static_ok, capacity, priority)
 
     teams = _team_rows(v, people, officers, pool, chosen, team.rotate_lead)
     failed = [~officers.feasible | (static_ok & ~side_ok[0]), ~pool.feasible | (static_ok & ~side_ok[1])]

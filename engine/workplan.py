@@ -375,7 +375,7 @@ def _read_leads(path: Path) -> dict[str, str]:
 
 
 def _reassignments(path: Path) -> list[dict]:
-    return json.loads(path.read_text("utf-8")) if path.is_file() else []
+    return json.loads(path.read_text("utf-8"))["reassignments"] if path.is_file() else []
 
 
 # ---------------------------------------------------------------------------------------------

@@ -289,6 +289,18 @@ def test_plan_notice_without_the_table_in_its_body_gets_it_as_annex():
     assert table.columns == notice.PLAN_COLUMNS and len(table.rows) == 21
 
 
+def test_include_with_nothing_to_insert_is_reported_at_its_line(tmp_path):
+    text = DEMO.read_text("utf-8").replace("      - {name: 张三, unit: 信用科, phone: \"0000-1234567\", email: zhangsan@example.cn}\n", "")
+    text = re.sub(r"\nsteps:\n(  - .*\n)+", "\n", text.replace("    contacts:\n", ""))
+    policy = tmp_path / "2023.yaml"
+    policy.write_text(text.replace("../items/2023.yaml", str(DEMO.parent.parent / "items" / "2023.yaml")), "utf-8")
+    with pytest.raises(SpotcheckError) as err:
+        notice.render(load_policy(policy), fmt="md")
+    lines = policy.read_text("utf-8").splitlines()
+    found = {(p.code, lines[p.line - 1].strip()) for p in err.value.problems}
+    assert found == {("N802", "include: steps"), ("N802", "include: contacts")}
+
+
 def test_plan_generated_from_tasks_alone_is_undated():
     loaded = load_policy(POLICIES / "hebei/qinhuangdao/2023.yaml")  # carries a campaign notice, no plan
     md = notice.render(loaded, kind="plan", fmt="md")
