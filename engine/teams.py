@@ -18,10 +18,12 @@ What a team must be
     so a visit needing more specialties than min_size gets a larger team; the specialty of an item
     that needs a specialist (Item.specialist) is covered by the pool member instead;
   - one pool member per specialty of the items needing a specialist;
-  - nobody beyond their workload cap: policy.team.max_visits_per_inspector, or by default, per
-    unit, ceil(officer places its visits need / its in-post certified officers) + 2, and for the
-    pools ceil(pool places needed / in-post pool members) + 2: the work spread evenly with a little
-    slack for recusals and specialties;
+  - nobody beyond their workload cap: policy.team.max_visits_per_inspector when the policy sets
+    one; otherwise, per unit, the least cap with which the unit's own people can staff every visit
+    of the unit that can be staffed at all, plus 2 (and the same for the pools). The search starts
+    from the even share, the larger of ceil(places / people) over the unit and over each
+    specialty's holders, and probes caps by max flow. So the default never leaves a visit
+    unstaffed by itself, and spreads the work as evenly as the specialties allow;
   - the 主查 (lead) is not the entity's last recorded lead inspector when policy.team.rotate_lead
     (a one-officer team excludes that inspector altogether).
 
@@ -29,13 +31,14 @@ How it is chosen
   Each (visit, person) pair gets the cost int(sha256("{key}|{visit_id}|{inspector_id}")[:10], 16):
   random, fixed by the seed key, 40 bits because OR-tools' cost scaling multiplies costs by the node
   count within int64. Officers and pool members are each matched by one min-cost max-flow:
-  source → visit's specialty slots (1 each) and general slot (min_size minus the slots) → a
+  source → visit's specialty slots (1 each) and general places (team size minus the slots) → a
   (visit, person) node (1, so nobody fills two places on one team) → person (the pair's cost) →
   sink (the person's cap). The flow fills as many places as possible at the least total cost; with
   random 40-bit costs the optimum is unique with overwhelming probability, so any exact solver gives
-  the same teams. Visits filled completely are fixed; the others are matched again with the
-  capacity left, until a round completes none. Each person's 主查 turn then goes to the team's
-  cheapest officer, the inspecting unit's own people first, never the last lead.
+  the same teams. Visits filled completely (on both sides) are fixed; the others are matched again
+  with the capacity left. When a round completes none, the later half of the waiting visits, in the
+  order of the hash of (key, visit_id), give way. The 主查 is the team's cheapest officer, the
+  inspecting unit's own people first, never the entity's last lead.
   A visit that cannot be staffed keeps no partial team and gets the reason in Chinese.
 """
 
@@ -43,7 +46,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -86,17 +88,14 @@ def needs_of(loaded: LoadedPolicy, item_codes: Sequence[str]) -> Needs:
 class Staffing:
     """The teams of a draw's visits. `outcome`: visit_id, staffed, reason, one row per visit."""
 
-    teams: pl.DataFrame  # visit_id, inspector_id, name, unit, role (+ cost, for replays)
+    teams: pl.DataFrame  # TEAM_COLUMNS
     outcome: pl.DataFrame
     caps: dict[str, int]
 
     def workload(self) -> dict[str, int]:
-        counts = self.teams.group_by("inspector_id").agg(pl.len()).sort("inspector_id")
-        return dict(counts.iter_rows())
+        return workload_of(self.teams)
 
     def summary(self) -> dict:
-        load = self.workload()
-        values = sorted(load.values())
         staffed = self.outcome.filter(pl.col("staffed")).height
         reasons = (
             self.outcome.filter(~pl.col("staffed")).group_by("reason").agg(pl.len()).sort(["len", "reason"], descending=[True, False])
@@ -106,15 +105,26 @@ class Staffing:
             "unstaffed": self.outcome.height - staffed,
             "unstaffed_reasons": dict(reasons.iter_rows()),
             "members": self.teams.height,
-            "inspectors_used": len(load),
+            "inspectors_used": self.teams["inspector_id"].n_unique(),
             "caps": self.caps,
-            "workload": {
-                "max": values[-1] if values else 0,
-                "min": values[0] if values else 0,
-                "median": values[len(values) // 2] if values else 0,
-                "per_inspector": load,
-            },
+            "workload": workload_summary(self.teams),
         }
+
+
+def workload_of(teams: pl.DataFrame) -> dict[str, int]:
+    """Visits per inspector, by inspector id."""
+    return dict(teams.group_by("inspector_id").agg(pl.len()).sort("inspector_id").iter_rows())
+
+
+def workload_summary(teams: pl.DataFrame) -> dict:
+    load = workload_of(teams)
+    values = sorted(load.values())
+    return {
+        "max": values[-1] if values else 0,
+        "min": values[0] if values else 0,
+        "median": values[len(values) // 2] if values else 0,
+        "per_inspector": load,
+    }
 
 
 def cost_expr(key: str) -> pl.Expr:
@@ -194,12 +204,11 @@ def _share(demand: pl.DataFrame, supply: pl.DataFrame, by: list[str]) -> dict:
     return dict(shares.group_by(by[0]).agg(pl.col("share").max()).iter_rows())
 
 
-def default_caps(loaded: LoadedPolicy, visits: pl.DataFrame, people: pl.DataFrame) -> dict[str, int]:
-    """Cap per unit (and for the pools), as the module docstring says."""
-    fixed = loaded.policy.team.max_visits_per_inspector
+def even_shares(loaded: LoadedPolicy, visits: pl.DataFrame, people: pl.DataFrame) -> dict[str, int]:
+    """Per unit (and for the pools): the larger of ceil(places / people) over the unit's in-post
+    certified officers and over each specialty's holders among them. A lower bound of any cap that
+    staffs every visit, where the search for the default cap starts."""
     units = sorted(set(people["unit"].drop_nulls().to_list()))
-    if fixed is not None:
-        return {**{u: fixed for u in units}, POOL_UNIT: fixed}
     certified = people.filter((pl.col("role") == OFFICER) & (pl.col("status") == IN_POST) & pl.col("certificate").is_not_null())
     home = visits.select(pl.col("inspecting_unit").alias("unit"), "_n_off", "_off_specs").drop_nulls("unit")
     all_places = home.group_by("unit").agg(pl.col("_n_off").sum().alias("places")).with_columns(pl.lit("").alias("spec"))
@@ -213,7 +222,7 @@ def default_caps(loaded: LoadedPolicy, visits: pl.DataFrame, people: pl.DataFram
     supply = pl.concat([all_people.select("unit", "spec", pl.col("people").cast(pl.Int64)),
                         spec_people.select("unit", "spec", pl.col("people").cast(pl.Int64))])
     share = _share(demand, supply, ["unit", "spec"])
-    caps = {u: share.get(u, 0) + DEFAULT_SLACK for u in units}
+    caps = {u: share.get(u, 0) for u in units}
     kinds = pool_kinds(loaded)
     members = people.filter(pl.col("role").is_in(list(kinds)) & (pl.col("status") == IN_POST)).to_dicts()
     wanted = visits.select(pl.col("_pool_specs").alias("spec")).explode("spec").drop_nulls("spec").group_by("spec").agg(pl.len().alias("places"))
@@ -225,7 +234,7 @@ def default_caps(loaded: LoadedPolicy, visits: pl.DataFrame, people: pl.DataFram
     total = int(wanted["places"].sum() or 0)
     if members:
         pool_share = max(pool_share, -(-total // len(members)))
-    caps[POOL_UNIT] = pool_share + DEFAULT_SLACK
+    caps[POOL_UNIT] = pool_share
     return caps
 
 
@@ -449,19 +458,19 @@ def _least_cap(side: _Side, n_people: int, low: int) -> int:
     return hi
 
 
-def _least_caps(lower: Mapping[str, int], v: pl.DataFrame, people: pl.DataFrame, officers: "_Built", pool: "_Built") -> dict[str, int]:
+def _least_caps(lower: Mapping[str, int], v: pl.DataFrame, people: pl.DataFrame, officers: _Built, pool: _Built) -> dict[str, int]:
     """Per unit, and for the pools, the least cap that staffs every visit that can be staffed,
-    searched from the even-share bound (`lower` less the slack), plus the slack. Visits count for
-    the unit in charge of them and its own people only: people joining joint visits are extra."""
+    searched from the even share `lower`, plus the slack. Visits count for the unit in charge of
+    them and its own people only: people joining joint visits come on top."""
     n_people = people.height
     person_unit = people["unit"].to_numpy()
     visit_unit = v["inspecting_unit"].to_numpy()
-    caps = dict(lower)
+    caps = {u: n + DEFAULT_SLACK for u, n in lower.items()}
     for unit in sorted(set(v["inspecting_unit"].drop_nulls().to_list()) & set(caps)):
         sub = _subset(officers.side, officers.feasible & (visit_unit == unit), person_unit == unit)
-        caps[unit] = _least_cap(sub, n_people, max(1, lower[unit] - DEFAULT_SLACK)) + DEFAULT_SLACK
+        caps[unit] = _least_cap(sub, n_people, max(1, lower[unit])) + DEFAULT_SLACK
     sub = _subset(pool.side, pool.feasible, np.ones(n_people, dtype=bool))
-    caps[POOL_UNIT] = _least_cap(sub, n_people, max(1, lower[POOL_UNIT] - DEFAULT_SLACK)) + DEFAULT_SLACK
+    caps[POOL_UNIT] = _least_cap(sub, n_people, max(1, lower[POOL_UNIT])) + DEFAULT_SLACK
     return caps
 
 
@@ -498,9 +507,10 @@ def staff(
     officers = _officer_side(v, people, recused, team.rotate_lead, key)
     pool = _pool_side(v, people, recused, kinds, key)
     sides = [officers.side, pool.side]
-    caps = default_caps(loaded, v, people)
-    if team.max_visits_per_inspector is None:
-        caps = _least_caps(caps, v, people, officers, pool)
+    if team.max_visits_per_inspector is not None:
+        caps = {u: team.max_visits_per_inspector for u in [*sorted(set(people["unit"].drop_nulls())), POOL_UNIT]}
+    else:
+        caps = _least_caps(even_shares(loaded, v, people), v, people, officers, pool)
     capacity = np.array([cap_of(r, caps) for r in people.select("role", "unit").iter_rows(named=True)], dtype=np.int64)
     static_ok = officers.feasible & pool.feasible
     # A visit's place in the queue when places run short: the cost of the pair (visit, "").
@@ -617,7 +627,7 @@ def _team_rows(v: pl.DataFrame, people: pl.DataFrame, officers: _Built, pool: _B
     return (
         rows.with_columns(pl.col("role").replace_strict(ROLE_ORDER, return_dtype=pl.Int64).alias("_r"))
         .sort(["v", "_r", "inspector_id"])
-        .select(*TEAM_COLUMNS, "cost")
+        .select(TEAM_COLUMNS)
     )
 
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 import calendar as pycalendar
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import polars as pl

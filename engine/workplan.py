@@ -443,23 +443,21 @@ def reassign(
     }
     log.append(entry)
     summary.setdefault("teams", {})["reassignments"] = len(log)
-    workload = dict(new_teams.group_by("inspector_id").agg(pl.len()).sort("inspector_id").iter_rows())
-    summary["teams"].setdefault("workload", {})["per_inspector"] = workload
+    summary["teams"]["workload"] = team_stage.workload_summary(new_teams)
     files = {
         "teams.csv": teams_bytes,
         "reassignments.json": _json_bytes({"reassignments": log}),
         "summary.json": _json_bytes(summary),
         **unit_workbooks(visits, new_teams, folder.drawn_on),
     }
-    with Ledger.open(ledger_path) as ledger:
-        with staged(folder.path, adding=True) as stage, ledger.transaction() as tx:
-            for old in (stage / "units").glob("*.xlsx"):
-                old.unlink()
-            write_files(stage, files)
-            tx.append("team_reassignment", visit_id, {"draw_id": folder.draw_id, "drill": folder.drill, **entry})
-            if change.role == team_stage.LEAD and not folder.drill:
-                rows = history_rows(folder, loaded, visits.filter(pl.col("visit_id") == visit_id), new_teams)
-                append_history(tx, rows, key=folder.draw_id)
+    with Ledger.open(ledger_path) as ledger, staged(folder.path, adding=True) as stage, ledger.transaction() as tx:
+        for old in (stage / "units").glob("*.xlsx"):
+            old.unlink()
+        write_files(stage, files)
+        tx.append("team_reassignment", visit_id, {"draw_id": folder.draw_id, "drill": folder.drill, **entry})
+        if change.role == team_stage.LEAD and not folder.drill:
+            rows = history_rows(folder, loaded, visits.filter(pl.col("visit_id") == visit_id), new_teams)
+            append_history(tx, rows, key=folder.draw_id)
     return Reassignment(folder.draw_id, visit_id, out_inspector, in_inspector, change.role, entry["reason"],
                         entry["approver"], entry["teams_sha256"])
 

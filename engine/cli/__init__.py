@@ -16,6 +16,7 @@ def _register() -> None:
     from spotcheck.cli import calendar_cmd  # noqa: F401
     from spotcheck.cli import ledger_cmd  # noqa: F401
     from spotcheck.cli import draw_cmd  # noqa: F401
+    from spotcheck.cli import demo_cmd  # noqa: F401
     from spotcheck.cli import policy_cmd  # noqa: F401
     from spotcheck.cli import results_cmd  # noqa: F401
     from spotcheck.cli import notice_cmd  # noqa: F401

@@ -86,7 +86,7 @@ def test_reassign_without_reason_or_approver_is_refused(dirs, folder):
 
 def test_reassign_with_reason_and_approver(dirs, folder):
     assert plan(dirs, folder).exit_code == 0
-    teams, row, new = member_and_candidate(dirs, folder)
+    _, row, new = member_and_candidate(dirs, folder)
     result = reassign(dirs, folder, "--visit", row["visit_id"], "--out-inspector", row["inspector_id"],
                       "--in-inspector", new, "--reason", "岗位调整", "--approver", "王副局长")
     assert result.exit_code == 0, result.output
@@ -99,7 +99,7 @@ def test_reassign_with_reason_and_approver(dirs, folder):
 
 def test_reassign_ineligible_inspector_names_the_reason(dirs, folder):
     assert plan(dirs, folder).exit_code == 0
-    teams, row, _ = member_and_candidate(dirs, folder)
+    _, row, _ = member_and_candidate(dirs, folder)
     outsider = pl.read_csv(dirs / "inspectors.csv", infer_schema=False).filter(pl.col("所属单位") != row["unit"])["执法人员编号"][0]
     result = reassign(dirs, folder, "--visit", row["visit_id"], "--out-inspector", row["inspector_id"],
                       "--in-inspector", outsider, "--reason", "岗位调整", "--approver", "王副局长")
