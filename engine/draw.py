@@ -229,11 +229,11 @@ def compute(
     summary["coordination"] = coordination
     drawn_out = drawn.select("task_id", "round", "month", "uscc", "name", "district", "tier", "stratum", "rank", "hash")
     files = {
-        "transcript.json": _json_bytes(transcript),
+        "transcript.json": json_bytes(transcript),
         "draws.csv": drawn_out.write_csv().encode("utf-8"),
         "eligible.csv": eligible.write_csv().encode("utf-8"),
         "history.csv": files_hist,
-        "summary.json": _json_bytes(summary),
+        "summary.json": json_bytes(summary),
     }
     return Draw(draw_id, seed, drawn_on, drawn, eligible, exclusions, transcript, summary, files)
 
@@ -288,7 +288,7 @@ def _rank(plans, pools, seed, columns=DRAWN_COLUMNS) -> pl.DataFrame:
     return pl.concat(parts).sort(keys, maintain_order=True).drop("_o")
 
 
-def _json_bytes(obj: dict) -> bytes:
+def json_bytes(obj: dict) -> bytes:
     return (json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")
 
 
