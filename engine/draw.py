@@ -205,7 +205,9 @@ def compute(
     eligible_pairs = scope.join(excluded.select("_row", "task_id"), on=["_row", "task_id"], how="anti")
 
     pools = _pools(plans, eligible_pairs, base, loaded)
-    drawn = _rank(plans, pools, seed)
+    drawn = _rank(plans, pools, seed).join(
+        base.select("_row", "name", "type", "district", "tier"), on="_row", maintain_order="left"
+    ).drop("_row")
     other = "independent" if all(p.coordination == "joint" for p in plans) else "joint"
     alt_plans = [TaskPlan(p.task, p.campaign, other, p.rounds, p.months) for p in plans]
     alt_drawn = _rank(alt_plans, pools, seed, columns=("uscc",))
@@ -242,18 +244,21 @@ def _pools(plans, eligible_pairs, base, loaded) -> list[tuple[pl.DataFrame, list
     """Per task: its eligible rows in directory order with their stratum, and each stratum's quota."""
     pools = []
     for plan in plans:
+        # Only what ranking needs travels with every eligible pair; names join the drawn rows later.
         rows = (
             eligible_pairs.filter(pl.col("task_id") == plan.task.id)
-            .join(base, on="_row")
+            .select("_row")
+            .join(base.select("_row", "uscc", "district", "tier"), on="_row")
             .sort("_row")
             .with_columns(_stratum_expr(plan.task.sampling.stratify).alias("stratum"))
+            .select("_row", "uscc", "tier", "stratum")
         )
         strata_counts = rows.group_by("stratum").agg(pl.len().alias("n"), pl.col("tier").first()).sort("stratum")
         pools.append((rows, _quotas(plan, loaded, strata_counts)))
     return pools
 
 
-DRAWN_COLUMNS = ("uscc", "name", "type", "district", "tier", "stratum", "rank", "hash")
+DRAWN_COLUMNS = ("_row", "uscc", "stratum", "rank", "hash")
 
 
 def _rank(plans, pools, seed, columns=DRAWN_COLUMNS) -> pl.DataFrame:

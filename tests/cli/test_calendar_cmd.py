@@ -55,7 +55,12 @@ def test_policy_calendars_are_relative_to_the_policy(tmp_path):
     (tmp_path / "cal").mkdir()
     (tmp_path / "cal" / "2027.yaml").write_text(MADE_UP_2027, encoding="utf-8")
     policy = tmp_path / "policy.yaml"
-    policy.write_text("name: 测试政策\ncalendars:\n  - cal/2027.yaml\n", encoding="utf-8")
+    policy.write_text(
+        "id: test/2027\nyear: 2027\n"
+        "jurisdiction: {code: \"100000\", name: 测试市场监督管理局, region: 测试市, level: city}\n"
+        "calendars:\n  - cal/2027.yaml\n",
+        encoding="utf-8",
+    )
     result = run("--from", "2026-12-25", "--working-days", "10", "--policy", str(policy))
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[0] == "2027-01-11"
