@@ -121,7 +121,7 @@ class Workplan:
     draw_id: str
     drill: bool
     visits: pl.DataFrame  # visits.COLUMNS + staffed, reason
-    teams: pl.DataFrame  # teams.TEAM_COLUMNS + cost
+    teams: pl.DataFrame  # teams.TEAM_COLUMNS
     summary: dict
     files: dict[str, bytes]
 
@@ -134,7 +134,7 @@ def compute(
     previous_leads: Mapping[str, str],
     progress: Progress = _noop,
 ) -> Workplan:
-    """Visits and teams for a draw folder; pure apart from reading nothing but its arguments."""
+    """Visits and teams for a draw folder; pure: reads nothing but its arguments."""
     progress("合并检查任务")
     visits = visit_stage.build(loaded, folder.drawn, draw_id=folder.draw_id, drawn_on=folder.drawn_on)
     progress("匹配检查人员")
@@ -191,7 +191,7 @@ def _sha(data: bytes) -> str:
 
 
 def _json_bytes(obj: dict) -> bytes:
-    return (json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n").encode("utf-8")
+    return (json.dumps(obj, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 # ---------------------------------------------------------------------------------------------
