@@ -36,6 +36,7 @@ from pydantic_core import PydanticCustomError
 
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.paths import POLICIES
+from spotcheck.yamlsource import parse_text
 
 CALENDARS = POLICIES / "calendars"
 """Schedule files named like `2027.yaml` here are part of every standard calendar."""
@@ -379,27 +380,6 @@ def _duplicate(kept: YearSchedule, other: YearSchedule) -> Problem:
     )
 
 
-class _TextDatesLoader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as text, so a bad date reaches validation with its line."""
-
-
-_TextDatesLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _marks(node: yaml.Node, path: tuple, out: dict[tuple, tuple[int, int]]) -> None:
-    out[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                _marks(value, (*path, key.value), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, value in enumerate(node.value):
-            _marks(value, (*path, i), out)
-
-
 def _load_schedule(path: Path) -> YearSchedule | list[Problem]:
     file = str(path)
     try:
@@ -407,27 +387,23 @@ def _load_schedule(path: Path) -> YearSchedule | list[Problem]:
     except (OSError, UnicodeDecodeError) as exc:
         return [Problem(code="C302", message=f"无法读取日程文件：{exc}", file=file,
                         hint="检查路径是否正确、文件是否为 UTF-8 编码的 YAML")]
-    loader = _TextDatesLoader(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        data, positions, duplicates = parse_text(text, file)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         return [Problem(code="C302", message=f"日程文件不是有效的 YAML：{getattr(exc, 'problem', None) or exc}",
                         file=file, line=mark.line + 1 if mark else None, col=mark.column + 1 if mark else None,
                         hint="检查缩进、冒号和引号")]
-    finally:
-        loader.dispose()
     if not isinstance(data, dict):
-        return [Problem(code="C303", message="日程文件应是一个映射（year、source、holidays、workdays）", file=file,
-                        line=1, col=1, hint="格式见 policies/calendars/README.md")]
-    marks: dict[tuple, tuple[int, int]] = {}
-    _marks(node, (), marks)
-    origin = _Origin(file, MappingProxyType(marks))
+        return [*duplicates, Problem(code="C303", message="日程文件应是一个映射（year、source、holidays、workdays）",
+                                     file=file, line=1, col=1, hint="格式见 policies/calendars/README.md")]
+    origin = _Origin(file, MappingProxyType({at: (pos.line, pos.col) for at, pos in positions.values.items()}))
     try:
         schedule = YearSchedule.model_validate(data)
     except ValidationError as exc:
-        return [_field_problem(err, origin, data) for err in exc.errors()]
+        return [*duplicates, *(_field_problem(err, origin, data) for err in exc.errors())]
+    if duplicates:
+        return duplicates
     schedule._origin = origin
     return schedule
 

@@ -38,12 +38,12 @@ from spotcheck import conditions
 from spotcheck.deadlines import count_due, due
 from spotcheck.errors import Problem
 from spotcheck.fields import ENTITY_FIELDS
-from spotcheck.loader import (
-    CASES, POLICY, LoadedPolicy, Session, display, did_you_mean, place, validate_document,
-)
+from spotcheck.loader import CASES, POLICY, LoadedPolicy, Session
+from spotcheck.model_problems import did_you_mean, validate_document
 from spotcheck.paths import POLICIES
 from spotcheck.policy import Cap, Model, Percent, effective_caps, percent_fraction, tier_ratio
 from spotcheck.validate import find_files
+from spotcheck.yamlsource import display, place
 
 # ---------------------------------------------------------------- the file model
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from spotcheck import notice, pipeline, publish, report, results, workplan
+from spotcheck import notice, pipeline, publish, report, results, results_sample, workplan
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.loader import load_policy
 from spotcheck.paths import POLICIES
@@ -100,7 +100,7 @@ def _run(out, policy_path, n_entities, n_inspectors, seed, progress) -> Demo:
         notices.append(path)
     progress("录入、审核、公示检查结果")
     sample = out / "results" / "results.csv"
-    results.sample_results(draw_dir, sample, seed=seed, today=today)
+    results_sample.sample_results(draw_dir, sample, policy_path=policy_path, seed=seed, today=today)
     imported = results.import_results(sample, draw_dir, ledger_path=ledger, actor="演示", today=today)
     results.approve(draw_dir, ledger_path=ledger, actor="演示审核人", on=today)
     published = publish.publish(draw_dir, out / "results" / "public", ledger_path=ledger, actor="演示", on=today)

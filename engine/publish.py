@@ -2,7 +2,7 @@
 
 One row per entity and task (a merged visit for two tasks is two rows, each with the visit's result):
 序号, 抽查计划编号/名称, 抽查任务编号/名称, 抽查类型, 检查机关, 市场主体名称, 统一社会信用代码,
-检查完成日期, 检查结果, 备注 — the table of the results announcement (notice.RESULT_COLUMNS), of which
+检查完成日期, 检查结果, 备注 — the table of the results announcement (notice_announcements.RESULT_COLUMNS), of which
 one per task is rendered beside the list. The list holds every result of the draw that is public
 after this run: the results approved now, and the last published version of those published before.
 Risk tiers are internal to the draw and never appear in it. Entities whose result says 通过登记的住
@@ -15,15 +15,18 @@ import datetime as dt
 from dataclasses import astuple, dataclass
 from pathlib import Path
 
-from spotcheck import notice, results
+from spotcheck import notice, notice_announcements, notice_content, results
+from spotcheck.categories import CATEGORIES, UNREACHABLE, category_text
+from spotcheck.draw_folder import Visit, load_draw
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.folder import staged, write_file_atomic, write_files
 from spotcheck.ledger import Ledger, Record
 from spotcheck.loader import LoadedPolicy
 from spotcheck.policy import Policy
+from spotcheck.tables import table_bytes
 
 # The announcement's table and the public list are one shape.
-PUBLIC_COLUMNS = notice.RESULT_COLUMNS
+PUBLIC_COLUMNS = notice_announcements.RESULT_COLUMNS
 PUBLIC_LIST = "results-public"
 ABNORMAL_FILE = "abnormal-candidates.csv"
 ABNORMAL_COLUMNS = ("统一社会信用代码", "市场主体名称", "检查编号", "检查完成日期", "公示日期", "检查机关", "列入事由")
@@ -54,13 +57,13 @@ class PublicRow:
 
 def plan_identity(policy: Policy) -> tuple[str, str]:
     """(抽查计划编号, 抽查计划名称) as the announcements print them."""
-    doc = notice.plan_document(policy)
+    doc = notice_content.plan_document(policy)
     if doc is None:
         return policy.id, f"{policy.jurisdiction.name}{policy.year}年度“双随机、一公开”抽查工作计划"
     return (doc.number.text() if doc.number else policy.id), (doc.enclosure_title or doc.title)
 
 
-def public_rows(loaded: LoadedPolicy, shown: list[tuple[results.Visit, Record]]) -> list[PublicRow]:
+def public_rows(loaded: LoadedPolicy, shown: list[tuple[Visit, Record]]) -> list[PublicRow]:
     """The public list for these (visit, result version) pairs, in task order then visit order."""
     policy = loaded.policy
     tasks = {t.id: (i, t) for i, t in enumerate(policy.tasks)}
@@ -73,9 +76,9 @@ def public_rows(loaded: LoadedPolicy, shown: list[tuple[results.Visit, Record]])
                     for n, (visit, record) in enumerate(shown) for tid in visit.task_ids), key=lambda p: p[:2])
     return [
         PublicRow(
-            no=i, plan=f"{plan_no}/{plan_name}", task=f"{notice.task_no(policy, task):03d}/{task.name}",
+            no=i, plan=f"{plan_no}/{plan_name}", task=f"{notice_content.task_no(policy, task):03d}/{task.name}",
             task_type=task.type, authority=visit.unit, name=record.body["name"], uscc=record.body["uscc"],
-            completed_on=record.body["completed_on"], result=results.category_text(record.body["categories"]),
+            completed_on=record.body["completed_on"], result=category_text(record.body["categories"]),
             remarks=record.body.get("remarks") or "", task_id=task.id,
         )
         for i, (_, _, visit, record, task) in enumerate(pairs, start=1)
@@ -89,7 +92,7 @@ def announcements(loaded: LoadedPolicy, rows: list[PublicRow]) -> dict[str, byte
     for row in rows:
         by_task.setdefault(row.task_id, []).append(row)
     for task_id, mine in by_task.items():
-        no = f"{notice.task_no(loaded.policy, loaded.task(task_id)):03d}"
+        no = f"{notice_content.task_no(loaded.policy, loaded.task(task_id)):03d}"
         for fmt in NOTICE_FORMATS:
             content = notice.render_results_notice(loaded, [r.notice_row() for r in mine], fmt)
             files[f"results-notice-{no}.{fmt}"] = content.encode("utf-8") if isinstance(content, str) else content
@@ -112,7 +115,7 @@ def publish(draw_dir: str | Path, out_dir: str | Path, *, ledger_path: str | Pat
     on = on or dt.date.today()
     out_dir = Path(out_dir)
     with Ledger.open(ledger_path, create=False, actor=actor) as ledger:
-        folder = results.load_draw(draw_dir, ledger)
+        folder = load_draw(draw_dir, ledger)
         loaded = results.policy_for(folder, policy_path)
         adding = out_dir.is_dir() and any(out_dir.iterdir())
         with staged(out_dir, adding=adding) as stage:
@@ -129,8 +132,8 @@ def publish(draw_dir: str | Path, out_dir: str | Path, *, ledger_path: str | Pat
                 table = [r.cells() for r in rows]
                 notices = announcements(loaded, rows)
                 files = {
-                    f"{PUBLIC_LIST}.xlsx": results.table_bytes(".xlsx", PUBLIC_COLUMNS, table),
-                    f"{PUBLIC_LIST}.csv": results.table_bytes(".csv", PUBLIC_COLUMNS, table),
+                    f"{PUBLIC_LIST}.xlsx": table_bytes(".xlsx", PUBLIC_COLUMNS, table),
+                    f"{PUBLIC_LIST}.csv": table_bytes(".csv", PUBLIC_COLUMNS, table),
                     **notices,
                 }
                 write_files(stage, files)
@@ -138,10 +141,10 @@ def publish(draw_dir: str | Path, out_dir: str | Path, *, ledger_path: str | Pat
             abnormal = [
                 (record.body["uscc"], record.body["name"], visit.visit_id, record.body["completed_on"],
                  on.isoformat() if track.state == results.APPROVED else track.public[1].body["on"],
-                 visit.unit, results.CATEGORIES[results.UNREACHABLE].name)
+                 visit.unit, CATEGORIES[UNREACHABLE].name)
                 for visit, record, track in shown
-                if results.UNREACHABLE in record.body["categories"]
+                if UNREACHABLE in record.body["categories"]
             ]
-            write_file_atomic(folder.path / ABNORMAL_FILE, results.table_bytes(".csv", ABNORMAL_COLUMNS, abnormal))
+            write_file_atomic(folder.path / ABNORMAL_FILE, table_bytes(".csv", ABNORMAL_COLUMNS, abnormal))
     return Publication(out_dir, tuple(out_dir / n for n in files), tuple(done), len(rows), len(abnormal),
                        tuple(out_dir / n for n in notices))

@@ -27,6 +27,7 @@ import polars as pl
 from markupsafe import Markup
 from spotcheck import results
 from spotcheck.directory import load_entities
+from spotcheck.draw_folder import DrawFolder, load_draw
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.fields import OPERATING_STATUSES, TIER_NAMES, TIERS
 from spotcheck.folder import staged, write_files
@@ -170,7 +171,7 @@ def _target(loaded: LoadedPolicy, metric: str) -> tuple[Fraction | None, str | N
     return (percent_fraction(t.value), t.text) if t else (None, None)
 
 
-def compute(loaded: LoadedPolicy, folders: list[results.DrawFolder], entities: pl.DataFrame, ledger: Ledger,
+def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFrame, ledger: Ledger,
             today: dt.date) -> Report:
     """The KPIs of the policy's year. Pure but for reading the ledger."""
     year = loaded.policy.year
@@ -254,7 +255,7 @@ def compute(loaded: LoadedPolicy, folders: list[results.DrawFolder], entities: p
     )
 
 
-def _risk_based_tasks(folder: results.DrawFolder, loaded: LoadedPolicy) -> dict[str, bool]:
+def _risk_based_tasks(folder: DrawFolder, loaded: LoadedPolicy) -> dict[str, bool]:
     """Which tasks of a draw sampled by tier: as the draw's summary recorded it, else as the policy says."""
     flags = {t["task_id"]: bool(t.get("risk_based")) for t in folder.summary.get("tasks", []) if "task_id" in t}
     for task in loaded.policy.tasks:
@@ -373,7 +374,7 @@ def make_report(policy_path: str | Path, draw_dirs: Iterable[str | Path], entiti
     loaded = load_policy(policy_path)
     entities = load_entities(entities_path)
     with Ledger.open(ledger_path, create=False) as ledger:
-        folders = [results.load_draw(d, ledger) for d in draw_dirs]
+        folders = [load_draw(d, ledger) for d in draw_dirs]
         wrong = [Problem("S850", f"抽取日期 {f.drawn_on} 不在策略年度 {loaded.policy.year} 年内", file=str(f.path),
                          hint="只给出本年度的抽取目录") for f in folders if f.drawn_on.year != loaded.policy.year]
         if wrong:

@@ -18,10 +18,11 @@ from spotcheck.deadlines import check_rules
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.calendar import WorkCalendar
 from spotcheck.loader import (
-    CALENDAR, CASES, ITEM_LIST, POLICY, SCHEMA_FILES, Draft, Session, did_you_mean, display, file_kind,
-    sorted_problems,
+    CALENDAR, CASES, ITEM_LIST, POLICY, SCHEMA_FILES, Draft, Session, file_kind, sorted_problems,
 )
+from spotcheck.model_problems import did_you_mean
 from spotcheck.paths import SCHEMAS
+from spotcheck.yamlsource import display
 
 KIND_NAMES = {POLICY: "策略", ITEM_LIST: "事项清单", CALENDAR: "节假日安排", CASES: "测试用例"}
 SCHEMA_LINE = "# yaml-language-server: $schema="

@@ -12,7 +12,7 @@ from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from spotcheck import docx_layout, notice
+from spotcheck import docx_layout, docx_render, docx_styles, notice, notice_announcements, notice_content, notice_model
 from spotcheck.errors import SpotcheckError
 from spotcheck.loader import load_policy
 from spotcheck.paths import POLICIES, TEMPLATES
@@ -49,7 +49,7 @@ def demo_docx():
 # ---------------------------------------------------------------- the stock templates
 
 
-@pytest.mark.parametrize("kind", notice.KINDS)
+@pytest.mark.parametrize("kind", notice_model.KINDS)
 def test_stock_template_is_what_the_builder_makes(kind, tmp_path):
     path = tmp_path / f"{kind}.docx"
     docx_layout.build_template(kind).save(str(path))
@@ -58,7 +58,7 @@ def test_stock_template_is_what_the_builder_makes(kind, tmp_path):
     )
 
 
-@pytest.mark.parametrize("kind", notice.KINDS)
+@pytest.mark.parametrize("kind", notice_model.KINDS)
 def test_every_tag_sits_in_one_run(kind):
     for name, xml in word_parts((TEMPLATES / "docx" / f"{kind}.docx").read_bytes()).items():
         text = xml.decode("utf-8")
@@ -95,7 +95,7 @@ def test_page_is_a4_with_the_gbt9704_text_block(shuozhou):
     grid = first._sectPr.find(qn("w:docGrid"))
     assert grid.get(qn("w:linePitch")) == "579"  # 22 lines in 225 mm
     assert 22 * 28.95 == pytest.approx(Mm(225).pt, abs=1)
-    assert 28 * (16 + docx_layout.CONDENSE / 20) <= Mm(156).pt < 29 * (16 + docx_layout.CONDENSE / 20)
+    assert 28 * (16 + docx_styles.CONDENSE / 20) <= Mm(156).pt < 29 * (16 + docx_styles.CONDENSE / 20)
 
 
 def test_red_head_number_title_and_signature(shuozhou):
@@ -121,7 +121,7 @@ def test_headings_use_their_styles(shuozhou):
 
 def test_plan_table_has_21_rows_with_borders_in_a_landscape_annex(shuozhou):
     (table,) = shuozhou.tables
-    assert [c.text for c in table.rows[0].cells] == list(notice.PLAN_COLUMNS)
+    assert [c.text for c in table.rows[0].cells] == list(notice_content.PLAN_COLUMNS)
     assert len(table.rows) == 22
     assert [table.rows[i].cells[0].text for i in range(1, 22)] == [str(i) for i in range(1, 22)]
     assert table.rows[19].cells[5].text == "不低于5%，2次/年" and table.rows[1].cells[6].text == "4月-11月"
@@ -175,7 +175,7 @@ def test_long_issuing_body_is_narrowed_to_the_line():
     doc = open_docx(notice.render(loaded, fmt="docx"))
     mark = next(p for p in doc.paragraphs if p.style.name == "发文机关标志")
     scale = int(mark.runs[0]._r.rPr.find(qn("w:w")).get(qn("w:val")))
-    assert docx_layout.MIN_MARK_SCALE <= scale < 100
+    assert docx_render.MIN_MARK_SCALE <= scale < 100
     assert len(mark.text) * 42 * scale / 100 <= Mm(156).pt
 
 
@@ -209,7 +209,7 @@ def test_results_notice_table_rows_come_from_the_loop():
             for i in range(3)]
     doc = open_docx(notice.render_results_notice(loaded, rows, "docx"))
     (table,) = doc.tables
-    assert [c.text for c in table.rows[0].cells] == list(notice.RESULT_COLUMNS)
+    assert [c.text for c in table.rows[0].cells] == list(notice_announcements.RESULT_COLUMNS)
     assert [r.cells[5].text for r in table.rows[1:]] == ["主体0&Co", "主体1&Co", "主体2&Co"]
     assert doc.sections[0].orientation == WD_ORIENT.LANDSCAPE
 

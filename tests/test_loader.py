@@ -6,9 +6,8 @@ import pytest
 
 from spotcheck.calendar import WorkCalendar
 from spotcheck.errors import SpotcheckError
-from spotcheck.loader import (
-    CALENDAR, CASES, ITEM_LIST, POLICY, Session, file_kind, load_item_list, load_policy, parse_yaml, where_text,
-)
+from spotcheck.loader import CALENDAR, CASES, ITEM_LIST, POLICY, Session, file_kind, load_item_list, load_policy
+from spotcheck.yamlsource import parse_yaml, where_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "policies"
 ROOT = Path(__file__).parent.parent

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from spotcheck import notice
+from spotcheck import notice, notice_content, notice_model, notice_templates
 from spotcheck.cli import main
 from spotcheck.errors import SpotcheckError
 from spotcheck.loader import load_policy
@@ -159,23 +159,23 @@ def test_seed_notice_matches_golden(seed_notices, sid):
 
 @pytest.mark.parametrize(("n", "text"), [(1, "一"), (10, "十"), (11, "十一"), (20, "二十"), (21, "二十一"), (99, "九十九")])
 def test_cn_number(n, text):
-    assert notice.cn_number(n) == text
+    assert notice_content.cn_number(n) == text
 
 
 def test_heading_numbers_by_depth():
-    assert [notice.heading_number(d, 2) for d in (1, 2, 3, 4)] == ["二、", "（二）", "2.", "（2）"]
+    assert [notice_content.heading_number(d, 2) for d in (1, 2, 3, 4)] == ["二、", "（二）", "2.", "（2）"]
 
 
 def test_dates_as_seeds_write_them():
-    assert notice.cn_date(dt.date(2023, 11, 14)) == "2023年11月14日"
-    assert notice.cn_window(dt.date(2023, 11, 13), dt.date(2023, 12, 31)) == "2023年11月13日至12月31日"
-    assert notice.cn_window(dt.date(2023, 12, 1), dt.date(2024, 1, 5)) == "2023年12月1日至2024年1月5日"
+    assert notice_content.cn_date(dt.date(2023, 11, 14)) == "2023年11月14日"
+    assert notice_content.cn_window(dt.date(2023, 11, 13), dt.date(2023, 12, 31)) == "2023年11月13日至12月31日"
+    assert notice_content.cn_window(dt.date(2023, 12, 1), dt.date(2024, 1, 5)) == "2023年12月1日至2024年1月5日"
 
 
 def test_percent_text_is_exact():
-    assert notice.percent_text(Fraction(7, 100)) == "7%"
-    assert notice.percent_text(Fraction(1, 200)) == "0.5%"
-    assert notice.percent_text(Fraction(1, 1)) == "100%"
+    assert notice_content.percent_text(Fraction(7, 100)) == "7%"
+    assert notice_content.percent_text(Fraction(1, 200)) == "0.5%"
+    assert notice_content.percent_text(Fraction(1, 1)) == "100%"
 
 
 # ---------------------------------------------------------------- generated content (fixture policy)
@@ -207,7 +207,7 @@ def test_head_title_addressees_signature(demo_md):
 
 def test_sections_numbered_by_depth(demo_md):
     headings = re.findall(r"^### (\S+?、)", demo_md, flags=re.M)
-    assert headings == [f"{notice.cn_number(i)}、" for i in range(1, 11)]
+    assert headings == [f"{notice_content.cn_number(i)}、" for i in range(1, 11)]
     assert "#### （三）信用风险分级" in demo_md
     assert "**（一）加强领导。**各区要加强组织领导。" in demo_md  # a sentence heading runs into its paragraph
     assert "（二）第一项没有标题的要求。" in demo_md and "（三）第二项没有标题的要求。" in demo_md
@@ -281,12 +281,12 @@ def test_letter_document_and_kind_choice(demo):
 def test_plan_notice_without_the_table_in_its_body_gets_it_as_annex():
     loaded = load_policy(POLICIES / "shanxi/shuozhou/2021.yaml")
     chosen = notice.choose_notice(loaded)
-    assert chosen.kind == "plan_notice" and not any(isinstance(b, notice.Table) for b in chosen.body)
+    assert chosen.kind == "plan_notice" and not any(isinstance(b, notice_model.Table) for b in chosen.body)
     (annex,) = chosen.annexes
     assert annex.label == "附件" and annex.landscape
     assert annex.title == "朔州市市场监管局2021年度双随机抽查工作计划"
     (table,) = annex.blocks
-    assert table.columns == notice.PLAN_COLUMNS and len(table.rows) == 21
+    assert table.columns == notice_content.PLAN_COLUMNS and len(table.rows) == 21
 
 
 def test_include_with_nothing_to_insert_is_reported_at_its_line(tmp_path):
@@ -342,7 +342,7 @@ def test_override_from_the_most_specific_folder(demo, template_root):
     (template_root / "demo" / "campaign_notice.md.j2").write_text("本省函：{{ doc.number }}\n", "utf-8")
     assert notice.render(demo, fmt="md", root=template_root) == "本市模板：示范市市场监督管理局关于印发2023年度双随机抽查工作计划的通知\n"
     assert notice.render(demo, kind="campaign", fmt="md", root=template_root) == "本省函：示市监函〔2023〕12号\n"
-    used = {(k, f): p for k, f, p in notice.list_templates(demo, template_root)}
+    used = {(k, f): p for k, f, p in notice_templates.list_templates(demo, template_root)}
     assert used["plan_notice", "md"] == city / "plan_notice.md.j2"
     assert used["campaign_notice", "md"] == template_root / "demo" / "campaign_notice.md.j2"
     assert used["plan_notice", "html"] == template_root / "plan_notice.html.j2"
@@ -395,10 +395,10 @@ def test_template_syntax_error_names_file_and_line(demo, template_root):
 
 
 def test_jurisdiction_path_follows_the_policy_folder(demo):
-    assert str(notice.jurisdiction_path(demo)) == "demo/city"  # outside policies/: from its id
+    assert str(notice_templates.jurisdiction_path(demo)) == "demo/city"  # outside policies/: from its id
     loaded = load_policy(POLICIES / "shanxi/shuozhou/2021.yaml")
-    assert str(notice.jurisdiction_path(loaded)) == "shanxi/shuozhou"
-    assert notice.search_path(loaded)[:2] == [TEMPLATES / "shanxi" / "shuozhou", TEMPLATES / "shanxi"]
+    assert str(notice_templates.jurisdiction_path(loaded)) == "shanxi/shuozhou"
+    assert notice_templates.search_path(loaded)[:2] == [TEMPLATES / "shanxi" / "shuozhou", TEMPLATES / "shanxi"]
 
 
 # ---------------------------------------------------------------- task notice from a draw folder
@@ -418,7 +418,7 @@ def test_task_notice_lists_drawn_entities_per_district_matching_the_summary(task
     summary = json.loads((DRAW / "summary.json").read_text("utf-8"))
     announcement = task_md.split("## 随机抽查通知书")[0]
     for n, task in enumerate(summary["tasks"], 1):
-        part = announcement.split(f"### {notice.cn_number(n)}、", 1)[1].split("\n### ", 1)[0]
+        part = announcement.split(f"### {notice_content.cn_number(n)}、", 1)[1].split("\n### ", 1)[0]
         assert f"抽取数量 | {task['drawn']}户" in part and f"符合条件的市场主体 | {task['eligible']}户" in part
         for district, count in task["by_district"].items():
             listed = part.split(f"{district}（{count}户）", 1)[1].split("\n\n", 2)[1]
@@ -583,5 +583,5 @@ def test_pdf_through_libreoffice(demo):
 
 def test_templates_readme_names_every_variable_a_template_gets():
     readme = (ROOT / "templates" / "README.md").read_text("utf-8")
-    for name in notice.Notice.__dataclass_fields__:
+    for name in notice_model.Notice.__dataclass_fields__:
         assert f"doc.{name}" in readme, name

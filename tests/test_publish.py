@@ -7,6 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from spotcheck import publish, results
+from spotcheck.draw_folder import load_draw
 from spotcheck.errors import SpotcheckError
 from spotcheck.fields import TIER_NAMES, TIERS
 from spotcheck.ledger import Ledger
@@ -69,7 +70,7 @@ def test_only_approved_results_are_published(tmp_path, draw, ledger, visits):
     assert rows[1][7:9] == ["2023-09-25", "发现问题待后续处理（未按规定公示应当公示的信息）"]
     assert rows[1][1] == "fixture/results/2023/样例市市场监督管理局2023年度“双随机、一公开”抽查工作计划"
     with Ledger.open(ledger) as led:
-        states = {t.visit.visit_id: t for t in results.tracks(results.load_draw(draw), led)}
+        states = {t.visit.visit_id: t for t in results.tracks(load_draw(draw), led)}
         mark = led.latest("result_state", v1)
     assert [states[v["visit_id"]].state for v in visits] == ["公示", "公示", "录入", "录入", "录入"]
     assert (mark.actor, mark.body["state"], mark.body["on"]) == ("公示员", "公示", "2023-10-26")

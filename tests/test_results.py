@@ -5,7 +5,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from spotcheck import results
+from spotcheck import categories, results, results_file, results_sample, tables
+from spotcheck.draw_folder import load_draw
 from spotcheck.errors import SpotcheckError
 from spotcheck.ledger import Ledger
 from spotcheck.loader import load_policy
@@ -119,7 +120,7 @@ def test_a_corrected_row_replaces_the_result_and_says_what_changed(tmp_path, dra
     assert out.replaced == ((v, old.seq, ("检查结果", "检查情况", "后续处置")),)
     with Ledger.open(ledger) as led:
         new = results.latest_result(led, v)
-        track = {t.visit.visit_id: t for t in results.tracks(results.load_draw(draw), led)}[v]
+        track = {t.visit.visit_id: t for t in results.tracks(load_draw(draw), led)}[v]
     assert new.body["replaces"] == {"seq": old.seq, "hash": old.hash}
     assert new.body["changes"]["categories"] == {"from": ["R01"], "to": ["R03"]}
     # An approved result that is corrected must be approved again.
@@ -265,19 +266,19 @@ def test_draw_folder_without_visits(tmp_path, ledger):
     ("发现问题待后续处理：违反其他市场监管规定", ["R02", "R0204"]),
 ])
 def test_scan_categories(text, codes):
-    found, unknown = results.scan(text, results._CATEGORY_VOCAB)
+    found, unknown = categories.scan(text, categories.CATEGORY_VOCAB)
     assert (found, unknown) == (codes, [])
 
 
 def test_scan_reports_what_it_does_not_know():
-    assert results.scan("R01、R011、没问题", results._CATEGORY_VOCAB) == (["R01"], ["r011", "没问题"])
+    assert categories.scan("R01、R011、没问题", categories.CATEGORY_VOCAB) == (["R01"], ["r011", "没问题"])
 
 
 def test_category_text_reads_back():
     codes = ("R0201", "R0203", "R03")
-    text = results.category_text(codes)
+    text = categories.category_text(codes)
     assert text == "发现问题待后续处理（未按规定公示应当公示的信息、通过登记的住所（经营场所）无法联系）；发现问题已责令改正"
-    assert results.ordered_categories(results.scan(text, results._CATEGORY_VOCAB)[0]) == codes
+    assert categories.ordered_categories(categories.scan(text, categories.CATEGORY_VOCAB)[0]) == codes
 
 
 @pytest.mark.parametrize("text, day", [
@@ -287,7 +288,7 @@ def test_category_text_reads_back():
     ("2023-13-01", None), ("九月", None), ("123", None),
 ])
 def test_parse_date(text, day):
-    assert results.parse_date(text) == day
+    assert results_file.parse_date(text) == day
 
 
 # ---------------------------------------------------------------- deadlines and status
@@ -342,7 +343,7 @@ def test_approve_moves_only_the_named_visits(draw, ledger, visits):
     out = results.approve(draw, ledger_path=ledger, actor="审核员乙", visit_ids=[vid(visits, 1)], on=TODAY)
     assert out.changed == (vid(visits, 1),)
     with Ledger.open(ledger) as led:
-        states = {t.visit.visit_id: t for t in results.tracks(results.load_draw(draw), led)}
+        states = {t.visit.visit_id: t for t in results.tracks(load_draw(draw), led)}
         record = led.latest("result_state", vid(visits, 1))
     assert states[vid(visits, 1)].state == "审核" and states[vid(visits, 0)].state == "录入"
     assert record.actor == "审核员乙" and record.body["on"] == "2023-11-01"
@@ -382,9 +383,9 @@ def test_follow_up_refusals(draw, ledger, visits):
 
 
 def test_sample_is_deterministic_and_imports_cleanly(tmp_path, draw, ledger, visits):
-    a = results.sample_results(draw, tmp_path / "a.csv", seed="7", today=TODAY)
-    b = results.sample_results(draw, tmp_path / "b.csv", seed="7", today=TODAY)
-    c = results.sample_results(draw, tmp_path / "c.csv", seed="8", today=TODAY)
+    a = results_sample.sample_results(draw, tmp_path / "a.csv", policy_path=POLICY, seed="7", today=TODAY)
+    b = results_sample.sample_results(draw, tmp_path / "b.csv", policy_path=POLICY, seed="7", today=TODAY)
+    c = results_sample.sample_results(draw, tmp_path / "c.csv", policy_path=POLICY, seed="8", today=TODAY)
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     assert (tmp_path / "a.csv").read_bytes() != (tmp_path / "c.csv").read_bytes()
     assert a.visits == len(visits) and a.unreachable in {v["visit_id"] for v in visits}
@@ -399,11 +400,11 @@ def test_sample_is_deterministic_and_imports_cleanly(tmp_path, draw, ledger, vis
 
 
 def test_sample_xlsx(tmp_path, draw, ledger):
-    results.sample_results(draw, tmp_path / "s.xlsx", seed="1", today=TODAY)
+    results_sample.sample_results(draw, tmp_path / "s.xlsx", policy_path=POLICY, seed="1", today=TODAY)
     assert len(do_import(tmp_path / "s.xlsx", draw, ledger).added) == 5
 
 
 def test_table_bytes_csv_has_bom_and_crlf():
-    data = results.table_bytes(".csv", ["甲", "乙"], [["1", "a,b"]])
+    data = tables.table_bytes(".csv", ["甲", "乙"], [["1", "a,b"]])
     assert data == "\ufeff甲,乙\r\n1,\"a,b\"\r\n".encode("utf-8")
     assert list(csv.reader(io.StringIO(data.decode("utf-8-sig")))) == [["甲", "乙"], ["1", "a,b"]]

@@ -4,9 +4,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from spotcheck.loader import SCHEMA_FILES, file_kind, parse_yaml
+from spotcheck.loader import SCHEMA_FILES, file_kind
 from spotcheck.paths import SCHEMAS
 from spotcheck.schemas import MODELS, export_schemas, schema_drift
+from spotcheck.yamlsource import parse_yaml
 
 FIXTURES = Path(__file__).parent / "fixtures" / "policies"
 

@@ -331,3 +331,60 @@ def test_longwan_rules(loaded):
     assert {p.lead for p in policy.merge.pairings} == {"食药检验所", "特种设备科"}
     # The tasks are illustrative (attachment 3 is not in the seed) and say so in their names.
     assert all(t.name.endswith("（示例）") for t in policy.tasks)
+
+
+# ---------------------------------------------------------------------------------------------
+# Mistakes in a copy of a real seed policy
+
+
+def _broken_copy(tmp_path, edits):
+    import shutil
+
+    from spotcheck.paths import POLICIES
+
+    root = tmp_path / "policies"
+    shutil.copytree(POLICIES, root)
+    shutil.copytree(POLICIES.parent / "validators", tmp_path / "validators")
+    path = root / "shanxi/shuozhou/2021.yaml"
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    for number, old, new in edits:
+        assert old in lines[number - 1], (number, old)
+        lines[number - 1] = lines[number - 1].replace(old, new)
+    path.write_text("".join(lines), "utf-8")
+    return root, path
+
+
+def _line_of(path, text):
+    return next(i for i, line in enumerate(path.read_text("utf-8").splitlines(), 1) if text in line)
+
+
+def test_three_mistakes_in_a_seed_copy_give_three_problems_on_their_lines(tmp_path):
+    from spotcheck.paths import POLICIES
+    from spotcheck.validate import validate_paths
+
+    src = POLICIES / "shanxi/shuozhou/2021.yaml"
+    key_line = _line_of(src, 'scope_text: "本辖区内依法设置的法定计量检定机构')
+    ratio_line = _line_of(src, 'sampling: {ratio: "30%", at_least: true}')
+    item_line = _line_of(src, "items: [SX21-05]")
+    root, path = _broken_copy(
+        tmp_path,
+        [(key_line, "scope_text:", "scope_txt:"), (ratio_line, '"30%"', '"150%"'), (item_line, "SX21-05", "SX21-99")],
+    )
+    problems = [p for p in validate_paths([root]) if p.file and p.file.endswith("shuozhou/2021.yaml")]
+    assert sorted(p.line for p in problems) == sorted([key_line, ratio_line, item_line]), [p.format() for p in problems]
+    by_line = {p.line: p for p in problems}
+    assert "scope_text" in by_line[key_line].message  # did you mean
+    assert "150%" in by_line[ratio_line].message
+    assert "SX21-99" in by_line[item_line].message
+
+
+def test_lowering_the_national_floor_names_both_files(tmp_path):
+    from spotcheck.paths import POLICIES
+    from spotcheck.validate import validate_paths
+
+    line = _line_of(POLICIES / "shanxi/shuozhou/2021.yaml", 'value: "3%"')
+    root, _ = _broken_copy(tmp_path, [(line, '"3%"', '"2%"')])
+    problems = [p for p in validate_paths([root]) if p.code == "P301"]
+    assert len(problems) == 1
+    text = problems[0].format()
+    assert f"shuozhou/2021.yaml:{line}:" in text and "national/baseline.yaml:" in text

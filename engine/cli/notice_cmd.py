@@ -6,7 +6,9 @@ import click
 
 from spotcheck.cli import main
 from spotcheck.errors import SpotcheckError, format_problems
-from spotcheck.notice import FORMATS, KINDS, describe_templates, make_notice
+from spotcheck.notice import describe_templates, make_notice
+from spotcheck.notice_model import KINDS
+from spotcheck.notice_templates import FORMATS
 
 
 @main.command("notice")

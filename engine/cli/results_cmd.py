@@ -11,6 +11,7 @@ import click
 from spotcheck import publish as publish_stage
 from spotcheck import report as report_stage
 from spotcheck import results as results_stage
+from spotcheck import results_sample
 from spotcheck.cli import main
 from spotcheck.cli.common import Day, reports_problems
 from spotcheck.ledger import DEFAULT_PATH
@@ -152,12 +153,13 @@ def status_cmd(draw_dir: Path, policy_path: Path | None, today: dt.date | None, 
 @results.command("sample")
 @_draw
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="输出文件（.csv 或 .xlsx）")
+@_policy
 @click.option("--seed", default="0", show_default=True, help="种子：相同种子生成相同文件")
 @_today
 @reports_problems
-def sample_cmd(draw_dir: Path, out: Path, seed: str, today: dt.date | None) -> None:
+def sample_cmd(draw_dir: Path, out: Path, policy_path: Path | None, seed: str, today: dt.date | None) -> None:
     """为抽取的检查生成演示用的结果文件（多数未发现问题，少数发现问题，一户无法联系）。"""
-    s = results_stage.sample_results(draw_dir, out, seed=seed, today=today)
+    s = results_sample.sample_results(draw_dir, out, policy_path=policy_path, seed=seed, today=today)
     click.echo(f"已写出 {s.path}：{s.visits} 次检查，{s.rows} 行，其中发现问题 {s.problems} 次"
                + (f"，无法联系 1 户（{s.unreachable}）" if s.unreachable else "") + "。")
 

@@ -35,7 +35,8 @@ def head(env):
 
 def test_sample_import_approve_publish_report(env):
     draw, tmp = env["draw"], env["tmp"]
-    r = run(env, "results", "sample", "--draw", draw, "--out", tmp / "r.csv", "--seed", "3", "--today", "2023-10-31")
+    r = run(env, "results", "sample", "--draw", draw, "--out", tmp / "r.csv", "--policy", POLICY, "--seed", "3",
+            "--today", "2023-10-31")
     assert r.exit_code == 0, r.output
     assert "无法联系 1 户" in r.stdout
     r = run(env, "results", "import", tmp / "r.csv", "--draw", draw, "--actor", "录入员", "--today", "2023-10-31")

@@ -1,0 +1,95 @@
+"""The notice as templates receive it: one Notice of headings, paragraphs and tables, all of it data.
+
+Every string in these records is a value for a template to lay out, never a template itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+KINDS = ("plan_notice", "campaign_notice", "scheme", "work_notice", "task_notice", "results_notice")
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    number: str
+    text: str
+    runin: str | None = None  # a sentence heading (ends with 。) runs into its first paragraph
+    kind: str = "heading"
+
+
+@dataclass(frozen=True)
+class Para:
+    text: str
+    kind: str = "para"
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    widths: tuple[int, ...]  # relative column widths
+    kind: str = "table"
+
+
+Block = Heading | Para | Table
+
+
+@dataclass(frozen=True)
+class Annex:
+    """An attachment printed after the signature on its own pages (附件另面编排)."""
+
+    label: str  # 附件 / 附件1
+    title: str
+    blocks: tuple[Block, ...]
+    landscape: bool = False
+
+
+@dataclass(frozen=True)
+class EntityNotice:
+    """One 随机抽查通知书 to a drawn entity: every task it was drawn for in one month, one visit."""
+
+    entity: str
+    uscc: str
+    district: str
+    task_no: str  # 第001号、第009号
+    tasks: str  # “名称”抽查任务（第001号）、…
+    plan: str
+    basis: str  # legal bases of the items, joined with 、; "" when the item list gives none
+    items: tuple[str, ...]  # numbered lines, the items of all its tasks
+    window: str
+    methods: str  # "" when the item list gives none
+    inspector: str  # the inspecting body
+    contacts: tuple[str, ...]
+    signature: str
+    date: dt.date
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One official document, laid out by a template; every string here is data, never a template."""
+
+    kind: str
+    letter: bool
+    issuer: str
+    number: str | None
+    title: str
+    addressees: str | None  # 各……，……：
+    preamble: tuple[str, ...]
+    body: tuple[Block, ...]
+    contacts: tuple[str, ...]
+    attachments: tuple[str, ...]  # the lines after “附件：”
+    signature: str
+    date: dt.date | None  # None only for a plan generated from tasks alone
+    disclosure: str | None  # （信息公开类型：主动公开）
+    cc: str | None
+    printed_by: str | None
+    enclosure_title: str | None = None
+    enclosure: tuple[Block, ...] = ()
+    annexes: tuple[Annex, ...] = ()
+    entity_notices: tuple[EntityNotice, ...] = ()
+    results: Table | None = None
+    drill: bool = False
+    draw_id: str | None = None

@@ -1,0 +1,78 @@
+"""Tables in and out of the spreadsheets officers use: CSV in UTF-8, UTF-8 with BOM or GBK/GB18030,
+and XLSX. Cells are read as text, keeping empty rows, so row numbers match what the officer sees.
+What is read here are results files, so a file that cannot be read is their problem S801.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+import xlsxwriter
+from spotcheck.errors import Problem, SpotcheckError
+
+_CSV_SUFFIXES = {".csv", ".txt"}
+_EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Platform exports are often GBK; GB18030 is its superset.
+        return data.decode("gb18030")
+
+
+def read_cells(path: Path) -> list[list[str]]:
+    """Every row of a CSV or Excel file as text cells ("" for an empty cell)."""
+    suffix = path.suffix.lower()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SpotcheckError(Problem("S801", f"无法读取文件：{exc}", file=str(path))) from None
+    try:
+        if suffix in _CSV_SUFFIXES:
+            return [[c or "" for c in row] for row in csv.reader(io.StringIO(_decode(data), newline=""))]
+        if suffix in _EXCEL_SUFFIXES:
+            frame = pl.read_excel(
+                io.BytesIO(data), engine="calamine", has_header=False,
+                # Keep leading empty rows so row numbers match what the officer sees in Excel.
+                read_options={"header_row": None, "skip_rows": 0}, infer_schema_length=0,
+                drop_empty_rows=False, drop_empty_cols=False, raise_if_empty=False,
+            )
+            return [[c or "" for c in row] for row in frame.select(pl.all().cast(pl.String)).iter_rows()]
+    except (UnicodeDecodeError, csv.Error, pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise SpotcheckError(Problem("S801", f"无法读取文件：{exc}", file=str(path),
+                                     hint="请确认文件没有损坏；CSV 请用 UTF-8 或 GBK 编码")) from None
+    raise SpotcheckError(Problem("S801", f"不支持的文件类型 '{path.suffix or '（无扩展名）'}'", file=str(path),
+                                 hint="请导出为 CSV（UTF-8 或 GBK）或 XLSX 文件"))
+
+
+def table_bytes(suffix: str, headers: Iterable[str], rows: Iterable[Iterable[str]]) -> bytes:
+    """A table as XLSX (for .xlsx) or CSV in UTF-8 with BOM, so Excel opens it without mojibake."""
+    if suffix == ".xlsx":
+        buffer = io.BytesIO()
+        book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+        sheet = book.add_worksheet()
+        bold = book.add_format({"bold": True})
+        widths: dict[int, int] = {}
+        for j, h in enumerate(headers):
+            sheet.write_string(0, j, h, bold)
+            widths[j] = len(h) * 2
+        for i, row in enumerate(rows, start=1):
+            for j, value in enumerate(row):
+                sheet.write_string(i, j, str(value))
+                widths[j] = max(widths.get(j, 0), min(len(str(value)) * 2, 60))
+        for j, w in widths.items():
+            sheet.set_column(j, j, w + 2)
+        sheet.freeze_panes(1, 0)
+        book.close()
+        return buffer.getvalue()
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(list(headers))
+    writer.writerows([list(map(str, r)) for r in rows])
+    return b"\xef\xbb\xbf" + text.getvalue().encode("utf-8")
