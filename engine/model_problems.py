@@ -112,7 +112,7 @@ def translate(err: Mapping[str, Any], root: type[BaseModel]) -> tuple[str, str, 
         return "P110", f"缺少必填项 '{loc[-1]}'", f"补上 {loc[-1]}"
     if kind == "extra_forbidden":
         known = _fields_at(root, loc[:-1])
-        guess = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+        guess = _closest(str(loc[-1]), known)
         message = f"未知的键 '{loc[-1]}'" + (f"，是否想写 '{guess[0]}'？" if guess else "")
         hint = f"此处可用的键：{'、'.join(known)}" if known else "删去该键或检查拼写"
         return "P111", message, hint
@@ -153,7 +153,17 @@ def model_problems(exc: ValidationError, root: type[BaseModel], data: Any, posit
                    file: str) -> list[Problem]:
     """Every error of one validation as a located Chinese Problem."""
     found: list[Problem] = []
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    # A misspelt required key is one mistake, not two: the unknown key (with its "did you mean")
+    # stands for it, and the "missing" error of the key it was meant to be is dropped.
+    misspelt = {
+        (tuple(err["loc"][:-1]), suggestion)
+        for err in errors
+        if err["type"] == "extra_forbidden"
+        for suggestion in _closest(str(err["loc"][-1]), _fields_at(root, err["loc"][:-1]))
+    }
+    errors = [e for e in errors if not (e["type"] == "missing" and (tuple(e["loc"][:-1]), e["loc"][-1]) in misspelt)]
+    for err in errors:
         path, on_key = _data_path(err["loc"], data)
         code, message, hint = translate(err, root)
         # A missing key is shown inside the mapping that lacks it; an unknown key at the key itself.
@@ -174,6 +184,11 @@ def validate_document(model: type[BaseModel], doc: Document, what: str) -> tuple
         return model.model_validate(doc.data), []
     except ValidationError as exc:
         return None, model_problems(exc, model, doc.data, doc.positions, doc.file)
+
+
+def _closest(word: str, known: Sequence[str]) -> list[str]:
+    """The one key a misspelt key most likely meant, if any is close enough."""
+    return difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
 
 
 def did_you_mean(word: str, options: Iterable[str]) -> str:

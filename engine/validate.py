@@ -55,12 +55,42 @@ def _ids(draft: Draft, section: str) -> list[str]:
     return [e["id"] for _, e in _raw(draft, section) if isinstance(e.get("id"), str)]
 
 
+def _item_problems(draft: Draft) -> list[Problem]:
+    """Unknown item codes, checked on the data as written, so a task that failed its model is still checked."""
+    if draft.items is None:
+        return []
+    codes = list(draft.items)
+    found: list[Problem] = []
+
+    def check(path: tuple[Any, ...], code: Any) -> None:
+        if isinstance(code, str) and code not in draft.items:
+            found.append(draft.locate(Problem(
+                "P203", f"事项编码 '{code}' 不在引用的事项清单中{did_you_mean(code, codes)}",
+                hint="检查编码拼写，或在 item_lists 中加入含该事项的清单"), path))
+
+    def each(value: Any) -> list[tuple[int, Any]]:
+        return list(enumerate(value)) if isinstance(value, list) else []
+
+    for section in ("tasks", "caps"):
+        for i, elem in _raw(draft, section):
+            for j, code in each(elem.get("items")):
+                check((section, i, "items", j), code)
+    merge = draft.data.get("merge")
+    rules = merge.get("one_plus_x") if isinstance(merge, dict) else None
+    for i, rule in each(rules):
+        if isinstance(rule, dict):
+            check(("merge", "one_plus_x", i, "lead_item"), rule.get("lead_item"))
+            for j, code in each(rule.get("x_items")):
+                check(("merge", "one_plus_x", i, "x_items", j), code)
+    return found
+
+
 def policy_problems(draft: Draft) -> list[Problem]:
     """The cross-reference and date checks of one resolved policy (the parts that validated)."""
+    found: list[Problem] = _item_problems(draft)
     policy = draft.policy
     if policy is None:
-        return []
-    found: list[Problem] = []
+        return found
     found += _duplicates(draft, "tasks", "id", "P201", "任务标识")
     found += _duplicates(draft, "tasks", "no", "P202", "任务序号")
     found += _duplicates(draft, "documents", "id", "P210", "文件标识")
@@ -68,26 +98,6 @@ def policy_problems(draft: Draft) -> list[Problem]:
     found += _duplicates(draft, "caps", "id", "P212", "频次上限标识")
 
     task_ids, campaign_ids, document_ids = _ids(draft, "tasks"), _ids(draft, "campaigns"), _ids(draft, "documents")
-    if draft.items is not None:
-        codes = list(draft.items)
-
-        def unknown_item(path: tuple[Any, ...], code: str) -> None:
-            if code not in draft.items:
-                found.append(draft.locate(Problem(
-                    "P203", f"事项编码 '{code}' 不在引用的事项清单中{did_you_mean(code, codes)}",
-                    hint="检查编码拼写，或在 item_lists 中加入含该事项的清单"), path))
-
-        for i, task in enumerate(policy.tasks):
-            for j, code in enumerate(task.items):
-                unknown_item(draft.at("tasks", i, "items", j), code)
-        for i, rule in enumerate(policy.merge.one_plus_x):
-            unknown_item(("merge", "one_plus_x", i, "lead_item"), rule.lead_item)
-            for j, code in enumerate(rule.x_items):
-                unknown_item(("merge", "one_plus_x", i, "x_items", j), code)
-        for i, cap in enumerate(policy.caps):
-            for j, code in enumerate(cap.items):
-                unknown_item(draft.at("caps", i, "items", j), code)
-
     for i, pairing in enumerate(policy.merge.pairings):
         for j, task_id in enumerate(pairing.tasks):
             if task_id not in task_ids:
