@@ -70,3 +70,13 @@ def write_file_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def first_difference(name: str, expected: bytes, actual: bytes) -> Problem | None:
+    if expected == actual:
+        return None
+    exp, act = expected.decode("utf-8").splitlines(), actual.decode("utf-8").splitlines()
+    for i, (a, b) in enumerate(zip(exp, act, strict=False), start=1):
+        if a != b:
+            return Problem("V701", f"{name} 第 {i} 行不一致：重算为 {a!r}，文件中为 {b!r}", file=name)
+    return Problem("V701", f"{name} 行数不一致：重算 {len(exp)} 行，文件中 {len(act)} 行", file=name)

@@ -10,3 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"
 TEMPLATES = ROOT / "templates"
 SCHEMAS = ROOT / "validators"
+
+
+def policy_file(policy_id: str) -> Path:
+    """Where a policy with this id lives in the repository: policies/<id>.yaml."""
+    return POLICIES / f"{policy_id}.yaml"

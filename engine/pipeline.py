@@ -16,13 +16,13 @@ import polars as pl
 
 from spotcheck import draw as draw_stage
 from spotcheck.commitment import Commitment, Seed, check_inputs, drill_seed, make_commitment, revealed_seed, seed_from_dict
-from spotcheck import conditions, synth
+from spotcheck import conditions, synth, workplan
 from spotcheck.directory import load_entities, load_inspectors, load_recusals
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.folder import staged, write_files
+from spotcheck.folder import first_difference, staged, write_files
 from spotcheck.ledger import Ledger, append_history, claim_commitment
 from spotcheck.loader import LoadedPolicy, load_policy
-from spotcheck.paths import POLICIES
+from spotcheck.paths import policy_file
 
 Progress = Callable[[str], None]
 
@@ -173,29 +173,15 @@ class Verification:
     checked: list[str]
 
 
-def policy_path_for(policy_id: str) -> Path:
-    return POLICIES / f"{policy_id}.yaml"
-
-
 def recompute(draw_dir: Path, entities_path: Path, policy_path: Path | None = None) -> tuple[dict, draw_stage.Draw]:
     draw_dir = Path(draw_dir)
     transcript = json.loads((draw_dir / "transcript.json").read_text("utf-8"))
-    loaded = load_policy(policy_path or policy_path_for(transcript["policy"]["id"]))
+    loaded = load_policy(policy_path or policy_file(transcript["policy"]["id"]))
     entities = load_entities(entities_path)
     history = pl.read_csv(draw_dir / "history.csv", schema=draw_stage.HISTORY_COLUMNS)
     seed = seed_from_dict(transcript["seed"])
     result = draw_stage.compute(loaded, entities, history, seed, dt.date.fromisoformat(transcript["drawn_on"]))
     return transcript, result
-
-
-def first_difference(name: str, expected: bytes, actual: bytes) -> Problem | None:
-    if expected == actual:
-        return None
-    exp, act = expected.decode("utf-8").splitlines(), actual.decode("utf-8").splitlines()
-    for i, (a, b) in enumerate(zip(exp, act, strict=False), start=1):
-        if a != b:
-            return Problem("V701", f"{name} 第 {i} 行不一致：重算为 {a!r}，文件中为 {b!r}", file=name)
-    return Problem("V701", f"{name} 行数不一致：重算 {len(exp)} 行，文件中 {len(act)} 行", file=name)
 
 
 def verify(
@@ -235,8 +221,6 @@ def verify(
                 Problem("V705", "该目录已生成检查组，核验须同时给出 --inspectors（及 --recusals）", file=str(draw_dir))
             )
         else:
-            from spotcheck.workplan import verify_workplan
-
-            problems += verify_workplan(draw_dir, inspectors_path, recusals_path)
+            problems += workplan.verify_workplan(draw_dir, inspectors_path, recusals_path)
             checked += ["visits.csv", "teams.csv"]
     return Verification(not problems, problems, checked)

@@ -27,7 +27,7 @@ from spotcheck.draw_folder import DrawFolder, Visit, load_draw
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ledger import Ledger, Record, Transaction
 from spotcheck.loader import LoadedPolicy, load_policy
-from spotcheck.paths import POLICIES
+from spotcheck.paths import policy_file
 from spotcheck.results_file import read_results
 
 STATES = ("未录入", "录入", "审核", "公示")
@@ -271,7 +271,7 @@ DUE_SOON = 3  # working days
 
 def policy_for(folder: DrawFolder, policy_path: str | Path | None = None) -> LoadedPolicy:
     """The given policy, or the one the draw names (policies/<id>.yaml)."""
-    return load_policy(policy_path if policy_path is not None else POLICIES / f"{folder.policy_id}.yaml")
+    return load_policy(policy_path if policy_path is not None else policy_file(folder.policy_id))
 
 
 def publication_due(loaded: LoadedPolicy, completed_on: dt.date) -> dt.date:

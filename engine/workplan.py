@@ -36,10 +36,10 @@ from spotcheck import visits as visit_stage
 from spotcheck.commitment import Seed, canonical, seed_from_dict, sha256_text
 from spotcheck.directory import InspectorDirectory, RecusalList, load_inspectors, load_recusals
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.folder import staged, write_files
+from spotcheck.folder import first_difference, staged, write_files
+from spotcheck.paths import policy_file
 from spotcheck.ledger import Ledger, append_history
 from spotcheck.loader import LoadedPolicy, load_policy
-from spotcheck.pipeline import first_difference, policy_path_for
 
 FORMAT = "spotcheck-workplan/1"
 LEADS_COLUMNS = {"uscc": pl.String, "lead_inspector": pl.String}
@@ -89,7 +89,7 @@ def read_folder(draw_dir: str | Path) -> DrawFolder:
 
 
 def _policy(folder: DrawFolder, policy_path: Path | None) -> LoadedPolicy:
-    loaded = load_policy(policy_path or policy_path_for(folder.transcript["policy"]["id"]))
+    loaded = load_policy(policy_path or policy_file(folder.transcript["policy"]["id"]))
     if loaded.sha256 != folder.transcript["policy"]["sha256"]:
         raise SpotcheckError(Problem(
             "T803", f"策略 {loaded.policy.id} 与抽取时使用的版本不一致（SHA-256 不同）", file=str(loaded.path),
