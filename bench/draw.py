@@ -88,7 +88,6 @@ def _run_baseline(entities: str, q) -> None:
     from fractions import Fraction
 
     import pandas as pd
-
     from spotcheck.loader import load_policy
     from spotcheck.policy import tier_ratio
 

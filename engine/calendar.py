@@ -33,7 +33,6 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.paths import POLICIES
 from spotcheck.yamlsource import parse_text

@@ -25,15 +25,21 @@ policy.tier_ratio, merged visits through LoadedPolicy.visit_items, deadlines thr
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
-from fractions import Fraction
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, StrictBool, StrictInt, StrictStr, create_model, model_validator
-
+from pydantic import (
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    create_model,
+    model_validator,
+)
 from spotcheck import conditions
 from spotcheck.deadlines import count_due, due
 from spotcheck.errors import Problem
@@ -41,7 +47,14 @@ from spotcheck.fields import ENTITY_FIELDS
 from spotcheck.loader import CASES, POLICY, LoadedPolicy, Session
 from spotcheck.model_problems import did_you_mean, validate_document
 from spotcheck.paths import POLICIES
-from spotcheck.policy import Cap, Model, Percent, effective_caps, percent_fraction, tier_ratio
+from spotcheck.policy import (
+    Cap,
+    Model,
+    Percent,
+    effective_caps,
+    percent_fraction,
+    tier_ratio,
+)
 from spotcheck.validate import find_files
 from spotcheck.yamlsource import display, place
 

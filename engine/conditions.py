@@ -32,7 +32,6 @@ from pydantic import (
 )
 from pydantic import Field as ModelField
 from pydantic_core import InitErrorDetails, PydanticCustomError
-
 from spotcheck.fields import ENTITY_FIELDS, TIER_NAMES, Field, Kind
 
 Vocabulary = Mapping[str, Field]

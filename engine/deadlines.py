@@ -15,7 +15,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from pydantic_core import PydanticCustomError
-
 from spotcheck.calendar import WEEKDAYS, Day, WorkCalendar
 from spotcheck.errors import Problem, SpotcheckError
 

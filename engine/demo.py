@@ -15,7 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from spotcheck import notice, pipeline, publish, report, results, results_sample, workplan
+from spotcheck import (
+    notice,
+    pipeline,
+    publish,
+    report,
+    results,
+    results_sample,
+    workplan,
+)
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.loader import load_policy
 from spotcheck.paths import POLICIES

@@ -11,16 +11,24 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypeVar
 
 from spotcheck.conditions import describe
 from spotcheck.deadlines import ANCHORS, DeadlineRule
-from spotcheck.fields import TIER_NAMES
 from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.fields import TIER_NAMES
 from spotcheck.loader import LoadedPolicy, load_policy
-from spotcheck.policy import METRIC_NAMES, Campaign, Cap, Task, TierRule, Window, sampling_text
+from spotcheck.policy import (
+    METRIC_NAMES,
+    Campaign,
+    Cap,
+    Task,
+    TierRule,
+    Window,
+    sampling_text,
+)
 
 
 @dataclass(frozen=True)

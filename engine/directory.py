@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Callable, ClassVar
 
 import polars as pl
-
 from spotcheck import uscc
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.fields import (

@@ -17,15 +17,28 @@ from docx.enum.text import WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt
-
 from spotcheck.docx_styles import (
-    ALIGN, BLOCK_H, BLOCK_W, HEITI, IMPRINT_PT, RED, SONG, STYLES, add_para, add_run, add_table, border, define_style,
-    paragraph_border, set_defaults, set_page,
+    ALIGN,
+    BLOCK_H,
+    BLOCK_W,
+    HEITI,
+    IMPRINT_PT,
+    RED,
+    SONG,
+    STYLES,
+    add_para,
+    add_run,
+    add_table,
+    border,
+    define_style,
+    paragraph_border,
+    set_defaults,
+    set_page,
 )
-from spotcheck.loader import display
 from spotcheck.notice_announcements import RESULT_COLUMNS, RESULT_WIDTHS
 from spotcheck.notice_model import KINDS, Table
 from spotcheck.paths import TEMPLATES
+from spotcheck.yamlsource import display
 
 # ---------------------------------------------------------------- page numbers and headers
 

@@ -28,15 +28,23 @@ from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
-
 from spotcheck.docx_styles import (
-    BLOCK_H, BLOCK_W, BODY_PT, FANGSONG, HEITI, KAITI, SONG, STYLES, XIAOBIAOSONG, add_blocks,
+    BLOCK_H,
+    BLOCK_W,
+    BODY_PT,
+    FANGSONG,
+    HEITI,
+    KAITI,
+    SONG,
+    STYLES,
+    XIAOBIAOSONG,
+    add_blocks,
 )
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.loader import display
 from spotcheck.notice_content import cn_date
 from spotcheck.notice_model import Block, Notice
 from spotcheck.notice_templates import template_problem
+from spotcheck.yamlsource import display
 
 MIN_MARK_SCALE = 60  # below this the issuing-body mark shrinks instead of narrowing further
 

@@ -19,7 +19,6 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Emu, Mm, Pt
-
 from spotcheck.notice_model import Block, Heading, Para, Table
 
 # ---------------------------------------------------------------- GB/T 9704 geometry and faces

@@ -24,7 +24,6 @@ from fractions import Fraction
 
 import polars as pl
 import polars_hash as plh
-
 from spotcheck import __version__, rules
 from spotcheck.allocation import Quota, by_count, by_ratio
 from spotcheck.commitment import Seed, canonical, sha256_text

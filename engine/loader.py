@@ -23,13 +23,20 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-
 from spotcheck.calendar import WorkCalendar
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.inheritance import floor_problems, merge_child
 from spotcheck.model_problems import did_you_mean, model_problems, validate_document
 from spotcheck.policy import Item, ItemList, Policy, Task
-from spotcheck.yamlsource import Document, Path_, Pos, SourceMap, display, parse_yaml, place
+from spotcheck.yamlsource import (
+    Document,
+    Path_,
+    Pos,
+    SourceMap,
+    display,
+    parse_yaml,
+    place,
+)
 
 # ---------------------------------------------------------------- file kinds
 

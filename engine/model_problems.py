@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-
 from spotcheck.errors import Problem
 from spotcheck.yamlsource import Document, Path_, SourceMap, place, where_text
 

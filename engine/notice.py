@@ -16,12 +16,29 @@ from pathlib import Path
 
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.folder import write_file_atomic
-from spotcheck.loader import LoadedPolicy, display, load_policy
-from spotcheck.notice_announcements import ResultRow, read_draw, results_notice, task_notice
-from spotcheck.notice_content import document_notice, generated_plan, plan_document, policy_problem
+from spotcheck.loader import LoadedPolicy, load_policy
+from spotcheck.notice_announcements import (
+    ResultRow,
+    read_draw,
+    results_notice,
+    task_notice,
+)
+from spotcheck.notice_content import (
+    document_notice,
+    generated_plan,
+    plan_document,
+    policy_problem,
+)
 from spotcheck.notice_model import KINDS, Notice
-from spotcheck.notice_templates import FORMATS, find_template, list_templates, render_text, search_path
+from spotcheck.notice_templates import (
+    FORMATS,
+    find_template,
+    list_templates,
+    render_text,
+    search_path,
+)
 from spotcheck.paths import TEMPLATES
+from spotcheck.yamlsource import display
 
 KIND_ALIASES = {k.removesuffix("_notice"): k for k in KINDS}
 
@@ -85,7 +102,9 @@ def render_notice(loaded: LoadedPolicy, notice: Notice, fmt: str, root: Path = T
     template = find_template(loaded, notice.kind, fmt, root)
     if fmt in ("md", "html"):
         return render_text(notice, fmt, template, search_path(loaded, root))
-    from spotcheck import docx_render  # python-docx is only imported when Word output is asked for
+    from spotcheck import (
+        docx_render,  # python-docx is only imported when Word output is asked for
+    )
 
     docx = docx_render.render(template, notice)
     return docx if fmt == "docx" else docx_render.to_pdf(docx)

@@ -16,12 +16,21 @@ from pathlib import Path
 
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.fields import TIER_NAMES
-from spotcheck.loader import LoadedPolicy, display
+from spotcheck.loader import LoadedPolicy
 from spotcheck.notice_content import (
-    cn_date, cn_window, contact_lines, heading_number, item_line, numbered_lines, plan_document, policy_window, task_no,
+    cn_date,
+    cn_window,
+    contact_lines,
+    heading_number,
+    item_line,
+    numbered_lines,
+    plan_document,
+    policy_window,
+    task_no,
 )
 from spotcheck.notice_model import Block, EntityNotice, Heading, Notice, Para, Table
 from spotcheck.policy import Policy, Task, sampling_text
+from spotcheck.yamlsource import display
 
 RESULT_COLUMNS = ("序号", "抽查计划编号/名称", "抽查任务编号/名称", "抽查类型", "检查机关", "市场主体名称",
                   "统一社会信用代码", "检查完成日期", "检查结果", "备注")
@@ -34,8 +43,8 @@ def stratum_label(stratum: str) -> str:
     return "·".join(f"{p}级（{TIER_NAMES[p]}）" if p in TIER_NAMES else p for p in stratum.split("|"))
 
 
-def _plan_name(policy: Policy) -> tuple[str, str]:
-    """(plan number, plan name) for publication tables."""
+def plan_identity(policy: Policy) -> tuple[str, str]:
+    """(抽查计划编号, 抽查计划名称) as the announcements and the public list print them."""
     doc = plan_document(policy)
     if doc is None:
         return policy.id, f"{policy.jurisdiction.name}{policy.year}年度“双随机、一公开”抽查工作计划"
@@ -160,7 +169,7 @@ def task_notice(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
         raise SpotcheckError(Problem("N814", f"抽取结果属于策略 {draw.policy_id}，不是 {policy.id}",
                                      file=display(draw.path / "transcript.json"), hint="换用抽取时使用的策略文件"))
     issuer = policy.jurisdiction.name
-    plan_no, plan = _plan_name(policy)
+    plan_no, plan = plan_identity(policy)
     blocks: list[Block] = []
     for n, summary in enumerate(draw.tasks, 1):
         task = loaded.task(summary["task_id"])
@@ -278,7 +287,7 @@ def results_notice(loaded: LoadedPolicy, rows: Iterable[ResultRow | Mapping]) ->
     task = loaded.task(tasks[0])
     no = f"{task_no(policy, task):03d}"
     issuer = policy.jurisdiction.name
-    plan_no, plan = _plan_name(policy)
+    plan_no, plan = plan_identity(policy)
     body = task.inspecting_level or issuer
     table = Table(RESULT_COLUMNS, tuple(
         (str(i), f"{plan_no}/{plan}", f"{no}/{task.name}", task.type, r.inspecting_body or body, r.name, r.uscc,

@@ -14,9 +14,18 @@ from fractions import Fraction
 from spotcheck.deadlines import monthly_dates, resolve
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.fields import TIER_NAMES, TIERS
-from spotcheck.loader import LoadedPolicy, display
+from spotcheck.loader import LoadedPolicy
 from spotcheck.notice_model import Annex, Block, Heading, Notice, Para, Table
-from spotcheck.policy import METRIC_NAMES, Document, Policy, Section, Task, sampling_text, tier_ratio
+from spotcheck.policy import (
+    METRIC_NAMES,
+    Document,
+    Policy,
+    Section,
+    Task,
+    sampling_text,
+    tier_ratio,
+)
+from spotcheck.yamlsource import display
 
 PLAN_COLUMNS = ("序号", "抽查任务名称", "抽查类型", "抽查事项", "抽查对象范围", "抽查比例/数量", "抽取日期",
                 "发起主体/指导单位", "抽查检查主体")

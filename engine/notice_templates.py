@@ -12,14 +12,20 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2 import (
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+    UndefinedError,
+)
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
-
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.loader import LoadedPolicy, display
+from spotcheck.loader import LoadedPolicy
 from spotcheck.notice_content import cn_date
 from spotcheck.notice_model import KINDS, Notice
 from spotcheck.paths import POLICIES, TEMPLATES
+from spotcheck.yamlsource import display
 
 FORMATS = ("md", "html", "docx", "pdf")
 

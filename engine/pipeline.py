@@ -13,11 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-
-from spotcheck import draw as draw_stage
-from spotcheck.commitment import Commitment, Seed, check_inputs, drill_seed, make_commitment, revealed_seed, seed_from_dict
 from spotcheck import conditions, synth, workplan
-from spotcheck.directory import load_entities, load_inspectors, load_recusals
+from spotcheck import draw as draw_stage
+from spotcheck.commitment import (
+    Commitment,
+    Seed,
+    check_inputs,
+    drill_seed,
+    make_commitment,
+    revealed_seed,
+    seed_from_dict,
+)
+from spotcheck.directory import load_entities
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.folder import first_difference, staged, write_files
 from spotcheck.ledger import Ledger, append_history, claim_commitment

@@ -26,7 +26,6 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
-
 from spotcheck.conditions import Condition, parse_condition
 from spotcheck.deadlines import DeadlineRule
 from spotcheck.fields import TIER_NAMES, TIERS

@@ -22,7 +22,6 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.folder import staged, write_file_atomic, write_files
 from spotcheck.ledger import Ledger, Record
 from spotcheck.loader import LoadedPolicy
-from spotcheck.policy import Policy
 from spotcheck.tables import table_bytes
 
 # The announcement's table and the public list are one shape.
@@ -55,14 +54,6 @@ class PublicRow:
                 "result": self.result, "remarks": self.remarks, "inspecting_body": self.authority}
 
 
-def plan_identity(policy: Policy) -> tuple[str, str]:
-    """(抽查计划编号, 抽查计划名称) as the announcements print them."""
-    doc = notice_content.plan_document(policy)
-    if doc is None:
-        return policy.id, f"{policy.jurisdiction.name}{policy.year}年度“双随机、一公开”抽查工作计划"
-    return (doc.number.text() if doc.number else policy.id), (doc.enclosure_title or doc.title)
-
-
 def public_rows(loaded: LoadedPolicy, shown: list[tuple[Visit, Record]]) -> list[PublicRow]:
     """The public list for these (visit, result version) pairs, in task order then visit order."""
     policy = loaded.policy
@@ -71,7 +62,7 @@ def public_rows(loaded: LoadedPolicy, shown: list[tuple[Visit, Record]]) -> list
     if unknown:
         raise SpotcheckError(Problem("S841", f"检查中的抽查任务 {'、'.join(unknown)} 不在策略 {policy.id} 中",
                                      file=str(loaded.path), hint="用抽取时的策略文件公示（--policy）"))
-    plan_no, plan_name = plan_identity(policy)
+    plan_no, plan_name = notice_announcements.plan_identity(policy)
     pairs = sorted(((tasks[tid][0], n, visit, record, tasks[tid][1])
                     for n, (visit, record) in enumerate(shown) for tid in visit.task_ids), key=lambda p: p[:2])
     return [

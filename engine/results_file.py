@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spotcheck.categories import (
-    ACTIONS, CATEGORIES, CATEGORY_VOCAB, METHOD_VOCAB, METHODS, NO_PROBLEM, fold, ordered_categories, scan,
+    ACTIONS,
+    CATEGORIES,
+    CATEGORY_VOCAB,
+    METHOD_VOCAB,
+    METHODS,
+    NO_PROBLEM,
+    fold,
+    ordered_categories,
+    scan,
     split_actions,
 )
 from spotcheck.draw_folder import DrawFolder, Visit

@@ -41,7 +41,6 @@ from typing import Any
 
 import polars as pl
 from durable import engine as durable
-
 from spotcheck.conditions import AllOf, Leaf, Node, Not, Vocabulary, entity_value
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.fields import ENTITY_FIELDS, Field

@@ -14,7 +14,6 @@ import tempfile
 from pathlib import Path
 
 from pydantic import BaseModel
-
 from spotcheck.calendar import YearSchedule
 from spotcheck.cases import CasesFile
 from spotcheck.errors import Problem

@@ -26,7 +26,6 @@ from typing import Any, Mapping, NamedTuple, Sequence
 
 import polars as pl
 import pyarrow as pa
-
 from spotcheck import uscc
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.fields import (

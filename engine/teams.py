@@ -53,7 +53,6 @@ import numpy as np
 import polars as pl
 import polars_hash as plh
 from ortools.graph.python import max_flow, min_cost_flow
-
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.loader import LoadedPolicy
 

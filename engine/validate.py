@@ -14,11 +14,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from spotcheck.calendar import WorkCalendar
 from spotcheck.deadlines import check_rules
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.calendar import WorkCalendar
 from spotcheck.loader import (
-    CALENDAR, CASES, ITEM_LIST, POLICY, SCHEMA_FILES, Draft, Session, file_kind, sorted_problems,
+    CALENDAR,
+    CASES,
+    ITEM_LIST,
+    POLICY,
+    SCHEMA_FILES,
+    Draft,
+    Session,
+    file_kind,
+    sorted_problems,
 )
 from spotcheck.model_problems import did_you_mean
 from spotcheck.paths import SCHEMAS

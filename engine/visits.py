@@ -42,7 +42,6 @@ from dataclasses import dataclass
 
 import polars as pl
 import polars_hash as plh
-
 from spotcheck import rules
 from spotcheck.conditions import parse_condition
 from spotcheck.deadlines import due, resolve

@@ -30,16 +30,20 @@ from pathlib import Path
 
 import polars as pl
 import xlsxwriter
-
 from spotcheck import teams as team_stage
 from spotcheck import visits as visit_stage
 from spotcheck.commitment import Seed, canonical, seed_from_dict, sha256_text
-from spotcheck.directory import InspectorDirectory, RecusalList, load_inspectors, load_recusals
+from spotcheck.directory import (
+    InspectorDirectory,
+    RecusalList,
+    load_inspectors,
+    load_recusals,
+)
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.folder import first_difference, staged, write_files
-from spotcheck.paths import policy_file
 from spotcheck.ledger import Ledger, append_history
 from spotcheck.loader import LoadedPolicy, load_policy
+from spotcheck.paths import policy_file
 
 FORMAT = "spotcheck-workplan/1"
 LEADS_COLUMNS = {"uscc": pl.String, "lead_inspector": pl.String}

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import yaml
-
 from spotcheck.errors import Problem
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from spotcheck import pipeline
 from spotcheck.paths import POLICIES
 

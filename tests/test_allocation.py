@@ -3,7 +3,6 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from spotcheck.allocation import by_count, by_ratio, ratio_count
 
 

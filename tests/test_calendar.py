@@ -2,10 +2,9 @@ from datetime import date, datetime, timedelta
 
 import chinese_calendar
 import pytest
+import spotcheck.calendar as calendar_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import spotcheck.calendar as calendar_module
 from spotcheck.calendar import HolidaySpan, WorkCalendar, YearSchedule
 from spotcheck.errors import SpotcheckError
 from spotcheck.paths import POLICIES

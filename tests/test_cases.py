@@ -3,7 +3,6 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-
 from spotcheck.cases import Case, run_tests
 
 FIXTURES = Path(__file__).parent / "fixtures" / "policies"

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
-
 from spotcheck import conditions as C
 from spotcheck.fields import ENTITY_FIELDS, INSPECTOR_FIELDS
 

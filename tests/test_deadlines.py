@@ -3,9 +3,16 @@ from datetime import date, timedelta
 import chinese_calendar
 import pytest
 from pydantic import ValidationError
-
 from spotcheck.calendar import WorkCalendar, YearSchedule
-from spotcheck.deadlines import ANCHORS, DeadlineRule, check_rules, count_due, due, monthly_dates, resolve
+from spotcheck.deadlines import (
+    ANCHORS,
+    DeadlineRule,
+    check_rules,
+    count_due,
+    due,
+    monthly_dates,
+    resolve,
+)
 from spotcheck.errors import SpotcheckError
 
 CAL = WorkCalendar()

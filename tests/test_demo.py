@@ -6,7 +6,6 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
 from spotcheck import demo, pipeline
 from spotcheck.cli import main
 from spotcheck.errors import SpotcheckError

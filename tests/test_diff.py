@@ -2,7 +2,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from spotcheck.diff import diff, diff_files, format_changes
 from spotcheck.errors import SpotcheckError
 from spotcheck.loader import load_policy

@@ -7,7 +7,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 import xlsxwriter
-
 from spotcheck import uscc
 from spotcheck.directory import (
     ROW_PROBLEM_CAP,

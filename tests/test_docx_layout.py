@@ -11,8 +11,15 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
-
-from spotcheck import docx_layout, docx_render, docx_styles, notice, notice_announcements, notice_content, notice_model
+from spotcheck import (
+    docx_layout,
+    docx_render,
+    docx_styles,
+    notice,
+    notice_announcements,
+    notice_content,
+    notice_model,
+)
 from spotcheck.errors import SpotcheckError
 from spotcheck.loader import load_policy
 from spotcheck.paths import POLICIES, TEMPLATES

@@ -10,14 +10,12 @@ from fractions import Fraction
 
 import polars as pl
 import pytest
-
+from conftest import LONGWAN, SHUOZHOU
 from spotcheck import draw
 from spotcheck.commitment import drill_seed
 from spotcheck.directory import load_entities
 from spotcheck.loader import load_policy
 from spotcheck.policy import tier_ratio
-
-from conftest import LONGWAN, SHUOZHOU
 
 ON = dt.date(2021, 4, 1)
 EMPTY = pl.DataFrame(schema=draw.HISTORY_COLUMNS)

@@ -7,7 +7,6 @@ import sqlite3
 from datetime import date, datetime, timezone
 
 import pytest
-
 from spotcheck.errors import SpotcheckError
 from spotcheck.ledger import (
     GENESIS_HASH,

@@ -3,10 +3,18 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from spotcheck.calendar import WorkCalendar
 from spotcheck.errors import SpotcheckError
-from spotcheck.loader import CALENDAR, CASES, ITEM_LIST, POLICY, Session, file_kind, load_item_list, load_policy
+from spotcheck.loader import (
+    CALENDAR,
+    CASES,
+    ITEM_LIST,
+    POLICY,
+    Session,
+    file_kind,
+    load_item_list,
+    load_policy,
+)
 from spotcheck.yamlsource import parse_yaml, where_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "policies"

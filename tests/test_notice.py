@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from spotcheck import notice, notice_content, notice_model, notice_templates
 from spotcheck.cli import main
 from spotcheck.errors import SpotcheckError

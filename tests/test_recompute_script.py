@@ -7,10 +7,9 @@ import datetime as dt
 import subprocess
 import sys
 
+from conftest import SHUOZHOU
 from spotcheck import pipeline
 from spotcheck.paths import ROOT
-
-from conftest import SHUOZHOU
 
 SCRIPT = ROOT / "docs/recompute_draw.py"
 

@@ -14,12 +14,11 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_conditions import SCOPE, conditions, entities, leaf
-
 from spotcheck import conditions as C
 from spotcheck import rules as R
 from spotcheck.errors import SpotcheckError
 from spotcheck.fields import INSPECTOR_FIELDS
+from test_conditions import SCOPE, conditions, entities, leaf
 
 GOLDEN = Path(__file__).parent / "golden" / "rules"
 

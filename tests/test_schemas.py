@@ -3,7 +3,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from spotcheck.loader import SCHEMA_FILES, file_kind
 from spotcheck.paths import SCHEMAS
 from spotcheck.schemas import MODELS, export_schemas, schema_drift

@@ -14,7 +14,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from spotcheck.paths import POLICIES, ROOT
 
 loader = pytest.importorskip("spotcheck.loader", reason="spotcheck.loader is not available yet")

@@ -2,7 +2,6 @@ from datetime import date
 
 import polars as pl
 import pytest
-
 from spotcheck import uscc
 from spotcheck.directory import load_entities, load_inspectors, load_recusals
 from spotcheck.errors import SpotcheckError

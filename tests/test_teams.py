@@ -5,7 +5,6 @@ import itertools
 import polars as pl
 import polars_hash as plh
 import pytest
-
 from spotcheck import pipeline, synth, teams, visits
 from spotcheck.errors import SpotcheckError
 from spotcheck.fields import INSPECTOR_FIELDS

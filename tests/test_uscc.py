@@ -2,7 +2,6 @@ import hashlib
 
 import polars as pl
 import pytest
-
 from spotcheck import uscc
 
 # Real codes as printed on business licences (Fujian, Beijing, Shenzhen registrations); each passes

@@ -3,7 +3,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from spotcheck.errors import format_problems
 from spotcheck.paths import POLICIES
 from spotcheck.validate import validate_paths, validate_report

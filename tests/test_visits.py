@@ -4,7 +4,6 @@ import hashlib
 
 import polars as pl
 import pytest
-
 from spotcheck import rules, visits
 from spotcheck.deadlines import due
 from spotcheck.errors import SpotcheckError

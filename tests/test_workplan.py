@@ -4,7 +4,6 @@ import shutil
 
 import polars as pl
 import pytest
-
 from spotcheck import pipeline, workplan
 from spotcheck.errors import SpotcheckError
 from spotcheck.ledger import Ledger

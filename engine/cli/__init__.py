@@ -1,7 +1,6 @@
 """The `spotcheck` command. A thin layer: each command parses, makes one library call, prints, exits."""
 
 import click
-
 from spotcheck import __version__
 
 
@@ -13,14 +12,16 @@ def main() -> None:
 
 def _register() -> None:
     # Each area keeps its commands in its own module so that no two stages edit one file.
-    from spotcheck.cli import calendar_cmd  # noqa: F401
-    from spotcheck.cli import ledger_cmd  # noqa: F401
-    from spotcheck.cli import draw_cmd  # noqa: F401
-    from spotcheck.cli import demo_cmd  # noqa: F401
-    from spotcheck.cli import policy_cmd  # noqa: F401
-    from spotcheck.cli import results_cmd  # noqa: F401
-    from spotcheck.cli import notice_cmd  # noqa: F401
-    from spotcheck.cli import teams_cmd  # noqa: F401
+    from spotcheck.cli import (
+        calendar_cmd,  # noqa: F401
+        demo_cmd,  # noqa: F401
+        draw_cmd,  # noqa: F401
+        ledger_cmd,  # noqa: F401
+        notice_cmd,  # noqa: F401
+        policy_cmd,  # noqa: F401
+        results_cmd,  # noqa: F401
+        teams_cmd,  # noqa: F401
+    )
 
 
 _register()

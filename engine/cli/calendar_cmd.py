@@ -6,7 +6,6 @@ from datetime import date
 from pathlib import Path
 
 import click
-
 from spotcheck.calendar import WorkCalendar
 from spotcheck.cli import main
 from spotcheck.cli.common import Day, reports_problems

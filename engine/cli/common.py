@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 import click
-
 from spotcheck.errors import SpotcheckError, format_problems
 
 F = TypeVar("F", bound=Callable)

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import click
-
 from spotcheck import pipeline
 from spotcheck.cli import main
 from spotcheck.cli.common import Day, reports_problems, steps

@@ -4,7 +4,6 @@ import json
 import sys
 
 import click
-
 from spotcheck.cli import main
 from spotcheck.errors import SpotcheckError, format_problems
 from spotcheck.ledger import DEFAULT_PATH, Ledger

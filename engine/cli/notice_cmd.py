@@ -3,7 +3,6 @@
 import sys
 
 import click
-
 from spotcheck.cli import main
 from spotcheck.errors import SpotcheckError, format_problems
 from spotcheck.notice import describe_templates, make_notice

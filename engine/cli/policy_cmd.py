@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import click
-
 from spotcheck.cases import run_tests
 from spotcheck.cli import main
 from spotcheck.cli.common import reports_problems

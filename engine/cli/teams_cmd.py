@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-
 from spotcheck import workplan
 from spotcheck.cli import main
 from spotcheck.cli.common import reports_problems, steps

@@ -1,7 +1,6 @@
 import pytest
-from click.testing import CliRunner
-
 import spotcheck.calendar as calendar_module
+from click.testing import CliRunner
 from spotcheck.cli import main
 
 # TEST DATA, made up for these tests: NOT the State Council's 2027 schedule.

@@ -3,7 +3,6 @@ import sqlite3
 
 import pytest
 from click.testing import CliRunner
-
 from spotcheck.cli import main
 from spotcheck.ledger import Ledger
 

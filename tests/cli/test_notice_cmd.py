@@ -3,7 +3,6 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from docx import Document
-
 from spotcheck.cli import main
 from spotcheck.paths import POLICIES
 

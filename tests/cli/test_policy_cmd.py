@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from spotcheck.cli import main
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "policies"

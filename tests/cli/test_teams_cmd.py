@@ -3,7 +3,6 @@ import datetime as dt
 import polars as pl
 import pytest
 from click.testing import CliRunner
-
 from spotcheck import pipeline
 from spotcheck.cli import main
 from spotcheck.ledger import Ledger
