@@ -28,6 +28,7 @@ from spotcheck.policy import (
     TierRule,
     Window,
     sampling_text,
+    tier_rule_parts,
 )
 
 
@@ -76,14 +77,7 @@ def deadline_text(rule: DeadlineRule) -> str:
 def _tier_text(rule: TierRule | None) -> str:
     if rule is None:
         return "未规定"
-    parts = []
-    if rule.ratio is not None:
-        parts.append(f"比例 {_pct(rule.ratio)}")
-    if rule.multiplier is not None:
-        parts.append(f"比例倍数 {rule.multiplier.normalize():f}")
-    if rule.max_checks_per_year is not None:
-        parts.append(f"每年至多 {rule.max_checks_per_year} 次")
-    return "，".join(parts) or "无特别规定"
+    return "，".join(tier_rule_parts(rule)) or "无特别规定"
 
 
 def _shifted(day: dt.date, years: int) -> dt.date | None:

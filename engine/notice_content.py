@@ -24,6 +24,7 @@ from spotcheck.policy import (
     Task,
     sampling_text,
     tier_ratio,
+    tier_rule_parts,
 )
 from spotcheck.yamlsource import display
 
@@ -190,13 +191,7 @@ def _tier_lines(loaded: LoadedPolicy) -> list[str]:
         rule = policy.risk.tiers.get(tier)
         if rule is None:
             continue
-        parts = []
-        if rule.ratio is not None:
-            parts.append(f"抽查比例{rule.ratio.normalize():f}%")
-        if rule.multiplier is not None:
-            parts.append(f"按任务抽查比例的{rule.multiplier.normalize():f}倍抽取（最高100%）")
-        if rule.max_checks_per_year is not None:
-            parts.append(f"同一年度抽查不超过{rule.max_checks_per_year}次")
+        parts = tier_rule_parts(rule)
         if parts:
             lines.append(f"{_tier_name(loaded, tier)}：{'，'.join(parts)}")
     return lines

@@ -415,6 +415,18 @@ def effective_caps(policy: Policy) -> list[Cap]:
     return caps
 
 
+def tier_rule_parts(rule: TierRule) -> list[str]:
+    """A tier's own rule as officers write it, one clause per number the policy gives."""
+    parts = []
+    if rule.ratio is not None:
+        parts.append(f"抽查比例{rule.ratio.normalize():f}%")
+    if rule.multiplier is not None:
+        parts.append(f"按任务抽查比例的{rule.multiplier.normalize():f}倍抽取（最高100%）")
+    if rule.max_checks_per_year is not None:
+        parts.append(f"同一年度抽查不超过{rule.max_checks_per_year}次")
+    return parts
+
+
 def sampling_text(s: Sampling) -> str:
     """抽查比例 as officers write it: 不低于5%, 100%, 50%, 不低于5%，2次/年, 10户."""
     if s.count is not None:
