@@ -49,16 +49,18 @@ class Demo:
 
 
 def _dates(policy_path: Path) -> tuple[dt.date, dt.date]:
-    """The drill's draw date (the plan's first draw month) and the day results are entered and published.
+    """The drill's draw date and the day its results are entered and published.
 
     Results are published 15 working days after the draw, so every check the sample completes in
     between is published within the 20 working days the national floor allows.
     """
     loaded = load_policy(policy_path)
     policy = loaded.policy
-    starts = [dt.date(policy.year, t.draw_months[0], 1) for t in policy.tasks if t.draw_months]
-    starts += [c.window.start for c in policy.campaigns] + [t.window.start for t in policy.tasks if t.window]
-    drawn_on = min(starts) if starts else dt.date(policy.year, 3, 1)
+    # Not before the plan's window opens, nor before the first month a task draws in.
+    months = [dt.date(policy.year, t.draw_months[0], 1) for t in policy.tasks if t.draw_months]
+    windows = [c.window.start for c in policy.campaigns] + [t.window.start for t in policy.tasks if t.window]
+    earliest = [min(x) for x in (months, windows) if x]
+    drawn_on = loaded.calendar.working_day_on_or_after(max(earliest) if earliest else dt.date(policy.year, 3, 1))
     return drawn_on, loaded.calendar.add_working_days(drawn_on, 15)
 
 
