@@ -2,16 +2,18 @@
 
 A directory is read as text first (CSV in UTF-8, UTF-8 with BOM or GBK/GB18030; XLSX; Parquet),
 its headers are mapped onto the fields of `spotcheck.fields` (Chinese or English spellings), then
-every cell is normalised and checked with polars expressions, so a city's two million rows load in
-seconds. Every problem in the file is collected before anything is raised: an officer fixes the
-export once. The file's sha256 is kept because the draw commits to the exact bytes it read.
+every cell is normalised and checked with polars expressions in one streaming pass, so a city's two
+million rows load in seconds and memory holds little more than the typed frame: the raw text is never
+kept, only one flag per check, and the few rows a problem lists are looked up again. Every problem in
+the file is collected before anything is raised: an officer fixes the export once. The file's sha256 is
+kept because the draw commits to the exact bytes it read.
 """
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import hashlib
-import io
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -132,21 +134,55 @@ def load_recusals(path: str | Path) -> RecusalList:
 
 @dataclass(frozen=True)
 class _Raw:
-    """All cells as text; `first_row` is the spreadsheet row number of the frame's first row."""
+    """All cells as text, not yet read; `first_row` is the spreadsheet row number of the frame's first row."""
 
-    frame: pl.DataFrame
+    frame: pl.LazyFrame
     first_row: int
     has_header_row: bool  # False for Parquet: names come from the schema, data starts at row 2
+    csv: bool = False  # read as UTF-8; GB18030 is tried if that fails on bytes that are not UTF-8
 
 
-def _read_raw(path: Path, data: bytes) -> _Raw:
+class _Unreadable(Exception):
+    """polars failed while reading the file (the reading is lazy, so this happens at collect time)."""
+
+    def __init__(self, cause: Exception):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+# Files are checked and transcoded in pieces of this size, never held whole.
+_CHUNK = 1 << 20
+
+
+def _sha256(path: Path) -> str:
+    try:
+        with path.open("rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError as exc:
+        raise SpotcheckError(
+            Problem("D201", f"无法读取文件：{exc.strerror or exc}", file=str(path), hint="请检查文件路径和访问权限")
+        ) from None
+
+
+def _unreadable(path: Path, exc: Exception) -> SpotcheckError:
+    return SpotcheckError(
+        Problem(
+            "D201",
+            f"无法读取文件：{exc}",
+            file=str(path),
+            hint="请确认文件没有损坏，且每一行的列数与表头一致",
+        )
+    )
+
+
+def _read_raw(path: Path) -> _Raw:
     suffix = path.suffix.lower()
     try:
         if suffix in _CSV_SUFFIXES:
-            return _Raw(_read_csv(data), 1, True)
+            return _Raw(_scan_csv(path), 1, True, csv=True)
         if suffix in _EXCEL_SUFFIXES:
             frame = pl.read_excel(
-                io.BytesIO(data),
+                path,
                 engine="calamine",
                 has_header=False,
                 # Keep leading empty rows so row numbers match what the officer sees in Excel.
@@ -156,19 +192,12 @@ def _read_raw(path: Path, data: bytes) -> _Raw:
                 drop_empty_cols=False,
                 raise_if_empty=False,
             )
-            return _Raw(frame.select(pl.all().cast(pl.String)), 1, True)
+            return _Raw(frame.lazy().select(pl.all().cast(pl.String)), 1, True)
         if suffix in _PARQUET_SUFFIXES:
-            frame = pl.read_parquet(io.BytesIO(data))
-            return _Raw(frame.select(_as_text(frame.schema)), 2, False)
+            frame = pl.scan_parquet(path)
+            return _Raw(frame.select(_as_text(frame.collect_schema())), 2, False)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-        raise SpotcheckError(
-            Problem(
-                "D201",
-                f"无法读取文件：{exc}",
-                file=str(path),
-                hint="请确认文件没有损坏，且每一行的列数与表头一致",
-            )
-        ) from None
+        raise _unreadable(path, exc) from None
     raise SpotcheckError(
         Problem(
             "D201",
@@ -179,28 +208,42 @@ def _read_raw(path: Path, data: bytes) -> _Raw:
     )
 
 
-def _read_csv(data: bytes) -> pl.DataFrame:
-    """All cells as text. UTF-8 (with or without BOM) is tried first; platform exports are often GBK,
-    read as GB18030, its superset. polars rejects invalid UTF-8, so a GBK file fails the first read
-    and the whole file is decoded only then."""
-    def read(text: bytes) -> pl.DataFrame:
-        return pl.read_csv(io.BytesIO(text), has_header=False, infer_schema=False, raise_if_empty=False)
+def _scan_csv(source: Path | bytes) -> pl.LazyFrame:
+    # polars skips a UTF-8 BOM itself.
+    return pl.scan_csv(source, has_header=False, infer_schema=False, raise_if_empty=False)
 
-    utf8 = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+
+def _collect(frame: pl.LazyFrame) -> pl.DataFrame:
     try:
-        return read(utf8)
-    except pl.exceptions.ComputeError:
-        try:
-            utf8.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        else:
-            raise
+        return frame.collect(engine="streaming")
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise _Unreadable(exc) from None
+
+
+def _is_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        text = data.decode("gb18030")
+        with path.open("rb") as f:
+            while chunk := f.read(_CHUNK):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _read_gb18030(path: Path) -> _Raw:
+    """Platform exports are often GBK, read as GB18030, its superset, and handed to polars as UTF-8."""
+    decoder = codecs.getincrementaldecoder("gb18030")()
+    parts: list[bytes] = []
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(_CHUNK):
+                parts.append(decoder.decode(chunk).encode("utf-8"))
+        parts.append(decoder.decode(b"", final=True).encode("utf-8"))
     except UnicodeDecodeError:
         raise ValueError("文件编码无法识别：既不是 UTF-8 也不是 GBK/GB18030") from None
-    return read(text.encode("utf-8"))
+    return _Raw(_scan_csv(b"".join(parts)), 1, True)
 
 
 def _as_text(schema: pl.Schema) -> list[pl.Expr]:
@@ -237,16 +280,16 @@ def _readable(fields: dict[str, Field]) -> list[Field]:
     return [f for f in fields.values() if f.headers]
 
 
-def _find_header_row(raw: _Raw, spellings: dict[str, Field]) -> int:
+def _find_header_row(head: pl.DataFrame, spellings: dict[str, Field]) -> int:
     """Index of the row with most recognised headers among the first rows (title lines sit above it)."""
     best, best_hits = 0, 0
-    for i, cells in enumerate(raw.frame.head(HEADER_SEARCH_ROWS).iter_rows()):
+    for i, cells in enumerate(head.iter_rows()):
         hits = sum(1 for c in cells if c is not None and _norm_header(c) in spellings)
         if hits > best_hits:
             best, best_hits = i, hits
     if best_hits == 0:
         # Nothing recognised: the first non-empty row is the header, so the officer sees it named.
-        for i, cells in enumerate(raw.frame.head(HEADER_SEARCH_ROWS).iter_rows()):
+        for i, cells in enumerate(head.iter_rows()):
             if any(c is not None and c.strip() for c in cells):
                 return i
     return best
@@ -343,6 +386,7 @@ class _Check:
     describe: Callable[[dict], tuple[str, str]]  # row values → (message, hint)
     extra: tuple[pl.Expr, ...] = ()  # named row-wise expressions the messages need, computed on listed rows only
     duplicates: bool = False  # listed rows also get `_first`, the row where their value first appears
+    quotes_cell: bool = False  # listed rows also get `raw_<field>`, the cell as written
 
 
 def _cell(name: str) -> pl.Expr:
@@ -473,6 +517,7 @@ def _common_checks(fields: dict[str, Field], kind: str, present: set[str]) -> li
                         f"'{r[f'raw_{f.name}']}' 不是有效的{f.title}",
                         f"{f.title}应为 {'、'.join(f.values)} 之一",
                     ),
+                    quotes_cell=True,
                 )
             )
         elif field.kind == "date":
@@ -485,6 +530,7 @@ def _common_checks(fields: dict[str, Field], kind: str, present: set[str]) -> li
                     field.name,
                     bad,
                     lambda r, f=field: (f"'{r[f'raw_{f.name}']}' 不是有效的{f.title}", _DATE_HINT),
+                    quotes_cell=True,
                 )
             )
     return checks
@@ -589,26 +635,45 @@ def _load(
     checks_for: Callable[[set[str], bool], list[_Check]],
     allow_empty: bool,
 ) -> dict:
-    file = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SpotcheckError(
-            Problem("D201", f"无法读取文件：{exc.strerror or exc}", file=file, hint="请检查文件路径和访问权限")
-        ) from None
-    digest = hashlib.sha256(data).hexdigest()
-    raw = _read_raw(path, data)
+    digest = _sha256(path)
 
-    frame = raw.frame
+    def read_and_check(raw: _Raw) -> dict:
+        return {**_read_and_check(raw, path, fields, kind, checks_for, allow_empty), "sha256": digest}
+
+    raw = _read_raw(path)
+    try:
+        return read_and_check(raw)
+    except _Unreadable as failed:
+        error = failed.cause
+    # polars rejects invalid UTF-8, so a GBK file fails the first reading and is decoded only then.
+    if raw.csv and isinstance(error, pl.exceptions.ComputeError):
+        try:
+            if not _is_utf8(path):
+                return read_and_check(_read_gb18030(path))
+        except _Unreadable as failed:
+            error = failed.cause
+        except (OSError, ValueError) as exc:
+            error = exc
+    raise _unreadable(path, error) from None
+
+
+def _read_and_check(
+    raw: _Raw,
+    path: Path,
+    fields: dict[str, Field],
+    kind: str,
+    checks_for: Callable[[set[str], bool], list[_Check]],
+    allow_empty: bool,
+) -> dict:
+    file = str(path)
     if raw.has_header_row:
-        header_index = _find_header_row(raw, _spellings(fields)) if frame.height else 0
-        header_cells = frame.row(header_index) if frame.height else ()
-        headers = [(col, cell or "") for col, cell in zip(frame.columns, header_cells)]
-        body = frame.slice(header_index + 1)
+        head = _collect(raw.frame.head(HEADER_SEARCH_ROWS))
+        header_index = _find_header_row(head, _spellings(fields)) if head.height else 0
+        header_cells = head.row(header_index) if head.height else ()
+        headers = [(col, cell or "") for col, cell in zip(head.columns, header_cells)]
         first_row = raw.first_row + header_index + 1
     else:
-        headers = [(col, col) for col in frame.columns]
-        body = frame
+        headers = [(col, col) for col in raw.frame.collect_schema().names()]
         first_row = raw.first_row
 
     layout, problems = _map_headers(headers, fields, file)
@@ -617,39 +682,60 @@ def _load(
         problems = [replace(p, row=first_row - 1) if p.row == 1 else p for p in problems]
 
     all_cols = [c for c, _ in headers]
-    body = body.with_row_index("_row", offset=first_row).select(
-        "_row", *[_text(c).alias(c) for c in all_cols]
-    )
+    cells = raw.frame.with_row_index("_row", offset=raw.first_row).filter(pl.col("_row") >= first_row)
     if all_cols:
         # Blank lines (and rows of empty cells Excel leaves behind) are not entities.
-        body = body.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in all_cols))
-    if body.height == 0 and not allow_empty:
-        problems.append(Problem("D212", "文件没有数据行", file=file, hint="请确认导出了名录的全部数据"))
+        cells = cells.filter(pl.any_horizontal(_text(c).is_not_null() for c in all_cols))
+    cells = cells.select("_row", *[_text(col).alias(f"raw_{f}") for f, col in layout.columns.items()])
 
     present = set(layout.columns)
     readable = _readable(fields)
-    work = body.select(
-        "_row", *[pl.col(layout.columns[f]).alias(f"raw_{f}") for f in layout.columns]
-    ).with_columns(_typed(f, kind, f.name in present) for f in readable)
-
     checks = checks_for(present, path.suffix.lower() in _EXCEL_SUFFIXES)
-    cell_problems: list[Problem] = []
-    flagged = work.with_columns(c.bad.fill_null(False).alias(f"_bad{i}") for i, c in enumerate(checks))
+    # One pass keeps the typed columns and a flag per row-wise check; the raw text is dropped as it
+    # streams by. A duplicate needs the whole column, so those checks run on the result.
+    work = _collect(
+        cells.with_columns(_typed(f, kind, f.name in present) for f in readable).select(
+            "_row",
+            *[f.name for f in readable],
+            *[c.bad.fill_null(False).alias(f"_bad{i}") for i, c in enumerate(checks) if not c.duplicates],
+        )
+    ).with_columns(c.bad.fill_null(False).alias(f"_bad{i}") for i, c in enumerate(checks) if c.duplicates)
+    if work.height == 0 and not allow_empty:
+        problems.append(Problem("D212", "文件没有数据行", file=file, hint="请确认导出了名录的全部数据"))
+
+    listed: list[pl.DataFrame] = []
+    totals: list[int] = []
     for i, check in enumerate(checks):
-        hits = flagged.filter(pl.col(f"_bad{i}"))
-        column = layout.headers[check.field]
-        listed = hits.head(ROW_PROBLEM_CAP).with_columns(*check.extra)
+        totals.append(work.get_column(f"_bad{i}").sum())
+        hits = work.lazy().filter(pl.col(f"_bad{i}")).select("_row", check.field)
+        rows = hits.head(ROW_PROBLEM_CAP).collect().with_columns(*check.extra)
         if check.duplicates:
             firsts = (
-                work.join(listed.select(check.field).unique(), on=check.field, how="semi")
+                work.lazy()
+                .select("_row", check.field)
+                .join(rows.lazy().select(check.field).unique(), on=check.field, how="semi")
                 .group_by(check.field)
                 .agg(pl.col("_row").min().alias("_first"))
             )
-            listed = listed.join(firsts, on=check.field, how="left").sort("_row")
-        for r in listed.iter_rows(named=True):
+            rows = rows.lazy().join(firsts, on=check.field, how="left").sort("_row").collect()
+        listed.append(rows)
+
+    # The cells as written, for messages that quote them: read again, for the listed rows only.
+    quoted = [i for i, c in enumerate(checks) if c.quotes_cell and listed[i].height]
+    if quoted:
+        wanted = pl.concat([listed[i]["_row"] for i in quoted]).unique()
+        written = _collect(cells.filter(pl.col("_row").is_in(wanted.implode())))
+        for i in quoted:
+            column = f"raw_{checks[i].field}"
+            listed[i] = listed[i].join(written.select("_row", column), on="_row", how="left").sort("_row")
+
+    cell_problems: list[Problem] = []
+    for check, rows, total in zip(checks, listed, totals):
+        column = layout.headers[check.field]
+        for r in rows.iter_rows(named=True):
             message, hint = check.describe(r)
             cell_problems.append(Problem(check.code, message, file=file, row=r["_row"], column=column, hint=hint))
-        cell_problems.extend(_rest(check.code, hits.height, path, column, fields[check.field].title))
+        cell_problems.extend(_rest(check.code, total, path, column, fields[check.field].title))
 
     order = {f.name: i for i, f in enumerate(readable)}
     by_header = {h: order[f] for f, h in layout.headers.items()}
@@ -661,7 +747,6 @@ def _load(
     return {
         "frame": work.select(f.name for f in readable),
         "path": path,
-        "sha256": digest,
         "headers": dict(layout.headers),
         "source_rows": work["_row"].alias("row"),
     }
