@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, ClassVar
 
+import fastexcel
 import polars as pl
 from spotcheck import uscc
 from spotcheck.errors import Problem, SpotcheckError
@@ -196,7 +197,7 @@ def _read_raw(path: Path) -> _Raw:
         if suffix in _PARQUET_SUFFIXES:
             frame = pl.scan_parquet(path)
             return _Raw(frame.select(_as_text(frame.collect_schema())), 2, False)
-    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+    except (pl.exceptions.PolarsError, OSError, ValueError, fastexcel.FastExcelError) as exc:
         raise _unreadable(path, exc) from None
     raise SpotcheckError(
         Problem(

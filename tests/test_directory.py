@@ -316,3 +316,12 @@ def test_recusals_load_check_codes_and_references(tmp_path):
 
     problems = problems_of(load_recusals, write_table(tmp_path / "r1.csv", [header, ["", A[:17] + "0", ""]]))
     assert [(p.code, p.row) for p in problems] == [("D205", 2), ("D207", 2)]
+
+
+def test_a_corrupt_workbook_is_a_problem_not_a_crash(tmp_path):
+    bad = tmp_path / "entities.xlsx"
+    bad.write_bytes(b"not a zip archive")
+    with pytest.raises(SpotcheckError) as err:
+        load_entities(bad)
+    assert [p.code for p in err.value.problems] == ["D201"]
+    assert err.value.problems[0].file == str(bad)
