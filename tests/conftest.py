@@ -1,16 +1,39 @@
-"""Shared fixtures: synthetic directories shaped like the seed policies, made once per session."""
+"""Shared fixtures: synthetic directories shaped like the seed policies (made once per session), writable
+copies of the fixture trees under tests/fixtures, and the helpers the tests that edit those copies share.
+
+Test modules import the constants and helpers from here (`from conftest import edit, line_of`); pytest
+finds the fixtures by name.
+"""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+import shutil
 from pathlib import Path
 
 import pytest
-from spotcheck import pipeline
-from spotcheck.paths import POLICIES
+from docx import Document
+from spotcheck import notice, pipeline, results
+from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.ledger import Ledger
+from spotcheck.loader import LoadedPolicy, load_policy
+from spotcheck.paths import POLICIES, ROOT, TEMPLATES
 
 SHUOZHOU = POLICIES / "shanxi/shuozhou/2021.yaml"
 QINGDAO = POLICIES / "shandong/qingdao/2020.yaml"
 LONGWAN = POLICIES / "zhejiang/wenzhou/longwan/2023.yaml"
+QINHUANGDAO = POLICIES / "hebei/qinhuangdao/2023.yaml"
+
+FIXTURES = Path(__file__).parent / "fixtures"
+POLICY_FIXTURES = FIXTURES / "policies"
+RESULTS = FIXTURES / "results"
+RESULTS_POLICY = RESULTS / "policy-2023.yaml"
+RESULTS_TODAY = dt.date(2023, 11, 1)  # after every result in results-good.csv was completed
+NOTICE_FIXTURES = FIXTURES / "notice"
+DEMO = NOTICE_FIXTURES / "policies" / "demo" / "city" / "2023.yaml"
+NOTICE_DRAW = NOTICE_FIXTURES / "draw"
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +44,119 @@ def shuozhou_dirs(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def qingdao_dirs(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("qingdao")
+    pipeline.synthesize(QINGDAO, 6000, 120, "fixture", out)
+    return out
+
+
+@pytest.fixture(scope="session")
 def longwan_dirs(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("longwan")
     pipeline.synthesize(LONGWAN, 3000, 300, "fixture", out)
     return out
+
+
+# ---------------------------------------------------------------- policy files
+
+
+@pytest.fixture
+def policy_tree(tmp_path, monkeypatch) -> Path:
+    """A writable copy of tests/fixtures/policies, laid out as in the repository (validators/ three levels
+    up, where the files' JSON Schema declarations point), named relative to the working directory."""
+    shutil.copytree(POLICY_FIXTURES, tmp_path / "tests" / "fixtures" / "policies")
+    shutil.copytree(ROOT / "validators", tmp_path / "validators")
+    monkeypatch.chdir(tmp_path)
+    return Path("tests/fixtures/policies")
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first `old` in a file; `old` must be there, so an edit that misses fails the test."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def line_of(path: Path, needle: str, after: int = 0) -> int:
+    """The 1-based number of the first line after line `after` that contains `needle`."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if i > after and needle in line)
+
+
+def policy_problems(path: Path) -> list[Problem]:
+    """The problems load_policy raises for a policy file (it must raise)."""
+    with pytest.raises(SpotcheckError) as exc:
+        load_policy(path)
+    return exc.value.problems
+
+
+# ---------------------------------------------------------------- a draw folder and its results
+
+
+@pytest.fixture
+def draw_dir(tmp_path) -> Path:
+    """A writable copy of the results fixture's draw folder (publishing writes into it)."""
+    return Path(shutil.copytree(RESULTS / "draw", tmp_path / "draw"))
+
+
+@pytest.fixture
+def visit_rows(draw_dir) -> list[dict[str, str]]:
+    """The rows of the draw folder's visits.csv."""
+    with open(draw_dir / "visits.csv", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture
+def visit_ledger(tmp_path, visit_rows) -> Path:
+    """A ledger holding the draw's `visit` records, as the visits stage writes them."""
+    path = tmp_path / "ledger.db"
+    with Ledger.open(path, actor="安排人") as led, led.transaction() as tx:
+        for row in visit_rows:
+            tx.append("visit", row["visit_id"], dict(row))
+    return path
+
+
+@pytest.fixture
+def results_ledger(visit_ledger, draw_dir) -> Path:
+    """The visit ledger with the good results file imported (nothing approved yet)."""
+    results.import_results(RESULTS / "results-good.csv", draw_dir, ledger_path=visit_ledger, today=RESULTS_TODAY)
+    return visit_ledger
+
+
+# ---------------------------------------------------------------- notices
+
+
+@pytest.fixture(scope="session")
+def demo_policy() -> LoadedPolicy:
+    """The notice fixture's demo city policy, loaded once."""
+    return load_policy(DEMO)
+
+
+@pytest.fixture(scope="session")
+def demo_md(demo_policy) -> str:
+    """The demo policy's default notice in Markdown."""
+    return notice.render(demo_policy, fmt="md")
+
+
+@pytest.fixture
+def template_root(tmp_path) -> Path:
+    """A writable copy of templates/, for tests that override or break a template."""
+    root = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, root)
+    return root
+
+
+def open_docx(data: bytes):
+    return Document(io.BytesIO(data))
+
+
+@pytest.fixture(scope="session")
+def shuozhou_docx():
+    """Seed 002's plan notice in Word: a 文件 with the 21-row table in a landscape annex. Read it, never change it."""
+    return open_docx(notice.render(load_policy(SHUOZHOU), fmt="docx"))
+
+
+@pytest.fixture(scope="session")
+def letter_docx():
+    """Seed 000's campaign notice in Word: a 函. Read it, never change it."""
+    return open_docx(notice.render(load_policy(QINHUANGDAO), fmt="docx"))

@@ -154,6 +154,18 @@ def test_structural_problems_carry_file_and_line(tmp_path):
     assert any("2027-02-30" in p.message for p in exc_info.value.problems)
 
 
+def test_duplicate_key_in_a_schedule_is_p102_on_its_line(tmp_path):
+    text = MADE_UP_2027.replace("holidays:\n", "source: 另一个来源\nholidays:\n")
+    path = write(tmp_path, "2027.yaml", text)
+    lines = text.splitlines()
+    first, again = (i for i, line in enumerate(lines, 1) if line.startswith("source:"))
+    with pytest.raises(SpotcheckError) as exc_info:
+        WorkCalendar.from_files([path])
+    (problem,) = exc_info.value.problems
+    assert (problem.code, problem.file, problem.line) == ("P102", str(path), again)
+    assert f"第 {first} 行" in problem.message and f"第 {again} 行" in problem.message
+
+
 def test_semantic_problems_all_reported_with_lines(tmp_path):
     bad = write(tmp_path, "2027.yaml", (
         "year: 2027\n"

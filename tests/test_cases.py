@@ -1,28 +1,9 @@
-import shutil
 from pathlib import Path
 
 import pytest
+from conftest import POLICY_FIXTURES, edit, line_of
 from pydantic import ValidationError
 from spotcheck.cases import Case, run_tests
-
-FIXTURES = Path(__file__).parent / "fixtures" / "policies"
-
-
-@pytest.fixture
-def tree(tmp_path, monkeypatch):
-    shutil.copytree(FIXTURES, tmp_path / "policies")
-    monkeypatch.chdir(tmp_path)
-    return Path("policies")
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
 
 
 def failures(run):
@@ -30,16 +11,16 @@ def failures(run):
 
 
 def test_fixture_cases_pass():
-    run = run_tests([FIXTURES])
+    run = run_tests([POLICY_FIXTURES])
     assert run.ok and run.problems == ()
     assert (run.passed, run.failed) == (10, 0)
 
 
-def test_changing_a_scope_fails_the_case_on_its_line(tree):
-    edit(tree / "city" / "2023.yaml", "scope: {field: labels, op: contains, value: 加油站}",
+def test_changing_a_scope_fails_the_case_on_its_line(policy_tree):
+    edit(policy_tree / "city" / "2023.yaml", "scope: {field: labels, op: contains, value: 加油站}",
          "scope: {field: labels, op: contains, value: 加油点}")
-    run = run_tests([tree])
-    cases = tree / "city" / "2023.cases.yaml"
+    run = run_tests([policy_tree])
+    cases = policy_tree / "city" / "2023.cases.yaml"
     assert failures(run) == [
         ("2023.cases.yaml", line_of(cases, "- name: 加油站在计量器具任务范围内"), "加油站在计量器具任务范围内，不在拍卖任务范围内"),
         ("2023.cases.yaml", line_of(cases, "- name: 本年度已查两次"), "本年度已查两次的低风险企业不再抽取"),
@@ -53,8 +34,8 @@ def test_changing_a_scope_fails_the_case_on_its_line(tree):
     assert not run.ok
 
 
-def test_ratio_cap_and_deadline_failures(tree):
-    cases = tree / "city" / "2023.cases.yaml"
+def test_ratio_cap_and_deadline_failures(policy_tree):
+    cases = policy_tree / "city" / "2023.cases.yaml"
     edit(cases, 'ratio: {t01: "2.5%"}', 'ratio: {t01: "3%"}')
     edit(cases, "capped: {t01: low_risk, t03: true}", "capped: {t01: false, t03: tier-A}")
     edit(cases, 'expect: {date: "2023-10-27"}', 'expect: {date: "2023-10-26"}')
@@ -68,10 +49,10 @@ def test_ratio_cap_and_deadline_failures(tree):
     assert "跳过" in deadline.explanation and "国庆节" in deadline.explanation
 
 
-def test_tier_caps_count_as_caps(tree):
-    edit(tree / "city" / "2023.yaml", 'D: {label: 高风险, ratio: "100%"}',
+def test_tier_caps_count_as_caps(policy_tree):
+    edit(policy_tree / "city" / "2023.yaml", 'D: {label: 高风险, ratio: "100%"}',
          'D: {label: 高风险, ratio: "100%"}\n    B: {label: 一般风险, max_checks_per_year: 1}')
-    cases = tree / "city" / "2023.cases.yaml"
+    cases = policy_tree / "city" / "2023.cases.yaml"
     edit(cases, "  - name: 个体工商户不在广告任务范围内\n",
          "  - name: 一般风险企业每年至多一次\n"
          "    entity: {uscc: 91149901MA0K00001E, type: 企业, status: 存续, district: \"149901\", tier: B, labels: [加油站]}\n"
@@ -81,24 +62,24 @@ def test_tier_caps_count_as_caps(tree):
     assert run_tests([cases]).ok
 
 
-def test_policy_without_cases_file_or_without_cases_fails(tree):
-    (tree / "city" / "2022.cases.yaml").unlink()
-    run = run_tests([tree])
-    assert [(p.code, p.file) for p in run.problems] == [("P402", str(tree / "city" / "2022.yaml"))]
+def test_policy_without_cases_file_or_without_cases_fails(policy_tree):
+    (policy_tree / "city" / "2022.cases.yaml").unlink()
+    run = run_tests([policy_tree])
+    assert [(p.code, p.file) for p in run.problems] == [("P402", str(policy_tree / "city" / "2022.yaml"))]
     assert not run.ok and run.failed == 0
-    (tree / "city" / "2022.cases.yaml").write_text("policy: 2022.yaml\ncases: []\n", encoding="utf-8")
-    run = run_tests([tree / "city" / "2022.yaml"])
+    (policy_tree / "city" / "2022.cases.yaml").write_text("policy: 2022.yaml\ncases: []\n", encoding="utf-8")
+    run = run_tests([policy_tree / "city" / "2022.yaml"])
     assert [(p.code, p.line) for p in run.problems] == [("P402", 2)]
 
 
-def test_broken_policy_and_unknown_ids_are_problems(tree):
-    edit(tree / "city" / "2022.yaml", 'ratio: "50%"', 'ratio: "5O%"')
-    cases = tree / "city" / "2023.cases.yaml"
+def test_broken_policy_and_unknown_ids_are_problems(policy_tree):
+    edit(policy_tree / "city" / "2022.yaml", 'ratio: "50%"', 'ratio: "5O%"')
+    cases = policy_tree / "city" / "2023.cases.yaml"
     edit(cases, "not_in_scope: [t02, t03]", "not_in_scope: [t02, t30]")
     edit(cases, "deadline: {id: tasks_done", "deadline: {id: task_done")
-    run = run_tests([tree / "city"])
+    run = run_tests([policy_tree / "city"])
     assert [(Path(p.file).name, p.code, p.line) for p in run.problems] == [
-        ("2022.cases.yaml", "P401", line_of(tree / "city" / "2022.cases.yaml", "policy:")),
+        ("2022.cases.yaml", "P401", line_of(policy_tree / "city" / "2022.cases.yaml", "policy:")),
         ("2023.cases.yaml", "P403", line_of(cases, "t30")),
         ("2023.cases.yaml", "P404", line_of(cases, "task_done")),
     ]

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 from spotcheck import demo, pipeline
-from spotcheck.cli import main
 from spotcheck.errors import SpotcheckError
 from spotcheck.ledger import Ledger
 
@@ -43,9 +41,3 @@ def test_demo_refuses_a_used_folder_and_keeps_it(demo_run):
     with pytest.raises(SpotcheckError):
         demo.run(demo_run.out, entities=1500, inspectors=150)
     assert (demo_run.out / "draw/draws.csv").is_file()
-
-
-def test_demo_command_prints_where_things_are(tmp_path):
-    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "d"), "--entities", "800", "--inspectors", "100"])
-    assert result.exit_code == 0, result.output
-    assert "演示完成" in result.output and "report.html" in result.output

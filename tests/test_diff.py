@@ -2,23 +2,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import POLICY_FIXTURES, edit
 from spotcheck.diff import diff, diff_files, format_changes
 from spotcheck.errors import SpotcheckError
 from spotcheck.loader import load_policy
-
-FIXTURES = Path(__file__).parent / "fixtures" / "policies"
-
-
-@pytest.fixture
-def tree(tmp_path):
-    shutil.copytree(FIXTURES, tmp_path / "policies")
-    return tmp_path / "policies"
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def texts(old: Path, new: Path) -> list[str]:
@@ -26,7 +13,7 @@ def texts(old: Path, new: Path) -> list[str]:
 
 
 def test_year_over_year_lists_the_ratio_change_and_the_added_task():
-    changes = diff_files(FIXTURES / "city" / "2022.yaml", FIXTURES / "city" / "2023.yaml")
+    changes = diff_files(POLICY_FIXTURES / "city" / "2022.yaml", POLICY_FIXTURES / "city" / "2023.yaml")
     assert [c.kind for c in changes] == ["task_added", "task", "item"]
     added, ratio, item = (c.text for c in changes)
     assert added.startswith("新增任务 t03“对广告发布登记事项的双随机抽查”（定向，抽查比例 不低于3%，事项 G01（广告发布登记事项的检查），")
@@ -35,8 +22,8 @@ def test_year_over_year_lists_the_ratio_change_and_the_added_task():
     assert item == "事项清单新增事项 G01（广告发布登记事项的检查）"
 
 
-def test_same_dates_in_the_next_year_are_no_change_but_moved_ones_are(tree):
-    old, new = tree / "city" / "2022.yaml", tree / "city" / "2023.yaml"
+def test_same_dates_in_the_next_year_are_no_change_but_moved_ones_are(policy_tree):
+    old, new = policy_tree / "city" / "2022.yaml", policy_tree / "city" / "2023.yaml"
     assert not any("时间" in t or "期限" in t for t in texts(old, new))
     edit(new, 'window: {start: "2023-04-01", end: "2023-11-30"}', 'window: {start: "2023-05-01", end: "2023-11-30"}')
     edit(new, '"on": "2023-12-20"', '"on": "2023-12-15"')
@@ -45,8 +32,8 @@ def test_same_dates_in_the_next_year_are_no_change_but_moved_ones_are(tree):
     assert "期限“抽查任务完成” 2022-12-20 前 → 2023-12-15 前" in found
 
 
-def test_task_changes_in_officers_terms(tree):
-    old, new = tree / "city" / "2023.yaml", tree / "city" / "2023b.yaml"
+def test_task_changes_in_officers_terms(policy_tree):
+    old, new = policy_tree / "city" / "2023.yaml", policy_tree / "city" / "2023b.yaml"
     shutil.copy(old, new)
     edit(new, "  - id: t01\n", "  - id: t11\n")  # renumbered, matched by name
     edit(new, "items: [J01]", "items: [J01, J02]")
@@ -72,13 +59,13 @@ def test_task_changes_in_officers_terms(tree):
 
 
 def test_identical_policies_have_no_changes():
-    loaded = load_policy(FIXTURES / "city" / "2023.yaml")
+    loaded = load_policy(POLICY_FIXTURES / "city" / "2023.yaml")
     assert diff(loaded, loaded) == []
     assert format_changes([]) == "两份策略没有影响抽查工作的差别"
 
 
-def test_problems_in_either_policy_are_raised(tree):
-    edit(tree / "city" / "2023.yaml", 'ratio: "5%"', 'ratio: "500%"')
+def test_problems_in_either_policy_are_raised(policy_tree):
+    edit(policy_tree / "city" / "2023.yaml", 'ratio: "5%"', 'ratio: "500%"')
     with pytest.raises(SpotcheckError) as exc:
-        diff_files(tree / "city" / "2022.yaml", tree / "city" / "2023.yaml")
+        diff_files(policy_tree / "city" / "2022.yaml", policy_tree / "city" / "2023.yaml")
     assert [p.code for p in exc.value.problems] == ["P112"]

@@ -199,36 +199,21 @@ def test_good_ledger_verifies(tmp_path):
     assert report.ok and report.count == 10 and report.first_bad_seq is None
 
 
-def test_edited_body_is_found_at_its_seq(tmp_path):
+@pytest.mark.parametrize(("sql", "bad_seq", "code"), [
+    ("""UPDATE records SET body = '{"i":4,"名称":"别的企业"}' WHERE seq = 5""", 5, "L404"),
+    ("DELETE FROM records WHERE seq = 6", 6, "L405"),
+    ("DELETE FROM records WHERE seq = 10", 10, "L405"),
+], ids=["edited-body", "deleted-middle-record", "deleted-last-record"])
+def test_tampered_record_is_found_at_its_seq(tmp_path, sql, bad_seq, code):
     path = tmp_path / "l.db"
     fill(path, 10)
-    raw(path).execute("""UPDATE records SET body = '{"i":4,"名称":"别的企业"}' WHERE seq = 5""")
+    raw(path).execute(sql)
     with Ledger.open(path) as led:
         report = led.verify()
     assert not report.ok
-    assert report.first_bad_seq == 5
-    assert [p.code for p in report.problems] == ["L404"]
-    assert "#5" in report.problems[0].message
-
-
-def test_deleted_middle_record_is_found(tmp_path):
-    path = tmp_path / "l.db"
-    fill(path, 10)
-    raw(path).execute("DELETE FROM records WHERE seq = 6")
-    with Ledger.open(path) as led:
-        report = led.verify()
-    assert report.first_bad_seq == 6
-    assert [p.code for p in report.problems] == ["L405"]
-    assert "#6" in report.problems[0].message
-
-
-def test_deleted_last_record_is_found(tmp_path):
-    path = tmp_path / "l.db"
-    fill(path, 10)
-    raw(path).execute("DELETE FROM records WHERE seq = 10")
-    with Ledger.open(path) as led:
-        report = led.verify()
-    assert report.first_bad_seq == 10 and [p.code for p in report.problems] == ["L405"]
+    assert report.first_bad_seq == bad_seq
+    assert [p.code for p in report.problems] == [code]
+    assert f"#{bad_seq}" in report.problems[0].message
 
 
 def test_reordered_records_are_found(tmp_path):

@@ -1,26 +1,19 @@
-"""Notices from policies: the five seeds' facts, generated parts, templates, draws, results, output."""
+"""Notices from policies: the five seeds' facts, choosing the notice, escaping, writing it (the parts each stage
+builds are tested in test_notice_content, test_notice_templates, test_notice_announcements and test_docx_*)."""
 
-import csv
-import datetime as dt
-import json
 import os
 import re
 import shutil
 import unicodedata
-from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from spotcheck import notice, notice_content, notice_model, notice_templates
-from spotcheck.cli import main
+from conftest import DEMO
+from spotcheck import notice
 from spotcheck.errors import SpotcheckError
 from spotcheck.loader import load_policy
-from spotcheck.paths import POLICIES, ROOT, TEMPLATES
+from spotcheck.paths import POLICIES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "notice"
-DEMO = FIXTURES / "policies" / "demo" / "city" / "2023.yaml"
-DRAW = FIXTURES / "draw"
 GOLDEN = Path(__file__).parent / "golden" / "notices"
 
 
@@ -153,398 +146,38 @@ def test_seed_notice_matches_golden(seed_notices, sid):
     assert seed_notices[sid] == path.read_text("utf-8"), "run with SPOTCHECK_UPDATE_GOLDEN=1 after checking the diff"
 
 
-# ---------------------------------------------------------------- words and numbers
+# ---------------------------------------------------------------- choosing, escaping, writing
 
 
-@pytest.mark.parametrize(("n", "text"), [(1, "一"), (10, "十"), (11, "十一"), (20, "二十"), (21, "二十一"), (99, "九十九")])
-def test_cn_number(n, text):
-    assert notice_content.cn_number(n) == text
-
-
-def test_heading_numbers_by_depth():
-    assert [notice_content.heading_number(d, 2) for d in (1, 2, 3, 4)] == ["二、", "（二）", "2.", "（2）"]
-
-
-def test_dates_as_seeds_write_them():
-    assert notice_content.cn_date(dt.date(2023, 11, 14)) == "2023年11月14日"
-    assert notice_content.cn_window(dt.date(2023, 11, 13), dt.date(2023, 12, 31)) == "2023年11月13日至12月31日"
-    assert notice_content.cn_window(dt.date(2023, 12, 1), dt.date(2024, 1, 5)) == "2023年12月1日至2024年1月5日"
-
-
-def test_percent_text_is_exact():
-    assert notice_content.percent_text(Fraction(7, 100)) == "7%"
-    assert notice_content.percent_text(Fraction(1, 200)) == "0.5%"
-    assert notice_content.percent_text(Fraction(1, 1)) == "100%"
-
-
-# ---------------------------------------------------------------- generated content (fixture policy)
-
-
-@pytest.fixture(scope="module")
-def demo():
-    return load_policy(DEMO)
-
-
-@pytest.fixture(scope="module")
-def demo_md(demo) -> str:
-    return notice.render(demo, fmt="md")
-
-
-def section(md: str, heading: str) -> str:
-    """The text under one ### heading of a rendered notice."""
-    return md.split(f"### {heading}", 1)[1].split("\n### ", 1)[0]
-
-
-def test_head_title_addressees_signature(demo_md):
-    assert demo_md.startswith("# 示范市市场监督管理局文件\n\n示市监〔2023〕7号\n\n## 示范市市场监督管理局关于印发")
-    assert "各区市场监督管理局，市局机关各科室：" in demo_md
-    assert "示范市市场监督管理局\n\n2023年11月10日\n\n（信息公开类型：主动公开）" in demo_md
-    assert "附件：1. 示范市2023年度抽查任务表\n\n　　　2. 示范市2023年度抽查事项清单" in demo_md
-    assert "抄送：省市场监督管理局，市政府办公室。" in demo_md
-    assert "示范市市场监督管理局办公室　　2023年11月10日印发" in demo_md
-
-
-def test_sections_numbered_by_depth(demo_md):
-    headings = re.findall(r"^### (\S+?、)", demo_md, flags=re.M)
-    assert headings == [f"{notice_content.cn_number(i)}、" for i in range(1, 11)]
-    assert "#### （三）信用风险分级" in demo_md
-    assert "**（一）加强领导。**各区要加强组织领导。" in demo_md  # a sentence heading runs into its paragraph
-    assert "（二）第一项没有标题的要求。" in demo_md and "（三）第二项没有标题的要求。" in demo_md
-
-
-def test_window_and_items(demo_md):
-    assert section(demo_md, "一、检查时间").strip() == "2023年11月13日至12月31日。"
-    assert "1.登记事项检查（经营场所检查，注册资本实缴情况检查）；\n\n2.公示信息检查；\n\n3.A&B <产品> 质量检查。" in demo_md
-
-
-def test_sampling_and_tiers(demo_md):
-    part = section(demo_md, "三、抽查对象和比例")
-    assert "按照总体不低于3%的比例抽取" in part
-    assert "企业登记事项抽查：不低于5%，其中D级（高风险）50%" in part  # the task's own tier ratio wins
-    assert "产品质量抽查：10户，2次/年" in part
-    assert "A、B、C、D四个风险等级" in part
-    assert "A级（低风险）：按任务抽查比例的0.5倍抽取（最高100%），同一年度抽查不超过2次" in part
-    assert "D级（高风险）：抽查比例100%" in part
-    assert "1.全市在营企业，抽查比例为不低于5%；" in part
-
-
-def test_task_table_columns(demo_md):
-    part = section(demo_md, "四、抽查任务")
-    assert "| 序号 | 抽查任务名称 | 抽查类型 | 抽查事项 | 抽查对象范围 | 抽查比例/数量 | 抽取日期 | 发起主体/指导单位 | 抽查检查主体 |" in part
-    assert "| 1 | 企业登记事项抽查 | 定向 | 1. 登记事项检查；2. 公示信息检查 | 全市在营企业 | 不低于5% | 6月-11月 | 市局组织发起/信用科指导 | 市、区两级市场监管部门 |" in part
-    assert "| 2 | 产品质量抽查 | 不定向 | A&B <产品> 质量检查 | 全市产品生产企业 | 10户，2次/年 | 6月-8月 |  |  |" in part
-
-
-def test_deadlines_counted_on_the_working_calendar(demo_md):
-    part = section(demo_md, "五、时限要求")
-    # 2023-11-10 (Fri) + 5 working days; then 5 more from that date; 2023-12-31 + 20 across New Year 2024.
-    assert "以成文日期2023年11月10日起算5个工作日，至2023年11月17日" in part
-    assert "以上一期限届满日2023年11月17日起算5个工作日，至2023年11月24日" in part
-    assert "以检查时间截止日2023年12月31日起算20个工作日，至2024年1月29日" in part
-    assert "抽查任务应当于12月20日前全部完成；" in part  # the date is already in the text: not repeated
-    # the 5th of each month, postponed past weekends, 清明 (4-5) and onto the 10-7 make-up working day
-    assert "1月5日、2月6日、3月6日、4月6日、5月5日、6月5日、7月5日、8月7日、9月5日、10月7日、11月6日、12月5日" in part
-
-
-def test_targets_steps_pools_contacts(demo_md):
-    assert "1.年度抽查企业占比：不低于3%；\n\n2.抽查结果按时公示率：100%。\n\n以上目标于2023年10月31日前完成。" in demo_md
-    assert "1.制定方案；\n\n2.随机抽取检查对象。市局统一抽取后派发各区。" in demo_md
-    assert "1.专家库：计量、特种设备（按需抽取）；\n\n2.第三方机构库：检验检测。" in demo_md
-    contacts = section(demo_md, "十、联系方式")
-    assert "联系人：信用科张三" in contacts and "电话：0000-1234567" in contacts and "邮箱：zhangsan@example.cn" in contacts
-    assert demo_md.count("联系人：") == 1  # spliced where included, not repeated at the end
-
-
-def test_policy_text_is_never_a_template(demo, demo_md):
+def test_policy_text_is_never_a_template(demo_policy, demo_md):
     assert "原文中的 {{ 7*7 }} 与 A&B <b>x</b> 都是文字。" in demo_md
-    html = notice.render(demo, fmt="html")
+    html = notice.render(demo_policy, fmt="html")
     assert "原文中的 {{ 7*7 }} 与 A&amp;B &lt;b&gt;x&lt;/b&gt; 都是文字。" in html
     assert "<b>x</b>" not in html
 
 
-def test_letter_document_and_kind_choice(demo):
-    md = notice.render(demo, kind="campaign", fmt="md")
+def test_letter_document_and_kind_choice(demo_policy):
+    md = notice.render(demo_policy, kind="campaign", fmt="md")
     assert md.startswith("# 示范市市场监督管理局\n\n示市监函〔2023〕12号")  # a 函: no “文件”
-    assert notice.render(demo, document="letter", fmt="md") == md
+    assert notice.render(demo_policy, document="letter", fmt="md") == md
     with pytest.raises(SpotcheckError) as err:
-        notice.render(demo, kind="scheme", fmt="md")
+        notice.render(demo_policy, kind="scheme", fmt="md")
     assert err.value.problems[0].code == "N805"
     with pytest.raises(SpotcheckError) as err:
-        notice.render(demo, document="letter", kind="plan", fmt="md")
+        notice.render(demo_policy, document="letter", kind="plan", fmt="md")
     assert err.value.problems[0].code == "N805"
     with pytest.raises(SpotcheckError) as err:
-        notice.render(demo, kind="memo", fmt="md")
+        notice.render(demo_policy, kind="memo", fmt="md")
     assert err.value.problems[0].code == "N803"
 
 
-def test_plan_notice_without_the_table_in_its_body_gets_it_as_annex():
-    loaded = load_policy(POLICIES / "shanxi/shuozhou/2021.yaml")
-    chosen = notice.choose_notice(loaded)
-    assert chosen.kind == "plan_notice" and not any(isinstance(b, notice_model.Table) for b in chosen.body)
-    (annex,) = chosen.annexes
-    assert annex.label == "附件" and annex.landscape
-    assert annex.title == "朔州市市场监管局2021年度双随机抽查工作计划"
-    (table,) = annex.blocks
-    assert table.columns == notice_content.PLAN_COLUMNS and len(table.rows) == 21
-
-
-def test_include_with_nothing_to_insert_is_reported_at_its_line(tmp_path):
-    text = DEMO.read_text("utf-8").replace("      - {name: 张三, unit: 信用科, phone: \"0000-1234567\", email: zhangsan@example.cn}\n", "")
-    text = re.sub(r"\nsteps:\n(  - .*\n)+", "\n", text.replace("    contacts:\n", ""))
-    policy = tmp_path / "2023.yaml"
-    policy.write_text(text.replace("../items/2023.yaml", str(DEMO.parent.parent / "items" / "2023.yaml")), "utf-8")
-    with pytest.raises(SpotcheckError) as err:
-        notice.render(load_policy(policy), fmt="md")
-    lines = policy.read_text("utf-8").splitlines()
-    found = {(p.code, lines[p.line - 1].strip()) for p in err.value.problems}
-    assert found == {("N802", "include: steps"), ("N802", "include: contacts")}
-
-
-def test_plan_generated_from_tasks_alone_is_undated():
-    loaded = load_policy(POLICIES / "hebei/qinhuangdao/2023.yaml")  # carries a campaign notice, no plan
-    md = notice.render(loaded, kind="plan", fmt="md")
-    assert "## 秦皇岛市市场监督管理局关于印发2023年度“双随机、一公开”抽查工作计划的通知" in md
-    assert "秦皇岛市市场监督管理局\n\n（信息公开类型：主动公开）" in md  # no invented date
-    rows = [line for line in md.splitlines() if re.match(r"^\| \d+ \|", line)]
-    assert len(rows) == 11 and all("| 不低于3% | 11月-12月 |" in r for r in rows)  # months of the campaign window
-
-
-def test_include_window_without_any_window_names_the_policy_line(tmp_path):
-    text = DEMO.read_text("utf-8")
-    text = re.sub(r"campaigns:\n(  .*\n|    .*\n)+", "", text).replace("    campaign: c1\n", "")
-    policy = tmp_path / "demo" / "city" / "2023.yaml"
-    policy.parent.mkdir(parents=True)
-    policy.write_text(text.replace("../items/2023.yaml", str(DEMO.parent.parent / "items" / "2023.yaml")), "utf-8")
-    with pytest.raises(SpotcheckError) as err:
-        notice.render(load_policy(policy), fmt="md")
-    problem = err.value.problems[0]
-    assert problem.code == "N801" and problem.file.endswith("2023.yaml") and problem.line is not None
-    line = policy.read_text("utf-8").splitlines()[problem.line - 1]
-    assert "include: window" in line
-
-
-# ---------------------------------------------------------------- templates: overrides, sandbox, errors
-
-
-@pytest.fixture
-def template_root(tmp_path) -> Path:
-    root = tmp_path / "templates"
-    shutil.copytree(TEMPLATES, root)
-    return root
-
-
-def test_override_from_the_most_specific_folder(demo, template_root):
-    city = template_root / "demo" / "city"
-    city.mkdir(parents=True)
-    (city / "plan_notice.md.j2").write_text("本市模板：{{ doc.title }}\n", "utf-8")
-    (template_root / "demo" / "plan_notice.md.j2").write_text("本省模板\n", "utf-8")
-    (template_root / "demo" / "campaign_notice.md.j2").write_text("本省函：{{ doc.number }}\n", "utf-8")
-    assert notice.render(demo, fmt="md", root=template_root) == "本市模板：示范市市场监督管理局关于印发2023年度双随机抽查工作计划的通知\n"
-    assert notice.render(demo, kind="campaign", fmt="md", root=template_root) == "本省函：示市监函〔2023〕12号\n"
-    used = {(k, f): p for k, f, p in notice_templates.list_templates(demo, template_root)}
-    assert used["plan_notice", "md"] == city / "plan_notice.md.j2"
-    assert used["campaign_notice", "md"] == template_root / "demo" / "campaign_notice.md.j2"
-    assert used["plan_notice", "html"] == template_root / "plan_notice.html.j2"
-    assert used["results_notice", "pdf"] == template_root / "docx" / "results_notice.docx"
-
-
-def test_an_override_may_replace_a_shared_macro(demo, template_root):
-    city = template_root / "demo" / "city"
-    city.mkdir(parents=True)
-    macros = (template_root / "_macros.md.j2").read_text("utf-8")
-    (city / "_macros.md.j2").write_text(macros.replace("{{ doc.signature }}\n", "（盖章）{{ doc.signature }}\n"), "utf-8")
-    assert "（盖章）示范市市场监督管理局" in notice.render(demo, fmt="md", root=template_root)
-
-
-def test_missing_variable_names_template_file_and_line(demo, template_root):
-    city = template_root / "demo" / "city"
-    city.mkdir(parents=True)
-    (city / "plan_notice.md.j2").write_text("{{ doc.title }}\n\n{{ doc.no_such_field }}\n", "utf-8")
-    with pytest.raises(SpotcheckError) as err:
-        notice.render(demo, fmt="md", root=template_root)
-    problem = err.value.problems[0]
-    assert problem.code == "N807" and "no_such_field" in problem.message
-    assert problem.file.endswith("demo/city/plan_notice.md.j2") and problem.line == 3
-
-
-def test_missing_variable_in_a_shared_template_names_that_file(demo, template_root):
-    base = template_root / "_document.md.j2"
-    lines = base.read_text("utf-8").splitlines()
-    lines.insert(5, "{{ doc.missing_here }}")
-    base.write_text("\n".join(lines) + "\n", "utf-8")
-    with pytest.raises(SpotcheckError) as err:
-        notice.render(demo, fmt="md", root=template_root)
-    problem = err.value.problems[0]
-    assert problem.file.endswith("_document.md.j2") and problem.line == 6
-
-
-def test_sandbox_refuses_python_internals(demo, template_root):
-    (template_root / "plan_notice.md.j2").write_text("{{ doc.__class__.__init__.__globals__ }}\n", "utf-8")
-    with pytest.raises(SpotcheckError) as err:
-        notice.render(demo, fmt="md", root=template_root)
-    assert err.value.problems[0].code in ("N807", "N808")
-
-
-def test_template_syntax_error_names_file_and_line(demo, template_root):
-    (template_root / "plan_notice.md.j2").write_text("{{ doc.title }}\n{% if %}\n", "utf-8")
-    with pytest.raises(SpotcheckError) as err:
-        notice.render(demo, fmt="md", root=template_root)
-    problem = err.value.problems[0]
-    assert problem.code == "N809" and problem.file.endswith("plan_notice.md.j2") and problem.line == 2
-
-
-def test_jurisdiction_path_follows_the_policy_folder(demo):
-    assert str(notice_templates.jurisdiction_path(demo)) == "demo/city"  # outside policies/: from its id
-    loaded = load_policy(POLICIES / "shanxi/shuozhou/2021.yaml")
-    assert str(notice_templates.jurisdiction_path(loaded)) == "shanxi/shuozhou"
-    assert notice_templates.search_path(loaded)[:2] == [TEMPLATES / "shanxi" / "shuozhou", TEMPLATES / "shanxi"]
-
-
-# ---------------------------------------------------------------- task notice from a draw folder
-
-
-@pytest.fixture(scope="module")
-def task_md(demo) -> str:
-    return notice.render(demo, kind="task", fmt="md", draw_dir=DRAW)
-
-
-def drawn_rows() -> list[dict]:
-    with (DRAW / "draws.csv").open(encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
-def test_task_notice_lists_drawn_entities_per_district_matching_the_summary(task_md):
-    summary = json.loads((DRAW / "summary.json").read_text("utf-8"))
-    announcement = task_md.split("## 随机抽查通知书")[0]
-    for n, task in enumerate(summary["tasks"], 1):
-        part = announcement.split(f"### {notice_content.cn_number(n)}、", 1)[1].split("\n### ", 1)[0]
-        assert f"抽取数量 | {task['drawn']}户" in part and f"符合条件的市场主体 | {task['eligible']}户" in part
-        for district, count in task["by_district"].items():
-            listed = part.split(f"{district}（{count}户）", 1)[1].split("\n\n", 2)[1]
-            assert sum(1 for line in listed.splitlines() if re.match(r"^\| \d+ \|", line)) == count
-        for row in (r for r in drawn_rows() if r["task_id"] == task["task_id"]):
-            assert f"| {row['name']} | {row['uscc']} |" in part
-    assert "| A级（低风险） | 40 | 1 |" in announcement and "| 东区 | 20 | 1 |" in announcement
-    assert "第2轮（8月）" in announcement  # a twice-a-year task shows its rounds
-
-
-def test_one_notice_per_entity_and_month_with_every_item_of_its_tasks(task_md):
-    visits = {(r["uscc"], r["month"]) for r in drawn_rows()}
-    notices = task_md.split("## 随机抽查通知书")[1:]
-    assert len(notices) == len(visits) == 7
-    both = next(n for n in notices if "示范东区甲贸易有限公司" in n)
-    assert "抽查任务编号：第001号、第002号" in both
-    assert "登记事项检查（经营场所检查，注册资本实缴情况检查）" in both and "A&B <产品> 质量检查" in both
-    assert "根据《市场主体登记管理条例》、《企业信息公示暂行条例》等规定" in both
-    assert "检查方式为实地检查、书面检查、网络监测、检验检测" in both
-    assert "示范市东区市场监督管理局将于2023年11月13日至12月31日期间对你单位进行检查" in both
-    assert "联系人：信用科张三　电话：0000-1234567　邮箱：zhangsan@example.cn" in both
-    assert "示范市东区市场监督管理局\n\n2023年11月13日" in both  # signed by the district that checks
-
-
-def test_drill_draws_are_marked_on_every_notice(task_md, demo, tmp_path):
-    notices = task_md.split("## 随机抽查通知书")[1:]
-    assert all(n.startswith("（演练）") for n in notices)
-    assert task_md.count("【演练】本文件由演练抽取生成") == len(notices) + 1
-    assert "抽查任务公告（演练）" in task_md
-    real = tmp_path / "draw"
-    shutil.copytree(DRAW, real)
-    transcript = json.loads((real / "transcript.json").read_text("utf-8"))
-    (real / "transcript.json").write_text(json.dumps({**transcript, "drill": False}), "utf-8")
-    official = notice.render(demo, kind="task", fmt="md", draw_dir=real)
-    assert "演练" not in official
-
-
-def test_draw_list_that_disagrees_with_the_summary_is_refused(demo, tmp_path):
-    broken = tmp_path / "draw"
-    shutil.copytree(DRAW, broken)
-    lines = (broken / "draws.csv").read_text("utf-8").splitlines()
-    (broken / "draws.csv").write_text("\n".join(lines[:-1]) + "\n", "utf-8")
-    with pytest.raises(SpotcheckError) as err:
-        notice.render(demo, kind="task", fmt="md", draw_dir=broken)
-    assert err.value.problems[0].code == "N813" and "t02" in err.value.problems[0].message
-
-
-def test_draw_folder_problems_are_all_reported(demo, tmp_path):
-    with pytest.raises(SpotcheckError) as err:
-        notice.render(demo, kind="task", fmt="md", draw_dir=tmp_path)
-    assert sorted(p.code for p in err.value.problems) == ["N810", "N810", "N810"]
-    with pytest.raises(SpotcheckError) as err:
-        notice.render(demo, kind="task", fmt="md")
-    assert err.value.problems[0].code == "N804"
-
-
-def test_draw_of_another_policy_is_refused(tmp_path):
-    other = load_policy(POLICIES / "shanxi/shuozhou/2021.yaml")
-    with pytest.raises(SpotcheckError) as err:
-        notice.render(other, kind="task", fmt="md", draw_dir=DRAW)
-    assert err.value.problems[0].code == "N814"
-
-
-def test_task_notice_from_a_real_draw(tmp_path):
-    """The draw stage's own folder: counts per district in the notice equal its summary.json."""
-    policy = POLICIES / "hebei/qinhuangdao/2023.yaml"
-    runner = CliRunner()
-    done = runner.invoke(main, ["synth", str(policy), "--entities", "1500", "--seed", "notice", "--out", str(tmp_path / "dir")])
-    assert done.exit_code == 0, done.output
-    done = runner.invoke(main, ["draw", str(policy), "--entities", str(tmp_path / "dir" / "entities.csv"), "--seed", "n1",
-                                "--date", "2023-11-13", "--out", str(tmp_path / "draw"), "--ledger", str(tmp_path / "l.db")])
-    assert done.exit_code == 0, done.output
-    md = notice.render(load_policy(policy), kind="task", fmt="md", draw_dir=tmp_path / "draw")
-    summary = json.loads((tmp_path / "draw" / "summary.json").read_text("utf-8"))
-    for task in summary["tasks"]:
-        for district, count in task["by_district"].items():
-            assert f"{district}（{count}户）" in md
-    rows = list(csv.DictReader((tmp_path / "draw" / "draws.csv").open(encoding="utf-8")))
-    assert md.count("## 随机抽查通知书（演练）") == len({(r["uscc"], r["month"]) for r in rows})
-
-
-# ---------------------------------------------------------------- results notice
-
-
-RESULT_ROWS = [
-    {"task_id": "t01", "name": "示范东区甲贸易有限公司", "uscc": "91990102MA5H8UNDXA", "completed": "2023-12-01",
-     "result": "未发现问题", "tier": "D"},
-    {"task_id": "t01", "name": "示范东区丁A&B工作室", "uscc": "91990102MA9HU4Q090", "completed": dt.date(2023, 12, 8),
-     "result": "发现问题已责令改正", "remarks": "已整改", "inspecting_body": "示范市东区市场监督管理局"},
-]
-
-
-def test_results_notice_title_and_national_columns(demo):
-    md = notice.render_results_notice(demo, RESULT_ROWS, "md")
-    assert "## 示范市市场监督管理局2023年度第001号抽查任务检查结果公告" in md
-    assert ("| 序号 | 抽查计划编号/名称 | 抽查任务编号/名称 | 抽查类型 | 检查机关 | 市场主体名称 | 统一社会信用代码 | "
-            "检查完成日期 | 检查结果 | 备注 |") in md
-    assert ("| 1 | 示市监〔2023〕7号/示范市市场监督管理局关于印发2023年度双随机抽查工作计划的通知 | 001/企业登记事项抽查 | 定向 | "
-            "市、区两级市场监管部门 | 示范东区甲贸易有限公司 | 91990102MA5H8UNDXA | 2023年12月1日 | 未发现问题 |  |") in md
-    assert "| 示范市东区市场监督管理局 | 示范东区丁A&B工作室 | 91990102MA9HU4Q090 | 2023年12月8日 | 发现问题已责令改正 | 已整改 |" in md
-    assert "示范市市场监督管理局\n\n2023年12月8日" in md
-
-
-def test_results_notice_never_shows_a_risk_tier(demo):
-    for fmt in ("md", "html"):
-        text = notice.render_results_notice(demo, RESULT_ROWS, fmt)
-        assert "风险" not in text and "D级" not in text and "信用等级" not in text
-
-
-def test_results_notice_is_one_task(demo):
-    with pytest.raises(SpotcheckError) as err:
-        notice.render_results_notice(demo, [*RESULT_ROWS, {**RESULT_ROWS[0], "task_id": "t02"}], "md")
-    assert err.value.problems[0].code == "N820" and "t01、t02" in err.value.problems[0].hint
-    with pytest.raises(SpotcheckError):
-        notice.render_results_notice(demo, [], "md")
-
-
-# ---------------------------------------------------------------- html, output, pdf
-
-
-def test_html_has_the_gbt9704_print_layout(demo):
-    html = notice.render(demo, fmt="html")
+def test_html_has_the_gbt9704_print_layout(demo_policy):
+    html = notice.render(demo_policy, fmt="html")
     assert "size: A4" in html and "margin: 37mm 26mm 35mm 28mm" in html and "width: 156mm" in html
     assert '"— " counter(page) " —"' in html
     assert '<p class="mark">示范市市场监督管理局文件</p>' in html and '<p class="number">示市监〔2023〕7号</p>' in html
     assert "<h2>一、检查时间</h2>" in html and "<h3>（一）抽查对象</h3>" in html
-    letter = notice.render(demo, kind="campaign", fmt="html")
+    letter = notice.render(demo_policy, kind="campaign", fmt="html")
     assert '<body class="letter">' in letter and "@page :first" in letter
 
 
@@ -563,7 +196,7 @@ def test_make_notice_writes_atomically_and_leaves_nothing_on_error(tmp_path, tem
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["plan.md"]
 
 
-def test_pdf_without_libreoffice_says_what_to_install(demo, monkeypatch, tmp_path):
+def test_pdf_without_libreoffice_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     out = tmp_path / "plan.pdf"
     with pytest.raises(SpotcheckError) as err:
@@ -572,15 +205,3 @@ def test_pdf_without_libreoffice_says_what_to_install(demo, monkeypatch, tmp_pat
     assert problem.code == "N830" and "LibreOffice" in problem.message
     assert "apt-get install libreoffice-writer fonts-noto-cjk" in problem.hint
     assert not out.exists() and list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")), reason="LibreOffice (soffice) is not installed")
-def test_pdf_through_libreoffice(demo):
-    pdf = notice.render(demo, fmt="pdf")
-    assert pdf.startswith(b"%PDF-") and len(pdf) > 10_000
-
-
-def test_templates_readme_names_every_variable_a_template_gets():
-    readme = (ROOT / "templates" / "README.md").read_text("utf-8")
-    for name in notice_model.Notice.__dataclass_fields__:
-        assert f"doc.{name}" in readme, name

@@ -1,50 +1,25 @@
 import csv
 import datetime as dt
 import io
-import shutil
-from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import RESULTS
+from conftest import RESULTS_POLICY as POLICY
+from conftest import RESULTS_TODAY as TODAY
 from spotcheck import publish, results
 from spotcheck.draw_folder import load_draw
 from spotcheck.errors import SpotcheckError
 from spotcheck.fields import TIER_NAMES, TIERS
 from spotcheck.ledger import Ledger
 
-FIXTURES = Path(__file__).parent / "fixtures" / "results"
-POLICY = FIXTURES / "policy-2023.yaml"
-TODAY = dt.date(2023, 11, 1)
+
+def approve(draw_dir, ledger, *ids):
+    return results.approve(draw_dir, ledger_path=ledger, actor="审核员", visit_ids=list(ids) or None, on=TODAY)
 
 
-@pytest.fixture
-def draw(tmp_path):
-    return Path(shutil.copytree(FIXTURES / "draw", tmp_path / "draw"))
-
-
-@pytest.fixture
-def visits(draw):
-    with open(draw / "visits.csv", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
-@pytest.fixture
-def ledger(tmp_path, draw, visits):
-    """The draw's visits in the ledger and the good results file imported."""
-    path = tmp_path / "ledger.db"
-    with Ledger.open(path) as led, led.transaction() as tx:
-        for row in visits:
-            tx.append("visit", row["visit_id"], dict(row))
-    results.import_results(FIXTURES / "results-good.csv", draw, ledger_path=path, today=TODAY)
-    return path
-
-
-def approve(draw, ledger, *ids):
-    return results.approve(draw, ledger_path=ledger, actor="审核员", visit_ids=list(ids) or None, on=TODAY)
-
-
-def run(draw, ledger, out, on=dt.date(2023, 10, 26)):
-    return publish.publish(draw, out, ledger_path=ledger, policy_path=POLICY, actor="公示员", on=on)
+def run(draw_dir, ledger, out, on=dt.date(2023, 10, 26)):
+    return publish.publish(draw_dir, out, ledger_path=ledger, policy_path=POLICY, actor="公示员", on=on)
 
 
 def read_csv(path):
@@ -53,41 +28,41 @@ def read_csv(path):
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
 
 
-def test_only_approved_results_are_published(tmp_path, draw, ledger, visits):
-    v1, v2 = visits[0]["visit_id"], visits[1]["visit_id"]
-    approve(draw, ledger, v1, v2)
-    out = run(draw, ledger, tmp_path / "pub")
+def test_only_approved_results_are_published(tmp_path, draw_dir, results_ledger, visit_rows):
+    v1, v2 = visit_rows[0]["visit_id"], visit_rows[1]["visit_id"]
+    approve(draw_dir, results_ledger, v1, v2)
+    out = run(draw_dir, results_ledger, tmp_path / "pub")
     assert out.published == (v1, v2)
     rows = read_csv(tmp_path / "pub" / "results-public.csv")
     assert tuple(rows[0]) == publish.PUBLIC_COLUMNS
     # V1 was one visit for two tasks: one row per task.
     assert [(r[0], r[2], r[6]) for r in rows[1:]] == [
-        ("1", "001/广告发布行为的双随机抽查", visits[0]["uscc"]),
-        ("2", "001/广告发布行为的双随机抽查", visits[1]["uscc"]),
-        ("3", "002/产品质量的双随机抽查", visits[0]["uscc"]),
+        ("1", "001/广告发布行为的双随机抽查", visit_rows[0]["uscc"]),
+        ("2", "001/广告发布行为的双随机抽查", visit_rows[1]["uscc"]),
+        ("3", "002/产品质量的双随机抽查", visit_rows[0]["uscc"]),
     ]
     assert rows[1][3:5] == ["定向", "样例市东区市场监督管理局"]
     assert rows[1][7:9] == ["2023-09-25", "发现问题待后续处理（未按规定公示应当公示的信息）"]
     assert rows[1][1] == "fixture/results/2023/样例市市场监督管理局2023年度“双随机、一公开”抽查工作计划"
-    with Ledger.open(ledger) as led:
-        states = {t.visit.visit_id: t for t in results.tracks(load_draw(draw), led)}
+    with Ledger.open(results_ledger) as led:
+        states = {t.visit.visit_id: t for t in results.tracks(load_draw(draw_dir), led)}
         mark = led.latest("result_state", v1)
-    assert [states[v["visit_id"]].state for v in visits] == ["公示", "公示", "录入", "录入", "录入"]
+    assert [states[v["visit_id"]].state for v in visit_rows] == ["公示", "公示", "录入", "录入", "录入"]
     assert (mark.actor, mark.body["state"], mark.body["on"]) == ("公示员", "公示", "2023-10-26")
 
 
-def test_xlsx_holds_the_same_rows(tmp_path, draw, ledger):
-    approve(draw, ledger)
-    run(draw, ledger, tmp_path / "pub")
+def test_xlsx_holds_the_same_rows(tmp_path, draw_dir, results_ledger):
+    approve(draw_dir, results_ledger)
+    run(draw_dir, results_ledger, tmp_path / "pub")
     frame = pl.read_excel(tmp_path / "pub" / "results-public.xlsx", engine="calamine", infer_schema_length=0)
     rows = read_csv(tmp_path / "pub" / "results-public.csv")
     assert tuple(frame.columns) == tuple(rows[0])
     assert [[c or "" for c in r] for r in frame.iter_rows()] == rows[1:]
 
 
-def test_risk_tiers_are_never_published(tmp_path, draw, ledger, visits):
-    approve(draw, ledger)
-    run(draw, ledger, tmp_path / "pub")
+def test_risk_tiers_are_never_published(tmp_path, draw_dir, results_ledger, visit_rows):
+    approve(draw_dir, results_ledger)
+    run(draw_dir, results_ledger, tmp_path / "pub")
     rows = read_csv(tmp_path / "pub" / "results-public.csv")
     frame = pl.read_excel(tmp_path / "pub" / "results-public.xlsx", engine="calamine", infer_schema_length=0)
     headers = rows[0] + frame.columns
@@ -98,13 +73,13 @@ def test_risk_tiers_are_never_published(tmp_path, draw, ledger, visits):
     for notice in (tmp_path / "pub").glob("results-notice-*.md"):
         text = notice.read_text("utf-8")
         assert not any(word in text for word in leaked)
-    # The tier is in the draw folder, so the test above could see it leak.
-    assert {v["tier"] for v in visits} == {"A", "B", "C", "D"}
+    # The tier is in the draw_dir folder, so the test above could see it leak.
+    assert {v["tier"] for v in visit_rows} == {"A", "B", "C", "D"}
 
 
-def test_announcement_per_task(tmp_path, draw, ledger):
-    approve(draw, ledger)
-    out = run(draw, ledger, tmp_path / "pub")
+def test_announcement_per_task(tmp_path, draw_dir, results_ledger):
+    approve(draw_dir, results_ledger)
+    out = run(draw_dir, results_ledger, tmp_path / "pub")
     names = sorted(p.name for p in out.notices)
     assert names == ["results-notice-001.docx", "results-notice-001.md", "results-notice-002.docx", "results-notice-002.md"]
     text = (tmp_path / "pub" / "results-notice-002.md").read_text("utf-8")
@@ -113,43 +88,43 @@ def test_announcement_per_task(tmp_path, draw, ledger):
     assert (tmp_path / "pub" / "results-notice-001.docx").read_bytes()[:2] == b"PK"
 
 
-def test_abnormal_candidates_go_to_the_draw_folder(tmp_path, draw, ledger, visits):
-    approve(draw, ledger)
-    out = run(draw, ledger, tmp_path / "pub")
+def test_abnormal_candidates_go_to_the_draw_folder(tmp_path, draw_dir, results_ledger, visit_rows):
+    approve(draw_dir, results_ledger)
+    out = run(draw_dir, results_ledger, tmp_path / "pub")
     assert out.abnormal == 1
-    rows = read_csv(draw / publish.ABNORMAL_FILE)
-    assert rows[1][:5] == [visits[2]["uscc"], visits[2]["name"], visits[2]["visit_id"], "2023-09-27", "2023-10-26"]
+    rows = read_csv(draw_dir / publish.ABNORMAL_FILE)
+    assert rows[1][:5] == [visit_rows[2]["uscc"], visit_rows[2]["name"], visit_rows[2]["visit_id"], "2023-09-27", "2023-10-26"]
     assert rows[1][6] == "通过登记的住所（经营场所）无法联系"
 
 
-def test_nothing_approved_publishes_nothing(tmp_path, draw, ledger):
-    with Ledger.open(ledger) as led:
+def test_nothing_approved_publishes_nothing(tmp_path, draw_dir, results_ledger):
+    with Ledger.open(results_ledger) as led:
         before = led.head()
     with pytest.raises(SpotcheckError) as exc:
-        run(draw, ledger, tmp_path / "pub")
+        run(draw_dir, results_ledger, tmp_path / "pub")
     assert [p.code for p in exc.value.problems] == ["S840"]
     assert not (tmp_path / "pub").exists()
-    with Ledger.open(ledger) as led:
+    with Ledger.open(results_ledger) as led:
         assert led.head() == before
 
 
-def test_a_second_batch_keeps_the_first_and_a_correction_waits_for_approval(tmp_path, draw, ledger, visits):
-    v1, v2, v4 = (visits[i]["visit_id"] for i in (0, 1, 3))
-    approve(draw, ledger, v2)
-    run(draw, ledger, tmp_path / "pub")
+def test_a_second_batch_keeps_the_first_and_a_correction_waits_for_approval(tmp_path, draw_dir, results_ledger, visit_rows):
+    v1, v2, v4 = (visit_rows[i]["visit_id"] for i in (0, 1, 3))
+    approve(draw_dir, results_ledger, v2)
+    run(draw_dir, results_ledger, tmp_path / "pub")
     # Correct V2 after publication: the public list keeps the published version until the correction is approved.
-    lines = (FIXTURES / "results-good.csv").read_text("utf-8").splitlines()
+    lines = (RESULTS / "results-good.csv").read_text("utf-8").splitlines()
     fixed = [ln.replace(",R01,,,,", ",R03,,,责令改正,") if ln.startswith(v2) else ln for ln in lines]
     (tmp_path / "fixed.csv").write_text("\n".join(fixed) + "\n", "utf-8")
-    results.import_results(tmp_path / "fixed.csv", draw, ledger_path=ledger, today=TODAY)
-    approve(draw, ledger, v4)
-    out = run(draw, ledger, tmp_path / "pub", on=dt.date(2023, 11, 1))
+    results.import_results(tmp_path / "fixed.csv", draw_dir, ledger_path=results_ledger, today=TODAY)
+    approve(draw_dir, results_ledger, v4)
+    out = run(draw_dir, results_ledger, tmp_path / "pub", on=dt.date(2023, 11, 1))
     assert out.published == (v4,)
     rows = read_csv(tmp_path / "pub" / "results-public.csv")
     assert [(r[5], r[8]) for r in rows[1:]] == [("样例市北辰电器制造有限公司", "未发现问题"),
                                                 ("样例市南湖包装材料有限公司", "未发现问题")]
-    approve(draw, ledger, v2)
-    run(draw, ledger, tmp_path / "pub", on=dt.date(2023, 11, 2))
+    approve(draw_dir, results_ledger, v2)
+    run(draw_dir, results_ledger, tmp_path / "pub", on=dt.date(2023, 11, 2))
     rows = read_csv(tmp_path / "pub" / "results-public.csv")
     assert [(r[5], r[8]) for r in rows[1:]] == [("样例市北辰电器制造有限公司", "发现问题已责令改正"),
                                                 ("样例市南湖包装材料有限公司", "未发现问题")]
@@ -161,13 +136,13 @@ def test_a_second_batch_keeps_the_first_and_a_correction_waits_for_approval(tmp_
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".pub")] == []
 
 
-def test_unknown_task_in_visits(tmp_path, draw, ledger):
-    approve(draw, ledger)
+def test_unknown_task_in_visits(tmp_path, draw_dir, results_ledger):
+    approve(draw_dir, results_ledger)
     policy = tmp_path / "other.yaml"
     text = POLICY.read_text("utf-8").replace("item_lists: [items/results-2023.yaml]",
-                                             f"item_lists: [{FIXTURES / 'items' / 'results-2023.yaml'}]")
+                                             f"item_lists: [{RESULTS / 'items' / 'results-2023.yaml'}]")
     policy.write_text(text.replace("  - id: t02", "  - id: t09"), "utf-8")
     with pytest.raises(SpotcheckError) as exc:
-        publish.publish(draw, tmp_path / "pub", ledger_path=ledger, policy_path=policy, on=TODAY)
+        publish.publish(draw_dir, tmp_path / "pub", ledger_path=results_ledger, policy_path=policy, on=TODAY)
     assert [p.code for p in exc.value.problems] == ["S841"]
     assert "t02" in exc.value.problems[0].message

@@ -1,60 +1,36 @@
-import csv
 import datetime as dt
 import json
 import re
-import shutil
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
+from conftest import RESULTS
+from conftest import RESULTS_POLICY as POLICY
+from conftest import RESULTS_TODAY as TODAY
 from spotcheck import publish, report, results
 from spotcheck.errors import SpotcheckError
 from spotcheck.ledger import Ledger, append_history
 from spotcheck.loader import load_policy
 
-FIXTURES = Path(__file__).parent / "fixtures" / "results"
-POLICY = FIXTURES / "policy-2023.yaml"
-ENTITIES = FIXTURES / "entities.csv"
-TODAY = dt.date(2023, 11, 1)
+ENTITIES = RESULTS / "entities.csv"
 YEAR_END = dt.date(2023, 12, 31)
 
 
-@pytest.fixture
-def draw(tmp_path):
-    return Path(shutil.copytree(FIXTURES / "draw", tmp_path / "draw"))
+def published(draw_dir, ledger, tmp_path, on=dt.date(2023, 10, 26)):
+    results.approve(draw_dir, ledger_path=ledger, actor="审核员", on=on)
+    publish.publish(draw_dir, tmp_path / "pub", ledger_path=ledger, policy_path=POLICY, on=on)
 
 
-@pytest.fixture
-def visits(draw):
-    with open(draw / "visits.csv", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
-@pytest.fixture
-def ledger(tmp_path, draw, visits):
-    path = tmp_path / "ledger.db"
-    with Ledger.open(path) as led, led.transaction() as tx:
-        for row in visits:
-            tx.append("visit", row["visit_id"], dict(row))
-    results.import_results(FIXTURES / "results-good.csv", draw, ledger_path=path, today=TODAY)
-    return path
-
-
-def published(draw, ledger, tmp_path, on=dt.date(2023, 10, 26)):
-    results.approve(draw, ledger_path=ledger, actor="审核员", on=on)
-    publish.publish(draw, tmp_path / "pub", ledger_path=ledger, policy_path=POLICY, on=on)
-
-
-def make(draw, ledger, tmp_path, today=YEAR_END):
-    rep = report.make_report(POLICY, [draw], ENTITIES, ledger_path=ledger, out_dir=tmp_path / "rep", today=today)
+def make(draw_dir, ledger, tmp_path, today=YEAR_END):
+    rep = report.make_report(POLICY, [draw_dir], ENTITIES, ledger_path=ledger, out_dir=tmp_path / "rep", today=today)
     return rep, {m["metric"]: m for m in json.loads((tmp_path / "rep" / "report.json").read_text("utf-8"))["metrics"]}
 
 
-def test_every_target_has_a_metric_beside_it(tmp_path, draw, ledger, visits):
-    published(draw, ledger, tmp_path)
-    results.close_follow_up(visits[2]["visit_id"], ledger_path=ledger, actor="办理人", closed_on=dt.date(2023, 10, 20),
+def test_every_target_has_a_metric_beside_it(tmp_path, draw_dir, results_ledger, visit_rows):
+    published(draw_dir, results_ledger, tmp_path)
+    results.close_follow_up(visit_rows[2]["visit_id"], ledger_path=results_ledger, actor="办理人", closed_on=dt.date(2023, 10, 20),
                             action="列入经营异常名录", today=TODAY)
-    _, metrics = make(draw, ledger, tmp_path)
+    _, metrics = make(draw_dir, results_ledger, tmp_path)
     targets = load_policy(POLICY).policy.targets
     assert set(targets) <= set(metrics)
     for name, target in targets.items():
@@ -75,41 +51,41 @@ def test_every_target_has_a_metric_beside_it(tmp_path, draw, ledger, visits):
         assert metrics[name]["verdict"].startswith(report.NOT_COMPUTABLE)
 
 
-def test_late_and_unpublished_results_lower_the_on_time_rate(tmp_path, draw, ledger, visits):
-    _, metrics = make(draw, ledger, tmp_path, today=dt.date(2023, 10, 20))
+def test_late_and_unpublished_results_lower_the_on_time_rate(tmp_path, draw_dir, results_ledger, visit_rows):
+    _, metrics = make(draw_dir, results_ledger, tmp_path, today=dt.date(2023, 10, 20))
     # Nothing is due yet, so there is nothing to measure.
     assert not metrics["on_time_publication"]["computable"]
-    _, metrics = make(draw, ledger, tmp_path)
+    _, metrics = make(draw_dir, results_ledger, tmp_path)
     assert (metrics["on_time_publication"]["numerator"], metrics["on_time_publication"]["denominator"]) == (0, 5)
     # Published on 2023-10-30: the visit completed 2023-09-25 was due 2023-10-27.
-    published(draw, ledger, tmp_path, on=dt.date(2023, 10, 30))
-    rep, metrics = make(draw, ledger, tmp_path)
+    published(draw_dir, results_ledger, tmp_path, on=dt.date(2023, 10, 30))
+    rep, metrics = make(draw_dir, results_ledger, tmp_path)
     assert (metrics["on_time_publication"]["numerator"], metrics["on_time_publication"]["denominator"]) == (4, 5)
     east = next(t for t in rep.timeliness if t.unit == "样例市东区市场监督管理局")
     assert (east.on_time, east.late, east.overdue) == (1, 1, 0)
 
 
-def test_double_random_share_when_the_ledger_holds_other_checks(tmp_path, draw, ledger, visits):
-    with Ledger.open(ledger) as led, led.transaction() as tx:
+def test_double_random_share_when_the_ledger_holds_other_checks(tmp_path, draw_dir, results_ledger, visit_rows):
+    with Ledger.open(results_ledger) as led, led.transaction() as tx:
         append_history(tx, [{"uscc": v["uscc"], "year": 2023, "draw_id": "fx2023results001", "visit_id": v["visit_id"]}
-                            for v in visits], key="fx2023results001")
-        append_history(tx, [{"uscc": visits[0]["uscc"], "checked_on": "2023-05-06"},
-                            {"uscc": visits[1]["uscc"], "checked_on": "2023-06-07"}], key="complaints")
-    _, metrics = make(draw, ledger, tmp_path)
+                            for v in visit_rows], key="fx2023results001")
+        append_history(tx, [{"uscc": visit_rows[0]["uscc"], "checked_on": "2023-05-06"},
+                            {"uscc": visit_rows[1]["uscc"], "checked_on": "2023-06-07"}], key="complaints")
+    _, metrics = make(draw_dir, results_ledger, tmp_path)
     m = metrics["double_random_share"]
     assert (m["computable"], m["numerator"], m["denominator"], m["met"]) == (True, 5, 7, True)
 
 
-def test_coverage_by_district_and_tier(tmp_path, draw, ledger):
-    rep, _ = make(draw, ledger, tmp_path)
+def test_coverage_by_district_and_tier(tmp_path, draw_dir, results_ledger):
+    rep, _ = make(draw_dir, results_ledger, tmp_path)
     assert [(s.label, s.numerator, s.denominator) for s in rep.by_district] == [("东区", 2, 7), ("西区", 3, 7)]
     assert [(s.label, s.numerator, s.denominator) for s in rep.by_tier] == [
         ("A级（低风险）", 2, 8), ("B级（一般风险）", 1, 3), ("C级（较高风险）", 1, 2), ("D级（高风险）", 1, 1)]
 
 
-def test_html_is_self_contained(tmp_path, draw, ledger):
-    published(draw, ledger, tmp_path)
-    make(draw, ledger, tmp_path)
+def test_html_is_self_contained(tmp_path, draw_dir, results_ledger):
+    published(draw_dir, results_ledger, tmp_path)
+    make(draw_dir, results_ledger, tmp_path)
     text = (tmp_path / "rep" / "report.html").read_text("utf-8")
     assert not re.search(r"https?://", text)
     assert not re.search(r"<script[^>]*\bsrc=|<link\b|<img\b|<iframe\b|@import|url\(", text, re.IGNORECASE)
@@ -117,12 +93,12 @@ def test_html_is_self_contained(tmp_path, draw, ledger):
     assert "抽查结果按时公示率" in text and report.NOT_COMPUTABLE in text and "目标 3%" in text
 
 
-def test_a_draw_of_another_year_is_refused(tmp_path, draw, ledger):
-    transcript = json.loads((draw / "transcript.json").read_text("utf-8"))
+def test_a_draw_of_another_year_is_refused(tmp_path, draw_dir, results_ledger):
+    transcript = json.loads((draw_dir / "transcript.json").read_text("utf-8"))
     transcript["drawn_on"] = "2022-12-30"
-    (draw / "transcript.json").write_text(json.dumps(transcript), "utf-8")
+    (draw_dir / "transcript.json").write_text(json.dumps(transcript), "utf-8")
     with pytest.raises(SpotcheckError) as exc:
-        make(draw, ledger, tmp_path)
+        make(draw_dir, results_ledger, tmp_path)
     assert [p.code for p in exc.value.problems] == ["S850"]
     assert not (tmp_path / "rep").exists()
 

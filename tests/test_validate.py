@@ -1,47 +1,23 @@
 import json
-import shutil
-from pathlib import Path
 
-import pytest
+from conftest import edit, line_of
 from spotcheck.errors import format_problems
 from spotcheck.paths import POLICIES
 from spotcheck.validate import validate_paths, validate_report
-
-FIXTURES = Path(__file__).parent / "fixtures" / "policies"
-ROOT = Path(__file__).parent.parent
-
-
-@pytest.fixture
-def tree(tmp_path, monkeypatch):
-    """A writable copy of the fixture policies, laid out as in the repository (validators/ three levels up)."""
-    shutil.copytree(FIXTURES, tmp_path / "tests" / "fixtures" / "policies")
-    shutil.copytree(ROOT / "validators", tmp_path / "validators")
-    monkeypatch.chdir(tmp_path)
-    return Path("tests/fixtures/policies")
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
 
 
 def codes(problems):
     return [(p.code, p.line) for p in problems]
 
 
-def test_fixture_tree_is_clean(tree):
-    report = validate_report([tree])
+def test_fixture_tree_is_clean(policy_tree):
+    report = validate_report([policy_tree])
     assert report.problems == []
     assert {k: len(v) for k, v in report.files.items()} == {"policy": 3, "item_list": 2, "calendar": 0, "cases": 3}
 
 
-def test_three_mistakes_give_exactly_three_problems_on_their_lines(tree):
-    path = tree / "city" / "2023.yaml"
+def test_three_mistakes_give_exactly_three_problems_on_their_lines(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
     edit(path, 'sampling: {ratio: "5%"}', 'sampling: {ratoi: "5%"}')
     edit(path, 'sampling: {ratio: "100%"}', 'sampling: {ratio: "150%"}')
     edit(path, "items: [G01]", "items: [G02]")
@@ -60,16 +36,16 @@ def test_three_mistakes_give_exactly_three_problems_on_their_lines(tree):
     assert "150%25" in github[1]
 
 
-def test_model_errors_do_not_hide_cross_reference_checks_elsewhere(tree):
-    path = tree / "city" / "2023.yaml"
+def test_model_errors_do_not_hide_cross_reference_checks_elsewhere(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
     edit(path, "    type: 定向\n", "    type: 直接\n")  # t01 fails the model …
     edit(path, "campaign: c1", "campaign: c9")  # … so its own cross-references are not checked,
     edit(path, "items: [S01]", "items: [S09]")  # … but t02's unknown item is still found
     assert [p.code for p in validate_paths([path])] == ["P112", "P203"]
 
 
-def test_cross_reference_checks(tree):
-    path = tree / "city" / "2023.yaml"
+def test_cross_reference_checks(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
     edit(path, "  - id: t02\n    no: 2", "  - id: t01\n    no: 1")
     edit(path, "    type: 定向\n    items: [G01]", "    campaign: c9\n    type: 定向\n    items: [G01]")
     edit(path, "draw_months: [6, 8]", "draw_months: [8, 6]")
@@ -88,14 +64,14 @@ def test_cross_reference_checks(tree):
     assert "是否想写 't02'" not in problems[5].message and "'t04'" in problems[5].message
 
 
-def test_window_of_a_campaign_outside_the_year(tree):
-    path = tree / "city" / "2023.yaml"
+def test_window_of_a_campaign_outside_the_year(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
     edit(path, 'window: {start: "2023-04-01"', 'window: {start: "2022-12-01"')
     assert codes(validate_paths([path])) == [("P207", line_of(path, "2022-12-01"))]
 
 
-def test_deadline_checks(tree):
-    path = tree / "city" / "2023.yaml"
+def test_deadline_checks(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
     edit(path, '    "on": "2023-12-20"\n', '    "on": "2023-03-01"\n  late:\n    name: 以后\n    "on": "2031-05-01"\n'
                                             '  chained:\n    name: 链\n    working_days: 5\n    after: nowhere\n')
     problems = validate_paths([path])
@@ -104,19 +80,19 @@ def test_deadline_checks(tree):
     assert "2031" in problems[1].message
 
 
-def test_district_strata_need_districts(tree):
-    path = tree / "city" / "2023.yaml"
+def test_district_strata_need_districts(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(text[:text.index("  districts:\n")] + text[text.index("year: 2023"):], encoding="utf-8")
     assert codes(validate_paths([path])) == [("P214", line_of(path, "stratify"))]
 
 
-def test_schema_declaration_is_checked(tree):
-    path = tree / "city" / "2023.yaml"
+def test_schema_declaration_is_checked(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
     edit(path, "validators/policy.schema.json", "validators/item-list.schema.json")
-    items = tree / "items" / "demo-2023.yaml"
+    items = policy_tree / "items" / "demo-2023.yaml"
     edit(items, "# yaml-language-server: $schema=../../../../validators/item-list.schema.json\n", "")
-    problems = validate_paths([tree])
+    problems = validate_paths([policy_tree])
     assert [(p.code, p.file, p.line) for p in problems] == [("P190", str(path), 1), ("P190", str(items), 1)]
     assert problems[0].message == "JSON Schema 声明 ../../../../validators/item-list.schema.json 应指向 policy.schema.json"
     assert "缺少 JSON Schema 声明" in problems[1].message
@@ -125,14 +101,14 @@ def test_schema_declaration_is_checked(tree):
     assert validate_paths([path])[0].message.endswith("policy.schema.json 指向的文件不存在")
 
 
-def test_other_kinds_are_validated(tree):
-    items = tree / "items" / "demo-2022.yaml"
+def test_other_kinds_are_validated(policy_tree):
+    items = policy_tree / "items" / "demo-2022.yaml"
     edit(items, "code: S01", "cod: S01")
-    calendars = tree / "calendars"
+    calendars = policy_tree / "calendars"
     calendars.mkdir()
     (calendars / "2027.yaml").write_text("year: 2027\nsource: x\nholidays:\n  - {name: 元旦, start: 2027-01-01, "
                                          "end: 2026-12-31}\n", encoding="utf-8")
-    problems = validate_paths([tree])
+    problems = validate_paths([policy_tree])
     # The misspelt required key is one problem (P111 with its suggestion), not also a P110 "missing".
     assert [p.code for p in problems] == ["C303", "P111"]
     c303, p111 = problems
@@ -140,11 +116,11 @@ def test_other_kinds_are_validated(tree):
     assert p111.file == str(items) and p111.message.endswith("是否想写 'code'？")
     assert p111.line == line_of(items, "cod: S01")
     # Validating only the cases file still shows why its policy cannot be tested.
-    assert validate_paths([tree / "city" / "2022.cases.yaml"]) == [p111]
+    assert validate_paths([policy_tree / "city" / "2022.cases.yaml"]) == [p111]
 
 
-def test_unknown_task_in_a_cases_file(tree):
-    cases = tree / "city" / "2022.cases.yaml"
+def test_unknown_task_in_a_cases_file(policy_tree):
+    cases = policy_tree / "city" / "2022.cases.yaml"
     edit(cases, "in_scope: [t02]", "in_scope: [t20]")
     edit(cases, "ratio: {t02:", "ratio: {t2:")
     problems = validate_paths([cases])

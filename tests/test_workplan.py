@@ -4,36 +4,28 @@ import shutil
 
 import polars as pl
 import pytest
+from conftest import QINGDAO
 from spotcheck import pipeline, workplan
 from spotcheck.errors import SpotcheckError
 from spotcheck.ledger import Ledger
-from spotcheck.paths import POLICIES
 
-QINGDAO = POLICIES / "shandong/qingdao/2020.yaml"  # seed 003
 DRAWN_ON = dt.date(2020, 10, 23)
 
 
-@pytest.fixture(scope="module")
-def dirs(tmp_path_factory):
-    out = tmp_path_factory.mktemp("dirs")
-    pipeline.synthesize(QINGDAO, 6000, 120, "workplan", out)
-    return out
-
-
-def drill(dirs, path, seed="drill-1"):
+def drill(qingdao_dirs, path, seed="drill-1"):
     path.mkdir(parents=True, exist_ok=True)
-    pipeline.draw(QINGDAO, dirs / "entities.csv", path / "draw", ledger_path=path / "draw.db", seed=seed, drawn_on=DRAWN_ON)
+    pipeline.draw(QINGDAO, qingdao_dirs / "entities.csv", path / "draw", ledger_path=path / "draw.db", seed=seed, drawn_on=DRAWN_ON)
     return path / "draw"
 
 
-def real(dirs, ledger, out, value):
-    c = pipeline.commit(QINGDAO, dirs / "entities.csv", ledger_path=ledger, beacon=f"开奖 {value}", drawn_on=DRAWN_ON)
-    pipeline.draw(QINGDAO, dirs / "entities.csv", out, ledger_path=ledger, reveal=value, commitment_id=c.id)
+def real(qingdao_dirs, ledger, out, value):
+    c = pipeline.commit(QINGDAO, qingdao_dirs / "entities.csv", ledger_path=ledger, beacon=f"开奖 {value}", drawn_on=DRAWN_ON)
+    pipeline.draw(QINGDAO, qingdao_dirs / "entities.csv", out, ledger_path=ledger, reveal=value, commitment_id=c.id)
     return out
 
 
-def plan(dirs, folder, ledger):
-    return workplan.plan(folder, inspectors_path=dirs / "inspectors.csv", recusals_path=dirs / "recusals.csv", ledger_path=ledger)
+def plan(qingdao_dirs, folder, ledger):
+    return workplan.plan(folder, inspectors_path=qingdao_dirs / "inspectors.csv", recusals_path=qingdao_dirs / "recusals.csv", ledger_path=ledger)
 
 
 def kinds(ledger):
@@ -41,10 +33,10 @@ def kinds(ledger):
         return [r.kind for r in led.iter()]
 
 
-def test_drill_plan_writes_the_folder_and_one_drill_record(dirs, tmp_path):
-    folder = drill(dirs, tmp_path)
+def test_drill_plan_writes_the_folder_and_one_drill_record(qingdao_dirs, tmp_path):
+    folder = drill(qingdao_dirs, tmp_path)
     draw_summary = json.loads((folder / "summary.json").read_text("utf-8"))
-    result = plan(dirs, folder, tmp_path / "l.db")
+    result = plan(qingdao_dirs, folder, tmp_path / "l.db")
     for name in ("visits.csv", "teams.csv", "previous_leads.csv", "workplan.json"):
         assert (folder / name).is_file()
     assert sorted(p.name for p in (folder / "units").iterdir()) == sorted(
@@ -56,9 +48,9 @@ def test_drill_plan_writes_the_folder_and_one_drill_record(dirs, tmp_path):
     assert kinds(tmp_path / "l.db") == ["drill_plan"]
 
 
-def test_unit_workbook_lists_the_units_visits_and_teams(dirs, tmp_path):
-    folder = drill(dirs, tmp_path)
-    result = plan(dirs, folder, tmp_path / "l.db")
+def test_unit_workbook_lists_the_units_visits_and_teams(qingdao_dirs, tmp_path):
+    folder = drill(qingdao_dirs, tmp_path)
+    result = plan(qingdao_dirs, folder, tmp_path / "l.db")
     unit = result.visits["inspecting_unit"][0]
     book = folder / workplan.unit_file(unit)
     sheet = pl.read_excel(book, sheet_name="检查任务")
@@ -67,10 +59,10 @@ def test_unit_workbook_lists_the_units_visits_and_teams(dirs, tmp_path):
     assert set(team["角色"]) <= {"主查", "组员", "专家", "第三方机构"}
 
 
-def test_real_plan_records_visits_teams_and_leads(dirs, tmp_path):
+def test_real_plan_records_visits_teams_and_leads(qingdao_dirs, tmp_path):
     ledger = tmp_path / "l.db"
-    folder = real(dirs, ledger, tmp_path / "draw", "03 09 17")
-    result = plan(dirs, folder, ledger)
+    folder = real(qingdao_dirs, ledger, tmp_path / "draw", "03 09 17")
+    result = plan(qingdao_dirs, folder, ledger)
     found = kinds(ledger)
     assert found.count("visit") == found.count("team") == result.visits.height
     with Ledger.open(ledger) as led:
@@ -83,10 +75,10 @@ def test_real_plan_records_visits_teams_and_leads(dirs, tmp_path):
     assert "drill_plan" not in found
 
 
-def test_lead_rotates_from_one_draw_to_the_next(dirs, tmp_path):
+def test_lead_rotates_from_one_draw_to_the_next(qingdao_dirs, tmp_path):
     ledger = tmp_path / "l.db"
-    first = plan(dirs, real(dirs, ledger, tmp_path / "d1", "01 02 03"), ledger)
-    second = plan(dirs, real(dirs, ledger, tmp_path / "d2", "04 05 06"), ledger)
+    first = plan(qingdao_dirs, real(qingdao_dirs, ledger, tmp_path / "d1", "01 02 03"), ledger)
+    second = plan(qingdao_dirs, real(qingdao_dirs, ledger, tmp_path / "d2", "04 05 06"), ledger)
 
     def leads(result):
         rows = result.teams.filter(pl.col("role") == "主查").join(result.visits.select("visit_id", "uscc"), on="visit_id")
@@ -100,58 +92,58 @@ def test_lead_rotates_from_one_draw_to_the_next(dirs, tmp_path):
     assert dict(recorded.iter_rows()) == {u: before[u] for u in second.visits["uscc"] if u in before}
 
 
-def test_planning_twice_is_refused(dirs, tmp_path):
-    folder = drill(dirs, tmp_path)
-    plan(dirs, folder, tmp_path / "l.db")
+def test_planning_twice_is_refused(qingdao_dirs, tmp_path):
+    folder = drill(qingdao_dirs, tmp_path)
+    plan(qingdao_dirs, folder, tmp_path / "l.db")
     with pytest.raises(SpotcheckError) as exc_info:
-        plan(dirs, folder, tmp_path / "l.db")
+        plan(qingdao_dirs, folder, tmp_path / "l.db")
     assert exc_info.value.problems[0].code == "T802"
 
 
-def test_same_draw_same_bytes_other_seed_other_teams(dirs, tmp_path):
-    a, b, c = (drill(dirs, tmp_path / n, seed) for n, seed in (("a", "s1"), ("b", "s1"), ("c", "s2")))
+def test_same_draw_same_bytes_other_seed_other_teams(qingdao_dirs, tmp_path):
+    a, b, c = (drill(qingdao_dirs, tmp_path / n, seed) for n, seed in (("a", "s1"), ("b", "s1"), ("c", "s2")))
     for folder in (a, b, c):
-        plan(dirs, folder, folder.parent / "l.db")
+        plan(qingdao_dirs, folder, folder.parent / "l.db")
     for name in ("visits.csv", "teams.csv"):
         assert (a / name).read_bytes() == (b / name).read_bytes()
     assert (a / "teams.csv").read_bytes() != (c / "teams.csv").read_bytes()
 
 
-def test_verify_passes_on_a_fresh_plan_and_finds_an_edited_team(dirs, tmp_path):
-    folder = drill(dirs, tmp_path)
-    result = plan(dirs, folder, tmp_path / "l.db")
-    assert workplan.verify_workplan(folder, dirs / "inspectors.csv", dirs / "recusals.csv") == []
+def test_verify_passes_on_a_fresh_plan_and_finds_an_edited_team(qingdao_dirs, tmp_path):
+    folder = drill(qingdao_dirs, tmp_path)
+    result = plan(qingdao_dirs, folder, tmp_path / "l.db")
+    assert workplan.verify_workplan(folder, qingdao_dirs / "inspectors.csv", qingdao_dirs / "recusals.csv") == []
     teams_csv = folder / "teams.csv"
     text = teams_csv.read_text("utf-8")
     first = result.teams["inspector_id"][0]
     teams_csv.write_text(text.replace(first, "999999999999", 1), "utf-8")
-    problems = workplan.verify_workplan(folder, dirs / "inspectors.csv", dirs / "recusals.csv")
+    problems = workplan.verify_workplan(folder, qingdao_dirs / "inspectors.csv", qingdao_dirs / "recusals.csv")
     assert [p.code for p in problems] == ["V701"] and "teams.csv 第 2 行" in problems[0].message
 
 
-def test_verify_notices_other_directories(dirs, tmp_path):
-    folder = drill(dirs, tmp_path)
-    plan(dirs, folder, tmp_path / "l.db")
+def test_verify_notices_other_directories(qingdao_dirs, tmp_path):
+    folder = drill(qingdao_dirs, tmp_path)
+    plan(qingdao_dirs, folder, tmp_path / "l.db")
     other = tmp_path / "inspectors.csv"
-    shutil.copy(dirs / "inspectors.csv", other)
+    shutil.copy(qingdao_dirs / "inspectors.csv", other)
     with other.open("a", encoding="utf-8") as f:
         f.write("\n")
-    problems = workplan.verify_workplan(folder, other, dirs / "recusals.csv")
+    problems = workplan.verify_workplan(folder, other, qingdao_dirs / "recusals.csv")
     assert "V710" in [p.code for p in problems]
 
 
 @pytest.fixture
-def planned(dirs, tmp_path):
+def planned(qingdao_dirs, tmp_path):
     ledger = tmp_path / "l.db"
-    folder = real(dirs, ledger, tmp_path / "draw", "07 08 09")
-    result = plan(dirs, folder, ledger)
-    people = pl.read_csv(dirs / "inspectors.csv", infer_schema=False)
+    folder = real(qingdao_dirs, ledger, tmp_path / "draw", "07 08 09")
+    result = plan(qingdao_dirs, folder, ledger)
+    people = pl.read_csv(qingdao_dirs / "inspectors.csv", infer_schema=False)
     return folder, ledger, result, people
 
 
-def reassign(dirs, folder, ledger, **kw):
-    args = {"reason": "工作冲突", "approver": "王副局长", "inspectors_path": dirs / "inspectors.csv",
-            "recusals_path": dirs / "recusals.csv", "ledger_path": ledger} | kw
+def reassign(qingdao_dirs, folder, ledger, **kw):
+    args = {"reason": "工作冲突", "approver": "王副局长", "inspectors_path": qingdao_dirs / "inspectors.csv",
+            "recusals_path": qingdao_dirs / "recusals.csv", "ledger_path": ledger} | kw
     return workplan.reassign(folder, **args)
 
 
@@ -171,22 +163,22 @@ def member_and_candidate(result, people):
 
 
 @pytest.mark.parametrize(("reason", "approver", "code"), [(None, "王副局长", "T820"), ("  ", "王副局长", "T820"), ("工作冲突", None, "T821")])
-def test_reassign_needs_reason_and_approver(dirs, planned, reason, approver, code):
+def test_reassign_needs_reason_and_approver(qingdao_dirs, planned, reason, approver, code):
     folder, ledger, result, people = planned
     row, new = member_and_candidate(result, people)
     before = (folder / "teams.csv").read_bytes()
     with pytest.raises(SpotcheckError) as exc_info:
-        reassign(dirs, folder, ledger, visit_id=row["visit_id"], out_inspector=row["inspector_id"], in_inspector=new,
+        reassign(qingdao_dirs, folder, ledger, visit_id=row["visit_id"], out_inspector=row["inspector_id"], in_inspector=new,
                  reason=reason, approver=approver)
     assert code in [p.code for p in exc_info.value.problems]
     assert (folder / "teams.csv").read_bytes() == before
     assert "team_reassignment" not in kinds(ledger)
 
 
-def test_reassign_rewrites_teams_and_records_it(dirs, planned):
+def test_reassign_rewrites_teams_and_records_it(qingdao_dirs, planned):
     folder, ledger, result, people = planned
     row, new = member_and_candidate(result, people)
-    change = reassign(dirs, folder, ledger, visit_id=row["visit_id"], out_inspector=row["inspector_id"], in_inspector=new)
+    change = reassign(qingdao_dirs, folder, ledger, visit_id=row["visit_id"], out_inspector=row["inspector_id"], in_inspector=new)
     teams = pl.read_csv(folder / "teams.csv", infer_schema=False)
     mine = teams.filter(pl.col("visit_id") == row["visit_id"])["inspector_id"].to_list()
     assert new in mine and row["inspector_id"] not in mine
@@ -199,10 +191,10 @@ def test_reassign_rewrites_teams_and_records_it(dirs, planned):
     log = json.loads((folder / "reassignments.json").read_text("utf-8"))["reassignments"]
     assert [e["in_inspector"] for e in log] == [new]
     # The recorded change is replayed by verify.
-    assert workplan.verify_workplan(folder, dirs / "inspectors.csv", dirs / "recusals.csv") == []
+    assert workplan.verify_workplan(folder, qingdao_dirs / "inspectors.csv", qingdao_dirs / "recusals.csv") == []
 
 
-def test_reassign_refuses_an_ineligible_inspector_with_the_reason(dirs, planned):
+def test_reassign_refuses_an_ineligible_inspector_with_the_reason(qingdao_dirs, planned):
     folder, ledger, result, people = planned
     not_in_post = people.filter(pl.col("在岗状态") != "在岗")
     row = result.teams.filter((pl.col("role") == "组员") & pl.col("unit").is_in(not_in_post["所属单位"].to_list())).row(0, named=True)
@@ -211,10 +203,10 @@ def test_reassign_refuses_an_ineligible_inspector_with_the_reason(dirs, planned)
     assert len(away) and len(elsewhere)
     for new, words in ((away[0], "不在岗"), (elsewhere[0], "不负责该检查")):
         with pytest.raises(SpotcheckError) as exc_info:
-            reassign(dirs, folder, ledger, visit_id=row["visit_id"], out_inspector=row["inspector_id"], in_inspector=new)
+            reassign(qingdao_dirs, folder, ledger, visit_id=row["visit_id"], out_inspector=row["inspector_id"], in_inspector=new)
         assert all(p.code == "T825" for p in exc_info.value.problems)
         assert words in str(exc_info.value)
     with pytest.raises(SpotcheckError) as exc_info:
-        reassign(dirs, folder, ledger, visit_id=row["visit_id"], out_inspector="nobody", in_inspector=elsewhere[0])
+        reassign(qingdao_dirs, folder, ledger, visit_id=row["visit_id"], out_inspector="nobody", in_inspector=elsewhere[0])
     assert exc_info.value.problems[0].code == "T823"
     assert "team_reassignment" not in kinds(ledger)

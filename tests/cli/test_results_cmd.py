@@ -1,27 +1,16 @@
-import csv
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import RESULTS
+from conftest import RESULTS_POLICY as POLICY
 from spotcheck.cli import main
 from spotcheck.ledger import Ledger
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "results"
-POLICY = FIXTURES / "policy-2023.yaml"
-
 
 @pytest.fixture
-def env(tmp_path):
-    draw = Path(shutil.copytree(FIXTURES / "draw", tmp_path / "draw"))
-    ledger = tmp_path / "ledger.db"
-    with open(draw / "visits.csv", encoding="utf-8") as f:
-        visits = list(csv.DictReader(f))
-    with Ledger.open(ledger) as led, led.transaction() as tx:
-        for row in visits:
-            tx.append("visit", row["visit_id"], dict(row))
-    return {"draw": draw, "ledger": ledger, "tmp": tmp_path, "visits": visits}
+def env(tmp_path, draw_dir, visit_ledger, visit_rows):
+    return {"draw": draw_dir, "ledger": visit_ledger, "tmp": tmp_path, "visits": visit_rows}
 
 
 def run(env, *args):
@@ -51,7 +40,7 @@ def test_sample_import_approve_publish_report(env):
     r = run(env, "results", "status", "--draw", draw, "--policy", POLICY, "--today", "2023-11-01")
     assert r.exit_code == 0, r.output
     assert "公示 5" in r.stdout and "经营异常名录候选" in r.stdout
-    r = run(env, "report", POLICY, "--draw", draw, "--entities", FIXTURES / "entities.csv", "--out", tmp / "rep",
+    r = run(env, "report", POLICY, "--draw", draw, "--entities", RESULTS / "entities.csv", "--out", tmp / "rep",
             "--today", "2023-12-31")
     assert r.exit_code == 0, r.output
     assert "年度抽查企业占比" in r.stdout and "目标 3%" in r.stdout and "不可从台账计算" in r.stdout
@@ -60,7 +49,7 @@ def test_sample_import_approve_publish_report(env):
 
 def test_bad_file_exits_1_with_every_problem_and_writes_nothing(env):
     before = head(env)
-    r = run(env, "results", "import", FIXTURES / "results-bad.csv", "--draw", env["draw"], "--today", "2023-11-01")
+    r = run(env, "results", "import", RESULTS / "results-bad.csv", "--draw", env["draw"], "--today", "2023-11-01")
     assert r.exit_code == 1
     for where in ("第 2 行 列 检查编号: S803", "第 3 行 列 检查结果: S804", "第 4 行 列 检查完成日期: S808"):
         assert where in r.stderr
@@ -69,7 +58,7 @@ def test_bad_file_exits_1_with_every_problem_and_writes_nothing(env):
 
 def test_status_overdue_in_chinese_and_json(env):
     draw = env["draw"]
-    run(env, "results", "import", FIXTURES / "results-good.csv", "--draw", draw, "--today", "2023-11-01")
+    run(env, "results", "import", RESULTS / "results-good.csv", "--draw", draw, "--today", "2023-11-01")
     r = run(env, "results", "status", "--draw", draw, "--policy", POLICY, "--today", "2023-10-30")
     assert r.exit_code == 0, r.output
     overdue = r.stdout.split("已逾期（1）：")[1].split("即将到期")[0]
@@ -82,7 +71,7 @@ def test_status_overdue_in_chinese_and_json(env):
 
 def test_follow_up_close(env):
     v = env["visits"][0]["visit_id"]
-    run(env, "results", "import", FIXTURES / "results-good.csv", "--draw", env["draw"], "--today", "2023-11-01")
+    run(env, "results", "import", RESULTS / "results-good.csv", "--draw", env["draw"], "--today", "2023-11-01")
     r = run(env, "results", "follow-up", v, "--close", "--date", "2023-10-20", "--action", "责令改正", "--today", "2023-11-01")
     assert r.exit_code == 0, r.output
     assert "2023-10-20 办结（责令改正）" in r.stdout
@@ -97,6 +86,6 @@ def test_usage_errors_exit_2(env):
 
 
 def test_publish_with_nothing_approved_exits_1(env):
-    run(env, "results", "import", FIXTURES / "results-good.csv", "--draw", env["draw"], "--today", "2023-11-01")
+    run(env, "results", "import", RESULTS / "results-good.csv", "--draw", env["draw"], "--today", "2023-11-01")
     r = run(env, "results", "publish", "--draw", env["draw"], "--out", env["tmp"] / "pub", "--policy", POLICY)
     assert r.exit_code == 1 and "S840" in r.stderr

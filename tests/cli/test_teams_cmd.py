@@ -3,24 +3,15 @@ import datetime as dt
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from conftest import QINGDAO
 from spotcheck import pipeline
 from spotcheck.cli import main
 from spotcheck.ledger import Ledger
-from spotcheck.paths import POLICIES
-
-QINGDAO = POLICIES / "shandong/qingdao/2020.yaml"
-
-
-@pytest.fixture(scope="module")
-def dirs(tmp_path_factory):
-    out = tmp_path_factory.mktemp("dirs")
-    pipeline.synthesize(QINGDAO, 6000, 120, "cli", out)
-    return out
 
 
 @pytest.fixture
-def folder(dirs, tmp_path):
-    pipeline.draw(QINGDAO, dirs / "entities.csv", tmp_path / "draw", ledger_path=tmp_path / "l.db", seed="cli",
+def folder(qingdao_dirs, tmp_path):
+    pipeline.draw(QINGDAO, qingdao_dirs / "entities.csv", tmp_path / "draw", ledger_path=tmp_path / "l.db", seed="cli",
                   drawn_on=dt.date(2020, 10, 23))
     return tmp_path / "draw"
 
@@ -29,21 +20,21 @@ def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
-def plan(dirs, folder):
-    return run("plan", folder, "--inspectors", dirs / "inspectors.csv", "--recusals", dirs / "recusals.csv",
+def plan(qingdao_dirs, folder):
+    return run("plan", folder, "--inspectors", qingdao_dirs / "inspectors.csv", "--recusals", qingdao_dirs / "recusals.csv",
                "--ledger", folder.parent / "l.db")
 
 
-def test_plan_writes_visits_and_teams(dirs, folder):
-    result = plan(dirs, folder)
+def test_plan_writes_visits_and_teams(qingdao_dirs, folder):
+    result = plan(qingdao_dirs, folder)
     assert result.exit_code == 0, result.output
     assert "【演练】检查安排" in result.stdout and "已配齐检查组" in result.stdout
     assert (folder / "visits.csv").is_file() and (folder / "teams.csv").is_file()
 
 
-def test_plan_twice_exits_1(dirs, folder):
-    assert plan(dirs, folder).exit_code == 0
-    again = plan(dirs, folder)
+def test_plan_twice_exits_1(qingdao_dirs, folder):
+    assert plan(qingdao_dirs, folder).exit_code == 0
+    again = plan(qingdao_dirs, folder)
     assert again.exit_code == 1 and "T802" in again.stderr
 
 
@@ -51,10 +42,10 @@ def test_plan_needs_the_inspector_directory(folder):
     assert run("plan", folder).exit_code == 2
 
 
-def member_and_candidate(dirs, folder):
+def member_and_candidate(qingdao_dirs, folder):
     """A 组员 and an in-post colleague of the same unit holding at least the same specialties."""
     teams = pl.read_csv(folder / "teams.csv", infer_schema=False)
-    people = pl.read_csv(dirs / "inspectors.csv", infer_schema=False).with_columns(
+    people = pl.read_csv(qingdao_dirs / "inspectors.csv", infer_schema=False).with_columns(
         pl.col("专业领域").fill_null("").str.split("；").list.eval(pl.element().filter(pl.element() != "")).alias("skills"))
     skills = dict(people.select("执法人员编号", "skills").iter_rows())
     usable = people.filter((pl.col("在岗状态") == "在岗") & (pl.col("人员类别") == "执法人员")
@@ -67,26 +58,26 @@ def member_and_candidate(dirs, folder):
     raise AssertionError("no member can be replaced in this draw")
 
 
-def reassign(dirs, folder, *extra):
-    return run("teams", "reassign", folder, "--inspectors", dirs / "inspectors.csv", "--recusals", dirs / "recusals.csv",
+def reassign(qingdao_dirs, folder, *extra):
+    return run("teams", "reassign", folder, "--inspectors", qingdao_dirs / "inspectors.csv", "--recusals", qingdao_dirs / "recusals.csv",
                "--ledger", folder.parent / "l.db", *extra)
 
 
-def test_reassign_without_reason_or_approver_is_refused(dirs, folder):
-    assert plan(dirs, folder).exit_code == 0
-    teams, row, new = member_and_candidate(dirs, folder)
+def test_reassign_without_reason_or_approver_is_refused(qingdao_dirs, folder):
+    assert plan(qingdao_dirs, folder).exit_code == 0
+    teams, row, new = member_and_candidate(qingdao_dirs, folder)
     args = ("--visit", row["visit_id"], "--out-inspector", row["inspector_id"], "--in-inspector", new)
-    no_reason = reassign(dirs, folder, *args, "--approver", "王副局长")
+    no_reason = reassign(qingdao_dirs, folder, *args, "--approver", "王副局长")
     assert no_reason.exit_code == 1 and "T820" in no_reason.stderr
-    no_approver = reassign(dirs, folder, *args, "--reason", "岗位调整")
+    no_approver = reassign(qingdao_dirs, folder, *args, "--reason", "岗位调整")
     assert no_approver.exit_code == 1 and "T821" in no_approver.stderr
     assert pl.read_csv(folder / "teams.csv", infer_schema=False).equals(teams)
 
 
-def test_reassign_with_reason_and_approver(dirs, folder):
-    assert plan(dirs, folder).exit_code == 0
-    _, row, new = member_and_candidate(dirs, folder)
-    result = reassign(dirs, folder, "--visit", row["visit_id"], "--out-inspector", row["inspector_id"],
+def test_reassign_with_reason_and_approver(qingdao_dirs, folder):
+    assert plan(qingdao_dirs, folder).exit_code == 0
+    _, row, new = member_and_candidate(qingdao_dirs, folder)
+    result = reassign(qingdao_dirs, folder, "--visit", row["visit_id"], "--out-inspector", row["inspector_id"],
                       "--in-inspector", new, "--reason", "岗位调整", "--approver", "王副局长")
     assert result.exit_code == 0, result.output
     assert f"{row['inspector_id']} → {new}" in result.stdout
@@ -96,11 +87,11 @@ def test_reassign_with_reason_and_approver(dirs, folder):
         assert [r.key for r in led.find("team_reassignment")] == [row["visit_id"]]
 
 
-def test_reassign_ineligible_inspector_names_the_reason(dirs, folder):
-    assert plan(dirs, folder).exit_code == 0
-    _, row, _ = member_and_candidate(dirs, folder)
-    outsider = pl.read_csv(dirs / "inspectors.csv", infer_schema=False).filter(pl.col("所属单位") != row["unit"])["执法人员编号"][0]
-    result = reassign(dirs, folder, "--visit", row["visit_id"], "--out-inspector", row["inspector_id"],
+def test_reassign_ineligible_inspector_names_the_reason(qingdao_dirs, folder):
+    assert plan(qingdao_dirs, folder).exit_code == 0
+    _, row, _ = member_and_candidate(qingdao_dirs, folder)
+    outsider = pl.read_csv(qingdao_dirs / "inspectors.csv", infer_schema=False).filter(pl.col("所属单位") != row["unit"])["执法人员编号"][0]
+    result = reassign(qingdao_dirs, folder, "--visit", row["visit_id"], "--out-inspector", row["inspector_id"],
                       "--in-inspector", outsider, "--reason", "岗位调整", "--approver", "王副局长")
     assert result.exit_code == 1
     assert "T825" in result.stderr and "不负责该检查" in result.stderr

@@ -1,0 +1,44 @@
+import pytest
+from conftest import edit, line_of, policy_problems
+
+
+@pytest.mark.parametrize(("old", "new", "at", "words", "where"), [
+    ("fuse_general_items: true", "fuse_general_items: yes", "fuse_general_items", ("true 或 false", "'yes'"),
+     "merge → fuse_general_items"),
+    ('sampling: {ratio: "5%"}', "sampling: {ratio: 0.05}", "ratio: 0.05", ('"5%"',), "任务 't01' → sampling → ratio"),
+], ids=["yes-for-a-bool", "float-ratio-gets-the-quoting-advice"])
+def test_a_wrong_value_is_one_p112_in_chinese_on_its_line(policy_tree, old, new, at, words, where):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, old, new)
+    (p,) = policy_problems(path)
+    assert (p.code, p.line, p.where) == ("P112", line_of(path, at), where)
+    assert all(w in p.message for w in words) and "Value error" not in p.message
+
+
+def test_misspelt_key_suggests_the_field(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, 'sampling: {ratio: "100%"}', 'sampling: {ratoi: "100%"}')
+    (p,) = policy_problems(path)
+    line = line_of(path, "ratoi")
+    assert (p.code, p.line, p.col) == ("P111", line, path.read_text().splitlines()[line - 1].index("ratoi") + 1)
+    assert p.message == "未知的键 'ratoi'，是否想写 'ratio'？"
+    assert p.where == "任务 't02' → sampling → ratoi"
+
+
+def test_missing_key_and_bad_date_in_chinese(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "    scope_text: 全市拍卖企业\n", "")
+    edit(path, 'window: {start: "2023-07-01"', 'window: {start: "2023-07-32"')
+    problems = policy_problems(path)
+    assert {(p.code, p.message.split("，")[0]) for p in problems} == {
+        ("P110", "缺少必填项 'scope_text'"), ("P112", "日期格式不对")}
+    missing = next(p for p in problems if p.code == "P110")
+    assert missing.where == "任务 't02' → scope_text" and missing.line == line_of(path, "id: t02")
+
+
+def test_condition_errors_point_into_the_scope(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "{field: type, op: eq, value: 企业}", "{field: type, op: eq, value: 公司}")
+    (p,) = policy_problems(path)
+    assert p.line == line_of(path, "value: 公司") and "'公司'" in p.message
+    assert p.where == "任务 't03' → scope → all → 第 1 项 → value"
