@@ -118,12 +118,17 @@ def _check_counts(history: pl.DataFrame, caps: list[Cap]) -> pl.DataFrame:
     return counts.fill_null(0)
 
 
-def _scope(loaded: LoadedPolicy, frame: pl.DataFrame, caps: list[Cap]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(row, task_id) pairs in scope and (row, cap_id) pairs a cap applies to, through the rules engine."""
+def _rules(loaded: LoadedPolicy, caps: list[Cap]) -> rules.CompiledRules:
+    """Every task's scope and every cap's condition, compiled once for the rules engine."""
     rule_list = [rules.Rule(f"scope:{t.id}", t.scope) for t in loaded.policy.tasks]
     rule_list += [rules.Rule(f"cap:{c.id}", c.when) for c in caps]
-    # matches_by_class answers by position; `frame` is sorted by _row, so position and _row agree.
-    hits = rules.matches_by_class(rule_list, frame).rename({"row": "_row"}).explode("rules").drop_nulls("rules")
+    return rules.compile_rules(rule_list)
+
+
+def _scope(compiled: rules.CompiledRules, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(row, task_id) pairs in scope and (row, cap_id) pairs a cap applies to, through the rules engine."""
+    # matches_by_class answers by position; `frame` is in _row order, so position and _row agree.
+    hits = rules.matches_by_class(compiled, frame).rename({"row": "_row"}).explode("rules").drop_nulls("rules")
     scope = hits.filter(pl.col("rules").str.starts_with("scope:")).select(
         "_row", pl.col("rules").str.slice(6).alias("task_id")
     )
@@ -171,14 +176,17 @@ def compute(
 ) -> Draw:
     """Compute a draw. Pure: reads nothing but its arguments, writes nothing."""
     policy = loaded.policy
-    frame = entities.frame.with_row_index("_row")
     caps = effective_caps(policy)
+    compiled = _rules(loaded, caps)
+    # Only the columns the rules read and the outputs show: a directory of millions of rows is not copied whole.
+    wanted = {"uscc", "name", "type", "district", "tier"} | set(compiled.fields_read)
+    frame = entities.frame.select([c for c in entities.frame.columns if c in wanted]).with_row_index("_row")
     counts = _check_counts(history, caps)
-    frame = frame.join(counts, on="uscc", how="left").sort("_row").with_columns(pl.col(r"^_n:.*$").fill_null(0))
+    frame = frame.join(counts, on="uscc", how="left", maintain_order="left").with_columns(pl.col(r"^_n:.*$").fill_null(0))
     frame = frame.with_columns(
         pl.max_horizontal([pl.col(f"_n:{c.id}") for c in caps] or [pl.lit(0)]).cast(pl.Int64).alias("checks_this_year")
     )
-    scope, cap_hits = _scope(loaded, frame, caps)
+    scope, cap_hits = _scope(compiled, frame)
 
     plans = plan_tasks(loaded)
     if coordination_override is not None:
