@@ -2,9 +2,10 @@
 
 import click
 from spotcheck import __version__
+from spotcheck.cli.common import ChineseGroup
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="spotcheck")
 def main() -> None:
     """spotcheck：“双随机、一公开”抽查计划数据工具。"""

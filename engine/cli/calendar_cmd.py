@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from spotcheck.calendar import WorkCalendar
 from spotcheck.cli import main
-from spotcheck.cli.common import Day, reports_problems
+from spotcheck.cli.common import FILE, Day, reports_problems
 from spotcheck.deadlines import count_due
 from spotcheck.loader import load_policy
 
@@ -19,7 +19,7 @@ from spotcheck.loader import load_policy
 @click.option("--calendar-days", type=click.IntRange(min=0), help="自然日数")
 @click.option("--calendar", "calendars", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="补充的年度节假日安排（YAML 日程文件），可重复")
-@click.option("--policy", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="使用该策略（及其上级策略）calendars: 中的节假日安排")
+@click.option("--policy", type=FILE, help="使用该策略（及其上级策略）calendars: 中的节假日安排")
 @reports_problems
 def deadline(start: date, working_days: int | None, calendar_days: int | None,
              calendars: tuple[Path, ...], policy: Path | None) -> None:

@@ -7,6 +7,7 @@ import functools
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 import click
@@ -28,6 +29,60 @@ def reports_problems(fn: F) -> F:
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+class ExistingPath(click.Path):
+    """click.Path that complains in Chinese."""
+
+    def __init__(self, *, directory: bool = False) -> None:
+        super().__init__(exists=True, file_okay=not directory, dir_okay=directory, path_type=Path)
+        self.directory = directory
+
+    def convert(self, value, param, ctx):
+        path = Path(value)
+        what = "目录" if self.directory else "文件"
+        if not path.exists():
+            self.fail(f"{what} '{value}' 不存在", param, ctx)
+        if path.is_dir() != self.directory:
+            self.fail(f"'{value}' 不是{what}", param, ctx)
+        return path
+
+
+FILE = ExistingPath()
+DIRECTORY = ExistingPath(directory=True)
+
+
+class ChineseGroup(click.Group):
+    """Usage errors in Chinese: click's own messages are English, and officers read Chinese."""
+
+    def main(self, *args, **kwargs):
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("已中止", err=True)
+            sys.exit(1)
+        except click.UsageError as exc:
+            ctx = exc.ctx
+            if ctx is not None:
+                click.echo(ctx.get_usage().replace("Usage:", "用法："), err=True)
+                click.echo(f"查看说明：{ctx.command_path} --help", err=True)
+            click.echo(f"错误：{_usage_message(exc)}", err=True)
+            sys.exit(exc.exit_code)
+
+
+def _usage_message(exc: click.UsageError) -> str:
+    hint = getattr(exc, "param_hint", None) or (exc.param.get_error_hint(exc.ctx) if getattr(exc, "param", None) else "")
+    if isinstance(exc, click.MissingParameter):
+        return f"缺少参数 {hint}"
+    if isinstance(exc, click.NoSuchOption):
+        guess = f"，是否想写 {'、'.join(exc.possibilities)}？" if exc.possibilities else ""
+        return f"没有选项 {exc.option_name}{guess}"
+    if isinstance(exc, click.BadParameter):
+        return f"参数 {hint} 的值无效：{exc.message}"
+    return exc.message
 
 
 class Day(click.ParamType):

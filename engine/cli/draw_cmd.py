@@ -9,11 +9,10 @@ from pathlib import Path
 import click
 from spotcheck import pipeline
 from spotcheck.cli import main
-from spotcheck.cli.common import Day, reports_problems, steps
+from spotcheck.cli.common import DIRECTORY, FILE, Day, reports_problems, steps
 from spotcheck.errors import SpotcheckError
 from spotcheck.ledger import DEFAULT_PATH
 
-_file = click.Path(exists=True, dir_okay=False, path_type=Path)
 _ledger = click.option(
     "--ledger", "ledger_path", default=DEFAULT_PATH, envvar="SPOTCHECK_LEDGER", show_default=True,
     type=click.Path(dir_okay=False, path_type=Path), help="台账文件（SQLite）",
@@ -21,7 +20,7 @@ _ledger = click.option(
 
 
 @main.command("synth")
-@click.argument("policy", type=_file)
+@click.argument("policy", type=FILE)
 @click.option("--entities", "n_entities", type=click.IntRange(min=1), default=5000, show_default=True, help="主体数")
 @click.option("--inspectors", "n_inspectors", type=click.IntRange(min=1), default=300, show_default=True, help="执法人员数")
 @click.option("--seed", required=True, help="随机种子（相同种子生成相同名录）")
@@ -35,8 +34,8 @@ def synth(policy: Path, n_entities: int, n_inspectors: int, seed: str, out_dir: 
 
 
 @main.command("draw")
-@click.argument("policy", type=_file)
-@click.option("--entities", "entities_path", required=True, type=_file, help="检查对象名录（CSV/XLSX/Parquet）")
+@click.argument("policy", type=FILE)
+@click.option("--entities", "entities_path", required=True, type=FILE, help="检查对象名录（CSV/XLSX/Parquet）")
 @click.option("--seed", help="演练种子：用于测试和演示，所有输出标注为演练")
 @click.option("--commit", "do_commit", is_flag=True, help="正式抽取第一步：记录对输入和将来随机数来源的承诺")
 @click.option("--beacon", help="与 --commit 同用：将来公开的随机数来源，如“双色球2023130期开奖号码”")
@@ -74,11 +73,11 @@ def draw(policy, entities_path, seed, do_commit, beacon, reveal, commitment_id, 
 
 
 @main.command("verify")
-@click.argument("draw_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--entities", "entities_path", required=True, type=_file, help="抽取时使用的检查对象名录")
-@click.option("--inspectors", "inspectors_path", type=_file, help="执法人员名录（核验检查组时需要）")
-@click.option("--recusals", "recusals_path", type=_file, help="回避名单（核验检查组时需要）")
-@click.option("--policy", "policy_path", type=_file, help="策略文件（默认按 transcript 中的策略标识查找）")
+@click.argument("draw_dir", type=DIRECTORY)
+@click.option("--entities", "entities_path", required=True, type=FILE, help="抽取时使用的检查对象名录")
+@click.option("--inspectors", "inspectors_path", type=FILE, help="执法人员名录（核验检查组时需要）")
+@click.option("--recusals", "recusals_path", type=FILE, help="回避名单（核验检查组时需要）")
+@click.option("--policy", "policy_path", type=FILE, help="策略文件（默认按 transcript 中的策略标识查找）")
 @reports_problems
 def verify(draw_dir, entities_path, inspectors_path, recusals_path, policy_path) -> None:
     """由 transcript 和输入重新计算抽取结果，逐文件比对；一致时退出码为 0。"""

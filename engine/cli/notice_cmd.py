@@ -4,6 +4,7 @@ import sys
 
 import click
 from spotcheck.cli import main
+from spotcheck.cli.common import DIRECTORY, FILE
 from spotcheck.errors import SpotcheckError, format_problems
 from spotcheck.notice import describe_templates, make_notice
 from spotcheck.notice_model import KINDS
@@ -11,11 +12,11 @@ from spotcheck.notice_templates import FORMATS
 
 
 @main.command("notice")
-@click.argument("policy", type=click.Path(exists=True, dir_okay=False))
+@click.argument("policy", type=FILE)
 @click.option("--kind", default=None, metavar="KIND",
               help=f"文种：{'、'.join(KINDS)}（可省略 _notice，如 task）。默认为策略的 default_document。")
 @click.option("--document", "document_id", default=None, help="策略 documents 中的文件标识。")
-@click.option("--draw", "draw_dir", default=None, type=click.Path(exists=True, file_okay=False),
+@click.option("--draw", "draw_dir", default=None, type=DIRECTORY,
               help="抽取结果目录（spotcheck draw 的输出）；给出时默认生成任务公告和随机抽查通知书。")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True, help="输出格式。")
 @click.option("--out", default=None, type=click.Path(dir_okay=False),

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from spotcheck.cases import run_tests
 from spotcheck.cli import main
-from spotcheck.cli.common import reports_problems
+from spotcheck.cli.common import FILE, reports_problems
 from spotcheck.diff import diff_files, format_changes
 from spotcheck.errors import format_problems
 from spotcheck.paths import POLICIES, SCHEMAS
@@ -17,7 +17,7 @@ from spotcheck.schemas import export_schemas, schema_drift
 from spotcheck.validate import KIND_NAMES, validate_report
 
 _paths = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-_policy = click.Path(exists=True, dir_okay=False, path_type=Path)
+_policy = FILE
 
 
 @main.command("validate")

@@ -13,15 +13,14 @@ from spotcheck import report as report_stage
 from spotcheck import results as results_stage
 from spotcheck import results_sample
 from spotcheck.cli import main
-from spotcheck.cli.common import Day, reports_problems
+from spotcheck.cli.common import DIRECTORY, FILE, Day, reports_problems
 from spotcheck.ledger import DEFAULT_PATH
 
-_file = click.Path(exists=True, dir_okay=False, path_type=Path)
-_draw = click.option("--draw", "draw_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+_draw = click.option("--draw", "draw_dir", required=True, type=DIRECTORY,
                      help="抽取结果目录（含 transcript.json、visits.csv）")
 _ledger = click.option("--ledger", "ledger_path", default=DEFAULT_PATH, envvar="SPOTCHECK_LEDGER", show_default=True,
                        type=click.Path(dir_okay=False, path_type=Path), help="台账文件（也可用环境变量 SPOTCHECK_LEDGER）")
-_policy = click.option("--policy", "policy_path", type=_file, help="策略文件（默认按抽取记录中的策略标识在 policies/ 中查找）")
+_policy = click.option("--policy", "policy_path", type=FILE, help="策略文件（默认按抽取记录中的策略标识在 policies/ 中查找）")
 _today = click.option("--today", type=Day(), help="以该日为今天（补录、核对时用；默认今天）")
 
 
@@ -31,7 +30,7 @@ def results() -> None:
 
 
 @results.command("import")
-@click.argument("results_file", type=_file)
+@click.argument("results_file", type=FILE)
 @_draw
 @_ledger
 @click.option("--actor", help="录入人（默认当前系统用户）")
@@ -89,7 +88,7 @@ def publish_cmd(draw_dir: Path, out_dir: Path, policy_path: Path | None, actor: 
 @click.option("--close", is_flag=True, required=True, help="办结后续处置")
 @click.option("--date", "closed_on", required=True, type=Day(), help="办结日期")
 @click.option("--action", required=True, help="采取的措施，如“责令改正”“移送区卫生健康局”“列入经营异常名录”")
-@click.option("--draw", "draw_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.option("--draw", "draw_dir", type=DIRECTORY,
               help="抽取结果目录（检查编号在多个抽取中重复时指明）")
 @click.option("--actor", help="办理人（默认当前系统用户）")
 @_today
@@ -165,10 +164,10 @@ def sample_cmd(draw_dir: Path, out: Path, policy_path: Path | None, seed: str, t
 
 
 @main.command("report")
-@click.argument("policy", type=_file)
+@click.argument("policy", type=FILE)
 @click.option("--draw", "draw_dirs", required=True, multiple=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path), help="本年度的抽取结果目录，可重复")
-@click.option("--entities", "entities_path", required=True, type=_file, help="检查对象名录（计算企业覆盖率）")
+              type=DIRECTORY, help="本年度的抽取结果目录，可重复")
+@click.option("--entities", "entities_path", required=True, type=FILE, help="检查对象名录（计算企业覆盖率）")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="输出目录")
 @_today
 @_ledger

@@ -7,22 +7,20 @@ from pathlib import Path
 import click
 from spotcheck import workplan
 from spotcheck.cli import main
-from spotcheck.cli.common import reports_problems, steps
+from spotcheck.cli.common import DIRECTORY, FILE, reports_problems, steps
 from spotcheck.ledger import DEFAULT_PATH
 
-_dir = click.Path(exists=True, file_okay=False, path_type=Path)
-_file = click.Path(exists=True, dir_okay=False, path_type=Path)
 _ledger = click.option(
     "--ledger", "ledger_path", default=DEFAULT_PATH, envvar="SPOTCHECK_LEDGER", show_default=True,
     type=click.Path(dir_okay=False, path_type=Path), help="台账文件（SQLite）",
 )
-_policy = click.option("--policy", "policy_path", type=_file, help="策略文件（默认按 transcript 中的策略标识查找）")
-_inspectors = click.option("--inspectors", "inspectors_path", required=True, type=_file, help="执法检查人员名录（CSV/XLSX/Parquet）")
-_recusals = click.option("--recusals", "recusals_path", type=_file, help="回避名单")
+_policy = click.option("--policy", "policy_path", type=FILE, help="策略文件（默认按 transcript 中的策略标识查找）")
+_inspectors = click.option("--inspectors", "inspectors_path", required=True, type=FILE, help="执法检查人员名录（CSV/XLSX/Parquet）")
+_recusals = click.option("--recusals", "recusals_path", type=FILE, help="回避名单")
 
 
 @main.command("plan")
-@click.argument("draw_dir", type=_dir)
+@click.argument("draw_dir", type=DIRECTORY)
 @_inspectors
 @_recusals
 @_ledger
@@ -52,7 +50,7 @@ def teams() -> None:
 
 
 @teams.command("reassign")
-@click.argument("draw_dir", type=_dir)
+@click.argument("draw_dir", type=DIRECTORY)
 @click.option("--visit", "visit_id", required=True, help="检查编号（visits.csv 的 visit_id）")
 @click.option("--out-inspector", "out_inspector", required=True, help="被更换的人员编号")
 @click.option("--in-inspector", "in_inspector", required=True, help="接替的人员编号")

@@ -1,0 +1,29 @@
+"""The CLI's shared pieces: usage errors in Chinese, existing-path checks."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from spotcheck.cli import main
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_a_missing_file_is_named_in_chinese(tmp_path):
+    result = run("verify", str(tmp_path), "--entities", str(tmp_path / "nope.csv"))
+    assert result.exit_code == 2
+    assert "文件" in result.output and "nope.csv" in result.output and "不存在" in result.output
+    assert "用法" in result.output and "Usage:" not in result.output
+
+
+def test_a_directory_where_a_file_is_wanted(tmp_path):
+    result = run("deadline", "--from", "2023-09-25", "--working-days", "5", "--policy", str(tmp_path))
+    assert result.exit_code == 2 and "不是文件" in result.output
+
+
+def test_unknown_option_and_missing_option(tmp_path):
+    assert "没有选项 --nope" in run("draw", "--nope").output
+    result = run("draw", str(tmp_path / "x.yaml"))
+    assert result.exit_code == 2 and ("缺少参数" in result.output or "不存在" in result.output)
