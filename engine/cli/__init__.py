@@ -6,7 +6,7 @@ from spotcheck.cli.common import ChineseGroup
 
 
 @click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="spotcheck")
+@click.version_option(__version__, prog_name="spotcheck", help="显示版本并退出。")
 def main() -> None:
     """spotcheck：“双随机、一公开”抽查计划数据工具。"""
 

@@ -52,8 +52,46 @@ FILE = ExistingPath()
 DIRECTORY = ExistingPath(directory=True)
 
 
-class ChineseGroup(click.Group):
-    """Usage errors in Chinese: click's own messages are English, and officers read Chinese."""
+class _ChineseHelp:
+    """Help pages in Chinese: click writes its headings and the help option's text in English."""
+
+    def format_usage(self, ctx, formatter) -> None:
+        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="用法：")
+
+    def format_options(self, ctx, formatter) -> None:
+        records = [r for p in self.get_params(ctx) if (r := p.get_help_record(ctx)) is not None]
+        if records:
+            with formatter.section("选项"):
+                formatter.write_dl(records)
+        if isinstance(self, click.Group):
+            self.format_commands(ctx, formatter)
+
+    def format_commands(self, ctx, formatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(formatter.width - 6 - len(name))))
+        if rows:
+            with formatter.section("命令"):
+                formatter.write_dl(rows)
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = "显示本说明并退出。"
+        return option
+
+
+class ChineseCommand(_ChineseHelp, click.Command):
+    pass
+
+
+class ChineseGroup(_ChineseHelp, click.Group):
+    """Usage errors and help pages in Chinese: click's own words are English, and officers read Chinese."""
+
+    command_class = ChineseCommand
+    group_class = type  # subgroups are ChineseGroup too
 
     def main(self, *args, **kwargs):
         kwargs["standalone_mode"] = False
@@ -67,7 +105,7 @@ class ChineseGroup(click.Group):
         except click.UsageError as exc:
             ctx = exc.ctx
             if ctx is not None:
-                click.echo(ctx.get_usage().replace("Usage:", "用法："), err=True)
+                click.echo(ctx.get_usage(), err=True)
                 click.echo(f"查看说明：{ctx.command_path} --help", err=True)
             click.echo(f"错误：{_usage_message(exc)}", err=True)
             sys.exit(exc.exit_code)

@@ -27,3 +27,11 @@ def test_unknown_option_and_missing_option(tmp_path):
     assert "没有选项 --nope" in run("draw", "--nope").output
     result = run("draw", str(tmp_path / "x.yaml"))
     assert result.exit_code == 2 and ("缺少参数" in result.output or "不存在" in result.output)
+
+
+def test_help_pages_are_chinese():
+    for args in ((), ("results",), ("draw",)):
+        page = run(*args, "--help").output
+        assert page.startswith("用法：") and "选项" in page and "显示本说明并退出" in page
+        assert "Usage:" not in page and "Show this message" not in page
+    assert "命令" in run("--help").output
