@@ -32,6 +32,7 @@ import polars as pl
 import xlsxwriter
 from spotcheck import teams as team_stage
 from spotcheck import visits as visit_stage
+from spotcheck.assignment import COST_HEX
 from spotcheck.commitment import Seed, canonical, seed_from_dict, sha256_text
 from spotcheck.directory import (
     InspectorDirectory,
@@ -39,11 +40,13 @@ from spotcheck.directory import (
     load_inspectors,
     load_recusals,
 )
+from spotcheck.eligibility import LEAD, MEMBER
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.folder import first_difference, staged, write_files
 from spotcheck.ledger import Ledger, append_history
 from spotcheck.loader import LoadedPolicy, load_policy
 from spotcheck.paths import policy_file
+from spotcheck.reassignment import check_swap, swap
 
 FORMAT = "spotcheck-workplan/1"
 LEADS_COLUMNS = {"uscc": pl.String, "lead_inspector": pl.String}
@@ -162,7 +165,7 @@ def compute(
         "inspectors": _file_info(inspectors),
         "recusals": _file_info(recusals),
         "previous_leads": {"file": "previous_leads.csv", "sha256": _sha(leads_bytes), "rows": leads.height},
-        "cost": f"int(sha256(key + '|' + visit_id + '|' + inspector_id)[:{team_stage.COST_HEX}], 16)，key 为抽取的种子密钥",
+        "cost": f"int(sha256(key + '|' + visit_id + '|' + inspector_id)[:{COST_HEX}], 16)，key 为抽取的种子密钥",
         "planned": {"visits_sha256": _sha(visits_bytes), "teams_sha256": _sha(teams_bytes)},
     }
     files = {
@@ -220,7 +223,7 @@ def unit_file(unit: str) -> str:
 def unit_workbooks(visits: pl.DataFrame, teams: pl.DataFrame, created: dt.date) -> dict[str, bytes]:
     """One workbook per inspecting unit: its visits, and the joint visits its officers join."""
     home = visits.select("visit_id", pl.col("inspecting_unit").fill_null("未指定检查单位").alias("_unit"))
-    guests = teams.filter(pl.col("role").is_in([team_stage.LEAD, team_stage.MEMBER])).select("visit_id", pl.col("unit").alias("_unit"))
+    guests = teams.filter(pl.col("role").is_in([LEAD, MEMBER])).select("visit_id", pl.col("unit").alias("_unit"))
     by_unit = pl.concat([home, guests]).unique(maintain_order=True)
     out = {}
     for (unit,), part in by_unit.group_by("_unit", maintain_order=True):
@@ -336,7 +339,7 @@ def _record(tx, folder: DrawFolder, loaded: LoadedPolicy, result: Workplan) -> N
 
 def history_rows(folder: DrawFolder, loaded: LoadedPolicy, visits: pl.DataFrame, teams: pl.DataFrame) -> list[dict]:
     """The draw stage's history rows of staffed visits, with the visit's lead inspector added."""
-    lead = teams.filter(pl.col("role") == team_stage.LEAD).select("visit_id", pl.col("inspector_id").alias("lead"))
+    lead = teams.filter(pl.col("role") == LEAD).select("visit_id", pl.col("inspector_id").alias("lead"))
     per_task = visits.filter(pl.col("staffed")).select("visit_id", "uscc", "task_ids").explode("task_ids").join(lead, on="visit_id")
     lead_of = {(u, t): i for _, u, t, i in per_task.iter_rows()}
     items = {t.id: list(t.items) for t in loaded.policy.tasks}
@@ -432,7 +435,7 @@ def reassign(
     summary = json.loads((folder.path / "summary.json").read_text("utf-8"))
     caps = summary.get("teams", {}).get("caps", {})
     leads = _read_leads(folder.path / "previous_leads.csv")
-    change = team_stage.check_swap(
+    change = check_swap(
         loaded, visits, teams, inspectors.frame, recusals.frame if recusals is not None else None,
         visit_id=visit_id, out_inspector=out_inspector, in_inspector=in_inspector, caps=caps, previous_leads=leads,
     )
@@ -459,7 +462,7 @@ def reassign(
             old.unlink()
         write_files(stage, files)
         tx.append("team_reassignment", visit_id, {"draw_id": folder.draw_id, "drill": folder.drill, **entry})
-        if change.role == team_stage.LEAD and not folder.drill:
+        if change.role == LEAD and not folder.drill:
             rows = history_rows(folder, loaded, visits.filter(pl.col("visit_id") == visit_id), new_teams)
             append_history(tx, rows, key=folder.draw_id)
     return Reassignment(folder.draw_id, visit_id, out_inspector, in_inspector, change.role, entry["reason"],
@@ -508,7 +511,7 @@ def verify_workplan(
                                     file="reassignments.json"))
             break
         person = {"inspector_id": entry["in_inspector"], "name": entry["in_name"], "unit": entry["in_unit"]}
-        teams = team_stage.swap(teams, entry["visit_id"], entry["out_inspector"], person)
+        teams = swap(teams, entry["visit_id"], entry["out_inspector"], person)
     expected = {"visits.csv": result.files["visits.csv"], "teams.csv": team_stage.to_csv(teams)}
     for name, data in expected.items():
         diff = first_difference(name, data, (path / name).read_bytes())

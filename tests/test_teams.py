@@ -1,12 +1,10 @@
 import dataclasses
 import datetime as dt
-import itertools
 
 import polars as pl
 import polars_hash as plh
 import pytest
-from spotcheck import pipeline, synth, teams, visits
-from spotcheck.errors import SpotcheckError
+from spotcheck import eligibility, pipeline, reassignment, synth, teams, visits
 from spotcheck.fields import INSPECTOR_FIELDS
 from spotcheck.loader import load_policy
 from spotcheck.paths import POLICIES
@@ -69,52 +67,6 @@ def members(result, vid):
 
 def reason(result, vid):
     return result.outcome.filter(pl.col("visit_id") == vid)["reason"][0]
-
-
-# ---------------------------------------------------------------------------------------------
-# The matcher is an exact optimiser: same answer as brute force
-
-
-def brute_force(v_ids, people_ids, needs, cap, cost, allowed):
-    """Least total cost over all teams of each visit's size, within caps and specialty rules."""
-    best = None
-    options = [[c for c in itertools.combinations(people_ids, size) if allowed(v, c)] for v, size in zip(v_ids, needs)]
-    for choice in itertools.product(*options):
-        load = {}
-        for team in choice:
-            for p in team:
-                load[p] = load.get(p, 0) + 1
-        if any(n > cap for n in load.values()):
-            continue
-        total = sum(cost(v, p) for v, team in zip(v_ids, choice) for p in team)
-        if best is None or total < best[0]:
-            best = (total, choice)
-    return best
-
-
-def test_matches_brute_force_optimum_with_caps(qingdao):
-    loaded = with_team(qingdao, max_visits_per_inspector=2)
-    ids = ["P1", "P2", "P3", "P4"]
-    v = visit_rows(("V1", "E1", ["SD20-03"]), ("V2", "E2", ["SD20-03"]), ("V3", "E3", ["SD20-03"]))
-    result = staff(loaded, v, directory(*(person(i) for i in ids)))
-    _, choice = brute_force(["V1", "V2", "V3"], ids, [2, 2, 2], 2, lambda a, b: teams.pair_cost(KEY, a, b), lambda *_: True)
-    assert [sorted(members(result, vid)) for vid in ("V1", "V2", "V3")] == [sorted(t) for t in choice]
-
-
-def test_matches_brute_force_with_specialties(qingdao):
-    loaded = with_team(qingdao, max_visits_per_inspector=2)
-    skills = {"P1": {"工业产品"}, "P2": {"食品相关产品"}, "P3": {"工业产品", "食品相关产品"}, "P4": set(), "P5": {"工业产品"}}
-    people = directory(*(person(i, specialties=sorted(s)) for i, s in skills.items()))
-    v = visit_rows(("V1", "E1", ["SD20-01", "SD20-02"]), ("V2", "E2", ["SD20-01"]), ("V3", "E3", ["SD20-02"]))
-    needs = {"V1": ["工业产品", "食品相关产品"], "V2": ["工业产品"], "V3": ["食品相关产品"]}
-
-    def covers(vid, team):
-        return any(all(s in skills[p] for s, p in zip(needs[vid], perm)) for perm in itertools.permutations(team, len(needs[vid])))
-
-    result = staff(loaded, v, people)
-    _, choice = brute_force(["V1", "V2", "V3"], list(skills), [2, 2, 2], 2, lambda a, b: teams.pair_cost(KEY, a, b), covers)
-    assert [sorted(members(result, vid)) for vid in ("V1", "V2", "V3")] == [sorted(t) for t in choice]
-    assert result.outcome["staffed"].all()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,7 +154,7 @@ def test_default_cap_staffs_everything_the_specialists_can(qingdao):
     v = visit_rows(*((f"V{i}", f"E{i}", ["SD20-01"]) for i in range(10)))
     result = staff(qingdao, v, people)
     assert result.outcome["staffed"].all()
-    assert result.caps[HOME] == 5 + teams.DEFAULT_SLACK
+    assert result.caps[HOME] == 5 + eligibility.DEFAULT_SLACK
     for vid in v["visit_id"]:
         assert {"S1", "S2"} & set(members(result, vid))
 
@@ -229,30 +181,6 @@ def test_same_inputs_same_teams_other_key_other_teams(qingdao):
     assert teams.to_csv(staff(qingdao, v, people, key="j" * 64).teams) != teams.to_csv(a.teams)
 
 
-def test_swap_checks_the_newcomer(qingdao):
-    people = directory(person("P1"), person("P2"), person("P3"), person("R1", status="退休"),
-                       person("O1", unit="青岛市市北区市场监督管理局"), person("X1"))
-    v = visit_rows(("V1", "E1", ["SD20-03"]))
-    result = staff(qingdao, v, people.filter(pl.col("inspector_id").is_in(["P1", "P2"])))
-    frame = v.with_columns(pl.lit(True).alias("staffed"), pl.lit(None, dtype=pl.String).alias("reason"))
-    recused = recusal_frame(("X1", "E1"))
-
-    def check(out, new):
-        return teams.check_swap(qingdao, frame, result.teams, people, recused, visit_id="V1", out_inspector=out,
-                                in_inspector=new, caps={HOME: 5}, previous_leads={"E1": "P3"})
-
-    for new, words in (("R1", "不在岗"), ("O1", "不负责该检查"), ("X1", "回避名单"), ("P2", "已在该检查组中")):
-        with pytest.raises(SpotcheckError) as exc_info:
-            check("P1", new)
-        assert words in str(exc_info.value)
-    lead = result.teams.filter(pl.col("role") == "主查")["inspector_id"][0]
-    with pytest.raises(SpotcheckError, match="不得连续担任主查"):
-        check(lead, "P3")
-    member = result.teams.filter(pl.col("role") == "组员")["inspector_id"][0]
-    swapped = check(member, "P3")
-    assert sorted(swapped.teams["inspector_id"].to_list()) == sorted([lead, "P3"]) and swapped.role == "组员"
-
-
 # ---------------------------------------------------------------------------------------------
 # A synthetic city, every row re-checked against the directories
 
@@ -262,14 +190,14 @@ def recheck(loaded, frame, result, people, recused, leads):
     by_id = {r["inspector_id"]: r for r in people.to_dicts()}
     units = set(people["unit"].drop_nulls())
     recusals = set(recused.select("inspector_id", "uscc").iter_rows())
-    kinds = teams.pool_kinds(loaded)
+    kinds = eligibility.pool_kinds(loaded)
     load: dict[str, int] = {}
     bad = []
     outcome = dict(result.outcome.select("visit_id", "staffed").iter_rows())
     grouped = {vid: rows for (vid,), rows in result.teams.group_by("visit_id")}
     for visit in frame.to_dicts():
         rows = grouped.get(visit["visit_id"])
-        needs = teams.needs_of(loaded, visit["item_codes"])
+        needs = eligibility.needs_of(loaded, visit["item_codes"])
         if not outcome[visit["visit_id"]]:
             if rows is not None or not result.outcome.filter(pl.col("visit_id") == visit["visit_id"])["reason"][0]:
                 bad.append(("unstaffed visit has members or no reason", visit["visit_id"]))
@@ -290,7 +218,7 @@ def recheck(loaded, frame, result, people, recused, leads):
                     bad.append(("not an officer", row))
                 elif p["certificate_expires"] is not None and p["certificate_expires"] < visit["inspect_by"]:
                     bad.append(("certificate expired", row))
-                if p["unit"] not in teams.allowed_units(visit, units):
+                if p["unit"] not in eligibility.allowed_units(visit, units):
                     bad.append(("outside the unit", row))
                 if row["role"] == "主查" and leads.get(visit["uscc"]) == p["inspector_id"]:
                     bad.append(("same lead as last time", row))
@@ -300,12 +228,12 @@ def recheck(loaded, frame, result, people, recused, leads):
                     bad.append(("not from the pools", row))
         if len(officers) < needs.officers or sum(r["role"] == "主查" for r in rows.to_dicts()) != 1:
             bad.append(("team too small or lead missing", visit["visit_id"]))
-        if teams._distinct_cover(needs.officer_specialties, officers, lambda p, s: s in p["specialties"]):
+        if eligibility.distinct_cover(needs.officer_specialties, officers, lambda p, s: s in p["specialties"]):
             bad.append(("specialty not covered", visit["visit_id"]))
-        if teams._distinct_cover(needs.pool_specialties, pool, lambda p, s: teams.pool_ok(p, s, kinds)):
+        if eligibility.distinct_cover(needs.pool_specialties, pool, lambda p, s: eligibility.pool_ok(p, s, kinds)):
             bad.append(("specialist missing", visit["visit_id"]))
     for iid, n in load.items():
-        if n > teams.cap_of(by_id[iid], result.caps):
+        if n > eligibility.cap_of(by_id[iid], result.caps):
             bad.append(("past the cap", iid, n))
     return bad
 
@@ -363,5 +291,5 @@ def test_recheck_catches_a_bad_row(city):
     result = teams.staff(loaded, frame, people, recused, key=KEY, previous_leads=leads)
     retired = people.filter(pl.col("status") == "退休").row(0, named=True)
     victim = result.teams.filter(pl.col("role") == "组员").row(0, named=True)
-    broken = dataclasses.replace(result, teams=teams.swap(result.teams, victim["visit_id"], victim["inspector_id"], retired))
+    broken = dataclasses.replace(result, teams=reassignment.swap(result.teams, victim["visit_id"], victim["inspector_id"], retired))
     assert ("not in post",) == recheck(loaded, frame, broken, people, recused, leads)[0][:1]
