@@ -116,17 +116,17 @@ class RecusalList(Directory):
 
 def load_entities(path: str | Path) -> EntityDirectory:
     """Load and check an entity directory; SpotcheckError with every problem found."""
-    return EntityDirectory(**_load(Path(path), ENTITY_FIELDS, "entity", _entity_checks, allow_empty=False))
+    return EntityDirectory(**_load(Path(path), _ENTITIES))
 
 
 def load_inspectors(path: str | Path) -> InspectorDirectory:
     """Load and check an inspector directory; SpotcheckError with every problem found."""
-    return InspectorDirectory(**_load(Path(path), INSPECTOR_FIELDS, "inspector", _inspector_checks, allow_empty=False))
+    return InspectorDirectory(**_load(Path(path), _INSPECTORS))
 
 
 def load_recusals(path: str | Path) -> RecusalList:
     """Load and check a recusal list (it may have no rows); SpotcheckError with every problem found."""
-    return RecusalList(**_load(Path(path), RECUSAL_FIELDS, "recusal", _recusal_checks, allow_empty=True))
+    return RecusalList(**_load(Path(path), _RECUSALS))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -629,17 +629,26 @@ def _rest(code: str, total: int, path: Path, column: str, title: str) -> list[Pr
 # Putting it together
 
 
-def _load(
-    path: Path,
-    fields: dict[str, Field],
-    kind: str,
-    checks_for: Callable[[set[str], bool], list[_Check]],
-    allow_empty: bool,
-) -> dict:
+@dataclass(frozen=True)
+class _Sheet:
+    """What one kind of directory file holds and how its cells are checked."""
+
+    fields: dict[str, Field]
+    kind: str
+    checks_for: Callable[[set[str], bool], list[_Check]]
+    allow_empty: bool
+
+
+_ENTITIES = _Sheet(ENTITY_FIELDS, "entity", _entity_checks, allow_empty=False)
+_INSPECTORS = _Sheet(INSPECTOR_FIELDS, "inspector", _inspector_checks, allow_empty=False)
+_RECUSALS = _Sheet(RECUSAL_FIELDS, "recusal", _recusal_checks, allow_empty=True)
+
+
+def _load(path: Path, sheet: _Sheet) -> dict:
     digest = _sha256(path)
 
     def read_and_check(raw: _Raw) -> dict:
-        return {**_read_and_check(raw, path, fields, kind, checks_for, allow_empty), "sha256": digest}
+        return {**_read_and_check(raw, path, sheet), "sha256": digest}
 
     raw = _read_raw(path)
     try:
@@ -658,15 +667,9 @@ def _load(
     raise _unreadable(path, error) from None
 
 
-def _read_and_check(
-    raw: _Raw,
-    path: Path,
-    fields: dict[str, Field],
-    kind: str,
-    checks_for: Callable[[set[str], bool], list[_Check]],
-    allow_empty: bool,
-) -> dict:
+def _read_and_check(raw: _Raw, path: Path, sheet: _Sheet) -> dict:
     file = str(path)
+    fields, kind, checks_for, allow_empty = sheet.fields, sheet.kind, sheet.checks_for, sheet.allow_empty
     if raw.has_header_row:
         head = _collect(raw.frame.head(HEADER_SEARCH_ROWS))
         header_index = _find_header_row(head, _spellings(fields)) if head.height else 0
