@@ -2,7 +2,7 @@
 
 Stages, each a column operation over the whole directory (no per-row Python):
 1. scope — which tasks each entity falls in, and which caps apply to it, decided by the rules engine
-   once per distinct class of entity (spotcheck.rules), then joined back to the rows;
+   once per distinct class of entity (spotcheck.rules) and looked up through each row's class;
 2. caps — entities whose checks this year (from the ledger's history) reach a cap are excluded, with
    the cap named;
 3. strata and quotas — per task and stratum (tier, and district where the task says so), exact counts
@@ -12,6 +12,11 @@ Stages, each a column operation over the whole directory (no per-row Python):
    permanent random number per entity, so tasks overlap and become one visit) and
    "{task}|{round}|{stratum}" when tasks draw independently. A per-row key plus a per-stratum top-n is
    a simple random sample, stable when unrelated rows change, and partition-parallel.
+
+A province has tens of millions of (task, entity) pairs, so they are never a table of strings: a pool
+is row numbers into the directory, the ranking keeps the first 60 bits of each digest as an integer
+(the full digest is computed for the chosen rows, and breaks a tie at the n-th), and the big CSV files
+are produced in pieces as they are written.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -28,6 +34,7 @@ from spotcheck import __version__, rules
 from spotcheck.allocation import Quota, by_count, by_ratio
 from spotcheck.commitment import Seed, canonical, sha256_text
 from spotcheck.directory import EntityDirectory
+from spotcheck.folder import Content
 from spotcheck.fields import OPERATING_STATUSES
 from spotcheck.loader import LoadedPolicy
 from spotcheck.policy import Cap, Task, effective_caps, percent_fraction, tier_ratio
@@ -46,18 +53,36 @@ class TaskPlan:
 
 
 @dataclass(frozen=True)
+class Pool:
+    """One task's eligible entities: directory rows in directory order, their strata and quotas."""
+
+    plan: TaskPlan
+    rows: pl.Series  # UInt32 directory rows, ascending
+    stratum: pl.Series  # UInt32 per row: index into `strata`
+    strata: tuple[str, ...]  # sorted
+    members: dict[str, pl.Series]  # stratum -> its rows, ascending
+    quotas: list[Quota]
+
+
+@dataclass(frozen=True)
 class Draw:
-    """Everything a draw produced; `files` are the exact bytes written to the draw folder."""
+    """Everything a draw produced; `files` are the exact contents written to the draw folder."""
 
     id: str
     seed: Seed
     drawn_on: dt.date
-    drawn: pl.DataFrame  # task_id, round, month, uscc, name, district, tier, stratum, rank, hash
-    eligible: pl.DataFrame  # task_id, stratum, uscc
+    drawn: pl.DataFrame  # task_id, round, month, uscc, stratum, rank, hash, name, type, district, tier
     exclusions: pl.DataFrame  # task_id, uscc, cap_id
     transcript: dict
     summary: dict
-    files: dict[str, bytes]
+    files: dict[str, Content]
+    pools: tuple[Pool, ...]
+    uscc: pl.Series  # the directory's codes, which pool rows index
+
+    @property
+    def eligible(self) -> pl.DataFrame:
+        """task_id, stratum, uscc of every eligible pair, as eligible.csv lists them (built on demand)."""
+        return pl.concat([_eligible_part(pool, self.uscc, pool.rows, pool.stratum) for pool in self.pools])
 
 
 def history_frame(rows: list[dict], year: int) -> pl.DataFrame:
@@ -106,14 +131,14 @@ def plan_tasks(loaded: LoadedPolicy) -> list[TaskPlan]:
 
 
 def _check_counts(history: pl.DataFrame, caps: list[Cap]) -> pl.DataFrame:
-    """Per entity, how many checks this year count against each cap (distinct visits)."""
-    counts = history.select("uscc").unique()
+    """Per entity in the history: its checks this year (distinct visits), and those each cap counts."""
+    counts = history.group_by("uscc").agg(pl.col("visit_id").n_unique().cast(pl.Int64).alias("checks_this_year"))
     for cap in caps:
         h = history
         if cap.items:
             wanted = set(cap.items)
             h = h.filter(pl.col("item_codes").str.split("|").list.eval(pl.element().is_in(list(wanted))).list.any())
-        c = h.group_by("uscc").agg(pl.col("visit_id").n_unique().alias(f"_n:{cap.id}"))
+        c = h.group_by("uscc").agg(pl.col("visit_id").n_unique().cast(pl.Int64).alias(f"_n:{cap.id}"))
         counts = counts.join(c, on="uscc", how="left")
     return counts.fill_null(0)
 
@@ -125,45 +150,191 @@ def _rules(loaded: LoadedPolicy, caps: list[Cap]) -> rules.CompiledRules:
     return rules.compile_rules(rule_list)
 
 
-def _scope(compiled: rules.CompiledRules, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(row, task_id) pairs in scope and (row, cap_id) pairs a cap applies to, through the rules engine."""
-    # matches_by_class answers by position; `frame` is in _row order, so position and _row agree.
-    hits = rules.matches_by_class(compiled, frame).rename({"row": "_row"}).explode("rules").drop_nulls("rules")
-    scope = hits.filter(pl.col("rules").str.starts_with("scope:")).select(
-        "_row", pl.col("rules").str.slice(6).alias("task_id")
-    )
-    capped = hits.filter(pl.col("rules").str.starts_with("cap:")).select(
-        "_row", pl.col("rules").str.slice(4).alias("cap_id")
-    )
-    return scope, capped
+def _checked(uscc: pl.Series, counts: pl.DataFrame) -> pl.DataFrame:
+    """The directory rows the history mentions, with their counts: a few rows, not the directory."""
+    rows = uscc.is_in(counts["uscc"].implode()).arg_true().alias("_row")
+    return pl.DataFrame([rows, uscc.gather(rows)]).join(counts, on="uscc", how="left", maintain_order="left")
 
 
-def _stratum_expr(stratify: list[str]) -> pl.Expr:
-    if not stratify:
-        return pl.lit("全部")
-    return pl.concat_str([pl.col(s) for s in stratify], separator="|")
+def _facts(frame: pl.DataFrame, compiled: rules.CompiledRules, checked: pl.DataFrame) -> pl.DataFrame:
+    """The columns the rules read; checks_this_year comes from the history, zero for the unchecked."""
+    facts = frame.select(c for c in frame.columns if c in compiled.fields_read)
+    if "checks_this_year" in compiled.fields_read:
+        checks = pl.zeros(frame.height, pl.Int64, eager=True).scatter(checked["_row"], checked["checks_this_year"])
+        facts = facts.with_columns(checks.alias("checks_this_year"))
+    return facts
 
 
-def _rank_units(plan: TaskPlan, rnd: int) -> pl.Expr:
-    if plan.coordination == "joint" and plan.campaign is not None:
-        return pl.lit(f"{plan.campaign}|{rnd}|")
-    return pl.concat_str([pl.lit(f"{plan.task.id}|{rnd}|"), pl.col("stratum"), pl.lit("|")])
+def _reached(classes: rules.Classes, checked: pl.DataFrame, caps: list[Cap]) -> dict[str, pl.Series]:
+    """Per cap: the rows it applies to whose checks this year already reach it."""
+    out = {}
+    for cap in caps:
+        applies = classes.holds(f"cap:{cap.id}").gather(checked["_row"])
+        out[cap.id] = checked["_row"].filter(applies & (checked[f"_n:{cap.id}"] >= cap.max_per_year))
+    return out
 
 
-def _quotas(plan: TaskPlan, loaded: LoadedPolicy, counts: pl.DataFrame) -> list[Quota]:
+def _stratum_name(values: tuple) -> str:
+    return "|".join(str(v) for v in values)
+
+
+def _pool(
+    plan: TaskPlan, frame: pl.DataFrame, classes: rules.Classes, reached: dict[str, pl.Series], caps: list[Cap], loaded: LoadedPolicy
+) -> tuple[Pool, pl.DataFrame]:
+    """The task's eligible rows, grouped into strata with quotas, and the rows its caps excluded."""
     task = plan.task
-    strata = {row["stratum"]: row for row in counts.iter_rows(named=True)}
+    rows = classes.holds(f"scope:{task.id}").arg_true().alias("_row")
+    excluded = []
+    for cap in caps:
+        if cap.items and not set(cap.items) & set(task.items):
+            continue
+        # A row is excluded once, by the first cap in the policy's order that reaches it.
+        hit = reached[cap.id].filter(reached[cap.id].is_in(rows.implode()))
+        for earlier in excluded:
+            hit = hit.filter(~hit.is_in(earlier["_row"].implode()))
+        excluded.append(pl.DataFrame([hit.alias("_row")]).with_columns(pl.lit(cap.id).alias("cap_id")))
+    gone = pl.concat(excluded) if excluded else pl.DataFrame(schema={"_row": rows.dtype, "cap_id": pl.String})
+    if gone.height:
+        rows = rows.filter(~rows.is_in(gone["_row"].implode()))
+
+    stratify = list(task.sampling.stratify)
+    stratum = pl.zeros(rows.len(), pl.UInt32, eager=True)
+    if not stratify:
+        groups = [(("全部",), pl.int_range(0, rows.len(), dtype=pl.UInt32, eager=True))] if rows.len() else []
+    else:
+        keys = frame.select(pl.col(c).gather(rows) for c in stratify).with_row_index("_i")
+        grouped = keys.group_by(stratify).agg(pl.col("_i"))
+        groups = [(tuple(r[:-1]), r[-1]) for r in grouped.iter_rows()]
+        groups = [(key, pl.Series(idx, dtype=pl.UInt32)) for key, idx in groups]
+    groups.sort(key=lambda g: _stratum_name(g[0]))
+    names = tuple(_stratum_name(key) for key, _ in groups)
+    members = {}
+    for k, (key, idx) in enumerate(groups):
+        stratum.scatter(idx, k)
+        members[names[k]] = rows.gather(idx)
+    tiers = {name: (key[stratify.index("tier")] if "tier" in stratify else None) for name, (key, _) in zip(names, groups, strict=True)}
+    quotas = _quotas(plan, loaded, {name: (members[name].len(), tiers[name]) for name in names})
+    pool = Pool(plan, rows, stratum, names, members, quotas)
+    return pool, gone.with_columns(pl.lit(task.id).alias("task_id"))
+
+
+def _quotas(plan: TaskPlan, loaded: LoadedPolicy, strata: dict[str, tuple[int, str | None]]) -> list[Quota]:
+    task = plan.task
     if task.sampling.count is not None:
-        return by_count({k: v["n"] for k, v in strata.items()}, task.sampling.count)
-    stratified_by_tier = "tier" in task.sampling.stratify
+        return by_count({k: n for k, (n, _) in strata.items()}, task.sampling.count)
     ratios: dict[str, tuple[int, Fraction]] = {}
-    for key, row in strata.items():
-        if stratified_by_tier:
-            r = tier_ratio(task, loaded.policy.risk, row["tier"])
+    for key, (n, tier) in strata.items():
+        if "tier" in task.sampling.stratify:
+            r = tier_ratio(task, loaded.policy.risk, tier)
         else:
             r = percent_fraction(task.sampling.ratio)
-        ratios[key] = (row["n"], r)
+        ratios[key] = (n, r)
     return by_ratio(ratios)
+
+
+def _unit(plan: TaskPlan, rnd: int, stratum: str) -> str:
+    if plan.coordination == "joint" and plan.campaign is not None:
+        return f"{plan.campaign}|{rnd}|"
+    return f"{plan.task.id}|{rnd}|{stratum}|"
+
+
+def _digests(prefix: str, codes: pl.Series) -> pl.Series:
+    """sha256(prefix + uscc) as lowercase hex, one per code."""
+    return pl.select(plh.concat_str([pl.lit(prefix), pl.lit(codes)]).chash.sha2_256().alias("hash")).to_series()
+
+
+def _sort_keys(prefix: str, codes: pl.Series) -> pl.Series:
+    """The first 60 bits of each digest as an integer: orders like the digest, without keeping 64 hex characters a row."""
+    # Streaming keeps only a batch of hex digests in memory at a time.
+    digest = plh.concat_str([pl.lit(prefix), pl.col("uscc")]).chash.sha2_256()
+    return (
+        codes.to_frame("uscc").lazy().select(digest.str.slice(0, 15).str.to_integer(base=16).alias("k"))
+        .collect(engine="streaming").to_series()
+    )
+
+
+def _smallest(rows: pl.Series, keys: pl.Series, n: int) -> pl.Series:
+    """The rows with the n smallest keys, and any rows tied with the n-th (their digests decide)."""
+    if n >= rows.len():
+        return rows
+    return rows.filter(keys <= keys.bottom_k(n).max())
+
+
+class _Ranking:
+    """Rank hashes for a set of plans; a joint campaign's per-entity keys are computed once and shared."""
+
+    def __init__(self, plans: list[TaskPlan], pools: list[Pool], uscc: pl.Series, seed: Seed) -> None:
+        self.uscc, self.seed = uscc, seed
+        need: dict[str, list[pl.Series]] = {}
+        for plan, pool in zip(plans, pools, strict=True):
+            for rnd in range(1, plan.rounds + 1):
+                if plan.coordination == "joint" and plan.campaign is not None:
+                    need.setdefault(_unit(plan, rnd, ""), []).append(pool.rows)
+        self.joint: dict[str, pl.Series] = {}
+        for unit, parts in need.items():
+            rows = pl.concat(parts).unique().sort()
+            keys = _sort_keys(self.prefix(unit), uscc.gather(rows))
+            self.joint[unit] = pl.zeros(uscc.len(), pl.Int64, eager=True).scatter(rows, keys)
+
+    def prefix(self, unit: str) -> str:
+        return f"{self.seed.key}|{unit}"
+
+    def keys(self, unit: str, rows: pl.Series) -> pl.Series:
+        if unit in self.joint:
+            return self.joint[unit].gather(rows)
+        return _sort_keys(self.prefix(unit), self.uscc.gather(rows))
+
+    def take(self, unit: str, rows: pl.Series, n: int) -> pl.DataFrame:
+        """The n rows with the smallest digests, in digest order: _row, uscc, rank, hash."""
+        chosen = _smallest(rows, self.keys(unit, rows), n)
+        codes = self.uscc.gather(chosen)
+        ranked = pl.DataFrame([chosen.alias("_row"), codes.alias("uscc"), _digests(self.prefix(unit), codes)])
+        return ranked.sort("hash").head(n).with_columns(pl.int_range(1, n + 1, dtype=pl.Int64).alias("rank"))
+
+    def members(self, unit: str, rows: pl.Series, n: int) -> pl.Series:
+        """Only which rows `take` would choose; digests are computed only to break a tie at the n-th."""
+        chosen = _smallest(rows, self.keys(unit, rows), n)
+        if chosen.len() <= n:
+            return chosen
+        return self.take(unit, chosen, n)["_row"]
+
+
+def _draw(plans: list[TaskPlan], pools: list[Pool], ranking: _Ranking) -> pl.DataFrame:
+    """Each stratum's n smallest rank hashes, per task and round, in the plan's task order."""
+    parts = []
+    for plan, pool in zip(plans, pools, strict=True):
+        for rnd, month in zip(range(1, plan.rounds + 1), plan.months, strict=True):
+            for q in pool.quotas:
+                if q.drawn == 0:
+                    continue
+                picked = ranking.take(_unit(plan, rnd, q.stratum), pool.members[q.stratum], q.drawn)
+                parts.append(
+                    picked.select(
+                        pl.lit(plan.task.id).alias("task_id"),
+                        pl.lit(rnd).cast(pl.Int64).alias("round"),
+                        pl.lit(month).cast(pl.Int64).alias("month"),
+                        "_row",
+                        "uscc",
+                        pl.lit(q.stratum).alias("stratum"),
+                        "rank",
+                        "hash",
+                    )
+                )
+    schema = {"task_id": pl.String, "round": pl.Int64, "month": pl.Int64, "_row": pl.UInt32, "uscc": pl.String,
+              "stratum": pl.String, "rank": pl.Int64, "hash": pl.String}
+    return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+
+
+def _distinct_drawn(plans: list[TaskPlan], pools: list[Pool], ranking: _Ranking) -> int:
+    """How many distinct entities the plans would draw (the other coordination mode, for the summary)."""
+    parts = [
+        ranking.members(_unit(plan, rnd, q.stratum), pool.members[q.stratum], q.drawn)
+        for plan, pool in zip(plans, pools, strict=True)
+        for rnd in range(1, plan.rounds + 1)
+        for q in pool.quotas
+        if q.drawn
+    ]
+    return pl.concat(parts).n_unique() if parts else 0
 
 
 def compute(
@@ -178,126 +349,91 @@ def compute(
     policy = loaded.policy
     caps = effective_caps(policy)
     compiled = _rules(loaded, caps)
-    # Only the columns the rules read and the outputs show: a directory of millions of rows is not copied whole.
-    wanted = {"uscc", "name", "type", "district", "tier"} | set(compiled.fields_read)
-    frame = entities.frame.select([c for c in entities.frame.columns if c in wanted]).with_row_index("_row")
-    counts = _check_counts(history, caps)
-    frame = frame.join(counts, on="uscc", how="left", maintain_order="left").with_columns(pl.col(r"^_n:.*$").fill_null(0))
-    frame = frame.with_columns(
-        pl.max_horizontal([pl.col(f"_n:{c.id}") for c in caps] or [pl.lit(0)]).cast(pl.Int64).alias("checks_this_year")
-    )
-    scope, cap_hits = _scope(compiled, frame)
+    frame = entities.frame
+    uscc = frame["uscc"]
+    checked = _checked(uscc, _check_counts(history, caps))
+    classes = rules.classify(compiled, _facts(frame, compiled, checked))
+    reached = _reached(classes, checked, caps)
 
     plans = plan_tasks(loaded)
     if coordination_override is not None:
         plans = [TaskPlan(p.task, p.campaign, coordination_override, p.rounds, p.months) for p in plans]
-    base = frame.select("_row", "uscc", "name", "type", "district", "tier", *[f"_n:{c.id}" for c in caps])
+    pools, gone = [], []
+    for plan in plans:
+        pool, excluded = _pool(plan, frame, classes, reached, caps, loaded)
+        pools.append(pool)
+        gone.append(excluded)
 
-    # Caps: a pair is excluded when a cap applies to the entity, counts this task's items, and is reached.
-    excl_parts = []
-    for cap in caps:
-        tasks_counted = [p.task.id for p in plans if not cap.items or set(cap.items) & set(p.task.items)]
-        hit = cap_hits.filter(pl.col("cap_id") == cap.id).select("_row")
-        reached = hit.join(base.select("_row", f"_n:{cap.id}"), on="_row").filter(pl.col(f"_n:{cap.id}") >= cap.max_per_year)
-        excl_parts.append(
-            scope.filter(pl.col("task_id").is_in(tasks_counted))
-            .join(reached.select("_row"), on="_row")
-            .with_columns(pl.lit(cap.id).alias("cap_id"))
-        )
-    excluded = (
-        pl.concat(excl_parts).unique(["_row", "task_id"], keep="first", maintain_order=True)
-        if excl_parts
-        else pl.DataFrame(schema={"_row": pl.UInt32, "task_id": pl.String, "cap_id": pl.String})
-    )
-    eligible_pairs = scope.join(excluded.select("_row", "task_id"), on=["_row", "task_id"], how="anti")
-
-    pools = _pools(plans, eligible_pairs, base, loaded)
-    drawn = _rank(plans, pools, seed).join(
-        base.select("_row", "name", "type", "district", "tier"), on="_row", maintain_order="left"
-    ).drop("_row")
+    picked = _draw(plans, pools, _Ranking(plans, pools, uscc, seed))
+    shown = frame.select(pl.col(c).gather(picked["_row"]).cast(pl.String) for c in ("name", "type", "district", "tier"))
+    drawn = pl.concat([picked.drop("_row"), shown], how="horizontal")
     other = "independent" if all(p.coordination == "joint" for p in plans) else "joint"
     alt_plans = [TaskPlan(p.task, p.campaign, other, p.rounds, p.months) for p in plans]
-    alt_drawn = _rank(alt_plans, pools, seed, columns=("uscc",))
     coordination = {
         "used": sorted({p.coordination for p in plans}),
         "distinct_entities": {
             "+".join(sorted({p.coordination for p in plans})): drawn["uscc"].n_unique(),
-            other: alt_drawn["uscc"].n_unique(),
+            other: _distinct_drawn(alt_plans, pools, _Ranking(alt_plans, pools, uscc, seed)),
         },
     }
-    task_reports = [(plan, quotas) for plan, (_, quotas) in zip(plans, pools, strict=True)]
-    eligible = pl.concat([rows.select(pl.lit(plan.task.id).alias("task_id"), "stratum", "uscc") for plan, (rows, _) in zip(plans, pools, strict=True)])
-    exclusions = excluded.join(base.select("_row", "uscc"), on="_row").select("task_id", "uscc", "cap_id").sort(
-        ["task_id", "uscc"]
+    exclusions = (
+        pl.concat(gone)
+        .with_columns(uscc.gather(pl.concat(gone)["_row"]).alias("uscc"))
+        .select("task_id", "uscc", "cap_id")
+        .sort(["task_id", "uscc"])
     )
 
     files_hist = history_csv(history)
-    transcript = _transcript(loaded, entities, seed, drawn_on, files_hist, task_reports, eligible)
+    transcript = _transcript(loaded, entities, seed, drawn_on, files_hist, pools, uscc)
     draw_id = sha256_text(canonical(transcript))[:16]
-    summary = _summary(loaded, entities, drawn, exclusions, task_reports, caps, draw_id, seed)
+    summary = _summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed)
     summary["coordination"] = coordination
     drawn_out = drawn.select("task_id", "round", "month", "uscc", "name", "district", "tier", "stratum", "rank", "hash")
-    files = {
+    files: dict[str, Content] = {
         "transcript.json": json_bytes(transcript),
-        "draws.csv": drawn_out.write_csv().encode("utf-8"),
-        "eligible.csv": eligible.write_csv().encode("utf-8"),
+        "draws.csv": lambda: _csv_pieces(drawn_out),
+        "eligible.csv": lambda: _eligible_pieces(pools, uscc),
         "history.csv": files_hist,
         "summary.json": json_bytes(summary),
     }
-    return Draw(draw_id, seed, drawn_on, drawn, eligible, exclusions, transcript, summary, files)
+    return Draw(draw_id, seed, drawn_on, drawn, exclusions, transcript, summary, files, tuple(pools), uscc)
 
 
-def _pools(plans, eligible_pairs, base, loaded) -> list[tuple[pl.DataFrame, list[Quota]]]:
-    """Per task: its eligible rows in directory order with their stratum, and each stratum's quota."""
-    pools = []
-    for plan in plans:
-        # Only what ranking needs travels with every eligible pair; names join the drawn rows later.
-        rows = (
-            eligible_pairs.filter(pl.col("task_id") == plan.task.id)
-            .select("_row")
-            .join(base.select("_row", "uscc", "district", "tier"), on="_row")
-            .sort("_row")
-            .with_columns(_stratum_expr(plan.task.sampling.stratify).alias("stratum"))
-            .select("_row", "uscc", "tier", "stratum")
-        )
-        strata_counts = rows.group_by("stratum").agg(pl.len().alias("n"), pl.col("tier").first()).sort("stratum")
-        pools.append((rows, _quotas(plan, loaded, strata_counts)))
-    return pools
+# A CSV of tens of millions of lines is written in pieces of this many rows, never held whole.
+_PIECE_ROWS = 1_000_000
 
 
-DRAWN_COLUMNS = ("_row", "uscc", "stratum", "rank", "hash")
+def _csv_pieces(frame: pl.DataFrame) -> Iterator[bytes]:
+    for start in range(0, max(frame.height, 1), _PIECE_ROWS):
+        yield frame.slice(start, _PIECE_ROWS).write_csv(include_header=start == 0).encode("utf-8")
 
 
-def _rank(plans, pools, seed, columns=DRAWN_COLUMNS) -> pl.DataFrame:
-    """Each stratum's n smallest rank hashes, per task and round, in the plan's task order."""
-    parts = []
-    for order, (plan, (rows, quotas)) in enumerate(zip(plans, pools, strict=True)):
-        take = pl.DataFrame(
-            {"stratum": [q.stratum for q in quotas], "take": [q.drawn for q in quotas]},
-            schema={"stratum": pl.String, "take": pl.Int64},
-        )
-        for rnd, month in zip(range(1, plan.rounds + 1), plan.months, strict=True):
-            hashed = rows.with_columns(
-                plh.concat_str([pl.lit(seed.key + "|"), _rank_units(plan, rnd), pl.col("uscc")]).chash.sha2_256().alias("hash")
-            )
-            # Sort on a 60-bit integer prefix first (fast), the full digest only breaks its ties.
-            ranked = (
-                hashed.with_columns(pl.col("hash").str.slice(0, 15).str.to_integer(base=16).alias("_k"))
-                .sort(["stratum", "_k", "hash"])
-                .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("stratum").alias("rank"))
-            )
-            picked = ranked.join(take, on="stratum").filter(pl.col("rank") <= pl.col("take"))
-            parts.append(
-                picked.select(
-                    pl.lit(order).alias("_o"),
-                    pl.lit(plan.task.id).alias("task_id"),
-                    pl.lit(rnd).cast(pl.Int64).alias("round"),
-                    pl.lit(month).cast(pl.Int64).alias("month"),
-                    *columns,
-                )
-            )
-    keys = ["_o", "round", "stratum", "rank"] if "rank" in columns else ["_o", "round"]
-    return pl.concat(parts).sort(keys, maintain_order=True).drop("_o")
+def _eligible_part(pool: Pool, uscc: pl.Series, rows: pl.Series, stratum: pl.Series) -> pl.DataFrame:
+    names = pl.Series(pool.strata, dtype=pl.String)
+    return pl.DataFrame(
+        [
+            pl.repeat(pool.plan.task.id, rows.len(), dtype=pl.String, eager=True).alias("task_id"),
+            names.gather(stratum).alias("stratum"),
+            uscc.gather(rows).alias("uscc"),
+        ]
+    )
+
+
+def _eligible_pieces(pools: list[Pool], uscc: pl.Series) -> Iterator[bytes]:
+    yield b"task_id,stratum,uscc\n"
+    for pool in pools:
+        for start in range(0, pool.rows.len(), _PIECE_ROWS):
+            part = _eligible_part(pool, uscc, pool.rows.slice(start, _PIECE_ROWS), pool.stratum.slice(start, _PIECE_ROWS))
+            yield part.write_csv(include_header=False).encode("utf-8")
+
+
+def _lines_sha256(codes: pl.Series) -> str:
+    """sha256 of the codes joined by newlines, hashed piece by piece."""
+    digest = hashlib.sha256()
+    for start in range(0, codes.len(), _PIECE_ROWS):
+        piece = codes.slice(start, _PIECE_ROWS).str.join("\n").item()
+        digest.update((("\n" if start else "") + piece).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def json_bytes(obj: dict) -> bytes:
@@ -308,11 +444,10 @@ def _fraction_text(f: Fraction | None) -> str | None:
     return None if f is None else f"{f.numerator}/{f.denominator}"
 
 
-def _transcript(loaded, entities, seed, drawn_on, history_bytes, task_reports, eligible) -> dict:
+def _transcript(loaded, entities, seed, drawn_on, history_bytes, pools, uscc) -> dict:
     tasks = []
-    for plan, quotas in task_reports:
-        mine = eligible.filter(pl.col("task_id") == plan.task.id).group_by("stratum").agg(pl.col("uscc").str.join("\n"))
-        uscc_by_stratum = dict(mine.iter_rows())
+    for pool in pools:
+        plan, quotas = pool.plan, pool.quotas
         tasks.append(
             {
                 "task_id": plan.task.id,
@@ -326,7 +461,9 @@ def _transcript(loaded, entities, seed, drawn_on, history_bytes, task_reports, e
                     {
                         "stratum": q.stratum,
                         "eligible": q.eligible,
-                        "eligible_sha256": sha256_text(uscc_by_stratum.get(q.stratum, "")),
+                        "eligible_sha256": _lines_sha256(uscc.gather(pool.members[q.stratum]))
+                        if q.stratum in pool.members
+                        else sha256_text(""),
                         "ratio": _fraction_text(q.ratio),
                         "wanted": q.wanted,
                         "drawn": q.drawn,
@@ -349,15 +486,15 @@ def _transcript(loaded, entities, seed, drawn_on, history_bytes, task_reports, e
     }
 
 
-def _summary(loaded, entities, drawn, exclusions, task_reports, caps, draw_id, seed) -> dict:
+def _summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed) -> dict:
     policy = loaded.policy
     ent = entities.frame
-    enterprises = ent.filter((pl.col("type") == "企业") & pl.col("status").is_in(list(OPERATING_STATUSES)))
+    operating = ent.select(((pl.col("type") == "企业") & pl.col("status").is_in(list(OPERATING_STATUSES))).sum()).item()
     distinct = drawn.select("uscc").unique()
     distinct_ent = drawn.filter(pl.col("type") == "企业").select("uscc").unique()
     tasks = []
-    for plan, quotas in task_reports:
-        t = plan.task
+    for pool in pools:
+        plan, quotas, t = pool.plan, pool.quotas, pool.plan.task
         d = drawn.filter(pl.col("task_id") == t.id)
         by_district = d.group_by("district").agg(pl.len().alias("n")).sort("district")
         exc = exclusions.filter(pl.col("task_id") == t.id).group_by("cap_id").agg(pl.len().alias("n")).sort("cap_id")
@@ -381,12 +518,12 @@ def _summary(loaded, entities, drawn, exclusions, task_reports, caps, draw_id, s
     total_draws = drawn.height
     risk_based = sum(t["drawn"] for t in tasks if t["risk_based"])
     target = policy.targets.get("enterprise_coverage")
-    coverage = Fraction(distinct_ent.height, enterprises.height) if enterprises.height else Fraction(0)
+    coverage = Fraction(distinct_ent.height, operating) if operating else Fraction(0)
     return {
         "draw_id": draw_id,
         "drill": seed.drill,
         "policy": policy.id,
-        "directory": {"entities": ent.height, "enterprises_operating": enterprises.height},
+        "directory": {"entities": ent.height, "enterprises_operating": operating},
         "distinct_entities_drawn": distinct.height,
         "distinct_enterprises_drawn": distinct_ent.height,
         "enterprise_coverage": {

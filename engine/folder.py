@@ -6,14 +6,38 @@ folder or none of it. Later stages (visits, teams, notices) add files the same w
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from itertools import zip_longest
 from pathlib import Path
 
 from spotcheck.errors import Problem, SpotcheckError
+
+# A file's content: its bytes, or (for files of millions of lines) a function yielding it in pieces,
+# so that neither writing nor verifying ever holds it whole.
+Content = bytes | Callable[[], Iterable[bytes]]
+
+
+def pieces(content: Content) -> Iterator[bytes]:
+    if isinstance(content, bytes):
+        yield content
+    else:
+        yield from content()
+
+
+def content_bytes(content: Content) -> bytes:
+    return content if isinstance(content, bytes) else b"".join(content())
+
+
+def content_sha256(content: Content) -> str:
+    digest = hashlib.sha256()
+    for piece in pieces(content):
+        digest.update(piece)
+    return digest.hexdigest()
 
 
 @contextmanager
@@ -51,11 +75,13 @@ def staged(out_dir: Path, *, adding: bool = False) -> Iterator[Path]:
         raise
 
 
-def write_files(folder: Path, files: dict[str, bytes]) -> None:
-    for name, data in files.items():
+def write_files(folder: Path, files: Mapping[str, Content]) -> None:
+    for name, content in files.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        with path.open("wb") as f:
+            for piece in pieces(content):
+                f.write(piece)
 
 
 def write_file_atomic(path: Path, data: bytes) -> None:
@@ -72,11 +98,45 @@ def write_file_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def first_difference(name: str, expected: bytes, actual: bytes) -> Problem | None:
-    if expected == actual:
+def _lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    rest = b""
+    for chunk in chunks:
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        yield from lines
+    if rest:
+        yield rest
+
+
+def _file_pieces(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as f:
+        while piece := f.read(1 << 20):
+            yield piece
+
+
+def first_difference(name: str, expected: Content, actual: Content | Path) -> Problem | None:
+    """None when the contents are equal, else the first line that differs (read in pieces, never whole)."""
+    if isinstance(expected, bytes) and isinstance(actual, bytes) and expected == actual:
         return None
-    exp, act = expected.decode("utf-8").splitlines(), actual.decode("utf-8").splitlines()
-    for i, (a, b) in enumerate(zip(exp, act, strict=False), start=1):
-        if a != b:
-            return Problem("V701", f"{name} 第 {i} 行不一致：重算为 {a!r}，文件中为 {b!r}", file=name)
-    return Problem("V701", f"{name} 行数不一致：重算 {len(exp)} 行，文件中 {len(act)} 行", file=name)
+    sizes = [0, 0]
+
+    def counted(chunks: Iterable[bytes], side: int) -> Iterator[bytes]:
+        for chunk in chunks:
+            sizes[side] += len(chunk)
+            yield chunk
+
+    got = _file_pieces(actual) if isinstance(actual, Path) else pieces(actual)
+    lines = [0, 0]
+    missing = object()
+    pairs = zip_longest(_lines(counted(pieces(expected), 0)), _lines(counted(got, 1)), fillvalue=missing)
+    for a, b in pairs:
+        lines[0] += a is not missing
+        lines[1] += b is not missing
+        if a is not missing and b is not missing and a != b:
+            shown_a, shown_b = a.decode("utf-8", "replace"), b.decode("utf-8", "replace")
+            return Problem("V701", f"{name} 第 {lines[0]} 行不一致：重算为 {shown_a!r}，文件中为 {shown_b!r}", file=name)
+    if lines[0] != lines[1]:
+        return Problem("V701", f"{name} 行数不一致：重算 {lines[0]} 行，文件中 {lines[1]} 行", file=name)
+    if sizes[0] != sizes[1]:
+        return Problem("V701", f"{name} 各行相同，但文件末尾的换行不同", file=name)
+    return None

@@ -26,7 +26,7 @@ from spotcheck.commitment import (
 )
 from spotcheck.directory import load_entities
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.folder import first_difference, staged, write_files
+from spotcheck.folder import content_sha256, first_difference, staged, write_files
 from spotcheck.ledger import Ledger, append_history, claim_commitment
 from spotcheck.loader import LoadedPolicy, load_policy
 from spotcheck.paths import policy_file
@@ -139,14 +139,16 @@ def draw(
         progress("写入抽取结果与台账")
         with staged(out_dir) as folder:
             write_files(folder, result.files)
+            with (folder / "draws.csv").open("rb") as f:
+                draws_sha256 = hashlib.file_digest(f, "sha256").hexdigest()
             with ledger.transaction() as tx:
                 if the_seed.commitment_id:
                     claim_commitment(tx, the_seed.commitment_id)
                 body = {
                     "policy": loaded.policy.id,
                     "drill": the_seed.drill,
-                    "transcript_sha256": hashlib.sha256(result.files["transcript.json"]).hexdigest(),
-                    "draws_sha256": hashlib.sha256(result.files["draws.csv"]).hexdigest(),
+                    "transcript_sha256": content_sha256(result.files["transcript.json"]),
+                    "draws_sha256": draws_sha256,
                     "drawn": result.drawn.height,
                     "out": str(Path(out_dir)),
                 }
@@ -214,10 +216,10 @@ def verify(
         if not path.is_file():
             problems.append(Problem("V704", f"缺少文件 {name}", file=name))
             continue
-        actual = path.read_bytes()
+        actual: bytes | Path = path
         if name == "summary.json":
             # Later stages add their own sections (visits, teams) to the summary; the draw's part must match.
-            on_file = json.loads(actual)
+            on_file = json.loads(path.read_bytes())
             actual = draw_stage.json_bytes({k: on_file[k] for k in result.summary if k in on_file})
         diff = first_difference(name, data, actual)
         if diff:

@@ -34,6 +34,7 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import math
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -603,7 +604,7 @@ class CompiledRules:
                 if f.kind == "labels":
                     hit = col.list.contains(pl.lit(prop.text, dtype=pl.String))
                 else:
-                    hit = col.str.contains(prop.text, literal=True)
+                    hit = col.cast(pl.String).str.contains(prop.text, literal=True)
                 exprs.append(hit.fill_null(False).cast(pl.Int32).alias(name))
             elif f.kind in ("str", "enum"):
                 exprs.append(
@@ -676,29 +677,64 @@ def _column(frame: pl.DataFrame, f: Field) -> pl.Expr:
     column = pl.col(f.name)
     if f.kind == "date" and dtype == pl.Datetime:
         return column.dt.date()
-    if f.kind in ("str", "enum") and dtype in (pl.Categorical, pl.Enum):
-        return column.cast(pl.String)
     return column
+
+
+@dataclass(frozen=True)
+class Classes:
+    """Each row's class (`ids`, UInt32) and, per class, the ids of the rules that hold for it."""
+
+    ids: pl.Series
+    answers: tuple[frozenset[str], ...]
+
+    def holds(self, rule_id: str) -> pl.Series:
+        """Per row: whether the rule holds, looked up through the row's class."""
+        table = pl.Series([rule_id in a for a in self.answers], dtype=pl.Boolean)
+        return table.gather(self.ids)
+
+
+def classify(
+    rules: Sequence[Rule] | CompiledRules, frame: pl.DataFrame, facts_kinds: Vocabulary = ENTITY_FIELDS
+) -> Classes:
+    """Encode every row into the engine's fact codes and ask the engine once per distinct encoding.
+
+    The number of engine calls follows the number of classes the rules can tell apart, not the
+    number of rows. A field missing from the frame counts as empty for every row.
+    """
+    compiled = rules if isinstance(rules, CompiledRules) else compile_rules(rules, facts_kinds)
+    codes = compiled.encode_frame(frame)
+    names = [c for c in codes.columns if c != "_none"]
+    ids, classes = _class_ids(codes.select(names)) if names else (pl.zeros(frame.height, pl.UInt32, eager=True), pl.DataFrame([{}]))
+    answers = compiled.evaluate_encoded(list(classes.iter_rows(named=True)) if names else [{}])
+    return Classes(ids.alias("class"), tuple(answers))
+
+
+def _class_ids(codes: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+    """Each row's index into the distinct code rows (sorted), and those distinct rows."""
+    radix = [int(codes[c].max() or 0) + 1 for c in codes.columns]
+    if math.prod(radix) < 2**63:
+        # Codes are small non-negative ints: one exact mixed-radix integer per row, no multi-column join.
+        key = pl.lit(0, dtype=pl.Int64)
+        for c, r in zip(codes.columns, radix, strict=True):
+            key = key * r + pl.col(c).cast(pl.Int64)
+        keys = codes.select(key.alias("k")).to_series()
+        distinct = keys.unique().sort()
+        ids = distinct.search_sorted(keys).cast(pl.UInt32)
+        digits, rest = [], pl.col("k")
+        for c, r in reversed(list(zip(codes.columns, radix, strict=True))):
+            digits.append((rest % r).cast(pl.Int32).alias(c))
+            rest = rest // r
+        return ids, distinct.to_frame("k").select(list(reversed(digits)))
+    distinct = codes.unique().sort(codes.columns).with_row_index("_class")
+    ids = codes.join(distinct, on=codes.columns, how="left", maintain_order="left")["_class"]
+    return ids, distinct.drop("_class")
 
 
 def matches_by_class(
     rules: Sequence[Rule] | CompiledRules, frame: pl.DataFrame, facts_kinds: Vocabulary = ENTITY_FIELDS
 ) -> pl.DataFrame:
-    """The rules holding for each row: columns `row` (the frame's row index) and `rules` (sorted ids).
-
-    Rows are encoded into the engine's fact codes with column expressions (`encode_frame`); each
-    distinct encoding (a class) goes through the engine once, so engine calls follow the number of
-    classes the rules can tell apart, not the number of rows. A field missing from the frame counts as
-    empty for every row.
-    """
-    compiled = rules if isinstance(rules, CompiledRules) else compile_rules(rules, facts_kinds)
-    codes = compiled.encode_frame(frame)
-    names = codes.columns
-    classes = codes.unique(maintain_order=True)
-    answers = compiled.evaluate_encoded(
-        [{k: v for k, v in row.items() if k != "_none"} for row in classes.iter_rows(named=True)]
-    )
-    table = classes.with_columns(pl.Series("rules", [sorted(a) for a in answers], dtype=pl.List(pl.String)))
-    joined = codes.join(table, on=names, how="left", maintain_order="left")
+    """The rules holding for each row: columns `row` (the frame's row index) and `rules` (sorted ids)."""
+    classes = classify(rules, frame, facts_kinds)
+    table = pl.Series("rules", [sorted(a) for a in classes.answers], dtype=pl.List(pl.String))
     rows = pl.int_range(0, frame.height, dtype=pl.UInt32, eager=True).alias("row")
-    return pl.DataFrame([rows, joined["rules"]])
+    return pl.DataFrame([rows, table.gather(classes.ids)])

@@ -14,6 +14,7 @@ from conftest import LONGWAN, SHUOZHOU
 from spotcheck import draw
 from spotcheck.commitment import drill_seed
 from spotcheck.directory import load_entities
+from spotcheck.folder import content_bytes
 from spotcheck.loader import load_policy
 from spotcheck.policy import tier_ratio
 
@@ -31,8 +32,11 @@ def test_same_seed_same_bytes_other_seed_other_draw(shuozhou):
     a = draw.compute(loaded, entities, EMPTY, drill_seed("x"), ON)
     b = draw.compute(loaded, entities, EMPTY, drill_seed("x"), ON)
     c = draw.compute(loaded, entities, EMPTY, drill_seed("y"), ON)
-    assert a.files == b.files
-    assert a.files["draws.csv"] != c.files["draws.csv"]
+    def contents(r):
+        return {name: content_bytes(c) for name, c in r.files.items()}
+
+    assert contents(a) == contents(b)
+    assert contents(a)["draws.csv"] != contents(c)["draws.csv"]
     # Different seeds, same quotas: the plan fixes the counts, the seed only who.
     assert a.drawn.group_by("task_id").len().sort("task_id").equals(c.drawn.group_by("task_id").len().sort("task_id"))
 
@@ -155,3 +159,19 @@ def test_frequency_cap_excludes_with_reason(longwan_dirs):
     assert sum(sum(t["excluded_by_cap"].values()) for t in result.summary["tasks"]) == result.exclusions.height
     free = draw.compute(loaded, entities, EMPTY, drill_seed("cap"), dt.date(2023, 3, 1))
     assert free.drawn.filter(low_risk).height > 0
+
+
+def test_ties_on_the_integer_sort_key_are_broken_by_the_full_digest(monkeypatch):
+    codes = pl.Series([f"91140602MA{i:07d}X" for i in range(40)])
+    seed = drill_seed("tie")
+    ranking = draw._Ranking([], [], codes, seed)
+    # Every 60-bit key equal: only the full digests can order the rows.
+    monkeypatch.setattr(draw, "_sort_keys", lambda prefix, c: pl.zeros(c.len(), pl.Int64, eager=True))
+    rows = pl.Series(range(40), dtype=pl.UInt32)
+    digest = lambda u: hashlib.sha256(f"{seed.key}|t01|1|A|{u}".encode()).hexdigest()  # noqa: E731
+    expected = sorted(codes.to_list(), key=digest)[:7]
+    taken = ranking.take("t01|1|A|", rows, 7)
+    assert taken["uscc"].to_list() == expected
+    assert taken["hash"].to_list() == [digest(u) for u in expected]
+    assert taken["rank"].to_list() == list(range(1, 8))
+    assert sorted(codes.gather(ranking.members("t01|1|A|", rows, 7)).to_list()) == sorted(expected)

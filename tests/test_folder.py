@@ -1,6 +1,6 @@
 import pytest
 from spotcheck.errors import SpotcheckError
-from spotcheck.folder import first_difference, staged, write_file_atomic, write_files
+from spotcheck.folder import content_sha256, first_difference, staged, write_file_atomic, write_files
 
 
 def test_staged_folder_becomes_the_output_on_success(tmp_path):
@@ -68,3 +68,20 @@ def test_first_difference_names_the_line():
     assert (changed.code, changed.file) == ("V701", "draws.csv") and "第 2 行" in changed.message
     shorter = first_difference("draws.csv", b"a\nb\n", b"a\n")
     assert "重算 2 行，文件中 1 行" in shorter.message
+
+
+def test_first_difference_reads_pieces_and_files(tmp_path):
+    path = tmp_path / "eligible.csv"
+    path.write_bytes(b"h\n" + b"x\n" * 5000 + b"y\n")
+    expected = lambda: iter([b"h\nx", b"\n" * 1, b"x\n" * 4999, b"z\n"])  # noqa: E731
+    changed = first_difference("eligible.csv", expected, path)
+    assert "第 5002 行" in changed.message and "'z'" in changed.message and "'y'" in changed.message
+    same = lambda: iter([b"h\n", b"x\n" * 5000, b"y\n"])  # noqa: E731
+    assert first_difference("eligible.csv", same, path) is None
+    assert "换行" in first_difference("eligible.csv", b"h\n" + b"x\n" * 5000 + b"y", path).message
+
+
+def test_write_files_writes_pieces(tmp_path):
+    write_files(tmp_path, {"big.csv": lambda: iter([b"a\n", b"b\n"]), "small.json": b"{}"})
+    assert (tmp_path / "big.csv").read_bytes() == b"a\nb\n"
+    assert content_sha256(lambda: iter([b"a\n", b"b\n"])) == content_sha256(b"a\nb\n")
