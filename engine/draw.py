@@ -60,8 +60,14 @@ class Pool:
     rows: pl.Series  # UInt32 directory rows, ascending
     stratum: pl.Series  # UInt32 per row: index into `strata`
     strata: tuple[str, ...]  # sorted
-    members: dict[str, pl.Series]  # stratum -> its rows, ascending
+    positions: dict[str, pl.Series]  # stratum -> where its rows are in `rows`, ascending
     quotas: list[Quota]
+
+    def members(self, stratum: str) -> pl.Series:
+        """The stratum's directory rows, ascending (none for a stratum without entities)."""
+        if stratum not in self.positions:
+            return self.rows.clear()
+        return self.rows.gather(self.positions[stratum])
 
 
 @dataclass(frozen=True)
@@ -208,13 +214,13 @@ def _pool(
         groups = [(key, pl.Series(idx, dtype=pl.UInt32)) for key, idx in groups]
     groups.sort(key=lambda g: _stratum_name(g[0]))
     names = tuple(_stratum_name(key) for key, _ in groups)
-    members = {}
+    positions = {}
     for k, (key, idx) in enumerate(groups):
         stratum.scatter(idx, k)
-        members[names[k]] = rows.gather(idx)
+        positions[names[k]] = idx
     tiers = {name: (key[stratify.index("tier")] if "tier" in stratify else None) for name, (key, _) in zip(names, groups, strict=True)}
-    quotas = _quotas(plan, loaded, {name: (members[name].len(), tiers[name]) for name in names})
-    pool = Pool(plan, rows, stratum, names, members, quotas)
+    quotas = _quotas(plan, loaded, {name: (positions[name].len(), tiers[name]) for name in names})
+    pool = Pool(plan, rows, stratum, names, positions, quotas)
     return pool, gone.with_columns(pl.lit(task.id).alias("task_id"))
 
 
@@ -243,14 +249,19 @@ def _digests(prefix: str, codes: pl.Series) -> pl.Series:
     return pl.select(plh.concat_str([pl.lit(prefix), pl.lit(codes)]).chash.sha2_256().alias("hash")).to_series()
 
 
-def _sort_keys(prefix: str, codes: pl.Series) -> pl.Series:
-    """The first 60 bits of each digest as an integer: orders like the digest, without keeping 64 hex characters a row."""
+def _sort_keys(prefix: str, codes: pl.Series, strata: pl.Series | None = None) -> pl.Series:
+    """The first 60 bits of each digest as an integer: orders like the digest, without keeping 64 hex characters a row.
+
+    With `strata`, each row's message is prefix + its stratum + "|" + uscc (an independent task's unit).
+    """
+    frame = codes.to_frame("uscc")
+    parts = [pl.lit(prefix), pl.col("uscc")]
+    if strata is not None:
+        frame = frame.with_columns(strata.alias("stratum"))
+        parts = [pl.lit(prefix), pl.col("stratum"), pl.lit("|"), pl.col("uscc")]
     # Streaming keeps only a batch of hex digests in memory at a time.
-    digest = plh.concat_str([pl.lit(prefix), pl.col("uscc")]).chash.sha2_256()
-    return (
-        codes.to_frame("uscc").lazy().select(digest.str.slice(0, 15).str.to_integer(base=16).alias("k"))
-        .collect(engine="streaming").to_series()
-    )
+    digest = plh.concat_str(parts).chash.sha2_256()
+    return frame.lazy().select(digest.str.slice(0, 15).str.to_integer(base=16).alias("k")).collect(engine="streaming").to_series()
 
 
 def _smallest(rows: pl.Series, keys: pl.Series, n: int) -> pl.Series:
@@ -279,24 +290,28 @@ class _Ranking:
     def prefix(self, unit: str) -> str:
         return f"{self.seed.key}|{unit}"
 
-    def keys(self, unit: str, rows: pl.Series) -> pl.Series:
+    def keys(self, plan: TaskPlan, rnd: int, pool: Pool) -> pl.Series:
+        """The sort key of every row of the pool for one round, in one pass over the pool."""
+        unit = _unit(plan, rnd, "")
         if unit in self.joint:
-            return self.joint[unit].gather(rows)
-        return _sort_keys(self.prefix(unit), self.uscc.gather(rows))
+            return self.joint[unit].gather(pool.rows)
+        # The unit is "{task}|{round}|{stratum}|": each row's stratum goes between prefix and code.
+        strata = pl.Series(pool.strata, dtype=pl.String).gather(pool.stratum)
+        return _sort_keys(self.prefix(f"{plan.task.id}|{rnd}|"), self.uscc.gather(pool.rows), strata)
 
-    def take(self, unit: str, rows: pl.Series, n: int) -> pl.DataFrame:
+    def take(self, unit: str, rows: pl.Series, keys: pl.Series, n: int) -> pl.DataFrame:
         """The n rows with the smallest digests, in digest order: _row, uscc, rank, hash."""
-        chosen = _smallest(rows, self.keys(unit, rows), n)
+        chosen = _smallest(rows, keys, n)
         codes = self.uscc.gather(chosen)
         ranked = pl.DataFrame([chosen.alias("_row"), codes.alias("uscc"), _digests(self.prefix(unit), codes)])
         return ranked.sort("hash").head(n).with_columns(pl.int_range(1, n + 1, dtype=pl.Int64).alias("rank"))
 
-    def members(self, unit: str, rows: pl.Series, n: int) -> pl.Series:
+    def chosen(self, unit: str, rows: pl.Series, keys: pl.Series, n: int) -> pl.Series:
         """Only which rows `take` would choose; digests are computed only to break a tie at the n-th."""
-        chosen = _smallest(rows, self.keys(unit, rows), n)
+        chosen = _smallest(rows, keys, n)
         if chosen.len() <= n:
             return chosen
-        return self.take(unit, chosen, n)["_row"]
+        return self.take(unit, chosen, keys.filter(keys <= keys.bottom_k(n).max()), n)["_row"]
 
 
 def _draw(plans: list[TaskPlan], pools: list[Pool], ranking: _Ranking) -> pl.DataFrame:
@@ -304,10 +319,12 @@ def _draw(plans: list[TaskPlan], pools: list[Pool], ranking: _Ranking) -> pl.Dat
     parts = []
     for plan, pool in zip(plans, pools, strict=True):
         for rnd, month in zip(range(1, plan.rounds + 1), plan.months, strict=True):
+            keys = ranking.keys(plan, rnd, pool)
             for q in pool.quotas:
                 if q.drawn == 0:
                     continue
-                picked = ranking.take(_unit(plan, rnd, q.stratum), pool.members[q.stratum], q.drawn)
+                at = pool.positions[q.stratum]
+                picked = ranking.take(_unit(plan, rnd, q.stratum), pool.rows.gather(at), keys.gather(at), q.drawn)
                 parts.append(
                     picked.select(
                         pl.lit(plan.task.id).alias("task_id"),
@@ -327,13 +344,14 @@ def _draw(plans: list[TaskPlan], pools: list[Pool], ranking: _Ranking) -> pl.Dat
 
 def _distinct_drawn(plans: list[TaskPlan], pools: list[Pool], ranking: _Ranking) -> int:
     """How many distinct entities the plans would draw (the other coordination mode, for the summary)."""
-    parts = [
-        ranking.members(_unit(plan, rnd, q.stratum), pool.members[q.stratum], q.drawn)
-        for plan, pool in zip(plans, pools, strict=True)
-        for rnd in range(1, plan.rounds + 1)
-        for q in pool.quotas
-        if q.drawn
-    ]
+    parts = []
+    for plan, pool in zip(plans, pools, strict=True):
+        for rnd in range(1, plan.rounds + 1):
+            keys = ranking.keys(plan, rnd, pool)
+            for q in pool.quotas:
+                if q.drawn:
+                    at = pool.positions[q.stratum]
+                    parts.append(ranking.chosen(_unit(plan, rnd, q.stratum), pool.rows.gather(at), keys.gather(at), q.drawn))
     return pl.concat(parts).n_unique() if parts else 0
 
 
@@ -461,9 +479,7 @@ def _transcript(loaded, entities, seed, drawn_on, history_bytes, pools, uscc) ->
                     {
                         "stratum": q.stratum,
                         "eligible": q.eligible,
-                        "eligible_sha256": _lines_sha256(uscc.gather(pool.members[q.stratum]))
-                        if q.stratum in pool.members
-                        else sha256_text(""),
+                        "eligible_sha256": _lines_sha256(uscc.gather(pool.members(q.stratum))),
                         "ratio": _fraction_text(q.ratio),
                         "wanted": q.wanted,
                         "drawn": q.drawn,

@@ -7,8 +7,13 @@ import datetime as dt
 import subprocess
 import sys
 
+import polars as pl
 from conftest import SHUOZHOU
-from spotcheck import pipeline
+from spotcheck import draw, pipeline
+from spotcheck.commitment import drill_seed
+from spotcheck.directory import load_entities
+from spotcheck.folder import write_files
+from spotcheck.loader import load_policy
 from spotcheck.paths import ROOT
 
 SCRIPT = ROOT / "docs/recompute_draw.py"
@@ -34,3 +39,20 @@ def test_script_recomputes_each_task(shuozhou_dirs, tmp_path):
     last_task = text[-1].split(",")[0]
     run = subprocess.run([sys.executable, str(SCRIPT), str(out), last_task], capture_output=True, text=True)
     assert run.returncode != 0
+
+
+def test_script_recomputes_independent_draws(shuozhou_dirs, tmp_path):
+    # Independent tasks hash a unit with the stratum in it; the script must agree on that too.
+    loaded = load_policy(SHUOZHOU)
+    result = draw.compute(
+        loaded, load_entities(shuozhou_dirs / "entities.csv"), draw.history_frame([], 2021), drill_seed("alone"),
+        dt.date(2021, 4, 1), coordination_override="independent",
+    )
+    write_files(tmp_path, result.files)
+    for task_id in ("t01", "t19"):
+        expected = sorted(
+            ",".join((r["task_id"], str(r["round"]), r["stratum"], r["uscc"]))
+            for r in result.drawn.filter(pl.col("task_id") == task_id).iter_rows(named=True)
+        )
+        run = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path), task_id], capture_output=True, text=True, check=True)
+        assert sorted(run.stdout.splitlines()) == expected and expected
