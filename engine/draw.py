@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
+import numpy as np
 import polars as pl
 import polars_hash as plh
 from spotcheck import __version__, rules
@@ -210,8 +211,8 @@ def _pool(
     else:
         keys = frame.select(pl.col(c).gather(rows) for c in stratify).with_row_index("_i")
         grouped = keys.group_by(stratify).agg(pl.col("_i"))
-        groups = [(tuple(r[:-1]), r[-1]) for r in grouped.iter_rows()]
-        groups = [(key, pl.Series(idx, dtype=pl.UInt32)) for key, idx in groups]
+        at = grouped.get_column("_i")
+        groups = [(key, at[k]) for k, key in enumerate(grouped.select(stratify).iter_rows())]
     groups.sort(key=lambda g: _stratum_name(g[0]))
     names = tuple(_stratum_name(key) for key, _ in groups)
     positions = {}
@@ -264,11 +265,12 @@ def _sort_keys(prefix: str, codes: pl.Series, strata: pl.Series | None = None) -
     return frame.lazy().select(digest.str.slice(0, 15).str.to_integer(base=16).alias("k")).collect(engine="streaming").to_series()
 
 
-def _smallest(rows: pl.Series, keys: pl.Series, n: int) -> pl.Series:
-    """The rows with the n smallest keys, and any rows tied with the n-th (their digests decide)."""
+def _smallest(rows: pl.Series, keys: pl.Series, n: int) -> tuple[pl.Series, pl.Series]:
+    """The rows with the n smallest keys, and any rows tied with the n-th (their digests decide); with their keys."""
     if n >= rows.len():
-        return rows
-    return rows.filter(keys <= keys.bottom_k(n).max())
+        return rows, keys
+    inside = keys <= keys.bottom_k(n).max()
+    return rows.filter(inside), keys.filter(inside)
 
 
 class _Ranking:
@@ -301,17 +303,21 @@ class _Ranking:
 
     def take(self, unit: str, rows: pl.Series, keys: pl.Series, n: int) -> pl.DataFrame:
         """The n rows with the smallest digests, in digest order: _row, uscc, rank, hash."""
-        chosen = _smallest(rows, keys, n)
+        chosen, chosen_keys = _smallest(rows, keys, n)
         codes = self.uscc.gather(chosen)
-        ranked = pl.DataFrame([chosen.alias("_row"), codes.alias("uscc"), _digests(self.prefix(unit), codes)])
-        return ranked.sort("hash").head(n).with_columns(pl.int_range(1, n + 1, dtype=pl.Int64).alias("rank"))
+        ranked = pl.DataFrame(
+            [chosen.alias("_row"), codes.alias("uscc"), _digests(self.prefix(unit), codes), chosen_keys.alias("_k")]
+        )
+        # The key is the digest's first 60 bits, so (key, digest) sorts as the digest does, and faster.
+        ranked = ranked.sort(["_k", "hash"]).head(n).drop("_k")
+        return ranked.with_columns(pl.int_range(1, n + 1, dtype=pl.Int64).alias("rank"))
 
     def chosen(self, unit: str, rows: pl.Series, keys: pl.Series, n: int) -> pl.Series:
         """Only which rows `take` would choose; digests are computed only to break a tie at the n-th."""
-        chosen = _smallest(rows, keys, n)
+        chosen, chosen_keys = _smallest(rows, keys, n)
         if chosen.len() <= n:
             return chosen
-        return self.take(unit, chosen, keys.filter(keys <= keys.bottom_k(n).max()), n)["_row"]
+        return self.take(unit, chosen, chosen_keys, n)["_row"]
 
 
 def _draw(plans: list[TaskPlan], pools: list[Pool], ranking: _Ranking) -> pl.DataFrame:
@@ -445,13 +451,29 @@ def _eligible_pieces(pools: list[Pool], uscc: pl.Series) -> Iterator[bytes]:
             yield part.write_csv(include_header=False).encode("utf-8")
 
 
-def _lines_sha256(codes: pl.Series) -> str:
-    """sha256 of the codes joined by newlines, hashed piece by piece."""
-    digest = hashlib.sha256()
-    for start in range(0, codes.len(), _PIECE_ROWS):
-        piece = codes.slice(start, _PIECE_ROWS).str.join("\n").item()
-        digest.update((("\n" if start else "") + piece).encode("utf-8"))
-    return digest.hexdigest()
+class _CodeLines:
+    """sha256 of a list of codes joined by newlines, for the transcript's per-stratum eligibility hash.
+
+    Validated codes are 18 ASCII characters, so the directory's codes are kept once as fixed 19-byte
+    records (code and newline) and a stratum's list is one gather of records, not millions of strings.
+    """
+
+    def __init__(self, uscc: pl.Series) -> None:
+        self.uscc = uscc
+        self.records = None
+        if uscc.len() and uscc.str.len_bytes().min() == 18 == uscc.str.len_bytes().max():
+            flat = np.frombuffer(uscc.str.join("").item().encode("utf-8"), dtype=np.uint8).reshape(-1, 18)
+            self.records = np.empty((uscc.len(), 19), dtype=np.uint8)
+            self.records[:, :18] = flat
+            self.records[:, 18] = ord("\n")
+
+    def sha256(self, rows: pl.Series) -> str:
+        if rows.len() == 0:
+            return hashlib.sha256(b"").hexdigest()
+        if self.records is None:
+            return hashlib.sha256(self.uscc.gather(rows).str.join("\n").item().encode("utf-8")).hexdigest()
+        joined = self.records[rows.to_numpy()].tobytes()
+        return hashlib.sha256(memoryview(joined)[:-1]).hexdigest()
 
 
 def json_bytes(obj: dict) -> bytes:
@@ -463,6 +485,7 @@ def _fraction_text(f: Fraction | None) -> str | None:
 
 
 def _transcript(loaded, entities, seed, drawn_on, history_bytes, pools, uscc) -> dict:
+    lines = _CodeLines(uscc)
     tasks = []
     for pool in pools:
         plan, quotas = pool.plan, pool.quotas
@@ -479,7 +502,7 @@ def _transcript(loaded, entities, seed, drawn_on, history_bytes, pools, uscc) ->
                     {
                         "stratum": q.stratum,
                         "eligible": q.eligible,
-                        "eligible_sha256": _lines_sha256(uscc.gather(pool.members(q.stratum))),
+                        "eligible_sha256": lines.sha256(pool.members(q.stratum)),
                         "ratio": _fraction_text(q.ratio),
                         "wanted": q.wanted,
                         "drawn": q.drawn,
