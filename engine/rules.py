@@ -596,13 +596,15 @@ class CompiledRules:
         classes: labels the rules never mention, dates between the same cut points and values no rule
         names all collapse, and the number of engine calls stays small however varied the rows are.
         """
+        masks, bits = self._label_masks(frame)
         exprs = []
         for name, prop in self._properties.items():
             f = prop.field
             col = _column(frame, f)
             if isinstance(prop, _Flag):
                 if f.kind == "labels":
-                    hit = col.list.contains(pl.lit(prop.text, dtype=pl.String))
+                    mask, bit = bits[name]
+                    hit = (pl.col(mask) & pl.lit(bit, dtype=pl.Int64)) != 0
                 else:
                     hit = col.cast(pl.String).str.contains(prop.text, literal=True)
                 exprs.append(hit.fill_null(False).cast(pl.Int32).alias(name))
@@ -622,7 +624,34 @@ class CompiledRules:
                     .otherwise(segment.replace_strict(codes, return_dtype=pl.Int32))
                     .alias(name)
                 )
-        return frame.select(exprs) if exprs else pl.DataFrame({"_none": pl.zeros(frame.height, dtype=pl.Int32, eager=True)})
+        if not exprs:
+            return pl.DataFrame({"_none": pl.zeros(frame.height, dtype=pl.Int32, eager=True)})
+        return frame.with_columns(masks).select(exprs) if masks else frame.select(exprs)
+
+    def _label_masks(self, frame: pl.DataFrame) -> tuple[list[pl.Expr], dict[str, tuple[str, int]]]:
+        """One pass over each labels column sets a bit per label the rules mention (instead of one scan per label).
+
+        Returns the mask columns and, per flag property, (mask column, bit).
+        """
+        flags: dict[str, list[tuple[str, str]]] = {}
+        for name, prop in self._properties.items():
+            if isinstance(prop, _Flag) and prop.field.kind == "labels":
+                flags.setdefault(prop.field.name, []).append((name, prop.text))
+        masks, bits = [], {}
+        for field_name, named in flags.items():
+            for start in range(0, len(named), 62):  # bits of one Int64 mask, sign bit left alone
+                group = named[start : start + 62]
+                column = f"_labels_mask:{field_name}:{start}"
+                values = {text: 1 << i for i, (_, text) in enumerate(group)}
+                masks.append(
+                    _column(frame, self.vocabulary[field_name])
+                    .list.eval(pl.element().replace_strict(values, default=0, return_dtype=pl.Int64).bitwise_or())
+                    .list.first()
+                    .fill_null(0)
+                    .alias(column)
+                )
+                bits |= {name: (column, 1 << i) for i, (name, _) in enumerate(group)}
+        return masks, bits
 
     def to_json(self) -> dict[str, Any]:
         """A stable description of what was compiled: fact encoding and durable rules by shard."""

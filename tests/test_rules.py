@@ -311,6 +311,17 @@ def test_matches_by_class_calls_the_engine_once_per_class():
     assert out["rules"].to_list() == [sorted(expected(rules, r)) for r in records]
 
 
+def test_more_labels_than_one_mask_holds_and_repeated_labels():
+    # 70 labels mentioned: the flags span two 62-bit masks; a label listed twice counts once.
+    rules = [rule(f"l{i}", leaf("labels", "contains", f"标签{i}")) for i in range(70)]
+    rules.append(rule("both", {"all": [leaf("labels", "contains", "标签3"), leaf("labels", "contains", "标签65")]}))
+    lists = [["标签3", "标签65"], ["标签61", "标签62", "标签62"], ["标签69"], [], None, ["别的"]]
+    frame = pl.DataFrame({"labels": lists}, schema={"labels": pl.List(pl.String)})
+    out = R.matches_by_class(rules, frame)["rules"].to_list()
+    assert out == [sorted(expected(rules, {"labels": x})) for x in lists]
+    assert out[0] == ["both", "l3", "l65"] and out[1] == ["l61", "l62"]
+
+
 def test_matches_by_class_accepts_missing_columns_and_datetimes():
     rules = [rule("gas", leaf("labels", "contains", "加油站")), rule("old", leaf("established", "lt", "2020-01-01"))]
     frame = pl.DataFrame({"established": [dt.datetime(2019, 5, 1, 9), None]})
