@@ -596,8 +596,16 @@ class CompiledRules:
         classes: labels the rules never mention, dates between the same cut points and values no rule
         names all collapse, and the number of engine calls stays small however varied the rows are.
         """
+        masks, coded = self.code_exprs(frame)
+        if not coded:
+            return pl.DataFrame({"_none": pl.zeros(frame.height, dtype=pl.Int32, eager=True)})
+        exprs = [expr.alias(name) for name, expr, _ in coded]
+        return frame.with_columns(masks).select(exprs) if masks else frame.select(exprs)
+
+    def code_exprs(self, frame: pl.DataFrame) -> tuple[list[pl.Expr], list[tuple[str, pl.Expr, int]]]:
+        """Helper columns to add first, and per fact property (name, Int32 code expression, number of codes)."""
         masks, bits = self._label_masks(frame)
-        exprs = []
+        coded = []
         for name, prop in self._properties.items():
             f = prop.field
             col = _column(frame, f)
@@ -607,26 +615,23 @@ class CompiledRules:
                     hit = (pl.col(mask) & pl.lit(bit, dtype=pl.Int64)) != 0
                 else:
                     hit = col.cast(pl.String).str.contains(prop.text, literal=True)
-                exprs.append(hit.fill_null(False).cast(pl.Int32).alias(name))
+                coded.append((name, hit.fill_null(False).cast(pl.Int32), 2))
             elif f.kind in ("str", "enum"):
-                exprs.append(
-                    col.replace_strict(prop.values, default=0, return_dtype=pl.Int32).fill_null(0).alias(name)
-                )
+                code = col.replace_strict(prop.values, default=0, return_dtype=pl.Int32).fill_null(0)
+                coded.append((name, code, len(prop.signatures)))
             else:
                 number = (col.dt.epoch("d") + _EPOCH_ORDINAL) if f.kind == "date" else col
                 segment = pl.lit(pl.Series(prop.cuts, dtype=pl.Int64)).search_sorted(
                     number.cast(pl.Int64), side="right"
                 )
                 codes = dict(enumerate(prop.segment_codes))
-                exprs.append(
+                code = (
                     pl.when(col.is_null())
                     .then(pl.lit(0, dtype=pl.Int32))
                     .otherwise(segment.replace_strict(codes, return_dtype=pl.Int32))
-                    .alias(name)
                 )
-        if not exprs:
-            return pl.DataFrame({"_none": pl.zeros(frame.height, dtype=pl.Int32, eager=True)})
-        return frame.with_columns(masks).select(exprs) if masks else frame.select(exprs)
+                coded.append((name, code, len(prop.signatures)))
+        return masks, coded
 
     def _label_masks(self, frame: pl.DataFrame) -> tuple[list[pl.Expr], dict[str, tuple[str, int]]]:
         """One pass over each labels column sets a bit per label the rules mention (instead of one scan per label).
@@ -731,29 +736,37 @@ def classify(
     number of rows. A field missing from the frame counts as empty for every row.
     """
     compiled = rules if isinstance(rules, CompiledRules) else compile_rules(rules, facts_kinds)
-    codes = compiled.encode_frame(frame)
-    names = [c for c in codes.columns if c != "_none"]
-    ids, classes = _class_ids(codes.select(names)) if names else (pl.zeros(frame.height, pl.UInt32, eager=True), pl.DataFrame([{}]))
-    answers = compiled.evaluate_encoded(list(classes.iter_rows(named=True)) if names else [{}])
-    return Classes(ids.alias("class"), tuple(answers))
+    masks, coded = compiled.code_exprs(frame)
+    if not coded:
+        return Classes(pl.zeros(frame.height, pl.UInt32, eager=True).alias("class"), (compiled.evaluate_encoded([{}])[0],))
+    if math.prod(r for _, _, r in coded) < 2**63:
+        ids, classes = _classes_by_key(frame.with_columns(masks) if masks else frame, coded)
+    else:
+        ids, classes = _classes_by_join(compiled.encode_frame(frame))
+    return Classes(ids.alias("class"), tuple(compiled.evaluate_encoded(list(classes.iter_rows(named=True)))))
 
 
-def _class_ids(codes: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
-    """Each row's index into the distinct code rows (sorted), and those distinct rows."""
-    radix = [int(codes[c].max() or 0) + 1 for c in codes.columns]
-    if math.prod(radix) < 2**63:
-        # Codes are small non-negative ints: one exact mixed-radix integer per row, no multi-column join.
-        key = pl.lit(0, dtype=pl.Int64)
-        for c, r in zip(codes.columns, radix, strict=True):
-            key = key * r + pl.col(c).cast(pl.Int64)
-        keys = codes.select(key.alias("k")).to_series()
-        distinct = keys.unique().sort()
-        ids = distinct.search_sorted(keys).cast(pl.UInt32)
-        digits, rest = [], pl.col("k")
-        for c, r in reversed(list(zip(codes.columns, radix, strict=True))):
-            digits.append((rest % r).cast(pl.Int32).alias(c))
-            rest = rest // r
-        return ids, distinct.to_frame("k").select(list(reversed(digits)))
+def _classes_by_key(frame: pl.DataFrame, coded: list[tuple[str, pl.Expr, int]]) -> tuple[pl.Series, pl.DataFrame]:
+    """Codes are small non-negative ints: each row's codes become one exact mixed-radix integer.
+
+    Only that integer is kept per row (not a column per property), and the distinct ones are decoded
+    back into codes.
+    """
+    key = pl.lit(0, dtype=pl.Int64)
+    for _, expr, radix in coded:
+        key = key * radix + expr.cast(pl.Int64)
+    keys = frame.select(key.alias("k")).to_series()
+    distinct = keys.unique().sort()
+    ids = distinct.search_sorted(keys).cast(pl.UInt32)
+    digits, rest = [], pl.col("k")
+    for name, _, radix in reversed(coded):
+        digits.append((rest % radix).cast(pl.Int32).alias(name))
+        rest = rest // radix
+    return ids, distinct.to_frame("k").select(list(reversed(digits)))
+
+
+def _classes_by_join(codes: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+    """Each row's index into the distinct code rows, when the codes do not fit one integer."""
     distinct = codes.unique().sort(codes.columns).with_row_index("_class")
     ids = codes.join(distinct, on=codes.columns, how="left", maintain_order="left")["_class"]
     return ids, distinct.drop("_class")
