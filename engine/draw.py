@@ -408,7 +408,8 @@ def compute(
     )
 
     files_hist = history_csv(history)
-    transcript = _transcript(loaded, entities, seed, drawn_on, files_hist, pools, uscc)
+    codes = _Codes(uscc)
+    transcript = _transcript(loaded, entities, seed, drawn_on, files_hist, pools, codes)
     draw_id = sha256_text(canonical(transcript))[:16]
     summary = _summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed)
     summary["coordination"] = coordination
@@ -416,7 +417,7 @@ def compute(
     files: dict[str, Content] = {
         "transcript.json": json_bytes(transcript),
         "draws.csv": lambda: _csv_pieces(drawn_out),
-        "eligible.csv": lambda: _eligible_pieces(pools, uscc),
+        "eligible.csv": lambda: _eligible_pieces(pools, codes),
         "history.csv": files_hist,
         "summary.json": json_bytes(summary),
     }
@@ -443,19 +444,37 @@ def _eligible_part(pool: Pool, uscc: pl.Series, rows: pl.Series, stratum: pl.Ser
     )
 
 
-def _eligible_pieces(pools: list[Pool], uscc: pl.Series) -> Iterator[bytes]:
+# Index matrices of the byte writer are (rows × line length) int64: pieces stay a few tens of MB.
+_LINE_PIECE_ROWS = 250_000
+
+
+def _eligible_pieces(pools: list[Pool], codes: _Codes) -> Iterator[bytes]:
     yield b"task_id,stratum,uscc\n"
     for pool in pools:
-        for start in range(0, pool.rows.len(), _PIECE_ROWS):
-            part = _eligible_part(pool, uscc, pool.rows.slice(start, _PIECE_ROWS), pool.stratum.slice(start, _PIECE_ROWS))
-            yield part.write_csv(include_header=False).encode("utf-8")
+        if codes.records is None:
+            for start in range(0, pool.rows.len(), _PIECE_ROWS):
+                part = _eligible_part(pool, codes.uscc, pool.rows.slice(start, _PIECE_ROWS), pool.stratum.slice(start, _PIECE_ROWS))
+                yield part.write_csv(include_header=False).encode("utf-8")
+            continue
+        # polars writes each stratum's "task,stratum," once (quoting as it would); the codes need no quoting.
+        lead = [
+            pl.DataFrame({"task_id": [pool.plan.task.id], "stratum": [name], "uscc": ["X"]})
+            .write_csv(include_header=False)
+            .encode("utf-8")[:-2]
+            for name in pool.strata
+        ]
+        for start in range(0, pool.rows.len(), _LINE_PIECE_ROWS):
+            rows = pool.rows.slice(start, _LINE_PIECE_ROWS).to_numpy()
+            stratum = pool.stratum.slice(start, _LINE_PIECE_ROWS).to_numpy()
+            yield codes.lines(lead, stratum, rows)
 
 
-class _CodeLines:
-    """sha256 of a list of codes joined by newlines, for the transcript's per-stratum eligibility hash.
+class _Codes:
+    """The directory's codes, for the two places that need millions of them as bytes.
 
-    Validated codes are 18 ASCII characters, so the directory's codes are kept once as fixed 19-byte
-    records (code and newline) and a stratum's list is one gather of records, not millions of strings.
+    Validated codes are 18 ASCII characters, so they are kept once as fixed 19-byte records (code and
+    newline): a stratum's newline-joined list (hashed in the transcript) is one gather of records, and
+    eligible.csv's lines are assembled as bytes, not as millions of strings.
     """
 
     def __init__(self, uscc: pl.Series) -> None:
@@ -468,12 +487,26 @@ class _CodeLines:
             self.records[:, 18] = ord("\n")
 
     def sha256(self, rows: pl.Series) -> str:
+        """sha256 of the codes of `rows` joined by newlines."""
         if rows.len() == 0:
             return hashlib.sha256(b"").hexdigest()
         if self.records is None:
             return hashlib.sha256(self.uscc.gather(rows).str.join("\n").item().encode("utf-8")).hexdigest()
         joined = self.records[rows.to_numpy()].tobytes()
         return hashlib.sha256(memoryview(joined)[:-1]).hexdigest()
+
+    def lines(self, lead: list[bytes], which: np.ndarray, rows: np.ndarray) -> bytes:
+        """Line i is lead[which[i]] + the code of rows[i] + newline."""
+        width = np.fromiter(map(len, lead), dtype=np.int64, count=len(lead))[which]
+        ends = np.cumsum(width + 19)
+        starts = ends - (width + 19)
+        out = np.empty(int(ends[-1]) if ends.size else 0, dtype=np.uint8)
+        for k, text in enumerate(lead):
+            at = starts[which == k]
+            if at.size and text:
+                out[at[:, None] + np.arange(len(text))] = np.frombuffer(text, dtype=np.uint8)
+        out[(starts + width)[:, None] + np.arange(19)] = self.records[rows]
+        return out.tobytes()
 
 
 def json_bytes(obj: dict) -> bytes:
@@ -484,8 +517,7 @@ def _fraction_text(f: Fraction | None) -> str | None:
     return None if f is None else f"{f.numerator}/{f.denominator}"
 
 
-def _transcript(loaded, entities, seed, drawn_on, history_bytes, pools, uscc) -> dict:
-    lines = _CodeLines(uscc)
+def _transcript(loaded, entities, seed, drawn_on, history_bytes, pools, codes) -> dict:
     tasks = []
     for pool in pools:
         plan, quotas = pool.plan, pool.quotas
@@ -502,7 +534,7 @@ def _transcript(loaded, entities, seed, drawn_on, history_bytes, pools, uscc) ->
                     {
                         "stratum": q.stratum,
                         "eligible": q.eligible,
-                        "eligible_sha256": lines.sha256(pool.members(q.stratum)),
+                        "eligible_sha256": codes.sha256(pool.members(q.stratum)),
                         "ratio": _fraction_text(q.ratio),
                         "wanted": q.wanted,
                         "drawn": q.drawn,
