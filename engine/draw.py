@@ -417,7 +417,7 @@ def compute(
     files: dict[str, Content] = {
         "transcript.json": json_bytes(transcript),
         "draws.csv": lambda: _csv_pieces(drawn_out),
-        "eligible.csv": lambda: _eligible_pieces(pools, codes),
+        "eligible.csv": lambda: _eligible_pieces(pools, uscc),
         "history.csv": files_hist,
         "summary.json": json_bytes(summary),
     }
@@ -444,37 +444,19 @@ def _eligible_part(pool: Pool, uscc: pl.Series, rows: pl.Series, stratum: pl.Ser
     )
 
 
-# Index matrices of the byte writer are (rows × line length) int64: pieces stay a few tens of MB.
-_LINE_PIECE_ROWS = 250_000
-
-
-def _eligible_pieces(pools: list[Pool], codes: _Codes) -> Iterator[bytes]:
+def _eligible_pieces(pools: list[Pool], uscc: pl.Series) -> Iterator[bytes]:
     yield b"task_id,stratum,uscc\n"
     for pool in pools:
-        if codes.records is None:
-            for start in range(0, pool.rows.len(), _PIECE_ROWS):
-                part = _eligible_part(pool, codes.uscc, pool.rows.slice(start, _PIECE_ROWS), pool.stratum.slice(start, _PIECE_ROWS))
-                yield part.write_csv(include_header=False).encode("utf-8")
-            continue
-        # polars writes each stratum's "task,stratum," once (quoting as it would); the codes need no quoting.
-        lead = [
-            pl.DataFrame({"task_id": [pool.plan.task.id], "stratum": [name], "uscc": ["X"]})
-            .write_csv(include_header=False)
-            .encode("utf-8")[:-2]
-            for name in pool.strata
-        ]
-        for start in range(0, pool.rows.len(), _LINE_PIECE_ROWS):
-            rows = pool.rows.slice(start, _LINE_PIECE_ROWS).to_numpy()
-            stratum = pool.stratum.slice(start, _LINE_PIECE_ROWS).to_numpy()
-            yield codes.lines(lead, stratum, rows)
+        for start in range(0, pool.rows.len(), _PIECE_ROWS):
+            part = _eligible_part(pool, uscc, pool.rows.slice(start, _PIECE_ROWS), pool.stratum.slice(start, _PIECE_ROWS))
+            yield part.write_csv(include_header=False).encode("utf-8")
 
 
 class _Codes:
-    """The directory's codes, for the two places that need millions of them as bytes.
+    """The directory's codes, for hashing each stratum's newline-joined list in the transcript.
 
     Validated codes are 18 ASCII characters, so they are kept once as fixed 19-byte records (code and
-    newline): a stratum's newline-joined list (hashed in the transcript) is one gather of records, and
-    eligible.csv's lines are assembled as bytes, not as millions of strings.
+    newline) and a stratum's list is one gather of records, not millions of strings joined.
     """
 
     def __init__(self, uscc: pl.Series) -> None:
@@ -494,19 +476,6 @@ class _Codes:
             return hashlib.sha256(self.uscc.gather(rows).str.join("\n").item().encode("utf-8")).hexdigest()
         joined = self.records[rows.to_numpy()].tobytes()
         return hashlib.sha256(memoryview(joined)[:-1]).hexdigest()
-
-    def lines(self, lead: list[bytes], which: np.ndarray, rows: np.ndarray) -> bytes:
-        """Line i is lead[which[i]] + the code of rows[i] + newline."""
-        width = np.fromiter(map(len, lead), dtype=np.int64, count=len(lead))[which]
-        ends = np.cumsum(width + 19)
-        starts = ends - (width + 19)
-        out = np.empty(int(ends[-1]) if ends.size else 0, dtype=np.uint8)
-        for k, text in enumerate(lead):
-            at = starts[which == k]
-            if at.size and text:
-                out[at[:, None] + np.arange(len(text))] = np.frombuffer(text, dtype=np.uint8)
-        out[(starts + width)[:, None] + np.arange(19)] = self.records[rows]
-        return out.tobytes()
 
 
 def json_bytes(obj: dict) -> bytes:

@@ -176,22 +176,14 @@ def test_ties_on_the_integer_sort_key_are_broken_by_the_full_digest():
     assert sorted(codes.gather(ranking.chosen("t01|1|A|", rows, keys, 7)).to_list()) == sorted(expected)
 
 
-def test_eligible_csv_assembled_as_bytes_equals_polars_csv():
-    from types import SimpleNamespace
-
+def test_stratum_hash_from_code_records_equals_joined_codes():
     codes = pl.Series([f"91140602MA{i:07d}X" for i in range(12)])
-    plan = SimpleNamespace(task=SimpleNamespace(id='t"1'))
-    strata = ("A|朔城区", 'B,"quoted"', "C")
     rows = pl.Series([0, 2, 3, 5, 7, 8, 11], dtype=pl.UInt32)
-    stratum = pl.Series([0, 1, 1, 2, 0, 1, 2], dtype=pl.UInt32)
-    pool = draw.Pool(plan, rows, stratum, strata, {}, [])
-    expected = draw._eligible_part(pool, codes, rows, stratum).write_csv().encode("utf-8")
     fast = draw._Codes(codes)
     assert fast.records is not None
-    assert b"".join(draw._eligible_pieces([pool], fast)) == expected
-    # Codes that are not all 18 bytes (never after validation) take the plain polars path.
-    odd_codes = pl.concat([codes.head(11), pl.Series(["SHORT"])])
-    odd = draw._Codes(odd_codes)
-    assert odd.records is None
-    assert b"".join(draw._eligible_pieces([pool], odd)) == draw._eligible_part(pool, odd_codes, rows, stratum).write_csv().encode()
     assert fast.sha256(rows) == hashlib.sha256("\n".join(codes.gather(rows)).encode()).hexdigest()
+    # Codes that are not all 18 bytes (never after validation) are joined as strings.
+    odd = pl.concat([codes.head(11), pl.Series(["SHORT"])])
+    assert draw._Codes(odd).records is None
+    assert draw._Codes(odd).sha256(rows) == hashlib.sha256("\n".join(odd.gather(rows)).encode()).hexdigest()
+    assert fast.sha256(rows.clear()) == hashlib.sha256(b"").hexdigest()
