@@ -529,12 +529,19 @@ class CompiledRules:
             except _TooComplex:
                 raise _too_complex(rule.id) from None
         emitter = _Emitter([b for _, branches in per_rule for b in branches], vocabulary)
+        reads: dict[str, frozenset[str]] = {}
         for rule_id, branches in per_rule:
             own = {chain for branch in branches for chain in emitter.chains(branch)}
             if len(own) > MAX_BRANCHES:
                 raise _too_complex(rule_id)
             for chain in own:
                 chains.setdefault(chain, set()).add(rule_id)
+            reads[rule_id] = frozenset(prop for chain in own for prop, _, _ in chain)
+        # Rules grouped by the fact properties they test: a rule's answer depends on those alone.
+        self._groups: dict[tuple[str, ...], frozenset[str]] = {}
+        for rule_id, props in reads.items():
+            key = tuple(sorted(props))
+            self._groups[key] = self._groups.get(key, frozenset()) | {rule_id}
         used = {prop for chain in chains for prop, _, _ in chain}
         self._properties = {name: prop for name, prop in emitter.properties.items() if name in used}
         if len(self._properties) > MAX_PROPERTIES:
@@ -588,6 +595,33 @@ class CompiledRules:
                     fired |= shard.run(fact)
                 answers.append(frozenset(fired))
         return answers
+
+    def evaluate_classes(self, classes: pl.DataFrame) -> list[frozenset[str]]:
+        """The rules holding for each row of distinct codes (as `encode_frame` makes), with few engine calls.
+
+        A rule's answer depends only on the properties it tests, so each group of rules reading the same
+        properties can be asked once per distinct projection of the classes onto those properties (other
+        properties 0): tens of facts where the classes number thousands. When that would take more
+        facts than the classes themselves, the classes are asked directly.
+        """
+        indexed = classes.with_row_index("_class")
+        asks = []
+        for props, rule_ids in self._groups.items():
+            if props:
+                projected = indexed.group_by(list(props)).agg(pl.col("_class"))
+                asks.append((rule_ids, projected.select(props).to_dicts(), projected["_class"].to_list()))
+            else:
+                asks.append((rule_ids, [{}], [list(range(classes.height))]))
+        if sum(len(keys) for _, keys, _ in asks) >= classes.height:
+            return self.evaluate_encoded(classes.to_dicts())
+        answers: list[set[str]] = [set() for _ in range(classes.height)]
+        for rule_ids, keys, members in asks:
+            facts = [dict.fromkeys(self._properties, 0) | key for key in keys]
+            for fired, rows in zip(self.evaluate_encoded(facts), members, strict=True):
+                hit = fired & rule_ids
+                for row in rows if hit else ():
+                    answers[row] |= hit
+        return [frozenset(a) for a in answers]
 
     def encode_frame(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Every row's fact codes, computed as column expressions: the same codes `fact` gives one entity.
@@ -732,8 +766,9 @@ def classify(
 ) -> Classes:
     """Encode every row into the engine's fact codes and ask the engine once per distinct encoding.
 
-    The number of engine calls follows the number of classes the rules can tell apart, not the
-    number of rows. A field missing from the frame counts as empty for every row.
+    The number of engine calls follows the number of classes the rules can tell apart (and, within
+    those, each rule group's projections), not the number of rows. A field missing from the frame
+    counts as empty for every row.
     """
     compiled = rules if isinstance(rules, CompiledRules) else compile_rules(rules, facts_kinds)
     masks, coded = compiled.code_exprs(frame)
@@ -743,7 +778,7 @@ def classify(
         ids, classes = _classes_by_key(frame.with_columns(masks) if masks else frame, coded)
     else:
         ids, classes = _classes_by_join(compiled.encode_frame(frame))
-    return Classes(ids.alias("class"), tuple(compiled.evaluate_encoded(list(classes.iter_rows(named=True)))))
+    return Classes(ids.alias("class"), tuple(compiled.evaluate_classes(classes)))
 
 
 def _classes_by_key(frame: pl.DataFrame, coded: list[tuple[str, pl.Expr, int]]) -> tuple[pl.Series, pl.DataFrame]:
