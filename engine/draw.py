@@ -285,7 +285,10 @@ class _Ranking:
                     need.setdefault(_unit(plan, rnd, ""), []).append(pool.rows)
         self.joint: dict[str, pl.Series] = {}
         for unit, parts in need.items():
-            rows = pl.concat(parts).unique().sort()
+            wanted = pl.repeat(False, uscc.len(), dtype=pl.Boolean, eager=True)
+            for rows in parts:
+                wanted.scatter(rows, True)
+            rows = wanted.arg_true()
             keys = _sort_keys(self.prefix(unit), uscc.gather(rows))
             self.joint[unit] = pl.zeros(uscc.len(), pl.Int64, eager=True).scatter(rows, keys)
 
