@@ -2,11 +2,12 @@
 
 A directory is read as text first (CSV in UTF-8, UTF-8 with BOM or GBK/GB18030; XLSX; Parquet),
 its headers are mapped onto the fields of `spotcheck.fields` (Chinese or English spellings), then
-every cell is normalised and checked with polars expressions in one streaming pass, so a city's two
+every cell is normalised and checked with polars expressions in one streaming pass, so a city's ten
 million rows load in seconds and memory holds little more than the typed frame: the raw text is never
-kept, only one flag per check, and the few rows a problem lists are looked up again. Every problem in
-the file is collected before anything is raised: an officer fixes the export once. The file's sha256 is
-kept because the draw commits to the exact bytes it read.
+kept, only one flag per check, and the few rows a problem lists are looked up again. Columns that
+repeat a few values (statuses, districts, dates) pass as Categorical and are normalised and checked
+once per distinct value. Every problem in the file is collected before anything is raised: an officer
+fixes the export once. The file's sha256 is kept because the draw commits to the exact bytes it read.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import codecs
 import difflib
 import hashlib
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, ClassVar
@@ -141,6 +143,13 @@ class _Raw:
     first_row: int
     has_header_row: bool  # False for Parquet: names come from the schema, data starts at row 2
     csv: bool = False  # read as UTF-8; GB18030 is tried if that fails on bytes that are not UTF-8
+    csv_source: Path | bytes | None = None  # the CSV file or its text in UTF-8
+
+    def typed(self, dtypes: dict[str, pl.DataType]) -> pl.LazyFrame:
+        """The cells with some columns cast to `dtypes`; CSV is parsed so, less work and memory than text cast."""
+        if self.csv_source is not None:
+            return _scan_csv(self.csv_source, dtypes)
+        return self.frame.with_columns(pl.col(c).cast(t) for c, t in dtypes.items())
 
 
 class _Unreadable(Exception):
@@ -155,14 +164,17 @@ class _Unreadable(Exception):
 _CHUNK = 1 << 20
 
 
-def _sha256(path: Path) -> str:
+def _cannot_read(path: Path, exc: OSError) -> SpotcheckError:
+    return SpotcheckError(
+        Problem("D201", f"无法读取文件：{exc.strerror or exc}", file=str(path), hint="请检查文件路径和访问权限")
+    )
+
+
+def _sha256(path: Path, hashing: Future) -> str:
     try:
-        with path.open("rb") as f:
-            return hashlib.file_digest(f, "sha256").hexdigest()
+        return hashing.result().hexdigest()
     except OSError as exc:
-        raise SpotcheckError(
-            Problem("D201", f"无法读取文件：{exc.strerror or exc}", file=str(path), hint="请检查文件路径和访问权限")
-        ) from None
+        raise _cannot_read(path, exc) from None
 
 
 def _unreadable(path: Path, exc: Exception) -> SpotcheckError:
@@ -180,7 +192,7 @@ def _read_raw(path: Path) -> _Raw:
     suffix = path.suffix.lower()
     try:
         if suffix in _CSV_SUFFIXES:
-            return _Raw(_scan_csv(path), 1, True, csv=True)
+            return _Raw(_scan_csv(path), 1, True, csv=True, csv_source=path)
         if suffix in _EXCEL_SUFFIXES:
             frame = pl.read_excel(
                 path,
@@ -209,9 +221,9 @@ def _read_raw(path: Path) -> _Raw:
     )
 
 
-def _scan_csv(source: Path | bytes) -> pl.LazyFrame:
+def _scan_csv(source: Path | bytes, dtypes: dict[str, pl.DataType] | None = None) -> pl.LazyFrame:
     # polars skips a UTF-8 BOM itself.
-    return pl.scan_csv(source, has_header=False, infer_schema=False, raise_if_empty=False)
+    return pl.scan_csv(source, has_header=False, infer_schema=False, schema_overrides=dtypes, raise_if_empty=False)
 
 
 def _collect(frame: pl.LazyFrame) -> pl.DataFrame:
@@ -244,7 +256,8 @@ def _read_gb18030(path: Path) -> _Raw:
         parts.append(decoder.decode(b"", final=True).encode("utf-8"))
     except UnicodeDecodeError:
         raise ValueError("文件编码无法识别：既不是 UTF-8 也不是 GBK/GB18030") from None
-    return _Raw(_scan_csv(b"".join(parts)), 1, True)
+    text = b"".join(parts)
+    return _Raw(_scan_csv(text), 1, True, csv_source=text)
 
 
 def _as_text(schema: pl.Schema) -> list[pl.Expr]:
@@ -386,6 +399,9 @@ class _Check:
     bad: pl.Expr
     describe: Callable[[dict], tuple[str, str]]  # row values → (message, hint)
     extra: tuple[pl.Expr, ...] = ()  # named row-wise expressions the messages need, computed on listed rows only
+    # Named row-wise expressions `bad` reads, computed once per row for all checks that share them:
+    # polars works a subexpression out again wherever it appears.
+    shared: tuple[pl.Expr, ...] = ()
     duplicates: bool = False  # listed rows also get `_first`, the row where their value first appears
     quotes_cell: bool = False  # listed rows also get `raw_<field>`, the cell as written
 
@@ -401,7 +417,9 @@ def _text(col: str) -> pl.Expr:
 
 
 def _normalise_uscc(raw: pl.Expr) -> pl.Expr:
-    return raw.str.replace_all(r"\s", "").str.to_uppercase()
+    # Nearly every code is written right already, and testing for that is cheaper than rewriting it.
+    written_right = ~raw.str.contains(f"[^{uscc.CHARSET}]")
+    return pl.when(written_right).then(raw).otherwise(raw.str.replace_all(r"\s", "").str.to_uppercase())
 
 
 def _tier(raw: pl.Expr) -> pl.Expr:
@@ -473,12 +491,21 @@ _ENUM_NORMALISERS: dict[tuple[str, str], Callable[[pl.Expr], pl.Expr]] = {
 }
 
 
+def _dtype(field: Field) -> pl.DataType:
+    if field.kind == "labels":
+        return pl.List(pl.String)
+    if field.kind == "date":
+        return pl.Date
+    # The global categories, so that columns of different files compare and join with each other.
+    return pl.Categorical() if field.few_values else pl.String
+
+
 def _typed(field: Field, kind: str, present: bool) -> pl.Expr:
     """The canonical column for `field` from its raw text column (or a typed null when the file lacks it)."""
     if not present:
         if field.kind == "labels":
             return pl.lit([], dtype=pl.List(pl.String)).alias(field.name)
-        return pl.lit(None, dtype=pl.Date if field.kind == "date" else pl.String).alias(field.name)
+        return pl.lit(None, dtype=_dtype(field)).alias(field.name)
     raw = _cell(field.name)
     if field.name == "uscc":
         expr = _normalise_uscc(raw)
@@ -490,7 +517,7 @@ def _typed(field: Field, kind: str, present: bool) -> pl.Expr:
         expr = _date(raw)
     else:
         expr = raw
-    return expr.alias(field.name)
+    return expr.cast(_dtype(field)).alias(field.name)
 
 
 def _common_checks(fields: dict[str, Field], kind: str, present: set[str]) -> list[_Check]:
@@ -539,7 +566,7 @@ def _common_checks(fields: dict[str, Field], kind: str, present: set[str]) -> li
 
 def _uscc_checks(excel: bool) -> list[_Check]:
     code = pl.col("uscc")
-    legal = code.str.contains(f"^[{uscc.CHARSET}]*$")
+    remainder = (uscc.remainder_expr(code).alias("_remainder"),)  # null unless 18 legal characters
     expected = uscc.check_char_expr(code)
     extra_hint = _EXCEL_NUMBER_HINT if excel else ""
 
@@ -564,14 +591,8 @@ def _uscc_checks(excel: bool) -> list[_Check]:
         )
 
     return [
-        _Check("D206", "uscc", code.is_not_null() & ((code.str.len_chars() != 18) | ~legal), shape),
-        _Check(
-            "D207",
-            "uscc",
-            code.is_not_null() & (code.str.len_chars() == 18) & legal & (expected != code.str.slice(17, 1)),
-            check,
-            (expected.alias("_expected"),),
-        ),
+        _Check("D206", "uscc", code.is_not_null() & pl.col("_remainder").is_null(), shape, shared=remainder),
+        _Check("D207", "uscc", pl.col("_remainder") != 0, check, (expected.alias("_expected"),), shared=remainder),
         _duplicate_check("D208", "uscc", duplicate),
     ]
 
@@ -612,6 +633,49 @@ def _recusal_checks(present: set[str], excel: bool) -> list[_Check]:
     return checks
 
 
+def _filled(not_blank: list[pl.Expr]) -> pl.Expr:
+    return (pl.any_horizontal(not_blank) if not_blank else pl.lit(False)).alias("_filled")
+
+
+def _per_value(cells: pl.Series, field: Field, kind: str, checks: list[_Check]) -> pl.DataFrame:
+    """`field`'s typed column, `_blank` and its checks' `_bad{i}` flags, each worked out once per distinct cell.
+
+    The distinct cells are the column's own categories, and a null for empty cells; a row takes the
+    results of its category by the category's physical code.
+    """
+    distinct = cells.dtype.categories.to_series()
+    mine = {i: c for i, c in enumerate(checks) if c.field == field.name and not c.duplicates}
+    table = (
+        # In one chunk: gathering lists from a table in pieces is many times slower.
+        pl.DataFrame({"_cell": pl.concat([distinct, pl.Series([None], dtype=pl.String)], rechunk=True)})
+        .select(_text("_cell").alias(f"raw_{field.name}"))
+        .with_columns(_typed(field, kind, True))
+        .select(
+            field.name,
+            _cell(field.name).is_null().alias("_blank"),
+            *[c.bad.fill_null(False).alias(f"_bad{i}") for i, c in mine.items()],
+        )
+    )
+    codes = cells.to_physical().fill_null(distinct.len())
+    # A flag holds for few categories if any (blank cells, values in error): looking those up is
+    # several times faster than gathering the flag for every row.
+    return pl.DataFrame(
+        [
+            table.get_column(field.name).gather(codes),
+            *[codes.is_in(table.get_column(flag).arg_true().implode()).alias(flag) for flag in table.columns[1:]],
+        ]
+    )
+
+
+def _duplicates(work: pl.DataFrame, check: _Check) -> pl.Series:
+    # Equal values have equal 64-bit hashes, so when the hashes are all distinct no value repeats;
+    # counting them is several times faster than comparing the text of millions of codes, which only
+    # a file with a repeat (or, very rarely, a hash collision) needs.
+    if work.select(pl.col(check.field).hash().n_unique()).item() == work.height:
+        return pl.repeat(False, work.height, eager=True)
+    return work.select(check.bad.fill_null(False)).to_series()
+
+
 def _rest(code: str, total: int, path: Path, column: str, title: str) -> list[Problem]:
     if total <= ROW_PROBLEM_CAP:
         return []
@@ -645,21 +709,32 @@ _RECUSALS = _Sheet(RECUSAL_FIELDS, "recusal", _recusal_checks, allow_empty=True)
 
 
 def _load(path: Path, sheet: _Sheet) -> dict:
-    digest = _sha256(path)
+    try:
+        file = path.open("rb")
+    except OSError as exc:
+        raise _cannot_read(path, exc) from None
+    # The file is hashed while polars reads it: hashlib lets go of the GIL.
+    with file, ThreadPoolExecutor(max_workers=1) as pool:
+        hashing = pool.submit(hashlib.file_digest, file, "sha256")
+        try:
+            loaded = _read_checked(path, sheet)
+        finally:
+            # A file that cannot be hashed is reported as such, before any problem of its content.
+            digest = _sha256(path, hashing)
+    return {**loaded, "sha256": digest}
 
-    def read_and_check(raw: _Raw) -> dict:
-        return {**_read_and_check(raw, path, sheet), "sha256": digest}
 
+def _read_checked(path: Path, sheet: _Sheet) -> dict:
     raw = _read_raw(path)
     try:
-        return read_and_check(raw)
+        return _read_and_check(raw, path, sheet)
     except _Unreadable as failed:
         error = failed.cause
     # polars rejects invalid UTF-8, so a GBK file fails the first reading and is decoded only then.
     if raw.csv and isinstance(error, pl.exceptions.ComputeError):
         try:
             if not _is_utf8(path):
-                return read_and_check(_read_gb18030(path))
+                return _read_and_check(_read_gb18030(path), path, sheet)
         except _Unreadable as failed:
             error = failed.cause
         except (OSError, ValueError) as exc:
@@ -667,9 +742,58 @@ def _load(path: Path, sheet: _Sheet) -> dict:
     raise _unreadable(path, error) from None
 
 
+def _data_rows(frame: pl.LazyFrame, raw: _Raw, first_row: int) -> pl.LazyFrame:
+    return frame.with_row_index("_row", offset=raw.first_row).filter(pl.col("_row") >= first_row)
+
+
+def _typed_rows(
+    raw: _Raw, first_row: int, layout: _Layout, unmapped: list[str], sheet: _Sheet, checks: list[_Check]
+) -> pl.DataFrame:
+    """`_row`, every readable field's typed column and a `_bad{i}` flag per check; blank rows left out.
+
+    One streaming pass keeps the typed columns and a flag per row-wise check, the raw text is dropped
+    as it streams by. Few-valued columns are read as Categorical, each with categories of its own,
+    and normalised and checked afterwards once per category. A duplicate needs the whole column, so
+    those checks run last.
+    """
+    kind, readable = sheet.kind, _readable(sheet.fields)
+    few = [f for f in readable if f.few_values and f.name in layout.columns]
+    per_row = [f for f in readable if not f.few_values and f.name in layout.columns]
+    categorical = {layout.columns[f.name]: pl.Categorical(pl.Categories.random()) for f in few}
+    row_checks = {i: c for i, c in enumerate(checks) if not c.duplicates and c.field not in {f.name for f in few}}
+    shared = {e.meta.output_name(): e for c in row_checks.values() for e in c.shared}
+    scanned = _collect(
+        _data_rows(raw.typed(categorical), raw, first_row)
+        .with_columns(_text(layout.columns[f.name]).alias(f"raw_{f.name}") for f in per_row)
+        .with_columns(_typed(f, kind, True) for f in per_row)
+        .with_columns(shared.values())
+        .select(
+            "_row",
+            *[f.name for f in per_row],
+            *[c.bad.fill_null(False).alias(f"_bad{i}") for i, c in row_checks.items()],
+            *[pl.col(layout.columns[f.name]).alias(f.name) for f in few],
+            _filled([_cell(f.name).is_not_null() for f in per_row] + [_text(c).is_not_null() for c in unmapped]),
+        )
+    )
+    filled = scanned.drop_in_place("_filled")
+    for f in few:
+        per_value = _per_value(scanned.drop_in_place(f.name), f, kind, checks)
+        filled = filled | ~per_value.drop_in_place("_blank")
+        scanned = scanned.hstack(per_value)
+    work = scanned.select(
+        "_row",
+        *[f.name if f.name in layout.columns else _typed(f, kind, False) for f in readable],
+        *[f"_bad{i}" for i, c in enumerate(checks) if not c.duplicates],
+    )
+    # Blank lines (and rows of empty cells Excel leaves behind) are not entities.
+    if (layout.columns or unmapped) and not filled.all():
+        work = work.filter(filled)
+    return work.with_columns(_duplicates(work, c).alias(f"_bad{i}") for i, c in enumerate(checks) if c.duplicates)
+
+
 def _read_and_check(raw: _Raw, path: Path, sheet: _Sheet) -> dict:
     file = str(path)
-    fields, kind, checks_for, allow_empty = sheet.fields, sheet.kind, sheet.checks_for, sheet.allow_empty
+    fields, checks_for, allow_empty = sheet.fields, sheet.checks_for, sheet.allow_empty
     if raw.has_header_row:
         head = _collect(raw.frame.head(HEADER_SEARCH_ROWS))
         header_index = _find_header_row(head, _spellings(fields)) if head.height else 0
@@ -685,25 +809,10 @@ def _read_and_check(raw: _Raw, path: Path, sheet: _Sheet) -> dict:
     if raw.has_header_row and first_row != raw.first_row + 1:
         problems = [replace(p, row=first_row - 1) if p.row == 1 else p for p in problems]
 
-    all_cols = [c for c, _ in headers]
-    cells = raw.frame.with_row_index("_row", offset=raw.first_row).filter(pl.col("_row") >= first_row)
-    if all_cols:
-        # Blank lines (and rows of empty cells Excel leaves behind) are not entities.
-        cells = cells.filter(pl.any_horizontal(_text(c).is_not_null() for c in all_cols))
-    cells = cells.select("_row", *[_text(col).alias(f"raw_{f}") for f, col in layout.columns.items()])
-
-    present = set(layout.columns)
     readable = _readable(fields)
-    checks = checks_for(present, path.suffix.lower() in _EXCEL_SUFFIXES)
-    # One pass keeps the typed columns and a flag per row-wise check; the raw text is dropped as it
-    # streams by. A duplicate needs the whole column, so those checks run on the result.
-    work = _collect(
-        cells.with_columns(_typed(f, kind, f.name in present) for f in readable).select(
-            "_row",
-            *[f.name for f in readable],
-            *[c.bad.fill_null(False).alias(f"_bad{i}") for i, c in enumerate(checks) if not c.duplicates],
-        )
-    ).with_columns(c.bad.fill_null(False).alias(f"_bad{i}") for i, c in enumerate(checks) if c.duplicates)
+    checks = checks_for(set(layout.columns), path.suffix.lower() in _EXCEL_SUFFIXES)
+    unmapped = [c for c, _ in headers if c not in layout.columns.values()]
+    work = _typed_rows(raw, first_row, layout, unmapped, sheet, checks)
     if work.height == 0 and not allow_empty:
         problems.append(Problem("D212", "文件没有数据行", file=file, hint="请确认导出了名录的全部数据"))
 
@@ -728,7 +837,8 @@ def _read_and_check(raw: _Raw, path: Path, sheet: _Sheet) -> dict:
     quoted = [i for i, c in enumerate(checks) if c.quotes_cell and listed[i].height]
     if quoted:
         wanted = pl.concat([listed[i]["_row"] for i in quoted]).unique()
-        written = _collect(cells.filter(pl.col("_row").is_in(wanted.implode())))
+        cells = _data_rows(raw.frame, raw, first_row).filter(pl.col("_row").is_in(wanted.implode()))
+        written = _collect(cells.select("_row", *[_text(col).alias(f"raw_{f}") for f, col in layout.columns.items()]))
         for i in quoted:
             column = f"raw_{checks[i].field}"
             listed[i] = listed[i].join(written.select("_row", column), on="_row", how="left").sort("_row")

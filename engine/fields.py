@@ -29,6 +29,9 @@ class Field:
     headers: tuple[str, ...] = ()  # other spellings accepted in directory files (Chinese first)
     values: tuple[str, ...] = ()  # closed set for enums
     required: bool = False
+    # A directory repeats a few distinct values down the column however many rows it has: the loader
+    # normalises and checks each distinct value once, and keeps text and enum values Categorical.
+    few_values: bool = False
 
 
 ENTITY_FIELDS: dict[str, Field] = {
@@ -36,19 +39,19 @@ ENTITY_FIELDS: dict[str, Field] = {
     for f in (
         Field("uscc", "str", "统一社会信用代码", ("统一社会信用代码", "信用代码", "社会信用代码", "USCC"), required=True),
         Field("name", "str", "市场主体名称", ("企业名称", "市场主体名称", "主体名称", "名称"), required=True),
-        Field("type", "enum", "主体类型", ("主体类型", "市场主体类型", "类型"), ENTITY_TYPES, required=True),
-        Field("status", "enum", "登记状态", ("登记状态", "经营状态", "状态"), ENTITY_STATUSES, required=True),
-        Field("district", "str", "所属辖区", ("所属辖区", "辖区", "行政区划", "区县"), required=True),
-        Field("tier", "enum", "信用风险等级", ("信用风险等级", "风险等级", "风险分类"), TIERS, required=True),
-        Field("labels", "labels", "监管标签", ("监管标签", "标签")),
-        Field("industry", "str", "行业类别", ("行业类别", "行业", "国民经济行业")),
-        Field("registration_authority", "str", "登记机关", ("登记机关",)),
-        Field("office", "str", "管辖单位", ("管辖单位", "管辖机关", "市场监管所")),
-        Field("grid", "str", "网格片区", ("网格", "片区", "网格片区")),
+        Field("type", "enum", "主体类型", ("主体类型", "市场主体类型", "类型"), ENTITY_TYPES, required=True, few_values=True),
+        Field("status", "enum", "登记状态", ("登记状态", "经营状态", "状态"), ENTITY_STATUSES, required=True, few_values=True),
+        Field("district", "str", "所属辖区", ("所属辖区", "辖区", "行政区划", "区县"), required=True, few_values=True),
+        Field("tier", "enum", "信用风险等级", ("信用风险等级", "风险等级", "风险分类"), TIERS, required=True, few_values=True),
+        Field("labels", "labels", "监管标签", ("监管标签", "标签"), few_values=True),
+        Field("industry", "str", "行业类别", ("行业类别", "行业", "国民经济行业"), few_values=True),
+        Field("registration_authority", "str", "登记机关", ("登记机关",), few_values=True),
+        Field("office", "str", "管辖单位", ("管辖单位", "管辖机关", "市场监管所"), few_values=True),
+        Field("grid", "str", "网格片区", ("网格", "片区", "网格片区"), few_values=True),
         Field("address", "str", "住所", ("住所", "经营场所", "地址")),
-        Field("established", "date", "成立日期", ("成立日期", "成立时间")),
-        Field("expires", "date", "营业期限至", ("营业期限至", "经营期限至")),
-        Field("last_checked", "date", "上次检查日期", ("上次检查日期", "最近检查日期")),
+        Field("established", "date", "成立日期", ("成立日期", "成立时间"), few_values=True),
+        Field("expires", "date", "营业期限至", ("营业期限至", "经营期限至"), few_values=True),
+        Field("last_checked", "date", "上次检查日期", ("上次检查日期", "最近检查日期"), few_values=True),
         # Derived from the ledger's history, never read from a directory file.
         Field("checks_this_year", "int", "本年度已抽查次数"),
     )

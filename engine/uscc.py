@@ -8,8 +8,7 @@ and the polars expressions below must agree (the tests compare them on random co
 from __future__ import annotations
 
 import hashlib
-import operator
-from functools import reduce
+from typing import Callable
 
 import polars as pl
 
@@ -33,6 +32,10 @@ def check_char(first17: str) -> str:
         total = sum(_VALUE[c] * w for c, w in zip(first17, WEIGHTS))
     except KeyError as exc:
         raise ValueError(f"含有统一社会信用代码不允许的字符 {exc.args[0]!r}：{first17!r}") from None
+    return _check_char(total)
+
+
+def _check_char(total: int) -> str:
     return CHARSET[(31 - total % 31) % 31]
 
 
@@ -44,29 +47,24 @@ def is_valid(code: str) -> bool:
 
 
 def check_char_expr(col: str | pl.Expr) -> pl.Expr:
-    """Expected check character of a string column's first 17 characters; null where they are not 17 legal characters.
+    """Expected check character of a string column's first 17 characters; null where they are not 17 legal characters."""
+    expr = pl.col(col) if isinstance(col, str) else col
+    return pl.lit(_CHECK_CHAR_BY_SUM).gather(_weighted_sum(expr, _TABLES))
 
-    One `str.slice` + `replace_strict` per position: no Python per row. Adding with `+` (not
-    sum_horizontal, which skips nulls) makes one illegal character null the whole sum.
+
+def remainder_expr(col: str | pl.Expr) -> pl.Expr:
+    """Σ value × weight over all 18 characters, the check character weighing 1, modulo 31 (UInt8).
+
+    0 exactly for a valid code, since the check character brings the sum to a multiple of 31; null
+    where the column does not hold 18 legal characters.
     """
     expr = pl.col(col) if isinstance(col, str) else col
-    total = _weighted_sum(expr, _VALUE, WEIGHTS)
-    return ((31 - total % 31) % 31).replace_strict(dict(enumerate(CHARSET)), return_dtype=pl.String)
-
-
-def _weighted_sum(expr: pl.Expr, values: dict[str, int], weights: tuple[int, ...]) -> pl.Expr:
-    terms = [
-        expr.str.slice(pos, 1).replace_strict(values, default=None, return_dtype=pl.Int64) * weight
-        for pos, weight in enumerate(weights)
-    ]
-    return reduce(operator.add, terms)
+    return pl.lit(_REMAINDER_BY_SUM).gather(_weighted_sum(expr, _WHOLE_TABLES, whole=True))
 
 
 def valid_expr(col: str | pl.Expr) -> pl.Expr:
     """Boolean expression: the column holds a valid code (null input gives False)."""
-    expr = pl.col(col) if isinstance(col, str) else col
-    good = (expr.str.len_chars() == 18) & (check_char_expr(expr) == expr.str.slice(17, 1))
-    return good.fill_null(False)
+    return (remainder_expr(col) == 0).fill_null(False)
 
 
 def valid_series(codes: pl.Series) -> pl.Series:
@@ -76,15 +74,57 @@ def valid_series(codes: pl.Series) -> pl.Series:
 
 def org_check_char(body8: str) -> str:
     """GB 11714 check character for an 8-character organisation-code body."""
-    total = sum(_ORG_VALUE[c] * w for c, w in zip(body8, _ORG_WEIGHTS))
+    return _org_check_char(sum(_ORG_VALUE[c] * w for c, w in zip(body8, _ORG_WEIGHTS)))
+
+
+def _org_check_char(total: int) -> str:
     r = (11 - total % 11) % 11
     return "X" if r == 10 else str(r)
 
 
 def org_check_char_expr(body: pl.Expr) -> pl.Expr:
     """`org_check_char` over a column of 8-character bodies (digits and upper-case letters)."""
-    r = (11 - _weighted_sum(body, _ORG_VALUE, _ORG_WEIGHTS) % 11) % 11
-    return pl.when(r == 10).then(pl.lit("X")).otherwise(r.cast(pl.String))
+    return pl.lit(_ORG_CHECK_CHAR_BY_SUM).gather(_weighted_sum(body, _ORG_TABLES))
+
+
+# The expressions work on bytes, as legal characters are ASCII: one lookup per position in a table
+# from byte to value × weight, summed across. A byte that is not a legal character weighs _ILLEGAL,
+# more than any sum of legal ones, and so does a code too short (or, for whole codes, too long);
+# the sum, capped there, indexes a table of results whose last entry is null. Each sum is computed
+# once: polars does not share a subexpression used twice in one expression.
+_ILLEGAL = 1 + max(max(_VALUE.values()) * (sum(WEIGHTS) + 1), max(_ORG_VALUE.values()) * sum(_ORG_WEIGHTS))
+
+
+def _byte_tables(values: dict[str, int], weights: tuple[int, ...]) -> list[pl.Series]:
+    tables = []
+    for weight in weights:
+        table = [_ILLEGAL] * 256
+        for char, value in values.items():
+            table[ord(char)] = value * weight
+        tables.append(pl.Series(table, dtype=pl.UInt32))
+    return tables
+
+
+def _weighted_sum(expr: pl.Expr, tables: list[pl.Series], *, whole: bool = False) -> pl.Expr:
+    """Σ value × weight over the first len(tables) characters, or _ILLEGAL (see above)."""
+    data = expr.cast(pl.Binary)
+    # A byte past the end is null; byte 0 stands for it, as it is no legal character.
+    terms = [pl.lit(table).gather(data.bin.get(i, null_on_oob=True).fill_null(0)) for i, table in enumerate(tables)]
+    if whole:
+        terms.append((expr.str.len_bytes() > len(tables)).cast(pl.UInt32) * _ILLEGAL)
+    return pl.sum_horizontal(terms).clip(upper_bound=_ILLEGAL)
+
+
+def _by_sum(result: Callable[[int], object], dtype: pl.DataType) -> pl.Series:
+    return pl.Series([result(total) for total in range(_ILLEGAL)] + [None], dtype=dtype)
+
+
+_TABLES = _byte_tables(_VALUE, WEIGHTS)
+_WHOLE_TABLES = _byte_tables(_VALUE, (*WEIGHTS, 1))
+_ORG_TABLES = _byte_tables(_ORG_VALUE, _ORG_WEIGHTS)
+_CHECK_CHAR_BY_SUM = _by_sum(_check_char, pl.String)
+_REMAINDER_BY_SUM = _by_sum(lambda total: total % 31, pl.UInt8)
+_ORG_CHECK_CHAR_BY_SUM = _by_sum(_org_check_char, pl.String)
 
 
 def make(seed_material: str | bytes, entity_type: str = "企业", region: str = "110000") -> str:

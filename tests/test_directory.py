@@ -1,13 +1,16 @@
 import csv
 import hashlib
 import io
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
 import xlsxwriter
-from spotcheck import uscc
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from spotcheck import directory, uscc
 from spotcheck.directory import (
     ROW_PROBLEM_CAP,
     load_entities,
@@ -15,6 +18,7 @@ from spotcheck.directory import (
     load_recusals,
 )
 from spotcheck.errors import SpotcheckError
+from spotcheck.fields import ENTITY_FIELDS
 
 A = "91350100M000100Y43"
 B = "91110108551385082Q"
@@ -120,6 +124,94 @@ def test_frame_is_typed_and_normalised(tmp_path):
     assert f["office"].null_count() == 4
     assert d.source_rows.to_list() == [2, 3, 4, 5]
     assert len(d) == 4
+
+
+HEADER_ALL = [f.headers[0] for f in ENTITY_FIELDS.values() if f.headers]
+
+
+def test_few_valued_entity_columns_are_categorical(tmp_path):
+    full_row = [A, "甲", "企业", "存续", "鼓楼区", "A", "加油站", "批发和零售业", "鼓楼局", "鼓楼所", "第1网格", "某路1号",
+                "2020-01-01", "", "2024-05-06"]
+    full = load_entities(write_table(tmp_path / "full.csv", [HEADER_ALL, full_row])).frame
+    partial = load_entities(write_table(tmp_path / "partial.csv", [HEADER_ZH, *GOOD_ROWS])).frame
+    categorical = {"type", "status", "district", "tier", "industry", "registration_authority", "office", "grid"}
+    assert {name for name, dtype in full.schema.items() if dtype == pl.Categorical} == categorical
+    assert {name for name, dtype in full.schema.items() if dtype == pl.String} == {"uscc", "name", "address"}
+    # A column the file lacks has the type it would have had.
+    assert partial.schema == full.schema
+    # Categorical columns compare with text, and join with each other across files.
+    assert partial.filter(pl.col("tier") == "B")["uscc"].to_list() == [B]
+    joined = partial.select("uscc", "district").join(full.select("district", "grid"), on="district")
+    assert joined["grid"].to_list() == ["第1网格"] * 2
+
+
+def test_inspector_and_recusal_columns_stay_text(tmp_path):
+    inspectors = load_inspectors(write_table(tmp_path / "i.csv", [INSPECTOR_HEADER, *INSPECTORS]))
+    recusals = load_recusals(write_table(tmp_path / "r.csv", [["执法人员编号", "统一社会信用代码"], ["ZF001", A]]))
+    for frame in (inspectors.frame, recusals.frame):
+        assert not any(dtype == pl.Categorical for dtype in frame.schema.values())
+
+
+def test_rows_blank_in_every_column_are_left_out(tmp_path):
+    # Whitespace-only cells in the few-valued columns count as blank, text in any one of them does not.
+    blank = ["", " ", "", "\u3000", " ", "", "", ""]
+    district_only = ["", "", "", "", "鼓楼区", "", "", ""]
+    d = load_entities(write_table(tmp_path / "e.csv", [HEADER_ZH, GOOD_ROWS[0], blank, GOOD_ROWS[1]]))
+    assert d.source_rows.to_list() == [2, 4]
+    problems = problems_of(load_entities, write_table(tmp_path / "f.csv", [HEADER_ZH, GOOD_ROWS[0], district_only]))
+    assert {(p.code, p.row) for p in problems} == {("D205", 3)}
+    assert len(problems) == 5  # code, name, type, status, tier
+
+
+# Cells as exports write them: right in other spellings or padded, and wrong.
+DATES = ["", "2023-01-05", "2023/1/5 ", "20230105", "2023年1月5日", "2023-01-05 00:00:00"]
+TEXT = ["", "鼓楼区", " 鼓楼区", "第1网格\u3000"]
+GOOD_CELLS = {
+    "type": ["企业", " 个体户 ", "有限责任公司（自然人独资）", "农民专业合作社"],
+    "status": ["存续（在营、开业、在册）", "吊销，已注销", "已迁出", " 在营"],
+    "district": TEXT[1:],
+    "tier": ["a", "B级", "低风险", "D"],
+    "labels": ["", "加油站；食品经营", "食品经营, 小餐饮 ,", "；"],
+    "industry": TEXT,
+    "registration_authority": TEXT,
+    "office": TEXT,
+    "grid": TEXT,
+    "established": DATES,
+    "expires": [*DATES, "长期"],
+    "last_checked": DATES,
+}
+BAD_CELLS = ["", " ", "\u3000", "合伙", "营业", "E", "2023-02-30", "5/1/2023", "长期", "；"]
+FEW_VALUED = [f for f in ENTITY_FIELDS.values() if f.few_values]
+good_row = st.tuples(*[st.sampled_from(GOOD_CELLS[f.name]) for f in FEW_VALUED])
+any_cell = st.one_of(st.sampled_from(BAD_CELLS), st.text(alphabet="企业存续AB 年月-/0123；,\u3000", max_size=10))
+messy_row = st.tuples(*[st.one_of(st.sampled_from(GOOD_CELLS[f.name]), any_cell) for f in FEW_VALUED])
+
+
+def _load_outcome(path: Path) -> tuple[pl.DataFrame | None, list[tuple]]:
+    try:
+        return load_entities(path).frame, []
+    except SpotcheckError as err:
+        return None, [(p.code, p.row, p.column, p.message) for p in err.problems]
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.tuples(st.booleans(), st.one_of(good_row, messy_row)), min_size=1, max_size=6))
+def test_few_valued_cells_load_as_they_would_row_by_row(tmp_path_factory, rows):
+    # Few-valued columns are normalised and checked once per distinct cell; the frame and every
+    # problem must be what working through the cells row by row gives (the fields unflagged).
+    header = ["统一社会信用代码", "企业名称", *[f.headers[0] for f in FEW_VALUED]]
+    lines = [[uscc.make(f"row{i}") if named else "", f"主体{i}" if named else "", *cells]
+             for i, (named, cells) in enumerate(rows)]
+    path = write_table(tmp_path_factory.mktemp("messy") / "e.csv", [header, *lines])
+    frame, problems = _load_outcome(path)
+
+    unflagged = {name: replace(f, few_values=False) for name, f in ENTITY_FIELDS.items()}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(directory, "_ENTITIES", replace(directory._ENTITIES, fields=unflagged))
+        row_by_row, row_by_row_problems = _load_outcome(path)
+    assert problems == row_by_row_problems
+    if frame is not None:
+        assert frame.with_columns(pl.col(pl.Categorical).cast(pl.String)).equals(row_by_row)
 
 
 def test_sha256_is_of_the_file_bytes(tmp_path):

@@ -2,6 +2,8 @@ import hashlib
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from spotcheck import uscc
 
 # Real codes as printed on business licences (Fujian, Beijing, Shenzhen registrations); each passes
@@ -104,6 +106,38 @@ def test_vectorised_check_agrees_with_scalar():
             assert char == uscc.check_char(code[:17])
         else:
             assert char is None
+
+
+# Near-codes: legal characters mixed with lower case, letters GB 32100 leaves out, spaces, NUL and
+# characters of several bytes in UTF-8, at lengths around 17 and 18.
+near_code = st.text(alphabet=uscc.CHARSET * 3 + "aioszIOSVZ \x00é中𠀀", min_size=15, max_size=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(near_code, st.builds(uscc.make, st.text(max_size=8)), st.none()), max_size=20))
+def test_expressions_agree_with_scalars_on_any_text(codes):
+    series = pl.Series(codes, dtype=pl.String)
+    got = pl.select(
+        uscc.check_char_expr(pl.lit(series)).alias("char"),
+        uscc.remainder_expr(pl.lit(series)).alias("remainder"),
+        uscc.valid_expr(pl.lit(series)).alias("valid"),
+    )
+    for code, char, remainder, valid in zip(codes, *got.get_columns()):
+        legal17 = code is not None and len(code) >= 17 and all(c in uscc.CHARSET for c in code[:17])
+        assert char == (uscc.check_char(code[:17]) if legal17 else None)
+        assert valid == (code is not None and uscc.is_valid(code))
+        whole = code is not None and len(code) == 18 and all(c in uscc.CHARSET for c in code)
+        assert (remainder is not None) == whole
+        assert (remainder == 0) == valid
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZa é", min_size=7, max_size=9), max_size=20))
+def test_organisation_check_char_expr_agrees_with_scalar(bodies):
+    got = pl.select(uscc.org_check_char_expr(pl.lit(pl.Series(bodies, dtype=pl.String)))).to_series().to_list()
+    for body, char in zip(bodies, got):
+        legal = len(body) >= 8 and all(c.isascii() and c.isupper() or c.isdigit() for c in body[:8])
+        assert char == (uscc.org_check_char(body[:8]) if legal else None)
 
 
 def test_valid_expr_in_a_frame():
