@@ -33,10 +33,11 @@ import polars as pl
 import polars_hash as plh
 from spotcheck import __version__, rules
 from spotcheck.allocation import Quota, by_count, by_ratio
+from spotcheck.classes import Classes, classify
 from spotcheck.commitment import Seed, canonical, sha256_text
 from spotcheck.directory import EntityDirectory
-from spotcheck.folder import Content
 from spotcheck.fields import OPERATING_STATUSES
+from spotcheck.folder import Content
 from spotcheck.loader import LoadedPolicy
 from spotcheck.policy import Cap, Task, effective_caps, percent_fraction, tier_ratio
 
@@ -172,7 +173,7 @@ def _facts(frame: pl.DataFrame, compiled: rules.CompiledRules, checked: pl.DataF
     return facts
 
 
-def _reached(classes: rules.Classes, checked: pl.DataFrame, caps: list[Cap]) -> dict[str, pl.Series]:
+def _reached(classes: Classes, checked: pl.DataFrame, caps: list[Cap]) -> dict[str, pl.Series]:
     """Per cap: the rows it applies to whose checks this year already reach it."""
     out = {}
     for cap in caps:
@@ -186,7 +187,7 @@ def _stratum_name(values: tuple) -> str:
 
 
 def _pool(
-    plan: TaskPlan, frame: pl.DataFrame, classes: rules.Classes, reached: dict[str, pl.Series], caps: list[Cap], loaded: LoadedPolicy
+    plan: TaskPlan, frame: pl.DataFrame, classes: Classes, reached: dict[str, pl.Series], caps: list[Cap], loaded: LoadedPolicy
 ) -> tuple[Pool, pl.DataFrame]:
     """The task's eligible rows, grouped into strata with quotas, and the rows its caps excluded."""
     task = plan.task
@@ -379,7 +380,7 @@ def compute(
     frame = entities.frame
     uscc = frame["uscc"]
     checked = _checked(uscc, _check_counts(history, caps))
-    classes = rules.classify(compiled, _facts(frame, compiled, checked))
+    classes = classify(compiled, _facts(frame, compiled, checked))
     reached = _reached(classes, checked, caps)
 
     plans = plan_tasks(loaded)

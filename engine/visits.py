@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import polars as pl
 import polars_hash as plh
 from spotcheck import rules
+from spotcheck.classes import matches_by_class
 from spotcheck.conditions import parse_condition
 from spotcheck.deadlines import due, resolve
 from spotcheck.fields import VISIT_FIELDS
@@ -204,7 +205,7 @@ def _units(loaded: LoadedPolicy, grouped: pl.DataFrame) -> pl.DataFrame:
     matched: dict[str, list[str]] = {key: [] for key in items}
     if rule_list:
         facts = classes.select(pl.col("task_ids").alias("tasks"))
-        hits = rules.matches_by_class(rule_list, facts, VISIT_FIELDS)
+        hits = matches_by_class(rule_list, facts, VISIT_FIELDS)
         for key, ids in zip(classes["_tasks"], hits["rules"].to_list()):
             matched[key] = ids
     tasks = {t.id: t for t in policy.tasks}
