@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from spotcheck import (
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.loader import load_policy
 from spotcheck.paths import POLICIES
+from spotcheck.progress import Progress, silent
 
 DEFAULT_POLICY = POLICIES / "shanxi/shuozhou/2021.yaml"
 
@@ -71,7 +71,7 @@ def run(
     entities: int = 5000,
     inspectors: int = 300,
     seed: str = "demo",
-    progress: Callable[[str], None] = lambda _msg: None,
+    progress: Progress = silent,
 ) -> Demo:
     out = Path(out)
     if out.exists() and any(out.iterdir()):

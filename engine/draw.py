@@ -40,6 +40,7 @@ from spotcheck.fields import OPERATING_STATUSES
 from spotcheck.folder import Content
 from spotcheck.loader import LoadedPolicy
 from spotcheck.policy import Cap, Task, effective_caps, percent_fraction, tier_ratio
+from spotcheck.progress import Progress, silent
 
 FORMAT = "spotcheck-draw/1"
 HISTORY_COLUMNS = {"uscc": pl.String, "visit_id": pl.String, "task_id": pl.String, "item_codes": pl.String}
@@ -324,10 +325,11 @@ class _Ranking:
         return self.take(unit, chosen, chosen_keys, n)["_row"]
 
 
-def _draw(plans: list[TaskPlan], pools: list[Pool], ranking: _Ranking) -> pl.DataFrame:
+def _draw(plans: list[TaskPlan], pools: list[Pool], ranking: _Ranking, progress: Progress) -> pl.DataFrame:
     """Each stratum's n smallest rank hashes, per task and round, in the plan's task order."""
     parts = []
-    for plan, pool in zip(plans, pools, strict=True):
+    for done, (plan, pool) in enumerate(zip(plans, pools, strict=True)):
+        progress("按随机数排序抽取", done, len(plans))
         for rnd, month in zip(range(1, plan.rounds + 1), plan.months, strict=True):
             keys = ranking.keys(plan, rnd, pool)
             for q in pool.quotas:
@@ -352,10 +354,11 @@ def _draw(plans: list[TaskPlan], pools: list[Pool], ranking: _Ranking) -> pl.Dat
     return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
 
 
-def _distinct_drawn(plans: list[TaskPlan], pools: list[Pool], ranking: _Ranking) -> int:
+def _distinct_drawn(plans: list[TaskPlan], pools: list[Pool], ranking: _Ranking, progress: Progress) -> int:
     """How many distinct entities the plans would draw (the other coordination mode, for the summary)."""
     parts = []
-    for plan, pool in zip(plans, pools, strict=True):
+    for done, (plan, pool) in enumerate(zip(plans, pools, strict=True)):
+        progress("按另一种协同方式对照抽取（用于统计）", done, len(plans))
         for rnd in range(1, plan.rounds + 1):
             keys = ranking.keys(plan, rnd, pool)
             for q in pool.quotas:
@@ -372,6 +375,7 @@ def compute(
     seed: Seed,
     drawn_on: dt.date,
     coordination_override: str | None = None,
+    progress: Progress = silent,
 ) -> Draw:
     """Compute a draw. Pure: reads nothing but its arguments, writes nothing."""
     policy = loaded.policy
@@ -379,6 +383,7 @@ def compute(
     compiled = _rules(loaded, caps)
     frame = entities.frame
     uscc = frame["uscc"]
+    progress("按规则匹配抽查范围")
     checked = _checked(uscc, _check_counts(history, caps))
     classes = classify(compiled, _facts(frame, compiled, checked))
     reached = _reached(classes, checked, caps)
@@ -387,12 +392,14 @@ def compute(
     if coordination_override is not None:
         plans = [TaskPlan(p.task, p.campaign, coordination_override, p.rounds, p.months) for p in plans]
     pools, gone = [], []
-    for plan in plans:
+    for done, plan in enumerate(plans):
+        progress("划定各任务的抽查对象", done, len(plans))
         pool, excluded = _pool(plan, frame, classes, reached, caps, loaded)
         pools.append(pool)
         gone.append(excluded)
 
-    picked = _draw(plans, pools, _Ranking(plans, pools, uscc, seed))
+    progress("按随机数排序抽取")
+    picked = _draw(plans, pools, _Ranking(plans, pools, uscc, seed), progress)
     shown = frame.select(pl.col(c).gather(picked["_row"]).cast(pl.String) for c in ("name", "type", "district", "tier"))
     drawn = pl.concat([picked.drop("_row"), shown], how="horizontal")
     other = "independent" if all(p.coordination == "joint" for p in plans) else "joint"
@@ -401,7 +408,7 @@ def compute(
         "used": sorted({p.coordination for p in plans}),
         "distinct_entities": {
             "+".join(sorted({p.coordination for p in plans})): drawn["uscc"].n_unique(),
-            other: _distinct_drawn(alt_plans, pools, _Ranking(alt_plans, pools, uscc, seed)),
+            other: _distinct_drawn(alt_plans, pools, _Ranking(alt_plans, pools, uscc, seed), progress),
         },
     }
     exclusions = (
@@ -411,6 +418,7 @@ def compute(
         .sort(["task_id", "uscc"])
     )
 
+    progress("生成抽取记录")
     files_hist = history_csv(history)
     codes = _Codes(uscc)
     transcript = _transcript(loaded, entities, seed, drawn_on, files_hist, pools, codes)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,12 +29,7 @@ from spotcheck.folder import content_sha256, first_difference, staged, write_fil
 from spotcheck.ledger import Ledger, append_history, claim_commitment
 from spotcheck.loader import LoadedPolicy, load_policy
 from spotcheck.paths import policy_file
-
-Progress = Callable[[str], None]
-
-
-def _noop(_: str) -> None:
-    pass
+from spotcheck.progress import Progress, silent
 
 
 def spec_from_policy(loaded: LoadedPolicy) -> synth.SynthSpec:
@@ -107,7 +101,7 @@ def draw(
     reveal: str | None = None,
     commitment_id: str | None = None,
     drawn_on: dt.date | None = None,
-    progress: Progress = _noop,
+    progress: Progress = silent,
 ) -> draw_stage.Draw:
     """Draw with a drill seed, or reveal the committed random value; write the folder and the ledger together."""
     if (seed is None) == (reveal is None):
@@ -134,8 +128,7 @@ def draw(
         else:
             the_seed = drill_seed(seed)  # type: ignore[arg-type]
             on = drawn_on or dt.date.today()
-        progress("按规则匹配抽查范围并抽取")
-        result = draw_stage.compute(loaded, entities, history, the_seed, on)
+        result = draw_stage.compute(loaded, entities, history, the_seed, on, progress=progress)
         progress("写入抽取结果与台账")
         with staged(out_dir) as folder:
             write_files(folder, result.files)

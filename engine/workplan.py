@@ -24,7 +24,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,15 +46,11 @@ from spotcheck.folder import first_difference, staged, write_files
 from spotcheck.ledger import Ledger, append_history
 from spotcheck.loader import LoadedPolicy, load_policy
 from spotcheck.paths import policy_file
+from spotcheck.progress import Progress, silent
 from spotcheck.reassignment import check_swap, swap
 
 FORMAT = "spotcheck-workplan/1"
 LEADS_COLUMNS = {"uscc": pl.String, "lead_inspector": pl.String}
-Progress = Callable[[str], None]
-
-
-def _noop(_: str) -> None:
-    pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -139,7 +135,7 @@ def compute(
     inspectors: InspectorDirectory,
     recusals: RecusalList | None,
     previous_leads: Mapping[str, str],
-    progress: Progress = _noop,
+    progress: Progress = silent,
 ) -> Workplan:
     """Visits and teams for a draw folder; pure: reads nothing but its arguments."""
     progress("合并检查任务")
@@ -273,7 +269,7 @@ def plan(
     recusals_path: str | Path | None = None,
     ledger_path: str | Path,
     policy_path: str | Path | None = None,
-    progress: Progress = _noop,
+    progress: Progress = silent,
 ) -> Workplan:
     """Build visits and teams for a draw folder; write them into it and the ledger together."""
     folder = read_folder(draw_dir)

@@ -127,3 +127,13 @@ def test_killed_draw_leaves_ledger_whole_and_no_folder(tmp_path):
             assert pipeline.verify(out, data / "entities.csv").ok
         states.add(finished)
     assert True in states  # the last, unhurried run finished
+
+
+def test_draw_reports_each_step_and_counts_the_tasks(shuozhou_dirs, tmp_path):
+    seen = []
+    _draw(shuozhou_dirs, tmp_path / "p", tmp_path / "l.db", seed="p", drawn_on=ON,
+          progress=lambda step, done=None, total=None: seen.append((step, done, total)))
+    steps = list(dict.fromkeys(step for step, _, _ in seen))
+    assert steps[0] == "读取策略" and steps[-1] == "写入抽取结果与台账"
+    ranked = [done for step, done, total in seen if step == "按随机数排序抽取" and total == 21]
+    assert ranked == list(range(21))

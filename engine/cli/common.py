@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import click
 from spotcheck.errors import SpotcheckError, format_problems
+from spotcheck.progress import silent
 
 F = TypeVar("F", bound=Callable)
 PRINT_LIMIT = 50  # problems printed before "……另有 N 个问题"
@@ -137,12 +138,31 @@ class Day(click.ParamType):
 
 @contextmanager
 def steps(enabled: bool):
-    """A rich spinner naming the current step, on a terminal only; yields the callback the library calls."""
+    """On a terminal, a rich bar naming the current step (pulsing until the step counts its work);
+    yields the callback the library calls (spotcheck.progress.Progress)."""
     if not enabled or not sys.stderr.isatty():
-        yield lambda _msg: None
+        yield silent
         return
     from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
-    console = Console(stderr=True)
-    with console.status("") as status:
-        yield lambda msg: status.update(f"[bold]{msg}……")
+    columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        current = {"step": None, "task": None}
+
+        def report(step: str, done: int | None = None, total: int | None = None) -> None:
+            # A new step gets a new bar: rich cannot turn a counted bar back into a pulsing one.
+            if step != current["step"]:
+                if current["task"] is not None:
+                    bar.remove_task(current["task"])
+                current.update(step=step, task=bar.add_task(step, total=total))
+            bar.update(current["task"], completed=done or 0, total=total)
+
+        yield report
