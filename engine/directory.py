@@ -26,23 +26,23 @@ from typing import ClassVar
 import fastexcel
 import polars as pl
 from spotcheck.directory_cells import (
-    _cell,
-    _Check,
-    _duplicates,
-    _entity_checks,
-    _filled,
-    _inspector_checks,
-    _per_value,
-    _recusal_checks,
-    _text,
-    _typed,
+    CellCheck,
+    any_filled,
+    duplicate_rows,
+    entity_checks,
+    inspector_checks,
+    normalise_per_value,
+    raw_cell,
+    recusal_checks,
+    trimmed,
+    typed_column,
 )
 from spotcheck.directory_headers import (
-    _find_header_row,
-    _Layout,
-    _map_headers,
-    _readable,
-    _spellings,
+    HeaderLayout,
+    find_header_row,
+    header_spellings,
+    map_headers,
+    readable_fields,
 )
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.fields import (
@@ -291,13 +291,13 @@ class _Sheet:
 
     fields: dict[str, Field]
     kind: str
-    checks_for: Callable[[set[str], bool], list[_Check]]
+    checks_for: Callable[[set[str], bool], list[CellCheck]]
     allow_empty: bool
 
 
-_ENTITIES = _Sheet(ENTITY_FIELDS, "entity", _entity_checks, allow_empty=False)
-_INSPECTORS = _Sheet(INSPECTOR_FIELDS, "inspector", _inspector_checks, allow_empty=False)
-_RECUSALS = _Sheet(RECUSAL_FIELDS, "recusal", _recusal_checks, allow_empty=True)
+_ENTITIES = _Sheet(ENTITY_FIELDS, "entity", entity_checks, allow_empty=False)
+_INSPECTORS = _Sheet(INSPECTOR_FIELDS, "inspector", inspector_checks, allow_empty=False)
+_RECUSALS = _Sheet(RECUSAL_FIELDS, "recusal", recusal_checks, allow_empty=True)
 
 
 def _load(path: Path, sheet: _Sheet) -> dict:
@@ -339,7 +339,7 @@ def _data_rows(frame: pl.LazyFrame, raw: _Raw, first_row: int) -> pl.LazyFrame:
 
 
 def _typed_rows(
-    raw: _Raw, first_row: int, layout: _Layout, unmapped: list[str], sheet: _Sheet, checks: list[_Check]
+    raw: _Raw, first_row: int, layout: HeaderLayout, unmapped: list[str], sheet: _Sheet, checks: list[CellCheck]
 ) -> pl.DataFrame:
     """`_row`, every readable field's typed column and a `_bad{i}` flag per check; blank rows left out.
 
@@ -348,7 +348,7 @@ def _typed_rows(
     and normalised and checked afterwards once per category. A duplicate needs the whole column, so
     those checks run last.
     """
-    kind, readable = sheet.kind, _readable(sheet.fields)
+    kind, readable = sheet.kind, readable_fields(sheet.fields)
     few = [f for f in readable if f.few_values and f.name in layout.columns]
     per_row = [f for f in readable if not f.few_values and f.name in layout.columns]
     categorical = {layout.columns[f.name]: pl.Categorical(pl.Categories.random()) for f in few}
@@ -356,31 +356,31 @@ def _typed_rows(
     shared = {e.meta.output_name(): e for c in row_checks.values() for e in c.shared}
     scanned = _collect(
         _data_rows(raw.typed(categorical), raw, first_row)
-        .with_columns(_text(layout.columns[f.name]).alias(f"raw_{f.name}") for f in per_row)
-        .with_columns(_typed(f, kind, True) for f in per_row)
+        .with_columns(trimmed(layout.columns[f.name]).alias(f"raw_{f.name}") for f in per_row)
+        .with_columns(typed_column(f, kind, True) for f in per_row)
         .with_columns(shared.values())
         .select(
             "_row",
             *[f.name for f in per_row],
             *[c.bad.fill_null(False).alias(f"_bad{i}") for i, c in row_checks.items()],
             *[pl.col(layout.columns[f.name]).alias(f.name) for f in few],
-            _filled([_cell(f.name).is_not_null() for f in per_row] + [_text(c).is_not_null() for c in unmapped]),
+            any_filled([raw_cell(f.name).is_not_null() for f in per_row] + [trimmed(c).is_not_null() for c in unmapped]),
         )
     )
-    filled = scanned.drop_in_place("_filled")
+    filled = scanned.drop_in_place("any_filled")
     for f in few:
-        per_value = _per_value(scanned.drop_in_place(f.name), f, kind, checks)
+        per_value = normalise_per_value(scanned.drop_in_place(f.name), f, kind, checks)
         filled = filled | ~per_value.drop_in_place("_blank")
         scanned = scanned.hstack(per_value)
     work = scanned.select(
         "_row",
-        *[f.name if f.name in layout.columns else _typed(f, kind, False) for f in readable],
+        *[f.name if f.name in layout.columns else typed_column(f, kind, False) for f in readable],
         *[f"_bad{i}" for i, c in enumerate(checks) if not c.duplicates],
     )
     # Blank lines (and rows of empty cells Excel leaves behind) are not entities.
     if (layout.columns or unmapped) and not filled.all():
         work = work.filter(filled)
-    return work.with_columns(_duplicates(work, c).alias(f"_bad{i}") for i, c in enumerate(checks) if c.duplicates)
+    return work.with_columns(duplicate_rows(work, c).alias(f"_bad{i}") for i, c in enumerate(checks) if c.duplicates)
 
 
 def _read_and_check(raw: _Raw, path: Path, sheet: _Sheet) -> dict:
@@ -388,7 +388,7 @@ def _read_and_check(raw: _Raw, path: Path, sheet: _Sheet) -> dict:
     fields, checks_for, allow_empty = sheet.fields, sheet.checks_for, sheet.allow_empty
     if raw.has_header_row:
         head = _collect(raw.frame.head(HEADER_SEARCH_ROWS))
-        header_index = _find_header_row(head, _spellings(fields)) if head.height else 0
+        header_index = find_header_row(head, header_spellings(fields)) if head.height else 0
         header_cells = head.row(header_index) if head.height else ()
         headers = [(col, cell or "") for col, cell in zip(head.columns, header_cells)]
         first_row = raw.first_row + header_index + 1
@@ -396,12 +396,12 @@ def _read_and_check(raw: _Raw, path: Path, sheet: _Sheet) -> dict:
         headers = [(col, col) for col in raw.frame.collect_schema().names()]
         first_row = raw.first_row
 
-    layout, problems = _map_headers(headers, fields, file)
+    layout, problems = map_headers(headers, fields, file)
     # Header problems found below a title line point at the real header row.
     if raw.has_header_row and first_row != raw.first_row + 1:
         problems = [replace(p, row=first_row - 1) if p.row == 1 else p for p in problems]
 
-    readable = _readable(fields)
+    readable = readable_fields(fields)
     checks = checks_for(set(layout.columns), path.suffix.lower() in _EXCEL_SUFFIXES)
     unmapped = [c for c, _ in headers if c not in layout.columns.values()]
     work = _typed_rows(raw, first_row, layout, unmapped, sheet, checks)
@@ -430,7 +430,7 @@ def _read_and_check(raw: _Raw, path: Path, sheet: _Sheet) -> dict:
     if quoted:
         wanted = pl.concat([listed[i]["_row"] for i in quoted]).unique()
         cells = _data_rows(raw.frame, raw, first_row).filter(pl.col("_row").is_in(wanted.implode()))
-        written = _collect(cells.select("_row", *[_text(col).alias(f"raw_{f}") for f, col in layout.columns.items()]))
+        written = _collect(cells.select("_row", *[trimmed(col).alias(f"raw_{f}") for f, col in layout.columns.items()]))
         for i in quoted:
             column = f"raw_{checks[i].field}"
             listed[i] = listed[i].join(written.select("_row", column), on="_row", how="left").sort("_row")

@@ -2,10 +2,10 @@
 
 Each field's canonical column is an expression over its raw text (export spellings of types,
 statuses and tiers; dates as officers write them; codes with stray spaces), and each kind of cell
-problem is a `_Check`: an expression that flags rows, and a function that words the problem for the
+problem is a `CellCheck`: an expression that flags rows, and a function that words the problem for the
 few rows listed. They are expressions rather than Python per row so that `directory` can run all of
 them in one streaming pass over ten million rows, and, for few-valued columns, once per distinct
-value (`_per_value`).
+value (`normalise_per_value`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import polars as pl
 from spotcheck import uscc
-from spotcheck.directory_headers import _readable
+from spotcheck.directory_headers import readable_fields
 from spotcheck.fields import (
     ENTITY_FIELDS,
     ENTITY_STATUSES,
@@ -37,7 +37,7 @@ _EXCEL_NUMBER_HINT = "；Excel 中 18 位数字会被当作数值而丢失末几
 
 
 @dataclass(frozen=True)
-class _Check:
+class CellCheck:
     """One kind of cell problem: rows where `bad` is true get a Problem built by `describe`."""
 
     code: str
@@ -52,11 +52,11 @@ class _Check:
     quotes_cell: bool = False  # listed rows also get `raw_<field>`, the cell as written
 
 
-def _cell(name: str) -> pl.Expr:
+def raw_cell(name: str) -> pl.Expr:
     return pl.col(f"raw_{name}")
 
 
-def _text(col: str) -> pl.Expr:
+def trimmed(col: str) -> pl.Expr:
     """Trimmed text; an empty cell is null."""
     s = pl.col(col).str.strip_chars()
     return pl.when(s == "").then(None).otherwise(s)
@@ -146,13 +146,13 @@ def _dtype(field: Field) -> pl.DataType:
     return pl.Categorical() if field.few_values else pl.String
 
 
-def _typed(field: Field, kind: str, present: bool) -> pl.Expr:
+def typed_column(field: Field, kind: str, present: bool) -> pl.Expr:
     """The canonical column for `field` from its raw text column (or a typed null when the file lacks it)."""
     if not present:
         if field.kind == "labels":
             return pl.lit([], dtype=pl.List(pl.String)).alias(field.name)
         return pl.lit(None, dtype=_dtype(field)).alias(field.name)
-    raw = _cell(field.name)
+    raw = raw_cell(field.name)
     if field.name == "uscc":
         expr = _normalise_uscc(raw)
     elif field.kind == "enum":
@@ -166,15 +166,15 @@ def _typed(field: Field, kind: str, present: bool) -> pl.Expr:
     return expr.cast(_dtype(field)).alias(field.name)
 
 
-def _common_checks(fields: dict[str, Field], kind: str, present: set[str]) -> list[_Check]:
-    checks: list[_Check] = []
-    for field in _readable(fields):
+def _common_checks(fields: dict[str, Field], kind: str, present: set[str]) -> list[CellCheck]:
+    checks: list[CellCheck] = []
+    for field in readable_fields(fields):
         if field.name not in present:
             continue
-        raw, value = _cell(field.name), pl.col(field.name)
+        raw, value = raw_cell(field.name), pl.col(field.name)
         if field.required:
             checks.append(
-                _Check(
+                CellCheck(
                     "D205",
                     field.name,
                     raw.is_null(),
@@ -183,7 +183,7 @@ def _common_checks(fields: dict[str, Field], kind: str, present: set[str]) -> li
             )
         if field.kind == "enum":
             checks.append(
-                _Check(
+                CellCheck(
                     "D209",
                     field.name,
                     raw.is_not_null() & value.is_null(),
@@ -199,7 +199,7 @@ def _common_checks(fields: dict[str, Field], kind: str, present: set[str]) -> li
             if field.name.endswith("expires"):
                 bad = bad & ~_open_ended(raw)
             checks.append(
-                _Check(
+                CellCheck(
                     "D210",
                     field.name,
                     bad,
@@ -210,7 +210,7 @@ def _common_checks(fields: dict[str, Field], kind: str, present: set[str]) -> li
     return checks
 
 
-def _uscc_checks(excel: bool) -> list[_Check]:
+def _uscc_checks(excel: bool) -> list[CellCheck]:
     code = pl.col("uscc")
     remainder = (uscc.remainder_expr(code).alias("_remainder"),)  # null unless 18 legal characters
     expected = uscc.check_char_expr(code)
@@ -237,25 +237,25 @@ def _uscc_checks(excel: bool) -> list[_Check]:
         )
 
     return [
-        _Check("D206", "uscc", code.is_not_null() & pl.col("_remainder").is_null(), shape, shared=remainder),
-        _Check("D207", "uscc", pl.col("_remainder") != 0, check, (expected.alias("_expected"),), shared=remainder),
+        CellCheck("D206", "uscc", code.is_not_null() & pl.col("_remainder").is_null(), shape, shared=remainder),
+        CellCheck("D207", "uscc", pl.col("_remainder") != 0, check, (expected.alias("_expected"),), shared=remainder),
         _duplicate_check("D208", "uscc", duplicate),
     ]
 
 
-def _duplicate_check(code: str, field: str, describe: Callable[[dict], tuple[str, str]]) -> _Check:
+def _duplicate_check(code: str, field: str, describe: Callable[[dict], tuple[str, str]]) -> CellCheck:
     value = pl.col(field)
-    return _Check(code, field, value.is_not_null() & ~value.is_first_distinct(), describe, duplicates=True)
+    return CellCheck(code, field, value.is_not_null() & ~value.is_first_distinct(), describe, duplicates=True)
 
 
-def _entity_checks(present: set[str], excel: bool) -> list[_Check]:
+def entity_checks(present: set[str], excel: bool) -> list[CellCheck]:
     checks = _common_checks(ENTITY_FIELDS, "entity", present)
     if "uscc" in present:
         checks += _uscc_checks(excel)
     return checks
 
 
-def _inspector_checks(present: set[str], excel: bool) -> list[_Check]:
+def inspector_checks(present: set[str], excel: bool) -> list[CellCheck]:
     checks = _common_checks(INSPECTOR_FIELDS, "inspector", present)
     if "inspector_id" in present:
         checks.append(
@@ -271,7 +271,7 @@ def _inspector_checks(present: set[str], excel: bool) -> list[_Check]:
     return checks
 
 
-def _recusal_checks(present: set[str], excel: bool) -> list[_Check]:
+def recusal_checks(present: set[str], excel: bool) -> list[CellCheck]:
     checks = _common_checks(RECUSAL_FIELDS, "recusal", present)
     if "uscc" in present:
         # The same pair listed twice is harmless; only the code itself must be right.
@@ -279,11 +279,11 @@ def _recusal_checks(present: set[str], excel: bool) -> list[_Check]:
     return checks
 
 
-def _filled(not_blank: list[pl.Expr]) -> pl.Expr:
-    return (pl.any_horizontal(not_blank) if not_blank else pl.lit(False)).alias("_filled")
+def any_filled(not_blank: list[pl.Expr]) -> pl.Expr:
+    return (pl.any_horizontal(not_blank) if not_blank else pl.lit(False)).alias("any_filled")
 
 
-def _per_value(cells: pl.Series, field: Field, kind: str, checks: list[_Check]) -> pl.DataFrame:
+def normalise_per_value(cells: pl.Series, field: Field, kind: str, checks: list[CellCheck]) -> pl.DataFrame:
     """`field`'s typed column, `_blank` and its checks' `_bad{i}` flags, each worked out once per distinct cell.
 
     The distinct cells are the column's own categories, and a null for empty cells; a row takes the
@@ -293,12 +293,12 @@ def _per_value(cells: pl.Series, field: Field, kind: str, checks: list[_Check]) 
     mine = {i: c for i, c in enumerate(checks) if c.field == field.name and not c.duplicates}
     table = (
         # In one chunk: gathering lists from a table in pieces is many times slower.
-        pl.DataFrame({"_cell": pl.concat([distinct, pl.Series([None], dtype=pl.String)], rechunk=True)})
-        .select(_text("_cell").alias(f"raw_{field.name}"))
-        .with_columns(_typed(field, kind, True))
+        pl.DataFrame({"raw_cell": pl.concat([distinct, pl.Series([None], dtype=pl.String)], rechunk=True)})
+        .select(trimmed("raw_cell").alias(f"raw_{field.name}"))
+        .with_columns(typed_column(field, kind, True))
         .select(
             field.name,
-            _cell(field.name).is_null().alias("_blank"),
+            raw_cell(field.name).is_null().alias("_blank"),
             *[c.bad.fill_null(False).alias(f"_bad{i}") for i, c in mine.items()],
         )
     )
@@ -313,7 +313,7 @@ def _per_value(cells: pl.Series, field: Field, kind: str, checks: list[_Check]) 
     )
 
 
-def _duplicates(work: pl.DataFrame, check: _Check) -> pl.Series:
+def duplicate_rows(work: pl.DataFrame, check: CellCheck) -> pl.Series:
     # Equal values have equal 64-bit hashes, so when the hashes are all distinct no value repeats;
     # counting them is several times faster than comparing the text of millions of codes, which only
     # a file with a repeat (or, very rarely, a hash collision) needs.

@@ -22,7 +22,7 @@ def _norm_header(header: str) -> str:
     return header.replace("\ufeff", "").strip().strip("*＊").strip().casefold()
 
 
-def _spellings(fields: dict[str, Field]) -> dict[str, Field]:
+def header_spellings(fields: dict[str, Field]) -> dict[str, Field]:
     """Every accepted header spelling → its field. Fields without headers are derived, never read."""
     out: dict[str, Field] = {}
     for field in fields.values():
@@ -33,11 +33,11 @@ def _spellings(fields: dict[str, Field]) -> dict[str, Field]:
     return out
 
 
-def _readable(fields: dict[str, Field]) -> list[Field]:
+def readable_fields(fields: dict[str, Field]) -> list[Field]:
     return [f for f in fields.values() if f.headers]
 
 
-def _find_header_row(head: pl.DataFrame, spellings: dict[str, Field]) -> int:
+def find_header_row(head: pl.DataFrame, spellings: dict[str, Field]) -> int:
     """Index of the row with most recognised headers among the first rows (title lines sit above it)."""
     best, best_hits = 0, 0
     for i, cells in enumerate(head.iter_rows()):
@@ -53,16 +53,16 @@ def _find_header_row(head: pl.DataFrame, spellings: dict[str, Field]) -> int:
 
 
 @dataclass(frozen=True)
-class _Layout:
+class HeaderLayout:
     columns: dict[str, str]  # field name → raw frame column
     headers: dict[str, str]  # field name → header as written
 
 
-def _map_headers(
+def map_headers(
     headers: list[tuple[str, str]], fields: dict[str, Field], file: str
-) -> tuple[_Layout, list[Problem]]:
+) -> tuple[HeaderLayout, list[Problem]]:
     """Match (raw column, header as written) pairs to fields; problems for missing, doubled and mistyped headers."""
-    spellings = _spellings(fields)
+    spellings = header_spellings(fields)
     columns: dict[str, str] = {}
     written: dict[str, str] = {}
     unknown: list[str] = []
@@ -109,7 +109,7 @@ def _map_headers(
                     hint=f"是否应为「{field.headers[0]}」？可用列名：{_spelling_list(field)}",
                 )
             )
-    for field in _readable(fields):
+    for field in readable_fields(fields):
         if field.required and field.name not in columns:
             guess = claimed.get(field.name)
             problems.append(
@@ -122,7 +122,7 @@ def _map_headers(
                     hint=f"请添加该列或改正列名，可用列名：{_spelling_list(field)}",
                 )
             )
-    return _Layout(columns, written), problems
+    return HeaderLayout(columns, written), problems
 
 
 def _spelling_list(field: Field) -> str:
