@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-from collections.abc import Callable
+import os
+import tempfile
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
@@ -154,7 +157,7 @@ class _Raw:
     first_row: int
     has_header_row: bool  # False for Parquet: names come from the schema, data starts at row 2
     csv: bool = False  # read as UTF-8; GB18030 is tried if that fails on bytes that are not UTF-8
-    csv_source: Path | bytes | None = None  # the CSV file or its text in UTF-8
+    csv_source: Path | None = None  # the CSV file, in UTF-8
 
     def typed(self, dtypes: dict[str, pl.DataType]) -> pl.LazyFrame:
         """The cells with some columns cast to `dtypes`; CSV is parsed so, less work and memory than text cast."""
@@ -232,7 +235,7 @@ def _read_raw(path: Path) -> _Raw:
     )
 
 
-def _scan_csv(source: Path | bytes, dtypes: dict[str, pl.DataType] | None = None) -> pl.LazyFrame:
+def _scan_csv(source: Path, dtypes: dict[str, pl.DataType] | None = None) -> pl.LazyFrame:
     # polars skips a UTF-8 BOM itself.
     return pl.scan_csv(source, has_header=False, infer_schema=False, schema_overrides=dtypes, raise_if_empty=False)
 
@@ -256,19 +259,27 @@ def _is_utf8(path: Path) -> bool:
     return True
 
 
-def _read_gb18030(path: Path) -> _Raw:
-    """Platform exports are often GBK, read as GB18030, its superset, and handed to polars as UTF-8."""
+@contextmanager
+def _gb18030_as_utf8(path: Path) -> Iterator[_Raw]:
+    """Platform exports are often GBK: read as GB18030, its superset, and handed to polars as UTF-8.
+
+    The UTF-8 text goes to a temporary file (TMPDIR), removed after reading, so a province's
+    directory is never held in memory as text.
+    """
     decoder = codecs.getincrementaldecoder("gb18030")()
-    parts: list[bytes] = []
+    fd, name = tempfile.mkstemp(prefix="spotcheck-utf8-", suffix=".csv")
+    utf8 = Path(name)
     try:
-        with path.open("rb") as f:
-            while chunk := f.read(_CHUNK):
-                parts.append(decoder.decode(chunk).encode("utf-8"))
-        parts.append(decoder.decode(b"", final=True).encode("utf-8"))
-    except UnicodeDecodeError:
-        raise ValueError("文件编码无法识别：既不是 UTF-8 也不是 GBK/GB18030") from None
-    text = b"".join(parts)
-    return _Raw(_scan_csv(text), 1, True, csv_source=text)
+        try:
+            with os.fdopen(fd, "wb") as out, path.open("rb") as f:
+                while chunk := f.read(_CHUNK):
+                    out.write(decoder.decode(chunk).encode("utf-8"))
+                out.write(decoder.decode(b"", final=True).encode("utf-8"))
+        except UnicodeDecodeError:
+            raise ValueError("文件编码无法识别：既不是 UTF-8 也不是 GBK/GB18030") from None
+        yield _Raw(_scan_csv(utf8), 1, True, csv_source=utf8)
+    finally:
+        utf8.unlink(missing_ok=True)
 
 
 def _as_text(schema: pl.Schema) -> list[pl.Expr]:
@@ -326,7 +337,8 @@ def _read_checked(path: Path, sheet: _Sheet) -> dict:
     if raw.csv and isinstance(error, pl.exceptions.ComputeError):
         try:
             if not _is_utf8(path):
-                return _read_and_check(_read_gb18030(path), path, sheet)
+                with _gb18030_as_utf8(path) as raw:
+                    return _read_and_check(raw, path, sheet)
         except _Unreadable as failed:
             error = failed.cause
         except (OSError, ValueError) as exc:

@@ -1,6 +1,7 @@
 import csv
 import hashlib
 import io
+import tempfile
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -97,6 +98,18 @@ def test_gbk_text_is_decoded(tmp_path):
     path = write_table(tmp_path / "gbk.csv", [HEADER_ZH, *GOOD_ROWS], "gbk")
     frame = load_entities(path).frame
     assert frame["name"].to_list()[0] == "福州甲商贸有限公司"
+
+
+def test_gbk_text_goes_through_a_temporary_file_that_is_removed(tmp_path, monkeypatch):
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    good = write_table(tmp_path / "gbk.csv", [HEADER_ZH, *GOOD_ROWS], "gbk")
+    assert load_entities(good).frame.height == len(GOOD_ROWS)
+    bad = write_table(tmp_path / "bad.csv", [HEADER_ZH, *GOOD_ROWS, GOOD_ROWS[0]], "gbk")
+    with pytest.raises(SpotcheckError):
+        load_entities(bad)
+    assert list(temp.iterdir()) == []
 
 
 # ---------------------------------------------------------------------------------------------
