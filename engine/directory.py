@@ -191,15 +191,15 @@ def _sha256(path: Path, hashing: Future) -> str:
         raise _cannot_read(path, exc) from None
 
 
+class _UnknownEncoding(ValueError):
+    """The bytes are neither UTF-8 nor GB18030 (which covers GBK)."""
+
+
 def _unreadable(path: Path, exc: Exception) -> SpotcheckError:
-    return SpotcheckError(
-        Problem(
-            "D201",
-            f"无法读取文件：{exc}",
-            file=str(path),
-            hint="请确认文件没有损坏，且每一行的列数与表头一致",
-        )
-    )
+    hint = "请确认文件没有损坏，且每一行的列数与表头一致"
+    if isinstance(exc, _UnknownEncoding):
+        hint = "请在 Excel 或 WPS 中把名录另存为“CSV UTF-8”（或 GBK 编码的 CSV）后重试"
+    return SpotcheckError(Problem("D201", f"无法读取文件：{exc}", file=str(path), hint=hint))
 
 
 def _read_raw(path: Path) -> _Raw:
@@ -276,7 +276,7 @@ def _gb18030_as_utf8(path: Path) -> Iterator[_Raw]:
                     out.write(decoder.decode(chunk).encode("utf-8"))
                 out.write(decoder.decode(b"", final=True).encode("utf-8"))
         except UnicodeDecodeError:
-            raise ValueError("文件编码无法识别：既不是 UTF-8 也不是 GBK/GB18030") from None
+            raise _UnknownEncoding("文件编码无法识别：既不是 UTF-8 也不是 GBK/GB18030") from None
         yield _Raw(_scan_csv(utf8), 1, True, csv_source=utf8)
     finally:
         utf8.unlink(missing_ok=True)

@@ -112,6 +112,18 @@ def test_gbk_text_goes_through_a_temporary_file_that_is_removed(tmp_path, monkey
     assert list(temp.iterdir()) == []
 
 
+def test_bytes_in_no_known_encoding_are_reported_with_what_to_do(tmp_path, monkeypatch):
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    path = tmp_path / "e.csv"
+    path.write_bytes(",".join(HEADER_ZH).encode("utf-8") + b"\n\xff\xfe\x80,x\n")
+    (problem,) = problems_of(load_entities, path)
+    assert (problem.code, problem.file) == ("D201", str(path))
+    assert "编码" in problem.message and "UTF-8" in problem.hint
+    assert list(temp.iterdir()) == []
+
+
 # ---------------------------------------------------------------------------------------------
 # Headers
 
