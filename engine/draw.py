@@ -247,9 +247,14 @@ def _unit(plan: TaskPlan, rnd: int, stratum: str) -> str:
     return f"{plan.task.id}|{rnd}|{stratum}|"
 
 
+def _digest(parts: list[pl.Expr]) -> pl.Expr:
+    """sha256 of the concatenated parts, as lowercase hex (polars-hash, equal to hashlib)."""
+    return plh.concat_str(parts).chash.sha2_256()
+
+
 def _digests(prefix: str, codes: pl.Series) -> pl.Series:
-    """sha256(prefix + uscc) as lowercase hex, one per code."""
-    return pl.select(plh.concat_str([pl.lit(prefix), pl.lit(codes)]).chash.sha2_256().alias("hash")).to_series()
+    """sha256(prefix + uscc), one per code."""
+    return pl.select(_digest([pl.lit(prefix), pl.lit(codes)]).alias("hash")).to_series()
 
 
 def _sort_keys(prefix: str, codes: pl.Series, strata: pl.Series | None = None) -> pl.Series:
@@ -263,8 +268,7 @@ def _sort_keys(prefix: str, codes: pl.Series, strata: pl.Series | None = None) -
         frame = frame.with_columns(strata.alias("stratum"))
         parts = [pl.lit(prefix), pl.col("stratum"), pl.lit("|"), pl.col("uscc")]
     # Streaming keeps only a batch of hex digests in memory at a time.
-    digest = plh.concat_str(parts).chash.sha2_256()
-    return frame.lazy().select(digest.str.slice(0, 15).str.to_integer(base=16).alias("k")).collect(engine="streaming").to_series()
+    return frame.lazy().select(_digest(parts).str.slice(0, 15).str.to_integer(base=16).alias("k")).collect(engine="streaming").to_series()
 
 
 def _smallest(rows: pl.Series, keys: pl.Series, n: int) -> tuple[pl.Series, pl.Series]:
@@ -474,7 +478,8 @@ class _Codes:
     def __init__(self, uscc: pl.Series) -> None:
         self.uscc = uscc
         self.records = None
-        if uscc.len() and uscc.str.len_bytes().min() == 18 == uscc.str.len_bytes().max():
+        sizes = uscc.str.len_bytes()
+        if uscc.len() and sizes.min() == 18 == sizes.max():
             flat = np.frombuffer(uscc.str.join("").item().encode("utf-8"), dtype=np.uint8).reshape(-1, 18)
             self.records = np.empty((uscc.len(), 19), dtype=np.uint8)
             self.records[:, :18] = flat

@@ -33,13 +33,6 @@ def content_bytes(content: Content) -> bytes:
     return content if isinstance(content, bytes) else b"".join(content())
 
 
-def content_sha256(content: Content) -> str:
-    digest = hashlib.sha256()
-    for piece in pieces(content):
-        digest.update(piece)
-    return digest.hexdigest()
-
-
 @contextmanager
 def staged(out_dir: Path, *, adding: bool = False) -> Iterator[Path]:
     """Yield a staging folder; on success it becomes `out_dir`, on any error it is removed.
@@ -75,13 +68,19 @@ def staged(out_dir: Path, *, adding: bool = False) -> Iterator[Path]:
         raise
 
 
-def write_files(folder: Path, files: Mapping[str, Content]) -> None:
+def write_files(folder: Path, files: Mapping[str, Content]) -> dict[str, str]:
+    """Write each file; returns the sha256 of each, computed as it is written (never read back)."""
+    digests = {}
     for name, content in files.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
         with path.open("wb") as f:
             for piece in pieces(content):
                 f.write(piece)
+                digest.update(piece)
+        digests[name] = digest.hexdigest()
+    return digests
 
 
 def write_file_atomic(path: Path, data: bytes) -> None:

@@ -25,7 +25,7 @@ from spotcheck.commitment import (
 )
 from spotcheck.directory import load_entities
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.folder import content_sha256, first_difference, staged, write_files
+from spotcheck.folder import first_difference, staged, write_files
 from spotcheck.ledger import Ledger, append_history, claim_commitment
 from spotcheck.loader import LoadedPolicy, load_policy
 from spotcheck.paths import policy_file
@@ -131,17 +131,15 @@ def draw(
         result = draw_stage.compute(loaded, entities, history, the_seed, on, progress=progress)
         progress("写入抽取结果与台账")
         with staged(out_dir) as folder:
-            write_files(folder, result.files)
-            with (folder / "draws.csv").open("rb") as f:
-                draws_sha256 = hashlib.file_digest(f, "sha256").hexdigest()
+            digests = write_files(folder, result.files)
             with ledger.transaction() as tx:
                 if the_seed.commitment_id:
                     claim_commitment(tx, the_seed.commitment_id)
                 body = {
                     "policy": loaded.policy.id,
                     "drill": the_seed.drill,
-                    "transcript_sha256": content_sha256(result.files["transcript.json"]),
-                    "draws_sha256": draws_sha256,
+                    "transcript_sha256": digests["transcript.json"],
+                    "draws_sha256": digests["draws.csv"],
                     "drawn": result.drawn.height,
                     "out": str(Path(out_dir)),
                 }

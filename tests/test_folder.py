@@ -1,6 +1,8 @@
+import hashlib
+
 import pytest
 from spotcheck.errors import SpotcheckError
-from spotcheck.folder import content_sha256, first_difference, staged, write_file_atomic, write_files
+from spotcheck.folder import first_difference, staged, write_file_atomic, write_files
 
 
 def test_staged_folder_becomes_the_output_on_success(tmp_path):
@@ -82,6 +84,6 @@ def test_first_difference_reads_pieces_and_files(tmp_path):
 
 
 def test_write_files_writes_pieces(tmp_path):
-    write_files(tmp_path, {"big.csv": lambda: iter([b"a\n", b"b\n"]), "small.json": b"{}"})
+    digests = write_files(tmp_path, {"big.csv": lambda: iter([b"a\n", b"b\n"]), "small.json": b"{}"})
     assert (tmp_path / "big.csv").read_bytes() == b"a\nb\n"
-    assert content_sha256(lambda: iter([b"a\n", b"b\n"])) == content_sha256(b"a\nb\n")
+    assert digests == {name: hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() for name in ("big.csv", "small.json")}

@@ -155,14 +155,15 @@ def steps(enabled: bool):
 
     columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        current = {"step": None, "task": None}
+        shown: tuple[str, object] | None = None  # the step on screen and its bar
 
         def report(step: str, done: int | None = None, total: int | None = None) -> None:
+            nonlocal shown
             # A new step gets a new bar: rich cannot turn a counted bar back into a pulsing one.
-            if step != current["step"]:
-                if current["task"] is not None:
-                    bar.remove_task(current["task"])
-                current.update(step=step, task=bar.add_task(step, total=total))
-            bar.update(current["task"], completed=done or 0, total=total)
+            if shown is None or shown[0] != step:
+                if shown is not None:
+                    bar.remove_task(shown[1])
+                shown = (step, bar.add_task(step, total=total))
+            bar.update(shown[1], completed=done or 0, total=total)
 
         yield report
