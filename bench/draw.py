@@ -36,7 +36,7 @@ def _peak_mib() -> float:
 def _run_spotcheck(entities: str, out: str, q) -> None:
     import datetime as dt
 
-    from spotcheck import pipeline
+    from spotcheck.draw import pipeline
 
     t = time.perf_counter()
     result = pipeline.draw(Path(POLICY), Path(entities), Path(out), ledger_path=Path(out + ".db"), seed="bench", drawn_on=dt.date(2021, 4, 1))
@@ -89,8 +89,8 @@ def _run_baseline(entities: str, q) -> None:
     from fractions import Fraction
 
     import pandas as pd
-    from spotcheck.loader import load_policy
-    from spotcheck.policy import tier_ratio
+    from spotcheck.policy.loader import load_policy
+    from spotcheck.policy.model import tier_ratio
 
     loaded = load_policy(POLICY)
     rename = {"统一社会信用代码": "uscc", "企业名称": "name", "主体类型": "type", "登记状态": "status", "所属辖区": "district",
@@ -128,7 +128,7 @@ def _child(target, *args):
 def _directory(n: int) -> Path:
     path = DATA / f"shuozhou-{n}" / "entities.csv"
     if not path.exists():
-        from spotcheck import pipeline
+        from spotcheck.draw import pipeline
 
         t = time.perf_counter()
         pipeline.synthesize(POLICY, n, max(200, n // 2000), "bench", path.parent)

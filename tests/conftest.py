@@ -15,17 +15,20 @@ from pathlib import Path
 
 import pytest
 from docx import Document
-from spotcheck import notice, pipeline, results
+from spotcheck.notices import api as notice
+from spotcheck.draw import pipeline
+from spotcheck.results import records as results
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.ledger import Ledger
-from spotcheck.loader import LoadedPolicy, load_policy
-from spotcheck.paths import POLICIES, ROOT, TEMPLATES
+from spotcheck.ledger.store import Ledger
+from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.resources import POLICIES, TEMPLATES
 
 SHUOZHOU = POLICIES / "shanxi/shuozhou/2021.yaml"
 QINGDAO = POLICIES / "shandong/qingdao/2020.yaml"
 LONGWAN = POLICIES / "zhejiang/wenzhou/longwan/2023.yaml"
 QINHUANGDAO = POLICIES / "hebei/qinhuangdao/2023.yaml"
 
+ROOT = Path(__file__).resolve().parent.parent  # the repository checkout
 FIXTURES = Path(__file__).parent / "fixtures"
 POLICY_FIXTURES = FIXTURES / "policies"
 RESULTS = FIXTURES / "results"

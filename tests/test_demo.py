@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from spotcheck import demo, pipeline
+from spotcheck import demo
+from spotcheck.draw import pipeline
 from spotcheck.errors import SpotcheckError
-from spotcheck.ledger import Ledger
+from spotcheck.ledger.store import Ledger
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,13 @@ import sys
 
 import polars as pl
 from conftest import SHUOZHOU
-from spotcheck import draw, pipeline
-from spotcheck.commitment import drill_seed
-from spotcheck.directory import load_entities
-from spotcheck.folder import write_files
-from spotcheck.loader import load_policy
-from spotcheck.paths import ROOT
+from spotcheck.draw import compute as draw
+from spotcheck.draw import pipeline
+from spotcheck.draw.commitment import drill_seed
+from spotcheck.directory.load import load_entities
+from spotcheck.draw.folder import write_files
+from spotcheck.policy.loader import load_policy
+from conftest import ROOT
 
 SCRIPT = ROOT / "docs/recompute_draw.py"
 

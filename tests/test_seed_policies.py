@@ -1,6 +1,6 @@
 """The five seed policies hold what their source notices say, word for word where the notice words it.
 
-Each policy is loaded as every stage loads it (spotcheck.loader.load_policy, parents resolved) and
+Each policy is loaded as every stage loads it (spotcheck.policy.loader.load_policy, parents resolved) and
 compared with the notice text in ../shared/seeds (found through that folder's README index). Text is
 compared after dropping whitespace and Markdown emphasis, because the seed files break lines and
 bold words where the printed notice does not.
@@ -14,10 +14,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from spotcheck.paths import POLICIES, ROOT
+from spotcheck.resources import POLICIES
+from conftest import ROOT
 
-loader = pytest.importorskip("spotcheck.loader", reason="spotcheck.loader is not available yet")
-from spotcheck.policy import sampling_text  # noqa: E402  (after the loader check on purpose)
+loader = pytest.importorskip("spotcheck.policy.loader", reason="spotcheck.policy.loader is not available yet")
+from spotcheck.policy.model import sampling_text  # noqa: E402  (after the loader check on purpose)
 
 SEEDS = ROOT.parent / "shared" / "seeds"
 if not (SEEDS / "README.md").is_file():
@@ -339,7 +340,7 @@ def test_longwan_rules(loaded):
 def _broken_copy(tmp_path, edits):
     import shutil
 
-    from spotcheck.paths import POLICIES
+    from spotcheck.resources import POLICIES
 
     root = tmp_path / "policies"
     shutil.copytree(POLICIES, root)
@@ -358,8 +359,8 @@ def _line_of(path, text):
 
 
 def test_three_mistakes_in_a_seed_copy_give_three_problems_on_their_lines(tmp_path):
-    from spotcheck.paths import POLICIES
-    from spotcheck.validate import validate_paths
+    from spotcheck.resources import POLICIES
+    from spotcheck.policy.validate import validate_paths
 
     src = POLICIES / "shanxi/shuozhou/2021.yaml"
     key_line = _line_of(src, 'scope_text: "本辖区内依法设置的法定计量检定机构')
@@ -378,8 +379,8 @@ def test_three_mistakes_in_a_seed_copy_give_three_problems_on_their_lines(tmp_pa
 
 
 def test_lowering_the_national_floor_names_both_files(tmp_path):
-    from spotcheck.paths import POLICIES
-    from spotcheck.validate import validate_paths
+    from spotcheck.resources import POLICIES
+    from spotcheck.policy.validate import validate_paths
 
     line = _line_of(POLICIES / "shanxi/shuozhou/2021.yaml", 'value: "3%"')
     root, _ = _broken_copy(tmp_path, [(line, '"3%"', '"2%"')])

@@ -1,5 +1,5 @@
 import pytest
-import spotcheck.calendar as calendar_module
+import spotcheck.calendar.workdays as calendar_module
 from click.testing import CliRunner
 from spotcheck.cli import main
 

@@ -4,7 +4,7 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 from spotcheck.cli import main
-from spotcheck.ledger import Ledger
+from spotcheck.ledger.store import Ledger
 
 
 @pytest.fixture

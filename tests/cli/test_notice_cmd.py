@@ -4,9 +4,9 @@ from pathlib import Path
 from click.testing import CliRunner
 from docx import Document
 from spotcheck.cli import main
-from spotcheck.paths import POLICIES
+from spotcheck.resources import POLICIES
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "notice"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "notice"
 DEMO = FIXTURES / "policies" / "demo" / "city" / "2023.yaml"
 SHUOZHOU = POLICIES / "shanxi" / "shuozhou" / "2021.yaml"
 

@@ -5,7 +5,7 @@ from click.testing import CliRunner
 from conftest import RESULTS
 from conftest import RESULTS_POLICY as POLICY
 from spotcheck.cli import main
-from spotcheck.ledger import Ledger
+from spotcheck.ledger.store import Ledger
 
 
 @pytest.fixture

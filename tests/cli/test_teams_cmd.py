@@ -4,9 +4,9 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 from conftest import QINGDAO
-from spotcheck import pipeline
+from spotcheck.draw import pipeline
 from spotcheck.cli import main
-from spotcheck.ledger import Ledger
+from spotcheck.ledger.store import Ledger
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Working days (chinese-calendar plus the schedules a policy carries) and deadlines as data."""

@@ -1,0 +1,89 @@
+"""`spotcheck synth`, `spotcheck draw`, `spotcheck verify`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+from spotcheck.draw import pipeline
+from spotcheck.cli import main
+from spotcheck.cli.common import DIRECTORY, FILE, Day, reports_problems, steps
+from spotcheck.errors import SpotcheckError
+from spotcheck.ledger.store import DEFAULT_PATH
+
+_ledger = click.option(
+    "--ledger", "ledger_path", default=DEFAULT_PATH, envvar="SPOTCHECK_LEDGER", show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path), help="台账文件（SQLite）",
+)
+
+
+@main.command("synth")
+@click.argument("policy", type=FILE)
+@click.option("--entities", "n_entities", type=click.IntRange(min=1), default=5000, show_default=True, help="主体数")
+@click.option("--inspectors", "n_inspectors", type=click.IntRange(min=1), default=300, show_default=True, help="执法人员数")
+@click.option("--seed", required=True, help="随机种子（相同种子生成相同名录）")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="输出目录")
+@reports_problems
+def synth(policy: Path, n_entities: int, n_inspectors: int, seed: str, out_dir: Path) -> None:
+    """按策略所在辖区生成演练用的检查对象名录、执法人员名录和回避名单。"""
+    paths = pipeline.synthesize(policy, n_entities, n_inspectors, seed, out_dir)
+    for p in paths:
+        click.echo(str(p))
+
+
+@main.command("draw")
+@click.argument("policy", type=FILE)
+@click.option("--entities", "entities_path", required=True, type=FILE, help="检查对象名录（CSV/XLSX/Parquet）")
+@click.option("--seed", help="演练种子：用于测试和演示，所有输出标注为演练")
+@click.option("--commit", "do_commit", is_flag=True, help="正式抽取第一步：记录对输入和将来随机数来源的承诺")
+@click.option("--beacon", help="与 --commit 同用：将来公开的随机数来源，如“双色球2023130期开奖号码”")
+@click.option("--reveal", help="正式抽取第二步：公布的随机数")
+@click.option("--commitment", "commitment_id", help="与 --reveal 同用：承诺编号")
+@click.option("--date", "drawn_on", type=Day(), help="抽取日期（默认今天；正式抽取取承诺中的日期）")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="抽取结果目录（须为新目录）")
+@_ledger
+@reports_problems
+def draw(policy, entities_path, seed, do_commit, beacon, reveal, commitment_id, drawn_on, out_dir, ledger_path) -> None:
+    """随机抽取检查对象：--seed 演练，或 --commit 后 --reveal 正式抽取。"""
+    modes = sum(x is not None and x is not False for x in (seed, reveal, do_commit or None))
+    if modes != 1:
+        raise click.UsageError("--seed、--commit、--reveal 须且只须给出一个")
+    if do_commit:
+        if not beacon:
+            raise click.UsageError("--commit 须同时用 --beacon 写明将来公开的随机数来源")
+        c = pipeline.commit(policy, entities_path, ledger_path=ledger_path, beacon=beacon, drawn_on=drawn_on or dt.date.today())
+        click.echo(c.id)
+        click.echo(json.dumps(c.body, ensure_ascii=False, indent=2), err=True)
+        click.echo(f"已记录承诺 {c.id}。随机数公布后运行：spotcheck draw {policy} --entities {entities_path} "
+                   f"--reveal <随机数> --commitment {c.id} --out <目录>", err=True)
+        return
+    if out_dir is None:
+        raise click.UsageError("抽取须用 --out 指定结果目录")
+    with steps(True) as progress:
+        result = pipeline.draw(
+            policy, entities_path, out_dir, ledger_path=ledger_path, seed=seed, reveal=reveal,
+            commitment_id=commitment_id, drawn_on=drawn_on, progress=progress,
+        )
+    s = result.summary
+    tag = "【演练】" if result.seed.drill else ""
+    click.echo(f"{tag}抽取 {result.id}：{len(s['tasks'])} 个任务，抽中 {result.drawn.height} 户次，"
+               f"涉及 {s['distinct_entities_drawn']} 个主体；结果在 {out_dir}")
+
+
+@main.command("verify")
+@click.argument("draw_dir", type=DIRECTORY)
+@click.option("--entities", "entities_path", required=True, type=FILE, help="抽取时使用的检查对象名录")
+@click.option("--inspectors", "inspectors_path", type=FILE, help="执法人员名录（核验检查组时需要）")
+@click.option("--recusals", "recusals_path", type=FILE, help="回避名单（核验检查组时需要）")
+@click.option("--policy", "policy_path", type=FILE, help="策略文件（默认按 transcript 中的策略标识查找）")
+@reports_problems
+def verify(draw_dir, entities_path, inspectors_path, recusals_path, policy_path) -> None:
+    """由 transcript 和输入重新计算抽取结果，逐文件比对；一致时退出码为 0。"""
+    report = pipeline.verify(
+        draw_dir, entities_path, policy_path=policy_path, inspectors_path=inspectors_path, recusals_path=recusals_path
+    )
+    if not report.ok:
+        raise SpotcheckError(report.problems)
+    click.echo(f"核验通过：{', '.join(report.checked)} 与重新计算的结果完全一致")

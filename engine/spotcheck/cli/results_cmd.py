@@ -1,0 +1,184 @@
+"""`spotcheck results import|approve|publish|follow-up|status|sample` and `spotcheck report`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from itertools import groupby
+from pathlib import Path
+
+import click
+from spotcheck.results import publish as publish_stage
+from spotcheck.results import report as report_stage
+from spotcheck.results import records as results_stage
+from spotcheck.results import sample as results_sample
+from spotcheck.cli import main
+from spotcheck.cli.common import DIRECTORY, FILE, Day, reports_problems
+from spotcheck.ledger.store import DEFAULT_PATH
+
+_draw = click.option("--draw", "draw_dir", required=True, type=DIRECTORY,
+                     help="抽取结果目录（含 transcript.json、visits.csv）")
+_ledger = click.option("--ledger", "ledger_path", default=DEFAULT_PATH, envvar="SPOTCHECK_LEDGER", show_default=True,
+                       type=click.Path(dir_okay=False, path_type=Path), help="台账文件（也可用环境变量 SPOTCHECK_LEDGER）")
+_policy = click.option("--policy", "policy_path", type=FILE, help="策略文件（默认按抽取记录中的策略标识在 policies/ 中查找）")
+_today = click.option("--today", type=Day(), help="以该日为今天（补录、核对时用；默认今天）")
+
+
+@main.group("results")
+def results() -> None:
+    """检查结果：录入 → 审核 → 公示，公示期限与后续处置。"""
+
+
+@results.command("import")
+@click.argument("results_file", type=FILE)
+@_draw
+@_ledger
+@click.option("--actor", help="录入人（默认当前系统用户）")
+@_today
+@reports_problems
+def import_cmd(results_file: Path, draw_dir: Path, ledger_path: Path, actor: str | None, today: dt.date | None) -> None:
+    """录入检查结果文件（CSV 或 XLSX）；有任何问题则全部不录入。"""
+    out = results_stage.import_results(results_file, draw_dir, ledger_path=ledger_path, actor=actor, today=today)
+    click.echo(f"读取 {out.rows} 行：新录入 {len(out.added)} 次检查的结果，更正 {len(out.replaced)} 次，"
+               f"未变 {len(out.unchanged)} 次。")
+    for vid, seq, fields in out.replaced:
+        click.echo(f"  更正 {vid}（替换台账记录 #{seq}）：{'、'.join(fields)}")
+
+
+@results.command("approve")
+@_draw
+@click.option("--visit", "visits", multiple=True, help="检查编号，可重复")
+@click.option("--all", "all_", is_flag=True, help="审核本次抽取全部已录入的结果")
+@click.option("--actor", required=True, help="审核人")
+@click.option("--date", "on", type=Day(), help="审核日期（默认今天）")
+@_ledger
+@reports_problems
+def approve_cmd(draw_dir: Path, visits: tuple[str, ...], all_: bool, actor: str, on: dt.date | None,
+                ledger_path: Path) -> None:
+    """审核已录入的结果（录入 → 审核）。"""
+    if bool(visits) == all_:
+        raise click.UsageError("须且只须给出 --visit（可重复）或 --all")
+    out = results_stage.approve(draw_dir, ledger_path=ledger_path, actor=actor, visit_ids=None if all_ else visits, on=on)
+    click.echo(f"{actor} 审核通过 {len(out.changed)} 次检查的结果。")
+    for vid, why in out.skipped:
+        click.echo(f"  跳过 {vid}：{why}")
+
+
+@results.command("publish")
+@_draw
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="公示文件输出目录")
+@_policy
+@click.option("--actor", help="公示人（默认当前系统用户）")
+@click.option("--date", "on", type=Day(), help="公示日期（默认今天）")
+@_ledger
+@reports_problems
+def publish_cmd(draw_dir: Path, out_dir: Path, policy_path: Path | None, actor: str | None, on: dt.date | None,
+                ledger_path: Path) -> None:
+    """公示已审核的结果：写出公示名单（xlsx、csv）和结果公告（审核 → 公示）。"""
+    out = publish_stage.publish(draw_dir, out_dir, ledger_path=ledger_path, policy_path=policy_path, actor=actor, on=on)
+    click.echo(f"本次公示 {len(out.published)} 次检查的结果；公示名单共 {out.rows} 行。")
+    for path in out.files:
+        click.echo(f"  {path}")
+    if out.abnormal:
+        click.echo(f"经营异常名录候选 {out.abnormal} 户：{Path(draw_dir) / publish_stage.ABNORMAL_FILE}")
+
+
+@results.command("follow-up")
+@click.argument("visit_id")
+@click.option("--close", is_flag=True, required=True, help="办结后续处置")
+@click.option("--date", "closed_on", required=True, type=Day(), help="办结日期")
+@click.option("--action", required=True, help="采取的措施，如“责令改正”“移送区卫生健康局”“列入经营异常名录”")
+@click.option("--draw", "draw_dir", type=DIRECTORY,
+              help="抽取结果目录（检查编号在多个抽取中重复时指明）")
+@click.option("--actor", help="办理人（默认当前系统用户）")
+@_today
+@_ledger
+@reports_problems
+def follow_up_cmd(visit_id: str, close: bool, closed_on: dt.date, action: str, draw_dir: Path | None,
+                  actor: str | None, today: dt.date | None, ledger_path: Path) -> None:
+    """记录发现问题的后续处置办结（日期与措施）。"""
+    out = results_stage.close_follow_up(visit_id, ledger_path=ledger_path, actor=actor, closed_on=closed_on,
+                                        action=action, draw_dir=draw_dir, today=today)
+    verb = "已记录" if out.changed else "台账中已有相同记录，未重复记录"
+    click.echo(f"{verb}：检查 {out.visit_id} 的后续处置于 {out.closed_on} 办结（{out.action}）。")
+
+
+def _line_text(line: results_stage.StatusLine) -> str:
+    who = f"{line.visit_id} {line.name}（{line.uscc}）"
+    if line.completed_on is None:
+        when = f"结果未录入，计划应于 {line.due} 前公示"
+    else:
+        when = f"检查完成 {line.completed_on}，应于 {line.due} 前公示"
+    if line.overdue:
+        when += f"，已逾期 {-line.working_days_left} 个工作日"
+    elif line.working_days_left is not None and line.state != results_stage.PUBLISHED:
+        when += f"，还剩 {line.working_days_left} 个工作日"
+    return f"    {who} {when}［{line.state}］"
+
+
+def _by_unit(title: str, lines: list[results_stage.StatusLine], render=_line_text) -> list[str]:
+    out = [f"{title}（{len(lines)}）：" + ("" if lines else "无")]
+    for unit, mine in groupby(sorted(lines, key=lambda x: x.unit), key=lambda x: x.unit):
+        out.append(f"  {unit}")
+        out.extend(render(x) for x in mine)
+    return out
+
+
+@results.command("status")
+@_draw
+@_policy
+@_today
+@_ledger
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式")
+@reports_problems
+def status_cmd(draw_dir: Path, policy_path: Path | None, today: dt.date | None, ledger_path: Path, fmt: str) -> None:
+    """各状态数量，逾期和即将到期（3 个工作日内）的结果，未办结的后续处置，经营异常名录候选。"""
+    st = results_stage.status(draw_dir, ledger_path=ledger_path, policy_path=policy_path, today=today)
+    if fmt == "json":
+        click.echo(json.dumps(st.to_dict(), ensure_ascii=False, indent=2))
+        return
+    counts = st.counts()
+    lines = [f"抽取 {st.draw_id}（{st.drawn_on} 抽取）检查结果状态，截至 {st.today}：",
+             "  " + " · ".join(f"{s} {counts[s]}" for s in results_stage.STATES)]
+    lines += _by_unit("已逾期", st.overdue)
+    lines += _by_unit(f"即将到期（{results_stage.DUE_SOON} 个工作日内）", st.due_soon)
+    lines += _by_unit("后续处置未办结", st.open_follow_ups,
+                      lambda x: f"    {x.visit_id} {x.name}（{x.uscc}）检查完成 {x.completed_on}［{x.state}］")
+    lines += _by_unit("经营异常名录候选（通过登记的住所或经营场所无法联系）", st.abnormal,
+                      lambda x: f"    {x.uscc} {x.name}（检查 {x.visit_id}，{x.completed_on}）［{x.state}］")
+    click.echo("\n".join(lines))
+
+
+@results.command("sample")
+@_draw
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="输出文件（.csv 或 .xlsx）")
+@_policy
+@click.option("--seed", default="0", show_default=True, help="种子：相同种子生成相同文件")
+@_today
+@reports_problems
+def sample_cmd(draw_dir: Path, out: Path, policy_path: Path | None, seed: str, today: dt.date | None) -> None:
+    """为抽取的检查生成演示用的结果文件（多数未发现问题，少数发现问题，一户无法联系）。"""
+    s = results_sample.sample_results(draw_dir, out, policy_path=policy_path, seed=seed, today=today)
+    click.echo(f"已写出 {s.path}：{s.visits} 次检查，{s.rows} 行，其中发现问题 {s.problems} 次"
+               + (f"，无法联系 1 户（{s.unreachable}）" if s.unreachable else "") + "。")
+
+
+@main.command("report")
+@click.argument("policy", type=FILE)
+@click.option("--draw", "draw_dirs", required=True, multiple=True,
+              type=DIRECTORY, help="本年度的抽取结果目录，可重复")
+@click.option("--entities", "entities_path", required=True, type=FILE, help="检查对象名录（计算企业覆盖率）")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="输出目录")
+@_today
+@_ledger
+@reports_problems
+def report_cmd(policy: Path, draw_dirs: tuple[Path, ...], entities_path: Path, out_dir: Path, today: dt.date | None,
+               ledger_path: Path) -> None:
+    """年度工作指标：对照策略目标，写出 report.json 和可离线打开的 report.html。"""
+    rep = report_stage.make_report(policy, draw_dirs, entities_path, ledger_path=ledger_path, out_dir=out_dir, today=today)
+    click.echo(f"{rep.jurisdiction}{rep.year}年度指标（截至 {rep.today}）：")
+    for m in rep.metrics:
+        d = m.to_dict()
+        value = f"{d['value']}（{m.numerator}/{m.denominator}）" if d["value"] else report_stage.NOT_COMPUTABLE
+        click.echo(f"  {m.name}：{value}，目标 {d['target'] or '未设'}；{m.verdict}")
+    click.echo(f"已写出 {Path(out_dir) / 'report.json'}、{Path(out_dir) / 'report.html'}")

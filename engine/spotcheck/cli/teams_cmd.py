@@ -1,0 +1,76 @@
+"""`spotcheck plan` (visits and teams for a draw folder) and `spotcheck teams reassign`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from spotcheck.plan import workplan
+from spotcheck.cli import main
+from spotcheck.cli.common import DIRECTORY, FILE, reports_problems, steps
+from spotcheck.ledger.store import DEFAULT_PATH
+
+_ledger = click.option(
+    "--ledger", "ledger_path", default=DEFAULT_PATH, envvar="SPOTCHECK_LEDGER", show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path), help="台账文件（SQLite）",
+)
+_policy = click.option("--policy", "policy_path", type=FILE, help="策略文件（默认按 transcript 中的策略标识查找）")
+_inspectors = click.option("--inspectors", "inspectors_path", required=True, type=FILE, help="执法检查人员名录（CSV/XLSX/Parquet）")
+_recusals = click.option("--recusals", "recusals_path", type=FILE, help="回避名单")
+
+
+@main.command("plan")
+@click.argument("draw_dir", type=DIRECTORY)
+@_inspectors
+@_recusals
+@_ledger
+@_policy
+@reports_problems
+def plan(draw_dir: Path, inspectors_path: Path, recusals_path: Path | None, ledger_path: Path, policy_path: Path | None) -> None:
+    """把抽取结果合并为检查任务（一户一次上门），随机匹配检查组，写入抽取结果目录和台账。"""
+    with steps(True) as progress:
+        result = workplan.plan(
+            draw_dir, inspectors_path=inspectors_path, recusals_path=recusals_path, ledger_path=ledger_path,
+            policy_path=policy_path, progress=progress,
+        )
+    v, t = result.summary["visits"], result.summary["teams"]
+    tag = "【演练】" if result.drill else ""
+    click.echo(
+        f"{tag}检查安排 {result.draw_id}：{v['task_entity_pairs']} 户次合并为 {v['visits']} 次检查"
+        f"（合并减少 {v['saved_by_merging']} 次，跨部门联合 {v['joint_visits']} 次）；"
+        f"已配齐检查组 {t['staffed']} 次，未配齐 {t['unstaffed']} 次；结果在 {draw_dir}"
+    )
+    for reason, count in t["unstaffed_reasons"].items():
+        click.echo(f"未配齐 {count} 次：{reason}", err=True)
+
+
+@main.group("teams")
+def teams() -> None:
+    """检查组：匹配后的人员更换。"""
+
+
+@teams.command("reassign")
+@click.argument("draw_dir", type=DIRECTORY)
+@click.option("--visit", "visit_id", required=True, help="检查编号（visits.csv 的 visit_id）")
+@click.option("--out-inspector", "out_inspector", required=True, help="被更换的人员编号")
+@click.option("--in-inspector", "in_inspector", required=True, help="接替的人员编号")
+@click.option("--reason", help="更换理由，如“岗位调整”“工作冲突”“身体健康状况”")
+@click.option("--approver", help="批准人，如分管领导姓名")
+@_inspectors
+@_recusals
+@_ledger
+@_policy
+@reports_problems
+def reassign(draw_dir: Path, visit_id: str, out_inspector: str, in_inspector: str, reason: str | None,
+             approver: str | None, inspectors_path: Path, recusals_path: Path | None, ledger_path: Path,
+             policy_path: Path | None) -> None:
+    """更换检查组中的一名人员：须写明理由和批准人，接替人员须符合全部匹配条件。"""
+    change = workplan.reassign(
+        draw_dir, visit_id=visit_id, out_inspector=out_inspector, in_inspector=in_inspector, reason=reason,
+        approver=approver, inspectors_path=inspectors_path, recusals_path=recusals_path, ledger_path=ledger_path,
+        policy_path=policy_path,
+    )
+    click.echo(
+        f"检查 {change.visit_id}：{change.out_inspector} → {change.in_inspector}（{change.role}），"
+        f"理由：{change.reason}；批准人：{change.approver or '（策略未要求）'}；已记入台账"
+    )

@@ -1,0 +1,1 @@
+"""Entity and inspector directories: loading, header rows, cells, USCC check digits, synthetic directories."""

@@ -1,0 +1,483 @@
+"""The two directories of 一单两库 (entities, inspectors) and the recusal list, loaded and checked.
+
+A directory is read as text first (CSV in UTF-8, UTF-8 with BOM or GBK/GB18030; XLSX; Parquet),
+its headers are mapped onto the fields of `spotcheck.rules.fields` (Chinese or English spellings), then
+every cell is normalised and checked with polars expressions in one streaming pass, so a city's ten
+million rows load in seconds and memory holds little more than the typed frame: the raw text is never
+kept, only one flag per check, and the few rows a problem lists are looked up again. Columns that
+repeat a few values (statuses, districts, dates) pass as Categorical and are normalised and checked
+once per distinct value. Every problem in the file is collected before anything is raised: an officer
+fixes the export once. The file's sha256 is kept because the draw commits to the exact bytes it read.
+
+This module holds the public API, the reading of files and the putting together; the header row is
+mapped in `directory_headers`, and the cells normalised and checked in `directory_cells`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import ClassVar
+
+import fastexcel
+import polars as pl
+from spotcheck.directory.cells import (
+    CellCheck,
+    any_filled,
+    duplicate_rows,
+    entity_checks,
+    inspector_checks,
+    normalise_per_value,
+    raw_cell,
+    recusal_checks,
+    trimmed,
+    typed_column,
+)
+from spotcheck.directory.headers import (
+    HeaderLayout,
+    find_header_row,
+    header_spellings,
+    map_headers,
+    readable_fields,
+)
+from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.rules.fields import (
+    ENTITY_FIELDS,
+    INSPECTOR_FIELDS,
+    LABEL_SEPARATORS,
+    RECUSAL_FIELDS,
+    Field,
+)
+
+# Problems listed one by one per (code, column); the rest are counted in one closing problem, so a
+# file with a million bad dates neither floods the officer nor takes minutes to report.
+ROW_PROBLEM_CAP = 100
+# Export tools put a title line or two above the header; the header is looked for this far down.
+HEADER_SEARCH_ROWS = 20
+
+_CSV_SUFFIXES = {".csv", ".txt"}
+_EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+_PARQUET_SUFFIXES = {".parquet", ".pq"}
+
+
+@dataclass(frozen=True, eq=False)
+class Directory:
+    """A loaded, checked directory file: canonical columns, where it came from and what exactly was read."""
+
+    frame: pl.DataFrame  # one column per readable field, named as in fields.py
+    path: Path
+    sha256: str  # of the file's bytes
+    headers: dict[str, str]  # field name → the header as written in the file (fields present only)
+    source_rows: pl.Series  # spreadsheet row number (header is row 1) of each frame row
+
+    def __len__(self) -> int:
+        return self.frame.height
+
+    FIELDS: ClassVar[dict[str, Field]] = {}
+
+    def describe(self, field: str) -> str:
+        """The column as the officer knows it: the header in the file, or the field's title."""
+        return self.headers.get(field) or self.FIELDS[field].title
+
+
+class EntityDirectory(Directory):
+    """检查对象名录库."""
+
+    FIELDS = ENTITY_FIELDS
+
+
+class InspectorDirectory(Directory):
+    """执法检查人员名录库."""
+
+    FIELDS = INSPECTOR_FIELDS
+
+
+class RecusalList(Directory):
+    """回避名单: an inspector who must not inspect an entity."""
+
+    FIELDS = RECUSAL_FIELDS
+
+    def unknown_references(self, entities: EntityDirectory, inspectors: InspectorDirectory) -> list[Problem]:
+        """Rows naming an inspector or an entity the directories lack: such a recusal would silently not apply."""
+        problems: list[Problem] = []
+        frame = self.frame.with_columns(_row=self.source_rows)
+        for field, other, code, what in (
+            ("inspector_id", inspectors.frame["inspector_id"], "D213", "执法人员名录库"),
+            ("uscc", entities.frame["uscc"], "D214", "检查对象名录库"),
+        ):
+            known = other.to_frame(field).unique()
+            missing = frame.filter(pl.col(field).is_not_null()).join(known, on=field, how="anti").sort("_row")
+            column = self.describe(field)
+            for row, value in missing.select("_row", field).head(ROW_PROBLEM_CAP).iter_rows():
+                problems.append(
+                    Problem(
+                        code,
+                        f"回避名单中的{RECUSAL_FIELDS[field].title} '{value}' 在{what}中不存在",
+                        file=str(self.path),
+                        row=row,
+                        column=column,
+                        hint=f"请核对编号，或确认{what}是否为最新版本；否则该回避不会生效",
+                    )
+                )
+            problems.extend(_rest(code, missing.height, self.path, column, RECUSAL_FIELDS[field].title))
+        return problems
+
+
+def load_entities(path: str | Path) -> EntityDirectory:
+    """Load and check an entity directory; SpotcheckError with every problem found."""
+    return EntityDirectory(**_load(Path(path), _ENTITIES))
+
+
+def load_inspectors(path: str | Path) -> InspectorDirectory:
+    """Load and check an inspector directory; SpotcheckError with every problem found."""
+    return InspectorDirectory(**_load(Path(path), _INSPECTORS))
+
+
+def load_recusals(path: str | Path) -> RecusalList:
+    """Load and check a recusal list (it may have no rows); SpotcheckError with every problem found."""
+    return RecusalList(**_load(Path(path), _RECUSALS))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """All cells as text, not yet read; `first_row` is the spreadsheet row number of the frame's first row."""
+
+    frame: pl.LazyFrame
+    first_row: int
+    has_header_row: bool  # False for Parquet: names come from the schema, data starts at row 2
+    csv: bool = False  # read as UTF-8; GB18030 is tried if that fails on bytes that are not UTF-8
+    csv_source: Path | None = None  # the CSV file, in UTF-8
+
+    def typed(self, dtypes: dict[str, pl.DataType]) -> pl.LazyFrame:
+        """The cells with some columns cast to `dtypes`; CSV is parsed so, less work and memory than text cast."""
+        if self.csv_source is not None:
+            return _scan_csv(self.csv_source, dtypes)
+        return self.frame.with_columns(pl.col(c).cast(t) for c, t in dtypes.items())
+
+
+class _Unreadable(Exception):
+    """polars failed while reading the file (the reading is lazy, so this happens at collect time)."""
+
+    def __init__(self, cause: Exception):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+# Files are checked and transcoded in pieces of this size, never held whole.
+_CHUNK = 1 << 20
+
+
+def _cannot_read(path: Path, exc: OSError) -> SpotcheckError:
+    return SpotcheckError(
+        Problem("D201", f"无法读取文件：{exc.strerror or exc}", file=str(path), hint="请检查文件路径和访问权限")
+    )
+
+
+def _sha256(path: Path, hashing: Future) -> str:
+    try:
+        return hashing.result().hexdigest()
+    except OSError as exc:
+        raise _cannot_read(path, exc) from None
+
+
+class _UnknownEncoding(ValueError):
+    """The bytes are neither UTF-8 nor GB18030 (which covers GBK)."""
+
+
+def _unreadable(path: Path, exc: Exception) -> SpotcheckError:
+    hint = "请确认文件没有损坏，且每一行的列数与表头一致"
+    if isinstance(exc, _UnknownEncoding):
+        hint = "请在 Excel 或 WPS 中把名录另存为“CSV UTF-8”（或 GBK 编码的 CSV）后重试"
+    return SpotcheckError(Problem("D201", f"无法读取文件：{exc}", file=str(path), hint=hint))
+
+
+def _read_raw(path: Path) -> _Raw:
+    suffix = path.suffix.lower()
+    try:
+        if suffix in _CSV_SUFFIXES:
+            return _Raw(_scan_csv(path), 1, True, csv=True, csv_source=path)
+        if suffix in _EXCEL_SUFFIXES:
+            frame = pl.read_excel(
+                path,
+                engine="calamine",
+                has_header=False,
+                # Keep leading empty rows so row numbers match what the officer sees in Excel.
+                read_options={"header_row": None, "skip_rows": 0},
+                infer_schema_length=0,
+                drop_empty_rows=False,
+                drop_empty_cols=False,
+                raise_if_empty=False,
+            )
+            return _Raw(frame.lazy().select(pl.all().cast(pl.String)), 1, True)
+        if suffix in _PARQUET_SUFFIXES:
+            frame = pl.scan_parquet(path)
+            return _Raw(frame.select(_as_text(frame.collect_schema())), 2, False)
+    except (pl.exceptions.PolarsError, OSError, ValueError, fastexcel.FastExcelError) as exc:
+        raise _unreadable(path, exc) from None
+    raise SpotcheckError(
+        Problem(
+            "D201",
+            f"不支持的文件类型 '{path.suffix or '（无扩展名）'}'",
+            file=str(path),
+            hint="请导出为 CSV（UTF-8 或 GBK）、XLSX 或 Parquet 文件",
+        )
+    )
+
+
+def _scan_csv(source: Path, dtypes: dict[str, pl.DataType] | None = None) -> pl.LazyFrame:
+    # polars skips a UTF-8 BOM itself.
+    return pl.scan_csv(source, has_header=False, infer_schema=False, schema_overrides=dtypes, raise_if_empty=False)
+
+
+def _collect(frame: pl.LazyFrame) -> pl.DataFrame:
+    try:
+        return frame.collect(engine="streaming")
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise _Unreadable(exc) from None
+
+
+def _is_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(_CHUNK):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@contextmanager
+def _gb18030_as_utf8(path: Path) -> Iterator[_Raw]:
+    """Platform exports are often GBK: read as GB18030, its superset, and handed to polars as UTF-8.
+
+    The UTF-8 text goes to a temporary file (TMPDIR), removed after reading, so a province's
+    directory is never held in memory as text.
+    """
+    decoder = codecs.getincrementaldecoder("gb18030")()
+    fd, name = tempfile.mkstemp(prefix="spotcheck-utf8-", suffix=".csv")
+    utf8 = Path(name)
+    try:
+        try:
+            with os.fdopen(fd, "wb") as out, path.open("rb") as f:
+                while chunk := f.read(_CHUNK):
+                    out.write(decoder.decode(chunk).encode("utf-8"))
+                out.write(decoder.decode(b"", final=True).encode("utf-8"))
+        except UnicodeDecodeError:
+            raise _UnknownEncoding("文件编码无法识别：既不是 UTF-8 也不是 GBK/GB18030") from None
+        yield _Raw(_scan_csv(utf8), 1, True, csv_source=utf8)
+    finally:
+        utf8.unlink(missing_ok=True)
+
+
+def _as_text(schema: pl.Schema) -> list[pl.Expr]:
+    exprs = []
+    for name, dtype in schema.items():
+        col = pl.col(name)
+        if isinstance(dtype, (pl.List, pl.Array)):
+            col = col.cast(pl.List(pl.String)).list.join(LABEL_SEPARATORS[0])
+        exprs.append(col.cast(pl.String))
+    return exprs
+
+
+# ---------------------------------------------------------------------------------------------
+# Putting it together
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    """What one kind of directory file holds and how its cells are checked."""
+
+    fields: dict[str, Field]
+    kind: str
+    checks_for: Callable[[set[str], bool], list[CellCheck]]
+    allow_empty: bool
+
+
+_ENTITIES = _Sheet(ENTITY_FIELDS, "entity", entity_checks, allow_empty=False)
+_INSPECTORS = _Sheet(INSPECTOR_FIELDS, "inspector", inspector_checks, allow_empty=False)
+_RECUSALS = _Sheet(RECUSAL_FIELDS, "recusal", recusal_checks, allow_empty=True)
+
+
+def _load(path: Path, sheet: _Sheet) -> dict:
+    try:
+        file = path.open("rb")
+    except OSError as exc:
+        raise _cannot_read(path, exc) from None
+    # The file is hashed while polars reads it: hashlib lets go of the GIL.
+    with file, ThreadPoolExecutor(max_workers=1) as pool:
+        hashing = pool.submit(hashlib.file_digest, file, "sha256")
+        try:
+            loaded = _read_checked(path, sheet)
+        finally:
+            # A file that cannot be hashed is reported as such, before any problem of its content.
+            digest = _sha256(path, hashing)
+    return {**loaded, "sha256": digest}
+
+
+def _read_checked(path: Path, sheet: _Sheet) -> dict:
+    raw = _read_raw(path)
+    try:
+        return _read_and_check(raw, path, sheet)
+    except _Unreadable as failed:
+        error = failed.cause
+    # polars rejects invalid UTF-8, so a GBK file fails the first reading and is decoded only then.
+    if raw.csv and isinstance(error, pl.exceptions.ComputeError):
+        try:
+            if not _is_utf8(path):
+                with _gb18030_as_utf8(path) as raw:
+                    return _read_and_check(raw, path, sheet)
+        except _Unreadable as failed:
+            error = failed.cause
+        except (OSError, ValueError) as exc:
+            error = exc
+    raise _unreadable(path, error) from None
+
+
+def _data_rows(frame: pl.LazyFrame, raw: _Raw, first_row: int) -> pl.LazyFrame:
+    return frame.with_row_index("_row", offset=raw.first_row).filter(pl.col("_row") >= first_row)
+
+
+def _typed_rows(
+    raw: _Raw, first_row: int, layout: HeaderLayout, unmapped: list[str], sheet: _Sheet, checks: list[CellCheck]
+) -> pl.DataFrame:
+    """`_row`, every readable field's typed column and a `_bad{i}` flag per check; blank rows left out.
+
+    One streaming pass keeps the typed columns and a flag per row-wise check, the raw text is dropped
+    as it streams by. Few-valued columns are read as Categorical, each with categories of its own,
+    and normalised and checked afterwards once per category. A duplicate needs the whole column, so
+    those checks run last.
+    """
+    kind, readable = sheet.kind, readable_fields(sheet.fields)
+    few = [f for f in readable if f.few_values and f.name in layout.columns]
+    per_row = [f for f in readable if not f.few_values and f.name in layout.columns]
+    categorical = {layout.columns[f.name]: pl.Categorical(pl.Categories.random()) for f in few}
+    row_checks = {i: c for i, c in enumerate(checks) if not c.duplicates and c.field not in {f.name for f in few}}
+    shared = {e.meta.output_name(): e for c in row_checks.values() for e in c.shared}
+    scanned = _collect(
+        _data_rows(raw.typed(categorical), raw, first_row)
+        .with_columns(trimmed(layout.columns[f.name]).alias(f"raw_{f.name}") for f in per_row)
+        .with_columns(typed_column(f, kind, True) for f in per_row)
+        .with_columns(shared.values())
+        .select(
+            "_row",
+            *[f.name for f in per_row],
+            *[c.bad.fill_null(False).alias(f"_bad{i}") for i, c in row_checks.items()],
+            *[pl.col(layout.columns[f.name]).alias(f.name) for f in few],
+            any_filled([raw_cell(f.name).is_not_null() for f in per_row] + [trimmed(c).is_not_null() for c in unmapped]),
+        )
+    )
+    filled = scanned.drop_in_place("any_filled")
+    for f in few:
+        per_value = normalise_per_value(scanned.drop_in_place(f.name), f, kind, checks)
+        filled = filled | ~per_value.drop_in_place("_blank")
+        scanned = scanned.hstack(per_value)
+    work = scanned.select(
+        "_row",
+        *[f.name if f.name in layout.columns else typed_column(f, kind, False) for f in readable],
+        *[f"_bad{i}" for i, c in enumerate(checks) if not c.duplicates],
+    )
+    # Blank lines (and rows of empty cells Excel leaves behind) are not entities.
+    if (layout.columns or unmapped) and not filled.all():
+        work = work.filter(filled)
+    return work.with_columns(duplicate_rows(work, c).alias(f"_bad{i}") for i, c in enumerate(checks) if c.duplicates)
+
+
+def _read_and_check(raw: _Raw, path: Path, sheet: _Sheet) -> dict:
+    file = str(path)
+    fields, checks_for, allow_empty = sheet.fields, sheet.checks_for, sheet.allow_empty
+    if raw.has_header_row:
+        head = _collect(raw.frame.head(HEADER_SEARCH_ROWS))
+        header_index = find_header_row(head, header_spellings(fields)) if head.height else 0
+        header_cells = head.row(header_index) if head.height else ()
+        headers = [(col, cell or "") for col, cell in zip(head.columns, header_cells)]
+        first_row = raw.first_row + header_index + 1
+    else:
+        headers = [(col, col) for col in raw.frame.collect_schema().names()]
+        first_row = raw.first_row
+
+    layout, problems = map_headers(headers, fields, file)
+    # Header problems found below a title line point at the real header row.
+    if raw.has_header_row and first_row != raw.first_row + 1:
+        problems = [replace(p, row=first_row - 1) if p.row == 1 else p for p in problems]
+
+    readable = readable_fields(fields)
+    checks = checks_for(set(layout.columns), path.suffix.lower() in _EXCEL_SUFFIXES)
+    unmapped = [c for c, _ in headers if c not in layout.columns.values()]
+    work = _typed_rows(raw, first_row, layout, unmapped, sheet, checks)
+    if work.height == 0 and not allow_empty:
+        problems.append(Problem("D212", "文件没有数据行", file=file, hint="请确认导出了名录的全部数据"))
+
+    listed: list[pl.DataFrame] = []
+    totals: list[int] = []
+    for i, check in enumerate(checks):
+        totals.append(work.get_column(f"_bad{i}").sum())
+        hits = work.lazy().filter(pl.col(f"_bad{i}")).select("_row", check.field)
+        rows = hits.head(ROW_PROBLEM_CAP).collect().with_columns(*check.extra)
+        if check.duplicates:
+            firsts = (
+                work.lazy()
+                .select("_row", check.field)
+                .join(rows.lazy().select(check.field).unique(), on=check.field, how="semi")
+                .group_by(check.field)
+                .agg(pl.col("_row").min().alias("_first"))
+            )
+            rows = rows.lazy().join(firsts, on=check.field, how="left").sort("_row").collect()
+        listed.append(rows)
+
+    # The cells as written, for messages that quote them: read again, for the listed rows only.
+    quoted = [i for i, c in enumerate(checks) if c.quotes_cell and listed[i].height]
+    if quoted:
+        wanted = pl.concat([listed[i]["_row"] for i in quoted]).unique()
+        cells = _data_rows(raw.frame, raw, first_row).filter(pl.col("_row").is_in(wanted.implode()))
+        written = _collect(cells.select("_row", *[trimmed(col).alias(f"raw_{f}") for f, col in layout.columns.items()]))
+        for i in quoted:
+            column = f"raw_{checks[i].field}"
+            listed[i] = listed[i].join(written.select("_row", column), on="_row", how="left").sort("_row")
+
+    cell_problems: list[Problem] = []
+    for check, rows, total in zip(checks, listed, totals):
+        column = layout.headers[check.field]
+        for r in rows.iter_rows(named=True):
+            message, hint = check.describe(r)
+            cell_problems.append(Problem(check.code, message, file=file, row=r["_row"], column=column, hint=hint))
+        cell_problems.extend(_rest(check.code, total, path, column, fields[check.field].title))
+
+    order = {f.name: i for i, f in enumerate(readable)}
+    by_header = {h: order[f] for f, h in layout.headers.items()}
+    cell_problems.sort(key=lambda p: (p.row is None, p.row or 0, by_header.get(p.column or "", 0)))
+    problems += cell_problems
+    if problems:
+        raise SpotcheckError(problems)
+
+    return {
+        "frame": work.select(f.name for f in readable),
+        "path": path,
+        "headers": dict(layout.headers),
+        "source_rows": work["_row"].alias("row"),
+    }
+
+
+def _rest(code: str, total: int, path: Path, column: str, title: str) -> list[Problem]:
+    if total <= ROW_PROBLEM_CAP:
+        return []
+    return [
+        Problem(
+            code,
+            f"另有 {total - ROW_PROBLEM_CAP} 行存在同类问题（{title}），未逐一列出",
+            file=str(path),
+            column=column,
+        )
+    ]

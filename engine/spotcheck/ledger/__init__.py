@@ -1,0 +1,1 @@
+"""The hash-chained SQLite ledger of commitments, draws, visits, teams and results."""

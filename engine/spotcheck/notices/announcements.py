@@ -1,0 +1,303 @@
+"""The two announcements that list entities: the task notice of a draw and the results notice of a task.
+
+A task notice reads a draw folder (written by spotcheck.draw.compute) and adds one 随机抽查通知书 per drawn
+entity and month; a results notice takes the checked rows the results stage passes in.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.rules.fields import TIER_NAMES
+from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.notices.content import (
+    cn_date,
+    cn_window,
+    contact_lines,
+    heading_number,
+    item_line,
+    numbered_lines,
+    plan_document,
+    policy_window,
+    task_no,
+)
+from spotcheck.notices.model import Block, EntityNotice, Heading, Notice, Para, Table
+from spotcheck.policy.model import Policy, Task, sampling_text
+from spotcheck.policy.yamlsource import display
+
+RESULT_COLUMNS = ("序号", "抽查计划编号/名称", "抽查任务编号/名称", "抽查类型", "检查机关", "市场主体名称",
+                  "统一社会信用代码", "检查完成日期", "检查结果", "备注")
+RESULT_WIDTHS = (4, 11, 13, 5, 10, 13, 18, 8, 11, 7)
+DRAWN_COLUMNS = ("序号", "市场主体名称", "统一社会信用代码")
+
+
+def stratum_label(stratum: str) -> str:
+    """A draw stratum as officers read it: "B" → B级（一般风险）, "B|海港区" → B级（一般风险）·海港区."""
+    return "·".join(f"{p}级（{TIER_NAMES[p]}）" if p in TIER_NAMES else p for p in stratum.split("|"))
+
+
+def plan_identity(policy: Policy) -> tuple[str, str]:
+    """(抽查计划编号, 抽查计划名称) as the announcements and the public list print them."""
+    doc = plan_document(policy)
+    if doc is None:
+        return policy.id, f"{policy.jurisdiction.name}{policy.year}年度“双随机、一公开”抽查工作计划"
+    return (doc.number.text() if doc.number else policy.id), (doc.enclosure_title or doc.title)
+
+
+# ---------------------------------------------------------------- draw folders → task notice
+
+
+@dataclass(frozen=True)
+class DrawnRow:
+    task_id: str
+    uscc: str
+    name: str
+    district: str
+    round: int
+    month: int | None
+
+
+@dataclass(frozen=True)
+class DrawFolder:
+    """What a task notice reads from a draw folder (written by spotcheck.draw.compute)."""
+
+    path: Path
+    draw_id: str
+    drill: bool
+    drawn_on: dt.date
+    policy_id: str
+    tasks: tuple[Mapping, ...]  # summary.json "tasks": task_id, eligible, drawn, strata[], by_district{}
+    rows: tuple[DrawnRow, ...]
+
+
+DRAW_COLUMNS = ("task_id", "uscc", "name", "district")
+
+
+def read_draw(path: str | Path) -> DrawFolder:
+    """Read summary.json, draws.csv and transcript.json, and check the list against the summary's counts."""
+    path = Path(path)
+    problems: list[Problem] = []
+    docs: dict[str, dict] = {}
+    for name in ("summary.json", "transcript.json"):
+        file = path / name
+        try:
+            docs[name] = json.loads(file.read_text("utf-8"))
+        except FileNotFoundError:
+            problems.append(Problem("N810", f"抽取结果目录中没有 {name}", file=display(file),
+                                    hint="--draw 应指向 spotcheck draw 生成的目录"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            problems.append(Problem("N811", f"{name} 不是有效的 JSON：{exc}", file=display(file)))
+    rows: list[DrawnRow] = []
+    csv_file = path / "draws.csv"
+    try:
+        reader = csv.DictReader(io.StringIO(csv_file.read_text("utf-8-sig")))
+        missing = [c for c in DRAW_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            problems.append(Problem("N812", f"draws.csv 缺少列：{'、'.join(missing)}", file=display(csv_file), row=1,
+                                    hint=f"抽取名单至少需要列 {'、'.join(DRAW_COLUMNS)}"))
+        else:
+            for r in reader:
+                rows.append(DrawnRow(r["task_id"], r["uscc"], r["name"], r["district"], int(r.get("round") or 1),
+                                     int(r["month"]) if r.get("month") else None))
+    except FileNotFoundError:
+        problems.append(Problem("N810", "抽取结果目录中没有 draws.csv", file=display(csv_file),
+                                hint="--draw 应指向 spotcheck draw 生成的目录"))
+    if problems:
+        raise SpotcheckError(problems)
+    summary, transcript = docs["summary.json"], docs["transcript.json"]
+    tasks = tuple(summary.get("tasks", []))
+    for task in tasks:
+        mine = [r for r in rows if r.task_id == task["task_id"]]
+        counted: dict[str, int] = {}
+        for r in mine:
+            counted[r.district] = counted.get(r.district, 0) + 1
+        expected = {k: int(v) for k, v in task.get("by_district", {}).items()}
+        if counted != expected or len(mine) != int(task["drawn"]):
+            problems.append(Problem(
+                "N813", f"任务 '{task['task_id']}' 的抽取名单与 summary.json 不一致：名单 {len(mine)} 户 {counted}，"
+                        f"汇总 {task['drawn']} 户 {expected}",
+                file=display(csv_file), hint="抽取结果目录可能被改动过，请用 spotcheck verify 重新核验"))
+    unknown = sorted({r.task_id for r in rows} - {t["task_id"] for t in tasks})
+    if unknown:
+        problems.append(Problem("N813", f"draws.csv 中的任务 {'、'.join(unknown)} 不在 summary.json 中", file=display(csv_file)))
+    if problems:
+        raise SpotcheckError(problems)
+    return DrawFolder(path, str(summary.get("draw_id", "")), bool(transcript.get("drill")),
+                      dt.date.fromisoformat(transcript["drawn_on"]), transcript.get("policy", {}).get("id", ""),
+                      tasks, tuple(rows))
+
+
+def _district_unit(policy: Policy, district: str) -> str | None:
+    for d in policy.jurisdiction.districts:
+        if district in (d.name, d.code):
+            return d.unit
+    return None
+
+
+def _district_name(policy: Policy, district: str) -> str:
+    for d in policy.jurisdiction.districts:
+        if district in (d.name, d.code):
+            return d.name
+    return district
+
+
+def _district_order(policy: Policy, district: str) -> tuple[int, str]:
+    names = [d.name for d in policy.jurisdiction.districts]
+    name = _district_name(policy, district)
+    return (names.index(name) if name in names else len(names), name)
+
+
+def _task_span(policy: Policy, tasks: Sequence[Task]) -> str:
+    windows = [t.window for t in tasks if t.window is not None]
+    if windows:
+        return cn_window(min(w.start for w in windows), max(w.end for w in windows))
+    window = policy_window(policy)
+    return cn_window(*window) if window else ""
+
+
+def task_notice(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
+    """The task announcement of a draw, then one 随机抽查通知书 per drawn entity and month."""
+    policy = loaded.policy
+    if draw.policy_id and draw.policy_id != policy.id:
+        raise SpotcheckError(Problem("N814", f"抽取结果属于策略 {draw.policy_id}，不是 {policy.id}",
+                                     file=display(draw.path / "transcript.json"), hint="换用抽取时使用的策略文件"))
+    issuer = policy.jurisdiction.name
+    plan_no, plan = plan_identity(policy)
+    blocks: list[Block] = []
+    for n, summary in enumerate(draw.tasks, 1):
+        task = loaded.task(summary["task_id"])
+        no = task_no(policy, task)
+        codes = loaded.visit_items([task.id])
+        blocks.append(Heading(1, heading_number(1, n), f"第{no:03d}号抽查任务：{task.name}"))
+        facts = [
+            ("抽查计划", f"{plan}（{plan_no}）" if plan_no != policy.id else plan),
+            ("抽查任务编号", f"{no:03d}"), ("抽查任务名称", task.name), ("抽查类型", task.type),
+            ("抽查事项", "；".join(item_line(loaded, c) for c in codes)), ("抽查对象范围", task.scope_text),
+            ("抽查比例/数量", sampling_text(task.sampling)), ("检查主体", task.inspecting_level or task.lead_unit or issuer),
+            ("检查时间", _task_span(policy, [task])), ("符合条件的市场主体", f"{summary['eligible']}户"),
+            ("抽取数量", f"{summary['drawn']}户"),
+        ]
+        blocks.append(Table(("项目", "内容"), tuple((k, v) for k, v in facts if v), (1, 4)))
+        strata = summary.get("strata", [])
+        if strata:
+            blocks.append(Heading(2, heading_number(2, 1), "分层抽取情况"))
+            blocks.append(Table(("层", "符合条件户数", "抽取户数"),
+                                tuple((stratum_label(s["stratum"]), str(s["eligible"]), str(s["drawn"])) for s in strata),
+                                (3, 2, 2)))
+        blocks.append(Heading(2, heading_number(2, 2 if strata else 1), f"抽取名单（共{summary['drawn']}户）"))
+        rows = [r for r in draw.rows if r.task_id == task.id]
+        rounds = len({r.round for r in rows}) > 1
+        districts = sorted(summary.get("by_district", {}), key=lambda d: _district_order(policy, d))
+        for k, district in enumerate(districts, 1):
+            mine = [r for r in rows if r.district == district]
+            unit = _district_unit(policy, district)
+            title = f"{_district_name(policy, district)}（{len(mine)}户）" + (f"，由{unit}检查" if unit else "")
+            blocks.append(Para(f"{heading_number(3, k)}{title}"))
+            blocks.append(Table(
+                DRAWN_COLUMNS + (("轮次",) if rounds else ()),
+                tuple((str(i), r.name, r.uscc) + ((_round_text(r),) if rounds else ()) for i, r in enumerate(mine, 1)),
+                (1, 6, 4) + ((2,) if rounds else ())))
+    mark = "（演练）" if draw.drill else ""
+    return Notice(
+        kind="task_notice", letter=False, issuer=issuer, number=None,
+        title=f"{issuer}{policy.year}年度“双随机、一公开”抽查任务公告{mark}", addressees=None,
+        preamble=(f"按照《{plan}》，本局于{cn_date(draw.drawn_on)}随机抽取了以下抽查任务的检查对象（抽取编号 {draw.draw_id}），"
+                  "现将抽查任务和抽取名单公告如下。",),
+        body=tuple(blocks), contacts=(), attachments=(), signature=issuer, date=draw.drawn_on,
+        disclosure="（信息公开类型：主动公开）", cc=None, printed_by=None,
+        entity_notices=tuple(_entity_notices(loaded, draw, plan)), drill=draw.drill, draw_id=draw.draw_id,
+    )
+
+
+def _round_text(r: DrawnRow) -> str:
+    return f"第{r.round}轮" + (f"（{r.month}月）" if r.month else "")
+
+
+def _entity_notices(loaded: LoadedPolicy, draw: DrawFolder, plan: str) -> list[EntityNotice]:
+    """An entity drawn for several tasks in one month gets one notice with every item of them all."""
+    policy = loaded.policy
+    plan_doc = plan_document(policy)
+    contacts = tuple(contact_lines(plan_doc)) if plan_doc else ()
+    visits: dict[tuple[str, int | None], list[DrawnRow]] = {}
+    for r in draw.rows:
+        visits.setdefault((r.uscc, r.month), []).append(r)
+    ordered = sorted(visits.values(), key=lambda rs: (_district_order(policy, rs[0].district), rs[0].month or 0))
+    out = []
+    for rows in ordered:
+        tasks = [loaded.task(t) for t in dict.fromkeys(r.task_id for r in rows)]
+        codes = loaded.visit_items([t.id for t in tasks])
+        items = [loaded.items[c] for c in codes]
+        nos = [f"第{task_no(policy, t):03d}号" for t in tasks]
+        unit = _district_unit(policy, rows[0].district)
+        out.append(EntityNotice(
+            entity=rows[0].name, uscc=rows[0].uscc, district=_district_name(policy, rows[0].district),
+            task_no="、".join(nos), tasks="、".join(f"“{t.name}”抽查任务（{no}）" for t, no in zip(tasks, nos, strict=True)),
+            plan=plan, basis="、".join(dict.fromkeys(i.basis for i in items if i.basis)),
+            items=tuple(numbered_lines([item_line(loaded, c) for c in codes], 1)), window=_task_span(policy, tasks),
+            methods="、".join(dict.fromkeys(m for i in items for m in i.method)),
+            inspector=unit or "、".join(dict.fromkeys(t.inspecting_level or t.lead_unit or policy.jurisdiction.name for t in tasks)),
+            contacts=contacts, signature=unit or policy.jurisdiction.name, date=draw.drawn_on,
+        ))
+    return out
+
+
+# ---------------------------------------------------------------- results → results notice
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One checked entity as the national disclosure publishes it (never with its risk tier)."""
+
+    task_id: str
+    name: str
+    uscc: str
+    completed: dt.date
+    result: str
+    remarks: str = ""
+    inspecting_body: str | None = None
+
+    @classmethod
+    def of(cls, row: ResultRow | Mapping) -> ResultRow:
+        if isinstance(row, ResultRow):
+            return row
+        completed = row["completed"]
+        return cls(
+            task_id=str(row["task_id"]), name=str(row["name"]), uscc=str(row["uscc"]),
+            completed=completed if isinstance(completed, dt.date) else dt.date.fromisoformat(str(completed)),
+            result=str(row["result"]), remarks=str(row.get("remarks") or ""), inspecting_body=row.get("inspecting_body"),
+        )
+
+
+def results_notice(loaded: LoadedPolicy, rows: Iterable[ResultRow | Mapping]) -> Notice:
+    """“{机关}{年}年度第{NNN}号抽查任务检查结果公告” for the rows of one task."""
+    policy = loaded.policy
+    rows = [ResultRow.of(r) for r in rows]
+    tasks = list(dict.fromkeys(r.task_id for r in rows))
+    if len(tasks) != 1:
+        raise SpotcheckError(Problem(
+            "N820", "一份检查结果公告只能对应一个抽查任务" if tasks else "没有检查结果，无法生成结果公告",
+            hint=f"按任务分别生成；本次结果涉及任务：{'、'.join(tasks)}" if tasks else "先录入检查结果"))
+    task = loaded.task(tasks[0])
+    no = f"{task_no(policy, task):03d}"
+    issuer = policy.jurisdiction.name
+    plan_no, plan = plan_identity(policy)
+    body = task.inspecting_level or issuer
+    table = Table(RESULT_COLUMNS, tuple(
+        (str(i), f"{plan_no}/{plan}", f"{no}/{task.name}", task.type, r.inspecting_body or body, r.name, r.uscc,
+         cn_date(r.completed), r.result, r.remarks)
+        for i, r in enumerate(rows, 1)), RESULT_WIDTHS)
+    last = max(r.completed for r in rows)
+    return Notice(
+        kind="results_notice", letter=False, issuer=issuer, number=None,
+        title=f"{issuer}{policy.year}年度第{no}号抽查任务检查结果公告", addressees=None,
+        preamble=(f"根据《{plan}》，本局组织开展了第{no}号抽查任务“{task.name}”的随机抽查，现将检查结果公告如下。",),
+        body=(), contacts=(), attachments=(), signature=issuer, date=last,
+        disclosure="（信息公开类型：主动公开）", cc=None, printed_by=None, results=table,
+    )

@@ -1,0 +1,140 @@
+"""Official notices from a policy: numbered body, spliced-in tables and lists, then md, html, docx or pdf.
+
+Every fact comes from data: the policy, its item lists and calendar, a draw folder, or the result rows
+the results stage passes in. Templates lay the facts out and add only form wording (“附件：”,
+“随机抽查通知书”); policy text is handed to them as values and never rendered as a template.
+
+This module chooses the notice and renders it. The Notice record is in notice_model, a policy's own
+documents are built in notice_content, the task and results announcements in notice_announcements,
+template lookup and the Jinja sandbox in notice_templates, and Word and PDF in docx_render.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.draw.folder import write_file_atomic
+from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.notices.announcements import (
+    ResultRow,
+    read_draw,
+    results_notice,
+    task_notice,
+)
+from spotcheck.notices.content import (
+    document_notice,
+    generated_plan,
+    plan_document,
+    policy_problem,
+)
+from spotcheck.notices.model import KINDS, Notice
+from spotcheck.notices.templates import (
+    FORMATS,
+    find_template,
+    list_templates,
+    render_text,
+    search_path,
+)
+from spotcheck.resources import TEMPLATES
+from spotcheck.policy.yamlsource import display
+
+KIND_ALIASES = {k.removesuffix("_notice"): k for k in KINDS}
+
+# ---------------------------------------------------------------- choosing what to render
+
+
+def normalize_kind(kind: str | None) -> str | None:
+    if kind is None or kind in KINDS:
+        return kind
+    if kind in KIND_ALIASES:
+        return KIND_ALIASES[kind]
+    raise SpotcheckError(Problem("N803", f"没有这种文种：{kind}", hint=f"可用：{'、'.join(KINDS)}（也可省略 _notice）"))
+
+
+def choose_notice(loaded: LoadedPolicy, kind: str | None = None, document: str | None = None,
+                  draw_dir: str | Path | None = None) -> Notice:
+    """The Notice `spotcheck notice` renders: by --document, by --kind, else the policy's default document."""
+    policy = loaded.policy
+    kind = normalize_kind(kind) or ("task_notice" if draw_dir is not None and document is None else None)
+    if kind == "task_notice":
+        if draw_dir is None:
+            raise SpotcheckError(Problem("N804", "任务公告由抽取结果生成，需要 --draw 指定抽取结果目录",
+                                         hint="先运行 spotcheck draw，再用 --draw 指向其输出目录"))
+        return task_notice(loaded, read_draw(draw_dir))
+    if kind == "results_notice":
+        raise SpotcheckError(Problem("N804", "检查结果公告由结果阶段根据检查结果生成，不能只凭策略生成",
+                                     hint="在结果阶段调用 render_results_notice"))
+    ids = [d.id for d in policy.documents]
+    if document is not None:
+        doc = next((d for d in policy.documents if d.id == document), None)
+        if doc is None:
+            raise SpotcheckError(policy_problem("N805", f"策略中没有文件 '{document}'", loaded, "documents",
+                                                hint=f"已有文件：{'、'.join(ids) or '（无）'}"))
+        if kind is not None and doc.kind != kind:
+            raise SpotcheckError(policy_problem("N805", f"文件 '{document}' 的文种是 {doc.kind}，不是 {kind}", loaded, "documents"))
+        return document_notice(loaded, doc)
+    if kind is not None:
+        doc = next((d for d in policy.documents if d.kind == kind), None)
+        if doc is None and kind == "plan_notice" and policy.tasks:
+            return generated_plan(loaded)
+        if doc is None:
+            raise SpotcheckError(policy_problem("N805", f"策略中没有 {kind} 文件", loaded, "documents",
+                                                hint=f"已有文件：{'、'.join(f'{d.id}（{d.kind}）' for d in policy.documents) or '（无）'}"))
+        return document_notice(loaded, doc)
+    chosen = plan_document(policy) if policy.default_document else (policy.documents[0] if policy.documents else None)
+    if chosen is None:
+        if policy.tasks:
+            return generated_plan(loaded)
+        raise SpotcheckError(policy_problem("N805", "策略中没有可生成的文件（documents 为空，也没有任务）", loaded,
+                                            hint="在策略中写 documents，或用 --kind task --draw DIR 生成任务公告"))
+    return document_notice(loaded, chosen)
+
+
+# ---------------------------------------------------------------- rendering and writing
+
+
+def render_notice(loaded: LoadedPolicy, notice: Notice, fmt: str, root: Path = TEMPLATES) -> str | bytes:
+    """A Notice in one format: md and html as text, docx and pdf as bytes."""
+    if fmt not in FORMATS:
+        raise SpotcheckError(Problem("N803", f"没有这种输出格式：{fmt}", hint=f"可用：{'、'.join(FORMATS)}"))
+    template = find_template(loaded, notice.kind, fmt, root)
+    if fmt in ("md", "html"):
+        return render_text(notice, fmt, template, search_path(loaded, root))
+    from spotcheck.notices import docx_render
+
+    docx = docx_render.render(template, notice)
+    return docx if fmt == "docx" else docx_render.to_pdf(docx)
+
+
+def render(loaded: LoadedPolicy, kind: str | None = None, fmt: str = "md", draw_dir: str | Path | None = None, *,
+           document: str | None = None, root: Path = TEMPLATES) -> str | bytes:
+    """The notice of a policy: its default document, a kind, a document id, or the task notice of a draw."""
+    return render_notice(loaded, choose_notice(loaded, kind, document, draw_dir), fmt, root)
+
+
+def render_results_notice(loaded: LoadedPolicy, rows: Iterable[ResultRow | Mapping], fmt: str,
+                          root: Path = TEMPLATES) -> str | bytes:
+    """The results announcement of one task's checked entities (called by the results stage)."""
+    return render_notice(loaded, results_notice(loaded, rows), fmt, root)
+
+
+def make_notice(policy_path: str | Path, *, fmt: str, out: str | Path | None = None, kind: str | None = None,
+                document: str | None = None, draw_dir: str | Path | None = None,
+                root: Path = TEMPLATES) -> str | bytes:
+    """Load a policy, render its notice, and write it atomically to `out` when given; returns the content."""
+    loaded = load_policy(policy_path)
+    content = render(loaded, kind, fmt, draw_dir, document=document, root=root)
+    if out is not None:
+        write_file_atomic(Path(out), content.encode("utf-8") if isinstance(content, str) else content)
+    return content
+
+
+def describe_templates(policy_path: str | Path, root: Path = TEMPLATES) -> list[str]:
+    """One line per kind and format: which template file `spotcheck notice` will use."""
+    loaded = load_policy(policy_path)
+    lines = [f"辖区模板目录（由近及远）：{'、'.join(display(f) for f in search_path(loaded, root))}"]
+    for kind, fmt, path in list_templates(loaded, root):
+        lines.append(f"{kind:<16} {fmt:<5} {display(path) if path else '（无模板）'}")
+    return lines

@@ -1,0 +1,259 @@
+"""A Notice into Word and PDF: fill a docxtpl template, fix what a template cannot hold, convert with LibreOffice.
+
+The body is built against the template's own named styles (see docx_styles), so a restyled template
+restyles every notice. `to_pdf` maps the official font names to free stand-ins through fontconfig so
+LibreOffice renders Chinese with the right kind of face.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import math
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from docx import Document as new_document
+from docx.document import Document as WordDocument
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Pt
+from docxtpl import DocxTemplate
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from lxml import etree
+from spotcheck.notices.docx_styles import (
+    BLOCK_H,
+    BLOCK_W,
+    BODY_PT,
+    FANGSONG,
+    HEITI,
+    KAITI,
+    SONG,
+    STYLES,
+    XIAOBIAOSONG,
+    add_blocks,
+)
+from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.notices.content import cn_date
+from spotcheck.notices.model import Block, Notice
+from spotcheck.notices.templates import template_problem
+from spotcheck.policy.yamlsource import display
+
+MIN_MARK_SCALE = 60  # below this the issuing-body mark shrinks instead of narrowing further
+
+# ---------------------------------------------------------------- rendering
+
+
+class Fragment:
+    """Body content built with python-docx against the template's own styles, inserted by `{{p name }}`.
+
+    This is what docxtpl's Subdoc does for a new (not file-based) subdocument, without its docxcompose
+    dependency: a scratch document shares the template's part, so style names resolve to the
+    template's styles, and its body XML is handed to jinja as markup.
+    """
+
+    def __init__(self, tpl: DocxTemplate, blocks: Sequence[Block], width: int) -> None:
+        self.document = new_document()
+        self.document._part = tpl.get_docx().part
+        body = self.document.element.body
+        for p in list(body.iterchildren(qn("w:p"))):
+            body.remove(p)
+        add_blocks(self.document, blocks, width)
+
+    def __html__(self) -> str:
+        body = self.document.element.body
+        return "".join(etree.tostring(el, encoding="unicode") for el in body if el.tag != qn("w:sectPr"))
+
+
+def _missing_styles(tpl: DocxTemplate) -> list[str]:
+    names = {s.name for s in tpl.get_docx().styles}
+    return [s.name for s in STYLES if s.name not in names]
+
+
+def render(template: Path, notice: Notice) -> bytes:
+    """Fill a docxtpl template with a Notice: named-style body, autoescaped values, GB/T layout fixes."""
+    tpl = DocxTemplate(str(template))
+    missing = _missing_styles(tpl)
+    if missing:
+        raise SpotcheckError(Problem("N841", f"Word 模板缺少样式：{'、'.join(missing)}", file=display(template),
+                                     hint="在 Word 中恢复这些样式，或从 templates/docx/ 复制一份标准模板再修改"))
+    section = tpl.get_docx().sections[-1]
+    width = section.page_width - section.left_margin - section.right_margin
+    context = {
+        "doc": notice,
+        "body": Fragment(tpl, notice.body, width),
+        "enclosure": Fragment(tpl, notice.enclosure, width),
+        "annexes": [{"label": a.label, "title": a.title, "body": Fragment(tpl, a.blocks, BLOCK_H if a.landscape else width)}
+                    for a in notice.annexes],
+    }
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+    env.filters["cn_date"] = cn_date
+    try:
+        tpl.render(context, jinja_env=env, autoescape=True)
+    except TemplateError as exc:
+        raise SpotcheckError(_docx_problem(exc, tpl, template)) from None
+    finish(tpl.docx, notice)  # get_docx() would reload the unrendered template
+    out = io.BytesIO()
+    tpl.save(out)
+    return out.getvalue()
+
+
+def _docx_problem(exc: TemplateError, tpl: DocxTemplate, template: Path) -> Problem:
+    """The template file and the line of the patched document XML (one line per paragraph), with its text."""
+    problem = template_problem(exc, template)
+    line = next((f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__)) if f.filename == "<template>"),
+                problem.line)
+    source = re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(tpl.get_xml())).splitlines()
+    text = re.sub(r"<[^>]+>", "", source[line - 1]).strip() if line and 0 < line <= len(source) else ""
+    return Problem(problem.code, problem.message, file=display(template), line=line,
+                   where=f"模板段落：{text}" if text else None, hint=problem.hint)
+
+
+def finish(doc: WordDocument, notice: Notice) -> None:
+    """Layout the template cannot hold: a 函's bare first page, a mark fitted to the line, landscape annexes."""
+    doc.sections[0].different_first_page_header_footer = notice.letter
+    _fit_marks(doc)
+    _landscape_annexes(doc, [a.landscape for a in notice.annexes])
+
+
+def _text_units(text: str) -> float:
+    return sum(1 if ord(c) >= 0x2E80 else 0.5 for c in text)
+
+
+def _fit_marks(doc: WordDocument) -> None:
+    """Narrow (then shrink) the red issuing-body mark so it stays on one line of the text block."""
+    available = BLOCK_W.pt
+    for p in doc.paragraphs:
+        if p.style is None or p.style.name not in ("发文机关标志", "信函机关标志"):
+            continue
+        size = (p.style.font.size or Pt(BODY_PT)).pt
+        units = _text_units(p.text)
+        if not units or units * size <= available:
+            continue
+        scale = max(MIN_MARK_SCALE, math.floor(100 * available / (units * size)))
+        new_size = min(size, available / (units * scale / 100))
+        for run in p.runs:
+            rpr = run._r.get_or_add_rPr()
+            w = OxmlElement("w:w")
+            w.set(qn("w:val"), str(scale))
+            rpr.insert_element_before(w, "w:kern", "w:position", "w:sz", "w:szCs", "w:highlight", "w:u", "w:effect",
+                                      "w:bdr", "w:shd", "w:fitText", "w:vertAlign", "w:rtl", "w:cs", "w:em",
+                                      "w:lang", "w:eastAsianLayout", "w:specVanish", "w:oMath")
+            if new_size < size:
+                run.font.size = Pt(math.floor(new_size))
+
+
+def _landscape_annexes(doc: WordDocument, landscape: list[bool]) -> None:
+    """Put each wide annex in its own landscape section; the pages around it stay portrait.
+
+    Only the first section keeps a 函's bare first page (w:titlePg); later sections number every page.
+    """
+    final = doc.element.body.sectPr
+    original = copy.deepcopy(final)
+    paragraphs = [p for p in doc.paragraphs if p.style is not None]
+    labels = [p._p for p in paragraphs if p.style.name == "附件标识"]
+    imprint = next((p._p for p in paragraphs if p.style.name == "版记"), None)
+    broken = False
+    for label, end, wide in zip(labels, [*labels[1:], imprint], landscape, strict=False):
+        if not wide:
+            continue
+        before = copy.deepcopy(original)
+        if broken:
+            _drop_title_page(before)
+        _break_before(label, before)
+        broken = True
+        if end is None:
+            _rotate(final)
+        else:
+            rotated = copy.deepcopy(original)
+            _rotate(rotated)
+            _break_before(end, rotated)
+    if broken:
+        _drop_title_page(final)
+
+
+def _drop_title_page(sect_pr) -> None:
+    title_pg = sect_pr.find(qn("w:titlePg"))
+    if title_pg is not None:
+        sect_pr.remove(title_pg)
+
+
+def _break_before(element, sect_pr) -> None:
+    """End a section just before `element`: its properties go on a paragraph in front of it."""
+    prev = element.getprevious()
+    if prev is None or prev.tag != qn("w:p"):
+        prev = OxmlElement("w:p")
+        element.addprevious(prev)
+    prev.get_or_add_pPr().insert_element_before(sect_pr, "w:pPrChange")
+
+
+def _rotate(sect_pr) -> None:
+    size = sect_pr.find(qn("w:pgSz"))
+    w, h = size.get(qn("w:w")), size.get(qn("w:h"))
+    size.set(qn("w:w"), h)
+    size.set(qn("w:h"), w)
+    size.set(qn("w:orient"), "landscape")
+    margins = sect_pr.find(qn("w:pgMar"))
+    for edge, mm in (("top", 28), ("bottom", 26), ("left", 37), ("right", 35)):
+        margins.set(qn(f"w:{edge}"), str(round(mm * 72 / 25.4 * 20)))
+    _drop_title_page(sect_pr)
+
+
+# ---------------------------------------------------------------- PDF
+
+# Free faces of the same kind, tried in order, for machines without the official ones.
+STAND_INS = {
+    FANGSONG: ("仿宋", "FangSong", "AR PL UKai CN"),
+    KAITI: ("楷体", "KaiTi", "AR PL UKai CN"),
+    HEITI: ("SimHei", "Noto Sans CJK SC"),
+    XIAOBIAOSONG: ("Noto Serif CJK SC",),
+    SONG: ("SimSun", "Noto Serif CJK SC"),
+}
+
+
+def _fontconfig(folder: Path) -> Path:
+    """A fontconfig file that keeps the system's fonts and adds the free stand-ins for the official names."""
+    aliases = "".join(
+        f"<alias binding=\"same\"><family>{name}</family><accept>{''.join(f'<family>{f}</family>' for f in subs)}</accept></alias>"
+        for name, subs in STAND_INS.items()
+    )
+    path = folder / "fonts.conf"
+    path.write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+        f'<include ignore_missing="yes">/etc/fonts/fonts.conf</include>{aliases}</fontconfig>',
+        "utf-8",
+    )
+    return path
+
+
+def to_pdf(docx: bytes) -> bytes:
+    """Convert with `libreoffice --headless --convert-to pdf`; SpotcheckError when LibreOffice is missing."""
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        raise SpotcheckError(Problem(
+            "N830", "生成 PDF 需要 LibreOffice，本机未找到 soffice 或 libreoffice 命令",
+            hint="安装：apt-get install libreoffice-writer fonts-noto-cjk；或改用 --format docx 后在 Word 中另存为 PDF"))
+    with tempfile.TemporaryDirectory(prefix="spotcheck-pdf-") as tmp:
+        folder = Path(tmp)
+        source = folder / "notice.docx"
+        source.write_bytes(docx)
+        env = dict(os.environ, HOME=str(folder), FONTCONFIG_FILE=str(_fontconfig(folder)))
+        try:
+            done = subprocess.run(
+                [office, f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--headless", "--convert-to", "pdf",
+                 "--outdir", str(folder), str(source)],
+                env=env, capture_output=True, text=True, timeout=300, check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise SpotcheckError(Problem("N831", "LibreOffice 转换 PDF 超时（300 秒）")) from None
+        pdf = folder / "notice.pdf"
+        if done.returncode != 0 or not pdf.is_file():
+            raise SpotcheckError(Problem("N831", f"LibreOffice 未能生成 PDF：{(done.stderr or done.stdout).strip()[:300]}"))
+        return pdf.read_bytes()

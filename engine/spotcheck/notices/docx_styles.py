@@ -1,0 +1,283 @@
+"""GB/T 9704-2012 in Word: page geometry, official faces, the named styles, and notice blocks set in them.
+
+The numbered body is composed from named styles (公文正文, 一级标题 …), so an officer who changes a
+style in a template changes every notice rendered from it. The official font names stay in the file
+(仿宋_GB2312, 方正小标宋简体 …) and are set for East Asian text (w:eastAsia) on every style and run;
+machines without them substitute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from docx.document import Document as WordDocument
+from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Emu, Mm, Pt
+from spotcheck.notices.model import Block, Heading, Para, Table
+
+# ---------------------------------------------------------------- GB/T 9704 geometry and faces
+
+PAGE_W, PAGE_H = Mm(210), Mm(297)
+TOP, LEFT = Mm(37), Mm(28)
+BLOCK_W, BLOCK_H = Mm(156), Mm(225)  # 版心
+BOTTOM, RIGHT = Emu(PAGE_H - TOP - BLOCK_H), Emu(PAGE_W - LEFT - BLOCK_W)
+LINE_PT = 28.95  # 225 mm / 22 lines
+LINE_PITCH = 579  # the same in twentieths of a point, for the document grid
+# 28 characters of 16 pt do not fit 156 mm (442 pt); 3号's nominal 15.75 pt do. Body text is condensed by
+# a quarter point (w:spacing, in twentieths) rather than by a character grid, which LibreOffice misreads.
+CONDENSE = -5
+BODY_PT, TITLE_PT, TABLE_PT, IMPRINT_PT = 16, 22, 10.5, 14  # 3号, 2号, 五号, 4号
+
+FANGSONG, KAITI, HEITI, XIAOBIAOSONG, SONG = "仿宋_GB2312", "楷体_GB2312", "黑体", "方正小标宋简体", "宋体"
+RED = "FF0000"
+SHORT_CELL = 8  # characters; a column whose values are all this short is centred
+
+
+@dataclass(frozen=True)
+class Style:
+    name: str
+    font: str = FANGSONG
+    size: float = BODY_PT
+    align: str = "justify"
+    first: float = 0  # first-line indent, in characters of this style
+    left: float = 0
+    right: float = 0
+    line: float | None = LINE_PT  # exact line height in points; None: single
+    before: float = 0
+    after: float = 0
+    color: str | None = None
+    keep_next: bool = False
+    page_break: bool = False
+    outline: int | None = None
+    grid: bool = True  # snap to the 22-line grid
+
+
+STYLES = (
+    Style("公文正文", first=2),
+    Style("主送机关"),
+    Style("一级标题", HEITI, first=2, keep_next=True, outline=0),
+    Style("二级标题", KAITI, first=2, keep_next=True, outline=1),
+    Style("三级标题", first=2, keep_next=True, outline=2),
+    Style("四级标题", first=2, keep_next=True, outline=3),
+    # 发文机关标志 of a 文件 sits 35 mm below the top of the text block; the number two lines below it.
+    Style("发文机关标志", XIAOBIAOSONG, 42, "center", line=None, before=99, color=RED, grid=False),
+    Style("信函机关标志", XIAOBIAOSONG, 30, "center", line=None, color=RED, grid=False),
+    Style("发文字号", align="center", before=2 * LINE_PT),
+    Style("信函发文字号", align="right", before=6),
+    Style("公文标题", XIAOBIAOSONG, TITLE_PT, "center", line=35, before=2 * LINE_PT, after=LINE_PT, grid=False),
+    Style("发文机关署名", align="right", right=2, before=LINE_PT, keep_next=True),
+    Style("成文日期", align="right", right=4),
+    Style("附注", first=2),
+    Style("附件说明", first=2),
+    Style("附件标识", HEITI, align="left", page_break=True, keep_next=True),
+    Style("附件标题", XIAOBIAOSONG, TITLE_PT, "center", line=35, after=LINE_PT, grid=False),
+    Style("通知书标题", XIAOBIAOSONG, TITLE_PT, "center", after=LINE_PT, grid=False, page_break=True),
+    Style("通知书编号", align="right"),
+    Style("表格文字", size=TABLE_PT, align="left", line=None, grid=False),
+    Style("表格表头", HEITI, TABLE_PT, "center", line=None, grid=False),
+    Style("版记", size=IMPRINT_PT, align="left", left=1, right=1),
+    Style("页码", SONG, IMPRINT_PT, "right", line=None, grid=False),
+    Style("演练标记", HEITI, align="center", color=RED),
+)
+STYLE = {s.name: s for s in STYLES}
+HEADING_STYLES = ("一级标题", "二级标题", "三级标题", "四级标题")
+ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT,
+          "justify": WD_ALIGN_PARAGRAPH.JUSTIFY}
+_PPR_AFTER_PBDR = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
+                   "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid",
+                   "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
+                   "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId",
+                   "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
+
+
+# ---------------------------------------------------------------- low-level helpers
+
+
+def set_fonts(rpr, font: str) -> None:
+    """Name `font` for every script of a run or style: w:ascii, w:hAnsi, w:cs and w:eastAsia.
+
+    python-docx writes only ascii/hAnsi; Chinese text is drawn with the w:eastAsia face, and without it
+    Word falls back to the theme's East Asian font.
+    """
+    fonts = rpr.get_or_add_rFonts()
+    for attr in list(fonts.attrib):
+        if attr.endswith("Theme"):
+            del fonts.attrib[attr]
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(attr), font)
+
+
+def border(edge: str, val: str = "single", size: int = 4, space: int = 1, color: str = "000000"):
+    el = OxmlElement(f"w:{edge}")
+    for k, v in (("w:val", val), ("w:sz", str(size)), ("w:space", str(space)), ("w:color", color)):
+        el.set(qn(k), v)
+    return el
+
+
+def paragraph_border(ppr, *edges) -> None:
+    """Add borders (made by `border`) to a paragraph or paragraph style."""
+    pbdr = ppr.find(qn("w:pBdr"))
+    if pbdr is None:
+        pbdr = OxmlElement("w:pBdr")
+        ppr.insert_element_before(pbdr, *_PPR_AFTER_PBDR)
+    for edge in edges:
+        pbdr.append(edge)
+
+
+def add_run(paragraph, text: str, font: str):
+    run = paragraph.add_run(text)
+    set_fonts(run._r.get_or_add_rPr(), font)
+    return run
+
+
+def add_para(container, style: str, *texts: str):
+    """A paragraph of `style` with one run per text, so each {{ }} tag sits whole in one run."""
+    p = container.add_paragraph(style=style)
+    for text in texts:
+        add_run(p, text, STYLE[style].font)
+    return p
+
+
+def define_style(doc: WordDocument, spec: Style) -> None:
+    style = doc.styles.add_style(spec.name, WD_STYLE_TYPE.PARAGRAPH)
+    style.base_style = doc.styles["Normal"]
+    style.quick_style = True
+    style.font.size = Pt(spec.size)
+    set_fonts(style.element.get_or_add_rPr(), spec.font)
+    if spec.color:
+        style.element.get_or_add_rPr().get_or_add_color().set(qn("w:val"), spec.color)
+    if spec.size == BODY_PT:
+        spacing = OxmlElement("w:spacing")
+        spacing.set(qn("w:val"), str(CONDENSE))
+        style.element.get_or_add_rPr().insert_element_before(
+            spacing, "w:w", "w:kern", "w:position", "w:sz", "w:szCs", "w:highlight", "w:u", "w:effect", "w:bdr",
+            "w:shd", "w:fitText", "w:vertAlign", "w:rtl", "w:cs", "w:em", "w:lang", "w:eastAsianLayout")
+    pf = style.paragraph_format
+    pf.alignment = ALIGN[spec.align]
+    pf.space_before, pf.space_after = Pt(spec.before), Pt(spec.after)
+    if spec.line is None:
+        pf.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    else:
+        pf.line_spacing, pf.line_spacing_rule = Pt(spec.line), WD_LINE_SPACING.EXACTLY
+    pf.keep_with_next = spec.keep_next or None
+    pf.page_break_before = spec.page_break or None
+    pf.widow_control = True
+    ppr = style.element.get_or_add_pPr()
+    ind = ppr.get_or_add_ind()
+    # Indents in characters (firstLineChars …) so they follow the font size; twips for older readers.
+    for attr, chars in (("firstLine", spec.first), ("left", spec.left), ("right", spec.right)):
+        if chars:
+            ind.set(qn(f"w:{attr}"), str(round(chars * spec.size * 20)))
+            ind.set(qn(f"w:{attr}Chars"), str(round(chars * 100)))
+    if not spec.grid:
+        snap = OxmlElement("w:snapToGrid")
+        snap.set(qn("w:val"), "0")
+        ppr.insert_element_before(snap, *_PPR_AFTER_PBDR[_PPR_AFTER_PBDR.index("w:snapToGrid") + 1:])
+    if spec.outline is not None:
+        ppr.get_or_add_outlineLvl().set(qn("w:val"), str(spec.outline))
+
+
+def set_defaults(doc: WordDocument) -> None:
+    """Document defaults and Normal in 3号仿宋, Chinese language; no theme fonts (they fall back to MS Mincho)."""
+    rpr = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    set_fonts(rpr, FANGSONG)
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    lang.set(qn("w:val"), "zh-CN")
+    lang.set(qn("w:eastAsia"), "zh-CN")
+    for tag in ("w:sz", "w:szCs"):
+        size = rpr.find(qn(tag))
+        if size is None:
+            size = OxmlElement(tag)
+            rpr.insert_element_before(size, "w:highlight", "w:u", "w:effect", "w:bdr", "w:shd", "w:fitText",
+                                      "w:vertAlign", "w:rtl", "w:cs", "w:em", "w:lang", "w:eastAsianLayout")
+        size.set(qn("w:val"), str(BODY_PT * 2))
+    normal = doc.styles["Normal"]
+    normal.font.size = Pt(BODY_PT)
+    set_fonts(normal.element.get_or_add_rPr(), FANGSONG)
+    for style in doc.styles:
+        rpr = style.element.rPr
+        if rpr is not None and rpr.rFonts is not None:
+            set_fonts(rpr, rpr.rFonts.get(qn("w:eastAsia")) or FANGSONG)
+
+
+def set_page(section, landscape: bool = False) -> None:
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = PAGE_H, PAGE_W
+        section.top_margin, section.bottom_margin = Mm(28), Mm(26)
+        section.left_margin, section.right_margin = Mm(37), Mm(35)
+    else:
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = PAGE_W, PAGE_H
+        section.top_margin, section.bottom_margin = TOP, BOTTOM
+        section.left_margin, section.right_margin = LEFT, RIGHT
+    section.header_distance, section.footer_distance = Mm(15), Mm(23)
+    grid = section._sectPr.find(qn("w:docGrid"))
+    if grid is None:
+        grid = OxmlElement("w:docGrid")
+        section._sectPr.append(grid)
+    grid.set(qn("w:type"), "lines")
+    grid.set(qn("w:linePitch"), str(LINE_PITCH))
+
+
+# ---------------------------------------------------------------- the body: tables and blocks in the named styles
+
+
+def table_borders(table) -> None:
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        borders.append(border(edge, size=4, space=0))
+    # Word rejects a table whose properties are out of schema order.
+    table._tbl.tblPr.insert_element_before(borders, "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook",
+                                           "w:tblCaption", "w:tblDescription", "w:tblPrChange")
+
+
+def add_table(container, t: Table, width: int) -> None:
+    """A bordered table across the text block, header row repeated on every page."""
+    table = container.add_table(rows=1 + len(t.rows), cols=len(t.columns))
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    table_borders(table)
+    total = sum(t.widths)
+    widths = [Emu(width * w // total) for w in t.widths]
+    grid = table._tbl.tblGrid
+    for col, w in zip(grid.findall(qn("w:gridCol")), widths, strict=True):
+        col.set(qn("w:w"), str(round(w / 635)))  # EMU → twentieths of a point
+    # Columns of short values (序号, 抽查类型, 比例 …) read better centred.
+    short = [all(len(str(row[c])) <= SHORT_CELL for row in t.rows) for c in range(len(t.columns))]
+    for r, values in enumerate([t.columns, *t.rows]):
+        row = table.rows[r]
+        if r == 0:
+            row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+        for c, (cell, value, w) in enumerate(zip(row.cells, values, widths, strict=True)):
+            cell.width = w
+            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+            p = cell.paragraphs[0]
+            p.style = "表格表头" if r == 0 else "表格文字"
+            if r and short[c]:
+                p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            add_run(p, str(value), HEITI if r == 0 else FANGSONG)
+
+
+def add_blocks(container, blocks: Sequence[Block], width: int) -> None:
+    """Headings, paragraphs and tables of a notice body, in the named styles."""
+    for b in blocks:
+        if isinstance(b, Heading):
+            style = HEADING_STYLES[min(b.level, 4) - 1]
+            p = add_para(container, style, f"{b.number}{b.text}")
+            if b.runin:
+                add_run(p, b.runin, FANGSONG)
+                p.paragraph_format.keep_with_next = False
+        elif isinstance(b, Para):
+            add_para(container, "公文正文", b.text)
+        else:
+            add_table(container, b, width)

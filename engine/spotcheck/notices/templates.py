@@ -1,0 +1,106 @@
+"""Notice templates: where each kind and format is looked up, and the sandbox Markdown and HTML render in.
+
+Templates are looked up from the policy's own folder up to templates/ (templates/shanxi/shuozhou/,
+templates/shanxi/, templates/), so a city restyles one kind without copying the rest. They render in a
+sandboxed Jinja environment with StrictUndefined; any error names the template file and line.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+
+from jinja2 import (
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+    UndefinedError,
+)
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.notices.content import cn_date
+from spotcheck.notices.model import KINDS, Notice
+from spotcheck.resources import POLICIES, TEMPLATES
+from spotcheck.policy.yamlsource import display
+
+FORMATS = ("md", "html", "docx", "pdf")
+
+
+def jurisdiction_path(loaded: LoadedPolicy) -> PurePosixPath:
+    """The policy's folder under policies/ (shanxi/shuozhou); from its id when it lives elsewhere."""
+    try:
+        return PurePosixPath(loaded.path.resolve().parent.relative_to(POLICIES.resolve()).as_posix())
+    except ValueError:
+        return PurePosixPath(loaded.policy.id).parent
+
+
+def search_path(loaded: LoadedPolicy, root: Path = TEMPLATES) -> list[Path]:
+    """Template folders, most specific first: templates/shanxi/shuozhou, templates/shanxi, templates."""
+    parts = jurisdiction_path(loaded).parts
+    return [root.joinpath(*parts[:i]) for i in range(len(parts), 0, -1)] + [root]
+
+
+def template_name(kind: str, fmt: str) -> str:
+    return f"docx/{kind}.docx" if fmt in ("docx", "pdf") else f"{kind}.{fmt}.j2"
+
+
+def find_template(loaded: LoadedPolicy, kind: str, fmt: str, root: Path = TEMPLATES) -> Path:
+    name = template_name(kind, fmt)
+    for folder in search_path(loaded, root):
+        if (folder / name).is_file():
+            return folder / name
+    raise SpotcheckError(Problem("N806", f"找不到模板 {name}", file=display(root),
+                                 hint=f"在 {display(root)} 或其下的辖区目录中放置 {name}"))
+
+
+def list_templates(loaded: LoadedPolicy, root: Path = TEMPLATES) -> list[tuple[str, str, Path | None]]:
+    """(kind, format, the file that will be used or None) for every kind and format."""
+    out = []
+    for kind in KINDS:
+        for fmt in FORMATS:
+            try:
+                out.append((kind, fmt, find_template(loaded, kind, fmt, root)))
+            except SpotcheckError:
+                out.append((kind, fmt, None))
+    return out
+
+
+def _environment(folders: Sequence[Path], html: bool) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader([str(f) for f in folders]), undefined=StrictUndefined, autoescape=html,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+    env.filters.update(cn_date=cn_date, md_cell=lambda s: str(s).replace("|", "\\|").replace("\n", " "))
+    return env
+
+
+def template_problem(exc: Exception, template: Path) -> Problem:
+    """Name the template file and line of a rendering error (jinja keeps template lines in tracebacks)."""
+    file, line = str(template), getattr(exc, "lineno", None)
+    if isinstance(exc, TemplateSyntaxError) and exc.filename:
+        file = exc.filename
+    else:
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            if frame.filename.endswith((".j2", ".css")) or frame.filename == "<template>":
+                file = frame.filename if frame.filename != "<template>" else str(template)
+                line = frame.lineno
+                break
+    what = {UndefinedError: ("N807", "模板引用了不存在的变量"), SecurityError: ("N808", "模板执行了不允许的操作")}
+    code, message = next((v for k, v in what.items() if isinstance(exc, k)), ("N809", "模板有错误"))
+    return Problem(code, f"{message}：{exc.message or exc}", file=display(file), line=line,
+                   hint="模板只能使用 doc（文件内容）及其字段；可用变量见 templates/README.md")
+
+
+def render_text(notice: Notice, fmt: str, template: Path, folders: Sequence[Path]) -> str:
+    """Render a Markdown or HTML template; it may extend or include others found along the same folders."""
+    env = _environment(folders, html=fmt == "html")
+    try:
+        text = env.get_template(template_name(notice.kind, fmt)).render(doc=notice)
+    except TemplateError as exc:
+        raise SpotcheckError(template_problem(exc, template)) from None
+    # Markdown templates stay readable with one block per line; the blank lines they leave are folded.
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n" if fmt == "md" else text

@@ -1,0 +1,133 @@
+"""Eligibility: who may be on a visit's team, and what a team must be, person by person.
+
+Who may be on a visit's team
+  - 执法人员 (role 执法人员, or no role given): status 在岗; holds an enforcement certificate valid
+    on the visit's planned check date, inspect_by (certificate_expires on or after it; an empty
+    expiry with a certificate number is an open-ended “长期” certificate); works for the visit's
+    inspecting unit (jurisdiction.districts) or, on a joint visit, for its lead unit when the
+    inspector directory has people under exactly that unit name (“联查邀约”: the leading department
+    sends its own people); not on the entity's recusal list.
+  - 专家 / 第三方机构: from the jurisdiction-wide pools (policy.team.pools; with no pools declared,
+    every 专家 and 第三方机构 of the directory), status 在岗, not recused, holding the specialty the
+    item needs where the pool allows it. They hold no enforcement certificate and are not counted
+    in the team's minimum size: administrative law asks for two enforcement officers.
+
+What a team must be
+  - at least policy.team.min_size officers (national floor 2);
+  - each specialty needed by the visit's items (Item.specialty) covered by an officer of its own,
+    so a visit needing more specialties than min_size gets a larger team; the specialty of an item
+    that needs a specialist (Item.specialist) is covered by the pool member instead;
+  - one pool member per specialty of the items needing a specialist;
+  - nobody beyond their workload cap (cap_of): policy.team.max_visits_per_inspector when the policy
+    sets one; otherwise the least cap found by spotcheck.plan.assignment, per unit and for the pools;
+  - the 主查 (lead) is not the entity's last recorded lead inspector when policy.team.rotate_lead
+    (a one-officer team excludes that inspector altogether).
+
+The matcher applies the same rules to whole frames at once (spotcheck.plan.teams); the checks here, one
+person at a time, explain an unstaffed visit and vet a reassignment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+from spotcheck.policy.loader import LoadedPolicy
+
+OFFICER = "执法人员"
+IN_POST = "在岗"
+LEAD, MEMBER = "主查", "组员"
+POOL_KINDS = ("专家", "第三方机构")
+POOL_UNIT = "专家库、第三方机构库"  # the cap key of pool members
+DEFAULT_SLACK = 2
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What one visit's items ask of its team."""
+
+    officers: int
+    officer_specialties: tuple[str, ...]
+    pool_specialties: tuple[str, ...]  # "" = any pool member
+
+
+def needs_of(loaded: LoadedPolicy, item_codes: Sequence[str]) -> Needs:
+    items = [loaded.items[c] for c in item_codes if c in loaded.items]
+    pool = list(dict.fromkeys(i.specialty or "" for i in items if i.specialist))
+    officer = [s for s in dict.fromkeys(i.specialty for i in items if i.specialty and not i.specialist) if s not in pool]
+    return Needs(max(loaded.policy.team.min_size, len(officer)), tuple(officer), tuple(pool))
+
+
+def people_frame(inspectors: pl.DataFrame) -> pl.DataFrame:
+    """The inspector directory as the matcher reads it, sorted by id (file order must not matter)."""
+    return (
+        inspectors.select("inspector_id", "name", "unit", "status", "certificate", "certificate_expires", "specialties", "role")
+        .with_columns(pl.col("role").fill_null(OFFICER), pl.col("specialties").fill_null([]))
+        .sort("inspector_id")
+        .with_row_index("p")
+    )
+
+
+def pool_kinds(loaded: LoadedPolicy) -> dict[str, frozenset[str] | None]:
+    """Pool kind → the specialties it may serve (None: any)."""
+    pools = loaded.policy.team.pools
+    if not pools:
+        return {k: None for k in POOL_KINDS}
+    out: dict[str, frozenset[str] | None] = {}
+    for pool in pools:
+        if not pool.specialties or out.get(pool.kind, frozenset()) is None:
+            out[pool.kind] = None
+        else:
+            out[pool.kind] = out.get(pool.kind, frozenset()) | frozenset(pool.specialties)
+    return out
+
+
+def officer_ok(person: Mapping, inspect_by: dt.date) -> bool:
+    """In post, certified through the planned check date."""
+    return (
+        person["role"] == OFFICER
+        and person["status"] == IN_POST
+        and person["certificate"] is not None
+        and (person["certificate_expires"] is None or person["certificate_expires"] >= inspect_by)
+    )
+
+
+def pool_ok(person: Mapping, specialty: str, kinds: Mapping[str, frozenset[str] | None]) -> bool:
+    if person["status"] != IN_POST or person["role"] not in kinds:
+        return False
+    if not specialty:
+        return True
+    allowed = kinds[person["role"]]
+    return specialty in (person["specialties"] or []) and (allowed is None or specialty in allowed)
+
+
+def allowed_units(visit: Mapping, directory_units: frozenset[str]) -> list[str]:
+    units = [visit["inspecting_unit"]] if visit["inspecting_unit"] else []
+    lead = visit.get("lead_unit")
+    if visit.get("joint") and lead and lead in directory_units and lead not in units:
+        units.append(lead)
+    return units
+
+
+def cap_of(person: Mapping, caps: Mapping[str, int]) -> int:
+    key = POOL_UNIT if person["role"] in POOL_KINDS else person["unit"]
+    return caps.get(key, DEFAULT_SLACK)
+
+
+def distinct_cover(required: Sequence[str], members: Sequence[Mapping], can) -> list[str]:
+    """The required specialties no assignment of distinct members can cover (augmenting paths)."""
+    holder: dict[int, int] = {}
+
+    def place(r: int, seen: set[int]) -> bool:
+        for m, person in enumerate(members):
+            if m in seen or not can(person, required[r]):
+                continue
+            seen.add(m)
+            if m not in holder or place(holder[m], seen):
+                holder[m] = r
+                return True
+        return False
+
+    return [spec for r, spec in enumerate(required) if not place(r, set())]

@@ -1,0 +1,289 @@
+"""Teams: staff every visit with inspectors matched at random, reproducibly from the draw's seed.
+
+staff() puts the stages together: the eligible (visit, person) pairs of the officers and of the pools
+(the rules of spotcheck.plan.eligibility, applied to whole frames), the caps and the matching
+(spotcheck.plan.assignment), the team rows, and why each visit left without a team has none.
+The 主查 is the team's cheapest officer, the inspecting unit's own people first, never the entity's
+last lead. A visit that cannot be staffed keeps no partial team and gets the reason in Chinese.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from spotcheck.plan.assignment import (
+    Matching,
+    cost_expr,
+    even_shares,
+    least_caps,
+    matching,
+    rounds,
+)
+from spotcheck.plan.eligibility import (
+    DEFAULT_SLACK,
+    IN_POST,
+    LEAD,
+    MEMBER,
+    OFFICER,
+    POOL_UNIT,
+    allowed_units,
+    cap_of,
+    distinct_cover,
+    needs_of,
+    officer_ok,
+    people_frame,
+    pool_kinds,
+    pool_ok,
+)
+from spotcheck.policy.loader import LoadedPolicy
+
+ROLE_ORDER = {LEAD: 0, MEMBER: 1, "专家": 2, "第三方机构": 3}
+TEAM_COLUMNS = ("visit_id", "inspector_id", "name", "unit", "role")
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """The teams of a draw's visits. `outcome`: visit_id, staffed, reason, one row per visit."""
+
+    teams: pl.DataFrame  # TEAM_COLUMNS
+    outcome: pl.DataFrame
+    caps: dict[str, int]
+
+    def workload(self) -> dict[str, int]:
+        return workload_of(self.teams)
+
+    def summary(self) -> dict:
+        staffed = self.outcome.filter(pl.col("staffed")).height
+        reasons = (
+            self.outcome.filter(~pl.col("staffed")).group_by("reason").agg(pl.len()).sort(["len", "reason"], descending=[True, False])
+        )
+        return {
+            "staffed": staffed,
+            "unstaffed": self.outcome.height - staffed,
+            "unstaffed_reasons": dict(reasons.iter_rows()),
+            "members": self.teams.height,
+            "inspectors_used": self.teams["inspector_id"].n_unique(),
+            "caps": self.caps,
+            "workload": workload_summary(self.teams),
+        }
+
+
+def workload_of(teams: pl.DataFrame) -> dict[str, int]:
+    """Visits per inspector, by inspector id."""
+    return dict(teams.group_by("inspector_id").agg(pl.len()).sort("inspector_id").iter_rows())
+
+
+def workload_summary(teams: pl.DataFrame) -> dict:
+    load = workload_of(teams)
+    values = sorted(load.values())
+    return {
+        "max": values[-1] if values else 0,
+        "min": values[0] if values else 0,
+        "median": values[len(values) // 2] if values else 0,
+        "per_inspector": load,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Staffing a draw
+
+
+def staff(
+    loaded: LoadedPolicy,
+    visits: pl.DataFrame,
+    inspectors: pl.DataFrame,
+    recusals: pl.DataFrame | None,
+    *,
+    key: str,
+    previous_leads: Mapping[str, str],
+) -> Staffing:
+    """Teams for `visits` (visit_id, uscc, district, inspecting_unit, lead_unit, joint, item_codes,
+    inspect_by); pure. `previous_leads`: uscc → the lead inspector of its last recorded visit."""
+    team = loaded.policy.team
+    people = people_frame(inspectors)
+    recused = (
+        recusals.select("inspector_id", "uscc").unique()
+        if recusals is not None
+        else pl.DataFrame(schema={"inspector_id": pl.String, "uscc": pl.String})
+    )
+    kinds = pool_kinds(loaded)
+    needs = {codes: needs_of(loaded, codes) for codes in set(map(tuple, visits["item_codes"].to_list()))}
+    v = visits.with_row_index("v").with_columns(
+        pl.col("item_codes").map_elements(lambda c: needs[tuple(c)].officers, return_dtype=pl.Int64).alias("_n_off"),
+        pl.col("item_codes").map_elements(lambda c: list(needs[tuple(c)].officer_specialties), return_dtype=pl.List(pl.String)).alias("_off_specs"),
+        pl.col("item_codes").map_elements(lambda c: list(needs[tuple(c)].pool_specialties), return_dtype=pl.List(pl.String)).alias("_pool_specs"),
+        pl.col("uscc").replace_strict(dict(previous_leads), default=None, return_dtype=pl.String).alias("_prev"),
+    )
+    officers = _officer_side(v, people, recused, team.rotate_lead, key)
+    pool = _pool_side(v, people, recused, kinds, key)
+    sides = [officers.side, pool.side]
+    if team.max_visits_per_inspector is not None:
+        caps = {u: team.max_visits_per_inspector for u in [*sorted(set(people["unit"].drop_nulls())), POOL_UNIT]}
+    else:
+        caps = least_caps(even_shares(loaded, v, people), v, people, officers, pool)
+    capacity = np.array([cap_of(r, caps) for r in people.select("role", "unit").iter_rows(named=True)], dtype=np.int64)
+    static_ok = officers.feasible & pool.feasible
+    # A visit's place in the queue when places run short: the cost of the pair (visit, "").
+    priority = v.select("visit_id", pl.lit("").alias("inspector_id")).select(cost_expr(key))[:, 0].to_numpy()
+    chosen, staffed, side_ok = rounds(sides, static_ok, capacity, priority)
+
+    teams = _team_rows(v, people, officers, pool, chosen, team.rotate_lead)
+    failed = [~officers.feasible | (static_ok & ~side_ok[0]), ~pool.feasible | (static_ok & ~side_ok[1])]
+    reasons = _reasons(loaded, v, people, recused, kinds, caps, staffed, failed)
+    outcome = v.select("visit_id").with_columns(
+        pl.Series("staffed", staffed), pl.Series("reason", reasons, dtype=pl.String)
+    )
+    return Staffing(teams, outcome, caps)
+
+
+def _slots(v: pl.DataFrame, column: str) -> pl.DataFrame:
+    return (
+        v.select("v", pl.col(column).alias("spec")).explode("spec").drop_nulls("spec").with_row_index("s")
+    )
+
+
+def _officer_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, rotate: bool, key: str) -> Matching:
+    directory_units = frozenset(people["unit"].drop_nulls().to_list())
+    home = v.select("v", pl.col("inspecting_unit").alias("unit")).drop_nulls("unit")
+    guests = v.filter(
+        pl.col("joint") & pl.col("lead_unit").is_in(list(directory_units)) & (pl.col("lead_unit") != pl.col("inspecting_unit").fill_null(""))
+    ).select("v", pl.col("lead_unit").alias("unit"))
+    units = pl.concat([home, guests]).unique(maintain_order=True)
+    officers = people.filter(
+        (pl.col("role") == OFFICER) & (pl.col("status") == IN_POST) & pl.col("certificate").is_not_null()
+    ).select("p", "inspector_id", "unit", "certificate_expires")
+    pairs = (
+        units.join(officers, on="unit")
+        .join(v.select("v", "visit_id", "uscc", "inspect_by", "_n_off", "_prev"), on="v")
+        .filter(pl.col("certificate_expires").is_null() | (pl.col("certificate_expires") >= pl.col("inspect_by")))
+        .join(recused, on=["inspector_id", "uscc"], how="anti")
+    )
+    if rotate:
+        pairs = pairs.filter(~((pl.col("_n_off") == 1) & (pl.col("inspector_id") == pl.col("_prev").fill_null(""))))
+    pairs = pairs.select("v", "p", cost_expr(key).alias("cost"))
+    slots = _slots(v, "_off_specs")
+    skills = people.select("p", pl.col("specialties").alias("spec")).explode("spec").drop_nulls("spec")
+    holders = slots.join(pairs.select("v", "p"), on="v").join(skills, on=["p", "spec"], how="semi").select("s", "v", "p")
+    general = (v["_n_off"] - v["_off_specs"].list.len()).clip(lower_bound=0).to_numpy().astype(np.int64)
+    return matching(v, pairs, slots, holders, general)
+
+
+def _pool_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, kinds: Mapping, key: str) -> Matching:
+    slots = _slots(v, "_pool_specs")
+    members = people.filter(pl.col("role").is_in(list(kinds)) & (pl.col("status") == IN_POST))
+    qualified = pl.DataFrame(
+        [
+            {"p": r["p"], "spec": s}
+            for r in members.iter_rows(named=True)
+            for s in ["", *(r["specialties"] or [])]
+            if pool_ok(r, s, kinds)
+        ],
+        schema={"p": pl.UInt32, "spec": pl.String},
+    )
+    holders = (
+        slots.join(qualified, on="spec")
+        .join(v.select("v", "visit_id", "uscc"), on="v")
+        .join(members.select("p", "inspector_id"), on="p")
+        .join(recused, on=["inspector_id", "uscc"], how="anti")
+    )
+    pairs = holders.unique(["v", "p"]).select("v", "p", cost_expr(key).alias("cost"))
+    return matching(v, pairs, slots, holders.select("s", "v", "p"), np.zeros(v.height, dtype=np.int64))
+
+
+def _team_rows(v: pl.DataFrame, people: pl.DataFrame, officers: Matching, pool: Matching, chosen: list[np.ndarray], rotate: bool) -> pl.DataFrame:
+    person = people.select("p", "inspector_id", "name", "unit", "role")
+    off = officers.pairs.filter(pl.Series(chosen[0])).join(person, on="p").join(
+        v.select("v", "visit_id", "inspecting_unit", "_prev"), on="v"
+    )
+    off = off.with_columns(
+        (pl.col("inspector_id") == pl.col("_prev")).fill_null(False).alias("_was_lead") if rotate else pl.lit(False).alias("_was_lead"),
+        (pl.col("unit") != pl.col("inspecting_unit")).fill_null(True).alias("_guest"),
+    ).sort(["v", "_was_lead", "_guest", "cost"])
+    off = off.with_columns(
+        pl.when(pl.int_range(pl.len()).over("v") == 0).then(pl.lit(LEAD)).otherwise(pl.lit(MEMBER)).alias("role")
+    )
+    extra = pool.pairs.filter(pl.Series(chosen[1])).join(person, on="p").join(v.select("v", "visit_id"), on="v")
+    cols = ["v", "visit_id", "inspector_id", "name", "unit", "role", "cost"]
+    rows = pl.concat([off.select(cols), extra.select(cols)])
+    return (
+        rows.with_columns(pl.col("role").replace_strict(ROLE_ORDER, return_dtype=pl.Int64).alias("_r"))
+        .sort(["v", "_r", "inspector_id"])
+        .select(TEAM_COLUMNS)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Why a visit has no team
+
+
+def _reasons(loaded, v, people, recused, kinds, caps, staffed, failed) -> list[str | None]:
+    out: list[str | None] = [None] * v.height
+    todo = np.nonzero(~staffed)[0]
+    if len(todo) == 0:
+        return out
+    rows = people.to_dicts()
+    by_unit: dict[str, list[dict]] = {}
+    for r in rows:
+        by_unit.setdefault(r["unit"], []).append(r)
+    pool_people = [r for r in rows if r["role"] in kinds]
+    directory_units = frozenset(by_unit)
+    recusal = set(recused.iter_rows())
+    rotate = loaded.policy.team.rotate_lead
+    records = v.to_dicts()
+    for i in todo:
+        visit = records[i]
+        parts = []
+        if failed[0][i]:
+            parts.append(_officer_reason(visit, by_unit, directory_units, recusal, rotate, caps))
+        if failed[1][i]:
+            parts.append(_pool_reason(visit, pool_people, recusal, kinds, caps))
+        out[i] = "；".join(p for p in parts if p) or "符合条件的人员均已达到工作量上限"
+    return out
+
+
+def _officer_reason(visit, by_unit, directory_units, recusal, rotate, caps) -> str:
+    need = visit["_n_off"]
+    if not visit["inspecting_unit"]:
+        return f"主体所在辖区“{visit['district']}”未在策略中指定负责检查的单位"
+    units = allowed_units(visit, directory_units)
+    staff = [r for u in units for r in by_unit.get(u, []) if r["role"] == OFFICER]
+    where = "、".join(units)
+    in_post = [r for r in staff if r["status"] == IN_POST]
+    if len(in_post) < need:
+        return f"{where}在岗执法人员不足 {need} 人（仅 {len(in_post)} 人）"
+    certified = [r for r in in_post if officer_ok(r, visit["inspect_by"])]
+    if len(certified) < need:
+        return f"{where}执法证在 {visit['inspect_by']} 仍有效的在岗执法人员不足 {need} 人（仅 {len(certified)} 人）"
+    free = [r for r in certified if (r["inspector_id"], visit["uscc"]) not in recusal]
+    if len(free) < need:
+        return f"回避后人数不足（需 {need} 人，回避后仅 {len(free)} 人）"
+    for spec in visit["_off_specs"]:
+        if not any(spec in (r["specialties"] or []) for r in free):
+            return f"该单位无具备“{spec}”专业的在岗执法人员"
+    if rotate and need == 1 and [r["inspector_id"] for r in free] == [visit["_prev"]]:
+        return "除上次检查的主查人外无其他符合条件的执法人员"
+    if distinct_cover(visit["_off_specs"], free, lambda p, s: s in (p["specialties"] or [])):
+        return "具备所需专业的执法人员人数不足，无法由不同人员分别承担各专业事项"
+    cap = max(caps.get(u, DEFAULT_SLACK) for u in units)
+    return f"符合条件的执法人员均已达到工作量上限（每人最多 {cap} 户）"
+
+
+def _pool_reason(visit, pool_people, recusal, kinds, caps) -> str:
+    for spec in visit["_pool_specs"]:
+        label = f"具备“{spec}”专业的" if spec else ""
+        able = [r for r in pool_people if pool_ok(r, spec, kinds)]
+        if not able:
+            return f"{POOL_UNIT}中无{label}在岗人员"
+        if all((r["inspector_id"], visit["uscc"]) in recusal for r in able):
+            return f"回避后{POOL_UNIT}中无{label}人员"
+    free = [r for r in pool_people if (r["inspector_id"], visit["uscc"]) not in recusal]
+    if distinct_cover(visit["_pool_specs"], free, lambda p, s: pool_ok(p, s, kinds)):
+        return f"{POOL_UNIT}中具备所需专业的人员不足，无法由不同人员分别承担各专业事项"
+    return f"{POOL_UNIT}中符合条件的人员均已达到工作量上限（每人最多 {caps.get(POOL_UNIT, DEFAULT_SLACK)} 户）"
+
+
+def to_csv(teams: pl.DataFrame) -> bytes:
+    return teams.select(TEAM_COLUMNS).write_csv().encode("utf-8")

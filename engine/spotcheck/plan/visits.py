@@ -1,0 +1,306 @@
+"""Visits: a draw's (task, entity) pairs merged into one visit per entity per merge window.
+
+“进一次门、查多项事”: every task that drew an entity within one window is served by one visit that
+carries the union of those tasks' items (with the 1+X items and, where the policy fuses them, the
+general items: `LoadedPolicy.visit_items`).
+
+Merge windows (policy.merge.window), each a key the draw's rows are grouped by with the entity:
+  - campaign: the tasks of one campaign, round by round (a task's campaign, else the policy's only
+    campaign, else the plan as a whole). Round k of every task of the campaign is one visit.
+  - month: the draw month. Tasks of any campaign whose rounds fall in the same month merge.
+  - year: the whole year's draw, round by round, as for a campaign spanning every task.
+A task that drew the same entity twice inside one window (two rounds in one month) keeps the second
+draw as a visit of its own (`|2` after the window): merging would silently drop a check the plan
+requires.
+
+Who leads: the policy's pairing rules (merge.pairings) are conditions over the visit's fields
+(fields.VISIT_FIELDS); the first pairing, in policy order, whose tasks the visit holds names the lead
+unit. Without one, the first task (policy order) that names a lead_unit, else a guide, else an
+initiator leads; when no task names a unit, the inspecting unit leads (谁检查、谁录入、谁公开). The units taking part are the lead, each task's own unit and the departments of
+joint tasks; a visit is `joint` (cross-department) when more than one unit takes part or a task is
+marked joint. The inspecting unit is the one the policy's jurisdiction.districts give for the
+entity's district (matched by code or name); a policy without districts inspects everything itself.
+
+Deadlines (policy.deadlines on the policy's calendar, the draw date standing for scheme_received):
+  - list_fetched_by / inspectors_matched_by: the rules with those ids, where the policy has them;
+  - inspect_by, the planned end of the check: the earliest over the visit's tasks of the task's
+    window end, else its campaign's window end, else (month windows) the end of the draw month, else
+    the `tasks_done` date, else 31 December; never later than `tasks_done`;
+  - results_due_by: the `results_public` rule (else the first rule counted from check_completed)
+    counted from inspect_by. The results stage recomputes it from the actual completion date;
+  - issue_by: the policy's monthly rule (seed 004 “每个月5日前下发任务”) for the draw month.
+A year the calendar does not know raises C301 from the calendar: no date is guessed.
+"""
+
+from __future__ import annotations
+
+import calendar as pycalendar
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import polars as pl
+import polars_hash as plh
+from spotcheck.rules import engine as rules
+from spotcheck.rules.classes import matches_by_class
+from spotcheck.rules.conditions import parse_condition
+from spotcheck.calendar.deadlines import due, resolve
+from spotcheck.rules.fields import VISIT_FIELDS
+from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.model import Task
+
+DRAWS_SCHEMA = {
+    "task_id": pl.String, "round": pl.Int64, "month": pl.Int64, "uscc": pl.String, "name": pl.String,
+    "district": pl.String, "tier": pl.String, "stratum": pl.String, "rank": pl.Int64, "hash": pl.String,
+}
+TASKS_DONE = "tasks_done"
+RESULTS = "results_public"
+DEADLINE_COLUMNS = ("list_fetched_by", "inspectors_matched_by", "inspect_by", "results_due_by", "issue_by")
+# visits.csv: the columns later stages read first, then the ones that explain them.
+CSV_COLUMNS = (
+    "visit_id", "uscc", "name", "district", "tier", "task_ids", "item_codes", "lead_unit", "units", "joint",
+    "staffed", "reason", "list_fetched_by", "inspectors_matched_by", "inspect_by", "results_due_by",
+    "issue_by", "window", "month", "inspecting_unit",
+)
+_LIST = pl.List(pl.String)
+COLUMNS = (
+    "visit_id", "window", "month", "uscc", "name", "district", "tier", "task_ids", "item_codes",
+    "lead_unit", "units", "joint", "inspecting_unit", *DEADLINE_COLUMNS,
+)
+
+
+@dataclass(frozen=True)
+class Visits:
+    """A draw's visits. `frame` has one row per visit in output order, columns `COLUMNS`."""
+
+    frame: pl.DataFrame
+    pairs: int  # (task, round, entity) rows of the draw
+    window: str  # policy.merge.window
+
+    def summary(self, coordination: Mapping | None = None) -> dict:
+        """Counts for summary.json: visits saved by merging, joint visits, per inspecting unit."""
+        f = self.frame
+        by_unit = f.group_by(pl.col("inspecting_unit").fill_null("（未指定）")).agg(pl.len()).sort("inspecting_unit")
+        out = {
+            "window": self.window,
+            "visits": f.height,
+            "task_entity_pairs": self.pairs,
+            "saved_by_merging": self.pairs - f.height,
+            "merged_visits": f.filter(pl.col("task_ids").list.len() > 1).height,
+            "joint_visits": f.filter(pl.col("joint")).height,
+            "by_inspecting_unit": dict(by_unit.iter_rows()),
+        }
+        if coordination:
+            out["coordination"] = _coordination_saving(coordination)
+        return out
+
+
+def _coordination_saving(coordination: Mapping) -> dict:
+    """What coordinating the tasks' draws saved, from the draw's own count of the alternative.
+
+    The draw counts distinct entities under the coordination used and under the other one; each
+    distinct entity is at least one visit, so the difference is the visits coordination saved (or,
+    when tasks drew independently, what joint coordination would have saved).
+    """
+    counts = dict(coordination.get("distinct_entities", {}))
+    used = "+".join(coordination.get("used", []))
+    mine = counts.pop(used, None)
+    if mine is None or len(counts) != 1:
+        return {"used": used, "distinct_entities": dict(coordination.get("distinct_entities", {}))}
+    other, theirs = next(iter(counts.items()))
+    return {
+        "used": used,
+        "distinct_entities": mine,
+        f"distinct_entities_if_{other}": theirs,
+        "visits_saved": theirs - mine if used == "joint" else mine - theirs,
+        "note": "两种样本协调方式下抽中的不同主体数之差；每个主体至少一次上门检查",
+    }
+
+
+def read_draws(path) -> pl.DataFrame:
+    """draws.csv as written by the draw stage, every code column kept as text."""
+    return pl.read_csv(path, schema=DRAWS_SCHEMA)
+
+
+def visit_id(draw_id: str, window: str, uscc: str) -> str:
+    return "V" + hashlib.sha256(f"{draw_id}|{window}|{uscc}".encode()).hexdigest()[:16]
+
+
+def build(loaded: LoadedPolicy, drawn: pl.DataFrame, *, draw_id: str, drawn_on: dt.date) -> Visits:
+    """Merge a draw's rows into visits; pure."""
+    policy = loaded.policy
+    tasks = {t.id: t for t in policy.tasks}
+    order = {t.id: i for i, t in enumerate(policy.tasks)}
+    only = policy.campaigns[0].id if len(policy.campaigns) == 1 else None
+    campaign_of = {t.id: t.campaign or only or "" for t in policy.tasks}
+    merge = policy.merge.window
+
+    rows = drawn.select("task_id", "round", "month", "uscc", "name", "district", "tier")
+    if merge == "campaign":
+        base = pl.concat_str(
+            pl.lit("campaign:"), pl.col("task_id").replace_strict(campaign_of, return_dtype=pl.String),
+            pl.lit("|round:"), pl.col("round").cast(pl.String),
+        )
+    elif merge == "month":
+        base = pl.format("month:{}-{}", pl.lit(policy.year), pl.col("month").cast(pl.String).str.zfill(2))
+    else:
+        base = pl.concat_str(pl.lit(f"year:{policy.year}|round:"), pl.col("round").cast(pl.String))
+    rows = rows.with_columns(base.alias("window")).with_columns(
+        pl.col("round").rank("ordinal").over(["window", "uscc", "task_id"]).alias("_k")
+    )
+    rows = rows.with_columns(
+        pl.when(pl.col("_k") > 1).then(pl.format("{}|{}", pl.col("window"), pl.col("_k"))).otherwise(pl.col("window")).alias("window"),
+        pl.col("task_id").replace_strict(order, return_dtype=pl.Int64).alias("_o"),
+    )
+    grouped = (
+        rows.sort(["window", "uscc", "_o"])
+        .group_by(["window", "uscc"], maintain_order=True)
+        .agg(
+            pl.col("name").first(), pl.col("district").first(), pl.col("tier").first(),
+            pl.col("month").min(), pl.col("task_id").alias("task_ids"),
+        )
+    )
+    grouped = grouped.with_columns(pl.col("task_ids").list.join("|").alias("_tasks"))
+
+    units = _units(loaded, grouped)
+    grouped = grouped.join(units, on="_tasks", how="left").with_columns(
+        _inspecting_unit(loaded, pl.col("district")).alias("inspecting_unit")
+    )
+    # No task names a unit: the unit that inspects leads (谁检查、谁录入、谁公开).
+    grouped = grouped.with_columns(
+        pl.coalesce("lead_unit", "inspecting_unit").alias("lead_unit"),
+        pl.when(pl.col("units").list.len() > 0).then(pl.col("units"))
+        .otherwise(pl.concat_list(pl.col("inspecting_unit")).list.drop_nulls()).alias("units"),
+        (pl.lit("V") + plh.concat_str([pl.lit(f"{draw_id}|"), pl.col("window"), pl.lit("|"), pl.col("uscc")])
+         .chash.sha2_256().str.slice(0, 16)).alias("visit_id"),
+    )
+    grouped = grouped.join(_deadlines(loaded, grouped, drawn_on, tasks, campaign_of), on=["_tasks", "month"], how="left")
+    frame = grouped.sort(["window", "district", "uscc"]).select(
+        "visit_id", "window", "month", "uscc", "name", "district", "tier", "task_ids", "item_codes",
+        "lead_unit", "units", "joint", "inspecting_unit", *DEADLINE_COLUMNS,
+    )
+    return Visits(frame, drawn.height, merge)
+
+
+
+def _task_unit(task: Task) -> str | None:
+    return task.lead_unit or task.guide or task.initiator
+
+
+def _units(loaded: LoadedPolicy, grouped: pl.DataFrame) -> pl.DataFrame:
+    """Per distinct task combination: items, lead unit, units taking part, joint.
+
+    Pairing rules go through spotcheck.rules.engine: the visits are projected onto the fields the rules
+    read and each distinct combination is evaluated once.
+    """
+    policy = loaded.policy
+    pairings = policy.merge.pairings
+    rule_list = [
+        rules.Rule(f"pairing:{i}", parse_condition({"field": "tasks", "op": "all_of", "value": list(p.tasks)}, VISIT_FIELDS))
+        for i, p in enumerate(pairings)
+    ]
+    classes = grouped.select("_tasks", "task_ids").unique("_tasks", maintain_order=True)
+    items = {key: loaded.visit_items(ids) for key, ids in classes.iter_rows()}
+    matched: dict[str, list[str]] = {key: [] for key in items}
+    if rule_list:
+        facts = classes.select(pl.col("task_ids").alias("tasks"))
+        hits = matches_by_class(rule_list, facts, VISIT_FIELDS)
+        for key, ids in zip(classes["_tasks"], hits["rules"].to_list()):
+            matched[key] = ids
+    tasks = {t.id: t for t in policy.tasks}
+    out = []
+    for key, ids in classes.iter_rows():
+        ts = [tasks[t] for t in ids]
+        firsts = sorted(matched[key], key=lambda r: int(r.split(":")[1]))
+        lead = pairings[int(firsts[0].split(":")[1])].lead if firsts else next((u for t in ts if (u := _task_unit(t))), None)
+        parts = [u for u in [lead, *(_task_unit(t) for t in ts), *(d for t in ts for d in t.departments)] if u]
+        taking_part = list(dict.fromkeys(parts))
+        out.append({
+            "_tasks": key,
+            "item_codes": items[key],
+            "lead_unit": lead,
+            "units": taking_part,
+            "joint": len(taking_part) > 1 or any(t.joint for t in ts),
+        })
+    return pl.DataFrame(out, schema={"_tasks": pl.String, "item_codes": _LIST, "lead_unit": pl.String, "units": _LIST, "joint": pl.Boolean})
+
+
+def inspecting_units(loaded: LoadedPolicy) -> dict[str, str]:
+    """District code and name → the unit that inspects entities there."""
+    out: dict[str, str] = {}
+    for d in loaded.policy.jurisdiction.districts:
+        out[d.code] = d.unit
+        out[d.name] = d.unit
+    return out
+
+
+def _inspecting_unit(loaded: LoadedPolicy, district: pl.Expr) -> pl.Expr:
+    mapping = inspecting_units(loaded)
+    if not mapping:
+        return pl.lit(loaded.policy.jurisdiction.name, dtype=pl.String)
+    return district.replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, pycalendar.monthrange(year, month)[1])
+
+
+def _deadlines(loaded: LoadedPolicy, grouped: pl.DataFrame, drawn_on: dt.date, tasks: dict[str, Task],
+               campaign_of: dict[str, str]) -> pl.DataFrame:
+    """Per (task combination, draw month): the visit's deadlines."""
+    policy = loaded.policy
+    rules_ = policy.deadlines
+    cal = loaded.calendar
+    campaigns = {c.id: c for c in policy.campaigns}
+    done_rule = rules_.get(TASKS_DONE)
+    done = done_rule.on if done_rule is not None else None
+    results_id = RESULTS if RESULTS in rules_ else next((k for k, r in rules_.items() if r.after == "check_completed"), None)
+    monthly = next((r for r in rules_.values() if r.monthly is not None), None)
+    year_end = dt.date(policy.year, 12, 31)
+
+    def task_end(task: Task, month: int) -> dt.date:
+        if task.window is not None:
+            return task.window.end
+        campaign = campaigns.get(campaign_of[task.id])
+        if campaign is not None:
+            return campaign.window.end
+        if policy.merge.window == "month":
+            return _month_end(policy.year, month)
+        return done or year_end
+
+    resolved: dict[dt.date, dict[str, dt.date]] = {}
+    out = []
+    for key, ids, month in grouped.select("_tasks", "task_ids", "month").unique(["_tasks", "month"], maintain_order=True).iter_rows():
+        end = min(task_end(tasks[t], month) for t in ids)
+        if done is not None:
+            end = min(end, done)
+        if end not in resolved:
+            resolved[end] = resolve(rules_, {"scheme_received": drawn_on, "check_completed": end}, cal) if rules_ else {}
+        got = resolved[end]
+        out.append({
+            "_tasks": key,
+            "month": month,
+            "list_fetched_by": got.get("list_fetched"),
+            "inspectors_matched_by": got.get("inspectors_matched"),
+            "inspect_by": end,
+            "results_due_by": got.get(results_id) if results_id else None,
+            "issue_by": _monthly(monthly, policy.year, month, cal),
+        })
+    schema = {"_tasks": pl.String, "month": pl.Int64, **{c: pl.Date for c in DEADLINE_COLUMNS}}
+    return pl.DataFrame(out, schema=schema)
+
+
+def _monthly(rule, year: int, month: int, cal) -> dt.date | None:
+    return None if rule is None else due(rule, dt.date(year, month, 1), cal)
+
+
+def to_csv(frame: pl.DataFrame) -> bytes:
+    """visits.csv: lists joined with '|', dates ISO, booleans true/false."""
+    out = frame.with_columns(
+        pl.col("task_ids").list.join("|"),
+        pl.col("item_codes").list.join("|"),
+        pl.col("units").list.join("|"),
+    ).select(CSV_COLUMNS)
+    return out.write_csv().encode("utf-8")
+

@@ -1,0 +1,388 @@
+"""Policy test cases (`spotcheck test`): example entities and dates with the results a policy must give.
+
+A file `<policy>.cases.yaml` sits beside each policy (`2021.cases.yaml` for `2021.yaml`), in the
+shape of kyverno's test files: inputs and expected results, nothing else.
+
+    policy: 2021.yaml
+    cases:
+      - name: 加油站在计量器具任务范围内，不在拍卖任务范围内
+        entity: {uscc: 91140600MA0K00000X, type: 企业, status: 存续, district: "140602", tier: B, labels: [加油站]}
+        history: [{year: 2021, task: t19}]   # checks already made (for frequency caps)
+        expect:
+          in_scope: [t01]
+          not_in_scope: [t04]
+          ratio: {t01: "5%"}                 # the exact ratio for the entity's tier
+          capped: {t19: true}                # or the cap id that must exclude it
+          visit_items: [J01, J02]            # one merged visit of all its in-scope tasks
+      - name: 结果公示期限跨国庆
+        deadline: {id: results_public, from: "2023-09-25"}
+        expect: {date: "2023-10-27"}
+
+A policy is tested as the draw uses it: scope and caps through the conditions engine, ratios through
+policy.tier_ratio, merged visits through LoadedPolicy.visit_items, deadlines through deadlines.due.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    create_model,
+    model_validator,
+)
+from spotcheck.rules import conditions
+from spotcheck.calendar.deadlines import count_due, due
+from spotcheck.errors import Problem
+from spotcheck.rules.fields import ENTITY_FIELDS
+from spotcheck.policy.loader import CASES, POLICY, LoadedPolicy, Session
+from spotcheck.policy.problems import did_you_mean, validate_document
+from spotcheck.resources import POLICIES
+from spotcheck.policy.model import (
+    Cap,
+    Model,
+    Percent,
+    effective_caps,
+    percent_fraction,
+    tier_ratio,
+)
+from spotcheck.policy.validate import find_files
+from spotcheck.policy.yamlsource import display, place
+
+# ---------------------------------------------------------------- the file model
+
+_KIND_TYPES: dict[str, Any] = {"str": StrictStr, "labels": list[StrictStr], "date": dt.date, "int": StrictInt}
+
+
+def _entity_field(name: str) -> tuple[Any, Any]:
+    f = ENTITY_FIELDS[name]
+    if f.kind == "enum":
+        tp: Any = Literal[f.values]  # type: ignore[valid-type]
+    else:
+        tp = _KIND_TYPES[f.kind]
+    return tp | None, Field(None, title=f.title)
+
+
+# Every directory field may be given; checks_this_year is derived from `history`, as the draw derives it
+# from the ledger.
+Entity = create_model(
+    "Entity",
+    __base__=Model,
+    __doc__="一个示例市场主体：只写用例需要的字段",
+    **{name: _entity_field(name) for name in ENTITY_FIELDS if name != "checks_this_year"},
+)
+
+
+class PastCheck(Model):
+    year: StrictInt = Field(title="年度")
+    task: StrictStr = Field(title="任务标识", description="本策略中的任务")
+    visit: StrictStr | None = Field(None, title="检查标识", description="同一次合并检查的各条记录写同一标识；省略时每条记录算一次检查")
+    items: list[StrictStr] | None = Field(None, title="检查事项", description="省略时为该任务的事项")
+
+
+class DeadlineQuery(Model):
+    id: StrictStr = Field(title="期限标识", description="策略 deadlines 中的键")
+    from_: dt.date = Field(alias="from", title="起算日", description="期限 after 所指事件发生的日期（起算日不计入）")
+
+
+class Expect(Model):
+    in_scope: list[StrictStr] = Field(default_factory=list, title="应在这些任务的抽查范围内")
+    not_in_scope: list[StrictStr] = Field(default_factory=list, title="应不在这些任务的抽查范围内")
+    ratio: dict[StrictStr, Percent] = Field(default_factory=dict, title="抽查比例", description="该主体风险等级在任务中的确切比例")
+    capped: dict[StrictStr, StrictBool | StrictStr] = Field(
+        default_factory=dict, title="因频次上限排除", description="true/false，或应起作用的频次上限标识")
+    visit_items: list[StrictStr] | None = Field(None, title="合并检查事项", description="其所在全部任务合并为一次检查时的事项编码")
+    date: dt.date | None = Field(None, title="期限届满日")
+
+
+class Case(Model):
+    name: StrictStr = Field(title="用例名称")
+    entity: Entity | None = Field(None, title="市场主体")  # type: ignore[valid-type]
+    history: list[PastCheck] = Field(default_factory=list, title="已有检查记录", description="用于频次上限")
+    deadline: DeadlineQuery | None = Field(None, title="期限")
+    expect: Expect = Field(title="预期结果")
+
+    @model_validator(mode="after")
+    def _shape(self) -> Case:
+        e = self.expect
+        about_entity = bool(e.in_scope or e.not_in_scope or e.ratio or e.capped or e.visit_items is not None)
+        if (self.entity is None) == (self.deadline is None):
+            raise ValueError("用例须且只须写 entity（市场主体）或 deadline（期限）之一")
+        if self.entity is not None and (e.date is not None or not about_entity):
+            raise ValueError("市场主体用例的 expect 应写 in_scope、not_in_scope、ratio、capped 或 visit_items，不能写 date")
+        if self.deadline is not None and (e.date is None or about_entity):
+            raise ValueError("期限用例的 expect 只写 date")
+        if self.history and self.entity is None:
+            raise ValueError("history 只用于市场主体用例")
+        return self
+
+
+class CasesFile(Model):
+    """Test cases for one policy."""
+
+    policy: StrictStr = Field(title="策略文件", description="相对本文件的路径，如 2021.yaml")
+    cases: list[Case] = Field(title="用例")
+
+
+# ---------------------------------------------------------------- running
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    file: str  # the cases file
+    line: int | None  # where the case starts
+    name: str
+    failures: tuple[str, ...]  # one line per expectation that did not hold, Chinese
+    explanation: str  # how the engine decided, for the failures
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def format(self) -> str:
+        head = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+        lines = [f"{head}用例“{self.name}”未通过" if self.failures else f"{head}用例“{self.name}”通过"]
+        lines += [f"    ✗ {f}" for f in self.failures]
+        if self.failures and self.explanation:
+            lines += [f"    {row}" for row in self.explanation.splitlines()]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class TestRun:
+    results: tuple[CaseResult, ...]
+    problems: tuple[Problem, ...]  # files that cannot be tested: no cases, invalid files, broken policies
+
+    @property
+    def passed(self) -> int:
+        return sum(r.passed for r in self.results)
+
+    @property
+    def failed(self) -> int:
+        return len(self.results) - self.passed
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.failed == 0
+
+
+def cases_path(policy: Path) -> Path:
+    return policy.with_name(policy.name.removesuffix(".yaml") + ".cases.yaml")
+
+
+def _read(path: Path, session: Session) -> tuple[CasesFile | None, Any, list[Problem]]:
+    doc, problems = session.document(path)
+    if doc is None:
+        return None, None, problems
+    model, more = validate_document(CasesFile, doc, "测试用例文件")
+    return model, doc, problems + more
+
+
+def _references(cases: CasesFile, loaded: LoadedPolicy, doc: Any) -> list[Problem]:
+    """Task, deadline and item ids a cases file names that its policy does not have (P403–P405)."""
+    found: list[Problem] = []
+    task_ids = [t.id for t in loaded.policy.tasks]
+
+    def unknown_task(task_id: str, path: tuple[Any, ...], *, key: bool = False) -> None:
+        if task_id not in task_ids:
+            found.append(place(Problem("P403", f"策略中没有任务 '{task_id}'{did_you_mean(task_id, task_ids)}",
+                                       hint=f"已有任务：{'、'.join(task_ids) or '（无）'}"),
+                               doc.positions, path, doc.data, key=key))
+
+    for i, case in enumerate(cases.cases):
+        e = case.expect
+        for section in ("in_scope", "not_in_scope"):
+            for j, task_id in enumerate(getattr(e, section)):
+                unknown_task(task_id, ("cases", i, "expect", section, j))
+        for section in ("ratio", "capped"):
+            for task_id in getattr(e, section):
+                unknown_task(task_id, ("cases", i, "expect", section, task_id), key=True)
+        for j, past in enumerate(case.history):
+            unknown_task(past.task, ("cases", i, "history", j, "task"))
+        if case.deadline is not None and case.deadline.id not in loaded.policy.deadlines:
+            known = list(loaded.policy.deadlines)
+            found.append(place(Problem("P404", f"策略中没有期限 '{case.deadline.id}'{did_you_mean(case.deadline.id, known)}",
+                                       hint=f"已有期限：{'、'.join(known) or '（无）'}"),
+                               doc.positions, ("cases", i, "deadline", "id"), doc.data))
+        for j, code in enumerate(e.visit_items or []):
+            if code not in loaded.items:
+                found.append(place(Problem("P405", f"事项编码 '{code}' 不在策略引用的事项清单中"
+                                                   f"{did_you_mean(code, loaded.items)}"),
+                                   doc.positions, ("cases", i, "expect", "visit_items", j), doc.data))
+    return found
+
+
+def _load(path: Path, session: Session, *, one_problem_for_policy: bool
+          ) -> tuple[CasesFile | None, Any, LoadedPolicy | None, list[Problem]]:
+    """The cases file, its document and policy, and the problems. A policy with errors is reported as
+    one P401 (`spotcheck test`) or by its own problems (`spotcheck validate`)."""
+    cases, doc, problems = _read(path, session)
+    if cases is None:
+        return None, doc, None, problems
+    policy_path = path.parent / cases.policy
+    if not policy_path.is_file():
+        problems.append(place(Problem("P401", f"找不到用例所测的策略文件 {display(policy_path)}",
+                                      hint="policy 写相对本文件的路径，如 2021.yaml"), doc.positions, ("policy",), doc.data))
+        return cases, doc, None, problems
+    outcome = session.policy(policy_path)
+    if outcome.loaded is None and not one_problem_for_policy:
+        return cases, doc, None, problems + outcome.problems
+    if outcome.loaded is None:
+        problems.append(place(Problem("P401", f"所测的策略 {display(policy_path)} 有错误，无法运行用例",
+                                      hint=f"先运行 spotcheck validate {display(policy_path)}"),
+                              doc.positions, ("policy",), doc.data))
+        return cases, doc, None, problems
+    problems += _references(cases, outcome.loaded, doc)
+    return cases, doc, outcome.loaded, problems
+
+
+def cases_file_problems(path: Path, session: Session) -> list[Problem]:
+    """What is wrong with a cases file itself (not whether its cases pass): for `spotcheck validate`."""
+    return _load(path, session, one_problem_for_policy=False)[3]
+
+
+def _facts(entity: Any, checks: int) -> dict[str, Any]:
+    facts = {k: v for k, v in entity.model_dump().items() if v is not None}
+    facts["checks_this_year"] = checks
+    return facts
+
+
+def _visits(history: Iterable[Any], loaded: LoadedPolicy) -> list[set[str]]:
+    """The distinct checks of the policy year, each as the set of its item codes."""
+    visits: dict[str, set[str]] = {}
+    for k, past in enumerate(history):
+        if past.year != loaded.policy.year:
+            continue
+        items = past.items if past.items is not None else loaded.task(past.task).items
+        visits.setdefault(past.visit or f"#{k}", set()).update(items)
+    return list(visits.values())
+
+
+def capping(loaded: LoadedPolicy, facts: dict[str, Any], visits: list[set[str]], task_id: str) -> tuple[Cap | None, list[str]]:
+    """The cap that excludes the entity from the task (None if none does), and how each cap counted."""
+    task = loaded.task(task_id)
+    notes = []
+    for cap in effective_caps(loaded.policy):
+        if cap.items and not set(cap.items) & set(task.items):
+            continue
+        applies = conditions.evaluate(cap.when, facts)
+        used = sum(1 for items in visits if not cap.items or items & set(cap.items))
+        notes.append(f"频次上限 {cap.id}（{cap.name}）：{'适用' if applies else '不适用'}，本年度已查 {used} 次，上限 {cap.max_per_year} 次")
+        if applies and used >= cap.max_per_year:
+            return cap, notes
+    return None, notes
+
+
+def run_case(case: Case, loaded: LoadedPolicy) -> tuple[list[str], str]:
+    """The expectations of one case that do not hold, and the engine's explanation of them."""
+    failures: list[str] = []
+    notes: list[str] = []
+    e = case.expect
+    if case.deadline is not None:
+        rule = loaded.policy.deadlines[case.deadline.id]
+        got = due(rule, case.deadline.from_, loaded.calendar)
+        if got != e.date:
+            failures.append(f"期限 {case.deadline.id} 自 {case.deadline.from_} 起算：应为 {e.date}，实际为 {got}")
+            if rule.kind in ("working_days", "calendar_days"):
+                notes.append(count_due(loaded.calendar, case.deadline.from_,
+                                       **{rule.kind: getattr(rule, rule.kind)}).explanation)
+        return failures, "\n".join(notes)
+    visits = _visits(case.history, loaded)
+    facts = _facts(case.entity, len(visits))
+    in_scope = [t.id for t in loaded.policy.tasks if conditions.evaluate(t.scope, facts)]
+
+    def explain(task_id: str) -> None:
+        notes.append(f"任务 {task_id} 的范围：")
+        notes.extend(f"  {row}" for row in conditions.explain(loaded.task(task_id).scope, facts))
+
+    for task_id in e.in_scope:
+        if task_id not in in_scope:
+            failures.append(f"应在任务 {task_id} 的抽查范围内，实际不在")
+            explain(task_id)
+    for task_id in e.not_in_scope:
+        if task_id in in_scope:
+            failures.append(f"应不在任务 {task_id} 的抽查范围内，实际在")
+            explain(task_id)
+    for task_id, expected in e.ratio.items():
+        tier = facts.get("tier")
+        got = tier_ratio(loaded.task(task_id), loaded.policy.risk, tier) if tier is not None else None
+        if tier is None:
+            failures.append(f"任务 {task_id} 的比例：用例的 entity 未写 tier（风险等级）")
+        elif got != percent_fraction(expected):
+            shown = "固定数量，无比例" if got is None else f"{_percent(got)}"
+            failures.append(f"任务 {task_id} 对 {tier} 级主体的抽查比例应为 {expected.normalize():f}%，实际为 {shown}")
+    for task_id, expected in e.capped.items():
+        cap, cap_notes = capping(loaded, facts, visits, task_id)
+        wrong = (cap is None) if expected is True else (cap is not None) if expected is False else (
+            cap is None or cap.id != expected)
+        if wrong:
+            want = "应因频次上限被排除" if expected is True else "不应被频次上限排除" if expected is False else (
+                f"应因频次上限 {expected} 被排除")
+            got = f"实际被 {cap.id} 排除" if cap is not None else "实际未被排除"
+            failures.append(f"任务 {task_id}：{want}，{got}")
+            notes.extend(cap_notes or [f"任务 {task_id} 没有适用的频次上限"])
+    if e.visit_items is not None:
+        got_items = loaded.visit_items(in_scope)
+        if set(got_items) != set(e.visit_items):
+            missing = [c for c in e.visit_items if c not in got_items]
+            extra = [c for c in got_items if c not in e.visit_items]
+            failures.append(f"合并检查事项应为 {'、'.join(e.visit_items) or '（无）'}，实际为 {'、'.join(got_items) or '（无）'}"
+                            + (f"；缺少 {'、'.join(missing)}" if missing else "") + (f"；多出 {'、'.join(extra)}" if extra else ""))
+            notes.append(f"所在任务：{'、'.join(in_scope) or '（无）'}")
+    return failures, "\n".join(notes)
+
+
+def _percent(value: Fraction) -> str:
+    pct = Decimal(value.numerator * 100) / Decimal(value.denominator)
+    return f"{pct.normalize():f}%"
+
+
+def run_cases_file(path: Path, session: Session) -> tuple[list[CaseResult], list[Problem]]:
+    cases, doc, loaded, problems = _load(path, session, one_problem_for_policy=True)
+    if cases is None or loaded is None or problems:
+        return [], problems
+    if not cases.cases:
+        return [], [place(Problem("P402", "用例文件中没有用例", hint="至少写一个用例"), doc.positions, ("cases",), doc.data)]
+    results = []
+    for i, case in enumerate(cases.cases):
+        pos = doc.positions.value(("cases", i))
+        failures, explanation = run_case(case, loaded)
+        results.append(CaseResult(doc.file, pos.line if pos else None, case.name, tuple(failures), explanation))
+    return results, []
+
+
+def run_tests(paths: Iterable[str | Path] = (POLICIES,)) -> TestRun:
+    """Run the cases of every policy under `paths`; a policy without a cases file, or without cases, fails."""
+    files, problems = find_files(paths)
+    targets: dict[Path, None] = {}
+    for policy in files[POLICY]:
+        target = cases_path(policy)
+        if target.is_file():
+            targets[target.resolve()] = None
+        else:
+            problems.append(Problem("P402", f"策略没有测试用例文件 {display(target)}", file=display(policy),
+                                    hint=f"在策略旁写 {target.name}（格式见 docs/errors.md 与 spotcheck.policy.cases）"))
+    for given in files[CASES]:
+        targets[given.resolve()] = None
+    if not problems and not targets:
+        problems.append(Problem("P402", "没有找到策略或测试用例文件", hint="给出 policies/ 下的文件或文件夹"))
+    session = Session()
+    results: list[CaseResult] = []
+    for target in targets:
+        found, more = run_cases_file(target, session)
+        results += found
+        problems += more
+    return TestRun(tuple(results), tuple(dict.fromkeys(problems)))
+
+
+__all__ = ["Case", "CaseResult", "CasesFile", "DeadlineQuery", "Entity", "Expect", "PastCheck", "TestRun",
+           "capping", "cases_file_problems", "cases_path", "run_case", "run_cases_file", "run_tests"]

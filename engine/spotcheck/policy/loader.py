@@ -1,0 +1,382 @@
+"""Policy files → validated models, with every value's file and line.
+
+Kinds of file, decided by location (see docs/errors.md):
+  - `.../items/*.yaml`            an item list (ItemList)
+  - `.../calendars/**/*.yaml`     a holiday schedule (calendar.YearSchedule)
+  - `*.cases.yaml`                test cases for the policy beside it (cases.py)
+  - every other `*.yaml`          a Policy; README.md and other files are ignored.
+
+Each file is read strictly (yamlsource.py) and checked against its model, errors worded by
+model_problems.py. A policy's `extends:` parent is loaded first and the child laid over it, never
+loosening the parent's floors (inheritance.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from spotcheck.calendar.workdays import WorkCalendar
+from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.policy.inheritance import floor_problems, merge_child
+from spotcheck.policy.problems import did_you_mean, model_problems, validate_document
+from spotcheck.policy.model import Item, ItemList, Policy, Task
+from spotcheck.policy.yamlsource import (
+    Document,
+    Path_,
+    Pos,
+    SourceMap,
+    display,
+    parse_yaml,
+    place,
+)
+
+# ---------------------------------------------------------------- file kinds
+
+POLICY, ITEM_LIST, CALENDAR, CASES = "policy", "item_list", "calendar", "cases"
+
+SCHEMA_FILES = {
+    POLICY: "policy.schema.json",
+    ITEM_LIST: "item-list.schema.json",
+    CALENDAR: "calendar.schema.json",
+    CASES: "cases.schema.json",
+}
+
+
+def file_kind(path: Path) -> str | None:
+    """What a file under a policies tree holds, by its name and folder; None for files to skip."""
+    if path.suffix != ".yaml":
+        return None
+    if path.name.endswith(".cases.yaml"):
+        return CASES
+    folders = path.parent.parts
+    # Only folders inside the policies tree count, not wherever the checkout happens to live.
+    inside = folders[len(folders) - folders[::-1].index("policies"):] if "policies" in folders else folders[-1:]
+    if "calendars" in inside:
+        return CALENDAR
+    if path.parent.name == "items":
+        return ITEM_LIST
+    return POLICY
+
+
+# ---------------------------------------------------------------- the loaded policy
+
+
+@dataclass(frozen=True)
+class LoadedItemList:
+    path: Path
+    item_list: ItemList
+    positions: SourceMap
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    """A policy with its chain resolved, its item lists and calendar, ready for every later stage."""
+
+    policy: Policy
+    path: Path
+    chain: tuple[Path, ...]  # root → leaf, the leaf is `path`
+    items: dict[str, Item]
+    item_lists: tuple[ItemList, ...]
+    calendar: WorkCalendar
+    positions: SourceMap  # of the resolved document: each value with the file of the chain that wrote it
+    data: dict[str, Any]  # the resolved document as read (before validation), for `where` texts
+    sha256: str
+
+    def task(self, task_id: str) -> Task:
+        for task in self.policy.tasks:
+            if task.id == task_id:
+                return task
+        known = [t.id for t in self.policy.tasks]
+        raise SpotcheckError(Problem("P403", f"策略 {self.policy.id} 中没有任务 '{task_id}'{did_you_mean(task_id, known)}",
+                                     file=display(self.path), hint=f"已有任务：{'、'.join(known) or '（无）'}"))
+
+    def visit_items(self, task_ids: Iterable[str]) -> list[str]:
+        """The items of one merged visit for these tasks: their items in task order, then the X items
+        of every 1+X rule whose lead item is present, then the general items when they are fused."""
+        wanted = set(task_ids)
+        for task_id in wanted:
+            self.task(task_id)
+        codes: dict[str, None] = {}
+        for task in self.policy.tasks:
+            if task.id in wanted:
+                codes.update(dict.fromkeys(task.items))
+        for rule in self.policy.merge.one_plus_x:
+            if rule.lead_item in codes:
+                codes.update(dict.fromkeys(c for c in rule.x_items if c not in codes))
+        if self.policy.merge.fuse_general_items:
+            codes.update(dict.fromkeys(c for c, item in self.items.items() if item.general and c not in codes))
+        return list(codes)
+
+    def pos(self, *path: Any) -> Pos | None:
+        return self.positions.nearest(path)
+
+
+def canonical_sha256(policy: Policy, item_lists: Sequence[ItemList]) -> str:
+    """SHA-256 of a canonical JSON of the resolved policy and its item lists (what a draw commits to)."""
+    doc = {"policy": policy.model_dump(mode="json"), "item_lists": [il.model_dump(mode="json") for il in item_lists]}
+    # mode="json" already writes dates as ISO text and Decimals (ratios "5%", multipliers) as text
+    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A policy as far as it could be read: `policy` holds every part that validated, so semantic
+    checks still run when other parts have errors; `index` maps the kept elements of each list section
+    to their indices in `data`."""
+
+    path: Path
+    file: str
+    data: dict[str, Any]
+    positions: SourceMap
+    policy: Policy | None
+    broken: frozenset[str]  # top-level keys that failed as a whole (their defaults stand in `policy`)
+    index: Mapping[str, tuple[int, ...]]
+    item_lists: tuple[ItemList, ...] | None  # None when one could not be read
+    items: dict[str, Item] | None  # by code, across item_lists
+    calendar: WorkCalendar | None
+
+    def at(self, section: str, i: int, *rest: Any) -> Path_:
+        """The document path of element i of a list section of `policy` (elements that failed are not in it)."""
+        kept = self.index.get(section)
+        return (section, kept[i] if kept is not None else i, *rest)
+
+    def locate(self, problem: Problem, path: Path_, *, key: bool = False) -> Problem:
+        return place(problem, self.positions, path, self.data, key=key)
+
+
+@dataclass
+class _Outcome:
+    loaded: LoadedPolicy | None
+    problems: list[Problem]
+
+
+class Session:
+    """Loads files once each: a folder of policies shares parents, item lists and calendars."""
+
+    def __init__(self) -> None:
+        self._docs: dict[Path, tuple[Document | None, list[Problem]]] = {}
+        self._policies: dict[Path, _Outcome] = {}
+        self._item_lists: dict[Path, tuple[LoadedItemList | None, list[Problem]]] = {}
+
+    def document(self, path: Path) -> tuple[Document | None, list[Problem]]:
+        key = path.resolve()
+        if key not in self._docs:
+            self._docs[key] = parse_yaml(path)
+        return self._docs[key]
+
+    def item_list(self, path: Path) -> tuple[LoadedItemList | None, list[Problem]]:
+        key = path.resolve()
+        if key not in self._item_lists:
+            doc, problems = self.document(path)
+            loaded = None
+            if doc is not None:
+                model, more = validate_document(ItemList, doc, "事项清单")
+                problems = [*problems, *more]
+                if model is not None:
+                    problems += _item_list_problems(model, doc)
+                    loaded = LoadedItemList(path, model, doc.positions)
+            self._item_lists[key] = (loaded if not problems else None, problems)
+        return self._item_lists[key]
+
+    def policy(self, path: Path) -> _Outcome:
+        return self._policy(Path(os.path.normpath(path)), ())
+
+    def _policy(self, path: Path, stack: tuple[Path, ...]) -> _Outcome:
+        key = path.resolve()
+        if key not in self._policies:
+            self._policies[key] = self._build(path, (*stack, key))
+        return self._policies[key]
+
+    def _build(self, path: Path, stack: tuple[Path, ...]) -> _Outcome:
+        doc, read_problems = self.document(path)
+        problems = list(read_problems)
+        if doc is None:
+            return _Outcome(None, problems)
+        if not isinstance(doc.data, dict):
+            _, more = validate_document(Policy, doc, "策略文件")
+            return _Outcome(None, problems + more)
+        data, positions = doc.data, doc.positions
+        chain: tuple[Path, ...] = (path,)
+        parent: _Outcome | None = None
+        extends = data.get("extends")
+        if isinstance(extends, str):
+            parent_path = Path(os.path.normpath(path.parent / extends))
+            pos = positions.value(("extends",))
+            if parent_path.resolve() in stack:
+                loop = " → ".join(display(p) for p in (*stack[stack.index(parent_path.resolve()):], parent_path))
+                problems.append(_at(Problem("P302", f"extends 循环引用：{loop}", where="extends",
+                                            hint="上级策略不能直接或间接继承下级策略"), pos))
+            elif not parent_path.is_file():
+                problems.append(_at(Problem("P303", f"找不到上级策略文件 {display(parent_path)}", where="extends",
+                                            hint="extends 写相对本文件的路径，如 ../../national/baseline.yaml"), pos))
+            else:
+                parent = self._policy(parent_path, stack)
+                problems += [p for p in parent.problems if p not in problems]
+                if parent.loaded is not None:
+                    data, positions = merge_child(parent.loaded, doc)
+                    chain = (*parent.loaded.chain, path)
+        draft, more = self._draft(path, doc.file, data, positions)
+        problems += more
+        if draft.policy is not None and parent is not None and parent.loaded is not None:
+            problems += floor_problems(draft, draft.policy, parent.loaded)
+        if draft.policy is not None:
+            # validate builds on this module, so it is imported at the point of use
+            from spotcheck.policy.validate import policy_problems
+
+            problems += policy_problems(draft)
+        if problems or draft.policy is None or draft.item_lists is None or draft.items is None or draft.calendar is None:
+            return _Outcome(None, problems)
+        return _Outcome(LoadedPolicy(
+            policy=draft.policy, path=path, chain=chain, items=draft.items, item_lists=draft.item_lists,
+            calendar=draft.calendar, positions=positions, data=data,
+            sha256=canonical_sha256(draft.policy, draft.item_lists)), [])
+
+    def _draft(self, path: Path, file: str, data: dict[str, Any], positions: SourceMap) -> tuple[Draft, list[Problem]]:
+        problems: list[Problem] = []
+        index: dict[str, tuple[int, ...]] = {}
+        broken: frozenset[str] = frozenset()
+        try:
+            policy: Policy | None = Policy.model_validate(data)
+        except ValidationError as exc:
+            problems += model_problems(exc, Policy, data, positions, file)
+            policy, index, broken = _partial(data)
+        item_lists: list[ItemList] | None = None
+        items: dict[str, Item] | None = None
+        calendar: WorkCalendar | None = None
+        lists = data.get("item_lists", [])
+        if isinstance(lists, list):
+            item_lists, items = [], {}
+            for i, ref in enumerate(lists):
+                if not isinstance(ref, str):
+                    continue
+                list_path = path.parent / ref
+                if not list_path.is_file():
+                    problems.append(place(Problem("P304", f"找不到事项清单文件 {display(list_path)}",
+                                                  hint="item_lists 写相对本策略文件的路径"),
+                                          positions, ("item_lists", i), data))
+                    item_lists = items = None
+                    continue
+                loaded, more = self.item_list(list_path)
+                problems += [p for p in more if p not in problems]
+                if loaded is None:
+                    item_lists = items = None
+                elif item_lists is not None and items is not None:
+                    item_lists.append(loaded.item_list)
+                    for k, item in enumerate(loaded.item_list.items):
+                        kept = items.setdefault(item.code, item)
+                        if kept != item:
+                            problems.append(place(Problem(
+                                "P216", f"事项编码 '{item.code}' 在引用的另一份清单中已有不同的内容",
+                                where=f"事项 '{item.code}'",
+                                hint="同一策略引用的各清单中，一个编码只能指一个事项；给补充的事项另编编码"),
+                                loaded.positions, ("items", k, "code"), {}))
+        cal_refs = data.get("calendars", [])
+        if isinstance(cal_refs, list):
+            files = []
+            for i, ref in enumerate(cal_refs):
+                if not isinstance(ref, str):
+                    continue
+                cal_path = path.parent / ref
+                if cal_path.is_file():
+                    files.append(cal_path)
+                else:
+                    problems.append(place(Problem("P304", f"找不到节假日安排文件 {display(cal_path)}",
+                                                  hint="calendars 写相对本策略文件的路径"),
+                                          positions, ("calendars", i), data))
+            try:
+                calendar = WorkCalendar.standard(files)
+            except SpotcheckError as exc:
+                problems += [p for p in exc.problems if p not in problems]
+        draft = Draft(path, file, data, positions, policy, broken, index,
+                      tuple(item_lists) if item_lists is not None else None, items, calendar)
+        return draft, problems
+
+
+def _at(problem: Problem, pos: Pos | None) -> Problem:
+    if pos is None:
+        return problem
+    return replace(problem, file=pos.file, line=pos.line, col=pos.col)
+
+
+def _partial(data: dict[str, Any]) -> tuple[Policy | None, dict[str, tuple[int, ...]], frozenset[str]]:
+    """The parts of an invalid policy that validate on their own (None if a required part fails), the
+    original index of each kept list element, and the optional parts that failed as a whole."""
+    values: dict[str, Any] = {}
+    index: dict[str, tuple[int, ...]] = {}
+    broken: set[str] = set()
+    for name, info in Policy.model_fields.items():
+        if name not in data:
+            if info.is_required():
+                return None, {}, frozenset()
+            continue
+        raw = data[name]
+        annotation = info.annotation
+        origin = typing.get_origin(annotation)
+        if origin is list and isinstance(raw, list):
+            adapter = TypeAdapter(typing.get_args(annotation)[0])
+            kept = [(i, v) for i, elem in enumerate(raw) if (v := _valid(adapter, elem)) is not None]
+            values[name] = [v for _, v in kept]
+            index[name] = tuple(i for i, _ in kept)
+        elif origin is dict and isinstance(raw, dict):
+            pair = TypeAdapter(tuple[typing.get_args(annotation)])  # type: ignore[misc]
+            values[name] = dict(v for entry in raw.items() if (v := _valid(pair, entry)) is not None)
+        elif (value := _valid(TypeAdapter(annotation), raw)) is not None or raw is None:
+            values[name] = value
+        elif info.is_required():
+            return None, {}, frozenset()
+        else:
+            broken.add(name)
+    return Policy.model_construct(**values), index, frozenset(broken)
+
+
+def _valid(adapter: TypeAdapter[Any], value: Any) -> Any:
+    try:
+        return adapter.validate_python(value)
+    except ValidationError:
+        return None
+
+
+def _item_list_problems(item_list: ItemList, doc: Document) -> list[Problem]:
+    found = []
+    first: dict[str, int] = {}
+    for i, item in enumerate(item_list.items):
+        if item.code in first:
+            pos = doc.positions.value(("items", first[item.code], "code"))
+            found.append(place(Problem("P215", f"事项编码 '{item.code}' 重复（第 {pos.line if pos else '?'} 行已有）",
+                                       hint="同一清单中每个事项编码只能出现一次"),
+                               doc.positions, ("items", i, "code"), doc.data))
+        else:
+            first[item.code] = i
+    return found
+
+
+# ---------------------------------------------------------------- public entry points
+
+
+def sorted_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """Each problem once, by file, line and column."""
+    return sorted(dict.fromkeys(problems), key=lambda p: (p.file or "", p.line or 0, p.col or 0, p.code))
+
+
+def load_policy(path: str | Path) -> LoadedPolicy:
+    """Load, resolve and check one policy file; raise SpotcheckError with every problem found."""
+    outcome = Session().policy(Path(path))
+    if outcome.loaded is None:
+        raise SpotcheckError(sorted_problems(outcome.problems))
+    return outcome.loaded
+
+
+def load_item_list(path: str | Path) -> LoadedItemList:
+    loaded, problems = Session().item_list(Path(path))
+    if loaded is None:
+        raise SpotcheckError(problems)
+    return loaded

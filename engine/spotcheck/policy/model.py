@@ -1,0 +1,469 @@
+"""The policy model: one jurisdiction's inspection plan for one year, and its item lists.
+
+These pydantic models are the one source of truth: the JSON Schemas in validators/ are exported from
+them, the loader validates YAML against them, and every later stage reads them. Ratios and
+multipliers are exact decimals, written as strings in YAML ("5%", "0.5"), never floats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    WithJsonSchema,
+    model_validator,
+)
+from spotcheck.rules.conditions import Condition, parse_condition
+from spotcheck.calendar.deadlines import DeadlineRule
+from spotcheck.rules.fields import TIER_NAMES, TIERS
+
+_PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
+
+
+def _parse_percent(value: object) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("比例须写成带百分号的字符串，如 \"5%\"，不能写成数字（避免浮点误差）")
+    m = _PERCENT.match(value.strip())
+    if not m:
+        raise ValueError(f"比例 {value!r} 格式不对，应写成 \"5%\"、\"0.5%\" 或 \"100%\"")
+    pct = Decimal(m.group(1))
+    if pct > 100:
+        raise ValueError(f"比例 {value} 超过 100%")
+    return pct
+
+
+def _parse_decimal(value: object) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("倍数须写成字符串，如 \"0.5\" 或 \"2\"，不能写成数字（避免浮点误差）")
+    try:
+        d = Decimal(value.strip())
+    except InvalidOperation:
+        raise ValueError(f"倍数 {value!r} 不是数字，应写成 \"0.5\" 或 \"2\"") from None
+    if d < 0:
+        raise ValueError(f"倍数 {value} 不能为负数")
+    return d
+
+
+def _non_negative(v: int) -> int:
+    if v < 0:
+        raise ValueError("不能为负数")
+    return v
+
+
+# A percentage in [0, 100], kept as the Decimal number of percent ("5%" -> Decimal("5")).
+Percent = Annotated[
+    Decimal,
+    BeforeValidator(_parse_percent),
+    PlainSerializer(lambda d: f"{d}%", return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d+)?%$", "title": "百分比", "description": "如 \"5%\"、\"100%\""}),
+]
+Multiplier = Annotated[
+    Decimal,
+    BeforeValidator(_parse_decimal),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d+)?$", "title": "倍数", "description": "如 \"0.5\"、\"2\""}),
+]
+Count = Annotated[StrictInt, AfterValidator(_non_negative)]
+Tier = Literal["A", "B", "C", "D"]
+Month = Annotated[StrictInt, Field(ge=1, le=12)]
+
+
+def percent_fraction(p: Decimal) -> Fraction:
+    """Exact fraction of a Percent: Decimal("7") -> Fraction(7, 100)."""
+    return Fraction(p) / 100
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- item lists
+
+
+class SubItem(Model):
+    name: StrictStr = Field(title="子事项名称")
+    code: StrictStr | None = Field(None, title="子事项编码")
+
+
+class Item(Model):
+    """One line of a 抽查事项清单."""
+
+    code: StrictStr = Field(title="事项编码", description="清单中的编码，如 A99；清单未给编码时由本项目补编并注明")
+    name: StrictStr = Field(title="抽查事项名称")
+    sub_items: list[SubItem] = Field(default_factory=list, title="子事项")
+    basis: StrictStr | None = Field(None, title="检查依据", description="法律法规依据")
+    method: list[Literal["实地检查", "书面检查", "网络监测", "检验检测", "委托专业机构"]] = Field(
+        default_factory=list, title="检查方式"
+    )
+    category: Literal["重点", "一般"] = Field("一般", title="事项类别", description="重点检查事项或一般检查事项")
+    general: StrictBool = Field(False, title="通用事项", description="为 true 时融入每个抽查任务（如浙江 A99、A100、A101）")
+    specialist: StrictBool = Field(False, title="需专业人员", description="检查人员是否需具备专业资质，或需专家/第三方机构参与")
+    specialty: StrictStr | None = Field(None, title="所需专业领域", description="检查人员名录中的专业领域标签")
+    unit: StrictStr | None = Field(None, title="责任单位", description="负责该事项的业务科室")
+    target: StrictStr | None = Field(None, title="检查对象", description="清单中写明的检查对象")
+
+
+class ItemList(Model):
+    """A province's (or city's) versioned item list, in its own file."""
+
+    id: StrictStr = Field(title="清单标识")
+    name: StrictStr = Field(title="清单名称", description="如《河北省市场监督管理局随机抽查事项清单（2023年版）》")
+    issuer: StrictStr = Field(title="发布机关")
+    year: StrictInt = Field(title="年度")
+    version: StrictInt = Field(1, title="版本")
+    note: StrictStr | None = Field(None, title="说明", description="清单来源，及本项目补编的内容")
+    items: list[Item] = Field(title="抽查事项")
+
+
+# ---------------------------------------------------------------- identity and documents
+
+
+class District(Model):
+    code: StrictStr = Field(title="行政区划代码")
+    name: StrictStr = Field(title="辖区名称")
+    unit: StrictStr = Field(title="辖区市场监管部门", description="负责该辖区检查的单位，如“海港区市场监督管理局”")
+
+
+class Jurisdiction(Model):
+    code: StrictStr = Field(title="行政区划代码", description="6位代码，如 130300")
+    name: StrictStr = Field(title="机关全称", description="如 秦皇岛市市场监督管理局")
+    region: StrictStr = Field(title="地区名称", description="如 秦皇岛市")
+    short: StrictStr | None = Field(None, title="发文机关代字", description="如 秦市监")
+    level: Literal["national", "province", "city", "district"] = Field(title="层级")
+    districts: list[District] = Field(default_factory=list, title="下辖辖区")
+    departments: list[StrictStr] = Field(default_factory=list, title="机关科室", description="本级参与抽查的科室")
+
+
+class DocumentNumber(Model):
+    prefix: StrictStr = Field(title="发文代字", description="如 秦市监函")
+    year: StrictInt = Field(title="年份")
+    seq: StrictInt = Field(title="序号")
+
+    def text(self) -> str:
+        return f"{self.prefix}〔{self.year}〕{self.seq}号"
+
+
+class Contact(Model):
+    name: StrictStr = Field(title="联系人")
+    phone: StrictStr | None = Field(None, title="电话")
+    email: StrictStr | None = Field(None, title="邮箱")
+    unit: StrictStr | None = Field(None, title="所在科室")
+
+
+class Section(Model):
+    """A numbered part of a notice. Prose is data, never a template; `include` splices generated content."""
+
+    heading: StrictStr | None = Field(None, title="标题", description="不含序号，序号（一、（一）1.（1））由模板生成")
+    text: list[StrictStr] = Field(default_factory=list, title="段落")
+    include: (
+        Literal["window", "items", "scope", "sampling", "tiers", "tasks", "deadlines", "targets", "contacts", "steps", "pools"]
+        | None
+    ) = Field(None, title="插入生成内容", description="在段落后插入由策略数据生成的内容")
+    sections: list[Section] = Field(default_factory=list, title="下级标题")
+
+
+DocumentKind = Literal["plan_notice", "campaign_notice", "scheme", "work_notice", "task_notice", "results_notice"]
+
+
+class Document(Model):
+    id: StrictStr = Field(title="文件标识")
+    kind: DocumentKind = Field(title="文种", description="年度计划通知、联合抽查通知、实施方案、年度工作通知、任务公告、结果公告")
+    number: DocumentNumber | None = Field(None, title="发文字号")
+    letter: StrictBool = Field(False, title="函件格式", description="“函”使用信函格式")
+    issuer: StrictStr = Field(title="发文机关")
+    title: StrictStr = Field(title="标题")
+    date: dt.date = Field(title="成文日期")
+    addressees: list[StrictStr] = Field(default_factory=list, title="主送机关")
+    preamble: list[StrictStr] = Field(default_factory=list, title="导语")
+    sections: list[Section] = Field(default_factory=list, title="正文")
+    contacts: list[Contact] = Field(default_factory=list, title="联系人")
+    attachments: list[StrictStr] = Field(default_factory=list, title="附件")
+    disclosure: Literal["主动公开", "依申请公开", "不予公开"] | None = Field(None, title="信息公开类型")
+    cc: list[StrictStr] = Field(default_factory=list, title="抄送")
+    printed_by: StrictStr | None = Field(None, title="印发机关")
+    # A notice that transmits a scheme carries the scheme as its body with its own title.
+    enclosure_title: StrictStr | None = Field(None, title="所附方案标题")
+
+
+# ---------------------------------------------------------------- tasks, sampling, tiers
+
+
+class Sampling(Model):
+    """抽查比例/数量 as the plan writes it: "不低于5%", "100%", a fixed number, "不低于5%，2次/年"."""
+
+    ratio: Percent | None = Field(None, title="抽查比例")
+    at_least: StrictBool = Field(True, title="不低于", description="比例为下限（“不低于5%”）")
+    count: Count | None = Field(None, title="抽查数量", description="固定数量，代替比例")
+    times_per_year: Annotated[StrictInt, Field(ge=1, le=12)] | None = Field(None, title="每年次数", description="“2次/年”")
+    by_tier: dict[Tier, Percent] = Field(default_factory=dict, title="分级比例", description="各信用风险等级的抽查比例，覆盖倍数")
+    stratify: list[Literal["tier", "district"]] = Field(default_factory=lambda: ["tier"], title="分层", description="按风险等级、辖区分层抽取")
+
+    @model_validator(mode="after")
+    def _ratio_or_count(self) -> Sampling:
+        if (self.ratio is None) == (self.count is None):
+            raise ValueError("抽查比例（ratio）与抽查数量（count）须且只须填写一项")
+        return self
+
+
+class Window(Model):
+    start: dt.date = Field(title="开始日期")
+    end: dt.date = Field(title="结束日期")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if self.end < self.start:
+            raise ValueError(f"结束日期 {self.end} 早于开始日期 {self.start}")
+        return self
+
+
+class Task(Model):
+    """One row of a plan's task table."""
+
+    id: StrictStr = Field(title="任务标识", description="本策略内唯一，如 t01")
+    no: StrictInt | None = Field(None, title="序号")
+    name: StrictStr = Field(title="抽查任务名称")
+    campaign: StrictStr | None = Field(None, title="所属抽查活动")
+    type: Literal["定向", "不定向"] = Field(title="抽查类型")
+    items: list[StrictStr] = Field(title="抽查事项", description="事项编码，须在引用的事项清单中")
+    items_text: StrictStr | None = Field(None, title="抽查事项原文", description="计划表中抽查事项一栏的原文")
+    scope: Condition = Field(title="抽查对象范围（条件）")
+    scope_text: StrictStr = Field(title="抽查对象范围（原文）")
+    sampling: Sampling = Field(title="抽查比例/数量")
+    draw_months: tuple[Month, Month] | None = Field(None, title="抽取月份", description="[起始月, 结束月]，如 [4, 11]")
+    window: Window | None = Field(None, title="检查时间")
+    initiator: StrictStr | None = Field(None, title="发起主体")
+    guide: StrictStr | None = Field(None, title="指导单位")
+    inspecting_level: StrictStr | None = Field(None, title="抽查检查主体")
+    lead_unit: StrictStr | None = Field(None, title="牵头单位")
+    departments: list[StrictStr] = Field(default_factory=list, title="参与部门", description="跨部门联合抽查的部门")
+    joint: StrictBool = Field(False, title="跨部门联合")
+
+
+class Campaign(Model):
+    id: StrictStr = Field(title="活动标识")
+    name: StrictStr = Field(title="抽查活动名称")
+    window: Window = Field(title="抽查时间")
+    coordination: Literal["joint", "independent"] = Field(
+        "joint", title="样本协调", description="joint：同一活动各任务共用每个主体的永久随机数，尽量合并为一次检查；independent：各任务独立"
+    )
+    ratio: Percent | None = Field(None, title="总体比例", description="活动总体抽取比例，如“总体不低于3%”")
+
+
+class TierRule(Model):
+    label: StrictStr | None = Field(None, title="等级名称")
+    multiplier: Multiplier | None = Field(None, title="比例倍数", description="任务比例乘以该倍数（不超过100%）")
+    ratio: Percent | None = Field(None, title="等级比例", description="该等级统一的抽查比例")
+    max_checks_per_year: StrictInt | None = Field(None, title="年度抽查次数上限")
+
+
+class Risk(Model):
+    tiers: dict[Tier, TierRule] = Field(default_factory=dict, title="信用风险等级（A低→D高）")
+    note: StrictStr | None = Field(None, title="说明")
+
+
+class Cap(Model):
+    """A frequency cap read against the ledger's history."""
+
+    id: StrictStr = Field(title="上限标识")
+    name: StrictStr = Field(title="名称", description="如 低风险企业同一年度抽查不超过2次")
+    when: Condition = Field(title="适用主体（条件）")
+    max_per_year: StrictInt = Field(title="年度次数上限")
+    items: list[StrictStr] = Field(default_factory=list, title="限于事项", description="为空则计所有事项")
+
+
+# ---------------------------------------------------------------- merging and teams
+
+
+class Pairing(Model):
+    tasks: list[StrictStr] = Field(min_length=2, title="配对任务")
+    lead: StrictStr = Field(title="牵头单位")
+    note: StrictStr | None = Field(None, title="说明")
+
+
+class OnePlusX(Model):
+    lead_item: StrictStr = Field(title="主事项（1）")
+    x_items: list[StrictStr] = Field(title="关联事项（X）")
+
+
+class Merge(Model):
+    window: Literal["campaign", "month", "year"] = Field("campaign", title="合并时间窗", description="同一主体在该时间窗内的检查合并为一次")
+    fuse_general_items: StrictBool = Field(False, title="融入通用事项", description="将清单中 general 为 true 的事项融入每个任务")
+    pairings: list[Pairing] = Field(default_factory=list, title="任务配对")
+    one_plus_x: list[OnePlusX] = Field(default_factory=list, title="1+X")
+    note: StrictStr | None = Field(None, title="说明")
+
+
+class Pool(Model):
+    kind: Literal["专家", "第三方机构"] = Field(title="类别")
+    specialties: list[StrictStr] = Field(default_factory=list, title="专业领域")
+    note: StrictStr | None = Field(None, title="说明")
+
+
+class Team(Model):
+    min_size: StrictInt = Field(2, ge=1, title="每组最少人数")
+    max_visits_per_inspector: StrictInt | None = Field(None, ge=1, title="每人检查户数上限")
+    rotate_lead: StrictBool = Field(True, title="主查人轮换", description="不安排上次检查该主体的主查人担任主查")
+    no_change_without_approval: StrictBool = Field(True, title="匹配后不得随意更换", description="更换须说明理由并经分管领导同意")
+    pools: list[Pool] = Field(default_factory=list, title="专家库、第三方机构库")
+
+
+# ---------------------------------------------------------------- targets
+
+Metric = Literal[
+    "enterprise_coverage",
+    "item_coverage",
+    "double_random_share",
+    "joint_share",
+    "risk_based_share",
+    "risk_classification_use",
+    "on_time_publication",
+    "follow_up",
+    "plan_publication",
+    "mobile_enforcement",
+]
+METRIC_NAMES: dict[str, str] = {
+    "enterprise_coverage": "年度抽查企业占比",
+    "item_coverage": "抽查事项覆盖率",
+    "double_random_share": "双随机抽查次数占比",
+    "joint_share": "部门联合抽查占比",
+    "risk_based_share": "运用信用风险分类开展抽查次数占比",
+    "risk_classification_use": "信用风险分类结果应用率",
+    "on_time_publication": "抽查结果按时公示率",
+    "follow_up": "发现问题后续处置率",
+    "plan_publication": "计划任务和抽查结果公示率",
+    "mobile_enforcement": "掌上执法应用率",
+}
+
+
+class Target(Model):
+    value: Percent = Field(title="目标值")
+    text: StrictStr | None = Field(None, title="原文")
+
+
+# ---------------------------------------------------------------- the policy
+
+
+class Policy(Model):
+    """One jurisdiction's plan for one year, after `extends:` has been resolved."""
+
+    id: StrictStr = Field(title="策略标识", description="如 hebei/qinhuangdao/2023")
+    extends: StrictStr | None = Field(None, title="上级策略", description="上级策略文件的相对路径；只能收紧上级底线，不能放宽")
+    jurisdiction: Jurisdiction = Field(title="辖区与机关")
+    year: StrictInt = Field(title="年度")
+    version: StrictInt = Field(1, title="版本")
+    item_lists: list[StrictStr] = Field(default_factory=list, title="事项清单文件", description="相对路径")
+    calendars: list[StrictStr] = Field(default_factory=list, title="节假日安排文件", description="补充 chinese-calendar 未收录年份的官方安排")
+    documents: list[Document] = Field(default_factory=list, title="发布的文件")
+    default_document: StrictStr | None = Field(None, title="默认文件", description="spotcheck notice 默认生成的文件标识")
+    campaigns: list[Campaign] = Field(default_factory=list, title="抽查活动")
+    tasks: list[Task] = Field(default_factory=list, title="抽查任务")
+    risk: Risk = Field(default_factory=Risk, title="信用风险分级")
+    caps: list[Cap] = Field(default_factory=list, title="抽查频次上限")
+    merge: Merge = Field(default_factory=Merge, title="合并检查规则")
+    team: Team = Field(default_factory=Team, title="检查组")
+    deadlines: dict[StrictStr, DeadlineRule] = Field(default_factory=dict, title="期限")
+    targets: dict[Metric, Target] = Field(default_factory=dict, title="工作目标")
+    targets_due: dt.date | None = Field(None, title="目标完成时限")
+    steps: list[StrictStr] = Field(default_factory=list, title="工作步骤", description="实施方案中的流程步骤原文")
+
+
+def tier_ratio(task: Task, risk: Risk, tier: str) -> Fraction | None:
+    """The exact sampling fraction for one tier of a ratio task, or None for a fixed-count task.
+
+    Order of precedence: the task's own per-tier ratio, the policy's per-tier ratio, the task ratio
+    times the tier's multiplier (capped at 1), the task ratio.
+    """
+    s = task.sampling
+    if s.ratio is None:
+        return None
+    if tier in s.by_tier:
+        return percent_fraction(s.by_tier[tier])
+    rule = risk.tiers.get(tier)  # type: ignore[call-overload]
+    if rule is not None and rule.ratio is not None:
+        return percent_fraction(rule.ratio)
+    base = percent_fraction(s.ratio)
+    if rule is not None and rule.multiplier is not None:
+        return min(Fraction(1), base * Fraction(rule.multiplier))
+    return base
+
+
+def effective_caps(policy: Policy) -> list[Cap]:
+    """The policy's caps plus one per risk tier that sets max_checks_per_year (id `tier-<T>`)."""
+    caps = list(policy.caps)
+    for tier, rule in sorted(policy.risk.tiers.items()):
+        if rule.max_checks_per_year is not None:
+            when = parse_condition({"field": "tier", "op": "eq", "value": tier})
+            name = f"{TIER_NAMES[tier]}（{tier}级）主体年度抽查不超过{rule.max_checks_per_year}次"
+            caps.append(Cap(id=f"tier-{tier}", name=name, when=when, max_per_year=rule.max_checks_per_year))
+    return caps
+
+
+def tier_rule_parts(rule: TierRule) -> list[str]:
+    """A tier's own rule as officers write it, one clause per number the policy gives."""
+    parts = []
+    if rule.ratio is not None:
+        parts.append(f"抽查比例{rule.ratio.normalize():f}%")
+    if rule.multiplier is not None:
+        parts.append(f"按任务抽查比例的{rule.multiplier.normalize():f}倍抽取（最高100%）")
+    if rule.max_checks_per_year is not None:
+        parts.append(f"同一年度抽查不超过{rule.max_checks_per_year}次")
+    return parts
+
+
+def sampling_text(s: Sampling) -> str:
+    """抽查比例 as officers write it: 不低于5%, 100%, 50%, 不低于5%，2次/年, 10户."""
+    if s.count is not None:
+        head = f"{s.count}户"
+    else:
+        pct = f"{s.ratio.normalize():f}%" if s.ratio is not None else ""
+        head = f"不低于{pct}" if s.at_least and s.ratio != 100 else pct
+    if s.times_per_year:
+        head += f"，{s.times_per_year}次/年"
+    return head
+
+
+__all__ = [
+    "TIERS",
+    "Campaign",
+    "Cap",
+    "Contact",
+    "District",
+    "Document",
+    "DocumentNumber",
+    "Item",
+    "ItemList",
+    "Jurisdiction",
+    "Merge",
+    "METRIC_NAMES",
+    "Policy",
+    "Risk",
+    "Sampling",
+    "Section",
+    "SubItem",
+    "Target",
+    "Task",
+    "Team",
+    "TierRule",
+    "Window",
+    "effective_caps",
+    "percent_fraction",
+    "sampling_text",
+    "tier_ratio",
+]

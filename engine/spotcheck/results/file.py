@@ -1,0 +1,367 @@
+"""Reading and checking a results file: one row per visit, or one row per visit and item.
+
+A results file (CSV in UTF-8, UTF-8 with BOM or GBK/GB18030; or XLSX) is read with its headers as
+officers write them, found in its first rows. Every problem in it is reported at once, by row and
+column (codes S8xx); a file with any problem gives no results at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from spotcheck.results.categories import (
+    ACTIONS,
+    CATEGORIES,
+    CATEGORY_VOCAB,
+    METHOD_VOCAB,
+    METHODS,
+    NO_PROBLEM,
+    fold,
+    ordered_categories,
+    scan,
+    split_actions,
+)
+from spotcheck.draw.reader import DrawFolder, Visit
+from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.results.tables import read_cells
+
+FILE_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    # field: (title, accepted headers besides the field name)
+    "visit_id": ("检查编号", ("检查编号", "检查记录编号", "visit", "visit id")),
+    "task_id": ("抽查任务编号", ("抽查任务编号", "任务编号", "任务标识", "task", "task id")),
+    "uscc": ("统一社会信用代码", ("统一社会信用代码", "信用代码", "社会信用代码")),
+    "name": ("市场主体名称", ("市场主体名称", "企业名称", "主体名称", "名称")),
+    "completed_on": ("检查完成日期", ("检查完成日期", "完成日期", "检查日期", "completion date", "completed")),
+    "methods": ("检查方式", ("检查方式", "检查方法", "method")),
+    "categories": ("检查结果", ("检查结果", "抽查结果", "结果类别", "result", "results")),
+    "item_code": ("检查事项编码", ("检查事项编码", "抽查事项编码", "事项编码", "item", "item code")),
+    "findings": ("检查情况", ("检查情况", "发现问题", "问题描述", "finding")),
+    "actions": ("后续处置", ("后续处置", "后续处理", "处置措施", "follow_up", "follow-up", "action")),
+    "remarks": ("备注", ("备注", "remark", "note")),
+}
+HEADER_SEARCH_ROWS = 20
+
+
+def _norm_header(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).replace("\ufeff", "").strip().strip("*").strip().casefold()
+
+
+_SPELLINGS = {
+    _norm_header(spelling): field
+    for field, (_, headers) in FILE_FIELDS.items()
+    for spelling in (field, *headers)
+}
+
+
+_DATE_FORMS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+_EXCEL_SERIAL = re.compile(r"^(\d{5})(?:\.0+)?$")
+DATE_HINT = "日期请写成 2023-09-25、2023/9/25、20230925 或 2023年9月25日"
+
+
+def parse_date(text: str) -> dt.date | None:
+    """A date as officers and spreadsheets write it; None when it is not one."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    for form in _DATE_FORMS:
+        m = form.match(text)
+        if m:
+            try:
+                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                return None
+    m = _EXCEL_SERIAL.match(text)
+    if m and 20000 < int(m.group(1)) < 80000:
+        # A date cell formatted as a number: days since Excel's 1899-12-30 epoch.
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(m.group(1)))
+    return None
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    code: str
+    categories: tuple[str, ...]
+    methods: tuple[str, ...]
+    findings: str | None
+    actions: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "categories": list(self.categories), "methods": list(self.methods),
+                "findings": self.findings, "actions": list(self.actions)}
+
+
+@dataclass(frozen=True)
+class Result:
+    """One visit's result as the file gives it; `content()` is what a `result` record holds."""
+
+    visit_id: str
+    draw_id: str
+    uscc: str
+    name: str
+    completed_on: dt.date
+    categories: tuple[str, ...]
+    methods: tuple[str, ...]
+    findings: str | None
+    actions: tuple[str, ...]
+    remarks: str | None
+    items: tuple[ItemResult, ...]  # empty when one row gave the result of the whole visit
+    rows: tuple[int, ...]
+
+    def content(self) -> dict:
+        return {
+            "visit_id": self.visit_id, "draw_id": self.draw_id, "uscc": self.uscc, "name": self.name,
+            "completed_on": self.completed_on.isoformat(), "categories": list(self.categories),
+            "methods": list(self.methods), "findings": self.findings, "actions": list(self.actions),
+            "remarks": self.remarks, "items": [i.to_dict() for i in self.items],
+        }
+
+
+@dataclass(frozen=True)
+class _Row:
+    row: int
+    visit: Visit
+    completed_on: dt.date | None
+    methods: tuple[str, ...]
+    categories: tuple[str, ...]
+    item_code: str | None
+    findings: str | None
+    actions: tuple[str, ...]
+    remarks: str | None
+    text: tuple[tuple[str, str], ...]  # the row's cells, to tell identical duplicates from conflicting ones
+
+
+class _Sheet:
+    """A results file's rows with the headers as written, collecting problems by row and column."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = str(path)
+        self.problems: list[Problem] = []
+        cells = read_cells(path)
+        best, hits = 0, 0
+        for i, row in enumerate(cells[:HEADER_SEARCH_ROWS]):
+            n = sum(1 for c in row if _norm_header(c) in _SPELLINGS)
+            if n > hits:
+                best, hits = i, n
+        header = cells[best] if cells else []
+        self.headers: dict[str, str] = {}
+        self.columns: dict[str, int] = {}
+        for j, text in enumerate(header):
+            field = _SPELLINGS.get(_norm_header(text))
+            if field is None:
+                continue
+            if field in self.columns:
+                self.add("S802", f"“{self.headers[field]}”与“{text.strip()}”两列都表示{FILE_FIELDS[field][0]}",
+                         1 + best, None, hint="删去其中一列")
+                continue
+            self.headers[field], self.columns[field] = text.strip(), j
+        self.rows = [
+            (i + 1, {f: row[j].strip() for f, j in self.columns.items() if j < len(row) and row[j].strip()})
+            for i, row in enumerate(cells[best + 1:], start=best + 1)
+            if any(c.strip() for c in row)
+        ]
+        self.header_row = best + 1
+
+    def column(self, field: str) -> str:
+        return self.headers.get(field, FILE_FIELDS[field][0])
+
+    def add(self, code: str, message: str, row: int | None, field: str | None, *, where: str | None = None,
+            hint: str | None = None) -> None:
+        self.problems.append(Problem(code, message, file=self.file, row=row,
+                                     column=self.column(field) if field else None, where=where, hint=hint))
+
+
+def _spellings_text(field: str) -> str:
+    return "、".join(dict.fromkeys((FILE_FIELDS[field][1][0], field)))
+
+
+def read_results(path: str | Path, folder: DrawFolder, *, today: dt.date) -> list[Result]:
+    """Every visit's result in a results file, or SpotcheckError with every problem in it (S8xx)."""
+    sheet = _Sheet(Path(path))
+    has = sheet.columns.keys()
+    if "visit_id" not in has and not {"task_id", "uscc"} <= has:
+        sheet.add("S802", "缺少检查编号列（或“抽查任务编号”与“统一社会信用代码”两列）", sheet.header_row, None,
+                  hint=f"表头写 {_spellings_text('visit_id')}；或同时写 抽查任务编号 与 统一社会信用代码")
+    for field in ("completed_on", "methods", "categories"):
+        if field not in has:
+            sheet.add("S802", f"缺少“{FILE_FIELDS[field][0]}”列", sheet.header_row, None,
+                      hint=f"表头可写：{'、'.join(FILE_FIELDS[field][1])}")
+    if sheet.problems:
+        raise SpotcheckError(sheet.problems)
+    if not sheet.rows:
+        raise SpotcheckError(Problem("S801", "文件中没有结果行", file=sheet.file, hint="每次检查至少一行"))
+
+    by_uscc: dict[str, list[Visit]] = {}
+    for visit in folder.visits.values():
+        by_uscc.setdefault(visit.uscc, []).append(visit)
+    parsed = [r for n, cells in sheet.rows if (r := _parse_row(sheet, folder, by_uscc, n, cells, today))]
+    groups: dict[str, list[_Row]] = {}
+    for r in parsed:
+        groups.setdefault(r.visit.visit_id, []).append(r)
+    for rows in groups.values():
+        _check_visit(sheet, rows)
+    if sheet.problems:
+        # Row by row, as the officer fixes the file; sorted() keeps a row's problems in column order.
+        raise SpotcheckError(sorted(sheet.problems, key=lambda p: p.row or 0))
+    return [_result(folder, rows) for rows in groups.values()]
+
+
+def _parse_row(sheet: _Sheet, folder: DrawFolder, by_uscc: Mapping[str, list[Visit]], n: int,
+               cells: Mapping[str, str], today: dt.date) -> _Row | None:
+    visit = _identify(sheet, folder, by_uscc, n, cells)
+    if visit is None:
+        return None
+    where = f"检查 '{visit.visit_id}'"
+
+    def need(field: str) -> str | None:
+        value = cells.get(field)
+        if value is None:
+            sheet.add("S816", f"{FILE_FIELDS[field][0]}为空", n, field, where=where)
+        return value
+
+    name = cells.get("name")
+    if name is not None and fold(re.sub(r"\s", "", name)) != fold(re.sub(r"\s", "", visit.name)):
+        sheet.add("S814", f"市场主体名称“{name}”与检查 {visit.visit_id} 的“{visit.name}”不一致", n, "name", where=where,
+                  hint="核对检查编号是否填错行")
+
+    completed = None
+    raw_date = need("completed_on")
+    if raw_date is not None:
+        completed = parse_date(raw_date)
+        if completed is None:
+            sheet.add("S806", f"检查完成日期“{raw_date}”不是有效日期", n, "completed_on", where=where, hint=DATE_HINT)
+        elif completed < folder.drawn_on:
+            sheet.add("S807", f"检查完成日期 {completed} 早于抽取日期 {folder.drawn_on}", n, "completed_on", where=where,
+                      hint="检查只能在抽取之后完成；核对日期或检查编号")
+        elif completed > today:
+            sheet.add("S808", f"检查完成日期 {completed} 晚于今天（{today}）", n, "completed_on", where=where,
+                      hint="只录入已完成的检查；核对年份和月份")
+
+    methods: list[str] = []
+    raw_methods = need("methods")
+    if raw_methods is not None:
+        methods, unknown = scan(raw_methods, METHOD_VOCAB)
+        if unknown:
+            sheet.add("S812", f"不认识的检查方式：{'、'.join(unknown)}", n, "methods", where=where,
+                      hint=f"可填：{'、'.join(METHODS)}；多个用“、”分隔")
+
+    categories: tuple[str, ...] = ()
+    raw_categories = need("categories")
+    if raw_categories is not None:
+        found, unknown = scan(raw_categories, CATEGORY_VOCAB)
+        if unknown:
+            sheet.add("S804", f"不认识的检查结果：{'、'.join(unknown)}", n, "categories", where=where,
+                      hint="填写结果代码（如 R01）或官方结果名称，见 docs/results.md；多个用“、”或“；”分隔")
+        categories = ordered_categories(found)
+        others = [CATEGORIES[c].name for c in categories if c != NO_PROBLEM]
+        if NO_PROBLEM in categories and others:
+            sheet.add("S805", f"“未发现问题”不能与“{'、'.join(others)}”同时填写", n, "categories", where=where,
+                      hint="发现了问题就不填“未发现问题”；否则删去其他结果")
+
+    actions: list[str] = []
+    if "actions" in cells:
+        actions, unknown = split_actions(cells["actions"])
+        if unknown:
+            sheet.add("S813", f"不认识的后续处置：{'、'.join(unknown)}", n, "actions", where=where,
+                      hint=f"以这些措施开头：{'、'.join(ACTIONS)}（如“移送区卫生健康局”）")
+        if categories == (NO_PROBLEM,):
+            sheet.add("S805", "结果为“未发现问题”，却填写了后续处置", n, "actions", where=where,
+                      hint="发现了问题就填写相应的问题类别；否则删去后续处置")
+
+    item_code = cells.get("item_code")
+    if item_code is not None and item_code not in visit.item_codes:
+        sheet.add("S810", f"事项 {item_code} 不在检查 {visit.visit_id} 的检查事项中（{'、'.join(visit.item_codes)}）",
+                  n, "item_code", where=where, hint="核对事项编码或检查编号")
+
+    return _Row(n, visit, completed, tuple(methods), categories, item_code, cells.get("findings"), tuple(actions),
+                cells.get("remarks"), tuple(sorted((k, v) for k, v in cells.items())))
+
+
+def _identify(sheet: _Sheet, folder: DrawFolder, by_uscc: Mapping[str, list[Visit]], n: int,
+              cells: Mapping[str, str]) -> Visit | None:
+    vid = cells.get("visit_id")
+    if vid is not None:
+        visit = folder.visits.get(vid)
+        if visit is None:
+            sheet.add("S803", f"检查编号 {vid} 不在本次抽取的检查中", n, "visit_id",
+                      hint=f"核对编号；本次抽取（{folder.draw_id}）的检查见 {folder.path / 'visits.csv'}")
+        return visit
+    task, uscc = cells.get("task_id"), cells.get("uscc")
+    if task is None or uscc is None:
+        field = "visit_id" if "visit_id" in sheet.columns else ("task_id" if task is None else "uscc")
+        sheet.add("S816", "缺少检查编号（或抽查任务编号与统一社会信用代码）", n, field)
+        return None
+    matches = [v for v in by_uscc.get(uscc.upper(), []) if task in v.task_ids]
+    if not matches:
+        sheet.add("S803", f"本次抽取中没有任务 {task} 对统一社会信用代码 {uscc} 的检查", n,
+                  "uscc" if uscc.upper() not in by_uscc else "task_id",
+                  hint="核对任务编号与信用代码，或改填检查编号")
+        return None
+    if len(matches) > 1:
+        sheet.add("S817", f"任务 {task} 对 {uscc} 有 {len(matches)} 次检查（{'、'.join(v.visit_id for v in matches)}），无法确定是哪一次",
+                  n, "task_id", hint="改填检查编号")
+        return None
+    return matches[0]
+
+
+def _check_visit(sheet: _Sheet, rows: list[_Row]) -> None:
+    """Duplicates, per-visit rows mixed with per-item rows, and items a per-item visit leaves out."""
+    visit = rows[0].visit
+    where = f"检查 '{visit.visit_id}'"
+    seen: dict[str | None, _Row] = {}
+    for r in rows:
+        first = seen.get(r.item_code)
+        if first is None:
+            seen[r.item_code] = r
+            continue
+        same = "完全相同" if first.text == r.text else "重复，且内容不同"
+        scope = f"检查 {visit.visit_id} 事项 {r.item_code}" if r.item_code else f"检查 {visit.visit_id}"
+        sheet.add("S811", f"与第 {first.row} 行{same}（{scope}只能有一行）", r.row,
+                  "item_code" if r.item_code else ("visit_id" if "visit_id" in sheet.columns else "task_id"),
+                  where=where, hint="删去重复的行；更正结果时只保留更正后的一行")
+    per_item = [r for r in rows if r.item_code]
+    if per_item and None in seen:
+        sheet.add("S815", f"检查 {visit.visit_id} 既有不填事项编码的整体结果行，又有分事项的结果行", seen[None].row,
+                  "item_code", where=where, hint="要么一行写整次检查的结果，要么每个事项各一行")
+    if per_item:
+        missing = [c for c in visit.item_codes if c not in seen]
+        if missing:
+            sheet.add("S809", f"检查 {visit.visit_id} 分事项填写，但缺少事项 {'、'.join(missing)} 的结果行",
+                      per_item[0].row, "item_code", where=where,
+                      hint=f"本次检查的事项：{'、'.join(visit.item_codes)}；每个事项一行")
+
+
+def _union(values: Iterable[Iterable[str]]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for vs in values for v in vs))
+
+
+def _result(folder: DrawFolder, rows: list[_Row]) -> Result:
+    visit = rows[0].visit
+    rows = sorted(rows, key=lambda r: r.row)
+    items: tuple[ItemResult, ...] = ()
+    if rows[0].item_code:
+        by_code = {r.item_code: r for r in rows}
+        items = tuple(ItemResult(c, by_code[c].categories, by_code[c].methods, by_code[c].findings, by_code[c].actions)
+                      for c in visit.item_codes)
+        categories = ordered_categories(_union(r.categories for r in rows))
+        if len(categories) > 1:
+            # Per item 未发现问题 stands beside another item's problem; the visit as a whole found one.
+            categories = tuple(c for c in categories if c != NO_PROBLEM)
+        findings = None
+    else:
+        categories, findings = rows[0].categories, rows[0].findings
+    remarks = "；".join(dict.fromkeys(r.remarks for r in rows if r.remarks)) or None
+    return Result(
+        visit_id=visit.visit_id, draw_id=folder.draw_id, uscc=visit.uscc, name=visit.name,
+        # The visit ends when its last item is checked.
+        completed_on=max(r.completed_on for r in rows if r.completed_on),
+        categories=categories, methods=tuple(m for m in METHODS if m in _union(r.methods for r in rows)),
+        findings=findings, actions=_union(r.actions for r in rows), remarks=remarks, items=items,
+        rows=tuple(r.row for r in rows),
+    )

@@ -1,0 +1,144 @@
+"""一公开, second half: the public results list, in the shape of the national disclosure system.
+
+One row per entity and task (a merged visit for two tasks is two rows, each with the visit's result):
+序号, 抽查计划编号/名称, 抽查任务编号/名称, 抽查类型, 检查机关, 市场主体名称, 统一社会信用代码,
+检查完成日期, 检查结果, 备注 — the table of the results announcement (notice_announcements.RESULT_COLUMNS), of which
+one per task is rendered beside the list. The list holds every result of the draw that is public
+after this run: the results approved now, and the last published version of those published before.
+Risk tiers are internal to the draw and never appear in it. Entities whose result says 通过登记的住
+所（经营场所）无法联系 go to DIR/abnormal-candidates.csv for the 经营异常名录 decision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import astuple, dataclass
+from pathlib import Path
+
+from spotcheck.notices import api as notice
+from spotcheck.notices import announcements as notice_announcements
+from spotcheck.notices import content as notice_content
+from spotcheck.results import records as results
+from spotcheck.results.categories import CATEGORIES, UNREACHABLE, category_text
+from spotcheck.draw.reader import Visit, load_draw
+from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.draw.folder import staged, write_file_atomic, write_files
+from spotcheck.ledger.store import Ledger, Record
+from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.results.tables import table_bytes
+
+# The announcement's table and the public list are one shape.
+PUBLIC_COLUMNS = notice_announcements.RESULT_COLUMNS
+PUBLIC_LIST = "results-public"
+ABNORMAL_FILE = "abnormal-candidates.csv"
+ABNORMAL_COLUMNS = ("统一社会信用代码", "市场主体名称", "检查编号", "检查完成日期", "公示日期", "检查机关", "列入事由")
+NOTICE_FORMATS = ("docx", "md")
+
+
+@dataclass(frozen=True)
+class PublicRow:
+    no: int
+    plan: str  # 抽查计划编号/名称
+    task: str  # 抽查任务编号/名称
+    task_type: str
+    authority: str
+    name: str
+    uscc: str
+    completed_on: str
+    result: str
+    remarks: str
+    task_id: str
+
+    def cells(self) -> tuple[str, ...]:
+        return tuple(str(v) for v in astuple(self)[:len(PUBLIC_COLUMNS)])
+
+    def notice_row(self) -> dict:
+        return {"task_id": self.task_id, "name": self.name, "uscc": self.uscc, "completed": self.completed_on,
+                "result": self.result, "remarks": self.remarks, "inspecting_body": self.authority}
+
+
+def public_rows(loaded: LoadedPolicy, shown: list[tuple[Visit, Record]]) -> list[PublicRow]:
+    """The public list for these (visit, result version) pairs, in task order then visit order."""
+    policy = loaded.policy
+    tasks = {t.id: (i, t) for i, t in enumerate(policy.tasks)}
+    unknown = sorted({tid for visit, _ in shown for tid in visit.task_ids if tid not in tasks})
+    if unknown:
+        raise SpotcheckError(Problem("S841", f"检查中的抽查任务 {'、'.join(unknown)} 不在策略 {policy.id} 中",
+                                     file=str(loaded.path), hint="用抽取时的策略文件公示（--policy）"))
+    plan_no, plan_name = notice_announcements.plan_identity(policy)
+    pairs = sorted(((tasks[tid][0], n, visit, record, tasks[tid][1])
+                    for n, (visit, record) in enumerate(shown) for tid in visit.task_ids), key=lambda p: p[:2])
+    return [
+        PublicRow(
+            no=i, plan=f"{plan_no}/{plan_name}", task=f"{notice_content.task_no(policy, task):03d}/{task.name}",
+            task_type=task.type, authority=visit.unit, name=record.body["name"], uscc=record.body["uscc"],
+            completed_on=record.body["completed_on"], result=category_text(record.body["categories"]),
+            remarks=record.body.get("remarks") or "", task_id=task.id,
+        )
+        for i, (_, _, visit, record, task) in enumerate(pairs, start=1)
+    ]
+
+
+def announcements(loaded: LoadedPolicy, rows: list[PublicRow]) -> dict[str, bytes]:
+    """One results announcement per task (“第NNN号抽查任务检查结果公告”), in each format."""
+    files = {}
+    by_task: dict[str, list[PublicRow]] = {}
+    for row in rows:
+        by_task.setdefault(row.task_id, []).append(row)
+    for task_id, mine in by_task.items():
+        no = f"{notice_content.task_no(loaded.policy, loaded.task(task_id)):03d}"
+        for fmt in NOTICE_FORMATS:
+            content = notice.render_results_notice(loaded, [r.notice_row() for r in mine], fmt)
+            files[f"results-notice-{no}.{fmt}"] = content.encode("utf-8") if isinstance(content, str) else content
+    return files
+
+
+@dataclass(frozen=True)
+class Publication:
+    out_dir: Path
+    files: tuple[Path, ...]
+    published: tuple[str, ...]  # visits moved to 公示 now
+    rows: int  # rows of the public list
+    abnormal: int  # entities in abnormal-candidates.csv
+    notices: tuple[Path, ...]
+
+
+def publish(draw_dir: str | Path, out_dir: str | Path, *, ledger_path: str | Path, policy_path: str | Path | None = None,
+            actor: str | None = None, on: dt.date | None = None) -> Publication:
+    """Publish a draw's approved results: the public list (xlsx, csv), the announcement, the 公示 records."""
+    on = on or dt.date.today()
+    out_dir = Path(out_dir)
+    with Ledger.open(ledger_path, create=False, actor=actor) as ledger:
+        folder = load_draw(draw_dir, ledger)
+        loaded = results.policy_for(folder, policy_path)
+        adding = out_dir.is_dir() and any(out_dir.iterdir())
+        with staged(out_dir, adding=adding) as stage:
+            # Read under the write lock, so two publishers cannot both publish the same results.
+            with ledger.transaction() as tx:
+                all_tracks = results.tracks(folder, ledger)
+                approved = [t for t in all_tracks if t.state == results.APPROVED]
+                if not approved:
+                    raise SpotcheckError(Problem("S840", "没有已审核、待公示的检查结果", file=str(folder.path),
+                                                 hint="先用 spotcheck results approve 审核已录入的结果"))
+                shown = [(t.visit, t.result if t.state == results.APPROVED else t.public[0], t)
+                         for t in all_tracks if t.state == results.APPROVED or t.public]
+                rows = public_rows(loaded, [(visit, record) for visit, record, _ in shown])
+                table = [r.cells() for r in rows]
+                notices = announcements(loaded, rows)
+                files = {
+                    f"{PUBLIC_LIST}.xlsx": table_bytes(".xlsx", PUBLIC_COLUMNS, table),
+                    f"{PUBLIC_LIST}.csv": table_bytes(".csv", PUBLIC_COLUMNS, table),
+                    **notices,
+                }
+                write_files(stage, files)
+                done = results.mark_published(tx, approved, on, str(out_dir))
+            abnormal = [
+                (record.body["uscc"], record.body["name"], visit.visit_id, record.body["completed_on"],
+                 on.isoformat() if track.state == results.APPROVED else track.public[1].body["on"],
+                 visit.unit, CATEGORIES[UNREACHABLE].name)
+                for visit, record, track in shown
+                if UNREACHABLE in record.body["categories"]
+            ]
+            write_file_atomic(folder.path / ABNORMAL_FILE, table_bytes(".csv", ABNORMAL_COLUMNS, abnormal))
+    return Publication(out_dir, tuple(out_dir / n for n in files), tuple(done), len(rows), len(abnormal),
+                       tuple(out_dir / n for n in notices))

@@ -1,0 +1,364 @@
+"""一公开, first half: inspection results in, through 录入 → 审核 → 公示, against their deadline.
+
+A clean results file (results_file.read_results) appends one `result` record per visit whose result is
+new or changed; the same file imported twice appends nothing the second time. A corrected result is a
+new `result` record naming the record it replaces and what changed.
+
+State is never stored beside the chain, it is read from it: a visit's latest `result` record is 录入
+until a `result_state` record approves it (审核) and another publishes it (公示). A corrected result
+starts again at 录入; the public list keeps showing the last published version until the correction
+is approved and published. Follow-up of problems found is open until a `follow_up` record closes it.
+
+Publication is due the policy's `results_public` deadline after the check was completed (the
+national rule: 20 working days, on the policy's calendar).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from spotcheck.calendar import deadlines
+from spotcheck.results.categories import ACTIONS, CATEGORIES, UNREACHABLE, split_actions
+from spotcheck.draw.reader import DrawFolder, Visit, load_draw
+from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.ledger.store import Ledger, Record, Transaction
+from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.resources import policy_file
+from spotcheck.results.file import read_results
+
+STATES = ("未录入", "录入", "审核", "公示")
+APPROVED, PUBLISHED = "审核", "公示"
+
+# The keys of results_file.Result.content(): the part of a `result` record compared when a file is imported again.
+CONTENT_KEYS = ("visit_id", "draw_id", "uscc", "name", "completed_on", "categories", "methods", "findings",
+                "actions", "remarks", "items")
+
+
+def content_of(body: Mapping) -> dict:
+    return {k: body.get(k) for k in CONTENT_KEYS}
+
+
+def needs_follow_up(body: Mapping) -> bool:
+    """A problem was found (a problem category, or a follow-up action was entered)."""
+    return any(CATEGORIES[c].problem for c in body.get("categories", []) if c in CATEGORIES) or bool(body.get("actions"))
+
+
+# ---------------------------------------------------------------- importing
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    rows: int
+    added: tuple[str, ...]  # visits with their first result
+    replaced: tuple[tuple[str, int, tuple[str, ...]], ...]  # (visit, replaced record seq, fields changed)
+    unchanged: tuple[str, ...]
+
+
+FIELD_TITLES = {
+    "uscc": "统一社会信用代码", "name": "市场主体名称", "completed_on": "检查完成日期", "categories": "检查结果",
+    "methods": "检查方式", "findings": "检查情况", "actions": "后续处置", "remarks": "备注", "items": "分事项结果",
+    "visit_id": "检查编号", "draw_id": "抽取编号",
+}
+
+
+def latest_result(ledger: Ledger, visit_id: str, draw_id: str | None = None) -> Record | None:
+    """The latest `result` record of a visit (of one draw, when visit ids repeat across draws)."""
+    for record in reversed(ledger.find("result", visit_id)):
+        if draw_id is None or record.body.get("draw_id") == draw_id:
+            return record
+    return None
+
+
+def import_results(path: str | Path, draw_dir: str | Path, *, ledger_path: str | Path, actor: str | None = None,
+                   today: dt.date | None = None) -> ImportOutcome:
+    """Read, check and record a results file: all of it, or (on any problem) none of it."""
+    path = Path(path)
+    today = today or dt.date.today()
+    with Ledger.open(ledger_path, actor=actor) as ledger:
+        folder = load_draw(draw_dir, ledger)
+        results = read_results(path, folder, today=today)
+        source = {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        added, replaced, unchanged = [], [], []
+        with ledger.transaction() as tx:
+            for result in results:
+                new = result.content()
+                old = latest_result(ledger, result.visit_id, folder.draw_id)
+                if old is not None and content_of(old.body) == new:
+                    unchanged.append(result.visit_id)
+                    continue
+                body = {**new, "source": {**source, "rows": list(result.rows)}}
+                if old is not None:
+                    before = content_of(old.body)
+                    changed = [k for k in CONTENT_KEYS if before[k] != new[k]]
+                    body["replaces"] = {"seq": old.seq, "hash": old.hash}
+                    body["changes"] = {k: {"from": before[k], "to": new[k]} for k in changed}
+                    replaced.append((result.visit_id, old.seq, tuple(FIELD_TITLES.get(k, k) for k in changed)))
+                else:
+                    added.append(result.visit_id)
+                tx.append("result", result.visit_id, body)
+    return ImportOutcome(sum(len(r.rows) for r in results), tuple(added), tuple(replaced), tuple(unchanged))
+
+
+# ---------------------------------------------------------------- states, read from the chain
+
+
+@dataclass(frozen=True)
+class Track:
+    """Everything the ledger says about one visit's result."""
+
+    visit: Visit
+    result: Record | None  # the latest result
+    approved: Record | None  # its 审核 record
+    published: Record | None  # its 公示 record
+    public: tuple[Record, Record] | None  # (result, 公示 record) the public list shows: the last version published
+    first_published: tuple[Record, Record] | None  # the first publication, for timeliness
+    follow_up: Record | None  # the latest follow_up record
+
+    @property
+    def state(self) -> str:
+        if self.result is None:
+            return "未录入"
+        return PUBLISHED if self.published else APPROVED if self.approved else "录入"
+
+    @property
+    def completed_on(self) -> dt.date | None:
+        return dt.date.fromisoformat(self.result.body["completed_on"]) if self.result else None
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return tuple(self.result.body["categories"]) if self.result else ()
+
+    @property
+    def needs_follow_up(self) -> bool:
+        return self.result is not None and needs_follow_up(self.result.body)
+
+    @property
+    def follow_up_closed_on(self) -> dt.date | None:
+        if self.follow_up is None or self.follow_up.body.get("state") != "closed":
+            return None
+        return dt.date.fromisoformat(self.follow_up.body["closed_on"])
+
+    @property
+    def abnormal_candidate(self) -> bool:
+        return UNREACHABLE in self.categories
+
+
+def tracks(folder: DrawFolder, ledger: Ledger) -> list[Track]:
+    """One Track per visit of the draw, in visit order, from one pass over the chain."""
+    versions: dict[str, list[Record]] = {}
+    for record in ledger.iter("result"):
+        if record.key in folder.visits and record.body.get("draw_id") == folder.draw_id:
+            versions.setdefault(record.key, []).append(record)
+    states: dict[int, dict[str, Record]] = {}
+    for record in ledger.iter("result_state"):
+        states.setdefault(record.body.get("result_seq"), {}).setdefault(record.body.get("state"), record)
+    follow_ups: dict[str, Record] = {}
+    for record in ledger.iter("follow_up"):
+        follow_ups[record.key] = record
+    out = []
+    for vid, visit in folder.visits.items():
+        mine = versions.get(vid, [])
+        latest = mine[-1] if mine else None
+        marks = states.get(latest.seq, {}) if latest else {}
+        published = [(r, states[r.seq][PUBLISHED]) for r in mine if PUBLISHED in states.get(r.seq, {})]
+        out.append(Track(visit, latest, marks.get(APPROVED), marks.get(PUBLISHED),
+                         published[-1] if published else None, published[0] if published else None,
+                         follow_ups.get(vid)))
+    return out
+
+
+@dataclass(frozen=True)
+class StateChange:
+    changed: tuple[str, ...]
+    skipped: tuple[tuple[str, str], ...]  # (visit, why)
+
+
+def approve(draw_dir: str | Path, *, ledger_path: str | Path, actor: str, visit_ids: Iterable[str] | None = None,
+            on: dt.date | None = None) -> StateChange:
+    """录入 → 审核 for the named visits (all entered results when `visit_ids` is None)."""
+    on = on or dt.date.today()
+    with Ledger.open(ledger_path, actor=actor) as ledger:
+        folder = load_draw(draw_dir, ledger)
+        changed, skipped = [], []
+        # States are read under the write lock, so two approvers cannot approve one result twice.
+        with ledger.transaction() as tx:
+            by_visit = {t.visit.visit_id: t for t in tracks(folder, ledger)}
+            wanted = list(by_visit) if visit_ids is None else list(dict.fromkeys(visit_ids))
+            problems = []
+            for vid in wanted:
+                if vid not in by_visit:
+                    problems.append(Problem("S803", f"检查编号 {vid} 不在本次抽取的检查中",
+                                            file=str(folder.path / "visits.csv")))
+                elif visit_ids is not None and by_visit[vid].result is None:
+                    problems.append(Problem("S820", f"检查 {vid} 还没有录入结果，不能审核", where=f"检查 '{vid}'",
+                                            hint="先用 spotcheck results import 录入结果"))
+            if problems:
+                raise SpotcheckError(problems)
+            for vid in wanted:
+                track = by_visit[vid]
+                if track.result is None:
+                    continue
+                if track.state != "录入":
+                    skipped.append((vid, f"已是“{track.state}”状态"))
+                    continue
+                tx.append("result_state", vid, {"visit_id": vid, "result_seq": track.result.seq, "state": APPROVED,
+                                                "on": on.isoformat()})
+                changed.append(vid)
+    return StateChange(tuple(changed), tuple(skipped))
+
+
+def mark_published(tx: Transaction, approved: Iterable[Track], on: dt.date, out: str) -> list[str]:
+    """审核 → 公示 for these tracks, in the publishing transaction."""
+    done = []
+    for track in approved:
+        tx.append("result_state", track.visit.visit_id, {"visit_id": track.visit.visit_id, "result_seq": track.result.seq,
+                                                        "state": PUBLISHED, "on": on.isoformat(), "out": out})
+        done.append(track.visit.visit_id)
+    return done
+
+
+@dataclass(frozen=True)
+class FollowUpOutcome:
+    visit_id: str
+    changed: bool
+    closed_on: dt.date
+    action: str
+
+
+def close_follow_up(visit_id: str, *, ledger_path: str | Path, actor: str | None, closed_on: dt.date, action: str,
+                    draw_dir: str | Path | None = None, today: dt.date | None = None) -> FollowUpOutcome:
+    """Close the follow-up of a visit whose result found a problem, with the date and the action taken."""
+    today = today or dt.date.today()
+    with Ledger.open(ledger_path, create=False, actor=actor) as ledger:
+        draw_id = load_draw(draw_dir, ledger).draw_id if draw_dir is not None else None
+        result = latest_result(ledger, visit_id, draw_id)
+        where = f"检查 '{visit_id}'"
+        if result is None:
+            raise SpotcheckError(Problem("S820", f"检查 {visit_id} 没有录入结果", where=where,
+                                         hint="核对检查编号；先用 spotcheck results import 录入结果"))
+        problems = []
+        if not needs_follow_up(result.body):
+            problems.append(Problem("S822", f"检查 {visit_id} 的结果未发现问题，没有需要办结的后续处置", where=where))
+        completed = dt.date.fromisoformat(result.body["completed_on"])
+        if closed_on < completed or closed_on > today:
+            problems.append(Problem("S818", f"办结日期 {closed_on} 应在检查完成日期 {completed} 与今天（{today}）之间",
+                                    where=where, hint="核对办结日期"))
+        known, unknown = split_actions(action)
+        if unknown or not known:
+            problems.append(Problem("S813", f"不认识的后续处置：{action}", where=where,
+                                    hint=f"以这些措施开头：{'、'.join(ACTIONS)}"))
+        if problems:
+            raise SpotcheckError(problems)
+        latest = ledger.latest("follow_up", visit_id)
+        body = {"visit_id": visit_id, "result_seq": result.seq, "state": "closed", "closed_on": closed_on.isoformat(),
+                "action": action.strip()}
+        if latest is not None and latest.body == body:
+            return FollowUpOutcome(visit_id, False, closed_on, action.strip())
+        with ledger.transaction() as tx:
+            tx.append("follow_up", visit_id, body)
+    return FollowUpOutcome(visit_id, True, closed_on, action.strip())
+
+
+# ---------------------------------------------------------------- deadlines and status
+
+RULE = "results_public"
+DUE_SOON = 3  # working days
+
+
+def policy_for(folder: DrawFolder, policy_path: str | Path | None = None) -> LoadedPolicy:
+    """The given policy, or the one the draw names (policies/<id>.yaml)."""
+    return load_policy(policy_path if policy_path is not None else policy_file(folder.policy_id))
+
+
+def publication_due(loaded: LoadedPolicy, completed_on: dt.date) -> dt.date:
+    """The policy's results_public deadline counted from the completion date (S833 without one)."""
+    rules = loaded.policy.deadlines
+    resolved = deadlines.resolve(rules, {"check_completed": completed_on}, loaded.calendar) if RULE in rules else {}
+    if RULE not in resolved:
+        raise SpotcheckError(Problem("S833", f"策略 {loaded.policy.id} 没有可从检查完成日起算的期限 {RULE}",
+                                     file=str(loaded.path), where=f"deadlines → {RULE}",
+                                     hint="写明 results_public：working_days: 20，after: check_completed"))
+    return resolved[RULE]
+
+
+@dataclass(frozen=True)
+class StatusLine:
+    visit_id: str
+    unit: str
+    name: str
+    uscc: str
+    state: str
+    completed_on: dt.date | None
+    due: dt.date | None  # publication due; for a result not yet entered, the plan's results_due_by
+    published_on: dt.date | None
+    working_days_left: int | None  # from today to due; negative when overdue
+    overdue: bool
+    due_soon: bool
+    follow_up: str  # 无需 / 待处置 / 已办结
+    abnormal_candidate: bool
+
+
+@dataclass(frozen=True)
+class Status:
+    draw_id: str
+    drawn_on: dt.date
+    today: dt.date
+    lines: tuple[StatusLine, ...]
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(1 for line in self.lines if line.state == s) for s in STATES}
+
+    @property
+    def overdue(self) -> list[StatusLine]:
+        return [line for line in self.lines if line.overdue]
+
+    @property
+    def due_soon(self) -> list[StatusLine]:
+        return [line for line in self.lines if line.due_soon]
+
+    @property
+    def abnormal(self) -> list[StatusLine]:
+        return [line for line in self.lines if line.abnormal_candidate]
+
+    @property
+    def open_follow_ups(self) -> list[StatusLine]:
+        return [line for line in self.lines if line.follow_up == "待处置"]
+
+    def to_dict(self) -> dict:
+        def line(x: StatusLine) -> dict:
+            return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in x.__dict__.items()}
+
+        return {"draw_id": self.draw_id, "drawn_on": self.drawn_on.isoformat(), "today": self.today.isoformat(),
+                "counts": self.counts(), "lines": [line(x) for x in self.lines]}
+
+
+def status_line(track: Track, loaded: LoadedPolicy, today: dt.date) -> StatusLine:
+    """Where one visit's result stands against its publication deadline on `today`."""
+    completed = track.completed_on
+    due = publication_due(loaded, completed) if completed else track.visit.results_due_by
+    published_on = dt.date.fromisoformat(track.published.body["on"]) if track.published else None
+    left = loaded.calendar.working_days_between(today, due) if due else None
+    pending = track.state != PUBLISHED
+    follow = "无需" if not track.needs_follow_up else ("已办结" if track.follow_up_closed_on else "待处置")
+    return StatusLine(
+        visit_id=track.visit.visit_id, unit=track.visit.unit, name=track.visit.name, uscc=track.visit.uscc,
+        state=track.state, completed_on=completed, due=due, published_on=published_on, working_days_left=left,
+        overdue=pending and due is not None and today > due,
+        due_soon=pending and left is not None and 0 <= left <= DUE_SOON,
+        follow_up=follow, abnormal_candidate=track.abnormal_candidate,
+    )
+
+
+def status(draw_dir: str | Path, *, ledger_path: str | Path, policy_path: str | Path | None = None,
+           today: dt.date | None = None) -> Status:
+    """Every visit of a draw with its state, publication deadline, follow-up and 经营异常名录 flag."""
+    today = today or dt.date.today()
+    with Ledger.open(ledger_path, create=False) as ledger:
+        folder = load_draw(draw_dir, ledger)
+        loaded = policy_for(folder, policy_path)
+        lines = tuple(status_line(t, loaded, today) for t in tracks(folder, ledger))
+    return Status(folder.draw_id, folder.drawn_on, today, lines)

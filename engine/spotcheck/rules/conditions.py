@@ -1,0 +1,697 @@
+"""Conditions: how policies say which entities a task targets and when a rule applies.
+
+A condition is a leaf `{field, op, value}` or a combination `{all: [..]}`, `{any: [..]}`, `{not: ..}`.
+Officers write them in YAML; the models below validate them against the closed field vocabulary of
+`spotcheck.rules.fields` and the closed operator vocabulary declared here, with Chinese messages and a
+`loc` that names the offending key or list item, so the policy loader can point at a file line.
+
+Missing values: an entity without a value for a field (None, "" or absent; an empty label list)
+satisfies only `ne`, `not_in` and the negations of the other leaves. `evaluate` is the reference
+semantics; `spotcheck.rules.engine` compiles the same conditions for the rules engine and is tested against it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    WrapValidator,
+    field_validator,
+)
+from pydantic import Field as ModelField
+from pydantic_core import InitErrorDetails, PydanticCustomError
+from spotcheck.rules.fields import ENTITY_FIELDS, TIER_NAMES, Field, Kind
+
+Vocabulary = Mapping[str, Field]
+
+# Condition values for int fields stay far inside the range the rules engine can compare exactly.
+INT_LIMIT = 10**9
+
+_SCALAR_KINDS: frozenset[Kind] = frozenset({"str", "enum", "date", "int"})
+_ORDERED_KINDS: frozenset[Kind] = frozenset({"date", "int"})
+_KIND_NAMES = {"str": "文字", "enum": "枚举", "labels": "标签", "date": "日期", "int": "整数"}
+
+
+@dataclass(frozen=True)
+class Operator:
+    """One operator of the closed vocabulary: its Chinese name and the field kinds it applies to."""
+
+    name: str
+    title: str
+    kinds: frozenset[Kind]
+    takes_list: bool
+
+
+OPERATORS: dict[str, Operator] = {
+    o.name: o
+    for o in (
+        Operator("eq", "等于", _SCALAR_KINDS, False),
+        Operator("ne", "不等于", _SCALAR_KINDS, False),
+        Operator("in", "属于其一", _SCALAR_KINDS, True),
+        Operator("not_in", "不属于任一", _SCALAR_KINDS, True),
+        Operator("contains", "包含", frozenset({"labels", "str"}), False),
+        Operator("any_of", "含其中任一", frozenset({"labels"}), True),
+        Operator("all_of", "含其中全部", frozenset({"labels"}), True),
+        Operator("gte", "大于或等于", _ORDERED_KINDS, False),
+        Operator("lte", "小于或等于", _ORDERED_KINDS, False),
+        Operator("gt", "大于", _ORDERED_KINDS, False),
+        Operator("lt", "小于", _ORDERED_KINDS, False),
+    )
+}
+
+# What officers write instead of the operator names, for "did you mean".
+_OP_SPELLINGS = {n: n for n in OPERATORS} | {o.title: n for n, o in OPERATORS.items()} | {
+    "=": "eq", "==": "eq", "equal": "eq", "equals": "eq", "!=": "ne", "not_equal": "ne",
+    "not in": "not_in", "notin": "not_in", "has": "contains", "includes": "contains",
+    ">=": "gte", "<=": "lte", ">": "gt", "<": "lt", "any": "any_of", "all": "all_of",
+}
+
+# Values shown with their meaning where the vocabulary gives one.
+_VALUE_NAMES: dict[str, Mapping[str, str]] = {"tier": TIER_NAMES}
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+
+
+class _Node(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _vocabulary(info: ValidationInfo) -> Vocabulary:
+    # Team rules validate conditions over inspector fields by passing context={"vocabulary": ...}.
+    context = info.context if isinstance(info.context, Mapping) else {}
+    return context.get("vocabulary", ENTITY_FIELDS)
+
+
+def _fail(kind: str, message: str) -> PydanticCustomError:
+    # No context on purpose: the message is final text and may quote input containing braces.
+    return PydanticCustomError(kind, message)
+
+
+def _suggest(word: str, spellings: Mapping[str, str]) -> str | None:
+    """What `word` most likely meant: `spellings` maps every accepted spelling to its canonical form."""
+    lowered = {k.lower(): v for k, v in spellings.items()}
+    if word.lower() in lowered:
+        return lowered[word.lower()]
+    close = difflib.get_close_matches(word, list(spellings), n=1, cutoff=0.5)
+    return spellings[close[0]] if close else None
+
+
+def _field_spellings(vocab: Vocabulary) -> dict[str, str]:
+    """Field names, their Chinese titles and directory headers, each mapped to the field name."""
+    spellings = {h: name for name, f in vocab.items() for h in (f.title, *f.headers)}
+    return spellings | {name: name for name in vocab}
+
+
+class Leaf(_Node):
+    """`{field, op, value}`: one test of one entity field."""
+
+    field: str
+    op: str
+    value: Any
+
+    @field_validator("field")
+    @classmethod
+    def _known_field(cls, name: str, info: ValidationInfo) -> str:
+        vocab = _vocabulary(info)
+        if name in vocab:
+            return name
+        guess = _suggest(name, _field_spellings(vocab))
+        message = f"未知字段 '{name}'"
+        if guess:
+            message += f"，是否想写 '{guess}'（{vocab[guess].title}）？"
+        else:
+            message += "。"
+        message += "可用字段：" + "、".join(f"{n}（{f.title}）" for n, f in vocab.items())
+        raise _fail("unknown_field", message)
+
+    @field_validator("op")
+    @classmethod
+    def _known_op(cls, name: str, info: ValidationInfo) -> str:
+        if name not in OPERATORS:
+            guess = _suggest(name, _OP_SPELLINGS)
+            message = f"未知运算符 '{name}'"
+            message += f"，是否想写 '{guess}'（{OPERATORS[guess].title}）？" if guess else "。"
+            message += "可用运算符：" + "、".join(f"{n}（{o.title}）" for n, o in OPERATORS.items())
+            raise _fail("unknown_op", message)
+        field_name = info.data.get("field")
+        if field_name is None:  # the field already failed; its error says enough
+            return name
+        field = _vocabulary(info)[field_name]
+        if field.kind not in OPERATORS[name].kinds:
+            usable = [n for n, o in OPERATORS.items() if field.kind in o.kinds]
+            raise _fail(
+                "op_not_for_field",
+                f"运算符 '{name}'（{OPERATORS[name].title}）不适用于字段 '{field_name}'"
+                f"（{field.title}，{_KIND_NAMES[field.kind]}类型）；该字段可用：" + "、".join(usable),
+            )
+        return name
+
+    @field_validator("value")
+    @classmethod
+    def _fitting_value(cls, value: Any, info: ValidationInfo) -> Any:
+        field_name, op_name = info.data.get("field"), info.data.get("op")
+        if field_name is None or op_name is None:
+            return value
+        field, op = _vocabulary(info)[field_name], OPERATORS[op_name]
+        if not op.takes_list:
+            if isinstance(value, (list, tuple)):
+                plural = {"eq": "in", "ne": "not_in", "contains": "all_of 或 any_of"}.get(op_name)
+                hint = f"；要写多个值请改用 {plural}" if plural else ""
+                raise _fail("value_not_scalar", f"运算符 '{op_name}' 的值应为单个值，不能是列表{hint}")
+            return _scalar(field, value)
+        if not isinstance(value, (list, tuple)):
+            raise _fail(
+                "value_not_list",
+                f"运算符 '{op_name}'（{op.title}）的值应为列表，如 [{_example_value(field)}]；只有一个值也要写成列表",
+            )
+        if not value:
+            raise _fail("value_empty_list", f"运算符 '{op_name}' 的值列表不能为空")
+        items, problems = [], []
+        for i, item in enumerate(value):
+            try:
+                items.append(_scalar(field, item))
+            except PydanticCustomError as error:
+                problems.append(InitErrorDetails(type=error, loc=(i,), input=item))
+        if problems:
+            raise ValidationError.from_exception_data("Leaf", problems)
+        return tuple(items)
+
+
+def _example_value(field: Field) -> str:
+    if field.values:
+        return ", ".join(field.values[:2])
+    return {"date": "2020-12-31", "int": "1", "labels": "加油站"}.get(field.kind, "…")
+
+
+def _scalar(field: Field, value: Any) -> str | int | dt.date:
+    """One condition value checked against the field's kind; dates become `datetime.date`."""
+    if field.kind == "date":
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise _fail("value_not_date", f"{value!r} 不是有效日期；{field.title}应写作 YYYY-MM-DD，如 \"2020-12-31\"")
+    if field.kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _fail("value_not_int", f"{value!r} 不是整数；{field.title}应为整数，如 1")
+        if abs(value) > INT_LIMIT:
+            raise _fail("value_out_of_range", f"{value} 超出范围；{field.title}应在 ±{INT_LIMIT} 之内")
+        return value
+    if not isinstance(value, str):
+        # A bare number in YAML loses leading zeros (and 0o-style octal), so codes must be quoted.
+        raise _fail("value_not_text", f"{value!r} 不是文字；{field.title}的值应为文字，代码或数字请加引号，如 \"{value}\"")
+    if not value:
+        raise _fail("value_empty", f"{field.title}的值不能为空")
+    if field.values and value not in field.values:
+        guess = _suggest(value, {v: v for v in field.values})
+        message = f"'{value}' 不是{field.title}的可选值"
+        message += f"，是否想写 '{guess}'？" if guess else "；"
+        message += "可选值：" + "、".join(field.values)
+        raise _fail("value_not_in_enum", message)
+    return value
+
+
+def _non_empty(children: tuple[Any, ...]) -> tuple[Any, ...]:
+    # Not min_length: pydantic would also report a list whose items failed as too short.
+    if not children:
+        raise _fail("empty_list", "列表不能为空，至少写一个条件")
+    return children
+
+
+class AllOf(_Node):
+    """`{all: [..]}`: every listed condition holds."""
+
+    all: tuple[Condition, ...]
+
+    @field_validator("all")
+    @classmethod
+    def _some(cls, children: tuple[Any, ...]) -> tuple[Any, ...]:
+        return _non_empty(children)
+
+
+class AnyOf(_Node):
+    """`{any: [..]}`: at least one listed condition holds."""
+
+    any: tuple[Condition, ...]
+
+    @field_validator("any")
+    @classmethod
+    def _some(cls, children: tuple[Any, ...]) -> tuple[Any, ...]:
+        return _non_empty(children)
+
+
+class Not(_Node):
+    """`{not: ..}`: the condition does not hold."""
+
+    not_: Condition = ModelField(alias="not")
+
+
+Node = Leaf | AllOf | AnyOf | Not
+
+_TAGS = {"leaf": ("field", "op", "value"), "all": ("all",), "any": ("any",), "not": ("not",)}
+_ALL_KEYS = ("field", "op", "value", "all", "any", "not")
+
+
+def _tag(data: Any) -> str | None:
+    if isinstance(data, Mapping):
+        for key in ("all", "any", "not"):
+            if key in data:
+                return key
+        return "leaf"
+    return {Leaf: "leaf", AllOf: "all", AnyOf: "any", Not: "not"}.get(type(data))
+
+
+_BUILTIN_MESSAGES = {
+    "string_type": "应为文字",
+    "tuple_type": "应为列表，每项一个条件",
+    "list_type": "应为列表",
+    "int_type": "应为整数",
+}
+
+
+def _chinese(tag: str, error: Any) -> str:
+    """A Chinese message for an error pydantic raised by itself (ours are Chinese already)."""
+    kind, loc = error["type"], error["loc"]
+    key = str(loc[-1]) if loc else ""
+    if kind == "missing":
+        if tag == "leaf":
+            return f"缺少 '{key}'；叶子条件须写 field、op、value 三个键"
+        return f"缺少 '{key}'"
+    if kind == "extra_forbidden":
+        allowed = _TAGS[tag]
+        guess = _suggest(key, {k: k for k in _ALL_KEYS})
+        message = f"不认识的键 '{key}'"
+        if guess and guess in allowed:
+            message += f"，是否想写 '{guess}'？"
+        elif tag == "leaf":
+            message += "；叶子条件只能有 field、op、value 三个键"
+        else:
+            message += "；组合条件只能写 all、any、not 中的一个"
+        return message
+    return _BUILTIN_MESSAGES.get(kind, f"取值不合法（{error['msg']}）")
+
+
+def _readable_errors(value: Any, handler: Any) -> Any:
+    """Drop the union tag pydantic puts into `loc` and make its own messages Chinese.
+
+    The policy loader maps `loc` back to YAML keys, where the tag does not exist.
+    """
+    try:
+        return handler(value)
+    except ValidationError as error:
+        tag = _tag(value)
+        details = []
+        for e in error.errors():
+            loc = tuple(e["loc"])
+            if loc and tag is not None and loc[0] == tag:
+                loc = loc[1:]
+            builtin = "url" in e  # pydantic's own errors carry a documentation link; ours do not
+            message = _chinese(tag or "leaf", {**e, "loc": loc}) if builtin else e["msg"]
+            details.append(InitErrorDetails(type=_fail(e["type"], message), loc=loc, input=e["input"]))
+        raise ValidationError.from_exception_data("Condition", details) from None
+
+
+Condition = Annotated[
+    Annotated[Leaf, Tag("leaf")]
+    | Annotated[AllOf, Tag("all")]
+    | Annotated[AnyOf, Tag("any")]
+    | Annotated[Not, Tag("not")],
+    Discriminator(
+        _tag,
+        custom_error_type="condition_type",
+        custom_error_message="条件应为映射：叶子条件写 field、op、value 三个键，组合条件写 all、any 或 not",
+    ),
+    WrapValidator(_readable_errors),
+]
+
+for _model in (AllOf, AnyOf, Not):
+    _model.model_rebuild()
+
+_ADAPTER: TypeAdapter[Node] = TypeAdapter(Condition)
+
+
+def parse_condition(data: Any, vocabulary: Vocabulary | None = None) -> Node:
+    """Validate a condition as written in a policy; raises pydantic's ValidationError."""
+    context = {"vocabulary": vocabulary} if vocabulary is not None else None
+    return _ADAPTER.validate_python(data, context=context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reference semantics
+
+
+def entity_value(field: Field, raw: Any) -> Any:
+    """An entity's value as conditions see it: None when missing, a frozenset for labels.
+
+    Entity records are typed by the directory loader, so a wrong type is a programming error.
+    """
+    if field.kind == "labels":
+        if raw is None:
+            return frozenset()
+        if isinstance(raw, (str, bytes)) or not all(isinstance(x, str) for x in raw):
+            raise TypeError(f"{field.name}: labels must be a list of str, got {raw!r}")
+        return frozenset(raw)
+    if raw is None:
+        return None
+    if field.kind in ("str", "enum"):
+        if not isinstance(raw, str):
+            raise TypeError(f"{field.name}: expected str, got {raw!r}")
+        return raw or None
+    if field.kind == "date":
+        if isinstance(raw, dt.datetime):
+            return raw.date()
+        if isinstance(raw, dt.date):
+            return raw
+        raise TypeError(f"{field.name}: expected datetime.date, got {raw!r}")
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise TypeError(f"{field.name}: expected int, got {raw!r}")
+    return raw
+
+
+def leaf_holds(leaf: Leaf, value: Any) -> bool:
+    """Whether one leaf holds for a value already passed through `entity_value`."""
+    op, v = leaf.op, leaf.value
+    if isinstance(value, frozenset):
+        if op == "contains":
+            return v in value
+        if op == "any_of":
+            return not value.isdisjoint(v)
+        return value.issuperset(v)  # all_of
+    if value is None:
+        return op in ("ne", "not_in")
+    if op == "eq":
+        return value == v
+    if op == "ne":
+        return value != v
+    if op == "in":
+        return value in v
+    if op == "not_in":
+        return value not in v
+    if op == "contains":
+        return v in value
+    if op == "gte":
+        return value >= v
+    if op == "lte":
+        return value <= v
+    if op == "gt":
+        return value > v
+    return value < v  # lt
+
+
+def evaluate(cond: Node, entity: Mapping[str, Any], vocabulary: Vocabulary = ENTITY_FIELDS) -> bool:
+    """Whether the entity satisfies the condition (the reference semantics)."""
+    if isinstance(cond, Leaf):
+        return leaf_holds(cond, entity_value(vocabulary[cond.field], entity.get(cond.field)))
+    if isinstance(cond, AllOf):
+        return all(evaluate(c, entity, vocabulary) for c in cond.all)
+    if isinstance(cond, AnyOf):
+        return any(evaluate(c, entity, vocabulary) for c in cond.any)
+    return not evaluate(cond.not_, entity, vocabulary)
+
+
+def fields_read(cond: Node) -> frozenset[str]:
+    """The entity fields the condition reads."""
+    if isinstance(cond, Leaf):
+        return frozenset({cond.field})
+    if isinstance(cond, Not):
+        return fields_read(cond.not_)
+    children = cond.all if isinstance(cond, AllOf) else cond.any
+    return frozenset().union(*(fields_read(c) for c in children))
+
+
+def literals(cond: Node, negate: bool = False) -> Iterator[tuple[tuple[Leaf, bool], ...]]:
+    """The condition in disjunctive normal form, lazily: conjunctions of (leaf, must_hold).
+
+    `not` is pushed down to the leaves (De Morgan), so a literal (leaf, False) means the leaf fails.
+    """
+    if isinstance(cond, Leaf):
+        yield ((cond, not negate),)
+    elif isinstance(cond, Not):
+        yield from literals(cond.not_, not negate)
+    else:
+        children = cond.all if isinstance(cond, AllOf) else cond.any
+        if isinstance(cond, AllOf) != negate:
+            yield from _conjoin(children, negate)
+        else:
+            for child in children:
+                yield from literals(child, negate)
+
+
+def _conjoin(children: Sequence[Node], negate: bool) -> Iterator[tuple[tuple[Leaf, bool], ...]]:
+    if not children:
+        yield ()
+        return
+    for head in literals(children[0], negate):
+        for tail in _conjoin(children[1:], negate):
+            yield head + tail
+
+
+# ---------------------------------------------------------------------------------------------
+# Words for officers
+
+
+def _show(field: Field, value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    name = _VALUE_NAMES.get(field.name, {}).get(value)
+    return f"{value}（{name}）" if name else str(value)
+
+
+def _show_list(field: Field, values: Sequence[Any]) -> str:
+    return "、".join(_show(field, v) for v in values)
+
+
+_COMPARE_WORDS = {
+    "date": {"gte": "不早于", "gt": "晚于", "lte": "不晚于", "lt": "早于"},
+    "int": {"gte": "不少于", "gt": "多于", "lte": "不多于", "lt": "少于"},
+}
+_COMPARE_OPPOSITE = {"gte": "lt", "gt": "lte", "lte": "gt", "lt": "gte"}
+
+
+def _phrase(leaf: Leaf, field: Field, holds: bool = True) -> str:
+    """The leaf in words; with holds=False, the words for its negation."""
+    t, op = field.title, leaf.op
+    values = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
+    one, shown = len(values) == 1, _show_list(field, values)
+    if op in ("eq", "ne", "in", "not_in"):
+        if (op in ("eq", "in")) == holds:
+            return f"{t}为{shown}" if one else f"{t}为{shown}之一"
+        return f"{t}不为{shown}" if one else f"{t}不为{shown}中任一"
+    if op == "contains":
+        if field.kind == "str":
+            return f"{t}{'包含' if holds else '不包含'}“{values[0]}”"
+        return f"{t}{'含' if holds else '不含'}{shown}"
+    if op == "any_of":
+        if holds:
+            return f"{t}含{shown}" if one else f"{t}含{shown}之一"
+        return f"{t}不含{shown}" if one else f"{t}不含{shown}中任一"
+    if op == "all_of":
+        if holds:
+            return f"{t}含{shown}" if one else f"{t}同时含{shown}"
+        return f"{t}不含{shown}" if one else f"{t}不同时含{shown}"
+    words = _COMPARE_WORDS[field.kind]
+    if holds:
+        return f"{t}{words[op]}{shown}"
+    return f"{t}{words[_COMPARE_OPPOSITE[op]]}{shown}或为空"
+
+
+def describe(cond: Node, vocabulary: Vocabulary = ENTITY_FIELDS) -> str:
+    """A compact Chinese rendering, e.g. 主体类型为企业，且监管标签含加油站."""
+    return _describe(cond, vocabulary, top=True)
+
+
+def _describe(cond: Node, vocab: Vocabulary, top: bool = False) -> str:
+    if isinstance(cond, Leaf):
+        return _phrase(cond, vocab[cond.field])
+    if isinstance(cond, Not):
+        if isinstance(cond.not_, Leaf):
+            return _phrase(cond.not_, vocab[cond.not_.field], holds=False)
+        return f"并非（{_describe(cond.not_, vocab, top=True)}）"
+    children = cond.all if isinstance(cond, AllOf) else cond.any
+    if len(children) == 1:
+        return _describe(children[0], vocab, top)
+    text = ("，且" if isinstance(cond, AllOf) else "，或").join(_describe(c, vocab) for c in children)
+    return text if top else f"（{text}）"
+
+
+def _actual(field: Field, value: Any) -> str:
+    if isinstance(value, frozenset):
+        return "、".join(sorted(value)) if value else "无"
+    return "空" if value is None else _show(field, value)
+
+
+def explain(cond: Node, entity: Mapping[str, Any], vocabulary: Vocabulary = ENTITY_FIELDS) -> list[str]:
+    """Chinese lines, one per node, marking which parts of the condition held (✓) or failed (✗)."""
+    lines: list[str] = []
+    _explain(cond, entity, vocabulary, 0, lines)
+    return lines
+
+
+def _explain(cond: Node, entity: Mapping[str, Any], vocab: Vocabulary, depth: int, lines: list[str]) -> bool:
+    pad = "  " * depth
+    if isinstance(cond, Leaf) or (isinstance(cond, Not) and isinstance(cond.not_, Leaf)):
+        leaf = cond if isinstance(cond, Leaf) else cond.not_
+        field = vocab[leaf.field]
+        value = entity_value(field, entity.get(leaf.field))
+        held = leaf_holds(leaf, value) == isinstance(cond, Leaf)
+        words = _phrase(leaf, field, holds=isinstance(cond, Leaf))
+        lines.append(f"{pad}{'✓' if held else '✗'} {words}（实际：{_actual(field, value)}）")
+        return held
+    at = len(lines)
+    lines.append("")
+    if isinstance(cond, Not):
+        held = not _explain(cond.not_, entity, vocab, depth + 1, lines)
+        lines[at] = f"{pad}{'✓' if held else '✗'} 以下条件不成立："
+        return held
+    children = cond.all if isinstance(cond, AllOf) else cond.any
+    results = [_explain(c, entity, vocab, depth + 1, lines) for c in children]
+    held = all(results) if isinstance(cond, AllOf) else any(results)
+    head = "以下全部满足" if isinstance(cond, AllOf) else "以下任一满足"
+    lines[at] = f"{pad}{'✓' if held else '✗'} {head}（{len(results)} 项中 {sum(results)} 项满足）："
+    return held
+
+
+# ---------------------------------------------------------------------------------------------
+# Examples
+
+
+class _Unsatisfiable(Exception):
+    pass
+
+
+def example(cond: Node, seed_index: int = 0, vocabulary: Vocabulary = ENTITY_FIELDS) -> dict[str, Any] | None:
+    """Values for the fields one branch of the condition constrains, so that the condition holds.
+
+    Fields the branch leaves free are not in the dict; a None value means "leave it empty".
+    `seed_index` picks among the satisfiable branches (and among values) so that callers can make
+    varied examples. Returns None only when no entity can satisfy the condition.
+    """
+    found: list[dict[str, Any]] = []
+    for conjunction in literals(cond):
+        by_field: dict[str, list[tuple[Leaf, bool]]] = {}
+        for leaf, holds in conjunction:
+            by_field.setdefault(leaf.field, []).append((leaf, holds))
+        try:
+            values = {
+                name: _solve(vocabulary[name], lits, seed_index + len(found)) for name, lits in by_field.items()
+            }
+        except _Unsatisfiable:
+            continue
+        found.append(values)
+        if len(found) > seed_index:
+            return found[seed_index]
+    return found[seed_index % len(found)] if found else None
+
+
+def _solve(field: Field, lits: list[tuple[Leaf, bool]], seed: int) -> Any:
+    """A value of one field making every literal on it come out as required."""
+    if field.kind == "labels":
+        return _solve_labels(lits)
+    candidates = list(_candidates(field, lits, seed))
+    if not field.required:
+        candidates.append(None)
+    for raw in candidates:
+        value = entity_value(field, raw)
+        if all(leaf_holds(leaf, value) == holds for leaf, holds in lits):
+            return raw
+    raise _Unsatisfiable
+
+
+def _candidates(field: Field, lits: list[tuple[Leaf, bool]], seed: int) -> Iterator[Any]:
+    mentioned = [v for leaf, _ in lits for v in (leaf.value if isinstance(leaf.value, tuple) else (leaf.value,))]
+    if field.kind == "enum":
+        yield from field.values[seed % len(field.values) :] + field.values[: seed % len(field.values)]
+    elif field.kind == "str":
+        for leaf, holds in lits:
+            if leaf.op in ("eq", "in", "ne", "not_in") and holds == (leaf.op in ("eq", "in")):
+                yield from (leaf.value if isinstance(leaf.value, tuple) else (leaf.value,))
+                return
+        # A character no mentioned value contains separates the required substrings: the result
+        # differs from every listed value and contains a forbidden substring only when a required
+        # one does, in which case nothing can satisfy the literals.
+        text = "".join(mentioned)
+        sep = next(c for c in _fresh_chars() if c not in text)
+        pieces = sorted({leaf.value for leaf, holds in lits if holds and leaf.op == "contains"})
+        yield sep + sep.join(pieces) + sep
+    else:
+        # Satisfying values form intervals bounded by mentioned values, minus mentioned values:
+        # the first allowed point of each interval is a mentioned value or one step from one.
+        step = dt.timedelta(days=1) if field.kind == "date" else 1
+        base = dt.date(2020, 1, 1) + dt.timedelta(days=seed) if field.kind == "date" else seed
+        points = [base]
+        for v in sorted(set(mentioned)):
+            for p in (v, _shift(v, -step), _shift(v, step)):
+                if p is not None:
+                    points.append(p)
+        yield from points
+
+
+def _fresh_chars() -> Iterator[str]:
+    yield from "甲乙丙丁戊己庚辛壬癸"
+    yield from (chr(c) for c in range(0x4E00, 0x9FFF))
+
+
+def _shift(v: Any, step: Any) -> Any:
+    try:
+        return v + step
+    except OverflowError:
+        return None
+
+
+def _solve_labels(lits: list[tuple[Leaf, bool]]) -> list[str]:
+    must: set[str] = set()
+    banned: set[str] = set()
+    choose: list[tuple[str, ...]] = []  # at least one of each must be present
+    spoil: list[tuple[str, ...]] = []  # at least one of each must be absent
+    for leaf, holds in lits:
+        values = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
+        if leaf.op == "any_of" and holds:
+            choose.append(values)
+        elif leaf.op == "any_of":
+            banned.update(values)
+        elif holds:  # contains, all_of
+            must.update(values)
+        else:
+            spoil.append(values)
+    if must & banned:
+        raise _Unsatisfiable
+    found = _pick_labels(frozenset(must), banned, choose, spoil)
+    if found is None:
+        raise _Unsatisfiable
+    return sorted(found)
+
+
+def _pick_labels(
+    have: frozenset[str], banned: set[str], choose: list[tuple[str, ...]], spoil: list[tuple[str, ...]]
+) -> frozenset[str] | None:
+    # Adding labels only ever breaks "not all of" literals, so try the smallest additions first.
+    if any(have.issuperset(s) for s in spoil):
+        return None
+    for i, options in enumerate(choose):
+        if have.isdisjoint(options):
+            for label in options:
+                if label not in banned:
+                    found = _pick_labels(have | {label}, banned, choose[i + 1 :], spoil)
+                    if found is not None:
+                        return found
+            return None
+    return have

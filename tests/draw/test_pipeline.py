@@ -1,0 +1,139 @@
+"""Draws end to end: commit and reveal, the ledger, atomic folders, verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import SHUOZHOU
+from spotcheck.draw import pipeline
+from spotcheck.errors import SpotcheckError
+from spotcheck.ledger.store import Ledger
+
+ON = dt.date(2021, 4, 1)
+
+
+def _draw(dirs, out, ledger, **kw):
+    return pipeline.draw(SHUOZHOU, dirs / "entities.csv", out, ledger_path=ledger, **kw)
+
+
+def test_drill_is_reproducible_and_verifies(shuozhou_dirs, tmp_path):
+    a = _draw(shuozhou_dirs, tmp_path / "a", tmp_path / "l.db", seed="s", drawn_on=ON)
+    _draw(shuozhou_dirs, tmp_path / "b", tmp_path / "l.db", seed="s", drawn_on=ON)
+    for name in a.files:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert pipeline.verify(tmp_path / "a", shuozhou_dirs / "entities.csv").ok
+    assert '"drill": true' in (tmp_path / "a/transcript.json").read_text("utf-8")
+    with Ledger.open(tmp_path / "l.db") as ledger:
+        assert [r.kind for r in ledger.iter()] == ["drill", "drill"]
+        assert ledger.history() == []  # drills never count towards frequency caps
+
+
+def test_verify_fails_after_one_entity_row_is_edited(shuozhou_dirs, tmp_path):
+    _draw(shuozhou_dirs, tmp_path / "d", tmp_path / "l.db", seed="v", drawn_on=ON)
+    drawn = (tmp_path / "d/draws.csv").read_text("utf-8").splitlines()[1].split(",")[3]
+    edited = tmp_path / "entities.csv"
+    lines = (shuozhou_dirs / "entities.csv").read_text("utf-8").splitlines(keepends=True)
+    # Take a drawn entity out of scope by changing its status to 注销.
+    i = next(i for i, line in enumerate(lines) if line.startswith(drawn))
+    cells = lines[i].split(",")
+    cells[3] = "注销"
+    lines[i] = ",".join(cells)
+    edited.write_text("".join(lines), "utf-8")
+    report = pipeline.verify(tmp_path / "d", edited)
+    assert not report.ok
+    codes = [p.code for p in report.problems]
+    assert "V703" in codes and "V701" in codes
+    assert any(p.file == "draws.csv" for p in report.problems)
+
+
+def test_commit_then_reveal_once(shuozhou_dirs, tmp_path):
+    ledger = tmp_path / "l.db"
+    c = pipeline.commit(SHUOZHOU, shuozhou_dirs / "entities.csv", ledger_path=ledger, beacon="双色球2021036期开奖号码", drawn_on=ON)
+    result = _draw(shuozhou_dirs, tmp_path / "d", ledger, reveal="03 07 12 19 25 31 + 09", commitment_id=c.id)
+    assert not result.seed.drill and result.drawn_on == ON
+    assert pipeline.verify(tmp_path / "d", shuozhou_dirs / "entities.csv").ok
+    with pytest.raises(SpotcheckError) as err:
+        _draw(shuozhou_dirs, tmp_path / "again", ledger, reveal="other value", commitment_id=c.id)
+    assert err.value.problems[0].code == "L402"
+    assert not (tmp_path / "again").exists()
+    with Ledger.open(ledger) as led:
+        kinds = [r.kind for r in led.iter()]
+        assert kinds.count("refused_redraw") == 1 and kinds.count("draw") == 1
+        assert len(led.history(year=2021)) == result.drawn.height
+        assert led.verify().ok
+
+
+def test_reveal_refuses_changed_inputs(shuozhou_dirs, tmp_path):
+    ledger = tmp_path / "l.db"
+    c = pipeline.commit(SHUOZHOU, shuozhou_dirs / "entities.csv", ledger_path=ledger, beacon="beacon round 1", drawn_on=ON)
+    changed = tmp_path / "entities.csv"
+    shutil.copy(shuozhou_dirs / "entities.csv", changed)
+    with changed.open("a", encoding="utf-8") as f:
+        f.write("\n")
+    with pytest.raises(SpotcheckError) as err:
+        pipeline.draw(SHUOZHOU, changed, tmp_path / "d", ledger_path=ledger, reveal="1", commitment_id=c.id)
+    assert [p.code for p in err.value.problems] == ["R502"]
+    assert not (tmp_path / "d").exists()
+
+
+def test_bad_directory_reports_all_and_draws_nothing(tmp_path):
+    bad = tmp_path / "entities.csv"
+    # Missing 信用风险等级 column, a bad check digit, a duplicate USCC.
+    bad.write_text(
+        "统一社会信用代码,企业名称,主体类型,登记状态,所属辖区\n"
+        "91140602MA0K0000X1,甲,企业,存续,朔城区\n"
+        "91350100M000100Y43,乙,企业,存续,朔城区\n"
+        "91350100M000100Y43,丙,企业,存续,朔城区\n",
+        "utf-8",
+    )
+    with pytest.raises(SpotcheckError) as err:
+        pipeline.draw(SHUOZHOU, bad, tmp_path / "d", ledger_path=tmp_path / "l.db", seed="x", drawn_on=ON)
+    codes = {p.code for p in err.value.problems}
+    assert len(codes) >= 3
+    assert not (tmp_path / "d").exists()
+    assert not (tmp_path / "l.db").exists() or Ledger.open(tmp_path / "l.db").head()[0] == 0
+
+
+def test_killed_draw_leaves_ledger_whole_and_no_folder(tmp_path):
+    """SIGKILL a real draw at several moments: each time, either it finished or nothing is left."""
+    data = tmp_path / "data"
+    pipeline.synthesize(SHUOZHOU, 60000, 300, "kill", data)
+    ledger = tmp_path / "l.db"
+    states = set()
+    for k, delay in enumerate((0.3, 1.0, 2.0, 3.0, 60.0)):
+        out = tmp_path / f"d{k}"
+        cmd = [sys.executable, "-m", "spotcheck.cli", "draw", str(SHUOZHOU), "--entities", str(data / "entities.csv"),
+               "--seed", f"k{k}", "--date", "2021-04-01", "--out", str(out), "--ledger", str(ledger)]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            proc.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        time.sleep(0.1)
+        with Ledger.open(ledger) as led:
+            assert led.verify().ok
+            recorded = {r.body["out"] for r in led.iter(kind="drill")}
+        finished = out.exists()
+        assert finished == (str(out) in recorded)
+        if finished:
+            assert pipeline.verify(out, data / "entities.csv").ok
+        states.add(finished)
+    assert True in states  # the last, unhurried run finished
+
+
+def test_draw_reports_each_step_and_counts_the_tasks(shuozhou_dirs, tmp_path):
+    seen = []
+    _draw(shuozhou_dirs, tmp_path / "p", tmp_path / "l.db", seed="p", drawn_on=ON,
+          progress=lambda step, done=None, total=None: seen.append((step, done, total)))
+    steps = list(dict.fromkeys(step for step, _, _ in seen))
+    assert steps[0] == "读取策略" and steps[-1] == "写入抽取结果与台账"
+    ranked = [done for step, done, total in seen if step == "按随机数排序抽取" and total == 21]
+    assert ranked == list(range(21))

@@ -1,0 +1,151 @@
+"""The announcements that list entities: the task notice of a draw folder and the results notice of a task."""
+
+import csv
+import datetime as dt
+import json
+import re
+import shutil
+
+import pytest
+from click.testing import CliRunner
+from conftest import NOTICE_DRAW as DRAW
+from spotcheck.notices import api as notice
+from spotcheck.notices import content as notice_content
+from spotcheck.cli import main
+from spotcheck.errors import SpotcheckError
+from spotcheck.policy.loader import load_policy
+from spotcheck.resources import POLICIES
+
+# ---------------------------------------------------------------- task notice from a draw folder
+
+
+@pytest.fixture(scope="module")
+def task_md(demo_policy) -> str:
+    return notice.render(demo_policy, kind="task", fmt="md", draw_dir=DRAW)
+
+
+def drawn_rows() -> list[dict]:
+    with (DRAW / "draws.csv").open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_task_notice_lists_drawn_entities_per_district_matching_the_summary(task_md):
+    summary = json.loads((DRAW / "summary.json").read_text("utf-8"))
+    announcement = task_md.split("## 随机抽查通知书")[0]
+    for n, task in enumerate(summary["tasks"], 1):
+        part = announcement.split(f"### {notice_content.cn_number(n)}、", 1)[1].split("\n### ", 1)[0]
+        assert f"抽取数量 | {task['drawn']}户" in part and f"符合条件的市场主体 | {task['eligible']}户" in part
+        for district, count in task["by_district"].items():
+            listed = part.split(f"{district}（{count}户）", 1)[1].split("\n\n", 2)[1]
+            assert sum(1 for line in listed.splitlines() if re.match(r"^\| \d+ \|", line)) == count
+        for row in (r for r in drawn_rows() if r["task_id"] == task["task_id"]):
+            assert f"| {row['name']} | {row['uscc']} |" in part
+    assert "| A级（低风险） | 40 | 1 |" in announcement and "| 东区 | 20 | 1 |" in announcement
+    assert "第2轮（8月）" in announcement  # a twice-a-year task shows its rounds
+
+
+def test_one_notice_per_entity_and_month_with_every_item_of_its_tasks(task_md):
+    visits = {(r["uscc"], r["month"]) for r in drawn_rows()}
+    notices = task_md.split("## 随机抽查通知书")[1:]
+    assert len(notices) == len(visits) == 7
+    both = next(n for n in notices if "示范东区甲贸易有限公司" in n)
+    assert "抽查任务编号：第001号、第002号" in both
+    assert "登记事项检查（经营场所检查，注册资本实缴情况检查）" in both and "A&B <产品> 质量检查" in both
+    assert "根据《市场主体登记管理条例》、《企业信息公示暂行条例》等规定" in both
+    assert "检查方式为实地检查、书面检查、网络监测、检验检测" in both
+    assert "示范市东区市场监督管理局将于2023年11月13日至12月31日期间对你单位进行检查" in both
+    assert "联系人：信用科张三　电话：0000-1234567　邮箱：zhangsan@example.cn" in both
+    assert "示范市东区市场监督管理局\n\n2023年11月13日" in both  # signed by the district that checks
+
+
+def test_drill_draws_are_marked_on_every_notice(task_md, demo_policy, tmp_path):
+    notices = task_md.split("## 随机抽查通知书")[1:]
+    assert all(n.startswith("（演练）") for n in notices)
+    assert task_md.count("【演练】本文件由演练抽取生成") == len(notices) + 1
+    assert "抽查任务公告（演练）" in task_md
+    real = tmp_path / "draw"
+    shutil.copytree(DRAW, real)
+    transcript = json.loads((real / "transcript.json").read_text("utf-8"))
+    (real / "transcript.json").write_text(json.dumps({**transcript, "drill": False}), "utf-8")
+    official = notice.render(demo_policy, kind="task", fmt="md", draw_dir=real)
+    assert "演练" not in official
+
+
+def test_draw_list_that_disagrees_with_the_summary_is_refused(demo_policy, tmp_path):
+    broken = tmp_path / "draw"
+    shutil.copytree(DRAW, broken)
+    lines = (broken / "draws.csv").read_text("utf-8").splitlines()
+    (broken / "draws.csv").write_text("\n".join(lines[:-1]) + "\n", "utf-8")
+    with pytest.raises(SpotcheckError) as err:
+        notice.render(demo_policy, kind="task", fmt="md", draw_dir=broken)
+    assert err.value.problems[0].code == "N813" and "t02" in err.value.problems[0].message
+
+
+def test_draw_folder_problems_are_all_reported(demo_policy, tmp_path):
+    with pytest.raises(SpotcheckError) as err:
+        notice.render(demo_policy, kind="task", fmt="md", draw_dir=tmp_path)
+    assert sorted(p.code for p in err.value.problems) == ["N810", "N810", "N810"]
+    with pytest.raises(SpotcheckError) as err:
+        notice.render(demo_policy, kind="task", fmt="md")
+    assert err.value.problems[0].code == "N804"
+
+
+def test_draw_of_another_policy_is_refused(tmp_path):
+    other = load_policy(POLICIES / "shanxi/shuozhou/2021.yaml")
+    with pytest.raises(SpotcheckError) as err:
+        notice.render(other, kind="task", fmt="md", draw_dir=DRAW)
+    assert err.value.problems[0].code == "N814"
+
+
+def test_task_notice_from_a_real_draw(tmp_path):
+    """The draw stage's own folder: counts per district in the notice equal its summary.json."""
+    policy = POLICIES / "hebei/qinhuangdao/2023.yaml"
+    runner = CliRunner()
+    done = runner.invoke(main, ["synth", str(policy), "--entities", "1500", "--seed", "notice", "--out", str(tmp_path / "dir")])
+    assert done.exit_code == 0, done.output
+    done = runner.invoke(main, ["draw", str(policy), "--entities", str(tmp_path / "dir" / "entities.csv"), "--seed", "n1",
+                                "--date", "2023-11-13", "--out", str(tmp_path / "draw"), "--ledger", str(tmp_path / "l.db")])
+    assert done.exit_code == 0, done.output
+    md = notice.render(load_policy(policy), kind="task", fmt="md", draw_dir=tmp_path / "draw")
+    summary = json.loads((tmp_path / "draw" / "summary.json").read_text("utf-8"))
+    for task in summary["tasks"]:
+        for district, count in task["by_district"].items():
+            assert f"{district}（{count}户）" in md
+    rows = list(csv.DictReader((tmp_path / "draw" / "draws.csv").open(encoding="utf-8")))
+    assert md.count("## 随机抽查通知书（演练）") == len({(r["uscc"], r["month"]) for r in rows})
+
+
+# ---------------------------------------------------------------- results notice
+
+
+RESULT_ROWS = [
+    {"task_id": "t01", "name": "示范东区甲贸易有限公司", "uscc": "91990102MA5H8UNDXA", "completed": "2023-12-01",
+     "result": "未发现问题", "tier": "D"},
+    {"task_id": "t01", "name": "示范东区丁A&B工作室", "uscc": "91990102MA9HU4Q090", "completed": dt.date(2023, 12, 8),
+     "result": "发现问题已责令改正", "remarks": "已整改", "inspecting_body": "示范市东区市场监督管理局"},
+]
+
+
+def test_results_notice_title_and_national_columns(demo_policy):
+    md = notice.render_results_notice(demo_policy, RESULT_ROWS, "md")
+    assert "## 示范市市场监督管理局2023年度第001号抽查任务检查结果公告" in md
+    assert ("| 序号 | 抽查计划编号/名称 | 抽查任务编号/名称 | 抽查类型 | 检查机关 | 市场主体名称 | 统一社会信用代码 | "
+            "检查完成日期 | 检查结果 | 备注 |") in md
+    assert ("| 1 | 示市监〔2023〕7号/示范市市场监督管理局关于印发2023年度双随机抽查工作计划的通知 | 001/企业登记事项抽查 | 定向 | "
+            "市、区两级市场监管部门 | 示范东区甲贸易有限公司 | 91990102MA5H8UNDXA | 2023年12月1日 | 未发现问题 |  |") in md
+    assert "| 示范市东区市场监督管理局 | 示范东区丁A&B工作室 | 91990102MA9HU4Q090 | 2023年12月8日 | 发现问题已责令改正 | 已整改 |" in md
+    assert "示范市市场监督管理局\n\n2023年12月8日" in md
+
+
+def test_results_notice_never_shows_a_risk_tier(demo_policy):
+    for fmt in ("md", "html"):
+        text = notice.render_results_notice(demo_policy, RESULT_ROWS, fmt)
+        assert "风险" not in text and "D级" not in text and "信用等级" not in text
+
+
+def test_results_notice_is_one_task(demo_policy):
+    with pytest.raises(SpotcheckError) as err:
+        notice.render_results_notice(demo_policy, [*RESULT_ROWS, {**RESULT_ROWS[0], "task_id": "t02"}], "md")
+    assert err.value.problems[0].code == "N820" and "t01、t02" in err.value.problems[0].hint
+    with pytest.raises(SpotcheckError):
+        notice.render_results_notice(demo_policy, [], "md")

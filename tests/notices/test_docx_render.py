@@ -1,0 +1,100 @@
+"""Filling a Word template with a Notice: landscape annexes, the fitted issuing-body mark, escaping, broken
+templates named by file and line, and PDF through LibreOffice."""
+
+import shutil
+
+import pytest
+from conftest import open_docx
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.oxml.ns import qn
+from docx.shared import Mm
+from spotcheck.notices import docx_render
+from spotcheck.notices import api as notice
+from spotcheck.notices import content as notice_content
+from spotcheck.errors import SpotcheckError
+
+
+@pytest.fixture(scope="module")
+def demo_docx(demo_policy):
+    return notice.render(demo_policy, fmt="docx")
+
+
+# ---------------------------------------------------------------- layout the template cannot hold
+
+
+def test_plan_table_has_21_rows_with_borders_in_a_landscape_annex(shuozhou_docx):
+    (table,) = shuozhou_docx.tables
+    assert [c.text for c in table.rows[0].cells] == list(notice_content.PLAN_COLUMNS)
+    assert len(table.rows) == 22
+    assert [table.rows[i].cells[0].text for i in range(1, 22)] == [str(i) for i in range(1, 22)]
+    assert table.rows[19].cells[5].text == "不低于5%，2次/年" and table.rows[1].cells[6].text == "4月-11月"
+    assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None  # repeated on every page
+    borders = table._tbl.tblPr.find(qn("w:tblBorders"))
+    assert {b.tag.split("}")[1] for b in borders} == {"top", "left", "bottom", "right", "insideH", "insideV"}
+    assert [s.orientation for s in shuozhou_docx.sections] == [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE]
+    body, annex = shuozhou_docx.sections
+    assert annex.page_width == body.page_height and annex._sectPr.find(qn("w:titlePg")) is None
+    labels = [p.text for p in shuozhou_docx.paragraphs if p.style.name in ("附件标识", "附件标题")]
+    assert labels == ["附件", "朔州市市场监管局2021年度双随机抽查工作计划"]
+
+
+def test_long_issuing_body_is_narrowed_to_the_line(shuozhou_docx):
+    mark = next(p for p in shuozhou_docx.paragraphs if p.style.name == "发文机关标志")
+    scale = int(mark.runs[0]._r.rPr.find(qn("w:w")).get(qn("w:val")))
+    assert docx_render.MIN_MARK_SCALE <= scale < 100
+    assert len(mark.text) * 42 * scale / 100 <= Mm(156).pt
+
+
+def test_values_are_escaped_and_policy_text_stays_text(demo_docx):
+    text = "\n".join(p.text for p in open_docx(demo_docx).paragraphs)
+    assert "原文中的 {{ 7*7 }} 与 A&B <b>x</b> 都是文字。" in text
+    assert "3.A&B <产品> 质量检查。" in text
+    cells = [c.text for t in open_docx(demo_docx).tables for r in t.rows for c in r.cells]
+    assert "A&B <产品> 质量检查" in cells  # inside the task table as well
+
+
+# ---------------------------------------------------------------- broken and overriding Word templates
+
+
+def test_missing_variable_in_a_word_template_names_file_and_line(demo_policy, template_root):
+    path = template_root / "docx" / "plan_notice.docx"
+    doc = Document(str(path))
+    next(p for p in doc.paragraphs if p.style.name == "公文标题").add_run("{{ doc.no_such_thing }}")
+    doc.save(str(path))
+    with pytest.raises(SpotcheckError) as err:
+        notice.render(demo_policy, fmt="docx", root=template_root)
+    problem = err.value.problems[0]
+    assert problem.code == "N807" and "no_such_thing" in problem.message
+    assert problem.file.endswith("docx/plan_notice.docx") and problem.line is not None
+    assert "doc.no_such_thing" in problem.where
+
+
+def test_word_template_missing_a_style_is_refused(demo_policy, template_root):
+    path = template_root / "docx" / "plan_notice.docx"
+    doc = Document(str(path))
+    style = doc.styles["一级标题"].element
+    style.getparent().remove(style)
+    doc.save(str(path))
+    with pytest.raises(SpotcheckError) as err:
+        notice.render(demo_policy, fmt="docx", root=template_root)
+    assert err.value.problems[0].code == "N841" and "一级标题" in err.value.problems[0].message
+
+
+def test_a_jurisdiction_word_template_wins(demo_policy, template_root):
+    own = template_root / "demo" / "city" / "docx"
+    own.mkdir(parents=True)
+    doc = Document(str(template_root / "docx" / "plan_notice.docx"))
+    doc.add_paragraph("本市专用落款", style="公文正文")
+    doc.save(str(own / "plan_notice.docx"))
+    rendered = open_docx(notice.render(demo_policy, fmt="docx", root=template_root))
+    assert rendered.paragraphs[-1].text == "本市专用落款"
+
+
+# ---------------------------------------------------------------- PDF
+
+
+@pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")), reason="LibreOffice (soffice) is not installed")
+def test_pdf_through_libreoffice(demo_docx):
+    pdf = docx_render.to_pdf(demo_docx)
+    assert pdf.startswith(b"%PDF-") and len(pdf) > 10_000
