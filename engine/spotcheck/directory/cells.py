@@ -35,7 +35,7 @@ from spotcheck.rules.fields import (
 OBJECT_FIELDS = {
     **ENTITY_FIELDS,
     "type": replace(ENTITY_FIELDS["type"], values=()),
-    "tier": replace(ENTITY_FIELDS["tier"], values=(), required=False),
+    "tier": replace(ENTITY_FIELDS["tier"], values=(), blanks_allowed=True),
 }
 
 # "长期" and friends are how exports write an open-ended term.
@@ -196,7 +196,7 @@ def _common_checks(fields: dict[str, Field], kind: str, present: set[str]) -> li
         if field.name not in present:
             continue
         raw, value = raw_cell(field.name), pl.col(field.name)
-        if field.required:
+        if field.required and not field.blanks_allowed:
             checks.append(
                 CellCheck(
                     "D205",

@@ -55,6 +55,8 @@ class Field:
     # Values a condition may name beyond `values` (which also seed example entities): object kinds
     # and scale values a policy declares.
     more_values: tuple[str, ...] = ()
+    # A required column whose cells may be blank (a tier, where the row's kind has no scale).
+    blanks_allowed: bool = False
 
     @property
     def accepted(self) -> tuple[str, ...]:
