@@ -13,11 +13,11 @@ import datetime as dt
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from spotcheck.draw.folder import staged
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.notices.announcements import RESULT_COLUMNS, plan_identity
 from spotcheck.notices.content import plan_table
@@ -190,28 +190,19 @@ def _render(sources: Sources, built: dt.datetime) -> tuple[_Writer, int, int]:
 
 def _swap(out_dir: Path, files: dict[str, bytes]) -> None:
     """Write the site aside and swap it in whole; an existing folder is replaced only if it is a site."""
-    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MARKER).is_file():
+    exists = out_dir.exists() and any(out_dir.iterdir())
+    if exists and not (out_dir / MARKER).is_file():
         raise SpotcheckError(Problem("W906", f"输出目录 {out_dir} 不为空，也不是 spotcheck 生成的网站，不会覆盖",
                                      hint="换一个 --out 目录，或先移走其中的文件"))
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with staged(out_dir, adding=exists) as stage:
+        # A rebuild starts empty: a page of a task no longer in the ledger must not linger.
+        for child in stage.iterdir():
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
         for name, content in files.items():
             path = stage / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)
         os.chmod(stage, 0o755)
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
-            os.rmdir(old)
-            os.rename(out_dir, old)
-            os.rename(stage, out_dir)
-            shutil.rmtree(old)
-        else:
-            os.rename(stage, out_dir)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
 
 
 def build(ledger_path: Path, out_dir: Path, *, policies_dir: Path | None = None, drills: bool = False,
