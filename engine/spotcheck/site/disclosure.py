@@ -31,7 +31,7 @@ from spotcheck.draw.commitment import canonical, sha256_text
 from spotcheck.notices.announcements import stratum_label
 from spotcheck.notices.content import task_no
 from spotcheck.policy.model import Task, sampling_text
-from spotcheck.rules.conditions import fields_read
+from spotcheck.rules.semantics import fields_read
 from spotcheck.site.sources import DrawnRow, DrawSource
 
 PUBLIC_FIELDS = frozenset({"uscc", "name", "type", "status", "district", "registration_authority", "industry",
