@@ -21,7 +21,10 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ledger.store import Ledger
 
 COMMITMENT_FILE = "commitment.json"
-DRAW_FILES = ("transcript.json", "draws.csv", "eligible.csv", "history.csv", "summary.json")
+REQUIRED = ("transcript.json", "draws.csv", "eligible.csv", "history.csv", "summary.json")
+# What later stages add to a draw folder: the supervisor checks the draw, which `verify` recomputes
+# from the directory alone (visits and teams would also need the inspector directory).
+LATER = frozenset({"visits.csv", "teams.csv", "previous_leads.csv", "workplan.json", "abnormal-candidates.csv"})
 SUPERVISOR = "纪检监察机构"
 
 
@@ -40,7 +43,7 @@ def _file_sha256(path: Path) -> str:
 def lodge(draw_dir: Path, entities_path: Path, out_dir: Path, *, ledger_path: Path) -> Lodged:
     """A new folder with everything the supervisor needs to recompute the draw (W910–W912)."""
     draw_dir, entities_path = Path(draw_dir), Path(entities_path)
-    problems = [Problem("W910", f"抽取结果目录中缺少 {name}", file=str(draw_dir / name)) for name in DRAW_FILES
+    problems = [Problem("W910", f"抽取结果目录中缺少 {name}", file=str(draw_dir / name)) for name in REQUIRED
                 if not (draw_dir / name).is_file()]
     if problems:
         raise SpotcheckError(problems)
@@ -61,8 +64,9 @@ def lodge(draw_dir: Path, entities_path: Path, out_dir: Path, *, ledger_path: Pa
                "ledger_head": {"seq": head[0], "hash": head[1]}}
     name = transcript["entities"]["file"]
     with staged(out_dir) as stage:
-        for file in DRAW_FILES:
-            shutil.copyfile(draw_dir / file, stage / file)
+        for file in sorted(draw_dir.iterdir()):
+            if file.is_file() and file.name not in LATER:
+                shutil.copyfile(file, stage / file.name)
         shutil.copyfile(entities_path, stage / name)
         write_files(stage, {
             COMMITMENT_FILE: (json.dumps(records, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
