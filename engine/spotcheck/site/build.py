@@ -22,7 +22,8 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.notices.announcements import RESULT_COLUMNS, plan_identity
 from spotcheck.notices.content import plan_table
 from spotcheck.policy.loader import LoadedPolicy
-from spotcheck.policy.model import TIERS, percent_fraction, tier_ratio
+from spotcheck.policy.model import TIERS
+from spotcheck.policy.sampling import size_rule, stratum_ratio
 from spotcheck.resources import TEMPLATES
 from spotcheck.site import disclosure
 from spotcheck.site.search import Index
@@ -73,23 +74,31 @@ class _Writer:
         self.files[f"data/{name}.js"] = _script(name, value)
 
 
-def _clause_ratios(source: DrawSource, view: disclosure.TaskView) -> list[str]:
-    """The ratios the plan's clause allows for this task's strata, as fractions."""
-    task, risk = view.task, source.loaded.policy.risk
-    if task.sampling.ratio is None:
-        return []
-    ratios = [tier_ratio(task, risk, t) for t in TIERS] if "tier" in task.sampling.stratify else [percent_fraction(task.sampling.ratio)]
-    out = []
-    for r in ratios:
-        text = f"{r.numerator}/{r.denominator}"
-        if text not in out:
-            out.append(text)
-    return out
+def _clause(source: DrawSource, view: disclosure.TaskView) -> dict:
+    """The plan's clause as the count check reads it: the bound, the ratios it allows for these strata,
+    and, where a total is shared among the strata, that total."""
+    s, risk = view.task.sampling, source.loaded.policy.risk.tiers
+    strata = view.data["strata"]
+    eligible = sum(x["eligible"] for x in strata)
+    rule = size_rule(s, eligible)
+    ratios: list[str] = []
+    if rule.ratio is not None:
+        tiers = TIERS if "tier" in s.stratify else (None,)
+        for tier in tiers:
+            for klass in (s.classes or [None]):
+                r = stratum_ratio(s, risk, rule.ratio, tier, klass)[0]
+                if f"{r.numerator}/{r.denominator}" not in ratios:
+                    ratios.append(f"{r.numerator}/{r.denominator}")
+    summary_task = next(t for t in source.summary["tasks"] if t["task_id"] == view.task.id)
+    total = summary_task.get("sampling", {}).get("total")
+    if total is None and all(x["ratio"] is None for x in strata) and rule.min_count is not None:
+        total = min(eligible, rule.min_count)  # 按比例不足最少户数：按各层户数分配最少户数
+    return {**view.data["clause"], "bound": rule.bound, "ratios": ratios, "total": total, "upper": rule.bound == "不高于"}
 
 
 def _task_files(w: _Writer, source: DrawSource, view: disclosure.TaskView, index: Index) -> None:
     data = dict(view.data)
-    data["clause"] = {**data["clause"], "ratios": _clause_ratios(source, view)}
+    data["clause"] = _clause(source, view)
     page = f"task-{view.slug}.html"
     rows = []
     for r in view.drawn:

@@ -11,7 +11,8 @@ Each task therefore gets one of three disclosures, decided from the fields its s
 - `scope` — the scope reads internal fields (监管标签, grid, history) but not the risk tier, and the
   strata are at most districts: each stratum is published with its name, counts and cut-off (the
   largest rank hash drawn), and every drawn entity with its stratum; the eligible list stays internal.
-- `tier` — the scope or the strata read the credit-risk tier: strata are published as 第1层, 第2层… with
+- `tier` — the scope or the strata read the credit-risk tier (or a class of the clause is picked out by
+  an internal field): strata are published as 第1层, 第2层… with
   their counts and ratios only, in an order that does not follow the tiers; no drawn entity is tied to
   a stratum and no per-stratum cut-off is published (it would tell, for every drawn entity, which tiers
   its hash fits). With a campaign key shared by all strata (coordination: joint) the task's largest
@@ -44,8 +45,10 @@ DISCLOSURES = {
 
 
 def disclosure(task: Task, summary_task: dict) -> str:
-    read = fields_read(task.scope) | set(task.sampling.stratify)
-    if "tier" in read:
+    classes = frozenset().union(*(fields_read(c.when) for c in task.sampling.classes))
+    read = fields_read(task.scope) | set(task.sampling.stratify) | classes
+    # Classes are strata too: one picked out by an internal field is as internal as a tier.
+    if "tier" in read or classes - PUBLIC_FIELDS:
         return "tier"
     if read - PUBLIC_FIELDS or summary_task.get("excluded_by_cap"):
         return "scope"

@@ -288,35 +288,43 @@
   }
 
   // (3) each stratum's count from its eligible count and the plan's clause.
+  function bounded(ratio, n, bound) {
+    var parts = ratio.split("/"), num = BigInt(parts[0]), den = BigInt(parts[1]), N = BigInt(n);
+    if (N <= 0n || num <= 0n) return 0n;
+    if (bound === "不高于") { var f = (num * N) / den; return f < N ? f : N; }
+    var c = bigCeil(num * N, den);
+    if (c < 1n) c = 1n;
+    return c < N ? c : N;
+  }
   function checkCounts(t, say) {
-    var total = 0, wantedSum = 0, drawnSum = 0, i, s;
+    var total = 0, wantedSum = 0, drawnSum = 0, shared = false, i, s, cl = t.clause;
     for (i = 0; i < t.strata.length; i++) total += t.strata[i].eligible;
     for (i = 0; i < t.strata.length; i++) {
       s = t.strata[i];
-      var n = BigInt(s.eligible), expect;
-      if (t.clause.count === null || t.clause.count === undefined) {
-        if (t.clause.ratios.indexOf(s.ratio) < 0) return say(false, "“" + s.label + "”层的比例 " + s.ratio + " 不是计划条款（" + t.clause.text + "）规定的比例");
-        var parts = s.ratio.split("/"), num = BigInt(parts[0]), den = BigInt(parts[1]);
-        expect = n === 0n || num === 0n ? 0n : bigCeil(num * n, den);
-        if (n > 0n && num > 0n && expect < 1n) expect = 1n;
-        if (expect > n) expect = n;
-        if (BigInt(s.wanted) !== expect) return say(false, "“" + s.label + "”层符合条件 " + s.eligible + " 户，按比例 " + s.ratio + " 应抽 " + expect + " 户，公布的是 " + s.wanted + " 户");
-      } else if (t.clause.count < total) {
-        var share = BigInt(t.clause.count) * n, lo = share / BigInt(total), hi = bigCeil(share, BigInt(total));
-        if (BigInt(s.wanted) < lo || BigInt(s.wanted) > hi) return say(false, "“" + s.label + "”层按户数比例应分得 " + lo + "–" + hi + " 户，公布的是 " + s.wanted + " 户");
+      if (s.ratio !== null) {
+        if (cl.ratios.indexOf(s.ratio) < 0) return say(false, "“" + s.label + "”层的比例 " + s.ratio + " 不是计划条款（" + cl.text + "）规定的比例");
+        var expect = bounded(s.ratio, s.eligible, cl.bound);
+        if (BigInt(s.wanted) !== expect) return say(false, "“" + s.label + "”层符合条件 " + s.eligible + " 户，按比例 " + s.ratio + "（" + cl.bound + "）应抽 " + expect + " 户，公布的是 " + s.wanted + " 户");
+      } else {
+        shared = true;
       }
       var canDraw = Math.min(s.wanted, s.eligible);
       if (s.drawn !== canDraw) return say(false, "“" + s.label + "”层应抽 " + s.wanted + " 户、符合条件 " + s.eligible + " 户，抽中数应为 " + canDraw + "，公布的是 " + s.drawn);
       wantedSum += s.wanted;
       drawnSum += s.drawn;
     }
-    if (t.clause.count !== null && t.clause.count !== undefined && wantedSum !== t.clause.count) {
-      return say(false, "各层应抽数之和 " + wantedSum + " 与计划规定的数量 " + t.clause.count + " 户不符");
+    if (shared) {
+      if (cl.total === null || cl.total === undefined) return say(false, "各层按总数分配，但没有公布总数");
+      if (cl.count !== null && cl.count !== undefined && cl.total !== cl.count) return say(false, "公布的总数 " + cl.total + " 户与计划规定的数量 " + cl.count + " 户不符");
+      var want = cl.upper ? Math.min(cl.total, total) : cl.total;
+      if (wantedSum !== want) return say(false, "各层应抽数之和 " + wantedSum + " 与总数 " + want + " 户不符");
     }
     if (drawnSum * t.rounds.length !== t.drawn_total) {
       return say(false, "各层抽中数之和 " + drawnSum + "（×" + t.rounds.length + "轮）与名单 " + t.drawn_total + " 户次不符");
     }
-    say(true, t.strata.length + " 层的应抽数都由本层符合条件户数和计划条款“" + t.clause.text + "”算出（向上取整，非空层至少1户），合计抽中 " + t.drawn_total + " 户次。");
+    say(true, t.strata.length + " 层的应抽数都由本层符合条件户数和计划条款“" + cl.text + "”算出" +
+      (shared ? "（总数 " + cl.total + " 户按各层户数分配，各层不超过本层户数）" : "（" + (cl.bound === "不高于" ? "向下取整" : "向上取整，非空层至少1户") + "）") +
+      "，合计抽中 " + t.drawn_total + " 户次。");
   }
 
   SC.verify = async function (slug) {
