@@ -54,20 +54,20 @@ def test_the_same_parent_by_relative_path_gives_the_same_policy(bureau):
 def test_an_unknown_bundled_name_is_located_and_suggests_the_closest(bureau):
     edit(bureau, "spotcheck:hebei/qinhuangdao/2024", "spotcheck:hebei/qinhuangdo/2024")
     (p,) = policy_problems(bureau)
-    assert p.code == "P305" and p.line == line_of(bureau, "extends:") and p.where == "extends"
+    assert p.code == "P309" and p.line == line_of(bureau, "extends:") and p.where == "extends"
     assert "是否想写 'spotcheck:hebei/qinhuangdao/2024'" in p.message and "spotcheck:hebei/baseline" in p.hint
 
 
 @pytest.mark.parametrize("name", ["spotcheck:../../../etc/passwd", "spotcheck:/etc/passwd", "spotcheck:"])
 def test_a_bundled_name_cannot_leave_the_bundled_policies(bureau, name):
     edit(bureau, "spotcheck:hebei/qinhuangdao/2024", f'"{name}"')
-    assert [p.code for p in policy_problems(bureau)] == ["P305"]
+    assert [p.code for p in policy_problems(bureau)] == ["P309"]
 
 
 def test_item_lists_and_calendars_take_bundled_names_too(bureau):
     edit(bureau, "year: 2024", "year: 2024\nitem_lists: [spotcheck:hebei/items/2024]\ncalendars: [spotcheck:calendars/nowhere]")
     (p,) = policy_problems(bureau)
-    assert p.code == "P305" and p.line == line_of(bureau, "calendars:") and "节假日安排" in p.message
+    assert p.code == "P309" and p.line == line_of(bureau, "calendars:") and "节假日安排" in p.message
     edit(bureau, "spotcheck:calendars/nowhere", "spotcheck:calendars/examples/2023")
     assert load_policy(bureau).policy.item_lists == ["spotcheck:hebei/items/2024"]
 

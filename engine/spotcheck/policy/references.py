@@ -38,12 +38,12 @@ def resolve(ref: str, folder: Path) -> Path:
 
 
 def missing(ref: str, resolved: Path, key: str) -> Problem:
-    """The problem for a reference under `key` whose file does not exist: P305 for an unknown bundled
+    """The problem for a reference under `key` whose file does not exist: P309 for an unknown bundled
     name (with the closest known one), else P303/P304 naming the path."""
     code, what, kind, hint = _KEYS[key]
     if ref.startswith(BUNDLED_PREFIX):
         known, noun = bundled_names(kind), _NOUNS[kind]
-        return Problem("P305", f"没有名为 {ref} 的内置{noun}{did_you_mean(ref, known)}",
+        return Problem("P309", f"没有名为 {ref} 的内置{noun}{did_you_mean(ref, known)}",
                        where=key if key == "extends" else None,
                        hint=f"内置的{noun}有：{'、'.join(known) or '（无）'}；或写相对本文件的路径")
     return Problem(code, f"找不到{what}文件 {display(resolved)}", where=key if key == "extends" else None, hint=hint)
