@@ -18,6 +18,7 @@ def _register() -> None:
         calendar_cmd,  # noqa: F401
         demo_cmd,  # noqa: F401
         draw_cmd,  # noqa: F401
+        init_cmd,  # noqa: F401
         ledger_cmd,  # noqa: F401
         notice_cmd,  # noqa: F401
         policy_cmd,  # noqa: F401
