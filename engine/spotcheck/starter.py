@@ -40,8 +40,9 @@ from spotcheck.version import __version__
 _SLUG = re.compile(r"[a-z][a-z0-9-]*")
 # A scalar written bare in YAML: Chinese text, letters, digits and the punctuation of names.
 _BARE = re.compile(r"[\w\u3000-\u303f\u4e00-\u9fff（）、·-]+")
-HOOKS = (("spotcheck-validate", "spotcheck validate policies", "检查抽查策略文件"),
-         ("spotcheck-test", "spotcheck test policies", "运行策略测试用例"))
+# (id, name, entry): the hooks of this repository's .pre-commit-hooks.yaml, run as local hooks.
+HOOKS = (("spotcheck-validate", "spotcheck validate（检查抽查策略文件）", "spotcheck validate policies"),
+         ("spotcheck-test", "spotcheck test（运行策略测试用例）", "spotcheck test policies"))
 
 
 @dataclass(frozen=True)
@@ -215,12 +216,12 @@ cases:
 def _hooks_config() -> str:
     hooks = "".join(f"""\
       - id: {hook}
-        name: {entry}（{what}）
+        name: {name}
         entry: {entry}
         language: system
         files: ^policies/.*\\.yaml$
         pass_filenames: false
-""" for hook, entry, what in HOOKS)
+""" for hook, name, entry in HOOKS)
     return f"""\
 # 提交前检查策略（pre-commit）：pip install pre-commit && pre-commit install
 # 使用本机已安装的 spotcheck（与 CI 安装同一版本）。也可以改用 spotcheck 仓库提供的钩子：
