@@ -10,7 +10,7 @@ import pytest
 from spotcheck.policy import validate as validate_module
 from spotcheck.policy.loader import load_policy
 from spotcheck.policy.validate import validate_paths
-from spotcheck.resources import POLICIES, bundled_file, bundled_name
+from spotcheck.resources import POLICIES, bundled_file, bundled_name, policy_file
 
 from conftest import ROOT, edit, line_of, policy_problems
 
@@ -92,3 +92,13 @@ def test_schema_header_into_the_installed_package_is_refused(bureau, monkeypatch
     monkeypatch.setattr(validate_module, "PACKAGE", bureau.parent.parent / "validators")
     (p,) = validate_paths([bureau])
     assert p.code == "P190" and "安装目录" in p.message
+
+
+def test_a_policy_id_is_found_in_the_working_folder_before_the_bundled_policies(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert policy_file("hebei/qinhuangdao/2024") == POLICIES / "hebei/qinhuangdao/2024.yaml"
+    own = tmp_path / "policies" / "hebei" / "qinhuangdao" / "2024.yaml"
+    own.parent.mkdir(parents=True)
+    own.write_text(CHILD, "utf-8")
+    assert policy_file("hebei/qinhuangdao/2024") == Path("policies/hebei/qinhuangdao/2024.yaml")
+    assert policy_file("hebei/baseline") == POLICIES / "hebei/baseline.yaml"
