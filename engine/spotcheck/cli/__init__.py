@@ -22,6 +22,7 @@ def _register() -> None:
         policy_cmd,  # noqa: F401
         results_cmd,  # noqa: F401
         teams_cmd,  # noqa: F401
+        year_cmd,  # noqa: F401
     )
 
 
