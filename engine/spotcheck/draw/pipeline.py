@@ -67,6 +67,15 @@ def synthesize(policy_path: Path, entities: int, inspectors: int, seed: str, out
     return list(synth.write(result, out_dir).values())
 
 
+def _drawable(path: Path) -> LoadedPolicy:
+    """A policy with at least one task: one without (a parent such as the national baseline) draws nobody."""
+    loaded = load_policy(path)
+    if not loaded.policy.tasks:
+        raise SpotcheckError(Problem("R507", f"策略 {loaded.policy.id} 没有抽查任务，无从抽取", file=str(path),
+                                     hint="抽取用列有 tasks 的本级策略，而不是只写底线的上级策略"))
+    return loaded
+
+
 def _history(ledger: Ledger, year: int) -> pl.DataFrame:
     return draw_stage.history_frame(ledger.history(year=year), year)
 
@@ -77,7 +86,7 @@ def _history_sha(history: pl.DataFrame) -> str:
 
 def commit(policy_path: Path, entities_path: Path, *, ledger_path: Path, beacon: str, drawn_on: dt.date) -> Commitment:
     """Record a commitment to the inputs and the named future random value; nothing is drawn."""
-    loaded = load_policy(policy_path)
+    loaded = _drawable(policy_path)
     entities = load_entities(entities_path)
     with Ledger.open(ledger_path) as ledger:
         history = _history(ledger, loaded.policy.year)
@@ -109,7 +118,7 @@ def draw(
     if (seed is None) == (reveal is None):
         raise SpotcheckError(Problem("R504", "须且只须给出 --seed（演练）或 --reveal（正式抽取）之一"))
     progress("读取策略")
-    loaded = load_policy(policy_path)
+    loaded = _drawable(policy_path)
     progress("读取并校验检查对象名录")
     entities = load_entities(entities_path)
     with Ledger.open(ledger_path) as ledger:

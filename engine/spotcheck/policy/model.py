@@ -28,61 +28,80 @@ from pydantic import (
 )
 from spotcheck.rules.conditions import Condition, parse_condition
 from spotcheck.calendar.deadlines import DeadlineRule
+from spotcheck.calendar.workdays import DAY_SCHEMA, FIRST_YEAR, LAST_YEAR, in_years
 from spotcheck.rules.fields import TIER_NAMES, TIERS
 
-_PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
+# One grammar for the loader and the exported schema: ASCII digits, at most 6 decimal places, no sign,
+# spaces, underscores, exponents or NaN, so every number a policy holds is small and exact.
+_PERCENT = r"^(?:100(?:\.0{1,6})?|[0-9]{1,2}(?:\.[0-9]{1,6})?)%$"
+_POSITIVE_PERCENT = r"^(?!0{1,2}(?:\.0{1,6})?%$)" + _PERCENT[1:]
+_MULTIPLIER = r"^[0-9]{1,3}(?:\.[0-9]{1,6})?$"
 
 
-def _parse_percent(value: object) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("比例须写成带百分号的字符串，如 \"5%\"，不能写成数字（避免浮点误差）")
-    m = _PERCENT.match(value.strip())
-    if not m:
-        raise ValueError(f"比例 {value!r} 格式不对，应写成 \"5%\"、\"0.5%\" 或 \"100%\"")
-    pct = Decimal(m.group(1))
-    if pct > 100:
-        raise ValueError(f"比例 {value} 超过 100%")
-    return pct
+def _percent_parser(pattern: str, what: str):
+    rx = re.compile(pattern)
+
+    def parse(value: object) -> Decimal:
+        if isinstance(value, Decimal):
+            value = f"{value:f}%"
+        if not isinstance(value, str):
+            raise ValueError(f"{what}须写成带百分号的字符串，如 \"5%\"，不能写成数字（避免浮点误差）")
+        if rx.match(value):
+            return Decimal(value[:-1])
+        # The pattern alone decides; these are only the words for what it refused.
+        if re.match(r"^[0-9]+(?:\.[0-9]+)?%$", value) and Decimal(value[:-1]) > 100:
+            raise ValueError(f"{what} {value} 超过 100%")
+        if re.match(r"^0+(?:\.0+)?%$", value):
+            raise ValueError(f"{what}不能为 {value}：按 0% 抽取不会抽到任何主体")
+        raise ValueError(f"{what} {value!r} 格式不对，应写成用半角数字的 \"5%\"、\"0.5%\" 或 \"100%\""
+                         "（不加空格，小数最多 6 位）")
+
+    return parse
 
 
 def _parse_decimal(value: object) -> Decimal:
     if isinstance(value, Decimal):
-        return value
+        value = f"{value:f}"
     if not isinstance(value, str):
         raise ValueError("倍数须写成字符串，如 \"0.5\" 或 \"2\"，不能写成数字（避免浮点误差）")
-    try:
-        d = Decimal(value.strip())
-    except InvalidOperation:
-        raise ValueError(f"倍数 {value!r} 不是数字，应写成 \"0.5\" 或 \"2\"") from None
-    if d < 0:
-        raise ValueError(f"倍数 {value} 不能为负数")
-    return d
+    if not re.match(_MULTIPLIER, value):
+        raise ValueError(f"倍数 {value!r} 格式不对，应写成 0 到 999 之间、用半角数字的 \"0.5\" 或 \"2\"（不加空格，小数最多 6 位）")
+    return Decimal(value)
 
 
-def _non_negative(v: int) -> int:
-    if v < 0:
-        raise ValueError("不能为负数")
-    return v
+def _once_each(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        twice = next(v for i, v in enumerate(values) if v in values[:i])
+        raise ValueError(f"'{twice}' 写了不止一次，每项只能写一次")
+    return values
+
+
+def _percent_type(pattern: str, what: str, description: str) -> object:
+    return Annotated[
+        Decimal,
+        BeforeValidator(_percent_parser(pattern, what)),
+        PlainSerializer(lambda d: f"{d}%", return_type=str),
+        WithJsonSchema({"type": "string", "pattern": pattern, "title": "百分比", "description": description}),
+    ]
 
 
 # A percentage in [0, 100], kept as the Decimal number of percent ("5%" -> Decimal("5")).
-Percent = Annotated[
-    Decimal,
-    BeforeValidator(_parse_percent),
-    PlainSerializer(lambda d: f"{d}%", return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d+)?%$", "title": "百分比", "description": "如 \"5%\"、\"100%\""}),
-]
+Percent = _percent_type(_PERCENT, "比例", "如 \"5%\"、\"100%\"")
+# A task's own ratio: a plan that draws 0% draws nobody, which is a mistake, not a plan.
+PositivePercent = _percent_type(_POSITIVE_PERCENT, "比例", "如 \"5%\"、\"100%\"，大于 0%")
 Multiplier = Annotated[
     Decimal,
     BeforeValidator(_parse_decimal),
     PlainSerializer(str, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d+)?$", "title": "倍数", "description": "如 \"0.5\"、\"2\""}),
+    WithJsonSchema({"type": "string", "pattern": _MULTIPLIER, "title": "倍数", "description": "如 \"0.5\"、\"2\""}),
 ]
-Count = Annotated[StrictInt, AfterValidator(_non_negative)]
+Count = Annotated[StrictInt, Field(ge=1, le=10_000_000)]
+Year = Annotated[StrictInt, Field(ge=FIRST_YEAR, le=LAST_YEAR)]
+Serial = Annotated[StrictInt, Field(ge=1, le=99_999)]  # versions, task numbers, document numbers
+Limit = Annotated[StrictInt, Field(ge=1, le=100)]  # checks of one entity in a year
 Tier = Literal["A", "B", "C", "D"]
 Month = Annotated[StrictInt, Field(ge=1, le=12)]
+Date = Annotated[dt.date, AfterValidator(in_years), WithJsonSchema(DAY_SCHEMA)]
 
 
 def percent_fraction(p: Decimal) -> Fraction:
@@ -126,8 +145,8 @@ class ItemList(Model):
     id: StrictStr = Field(title="清单标识")
     name: StrictStr = Field(title="清单名称", description="如《河北省市场监督管理局随机抽查事项清单（2023年版）》")
     issuer: StrictStr = Field(title="发布机关")
-    year: StrictInt = Field(title="年度")
-    version: StrictInt = Field(1, title="版本")
+    year: Year = Field(title="年度")
+    version: Serial = Field(1, title="版本")
     note: StrictStr | None = Field(None, title="说明", description="清单来源，及本项目补编的内容")
     items: list[Item] = Field(title="抽查事项")
 
@@ -153,8 +172,8 @@ class Jurisdiction(Model):
 
 class DocumentNumber(Model):
     prefix: StrictStr = Field(title="发文代字", description="如 秦市监函")
-    year: StrictInt = Field(title="年份")
-    seq: StrictInt = Field(title="序号")
+    year: Year = Field(title="年份")
+    seq: Serial = Field(title="序号")
 
     def text(self) -> str:
         return f"{self.prefix}〔{self.year}〕{self.seq}号"
@@ -189,7 +208,7 @@ class Document(Model):
     letter: StrictBool = Field(False, title="函件格式", description="“函”使用信函格式")
     issuer: StrictStr = Field(title="发文机关")
     title: StrictStr = Field(title="标题")
-    date: dt.date = Field(title="成文日期")
+    date: Date = Field(title="成文日期")
     addressees: list[StrictStr] = Field(default_factory=list, title="主送机关")
     preamble: list[StrictStr] = Field(default_factory=list, title="导语")
     sections: list[Section] = Field(default_factory=list, title="正文")
@@ -208,12 +227,13 @@ class Document(Model):
 class Sampling(Model):
     """抽查比例/数量 as the plan writes it: "不低于5%", "100%", a fixed number, "不低于5%，2次/年"."""
 
-    ratio: Percent | None = Field(None, title="抽查比例")
+    ratio: PositivePercent | None = Field(None, title="抽查比例")
     at_least: StrictBool = Field(True, title="不低于", description="比例为下限（“不低于5%”）")
     count: Count | None = Field(None, title="抽查数量", description="固定数量，代替比例")
     times_per_year: Annotated[StrictInt, Field(ge=1, le=12)] | None = Field(None, title="每年次数", description="“2次/年”")
     by_tier: dict[Tier, Percent] = Field(default_factory=dict, title="分级比例", description="各信用风险等级的抽查比例，覆盖倍数")
-    stratify: list[Literal["tier", "district"]] = Field(default_factory=lambda: ["tier"], title="分层", description="按风险等级、辖区分层抽取")
+    stratify: Annotated[list[Literal["tier", "district"]], AfterValidator(_once_each)] = Field(
+        default_factory=lambda: ["tier"], title="分层", description="按风险等级、辖区分层抽取", json_schema_extra={"uniqueItems": True})
 
     @model_validator(mode="after")
     def _ratio_or_count(self) -> Sampling:
@@ -223,8 +243,8 @@ class Sampling(Model):
 
 
 class Window(Model):
-    start: dt.date = Field(title="开始日期")
-    end: dt.date = Field(title="结束日期")
+    start: Date = Field(title="开始日期")
+    end: Date = Field(title="结束日期")
 
     @model_validator(mode="after")
     def _ordered(self) -> Window:
@@ -237,7 +257,7 @@ class Task(Model):
     """One row of a plan's task table."""
 
     id: StrictStr = Field(title="任务标识", description="本策略内唯一，如 t01")
-    no: StrictInt | None = Field(None, title="序号")
+    no: Serial | None = Field(None, title="序号")
     name: StrictStr = Field(title="抽查任务名称")
     campaign: StrictStr | None = Field(None, title="所属抽查活动")
     type: Literal["定向", "不定向"] = Field(title="抽查类型")
@@ -270,7 +290,7 @@ class TierRule(Model):
     label: StrictStr | None = Field(None, title="等级名称")
     multiplier: Multiplier | None = Field(None, title="比例倍数", description="任务比例乘以该倍数（不超过100%）")
     ratio: Percent | None = Field(None, title="等级比例", description="该等级统一的抽查比例")
-    max_checks_per_year: StrictInt | None = Field(None, title="年度抽查次数上限")
+    max_checks_per_year: Limit | None = Field(None, title="年度抽查次数上限")
 
 
 class Risk(Model):
@@ -284,7 +304,7 @@ class Cap(Model):
     id: StrictStr = Field(title="上限标识")
     name: StrictStr = Field(title="名称", description="如 低风险企业同一年度抽查不超过2次")
     when: Condition = Field(title="适用主体（条件）")
-    max_per_year: StrictInt = Field(title="年度次数上限")
+    max_per_year: Limit = Field(title="年度次数上限")
     items: list[StrictStr] = Field(default_factory=list, title="限于事项", description="为空则计所有事项")
 
 
@@ -317,8 +337,8 @@ class Pool(Model):
 
 
 class Team(Model):
-    min_size: StrictInt = Field(2, ge=1, title="每组最少人数")
-    max_visits_per_inspector: StrictInt | None = Field(None, ge=1, title="每人检查户数上限")
+    min_size: StrictInt = Field(2, ge=1, le=50, title="每组最少人数")
+    max_visits_per_inspector: StrictInt | None = Field(None, ge=1, le=100_000, title="每人检查户数上限")
     rotate_lead: StrictBool = Field(True, title="主查人轮换", description="不安排上次检查该主体的主查人担任主查")
     no_change_without_approval: StrictBool = Field(True, title="匹配后不得随意更换", description="更换须说明理由并经分管领导同意")
     pools: list[Pool] = Field(default_factory=list, title="专家库、第三方机构库")
@@ -366,8 +386,8 @@ class Policy(Model):
     id: StrictStr = Field(title="策略标识", description="如 hebei/qinhuangdao/2023")
     extends: StrictStr | None = Field(None, title="上级策略", description="上级策略文件的相对路径；只能收紧上级底线，不能放宽")
     jurisdiction: Jurisdiction = Field(title="辖区与机关")
-    year: StrictInt = Field(title="年度")
-    version: StrictInt = Field(1, title="版本")
+    year: Year = Field(title="年度")
+    version: Serial = Field(1, title="版本")
     item_lists: list[StrictStr] = Field(default_factory=list, title="事项清单文件", description="相对路径")
     calendars: list[StrictStr] = Field(default_factory=list, title="节假日安排文件", description="补充 chinese-calendar 未收录年份的官方安排")
     documents: list[Document] = Field(default_factory=list, title="发布的文件")
@@ -380,7 +400,7 @@ class Policy(Model):
     team: Team = Field(default_factory=Team, title="检查组")
     deadlines: dict[StrictStr, DeadlineRule] = Field(default_factory=dict, title="期限")
     targets: dict[Metric, Target] = Field(default_factory=dict, title="工作目标")
-    targets_due: dt.date | None = Field(None, title="目标完成时限")
+    targets_due: Date | None = Field(None, title="目标完成时限")
     steps: list[StrictStr] = Field(default_factory=list, title="工作步骤", description="实施方案中的流程步骤原文")
 
 
