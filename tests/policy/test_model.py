@@ -99,7 +99,7 @@ def test_a_cap_may_not_take_a_tier_caps_id(policy_tree, cap_id):
     edit(path, "merge:", f"caps:\n  - {{id: {cap_id}, name: 上限, when: {{field: tier, op: eq, value: A}}, "
                          "max_per_year: 1}\nmerge:")
     (p,) = policy_problems(path)
-    assert (p.code, p.line) == ("P217", line_of(path, cap_id))
+    assert (p.code, p.line) == ("P260", line_of(path, cap_id))
 
 
 @pytest.mark.parametrize("limit", ["0", "-1"])

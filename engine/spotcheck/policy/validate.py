@@ -28,6 +28,7 @@ from spotcheck.policy.loader import (
     file_kind,
     sorted_problems,
 )
+from spotcheck.policy.joint import department_problems, month_problems
 from spotcheck.policy.problems import did_you_mean
 from spotcheck.resources import SCHEMAS
 from spotcheck.policy.yamlsource import display
@@ -106,10 +107,11 @@ def policy_problems(draft: Draft) -> list[Problem]:
     found += _duplicates(draft, "documents", "id", "P210", "文件标识")
     found += _duplicates(draft, "campaigns", "id", "P211", "抽查活动标识")
     found += _duplicates(draft, "caps", "id", "P212", "频次上限标识")
+    found += department_problems(draft) + month_problems(draft)
     for i, elem in _raw(draft, "caps"):
         if elem.get("id") in RESERVED_CAP_IDS:
             found.append(draft.locate(Problem(
-                "P217", f"频次上限标识 '{elem['id']}' 与风险等级的年度上限（max_checks_per_year）生成的标识重名",
+                "P260", f"频次上限标识 '{elem['id']}' 与风险等级的年度上限（max_checks_per_year）生成的标识重名",
                 hint="tier-A 至 tier-D 留给各风险等级的上限；换一个标识"), ("caps", i, "id")))
 
     task_ids, campaign_ids, document_ids = _ids(draft, "tasks"), _ids(draft, "campaigns"), _ids(draft, "documents")
