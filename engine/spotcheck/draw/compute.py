@@ -24,8 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import numpy as np
@@ -35,6 +35,7 @@ from spotcheck import __version__
 from spotcheck.rules import engine as rules
 from spotcheck.draw.allocation import Quota, by_count, by_ratio
 from spotcheck.rules.classes import Classes, classify
+from spotcheck.draw.caps import EXCLUDED_COLUMNS, Checks
 from spotcheck.draw.commitment import Seed, canonical, sha256_text
 from spotcheck.directory.load import EntityDirectory
 from spotcheck.rules.fields import OPERATING_STATUSES
@@ -54,6 +55,12 @@ class TaskPlan:
     coordination: str  # "joint" or "independent"
     rounds: int
     months: tuple[int, ...]  # month of each round
+    selected: tuple[int, ...] = ()  # the rounds this draw draws (all of them when empty)
+
+    def drawn_rounds(self) -> list[tuple[int, int]]:
+        """(round, month) of every round this draw draws."""
+        chosen = self.selected or tuple(range(1, self.rounds + 1))
+        return [(r, self.months[r - 1]) for r in chosen]
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,7 @@ class Draw:
     seed: Seed
     drawn_on: dt.date
     drawn: pl.DataFrame  # task_id, round, month, uscc, stratum, rank, hash, name, type, district, tier
-    exclusions: pl.DataFrame  # task_id, uscc, cap_id
+    exclusions: pl.DataFrame  # task_id, uscc, cap_id, cap, recorded, this_draw, kept_by
     transcript: dict
     summary: dict
     files: dict[str, Content]
@@ -287,7 +294,7 @@ class _Ranking:
         self.uscc, self.seed = uscc, seed
         need: dict[str, list[pl.Series]] = {}
         for plan, pool in zip(plans, pools, strict=True):
-            for rnd in range(1, plan.rounds + 1):
+            for rnd, _month in plan.drawn_rounds():
                 if plan.coordination == "joint" and plan.campaign is not None:
                     need.setdefault(_unit(plan, rnd, ""), []).append(pool.rows)
         self.joint: dict[str, pl.Series] = {}
@@ -330,33 +337,33 @@ class _Ranking:
         return self.take(unit, chosen, chosen_keys, n)["_row"]
 
 
-def _draw(plans: list[TaskPlan], pools: list[Pool], ranking: _Ranking, progress: Progress) -> pl.DataFrame:
-    """Each stratum's n smallest rank hashes, per task and round, in the plan's task order."""
+_PICKED = {"task_id": pl.String, "round": pl.Int64, "month": pl.Int64, "_row": pl.UInt32, "uscc": pl.String,
+           "stratum": pl.String, "rank": pl.Int64, "hash": pl.String}
+
+
+def _draw_plan(plan: TaskPlan, pool: Pool, ranking: _Ranking) -> pl.DataFrame:
+    """Each stratum's n smallest rank hashes, per round the draw draws."""
     parts = []
-    for done, (plan, pool) in enumerate(zip(plans, pools, strict=True)):
-        progress("按随机数排序抽取", done, len(plans))
-        for rnd, month in zip(range(1, plan.rounds + 1), plan.months, strict=True):
-            keys = ranking.keys(plan, rnd, pool)
-            for q in pool.quotas:
-                if q.drawn == 0:
-                    continue
-                at = pool.positions[q.stratum]
-                picked = ranking.take(_unit(plan, rnd, q.stratum), pool.rows.gather(at), keys.gather(at), q.drawn)
-                parts.append(
-                    picked.select(
-                        pl.lit(plan.task.id).alias("task_id"),
-                        pl.lit(rnd).cast(pl.Int64).alias("round"),
-                        pl.lit(month).cast(pl.Int64).alias("month"),
-                        "_row",
-                        "uscc",
-                        pl.lit(q.stratum).alias("stratum"),
-                        "rank",
-                        "hash",
-                    )
+    for rnd, month in plan.drawn_rounds():
+        keys = ranking.keys(plan, rnd, pool)
+        for q in pool.quotas:
+            if q.drawn == 0:
+                continue
+            at = pool.positions[q.stratum]
+            picked = ranking.take(_unit(plan, rnd, q.stratum), pool.rows.gather(at), keys.gather(at), q.drawn)
+            parts.append(
+                picked.select(
+                    pl.lit(plan.task.id).alias("task_id"),
+                    pl.lit(rnd).cast(pl.Int64).alias("round"),
+                    pl.lit(month).cast(pl.Int64).alias("month"),
+                    "_row",
+                    "uscc",
+                    pl.lit(q.stratum).alias("stratum"),
+                    "rank",
+                    "hash",
                 )
-    schema = {"task_id": pl.String, "round": pl.Int64, "month": pl.Int64, "_row": pl.UInt32, "uscc": pl.String,
-              "stratum": pl.String, "rank": pl.Int64, "hash": pl.String}
-    return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+            )
+    return pl.concat(parts) if parts else pl.DataFrame(schema=_PICKED)
 
 
 def _distinct_drawn(plans: list[TaskPlan], pools: list[Pool], ranking: _Ranking, progress: Progress) -> int:
@@ -364,7 +371,7 @@ def _distinct_drawn(plans: list[TaskPlan], pools: list[Pool], ranking: _Ranking,
     parts = []
     for done, (plan, pool) in enumerate(zip(plans, pools, strict=True)):
         progress("按另一种协同方式对照抽取（用于统计）", done, len(plans))
-        for rnd in range(1, plan.rounds + 1):
+        for rnd, _month in plan.drawn_rounds():
             keys = ranking.keys(plan, rnd, pool)
             for q in pool.quotas:
                 if q.drawn:
@@ -381,8 +388,12 @@ def compute(
     drawn_on: dt.date,
     coordination_override: str | None = None,
     progress: Progress = silent,
+    select: Mapping[str, tuple[int, ...]] | None = None,
 ) -> Draw:
-    """Compute a draw. Pure: reads nothing but its arguments, writes nothing."""
+    """Compute a draw. Pure: reads nothing but its arguments, writes nothing.
+
+    `select` draws only some tasks and rounds (task id → round numbers), as a draw of what is due does.
+    """
     policy = loaded.policy
     caps = effective_caps(policy)
     compiled = _rules(loaded, caps)
@@ -394,21 +405,35 @@ def compute(
     reached = _reached(classes, checked, caps)
 
     plans = plan_tasks(loaded)
+    if select is not None:
+        plans = [replace(p, selected=tuple(select[p.task.id])) for p in plans if p.task.id in select]
     if coordination_override is not None:
-        plans = [TaskPlan(p.task, p.campaign, coordination_override, p.rounds, p.months) for p in plans]
-    pools, gone = [], []
+        plans = [replace(p, coordination=coordination_override) for p in plans]
+    first = []
     for done, plan in enumerate(plans):
         progress("划定各任务的抽查对象", done, len(plans))
-        pool, excluded = _pool(plan, frame, classes, reached, caps, loaded)
-        pools.append(pool)
-        gone.append(excluded)
+        first.append(_pool(plan, frame, classes, reached, caps, loaded))
+    ranking = _Ranking(plans, [pool for pool, _ in first], uscc, seed)
 
-    progress("按随机数排序抽取")
-    picked = _draw(plans, pools, _Ranking(plans, pools, uscc, seed), progress)
+    # Tasks are drawn in the policy's order: what an earlier task drew counts towards the caps of the
+    # later ones, so no entity leaves this draw with more checks than a cap allows.
+    checks = Checks(caps, classes, checked, [p.task for p in plans])
+    pools, excluded, parts = [], [], []
+    for done, (plan, (pool, gone)) in enumerate(zip(plans, first, strict=True)):
+        progress("按随机数排序抽取", done, len(plans))
+        months = {m for _, m in plan.drawn_rounds()}
+        if checks.binding(plan.task, months):
+            pool, gone = _pool(plan, frame, classes, checks.reached(months), caps, loaded)
+        excluded.append(checks.explain(plan.task, months, gone, uscc))
+        part = _draw_plan(plan, pool, ranking)
+        checks.hold(plan.task, part)
+        pools.append(pool)
+        parts.append(part)
+    picked = pl.concat(parts) if parts else pl.DataFrame(schema=_PICKED)
     shown = frame.select(pl.col(c).gather(picked["_row"]).cast(pl.String) for c in ("name", "type", "district", "tier"))
     drawn = pl.concat([picked.drop("_row"), shown], how="horizontal")
     other = "independent" if all(p.coordination == "joint" for p in plans) else "joint"
-    alt_plans = [TaskPlan(p.task, p.campaign, other, p.rounds, p.months) for p in plans]
+    alt_plans = [replace(p, coordination=other) for p in plans]
     coordination = {
         "used": sorted({p.coordination for p in plans}),
         "distinct_entities": {
@@ -416,17 +441,16 @@ def compute(
             other: _distinct_drawn(alt_plans, pools, _Ranking(alt_plans, pools, uscc, seed), progress),
         },
     }
-    exclusions = (
-        pl.concat(gone)
-        .with_columns(uscc.gather(pl.concat(gone)["_row"]).alias("uscc"))
-        .select("task_id", "uscc", "cap_id")
-        .sort(["task_id", "uscc"])
-    )
+    exclusions = pl.concat(excluded) if excluded else pl.DataFrame(schema=EXCLUDED_COLUMNS)
+    exclusions = exclusions.sort(["task_id", "uscc", "cap_id"])
 
     progress("生成抽取记录")
     files_hist = history_csv(history)
     codes = _Codes(uscc)
     transcript = _transcript(loaded, entities, seed, drawn_on, files_hist, pools, codes)
+    if select is not None:
+        # A draw of what is due says which tasks and rounds it drew, so `verify` draws the same ones.
+        transcript["selection"] = {p.task.id: [r for r, _ in p.drawn_rounds()] for p in plans}
     draw_id = sha256_text(canonical(transcript))[:16]
     summary = _summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed)
     summary["coordination"] = coordination
@@ -437,6 +461,7 @@ def compute(
         "eligible.csv": lambda: _eligible_pieces(pools, uscc),
         "history.csv": files_hist,
         "summary.json": json_bytes(summary),
+        "excluded.csv": exclusions.write_csv().encode("utf-8"),
     }
     return Draw(draw_id, seed, drawn_on, drawn, exclusions, transcript, summary, files, tuple(pools), uscc)
 
@@ -515,7 +540,7 @@ def _transcript(loaded, entities, seed, drawn_on, history_bytes, pools, codes) -
                 "coordination": plan.coordination,
                 "rounds": [
                     {"round": r, "month": m, "unit": (f"{plan.campaign}|{r}|" if plan.coordination == "joint" and plan.campaign else f"{plan.task.id}|{r}|{{stratum}}|")}
-                    for r, m in zip(range(1, plan.rounds + 1), plan.months, strict=True)
+                    for r, m in plan.drawn_rounds()
                 ],
                 "strata": [
                     {
@@ -562,9 +587,9 @@ def _summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed) ->
                 "name": t.name,
                 "risk_based": "tier" in t.sampling.stratify,
                 "eligible": sum(q.eligible for q in quotas),
-                "wanted": sum(q.wanted for q in quotas) * plan.rounds,
+                "wanted": sum(q.wanted for q in quotas) * len(plan.drawn_rounds()),
                 "drawn": d.height,
-                "shortfall": sum(q.shortfall for q in quotas) * plan.rounds,
+                "shortfall": sum(q.shortfall for q in quotas) * len(plan.drawn_rounds()),
                 "strata": [
                     {"stratum": q.stratum, "eligible": q.eligible, "ratio": _fraction_text(q.ratio), "wanted": q.wanted, "drawn": q.drawn, "shortfall": q.shortfall}
                     for q in quotas

@@ -404,6 +404,18 @@ class Target(Model):
 # ---------------------------------------------------------------- the policy
 
 
+class Revision(Model):
+    """A plan adjusted during its year; the adjusted plan is published again (seed 002: 调整后的工作计划应及时向社会公示并报市局备案)."""
+
+    number: Serial = Field(title="修订次数", description="第几次修订（原计划不写 revision）")
+    date: Date = Field(title="修订日期")
+    reason: StrictStr = Field(title="修订理由")
+    published: Date | None = Field(None, title="公示日期", description="调整后的计划向社会公示的日期")
+
+    def text(self) -> str:
+        return f"第{self.number}次修订（{self.date.year}年{self.date.month}月{self.date.day}日）"
+
+
 class Policy(Model):
     """One jurisdiction's plan for one year, after `extends:` has been resolved."""
 
@@ -412,6 +424,7 @@ class Policy(Model):
     jurisdiction: Jurisdiction = Field(title="辖区与机关")
     year: Year = Field(title="年度")
     version: Serial = Field(1, title="版本")
+    revision: Revision | None = Field(None, title="计划修订", description="年度中调整计划时填写；已抽取的任务不能删除，已抽取的轮次不能改动")
     item_lists: list[StrictStr] = Field(default_factory=list, title="事项清单文件", description="相对路径")
     calendars: list[StrictStr] = Field(default_factory=list, title="节假日安排文件", description="补充 chinese-calendar 未收录年份的官方安排")
     documents: list[Document] = Field(default_factory=list, title="发布的文件")
@@ -501,6 +514,7 @@ __all__ = [
     "Merge",
     "METRIC_NAMES",
     "Policy",
+    "Revision",
     "Risk",
     "Sampling",
     "Section",
