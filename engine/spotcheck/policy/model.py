@@ -7,112 +7,35 @@ multipliers are exact decimals, written as strings in YAML ("5%", "0.5"), never 
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
-    PlainSerializer,
     StrictBool,
     StrictInt,
     StrictStr,
-    WithJsonSchema,
     model_validator,
 )
-from spotcheck.rules.conditions import Condition, parse_condition
+
 from spotcheck.calendar.deadlines import DeadlineRule
-from spotcheck.calendar.workdays import DAY_SCHEMA, FIRST_YEAR, LAST_YEAR, in_years
 from spotcheck.policy.departments import Department, Exclusion, Inspections
+from spotcheck.policy.numbers import (
+    Count,
+    Date,
+    Limit,
+    Model,
+    Month,
+    Multiplier,
+    Percent,
+    Serial,
+    Tier,
+    Year,
+    percent_fraction,
+)
+from spotcheck.policy.sampling import Sampling, TierRule, sampling_text, stratum_ratio
+from spotcheck.rules.conditions import Condition, parse_condition
 from spotcheck.rules.fields import TIER_NAMES, TIERS
-
-# One grammar for the loader and the exported schema: ASCII digits, at most 6 decimal places, no sign,
-# spaces, underscores, exponents or NaN, so every number a policy holds is small and exact.
-_PERCENT = r"^(?:100(?:\.0{1,6})?|[0-9]{1,2}(?:\.[0-9]{1,6})?)%$"
-_POSITIVE_PERCENT = r"^(?!0{1,2}(?:\.0{1,6})?%$)" + _PERCENT[1:]
-_MULTIPLIER = r"^[0-9]{1,3}(?:\.[0-9]{1,6})?$"
-
-
-def _percent_parser(pattern: str, what: str):
-    rx = re.compile(pattern)
-
-    def parse(value: object) -> Decimal:
-        if isinstance(value, Decimal):
-            value = f"{value:f}%"
-        if not isinstance(value, str):
-            raise ValueError(f"{what}须写成带百分号的字符串，如 \"5%\"，不能写成数字（避免浮点误差）")
-        if rx.match(value):
-            return Decimal(value[:-1])
-        # The pattern alone decides; these are only the words for what it refused.
-        if re.match(r"^[0-9]+(?:\.[0-9]+)?%$", value) and Decimal(value[:-1]) > 100:
-            raise ValueError(f"{what} {value} 超过 100%")
-        if re.match(r"^0+(?:\.0+)?%$", value):
-            raise ValueError(f"{what}不能为 {value}：按 0% 抽取不会抽到任何主体")
-        raise ValueError(f"{what} {value!r} 格式不对，应写成用半角数字的 \"5%\"、\"0.5%\" 或 \"100%\""
-                         "（不加空格，小数最多 6 位）")
-
-    return parse
-
-
-def _parse_decimal(value: object) -> Decimal:
-    if isinstance(value, Decimal):
-        value = f"{value:f}"
-    if not isinstance(value, str):
-        raise ValueError("倍数须写成字符串，如 \"0.5\" 或 \"2\"，不能写成数字（避免浮点误差）")
-    if not re.match(_MULTIPLIER, value):
-        raise ValueError(f"倍数 {value!r} 格式不对，应写成 0 到 999 之间、用半角数字的 \"0.5\" 或 \"2\"（不加空格，小数最多 6 位）")
-    return Decimal(value)
-
-
-def _once_each(values: list[str]) -> list[str]:
-    if len(set(values)) != len(values):
-        twice = next(v for i, v in enumerate(values) if v in values[:i])
-        raise ValueError(f"'{twice}' 写了不止一次，每项只能写一次")
-    return values
-
-
-def _percent_type(pattern: str, what: str, description: str) -> object:
-    return Annotated[
-        Decimal,
-        BeforeValidator(_percent_parser(pattern, what)),
-        PlainSerializer(lambda d: f"{d}%", return_type=str),
-        WithJsonSchema({"type": "string", "pattern": pattern, "title": "百分比", "description": description}),
-    ]
-
-
-# A percentage in [0, 100], kept as the Decimal number of percent ("5%" -> Decimal("5")).
-Percent = _percent_type(_PERCENT, "比例", "如 \"5%\"、\"100%\"")
-# A task's own ratio: a plan that draws 0% draws nobody, which is a mistake, not a plan.
-PositivePercent = _percent_type(_POSITIVE_PERCENT, "比例", "如 \"5%\"、\"100%\"，大于 0%")
-Multiplier = Annotated[
-    Decimal,
-    BeforeValidator(_parse_decimal),
-    PlainSerializer(str, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": _MULTIPLIER, "title": "倍数", "description": "如 \"0.5\"、\"2\""}),
-]
-Count = Annotated[StrictInt, Field(ge=1, le=10_000_000)]
-Year = Annotated[StrictInt, Field(ge=FIRST_YEAR, le=LAST_YEAR)]
-Serial = Annotated[StrictInt, Field(ge=1, le=99_999)]  # versions, task numbers, document numbers
-Limit = Annotated[StrictInt, Field(ge=1, le=100)]  # checks of one entity in a year
-Tier = Literal["A", "B", "C", "D"]
-Month = Annotated[StrictInt, Field(ge=1, le=12)]
-Date = Annotated[dt.date, AfterValidator(in_years), WithJsonSchema(DAY_SCHEMA)]
-
-
-def percent_fraction(p: Decimal) -> Fraction:
-    """Exact fraction of a Percent: Decimal("7") -> Fraction(7, 100)."""
-    return Fraction(p) / 100
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
 
 # ---------------------------------------------------------------- item lists
 
@@ -239,24 +162,6 @@ class Document(Model):
 # ---------------------------------------------------------------- tasks, sampling, tiers
 
 
-class Sampling(Model):
-    """抽查比例/数量 as the plan writes it: "不低于5%", "100%", a fixed number, "不低于5%，2次/年"."""
-
-    ratio: PositivePercent | None = Field(None, title="抽查比例")
-    at_least: StrictBool = Field(True, title="不低于", description="比例为下限（“不低于5%”）")
-    count: Count | None = Field(None, title="抽查数量", description="固定数量，代替比例")
-    times_per_year: Annotated[StrictInt, Field(ge=1, le=12)] | None = Field(None, title="每年次数", description="“2次/年”")
-    by_tier: dict[Tier, Percent] = Field(default_factory=dict, title="分级比例", description="各信用风险等级的抽查比例，覆盖倍数")
-    stratify: Annotated[list[Literal["tier", "district"]], AfterValidator(_once_each)] = Field(
-        default_factory=lambda: ["tier"], title="分层", description="按风险等级、辖区分层抽取", json_schema_extra={"uniqueItems": True})
-
-    @model_validator(mode="after")
-    def _ratio_or_count(self) -> Sampling:
-        if (self.ratio is None) == (self.count is None):
-            raise ValueError("抽查比例（ratio）与抽查数量（count）须且只须填写一项")
-        return self
-
-
 class Window(Model):
     start: Date = Field(title="开始日期")
     end: Date = Field(title="结束日期")
@@ -307,13 +212,6 @@ class Campaign(Model):
         "joint", title="样本协调", description="joint：同一活动各任务共用每个主体的永久随机数，尽量合并为一次检查；independent：各任务独立"
     )
     ratio: Percent | None = Field(None, title="总体比例", description="活动总体抽取比例，如“总体不低于3%”")
-
-
-class TierRule(Model):
-    label: StrictStr | None = Field(None, title="等级名称")
-    multiplier: Multiplier | None = Field(None, title="比例倍数", description="任务比例乘以该倍数（不超过100%）")
-    ratio: Percent | None = Field(None, title="等级比例", description="该等级统一的抽查比例")
-    max_checks_per_year: Limit | None = Field(None, title="年度抽查次数上限")
 
 
 class Risk(Model):
@@ -445,24 +343,16 @@ class Policy(Model):
     steps: list[StrictStr] = Field(default_factory=list, title="工作步骤", description="实施方案中的流程步骤原文")
 
 
-def tier_ratio(task: Task, risk: Risk, tier: str) -> Fraction | None:
-    """The exact sampling fraction for one tier of a ratio task, or None for a fixed-count task.
+def task_ratio(task: Task, policy: Policy, tier: str | None) -> Fraction | None:
+    """The exact ratio a ratio task asks of an entity of `tier` (None for a fixed-count or size-banded task).
 
-    Order of precedence: the task's own per-tier ratio, the policy's per-tier ratio, the task ratio
-    times the tier's multiplier (capped at 1), the task ratio.
+    The draw uses the same rule (spotcheck.policy.sampling.stratum_ratio): tier rules apply only to a
+    task that stratifies by tier.
     """
     s = task.sampling
     if s.ratio is None:
         return None
-    if tier in s.by_tier:
-        return percent_fraction(s.by_tier[tier])
-    rule = risk.tiers.get(tier)  # type: ignore[call-overload]
-    if rule is not None and rule.ratio is not None:
-        return percent_fraction(rule.ratio)
-    base = percent_fraction(s.ratio)
-    if rule is not None and rule.multiplier is not None:
-        return min(Fraction(1), base * Fraction(rule.multiplier))
-    return base
+    return stratum_ratio(s, policy.risk.tiers, percent_fraction(s.ratio), tier if "tier" in s.stratify else None, None)[0]
 
 
 def effective_caps(policy: Policy) -> list[Cap]:
@@ -488,23 +378,13 @@ def tier_rule_parts(rule: TierRule) -> list[str]:
     return parts
 
 
-def sampling_text(s: Sampling) -> str:
-    """抽查比例 as officers write it: 不低于5%, 100%, 50%, 不低于5%，2次/年, 10户."""
-    if s.count is not None:
-        head = f"{s.count}户"
-    else:
-        pct = f"{s.ratio.normalize():f}%" if s.ratio is not None else ""
-        head = f"不低于{pct}" if s.at_least and s.ratio != 100 else pct
-    if s.times_per_year:
-        head += f"，{s.times_per_year}次/年"
-    return head
-
-
 __all__ = [
+    "METRIC_NAMES",
     "TIERS",
     "Campaign",
     "Cap",
     "Contact",
+    "Count",
     "District",
     "Document",
     "DocumentNumber",
@@ -512,7 +392,10 @@ __all__ = [
     "ItemList",
     "Jurisdiction",
     "Merge",
-    "METRIC_NAMES",
+    "Model",
+    "Month",
+    "Multiplier",
+    "Percent",
     "Policy",
     "Revision",
     "Risk",
@@ -522,10 +405,11 @@ __all__ = [
     "Target",
     "Task",
     "Team",
+    "Tier",
     "TierRule",
     "Window",
     "effective_caps",
     "percent_fraction",
     "sampling_text",
-    "tier_ratio",
+    "task_ratio",
 ]
