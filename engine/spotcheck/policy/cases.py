@@ -24,7 +24,6 @@ policy.task_ratio (the draw's own rule), merged visits through LoadedPolicy.visi
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -51,8 +50,10 @@ from spotcheck.resources import POLICIES
 from spotcheck.policy.model import (
     Cap,
     Count,
+    Date,
     Model,
     Percent,
+    Year,
     effective_caps,
     percent_fraction,
     task_ratio,
@@ -62,7 +63,7 @@ from spotcheck.policy.yamlsource import display, place
 
 # ---------------------------------------------------------------- the file model
 
-_KIND_TYPES: dict[str, Any] = {"str": StrictStr, "labels": list[StrictStr], "date": dt.date, "int": StrictInt}
+_KIND_TYPES: dict[str, Any] = {"str": StrictStr, "labels": list[StrictStr], "date": Date, "int": StrictInt}
 
 
 def _entity_field(name: str) -> tuple[Any, Any]:
@@ -85,7 +86,7 @@ Entity = create_model(
 
 
 class PastCheck(Model):
-    year: StrictInt = Field(title="年度")
+    year: Year = Field(title="年度")
     task: StrictStr = Field(title="任务标识", description="本策略中的任务")
     visit: StrictStr | None = Field(None, title="检查标识", description="同一次合并检查的各条记录写同一标识；省略时每条记录算一次检查")
     items: list[StrictStr] | None = Field(None, title="检查事项", description="省略时为该任务的事项")
@@ -93,7 +94,7 @@ class PastCheck(Model):
 
 class DeadlineQuery(Model):
     id: StrictStr = Field(title="期限标识", description="策略 deadlines 中的键")
-    from_: dt.date = Field(alias="from", title="起算日", description="期限 after 所指事件发生的日期（起算日不计入）")
+    from_: Date = Field(alias="from", title="起算日", description="期限 after 所指事件发生的日期（起算日不计入）")
 
 
 class SampleQuery(Model):
@@ -109,7 +110,7 @@ class Expect(Model):
     capped: dict[StrictStr, StrictBool | StrictStr] = Field(
         default_factory=dict, title="因频次上限排除", description="true/false，或应起作用的频次上限标识")
     visit_items: list[StrictStr] | None = Field(None, title="合并检查事项", description="其所在全部任务合并为一次检查时的事项编码")
-    date: dt.date | None = Field(None, title="期限届满日")
+    date: Date | None = Field(None, title="期限届满日")
     drawn: dict[StrictStr, Count] = Field(default_factory=dict, title="各层抽取户数", description="sample 用例：各层实际抽取的户数（不超过该层户数）")
     total: Count | None = Field(None, title="抽取总户数", description="sample 用例：各层实际抽取户数之和")
 
