@@ -23,7 +23,9 @@ def _register() -> None:
         notice_cmd,  # noqa: F401
         policy_cmd,  # noqa: F401
         results_cmd,  # noqa: F401
+        site_cmd,  # noqa: F401
         teams_cmd,  # noqa: F401
+        year_cmd,  # noqa: F401
     )
 
 
