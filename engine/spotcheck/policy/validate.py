@@ -33,6 +33,8 @@ from spotcheck.policy.problems import did_you_mean
 from spotcheck.resources import PACKAGE, repository_root
 from spotcheck.policy.yamlsource import display
 
+# effective_caps names the cap of each tier's max_checks_per_year so; a policy's own cap may not.
+RESERVED_CAP_IDS = frozenset(f"tier-{tier}" for tier in "ABCD")
 KIND_NAMES = {POLICY: "策略", ITEM_LIST: "事项清单", CALENDAR: "节假日安排", CASES: "测试用例"}
 SCHEMA_LINE = "# yaml-language-server: $schema="
 
@@ -94,6 +96,38 @@ def _item_problems(draft: Draft) -> list[Problem]:
     return found
 
 
+def _kind_problems(draft: Draft) -> list[Problem]:
+    """Kinds naming undeclared scales, coverage targets naming undeclared kinds, tier rules on no scale."""
+    policy = draft.policy
+    if policy is None:
+        return []
+    found: list[Problem] = []
+    scales = list(policy.scales)
+    for name, kind in policy.kinds.items():
+        if kind.scale is not None and kind.scale not in policy.scales:
+            found.append(draft.locate(Problem(
+                "P230", f"对象类别“{name}”的风险分类 '{kind.scale}' 未声明{did_you_mean(kind.scale, scales)}",
+                hint=f"已声明的风险分类：{'、'.join(scales) or '（无）'}；不涉及信用风险分类的类别不写 scale"),
+                ("kinds", name, "scale")))
+    for metric, target in policy.targets.items():
+        for j, name in enumerate(target.kinds):
+            if name not in policy.kinds:
+                found.append(draft.locate(Problem(
+                    "P231", f"目标计入的对象类别“{name}”未声明{did_you_mean(name, list(policy.kinds))}",
+                    hint=f"已声明的对象类别：{'、'.join(policy.kinds) or '（无）'}"), ("targets", metric, "kinds", j)))
+    if policy.scales:
+        values = {v for scale in policy.scales.values() for v in scale.values}
+        for i, task in enumerate(policy.tasks):
+            for section in ("tiers", "by_tier"):
+                for tier in getattr(task.sampling, section):
+                    if tier not in values:
+                        found.append(draft.locate(Problem(
+                            "P232", f"等级 '{tier}' 不在任何已声明的风险分类中{did_you_mean(tier, sorted(values))}",
+                            hint=f"可用的等级：{'、'.join(sorted(values))}"),
+                            (*draft.at("tasks", i, "sampling", section), tier), key=True))
+    return found
+
+
 def policy_problems(draft: Draft) -> list[Problem]:
     """The cross-reference and date checks of one resolved policy (the parts that validated)."""
     found: list[Problem] = _item_problems(draft)
@@ -106,6 +140,11 @@ def policy_problems(draft: Draft) -> list[Problem]:
     found += _duplicates(draft, "campaigns", "id", "P211", "抽查活动标识")
     found += _duplicates(draft, "caps", "id", "P212", "频次上限标识")
     found += department_problems(draft) + month_problems(draft)
+    for i, elem in _raw(draft, "caps"):
+        if elem.get("id") in RESERVED_CAP_IDS:
+            found.append(draft.locate(Problem(
+                "P260", f"频次上限标识 '{elem['id']}' 与风险等级的年度上限（max_checks_per_year）生成的标识重名",
+                hint="tier-A 至 tier-D 留给各风险等级的上限；换一个标识"), ("caps", i, "id")))
 
     task_ids, campaign_ids, document_ids = _ids(draft, "tasks"), _ids(draft, "campaigns"), _ids(draft, "documents")
     for i, pairing in enumerate(policy.merge.pairings):
@@ -128,6 +167,8 @@ def policy_problems(draft: Draft) -> list[Problem]:
                 "P214", "任务按辖区分层抽取，但策略未列出下辖辖区",
                 hint="在 jurisdiction.districts 中列出辖区，或从 stratify 中去掉 district"),
                 draft.at("tasks", i, "sampling", "stratify")))
+
+    found += _kind_problems(draft)
 
     year = policy.year
     windows: list[dt.date] = []
