@@ -38,6 +38,8 @@ from spotcheck.rules.classes import Classes, classify
 from spotcheck.draw.commitment import Seed, canonical, sha256_text
 from spotcheck.directory.load import EntityDirectory
 from spotcheck.rules.fields import OPERATING_STATUSES
+from spotcheck.draw.applies import FILE as APPLIES
+from spotcheck.draw.applies import applies_csv
 from spotcheck.draw.folder import Content
 from spotcheck.policy.loader import LoadedPolicy
 from spotcheck.policy.model import Cap, Task, effective_caps, percent_fraction, tier_ratio
@@ -438,6 +440,9 @@ def compute(
         "history.csv": files_hist,
         "summary.json": json_bytes(summary),
     }
+    applies = applies_csv(loaded, frame, picked["_row"])
+    if applies is not None:
+        files[APPLIES] = applies
     return Draw(draw_id, seed, drawn_on, drawn, exclusions, transcript, summary, files, tuple(pools), uscc)
 
 
