@@ -134,6 +134,15 @@ def synthesize(policy_path: Path, entities: int, inspectors: int, seed: str, out
     return list(synth.write(result, out_dir).values())
 
 
+def _drawable(path: Path) -> LoadedPolicy:
+    """A policy with at least one task: one without (a parent such as the national baseline) draws nobody."""
+    loaded = load_policy(path)
+    if not loaded.policy.tasks:
+        raise SpotcheckError(Problem("R507", f"策略 {loaded.policy.id} 没有抽查任务，无从抽取", file=str(path),
+                                     hint="抽取用列有 tasks 的本级策略，而不是只写底线的上级策略"))
+    return loaded
+
+
 def _history(ledger: Ledger, year: int) -> pl.DataFrame:
     return draw_stage.history_frame(ledger.history(year=year), year)
 
@@ -174,7 +183,7 @@ def commit(
 
     With `request` (a task or a month), the commitment also fixes which rounds the draw will draw.
     """
-    loaded = load_policy(policy_path)
+    loaded = _drawable(policy_path)
     entities = load_for(loaded.policy, entities_path)
     with Ledger.open(ledger_path) as ledger:
         history = _history(ledger, loaded.policy.year)
@@ -213,7 +222,7 @@ def draw(
     if (seed is None) == (reveal is None):
         raise SpotcheckError(Problem("R504", "须且只须给出 --seed（演练）或 --reveal（正式抽取）之一"))
     progress("读取策略")
-    loaded = load_policy(policy_path)
+    loaded = _drawable(policy_path)
     progress("读取并校验检查对象名录")
     entities = load_for(loaded.policy, entities_path)
     with Ledger.open(ledger_path) as ledger:
