@@ -68,7 +68,9 @@ def test_reassign_without_reason_or_approver_is_refused(qingdao_dirs, folder):
     teams, row, new = member_and_candidate(qingdao_dirs, folder)
     args = ("--visit", row["visit_id"], "--out-inspector", row["inspector_id"], "--in-inspector", new)
     no_reason = reassign(qingdao_dirs, folder, *args, "--approver", "王副局长")
-    assert no_reason.exit_code == 1 and "T820" in no_reason.stderr
+    assert no_reason.exit_code == 2 and "缺少参数 '--reason'" in no_reason.stderr
+    blank_reason = reassign(qingdao_dirs, folder, *args, "--reason", " ", "--approver", "王副局长")
+    assert blank_reason.exit_code == 1 and "T820" in blank_reason.stderr
     no_approver = reassign(qingdao_dirs, folder, *args, "--reason", "岗位调整")
     assert no_approver.exit_code == 1 and "T821" in no_approver.stderr
     assert pl.read_csv(folder / "teams.csv", infer_schema=False).equals(teams)

@@ -87,3 +87,19 @@ def test_write_files_writes_pieces(tmp_path):
     digests = write_files(tmp_path, {"big.csv": lambda: iter([b"a\n", b"b\n"]), "small.json": b"{}"})
     assert (tmp_path / "big.csv").read_bytes() == b"a\nb\n"
     assert digests == {name: hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() for name in ("big.csv", "small.json")}
+
+
+def test_files_and_folders_honour_the_umask(tmp_path):
+    import os
+
+    from spotcheck.draw.folder import staged, write_file_atomic
+
+    old = os.umask(0o022)
+    try:
+        with staged(tmp_path / "out") as stage:
+            (stage / "a.csv").write_bytes(b"x")
+        write_file_atomic(tmp_path / "out" / "b.csv", b"y")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "out" / "b.csv").stat().st_mode & 0o777 == 0o644

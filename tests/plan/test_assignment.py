@@ -54,3 +54,13 @@ def test_matches_brute_force_with_specialties(qingdao):
     _, choice = brute_force(["V1", "V2", "V3"], list(skills), [2, 2, 2], 2, lambda a, b: assignment.pair_cost(KEY, a, b), covers)
     assert [sorted(members(result, vid)) for vid in ("V1", "V2", "V3")] == [sorted(t) for t in choice]
     assert result.outcome["staffed"].all()
+
+
+def test_solver_failure_reads_as_chinese_without_enum_names():
+    from ortools.graph.python import min_cost_flow
+
+    status = min_cost_flow.SimpleMinCostFlow().BAD_COST_RANGE
+    problem = assignment._solver_failure(status).problems[0]
+    assert problem.code == "T811"
+    assert "费用数值超出求解器范围" in problem.message
+    assert "Status" not in problem.message + (problem.hint or "") and "BAD_" not in problem.message + (problem.hint or "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import functools
 import sys
 from collections.abc import Callable
@@ -53,14 +54,56 @@ FILE = ExistingPath()
 DIRECTORY = ExistingPath(directory=True)
 
 
+# What each positional argument is, for the help page's 参数 section (click gives arguments no help text).
+ARGUMENTS = {
+    "policy": "策略文件（YAML），如 policies/shanxi/shuozhou/2021.yaml",
+    "paths": "要检查的文件或目录，可写多个；省略时为 policies/",
+    "old": "旧的策略文件（如上一年度的）",
+    "new": "新的策略文件（如本年度的）",
+    "draw_dir": "抽取结果目录（spotcheck draw 的 --out 目录）",
+    "results_file": "检查结果文件（CSV 或 XLSX，格式见 docs/results.md）",
+    "visit_id": "检查编号（visits.csv 的“检查编号”列，如 V334d8a47f5420b45）",
+}
+
+
+_USAGE_WORDS = {"[OPTIONS]": "[选项]", "COMMAND": "命令", "[ARGS]...": "[参数]..."}
+
+
+def option_help(param: click.Option, ctx: click.Context) -> tuple[str, str] | None:
+    """click's help record with its bracketed extras ([default: …; required]) in Chinese."""
+    record = param.get_help_record(ctx)
+    if record is None:
+        return None
+    extra = param.get_help_extra(ctx)
+    items = []
+    if "envvars" in extra:
+        items.append(f"环境变量：{'、'.join(extra['envvars'])}")
+    if "default" in extra:
+        items.append(f"默认：{extra['default']}")
+    if "range" in extra:
+        items.append(f"范围：{extra['range']}")
+    if "required" in extra:
+        items.append("必填")
+    text = param.help or ""
+    if items:
+        text = f"{text}  [{'；'.join(items)}]" if text else f"[{'；'.join(items)}]"
+    return record[0], text
+
+
 class _ChineseHelp:
-    """Help pages in Chinese: click writes its headings and the help option's text in English."""
+    """Help pages in Chinese: click writes its headings, its [default: …] and the help option's text in English."""
 
     def format_usage(self, ctx, formatter) -> None:
-        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="用法：")
+        pieces = [_USAGE_WORDS.get(p, p) for p in self.collect_usage_pieces(ctx)]
+        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix="用法：")
 
     def format_options(self, ctx, formatter) -> None:
-        records = [r for p in self.get_params(ctx) if (r := p.get_help_record(ctx)) is not None]
+        arguments = [(p.make_metavar(ctx), ARGUMENTS.get(p.name, "")) for p in self.get_params(ctx)
+                     if isinstance(p, click.Argument)]
+        if arguments:
+            with formatter.section("参数"):
+                formatter.write_dl(arguments)
+        records = [r for p in self.get_params(ctx) if isinstance(p, click.Option) and (r := option_help(p, ctx))]
         if records:
             with formatter.section("选项"):
                 formatter.write_dl(records)
@@ -93,6 +136,14 @@ class ChineseGroup(_ChineseHelp, click.Group):
 
     command_class = ChineseCommand
     group_class = type  # subgroups are ChineseGroup too
+
+    def resolve_command(self, ctx, args):
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None and not ctx.resilient_parsing:
+            known = self.list_commands(ctx)
+            close = difflib.get_close_matches(name, known, n=3)
+            ctx.fail(f"没有命令 '{name}'，" + (f"是否想写 {'、'.join(close)}？" if close else f"可用命令：{'、'.join(known)}"))
+        return super().resolve_command(ctx, args)
 
     def main(self, *args, **kwargs):
         kwargs["standalone_mode"] = False

@@ -2,6 +2,7 @@
 
 import json
 import sys
+from datetime import datetime, timedelta, timezone
 
 import click
 from spotcheck.cli import main
@@ -13,6 +14,20 @@ _LEDGER_OPTION = click.option(
     type=click.Path(dir_okay=False), help="账本文件（也可用环境变量 SPOTCHECK_LEDGER）。")
 _FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                               show_default=True, help="输出格式。")
+
+
+# Record kinds as officers name them; the ledger keeps the English keys, which the hash chain covers.
+KIND_NAMES = {
+    "commitment": "抽取承诺", "claim": "承诺兑现", "refused_redraw": "拒绝重复抽取", "draw": "正式抽取", "drill": "演练抽取",
+    "drill_plan": "演练检查安排", "history": "检查记录", "visit": "检查安排", "team": "检查组", "team_reassignment": "更换检查人员",
+    "result": "检查结果", "result_state": "结果状态变更", "follow_up": "后续处置",
+}
+BEIJING = timezone(timedelta(hours=8), "北京时间")
+
+
+def beijing_time(at: str) -> str:
+    """A record's UTC timestamp as Beijing time, to the second."""
+    return datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _anchor(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[int, str]:
@@ -61,12 +76,13 @@ def verify_cmd(ledger_path: str, anchors: dict[int, str], fmt: str) -> None:
 
 
 @ledger.command("show")
-@click.option("--kind", default=None, help="只列出这一类记录（commitment、draw、visit……）。")
+@click.option("--kind", default=None,
+              help="只列出这一类记录：" + "、".join(f"{k}（{v}）" for k, v in KIND_NAMES.items()) + "。")
 @click.option("--key", default=None, help="只列出这个键的记录。")
 @_LEDGER_OPTION
 @_FORMAT_OPTION
 def show_cmd(kind: str | None, key: str | None, ledger_path: str, fmt: str) -> None:
-    """列出账本记录：序号、时间（UTC）、类型、键、操作人、短哈希。"""
+    """列出账本记录：序号、时间（北京时间）、类型、键、操作人、短哈希。"""
     try:
         with Ledger.open(ledger_path, create=False) as led:
             records = led.find(kind=kind, key=key)
@@ -75,5 +91,9 @@ def show_cmd(kind: str | None, key: str | None, ledger_path: str, fmt: str) -> N
     if fmt == "json":
         click.echo(json.dumps([r.to_dict() for r in records], ensure_ascii=False, indent=2))
         return
+    if not records:
+        click.echo("没有符合条件的记录", err=True)
+        return
+    click.echo("序号\t时间（北京时间）\t类型\t键\t操作人\t哈希（前12位）")
     for r in records:
-        click.echo(f"#{r.seq}  {r.at[:19]}Z  {r.kind}  {r.key}  {r.actor}  {r.hash[:12]}")
+        click.echo(f"#{r.seq}\t{beijing_time(r.at)}\t{KIND_NAMES.get(r.kind, r.kind)}\t{r.key}\t{r.actor}\t{r.hash[:12]}")

@@ -64,7 +64,7 @@ def test(paths: tuple[Path, ...], verbose: bool) -> None:
             click.echo(result.format())
     if run.problems:
         click.echo(format_problems(list(run.problems)), err=True)
-    click.echo(f"{run.passed} passed, {run.failed} failed" + (f", {len(run.problems)} problems" if run.problems else ""))
+    click.echo(f"通过 {run.passed} 个，未通过 {run.failed} 个" + (f"，另有 {len(run.problems)} 个文件问题" if run.problems else ""))
     if not run.ok:
         sys.exit(1)
 

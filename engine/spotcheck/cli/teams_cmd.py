@@ -54,8 +54,8 @@ def teams() -> None:
 @click.option("--visit", "visit_id", required=True, help="检查编号（visits.csv 的 visit_id）")
 @click.option("--out-inspector", "out_inspector", required=True, help="被更换的人员编号")
 @click.option("--in-inspector", "in_inspector", required=True, help="接替的人员编号")
-@click.option("--reason", help="更换理由，如“岗位调整”“工作冲突”“身体健康状况”")
-@click.option("--approver", help="批准人，如分管领导姓名")
+@click.option("--reason", required=True, help="更换理由，如“岗位调整”“工作冲突”“身体健康状况”")
+@click.option("--approver", help="批准人，如分管领导姓名；策略规定匹配后不得随意更换（team.no_change_without_approval）时必填")
 @_inspectors
 @_recusals
 @_ledger

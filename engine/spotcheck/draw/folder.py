@@ -22,6 +22,14 @@ from spotcheck.errors import Problem, SpotcheckError
 Content = bytes | Callable[[], Iterable[bytes]]
 
 
+def umask_mode(directory: bool) -> int:
+    """The mode open()/mkdir() would give under the current umask: tempfile makes 0600 files and
+    0700 folders, which colleagues on a shared server cannot open."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return (0o777 if directory else 0o666) & ~mask
+
+
 def pieces(content: Content) -> Iterator[bytes]:
     if isinstance(content, bytes):
         yield content
@@ -48,6 +56,7 @@ def staged(out_dir: Path, *, adding: bool = False) -> Iterator[Path]:
         )
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    os.chmod(stage, umask_mode(directory=True))
     try:
         if adding:
             shutil.rmtree(stage)
@@ -89,6 +98,7 @@ def write_file_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, umask_mode(directory=False))
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)

@@ -65,7 +65,8 @@ def choose_notice(loaded: LoadedPolicy, kind: str | None = None, document: str |
         return task_notice(loaded, read_draw(draw_dir))
     if kind == "results_notice":
         raise SpotcheckError(Problem("N804", "检查结果公告由结果阶段根据检查结果生成，不能只凭策略生成",
-                                     hint="在结果阶段调用 render_results_notice"))
+                                     hint="录入并审核检查结果后运行 spotcheck results publish --draw 抽取结果目录 --out 输出目录，"
+                                          "结果公告随公示名单一并生成"))
     ids = [d.id for d in policy.documents]
     if document is not None:
         doc = next((d for d in policy.documents if d.id == document), None)

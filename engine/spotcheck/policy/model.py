@@ -33,14 +33,33 @@ from spotcheck.rules.fields import TIER_NAMES, TIERS
 _PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
 
 
+def _as_percent(number: object) -> str | None:
+    """What a bare number most likely meant, written as a percentage: 0.05 → "5%", 5 → "5%"."""
+    try:
+        d = Decimal(str(number).strip())
+    except InvalidOperation:
+        return None
+    if not d.is_finite() or d < 0 or d > 100:
+        return None
+    pct = d * 100 if d <= 1 and d != d.to_integral_value() else d
+    return f"{pct.normalize():f}%"
+
+
 def _parse_percent(value: object) -> Decimal:
     if isinstance(value, Decimal):
         return value
     if not isinstance(value, str):
-        raise ValueError("比例须写成带百分号的字符串，如 \"5%\"，不能写成数字（避免浮点误差）")
+        guess = _as_percent(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        raise ValueError("比例须写成带百分号的字符串，不能写成数字（避免浮点误差）"
+                         + (f"：{value} 应写成 \"{guess}\"" if guess else "，如 \"5%\""))
+    if "％" in value:
+        fixed = value.replace("％", "%")
+        raise ValueError(f"比例 {value!r} 中的“％”是全角百分号，请改为半角“%”（英文输入法）：\"{fixed.strip()}\"")
     m = _PERCENT.match(value.strip())
     if not m:
-        raise ValueError(f"比例 {value!r} 格式不对，应写成 \"5%\"、\"0.5%\" 或 \"100%\"")
+        guess = _as_percent(value)
+        raise ValueError(f"比例 {value!r} 格式不对，应写成 \"5%\"、\"0.5%\" 或 \"100%\""
+                         + (f"；{value.strip()} 应写成 \"{guess}\"" if guess else ""))
     pct = Decimal(m.group(1))
     if pct > 100:
         raise ValueError(f"比例 {value} 超过 100%")

@@ -9,13 +9,12 @@ match the models (the test suite fails then; `spotcheck schema export` rewrites 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from pydantic import BaseModel
 from spotcheck.calendar.workdays import YearSchedule
 from spotcheck.policy.cases import CasesFile
+from spotcheck.draw.folder import write_file_atomic
 from spotcheck.errors import Problem
 from spotcheck.policy.loader import CALENDAR, CASES, ITEM_LIST, POLICY, SCHEMA_FILES
 from spotcheck.resources import SCHEMAS
@@ -45,14 +44,7 @@ def export_schemas(dest: Path = SCHEMAS) -> list[Path]:
     written = []
     for name, model in MODELS.items():
         target = dest / name
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=dest)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-                out.write(render(model))
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_file_atomic(target, render(model).encode("utf-8"))
         written.append(target)
     return written
 

@@ -32,6 +32,7 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import OPERATING_STATUSES, TIER_NAMES, TIERS
 from spotcheck.draw.folder import staged, write_files
 from spotcheck.ledger.store import Ledger
+from spotcheck.notices.announcements import plan_identity
 from spotcheck.policy.loader import LoadedPolicy, load_policy
 from spotcheck.resources import TEMPLATES
 from spotcheck.policy.model import METRIC_NAMES, percent_fraction
@@ -155,6 +156,7 @@ class Report:
     by_tier: list[Share]
     timeliness: list[Timeliness]
     notes: list[str] = field(default_factory=list)
+    plan: str = ""  # the plan's title as officers name it (the page shows it, not the policy id)
 
     def to_dict(self) -> dict:
         return {
@@ -241,7 +243,7 @@ def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFr
                for tier in TIERS if (g := operating.filter(pl.col("tier") == tier)).height]
     notes = []
     if any(f.drill for f in folders):
-        notes.append("包含演练抽取（drill），其结果不是正式抽查")
+        notes.append("包含演练抽取，演练结果不是正式抽查结果，不得对外公布")
     unknown = {t.visit.uscc for t in done} - set(entities["uscc"].to_list())
     if unknown:
         notes.append(f"{len(unknown)} 户已检查主体不在名录中，未计入企业覆盖率")
@@ -252,6 +254,7 @@ def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFr
                 "path": str(f.path)} for f in folders],
         metrics=[metrics[m] for m in order], by_district=by_district, by_tier=by_tier,
         timeliness=[Timeliness(u, **c) for u, c in sorted(timeliness.items())], notes=notes,
+        plan=plan_identity(loaded.policy)[1],
     )
 
 
