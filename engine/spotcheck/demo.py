@@ -1,8 +1,8 @@
 """`spotcheck demo`: the whole path on a synthetic city, in one new folder.
 
 Synthesise directories shaped like a seed policy's jurisdiction, draw with a drill seed, merge into
-visits and match inspector teams, render the plan notice and the task notice with one 随机抽查通知书
-per drawn entity, write a sample of results, import, approve and publish them, and measure the year's
+visits and match inspector teams, render the plan notice, the task announcement and one 随机抽查通知书
+per visit (a document of its own), write a sample of results, import, approve and publish them, and measure the year's
 targets. Every output is marked as a drill. The folder is new, and on any failure it is removed
 whole, so a demo leaves either everything or nothing.
 """
@@ -102,6 +102,8 @@ def _run(out, policy_path, n_entities, n_inspectors, seed, progress) -> Demo:
         ("plan-notice.md", None, "md", False),
         ("task-notice.md", "task_notice", "md", True),
         ("task-notice.docx", "task_notice", "docx", True),
+        ("letters.md", "inspection_letter", "md", True),
+        ("letters.docx", "inspection_letter", "docx", True),
     ):
         path = out / "notices" / name
         notice.make_notice(policy_path, fmt=fmt, out=path, kind=kind, draw_dir=draw_dir if with_draw else None)

@@ -1,7 +1,7 @@
 """The two announcements that list entities: the task notice of a draw and the results notice of a task.
 
-A task notice reads a draw folder (written by spotcheck.draw.compute) and adds one 随机抽查通知书 per drawn
-entity and month; a results notice takes the checked rows the results stage passes in.
+A task notice reads a draw folder (written by spotcheck.draw.compute); the 随机抽查通知书 to each entity are
+a document of their own (notices.letters); a results notice takes the checked rows the results stage passes in.
 """
 
 from __future__ import annotations
@@ -20,15 +20,13 @@ from spotcheck.policy.loader import LoadedPolicy
 from spotcheck.notices.content import (
     cn_date,
     cn_window,
-    contact_lines,
     heading_number,
     item_line,
-    numbered_lines,
     plan_document,
     policy_window,
     task_no,
 )
-from spotcheck.notices.model import Block, EntityNotice, Heading, Notice, Para, Table
+from spotcheck.notices.model import Block, Heading, Notice, Para, Table
 from spotcheck.policy.model import Policy, Task, sampling_text
 from spotcheck.policy.yamlsource import display
 
@@ -141,20 +139,20 @@ def _district_unit(policy: Policy, district: str) -> str | None:
     return None
 
 
-def _district_name(policy: Policy, district: str) -> str:
+def district_name(policy: Policy, district: str) -> str:
     for d in policy.jurisdiction.districts:
         if district in (d.name, d.code):
             return d.name
     return district
 
 
-def _district_order(policy: Policy, district: str) -> tuple[int, str]:
+def district_order(policy: Policy, district: str) -> tuple[int, str]:
     names = [d.name for d in policy.jurisdiction.districts]
-    name = _district_name(policy, district)
+    name = district_name(policy, district)
     return (names.index(name) if name in names else len(names), name)
 
 
-def _task_span(policy: Policy, tasks: Sequence[Task]) -> str:
+def task_span(policy: Policy, tasks: Sequence[Task]) -> str:
     windows = [t.window for t in tasks if t.window is not None]
     if windows:
         return cn_window(min(w.start for w in windows), max(w.end for w in windows))
@@ -163,7 +161,7 @@ def _task_span(policy: Policy, tasks: Sequence[Task]) -> str:
 
 
 def task_notice(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
-    """The task announcement of a draw, then one 随机抽查通知书 per drawn entity and month."""
+    """The task announcement of a draw (the letters to the entities are notices.letters)."""
     policy = loaded.policy
     if draw.policy_id and draw.policy_id != policy.id:
         raise SpotcheckError(Problem("N814", f"抽取结果属于策略 {draw.policy_id}，不是 {policy.id}",
@@ -181,7 +179,7 @@ def task_notice(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
             ("抽查任务编号", f"{no:03d}"), ("抽查任务名称", task.name), ("抽查类型", task.type),
             ("抽查事项", "；".join(item_line(loaded, c) for c in codes)), ("抽查对象范围", task.scope_text),
             ("抽查比例/数量", sampling_text(task.sampling)), ("检查主体", task.inspecting_level or task.lead_unit or issuer),
-            ("检查时间", _task_span(policy, [task])), ("符合条件的市场主体", f"{summary['eligible']}户"),
+            ("检查时间", task_span(policy, [task])), ("符合条件的市场主体", f"{summary['eligible']}户"),
             ("抽取数量", f"{summary['drawn']}户"),
         ]
         blocks.append(Table(("项目", "内容"), tuple((k, v) for k, v in facts if v), (1, 4)))
@@ -194,11 +192,11 @@ def task_notice(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
         blocks.append(Heading(2, heading_number(2, 2 if strata else 1), f"抽取名单（共{summary['drawn']}户）"))
         rows = [r for r in draw.rows if r.task_id == task.id]
         rounds = len({r.round for r in rows}) > 1
-        districts = sorted(summary.get("by_district", {}), key=lambda d: _district_order(policy, d))
+        districts = sorted(summary.get("by_district", {}), key=lambda d: district_order(policy, d))
         for k, district in enumerate(districts, 1):
             mine = [r for r in rows if r.district == district]
             unit = _district_unit(policy, district)
-            title = f"{_district_name(policy, district)}（{len(mine)}户）" + (f"，由{unit}检查" if unit else "")
+            title = f"{district_name(policy, district)}（{len(mine)}户）" + (f"，由{unit}检查" if unit else "")
             blocks.append(Para(f"{heading_number(3, k)}{title}"))
             blocks.append(Table(
                 DRAWN_COLUMNS + (("轮次",) if rounds else ()),
@@ -212,40 +210,12 @@ def task_notice(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
                   "现将抽查任务和抽取名单公告如下。",),
         body=tuple(blocks), contacts=(), attachments=(), signature=issuer, date=draw.drawn_on,
         disclosure="（信息公开类型：主动公开）", cc=None, printed_by=None,
-        entity_notices=tuple(_entity_notices(loaded, draw, plan)), drill=draw.drill, draw_id=draw.draw_id,
+        drill=draw.drill, draw_id=draw.draw_id,
     )
 
 
 def _round_text(r: DrawnRow) -> str:
     return f"第{r.round}轮" + (f"（{r.month}月）" if r.month else "")
-
-
-def _entity_notices(loaded: LoadedPolicy, draw: DrawFolder, plan: str) -> list[EntityNotice]:
-    """An entity drawn for several tasks in one month gets one notice with every item of them all."""
-    policy = loaded.policy
-    plan_doc = plan_document(policy)
-    contacts = tuple(contact_lines(plan_doc)) if plan_doc else ()
-    visits: dict[tuple[str, int | None], list[DrawnRow]] = {}
-    for r in draw.rows:
-        visits.setdefault((r.uscc, r.month), []).append(r)
-    ordered = sorted(visits.values(), key=lambda rs: (_district_order(policy, rs[0].district), rs[0].month or 0))
-    out = []
-    for rows in ordered:
-        tasks = [loaded.task(t) for t in dict.fromkeys(r.task_id for r in rows)]
-        codes = loaded.visit_items([t.id for t in tasks])
-        items = [loaded.items[c] for c in codes]
-        nos = [f"第{task_no(policy, t):03d}号" for t in tasks]
-        unit = _district_unit(policy, rows[0].district)
-        out.append(EntityNotice(
-            entity=rows[0].name, uscc=rows[0].uscc, district=_district_name(policy, rows[0].district),
-            task_no="、".join(nos), tasks="、".join(f"“{t.name}”抽查任务（{no}）" for t, no in zip(tasks, nos, strict=True)),
-            plan=plan, basis="、".join(dict.fromkeys(i.basis for i in items if i.basis)),
-            items=tuple(numbered_lines([item_line(loaded, c) for c in codes], 1)), window=_task_span(policy, tasks),
-            methods="、".join(dict.fromkeys(m for i in items for m in i.method)),
-            inspector=unit or "、".join(dict.fromkeys(t.inspecting_level or t.lead_unit or policy.jurisdiction.name for t in tasks)),
-            contacts=contacts, signature=unit or policy.jurisdiction.name, date=draw.drawn_on,
-        ))
-    return out
 
 
 # ---------------------------------------------------------------- results → results notice

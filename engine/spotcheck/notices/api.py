@@ -29,6 +29,7 @@ from spotcheck.notices.content import (
     plan_document,
     policy_problem,
 )
+from spotcheck.notices.letters import inspection_letters
 from spotcheck.notices.model import KINDS, Notice
 from spotcheck.notices.templates import (
     FORMATS,
@@ -40,7 +41,7 @@ from spotcheck.notices.templates import (
 from spotcheck.resources import TEMPLATES
 from spotcheck.policy.yamlsource import display
 
-KIND_ALIASES = {k.removesuffix("_notice"): k for k in KINDS}
+KIND_ALIASES = {**{k.removesuffix("_notice"): k for k in KINDS}, "letter": "inspection_letter", "letters": "inspection_letter"}
 
 # ---------------------------------------------------------------- choosing what to render
 
@@ -50,7 +51,8 @@ def normalize_kind(kind: str | None) -> str | None:
         return kind
     if kind in KIND_ALIASES:
         return KIND_ALIASES[kind]
-    raise SpotcheckError(Problem("N803", f"没有这种文种：{kind}", hint=f"可用：{'、'.join(KINDS)}（也可省略 _notice）"))
+    raise SpotcheckError(Problem("N803", f"没有这种文种：{kind}",
+                                 hint=f"可用：{'、'.join(KINDS)}（也可省略 _notice；随机抽查通知书可写 letter）"))
 
 
 def choose_notice(loaded: LoadedPolicy, kind: str | None = None, document: str | None = None,
@@ -63,6 +65,11 @@ def choose_notice(loaded: LoadedPolicy, kind: str | None = None, document: str |
             raise SpotcheckError(Problem("N804", "任务公告由抽取结果生成，需要 --draw 指定抽取结果目录",
                                          hint="先运行 spotcheck draw，再用 --draw 指向其输出目录"))
         return task_notice(loaded, read_draw(draw_dir))
+    if kind == "inspection_letter":
+        if draw_dir is None:
+            raise SpotcheckError(Problem("N804", "随机抽查通知书按抽取结果和检查安排生成，需要 --draw 指定抽取结果目录",
+                                         hint="先运行 spotcheck draw 和 spotcheck plan，再用 --draw 指向其输出目录"))
+        return inspection_letters(loaded, read_draw(draw_dir))
     if kind == "results_notice":
         raise SpotcheckError(Problem("N804", "检查结果公告由结果阶段根据检查结果生成，不能只凭策略生成",
                                      hint="录入并审核检查结果后运行 spotcheck results publish --draw 抽取结果目录 --out 输出目录，"

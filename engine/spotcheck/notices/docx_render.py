@@ -35,7 +35,9 @@ from spotcheck.notices.docx_styles import (
     FANGSONG,
     HEITI,
     KAITI,
+    LETTER_PT,
     SONG,
+    STYLE,
     STYLES,
     XIAOBIAOSONG,
     add_blocks,
@@ -117,10 +119,59 @@ def _docx_problem(exc: TemplateError, tpl: DocxTemplate, template: Path) -> Prob
 
 
 def finish(doc: WordDocument, notice: Notice) -> None:
-    """Layout the template cannot hold: a 函's bare first page, a mark fitted to the line, landscape annexes."""
+    """Layout the template cannot hold: a 函's bare first page, a mark fitted to the line, landscape annexes,
+    each 随机抽查通知书 fitted to its page."""
     doc.sections[0].different_first_page_header_footer = notice.letter
     _fit_marks(doc)
     _landscape_annexes(doc, [a.landscape for a in notice.annexes])
+    if notice.kind == "inspection_letter":
+        _fit_letters(doc)
+
+
+LETTER_BUDGET = 0.93  # of the text block's height: the estimate below is of lines, not of LibreOffice's layout
+MIN_LETTER_PT = 9.0
+
+
+def _letter_height(paragraphs, scale: float) -> float:
+    """Points a letter takes at `scale` of its styles' sizes, counting wrapped lines of the text block."""
+    total = 0.0
+    for p in paragraphs:
+        spec = STYLE.get(p.style.name) if p.style is not None else None
+        if spec is None or spec.name == "通知书分节":
+            continue
+        size = spec.size * scale
+        per_line = max(1, math.floor(BLOCK_W.pt / size) - round(spec.right + spec.left))
+        lines = max(1, math.ceil((_text_units(p.text) + spec.first) / per_line))
+        line = (spec.line or size * 1.3) * scale
+        total += lines * line + (spec.before + spec.after) * scale
+    return total
+
+
+def _fit_letters(doc: WordDocument) -> None:
+    """Shrink a letter whose text would run onto a second page (many tasks and items in one visit),
+    in half points, down to 9 pt: a notice to an entity is one page."""
+    letters: list[list] = [[]]
+    for p in doc.paragraphs:
+        letters[-1].append(p)
+        if p.style is not None and p.style.name == "通知书分节":
+            letters.append([])
+    budget = BLOCK_H.pt * LETTER_BUDGET
+    for paragraphs in letters:
+        if _letter_height(paragraphs, 1.0) <= budget:
+            continue
+        scale = 1.0
+        while scale * LETTER_PT > MIN_LETTER_PT and _letter_height(paragraphs, scale) > budget:
+            scale -= 0.5 / LETTER_PT
+        for p in paragraphs:
+            spec = STYLE.get(p.style.name) if p.style is not None else None
+            if spec is None or spec.name == "通知书分节":
+                continue
+            for run in p.runs:
+                run.font.size = Pt(math.floor(spec.size * scale * 2) / 2)
+            if spec.line is not None:
+                p.paragraph_format.line_spacing = Pt(round(spec.line * scale, 1))
+            p.paragraph_format.space_after = Pt(spec.after * scale)
+            p.paragraph_format.space_before = Pt(spec.before * scale)
 
 
 def _text_units(text: str) -> float:

@@ -38,10 +38,13 @@ class Swap:
 def swap(teams: pl.DataFrame, visit_id: str, out_inspector: str, person: Mapping) -> pl.DataFrame:
     """The teams with `out_inspector` replaced on one visit; the newcomer takes over the role."""
     hit = (pl.col("visit_id") == visit_id) & (pl.col("inspector_id") == out_inspector)
+    if "certificate" not in teams.columns:  # a plan written before teams.csv carried certificates
+        teams = teams.with_columns(pl.lit(None, dtype=pl.String).alias("certificate"))
     frame = teams.select(TEAM_COLUMNS).with_row_index("_i").with_columns(
         pl.when(hit).then(pl.lit(person["inspector_id"])).otherwise(pl.col("inspector_id")).alias("inspector_id"),
         pl.when(hit).then(pl.lit(person["name"])).otherwise(pl.col("name")).alias("name"),
         pl.when(hit).then(pl.lit(person["unit"])).otherwise(pl.col("unit")).alias("unit"),
+        pl.when(hit).then(pl.lit(person.get("certificate"), dtype=pl.String)).otherwise(pl.col("certificate")).alias("certificate"),
     )
     return (
         frame.with_columns(

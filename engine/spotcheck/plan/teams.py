@@ -41,7 +41,8 @@ from spotcheck.plan.eligibility import (
 from spotcheck.policy.loader import LoadedPolicy
 
 ROLE_ORDER = {LEAD: 0, MEMBER: 1, "专家": 2, "第三方机构": 3}
-TEAM_COLUMNS = ("visit_id", "inspector_id", "name", "unit", "role")
+# certificate: the enforcement certificate number the 随机抽查通知书 names (empty for experts and institutions).
+TEAM_COLUMNS = ("visit_id", "inspector_id", "name", "unit", "role", "certificate")
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,7 @@ def _pool_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, kin
 
 
 def _team_rows(v: pl.DataFrame, people: pl.DataFrame, officers: Matching, pool: Matching, chosen: list[np.ndarray], rotate: bool) -> pl.DataFrame:
-    person = people.select("p", "inspector_id", "name", "unit", "role")
+    person = people.select("p", "inspector_id", "name", "unit", "role", pl.col("certificate").cast(pl.String))
     off = officers.pairs.filter(pl.Series(chosen[0])).join(person, on="p").join(
         v.select("v", "visit_id", "inspecting_unit", "_prev"), on="v"
     )
@@ -206,7 +207,7 @@ def _team_rows(v: pl.DataFrame, people: pl.DataFrame, officers: Matching, pool: 
         pl.when(pl.int_range(pl.len()).over("v") == 0).then(pl.lit(LEAD)).otherwise(pl.lit(MEMBER)).alias("role")
     )
     extra = pool.pairs.filter(pl.Series(chosen[1])).join(person, on="p").join(v.select("v", "visit_id"), on="v")
-    cols = ["v", "visit_id", "inspector_id", "name", "unit", "role", "cost"]
+    cols = ["v", "visit_id", "inspector_id", "name", "unit", "role", "certificate", "cost"]
     rows = pl.concat([off.select(cols), extra.select(cols)])
     return (
         rows.with_columns(pl.col("role").replace_strict(ROLE_ORDER, return_dtype=pl.Int64).alias("_r"))

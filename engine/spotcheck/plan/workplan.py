@@ -3,7 +3,7 @@ work plan of visits and teams, written into the folder and the ledger together.
 
 What `plan` adds to a draw folder (all at once, through folder.staged):
   visits.csv           one row per visit (spotcheck.plan.visits), with `staffed` and the reason when not
-  teams.csv            visit_id, inspector_id, name, unit, role (主查/组员/专家/第三方机构)
+  teams.csv            visit_id, inspector_id, name, unit, role (主查/组员/专家/第三方机构), certificate
   units/<unit>.xlsx    per inspecting unit: its visits and teams (and joint visits its people join)
   previous_leads.csv   uscc, lead_inspector: the last recorded lead of each drawn entity, read from
                        the ledger at planning time, so the rotation can be recomputed later
@@ -208,7 +208,7 @@ _VISIT_HEADERS = {
     "results_due_by": "结果公示期限", "issue_by": "任务下发期限",
 }
 _TEAM_HEADERS = {"visit_id": "检查编号", "uscc": "统一社会信用代码", "entity": "市场主体名称",
-                 "inspector_id": "执法人员编号", "name": "姓名", "unit": "所属单位", "role": "角色"}
+                 "inspector_id": "执法人员编号", "name": "姓名", "unit": "所属单位", "role": "角色", "certificate": "执法证号"}
 _UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
 
@@ -441,6 +441,7 @@ def reassign(
     entry = {
         "visit_id": visit_id, "out_inspector": out_inspector, "in_inspector": in_inspector,
         "in_name": change.person["name"], "in_unit": change.person["unit"], "role": change.role,
+        "in_certificate": change.person.get("certificate"),
         "reason": reason.strip(), "approver": (approver or "").strip() or None,
         "inspectors_sha256": inspectors.sha256, "teams_sha256": _sha(teams_bytes),
     }
@@ -506,7 +507,8 @@ def verify_workplan(
             problems.append(Problem("V711", f"第 {n} 次更换记录与检查组不符：{entry['out_inspector']} 不在检查 {entry['visit_id']} 的检查组中",
                                     file="reassignments.json"))
             break
-        person = {"inspector_id": entry["in_inspector"], "name": entry["in_name"], "unit": entry["in_unit"]}
+        person = {"inspector_id": entry["in_inspector"], "name": entry["in_name"], "unit": entry["in_unit"],
+                  "certificate": entry.get("in_certificate")}
         teams = swap(teams, entry["visit_id"], entry["out_inspector"], person)
     expected = {"visits.csv": result.files["visits.csv"], "teams.csv": team_stage.to_csv(teams)}
     for name, data in expected.items():
