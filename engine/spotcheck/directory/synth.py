@@ -63,12 +63,17 @@ class SynthSpec:
     profiles: tuple[Mapping[str, Any], ...] = ()
     labels: tuple[str, ...] = ()  # the label universe; profiles' labels are added to it
     specialties: tuple[str, ...] = ()  # needed by the policy's items; every unit gets each of them
+    # Joint plans: the department the bureau's own officers belong to, and the other departments'
+    # units (department id, district code, district name, unit), each staffed by its own officers.
+    bureau_department: str | None = None
+    department_units: tuple[tuple[str, str, str, str], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "districts", tuple(District(*d) for d in self.districts))
         object.__setattr__(self, "profiles", tuple(dict(p) for p in self.profiles))
         object.__setattr__(self, "labels", tuple(self.labels))
         object.__setattr__(self, "specialties", tuple(self.specialties))
+        object.__setattr__(self, "department_units", tuple(tuple(u) for u in self.department_units))
 
 
 @dataclass(frozen=True, eq=False)
@@ -479,6 +484,11 @@ def _coprime(a: int, modulus: int) -> int:
 def _inspectors(spec: SynthSpec, m: int, key: bytes) -> pl.DataFrame:
     units = [(d.code, d.name, d.unit) for d in spec.districts] + [(spec.region, spec.jurisdiction, spec.city_unit)]
     city = len(units) - 1
+    # Other departments' units come after the bureau's: only their core officers work there.
+    departments = {k: spec.bureau_department for k in range(len(units))}
+    for dept, code, name, unit in spec.department_units:
+        departments[len(units)] = dept
+        units.append((code, name, unit))
     core = min(CORE_PER_UNIT, m // len(units))
     positions = _spread(core * len(units), m)
     core_unit = _nulls("core_unit", m).scatter(positions, [j // core for j in range(len(positions))])
@@ -519,7 +529,7 @@ def _inspectors(spec: SynthSpec, m: int, key: bytes) -> pl.DataFrame:
     days = pl.when(expired).then(-1 - _below(u("cert"), 700).cast(pl.Int64)).otherwise(
         30 + _below(u("cert"), 5 * 365).cast(pl.Int64)
     )
-    grid = pl.when(pl.col("k") != city).then(
+    grid = pl.when(pl.col("k") < city).then(
         pl.concat_str(
             pl.col("k").replace_strict({k: name for k, (_, name, _) in enumerate(units)}),
             pl.lit("第"), (_below(u("grid"), 8) + 1).cast(pl.String), pl.lit("网格"),
@@ -543,6 +553,7 @@ def _inspectors(spec: SynthSpec, m: int, key: bytes) -> pl.DataFrame:
         pl.when(officer).then(pl.lit(spec.as_of) + pl.duration(days=days)).alias("certificate_expires"),
         _list_of(specialties).alias("specialties"),
         grid.alias("grid"),
+        pl.col("k").replace_strict(departments, return_dtype=pl.String).alias("department"),
     )
     return frame.select(f.name for f in _readable(INSPECTOR_FIELDS))
 

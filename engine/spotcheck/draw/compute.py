@@ -24,8 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import numpy as np
@@ -33,14 +33,24 @@ import polars as pl
 import polars_hash as plh
 from spotcheck import __version__
 from spotcheck.rules import engine as rules
-from spotcheck.draw.allocation import Quota, by_count, by_ratio
+from spotcheck.draw.allocation import Quota, by_ratio, by_weight
 from spotcheck.rules.classes import Classes, classify
+from spotcheck.draw.caps import EXCLUDED_COLUMNS, Checks
 from spotcheck.draw.commitment import Seed, canonical, sha256_text
 from spotcheck.directory.load import EntityDirectory
 from spotcheck.rules.fields import OPERATING_STATUSES
 from spotcheck.draw.folder import Content
 from spotcheck.policy.loader import LoadedPolicy
-from spotcheck.policy.model import Cap, Task, effective_caps, percent_fraction, tier_ratio
+from spotcheck.policy.model import Cap, Task, effective_caps, percent_fraction
+from spotcheck.policy.sampling import (
+    SampleClass,
+    base_comparison,
+    sampling_text,
+    size_rule,
+    stratum_ratio,
+    stratum_weight,
+    total_for,
+)
 from spotcheck.progress import Progress, silent
 
 FORMAT = "spotcheck-draw/1"
@@ -54,6 +64,12 @@ class TaskPlan:
     coordination: str  # "joint" or "independent"
     rounds: int
     months: tuple[int, ...]  # month of each round
+    selected: tuple[int, ...] = ()  # the rounds this draw draws (all of them when empty)
+
+    def drawn_rounds(self) -> list[tuple[int, int]]:
+        """(round, month) of every round this draw draws."""
+        chosen = self.selected or tuple(range(1, self.rounds + 1))
+        return [(r, self.months[r - 1]) for r in chosen]
 
 
 @dataclass(frozen=True)
@@ -66,6 +82,7 @@ class Pool:
     strata: tuple[str, ...]  # sorted
     positions: dict[str, pl.Series]  # stratum -> where its rows are in `rows`, ascending
     quotas: list[Quota]
+    explain: dict = field(default_factory=dict)  # how the quotas follow from the plan's sampling clause
 
     def members(self, stratum: str) -> pl.Series:
         """The stratum's directory rows, ascending (none for a stratum without entities)."""
@@ -82,7 +99,7 @@ class Draw:
     seed: Seed
     drawn_on: dt.date
     drawn: pl.DataFrame  # task_id, round, month, uscc, stratum, rank, hash, name, type, district, tier
-    exclusions: pl.DataFrame  # task_id, uscc, cap_id
+    exclusions: pl.DataFrame  # task_id, uscc, cap_id, cap, recorded, this_draw, kept_by
     transcript: dict
     summary: dict
     files: dict[str, Content]
@@ -157,6 +174,7 @@ def _rules(loaded: LoadedPolicy, caps: list[Cap]) -> rules.CompiledRules:
     """Every task's scope and every cap's condition, compiled once for the rules engine."""
     rule_list = [rules.Rule(f"scope:{t.id}", t.scope) for t in loaded.policy.tasks]
     rule_list += [rules.Rule(f"cap:{c.id}", c.when) for c in caps]
+    rule_list += [rules.Rule(_class_rule(t, c), c.when) for t in loaded.policy.tasks for c in t.sampling.classes]
     return rules.compile_rules(rule_list)
 
 
@@ -184,8 +202,26 @@ def _reached(classes: Classes, checked: pl.DataFrame, caps: list[Cap]) -> dict[s
     return out
 
 
+def _class_rule(task: Task, klass: SampleClass) -> str:
+    return f"class:{task.id}:{klass.id}"
+
+
+# A row of a kind the policy grades on no scale has no tier: its stratum says so.
+NO_TIER = "不涉及"
+
+
 def _stratum_name(values: tuple) -> str:
-    return "|".join(str(v) for v in values)
+    return "|".join(NO_TIER if v is None else str(v) for v in values)
+
+
+def _class_column(task: Task, classes: Classes, rows: pl.Series) -> pl.Series:
+    """Each row's sampling class: the first of the task's classes whose condition holds, else 其他."""
+    names = [c.name for c in task.sampling.classes] + ["其他"]
+    chain = None
+    for k, klass in enumerate(task.sampling.classes):
+        holds = classes.holds(_class_rule(task, klass)).gather(rows)
+        chain = (pl.when(holds) if chain is None else chain.when(holds)).then(pl.lit(names[k]))
+    return pl.select(chain.otherwise(pl.lit(names[-1])).alias("_class")).to_series()  # type: ignore[union-attr]
 
 
 def _pool(
@@ -209,37 +245,69 @@ def _pool(
 
     stratify = list(task.sampling.stratify)
     stratum = pl.zeros(rows.len(), pl.UInt32, eager=True)
-    if not stratify:
+    by = stratify + (["_class"] if task.sampling.classes else [])
+    if not by:
         groups = [(("全部",), pl.int_range(0, rows.len(), dtype=pl.UInt32, eager=True))] if rows.len() else []
     else:
-        keys = frame.select(pl.col(c).gather(rows) for c in stratify).with_row_index("_i")
-        grouped = keys.group_by(stratify).agg(pl.col("_i"))
+        keys = frame.select(pl.col(c).gather(rows) for c in stratify)
+        if task.sampling.classes:
+            keys = keys.with_columns(_class_column(task, classes, rows))
+        keys = keys.with_row_index("_i")
+        grouped = keys.group_by(by).agg(pl.col("_i"))
         at = grouped.get_column("_i")
-        groups = [(key, at[k]) for k, key in enumerate(grouped.select(stratify).iter_rows())]
+        groups = [(key, at[k]) for k, key in enumerate(grouped.select(by).iter_rows())]
     groups.sort(key=lambda g: _stratum_name(g[0]))
     names = tuple(_stratum_name(key) for key, _ in groups)
     positions = {}
     for k, (key, idx) in enumerate(groups):
         stratum.scatter(idx, k)
         positions[names[k]] = idx
-    tiers = {name: (key[stratify.index("tier")] if "tier" in stratify else None) for name, (key, _) in zip(names, groups, strict=True)}
-    quotas = _quotas(plan, loaded, {name: (positions[name].len(), tiers[name]) for name in names})
-    pool = Pool(plan, rows, stratum, names, positions, quotas)
+    by_name = {c.name: c for c in task.sampling.classes}
+    strata = {}
+    for name, (key, _) in zip(names, groups, strict=True):
+        tier = key[stratify.index("tier")] if "tier" in stratify else None
+        klass = by_name.get(key[-1]) if task.sampling.classes else None
+        strata[name] = (positions[name].len(), tier, klass)
+    quotas, explain = task_quotas(task, loaded.policy.risk.tiers, strata)
+    pool = Pool(plan, rows, stratum, names, positions, quotas, explain)
     return pool, gone.with_columns(pl.lit(task.id).alias("task_id"))
 
 
-def _quotas(plan: TaskPlan, loaded: LoadedPolicy, strata: dict[str, tuple[int, str | None]]) -> list[Quota]:
-    task = plan.task
-    if task.sampling.count is not None:
-        return by_count({k: n for k, (n, _) in strata.items()}, task.sampling.count)
-    ratios: dict[str, tuple[int, Fraction]] = {}
-    for key, (n, tier) in strata.items():
-        if "tier" in task.sampling.stratify:
-            r = tier_ratio(task, loaded.policy.risk, tier)
-        else:
-            r = percent_fraction(task.sampling.ratio)
-        ratios[key] = (n, r)
-    return by_ratio(ratios)
+def task_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[int, str | None, SampleClass | None]]) -> tuple[list[Quota], dict]:
+    """Each stratum's quota from the task's sampling clause, and how each number follows from the plan.
+
+    A fixed total (a count, a 目标数, or weights) is shared among the strata by size × weight; otherwise
+    each stratum draws its own ratio. `strata` maps stratum -> (eligible, tier or None, class or None).
+    """
+    s = task.sampling
+    eligible = sum(n for n, _, _ in strata.values())
+    rule = size_rule(s, eligible)
+    words = list(rule.words)
+    explain: dict = {}
+    if (compared := base_comparison(s, eligible)) is not None:
+        explain["base"] = compared
+    if rule.count is not None or s.target is not None or s.weighted:
+        total, said = total_for(rule, s, eligible)
+        words += said
+        weights = {k: (n, stratum_weight(s, risk_tiers, tier, klass)) for k, (n, tier, klass) in strata.items()}
+        if any(w != 1 for _, w in weights.values()):
+            words.append("总数按各层 户数×权重 分配：" + "，".join(f"{k} 权重{w}" for k, (_, w) in sorted(weights.items())))
+        quotas = by_weight(weights, total, upper=rule.bound == "不高于")
+        explain["total"] = total
+    else:
+        ratios = {}
+        for k, (n, tier, klass) in strata.items():
+            r, said = stratum_ratio(s, risk_tiers, rule.ratio, tier, klass)  # type: ignore[arg-type]
+            words += [f"{k}：{w}" for w in said]
+            ratios[k] = (n, r)
+        quotas = by_ratio(ratios, rule.bound)
+        drawn = sum(q.wanted for q in quotas)
+        if rule.min_count is not None and drawn < rule.min_count:
+            total = min(eligible, rule.min_count)
+            words.append(f"按比例共{drawn}户，少于最少户数{rule.min_count}户，按各层户数分配{total}户")
+            quotas = by_weight({k: (n, Fraction(1)) for k, (n, _, _) in strata.items()}, total)
+    explain["words"] = words
+    return quotas, explain
 
 
 def _unit(plan: TaskPlan, rnd: int, stratum: str) -> str:
@@ -287,7 +355,7 @@ class _Ranking:
         self.uscc, self.seed = uscc, seed
         need: dict[str, list[pl.Series]] = {}
         for plan, pool in zip(plans, pools, strict=True):
-            for rnd in range(1, plan.rounds + 1):
+            for rnd, _month in plan.drawn_rounds():
                 if plan.coordination == "joint" and plan.campaign is not None:
                     need.setdefault(_unit(plan, rnd, ""), []).append(pool.rows)
         self.joint: dict[str, pl.Series] = {}
@@ -330,33 +398,33 @@ class _Ranking:
         return self.take(unit, chosen, chosen_keys, n)["_row"]
 
 
-def _draw(plans: list[TaskPlan], pools: list[Pool], ranking: _Ranking, progress: Progress) -> pl.DataFrame:
-    """Each stratum's n smallest rank hashes, per task and round, in the plan's task order."""
+_PICKED = {"task_id": pl.String, "round": pl.Int64, "month": pl.Int64, "_row": pl.UInt32, "uscc": pl.String,
+           "stratum": pl.String, "rank": pl.Int64, "hash": pl.String}
+
+
+def _draw_plan(plan: TaskPlan, pool: Pool, ranking: _Ranking) -> pl.DataFrame:
+    """Each stratum's n smallest rank hashes, per round the draw draws."""
     parts = []
-    for done, (plan, pool) in enumerate(zip(plans, pools, strict=True)):
-        progress("按随机数排序抽取", done, len(plans))
-        for rnd, month in zip(range(1, plan.rounds + 1), plan.months, strict=True):
-            keys = ranking.keys(plan, rnd, pool)
-            for q in pool.quotas:
-                if q.drawn == 0:
-                    continue
-                at = pool.positions[q.stratum]
-                picked = ranking.take(_unit(plan, rnd, q.stratum), pool.rows.gather(at), keys.gather(at), q.drawn)
-                parts.append(
-                    picked.select(
-                        pl.lit(plan.task.id).alias("task_id"),
-                        pl.lit(rnd).cast(pl.Int64).alias("round"),
-                        pl.lit(month).cast(pl.Int64).alias("month"),
-                        "_row",
-                        "uscc",
-                        pl.lit(q.stratum).alias("stratum"),
-                        "rank",
-                        "hash",
-                    )
+    for rnd, month in plan.drawn_rounds():
+        keys = ranking.keys(plan, rnd, pool)
+        for q in pool.quotas:
+            if q.drawn == 0:
+                continue
+            at = pool.positions[q.stratum]
+            picked = ranking.take(_unit(plan, rnd, q.stratum), pool.rows.gather(at), keys.gather(at), q.drawn)
+            parts.append(
+                picked.select(
+                    pl.lit(plan.task.id).alias("task_id"),
+                    pl.lit(rnd).cast(pl.Int64).alias("round"),
+                    pl.lit(month).cast(pl.Int64).alias("month"),
+                    "_row",
+                    "uscc",
+                    pl.lit(q.stratum).alias("stratum"),
+                    "rank",
+                    "hash",
                 )
-    schema = {"task_id": pl.String, "round": pl.Int64, "month": pl.Int64, "_row": pl.UInt32, "uscc": pl.String,
-              "stratum": pl.String, "rank": pl.Int64, "hash": pl.String}
-    return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+            )
+    return pl.concat(parts) if parts else pl.DataFrame(schema=_PICKED)
 
 
 def _distinct_drawn(plans: list[TaskPlan], pools: list[Pool], ranking: _Ranking, progress: Progress) -> int:
@@ -364,7 +432,7 @@ def _distinct_drawn(plans: list[TaskPlan], pools: list[Pool], ranking: _Ranking,
     parts = []
     for done, (plan, pool) in enumerate(zip(plans, pools, strict=True)):
         progress("按另一种协同方式对照抽取（用于统计）", done, len(plans))
-        for rnd in range(1, plan.rounds + 1):
+        for rnd, _month in plan.drawn_rounds():
             keys = ranking.keys(plan, rnd, pool)
             for q in pool.quotas:
                 if q.drawn:
@@ -381,8 +449,12 @@ def compute(
     drawn_on: dt.date,
     coordination_override: str | None = None,
     progress: Progress = silent,
+    select: Mapping[str, tuple[int, ...]] | None = None,
 ) -> Draw:
-    """Compute a draw. Pure: reads nothing but its arguments, writes nothing."""
+    """Compute a draw. Pure: reads nothing but its arguments, writes nothing.
+
+    `select` draws only some tasks and rounds (task id → round numbers), as a draw of what is due does.
+    """
     policy = loaded.policy
     caps = effective_caps(policy)
     compiled = _rules(loaded, caps)
@@ -394,21 +466,35 @@ def compute(
     reached = _reached(classes, checked, caps)
 
     plans = plan_tasks(loaded)
+    if select is not None:
+        plans = [replace(p, selected=tuple(select[p.task.id])) for p in plans if p.task.id in select]
     if coordination_override is not None:
-        plans = [TaskPlan(p.task, p.campaign, coordination_override, p.rounds, p.months) for p in plans]
-    pools, gone = [], []
+        plans = [replace(p, coordination=coordination_override) for p in plans]
+    first = []
     for done, plan in enumerate(plans):
         progress("划定各任务的抽查对象", done, len(plans))
-        pool, excluded = _pool(plan, frame, classes, reached, caps, loaded)
-        pools.append(pool)
-        gone.append(excluded)
+        first.append(_pool(plan, frame, classes, reached, caps, loaded))
+    ranking = _Ranking(plans, [pool for pool, _ in first], uscc, seed)
 
-    progress("按随机数排序抽取")
-    picked = _draw(plans, pools, _Ranking(plans, pools, uscc, seed), progress)
+    # Tasks are drawn in the policy's order: what an earlier task drew counts towards the caps of the
+    # later ones, so no entity leaves this draw with more checks than a cap allows.
+    checks = Checks(caps, classes, checked, [p.task for p in plans])
+    pools, excluded, parts = [], [], []
+    for done, (plan, (pool, gone)) in enumerate(zip(plans, first, strict=True)):
+        progress("按随机数排序抽取", done, len(plans))
+        months = {m for _, m in plan.drawn_rounds()}
+        if checks.binding(plan.task, months):
+            pool, gone = _pool(plan, frame, classes, checks.reached(months), caps, loaded)
+        excluded.append(checks.explain(plan.task, months, gone, uscc))
+        part = _draw_plan(plan, pool, ranking)
+        checks.hold(plan.task, part)
+        pools.append(pool)
+        parts.append(part)
+    picked = pl.concat(parts) if parts else pl.DataFrame(schema=_PICKED)
     shown = frame.select(pl.col(c).gather(picked["_row"]).cast(pl.String) for c in ("name", "type", "district", "tier"))
     drawn = pl.concat([picked.drop("_row"), shown], how="horizontal")
     other = "independent" if all(p.coordination == "joint" for p in plans) else "joint"
-    alt_plans = [TaskPlan(p.task, p.campaign, other, p.rounds, p.months) for p in plans]
+    alt_plans = [replace(p, coordination=other) for p in plans]
     coordination = {
         "used": sorted({p.coordination for p in plans}),
         "distinct_entities": {
@@ -416,17 +502,16 @@ def compute(
             other: _distinct_drawn(alt_plans, pools, _Ranking(alt_plans, pools, uscc, seed), progress),
         },
     }
-    exclusions = (
-        pl.concat(gone)
-        .with_columns(uscc.gather(pl.concat(gone)["_row"]).alias("uscc"))
-        .select("task_id", "uscc", "cap_id")
-        .sort(["task_id", "uscc"])
-    )
+    exclusions = pl.concat(excluded) if excluded else pl.DataFrame(schema=EXCLUDED_COLUMNS)
+    exclusions = exclusions.sort(["task_id", "uscc", "cap_id"])
 
     progress("生成抽取记录")
     files_hist = history_csv(history)
     codes = _Codes(uscc)
     transcript = _transcript(loaded, entities, seed, drawn_on, files_hist, pools, codes)
+    if select is not None:
+        # A draw of what is due says which tasks and rounds it drew, so `verify` draws the same ones.
+        transcript["selection"] = {p.task.id: [r for r, _ in p.drawn_rounds()] for p in plans}
     draw_id = sha256_text(canonical(transcript))[:16]
     summary = _summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed)
     summary["coordination"] = coordination
@@ -437,6 +522,7 @@ def compute(
         "eligible.csv": lambda: _eligible_pieces(pools, uscc),
         "history.csv": files_hist,
         "summary.json": json_bytes(summary),
+        "excluded.csv": exclusions.write_csv().encode("utf-8"),
     }
     return Draw(draw_id, seed, drawn_on, drawn, exclusions, transcript, summary, files, tuple(pools), uscc)
 
@@ -515,7 +601,7 @@ def _transcript(loaded, entities, seed, drawn_on, history_bytes, pools, codes) -
                 "coordination": plan.coordination,
                 "rounds": [
                     {"round": r, "month": m, "unit": (f"{plan.campaign}|{r}|" if plan.coordination == "joint" and plan.campaign else f"{plan.task.id}|{r}|{{stratum}}|")}
-                    for r, m in zip(range(1, plan.rounds + 1), plan.months, strict=True)
+                    for r, m in plan.drawn_rounds()
                 ],
                 "strata": [
                     {
@@ -562,15 +648,16 @@ def _summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed) ->
                 "name": t.name,
                 "risk_based": "tier" in t.sampling.stratify,
                 "eligible": sum(q.eligible for q in quotas),
-                "wanted": sum(q.wanted for q in quotas) * plan.rounds,
+                "wanted": sum(q.wanted for q in quotas) * len(plan.drawn_rounds()),
                 "drawn": d.height,
-                "shortfall": sum(q.shortfall for q in quotas) * plan.rounds,
+                "shortfall": sum(q.shortfall for q in quotas) * len(plan.drawn_rounds()),
                 "strata": [
                     {"stratum": q.stratum, "eligible": q.eligible, "ratio": _fraction_text(q.ratio), "wanted": q.wanted, "drawn": q.drawn, "shortfall": q.shortfall}
                     for q in quotas
                 ],
                 "by_district": dict(by_district.iter_rows()),
                 "excluded_by_cap": dict(exc.iter_rows()),
+                "sampling": {"text": sampling_text(t.sampling), **pool.explain},
             }
         )
     total_draws = drawn.height
