@@ -203,5 +203,5 @@ def test_pdf_without_libreoffice_says_what_to_install(monkeypatch, tmp_path):
         notice.make_notice(DEMO, fmt="pdf", out=out)
     problem = err.value.problems[0]
     assert problem.code == "N830" and "LibreOffice" in problem.message
-    assert "apt-get install libreoffice-writer fonts-noto-cjk" in problem.hint
+    assert "apt-get install libreoffice-writer fonts-noto-cjk fonts-arphic-ukai fonts-lxgw-wenkai" in problem.hint
     assert not out.exists() and list(tmp_path.iterdir()) == []

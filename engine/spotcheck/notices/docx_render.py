@@ -1,8 +1,8 @@
 """A Notice into Word and PDF: fill a docxtpl template, fix what a template cannot hold, convert with LibreOffice.
 
 The body is built against the template's own named styles (see docx_styles), so a restyled template
-restyles every notice. `to_pdf` maps the official font names to free stand-ins through fontconfig so
-LibreOffice renders Chinese with the right kind of face.
+restyles every notice. `to_pdf` maps the official font names to free stand-ins through the fontconfig file
+shipped beside this module (fonts.conf), so LibreOffice renders Chinese with the right kind of face.
 """
 
 from __future__ import annotations
@@ -32,14 +32,9 @@ from spotcheck.notices.docx_styles import (
     BLOCK_H,
     BLOCK_W,
     BODY_PT,
-    FANGSONG,
-    HEITI,
-    KAITI,
     LETTER_PT,
-    SONG,
     STYLE,
     STYLES,
-    XIAOBIAOSONG,
     add_blocks,
 )
 from spotcheck.errors import Problem, SpotcheckError
@@ -259,29 +254,10 @@ def _rotate(sect_pr) -> None:
 
 # ---------------------------------------------------------------- PDF
 
-# Free faces of the same kind, tried in order, for machines without the official ones.
-STAND_INS = {
-    FANGSONG: ("仿宋", "FangSong", "AR PL UKai CN"),
-    KAITI: ("楷体", "KaiTi", "AR PL UKai CN"),
-    HEITI: ("SimHei", "Noto Sans CJK SC"),
-    XIAOBIAOSONG: ("Noto Serif CJK SC",),
-    SONG: ("SimSun", "Noto Serif CJK SC"),
-}
-
-
-def _fontconfig(folder: Path) -> Path:
-    """A fontconfig file that keeps the system's fonts and adds the free stand-ins for the official names."""
-    aliases = "".join(
-        f"<alias binding=\"same\"><family>{name}</family><accept>{''.join(f'<family>{f}</family>' for f in subs)}</accept></alias>"
-        for name, subs in STAND_INS.items()
-    )
-    path = folder / "fonts.conf"
-    path.write_text(
-        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
-        f'<include ignore_missing="yes">/etc/fonts/fonts.conf</include>{aliases}</fontconfig>',
-        "utf-8",
-    )
-    return path
+# The official faces mapped to free Simplified Chinese fonts (see the file for which Debian packages).
+FONTS_CONF = Path(__file__).with_name("fonts.conf")
+STAND_IN_PACKAGES = ("fonts-noto-cjk", "fonts-arphic-ukai", "fonts-lxgw-wenkai")
+INSTALL_HINT = f"apt-get install libreoffice-writer {' '.join(STAND_IN_PACKAGES)}"
 
 
 def to_pdf(docx: bytes) -> bytes:
@@ -290,12 +266,12 @@ def to_pdf(docx: bytes) -> bytes:
     if office is None:
         raise SpotcheckError(Problem(
             "N830", "生成 PDF 需要 LibreOffice，本机未找到 soffice 或 libreoffice 命令",
-            hint="安装：apt-get install libreoffice-writer fonts-noto-cjk；或改用 --format docx 后在 Word 中另存为 PDF"))
+            hint=f"安装：{INSTALL_HINT}；或改用 --format docx 后在 Word 中另存为 PDF"))
     with tempfile.TemporaryDirectory(prefix="spotcheck-pdf-") as tmp:
         folder = Path(tmp)
         source = folder / "notice.docx"
         source.write_bytes(docx)
-        env = dict(os.environ, HOME=str(folder), FONTCONFIG_FILE=str(_fontconfig(folder)))
+        env = dict(os.environ, HOME=str(folder), FONTCONFIG_FILE=str(FONTS_CONF))
         try:
             done = subprocess.run(
                 [office, f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--headless", "--convert-to", "pdf",

@@ -45,7 +45,9 @@ class Style:
     name: str
     font: str = FANGSONG
     size: float = BODY_PT
-    align: str = "justify"
+    # Left, not justified: LibreOffice drops a "，" or "、" that ends a justified full line of Chinese (a
+    # content error in the PDF); on the 28-character grid every full line of Chinese ends flush anyway.
+    align: str = "left"
     first: float = 0  # first-line indent, in characters of this style
     left: float = 0
     right: float = 0
@@ -153,6 +155,15 @@ def add_para(container, style: str, *texts: str):
     return p
 
 
+def no_hanging(ppr) -> None:
+    """w:overflowPunct off: LibreOffice reads it per paragraph style, not from the document defaults."""
+    overflow = ppr.find(qn("w:overflowPunct"))
+    if overflow is None:
+        overflow = OxmlElement("w:overflowPunct")
+        ppr.insert_element_before(overflow, *_PPR_AFTER_PBDR[_PPR_AFTER_PBDR.index("w:overflowPunct") + 1:])
+    overflow.set(qn("w:val"), "0")
+
+
 def define_style(doc: WordDocument, spec: Style) -> None:
     style = doc.styles.add_style(spec.name, WD_STYLE_TYPE.PARAGRAPH)
     style.base_style = doc.styles["Normal"]
@@ -184,6 +195,7 @@ def define_style(doc: WordDocument, spec: Style) -> None:
         if chars:
             ind.set(qn(f"w:{attr}"), str(round(chars * spec.size * 20)))
             ind.set(qn(f"w:{attr}Chars"), str(round(chars * 100)))
+    no_hanging(ppr)
     if not spec.grid:
         snap = OxmlElement("w:snapToGrid")
         snap.set(qn("w:val"), "0")
@@ -211,7 +223,20 @@ def set_defaults(doc: WordDocument) -> None:
             rpr.insert_element_before(size, "w:highlight", "w:u", "w:effect", "w:bdr", "w:shd", "w:fitText",
                                       "w:vertAlign", "w:rtl", "w:cs", "w:em", "w:lang", "w:eastAsianLayout")
         size.set(qn("w:val"), str(BODY_PT * 2))
+    # No punctuation hanging past the text block: LibreOffice drops a hanging "，" or "、" from the PDF
+    # (a content error in an official document), and GB/T 9704's block is 28 characters wide.
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    ppr_default = defaults.find(qn("w:pPrDefault"))
+    if ppr_default is None:
+        ppr_default = OxmlElement("w:pPrDefault")
+        defaults.append(ppr_default)
+    ppr = ppr_default.find(qn("w:pPr"))
+    if ppr is None:
+        ppr = OxmlElement("w:pPr")
+        ppr_default.append(ppr)
+    no_hanging(ppr)
     normal = doc.styles["Normal"]
+    no_hanging(normal.element.get_or_add_pPr())
     normal.font.size = Pt(BODY_PT)
     set_fonts(normal.element.get_or_add_rPr(), FANGSONG)
     for style in doc.styles:
