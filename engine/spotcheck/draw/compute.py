@@ -31,7 +31,7 @@ from fractions import Fraction
 import numpy as np
 import polars as pl
 import polars_hash as plh
-from spotcheck import __version__
+from spotcheck.version import engine_version
 from spotcheck.rules import engine as rules
 from spotcheck.draw.allocation import Quota, by_ratio, by_weight
 from spotcheck.rules.classes import Classes, classify
@@ -618,7 +618,7 @@ def _transcript(loaded, entities, seed, drawn_on, history_bytes, pools, codes) -
         )
     return {
         "format": FORMAT,
-        "engine_version": __version__,
+        "engine_version": engine_version(),
         "drill": seed.drill,
         "seed": seed.to_dict(),
         "rank_hash": "sha256(key + '|' + unit + uscc), unit with {stratum} filled in; each stratum takes its n smallest hex digests",

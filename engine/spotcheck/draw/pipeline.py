@@ -32,6 +32,7 @@ from spotcheck.ledger.store import Ledger, append_history, claim_commitment
 from spotcheck.policy.departments import OFFICE
 from spotcheck.policy.loader import LoadedPolicy, load_policy
 from spotcheck.resources import policy_file
+from spotcheck.site import supervisor
 from spotcheck.progress import Progress, silent
 from spotcheck.year import revision
 from spotcheck.year.rounds import Override, Request, Selection, drawn_rounds, select
@@ -305,6 +306,8 @@ def verify(
     problems: list[Problem] = []
     if transcript["entities"]["sha256"] != result.transcript["entities"]["sha256"]:
         problems.append(Problem("V703", "检查对象名录与抽取时使用的文件不一致（SHA-256 不同）", file=str(entities_path)))
+    # A folder lodged with the supervisor carries the commitment: it must match what was revealed.
+    problems += supervisor.check_commitment(draw_dir, transcript)
     checked = []
     for name, data in result.files.items():
         path = draw_dir / name

@@ -317,13 +317,13 @@ class Policy(Model):
     """One jurisdiction's plan for one year, after `extends:` has been resolved."""
 
     id: StrictStr = Field(title="策略标识", description="如 hebei/qinhuangdao/2023")
-    extends: StrictStr | None = Field(None, title="上级策略", description="上级策略文件的相对路径；只能收紧上级底线，不能放宽")
+    extends: StrictStr | None = Field(None, title="上级策略", description="上级策略文件的相对路径，或内置策略的名称（如 spotcheck:hebei/baseline）；只能收紧上级底线，不能放宽")
     jurisdiction: Jurisdiction = Field(title="辖区与机关")
     year: StrictInt = Field(title="年度")
     version: StrictInt = Field(1, title="版本")
     revision: Revision | None = Field(None, title="计划修订", description="年度中调整计划时填写；已抽取的任务不能删除，已抽取的轮次不能改动")
-    item_lists: list[StrictStr] = Field(default_factory=list, title="事项清单文件", description="相对路径")
-    calendars: list[StrictStr] = Field(default_factory=list, title="节假日安排文件", description="补充 chinese-calendar 未收录年份的官方安排")
+    item_lists: list[StrictStr] = Field(default_factory=list, title="事项清单文件", description="相对路径，或内置清单的名称（如 spotcheck:hebei/items/2024）")
+    calendars: list[StrictStr] = Field(default_factory=list, title="节假日安排文件", description="补充 chinese-calendar 未收录年份的官方安排：相对路径，或内置安排的名称（spotcheck:calendars/…）")
     documents: list[Document] = Field(default_factory=list, title="发布的文件")
     default_document: StrictStr | None = Field(None, title="默认文件", description="spotcheck notice 默认生成的文件标识")
     campaigns: list[Campaign] = Field(default_factory=list, title="抽查活动")
