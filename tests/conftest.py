@@ -222,8 +222,9 @@ def site_year(tmp_path_factory) -> SiteYear:
     committed_at = dt.datetime(2023, 11, 13, 2, 0, tzinfo=dt.timezone.utc)
     with mock.patch("spotcheck.ledger.store._utc_now", return_value=committed_at):
         c = pipeline.commit(SITE_POLICY, data / "entities.csv", ledger_path=ledger, beacon="中国福利彩票双色球2023130期开奖号码",
-                            drawn_on=dt.date(2023, 11, 14))
-    pipeline.draw(SITE_POLICY, data / "entities.csv", draw, ledger_path=ledger, reveal="03 08 14 21 27 30 + 11", commitment_id=c.id)
+                            drawn_on=dt.date(2023, 11, 14), reveal_as="numbers:6+1", actor="示范市局抽查专员")
+    pipeline.draw(SITE_POLICY, data / "entities.csv", draw, ledger_path=ledger, reveal="03 08 14 21 27 30 + 11", commitment_id=c.id,
+                  actor="示范市局抽查专员")
     workplan.plan(draw, inspectors_path=data / "inspectors.csv", recusals_path=data / "recusals.csv", ledger_path=ledger,
                   policy_path=SITE_POLICY)
     today = dt.date(2023, 12, 20)

@@ -162,14 +162,15 @@ RESULT_ROWS = [
 
 
 def test_results_notice_title_and_national_columns(demo_policy):
-    md = notice.render_results_notice(demo_policy, RESULT_ROWS, "md")
+    md = notice.render_results_notice(demo_policy, RESULT_ROWS, "md", published_on=dt.date(2023, 12, 20))
     assert "## 示范市市场监督管理局2023年度第001号抽查任务检查结果公告" in md
     assert ("| 序号 | 抽查计划编号/名称 | 抽查任务编号/名称 | 抽查类型 | 检查机关 | 市场主体名称 | 统一社会信用代码 | "
             "检查完成日期 | 检查结果 | 备注 |") in md
     assert ("| 1 | 示市监〔2023〕7号/示范市市场监督管理局关于印发2023年度双随机抽查工作计划的通知 | 001/企业登记事项抽查 | 定向 | "
             "市、区两级市场监管部门 | 示范东区甲贸易有限公司 | 91990102MA5H8UNDXA | 2023年12月1日 | 未发现问题 |  |") in md
     assert "| 示范市东区市场监督管理局 | 示范东区丁A&B工作室 | 91990102MA9HU4Q090 | 2023年12月8日 | 发现问题已责令改正 | 已整改 |" in md
-    assert "示范市市场监督管理局\n\n2023年12月8日" in md
+    # Dated the day it is published, not by its last completed check (2023-12-08).
+    assert "示范市市场监督管理局\n\n2023年12月20日" in md
 
 
 def test_results_notice_never_shows_a_risk_tier(demo_policy):

@@ -20,8 +20,9 @@ def drill(qingdao_dirs, path, seed="drill-1"):
 
 
 def real(qingdao_dirs, ledger, out, value):
-    c = pipeline.commit(QINGDAO, qingdao_dirs / "entities.csv", ledger_path=ledger, beacon=f"开奖 {value}", drawn_on=DRAWN_ON)
-    pipeline.draw(QINGDAO, qingdao_dirs / "entities.csv", out, ledger_path=ledger, reveal=value, commitment_id=c.id)
+    c = pipeline.commit(QINGDAO, qingdao_dirs / "entities.csv", ledger_path=ledger, beacon=f"开奖 {value}", drawn_on=DRAWN_ON,
+                        reveal_as="numbers:3", actor="王科长")
+    pipeline.draw(QINGDAO, qingdao_dirs / "entities.csv", out, ledger_path=ledger, reveal=value, commitment_id=c.id, actor="王科长")
     return out
 
 

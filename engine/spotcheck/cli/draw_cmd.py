@@ -53,7 +53,9 @@ def synth(policy: Path, n_entities: int, n_inspectors: int, seed: str, out_dir: 
 @click.option("--seed", help="演练种子：用于测试和演示，所有输出标注为演练")
 @click.option("--commit", "do_commit", is_flag=True, help="正式抽取第一步：记录对输入和将来随机数来源的承诺")
 @click.option("--beacon", help="与 --commit 同用：将来公开的随机数来源，如“双色球2023130期开奖号码”")
-@click.option("--reveal", help="正式抽取第二步：公布的随机数")
+@click.option("--reveal-format", "reveal_as", metavar="FORMAT",
+              help="与 --commit 同用：公布的随机数的格式，numbers:6+1（彩票号码，按开奖顺序）或 hex:128（信标的十六进制输出）")
+@click.option("--reveal", help="正式抽取第二步：公布的随机数（按承诺时的格式核对并统一写法）")
 @click.option("--commitment", "commitment_id", help="与 --reveal 同用：承诺编号")
 @click.option("--date", "drawn_on", type=Day(), help="抽取日期（默认今天；正式抽取取承诺中的日期）")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="抽取结果目录（须为新目录）")
@@ -62,10 +64,12 @@ def synth(policy: Path, n_entities: int, n_inspectors: int, seed: str, out_dir: 
 @click.option("--due", type=Month(), help="抽取到该月（YYYY-MM）为止到期而尚未抽取的全部任务")
 @click.option("--override-reason", help="提前或重复抽取的理由（记入台账）")
 @click.option("--approver", help="与 --override-reason 同用：批准人")
+@click.option("--actor", envvar="SPOTCHECK_ACTOR",
+              help="操作人（姓名或工号），记入台账；正式抽取（--commit、--reveal）必填，也可设环境变量 SPOTCHECK_ACTOR")
 @_ledger
 @reports_problems
-def draw(policy, entities_path, seed, do_commit, beacon, reveal, commitment_id, drawn_on, out_dir, task_id, round_no, due,
-         override_reason, approver, ledger_path) -> None:
+def draw(policy, entities_path, seed, do_commit, beacon, reveal_as, reveal, commitment_id, drawn_on, out_dir, task_id,
+         round_no, due, override_reason, approver, actor, ledger_path) -> None:
     """随机抽取检查对象：--seed 演练，或 --commit 后 --reveal 正式抽取；--task/--due 只抽到期的任务。"""
     modes = sum(x is not None and x is not False for x in (seed, reveal, do_commit or None))
     if modes != 1:
@@ -75,7 +79,7 @@ def draw(policy, entities_path, seed, do_commit, beacon, reveal, commitment_id, 
         if not beacon:
             raise click.UsageError("--commit 须同时用 --beacon 写明将来公开的随机数来源")
         c = pipeline.commit(policy, entities_path, ledger_path=ledger_path, beacon=beacon, drawn_on=drawn_on or dt.date.today(),
-                            request=request)
+                            reveal_as=reveal_as, actor=actor, request=request)
         click.echo(c.id)
         click.echo(json.dumps(c.body, ensure_ascii=False, indent=2), err=True)
         click.echo(f"已记录承诺 {c.id}。随机数公布后运行：spotcheck draw {policy} --entities {entities_path} "
@@ -86,7 +90,7 @@ def draw(policy, entities_path, seed, do_commit, beacon, reveal, commitment_id, 
     with steps(True) as progress:
         result = pipeline.draw(
             policy, entities_path, out_dir, ledger_path=ledger_path, seed=seed, reveal=reveal,
-            commitment_id=commitment_id, drawn_on=drawn_on, progress=progress, request=request,
+            commitment_id=commitment_id, drawn_on=drawn_on, progress=progress, request=request, actor=actor,
         )
     s = result.summary
     tag = "【演练】" if result.seed.drill else ""

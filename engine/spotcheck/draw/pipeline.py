@@ -5,6 +5,7 @@ Each function is one command's whole job, so the CLI stays a thin layer.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -22,6 +23,7 @@ from spotcheck.draw.commitment import (
     check_inputs,
     drill_seed,
     make_commitment,
+    normalize_reveal,
     revealed_seed,
     seed_from_dict,
 )
@@ -121,16 +123,34 @@ def _due_body(selection: Selection | None, request: Request | None) -> dict | No
     return body
 
 
-def commit(
-    policy_path: Path, entities_path: Path, *, ledger_path: Path, beacon: str, drawn_on: dt.date, request: Request | None = None
-) -> Commitment:
-    """Record a commitment to the inputs and the named future random value; nothing is drawn.
+def _official_actor(actor: str | None, what: str) -> str:
+    """Who makes an official commitment or draw: named, never the login account by default."""
+    if not (actor or "").strip():
+        raise SpotcheckError(Problem(
+            "R510", f"{what}须记录操作人", hint="用 --actor 写明操作人（姓名或工号），或设置环境变量 SPOTCHECK_ACTOR"))
+    return actor.strip()
 
-    With `request` (a task or a month), the commitment also fixes which rounds the draw will draw.
-    """
+
+def _in_policy_year(loaded, on: dt.date, what: str) -> None:
+    """A plan is drawn in its own year: a 2021 plan drawn in 2026 would give deadlines five years past."""
+    if on.year != loaded.policy.year:
+        raise SpotcheckError(Problem(
+            "R511", f"{what}日期 {on} 不在策略 {loaded.policy.id} 的年度 {loaded.policy.year} 年内",
+            hint=f"用 --date 写明 {loaded.policy.year} 年内的抽取日期，或换用 {on.year} 年度的策略"))
+
+
+def commit(
+    policy_path: Path, entities_path: Path, *, ledger_path: Path, beacon: str, drawn_on: dt.date, reveal_as: str,
+    actor: str | None, request: Request | None = None,
+) -> Commitment:
+    """Record a commitment to the inputs, the named future random value and the format it will be revealed
+    in; nothing is drawn. With `request` (a task or a month), the commitment also fixes which rounds
+    the draw will draw. `actor` names who commits (required)."""
+    actor = _official_actor(actor, "正式抽取的承诺")
     loaded = load_policy(policy_path)
+    _in_policy_year(loaded, drawn_on, "抽取")
     entities = load_entities(entities_path)
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, actor=actor) as ledger:
         history = _history(ledger, loaded.policy.year)
         selection = _due(loaded, ledger, request, drawn_on)
         c = make_commitment(
@@ -139,6 +159,7 @@ def commit(
             history_sha256=_history_sha(history),
             beacon=beacon,
             drawn_on=drawn_on.isoformat(),
+            reveal_as=reveal_as,
             due=_due_body(selection, request),
         )
         with ledger.transaction() as tx:
@@ -158,19 +179,27 @@ def draw(
     drawn_on: dt.date | None = None,
     progress: Progress = silent,
     request: Request | None = None,
+    actor: str | None = None,
 ) -> draw_stage.Draw:
     """Draw with a drill seed, or reveal the committed random value; write the folder and the ledger together.
+
+    A reveal is normalised to the format its commitment fixed and needs a named `actor`; a drill must be
+    dated within the policy's year.
 
     `request` draws only what is asked (a task, a round, what is due by a month); a reveal draws the
     rounds its commitment fixed.
     """
     if (seed is None) == (reveal is None):
         raise SpotcheckError(Problem("R504", "须且只须给出 --seed（演练）或 --reveal（正式抽取）之一"))
+    if reveal is not None:
+        actor = _official_actor(actor, "正式抽取")
     progress("读取策略")
     loaded = load_policy(policy_path)
+    if reveal is None:
+        _in_policy_year(loaded, drawn_on or dt.date.today(), "演练抽取")
     progress("读取并校验检查对象名录")
     entities = load_entities(entities_path)
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, actor=actor) as ledger:
         history = _history(ledger, loaded.policy.year)
         if reveal is not None:
             if not commitment_id:
@@ -183,7 +212,8 @@ def draw(
                 with ledger.transaction() as tx:
                     claim_commitment(tx, commitment_id)
             check_inputs(rec.body, policy_sha256=loaded.sha256, entities_sha256=entities.sha256, history_sha256=_history_sha(history))
-            the_seed: Seed = revealed_seed(commitment_id, reveal)
+            fixed = rec.body.get("reveal_format")  # commitments made before formats were fixed take the text as typed
+            the_seed: Seed = revealed_seed(commitment_id, normalize_reveal(fixed, reveal) if fixed else reveal)
             on = dt.date.fromisoformat(rec.body["drawn_on"])
             committed = _committed_request(rec.body, request)
             selection = _due(loaded, ledger, committed, on)
@@ -280,6 +310,11 @@ def recompute(draw_dir: Path, entities_path: Path, policy_path: Path | None = No
     transcript = json.loads((draw_dir / "transcript.json").read_text("utf-8"))
     loaded = load_policy(policy_path or policy_file(transcript["policy"]["id"]))
     entities = load_entities(entities_path)
+    recorded = transcript.get("entities", {})
+    if entities.sha256 == recorded.get("sha256") and recorded.get("file") and entities.path.name != recorded["file"]:
+        # The directory is matched by content: a copy under another name is the same directory, and the
+        # transcript keeps the name it was drawn under.
+        entities = dataclasses.replace(entities, path=entities.path.with_name(recorded["file"]))
     history = pl.read_csv(draw_dir / "history.csv", schema=draw_stage.HISTORY_COLUMNS)
     seed = seed_from_dict(transcript["seed"])
     chosen = transcript.get("selection")

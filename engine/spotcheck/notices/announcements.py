@@ -245,8 +245,9 @@ class ResultRow:
         )
 
 
-def results_notice(loaded: LoadedPolicy, rows: Iterable[ResultRow | Mapping]) -> Notice:
-    """“{机关}{年}年度第{NNN}号抽查任务检查结果公告” for the rows of one task."""
+def results_notice(loaded: LoadedPolicy, rows: Iterable[ResultRow | Mapping], published_on: dt.date) -> Notice:
+    """“{机关}{年}年度第{NNN}号抽查任务检查结果公告” for the rows of one task, dated the day it is published
+    (an announcement cannot be dated before it exists, nor by its last check)."""
     policy = loaded.policy
     rows = [ResultRow.of(r) for r in rows]
     tasks = list(dict.fromkeys(r.task_id for r in rows))
@@ -263,11 +264,10 @@ def results_notice(loaded: LoadedPolicy, rows: Iterable[ResultRow | Mapping]) ->
         (str(i), f"{plan_no}/{plan}", f"{no}/{task.name}", task.type, r.inspecting_body or body, r.name, r.uscc,
          cn_date(r.completed), r.result, r.remarks)
         for i, r in enumerate(rows, 1)), RESULT_WIDTHS)
-    last = max(r.completed for r in rows)
     return Notice(
         kind="results_notice", letter=False, issuer=issuer, number=None,
         title=f"{issuer}{policy.year}年度第{no}号抽查任务检查结果公告", addressees=None,
         preamble=(f"根据《{plan}》，本局组织开展了第{no}号抽查任务“{task.name}”的随机抽查，现将检查结果公告如下。",),
-        body=(), contacts=(), attachments=(), signature=issuer, date=last,
+        body=(), contacts=(), attachments=(), signature=issuer, date=published_on,
         disclosure="（信息公开类型：主动公开）", cc=None, printed_by=None, results=table,
     )

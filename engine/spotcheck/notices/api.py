@@ -11,6 +11,7 @@ template lookup and the Jinja sandbox in notice_templates, and Word and PDF in d
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -123,9 +124,10 @@ def render(loaded: LoadedPolicy, kind: str | None = None, fmt: str = "md", draw_
 
 
 def render_results_notice(loaded: LoadedPolicy, rows: Iterable[ResultRow | Mapping], fmt: str,
-                          root: Path = TEMPLATES) -> str | bytes:
-    """The results announcement of one task's checked entities (called by the results stage)."""
-    return render_notice(loaded, results_notice(loaded, rows), fmt, root)
+                          root: Path = TEMPLATES, *, published_on: dt.date | None = None) -> str | bytes:
+    """The results announcement of one task's checked entities (called by the results stage), dated the
+    day it is published (`published_on`; today when not given)."""
+    return render_notice(loaded, results_notice(loaded, rows, published_on or dt.date.today()), fmt, root)
 
 
 def make_notice(policy_path: str | Path, *, fmt: str, out: str | Path | None = None, kind: str | None = None,

@@ -79,8 +79,8 @@ def public_rows(loaded: LoadedPolicy, shown: list[tuple[Visit, Record]]) -> list
     ]
 
 
-def announcements(loaded: LoadedPolicy, rows: list[PublicRow]) -> dict[str, bytes]:
-    """One results announcement per task (“第NNN号抽查任务检查结果公告”), in each format."""
+def announcements(loaded: LoadedPolicy, rows: list[PublicRow], on: dt.date) -> dict[str, bytes]:
+    """One results announcement per task (“第NNN号抽查任务检查结果公告”), in each format, dated `on` (the day of publication)."""
     files = {}
     by_task: dict[str, list[PublicRow]] = {}
     for row in rows:
@@ -88,7 +88,7 @@ def announcements(loaded: LoadedPolicy, rows: list[PublicRow]) -> dict[str, byte
     for task_id, mine in by_task.items():
         no = f"{notice_content.task_no(loaded.policy, loaded.task(task_id)):03d}"
         for fmt in NOTICE_FORMATS:
-            content = notice.render_results_notice(loaded, [r.notice_row() for r in mine], fmt)
+            content = notice.render_results_notice(loaded, [r.notice_row() for r in mine], fmt, published_on=on)
             files[f"results-notice-{no}.{fmt}"] = content.encode("utf-8") if isinstance(content, str) else content
     return files
 
@@ -124,7 +124,7 @@ def publish(draw_dir: str | Path, out_dir: str | Path, *, ledger_path: str | Pat
                          for t in all_tracks if t.state == results.APPROVED or t.public]
                 rows = public_rows(loaded, [(visit, record) for visit, record, _ in shown])
                 table = [r.cells() for r in rows]
-                notices = announcements(loaded, rows)
+                notices = announcements(loaded, rows, on)
                 files = {
                     f"{PUBLIC_LIST}.xlsx": table_bytes(".xlsx", PUBLIC_COLUMNS, table),
                     f"{PUBLIC_LIST}.csv": table_bytes(".csv", PUBLIC_COLUMNS, table),
