@@ -25,6 +25,7 @@ def _register() -> None:
         results_cmd,  # noqa: F401
         site_cmd,  # noqa: F401
         teams_cmd,  # noqa: F401
+        year_cmd,  # noqa: F401
     )
 
 

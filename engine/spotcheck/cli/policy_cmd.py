@@ -10,11 +10,12 @@ import click
 from spotcheck.policy.cases import run_tests
 from spotcheck.cli import main
 from spotcheck.cli.common import FILE, reports_problems
-from spotcheck.policy.diff import diff_files, format_changes
+from spotcheck.policy.diff import format_changes
 from spotcheck.errors import format_problems
 from spotcheck.resources import local_policies
 from spotcheck.policy.schemas import export_schemas, schema_drift
 from spotcheck.policy.validate import KIND_NAMES, validate_report
+from spotcheck.year.revision import diff_revisions
 
 _paths = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 _policy = FILE
@@ -45,8 +46,8 @@ def validate(paths: tuple[Path, ...], fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @reports_problems
 def diff(old: Path, new: Path, fmt: str) -> None:
-    """列出两份策略（如上一年度与本年度）之间影响抽查工作的变化。"""
-    changes = diff_files(old, new)
+    """列出两份策略（如上一年度与本年度，或同一年度的两个修订版）之间影响抽查工作的变化。"""
+    changes = diff_revisions(old, new)
     if fmt == "json":
         click.echo(json.dumps([c.to_dict() for c in changes], ensure_ascii=False, indent=2))
     else:

@@ -67,6 +67,11 @@ class SynthSpec:
     # units (department id, district code, district name, unit), each staffed by its own officers.
     bureau_department: str | None = None
     department_units: tuple[tuple[str, str, str, str], ...] = ()
+    # Kinds of object beyond 企业, 个体工商户 and 农民专业合作社 (事业单位, 民办非企业单位 …), each given a
+    # small share of the rows, with USCCs of their registration code; and kinds graded on a scale other
+    # than A–D, with that scale's values (none: the kind is 不涉及信用风险分类 and has no tier).
+    extra_kinds: tuple[str, ...] = ()
+    scales: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "districts", tuple(District(*d) for d in self.districts))
@@ -74,6 +79,8 @@ class SynthSpec:
         object.__setattr__(self, "labels", tuple(self.labels))
         object.__setattr__(self, "specialties", tuple(self.specialties))
         object.__setattr__(self, "department_units", tuple(tuple(u) for u in self.department_units))
+        object.__setattr__(self, "extra_kinds", tuple(self.extra_kinds))
+        object.__setattr__(self, "scales", tuple((k, tuple(v)) for k, v in self.scales))
 
 
 @dataclass(frozen=True, eq=False)
@@ -172,6 +179,8 @@ def _weighted(u: pl.Expr, weights: Mapping[str, int]) -> pl.Expr:
 
 TIER_MIX = {"A": 700, "B": 200, "C": 70, "D": 30}
 TYPE_MIX = {"企业": 350, "个体工商户": 620, "农民专业合作社": 30}
+# Each further kind of object a policy scopes: this many per thousand market entities.
+EXTRA_KIND_WEIGHT = 20
 ENTERPRISE_STATUS_MIX = {"存续": 860, "吊销": 50, "注销": 50, "迁出": 15, "停业": 10, "歇业": 5, "清算": 10}
 INDIVIDUAL_STATUS_MIX = {"在营": 780, "开业": 80, "吊销": 50, "注销": 70, "歇业": 20}
 INSPECTOR_STATUS_MIX = {"在岗": 880, "退休": 40, "调离": 40, "借调": 20, "病休": 20}
@@ -321,6 +330,7 @@ def _entities(spec: SynthSpec, n: int, key: bytes) -> pl.DataFrame:
     purposes = ["district", "type", "status", "tier", "age", "term", "has_term", "industry", "word", "z1", "z2",
                 "place", "suffix", "road", "number", "grid", "checked", "check_age"]
     purposes += [f"label.{label}" for label in universe]
+    purposes += ["scale"] if spec.scales else []
     frame = pl.DataFrame([_u32(key, f"entity.{p}", n) for p in purposes]).with_columns(
         pl.int_range(n, dtype=pl.UInt64).alias("i"), planted_profile, planted_district
     )
@@ -345,7 +355,7 @@ def _entities(spec: SynthSpec, n: int, key: bytes) -> pl.DataFrame:
     cats = [c for c, *_ in INDUSTRIES]
     frame = frame.with_columns(
         pl.coalesce(pl.col("planted_district"), _below(u("district"), len(districts)).cast(pl.Int32)).alias("d"),
-        override("type", _weighted(u("type"), TYPE_MIX)),
+        override("type", _weighted(u("type"), {**TYPE_MIX, **dict.fromkeys(spec.extra_kinds, EXTRA_KIND_WEIGHT)})),
     )
     established = pl.lit(spec.as_of) - pl.duration(days=_below(u("age"), 30 * 365) + 1)
     frame = frame.with_columns(
@@ -355,7 +365,7 @@ def _entities(spec: SynthSpec, n: int, key: bytes) -> pl.DataFrame:
             .then(_weighted(u("status"), INDIVIDUAL_STATUS_MIX))
             .otherwise(_weighted(u("status"), ENTERPRISE_STATUS_MIX)),
         ),
-        override("tier", _weighted(u("tier"), TIER_MIX)),
+        override("tier", _tiers(spec, _weighted(u("tier"), TIER_MIX), u("scale") if spec.scales else None)),
         override(
             "industry",
             pl.when(pl.col("type") == "农民专业合作社")
@@ -398,6 +408,8 @@ def _entities(spec: SynthSpec, n: int, key: bytes) -> pl.DataFrame:
         .then(pl.concat_str(district_name, trade_name, shop_word, pl.lit("店")))
         .when(pl.col("type") == "农民专业合作社")
         .then(pl.concat_str(place, trade_name, _choose(u("word"), COOP_PRODUCTS), pl.lit("专业合作社")))
+        .when(pl.col("type").is_in(list(spec.extra_kinds)))
+        .then(pl.concat_str(place, trade_name, pl.col("type")))
         .otherwise(
             pl.concat_str(
                 place, trade_name, company_word, _choose(u("suffix"), ("有限公司",) * 8 + ("有限责任公司", "股份有限公司"))
@@ -419,6 +431,15 @@ def _entities(spec: SynthSpec, n: int, key: bytes) -> pl.DataFrame:
         district_name.alias("district"),
     )
     return frame.select(f.name for f in _readable(ENTITY_FIELDS))
+
+
+def _tiers(spec: SynthSpec, a_to_d: pl.Expr, u: pl.Expr | None) -> pl.Expr:
+    """Each row's tier on its kind's scale: A–D unless the spec gives the kind another scale or none."""
+    chain = None
+    for kind, values in spec.scales:
+        tier = _choose(u, values) if values and u is not None else pl.lit(None, dtype=pl.String)
+        chain = (pl.when(pl.col("type") == kind) if chain is None else chain.when(pl.col("type") == kind)).then(tier)
+    return a_to_d if chain is None else chain.otherwise(a_to_d)
 
 
 def _labels(universe: list[str], profiles: Sequence[Mapping[str, Any]], u) -> pl.Expr:

@@ -41,7 +41,7 @@ from spotcheck.directory.load import EntityDirectory
 from spotcheck.rules.fields import OPERATING_STATUSES
 from spotcheck.draw.folder import Content
 from spotcheck.policy.loader import LoadedPolicy
-from spotcheck.policy.model import Cap, Task, effective_caps, percent_fraction
+from spotcheck.policy.model import Cap, Task, coverage_kinds, effective_caps, percent_fraction
 from spotcheck.policy.sampling import (
     SampleClass,
     base_comparison,
@@ -633,9 +633,10 @@ def _transcript(loaded, entities, seed, drawn_on, history_bytes, pools, codes) -
 def _summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed) -> dict:
     policy = loaded.policy
     ent = entities.frame
-    operating = ent.select(((pl.col("type") == "企业") & pl.col("status").is_in(list(OPERATING_STATUSES))).sum()).item()
+    counted = list(coverage_kinds(policy))
+    operating = ent.select((pl.col("type").is_in(counted) & pl.col("status").is_in(list(OPERATING_STATUSES))).sum()).item()
     distinct = drawn.select("uscc").unique()
-    distinct_ent = drawn.filter(pl.col("type") == "企业").select("uscc").unique()
+    distinct_ent = drawn.filter(pl.col("type").is_in(counted)).select("uscc").unique()
     tasks = []
     for pool in pools:
         plan, quotas, t = pool.plan, pool.quotas, pool.plan.task

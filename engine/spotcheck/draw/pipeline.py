@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from spotcheck.rules import examples
@@ -27,12 +28,14 @@ from spotcheck.draw.commitment import (
     revealed_seed,
     seed_from_dict,
 )
-from spotcheck.directory.load import load_entities
+from spotcheck.directory.kinds import load_for
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import first_difference, staged, write_files
 from spotcheck.ledger.store import Ledger, append_history, claim_commitment
 from spotcheck.policy.departments import OFFICE
 from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.policy.model import coverage_kinds
+from spotcheck.rules.conditions import AllOf, Leaf, Not
 from spotcheck.resources import policy_file
 from spotcheck.site import supervisor
 from spotcheck.progress import Progress, silent
@@ -64,7 +67,37 @@ def spec_from_policy(loaded: LoadedPolicy) -> synth.SynthSpec:
         profiles=tuple(profiles),
         specialties=tuple(sorted({i.specialty for i in loaded.items.values() if i.specialty})),
         **_department_units(loaded),
+        **_kinds(loaded),
     )
+
+
+def _kinds(loaded: LoadedPolicy) -> dict:
+    """The kinds of object the policy's tasks and coverage name beyond the three market kinds, and the
+    kinds graded on a scale other than the enterprises' (or on none), for the synthetic directory."""
+    policy = loaded.policy
+    if not policy.kinds:
+        return {}
+    named = set(coverage_kinds(policy))
+    for task in policy.tasks:
+        named |= _type_values(task.scope)
+    extra = tuple(k for k in policy.kinds if k in named and k not in synth.TYPE_MIX)
+    usual = policy.kinds["企业"].scale if "企业" in policy.kinds else None
+    scales = tuple(
+        (k, tuple(policy.scales[kind.scale].values) if kind.scale in policy.scales else ())
+        for k in (*synth.TYPE_MIX, *extra) if (kind := policy.kinds.get(k)) is not None and kind.scale != usual
+    )
+    return {"extra_kinds": extra, "scales": scales}
+
+
+def _type_values(cond: Any) -> set[str]:
+    """Every kind of object a condition names."""
+    if isinstance(cond, Leaf):
+        if cond.field != "type":
+            return set()
+        return set(cond.value) if isinstance(cond.value, tuple) else {cond.value}
+    if isinstance(cond, Not):
+        return _type_values(cond.not_)
+    return set().union(*(_type_values(c) for c in (cond.all if isinstance(cond, AllOf) else cond.any)))
 
 
 def _department_units(loaded: LoadedPolicy) -> dict:
@@ -149,7 +182,7 @@ def commit(
     actor = _official_actor(actor, "正式抽取的承诺")
     loaded = load_policy(policy_path)
     _in_policy_year(loaded, drawn_on, "抽取")
-    entities = load_entities(entities_path)
+    entities = load_for(loaded.policy, entities_path)
     with Ledger.open(ledger_path, actor=actor) as ledger:
         history = _history(ledger, loaded.policy.year)
         selection = _due(loaded, ledger, request, drawn_on)
@@ -198,7 +231,7 @@ def draw(
     if reveal is None:
         _in_policy_year(loaded, drawn_on or dt.date.today(), "演练抽取")
     progress("读取并校验检查对象名录")
-    entities = load_entities(entities_path)
+    entities = load_for(loaded.policy, entities_path)
     with Ledger.open(ledger_path, actor=actor) as ledger:
         history = _history(ledger, loaded.policy.year)
         if reveal is not None:
@@ -309,7 +342,7 @@ def recompute(draw_dir: Path, entities_path: Path, policy_path: Path | None = No
     draw_dir = Path(draw_dir)
     transcript = json.loads((draw_dir / "transcript.json").read_text("utf-8"))
     loaded = load_policy(policy_path or policy_file(transcript["policy"]["id"]))
-    entities = load_entities(entities_path)
+    entities = load_for(loaded.policy, entities_path)
     recorded = transcript.get("entities", {})
     if entities.sha256 == recorded.get("sha256") and recorded.get("file") and entities.path.name != recorded["file"]:
         # The directory is matched by content: a copy under another name is the same directory, and the

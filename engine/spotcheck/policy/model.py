@@ -21,6 +21,7 @@ from pydantic import (
 
 from spotcheck.calendar.deadlines import DeadlineRule
 from spotcheck.policy.departments import Department, Exclusion, Inspections
+from spotcheck.policy.kinds import ObjectKind, Scale
 from spotcheck.policy.numbers import (
     Count,
     Model,
@@ -296,6 +297,8 @@ METRIC_NAMES: dict[str, str] = {
 class Target(Model):
     value: Percent = Field(title="目标值")
     text: StrictStr | None = Field(None, title="原文")
+    kinds: list[StrictStr] = Field(
+        default_factory=list, title="计入的对象类别", description="覆盖率计入哪些对象类别（kinds 中的名称）；年度抽查企业占比不填时只计企业")
 
 
 # ---------------------------------------------------------------- the policy
@@ -332,6 +335,9 @@ class Policy(Model):
     excluded_tasks: list[Exclusion] = Field(
         default_factory=list, title="不执行的上级任务", description="上级策略下达、本级不执行的任务，须写明理由")
     methods: dict[Method, MethodRule] = Field(default_factory=dict, title="检查方式安排", description="各检查方式是否上门、每组人数")
+    kinds: dict[StrictStr, ObjectKind] = Field(
+        default_factory=dict, title="对象类别", description="抽查对象的类别及其统一社会信用代码类别代码、风险分类；全国底线声明，下级可增补")
+    scales: dict[StrictStr, Scale] = Field(default_factory=dict, title="风险分类", description="各类对象使用的风险分类及其等级")
     risk: Risk = Field(default_factory=Risk, title="信用风险分级")
     caps: list[Cap] = Field(default_factory=list, title="抽查频次上限")
     merge: Merge = Field(default_factory=Merge, title="合并检查规则")
@@ -352,6 +358,12 @@ def task_ratio(task: Task, policy: Policy, tier: str | None) -> Fraction | None:
     if s.ratio is None:
         return None
     return stratum_ratio(s, policy.risk.tiers, percent_fraction(s.ratio), tier if "tier" in s.stratify else None, None)[0]
+
+
+def coverage_kinds(policy: Policy) -> tuple[str, ...]:
+    """The kinds of object 年度抽查企业占比 counts: the target's own list, else enterprises only."""
+    target = policy.targets.get("enterprise_coverage")
+    return tuple(target.kinds) if target is not None and target.kinds else ("企业",)
 
 
 def effective_caps(policy: Policy) -> list[Cap]:
@@ -407,6 +419,7 @@ __all__ = [
     "Tier",
     "TierRule",
     "Window",
+    "coverage_kinds",
     "effective_caps",
     "percent_fraction",
     "sampling_text",
