@@ -36,8 +36,9 @@ risk:"""
 
 
 def _draw(policy, entities, ledger, out, month, request):
-    c = pipeline.commit(policy, entities, ledger_path=ledger, beacon="b", drawn_on=dt.date(2021, month, 5), request=request)
-    return pipeline.draw(policy, entities, out, ledger_path=ledger, reveal=str(month), commitment_id=c.id)
+    c = pipeline.commit(policy, entities, ledger_path=ledger, beacon="b", drawn_on=dt.date(2021, month, 5), request=request,
+                        reveal_as="numbers:1", actor="王科长")
+    return pipeline.draw(policy, entities, out, ledger_path=ledger, reveal=str(month), commitment_id=c.id, actor="王科长")
 
 
 @pytest.fixture
