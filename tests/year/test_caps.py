@@ -55,9 +55,11 @@ def test_a_year_of_monthly_draws_holds_the_cap_across_draws(dense_longwan, longw
     excluded = []
     for month in (3, 4, 5, 6, 7):
         on = dt.date(2023, month, 6)
-        c = pipeline.commit(dense_longwan, entities, ledger_path=ledger, beacon="b", drawn_on=on, request=Request(due=(2023, month)))
+        c = pipeline.commit(dense_longwan, entities, ledger_path=ledger, beacon="b", drawn_on=on, request=Request(due=(2023, month)),
+                            reveal_as="numbers:1", actor="王科长")
         out = tmp_path / f"m{month}"
-        result = pipeline.draw(dense_longwan, entities, out, ledger_path=ledger, reveal=f"{month}", commitment_id=c.id)
+        result = pipeline.draw(dense_longwan, entities, out, ledger_path=ledger, reveal=f"{month}", commitment_id=c.id,
+                               actor="王科长")
         assert set(result.drawn["month"]) == {month}
         assert pipeline.verify(out, entities, policy_path=dense_longwan).ok
         excluded.append(pl.read_csv(out / "excluded.csv", infer_schema=False))
