@@ -1,6 +1,9 @@
 import datetime as dt
+import io
 import json
 import shutil
+import zipfile
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -212,3 +215,20 @@ def test_reassign_refuses_an_ineligible_inspector_with_the_reason(qingdao_dirs, 
         reassign(qingdao_dirs, folder, ledger, visit_id=row["visit_id"], out_inspector="nobody", in_inspector=elsewhere[0])
     assert exc_info.value.problems[0].code == "T823"
     assert "team_reassignment" not in kinds(ledger)
+
+
+def test_a_long_unit_name_fits_a_file_name_and_stays_apart():
+    long = "某某" * 200 + "市场监督管理局"
+    names = {workplan.unit_file(long), workplan.unit_file(long + "一"), workplan.unit_file("短名")}
+    assert len(names) == 3
+    assert all(len(Path(n).name.encode("utf-8")) <= 255 for n in names)
+
+
+def test_names_that_look_like_formulas_stay_text_in_unit_workbooks(qingdao_dirs, tmp_path):
+    folder = drill(qingdao_dirs, tmp_path)
+    result = plan(qingdao_dirs, folder, tmp_path / "l.db")
+    visits = result.visits.with_columns(pl.lit('=HYPERLINK("http://x","点击")').alias("name"))
+    data = next(iter(workplan.unit_workbooks(visits, result.teams, DRAWN_ON).values()))
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+        assert "<f>" not in sheet and "HYPERLINK" in z.read("xl/sharedStrings.xml").decode("utf-8")

@@ -123,6 +123,15 @@ def synthesize(policy_path: Path, entities: int, inspectors: int, seed: str, out
     return list(synth.write(result, out_dir).values())
 
 
+def _drawable(path: Path) -> LoadedPolicy:
+    """A policy with at least one task: one without (a parent such as the national baseline) draws nobody."""
+    loaded = load_policy(path)
+    if not loaded.policy.tasks:
+        raise SpotcheckError(Problem("R507", f"策略 {loaded.policy.id} 没有抽查任务，无从抽取", file=str(path),
+                                     hint="抽取用列有 tasks 的本级策略，而不是只写底线的上级策略"))
+    return loaded
+
+
 def _history(ledger: Ledger, year: int) -> pl.DataFrame:
     return draw_stage.history_frame(ledger.history(year=year), year)
 
@@ -180,7 +189,7 @@ def commit(
     in; nothing is drawn. With `request` (a task or a month), the commitment also fixes which rounds
     the draw will draw. `actor` names who commits (required)."""
     actor = _official_actor(actor, "正式抽取的承诺")
-    loaded = load_policy(policy_path)
+    loaded = _drawable(policy_path)
     _in_policy_year(loaded, drawn_on, "抽取")
     entities = load_for(loaded.policy, entities_path)
     with Ledger.open(ledger_path, actor=actor) as ledger:
@@ -227,7 +236,7 @@ def draw(
     if reveal is not None:
         actor = _official_actor(actor, "正式抽取")
     progress("读取策略")
-    loaded = load_policy(policy_path)
+    loaded = _drawable(policy_path)
     if reveal is None:
         _in_policy_year(loaded, drawn_on or dt.date.today(), "演练抽取")
     progress("读取并校验检查对象名录")

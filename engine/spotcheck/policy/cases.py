@@ -24,7 +24,6 @@ policy.task_ratio (the draw's own rule), merged visits through LoadedPolicy.visi
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -49,8 +48,10 @@ from spotcheck.policy.problems import did_you_mean, validate_document
 from spotcheck.resources import POLICIES
 from spotcheck.policy.model import (
     Cap,
+    Date,
     Model,
     Percent,
+    Year,
     effective_caps,
     percent_fraction,
     task_ratio,
@@ -60,7 +61,7 @@ from spotcheck.policy.yamlsource import display, place
 
 # ---------------------------------------------------------------- the file model
 
-_KIND_TYPES: dict[str, Any] = {"str": StrictStr, "labels": list[StrictStr], "date": dt.date, "int": StrictInt}
+_KIND_TYPES: dict[str, Any] = {"str": StrictStr, "labels": list[StrictStr], "date": Date, "int": StrictInt}
 
 
 def _entity_field(name: str) -> tuple[Any, Any]:
@@ -83,7 +84,7 @@ Entity = create_model(
 
 
 class PastCheck(Model):
-    year: StrictInt = Field(title="年度")
+    year: Year = Field(title="年度")
     task: StrictStr = Field(title="任务标识", description="本策略中的任务")
     visit: StrictStr | None = Field(None, title="检查标识", description="同一次合并检查的各条记录写同一标识；省略时每条记录算一次检查")
     items: list[StrictStr] | None = Field(None, title="检查事项", description="省略时为该任务的事项")
@@ -91,7 +92,7 @@ class PastCheck(Model):
 
 class DeadlineQuery(Model):
     id: StrictStr = Field(title="期限标识", description="策略 deadlines 中的键")
-    from_: dt.date = Field(alias="from", title="起算日", description="期限 after 所指事件发生的日期（起算日不计入）")
+    from_: Date = Field(alias="from", title="起算日", description="期限 after 所指事件发生的日期（起算日不计入）")
 
 
 class Expect(Model):
@@ -101,7 +102,7 @@ class Expect(Model):
     capped: dict[StrictStr, StrictBool | StrictStr] = Field(
         default_factory=dict, title="因频次上限排除", description="true/false，或应起作用的频次上限标识")
     visit_items: list[StrictStr] | None = Field(None, title="合并检查事项", description="其所在全部任务合并为一次检查时的事项编码")
-    date: dt.date | None = Field(None, title="期限届满日")
+    date: Date | None = Field(None, title="期限届满日")
 
 
 class Case(Model):
