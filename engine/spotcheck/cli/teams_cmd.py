@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -74,3 +75,37 @@ def reassign(draw_dir: Path, visit_id: str, out_inspector: str, in_inspector: st
         f"检查 {change.visit_id}：{change.out_inspector} → {change.in_inspector}（{change.role}），"
         f"理由：{change.reason}；批准人：{change.approver or '（策略未要求）'}；已记入台账"
     )
+
+
+@teams.command("candidates")
+@click.argument("draw_dir", type=DIRECTORY)
+@click.option("--visit", "visit_id", required=True, help="检查编号（visits.csv 的 visit_id）")
+@click.option("--out-inspector", "out_inspector", required=True, help="要被更换的人员编号")
+@_inspectors
+@_recusals
+@_policy
+@click.option("--all", "show_all", is_flag=True, help="也逐人列出不能接替的人员及原因（默认只按原因汇总）")
+@reports_problems
+def candidates(draw_dir: Path, visit_id: str, out_inspector: str, inspectors_path: Path, recusals_path: Path | None,
+               policy_path: Path | None, show_all: bool) -> None:
+    """列出可以接替某检查组成员的人员，以及其他人不能接替的原因（与 teams reassign 的检查相同）。"""
+    found = workplan.replacements(draw_dir, visit_id=visit_id, out_inspector=out_inspector,
+                                  inspectors_path=inspectors_path, recusals_path=recusals_path, policy_path=policy_path)
+    able = [c for c in found if not c.reasons]
+    click.echo(f"检查 {visit_id}：可接替 {out_inspector} 的人员 {len(able)} 人" + ("：" if able else "。"))
+    for c in able:
+        click.echo(f"  {c.inspector_id}  {c.name}  {c.unit}")
+    unable = [c for c in found if c.reasons]
+    reasons = Counter(r.split("（")[0].split("，")[0] for c in unable for r in c.reasons)
+    if reasons:
+        click.echo(f"不能接替的 {len(unable)} 人，原因（一人可有多项）：")
+        for why, n in reasons.most_common():
+            click.echo(f"  {why}：{n} 人")
+    if show_all:
+        for c in unable:
+            click.echo(f"  {c.inspector_id}  {c.name}  {c.unit}：{'；'.join(c.reasons)}")
+    elif unable:
+        click.echo("（加 --all 逐人列出原因）")
+    if able:
+        click.echo(f"更换：spotcheck teams reassign {draw_dir} --visit {visit_id} --out-inspector {out_inspector} "
+                   f"--in-inspector {able[0].inspector_id} --reason 理由 --inspectors {inspectors_path} [--approver 批准人]")

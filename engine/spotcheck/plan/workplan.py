@@ -47,7 +47,7 @@ from spotcheck.ledger.store import Ledger, append_history
 from spotcheck.policy.loader import LoadedPolicy, load_policy
 from spotcheck.resources import policy_file
 from spotcheck.progress import Progress, silent
-from spotcheck.plan.reassignment import check_swap, swap
+from spotcheck.plan.reassignment import Candidate, candidates, check_swap, swap
 
 FORMAT = "spotcheck-workplan/1"
 LEADS_COLUMNS = {"uscc": pl.String, "lead_inspector": pl.String}
@@ -406,6 +406,28 @@ class Reassignment:
     teams_sha256: str
 
 
+def _planned(folder, inspectors_path, recusals_path):
+    """What a change of inspector reads: the plan's visits and teams, the directories, the summary's caps,
+    last time's leads."""
+    for name in ("visits.csv", "teams.csv", "workplan.json"):
+        if not (folder.path / name).is_file():
+            raise SpotcheckError(Problem("T822", f"{folder.path} 中没有 {name}", hint="先运行 spotcheck plan 安排检查"))
+    inspectors, recusals = _directories(inspectors_path, recusals_path)
+    return (_read_visits(folder.path / "visits.csv"), _read_teams(folder.path / "teams.csv"), inspectors, recusals,
+            json.loads((folder.path / "summary.json").read_text("utf-8")), _read_leads(folder.path / "previous_leads.csv"))
+
+
+def replacements(draw_dir: str | Path, *, visit_id: str, out_inspector: str, inspectors_path: str | Path,
+                 recusals_path: str | Path | None = None, policy_path: str | Path | None = None) -> list[Candidate]:
+    """Who may replace `out_inspector` on a visit, and why everyone else may not (`spotcheck teams candidates`)."""
+    folder = read_folder(draw_dir)
+    loaded = _policy(folder, Path(policy_path) if policy_path else None)
+    visits, teams, inspectors, recusals, summary, leads = _planned(folder, inspectors_path, recusals_path)
+    return candidates(loaded, visits, teams, inspectors.frame, recusals.frame if recusals is not None else None,
+                      visit_id=visit_id, out_inspector=out_inspector, caps=summary.get("teams", {}).get("caps", {}),
+                      previous_leads=leads)
+
+
 def reassign(
     draw_dir: str | Path,
     *,
@@ -431,15 +453,8 @@ def reassign(
                                 hint="用 --approver 写明批准人，如“经本单位分管领导同意”的分管领导姓名"))
     if problems:
         raise SpotcheckError(problems)
-    for name in ("visits.csv", "teams.csv", "workplan.json"):
-        if not (folder.path / name).is_file():
-            raise SpotcheckError(Problem("T822", f"{folder.path} 中没有 {name}", hint="先运行 spotcheck plan 安排检查"))
-    visits = _read_visits(folder.path / "visits.csv")
-    teams = _read_teams(folder.path / "teams.csv")
-    inspectors, recusals = _directories(inspectors_path, recusals_path)
-    summary = json.loads((folder.path / "summary.json").read_text("utf-8"))
+    visits, teams, inspectors, recusals, summary, leads = _planned(folder, inspectors_path, recusals_path)
     caps = summary.get("teams", {}).get("caps", {})
-    leads = _read_leads(folder.path / "previous_leads.csv")
     change = check_swap(
         loaded, visits, teams, inspectors.frame, recusals.frame if recusals is not None else None,
         visit_id=visit_id, out_inspector=out_inspector, in_inspector=in_inspector, caps=caps, previous_leads=leads,
