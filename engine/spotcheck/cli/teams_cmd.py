@@ -109,3 +109,16 @@ def candidates(draw_dir: Path, visit_id: str, out_inspector: str, inspectors_pat
     if able:
         click.echo(f"更换：spotcheck teams reassign {draw_dir} --visit {visit_id} --out-inspector {out_inspector} "
                    f"--in-inspector {able[0].inspector_id} --reason 理由 --inspectors {inspectors_path} [--approver 批准人]")
+
+
+@main.command("tables")
+@click.argument("draw_dir", type=DIRECTORY)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="输出目录（须为新目录）")
+@reports_problems
+def tables(draw_dir: Path, out_dir: Path) -> None:
+    """把抽取结果目录中的 draws.csv、visits.csv、teams.csv 另存为中文表头的副本（抽取名单、检查安排、检查组）。"""
+    from spotcheck.plan.tables import write_tables
+
+    for path in write_tables(draw_dir, out_dir):
+        click.echo(str(path))

@@ -200,14 +200,14 @@ def _json_bytes(obj: dict) -> bytes:
 # ---------------------------------------------------------------------------------------------
 # Per-unit workbooks
 
-_VISIT_HEADERS = {
+VISIT_HEADERS = {
     "visit_id": "检查编号", "uscc": "统一社会信用代码", "name": "市场主体名称", "district": "所属辖区",
     "tier": "信用风险等级", "task_ids": "抽查任务", "item_codes": "抽查事项", "lead_unit": "牵头单位",
     "units": "参与单位", "joint": "跨部门联合", "staffed": "检查组已配齐", "reason": "未配齐原因",
     "list_fetched_by": "获取名单期限", "inspectors_matched_by": "匹配人员期限", "inspect_by": "检查完成期限",
     "results_due_by": "结果公示期限", "issue_by": "任务下发期限",
 }
-_TEAM_HEADERS = {"visit_id": "检查编号", "uscc": "统一社会信用代码", "entity": "市场主体名称",
+TEAM_HEADERS = {"visit_id": "检查编号", "uscc": "统一社会信用代码", "entity": "市场主体名称",
                  "inspector_id": "执法人员编号", "name": "姓名", "unit": "所属单位", "role": "角色", "certificate": "执法证号"}
 _UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
@@ -256,7 +256,7 @@ def _workbook(unit: str, visits: pl.DataFrame, members: pl.DataFrame, created: d
     # A fixed creation time keeps the bytes reproducible from the draw.
     book.set_properties({"title": f"{unit}检查安排", "created": dt.datetime.combine(created, dt.time())})
     bold = book.add_format({"bold": True})
-    for title, frame, headers in (("检查任务", visits, _VISIT_HEADERS), ("检查组", members, _TEAM_HEADERS)):
+    for title, frame, headers in (("检查任务", visits, VISIT_HEADERS), ("检查组", members, TEAM_HEADERS)):
         sheet = book.add_worksheet(title)
         cols = list(headers)
         sheet.write_row(0, 0, [headers[c] for c in cols], bold)
