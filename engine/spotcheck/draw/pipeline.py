@@ -51,6 +51,12 @@ def spec_from_policy(loaded: LoadedPolicy) -> synth.SynthSpec:
         example = examples.example(task.scope)
         if example is not None:
             profiles.append(example)
+            # Each sampling class (一人多照 …) is planted inside the task's scope, so its stratum is drawn.
+            for klass in task.sampling.classes:
+                extra = examples.example(klass.when)
+                if extra is not None:
+                    labels = [*(example.get("labels") or []), *(extra.get("labels") or [])]
+                    profiles.append({**example, **extra, "labels": list(dict.fromkeys(labels))})
     starts = [c.window.start for c in policy.campaigns] + [t.window.start for t in policy.tasks if t.window]
     as_of = min(starts) if starts else dt.date(policy.year, 3, 1)
     return synth.SynthSpec(
@@ -114,6 +120,19 @@ def _department_units(loaded: LoadedPolicy) -> dict:
         units.append((dept.id, jurisdiction.code, jurisdiction.region, dept.unit or dept.name))
         units += [(dept.id, code, names.get(code, code), unit) for code, unit in dept.district_units.items()]
     return {"bureau_department": bureau, "department_units": tuple(units)}
+
+
+def drill_date(loaded: LoadedPolicy, today: dt.date) -> dt.date:
+    """The date of a drill given no date: today inside the policy's year, else the year's first draw.
+
+    A drill of last year's plan dated today would count its deadlines on another year's calendar
+    (or on one the calendar does not know yet) and fall outside every task's months."""
+    policy = loaded.policy
+    if today.year == policy.year:
+        return today
+    starts = [c.window.start for c in policy.campaigns] + [t.window.start for t in policy.tasks if t.window]
+    starts += [dt.date(policy.year, t.draw_months[0], 1) for t in policy.tasks if t.draw_months]
+    return min(starts, default=dt.date(policy.year, 1, 1))
 
 
 def synthesize(policy_path: Path, entities: int, inspectors: int, seed: str, out_dir: Path) -> list[Path]:
@@ -262,7 +281,7 @@ def draw(
             override = rec.body.get("override")
         else:
             the_seed = drill_seed(seed)  # type: ignore[arg-type]
-            on = drawn_on or dt.date.today()
+            on = drawn_on or drill_date(loaded, dt.date.today())
             selection = select(loaded, [], request, on, enforce=False) if request is not None else None
             override = None
         chosen = selection.rounds if selection is not None else None

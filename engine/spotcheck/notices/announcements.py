@@ -132,7 +132,7 @@ def read_draw(path: str | Path) -> DrawFolder:
                       tasks, tuple(rows))
 
 
-def _district_unit(policy: Policy, district: str) -> str | None:
+def district_unit(policy: Policy, district: str) -> str | None:
     for d in policy.jurisdiction.districts:
         if district in (d.name, d.code):
             return d.unit
@@ -153,9 +153,16 @@ def district_order(policy: Policy, district: str) -> tuple[int, str]:
 
 
 def task_span(policy: Policy, tasks: Sequence[Task]) -> str:
-    windows = [t.window for t in tasks if t.window is not None]
-    if windows:
-        return cn_window(min(w.start for w in windows), max(w.end for w in windows))
+    """When the tasks are checked: their windows, else their campaigns', else their draw months."""
+    campaigns = {c.id: c.window for c in policy.campaigns}
+    only = policy.campaigns[0].window if len(policy.campaigns) == 1 else None
+    windows = [t.window or campaigns.get(t.campaign or "") or only for t in tasks]
+    if all(w is not None for w in windows):
+        return cn_window(min(w.start for w in windows), max(w.end for w in windows))  # type: ignore[union-attr]
+    months = [m for t in tasks if t.draw_months for m in t.draw_months]
+    if months:
+        first, last = min(months), max(months)
+        return f"{policy.year}年{first}月" + (f"至{last}月" if last != first else "")
     window = policy_window(policy)
     return cn_window(*window) if window else ""
 
@@ -195,7 +202,7 @@ def task_notice(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
         districts = sorted(summary.get("by_district", {}), key=lambda d: district_order(policy, d))
         for k, district in enumerate(districts, 1):
             mine = [r for r in rows if r.district == district]
-            unit = _district_unit(policy, district)
+            unit = district_unit(policy, district)
             title = f"{district_name(policy, district)}（{len(mine)}户）" + (f"，由{unit}检查" if unit else "")
             blocks.append(Para(f"{heading_number(3, k)}{title}"))
             blocks.append(Table(

@@ -85,7 +85,9 @@ def _slot(loaded: LoadedPolicy, visits: pl.DataFrame, teams: pl.DataFrame, peopl
     by_id = {r["inspector_id"]: r for r in people.iter_rows(named=True)}
     stays = [by_id[i] for i in team["inspector_id"].to_list() if i != out_inspector and i in by_id]
     units = tuple(allowed_units(visit, frozenset(people["unit"].drop_nulls().to_list())))
-    return _Slot(visit, team, out_rows["role"][0], stays, needs_of(loaded, visit["item_codes"]), units)
+    needs = needs_of(loaded, visit["item_codes"], visit.get("method") or "",
+                     visit.get("departments") or () if visit.get("joint") else ())
+    return _Slot(visit, team, out_rows["role"][0], stays, needs, units)
 
 
 def _reasons(loaded: LoadedPolicy, slot: _Slot, person: Mapping, teams: pl.DataFrame, recusals: pl.DataFrame | None,
@@ -149,7 +151,7 @@ def check_swap(
     """Check that `in_inspector` may replace `out_inspector` on the visit under every rule the matcher
     applies (SpotcheckError T822–T826 with each reason otherwise) and return the new teams."""
     where = f"检查 '{visit_id}'"
-    people = people_frame(inspectors)
+    people = people_frame(inspectors, loaded)
     slot = _slot(loaded, visits, teams, people, visit_id, out_inspector)
     found = people.filter(pl.col("inspector_id") == in_inspector)
     if found.height != 1:
@@ -187,7 +189,7 @@ def candidates(
 ) -> list[Candidate]:
     """Everyone in the directory against the place `out_inspector` leaves: who may take it, and why each
     other person may not — the same rules `check_swap` applies. Eligible first, then by reason count."""
-    people = people_frame(inspectors)
+    people = people_frame(inspectors, loaded)
     slot = _slot(loaded, visits, teams, people, visit_id, out_inspector)
     out = [Candidate(p["inspector_id"], p["name"], p["unit"] or "",
                      tuple(_reasons(loaded, slot, p, teams, recusals, caps, previous_leads)))

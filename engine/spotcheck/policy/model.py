@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from spotcheck.calendar.deadlines import DeadlineRule
-from spotcheck.policy.departments import Department, Exclusion, Inspections
+from spotcheck.policy.departments import Department, Exclusion, Inspections, TableColumn
 from spotcheck.policy.kinds import ObjectKind, Scale
 from spotcheck.policy.numbers import (
     Count,
@@ -160,6 +160,8 @@ class Document(Model):
     printed_by: StrictStr | None = Field(None, title="印发机关")
     # A notice that transmits a scheme carries the scheme as its body with its own title.
     enclosure_title: StrictStr | None = Field(None, title="所附方案标题")
+    table: list[TableColumn] = Field(
+        default_factory=list, title="计划表栏目", description="按原表顺序列出计划表的栏目；不填则用九栏计划表（朔州2021）")
 
 
 # ---------------------------------------------------------------- tasks, sampling, tiers
@@ -352,13 +354,14 @@ class Policy(Model):
 
 
 def task_ratio(task: Task, policy: Policy, tier: str | None) -> Fraction | None:
-    """The exact ratio a ratio task asks of an entity of `tier` (None for a fixed-count or size-banded task).
+    """The exact ratio a ratio task asks of an entity of `tier` (None when the task draws a total: a count,
+    a 目标数, weights, or size bands).
 
     The draw uses the same rule (spotcheck.policy.sampling.stratum_ratio): tier rules apply only to a
     task that stratifies by tier.
     """
     s = task.sampling
-    if s.ratio is None:
+    if s.ratio is None or s.fixed_total:
         return None
     return stratum_ratio(s, policy.risk.tiers, percent_fraction(s.ratio), tier if "tier" in s.stratify else None, None)[0]
 
