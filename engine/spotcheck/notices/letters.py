@@ -84,14 +84,18 @@ def inspection_letters(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
         codes = [c for c in v["item_codes"].split("|") if c]
         items = [loaded.items[c] for c in codes]
         nos = [f"第{task_no(policy, t):03d}号" for t in tasks]
+        # One method for every item is said once; otherwise each item names its own.
+        methods = {tuple(i.method) for i in items}
+        shared = "、".join(next(iter(methods))) if len(methods) == 1 else ""
+        lines = [item_line(loaded, c) + (f"（检查方式：{'、'.join(i.method)}）" if i.method and not shared else "")
+                 for c, i in zip(codes, items, strict=True)]
         team = teams.get(v["visit_id"], [])
         unit = v["inspecting_unit"] or policy.jurisdiction.name
         letters.append(EntityNotice(
             entity=v["name"], uscc=v["uscc"], district=district_name(policy, v["district"]), task_no="、".join(nos),
             tasks="、".join(f"{no}“{t.name}”" for t, no in zip(tasks, nos, strict=True)) + "抽查任务",
             plan=plan, basis="、".join(dict.fromkeys(i.basis for i in items if i.basis)),
-            items=tuple(numbered_lines([item_line(loaded, c) for c in codes], 1)), window=task_span(policy, tasks),
-            methods="、".join(dict.fromkeys(m for i in items for m in i.method)), inspector=unit,
+            items=tuple(numbered_lines(lines, 1)), window=task_span(policy, tasks), methods=shared, inspector=unit,
             contacts=_unit_contacts(loaded, unit, team), signature=unit, date=draw.drawn_on, visit_id=v["visit_id"],
             team=tuple(_member(m) for m in team),
         ))
