@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 from spotcheck.rules import conditions
 from spotcheck.directory import synth
+from spotcheck.directory.synth_spec import SynthSpec
 from spotcheck.plan import workplan
 from spotcheck.draw import compute as draw_stage
 from spotcheck.draw.commitment import (
@@ -34,7 +35,7 @@ from spotcheck.resources import policy_file
 from spotcheck.progress import Progress, silent
 
 
-def spec_from_policy(loaded: LoadedPolicy) -> synth.SynthSpec:
+def spec_from_policy(loaded: LoadedPolicy) -> SynthSpec:
     """What a synthetic jurisdiction must hold so that every task of the policy has a non-empty scope."""
     policy = loaded.policy
     profiles = []
@@ -44,7 +45,7 @@ def spec_from_policy(loaded: LoadedPolicy) -> synth.SynthSpec:
             profiles.append(example)
     starts = [c.window.start for c in policy.campaigns] + [t.window.start for t in policy.tasks if t.window]
     as_of = min(starts) if starts else dt.date(policy.year, 3, 1)
-    return synth.SynthSpec(
+    return SynthSpec(
         region=policy.jurisdiction.code,
         jurisdiction=policy.jurisdiction.region,
         city_unit=policy.jurisdiction.name,
