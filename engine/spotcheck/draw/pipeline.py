@@ -17,6 +17,8 @@ from spotcheck.directory import synth
 from spotcheck.directory.synth_spec import SynthSpec
 from spotcheck.plan import workplan
 from spotcheck.draw import compute as draw_stage
+from spotcheck.draw.history import HISTORY_COLUMNS, history_csv, history_frame
+from spotcheck.draw.transcript import json_bytes
 from spotcheck.draw.commitment import (
     Commitment,
     Seed,
@@ -69,11 +71,11 @@ def synthesize(policy_path: Path, entities: int, inspectors: int, seed: str, out
 
 
 def _history(ledger: Ledger, year: int) -> pl.DataFrame:
-    return draw_stage.history_frame(ledger.history(year=year), year)
+    return history_frame(ledger.history(year=year), year)
 
 
 def _history_sha(history: pl.DataFrame) -> str:
-    return hashlib.sha256(draw_stage.history_csv(history)).hexdigest()
+    return hashlib.sha256(history_csv(history)).hexdigest()
 
 
 def commit(policy_path: Path, entities_path: Path, *, ledger_path: Path, beacon: str, drawn_on: dt.date) -> Commitment:
@@ -181,7 +183,7 @@ def recompute(draw_dir: Path, entities_path: Path, policy_path: Path | None = No
     transcript = json.loads((draw_dir / "transcript.json").read_text("utf-8"))
     loaded = load_policy(policy_path or policy_file(transcript["policy"]["id"]))
     entities = load_entities(entities_path)
-    history = pl.read_csv(draw_dir / "history.csv", schema=draw_stage.HISTORY_COLUMNS)
+    history = pl.read_csv(draw_dir / "history.csv", schema=HISTORY_COLUMNS)
     seed = seed_from_dict(transcript["seed"])
     result = draw_stage.compute(loaded, entities, history, seed, dt.date.fromisoformat(transcript["drawn_on"]))
     return transcript, result
@@ -214,7 +216,7 @@ def verify(
         if name == "summary.json":
             # Later stages add their own sections (visits, teams) to the summary; the draw's part must match.
             on_file = json.loads(path.read_bytes())
-            actual = draw_stage.json_bytes({k: on_file[k] for k in result.summary if k in on_file})
+            actual = json_bytes({k: on_file[k] for k in result.summary if k in on_file})
         diff = first_difference(name, data, actual)
         if diff:
             problems.append(diff)

@@ -1,0 +1,171 @@
+"""Who each task may draw and how many: scope and caps by the rules engine, then strata and quotas.
+
+Scope and caps are decided once per distinct class of entity (spotcheck.rules.engine) and looked up
+through each row's class; an entity whose checks this year reach a cap is excluded, with the cap named.
+Strata are per task (tier, and district where the task says so); quotas are exact counts
+(spotcheck.draw.allocation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import polars as pl
+from spotcheck.draw.allocation import Quota, by_count, by_ratio
+from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.model import Cap, Task, percent_fraction, tier_ratio
+from spotcheck.rules import engine as rules
+from spotcheck.rules.classes import Classes
+
+
+@dataclass(frozen=True)
+class TaskPlan:
+    task: Task
+    campaign: str | None
+    coordination: str  # "joint" or "independent"
+    rounds: int
+    months: tuple[int, ...]  # month of each round
+
+
+@dataclass(frozen=True)
+class Pool:
+    """One task's eligible entities: directory rows in directory order, their strata and quotas."""
+
+    plan: TaskPlan
+    rows: pl.Series  # UInt32 directory rows, ascending
+    stratum: pl.Series  # UInt32 per row: index into `strata`
+    strata: tuple[str, ...]  # sorted
+    positions: dict[str, pl.Series]  # stratum -> where its rows are in `rows`, ascending
+    quotas: list[Quota]
+
+    def members(self, stratum: str) -> pl.Series:
+        """The stratum's directory rows, ascending (none for a stratum without entities)."""
+        if stratum not in self.positions:
+            return self.rows.clear()
+        return self.rows.gather(self.positions[stratum])
+
+
+def plan_tasks(loaded: LoadedPolicy) -> list[TaskPlan]:
+    policy = loaded.policy
+    campaigns = {c.id: c for c in policy.campaigns}
+    only = policy.campaigns[0].id if len(policy.campaigns) == 1 else None
+    plans = []
+    for task in policy.tasks:
+        cid = task.campaign or only
+        coordination = campaigns[cid].coordination if cid in campaigns else "independent"
+        rounds = task.sampling.times_per_year or 1
+        window = task.window or (campaigns[cid].window if cid in campaigns else None)
+        if task.draw_months is not None:
+            first, last = task.draw_months
+        elif window is not None:
+            first, last = window.start.month, window.end.month
+        else:
+            first, last = 1, 12
+        span = last - first + 1
+        # N次/年: N rounds spread evenly over the draw months.
+        months = tuple(first + (k * span) // rounds for k in range(rounds))
+        plans.append(TaskPlan(task, cid, coordination, rounds, months))
+    return plans
+
+
+def check_counts(history: pl.DataFrame, caps: list[Cap]) -> pl.DataFrame:
+    """Per entity in the history: its checks this year (distinct visits), and those each cap counts."""
+    counts = history.group_by("uscc").agg(pl.col("visit_id").n_unique().cast(pl.Int64).alias("checks_this_year"))
+    for cap in caps:
+        h = history
+        if cap.items:
+            wanted = set(cap.items)
+            h = h.filter(pl.col("item_codes").str.split("|").list.eval(pl.element().is_in(list(wanted))).list.any())
+        c = h.group_by("uscc").agg(pl.col("visit_id").n_unique().cast(pl.Int64).alias(f"_n:{cap.id}"))
+        counts = counts.join(c, on="uscc", how="left")
+    return counts.fill_null(0)
+
+
+def compile_scope(loaded: LoadedPolicy, caps: list[Cap]) -> rules.CompiledRules:
+    """Every task's scope and every cap's condition, compiled once for the rules engine."""
+    rule_list = [rules.Rule(f"scope:{t.id}", t.scope) for t in loaded.policy.tasks]
+    rule_list += [rules.Rule(f"cap:{c.id}", c.when) for c in caps]
+    return rules.compile_rules(rule_list)
+
+
+def checked_rows(uscc: pl.Series, counts: pl.DataFrame) -> pl.DataFrame:
+    """The directory rows the history mentions, with their counts: a few rows, not the directory."""
+    rows = uscc.is_in(counts["uscc"].implode()).arg_true().alias("_row")
+    return pl.DataFrame([rows, uscc.gather(rows)]).join(counts, on="uscc", how="left", maintain_order="left")
+
+
+def facts(frame: pl.DataFrame, compiled: rules.CompiledRules, checked: pl.DataFrame) -> pl.DataFrame:
+    """The columns the rules read; checks_this_year comes from the history, zero for the unchecked."""
+    facts = frame.select(c for c in frame.columns if c in compiled.fields_read)
+    if "checks_this_year" in compiled.fields_read:
+        checks = pl.zeros(frame.height, pl.Int64, eager=True).scatter(checked["_row"], checked["checks_this_year"])
+        facts = facts.with_columns(checks.alias("checks_this_year"))
+    return facts
+
+
+def reached_caps(classes: Classes, checked: pl.DataFrame, caps: list[Cap]) -> dict[str, pl.Series]:
+    """Per cap: the rows it applies to whose checks this year already reach it."""
+    out = {}
+    for cap in caps:
+        applies = classes.holds(f"cap:{cap.id}").gather(checked["_row"])
+        out[cap.id] = checked["_row"].filter(applies & (checked[f"_n:{cap.id}"] >= cap.max_per_year))
+    return out
+
+
+def _stratum_name(values: tuple) -> str:
+    return "|".join(str(v) for v in values)
+
+
+def pool_for(
+    plan: TaskPlan, frame: pl.DataFrame, classes: Classes, reached: dict[str, pl.Series], caps: list[Cap], loaded: LoadedPolicy
+) -> tuple[Pool, pl.DataFrame]:
+    """The task's eligible rows, grouped into strata with quotas, and the rows its caps excluded."""
+    task = plan.task
+    rows = classes.holds(f"scope:{task.id}").arg_true().alias("_row")
+    excluded = []
+    for cap in caps:
+        if cap.items and not set(cap.items) & set(task.items):
+            continue
+        # A row is excluded once, by the first cap in the policy's order that reaches it.
+        hit = reached[cap.id].filter(reached[cap.id].is_in(rows.implode()))
+        for earlier in excluded:
+            hit = hit.filter(~hit.is_in(earlier["_row"].implode()))
+        excluded.append(pl.DataFrame([hit.alias("_row")]).with_columns(pl.lit(cap.id).alias("cap_id")))
+    gone = pl.concat(excluded) if excluded else pl.DataFrame(schema={"_row": rows.dtype, "cap_id": pl.String})
+    if gone.height:
+        rows = rows.filter(~rows.is_in(gone["_row"].implode()))
+
+    stratify = list(task.sampling.stratify)
+    stratum = pl.zeros(rows.len(), pl.UInt32, eager=True)
+    if not stratify:
+        groups = [(("全部",), pl.int_range(0, rows.len(), dtype=pl.UInt32, eager=True))] if rows.len() else []
+    else:
+        keys = frame.select(pl.col(c).gather(rows) for c in stratify).with_row_index("_i")
+        grouped = keys.group_by(stratify).agg(pl.col("_i"))
+        at = grouped.get_column("_i")
+        groups = [(key, at[k]) for k, key in enumerate(grouped.select(stratify).iter_rows())]
+    groups.sort(key=lambda g: _stratum_name(g[0]))
+    names = tuple(_stratum_name(key) for key, _ in groups)
+    positions = {}
+    for k, (key, idx) in enumerate(groups):
+        stratum.scatter(idx, k)
+        positions[names[k]] = idx
+    tiers = {name: (key[stratify.index("tier")] if "tier" in stratify else None) for name, (key, _) in zip(names, groups, strict=True)}
+    quotas = _quotas(plan, loaded, {name: (positions[name].len(), tiers[name]) for name in names})
+    pool = Pool(plan, rows, stratum, names, positions, quotas)
+    return pool, gone.with_columns(pl.lit(task.id).alias("task_id"))
+
+
+def _quotas(plan: TaskPlan, loaded: LoadedPolicy, strata: dict[str, tuple[int, str | None]]) -> list[Quota]:
+    task = plan.task
+    if task.sampling.count is not None:
+        return by_count({k: n for k, (n, _) in strata.items()}, task.sampling.count)
+    ratios: dict[str, tuple[int, Fraction]] = {}
+    for key, (n, tier) in strata.items():
+        if "tier" in task.sampling.stratify:
+            r = tier_ratio(task, loaded.policy.risk, tier)
+        else:
+            r = percent_fraction(task.sampling.ratio)
+        ratios[key] = (n, r)
+    return by_ratio(ratios)
