@@ -31,7 +31,8 @@ from spotcheck.draw.commitment import (
 from spotcheck.directory.load import load_entities
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import first_difference, staged, write_files
-from spotcheck.ledger.store import Ledger, append_history, claim_commitment
+from spotcheck.ledger.history import append_history
+from spotcheck.ledger.store import Ledger, claim_commitment
 from spotcheck.policy.loader import LoadedPolicy, load_policy
 from spotcheck.resources import policy_file
 from spotcheck.progress import Progress, silent

@@ -43,7 +43,8 @@ from spotcheck.directory.load import (
 from spotcheck.plan.eligibility import LEAD, MEMBER
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import first_difference, staged, write_files
-from spotcheck.ledger.store import Ledger, append_history
+from spotcheck.ledger.history import append_history
+from spotcheck.ledger.store import Ledger
 from spotcheck.policy.loader import LoadedPolicy, load_policy
 from spotcheck.resources import policy_file
 from spotcheck.progress import Progress, silent
