@@ -15,7 +15,7 @@ import polars as pl
 from spotcheck.rules import conditions
 from spotcheck.directory import synth
 from spotcheck.directory.synth_spec import SynthSpec
-from spotcheck.plan import workplan
+from spotcheck.plan import changes
 from spotcheck.draw import compute as draw_stage
 from spotcheck.draw.history import HISTORY_COLUMNS, history_csv, history_frame
 from spotcheck.draw.transcript import json_bytes
@@ -227,6 +227,6 @@ def verify(
                 Problem("V705", "该目录已生成检查组，核验须同时给出 --inspectors（及 --recusals）", file=str(draw_dir))
             )
         else:
-            problems += workplan.verify_workplan(draw_dir, inspectors_path, recusals_path)
+            problems += changes.verify_workplan(draw_dir, inspectors_path, recusals_path)
             checked += ["visits.csv", "teams.csv"]
     return Verification(not problems, problems, checked)
