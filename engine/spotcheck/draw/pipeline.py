@@ -33,6 +33,7 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import first_difference, staged, write_files
 from spotcheck.ledger.history import append_history
 from spotcheck.ledger.store import Ledger, claim_commitment
+from spotcheck.policy.departments import OFFICE
 from spotcheck.policy.loader import LoadedPolicy, load_policy
 from spotcheck.resources import policy_file
 from spotcheck.progress import Progress, silent
@@ -61,7 +62,24 @@ def spec_from_policy(loaded: LoadedPolicy) -> SynthSpec:
         as_of=as_of,
         profiles=tuple(profiles),
         specialties=tuple(sorted({i.specialty for i in loaded.items.values() if i.specialty})),
+        **_department_units(loaded),
     )
+
+
+def _department_units(loaded: LoadedPolicy) -> dict:
+    """The bureau's own department and the units of every other department, for synthetic inspectors."""
+    jurisdiction = loaded.policy.jurisdiction
+    names = {d.code: d.name for d in jurisdiction.districts}
+    bureau, units = None, []
+    for dept in loaded.policy.departments:
+        if dept.kind == OFFICE:
+            continue
+        if jurisdiction.name in (dept.name, dept.unit):
+            bureau = bureau or dept.id
+            continue
+        units.append((dept.id, jurisdiction.code, jurisdiction.region, dept.unit or dept.name))
+        units += [(dept.id, code, names.get(code, code), unit) for code, unit in dept.district_units.items()]
+    return {"bureau_department": bureau, "department_units": tuple(units)}
 
 
 def synthesize(policy_path: Path, entities: int, inspectors: int, seed: str, out_dir: Path) -> list[Path]:

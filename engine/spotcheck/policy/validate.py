@@ -28,6 +28,7 @@ from spotcheck.policy.loader import (
     file_kind,
     sorted_problems,
 )
+from spotcheck.policy.joint import department_problems, month_problems
 from spotcheck.policy.problems import did_you_mean
 from spotcheck.resources import SCHEMAS
 from spotcheck.policy.yamlsource import display
@@ -104,6 +105,7 @@ def policy_problems(draft: Draft) -> list[Problem]:
     found += _duplicates(draft, "documents", "id", "P210", "文件标识")
     found += _duplicates(draft, "campaigns", "id", "P211", "抽查活动标识")
     found += _duplicates(draft, "caps", "id", "P212", "频次上限标识")
+    found += department_problems(draft) + month_problems(draft)
 
     task_ids, campaign_ids, document_ids = _ids(draft, "tasks"), _ids(draft, "campaigns"), _ids(draft, "documents")
     for i, pairing in enumerate(policy.merge.pairings):
