@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from spotcheck.rules import conditions
+from spotcheck.rules import examples
 from spotcheck.directory import synth
 from spotcheck.directory.synth_spec import SynthSpec
 from spotcheck.plan import changes
@@ -44,7 +44,7 @@ def spec_from_policy(loaded: LoadedPolicy) -> SynthSpec:
     policy = loaded.policy
     profiles = []
     for task in policy.tasks:
-        example = conditions.example(task.scope)
+        example = examples.example(task.scope)
         if example is not None:
             profiles.append(example)
     starts = [c.window.start for c in policy.campaigns] + [t.window.start for t in policy.tasks if t.window]
