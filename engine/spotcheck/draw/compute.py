@@ -13,7 +13,8 @@ is row numbers into the directory, and the big CSV files are produced in pieces 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 import polars as pl
 from spotcheck.directory.load import EntityDirectory
@@ -22,7 +23,6 @@ from spotcheck.draw.folder import Content
 from spotcheck.draw.history import history_csv
 from spotcheck.draw.pools import (
     Pool,
-    TaskPlan,
     check_counts,
     checked_rows,
     compile_scope,
@@ -31,7 +31,8 @@ from spotcheck.draw.pools import (
     pool_for,
     reached_caps,
 )
-from spotcheck.draw.ranking import Ranking, distinct_drawn, draw_ranked
+from spotcheck.draw.caps import EXCLUDED_COLUMNS, Checks
+from spotcheck.draw.ranking import PICKED, Ranking, distinct_drawn, draw_plan
 from spotcheck.draw.transcript import (
     Codes,
     csv_pieces,
@@ -46,7 +47,6 @@ from spotcheck.policy.model import effective_caps
 from spotcheck.progress import Progress, silent
 from spotcheck.rules.classes import classify
 
-
 @dataclass(frozen=True)
 class Draw:
     """Everything a draw produced; `files` are the exact contents written to the draw folder."""
@@ -55,7 +55,7 @@ class Draw:
     seed: Seed
     drawn_on: dt.date
     drawn: pl.DataFrame  # task_id, round, month, uscc, stratum, rank, hash, name, type, district, tier
-    exclusions: pl.DataFrame  # task_id, uscc, cap_id
+    exclusions: pl.DataFrame  # task_id, uscc, cap_id, cap, recorded, this_draw, kept_by
     transcript: dict
     summary: dict
     files: dict[str, Content]
@@ -76,8 +76,12 @@ def compute(
     drawn_on: dt.date,
     coordination_override: str | None = None,
     progress: Progress = silent,
+    select: Mapping[str, tuple[int, ...]] | None = None,
 ) -> Draw:
-    """Compute a draw. Pure: reads nothing but its arguments, writes nothing."""
+    """Compute a draw. Pure: reads nothing but its arguments, writes nothing.
+
+    `select` draws only some tasks and rounds (task id → round numbers), as a draw of what is due does.
+    """
     policy = loaded.policy
     caps = effective_caps(policy)
     compiled = compile_scope(loaded, caps)
@@ -89,21 +93,35 @@ def compute(
     reached = reached_caps(classes, checked, caps)
 
     plans = plan_tasks(loaded)
+    if select is not None:
+        plans = [replace(p, selected=tuple(select[p.task.id])) for p in plans if p.task.id in select]
     if coordination_override is not None:
-        plans = [TaskPlan(p.task, p.campaign, coordination_override, p.rounds, p.months) for p in plans]
-    pools, gone = [], []
+        plans = [replace(p, coordination=coordination_override) for p in plans]
+    first = []
     for done, plan in enumerate(plans):
         progress("划定各任务的抽查对象", done, len(plans))
-        pool, excluded = pool_for(plan, frame, classes, reached, caps, loaded)
-        pools.append(pool)
-        gone.append(excluded)
+        first.append(pool_for(plan, frame, classes, reached, caps, loaded))
+    ranking = Ranking(plans, [pool for pool, _ in first], uscc, seed)
 
-    progress("按随机数排序抽取")
-    picked = draw_ranked(plans, pools, Ranking(plans, pools, uscc, seed), progress)
+    # Tasks are drawn in the policy's order: what an earlier task drew counts towards the caps of the
+    # later ones, so no entity leaves this draw with more checks than a cap allows.
+    checks = Checks(caps, classes, checked, [p.task for p in plans])
+    pools, excluded, parts = [], [], []
+    for done, (plan, (pool, gone)) in enumerate(zip(plans, first, strict=True)):
+        progress("按随机数排序抽取", done, len(plans))
+        months = {m for _, m in plan.drawn_rounds()}
+        if checks.binding(plan.task, months):
+            pool, gone = pool_for(plan, frame, classes, checks.reached(months), caps, loaded)
+        excluded.append(checks.explain(plan.task, months, gone, uscc))
+        part = draw_plan(plan, pool, ranking)
+        checks.hold(plan.task, part)
+        pools.append(pool)
+        parts.append(part)
+    picked = pl.concat(parts) if parts else pl.DataFrame(schema=PICKED)
     shown = frame.select(pl.col(c).gather(picked["_row"]).cast(pl.String) for c in ("name", "type", "district", "tier"))
     drawn = pl.concat([picked.drop("_row"), shown], how="horizontal")
     other = "independent" if all(p.coordination == "joint" for p in plans) else "joint"
-    alt_plans = [TaskPlan(p.task, p.campaign, other, p.rounds, p.months) for p in plans]
+    alt_plans = [replace(p, coordination=other) for p in plans]
     coordination = {
         "used": sorted({p.coordination for p in plans}),
         "distinct_entities": {
@@ -111,17 +129,16 @@ def compute(
             other: distinct_drawn(alt_plans, pools, Ranking(alt_plans, pools, uscc, seed), progress),
         },
     }
-    exclusions = (
-        pl.concat(gone)
-        .with_columns(uscc.gather(pl.concat(gone)["_row"]).alias("uscc"))
-        .select("task_id", "uscc", "cap_id")
-        .sort(["task_id", "uscc"])
-    )
+    exclusions = pl.concat(excluded) if excluded else pl.DataFrame(schema=EXCLUDED_COLUMNS)
+    exclusions = exclusions.sort(["task_id", "uscc", "cap_id"])
 
     progress("生成抽取记录")
     files_hist = history_csv(history)
     codes = Codes(uscc)
     transcript = make_transcript(loaded, entities, seed, drawn_on, files_hist, pools, codes)
+    if select is not None:
+        # A draw of what is due says which tasks and rounds it drew, so `verify` draws the same ones.
+        transcript["selection"] = {p.task.id: [r for r, _ in p.drawn_rounds()] for p in plans}
     draw_id = sha256_text(canonical(transcript))[:16]
     summary = make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed)
     summary["coordination"] = coordination
@@ -132,5 +149,6 @@ def compute(
         "eligible.csv": lambda: eligible_pieces(pools, uscc),
         "history.csv": files_hist,
         "summary.json": json_bytes(summary),
+        "excluded.csv": exclusions.write_csv().encode("utf-8"),
     }
     return Draw(draw_id, seed, drawn_on, drawn, exclusions, transcript, summary, files, tuple(pools), uscc)

@@ -13,9 +13,11 @@ import polars as pl
 from spotcheck import __version__
 from spotcheck.draw.pools import Pool
 from spotcheck.policy.model import percent_fraction
+from spotcheck.policy.sampling import sampling_text
 from spotcheck.rules.fields import OPERATING_STATUSES
 
 FORMAT = "spotcheck-draw/1"
+
 
 # A CSV of tens of millions of lines is written in pieces of this many rows, never held whole.
 _PIECE_ROWS = 1_000_000
@@ -91,7 +93,7 @@ def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, code
                 "coordination": plan.coordination,
                 "rounds": [
                     {"round": r, "month": m, "unit": (f"{plan.campaign}|{r}|" if plan.coordination == "joint" and plan.campaign else f"{plan.task.id}|{r}|{{stratum}}|")}
-                    for r, m in zip(range(1, plan.rounds + 1), plan.months, strict=True)
+                    for r, m in plan.drawn_rounds()
                 ],
                 "strata": [
                     {
@@ -138,15 +140,16 @@ def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed
                 "name": t.name,
                 "risk_based": "tier" in t.sampling.stratify,
                 "eligible": sum(q.eligible for q in quotas),
-                "wanted": sum(q.wanted for q in quotas) * plan.rounds,
+                "wanted": sum(q.wanted for q in quotas) * len(plan.drawn_rounds()),
                 "drawn": d.height,
-                "shortfall": sum(q.shortfall for q in quotas) * plan.rounds,
+                "shortfall": sum(q.shortfall for q in quotas) * len(plan.drawn_rounds()),
                 "strata": [
                     {"stratum": q.stratum, "eligible": q.eligible, "ratio": _fraction_text(q.ratio), "wanted": q.wanted, "drawn": q.drawn, "shortfall": q.shortfall}
                     for q in quotas
                 ],
                 "by_district": dict(by_district.iter_rows()),
                 "excluded_by_cap": dict(exc.iter_rows()),
+                "sampling": {"text": sampling_text(t.sampling), **pool.explain},
             }
         )
     total_draws = drawn.height
