@@ -10,11 +10,11 @@ from fractions import Fraction
 
 import numpy as np
 import polars as pl
-from spotcheck import __version__
 from spotcheck.draw.pools import Pool
-from spotcheck.policy.model import percent_fraction
+from spotcheck.policy.model import coverage_kinds, percent_fraction
 from spotcheck.policy.sampling import sampling_text
 from spotcheck.rules.fields import OPERATING_STATUSES
+from spotcheck.version import engine_version
 
 FORMAT = "spotcheck-draw/1"
 
@@ -110,7 +110,7 @@ def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, code
         )
     return {
         "format": FORMAT,
-        "engine_version": __version__,
+        "engine_version": engine_version(),
         "drill": seed.drill,
         "seed": seed.to_dict(),
         "rank_hash": "sha256(key + '|' + unit + uscc), unit with {stratum} filled in; each stratum takes its n smallest hex digests",
@@ -125,9 +125,10 @@ def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, code
 def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed) -> dict:
     policy = loaded.policy
     ent = entities.frame
-    operating = ent.select(((pl.col("type") == "企业") & pl.col("status").is_in(list(OPERATING_STATUSES))).sum()).item()
+    counted = list(coverage_kinds(policy))
+    operating = ent.select((pl.col("type").is_in(counted) & pl.col("status").is_in(list(OPERATING_STATUSES))).sum()).item()
     distinct = drawn.select("uscc").unique()
-    distinct_ent = drawn.filter(pl.col("type") == "企业").select("uscc").unique()
+    distinct_ent = drawn.filter(pl.col("type").is_in(counted)).select("uscc").unique()
     tasks = []
     for pool in pools:
         plan, quotas, t = pool.plan, pool.quotas, pool.plan.task

@@ -30,7 +30,7 @@ from spotcheck.policy.loader import (
 )
 from spotcheck.policy.joint import department_problems, month_problems
 from spotcheck.policy.problems import did_you_mean
-from spotcheck.resources import SCHEMAS
+from spotcheck.resources import PACKAGE, repository_root
 from spotcheck.policy.yamlsource import display
 
 KIND_NAMES = {POLICY: "策略", ITEM_LIST: "事项清单", CALENDAR: "节假日安排", CASES: "测试用例"}
@@ -94,6 +94,38 @@ def _item_problems(draft: Draft) -> list[Problem]:
     return found
 
 
+def _kind_problems(draft: Draft) -> list[Problem]:
+    """Kinds naming undeclared scales, coverage targets naming undeclared kinds, tier rules on no scale."""
+    policy = draft.policy
+    if policy is None:
+        return []
+    found: list[Problem] = []
+    scales = list(policy.scales)
+    for name, kind in policy.kinds.items():
+        if kind.scale is not None and kind.scale not in policy.scales:
+            found.append(draft.locate(Problem(
+                "P230", f"对象类别“{name}”的风险分类 '{kind.scale}' 未声明{did_you_mean(kind.scale, scales)}",
+                hint=f"已声明的风险分类：{'、'.join(scales) or '（无）'}；不涉及信用风险分类的类别不写 scale"),
+                ("kinds", name, "scale")))
+    for metric, target in policy.targets.items():
+        for j, name in enumerate(target.kinds):
+            if name not in policy.kinds:
+                found.append(draft.locate(Problem(
+                    "P231", f"目标计入的对象类别“{name}”未声明{did_you_mean(name, list(policy.kinds))}",
+                    hint=f"已声明的对象类别：{'、'.join(policy.kinds) or '（无）'}"), ("targets", metric, "kinds", j)))
+    if policy.scales:
+        values = {v for scale in policy.scales.values() for v in scale.values}
+        for i, task in enumerate(policy.tasks):
+            for section in ("tiers", "by_tier"):
+                for tier in getattr(task.sampling, section):
+                    if tier not in values:
+                        found.append(draft.locate(Problem(
+                            "P232", f"等级 '{tier}' 不在任何已声明的风险分类中{did_you_mean(tier, sorted(values))}",
+                            hint=f"可用的等级：{'、'.join(sorted(values))}"),
+                            (*draft.at("tasks", i, "sampling", section), tier), key=True))
+    return found
+
+
 def policy_problems(draft: Draft) -> list[Problem]:
     """The cross-reference and date checks of one resolved policy (the parts that validated)."""
     found: list[Problem] = _item_problems(draft)
@@ -128,6 +160,8 @@ def policy_problems(draft: Draft) -> list[Problem]:
                 "P214", "任务按辖区分层抽取，但策略未列出下辖辖区",
                 hint="在 jurisdiction.districts 中列出辖区，或从 stratify 中去掉 district"),
                 draft.at("tasks", i, "sampling", "stratify")))
+
+    found += _kind_problems(draft)
 
     year = policy.year
     windows: list[dt.date] = []
@@ -201,24 +235,32 @@ def find_files(paths: Iterable[str | Path]) -> tuple[dict[str, list[Path]], list
 
 
 def schema_header_problem(path: Path, kind: str, text: str) -> Problem | None:
-    """P190 when the first line does not point the editor at the right JSON Schema."""
+    """P190 when the first line does not point the editor at the right JSON Schema inside the file's
+    own repository (this checkout's validators/, or a bureau's written by `spotcheck schema export`)."""
     expected = SCHEMA_FILES[kind]
     here = path.resolve().parent
-    # The validators/ folder of the checkout holding the file, else the one installed with spotcheck.
-    schema = next((d / "validators" / expected for d in (here, *here.parents)
-                   if (d / "validators" / expected).is_file()), SCHEMAS / expected)
-    suggestion = os.path.relpath(schema, here)
+    repo = repository_root(path)
+    local = next((d / "validators" / expected for d in (here, *here.parents)
+                  if d.is_relative_to(repo) and (d / "validators" / expected).is_file()), None)
+    if local is None:
+        hint = (f"运行 spotcheck schema export --out {display(repo / 'validators')} 把 JSON Schema 写进本仓库，"
+                f"然后第一行写：{SCHEMA_LINE}{os.path.relpath(repo / 'validators' / expected, here)}")
+    else:
+        hint = f"第一行写：{SCHEMA_LINE}{os.path.relpath(local, here)}（编辑器据此提示键名和说明）"
     first = text.split("\n", 1)[0].strip()
-    hint = f"第一行写：{SCHEMA_LINE}{suggestion}（编辑器据此提示键名和说明）"
     if not first.startswith(SCHEMA_LINE):
         return Problem("P190", f"第一行缺少 JSON Schema 声明（{KIND_NAMES[kind]}应使用 {expected}）",
                        file=display(path), line=1, col=1, hint=hint)
     target = first[len(SCHEMA_LINE):].strip()
-    if Path(target).name != expected or not (path.parent / target).is_file():
+    pointed = path.parent / target
+    if Path(target).name != expected or not pointed.is_file():
         why = f"应指向 {expected}" if Path(target).name != expected else "指向的文件不存在"
-        return Problem("P190", f"JSON Schema 声明 {target} {why}", file=display(path), line=1,
-                       col=len(SCHEMA_LINE) + 1, hint=hint)
-    return None
+    elif pointed.resolve().is_relative_to(PACKAGE):
+        why = "指向 spotcheck 的安装目录，换一台电脑或升级后就找不到了"
+    else:
+        return None
+    return Problem("P190", f"JSON Schema 声明 {target} {why}", file=display(path), line=1,
+                   col=len(SCHEMA_LINE) + 1, hint=hint)
 
 
 def validate_report(paths: Iterable[str | Path]) -> ValidationReport:
@@ -228,7 +270,7 @@ def validate_report(paths: Iterable[str | Path]) -> ValidationReport:
 
     files, problems = find_files(paths)
     if not problems and not any(files.values()):
-        problems.append(Problem("P105", "没有找到要检查的 YAML 文件", hint="给出 policies/ 下的文件或文件夹"))
+        problems.append(Problem("P105", "没有找到要检查的 YAML 文件", hint="给出 policies/ 下的文件或文件夹；新仓库可先运行 spotcheck init"))
     session = Session()
     for kind, found in files.items():
         for path in found:
