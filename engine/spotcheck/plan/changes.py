@@ -37,8 +37,9 @@ from spotcheck.plan.workplan import (
 
 def _read_visits(path: Path) -> pl.DataFrame:
     frame = pl.read_csv(path, infer_schema=False)
-    lists = ("task_ids", "item_codes", "units")
+    lists = ("task_ids", "item_codes", "units", "departments", "department_units")
     return frame.with_columns(
+        pl.col("method").fill_null(""),
         *[pl.col(c).fill_null("").str.split("|").list.eval(pl.element().filter(pl.element() != "")) for c in lists],
         *[pl.col(c).str.to_date() for c in visit_stage.DEADLINE_COLUMNS],
         pl.col("joint") == "true",

@@ -33,6 +33,8 @@ from spotcheck.policy.problems import did_you_mean
 from spotcheck.resources import PACKAGE, repository_root
 from spotcheck.policy.yamlsource import display
 
+# effective_caps names the cap of each tier's max_checks_per_year so; a policy's own cap may not.
+RESERVED_CAP_IDS = frozenset(f"tier-{tier}" for tier in "ABCD")
 KIND_NAMES = {POLICY: "策略", ITEM_LIST: "事项清单", CALENDAR: "节假日安排", CASES: "测试用例"}
 SCHEMA_LINE = "# yaml-language-server: $schema="
 
@@ -138,6 +140,11 @@ def policy_problems(draft: Draft) -> list[Problem]:
     found += _duplicates(draft, "campaigns", "id", "P211", "抽查活动标识")
     found += _duplicates(draft, "caps", "id", "P212", "频次上限标识")
     found += department_problems(draft) + month_problems(draft)
+    for i, elem in _raw(draft, "caps"):
+        if elem.get("id") in RESERVED_CAP_IDS:
+            found.append(draft.locate(Problem(
+                "P260", f"频次上限标识 '{elem['id']}' 与风险等级的年度上限（max_checks_per_year）生成的标识重名",
+                hint="tier-A 至 tier-D 留给各风险等级的上限；换一个标识"), ("caps", i, "id")))
 
     task_ids, campaign_ids, document_ids = _ids(draft, "tasks"), _ids(draft, "campaigns"), _ids(draft, "documents")
     for i, pairing in enumerate(policy.merge.pairings):
@@ -255,7 +262,7 @@ def schema_header_problem(path: Path, kind: str, text: str) -> Problem | None:
     pointed = path.parent / target
     if Path(target).name != expected or not pointed.is_file():
         why = f"应指向 {expected}" if Path(target).name != expected else "指向的文件不存在"
-    elif pointed.resolve().is_relative_to(PACKAGE):
+    elif pointed.resolve().is_relative_to(PACKAGE.resolve()) and not path.resolve().is_relative_to(PACKAGE.resolve()):
         why = "指向 spotcheck 的安装目录，换一台电脑或升级后就找不到了"
     else:
         return None
