@@ -220,7 +220,7 @@ def test_reassign_refuses_an_ineligible_inspector_with_the_reason(qingdao_dirs, 
 
 def test_a_long_unit_name_fits_a_file_name_and_stays_apart():
     long = "某某" * 200 + "市场监督管理局"
-    names = {workplan.unit_file(long), workplan.unit_file(long + "一"), workplan.unit_file("短名")}
+    names = {workbooks.unit_file(long), workbooks.unit_file(long + "一"), workbooks.unit_file("短名")}
     assert len(names) == 3
     assert all(len(Path(n).name.encode("utf-8")) <= 255 for n in names)
 
