@@ -229,7 +229,7 @@ def test_names_that_look_like_formulas_stay_text_in_unit_workbooks(qingdao_dirs,
     folder = drill(qingdao_dirs, tmp_path)
     result = plan(qingdao_dirs, folder, tmp_path / "l.db")
     visits = result.visits.with_columns(pl.lit('=HYPERLINK("http://x","点击")').alias("name"))
-    data = next(iter(workplan.unit_workbooks(visits, result.teams, DRAWN_ON).values()))
+    data = next(iter(workbooks.unit_workbooks(visits, result.teams, DRAWN_ON).values()))
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
         assert "<f>" not in sheet and "HYPERLINK" in z.read("xl/sharedStrings.xml").decode("utf-8")
