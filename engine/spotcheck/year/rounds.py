@@ -122,7 +122,6 @@ def select(loaded: LoadedPolicy, drawn: list[DrawnRound], request: Request, on: 
     policy = loaded.policy
     rounds = year_rounds(loaded)
     done = {(d.task_id, d.round): d for d in drawn}
-    problems: list[Problem] = []
     if request.fixed is not None:
         wanted = [r for r in rounds if r.round in request.fixed.get(r.task_id, ())]
     elif request.task is not None:
