@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import click
-from spotcheck.plan import workplan
+from spotcheck.plan import changes, workplan
 from spotcheck.cli import main
 from spotcheck.cli.common import DIRECTORY, FILE, reports_problems, steps
 from spotcheck.ledger.store import DEFAULT_PATH
@@ -66,7 +66,7 @@ def reassign(draw_dir: Path, visit_id: str, out_inspector: str, in_inspector: st
              approver: str | None, inspectors_path: Path, recusals_path: Path | None, ledger_path: Path,
              policy_path: Path | None) -> None:
     """更换检查组中的一名人员：须写明理由和批准人，接替人员须符合全部匹配条件。"""
-    change = workplan.reassign(
+    change = changes.reassign(
         draw_dir, visit_id=visit_id, out_inspector=out_inspector, in_inspector=in_inspector, reason=reason,
         approver=approver, inspectors_path=inspectors_path, recusals_path=recusals_path, ledger_path=ledger_path,
         policy_path=policy_path,
@@ -89,7 +89,7 @@ def reassign(draw_dir: Path, visit_id: str, out_inspector: str, in_inspector: st
 def candidates(draw_dir: Path, visit_id: str, out_inspector: str, inspectors_path: Path, recusals_path: Path | None,
                policy_path: Path | None, show_all: bool) -> None:
     """列出可以接替某检查组成员的人员，以及其他人不能接替的原因（与 teams reassign 的检查相同）。"""
-    found = workplan.replacements(draw_dir, visit_id=visit_id, out_inspector=out_inspector,
+    found = changes.replacements(draw_dir, visit_id=visit_id, out_inspector=out_inspector,
                                   inspectors_path=inspectors_path, recusals_path=recusals_path, policy_path=policy_path)
     able = [c for c in found if not c.reasons]
     click.echo(f"检查 {visit_id}：可接替 {out_inspector} 的人员 {len(able)} 人" + ("：" if able else "。"))

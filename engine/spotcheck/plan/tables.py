@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 from spotcheck.draw.folder import staged, write_files
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.plan.workplan import TEAM_HEADERS, VISIT_HEADERS
+from spotcheck.plan.workbooks import TEAM_HEADERS, VISIT_HEADERS
 
 DRAW_HEADERS = {
     "task_id": "抽查任务", "round": "轮次", "month": "抽取月份", "uscc": "统一社会信用代码", "name": "市场主体名称",
@@ -26,7 +26,7 @@ EXTRA_VISIT_HEADERS = {"window": "合并范围", "month": "月份", "inspecting_
 TABLES = {
     "draws.csv": ("抽取名单.csv", DRAW_HEADERS),
     "visits.csv": ("检查安排.csv", {**VISIT_HEADERS, **EXTRA_VISIT_HEADERS}),
-    "teams.csv": ("检查组.csv", {**TEAM_HEADERS, "certificate": "执法证号"}),
+    "teams.csv": ("检查组.csv", TEAM_HEADERS),
 }
 _WINDOW_PART = re.compile(r"^(year|month|campaign|round):(.+)$")
 
