@@ -81,6 +81,10 @@ CREATE INDEX IF NOT EXISTS history_uscc ON history(uscc, year);
 CREATE INDEX IF NOT EXISTS history_year ON history(year);
 """
 
+# Outside the chain: a work list of committed folders still to be renamed into place, written in the
+# transaction that commits their records, so a crash between the two is finished by the next command.
+_PENDING = "CREATE TABLE IF NOT EXISTS pending(stage TEXT PRIMARY KEY, out TEXT NOT NULL, adding INTEGER NOT NULL)"
+
 HISTORY_FIELDS = (
     "uscc", "year", "task_id", "item_codes", "tier", "draw_id", "visit_id", "lead_inspector", "checked_on",
 )
@@ -437,6 +441,24 @@ class Transaction:
         self.head_seq, self.head_hash = seq, digest
         self.appended += 1
         return record
+
+    # ---- folders that land with this transaction (spotcheck.draw.folder.committed) -------------
+
+    def add_pending(self, stage: str, out: str, adding: bool) -> None:
+        """Name a finished staging folder that becomes `out` once this transaction commits."""
+        conn = self.ledger._conn
+        conn.execute(_PENDING)
+        conn.execute("INSERT INTO pending(stage, out, adding) VALUES(?,?,?)", (stage, out, int(adding)))
+
+    def pending(self) -> list[tuple[str, str, bool]]:
+        """(stage, out, adding) of every committed folder not yet moved into place."""
+        conn = self.ledger._conn
+        conn.execute(_PENDING)
+        return [(stage, out, bool(adding)) for stage, out, adding in conn.execute(
+            "SELECT stage, out, adding FROM pending ORDER BY rowid")]
+
+    def clear_pending(self, stage: str) -> None:
+        self.ledger._conn.execute("DELETE FROM pending WHERE stage = ?", (stage,))
 
     def _rollback(self) -> None:
         if not self.closed:

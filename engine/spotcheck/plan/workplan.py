@@ -42,7 +42,7 @@ from spotcheck.directory.load import (
 )
 from spotcheck.plan.eligibility import LEAD, MEMBER
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.draw.folder import first_difference, staged, write_files
+from spotcheck.draw.folder import committed, first_difference, write_files
 from spotcheck.ledger.store import Ledger, append_history
 from spotcheck.policy.loader import LoadedPolicy, load_policy
 from spotcheck.resources import policy_file
@@ -296,13 +296,26 @@ def plan(
         progress("生成各单位检查安排表")
         books = unit_workbooks(result.visits, result.teams, folder.drawn_on)
         progress("写入检查安排与台账")
-        with staged(folder.path, adding=True) as stage, ledger.transaction() as tx:
-            write_files(stage, {**result.files, **books})
+        with committed(folder.path, ledger, adding=True) as stage, stage.transaction() as tx:
+            _refuse_second_plan(tx, folder, result)
+            write_files(stage.path, {**result.files, **books})
             if folder.drill:
                 tx.append("drill_plan", folder.draw_id, _drill_body(result))
             else:
                 _record(tx, folder, loaded, result)
     return result
+
+
+def _refuse_second_plan(tx, folder: DrawFolder, result: Workplan) -> None:
+    """The ledger, not the folder, decides whether a draw was planned: read under its write lock, so of
+    two runs at once (or a retry after a crash) exactly one records its visits and teams."""
+    ledger = tx.ledger
+    done = (ledger.latest("drill_plan", folder.draw_id) if folder.drill
+            else next((r for v in result.visits["visit_id"].head(1) if (r := ledger.latest("visit", v))), None))
+    if done is not None:
+        raise SpotcheckError(Problem(
+            "T828", f"抽取 {folder.draw_id} 已安排过检查（账本记录 #{done.seq}），不会重复记录", file=str(folder.path),
+            hint="更换检查人员用 spotcheck teams reassign；须重新安排的，用新的抽取结果目录"))
 
 
 def _drill_body(result: Workplan) -> dict:
@@ -462,10 +475,11 @@ def reassign(
         "summary.json": _json_bytes(summary),
         **unit_workbooks(visits, new_teams, folder.drawn_on),
     }
-    with Ledger.open(ledger_path) as ledger, staged(folder.path, adding=True) as stage, ledger.transaction() as tx:
-        for old in (stage / "units").glob("*.xlsx"):
+    with Ledger.open(ledger_path) as ledger, committed(folder.path, ledger, adding=True) as stage, \
+            stage.transaction() as tx:
+        for old in (stage.path / "units").glob("*.xlsx"):
             old.unlink()
-        write_files(stage, files)
+        write_files(stage.path, files)
         tx.append("team_reassignment", visit_id, {"draw_id": folder.draw_id, "drill": folder.drill, **entry})
         if change.role == LEAD and not folder.drill:
             rows = history_rows(folder, loaded, visits.filter(pl.col("visit_id") == visit_id), new_teams)
