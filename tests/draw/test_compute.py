@@ -176,12 +176,16 @@ def test_ties_on_the_integer_sort_key_are_broken_by_the_full_digest():
     assert sorted(codes.gather(ranking.chosen("t01|1|A|", rows, keys, 7)).to_list()) == sorted(expected)
 
 
-def test_stratum_hash_from_code_records_equals_joined_codes():
+def test_stratum_hash_from_code_records_equals_joined_codes(monkeypatch):
     codes = pl.Series([f"91140602MA{i:07d}X" for i in range(12)])
     rows = pl.Series([0, 2, 3, 5, 7, 8, 11], dtype=pl.UInt32)
+    small = draw._Codes(codes)
+    assert small.sha256(rows) == hashlib.sha256("\n".join(codes.gather(rows)).encode()).hexdigest()
+    assert small.records is None  # a small stratum never builds the records
+    monkeypatch.setattr(draw, "_RECORDS_FROM", 1)
     fast = draw._Codes(codes)
-    assert fast.records is not None
     assert fast.sha256(rows) == hashlib.sha256("\n".join(codes.gather(rows)).encode()).hexdigest()
+    assert fast.records is not None
     # Codes that are not all 18 bytes (never after validation) are joined as strings.
     odd = pl.concat([codes.head(11), pl.Series(["SHORT"])])
     assert draw._Codes(odd).records is None
