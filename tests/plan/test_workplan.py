@@ -152,16 +152,18 @@ def reassign(qingdao_dirs, folder, ledger, **kw):
 
 
 def member_and_candidate(result, people):
-    """A 组员 and an in-post colleague of the same unit holding at least the same specialties."""
+    """A 组员 and an in-post colleague of the same unit holding at least the same specialties, below the unit's cap."""
     people = people.with_columns(
         pl.col("专业领域").fill_null("").str.split("；").list.eval(pl.element().filter(pl.element() != "")).alias("skills"))
     skills = dict(people.select("执法人员编号", "skills").iter_rows())
     usable = people.filter((pl.col("在岗状态") == "在岗") & (pl.col("人员类别") == "执法人员")
                            & (pl.col("执法证有效期至") > "2021-01-01"))
+    load = dict(result.teams.group_by("inspector_id").len().iter_rows())
     for row in result.teams.filter(pl.col("role") == "组员").iter_rows(named=True):
         on_team = result.teams.filter(pl.col("visit_id") == row["visit_id"])["inspector_id"].to_list()
         for new, unit in usable.select("执法人员编号", "所属单位").iter_rows():
-            if unit == row["unit"] and new not in on_team and set(skills[row["inspector_id"]]) <= set(skills[new]):
+            if unit == row["unit"] and new not in on_team and set(skills[row["inspector_id"]]) <= set(skills[new]) \
+                    and load.get(new, 0) < result.summary["teams"]["caps"][unit]:
                 return row, new
     raise AssertionError("no member can be replaced in this draw")
 

@@ -39,6 +39,8 @@ from spotcheck.draw.caps import EXCLUDED_COLUMNS, Checks
 from spotcheck.draw.commitment import Seed, canonical, sha256_text
 from spotcheck.directory.load import EntityDirectory
 from spotcheck.rules.fields import OPERATING_STATUSES
+from spotcheck.draw.applies import FILE as APPLIES
+from spotcheck.draw.applies import applies_csv
 from spotcheck.draw.folder import Content
 from spotcheck.policy.loader import LoadedPolicy
 from spotcheck.policy.model import Cap, Task, coverage_kinds, effective_caps, percent_fraction
@@ -528,6 +530,9 @@ def compute(
         "summary.json": json_bytes(summary),
         "excluded.csv": exclusions.write_csv().encode("utf-8"),
     }
+    applies = applies_csv(loaded, frame, picked["_row"])
+    if applies is not None:
+        files[APPLIES] = applies
     return Draw(draw_id, seed, drawn_on, drawn, exclusions, transcript, summary, files, tuple(pools), uscc)
 
 

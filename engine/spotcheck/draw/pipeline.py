@@ -115,6 +115,19 @@ def _department_units(loaded: LoadedPolicy) -> dict:
     return {"bureau_department": bureau, "department_units": tuple(units)}
 
 
+def drill_date(loaded: LoadedPolicy, today: dt.date) -> dt.date:
+    """The date of a drill given no date: today inside the policy's year, else the year's first draw.
+
+    A drill of last year's plan dated today would count its deadlines on another year's calendar
+    (or on one the calendar does not know yet) and fall outside every task's months."""
+    policy = loaded.policy
+    if today.year == policy.year:
+        return today
+    starts = [c.window.start for c in policy.campaigns] + [t.window.start for t in policy.tasks if t.window]
+    starts += [dt.date(policy.year, t.draw_months[0], 1) for t in policy.tasks if t.draw_months]
+    return min(starts, default=dt.date(policy.year, 1, 1))
+
+
 def synthesize(policy_path: Path, entities: int, inspectors: int, seed: str, out_dir: Path) -> list[Path]:
     """Synthetic entity and inspector directories and a recusal list shaped like the policy's jurisdiction."""
     loaded = load_policy(policy_path)
@@ -233,7 +246,7 @@ def draw(
             override = rec.body.get("override")
         else:
             the_seed = drill_seed(seed)  # type: ignore[arg-type]
-            on = drawn_on or dt.date.today()
+            on = drawn_on or drill_date(loaded, dt.date.today())
             selection = select(loaded, [], request, on, enforce=False) if request is not None else None
             override = None
         chosen = selection.rounds if selection is not None else None

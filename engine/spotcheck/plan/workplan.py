@@ -33,6 +33,7 @@ import xlsxwriter
 from spotcheck.plan import teams as team_stage
 from spotcheck.plan import visits as visit_stage
 from spotcheck.plan.assignment import COST_HEX
+from spotcheck.draw.applies import read_applies
 from spotcheck.draw.commitment import Seed, canonical, seed_from_dict, sha256_text
 from spotcheck.directory.load import (
     InspectorDirectory,
@@ -139,13 +140,16 @@ def compute(
 ) -> Workplan:
     """Visits and teams for a draw folder; pure: reads nothing but its arguments."""
     progress("合并检查任务")
-    visits = visit_stage.build(loaded, folder.drawn, draw_id=folder.draw_id, drawn_on=folder.drawn_on)
+    visits = visit_stage.build(loaded, folder.drawn, draw_id=folder.draw_id, drawn_on=folder.drawn_on,
+                               applies=read_applies(folder.path))
     progress("匹配检查人员")
     staffing = team_stage.staff(
         loaded, visits.frame, inspectors.frame, recusals.frame if recusals is not None else None,
         key=folder.seed.key, previous_leads=previous_leads,
     )
     frame = visits.frame.join(staffing.outcome, on="visit_id", how="left", maintain_order="left")
+    # 跨部门联合 only when the departments actually take part: a joint visit left without a team is not.
+    frame = frame.with_columns(pl.col("joint") & pl.col("staffed"))
     leads = _leads_frame(frame, previous_leads)
     summary = dict(folder.summary)
     summary["visits"] = visits.summary(folder.summary.get("coordination"))
@@ -380,8 +384,9 @@ def history_rows(folder: DrawFolder, loaded: LoadedPolicy, visits: pl.DataFrame,
 
 def _read_visits(path: Path) -> pl.DataFrame:
     frame = pl.read_csv(path, infer_schema=False)
-    lists = ("task_ids", "item_codes", "units")
+    lists = ("task_ids", "item_codes", "units", "departments", "department_units")
     return frame.with_columns(
+        pl.col("method").fill_null(""),
         *[pl.col(c).fill_null("").str.split("|").list.eval(pl.element().filter(pl.element() != "")) for c in lists],
         *[pl.col(c).str.to_date() for c in visit_stage.DEADLINE_COLUMNS],
         pl.col("joint") == "true",

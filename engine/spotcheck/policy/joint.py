@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from spotcheck.errors import Problem
-from spotcheck.policy.departments import DISTRICT_DRAWS, OFFICE
+from spotcheck.policy.departments import DISTRICT_DRAWS
 from spotcheck.policy.problems import did_you_mean
 
 if TYPE_CHECKING:  # the loader's records; the loader imports the validator that imports this module
@@ -127,12 +127,3 @@ def handed_down_problems(draft: Draft, child: Policy, parent: LoadedPolicy) -> l
                 draft.at("tasks", i, "id")))
     return found
 
-
-def department_of(policy: Policy, dept_id: str):
-    """The declared department with this id (None when it is not declared)."""
-    return next((d for d in policy.departments if d.id == dept_id), None)
-
-
-def is_office(policy: Policy, dept_id: str) -> bool:
-    dept = department_of(policy, dept_id)
-    return dept is not None and dept.kind == OFFICE

@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from spotcheck.calendar.deadlines import DeadlineRule
-from spotcheck.policy.departments import Department, Exclusion, Inspections
+from spotcheck.policy.departments import Department, Exclusion, Inspections, TableColumn
 from spotcheck.policy.kinds import ObjectKind, Scale
 from spotcheck.policy.numbers import (
     Count,
@@ -158,6 +158,8 @@ class Document(Model):
     printed_by: StrictStr | None = Field(None, title="印发机关")
     # A notice that transmits a scheme carries the scheme as its body with its own title.
     enclosure_title: StrictStr | None = Field(None, title="所附方案标题")
+    table: list[TableColumn] = Field(
+        default_factory=list, title="计划表栏目", description="按原表顺序列出计划表的栏目；不填则用九栏计划表（朔州2021）")
 
 
 # ---------------------------------------------------------------- tasks, sampling, tiers
