@@ -107,14 +107,15 @@ class RecusalList(Directory):
 
     FIELDS = RECUSAL_FIELDS
 
-    def unknown_references(self, entities: EntityDirectory, inspectors: InspectorDirectory) -> list[Problem]:
-        """Rows naming an inspector or an entity the directories lack: such a recusal would silently not apply."""
+    def unknown_references(self, entities: EntityDirectory | None, inspectors: InspectorDirectory) -> list[Problem]:
+        """Rows naming an inspector or an entity the directories lack: such a recusal would silently not apply.
+        Without `entities` (planning a draw, whose entity directory is not at hand) only inspectors are checked."""
         problems: list[Problem] = []
         frame = self.frame.with_columns(_row=self.source_rows)
-        for field, other, code, what in (
-            ("inspector_id", inspectors.frame["inspector_id"], "D213", "执法人员名录库"),
-            ("uscc", entities.frame["uscc"], "D214", "检查对象名录库"),
-        ):
+        checks = [("inspector_id", inspectors.frame["inspector_id"], "D213", "执法人员名录库")]
+        if entities is not None:
+            checks.append(("uscc", entities.frame["uscc"], "D214", "检查对象名录库"))
+        for field, other, code, what in checks:
             known = other.to_frame(field).unique()
             missing = frame.filter(pl.col(field).is_not_null()).join(known, on=field, how="anti").sort("_row")
             column = self.describe(field)

@@ -294,6 +294,8 @@ def plan(
     progress("读取策略与名录")
     loaded = _policy(folder, Path(policy_path) if policy_path else None)
     inspectors, recusals = _directories(inspectors_path, recusals_path)
+    if recusals is not None and (unknown := recusals.unknown_references(None, inspectors)):
+        raise SpotcheckError(unknown)
     with Ledger.open(ledger_path) as ledger:
         leads = previous_leads(ledger, folder.drawn["uscc"].unique().to_list())
         result = compute(folder, loaded, inspectors, recusals, leads, progress)
@@ -456,8 +458,10 @@ def reassign(
     teams = _read_teams(folder.path / "teams.csv")
     inspectors, recusals = _directories(inspectors_path, recusals_path)
     summary = json.loads((folder.path / "summary.json").read_text("utf-8"))
-    caps = summary.get("teams", {}).get("caps", {})
     leads = _read_leads(folder.path / "previous_leads.csv")
+    # Workload caps from the policy and the directories, as `plan` computed them: summary.json is a
+    # file anyone can edit, so it is never what decides whether an inspector may take one more visit.
+    caps = compute(folder, loaded, inspectors, recusals, leads).summary["teams"]["caps"]
     change = check_swap(
         loaded, visits, teams, inspectors.frame, recusals.frame if recusals is not None else None,
         visit_id=visit_id, out_inspector=out_inspector, in_inspector=in_inspector, caps=caps, previous_leads=leads,
