@@ -228,15 +228,20 @@ def test_reordered_records_are_found(tmp_path):
     assert report.first_bad_seq == 3
 
 
+def rewrite(path, seq: int) -> None:
+    """Edit a record's body and store the hash of the edited record, as a careful forger would."""
+    db = raw(path)
+    kind, key, at, actor, prev = db.execute(
+        "SELECT kind, key, at, actor, prev_hash FROM records WHERE seq = ?", (seq,)).fetchone()
+    body = canonical_json({"i": 99})
+    db.execute("UPDATE records SET body = ?, hash = ? WHERE seq = ?",
+               (body, record_hash(prev, seq, kind, key, at, actor, body), seq))
+
+
 def test_rehashed_edit_breaks_the_next_link(tmp_path):
     path = tmp_path / "l.db"
     fill(path, 5)
-    db = raw(path)
-    seq, kind, key, at, actor, prev = db.execute(
-        "SELECT seq, kind, key, at, actor, prev_hash FROM records WHERE seq = 2").fetchone()
-    body = canonical_json({"i": 99})
-    db.execute("UPDATE records SET body = ?, hash = ? WHERE seq = 2",
-               (body, record_hash(prev, seq, kind, key, at, actor, body)))
+    rewrite(path, 2)
     with Ledger.open(path) as led:
         report = led.verify()
     assert report.first_bad_seq == 3 and [p.code for p in report.problems] == ["L406"]
@@ -442,12 +447,7 @@ def test_a_tampered_file_is_named_by_verify_and_show(tmp_path, sql, code):
 def test_a_rewritten_last_record_is_found_against_the_stored_head(tmp_path):
     path = tmp_path / "l.db"
     fill(path, 5)
-    db = raw(path)
-    seq, kind, key, at, actor, prev = db.execute(
-        "SELECT seq, kind, key, at, actor, prev_hash FROM records WHERE seq = 5").fetchone()
-    body = canonical_json({"i": 99})
-    db.execute("UPDATE records SET body = ?, hash = ? WHERE seq = 5",
-               (body, record_hash(prev, seq, kind, key, at, actor, body)))
+    rewrite(path, 5)
     with Ledger.open(path) as led:
         report = led.verify()
     assert report.first_bad_seq == 5 and [p.code for p in report.problems] == ["L414"]
