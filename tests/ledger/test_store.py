@@ -8,14 +8,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 from spotcheck.errors import SpotcheckError
-from spotcheck.ledger.store import (
-    GENESIS_HASH,
-    Ledger,
-    append_history,
-    canonical_json,
-    claim_commitment,
-    record_hash,
-)
+from spotcheck.ledger.chain import GENESIS_HASH, canonical_json, record_hash
+from spotcheck.ledger.history import append_history
+from spotcheck.ledger.store import Ledger, claim_commitment
 
 
 def codes(exc: SpotcheckError) -> list[str]:

@@ -23,7 +23,8 @@ from spotcheck.results.categories import CATEGORIES, UNREACHABLE, category_text
 from spotcheck.draw.reader import Visit, load_draw
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import committed, write_file_atomic, write_files
-from spotcheck.ledger.store import Ledger, Record
+from spotcheck.ledger.chain import Record
+from spotcheck.ledger.store import Ledger
 from spotcheck.policy.loader import LoadedPolicy
 from spotcheck.results.tables import table_bytes
 
