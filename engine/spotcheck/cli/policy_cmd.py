@@ -14,7 +14,8 @@ from spotcheck.policy.diff import diff_files, format_changes
 from spotcheck.errors import format_problems
 from spotcheck.resources import POLICIES, SCHEMAS
 from spotcheck.policy.schemas import export_schemas, schema_drift
-from spotcheck.policy.validate import KIND_NAMES, validate_report
+from spotcheck.policy.files import KIND_NAMES
+from spotcheck.policy.validate import validate_report
 
 _paths = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 _policy = FILE

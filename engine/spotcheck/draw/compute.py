@@ -41,7 +41,7 @@ from spotcheck.draw.transcript import (
     make_summary,
     make_transcript,
 )
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.model import effective_caps
 from spotcheck.progress import Progress, silent
 from spotcheck.rules.classes import classify

@@ -33,7 +33,8 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import first_difference, staged, write_files
 from spotcheck.ledger.history import append_history
 from spotcheck.ledger.store import Ledger, claim_commitment
-from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.loader import load_policy
 from spotcheck.resources import policy_file
 from spotcheck.progress import Progress, silent
 

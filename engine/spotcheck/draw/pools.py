@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import polars as pl
 from spotcheck.draw.allocation import Quota, by_count, by_ratio
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.model import Cap, Task, percent_fraction, tier_ratio
 from spotcheck.rules import engine as rules
 from spotcheck.rules.classes import Classes

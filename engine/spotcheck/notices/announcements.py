@@ -16,7 +16,7 @@ from pathlib import Path
 
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import TIER_NAMES
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.notices.content import (
     cn_date,
     cn_window,

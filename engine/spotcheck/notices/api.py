@@ -16,7 +16,8 @@ from pathlib import Path
 
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import write_file_atomic
-from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.loader import load_policy
 from spotcheck.notices.announcements import (
     ResultRow,
     read_draw,

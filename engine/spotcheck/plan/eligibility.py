@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 
 OFFICER = "执法人员"
 IN_POST = "在岗"

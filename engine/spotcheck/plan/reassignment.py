@@ -24,7 +24,7 @@ from spotcheck.plan.eligibility import (
     pool_ok,
 )
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.plan.teams import ROLE_ORDER, TEAM_COLUMNS
 
 

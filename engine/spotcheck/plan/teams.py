@@ -38,7 +38,7 @@ from spotcheck.plan.eligibility import (
     pool_kinds,
     pool_ok,
 )
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 
 ROLE_ORDER = {LEAD: 0, MEMBER: 1, "专家": 2, "第三方机构": 3}
 TEAM_COLUMNS = ("visit_id", "inspector_id", "name", "unit", "role")

@@ -47,7 +47,7 @@ from spotcheck.rules.classes import matches_by_class
 from spotcheck.rules.conditions import parse_condition
 from spotcheck.calendar.deadlines import due, resolve
 from spotcheck.rules.fields import VISIT_FIELDS
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.model import Task
 
 DRAWS_SCHEMA = {

@@ -43,7 +43,8 @@ from spotcheck.draw.folder import staged, write_files
 from spotcheck.draw.transcript import json_bytes
 from spotcheck.ledger.history import append_history
 from spotcheck.ledger.store import Ledger
-from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.loader import load_policy
 from spotcheck.resources import policy_file
 from spotcheck.progress import Progress, silent
 from spotcheck.plan.workbooks import unit_workbooks

@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import os
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from spotcheck.errors import Problem
+from spotcheck.policy.loaded import Draft, LoadedPolicy
 from spotcheck.policy.model import METRIC_NAMES, Policy
 from spotcheck.policy.yamlsource import Document, Path_, Pos, SourceMap, SourceMapBuilder
-
-if TYPE_CHECKING:  # the loader's records; the loader imports this module
-    from spotcheck.policy.loader import Draft, LoadedPolicy
 
 # Keys describing the file itself; a child never inherits them.
 _OWN_KEYS = frozenset({"id", "extends", "version", "year", "jurisdiction", "documents", "default_document"})

@@ -32,7 +32,8 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import OPERATING_STATUSES, TIER_NAMES, TIERS
 from spotcheck.draw.folder import staged, write_files
 from spotcheck.ledger.store import Ledger
-from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.loader import load_policy
 from spotcheck.resources import TEMPLATES
 from spotcheck.policy.model import METRIC_NAMES, percent_fraction
 
