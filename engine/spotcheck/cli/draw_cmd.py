@@ -8,15 +8,8 @@ from pathlib import Path
 
 import click
 from spotcheck.draw import pipeline
-from spotcheck.cli import main
-from spotcheck.cli.common import DIRECTORY, FILE, Day, reports_problems, steps
+from spotcheck.cli.common import DIRECTORY, FILE, Day, ledger_option, main, policy_option, reports_problems, steps
 from spotcheck.errors import SpotcheckError
-from spotcheck.ledger.store import DEFAULT_PATH
-
-_ledger = click.option(
-    "--ledger", "ledger_path", default=DEFAULT_PATH, envvar="SPOTCHECK_LEDGER", show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path), help="台账文件（SQLite）",
-)
 
 
 @main.command("synth")
@@ -43,7 +36,7 @@ def synth(policy: Path, n_entities: int, n_inspectors: int, seed: str, out_dir: 
 @click.option("--commitment", "commitment_id", help="与 --reveal 同用：承诺编号")
 @click.option("--date", "drawn_on", type=Day(), help="抽取日期（默认今天；正式抽取取承诺中的日期）")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="抽取结果目录（须为新目录）")
-@_ledger
+@ledger_option
 @reports_problems
 def draw(policy, entities_path, seed, do_commit, beacon, reveal, commitment_id, drawn_on, out_dir, ledger_path) -> None:
     """随机抽取检查对象：--seed 演练，或 --commit 后 --reveal 正式抽取。"""
@@ -77,7 +70,7 @@ def draw(policy, entities_path, seed, do_commit, beacon, reveal, commitment_id, 
 @click.option("--entities", "entities_path", required=True, type=FILE, help="抽取时使用的检查对象名录")
 @click.option("--inspectors", "inspectors_path", type=FILE, help="执法人员名录（核验检查组时需要）")
 @click.option("--recusals", "recusals_path", type=FILE, help="回避名单（核验检查组时需要）")
-@click.option("--policy", "policy_path", type=FILE, help="策略文件（默认按 transcript 中的策略标识查找）")
+@policy_option()
 @reports_problems
 def verify(draw_dir, entities_path, inspectors_path, recusals_path, policy_path) -> None:
     """由 transcript 和输入重新计算抽取结果，逐文件比对；一致时退出码为 0。"""
