@@ -14,6 +14,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+import spotcheck
+from hypothesis import settings
 from docx import Document
 from spotcheck.notices import api as notice
 from spotcheck.draw import pipeline
@@ -24,12 +26,24 @@ from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import load_policy
 from spotcheck.resources import POLICIES, TEMPLATES
 
+# Property tests check behaviour, not speed: on a loaded 2-core machine an example can take seconds.
+settings.register_profile("spotcheck", deadline=None)
+settings.load_profile("spotcheck")
+
 SHUOZHOU = POLICIES / "shanxi/shuozhou/2021.yaml"
 QINGDAO = POLICIES / "shandong/qingdao/2020.yaml"
 LONGWAN = POLICIES / "zhejiang/wenzhou/longwan/2023.yaml"
 QINHUANGDAO = POLICIES / "hebei/qinhuangdao/2023.yaml"
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository checkout
+
+# Several checkouts (git worktrees) can share a machine: the tests must exercise this checkout's code,
+# not whichever spotcheck the interpreter happens to import.
+if spotcheck.__file__ is None or Path(spotcheck.__file__).resolve().parents[2] != ROOT:
+    raise pytest.UsageError(
+        f"these tests are in {ROOT} but import spotcheck from {spotcheck.__file__ or spotcheck.__path__}; "
+        f"install this checkout first: pip install -e '{ROOT}[test]'"
+    )
 FIXTURES = Path(__file__).parent / "fixtures"
 POLICY_FIXTURES = FIXTURES / "policies"
 RESULTS = FIXTURES / "results"

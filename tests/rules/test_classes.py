@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from spotcheck.rules import classes as K
 from spotcheck.rules import conditions as C
+from spotcheck.rules import semantics as S
 from spotcheck.rules import engine as R
 from rules.test_conditions import SCOPE, conditions, entities, leaf
 from rules.test_engine import expected, rule
@@ -62,7 +63,7 @@ def test_matches_by_class_calls_the_engine_once_per_class():
 
     records = frame.to_dicts()
     keys = {
-        tuple(C.entity_value(C.ENTITY_FIELDS[f], r[f]) for f in sorted(compiled.fields_read)) for r in records
+        tuple(S.entity_value(C.ENTITY_FIELDS[f], r[f]) for f in sorted(compiled.fields_read)) for r in records
     }
     shards = len(compiled.to_json()["shards"])
     # Classes are what the rules can tell apart: never more than the distinct raw values; and each

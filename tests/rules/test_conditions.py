@@ -10,6 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 from spotcheck.rules import conditions as C
+from spotcheck.rules import semantics as S
+from spotcheck.rules import wording as W
+from spotcheck.rules import examples as X
 from spotcheck.rules.fields import ENTITY_FIELDS, INSPECTOR_FIELDS
 
 SCOPE = {
@@ -283,7 +286,7 @@ ENTITY = {
     ],
 )
 def test_evaluate(data, holds):
-    assert C.evaluate(C.parse_condition(data), ENTITY) is holds
+    assert S.evaluate(C.parse_condition(data), ENTITY) is holds
 
 
 @pytest.mark.parametrize(
@@ -304,26 +307,26 @@ def test_evaluate(data, holds):
 )
 def test_missing_values_satisfy_only_negative_tests(data, holds):
     for missing in ({}, {"district": None, "established": None, "labels": None}, {"district": "", "labels": []}):
-        assert C.evaluate(C.parse_condition(data), missing) is holds
+        assert S.evaluate(C.parse_condition(data), missing) is holds
 
 
 def test_entity_values_of_the_wrong_type_are_programming_errors():
     with pytest.raises(TypeError):
-        C.evaluate(C.parse_condition(leaf("established", "lt", "2020-01-01")), {"established": "2019-01-01"})
+        S.evaluate(C.parse_condition(leaf("established", "lt", "2020-01-01")), {"established": "2019-01-01"})
     with pytest.raises(TypeError):
-        C.evaluate(C.parse_condition(leaf("labels", "contains", "加油站")), {"labels": "加油站"})
-    assert C.evaluate(
+        S.evaluate(C.parse_condition(leaf("labels", "contains", "加油站")), {"labels": "加油站"})
+    assert S.evaluate(
         C.parse_condition(leaf("established", "lt", "2020-01-01")), {"established": dt.datetime(2019, 1, 1, 8)}
     )
 
 
 def test_fields_read():
-    assert C.fields_read(C.parse_condition(SCOPE)) == {"type", "status", "labels", "tier", "established"}
+    assert S.fields_read(C.parse_condition(SCOPE)) == {"type", "status", "labels", "tier", "established"}
 
 
 def test_literals_push_not_down_to_the_leaves():
     cond = C.parse_condition({"not": {"all": [leaf("tier", "eq", "A"), {"not": leaf("type", "eq", "企业")}]}})
-    assert [[(lf.field, holds) for lf, holds in conj] for conj in C.literals(cond)] == [
+    assert [[(lf.field, holds) for lf, holds in conj] for conj in S.literals(cond)] == [
         [("tier", False)],
         [("type", True)],
     ]
@@ -334,7 +337,7 @@ def test_literals_push_not_down_to_the_leaves():
 
 
 def test_describe_the_policy_scope():
-    assert C.describe(C.parse_condition(SCOPE)) == (
+    assert W.describe(C.parse_condition(SCOPE)) == (
         "主体类型为企业，且登记状态为存续、在营之一，且（监管标签含加油站，或监管标签含集贸市场、眼镜制配之一），"
         "且信用风险等级不为A（低风险），且成立日期不晚于2020-12-31"
     )
@@ -354,12 +357,12 @@ def test_describe_the_policy_scope():
     ],
 )
 def test_describe(data, text):
-    assert C.describe(C.parse_condition(data)) == text
+    assert W.describe(C.parse_condition(data)) == text
 
 
 def test_explain_marks_each_part():
     entity = dict(ENTITY, status="注销")
-    lines = C.explain(C.parse_condition(SCOPE), entity)
+    lines = W.explain(C.parse_condition(SCOPE), entity)
     assert lines == [
         "✗ 以下全部满足（5 项中 4 项满足）：",
         "  ✓ 主体类型为企业（实际：企业）",
@@ -375,8 +378,8 @@ def test_explain_marks_each_part():
 @settings(max_examples=200, deadline=None)
 @given(conditions, entities())
 def test_explain_agrees_with_evaluate(cond, entity):
-    lines = C.explain(cond, entity)
-    assert lines[0].startswith("✓" if C.evaluate(cond, entity) else "✗")
+    lines = W.explain(cond, entity)
+    assert lines[0].startswith("✓" if S.evaluate(cond, entity) else "✗")
     assert all(line.lstrip()[0] in "✓✗" for line in lines)
 
 
@@ -386,8 +389,8 @@ def test_explain_agrees_with_evaluate(cond, entity):
 
 def test_example_satisfies_the_policy_scope_and_varies_with_the_seed():
     cond = C.parse_condition(SCOPE)
-    found = [C.example(cond, seed) for seed in range(4)]
-    assert all(C.evaluate(cond, e) for e in found)
+    found = [X.example(cond, seed) for seed in range(4)]
+    assert all(S.evaluate(cond, e) for e in found)
     assert len({tuple(e["labels"]) for e in found}) > 1
 
 
@@ -403,7 +406,7 @@ def test_example_satisfies_the_policy_scope_and_varies_with_the_seed():
     ],
 )
 def test_example_of_an_unsatisfiable_condition_is_none(data):
-    assert C.example(C.parse_condition(data)) is None
+    assert X.example(C.parse_condition(data)) is None
 
 
 @pytest.mark.parametrize(
@@ -419,18 +422,18 @@ def test_example_of_an_unsatisfiable_condition_is_none(data):
 )
 def test_example_of_a_tight_condition(data):
     cond = C.parse_condition(data)
-    found = C.example(cond)
-    assert found is not None and C.evaluate(cond, found)
+    found = X.example(cond)
+    assert found is not None and S.evaluate(cond, found)
 
 
 @settings(max_examples=300, deadline=None)
 @given(conditions, st.lists(entities(), min_size=1, max_size=5), st.integers(0, 3))
 def test_example_satisfies_and_exists_whenever_some_entity_does(cond, sample, seed):
-    found = C.example(cond, seed)
+    found = X.example(cond, seed)
     if found is not None:
-        assert C.evaluate(cond, found)
-        assert set(found) <= C.fields_read(cond)
+        assert S.evaluate(cond, found)
+        assert set(found) <= S.fields_read(cond)
     # Directories never leave a required field empty, so only complete entities count.
     complete = [e for e in sample if all(e.get(f) not in (None, "") for f in e if ENTITY_FIELDS[f].required)]
-    if any(C.evaluate(cond, e) for e in complete):
+    if any(S.evaluate(cond, e) for e in complete):
         assert found is not None

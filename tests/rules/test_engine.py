@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from spotcheck.rules import conditions as C
+from spotcheck.rules import semantics as S
 from spotcheck.rules import engine as R
 from spotcheck.errors import SpotcheckError
 from spotcheck.rules.fields import INSPECTOR_FIELDS
@@ -27,7 +28,7 @@ def rule(rule_id, data):
 
 
 def expected(rules, entity):
-    return frozenset(r.id for r in rules if C.evaluate(r.when, entity))
+    return frozenset(r.id for r in rules if S.evaluate(r.when, entity))
 
 
 def fanout(shard):
@@ -214,6 +215,7 @@ LARGE = textwrap.dedent(
     import datetime as dt, json
     from spotcheck.rules import conditions as C
     from spotcheck.rules import engine as R
+    from spotcheck.rules import semantics as S
     values = [f"辖区{i:03d}" for i in range(600)]
     days = [dt.date(2000, 1, 1) + dt.timedelta(days=3 * i) for i in range(600)]
     rules = [
@@ -230,7 +232,7 @@ LARGE = textwrap.dedent(
         for i in range(0, 600, 7)
     ] + [{"district": "别处"}, {}]
     got = compiled.evaluate(sample)
-    want = [frozenset(r.id for r in rules if C.evaluate(r.when, e)) for e in sample]
+    want = [frozenset(r.id for r in rules if S.evaluate(r.when, e)) for e in sample]
     print(json.dumps({"agree": got == want, "compiled": compiled.to_json()}, ensure_ascii=False))
     """
 )

@@ -257,6 +257,11 @@ def _coprime(a: int, modulus: int) -> int:
 def inspector_rows(spec: SynthSpec, m: int, key: bytes) -> pl.DataFrame:
     units = [(d.code, d.name, d.unit) for d in spec.districts] + [(spec.region, spec.jurisdiction, spec.city_unit)]
     city = len(units) - 1
+    # Other departments' units come after the bureau's: only their core officers work there.
+    departments = {k: spec.bureau_department for k in range(len(units))}
+    for dept, code, name, unit in spec.department_units:
+        departments[len(units)] = dept
+        units.append((code, name, unit))
     core = min(CORE_PER_UNIT, m // len(units))
     positions = _spread(core * len(units), m)
     core_unit = _nulls("core_unit", m).scatter(positions, [j // core for j in range(len(positions))])
@@ -297,7 +302,7 @@ def inspector_rows(spec: SynthSpec, m: int, key: bytes) -> pl.DataFrame:
     days = pl.when(expired).then(-1 - below(u("cert"), 700).cast(pl.Int64)).otherwise(
         30 + below(u("cert"), 5 * 365).cast(pl.Int64)
     )
-    grid = pl.when(pl.col("k") != city).then(
+    grid = pl.when(pl.col("k") < city).then(
         pl.concat_str(
             pl.col("k").replace_strict({k: name for k, (_, name, _) in enumerate(units)}),
             pl.lit("第"), (below(u("grid"), 8) + 1).cast(pl.String), pl.lit("网格"),
@@ -321,6 +326,7 @@ def inspector_rows(spec: SynthSpec, m: int, key: bytes) -> pl.DataFrame:
         pl.when(officer).then(pl.lit(spec.as_of) + pl.duration(days=days)).alias("certificate_expires"),
         _list_of(specialties).alias("specialties"),
         grid.alias("grid"),
+        pl.col("k").replace_strict(departments, return_dtype=pl.String).alias("department"),
     )
     return frame.select(f.name for f in readable(INSPECTOR_FIELDS))
 

@@ -36,12 +36,17 @@ class SynthSpec:
     profiles: tuple[Mapping[str, Any], ...] = ()
     labels: tuple[str, ...] = ()  # the label universe; profiles' labels are added to it
     specialties: tuple[str, ...] = ()  # needed by the policy's items; every unit gets each of them
+    # Joint plans: the department the bureau's own officers belong to, and the other departments'
+    # units (department id, district code, district name, unit), each staffed by its own officers.
+    bureau_department: str | None = None
+    department_units: tuple[tuple[str, str, str, str], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "districts", tuple(District(*d) for d in self.districts))
         object.__setattr__(self, "profiles", tuple(dict(p) for p in self.profiles))
         object.__setattr__(self, "labels", tuple(self.labels))
         object.__setattr__(self, "specialties", tuple(self.specialties))
+        object.__setattr__(self, "department_units", tuple(tuple(u) for u in self.department_units))
 
 
 # Each profile is planted this many times per district (fewer when there are too few entities).

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from spotcheck.rules import conditions
+from spotcheck.rules import examples
 from spotcheck.directory import synth
 from spotcheck.directory.synth_spec import SynthSpec
 from spotcheck.plan import changes
@@ -33,6 +33,7 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import first_difference, staged, write_files
 from spotcheck.ledger.history import append_history
 from spotcheck.ledger.store import Ledger, claim_commitment
+from spotcheck.policy.departments import OFFICE
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import load_policy
 from spotcheck.resources import policy_file
@@ -44,7 +45,7 @@ def spec_from_policy(loaded: LoadedPolicy) -> SynthSpec:
     policy = loaded.policy
     profiles = []
     for task in policy.tasks:
-        example = conditions.example(task.scope)
+        example = examples.example(task.scope)
         if example is not None:
             profiles.append(example)
     starts = [c.window.start for c in policy.campaigns] + [t.window.start for t in policy.tasks if t.window]
@@ -62,7 +63,24 @@ def spec_from_policy(loaded: LoadedPolicy) -> SynthSpec:
         as_of=as_of,
         profiles=tuple(profiles),
         specialties=tuple(sorted({i.specialty for i in loaded.items.values() if i.specialty})),
+        **_department_units(loaded),
     )
+
+
+def _department_units(loaded: LoadedPolicy) -> dict:
+    """The bureau's own department and the units of every other department, for synthetic inspectors."""
+    jurisdiction = loaded.policy.jurisdiction
+    names = {d.code: d.name for d in jurisdiction.districts}
+    bureau, units = None, []
+    for dept in loaded.policy.departments:
+        if dept.kind == OFFICE:
+            continue
+        if jurisdiction.name in (dept.name, dept.unit):
+            bureau = bureau or dept.id
+            continue
+        units.append((dept.id, jurisdiction.code, jurisdiction.region, dept.unit or dept.name))
+        units += [(dept.id, code, names.get(code, code), unit) for code, unit in dept.district_units.items()]
+    return {"bureau_department": bureau, "department_units": tuple(units)}
 
 
 def synthesize(policy_path: Path, entities: int, inspectors: int, seed: str, out_dir: Path) -> list[Path]:

@@ -40,7 +40,7 @@ from pydantic import (
     create_model,
     model_validator,
 )
-from spotcheck.rules import conditions
+from spotcheck.rules import semantics, wording
 from spotcheck.calendar.deadlines import count_due, due
 from spotcheck.errors import Problem
 from spotcheck.rules.fields import ENTITY_FIELDS
@@ -275,7 +275,7 @@ def capping(loaded: LoadedPolicy, facts: dict[str, Any], visits: list[set[str]],
     for cap in effective_caps(loaded.policy):
         if cap.items and not set(cap.items) & set(task.items):
             continue
-        applies = conditions.evaluate(cap.when, facts)
+        applies = semantics.evaluate(cap.when, facts)
         used = sum(1 for items in visits if not cap.items or items & set(cap.items))
         notes.append(f"频次上限 {cap.id}（{cap.name}）：{'适用' if applies else '不适用'}，本年度已查 {used} 次，上限 {cap.max_per_year} 次")
         if applies and used >= cap.max_per_year:
@@ -299,11 +299,11 @@ def run_case(case: Case, loaded: LoadedPolicy) -> tuple[list[str], str]:
         return failures, "\n".join(notes)
     visits = _visits(case.history, loaded)
     facts = _facts(case.entity, len(visits))
-    in_scope = [t.id for t in loaded.policy.tasks if conditions.evaluate(t.scope, facts)]
+    in_scope = [t.id for t in loaded.policy.tasks if semantics.evaluate(t.scope, facts)]
 
     def explain(task_id: str) -> None:
         notes.append(f"任务 {task_id} 的范围：")
-        notes.extend(f"  {row}" for row in conditions.explain(loaded.task(task_id).scope, facts))
+        notes.extend(f"  {row}" for row in wording.explain(loaded.task(task_id).scope, facts))
 
     for task_id in e.in_scope:
         if task_id not in in_scope:

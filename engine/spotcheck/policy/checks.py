@@ -9,6 +9,7 @@ from typing import Any
 
 from spotcheck.calendar.deadlines import check_rules
 from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.policy.joint import department_problems, month_problems
 from spotcheck.policy.loaded import Draft
 from spotcheck.policy.problems import did_you_mean
 
@@ -81,6 +82,7 @@ def policy_problems(draft: Draft) -> list[Problem]:
     found += _duplicates(draft, "documents", "id", "P210", "文件标识")
     found += _duplicates(draft, "campaigns", "id", "P211", "抽查活动标识")
     found += _duplicates(draft, "caps", "id", "P212", "频次上限标识")
+    found += department_problems(draft) + month_problems(draft)
 
     task_ids, campaign_ids, document_ids = _ids(draft, "tasks"), _ids(draft, "campaigns"), _ids(draft, "documents")
     for i, pairing in enumerate(policy.merge.pairings):

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from spotcheck.rules.conditions import describe
+from spotcheck.rules.wording import describe
 from spotcheck.calendar.deadlines import ANCHORS, DeadlineRule
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import TIER_NAMES

@@ -8,6 +8,11 @@ The parent is loaded and resolved first (loader.Session), then the child is laid
     each entry the child writes (`team.min_size`, `deadlines.results_public`) replaces the parent's
     entry whole;
   - `caps` are merged by id (a child cannot drop a parent's cap, only replace it);
+  - `tasks` are handed down: merged by id like caps, so a province's or city's tasks reach every
+    policy that extends it; the child may replace one (tightening it) or add its own, and drops one
+    only by naming it under `excluded_tasks` with a reason (`excluded_tasks` belongs to the file).
+    A handed-down task without an `origin` gets the parent's level (省计划, 市计划), kept down the chain;
+  - `departments` are merged by id (a child adds its own departments and may redeclare one);
   - `item_lists` and `calendars` accumulate along the chain (each path relative to the file that
     names it);
   - every other value the child writes (lists included) replaces the parent's.
@@ -22,12 +27,16 @@ from decimal import Decimal
 from typing import Any
 
 from spotcheck.errors import Problem
+from spotcheck.policy.departments import ORIGIN_BY_LEVEL
+from spotcheck.policy.joint import handed_down_problems
 from spotcheck.policy.loaded import Draft, LoadedPolicy
 from spotcheck.policy.model import METRIC_NAMES, Policy
 from spotcheck.policy.yamlsource import Document, Path_, Pos, SourceMap, SourceMapBuilder
 
 # Keys describing the file itself; a child never inherits them.
-_OWN_KEYS = frozenset({"id", "extends", "version", "year", "jurisdiction", "documents", "default_document"})
+_OWN_KEYS = frozenset({"id", "extends", "version", "year", "jurisdiction", "documents", "default_document",
+                       "excluded_tasks"})
+_BY_ID = ("caps", "tasks", "departments")
 _PATH_LISTS = ("item_lists", "calendars")
 
 
@@ -80,7 +89,7 @@ def merge_child(parent: LoadedPolicy, child: Document) -> tuple[dict[str, Any], 
         inherited = pdata.get(key) if key not in _OWN_KEYS else None
         if inherited is None:
             take(key, cdata, cmap)
-        elif key == "caps" and isinstance(value, list):
+        elif key in _BY_ID and isinstance(value, list) and isinstance(inherited, list):
             head(key, cmap)
             data[key] = _merge_by_id(key, inherited, pmap, value, cmap, out)
         elif isinstance(value, dict) and isinstance(inherited, dict):
@@ -94,7 +103,33 @@ def merge_child(parent: LoadedPolicy, child: Document) -> tuple[dict[str, Any], 
                 out.graft((key, entry), cmap, (key, entry))
         else:
             take(key, cdata, cmap)
+    if isinstance(data.get("tasks"), list):
+        data["tasks"] = _handed_down(parent, cdata, data["tasks"], cmap, out)
     return data, out.build()
+
+
+def _handed_down(parent: LoadedPolicy, cdata: dict[str, Any], tasks: list[Any], cmap: SourceMap,
+                 out: SourceMapBuilder) -> list[Any]:
+    """The resolved tasks less those the child excludes, each of the parent's marked with its origin."""
+    excluded = {e.get("task") for e in cdata.get("excluded_tasks") or [] if isinstance(e, dict)}
+    theirs = {t.id: t for t in parent.policy.tasks}
+    origin = ORIGIN_BY_LEVEL.get(parent.policy.jurisdiction.level)
+    kept: list[tuple[int, Any]] = []
+    for i, task in enumerate(tasks):
+        if isinstance(task, dict) and task.get("id") in theirs:
+            if task["id"] in excluded:
+                continue
+            if "origin" not in task:
+                task = {**task, "origin": theirs[task["id"]].origin or origin}
+        kept.append((i, task))
+    # Positions follow each task to its new index, so problems still point at its lines.
+    new_index = {i: k for k, (i, _) in enumerate(kept)}
+    for table in (out.values, out.keys):
+        moved = {p: table.pop(p) for p in [p for p in table if p[:1] == ("tasks",) and len(p) > 1]}
+        for path, pos in moved.items():
+            if path[1] in new_index:
+                table[("tasks", new_index[path[1]], *path[2:])] = pos
+    return [task for _, task in kept]
 
 
 def _merge_by_id(key: str, inherited: list[Any], pmap: SourceMap, own: list[Any], cmap: SourceMap,
@@ -163,7 +198,7 @@ def floor_problems(draft: Draft, child: Policy, parent: LoadedPolicy) -> list[Pr
             loosened(draft.at("caps", i, "max_per_year"), ("caps", k, "max_per_year"),
                      f"频次上限“{cap.name}” 每年 {child.caps[i].max_per_year} 次 多于{{parent}} 规定的 "
                      f"{cap.max_per_year} 次，只能收紧不能放宽", f"改为每年不多于 {cap.max_per_year} 次")
-    return found
+    return found + handed_down_problems(draft, child, parent)
 
 
 def _pct(value: Decimal) -> str:

@@ -28,6 +28,7 @@ from pydantic import (
 )
 from spotcheck.rules.conditions import Condition, parse_condition
 from spotcheck.calendar.deadlines import DeadlineRule
+from spotcheck.policy.departments import Department, Exclusion, Inspections
 from spotcheck.rules.fields import TIER_NAMES, TIERS
 
 _PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
@@ -97,6 +98,18 @@ class Model(BaseModel):
 # ---------------------------------------------------------------- item lists
 
 
+Method = Literal["实地检查", "书面检查", "网络监测", "检验检测", "委托第三方", "委托专业机构"]
+SITE_METHOD = "实地检查"
+
+
+class MethodRule(Model):
+    """How checks of one method are scheduled and staffed (the items' first method decides)."""
+
+    site_visit: StrictBool = Field(title="需上门检查", description="false：不上门（书面检查、网络监测等），与现场检查分开安排")
+    min_size: StrictInt | None = Field(None, ge=1, title="每组最少人数", description="不填则同 team.min_size")
+    text: StrictStr | None = Field(None, title="原文")
+
+
 class SubItem(Model):
     name: StrictStr = Field(title="子事项名称")
     code: StrictStr | None = Field(None, title="子事项编码")
@@ -109,9 +122,11 @@ class Item(Model):
     name: StrictStr = Field(title="抽查事项名称")
     sub_items: list[SubItem] = Field(default_factory=list, title="子事项")
     basis: StrictStr | None = Field(None, title="检查依据", description="法律法规依据")
-    method: list[Literal["实地检查", "书面检查", "网络监测", "检验检测", "委托专业机构"]] = Field(
-        default_factory=list, title="检查方式"
-    )
+    method: list[Method] = Field(default_factory=list, title="检查方式", description="第一项为该事项的检查方式")
+    condition: Condition | None = Field(
+        None, title="适用主体（条件）", description="事项只适用于部分主体时填写，如“只针对实缴制企业”；检查只带上适用于该主体的事项")
+    condition_text: StrictStr | None = Field(None, title="适用主体（原文）", description="如 只针对实缴制企业")
+    department: StrictStr | None = Field(None, title="负责部门", description="departments 中的部门标识；联合任务中该事项由此部门检查")
     category: Literal["重点", "一般"] = Field("一般", title="事项类别", description="重点检查事项或一般检查事项")
     general: StrictBool = Field(False, title="通用事项", description="为 true 时融入每个抽查任务（如浙江 A99、A100、A101）")
     specialist: StrictBool = Field(False, title="需专业人员", description="检查人员是否需具备专业资质，或需专家/第三方机构参与")
@@ -252,8 +267,16 @@ class Task(Model):
     guide: StrictStr | None = Field(None, title="指导单位")
     inspecting_level: StrictStr | None = Field(None, title="抽查检查主体")
     lead_unit: StrictStr | None = Field(None, title="牵头单位")
-    departments: list[StrictStr] = Field(default_factory=list, title="参与部门", description="跨部门联合抽查的部门")
-    joint: StrictBool = Field(False, title="跨部门联合")
+    departments: list[StrictStr] = Field(
+        default_factory=list, title="配合部门", description="策略声明了 departments 时写部门标识；检查组须含每个参与部门的执法人员")
+    joint: StrictBool = Field(False, title="跨部门联合", description="旧写法；是否跨部门联合以实际参与的部门为准")
+    initiating_department: StrictStr | None = Field(None, title="发起部门", description="departments 中的部门标识")
+    lead_department: StrictStr | None = Field(None, title="牵头部门", description="departments 中的部门标识；不填同发起部门")
+    inspection: Inspections = Field(
+        default_factory=list, title="抽查检查模式", description="“市抽市查”，或按条件分列的模式 [{mode, when}]；不填：由主体所在辖区的单位检查")
+    origin: StrictStr | None = Field(None, title="任务来源", description="如 省计划、市计划；上级策略下达的任务自动标注")
+    cells: dict[StrictStr, StrictStr] = Field(
+        default_factory=dict, title="计划表其他栏目", description="计划表中没有对应字段的栏目原文，如 基数、目标数、行业、备注；空栏不写")
 
 
 class Campaign(Model):
@@ -318,6 +341,7 @@ class Pool(Model):
 
 class Team(Model):
     min_size: StrictInt = Field(2, ge=1, title="每组最少人数")
+    min_per_department: StrictInt = Field(1, ge=1, title="每个参与部门最少人数", description="联合检查中每个参与部门至少派出的执法人员数")
     max_visits_per_inspector: StrictInt | None = Field(None, ge=1, title="每人检查户数上限")
     rotate_lead: StrictBool = Field(True, title="主查人轮换", description="不安排上次检查该主体的主查人担任主查")
     no_change_without_approval: StrictBool = Field(True, title="匹配后不得随意更换", description="更换须说明理由并经分管领导同意")
@@ -374,6 +398,10 @@ class Policy(Model):
     default_document: StrictStr | None = Field(None, title="默认文件", description="spotcheck notice 默认生成的文件标识")
     campaigns: list[Campaign] = Field(default_factory=list, title="抽查活动")
     tasks: list[Task] = Field(default_factory=list, title="抽查任务")
+    departments: list[Department] = Field(default_factory=list, title="参与部门", description="本局科室/股室和其他部门，及其检查单位")
+    excluded_tasks: list[Exclusion] = Field(
+        default_factory=list, title="不执行的上级任务", description="上级策略下达、本级不执行的任务，须写明理由")
+    methods: dict[Method, MethodRule] = Field(default_factory=dict, title="检查方式安排", description="各检查方式是否上门、每组人数")
     risk: Risk = Field(default_factory=Risk, title="信用风险分级")
     caps: list[Cap] = Field(default_factory=list, title="抽查频次上限")
     merge: Merge = Field(default_factory=Merge, title="合并检查规则")

@@ -41,7 +41,8 @@ from typing import Any
 
 import polars as pl
 from durable import engine as durable
-from spotcheck.rules.conditions import AllOf, Leaf, Node, Not, Vocabulary, entity_value
+from spotcheck.rules.conditions import AllOf, Leaf, Node, Not, Vocabulary
+from spotcheck.rules.semantics import entity_value
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import ENTITY_FIELDS, Field
 

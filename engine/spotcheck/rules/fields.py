@@ -70,6 +70,8 @@ INSPECTOR_FIELDS: dict[str, Field] = {
         Field("specialties", "labels", "专业领域", ("专业领域", "专长", "业务专长")),
         Field("role", "enum", "人员类别", ("人员类别", "类别"), ("执法人员", "专家", "第三方机构")),
         Field("grid", "str", "网格片区", ("网格", "片区", "网格片区")),
+        # The department (policy.departments id or name) an officer inspects for on a joint visit.
+        Field("department", "str", "所属部门", ("所属部门", "部门", "所属科室")),
     )
 }
 

@@ -1,0 +1,74 @@
+"""Departments, who inspects, and where a task comes from: the policy data of joint plans.
+
+A joint (“一业一查”) plan is run by several departments: the bureau's own 科室/股室 and other
+agencies (烟草专卖局, 医保局, 教育局, 粮食部门 …). Each is declared once with its units, the
+inspector directory says which department each officer belongs to (所属部门), and a task names the
+department that initiates it, the one that leads it and its 配合部门. Who inspects is per task:
+市抽市查 (the city draws, its own units inspect), 市抽县(区)查 (the city draws, the entity's district
+units inspect), 县抽县查 (each district draws its own share and inspects it), optionally by a condition
+on the entity (a task that is 市抽市查 for city-level bodies and 市抽县(区)查 for the rest).
+
+These models stand apart from policy.model so the plan language for joint work reads in one place;
+policy.model imports them into Task, Team and Policy.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr
+from spotcheck.rules.conditions import Condition
+
+
+class _Model(BaseModel):
+    # The same configuration as policy.model.Model, which imports this module.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+OFFICE, AGENCY = "科室", "部门"
+
+
+class Department(_Model):
+    """One department taking part in the plan, with the units whose officers inspect for it."""
+
+    id: StrictStr = Field(title="部门标识", description="任务和执法人员名录“所属部门”一栏用的简称，如 烟草、医保、信用监管科")
+    name: StrictStr = Field(title="部门名称", description="如 长治市烟草专卖局")
+    kind: Literal["科室", "部门"] = Field(
+        "部门", title="类别", description="科室：本局科室/股室（同属本局，不构成跨部门）；部门：本局以外的部门（烟草专卖局、医保局……）")
+    unit: StrictStr | None = Field(
+        None, title="本级检查单位", description="市抽市查时检查的单位；不填：科室为本局，部门为部门名称")
+    district_units: dict[StrictStr, StrictStr] = Field(
+        default_factory=dict, title="下辖辖区检查单位",
+        description="辖区代码 → 单位名称，市抽县(区)查、县抽县查时检查的单位；科室不填时用 jurisdiction.districts 的单位")
+
+
+InspectionMode = Literal["市抽市查", "市抽县(区)查", "县抽县查"]
+CITY_INSPECTS: frozenset[str] = frozenset({"市抽市查"})
+DISTRICT_DRAWS: frozenset[str] = frozenset({"县抽县查"})
+
+
+class Inspection(_Model):
+    """抽查检查模式 for the entities a condition picks (all entities when `when` is empty)."""
+
+    mode: InspectionMode = Field(title="抽查检查模式", description="市抽市查、市抽县(区)查、县抽县查")
+    when: Condition | None = Field(None, title="适用主体（条件）", description="不填则适用于其余全部主体；按顺序取第一个适用的模式")
+
+
+def _modes(value: Any) -> Any:
+    # “市抽市查” alone is the common case; a list of modes with conditions is the general one.
+    if isinstance(value, str):
+        return [{"mode": value}]
+    return value
+
+
+Inspections = Annotated[list[Inspection], BeforeValidator(_modes)]
+
+
+class Exclusion(_Model):
+    """A task handed down by the parent policy that this policy does not carry out, with the reason."""
+
+    task: StrictStr = Field(title="上级任务标识")
+    reason: StrictStr = Field(title="不执行理由", description="如 本辖区无此类检查对象")
+
+
+ORIGIN_BY_LEVEL = {"national": "国家计划", "province": "省计划", "city": "市计划", "district": "县计划"}

@@ -1,0 +1,134 @@
+"""Checks of the joint-plan parts of a policy: departments, who inspects, handed-down tasks, item
+conditions. Each problem is located at the line that causes it (codes in docs/errors.md).
+"""
+
+from __future__ import annotations
+
+from spotcheck.errors import Problem
+from spotcheck.policy.departments import DISTRICT_DRAWS, OFFICE
+from spotcheck.policy.loaded import Draft, LoadedPolicy
+from spotcheck.policy.model import Policy
+from spotcheck.policy.problems import did_you_mean
+
+
+def department_problems(draft: Draft) -> list[Problem]:
+    """Departments declared once, every department a task or item names declared, modes that can apply."""
+    policy = draft.policy
+    if policy is None:
+        return []
+    found: list[Problem] = []
+    ids = [d.id for d in policy.departments]
+    known = "、".join(ids) or "（未声明任何部门）"
+    districts = {d.code for d in policy.jurisdiction.districts}
+    seen: set[str] = set()
+    for i, dept in enumerate(policy.departments):
+        if dept.id in seen:
+            found.append(draft.locate(Problem("P217", f"部门标识 '{dept.id}' 重复", hint="每个部门只声明一次"),
+                                      draft.at("departments", i, "id")))
+        seen.add(dept.id)
+        for code in dept.district_units:
+            if code not in districts:
+                found.append(draft.locate(Problem(
+                    "P218", f"部门“{dept.name}”的下辖辖区检查单位写了辖区代码 '{code}'，但策略未列出该辖区"
+                            f"{did_you_mean(code, sorted(districts))}",
+                    hint="辖区代码须是 jurisdiction.districts 中的 code"), draft.at("departments", i, "district_units", code)))
+
+    def unknown(path: tuple, value: str, what: str) -> None:
+        found.append(draft.locate(Problem(
+            "P219", f"{what} '{value}' 不是策略声明的部门{did_you_mean(value, ids)}",
+            hint=f"在 departments 中声明该部门（id、name、kind），已声明：{known}"), path))
+
+    for i, task in enumerate(policy.tasks):
+        for field, what in (("initiating_department", "发起部门"), ("lead_department", "牵头部门")):
+            value = getattr(task, field)
+            if value is not None and value not in ids:
+                unknown(draft.at("tasks", i, field), value, what)
+        # Without declared departments, `departments` is the older free text of 参与部门.
+        if ids:
+            for j, value in enumerate(task.departments):
+                if value not in ids:
+                    unknown(draft.at("tasks", i, "departments", j), value, "配合部门")
+        if draft.items is not None:
+            for j, code in enumerate(task.items):
+                item = draft.items.get(code)
+                if item is not None and item.department is not None and item.department not in ids:
+                    unknown(draft.at("tasks", i, "items", j), item.department, f"事项 {code} 的负责部门")
+        found += _inspection_problems(draft, policy, i)
+    return found
+
+
+def _inspection_problems(draft: Draft, policy: Policy, i: int) -> list[Problem]:
+    task = policy.tasks[i]
+    found = []
+    for k, rule in enumerate(task.inspection):
+        path = draft.at("tasks", i, "inspection", k)
+        if rule.when is None and k < len(task.inspection) - 1:
+            found.append(draft.locate(Problem(
+                "P220", f"抽查检查模式“{rule.mode}”没有适用条件，适用于全部主体，其后的模式永远用不到",
+                hint="把不带 when 的模式放在最后，或给它写上 when 条件"), path))
+        if rule.mode != "市抽市查" and not policy.jurisdiction.districts:
+            found.append(draft.locate(Problem(
+                "P220", f"抽查检查模式“{rule.mode}”由主体所在辖区的单位检查，但策略未列出下辖辖区",
+                hint="在 jurisdiction.districts 中列出辖区及其单位，或改为“市抽市查”"), path))
+        if rule.mode in DISTRICT_DRAWS and "district" not in task.sampling.stratify:
+            found.append(draft.locate(Problem(
+                "P220", "“县抽县查”由各辖区分别抽取，但任务未按辖区分层抽取",
+                hint="在 sampling.stratify 中加入 district"), path))
+    return found
+
+
+def month_problems(draft: Draft) -> list[Problem]:
+    """A task must say when it is drawn: draw months, its window, or its campaign's window (never a silent January)."""
+    policy = draft.policy
+    if policy is None:
+        return []
+    campaigns = {c.id for c in policy.campaigns}
+    only = len(policy.campaigns) == 1
+    found = []
+    for i, task in enumerate(policy.tasks):
+        if task.draw_months is None and task.window is None and not (task.campaign in campaigns or only):
+            found.append(draft.locate(Problem(
+                "P221", f"任务“{task.name}”既没有抽取月份（draw_months），也没有检查时间（window），也不属于有检查时间的抽查活动",
+                hint="写明 draw_months: [起始月, 结束月]，或 window: {start, end}，或 campaign"),
+                draft.at("tasks", i, "name"), key=True))
+    return found
+
+
+def handed_down_problems(draft: Draft, child: Policy, parent: LoadedPolicy) -> list[Problem]:
+    """Exclusions must name a handed-down task; a child's version of one may tighten it, never loosen it."""
+    theirs = {t.id: t for t in parent.policy.tasks}
+    found = []
+    for i, exclusion in enumerate(child.excluded_tasks):
+        if exclusion.task not in theirs:
+            found.append(draft.locate(Problem(
+                "P305", f"不执行的上级任务 '{exclusion.task}' 不是上级策略下达的任务{did_you_mean(exclusion.task, list(theirs))}",
+                hint=f"上级策略的任务：{'、'.join(theirs) or '（无）'}"), ("excluded_tasks", i, "task")))
+    for i, task in enumerate(child.tasks):
+        base = theirs.get(task.id)
+        if base is None:
+            continue
+        mine, given = task.sampling, base.sampling
+        loosened = []
+        if mine.ratio is not None and given.ratio is not None and mine.ratio < given.ratio:
+            loosened.append(f"抽查比例 {mine.ratio.normalize():f}% 低于上级的 {given.ratio.normalize():f}%")
+        if mine.count is not None and given.count is not None and mine.count < given.count:
+            loosened.append(f"抽查数量 {mine.count} 少于上级的 {given.count}")
+        dropped = [c for c in base.items if c not in task.items]
+        if dropped:
+            loosened.append(f"去掉了上级规定的事项 {'、'.join(dropped)}")
+        for text in loosened:
+            found.append(draft.locate(Problem(
+                "P306", f"上级下达的任务“{base.name}”{text}，只能收紧不能放宽",
+                hint="下达的任务可以提高比例、增加事项；确不执行的，在 excluded_tasks 中写明任务和理由"),
+                draft.at("tasks", i, "id")))
+    return found
+
+
+def department_of(policy: Policy, dept_id: str):
+    """The declared department with this id (None when it is not declared)."""
+    return next((d for d in policy.departments if d.id == dept_id), None)
+
+
+def is_office(policy: Policy, dept_id: str) -> bool:
+    dept = department_of(policy, dept_id)
+    return dept is not None and dept.kind == OFFICE

@@ -1,0 +1,86 @@
+"""Departments, who inspects, handed-down tasks, item conditions: each wrong input is a located Chinese problem."""
+
+from conftest import edit, line_of
+from spotcheck.policy.loader import load_policy
+from spotcheck.policy.validate import validate_paths
+
+DEPARTMENTS = """departments:
+  - {id: 市场监管, name: 示范市市场监督管理局}
+  - {id: 烟草, name: 示范市烟草专卖局, district_units: {"149901": 示范市东区烟草专卖局}}
+  - {id: 计量科, name: 计量科, kind: 科室}
+campaigns:
+"""
+
+
+def codes(problems):
+    return [(p.code, p.line) for p in problems]
+
+
+def test_departments_and_modes_load(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "campaigns:\n", DEPARTMENTS)
+    edit(path, "    draw_months: [4, 11]\n", "    draw_months: [4, 11]\n    lead_department: 烟草\n"
+         "    departments: [市场监管]\n    inspection: 市抽市查\n    origin: 市计划\n    cells: {基数: 约40065户}\n")
+    task = load_policy(path).task("t01")
+    assert (task.lead_department, task.departments, [r.mode for r in task.inspection]) == ("烟草", ["市场监管"], ["市抽市查"])
+    assert task.cells == {"基数": "约40065户"}
+
+
+def test_unknown_and_duplicate_departments(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "campaigns:\n", DEPARTMENTS.replace("{id: 计量科, name: 计量科", "{id: 烟草, name: 计量科")
+         .replace('"149901"', '"149909"'))
+    edit(path, "    draw_months: [4, 11]\n", "    draw_months: [4, 11]\n    lead_department: 烟叶\n    departments: [医保]\n")
+    problems = validate_paths([path])
+    assert codes(problems) == [
+        ("P218", line_of(path, "149909")), ("P217", line_of(path, "{id: 烟草, name: 计量科")),
+        ("P219", line_of(path, "lead_department: 烟叶")), ("P219", line_of(path, "departments: [医保]")),
+    ]
+    assert problems[2].message == "牵头部门 '烟叶' 不是策略声明的部门，是否想写 '烟草'？"
+    assert "已声明：市场监管、烟草、烟草" in problems[2].hint
+
+
+def test_inspection_modes_that_cannot_apply(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "    draw_months: [4, 11]\n", "    draw_months: [4, 11]\n    inspection:\n      - {mode: 市抽县(区)查}\n"
+         "      - {mode: 市抽市查, when: {field: labels, op: contains, value: 市级}}\n")
+    edit(path, "    draw_months: [6, 8]\n", "    draw_months: [6, 8]\n    inspection: 市抽省查\n")
+    problems = validate_paths([path])
+    assert codes(problems) == [("P220", line_of(path, "{mode: 市抽县(区)查}")), ("P112", line_of(path, "市抽省查"))]
+    assert "其后的模式永远用不到" in problems[0].message
+
+
+def test_county_draws_need_district_strata(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "    draw_months: [6, 8]\n", "    draw_months: [6, 8]\n    inspection: 县抽县查\n")
+    (problem,) = validate_paths([path])
+    assert (problem.code, problem.line) == ("P220", line_of(path, "inspection: 县抽县查"))
+    assert problem.message == "“县抽县查”由各辖区分别抽取，但任务未按辖区分层抽取"
+
+
+def test_task_without_months_or_window_is_an_error_not_january(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "    draw_months: [6, 8]\n", "")
+    edit(path, "tasks:\n", '  - {id: c2, name: 示范市专项抽查, window: {start: "2023-05-01", end: "2023-06-30"}}\ntasks:\n')
+    (problem,) = validate_paths([path])
+    assert (problem.code, problem.line) == ("P221", line_of(path, "name: 对拍卖企业"))
+    assert "既没有抽取月份" in problem.message
+
+
+def test_wrong_team_and_method_inputs(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "merge:\n", "team: {min_per_department: 0}\nmethods:\n  网络监控: {site_visit: false}\n"
+         "  书面检查: {site_visit: 否}\nmerge:\n")
+    problems = validate_paths([path])
+    assert [p.code for p in problems] == ["P112", "P112", "P112"]
+    assert [p.line for p in problems] == [line_of(path, "min_per_department"), line_of(path, "网络监控"), line_of(path, "site_visit: 否")]
+
+
+def test_wrong_item_condition_and_method(policy_tree):
+    path = policy_tree / "items" / "demo-2023.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "  - code: J01\n" in text
+    edit(path, "  - {code: S01, name: 拍卖活动经营资格的检查}", "  - code: S01\n    name: 拍卖活动经营资格的检查\n"
+         "    method: [远程检查]\n    condition: {field: labls, op: contains, value: 实缴制企业}")
+    problems = validate_paths([path])
+    assert codes(problems) == [("P112", line_of(path, "远程检查")), ("P112", line_of(path, "labls"))]
