@@ -61,8 +61,8 @@ def draw(policy, entities_path, seed, do_commit, beacon, reveal, commitment_id, 
         )
     s = result.summary
     tag = "【演练】" if result.seed.drill else ""
-    click.echo(f"{tag}抽取 {result.id}：{len(s['tasks'])} 个任务，抽中 {result.drawn.height} 户次，"
-               f"涉及 {s['distinct_entities_drawn']} 个主体；结果在 {out_dir}")
+    click.echo(f"{tag}抽取 {result.id}：{len(s.tasks)} 个任务，抽中 {result.drawn.height} 户次，"
+               f"涉及 {s.distinct_entities_drawn} 个主体；结果在 {out_dir}")
 
 
 @main.command("verify")

@@ -25,7 +25,7 @@ def plan(draw_dir: Path, inspectors_path: Path, recusals_path: Path | None, ledg
             draw_dir, inspectors_path=inspectors_path, recusals_path=recusals_path, ledger_path=ledger_path,
             policy_path=policy_path, progress=progress,
         )
-    v, t = result.summary["visits"], result.summary["teams"]
+    v, t = result.summary.section("visits"), result.summary.section("teams")
     tag = "【演练】" if result.drill else ""
     click.echo(
         f"{tag}检查安排 {result.draw_id}：{v['task_entity_pairs']} 户次合并为 {v['visits']} 次检查"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import polars as pl
 from spotcheck.directory.load import EntityDirectory
-from spotcheck.draw.commitment import Seed, canonical, sha256_text
+from spotcheck.draw.commitment import Seed
 from spotcheck.draw.folder import Content
 from spotcheck.draw.history import history_csv
 from spotcheck.draw.pools import (
@@ -32,6 +32,7 @@ from spotcheck.draw.pools import (
     reached_caps,
 )
 from spotcheck.draw.ranking import Ranking, distinct_drawn, draw_ranked
+from spotcheck.draw.records import Coordination, Summary, Transcript
 from spotcheck.draw.transcript import (
     Codes,
     csv_pieces,
@@ -56,8 +57,8 @@ class Draw:
     drawn_on: dt.date
     drawn: pl.DataFrame  # task_id, round, month, uscc, stratum, rank, hash, name, type, district, tier
     exclusions: pl.DataFrame  # task_id, uscc, cap_id
-    transcript: dict
-    summary: dict
+    transcript: Transcript
+    summary: Summary
     files: dict[str, Content]
     pools: tuple[Pool, ...]
     uscc: pl.Series  # the directory's codes, which pool rows index
@@ -104,13 +105,13 @@ def compute(
     drawn = pl.concat([picked.drop("_row"), shown], how="horizontal")
     other = "independent" if all(p.coordination == "joint" for p in plans) else "joint"
     alt_plans = [TaskPlan(p.task, p.campaign, other, p.rounds, p.months) for p in plans]
-    coordination = {
-        "used": sorted({p.coordination for p in plans}),
-        "distinct_entities": {
+    coordination = Coordination(
+        used=tuple(sorted({p.coordination for p in plans})),
+        distinct_entities={
             "+".join(sorted({p.coordination for p in plans})): drawn["uscc"].n_unique(),
             other: distinct_drawn(alt_plans, pools, Ranking(alt_plans, pools, uscc, seed), progress),
         },
-    }
+    )
     exclusions = (
         pl.concat(gone)
         .with_columns(uscc.gather(pl.concat(gone)["_row"]).alias("uscc"))
@@ -122,15 +123,13 @@ def compute(
     files_hist = history_csv(history)
     codes = Codes(uscc)
     transcript = make_transcript(loaded, entities, seed, drawn_on, files_hist, pools, codes)
-    draw_id = sha256_text(canonical(transcript))[:16]
-    summary = make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed)
-    summary["coordination"] = coordination
+    summary = make_summary(loaded, entities, drawn, exclusions, pools, caps, transcript.draw_id, seed, coordination)
     drawn_out = drawn.select("task_id", "round", "month", "uscc", "name", "district", "tier", "stratum", "rank", "hash")
     files: dict[str, Content] = {
-        "transcript.json": json_bytes(transcript),
+        "transcript.json": json_bytes(transcript.to_json()),
         "draws.csv": lambda: csv_pieces(drawn_out),
         "eligible.csv": lambda: eligible_pieces(pools, uscc),
         "history.csv": files_hist,
-        "summary.json": json_bytes(summary),
+        "summary.json": json_bytes(summary.to_json()),
     }
-    return Draw(draw_id, seed, drawn_on, drawn, exclusions, transcript, summary, files, tuple(pools), uscc)
+    return Draw(transcript.draw_id, seed, drawn_on, drawn, exclusions, transcript, summary, files, tuple(pools), uscc)

@@ -17,7 +17,9 @@ from spotcheck.directory import synth
 from spotcheck.directory.synth_spec import SynthSpec
 from spotcheck.plan import changes
 from spotcheck.draw import compute as draw_stage
-from spotcheck.draw.history import HISTORY_COLUMNS, history_csv, history_frame
+from spotcheck.draw.history import HISTORY_COLUMNS, history_csv, history_frame, history_rows
+from spotcheck.draw.reader import DrawFolder, read_folder
+from spotcheck.draw.records import Summary
 from spotcheck.draw.transcript import json_bytes
 from spotcheck.draw.commitment import (
     Commitment,
@@ -26,7 +28,6 @@ from spotcheck.draw.commitment import (
     drill_seed,
     make_commitment,
     revealed_seed,
-    seed_from_dict,
 )
 from spotcheck.directory.load import load_entities
 from spotcheck.errors import Problem, SpotcheckError
@@ -170,25 +171,8 @@ def draw(
                 }
                 tx.append("drill" if the_seed.drill else "draw", result.id, body)
                 if not the_seed.drill:
-                    append_history(tx, _history_rows(loaded, result), key=result.id)
+                    append_history(tx, history_rows(loaded.policy, result.id, result.drawn), key=result.id)
     return result
-
-
-def _history_rows(loaded: LoadedPolicy, result: draw_stage.Draw) -> list[dict]:
-    items = {t.id: list(t.items) for t in loaded.policy.tasks}
-    return [
-        {
-            "uscc": r["uscc"],
-            "year": loaded.policy.year,
-            "task_id": r["task_id"],
-            "item_codes": items[r["task_id"]],
-            "tier": r["tier"],
-            "draw_id": result.id,
-            # One check per entity per month of a draw: tasks merged into one visit count once.
-            "visit_id": f"{result.id}|{r['month']}|{r['uscc']}",
-        }
-        for r in result.drawn.select("task_id", "uscc", "tier", "month").iter_rows(named=True)
-    ]
 
 
 @dataclass(frozen=True)
@@ -198,15 +182,12 @@ class Verification:
     checked: list[str]
 
 
-def recompute(draw_dir: Path, entities_path: Path, policy_path: Path | None = None) -> tuple[dict, draw_stage.Draw]:
-    draw_dir = Path(draw_dir)
-    transcript = json.loads((draw_dir / "transcript.json").read_text("utf-8"))
-    loaded = load_policy(policy_path or policy_file(transcript["policy"]["id"]))
+def recompute(folder: DrawFolder, entities_path: Path, policy_path: Path | None = None) -> draw_stage.Draw:
+    """The draw computed again from what its folder recorded and the entity directory."""
+    loaded = load_policy(policy_path or policy_file(folder.policy_id))
     entities = load_entities(entities_path)
-    history = pl.read_csv(draw_dir / "history.csv", schema=HISTORY_COLUMNS)
-    seed = seed_from_dict(transcript["seed"])
-    result = draw_stage.compute(loaded, entities, history, seed, dt.date.fromisoformat(transcript["drawn_on"]))
-    return transcript, result
+    history = pl.read_csv(folder.path / "history.csv", schema=HISTORY_COLUMNS)
+    return draw_stage.compute(loaded, entities, history, folder.seed, folder.drawn_on)
 
 
 def verify(
@@ -218,12 +199,11 @@ def verify(
     recusals_path: Path | None = None,
 ) -> Verification:
     """Recompute a draw folder (and its visits and teams, when planned) and report the first difference per file."""
-    draw_dir = Path(draw_dir)
-    if not (draw_dir / "transcript.json").is_file():
-        raise SpotcheckError(Problem("V702", f"{draw_dir} 中没有 transcript.json，不是抽取结果目录"))
-    transcript, result = recompute(draw_dir, entities_path, policy_path)
+    folder = read_folder(draw_dir, needs=("history.csv",))
+    draw_dir = folder.path
+    result = recompute(folder, entities_path, policy_path)
     problems: list[Problem] = []
-    if transcript["entities"]["sha256"] != result.transcript["entities"]["sha256"]:
+    if folder.transcript.entities.sha256 != result.transcript.entities.sha256:
         problems.append(Problem("V703", "检查对象名录与抽取时使用的文件不一致（SHA-256 不同）", file=str(entities_path)))
     checked = []
     for name, data in result.files.items():
@@ -236,7 +216,7 @@ def verify(
         if name == "summary.json":
             # Later stages add their own sections (visits, teams) to the summary; the draw's part must match.
             on_file = json.loads(path.read_bytes())
-            actual = json_bytes({k: on_file[k] for k in result.summary if k in on_file})
+            actual = json_bytes({k: on_file[k] for k in Summary.model_fields if k in on_file})
         diff = first_difference(name, data, actual)
         if diff:
             problems.append(diff)

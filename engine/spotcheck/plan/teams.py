@@ -33,10 +33,13 @@ from spotcheck.plan.eligibility import (
     cap_of,
     distinct_cover,
     needs_of,
+    certified_through,
     officer_ok,
     people_frame,
     pool_kinds,
     pool_ok,
+    serving_officers,
+    serving_pool,
 )
 from spotcheck.policy.loaded import LoadedPolicy
 
@@ -152,13 +155,11 @@ def _officer_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, 
         pl.col("joint") & pl.col("lead_unit").is_in(list(directory_units)) & (pl.col("lead_unit") != pl.col("inspecting_unit").fill_null(""))
     ).select("v", pl.col("lead_unit").alias("unit"))
     units = pl.concat([home, guests]).unique(maintain_order=True)
-    officers = people.filter(
-        (pl.col("role") == OFFICER) & (pl.col("status") == IN_POST) & pl.col("certificate").is_not_null()
-    ).select("p", "inspector_id", "unit", "certificate_expires")
+    officers = serving_officers(people).select("p", "inspector_id", "unit", "certificate_expires")
     pairs = (
         units.join(officers, on="unit")
         .join(v.select("v", "visit_id", "uscc", "inspect_by", "_n_off", "_prev"), on="v")
-        .filter(pl.col("certificate_expires").is_null() | (pl.col("certificate_expires") >= pl.col("inspect_by")))
+        .filter(certified_through("inspect_by"))
         .join(recused, on=["inspector_id", "uscc"], how="anti")
     )
     if rotate:
@@ -173,7 +174,7 @@ def _officer_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, 
 
 def _pool_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, kinds: Mapping, key: str) -> Matching:
     slots = _slots(v, "_pool_specs")
-    members = people.filter(pl.col("role").is_in(list(kinds)) & (pl.col("status") == IN_POST))
+    members = serving_pool(people, kinds)
     qualified = pl.DataFrame(
         [
             {"p": r["p"], "spec": s}
