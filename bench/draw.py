@@ -90,7 +90,7 @@ def _run_baseline(entities: str, q) -> None:
 
     import pandas as pd
     from spotcheck.policy.loader import load_policy
-    from spotcheck.policy.model import tier_ratio
+    from spotcheck.policy.model import task_ratio
 
     loaded = load_policy(POLICY)
     rename = {"统一社会信用代码": "uscc", "企业名称": "name", "主体类型": "type", "登记状态": "status", "所属辖区": "district",
@@ -101,7 +101,7 @@ def _run_baseline(entities: str, q) -> None:
     for task in loaded.policy.tasks:
         scope = df[_mask(df, task.scope.model_dump(mode="json", by_alias=True, exclude_none=True))]
         for tier, group in scope.groupby("tier"):
-            r = tier_ratio(task, loaded.policy.risk, tier) or Fraction(0)
+            r = task_ratio(task, loaded.policy, tier) or Fraction(0)
             for rnd in range(task.sampling.times_per_year or 1):
                 n = min(len(group), max(1, math.ceil(r * len(group))))
                 drawn += len(group.sample(n=n, random_state=rnd))

@@ -17,7 +17,7 @@ from spotcheck.draw.commitment import drill_seed
 from spotcheck.directory.load import load_entities
 from spotcheck.draw.folder import content_bytes
 from spotcheck.policy.loader import load_policy
-from spotcheck.policy.model import tier_ratio
+from spotcheck.policy.model import task_ratio
 
 ON = dt.date(2021, 4, 1)
 EMPTY = pl.DataFrame(schema=HISTORY_COLUMNS)
@@ -55,7 +55,7 @@ def test_tier_strata_draw_ceil_of_ratio_times_eligible(shuozhou):
             if tid != task.id:
                 continue
             tier = stratum.split("|")[0]
-            r = tier_ratio(task, loaded.policy.risk, tier)
+            r = task_ratio(task, loaded.policy, tier)
             want = min(n, max(1, math.ceil(r * n)))
             for rnd in range(1, (task.sampling.times_per_year or 1) + 1):
                 assert drawn[(tid, rnd, stratum)] == want, (tid, stratum)

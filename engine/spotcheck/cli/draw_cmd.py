@@ -10,6 +10,20 @@ import click
 from spotcheck.draw import pipeline
 from spotcheck.cli.common import DIRECTORY, FILE, Day, ledger_option, main, policy_option, reports_problems, steps
 from spotcheck.errors import SpotcheckError
+from spotcheck.year.rounds import Override, Request
+
+
+class Month(click.ParamType):
+    name = "YYYY-MM"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        try:
+            day = dt.date.fromisoformat(f"{value}-01")
+        except ValueError:
+            self.fail(f"月份应写作 YYYY-MM（如 2021-06）：{value!r}", param, ctx)
+        return day.year, day.month
 
 
 @main.command("synth")
@@ -36,17 +50,25 @@ def synth(policy: Path, n_entities: int, n_inspectors: int, seed: str, out_dir: 
 @click.option("--commitment", "commitment_id", help="与 --reveal 同用：承诺编号")
 @click.option("--date", "drawn_on", type=Day(), help="抽取日期（默认今天；正式抽取取承诺中的日期）")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="抽取结果目录（须为新目录）")
+@click.option("--task", "task_id", help="只抽取这一任务（到期而未抽的轮次）")
+@click.option("--round", "round_no", type=click.IntRange(min=1), help="与 --task 同用：只抽取第几轮（“2次/年”的任务）")
+@click.option("--due", type=Month(), help="抽取到该月（YYYY-MM）为止到期而尚未抽取的全部任务")
+@click.option("--override-reason", help="提前或重复抽取的理由（记入台账）")
+@click.option("--approver", help="与 --override-reason 同用：批准人")
 @ledger_option
 @reports_problems
-def draw(policy, entities_path, seed, do_commit, beacon, reveal, commitment_id, drawn_on, out_dir, ledger_path) -> None:
-    """随机抽取检查对象：--seed 演练，或 --commit 后 --reveal 正式抽取。"""
+def draw(policy, entities_path, seed, do_commit, beacon, reveal, commitment_id, drawn_on, out_dir, task_id, round_no, due,
+         override_reason, approver, ledger_path) -> None:
+    """随机抽取检查对象：--seed 演练，或 --commit 后 --reveal 正式抽取；--task/--due 只抽到期的任务。"""
     modes = sum(x is not None and x is not False for x in (seed, reveal, do_commit or None))
     if modes != 1:
         raise click.UsageError("--seed、--commit、--reveal 须且只须给出一个")
+    request = _request(task_id, round_no, due, override_reason, approver)
     if do_commit:
         if not beacon:
             raise click.UsageError("--commit 须同时用 --beacon 写明将来公开的随机数来源")
-        c = pipeline.commit(policy, entities_path, ledger_path=ledger_path, beacon=beacon, drawn_on=drawn_on or dt.date.today())
+        c = pipeline.commit(policy, entities_path, ledger_path=ledger_path, beacon=beacon, drawn_on=drawn_on or dt.date.today(),
+                            request=request)
         click.echo(c.id)
         click.echo(json.dumps(c.body, ensure_ascii=False, indent=2), err=True)
         click.echo(f"已记录承诺 {c.id}。随机数公布后运行：spotcheck draw {policy} --entities {entities_path} "
@@ -57,12 +79,29 @@ def draw(policy, entities_path, seed, do_commit, beacon, reveal, commitment_id, 
     with steps(True) as progress:
         result = pipeline.draw(
             policy, entities_path, out_dir, ledger_path=ledger_path, seed=seed, reveal=reveal,
-            commitment_id=commitment_id, drawn_on=drawn_on, progress=progress,
+            commitment_id=commitment_id, drawn_on=drawn_on, progress=progress, request=request,
         )
     s = result.summary
     tag = "【演练】" if result.seed.drill else ""
-    click.echo(f"{tag}抽取 {result.id}：{len(s.tasks)} 个任务，抽中 {result.drawn.height} 户次，"
+    chosen = result.transcript.selection
+    what = "、".join(f"{t}（第{'、'.join(map(str, r))}轮）" for t, r in chosen.items()) if chosen else f"{len(s.tasks)} 个任务"
+    click.echo(f"{tag}抽取 {result.id}：{what}，抽中 {result.drawn.height} 户次，"
                f"涉及 {s.distinct_entities_drawn} 个主体；结果在 {out_dir}")
+    if result.exclusions.height:
+        click.echo(f"因频次上限排除 {result.exclusions.height} 户次（见 {out_dir}/excluded.csv）")
+
+
+def _request(task_id, round_no, due, reason, approver) -> Request | None:
+    if task_id and due:
+        raise click.UsageError("--task 与 --due 只能给出一个")
+    if round_no is not None and not task_id:
+        raise click.UsageError("--round 须与 --task 同用")
+    if (reason is None) != (approver is None):
+        raise click.UsageError("--override-reason 与 --approver 须同时给出")
+    override = Override(reason, approver) if reason is not None else None
+    if not (task_id or due or override):
+        return None
+    return Request(task=task_id, round=round_no, due=due, override=override)
 
 
 @main.command("verify")

@@ -1,15 +1,19 @@
 """How many to draw from each stratum, in exact arithmetic.
 
 Officers write "不低于5%": the count is ceil(r·N) computed on Fractions (in floats ceil(0.07×100) is 8).
-A stratum that has entities and a positive ratio always yields at least one, never more than it has.
-A fixed count is shared among strata by largest remainder, and a shortfall is reported, not hidden.
+A stratum that has entities and a positive ratio always yields at least one, never more than it has;
+"不高于10%" is floor(r·N) and never rounds a small stratum up. A fixed total is shared among strata
+in proportion to their size times their weight (按风险等级递加 under the plan's total) by largest
+remainder, no stratum given more than it has; a shortfall is reported, not hidden.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from math import ceil, floor
+from math import floor
+
+from spotcheck.policy.sampling import bounded_count
 
 
 @dataclass(frozen=True)
@@ -25,21 +29,55 @@ class Quota:
         return self.wanted - self.drawn
 
 
-def ratio_count(ratio: Fraction, eligible: int) -> int:
-    """ceil(ratio × eligible), at least one from a non-empty stratum with a positive ratio."""
-    if eligible <= 0 or ratio <= 0:
-        return 0
-    return max(1, min(eligible, ceil(ratio * eligible)))
+def ratio_count(ratio: Fraction, eligible: int, bound: str = "不低于") -> int:
+    """ceil(ratio × eligible), at least one from a non-empty stratum with a positive ratio (floor for 不高于)."""
+    return bounded_count(ratio, eligible, bound)
 
 
-def by_ratio(strata: dict[str, tuple[int, Fraction]]) -> list[Quota]:
+def by_ratio(strata: dict[str, tuple[int, Fraction]], bound: str = "不低于") -> list[Quota]:
     """Quotas for ratio tasks; `strata` maps stratum key -> (eligible, ratio)."""
     out = []
     for key in sorted(strata):
         n, r = strata[key]
-        k = ratio_count(r, n)
+        k = ratio_count(r, n, bound)
         out.append(Quota(key, n, r, k, k))
     return out
+
+
+def by_weight(strata: dict[str, tuple[int, Fraction]], count: int, upper: bool = False) -> list[Quota]:
+    """Share a fixed total among strata in proportion to size × weight (key -> (eligible, weight)).
+
+    A stratum never gets more than it has: what its share exceeds is shared again among the others,
+    by the same weights. Everyone drawn and still short: the rest is a shortfall on the largest
+    stratum, unless the total is an upper bound ("不超过N户"), which asks for nothing more.
+    """
+    keys = sorted(strata)
+    sizes = {k: strata[k][0] for k in keys}
+    total = sum(sizes.values())
+    if count >= total:
+        quotas = by_count(sizes, total if upper else count)
+        return quotas
+    give = {k: 0 for k in keys}
+    left, open_ = count, [k for k in keys if sizes[k] > 0 and strata[k][1] > 0]
+    while left and open_:
+        mass = sum(strata[k][1] * sizes[k] for k in open_)
+        shares = {k: left * strata[k][1] * sizes[k] / mass for k in open_}
+        full = [k for k in open_ if give[k] + shares[k] >= sizes[k]]
+        if full:
+            # Fill the strata the shares would overflow, then share what is left among the rest.
+            for k in full:
+                left -= sizes[k] - give[k]
+                give[k] = sizes[k]
+            open_ = [k for k in open_ if k not in full]
+            continue
+        base = {k: floor(shares[k]) for k in open_}
+        rest = left - sum(base.values())
+        for k in sorted(open_, key=lambda k: (-(shares[k] - base[k]), k))[:rest]:
+            base[k] += 1
+        for k in open_:
+            give[k] += base[k]
+        left = 0
+    return [Quota(k, sizes[k], None, give[k], give[k]) for k in keys]
 
 
 def by_count(strata: dict[str, int], count: int) -> list[Quota]:

@@ -64,7 +64,10 @@ class Commitment:
     body: dict
 
 
-def make_commitment(*, policy_sha256: str, entities_sha256: str, history_sha256: str, beacon: str, drawn_on: str) -> Commitment:
+def make_commitment(
+    *, policy_sha256: str, entities_sha256: str, history_sha256: str, beacon: str, drawn_on: str, due: dict | None = None
+) -> Commitment:
+    """`due`: for a draw of what is due, the rounds it will draw and any approved override, fixed before the value is known."""
     if not beacon.strip():
         raise SpotcheckError(
             Problem("R501", "承诺必须写明将来公开的随机数来源", hint="用 --beacon 写明，如“中国福利彩票双色球2023130期开奖号码”")
@@ -78,6 +81,8 @@ def make_commitment(*, policy_sha256: str, entities_sha256: str, history_sha256:
         "beacon": beacon,
         "drawn_on": drawn_on,
     }
+    if due is not None:
+        body.update(due)
     return Commitment(sha256_text(canonical(body))[:16], body)
 
 

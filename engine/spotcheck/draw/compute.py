@@ -13,7 +13,8 @@ is row numbers into the directory, and the big CSV files are produced in pieces 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 import polars as pl
 from spotcheck.directory.load import EntityDirectory
@@ -22,7 +23,6 @@ from spotcheck.draw.folder import Content
 from spotcheck.draw.history import history_csv
 from spotcheck.draw.pools import (
     Pool,
-    TaskPlan,
     check_counts,
     checked_rows,
     compile_scope,
@@ -31,7 +31,8 @@ from spotcheck.draw.pools import (
     pool_for,
     reached_caps,
 )
-from spotcheck.draw.ranking import Ranking, distinct_drawn, draw_ranked
+from spotcheck.draw.caps import EXCLUDED_COLUMNS, Checks
+from spotcheck.draw.ranking import PICKED, Ranking, distinct_drawn, draw_plan
 from spotcheck.draw.records import Coordination, Summary, Transcript
 from spotcheck.draw.transcript import (
     Codes,
@@ -56,7 +57,7 @@ class Draw:
     seed: Seed
     drawn_on: dt.date
     drawn: pl.DataFrame  # task_id, round, month, uscc, stratum, rank, hash, name, type, district, tier
-    exclusions: pl.DataFrame  # task_id, uscc, cap_id
+    exclusions: pl.DataFrame  # task_id, uscc, cap_id, cap, recorded, this_draw, kept_by
     transcript: Transcript
     summary: Summary
     files: dict[str, Content]
@@ -77,8 +78,12 @@ def compute(
     drawn_on: dt.date,
     coordination_override: str | None = None,
     progress: Progress = silent,
+    select: Mapping[str, tuple[int, ...]] | None = None,
 ) -> Draw:
-    """Compute a draw. Pure: reads nothing but its arguments, writes nothing."""
+    """Compute a draw. Pure: reads nothing but its arguments, writes nothing.
+
+    `select` draws only some tasks and rounds (task id → round numbers), as a draw of what is due does.
+    """
     policy = loaded.policy
     caps = effective_caps(policy)
     compiled = compile_scope(loaded, caps)
@@ -90,21 +95,35 @@ def compute(
     reached = reached_caps(classes, checked, caps)
 
     plans = plan_tasks(loaded)
+    if select is not None:
+        plans = [replace(p, selected=tuple(select[p.task.id])) for p in plans if p.task.id in select]
     if coordination_override is not None:
-        plans = [TaskPlan(p.task, p.campaign, coordination_override, p.rounds, p.months) for p in plans]
-    pools, gone = [], []
+        plans = [replace(p, coordination=coordination_override) for p in plans]
+    first = []
     for done, plan in enumerate(plans):
         progress("划定各任务的抽查对象", done, len(plans))
-        pool, excluded = pool_for(plan, frame, classes, reached, caps, loaded)
-        pools.append(pool)
-        gone.append(excluded)
+        first.append(pool_for(plan, frame, classes, reached, caps, loaded))
+    ranking = Ranking(plans, [pool for pool, _ in first], uscc, seed)
 
-    progress("按随机数排序抽取")
-    picked = draw_ranked(plans, pools, Ranking(plans, pools, uscc, seed), progress)
+    # Tasks are drawn in the policy's order: what an earlier task drew counts towards the caps of the
+    # later ones, so no entity leaves this draw with more checks than a cap allows.
+    checks = Checks(caps, classes, checked, [p.task for p in plans])
+    pools, excluded, parts = [], [], []
+    for done, (plan, (pool, gone)) in enumerate(zip(plans, first, strict=True)):
+        progress("按随机数排序抽取", done, len(plans))
+        months = {m for _, m in plan.drawn_rounds()}
+        if checks.binding(plan.task, months):
+            pool, gone = pool_for(plan, frame, classes, checks.reached(months), caps, loaded)
+        excluded.append(checks.explain(plan.task, months, gone, uscc))
+        part = draw_plan(plan, pool, ranking)
+        checks.hold(plan.task, part)
+        pools.append(pool)
+        parts.append(part)
+    picked = pl.concat(parts) if parts else pl.DataFrame(schema=PICKED)
     shown = frame.select(pl.col(c).gather(picked["_row"]).cast(pl.String) for c in ("name", "type", "district", "tier"))
     drawn = pl.concat([picked.drop("_row"), shown], how="horizontal")
     other = "independent" if all(p.coordination == "joint" for p in plans) else "joint"
-    alt_plans = [TaskPlan(p.task, p.campaign, other, p.rounds, p.months) for p in plans]
+    alt_plans = [replace(p, coordination=other) for p in plans]
     coordination = Coordination(
         used=tuple(sorted({p.coordination for p in plans})),
         distinct_entities={
@@ -112,18 +131,17 @@ def compute(
             other: distinct_drawn(alt_plans, pools, Ranking(alt_plans, pools, uscc, seed), progress),
         },
     )
-    exclusions = (
-        pl.concat(gone)
-        .with_columns(uscc.gather(pl.concat(gone)["_row"]).alias("uscc"))
-        .select("task_id", "uscc", "cap_id")
-        .sort(["task_id", "uscc"])
-    )
+    exclusions = pl.concat(excluded) if excluded else pl.DataFrame(schema=EXCLUDED_COLUMNS)
+    exclusions = exclusions.sort(["task_id", "uscc", "cap_id"])
 
     progress("生成抽取记录")
     files_hist = history_csv(history)
     codes = Codes(uscc)
-    transcript = make_transcript(loaded, entities, seed, drawn_on, files_hist, pools, codes)
-    summary = make_summary(loaded, entities, drawn, exclusions, pools, caps, transcript.draw_id, seed, coordination)
+    # A draw of what is due says which tasks and rounds it drew, so `verify` draws the same ones.
+    selection = {p.task.id: tuple(r for r, _ in p.drawn_rounds()) for p in plans} if select is not None else None
+    transcript = make_transcript(loaded, entities, seed, drawn_on, files_hist, pools, codes, selection)
+    draw_id = transcript.draw_id
+    summary = make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed, coordination)
     drawn_out = drawn.select("task_id", "round", "month", "uscc", "name", "district", "tier", "stratum", "rank", "hash")
     files: dict[str, Content] = {
         "transcript.json": json_bytes(transcript.to_json()),
@@ -131,5 +149,6 @@ def compute(
         "eligible.csv": lambda: eligible_pieces(pools, uscc),
         "history.csv": files_hist,
         "summary.json": json_bytes(summary.to_json()),
+        "excluded.csv": exclusions.write_csv().encode("utf-8"),
     }
-    return Draw(transcript.draw_id, seed, drawn_on, drawn, exclusions, transcript, summary, files, tuple(pools), uscc)
+    return Draw(draw_id, seed, drawn_on, drawn, exclusions, transcript, summary, files, tuple(pools), uscc)

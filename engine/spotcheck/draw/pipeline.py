@@ -39,6 +39,8 @@ from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import load_policy
 from spotcheck.resources import policy_file
 from spotcheck.progress import Progress, silent
+from spotcheck.year import revision
+from spotcheck.year.rounds import Override, Request, Selection, drawn_rounds, select
 
 
 def spec_from_policy(loaded: LoadedPolicy) -> SynthSpec:
@@ -99,18 +101,50 @@ def _history_sha(history: pl.DataFrame) -> str:
     return hashlib.sha256(history_csv(history)).hexdigest()
 
 
-def commit(policy_path: Path, entities_path: Path, *, ledger_path: Path, beacon: str, drawn_on: dt.date) -> Commitment:
-    """Record a commitment to the inputs and the named future random value; nothing is drawn."""
+def _due(loaded: LoadedPolicy, ledger: Ledger, request: Request | None, on: dt.date) -> Selection | None:
+    """For an official draw: the rounds it draws (None: the whole year, as before), after the ledger's
+    earlier draws are checked against this revision of the plan and against the rounds asked for."""
+    drawn = drawn_rounds(ledger, loaded.policy.id, loaded.policy.year)
+    revision.check(loaded, drawn)
+    if request is None or not request.partial:
+        return None
+    return select(loaded, drawn, request, on)
+
+
+def _due_body(selection: Selection | None, request: Request | None) -> dict | None:
+    if selection is None and (request is None or request.override is None):
+        return None
+    body: dict = {}
+    if selection is not None:
+        body["selection"] = selection.to_dict()
+    if request is not None and request.override is not None and (selection is None or selection.overridden):
+        body["override"] = {
+            "reason": request.override.reason,
+            "approver": request.override.approver,
+            "refused": selection.overridden if selection else [],
+        }
+    return body
+
+
+def commit(
+    policy_path: Path, entities_path: Path, *, ledger_path: Path, beacon: str, drawn_on: dt.date, request: Request | None = None
+) -> Commitment:
+    """Record a commitment to the inputs and the named future random value; nothing is drawn.
+
+    With `request` (a task or a month), the commitment also fixes which rounds the draw will draw.
+    """
     loaded = load_policy(policy_path)
     entities = load_entities(entities_path)
     with Ledger.open(ledger_path) as ledger:
         history = _history(ledger, loaded.policy.year)
+        selection = _due(loaded, ledger, request, drawn_on)
         c = make_commitment(
             policy_sha256=loaded.sha256,
             entities_sha256=entities.sha256,
             history_sha256=_history_sha(history),
             beacon=beacon,
             drawn_on=drawn_on.isoformat(),
+            due=_due_body(selection, request),
         )
         with ledger.transaction() as tx:
             tx.append("commitment", c.id, {**c.body, "policy": loaded.policy.id})
@@ -128,8 +162,13 @@ def draw(
     commitment_id: str | None = None,
     drawn_on: dt.date | None = None,
     progress: Progress = silent,
+    request: Request | None = None,
 ) -> draw_stage.Draw:
-    """Draw with a drill seed, or reveal the committed random value; write the folder and the ledger together."""
+    """Draw with a drill seed, or reveal the committed random value; write the folder and the ledger together.
+
+    `request` draws only what is asked (a task, a round, what is due by a month); a reveal draws the
+    rounds its commitment fixed.
+    """
     if (seed is None) == (reveal is None):
         raise SpotcheckError(Problem("R504", "须且只须给出 --seed（演练）或 --reveal（正式抽取）之一"))
     progress("读取策略")
@@ -151,10 +190,16 @@ def draw(
             check_inputs(rec.body, policy_sha256=loaded.sha256, entities_sha256=entities.sha256, history_sha256=_history_sha(history))
             the_seed: Seed = revealed_seed(commitment_id, reveal)
             on = dt.date.fromisoformat(rec.body["drawn_on"])
+            committed = _committed_request(rec.body, request)
+            selection = _due(loaded, ledger, committed, on)
+            override = rec.body.get("override")
         else:
             the_seed = drill_seed(seed)  # type: ignore[arg-type]
             on = drawn_on or dt.date.today()
-        result = draw_stage.compute(loaded, entities, history, the_seed, on, progress=progress)
+            selection = select(loaded, [], request, on, enforce=False) if request is not None else None
+            override = None
+        chosen = selection.rounds if selection is not None else None
+        result = draw_stage.compute(loaded, entities, history, the_seed, on, progress=progress, select=chosen)
         progress("写入抽取结果与台账")
         with staged(out_dir) as folder:
             digests = write_files(folder, result.files)
@@ -168,11 +213,47 @@ def draw(
                     "draws_sha256": digests["draws.csv"],
                     "drawn": result.drawn.height,
                     "out": str(Path(out_dir)),
+                    **_year_body(loaded, result, on, selection is not None, override),
                 }
                 tx.append("drill" if the_seed.drill else "draw", result.id, body)
                 if not the_seed.drill:
                     append_history(tx, history_rows(loaded.policy, result.id, result.drawn), key=result.id)
     return result
+
+
+def _committed_request(body: dict, asked: Request | None) -> Request | None:
+    """The request a commitment fixed; a reveal asking for other rounds is refused."""
+    fixed = body.get("selection")
+    override = body.get("override")
+    if asked is not None and asked.partial and fixed is None:
+        raise SpotcheckError(Problem("R527", "该承诺是全年抽取的承诺，揭示时不能再指定 --task 或 --due",
+                                     hint="按承诺时的范围揭示；只抽部分任务须重新承诺"))
+    if fixed is None:
+        return Request(override=Override(override["reason"], override["approver"])) if override else None
+    return Request(override=Override(override["reason"], override["approver"]) if override else None, fixed=fixed)
+
+
+def _year_body(loaded: LoadedPolicy, result: draw_stage.Draw, on: dt.date, due: bool, override: dict | None) -> dict:
+    """What the year board and later draws read from a draw's ledger record: which rounds, under which revision."""
+    rev = loaded.policy.revision
+    tasks = {
+        t.task_id: {"rounds": [r.round for r in t.rounds], "months": [r.month for r in t.rounds]}
+        for t in result.transcript.tasks
+    }
+    for t in result.summary.tasks:
+        tasks[t.task_id]["drawn"] = t.drawn
+    body = {
+        "year": loaded.policy.year,
+        "drawn_on": on.isoformat(),
+        "policy_sha256": loaded.sha256,
+        "revision": rev.number if rev else None,
+        "due": due,
+        "tasks": tasks,
+        "excluded_by_cap": result.exclusions.height,
+    }
+    if override:
+        body["override"] = override
+    return body
 
 
 @dataclass(frozen=True)
@@ -187,7 +268,7 @@ def recompute(folder: DrawFolder, entities_path: Path, policy_path: Path | None 
     loaded = load_policy(policy_path or policy_file(folder.policy_id))
     entities = load_entities(entities_path)
     history = pl.read_csv(folder.path / "history.csv", schema=HISTORY_COLUMNS)
-    return draw_stage.compute(loaded, entities, history, folder.seed, folder.drawn_on)
+    return draw_stage.compute(loaded, entities, history, folder.seed, folder.drawn_on, select=folder.transcript.selection)
 
 
 def verify(

@@ -8,13 +8,21 @@ Strata are per task (tier, and district where the task says so); quotas are exac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import polars as pl
-from spotcheck.draw.allocation import Quota, by_count, by_ratio
+from spotcheck.draw.allocation import Quota, by_ratio, by_weight
 from spotcheck.policy.loaded import LoadedPolicy
-from spotcheck.policy.model import Cap, Task, percent_fraction, tier_ratio
+from spotcheck.policy.model import Cap, Task
+from spotcheck.policy.sampling import (
+    SampleClass,
+    base_comparison,
+    size_rule,
+    stratum_ratio,
+    stratum_weight,
+    total_for,
+)
 from spotcheck.rules import engine as rules
 from spotcheck.rules.classes import Classes
 
@@ -26,6 +34,12 @@ class TaskPlan:
     coordination: str  # "joint" or "independent"
     rounds: int
     months: tuple[int, ...]  # month of each round
+    selected: tuple[int, ...] = ()  # the rounds this draw draws (all of them when empty)
+
+    def drawn_rounds(self) -> list[tuple[int, int]]:
+        """(round, month) of every round this draw draws."""
+        chosen = self.selected or tuple(range(1, self.rounds + 1))
+        return [(r, self.months[r - 1]) for r in chosen]
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,7 @@ class Pool:
     strata: tuple[str, ...]  # sorted
     positions: dict[str, pl.Series]  # stratum -> where its rows are in `rows`, ascending
     quotas: list[Quota]
+    explain: dict = field(default_factory=dict)  # how the quotas follow from the plan's sampling clause
 
     def members(self, stratum: str) -> pl.Series:
         """The stratum's directory rows, ascending (none for a stratum without entities)."""
@@ -86,6 +101,7 @@ def compile_scope(loaded: LoadedPolicy, caps: list[Cap]) -> rules.CompiledRules:
     """Every task's scope and every cap's condition, compiled once for the rules engine."""
     rule_list = [rules.Rule(f"scope:{t.id}", t.scope) for t in loaded.policy.tasks]
     rule_list += [rules.Rule(f"cap:{c.id}", c.when) for c in caps]
+    rule_list += [rules.Rule(_class_rule(t, c), c.when) for t in loaded.policy.tasks for c in t.sampling.classes]
     return rules.compile_rules(rule_list)
 
 
@@ -113,8 +129,26 @@ def reached_caps(classes: Classes, checked: pl.DataFrame, caps: list[Cap]) -> di
     return out
 
 
+def _class_rule(task: Task, klass: SampleClass) -> str:
+    return f"class:{task.id}:{klass.id}"
+
+
+# A row of a kind the policy grades on no scale has no tier: its stratum says so.
+NO_TIER = "不涉及"
+
+
 def _stratum_name(values: tuple) -> str:
-    return "|".join(str(v) for v in values)
+    return "|".join(NO_TIER if v is None else str(v) for v in values)
+
+
+def _class_column(task: Task, classes: Classes, rows: pl.Series) -> pl.Series:
+    """Each row's sampling class: the first of the task's classes whose condition holds, else 其他."""
+    names = [c.name for c in task.sampling.classes] + ["其他"]
+    chain = None
+    for k, klass in enumerate(task.sampling.classes):
+        holds = classes.holds(_class_rule(task, klass)).gather(rows)
+        chain = (pl.when(holds) if chain is None else chain.when(holds)).then(pl.lit(names[k]))
+    return pl.select(chain.otherwise(pl.lit(names[-1])).alias("_class")).to_series()  # type: ignore[union-attr]
 
 
 def pool_for(
@@ -138,34 +172,66 @@ def pool_for(
 
     stratify = list(task.sampling.stratify)
     stratum = pl.zeros(rows.len(), pl.UInt32, eager=True)
-    if not stratify:
+    by = stratify + (["_class"] if task.sampling.classes else [])
+    if not by:
         groups = [(("全部",), pl.int_range(0, rows.len(), dtype=pl.UInt32, eager=True))] if rows.len() else []
     else:
-        keys = frame.select(pl.col(c).gather(rows) for c in stratify).with_row_index("_i")
-        grouped = keys.group_by(stratify).agg(pl.col("_i"))
+        keys = frame.select(pl.col(c).gather(rows) for c in stratify)
+        if task.sampling.classes:
+            keys = keys.with_columns(_class_column(task, classes, rows))
+        keys = keys.with_row_index("_i")
+        grouped = keys.group_by(by).agg(pl.col("_i"))
         at = grouped.get_column("_i")
-        groups = [(key, at[k]) for k, key in enumerate(grouped.select(stratify).iter_rows())]
+        groups = [(key, at[k]) for k, key in enumerate(grouped.select(by).iter_rows())]
     groups.sort(key=lambda g: _stratum_name(g[0]))
     names = tuple(_stratum_name(key) for key, _ in groups)
     positions = {}
     for k, (key, idx) in enumerate(groups):
         stratum.scatter(idx, k)
         positions[names[k]] = idx
-    tiers = {name: (key[stratify.index("tier")] if "tier" in stratify else None) for name, (key, _) in zip(names, groups, strict=True)}
-    quotas = _quotas(plan, loaded, {name: (positions[name].len(), tiers[name]) for name in names})
-    pool = Pool(plan, rows, stratum, names, positions, quotas)
+    by_name = {c.name: c for c in task.sampling.classes}
+    strata = {}
+    for name, (key, _) in zip(names, groups, strict=True):
+        tier = key[stratify.index("tier")] if "tier" in stratify else None
+        klass = by_name.get(key[-1]) if task.sampling.classes else None
+        strata[name] = (positions[name].len(), tier, klass)
+    quotas, explain = task_quotas(task, loaded.policy.risk.tiers, strata)
+    pool = Pool(plan, rows, stratum, names, positions, quotas, explain)
     return pool, gone.with_columns(pl.lit(task.id).alias("task_id"))
 
 
-def _quotas(plan: TaskPlan, loaded: LoadedPolicy, strata: dict[str, tuple[int, str | None]]) -> list[Quota]:
-    task = plan.task
-    if task.sampling.count is not None:
-        return by_count({k: n for k, (n, _) in strata.items()}, task.sampling.count)
-    ratios: dict[str, tuple[int, Fraction]] = {}
-    for key, (n, tier) in strata.items():
-        if "tier" in task.sampling.stratify:
-            r = tier_ratio(task, loaded.policy.risk, tier)
-        else:
-            r = percent_fraction(task.sampling.ratio)
-        ratios[key] = (n, r)
-    return by_ratio(ratios)
+def task_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[int, str | None, SampleClass | None]]) -> tuple[list[Quota], dict]:
+    """Each stratum's quota from the task's sampling clause, and how each number follows from the plan.
+
+    A fixed total (a count, a 目标数, or weights) is shared among the strata by size × weight; otherwise
+    each stratum draws its own ratio. `strata` maps stratum -> (eligible, tier or None, class or None).
+    """
+    s = task.sampling
+    eligible = sum(n for n, _, _ in strata.values())
+    rule = size_rule(s, eligible)
+    words = list(rule.words)
+    explain: dict = {}
+    if (compared := base_comparison(s, eligible)) is not None:
+        explain["base"] = compared
+    if rule.count is not None or s.target is not None or s.weighted:
+        total, said = total_for(rule, s, eligible)
+        words += said
+        weights = {k: (n, stratum_weight(s, risk_tiers, tier, klass)) for k, (n, tier, klass) in strata.items()}
+        if any(w != 1 for _, w in weights.values()):
+            words.append("总数按各层 户数×权重 分配：" + "，".join(f"{k} 权重{w}" for k, (_, w) in sorted(weights.items())))
+        quotas = by_weight(weights, total, upper=rule.bound == "不高于")
+        explain["total"] = total
+    else:
+        ratios = {}
+        for k, (n, tier, klass) in strata.items():
+            r, said = stratum_ratio(s, risk_tiers, rule.ratio, tier, klass)  # type: ignore[arg-type]
+            words += [f"{k}：{w}" for w in said]
+            ratios[k] = (n, r)
+        quotas = by_ratio(ratios, rule.bound)
+        drawn = sum(q.wanted for q in quotas)
+        if rule.min_count is not None and drawn < rule.min_count:
+            total = min(eligible, rule.min_count)
+            words.append(f"按比例共{drawn}户，少于最少户数{rule.min_count}户，按各层户数分配{total}户")
+            quotas = by_weight({k: (n, Fraction(1)) for k, (n, _, _) in strata.items()}, total)
+    explain["words"] = words
+    return quotas, explain

@@ -16,7 +16,6 @@ from spotcheck.draw.commitment import Seed
 from spotcheck.draw.pools import Pool, TaskPlan
 from spotcheck.progress import Progress
 
-
 RANK_HASH = "sha256(key + '|' + unit + uscc), unit with {stratum} filled in; each stratum takes its n smallest hex digests"
 
 
@@ -74,7 +73,7 @@ class Ranking:
         self.uscc, self.seed = uscc, seed
         need: dict[str, list[pl.Series]] = {}
         for plan, pool in zip(plans, pools, strict=True):
-            for rnd in range(1, plan.rounds + 1):
+            for rnd, _month in plan.drawn_rounds():
                 if _joint(plan):
                     need.setdefault(rank_unit(plan, rnd, ""), []).append(pool.rows)
         self.joint: dict[str, pl.Series] = {}
@@ -117,33 +116,33 @@ class Ranking:
         return self.take(unit, chosen, chosen_keys, n)["_row"]
 
 
-def draw_ranked(plans: list[TaskPlan], pools: list[Pool], ranking: Ranking, progress: Progress) -> pl.DataFrame:
-    """Each stratum's n smallest rank hashes, per task and round, in the plan's task order."""
+PICKED = {"task_id": pl.String, "round": pl.Int64, "month": pl.Int64, "_row": pl.UInt32, "uscc": pl.String,
+           "stratum": pl.String, "rank": pl.Int64, "hash": pl.String}
+
+
+def draw_plan(plan: TaskPlan, pool: Pool, ranking: Ranking) -> pl.DataFrame:
+    """Each stratum's n smallest rank hashes, per round the draw draws."""
     parts = []
-    for done, (plan, pool) in enumerate(zip(plans, pools, strict=True)):
-        progress("按随机数排序抽取", done, len(plans))
-        for rnd, month in zip(range(1, plan.rounds + 1), plan.months, strict=True):
-            keys = ranking.keys(plan, rnd, pool)
-            for q in pool.quotas:
-                if q.drawn == 0:
-                    continue
-                at = pool.positions[q.stratum]
-                picked = ranking.take(rank_unit(plan, rnd, q.stratum), pool.rows.gather(at), keys.gather(at), q.drawn)
-                parts.append(
-                    picked.select(
-                        pl.lit(plan.task.id).alias("task_id"),
-                        pl.lit(rnd).cast(pl.Int64).alias("round"),
-                        pl.lit(month).cast(pl.Int64).alias("month"),
-                        "_row",
-                        "uscc",
-                        pl.lit(q.stratum).alias("stratum"),
-                        "rank",
-                        "hash",
-                    )
+    for rnd, month in plan.drawn_rounds():
+        keys = ranking.keys(plan, rnd, pool)
+        for q in pool.quotas:
+            if q.drawn == 0:
+                continue
+            at = pool.positions[q.stratum]
+            picked = ranking.take(rank_unit(plan, rnd, q.stratum), pool.rows.gather(at), keys.gather(at), q.drawn)
+            parts.append(
+                picked.select(
+                    pl.lit(plan.task.id).alias("task_id"),
+                    pl.lit(rnd).cast(pl.Int64).alias("round"),
+                    pl.lit(month).cast(pl.Int64).alias("month"),
+                    "_row",
+                    "uscc",
+                    pl.lit(q.stratum).alias("stratum"),
+                    "rank",
+                    "hash",
                 )
-    schema = {"task_id": pl.String, "round": pl.Int64, "month": pl.Int64, "_row": pl.UInt32, "uscc": pl.String,
-              "stratum": pl.String, "rank": pl.Int64, "hash": pl.String}
-    return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+            )
+    return pl.concat(parts) if parts else pl.DataFrame(schema=PICKED)
 
 
 def distinct_drawn(plans: list[TaskPlan], pools: list[Pool], ranking: Ranking, progress: Progress) -> int:
@@ -151,7 +150,7 @@ def distinct_drawn(plans: list[TaskPlan], pools: list[Pool], ranking: Ranking, p
     parts = []
     for done, (plan, pool) in enumerate(zip(plans, pools, strict=True)):
         progress("按另一种协同方式对照抽取（用于统计）", done, len(plans))
-        for rnd in range(1, plan.rounds + 1):
+        for rnd, _month in plan.drawn_rounds():
             keys = ranking.keys(plan, rnd, pool)
             for q in pool.quotas:
                 if q.drawn:

@@ -89,6 +89,11 @@ class Transcript(_Record):
     entities: InputFile
     history: HistoryFile
     tasks: tuple[TaskRecord, ...]
+    selection: dict[str, tuple[int, ...]] | None = None  # task → rounds, for a draw of only what is due
+
+    def to_json(self) -> dict[str, Any]:
+        # A whole-year draw's transcript has no selection key at all, as before draws could select.
+        return self.model_dump(mode="json", exclude={"selection"} if self.selection is None else None)
 
     @property
     def draw_id(self) -> str:
@@ -116,6 +121,7 @@ class TaskCounts(_Record):
     strata: tuple[StratumCounts, ...]
     by_district: dict[str, int]
     excluded_by_cap: dict[str, int]
+    sampling: dict[str, Any]  # the sampling clause in words and how each number follows from it
 
 
 class DirectoryCounts(_Record):

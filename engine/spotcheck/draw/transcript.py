@@ -30,9 +30,11 @@ from spotcheck.draw.records import (
     Transcript,
 )
 from spotcheck.policy.model import percent_fraction
+from spotcheck.policy.sampling import sampling_text
 from spotcheck.rules.fields import OPERATING_STATUSES
 
 FORMAT = "spotcheck-draw/1"
+
 
 # A CSV of tens of millions of lines is written in pieces of this many rows, never held whole.
 _PIECE_ROWS = 1_000_000
@@ -97,7 +99,8 @@ def _fraction_text(f: Fraction | None) -> str | None:
     return None if f is None else f"{f.numerator}/{f.denominator}"
 
 
-def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, codes) -> Transcript:
+def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, codes, selection=None) -> Transcript:
+    """The transcript; `selection` (task id → rounds) when the draw drew only some tasks and rounds."""
     tasks = []
     for pool in pools:
         plan, quotas = pool.plan, pool.quotas
@@ -106,10 +109,7 @@ def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, code
                 task_id=plan.task.id,
                 campaign=plan.campaign,
                 coordination=plan.coordination,
-                rounds=tuple(
-                    RoundRecord(round=r, month=m, unit=rank_unit(plan, r, "{stratum}"))
-                    for r, m in zip(range(1, plan.rounds + 1), plan.months, strict=True)
-                ),
+                rounds=tuple(RoundRecord(round=r, month=m, unit=rank_unit(plan, r, "{stratum}")) for r, m in plan.drawn_rounds()),
                 strata=tuple(
                     StratumRecord(
                         stratum=q.stratum,
@@ -134,6 +134,7 @@ def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, code
         entities=InputFile(file=entities.path.name, sha256=entities.sha256, rows=len(entities)),
         history=HistoryFile(file="history.csv", sha256=hashlib.sha256(history_bytes).hexdigest()),
         tasks=tuple(tasks),
+        selection=selection,
     )
 
 
@@ -155,9 +156,9 @@ def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed
                 name=t.name,
                 risk_based="tier" in t.sampling.stratify,
                 eligible=sum(q.eligible for q in quotas),
-                wanted=sum(q.wanted for q in quotas) * plan.rounds,
+                wanted=sum(q.wanted for q in quotas) * len(plan.drawn_rounds()),
                 drawn=d.height,
-                shortfall=sum(q.shortfall for q in quotas) * plan.rounds,
+                shortfall=sum(q.shortfall for q in quotas) * len(plan.drawn_rounds()),
                 strata=tuple(
                     StratumCounts(stratum=q.stratum, eligible=q.eligible, ratio=_fraction_text(q.ratio), wanted=q.wanted,
                                   drawn=q.drawn, shortfall=q.shortfall)
@@ -165,6 +166,7 @@ def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed
                 ),
                 by_district=dict(by_district.iter_rows()),
                 excluded_by_cap=dict(exc.iter_rows()),
+                sampling={"text": sampling_text(t.sampling), **pool.explain},
             )
         )
     total_draws = drawn.height

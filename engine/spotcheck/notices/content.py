@@ -23,7 +23,7 @@ from spotcheck.policy.model import (
     Section,
     Task,
     sampling_text,
-    tier_ratio,
+    task_ratio,
     tier_rule_parts,
 )
 from spotcheck.policy.yamlsource import display
@@ -175,7 +175,7 @@ def _by_tier_text(loaded: LoadedPolicy, task: Task) -> str:
     tiers = [t for t in TIERS if t in task.sampling.by_tier]
     if not tiers:
         return ""
-    return f"，其中{'，'.join(f'{_tier_name(loaded, t)}{percent_text(tier_ratio(task, loaded.policy.risk, t))}' for t in tiers)}"
+    return f"，其中{'，'.join(f'{_tier_name(loaded, t)}{percent_text(task_ratio(task, loaded.policy, t))}' for t in tiers)}"
 
 
 def _tier_name(loaded: LoadedPolicy, tier: str) -> str:

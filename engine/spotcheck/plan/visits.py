@@ -178,7 +178,6 @@ def build(loaded: LoadedPolicy, drawn: pl.DataFrame, *, draw_id: str, drawn_on: 
     return Visits(frame, drawn.height, merge)
 
 
-
 def _task_unit(task: Task) -> str | None:
     return task.lead_unit or task.guide or task.initiator
 

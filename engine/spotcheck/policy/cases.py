@@ -19,7 +19,7 @@ shape of kyverno's test files: inputs and expected results, nothing else.
         expect: {date: "2023-10-27"}
 
 A policy is tested as the draw uses it: scope and caps through the conditions engine, ratios through
-policy.tier_ratio, merged visits through LoadedPolicy.visit_items, deadlines through deadlines.due.
+policy.task_ratio (the draw's own rule), merged visits through LoadedPolicy.visit_items, deadlines through deadlines.due.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ from spotcheck.policy.model import (
     Percent,
     effective_caps,
     percent_fraction,
-    tier_ratio,
+    task_ratio,
 )
 from spotcheck.policy.yamlsource import display, place
 
@@ -315,7 +315,7 @@ def run_case(case: Case, loaded: LoadedPolicy) -> tuple[list[str], str]:
             explain(task_id)
     for task_id, expected in e.ratio.items():
         tier = facts.get("tier")
-        got = tier_ratio(loaded.task(task_id), loaded.policy.risk, tier) if tier is not None else None
+        got = task_ratio(loaded.task(task_id), loaded.policy, tier) if tier is not None else None
         if tier is None:
             failures.append(f"任务 {task_id} 的比例：用例的 entity 未写 tier（风险等级）")
         elif got != percent_fraction(expected):

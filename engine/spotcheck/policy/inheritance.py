@@ -2,7 +2,7 @@
 the parent sets.
 
 The parent is loaded and resolved first (loader.Session), then the child is laid over it:
-  - `id`, `extends`, `version`, `year`, `jurisdiction`, `documents` and `default_document` describe
+  - `id`, `extends`, `version`, `revision`, `year`, `jurisdiction`, `documents` and `default_document` describe
     the file itself and are never inherited;
   - a top-level mapping (`risk`, `merge`, `team`, `deadlines`, `targets`, …) is merged one level deep:
     each entry the child writes (`team.min_size`, `deadlines.results_public`) replaces the parent's
@@ -34,7 +34,7 @@ from spotcheck.policy.model import METRIC_NAMES, Policy
 from spotcheck.policy.yamlsource import Document, Path_, Pos, SourceMap, SourceMapBuilder
 
 # Keys describing the file itself; a child never inherits them.
-_OWN_KEYS = frozenset({"id", "extends", "version", "year", "jurisdiction", "documents", "default_document",
+_OWN_KEYS = frozenset({"id", "extends", "version", "revision", "year", "jurisdiction", "documents", "default_document",
                        "excluded_tasks"})
 _BY_ID = ("caps", "tasks", "departments")
 _PATH_LISTS = ("item_lists", "calendars")

@@ -69,7 +69,9 @@ class LoadedPolicy:
 
 def canonical_sha256(policy: Policy, item_lists: Sequence[ItemList]) -> str:
     """SHA-256 of a canonical JSON of the resolved policy and its item lists (what a draw commits to)."""
-    doc = {"policy": policy.model_dump(mode="json"), "item_lists": [il.model_dump(mode="json") for il in item_lists]}
+    # Defaults left out: a field the model gains later does not change the hash of a policy that does not use it.
+    doc = {"policy": policy.model_dump(mode="json", exclude_defaults=True),
+           "item_lists": [il.model_dump(mode="json", exclude_defaults=True) for il in item_lists]}
     # mode="json" already writes dates as ISO text and Decimals (ratios "5%", multipliers) as text
     text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

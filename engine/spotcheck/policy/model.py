@@ -8,92 +8,31 @@ multipliers are exact decimals, written as strings in YAML ("5%", "0.5"), never 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
-    PlainSerializer,
     StrictBool,
     StrictInt,
     StrictStr,
-    WithJsonSchema,
     model_validator,
 )
-from spotcheck.rules.conditions import Condition, parse_condition
+
 from spotcheck.calendar.deadlines import DeadlineRule
 from spotcheck.policy.departments import Department, Exclusion, Inspections
+from spotcheck.policy.numbers import (
+    Count,
+    Model,
+    Month,
+    Multiplier,
+    Percent,
+    Tier,
+    percent_fraction,
+)
+from spotcheck.policy.sampling import Sampling, TierRule, sampling_text, stratum_ratio
+from spotcheck.rules.conditions import Condition, parse_condition
 from spotcheck.rules.fields import TIER_NAMES, TIERS
-
-_PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
-
-
-def _parse_percent(value: object) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("比例须写成带百分号的字符串，如 \"5%\"，不能写成数字（避免浮点误差）")
-    m = _PERCENT.match(value.strip())
-    if not m:
-        raise ValueError(f"比例 {value!r} 格式不对，应写成 \"5%\"、\"0.5%\" 或 \"100%\"")
-    pct = Decimal(m.group(1))
-    if pct > 100:
-        raise ValueError(f"比例 {value} 超过 100%")
-    return pct
-
-
-def _parse_decimal(value: object) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("倍数须写成字符串，如 \"0.5\" 或 \"2\"，不能写成数字（避免浮点误差）")
-    try:
-        d = Decimal(value.strip())
-    except InvalidOperation:
-        raise ValueError(f"倍数 {value!r} 不是数字，应写成 \"0.5\" 或 \"2\"") from None
-    if d < 0:
-        raise ValueError(f"倍数 {value} 不能为负数")
-    return d
-
-
-def _non_negative(v: int) -> int:
-    if v < 0:
-        raise ValueError("不能为负数")
-    return v
-
-
-# A percentage in [0, 100], kept as the Decimal number of percent ("5%" -> Decimal("5")).
-Percent = Annotated[
-    Decimal,
-    BeforeValidator(_parse_percent),
-    PlainSerializer(lambda d: f"{d}%", return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d+)?%$", "title": "百分比", "description": "如 \"5%\"、\"100%\""}),
-]
-Multiplier = Annotated[
-    Decimal,
-    BeforeValidator(_parse_decimal),
-    PlainSerializer(str, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d+)?$", "title": "倍数", "description": "如 \"0.5\"、\"2\""}),
-]
-Count = Annotated[StrictInt, AfterValidator(_non_negative)]
-Tier = Literal["A", "B", "C", "D"]
-Month = Annotated[StrictInt, Field(ge=1, le=12)]
-
-
-def percent_fraction(p: Decimal) -> Fraction:
-    """Exact fraction of a Percent: Decimal("7") -> Fraction(7, 100)."""
-    return Fraction(p) / 100
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
 
 # ---------------------------------------------------------------- item lists
 
@@ -220,23 +159,6 @@ class Document(Model):
 # ---------------------------------------------------------------- tasks, sampling, tiers
 
 
-class Sampling(Model):
-    """抽查比例/数量 as the plan writes it: "不低于5%", "100%", a fixed number, "不低于5%，2次/年"."""
-
-    ratio: Percent | None = Field(None, title="抽查比例")
-    at_least: StrictBool = Field(True, title="不低于", description="比例为下限（“不低于5%”）")
-    count: Count | None = Field(None, title="抽查数量", description="固定数量，代替比例")
-    times_per_year: Annotated[StrictInt, Field(ge=1, le=12)] | None = Field(None, title="每年次数", description="“2次/年”")
-    by_tier: dict[Tier, Percent] = Field(default_factory=dict, title="分级比例", description="各信用风险等级的抽查比例，覆盖倍数")
-    stratify: list[Literal["tier", "district"]] = Field(default_factory=lambda: ["tier"], title="分层", description="按风险等级、辖区分层抽取")
-
-    @model_validator(mode="after")
-    def _ratio_or_count(self) -> Sampling:
-        if (self.ratio is None) == (self.count is None):
-            raise ValueError("抽查比例（ratio）与抽查数量（count）须且只须填写一项")
-        return self
-
-
 class Window(Model):
     start: dt.date = Field(title="开始日期")
     end: dt.date = Field(title="结束日期")
@@ -287,13 +209,6 @@ class Campaign(Model):
         "joint", title="样本协调", description="joint：同一活动各任务共用每个主体的永久随机数，尽量合并为一次检查；independent：各任务独立"
     )
     ratio: Percent | None = Field(None, title="总体比例", description="活动总体抽取比例，如“总体不低于3%”")
-
-
-class TierRule(Model):
-    label: StrictStr | None = Field(None, title="等级名称")
-    multiplier: Multiplier | None = Field(None, title="比例倍数", description="任务比例乘以该倍数（不超过100%）")
-    ratio: Percent | None = Field(None, title="等级比例", description="该等级统一的抽查比例")
-    max_checks_per_year: StrictInt | None = Field(None, title="年度抽查次数上限")
 
 
 class Risk(Model):
@@ -384,6 +299,18 @@ class Target(Model):
 # ---------------------------------------------------------------- the policy
 
 
+class Revision(Model):
+    """A plan adjusted during its year; the adjusted plan is published again (seed 002: 调整后的工作计划应及时向社会公示并报市局备案)."""
+
+    number: StrictInt = Field(ge=1, title="修订次数", description="第几次修订（原计划不写 revision）")
+    date: dt.date = Field(title="修订日期")
+    reason: StrictStr = Field(title="修订理由")
+    published: dt.date | None = Field(None, title="公示日期", description="调整后的计划向社会公示的日期")
+
+    def text(self) -> str:
+        return f"第{self.number}次修订（{self.date.year}年{self.date.month}月{self.date.day}日）"
+
+
 class Policy(Model):
     """One jurisdiction's plan for one year, after `extends:` has been resolved."""
 
@@ -392,6 +319,7 @@ class Policy(Model):
     jurisdiction: Jurisdiction = Field(title="辖区与机关")
     year: StrictInt = Field(title="年度")
     version: StrictInt = Field(1, title="版本")
+    revision: Revision | None = Field(None, title="计划修订", description="年度中调整计划时填写；已抽取的任务不能删除，已抽取的轮次不能改动")
     item_lists: list[StrictStr] = Field(default_factory=list, title="事项清单文件", description="相对路径")
     calendars: list[StrictStr] = Field(default_factory=list, title="节假日安排文件", description="补充 chinese-calendar 未收录年份的官方安排")
     documents: list[Document] = Field(default_factory=list, title="发布的文件")
@@ -412,24 +340,16 @@ class Policy(Model):
     steps: list[StrictStr] = Field(default_factory=list, title="工作步骤", description="实施方案中的流程步骤原文")
 
 
-def tier_ratio(task: Task, risk: Risk, tier: str) -> Fraction | None:
-    """The exact sampling fraction for one tier of a ratio task, or None for a fixed-count task.
+def task_ratio(task: Task, policy: Policy, tier: str | None) -> Fraction | None:
+    """The exact ratio a ratio task asks of an entity of `tier` (None for a fixed-count or size-banded task).
 
-    Order of precedence: the task's own per-tier ratio, the policy's per-tier ratio, the task ratio
-    times the tier's multiplier (capped at 1), the task ratio.
+    The draw uses the same rule (spotcheck.policy.sampling.stratum_ratio): tier rules apply only to a
+    task that stratifies by tier.
     """
     s = task.sampling
     if s.ratio is None:
         return None
-    if tier in s.by_tier:
-        return percent_fraction(s.by_tier[tier])
-    rule = risk.tiers.get(tier)  # type: ignore[call-overload]
-    if rule is not None and rule.ratio is not None:
-        return percent_fraction(rule.ratio)
-    base = percent_fraction(s.ratio)
-    if rule is not None and rule.multiplier is not None:
-        return min(Fraction(1), base * Fraction(rule.multiplier))
-    return base
+    return stratum_ratio(s, policy.risk.tiers, percent_fraction(s.ratio), tier if "tier" in s.stratify else None, None)[0]
 
 
 def effective_caps(policy: Policy) -> list[Cap]:
@@ -455,23 +375,13 @@ def tier_rule_parts(rule: TierRule) -> list[str]:
     return parts
 
 
-def sampling_text(s: Sampling) -> str:
-    """抽查比例 as officers write it: 不低于5%, 100%, 50%, 不低于5%，2次/年, 10户."""
-    if s.count is not None:
-        head = f"{s.count}户"
-    else:
-        pct = f"{s.ratio.normalize():f}%" if s.ratio is not None else ""
-        head = f"不低于{pct}" if s.at_least and s.ratio != 100 else pct
-    if s.times_per_year:
-        head += f"，{s.times_per_year}次/年"
-    return head
-
-
 __all__ = [
+    "METRIC_NAMES",
     "TIERS",
     "Campaign",
     "Cap",
     "Contact",
+    "Count",
     "District",
     "Document",
     "DocumentNumber",
@@ -479,8 +389,12 @@ __all__ = [
     "ItemList",
     "Jurisdiction",
     "Merge",
-    "METRIC_NAMES",
+    "Model",
+    "Month",
+    "Multiplier",
+    "Percent",
     "Policy",
+    "Revision",
     "Risk",
     "Sampling",
     "Section",
@@ -488,10 +402,11 @@ __all__ = [
     "Target",
     "Task",
     "Team",
+    "Tier",
     "TierRule",
     "Window",
     "effective_caps",
     "percent_fraction",
     "sampling_text",
-    "tier_ratio",
+    "task_ratio",
 ]

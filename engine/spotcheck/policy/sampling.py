@@ -1,0 +1,352 @@
+"""抽查比例/数量 as officers write them, and the one definition of how many a task draws.
+
+A plan's sampling clause is data: a ratio with its bound (不低于 / 不高于 / exact), a fixed count, a
+minimum count, the plan's stated 抽查基数 and 抽查目标数, rules that depend on the size of the
+population ("不足50户的全部抽查，50户以上的不低于10%"), classes of entities with their own ratio,
+multiplier or weight (hospital grade, 一人多照), per-tier rules that override the policy's, and
+"N次/年". `rates` and `totals` are used by the draw and by `spotcheck test` alike, so a case and a
+draw can never disagree about a task's ratio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from itertools import pairwise
+from math import ceil, floor
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from spotcheck.policy.numbers import Count, Model, Multiplier, Percent, percent_fraction
+from spotcheck.rules.conditions import Condition
+
+Bound = Literal["不低于", "不高于", "等于"]
+# Fields a task may stratify its draw by: each distinct value is a stratum with its own quota.
+Stratum = Literal["tier", "district", "type"]
+STRATUM_WORDS = {"tier": "风险等级", "district": "辖区", "type": "对象类别"}
+
+
+class TierRule(Model):
+    label: StrictStr | None = Field(None, title="等级名称")
+    multiplier: Multiplier | None = Field(None, title="比例倍数", description="任务比例乘以该倍数（不超过100%）")
+    ratio: Percent | None = Field(None, title="等级比例", description="该等级统一的抽查比例")
+    weight: Multiplier | None = Field(
+        None, title="递加权重",
+        description="“按风险等级递加比例抽取”且总数固定时，各等级按 权重×户数 分配总数（如 A 1、B 2、C 3、D 4）")
+    max_checks_per_year: StrictInt | None = Field(None, title="年度抽查次数上限")
+
+
+class Stated(Model):
+    """A number the plan prints beside the ratio: 抽查基数 or 抽查目标数."""
+
+    count: Count = Field(title="户数")
+    text: StrictStr | None = Field(None, title="原文", description="计划表中的原话，如“全市抽查基数约40065户（动态更新）”")
+
+
+class SizeRule(Model):
+    """One band of a rule that depends on the population: "不足50户的全部抽查"."""
+
+    below: Count | None = Field(None, title="不足（户）", description="适用于抽查对象不足该户数时")
+    from_: Count | None = Field(None, alias="from", title="起（户）", description="适用于抽查对象达到该户数（含）时")
+    all: StrictBool = Field(False, title="全部抽查")
+    ratio: Percent | None = Field(None, title="抽查比例")
+    at_most: StrictBool = Field(False, title="不高于", description="比例为上限（“不高于10%”）")
+    exact: StrictBool = Field(False, title="确切比例", description="比例既非上限也非下限（“抽查比例为20%”）")
+    count: Count | None = Field(None, title="抽查户数", description="该档抽查的户数（“抽查5户”）")
+    min_count: Count | None = Field(None, title="最少户数")
+    text: StrictStr | None = Field(None, title="原文")
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> SizeRule:
+        given = [name for name, v in (("all", self.all or None), ("ratio", self.ratio), ("count", self.count)) if v is not None]
+        if len(given) != 1:
+            raise ValueError("每一档须且只须写 all（全部抽查）、ratio（比例）或 count（户数）之一")
+        if self.below is not None and self.from_ is not None and self.from_ >= self.below:
+            raise ValueError(f"from（{self.from_}户）须小于 below（{self.below}户）")
+        return self
+
+    def covers(self, n: int) -> bool:
+        return (self.below is None or n < self.below) and (self.from_ is None or n >= self.from_)
+
+    def range_text(self) -> str:
+        if self.from_ is None and self.below is not None:
+            return f"不足{self.below}户"
+        if self.below is None and self.from_ is not None:
+            return f"{self.from_}户以上"
+        if self.from_ is not None and self.below is not None:
+            return f"{self.from_}户至不足{self.below}户"
+        return "任何户数"
+
+
+class SampleClass(Model):
+    """Entities a condition picks out, with their own ratio, multiplier or weight (hospital grade, 一人多照)."""
+
+    id: StrictStr = Field(title="类别标识")
+    name: StrictStr = Field(title="类别名称", description="如 三级定点医疗机构、一人多照")
+    when: Condition = Field(title="适用主体（条件）")
+    ratio: Percent | None = Field(None, title="抽查比例", description="该类别自己的比例，代替任务比例")
+    multiplier: Multiplier | None = Field(None, title="比例倍数", description="“加大抽查力度”：该类别按任务比例乘以倍数（最高100%）")
+    weight: Multiplier | None = Field(None, title="分配权重", description="总数固定时，该类别按 权重×户数 分得更多")
+    text: StrictStr | None = Field(None, title="原文")
+
+    @model_validator(mode="after")
+    def _one_number(self) -> SampleClass:
+        if self.ratio is None and self.multiplier is None and self.weight is None:
+            raise ValueError(f"类别“{self.name}”须写 ratio（比例）、multiplier（倍数）或 weight（权重）")
+        return self
+
+
+def _conflicts(data: Any) -> list[str]:
+    """Cross-field problems of a sampling block, read from the block as written."""
+    if not isinstance(data, dict):
+        return []
+    given = [k for k in ("ratio", "count", "by_size") if data.get(k) not in (None, [], {})]
+    out = []
+    # An unknown key is reported as such, with its did-you-mean; it is most likely the missing one.
+    if not given and not set(data) - set(Sampling.model_fields):
+        out.append("须填写抽查比例（ratio）、抽查数量（count）或按规模的规则（by_size）之一")
+    elif len(given) > 1:
+        out.append(f"{'、'.join(given)} 只能填写一项：比例与户数同时出现时，户数写作 min_count（最少户数）或 "
+                   "target（计划的抽查目标数），按规模变化的写作 by_size")
+    if data.get("at_least") is True and data.get("at_most") is True:
+        out.append("at_least（不低于）与 at_most（不高于）不能同时为 true")
+    if data.get("count") is not None and data.get("min_count") is not None:
+        out.append("固定数量（count）不需要最少户数（min_count）")
+    if data.get("count") is not None and data.get("target") is not None:
+        out.append("固定数量（count）即抽查户数，不再写目标数（target）")
+    return out
+
+
+class Sampling(Model):
+    """抽查比例/数量 as the plan writes it: "不低于5%", "100%", a fixed number, "不低于5%，2次/年",
+    "不高于10%", "抽查基数约40065户，比例不低于3%，目标数1200户", "不足50户的全部抽查，50户以上的不低于10%"."""
+
+    ratio: Percent | None = Field(None, title="抽查比例")
+    at_least: StrictBool | None = Field(
+        None, title="不低于", description="true：比例或数量为下限（“不低于5%”，默认）；false：确切比例（“抽查比例为20%”）")
+    at_most: StrictBool = Field(False, title="不高于", description="比例或数量为上限（“不高于10%”）：按比例向下取整，不补足1户")
+    count: Count | None = Field(None, title="抽查数量", description="固定户数，代替比例")
+    min_count: Count | None = Field(None, title="最少户数", description="按比例算出的户数少于此数时抽此数（不超过对象户数）")
+    base: Stated | None = Field(None, title="抽查基数", description="计划写明的基数；抽取时报告名录实际户数与之比较")
+    target: Stated | None = Field(
+        None, title="抽查目标数", description="计划写明的目标户数；与比例同为下限时取两者较大者，比例为上限时取较小者")
+    by_size: list[SizeRule] = Field(default_factory=list, title="按规模的规则", description="随抽查对象户数变化的比例或户数，各档不重叠")
+    times_per_year: Annotated[StrictInt, Field(ge=1, le=12)] | None = Field(None, title="每年次数", description="“2次/年”")
+    by_tier: dict[StrictStr, Percent] = Field(default_factory=dict, title="分级比例", description="各信用风险等级的抽查比例，覆盖倍数")
+    tiers: dict[StrictStr, TierRule] = Field(
+        default_factory=dict, title="本任务的分级规则", description="本任务各等级的比例、倍数或权重，覆盖策略 risk.tiers 中同一等级的规定")
+    classes: list[SampleClass] = Field(default_factory=list, title="分类抽查", description="按条件划出的类别及其比例、倍数或权重；主体归入第一个符合的类别")
+    stratify: list[Stratum] = Field(default_factory=lambda: ["tier"], title="分层", description="按风险等级、辖区、对象类别分层抽取")
+    text: StrictStr | None = Field(None, title="原文", description="计划表中抽查比例一栏的原话")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _all_problems(cls, data: Any, handler: Any) -> Sampling:
+        # Cross-field problems are found on the block as written, so they are reported together with
+        # the problems of its fields rather than only after those are fixed.
+        conflicts = _conflicts(data)
+        try:
+            model = handler(data)
+        except ValidationError as exc:
+            if not conflicts:
+                raise
+            details = [InitErrorDetails(type=e["type"], loc=e["loc"], input=e["input"], **({"ctx": e["ctx"]} if e.get("ctx") else {}))
+                       for e in exc.errors()]
+            details += [InitErrorDetails(type=PydanticCustomError("value_error", c), loc=(), input=data) for c in conflicts]
+            raise ValidationError.from_exception_data(cls.__name__, details) from None
+        if conflicts:
+            raise ValueError("；".join(conflicts))
+        model._check_bands()
+        return model
+
+    def _check_bands(self) -> None:
+        bands = sorted(self.by_size, key=lambda b: b.from_ or 0)
+        for a, b in pairwise(bands):
+            if a.below is None or (b.from_ or 0) < a.below:
+                raise ValueError(f"按规模的规则“{a.range_text()}”与“{b.range_text()}”重叠")
+            if b.from_ is not None and b.from_ > a.below:
+                raise ValueError(f"按规模的规则在 {a.below} 户至 {b.from_} 户之间没有规定")
+        if bands and ((bands[0].from_ or 0) > 0 or bands[-1].below is not None):
+            raise ValueError("按规模的规则须覆盖所有户数：第一档不写 from，最后一档不写 below")
+
+    @property
+    def bound(self) -> Bound:
+        if self.at_most:
+            return "不高于"
+        return "等于" if self.at_least is False else "不低于"
+
+    @property
+    def weighted(self) -> bool:
+        """Whether a fixed total is shared among strata by weight (递加 under a fixed total)."""
+        return any(r.weight is not None for r in self.tiers.values()) or any(c.weight is not None for c in self.classes)
+
+
+# ---------------------------------------------------------------- the one definition of a task's numbers
+
+
+def _pct(f: Fraction | Decimal) -> str:
+    value = Decimal(f.numerator * 100) / Decimal(f.denominator) if isinstance(f, Fraction) else f
+    return f"{value.normalize():f}%"
+
+
+def bounded_count(ratio: Fraction, eligible: int, bound: str) -> int:
+    """How many a ratio asks of `eligible` entities: 不低于 and exact round up and take at least one from a
+    non-empty population; 不高于 rounds down and never rounds a small population up to one."""
+    if eligible <= 0 or ratio <= 0:
+        return 0
+    if bound == "不高于":
+        return min(eligible, floor(ratio * eligible))
+    return max(1, min(eligible, ceil(ratio * eligible)))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a task asks of a population of `eligible` entities: a ratio (with its bound) or a total."""
+
+    ratio: Fraction | None
+    bound: str
+    count: int | None  # a fixed count (the plan's count, or a band's)
+    min_count: int | None
+    words: tuple[str, ...]  # where each number comes from, in the plan's words
+
+
+def size_rule(s: Sampling, eligible: int) -> Rule:
+    """The rule that holds for a population of `eligible` entities: the task's own, or its size band's."""
+    if not s.by_size:
+        ratio = percent_fraction(s.ratio) if s.ratio is not None else None
+        return Rule(ratio, s.bound, s.count, s.min_count, (f"抽查比例/数量：{sampling_text(s)}",))
+    band = next(b for b in s.by_size if b.covers(eligible))
+    said = f"按规模：抽查对象{eligible}户，适用“{band.text or band.range_text()}”"
+    if band.all:
+        return Rule(Fraction(1), "等于", None, None, (said + "（全部抽查）",))
+    bound = "不高于" if band.at_most else "等于" if band.exact else "不低于"
+    ratio = percent_fraction(band.ratio) if band.ratio is not None else None
+    return Rule(ratio, bound, band.count, band.min_count or s.min_count, (said,))
+
+
+def stratum_ratio(s: Sampling, risk_tiers: Mapping[str, TierRule], base: Fraction, tier: str | None,
+                  klass: SampleClass | None) -> tuple[Fraction, list[str]]:
+    """The exact ratio of one stratum. Precedence: the class's own ratio; the task's per-tier ratio; the
+    task's tier rule, then the policy's (ratio, else the base times the multiplier); the base. A class
+    multiplier then applies. Capped at 100%. `tier` is None when the task does not stratify by tier,
+    so tier rules never touch such a task."""
+    words = []
+    r = base
+    if tier is not None:
+        rule = s.tiers.get(tier) or risk_tiers.get(tier)
+        whose = "本任务" if tier in s.tiers else "策略"
+        if tier in s.by_tier:
+            r = percent_fraction(s.by_tier[tier])
+            words.append(f"{tier}级按本任务分级比例{_pct(r)}")
+        elif rule is not None and rule.ratio is not None:
+            r = percent_fraction(rule.ratio)
+            words.append(f"{tier}级按{whose}等级比例{_pct(r)}")
+        elif rule is not None and rule.multiplier is not None:
+            r = base * Fraction(rule.multiplier)
+            words.append(f"{tier}级按{whose}规定为任务比例的{rule.multiplier.normalize():f}倍")
+    if klass is not None:
+        if klass.ratio is not None:
+            r = percent_fraction(klass.ratio)
+            words.append(f"“{klass.name}”按类别比例{_pct(r)}")
+        if klass.multiplier is not None:
+            r = r * Fraction(klass.multiplier)
+            words.append(f"“{klass.name}”按{klass.multiplier.normalize():f}倍")
+    if r > 1:
+        words.append("最高100%")
+    return min(Fraction(1), r), words
+
+
+def stratum_weight(s: Sampling, risk_tiers: Mapping[str, TierRule], tier: str | None, klass: SampleClass | None) -> Fraction:
+    """A stratum's weight when a fixed total is shared (1 unless a tier rule or class gives one)."""
+    w = Fraction(1)
+    if tier is not None:
+        rule = s.tiers.get(tier) or risk_tiers.get(tier)
+        if rule is not None and rule.weight is not None:
+            w *= Fraction(rule.weight)
+    if klass is not None and klass.weight is not None:
+        w *= Fraction(klass.weight)
+    return w
+
+
+def total_for(rule: Rule, s: Sampling, eligible: int) -> tuple[int, list[str]]:
+    """The task's total over all its strata when the total is fixed (a count, a target, or shared by weight)."""
+    words = []
+    if rule.count is not None:
+        return rule.count, words
+    assert rule.ratio is not None  # a Rule has a ratio or a count (Sampling's validator)
+    by_ratio = bounded_count(rule.ratio, eligible, rule.bound)
+    words.append(f"名录中抽查对象{eligible}户×{_pct(rule.ratio)}（{rule.bound}）={_count_words(rule.ratio, eligible, rule.bound)}")
+    total = by_ratio
+    if s.target is not None:
+        t = s.target.count
+        total = min(by_ratio, t) if rule.bound == "不高于" else max(by_ratio, t)
+        words.append(f"计划目标数{t}户（{s.target.text or '目标数'}），取{'较小' if rule.bound == '不高于' else '较大'}者{total}户")
+    if rule.min_count is not None and total < rule.min_count:
+        total = min(eligible, rule.min_count)
+        words.append(f"不少于{rule.min_count}户，取{total}户")
+    return total, words
+
+
+def _count_words(ratio: Fraction, eligible: int, bound: str) -> str:
+    exact = ratio * eligible
+    n = bounded_count(ratio, eligible, bound)
+    if exact.denominator == 1:
+        return f"{n}户"
+    way = "向下取整" if bound == "不高于" else "向上取整"
+    return f"{float(exact):.2f}户，{way}为{n}户"
+
+
+def base_comparison(s: Sampling, eligible: int) -> dict | None:
+    """How the directory's population compares with the plan's stated 基数 (None if the plan states none)."""
+    if s.base is None:
+        return None
+    stated = s.base.count
+    return {
+        "stated": stated,
+        "text": s.base.text,
+        "directory": eligible,
+        "difference": eligible - stated,
+        "words": f"计划基数{stated}户，名录中抽查对象{eligible}户，{'多' if eligible >= stated else '少'}{abs(eligible - stated)}户",
+    }
+
+
+def sampling_text(s: Sampling) -> str:
+    """抽查比例 as officers write it: 不低于5%, 100%, 50%, 不低于5%，2次/年, 10户, 不高于10%."""
+    if s.text is not None:
+        return s.text
+    if s.by_size:
+        head = "，".join(b.text or _band_text(b) for b in s.by_size)
+    elif s.count is not None:
+        head = f"{s.count}户"
+    else:
+        pct = f"{s.ratio.normalize():f}%" if s.ratio is not None else ""
+        head = pct if s.bound == "等于" or s.ratio == 100 else f"{s.bound}{pct}"
+    if s.min_count is not None:
+        head += f"，不少于{s.min_count}户"
+    if s.times_per_year:
+        head += f"，{s.times_per_year}次/年"
+    return head
+
+
+def _band_text(b: SizeRule) -> str:
+    if b.all:
+        return f"{b.range_text()}的全部抽查"
+    if b.count is not None:
+        return f"{b.range_text()}的抽查{b.count}户"
+    bound = "不高于" if b.at_most else "" if b.exact else "不低于"
+    return f"{b.range_text()}的{bound}{b.ratio.normalize():f}%"  # type: ignore[union-attr]
+
+
+__all__ = ["Bound", "Rule", "SampleClass", "Sampling", "SizeRule", "Stated", "TierRule", "base_comparison",
+           "bounded_count", "sampling_text", "size_rule", "stratum_ratio", "stratum_weight", "total_for"]

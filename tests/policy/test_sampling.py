@@ -1,0 +1,109 @@
+"""Sampling clauses as officers write them: bounds, counts, 基数/目标数, size bands, classes, tier weights."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from conftest import edit, line_of, policy_problems
+from pydantic import ValidationError
+from spotcheck.draw.allocation import by_weight
+from spotcheck.draw.pools import task_quotas
+from spotcheck.policy.model import Task
+from spotcheck.policy.sampling import Sampling, TierRule, bounded_count, sampling_text
+
+SCOPE = {"field": "type", "op": "eq", "value": "企业"}
+
+
+def _task(**sampling) -> Task:
+    return Task.model_validate({"id": "t", "name": "任务", "type": "不定向", "items": [], "scope": SCOPE,
+                                "scope_text": "全市企业", "sampling": sampling})
+
+
+def _wanted(task: Task, strata: dict, risk: dict | None = None) -> dict[str, int]:
+    quotas, _ = task_quotas(task, risk or {}, strata)
+    return {q.stratum: q.wanted for q in quotas}
+
+
+def test_an_upper_bound_rounds_a_small_population_down_and_a_lower_bound_up():
+    assert bounded_count(Fraction(10, 100), 7, "不高于") == 0
+    assert bounded_count(Fraction(10, 100), 7, "不低于") == 1
+    assert bounded_count(Fraction(10, 100), 25, "不高于") == 2
+    assert _wanted(_task(ratio="10%", at_most=True, stratify=[]), {"全部": (7, None, None)}) == {"全部": 0}
+    assert sampling_text(Sampling(ratio="10%", at_most=True)) == "不高于10%"
+
+
+@pytest.mark.parametrize(("eligible", "want"), [(49, 49), (50, 5), (51, 6), (0, 0)])
+def test_a_size_band_holds_on_each_side_of_its_threshold(eligible, want):
+    task = _task(stratify=[], by_size=[{"below": 50, "all": True, "text": "不足50户的全部抽查"},
+                                       {"from": 50, "ratio": "10%", "text": "50户以上的不低于10%"}])
+    assert _wanted(task, {"全部": (eligible, None, None)}) == {"全部": want}
+    assert sampling_text(task.sampling) == "不足50户的全部抽查，50户以上的不低于10%"
+
+
+def test_a_fixed_total_is_shared_upward_by_tier_weight_and_stays_the_plans():
+    weights = {t: TierRule(weight=w) for t, w in zip("ABCD", ("1", "2", "3", "4"), strict=True)}
+    task = _task(ratio="3%", base={"count": 40065}, target={"count": 1200, "text": "1200户"}, tiers=weights)
+    strata = {"A": (28000, "A", None), "B": (8000, "B", None), "C": (3000, "C", None), "D": (1065, "D", None)}
+    wanted = _wanted(task, strata)
+    # 3% of 40065 is 1201.95 → 1202, more than the target 1200: the larger lower bound holds.
+    assert sum(wanted.values()) == 1202
+    ratios = [Fraction(wanted[t], strata[t][0]) for t in "ABCD"]
+    assert ratios == sorted(ratios) and ratios[0] < ratios[-1]
+    _, explain = task_quotas(task, {}, strata)
+    assert explain["base"]["difference"] == 0 and explain["total"] == 1202
+    assert any("1200" in w for w in explain["words"])
+
+
+def test_a_share_never_exceeds_its_stratum_and_the_excess_goes_to_the_others():
+    quotas = by_weight({"A": (100, Fraction(1)), "D": (5, Fraction(100))}, 30)
+    assert {q.stratum: q.wanted for q in quotas} == {"A": 25, "D": 5}
+
+
+def test_a_class_multiplier_oversamples_its_label_and_a_min_count_tops_up():
+    task = _task(ratio="5%", stratify=[], classes=[
+        {"id": "multi", "name": "一人多照", "when": {"field": "labels", "op": "any_of", "value": ["一人多照"]},
+         "multiplier": "3"}])
+    got = _wanted(task, {"一人多照": (100, None, task.sampling.classes[0]), "其他": (100, None, None)})
+    assert got == {"一人多照": 15, "其他": 5}
+    assert _wanted(_task(ratio="1%", min_count=10, stratify=[]), {"全部": (200, None, None)}) == {"全部": 10}
+
+
+def test_a_task_tier_rule_overrides_the_policy_and_an_unstratified_task_ignores_both():
+    policy_rule = {"A": TierRule(multiplier="0.5")}
+    mine = _task(ratio="10%", tiers={"A": {"ratio": "1%"}})
+    assert _wanted(mine, {"A": (100, "A", None)}, policy_rule) == {"A": 1}
+    assert _wanted(_task(ratio="10%"), {"A": (100, "A", None)}, policy_rule) == {"A": 5}
+    assert _wanted(_task(ratio="10%", stratify=[]), {"全部": (100, None, None)}, policy_rule) == {"全部": 10}
+
+
+def test_an_upper_bound_count_asks_nothing_more_than_there_is():
+    quotas, _ = task_quotas(_task(count=10, at_most=True, stratify=[]), {}, {"全部": (4, None, None)})
+    assert [(q.wanted, q.shortfall) for q in quotas] == [(4, 0)]
+    quotas, _ = task_quotas(_task(count=10, stratify=[]), {}, {"全部": (4, None, None)})
+    assert [(q.wanted, q.shortfall) for q in quotas] == [(10, 6)]
+
+
+@pytest.mark.parametrize(("sampling", "words"), [
+    ({"ratio": "5%", "count": 3}, "只能填写一项"),
+    ({"ratio": "5%", "at_least": True, "at_most": True}, "不能同时为 true"),
+    ({"count": 3, "min_count": 2}, "不需要最少户数"),
+    ({"by_size": [{"below": 50, "all": True}, {"from": 60, "ratio": "10%"}]}, "之间没有规定"),
+    ({"by_size": [{"below": 50, "all": True, "ratio": "5%"}, {"from": 50, "ratio": "10%"}]}, "须且只须"),
+    ({"ratio": "5%", "classes": [{"id": "x", "name": "甲", "when": SCOPE}]}, "须写 ratio"),
+])
+def test_wrong_sampling_is_refused_in_chinese(sampling, words):
+    with pytest.raises(ValidationError) as exc:
+        Sampling.model_validate(sampling)
+    assert any(words in e["msg"] for e in exc.value.errors())
+
+
+def test_a_ratio_and_count_conflict_is_reported_with_the_other_problems_of_its_block(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, 'sampling: {ratio: "5%"}', 'sampling: {ratio: "5%", count: 3, times_per_year: 0}')
+    problems = policy_problems(path)
+    line = line_of(path, "count: 3")
+    assert {p.line for p in problems} == {line} and len(problems) == 2
+    assert any("只能填写一项" in p.message for p in problems)
+    assert any("不能小于 1" in p.message for p in problems)
+    assert all(p.where.startswith("任务 't01' → sampling") for p in problems)
