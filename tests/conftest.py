@@ -11,6 +11,8 @@ import csv
 import datetime as dt
 import io
 import shutil
+from unittest import mock
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -178,3 +180,56 @@ def shuozhou_docx():
 def letter_docx():
     """Seed 000's campaign notice in Word: a 函. Read it, never change it."""
     return open_docx(notice.render(load_policy(QINHUANGDAO), fmt="docx"))
+
+
+SITE_POLICIES = FIXTURES / "site" / "policies"
+SITE_POLICY = SITE_POLICIES / "demo" / "site" / "2023.yaml"
+
+
+INTERNAL_LABEL = "重点监控对象"  # a label no policy text names: it must never reach the public site
+
+
+def _add_label(entities: Path, label: str, every: int) -> None:
+    with entities.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    column = rows[0].index("监管标签")
+    for row in rows[1::every]:
+        row[column] = "；".join(x for x in (row[column], label) if x)
+    with entities.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+
+
+@dataclass(frozen=True)
+class SiteYear:
+    """An official draw (commit, then reveal) of the site policy's three tasks, planned, with results published."""
+
+    root: Path
+    ledger: Path
+    draw: Path
+    data: Path
+
+
+@pytest.fixture(scope="session")
+def site_year(tmp_path_factory) -> SiteYear:
+    from spotcheck.plan import workplan
+    from spotcheck.results import publish
+    from spotcheck.results import sample as results_sample
+
+    root = tmp_path_factory.mktemp("site-year")
+    data, draw, ledger = root / "data", root / "draw", root / "ledger.db"
+    pipeline.synthesize(SITE_POLICY, 3000, 120, "site", data)
+    _add_label(data / "entities.csv", INTERNAL_LABEL, every=7)
+    # Committed the day before the beacon is drawn (2023-11-14), as the ledger's clock records it.
+    committed_at = dt.datetime(2023, 11, 13, 2, 0, tzinfo=dt.timezone.utc)
+    with mock.patch("spotcheck.ledger.store._utc_now", return_value=committed_at):
+        c = pipeline.commit(SITE_POLICY, data / "entities.csv", ledger_path=ledger, beacon="中国福利彩票双色球2023130期开奖号码",
+                            drawn_on=dt.date(2023, 11, 14))
+    pipeline.draw(SITE_POLICY, data / "entities.csv", draw, ledger_path=ledger, reveal="03 08 14 21 27 30 + 11", commitment_id=c.id)
+    workplan.plan(draw, inspectors_path=data / "inspectors.csv", recusals_path=data / "recusals.csv", ledger_path=ledger,
+                  policy_path=SITE_POLICY)
+    today = dt.date(2023, 12, 20)
+    results_sample.sample_results(draw, root / "results.csv", policy_path=SITE_POLICY, seed="site", today=today)
+    results.import_results(root / "results.csv", draw, ledger_path=ledger, actor="测试", today=today)
+    results.approve(draw, ledger_path=ledger, actor="测试审核人", on=today)
+    publish.publish(draw, root / "public", ledger_path=ledger, policy_path=SITE_POLICY, actor="测试", on=today)
+    return SiteYear(root, ledger, draw, data)

@@ -1,3 +1,5 @@
 """spotcheck: plan data for 双随机、一公开 market-supervision inspections."""
 
-__version__ = "0.1.0"
+from spotcheck.version import __version__
+
+__all__ = ["__version__"]

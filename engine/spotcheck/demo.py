@@ -2,9 +2,9 @@
 
 Synthesise directories shaped like a seed policy's jurisdiction, draw with a drill seed, merge into
 visits and match inspector teams, render the plan notice and the task notice with one 随机抽查通知书
-per drawn entity, write a sample of results, import, approve and publish them, and measure the year's
-targets. Every output is marked as a drill. The folder is new, and on any failure it is removed
-whole, so a demo leaves either everything or nothing.
+per drawn entity, write a sample of results, import, approve and publish them, measure the year's
+targets and build the public site. Every output is marked as a drill. The folder is new, and on any
+failure it is removed whole, so a demo leaves either everything or nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.policy.loader import load_policy
 from spotcheck.resources import POLICIES
 from spotcheck.progress import Progress, silent
+from spotcheck.site import build as site_build
 
 DEFAULT_POLICY = POLICIES / "shanxi/shuozhou/2021.yaml"
 
@@ -43,6 +44,7 @@ class Demo:
     results_imported: int
     published: int
     report: Path
+    site: Path
     kpis: list[tuple[str, str]]  # (metric name, verdict with value)
 
 
@@ -114,6 +116,8 @@ def _run(out, policy_path, n_entities, n_inspectors, seed, progress) -> Demo:
     published = publish.publish(draw_dir, out / "results" / "public", ledger_path=ledger, actor="演示", on=today)
     progress("计算年度指标")
     rep = report.make_report(policy_path, [draw_dir], data / "entities.csv", ledger_path=ledger, out_dir=out / "report", today=today)
+    progress("生成公示网站")
+    site_build.build(ledger, out / "site", drills=True)
     teams = plan.summary.section("teams")
     return Demo(
         out=out,
@@ -128,5 +132,6 @@ def _run(out, policy_path, n_entities, n_inspectors, seed, progress) -> Demo:
         results_imported=len(imported.added),
         published=len(published.published),
         report=out / "report" / "report.html",
+        site=out / "site" / "index.html",
         kpis=[(m.name, f"{m.to_dict()['value'] or '—'}（目标 {m.to_dict()['target'] or '—'}）{m.verdict}") for m in rep.metrics],
     )

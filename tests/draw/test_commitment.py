@@ -1,5 +1,5 @@
 import pytest
-from spotcheck import __version__
+from spotcheck.version import engine_version
 from spotcheck.draw.commitment import (
     check_inputs,
     drill_seed,
@@ -26,7 +26,7 @@ def test_a_commitment_must_name_its_beacon(beacon):
 def test_the_id_follows_every_committed_value():
     first = commit()
     assert commit().id == first.id and len(first.id) == 16
-    assert first.body["engine_version"] == __version__
+    assert first.body["engine_version"] == engine_version()
     assert commit(beacon="另一期开奖号码").id != first.id
     assert commit(entities_sha256="d" * 64).id != first.id
 

@@ -54,3 +54,44 @@ def test_matches_brute_force_with_specialties(qingdao):
     _, choice = brute_force(["V1", "V2", "V3"], list(skills), [2, 2, 2], 2, lambda a, b: assignment.pair_cost(KEY, a, b), covers)
     assert [sorted(members(result, vid)) for vid in ("V1", "V2", "V3")] == [sorted(t) for t in choice]
     assert result.outcome["staffed"].all()
+
+
+def _grouped_side(seed: int, groups: int = 4, visits_per: int = 12, people_per: int = 6):
+    """A matching problem of several units: each unit's people may only join its own visits, and a
+    few visits need a specialty only some hold."""
+    import numpy as np
+
+    gen = np.random.default_rng(seed)
+    general, slot_visit, pv, pp, pc, hold_slot, hold_pair = [], [], [], [], [], [], []
+    for g in range(groups):
+        v0, p0 = g * visits_per, g * people_per
+        for v in range(v0, v0 + visits_per):
+            general.append(int(gen.integers(1, 3)))
+            members = gen.choice(np.arange(p0, p0 + people_per), size=int(gen.integers(2, people_per + 1)), replace=False)
+            first = len(pv)
+            for p in sorted(members):
+                pv.append(v), pp.append(int(p)), pc.append(int(gen.integers(0, 2**40)))
+            if gen.random() < 0.3:
+                slot_visit.append(v)
+                for k in range(first, len(pv)):
+                    if gen.random() < 0.5:
+                        hold_slot.append(len(slot_visit) - 1), hold_pair.append(k)
+    as_array = lambda x: np.asarray(x, dtype=np.int64)  # noqa: E731
+    side = assignment._Side(*(as_array(x) for x in (general, slot_visit, pv, pp, pc, hold_slot, hold_pair)))
+    return side, groups * visits_per, groups * people_per
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_solving_part_by_part_equals_one_solve(seed):
+    import numpy as np
+
+    side, n_visits, n_people = _grouped_side(seed)
+    active = np.ones(n_visits, dtype=bool)
+    active[seed::7] = False
+    capacity = np.full(n_people, 3, dtype=np.int64)
+    n_parts, _ = assignment._components(side, active, capacity)
+    assert n_parts >= 4  # the units are separate problems (a unit may split further)
+    parts = assignment._solve(side, active, capacity)
+    whole = assignment._solve_part(side, active, capacity)
+    assert parts.any()
+    assert (parts == whole).all()

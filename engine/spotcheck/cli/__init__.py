@@ -9,11 +9,14 @@ def _register() -> None:
         calendar_cmd,  # noqa: F401
         demo_cmd,  # noqa: F401
         draw_cmd,  # noqa: F401
+        init_cmd,  # noqa: F401
         ledger_cmd,  # noqa: F401
         notice_cmd,  # noqa: F401
         policy_cmd,  # noqa: F401
         results_cmd,  # noqa: F401
+        site_cmd,  # noqa: F401
         teams_cmd,  # noqa: F401
+        year_cmd,  # noqa: F401
     )
 
 

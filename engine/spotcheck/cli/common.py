@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import NoReturn, TypeVar
 
 import click
-from spotcheck import __version__
+from spotcheck.version import __version__, engine_version
 from spotcheck.errors import SpotcheckError, format_problems
 from spotcheck.ledger.store import DEFAULT_PATH
 from spotcheck.progress import silent
@@ -36,7 +36,7 @@ def reports_problems(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except SpotcheckError as exc:
-            fmt = kwargs.get("fmt", "text")
+            fmt = kwargs.get("fmt") if kwargs.get("fmt") in ("json", "github") else "text"
             click.echo(format_problems(exc.problems, fmt=fmt, limit=PRINT_LIMIT if fmt == "text" else None), err=True)
             finish(1)
 
@@ -163,7 +163,8 @@ def _usage_message(exc: click.UsageError) -> str:
 
 
 @click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="spotcheck", help="显示版本并退出。")
+@click.version_option(__version__, prog_name="spotcheck", help="显示版本并退出。",
+                      message=f"%(prog)s %(version)s（引擎版本 {engine_version()}）")
 def main() -> None:
     """spotcheck：“双随机、一公开”抽查计划数据工具。"""
 

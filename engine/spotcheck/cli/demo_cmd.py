@@ -17,7 +17,7 @@ from spotcheck.cli.common import main, policy_option, reports_problems, steps
 @click.option("--seed", default="demo", show_default=True, help="演练种子")
 @reports_problems
 def demo_command(out_dir: Path, policy_path: Path, entities: int, inspectors: int, seed: str) -> None:
-    """演示全流程：合成名录 → 演练抽取 → 合并检查、匹配人员 → 公文 → 结果公示 → 年度指标。"""
+    """演示全流程：合成名录 → 演练抽取 → 合并检查、匹配人员 → 公文 → 结果公示 → 年度指标 → 公示网站。"""
     with steps(True) as progress:
         d = demo.run(out_dir, policy_path=policy_path, entities=entities, inspectors=inspectors, seed=seed, progress=progress)
     click.echo(f"【演练】演示完成，全部输出在 {d.out}/")
@@ -26,6 +26,7 @@ def demo_command(out_dir: Path, policy_path: Path, entities: int, inspectors: in
     click.echo(f"  公文：{'、'.join(str(p.relative_to(d.out)) for p in d.notices)}")
     click.echo(f"  检查结果：录入 {d.results_imported} 条，公示 {d.published} 条  → {d.out}/results/")
     click.echo(f"  年度指标  → {d.report}")
+    click.echo(f"  公示网站  → {d.site}")
     for name, verdict in d.kpis:
         click.echo(f"    {name}：{verdict}")
     click.echo(f"  台账：{d.out}/ledger.db（spotcheck ledger verify --ledger {d.out}/ledger.db）")

@@ -8,12 +8,13 @@ from pathlib import Path
 import click
 from spotcheck.policy.cases import run_tests
 from spotcheck.cli.common import FILE, finish, main, reports_problems
-from spotcheck.policy.diff import diff_files, format_changes
+from spotcheck.policy.diff import format_changes
 from spotcheck.errors import format_problems
-from spotcheck.resources import POLICIES, SCHEMAS
+from spotcheck.resources import local_policies
 from spotcheck.policy.schemas import export_schemas, schema_drift
 from spotcheck.policy.files import KIND_NAMES
 from spotcheck.policy.validate import validate_report
+from spotcheck.year.revision import diff_revisions
 
 _paths = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 _policy = FILE
@@ -24,8 +25,8 @@ _policy = FILE
 @click.option("--format", "fmt", type=click.Choice(["text", "github", "json"]), default="text", show_default=True,
               help="text：供人阅读；github：GitHub Actions 注释；json：供程序读取")
 def validate(paths: tuple[Path, ...], fmt: str) -> None:
-    """检查策略、事项清单、节假日安排和测试用例文件（默认 policies/），列出全部问题。"""
-    report = validate_report(paths or (POLICIES,))
+    """检查策略、事项清单、节假日安排和测试用例文件（默认当前目录的 policies/），列出全部问题。"""
+    report = validate_report(paths or (local_policies(),))
     counts = "、".join(f"{KIND_NAMES[k]} {len(v)} 个" for k, v in report.files.items() if v)
     total = sum(len(v) for v in report.files.values())
     if fmt == "json":
@@ -44,8 +45,8 @@ def validate(paths: tuple[Path, ...], fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @reports_problems
 def diff(old: Path, new: Path, fmt: str) -> None:
-    """列出两份策略（如上一年度与本年度）之间影响抽查工作的变化。"""
-    changes = diff_files(old, new)
+    """列出两份策略（如上一年度与本年度，或同一年度的两个修订版）之间影响抽查工作的变化。"""
+    changes = diff_revisions(old, new)
     if fmt == "json":
         click.echo(json.dumps([c.to_dict() for c in changes], ensure_ascii=False, indent=2))
     else:
@@ -56,8 +57,8 @@ def diff(old: Path, new: Path, fmt: str) -> None:
 @_paths
 @click.option("-v", "--verbose", is_flag=True, help="也列出通过的用例")
 def test(paths: tuple[Path, ...], verbose: bool) -> None:
-    """运行策略旁 *.cases.yaml 中的测试用例（默认 policies/）；没有用例的策略也算失败。"""
-    run = run_tests(paths or (POLICIES,))
+    """运行策略旁 *.cases.yaml 中的测试用例（默认当前目录的 policies/）；没有用例的策略也算失败。"""
+    run = run_tests(paths or (local_policies(),))
     for result in run.results:
         if verbose or not result.passed:
             click.echo(result.format())
@@ -73,8 +74,9 @@ def schema() -> None:
     """validators/ 中由模型导出的 JSON Schema。"""
 
 
-_dir = click.option("--dir", "dest", type=click.Path(file_okay=False, path_type=Path), default=SCHEMAS,
-                    show_default=True, help="Schema 文件目录")
+_dir = click.option("--dir", "--out", "dest", type=click.Path(file_okay=False, path_type=Path),
+                    default=Path("validators"), show_default=True,
+                    help="Schema 文件目录（本仓库的 validators/；策略第一行的 $schema 指向这里）")
 
 
 @schema.command("export")

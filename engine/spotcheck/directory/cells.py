@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 from spotcheck.directory import uscc
@@ -24,9 +24,19 @@ from spotcheck.rules.fields import (
     INSPECTOR_FIELDS,
     LABEL_SEPARATORS,
     RECUSAL_FIELDS,
+    REGISTRATION_KINDS,
     TIER_NAMES,
     Field,
 )
+
+# A directory read for a policy: its kinds of object and its risk scales are the policy's vocabulary,
+# checked against the policy row by row after loading (directory/kinds.py); here they are only
+# normalised, and a kind of object without a scale needs no tier.
+OBJECT_FIELDS = {
+    **ENTITY_FIELDS,
+    "type": replace(ENTITY_FIELDS["type"], values=()),
+    "tier": replace(ENTITY_FIELDS["tier"], values=(), blanks_allowed=True),
+}
 
 # "长期" and friends are how exports write an open-ended term.
 OPEN_ENDED = ("长期", "永久", "长期有效", "无固定期限", "不约定期限")
@@ -90,6 +100,17 @@ def _entity_type(raw: pl.Expr) -> pl.Expr:
     )
 
 
+def _object_kind(raw: pl.Expr) -> pl.Expr:
+    # A GB 32100 kind is taken as written before any legal-form guess: "民办非企业单位" contains 企业
+    # and is not one.
+    known = list(dict.fromkeys([*ENTITY_TYPES, *REGISTRATION_KINDS.values()]))
+    return pl.when(raw.is_in(known)).then(raw).otherwise(pl.coalesce(_entity_type(raw), raw))
+
+
+def _object_tier(raw: pl.Expr) -> pl.Expr:
+    return pl.coalesce(_tier(raw), raw)
+
+
 def _entity_status(raw: pl.Expr) -> pl.Expr:
     # The national system writes "存续（在营、开业、在册）" and "吊销，未注销" / "吊销，已注销".
     key = raw.str.replace_all(r"\s", "").str.strip_prefix("已")
@@ -132,6 +153,9 @@ _ENUM_NORMALISERS: dict[tuple[str, str], Callable[[pl.Expr], pl.Expr]] = {
     ("entity", "tier"): _tier,
     ("entity", "type"): _entity_type,
     ("entity", "status"): _entity_status,
+    ("object", "type"): _object_kind,
+    ("object", "tier"): _object_tier,
+    ("object", "status"): _entity_status,
     ("inspector", "status"): _enum(INSPECTOR_FIELDS["status"], {"在职": "在岗"}),
     ("inspector", "role"): _enum(INSPECTOR_FIELDS["role"], {"行政执法人员": "执法人员", "第三方": "第三方机构"}),
 }
@@ -172,7 +196,7 @@ def _common_checks(fields: dict[str, Field], kind: str, present: set[str]) -> li
         if field.name not in present:
             continue
         raw, value = raw_cell(field.name), pl.col(field.name)
-        if field.required:
+        if field.required and not field.blanks_allowed:
             checks.append(
                 CellCheck(
                     "D205",
@@ -181,7 +205,7 @@ def _common_checks(fields: dict[str, Field], kind: str, present: set[str]) -> li
                     lambda r, f=field: (f"必填项「{f.title}」为空", f"请填写{f.title}"),
                 )
             )
-        if field.kind == "enum":
+        if field.kind == "enum" and field.values:
             checks.append(
                 CellCheck(
                     "D209",
@@ -250,6 +274,13 @@ def _duplicate_check(code: str, field: str, describe: Callable[[dict], tuple[str
 
 def entity_checks(present: set[str], excel: bool) -> list[CellCheck]:
     checks = _common_checks(ENTITY_FIELDS, "entity", present)
+    if "uscc" in present:
+        checks += _uscc_checks(excel)
+    return checks
+
+
+def object_checks(present: set[str], excel: bool) -> list[CellCheck]:
+    checks = _common_checks(OBJECT_FIELDS, "object", present)
     if "uscc" in present:
         checks += _uscc_checks(excel)
     return checks

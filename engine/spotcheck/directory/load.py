@@ -32,7 +32,9 @@ from spotcheck.directory.cells import (
     CellCheck,
     any_filled,
     duplicate_rows,
+    OBJECT_FIELDS,
     entity_checks,
+    object_checks,
     inspector_checks,
     normalise_per_value,
     raw_cell,
@@ -133,6 +135,11 @@ class RecusalList(Directory):
 def load_entities(path: str | Path) -> EntityDirectory:
     """Load and check an entity directory; SpotcheckError with every problem found."""
     return EntityDirectory(**_load(Path(path), _ENTITIES))
+
+
+def load_objects(path: str | Path) -> EntityDirectory:
+    """Load an entity directory whose kinds and tiers a policy's vocabulary checks (directory.kinds)."""
+    return EntityDirectory(**_load(Path(path), _OBJECTS))
 
 
 def load_inspectors(path: str | Path) -> InspectorDirectory:
@@ -307,6 +314,7 @@ class _Sheet:
 
 
 _ENTITIES = _Sheet(ENTITY_FIELDS, "entity", entity_checks, allow_empty=False)
+_OBJECTS = _Sheet(OBJECT_FIELDS, "object", object_checks, allow_empty=False)
 _INSPECTORS = _Sheet(INSPECTOR_FIELDS, "inspector", inspector_checks, allow_empty=False)
 _RECUSALS = _Sheet(RECUSAL_FIELDS, "recusal", recusal_checks, allow_empty=True)
 

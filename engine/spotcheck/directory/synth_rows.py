@@ -29,6 +29,8 @@ _SEP = "\x1f"  # joins list items internally; never part of a label
 
 TIER_MIX = {"A": 700, "B": 200, "C": 70, "D": 30}
 TYPE_MIX = {"企业": 350, "个体工商户": 620, "农民专业合作社": 30}
+# Each further kind of object a policy scopes: this many per thousand market entities.
+EXTRA_KIND_WEIGHT = 20
 ENTERPRISE_STATUS_MIX = {"存续": 860, "吊销": 50, "注销": 50, "迁出": 15, "停业": 10, "歇业": 5, "清算": 10}
 INDIVIDUAL_STATUS_MIX = {"在营": 780, "开业": 80, "吊销": 50, "注销": 70, "歇业": 20}
 INSPECTOR_STATUS_MIX = {"在岗": 880, "退休": 40, "调离": 40, "借调": 20, "病休": 20}
@@ -94,6 +96,7 @@ def entity_rows(spec: SynthSpec, n: int, key: bytes) -> pl.DataFrame:
     purposes = ["district", "type", "status", "tier", "age", "term", "has_term", "industry", "word", "z1", "z2",
                 "place", "suffix", "road", "number", "grid", "checked", "check_age"]
     purposes += [f"label.{label}" for label in universe]
+    purposes += ["scale"] if spec.scales else []
     frame = pl.DataFrame([u32(key, f"entity.{p}", n) for p in purposes]).with_columns(
         pl.int_range(n, dtype=pl.UInt64).alias("i"), planted_profile, planted_district
     )
@@ -118,7 +121,7 @@ def entity_rows(spec: SynthSpec, n: int, key: bytes) -> pl.DataFrame:
     cats = [c for c, *_ in INDUSTRIES]
     frame = frame.with_columns(
         pl.coalesce(pl.col("planted_district"), below(u("district"), len(districts)).cast(pl.Int32)).alias("d"),
-        override("type", weighted(u("type"), TYPE_MIX)),
+        override("type", weighted(u("type"), {**TYPE_MIX, **dict.fromkeys(spec.extra_kinds, EXTRA_KIND_WEIGHT)})),
     )
     established = pl.lit(spec.as_of) - pl.duration(days=below(u("age"), 30 * 365) + 1)
     frame = frame.with_columns(
@@ -128,7 +131,7 @@ def entity_rows(spec: SynthSpec, n: int, key: bytes) -> pl.DataFrame:
             .then(weighted(u("status"), INDIVIDUAL_STATUS_MIX))
             .otherwise(weighted(u("status"), ENTERPRISE_STATUS_MIX)),
         ),
-        override("tier", weighted(u("tier"), TIER_MIX)),
+        override("tier", _tiers(spec, weighted(u("tier"), TIER_MIX), u("scale") if spec.scales else None)),
         override(
             "industry",
             pl.when(pl.col("type") == "农民专业合作社")
@@ -171,6 +174,8 @@ def entity_rows(spec: SynthSpec, n: int, key: bytes) -> pl.DataFrame:
         .then(pl.concat_str(district_name, trade_name, shop_word, pl.lit("店")))
         .when(pl.col("type") == "农民专业合作社")
         .then(pl.concat_str(place, trade_name, choose(u("word"), COOP_PRODUCTS), pl.lit("专业合作社")))
+        .when(pl.col("type").is_in(list(spec.extra_kinds)))
+        .then(pl.concat_str(place, trade_name, pl.col("type")))
         .otherwise(
             pl.concat_str(
                 place, trade_name, company_word, choose(u("suffix"), ("有限公司",) * 8 + ("有限责任公司", "股份有限公司"))
@@ -192,6 +197,15 @@ def entity_rows(spec: SynthSpec, n: int, key: bytes) -> pl.DataFrame:
         district_name.alias("district"),
     )
     return frame.select(f.name for f in readable(ENTITY_FIELDS))
+
+
+def _tiers(spec: SynthSpec, a_to_d: pl.Expr, u: pl.Expr | None) -> pl.Expr:
+    """Each row's tier on its kind's scale: A–D unless the spec gives the kind another scale or none."""
+    chain = None
+    for kind, values in spec.scales:
+        tier = choose(u, values) if values and u is not None else pl.lit(None, dtype=pl.String)
+        chain = (pl.when(pl.col("type") == kind) if chain is None else chain.when(pl.col("type") == kind)).then(tier)
+    return a_to_d if chain is None else chain.otherwise(a_to_d)
 
 
 def _labels(universe: list[str], profiles: Sequence[Mapping[str, Any]], u) -> pl.Expr:

@@ -40,6 +40,11 @@ class SynthSpec:
     # units (department id, district code, district name, unit), each staffed by its own officers.
     bureau_department: str | None = None
     department_units: tuple[tuple[str, str, str, str], ...] = ()
+    # Kinds of object beyond 企业, 个体工商户 and 农民专业合作社 (事业单位, 民办非企业单位 …), each given a
+    # small share of the rows, with USCCs of their registration code; and kinds graded on a scale other
+    # than A–D, with that scale's values (none: the kind is 不涉及信用风险分类 and has no tier).
+    extra_kinds: tuple[str, ...] = ()
+    scales: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "districts", tuple(District(*d) for d in self.districts))
@@ -47,6 +52,8 @@ class SynthSpec:
         object.__setattr__(self, "labels", tuple(self.labels))
         object.__setattr__(self, "specialties", tuple(self.specialties))
         object.__setattr__(self, "department_units", tuple(tuple(u) for u in self.department_units))
+        object.__setattr__(self, "extra_kinds", tuple(self.extra_kinds))
+        object.__setattr__(self, "scales", tuple((k, tuple(v)) for k, v in self.scales))
 
 
 # Each profile is planted this many times per district (fewer when there are too few entities).

@@ -11,13 +11,15 @@ import hashlib
 from typing import Callable
 
 import polars as pl
+from spotcheck.rules.fields import REGISTRATION_KINDS
 
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100 leaves out I, O, S, V, Z
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _VALUE = {c: i for i, c in enumerate(CHARSET)}
 
 # Registration department 9 (market regulation) followed by the entity-type digit.
-TYPE_PREFIX = {"企业": "91", "个体工商户": "92", "农民专业合作社": "93"}
+# The first two characters of a code per kind of organisation (GB 32100), e.g. 企业 91, 事业单位 12.
+TYPE_PREFIX = {kind: code for code, kind in REGISTRATION_KINDS.items()}
 
 # GB 11714 organisation code: 8 body characters and a check character (0-9 or X).
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
@@ -128,7 +130,7 @@ _ORG_CHECK_CHAR_BY_SUM = _by_sum(_org_check_char, pl.String)
 
 
 def make(seed_material: str | bytes, entity_type: str = "企业", region: str = "110000") -> str:
-    """A valid code derived from `seed_material`: '9' + type digit, `region`, a new-style ('MA…') organisation code.
+    """A valid code derived from `seed_material`: the kind's registration code, `region`, a new-style ('MA…') organisation code.
 
     Deterministic: the same material, type and region always give the same code.
     """

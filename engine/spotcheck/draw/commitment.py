@@ -13,7 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from spotcheck import __version__
+from spotcheck.version import engine_version
 from spotcheck.errors import Problem, SpotcheckError
 
 FORMAT = "spotcheck-commitment/1"
@@ -74,7 +74,7 @@ def make_commitment(
         )
     body = {
         "format": FORMAT,
-        "engine_version": __version__,
+        "engine_version": engine_version(),
         "policy_sha256": policy_sha256,
         "entities_sha256": entities_sha256,
         "history_sha256": history_sha256,
@@ -99,9 +99,10 @@ def check_inputs(body: dict, *, policy_sha256: str, entities_sha256: str, histor
         for k in names
         if body.get(k) != now[k]
     ]
-    if body.get("engine_version") != __version__:
+    if body.get("engine_version") != engine_version():
         problems.append(
-            Problem("R503", f"承诺使用的引擎版本为 {body.get('engine_version')}，当前为 {__version__}", hint="用承诺时的版本揭示")
+            Problem("R503", f"承诺使用的引擎版本为 {body.get('engine_version')}，当前为 {engine_version()}",
+                    hint="用承诺时的同一版本 spotcheck（同一发布、同一份代码）揭示；代码有任何改动都须重新承诺")
         )
     if problems:
         raise SpotcheckError(problems)

@@ -10,10 +10,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from spotcheck.rules import examples
 from spotcheck.directory import synth
+from spotcheck.directory.synth_rows import TYPE_MIX
 from spotcheck.directory.synth_spec import SynthSpec
 from spotcheck.plan import changes
 from spotcheck.draw import compute as draw_stage
@@ -29,7 +31,7 @@ from spotcheck.draw.commitment import (
     make_commitment,
     revealed_seed,
 )
-from spotcheck.directory.load import load_entities
+from spotcheck.directory.kinds import load_for
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import first_difference, staged, write_files
 from spotcheck.ledger.history import append_history
@@ -37,7 +39,10 @@ from spotcheck.ledger.store import Ledger, claim_commitment
 from spotcheck.policy.departments import OFFICE
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import load_policy
+from spotcheck.policy.model import coverage_kinds
+from spotcheck.rules.conditions import AllOf, Leaf, Not
 from spotcheck.resources import policy_file
+from spotcheck.site import supervisor
 from spotcheck.progress import Progress, silent
 from spotcheck.year import revision
 from spotcheck.year.rounds import Override, Request, Selection, drawn_rounds, select
@@ -67,7 +72,37 @@ def spec_from_policy(loaded: LoadedPolicy) -> SynthSpec:
         profiles=tuple(profiles),
         specialties=tuple(sorted({i.specialty for i in loaded.items.values() if i.specialty})),
         **_department_units(loaded),
+        **_kinds(loaded),
     )
+
+
+def _kinds(loaded: LoadedPolicy) -> dict:
+    """The kinds of object the policy's tasks and coverage name beyond the three market kinds, and the
+    kinds graded on a scale other than the enterprises' (or on none), for the synthetic directory."""
+    policy = loaded.policy
+    if not policy.kinds:
+        return {}
+    named = set(coverage_kinds(policy))
+    for task in policy.tasks:
+        named |= _type_values(task.scope)
+    extra = tuple(k for k in policy.kinds if k in named and k not in TYPE_MIX)
+    usual = policy.kinds["企业"].scale if "企业" in policy.kinds else None
+    scales = tuple(
+        (k, tuple(policy.scales[kind.scale].values) if kind.scale in policy.scales else ())
+        for k in (*TYPE_MIX, *extra) if (kind := policy.kinds.get(k)) is not None and kind.scale != usual
+    )
+    return {"extra_kinds": extra, "scales": scales}
+
+
+def _type_values(cond: Any) -> set[str]:
+    """Every kind of object a condition names."""
+    if isinstance(cond, Leaf):
+        if cond.field != "type":
+            return set()
+        return set(cond.value) if isinstance(cond.value, tuple) else {cond.value}
+    if isinstance(cond, Not):
+        return _type_values(cond.not_)
+    return set().union(*(_type_values(c) for c in (cond.all if isinstance(cond, AllOf) else cond.any)))
 
 
 def _department_units(loaded: LoadedPolicy) -> dict:
@@ -134,7 +169,7 @@ def commit(
     With `request` (a task or a month), the commitment also fixes which rounds the draw will draw.
     """
     loaded = load_policy(policy_path)
-    entities = load_entities(entities_path)
+    entities = load_for(loaded.policy, entities_path)
     with Ledger.open(ledger_path) as ledger:
         history = _history(ledger, loaded.policy.year)
         selection = _due(loaded, ledger, request, drawn_on)
@@ -174,7 +209,7 @@ def draw(
     progress("读取策略")
     loaded = load_policy(policy_path)
     progress("读取并校验检查对象名录")
-    entities = load_entities(entities_path)
+    entities = load_for(loaded.policy, entities_path)
     with Ledger.open(ledger_path) as ledger:
         history = _history(ledger, loaded.policy.year)
         if reveal is not None:
@@ -266,7 +301,7 @@ class Verification:
 def recompute(folder: DrawFolder, entities_path: Path, policy_path: Path | None = None) -> draw_stage.Draw:
     """The draw computed again from what its folder recorded and the entity directory."""
     loaded = load_policy(policy_path or policy_file(folder.policy_id))
-    entities = load_entities(entities_path)
+    entities = load_for(loaded.policy, entities_path)
     history = pl.read_csv(folder.path / "history.csv", schema=HISTORY_COLUMNS)
     return draw_stage.compute(loaded, entities, history, folder.seed, folder.drawn_on, select=folder.transcript.selection)
 
@@ -286,6 +321,8 @@ def verify(
     problems: list[Problem] = []
     if folder.transcript.entities.sha256 != result.transcript.entities.sha256:
         problems.append(Problem("V703", "检查对象名录与抽取时使用的文件不一致（SHA-256 不同）", file=str(entities_path)))
+    # A folder lodged with the supervisor carries the commitment: it must match what was revealed.
+    problems += supervisor.check_commitment(draw_dir, folder.transcript.to_json())
     checked = []
     for name, data in result.files.items():
         path = draw_dir / name

@@ -10,7 +10,6 @@ from fractions import Fraction
 
 import numpy as np
 import polars as pl
-from spotcheck import __version__
 from spotcheck.draw.pools import Pool
 from spotcheck.draw.ranking import RANK_HASH, rank_unit
 from spotcheck.draw.records import (
@@ -29,9 +28,10 @@ from spotcheck.draw.records import (
     TaskRecord,
     Transcript,
 )
-from spotcheck.policy.model import percent_fraction
+from spotcheck.policy.model import coverage_kinds, percent_fraction
 from spotcheck.policy.sampling import sampling_text
 from spotcheck.rules.fields import OPERATING_STATUSES
+from spotcheck.version import engine_version
 
 FORMAT = "spotcheck-draw/1"
 
@@ -125,7 +125,7 @@ def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, code
         )
     return Transcript(
         format=FORMAT,
-        engine_version=__version__,
+        engine_version=engine_version(),
         drill=seed.drill,
         seed=SeedRecord.of(seed),
         rank_hash=RANK_HASH,
@@ -141,9 +141,10 @@ def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, code
 def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed, coordination) -> Summary:
     policy = loaded.policy
     ent = entities.frame
-    operating = ent.select(((pl.col("type") == "企业") & pl.col("status").is_in(list(OPERATING_STATUSES))).sum()).item()
+    counted = list(coverage_kinds(policy))
+    operating = ent.select((pl.col("type").is_in(counted) & pl.col("status").is_in(list(OPERATING_STATUSES))).sum()).item()
     distinct = drawn.select("uscc").unique()
-    distinct_ent = drawn.filter(pl.col("type") == "企业").select("uscc").unique()
+    distinct_ent = drawn.filter(pl.col("type").is_in(counted)).select("uscc").unique()
     tasks = []
     for pool in pools:
         plan, quotas, t = pool.plan, pool.quotas, pool.plan.task

@@ -6,6 +6,7 @@ every generated line comes from the policy, its item lists and its calendar.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
@@ -335,6 +336,23 @@ def _attachment_lines(names: Sequence[str]) -> tuple[str, ...]:
     return tuple(f"{i}. {n}" for i, n in enumerate(names, 1))
 
 
+_PLAN_KINDS = ("plan_notice", "work_notice", "scheme")
+
+
+def revised(notice: Notice, policy: Policy) -> Notice:
+    """A revised plan's notice states its revision: a closing paragraph of the preamble and the plan's title.
+
+    Seed 002: 年度抽查计划可以根据工作实际进行动态调整，调整后的工作计划应及时向社会公示并报市局备案.
+    """
+    rev = policy.revision
+    if rev is None or notice.kind not in _PLAN_KINDS:
+        return notice
+    when = f"{rev.date.year}年{rev.date.month}月{rev.date.day}日"
+    line = f"本计划已于{when}作第{rev.number}次调整，调整理由：{rev.reason}。已经抽取的任务按抽取时的计划执行，调整后的内容适用于本年度尚未抽取的任务。"
+    annexes = tuple(dataclasses.replace(a, title=f"{a.title}（{when}第{rev.number}次调整）") for a in notice.annexes)
+    return dataclasses.replace(notice, preamble=(*notice.preamble, line), annexes=annexes)
+
+
 def generated_plan(loaded: LoadedPolicy) -> Notice:
     """The plan of a policy that carries no plan notice: its task table under the jurisdiction's name.
 
@@ -342,13 +360,13 @@ def generated_plan(loaded: LoadedPolicy) -> Notice:
     """
     policy = loaded.policy
     name = f"{policy.jurisdiction.name}{policy.year}年度“双随机、一公开”抽查工作计划"
-    return Notice(
+    return revised(Notice(
         kind="plan_notice", letter=False, issuer=policy.jurisdiction.name, number=None,
         title=f"{policy.jurisdiction.name}关于印发{policy.year}年度“双随机、一公开”抽查工作计划的通知",
         addressees=None, preamble=(), body=(), contacts=(), attachments=(name,),
         signature=policy.jurisdiction.name, date=None, disclosure="（信息公开类型：主动公开）", cc=None,
         printed_by=None, annexes=(Annex("附件", name, (plan_table(loaded),), landscape=True),),
-    )
+    ), policy)
 
 
 def document_notice(loaded: LoadedPolicy, doc: Document) -> Notice:
@@ -363,7 +381,7 @@ def document_notice(loaded: LoadedPolicy, doc: Document) -> Notice:
         label = "附件" if len(doc.attachments) <= 1 else "附件1"
         annexes = (Annex(label, title, (plan_table(loaded),), landscape=True),)
     enclosed = doc.enclosure_title is not None
-    return Notice(
+    return revised(Notice(
         kind=doc.kind, letter=doc.letter, issuer=doc.issuer, number=doc.number.text() if doc.number else None,
         title=doc.title, addressees=f"{'，'.join(doc.addressees)}：" if doc.addressees else None,
         preamble=tuple(doc.preamble), body=() if enclosed else blocks,
@@ -372,7 +390,7 @@ def document_notice(loaded: LoadedPolicy, doc: Document) -> Notice:
         disclosure=f"（信息公开类型：{doc.disclosure}）" if doc.disclosure else None,
         cc=f"抄送：{'，'.join(doc.cc)}。" if doc.cc else None, printed_by=doc.printed_by,
         enclosure_title=doc.enclosure_title, enclosure=blocks if enclosed else (), annexes=annexes,
-    )
+    ), loaded.policy)
 
 
 def plan_document(policy: Policy) -> Document | None:

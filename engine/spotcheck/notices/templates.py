@@ -1,8 +1,10 @@
 """Notice templates: where each kind and format is looked up, and the sandbox Markdown and HTML render in.
 
 Templates are looked up from the policy's own folder up to templates/ (templates/shanxi/shuozhou/,
-templates/shanxi/, templates/), so a city restyles one kind without copying the rest. They render in a
-sandboxed Jinja environment with StrictUndefined; any error names the template file and line.
+templates/shanxi/, templates/), so a city restyles one kind without copying the rest. A bureau's own
+repository (the folder holding its policies/) may have a templates/ folder of its own: it is searched
+the same way before the bundled templates. Lookups stay inside these template roots. Templates render
+in a sandboxed Jinja environment with StrictUndefined; any error names the template file and line.
 """
 
 from __future__ import annotations
@@ -24,24 +26,31 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.notices.content import cn_date
 from spotcheck.notices.model import KINDS, Notice
-from spotcheck.resources import POLICIES, TEMPLATES
+from spotcheck.resources import TEMPLATES, repository_root
 from spotcheck.policy.yamlsource import display
 
 FORMATS = ("md", "html", "docx", "pdf")
 
 
 def jurisdiction_path(loaded: LoadedPolicy) -> PurePosixPath:
-    """The policy's folder under policies/ (shanxi/shuozhou); from its id when it lives elsewhere."""
-    try:
-        return PurePosixPath(loaded.path.resolve().parent.relative_to(POLICIES.resolve()).as_posix())
-    except ValueError:
-        return PurePosixPath(loaded.policy.id).parent
+    """The policy's folder under its policies/ folder (shanxi/shuozhou); from its id when it lives elsewhere.
+    Only plain folder names count, so a lookup never climbs out of a template root."""
+    folders = loaded.path.resolve().parent
+    root = next((f for f in (folders, *folders.parents) if f.name == "policies"), None)
+    parts = folders.relative_to(root).parts if root is not None else PurePosixPath(loaded.policy.id).parent.parts
+    return PurePosixPath(*(p for p in parts if p not in ("", ".", "..") and "/" not in p and "\\" not in p))
+
+
+def template_roots(loaded: LoadedPolicy, root: Path = TEMPLATES) -> list[Path]:
+    """The bureau's templates/ beside its policies/ (when it has one and it is not `root`), then `root`."""
+    own = repository_root(loaded.path) / "templates"
+    return [own, root] if own.is_dir() and own.resolve() != root.resolve() and own.resolve() != TEMPLATES.resolve() else [root]
 
 
 def search_path(loaded: LoadedPolicy, root: Path = TEMPLATES) -> list[Path]:
-    """Template folders, most specific first: templates/shanxi/shuozhou, templates/shanxi, templates."""
+    """Template folders, most specific first: for each template root, root/shanxi/shuozhou, root/shanxi, root."""
     parts = jurisdiction_path(loaded).parts
-    return [root.joinpath(*parts[:i]) for i in range(len(parts), 0, -1)] + [root]
+    return [base.joinpath(*parts[:i]) for base in template_roots(loaded, root) for i in range(len(parts), -1, -1)]
 
 
 def template_name(kind: str, fmt: str) -> str:
@@ -50,11 +59,14 @@ def template_name(kind: str, fmt: str) -> str:
 
 def find_template(loaded: LoadedPolicy, kind: str, fmt: str, root: Path = TEMPLATES) -> Path:
     name = template_name(kind, fmt)
+    roots = template_roots(loaded, root)
     for folder in search_path(loaded, root):
-        if (folder / name).is_file():
-            return folder / name
-    raise SpotcheckError(Problem("N806", f"找不到模板 {name}", file=display(root),
-                                 hint=f"在 {display(root)} 或其下的辖区目录中放置 {name}"))
+        path = folder / name
+        # A link that leads out of the template roots is not a template.
+        if path.is_file() and any(path.resolve().is_relative_to(r.resolve()) for r in roots):
+            return path
+    raise SpotcheckError(Problem("N806", f"找不到模板 {name}", file=display(roots[0]),
+                                 hint=f"在 {'或'.join(display(r) for r in roots)} 或其下的辖区目录中放置 {name}"))
 
 
 def list_templates(loaded: LoadedPolicy, root: Path = TEMPLATES) -> list[tuple[str, str, Path | None]]:

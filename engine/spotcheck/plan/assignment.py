@@ -30,6 +30,8 @@ import numpy as np
 import polars as pl
 import polars_hash as plh
 from ortools.graph.python import max_flow, min_cost_flow
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from spotcheck.plan.eligibility import (
     DEFAULT_SLACK,
     IN_POST,
@@ -142,8 +144,45 @@ def _network(side: _Side, active: np.ndarray, capacity: np.ndarray) -> _Net | No
     )
 
 
+def _components(side: _Side, active: np.ndarray, capacity: np.ndarray) -> tuple[int, np.ndarray]:
+    """The independent parts of one matching problem: visits joined by a person who may fill places
+    on both. Returns the number of parts and each visit's part (-1 for a visit nobody can join)."""
+    n_visits = len(side.general)
+    pair_on = active[side.pair_visit] & (capacity[side.pair_person] > 0)
+    visit, person = side.pair_visit[pair_on], side.pair_person[pair_on]
+    people, person = np.unique(person, return_inverse=True)
+    size = n_visits + len(people)
+    graph = coo_matrix((np.ones(len(visit), dtype=np.int8), (visit, n_visits + person)), shape=(size, size))
+    _, label = connected_components(graph, directed=False)
+    part = np.full(n_visits, -1, dtype=np.int64)
+    joined = np.zeros(n_visits, dtype=bool)
+    joined[visit] = True
+    labels, part[joined] = np.unique(label[:n_visits][joined], return_inverse=True)
+    return len(labels), part
+
+
 def _solve(side: _Side, active: np.ndarray, capacity: np.ndarray) -> np.ndarray:
-    """Max flow at least cost over the active visits; the chosen pairs as a boolean mask."""
+    """Max flow at least cost over the active visits; the chosen pairs as a boolean mask.
+
+    The problem is solved part by part (visits that share no eligible person are independent
+    problems: a city's units, a window's visits), which gives the same optimum as one solve, keeps
+    each network small enough for OR-tools' cost scaling (max cost × nodes within int64), and keeps
+    memory to the largest part.
+    """
+    chosen = np.zeros(len(side.pair_visit), dtype=bool)
+    n_parts, part = _components(side, active, capacity)
+    if n_parts <= 1:
+        chosen[:] = _solve_part(side, active, capacity)
+        return chosen
+    everyone = np.ones(len(capacity), dtype=bool)
+    for k in range(n_parts):
+        visits = active & (part == k)
+        sub, pairs = _subset(side, visits, everyone, with_pairs=True)
+        chosen[pairs] = _solve_part(sub, np.ones(len(sub.general), dtype=bool), capacity)
+    return chosen
+
+
+def _solve_part(side: _Side, active: np.ndarray, capacity: np.ndarray) -> np.ndarray:
     chosen = np.zeros(len(side.pair_visit), dtype=bool)
     net = _network(side, active, capacity)
     if net is None:
@@ -217,8 +256,9 @@ def rounds(sides: Sequence[_Side], active: np.ndarray, capacity: np.ndarray, pri
     return chosen, staffed, side_ok
 
 
-def _subset(side: _Side, visits: np.ndarray, people: np.ndarray) -> _Side:
-    """The part of a matching problem on some visits and some people, visits renumbered."""
+def _subset(side: _Side, visits: np.ndarray, people: np.ndarray, with_pairs: bool = False) -> _Side | tuple[_Side, np.ndarray]:
+    """The part of a matching problem on some visits and some people, visits renumbered (and, with
+    `with_pairs`, which of the problem's pairs the part's pairs are)."""
     keep_v = np.nonzero(visits)[0]
     vmap = np.full(len(side.general), -1, dtype=np.int64)
     vmap[keep_v] = np.arange(len(keep_v))
@@ -231,7 +271,7 @@ def _subset(side: _Side, visits: np.ndarray, people: np.ndarray) -> _Side:
     smap = np.full(len(side.slot_visit), -1, dtype=np.int64)
     smap[keep_s] = np.arange(len(keep_s))
     hold_on = slot_on[side.hold_slot] & pair_on[side.hold_pair]
-    return _Side(
+    part = _Side(
         general=side.general[keep_v],
         slot_visit=vmap[side.slot_visit[keep_s]],
         pair_visit=vmap[side.pair_visit[keep_k]],
@@ -240,6 +280,7 @@ def _subset(side: _Side, visits: np.ndarray, people: np.ndarray) -> _Side:
         hold_slot=smap[side.hold_slot[hold_on]],
         hold_pair=kmap[side.hold_pair[hold_on]],
     )
+    return (part, keep_k) if with_pairs else part
 
 
 @dataclass

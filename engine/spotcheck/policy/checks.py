@@ -71,6 +71,38 @@ def _item_problems(draft: Draft) -> list[Problem]:
     return found
 
 
+def _kind_problems(draft: Draft) -> list[Problem]:
+    """Kinds naming undeclared scales, coverage targets naming undeclared kinds, tier rules on no scale."""
+    policy = draft.policy
+    if policy is None:
+        return []
+    found: list[Problem] = []
+    scales = list(policy.scales)
+    for name, kind in policy.kinds.items():
+        if kind.scale is not None and kind.scale not in policy.scales:
+            found.append(draft.locate(Problem(
+                "P230", f"对象类别“{name}”的风险分类 '{kind.scale}' 未声明{did_you_mean(kind.scale, scales)}",
+                hint=f"已声明的风险分类：{'、'.join(scales) or '（无）'}；不涉及信用风险分类的类别不写 scale"),
+                ("kinds", name, "scale")))
+    for metric, target in policy.targets.items():
+        for j, name in enumerate(target.kinds):
+            if name not in policy.kinds:
+                found.append(draft.locate(Problem(
+                    "P231", f"目标计入的对象类别“{name}”未声明{did_you_mean(name, list(policy.kinds))}",
+                    hint=f"已声明的对象类别：{'、'.join(policy.kinds) or '（无）'}"), ("targets", metric, "kinds", j)))
+    if policy.scales:
+        values = {v for scale in policy.scales.values() for v in scale.values}
+        for i, task in enumerate(policy.tasks):
+            for section in ("tiers", "by_tier"):
+                for tier in getattr(task.sampling, section):
+                    if tier not in values:
+                        found.append(draft.locate(Problem(
+                            "P232", f"等级 '{tier}' 不在任何已声明的风险分类中{did_you_mean(tier, sorted(values))}",
+                            hint=f"可用的等级：{'、'.join(sorted(values))}"),
+                            (*draft.at("tasks", i, "sampling", section), tier), key=True))
+    return found
+
+
 def policy_problems(draft: Draft) -> list[Problem]:
     """The cross-reference and date checks of one resolved policy (the parts that validated)."""
     found: list[Problem] = _item_problems(draft)
@@ -105,6 +137,8 @@ def policy_problems(draft: Draft) -> list[Problem]:
                 "P214", "任务按辖区分层抽取，但策略未列出下辖辖区",
                 hint="在 jurisdiction.districts 中列出辖区，或从 stratify 中去掉 district"),
                 draft.at("tasks", i, "sampling", "stratify")))
+
+    found += _kind_problems(draft)
 
     year = policy.year
     windows: list[dt.date] = []

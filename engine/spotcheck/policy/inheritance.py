@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from spotcheck.errors import Problem
+from spotcheck.policy import references
 from spotcheck.policy.departments import ORIGIN_BY_LEVEL
 from spotcheck.policy.joint import handed_down_problems
 from spotcheck.policy.loaded import Draft, LoadedPolicy
@@ -69,10 +70,11 @@ def merge_child(parent: LoadedPolicy, child: Document) -> tuple[dict[str, Any], 
             continue
         head(key, cmap if key in cdata else pmap)
         inherited = pdata.get(key, [])
-        # Paths are relative to the file naming them; the resolved document's are relative to the child.
+        # Paths are relative to the file naming them; the resolved document's are relative to the child
+        # (or bundled names, references.rebase).
         merged: list[Any] = []
         seen: set[str] = set()
-        rebased = [(os.path.relpath(parent.path.parent / ref, child.path.parent), pmap, i)
+        rebased = [(references.rebase(ref, parent.path.parent, child.path.parent), pmap, i)
                    for i, ref in enumerate(inherited)]
         for ref, smap, i in [*rebased, *((ref, cmap, i) for i, ref in enumerate(own))]:
             norm = os.path.normpath(ref) if isinstance(ref, str) else None

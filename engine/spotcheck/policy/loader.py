@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from spotcheck.calendar.workdays import WorkCalendar
 from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.policy import references
 from spotcheck.policy.checks import policy_problems
 from spotcheck.policy.inheritance import floor_problems, merge_child
 from spotcheck.policy.loaded import Draft, LoadedItemList, LoadedPolicy, canonical_sha256
@@ -82,15 +83,14 @@ class Session:
         parent: _Outcome | None = None
         extends = data.get("extends")
         if isinstance(extends, str):
-            parent_path = Path(os.path.normpath(path.parent / extends))
+            parent_path = references.resolve(extends, path.parent)
             pos = positions.value(("extends",))
             if parent_path.resolve() in stack:
                 loop = " → ".join(display(p) for p in (*stack[stack.index(parent_path.resolve()):], parent_path))
                 problems.append(_at(Problem("P302", f"extends 循环引用：{loop}", where="extends",
                                             hint="上级策略不能直接或间接继承下级策略"), pos))
             elif not parent_path.is_file():
-                problems.append(_at(Problem("P303", f"找不到上级策略文件 {display(parent_path)}", where="extends",
-                                            hint="extends 写相对本文件的路径，如 ../../national/baseline.yaml"), pos))
+                problems.append(_at(references.missing(extends, parent_path, "extends"), pos))
             else:
                 parent = self._policy(parent_path, stack)
                 problems += [p for p in parent.problems if p not in problems]
@@ -128,10 +128,9 @@ class Session:
             for i, ref in enumerate(lists):
                 if not isinstance(ref, str):
                     continue
-                list_path = path.parent / ref
+                list_path = references.resolve(ref, path.parent)
                 if not list_path.is_file():
-                    problems.append(place(Problem("P304", f"找不到事项清单文件 {display(list_path)}",
-                                                  hint="item_lists 写相对本策略文件的路径"),
+                    problems.append(place(references.missing(ref, list_path, "item_lists"),
                                           positions, ("item_lists", i), data))
                     item_lists = items = None
                     continue
@@ -155,12 +154,11 @@ class Session:
             for i, ref in enumerate(cal_refs):
                 if not isinstance(ref, str):
                     continue
-                cal_path = path.parent / ref
+                cal_path = references.resolve(ref, path.parent)
                 if cal_path.is_file():
                     files.append(cal_path)
                 else:
-                    problems.append(place(Problem("P304", f"找不到节假日安排文件 {display(cal_path)}",
-                                                  hint="calendars 写相对本策略文件的路径"),
+                    problems.append(place(references.missing(ref, cal_path, "calendars"),
                                           positions, ("calendars", i), data))
             try:
                 calendar = WorkCalendar.standard(files)

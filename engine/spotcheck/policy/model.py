@@ -21,6 +21,7 @@ from pydantic import (
 
 from spotcheck.calendar.deadlines import DeadlineRule
 from spotcheck.policy.departments import Department, Exclusion, Inspections
+from spotcheck.policy.kinds import ObjectKind, Scale
 from spotcheck.policy.numbers import (
     Count,
     Model,
@@ -294,6 +295,8 @@ METRIC_NAMES: dict[str, str] = {
 class Target(Model):
     value: Percent = Field(title="目标值")
     text: StrictStr | None = Field(None, title="原文")
+    kinds: list[StrictStr] = Field(
+        default_factory=list, title="计入的对象类别", description="覆盖率计入哪些对象类别（kinds 中的名称）；年度抽查企业占比不填时只计企业")
 
 
 # ---------------------------------------------------------------- the policy
@@ -315,13 +318,13 @@ class Policy(Model):
     """One jurisdiction's plan for one year, after `extends:` has been resolved."""
 
     id: StrictStr = Field(title="策略标识", description="如 hebei/qinhuangdao/2023")
-    extends: StrictStr | None = Field(None, title="上级策略", description="上级策略文件的相对路径；只能收紧上级底线，不能放宽")
+    extends: StrictStr | None = Field(None, title="上级策略", description="上级策略文件的相对路径，或内置策略的名称（如 spotcheck:hebei/baseline）；只能收紧上级底线，不能放宽")
     jurisdiction: Jurisdiction = Field(title="辖区与机关")
     year: StrictInt = Field(title="年度")
     version: StrictInt = Field(1, title="版本")
     revision: Revision | None = Field(None, title="计划修订", description="年度中调整计划时填写；已抽取的任务不能删除，已抽取的轮次不能改动")
-    item_lists: list[StrictStr] = Field(default_factory=list, title="事项清单文件", description="相对路径")
-    calendars: list[StrictStr] = Field(default_factory=list, title="节假日安排文件", description="补充 chinese-calendar 未收录年份的官方安排")
+    item_lists: list[StrictStr] = Field(default_factory=list, title="事项清单文件", description="相对路径，或内置清单的名称（如 spotcheck:hebei/items/2024）")
+    calendars: list[StrictStr] = Field(default_factory=list, title="节假日安排文件", description="补充 chinese-calendar 未收录年份的官方安排：相对路径，或内置安排的名称（spotcheck:calendars/…）")
     documents: list[Document] = Field(default_factory=list, title="发布的文件")
     default_document: StrictStr | None = Field(None, title="默认文件", description="spotcheck notice 默认生成的文件标识")
     campaigns: list[Campaign] = Field(default_factory=list, title="抽查活动")
@@ -330,6 +333,9 @@ class Policy(Model):
     excluded_tasks: list[Exclusion] = Field(
         default_factory=list, title="不执行的上级任务", description="上级策略下达、本级不执行的任务，须写明理由")
     methods: dict[Method, MethodRule] = Field(default_factory=dict, title="检查方式安排", description="各检查方式是否上门、每组人数")
+    kinds: dict[StrictStr, ObjectKind] = Field(
+        default_factory=dict, title="对象类别", description="抽查对象的类别及其统一社会信用代码类别代码、风险分类；全国底线声明，下级可增补")
+    scales: dict[StrictStr, Scale] = Field(default_factory=dict, title="风险分类", description="各类对象使用的风险分类及其等级")
     risk: Risk = Field(default_factory=Risk, title="信用风险分级")
     caps: list[Cap] = Field(default_factory=list, title="抽查频次上限")
     merge: Merge = Field(default_factory=Merge, title="合并检查规则")
@@ -350,6 +356,12 @@ def task_ratio(task: Task, policy: Policy, tier: str | None) -> Fraction | None:
     if s.ratio is None:
         return None
     return stratum_ratio(s, policy.risk.tiers, percent_fraction(s.ratio), tier if "tier" in s.stratify else None, None)[0]
+
+
+def coverage_kinds(policy: Policy) -> tuple[str, ...]:
+    """The kinds of object 年度抽查企业占比 counts: the target's own list, else enterprises only."""
+    target = policy.targets.get("enterprise_coverage")
+    return tuple(target.kinds) if target is not None and target.kinds else ("企业",)
 
 
 def effective_caps(policy: Policy) -> list[Cap]:
@@ -405,6 +417,7 @@ __all__ = [
     "Tier",
     "TierRule",
     "Window",
+    "coverage_kinds",
     "effective_caps",
     "percent_fraction",
     "sampling_text",

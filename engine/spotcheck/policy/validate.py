@@ -19,7 +19,7 @@ from spotcheck.policy.files import CALENDAR, ITEM_LIST, KIND_NAMES, POLICY, SCHE
 from spotcheck.policy.loader import Session
 from spotcheck.policy.problems import sorted_problems
 from spotcheck.policy.yamlsource import display
-from spotcheck.resources import SCHEMAS
+from spotcheck.resources import PACKAGE, repository_root
 
 SCHEMA_LINE = "# yaml-language-server: $schema="
 
@@ -31,31 +31,39 @@ class ValidationReport:
 
 
 def schema_header_problem(path: Path, kind: str, text: str) -> Problem | None:
-    """P190 when the first line does not point the editor at the right JSON Schema."""
+    """P190 when the first line does not point the editor at the right JSON Schema inside the file's
+    own repository (this checkout's validators/, or a bureau's written by `spotcheck schema export`)."""
     expected = SCHEMA_FILES[kind]
     here = path.resolve().parent
-    # The validators/ folder of the checkout holding the file, else the one installed with spotcheck.
-    schema = next((d / "validators" / expected for d in (here, *here.parents)
-                   if (d / "validators" / expected).is_file()), SCHEMAS / expected)
-    suggestion = os.path.relpath(schema, here)
+    repo = repository_root(path)
+    local = next((d / "validators" / expected for d in (here, *here.parents)
+                  if d.is_relative_to(repo) and (d / "validators" / expected).is_file()), None)
+    if local is None:
+        hint = (f"运行 spotcheck schema export --out {display(repo / 'validators')} 把 JSON Schema 写进本仓库，"
+                f"然后第一行写：{SCHEMA_LINE}{os.path.relpath(repo / 'validators' / expected, here)}")
+    else:
+        hint = f"第一行写：{SCHEMA_LINE}{os.path.relpath(local, here)}（编辑器据此提示键名和说明）"
     first = text.split("\n", 1)[0].strip()
-    hint = f"第一行写：{SCHEMA_LINE}{suggestion}（编辑器据此提示键名和说明）"
     if not first.startswith(SCHEMA_LINE):
         return Problem("P190", f"第一行缺少 JSON Schema 声明（{KIND_NAMES[kind]}应使用 {expected}）",
                        file=display(path), line=1, col=1, hint=hint)
     target = first[len(SCHEMA_LINE):].strip()
-    if Path(target).name != expected or not (path.parent / target).is_file():
+    pointed = path.parent / target
+    if Path(target).name != expected or not pointed.is_file():
         why = f"应指向 {expected}" if Path(target).name != expected else "指向的文件不存在"
-        return Problem("P190", f"JSON Schema 声明 {target} {why}", file=display(path), line=1,
-                       col=len(SCHEMA_LINE) + 1, hint=hint)
-    return None
+    elif pointed.resolve().is_relative_to(PACKAGE):
+        why = "指向 spotcheck 的安装目录，换一台电脑或升级后就找不到了"
+    else:
+        return None
+    return Problem("P190", f"JSON Schema 声明 {target} {why}", file=display(path), line=1,
+                   col=len(SCHEMA_LINE) + 1, hint=hint)
 
 
 def validate_report(paths: Iterable[str | Path]) -> ValidationReport:
     """Validate every policy, item list, calendar and cases file under `paths`."""
     files, problems = find_files(paths)
     if not problems and not any(files.values()):
-        problems.append(Problem("P105", "没有找到要检查的 YAML 文件", hint="给出 policies/ 下的文件或文件夹"))
+        problems.append(Problem("P105", "没有找到要检查的 YAML 文件", hint="给出 policies/ 下的文件或文件夹；新仓库可先运行 spotcheck init"))
     session = Session()
     for kind, found in files.items():
         for path in found:

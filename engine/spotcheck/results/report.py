@@ -26,7 +26,7 @@ import jinja2
 import polars as pl
 from markupsafe import Markup
 from spotcheck.results import records as results
-from spotcheck.directory.load import load_entities
+from spotcheck.directory.kinds import load_for
 from spotcheck.draw.reader import DrawFolder, load_draw
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import OPERATING_STATUSES, TIER_NAMES, TIERS
@@ -35,7 +35,7 @@ from spotcheck.ledger.store import Ledger
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import load_policy
 from spotcheck.resources import TEMPLATES
-from spotcheck.policy.model import METRIC_NAMES, percent_fraction
+from spotcheck.policy.model import METRIC_NAMES, coverage_kinds, percent_fraction
 
 NOT_COMPUTABLE = "不可从台账计算"
 COMPUTED = ("enterprise_coverage", "risk_based_share", "joint_share", "double_random_share", "item_coverage",
@@ -186,7 +186,7 @@ def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFr
             reason = "分母为零：" + basis
         metrics[metric] = Metric(metric, num, den, target, text, basis, reason)
 
-    operating = entities.filter((pl.col("type") == "企业") & pl.col("status").is_in(list(OPERATING_STATUSES)))
+    operating = entities.filter(pl.col("type").is_in(list(coverage_kinds(loaded.policy))) & pl.col("status").is_in(list(OPERATING_STATUSES)))
     inspected = {t.visit.uscc for t in done}
     operating = operating.with_columns(pl.col("uscc").is_in(list(inspected)).alias("_inspected"))
     put("enterprise_coverage", int(operating["_inspected"].sum()), operating.height,
@@ -373,7 +373,7 @@ def make_report(policy_path: str | Path, draw_dirs: Iterable[str | Path], entiti
     """Compute the year's KPIs and write OUT/report.json and OUT/report.html (self-contained, offline)."""
     today = today or dt.date.today()
     loaded = load_policy(policy_path)
-    entities = load_entities(entities_path)
+    entities = load_for(loaded.policy, entities_path)
     with Ledger.open(ledger_path, create=False) as ledger:
         folders = [load_draw(d, ledger) for d in draw_dirs]
         wrong = [Problem("S850", f"抽取日期 {f.drawn_on} 不在策略年度 {loaded.policy.year} 年内", file=str(f.path),

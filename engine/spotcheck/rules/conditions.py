@@ -221,11 +221,11 @@ def _scalar(field: Field, value: Any) -> str | int | dt.date:
         raise _fail("value_not_text", f"{value!r} 不是文字；{field.title}的值应为文字，代码或数字请加引号，如 \"{value}\"")
     if not value:
         raise _fail("value_empty", f"{field.title}的值不能为空")
-    if field.values and value not in field.values:
-        guess = _suggest(value, {v: v for v in field.values})
+    if field.values and value not in field.accepted:
+        guess = _suggest(value, {v: v for v in field.accepted})
         message = f"'{value}' 不是{field.title}的可选值"
         message += f"，是否想写 '{guess}'？" if guess else "；"
-        message += "可选值：" + "、".join(field.values)
+        message += "可选值：" + "、".join(field.accepted)
         raise _fail("value_not_in_enum", message)
     return value
 

@@ -9,14 +9,16 @@ drawn. Each refusal names the policy file and line.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.diff import Change, diff_files
+from spotcheck.policy.loader import LoadedPolicy, load_policy
 from spotcheck.year.rounds import DrawnRound, year_rounds
 
 
 def _located(loaded: LoadedPolicy, problem: Problem, *path) -> Problem:
-    pos = loaded.pos(*path)
+    pos = loaded.positions.key_or_value(tuple(path))
     if pos is None:
         return problem
     return replace(problem, file=pos.file, line=pos.line, col=pos.col)
@@ -59,3 +61,34 @@ def check(loaded: LoadedPolicy, drawn: list[DrawnRound]) -> None:
             break
     if problems:
         raise SpotcheckError(problems)
+
+
+def rest_of_year(old: LoadedPolicy, new: LoadedPolicy, changes: list[Change]) -> list[Change]:
+    """A revision's changes for the rest of its year: the revision itself first, then each changed or
+    added task with the rounds still to come after the revision date."""
+    a, b = old.policy, new.policy
+    if a.year != b.year or (a.revision is None and b.revision is None):
+        return changes
+    before = a.revision.text() if a.revision else "原计划"
+    after = b.revision.text() if b.revision else "原计划"
+    head = [Change("revision", "revision", f"计划版本 {before} → {after}" + (f"，理由：{b.revision.reason}" if b.revision else ""))]
+    if b.revision is not None:
+        head.append(Change("revision", "published", f"调整后的计划{'于 ' + b.revision.published.isoformat() + ' 向社会公示' if b.revision.published else '尚未公示，须及时向社会公示'}"))
+    since = b.revision.date.month if b.revision else 1
+    months: dict[str, list[str]] = {}
+    for r in year_rounds(new):
+        if r.month >= since:
+            months.setdefault(r.task_id, []).append(f"{r.month}月" + (f"第{r.round}轮" if r.rounds > 1 else ""))
+    out = []
+    for c in changes:
+        if c.kind in ("task", "task_added") and c.subject in {t.id for t in b.tasks}:
+            rest = "、".join(months.get(c.subject, [])) or "无（本年各轮次已在修订前）"
+            c = Change(c.kind, c.subject, f"{c.text}（本年余下：{rest}）")
+        out.append(c)
+    return head + out
+
+
+def diff_revisions(old_path: str | Path, new_path: str | Path) -> list[Change]:
+    """`spotcheck diff`: what changed; between two revisions of one year, what changed for the rest of it."""
+    changes = diff_files(old_path, new_path)
+    return rest_of_year(load_policy(old_path), load_policy(new_path), changes)

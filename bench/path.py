@@ -1,0 +1,152 @@
+"""Benchmark: the year's whole path for seed 002 (Shuozhou), stage by stage, with the draw's floor.
+
+    python bench/path.py --entities 100000 [--entities 1000000] [--inspectors-per 300]
+
+For each size, each stage runs in a child process of its own, one after the other on the same
+machine, so each stage's wall time and peak RSS are its own: synth (the synthetic directories),
+draw (a drill draw as the CLI runs it), plan (visits and teams), notices (the task announcement with
+every 随机抽查通知书, DOCX), results (sample, import, approve, publish) and report (the KPIs).
+
+The floor is the work no draw can avoid: polars reads the same directory, and SHA-256 hashes one
+message per eligible (task, entity) pair the draw found. The draw's ratio to it is the number to
+shrink. A stage that fails (say, out of memory) is reported and the later stages are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing as mp
+import queue
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICY = ROOT / "policies/shanxi/shuozhou/2021.yaml"
+DRAWN_ON = dt.date(2021, 4, 1)
+TODAY = dt.date(2021, 4, 23)
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _synth(work: Path, entities: int, inspectors: int) -> str:
+    from spotcheck.draw import pipeline
+
+    pipeline.synthesize(POLICY, entities, inspectors, "bench", work / "data")
+    return f"{entities:,} entities, {inspectors:,} inspectors"
+
+
+def _draw(work: Path, *_: int) -> str:
+    from spotcheck.draw import pipeline
+
+    d = pipeline.draw(POLICY, work / "data/entities.csv", work / "draw", ledger_path=work / "ledger.db", seed="bench", drawn_on=DRAWN_ON)
+    (work / "pairs").write_text(str(sum(t["eligible"] for t in d.summary["tasks"])))
+    return f"{d.drawn.height:,} drawn, {d.summary['distinct_entities_drawn']:,} entities"
+
+
+def _plan(work: Path, *_: int) -> str:
+    from spotcheck.plan import workplan
+
+    d = work / "data"
+    p = workplan.plan(work / "draw", inspectors_path=d / "inspectors.csv", recusals_path=d / "recusals.csv", ledger_path=work / "ledger.db")
+    return f"{p.visits.height:,} visits, {p.summary['teams']['staffed']:,} staffed"
+
+
+def _notices(work: Path, *_: int) -> str:
+    from spotcheck.notices import api
+
+    out = work / "task-notice.docx"
+    api.make_notice(POLICY, fmt="docx", out=out, kind="task_notice", draw_dir=work / "draw")
+    return f"{out.stat().st_size / 2**20:,.1f} MiB DOCX"
+
+
+def _results(work: Path, *_: int) -> str:
+    from spotcheck.results import publish, records, sample
+
+    path = work / "results.csv"
+    sample.sample_results(work / "draw", path, policy_path=POLICY, seed="bench", today=TODAY)
+    imported = records.import_results(path, work / "draw", ledger_path=work / "ledger.db", actor="bench", today=TODAY)
+    records.approve(work / "draw", ledger_path=work / "ledger.db", actor="bench", on=TODAY)
+    published = publish.publish(work / "draw", work / "public", ledger_path=work / "ledger.db", actor="bench", on=TODAY)
+    return f"{len(imported.added):,} imported, {len(published.published):,} published"
+
+
+def _report(work: Path, *_: int) -> str:
+    from spotcheck.results import report
+
+    rep = report.make_report(POLICY, [work / "draw"], work / "data/entities.csv", ledger_path=work / "ledger.db", out_dir=work / "report", today=TODAY)
+    return f"{len(rep.metrics)} metrics"
+
+
+def _floor(work: Path, *_: int) -> str:
+    import polars as pl
+    import polars_hash as plh
+
+    frame = pl.read_csv(work / "data/entities.csv", infer_schema=False)
+    pairs = int((work / "pairs").read_text())
+    codes = frame.get_column(frame.columns[0])
+    reps = -(-pairs // max(codes.len(), 1))
+    hashed = 0
+    for r in range(reps):
+        take = min(codes.len(), pairs - hashed)
+        msgs = codes.head(take).to_frame("uscc").lazy().select(plh.concat_str([pl.lit(f"bench|t{r}|1|"), pl.col("uscc")]).chash.sha2_256())
+        hashed += msgs.collect(engine="streaming").height
+    return f"read + {hashed:,} hashes"
+
+
+STAGES = {"synth": _synth, "draw": _draw, "plan": _plan, "notices": _notices, "results": _results, "report": _report, "floor": _floor}
+
+
+def _child(stage: str, work: str, entities: int, inspectors: int, q) -> None:
+    t = time.perf_counter()
+    what = STAGES[stage](Path(work), entities, inspectors)
+    q.put((time.perf_counter() - t, _peak_mib(), what))
+
+
+def _timed(stage: str, work: Path, entities: int, inspectors: int) -> tuple[float, float, str] | None:
+    q = mp.get_context("spawn").Queue()
+    p = mp.get_context("spawn").Process(target=_child, args=(stage, str(work), entities, inspectors, q))
+    p.start()
+    p.join()
+    try:
+        return q.get(timeout=5)
+    except queue.Empty:
+        return None  # the child died (exit code p.exitcode), e.g. killed for memory
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entities", type=int, action="append", required=True)
+    parser.add_argument("--inspectors-per", type=int, default=300, help="entities per inspector (default 300)")
+    args = parser.parse_args()
+    for n in args.entities:
+        inspectors = max(200, n // args.inspectors_per)
+        work = Path(tempfile.mkdtemp(prefix=f"bench-path-{n}-"))
+        print(f"\n## {n:,} entities, {inspectors:,} inspectors (seed 002, Shuozhou)\n")
+        print("| stage | wall time | peak RSS | what |\n|---|---:|---:|---|")
+        times = {}
+        try:
+            for stage in STAGES:
+                got = _timed(stage, work, n, inspectors)
+                if got is None:
+                    print(f"| {stage} | failed | | the process died |")
+                    break
+                seconds, peak, what = got
+                times[stage] = seconds
+                print(f"| {stage} | {seconds:,.1f} s | {peak:,.0f} MiB | {what} |", flush=True)
+            if "draw" in times and "floor" in times:
+                print(f"\ndraw / floor = {times['draw'] / times['floor']:.2f}×", end="")
+            if "draw" in times and "plan" in times:
+                print(f"; plan / draw = {times['plan'] / times['draw']:.2f}×", end="")
+            print()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

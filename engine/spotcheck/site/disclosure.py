@@ -1,0 +1,160 @@
+"""What each drawn task shows the public, and what stays internal.
+
+Anyone holding the draw's key (public once the committed random value is revealed) can compute any
+entity's rank hash. So whatever the site says about a stratum is, for every entity, a statement about
+where its hash falls; a stratum's membership must never follow from it when the membership is internal.
+Each task therefore gets one of three disclosures, decided from the fields its scope and strata read:
+
+- `public` — the scope reads only fields of the public registration (type, status, district, dates…),
+  the strata are at most districts and no frequency cap removed anyone: the eligible list is published
+  and the browser recomputes the whole draw.
+- `scope` — the scope reads internal fields (监管标签, grid, history) but not the risk tier, and the
+  strata are at most districts: each stratum is published with its name, counts and cut-off (the
+  largest rank hash drawn), and every drawn entity with its stratum; the eligible list stays internal.
+- `tier` — the scope or the strata read the credit-risk tier (or a class of the clause is picked out by
+  an internal field): strata are published as 第1层, 第2层… with
+  their counts and ratios only, in an order that does not follow the tiers; no drawn entity is tied to
+  a stratum and no per-stratum cut-off is published (it would tell, for every drawn entity, which tiers
+  its hash fits). With a campaign key shared by all strata (coordination: joint) the task's largest
+  cut-off is published as a bound every drawn entity must meet.
+
+Tiers, labels and the eligible lists of `scope` and `tier` tasks go to the supervisor (supervisor.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from spotcheck.draw.commitment import canonical, sha256_text
+from spotcheck.notices.announcements import stratum_label
+from spotcheck.notices.content import task_no
+from spotcheck.policy.model import Task, sampling_text
+from spotcheck.rules.semantics import fields_read
+from spotcheck.site.sources import DrawnRow, DrawSource
+
+PUBLIC_FIELDS = frozenset({"uscc", "name", "type", "status", "district", "registration_authority", "industry",
+                           "address", "established", "expires"})
+DISCLOSURES = {
+    "public": "抽查范围和名单全部公开：页面重算整个抽取",
+    "scope": "抽查范围含内部标注，名单不公开：页面核对每个被抽中主体的排序值与所在层的截止值",
+    "tier": "按信用风险等级分层，分层属内部信息：页面核对承诺、数量和排序值上界，分层明细由监督机构核验",
+}
+
+
+def disclosure(task: Task, summary_task: dict) -> str:
+    classes = frozenset().union(*(fields_read(c.when) for c in task.sampling.classes))
+    read = fields_read(task.scope) | set(task.sampling.stratify) | classes
+    # Classes are strata too: one picked out by an internal field is as internal as a tier.
+    if "tier" in read or classes - PUBLIC_FIELDS:
+        return "tier"
+    if read - PUBLIC_FIELDS or summary_task.get("excluded_by_cap"):
+        return "scope"
+    return "public"
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """One drawn task as the site shows it: the page's facts and the verify panel's data."""
+
+    source: DrawSource
+    task: Task
+    disclosure: str
+    data: dict  # the verify panel's data, written as the task's data file
+    drawn: list[DrawnRow]  # in public order (round, then code): never grouped by stratum
+    strata_index: dict[str, int]  # stratum name → index in data["strata"]; empty for a `tier` task
+
+    @property
+    def slug(self) -> str:
+        return f"{self.source.id}-{self.task.id}"
+
+    @property
+    def no(self) -> int:
+        return task_no(self.source.loaded.policy, self.task)
+
+
+def authority(source: DrawSource, district: str) -> str:
+    """登记机关: the district's market-supervision bureau, as the policy names it."""
+    units = {d.name: d.unit for d in source.loaded.policy.jurisdiction.districts}
+    return units.get(district, district)
+
+
+def commitment_view(source: DrawSource) -> dict | None:
+    record = source.commitment
+    if record is None:
+        return None
+    # The commitment id hashes the body as committed; the ledger adds the policy id beside it.
+    body = {k: v for k, v in record.body.items() if k != "policy"}
+    return {
+        "id": record.key, "sha256": sha256_text(canonical(body)), "body": body, "at": record.at,
+        "seq": record.seq, "record_hash": record.hash, "draw_at": source.record.at,
+    }
+
+
+def _order(strata: list[dict]) -> list[dict]:
+    # Largest first, ties by a digest of the (internal) eligible list: an order the tiers cannot be read from.
+    return sorted(strata, key=lambda s: (-s["eligible"], -s["drawn"], hashlib.sha256(s["eligible_sha256"].encode()).hexdigest()))
+
+
+def task_view(source: DrawSource, entry: dict) -> TaskView:
+    task = source.loaded.task(entry["task_id"])
+    summary_task = next(t for t in source.summary["tasks"] if t["task_id"] == task.id)
+    kind = disclosure(task, summary_task)
+    drawn = sorted((r for r in source.drawn if r.task_id == task.id), key=lambda r: (r.round, r.uscc))
+    cutoffs: dict[str, dict[str, str]] = {}
+    for r in drawn:
+        best = cutoffs.setdefault(r.stratum, {})
+        best[str(r.round)] = max(best.get(str(r.round), ""), r.hash)
+    strata = []
+    for s in entry["strata"]:
+        shown = {"eligible": s["eligible"], "ratio": s["ratio"], "wanted": s["wanted"], "drawn": s["drawn"],
+                 "eligible_sha256": s["eligible_sha256"], "name": s["stratum"]}
+        strata.append(shown)
+    if kind == "tier":
+        strata = _order(strata)
+        for k, s in enumerate(strata, 1):
+            s["label"] = f"第{k}层"
+            del s["name"], s["eligible_sha256"]
+        index: dict[str, int] = {}
+    else:
+        for s in strata:
+            s["label"] = "全部" if s["name"] == "全部" else stratum_label(s["name"])
+            s["cutoff"] = cutoffs.get(s["name"], {})
+            if kind != "public":
+                del s["eligible_sha256"]
+        index = {s["name"]: k for k, s in enumerate(strata)}
+    joint = entry["coordination"] == "joint" and entry["campaign"] is not None
+    data = {
+        "draw": source.id, "task": task.id, "no": task_no(source.loaded.policy, task), "name": task.name,
+        "disclosure": kind, "disclosure_text": DISCLOSURES[kind], "drill": source.drill,
+        "seed": source.transcript["seed"], "drawn_on": source.transcript["drawn_on"],
+        "commitment": commitment_view(source), "coordination": "joint" if joint else "independent",
+        "rounds": entry["rounds"], "strata": strata,
+        "clause": {"text": sampling_text(task.sampling), "count": task.sampling.count},
+        "drawn_total": len(drawn),
+    }
+    if kind == "tier" and joint:
+        bound: dict[str, str] = {}
+        for r in drawn:
+            bound[str(r.round)] = max(bound.get(str(r.round), ""), r.hash)
+        data["bound"] = bound
+    return TaskView(source, task, kind, data, drawn, index)
+
+
+def views(source: DrawSource) -> list[TaskView]:
+    return [task_view(source, entry) for entry in source.transcript["tasks"]]
+
+
+def eligible_codes(folder: Path, task_id: str) -> dict[str, list[str]]:
+    """A `public` task's eligible lists, stratum by stratum, in the order the transcript hashed them."""
+    frame = (
+        pl.scan_csv(folder / "eligible.csv", schema={"task_id": pl.String, "stratum": pl.String, "uscc": pl.String})
+        .filter(pl.col("task_id") == task_id)
+        .collect()
+    )
+    out: dict[str, list[str]] = {}
+    for stratum, codes in frame.group_by("stratum", maintain_order=True).agg("uscc").iter_rows():
+        out[stratum] = codes
+    return out

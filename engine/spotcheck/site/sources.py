@@ -1,0 +1,172 @@
+"""What the public site is built from: the ledger's draws, commitments and published results, the
+draw folders the ledger names, and the policies the draws used.
+
+Everything is read here once and handed on as typed records; nothing is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from spotcheck.draw.commitment import canonical, sha256_text
+from spotcheck.draw.reader import DrawFolder, load_draw
+from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.ledger.store import Ledger, Record
+from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.resources import POLICIES
+from spotcheck.results import publish as results_publish
+from spotcheck.results import records as results
+
+
+@dataclass(frozen=True)
+class DrawnRow:
+    task_id: str
+    round: int
+    uscc: str
+    name: str
+    district: str
+    stratum: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One published result, in the national columns, with its publication and due dates."""
+
+    row: results_publish.PublicRow
+    published_on: str
+    due_on: str
+
+
+@dataclass
+class DrawSource:
+    record: Record  # the ledger's draw (or drill) record
+    folder: Path
+    transcript: dict
+    summary: dict
+    loaded: LoadedPolicy
+    drawn: list[DrawnRow]
+    commitment: Record | None  # for an official draw: the commitment it revealed
+    results: list[ResultRow] = field(default_factory=list)
+    units: dict[str, list[str]] = field(default_factory=dict)  # task → the bodies inspecting its visits
+
+    @property
+    def id(self) -> str:
+        return self.record.key
+
+    @property
+    def drill(self) -> bool:
+        return bool(self.transcript.get("drill"))
+
+
+@dataclass(frozen=True)
+class Sources:
+    ledger_path: Path
+    head_seq: int
+    head_hash: str
+    draws: list[DrawSource]
+    policies: list[LoadedPolicy]  # every policy a draw used, in the order first used
+
+
+def _folder(out: str, ledger_path: Path) -> Path:
+    """A draw record's folder: as recorded, else beside the ledger (a moved or copied year's files)."""
+    recorded = Path(out)
+    for candidate in (recorded, ledger_path.parent / recorded, ledger_path.parent / recorded.name):
+        if (candidate / "transcript.json").is_file():
+            return candidate
+    return recorded
+
+
+def _policy(policy_id: str, sha256: str, policies_dir: Path, where: str, problems: list[Problem]) -> LoadedPolicy | None:
+    path = policies_dir / f"{policy_id}.yaml"
+    if not path.is_file():
+        problems.append(Problem("W901", f"找不到抽取 {where} 使用的策略 {policy_id}", file=str(path),
+                                hint="用 --policies 指向存放该策略的目录（策略标识对应 <目录>/<标识>.yaml）"))
+        return None
+    loaded = load_policy(path)
+    if loaded.sha256 != sha256:
+        problems.append(Problem("W902", f"策略 {policy_id} 与抽取 {where} 使用的版本不一致（抽取时 {sha256[:12]}…，现在 {loaded.sha256[:12]}…）",
+                                file=str(path), hint="网站须按抽取时的策略版本生成；用 --policies 指向保存该版本的目录"))
+        return None
+    return loaded
+
+
+def _drawn(folder: Path) -> list[DrawnRow]:
+    with (folder / "draws.csv").open(encoding="utf-8", newline="") as f:
+        return [
+            DrawnRow(r["task_id"], int(r["round"]), r["uscc"], r["name"], r["district"], r["stratum"], r["hash"])
+            for r in csv.DictReader(f)
+        ]
+
+
+def _visits(source: DrawSource, ledger: Ledger) -> None:
+    """The bodies inspecting each task, and the draw's published results, once its visits are planned."""
+    if not (source.folder / "visits.csv").is_file():
+        return
+    folder = load_draw(source.folder, ledger)
+    for visit in folder.visits.values():
+        for task_id in visit.task_ids:
+            units = source.units.setdefault(task_id, [])
+            if visit.unit not in units:
+                units.append(visit.unit)
+    source.results = _results(source, folder, ledger)
+
+
+def _results(source: DrawSource, folder: DrawFolder, ledger: Ledger) -> list[ResultRow]:
+    """The draw's published results, each in the last version published, as the public list shows them."""
+    shown = [t for t in results.tracks(folder, ledger) if t.public]
+    rows = results_publish.public_rows(source.loaded, [(t.visit, t.public[0]) for t in shown])
+    dates = {}
+    for t in shown:
+        result, mark = t.public
+        dates[(result.body["uscc"], result.body["completed_on"])] = (
+            mark.body.get("on") or mark.at[:10],
+            results.publication_due(source.loaded, dt.date.fromisoformat(result.body["completed_on"])).isoformat(),
+        )
+    return [ResultRow(r, *dates[(r.uscc, r.completed_on)]) for r in rows]
+
+
+def read(ledger_path: Path, policies_dir: Path | None = None, *, drills: bool = False) -> Sources:
+    """Everything the site shows, from the ledger and the folders it names; all problems at once (W901–W904)."""
+    ledger_path = Path(ledger_path)
+    policies_dir = Path(policies_dir) if policies_dir else POLICIES
+    if not ledger_path.is_file():
+        raise SpotcheckError(Problem("W903", f"台账 {ledger_path} 不存在", file=str(ledger_path), hint="用 --ledger 指定台账文件"))
+    problems: list[Problem] = []
+    draws: list[DrawSource] = []
+    policies: dict[str, LoadedPolicy] = {}
+    with Ledger.open(ledger_path, create=False) as ledger:
+        head_seq, head_hash = ledger.head()
+        commitments = {r.key: r for r in ledger.iter("commitment")}
+        kinds = ("draw", "drill") if drills else ("draw",)
+        for record in ledger.iter():
+            if record.kind not in kinds:
+                continue
+            folder = _folder(record.body.get("out", ""), ledger_path)
+            if not (folder / "transcript.json").is_file():
+                problems.append(Problem("W904", f"台账第 {record.seq} 条记录的抽取结果目录 {folder} 不存在", file=str(folder),
+                                        hint="把抽取结果目录放回原处，或放在台账文件旁边"))
+                continue
+            transcript = json.loads((folder / "transcript.json").read_text("utf-8"))
+            if sha256_text(canonical(transcript))[:16] != record.key:
+                problems.append(Problem("W905", f"{folder / 'transcript.json'} 与台账第 {record.seq} 条抽取记录不一致",
+                                        file=str(folder / "transcript.json"), hint="抽取结果目录被改动；用 spotcheck verify 核对"))
+                continue
+            summary = json.loads((folder / "summary.json").read_text("utf-8"))
+            key = transcript["policy"]["id"] + "@" + transcript["policy"]["sha256"]
+            if key not in policies:
+                loaded = _policy(transcript["policy"]["id"], transcript["policy"]["sha256"], policies_dir, record.key, problems)
+                if loaded is None:
+                    continue
+                policies[key] = loaded
+            cid = transcript["seed"].get("commitment_id")
+            source = DrawSource(record, folder, transcript, summary, policies[key], _drawn(folder), commitments.get(cid) if cid else None)
+            _visits(source, ledger)
+            draws.append(source)
+    if problems:
+        raise SpotcheckError(problems)
+    return Sources(ledger_path, head_seq, head_hash, draws, list(policies.values()))

@@ -1,0 +1,104 @@
+"""Kinds of object and risk scales: a directory checked against the policy's vocabulary, by row and column."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from conftest import edit, line_of, policy_problems
+from spotcheck.directory import uscc
+from spotcheck.directory.kinds import load_for
+from spotcheck.directory.synth import synthesize
+from spotcheck.draw.pipeline import spec_from_policy
+from spotcheck.errors import SpotcheckError
+from spotcheck.policy.loader import load_policy
+from spotcheck.resources import POLICIES
+
+HEADER = "统一社会信用代码,企业名称,主体类型,登记状态,所属辖区,信用风险等级\n"
+
+CITY = f"""\
+id: test/city/2024
+extends: {POLICIES / "national" / "baseline.yaml"}
+jurisdiction:
+  code: "341700"
+  name: 池州市市场监督管理局
+  region: 池州市
+  level: city
+  districts: [{{code: "341702", name: 贵池区, unit: 池州市贵池区市场监督管理局}}]
+year: 2024
+kinds:
+  个体工商户: {{uscc_codes: ["92"], scale: 分型}}
+scales:
+  分型: {{name: 个体工商户分型分类, values: {{生存型: 生存型, 成长型: 成长型, 发展型: 发展型}}}}
+targets:
+  enterprise_coverage: {{value: "3%", kinds: [企业, 民办非企业单位]}}
+tasks:
+  - id: t01
+    name: 民办非企业单位抽查
+    type: 定向
+    items: []
+    scope: {{field: type, op: in, value: [民办非企业单位, 个体工商户]}}
+    scope_text: 民办非企业单位、个体工商户
+    sampling: {{ratio: "10%", stratify: [type, tier]}}
+    draw_months: [3, 10]
+"""
+
+
+@pytest.fixture
+def city(tmp_path):
+    path = tmp_path / "2024.yaml"
+    path.write_text(CITY, encoding="utf-8")
+    return load_policy(path)
+
+
+def _directory(tmp_path, rows: list[tuple[str, str, str]]) -> str:
+    path = tmp_path / "entities.csv"
+    lines = [f"{code},单位{i},{kind},存续,贵池区,{tier}" for i, (code, kind, tier) in enumerate(rows)]
+    path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_every_kind_agrees_with_its_code_and_its_scale(tmp_path, city):
+    rows = [(uscc.make("a", "企业", "341700"), "企业", "A"), (uscc.make("b", "民办非企业单位", "341700"), "民办非企业单位", ""),
+            (uscc.make("c", "个体工商户", "341700"), "个体工商户", "成长型"), (uscc.make("d", "事业单位", "341700"), "事业单位", "")]
+    entities = load_for(city.policy, _directory(tmp_path, rows))
+    assert entities.frame["type"].cast(pl.String).to_list() == ["企业", "民办非企业单位", "个体工商户", "事业单位"]
+    assert entities.frame["tier"].cast(pl.String).to_list() == ["A", None, "成长型", None]
+
+
+def test_a_kind_that_disagrees_is_a_row_and_column_error_never_a_guess(tmp_path, city):
+    rows = [(uscc.make("a", "民办非企业单位", "341700"), "企业", "A"),  # code 52 written as 企业
+            (uscc.make("b", "企业", "341700"), "库点", ""),  # a kind the policy does not declare
+            (uscc.make("c", "企业", "341700"), "企业", ""),  # 企业 need a tier
+            (uscc.make("d", "事业单位", "341700"), "事业单位", "B"),  # 不涉及信用风险分类
+            (uscc.make("e", "个体工商户", "341700"), "个体工商户", "A")]  # not on the 分型 scale
+    with pytest.raises(SpotcheckError) as exc:
+        load_for(city.policy, _directory(tmp_path, rows))
+    got = [(p.code, p.row, p.column) for p in exc.value.problems]
+    assert got == [("D216", 2, "主体类型"), ("D215", 3, "主体类型"), ("D217", 4, "信用风险等级"),
+                   ("D218", 5, "信用风险等级"), ("D217", 6, "信用风险等级")]
+    first = exc.value.problems[0]
+    assert "52（民办非企业单位）" in first.message and "91" in first.message and first.hint
+
+
+def test_the_synthetic_city_carries_the_policys_kinds_and_scales(tmp_path, city):
+    result = synthesize(spec_from_policy(city), entities=2000, inspectors=40, seed=3)
+    frame = result.entities
+    assert "民办非企业单位" in frame["type"].to_list()
+    shops = frame.filter(pl.col("type") == "个体工商户")["tier"].unique().to_list()
+    assert set(shops) == {"生存型", "成长型", "发展型"}
+    assert frame.filter(pl.col("type") == "民办非企业单位")["tier"].null_count() == frame.filter(pl.col("type") == "民办非企业单位").height
+    assert all(code.startswith("52") for code in frame.filter(pl.col("type") == "民办非企业单位")["uscc"])
+
+
+def test_wrong_kinds_in_a_policy_are_located_problems(tmp_path):
+    path = tmp_path / "2024.yaml"
+    path.write_text(CITY.replace("scale: 分型}", "scale: 分形}").replace('uscc_codes: ["92"]', 'uscc_codes: ["92", "99"]')
+                    .replace("kinds: [企业, 民办非企业单位]", "kinds: [企业, 民非]"), encoding="utf-8")
+    problems = policy_problems(path)
+    got = {(p.code, p.line) for p in problems}
+    assert ("P112", line_of(path, '"99"')) in got  # not a GB 32100 code
+    assert any(p.code == "P231" and "民非" in p.message for p in problems)
+    edit(path, 'uscc_codes: ["92", "99"]', 'uscc_codes: ["92"]')
+    problems = policy_problems(path)
+    assert {p.code for p in problems} == {"P230", "P231"}
+    assert next(p for p in problems if p.code == "P230").line == line_of(path, "分形")

@@ -1,0 +1,108 @@
+"""`spotcheck init`: a bureau's starter repository that validates, passes its cases and renders notices
+at once, and the bureau's own templates searched before the bundled ones."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from spotcheck.cli import main
+from spotcheck.errors import SpotcheckError
+from spotcheck.notices import api as notice
+from spotcheck.notices.templates import find_template
+from spotcheck.policy.loader import load_policy
+from spotcheck.resources import TEMPLATES
+from spotcheck.starter import Starter, init
+
+QINHUANGDAO = Starter(province="hebei", city="qinhuangdao", region="秦皇岛市", code="130300", year=2026, short="秦市监")
+POLICY = Path("policies/hebei/qinhuangdao/2026.yaml")
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture
+def bureau(tmp_path, monkeypatch) -> Path:
+    """An empty folder, the working folder, with the starter written into it."""
+    monkeypatch.chdir(tmp_path)
+    init(Path("."), QINHUANGDAO)
+    return tmp_path
+
+
+def test_init_from_the_command_line_then_validate_and_test(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("init", "--province", "hebei", "--city", "qinhuangdao", "--region", "秦皇岛市", "--code", "130300",
+                 "--year", "2026")
+    assert result.exit_code == 0, result.output
+    assert {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()} == {
+        ".github/workflows/spotcheck.yml", ".pre-commit-config.yaml", "README.md", "templates/README.md",
+        "policies/hebei/qinhuangdao/2026.yaml", "policies/hebei/qinhuangdao/2026.cases.yaml",
+        "policies/hebei/qinhuangdao/items/2026.yaml", "validators/policy.schema.json",
+        "validators/item-list.schema.json", "validators/calendar.schema.json", "validators/cases.schema.json"}
+    # With no paths, validate and test read the working folder's policies/, not the bundled ones.
+    validated = run("validate")
+    assert validated.exit_code == 0 and "策略 1 个" in validated.output, validated.output
+    tested = run("test")
+    assert tested.exit_code == 0 and tested.output.strip().endswith("4 passed, 0 failed"), tested.output
+    assert run("schema", "check").exit_code == 0
+
+
+def test_the_starter_extends_the_province_baseline_by_name(bureau):
+    loaded = load_policy(POLICY)
+    assert loaded.policy.extends == "spotcheck:hebei/baseline"
+    assert [p.name for p in loaded.chain[:2]] == ["baseline.yaml", "baseline.yaml"]
+    assert loaded.policy.targets["enterprise_coverage"].value == 3  # the national floor, inherited
+    assert "秦市监〔2026〕1号" in notice.make_notice(POLICY, fmt="md")
+    assert notice.make_notice(POLICY, fmt="docx", out="通知.docx")[:2] == b"PK"
+
+
+def test_a_province_without_a_bundled_baseline_extends_the_national_one(tmp_path):
+    init(tmp_path, Starter(province="anhui", city="hefei", region="合肥市", code="340100", year=2026))
+    assert load_policy(tmp_path / "policies/anhui/hefei/2026.yaml").policy.extends == "spotcheck:national/baseline"
+
+
+def test_init_never_overwrites_and_writes_nothing_then(bureau):
+    readme = bureau / "README.md"
+    readme.write_text("本局原有说明\n", "utf-8")
+    (bureau / "policies").rename(bureau / "old-policies")
+    with pytest.raises(SpotcheckError) as exc:
+        init(Path("."), QINHUANGDAO)
+    # Every file already there is named (all but the policies moved away), and none is touched.
+    assert [p.code for p in exc.value.problems] == ["P161"] * 8
+    assert "README.md" in " ".join(p.message for p in exc.value.problems)
+    assert readme.read_text("utf-8") == "本局原有说明\n" and not (bureau / "policies").exists()
+    assert not [p for p in bureau.iterdir() if p.name.startswith(".spotcheck-init")]
+
+
+def test_bad_options_are_named_in_chinese(tmp_path):
+    with pytest.raises(SpotcheckError) as exc:
+        init(tmp_path, Starter(province="河北", city="Qin Huang Dao", region="秦皇岛市: x", code="1303",
+                               year=2026, extends="spotcheck:hebei/basline"))
+    problems = exc.value.problems
+    assert [p.code for p in problems] == ["P160", "P160", "P160", "P160", "P309"]
+    assert [p.where for p in problems[:4]] == ["--province", "--city", "--code", "--region"]
+    assert "spotcheck:hebei/baseline" in problems[-1].message
+    assert not any(tmp_path.iterdir())
+
+
+def test_the_bureau_templates_come_before_the_bundled_ones(bureau):
+    loaded = load_policy(POLICY)
+    assert find_template(loaded, "plan_notice", "md") == TEMPLATES / "plan_notice.md.j2"
+    own = bureau / "templates" / "hebei" / "qinhuangdao"
+    own.mkdir(parents=True)
+    (own / "plan_notice.md.j2").write_text("本局模板：{{ doc.title }}\n", "utf-8")
+    assert find_template(loaded, "plan_notice", "md") == own / "plan_notice.md.j2"
+    assert notice.make_notice(POLICY, fmt="md") == "本局模板：秦皇岛市市场监督管理局关于印发2026年度“双随机、一公开”抽查工作计划的通知\n"
+    listing = "\n".join(notice.describe_templates(POLICY))
+    assert "templates/hebei/qinhuangdao/plan_notice.md.j2" in listing
+    assert str(TEMPLATES / "docx" / "plan_notice.docx") in listing or "docx/plan_notice.docx" in listing
+
+
+def test_a_template_link_out_of_the_template_roots_is_not_followed(bureau, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside") / "plan_notice.md.j2"
+    outside.write_text("{{ doc.title }} 不该用到\n", "utf-8")
+    os.symlink(outside, bureau / "templates" / "plan_notice.md.j2")
+    assert find_template(load_policy(POLICY), "plan_notice", "md") == TEMPLATES / "plan_notice.md.j2"
