@@ -137,3 +137,13 @@ def test_draw_reports_each_step_and_counts_the_tasks(shuozhou_dirs, tmp_path):
     assert steps[0] == "读取策略" and steps[-1] == "写入抽取结果与台账"
     ranked = [done for step, done, total in seen if step == "按随机数排序抽取" and total == 21]
     assert ranked == list(range(21))
+
+
+
+def test_a_policy_without_tasks_is_refused_before_anything_is_written(shuozhou_dirs, tmp_path):
+    baseline = SHUOZHOU.parents[2] / "national" / "baseline.yaml"  # floors only, no tasks
+    with pytest.raises(SpotcheckError) as exc:
+        pipeline.draw(baseline, shuozhou_dirs / "entities.csv", tmp_path / "out", ledger_path=tmp_path / "l.db",
+                      seed="s", drawn_on=ON)
+    assert [p.code for p in exc.value.problems] == ["R507"]
+    assert not (tmp_path / "out").exists()

@@ -52,7 +52,10 @@ def test_one_notice_per_entity_and_month_with_every_item_of_its_tasks(task_md):
     assert "抽查任务编号：第001号、第002号" in both
     assert "登记事项检查（经营场所检查，注册资本实缴情况检查）" in both and "A&B <产品> 质量检查" in both
     assert "根据《市场主体登记管理条例》、《企业信息公示暂行条例》等规定" in both
-    assert "检查方式为实地检查、书面检查、网络监测、检验检测" in both
+    # Items checked in different ways: each item names its own method, none is said for them all.
+    assert "登记事项检查（经营场所检查，注册资本实缴情况检查）（检查方式：实地检查）" in both
+    assert "公示信息检查（检查方式：书面检查、网络监测）" in both and "质量检查（检查方式：检验检测）" in both
+    assert "检查方式为" not in both
     assert "示范市东区市场监督管理局将于2023年11月13日至12月31日期间对你单位进行检查" in both
     assert "联系人：信用科张三　电话：0000-1234567　邮箱：zhangsan@example.cn" in both
     assert "示范市东区市场监督管理局\n\n2023年11月13日" in both  # signed by the district that checks

@@ -85,7 +85,7 @@ def test_without_fusing_the_general_items_stay_out(longwan):
     assert visit["item_codes"] == longwan.task("t01").items
 
 
-def test_pairing_rule_names_the_lead_and_the_visit_is_joint(longwan):
+def test_pairing_rule_names_the_lead_and_offices_of_one_bureau_are_not_cross_department(longwan):
     drawn = draws(
         ("t01", 1, 3, "E1", "永中街道"), ("t02", 1, 3, "E1", "永中街道"), ("t03", 1, 3, "E1", "永中街道"),
         ("t01", 1, 3, "E2", "永中街道"), ("t02", 1, 3, "E2", "永中街道"),
@@ -94,11 +94,12 @@ def test_pairing_rule_names_the_lead_and_the_visit_is_joint(longwan):
     )
     result = visits.build(longwan, drawn, draw_id="d", drawn_on=dt.date(2023, 2, 24))
     e1, e2, e3, e4 = (by_uscc(result, u)[0] for u in ("E1", "E2", "E3", "E4"))
-    assert e1["lead_unit"] == "食药检验所" and e1["joint"]
+    # Several 科室 of one bureau take part: merged, but not 跨部门联合 (the joint-share KPI counts departments).
+    assert e1["lead_unit"] == "食药检验所" and not e1["joint"]
     assert set(e1["units"]) == {"食药检验所", "食品生产流通科", "餐饮科"}
     # No pairing covers t01+t02 alone: the first task's own lead unit leads.
-    assert e2["lead_unit"] == "食品生产流通科" and e2["units"] == ["食品生产流通科", "餐饮科"] and e2["joint"]
-    assert e3["lead_unit"] == "特种设备科" and e3["joint"]
+    assert e2["lead_unit"] == "食品生产流通科" and e2["units"] == ["食品生产流通科", "餐饮科"] and not e2["joint"]
+    assert e3["lead_unit"] == "特种设备科" and len(e3["units"]) == 2 and not e3["joint"]
     assert e4["lead_unit"] == "市场合同科" and e4["units"] == ["市场合同科"] and not e4["joint"]
 
 

@@ -1,6 +1,9 @@
 import datetime as dt
+import io
 import json
 import shutil
+import zipfile
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -149,16 +152,18 @@ def reassign(qingdao_dirs, folder, ledger, **kw):
 
 
 def member_and_candidate(result, people):
-    """A 组员 and an in-post colleague of the same unit holding at least the same specialties."""
+    """A 组员 and an in-post colleague of the same unit holding at least the same specialties, below the unit's cap."""
     people = people.with_columns(
         pl.col("专业领域").fill_null("").str.split("；").list.eval(pl.element().filter(pl.element() != "")).alias("skills"))
     skills = dict(people.select("执法人员编号", "skills").iter_rows())
     usable = people.filter((pl.col("在岗状态") == "在岗") & (pl.col("人员类别") == "执法人员")
                            & (pl.col("执法证有效期至") > "2021-01-01"))
+    load = dict(result.teams.group_by("inspector_id").len().iter_rows())
     for row in result.teams.filter(pl.col("role") == "组员").iter_rows(named=True):
         on_team = result.teams.filter(pl.col("visit_id") == row["visit_id"])["inspector_id"].to_list()
         for new, unit in usable.select("执法人员编号", "所属单位").iter_rows():
-            if unit == row["unit"] and new not in on_team and set(skills[row["inspector_id"]]) <= set(skills[new]):
+            if unit == row["unit"] and new not in on_team and set(skills[row["inspector_id"]]) <= set(skills[new]) \
+                    and load.get(new, 0) < result.summary["teams"]["caps"][unit]:
                 return row, new
     raise AssertionError("no member can be replaced in this draw")
 
@@ -211,3 +216,20 @@ def test_reassign_refuses_an_ineligible_inspector_with_the_reason(qingdao_dirs, 
         reassign(qingdao_dirs, folder, ledger, visit_id=row["visit_id"], out_inspector="nobody", in_inspector=elsewhere[0])
     assert exc_info.value.problems[0].code == "T823"
     assert "team_reassignment" not in kinds(ledger)
+
+
+def test_a_long_unit_name_fits_a_file_name_and_stays_apart():
+    long = "某某" * 200 + "市场监督管理局"
+    names = {workbooks.unit_file(long), workbooks.unit_file(long + "一"), workbooks.unit_file("短名")}
+    assert len(names) == 3
+    assert all(len(Path(n).name.encode("utf-8")) <= 255 for n in names)
+
+
+def test_names_that_look_like_formulas_stay_text_in_unit_workbooks(qingdao_dirs, tmp_path):
+    folder = drill(qingdao_dirs, tmp_path)
+    result = plan(qingdao_dirs, folder, tmp_path / "l.db")
+    visits = result.visits.with_columns(pl.lit('=HYPERLINK("http://x","点击")').alias("name"))
+    data = next(iter(workbooks.unit_workbooks(visits, result.teams, DRAWN_ON).values()))
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+        assert "<f>" not in sheet and "HYPERLINK" in z.read("xl/sharedStrings.xml").decode("utf-8")

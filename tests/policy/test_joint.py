@@ -84,3 +84,67 @@ def test_wrong_item_condition_and_method(policy_tree):
          "    method: [远程检查]\n    condition: {field: labls, op: contains, value: 实缴制企业}")
     problems = validate_paths([path])
     assert codes(problems) == [("P112", line_of(path, "远程检查")), ("P112", line_of(path, "labls"))]
+
+
+PROVINCE = """# yaml-language-server: $schema=../../../../validators/policy.schema.json
+id: fixture/province/2023
+extends: ../national/baseline.yaml
+jurisdiction: {code: "140000", name: 示范省市场监督管理局, region: 示范省, level: province}
+year: 2023
+item_lists: [../items/demo-2023.yaml]
+tasks:
+  - id: p01
+    name: 全省不定向抽查
+    type: 不定向
+    items: [A99, G01]
+    scope: {field: type, op: eq, value: 企业}
+    scope_text: 全省企业
+    sampling: {ratio: "3%"}
+    draw_months: [3, 10]
+  - id: p02
+    name: 全省拍卖企业抽查
+    type: 定向
+    items: [S01]
+    scope: {field: labels, op: contains, value: 拍卖企业}
+    scope_text: 全省拍卖企业
+    sampling: {ratio: "10%"}
+    draw_months: [6, 8]
+"""
+
+
+def _province(policy_tree):
+    (policy_tree / "province").mkdir()
+    (policy_tree / "province" / "2023.yaml").write_text(PROVINCE, encoding="utf-8")
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "extends: ../national/baseline.yaml", "extends: ../province/2023.yaml")
+    return path
+
+
+def test_province_tasks_reach_the_city_with_their_origin(policy_tree):
+    path = _province(policy_tree)
+    policy = load_policy(path).policy
+    assert [(t.id, t.origin) for t in policy.tasks] == [("p01", "省计划"), ("p02", "省计划"), ("t01", None), ("t02", None), ("t03", None)]
+
+
+def test_a_child_tightens_a_handed_down_task_and_excludes_one_with_a_reason(policy_tree):
+    path = _province(policy_tree)
+    edit(path, "tasks:\n", "excluded_tasks:\n  - {task: p02, reason: 本市无拍卖企业}\ntasks:\n"
+         "  - id: p01\n    name: 全省不定向抽查\n    type: 不定向\n    items: [A99, G01, S01]\n"
+         "    scope: {field: type, op: eq, value: 企业}\n    scope_text: 全市企业\n    sampling: {ratio: \"5%\"}\n"
+         "    draw_months: [3, 10]\n")
+    policy = load_policy(path).policy
+    assert [(t.id, t.origin) for t in policy.tasks] == [("p01", "省计划"), ("t01", None), ("t02", None), ("t03", None)]
+    assert policy.tasks[0].sampling.ratio == 5 and policy.tasks[0].scope_text == "全市企业"
+
+
+def test_loosening_or_excluding_what_was_not_handed_down_is_located(policy_tree):
+    path = _province(policy_tree)
+    edit(path, "tasks:\n", "excluded_tasks:\n  - {task: p03, reason: 无}\ntasks:\n"
+         "  - id: p01\n    name: 全省不定向抽查\n    type: 不定向\n    items: [G01]\n"
+         "    scope: {field: type, op: eq, value: 企业}\n    scope_text: 全市企业\n    sampling: {ratio: \"1%\"}\n"
+         "    draw_months: [3, 10]\n")
+    problems = validate_paths([path])
+    assert codes(problems) == [("P305", line_of(path, "task: p03")), ("P306", line_of(path, "  - id: p01")),
+                               ("P306", line_of(path, "  - id: p01"))]
+    assert problems[1].message == "上级下达的任务“全省不定向抽查”抽查比例 1% 低于上级的 3%，只能收紧不能放宽"
+    assert problems[2].message == "上级下达的任务“全省不定向抽查”去掉了上级规定的事项 A99，只能收紧不能放宽"

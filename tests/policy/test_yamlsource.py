@@ -1,4 +1,6 @@
+import pytest
 from conftest import edit, line_of, policy_problems
+from spotcheck.policy.validate import validate_paths
 from spotcheck.policy.yamlsource import parse_yaml, where_text
 
 
@@ -44,3 +46,55 @@ def test_where_names_objects_by_id():
     assert where_text(("deadlines", "results_public", "after"), data) == "期限 'results_public' → after"
     assert where_text(("items", 0, "name"), data) == "事项 'A99' → name"
     assert where_text(("tasks", 1, "items", 2), {"tasks": [{}, {"id": "t02", "items": []}]}) == "任务 't02' → items → 第 3 项"
+
+
+# ---------------------------------------------------------------- hostile files: a located P104/P106, never a crash
+
+
+def test_deep_nesting_is_refused_at_its_line(tmp_path):
+    path = tmp_path / "x.yaml"
+    path.write_text("id: x\nsteps: " + "[" * 2000 + "]" * 2000 + "\n", encoding="utf-8")
+    _, (p,) = parse_yaml(path)
+    assert (p.code, p.line) == ("P104", 2) and "嵌套超过" in p.message
+
+
+def test_an_alias_inside_its_own_anchor_is_refused(tmp_path):
+    path = tmp_path / "x.yaml"
+    path.write_text("id: x\nsteps: &r [*r]\n", encoding="utf-8")
+    _, (p,) = parse_yaml(path)
+    assert (p.code, p.line) == ("P104", 2) and "循环" in p.message
+
+
+def test_an_alias_bomb_is_refused_before_it_expands(tmp_path):
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]" for p, c in zip("abcdefgh", "bcdefghi")]
+    path = tmp_path / "x.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _, (p,) = parse_yaml(path)
+    assert p.code == "P104" and "展开后超过" in p.message
+
+
+def test_shared_anchors_within_budget_still_read(tmp_path):
+    path = tmp_path / "x.yaml"
+    path.write_text("a: &a {x: 1}\nb: [*a, *a]\n", encoding="utf-8")
+    doc, problems = parse_yaml(path)
+    assert problems == [] and doc.data["b"] == [{"x": 1}, {"x": 1}]
+
+
+@pytest.mark.parametrize("escape, code_point", [
+    ("\\ud800", "U+D800"), ("\\x00", "U+0000"), ("\\x01", "U+0001"), ("\\e", "U+001B"), ("\\v", "U+000B"),
+    ("\\ufffe", "U+FFFE"),
+])
+def test_unencodable_and_control_characters_are_refused(policy_tree, escape, code_point):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "id: fixture/city/2023", f'id: "fixture{escape}"')
+    (p,) = policy_problems(path)
+    assert (p.code, p.line) == ("P106", line_of(path, "id: \"fixture")) and code_point in p.message
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_line(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    doc, problems = parse_yaml(path)
+    assert problems == [] and doc.text.startswith("# yaml-language-server")
+    assert validate_paths([path]) == []

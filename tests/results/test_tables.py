@@ -1,8 +1,10 @@
 import csv
 import io
+import zipfile
 
 import pytest
 from conftest import RESULTS
+from spotcheck.errors import SpotcheckError
 from spotcheck.results import tables
 
 
@@ -20,3 +22,28 @@ def test_table_bytes_csv_has_bom_and_crlf():
     data = tables.table_bytes(".csv", ["甲", "乙"], [["1", "a,b"]])
     assert data == "\ufeff甲,乙\r\n1,\"a,b\"\r\n".encode("utf-8")
     assert list(csv.reader(io.StringIO(data.decode("utf-8-sig")))) == [["甲", "乙"], ["1", "a,b"]]
+
+
+@pytest.mark.parametrize("value, shown", [
+    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1+2", "'+1+2"), ("-2+3", "'-2+3"),
+    ("@SUM(A1)", "'@SUM(A1)"), (" =1+1", "' =1+1"), ("\t=1", "'\t=1"),
+    ("-5", "-5"), ("+3.5", "+3.5"), ("某某公司", "某某公司"), ("A=B", "A=B"),
+])
+def test_csv_cells_that_would_be_formulas_are_neutralised(value, shown):
+    data = tables.table_bytes(".csv", ["名称"], [[value]])
+    assert list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))[1] == [shown]
+
+
+def test_xlsx_cells_are_text_never_formulas():
+    data = tables.table_bytes(".xlsx", ["名称"], [["=1+1"]])
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert "<f>" not in z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+
+
+def test_a_truncated_xlsx_is_s801_not_a_crash(tmp_path):
+    whole = tables.table_bytes(".xlsx", ["名称"], [["甲"]])
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(SpotcheckError) as exc:
+        tables.read_cells(path)
+    assert [p.code for p in exc.value.problems] == ["S801"]

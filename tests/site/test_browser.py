@@ -125,7 +125,7 @@ def test_search_finds_an_entity_by_code_and_by_name(page, site, site_year):
 def test_the_verify_panel_passes_on_an_untouched_site(page, site, task_id):
     verdict, steps = _verify(page, _url(site, _task_page(site, task_id)))
     assert verdict.startswith("验证通过"), steps
-    assert "承诺于 2023-11-13" in steps and "中国福利彩票双色球2023130期开奖号码" in steps
+    assert "承诺于 2023年11月13日 10:00:00（北京时间）" in steps and "中国福利彩票双色球2023130期开奖号码" in steps
     if task_id == "t01":
         assert "与公布的名单完全一致" in steps
 

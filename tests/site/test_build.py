@@ -73,7 +73,7 @@ def test_each_task_gets_the_disclosure_its_scope_and_strata_allow(site):
 def test_a_tier_task_ties_no_entity_to_a_stratum_and_publishes_no_cut_off(site):
     slug, t03 = _task(site, "t03")
     assert [s["label"] for s in t03["strata"]] == [f"第{k}层" for k in range(1, len(t03["strata"]) + 1)]
-    assert all(set(s) == {"label", "eligible", "ratio", "wanted", "drawn"} for s in t03["strata"])
+    assert all(set(s) == {"label", "eligible", "ratio", "ratio_text", "wanted", "drawn"} for s in t03["strata"])
     assert set(t03["bound"]) == {"1"}
     rows = _data(site, f"task/{slug}/d0")
     assert rows and all(r[4] == -1 for r in rows)
@@ -163,3 +163,16 @@ def test_a_policy_changed_since_the_draw_is_refused(site_year, tmp_path):
         site_build.build(site_year.ledger, tmp_path / "site", policies_dir=policies)
     assert [p.code for p in err.value.problems] == ["W902"]
     assert not (tmp_path / "site").exists()
+
+
+def test_an_earlier_revision_kept_beside_the_current_plan_is_found(site_year, tmp_path):
+    policies = tmp_path / "policies"
+    (policies / "demo" / "site").mkdir(parents=True)
+    (policies / "demo" / "items").mkdir()
+    (policies / "demo" / "items" / "2023.yaml").write_bytes((SITE_POLICIES / "demo" / "items" / "2023.yaml").read_bytes())
+    revised = SITE_POLICY.read_text("utf-8").replace("全市加油站", "全市加油站（修订）")
+    (policies / "demo" / "site" / "2023.yaml").write_text(revised, "utf-8")
+    (policies / "demo" / "site" / "2023.r0.yaml").write_bytes(SITE_POLICY.read_bytes())
+    out = tmp_path / "site"
+    site_build.build(site_year.ledger, out, policies_dir=policies)
+    assert "全市加油站（修订）" not in (out / next(p.name for p in out.glob("plan-*.html"))).read_text("utf-8")

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from types import MappingProxyType
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from spotcheck.calendar.workdays import WEEKDAYS, Day, WorkCalendar
 from spotcheck.errors import Problem, SpotcheckError
@@ -29,9 +29,12 @@ actual date when the caller knows it)."""
 _KINDS = ("working_days", "calendar_days", "on", "monthly")
 
 
+MAX_DAYS = 1000  # no notice gives years to act; the bound keeps every due date inside the calendar
+
+
 def _count(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise PydanticCustomError("count", "天数应为正整数：{value}", {"value": repr(value)})
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DAYS:
+        raise PydanticCustomError("count", "天数应为不超过 {max} 的正整数：{value}", {"value": repr(value), "max": MAX_DAYS})
     return value
 
 
@@ -40,7 +43,7 @@ class MonthlyRule(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    day: int
+    day: int = Field(ge=1, le=28)
     holiday: Literal["postpone", "keep"] = "keep"
     """postpone: when day N is not a working day the deadline moves to the next working day
     (“遇节假日适当延期”, seed 004); keep: day N stands whatever it is."""
@@ -70,8 +73,8 @@ class DeadlineRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
-    working_days: int | None = None
-    calendar_days: int | None = None
+    working_days: int | None = Field(None, ge=1, le=MAX_DAYS)
+    calendar_days: int | None = Field(None, ge=1, le=MAX_DAYS)
     on: Day | None = None
     monthly: MonthlyRule | None = None
     after: str | None = None

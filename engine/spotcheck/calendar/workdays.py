@@ -24,11 +24,14 @@ from typing import Annotated, Any
 import chinese_calendar
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     PrivateAttr,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -52,6 +55,17 @@ _FESTIVAL_NAMES = {h.value: h.chinese for h in chinese_calendar.constants.Holida
 }
 WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+"""The years a policy, schedule or deadline may name: enough for any plan, and far from `date`'s limits,
+so counting days from any date a file holds never leaves the calendar."""
+DAY_SCHEMA = {"type": "string", "format": "date", "pattern": r"^20[0-9]{2}-[0-9]{2}-[0-9]{2}$"}
+
+
+def in_years(day: date) -> date:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise PydanticCustomError("day_range", "日期 {value} 超出支持的范围（{first}—{last} 年）",
+                                  {"value": day.isoformat(), "first": FIRST_YEAR, "last": LAST_YEAR})
+    return day
 
 
 def _parse_day(value: Any) -> date:
@@ -69,7 +83,7 @@ def _parse_day(value: Any) -> date:
     )
 
 
-Day = Annotated[date, BeforeValidator(_parse_day)]
+Day = Annotated[date, BeforeValidator(_parse_day), AfterValidator(in_years), WithJsonSchema(DAY_SCHEMA)]
 """A calendar date given as a `date` or an ISO `YYYY-MM-DD` string (YAML files keep dates as text)."""
 
 
@@ -125,7 +139,7 @@ class YearSchedule(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    year: int
+    year: int = Field(ge=FIRST_YEAR, le=LAST_YEAR)
     source: str
     holidays: tuple[HolidaySpan, ...]
     workdays: tuple[Day, ...] = ()

@@ -83,6 +83,8 @@ def draw(policy, entities_path, seed, do_commit, beacon, reveal, commitment_id, 
         )
     s = result.summary
     tag = "【演练】" if result.seed.drill else ""
+    if result.seed.drill and drawn_on is None and result.drawn_on != dt.date.today():
+        click.echo(f"{tag}未给 --date：今天不在策略年度内，演练日期取策略年度中最早的抽取时间 {result.drawn_on}", err=True)
     chosen = result.transcript.selection
     what = "、".join(f"{t}（第{'、'.join(map(str, r))}轮）" for t, r in chosen.items()) if chosen else f"{len(s.tasks)} 个任务"
     click.echo(f"{tag}抽取 {result.id}：{what}，抽中 {result.drawn.height} 户次，"

@@ -19,6 +19,8 @@ from dataclasses import dataclass, replace
 import polars as pl
 from spotcheck.directory.load import EntityDirectory
 from spotcheck.draw.commitment import Seed
+from spotcheck.draw.applies import FILE as APPLIES
+from spotcheck.draw.applies import applies_csv
 from spotcheck.draw.folder import Content
 from spotcheck.draw.history import history_csv
 from spotcheck.draw.pools import (
@@ -86,7 +88,7 @@ def compute(
     """
     policy = loaded.policy
     caps = effective_caps(policy)
-    compiled = compile_scope(loaded, caps)
+    compiled = compile_scope(loaded, caps, select)
     frame = entities.frame
     uscc = frame["uscc"]
     progress("按规则匹配抽查范围")
@@ -151,4 +153,7 @@ def compute(
         "summary.json": json_bytes(summary.to_json()),
         "excluded.csv": exclusions.write_csv().encode("utf-8"),
     }
+    applies = applies_csv(loaded, frame, picked["_row"])
+    if applies is not None:
+        files[APPLIES] = applies
     return Draw(draw_id, seed, drawn_on, drawn, exclusions, transcript, summary, files, tuple(pools), uscc)

@@ -121,11 +121,33 @@ def _department_units(loaded: LoadedPolicy) -> dict:
     return {"bureau_department": bureau, "department_units": tuple(units)}
 
 
+def drill_date(loaded: LoadedPolicy, today: dt.date) -> dt.date:
+    """The date of a drill given no date: today inside the policy's year, else the year's first draw.
+
+    A drill of last year's plan dated today would count its deadlines on another year's calendar
+    (or on one the calendar does not know yet) and fall outside every task's months."""
+    policy = loaded.policy
+    if today.year == policy.year:
+        return today
+    starts = [c.window.start for c in policy.campaigns] + [t.window.start for t in policy.tasks if t.window]
+    starts += [dt.date(policy.year, t.draw_months[0], 1) for t in policy.tasks if t.draw_months]
+    return min(starts, default=dt.date(policy.year, 1, 1))
+
+
 def synthesize(policy_path: Path, entities: int, inspectors: int, seed: str, out_dir: Path) -> list[Path]:
     """Synthetic entity and inspector directories and a recusal list shaped like the policy's jurisdiction."""
     loaded = load_policy(policy_path)
     result = synth.synthesize(spec_from_policy(loaded), entities, inspectors, seed)
     return list(synth.write(result, out_dir).values())
+
+
+def _drawable(path: Path) -> LoadedPolicy:
+    """A policy with at least one task: one without (a parent such as the national baseline) draws nobody."""
+    loaded = load_policy(path)
+    if not loaded.policy.tasks:
+        raise SpotcheckError(Problem("R507", f"策略 {loaded.policy.id} 没有抽查任务，无从抽取", file=str(path),
+                                     hint="抽取用列有 tasks 的本级策略，而不是只写底线的上级策略"))
+    return loaded
 
 
 def _history(ledger: Ledger, year: int) -> pl.DataFrame:
@@ -168,7 +190,7 @@ def commit(
 
     With `request` (a task or a month), the commitment also fixes which rounds the draw will draw.
     """
-    loaded = load_policy(policy_path)
+    loaded = _drawable(policy_path)
     entities = load_for(loaded.policy, entities_path)
     with Ledger.open(ledger_path) as ledger:
         history = _history(ledger, loaded.policy.year)
@@ -207,7 +229,7 @@ def draw(
     if (seed is None) == (reveal is None):
         raise SpotcheckError(Problem("R504", "须且只须给出 --seed（演练）或 --reveal（正式抽取）之一"))
     progress("读取策略")
-    loaded = load_policy(policy_path)
+    loaded = _drawable(policy_path)
     progress("读取并校验检查对象名录")
     entities = load_for(loaded.policy, entities_path)
     with Ledger.open(ledger_path) as ledger:
@@ -230,7 +252,7 @@ def draw(
             override = rec.body.get("override")
         else:
             the_seed = drill_seed(seed)  # type: ignore[arg-type]
-            on = drawn_on or dt.date.today()
+            on = drawn_on or drill_date(loaded, dt.date.today())
             selection = select(loaded, [], request, on, enforce=False) if request is not None else None
             override = None
         chosen = selection.rounds if selection is not None else None

@@ -8,6 +8,7 @@ Strata are per task (tier, and district where the task says so); quotas are exac
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -97,9 +98,13 @@ def check_counts(history: pl.DataFrame, caps: list[Cap]) -> pl.DataFrame:
     return counts.fill_null(0)
 
 
-def compile_scope(loaded: LoadedPolicy, caps: list[Cap]) -> rules.CompiledRules:
-    """Every task's scope and every cap's condition, compiled once for the rules engine."""
-    rule_list = [rules.Rule(f"scope:{t.id}", t.scope) for t in loaded.policy.tasks]
+def compile_scope(loaded: LoadedPolicy, caps: list[Cap], select: Mapping[str, tuple[int, ...]] | None) -> rules.CompiledRules:
+    """The drawn tasks' scopes and every cap's condition, compiled once for the rules engine.
+
+    A draw of one task asks the engine only about that task: only the columns its scope reads are
+    classified, so drawing one task costs little more than loading the directory."""
+    tasks = [t for t in loaded.policy.tasks if select is None or t.id in select]
+    rule_list = [rules.Rule(f"scope:{t.id}", t.scope) for t in tasks]
     rule_list += [rules.Rule(f"cap:{c.id}", c.when) for c in caps]
     rule_list += [rules.Rule(_class_rule(t, c), c.when) for t in loaded.policy.tasks for c in t.sampling.classes]
     return rules.compile_rules(rule_list)

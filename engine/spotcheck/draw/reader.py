@@ -29,7 +29,7 @@ from spotcheck.plan.visits import DEADLINE_COLUMNS, DRAWS_SCHEMA
 TRANSCRIPT, SUMMARY, DRAWS, VISITS = "transcript.json", "summary.json", "draws.csv", "visits.csv"
 _HINT = "抽取结果目录被改动；用 spotcheck verify 核对"
 _VISIT_COLUMNS = ("visit_id", "uscc", "name", "task_ids", "item_codes")
-_VISIT_LISTS = ("task_ids", "item_codes", "units")
+_VISIT_LISTS = ("task_ids", "item_codes", "units", "departments", "department_units")
 _VISIT_FLAGS = ("joint", "staffed")  # written as true/false
 
 
@@ -178,6 +178,7 @@ def read_visits(file: Path) -> pl.DataFrame:
         raise SpotcheckError(problems)
     present = set(frame.columns)
     return frame.with_columns(
+        *[pl.col(c).fill_null("") for c in ("method",) if c in present],
         *[pl.col(c).fill_null("").str.split("|").list.eval(pl.element().filter(pl.element() != ""))
           for c in _VISIT_LISTS if c in present],
         *[pl.col(c).str.to_date(strict=False) for c in DEADLINE_COLUMNS if c in present],

@@ -64,30 +64,39 @@ def eligible_pieces(pools: list[Pool], uscc: pl.Series) -> Iterator[bytes]:
             yield part.write_csv(include_header=False).encode("utf-8")
 
 
+# A stratum this large is hashed from the fixed-width records; a smaller one from its joined codes.
+_RECORDS_FROM = 100_000
+
+
 class Codes:
     """The directory's codes, for hashing each stratum's newline-joined list in the transcript.
 
-    Validated codes are 18 ASCII characters, so they are kept once as fixed 19-byte records (code and
-    newline) and a stratum's list is one gather of records, not millions of strings joined.
+    Validated codes are 18 ASCII characters, so for large strata they are kept once as fixed 19-byte
+    records (code and newline) and a stratum's list is one gather of records, not millions of strings
+    joined. The records are built on the first large stratum: a draw of one small task never pays for them.
     """
 
     def __init__(self, uscc: pl.Series) -> None:
         self.uscc = uscc
         self.records = None
         sizes = uscc.str.len_bytes()
-        if uscc.len() and sizes.min() == 18 == sizes.max():
-            flat = np.frombuffer(uscc.str.join("").item().encode("utf-8"), dtype=np.uint8).reshape(-1, 18)
-            self.records = np.empty((uscc.len(), 19), dtype=np.uint8)
+        self.fixed = bool(uscc.len()) and sizes.min() == 18 == sizes.max()
+
+    def _records(self) -> np.ndarray:
+        if self.records is None:
+            flat = np.frombuffer(self.uscc.str.join("").item().encode("utf-8"), dtype=np.uint8).reshape(-1, 18)
+            self.records = np.empty((self.uscc.len(), 19), dtype=np.uint8)
             self.records[:, :18] = flat
             self.records[:, 18] = ord("\n")
+        return self.records
 
     def sha256(self, rows: pl.Series) -> str:
         """sha256 of the codes of `rows` joined by newlines."""
         if rows.len() == 0:
             return hashlib.sha256(b"").hexdigest()
-        if self.records is None:
+        if not self.fixed or rows.len() < _RECORDS_FROM:
             return hashlib.sha256(self.uscc.gather(rows).str.join("\n").item().encode("utf-8")).hexdigest()
-        joined = self.records[rows.to_numpy()].tobytes()
+        joined = self._records()[rows.to_numpy()].tobytes()
         return hashlib.sha256(memoryview(joined)[:-1]).hexdigest()
 
 

@@ -10,8 +10,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from spotcheck.draw.applies import read_applies
 from spotcheck.draw.reader import DrawFolder
 from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.plan import participants
 from spotcheck.rules.fields import TIER_NAMES
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.notices.content import (
@@ -88,9 +90,16 @@ def _district_order(policy: Policy, district: str) -> tuple[int, str]:
 
 
 def _task_span(policy: Policy, tasks: Sequence[Task]) -> str:
-    windows = [t.window for t in tasks if t.window is not None]
-    if windows:
-        return cn_window(min(w.start for w in windows), max(w.end for w in windows))
+    """When the tasks are checked: their windows, else their campaigns', else their draw months."""
+    campaigns = {c.id: c.window for c in policy.campaigns}
+    only = policy.campaigns[0].window if len(policy.campaigns) == 1 else None
+    windows = [t.window or campaigns.get(t.campaign or "") or only for t in tasks]
+    if all(w is not None for w in windows):
+        return cn_window(min(w.start for w in windows), max(w.end for w in windows))  # type: ignore[union-attr]
+    months = [m for t in tasks if t.draw_months for m in t.draw_months]
+    if months:
+        first, last = min(months), max(months)
+        return f"{policy.year}年{first}月" + (f"至{last}月" if last != first else "")
     window = policy_window(policy)
     return cn_window(*window) if window else ""
 
@@ -163,19 +172,27 @@ def _entity_notices(loaded: LoadedPolicy, draw: DrawFolder, drawn: list[DrawnRow
     for r in drawn:
         visits.setdefault((r.uscc, r.month), []).append(r)
     ordered = sorted(visits.values(), key=lambda rs: (_district_order(policy, rs[0].district), rs[0].month or 0))
+    applies = read_applies(draw.path) or {}
     out = []
     for rows in ordered:
         tasks = [loaded.task(t) for t in dict.fromkeys(r.task_id for r in rows)]
-        codes = loaded.visit_items([t.id for t in tasks])
+        held = applies.get(rows[0].uscc, frozenset())
+        codes = participants.applying_items(loaded, [t.id for t in tasks], held)
         items = [loaded.items[c] for c in codes]
         nos = [f"第{task_no(policy, t):03d}号" for t in tasks]
-        unit = _district_unit(policy, rows[0].district)
+        how, lead = participants.mode(tasks, held), participants.lead_department(loaded, tasks)
+        unit = (participants.unit_of(loaded, lead, how, rows[0].district) if how or lead
+                else _district_unit(policy, rows[0].district))
+        # One method for every item is said once; otherwise each item names its own.
+        methods = {tuple(i.method) for i in items}
+        shared = "、".join(next(iter(methods))) if len(methods) == 1 else ""
+        lines = [item_line(loaded, c) + (f"（检查方式：{'、'.join(i.method)}）" if i.method and not shared else "")
+                 for c, i in zip(codes, items, strict=True)]
         out.append(EntityNotice(
             entity=rows[0].name, uscc=rows[0].uscc, district=_district_name(policy, rows[0].district),
             task_no="、".join(nos), tasks="、".join(f"“{t.name}”抽查任务（{no}）" for t, no in zip(tasks, nos, strict=True)),
             plan=plan, basis="、".join(dict.fromkeys(i.basis for i in items if i.basis)),
-            items=tuple(numbered_lines([item_line(loaded, c) for c in codes], 1)), window=_task_span(policy, tasks),
-            methods="、".join(dict.fromkeys(m for i in items for m in i.method)),
+            items=tuple(numbered_lines(lines, 1)), window=_task_span(policy, tasks), methods=shared,
             inspector=unit or "、".join(dict.fromkeys(t.inspecting_level or t.lead_unit or policy.jurisdiction.name for t in tasks)),
             contacts=contacts, signature=unit or policy.jurisdiction.name, date=draw.drawn_on,
         ))

@@ -17,6 +17,7 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import TIER_NAMES, TIERS
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.notices.model import Annex, Block, Heading, Notice, Para, Table
+from spotcheck.policy.departments import CELLS
 from spotcheck.policy.model import (
     METRIC_NAMES,
     Document,
@@ -124,35 +125,93 @@ def _task_items_text(loaded: LoadedPolicy, task: Task) -> str:
     return names[0] if len(names) == 1 else "；".join(f"{i}. {n}" for i, n in enumerate(names, 1))
 
 
-def _initiator_text(task: Task) -> str:
+def _initiator_text(loaded: LoadedPolicy, task: Task) -> str:
+    """发起主体/指导单位, with the lead and 配合 departments where the task names them."""
     parts = []
     if task.initiator:
-        parts.append(task.initiator if task.initiator.endswith("发起") else f"{task.initiator}组织发起")
+        # “…牵头发起，…负责” already says how it is initiated: nothing is appended to it.
+        parts.append(task.initiator if "发起" in task.initiator else f"{task.initiator}组织发起")
     if task.guide:
         guide = task.guide if task.guide.endswith("指导") else f"{task.guide}指导"
         parts.append(f"/{guide}" if parts else guide)
-    return "".join(parts)
+    text = "".join(parts)
+    lead = _department_name(loaded, task.lead_department or task.initiating_department) or task.lead_unit
+    if lead and lead not in text:
+        text += f"{'，' if text else ''}{lead}牵头"
+    partners = _department_names(loaded, task.departments)
+    if partners:
+        text += f"{'，' if text else ''}配合部门：{partners}"
+    return text
+
+
+def _department_name(loaded: LoadedPolicy, dept_id: str | None) -> str | None:
+    names = {d.id: d.name for d in loaded.policy.departments}
+    return names.get(dept_id, dept_id) if dept_id else None
+
+
+def _department_names(loaded: LoadedPolicy, ids: Sequence[str]) -> str:
+    return "、".join(n for d in ids if (n := _department_name(loaded, d)))
 
 
 def task_no(policy: Policy, task: Task) -> int:
     return task.no if task.no is not None else policy.tasks.index(task) + 1
 
 
-def plan_table(loaded: LoadedPolicy) -> Table:
-    """Seed 002's 9-column annual plan table, one row per task."""
-    policy = loaded.policy
-    rows = []
+def _months(policy: Policy, task: Task, dash: str = "-") -> str:
+    """抽取日期: the draw months, else the months of the task's (or the policy's) inspection window."""
     window = policy_window(policy)
-    for task in policy.tasks:
-        # 抽取日期: the draw months, else the months of the task's (or the policy's) inspection window.
-        span = task.draw_months or ((task.window.start.month, task.window.end.month) if task.window else None)
-        span = span or ((window[0].month, window[1].month) if window else None)
-        months = f"{span[0]}月-{span[1]}月" if span else ""
-        rows.append((
-            str(task_no(policy, task)), task.name, task.type, _task_items_text(loaded, task), task.scope_text,
-            sampling_text(task.sampling), months, _initiator_text(task), task.inspecting_level or "",
-        ))
-    return Table(PLAN_COLUMNS, tuple(rows), PLAN_WIDTHS)
+    span = task.draw_months or ((task.window.start.month, task.window.end.month) if task.window else None)
+    span = span or ((window[0].month, window[1].month) if window else None)
+    return f"{span[0]}月{dash}{span[1]}月" if span else ""
+
+
+def _period(policy: Policy, task: Task) -> str:
+    """抽查时间段: the task's window, else its draw months."""
+    return cn_window(task.window.start, task.window.end) if task.window else _months(policy, task, "—")
+
+
+def _cell(loaded: LoadedPolicy, task: Task, source: str) -> str:
+    policy = loaded.policy
+    if source.startswith(CELLS):
+        return task.cells.get(source[len(CELLS):], "")
+    values = {
+        "no": lambda: str(task_no(policy, task)), "name": lambda: task.name, "type": lambda: task.type,
+        "items": lambda: _task_items_text(loaded, task), "scope": lambda: task.scope_text,
+        "sampling": lambda: sampling_text(task.sampling), "months": lambda: _months(policy, task),
+        "period": lambda: _period(policy, task), "initiator_guide": lambda: _initiator_text(loaded, task),
+        "initiator": lambda: task.initiator or "", "guide": lambda: task.guide or "",
+        "inspecting_level": lambda: task.inspecting_level or "", "lead_unit": lambda: task.lead_unit or "",
+        "initiating_department": lambda: _department_name(loaded, task.initiating_department) or "",
+        "lead_department": lambda: _department_name(loaded, task.lead_department) or "",
+        "departments": lambda: _department_names(loaded, task.departments),
+        "inspection": lambda: "、".join(r.mode for r in task.inspection), "origin": lambda: task.origin or "",
+    }
+    return values[source]()
+
+
+def plan_table(loaded: LoadedPolicy, doc: Document | None = None) -> Table:
+    """The plan table, one row per task: the document's declared columns, else seed 002's nine."""
+    policy = loaded.policy
+    if doc is None or not doc.table:
+        sources = ("no", "name", "type", "items", "scope", "sampling", "months", "initiator_guide", "inspecting_level")
+        rows = [tuple(_cell(loaded, t, s) for s in sources) for t in policy.tasks]
+        return Table(PLAN_COLUMNS, tuple(rows), PLAN_WIDTHS)
+    cells = [[_cell(loaded, t, c.source) for c in doc.table] for t in policy.tasks]
+    spans = [[1] * len(doc.table) for _ in cells]
+    for c, column in enumerate(doc.table):
+        if not column.merge:
+            continue
+        top = 0
+        for r in range(1, len(cells)):
+            if cells[r][c] and cells[r][c] == cells[top][c]:
+                spans[top][c] += 1
+                spans[r][c] = 0
+                cells[r][c] = ""  # covered: the text is written once, in the top cell
+            else:
+                top = r
+    merged = any(0 in row for row in spans)
+    return Table(tuple(c.title for c in doc.table), tuple(map(tuple, cells)), tuple(c.width for c in doc.table),
+                 spans=tuple(map(tuple, spans)) if merged else ())
 
 
 def _sampling_lines(loaded: LoadedPolicy) -> list[str]:
@@ -297,7 +356,7 @@ class _Body:
         self.included.add(what)
         where = ("documents", policy.documents.index(self.doc), "sections", *path)
         if what == "tasks" and policy.tasks:
-            return [plan_table(loaded)]
+            return [plan_table(loaded, self.doc)]
         if what == "contacts" and self.doc.contacts:
             return [Para(line) for line in contact_lines(self.doc)]
         if what == "window":
@@ -377,9 +436,12 @@ def document_notice(loaded: LoadedPolicy, doc: Document) -> Notice:
         raise SpotcheckError(body.problems)
     annexes: tuple[Annex, ...] = ()
     if doc.kind == "plan_notice" and "tasks" not in body.included and loaded.policy.tasks:
-        title = doc.attachments[0] if doc.attachments else f"{doc.issuer}{loaded.policy.year}年度“双随机、一公开”抽查工作计划"
-        label = "附件" if len(doc.attachments) <= 1 else "附件1"
-        annexes = (Annex(label, title, (plan_table(loaded),), landscape=True),)
+        if doc.attachments:
+            label = "附件" if len(doc.attachments) == 1 else "附件1"
+            annexes = (Annex(label, doc.attachments[0], (plan_table(loaded, doc),), landscape=True),)
+        else:
+            # No attachment is listed: the table closes the body rather than an annex under an invented title.
+            blocks = (*blocks, plan_table(loaded, doc))
     enclosed = doc.enclosure_title is not None
     return revised(Notice(
         kind=doc.kind, letter=doc.letter, issuer=doc.issuer, number=doc.number.text() if doc.number else None,

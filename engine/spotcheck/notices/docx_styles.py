@@ -266,6 +266,11 @@ def add_table(container, t: Table, width: int) -> None:
             if r and short[c]:
                 p.alignment = WD_ALIGN_PARAGRAPH.CENTER
             add_run(p, str(value), HEITI if r == 0 else FANGSONG)
+    # A merged cell is written once in its top cell, then joined with the cells it covers.
+    for r, spans in enumerate(t.spans, 1):
+        for c, span in enumerate(spans):
+            if span > 1:
+                table.cell(r, c).merge(table.cell(r + span - 1, c))
 
 
 def add_blocks(container, blocks: Sequence[Block], width: int) -> None:

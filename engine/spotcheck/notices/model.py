@@ -32,6 +32,9 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
     widths: tuple[int, ...]  # relative column widths
     kind: str = "table"
+    # Merged cells: per row and column, the number of rows the cell spans (0: covered by the cell
+    # above, whose text it shares; covered cells hold ""). Empty when nothing is merged.
+    spans: tuple[tuple[int, ...], ...] = ()
 
 
 Block = Heading | Para | Table

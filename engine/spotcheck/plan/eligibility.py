@@ -4,16 +4,20 @@ Who may be on a visit's team
   - 执法人员 (role 执法人员, or no role given): status 在岗; holds an enforcement certificate valid
     on the visit's planned check date, inspect_by (certificate_expires on or after it; an empty
     expiry with a certificate number is an open-ended “长期” certificate); works for the visit's
-    inspecting unit (jurisdiction.districts) or, on a joint visit, for its lead unit when the
-    inspector directory has people under exactly that unit name (“联查邀约”: the leading department
-    sends its own people); not on the entity's recusal list.
+    inspecting unit (jurisdiction.districts) or, on a visit several units or departments take part
+    in, for its lead unit when the inspector directory has people under exactly that unit name
+    (“联查邀约”: the leading department sends its own people), or, on a 跨部门联合 visit, for the unit
+    of a department taking part (spotcheck.plan.participants); not on the entity's recusal list.
   - 专家 / 第三方机构: from the jurisdiction-wide pools (policy.team.pools; with no pools declared,
     every 专家 and 第三方机构 of the directory), status 在岗, not recused, holding the specialty the
     item needs where the pool allows it. They hold no enforcement certificate and are not counted
     in the team's minimum size: administrative law asks for two enforcement officers.
 
 What a team must be
-  - at least policy.team.min_size officers (national floor 2);
+  - at least policy.team.min_size officers (national floor 2), or the size the policy sets for the
+    check's method when it is not a site visit (policy.methods);
+  - on a 跨部门联合 visit, team.min_per_department officers of each department taking part (the
+    directory's 所属部门, by department id or name): each is a place of its own, like a specialty;
   - each specialty needed by the visit's items (Item.specialty) covered by an officer of its own,
     so a visit needing more specialties than min_size gets a larger team; the specialty of an item
     that needs a specialist (Item.specialist) is covered by the pool member instead;
@@ -54,18 +58,43 @@ class Needs:
     pool_specialties: tuple[str, ...]  # "" = any pool member
 
 
-def needs_of(loaded: LoadedPolicy, item_codes: Sequence[str]) -> Needs:
+DEPARTMENT = "部门:"  # a department's places on a joint team are specialty slots named so
+
+
+def needs_of(loaded: LoadedPolicy, item_codes: Sequence[str], method: str = "", departments: Sequence[str] = ()) -> Needs:
+    """What a check's items, method and (on a joint visit) departments ask of its team."""
     items = [loaded.items[c] for c in item_codes if c in loaded.items]
     pool = list(dict.fromkeys(i.specialty or "" for i in items if i.specialist))
     officer = [s for s in dict.fromkeys(i.specialty for i in items if i.specialty and not i.specialist) if s not in pool]
-    return Needs(max(loaded.policy.team.min_size, len(officer)), tuple(officer), tuple(pool))
+    officer += [f"{DEPARTMENT}{d}" for d in departments for _ in range(loaded.policy.team.min_per_department)]
+    rule = loaded.policy.methods.get(method) if method else None  # type: ignore[call-overload]
+    size = rule.min_size if rule is not None and rule.min_size is not None else loaded.policy.team.min_size
+    return Needs(max(size, len(officer)), tuple(officer), tuple(pool))
 
 
-def people_frame(inspectors: pl.DataFrame) -> pl.DataFrame:
-    """The inspector directory as the matcher reads it, sorted by id (file order must not matter)."""
+def department_names(loaded: LoadedPolicy | None) -> dict[str, str]:
+    """What the directory's 所属部门 may say (a department's id or name) → the department's id."""
+    if loaded is None:
+        return {}
+    return {**{d.name: d.id for d in loaded.policy.departments}, **{d.id: d.id for d in loaded.policy.departments}}
+
+
+def people_frame(inspectors: pl.DataFrame, loaded: LoadedPolicy | None = None) -> pl.DataFrame:
+    """The inspector directory as the matcher reads it, sorted by id (file order must not matter).
+
+    An officer's department is one more specialty (部门:<id>), so the places a joint team keeps for
+    each department are filled like specialty places."""
+    names = department_names(loaded)
+    dept = pl.col("department") if "department" in inspectors.columns else pl.lit(None, dtype=pl.String)
+    tag = pl.lit(DEPARTMENT) + dept.replace_strict(names, default=None, return_dtype=pl.String)
     return (
-        inspectors.select("inspector_id", "name", "unit", "status", "certificate", "certificate_expires", "specialties", "role")
-        .with_columns(pl.col("role").fill_null(OFFICER), pl.col("specialties").fill_null([]))
+        inspectors.with_columns(dept.alias("department"))
+        .select("inspector_id", "name", "unit", "status", "certificate", "certificate_expires", "specialties", "role", "department")
+        .with_columns(
+            pl.col("role").fill_null(OFFICER),
+            pl.when(tag.is_not_null()).then(pl.col("specialties").fill_null([]).list.concat(pl.concat_list(tag)))
+            .otherwise(pl.col("specialties").fill_null([])).alias("specialties"),
+        )
         .sort("inspector_id")
         .with_row_index("p")
     )
@@ -141,8 +170,10 @@ def pool_ok(person: Mapping, specialty: str, kinds: Mapping[str, frozenset[str] 
 def allowed_units(visit: Mapping, directory_units: frozenset[str]) -> list[str]:
     units = [visit["inspecting_unit"]] if visit["inspecting_unit"] else []
     lead = visit.get("lead_unit")
-    if visit.get("joint") and lead and lead in directory_units and lead not in units:
+    if (visit.get("joint") or len(visit.get("units") or ()) > 1) and lead and lead in directory_units and lead not in units:
         units.append(lead)
+    if visit.get("joint"):
+        units += [u for u in dict.fromkeys(visit.get("department_units") or ()) if u and u not in units]
     return units
 
 

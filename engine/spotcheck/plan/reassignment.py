@@ -80,7 +80,7 @@ def check_swap(
     if out_rows.height != 1:
         raise SpotcheckError(Problem("T823", f"{out_inspector} 不在检查 {visit_id} 的检查组中", where=where,
                                      hint=f"该检查组：{'、'.join(team['inspector_id'].to_list())}"))
-    people = people_frame(inspectors)
+    people = people_frame(inspectors, loaded)
     found = people.filter(pl.col("inspector_id") == in_inspector)
     if found.height != 1:
         raise SpotcheckError(Problem("T824", f"执法检查人员名录中没有 {in_inspector}", where=where, hint="核对人员编号"))
@@ -92,7 +92,8 @@ def check_swap(
     recused = recusals is not None and recusals.filter(
         (pl.col("inspector_id") == in_inspector) & (pl.col("uscc") == visit["uscc"])
     ).height > 0
-    needs = needs_of(loaded, visit["item_codes"])
+    needs = needs_of(loaded, visit["item_codes"], visit.get("method") or "",
+                     visit.get("departments") or () if visit.get("joint") else ())
     by_id = {r["inspector_id"]: r for r in people.iter_rows(named=True)}
     stays = [by_id[i] for i in team["inspector_id"].to_list() if i != out_inspector and i in by_id]
     if role in (LEAD, MEMBER):

@@ -24,6 +24,7 @@ from spotcheck.plan.assignment import (
 )
 from spotcheck.plan.eligibility import (
     DEFAULT_SLACK,
+    DEPARTMENT,
     IN_POST,
     LEAD,
     MEMBER,
@@ -106,18 +107,33 @@ def staff(
     """Teams for `visits` (visit_id, uscc, district, inspecting_unit, lead_unit, joint, item_codes,
     inspect_by); pure. `previous_leads`: uscc → the lead inspector of its last recorded visit."""
     team = loaded.policy.team
-    people = people_frame(inspectors)
+    people = people_frame(inspectors, loaded)
+    # Frames made before departments and methods existed lack their columns: no departments, on site.
+    visits = visits.with_columns(
+        pl.lit(default, dtype=dtype).alias(col)
+        for col, default, dtype in (("units", [], pl.List(pl.String)), ("departments", [], pl.List(pl.String)),
+                                    ("department_units", [], pl.List(pl.String)), ("method", "", pl.String))
+        if col not in visits.columns
+    )
     recused = (
         recusals.select("inspector_id", "uscc").unique()
         if recusals is not None
         else pl.DataFrame(schema={"inspector_id": pl.String, "uscc": pl.String})
     )
     kinds = pool_kinds(loaded)
-    needs = {codes: needs_of(loaded, codes) for codes in set(map(tuple, visits["item_codes"].to_list()))}
-    v = visits.with_row_index("v").with_columns(
-        pl.col("item_codes").map_elements(lambda c: needs[tuple(c)].officers, return_dtype=pl.Int64).alias("_n_off"),
-        pl.col("item_codes").map_elements(lambda c: list(needs[tuple(c)].officer_specialties), return_dtype=pl.List(pl.String)).alias("_off_specs"),
-        pl.col("item_codes").map_elements(lambda c: list(needs[tuple(c)].pool_specialties), return_dtype=pl.List(pl.String)).alias("_pool_specs"),
+    # What a visit needs depends on its items, its method and, when it is joint, its departments.
+    joint_departments = pl.when(pl.col("joint")).then(pl.col("departments").list.join("|")).otherwise(pl.lit(""))
+    shapes = visits.select(
+        pl.concat_str([pl.col("item_codes").list.join("|"), pl.col("method"), joint_departments], separator="#")
+    ).to_series()
+    needs = {}
+    for shape in shapes.unique():
+        codes, method, depts = shape.split("#")
+        needs[shape] = needs_of(loaded, [c for c in codes.split("|") if c], method, [d for d in depts.split("|") if d])
+    v = visits.with_row_index("v").with_columns(shapes.alias("_shape")).with_columns(
+        pl.col("_shape").replace_strict({k: n.officers for k, n in needs.items()}, return_dtype=pl.Int64).alias("_n_off"),
+        pl.col("_shape").replace_strict({k: list(n.officer_specialties) for k, n in needs.items()}, return_dtype=pl.List(pl.String)).alias("_off_specs"),
+        pl.col("_shape").replace_strict({k: list(n.pool_specialties) for k, n in needs.items()}, return_dtype=pl.List(pl.String)).alias("_pool_specs"),
         pl.col("uscc").replace_strict(dict(previous_leads), default=None, return_dtype=pl.String).alias("_prev"),
     )
     officers = _officer_side(v, people, recused, team.rotate_lead, key)
@@ -152,9 +168,13 @@ def _officer_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, 
     directory_units = frozenset(people["unit"].drop_nulls().to_list())
     home = v.select("v", pl.col("inspecting_unit").alias("unit")).drop_nulls("unit")
     guests = v.filter(
-        pl.col("joint") & pl.col("lead_unit").is_in(list(directory_units)) & (pl.col("lead_unit") != pl.col("inspecting_unit").fill_null(""))
+        (pl.col("joint") | (pl.col("units").list.len() > 1)) & pl.col("lead_unit").is_in(list(directory_units))
+        & (pl.col("lead_unit") != pl.col("inspecting_unit").fill_null(""))
     ).select("v", pl.col("lead_unit").alias("unit"))
-    units = pl.concat([home, guests]).unique(maintain_order=True)
+    # A 跨部门联合 visit also takes officers from the unit of each department taking part.
+    partners = v.filter(pl.col("joint")).select("v", pl.col("department_units").alias("unit")).explode("unit").filter(
+        pl.col("unit").is_not_null() & (pl.col("unit") != ""))
+    units = pl.concat([home, guests, partners]).unique(maintain_order=True)
     officers = serving_officers(people).select("p", "inspector_id", "unit", "certificate_expires")
     pairs = (
         units.join(officers, on="unit")
@@ -262,6 +282,8 @@ def _officer_reason(visit, by_unit, directory_units, recusal, rotate, caps) -> s
     if len(free) < need:
         return f"回避后人数不足（需 {need} 人，回避后仅 {len(free)} 人）"
     for spec in visit["_off_specs"]:
+        if spec.startswith(DEPARTMENT) and not any(spec in (r["specialties"] or []) for r in free):
+            return f"参与部门“{spec[len(DEPARTMENT):]}”在{where}没有符合条件的在岗执法人员"
         if not any(spec in (r["specialties"] or []) for r in free):
             return f"该单位无具备“{spec}”专业的在岗执法人员"
     if rotate and need == 1 and [r["inspector_id"] for r in free] == [visit["_prev"]]:

@@ -15,11 +15,16 @@ requires.
 
 Who leads: the policy's pairing rules (merge.pairings) are conditions over the visit's fields
 (fields.VISIT_FIELDS); the first pairing, in policy order, whose tasks the visit holds names the lead
-unit. Without one, the first task (policy order) that names a lead_unit, else a guide, else an
-initiator leads; when no task names a unit, the inspecting unit leads (谁检查、谁录入、谁公开). The units taking part are the lead, each task's own unit and the departments of
-joint tasks; a visit is `joint` (cross-department) when more than one unit takes part or a task is
-marked joint. The inspecting unit is the one the policy's jurisdiction.districts give for the
-entity's district (matched by code or name); a policy without districts inspects everything itself.
+unit. Without one, the first task (policy order) that names a lead_unit, else a lead department,
+else a guide, else an initiator leads; when no task names a unit, the inspecting unit leads
+(谁检查、谁录入、谁公开). The units taking part are the lead, each task's own unit and its 配合部门.
+
+Which items, which departments, who inspects (spotcheck.plan.participants): items whose condition the
+entity does not meet are left out (applies.csv of the draw); items of a method the policy schedules
+without a site visit become a check of their own (`method`, its visit id suffixed with the method);
+`departments` are the departments taking part, `department_units` the unit of each, under the mode
+(市抽市查 …) the tasks give for this entity; `joint` (跨部门联合) needs two or more distinct bodies,
+the bureau's 科室 counting as one (the work plan keeps it only for visits that were staffed).
 
 Deadlines (policy.deadlines on the policy's calendar, the draw date standing for scheme_received):
   - list_fetched_by / inspectors_matched_by: the rules with those ids, where the policy has them;
@@ -37,6 +42,7 @@ from __future__ import annotations
 import calendar as pycalendar
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -49,6 +55,7 @@ from spotcheck.rules.fields import VISIT_FIELDS
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.model import Task
 from spotcheck.draw.records import Coordination
+from spotcheck.plan import participants
 
 DRAWS_SCHEMA = {
     "task_id": pl.String, "round": pl.Int64, "month": pl.Int64, "uscc": pl.String, "name": pl.String,
@@ -61,12 +68,12 @@ DEADLINE_COLUMNS = ("list_fetched_by", "inspectors_matched_by", "inspect_by", "r
 CSV_COLUMNS = (
     "visit_id", "uscc", "name", "district", "tier", "task_ids", "item_codes", "lead_unit", "units", "joint",
     "staffed", "reason", "list_fetched_by", "inspectors_matched_by", "inspect_by", "results_due_by",
-    "issue_by", "window", "month", "inspecting_unit",
+    "issue_by", "window", "month", "inspecting_unit", "method", "departments", "department_units",
 )
 _LIST = pl.List(pl.String)
 COLUMNS = (
     "visit_id", "window", "month", "uscc", "name", "district", "tier", "task_ids", "item_codes",
-    "lead_unit", "units", "joint", "inspecting_unit", *DEADLINE_COLUMNS,
+    "lead_unit", "units", "joint", "inspecting_unit", *DEADLINE_COLUMNS, "method", "departments", "department_units",
 )
 
 
@@ -122,8 +129,9 @@ def visit_id(draw_id: str, window: str, uscc: str) -> str:
     return "V" + hashlib.sha256(f"{draw_id}|{window}|{uscc}".encode()).hexdigest()[:16]
 
 
-def build(loaded: LoadedPolicy, drawn: pl.DataFrame, *, draw_id: str, drawn_on: dt.date) -> Visits:
-    """Merge a draw's rows into visits; pure."""
+def build(loaded: LoadedPolicy, drawn: pl.DataFrame, *, draw_id: str, drawn_on: dt.date,
+          applies: Mapping[str, frozenset[str]] | None = None) -> Visits:
+    """Merge a draw's rows into visits; pure. `applies`: uscc → the entity rules that hold (applies.csv)."""
     policy = loaded.policy
     tasks = {t.id: t for t in policy.tasks}
     order = {t.id: i for i, t in enumerate(policy.tasks)}
@@ -156,34 +164,38 @@ def build(loaded: LoadedPolicy, drawn: pl.DataFrame, *, draw_id: str, drawn_on: 
             pl.col("month").min(), pl.col("task_id").alias("task_ids"),
         )
     )
-    grouped = grouped.with_columns(pl.col("task_ids").list.join("|").alias("_tasks"))
-
-    units = _units(loaded, grouped)
-    grouped = grouped.join(units, on="_tasks", how="left").with_columns(
-        _inspecting_unit(loaded, pl.col("district")).alias("inspecting_unit")
+    said = {u: "|".join(sorted(r)) for u, r in (applies or {}).items()}
+    grouped = grouped.with_columns(
+        pl.col("task_ids").list.join("|").alias("_tasks"),
+        pl.col("uscc").replace_strict(said, default="", return_dtype=pl.String).alias("_rules"),
     )
+    keys = ["_tasks", "_rules", "district"]
+    grouped = grouped.join(_units(loaded, grouped), on=keys, how="left", nulls_equal=True).explode("_checks").unnest("_checks")
     # No task names a unit: the unit that inspects leads (谁检查、谁录入、谁公开).
+    own_check = pl.when(pl.col("method") != "").then(pl.lit("|") + pl.col("method")).otherwise(pl.lit(""))
     grouped = grouped.with_columns(
         pl.coalesce("lead_unit", "inspecting_unit").alias("lead_unit"),
         pl.when(pl.col("units").list.len() > 0).then(pl.col("units"))
         .otherwise(pl.concat_list(pl.col("inspecting_unit")).list.drop_nulls()).alias("units"),
-        (pl.lit("V") + plh.concat_str([pl.lit(f"{draw_id}|"), pl.col("window"), pl.lit("|"), pl.col("uscc")])
+        (pl.lit("V") + plh.concat_str([pl.lit(f"{draw_id}|"), pl.col("window"), pl.lit("|"), pl.col("uscc"), own_check])
          .chash.sha2_256().str.slice(0, 16)).alias("visit_id"),
     )
     grouped = grouped.join(_deadlines(loaded, grouped, drawn_on, tasks, campaign_of), on=["_tasks", "month"], how="left")
-    frame = grouped.sort(["window", "district", "uscc"]).select(
-        "visit_id", "window", "month", "uscc", "name", "district", "tier", "task_ids", "item_codes",
-        "lead_unit", "units", "joint", "inspecting_unit", *DEADLINE_COLUMNS,
-    )
+    frame = grouped.sort(["window", "district", "uscc", "method"]).select(COLUMNS)
     return Visits(frame, drawn.height, merge)
 
 
-def _task_unit(task: Task) -> str | None:
-    return task.lead_unit or task.guide or task.initiator
+def _task_unit(loaded: LoadedPolicy, task: Task) -> str | None:
+    dept = participants.lead_department(loaded, [task])
+    return task.lead_unit or (dept.name if dept is not None else None) or task.guide or task.initiator
+
+
+_CHECK = pl.Struct({"method": pl.String, "item_codes": _LIST, "departments": _LIST, "department_units": _LIST,
+                    "joint": pl.Boolean})
 
 
 def _units(loaded: LoadedPolicy, grouped: pl.DataFrame) -> pl.DataFrame:
-    """Per distinct task combination: items, lead unit, units taking part, joint.
+    """Per distinct (tasks, entity rules, district): the checks, lead unit, units taking part, inspecting unit.
 
     Pairing rules go through spotcheck.rules.engine: the visits are projected onto the fields the rules
     read and each distinct combination is evaluated once.
@@ -195,45 +207,37 @@ def _units(loaded: LoadedPolicy, grouped: pl.DataFrame) -> pl.DataFrame:
         for i, p in enumerate(pairings)
     ]
     classes = grouped.select("_tasks", "task_ids").unique("_tasks", maintain_order=True)
-    items = {key: loaded.visit_items(ids) for key, ids in classes.iter_rows()}
-    matched: dict[str, list[str]] = {key: [] for key in items}
+    matched: dict[str, list[str]] = {key: [] for key in classes["_tasks"]}
     if rule_list:
         facts = classes.select(pl.col("task_ids").alias("tasks"))
         hits = matches_by_class(rule_list, facts, VISIT_FIELDS)
         for key, ids in zip(classes["_tasks"], hits["rules"].to_list()):
             matched[key] = ids
     tasks = {t.id: t for t in policy.tasks}
+    declared = {d.id: d for d in policy.departments}
     out = []
-    for key, ids in classes.iter_rows():
-        ts = [tasks[t] for t in ids]
+    for key, said, district in grouped.select("_tasks", "_rules", "district").unique(maintain_order=True).iter_rows():
+        ts = [tasks[t] for t in key.split("|")]
+        held = frozenset(said.split("|")) if said else frozenset()
         firsts = sorted(matched[key], key=lambda r: int(r.split(":")[1]))
-        lead = pairings[int(firsts[0].split(":")[1])].lead if firsts else next((u for t in ts if (u := _task_unit(t))), None)
-        parts = [u for u in [lead, *(_task_unit(t) for t in ts), *(d for t in ts for d in t.departments)] if u]
-        taking_part = list(dict.fromkeys(parts))
+        lead = pairings[int(firsts[0].split(":")[1])].lead if firsts else next((u for t in ts if (u := _task_unit(loaded, t))), None)
+        parts = [u for u in [lead, *(_task_unit(loaded, t) for t in ts), *(d for t in ts for d in t.departments)] if u]
+        how = participants.mode(ts, held)
         out.append({
-            "_tasks": key,
-            "item_codes": items[key],
+            "_tasks": key, "_rules": said, "district": district,
+            "_checks": [
+                {"method": c.method, "item_codes": list(c.item_codes), "departments": list(c.departments),
+                 "department_units": [participants.unit_of(loaded, declared[d], how, district) or "" for d in c.departments],
+                 "joint": c.joint}
+                for c in participants.checks(loaded, ts, held)
+            ],
             "lead_unit": lead,
-            "units": taking_part,
-            "joint": len(taking_part) > 1 or any(t.joint for t in ts),
+            "units": list(dict.fromkeys(parts)),
+            "inspecting_unit": participants.unit_of(loaded, participants.lead_department(loaded, ts), how, district),
         })
-    return pl.DataFrame(out, schema={"_tasks": pl.String, "item_codes": _LIST, "lead_unit": pl.String, "units": _LIST, "joint": pl.Boolean})
-
-
-def inspecting_units(loaded: LoadedPolicy) -> dict[str, str]:
-    """District code and name → the unit that inspects entities there."""
-    out: dict[str, str] = {}
-    for d in loaded.policy.jurisdiction.districts:
-        out[d.code] = d.unit
-        out[d.name] = d.unit
-    return out
-
-
-def _inspecting_unit(loaded: LoadedPolicy, district: pl.Expr) -> pl.Expr:
-    mapping = inspecting_units(loaded)
-    if not mapping:
-        return pl.lit(loaded.policy.jurisdiction.name, dtype=pl.String)
-    return district.replace_strict(mapping, default=None, return_dtype=pl.String)
+    schema = {"_tasks": pl.String, "_rules": pl.String, "district": pl.String, "_checks": pl.List(_CHECK),
+              "lead_unit": pl.String, "units": _LIST, "inspecting_unit": pl.String}
+    return pl.DataFrame(out, schema=schema)
 
 
 def _month_end(year: int, month: int) -> dt.date:
@@ -295,6 +299,8 @@ def to_csv(frame: pl.DataFrame) -> bytes:
         pl.col("task_ids").list.join("|"),
         pl.col("item_codes").list.join("|"),
         pl.col("units").list.join("|"),
+        pl.col("departments").list.join("|"),
+        pl.col("department_units").list.join("|"),
     ).select(CSV_COLUMNS)
     return out.write_csv().encode("utf-8")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import re
 
@@ -22,8 +23,16 @@ _TEAM_HEADERS = {"visit_id": "检查编号", "uscc": "统一社会信用代码",
 _UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
 
+_NAME_BYTES = 200  # of a file name's 255, leaving room for a digest and .xlsx
+
+
 def unit_file(unit: str) -> str:
-    return f"units/{_UNSAFE.sub('_', unit).strip('._') or '未命名单位'}.xlsx"
+    name = _UNSAFE.sub('_', unit).strip('._') or '未命名单位'
+    if len(name.encode("utf-8")) > _NAME_BYTES:
+        # A long unit name is cut to fit the file system; the digest keeps two such units apart.
+        cut = name.encode("utf-8")[:_NAME_BYTES].decode("utf-8", "ignore")
+        name = f"{cut}_{hashlib.sha256(unit.encode('utf-8')).hexdigest()[:8]}"
+    return f"units/{name}.xlsx"
 
 
 def unit_workbooks(visits: pl.DataFrame, teams: pl.DataFrame, created: dt.date) -> dict[str, bytes]:
@@ -53,7 +62,8 @@ def _cell(value) -> object:
 
 def _workbook(unit: str, visits: pl.DataFrame, members: pl.DataFrame, created: dt.date) -> bytes:
     buf = io.BytesIO()
-    book = xlsxwriter.Workbook(buf, {"in_memory": True})
+    # Every cell is written as what it is: a name starting with = + - @ stays text, never a formula or link.
+    book = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     # A fixed creation time keeps the bytes reproducible from the draw.
     book.set_properties({"title": f"{unit}检查安排", "created": dt.datetime.combine(created, dt.time())})
     bold = book.add_format({"bold": True})

@@ -29,6 +29,7 @@ import polars as pl
 from spotcheck.plan import teams as team_stage
 from spotcheck.plan import visits as visit_stage
 from spotcheck.plan.assignment import COST_HEX
+from spotcheck.draw.applies import read_applies
 from spotcheck.directory.load import (
     InspectorDirectory,
     RecusalList,
@@ -113,13 +114,16 @@ def compute(
 ) -> Workplan:
     """Visits and teams for a draw folder; pure: reads nothing but its arguments."""
     progress("合并检查任务")
-    visits = visit_stage.build(loaded, folder.drawn, draw_id=folder.draw_id, drawn_on=folder.drawn_on)
+    visits = visit_stage.build(loaded, folder.drawn, draw_id=folder.draw_id, drawn_on=folder.drawn_on,
+                               applies=read_applies(folder.path))
     progress("匹配检查人员")
     staffing = team_stage.staff(
         loaded, visits.frame, inspectors.frame, recusals.frame if recusals is not None else None,
         key=folder.seed.key, previous_leads=previous_leads,
     )
     frame = visits.frame.join(staffing.outcome, on="visit_id", how="left", maintain_order="left")
+    # 跨部门联合 only when the departments actually take part: a joint visit left without a team is not.
+    frame = frame.with_columns(pl.col("joint") & pl.col("staffed"))
     leads = _leads_frame(frame, previous_leads)
     summary = folder.summary.with_sections(visits=visits.summary(folder.summary.coordination), teams=staffing.summary())
     visits_bytes = visit_stage.to_csv(frame)

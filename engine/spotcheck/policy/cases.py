@@ -14,17 +14,26 @@ shape of kyverno's test files: inputs and expected results, nothing else.
           ratio: {t01: "5%"}                 # the exact ratio for the entity's tier
           capped: {t19: true}                # or the cap id that must exclude it
           visit_items: [J01, J02]            # one merged visit of all its in-scope tasks
+          visit:                             # who takes part, who inspects, how each item is checked
+            mode: 市抽市查
+            inspecting_unit: 长治市烟草专卖局
+            departments: [烟草, 邮政, 公安]
+            joint: true
+            team: {size: 3, departments: {烟草: 1, 邮政: 1, 公安: 1}}
+            checks: {现场: [J01], 网络监测: [J02]}
       - name: 结果公示期限跨国庆
         deadline: {id: results_public, from: "2023-09-25"}
         expect: {date: "2023-10-27"}
 
 A policy is tested as the draw uses it: scope and caps through the conditions engine, ratios through
-policy.task_ratio (the draw's own rule), merged visits through LoadedPolicy.visit_items, deadlines through deadlines.due.
+policy.task_ratio (the draw's own rule), merged visits through LoadedPolicy.visit_items less the items
+whose condition the entity does not meet, who takes part and inspects through
+spotcheck.plan.participants, team places through spotcheck.plan.eligibility.needs_of, deadlines
+through deadlines.due.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -40,6 +49,10 @@ from pydantic import (
     create_model,
     model_validator,
 )
+from spotcheck.draw.applies import entity_rules
+from spotcheck.plan import participants
+from spotcheck.plan.eligibility import DEPARTMENT, needs_of
+from spotcheck.plan.participants import applying_items
 from spotcheck.rules import semantics, wording
 from spotcheck.calendar.deadlines import count_due, due
 from spotcheck.errors import Problem
@@ -51,17 +64,20 @@ from spotcheck.policy.problems import did_you_mean, validate_document
 from spotcheck.resources import POLICIES
 from spotcheck.policy.model import (
     Cap,
+    Date,
     Model,
     Percent,
+    Year,
     effective_caps,
     percent_fraction,
     task_ratio,
 )
+from spotcheck.policy.departments import InspectionMode
 from spotcheck.policy.yamlsource import display, place
 
 # ---------------------------------------------------------------- the file model
 
-_KIND_TYPES: dict[str, Any] = {"str": StrictStr, "labels": list[StrictStr], "date": dt.date, "int": StrictInt}
+_KIND_TYPES: dict[str, Any] = {"str": StrictStr, "labels": list[StrictStr], "date": Date, "int": StrictInt}
 
 
 def _entity_field(name: str) -> tuple[Any, Any]:
@@ -84,7 +100,7 @@ Entity = create_model(
 
 
 class PastCheck(Model):
-    year: StrictInt = Field(title="年度")
+    year: Year = Field(title="年度")
     task: StrictStr = Field(title="任务标识", description="本策略中的任务")
     visit: StrictStr | None = Field(None, title="检查标识", description="同一次合并检查的各条记录写同一标识；省略时每条记录算一次检查")
     items: list[StrictStr] | None = Field(None, title="检查事项", description="省略时为该任务的事项")
@@ -92,7 +108,26 @@ class PastCheck(Model):
 
 class DeadlineQuery(Model):
     id: StrictStr = Field(title="期限标识", description="策略 deadlines 中的键")
-    from_: dt.date = Field(alias="from", title="起算日", description="期限 after 所指事件发生的日期（起算日不计入）")
+    from_: Date = Field(alias="from", title="起算日", description="期限 after 所指事件发生的日期（起算日不计入）")
+
+
+SITE_CHECK = "现场"
+
+
+class TeamExpect(Model):
+    size: StrictInt | None = Field(None, title="每组最少人数")
+    departments: dict[StrictStr, StrictInt] = Field(default_factory=dict, title="各参与部门最少人数")
+
+
+class VisitExpect(Model):
+    mode: InspectionMode | None = Field(None, title="抽查检查模式")
+    inspecting_unit: StrictStr | None = Field(None, title="检查单位", description="谁检查、谁录入、谁公开")
+    departments: list[StrictStr] | None = Field(None, title="参与部门")
+    department_units: dict[StrictStr, StrictStr] = Field(default_factory=dict, title="各参与部门的检查单位")
+    joint: StrictBool | None = Field(None, title="跨部门联合")
+    team: TeamExpect | None = Field(None, title="现场检查组", description="现场检查的检查组须有的人数")
+    checks: dict[StrictStr, list[StrictStr]] | None = Field(
+        None, title="各次检查的事项", description="“现场”为上门检查的事项；不上门的检查方式各列其事项")
 
 
 class Expect(Model):
@@ -102,7 +137,8 @@ class Expect(Model):
     capped: dict[StrictStr, StrictBool | StrictStr] = Field(
         default_factory=dict, title="因频次上限排除", description="true/false，或应起作用的频次上限标识")
     visit_items: list[StrictStr] | None = Field(None, title="合并检查事项", description="其所在全部任务合并为一次检查时的事项编码")
-    date: dt.date | None = Field(None, title="期限届满日")
+    visit: VisitExpect | None = Field(None, title="合并检查", description="参与部门、检查单位、检查组、各事项检查方式")
+    date: Date | None = Field(None, title="期限届满日")
 
 
 class Case(Model):
@@ -115,11 +151,12 @@ class Case(Model):
     @model_validator(mode="after")
     def _shape(self) -> Case:
         e = self.expect
-        about_entity = bool(e.in_scope or e.not_in_scope or e.ratio or e.capped or e.visit_items is not None)
+        about_entity = bool(e.in_scope or e.not_in_scope or e.ratio or e.capped or e.visit_items is not None
+                            or e.visit is not None)
         if (self.entity is None) == (self.deadline is None):
             raise ValueError("用例须且只须写 entity（市场主体）或 deadline（期限）之一")
         if self.entity is not None and (e.date is not None or not about_entity):
-            raise ValueError("市场主体用例的 expect 应写 in_scope、not_in_scope、ratio、capped 或 visit_items，不能写 date")
+            raise ValueError("市场主体用例的 expect 应写 in_scope、not_in_scope、ratio、capped、visit_items 或 visit，不能写 date")
         if self.deadline is not None and (e.date is None or about_entity):
             raise ValueError("期限用例的 expect 只写 date")
         if self.history and self.entity is None:
@@ -331,8 +368,11 @@ def run_case(case: Case, loaded: LoadedPolicy) -> tuple[list[str], str]:
             got = f"实际被 {cap.id} 排除" if cap is not None else "实际未被排除"
             failures.append(f"任务 {task_id}：{want}，{got}")
             notes.extend(cap_notes or [f"任务 {task_id} 没有适用的频次上限"])
+    held = frozenset(r.id for r in entity_rules(loaded) if semantics.evaluate(r.when, facts))
+    if e.visit is not None:
+        failures += _visit_failures(loaded, e.visit, [loaded.task(t) for t in in_scope], held, facts.get("district"))
     if e.visit_items is not None:
-        got_items = loaded.visit_items(in_scope)
+        got_items = applying_items(loaded, in_scope, held)
         if set(got_items) != set(e.visit_items):
             missing = [c for c in e.visit_items if c not in got_items]
             extra = [c for c in got_items if c not in e.visit_items]
@@ -340,6 +380,54 @@ def run_case(case: Case, loaded: LoadedPolicy) -> tuple[list[str], str]:
                             + (f"；缺少 {'、'.join(missing)}" if missing else "") + (f"；多出 {'、'.join(extra)}" if extra else ""))
             notes.append(f"所在任务：{'、'.join(in_scope) or '（无）'}")
     return failures, "\n".join(notes)
+
+
+def _visit_failures(loaded: LoadedPolicy, want: VisitExpect, tasks: list, held: frozenset[str],
+                    district: str | None) -> list[str]:
+    """The expectations about the entity's merged visit that do not hold."""
+    got_checks = participants.checks(loaded, tasks, held)
+    site = next((c for c in got_checks if c.method == participants.SITE), None)
+    how = participants.mode(tasks, held)
+    declared = {d.id: d for d in loaded.policy.departments}
+    departments = list(dict.fromkeys(d for c in got_checks for d in c.departments))
+    got: dict[str, Any] = {
+        "mode": how,
+        "inspecting_unit": participants.unit_of(loaded, participants.lead_department(loaded, tasks), how, district),
+        "departments": departments,
+        "department_units": {d: participants.unit_of(loaded, declared[d], how, district) for d in departments},
+        "joint": any(c.joint for c in got_checks),
+        "checks": {c.method or SITE_CHECK: list(c.item_codes) for c in got_checks},
+    }
+    names = {"mode": "抽查检查模式", "inspecting_unit": "检查单位", "departments": "参与部门",
+             "department_units": "各参与部门的检查单位", "joint": "跨部门联合", "checks": "各次检查的事项"}
+    out = []
+    for key, title in names.items():
+        expected = getattr(want, key)
+        if expected is None or (key == "department_units" and not expected):
+            continue
+        actual = got[key] if key != "department_units" else {d: got[key].get(d) for d in expected}
+        if actual != expected:
+            out.append(f"合并检查的{title}应为 {_said(expected)}，实际为 {_said(actual)}")
+    if want.team is not None:
+        needs = needs_of(loaded, site.item_codes, "", site.departments if site.joint else ()) if site else None
+        places = {d: sum(1 for s in needs.officer_specialties if s == f"{DEPARTMENT}{d}") for d in want.team.departments} if needs else {}
+        if needs is None:
+            out.append("该主体没有现场检查，无法核对检查组")
+        elif want.team.size is not None and needs.officers != want.team.size:
+            out.append(f"现场检查组最少人数应为 {want.team.size}，实际为 {needs.officers}")
+        elif places != want.team.departments:
+            out.append(f"现场检查组各参与部门最少人数应为 {_said(want.team.departments)}，实际为 {_said(places)}")
+    return out
+
+
+def _said(value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dict):
+        return "，".join(f"{k}：{_said(v)}" for k, v in value.items()) or "（无）"
+    if isinstance(value, list):
+        return "、".join(map(str, value)) or "（无）"
+    return "（无）" if value is None else str(value)
 
 
 def _percent(value: Fraction) -> str:

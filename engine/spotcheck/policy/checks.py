@@ -14,6 +14,10 @@ from spotcheck.policy.loaded import Draft
 from spotcheck.policy.problems import did_you_mean
 
 
+# effective_caps names the cap of each tier's max_checks_per_year so; a policy's own cap may not.
+RESERVED_CAP_IDS = frozenset(f"tier-{tier}" for tier in "ABCD")
+
+
 def _raw(draft: Draft, section: str) -> list[tuple[int, dict[str, Any]]]:
     value = draft.data.get(section)
     return [(i, e) for i, e in enumerate(value) if isinstance(e, dict)] if isinstance(value, list) else []
@@ -115,6 +119,11 @@ def policy_problems(draft: Draft) -> list[Problem]:
     found += _duplicates(draft, "campaigns", "id", "P211", "抽查活动标识")
     found += _duplicates(draft, "caps", "id", "P212", "频次上限标识")
     found += department_problems(draft) + month_problems(draft)
+    for i, elem in _raw(draft, "caps"):
+        if elem.get("id") in RESERVED_CAP_IDS:
+            found.append(draft.locate(Problem(
+                "P260", f"频次上限标识 '{elem['id']}' 与风险等级的年度上限（max_checks_per_year）生成的标识重名",
+                hint="tier-A 至 tier-D 留给各风险等级的上限；换一个标识"), ("caps", i, "id")))
 
     task_ids, campaign_ids, document_ids = _ids(draft, "tasks"), _ids(draft, "campaigns"), _ids(draft, "documents")
     for i, pairing in enumerate(policy.merge.pairings):

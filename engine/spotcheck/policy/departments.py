@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from spotcheck.rules.conditions import Condition
 
 
@@ -72,3 +72,32 @@ class Exclusion(_Model):
 
 
 ORIGIN_BY_LEVEL = {"national": "国家计划", "province": "省计划", "city": "市计划", "district": "县计划"}
+
+
+# What a column of the plan table may show: a task field, or `cells.<栏目>` for a column the plan
+# prints without a field of its own (基数, 目标数, 行业, 备注 …).
+TABLE_SOURCES = {
+    "no": "序号", "name": "抽查任务名称", "type": "抽查类型", "items": "抽查事项", "scope": "抽查对象范围",
+    "sampling": "抽查比例/数量", "months": "抽取日期", "period": "抽查时间段", "initiator_guide": "发起主体/指导单位",
+    "initiator": "发起主体", "guide": "指导单位", "inspecting_level": "抽查检查主体", "lead_unit": "牵头单位",
+    "initiating_department": "发起部门", "lead_department": "牵头部门", "departments": "配合部门",
+    "inspection": "抽查检查模式", "origin": "任务来源",
+}
+CELLS = "cells."
+
+
+def _source(value: str) -> str:
+    if value in TABLE_SOURCES or (value.startswith(CELLS) and len(value) > len(CELLS)):
+        return value
+    known = "、".join(f"{k}（{v}）" for k, v in TABLE_SOURCES.items())
+    raise ValueError(f"栏目来源 {value!r} 不是任务字段；可用：{known}；计划表中没有对应字段的栏目写 cells.栏目名")
+
+
+class TableColumn(_Model):
+    """One column of the bureau's plan table, in the bureau's order."""
+
+    title: StrictStr = Field(title="栏目名称", description="照原表，如 抽查基数和比例")
+    source: Annotated[StrictStr, AfterValidator(_source)] = Field(
+        title="栏目来源", description="任务字段（no、name、items、scope、sampling、period、departments、inspection、origin …）或 cells.栏目名")
+    width: StrictInt = Field(10, ge=1, title="相对宽度")
+    merge: StrictBool = Field(False, title="合并单元格", description="相邻各行内容相同时只写一次（纵向合并）")

@@ -5,7 +5,7 @@ conditions. Each problem is located at the line that causes it (codes in docs/er
 from __future__ import annotations
 
 from spotcheck.errors import Problem
-from spotcheck.policy.departments import DISTRICT_DRAWS, OFFICE
+from spotcheck.policy.departments import DISTRICT_DRAWS
 from spotcheck.policy.loaded import Draft, LoadedPolicy
 from spotcheck.policy.model import Policy
 from spotcheck.policy.problems import did_you_mean
@@ -123,12 +123,3 @@ def handed_down_problems(draft: Draft, child: Policy, parent: LoadedPolicy) -> l
                 draft.at("tasks", i, "id")))
     return found
 
-
-def department_of(policy: Policy, dept_id: str):
-    """The declared department with this id (None when it is not declared)."""
-    return next((d for d in policy.departments if d.id == dept_id), None)
-
-
-def is_office(policy: Policy, dept_id: str) -> bool:
-    dept = department_of(policy, dept_id)
-    return dept is not None and dept.kind == OFFICE

@@ -191,13 +191,15 @@ def _partial(data: dict[str, Any]) -> tuple[Policy | None, dict[str, tuple[int, 
         origin = typing.get_origin(annotation)
         if origin is list and isinstance(raw, list):
             adapter = TypeAdapter(typing.get_args(annotation)[0])
-            kept = [(i, v) for i, elem in enumerate(raw) if (v := _valid(adapter, elem)) is not None]
+            kept = [(i, v) for i, elem in enumerate(raw) if (v := _valid(adapter, elem)) is not _INVALID]
             values[name] = [v for _, v in kept]
             index[name] = tuple(i for i, _ in kept)
         elif origin is dict and isinstance(raw, dict):
             pair = TypeAdapter(tuple[typing.get_args(annotation)])  # type: ignore[misc]
-            values[name] = dict(v for entry in raw.items() if (v := _valid(pair, entry)) is not None)
-        elif (value := _valid(TypeAdapter(annotation), raw)) is not None or raw is None:
+            values[name] = dict(v for entry in raw.items() if (v := _valid(pair, entry)) is not _INVALID)
+        # a field's bounds (ge, le …) travel beside its annotation, in its metadata
+        elif (value := _valid(TypeAdapter(typing.Annotated[(annotation, *info.metadata)] if info.metadata
+                                          else annotation), raw)) is not _INVALID:
             values[name] = value
         elif info.is_required():
             return None, {}, frozenset()
@@ -206,11 +208,14 @@ def _partial(data: dict[str, Any]) -> tuple[Policy | None, dict[str, tuple[int, 
     return Policy.model_construct(**values), index, frozenset(broken)
 
 
+_INVALID = object()
+
+
 def _valid(adapter: TypeAdapter[Any], value: Any) -> Any:
     try:
         return adapter.validate_python(value)
     except ValidationError:
-        return None
+        return _INVALID
 
 
 def _item_list_problems(item_list: ItemList, doc: Document) -> list[Problem]:

@@ -7,7 +7,6 @@ multipliers are exact decimals, written as strings in YAML ("5%", "0.5"), never 
 
 from __future__ import annotations
 
-import datetime as dt
 from fractions import Fraction
 from typing import Literal
 
@@ -20,15 +19,19 @@ from pydantic import (
 )
 
 from spotcheck.calendar.deadlines import DeadlineRule
-from spotcheck.policy.departments import Department, Exclusion, Inspections
+from spotcheck.policy.departments import Department, Exclusion, Inspections, TableColumn
 from spotcheck.policy.kinds import ObjectKind, Scale
 from spotcheck.policy.numbers import (
     Count,
+    Date,
+    Limit,
     Model,
     Month,
     Multiplier,
     Percent,
+    Serial,
     Tier,
+    Year,
     percent_fraction,
 )
 from spotcheck.policy.sampling import Sampling, TierRule, sampling_text, stratum_ratio
@@ -46,7 +49,7 @@ class MethodRule(Model):
     """How checks of one method are scheduled and staffed (the items' first method decides)."""
 
     site_visit: StrictBool = Field(title="需上门检查", description="false：不上门（书面检查、网络监测等），与现场检查分开安排")
-    min_size: StrictInt | None = Field(None, ge=1, title="每组最少人数", description="不填则同 team.min_size")
+    min_size: StrictInt | None = Field(None, ge=1, le=50, title="每组最少人数", description="不填则同 team.min_size")
     text: StrictStr | None = Field(None, title="原文")
 
 
@@ -81,8 +84,8 @@ class ItemList(Model):
     id: StrictStr = Field(title="清单标识")
     name: StrictStr = Field(title="清单名称", description="如《河北省市场监督管理局随机抽查事项清单（2023年版）》")
     issuer: StrictStr = Field(title="发布机关")
-    year: StrictInt = Field(title="年度")
-    version: StrictInt = Field(1, title="版本")
+    year: Year = Field(title="年度")
+    version: Serial = Field(1, title="版本")
     note: StrictStr | None = Field(None, title="说明", description="清单来源，及本项目补编的内容")
     items: list[Item] = Field(title="抽查事项")
 
@@ -108,8 +111,8 @@ class Jurisdiction(Model):
 
 class DocumentNumber(Model):
     prefix: StrictStr = Field(title="发文代字", description="如 秦市监函")
-    year: StrictInt = Field(title="年份")
-    seq: StrictInt = Field(title="序号")
+    year: Year = Field(title="年份")
+    seq: Serial = Field(title="序号")
 
     def text(self) -> str:
         return f"{self.prefix}〔{self.year}〕{self.seq}号"
@@ -144,7 +147,7 @@ class Document(Model):
     letter: StrictBool = Field(False, title="函件格式", description="“函”使用信函格式")
     issuer: StrictStr = Field(title="发文机关")
     title: StrictStr = Field(title="标题")
-    date: dt.date = Field(title="成文日期")
+    date: Date = Field(title="成文日期")
     addressees: list[StrictStr] = Field(default_factory=list, title="主送机关")
     preamble: list[StrictStr] = Field(default_factory=list, title="导语")
     sections: list[Section] = Field(default_factory=list, title="正文")
@@ -155,14 +158,16 @@ class Document(Model):
     printed_by: StrictStr | None = Field(None, title="印发机关")
     # A notice that transmits a scheme carries the scheme as its body with its own title.
     enclosure_title: StrictStr | None = Field(None, title="所附方案标题")
+    table: list[TableColumn] = Field(
+        default_factory=list, title="计划表栏目", description="按原表顺序列出计划表的栏目；不填则用九栏计划表（朔州2021）")
 
 
 # ---------------------------------------------------------------- tasks, sampling, tiers
 
 
 class Window(Model):
-    start: dt.date = Field(title="开始日期")
-    end: dt.date = Field(title="结束日期")
+    start: Date = Field(title="开始日期")
+    end: Date = Field(title="结束日期")
 
     @model_validator(mode="after")
     def _ordered(self) -> Window:
@@ -175,7 +180,7 @@ class Task(Model):
     """One row of a plan's task table."""
 
     id: StrictStr = Field(title="任务标识", description="本策略内唯一，如 t01")
-    no: StrictInt | None = Field(None, title="序号")
+    no: Serial | None = Field(None, title="序号")
     name: StrictStr = Field(title="抽查任务名称")
     campaign: StrictStr | None = Field(None, title="所属抽查活动")
     type: Literal["定向", "不定向"] = Field(title="抽查类型")
@@ -223,7 +228,7 @@ class Cap(Model):
     id: StrictStr = Field(title="上限标识")
     name: StrictStr = Field(title="名称", description="如 低风险企业同一年度抽查不超过2次")
     when: Condition = Field(title="适用主体（条件）")
-    max_per_year: StrictInt = Field(title="年度次数上限")
+    max_per_year: Limit = Field(title="年度次数上限")
     items: list[StrictStr] = Field(default_factory=list, title="限于事项", description="为空则计所有事项")
 
 
@@ -256,9 +261,9 @@ class Pool(Model):
 
 
 class Team(Model):
-    min_size: StrictInt = Field(2, ge=1, title="每组最少人数")
-    min_per_department: StrictInt = Field(1, ge=1, title="每个参与部门最少人数", description="联合检查中每个参与部门至少派出的执法人员数")
-    max_visits_per_inspector: StrictInt | None = Field(None, ge=1, title="每人检查户数上限")
+    min_size: StrictInt = Field(2, ge=1, le=50, title="每组最少人数")
+    min_per_department: StrictInt = Field(1, ge=1, le=50, title="每个参与部门最少人数", description="联合检查中每个参与部门至少派出的执法人员数")
+    max_visits_per_inspector: StrictInt | None = Field(None, ge=1, le=100_000, title="每人检查户数上限")
     rotate_lead: StrictBool = Field(True, title="主查人轮换", description="不安排上次检查该主体的主查人担任主查")
     no_change_without_approval: StrictBool = Field(True, title="匹配后不得随意更换", description="更换须说明理由并经分管领导同意")
     pools: list[Pool] = Field(default_factory=list, title="专家库、第三方机构库")
@@ -305,10 +310,10 @@ class Target(Model):
 class Revision(Model):
     """A plan adjusted during its year; the adjusted plan is published again (seed 002: 调整后的工作计划应及时向社会公示并报市局备案)."""
 
-    number: StrictInt = Field(ge=1, title="修订次数", description="第几次修订（原计划不写 revision）")
-    date: dt.date = Field(title="修订日期")
+    number: Serial = Field(title="修订次数", description="第几次修订（原计划不写 revision）")
+    date: Date = Field(title="修订日期")
     reason: StrictStr = Field(title="修订理由")
-    published: dt.date | None = Field(None, title="公示日期", description="调整后的计划向社会公示的日期")
+    published: Date | None = Field(None, title="公示日期", description="调整后的计划向社会公示的日期")
 
     def text(self) -> str:
         return f"第{self.number}次修订（{self.date.year}年{self.date.month}月{self.date.day}日）"
@@ -320,8 +325,8 @@ class Policy(Model):
     id: StrictStr = Field(title="策略标识", description="如 hebei/qinhuangdao/2023")
     extends: StrictStr | None = Field(None, title="上级策略", description="上级策略文件的相对路径，或内置策略的名称（如 spotcheck:hebei/baseline）；只能收紧上级底线，不能放宽")
     jurisdiction: Jurisdiction = Field(title="辖区与机关")
-    year: StrictInt = Field(title="年度")
-    version: StrictInt = Field(1, title="版本")
+    year: Year = Field(title="年度")
+    version: Serial = Field(1, title="版本")
     revision: Revision | None = Field(None, title="计划修订", description="年度中调整计划时填写；已抽取的任务不能删除，已抽取的轮次不能改动")
     item_lists: list[StrictStr] = Field(default_factory=list, title="事项清单文件", description="相对路径，或内置清单的名称（如 spotcheck:hebei/items/2024）")
     calendars: list[StrictStr] = Field(default_factory=list, title="节假日安排文件", description="补充 chinese-calendar 未收录年份的官方安排：相对路径，或内置安排的名称（spotcheck:calendars/…）")
@@ -342,7 +347,7 @@ class Policy(Model):
     team: Team = Field(default_factory=Team, title="检查组")
     deadlines: dict[StrictStr, DeadlineRule] = Field(default_factory=dict, title="期限")
     targets: dict[Metric, Target] = Field(default_factory=dict, title="工作目标")
-    targets_due: dt.date | None = Field(None, title="目标完成时限")
+    targets_due: Date | None = Field(None, title="目标完成时限")
     steps: list[StrictStr] = Field(default_factory=list, title="工作步骤", description="实施方案中的流程步骤原文")
 
 

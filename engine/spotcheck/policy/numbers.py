@@ -3,8 +3,9 @@ strings ("5%", "0.5"), never floats, and the strict base model every policy reco
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Literal
 
@@ -18,60 +19,80 @@ from pydantic import (
     StrictInt,
     WithJsonSchema,
 )
+from spotcheck.calendar.workdays import DAY_SCHEMA, FIRST_YEAR, LAST_YEAR, in_years
 
-_PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
+# One grammar for the loader and the exported schema: ASCII digits, at most 6 decimal places, no sign,
+# spaces, underscores, exponents or NaN, so every number a policy holds is small and exact.
+_PERCENT = r"^(?:100(?:\.0{1,6})?|[0-9]{1,2}(?:\.[0-9]{1,6})?)%$"
+_POSITIVE_PERCENT = r"^(?!0{1,2}(?:\.0{1,6})?%$)" + _PERCENT[1:]
+_MULTIPLIER = r"^[0-9]{1,3}(?:\.[0-9]{1,6})?$"
 
 
-def _parse_percent(value: object) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("比例须写成带百分号的字符串，如 \"5%\"，不能写成数字（避免浮点误差）")
-    m = _PERCENT.match(value.strip())
-    if not m:
-        raise ValueError(f"比例 {value!r} 格式不对，应写成 \"5%\"、\"0.5%\" 或 \"100%\"")
-    pct = Decimal(m.group(1))
-    if pct > 100:
-        raise ValueError(f"比例 {value} 超过 100%")
-    return pct
+def _percent_parser(pattern: str, what: str):
+    rx = re.compile(pattern)
+
+    def parse(value: object) -> Decimal:
+        if isinstance(value, Decimal):
+            value = f"{value:f}%"
+        if not isinstance(value, str):
+            raise ValueError(f"{what}须写成带百分号的字符串，如 \"5%\"，不能写成数字（避免浮点误差）")
+        if rx.match(value):
+            return Decimal(value[:-1])
+        # The pattern alone decides; these are only the words for what it refused.
+        if re.match(r"^[0-9]+(?:\.[0-9]+)?%$", value) and Decimal(value[:-1]) > 100:
+            raise ValueError(f"{what} {value} 超过 100%")
+        if re.match(r"^0+(?:\.0+)?%$", value):
+            raise ValueError(f"{what}不能为 {value}：按 0% 抽取不会抽到任何主体")
+        raise ValueError(f"{what} {value!r} 格式不对，应写成用半角数字的 \"5%\"、\"0.5%\" 或 \"100%\""
+                         "（不加空格，小数最多 6 位）")
+
+    return parse
 
 
 def _parse_decimal(value: object) -> Decimal:
     if isinstance(value, Decimal):
-        return value
+        value = f"{value:f}"
     if not isinstance(value, str):
         raise ValueError("倍数须写成字符串，如 \"0.5\" 或 \"2\"，不能写成数字（避免浮点误差）")
-    try:
-        d = Decimal(value.strip())
-    except InvalidOperation:
-        raise ValueError(f"倍数 {value!r} 不是数字，应写成 \"0.5\" 或 \"2\"") from None
-    if d < 0:
-        raise ValueError(f"倍数 {value} 不能为负数")
-    return d
+    if not re.match(_MULTIPLIER, value):
+        raise ValueError(f"倍数 {value!r} 格式不对，应写成 0 到 999 之间、用半角数字的 \"0.5\" 或 \"2\"（不加空格，小数最多 6 位）")
+    return Decimal(value)
 
 
-def _non_negative(v: int) -> int:
-    if v < 0:
-        raise ValueError("不能为负数")
-    return v
+def once_each(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        twice = next(v for i, v in enumerate(values) if v in values[:i])
+        raise ValueError(f"'{twice}' 写了不止一次，每项只能写一次")
+    return values
+
+
+def _percent_type(pattern: str, what: str, description: str) -> object:
+    return Annotated[
+        Decimal,
+        BeforeValidator(_percent_parser(pattern, what)),
+        PlainSerializer(lambda d: f"{d}%", return_type=str),
+        WithJsonSchema({"type": "string", "pattern": pattern, "title": "百分比", "description": description}),
+    ]
 
 
 # A percentage in [0, 100], kept as the Decimal number of percent ("5%" -> Decimal("5")).
-Percent = Annotated[
-    Decimal,
-    BeforeValidator(_parse_percent),
-    PlainSerializer(lambda d: f"{d}%", return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d+)?%$", "title": "百分比", "description": "如 \"5%\"、\"100%\""}),
-]
+Percent = _percent_type(_PERCENT, "比例", "如 \"5%\"、\"100%\"")
+# A task's own ratio: a plan that draws 0% draws nobody, which is a mistake, not a plan.
+PositivePercent = _percent_type(_POSITIVE_PERCENT, "比例", "如 \"5%\"、\"100%\"，大于 0%")
 Multiplier = Annotated[
     Decimal,
     BeforeValidator(_parse_decimal),
     PlainSerializer(str, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d+)?$", "title": "倍数", "description": "如 \"0.5\"、\"2\""}),
+    WithJsonSchema({"type": "string", "pattern": _MULTIPLIER, "title": "倍数", "description": "如 \"0.5\"、\"2\""}),
 ]
-Count = Annotated[StrictInt, AfterValidator(_non_negative)]
+Count = Annotated[StrictInt, Field(ge=0, le=10_000_000)]
+PositiveCount = Annotated[StrictInt, Field(ge=1, le=10_000_000)]  # a task's own count: 0 draws nobody
+Year = Annotated[StrictInt, Field(ge=FIRST_YEAR, le=LAST_YEAR)]
+Serial = Annotated[StrictInt, Field(ge=1, le=99_999)]  # versions, task numbers, document numbers
+Limit = Annotated[StrictInt, Field(ge=1, le=100)]  # checks of one entity in a year
 Tier = Literal["A", "B", "C", "D"]
 Month = Annotated[StrictInt, Field(ge=1, le=12)]
+Date = Annotated[dt.date, AfterValidator(in_years), WithJsonSchema(DAY_SCHEMA)]
 
 
 def percent_fraction(p: Decimal) -> Fraction:

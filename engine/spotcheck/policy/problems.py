@@ -95,8 +95,13 @@ _TYPE_MESSAGES = {
     "string_type": "应为文字（字符串）", "float_type": "应为数字", "float_parsing": "应为数字",
     "list_type": "应为列表", "tuple_type": "应为列表", "set_type": "应为列表",
     "dict_type": "应为映射（键: 值）", "model_type": "应为映射（键: 值）", "model_attributes_type": "应为映射（键: 值）",
-    "decimal_type": "应为数字", "decimal_parsing": "应为数字",
+    "decimal_type": "应为数字", "decimal_parsing": "应为数字", "finite_number": "应为有限的数字",
+    "invalid_key": "键应为文字（字符串）", "int_parsing_size": "整数位数过多", "string_too_long": "文字过长",
+    "string_pattern_mismatch": "格式不对", "string_unicode": "应为文字（字符串）", "none_required": "应为空值",
+    "is_instance_of": "类型不对", "dict_attributes_type": "应为映射（键: 值）", "frozen_set_type": "应为列表",
+    "iterable_type": "应为列表",
 }
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _DATE_TYPES = ("date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact",
                "datetime_type", "datetime_parsing")
 
@@ -145,6 +150,8 @@ def translate(err: Mapping[str, Any], root: type[BaseModel]) -> tuple[str, str, 
     message = str(err["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
+    if not _CJK.search(message):  # a check of pydantic's own that has no Chinese words here yet
+        return "P112", f"值不符合要求，实际为 {_show(given)}（{kind}）", "对照 validators/ 中的 JSON Schema 检查该值"
     return "P112", message, None
 
 

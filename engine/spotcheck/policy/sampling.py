@@ -19,6 +19,7 @@ from math import ceil, floor
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     Field,
     StrictBool,
     StrictInt,
@@ -28,7 +29,17 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from spotcheck.policy.numbers import Count, Model, Multiplier, Percent, percent_fraction
+from spotcheck.policy.numbers import (
+    Count,
+    Limit,
+    Model,
+    Multiplier,
+    Percent,
+    PositiveCount,
+    PositivePercent,
+    once_each,
+    percent_fraction,
+)
 from spotcheck.rules.conditions import Condition
 
 Bound = Literal["不低于", "不高于", "等于"]
@@ -44,7 +55,7 @@ class TierRule(Model):
     weight: Multiplier | None = Field(
         None, title="递加权重",
         description="“按风险等级递加比例抽取”且总数固定时，各等级按 权重×户数 分配总数（如 A 1、B 2、C 3、D 4）")
-    max_checks_per_year: StrictInt | None = Field(None, title="年度抽查次数上限")
+    max_checks_per_year: Limit | None = Field(None, title="年度抽查次数上限")
 
 
 class Stated(Model):
@@ -132,11 +143,11 @@ class Sampling(Model):
     """抽查比例/数量 as the plan writes it: "不低于5%", "100%", a fixed number, "不低于5%，2次/年",
     "不高于10%", "抽查基数约40065户，比例不低于3%，目标数1200户", "不足50户的全部抽查，50户以上的不低于10%"."""
 
-    ratio: Percent | None = Field(None, title="抽查比例")
+    ratio: PositivePercent | None = Field(None, title="抽查比例")
     at_least: StrictBool | None = Field(
         None, title="不低于", description="true：比例或数量为下限（“不低于5%”，默认）；false：确切比例（“抽查比例为20%”）")
     at_most: StrictBool = Field(False, title="不高于", description="比例或数量为上限（“不高于10%”）：按比例向下取整，不补足1户")
-    count: Count | None = Field(None, title="抽查数量", description="固定户数，代替比例")
+    count: PositiveCount | None = Field(None, title="抽查数量", description="固定户数，代替比例")
     min_count: Count | None = Field(None, title="最少户数", description="按比例算出的户数少于此数时抽此数（不超过对象户数）")
     base: Stated | None = Field(None, title="抽查基数", description="计划写明的基数；抽取时报告名录实际户数与之比较")
     target: Stated | None = Field(
@@ -147,7 +158,9 @@ class Sampling(Model):
     tiers: dict[StrictStr, TierRule] = Field(
         default_factory=dict, title="本任务的分级规则", description="本任务各等级的比例、倍数或权重，覆盖策略 risk.tiers 中同一等级的规定")
     classes: list[SampleClass] = Field(default_factory=list, title="分类抽查", description="按条件划出的类别及其比例、倍数或权重；主体归入第一个符合的类别")
-    stratify: list[Stratum] = Field(default_factory=lambda: ["tier"], title="分层", description="按风险等级、辖区、对象类别分层抽取")
+    stratify: Annotated[list[Stratum], AfterValidator(once_each)] = Field(
+        default_factory=lambda: ["tier"], title="分层", description="按风险等级、辖区、对象类别分层抽取",
+        json_schema_extra={"uniqueItems": True})
     text: StrictStr | None = Field(None, title="原文", description="计划表中抽查比例一栏的原话")
 
     @model_validator(mode="wrap")

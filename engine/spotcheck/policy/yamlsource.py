@@ -124,7 +124,8 @@ def parse_yaml(path: Path) -> tuple[Document | None, list[Problem]]:
     """Read one YAML file strictly; problems: unreadable (P100), syntax (P101), duplicate keys (P102)."""
     file = display(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        # A byte order mark is not part of the text: the `# yaml-language-server` line after it counts as the first.
+        text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
     except OSError as exc:
         return None, [Problem("P100", f"无法读取文件：{exc.strerror or exc}", file=file,
                               hint="检查路径是否正确")]
@@ -133,6 +134,10 @@ def parse_yaml(path: Path) -> tuple[Document | None, list[Problem]]:
                               hint="用 UTF-8 编码另存该文件")]
     try:
         data, positions, problems = parse_text(text, file)
+    except ShapeError as exc:
+        mark = exc.problem_mark
+        return None, [Problem("P104", f"文件结构超出限制：{exc.problem}", file=file, line=mark.line + 1,
+                              col=mark.column + 1, hint="策略文件不需要这样深的嵌套或这样多的引用；直接写出各项内容")]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = " ".join(str(s) for s in (exc.context, exc.problem) if s)
@@ -151,18 +156,80 @@ def parse_text(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
 
     A syntax error raises yaml.YAMLError, for the caller to report in the words of its kind of file.
     """
+    _check_nesting(text)
     loader = StrictLoader(text)
     duplicates: list[tuple[Path_, Problem]] = []
     try:
         node = loader.get_single_node()
         builder = SourceMapBuilder()
         if node is not None:
+            _check_expansion(node)
             _walk(loader, node, (), builder, duplicates, file)
         data = loader.construct_document(node) if node is not None else None
     finally:
         loader.dispose()
     problems = [replace(p, where=where_text(path, data) or None) for path, p in duplicates]
     return data, builder.build(), problems
+
+
+# No policy nests deeper than a dozen levels or holds more than a few thousand values; the limits stop
+# a file that would exhaust the parser's recursion, or expand a few anchors into billions of values
+# ("billion laughs"), before any of it is built.
+MAX_DEPTH = 64
+MAX_NODES = 100_000
+
+
+class ShapeError(yaml.MarkedYAMLError):
+    """A document too deep, too large once its aliases are expanded, or holding an alias to itself."""
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH from the event stream, which the parser yields without recursing."""
+    depth = 0
+    for event in yaml.parse(text, Loader=StrictLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ShapeError(problem=f"嵌套超过 {MAX_DEPTH} 层", problem_mark=event.start_mark)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse an alias that contains itself, and a document whose aliases expand past MAX_NODES values
+    or MAX_DEPTH levels; each node is measured once, so the check itself stays small."""
+    size: dict[int, tuple[int, int]] = {}  # id(node) -> (values once expanded, depth once expanded)
+    open_: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if done:
+            open_.discard(key)
+            parts = [size[id(c)] for c in children]
+            total = 1 + sum(n for n, _ in parts)
+            depth = 1 + max((d for _, d in parts), default=0)
+            if total > MAX_NODES or depth > MAX_DEPTH:
+                what = f"展开后超过 {MAX_NODES} 个值" if total > MAX_NODES else f"展开后嵌套超过 {MAX_DEPTH} 层"
+                raise ShapeError(problem=f"锚点与引用（&/*）{what}", problem_mark=node.start_mark)
+            size[key] = (total, depth)
+            continue
+        if key in size:
+            continue
+        if key in open_:
+            raise ShapeError(problem="引用（*名称）指向包含它自身的锚点，形成循环", problem_mark=node.start_mark)
+        open_.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in size)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 # The parser's messages officers meet most often, in their words; the original follows in parentheses.
@@ -202,6 +269,16 @@ def _walk(loader: StrictLoader, node: yaml.Node, path: Path_, out: SourceMapBuil
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _walk(loader, item, (*path, i), out, duplicates, file)
+    elif isinstance(node, yaml.ScalarNode) and (bad := _UNPRINTABLE.search(node.value)):
+        duplicates.append((path, Problem(
+            "P106", f"文字中含有不可见或无法编码的字符 U+{ord(bad.group()):04X}（第 {bad.start() + 1} 个字符）",
+            file=file, line=node.start_mark.line + 1, col=node.start_mark.column + 1,
+            hint="删去该字符；它多半来自转义写法（\\x..、\\u....）或从别处粘贴")))
+
+
+# Escapes can put into a string what no file may hold: control characters (tab and line breaks are
+# text), lone surrogates (not encodable as UTF-8) and the non-characters U+FFFE/U+FFFF.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 # ---------------------------------------------------------------- naming and placing problems

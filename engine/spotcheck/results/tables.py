@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
+import fastexcel
 import polars as pl
 import xlsxwriter
 from spotcheck.errors import Problem, SpotcheckError
@@ -44,11 +46,27 @@ def read_cells(path: Path) -> list[list[str]]:
                 drop_empty_rows=False, drop_empty_cols=False, raise_if_empty=False,
             )
             return [[c or "" for c in row] for row in frame.select(pl.all().cast(pl.String)).iter_rows()]
-    except (UnicodeDecodeError, csv.Error, pl.exceptions.PolarsError, OSError, ValueError) as exc:
+    except (UnicodeDecodeError, csv.Error, pl.exceptions.PolarsError, OSError, ValueError, fastexcel.FastExcelError) as exc:
         raise SpotcheckError(Problem("S801", f"无法读取文件：{exc}", file=str(path),
                                      hint="请确认文件没有损坏；CSV 请用 UTF-8 或 GBK 编码")) from None
     raise SpotcheckError(Problem("S801", f"不支持的文件类型 '{path.suffix or '（无扩展名）'}'", file=str(path),
                                  hint="请导出为 CSV（UTF-8 或 GBK）或 XLSX 文件"))
+
+
+# A cell a spreadsheet would read as a formula (OWASP, "CSV injection"): its first character, or the
+# first after leading spaces or control characters, is one of these.
+_FORMULA = re.compile(r"^[\s\x00-\x1f]*[=+\-@]")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A CSV cell that Excel and WPS show as the text it is: one that would start a formula gets a
+    leading apostrophe, as OWASP advises (numbers such as -5 are left alone)."""
+    if _FORMULA.match(value) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 
 
 def table_bytes(suffix: str, headers: Iterable[str], rows: Iterable[Iterable[str]]) -> bytes:
@@ -74,5 +92,5 @@ def table_bytes(suffix: str, headers: Iterable[str], rows: Iterable[Iterable[str
     text = io.StringIO(newline="")
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(list(headers))
-    writer.writerows([list(map(str, r)) for r in rows])
+    writer.writerows([[spreadsheet_safe(str(v)) for v in r] for r in rows])
     return b"\xef\xbb\xbf" + text.getvalue().encode("utf-8")

@@ -152,7 +152,7 @@ def _render(sources: Sources, built: dt.datetime) -> tuple[_Writer, int, int]:
     w = _Writer()
     regions = sorted({p.policy.jurisdiction.name for p in sources.policies})
     ctx = {
-        "site_title": "、".join(regions) + "“双随机、一公开”公示" if regions else "“双随机、一公开”公示",
+        "site_region": "、".join(regions), "site_title": "、".join(regions) + "“双随机、一公开”公示",
         "built_at": _cn_time(built), "built_utc": built.astimezone(dt.timezone.utc).isoformat(timespec="seconds"),
         "head_seq": sources.head_seq, "head_hash": sources.head_hash, "ledger_name": sources.ledger_path.name,
         "drills": any(s.drill for s in sources.draws),

@@ -24,6 +24,7 @@ Tiers, labels and the eligible lists of `scope` and `tier` tasks go to the super
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +94,14 @@ def commitment_view(source: DrawSource) -> dict | None:
     }
 
 
+def _percent(ratio: str | None) -> str:
+    """"1/20" as officers write it (5%); a share of a fixed total has no ratio of its own."""
+    if ratio is None:
+        return "按总数分配"
+    num, den = (int(x) for x in ratio.split("/"))
+    return f"{(Decimal(num * 100) / Decimal(den)).quantize(Decimal('0.01')).normalize():f}%"
+
+
 def _order(strata: list[dict]) -> list[dict]:
     # Largest first, ties by a digest of the (internal) eligible list: an order the tiers cannot be read from.
     return sorted(strata, key=lambda s: (-s["eligible"], -s["drawn"], hashlib.sha256(s["eligible_sha256"].encode()).hexdigest()))
@@ -109,8 +118,8 @@ def task_view(source: DrawSource, entry: dict) -> TaskView:
         best[str(r.round)] = max(best.get(str(r.round), ""), r.hash)
     strata = []
     for s in entry["strata"]:
-        shown = {"eligible": s["eligible"], "ratio": s["ratio"], "wanted": s["wanted"], "drawn": s["drawn"],
-                 "eligible_sha256": s["eligible_sha256"], "name": s["stratum"]}
+        shown = {"eligible": s["eligible"], "ratio": s["ratio"], "ratio_text": _percent(s["ratio"]), "wanted": s["wanted"],
+                 "drawn": s["drawn"], "eligible_sha256": s["eligible_sha256"], "name": s["stratum"]}
         strata.append(shown)
     if kind == "tier":
         strata = _order(strata)

@@ -82,17 +82,22 @@ def _folder(out: str, ledger_path: Path) -> Path:
 
 
 def _policy(policy_id: str, sha256: str, policies_dir: Path, where: str, problems: list[Problem]) -> LoadedPolicy | None:
+    """The policy version a draw used. A revised plan's earlier versions may be kept beside the current
+    file under names that start the same (2021.yaml, 2021.r1.yaml …): the one whose hash matches is used."""
     path = policies_dir / f"{policy_id}.yaml"
     if not path.is_file():
         problems.append(Problem("W901", f"找不到抽取 {where} 使用的策略 {policy_id}", file=str(path),
                                 hint="用 --policies 指向存放该策略的目录（策略标识对应 <目录>/<标识>.yaml）"))
         return None
-    loaded = load_policy(path)
-    if loaded.sha256 != sha256:
-        problems.append(Problem("W902", f"策略 {policy_id} 与抽取 {where} 使用的版本不一致（抽取时 {sha256[:12]}…，现在 {loaded.sha256[:12]}…）",
-                                file=str(path), hint="网站须按抽取时的策略版本生成；用 --policies 指向保存该版本的目录"))
-        return None
-    return loaded
+    stem = path.name[: -len(".yaml")]
+    others = sorted(p for p in path.parent.glob(f"{stem}*.yaml") if p != path and not p.name.endswith(".cases.yaml"))
+    for candidate in (path, *others):
+        loaded = load_policy(candidate)
+        if loaded.sha256 == sha256 and loaded.policy.id == policy_id:
+            return loaded
+    problems.append(Problem("W902", f"策略 {policy_id} 与抽取 {where} 使用的版本不一致（抽取时 {sha256[:12]}…，现在 {load_policy(path).sha256[:12]}…）",
+                            file=str(path), hint=f"网站须按抽取时的计划版本生成：把那一版另存为 {stem}.r<修订次数>.yaml 放在旁边，或用 --policies 指向保存它的目录"))
+    return None
 
 
 def _drawn(folder: Path) -> list[DrawnRow]:

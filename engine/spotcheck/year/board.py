@@ -239,6 +239,8 @@ def _visit_deadlines(loaded, visits: dict[str, dict], drawn: list[DrawnRound], o
             counts[(day, kind, draw_id)] = counts.get((day, kind, draw_id), 0) + 1
 
     for v in visits.values():
+        if v["result"] is None:
+            add(_day(v.get("list_fetched_by")), "获取名单", v["draw_id"])
         if not v["staffed"]:
             add(_day(v.get("inspectors_matched_by")) or on, "匹配执法人员", v["draw_id"])
         if v["result"] is None:

@@ -77,7 +77,13 @@
     if (cls) e.className = cls;
     return e;
   }
-  function pad3(n) { return ("00" + n).slice(-3); }
+  // A ledger time (UTC, ISO) as officers read it: 2023年11月13日 10:00:00（北京时间）.
+  function beijing(iso) {
+    var d = new Date(new Date(iso).getTime() + 8 * 3600 * 1000);
+    function two(n) { return ("0" + n).slice(-2); }
+    return d.getUTCFullYear() + "年" + (d.getUTCMonth() + 1) + "月" + d.getUTCDate() + "日 " + two(d.getUTCHours()) + ":" +
+      two(d.getUTCMinutes()) + ":" + two(d.getUTCSeconds()) + "（北京时间）";
+  }
   function code(s) { return /^[0-9A-Z]{18}$/.test(s); }
 
   // ------------------------------------------------------------------ search
@@ -207,10 +213,10 @@
     var at = new Date(c.at), drawAt = new Date(c.draw_at);
     var beijingDay = new Date(at.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 10);
     if (!(at < drawAt) || beijingDay > c.body.drawn_on) {
-      return say(false, "承诺记入台账的时间 " + c.at + " 不早于随机数公布日 " + c.body.drawn_on + " 或抽取时间 " + c.draw_at);
+      return say(false, "承诺记入台账的时间 " + beijing(c.at) + " 不早于随机数公布日 " + c.body.drawn_on + " 或抽取时间 " + beijing(c.draw_at));
     }
-    say(true, "承诺于 " + c.at + " 记入台账（第 " + c.seq + " 条记录，记录哈希 " + c.record_hash + "），承诺内容 SHA-256 为 " + sha +
-      "；承诺时已指明随机数来源“" + c.body.beacon + "”（公布日 " + c.body.drawn_on + "），早于其公布和抽取（" + c.draw_at +
+    say(true, "承诺于 " + beijing(c.at) + " 记入台账（第 " + c.seq + " 条记录，记录哈希 " + c.record_hash + "），承诺内容 SHA-256 为 " + sha +
+      "；承诺时已指明随机数来源“" + c.body.beacon + "”（公布日 " + c.body.drawn_on + "），早于其公布和抽取（" + beijing(c.draw_at) +
       "）。公布的随机数为“" + seed.value + "”，由承诺编号和随机数算出密钥 " + key + "，核对无误。请向随机数发布机构核对该随机数及其公布时间。");
   }
 
