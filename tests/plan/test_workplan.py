@@ -233,3 +233,27 @@ def test_names_that_look_like_formulas_stay_text_in_unit_workbooks(qingdao_dirs,
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
         assert "<f>" not in sheet and "HYPERLINK" in z.read("xl/sharedStrings.xml").decode("utf-8")
+
+
+def test_plan_refuses_a_recusal_naming_an_unknown_inspector(qingdao_dirs, tmp_path):
+    folder = drill(qingdao_dirs, tmp_path)
+    lines = (qingdao_dirs / "recusals.csv").read_text("utf-8").splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    row[next(i for i, h in enumerate(header) if h in ("执法人员编号", "inspector_id"))] = "无此人0001"
+    bad = tmp_path / "recusals.csv"
+    bad.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n", "utf-8")
+    with pytest.raises(SpotcheckError) as exc:
+        workplan.plan(folder, inspectors_path=qingdao_dirs / "inspectors.csv", recusals_path=bad, ledger_path=tmp_path / "l.db")
+    assert [(p.code, p.row) for p in exc.value.problems] == [("D213", 2)]
+    assert not (folder / "visits.csv").exists()
+
+
+def test_reassign_takes_workload_caps_from_the_policy_not_from_summary_json(qingdao_dirs, planned):
+    folder, ledger, result, people = planned
+    row, new = member_and_candidate(result, people)
+    summary = json.loads((folder / "summary.json").read_text("utf-8"))
+    summary["teams"]["caps"] = {unit: 0 for unit in summary["teams"]["caps"]}  # an edited file must not decide
+    (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), "utf-8")
+    change = reassign(qingdao_dirs, folder, ledger, visit_id=row["visit_id"], out_inspector=row["inspector_id"], in_inspector=new)
+    assert change.in_inspector == new

@@ -33,7 +33,8 @@ from spotcheck.draw.commitment import (
 )
 from spotcheck.directory.kinds import load_for
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.draw.folder import first_difference, staged, write_files
+from spotcheck.draw import folder as output
+from spotcheck.draw.folder import first_difference, write_files
 from spotcheck.ledger.history import append_history
 from spotcheck.ledger.store import Ledger, claim_commitment
 from spotcheck.policy.departments import OFFICE
@@ -264,9 +265,9 @@ def draw(
         chosen = selection.rounds if selection is not None else None
         result = draw_stage.compute(loaded, entities, history, the_seed, on, progress=progress, select=chosen)
         progress("写入抽取结果与台账")
-        with staged(out_dir) as folder:
-            digests = write_files(folder, result.files)
-            with ledger.transaction() as tx:
+        with output.committed(out_dir, ledger) as folder:
+            digests = write_files(folder.path, result.files)
+            with folder.transaction() as tx:
                 if the_seed.commitment_id:
                     claim_commitment(tx, the_seed.commitment_id)
                 body = {

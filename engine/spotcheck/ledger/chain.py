@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -84,10 +85,30 @@ def ledger_problem(code: str, message: str, path: str | None = None, **kw) -> Pr
     return Problem(code=code, message=message, file=path, **kw)
 
 
+def text(data: bytes) -> str | bytes:
+    """TEXT as str; bytes that are not UTF-8 (written around spotcheck) stay bytes for verify to name."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
+
+
+_HEAD = re.compile(r"([0-9]{1,18}):([0-9a-f]{64})")
+
+
+def damaged(path: str, exc: sqlite3.Error) -> Problem:
+    return ledger_problem("L413", f"账本文件结构被破坏（{exc}）", path, hint="从备份恢复账本，并查明改动原因")
+
+
 def record_from_row(row: tuple) -> Record:
     seq, kind, key, at, actor, body, prev_hash, digest = row
+    if not isinstance(seq, int) or not all(isinstance(v, str) for v in row[1:]):
+        raise SpotcheckError(ledger_problem("L413", f"记录 #{seq} 的字段类型不对（账本被直接改动）", None,
+                                            hint="运行 spotcheck ledger verify 查看完整检查结果"))
     try:
         parsed = json.loads(body)
+        if not isinstance(parsed, dict):
+            raise ValueError("not an object")
     except (TypeError, ValueError) as exc:
         raise SpotcheckError(ledger_problem("L404", f"记录 #{seq} 的内容不是 JSON（账本被改动）", None,
                                             hint="运行 spotcheck ledger verify 查看完整检查结果")) from exc
@@ -111,9 +132,16 @@ def verify_chain(conn: sqlite3.Connection, path: str, anchors: Mapping[int, str]
         # One read transaction: a consistent snapshot even while other processes append.
         conn.execute("BEGIN")
     try:
-        for seq, kind, key, at, actor, body, prev_hash, stored in conn.execute(
-                "SELECT seq, kind, key, at, actor, body, prev_hash, hash FROM records ORDER BY seq"):
+        for row in conn.execute("SELECT seq, kind, key, at, actor, body, prev_hash, hash FROM records ORDER BY seq"):
+            seq, kind, key, at, actor, body, prev_hash, stored = row
             count += 1
+            if not isinstance(seq, int) or not all(isinstance(v, str) for v in row[1:]):
+                # Written around spotcheck: a number, a BLOB or bytes that are not UTF-8 where text belongs.
+                at_seq = seq if isinstance(seq, int) else expected_seq
+                report(at_seq, "L413", f"账本记录 #{at_seq} 的字段类型不对（应为文字，账本被直接改动）",
+                       "从备份恢复账本，并查明改动原因")
+                prev, expected_seq = (at_seq, stored if isinstance(stored, str) else ""), at_seq + 1
+                continue
             if seq != expected_seq:
                 missing = f"#{expected_seq}" if seq == expected_seq + 1 else f"#{expected_seq}–#{seq - 1}"
                 report(expected_seq, "L405", f"账本链断裂：记录 {missing} 缺失（被删除）",
@@ -131,19 +159,30 @@ def verify_chain(conn: sqlite3.Connection, path: str, anchors: Mapping[int, str]
             prev, expected_seq = (seq, stored), seq + 1
         head_seq, head_hash = prev
         meta = conn.execute("SELECT value FROM meta WHERE name = 'head'").fetchone()
-        if meta is not None:
-            meta_seq = int(meta[0].split(":", 1)[0])
+        marked = _HEAD.fullmatch(meta[0]) if meta is not None and isinstance(meta[0], str) else None
+        if meta is not None and marked is None:
+            report(head_seq, "L413", "账本的末条标记（meta head）被改动，无法读出", "从备份恢复账本，并查明改动原因")
+        elif marked is not None:
+            meta_seq, meta_hash = int(marked[1]), marked[2]
             if meta_seq > head_seq:
                 report(head_seq + 1, "L405", f"账本链断裂：末尾记录 #{head_seq + 1}–#{meta_seq} 缺失（被删除）",
                        "从备份恢复账本，并查明删除原因")
+            elif meta_seq < head_seq:
+                report(meta_seq + 1, "L414", f"记录 #{meta_seq + 1}–#{head_seq} 不是由 spotcheck 追加的（末条标记为 #{meta_seq}）",
+                       "从备份恢复账本，并查明来源")
+            elif meta_hash != head_hash:
+                report(head_seq, "L414", f"末条记录 #{head_seq} 被改写：记下的哈希为 {meta_hash}，现为 {head_hash}",
+                       "从备份恢复账本；公布末条哈希（spotcheck ledger verify 输出）可发现此类改动")
         for seq, published in sorted((anchors or {}).items()):
             if hashes.get(seq) != published:
                 found = hashes.get(seq, "（无此记录）")
                 report(seq, "L412", f"记录 #{seq} 与公布的哈希不符：公布 {published}，账本中为 {found}",
                        "账本在公布之后被改动或截断，从备份恢复")
         _verify_history(conn, history_bodies, report)
+    except sqlite3.Error as exc:
+        raise SpotcheckError(damaged(path, exc)) from None
     finally:
-        if own_snapshot:
+        if own_snapshot and conn.in_transaction:
             conn.execute("COMMIT")
     return VerifyReport(count=count, head_seq=head_seq, head_hash=head_hash, problems=problems,
                         first_bad_seq=min(bad) if bad else None)

@@ -36,13 +36,18 @@ from spotcheck.ledger.chain import (
     Record,
     VerifyReport,
     canonical_json,
+    damaged,
     ledger_problem,
     record_from_row,
     record_hash,
+    text,
     verify_chain,
 )
 
 DEFAULT_PATH = "spotcheck-ledger.db"
+# Outside the chain: a work list of committed folders still to be renamed into place, written in the
+# transaction that commits their records, so a crash between the two is finished by the next command.
+_PENDING = "CREATE TABLE IF NOT EXISTS pending(stage TEXT PRIMARY KEY, out TEXT NOT NULL, adding INTEGER NOT NULL)"
 # "SPCH": marks the file as a spotcheck ledger in the SQLite header, so a foreign database is refused
 # before anything is written to it.
 APPLICATION_ID = 0x53504348
@@ -113,6 +118,7 @@ class Ledger:
             conn = sqlite3.connect(spath, timeout=busy_timeout, isolation_level=None)
         except sqlite3.Error as exc:
             raise SpotcheckError(ledger_problem("L401", f"无法打开账本文件：{exc}", spath)) from exc
+        conn.text_factory = text
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             ready = cls._check_identity(conn, spath, create)
@@ -228,7 +234,11 @@ class Ledger:
             args.append(key)
         if conds:
             sql += " WHERE " + " AND ".join(conds)
-        for row in self._conn.execute(sql + " ORDER BY seq", args):
+        try:
+            rows = self._conn.execute(sql + " ORDER BY seq", args).fetchall()
+        except sqlite3.Error as exc:
+            raise SpotcheckError(damaged(self.path, exc)) from None
+        for row in rows:
             yield record_from_row(row)
 
     def find(self, kind: str | None = None, key: str | None = None) -> list[Record]:
@@ -309,6 +319,24 @@ class Transaction:
         self.head_seq, self.head_hash = seq, digest
         self.appended += 1
         return record
+
+    # ---- folders that land with this transaction (spotcheck.draw.folder.committed) -------------
+
+    def add_pending(self, stage: str, out: str, adding: bool) -> None:
+        """Name a finished staging folder that becomes `out` once this transaction commits."""
+        conn = self.ledger._conn
+        conn.execute(_PENDING)
+        conn.execute("INSERT INTO pending(stage, out, adding) VALUES(?,?,?)", (stage, out, int(adding)))
+
+    def pending(self) -> list[tuple[str, str, bool]]:
+        """(stage, out, adding) of every committed folder not yet moved into place."""
+        conn = self.ledger._conn
+        conn.execute(_PENDING)
+        return [(stage, out, bool(adding)) for stage, out, adding in conn.execute(
+            "SELECT stage, out, adding FROM pending ORDER BY rowid")]
+
+    def clear_pending(self, stage: str) -> None:
+        self.ledger._conn.execute("DELETE FROM pending WHERE stage = ?", (stage,))
 
     def _rollback(self) -> None:
         if not self.closed:

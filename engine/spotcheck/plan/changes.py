@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 from spotcheck.directory.load import InspectorDirectory, RecusalList
-from spotcheck.draw.folder import first_difference, staged, write_files
+from spotcheck.draw.folder import committed, first_difference, write_files
 from spotcheck.draw.transcript import json_bytes
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ledger.history import append_history
@@ -96,8 +96,10 @@ def reassign(
     teams = _read_teams(folder.path / "teams.csv")
     inspectors, recusals = directories(inspectors_path, recusals_path)
     planned = dict(folder.summary.section("teams") or {})
-    caps = planned.get("caps", {})
     leads = _read_leads(folder.path / "previous_leads.csv")
+    # Workload caps from the policy and the directories, as `plan` computed them: summary.json is a
+    # file anyone can edit, so it is never what decides whether an inspector may take one more visit.
+    caps = compute(folder, loaded, inspectors, recusals, leads).summary.section("teams")["caps"]
     change = check_swap(
         loaded, visits, teams, inspectors.frame, recusals.frame if recusals is not None else None,
         visit_id=visit_id, out_inspector=out_inspector, in_inspector=in_inspector, caps=caps, previous_leads=leads,
@@ -120,10 +122,11 @@ def reassign(
         "summary.json": json_bytes(folder.summary.with_sections(teams=planned).to_json()),
         **unit_workbooks(visits, new_teams, folder.drawn_on),
     }
-    with Ledger.open(ledger_path) as ledger, staged(folder.path, adding=True) as stage, ledger.transaction() as tx:
-        for old in (stage / "units").glob("*.xlsx"):
+    with Ledger.open(ledger_path) as ledger, committed(folder.path, ledger, adding=True) as stage, \
+            stage.transaction() as tx:
+        for old in (stage.path / "units").glob("*.xlsx"):
             old.unlink()
-        write_files(stage, files)
+        write_files(stage.path, files)
         tx.append("team_reassignment", visit_id, {"draw_id": folder.draw_id, "drill": folder.drill, **entry})
         if change.role == LEAD and not folder.drill:
             rows = led_history_rows(folder, loaded, visits.filter(pl.col("visit_id") == visit_id), new_teams)

@@ -38,7 +38,7 @@ from spotcheck.directory.load import (
 )
 from spotcheck.plan.eligibility import LEAD
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.draw.folder import staged, write_files
+from spotcheck.draw.folder import committed, write_files
 from spotcheck.draw.history import history_rows
 from spotcheck.draw.reader import DRAWS, DrawFolder, read_folder
 from spotcheck.draw.records import Summary
@@ -192,19 +192,34 @@ def plan(
     progress("读取策略与名录")
     loaded = drawn_policy(folder, Path(policy_path) if policy_path else None)
     inspectors, recusals = directories(inspectors_path, recusals_path)
+    if recusals is not None and (unknown := recusals.unknown_references(None, inspectors)):
+        raise SpotcheckError(unknown)
     with Ledger.open(ledger_path) as ledger:
         leads = previous_leads(ledger, folder.drawn["uscc"].unique().to_list())
         result = compute(folder, loaded, inspectors, recusals, leads, progress)
         progress("生成各单位检查安排表")
         books = unit_workbooks(result.visits, result.teams, folder.drawn_on)
         progress("写入检查安排与台账")
-        with staged(folder.path, adding=True) as stage, ledger.transaction() as tx:
-            write_files(stage, {**result.files, **books})
+        with committed(folder.path, ledger, adding=True) as stage, stage.transaction() as tx:
+            _refuse_second_plan(tx, folder, result)
+            write_files(stage.path, {**result.files, **books})
             if folder.drill:
                 tx.append("drill_plan", folder.draw_id, _drill_body(result))
             else:
                 _record(tx, folder, loaded, result)
     return result
+
+
+def _refuse_second_plan(tx, folder: DrawFolder, result: Workplan) -> None:
+    """The ledger, not the folder, decides whether a draw was planned: read under its write lock, so of
+    two runs at once (or a retry after a crash) exactly one records its visits and teams."""
+    ledger = tx.ledger
+    done = (ledger.latest("drill_plan", folder.draw_id) if folder.drill
+            else next((r for v in result.visits["visit_id"].head(1) if (r := ledger.latest("visit", v))), None))
+    if done is not None:
+        raise SpotcheckError(Problem(
+            "T828", f"抽取 {folder.draw_id} 已安排过检查（账本记录 #{done.seq}），不会重复记录", file=str(folder.path),
+            hint="更换检查人员用 spotcheck teams reassign；须重新安排的，用新的抽取结果目录"))
 
 
 def _drill_body(result: Workplan) -> dict:
