@@ -84,7 +84,7 @@ def test_the_commitment_fixes_the_reveal_format_and_the_actor(shuozhou_dirs, tmp
     with pytest.raises(SpotcheckError) as err:
         pipeline.commit(SHUOZHOU, shuozhou_dirs / "entities.csv", ledger_path=ledger, beacon="双色球", drawn_on=ON,
                         reveal_as="numbers:6+1", actor=None)
-    assert err.value.problems[0].code == "R510" and "SPOTCHECK_ACTOR" in err.value.problems[0].hint
+    assert err.value.problems[0].code == "R513" and "SPOTCHECK_ACTOR" in err.value.problems[0].hint
     with pytest.raises(SpotcheckError) as err:
         pipeline.commit(SHUOZHOU, shuozhou_dirs / "entities.csv", ledger_path=ledger, beacon="双色球", drawn_on=ON,
                         reveal_as="任意", actor="王科长")
@@ -93,7 +93,7 @@ def test_the_commitment_fixes_the_reveal_format_and_the_actor(shuozhou_dirs, tmp
                         reveal_as="numbers:6+1", actor="王科长")
     with pytest.raises(SpotcheckError) as err:
         _draw(shuozhou_dirs, tmp_path / "x", ledger, reveal="03 07 12 19 25 31 + 09", commitment_id=c.id)
-    assert err.value.problems[0].code == "R510"
+    assert err.value.problems[0].code == "R513"
     with pytest.raises(SpotcheckError) as err:
         _draw(shuozhou_dirs, tmp_path / "x", ledger, reveal="03 07 12 19 25 + 09", commitment_id=c.id, actor="王科长")
     assert err.value.problems[0].code == "R509" and not (tmp_path / "x").exists()
@@ -107,7 +107,7 @@ def test_the_commitment_fixes_the_reveal_format_and_the_actor(shuozhou_dirs, tmp
 def test_a_drill_outside_the_policy_year_is_refused(shuozhou_dirs, tmp_path):
     with pytest.raises(SpotcheckError) as err:
         _draw(shuozhou_dirs, tmp_path / "d", tmp_path / "l.db", seed="s", drawn_on=dt.date(2026, 4, 1))
-    assert err.value.problems[0].code == "R511" and "2021" in err.value.problems[0].message
+    assert err.value.problems[0].code == "R514" and "2021" in err.value.problems[0].message
     assert not (tmp_path / "d").exists()
 
 

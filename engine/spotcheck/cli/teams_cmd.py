@@ -7,15 +7,7 @@ from pathlib import Path
 
 import click
 from spotcheck.plan import changes, workplan
-from spotcheck.cli import main
-from spotcheck.cli.common import DIRECTORY, FILE, reports_problems, steps
-from spotcheck.ledger.store import DEFAULT_PATH
-
-_ledger = click.option(
-    "--ledger", "ledger_path", default=DEFAULT_PATH, envvar="SPOTCHECK_LEDGER", show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path), help="台账文件（SQLite）",
-)
-_policy = click.option("--policy", "policy_path", type=FILE, help="策略文件（默认按 transcript 中的策略标识查找）")
+from spotcheck.cli.common import DIRECTORY, FILE, ledger_option, main, policy_option, reports_problems, steps
 _inspectors = click.option("--inspectors", "inspectors_path", required=True, type=FILE, help="执法检查人员名录（CSV/XLSX/Parquet）")
 _recusals = click.option("--recusals", "recusals_path", type=FILE, help="回避名单")
 
@@ -24,8 +16,8 @@ _recusals = click.option("--recusals", "recusals_path", type=FILE, help="回避�
 @click.argument("draw_dir", type=DIRECTORY)
 @_inspectors
 @_recusals
-@_ledger
-@_policy
+@ledger_option
+@policy_option()
 @reports_problems
 def plan(draw_dir: Path, inspectors_path: Path, recusals_path: Path | None, ledger_path: Path, policy_path: Path | None) -> None:
     """把抽取结果合并为检查任务（一户一次上门），随机匹配检查组，写入抽取结果目录和台账。"""
@@ -34,7 +26,7 @@ def plan(draw_dir: Path, inspectors_path: Path, recusals_path: Path | None, ledg
             draw_dir, inspectors_path=inspectors_path, recusals_path=recusals_path, ledger_path=ledger_path,
             policy_path=policy_path, progress=progress,
         )
-    v, t = result.summary["visits"], result.summary["teams"]
+    v, t = result.summary.section("visits"), result.summary.section("teams")
     tag = "【演练】" if result.drill else ""
     click.echo(
         f"{tag}检查安排 {result.draw_id}：{v['task_entity_pairs']} 户次合并为 {v['visits']} 次检查"
@@ -59,8 +51,8 @@ def teams() -> None:
 @click.option("--approver", help="批准人，如分管领导姓名；策略规定匹配后不得随意更换（team.no_change_without_approval）时必填")
 @_inspectors
 @_recusals
-@_ledger
-@_policy
+@ledger_option
+@policy_option()
 @reports_problems
 def reassign(draw_dir: Path, visit_id: str, out_inspector: str, in_inspector: str, reason: str | None,
              approver: str | None, inspectors_path: Path, recusals_path: Path | None, ledger_path: Path,
@@ -83,7 +75,7 @@ def reassign(draw_dir: Path, visit_id: str, out_inspector: str, in_inspector: st
 @click.option("--out-inspector", "out_inspector", required=True, help="要被更换的人员编号")
 @_inspectors
 @_recusals
-@_policy
+@policy_option()
 @click.option("--all", "show_all", is_flag=True, help="也逐人列出不能接替的人员及原因（默认只按原因汇总）")
 @reports_problems
 def candidates(draw_dir: Path, visit_id: str, out_inspector: str, inspectors_path: Path, recusals_path: Path | None,

@@ -17,10 +17,11 @@ from pathlib import Path
 
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import write_file_atomic
-from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.draw.reader import DRAWS, read_folder
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.loader import load_policy
 from spotcheck.notices.announcements import (
     ResultRow,
-    read_draw,
     results_notice,
     task_notice,
 )
@@ -65,12 +66,12 @@ def choose_notice(loaded: LoadedPolicy, kind: str | None = None, document: str |
         if draw_dir is None:
             raise SpotcheckError(Problem("N804", "任务公告由抽取结果生成，需要 --draw 指定抽取结果目录",
                                          hint="先运行 spotcheck draw，再用 --draw 指向其输出目录"))
-        return task_notice(loaded, read_draw(draw_dir))
+        return task_notice(loaded, read_folder(draw_dir, needs=(DRAWS,)))
     if kind == "inspection_letter":
         if draw_dir is None:
             raise SpotcheckError(Problem("N804", "随机抽查通知书按抽取结果和检查安排生成，需要 --draw 指定抽取结果目录",
                                          hint="先运行 spotcheck draw 和 spotcheck plan，再用 --draw 指向其输出目录"))
-        return inspection_letters(loaded, read_draw(draw_dir))
+        return inspection_letters(loaded, read_folder(draw_dir, needs=(DRAWS,)))
     if kind == "results_notice":
         raise SpotcheckError(Problem("N804", "检查结果公告由结果阶段根据检查结果生成，不能只凭策略生成",
                                      hint="录入并审核检查结果后运行 spotcheck results publish --draw 抽取结果目录 --out 输出目录，"

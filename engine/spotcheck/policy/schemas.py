@@ -17,7 +17,7 @@ from spotcheck.calendar.workdays import YearSchedule
 from spotcheck.policy.cases import CasesFile
 from spotcheck.draw.folder import write_file_atomic
 from spotcheck.errors import Problem
-from spotcheck.policy.loader import CALENDAR, CASES, ITEM_LIST, POLICY, SCHEMA_FILES
+from spotcheck.policy.files import CALENDAR, CASES, ITEM_LIST, POLICY, SCHEMA_FILES
 from spotcheck.resources import SCHEMAS
 from spotcheck.policy.model import ItemList, Policy
 
