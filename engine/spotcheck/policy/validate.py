@@ -28,7 +28,7 @@ from spotcheck.policy.loader import (
     file_kind,
     sorted_problems,
 )
-from spotcheck.policy.joint import department_problems, month_problems
+from spotcheck.policy.joint import department_problems, month_problems, table_problems
 from spotcheck.policy.problems import did_you_mean
 from spotcheck.resources import PACKAGE, repository_root
 from spotcheck.policy.yamlsource import display
@@ -139,7 +139,7 @@ def policy_problems(draft: Draft) -> list[Problem]:
     found += _duplicates(draft, "documents", "id", "P210", "文件标识")
     found += _duplicates(draft, "campaigns", "id", "P211", "抽查活动标识")
     found += _duplicates(draft, "caps", "id", "P212", "频次上限标识")
-    found += department_problems(draft) + month_problems(draft)
+    found += department_problems(draft) + month_problems(draft) + table_problems(draft)
     for i, elem in _raw(draft, "caps"):
         if elem.get("id") in RESERVED_CAP_IDS:
             found.append(draft.locate(Problem(
