@@ -55,8 +55,17 @@ def test_the_starter_extends_the_province_baseline_by_name(bureau):
     assert loaded.policy.extends == "spotcheck:hebei/baseline"
     assert [p.name for p in loaded.chain[:2]] == ["baseline.yaml", "baseline.yaml"]
     assert loaded.policy.targets["enterprise_coverage"].value == 3  # the national floor, inherited
+    assert [(d.code, d.unit) for d in loaded.policy.jurisdiction.districts] == [("130300", "秦皇岛市市场监督管理局")]
     assert "秦市监〔2026〕1号" in notice.make_notice(POLICY, fmt="md")
     assert notice.make_notice(POLICY, fmt="docx", out="通知.docx")[:2] == b"PK"
+
+
+def test_districts_and_their_units(tmp_path):
+    init(tmp_path, Starter(province="hebei", city="qinhuangdao", region="秦皇岛市", code="130300", year=2026,
+                           districts=(("130302", "海港区"), ("130303", "山海关区"))))
+    loaded = load_policy(tmp_path / "policies/hebei/qinhuangdao/2026.yaml")
+    assert [(d.code, d.name, d.unit) for d in loaded.policy.jurisdiction.districts] == [
+        ("130302", "海港区", "海港区市场监督管理局"), ("130303", "山海关区", "山海关区市场监督管理局")]
 
 
 def test_a_province_without_a_bundled_baseline_extends_the_national_one(tmp_path):
@@ -84,6 +93,12 @@ def test_bad_options_are_named_in_chinese(tmp_path):
     problems = exc.value.problems
     assert [p.code for p in problems] == ["P160", "P160", "P160", "P160", "P309"]
     assert [p.where for p in problems[:4]] == ["--province", "--city", "--code", "--region"]
+    assert not any(tmp_path.iterdir())
+    with pytest.raises(SpotcheckError) as exc:
+        init(tmp_path, Starter(province="hebei", city="qinhuangdao", region="秦皇岛市", code="130300", year=2026,
+                               districts=(("13030", "海港区"), ("130303", ""))))
+    assert [(p.where, p.message) for p in exc.value.problems] == [
+        ("--district", "--district '13030' 不是6位行政区划代码"), ("--district", "--district 缺少名称")]
     assert "spotcheck:hebei/baseline" in problems[-1].message
     assert not any(tmp_path.iterdir())
 
@@ -106,3 +121,13 @@ def test_a_template_link_out_of_the_template_roots_is_not_followed(bureau, tmp_p
     outside.write_text("{{ doc.title }} 不该用到\n", "utf-8")
     os.symlink(outside, bureau / "templates" / "plan_notice.md.j2")
     assert find_template(load_policy(POLICY), "plan_notice", "md") == TEMPLATES / "plan_notice.md.j2"
+
+
+def test_the_starter_draws_and_a_draw_is_verified_by_its_policy_id(bureau):
+    """synth → drill draw → verify from the bureau's folder: verify finds the policy by the id in the
+    transcript in the working folder's policies/, not among the bundled ones."""
+    assert run("synth", POLICY, "--entities", "400", "--inspectors", "30", "--seed", "s", "--out", "data").exit_code == 0
+    drawn = run("draw", POLICY, "--entities", "data/entities.csv", "--seed", "s", "--date", "2026-04-01", "--out", "d")
+    assert drawn.exit_code == 0, drawn.output
+    verified = run("verify", "d", "--entities", "data/entities.csv")
+    assert verified.exit_code == 0 and "核验通过" in verified.output, verified.output

@@ -44,6 +44,8 @@ def test_a_bureau_uses_the_installed_wheel_from_an_empty_folder(installed, tmp_p
     assert all(Path(p).is_relative_to(installed.parent) for p in where), where  # not the checkout
     # The same source gives the same engine version, installed or editable.
     assert spotcheck(installed, tmp_path, "--version").stdout.strip().endswith(f"（引擎版本 {engine_version()}）")
+    # With no policies/ here, validate and test check the bundled policies.
+    assert "未发现问题" in spotcheck(installed, tmp_path, "validate").stdout
     spotcheck(installed, tmp_path, "init", "--province", "hebei", "--city", "qinhuangdao", "--region", "秦皇岛市",
               "--code", "130300", "--year", "2026")
     assert "未发现问题" in spotcheck(installed, tmp_path, "validate").stdout

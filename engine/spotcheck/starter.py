@@ -59,6 +59,7 @@ class Starter:
     name: str | None = None
     short: str | None = None
     extends: str | None = None  # a bundled name; default: the province's baseline, else the national one
+    districts: tuple[tuple[str, str], ...] = ()  # (code, name); default: the jurisdiction itself as one district
 
     @property
     def bureau(self) -> str:
@@ -76,6 +77,12 @@ class Starter:
         return own if (bundled_file(f"{self.province}/baseline") or Path()).is_file() else f"{BUNDLED_PREFIX}national/baseline"
 
     @property
+    def district_rows(self) -> list[tuple[str, str, str]]:
+        """(code, name, unit in charge): each district's own bureau, or this bureau for itself."""
+        rows = self.districts or ((self.code, self.region),)
+        return [(c, n, self.bureau if (c, n) == (self.code, self.region) else f"{n}市场监督管理局") for c, n in rows]
+
+    @property
     def item_code(self) -> str:
         return f"{self.city.upper()}-01"
 
@@ -86,12 +93,16 @@ def _problems(s: Starter) -> list[Problem]:
         if not _SLUG.fullmatch(value):
             found.append(Problem("P160", f"{flag} {value!r} 不能用作目录名", where=flag,
                                  hint="用小写拼音字母、数字和连字符，如 hebei、qinhuangdao"))
-    if not re.fullmatch(r"\d{6}", s.code):
-        found.append(Problem("P160", f"--code {s.code!r} 不是6位行政区划代码", where="--code", hint="如 130300"))
+    for flag, code in (("--code", s.code), *(("--district", c) for c, _ in s.districts)):
+        if not re.fullmatch(r"\d{6}", code):
+            found.append(Problem("P160", f"{flag} {code!r} 不是6位行政区划代码", where=flag, hint="如 130300、130302=海港区"))
     if not 2000 <= s.year <= 2100:
         found.append(Problem("P160", f"--year {s.year} 不是有效的年度", where="--year", hint="如 2026"))
-    for flag, value in (("--region", s.region), ("--name", s.name), ("--short", s.short)):
-        if value is not None and not _BARE.fullmatch(value):
+    for flag, value in (("--region", s.region), ("--name", s.name), ("--short", s.short),
+                        *(("--district", n) for _, n in s.districts)):
+        if value == "":
+            found.append(Problem("P160", f"{flag} 缺少名称", where=flag, hint="写成 代码=名称，如 130302=海港区"))
+        elif value is not None and not _BARE.fullmatch(value):
             found.append(Problem("P160", f"{flag} {value!r} 含有不能用在名称中的字符", where=flag,
                                  hint="只写汉字、字母、数字，如 秦皇岛市"))
     parent = s.parent
@@ -109,6 +120,7 @@ def _uscc(kind: str, code: str, n: int) -> str:
 
 def _policy(s: Starter) -> str:
     short = f"\n  short: {s.short}" if s.short else ""
+    districts = "".join(f'\n    - {{code: "{c}", name: {n}, unit: {u}}}' for c, n, u in s.district_rows)
     prefix = s.short or s.bureau
     return f"""\
 # yaml-language-server: $schema=../../../validators/policy.schema.json
@@ -125,6 +137,8 @@ jurisdiction:
   name: {s.bureau}
   region: {s.region}{short}
   level: {s.level}
+  # 下辖区县及负责检查的单位（抽取按辖区统计，检查组由负责单位的执法人员组成）；按实际列出。
+  districts:{districts}
 # 本局自己的事项清单；也可以引用内置清单，如 spotcheck:hebei/items/2024（spotcheck validate 会列出可用名称）。
 item_lists: [items/{s.year}.yaml]
 
@@ -184,7 +198,8 @@ items:
 
 
 def _cases(s: Starter, results_due: dt.date | None) -> str:
-    enterprise, individual, closed = (_uscc("1", s.code, 1), _uscc("2", s.code, 2), _uscc("1", s.code, 3))
+    district = s.district_rows[0][0]
+    enterprise, individual, closed = (_uscc("1", district, 1), _uscc("2", district, 2), _uscc("1", district, 3))
     deadline = "" if results_due is None else f"""\
   - name: 检查结果自检查结束起20个工作日内公示
     deadline: {{id: results_public, from: "{s.year}-09-25"}}
@@ -197,17 +212,17 @@ def _cases(s: Starter, results_due: dt.date | None) -> str:
 policy: {s.year}.yaml
 cases:
   - name: 存续企业在企业公示信息抽查范围内
-    entity: {{uscc: {enterprise}, name: 示例有限公司, type: 企业, status: 存续, district: "{s.code}", tier: B}}
+    entity: {{uscc: {enterprise}, name: 示例有限公司, type: 企业, status: 存续, district: "{district}", tier: B}}
     expect:
       in_scope: [t01]
       ratio: {{t01: "3%"}}
       visit_items: [{s.item_code}]
   - name: 个体工商户不在企业抽查范围内
-    entity: {{uscc: {individual}, name: 示例商行, type: 个体工商户, status: 存续, district: "{s.code}", tier: A}}
+    entity: {{uscc: {individual}, name: 示例商行, type: 个体工商户, status: 存续, district: "{district}", tier: A}}
     expect:
       not_in_scope: [t01]
   - name: 已注销企业不在范围内
-    entity: {{uscc: {closed}, name: 示例贸易有限公司, type: 企业, status: 注销, district: "{s.code}", tier: C}}
+    entity: {{uscc: {closed}, name: 示例贸易有限公司, type: 企业, status: 注销, district: "{district}", tier: C}}
     expect:
       not_in_scope: [t01]
 {deadline}"""
@@ -295,6 +310,8 @@ spotcheck diff {s.folder}/{s.year}.yaml {s.folder}/{s.year + 1}.yaml   # 新年�
 
 上级策略用名称引用随 spotcheck 安装的基线（`extends: {s.parent}`），也可以写相对路径。
 升级 spotcheck 后运行 `spotcheck schema export --out validators` 更新 JSON Schema 并提交。
+chinese-calendar 尚未收录的年份（如国务院刚公布的下一年节假日安排），写成 `policies/calendars/<年份>.yaml`，
+并在策略的 `calendars:` 中列出该文件（相对路径）；spotcheck 不会按“只有周末休息”推算。
 
 ## 提交前检查
 

@@ -92,6 +92,9 @@ def test_schema_header_into_the_installed_package_is_refused(bureau, monkeypatch
     monkeypatch.setattr(validate_module, "PACKAGE", bureau.parent.parent / "validators")
     (p,) = validate_paths([bureau])
     assert p.code == "P190" and "安装目录" in p.message
+    # The bundled policies themselves, inside the installed package, point at its schemas.
+    monkeypatch.setattr(validate_module, "PACKAGE", bureau.parent.parent)
+    assert validate_paths([bureau]) == []
 
 
 def test_a_policy_id_is_found_in_the_working_folder_before_the_bundled_policies(tmp_path, monkeypatch):

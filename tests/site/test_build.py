@@ -13,7 +13,7 @@ from spotcheck.errors import SpotcheckError
 from spotcheck.ledger.store import Ledger
 from spotcheck.rules.fields import TIER_NAMES
 from spotcheck.site import build as site_build
-from spotcheck.site.search import fnv1a, pairs
+from spotcheck.site.search import fnv1a, normal
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def test_drawn_lists_carry_only_name_code_and_registration_authority(site, site_
         rows = _data(site, f"task/{slug}/d0")
         want = sorted((int(r["round"]), r["uscc"]) for r in drawn if r["task_id"] == task_id)
         assert [(r[0], r[1]) for r in rows] == want  # by code, never grouped by stratum
-        assert all(len(r) == 5 and r[3].endswith("市场监督管理局") for r in rows)
+        assert all(len(r) == 5 and data["authorities"][r[3]].endswith("市场监督管理局") for r in rows)
 
 
 def test_no_tier_label_inspector_or_internal_eligible_list_reaches_the_site(site, site_year):
@@ -126,8 +126,8 @@ def test_search_index_finds_codes_and_name_pairs(site, site_year):
     bucket = _data(site, f"search/u{fnv1a(row['uscc']) % meta['ub']}")
     at = bucket[row["uscc"]]
     entry = _data(site, f"search/r{at // meta['piece']}")[at % meta["piece"]]
-    assert entry[:2] == [row["uscc"], row["name"]]
-    pair = sorted(pairs(row["name"]))[0]
+    assert entry[:2] == [row["uscc"], row["name"]] and meta["authorities"][entry[2]].endswith("市场监督管理局")
+    pair = normal(row["name"])[:2]
     assert at in _data(site, f"search/n{fnv1a(pair) % meta['nb']}")[pair]
 
 

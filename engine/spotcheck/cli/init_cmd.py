@@ -21,13 +21,16 @@ from spotcheck.starter import Starter, init
 @click.option("--level", type=click.Choice(["city", "district"]), default="city", show_default=True, help="层级")
 @click.option("--name", default=None, help="机关全称  [默认：<地区名称>市场监督管理局]")
 @click.option("--short", default=None, help="发文机关代字，如 秦市监")
+@click.option("--district", "districts", multiple=True, metavar="代码=名称",
+              help="下辖区县，可重复，如 --district 130302=海港区  [默认：本辖区自身]")
 @click.option("--extends", default=None, help="继承的内置策略名称，如 spotcheck:hebei/baseline  [默认：省级基线]")
 @reports_problems
 def init_command(folder: Path, province: str, city: str, region: str, code: str, year: int | None, level: str,
-                 name: str | None, short: str | None, extends: str | None) -> None:
+                 name: str | None, short: str | None, extends: str | None, districts: tuple[str, ...]) -> None:
     """生成本局的策略仓库：继承内置基线的策略、测试用例、事项清单、JSON Schema、提交前检查和 CI 配置。"""
     starter = Starter(province=province, city=city, region=region, code=code, year=year or dt.date.today().year,
-                      level=level, name=name, short=short, extends=extends)
+                      level=level, name=name, short=short, extends=extends,
+                      districts=tuple(tuple(d.split("=", 1)) if "=" in d else (d, "") for d in districts))
     written = init(folder, starter)
     for path in written:
         click.echo(str(path))

@@ -262,7 +262,7 @@ def schema_header_problem(path: Path, kind: str, text: str) -> Problem | None:
     pointed = path.parent / target
     if Path(target).name != expected or not pointed.is_file():
         why = f"应指向 {expected}" if Path(target).name != expected else "指向的文件不存在"
-    elif pointed.resolve().is_relative_to(PACKAGE):
+    elif pointed.resolve().is_relative_to(PACKAGE.resolve()) and not path.resolve().is_relative_to(PACKAGE.resolve()):
         why = "指向 spotcheck 的安装目录，换一台电脑或升级后就找不到了"
     else:
         return None

@@ -16,6 +16,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from spotcheck.draw.folder import staged
 from spotcheck.errors import Problem, SpotcheckError
@@ -31,7 +32,7 @@ from spotcheck.site.sources import DrawSource, Sources, read
 
 DRAWN_PER_PIECE = 2000
 ELIGIBLE_PER_PIECE = 10000
-RESULTS_PER_PAGE = 1000
+RESULTS_PER_PAGE = 500
 MARKER = ".spotcheck-site"
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 
@@ -100,12 +101,16 @@ def _task_files(w: _Writer, source: DrawSource, view: disclosure.TaskView, index
     data = dict(view.data)
     data["clause"] = _clause(source, view)
     page = f"task-{view.slug}.html"
-    rows = []
-    for r in view.drawn:
-        stratum = view.strata_index.get(r.stratum, -1) if view.disclosure != "tier" else -1
-        authority = disclosure.authority(source, r.district)
-        rows.append([r.round, r.uscc, r.name, authority, stratum])
-        index.add(r.uscc, r.name, authority, page, f"第{view.no:03d}号抽查任务（{view.task.name}）抽中")
+    units = disclosure.authorities(source)
+    drawn = view.drawn.with_columns(pl.col("district").replace_strict(units, default=pl.col("district")).alias("authority"))
+    named = sorted(set(drawn["authority"]))
+    data["authorities"] = named
+    at = {a: i for i, a in enumerate(named)}
+    strata = view.strata_index
+    rows = [list(r) for r in zip(drawn["round"].to_list(), drawn["uscc"].to_list(), drawn["name"].to_list(),
+                                 [at[a] for a in drawn["authority"].to_list()],
+                                 [strata.get(s, -1) for s in drawn["stratum"].to_list()], strict=True)]
+    index.add_many(drawn.select("uscc", "name", "authority"), page, f"第{view.no:03d}号抽查任务（{view.task.name}）抽中")
     pieces = [rows[i:i + DRAWN_PER_PIECE] for i in range(0, len(rows), DRAWN_PER_PIECE)]
     data["drawn_pieces"] = len(pieces)
     for k, piece in enumerate(pieces):
@@ -133,8 +138,12 @@ def _results_pages(w: _Writer, env: Environment, ctx: dict, source: DrawSource, 
         pages = [rows[i:i + RESULTS_PER_PAGE] for i in range(0, len(rows), RESULTS_PER_PAGE)]
         names = [f"results-{view.slug}-{k + 1}.html" for k in range(len(pages))]
         for k, (name, chunk) in enumerate(zip(names, pages, strict=True)):
+            by_result: dict[str, list] = {}
             for r in chunk:
-                index.add(r.row.uscc, r.row.name, "", name, f"第{view.no:03d}号抽查任务检查结果：{r.row.result}")
+                by_result.setdefault(r.row.result, []).append(r.row)
+            for result, said in by_result.items():
+                entities = pl.DataFrame({"uscc": [x.uscc for x in said], "name": [x.name for x in said], "authority": [""] * len(said)})
+                index.add_many(entities, name, f"第{view.no:03d}号抽查任务检查结果：{result}")
             w.page(name, env.get_template("results_task.html").render(
                 ctx, tab="results", view=view, rows=chunk, columns=RESULT_COLUMNS, page=k + 1, pages=names,
                 first_no=k * RESULTS_PER_PAGE + 1))
@@ -194,7 +203,7 @@ def _render(sources: Sources, built: dt.datetime) -> tuple[_Writer, int, int]:
     for asset in sorted((TEMPLATES / "site" / "assets").iterdir()):
         w.files[f"assets/{asset.name}"] = asset.read_bytes()
     w.files[MARKER] = f"{sources.head_seq} {sources.head_hash}\n".encode()
-    return w, len(tasks), len(index.entries)
+    return w, len(tasks), index.count()
 
 
 def _swap(out_dir: Path, files: dict[str, bytes]) -> None:

@@ -34,7 +34,7 @@ from spotcheck.notices.announcements import stratum_label
 from spotcheck.notices.content import task_no
 from spotcheck.policy.model import Task, sampling_text
 from spotcheck.rules.semantics import fields_read
-from spotcheck.site.sources import DrawnRow, DrawSource
+from spotcheck.site.sources import DrawSource
 
 PUBLIC_FIELDS = frozenset({"uscc", "name", "type", "status", "district", "registration_authority", "industry",
                            "address", "established", "expires"})
@@ -64,7 +64,7 @@ class TaskView:
     task: Task
     disclosure: str
     data: dict  # the verify panel's data, written as the task's data file
-    drawn: list[DrawnRow]  # in public order (round, then code): never grouped by stratum
+    drawn: pl.DataFrame  # round, uscc, name, district, stratum, hash, in public order (round, then code): never by stratum
     strata_index: dict[str, int]  # stratum name → index in data["strata"]; empty for a `tier` task
 
     @property
@@ -76,10 +76,9 @@ class TaskView:
         return task_no(self.source.loaded.policy, self.task)
 
 
-def authority(source: DrawSource, district: str) -> str:
-    """登记机关: the district's market-supervision bureau, as the policy names it."""
-    units = {d.name: d.unit for d in source.loaded.policy.jurisdiction.districts}
-    return units.get(district, district)
+def authorities(source: DrawSource) -> dict[str, str]:
+    """登记机关 by district: the district's market-supervision bureau, as the policy names it."""
+    return {d.name: d.unit for d in source.loaded.policy.jurisdiction.districts}
 
 
 def commitment_view(source: DrawSource) -> dict | None:
@@ -111,11 +110,10 @@ def task_view(source: DrawSource, entry: dict) -> TaskView:
     task = source.loaded.task(entry["task_id"])
     summary_task = next(t for t in source.summary["tasks"] if t["task_id"] == task.id)
     kind = disclosure(task, summary_task)
-    drawn = sorted((r for r in source.drawn if r.task_id == task.id), key=lambda r: (r.round, r.uscc))
+    drawn = source.drawn.filter(pl.col("task_id") == task.id).drop("task_id").sort("round", "uscc")
     cutoffs: dict[str, dict[str, str]] = {}
-    for r in drawn:
-        best = cutoffs.setdefault(r.stratum, {})
-        best[str(r.round)] = max(best.get(str(r.round), ""), r.hash)
+    for stratum, rnd, top in drawn.group_by("stratum", "round").agg(pl.col("hash").max()).iter_rows():
+        cutoffs.setdefault(stratum, {})[str(rnd)] = top
     strata = []
     for s in entry["strata"]:
         shown = {"eligible": s["eligible"], "ratio": s["ratio"], "ratio_text": _percent(s["ratio"]), "wanted": s["wanted"],
@@ -142,13 +140,10 @@ def task_view(source: DrawSource, entry: dict) -> TaskView:
         "commitment": commitment_view(source), "coordination": "joint" if joint else "independent",
         "rounds": entry["rounds"], "strata": strata,
         "clause": {"text": sampling_text(task.sampling), "count": task.sampling.count},
-        "drawn_total": len(drawn),
+        "drawn_total": drawn.height,
     }
     if kind == "tier" and joint:
-        bound: dict[str, str] = {}
-        for r in drawn:
-            bound[str(r.round)] = max(bound.get(str(r.round), ""), r.hash)
-        data["bound"] = bound
+        data["bound"] = {str(rnd): top for rnd, top in drawn.group_by("round").agg(pl.col("hash").max()).iter_rows()}
     return TaskView(source, task, kind, data, drawn, index)
 
 

@@ -6,12 +6,12 @@ Everything is read here once and handed on as typed records; nothing is written.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import polars as pl
 from spotcheck.draw.commitment import canonical, sha256_text
 from spotcheck.draw.reader import DrawFolder, load_draw
 from spotcheck.errors import Problem, SpotcheckError
@@ -20,17 +20,6 @@ from spotcheck.policy.loader import LoadedPolicy, load_policy
 from spotcheck.resources import POLICIES
 from spotcheck.results import publish as results_publish
 from spotcheck.results import records as results
-
-
-@dataclass(frozen=True)
-class DrawnRow:
-    task_id: str
-    round: int
-    uscc: str
-    name: str
-    district: str
-    stratum: str
-    hash: str
 
 
 @dataclass(frozen=True)
@@ -49,7 +38,7 @@ class DrawSource:
     transcript: dict
     summary: dict
     loaded: LoadedPolicy
-    drawn: list[DrawnRow]
+    drawn: pl.DataFrame  # draws.csv: task_id, round, uscc, name, district, stratum, hash
     commitment: Record | None  # for an official draw: the commitment it revealed
     results: list[ResultRow] = field(default_factory=list)
     units: dict[str, list[str]] = field(default_factory=dict)  # task → the bodies inspecting its visits
@@ -100,12 +89,12 @@ def _policy(policy_id: str, sha256: str, policies_dir: Path, where: str, problem
     return None
 
 
-def _drawn(folder: Path) -> list[DrawnRow]:
-    with (folder / "draws.csv").open(encoding="utf-8", newline="") as f:
-        return [
-            DrawnRow(r["task_id"], int(r["round"]), r["uscc"], r["name"], r["district"], r["stratum"], r["hash"])
-            for r in csv.DictReader(f)
-        ]
+DRAWN_COLUMNS = {"task_id": pl.String, "round": pl.Int64, "uscc": pl.String, "name": pl.String, "district": pl.String,
+                 "stratum": pl.String, "hash": pl.String}
+
+
+def _drawn(folder: Path) -> pl.DataFrame:
+    return pl.read_csv(folder / "draws.csv", columns=list(DRAWN_COLUMNS), schema_overrides=DRAWN_COLUMNS)
 
 
 def _visits(source: DrawSource, ledger: Ledger) -> None:

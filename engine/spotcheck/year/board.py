@@ -137,6 +137,8 @@ def build(loaded: LoadedPolicy, ledger: Ledger, on: dt.date, entities_path: Path
         for d in by_round.get((r.task_id, r.round), []):
             why = d.override["reason"] + "（" + d.override["approver"] + "批准）" if d.override else None
             row.draws.append(DrawRef(d.draw_id, d.drawn_on, d.drawn, d.revision, why))
+            if d.drawn_on.year == policy.year and d.drawn_on.month > r.month:
+                row.overdue.append(f"{d.drawn_on.month}月才抽取（应于{r.month}月）")
             mine = [v for v in visits.values() if v["draw_id"] == d.draw_id and r.task_id in v["task_ids"]
                     and _visit_month(v, d) == r.month]
             row.visits += len(mine)

@@ -104,7 +104,6 @@ class Selection:
 
     rounds: dict[str, tuple[int, ...]]
     overridden: list[str] = field(default_factory=list)
-    late: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, list[int]]:
         return {t: list(r) for t, r in self.rounds.items()}
@@ -155,7 +154,7 @@ def select(loaded: LoadedPolicy, drawn: list[DrawnRound], request: Request, on: 
     else:
         wanted = rounds
 
-    refused, late = [], []
+    refused = []
     now = _month_of(on, policy.year)
     for r in wanted:
         earlier = done.get((r.task_id, r.round))
@@ -169,8 +168,6 @@ def select(loaded: LoadedPolicy, drawn: list[DrawnRound], request: Request, on: 
                 "R525", f"{r.label} 定于 {_month_text(policy.year, r.month)}抽取，{on.isoformat()} 尚未到该月",
                 where=f"任务 '{r.task_id}' 第 {r.round} 轮",
                 hint="到该月再抽取；确需提前的，用 --override-reason 写明理由并用 --approver 写明批准人"))
-        elif r.month < now:
-            late.append(f"{r.label}（应于{r.month}月抽取）")
     if not enforce:
         refused = []
     if refused and request.override is None:
@@ -180,7 +177,7 @@ def select(loaded: LoadedPolicy, drawn: list[DrawnRound], request: Request, on: 
     chosen: dict[str, list[int]] = {}
     for r in wanted:
         chosen.setdefault(r.task_id, []).append(r.round)
-    return Selection({t: tuple(rs) for t, rs in chosen.items()}, [p.message for p in refused], late)
+    return Selection({t: tuple(rs) for t, rs in chosen.items()}, [p.message for p in refused])
 
 
 def _month_of(on: dt.date, year: int) -> int:

@@ -99,8 +99,11 @@
       var ps = pairs(q);
       if (!ps.length) throw new Error("请输入名称中连续的至少两个字，或18位统一社会信用代码");
       var lists = await Promise.all(ps.map(function (p) {
-        return SC.load("search/n" + (fnv(p) % meta.nb)).then(function (b) { return b[p] || []; });
+        return SC.load("search/n" + (fnv(p) % meta.nb)).then(function (b) { return Object.prototype.hasOwnProperty.call(b, p) ? b[p] : []; });
       }));
+      // 0 marks a pair too common to be indexed (公司, 有限): the other pairs narrow the search.
+      lists = lists.filter(function (l) { return l !== 0; });
+      if (!lists.length) throw new Error("名称太常见，请输入名称中更有区别的字，或统一社会信用代码");
       lists.sort(function (a, b) { return a.length - b.length; });
       ids = lists[0].filter(function (id) { return lists.every(function (l) { return l.indexOf(id) >= 0; }); }).slice(0, 400);
     }
@@ -111,7 +114,7 @@
     }
     var n = normal(q);
     rows = rows.map(function (r) {
-      return [r[0], r[1], r[2], r[3].map(function (i) {
+      return [r[0], r[1], meta.authorities[r[2]], r[3].map(function (i) {
         var ref = meta.refs[i];
         return [ref[0].indexOf("results-") === 0 ? ref[0] + "#" + r[0] : ref[0], ref[1]];
       })];
@@ -179,7 +182,7 @@
         if (t.rounds.length > 1) tr.appendChild(el("td", "第" + r[0] + "轮"));
         tr.appendChild(el("td", r[2]));
         tr.appendChild(el("td", r[1], "code"));
-        tr.appendChild(el("td", r[3]));
+        tr.appendChild(el("td", t.authorities[r[3]]));
         body.appendChild(tr);
       });
       pager.textContent = "";
