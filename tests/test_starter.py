@@ -69,7 +69,6 @@ def test_districts_and_their_units(tmp_path):
 
 
 def test_a_province_without_a_bundled_baseline_extends_the_national_one(tmp_path):
-    # Anhui has a bundled baseline now (the 无为 joint plan); Fujian has none.
     init(tmp_path, Starter(province="fujian", city="fuzhou", region="福州市", code="350100", year=2026))
     assert load_policy(tmp_path / "policies/fujian/fuzhou/2026.yaml").policy.extends == "spotcheck:national/baseline"
 

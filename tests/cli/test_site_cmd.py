@@ -24,6 +24,6 @@ def test_site_command_without_the_draws_policy_exits_1(site_year, tmp_path):
 def test_lodge_command_names_the_verify_command(site_year, tmp_path):
     out = tmp_path / "lodged"
     result = CliRunner().invoke(main, ["lodge", "--ledger", str(site_year.ledger), "--draw", str(site_year.draw),
-                                       "--entities", str(site_year.data / "entities.csv"), "--out", str(out)])
+                                       "--entities", str(site_year.data / "entities.csv"), "--to", "驻局纪检监察组", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert f"spotcheck verify {out}" in result.output
+    assert f"spotcheck verify {out}" in result.output and "驻局纪检监察组" in (out / "说明.txt").read_text("utf-8")

@@ -107,3 +107,22 @@ def test_a_ratio_and_count_conflict_is_reported_with_the_other_problems_of_its_b
     assert any("只能填写一项" in p.message for p in problems)
     assert any("不能小于 1" in p.message for p in problems)
     assert all(p.where.startswith("任务 't01' → sampling") for p in problems)
+
+
+def test_diff_names_a_changed_weight_under_the_same_words(tmp_path):
+    from spotcheck.policy.diff import diff
+    from spotcheck.policy.loader import load_policy
+    from spotcheck.resources import POLICIES
+
+    source = (POLICIES / "anhui" / "chizhou" / "2024.yaml").read_text(encoding="utf-8")
+    old, new = tmp_path / "old", tmp_path / "new"
+    for folder, text in ((old, source), (new, source.replace('D: {weight: "4"}', 'D: {weight: "5"}'))):
+        (folder / "anhui" / "chizhou").mkdir(parents=True)
+        for rel in ("baseline.yaml", "items/2024.yaml"):
+            (folder / "anhui" / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / "anhui" / rel).write_text((POLICIES / "anhui" / rel).read_text(encoding="utf-8")
+                                                .replace("../national/baseline.yaml", str(POLICIES / "national" / "baseline.yaml")),
+                                                encoding="utf-8")
+        (folder / "anhui" / "chizhou" / "2024.yaml").write_text(text, encoding="utf-8")
+    changes = diff(load_policy(old / "anhui/chizhou/2024.yaml"), load_policy(new / "anhui/chizhou/2024.yaml"))
+    assert [c.text for c in changes] == ["任务“2024年度全省市场监管部门不定向抽查”抽查比例条款的本任务分级规则有改动"]

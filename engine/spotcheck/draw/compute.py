@@ -268,15 +268,26 @@ def _pool(
     for k, (key, idx) in enumerate(groups):
         stratum.scatter(idx, k)
         positions[names[k]] = idx
-    by_name = {c.name: c for c in task.sampling.classes}
-    strata = {}
-    for name, (key, _) in zip(names, groups, strict=True):
-        tier = key[stratify.index("tier")] if "tier" in stratify else None
-        klass = by_name.get(key[-1]) if task.sampling.classes else None
-        strata[name] = (positions[name].len(), tier, klass)
+    strata = {name: (positions[name].len(), *stratum_parts(task, key)) for name, (key, _) in zip(names, groups, strict=True)}
     quotas, explain = task_quotas(task, loaded.policy.risk.tiers, strata)
     pool = Pool(plan, rows, stratum, names, positions, quotas, explain)
     return pool, gone.with_columns(pl.lit(task.id).alias("task_id"))
+
+
+def stratum_parts(task: Task, values: tuple) -> tuple[str | None, SampleClass | None]:
+    """A stratum's tier (None where tier rules do not apply to it) and sampling class, from its key:
+    the values of the task's stratify fields, then the class name when the task has classes."""
+    s = task.sampling
+    tier = values[s.stratify.index("tier")] if "tier" in s.stratify else None
+    if s.tier_kinds and values[s.stratify.index("type")] not in s.tier_kinds:
+        tier = None  # the tier rules are for other kinds of object
+    klass = next((c for c in s.classes if c.name == values[-1]), None) if s.classes else None
+    return tier, klass
+
+
+def stratum_key(task: Task, name: str) -> tuple:
+    """The key of a stratum from its name, as a draw names it ("企业|A|一人多照")."""
+    return tuple(None if part == NO_TIER else part for part in name.split("|"))
 
 
 def task_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[int, str | None, SampleClass | None]]) -> tuple[list[Quota], dict]:

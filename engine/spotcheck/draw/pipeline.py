@@ -49,6 +49,12 @@ def spec_from_policy(loaded: LoadedPolicy) -> synth.SynthSpec:
         example = examples.example(task.scope)
         if example is not None:
             profiles.append(example)
+            # Each sampling class (一人多照 …) is planted inside the task's scope, so its stratum is drawn.
+            for klass in task.sampling.classes:
+                extra = examples.example(klass.when)
+                if extra is not None:
+                    labels = [*(example.get("labels") or []), *(extra.get("labels") or [])]
+                    profiles.append({**example, **extra, "labels": list(dict.fromkeys(labels))})
     starts = [c.window.start for c in policy.campaigns] + [t.window.start for t in policy.tasks if t.window]
     as_of = min(starts) if starts else dt.date(policy.year, 3, 1)
     return synth.SynthSpec(

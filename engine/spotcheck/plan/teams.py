@@ -175,15 +175,24 @@ def _officer_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, 
     officers = people.filter(
         (pl.col("role") == OFFICER) & (pl.col("status") == IN_POST) & pl.col("certificate").is_not_null()
     ).select("p", "inspector_id", "unit", "certificate_expires")
-    pairs = (
-        units.join(officers, on="unit")
-        .join(v.select("v", "visit_id", "uscc", "inspect_by", "_n_off", "_prev"), on="v")
-        .filter(pl.col("certificate_expires").is_null() | (pl.col("certificate_expires") >= pl.col("inspect_by")))
-        .join(recused, on=["inspector_id", "uscc"], how="anti")
-    )
+    # A city's pairs run to tens of millions: they are joined on integer ids only, the recusals and
+    # the previous lead are turned into (v, p) first, and the cost strings exist a batch at a time.
+    p_of = officers.select("inspector_id", "p")
+    banned = recused.join(v.select("v", "uscc"), on="uscc").join(p_of, on="inspector_id").select("v", "p")
     if rotate:
-        pairs = pairs.filter(~((pl.col("_n_off") == 1) & (pl.col("inspector_id") == pl.col("_prev").fill_null(""))))
-    pairs = pairs.select("v", "p", cost_expr(key).alias("cost"))
+        previous = v.filter(pl.col("_n_off") == 1).select("v", pl.col("_prev").alias("inspector_id")).join(p_of, on="inspector_id")
+        banned = pl.concat([banned, previous.select("v", "p")])
+    pairs = (
+        units.lazy().join(officers.lazy().select("p", "unit", "certificate_expires"), on="unit")
+        .join(v.lazy().select("v", "inspect_by"), on="v")
+        .filter(pl.col("certificate_expires").is_null() | (pl.col("certificate_expires") >= pl.col("inspect_by")))
+        .join(banned.lazy(), on=["v", "p"], how="anti")
+        .select("v", "p")
+        .join(v.lazy().select("v", "visit_id"), on="v")
+        .join(p_of.lazy(), on="p")
+        .select("v", "p", cost_expr(key).alias("cost"))
+        .collect(engine="streaming")
+    )
     slots = _slots(v, "_off_specs")
     skills = people.select("p", pl.col("specialties").alias("spec")).explode("spec").drop_nulls("spec")
     holders = slots.join(pairs.select("v", "p"), on="v").join(skills, on=["p", "spec"], how="semi").select("s", "v", "p")

@@ -57,11 +57,13 @@ from spotcheck.rules import semantics, wording
 from spotcheck.calendar.deadlines import count_due, due
 from spotcheck.errors import Problem
 from spotcheck.rules.fields import ENTITY_FIELDS
+from spotcheck.draw.compute import stratum_key, stratum_parts, task_quotas
 from spotcheck.policy.loader import CASES, POLICY, LoadedPolicy, Session
 from spotcheck.policy.problems import did_you_mean, validate_document
 from spotcheck.resources import POLICIES
 from spotcheck.policy.model import (
     Cap,
+    Count,
     Date,
     Model,
     Percent,
@@ -83,7 +85,7 @@ _KIND_TYPES: dict[str, Any] = {"str": StrictStr, "labels": list[StrictStr], "dat
 def _entity_field(name: str) -> tuple[Any, Any]:
     f = ENTITY_FIELDS[name]
     if f.kind == "enum":
-        tp: Any = Literal[f.values + f.more_values]  # type: ignore[valid-type]
+        tp: Any = Literal[f.accepted]  # type: ignore[valid-type]
     else:
         tp = _KIND_TYPES[f.kind]
     return tp | None, Field(None, title=f.title)
@@ -109,6 +111,12 @@ class PastCheck(Model):
 class DeadlineQuery(Model):
     id: StrictStr = Field(title="期限标识", description="策略 deadlines 中的键")
     from_: Date = Field(alias="from", title="起算日", description="期限 after 所指事件发生的日期（起算日不计入）")
+
+
+class SampleQuery(Model):
+    task: StrictStr = Field(title="任务标识")
+    eligible: dict[StrictStr, Count] = Field(
+        title="各层抽查对象户数", description="层名如抽取结果所写：按分层字段的值以“|”相连，如 企业|A、个体工商户|成长型|一人多照；不分层写 全部")
 
 
 SITE_CHECK = "现场"
@@ -139,6 +147,8 @@ class Expect(Model):
     visit_items: list[StrictStr] | None = Field(None, title="合并检查事项", description="其所在全部任务合并为一次检查时的事项编码")
     visit: VisitExpect | None = Field(None, title="合并检查", description="参与部门、检查单位、检查组、各事项检查方式")
     date: Date | None = Field(None, title="期限届满日")
+    drawn: dict[StrictStr, Count] = Field(default_factory=dict, title="各层抽取户数", description="sample 用例：各层实际抽取的户数（不超过该层户数）")
+    total: Count | None = Field(None, title="抽取总户数", description="sample 用例：各层实际抽取户数之和")
 
 
 class Case(Model):
@@ -146,6 +156,7 @@ class Case(Model):
     entity: Entity | None = Field(None, title="市场主体")  # type: ignore[valid-type]
     history: list[PastCheck] = Field(default_factory=list, title="已有检查记录", description="用于频次上限")
     deadline: DeadlineQuery | None = Field(None, title="期限")
+    sample: SampleQuery | None = Field(None, title="抽取户数", description="给出各层户数，检验抽查比例/数量条款算出的户数")
     expect: Expect = Field(title="预期结果")
 
     @model_validator(mode="after")
@@ -153,10 +164,15 @@ class Case(Model):
         e = self.expect
         about_entity = bool(e.in_scope or e.not_in_scope or e.ratio or e.capped or e.visit_items is not None
                             or e.visit is not None)
-        if (self.entity is None) == (self.deadline is None):
-            raise ValueError("用例须且只须写 entity（市场主体）或 deadline（期限）之一")
+        about_sample = bool(e.drawn) or e.total is not None
+        if sum(x is not None for x in (self.entity, self.deadline, self.sample)) != 1:
+            raise ValueError("用例须且只须写 entity（市场主体）、deadline（期限）或 sample（抽取户数）之一")
+        if (self.sample is not None) != about_sample:
+            raise ValueError("抽取户数用例（sample）的 expect 写 drawn 或 total，且只有该类用例写")
         if self.entity is not None and (e.date is not None or not about_entity):
             raise ValueError("市场主体用例的 expect 应写 in_scope、not_in_scope、ratio、capped、visit_items 或 visit，不能写 date")
+        if self.sample is not None and (about_entity or e.date is not None):
+            raise ValueError("抽取户数用例的 expect 只写 drawn 或 total")
         if self.deadline is not None and (e.date is None or about_entity):
             raise ValueError("期限用例的 expect 只写 date")
         if self.history and self.entity is None:
@@ -246,6 +262,8 @@ def _references(cases: CasesFile, loaded: LoadedPolicy, doc: Any) -> list[Proble
                 unknown_task(task_id, ("cases", i, "expect", section, task_id), key=True)
         for j, past in enumerate(case.history):
             unknown_task(past.task, ("cases", i, "history", j, "task"))
+        if case.sample is not None:
+            unknown_task(case.sample.task, ("cases", i, "sample", "task"))
         if case.deadline is not None and case.deadline.id not in loaded.policy.deadlines:
             known = list(loaded.policy.deadlines)
             found.append(place(Problem("P404", f"策略中没有期限 '{case.deadline.id}'{did_you_mean(case.deadline.id, known)}",
@@ -325,6 +343,8 @@ def run_case(case: Case, loaded: LoadedPolicy) -> tuple[list[str], str]:
     failures: list[str] = []
     notes: list[str] = []
     e = case.expect
+    if case.sample is not None:
+        return _sample_failures(case.sample, e, loaded)
     if case.deadline is not None:
         rule = loaded.policy.deadlines[case.deadline.id]
         got = due(rule, case.deadline.from_, loaded.calendar)
@@ -440,6 +460,19 @@ def _said(value: Any) -> str:
 def _percent(value: Fraction) -> str:
     pct = Decimal(value.numerator * 100) / Decimal(value.denominator)
     return f"{pct.normalize():f}%"
+
+
+def _sample_failures(query: SampleQuery, e: Expect, loaded: LoadedPolicy) -> tuple[list[str], str]:
+    """How many the draw's own rule (draw.compute.task_quotas) takes from strata of the given sizes."""
+    task = loaded.task(query.task)
+    strata = {name: (n, *stratum_parts(task, stratum_key(task, name))) for name, n in query.eligible.items()}
+    quotas, explain = task_quotas(task, loaded.policy.risk.tiers, strata)
+    got = {q.stratum: q.drawn for q in quotas}
+    failures = [f"任务 {query.task} 的“{name}”层应抽 {want} 户，实际为 {got.get(name, 0)} 户"
+                for name, want in e.drawn.items() if got.get(name, 0) != want]
+    if e.total is not None and sum(got.values()) != e.total:
+        failures.append(f"任务 {query.task} 应共抽 {e.total} 户，实际为 {sum(got.values())} 户")
+    return failures, "\n".join(explain["words"]) if failures else ""
 
 
 def run_cases_file(path: Path, session: Session) -> tuple[list[CaseResult], list[Problem]]:

@@ -122,6 +122,10 @@ def _keyed(old: Iterable[T], new: Iterable[T], key: Callable[[T], str]) -> tuple
     return [(o[k], n[k]) for k in o if k in n], [o[k] for k in o if k not in n], [n[k] for k in n if k not in o]
 
 
+_CLAUSE_PARTS = {"base": "抽查基数", "target": "抽查目标数", "min_count": "最少户数", "by_size": "按规模的规则",
+                 "tiers": "本任务分级规则", "tier_kinds": "分级规则适用的对象类别", "classes": "分类抽查"}
+
+
 def _task_changes(a: Task, b: Task, old: LoadedPolicy, new: LoadedPolicy, years: int) -> list[Change]:
     out: list[Change] = []
     label = f"任务“{b.name}”"
@@ -137,12 +141,17 @@ def _task_changes(a: Task, b: Task, old: LoadedPolicy, new: LoadedPolicy, years:
         add(f"抽查类型 {a.type} → {b.type}")
     if sampling_text(a.sampling) != sampling_text(b.sampling):
         add(f"抽查比例 {sampling_text(a.sampling)} → {sampling_text(b.sampling)}")
+    else:
+        # The same words over other numbers: 基数, 目标数, weights, classes, size bands or tier rules.
+        changed = [title for name, title in _CLAUSE_PARTS.items() if getattr(a.sampling, name) != getattr(b.sampling, name)]
+        if changed:
+            add(f"抽查比例条款的{'、'.join(changed)}有改动")
     for tier in sorted(set(a.sampling.by_tier) | set(b.sampling.by_tier)):
         x, y = a.sampling.by_tier.get(tier), b.sampling.by_tier.get(tier)
         if x != y:
-            add(f"{tier}级（{TIER_NAMES[tier]}）抽查比例 {_pct(x)} → {_pct(y)}")
+            add(f"{tier}级（{TIER_NAMES.get(tier, tier)}）抽查比例 {_pct(x)} → {_pct(y)}")
     if a.sampling.stratify != b.sampling.stratify:
-        words = {"tier": "风险等级", "district": "辖区"}
+        words = {"tier": "风险等级", "district": "辖区", "type": "对象类别"}
         add(f"分层 {'、'.join(words[s] for s in a.sampling.stratify) or '不分层'} → "
             f"{'、'.join(words[s] for s in b.sampling.stratify) or '不分层'}")
     added = [c for c in b.items if c not in a.items]

@@ -352,13 +352,14 @@ class Policy(Model):
 
 
 def task_ratio(task: Task, policy: Policy, tier: str | None) -> Fraction | None:
-    """The exact ratio a ratio task asks of an entity of `tier` (None for a fixed-count or size-banded task).
+    """The exact ratio a ratio task asks of an entity of `tier` (None when the task draws a total: a count,
+    a 目标数, weights, or size bands).
 
     The draw uses the same rule (spotcheck.policy.sampling.stratum_ratio): tier rules apply only to a
     task that stratifies by tier.
     """
     s = task.sampling
-    if s.ratio is None:
+    if s.ratio is None or s.fixed_total:
         return None
     return stratum_ratio(s, policy.risk.tiers, percent_fraction(s.ratio), tier if "tier" in s.stratify else None, None)[0]
 

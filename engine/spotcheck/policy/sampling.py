@@ -157,6 +157,9 @@ class Sampling(Model):
     by_tier: dict[StrictStr, Percent] = Field(default_factory=dict, title="分级比例", description="各信用风险等级的抽查比例，覆盖倍数")
     tiers: dict[StrictStr, TierRule] = Field(
         default_factory=dict, title="本任务的分级规则", description="本任务各等级的比例、倍数或权重，覆盖策略 risk.tiers 中同一等级的规定")
+    tier_kinds: list[StrictStr] = Field(
+        default_factory=list, title="分级规则适用的对象类别",
+        description="分级规则只用于这些对象类别（如只对企业“按A、B、C、D类递加”）；须与 stratify 中的 type 同用；不填则用于所有类别")
     classes: list[SampleClass] = Field(default_factory=list, title="分类抽查", description="按条件划出的类别及其比例、倍数或权重；主体归入第一个符合的类别")
     stratify: Annotated[list[Stratum], AfterValidator(once_each)] = Field(
         default_factory=lambda: ["tier"], title="分层", description="按风险等级、辖区、对象类别分层抽取",
@@ -181,6 +184,8 @@ class Sampling(Model):
         if conflicts:
             raise ValueError("；".join(conflicts))
         model._check_bands()
+        if model.tier_kinds and "type" not in model.stratify:
+            raise ValueError("tier_kinds（分级规则适用的对象类别）须与 stratify 中的 type（按对象类别分层）同用")
         return model
 
     def _check_bands(self) -> None:
@@ -198,6 +203,11 @@ class Sampling(Model):
         if self.at_most:
             return "不高于"
         return "等于" if self.at_least is False else "不低于"
+
+    @property
+    def fixed_total(self) -> bool:
+        """Whether the task draws a total over all its strata rather than a ratio per stratum."""
+        return self.count is not None or self.target is not None or self.weighted or bool(self.by_size)
 
     @property
     def weighted(self) -> bool:
@@ -317,7 +327,8 @@ def _count_words(ratio: Fraction, eligible: int, bound: str) -> str:
     if exact.denominator == 1:
         return f"{n}户"
     way = "向下取整" if bound == "不高于" else "向上取整"
-    return f"{float(exact):.2f}户，{way}为{n}户"
+    shown = (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(Decimal("0.01"))
+    return f"{shown}户，{way}为{n}户"
 
 
 def base_comparison(s: Sampling, eligible: int) -> dict | None:

@@ -40,7 +40,7 @@ def _file_sha256(path: Path) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def lodge(draw_dir: Path, entities_path: Path, out_dir: Path, *, ledger_path: Path) -> Lodged:
+def lodge(draw_dir: Path, entities_path: Path, out_dir: Path, *, ledger_path: Path, supervisor: str = SUPERVISOR) -> Lodged:
     """A new folder with everything the supervisor needs to recompute the draw (W910–W912)."""
     draw_dir, entities_path = Path(draw_dir), Path(entities_path)
     problems = [Problem("W910", f"抽取结果目录中缺少 {name}", file=str(draw_dir / name)) for name in REQUIRED
@@ -70,11 +70,11 @@ def lodge(draw_dir: Path, entities_path: Path, out_dir: Path, *, ledger_path: Pa
         shutil.copyfile(entities_path, stage / name)
         write_files(stage, {
             COMMITMENT_FILE: (json.dumps(records, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
-            "说明.txt": (f"本目录报送{SUPERVISOR}，含抽取 {draw_id} 的全部内部资料（检查对象名录含信用风险等级和监管标签，"
+            "说明.txt": (f"本目录报送{supervisor}，含抽取 {draw_id} 的全部内部资料（检查对象名录含信用风险等级和监管标签，"
                        f"符合条件名单 eligible.csv，抽中名单 draws.csv，承诺记录 {COMMITMENT_FILE}），不得公开。\n"
                        f"核验：spotcheck verify <本目录> --entities <本目录>/{name}\n").encode("utf-8"),
         })
-    return Lodged(Path(out_dir), SUPERVISOR, name)
+    return Lodged(Path(out_dir), supervisor, name)
 
 
 def check_commitment(folder: Path, transcript: dict) -> list[Problem]:
