@@ -19,7 +19,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from draw import POLICY, _child, _directory, _peak_mib  # noqa: E402  (bench/draw.py: the shared helpers)
+from draw import (  # bench/draw.py: the shared helpers
+    POLICY,
+    _child,
+    _directory,
+    _peak_mib,
+)
 
 
 def _run_load(entities: str, q) -> None:

@@ -11,7 +11,8 @@ from spotcheck.results import publish
 from spotcheck.results import report
 from spotcheck.results import records as results
 from spotcheck.errors import SpotcheckError
-from spotcheck.ledger.store import Ledger, append_history
+from spotcheck.ledger.history import append_history
+from spotcheck.ledger.store import Ledger
 from spotcheck.policy.loader import load_policy
 
 ENTITIES = RESULTS / "entities.csv"

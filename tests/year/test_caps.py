@@ -10,6 +10,7 @@ import pytest
 from conftest import POLICIES, edit
 from spotcheck.directory.load import load_entities
 from spotcheck.draw import compute as draw
+from spotcheck.draw.history import HISTORY_COLUMNS
 from spotcheck.draw import pipeline
 from spotcheck.draw.commitment import drill_seed
 from spotcheck.ledger.store import Ledger
@@ -36,7 +37,7 @@ def dense_longwan(tmp_path):
 def test_one_draw_gives_no_low_risk_enterprise_a_third_check(dense_longwan, longwan_dirs):
     loaded = load_policy(dense_longwan)
     entities = load_entities(longwan_dirs / "entities.csv")
-    result = draw.compute(loaded, entities, pl.DataFrame(schema=draw.HISTORY_COLUMNS),
+    result = draw.compute(loaded, entities, pl.DataFrame(schema=HISTORY_COLUMNS),
                           drill_seed("year"), dt.date(2023, 3, 1))
     checks = result.drawn.filter(LOW_RISK).group_by("uscc").agg(pl.col("month").n_unique().alias("n"))
     assert checks["n"].max() == 2  # the cap is reached, never passed

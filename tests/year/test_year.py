@@ -92,7 +92,7 @@ def test_an_entity_registered_in_may_is_drawn_later(shuozhou_year):
 
 
 def test_the_board_at_year_end(shuozhou_year, tmp_path):
-    ledger, folders, _, closed, last = shuozhou_year
+    ledger, _, _, closed, last = shuozhou_year
     board = year_board(SHUOZHOU, ledger_path=ledger, on=dt.date(2021, 12, 10), entities_path=last)
     assert all(row.draws for row in board.rows) and not any(row.state == "逾期未抽取" for row in board.rows)
     assert board.next_draws == []

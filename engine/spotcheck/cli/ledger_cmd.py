@@ -54,9 +54,11 @@ def verify_cmd(ledger_path: str, anchors: dict[int, str], fmt: str) -> None:
         }, ensure_ascii=False, indent=2))
     elif report.ok:
         click.echo(f"账本完好：共 {report.count} 条记录，末条 #{report.head_seq} 哈希 {report.head_hash}")
+        click.echo(f"公布此哈希后，可用 --anchor {report.head_seq}:{report.head_hash} 发现日后的改写或截断")
     else:
         click.echo(format_problems(report.problems), err=True)
         click.echo(f"账本链断裂：最早不可信的记录是 #{report.first_bad_seq}", err=True)
+        click.echo(f"末条 #{report.head_seq} 哈希 {report.head_hash}", err=True)
     sys.exit(0 if report.ok else 1)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from spotcheck.plan import workplan
+from spotcheck.plan import changes, workplan
 from spotcheck.cli import main
 from spotcheck.cli.common import DIRECTORY, FILE, reports_problems, steps
 from spotcheck.ledger.store import DEFAULT_PATH
@@ -65,7 +65,7 @@ def reassign(draw_dir: Path, visit_id: str, out_inspector: str, in_inspector: st
              approver: str | None, inspectors_path: Path, recusals_path: Path | None, ledger_path: Path,
              policy_path: Path | None) -> None:
     """更换检查组中的一名人员：须写明理由和批准人，接替人员须符合全部匹配条件。"""
-    change = workplan.reassign(
+    change = changes.reassign(
         draw_dir, visit_id=visit_id, out_inspector=out_inspector, in_inspector=in_inspector, reason=reason,
         approver=approver, inspectors_path=inspectors_path, recusals_path=recusals_path, ledger_path=ledger_path,
         policy_path=policy_path,

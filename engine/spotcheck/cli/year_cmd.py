@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import click
+
 from spotcheck.cli import main
 from spotcheck.cli.common import FILE, Day, reports_problems
 from spotcheck.ledger.store import DEFAULT_PATH

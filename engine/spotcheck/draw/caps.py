@@ -14,6 +14,7 @@ eligible list (recomputable from eligible.csv alone).
 from __future__ import annotations
 
 import polars as pl
+
 from spotcheck.policy.model import Cap, Task
 from spotcheck.rules.classes import Classes
 

@@ -15,8 +15,12 @@ from typing import Any
 import polars as pl
 from spotcheck.rules import examples
 from spotcheck.directory import synth
-from spotcheck.plan import workplan
+from spotcheck.directory.synth_rows import TYPE_MIX
+from spotcheck.directory.synth_spec import SynthSpec
+from spotcheck.plan import changes
 from spotcheck.draw import compute as draw_stage
+from spotcheck.draw.history import HISTORY_COLUMNS, history_csv, history_frame
+from spotcheck.draw.transcript import json_bytes
 from spotcheck.draw.commitment import (
     Commitment,
     Seed,
@@ -28,8 +32,10 @@ from spotcheck.draw.commitment import (
 )
 from spotcheck.directory.kinds import load_for
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.draw.folder import first_difference, staged, write_files
-from spotcheck.ledger.store import Ledger, append_history, claim_commitment
+from spotcheck.draw import folder as output
+from spotcheck.draw.folder import first_difference, write_files
+from spotcheck.ledger.history import append_history
+from spotcheck.ledger.store import Ledger, claim_commitment
 from spotcheck.policy.departments import OFFICE
 from spotcheck.policy.loader import LoadedPolicy, load_policy
 from spotcheck.policy.model import coverage_kinds
@@ -41,7 +47,7 @@ from spotcheck.year import revision
 from spotcheck.year.rounds import Override, Request, Selection, drawn_rounds, select
 
 
-def spec_from_policy(loaded: LoadedPolicy) -> synth.SynthSpec:
+def spec_from_policy(loaded: LoadedPolicy) -> SynthSpec:
     """What a synthetic jurisdiction must hold so that every task of the policy has a non-empty scope."""
     policy = loaded.policy
     profiles = []
@@ -57,7 +63,7 @@ def spec_from_policy(loaded: LoadedPolicy) -> synth.SynthSpec:
                     profiles.append({**example, **extra, "labels": list(dict.fromkeys(labels))})
     starts = [c.window.start for c in policy.campaigns] + [t.window.start for t in policy.tasks if t.window]
     as_of = min(starts) if starts else dt.date(policy.year, 3, 1)
-    return synth.SynthSpec(
+    return SynthSpec(
         region=policy.jurisdiction.code,
         jurisdiction=policy.jurisdiction.region,
         city_unit=policy.jurisdiction.name,
@@ -84,11 +90,11 @@ def _kinds(loaded: LoadedPolicy) -> dict:
     named = set(coverage_kinds(policy))
     for task in policy.tasks:
         named |= _type_values(task.scope)
-    extra = tuple(k for k in policy.kinds if k in named and k not in synth.TYPE_MIX)
+    extra = tuple(k for k in policy.kinds if k in named and k not in TYPE_MIX)
     usual = policy.kinds["企业"].scale if "企业" in policy.kinds else None
     scales = tuple(
         (k, tuple(policy.scales[kind.scale].values) if kind.scale in policy.scales else ())
-        for k in (*synth.TYPE_MIX, *extra) if (kind := policy.kinds.get(k)) is not None and kind.scale != usual
+        for k in (*TYPE_MIX, *extra) if (kind := policy.kinds.get(k)) is not None and kind.scale != usual
     )
     return {"extra_kinds": extra, "scales": scales}
 
@@ -150,11 +156,11 @@ def _drawable(path: Path) -> LoadedPolicy:
 
 
 def _history(ledger: Ledger, year: int) -> pl.DataFrame:
-    return draw_stage.history_frame(ledger.history(year=year), year)
+    return history_frame(ledger.history(year=year), year)
 
 
 def _history_sha(history: pl.DataFrame) -> str:
-    return hashlib.sha256(draw_stage.history_csv(history)).hexdigest()
+    return hashlib.sha256(history_csv(history)).hexdigest()
 
 
 def _due(loaded: LoadedPolicy, ledger: Ledger, request: Request | None, on: dt.date) -> Selection | None:
@@ -257,9 +263,9 @@ def draw(
         chosen = selection.rounds if selection is not None else None
         result = draw_stage.compute(loaded, entities, history, the_seed, on, progress=progress, select=chosen)
         progress("写入抽取结果与台账")
-        with staged(out_dir) as folder:
-            digests = write_files(folder, result.files)
-            with ledger.transaction() as tx:
+        with output.committed(out_dir, ledger) as folder:
+            digests = write_files(folder.path, result.files)
+            with folder.transaction() as tx:
                 if the_seed.commitment_id:
                     claim_commitment(tx, the_seed.commitment_id)
                 body = {
@@ -341,7 +347,7 @@ def recompute(draw_dir: Path, entities_path: Path, policy_path: Path | None = No
     transcript = json.loads((draw_dir / "transcript.json").read_text("utf-8"))
     loaded = load_policy(policy_path or policy_file(transcript["policy"]["id"]))
     entities = load_for(loaded.policy, entities_path)
-    history = pl.read_csv(draw_dir / "history.csv", schema=draw_stage.HISTORY_COLUMNS)
+    history = pl.read_csv(draw_dir / "history.csv", schema=HISTORY_COLUMNS)
     seed = seed_from_dict(transcript["seed"])
     chosen = transcript.get("selection")
     result = draw_stage.compute(
@@ -380,7 +386,7 @@ def verify(
         if name == "summary.json":
             # Later stages add their own sections (visits, teams) to the summary; the draw's part must match.
             on_file = json.loads(path.read_bytes())
-            actual = draw_stage.json_bytes({k: on_file[k] for k in result.summary if k in on_file})
+            actual = json_bytes({k: on_file[k] for k in result.summary if k in on_file})
         diff = first_difference(name, data, actual)
         if diff:
             problems.append(diff)
@@ -390,6 +396,6 @@ def verify(
                 Problem("V705", "该目录已生成检查组，核验须同时给出 --inspectors（及 --recusals）", file=str(draw_dir))
             )
         else:
-            problems += workplan.verify_workplan(draw_dir, inspectors_path, recusals_path)
+            problems += changes.verify_workplan(draw_dir, inspectors_path, recusals_path)
             checked += ["visits.csv", "teams.csv"]
     return Verification(not problems, problems, checked)

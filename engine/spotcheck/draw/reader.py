@@ -17,7 +17,8 @@ from pathlib import Path
 
 from spotcheck.draw.commitment import canonical, sha256_text
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.ledger.store import Ledger, Record
+from spotcheck.ledger.chain import Record
+from spotcheck.ledger.store import Ledger
 
 
 @dataclass(frozen=True)

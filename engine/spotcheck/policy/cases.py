@@ -57,7 +57,7 @@ from spotcheck.rules import semantics, wording
 from spotcheck.calendar.deadlines import count_due, due
 from spotcheck.errors import Problem
 from spotcheck.rules.fields import ENTITY_FIELDS
-from spotcheck.draw.compute import stratum_key, stratum_parts, task_quotas
+from spotcheck.draw.pools import stratum_key, stratum_parts, task_quotas
 from spotcheck.policy.loader import CASES, POLICY, LoadedPolicy, Session
 from spotcheck.policy.problems import did_you_mean, validate_document
 from spotcheck.resources import POLICIES

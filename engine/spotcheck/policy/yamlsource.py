@@ -138,6 +138,11 @@ def parse_yaml(path: Path) -> tuple[Document | None, list[Problem]]:
         mark = exc.problem_mark
         return None, [Problem("P104", f"文件结构超出限制：{exc.problem}", file=file, line=mark.line + 1,
                               col=mark.column + 1, hint="策略文件不需要这样深的嵌套或这样多的引用；直接写出各项内容")]
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        return None, [Problem("P106", f"文件中含有不允许出现的字符 U+{exc.character:04X}", file=file, line=line, col=col,
+                              hint="删去该字符；它多半来自从别处粘贴的文字")]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = " ".join(str(s) for s in (exc.context, exc.problem) if s)

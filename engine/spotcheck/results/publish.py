@@ -22,8 +22,9 @@ from spotcheck.results import records as results
 from spotcheck.results.categories import CATEGORIES, UNREACHABLE, category_text
 from spotcheck.draw.reader import Visit, load_draw
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.draw.folder import staged, write_file_atomic, write_files
-from spotcheck.ledger.store import Ledger, Record
+from spotcheck.draw.folder import committed, write_file_atomic, write_files
+from spotcheck.ledger.chain import Record
+from spotcheck.ledger.store import Ledger
 from spotcheck.policy.loader import LoadedPolicy
 from spotcheck.results.tables import table_bytes
 
@@ -112,9 +113,9 @@ def publish(draw_dir: str | Path, out_dir: str | Path, *, ledger_path: str | Pat
         folder = load_draw(draw_dir, ledger)
         loaded = results.policy_for(folder, policy_path)
         adding = out_dir.is_dir() and any(out_dir.iterdir())
-        with staged(out_dir, adding=adding) as stage:
+        with committed(out_dir, ledger, adding=adding) as stage:
             # Read under the write lock, so two publishers cannot both publish the same results.
-            with ledger.transaction() as tx:
+            with stage.transaction() as tx:
                 all_tracks = results.tracks(folder, ledger)
                 approved = [t for t in all_tracks if t.state == results.APPROVED]
                 if not approved:
@@ -130,7 +131,7 @@ def publish(draw_dir: str | Path, out_dir: str | Path, *, ledger_path: str | Pat
                     f"{PUBLIC_LIST}.csv": table_bytes(".csv", PUBLIC_COLUMNS, table),
                     **notices,
                 }
-                write_files(stage, files)
+                write_files(stage.path, files)
                 done = results.mark_published(tx, approved, on, str(out_dir))
             abnormal = [
                 (record.body["uscc"], record.body["name"], visit.visit_id, record.body["completed_on"],

@@ -25,7 +25,8 @@ from spotcheck.calendar import deadlines
 from spotcheck.results.categories import ACTIONS, CATEGORIES, UNREACHABLE, split_actions
 from spotcheck.draw.reader import DrawFolder, Visit, load_draw
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.ledger.store import Ledger, Record, Transaction
+from spotcheck.ledger.chain import Record
+from spotcheck.ledger.store import Ledger, Transaction
 from spotcheck.policy.loader import LoadedPolicy, load_policy
 from spotcheck.resources import policy_file
 from spotcheck.results.file import read_results

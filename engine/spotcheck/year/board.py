@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import polars as pl
+
 from spotcheck.calendar.deadlines import monthly_dates, resolve
 from spotcheck.directory.load import load_entities
 from spotcheck.ledger.store import Ledger

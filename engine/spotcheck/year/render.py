@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import jinja2
+
 from spotcheck.draw.folder import write_file_atomic
 from spotcheck.resources import TEMPLATES
 from spotcheck.year.board import Board, RoundRow, year_board

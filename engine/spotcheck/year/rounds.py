@@ -1,6 +1,6 @@
 """The year's rounds, which of them the ledger says are drawn, and what a draw of what is due draws.
 
-A task's rounds come from the policy (draw months and "N次/年", see draw.compute.plan_tasks); a
+A task's rounds come from the policy (draw months and "N次/年", see draw.pools.plan_tasks); a
 round is due in its month. A draw of what is due draws the rounds asked for (`--task`, `--round`,
 `--due`) and refuses a round drawn before or a round whose month has not come, each with its
 reason, unless an approver overrides with a reason; the override is recorded with the draw.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from spotcheck.draw.compute import plan_tasks
+from spotcheck.draw.pools import plan_tasks
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ledger.store import Ledger
 from spotcheck.policy.loader import LoadedPolicy
@@ -122,7 +122,6 @@ def select(loaded: LoadedPolicy, drawn: list[DrawnRound], request: Request, on: 
     policy = loaded.policy
     rounds = year_rounds(loaded)
     done = {(d.task_id, d.round): d for d in drawn}
-    problems: list[Problem] = []
     if request.fixed is not None:
         wanted = [r for r in rounds if r.round in request.fixed.get(r.task_id, ())]
     elif request.task is not None:
