@@ -24,7 +24,8 @@ from spotcheck.draw import pipeline
 from spotcheck.results import records as results
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ledger.store import Ledger
-from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.loader import load_policy
 from spotcheck.resources import POLICIES, TEMPLATES
 
 # Property tests check behaviour, not speed: on a loaded 2-core machine an example can take seconds.

@@ -118,13 +118,13 @@ def _run(out, policy_path, n_entities, n_inspectors, seed, progress) -> Demo:
     rep = report.make_report(policy_path, [draw_dir], data / "entities.csv", ledger_path=ledger, out_dir=out / "report", today=today)
     progress("生成公示网站")
     site_build.build(ledger, out / "site", drills=True)
-    teams = plan.summary["teams"]
+    teams = plan.summary.section("teams")
     return Demo(
         out=out,
         draw_id=drawn.id,
-        tasks=len(drawn.summary["tasks"]),
+        tasks=len(drawn.summary.tasks),
         drawn=drawn.drawn.height,
-        entities_drawn=drawn.summary["distinct_entities_drawn"],
+        entities_drawn=drawn.summary.distinct_entities_drawn,
         visits=plan.visits.height,
         staffed=teams["staffed"],
         unstaffed=teams["unstaffed"],

@@ -118,6 +118,6 @@ def test_coverage_counts_the_kinds_its_target_names(tmp_path, city):
     result = compute.compute(city, entities, pl.DataFrame(schema=HISTORY_COLUMNS), drill_seed("k"), dt.date(2024, 3, 4))
     frame = entities.frame.with_columns(pl.col("type").cast(pl.String), pl.col("status").cast(pl.String))
     counted = frame.filter(pl.col("type").is_in(["企业", "民办非企业单位"]) & pl.col("status").is_in(["存续", "在营", "开业", "在业"]))
-    assert result.summary["directory"]["enterprises_operating"] == counted.height
+    assert result.summary.directory.enterprises_operating == counted.height
     drawn = result.drawn.filter(pl.col("type").is_in(["企业", "民办非企业单位"]))["uscc"].n_unique()
-    assert result.summary["distinct_enterprises_drawn"] == drawn > 0
+    assert result.summary.distinct_enterprises_drawn == drawn > 0

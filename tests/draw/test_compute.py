@@ -67,19 +67,19 @@ def test_rank_hash_is_recomputable_with_hashlib(shuozhou):
     loaded, entities = shuozhou
     result = draw.compute(loaded, entities, EMPTY, drill_seed("h"), ON)
     row = result.drawn.row(0, named=True)
-    task = next(t for t in result.transcript["tasks"] if t["task_id"] == row["task_id"])
-    unit = task["rounds"][row["round"] - 1]["unit"].replace("{stratum}", row["stratum"])
+    task = next(t for t in result.transcript.tasks if t.task_id == row["task_id"])
+    unit = task.rounds[row["round"] - 1].unit.replace("{stratum}", row["stratum"])
     assert hashlib.sha256(f"{result.seed.key}|{unit}{row['uscc']}".encode()).hexdigest() == row["hash"]
 
 
 def test_drawn_are_the_smallest_hashes_of_their_stratum(shuozhou):
     loaded, entities = shuozhou
     result = draw.compute(loaded, entities, EMPTY, drill_seed("s"), ON)
-    t = result.transcript["tasks"][0]
-    d = result.drawn.filter(pl.col("task_id") == t["task_id"])
+    t = result.transcript.tasks[0]
+    d = result.drawn.filter(pl.col("task_id") == t.task_id)
     for stratum, rows in d.group_by("stratum"):
-        pool = result.eligible.filter((pl.col("task_id") == t["task_id"]) & (pl.col("stratum") == stratum[0]))["uscc"]
-        unit = t["rounds"][0]["unit"].replace("{stratum}", stratum[0])
+        pool = result.eligible.filter((pl.col("task_id") == t.task_id) & (pl.col("stratum") == stratum[0]))["uscc"]
+        unit = t.rounds[0].unit.replace("{stratum}", stratum[0])
         hashes = sorted(hashlib.sha256(f"{result.seed.key}|{unit}{u}".encode()).hexdigest() for u in pool)
         assert sorted(rows["hash"]) == hashes[: rows.height]
 
@@ -91,8 +91,8 @@ def test_joint_coordination_draws_fewer_entities_with_the_same_counts(shuozhou):
     counts = lambda r: r.drawn.group_by(["task_id", "round", "stratum"]).len().sort(["task_id", "round", "stratum"])  # noqa: E731
     assert counts(joint).equals(counts(indep))
     assert joint.drawn["uscc"].n_unique() < indep.drawn["uscc"].n_unique()
-    assert joint.summary["coordination"]["distinct_entities"]["joint"] == joint.drawn["uscc"].n_unique()
-    assert joint.summary["coordination"]["distinct_entities"]["independent"] == indep.drawn["uscc"].n_unique()
+    assert joint.summary.coordination.distinct_entities["joint"] == joint.drawn["uscc"].n_unique()
+    assert joint.summary.coordination.distinct_entities["independent"] == indep.drawn["uscc"].n_unique()
 
 
 def test_inclusion_frequency_matches_stratum_probability(shuozhou):
@@ -108,7 +108,7 @@ def test_inclusion_frequency_matches_stratum_probability(shuozhou):
     stratum = first.eligible.filter(pl.col("task_id") == task.id)["stratum"].mode().sort()[0]
     pool = first.eligible.filter((pl.col("task_id") == task.id) & (pl.col("stratum") == stratum))["uscc"].to_list()
     n_take = first.drawn.filter((pl.col("task_id") == task.id) & (pl.col("stratum") == stratum)).height
-    key_unit = first.transcript["tasks"][0]["rounds"][0]["unit"].replace("{stratum}", stratum)
+    key_unit = first.transcript.tasks[0].rounds[0].unit.replace("{stratum}", stratum)
     runs = 400
     hits: Counter[str] = Counter()
     for s in range(runs):
@@ -157,6 +157,6 @@ def test_frequency_cap_excludes_with_reason(longwan_dirs):
     assert result.exclusions.height > 0
     assert set(result.exclusions["uscc"]) <= set(tier_a)
     assert set(result.exclusions["cap_id"]) == {"low-risk"}
-    assert sum(sum(t["excluded_by_cap"].values()) for t in result.summary["tasks"]) == result.exclusions.height
+    assert sum(sum(t.excluded_by_cap.values()) for t in result.summary.tasks) == result.exclusions.height
     free = draw.compute(loaded, entities, EMPTY, drill_seed("cap"), dt.date(2023, 3, 1))
     assert free.drawn.filter(low_risk).height > 0

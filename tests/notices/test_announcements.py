@@ -81,13 +81,13 @@ def test_draw_list_that_disagrees_with_the_summary_is_refused(demo_policy, tmp_p
     (broken / "draws.csv").write_text("\n".join(lines[:-1]) + "\n", "utf-8")
     with pytest.raises(SpotcheckError) as err:
         notice.render(demo_policy, kind="task", fmt="md", draw_dir=broken)
-    assert err.value.problems[0].code == "N813" and "t02" in err.value.problems[0].message
+    assert err.value.problems[0].code == "R512" and "t02" in err.value.problems[0].message
 
 
 def test_draw_folder_problems_are_all_reported(demo_policy, tmp_path):
     with pytest.raises(SpotcheckError) as err:
         notice.render(demo_policy, kind="task", fmt="md", draw_dir=tmp_path)
-    assert sorted(p.code for p in err.value.problems) == ["N810", "N810", "N810"]
+    assert sorted(p.code for p in err.value.problems) == ["R510", "R510", "R510"]
     with pytest.raises(SpotcheckError) as err:
         notice.render(demo_policy, kind="task", fmt="md")
     assert err.value.problems[0].code == "N804"

@@ -163,7 +163,7 @@ def member_and_candidate(result, people):
         on_team = result.teams.filter(pl.col("visit_id") == row["visit_id"])["inspector_id"].to_list()
         for new, unit in usable.select("执法人员编号", "所属单位").iter_rows():
             if unit == row["unit"] and new not in on_team and set(skills[row["inspector_id"]]) <= set(skills[new]) \
-                    and load.get(new, 0) < result.summary["teams"]["caps"][unit]:
+                    and load.get(new, 0) < result.summary.section("teams")["caps"][unit]:
                 return row, new
     raise AssertionError("no member can be replaced in this draw")
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from spotcheck.policy.loader import SCHEMA_FILES, file_kind
+from spotcheck.policy.files import SCHEMA_FILES, file_kind
 from spotcheck.resources import SCHEMAS
 from spotcheck.policy.schemas import MODELS, export_schemas, schema_drift
 from spotcheck.policy.yamlsource import parse_yaml

@@ -47,7 +47,7 @@ def test_one_draw_gives_no_low_risk_enterprise_a_third_check(dense_longwan, long
     order = {t.id: i for i, t in enumerate(loaded.policy.tasks)}
     for task_id, kept_by in ex.filter(pl.col("this_draw") > 0).select("task_id", "kept_by").iter_rows():
         assert kept_by and all(order[k] <= order[task_id] for k in kept_by.split("|"))
-    assert sum(sum(t["excluded_by_cap"].values()) for t in result.summary["tasks"]) == ex.height
+    assert sum(sum(t.excluded_by_cap.values()) for t in result.summary.tasks) == ex.height
 
 
 def test_a_year_of_monthly_draws_holds_the_cap_across_draws(dense_longwan, longwan_dirs, tmp_path):

@@ -60,8 +60,8 @@ def revised_year(tmp_path, shuozhou_dirs):
 def test_the_revision_adds_a_task_and_draws_record_their_revision(revised_year, tmp_path):
     path, original, ledger, entities, july = revised_year
     assert "t22" in set(july.drawn["task_id"])
-    t21 = next(t for t in july.summary["tasks"] if t["task_id"] == "t21")
-    assert {s["ratio"] for s in t21["strata"]} == {"1/50"}  # 2%, the revised ratio
+    t21 = next(t for t in july.summary.tasks if t.task_id == "t21")
+    assert {s.ratio for s in t21.strata} == {"1/50"}  # 2%, the revised ratio
     with Ledger.open(ledger) as led:
         draws = led.find("draw")
     assert [d.body["revision"] for d in draws] == [None, 1]

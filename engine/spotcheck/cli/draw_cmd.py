@@ -8,16 +8,9 @@ from pathlib import Path
 
 import click
 from spotcheck.draw import pipeline
-from spotcheck.cli import main
-from spotcheck.cli.common import DIRECTORY, FILE, Day, reports_problems, steps
+from spotcheck.cli.common import DIRECTORY, FILE, Day, ledger_option, main, policy_option, reports_problems, steps
 from spotcheck.errors import SpotcheckError
-from spotcheck.ledger.store import DEFAULT_PATH
 from spotcheck.year.rounds import Override, Request
-
-_ledger = click.option(
-    "--ledger", "ledger_path", default=DEFAULT_PATH, envvar="SPOTCHECK_LEDGER", show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path), help="台账文件（SQLite）",
-)
 
 
 class Month(click.ParamType):
@@ -62,7 +55,7 @@ def synth(policy: Path, n_entities: int, n_inspectors: int, seed: str, out_dir: 
 @click.option("--due", type=Month(), help="抽取到该月（YYYY-MM）为止到期而尚未抽取的全部任务")
 @click.option("--override-reason", help="提前或重复抽取的理由（记入台账）")
 @click.option("--approver", help="与 --override-reason 同用：批准人")
-@_ledger
+@ledger_option
 @reports_problems
 def draw(policy, entities_path, seed, do_commit, beacon, reveal, commitment_id, drawn_on, out_dir, task_id, round_no, due,
          override_reason, approver, ledger_path) -> None:
@@ -92,10 +85,10 @@ def draw(policy, entities_path, seed, do_commit, beacon, reveal, commitment_id, 
     tag = "【演练】" if result.seed.drill else ""
     if result.seed.drill and drawn_on is None and result.drawn_on != dt.date.today():
         click.echo(f"{tag}未给 --date：今天不在策略年度内，演练日期取策略年度中最早的抽取时间 {result.drawn_on}", err=True)
-    chosen = result.transcript.get("selection")
-    what = "、".join(f"{t}（第{'、'.join(map(str, r))}轮）" for t, r in chosen.items()) if chosen else f"{len(s['tasks'])} 个任务"
+    chosen = result.transcript.selection
+    what = "、".join(f"{t}（第{'、'.join(map(str, r))}轮）" for t, r in chosen.items()) if chosen else f"{len(s.tasks)} 个任务"
     click.echo(f"{tag}抽取 {result.id}：{what}，抽中 {result.drawn.height} 户次，"
-               f"涉及 {s['distinct_entities_drawn']} 个主体；结果在 {out_dir}")
+               f"涉及 {s.distinct_entities_drawn} 个主体；结果在 {out_dir}")
     if result.exclusions.height:
         click.echo(f"因频次上限排除 {result.exclusions.height} 户次（见 {out_dir}/excluded.csv）")
 
@@ -118,7 +111,7 @@ def _request(task_id, round_no, due, reason, approver) -> Request | None:
 @click.option("--entities", "entities_path", required=True, type=FILE, help="抽取时使用的检查对象名录")
 @click.option("--inspectors", "inspectors_path", type=FILE, help="执法人员名录（核验检查组时需要）")
 @click.option("--recusals", "recusals_path", type=FILE, help="回避名单（核验检查组时需要）")
-@click.option("--policy", "policy_path", type=FILE, help="策略文件（默认按 transcript 中的策略标识查找）")
+@policy_option()
 @reports_problems
 def verify(draw_dir, entities_path, inspectors_path, recusals_path, policy_path) -> None:
     """由 transcript 和输入重新计算抽取结果，逐文件比对；一致时退出码为 0。"""

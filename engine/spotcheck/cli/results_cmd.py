@@ -12,16 +12,8 @@ from spotcheck.results import publish as publish_stage
 from spotcheck.results import report as report_stage
 from spotcheck.results import records as results_stage
 from spotcheck.results import sample as results_sample
-from spotcheck.cli import main
-from spotcheck.cli.common import DIRECTORY, FILE, Day, reports_problems
-from spotcheck.ledger.store import DEFAULT_PATH
-
-_draw = click.option("--draw", "draw_dir", required=True, type=DIRECTORY,
-                     help="抽取结果目录（含 transcript.json、visits.csv）")
-_ledger = click.option("--ledger", "ledger_path", default=DEFAULT_PATH, envvar="SPOTCHECK_LEDGER", show_default=True,
-                       type=click.Path(dir_okay=False, path_type=Path), help="台账文件（也可用环境变量 SPOTCHECK_LEDGER）")
-_policy = click.option("--policy", "policy_path", type=FILE, help="策略文件（默认按抽取记录中的策略标识在 policies/ 中查找）")
-_today = click.option("--today", type=Day(), help="以该日为今天（补录、核对时用；默认今天）")
+from spotcheck.cli.common import FILE, Day, draw_option, ledger_option, main, policy_option, reports_problems, today_option
+_draw = draw_option("抽取结果目录（含 transcript.json、visits.csv）", required=True)
 
 
 @main.group("results")
@@ -32,9 +24,9 @@ def results() -> None:
 @results.command("import")
 @click.argument("results_file", type=FILE)
 @_draw
-@_ledger
+@ledger_option
 @click.option("--actor", help="录入人（默认当前系统用户）")
-@_today
+@today_option
 @reports_problems
 def import_cmd(results_file: Path, draw_dir: Path, ledger_path: Path, actor: str | None, today: dt.date | None) -> None:
     """录入检查结果文件（CSV 或 XLSX）；有任何问题则全部不录入。"""
@@ -51,7 +43,7 @@ def import_cmd(results_file: Path, draw_dir: Path, ledger_path: Path, actor: str
 @click.option("--all", "all_", is_flag=True, help="审核本次抽取全部已录入的结果")
 @click.option("--actor", required=True, help="审核人")
 @click.option("--date", "on", type=Day(), help="审核日期（默认今天）")
-@_ledger
+@ledger_option
 @reports_problems
 def approve_cmd(draw_dir: Path, visits: tuple[str, ...], all_: bool, actor: str, on: dt.date | None,
                 ledger_path: Path) -> None:
@@ -67,10 +59,10 @@ def approve_cmd(draw_dir: Path, visits: tuple[str, ...], all_: bool, actor: str,
 @results.command("publish")
 @_draw
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="公示文件输出目录")
-@_policy
+@policy_option()
 @click.option("--actor", help="公示人（默认当前系统用户）")
 @click.option("--date", "on", type=Day(), help="公示日期（默认今天）")
-@_ledger
+@ledger_option
 @reports_problems
 def publish_cmd(draw_dir: Path, out_dir: Path, policy_path: Path | None, actor: str | None, on: dt.date | None,
                 ledger_path: Path) -> None:
@@ -88,11 +80,10 @@ def publish_cmd(draw_dir: Path, out_dir: Path, policy_path: Path | None, actor: 
 @click.option("--close", is_flag=True, required=True, help="办结后续处置")
 @click.option("--date", "closed_on", required=True, type=Day(), help="办结日期")
 @click.option("--action", required=True, help="采取的措施，如“责令改正”“移送区卫生健康局”“列入经营异常名录”")
-@click.option("--draw", "draw_dir", type=DIRECTORY,
-              help="抽取结果目录（检查编号在多个抽取中重复时指明）")
+@draw_option("抽取结果目录（检查编号在多个抽取中重复时指明）")
 @click.option("--actor", help="办理人（默认当前系统用户）")
-@_today
-@_ledger
+@today_option
+@ledger_option
 @reports_problems
 def follow_up_cmd(visit_id: str, close: bool, closed_on: dt.date, action: str, draw_dir: Path | None,
                   actor: str | None, today: dt.date | None, ledger_path: Path) -> None:
@@ -126,9 +117,9 @@ def _by_unit(title: str, lines: list[results_stage.StatusLine], render=_line_tex
 
 @results.command("status")
 @_draw
-@_policy
-@_today
-@_ledger
+@policy_option()
+@today_option
+@ledger_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式")
 @reports_problems
 def status_cmd(draw_dir: Path, policy_path: Path | None, today: dt.date | None, ledger_path: Path, fmt: str) -> None:
@@ -152,9 +143,9 @@ def status_cmd(draw_dir: Path, policy_path: Path | None, today: dt.date | None, 
 @results.command("sample")
 @_draw
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="输出文件（.csv 或 .xlsx）")
-@_policy
+@policy_option()
 @click.option("--seed", default="0", show_default=True, help="种子：相同种子生成相同文件")
-@_today
+@today_option
 @reports_problems
 def sample_cmd(draw_dir: Path, out: Path, policy_path: Path | None, seed: str, today: dt.date | None) -> None:
     """为抽取的检查生成演示用的结果文件（多数未发现问题，少数发现问题，一户无法联系）。"""
@@ -165,12 +156,11 @@ def sample_cmd(draw_dir: Path, out: Path, policy_path: Path | None, seed: str, t
 
 @main.command("report")
 @click.argument("policy", type=FILE)
-@click.option("--draw", "draw_dirs", required=True, multiple=True,
-              type=DIRECTORY, help="本年度的抽取结果目录，可重复")
+@draw_option("本年度的抽取结果目录，可重复", required=True, multiple=True)
 @click.option("--entities", "entities_path", required=True, type=FILE, help="检查对象名录（计算企业覆盖率）")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="输出目录")
-@_today
-@_ledger
+@today_option
+@ledger_option
 @reports_problems
 def report_cmd(policy: Path, draw_dirs: tuple[Path, ...], entities_path: Path, out_dir: Path, today: dt.date | None,
                ledger_path: Path) -> None:

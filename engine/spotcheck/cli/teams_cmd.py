@@ -6,15 +6,7 @@ from pathlib import Path
 
 import click
 from spotcheck.plan import changes, workplan
-from spotcheck.cli import main
-from spotcheck.cli.common import DIRECTORY, FILE, reports_problems, steps
-from spotcheck.ledger.store import DEFAULT_PATH
-
-_ledger = click.option(
-    "--ledger", "ledger_path", default=DEFAULT_PATH, envvar="SPOTCHECK_LEDGER", show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path), help="台账文件（SQLite）",
-)
-_policy = click.option("--policy", "policy_path", type=FILE, help="策略文件（默认按 transcript 中的策略标识查找）")
+from spotcheck.cli.common import DIRECTORY, FILE, ledger_option, main, policy_option, reports_problems, steps
 _inspectors = click.option("--inspectors", "inspectors_path", required=True, type=FILE, help="执法检查人员名录（CSV/XLSX/Parquet）")
 _recusals = click.option("--recusals", "recusals_path", type=FILE, help="回避名单")
 
@@ -23,8 +15,8 @@ _recusals = click.option("--recusals", "recusals_path", type=FILE, help="回避�
 @click.argument("draw_dir", type=DIRECTORY)
 @_inspectors
 @_recusals
-@_ledger
-@_policy
+@ledger_option
+@policy_option()
 @reports_problems
 def plan(draw_dir: Path, inspectors_path: Path, recusals_path: Path | None, ledger_path: Path, policy_path: Path | None) -> None:
     """把抽取结果合并为检查任务（一户一次上门），随机匹配检查组，写入抽取结果目录和台账。"""
@@ -33,7 +25,7 @@ def plan(draw_dir: Path, inspectors_path: Path, recusals_path: Path | None, ledg
             draw_dir, inspectors_path=inspectors_path, recusals_path=recusals_path, ledger_path=ledger_path,
             policy_path=policy_path, progress=progress,
         )
-    v, t = result.summary["visits"], result.summary["teams"]
+    v, t = result.summary.section("visits"), result.summary.section("teams")
     tag = "【演练】" if result.drill else ""
     click.echo(
         f"{tag}检查安排 {result.draw_id}：{v['task_entity_pairs']} 户次合并为 {v['visits']} 次检查"
@@ -58,8 +50,8 @@ def teams() -> None:
 @click.option("--approver", help="批准人，如分管领导姓名")
 @_inspectors
 @_recusals
-@_ledger
-@_policy
+@ledger_option
+@policy_option()
 @reports_problems
 def reassign(draw_dir: Path, visit_id: str, out_inspector: str, in_inspector: str, reason: str | None,
              approver: str | None, inspectors_path: Path, recusals_path: Path | None, ledger_path: Path,

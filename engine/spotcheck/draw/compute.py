@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 from spotcheck.directory.load import EntityDirectory
-from spotcheck.draw.commitment import Seed, canonical, sha256_text
+from spotcheck.draw.commitment import Seed
 from spotcheck.draw.applies import FILE as APPLIES
 from spotcheck.draw.applies import applies_csv
 from spotcheck.draw.folder import Content
@@ -35,6 +35,7 @@ from spotcheck.draw.pools import (
 )
 from spotcheck.draw.caps import EXCLUDED_COLUMNS, Checks
 from spotcheck.draw.ranking import PICKED, Ranking, distinct_drawn, draw_plan
+from spotcheck.draw.records import Coordination, Summary, Transcript
 from spotcheck.draw.transcript import (
     Codes,
     csv_pieces,
@@ -44,10 +45,11 @@ from spotcheck.draw.transcript import (
     make_summary,
     make_transcript,
 )
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.model import effective_caps
 from spotcheck.progress import Progress, silent
 from spotcheck.rules.classes import classify
+
 
 @dataclass(frozen=True)
 class Draw:
@@ -58,8 +60,8 @@ class Draw:
     drawn_on: dt.date
     drawn: pl.DataFrame  # task_id, round, month, uscc, stratum, rank, hash, name, type, district, tier
     exclusions: pl.DataFrame  # task_id, uscc, cap_id, cap, recorded, this_draw, kept_by
-    transcript: dict
-    summary: dict
+    transcript: Transcript
+    summary: Summary
     files: dict[str, Content]
     pools: tuple[Pool, ...]
     uscc: pl.Series  # the directory's codes, which pool rows index
@@ -124,33 +126,31 @@ def compute(
     drawn = pl.concat([picked.drop("_row"), shown], how="horizontal")
     other = "independent" if all(p.coordination == "joint" for p in plans) else "joint"
     alt_plans = [replace(p, coordination=other) for p in plans]
-    coordination = {
-        "used": sorted({p.coordination for p in plans}),
-        "distinct_entities": {
+    coordination = Coordination(
+        used=tuple(sorted({p.coordination for p in plans})),
+        distinct_entities={
             "+".join(sorted({p.coordination for p in plans})): drawn["uscc"].n_unique(),
             other: distinct_drawn(alt_plans, pools, Ranking(alt_plans, pools, uscc, seed), progress),
         },
-    }
+    )
     exclusions = pl.concat(excluded) if excluded else pl.DataFrame(schema=EXCLUDED_COLUMNS)
     exclusions = exclusions.sort(["task_id", "uscc", "cap_id"])
 
     progress("生成抽取记录")
     files_hist = history_csv(history)
     codes = Codes(uscc)
-    transcript = make_transcript(loaded, entities, seed, drawn_on, files_hist, pools, codes)
-    if select is not None:
-        # A draw of what is due says which tasks and rounds it drew, so `verify` draws the same ones.
-        transcript["selection"] = {p.task.id: [r for r, _ in p.drawn_rounds()] for p in plans}
-    draw_id = sha256_text(canonical(transcript))[:16]
-    summary = make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed)
-    summary["coordination"] = coordination
+    # A draw of what is due says which tasks and rounds it drew, so `verify` draws the same ones.
+    selection = {p.task.id: tuple(r for r, _ in p.drawn_rounds()) for p in plans} if select is not None else None
+    transcript = make_transcript(loaded, entities, seed, drawn_on, files_hist, pools, codes, selection)
+    draw_id = transcript.draw_id
+    summary = make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed, coordination)
     drawn_out = drawn.select("task_id", "round", "month", "uscc", "name", "district", "tier", "stratum", "rank", "hash")
     files: dict[str, Content] = {
-        "transcript.json": json_bytes(transcript),
+        "transcript.json": json_bytes(transcript.to_json()),
         "draws.csv": lambda: csv_pieces(drawn_out),
         "eligible.csv": lambda: eligible_pieces(pools, uscc),
         "history.csv": files_hist,
-        "summary.json": json_bytes(summary),
+        "summary.json": json_bytes(summary.to_json()),
         "excluded.csv": exclusions.write_csv().encode("utf-8"),
     }
     applies = applies_csv(loaded, frame, picked["_row"])

@@ -19,7 +19,9 @@ from spotcheck.directory.synth_rows import TYPE_MIX
 from spotcheck.directory.synth_spec import SynthSpec
 from spotcheck.plan import changes
 from spotcheck.draw import compute as draw_stage
-from spotcheck.draw.history import HISTORY_COLUMNS, history_csv, history_frame
+from spotcheck.draw.history import HISTORY_COLUMNS, history_csv, history_frame, history_rows
+from spotcheck.draw.reader import DrawFolder, read_folder
+from spotcheck.draw.records import Summary
 from spotcheck.draw.transcript import json_bytes
 from spotcheck.draw.commitment import (
     Commitment,
@@ -28,7 +30,6 @@ from spotcheck.draw.commitment import (
     drill_seed,
     make_commitment,
     revealed_seed,
-    seed_from_dict,
 )
 from spotcheck.directory.kinds import load_for
 from spotcheck.errors import Problem, SpotcheckError
@@ -37,7 +38,8 @@ from spotcheck.draw.folder import first_difference, write_files
 from spotcheck.ledger.history import append_history
 from spotcheck.ledger.store import Ledger, claim_commitment
 from spotcheck.policy.departments import OFFICE
-from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.loader import load_policy
 from spotcheck.policy.model import coverage_kinds
 from spotcheck.rules.conditions import AllOf, Leaf, Not
 from spotcheck.resources import policy_file
@@ -279,7 +281,7 @@ def draw(
                 }
                 tx.append("drill" if the_seed.drill else "draw", result.id, body)
                 if not the_seed.drill:
-                    append_history(tx, _history_rows(loaded, result), key=result.id)
+                    append_history(tx, history_rows(loaded.policy, result.id, result.drawn), key=result.id)
     return result
 
 
@@ -299,11 +301,11 @@ def _year_body(loaded: LoadedPolicy, result: draw_stage.Draw, on: dt.date, due: 
     """What the year board and later draws read from a draw's ledger record: which rounds, under which revision."""
     rev = loaded.policy.revision
     tasks = {
-        t["task_id"]: {"rounds": [r["round"] for r in t["rounds"]], "months": [r["month"] for r in t["rounds"]]}
-        for t in result.transcript["tasks"]
+        t.task_id: {"rounds": [r.round for r in t.rounds], "months": [r.month for r in t.rounds]}
+        for t in result.transcript.tasks
     }
-    for t in result.summary["tasks"]:
-        tasks[t["task_id"]]["drawn"] = t["drawn"]
+    for t in result.summary.tasks:
+        tasks[t.task_id]["drawn"] = t.drawn
     body = {
         "year": loaded.policy.year,
         "drawn_on": on.isoformat(),
@@ -318,23 +320,6 @@ def _year_body(loaded: LoadedPolicy, result: draw_stage.Draw, on: dt.date, due: 
     return body
 
 
-def _history_rows(loaded: LoadedPolicy, result: draw_stage.Draw) -> list[dict]:
-    items = {t.id: list(t.items) for t in loaded.policy.tasks}
-    return [
-        {
-            "uscc": r["uscc"],
-            "year": loaded.policy.year,
-            "task_id": r["task_id"],
-            "item_codes": items[r["task_id"]],
-            "tier": r["tier"],
-            "draw_id": result.id,
-            # One check per entity per month of a draw: tasks merged into one visit count once.
-            "visit_id": f"{result.id}|{r['month']}|{r['uscc']}",
-        }
-        for r in result.drawn.select("task_id", "uscc", "tier", "month").iter_rows(named=True)
-    ]
-
-
 @dataclass(frozen=True)
 class Verification:
     ok: bool
@@ -342,19 +327,12 @@ class Verification:
     checked: list[str]
 
 
-def recompute(draw_dir: Path, entities_path: Path, policy_path: Path | None = None) -> tuple[dict, draw_stage.Draw]:
-    draw_dir = Path(draw_dir)
-    transcript = json.loads((draw_dir / "transcript.json").read_text("utf-8"))
-    loaded = load_policy(policy_path or policy_file(transcript["policy"]["id"]))
+def recompute(folder: DrawFolder, entities_path: Path, policy_path: Path | None = None) -> draw_stage.Draw:
+    """The draw computed again from what its folder recorded and the entity directory."""
+    loaded = load_policy(policy_path or policy_file(folder.policy_id))
     entities = load_for(loaded.policy, entities_path)
-    history = pl.read_csv(draw_dir / "history.csv", schema=HISTORY_COLUMNS)
-    seed = seed_from_dict(transcript["seed"])
-    chosen = transcript.get("selection")
-    result = draw_stage.compute(
-        loaded, entities, history, seed, dt.date.fromisoformat(transcript["drawn_on"]),
-        select={t: tuple(r) for t, r in chosen.items()} if chosen is not None else None,
-    )
-    return transcript, result
+    history = pl.read_csv(folder.path / "history.csv", schema=HISTORY_COLUMNS)
+    return draw_stage.compute(loaded, entities, history, folder.seed, folder.drawn_on, select=folder.transcript.selection)
 
 
 def verify(
@@ -366,15 +344,14 @@ def verify(
     recusals_path: Path | None = None,
 ) -> Verification:
     """Recompute a draw folder (and its visits and teams, when planned) and report the first difference per file."""
-    draw_dir = Path(draw_dir)
-    if not (draw_dir / "transcript.json").is_file():
-        raise SpotcheckError(Problem("V702", f"{draw_dir} 中没有 transcript.json，不是抽取结果目录"))
-    transcript, result = recompute(draw_dir, entities_path, policy_path)
+    folder = read_folder(draw_dir, needs=("history.csv",))
+    draw_dir = folder.path
+    result = recompute(folder, entities_path, policy_path)
     problems: list[Problem] = []
-    if transcript["entities"]["sha256"] != result.transcript["entities"]["sha256"]:
+    if folder.transcript.entities.sha256 != result.transcript.entities.sha256:
         problems.append(Problem("V703", "检查对象名录与抽取时使用的文件不一致（SHA-256 不同）", file=str(entities_path)))
     # A folder lodged with the supervisor carries the commitment: it must match what was revealed.
-    problems += supervisor.check_commitment(draw_dir, transcript)
+    problems += supervisor.check_commitment(draw_dir, folder.transcript.to_json())
     checked = []
     for name, data in result.files.items():
         path = draw_dir / name
@@ -386,7 +363,7 @@ def verify(
         if name == "summary.json":
             # Later stages add their own sections (visits, teams) to the summary; the draw's part must match.
             on_file = json.loads(path.read_bytes())
-            actual = json_bytes({k: on_file[k] for k in result.summary if k in on_file})
+            actual = json_bytes({k: on_file[k] for k in Summary.model_fields if k in on_file})
         diff = first_difference(name, data, actual)
         if diff:
             problems.append(diff)

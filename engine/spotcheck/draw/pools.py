@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import polars as pl
 from spotcheck.draw.allocation import Quota, by_ratio, by_weight
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.model import Cap, Task
 from spotcheck.policy.sampling import (
     SampleClass,
@@ -26,6 +26,7 @@ from spotcheck.policy.sampling import (
 )
 from spotcheck.rules import engine as rules
 from spotcheck.rules.classes import Classes
+
 
 @dataclass(frozen=True)
 class TaskPlan:

@@ -16,10 +16,22 @@ from spotcheck.draw.commitment import Seed
 from spotcheck.draw.pools import Pool, TaskPlan
 from spotcheck.progress import Progress
 
+RANK_HASH = "sha256(key + '|' + unit + uscc), unit with {stratum} filled in; each stratum takes its n smallest hex digests"
+
+
+def _joint(plan: TaskPlan) -> bool:
+    return plan.coordination == "joint" and plan.campaign is not None
+
+
+def _task_round(plan: TaskPlan, rnd: int) -> str:
+    return f"{plan.task.id}|{rnd}|"
+
+
 def rank_unit(plan: TaskPlan, rnd: int, stratum: str) -> str:
-    if plan.coordination == "joint" and plan.campaign is not None:
+    """The unit of the rank hash; the transcript writes it with "{stratum}" for each stratum's name."""
+    if _joint(plan):
         return f"{plan.campaign}|{rnd}|"
-    return f"{plan.task.id}|{rnd}|{stratum}|"
+    return f"{_task_round(plan, rnd)}{stratum}|"
 
 
 def _digest(parts: list[pl.Expr]) -> pl.Expr:
@@ -62,7 +74,7 @@ class Ranking:
         need: dict[str, list[pl.Series]] = {}
         for plan, pool in zip(plans, pools, strict=True):
             for rnd, _month in plan.drawn_rounds():
-                if plan.coordination == "joint" and plan.campaign is not None:
+                if _joint(plan):
                     need.setdefault(rank_unit(plan, rnd, ""), []).append(pool.rows)
         self.joint: dict[str, pl.Series] = {}
         for unit, parts in need.items():
@@ -83,7 +95,7 @@ class Ranking:
             return self.joint[unit].gather(pool.rows)
         # The unit is "{task}|{round}|{stratum}|": each row's stratum goes between prefix and code.
         strata = pl.Series(pool.strata, dtype=pl.String).gather(pool.stratum)
-        return _sort_keys(self.prefix(f"{plan.task.id}|{rnd}|"), self.uscc.gather(pool.rows), strata)
+        return _sort_keys(self.prefix(_task_round(plan, rnd)), self.uscc.gather(pool.rows), strata)
 
     def take(self, unit: str, rows: pl.Series, keys: pl.Series, n: int) -> pl.DataFrame:
         """The n rows with the smallest digests, in digest order: _row, uscc, rank, hash."""

@@ -11,6 +11,23 @@ from fractions import Fraction
 import numpy as np
 import polars as pl
 from spotcheck.draw.pools import Pool
+from spotcheck.draw.ranking import RANK_HASH, rank_unit
+from spotcheck.draw.records import (
+    Coverage,
+    DirectoryCounts,
+    HistoryFile,
+    InputFile,
+    PolicyRef,
+    RoundRecord,
+    SeedRecord,
+    Share,
+    StratumCounts,
+    StratumRecord,
+    Summary,
+    TaskCounts,
+    TaskRecord,
+    Transcript,
+)
 from spotcheck.policy.model import coverage_kinds, percent_fraction
 from spotcheck.policy.sampling import sampling_text
 from spotcheck.rules.fields import OPERATING_STATUSES
@@ -91,47 +108,46 @@ def _fraction_text(f: Fraction | None) -> str | None:
     return None if f is None else f"{f.numerator}/{f.denominator}"
 
 
-def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, codes) -> dict:
+def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, codes, selection=None) -> Transcript:
+    """The transcript; `selection` (task id → rounds) when the draw drew only some tasks and rounds."""
     tasks = []
     for pool in pools:
         plan, quotas = pool.plan, pool.quotas
         tasks.append(
-            {
-                "task_id": plan.task.id,
-                "campaign": plan.campaign,
-                "coordination": plan.coordination,
-                "rounds": [
-                    {"round": r, "month": m, "unit": (f"{plan.campaign}|{r}|" if plan.coordination == "joint" and plan.campaign else f"{plan.task.id}|{r}|{{stratum}}|")}
-                    for r, m in plan.drawn_rounds()
-                ],
-                "strata": [
-                    {
-                        "stratum": q.stratum,
-                        "eligible": q.eligible,
-                        "eligible_sha256": codes.sha256(pool.members(q.stratum)),
-                        "ratio": _fraction_text(q.ratio),
-                        "wanted": q.wanted,
-                        "drawn": q.drawn,
-                    }
+            TaskRecord(
+                task_id=plan.task.id,
+                campaign=plan.campaign,
+                coordination=plan.coordination,
+                rounds=tuple(RoundRecord(round=r, month=m, unit=rank_unit(plan, r, "{stratum}")) for r, m in plan.drawn_rounds()),
+                strata=tuple(
+                    StratumRecord(
+                        stratum=q.stratum,
+                        eligible=q.eligible,
+                        eligible_sha256=codes.sha256(pool.members(q.stratum)),
+                        ratio=_fraction_text(q.ratio),
+                        wanted=q.wanted,
+                        drawn=q.drawn,
+                    )
                     for q in quotas
-                ],
-            }
+                ),
+            )
         )
-    return {
-        "format": FORMAT,
-        "engine_version": engine_version(),
-        "drill": seed.drill,
-        "seed": seed.to_dict(),
-        "rank_hash": "sha256(key + '|' + unit + uscc), unit with {stratum} filled in; each stratum takes its n smallest hex digests",
-        "drawn_on": drawn_on.isoformat(),
-        "policy": {"id": loaded.policy.id, "sha256": loaded.sha256},
-        "entities": {"file": entities.path.name, "sha256": entities.sha256, "rows": len(entities)},
-        "history": {"file": "history.csv", "sha256": hashlib.sha256(history_bytes).hexdigest()},
-        "tasks": tasks,
-    }
+    return Transcript(
+        format=FORMAT,
+        engine_version=engine_version(),
+        drill=seed.drill,
+        seed=SeedRecord.of(seed),
+        rank_hash=RANK_HASH,
+        drawn_on=drawn_on,
+        policy=PolicyRef(id=loaded.policy.id, sha256=loaded.sha256),
+        entities=InputFile(file=entities.path.name, sha256=entities.sha256, rows=len(entities)),
+        history=HistoryFile(file="history.csv", sha256=hashlib.sha256(history_bytes).hexdigest()),
+        tasks=tuple(tasks),
+        selection=selection,
+    )
 
 
-def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed) -> dict:
+def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed, coordination) -> Summary:
     policy = loaded.policy
     ent = entities.frame
     counted = list(coverage_kinds(policy))
@@ -145,43 +161,45 @@ def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed
         by_district = d.group_by("district").agg(pl.len().alias("n")).sort("district")
         exc = exclusions.filter(pl.col("task_id") == t.id).group_by("cap_id").agg(pl.len().alias("n")).sort("cap_id")
         tasks.append(
-            {
-                "task_id": t.id,
-                "name": t.name,
-                "risk_based": "tier" in t.sampling.stratify,
-                "eligible": sum(q.eligible for q in quotas),
-                "wanted": sum(q.wanted for q in quotas) * len(plan.drawn_rounds()),
-                "drawn": d.height,
-                "shortfall": sum(q.shortfall for q in quotas) * len(plan.drawn_rounds()),
-                "strata": [
-                    {"stratum": q.stratum, "eligible": q.eligible, "ratio": _fraction_text(q.ratio), "wanted": q.wanted, "drawn": q.drawn, "shortfall": q.shortfall}
+            TaskCounts(
+                task_id=t.id,
+                name=t.name,
+                risk_based="tier" in t.sampling.stratify,
+                eligible=sum(q.eligible for q in quotas),
+                wanted=sum(q.wanted for q in quotas) * len(plan.drawn_rounds()),
+                drawn=d.height,
+                shortfall=sum(q.shortfall for q in quotas) * len(plan.drawn_rounds()),
+                strata=tuple(
+                    StratumCounts(stratum=q.stratum, eligible=q.eligible, ratio=_fraction_text(q.ratio), wanted=q.wanted,
+                                  drawn=q.drawn, shortfall=q.shortfall)
                     for q in quotas
-                ],
-                "by_district": dict(by_district.iter_rows()),
-                "excluded_by_cap": dict(exc.iter_rows()),
-                "sampling": {"text": sampling_text(t.sampling), **pool.explain},
-            }
+                ),
+                by_district=dict(by_district.iter_rows()),
+                excluded_by_cap=dict(exc.iter_rows()),
+                sampling={"text": sampling_text(t.sampling), **pool.explain},
+            )
         )
     total_draws = drawn.height
-    risk_based = sum(t["drawn"] for t in tasks if t["risk_based"])
+    risk_based = sum(t.drawn for t in tasks if t.risk_based)
     target = policy.targets.get("enterprise_coverage")
     coverage = Fraction(distinct_ent.height, operating) if operating else Fraction(0)
-    return {
-        "draw_id": draw_id,
-        "drill": seed.drill,
-        "policy": policy.id,
-        "directory": {"entities": ent.height, "enterprises_operating": operating},
-        "distinct_entities_drawn": distinct.height,
-        "distinct_enterprises_drawn": distinct_ent.height,
-        "enterprise_coverage": {
-            "value": f"{float(coverage) * 100:.2f}%",
-            "target": f"{target.value}%" if target else None,
-            "met": (coverage >= percent_fraction(target.value)) if target else None,
-        },
-        "risk_based_share": {
-            "value": f"{(risk_based / total_draws * 100) if total_draws else 0:.2f}%",
-            "target": f"{policy.targets['risk_based_share'].value}%" if "risk_based_share" in policy.targets else None,
-        },
-        "caps": {c.id: c.name for c in caps},
-        "tasks": tasks,
-    }
+    return Summary(
+        draw_id=draw_id,
+        drill=seed.drill,
+        policy=policy.id,
+        directory=DirectoryCounts(entities=ent.height, enterprises_operating=operating),
+        distinct_entities_drawn=distinct.height,
+        distinct_enterprises_drawn=distinct_ent.height,
+        enterprise_coverage=Coverage(
+            value=f"{float(coverage) * 100:.2f}%",
+            target=f"{target.value}%" if target else None,
+            met=(coverage >= percent_fraction(target.value)) if target else None,
+        ),
+        risk_based_share=Share(
+            value=f"{(risk_based / total_draws * 100) if total_draws else 0:.2f}%",
+            target=f"{policy.targets['risk_based_share'].value}%" if "risk_based_share" in policy.targets else None,
+        ),
+        caps={c.id: c.name for c in caps},
+        tasks=tuple(tasks),
+        coordination=coordination,
+    )

@@ -187,6 +187,7 @@ def verify_chain(conn: sqlite3.Connection, path: str, anchors: Mapping[int, str]
     return VerifyReport(count=count, head_seq=head_seq, head_hash=head_hash, problems=problems,
                         first_bad_seq=min(bad) if bad else None)
 
+
 def _verify_history(conn: sqlite3.Connection, bodies: dict[int, object], report: Callable[..., None]) -> None:
     stored: dict[int, list[dict]] = {}
     for row in conn.execute(

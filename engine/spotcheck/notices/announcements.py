@@ -1,24 +1,21 @@
 """The two announcements that list entities: the task notice of a draw and the results notice of a task.
 
-A task notice reads a draw folder (written by spotcheck.draw.compute) and adds one 随机抽查通知书 per drawn
+A task notice reads a draw folder (spotcheck.draw.reader) and adds one 随机抽查通知书 per drawn
 entity and month; a results notice takes the checked rows the results stage passes in.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from spotcheck.draw.applies import read_applies
+from spotcheck.draw.reader import DrawFolder
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.plan import participants
 from spotcheck.rules.fields import TIER_NAMES
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.notices.content import (
     cn_date,
     cn_window,
@@ -66,74 +63,10 @@ class DrawnRow:
     month: int | None
 
 
-@dataclass(frozen=True)
-class DrawFolder:
-    """What a task notice reads from a draw folder (written by spotcheck.draw.compute)."""
-
-    path: Path
-    draw_id: str
-    drill: bool
-    drawn_on: dt.date
-    policy_id: str
-    tasks: tuple[Mapping, ...]  # summary.json "tasks": task_id, eligible, drawn, strata[], by_district{}
-    rows: tuple[DrawnRow, ...]
-
-
-DRAW_COLUMNS = ("task_id", "uscc", "name", "district")
-
-
-def read_draw(path: str | Path) -> DrawFolder:
-    """Read summary.json, draws.csv and transcript.json, and check the list against the summary's counts."""
-    path = Path(path)
-    problems: list[Problem] = []
-    docs: dict[str, dict] = {}
-    for name in ("summary.json", "transcript.json"):
-        file = path / name
-        try:
-            docs[name] = json.loads(file.read_text("utf-8"))
-        except FileNotFoundError:
-            problems.append(Problem("N810", f"抽取结果目录中没有 {name}", file=display(file),
-                                    hint="--draw 应指向 spotcheck draw 生成的目录"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            problems.append(Problem("N811", f"{name} 不是有效的 JSON：{exc}", file=display(file)))
-    rows: list[DrawnRow] = []
-    csv_file = path / "draws.csv"
-    try:
-        reader = csv.DictReader(io.StringIO(csv_file.read_text("utf-8-sig")))
-        missing = [c for c in DRAW_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            problems.append(Problem("N812", f"draws.csv 缺少列：{'、'.join(missing)}", file=display(csv_file), row=1,
-                                    hint=f"抽取名单至少需要列 {'、'.join(DRAW_COLUMNS)}"))
-        else:
-            for r in reader:
-                rows.append(DrawnRow(r["task_id"], r["uscc"], r["name"], r["district"], int(r.get("round") or 1),
-                                     int(r["month"]) if r.get("month") else None))
-    except FileNotFoundError:
-        problems.append(Problem("N810", "抽取结果目录中没有 draws.csv", file=display(csv_file),
-                                hint="--draw 应指向 spotcheck draw 生成的目录"))
-    if problems:
-        raise SpotcheckError(problems)
-    summary, transcript = docs["summary.json"], docs["transcript.json"]
-    tasks = tuple(summary.get("tasks", []))
-    for task in tasks:
-        mine = [r for r in rows if r.task_id == task["task_id"]]
-        counted: dict[str, int] = {}
-        for r in mine:
-            counted[r.district] = counted.get(r.district, 0) + 1
-        expected = {k: int(v) for k, v in task.get("by_district", {}).items()}
-        if counted != expected or len(mine) != int(task["drawn"]):
-            problems.append(Problem(
-                "N813", f"任务 '{task['task_id']}' 的抽取名单与 summary.json 不一致：名单 {len(mine)} 户 {counted}，"
-                        f"汇总 {task['drawn']} 户 {expected}",
-                file=display(csv_file), hint="抽取结果目录可能被改动过，请用 spotcheck verify 重新核验"))
-    unknown = sorted({r.task_id for r in rows} - {t["task_id"] for t in tasks})
-    if unknown:
-        problems.append(Problem("N813", f"draws.csv 中的任务 {'、'.join(unknown)} 不在 summary.json 中", file=display(csv_file)))
-    if problems:
-        raise SpotcheckError(problems)
-    return DrawFolder(path, str(summary.get("draw_id", "")), bool(transcript.get("drill")),
-                      dt.date.fromisoformat(transcript["drawn_on"]), transcript.get("policy", {}).get("id", ""),
-                      tasks, tuple(rows))
+def drawn_rows(draw: DrawFolder) -> list[DrawnRow]:
+    """The drawn list of a draw folder, in file order."""
+    return [DrawnRow(r["task_id"], r["uscc"], r["name"], r["district"], r["round"] or 1, r["month"])
+            for r in draw.drawn.select("task_id", "uscc", "name", "district", "round", "month").iter_rows(named=True)]
 
 
 def _district_unit(policy: Policy, district: str) -> str | None:
@@ -174,14 +107,15 @@ def _task_span(policy: Policy, tasks: Sequence[Task]) -> str:
 def task_notice(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
     """The task announcement of a draw, then one 随机抽查通知书 per drawn entity and month."""
     policy = loaded.policy
-    if draw.policy_id and draw.policy_id != policy.id:
+    if draw.policy_id != policy.id:
         raise SpotcheckError(Problem("N814", f"抽取结果属于策略 {draw.policy_id}，不是 {policy.id}",
                                      file=display(draw.path / "transcript.json"), hint="换用抽取时使用的策略文件"))
     issuer = policy.jurisdiction.name
     plan_no, plan = plan_identity(policy)
     blocks: list[Block] = []
-    for n, summary in enumerate(draw.tasks, 1):
-        task = loaded.task(summary["task_id"])
+    drawn = drawn_rows(draw)
+    for n, summary in enumerate(draw.summary.tasks, 1):
+        task = loaded.task(summary.task_id)
         no = task_no(policy, task)
         codes = loaded.visit_items([task.id])
         blocks.append(Heading(1, heading_number(1, n), f"第{no:03d}号抽查任务：{task.name}"))
@@ -190,20 +124,20 @@ def task_notice(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
             ("抽查任务编号", f"{no:03d}"), ("抽查任务名称", task.name), ("抽查类型", task.type),
             ("抽查事项", "；".join(item_line(loaded, c) for c in codes)), ("抽查对象范围", task.scope_text),
             ("抽查比例/数量", sampling_text(task.sampling)), ("检查主体", task.inspecting_level or task.lead_unit or issuer),
-            ("检查时间", _task_span(policy, [task])), ("符合条件的市场主体", f"{summary['eligible']}户"),
-            ("抽取数量", f"{summary['drawn']}户"),
+            ("检查时间", _task_span(policy, [task])), ("符合条件的市场主体", f"{summary.eligible}户"),
+            ("抽取数量", f"{summary.drawn}户"),
         ]
         blocks.append(Table(("项目", "内容"), tuple((k, v) for k, v in facts if v), (1, 4)))
-        strata = summary.get("strata", [])
+        strata = summary.strata
         if strata:
             blocks.append(Heading(2, heading_number(2, 1), "分层抽取情况"))
             blocks.append(Table(("层", "符合条件户数", "抽取户数"),
-                                tuple((stratum_label(s["stratum"]), str(s["eligible"]), str(s["drawn"])) for s in strata),
+                                tuple((stratum_label(s.stratum), str(s.eligible), str(s.drawn)) for s in strata),
                                 (3, 2, 2)))
-        blocks.append(Heading(2, heading_number(2, 2 if strata else 1), f"抽取名单（共{summary['drawn']}户）"))
-        rows = [r for r in draw.rows if r.task_id == task.id]
+        blocks.append(Heading(2, heading_number(2, 2 if strata else 1), f"抽取名单（共{summary.drawn}户）"))
+        rows = [r for r in drawn if r.task_id == task.id]
         rounds = len({r.round for r in rows}) > 1
-        districts = sorted(summary.get("by_district", {}), key=lambda d: _district_order(policy, d))
+        districts = sorted(summary.by_district, key=lambda d: _district_order(policy, d))
         for k, district in enumerate(districts, 1):
             mine = [r for r in rows if r.district == district]
             unit = _district_unit(policy, district)
@@ -221,7 +155,7 @@ def task_notice(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
                   "现将抽查任务和抽取名单公告如下。",),
         body=tuple(blocks), contacts=(), attachments=(), signature=issuer, date=draw.drawn_on,
         disclosure="（信息公开类型：主动公开）", cc=None, printed_by=None,
-        entity_notices=tuple(_entity_notices(loaded, draw, plan)), drill=draw.drill, draw_id=draw.draw_id,
+        entity_notices=tuple(_entity_notices(loaded, draw, drawn, plan)), drill=draw.drill, draw_id=draw.draw_id,
     )
 
 
@@ -229,13 +163,13 @@ def _round_text(r: DrawnRow) -> str:
     return f"第{r.round}轮" + (f"（{r.month}月）" if r.month else "")
 
 
-def _entity_notices(loaded: LoadedPolicy, draw: DrawFolder, plan: str) -> list[EntityNotice]:
+def _entity_notices(loaded: LoadedPolicy, draw: DrawFolder, drawn: list[DrawnRow], plan: str) -> list[EntityNotice]:
     """An entity drawn for several tasks in one month gets one notice with every item of them all."""
     policy = loaded.policy
     plan_doc = plan_document(policy)
     contacts = tuple(contact_lines(plan_doc)) if plan_doc else ()
     visits: dict[tuple[str, int | None], list[DrawnRow]] = {}
-    for r in draw.rows:
+    for r in drawn:
         visits.setdefault((r.uscc, r.month), []).append(r)
     ordered = sorted(visits.values(), key=lambda rs: (_district_order(policy, rs[0].district), rs[0].month or 0))
     applies = read_applies(draw.path) or {}

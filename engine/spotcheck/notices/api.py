@@ -16,10 +16,11 @@ from pathlib import Path
 
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import write_file_atomic
-from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.draw.reader import DRAWS, read_folder
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.loader import load_policy
 from spotcheck.notices.announcements import (
     ResultRow,
-    read_draw,
     results_notice,
     task_notice,
 )
@@ -62,7 +63,7 @@ def choose_notice(loaded: LoadedPolicy, kind: str | None = None, document: str |
         if draw_dir is None:
             raise SpotcheckError(Problem("N804", "任务公告由抽取结果生成，需要 --draw 指定抽取结果目录",
                                          hint="先运行 spotcheck draw，再用 --draw 指向其输出目录"))
-        return task_notice(loaded, read_draw(draw_dir))
+        return task_notice(loaded, read_folder(draw_dir, needs=(DRAWS,)))
     if kind == "results_notice":
         raise SpotcheckError(Problem("N804", "检查结果公告由结果阶段根据检查结果生成，不能只凭策略生成",
                                      hint="在结果阶段调用 render_results_notice"))

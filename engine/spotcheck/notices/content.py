@@ -15,7 +15,7 @@ from fractions import Fraction
 from spotcheck.calendar.deadlines import monthly_dates, resolve
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import TIER_NAMES, TIERS
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.notices.model import Annex, Block, Heading, Notice, Para, Table
 from spotcheck.policy.departments import CELLS
 from spotcheck.policy.model import (

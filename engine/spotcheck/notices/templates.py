@@ -23,7 +23,7 @@ from jinja2 import (
 )
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.notices.content import cn_date
 from spotcheck.notices.model import KINDS, Notice
 from spotcheck.resources import TEMPLATES, repository_root

@@ -41,7 +41,7 @@ from spotcheck.plan.eligibility import (
     pool_ok,
 )
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 
 COST_HEX = 10  # 40-bit costs: OR-tools needs max cost × node count to fit in int64
 

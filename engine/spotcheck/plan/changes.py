@@ -15,7 +15,6 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ledger.history import append_history
 from spotcheck.ledger.store import Ledger
 from spotcheck.plan import teams as team_stage
-from spotcheck.plan import visits as visit_stage
 from spotcheck.plan.eligibility import LEAD
 from spotcheck.plan.reassignment import check_swap, swap
 from spotcheck.plan.workbooks import unit_workbooks
@@ -25,26 +24,14 @@ from spotcheck.plan.workplan import (
     directories,
     drawn_policy,
     file_info,
-    history_rows,
-    read_folder,
+    led_history_rows,
+    read_drawn,
     sha256_hex,
 )
 
 
 # ---------------------------------------------------------------------------------------------
 # Reading a plan back
-
-
-def _read_visits(path: Path) -> pl.DataFrame:
-    frame = pl.read_csv(path, infer_schema=False)
-    lists = ("task_ids", "item_codes", "units", "departments", "department_units")
-    return frame.with_columns(
-        pl.col("method").fill_null(""),
-        *[pl.col(c).fill_null("").str.split("|").list.eval(pl.element().filter(pl.element() != "")) for c in lists],
-        *[pl.col(c).str.to_date() for c in visit_stage.DEADLINE_COLUMNS],
-        pl.col("joint") == "true",
-        pl.col("staffed") == "true",
-    )
 
 
 def _read_teams(path: Path) -> pl.DataFrame:
@@ -92,7 +79,7 @@ def reassign(
 ) -> Reassignment:
     """Replace one team member, with a reason and (where the policy asks) an approver; the incoming
     inspector must meet every rule the matcher applies. Rewrites teams.csv, records the change."""
-    folder = read_folder(draw_dir)
+    folder = read_drawn(draw_dir)
     loaded = drawn_policy(folder, Path(policy_path) if policy_path else None)
     problems = []
     if not (reason or "").strip():
@@ -105,14 +92,14 @@ def reassign(
     for name in ("visits.csv", "teams.csv", "workplan.json"):
         if not (folder.path / name).is_file():
             raise SpotcheckError(Problem("T822", f"{folder.path} 中没有 {name}", hint="先运行 spotcheck plan 安排检查"))
-    visits = _read_visits(folder.path / "visits.csv")
+    visits = folder.visit_frame
     teams = _read_teams(folder.path / "teams.csv")
     inspectors, recusals = directories(inspectors_path, recusals_path)
-    summary = json.loads((folder.path / "summary.json").read_text("utf-8"))
+    planned = dict(folder.summary.section("teams") or {})
     leads = _read_leads(folder.path / "previous_leads.csv")
     # Workload caps from the policy and the directories, as `plan` computed them: summary.json is a
     # file anyone can edit, so it is never what decides whether an inspector may take one more visit.
-    caps = compute(folder, loaded, inspectors, recusals, leads).summary["teams"]["caps"]
+    caps = compute(folder, loaded, inspectors, recusals, leads).summary.section("teams")["caps"]
     change = check_swap(
         loaded, visits, teams, inspectors.frame, recusals.frame if recusals is not None else None,
         visit_id=visit_id, out_inspector=out_inspector, in_inspector=in_inspector, caps=caps, previous_leads=leads,
@@ -127,12 +114,12 @@ def reassign(
         "inspectors_sha256": inspectors.sha256, "teams_sha256": sha256_hex(teams_bytes),
     }
     log.append(entry)
-    summary.setdefault("teams", {})["reassignments"] = len(log)
-    summary["teams"]["workload"] = team_stage.workload_summary(new_teams)
+    planned["reassignments"] = len(log)
+    planned["workload"] = team_stage.workload_summary(new_teams)
     files = {
         "teams.csv": teams_bytes,
         "reassignments.json": json_bytes({"reassignments": log}),
-        "summary.json": json_bytes(summary),
+        "summary.json": json_bytes(folder.summary.with_sections(teams=planned).to_json()),
         **unit_workbooks(visits, new_teams, folder.drawn_on),
     }
     with Ledger.open(ledger_path) as ledger, committed(folder.path, ledger, adding=True) as stage, \
@@ -142,7 +129,7 @@ def reassign(
         write_files(stage.path, files)
         tx.append("team_reassignment", visit_id, {"draw_id": folder.draw_id, "drill": folder.drill, **entry})
         if change.role == LEAD and not folder.drill:
-            rows = history_rows(folder, loaded, visits.filter(pl.col("visit_id") == visit_id), new_teams)
+            rows = led_history_rows(folder, loaded, visits.filter(pl.col("visit_id") == visit_id), new_teams)
             append_history(tx, rows, key=folder.draw_id)
     return Reassignment(folder.draw_id, visit_id, out_inspector, in_inspector, change.role, entry["reason"],
                         entry["approver"], entry["teams_sha256"])
@@ -161,7 +148,7 @@ def verify_workplan(
 ) -> list[Problem]:
     """Recompute visits and teams from the folder and the directories, replay the recorded
     reassignments, and report the first difference per file (empty when everything matches)."""
-    folder = read_folder(draw_dir)
+    folder = read_drawn(draw_dir)
     path = folder.path
     problems: list[Problem] = []
     for name in ("visits.csv", "teams.csv", "workplan.json"):

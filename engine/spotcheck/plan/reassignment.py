@@ -9,22 +9,22 @@ from dataclasses import dataclass
 
 import polars as pl
 from spotcheck.plan.eligibility import (
-    IN_POST,
     LEAD,
     MEMBER,
     OFFICER,
     POOL_KINDS,
-    POOL_UNIT,
     allowed_units,
     cap_of,
     distinct_cover,
     needs_of,
+    officer_reasons,
     people_frame,
     pool_kinds,
     pool_ok,
+    pool_reasons,
 )
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.plan.teams import ROLE_ORDER, TEAM_COLUMNS
 
 
@@ -98,14 +98,7 @@ def check_swap(
     stays = [by_id[i] for i in team["inspector_id"].to_list() if i != out_inspector and i in by_id]
     if role in (LEAD, MEMBER):
         inspect_by = visit["inspect_by"]
-        if person["role"] != OFFICER:
-            reasons.append(f"不是执法人员（人员类别：{person['role']}）")
-        if person["status"] != IN_POST:
-            reasons.append(f"不在岗（状态：{person['status']}）")
-        if person["certificate"] is None:
-            reasons.append("无执法证")
-        elif person["certificate_expires"] is not None and person["certificate_expires"] < inspect_by:
-            reasons.append(f"执法证 {person['certificate_expires']} 到期，早于检查完成期限 {inspect_by}")
+        reasons += officer_reasons(person, inspect_by)
         units = allowed_units(visit, frozenset(people["unit"].drop_nulls().to_list()))
         if person["unit"] not in units:
             reasons.append(f"所属单位“{person['unit']}”不负责该检查（应为 {'、'.join(units) or '策略指定的单位'}）")
@@ -116,10 +109,7 @@ def check_swap(
         reasons += [f"更换后检查组缺少具备“{s}”专业的执法人员" for s in missing]
     else:
         kinds = pool_kinds(loaded)
-        if person["role"] not in kinds:
-            reasons.append(f"不在{POOL_UNIT}中（人员类别：{person['role']}）")
-        if person["status"] != IN_POST:
-            reasons.append(f"不在岗（状态：{person['status']}）")
+        reasons += pool_reasons(person, kinds)
         members = [p for p in stays if p["role"] in POOL_KINDS] + [person]
         missing = distinct_cover(needs.pool_specialties, members, lambda p, s: pool_ok(p, s, kinds))
         reasons += [f"更换后检查组缺少具备“{s}”专业的专家或第三方机构" if s else "更换后检查组缺少专家或第三方机构" for s in missing]

@@ -34,12 +34,15 @@ from spotcheck.plan.eligibility import (
     cap_of,
     distinct_cover,
     needs_of,
+    certified_through,
     officer_ok,
     people_frame,
     pool_kinds,
     pool_ok,
+    serving_officers,
+    serving_pool,
 )
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 
 ROLE_ORDER = {LEAD: 0, MEMBER: 1, "专家": 2, "第三方机构": 3}
 TEAM_COLUMNS = ("visit_id", "inspector_id", "name", "unit", "role")
@@ -172,9 +175,7 @@ def _officer_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, 
     partners = v.filter(pl.col("joint")).select("v", pl.col("department_units").alias("unit")).explode("unit").filter(
         pl.col("unit").is_not_null() & (pl.col("unit") != ""))
     units = pl.concat([home, guests, partners]).unique(maintain_order=True)
-    officers = people.filter(
-        (pl.col("role") == OFFICER) & (pl.col("status") == IN_POST) & pl.col("certificate").is_not_null()
-    ).select("p", "inspector_id", "unit", "certificate_expires")
+    officers = serving_officers(people).select("p", "inspector_id", "unit", "certificate_expires")
     # A city's pairs run to tens of millions: they are joined on integer ids only, the recusals and
     # the previous lead are turned into (v, p) first, and the cost strings exist a batch at a time.
     p_of = officers.select("inspector_id", "p")
@@ -185,7 +186,7 @@ def _officer_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, 
     pairs = (
         units.lazy().join(officers.lazy().select("p", "unit", "certificate_expires"), on="unit")
         .join(v.lazy().select("v", "inspect_by"), on="v")
-        .filter(pl.col("certificate_expires").is_null() | (pl.col("certificate_expires") >= pl.col("inspect_by")))
+        .filter(certified_through("inspect_by"))
         .join(banned.lazy(), on=["v", "p"], how="anti")
         .select("v", "p")
         .join(v.lazy().select("v", "visit_id"), on="v")
@@ -202,7 +203,7 @@ def _officer_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, 
 
 def _pool_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, kinds: Mapping, key: str) -> Matching:
     slots = _slots(v, "_pool_specs")
-    members = people.filter(pl.col("role").is_in(list(kinds)) & (pl.col("status") == IN_POST))
+    members = serving_pool(people, kinds)
     qualified = pl.DataFrame(
         [
             {"p": r["p"], "spec": s}

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,6 @@ from spotcheck.plan import teams as team_stage
 from spotcheck.plan import visits as visit_stage
 from spotcheck.plan.assignment import COST_HEX
 from spotcheck.draw.applies import read_applies
-from spotcheck.draw.commitment import Seed, canonical, seed_from_dict, sha256_text
 from spotcheck.directory.load import (
     InspectorDirectory,
     RecusalList,
@@ -41,10 +39,14 @@ from spotcheck.directory.load import (
 from spotcheck.plan.eligibility import LEAD
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import committed, write_files
+from spotcheck.draw.history import history_rows
+from spotcheck.draw.reader import DRAWS, DrawFolder, read_folder
+from spotcheck.draw.records import Summary
 from spotcheck.draw.transcript import json_bytes
 from spotcheck.ledger.history import append_history
 from spotcheck.ledger.store import Ledger
-from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.loader import load_policy
 from spotcheck.resources import policy_file
 from spotcheck.progress import Progress, silent
 from spotcheck.plan.workbooks import unit_workbooks
@@ -57,43 +59,16 @@ LEADS_COLUMNS = {"uscc": pl.String, "lead_inspector": pl.String}
 # Reading a draw folder
 
 
-@dataclass(frozen=True)
-class DrawFolder:
-    path: Path
-    transcript: dict
-    summary: dict
-    drawn: pl.DataFrame
-    draw_id: str
-    seed: Seed
-    drawn_on: dt.date
-
-    @property
-    def drill(self) -> bool:
-        return self.seed.drill
-
-
-def read_folder(draw_dir: str | Path) -> DrawFolder:
-    path = Path(draw_dir)
-    missing = [n for n in ("transcript.json", "draws.csv", "summary.json") if not (path / n).is_file()]
-    if missing:
-        raise SpotcheckError(Problem("T801", f"{path} 中没有 {'、'.join(missing)}，不是抽取结果目录",
-                                     file=str(path), hint="先运行 spotcheck draw 生成抽取结果目录"))
-    try:
-        transcript = json.loads((path / "transcript.json").read_text("utf-8"))
-        summary = json.loads((path / "summary.json").read_text("utf-8"))
-        drawn = visit_stage.read_draws(path / "draws.csv")
-        seed = seed_from_dict(transcript["seed"])
-        drawn_on = dt.date.fromisoformat(transcript["drawn_on"])
-    except (OSError, ValueError, KeyError, TypeError, pl.exceptions.PolarsError) as exc:
-        raise SpotcheckError(Problem("T801", f"抽取结果目录无法读取：{exc}", file=str(path),
-                                     hint="抽取结果目录被改动；用 spotcheck verify 核对")) from None
-    draw_id = summary.get("draw_id") or sha256_text(canonical(transcript))[:16]
-    return DrawFolder(path, transcript, summary, drawn, draw_id, seed, drawn_on)
+def read_drawn(draw_dir: str | Path) -> DrawFolder:
+    """The draw folder with its drawn list read (and checked) now, before anything is written."""
+    folder = read_folder(draw_dir, needs=(DRAWS,))
+    folder.drawn  # noqa: B018
+    return folder
 
 
 def drawn_policy(folder: DrawFolder, policy_path: Path | None) -> LoadedPolicy:
-    loaded = load_policy(policy_path or policy_file(folder.transcript["policy"]["id"]))
-    if loaded.sha256 != folder.transcript["policy"]["sha256"]:
+    loaded = load_policy(policy_path or policy_file(folder.policy_id))
+    if loaded.sha256 != folder.transcript.policy.sha256:
         raise SpotcheckError(Problem(
             "T803", f"策略 {loaded.policy.id} 与抽取时使用的版本不一致（SHA-256 不同）", file=str(loaded.path),
             hint="使用抽取时的策略文件安排检查；策略修改后须重新抽取"))
@@ -125,7 +100,7 @@ class Workplan:
     drill: bool
     visits: pl.DataFrame  # visits.COLUMNS + staffed, reason
     teams: pl.DataFrame  # teams.TEAM_COLUMNS
-    summary: dict
+    summary: Summary  # the draw's, with the visits and teams sections
     files: dict[str, bytes]
 
 
@@ -150,9 +125,7 @@ def compute(
     # 跨部门联合 only when the departments actually take part: a joint visit left without a team is not.
     frame = frame.with_columns(pl.col("joint") & pl.col("staffed"))
     leads = _leads_frame(frame, previous_leads)
-    summary = dict(folder.summary)
-    summary["visits"] = visits.summary(folder.summary.get("coordination"))
-    summary["teams"] = staffing.summary()
+    summary = folder.summary.with_sections(visits=visits.summary(folder.summary.coordination), teams=staffing.summary())
     visits_bytes = visit_stage.to_csv(frame)
     teams_bytes = team_stage.to_csv(staffing.teams)
     leads_bytes = leads.write_csv().encode("utf-8")
@@ -172,7 +145,7 @@ def compute(
         "teams.csv": teams_bytes,
         "previous_leads.csv": leads_bytes,
         "workplan.json": json_bytes(meta),
-        "summary.json": json_bytes(summary),
+        "summary.json": json_bytes(summary.to_json()),
     }
     return Workplan(folder.draw_id, folder.drill, frame, staffing.teams, summary, files)
 
@@ -210,7 +183,7 @@ def plan(
     progress: Progress = silent,
 ) -> Workplan:
     """Build visits and teams for a draw folder; write them into it and the ledger together."""
-    folder = read_folder(draw_dir)
+    folder = read_drawn(draw_dir)
     if (folder.path / "visits.csv").exists() or (folder.path / "teams.csv").exists():
         raise SpotcheckError(Problem(
             "T802", f"{folder.path} 已安排过检查（已有 visits.csv、teams.csv），不会重新匹配检查人员",
@@ -250,7 +223,7 @@ def _refuse_second_plan(tx, folder: DrawFolder, result: Workplan) -> None:
 
 
 def _drill_body(result: Workplan) -> dict:
-    t = result.summary["teams"]
+    t = result.summary.section("teams")
     return {
         "draw_id": result.draw_id,
         "drill": True,
@@ -283,25 +256,14 @@ def _record(tx, folder: DrawFolder, loaded: LoadedPolicy, result: Workplan) -> N
             "draw_id": folder.draw_id, "staffed": v["staffed"], "reason": v["reason"],
             "members": members.get(v["visit_id"], []),
         })
-    append_history(tx, history_rows(folder, loaded, result.visits, result.teams), key=folder.draw_id)
+    append_history(tx, led_history_rows(folder, loaded, result.visits, result.teams), key=folder.draw_id)
 
 
-def history_rows(folder: DrawFolder, loaded: LoadedPolicy, visits: pl.DataFrame, teams: pl.DataFrame) -> list[dict]:
+def led_history_rows(folder: DrawFolder, loaded: LoadedPolicy, visits: pl.DataFrame, teams: pl.DataFrame) -> list[dict]:
     """The draw stage's history rows of staffed visits, with the visit's lead inspector added."""
     lead = teams.filter(pl.col("role") == LEAD).select("visit_id", pl.col("inspector_id").alias("lead"))
     per_task = visits.filter(pl.col("staffed")).select("visit_id", "uscc", "task_ids").explode("task_ids").join(lead, on="visit_id")
     lead_of = {(u, t): i for _, u, t, i in per_task.iter_rows()}
-    items = {t.id: list(t.items) for t in loaded.policy.tasks}
-    rows = []
-    for r in folder.drawn.select("task_id", "uscc", "tier", "month").iter_rows(named=True):
-        who = lead_of.get((r["uscc"], r["task_id"]))
-        if who is None:
-            continue
-        rows.append({
-            "uscc": r["uscc"], "year": loaded.policy.year, "task_id": r["task_id"], "item_codes": items[r["task_id"]],
-            "tier": r["tier"], "draw_id": folder.draw_id,
-            "visit_id": f"{folder.draw_id}|{r['month']}|{r['uscc']}", "lead_inspector": who,
-        })
-    return rows
+    return history_rows(loaded.policy, folder.draw_id, folder.drawn, leads=lead_of)
 
 

@@ -58,7 +58,9 @@ from spotcheck.calendar.deadlines import count_due, due
 from spotcheck.errors import Problem
 from spotcheck.rules.fields import ENTITY_FIELDS
 from spotcheck.draw.pools import stratum_key, stratum_parts, task_quotas
-from spotcheck.policy.loader import CASES, POLICY, LoadedPolicy, Session
+from spotcheck.policy.files import CASES, POLICY, find_files
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.loader import Session
 from spotcheck.policy.problems import did_you_mean, validate_document
 from spotcheck.resources import POLICIES
 from spotcheck.policy.model import (
@@ -74,7 +76,6 @@ from spotcheck.policy.model import (
 )
 from spotcheck.policy.sampling import stratum_ratio
 from spotcheck.policy.departments import InspectionMode
-from spotcheck.policy.validate import find_files
 from spotcheck.policy.yamlsource import display, place
 
 # ---------------------------------------------------------------- the file model

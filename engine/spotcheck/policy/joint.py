@@ -4,15 +4,11 @@ conditions. Each problem is located at the line that causes it (codes in docs/er
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from spotcheck.errors import Problem
 from spotcheck.policy.departments import DISTRICT_DRAWS
+from spotcheck.policy.loaded import Draft, LoadedPolicy
+from spotcheck.policy.model import Policy
 from spotcheck.policy.problems import did_you_mean
-
-if TYPE_CHECKING:  # the loader's records; the loader imports the validator that imports this module
-    from spotcheck.policy.loader import Draft, LoadedPolicy
-    from spotcheck.policy.model import Policy
 
 
 def department_problems(draft: Draft) -> list[Problem]:

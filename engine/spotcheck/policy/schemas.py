@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from spotcheck.calendar.workdays import YearSchedule
 from spotcheck.policy.cases import CasesFile
 from spotcheck.errors import Problem
-from spotcheck.policy.loader import CALENDAR, CASES, ITEM_LIST, POLICY, SCHEMA_FILES
+from spotcheck.policy.files import CALENDAR, CASES, ITEM_LIST, POLICY, SCHEMA_FILES
 from spotcheck.resources import SCHEMAS
 from spotcheck.policy.model import ItemList, Policy
 

@@ -25,7 +25,7 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import committed, write_file_atomic, write_files
 from spotcheck.ledger.chain import Record
 from spotcheck.ledger.store import Ledger
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.results.tables import table_bytes
 
 # The announcement's table and the public list are one shape.

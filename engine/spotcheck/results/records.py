@@ -27,7 +27,8 @@ from spotcheck.draw.reader import DrawFolder, Visit, load_draw
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ledger.chain import Record
 from spotcheck.ledger.store import Ledger, Transaction
-from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.loader import load_policy
 from spotcheck.resources import policy_file
 from spotcheck.results.file import read_results
 

@@ -32,7 +32,8 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import OPERATING_STATUSES, TIER_NAMES, TIERS
 from spotcheck.draw.folder import staged, write_files
 from spotcheck.ledger.store import Ledger
-from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.loader import load_policy
 from spotcheck.resources import TEMPLATES
 from spotcheck.policy.model import METRIC_NAMES, coverage_kinds, percent_fraction
 
@@ -194,7 +195,7 @@ def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFr
     risk_num = risk_den = 0
     for f in folders:
         flags = _risk_based_tasks(f, loaded)
-        drawn = pl.read_csv(f.path / "draws.csv", columns=["task_id"], schema_overrides={"task_id": pl.String}) \
+        drawn = f.drawn.select("task_id") \
             if (f.path / "draws.csv").is_file() else pl.DataFrame({"task_id": [t for v in f.visits.values() for t in v.task_ids]})
         risk_den += drawn.height
         risk_num += drawn.filter(pl.col("task_id").is_in([t for t, on in flags.items() if on])).height
@@ -257,7 +258,7 @@ def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFr
 
 def _risk_based_tasks(folder: DrawFolder, loaded: LoadedPolicy) -> dict[str, bool]:
     """Which tasks of a draw sampled by tier: as the draw's summary recorded it, else as the policy says."""
-    flags = {t["task_id"]: bool(t.get("risk_based")) for t in folder.summary.get("tasks", []) if "task_id" in t}
+    flags = {t.task_id: t.risk_based for t in folder.summary.tasks}
     for task in loaded.policy.tasks:
         flags.setdefault(task.id, "tier" in task.sampling.stratify)
     return flags

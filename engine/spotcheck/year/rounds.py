@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from spotcheck.draw.pools import plan_tasks
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ledger.store import Ledger
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 
 
 @dataclass(frozen=True)
