@@ -77,6 +77,30 @@ def _inspection_problems(draft: Draft, policy: Policy, i: int) -> list[Problem]:
     return found
 
 
+def table_problems(draft: Draft) -> list[Problem]:
+    """Merged cells of a declared plan table name tasks of the policy, adjacent in table order."""
+    policy = draft.policy
+    if policy is None:
+        return []
+    order = {t.id: i for i, t in enumerate(policy.tasks)}
+    found = []
+    for d, doc in enumerate(policy.documents):
+        for c, column in enumerate(doc.table):
+            for g, group in enumerate(column.merged):
+                path = ("documents", d, "table", c, "merged", g)
+                unknown = [t for t in group if t not in order]
+                rows = sorted(order[t] for t in group if t in order)
+                if unknown:
+                    found.append(draft.locate(Problem(
+                        "P222", f"栏目“{column.title}”合并的任务 {'、'.join(unknown)} 不在本策略中",
+                        hint=f"已有任务：{'、'.join(order)}"), path))
+                elif len(group) < 2 or rows != list(range(rows[0], rows[0] + len(rows))):
+                    found.append(draft.locate(Problem(
+                        "P222", f"栏目“{column.title}”合并的任务 {'、'.join(group)} 不是相邻的两行或多行",
+                        hint="只有计划表中相邻的行才能纵向合并；按任务顺序写出每一组"), path))
+    return found
+
+
 def month_problems(draft: Draft) -> list[Problem]:
     """A task must say when it is drawn: draw months, its window, or its campaign's window (never a silent January)."""
     policy = draft.policy
