@@ -24,7 +24,8 @@ from spotcheck.draw import pipeline
 from spotcheck.results import records as results
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ledger.store import Ledger
-from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.loader import load_policy
 from spotcheck.resources import POLICIES, TEMPLATES
 
 # Property tests check behaviour, not speed: on a loaded 2-core machine an example can take seconds.
@@ -222,8 +223,9 @@ def site_year(tmp_path_factory) -> SiteYear:
     committed_at = dt.datetime(2023, 11, 13, 2, 0, tzinfo=dt.timezone.utc)
     with mock.patch("spotcheck.ledger.store._utc_now", return_value=committed_at):
         c = pipeline.commit(SITE_POLICY, data / "entities.csv", ledger_path=ledger, beacon="中国福利彩票双色球2023130期开奖号码",
-                            drawn_on=dt.date(2023, 11, 14))
-    pipeline.draw(SITE_POLICY, data / "entities.csv", draw, ledger_path=ledger, reveal="03 08 14 21 27 30 + 11", commitment_id=c.id)
+                            drawn_on=dt.date(2023, 11, 14), reveal_as="numbers:6+1", actor="示范市局抽查专员")
+    pipeline.draw(SITE_POLICY, data / "entities.csv", draw, ledger_path=ledger, reveal="03 08 14 21 27 30 + 11", commitment_id=c.id,
+                  actor="示范市局抽查专员")
     workplan.plan(draw, inspectors_path=data / "inspectors.csv", recusals_path=data / "recusals.csv", ledger_path=ledger,
                   policy_path=SITE_POLICY)
     today = dt.date(2023, 12, 20)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
 
 import pytest
 from spotcheck import demo
@@ -42,3 +45,26 @@ def test_demo_refuses_a_used_folder_and_keeps_it(demo_run):
     with pytest.raises(SpotcheckError):
         demo.run(demo_run.out, entities=1500, inspectors=150)
     assert (demo_run.out / "draw/draws.csv").is_file()
+
+
+@pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdfinfo") and shutil.which("pdftotext")),
+                    reason="LibreOffice or poppler-utils is not installed")
+def test_demo_task_notice_is_one_announcement_and_one_page_letters(demo_run, tmp_path):
+    from spotcheck.notices import docx_render
+
+    out = demo_run.out
+    pages = {}
+    for name in ("task-notice", "letters"):
+        pdf = tmp_path / f"{name}.pdf"
+        pdf.write_bytes(docx_render.to_pdf((out / "notices" / f"{name}.docx").read_bytes()))
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        pages[name] = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        pages[name + "-text"] = text.split("\f")
+    assert not any("随机抽查通知书" in p for p in pages["task-notice-text"])
+    # One page per visit, and each page is a whole letter: its title and its signature date.
+    assert pages["letters"] == demo_run.visits
+    letters = [p for p in pages["letters-text"] if p.strip()]
+    assert len(letters) == demo_run.visits
+    signed = re.compile(r"市场监督管理局\S*\s+\d{4} ?年 ?\d{1,2} ?月 ?\d{1,2} ?日\s+—\s*1\s*—\s*$")
+    assert all("随机抽查通知书" in p and "统一社会信用代码" in p and signed.search(p) for p in letters)

@@ -10,6 +10,7 @@ import sys
 import polars as pl
 from conftest import SHUOZHOU
 from spotcheck.draw import compute as draw
+from spotcheck.draw.history import history_frame
 from spotcheck.draw import pipeline
 from spotcheck.draw.commitment import drill_seed
 from spotcheck.directory.load import load_entities
@@ -46,7 +47,7 @@ def test_script_recomputes_independent_draws(shuozhou_dirs, tmp_path):
     # Independent tasks hash a unit with the stratum in it; the script must agree on that too.
     loaded = load_policy(SHUOZHOU)
     result = draw.compute(
-        loaded, load_entities(shuozhou_dirs / "entities.csv"), draw.history_frame([], 2021), drill_seed("alone"),
+        loaded, load_entities(shuozhou_dirs / "entities.csv"), history_frame([], 2021), drill_seed("alone"),
         dt.date(2021, 4, 1), coordination_override="independent",
     )
     write_files(tmp_path, result.files)

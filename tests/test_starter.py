@@ -46,7 +46,7 @@ def test_init_from_the_command_line_then_validate_and_test(tmp_path, monkeypatch
     validated = run("validate")
     assert validated.exit_code == 0 and "策略 1 个" in validated.output, validated.output
     tested = run("test")
-    assert tested.exit_code == 0 and tested.output.strip().endswith("4 passed, 0 failed"), tested.output
+    assert tested.exit_code == 0 and tested.output.strip().endswith("通过 4 个，未通过 0 个"), tested.output
     assert run("schema", "check").exit_code == 0
 
 

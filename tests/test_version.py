@@ -48,7 +48,7 @@ def test_the_digest_follows_every_source_file_and_nothing_else(tmp_path):
 
 def test_a_commitment_made_by_other_code_of_the_same_release_is_refused():
     inputs = {"policy_sha256": "a" * 64, "entities_sha256": "b" * 64, "history_sha256": "c" * 64}
-    body = make_commitment(**inputs, beacon="双色球2023130期开奖号码", drawn_on="2023-11-13").body
+    body = make_commitment(**inputs, beacon="双色球2023130期开奖号码", drawn_on="2023-11-13", reveal_as="numbers:6+1").body
     assert body["engine_version"] == engine_version()
     with pytest.raises(SpotcheckError) as exc:
         check_inputs({**body, "engine_version": f"{__version__}+000000000000"}, **inputs)

@@ -49,7 +49,7 @@ def test_a_bureau_uses_the_installed_wheel_from_an_empty_folder(installed, tmp_p
     spotcheck(installed, tmp_path, "init", "--province", "hebei", "--city", "qinhuangdao", "--region", "秦皇岛市",
               "--code", "130300", "--year", "2026")
     assert "未发现问题" in spotcheck(installed, tmp_path, "validate").stdout
-    assert spotcheck(installed, tmp_path, "test").stdout.strip().endswith("4 passed, 0 failed")
+    assert spotcheck(installed, tmp_path, "test").stdout.strip().endswith("通过 4 个，未通过 0 个")
     spotcheck(installed, tmp_path, "notice", "policies/hebei/qinhuangdao/2026.yaml", "--format", "docx", "--out", "通知.docx")
     assert zipfile.is_zipfile(tmp_path / "通知.docx")
     spotcheck(installed, tmp_path, "demo", "--out", "d", "--entities", "1000", "--inspectors", "100")

@@ -1,10 +1,10 @@
 """`spotcheck demo`: the whole path on a synthetic city, in one new folder.
 
 Synthesise directories shaped like a seed policy's jurisdiction, draw with a drill seed, merge into
-visits and match inspector teams, render the plan notice and the task notice with one 随机抽查通知书
-per drawn entity, write a sample of results, import, approve and publish them, measure the year's
-targets and build the public site. Every output is marked as a drill. The folder is new, and on any
-failure it is removed whole, so a demo leaves either everything or nothing.
+visits and match inspector teams, render the plan notice, the task announcement and one 随机抽查通知书
+per visit (a document of its own), write a sample of results, import, approve and publish them,
+measure the year's targets and build the public site. Every output is marked as a drill. The folder
+is new, and on any failure it is removed whole, so a demo leaves either everything or nothing.
 """
 
 from __future__ import annotations
@@ -104,6 +104,8 @@ def _run(out, policy_path, n_entities, n_inspectors, seed, progress) -> Demo:
         ("plan-notice.md", None, "md", False),
         ("task-notice.md", "task_notice", "md", True),
         ("task-notice.docx", "task_notice", "docx", True),
+        ("letters.md", "inspection_letter", "md", True),
+        ("letters.docx", "inspection_letter", "docx", True),
     ):
         path = out / "notices" / name
         notice.make_notice(policy_path, fmt=fmt, out=path, kind=kind, draw_dir=draw_dir if with_draw else None)
@@ -118,13 +120,13 @@ def _run(out, policy_path, n_entities, n_inspectors, seed, progress) -> Demo:
     rep = report.make_report(policy_path, [draw_dir], data / "entities.csv", ledger_path=ledger, out_dir=out / "report", today=today)
     progress("生成公示网站")
     site_build.build(ledger, out / "site", drills=True)
-    teams = plan.summary["teams"]
+    teams = plan.summary.section("teams")
     return Demo(
         out=out,
         draw_id=drawn.id,
-        tasks=len(drawn.summary["tasks"]),
+        tasks=len(drawn.summary.tasks),
         drawn=drawn.drawn.height,
-        entities_drawn=drawn.summary["distinct_entities_drawn"],
+        entities_drawn=drawn.summary.distinct_entities_drawn,
         visits=plan.visits.height,
         staffed=teams["staffed"],
         unstaffed=teams["unstaffed"],

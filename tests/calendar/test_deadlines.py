@@ -65,7 +65,7 @@ def test_due_for_each_kind():
     results = SEED_003["results_public"]
     assert due(results, date(2023, 9, 25), CAL) == date(2023, 10, 27)
     ten_days = DeadlineRule(name="x", calendar_days=10, after="check_completed")
-    assert due(ten_days, date(2023, 9, 25), CAL) == date(2023, 10, 5)
+    assert due(ten_days, date(2023, 9, 25), CAL) == date(2023, 10, 7)  # 10-05 falls in the National Day holiday
     assert due(SEED_003["all_done"], None, CAL) == date(2020, 11, 15)
     assert due(MONTHLY, date(2023, 10, 20), CAL) == date(2023, 10, 7)
     with pytest.raises(ValueError):
@@ -168,6 +168,6 @@ def test_count_due_explains_skipped_and_makeup_days():
     assert "中秋节、国庆节 2023-09-29 至 2023-10-06（8 天）" in text and "周末 4 天" in text
     assert "计入调休上班日 2023-10-07、2023-10-08" in text
     assert "chinese-calendar 1.11.0" in text
-    by_calendar = count_due(CAL, date(2026, 12, 20), calendar_days=20)
-    assert by_calendar.due == date(2027, 1, 9)
+    by_calendar = count_due(CAL, date(2026, 12, 1), calendar_days=20)
+    assert by_calendar.due == date(2026, 12, 21)  # the 20th day is Sunday 12-20
     assert "20 个自然日" in by_calendar.explanation

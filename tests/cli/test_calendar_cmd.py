@@ -73,10 +73,21 @@ def test_bad_schedule_file_exits_1_with_file_and_line(tmp_path):
     assert f"{schedule}:7:5: C307" in result.stderr
 
 
-def test_calendar_days_need_no_year_data():
+def test_calendar_days_ending_on_a_holiday_move_to_the_next_working_day():
+    # 2023-09-30 is in the National Day holiday; 2023-10-07 is a make-up working Saturday.
+    result = run("--from", "2023-09-20", "--calendar-days", "10")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "2023-10-07"
+    assert "第二百零三条" in result.stdout and "国庆节" in result.stdout
+    plain = run("--from", "2023-09-20", "--calendar-days", "8")
+    assert plain.stdout.splitlines()[0] == "2023-09-28" and "顺延" not in plain.stdout
+
+
+def test_calendar_days_ending_in_an_unknown_year_name_the_year():
+    # Whether 2027-01-09 is a day off depends on the 2027 schedule, which chinese-calendar lacks.
     result = run("--from", "2026-12-20", "--calendar-days", "20")
-    assert result.exit_code == 0
-    assert result.stdout.splitlines()[0] == "2027-01-09"
+    assert result.exit_code == 1
+    assert "2027" in result.stderr
 
 
 @pytest.mark.parametrize("args", [

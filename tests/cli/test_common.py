@@ -35,3 +35,36 @@ def test_help_pages_are_chinese():
         assert page.startswith("用法：") and "选项" in page and "显示本说明并退出" in page
         assert "Usage:" not in page and "Show this message" not in page
     assert "命令" in run("--help").output
+
+
+def _commands(group, path=()):
+    import click
+
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*path, name))
+        else:
+            yield (*path, name), command
+
+
+def test_help_pages_have_no_english_brackets_and_describe_every_argument():
+    import click
+    from spotcheck.cli.common import ARGUMENTS
+
+    for path, command in _commands(main):
+        for param in command.params:
+            if isinstance(param, click.Argument):
+                assert ARGUMENTS.get(param.name), f"spotcheck {' '.join(path)}: argument {param.name} has no description"
+        page = run(*path, "--help").output
+        for english in ("default:", "required]", "[OPTIONS]", "Usage:", "Options:"):
+            assert english not in page, (path, english)
+    page = run("teams", "reassign", "--help").output
+    assert "[必填]" in page and "默认：" in page and "参数" in page and "DRAW_DIR  抽取结果目录" in page
+
+
+def test_unknown_command_in_chinese_with_a_guess():
+    result = run("drow")
+    assert result.exit_code == 2
+    assert "没有命令 'drow'，是否想写 draw？" in result.output and "No such command" not in result.output
+    result = run("results", "aprove")
+    assert "是否想写 approve" in result.output

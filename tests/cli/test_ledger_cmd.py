@@ -67,11 +67,18 @@ def test_verify_missing_ledger_exits_1_without_creating_it(tmp_path):
 def test_show_lists_one_line_per_record(ledger_path):
     result = run("show", "--ledger", ledger_path)
     assert result.exit_code == 0, result.output
-    lines = result.stdout.splitlines()
+    header, *lines = result.stdout.splitlines()
+    assert header.split("\t") == ["序号", "时间（北京时间）", "类型", "键", "操作人", "哈希（前12位）"]
     assert len(lines) == 3
-    assert lines[0].startswith("#1 ") and "commitment" in lines[0] and "c1" in lines[0] and "张三" in lines[0]
+    assert lines[0].split("\t")[0] == "#1" and "抽取承诺" in lines[0] and "c1" in lines[0] and "张三" in lines[0]
+    assert "commitment" not in result.stdout and "检查安排" in lines[2]
     with Ledger.open(ledger_path) as led:
-        assert led.latest("visit", "v1").hash[:12] in lines[2]
+        record = led.latest("visit", "v1")
+    assert record.hash[:12] in lines[2]
+    from datetime import datetime, timedelta
+
+    utc = datetime.fromisoformat(record.at.replace("Z", "+00:00"))
+    assert (utc + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S") in lines[2]
 
 
 def test_show_filters_and_json(ledger_path):

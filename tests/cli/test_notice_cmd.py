@@ -37,10 +37,16 @@ def test_html_to_file(tmp_path):
     assert out.read_text("utf-8").startswith("<!DOCTYPE html>")
 
 
+def test_letters_from_a_draw_folder():
+    result = run(DEMO, "--kind", "letter", "--draw", FIXTURES / "draw")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("# 随机抽查通知书（演练）") == 7
+
+
 def test_task_notice_from_a_draw_folder():
     result = run(DEMO, "--kind", "task", "--draw", FIXTURES / "draw")
     assert result.exit_code == 0, result.output
-    assert result.stdout.count("## 随机抽查通知书（演练）") == 7
+    assert "随机抽查通知书" not in result.stdout
     assert "东区（3户）" in result.stdout and "西区（1户）" in result.stdout
     assert run(DEMO, "--draw", FIXTURES / "draw").stdout == result.stdout  # --draw alone means the task notice
 
@@ -68,7 +74,7 @@ def test_list_templates_names_the_file_for_every_kind_and_format():
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert "templates/shanxi/shuozhou" in lines[0]
-    assert len(lines) == 1 + 6 * 4
+    assert len(lines) == 1 + 7 * 4
     plan_md = next(line for line in lines if line.startswith("plan_notice") and " md " in line)
     assert plan_md.rstrip().endswith("templates/plan_notice.md.j2")
     assert any(line.startswith("task_notice") and line.rstrip().endswith("docx/task_notice.docx") for line in lines)

@@ -60,17 +60,17 @@ def test_diff_of_a_broken_policy_exits_1(policy_tree):
 def test_test_command(policy_tree):
     ok = run("test", policy_tree)
     assert ok.exit_code == 0, ok.output
-    assert ok.stdout.strip() == "10 passed, 0 failed"
+    assert ok.stdout.strip() == "通过 10 个，未通过 0 个"
     cases = policy_tree / "city" / "2022.cases.yaml"
     edit(cases, 'ratio: {t02: "50%"}', 'ratio: {t02: "40%"}')
     failed = run("test", policy_tree)
     assert failed.exit_code == 1
     assert f"{cases}:4: 用例“拍卖企业按50%抽取”未通过" in failed.stdout
-    assert failed.stdout.strip().endswith("9 passed, 1 failed")
+    assert failed.stdout.strip().endswith("通过 9 个，未通过 1 个")
     cases.unlink()
     missing = run("test", policy_tree)
     assert missing.exit_code == 1 and "P402" in missing.stderr
-    assert missing.stdout.strip().endswith("9 passed, 0 failed, 1 problems")
+    assert missing.stdout.strip().endswith("通过 9 个，未通过 0 个，另有 1 个文件问题")
 
 
 def test_schema_check_and_export(tmp_path):

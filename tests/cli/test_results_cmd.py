@@ -33,7 +33,13 @@ def test_sample_import_approve_publish_report(env):
     assert "新录入 5 次检查的结果" in r.stdout
     r = run(env, "results", "approve", "--draw", draw, "--all", "--actor", "审核员", "--date", "2023-10-31")
     assert r.exit_code == 0, r.output
-    assert "审核通过 5 次" in r.stdout
+    assert "审核通过 5 次" in r.stdout and "按单位：" in r.stdout
+    again = run(env, "results", "approve", "--draw", draw, "--all", "--actor", "审核员", "--date", "2023-10-31")
+    # Skipped results are counted by unit and reason, not listed one per line.
+    assert "跳过 5 次" in again.stdout and "已是“审核”状态 5 次" in again.stdout
+    assert len(again.stdout.splitlines()) < 5 + 3
+    detailed = run(env, "results", "approve", "--draw", draw, "--all", "--actor", "审核员", "--date", "2023-10-31", "--details")
+    assert detailed.stdout.count("  跳过 V") == 5
     r = run(env, "results", "publish", "--draw", draw, "--out", tmp / "pub", "--policy", POLICY, "--date", "2023-10-31")
     assert r.exit_code == 0, r.output
     assert (tmp / "pub" / "results-public.xlsx").is_file() and (draw / "abnormal-candidates.csv").is_file()
@@ -61,6 +67,12 @@ def test_status_overdue_in_chinese_and_json(env):
     run(env, "results", "import", RESULTS / "results-good.csv", "--draw", draw, "--today", "2023-11-01")
     r = run(env, "results", "status", "--draw", draw, "--policy", POLICY, "--today", "2023-10-30")
     assert r.exit_code == 0, r.output
+    # The summary first: counts, then one line per unit; no visit is listed without --details.
+    summary, *units = r.stdout.splitlines()[1:]
+    assert "录入 5" in summary and "已逾期 1" in summary
+    assert any(u.startswith("  样例市东区市场监督管理局：") and "已逾期 1" in u for u in units)
+    assert "应于" not in r.stdout and "--details" in r.stdout
+    r = run(env, "results", "status", "--draw", draw, "--policy", POLICY, "--today", "2023-10-30", "--details")
     overdue = r.stdout.split("已逾期（1）：")[1].split("即将到期")[0]
     assert "样例市东区市场监督管理局" in overdue and "应于 2023-10-27 前公示，已逾期 1 个工作日［录入］" in overdue
     r = run(env, "results", "status", "--draw", draw, "--policy", POLICY, "--today", "2023-10-30", "--format", "json")
@@ -72,10 +84,10 @@ def test_status_overdue_in_chinese_and_json(env):
 def test_follow_up_close(env):
     v = env["visits"][0]["visit_id"]
     run(env, "results", "import", RESULTS / "results-good.csv", "--draw", env["draw"], "--today", "2023-11-01")
-    r = run(env, "results", "follow-up", v, "--close", "--date", "2023-10-20", "--action", "责令改正", "--today", "2023-11-01")
+    r = run(env, "results", "follow-up", v, "--date", "2023-10-20", "--action", "责令改正", "--today", "2023-11-01")
     assert r.exit_code == 0, r.output
     assert "2023-10-20 办结（责令改正）" in r.stdout
-    r = run(env, "results", "follow-up", "V-nope", "--close", "--date", "2023-10-20", "--action", "责令改正")
+    r = run(env, "results", "follow-up", "V-nope", "--date", "2023-10-20", "--action", "责令改正")
     assert r.exit_code == 1 and "S820" in r.stderr
 
 
@@ -89,3 +101,39 @@ def test_publish_with_nothing_approved_exits_1(env):
     run(env, "results", "import", RESULTS / "results-good.csv", "--draw", env["draw"], "--today", "2023-11-01")
     r = run(env, "results", "publish", "--draw", env["draw"], "--out", env["tmp"] / "pub", "--policy", POLICY)
     assert r.exit_code == 1 and "S840" in r.stderr
+
+
+def test_status_reports_what_it_can_when_a_year_is_unknown(env):
+    draw = env["draw"]
+    run(env, "results", "import", RESULTS / "results-good.csv", "--draw", draw, "--today", "2023-11-01")
+    # chinese-calendar knows no 2027: the deadlines cannot be counted, the states still can.
+    r = run(env, "results", "status", "--draw", draw, "--policy", POLICY, "--today", "2027-06-01")
+    assert r.exit_code == 0, r.output
+    assert "录入 5" in r.stdout and "无法计算公示期限" in r.stdout and "2027" in r.stdout
+
+
+def test_a_row_whose_uscc_contradicts_its_visit_is_refused(env):
+    first, second = env["visits"][0], env["visits"][1]
+    bad = env["tmp"] / "bad.csv"
+    bad.write_text("检查编号,统一社会信用代码,检查完成日期,检查方式,检查结果\n"
+                   f"{first['visit_id']},{second['uscc']},2023-09-25,实地检查,未发现问题\n", "utf-8")
+    before = head(env)
+    r = run(env, "results", "import", bad, "--draw", env["draw"], "--today", "2023-11-01")
+    assert r.exit_code == 1 and "S819" in r.stderr and first["uscc"] in r.stderr
+    assert head(env) == before
+
+
+def test_correcting_a_published_result_says_what_must_happen_next(env):
+    draw, tmp = env["draw"], env["tmp"]
+    run(env, "results", "import", RESULTS / "results-good.csv", "--draw", draw, "--today", "2023-11-01")
+    run(env, "results", "approve", "--draw", draw, "--all", "--actor", "审核员", "--date", "2023-11-01")
+    assert run(env, "results", "publish", "--draw", draw, "--out", tmp / "pub", "--policy", POLICY, "--date", "2023-11-01").exit_code == 0
+    v = env["visits"][0]["visit_id"]
+    lines = (RESULTS / "results-good.csv").read_text("utf-8").splitlines()
+    mine = [ln for ln in lines[1:] if ln.startswith(v)]
+    cells = mine[0].split(",")
+    cells[8] = "已更正备注"
+    (tmp / "fixed.csv").write_text("\n".join([lines[0], ",".join(cells), *mine[1:]]) + "\n", "utf-8")
+    r = run(env, "results", "import", tmp / "fixed.csv", "--draw", draw, "--today", "2023-11-02")
+    assert r.exit_code == 0, r.output
+    assert "原结果已公示，更正后回到“录入”" in r.stdout and "results approve" in r.stdout and "results publish" in r.stdout

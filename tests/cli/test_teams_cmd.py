@@ -68,7 +68,9 @@ def test_reassign_without_reason_or_approver_is_refused(qingdao_dirs, folder):
     teams, row, new = member_and_candidate(qingdao_dirs, folder)
     args = ("--visit", row["visit_id"], "--out-inspector", row["inspector_id"], "--in-inspector", new)
     no_reason = reassign(qingdao_dirs, folder, *args, "--approver", "王副局长")
-    assert no_reason.exit_code == 1 and "T820" in no_reason.stderr
+    assert no_reason.exit_code == 2 and "缺少参数 '--reason'" in no_reason.stderr
+    blank_reason = reassign(qingdao_dirs, folder, *args, "--reason", " ", "--approver", "王副局长")
+    assert blank_reason.exit_code == 1 and "T820" in blank_reason.stderr
     no_approver = reassign(qingdao_dirs, folder, *args, "--reason", "岗位调整")
     assert no_approver.exit_code == 1 and "T821" in no_approver.stderr
     assert pl.read_csv(folder / "teams.csv", infer_schema=False).equals(teams)
@@ -95,3 +97,22 @@ def test_reassign_ineligible_inspector_names_the_reason(qingdao_dirs, folder):
                       "--in-inspector", outsider, "--reason", "岗位调整", "--approver", "王副局长")
     assert result.exit_code == 1
     assert "T825" in result.stderr and "不负责该检查" in result.stderr
+
+
+def test_candidates_list_who_may_replace_and_why_others_may_not(qingdao_dirs, folder):
+    assert plan(qingdao_dirs, folder).exit_code == 0
+    _, row, new = member_and_candidate(qingdao_dirs, folder)
+    args = ("teams", "candidates", folder, "--visit", row["visit_id"], "--out-inspector", row["inspector_id"],
+            "--inspectors", qingdao_dirs / "inspectors.csv", "--recusals", qingdao_dirs / "recusals.csv")
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    able = result.stdout.split("不能接替")[0]
+    assert f"  {new}  " in able  # the colleague the test knows to be eligible is offered
+    assert "不能接替的" in result.stdout and "所属单位" in result.stdout and "--all" in result.stdout
+    detailed = run(*args, "--all")
+    assert detailed.exit_code == 0 and "：已在该检查组中" in detailed.stdout
+    # Everyone offered passes the same check teams reassign applies.
+    first = next(line.split()[0] for line in able.splitlines()[1:] if line.startswith("  "))
+    done = reassign(qingdao_dirs, folder, "--visit", row["visit_id"], "--out-inspector", row["inspector_id"],
+                    "--in-inspector", first, "--reason", "岗位调整", "--approver", "王副局长")
+    assert done.exit_code == 0, done.output

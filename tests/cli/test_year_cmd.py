@@ -14,16 +14,16 @@ def run(*args):
 def test_a_month_from_commit_to_board(shuozhou_dirs, tmp_path):
     ledger, entities = tmp_path / "l.db", shuozhou_dirs / "entities.csv"
     committed = run("draw", SHUOZHOU, "--entities", entities, "--commit", "--beacon", "双色球2021036期", "--due", "2021-03",
-                    "--date", "2021-03-02", "--ledger", ledger)
+                    "--date", "2021-03-02", "--ledger", ledger, "--reveal-format", "numbers:3", "--actor", "王科长")
     assert committed.exit_code == 0, committed.output
     cid = committed.stdout.strip()
     drawn = run("draw", SHUOZHOU, "--entities", entities, "--reveal", "01 02 03", "--commitment", cid, "--out", tmp_path / "m3",
-                "--ledger", ledger)
+                "--ledger", ledger, "--actor", "王科长")
     assert drawn.exit_code == 0, drawn.output
     assert "t15（第1轮）" in drawn.stdout and "t18（第1轮）" in drawn.stdout and "t01" not in drawn.stdout
 
     early = run("draw", SHUOZHOU, "--entities", entities, "--commit", "--beacon", "b", "--task", "t04", "--date", "2021-03-02",
-                "--ledger", ledger)
+                "--ledger", ledger, "--reveal-format", "numbers:3", "--actor", "王科长")
     assert early.exit_code == 1 and "R525" in early.stderr and "2021年6月" in early.stderr
 
     board = run("year", SHUOZHOU, "--ledger", ledger, "--on", "2021-03-20")

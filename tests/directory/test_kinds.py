@@ -8,6 +8,7 @@ from conftest import edit, line_of, policy_problems
 from spotcheck.directory import uscc
 from spotcheck.directory.kinds import load_for
 from spotcheck.directory.synth import synthesize
+from spotcheck.draw.history import HISTORY_COLUMNS
 from spotcheck.draw.pipeline import spec_from_policy
 from spotcheck.errors import SpotcheckError
 from spotcheck.policy.loader import load_policy
@@ -114,9 +115,9 @@ def test_coverage_counts_the_kinds_its_target_names(tmp_path, city):
     out = tmp_path / "syn"
     synth.write(synthesize(spec_from_policy(city), entities=2000, inspectors=40, seed=3), out)
     entities = load_for(city.policy, out / "entities.csv")
-    result = compute.compute(city, entities, pl.DataFrame(schema=compute.HISTORY_COLUMNS), drill_seed("k"), dt.date(2024, 3, 4))
+    result = compute.compute(city, entities, pl.DataFrame(schema=HISTORY_COLUMNS), drill_seed("k"), dt.date(2024, 3, 4))
     frame = entities.frame.with_columns(pl.col("type").cast(pl.String), pl.col("status").cast(pl.String))
     counted = frame.filter(pl.col("type").is_in(["企业", "民办非企业单位"]) & pl.col("status").is_in(["存续", "在营", "开业", "在业"]))
-    assert result.summary["directory"]["enterprises_operating"] == counted.height
+    assert result.summary.directory.enterprises_operating == counted.height
     drawn = result.drawn.filter(pl.col("type").is_in(["企业", "民办非企业单位"]))["uscc"].n_unique()
-    assert result.summary["distinct_enterprises_drawn"] == drawn > 0
+    assert result.summary.distinct_enterprises_drawn == drawn > 0

@@ -20,6 +20,7 @@ from spotcheck.directory.load import (
     load_recusals,
 )
 from spotcheck.errors import SpotcheckError
+from spotcheck.leftovers import Held
 from spotcheck.rules.fields import ENTITY_FIELDS
 
 A = "91350100M000100Y43"
@@ -111,6 +112,20 @@ def test_gbk_text_goes_through_a_temporary_file_that_is_removed(tmp_path, monkey
     with pytest.raises(SpotcheckError):
         load_entities(bad)
     assert list(temp.iterdir()) == []
+
+
+def test_a_transcoded_file_a_killed_run_left_is_removed_by_the_next_one(tmp_path, monkeypatch):
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    stranded = temp / "spotcheck-utf8-killed.csv"
+    stranded.write_bytes(b"x" * 1000)
+    in_use = temp / "spotcheck-utf8-running.csv"
+    held = Held(in_use)  # another run still reading its file
+    good = write_table(tmp_path / "gbk.csv", [HEADER_ZH, *GOOD_ROWS], "gbk")
+    assert load_entities(good).frame.height == len(GOOD_ROWS)
+    assert list(temp.iterdir()) == [in_use]
+    held.release()
 
 
 def test_bytes_in_no_known_encoding_are_reported_with_what_to_do(tmp_path, monkeypatch):

@@ -5,7 +5,8 @@ import pytest
 from spotcheck.directory import uscc
 from spotcheck.directory.load import load_entities, load_inspectors, load_recusals
 from spotcheck.errors import SpotcheckError
-from spotcheck.directory.synth import SynthSpec, synthesize, write
+from spotcheck.directory.synth import synthesize, write
+from spotcheck.directory.synth_spec import SynthSpec
 
 AS_OF = date(2025, 3, 1)
 SPEC = SynthSpec(

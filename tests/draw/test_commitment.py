@@ -13,7 +13,7 @@ INPUTS = {"policy_sha256": "a" * 64, "entities_sha256": "b" * 64, "history_sha25
 
 
 def commit(beacon="双色球2023130期开奖号码", **changes):
-    return make_commitment(**{**INPUTS, **changes}, beacon=beacon, drawn_on="2023-11-13")
+    return make_commitment(**{**INPUTS, **changes}, beacon=beacon, drawn_on="2023-11-13", reveal_as="numbers:6+1")
 
 
 @pytest.mark.parametrize("beacon", ["", "   "])
@@ -60,3 +60,28 @@ def test_seeds_round_trip_and_drills_never_share_a_key_with_reveals():
     assert drill.drill and not reveal.drill
     assert drill.key != reveal.key != revealed_seed("c2", "7").key
     assert seed_from_dict(drill.to_dict()) == drill and seed_from_dict(reveal.to_dict()) == reveal
+
+
+@pytest.mark.parametrize(("spec", "typed", "normal"), [
+    ("numbers:6+1", "03 07 12 19 25 31 + 09", "03 07 12 19 25 31 + 09"),
+    ("numbers:6+1", "3,7,12,19,25,31+9", "03 07 12 19 25 31 + 09"),
+    ("numbers:6+1", "03，07，12，19，25，31，09", "03 07 12 19 25 31 + 09"),
+    ("numbers:3", "7 11 23", "07 11 23"),
+    ("hex:8", "DEAD beef", "deadbeef"),
+])
+def test_a_reveal_is_normalised_to_the_committed_format(spec, typed, normal):
+    from spotcheck.draw.commitment import normalize_reveal
+
+    assert normalize_reveal(spec, typed) == normal
+
+
+@pytest.mark.parametrize(("spec", "typed"), [
+    ("numbers:6+1", "03 07 12 19 25 + 09"), ("numbers:6+1", "03 07 12 19 25 31 + 09 10"), ("numbers:3", "7 11 x"),
+    ("numbers:3", "7 11 123"), ("hex:8", "deadbee"), ("hex:8", "deadbeeg"),
+])
+def test_a_reveal_in_another_shape_is_refused(spec, typed):
+    from spotcheck.draw.commitment import normalize_reveal
+
+    with pytest.raises(SpotcheckError) as err:
+        normalize_reveal(spec, typed)
+    assert err.value.problems[0].code == "R509" and spec in err.value.problems[0].message

@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 from conftest import LONGWAN, SHUOZHOU
 from spotcheck.draw import compute as draw
+from spotcheck.draw.history import HISTORY_COLUMNS
 from spotcheck.draw.commitment import drill_seed
 from spotcheck.directory.load import load_entities
 from spotcheck.draw.folder import content_bytes
@@ -19,7 +20,7 @@ from spotcheck.policy.loader import load_policy
 from spotcheck.policy.model import task_ratio
 
 ON = dt.date(2021, 4, 1)
-EMPTY = pl.DataFrame(schema=draw.HISTORY_COLUMNS)
+EMPTY = pl.DataFrame(schema=HISTORY_COLUMNS)
 
 
 @pytest.fixture(scope="module")
@@ -66,19 +67,19 @@ def test_rank_hash_is_recomputable_with_hashlib(shuozhou):
     loaded, entities = shuozhou
     result = draw.compute(loaded, entities, EMPTY, drill_seed("h"), ON)
     row = result.drawn.row(0, named=True)
-    task = next(t for t in result.transcript["tasks"] if t["task_id"] == row["task_id"])
-    unit = task["rounds"][row["round"] - 1]["unit"].replace("{stratum}", row["stratum"])
+    task = next(t for t in result.transcript.tasks if t.task_id == row["task_id"])
+    unit = task.rounds[row["round"] - 1].unit.replace("{stratum}", row["stratum"])
     assert hashlib.sha256(f"{result.seed.key}|{unit}{row['uscc']}".encode()).hexdigest() == row["hash"]
 
 
 def test_drawn_are_the_smallest_hashes_of_their_stratum(shuozhou):
     loaded, entities = shuozhou
     result = draw.compute(loaded, entities, EMPTY, drill_seed("s"), ON)
-    t = result.transcript["tasks"][0]
-    d = result.drawn.filter(pl.col("task_id") == t["task_id"])
+    t = result.transcript.tasks[0]
+    d = result.drawn.filter(pl.col("task_id") == t.task_id)
     for stratum, rows in d.group_by("stratum"):
-        pool = result.eligible.filter((pl.col("task_id") == t["task_id"]) & (pl.col("stratum") == stratum[0]))["uscc"]
-        unit = t["rounds"][0]["unit"].replace("{stratum}", stratum[0])
+        pool = result.eligible.filter((pl.col("task_id") == t.task_id) & (pl.col("stratum") == stratum[0]))["uscc"]
+        unit = t.rounds[0].unit.replace("{stratum}", stratum[0])
         hashes = sorted(hashlib.sha256(f"{result.seed.key}|{unit}{u}".encode()).hexdigest() for u in pool)
         assert sorted(rows["hash"]) == hashes[: rows.height]
 
@@ -90,8 +91,8 @@ def test_joint_coordination_draws_fewer_entities_with_the_same_counts(shuozhou):
     counts = lambda r: r.drawn.group_by(["task_id", "round", "stratum"]).len().sort(["task_id", "round", "stratum"])  # noqa: E731
     assert counts(joint).equals(counts(indep))
     assert joint.drawn["uscc"].n_unique() < indep.drawn["uscc"].n_unique()
-    assert joint.summary["coordination"]["distinct_entities"]["joint"] == joint.drawn["uscc"].n_unique()
-    assert joint.summary["coordination"]["distinct_entities"]["independent"] == indep.drawn["uscc"].n_unique()
+    assert joint.summary.coordination.distinct_entities["joint"] == joint.drawn["uscc"].n_unique()
+    assert joint.summary.coordination.distinct_entities["independent"] == indep.drawn["uscc"].n_unique()
 
 
 def test_inclusion_frequency_matches_stratum_probability(shuozhou):
@@ -107,7 +108,7 @@ def test_inclusion_frequency_matches_stratum_probability(shuozhou):
     stratum = first.eligible.filter(pl.col("task_id") == task.id)["stratum"].mode().sort()[0]
     pool = first.eligible.filter((pl.col("task_id") == task.id) & (pl.col("stratum") == stratum))["uscc"].to_list()
     n_take = first.drawn.filter((pl.col("task_id") == task.id) & (pl.col("stratum") == stratum)).height
-    key_unit = first.transcript["tasks"][0]["rounds"][0]["unit"].replace("{stratum}", stratum)
+    key_unit = first.transcript.tasks[0].rounds[0].unit.replace("{stratum}", stratum)
     runs = 400
     hits: Counter[str] = Counter()
     for s in range(runs):
@@ -149,45 +150,13 @@ def test_frequency_cap_excludes_with_reason(longwan_dirs):
     # Two earlier checks this year for every low-risk enterprise: the Longwan cap (2 a year) is reached.
     history = pl.DataFrame(
         [{"uscc": u, "visit_id": f"v{k}-{u}", "task_id": "old", "item_codes": ""} for u in tier_a for k in (1, 2)],
-        schema=draw.HISTORY_COLUMNS,
+        schema=HISTORY_COLUMNS,
     )
     result = draw.compute(loaded, entities, history, drill_seed("cap"), dt.date(2023, 3, 1))
     assert result.drawn.filter(low_risk).height == 0
     assert result.exclusions.height > 0
     assert set(result.exclusions["uscc"]) <= set(tier_a)
     assert set(result.exclusions["cap_id"]) == {"low-risk"}
-    assert sum(sum(t["excluded_by_cap"].values()) for t in result.summary["tasks"]) == result.exclusions.height
+    assert sum(sum(t.excluded_by_cap.values()) for t in result.summary.tasks) == result.exclusions.height
     free = draw.compute(loaded, entities, EMPTY, drill_seed("cap"), dt.date(2023, 3, 1))
     assert free.drawn.filter(low_risk).height > 0
-
-
-def test_ties_on_the_integer_sort_key_are_broken_by_the_full_digest():
-    codes = pl.Series([f"91140602MA{i:07d}X" for i in range(40)])
-    seed = drill_seed("tie")
-    ranking = draw._Ranking([], [], codes, seed)
-    rows = pl.Series(range(40), dtype=pl.UInt32)
-    keys = pl.zeros(40, pl.Int64, eager=True)  # every 60-bit key equal: only the full digests can order the rows
-    digest = lambda u: hashlib.sha256(f"{seed.key}|t01|1|A|{u}".encode()).hexdigest()  # noqa: E731
-    expected = sorted(codes.to_list(), key=digest)[:7]
-    taken = ranking.take("t01|1|A|", rows, keys, 7)
-    assert taken["uscc"].to_list() == expected
-    assert taken["hash"].to_list() == [digest(u) for u in expected]
-    assert taken["rank"].to_list() == list(range(1, 8))
-    assert sorted(codes.gather(ranking.chosen("t01|1|A|", rows, keys, 7)).to_list()) == sorted(expected)
-
-
-def test_stratum_hash_from_code_records_equals_joined_codes(monkeypatch):
-    codes = pl.Series([f"91140602MA{i:07d}X" for i in range(12)])
-    rows = pl.Series([0, 2, 3, 5, 7, 8, 11], dtype=pl.UInt32)
-    small = draw._Codes(codes)
-    assert small.sha256(rows) == hashlib.sha256("\n".join(codes.gather(rows)).encode()).hexdigest()
-    assert small.records is None  # a small stratum never builds the records
-    monkeypatch.setattr(draw, "_RECORDS_FROM", 1)
-    fast = draw._Codes(codes)
-    assert fast.sha256(rows) == hashlib.sha256("\n".join(codes.gather(rows)).encode()).hexdigest()
-    assert fast.records is not None
-    # Codes that are not all 18 bytes (never after validation) are joined as strings.
-    odd = pl.concat([codes.head(11), pl.Series(["SHORT"])])
-    assert draw._Codes(odd).records is None
-    assert draw._Codes(odd).sha256(rows) == hashlib.sha256("\n".join(odd.gather(rows)).encode()).hexdigest()
-    assert fast.sha256(rows.clear()) == hashlib.sha256(b"").hexdigest()

@@ -1,8 +1,17 @@
+import datetime as dt
 import hashlib
+import shutil
+import signal
+import subprocess
+import sys
 
 import pytest
+from conftest import SHUOZHOU
+from spotcheck.draw import pipeline
+from spotcheck.draw.folder import first_difference, recover, staged, write_file_atomic, write_files
 from spotcheck.errors import SpotcheckError
-from spotcheck.draw.folder import first_difference, staged, write_file_atomic, write_files
+from spotcheck.ledger.store import Ledger
+from spotcheck.plan import workplan
 
 
 def test_staged_folder_becomes_the_output_on_success(tmp_path):
@@ -87,3 +96,107 @@ def test_write_files_writes_pieces(tmp_path):
     digests = write_files(tmp_path, {"big.csv": lambda: iter([b"a\n", b"b\n"]), "small.json": b"{}"})
     assert (tmp_path / "big.csv").read_bytes() == b"a\nb\n"
     assert digests == {name: hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() for name in ("big.csv", "small.json")}
+
+
+def test_files_and_folders_honour_the_umask(tmp_path):
+    import os
+
+    from spotcheck.draw.folder import staged, write_file_atomic
+
+    old = os.umask(0o022)
+    try:
+        with staged(tmp_path / "out") as stage:
+            (stage / "a.csv").write_bytes(b"x")
+        write_file_atomic(tmp_path / "out" / "b.csv", b"y")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "out" / "b.csv").stat().st_mode & 0o777 == 0o644
+
+
+# ---------------------------------------------------------------- kill -9 at the worst instants, then the next command
+
+KILLED_RUN = """
+import datetime as dt, os, signal, sys
+from pathlib import Path
+from spotcheck.draw import folder, pipeline
+from spotcheck.plan import workplan
+
+what, at, policy, data, out, ledger = sys.argv[1], sys.argv[2], *map(Path, sys.argv[3:])
+calls = []
+
+def kill_at(name, real):
+    def wrapped(*args, **kwargs):
+        calls.append(name)
+        if calls.count(name) == int(at.split(":")[1]) and at.startswith(name):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(*args, **kwargs)
+    return wrapped
+
+os.rename = kill_at("rename", os.rename)
+folder._sync_tree = kill_at("sync", folder._sync_tree)
+if what == "draw":
+    pipeline.draw(policy, data / "entities.csv", out, ledger_path=ledger, seed="k", drawn_on=dt.date(2021, 4, 1))
+else:
+    workplan.plan(out, inspectors_path=data / "inspectors.csv", recusals_path=data / "recusals.csv", ledger_path=ledger)
+"""
+
+
+def killed(what, at, dirs, out, ledger):
+    """Run a draw or a plan in a child that SIGKILLs itself at the n-th call of rename or of the pre-commit
+    fsync; returns only if the kill really landed there."""
+    proc = subprocess.run([sys.executable, "-c", KILLED_RUN, what, at, str(SHUOZHOU), str(dirs), str(out), str(ledger)],
+                          capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+
+def records(ledger, kind):
+    with Ledger.open(ledger) as led:
+        assert led.verify().ok
+        return led.find(kind)
+
+
+def test_a_kill_between_the_ledger_commit_and_the_rename_is_finished_by_the_next_command(shuozhou_dirs, tmp_path):
+    out, ledger = tmp_path / "d", tmp_path / "l.db"
+    killed("draw", "rename:1", shuozhou_dirs, out, ledger)
+    (drill,) = records(ledger, "drill")  # committed …
+    assert not out.exists()  # … but not yet in place: the kill landed between the two
+    with Ledger.open(ledger) as led:
+        assert recover(led) == [out]
+    assert pipeline.verify(out, shuozhou_dirs / "entities.csv").ok
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_kill_before_the_commit_leaves_nothing_once_the_draw_is_retried(shuozhou_dirs, tmp_path):
+    out, ledger = tmp_path / "d", tmp_path / "l.db"
+    killed("draw", "sync:1", shuozhou_dirs, out, ledger)  # files written, not yet committed
+    assert records(ledger, "drill") == [] and not out.exists()
+    assert any(p.name.startswith(".d.") for p in tmp_path.iterdir())  # the stranded staging folder
+    pipeline.draw(SHUOZHOU, shuozhou_dirs / "entities.csv", out, ledger_path=ledger, seed="k", drawn_on=dt.date(2021, 4, 1))
+    assert len(records(ledger, "drill")) == 1 and pipeline.verify(out, shuozhou_dirs / "entities.csv").ok
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_kill_between_the_plans_two_renames_never_loses_the_draw_folder(shuozhou_dirs, tmp_path):
+    out, ledger = tmp_path / "d", tmp_path / "l.db"
+    pipeline.draw(SHUOZHOU, shuozhou_dirs / "entities.csv", out, ledger_path=ledger, seed="k", drawn_on=dt.date(2021, 4, 1))
+    killed("plan", "rename:2", shuozhou_dirs, out, ledger)
+    assert len(records(ledger, "drill_plan")) == 1 and not out.exists()  # the old folder moved aside, the new not yet in
+    with Ledger.open(ledger) as led:
+        recover(led)
+    assert (out / "visits.csv").is_file() and (out / "draws.csv").is_file()
+    with pytest.raises(SpotcheckError) as exc:  # a retry is refused by the folder, the record is not doubled
+        workplan.plan(out, inspectors_path=shuozhou_dirs / "inspectors.csv", ledger_path=ledger)
+    assert exc.value.problems[0].code == "T802" and len(records(ledger, "drill_plan")) == 1
+
+
+def test_the_ledger_refuses_a_plan_recorded_twice(shuozhou_dirs, tmp_path):
+    out, ledger = tmp_path / "d", tmp_path / "l.db"
+    pipeline.draw(SHUOZHOU, shuozhou_dirs / "entities.csv", out, ledger_path=ledger, seed="k", drawn_on=dt.date(2021, 4, 1))
+    twin = tmp_path / "twin"
+    shutil.copytree(out, twin)  # two runs that both saw a folder without a plan
+    workplan.plan(out, inspectors_path=shuozhou_dirs / "inspectors.csv", ledger_path=ledger)
+    with pytest.raises(SpotcheckError) as exc:
+        workplan.plan(twin, inspectors_path=shuozhou_dirs / "inspectors.csv", ledger_path=ledger)
+    assert [p.code for p in exc.value.problems] == ["T828"]
+    assert len(records(ledger, "drill_plan")) == 1 and not (twin / "visits.csv").exists()

@@ -35,6 +35,14 @@ def test_drill_is_reproducible_and_verifies(shuozhou_dirs, tmp_path):
         assert ledger.history() == []  # drills never count towards frequency caps
 
 
+def test_verify_matches_the_directory_by_content_not_by_name(shuozhou_dirs, tmp_path):
+    _draw(shuozhou_dirs, tmp_path / "d", tmp_path / "l.db", seed="n", drawn_on=ON)
+    renamed = tmp_path / "名录-2021年4月导出.csv"
+    shutil.copyfile(shuozhou_dirs / "entities.csv", renamed)
+    report = pipeline.verify(tmp_path / "d", renamed)
+    assert report.ok, [p.format() for p in report.problems]
+
+
 def test_verify_fails_after_one_entity_row_is_edited(shuozhou_dirs, tmp_path):
     _draw(shuozhou_dirs, tmp_path / "d", tmp_path / "l.db", seed="v", drawn_on=ON)
     drawn = (tmp_path / "d/draws.csv").read_text("utf-8").splitlines()[1].split(",")[3]
@@ -55,12 +63,13 @@ def test_verify_fails_after_one_entity_row_is_edited(shuozhou_dirs, tmp_path):
 
 def test_commit_then_reveal_once(shuozhou_dirs, tmp_path):
     ledger = tmp_path / "l.db"
-    c = pipeline.commit(SHUOZHOU, shuozhou_dirs / "entities.csv", ledger_path=ledger, beacon="双色球2021036期开奖号码", drawn_on=ON)
-    result = _draw(shuozhou_dirs, tmp_path / "d", ledger, reveal="03 07 12 19 25 31 + 09", commitment_id=c.id)
+    c = pipeline.commit(SHUOZHOU, shuozhou_dirs / "entities.csv", ledger_path=ledger, beacon="双色球2021036期开奖号码", drawn_on=ON,
+                        reveal_as="numbers:6+1", actor="王科长")
+    result = _draw(shuozhou_dirs, tmp_path / "d", ledger, reveal="03 07 12 19 25 31 + 09", commitment_id=c.id, actor="王科长")
     assert not result.seed.drill and result.drawn_on == ON
     assert pipeline.verify(tmp_path / "d", shuozhou_dirs / "entities.csv").ok
     with pytest.raises(SpotcheckError) as err:
-        _draw(shuozhou_dirs, tmp_path / "again", ledger, reveal="other value", commitment_id=c.id)
+        _draw(shuozhou_dirs, tmp_path / "again", ledger, reveal="other value", commitment_id=c.id, actor="王科长")
     assert err.value.problems[0].code == "L402"
     assert not (tmp_path / "again").exists()
     with Ledger.open(ledger) as led:
@@ -70,15 +79,48 @@ def test_commit_then_reveal_once(shuozhou_dirs, tmp_path):
         assert led.verify().ok
 
 
+def test_the_commitment_fixes_the_reveal_format_and_the_actor(shuozhou_dirs, tmp_path):
+    ledger = tmp_path / "l.db"
+    with pytest.raises(SpotcheckError) as err:
+        pipeline.commit(SHUOZHOU, shuozhou_dirs / "entities.csv", ledger_path=ledger, beacon="双色球", drawn_on=ON,
+                        reveal_as="numbers:6+1", actor=None)
+    assert err.value.problems[0].code == "R513" and "SPOTCHECK_ACTOR" in err.value.problems[0].hint
+    with pytest.raises(SpotcheckError) as err:
+        pipeline.commit(SHUOZHOU, shuozhou_dirs / "entities.csv", ledger_path=ledger, beacon="双色球", drawn_on=ON,
+                        reveal_as="任意", actor="王科长")
+    assert err.value.problems[0].code == "R508"
+    c = pipeline.commit(SHUOZHOU, shuozhou_dirs / "entities.csv", ledger_path=ledger, beacon="双色球2021036期", drawn_on=ON,
+                        reveal_as="numbers:6+1", actor="王科长")
+    with pytest.raises(SpotcheckError) as err:
+        _draw(shuozhou_dirs, tmp_path / "x", ledger, reveal="03 07 12 19 25 31 + 09", commitment_id=c.id)
+    assert err.value.problems[0].code == "R513"
+    with pytest.raises(SpotcheckError) as err:
+        _draw(shuozhou_dirs, tmp_path / "x", ledger, reveal="03 07 12 19 25 + 09", commitment_id=c.id, actor="王科长")
+    assert err.value.problems[0].code == "R509" and not (tmp_path / "x").exists()
+    # Another spelling of the same numbers is the same value: the same key as the canonical form.
+    result = _draw(shuozhou_dirs, tmp_path / "d", ledger, reveal="3,7,12,19,25,31+9", commitment_id=c.id, actor="王科长")
+    assert result.seed.value == "03 07 12 19 25 31 + 09"
+    with Ledger.open(ledger) as led:
+        assert {r.actor for r in led.iter() if r.kind in ("commitment", "draw")} == {"王科长"}
+
+
+def test_a_drill_outside_the_policy_year_is_refused(shuozhou_dirs, tmp_path):
+    with pytest.raises(SpotcheckError) as err:
+        _draw(shuozhou_dirs, tmp_path / "d", tmp_path / "l.db", seed="s", drawn_on=dt.date(2026, 4, 1))
+    assert err.value.problems[0].code == "R514" and "2021" in err.value.problems[0].message
+    assert not (tmp_path / "d").exists()
+
+
 def test_reveal_refuses_changed_inputs(shuozhou_dirs, tmp_path):
     ledger = tmp_path / "l.db"
-    c = pipeline.commit(SHUOZHOU, shuozhou_dirs / "entities.csv", ledger_path=ledger, beacon="beacon round 1", drawn_on=ON)
+    c = pipeline.commit(SHUOZHOU, shuozhou_dirs / "entities.csv", ledger_path=ledger, beacon="beacon round 1", drawn_on=ON,
+                        reveal_as="hex:2", actor="王科长")
     changed = tmp_path / "entities.csv"
     shutil.copy(shuozhou_dirs / "entities.csv", changed)
     with changed.open("a", encoding="utf-8") as f:
         f.write("\n")
     with pytest.raises(SpotcheckError) as err:
-        pipeline.draw(SHUOZHOU, changed, tmp_path / "d", ledger_path=ledger, reveal="1", commitment_id=c.id)
+        pipeline.draw(SHUOZHOU, changed, tmp_path / "d", ledger_path=ledger, reveal="1f", commitment_id=c.id, actor="王科长")
     assert [p.code for p in err.value.problems] == ["R502"]
     assert not (tmp_path / "d").exists()
 

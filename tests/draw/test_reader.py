@@ -1,6 +1,11 @@
+import datetime as dt
+import json
+
 import pytest
-from conftest import edit
-from spotcheck.draw.reader import load_draw
+from conftest import QINGDAO, edit
+from spotcheck.draw import pipeline
+from spotcheck.draw.reader import DRAWS, load_draw, read_folder
+from spotcheck.draw.transcript import json_bytes
 from spotcheck.errors import SpotcheckError
 from spotcheck.ledger.store import Ledger
 
@@ -17,4 +22,34 @@ def test_draw_folder_without_transcript_or_visits(tmp_path):
     with pytest.raises(SpotcheckError) as exc:
         load_draw(tmp_path)
     assert [(p.code, p.file) for p in exc.value.problems] == [
-        ("S830", str(tmp_path / "transcript.json")), ("S830", str(tmp_path / "visits.csv"))]
+        ("R510", str(tmp_path / "transcript.json")), ("R510", str(tmp_path / "summary.json")),
+        ("R510", str(tmp_path / "visits.csv"))]
+
+
+def test_a_written_draw_reads_back_to_the_same_bytes(qingdao_dirs, tmp_path):
+    folder = tmp_path / "draw"
+    pipeline.draw(QINGDAO, qingdao_dirs / "entities.csv", folder, ledger_path=tmp_path / "l.db", seed="read-back",
+                  drawn_on=dt.date(2020, 10, 23))
+    read = read_folder(folder, needs=(DRAWS,))
+    assert json_bytes(read.transcript.to_json()) == (folder / "transcript.json").read_bytes()
+    assert json_bytes(read.summary.to_json()) == (folder / "summary.json").read_bytes()
+    assert read.draw_id == read.transcript.draw_id and read.seed.key == read.transcript.seed.key
+    assert read.drawn.height == sum(t.drawn for t in read.summary.tasks)
+
+
+def test_a_transcript_not_in_the_draws_shape_is_refused_with_the_path(draw_dir):
+    transcript = json.loads((draw_dir / "transcript.json").read_text("utf-8"))
+    transcript["entities"]["rows"] = "many"
+    del transcript["seed"]["value"]
+    (draw_dir / "transcript.json").write_text(json.dumps(transcript), "utf-8")
+    with pytest.raises(SpotcheckError) as exc:
+        read_folder(draw_dir)
+    assert sorted((p.code, p.where) for p in exc.value.problems) == [("R511", "entities → rows"), ("R511", "seed → value")]
+
+
+def test_a_visit_listed_twice_in_visits_csv_is_refused_with_its_row(draw_dir):
+    lines = (draw_dir / "visits.csv").read_text("utf-8").splitlines()
+    (draw_dir / "visits.csv").write_text("\n".join([*lines, lines[1]]) + "\n", "utf-8")
+    with pytest.raises(SpotcheckError) as exc:
+        load_draw(draw_dir)
+    assert [(p.code, p.row) for p in exc.value.problems] == [("R511", len(lines) + 1)]

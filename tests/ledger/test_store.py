@@ -8,14 +8,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 from spotcheck.errors import SpotcheckError
-from spotcheck.ledger.store import (
-    GENESIS_HASH,
-    Ledger,
-    append_history,
-    canonical_json,
-    claim_commitment,
-    record_hash,
-)
+from spotcheck.ledger.chain import GENESIS_HASH, canonical_json, record_hash
+from spotcheck.ledger.history import append_history
+from spotcheck.ledger.store import Ledger, claim_commitment
 
 
 def codes(exc: SpotcheckError) -> list[str]:
@@ -228,15 +223,20 @@ def test_reordered_records_are_found(tmp_path):
     assert report.first_bad_seq == 3
 
 
+def rewrite(path, seq: int) -> None:
+    """Edit a record's body and store the hash of the edited record, as a careful forger would."""
+    db = raw(path)
+    kind, key, at, actor, prev = db.execute(
+        "SELECT kind, key, at, actor, prev_hash FROM records WHERE seq = ?", (seq,)).fetchone()
+    body = canonical_json({"i": 99})
+    db.execute("UPDATE records SET body = ?, hash = ? WHERE seq = ?",
+               (body, record_hash(prev, seq, kind, key, at, actor, body), seq))
+
+
 def test_rehashed_edit_breaks_the_next_link(tmp_path):
     path = tmp_path / "l.db"
     fill(path, 5)
-    db = raw(path)
-    seq, kind, key, at, actor, prev = db.execute(
-        "SELECT seq, kind, key, at, actor, prev_hash FROM records WHERE seq = 2").fetchone()
-    body = canonical_json({"i": 99})
-    db.execute("UPDATE records SET body = ?, hash = ? WHERE seq = 2",
-               (body, record_hash(prev, seq, kind, key, at, actor, body)))
+    rewrite(path, 2)
     with Ledger.open(path) as led:
         report = led.verify()
     assert report.first_bad_seq == 3 and [p.code for p in report.problems] == ["L406"]
@@ -408,3 +408,54 @@ def test_history_body_is_in_the_chain(tmp_path):
         body = led.latest("history", "").body
     assert body["rows"][0]["item_codes"] == ["A01", "A02"]
     assert json.loads(canonical_json(body)) == body
+
+
+# ---- a file edited around spotcheck: named, never a traceback -------------------------------------
+
+@pytest.mark.parametrize(("sql", "code"), [
+    ("UPDATE records SET body = CAST(body AS BLOB) WHERE seq = 4", "L413"),
+    ("UPDATE records SET body = X'7b22ff22ff7d' WHERE seq = 4", "L413"),
+    ("UPDATE records SET kind = 42 WHERE seq = 4", "L404"),  # TEXT affinity stores it as the text 42
+    ("UPDATE meta SET value = 'garbage' WHERE name = 'head'", "L413"),
+    ("UPDATE meta SET value = X'ffff' WHERE name = 'head'", "L413"),
+    ("DROP TABLE records", "L413"),
+    ("DROP TABLE history", "L413"),
+], ids=["blob-body", "body-not-utf8", "number-for-text", "garbage-head", "head-not-utf8", "dropped-records",
+        "dropped-history"])
+def test_a_tampered_file_is_named_by_verify_and_show(tmp_path, sql, code):
+    path = tmp_path / "l.db"
+    fill(path, 6)
+    raw(path).execute(sql)
+    with Ledger.open(path) as led:
+        try:
+            report = led.verify()
+            found = report.problems
+        except SpotcheckError as exc:
+            found = exc.problems
+        assert code in [p.code for p in found]
+        if code == "L413" and "records" in sql:
+            with pytest.raises(SpotcheckError) as exc:
+                led.find()
+            assert exc.value.problems[0].code == "L413"
+
+
+def test_a_rewritten_last_record_is_found_against_the_stored_head(tmp_path):
+    path = tmp_path / "l.db"
+    fill(path, 5)
+    rewrite(path, 5)
+    with Ledger.open(path) as led:
+        report = led.verify()
+    assert report.first_bad_seq == 5 and [p.code for p in report.problems] == ["L414"]
+
+
+def test_a_record_added_around_spotcheck_is_found(tmp_path):
+    path = tmp_path / "l.db"
+    fill(path, 3)
+    db = raw(path)
+    prev = db.execute("SELECT hash FROM records WHERE seq = 3").fetchone()[0]
+    at, body = "2024-01-01T00:00:00.000000+00:00", canonical_json({"i": 3})
+    db.execute("INSERT INTO records VALUES(4, 'note', 'k', ?, 'x', ?, ?, ?)",
+               (at, body, prev, record_hash(prev, 4, "note", "k", at, "x", body)))
+    with Ledger.open(path) as led:
+        report = led.verify()
+    assert [p.code for p in report.problems] == ["L414"] and report.first_bad_seq == 4

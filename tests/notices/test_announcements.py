@@ -31,7 +31,7 @@ def drawn_rows() -> list[dict]:
 
 def test_task_notice_lists_drawn_entities_per_district_matching_the_summary(task_md):
     summary = json.loads((DRAW / "summary.json").read_text("utf-8"))
-    announcement = task_md.split("## 随机抽查通知书")[0]
+    announcement = task_md
     for n, task in enumerate(summary["tasks"], 1):
         part = announcement.split(f"### {notice_content.cn_number(n)}、", 1)[1].split("\n### ", 1)[0]
         assert f"抽取数量 | {task['drawn']}户" in part and f"符合条件的市场主体 | {task['eligible']}户" in part
@@ -44,12 +44,25 @@ def test_task_notice_lists_drawn_entities_per_district_matching_the_summary(task
     assert "第2轮（8月）" in announcement  # a twice-a-year task shows its rounds
 
 
-def test_one_notice_per_entity_and_month_with_every_item_of_its_tasks(task_md):
-    visits = {(r["uscc"], r["month"]) for r in drawn_rows()}
-    notices = task_md.split("## 随机抽查通知书")[1:]
-    assert len(notices) == len(visits) == 7
-    both = next(n for n in notices if "示范东区甲贸易有限公司" in n)
-    assert "抽查任务编号：第001号、第002号" in both
+@pytest.fixture(scope="module")
+def letters_md(demo_policy) -> str:
+    return notice.render(demo_policy, kind="letter", fmt="md", draw_dir=DRAW)
+
+
+def visit_rows() -> list[dict]:
+    with (DRAW / "visits.csv").open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_the_announcement_holds_no_letters(task_md):
+    assert "随机抽查通知书" not in task_md and "你单位" not in task_md
+
+
+def test_one_letter_per_visit_with_every_item_of_its_tasks(letters_md):
+    letters = letters_md.split("# 随机抽查通知书")[1:]
+    assert len(letters) == len(visit_rows()) == 7
+    both = next(n for n in letters if "示范东区甲贸易有限公司" in n)
+    assert "抽查任务编号：第001号、第002号　检查编号：V01" in both
     assert "登记事项检查（经营场所检查，注册资本实缴情况检查）" in both and "A&B <产品> 质量检查" in both
     assert "根据《市场主体登记管理条例》、《企业信息公示暂行条例》等规定" in both
     # Items checked in different ways: each item names its own method, none is said for them all.
@@ -57,21 +70,44 @@ def test_one_notice_per_entity_and_month_with_every_item_of_its_tasks(task_md):
     assert "公示信息检查（检查方式：书面检查、网络监测）" in both and "质量检查（检查方式：检验检测）" in both
     assert "检查方式为" not in both
     assert "示范市东区市场监督管理局将于2023年11月13日至12月31日期间对你单位进行检查" in both
-    assert "联系人：信用科张三　电话：0000-1234567　邮箱：zhangsan@example.cn" in both
-    assert "示范市东区市场监督管理局\n\n2023年11月13日" in both  # signed by the district that checks
+    assert "统一社会信用代码：`91990102MA5H8UNDXA`" in both  # a line of its own
 
 
-def test_drill_draws_are_marked_on_every_notice(task_md, demo_policy, tmp_path):
-    notices = task_md.split("## 随机抽查通知书")[1:]
-    assert all(n.startswith("（演练）") for n in notices)
-    assert task_md.count("【演练】本文件由演练抽取生成") == len(notices) + 1
-    assert "抽查任务公告（演练）" in task_md
+def test_letters_are_signed_by_the_inspecting_unit_with_its_contact_and_team(letters_md):
+    letters = letters_md.split("# 随机抽查通知书")[1:]
+    east = next(n for n in letters if "示范东区乙食品店" in n)
+    assert "检查人员：张伟（执法证号 E-990102-0001）、李娜（执法证号 E-990102-0002）（检查时出示执法证件）" in east
+    assert "联系人：赵六　联系电话：0000-7654321\n\n电子邮箱：dongqu.jianguan@example.cn" in east
+    assert "示范市东区市场监督管理局\n\n2023年11月13日" in east
+    west = next(n for n in letters if "示范西区丙科技有限公司" in n)
+    # The west bureau declared no contact: its team's lead, never the city's plan contact.
+    assert "联系人：王芳（主查）" in west and "张三" not in west and "0000-1234567" not in west
+    assert "示范市西区市场监督管理局\n\n2023年11月13日" in west
+    unstaffed = next(n for n in letters if "示范西区庚餐饮店" in n)
+    assert "检查人员：另行通知" in unstaffed
+
+
+def test_letters_need_the_plan(demo_policy, tmp_path):
+    bare = tmp_path / "draw"
+    shutil.copytree(DRAW, bare)
+    (bare / "visits.csv").unlink()
+    with pytest.raises(SpotcheckError) as err:
+        notice.render(demo_policy, kind="letter", fmt="md", draw_dir=bare)
+    assert err.value.problems[0].code == "N815" and "spotcheck plan" in err.value.problems[0].hint
+
+
+def test_drill_draws_are_marked_on_every_notice(task_md, letters_md, demo_policy, tmp_path):
+    letters = letters_md.split("# 随机抽查通知书")[1:]
+    assert all(n.startswith("（演练）") for n in letters)
+    assert letters_md.count("【演练】本文件由演练抽取生成") == len(letters)
+    assert "抽查任务公告（演练）" in task_md and task_md.count("【演练】本文件由演练抽取生成") == 1
     real = tmp_path / "draw"
     shutil.copytree(DRAW, real)
     transcript = json.loads((real / "transcript.json").read_text("utf-8"))
     (real / "transcript.json").write_text(json.dumps({**transcript, "drill": False}), "utf-8")
     official = notice.render(demo_policy, kind="task", fmt="md", draw_dir=real)
     assert "演练" not in official
+    assert "演练" not in notice.render(demo_policy, kind="letter", fmt="md", draw_dir=real)
 
 
 def test_draw_list_that_disagrees_with_the_summary_is_refused(demo_policy, tmp_path):
@@ -81,13 +117,13 @@ def test_draw_list_that_disagrees_with_the_summary_is_refused(demo_policy, tmp_p
     (broken / "draws.csv").write_text("\n".join(lines[:-1]) + "\n", "utf-8")
     with pytest.raises(SpotcheckError) as err:
         notice.render(demo_policy, kind="task", fmt="md", draw_dir=broken)
-    assert err.value.problems[0].code == "N813" and "t02" in err.value.problems[0].message
+    assert err.value.problems[0].code == "R512" and "t02" in err.value.problems[0].message
 
 
 def test_draw_folder_problems_are_all_reported(demo_policy, tmp_path):
     with pytest.raises(SpotcheckError) as err:
         notice.render(demo_policy, kind="task", fmt="md", draw_dir=tmp_path)
-    assert sorted(p.code for p in err.value.problems) == ["N810", "N810", "N810"]
+    assert sorted(p.code for p in err.value.problems) == ["R510", "R510", "R510"]
     with pytest.raises(SpotcheckError) as err:
         notice.render(demo_policy, kind="task", fmt="md")
     assert err.value.problems[0].code == "N804"
@@ -114,8 +150,7 @@ def test_task_notice_from_a_real_draw(tmp_path):
     for task in summary["tasks"]:
         for district, count in task["by_district"].items():
             assert f"{district}（{count}户）" in md
-    rows = list(csv.DictReader((tmp_path / "draw" / "draws.csv").open(encoding="utf-8")))
-    assert md.count("## 随机抽查通知书（演练）") == len({(r["uscc"], r["month"]) for r in rows})
+    assert "随机抽查通知书" not in md
 
 
 # ---------------------------------------------------------------- results notice
@@ -130,14 +165,15 @@ RESULT_ROWS = [
 
 
 def test_results_notice_title_and_national_columns(demo_policy):
-    md = notice.render_results_notice(demo_policy, RESULT_ROWS, "md")
+    md = notice.render_results_notice(demo_policy, RESULT_ROWS, "md", published_on=dt.date(2023, 12, 20))
     assert "## 示范市市场监督管理局2023年度第001号抽查任务检查结果公告" in md
     assert ("| 序号 | 抽查计划编号/名称 | 抽查任务编号/名称 | 抽查类型 | 检查机关 | 市场主体名称 | 统一社会信用代码 | "
             "检查完成日期 | 检查结果 | 备注 |") in md
     assert ("| 1 | 示市监〔2023〕7号/示范市市场监督管理局关于印发2023年度双随机抽查工作计划的通知 | 001/企业登记事项抽查 | 定向 | "
             "市、区两级市场监管部门 | 示范东区甲贸易有限公司 | 91990102MA5H8UNDXA | 2023年12月1日 | 未发现问题 |  |") in md
     assert "| 示范市东区市场监督管理局 | 示范东区丁A&B工作室 | 91990102MA9HU4Q090 | 2023年12月8日 | 发现问题已责令改正 | 已整改 |" in md
-    assert "示范市市场监督管理局\n\n2023年12月8日" in md
+    # Dated the day it is published, not by its last completed check (2023-12-08).
+    assert "示范市市场监督管理局\n\n2023年12月20日" in md
 
 
 def test_results_notice_never_shows_a_risk_tier(demo_policy):

@@ -94,9 +94,14 @@ def test_drill_is_marked_in_every_header_and_every_notice(demo_policy):
     section = doc.sections[0]
     for header in (section.header, section.even_page_header, section.first_page_header):
         assert header.paragraphs[0].text == "【演练】非正式文书"
-    titles = [p.text for p in doc.paragraphs if p.style.name == "通知书标题"]
-    assert titles == ["随机抽查通知书（演练）"] * 7
     assert sum(p.text.startswith("【演练】本文件由演练抽取生成") for p in doc.paragraphs) == 1
+    letters = open_docx(notice.render(demo_policy, kind="letter", fmt="docx", draw_dir=NOTICE_DRAW))
+    titles = [p.text for p in letters.paragraphs if p.style.name == "通知书标题"]
+    assert titles == ["随机抽查通知书（演练）"] * 7
+    # One section per letter, each numbered from 1, so a letter's pages are its own.
+    assert len(letters.sections) == 7
+    assert all(s._sectPr.find(qn("w:pgNumType")).get(qn("w:start")) == "1" for s in letters.sections)
+    assert all(s.header.paragraphs[0].text == "【演练】非正式文书" for s in letters.sections)
     plain = open_docx(notice.render(demo_policy, fmt="docx"))
     assert plain.sections[0].header.paragraphs[0].text == ""
 

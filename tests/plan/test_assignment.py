@@ -56,6 +56,16 @@ def test_matches_brute_force_with_specialties(qingdao):
     assert result.outcome["staffed"].all()
 
 
+def test_solver_failure_reads_as_chinese_without_enum_names():
+    from ortools.graph.python import min_cost_flow
+
+    status = min_cost_flow.SimpleMinCostFlow().BAD_COST_RANGE
+    problem = assignment._solver_failure(status).problems[0]
+    assert problem.code == "T811"
+    assert "费用数值超出求解器范围" in problem.message
+    assert "Status" not in problem.message + (problem.hint or "") and "BAD_" not in problem.message + (problem.hint or "")
+
+
 def _grouped_side(seed: int, groups: int = 4, visits_per: int = 12, people_per: int = 6):
     """A matching problem of several units: each unit's people may only join its own visits, and a
     few visits need a specialty only some hold."""

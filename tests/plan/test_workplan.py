@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from conftest import QINGDAO
 from spotcheck.draw import pipeline
-from spotcheck.plan import workplan
+from spotcheck.plan import changes, workbooks, workplan
 from spotcheck.errors import SpotcheckError
 from spotcheck.ledger.store import Ledger
 
@@ -23,8 +23,9 @@ def drill(qingdao_dirs, path, seed="drill-1"):
 
 
 def real(qingdao_dirs, ledger, out, value):
-    c = pipeline.commit(QINGDAO, qingdao_dirs / "entities.csv", ledger_path=ledger, beacon=f"开奖 {value}", drawn_on=DRAWN_ON)
-    pipeline.draw(QINGDAO, qingdao_dirs / "entities.csv", out, ledger_path=ledger, reveal=value, commitment_id=c.id)
+    c = pipeline.commit(QINGDAO, qingdao_dirs / "entities.csv", ledger_path=ledger, beacon=f"开奖 {value}", drawn_on=DRAWN_ON,
+                        reveal_as="numbers:3", actor="王科长")
+    pipeline.draw(QINGDAO, qingdao_dirs / "entities.csv", out, ledger_path=ledger, reveal=value, commitment_id=c.id, actor="王科长")
     return out
 
 
@@ -56,7 +57,7 @@ def test_unit_workbook_lists_the_units_visits_and_teams(qingdao_dirs, tmp_path):
     folder = drill(qingdao_dirs, tmp_path)
     result = plan(qingdao_dirs, folder, tmp_path / "l.db")
     unit = result.visits["inspecting_unit"][0]
-    book = folder / workplan.unit_file(unit)
+    book = folder / workbooks.unit_file(unit)
     sheet = pl.read_excel(book, sheet_name="检查任务")
     assert sorted(sheet["检查编号"]) == sorted(result.visits.filter(pl.col("inspecting_unit") == unit)["visit_id"])
     team = pl.read_excel(book, sheet_name="检查组")
@@ -116,12 +117,12 @@ def test_same_draw_same_bytes_other_seed_other_teams(qingdao_dirs, tmp_path):
 def test_verify_passes_on_a_fresh_plan_and_finds_an_edited_team(qingdao_dirs, tmp_path):
     folder = drill(qingdao_dirs, tmp_path)
     result = plan(qingdao_dirs, folder, tmp_path / "l.db")
-    assert workplan.verify_workplan(folder, qingdao_dirs / "inspectors.csv", qingdao_dirs / "recusals.csv") == []
+    assert changes.verify_workplan(folder, qingdao_dirs / "inspectors.csv", qingdao_dirs / "recusals.csv") == []
     teams_csv = folder / "teams.csv"
     text = teams_csv.read_text("utf-8")
     first = result.teams["inspector_id"][0]
     teams_csv.write_text(text.replace(first, "999999999999", 1), "utf-8")
-    problems = workplan.verify_workplan(folder, qingdao_dirs / "inspectors.csv", qingdao_dirs / "recusals.csv")
+    problems = changes.verify_workplan(folder, qingdao_dirs / "inspectors.csv", qingdao_dirs / "recusals.csv")
     assert [p.code for p in problems] == ["V701"] and "teams.csv 第 2 行" in problems[0].message
 
 
@@ -132,7 +133,7 @@ def test_verify_notices_other_directories(qingdao_dirs, tmp_path):
     shutil.copy(qingdao_dirs / "inspectors.csv", other)
     with other.open("a", encoding="utf-8") as f:
         f.write("\n")
-    problems = workplan.verify_workplan(folder, other, qingdao_dirs / "recusals.csv")
+    problems = changes.verify_workplan(folder, other, qingdao_dirs / "recusals.csv")
     assert "V710" in [p.code for p in problems]
 
 
@@ -148,7 +149,7 @@ def planned(qingdao_dirs, tmp_path):
 def reassign(qingdao_dirs, folder, ledger, **kw):
     args = {"reason": "工作冲突", "approver": "王副局长", "inspectors_path": qingdao_dirs / "inspectors.csv",
             "recusals_path": qingdao_dirs / "recusals.csv", "ledger_path": ledger} | kw
-    return workplan.reassign(folder, **args)
+    return changes.reassign(folder, **args)
 
 
 def member_and_candidate(result, people):
@@ -163,7 +164,7 @@ def member_and_candidate(result, people):
         on_team = result.teams.filter(pl.col("visit_id") == row["visit_id"])["inspector_id"].to_list()
         for new, unit in usable.select("执法人员编号", "所属单位").iter_rows():
             if unit == row["unit"] and new not in on_team and set(skills[row["inspector_id"]]) <= set(skills[new]) \
-                    and load.get(new, 0) < result.summary["teams"]["caps"][unit]:
+                    and load.get(new, 0) < result.summary.section("teams")["caps"][unit]:
                 return row, new
     raise AssertionError("no member can be replaced in this draw")
 
@@ -197,7 +198,7 @@ def test_reassign_rewrites_teams_and_records_it(qingdao_dirs, planned):
     log = json.loads((folder / "reassignments.json").read_text("utf-8"))["reassignments"]
     assert [e["in_inspector"] for e in log] == [new]
     # The recorded change is replayed by verify.
-    assert workplan.verify_workplan(folder, qingdao_dirs / "inspectors.csv", qingdao_dirs / "recusals.csv") == []
+    assert changes.verify_workplan(folder, qingdao_dirs / "inspectors.csv", qingdao_dirs / "recusals.csv") == []
 
 
 def test_reassign_refuses_an_ineligible_inspector_with_the_reason(qingdao_dirs, planned):
@@ -220,7 +221,7 @@ def test_reassign_refuses_an_ineligible_inspector_with_the_reason(qingdao_dirs, 
 
 def test_a_long_unit_name_fits_a_file_name_and_stays_apart():
     long = "某某" * 200 + "市场监督管理局"
-    names = {workplan.unit_file(long), workplan.unit_file(long + "一"), workplan.unit_file("短名")}
+    names = {workbooks.unit_file(long), workbooks.unit_file(long + "一"), workbooks.unit_file("短名")}
     assert len(names) == 3
     assert all(len(Path(n).name.encode("utf-8")) <= 255 for n in names)
 
@@ -229,7 +230,31 @@ def test_names_that_look_like_formulas_stay_text_in_unit_workbooks(qingdao_dirs,
     folder = drill(qingdao_dirs, tmp_path)
     result = plan(qingdao_dirs, folder, tmp_path / "l.db")
     visits = result.visits.with_columns(pl.lit('=HYPERLINK("http://x","点击")').alias("name"))
-    data = next(iter(workplan.unit_workbooks(visits, result.teams, DRAWN_ON).values()))
+    data = next(iter(workbooks.unit_workbooks(visits, result.teams, DRAWN_ON).values()))
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
         assert "<f>" not in sheet and "HYPERLINK" in z.read("xl/sharedStrings.xml").decode("utf-8")
+
+
+def test_plan_refuses_a_recusal_naming_an_unknown_inspector(qingdao_dirs, tmp_path):
+    folder = drill(qingdao_dirs, tmp_path)
+    lines = (qingdao_dirs / "recusals.csv").read_text("utf-8").splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    row[next(i for i, h in enumerate(header) if h in ("执法人员编号", "inspector_id"))] = "无此人0001"
+    bad = tmp_path / "recusals.csv"
+    bad.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n", "utf-8")
+    with pytest.raises(SpotcheckError) as exc:
+        workplan.plan(folder, inspectors_path=qingdao_dirs / "inspectors.csv", recusals_path=bad, ledger_path=tmp_path / "l.db")
+    assert [(p.code, p.row) for p in exc.value.problems] == [("D213", 2)]
+    assert not (folder / "visits.csv").exists()
+
+
+def test_reassign_takes_workload_caps_from_the_policy_not_from_summary_json(qingdao_dirs, planned):
+    folder, ledger, result, people = planned
+    row, new = member_and_candidate(result, people)
+    summary = json.loads((folder / "summary.json").read_text("utf-8"))
+    summary["teams"]["caps"] = {unit: 0 for unit in summary["teams"]["caps"]}  # an edited file must not decide
+    (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), "utf-8")
+    change = reassign(qingdao_dirs, folder, ledger, visit_id=row["visit_id"], out_inspector=row["inspector_id"], in_inspector=new)
+    assert change.in_inspector == new

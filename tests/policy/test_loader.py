@@ -3,16 +3,8 @@ from pathlib import Path
 import pytest
 from conftest import POLICY_FIXTURES, edit, line_of, policy_problems
 from spotcheck.errors import SpotcheckError
-from spotcheck.policy.loader import (
-    CALENDAR,
-    CASES,
-    ITEM_LIST,
-    POLICY,
-    Session,
-    file_kind,
-    load_item_list,
-    load_policy,
-)
+from spotcheck.policy.files import CALENDAR, CASES, ITEM_LIST, POLICY, file_kind
+from spotcheck.policy.loader import Session, load_item_list, load_policy
 
 # Inheritance and floors are in test_inheritance.py, strict YAML in test_yamlsource.py, and the
 # Chinese messages for model errors in test_model_problems.py.

@@ -8,7 +8,7 @@ import pytest
 from conftest import edit, line_of, policy_problems
 from pydantic import ValidationError
 from spotcheck.draw.allocation import by_weight
-from spotcheck.draw.compute import task_quotas
+from spotcheck.draw.pools import task_quotas
 from spotcheck.policy.model import Task
 from spotcheck.policy.sampling import Sampling, TierRule, bounded_count, sampling_text
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from spotcheck.policy.loader import SCHEMA_FILES, file_kind
+from spotcheck.policy.files import SCHEMA_FILES, file_kind
 from spotcheck.resources import SCHEMAS
 from spotcheck.policy.schemas import MODELS, export_schemas, schema_drift
 from spotcheck.policy.yamlsource import parse_yaml
@@ -59,3 +59,25 @@ def test_schemas_carry_the_chinese_titles():
     cases = json.loads((SCHEMAS / "cases.schema.json").read_text(encoding="utf-8"))
     assert cases["$defs"]["Entity"]["properties"]["tier"]["title"] == "信用风险等级"
     assert "from" in cases["$defs"]["DeadlineQuery"]["properties"]
+
+
+def test_hover_text_is_chinese():
+    import re
+
+    from spotcheck.policy.schemas import MODELS, schema
+
+    def texts(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("title", "description") and isinstance(value, str):
+                    yield value
+                elif key not in ("default", "const", "enum", "examples"):
+                    yield from texts(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from texts(value)
+
+    for model in MODELS.values():
+        shown = list(texts(schema(model)))
+        assert shown and all(re.search(r"[\u4e00-\u9fff]", t) for t in shown), [t for t in shown if not re.search(r"[\u4e00-\u9fff]", t)]
+    assert schema(MODELS["policy.schema.json"])["title"] == "抽查策略"

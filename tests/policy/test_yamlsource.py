@@ -48,6 +48,27 @@ def test_where_names_objects_by_id():
     assert where_text(("tasks", 1, "items", 2), {"tasks": [{}, {"id": "t02", "items": []}]}) == "任务 't02' → items → 第 3 项"
 
 
+def test_full_width_colon_is_named_with_the_fix(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "    draw_months: [4, 11]\n", "    draw_months： [4, 11]\n")
+    (p,) = policy_problems(path)
+    assert p.code == "P101" and "全角字符“：”" in p.message and "半角“:”" in p.message
+    assert p.line == line_of(path, "draw_months：") and "英文输入法" in p.hint
+
+
+def test_full_width_percent_and_bare_fraction_suggest_the_percentage(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, 'sampling: {ratio: "5%"}', 'sampling: {ratio: "5％"}')
+    (p,) = policy_problems(path)
+    assert p.code == "P112" and "全角百分号" in p.message and '"5%"' in p.message
+    edit(path, 'sampling: {ratio: "5％"}', "sampling: {ratio: 0.05}")
+    (p,) = policy_problems(path)
+    assert '0.05 应写成 "5%"' in p.message
+    edit(path, "sampling: {ratio: 0.05}", 'sampling: {ratio: "0.3"}')
+    (p,) = policy_problems(path)
+    assert '0.3 应写成 "30%"' in p.message
+
+
 # ---------------------------------------------------------------- hostile files: a located P104/P106, never a crash
 
 

@@ -86,6 +86,7 @@ def test_announcement_per_task(tmp_path, draw_dir, results_ledger):
     text = (tmp_path / "pub" / "results-notice-002.md").read_text("utf-8")
     assert "第002号抽查任务检查结果公告" in text and "样例市南湖包装材料有限公司" in text
     assert "样例市北辰电器制造有限公司" not in text  # drawn by task 001 only
+    assert text.rstrip().splitlines()[-3:].count("2023年10月26日") == 1  # dated the day of publication
     assert (tmp_path / "pub" / "results-notice-001.docx").read_bytes()[:2] == b"PK"
 
 

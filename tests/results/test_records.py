@@ -85,8 +85,8 @@ def test_a_corrected_row_replaces_the_result_and_says_what_changed(tmp_path, dra
         track = {t.visit.visit_id: t for t in results.tracks(load_draw(draw_dir), led)}[v]
     assert new.body["replaces"] == {"seq": old.seq, "hash": old.hash}
     assert new.body["changes"]["categories"] == {"from": ["R01"], "to": ["R03"]}
-    # An approved result that is corrected must be approved again.
-    assert track.state == "录入"
+    # An approved result that is corrected must be approved again, and the outcome says so.
+    assert track.state == "录入" and out.reopened == {v: "审核"}
 
 
 # ---------------------------------------------------------------- deadlines and status

@@ -11,7 +11,8 @@ from spotcheck.results import publish
 from spotcheck.results import report
 from spotcheck.results import records as results
 from spotcheck.errors import SpotcheckError
-from spotcheck.ledger.store import Ledger, append_history
+from spotcheck.ledger.history import append_history
+from spotcheck.ledger.store import Ledger
 from spotcheck.policy.loader import load_policy
 
 ENTITIES = RESULTS / "entities.csv"
@@ -93,6 +94,8 @@ def test_html_is_self_contained(tmp_path, draw_dir, results_ledger):
     assert not re.search(r"<script[^>]*\bsrc=|<link\b|<img\b|<iframe\b|@import|url\(", text, re.IGNORECASE)
     assert text.count("<svg") == 3
     assert "抽查结果按时公示率" in text and report.NOT_COMPUTABLE in text and "目标 3%" in text
+    # Officers' words, not identifiers: the plan's title instead of the policy id, no "drill".
+    assert "依据《" in text and "策略 " not in text and "drill" not in text.lower()
 
 
 def test_a_draw_of_another_year_is_refused(tmp_path, draw_dir, results_ledger):

@@ -10,6 +10,7 @@ import pytest
 from conftest import POLICIES, edit
 from spotcheck.directory.load import load_entities
 from spotcheck.draw import compute as draw
+from spotcheck.draw.history import HISTORY_COLUMNS
 from spotcheck.draw import pipeline
 from spotcheck.draw.commitment import drill_seed
 from spotcheck.ledger.store import Ledger
@@ -36,7 +37,7 @@ def dense_longwan(tmp_path):
 def test_one_draw_gives_no_low_risk_enterprise_a_third_check(dense_longwan, longwan_dirs):
     loaded = load_policy(dense_longwan)
     entities = load_entities(longwan_dirs / "entities.csv")
-    result = draw.compute(loaded, entities, pl.DataFrame(schema=draw.HISTORY_COLUMNS),
+    result = draw.compute(loaded, entities, pl.DataFrame(schema=HISTORY_COLUMNS),
                           drill_seed("year"), dt.date(2023, 3, 1))
     checks = result.drawn.filter(LOW_RISK).group_by("uscc").agg(pl.col("month").n_unique().alias("n"))
     assert checks["n"].max() == 2  # the cap is reached, never passed
@@ -46,7 +47,7 @@ def test_one_draw_gives_no_low_risk_enterprise_a_third_check(dense_longwan, long
     order = {t.id: i for i, t in enumerate(loaded.policy.tasks)}
     for task_id, kept_by in ex.filter(pl.col("this_draw") > 0).select("task_id", "kept_by").iter_rows():
         assert kept_by and all(order[k] <= order[task_id] for k in kept_by.split("|"))
-    assert sum(sum(t["excluded_by_cap"].values()) for t in result.summary["tasks"]) == ex.height
+    assert sum(sum(t.excluded_by_cap.values()) for t in result.summary.tasks) == ex.height
 
 
 def test_a_year_of_monthly_draws_holds_the_cap_across_draws(dense_longwan, longwan_dirs, tmp_path):
@@ -55,9 +56,11 @@ def test_a_year_of_monthly_draws_holds_the_cap_across_draws(dense_longwan, longw
     excluded = []
     for month in (3, 4, 5, 6, 7):
         on = dt.date(2023, month, 6)
-        c = pipeline.commit(dense_longwan, entities, ledger_path=ledger, beacon="b", drawn_on=on, request=Request(due=(2023, month)))
+        c = pipeline.commit(dense_longwan, entities, ledger_path=ledger, beacon="b", drawn_on=on, request=Request(due=(2023, month)),
+                            reveal_as="numbers:1", actor="王科长")
         out = tmp_path / f"m{month}"
-        result = pipeline.draw(dense_longwan, entities, out, ledger_path=ledger, reveal=f"{month}", commitment_id=c.id)
+        result = pipeline.draw(dense_longwan, entities, out, ledger_path=ledger, reveal=f"{month}", commitment_id=c.id,
+                               actor="王科长")
         assert set(result.drawn["month"]) == {month}
         assert pipeline.verify(out, entities, policy_path=dense_longwan).ok
         excluded.append(pl.read_csv(out / "excluded.csv", infer_schema=False))

@@ -36,8 +36,9 @@ risk:"""
 
 
 def _draw(policy, entities, ledger, out, month, request):
-    c = pipeline.commit(policy, entities, ledger_path=ledger, beacon="b", drawn_on=dt.date(2021, month, 5), request=request)
-    return pipeline.draw(policy, entities, out, ledger_path=ledger, reveal=str(month), commitment_id=c.id)
+    c = pipeline.commit(policy, entities, ledger_path=ledger, beacon="b", drawn_on=dt.date(2021, month, 5), request=request,
+                        reveal_as="numbers:1", actor="王科长")
+    return pipeline.draw(policy, entities, out, ledger_path=ledger, reveal=str(month), commitment_id=c.id, actor="王科长")
 
 
 @pytest.fixture
@@ -60,8 +61,8 @@ def revised_year(tmp_path, shuozhou_dirs):
 def test_the_revision_adds_a_task_and_draws_record_their_revision(revised_year, tmp_path):
     path, original, ledger, entities, july = revised_year
     assert "t22" in set(july.drawn["task_id"])
-    t21 = next(t for t in july.summary["tasks"] if t["task_id"] == "t21")
-    assert {s["ratio"] for s in t21["strata"]} == {"1/50"}  # 2%, the revised ratio
+    t21 = next(t for t in july.summary.tasks if t.task_id == "t21")
+    assert {s.ratio for s in t21.strata} == {"1/50"}  # 2%, the revised ratio
     with Ledger.open(ledger) as led:
         draws = led.find("draw")
     assert [d.body["revision"] for d in draws] == [None, 1]
@@ -101,7 +102,8 @@ def test_deleting_a_drawn_task_is_refused_at_its_line(revised_year):
     path.write_text(text[:start] + text[end:], "utf-8")
     edit(path, "  number: 1\n", "  number: 2\n")
     with pytest.raises(SpotcheckError) as exc:
-        pipeline.commit(path, entities, ledger_path=ledger, beacon="b", drawn_on=dt.date(2021, 8, 2), request=Request(due=(2021, 8)))
+        pipeline.commit(path, entities, ledger_path=ledger, beacon="b", drawn_on=dt.date(2021, 8, 2), request=Request(due=(2021, 8)),
+                        reveal_as="numbers:1", actor="王科长")
     problems = exc.value.problems
     assert [p.code for p in problems] == ["R530"]
     assert problems[0].file.endswith("shanxi/shuozhou/2021.yaml") and problems[0].line == line_of(path, "tasks:")
@@ -113,7 +115,8 @@ def test_moving_a_drawn_round_or_changing_without_a_revision_is_refused(revised_
     edit(path, 'sampling: {ratio: "2%", at_least: true, times_per_year: 2}\n    draw_months: [4, 10]',
          'sampling: {ratio: "2%", at_least: true, times_per_year: 2}\n    draw_months: [5, 10]')
     with pytest.raises(SpotcheckError) as exc:
-        pipeline.commit(path, entities, ledger_path=ledger, beacon="b", drawn_on=dt.date(2021, 8, 2), request=Request(due=(2021, 8)))
+        pipeline.commit(path, entities, ledger_path=ledger, beacon="b", drawn_on=dt.date(2021, 8, 2), request=Request(due=(2021, 8)),
+                        reveal_as="numbers:1", actor="王科长")
     codes = [p.code for p in exc.value.problems]
     assert "R531" in codes and "R532" in codes
     moved = next(p for p in exc.value.problems if p.code == "R531")

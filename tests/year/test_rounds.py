@@ -16,8 +16,9 @@ from spotcheck.year.rounds import Override, Request, year_rounds
 
 
 def official(dirs, ledger, out, on, request, value="07 11 23"):
-    c = pipeline.commit(SHUOZHOU, dirs / "entities.csv", ledger_path=ledger, beacon="双色球开奖号码", drawn_on=on, request=request)
-    return pipeline.draw(SHUOZHOU, dirs / "entities.csv", out, ledger_path=ledger, reveal=value, commitment_id=c.id)
+    c = pipeline.commit(SHUOZHOU, dirs / "entities.csv", ledger_path=ledger, beacon="双色球开奖号码", drawn_on=on, request=request,
+                        reveal_as="numbers:3", actor="王科长")
+    return pipeline.draw(SHUOZHOU, dirs / "entities.csv", out, ledger_path=ledger, reveal=value, commitment_id=c.id, actor="王科长")
 
 
 def test_rounds_follow_the_draw_months():
@@ -46,12 +47,12 @@ def test_twice_and_early_are_refused_with_the_reason(shuozhou_dirs, tmp_path):
     ledger = tmp_path / "l.db"
     official(shuozhou_dirs, ledger, tmp_path / "a", dt.date(2021, 4, 6), Request(task="t19"))
     with pytest.raises(SpotcheckError) as twice:
-        pipeline.commit(SHUOZHOU, shuozhou_dirs / "entities.csv", ledger_path=ledger, beacon="b",
+        pipeline.commit(SHUOZHOU, shuozhou_dirs / "entities.csv", ledger_path=ledger, beacon="b", reveal_as="numbers:3", actor="王科长",
                         drawn_on=dt.date(2021, 4, 20), request=Request(task="t19", round=1))
     assert [p.code for p in twice.value.problems] == ["R524"]
     assert "已于 2021-04-06" in twice.value.problems[0].message
     with pytest.raises(SpotcheckError) as early:
-        pipeline.commit(SHUOZHOU, shuozhou_dirs / "entities.csv", ledger_path=ledger, beacon="b",
+        pipeline.commit(SHUOZHOU, shuozhou_dirs / "entities.csv", ledger_path=ledger, beacon="b", reveal_as="numbers:3", actor="王科长",
                         drawn_on=dt.date(2021, 5, 20), request=Request(task="t19"))
     assert [p.code for p in early.value.problems] == ["R525"]
     assert "8月" in early.value.problems[0].message

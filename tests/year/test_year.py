@@ -48,12 +48,13 @@ def shuozhou_year(shuozhou_dirs, tmp_path_factory):
         directory.write_csv(path)
         on = dt.date(2021, month, 3)
         try:
-            c = pipeline.commit(SHUOZHOU, path, ledger_path=ledger, beacon="双色球开奖号码", drawn_on=on, request=Request(due=(2021, month)))
+            c = pipeline.commit(SHUOZHOU, path, ledger_path=ledger, beacon="双色球开奖号码", drawn_on=on, request=Request(due=(2021, month)),
+                                reveal_as="numbers:3", actor="王科长")
         except SpotcheckError as exc:
             assert [p.code for p in exc.problems] == ["R522"]  # nothing left to draw by this month
             continue
         out = tmp / f"draw-{month:02d}"
-        pipeline.draw(SHUOZHOU, path, out, ledger_path=ledger, reveal=f"{month:02d} 07 19", commitment_id=c.id)
+        pipeline.draw(SHUOZHOU, path, out, ledger_path=ledger, reveal=f"{month:02d} 07 19", commitment_id=c.id, actor="王科长")
         folders[month] = (out, path)
         if month == 4:
             # An entity drawn in April closes before its check.

@@ -236,8 +236,12 @@ def count_due(calendar: WorkCalendar, start: date, *, working_days: int | None =
         raise ValueError("give exactly one of working_days and calendar_days")
     if calendar_days is not None:
         end = calendar.add_calendar_days(start, calendar_days)
-        weekday = WEEKDAYS[end.weekday()]
-        return DueCount(end, f"自 {start} 起 {calendar_days} 个自然日（起算日不计入），至 {end}（{weekday}）届满。")
+        last = start + timedelta(calendar_days)
+        text = f"自 {start} 起 {calendar_days} 个自然日（起算日不计入），至 {end}（{WEEKDAYS[end.weekday()]}）届满"
+        if end != last:
+            off = _describe_days_off([last + timedelta(k) for k in range((end - last).days)], calendar)
+            text += f"；第 {calendar_days} 天 {last} 是休息日（{off}），依民法典第二百零三条顺延至其后第一个工作日"
+        return DueCount(end, text + "。")
     end = calendar.add_working_days(start, working_days)
     days = [start + timedelta(k) for k in range(1, (end - start).days + 1)]
     skipped = [d for d in days if not calendar.is_workday(d)]

@@ -289,8 +289,9 @@ class WorkCalendar:
         return days[i + n - 1]
 
     def add_calendar_days(self, start: date, n: int) -> date:
-        """The n-th day after `start` (自然日); no year data is needed."""
-        return _as_day(start) + timedelta(days=n)
+        """The n-th day after `start` (自然日), moved to the next working day when it is a day off:
+        民法典 第二百零三条 — a period whose last day is a statutory day off ends on the day after it."""
+        return self.working_day_on_or_after(_as_day(start) + timedelta(days=n))
 
     def working_days_between(self, a: date, b: date) -> int:
         """Working days after `a` up to and including `b`; negative when `b` is before `a`."""

@@ -1,15 +1,6 @@
 """The `spotcheck` command. A thin layer: each command parses, makes one library call, prints, exits."""
 
-import click
-from spotcheck.version import __version__, engine_version
-from spotcheck.cli.common import ChineseGroup
-
-
-@click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="spotcheck", help="显示版本并退出。",
-                      message=f"%(prog)s %(version)s（引擎版本 {engine_version()}）")
-def main() -> None:
-    """spotcheck：“双随机、一公开”抽查计划数据工具。"""
+from spotcheck.cli.common import main  # noqa: F401  (the entry point: spotcheck.cli:main)
 
 
 def _register() -> None:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 from spotcheck.calendar.workdays import WorkCalendar
-from spotcheck.cli import main
-from spotcheck.cli.common import FILE, Day, reports_problems
+from spotcheck.cli.common import Day, main, policy_option, reports_problems
 from spotcheck.calendar.deadlines import count_due
 from spotcheck.policy.loader import load_policy
 
@@ -19,16 +18,16 @@ from spotcheck.policy.loader import load_policy
 @click.option("--calendar-days", type=click.IntRange(min=0), help="自然日数")
 @click.option("--calendar", "calendars", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="补充的年度节假日安排（YAML 日程文件），可重复")
-@click.option("--policy", type=FILE, help="使用该策略（及其上级策略）calendars: 中的节假日安排")
+@policy_option("使用该策略（及其上级策略）calendars: 中的节假日安排")
 @reports_problems
 def deadline(start: date, working_days: int | None, calendar_days: int | None,
-             calendars: tuple[Path, ...], policy: Path | None) -> None:
+             calendars: tuple[Path, ...], policy_path: Path | None) -> None:
     """计算期限届满日：第一行输出日期，第二行说明如何数出来的。"""
     if (working_days is None) == (calendar_days is None):
         raise click.UsageError("--working-days 与 --calendar-days 须且只能给出一个")
-    if policy is not None and calendars:
+    if policy_path is not None and calendars:
         raise click.UsageError("--policy 与 --calendar 只能用一个：策略的节假日安排写在它的 calendars: 中")
-    calendar = load_policy(policy).calendar if policy else WorkCalendar.standard(calendars)
+    calendar = load_policy(policy_path).calendar if policy_path else WorkCalendar.standard(calendars)
     result = count_due(calendar, start, working_days=working_days, calendar_days=calendar_days)
     click.echo(result.due.isoformat())
     click.echo(result.explanation)

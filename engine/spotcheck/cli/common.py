@@ -1,33 +1,45 @@
-"""What every command shares: turning SpotcheckError into a message on stderr and exit code 1."""
+"""What every command shares: the `spotcheck` group, the options several commands take (--ledger,
+--policy, --today, --draw), and the one place a command's exit code becomes the process's exit
+(ChineseGroup.main): commands raise SpotcheckError (printed, exit 1) or call `finish(code)`."""
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import functools
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import click
+from spotcheck.version import __version__, engine_version
 from spotcheck.errors import SpotcheckError, format_problems
+from spotcheck.ledger.store import DEFAULT_PATH
 from spotcheck.progress import silent
 
 F = TypeVar("F", bound=Callable)
 PRINT_LIMIT = 50  # problems printed before "……另有 N 个问题"
 
 
+def finish(code: int) -> NoReturn:
+    """End the command with this exit code (0 ok, 1 problems found in the input, 2 usage)."""
+    raise click.exceptions.Exit(code)
+
+
 def reports_problems(fn: F) -> F:
-    """Print a SpotcheckError's problems (first PRINT_LIMIT, with a count of the rest) and exit 1."""
+    """Print a SpotcheckError's problems (first PRINT_LIMIT, with a count of the rest) and exit 1; a
+    command with a --format option gets them in that format."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except SpotcheckError as exc:
-            click.echo(format_problems(exc.problems, limit=PRINT_LIMIT), err=True)
-            sys.exit(1)
+            fmt = kwargs.get("fmt") if kwargs.get("fmt") in ("json", "github") else "text"
+            click.echo(format_problems(exc.problems, fmt=fmt, limit=PRINT_LIMIT if fmt == "text" else None), err=True)
+            finish(1)
 
     return wrapper  # type: ignore[return-value]
 
@@ -53,14 +65,81 @@ FILE = ExistingPath()
 DIRECTORY = ExistingPath(directory=True)
 
 
+# What each positional argument is, for the help page's 参数 section (click gives arguments no help text).
+ARGUMENTS = {
+    "policy": "策略文件（YAML），如 policies/shanxi/shuozhou/2021.yaml",
+    "paths": "要检查的文件或目录，可写多个；省略时为 policies/",
+    "old": "旧的策略文件（如上一年度的）",
+    "new": "新的策略文件（如本年度的）",
+    "draw_dir": "抽取结果目录（spotcheck draw 的 --out 目录）",
+    "results_file": "检查结果文件（CSV 或 XLSX，格式见 docs/results.md）",
+    "visit_id": "检查编号（visits.csv 的“检查编号”列，如 V334d8a47f5420b45）",
+    "folder": "新建的本单位策略仓库目录（默认当前目录）",
+}
+
+
+_USAGE_WORDS = {"[OPTIONS]": "[选项]", "COMMAND": "命令", "[ARGS]...": "[参数]..."}
+
+
+def option_help(param: click.Option, ctx: click.Context) -> tuple[str, str] | None:
+    """click's help record with its bracketed extras ([default: …; required]) in Chinese."""
+    record = param.get_help_record(ctx)
+    if record is None:
+        return None
+    extra = param.get_help_extra(ctx)
+    items = []
+    if "envvars" in extra:
+        items.append(f"环境变量：{'、'.join(extra['envvars'])}")
+    if "default" in extra:
+        items.append(f"默认：{extra['default']}")
+    if "range" in extra:
+        items.append(f"范围：{extra['range']}")
+    if "required" in extra:
+        items.append("必填")
+    text = param.help or ""
+    if items:
+        text = f"{text}  [{'；'.join(items)}]" if text else f"[{'；'.join(items)}]"
+    return record[0], text
+
+
+def ledger_option(fn: F) -> F:
+    """--ledger: the ledger file, from the environment when not given."""
+    return click.option(
+        "--ledger", "ledger_path", default=DEFAULT_PATH, envvar="SPOTCHECK_LEDGER", show_default=True,
+        type=click.Path(dir_okay=False, path_type=Path), help="台账文件（SQLite；也可用环境变量 SPOTCHECK_LEDGER）",
+    )(fn)
+
+
+def policy_option(help: str = "策略文件（默认按抽取记录中的策略标识在 policies/ 中查找）", **kwargs) -> Callable[[F], F]:
+    """--policy: a policy file; commands reading a draw folder default to the policy the draw recorded."""
+    return click.option("--policy", "policy_path", type=FILE, help=help, **kwargs)
+
+
+def today_option(fn: F) -> F:
+    """--today: the day counted as today, for entering late and for checking."""
+    return click.option("--today", type=Day(), help="以该日为今天（补录、核对时用；默认今天）")(fn)
+
+
+def draw_option(help: str = "抽取结果目录（spotcheck draw 的输出）", **kwargs) -> Callable[[F], F]:
+    """--draw: a draw folder."""
+    return click.option("--draw", "draw_dir" if not kwargs.get("multiple") else "draw_dirs", type=DIRECTORY,
+                        help=help, **kwargs)
+
+
 class _ChineseHelp:
-    """Help pages in Chinese: click writes its headings and the help option's text in English."""
+    """Help pages in Chinese: click writes its headings, its [default: …] and the help option's text in English."""
 
     def format_usage(self, ctx, formatter) -> None:
-        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="用法：")
+        pieces = [_USAGE_WORDS.get(p, p) for p in self.collect_usage_pieces(ctx)]
+        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix="用法：")
 
     def format_options(self, ctx, formatter) -> None:
-        records = [r for p in self.get_params(ctx) if (r := p.get_help_record(ctx)) is not None]
+        arguments = [(p.make_metavar(ctx), ARGUMENTS.get(p.name, "")) for p in self.get_params(ctx)
+                     if isinstance(p, click.Argument)]
+        if arguments:
+            with formatter.section("参数"):
+                formatter.write_dl(arguments)
+        records = [r for p in self.get_params(ctx) if isinstance(p, click.Option) and (r := option_help(p, ctx))]
         if records:
             with formatter.section("选项"):
                 formatter.write_dl(records)
@@ -94,22 +173,33 @@ class ChineseGroup(_ChineseHelp, click.Group):
     command_class = ChineseCommand
     group_class = type  # subgroups are ChineseGroup too
 
+    def resolve_command(self, ctx, args):
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None and not ctx.resilient_parsing:
+            known = self.list_commands(ctx)
+            close = difflib.get_close_matches(name, known, n=3)
+            ctx.fail(f"没有命令 '{name}'，" + (f"是否想写 {'、'.join(close)}？" if close else f"可用命令：{'、'.join(known)}"))
+        return super().resolve_command(ctx, args)
+
     def main(self, *args, **kwargs):
+        """The one place the process exits: with the command's code, or 1 or 2 for an abort or a usage error."""
         kwargs["standalone_mode"] = False
         try:
-            return super().main(*args, **kwargs)
+            code = super().main(*args, **kwargs)
         except click.exceptions.Exit as exc:
-            sys.exit(exc.exit_code)
+            code = exc.exit_code
         except click.Abort:
             click.echo("已中止", err=True)
-            sys.exit(1)
+            code = 1
         except click.UsageError as exc:
             ctx = exc.ctx
             if ctx is not None:
                 click.echo(ctx.get_usage(), err=True)
                 click.echo(f"查看说明：{ctx.command_path} --help", err=True)
             click.echo(f"错误：{_usage_message(exc)}", err=True)
-            sys.exit(exc.exit_code)
+            code = exc.exit_code
+        # Outside standalone mode click returns an Exit's code (finish(), --version) instead of exiting.
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 def _usage_message(exc: click.UsageError) -> str:
@@ -122,6 +212,13 @@ def _usage_message(exc: click.UsageError) -> str:
     if isinstance(exc, click.BadParameter):
         return f"参数 {hint} 的值无效：{exc.message}"
     return exc.message
+
+
+@click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="spotcheck", help="显示版本并退出。",
+                      message=f"%(prog)s %(version)s（引擎版本 {engine_version()}）")
+def main() -> None:
+    """spotcheck：“双随机、一公开”抽查计划数据工具。"""
 
 
 class Day(click.ParamType):

@@ -6,13 +6,12 @@ from pathlib import Path
 
 import click
 from spotcheck import demo
-from spotcheck.cli import main
-from spotcheck.cli.common import FILE, reports_problems, steps
+from spotcheck.cli.common import main, policy_option, reports_problems, steps
 
 
 @main.command("demo")
 @click.option("--out", "out_dir", default="demo-out", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="演示输出目录（须为新目录）")
-@click.option("--policy", "policy_path", default=str(demo.DEFAULT_POLICY), show_default=True, type=FILE, help="使用的策略")
+@policy_option("使用的策略", default=str(demo.DEFAULT_POLICY), show_default=True)
 @click.option("--entities", type=click.IntRange(min=100), default=5000, show_default=True, help="合成主体数")
 @click.option("--inspectors", type=click.IntRange(min=20), default=300, show_default=True, help="合成执法人员数")
 @click.option("--seed", default="demo", show_default=True, help="演练种子")

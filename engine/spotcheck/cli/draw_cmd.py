@@ -8,16 +8,9 @@ from pathlib import Path
 
 import click
 from spotcheck.draw import pipeline
-from spotcheck.cli import main
-from spotcheck.cli.common import DIRECTORY, FILE, Day, reports_problems, steps
+from spotcheck.cli.common import DIRECTORY, FILE, Day, ledger_option, main, policy_option, reports_problems, steps
 from spotcheck.errors import SpotcheckError
-from spotcheck.ledger.store import DEFAULT_PATH
 from spotcheck.year.rounds import Override, Request
-
-_ledger = click.option(
-    "--ledger", "ledger_path", default=DEFAULT_PATH, envvar="SPOTCHECK_LEDGER", show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path), help="台账文件（SQLite）",
-)
 
 
 class Month(click.ParamType):
@@ -53,7 +46,9 @@ def synth(policy: Path, n_entities: int, n_inspectors: int, seed: str, out_dir: 
 @click.option("--seed", help="演练种子：用于测试和演示，所有输出标注为演练")
 @click.option("--commit", "do_commit", is_flag=True, help="正式抽取第一步：记录对输入和将来随机数来源的承诺")
 @click.option("--beacon", help="与 --commit 同用：将来公开的随机数来源，如“双色球2023130期开奖号码”")
-@click.option("--reveal", help="正式抽取第二步：公布的随机数")
+@click.option("--reveal-format", "reveal_as", metavar="FORMAT",
+              help="与 --commit 同用：公布的随机数的格式，numbers:6+1（彩票号码，按开奖顺序）或 hex:128（信标的十六进制输出）")
+@click.option("--reveal", help="正式抽取第二步：公布的随机数（按承诺时的格式核对并统一写法）")
 @click.option("--commitment", "commitment_id", help="与 --reveal 同用：承诺编号")
 @click.option("--date", "drawn_on", type=Day(), help="抽取日期（默认今天；正式抽取取承诺中的日期）")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="抽取结果目录（须为新目录）")
@@ -62,10 +57,12 @@ def synth(policy: Path, n_entities: int, n_inspectors: int, seed: str, out_dir: 
 @click.option("--due", type=Month(), help="抽取到该月（YYYY-MM）为止到期而尚未抽取的全部任务")
 @click.option("--override-reason", help="提前或重复抽取的理由（记入台账）")
 @click.option("--approver", help="与 --override-reason 同用：批准人")
-@_ledger
+@click.option("--actor", envvar="SPOTCHECK_ACTOR",
+              help="操作人（姓名或工号），记入台账；正式抽取（--commit、--reveal）必填，也可设环境变量 SPOTCHECK_ACTOR")
+@ledger_option
 @reports_problems
-def draw(policy, entities_path, seed, do_commit, beacon, reveal, commitment_id, drawn_on, out_dir, task_id, round_no, due,
-         override_reason, approver, ledger_path) -> None:
+def draw(policy, entities_path, seed, do_commit, beacon, reveal_as, reveal, commitment_id, drawn_on, out_dir, task_id,
+         round_no, due, override_reason, approver, actor, ledger_path) -> None:
     """随机抽取检查对象：--seed 演练，或 --commit 后 --reveal 正式抽取；--task/--due 只抽到期的任务。"""
     modes = sum(x is not None and x is not False for x in (seed, reveal, do_commit or None))
     if modes != 1:
@@ -75,7 +72,7 @@ def draw(policy, entities_path, seed, do_commit, beacon, reveal, commitment_id, 
         if not beacon:
             raise click.UsageError("--commit 须同时用 --beacon 写明将来公开的随机数来源")
         c = pipeline.commit(policy, entities_path, ledger_path=ledger_path, beacon=beacon, drawn_on=drawn_on or dt.date.today(),
-                            request=request)
+                            reveal_as=reveal_as, actor=actor, request=request)
         click.echo(c.id)
         click.echo(json.dumps(c.body, ensure_ascii=False, indent=2), err=True)
         click.echo(f"已记录承诺 {c.id}。随机数公布后运行：spotcheck draw {policy} --entities {entities_path} "
@@ -86,16 +83,16 @@ def draw(policy, entities_path, seed, do_commit, beacon, reveal, commitment_id, 
     with steps(True) as progress:
         result = pipeline.draw(
             policy, entities_path, out_dir, ledger_path=ledger_path, seed=seed, reveal=reveal,
-            commitment_id=commitment_id, drawn_on=drawn_on, progress=progress, request=request,
+            commitment_id=commitment_id, drawn_on=drawn_on, progress=progress, request=request, actor=actor,
         )
     s = result.summary
     tag = "【演练】" if result.seed.drill else ""
     if result.seed.drill and drawn_on is None and result.drawn_on != dt.date.today():
         click.echo(f"{tag}未给 --date：今天不在策略年度内，演练日期取策略年度中最早的抽取时间 {result.drawn_on}", err=True)
-    chosen = result.transcript.get("selection")
-    what = "、".join(f"{t}（第{'、'.join(map(str, r))}轮）" for t, r in chosen.items()) if chosen else f"{len(s['tasks'])} 个任务"
+    chosen = result.transcript.selection
+    what = "、".join(f"{t}（第{'、'.join(map(str, r))}轮）" for t, r in chosen.items()) if chosen else f"{len(s.tasks)} 个任务"
     click.echo(f"{tag}抽取 {result.id}：{what}，抽中 {result.drawn.height} 户次，"
-               f"涉及 {s['distinct_entities_drawn']} 个主体；结果在 {out_dir}")
+               f"涉及 {s.distinct_entities_drawn} 个主体；结果在 {out_dir}")
     if result.exclusions.height:
         click.echo(f"因频次上限排除 {result.exclusions.height} 户次（见 {out_dir}/excluded.csv）")
 
@@ -118,7 +115,7 @@ def _request(task_id, round_no, due, reason, approver) -> Request | None:
 @click.option("--entities", "entities_path", required=True, type=FILE, help="抽取时使用的检查对象名录")
 @click.option("--inspectors", "inspectors_path", type=FILE, help="执法人员名录（核验检查组时需要）")
 @click.option("--recusals", "recusals_path", type=FILE, help="回避名单（核验检查组时需要）")
-@click.option("--policy", "policy_path", type=FILE, help="策略文件（默认按 transcript 中的策略标识查找）")
+@policy_option()
 @reports_problems
 def verify(draw_dir, entities_path, inspectors_path, recusals_path, policy_path) -> None:
     """由 transcript 和输入重新计算抽取结果，逐文件比对；一致时退出码为 0。"""

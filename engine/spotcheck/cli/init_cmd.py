@@ -6,8 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import click
-from spotcheck.cli import main
-from spotcheck.cli.common import reports_problems
+from spotcheck.cli.common import main, reports_problems
 from spotcheck.starter import Starter, init
 
 

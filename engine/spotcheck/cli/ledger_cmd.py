@@ -1,18 +1,30 @@
 """`spotcheck ledger verify|show`: check the hash chain, list records."""
 
 import json
-import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import click
-from spotcheck.cli import main
-from spotcheck.errors import SpotcheckError, format_problems
-from spotcheck.ledger.store import DEFAULT_PATH, Ledger
+from spotcheck.cli.common import finish, ledger_option, main, reports_problems
+from spotcheck.errors import format_problems
+from spotcheck.ledger.store import Ledger
 
-_LEDGER_OPTION = click.option(
-    "--ledger", "ledger_path", default=DEFAULT_PATH, show_default=True, envvar="SPOTCHECK_LEDGER",
-    type=click.Path(dir_okay=False), help="账本文件（也可用环境变量 SPOTCHECK_LEDGER）。")
 _FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                               show_default=True, help="输出格式。")
+
+
+# Record kinds as officers name them; the ledger keeps the English keys, which the hash chain covers.
+KIND_NAMES = {
+    "commitment": "抽取承诺", "claim": "承诺兑现", "refused_redraw": "拒绝重复抽取", "draw": "正式抽取", "drill": "演练抽取",
+    "drill_plan": "演练检查安排", "history": "检查记录", "visit": "检查安排", "team": "检查组", "team_reassignment": "更换检查人员",
+    "result": "检查结果", "result_state": "结果状态变更", "follow_up": "后续处置",
+}
+BEIJING = timezone(timedelta(hours=8), "北京时间")
+
+
+def beijing_time(at: str) -> str:
+    """A record's UTC timestamp as Beijing time, to the second."""
+    return datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _anchor(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[int, str]:
@@ -25,28 +37,21 @@ def _anchor(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
     return anchors
 
 
-def _fail(exc: SpotcheckError, fmt: str) -> None:
-    click.echo(format_problems(exc.problems, fmt=fmt), err=True)
-    sys.exit(1)
-
-
 @main.group("ledger")
 def ledger() -> None:
     """账本：承诺、抽取、检查、结果的防篡改记录。"""
 
 
 @ledger.command("verify")
-@_LEDGER_OPTION
+@ledger_option
 @click.option("--anchor", "anchors", multiple=True, callback=_anchor, metavar="SEQ:HASH",
               help="已公布的某条记录的哈希，可重复；用于发现公布后的改动或截断。")
 @_FORMAT_OPTION
-def verify_cmd(ledger_path: str, anchors: dict[int, str], fmt: str) -> None:
+@reports_problems
+def verify_cmd(ledger_path: Path, anchors: dict[int, str], fmt: str) -> None:
     """重新计算整条哈希链；完好退出 0，发现改动退出 1。"""
-    try:
-        with Ledger.open(ledger_path, create=False) as led:
-            report = led.verify(anchors)
-    except SpotcheckError as exc:
-        _fail(exc, fmt)
+    with Ledger.open(ledger_path, create=False) as led:
+        report = led.verify(anchors)
     if fmt == "json":
         click.echo(json.dumps({
             "ok": report.ok, "count": report.count, "head_seq": report.head_seq, "head_hash": report.head_hash,
@@ -54,26 +59,31 @@ def verify_cmd(ledger_path: str, anchors: dict[int, str], fmt: str) -> None:
         }, ensure_ascii=False, indent=2))
     elif report.ok:
         click.echo(f"账本完好：共 {report.count} 条记录，末条 #{report.head_seq} 哈希 {report.head_hash}")
+        click.echo(f"公布此哈希后，可用 --anchor {report.head_seq}:{report.head_hash} 发现日后的改写或截断")
     else:
         click.echo(format_problems(report.problems), err=True)
         click.echo(f"账本链断裂：最早不可信的记录是 #{report.first_bad_seq}", err=True)
-    sys.exit(0 if report.ok else 1)
+        click.echo(f"末条 #{report.head_seq} 哈希 {report.head_hash}", err=True)
+    finish(0 if report.ok else 1)
 
 
 @ledger.command("show")
-@click.option("--kind", default=None, help="只列出这一类记录（commitment、draw、visit……）。")
+@click.option("--kind", default=None,
+              help="只列出这一类记录：" + "、".join(f"{k}（{v}）" for k, v in KIND_NAMES.items()) + "。")
 @click.option("--key", default=None, help="只列出这个键的记录。")
-@_LEDGER_OPTION
+@ledger_option
 @_FORMAT_OPTION
-def show_cmd(kind: str | None, key: str | None, ledger_path: str, fmt: str) -> None:
-    """列出账本记录：序号、时间（UTC）、类型、键、操作人、短哈希。"""
-    try:
-        with Ledger.open(ledger_path, create=False) as led:
-            records = led.find(kind=kind, key=key)
-    except SpotcheckError as exc:
-        _fail(exc, fmt)
+@reports_problems
+def show_cmd(kind: str | None, key: str | None, ledger_path: Path, fmt: str) -> None:
+    """列出账本记录：序号、时间（北京时间）、类型、键、操作人、短哈希。"""
+    with Ledger.open(ledger_path, create=False) as led:
+        records = led.find(kind=kind, key=key)
     if fmt == "json":
         click.echo(json.dumps([r.to_dict() for r in records], ensure_ascii=False, indent=2))
         return
+    if not records:
+        click.echo("没有符合条件的记录", err=True)
+        return
+    click.echo("序号\t时间（北京时间）\t类型\t键\t操作人\t哈希（前12位）")
     for r in records:
-        click.echo(f"#{r.seq}  {r.at[:19]}Z  {r.kind}  {r.key}  {r.actor}  {r.hash[:12]}")
+        click.echo(f"#{r.seq}\t{beijing_time(r.at)}\t{KIND_NAMES.get(r.kind, r.kind)}\t{r.key}\t{r.actor}\t{r.hash[:12]}")

@@ -1,11 +1,7 @@
 """`spotcheck notice`: render a policy's official notice (md, html, docx, pdf), or list its templates."""
 
-import sys
-
 import click
-from spotcheck.cli import main
-from spotcheck.cli.common import DIRECTORY, FILE
-from spotcheck.errors import SpotcheckError, format_problems
+from spotcheck.cli.common import FILE, draw_option, main, reports_problems
 from spotcheck.notices.api import describe_templates, make_notice
 from spotcheck.notices.model import KINDS
 from spotcheck.notices.templates import FORMATS
@@ -16,25 +12,21 @@ from spotcheck.notices.templates import FORMATS
 @click.option("--kind", default=None, metavar="KIND",
               help=f"文种：{'、'.join(KINDS)}（可省略 _notice，如 task）。默认为策略的 default_document。")
 @click.option("--document", "document_id", default=None, help="策略 documents 中的文件标识。")
-@click.option("--draw", "draw_dir", default=None, type=DIRECTORY,
-              help="抽取结果目录（spotcheck draw 的输出）；给出时默认生成任务公告和随机抽查通知书。")
+@draw_option("抽取结果目录（spotcheck draw 的输出）；给出时默认生成任务公告和随机抽查通知书。")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True, help="输出格式。")
 @click.option("--out", default=None, type=click.Path(dir_okay=False),
               help="输出文件；md、html 可省略（打印到标准输出），docx、pdf 必须给出。")
 @click.option("--list-templates", "list_only", is_flag=True, help="列出每种文种、每种格式将使用的模板文件。")
+@reports_problems
 def notice_cmd(policy: str, kind: str | None, document_id: str | None, draw_dir: str | None, fmt: str,
                out: str | None, list_only: bool) -> None:
     """按 GB/T 9704 生成策略的公文：计划通知、实施方案、任务公告（含随机抽查通知书）等。"""
     if not list_only and out is None and fmt in ("docx", "pdf"):
         raise click.UsageError(f"--format {fmt} 输出的是二进制文件，请用 --out 指定文件名")
-    try:
-        if list_only:
-            click.echo("\n".join(describe_templates(policy)))
-            return
-        content = make_notice(policy, fmt=fmt, out=out, kind=kind, document=document_id, draw_dir=draw_dir)
-    except SpotcheckError as exc:
-        click.echo(format_problems(exc.problems), err=True)
-        sys.exit(1)
+    if list_only:
+        click.echo("\n".join(describe_templates(policy)))
+        return
+    content = make_notice(policy, fmt=fmt, out=out, kind=kind, document=document_id, draw_dir=draw_dir)
     if out is None:
         click.echo(content, nl=False)
     else:

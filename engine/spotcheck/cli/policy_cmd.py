@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 from spotcheck.policy.cases import run_tests
-from spotcheck.cli import main
-from spotcheck.cli.common import FILE, reports_problems
+from spotcheck.cli.common import FILE, finish, main, reports_problems
 from spotcheck.policy.diff import format_changes
 from spotcheck.errors import format_problems
 from spotcheck.resources import local_policies
 from spotcheck.policy.schemas import export_schemas, schema_drift
-from spotcheck.policy.validate import KIND_NAMES, validate_report
+from spotcheck.policy.files import KIND_NAMES
+from spotcheck.policy.validate import validate_report
 from spotcheck.year.revision import diff_revisions
 
 _paths = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
@@ -36,7 +35,7 @@ def validate(paths: tuple[Path, ...], fmt: str) -> None:
         click.echo(format_problems(report.problems, fmt), err=fmt == "text")
     if report.problems:
         click.echo(f"未通过：{total} 个文件中发现 {len(report.problems)} 个问题", err=True)
-        sys.exit(1)
+        finish(1)
     click.echo(f"通过：已检查 {total} 个文件（{counts}），未发现问题", err=fmt != "text")
 
 
@@ -65,9 +64,9 @@ def test(paths: tuple[Path, ...], verbose: bool) -> None:
             click.echo(result.format())
     if run.problems:
         click.echo(format_problems(list(run.problems)), err=True)
-    click.echo(f"{run.passed} passed, {run.failed} failed" + (f", {len(run.problems)} problems" if run.problems else ""))
+    click.echo(f"通过 {run.passed} 个，未通过 {run.failed} 个" + (f"，另有 {len(run.problems)} 个文件问题" if run.problems else ""))
     if not run.ok:
-        sys.exit(1)
+        finish(1)
 
 
 @main.group("schema")
@@ -95,5 +94,5 @@ def schema_check(dest: Path) -> None:
     problems = schema_drift(dest)
     if problems:
         click.echo(format_problems(problems), err=True)
-        sys.exit(1)
+        finish(1)
     click.echo(f"通过：{dest} 中的 JSON Schema 与模型一致")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from itertools import groupby
 from pathlib import Path
 
@@ -12,16 +13,9 @@ from spotcheck.results import publish as publish_stage
 from spotcheck.results import report as report_stage
 from spotcheck.results import records as results_stage
 from spotcheck.results import sample as results_sample
-from spotcheck.cli import main
-from spotcheck.cli.common import DIRECTORY, FILE, Day, reports_problems
-from spotcheck.ledger.store import DEFAULT_PATH
-
-_draw = click.option("--draw", "draw_dir", required=True, type=DIRECTORY,
-                     help="抽取结果目录（含 transcript.json、visits.csv）")
-_ledger = click.option("--ledger", "ledger_path", default=DEFAULT_PATH, envvar="SPOTCHECK_LEDGER", show_default=True,
-                       type=click.Path(dir_okay=False, path_type=Path), help="台账文件（也可用环境变量 SPOTCHECK_LEDGER）")
-_policy = click.option("--policy", "policy_path", type=FILE, help="策略文件（默认按抽取记录中的策略标识在 policies/ 中查找）")
-_today = click.option("--today", type=Day(), help="以该日为今天（补录、核对时用；默认今天）")
+from spotcheck.cli.common import FILE, Day, draw_option, ledger_option, main, policy_option, reports_problems, today_option
+_draw = draw_option("抽取结果目录（含 transcript.json、visits.csv）", required=True)
+_details = click.option("--details", is_flag=True, help="逐次列出每一次检查（默认只列汇总）")
 
 
 @main.group("results")
@@ -32,9 +26,9 @@ def results() -> None:
 @results.command("import")
 @click.argument("results_file", type=FILE)
 @_draw
-@_ledger
+@ledger_option
 @click.option("--actor", help="录入人（默认当前系统用户）")
-@_today
+@today_option
 @reports_problems
 def import_cmd(results_file: Path, draw_dir: Path, ledger_path: Path, actor: str | None, today: dt.date | None) -> None:
     """录入检查结果文件（CSV 或 XLSX）；有任何问题则全部不录入。"""
@@ -42,7 +36,14 @@ def import_cmd(results_file: Path, draw_dir: Path, ledger_path: Path, actor: str
     click.echo(f"读取 {out.rows} 行：新录入 {len(out.added)} 次检查的结果，更正 {len(out.replaced)} 次，"
                f"未变 {len(out.unchanged)} 次。")
     for vid, seq, fields in out.replaced:
-        click.echo(f"  更正 {vid}（替换台账记录 #{seq}）：{'、'.join(fields)}")
+        was = out.reopened.get(vid)
+        then = ""
+        if was == results_stage.PUBLISHED:
+            then = ("；原结果已公示，更正后回到“录入”：须重新审核（results approve）再公示（results publish），"
+                    "公示名单随之改为更正后的结果，更正记录留在台账中")
+        elif was:
+            then = "；原结果已审核，更正后回到“录入”，须重新审核（results approve）"
+        click.echo(f"  更正 {vid}（替换台账记录 #{seq}）：{'、'.join(fields)}{then}")
 
 
 @results.command("approve")
@@ -51,26 +52,46 @@ def import_cmd(results_file: Path, draw_dir: Path, ledger_path: Path, actor: str
 @click.option("--all", "all_", is_flag=True, help="审核本次抽取全部已录入的结果")
 @click.option("--actor", required=True, help="审核人")
 @click.option("--date", "on", type=Day(), help="审核日期（默认今天）")
-@_ledger
+@_details
+@ledger_option
 @reports_problems
-def approve_cmd(draw_dir: Path, visits: tuple[str, ...], all_: bool, actor: str, on: dt.date | None,
+def approve_cmd(draw_dir: Path, visits: tuple[str, ...], all_: bool, actor: str, on: dt.date | None, details: bool,
                 ledger_path: Path) -> None:
-    """审核已录入的结果（录入 → 审核）。"""
+    """审核已录入的结果（录入 → 审核）；先按单位汇总，--details 列出每一次检查。"""
     if bool(visits) == all_:
         raise click.UsageError("须且只须给出 --visit（可重复）或 --all")
     out = results_stage.approve(draw_dir, ledger_path=ledger_path, actor=actor, visit_ids=None if all_ else visits, on=on)
-    click.echo(f"{actor} 审核通过 {len(out.changed)} 次检查的结果。")
-    for vid, why in out.skipped:
-        click.echo(f"  跳过 {vid}：{why}")
+    click.echo("\n".join(approve_summary(out, actor, details)))
+
+
+def approve_summary(out: results_stage.StateChange, actor: str, details: bool) -> list[str]:
+    """Counts first — per unit, then skipped by reason — and each visit only when asked."""
+    lines = [f"{actor} 审核通过 {len(out.changed)} 次检查的结果" + (f"，跳过 {len(out.skipped)} 次" if out.skipped else "") + "。"]
+    per_unit: dict[str, list[int]] = {}
+    for vid in out.changed:
+        per_unit.setdefault(out.units.get(vid, ""), [0, 0])[0] += 1
+    for vid, _ in out.skipped:
+        per_unit.setdefault(out.units.get(vid, ""), [0, 0])[1] += 1
+    if per_unit:
+        lines.append("按单位：")
+        lines += [f"  {unit or '（未指定单位）'}：审核通过 {a}" + (f"，跳过 {b}" if b else "") for unit, (a, b) in sorted(per_unit.items())]
+    reasons = Counter(why for _, why in out.skipped)
+    if reasons:
+        lines.append("跳过原因：" + "；".join(f"{why} {n} 次" for why, n in reasons.most_common()))
+    if details:
+        lines += [f"  跳过 {vid}（{out.units.get(vid, '')}）：{why}" for vid, why in out.skipped]
+    elif out.skipped:
+        lines.append("（加 --details 列出每一次跳过的检查）")
+    return lines
 
 
 @results.command("publish")
 @_draw
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="公示文件输出目录")
-@_policy
+@policy_option()
 @click.option("--actor", help="公示人（默认当前系统用户）")
 @click.option("--date", "on", type=Day(), help="公示日期（默认今天）")
-@_ledger
+@ledger_option
 @reports_problems
 def publish_cmd(draw_dir: Path, out_dir: Path, policy_path: Path | None, actor: str | None, on: dt.date | None,
                 ledger_path: Path) -> None:
@@ -85,18 +106,16 @@ def publish_cmd(draw_dir: Path, out_dir: Path, policy_path: Path | None, actor: 
 
 @results.command("follow-up")
 @click.argument("visit_id")
-@click.option("--close", is_flag=True, required=True, help="办结后续处置")
 @click.option("--date", "closed_on", required=True, type=Day(), help="办结日期")
 @click.option("--action", required=True, help="采取的措施，如“责令改正”“移送区卫生健康局”“列入经营异常名录”")
-@click.option("--draw", "draw_dir", type=DIRECTORY,
-              help="抽取结果目录（检查编号在多个抽取中重复时指明）")
+@draw_option("抽取结果目录（检查编号在多个抽取中重复时指明）")
 @click.option("--actor", help="办理人（默认当前系统用户）")
-@_today
-@_ledger
+@today_option
+@ledger_option
 @reports_problems
-def follow_up_cmd(visit_id: str, close: bool, closed_on: dt.date, action: str, draw_dir: Path | None,
+def follow_up_cmd(visit_id: str, closed_on: dt.date, action: str, draw_dir: Path | None,
                   actor: str | None, today: dt.date | None, ledger_path: Path) -> None:
-    """记录发现问题的后续处置办结（日期与措施）。"""
+    """记录一次检查发现问题后的后续处置已办结：办结日期与采取的措施。"""
     out = results_stage.close_follow_up(visit_id, ledger_path=ledger_path, actor=actor, closed_on=closed_on,
                                         action=action, draw_dir=draw_dir, today=today)
     verb = "已记录" if out.changed else "台账中已有相同记录，未重复记录"
@@ -126,20 +145,38 @@ def _by_unit(title: str, lines: list[results_stage.StatusLine], render=_line_tex
 
 @results.command("status")
 @_draw
-@_policy
-@_today
-@_ledger
+@policy_option()
+@today_option
+@ledger_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式")
+@_details
 @reports_problems
-def status_cmd(draw_dir: Path, policy_path: Path | None, today: dt.date | None, ledger_path: Path, fmt: str) -> None:
-    """各状态数量，逾期和即将到期（3 个工作日内）的结果，未办结的后续处置，经营异常名录候选。"""
+def status_cmd(draw_dir: Path, policy_path: Path | None, today: dt.date | None, ledger_path: Path, fmt: str,
+               details: bool) -> None:
+    """先列汇总和各单位数量（各状态、逾期、即将到期、后续处置未办结、经营异常名录候选），--details 逐次列出。"""
     st = results_stage.status(draw_dir, ledger_path=ledger_path, policy_path=policy_path, today=today)
     if fmt == "json":
         click.echo(json.dumps(st.to_dict(), ensure_ascii=False, indent=2))
         return
     counts = st.counts()
     lines = [f"抽取 {st.draw_id}（{st.drawn_on} 抽取）检查结果状态，截至 {st.today}：",
-             "  " + " · ".join(f"{s} {counts[s]}" for s in results_stage.STATES)]
+             "  " + " · ".join(f"{s} {counts[s]}" for s in results_stage.STATES)
+             + f" · 已逾期 {len(st.overdue)} · 即将到期 {len(st.due_soon)} · 后续处置未办结 {len(st.open_follow_ups)}"
+             + f" · 经营异常名录候选 {len(st.abnormal)}"]
+    unknown = [x for x in st.lines if x.note]
+    if unknown:
+        lines.append(f"  {len(unknown)} 次检查无法计算公示期限：{unknown[0].note}")
+    lines.append("按单位：")
+    for unit, mine in groupby(sorted(st.lines, key=lambda x: x.unit), key=lambda x: x.unit):
+        mine = list(mine)
+        by_state = Counter(x.state for x in mine)
+        lines.append(f"  {unit}：共 {len(mine)} 次，" + "、".join(f"{s} {by_state[s]}" for s in results_stage.STATES)
+                     + f"；已逾期 {sum(x.overdue for x in mine)}，即将到期 {sum(x.due_soon for x in mine)}，"
+                     + f"后续处置未办结 {sum(x.follow_up == '待处置' for x in mine)}")
+    if not details:
+        lines.append("（加 --details 逐次列出逾期、即将到期、后续处置未办结的检查和经营异常名录候选）")
+        click.echo("\n".join(lines))
+        return
     lines += _by_unit("已逾期", st.overdue)
     lines += _by_unit(f"即将到期（{results_stage.DUE_SOON} 个工作日内）", st.due_soon)
     lines += _by_unit("后续处置未办结", st.open_follow_ups,
@@ -152,9 +189,9 @@ def status_cmd(draw_dir: Path, policy_path: Path | None, today: dt.date | None, 
 @results.command("sample")
 @_draw
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="输出文件（.csv 或 .xlsx）")
-@_policy
+@policy_option()
 @click.option("--seed", default="0", show_default=True, help="种子：相同种子生成相同文件")
-@_today
+@today_option
 @reports_problems
 def sample_cmd(draw_dir: Path, out: Path, policy_path: Path | None, seed: str, today: dt.date | None) -> None:
     """为抽取的检查生成演示用的结果文件（多数未发现问题，少数发现问题，一户无法联系）。"""
@@ -165,12 +202,11 @@ def sample_cmd(draw_dir: Path, out: Path, policy_path: Path | None, seed: str, t
 
 @main.command("report")
 @click.argument("policy", type=FILE)
-@click.option("--draw", "draw_dirs", required=True, multiple=True,
-              type=DIRECTORY, help="本年度的抽取结果目录，可重复")
+@draw_option("本年度的抽取结果目录，可重复", required=True, multiple=True)
 @click.option("--entities", "entities_path", required=True, type=FILE, help="检查对象名录（计算企业覆盖率）")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="输出目录")
-@_today
-@_ledger
+@today_option
+@ledger_option
 @reports_problems
 def report_cmd(policy: Path, draw_dirs: tuple[Path, ...], entities_path: Path, out_dir: Path, today: dt.date | None,
                ledger_path: Path) -> None:

@@ -5,20 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from spotcheck.cli import main
-from spotcheck.cli.common import DIRECTORY, FILE, reports_problems
-from spotcheck.ledger.store import DEFAULT_PATH
+from spotcheck.cli.common import DIRECTORY, FILE, draw_option, ledger_option, main, reports_problems
 from spotcheck.site import build as site_build
 from spotcheck.site import supervisor
 
-_ledger = click.option(
-    "--ledger", "ledger_path", default=DEFAULT_PATH, envvar="SPOTCHECK_LEDGER", show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path), help="台账文件（SQLite）",
-)
-
-
 @main.command("site")
-@_ledger
+@ledger_option
 @click.option("--policies", "policies_dir", type=DIRECTORY, help="存放策略的目录（默认为随本程序提供的 policies/）")
 @click.option("--drills", is_flag=True, help="同时公示演练抽取（标注为演练）")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="网站输出目录")
@@ -32,8 +24,8 @@ def site(ledger_path: Path, policies_dir: Path | None, drills: bool, out_dir: Pa
 
 
 @main.command("lodge")
-@_ledger
-@click.option("--draw", "draw_dir", required=True, type=DIRECTORY, help="抽取结果目录")
+@ledger_option
+@draw_option(required=True)
 @click.option("--entities", "entities_path", required=True, type=FILE, help="抽取时使用的检查对象名录")
 @click.option("--to", "to", default=supervisor.SUPERVISOR, show_default=True, help="报送的监督机构，如“驻局纪检监察组”")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="报送目录（须为新目录）")

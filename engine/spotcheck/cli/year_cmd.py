@@ -6,17 +6,13 @@ import datetime as dt
 from pathlib import Path
 
 import click
-
-from spotcheck.cli import main
-from spotcheck.cli.common import FILE, Day, reports_problems
-from spotcheck.ledger.store import DEFAULT_PATH
+from spotcheck.cli.common import FILE, Day, ledger_option, main, reports_problems
 from spotcheck.year import render
 
 
 @main.command("year")
 @click.argument("policy", type=FILE)
-@click.option("--ledger", "ledger_path", default=DEFAULT_PATH, envvar="SPOTCHECK_LEDGER", show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="台账文件（SQLite）")
+@ledger_option
 @click.option("--on", "on", type=Day(), help="统计日期（默认今天）")
 @click.option("--entities", "entities_path", type=FILE, help="当天的检查对象名录：列出抽中后、检查前已注销或吊销的主体")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True, help="输出格式")

@@ -49,6 +49,7 @@ from spotcheck.directory.headers import (
     map_headers,
     readable_fields,
 )
+from spotcheck.leftovers import Held, remove, unheld
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import (
     ENTITY_FIELDS,
@@ -106,14 +107,15 @@ class RecusalList(Directory):
 
     FIELDS = RECUSAL_FIELDS
 
-    def unknown_references(self, entities: EntityDirectory, inspectors: InspectorDirectory) -> list[Problem]:
-        """Rows naming an inspector or an entity the directories lack: such a recusal would silently not apply."""
+    def unknown_references(self, entities: EntityDirectory | None, inspectors: InspectorDirectory) -> list[Problem]:
+        """Rows naming an inspector or an entity the directories lack: such a recusal would silently not apply.
+        Without `entities` (planning a draw, whose entity directory is not at hand) only inspectors are checked."""
         problems: list[Problem] = []
         frame = self.frame.with_columns(_row=self.source_rows)
-        for field, other, code, what in (
-            ("inspector_id", inspectors.frame["inspector_id"], "D213", "执法人员名录库"),
-            ("uscc", entities.frame["uscc"], "D214", "检查对象名录库"),
-        ):
+        checks = [("inspector_id", inspectors.frame["inspector_id"], "D213", "执法人员名录库")]
+        if entities is not None:
+            checks.append(("uscc", entities.frame["uscc"], "D214", "检查对象名录库"))
+        for field, other, code, what in checks:
             known = other.to_frame(field).unique()
             missing = frame.filter(pl.col(field).is_not_null()).join(known, on=field, how="anti").sort("_row")
             column = self.describe(field)
@@ -266,19 +268,27 @@ def _is_utf8(path: Path) -> bool:
     return True
 
 
+_TRANSCODED = "spotcheck-utf8-"
+
+
 @contextmanager
 def _gb18030_as_utf8(path: Path) -> Iterator[_Raw]:
     """Platform exports are often GBK: read as GB18030, its superset, and handed to polars as UTF-8.
 
     The UTF-8 text goes to a temporary file (TMPDIR), removed after reading, so a province's
-    directory is never held in memory as text.
+    directory is never held in memory as text; one a killed run left is removed by the next
+    (spotcheck.leftovers).
     """
     decoder = codecs.getincrementaldecoder("gb18030")()
-    fd, name = tempfile.mkstemp(prefix="spotcheck-utf8-", suffix=".csv")
+    fd, name = tempfile.mkstemp(prefix=_TRANSCODED, suffix=".csv")
     utf8 = Path(name)
+    held = Held(utf8, fd)
+    # What a killed run left behind: the files of this kind nobody holds any more.
+    for stranded in unheld(Path(tempfile.gettempdir()).glob(f"{_TRANSCODED}*.csv")):
+        remove(stranded)
     try:
         try:
-            with os.fdopen(fd, "wb") as out, path.open("rb") as f:
+            with os.fdopen(os.dup(fd), "wb") as out, path.open("rb") as f:
                 while chunk := f.read(_CHUNK):
                     out.write(decoder.decode(chunk).encode("utf-8"))
                 out.write(decoder.decode(b"", final=True).encode("utf-8"))
@@ -286,7 +296,7 @@ def _gb18030_as_utf8(path: Path) -> Iterator[_Raw]:
             raise _UnknownEncoding("文件编码无法识别：既不是 UTF-8 也不是 GBK/GB18030") from None
         yield _Raw(_scan_csv(utf8), 1, True, csv_source=utf8)
     finally:
-        utf8.unlink(missing_ok=True)
+        held.release()
 
 
 def _as_text(schema: pl.Schema) -> list[pl.Expr]:

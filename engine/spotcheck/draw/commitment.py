@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 
 from spotcheck.version import engine_version
@@ -58,6 +59,55 @@ def seed_from_dict(d: dict) -> Seed:
     return revealed_seed(d["commitment_id"], d["value"])
 
 
+# ---------------------------------------------------------------- the revealed value's format
+#
+# The commitment fixes how the public value is written, and a reveal is normalised to that form, so
+# whoever types it cannot choose among spellings ("03 07 … + 09", "3,7,…+9") that would give different
+# draws. Two forms: a lottery result, "numbers:6+1" (six numbers, then one special number, in the
+# order published), and a beacon round's output, "hex:128" (that many hexadecimal digits).
+
+_NUMBERS = re.compile(r"^numbers:(\d{1,2})(?:\+(\d{1,2}))?$")
+_HEX = re.compile(r"^hex:(\d{1,3})$")
+_SEPARATORS = re.compile(r"[\s,，、;；|]+")
+FORMAT_EXAMPLES = "numbers:6+1（双色球：6 个红球号码 + 1 个蓝球号码）、numbers:7（七乐彩基本号码）、hex:128（随机数信标一轮的十六进制输出）"
+
+
+def reveal_format(spec: str | None) -> str:
+    """The format a commitment fixes, checked: numbers:N, numbers:N+M or hex:N."""
+    text = (spec or "").strip().lower()
+    numbers, hexed = _NUMBERS.match(text), _HEX.match(text)
+    if (numbers and int(numbers.group(1)) > 0) or (hexed and int(hexed.group(1)) > 0):
+        return text
+    raise SpotcheckError(Problem(
+        "R508", f"随机数格式写法不对：{spec!r}" if spec else "承诺须写明公布的随机数的格式",
+        hint=f"用 --reveal-format 写明，如 {FORMAT_EXAMPLES}；揭示时输入的随机数按此格式核对并统一写法"))
+
+
+def normalize_reveal(spec: str, value: str) -> str:
+    """The revealed value in the one form the commitment fixed; SpotcheckError R509 for anything else."""
+    numbers, hexed = _NUMBERS.match(spec), _HEX.match(spec)
+    if hexed:
+        digits = re.sub(r"\s+", "", value).lower()
+        if re.fullmatch(f"[0-9a-f]{{{hexed.group(1)}}}", digits):
+            return digits
+        expected = f"{hexed.group(1)} 位十六进制数字（0-9、a-f）"
+    else:
+        main, special = int(numbers.group(1)), int(numbers.group(2) or 0)
+        text = value.replace("＋", "+").strip()
+        groups = [g for g in text.split("+")]
+        parts = [[p for p in _SEPARATORS.split(g.strip()) if p] for g in groups]
+        flat = [p for g in parts for p in g]
+        shaped = (len(groups) == 1 and len(flat) == main + special) or (
+            special and len(groups) == 2 and [len(g) for g in parts] == [main, special])
+        if shaped and all(p.isdigit() and len(p) <= 2 for p in flat):
+            nums = [f"{int(p):02d}" for p in flat]
+            return " ".join(nums[:main]) + (f" + {' '.join(nums[main:])}" if special else "")
+        expected = f"{main} 个号码" + (f"，再加“+”和 {special} 个特别号码" if special else "") + "，按开奖公告的顺序"
+    raise SpotcheckError(Problem(
+        "R509", f"揭示的随机数 {value!r} 不符合承诺时确定的格式 {spec}：应为{expected}",
+        hint="照公布的原样输入；号码之间可用空格或逗号分隔，两位数不足补 0 也可"))
+
+
 @dataclass(frozen=True)
 class Commitment:
     id: str
@@ -65,9 +115,11 @@ class Commitment:
 
 
 def make_commitment(
-    *, policy_sha256: str, entities_sha256: str, history_sha256: str, beacon: str, drawn_on: str, due: dict | None = None
+    *, policy_sha256: str, entities_sha256: str, history_sha256: str, beacon: str, drawn_on: str, reveal_as: str,
+    due: dict | None = None,
 ) -> Commitment:
-    """`due`: for a draw of what is due, the rounds it will draw and any approved override, fixed before the value is known."""
+    """`due`: for a draw of what is due, the rounds it will draw and any approved override, fixed before the value is known.
+    `reveal_as`: the format the revealed value must have (see `reveal_format`)."""
     if not beacon.strip():
         raise SpotcheckError(
             Problem("R501", "承诺必须写明将来公开的随机数来源", hint="用 --beacon 写明，如“中国福利彩票双色球2023130期开奖号码”")
@@ -79,6 +131,7 @@ def make_commitment(
         "entities_sha256": entities_sha256,
         "history_sha256": history_sha256,
         "beacon": beacon,
+        "reveal_format": reveal_format(reveal_as),
         "drawn_on": drawn_on,
     }
     if due is not None:

@@ -2,6 +2,7 @@
 
 A draw folder is built in a hidden sibling and renamed into place, so a crash leaves either the whole
 folder or none of it. Later stages (visits, teams, notices) add files the same way: copy, add, swap.
+A folder whose records go into the ledger lands with them as one outcome (`committed`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,20 @@ from itertools import zip_longest
 from pathlib import Path
 
 from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.leftovers import Held, remove, unheld
+from spotcheck.ledger.store import Ledger, Transaction
 
 # A file's content: its bytes, or (for files of millions of lines) a function yielding it in pieces,
 # so that neither writing nor verifying ever holds it whole.
 Content = bytes | Callable[[], Iterable[bytes]]
+
+
+def umask_mode(directory: bool) -> int:
+    """The mode open()/mkdir() would give under the current umask: tempfile makes 0600 files and
+    0700 folders, which colleagues on a shared server cannot open."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return (0o777 if directory else 0o666) & ~mask
 
 
 def pieces(content: Content) -> Iterator[bytes]:
@@ -33,39 +44,164 @@ def content_bytes(content: Content) -> bytes:
     return content if isinstance(content, bytes) else b"".join(content())
 
 
-@contextmanager
-def staged(out_dir: Path, *, adding: bool = False) -> Iterator[Path]:
-    """Yield a staging folder; on success it becomes `out_dir`, on any error it is removed.
-
-    With `adding`, the staging folder starts as a copy of the existing `out_dir`.
-    """
-    out_dir = Path(out_dir)
+def _check_target(out_dir: Path, adding: bool) -> None:
     if adding and not out_dir.is_dir():
         raise SpotcheckError(Problem("F601", f"输出目录 {out_dir} 不存在", hint="先运行 spotcheck draw 生成抽取结果目录"))
     if not adding and out_dir.exists() and any(out_dir.iterdir()):
         raise SpotcheckError(
             Problem("F602", f"输出目录 {out_dir} 已存在且不为空，不会覆盖已有的抽取结果", hint="换一个 --out 目录，或先移走旧目录")
         )
+
+
+def _new_stage(out_dir: Path, adding: bool) -> tuple[Path, Held]:
+    """A hidden sibling `.<name>.XXXX` to build in, and the lock `.<name>.XXXX.lock` held while it is in use."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    fd, lock = tempfile.mkstemp(prefix=f".{out_dir.name}.", suffix=_LOCK, dir=out_dir.parent)
+    held = Held(Path(lock), fd)
+    stage = Path(lock[: -len(_LOCK)])
     try:
         if adding:
-            shutil.rmtree(stage)
             shutil.copytree(out_dir, stage)
-        yield stage
-        if adding:
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
-            os.rmdir(old)
-            os.rename(out_dir, old)
-            os.rename(stage, out_dir)
-            shutil.rmtree(old)
         else:
-            if out_dir.exists():
-                out_dir.rmdir()
-            os.rename(stage, out_dir)
+            stage.mkdir()
     except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
+        remove(stage)
+        held.release()
         raise
+    return stage, held
+
+
+_LOCK = ".lock"
+
+
+@contextmanager
+def staged(out_dir: Path, *, adding: bool = False) -> Iterator[Path]:
+    """Yield a staging folder; on success it becomes `out_dir`, on any error it is removed.
+
+    With `adding`, the staging folder starts as a copy of the existing `out_dir`. For a folder whose
+    ledger records must land with it, use `committed`.
+    """
+    out_dir = Path(out_dir)
+    _check_target(out_dir, adding)
+    stage, held = _new_stage(out_dir, adding)
+    try:
+        yield stage
+        _move_into_place(stage, out_dir, adding)
+    except BaseException:
+        remove(stage)
+        raise
+    finally:
+        held.release()
+
+
+def _move_into_place(stage: Path, out_dir: Path, adding: bool) -> None:
+    """Rename `stage` to `out_dir` (with `adding`, swap it for the folder it copied). Each step can be
+    repeated after a crash at any point of it: the step already done is seen on disk and skipped."""
+    old = stage.with_name(stage.name + ".old")
+    if stage.exists():
+        if adding and out_dir.exists():
+            os.rename(out_dir, old)
+        elif out_dir.exists():
+            out_dir.rmdir()  # the empty folder an officer made for the draw
+        os.rename(stage, out_dir)
+        _sync_dir(out_dir.parent)
+    remove(old)
+
+
+class Landing:
+    """A staging folder whose ledger records and whose rename into place are one outcome."""
+
+    def __init__(self, ledger: Ledger, stage: Path, out_dir: Path, adding: bool) -> None:
+        self.ledger, self.path, self.out_dir, self.adding = ledger, stage, out_dir, adding
+        self.committed = False
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """The ledger transaction of this folder: when it commits, the folder is named in it as pending."""
+        with self.ledger.transaction() as tx:
+            yield tx
+            _sync_tree(self.path)
+            tx.add_pending(str(self.path), str(self.out_dir), self.adding)
+        self.committed = True
+
+
+@contextmanager
+def committed(out_dir: Path, ledger: Ledger, *, adding: bool = False) -> Iterator[Landing]:
+    """A staging folder (`.path`) for files whose ledger records go in `.transaction()`: after a kill
+    at any instant, either the records and the folder both exist or neither does.
+
+    The files are written and fsynced first; the transaction that commits the records also names the
+    staging folder as pending; the rename follows. A kill before the commit leaves a staging folder no
+    record names, removed by the next command for this folder; a kill after it leaves a pending
+    folder that the next command using the ledger moves into place (`recover`).
+    """
+    out_dir = Path(out_dir).absolute()
+    recover(ledger, out_dir)
+    _check_target(out_dir, adding)
+    stage, held = _new_stage(out_dir, adding)
+    landing = Landing(ledger, stage, out_dir, adding)
+    try:
+        yield landing
+    except BaseException:
+        if not landing.committed:
+            remove(stage)
+            held.release()
+            raise
+        _finish(ledger, stage)
+        held.release()
+        raise
+    if landing.committed:
+        _finish(ledger, stage)
+    else:
+        remove(stage)
+    held.release()
+
+
+def _finish(ledger: Ledger, stage: Path) -> None:
+    # Under the ledger's write lock, so a `recover` in another process never moves the same folder.
+    with ledger.transaction() as tx:
+        for pending, out, adding in tx.pending():
+            if pending == str(stage):
+                _move_into_place(stage, Path(out), adding)
+                tx.clear_pending(pending)
+
+
+def recover(ledger: Ledger, out_dir: Path | None = None) -> list[Path]:
+    """Finish what a crash left: move every committed folder of this ledger into place, and remove the
+    staging folders beside `out_dir` that no record names and no running command holds. Returns the
+    folders moved into place."""
+    moved = []
+    with ledger.transaction() as tx:
+        for stage, out, adding in tx.pending():
+            _move_into_place(Path(stage), Path(out), adding)
+            remove(Path(stage + _LOCK))  # its holder was killed: nobody holds it
+            tx.clear_pending(stage)
+            moved.append(Path(out))
+        if out_dir is not None and out_dir.parent.is_dir():
+            for lock in unheld(out_dir.parent.glob(f".{out_dir.name}.*{_LOCK}")):
+                stage = Path(str(lock)[: -len(_LOCK)])
+                remove(stage, stage.with_name(stage.name + ".old"), lock)
+    return moved
+
+
+def _sync_tree(folder: Path) -> None:
+    """fsync every file and folder under `folder`, so what the ledger is about to name survives a power cut."""
+    for root, _, files in os.walk(folder):
+        for name in files:
+            fd = os.open(os.path.join(root, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _sync_dir(Path(root))
+
+
+def _sync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_files(folder: Path, files: Mapping[str, Content]) -> dict[str, str]:
@@ -89,6 +225,7 @@ def write_file_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, umask_mode(directory=False))
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)

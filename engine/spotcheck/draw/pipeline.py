@@ -5,6 +5,7 @@ Each function is one command's whole job, so the CLI stays a thin layer.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -15,23 +16,32 @@ from typing import Any
 import polars as pl
 from spotcheck.rules import examples
 from spotcheck.directory import synth
-from spotcheck.plan import workplan
+from spotcheck.directory.synth_rows import TYPE_MIX
+from spotcheck.directory.synth_spec import SynthSpec
+from spotcheck.plan import changes
 from spotcheck.draw import compute as draw_stage
+from spotcheck.draw.history import HISTORY_COLUMNS, history_csv, history_frame, history_rows
+from spotcheck.draw.reader import DrawFolder, read_folder
+from spotcheck.draw.records import Summary
+from spotcheck.draw.transcript import json_bytes
 from spotcheck.draw.commitment import (
     Commitment,
     Seed,
     check_inputs,
     drill_seed,
     make_commitment,
+    normalize_reveal,
     revealed_seed,
-    seed_from_dict,
 )
 from spotcheck.directory.kinds import load_for
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.draw.folder import first_difference, staged, write_files
-from spotcheck.ledger.store import Ledger, append_history, claim_commitment
+from spotcheck.draw import folder as output
+from spotcheck.draw.folder import first_difference, write_files
+from spotcheck.ledger.history import append_history
+from spotcheck.ledger.store import Ledger, claim_commitment
 from spotcheck.policy.departments import OFFICE
-from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.loader import load_policy
 from spotcheck.policy.model import coverage_kinds
 from spotcheck.rules.conditions import AllOf, Leaf, Not
 from spotcheck.resources import policy_file
@@ -41,7 +51,7 @@ from spotcheck.year import revision
 from spotcheck.year.rounds import Override, Request, Selection, drawn_rounds, select
 
 
-def spec_from_policy(loaded: LoadedPolicy) -> synth.SynthSpec:
+def spec_from_policy(loaded: LoadedPolicy) -> SynthSpec:
     """What a synthetic jurisdiction must hold so that every task of the policy has a non-empty scope."""
     policy = loaded.policy
     profiles = []
@@ -57,7 +67,7 @@ def spec_from_policy(loaded: LoadedPolicy) -> synth.SynthSpec:
                     profiles.append({**example, **extra, "labels": list(dict.fromkeys(labels))})
     starts = [c.window.start for c in policy.campaigns] + [t.window.start for t in policy.tasks if t.window]
     as_of = min(starts) if starts else dt.date(policy.year, 3, 1)
-    return synth.SynthSpec(
+    return SynthSpec(
         region=policy.jurisdiction.code,
         jurisdiction=policy.jurisdiction.region,
         city_unit=policy.jurisdiction.name,
@@ -84,11 +94,11 @@ def _kinds(loaded: LoadedPolicy) -> dict:
     named = set(coverage_kinds(policy))
     for task in policy.tasks:
         named |= _type_values(task.scope)
-    extra = tuple(k for k in policy.kinds if k in named and k not in synth.TYPE_MIX)
+    extra = tuple(k for k in policy.kinds if k in named and k not in TYPE_MIX)
     usual = policy.kinds["企业"].scale if "企业" in policy.kinds else None
     scales = tuple(
         (k, tuple(policy.scales[kind.scale].values) if kind.scale in policy.scales else ())
-        for k in (*synth.TYPE_MIX, *extra) if (kind := policy.kinds.get(k)) is not None and kind.scale != usual
+        for k in (*TYPE_MIX, *extra) if (kind := policy.kinds.get(k)) is not None and kind.scale != usual
     )
     return {"extra_kinds": extra, "scales": scales}
 
@@ -150,11 +160,11 @@ def _drawable(path: Path) -> LoadedPolicy:
 
 
 def _history(ledger: Ledger, year: int) -> pl.DataFrame:
-    return draw_stage.history_frame(ledger.history(year=year), year)
+    return history_frame(ledger.history(year=year), year)
 
 
 def _history_sha(history: pl.DataFrame) -> str:
-    return hashlib.sha256(draw_stage.history_csv(history)).hexdigest()
+    return hashlib.sha256(history_csv(history)).hexdigest()
 
 
 def _due(loaded: LoadedPolicy, ledger: Ledger, request: Request | None, on: dt.date) -> Selection | None:
@@ -182,16 +192,34 @@ def _due_body(selection: Selection | None, request: Request | None) -> dict | No
     return body
 
 
-def commit(
-    policy_path: Path, entities_path: Path, *, ledger_path: Path, beacon: str, drawn_on: dt.date, request: Request | None = None
-) -> Commitment:
-    """Record a commitment to the inputs and the named future random value; nothing is drawn.
+def _official_actor(actor: str | None, what: str) -> str:
+    """Who makes an official commitment or draw: named, never the login account by default."""
+    if not (actor or "").strip():
+        raise SpotcheckError(Problem(
+            "R513", f"{what}须记录操作人", hint="用 --actor 写明操作人（姓名或工号），或设置环境变量 SPOTCHECK_ACTOR"))
+    return actor.strip()
 
-    With `request` (a task or a month), the commitment also fixes which rounds the draw will draw.
-    """
+
+def _in_policy_year(loaded, on: dt.date, what: str) -> None:
+    """A plan is drawn in its own year: a 2021 plan drawn in 2026 would give deadlines five years past."""
+    if on.year != loaded.policy.year:
+        raise SpotcheckError(Problem(
+            "R514", f"{what}日期 {on} 不在策略 {loaded.policy.id} 的年度 {loaded.policy.year} 年内",
+            hint=f"用 --date 写明 {loaded.policy.year} 年内的抽取日期，或换用 {on.year} 年度的策略"))
+
+
+def commit(
+    policy_path: Path, entities_path: Path, *, ledger_path: Path, beacon: str, drawn_on: dt.date, reveal_as: str,
+    actor: str | None, request: Request | None = None,
+) -> Commitment:
+    """Record a commitment to the inputs, the named future random value and the format it will be revealed
+    in; nothing is drawn. With `request` (a task or a month), the commitment also fixes which rounds
+    the draw will draw. `actor` names who commits (required)."""
+    actor = _official_actor(actor, "正式抽取的承诺")
     loaded = _drawable(policy_path)
+    _in_policy_year(loaded, drawn_on, "抽取")
     entities = load_for(loaded.policy, entities_path)
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, actor=actor) as ledger:
         history = _history(ledger, loaded.policy.year)
         selection = _due(loaded, ledger, request, drawn_on)
         c = make_commitment(
@@ -200,6 +228,7 @@ def commit(
             history_sha256=_history_sha(history),
             beacon=beacon,
             drawn_on=drawn_on.isoformat(),
+            reveal_as=reveal_as,
             due=_due_body(selection, request),
         )
         with ledger.transaction() as tx:
@@ -219,19 +248,27 @@ def draw(
     drawn_on: dt.date | None = None,
     progress: Progress = silent,
     request: Request | None = None,
+    actor: str | None = None,
 ) -> draw_stage.Draw:
     """Draw with a drill seed, or reveal the committed random value; write the folder and the ledger together.
+
+    A reveal is normalised to the format its commitment fixed and needs a named `actor`; a drill must be
+    dated within the policy's year.
 
     `request` draws only what is asked (a task, a round, what is due by a month); a reveal draws the
     rounds its commitment fixed.
     """
     if (seed is None) == (reveal is None):
         raise SpotcheckError(Problem("R504", "须且只须给出 --seed（演练）或 --reveal（正式抽取）之一"))
+    if reveal is not None:
+        actor = _official_actor(actor, "正式抽取")
     progress("读取策略")
     loaded = _drawable(policy_path)
+    if reveal is None:
+        _in_policy_year(loaded, drawn_on or dt.date.today(), "演练抽取")
     progress("读取并校验检查对象名录")
     entities = load_for(loaded.policy, entities_path)
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, actor=actor) as ledger:
         history = _history(ledger, loaded.policy.year)
         if reveal is not None:
             if not commitment_id:
@@ -244,7 +281,8 @@ def draw(
                 with ledger.transaction() as tx:
                     claim_commitment(tx, commitment_id)
             check_inputs(rec.body, policy_sha256=loaded.sha256, entities_sha256=entities.sha256, history_sha256=_history_sha(history))
-            the_seed: Seed = revealed_seed(commitment_id, reveal)
+            fixed = rec.body.get("reveal_format")  # commitments made before formats were fixed take the text as typed
+            the_seed: Seed = revealed_seed(commitment_id, normalize_reveal(fixed, reveal) if fixed else reveal)
             on = dt.date.fromisoformat(rec.body["drawn_on"])
             committed = _committed_request(rec.body, request)
             selection = _due(loaded, ledger, committed, on)
@@ -257,9 +295,9 @@ def draw(
         chosen = selection.rounds if selection is not None else None
         result = draw_stage.compute(loaded, entities, history, the_seed, on, progress=progress, select=chosen)
         progress("写入抽取结果与台账")
-        with staged(out_dir) as folder:
-            digests = write_files(folder, result.files)
-            with ledger.transaction() as tx:
+        with output.committed(out_dir, ledger) as folder:
+            digests = write_files(folder.path, result.files)
+            with folder.transaction() as tx:
                 if the_seed.commitment_id:
                     claim_commitment(tx, the_seed.commitment_id)
                 body = {
@@ -273,7 +311,7 @@ def draw(
                 }
                 tx.append("drill" if the_seed.drill else "draw", result.id, body)
                 if not the_seed.drill:
-                    append_history(tx, _history_rows(loaded, result), key=result.id)
+                    append_history(tx, history_rows(loaded.policy, result.id, result.drawn), key=result.id)
     return result
 
 
@@ -293,11 +331,11 @@ def _year_body(loaded: LoadedPolicy, result: draw_stage.Draw, on: dt.date, due: 
     """What the year board and later draws read from a draw's ledger record: which rounds, under which revision."""
     rev = loaded.policy.revision
     tasks = {
-        t["task_id"]: {"rounds": [r["round"] for r in t["rounds"]], "months": [r["month"] for r in t["rounds"]]}
-        for t in result.transcript["tasks"]
+        t.task_id: {"rounds": [r.round for r in t.rounds], "months": [r.month for r in t.rounds]}
+        for t in result.transcript.tasks
     }
-    for t in result.summary["tasks"]:
-        tasks[t["task_id"]]["drawn"] = t["drawn"]
+    for t in result.summary.tasks:
+        tasks[t.task_id]["drawn"] = t.drawn
     body = {
         "year": loaded.policy.year,
         "drawn_on": on.isoformat(),
@@ -312,23 +350,6 @@ def _year_body(loaded: LoadedPolicy, result: draw_stage.Draw, on: dt.date, due: 
     return body
 
 
-def _history_rows(loaded: LoadedPolicy, result: draw_stage.Draw) -> list[dict]:
-    items = {t.id: list(t.items) for t in loaded.policy.tasks}
-    return [
-        {
-            "uscc": r["uscc"],
-            "year": loaded.policy.year,
-            "task_id": r["task_id"],
-            "item_codes": items[r["task_id"]],
-            "tier": r["tier"],
-            "draw_id": result.id,
-            # One check per entity per month of a draw: tasks merged into one visit count once.
-            "visit_id": f"{result.id}|{r['month']}|{r['uscc']}",
-        }
-        for r in result.drawn.select("task_id", "uscc", "tier", "month").iter_rows(named=True)
-    ]
-
-
 @dataclass(frozen=True)
 class Verification:
     ok: bool
@@ -336,19 +357,17 @@ class Verification:
     checked: list[str]
 
 
-def recompute(draw_dir: Path, entities_path: Path, policy_path: Path | None = None) -> tuple[dict, draw_stage.Draw]:
-    draw_dir = Path(draw_dir)
-    transcript = json.loads((draw_dir / "transcript.json").read_text("utf-8"))
-    loaded = load_policy(policy_path or policy_file(transcript["policy"]["id"]))
+def recompute(folder: DrawFolder, entities_path: Path, policy_path: Path | None = None) -> draw_stage.Draw:
+    """The draw computed again from what its folder recorded and the entity directory."""
+    loaded = load_policy(policy_path or policy_file(folder.policy_id))
     entities = load_for(loaded.policy, entities_path)
-    history = pl.read_csv(draw_dir / "history.csv", schema=draw_stage.HISTORY_COLUMNS)
-    seed = seed_from_dict(transcript["seed"])
-    chosen = transcript.get("selection")
-    result = draw_stage.compute(
-        loaded, entities, history, seed, dt.date.fromisoformat(transcript["drawn_on"]),
-        select={t: tuple(r) for t, r in chosen.items()} if chosen is not None else None,
-    )
-    return transcript, result
+    recorded = folder.transcript.entities
+    if entities.sha256 == recorded.sha256 and entities.path.name != recorded.file:
+        # The directory is matched by content: a copy under another name is the same directory, and the
+        # transcript keeps the name it was drawn under.
+        entities = dataclasses.replace(entities, path=entities.path.with_name(recorded.file))
+    history = pl.read_csv(folder.path / "history.csv", schema=HISTORY_COLUMNS)
+    return draw_stage.compute(loaded, entities, history, folder.seed, folder.drawn_on, select=folder.transcript.selection)
 
 
 def verify(
@@ -360,15 +379,14 @@ def verify(
     recusals_path: Path | None = None,
 ) -> Verification:
     """Recompute a draw folder (and its visits and teams, when planned) and report the first difference per file."""
-    draw_dir = Path(draw_dir)
-    if not (draw_dir / "transcript.json").is_file():
-        raise SpotcheckError(Problem("V702", f"{draw_dir} 中没有 transcript.json，不是抽取结果目录"))
-    transcript, result = recompute(draw_dir, entities_path, policy_path)
+    folder = read_folder(draw_dir, needs=("history.csv",))
+    draw_dir = folder.path
+    result = recompute(folder, entities_path, policy_path)
     problems: list[Problem] = []
-    if transcript["entities"]["sha256"] != result.transcript["entities"]["sha256"]:
+    if folder.transcript.entities.sha256 != result.transcript.entities.sha256:
         problems.append(Problem("V703", "检查对象名录与抽取时使用的文件不一致（SHA-256 不同）", file=str(entities_path)))
     # A folder lodged with the supervisor carries the commitment: it must match what was revealed.
-    problems += supervisor.check_commitment(draw_dir, transcript)
+    problems += supervisor.check_commitment(draw_dir, folder.transcript.to_json())
     checked = []
     for name, data in result.files.items():
         path = draw_dir / name
@@ -380,7 +398,7 @@ def verify(
         if name == "summary.json":
             # Later stages add their own sections (visits, teams) to the summary; the draw's part must match.
             on_file = json.loads(path.read_bytes())
-            actual = draw_stage.json_bytes({k: on_file[k] for k in result.summary if k in on_file})
+            actual = json_bytes({k: on_file[k] for k in Summary.model_fields if k in on_file})
         diff = first_difference(name, data, actual)
         if diff:
             problems.append(diff)
@@ -390,6 +408,6 @@ def verify(
                 Problem("V705", "该目录已生成检查组，核验须同时给出 --inspectors（及 --recusals）", file=str(draw_dir))
             )
         else:
-            problems += workplan.verify_workplan(draw_dir, inspectors_path, recusals_path)
+            problems += changes.verify_workplan(draw_dir, inspectors_path, recusals_path)
             checked += ["visits.csv", "teams.csv"]
     return Verification(not problems, problems, checked)

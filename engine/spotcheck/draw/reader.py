@@ -1,23 +1,36 @@
-"""A draw folder as the results stage reads it: the draw's transcript and its visits (visits.csv).
+"""A draw folder as every stage reads it: the transcript and summary as typed records
+(spotcheck.draw.records), the drawn list (draws.csv) and, once planned, the visits (visits.csv).
 
-With the ledger at hand, visits.csv is checked against the `visit` records written when the visits were
-planned, so a file edited after the fact is caught before any result is entered against it.
+One reader, one set of codes: a missing file is R510, a file that cannot be read or is not in the
+shape the draw writes is R511, a drawn list that disagrees with the summary's counts is R512. The
+lists are read when first asked for. With the ledger at hand (`load_draw`), visits.csv is checked
+against the `visit` records written when the visits were planned (S832), so a file edited after the
+fact is caught before any result is entered against it.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
-import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
-from spotcheck.draw.commitment import canonical, sha256_text
+import polars as pl
+from pydantic import BaseModel, ValidationError
+from spotcheck.draw.commitment import Seed
+from spotcheck.draw.records import Summary, Transcript
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.ledger.store import Ledger, Record
+from spotcheck.ledger.chain import Record
+from spotcheck.ledger.store import Ledger
+from spotcheck.plan.visits import DEADLINE_COLUMNS, DRAWS_SCHEMA
+
+TRANSCRIPT, SUMMARY, DRAWS, VISITS = "transcript.json", "summary.json", "draws.csv", "visits.csv"
+_HINT = "抽取结果目录被改动；用 spotcheck verify 核对"
+_VISIT_COLUMNS = ("visit_id", "uscc", "name", "task_ids", "item_codes")
+_VISIT_LISTS = ("task_ids", "item_codes", "units", "departments", "department_units")
+_VISIT_FLAGS = ("joint", "staffed")  # written as true/false
 
 
 @dataclass(frozen=True)
@@ -47,96 +60,172 @@ class Visit:
 @dataclass(frozen=True)
 class DrawFolder:
     path: Path
-    draw_id: str
-    drawn_on: dt.date
-    policy_id: str
-    drill: bool
-    visits: dict[str, Visit]  # in file order
-    summary: dict
+    transcript: Transcript
+    summary: Summary
+
+    @property
+    def draw_id(self) -> str:
+        return self.summary.draw_id
+
+    @property
+    def drill(self) -> bool:
+        return self.transcript.drill
+
+    @property
+    def drawn_on(self) -> dt.date:
+        return self.transcript.drawn_on
+
+    @property
+    def policy_id(self) -> str:
+        return self.transcript.policy.id
+
+    @property
+    def seed(self) -> Seed:
+        return self.transcript.seed.seed()
+
+    @cached_property
+    def drawn(self) -> pl.DataFrame:
+        """draws.csv, every code column kept as text; checked against the summary's counts (R512)."""
+        file = self.path / DRAWS
+        try:
+            frame = pl.read_csv(file, schema=DRAWS_SCHEMA)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise SpotcheckError(_unreadable(file, exc)) from None
+        problems = _count_problems(self.summary, frame, file)
+        if problems:
+            raise SpotcheckError(problems)
+        return frame
+
+    @cached_property
+    def visit_frame(self) -> pl.DataFrame:
+        """visits.csv with its lists split, its deadlines as dates and its flags as booleans."""
+        return read_visits(self.path / VISITS)
+
+    @cached_property
+    def visits(self) -> dict[str, Visit]:
+        """The planned visits by id, in file order."""
+        out = {}
+        for r in self.visit_frame.iter_rows(named=True):
+            out[r["visit_id"]] = Visit(
+                visit_id=r["visit_id"],
+                uscc=r["uscc"] or "",
+                name=r["name"] or "",
+                district=r.get("district") or "",
+                tier=r.get("tier") or "",
+                task_ids=tuple(r["task_ids"]),
+                item_codes=tuple(r["item_codes"]),
+                lead_unit=r.get("lead_unit") or "",
+                units=tuple(r.get("units") or ()),
+                joint=bool(r.get("joint")),
+                inspecting_unit=r.get("inspecting_unit") or "",
+                inspect_by=r.get("inspect_by"),
+                results_due_by=r.get("results_due_by"),
+            )
+        return out
 
 
-_VISIT_COLUMNS = ("visit_id", "uscc", "name", "task_ids", "item_codes")
-_TRUE = {"true", "1", "是", "yes", "y", "t"}
-
-
-def _split(text: str | None, seps: str = "|") -> tuple[str, ...]:
-    if not text:
-        return ()
-    return tuple(p.strip() for p in re.split(f"[{re.escape(seps)}]", text) if p.strip())
-
-
-def _iso(text: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text.strip()) if text and text.strip() else None
-    except ValueError:
-        return None
+def read_folder(draw_dir: str | Path, *, needs: Iterable[str] = ()) -> DrawFolder:
+    """Read a draw folder's transcript and summary (R510 when a file is missing, R511 when unreadable);
+    `needs` names the other files the caller reads (draws.csv, visits.csv), checked to be there."""
+    path = Path(draw_dir)
+    missing = [n for n in dict.fromkeys((TRANSCRIPT, SUMMARY, *needs)) if not (path / n).is_file()]
+    if missing:
+        raise SpotcheckError([
+            Problem("R510", f"抽取结果目录中没有 {name}", file=str(path / name),
+                    hint="先安排检查（spotcheck plan 生成 visits.csv 等）" if name in (VISITS, "teams.csv", "workplan.json")
+                    else "应指向 spotcheck draw 生成的抽取结果目录")
+            for name in missing
+        ])
+    problems: list[Problem] = []
+    transcript = _record(path / TRANSCRIPT, Transcript, problems)
+    summary = _record(path / SUMMARY, Summary, problems)
+    if problems or transcript is None or summary is None:
+        raise SpotcheckError(problems)
+    return DrawFolder(path, transcript, summary)
 
 
 def load_draw(draw_dir: str | Path, ledger: Ledger | None = None) -> DrawFolder:
-    """Read a draw folder's transcript and visits (S830/S831); with a ledger, check the visits
-    against their `visit` records there (S832), so a visits.csv edited after the fact is found."""
-    path = Path(draw_dir)
-    problems: list[Problem] = []
-    for name in ("transcript.json", "visits.csv"):
-        if not (path / name).is_file():
-            hint = "先运行 spotcheck draw" if name == "transcript.json" else "先安排检查（生成 visits.csv）"
-            problems.append(Problem("S830", f"抽取目录中没有 {name}", file=str(path / name), hint=hint))
-    if problems:
-        raise SpotcheckError(problems)
-    try:
-        transcript = json.loads((path / "transcript.json").read_text("utf-8"))
-        summary_path = path / "summary.json"
-        summary = json.loads(summary_path.read_text("utf-8")) if summary_path.is_file() else {}
-        drawn_on = dt.date.fromisoformat(transcript["drawn_on"])
-        policy_id = transcript["policy"]["id"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise SpotcheckError(Problem("S831", f"抽取记录无法读取：{exc}", file=str(path / "transcript.json"),
-                                     hint="抽取目录被改动；用 spotcheck verify 核对")) from None
-    draw_id = summary.get("draw_id") or sha256_text(canonical(transcript))[:16]
-    visits_file = path / "visits.csv"
-    try:
-        reader = csv.DictReader(io.StringIO(visits_file.read_text("utf-8-sig"), newline=""))
-        rows = list(reader)
-        header = reader.fieldnames or []
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise SpotcheckError(Problem("S831", f"visits.csv 无法读取：{exc}", file=str(visits_file))) from None
-    missing = [c for c in _VISIT_COLUMNS if c not in header]
-    if missing:
-        raise SpotcheckError(Problem("S831", f"visits.csv 缺少列：{'、'.join(missing)}", file=str(visits_file),
-                                     row=1, hint="visits.csv 由检查安排生成，不要手工修改"))
-    visits: dict[str, Visit] = {}
-    for n, r in enumerate(rows, start=2):
-        vid = (r.get("visit_id") or "").strip()
-        if not vid or vid in visits:
-            problems.append(Problem("S831", f"visits.csv 中检查编号{'为空' if not vid else f' {vid} 重复'}",
-                                    file=str(visits_file), row=n, column="visit_id"))
-            continue
-        visits[vid] = Visit(
-            visit_id=vid,
-            uscc=(r.get("uscc") or "").strip(),
-            name=(r.get("name") or "").strip(),
-            district=(r.get("district") or "").strip(),
-            tier=(r.get("tier") or "").strip(),
-            task_ids=_split(r.get("task_ids")),
-            item_codes=_split(r.get("item_codes")),
-            lead_unit=(r.get("lead_unit") or "").strip(),
-            units=_split(r.get("units")),
-            joint=(r.get("joint") or "").strip().casefold() in _TRUE,
-            inspecting_unit=(r.get("inspecting_unit") or "").strip(),
-            inspect_by=_iso(r.get("inspect_by")),
-            results_due_by=_iso(r.get("results_due_by")),
-        )
+    """A planned draw folder with its visits read; with a ledger, the visits checked against their
+    `visit` records there (S832), so a visits.csv edited after the fact is found."""
+    folder = read_folder(draw_dir, needs=(VISITS,))
     if ledger is not None:
-        problems += _ledger_mismatches(visits, ledger, visits_file)
+        problems = _ledger_mismatches(folder.visits, ledger, folder.path / VISITS)
+        if problems:
+            raise SpotcheckError(problems)
+    else:
+        folder.visits  # noqa: B018 (read now, so a malformed file is reported before anything is done)
+    return folder
+
+
+def read_visits(file: Path) -> pl.DataFrame:
+    """visits.csv as the plan wrote it (R511 when it is not)."""
+    try:
+        frame = pl.read_csv(file, infer_schema=False)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise SpotcheckError(_unreadable(file, exc)) from None
+    missing = [c for c in _VISIT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise SpotcheckError(Problem("R511", f"visits.csv 缺少列：{'、'.join(missing)}", file=str(file), row=1,
+                                     hint="visits.csv 由检查安排生成，不要手工修改"))
+    problems = []
+    seen: set[str] = set()
+    for n, vid in enumerate(frame["visit_id"].to_list(), start=2):
+        if not vid or vid in seen:
+            problems.append(Problem("R511", f"visits.csv 中检查编号{'为空' if not vid else f' {vid} 重复'}",
+                                    file=str(file), row=n, column="visit_id"))
+        seen.add(vid)
     if problems:
         raise SpotcheckError(problems)
-    return DrawFolder(path, draw_id, drawn_on, policy_id, bool(transcript.get("drill")), visits, summary)
+    present = set(frame.columns)
+    return frame.with_columns(
+        *[pl.col(c).fill_null("") for c in ("method",) if c in present],
+        *[pl.col(c).fill_null("").str.split("|").list.eval(pl.element().filter(pl.element() != ""))
+          for c in _VISIT_LISTS if c in present],
+        *[pl.col(c).str.to_date(strict=False) for c in DEADLINE_COLUMNS if c in present],
+        *[pl.col(c) == "true" for c in _VISIT_FLAGS if c in present],
+    )
+
+
+def _unreadable(file: Path, exc: Exception) -> Problem:
+    return Problem("R511", f"{file.name} 无法读取：{exc}", file=str(file), hint=_HINT)
+
+
+def _record(file: Path, model: type[BaseModel], problems: list[Problem]):
+    try:
+        return model.model_validate(json.loads(file.read_text("utf-8")))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        problems.append(_unreadable(file, exc))
+    except ValidationError as exc:
+        problems += [
+            Problem("R511", f"{file.name} 不是 spotcheck draw 写出的格式：{e['msg']}", file=str(file),
+                    where=" → ".join(str(p) for p in e["loc"]) or None, hint=_HINT)
+            for e in exc.errors()
+        ]
+    return None
+
+
+def _count_problems(summary: Summary, drawn: pl.DataFrame, file: Path) -> list[Problem]:
+    """Where the drawn list disagrees with the summary's counts per task and district."""
+    problems = []
+    for task in summary.tasks:
+        mine = drawn.filter(pl.col("task_id") == task.task_id)
+        counted = dict(mine.group_by("district").agg(pl.len()).sort("district").iter_rows())
+        if counted != task.by_district or mine.height != task.drawn:
+            problems.append(Problem(
+                "R512", f"任务 '{task.task_id}' 的抽取名单与 summary.json 不一致：名单 {mine.height} 户 {counted}，"
+                        f"汇总 {task.drawn} 户 {task.by_district}",
+                file=str(file), hint="抽取结果目录可能被改动过，请用 spotcheck verify 重新核验"))
+    unknown = sorted(set(drawn["task_id"].unique().to_list()) - {t.task_id for t in summary.tasks})
+    if unknown:
+        problems.append(Problem("R512", f"draws.csv 中的任务 {'、'.join(unknown)} 不在 summary.json 中", file=str(file),
+                                hint="抽取结果目录可能被改动过，请用 spotcheck verify 重新核验"))
+    return problems
 
 
 def _as_set(value: object) -> frozenset[str]:
     """A ledger body's list, or the same list joined with '|' as in visits.csv."""
     if isinstance(value, str):
-        return frozenset(_split(value))
+        return frozenset(p.strip() for p in value.split("|") if p.strip())
     if isinstance(value, list):
         return frozenset(str(v) for v in value)
     return frozenset()

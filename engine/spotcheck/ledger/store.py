@@ -10,41 +10,44 @@ two processes appending at once queue behind each other (up to `busy_timeout`) i
 chain. A transaction lands whole or not at all; a process killed mid-transaction leaves the ledger as
 it was.
 
-Record hash (so anyone can recompute it without this code):
-
-    hash = sha256( F(prev_hash) F(seq) F(kind) F(key) F(at) F(actor) F(body) ), hex, lower case
-    F(x) = <number of UTF-8 bytes of x, in ASCII decimal> ":" <UTF-8 bytes of x> ","
-
-This is D. J. Bernstein's netstring framing: no field can run into the next. `seq` is written in
-decimal, `at` is the UTC time as stored (`2024-03-01T08:00:00.000000+00:00`), `body` is the canonical
-JSON text as stored (keys sorted, UTF-8 not escaped, separators "," and ":"). The first record's
-`prev_hash` is 64 zeros.
+The record hash and the chain check are in spotcheck.ledger.chain; history rows are appended by
+spotcheck.ledger.history.append_history.
 
 Record kinds in use: commitment, claim, refused_redraw, draw, history, visit, team,
 team_reassignment, result, result_state. A commitment id can be committed once and claimed for a
 draw once (`claim_commitment`): one commitment, one draw, and a second attempt is itself recorded.
-
-The `history` table is a projection of `history` records kept for fast frequency-cap queries;
-`verify` rebuilds it from the chain and reports any row that differs.
 """
 
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
-from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.errors import SpotcheckError
+from spotcheck.ledger.chain import (
+    GENESIS_HASH,
+    HISTORY_FIELDS,
+    Record,
+    VerifyReport,
+    canonical_json,
+    damaged,
+    ledger_problem,
+    record_from_row,
+    record_hash,
+    text,
+    verify_chain,
+)
 
 DEFAULT_PATH = "spotcheck-ledger.db"
-GENESIS_HASH = "0" * 64
+# Outside the chain: a work list of committed folders still to be renamed into place, written in the
+# transaction that commits their records, so a crash between the two is finished by the next command.
+_PENDING = "CREATE TABLE IF NOT EXISTS pending(stage TEXT PRIMARY KEY, out TEXT NOT NULL, adding INTEGER NOT NULL)"
 # "SPCH": marks the file as a spotcheck ledger in the SQLite header, so a foreign database is refused
 # before anything is written to it.
 APPLICATION_ID = 0x53504348
@@ -81,63 +84,6 @@ CREATE INDEX IF NOT EXISTS history_uscc ON history(uscc, year);
 CREATE INDEX IF NOT EXISTS history_year ON history(year);
 """
 
-HISTORY_FIELDS = (
-    "uscc", "year", "task_id", "item_codes", "tier", "draw_id", "visit_id", "lead_inspector", "checked_on",
-)
-
-
-@dataclass(frozen=True)
-class Record:
-    """One link of the chain, as stored."""
-
-    seq: int
-    kind: str
-    key: str
-    at: str
-    actor: str
-    body: dict
-    prev_hash: str
-    hash: str
-
-    def to_dict(self) -> dict:
-        return {
-            "seq": self.seq, "kind": self.kind, "key": self.key, "at": self.at, "actor": self.actor,
-            "body": self.body, "prev_hash": self.prev_hash, "hash": self.hash,
-        }
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    """What `Ledger.verify` found. `first_bad_seq` is the earliest record that cannot be trusted."""
-
-    count: int
-    head_seq: int
-    head_hash: str
-    problems: list[Problem] = field(default_factory=list)
-    first_bad_seq: int | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def canonical_json(body: object) -> str:
-    """The one text form a body is stored and hashed in."""
-    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def record_hash(prev_hash: str, seq: int, kind: str, key: str, at: str, actor: str, body: str) -> str:
-    """sha256 over the netstring-framed fields (see the module docstring)."""
-    digest = hashlib.sha256()
-    for part in (prev_hash, str(seq), kind, key, at, actor, body):
-        data = part.encode("utf-8")
-        digest.update(b"%d:%s," % (len(data), data))
-    return digest.hexdigest()
-
-
-def _problem(code: str, message: str, path: str | None = None, **kw) -> Problem:
-    return Problem(code=code, message=message, file=path, **kw)
-
 
 def _is_busy(exc: sqlite3.Error) -> bool:
     code = getattr(exc, "sqlite_errorcode", None)
@@ -166,12 +112,13 @@ class Ledger:
         """Open (and with `create`, make) a ledger. Raises SpotcheckError L401 for anything else."""
         spath = os.fspath(path)
         if not create and not Path(spath).is_file():
-            raise SpotcheckError(_problem("L401", "账本文件不存在", spath,
-                                          hint="检查 --ledger 路径；账本在第一次写入时创建"))
+            raise SpotcheckError(ledger_problem("L401", "账本文件不存在", spath,
+                                                hint="检查 --ledger 路径；账本在第一次写入时创建"))
         try:
             conn = sqlite3.connect(spath, timeout=busy_timeout, isolation_level=None)
         except sqlite3.Error as exc:
-            raise SpotcheckError(_problem("L401", f"无法打开账本文件：{exc}", spath)) from exc
+            raise SpotcheckError(ledger_problem("L401", f"无法打开账本文件：{exc}", spath)) from exc
+        conn.text_factory = text
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             ready = cls._check_identity(conn, spath, create)
@@ -183,8 +130,8 @@ class Ledger:
             conn.close()
             if _is_busy(exc):
                 raise _locked_error(spath, busy_timeout) from exc
-            raise SpotcheckError(_problem("L401", f"不是 spotcheck 账本文件（{exc}）", spath,
-                                          hint="确认 --ledger 指向抽查账本（.db）")) from exc
+            raise SpotcheckError(ledger_problem("L401", f"不是 spotcheck 账本文件（{exc}）", spath,
+                                                hint="确认 --ledger 指向抽查账本（.db）")) from exc
         except SpotcheckError:
             conn.close()
             raise
@@ -213,12 +160,12 @@ class Ledger:
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         fresh = app_id == 0 and tables == 0
         if app_id != APPLICATION_ID and not (fresh and create):
-            raise SpotcheckError(_problem("L401", "不是 spotcheck 账本文件", path,
-                                          hint="确认 --ledger 指向抽查账本（.db）"))
+            raise SpotcheckError(ledger_problem("L401", "不是 spotcheck 账本文件", path,
+                                                hint="确认 --ledger 指向抽查账本（.db）"))
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise SpotcheckError(_problem("L411", f"账本格式版本 {version} 比本程序支持的 {SCHEMA_VERSION} 新", path,
-                                          hint="升级 spotcheck 后再打开"))
+            raise SpotcheckError(ledger_problem("L411", f"账本格式版本 {version} 比本程序支持的 {SCHEMA_VERSION} 新", path,
+                                                hint="升级 spotcheck 后再打开"))
         return app_id == APPLICATION_ID and version == SCHEMA_VERSION
 
     def close(self) -> None:
@@ -287,8 +234,12 @@ class Ledger:
             args.append(key)
         if conds:
             sql += " WHERE " + " AND ".join(conds)
-        for row in self._conn.execute(sql + " ORDER BY seq", args):
-            yield _record(row)
+        try:
+            rows = self._conn.execute(sql + " ORDER BY seq", args).fetchall()
+        except sqlite3.Error as exc:
+            raise SpotcheckError(damaged(self.path, exc)) from None
+        for row in rows:
+            yield record_from_row(row)
 
     def find(self, kind: str | None = None, key: str | None = None) -> list[Record]:
         return list(self.iter(kind, key))
@@ -297,7 +248,7 @@ class Ledger:
         row = self._conn.execute(
             "SELECT seq, kind, key, at, actor, body, prev_hash, hash FROM records"
             " WHERE kind = ? AND key = ? ORDER BY seq DESC LIMIT 1", (kind, key)).fetchone()
-        return _record(row) if row else None
+        return record_from_row(row) if row else None
 
     def history(self, year: int | None = None, usccs: Iterable[str] | None = None) -> list[dict]:
         """Past checks (rows written by `append_history`), in the order they were recorded."""
@@ -323,76 +274,7 @@ class Ledger:
 
     def verify(self, anchors: Mapping[int, str] | None = None) -> VerifyReport:
         """Recompute the whole chain. `anchors` maps seq → a hash published earlier for that record."""
-        problems: list[Problem] = []
-        bad: list[int] = []
-
-        def report(seq: int, code: str, message: str, hint: str | None = None) -> None:
-            bad.append(seq)
-            problems.append(_problem(code, message, self.path, where=f"记录 #{seq}", hint=hint))
-
-        count, expected_seq, prev = 0, 1, (0, GENESIS_HASH)
-        hashes: dict[int, str] = {}
-        history_bodies: dict[int, object] = {}
-        own_snapshot = self._tx is None
-        if own_snapshot:
-            # One read transaction: a consistent snapshot even while other processes append.
-            self._conn.execute("BEGIN")
-        try:
-            for seq, kind, key, at, actor, body, prev_hash, stored in self._conn.execute(
-                    "SELECT seq, kind, key, at, actor, body, prev_hash, hash FROM records ORDER BY seq"):
-                count += 1
-                if seq != expected_seq:
-                    missing = f"#{expected_seq}" if seq == expected_seq + 1 else f"#{expected_seq}–#{seq - 1}"
-                    report(expected_seq, "L405", f"账本链断裂：记录 {missing} 缺失（被删除）",
-                           "从备份恢复账本，并查明删除原因")
-                elif prev_hash != prev[1]:
-                    report(seq, "L406", f"账本链断裂：记录 #{seq} 的前序哈希应为 {prev[1]}，实为 {prev_hash}",
-                           "从备份恢复账本，并查明改动原因")
-                computed = record_hash(prev_hash, seq, kind, key, at, actor, body)
-                if computed != stored:
-                    report(seq, "L404", f"账本链断裂：记录 #{seq} 的哈希应为 {computed}，实为 {stored}（记录被改动）",
-                           "从备份恢复账本，并查明改动原因")
-                if kind == "history":
-                    history_bodies[seq] = body
-                hashes[seq] = stored
-                prev, expected_seq = (seq, stored), seq + 1
-            head_seq, head_hash = prev
-            meta = self._conn.execute("SELECT value FROM meta WHERE name = 'head'").fetchone()
-            if meta is not None:
-                meta_seq = int(meta[0].split(":", 1)[0])
-                if meta_seq > head_seq:
-                    report(head_seq + 1, "L405", f"账本链断裂：末尾记录 #{head_seq + 1}–#{meta_seq} 缺失（被删除）",
-                           "从备份恢复账本，并查明删除原因")
-            for seq, published in sorted((anchors or {}).items()):
-                if hashes.get(seq) != published:
-                    found = hashes.get(seq, "（无此记录）")
-                    report(seq, "L412", f"记录 #{seq} 与公布的哈希不符：公布 {published}，账本中为 {found}",
-                           "账本在公布之后被改动或截断，从备份恢复")
-            self._verify_history(history_bodies, report)
-        finally:
-            if own_snapshot:
-                self._conn.execute("COMMIT")
-        return VerifyReport(count=count, head_seq=head_seq, head_hash=head_hash, problems=problems,
-                            first_bad_seq=min(bad) if bad else None)
-
-    def _verify_history(self, bodies: dict[int, object], report: Callable[..., None]) -> None:
-        stored: dict[int, list[dict]] = {}
-        for row in self._conn.execute(
-                "SELECT seq, uscc, year, task_id, item_codes, tier, draw_id, visit_id, lead_inspector, checked_on"
-                " FROM history ORDER BY seq, row_no"):
-            item = dict(zip(HISTORY_FIELDS, row[1:]))
-            try:
-                item["item_codes"] = json.loads(item["item_codes"])
-            except (TypeError, ValueError):
-                pass
-            stored.setdefault(row[0], []).append(item)
-        for seq in sorted(set(bodies) | set(stored)):
-            try:
-                expected = json.loads(bodies[seq])["rows"] if seq in bodies else None
-            except (ValueError, KeyError, TypeError):
-                expected = None
-            if stored.get(seq, []) != expected:
-                report(seq, "L407", f"抽查历史表与账本记录 #{seq} 不一致", "历史表或该记录被直接改动；从备份恢复账本")
+        return verify_chain(self._conn, self.path, anchors, own_snapshot=self._tx is None)
 
 
 class Transaction:
@@ -411,23 +293,23 @@ class Transaction:
         led = self.ledger
         problems = []
         if not isinstance(kind, str) or not kind:
-            problems.append(_problem("L410", "记录类型不能为空", led.path))
+            problems.append(ledger_problem("L410", "记录类型不能为空", led.path))
         if not isinstance(key, str):
-            problems.append(_problem("L410", f"记录键必须是文字，收到 {type(key).__name__}", led.path))
+            problems.append(ledger_problem("L410", f"记录键必须是文字，收到 {type(key).__name__}", led.path))
         if not isinstance(body, dict):
-            problems.append(_problem("L410", f"记录内容必须是键值表，收到 {type(body).__name__}", led.path))
+            problems.append(ledger_problem("L410", f"记录内容必须是键值表，收到 {type(body).__name__}", led.path))
         if problems:
             raise SpotcheckError(problems)
         try:
             text = canonical_json(body)
         except (TypeError, ValueError) as exc:
-            raise SpotcheckError(_problem("L410", f"记录内容无法写成 JSON：{exc}", led.path,
-                                          where=f"{kind} '{key}'",
-                                          hint="日期写成 ISO 文字，比例写成分数文字")) from exc
+            raise SpotcheckError(ledger_problem("L410", f"记录内容无法写成 JSON：{exc}", led.path,
+                                                where=f"{kind} '{key}'",
+                                                hint="日期写成 ISO 文字，比例写成分数文字")) from exc
         if kind == "commitment" and led.latest("commitment", key) is not None:
             # A second commitment under one id would let a draw pick whichever suits it after the fact.
-            raise SpotcheckError(_problem("L409", f"承诺编号 '{key}' 已存在，不能重复承诺", led.path,
-                                          hint="新的抽取使用新的承诺编号"))
+            raise SpotcheckError(ledger_problem("L409", f"承诺编号 '{key}' 已存在，不能重复承诺", led.path,
+                                                hint="新的抽取使用新的承诺编号"))
         seq, at, who = self.head_seq + 1, led._now(), actor or led.actor
         digest = record_hash(self.head_hash, seq, kind, key, at, who, text)
         led._run(lambda: led._conn.execute(
@@ -437,6 +319,24 @@ class Transaction:
         self.head_seq, self.head_hash = seq, digest
         self.appended += 1
         return record
+
+    # ---- folders that land with this transaction (spotcheck.draw.folder.committed) -------------
+
+    def add_pending(self, stage: str, out: str, adding: bool) -> None:
+        """Name a finished staging folder that becomes `out` once this transaction commits."""
+        conn = self.ledger._conn
+        conn.execute(_PENDING)
+        conn.execute("INSERT INTO pending(stage, out, adding) VALUES(?,?,?)", (stage, out, int(adding)))
+
+    def pending(self) -> list[tuple[str, str, bool]]:
+        """(stage, out, adding) of every committed folder not yet moved into place."""
+        conn = self.ledger._conn
+        conn.execute(_PENDING)
+        return [(stage, out, bool(adding)) for stage, out, adding in conn.execute(
+            "SELECT stage, out, adding FROM pending ORDER BY rowid")]
+
+    def clear_pending(self, stage: str) -> None:
+        self.ledger._conn.execute("DELETE FROM pending WHERE stage = ?", (stage,))
 
     def _rollback(self) -> None:
         if not self.closed:
@@ -451,69 +351,6 @@ class Transaction:
         self.ledger._tx = None
 
 
-def append_history(tx: Transaction, rows: list[dict], *, key: str = "", actor: str | None = None) -> Record:
-    """Record past/planned checks (one `history` record) and index them for `Ledger.history`.
-
-    Each row: uscc (required), year (required unless checked_on gives it), task_id, item_codes (list),
-    tier, draw_id, visit_id, lead_inspector, checked_on (ISO date or date). Bad rows: L410, nothing written.
-    """
-    path = tx.ledger.path
-    problems: list[Problem] = []
-    clean = []
-    for i, row in enumerate(rows, start=1):
-        where = f"抽查历史第 {i} 行"
-        if not isinstance(row, Mapping):
-            problems.append(_problem("L410", "抽查历史行必须是键值表", path, where=where))
-            continue
-        unknown = sorted(set(row) - set(HISTORY_FIELDS))
-        if unknown:
-            problems.append(_problem("L410", f"未知字段：{', '.join(map(str, unknown))}", path, where=where,
-                                     hint=f"可用字段：{', '.join(HISTORY_FIELDS)}"))
-        item = {name: row.get(name) for name in HISTORY_FIELDS}
-        if not isinstance(item["uscc"], str) or not item["uscc"]:
-            problems.append(_problem("L410", "缺少统一社会信用代码（uscc）", path, where=where))
-        checked = item["checked_on"]
-        if isinstance(checked, datetime):
-            checked = None
-            problems.append(_problem("L410", "检查日期只写日期，不带时间", path, where=f"{where} → checked_on"))
-        elif isinstance(checked, date):
-            checked = checked.isoformat()
-        elif isinstance(checked, str):
-            try:
-                checked = date.fromisoformat(checked).isoformat()
-            except ValueError:
-                problems.append(_problem("L410", f"检查日期 '{checked}' 不是 YYYY-MM-DD", path,
-                                         where=f"{where} → checked_on"))
-                checked = None
-        elif checked is not None:
-            problems.append(_problem("L410", "检查日期必须是日期", path, where=f"{where} → checked_on"))
-        item["checked_on"] = checked
-        if item["year"] is None and checked is not None:
-            item["year"] = int(checked[:4])
-        if not isinstance(item["year"], int) or isinstance(item["year"], bool):
-            problems.append(_problem("L410", "缺少年度（year），或年度不是整数", path, where=f"{where} → year"))
-        codes = item["item_codes"] if item["item_codes"] is not None else []
-        if isinstance(codes, str) or not all(isinstance(c, str) for c in codes):
-            problems.append(_problem("L410", "检查事项编码（item_codes）必须是文字列表", path,
-                                     where=f"{where} → item_codes"))
-        else:
-            item["item_codes"] = list(codes)
-        for name in ("task_id", "tier", "draw_id", "visit_id", "lead_inspector"):
-            if item[name] is not None and not isinstance(item[name], str):
-                problems.append(_problem("L410", f"{name} 必须是文字", path, where=f"{where} → {name}"))
-        clean.append(item)
-    if problems:
-        raise SpotcheckError(problems)
-    record = tx.append("history", key, {"rows": clean}, actor=actor)
-    conn = tx.ledger._conn
-    tx.ledger._run(lambda: conn.executemany(
-        "INSERT INTO history(seq, row_no, uscc, year, task_id, item_codes, tier, draw_id, visit_id,"
-        " lead_inspector, checked_on) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-        [(record.seq, n, r["uscc"], r["year"], r["task_id"], canonical_json(r["item_codes"]), r["tier"],
-          r["draw_id"], r["visit_id"], r["lead_inspector"], r["checked_on"]) for n, r in enumerate(clean)]))
-    return record
-
-
 def claim_commitment(tx: Transaction, commitment_id: str, *, actor: str | None = None) -> dict:
     """Use a commitment for a draw, once. Returns its body.
 
@@ -524,8 +361,8 @@ def claim_commitment(tx: Transaction, commitment_id: str, *, actor: str | None =
     led = tx.ledger
     commitment = led.latest("commitment", commitment_id)
     if commitment is None:
-        raise SpotcheckError(_problem("L408", f"承诺 '{commitment_id}' 不存在", led.path,
-                                      hint="先发布承诺（目录、政策、历史的哈希），再抽取"))
+        raise SpotcheckError(ledger_problem("L408", f"承诺 '{commitment_id}' 不存在", led.path,
+                                            hint="先发布承诺（目录、政策、历史的哈希），再抽取"))
     prior = led.latest("claim", commitment_id)
     if prior is None:
         tx.append("claim", commitment_id,
@@ -536,24 +373,14 @@ def claim_commitment(tx: Transaction, commitment_id: str, *, actor: str | None =
     with led.transaction() as refusal:
         refusal.append("refused_redraw", commitment_id,
                        {"commitment_id": commitment_id, "claim_seq": prior.seq}, actor=actor)
-    raise SpotcheckError(_problem("L402", "该承诺已用于抽取，不能重复抽取", led.path,
-                                  where=f"承诺 '{commitment_id}'（已于记录 #{prior.seq} 用于抽取）",
-                                  hint="重新抽取须先发布新的承诺；本次尝试已记入账本"))
-
-
-def _record(row: tuple) -> Record:
-    seq, kind, key, at, actor, body, prev_hash, digest = row
-    try:
-        parsed = json.loads(body)
-    except (TypeError, ValueError) as exc:
-        raise SpotcheckError(_problem("L404", f"记录 #{seq} 的内容不是 JSON（账本被改动）", None,
-                                      hint="运行 spotcheck ledger verify 查看完整检查结果")) from exc
-    return Record(seq, kind, key, at, actor, parsed, prev_hash, digest)
+    raise SpotcheckError(ledger_problem("L402", "该承诺已用于抽取，不能重复抽取", led.path,
+                                        where=f"承诺 '{commitment_id}'（已于记录 #{prior.seq} 用于抽取）",
+                                        hint="重新抽取须先发布新的承诺；本次尝试已记入账本"))
 
 
 def _locked_error(path: str, timeout: float) -> SpotcheckError:
-    return SpotcheckError(_problem("L403", f"账本被其他程序占用超过 {timeout:g} 秒", path,
-                                   hint="等待其他抽取或录入完成后重试"))
+    return SpotcheckError(ledger_problem("L403", f"账本被其他程序占用超过 {timeout:g} 秒", path,
+                                         hint="等待其他抽取或录入完成后重试"))
 
 
 def _default_actor() -> str:

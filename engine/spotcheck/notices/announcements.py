@@ -1,36 +1,29 @@
 """The two announcements that list entities: the task notice of a draw and the results notice of a task.
 
-A task notice reads a draw folder (written by spotcheck.draw.compute) and adds one 随机抽查通知书 per drawn
-entity and month; a results notice takes the checked rows the results stage passes in.
+A task notice reads a draw folder (spotcheck.draw.reader); the 随机抽查通知书 to each entity are a
+document of their own (notices.letters); a results notice takes the checked rows the results stage passes in.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from spotcheck.draw.applies import read_applies
+from spotcheck.draw.reader import DrawFolder
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.plan import participants
 from spotcheck.rules.fields import TIER_NAMES
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.notices.content import (
     cn_date,
     cn_window,
-    contact_lines,
     heading_number,
     item_line,
-    numbered_lines,
     plan_document,
     policy_window,
     task_no,
 )
-from spotcheck.notices.model import Block, EntityNotice, Heading, Notice, Para, Table
+from spotcheck.notices.model import Block, Heading, Notice, Para, Table
 from spotcheck.policy.model import Policy, Task, sampling_text
 from spotcheck.policy.yamlsource import display
 
@@ -66,97 +59,33 @@ class DrawnRow:
     month: int | None
 
 
-@dataclass(frozen=True)
-class DrawFolder:
-    """What a task notice reads from a draw folder (written by spotcheck.draw.compute)."""
-
-    path: Path
-    draw_id: str
-    drill: bool
-    drawn_on: dt.date
-    policy_id: str
-    tasks: tuple[Mapping, ...]  # summary.json "tasks": task_id, eligible, drawn, strata[], by_district{}
-    rows: tuple[DrawnRow, ...]
+def drawn_rows(draw: DrawFolder) -> list[DrawnRow]:
+    """The drawn list of a draw folder, in file order."""
+    return [DrawnRow(r["task_id"], r["uscc"], r["name"], r["district"], r["round"] or 1, r["month"])
+            for r in draw.drawn.select("task_id", "uscc", "name", "district", "round", "month").iter_rows(named=True)]
 
 
-DRAW_COLUMNS = ("task_id", "uscc", "name", "district")
-
-
-def read_draw(path: str | Path) -> DrawFolder:
-    """Read summary.json, draws.csv and transcript.json, and check the list against the summary's counts."""
-    path = Path(path)
-    problems: list[Problem] = []
-    docs: dict[str, dict] = {}
-    for name in ("summary.json", "transcript.json"):
-        file = path / name
-        try:
-            docs[name] = json.loads(file.read_text("utf-8"))
-        except FileNotFoundError:
-            problems.append(Problem("N810", f"抽取结果目录中没有 {name}", file=display(file),
-                                    hint="--draw 应指向 spotcheck draw 生成的目录"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            problems.append(Problem("N811", f"{name} 不是有效的 JSON：{exc}", file=display(file)))
-    rows: list[DrawnRow] = []
-    csv_file = path / "draws.csv"
-    try:
-        reader = csv.DictReader(io.StringIO(csv_file.read_text("utf-8-sig")))
-        missing = [c for c in DRAW_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            problems.append(Problem("N812", f"draws.csv 缺少列：{'、'.join(missing)}", file=display(csv_file), row=1,
-                                    hint=f"抽取名单至少需要列 {'、'.join(DRAW_COLUMNS)}"))
-        else:
-            for r in reader:
-                rows.append(DrawnRow(r["task_id"], r["uscc"], r["name"], r["district"], int(r.get("round") or 1),
-                                     int(r["month"]) if r.get("month") else None))
-    except FileNotFoundError:
-        problems.append(Problem("N810", "抽取结果目录中没有 draws.csv", file=display(csv_file),
-                                hint="--draw 应指向 spotcheck draw 生成的目录"))
-    if problems:
-        raise SpotcheckError(problems)
-    summary, transcript = docs["summary.json"], docs["transcript.json"]
-    tasks = tuple(summary.get("tasks", []))
-    for task in tasks:
-        mine = [r for r in rows if r.task_id == task["task_id"]]
-        counted: dict[str, int] = {}
-        for r in mine:
-            counted[r.district] = counted.get(r.district, 0) + 1
-        expected = {k: int(v) for k, v in task.get("by_district", {}).items()}
-        if counted != expected or len(mine) != int(task["drawn"]):
-            problems.append(Problem(
-                "N813", f"任务 '{task['task_id']}' 的抽取名单与 summary.json 不一致：名单 {len(mine)} 户 {counted}，"
-                        f"汇总 {task['drawn']} 户 {expected}",
-                file=display(csv_file), hint="抽取结果目录可能被改动过，请用 spotcheck verify 重新核验"))
-    unknown = sorted({r.task_id for r in rows} - {t["task_id"] for t in tasks})
-    if unknown:
-        problems.append(Problem("N813", f"draws.csv 中的任务 {'、'.join(unknown)} 不在 summary.json 中", file=display(csv_file)))
-    if problems:
-        raise SpotcheckError(problems)
-    return DrawFolder(path, str(summary.get("draw_id", "")), bool(transcript.get("drill")),
-                      dt.date.fromisoformat(transcript["drawn_on"]), transcript.get("policy", {}).get("id", ""),
-                      tasks, tuple(rows))
-
-
-def _district_unit(policy: Policy, district: str) -> str | None:
+def district_unit(policy: Policy, district: str) -> str | None:
     for d in policy.jurisdiction.districts:
         if district in (d.name, d.code):
             return d.unit
     return None
 
 
-def _district_name(policy: Policy, district: str) -> str:
+def district_name(policy: Policy, district: str) -> str:
     for d in policy.jurisdiction.districts:
         if district in (d.name, d.code):
             return d.name
     return district
 
 
-def _district_order(policy: Policy, district: str) -> tuple[int, str]:
+def district_order(policy: Policy, district: str) -> tuple[int, str]:
     names = [d.name for d in policy.jurisdiction.districts]
-    name = _district_name(policy, district)
+    name = district_name(policy, district)
     return (names.index(name) if name in names else len(names), name)
 
 
-def _task_span(policy: Policy, tasks: Sequence[Task]) -> str:
+def task_span(policy: Policy, tasks: Sequence[Task]) -> str:
     """When the tasks are checked: their windows, else their campaigns', else their draw months."""
     campaigns = {c.id: c.window for c in policy.campaigns}
     only = policy.campaigns[0].window if len(policy.campaigns) == 1 else None
@@ -172,16 +101,17 @@ def _task_span(policy: Policy, tasks: Sequence[Task]) -> str:
 
 
 def task_notice(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
-    """The task announcement of a draw, then one 随机抽查通知书 per drawn entity and month."""
+    """The task announcement of a draw (the letters to the entities are notices.letters)."""
     policy = loaded.policy
-    if draw.policy_id and draw.policy_id != policy.id:
+    if draw.policy_id != policy.id:
         raise SpotcheckError(Problem("N814", f"抽取结果属于策略 {draw.policy_id}，不是 {policy.id}",
                                      file=display(draw.path / "transcript.json"), hint="换用抽取时使用的策略文件"))
     issuer = policy.jurisdiction.name
     plan_no, plan = plan_identity(policy)
     blocks: list[Block] = []
-    for n, summary in enumerate(draw.tasks, 1):
-        task = loaded.task(summary["task_id"])
+    drawn = drawn_rows(draw)
+    for n, summary in enumerate(draw.summary.tasks, 1):
+        task = loaded.task(summary.task_id)
         no = task_no(policy, task)
         codes = loaded.visit_items([task.id])
         blocks.append(Heading(1, heading_number(1, n), f"第{no:03d}号抽查任务：{task.name}"))
@@ -190,24 +120,24 @@ def task_notice(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
             ("抽查任务编号", f"{no:03d}"), ("抽查任务名称", task.name), ("抽查类型", task.type),
             ("抽查事项", "；".join(item_line(loaded, c) for c in codes)), ("抽查对象范围", task.scope_text),
             ("抽查比例/数量", sampling_text(task.sampling)), ("检查主体", task.inspecting_level or task.lead_unit or issuer),
-            ("检查时间", _task_span(policy, [task])), ("符合条件的市场主体", f"{summary['eligible']}户"),
-            ("抽取数量", f"{summary['drawn']}户"),
+            ("检查时间", task_span(policy, [task])), ("符合条件的市场主体", f"{summary.eligible}户"),
+            ("抽取数量", f"{summary.drawn}户"),
         ]
         blocks.append(Table(("项目", "内容"), tuple((k, v) for k, v in facts if v), (1, 4)))
-        strata = summary.get("strata", [])
+        strata = summary.strata
         if strata:
             blocks.append(Heading(2, heading_number(2, 1), "分层抽取情况"))
             blocks.append(Table(("层", "符合条件户数", "抽取户数"),
-                                tuple((stratum_label(s["stratum"]), str(s["eligible"]), str(s["drawn"])) for s in strata),
+                                tuple((stratum_label(s.stratum), str(s.eligible), str(s.drawn)) for s in strata),
                                 (3, 2, 2)))
-        blocks.append(Heading(2, heading_number(2, 2 if strata else 1), f"抽取名单（共{summary['drawn']}户）"))
-        rows = [r for r in draw.rows if r.task_id == task.id]
+        blocks.append(Heading(2, heading_number(2, 2 if strata else 1), f"抽取名单（共{summary.drawn}户）"))
+        rows = [r for r in drawn if r.task_id == task.id]
         rounds = len({r.round for r in rows}) > 1
-        districts = sorted(summary.get("by_district", {}), key=lambda d: _district_order(policy, d))
+        districts = sorted(summary.by_district, key=lambda d: district_order(policy, d))
         for k, district in enumerate(districts, 1):
             mine = [r for r in rows if r.district == district]
-            unit = _district_unit(policy, district)
-            title = f"{_district_name(policy, district)}（{len(mine)}户）" + (f"，由{unit}检查" if unit else "")
+            unit = district_unit(policy, district)
+            title = f"{district_name(policy, district)}（{len(mine)}户）" + (f"，由{unit}检查" if unit else "")
             blocks.append(Para(f"{heading_number(3, k)}{title}"))
             blocks.append(Table(
                 DRAWN_COLUMNS + (("轮次",) if rounds else ()),
@@ -221,48 +151,12 @@ def task_notice(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
                   "现将抽查任务和抽取名单公告如下。",),
         body=tuple(blocks), contacts=(), attachments=(), signature=issuer, date=draw.drawn_on,
         disclosure="（信息公开类型：主动公开）", cc=None, printed_by=None,
-        entity_notices=tuple(_entity_notices(loaded, draw, plan)), drill=draw.drill, draw_id=draw.draw_id,
+        drill=draw.drill, draw_id=draw.draw_id,
     )
 
 
 def _round_text(r: DrawnRow) -> str:
     return f"第{r.round}轮" + (f"（{r.month}月）" if r.month else "")
-
-
-def _entity_notices(loaded: LoadedPolicy, draw: DrawFolder, plan: str) -> list[EntityNotice]:
-    """An entity drawn for several tasks in one month gets one notice with every item of them all."""
-    policy = loaded.policy
-    plan_doc = plan_document(policy)
-    contacts = tuple(contact_lines(plan_doc)) if plan_doc else ()
-    visits: dict[tuple[str, int | None], list[DrawnRow]] = {}
-    for r in draw.rows:
-        visits.setdefault((r.uscc, r.month), []).append(r)
-    ordered = sorted(visits.values(), key=lambda rs: (_district_order(policy, rs[0].district), rs[0].month or 0))
-    applies = read_applies(draw.path) or {}
-    out = []
-    for rows in ordered:
-        tasks = [loaded.task(t) for t in dict.fromkeys(r.task_id for r in rows)]
-        held = applies.get(rows[0].uscc, frozenset())
-        codes = participants.applying_items(loaded, [t.id for t in tasks], held)
-        items = [loaded.items[c] for c in codes]
-        nos = [f"第{task_no(policy, t):03d}号" for t in tasks]
-        how, lead = participants.mode(tasks, held), participants.lead_department(loaded, tasks)
-        unit = (participants.unit_of(loaded, lead, how, rows[0].district) if how or lead
-                else _district_unit(policy, rows[0].district))
-        # One method for every item is said once; otherwise each item names its own.
-        methods = {tuple(i.method) for i in items}
-        shared = "、".join(next(iter(methods))) if len(methods) == 1 else ""
-        lines = [item_line(loaded, c) + (f"（检查方式：{'、'.join(i.method)}）" if i.method and not shared else "")
-                 for c, i in zip(codes, items, strict=True)]
-        out.append(EntityNotice(
-            entity=rows[0].name, uscc=rows[0].uscc, district=_district_name(policy, rows[0].district),
-            task_no="、".join(nos), tasks="、".join(f"“{t.name}”抽查任务（{no}）" for t, no in zip(tasks, nos, strict=True)),
-            plan=plan, basis="、".join(dict.fromkeys(i.basis for i in items if i.basis)),
-            items=tuple(numbered_lines(lines, 1)), window=_task_span(policy, tasks), methods=shared,
-            inspector=unit or "、".join(dict.fromkeys(t.inspecting_level or t.lead_unit or policy.jurisdiction.name for t in tasks)),
-            contacts=contacts, signature=unit or policy.jurisdiction.name, date=draw.drawn_on,
-        ))
-    return out
 
 
 # ---------------------------------------------------------------- results → results notice
@@ -292,8 +186,9 @@ class ResultRow:
         )
 
 
-def results_notice(loaded: LoadedPolicy, rows: Iterable[ResultRow | Mapping]) -> Notice:
-    """“{机关}{年}年度第{NNN}号抽查任务检查结果公告” for the rows of one task."""
+def results_notice(loaded: LoadedPolicy, rows: Iterable[ResultRow | Mapping], published_on: dt.date) -> Notice:
+    """“{机关}{年}年度第{NNN}号抽查任务检查结果公告” for the rows of one task, dated the day it is published
+    (an announcement cannot be dated before it exists, nor by its last check)."""
     policy = loaded.policy
     rows = [ResultRow.of(r) for r in rows]
     tasks = list(dict.fromkeys(r.task_id for r in rows))
@@ -310,11 +205,10 @@ def results_notice(loaded: LoadedPolicy, rows: Iterable[ResultRow | Mapping]) ->
         (str(i), f"{plan_no}/{plan}", f"{no}/{task.name}", task.type, r.inspecting_body or body, r.name, r.uscc,
          cn_date(r.completed), r.result, r.remarks)
         for i, r in enumerate(rows, 1)), RESULT_WIDTHS)
-    last = max(r.completed for r in rows)
     return Notice(
         kind="results_notice", letter=False, issuer=issuer, number=None,
         title=f"{issuer}{policy.year}年度第{no}号抽查任务检查结果公告", addressees=None,
         preamble=(f"根据《{plan}》，本局组织开展了第{no}号抽查任务“{task.name}”的随机抽查，现将检查结果公告如下。",),
-        body=(), contacts=(), attachments=(), signature=issuer, date=last,
+        body=(), contacts=(), attachments=(), signature=issuer, date=published_on,
         disclosure="（信息公开类型：主动公开）", cc=None, printed_by=None, results=table,
     )

@@ -11,15 +11,17 @@ template lookup and the Jinja sandbox in notice_templates, and Word and PDF in d
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import write_file_atomic
-from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.draw.reader import DRAWS, read_folder
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.loader import load_policy
 from spotcheck.notices.announcements import (
     ResultRow,
-    read_draw,
     results_notice,
     task_notice,
 )
@@ -29,6 +31,7 @@ from spotcheck.notices.content import (
     plan_document,
     policy_problem,
 )
+from spotcheck.notices.letters import inspection_letters
 from spotcheck.notices.model import KINDS, Notice
 from spotcheck.notices.templates import (
     FORMATS,
@@ -40,7 +43,7 @@ from spotcheck.notices.templates import (
 from spotcheck.resources import TEMPLATES
 from spotcheck.policy.yamlsource import display
 
-KIND_ALIASES = {k.removesuffix("_notice"): k for k in KINDS}
+KIND_ALIASES = {**{k.removesuffix("_notice"): k for k in KINDS}, "letter": "inspection_letter", "letters": "inspection_letter"}
 
 # ---------------------------------------------------------------- choosing what to render
 
@@ -50,7 +53,8 @@ def normalize_kind(kind: str | None) -> str | None:
         return kind
     if kind in KIND_ALIASES:
         return KIND_ALIASES[kind]
-    raise SpotcheckError(Problem("N803", f"没有这种文种：{kind}", hint=f"可用：{'、'.join(KINDS)}（也可省略 _notice）"))
+    raise SpotcheckError(Problem("N803", f"没有这种文种：{kind}",
+                                 hint=f"可用：{'、'.join(KINDS)}（也可省略 _notice；随机抽查通知书可写 letter）"))
 
 
 def choose_notice(loaded: LoadedPolicy, kind: str | None = None, document: str | None = None,
@@ -62,10 +66,16 @@ def choose_notice(loaded: LoadedPolicy, kind: str | None = None, document: str |
         if draw_dir is None:
             raise SpotcheckError(Problem("N804", "任务公告由抽取结果生成，需要 --draw 指定抽取结果目录",
                                          hint="先运行 spotcheck draw，再用 --draw 指向其输出目录"))
-        return task_notice(loaded, read_draw(draw_dir))
+        return task_notice(loaded, read_folder(draw_dir, needs=(DRAWS,)))
+    if kind == "inspection_letter":
+        if draw_dir is None:
+            raise SpotcheckError(Problem("N804", "随机抽查通知书按抽取结果和检查安排生成，需要 --draw 指定抽取结果目录",
+                                         hint="先运行 spotcheck draw 和 spotcheck plan，再用 --draw 指向其输出目录"))
+        return inspection_letters(loaded, read_folder(draw_dir, needs=(DRAWS,)))
     if kind == "results_notice":
         raise SpotcheckError(Problem("N804", "检查结果公告由结果阶段根据检查结果生成，不能只凭策略生成",
-                                     hint="在结果阶段调用 render_results_notice"))
+                                     hint="录入并审核检查结果后运行 spotcheck results publish --draw 抽取结果目录 --out 输出目录，"
+                                          "结果公告随公示名单一并生成"))
     ids = [d.id for d in policy.documents]
     if document is not None:
         doc = next((d for d in policy.documents if d.id == document), None)
@@ -115,9 +125,10 @@ def render(loaded: LoadedPolicy, kind: str | None = None, fmt: str = "md", draw_
 
 
 def render_results_notice(loaded: LoadedPolicy, rows: Iterable[ResultRow | Mapping], fmt: str,
-                          root: Path = TEMPLATES) -> str | bytes:
-    """The results announcement of one task's checked entities (called by the results stage)."""
-    return render_notice(loaded, results_notice(loaded, rows), fmt, root)
+                          root: Path = TEMPLATES, *, published_on: dt.date | None = None) -> str | bytes:
+    """The results announcement of one task's checked entities (called by the results stage), dated the
+    day it is published (`published_on`; today when not given)."""
+    return render_notice(loaded, results_notice(loaded, rows, published_on or dt.date.today()), fmt, root)
 
 
 def make_notice(policy_path: str | Path, *, fmt: str, out: str | Path | None = None, kind: str | None = None,

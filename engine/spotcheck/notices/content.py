@@ -15,7 +15,7 @@ from fractions import Fraction
 from spotcheck.calendar.deadlines import monthly_dates, resolve
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import TIER_NAMES, TIERS
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.notices.model import Annex, Block, Heading, Notice, Para, Table
 from spotcheck.policy.departments import CELLS
 from spotcheck.policy.model import (
@@ -198,17 +198,16 @@ def plan_table(loaded: LoadedPolicy, doc: Document | None = None) -> Table:
         return Table(PLAN_COLUMNS, tuple(rows), PLAN_WIDTHS)
     cells = [[_cell(loaded, t, c.source) for c in doc.table] for t in policy.tasks]
     spans = [[1] * len(doc.table) for _ in cells]
+    row_of = {t.id: r for r, t in enumerate(policy.tasks)}
     for c, column in enumerate(doc.table):
-        if not column.merge:
-            continue
-        top = 0
-        for r in range(1, len(cells)):
-            if cells[r][c] and cells[r][c] == cells[top][c]:
-                spans[top][c] += 1
+        for group in column.merged:
+            rows = sorted(row_of[t] for t in group if t in row_of)
+            if not rows:
+                continue
+            spans[rows[0]][c] = len(rows)
+            for r in rows[1:]:
                 spans[r][c] = 0
                 cells[r][c] = ""  # covered: the text is written once, in the top cell
-            else:
-                top = r
     merged = any(0 in row for row in spans)
     return Table(tuple(c.title for c in doc.table), tuple(map(tuple, cells)), tuple(c.width for c in doc.table),
                  spans=tuple(map(tuple, spans)) if merged else ())

@@ -9,6 +9,7 @@ from it. Filling a template is docx_render's work.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 from docx import Document as new_document
@@ -129,26 +130,39 @@ def _head(doc) -> None:
     _tag(doc, "{%p endif %}")
 
 
-def _entity_notices(doc) -> None:
-    """One 随机抽查通知书 per drawn entity; the wording here is the form, every fact is data."""
+def _letters(doc) -> None:
+    """One 随机抽查通知书 per visit, each its own section: a page of its own, numbered from 1. The wording
+    here is the form; every fact is data. Codes (USCC, visit id) stand on lines of their own."""
+    numbering = OxmlElement("w:pgNumType")
+    numbering.set(qn("w:start"), "1")
+    doc.element.body.sectPr.append(numbering)
     _tag(doc, "{%p for n in doc.entity_notices %}")
+    _tag(doc, "{%p if not loop.first %}")
+    # Ends the previous letter's section; a copy of the final section's properties (page, footers, numbering).
+    brk = add_para(doc, "通知书分节")
+    brk._p.get_or_add_pPr().insert_element_before(copy.deepcopy(doc.element.body.sectPr), "w:pPrChange")
+    _tag(doc, "{%p endif %}")
     add_para(doc, "通知书标题", "随机抽查通知书", "{{ '（演练）' if doc.drill else '' }}")
     add_para(doc, "通知书编号", "抽查任务编号：", "{{ n.task_no }}")
-    add_para(doc, "主送机关", "{{ n.entity }}", "（统一社会信用代码：", "{{ n.uscc }}", "）：")
-    add_para(doc, "公文正文", "{{ '根据' ~ n.basis ~ '等规定，' if n.basis else '' }}", "按照《", "{{ n.plan }}",
+    add_para(doc, "通知书编号", "检查编号：", "{{ n.visit_id }}")
+    add_para(doc, "通知书抬头", "{{ n.entity }}", "：")
+    add_para(doc, "通知书抬头", "统一社会信用代码：", "{{ n.uscc }}")
+    add_para(doc, "通知书正文", "{{ '根据' ~ n.basis ~ '等规定，' if n.basis else '' }}", "按照《", "{{ n.plan }}",
              "》，你单位被随机抽取为", "{{ n.tasks }}", "的检查对象。", "{{ n.inspector }}", "将于", "{{ n.window }}",
              "期间对你单位进行检查", "{{ '，检查方式为' ~ n.methods if n.methods else '' }}", "。检查事项如下：")
     _tag(doc, "{%p for line in n.items %}")
-    add_para(doc, "公文正文", "{{ line }}")
+    add_para(doc, "通知书正文", "{{ line }}")
     _tag(doc, "{%p endfor %}")
-    add_para(doc, "公文正文", "请你单位提前准备营业执照（副本）、法定代表人（负责人）身份证明，以及与上述检查事项有关的许可证件、"
-                          "台账、合同、票据等材料，并指定专人配合检查。")
-    add_para(doc, "公文正文", "无正当理由拒绝、阻碍或者不配合检查的，检查机关将依法处理，检查结果将记为“不配合检查情节严重”"
-                          "并通过国家企业信用信息公示系统向社会公示。")
-    # Contacts on one line, kept with the signature: a signature never stands alone on a page.
-    add_para(doc, "公文正文", "{{ n.contacts | join('　') }}").paragraph_format.keep_with_next = True
-    add_para(doc, "发文机关署名", "{{ n.signature }}")
-    add_para(doc, "成文日期", "{{ n.date | cn_date }}")
+    add_para(doc, "通知书正文", "请你单位提前准备营业执照（副本）、法定代表人（负责人）身份证明，以及与上述检查事项有关的许可证件、"
+                           "台账、合同、票据等材料，并指定专人配合检查。无正当理由拒绝、阻碍或者不配合检查的，检查机关将依法处理，"
+                           "检查结果将记为“不配合检查情节严重”并通过国家企业信用信息公示系统向社会公示。")
+    add_para(doc, "通知书正文", "检查人员：", "{{ n.team | join('、') if n.team else '另行通知' }}",
+             "{{ '（检查时出示执法证件）' if n.team else '' }}")
+    _tag(doc, "{%p for line in n.contacts %}")
+    add_para(doc, "通知书正文", "{{ line }}")
+    _tag(doc, "{%p endfor %}")
+    add_para(doc, "通知书署名", "{{ n.signature }}")
+    add_para(doc, "通知书日期", "{{ n.date | cn_date }}")
     _tag(doc, "{%p endfor %}")
 
 
@@ -174,6 +188,9 @@ def build_template(kind: str) -> WordDocument:
     set_page(doc.sections[0], landscape)
     _headers_footers(doc)
     width = BLOCK_H if landscape else BLOCK_W
+    if kind == "inspection_letter":
+        _letters(doc)
+        return doc
     _tag(doc, "{%p if doc.drill %}")
     add_para(doc, "演练标记", "【演练】本文件由演练抽取生成，不是正式文书，不得送达或公开。")
     _tag(doc, "{%p endif %}")
@@ -199,8 +216,6 @@ def build_template(kind: str) -> WordDocument:
     _closing(doc)
     _signature(doc)
     _tag(doc, "{%p endif %}")
-    if kind == "task_notice":
-        _entity_notices(doc)
     _tag(doc, "{%p for a in annexes %}")
     add_para(doc, "附件标识", "{{ a.label }}")
     add_para(doc, "附件标题", "{{ a.title }}")

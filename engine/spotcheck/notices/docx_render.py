@@ -1,8 +1,8 @@
 """A Notice into Word and PDF: fill a docxtpl template, fix what a template cannot hold, convert with LibreOffice.
 
 The body is built against the template's own named styles (see docx_styles), so a restyled template
-restyles every notice. `to_pdf` maps the official font names to free stand-ins through fontconfig so
-LibreOffice renders Chinese with the right kind of face.
+restyles every notice. `to_pdf` maps the official font names to free stand-ins through the fontconfig file
+shipped beside this module (fonts.conf), so LibreOffice renders Chinese with the right kind of face.
 """
 
 from __future__ import annotations
@@ -32,12 +32,9 @@ from spotcheck.notices.docx_styles import (
     BLOCK_H,
     BLOCK_W,
     BODY_PT,
-    FANGSONG,
-    HEITI,
-    KAITI,
-    SONG,
+    LETTER_PT,
+    STYLE,
     STYLES,
-    XIAOBIAOSONG,
     add_blocks,
 )
 from spotcheck.errors import Problem, SpotcheckError
@@ -117,10 +114,59 @@ def _docx_problem(exc: TemplateError, tpl: DocxTemplate, template: Path) -> Prob
 
 
 def finish(doc: WordDocument, notice: Notice) -> None:
-    """Layout the template cannot hold: a 函's bare first page, a mark fitted to the line, landscape annexes."""
+    """Layout the template cannot hold: a 函's bare first page, a mark fitted to the line, landscape annexes,
+    each 随机抽查通知书 fitted to its page."""
     doc.sections[0].different_first_page_header_footer = notice.letter
     _fit_marks(doc)
     _landscape_annexes(doc, [a.landscape for a in notice.annexes])
+    if notice.kind == "inspection_letter":
+        _fit_letters(doc)
+
+
+LETTER_BUDGET = 0.93  # of the text block's height: the estimate below is of lines, not of LibreOffice's layout
+MIN_LETTER_PT = 9.0
+
+
+def _letter_height(paragraphs, scale: float) -> float:
+    """Points a letter takes at `scale` of its styles' sizes, counting wrapped lines of the text block."""
+    total = 0.0
+    for p in paragraphs:
+        spec = STYLE.get(p.style.name) if p.style is not None else None
+        if spec is None or spec.name == "通知书分节":
+            continue
+        size = spec.size * scale
+        per_line = max(1, math.floor(BLOCK_W.pt / size) - round(spec.right + spec.left))
+        lines = max(1, math.ceil((_text_units(p.text) + spec.first) / per_line))
+        line = (spec.line or size * 1.3) * scale
+        total += lines * line + (spec.before + spec.after) * scale
+    return total
+
+
+def _fit_letters(doc: WordDocument) -> None:
+    """Shrink a letter whose text would run onto a second page (many tasks and items in one visit),
+    in half points, down to 9 pt: a notice to an entity is one page."""
+    letters: list[list] = [[]]
+    for p in doc.paragraphs:
+        letters[-1].append(p)
+        if p.style is not None and p.style.name == "通知书分节":
+            letters.append([])
+    budget = BLOCK_H.pt * LETTER_BUDGET
+    for paragraphs in letters:
+        if _letter_height(paragraphs, 1.0) <= budget:
+            continue
+        scale = 1.0
+        while scale * LETTER_PT > MIN_LETTER_PT and _letter_height(paragraphs, scale) > budget:
+            scale -= 0.5 / LETTER_PT
+        for p in paragraphs:
+            spec = STYLE.get(p.style.name) if p.style is not None else None
+            if spec is None or spec.name == "通知书分节":
+                continue
+            for run in p.runs:
+                run.font.size = Pt(math.floor(spec.size * scale * 2) / 2)
+            if spec.line is not None:
+                p.paragraph_format.line_spacing = Pt(round(spec.line * scale, 1))
+            p.paragraph_format.space_after = Pt(spec.after * scale)
+            p.paragraph_format.space_before = Pt(spec.before * scale)
 
 
 def _text_units(text: str) -> float:
@@ -208,29 +254,10 @@ def _rotate(sect_pr) -> None:
 
 # ---------------------------------------------------------------- PDF
 
-# Free faces of the same kind, tried in order, for machines without the official ones.
-STAND_INS = {
-    FANGSONG: ("仿宋", "FangSong", "AR PL UKai CN"),
-    KAITI: ("楷体", "KaiTi", "AR PL UKai CN"),
-    HEITI: ("SimHei", "Noto Sans CJK SC"),
-    XIAOBIAOSONG: ("Noto Serif CJK SC",),
-    SONG: ("SimSun", "Noto Serif CJK SC"),
-}
-
-
-def _fontconfig(folder: Path) -> Path:
-    """A fontconfig file that keeps the system's fonts and adds the free stand-ins for the official names."""
-    aliases = "".join(
-        f"<alias binding=\"same\"><family>{name}</family><accept>{''.join(f'<family>{f}</family>' for f in subs)}</accept></alias>"
-        for name, subs in STAND_INS.items()
-    )
-    path = folder / "fonts.conf"
-    path.write_text(
-        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
-        f'<include ignore_missing="yes">/etc/fonts/fonts.conf</include>{aliases}</fontconfig>',
-        "utf-8",
-    )
-    return path
+# The official faces mapped to free Simplified Chinese fonts (see the file for which Debian packages).
+FONTS_CONF = Path(__file__).with_name("fonts.conf")
+STAND_IN_PACKAGES = ("fonts-noto-cjk", "fonts-arphic-ukai", "fonts-lxgw-wenkai")
+INSTALL_HINT = f"apt-get install libreoffice-writer {' '.join(STAND_IN_PACKAGES)}"
 
 
 def to_pdf(docx: bytes) -> bytes:
@@ -239,12 +266,12 @@ def to_pdf(docx: bytes) -> bytes:
     if office is None:
         raise SpotcheckError(Problem(
             "N830", "生成 PDF 需要 LibreOffice，本机未找到 soffice 或 libreoffice 命令",
-            hint="安装：apt-get install libreoffice-writer fonts-noto-cjk；或改用 --format docx 后在 Word 中另存为 PDF"))
+            hint=f"安装：{INSTALL_HINT}；或改用 --format docx 后在 Word 中另存为 PDF"))
     with tempfile.TemporaryDirectory(prefix="spotcheck-pdf-") as tmp:
         folder = Path(tmp)
         source = folder / "notice.docx"
         source.write_bytes(docx)
-        env = dict(os.environ, HOME=str(folder), FONTCONFIG_FILE=str(_fontconfig(folder)))
+        env = dict(os.environ, HOME=str(folder), FONTCONFIG_FILE=str(FONTS_CONF))
         try:
             done = subprocess.run(
                 [office, f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--headless", "--convert-to", "pdf",

@@ -33,6 +33,7 @@ LINE_PITCH = 579  # the same in twentieths of a point, for the document grid
 # a quarter point (w:spacing, in twentieths) rather than by a character grid, which LibreOffice misreads.
 CONDENSE = -5
 BODY_PT, TITLE_PT, TABLE_PT, IMPRINT_PT = 16, 22, 10.5, 14  # 3号, 2号, 五号, 4号
+LETTER_PT, LETTER_LINE_PT = 14, 22  # 随机抽查通知书 body: 4号
 
 FANGSONG, KAITI, HEITI, XIAOBIAOSONG, SONG = "仿宋_GB2312", "楷体_GB2312", "黑体", "方正小标宋简体", "宋体"
 RED = "FF0000"
@@ -44,7 +45,9 @@ class Style:
     name: str
     font: str = FANGSONG
     size: float = BODY_PT
-    align: str = "justify"
+    # Left, not justified: LibreOffice drops a "，" or "、" that ends a justified full line of Chinese (a
+    # content error in the PDF); on the 28-character grid every full line of Chinese ends flush anyway.
+    align: str = "left"
     first: float = 0  # first-line indent, in characters of this style
     left: float = 0
     right: float = 0
@@ -77,8 +80,16 @@ STYLES = (
     Style("附件说明", first=2),
     Style("附件标识", HEITI, align="left", page_break=True, keep_next=True),
     Style("附件标题", XIAOBIAOSONG, TITLE_PT, "center", line=35, after=LINE_PT, grid=False),
-    Style("通知书标题", XIAOBIAOSONG, TITLE_PT, "center", after=LINE_PT, grid=False, page_break=True),
-    Style("通知书编号", align="right"),
+    # 随机抽查通知书: a form on one page, in 4号 on a 22 pt line (29 lines of 31 characters).
+    Style("通知书标题", XIAOBIAOSONG, TITLE_PT, "center", line=None, after=LETTER_LINE_PT, grid=False),
+    Style("通知书编号", size=LETTER_PT, align="right", line=LETTER_LINE_PT, grid=False),
+    Style("通知书抬头", size=LETTER_PT, align="left", line=LETTER_LINE_PT, grid=False),
+    Style("通知书正文", size=LETTER_PT, first=2, line=LETTER_LINE_PT, grid=False),
+    Style("通知书署名", size=LETTER_PT, align="right", right=2, line=LETTER_LINE_PT, before=LETTER_LINE_PT / 2,
+          keep_next=True, grid=False),
+    Style("通知书日期", size=LETTER_PT, align="right", right=2, line=LETTER_LINE_PT, grid=False),
+    # The paragraph that ends one letter's section: a hairline, so it never pushes a letter onto a second page.
+    Style("通知书分节", size=1, align="left", line=1, grid=False),
     Style("表格文字", size=TABLE_PT, align="left", line=None, grid=False),
     Style("表格表头", HEITI, TABLE_PT, "center", line=None, grid=False),
     Style("版记", size=IMPRINT_PT, align="left", left=1, right=1),
@@ -144,6 +155,15 @@ def add_para(container, style: str, *texts: str):
     return p
 
 
+def no_hanging(ppr) -> None:
+    """w:overflowPunct off: LibreOffice reads it per paragraph style, not from the document defaults."""
+    overflow = ppr.find(qn("w:overflowPunct"))
+    if overflow is None:
+        overflow = OxmlElement("w:overflowPunct")
+        ppr.insert_element_before(overflow, *_PPR_AFTER_PBDR[_PPR_AFTER_PBDR.index("w:overflowPunct") + 1:])
+    overflow.set(qn("w:val"), "0")
+
+
 def define_style(doc: WordDocument, spec: Style) -> None:
     style = doc.styles.add_style(spec.name, WD_STYLE_TYPE.PARAGRAPH)
     style.base_style = doc.styles["Normal"]
@@ -175,6 +195,7 @@ def define_style(doc: WordDocument, spec: Style) -> None:
         if chars:
             ind.set(qn(f"w:{attr}"), str(round(chars * spec.size * 20)))
             ind.set(qn(f"w:{attr}Chars"), str(round(chars * 100)))
+    no_hanging(ppr)
     if not spec.grid:
         snap = OxmlElement("w:snapToGrid")
         snap.set(qn("w:val"), "0")
@@ -184,14 +205,16 @@ def define_style(doc: WordDocument, spec: Style) -> None:
 
 
 def set_defaults(doc: WordDocument) -> None:
-    """Document defaults and Normal in 3号仿宋, Chinese language; no theme fonts (they fall back to MS Mincho)."""
+    """Document defaults and Normal in 3号仿宋, Chinese East Asian language; no theme fonts (they fall back to MS Mincho)."""
     rpr = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
     set_fonts(rpr, FANGSONG)
     lang = rpr.find(qn("w:lang"))
     if lang is None:
         lang = OxmlElement("w:lang")
         rpr.append(lang)
-    lang.set(qn("w:val"), "zh-CN")
+    # Latin-script text (digits, codes, e-mail addresses) in English, as Word sets up a Chinese document:
+    # with w:val zh-CN, LibreOffice breaks a USCC or a certificate number at any character.
+    lang.set(qn("w:val"), "en-US")
     lang.set(qn("w:eastAsia"), "zh-CN")
     for tag in ("w:sz", "w:szCs"):
         size = rpr.find(qn(tag))
@@ -200,7 +223,20 @@ def set_defaults(doc: WordDocument) -> None:
             rpr.insert_element_before(size, "w:highlight", "w:u", "w:effect", "w:bdr", "w:shd", "w:fitText",
                                       "w:vertAlign", "w:rtl", "w:cs", "w:em", "w:lang", "w:eastAsianLayout")
         size.set(qn("w:val"), str(BODY_PT * 2))
+    # No punctuation hanging past the text block: LibreOffice drops a hanging "，" or "、" from the PDF
+    # (a content error in an official document), and GB/T 9704's block is 28 characters wide.
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    ppr_default = defaults.find(qn("w:pPrDefault"))
+    if ppr_default is None:
+        ppr_default = OxmlElement("w:pPrDefault")
+        defaults.append(ppr_default)
+    ppr = ppr_default.find(qn("w:pPr"))
+    if ppr is None:
+        ppr = OxmlElement("w:pPr")
+        ppr_default.append(ppr)
+    no_hanging(ppr)
     normal = doc.styles["Normal"]
+    no_hanging(normal.element.get_or_add_pPr())
     normal.font.size = Pt(BODY_PT)
     set_fonts(normal.element.get_or_add_rPr(), FANGSONG)
     for style in doc.styles:

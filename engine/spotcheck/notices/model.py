@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-KINDS = ("plan_notice", "campaign_notice", "scheme", "work_notice", "task_notice", "results_notice")
+KINDS = ("plan_notice", "campaign_notice", "scheme", "work_notice", "task_notice", "inspection_letter", "results_notice")
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Annex:
 
 @dataclass(frozen=True)
 class EntityNotice:
-    """One 随机抽查通知书 to a drawn entity: every task it was drawn for in one month, one visit."""
+    """One 随机抽查通知书 to a drawn entity: one planned visit, every task and item of it."""
 
     entity: str
     uscc: str
@@ -65,9 +65,11 @@ class EntityNotice:
     window: str
     methods: str  # "" when the item list gives none
     inspector: str  # the inspecting body
-    contacts: tuple[str, ...]
-    signature: str
+    contacts: tuple[str, ...]  # the inspecting unit's contact lines
+    signature: str  # the inspecting unit
     date: dt.date
+    visit_id: str = ""
+    team: tuple[str, ...] = ()  # 姓名（执法证号 …） of each inspector, lead first; empty while unstaffed
 
 
 @dataclass(frozen=True)

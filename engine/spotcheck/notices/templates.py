@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
+from markupsafe import Markup, escape
 from jinja2 import (
     FileSystemLoader,
     StrictUndefined,
@@ -23,7 +24,7 @@ from jinja2 import (
 )
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.notices.content import cn_date
 from spotcheck.notices.model import KINDS, Notice
 from spotcheck.resources import TEMPLATES, repository_root
@@ -86,8 +87,33 @@ def _environment(folders: Sequence[Path], html: bool) -> SandboxedEnvironment:
         loader=FileSystemLoader([str(f) for f in folders]), undefined=StrictUndefined, autoescape=html,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
-    env.filters.update(cn_date=cn_date, md_cell=lambda s: str(s).replace("|", "\\|").replace("\n", " "))
+    env.filters.update(cn_date=cn_date, md_cell=lambda s: str(s).replace("|", "\\|").replace("\n", " "),
+                       unbroken=unbroken, mark_size=mark_size)
     return env
+
+
+# Runs a line must not break inside: codes, numbers with their unit or percent sign ("30%", "2021年度"), and
+# the fixed phrases of these documents. Chinese has no spaces, so a browser would break anywhere.
+_UNBROKEN = re.compile(
+    r"双随机、一公开|双随机|一公开|(?:不低于|不少于|不超过|不高于)?[0-9A-Za-z][0-9A-Za-z.%％@_\-/]*(?:年度|年|月|日|号|户|个)?")
+
+
+def unbroken(text: object) -> Markup:
+    """HTML with each run that must stay on one line in a nowrap span; the rest escaped as usual."""
+    text = str(text)
+    out, at = [], 0
+    for m in _UNBROKEN.finditer(text):
+        out.append(escape(text[at:m.start()]))
+        out.append(Markup('<span class="nobr">') + escape(m.group()) + Markup("</span>"))
+        at = m.end()
+    out.append(escape(text[at:]))
+    return Markup("").join(out)
+
+
+def mark_size(text: object, points: float = 42, width_pt: float = 440) -> str:
+    """The issuing-body mark's size in points: its nominal 42 pt, smaller when the name would overflow
+    the 156 mm text block (a clipped “…管理局文件” in print)."""
+    return f"{min(points, int(width_pt / max(len(str(text)), 1) * 10) / 10):g}pt"
 
 
 def template_problem(exc: Exception, template: Path) -> Problem:

@@ -41,7 +41,7 @@ from spotcheck.plan.eligibility import (
     pool_ok,
 )
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 
 COST_HEX = 10  # 40-bit costs: OR-tools needs max cost × node count to fit in int64
 
@@ -144,6 +144,22 @@ def _network(side: _Side, active: np.ndarray, capacity: np.ndarray) -> _Net | No
     )
 
 
+# OR-tools statuses by name (min-cost flow and max flow share some), as an officer reads them.
+_SOLVER_STATUS = {
+    "NOT_SOLVED": "未求解", "FEASIBLE": "只得到可行解，未得到最优解", "INFEASIBLE": "无可行解",
+    "UNBALANCED": "供需不平衡", "BAD_RESULT": "求解结果校验未通过", "BAD_COST_RANGE": "费用数值超出求解器范围",
+    "BAD_CAPACITY_RANGE": "容量数值超出求解器范围", "POSSIBLE_OVERFLOW": "流量可能溢出", "BAD_INPUT": "输入不合法",
+}
+
+
+def _solver_failure(status: object) -> SpotcheckError:
+    """T811 in words: the enum's repr ("Status.BAD_COST_RANGE") means nothing to an officer."""
+    name = getattr(status, "name", None) or str(status).rsplit(".", 1)[-1]
+    return SpotcheckError(Problem("T811", f"检查人员匹配求解失败：{_SOLVER_STATUS.get(name, '未知原因')}",
+                                  hint=f"这是程序内部错误，不是名录填写问题；请将抽取结果目录、名录文件和代码 {int(status)} "
+                                       "报告给维护人员"))
+
+
 def _components(side: _Side, active: np.ndarray, capacity: np.ndarray) -> tuple[int, np.ndarray]:
     """The independent parts of one matching problem: visits joined by a person who may fill places
     on both. Returns the number of parts and each visit's part (-1 for a visit nobody can join)."""
@@ -193,7 +209,7 @@ def _solve_part(side: _Side, active: np.ndarray, capacity: np.ndarray) -> np.nda
     flow.set_node_supply(1, -net.supply)
     status = flow.solve_max_flow_with_min_cost()
     if status != flow.OPTIMAL:
-        raise SpotcheckError(Problem("T811", f"检查人员匹配求解失败（{status}）", hint="请将抽取结果目录与名录文件报告给维护人员"))
+        raise _solver_failure(status)
     chosen[net.pairs[flow.flows(net.pair_arcs) > 0]] = True
     return chosen
 
@@ -210,7 +226,7 @@ class _Probe:
         self.flow.set_arcs_capacity(self.net.sink_arcs, np.full(len(self.net.sink_arcs), cap, dtype=np.int64))
         status = self.flow.solve(0, 1)
         if status != self.flow.OPTIMAL:
-            raise SpotcheckError(Problem("T811", f"检查人员匹配求解失败（{status}）", hint="请将抽取结果目录与名录文件报告给维护人员"))
+            raise _solver_failure(status)
         return self.flow.optimal_flow()
 
     def chosen(self, n_pairs: int) -> np.ndarray:

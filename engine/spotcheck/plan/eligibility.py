@@ -27,8 +27,9 @@ What a team must be
   - the 主查 (lead) is not the entity's last recorded lead inspector when policy.team.rotate_lead
     (a one-officer team excludes that inspector altogether).
 
-The matcher applies the same rules to whole frames at once (spotcheck.plan.teams); the checks here, one
-person at a time, explain an unstaffed visit and vet a reassignment.
+Each rule is written here once per form: one person at a time with the reason in Chinese (to explain
+an unstaffed visit and vet a reassignment), and as a frame filter for the matcher (spotcheck.plan.teams),
+side by side so they change together.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 
 OFFICER = "执法人员"
 IN_POST = "在岗"
@@ -113,18 +114,52 @@ def pool_kinds(loaded: LoadedPolicy) -> dict[str, frozenset[str] | None]:
     return out
 
 
+def officer_reasons(person: Mapping, inspect_by: dt.date) -> list[str]:
+    """Why the person may not serve as an officer on a visit checked by `inspect_by` (none: may)."""
+    reasons = []
+    if person["role"] != OFFICER:
+        reasons.append(f"不是执法人员（人员类别：{person['role']}）")
+    if person["status"] != IN_POST:
+        reasons.append(f"不在岗（状态：{person['status']}）")
+    if person["certificate"] is None:
+        reasons.append("无执法证")
+    elif person["certificate_expires"] is not None and person["certificate_expires"] < inspect_by:
+        reasons.append(f"执法证 {person['certificate_expires']} 到期，早于检查完成期限 {inspect_by}")
+    return reasons
+
+
 def officer_ok(person: Mapping, inspect_by: dt.date) -> bool:
     """In post, certified through the planned check date."""
-    return (
-        person["role"] == OFFICER
-        and person["status"] == IN_POST
-        and person["certificate"] is not None
-        and (person["certificate_expires"] is None or person["certificate_expires"] >= inspect_by)
-    )
+    return not officer_reasons(person, inspect_by)
+
+
+def serving_officers(people: pl.DataFrame) -> pl.DataFrame:
+    """officer_reasons over a frame, the person's part: officers in post holding a certificate."""
+    return people.filter((pl.col("role") == OFFICER) & (pl.col("status") == IN_POST) & pl.col("certificate").is_not_null())
+
+
+def certified_through(inspect_by: str) -> pl.Expr:
+    """officer_reasons over a frame, the visit's part: the certificate still valid on column `inspect_by`."""
+    return pl.col("certificate_expires").is_null() | (pl.col("certificate_expires") >= pl.col(inspect_by))
+
+
+def pool_reasons(person: Mapping, kinds: Mapping[str, frozenset[str] | None]) -> list[str]:
+    """Why the person may not serve from the pools (none: may, for a specialty they hold)."""
+    reasons = []
+    if person["role"] not in kinds:
+        reasons.append(f"不在{POOL_UNIT}中（人员类别：{person['role']}）")
+    if person["status"] != IN_POST:
+        reasons.append(f"不在岗（状态：{person['status']}）")
+    return reasons
+
+
+def serving_pool(people: pl.DataFrame, kinds: Mapping[str, frozenset[str] | None]) -> pl.DataFrame:
+    """pool_reasons over a frame: pool members in post."""
+    return people.filter(pl.col("role").is_in(list(kinds)) & (pl.col("status") == IN_POST))
 
 
 def pool_ok(person: Mapping, specialty: str, kinds: Mapping[str, frozenset[str] | None]) -> bool:
-    if person["status"] != IN_POST or person["role"] not in kinds:
+    if pool_reasons(person, kinds):
         return False
     if not specialty:
         return True

@@ -34,15 +34,19 @@ from spotcheck.plan.eligibility import (
     cap_of,
     distinct_cover,
     needs_of,
+    certified_through,
     officer_ok,
     people_frame,
     pool_kinds,
     pool_ok,
+    serving_officers,
+    serving_pool,
 )
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 
 ROLE_ORDER = {LEAD: 0, MEMBER: 1, "专家": 2, "第三方机构": 3}
-TEAM_COLUMNS = ("visit_id", "inspector_id", "name", "unit", "role")
+# certificate: the enforcement certificate number the 随机抽查通知书 names (empty for experts and institutions).
+TEAM_COLUMNS = ("visit_id", "inspector_id", "name", "unit", "role", "certificate")
 
 
 @dataclass(frozen=True)
@@ -172,9 +176,7 @@ def _officer_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, 
     partners = v.filter(pl.col("joint")).select("v", pl.col("department_units").alias("unit")).explode("unit").filter(
         pl.col("unit").is_not_null() & (pl.col("unit") != ""))
     units = pl.concat([home, guests, partners]).unique(maintain_order=True)
-    officers = people.filter(
-        (pl.col("role") == OFFICER) & (pl.col("status") == IN_POST) & pl.col("certificate").is_not_null()
-    ).select("p", "inspector_id", "unit", "certificate_expires")
+    officers = serving_officers(people).select("p", "inspector_id", "unit", "certificate_expires")
     # A city's pairs run to tens of millions: they are joined on integer ids only, the recusals and
     # the previous lead are turned into (v, p) first, and the cost strings exist a batch at a time.
     p_of = officers.select("inspector_id", "p")
@@ -185,7 +187,7 @@ def _officer_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, 
     pairs = (
         units.lazy().join(officers.lazy().select("p", "unit", "certificate_expires"), on="unit")
         .join(v.lazy().select("v", "inspect_by"), on="v")
-        .filter(pl.col("certificate_expires").is_null() | (pl.col("certificate_expires") >= pl.col("inspect_by")))
+        .filter(certified_through("inspect_by"))
         .join(banned.lazy(), on=["v", "p"], how="anti")
         .select("v", "p")
         .join(v.lazy().select("v", "visit_id"), on="v")
@@ -202,7 +204,7 @@ def _officer_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, 
 
 def _pool_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, kinds: Mapping, key: str) -> Matching:
     slots = _slots(v, "_pool_specs")
-    members = people.filter(pl.col("role").is_in(list(kinds)) & (pl.col("status") == IN_POST))
+    members = serving_pool(people, kinds)
     qualified = pl.DataFrame(
         [
             {"p": r["p"], "spec": s}
@@ -223,7 +225,7 @@ def _pool_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, kin
 
 
 def _team_rows(v: pl.DataFrame, people: pl.DataFrame, officers: Matching, pool: Matching, chosen: list[np.ndarray], rotate: bool) -> pl.DataFrame:
-    person = people.select("p", "inspector_id", "name", "unit", "role")
+    person = people.select("p", "inspector_id", "name", "unit", "role", pl.col("certificate").cast(pl.String))
     off = officers.pairs.filter(pl.Series(chosen[0])).join(person, on="p").join(
         v.select("v", "visit_id", "inspecting_unit", "_prev"), on="v"
     )
@@ -235,7 +237,7 @@ def _team_rows(v: pl.DataFrame, people: pl.DataFrame, officers: Matching, pool: 
         pl.when(pl.int_range(pl.len()).over("v") == 0).then(pl.lit(LEAD)).otherwise(pl.lit(MEMBER)).alias("role")
     )
     extra = pool.pairs.filter(pl.Series(chosen[1])).join(person, on="p").join(v.select("v", "visit_id"), on="v")
-    cols = ["v", "visit_id", "inspector_id", "name", "unit", "role", "cost"]
+    cols = ["v", "visit_id", "inspector_id", "name", "unit", "role", "certificate", "cost"]
     rows = pl.concat([off.select(cols), extra.select(cols)])
     return (
         rows.with_columns(pl.col("role").replace_strict(ROLE_ORDER, return_dtype=pl.Int64).alias("_r"))

@@ -52,8 +52,9 @@ from spotcheck.rules.classes import matches_by_class
 from spotcheck.rules.conditions import parse_condition
 from spotcheck.calendar.deadlines import due, resolve
 from spotcheck.rules.fields import VISIT_FIELDS
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.model import Task
+from spotcheck.draw.records import Coordination
 from spotcheck.plan import participants
 
 DRAWS_SCHEMA = {
@@ -84,7 +85,7 @@ class Visits:
     pairs: int  # (task, round, entity) rows of the draw
     window: str  # policy.merge.window
 
-    def summary(self, coordination: Mapping | None = None) -> dict:
+    def summary(self, coordination: Coordination | None = None) -> dict:
         """Counts for summary.json: visits saved by merging, joint visits, per inspecting unit."""
         f = self.frame
         by_unit = f.group_by(pl.col("inspecting_unit").fill_null("（未指定）")).agg(pl.len()).sort("inspecting_unit")
@@ -102,18 +103,18 @@ class Visits:
         return out
 
 
-def _coordination_saving(coordination: Mapping) -> dict:
+def _coordination_saving(coordination: Coordination) -> dict:
     """What coordinating the tasks' draws saved, from the draw's own count of the alternative.
 
     The draw counts distinct entities under the coordination used and under the other one; each
     distinct entity is at least one visit, so the difference is the visits coordination saved (or,
     when tasks drew independently, what joint coordination would have saved).
     """
-    counts = dict(coordination.get("distinct_entities", {}))
-    used = "+".join(coordination.get("used", []))
+    counts = dict(coordination.distinct_entities)
+    used = "+".join(coordination.used)
     mine = counts.pop(used, None)
     if mine is None or len(counts) != 1:
-        return {"used": used, "distinct_entities": dict(coordination.get("distinct_entities", {}))}
+        return {"used": used, "distinct_entities": dict(coordination.distinct_entities)}
     other, theirs = next(iter(counts.items()))
     return {
         "used": used,
@@ -122,11 +123,6 @@ def _coordination_saving(coordination: Mapping) -> dict:
         "visits_saved": theirs - mine if used == "joint" else mine - theirs,
         "note": "两种样本协调方式下抽中的不同主体数之差；每个主体至少一次上门检查",
     }
-
-
-def read_draws(path) -> pl.DataFrame:
-    """draws.csv as written by the draw stage, every code column kept as text."""
-    return pl.read_csv(path, schema=DRAWS_SCHEMA)
 
 
 def visit_id(draw_id: str, window: str, uscc: str) -> str:

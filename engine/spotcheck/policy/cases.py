@@ -57,8 +57,10 @@ from spotcheck.rules import semantics, wording
 from spotcheck.calendar.deadlines import count_due, due
 from spotcheck.errors import Problem
 from spotcheck.rules.fields import ENTITY_FIELDS
-from spotcheck.draw.compute import stratum_key, stratum_parts, task_quotas
-from spotcheck.policy.loader import CASES, POLICY, LoadedPolicy, Session
+from spotcheck.draw.pools import stratum_key, stratum_parts, task_quotas
+from spotcheck.policy.files import CASES, POLICY, find_files
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.loader import Session
 from spotcheck.policy.problems import did_you_mean, validate_document
 from spotcheck.resources import POLICIES
 from spotcheck.policy.model import (
@@ -72,8 +74,8 @@ from spotcheck.policy.model import (
     percent_fraction,
     task_ratio,
 )
+from spotcheck.policy.sampling import stratum_ratio
 from spotcheck.policy.departments import InspectionMode
-from spotcheck.policy.validate import find_files
 from spotcheck.policy.yamlsource import display, place
 
 # ---------------------------------------------------------------- the file model
@@ -370,13 +372,20 @@ def run_case(case: Case, loaded: LoadedPolicy) -> tuple[list[str], str]:
             failures.append(f"应不在任务 {task_id} 的抽查范围内，实际在")
             explain(task_id)
     for task_id, expected in e.ratio.items():
+        task = loaded.task(task_id)
         tier = facts.get("tier")
-        got = task_ratio(loaded.task(task_id), loaded.policy, tier) if tier is not None else None
-        if tier is None:
+        graded = "tier" in task.sampling.stratify
+        # The entity's class (hospital grade …) as the draw assigns it: the first whose condition holds.
+        klass = next((c for c in task.sampling.classes if semantics.evaluate(c.when, facts)), None)
+        got = task_ratio(task, loaded.policy, tier) if klass is None else (
+            stratum_ratio(task.sampling, loaded.policy.risk.tiers, percent_fraction(task.sampling.ratio), tier if graded else None,
+                          klass)[0] if task.sampling.ratio is not None else None)
+        if tier is None and graded:
             failures.append(f"任务 {task_id} 的比例：用例的 entity 未写 tier（风险等级）")
         elif got != percent_fraction(expected):
             shown = "固定数量，无比例" if got is None else f"{_percent(got)}"
-            failures.append(f"任务 {task_id} 对 {tier} 级主体的抽查比例应为 {expected.normalize():f}%，实际为 {shown}")
+            whose = f" {tier} 级主体" if graded else "该主体"
+            failures.append(f"任务 {task_id} 对{whose}的抽查比例应为 {expected.normalize():f}%，实际为 {shown}")
     for task_id, expected in e.capped.items():
         cap, cap_notes = capping(loaded, facts, visits, task_id)
         wrong = (cap is None) if expected is True else (cap is not None) if expected is False else (

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr
 from spotcheck.rules.conditions import Condition
 
 
@@ -100,4 +100,5 @@ class TableColumn(_Model):
     source: Annotated[StrictStr, AfterValidator(_source)] = Field(
         title="栏目来源", description="任务字段（no、name、items、scope、sampling、period、departments、inspection、origin …）或 cells.栏目名")
     width: StrictInt = Field(10, ge=1, title="相对宽度")
-    merge: StrictBool = Field(False, title="合并单元格", description="相邻各行内容相同时只写一次（纵向合并）")
+    merged: list[list[StrictStr]] = Field(
+        default_factory=list, title="合并单元格", description="原表在本栏纵向合并的各组相邻任务，如 [[t02, t03]]：只在第一行写一次")

@@ -19,7 +19,8 @@ from spotcheck.rules.wording import describe
 from spotcheck.calendar.deadlines import ANCHORS, DeadlineRule
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import TIER_NAMES
-from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.loader import load_policy
 from spotcheck.policy.model import (
     METRIC_NAMES,
     Campaign,

@@ -24,17 +24,15 @@ from __future__ import annotations
 
 import os
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from spotcheck.errors import Problem
 from spotcheck.policy import references
 from spotcheck.policy.departments import ORIGIN_BY_LEVEL
 from spotcheck.policy.joint import handed_down_problems
+from spotcheck.policy.loaded import Draft, LoadedPolicy
 from spotcheck.policy.model import METRIC_NAMES, Policy
 from spotcheck.policy.yamlsource import Document, Path_, Pos, SourceMap, SourceMapBuilder
-
-if TYPE_CHECKING:  # the loader's records; the loader imports this module
-    from spotcheck.policy.loader import Draft, LoadedPolicy
 
 # Keys describing the file itself; a child never inherits them.
 _OWN_KEYS = frozenset({"id", "extends", "version", "revision", "year", "jurisdiction", "documents", "default_document",

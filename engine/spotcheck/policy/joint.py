@@ -4,15 +4,11 @@ conditions. Each problem is located at the line that causes it (codes in docs/er
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from spotcheck.errors import Problem
 from spotcheck.policy.departments import DISTRICT_DRAWS
+from spotcheck.policy.loaded import Draft, LoadedPolicy
+from spotcheck.policy.model import Policy
 from spotcheck.policy.problems import did_you_mean
-
-if TYPE_CHECKING:  # the loader's records; the loader imports the validator that imports this module
-    from spotcheck.policy.loader import Draft, LoadedPolicy
-    from spotcheck.policy.model import Policy
 
 
 def department_problems(draft: Draft) -> list[Problem]:
@@ -78,6 +74,30 @@ def _inspection_problems(draft: Draft, policy: Policy, i: int) -> list[Problem]:
             found.append(draft.locate(Problem(
                 "P220", "“县抽县查”由各辖区分别抽取，但任务未按辖区分层抽取",
                 hint="在 sampling.stratify 中加入 district"), path))
+    return found
+
+
+def table_problems(draft: Draft) -> list[Problem]:
+    """Merged cells of a declared plan table name tasks of the policy, adjacent in table order."""
+    policy = draft.policy
+    if policy is None:
+        return []
+    order = {t.id: i for i, t in enumerate(policy.tasks)}
+    found = []
+    for d, doc in enumerate(policy.documents):
+        for c, column in enumerate(doc.table):
+            for g, group in enumerate(column.merged):
+                path = ("documents", d, "table", c, "merged", g)
+                unknown = [t for t in group if t not in order]
+                rows = sorted(order[t] for t in group if t in order)
+                if unknown:
+                    found.append(draft.locate(Problem(
+                        "P222", f"栏目“{column.title}”合并的任务 {'、'.join(unknown)} 不在本策略中",
+                        hint=f"已有任务：{'、'.join(order)}"), path))
+                elif len(group) < 2 or rows != list(range(rows[0], rows[0] + len(rows))):
+                    found.append(draft.locate(Problem(
+                        "P222", f"栏目“{column.title}”合并的任务 {'、'.join(group)} 不是相邻的两行或多行",
+                        hint="只有计划表中相邻的行才能纵向合并；按任务顺序写出每一组"), path))
     return found
 
 

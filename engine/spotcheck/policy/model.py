@@ -93,10 +93,19 @@ class ItemList(Model):
 # ---------------------------------------------------------------- identity and documents
 
 
+class Contact(Model):
+    name: StrictStr = Field(title="联系人")
+    phone: StrictStr | None = Field(None, title="电话")
+    email: StrictStr | None = Field(None, title="邮箱")
+    unit: StrictStr | None = Field(None, title="所在科室")
+
+
 class District(Model):
     code: StrictStr = Field(title="行政区划代码")
     name: StrictStr = Field(title="辖区名称")
     unit: StrictStr = Field(title="辖区市场监管部门", description="负责该辖区检查的单位，如“海港区市场监督管理局”")
+    contacts: list[Contact] = Field(default_factory=list, title="联系人",
+                                    description="该单位的抽查工作联系人；由该单位署名的随机抽查通知书印这些联系方式")
 
 
 class Jurisdiction(Model):
@@ -116,13 +125,6 @@ class DocumentNumber(Model):
 
     def text(self) -> str:
         return f"{self.prefix}〔{self.year}〕{self.seq}号"
-
-
-class Contact(Model):
-    name: StrictStr = Field(title="联系人")
-    phone: StrictStr | None = Field(None, title="电话")
-    email: StrictStr | None = Field(None, title="邮箱")
-    unit: StrictStr | None = Field(None, title="所在科室")
 
 
 class Section(Model):

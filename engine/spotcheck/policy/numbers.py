@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Annotated, Literal
 
@@ -28,6 +28,18 @@ _POSITIVE_PERCENT = r"^(?!0{1,2}(?:\.0{1,6})?%$)" + _PERCENT[1:]
 _MULTIPLIER = r"^[0-9]{1,3}(?:\.[0-9]{1,6})?$"
 
 
+def _as_percent(number: object) -> str | None:
+    """What a bare number most likely meant, written as a percentage: 0.05 → "5%", 5 → "5%"."""
+    try:
+        d = Decimal(str(number).strip())
+    except InvalidOperation:
+        return None
+    if not d.is_finite() or d < 0 or d > 100:
+        return None
+    pct = d * 100 if d <= 1 and d != d.to_integral_value() else d
+    return f"{pct.normalize():f}%"
+
+
 def _percent_parser(pattern: str, what: str):
     rx = re.compile(pattern)
 
@@ -35,7 +47,12 @@ def _percent_parser(pattern: str, what: str):
         if isinstance(value, Decimal):
             value = f"{value:f}%"
         if not isinstance(value, str):
-            raise ValueError(f"{what}须写成带百分号的字符串，如 \"5%\"，不能写成数字（避免浮点误差）")
+            guess = _as_percent(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+            raise ValueError(f"{what}须写成带百分号的字符串，不能写成数字（避免浮点误差）"
+                             + (f"：{value} 应写成 \"{guess}\"" if guess else "，如 \"5%\""))
+        if "％" in value:
+            fixed = value.replace("％", "%").strip()
+            raise ValueError(f"{what} {value!r} 中的“％”是全角百分号，请改为半角“%”（英文输入法）：\"{fixed}\"")
         if rx.match(value):
             return Decimal(value[:-1])
         # The pattern alone decides; these are only the words for what it refused.
@@ -43,8 +60,9 @@ def _percent_parser(pattern: str, what: str):
             raise ValueError(f"{what} {value} 超过 100%")
         if re.match(r"^0+(?:\.0+)?%$", value):
             raise ValueError(f"{what}不能为 {value}：按 0% 抽取不会抽到任何主体")
+        guess = _as_percent(value)
         raise ValueError(f"{what} {value!r} 格式不对，应写成用半角数字的 \"5%\"、\"0.5%\" 或 \"100%\""
-                         "（不加空格，小数最多 6 位）")
+                         "（不加空格，小数最多 6 位）" + (f"；{value.strip()} 应写成 \"{guess}\"" if guess else ""))
 
     return parse
 

@@ -200,3 +200,8 @@ def _closest(word: str, known: Sequence[str]) -> list[str]:
 def did_you_mean(word: str, options: Iterable[str]) -> str:
     guess = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
     return f"，是否想写 '{guess[0]}'？" if guess else ""
+
+
+def sorted_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """Each problem once, by file, line and column."""
+    return sorted(dict.fromkeys(problems), key=lambda p: (p.file or "", p.line or 0, p.col or 0, p.code))

@@ -9,15 +9,15 @@ match the models (the test suite fails then; `spotcheck schema export` rewrites 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+import re
 from pathlib import Path
 
 from pydantic import BaseModel
 from spotcheck.calendar.workdays import YearSchedule
 from spotcheck.policy.cases import CasesFile
+from spotcheck.draw.folder import write_file_atomic
 from spotcheck.errors import Problem
-from spotcheck.policy.loader import CALENDAR, CASES, ITEM_LIST, POLICY, SCHEMA_FILES
+from spotcheck.policy.files import CALENDAR, CASES, ITEM_LIST, POLICY, SCHEMA_FILES
 from spotcheck.resources import SCHEMAS
 from spotcheck.policy.model import ItemList, Policy
 
@@ -30,9 +30,47 @@ MODELS: dict[str, type[BaseModel]] = {
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
+# Hover text is read by officers: the titles pydantic derives from class and field names, and the
+# classes' docstrings, are English. Known ones are given in Chinese; any other English-only title or
+# description is left out rather than shown (the field's own Chinese title still is).
+CHINESE = {
+    "Policy": "抽查策略", "ItemList": "抽查事项清单", "YearSchedule": "年度节假日安排", "CasesFile": "策略测试用例",
+    "AllOf": "全部满足（all）", "AnyOf": "任一满足（any）", "Not": "不满足（not）", "Leaf": "单项条件",
+    "Campaign": "抽查活动", "Cap": "频次上限", "Case": "测试用例", "Contact": "联系人", "DeadlineQuery": "期限查询",
+    "DeadlineRule": "期限", "Department": "部门", "District": "下辖辖区", "Document": "公文", "DocumentNumber": "发文字号",
+    "Entity": "示例主体", "Exclusion": "不承担的上级任务", "Expect": "预期结果", "HolidaySpan": "放假安排",
+    "Inspection": "检查安排", "Item": "抽查事项", "Jurisdiction": "辖区", "Merge": "合并检查", "MethodRule": "检查方式规则",
+    "MonthlyRule": "每月期限", "ObjectKind": "检查对象类别", "OnePlusX": "1+X 关联事项", "Pairing": "联合检查配对",
+    "PastCheck": "以往检查", "Pool": "专家和第三方机构库", "Revision": "计划调整", "Risk": "信用风险分类",
+    "SampleClass": "抽样类别", "Sampling": "抽查比例/数量", "Scale": "风险分级", "Section": "公文段落", "SizeRule": "规模规则",
+    "Stated": "原文", "SubItem": "子项", "Target": "目标", "Task": "抽查任务", "Team": "检查组", "TierRule": "信用等级规则",
+    "Window": "时间范围",
+    "After": "起算事件", "All": "全部条件", "Any": "任一条件", "Calendar Days": "自然日数", "Working Days": "工作日数",
+    "Day": "日", "End": "结束日期", "Start": "开始日期", "Field": "字段", "Holiday": "节日", "Holidays": "放假安排",
+    "Name": "名称", "Source": "依据（通知标题和文号）", "Text": "原文", "Value": "值", "Workdays": "调休上班日", "Year": "年份",
+}
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _chinese_hover(node: object) -> object:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key in ("title", "description") and isinstance(value, str) and not _HAN.search(value):
+                if value in CHINESE:
+                    out[key] = CHINESE[value]
+                continue
+            out[key] = _chinese_hover(value) if key not in ("default", "const", "enum", "examples") else value
+        return out
+    if isinstance(node, list):
+        return [_chinese_hover(v) for v in node]
+    return node
+
+
 def schema(model: type[BaseModel]) -> dict:
-    """The JSON Schema of a file model, as YAML input is validated (by alias, dates as strings)."""
-    return {"$schema": DIALECT, **model.model_json_schema(by_alias=True, mode="validation")}
+    """The JSON Schema of a file model, as YAML input is validated (by alias, dates as strings), with
+    Chinese hover text."""
+    return {"$schema": DIALECT, **_chinese_hover(model.model_json_schema(by_alias=True, mode="validation"))}
 
 
 def render(model: type[BaseModel]) -> str:
@@ -45,14 +83,7 @@ def export_schemas(dest: Path = SCHEMAS) -> list[Path]:
     written = []
     for name, model in MODELS.items():
         target = dest / name
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=dest)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-                out.write(render(model))
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_file_atomic(target, render(model).encode("utf-8"))
         written.append(target)
     return written
 

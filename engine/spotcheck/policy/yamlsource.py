@@ -138,14 +138,21 @@ def parse_yaml(path: Path) -> tuple[Document | None, list[Problem]]:
         mark = exc.problem_mark
         return None, [Problem("P104", f"文件结构超出限制：{exc.problem}", file=file, line=mark.line + 1,
                               col=mark.column + 1, hint="策略文件不需要这样深的嵌套或这样多的引用；直接写出各项内容")]
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        return None, [Problem("P106", f"文件中含有不允许出现的字符 U+{exc.character:04X}", file=file, line=line, col=col,
+                              hint="删去该字符；它多半来自从别处粘贴的文字")]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = " ".join(str(s) for s in (exc.context, exc.problem) if s)
         said = next((words for needle, words in _YAML_ERRORS if needle in what), None)
         what = f"{said}（{what}）" if said else what
-        return None, [Problem("P101", f"YAML 语法错误：{what}", file=file,
-                              line=mark.line + 1 if mark else None, col=mark.column + 1 if mark else None,
-                              hint="检查缩进、冒号后的空格、引号是否成对；含冒号或 # 的文字请加引号")]
+        wide = _full_width(text, mark.line if mark else None)
+        return None, [Problem("P101", f"YAML 语法错误：{wide[0] if wide else what}", file=file,
+                              line=wide[1] if wide else (mark.line + 1 if mark else None),
+                              col=wide[2] if wide else (mark.column + 1 if mark else None),
+                              hint=wide[3] if wide else "检查缩进、冒号后的空格、引号是否成对；含冒号或 # 的文字请加引号")]
     except yaml.YAMLError as exc:
         return None, [Problem("P101", f"YAML 语法错误：{exc}", file=file, hint="检查文件格式")]
     return Document(path, file, text, data, positions), problems
@@ -170,6 +177,33 @@ def parse_text(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
         loader.dispose()
     problems = [replace(p, where=where_text(path, data) or None) for path, p in duplicates]
     return data, builder.build(), problems
+
+
+# Full-width punctuation typed with a Chinese input method where YAML needs the ASCII character.
+_FULL_WIDTH = {"：": ":", "，": ",", "［": "[", "］": "]", "｛": "{", "｝": "}", "　": " ", "－": "-", "＃": "#"}
+
+
+def _full_width(text: str, line: int | None) -> tuple[str, int, int, str] | None:
+    """A full-width character outside quotes on the error's line or the line before (the parser often
+    notices a "key：" only on the next line): message, line, column and hint naming it and the fix."""
+    if line is None:
+        return None
+    lines = text.splitlines()
+    for n in (line - 1, line):
+        if not 0 <= n < len(lines):
+            continue
+        quoted = None
+        for col, ch in enumerate(lines[n]):
+            if ch in "\"'":
+                quoted = None if quoted == ch else (quoted or ch)
+            elif ch == "#" and quoted is None and (col == 0 or lines[n][col - 1] == " "):
+                break
+            elif ch in _FULL_WIDTH and quoted is None:
+                ascii_ = _FULL_WIDTH[ch]
+                shown = "全角空格" if ch == "　" else f"全角字符“{ch}”"
+                return (f"第 {n + 1} 行第 {col + 1} 列是{shown}，YAML 只认半角“{ascii_}”",
+                        n + 1, col + 1, f"切换到英文输入法，把“{ch}”改为“{ascii_}”" + ("（冒号后再加一个空格）" if ascii_ == ":" else ""))
+    return None
 
 
 # No policy nests deeper than a dozen levels or holds more than a few thousand values; the limits stop

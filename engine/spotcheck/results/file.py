@@ -291,6 +291,12 @@ def _identify(sheet: _Sheet, folder: DrawFolder, by_uscc: Mapping[str, list[Visi
         if visit is None:
             sheet.add("S803", f"检查编号 {vid} 不在本次抽取的检查中", n, "visit_id",
                       hint=f"核对编号；本次抽取（{folder.draw_id}）的检查见 {folder.path / 'visits.csv'}")
+        uscc = (cells.get("uscc") or "").strip().upper()
+        if visit is not None and uscc and uscc != visit.uscc.upper():
+            # The row names one entity and another's visit: recording it would put a result on the wrong entity.
+            sheet.add("S819", f"统一社会信用代码 {uscc} 与检查 {vid} 的检查对象（{visit.name}，{visit.uscc}）不一致", n, "uscc",
+                      hint="核对该行的检查编号和统一社会信用代码，改正其中错的一个")
+            return None
         return visit
     task, uscc = cells.get("task_id"), cells.get("uscc")
     if task is None or uscc is None:

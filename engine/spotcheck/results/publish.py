@@ -22,9 +22,10 @@ from spotcheck.results import records as results
 from spotcheck.results.categories import CATEGORIES, UNREACHABLE, category_text
 from spotcheck.draw.reader import Visit, load_draw
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.draw.folder import staged, write_file_atomic, write_files
-from spotcheck.ledger.store import Ledger, Record
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.draw.folder import committed, write_file_atomic, write_files
+from spotcheck.ledger.chain import Record
+from spotcheck.ledger.store import Ledger
+from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.results.tables import table_bytes
 
 # The announcement's table and the public list are one shape.
@@ -79,8 +80,8 @@ def public_rows(loaded: LoadedPolicy, shown: list[tuple[Visit, Record]]) -> list
     ]
 
 
-def announcements(loaded: LoadedPolicy, rows: list[PublicRow]) -> dict[str, bytes]:
-    """One results announcement per task (“第NNN号抽查任务检查结果公告”), in each format."""
+def announcements(loaded: LoadedPolicy, rows: list[PublicRow], on: dt.date) -> dict[str, bytes]:
+    """One results announcement per task (“第NNN号抽查任务检查结果公告”), in each format, dated `on` (the day of publication)."""
     files = {}
     by_task: dict[str, list[PublicRow]] = {}
     for row in rows:
@@ -88,7 +89,7 @@ def announcements(loaded: LoadedPolicy, rows: list[PublicRow]) -> dict[str, byte
     for task_id, mine in by_task.items():
         no = f"{notice_content.task_no(loaded.policy, loaded.task(task_id)):03d}"
         for fmt in NOTICE_FORMATS:
-            content = notice.render_results_notice(loaded, [r.notice_row() for r in mine], fmt)
+            content = notice.render_results_notice(loaded, [r.notice_row() for r in mine], fmt, published_on=on)
             files[f"results-notice-{no}.{fmt}"] = content.encode("utf-8") if isinstance(content, str) else content
     return files
 
@@ -112,9 +113,9 @@ def publish(draw_dir: str | Path, out_dir: str | Path, *, ledger_path: str | Pat
         folder = load_draw(draw_dir, ledger)
         loaded = results.policy_for(folder, policy_path)
         adding = out_dir.is_dir() and any(out_dir.iterdir())
-        with staged(out_dir, adding=adding) as stage:
+        with committed(out_dir, ledger, adding=adding) as stage:
             # Read under the write lock, so two publishers cannot both publish the same results.
-            with ledger.transaction() as tx:
+            with stage.transaction() as tx:
                 all_tracks = results.tracks(folder, ledger)
                 approved = [t for t in all_tracks if t.state == results.APPROVED]
                 if not approved:
@@ -124,13 +125,13 @@ def publish(draw_dir: str | Path, out_dir: str | Path, *, ledger_path: str | Pat
                          for t in all_tracks if t.state == results.APPROVED or t.public]
                 rows = public_rows(loaded, [(visit, record) for visit, record, _ in shown])
                 table = [r.cells() for r in rows]
-                notices = announcements(loaded, rows)
+                notices = announcements(loaded, rows, on)
                 files = {
                     f"{PUBLIC_LIST}.xlsx": table_bytes(".xlsx", PUBLIC_COLUMNS, table),
                     f"{PUBLIC_LIST}.csv": table_bytes(".csv", PUBLIC_COLUMNS, table),
                     **notices,
                 }
-                write_files(stage, files)
+                write_files(stage.path, files)
                 done = results.mark_published(tx, approved, on, str(out_dir))
             abnormal = [
                 (record.body["uscc"], record.body["name"], visit.visit_id, record.body["completed_on"],

@@ -18,15 +18,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from spotcheck.calendar import deadlines
 from spotcheck.results.categories import ACTIONS, CATEGORIES, UNREACHABLE, split_actions
 from spotcheck.draw.reader import DrawFolder, Visit, load_draw
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.ledger.store import Ledger, Record, Transaction
-from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.ledger.chain import Record
+from spotcheck.ledger.store import Ledger, Transaction
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.loader import load_policy
 from spotcheck.resources import policy_file
 from spotcheck.results.file import read_results
 
@@ -56,6 +58,7 @@ class ImportOutcome:
     added: tuple[str, ...]  # visits with their first result
     replaced: tuple[tuple[str, int, tuple[str, ...]], ...]  # (visit, replaced record seq, fields changed)
     unchanged: tuple[str, ...]
+    reopened: Mapping[str, str] = field(default_factory=dict)  # corrected visit → the state it had (审核/公示), now 录入
 
 
 FIELD_TITLES = {
@@ -83,6 +86,7 @@ def import_results(path: str | Path, draw_dir: str | Path, *, ledger_path: str |
         results = read_results(path, folder, today=today)
         source = {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
         added, replaced, unchanged = [], [], []
+        reopened: dict[str, str] = {}
         with ledger.transaction() as tx:
             for result in results:
                 new = result.content()
@@ -92,6 +96,10 @@ def import_results(path: str | Path, draw_dir: str | Path, *, ledger_path: str |
                     continue
                 body = {**new, "source": {**source, "rows": list(result.rows)}}
                 if old is not None:
+                    states = [r.body["state"] for r in ledger.find(kind="result_state", key=result.visit_id)
+                              if r.body.get("result_seq") == old.seq]
+                    if states:
+                        reopened[result.visit_id] = PUBLISHED if PUBLISHED in states else states[-1]
                     before = content_of(old.body)
                     changed = [k for k in CONTENT_KEYS if before[k] != new[k]]
                     body["replaces"] = {"seq": old.seq, "hash": old.hash}
@@ -100,7 +108,7 @@ def import_results(path: str | Path, draw_dir: str | Path, *, ledger_path: str |
                 else:
                     added.append(result.visit_id)
                 tx.append("result", result.visit_id, body)
-    return ImportOutcome(sum(len(r.rows) for r in results), tuple(added), tuple(replaced), tuple(unchanged))
+    return ImportOutcome(sum(len(r.rows) for r in results), tuple(added), tuple(replaced), tuple(unchanged), reopened)
 
 
 # ---------------------------------------------------------------- states, read from the chain
@@ -175,6 +183,7 @@ def tracks(folder: DrawFolder, ledger: Ledger) -> list[Track]:
 class StateChange:
     changed: tuple[str, ...]
     skipped: tuple[tuple[str, str], ...]  # (visit, why)
+    units: Mapping[str, str] = field(default_factory=dict)  # visit → its inspecting unit, for summaries per unit
 
 
 def approve(draw_dir: str | Path, *, ledger_path: str | Path, actor: str, visit_ids: Iterable[str] | None = None,
@@ -208,7 +217,8 @@ def approve(draw_dir: str | Path, *, ledger_path: str | Path, actor: str, visit_
                 tx.append("result_state", vid, {"visit_id": vid, "result_seq": track.result.seq, "state": APPROVED,
                                                 "on": on.isoformat()})
                 changed.append(vid)
-    return StateChange(tuple(changed), tuple(skipped))
+    units = {vid: by_visit[vid].visit.unit for vid in [*changed, *(v for v, _ in skipped)]}
+    return StateChange(tuple(changed), tuple(skipped), units)
 
 
 def mark_published(tx: Transaction, approved: Iterable[Track], on: dt.date, out: str) -> list[str]:
@@ -300,6 +310,7 @@ class StatusLine:
     due_soon: bool
     follow_up: str  # 无需 / 待处置 / 已办结
     abnormal_candidate: bool
+    note: str = ""  # why a deadline could not be computed (a year the calendar does not know)
 
 
 @dataclass(frozen=True)
@@ -339,9 +350,15 @@ class Status:
 def status_line(track: Track, loaded: LoadedPolicy, today: dt.date) -> StatusLine:
     """Where one visit's result stands against its publication deadline on `today`."""
     completed = track.completed_on
-    due = publication_due(loaded, completed) if completed else track.visit.results_due_by
     published_on = dt.date.fromisoformat(track.published.body["on"]) if track.published else None
-    left = loaded.calendar.working_days_between(today, due) if due else None
+    note = ""
+    try:
+        due = publication_due(loaded, completed) if completed else track.visit.results_due_by
+        left = loaded.calendar.working_days_between(today, due) if due else None
+    except SpotcheckError as exc:
+        # A year whose holidays are not yet known: report the state and say why the deadline is missing,
+        # rather than abort the whole status.
+        due, left, note = None, None, exc.problems[0].message
     pending = track.state != PUBLISHED
     follow = "无需" if not track.needs_follow_up else ("已办结" if track.follow_up_closed_on else "待处置")
     return StatusLine(
@@ -349,7 +366,7 @@ def status_line(track: Track, loaded: LoadedPolicy, today: dt.date) -> StatusLin
         state=track.state, completed_on=completed, due=due, published_on=published_on, working_days_left=left,
         overdue=pending and due is not None and today > due,
         due_soon=pending and left is not None and 0 <= left <= DUE_SOON,
-        follow_up=follow, abnormal_candidate=track.abnormal_candidate,
+        follow_up=follow, abnormal_candidate=track.abnormal_candidate, note=note,
     )
 
 

@@ -32,7 +32,9 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import OPERATING_STATUSES, TIER_NAMES, TIERS
 from spotcheck.draw.folder import staged, write_files
 from spotcheck.ledger.store import Ledger
-from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.notices.announcements import plan_identity
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.loader import load_policy
 from spotcheck.resources import TEMPLATES
 from spotcheck.policy.model import METRIC_NAMES, coverage_kinds, percent_fraction
 
@@ -155,6 +157,7 @@ class Report:
     by_tier: list[Share]
     timeliness: list[Timeliness]
     notes: list[str] = field(default_factory=list)
+    plan: str = ""  # the plan's title as officers name it (the page shows it, not the policy id)
 
     def to_dict(self) -> dict:
         return {
@@ -194,7 +197,7 @@ def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFr
     risk_num = risk_den = 0
     for f in folders:
         flags = _risk_based_tasks(f, loaded)
-        drawn = pl.read_csv(f.path / "draws.csv", columns=["task_id"], schema_overrides={"task_id": pl.String}) \
+        drawn = f.drawn.select("task_id") \
             if (f.path / "draws.csv").is_file() else pl.DataFrame({"task_id": [t for v in f.visits.values() for t in v.task_ids]})
         risk_den += drawn.height
         risk_num += drawn.filter(pl.col("task_id").is_in([t for t, on in flags.items() if on])).height
@@ -241,7 +244,7 @@ def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFr
                for tier in TIERS if (g := operating.filter(pl.col("tier") == tier)).height]
     notes = []
     if any(f.drill for f in folders):
-        notes.append("包含演练抽取（drill），其结果不是正式抽查")
+        notes.append("包含演练抽取，演练结果不是正式抽查结果，不得对外公布")
     unknown = {t.visit.uscc for t in done} - set(entities["uscc"].to_list())
     if unknown:
         notes.append(f"{len(unknown)} 户已检查主体不在名录中，未计入企业覆盖率")
@@ -252,12 +255,13 @@ def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFr
                 "path": str(f.path)} for f in folders],
         metrics=[metrics[m] for m in order], by_district=by_district, by_tier=by_tier,
         timeliness=[Timeliness(u, **c) for u, c in sorted(timeliness.items())], notes=notes,
+        plan=plan_identity(loaded.policy)[1],
     )
 
 
 def _risk_based_tasks(folder: DrawFolder, loaded: LoadedPolicy) -> dict[str, bool]:
     """Which tasks of a draw sampled by tier: as the draw's summary recorded it, else as the policy says."""
-    flags = {t["task_id"]: bool(t.get("risk_based")) for t in folder.summary.get("tasks", []) if "task_id" in t}
+    flags = {t.task_id: t.risk_based for t in folder.summary.tasks}
     for task in loaded.policy.tasks:
         flags.setdefault(task.id, "tier" in task.sampling.stratify)
     return flags

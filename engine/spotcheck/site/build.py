@@ -22,7 +22,7 @@ from spotcheck.draw.folder import staged
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.notices.announcements import RESULT_COLUMNS, plan_identity
 from spotcheck.notices.content import plan_table
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.model import TIERS
 from spotcheck.policy.sampling import size_rule, stratum_ratio
 from spotcheck.resources import TEMPLATES

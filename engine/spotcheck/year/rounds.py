@@ -1,6 +1,6 @@
 """The year's rounds, which of them the ledger says are drawn, and what a draw of what is due draws.
 
-A task's rounds come from the policy (draw months and "N次/年", see draw.compute.plan_tasks); a
+A task's rounds come from the policy (draw months and "N次/年", see draw.pools.plan_tasks); a
 round is due in its month. A draw of what is due draws the rounds asked for (`--task`, `--round`,
 `--due`) and refuses a round drawn before or a round whose month has not come, each with its
 reason, unless an approver overrides with a reason; the override is recorded with the draw.
@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from spotcheck.draw.compute import plan_tasks
+from spotcheck.draw.pools import plan_tasks
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ledger.store import Ledger
-from spotcheck.policy.loader import LoadedPolicy
+from spotcheck.policy.loaded import LoadedPolicy
 
 
 @dataclass(frozen=True)

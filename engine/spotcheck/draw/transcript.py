@@ -1,0 +1,205 @@
+"""What a draw writes besides its sample: the transcript (everything needed to recompute it), the
+summary officers read, and the big CSV files produced in pieces as they are written."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from fractions import Fraction
+
+import numpy as np
+import polars as pl
+from spotcheck.draw.pools import Pool
+from spotcheck.draw.ranking import RANK_HASH, rank_unit
+from spotcheck.draw.records import (
+    Coverage,
+    DirectoryCounts,
+    HistoryFile,
+    InputFile,
+    PolicyRef,
+    RoundRecord,
+    SeedRecord,
+    Share,
+    StratumCounts,
+    StratumRecord,
+    Summary,
+    TaskCounts,
+    TaskRecord,
+    Transcript,
+)
+from spotcheck.policy.model import coverage_kinds, percent_fraction
+from spotcheck.policy.sampling import sampling_text
+from spotcheck.rules.fields import OPERATING_STATUSES
+from spotcheck.version import engine_version
+
+FORMAT = "spotcheck-draw/1"
+
+
+# A CSV of tens of millions of lines is written in pieces of this many rows, never held whole.
+_PIECE_ROWS = 1_000_000
+
+
+def csv_pieces(frame: pl.DataFrame) -> Iterator[bytes]:
+    for start in range(0, max(frame.height, 1), _PIECE_ROWS):
+        yield frame.slice(start, _PIECE_ROWS).write_csv(include_header=start == 0).encode("utf-8")
+
+
+def eligible_part(pool: Pool, uscc: pl.Series, rows: pl.Series, stratum: pl.Series) -> pl.DataFrame:
+    names = pl.Series(pool.strata, dtype=pl.String)
+    return pl.DataFrame(
+        [
+            pl.repeat(pool.plan.task.id, rows.len(), dtype=pl.String, eager=True).alias("task_id"),
+            names.gather(stratum).alias("stratum"),
+            uscc.gather(rows).alias("uscc"),
+        ]
+    )
+
+
+def eligible_pieces(pools: list[Pool], uscc: pl.Series) -> Iterator[bytes]:
+    yield b"task_id,stratum,uscc\n"
+    for pool in pools:
+        for start in range(0, pool.rows.len(), _PIECE_ROWS):
+            part = eligible_part(pool, uscc, pool.rows.slice(start, _PIECE_ROWS), pool.stratum.slice(start, _PIECE_ROWS))
+            yield part.write_csv(include_header=False).encode("utf-8")
+
+
+# A stratum this large is hashed from the fixed-width records; a smaller one from its joined codes.
+_RECORDS_FROM = 100_000
+
+
+class Codes:
+    """The directory's codes, for hashing each stratum's newline-joined list in the transcript.
+
+    Validated codes are 18 ASCII characters, so for large strata they are kept once as fixed 19-byte
+    records (code and newline) and a stratum's list is one gather of records, not millions of strings
+    joined. The records are built on the first large stratum: a draw of one small task never pays for them.
+    """
+
+    def __init__(self, uscc: pl.Series) -> None:
+        self.uscc = uscc
+        self.records = None
+        sizes = uscc.str.len_bytes()
+        self.fixed = bool(uscc.len()) and sizes.min() == 18 == sizes.max()
+
+    def _records(self) -> np.ndarray:
+        if self.records is None:
+            flat = np.frombuffer(self.uscc.str.join("").item().encode("utf-8"), dtype=np.uint8).reshape(-1, 18)
+            self.records = np.empty((self.uscc.len(), 19), dtype=np.uint8)
+            self.records[:, :18] = flat
+            self.records[:, 18] = ord("\n")
+        return self.records
+
+    def sha256(self, rows: pl.Series) -> str:
+        """sha256 of the codes of `rows` joined by newlines."""
+        if rows.len() == 0:
+            return hashlib.sha256(b"").hexdigest()
+        if not self.fixed or rows.len() < _RECORDS_FROM:
+            return hashlib.sha256(self.uscc.gather(rows).str.join("\n").item().encode("utf-8")).hexdigest()
+        joined = self._records()[rows.to_numpy()].tobytes()
+        return hashlib.sha256(memoryview(joined)[:-1]).hexdigest()
+
+
+def json_bytes(obj: dict) -> bytes:
+    return (json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")
+
+
+def _fraction_text(f: Fraction | None) -> str | None:
+    return None if f is None else f"{f.numerator}/{f.denominator}"
+
+
+def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, codes, selection=None) -> Transcript:
+    """The transcript; `selection` (task id → rounds) when the draw drew only some tasks and rounds."""
+    tasks = []
+    for pool in pools:
+        plan, quotas = pool.plan, pool.quotas
+        tasks.append(
+            TaskRecord(
+                task_id=plan.task.id,
+                campaign=plan.campaign,
+                coordination=plan.coordination,
+                rounds=tuple(RoundRecord(round=r, month=m, unit=rank_unit(plan, r, "{stratum}")) for r, m in plan.drawn_rounds()),
+                strata=tuple(
+                    StratumRecord(
+                        stratum=q.stratum,
+                        eligible=q.eligible,
+                        eligible_sha256=codes.sha256(pool.members(q.stratum)),
+                        ratio=_fraction_text(q.ratio),
+                        wanted=q.wanted,
+                        drawn=q.drawn,
+                    )
+                    for q in quotas
+                ),
+            )
+        )
+    return Transcript(
+        format=FORMAT,
+        engine_version=engine_version(),
+        drill=seed.drill,
+        seed=SeedRecord.of(seed),
+        rank_hash=RANK_HASH,
+        drawn_on=drawn_on,
+        policy=PolicyRef(id=loaded.policy.id, sha256=loaded.sha256),
+        entities=InputFile(file=entities.path.name, sha256=entities.sha256, rows=len(entities)),
+        history=HistoryFile(file="history.csv", sha256=hashlib.sha256(history_bytes).hexdigest()),
+        tasks=tuple(tasks),
+        selection=selection,
+    )
+
+
+def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed, coordination) -> Summary:
+    policy = loaded.policy
+    ent = entities.frame
+    counted = list(coverage_kinds(policy))
+    operating = ent.select((pl.col("type").is_in(counted) & pl.col("status").is_in(list(OPERATING_STATUSES))).sum()).item()
+    distinct = drawn.select("uscc").unique()
+    distinct_ent = drawn.filter(pl.col("type").is_in(counted)).select("uscc").unique()
+    tasks = []
+    for pool in pools:
+        plan, quotas, t = pool.plan, pool.quotas, pool.plan.task
+        d = drawn.filter(pl.col("task_id") == t.id)
+        by_district = d.group_by("district").agg(pl.len().alias("n")).sort("district")
+        exc = exclusions.filter(pl.col("task_id") == t.id).group_by("cap_id").agg(pl.len().alias("n")).sort("cap_id")
+        tasks.append(
+            TaskCounts(
+                task_id=t.id,
+                name=t.name,
+                risk_based="tier" in t.sampling.stratify,
+                eligible=sum(q.eligible for q in quotas),
+                wanted=sum(q.wanted for q in quotas) * len(plan.drawn_rounds()),
+                drawn=d.height,
+                shortfall=sum(q.shortfall for q in quotas) * len(plan.drawn_rounds()),
+                strata=tuple(
+                    StratumCounts(stratum=q.stratum, eligible=q.eligible, ratio=_fraction_text(q.ratio), wanted=q.wanted,
+                                  drawn=q.drawn, shortfall=q.shortfall)
+                    for q in quotas
+                ),
+                by_district=dict(by_district.iter_rows()),
+                excluded_by_cap=dict(exc.iter_rows()),
+                sampling={"text": sampling_text(t.sampling), **pool.explain},
+            )
+        )
+    total_draws = drawn.height
+    risk_based = sum(t.drawn for t in tasks if t.risk_based)
+    target = policy.targets.get("enterprise_coverage")
+    coverage = Fraction(distinct_ent.height, operating) if operating else Fraction(0)
+    return Summary(
+        draw_id=draw_id,
+        drill=seed.drill,
+        policy=policy.id,
+        directory=DirectoryCounts(entities=ent.height, enterprises_operating=operating),
+        distinct_entities_drawn=distinct.height,
+        distinct_enterprises_drawn=distinct_ent.height,
+        enterprise_coverage=Coverage(
+            value=f"{float(coverage) * 100:.2f}%",
+            target=f"{target.value}%" if target else None,
+            met=(coverage >= percent_fraction(target.value)) if target else None,
+        ),
+        risk_based_share=Share(
+            value=f"{(risk_based / total_draws * 100) if total_draws else 0:.2f}%",
+            target=f"{policy.targets['risk_based_share'].value}%" if "risk_based_share" in policy.targets else None,
+        ),
+        caps={c.id: c.name for c in caps},
+        tasks=tuple(tasks),
+        coordination=coordination,
+    )

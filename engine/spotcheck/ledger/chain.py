@@ -1,0 +1,209 @@
+"""The ledger's stored form: records chained by hash, and the check that recomputes the chain.
+
+Record hash (so anyone can recompute it without this code):
+
+    hash = sha256( F(prev_hash) F(seq) F(kind) F(key) F(at) F(actor) F(body) ), hex, lower case
+    F(x) = <number of UTF-8 bytes of x, in ASCII decimal> ":" <UTF-8 bytes of x> ","
+
+This is D. J. Bernstein's netstring framing: no field can run into the next. `seq` is written in
+decimal, `at` is the UTC time as stored (`2024-03-01T08:00:00.000000+00:00`), `body` is the canonical
+JSON text as stored (keys sorted, UTF-8 not escaped, separators "," and ":"). The first record's
+`prev_hash` is 64 zeros.
+
+The `history` table is a projection of `history` records kept for fast frequency-cap queries;
+`verify_chain` rebuilds it from the chain and reports any row that differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from spotcheck.errors import Problem, SpotcheckError
+
+GENESIS_HASH = "0" * 64
+
+HISTORY_FIELDS = (
+    "uscc", "year", "task_id", "item_codes", "tier", "draw_id", "visit_id", "lead_inspector", "checked_on",
+)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One link of the chain, as stored."""
+
+    seq: int
+    kind: str
+    key: str
+    at: str
+    actor: str
+    body: dict
+    prev_hash: str
+    hash: str
+
+    def to_dict(self) -> dict:
+        return {
+            "seq": self.seq, "kind": self.kind, "key": self.key, "at": self.at, "actor": self.actor,
+            "body": self.body, "prev_hash": self.prev_hash, "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What `Ledger.verify` found. `first_bad_seq` is the earliest record that cannot be trusted."""
+
+    count: int
+    head_seq: int
+    head_hash: str
+    problems: list[Problem] = field(default_factory=list)
+    first_bad_seq: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def canonical_json(body: object) -> str:
+    """The one text form a body is stored and hashed in."""
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def record_hash(prev_hash: str, seq: int, kind: str, key: str, at: str, actor: str, body: str) -> str:
+    """sha256 over the netstring-framed fields (see the module docstring)."""
+    digest = hashlib.sha256()
+    for part in (prev_hash, str(seq), kind, key, at, actor, body):
+        data = part.encode("utf-8")
+        digest.update(b"%d:%s," % (len(data), data))
+    return digest.hexdigest()
+
+
+def ledger_problem(code: str, message: str, path: str | None = None, **kw) -> Problem:
+    return Problem(code=code, message=message, file=path, **kw)
+
+
+def text(data: bytes) -> str | bytes:
+    """TEXT as str; bytes that are not UTF-8 (written around spotcheck) stay bytes for verify to name."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
+
+
+_HEAD = re.compile(r"([0-9]{1,18}):([0-9a-f]{64})")
+
+
+def damaged(path: str, exc: sqlite3.Error) -> Problem:
+    return ledger_problem("L413", f"账本文件结构被破坏（{exc}）", path, hint="从备份恢复账本，并查明改动原因")
+
+
+def record_from_row(row: tuple) -> Record:
+    seq, kind, key, at, actor, body, prev_hash, digest = row
+    if not isinstance(seq, int) or not all(isinstance(v, str) for v in row[1:]):
+        raise SpotcheckError(ledger_problem("L413", f"记录 #{seq} 的字段类型不对（账本被直接改动）", None,
+                                            hint="运行 spotcheck ledger verify 查看完整检查结果"))
+    try:
+        parsed = json.loads(body)
+        if not isinstance(parsed, dict):
+            raise ValueError("not an object")
+    except (TypeError, ValueError) as exc:
+        raise SpotcheckError(ledger_problem("L404", f"记录 #{seq} 的内容不是 JSON（账本被改动）", None,
+                                            hint="运行 spotcheck ledger verify 查看完整检查结果")) from exc
+    return Record(seq, kind, key, at, actor, parsed, prev_hash, digest)
+
+
+def verify_chain(conn: sqlite3.Connection, path: str, anchors: Mapping[int, str] | None, own_snapshot: bool) -> VerifyReport:
+    """Recompute the whole chain. `anchors` maps seq → a hash published earlier for that record; with
+    `own_snapshot` the check runs in a read transaction of its own."""
+    problems: list[Problem] = []
+    bad: list[int] = []
+
+    def report(seq: int, code: str, message: str, hint: str | None = None) -> None:
+        bad.append(seq)
+        problems.append(ledger_problem(code, message, path, where=f"记录 #{seq}", hint=hint))
+
+    count, expected_seq, prev = 0, 1, (0, GENESIS_HASH)
+    hashes: dict[int, str] = {}
+    history_bodies: dict[int, object] = {}
+    if own_snapshot:
+        # One read transaction: a consistent snapshot even while other processes append.
+        conn.execute("BEGIN")
+    try:
+        for row in conn.execute("SELECT seq, kind, key, at, actor, body, prev_hash, hash FROM records ORDER BY seq"):
+            seq, kind, key, at, actor, body, prev_hash, stored = row
+            count += 1
+            if not isinstance(seq, int) or not all(isinstance(v, str) for v in row[1:]):
+                # Written around spotcheck: a number, a BLOB or bytes that are not UTF-8 where text belongs.
+                at_seq = seq if isinstance(seq, int) else expected_seq
+                report(at_seq, "L413", f"账本记录 #{at_seq} 的字段类型不对（应为文字，账本被直接改动）",
+                       "从备份恢复账本，并查明改动原因")
+                prev, expected_seq = (at_seq, stored if isinstance(stored, str) else ""), at_seq + 1
+                continue
+            if seq != expected_seq:
+                missing = f"#{expected_seq}" if seq == expected_seq + 1 else f"#{expected_seq}–#{seq - 1}"
+                report(expected_seq, "L405", f"账本链断裂：记录 {missing} 缺失（被删除）",
+                       "从备份恢复账本，并查明删除原因")
+            elif prev_hash != prev[1]:
+                report(seq, "L406", f"账本链断裂：记录 #{seq} 的前序哈希应为 {prev[1]}，实为 {prev_hash}",
+                       "从备份恢复账本，并查明改动原因")
+            computed = record_hash(prev_hash, seq, kind, key, at, actor, body)
+            if computed != stored:
+                report(seq, "L404", f"账本链断裂：记录 #{seq} 的哈希应为 {computed}，实为 {stored}（记录被改动）",
+                       "从备份恢复账本，并查明改动原因")
+            if kind == "history":
+                history_bodies[seq] = body
+            hashes[seq] = stored
+            prev, expected_seq = (seq, stored), seq + 1
+        head_seq, head_hash = prev
+        meta = conn.execute("SELECT value FROM meta WHERE name = 'head'").fetchone()
+        marked = _HEAD.fullmatch(meta[0]) if meta is not None and isinstance(meta[0], str) else None
+        if meta is not None and marked is None:
+            report(head_seq, "L413", "账本的末条标记（meta head）被改动，无法读出", "从备份恢复账本，并查明改动原因")
+        elif marked is not None:
+            meta_seq, meta_hash = int(marked[1]), marked[2]
+            if meta_seq > head_seq:
+                report(head_seq + 1, "L405", f"账本链断裂：末尾记录 #{head_seq + 1}–#{meta_seq} 缺失（被删除）",
+                       "从备份恢复账本，并查明删除原因")
+            elif meta_seq < head_seq:
+                report(meta_seq + 1, "L414", f"记录 #{meta_seq + 1}–#{head_seq} 不是由 spotcheck 追加的（末条标记为 #{meta_seq}）",
+                       "从备份恢复账本，并查明来源")
+            elif meta_hash != head_hash:
+                report(head_seq, "L414", f"末条记录 #{head_seq} 被改写：记下的哈希为 {meta_hash}，现为 {head_hash}",
+                       "从备份恢复账本；公布末条哈希（spotcheck ledger verify 输出）可发现此类改动")
+        for seq, published in sorted((anchors or {}).items()):
+            if hashes.get(seq) != published:
+                found = hashes.get(seq, "（无此记录）")
+                report(seq, "L412", f"记录 #{seq} 与公布的哈希不符：公布 {published}，账本中为 {found}",
+                       "账本在公布之后被改动或截断，从备份恢复")
+        _verify_history(conn, history_bodies, report)
+    except sqlite3.Error as exc:
+        raise SpotcheckError(damaged(path, exc)) from None
+    finally:
+        if own_snapshot and conn.in_transaction:
+            conn.execute("COMMIT")
+    return VerifyReport(count=count, head_seq=head_seq, head_hash=head_hash, problems=problems,
+                        first_bad_seq=min(bad) if bad else None)
+
+
+def _verify_history(conn: sqlite3.Connection, bodies: dict[int, object], report: Callable[..., None]) -> None:
+    stored: dict[int, list[dict]] = {}
+    for row in conn.execute(
+            "SELECT seq, uscc, year, task_id, item_codes, tier, draw_id, visit_id, lead_inspector, checked_on"
+            " FROM history ORDER BY seq, row_no"):
+        item = dict(zip(HISTORY_FIELDS, row[1:]))
+        try:
+            item["item_codes"] = json.loads(item["item_codes"])
+        except (TypeError, ValueError):
+            pass
+        stored.setdefault(row[0], []).append(item)
+    for seq in sorted(set(bodies) | set(stored)):
+        try:
+            expected = json.loads(bodies[seq])["rows"] if seq in bodies else None
+        except (ValueError, KeyError, TypeError):
+            expected = None
+        if stored.get(seq, []) != expected:
+            report(seq, "L407", f"抽查历史表与账本记录 #{seq} 不一致", "历史表或该记录被直接改动；从备份恢复账本")
+

@@ -1,0 +1,80 @@
+"""Per-unit workbooks: one .xlsx per inspecting unit with its visits and teams, written into the draw folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import re
+
+import polars as pl
+import xlsxwriter
+from spotcheck.plan.eligibility import LEAD, MEMBER
+
+VISIT_HEADERS = {
+    "visit_id": "检查编号", "uscc": "统一社会信用代码", "name": "市场主体名称", "district": "所属辖区",
+    "tier": "信用风险等级", "task_ids": "抽查任务", "item_codes": "抽查事项", "lead_unit": "牵头单位",
+    "units": "参与单位", "joint": "跨部门联合", "staffed": "检查组已配齐", "reason": "未配齐原因",
+    "list_fetched_by": "获取名单期限", "inspectors_matched_by": "匹配人员期限", "inspect_by": "检查完成期限",
+    "results_due_by": "结果公示期限", "issue_by": "任务下发期限",
+}
+TEAM_HEADERS = {"visit_id": "检查编号", "uscc": "统一社会信用代码", "entity": "市场主体名称",
+                 "inspector_id": "执法人员编号", "name": "姓名", "unit": "所属单位", "role": "角色", "certificate": "执法证号"}
+_UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
+
+
+_NAME_BYTES = 200  # of a file name's 255, leaving room for a digest and .xlsx
+
+
+def unit_file(unit: str) -> str:
+    name = _UNSAFE.sub('_', unit).strip('._') or '未命名单位'
+    if len(name.encode("utf-8")) > _NAME_BYTES:
+        # A long unit name is cut to fit the file system; the digest keeps two such units apart.
+        cut = name.encode("utf-8")[:_NAME_BYTES].decode("utf-8", "ignore")
+        name = f"{cut}_{hashlib.sha256(unit.encode('utf-8')).hexdigest()[:8]}"
+    return f"units/{name}.xlsx"
+
+
+def unit_workbooks(visits: pl.DataFrame, teams: pl.DataFrame, created: dt.date) -> dict[str, bytes]:
+    """One workbook per inspecting unit: its visits, and the joint visits its officers join."""
+    home = visits.select("visit_id", pl.col("inspecting_unit").fill_null("未指定检查单位").alias("_unit"))
+    guests = teams.filter(pl.col("role").is_in([LEAD, MEMBER])).select("visit_id", pl.col("unit").alias("_unit"))
+    by_unit = pl.concat([home, guests]).unique(maintain_order=True)
+    out = {}
+    for (unit,), part in by_unit.group_by("_unit", maintain_order=True):
+        mine = visits.join(part.select("visit_id"), on="visit_id", how="semi")
+        members = teams.join(part.select("visit_id"), on="visit_id", how="semi").join(
+            visits.select("visit_id", "uscc", pl.col("name").alias("entity")), on="visit_id", how="left"
+        )
+        out[unit_file(unit)] = _workbook(unit, mine, members, created)
+    return dict(sorted(out.items()))
+
+
+def _cell(value) -> object:
+    if isinstance(value, list):
+        return "|".join(value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _workbook(unit: str, visits: pl.DataFrame, members: pl.DataFrame, created: dt.date) -> bytes:
+    buf = io.BytesIO()
+    # Every cell is written as what it is: a name starting with = + - @ stays text, never a formula or link.
+    book = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    # A fixed creation time keeps the bytes reproducible from the draw.
+    book.set_properties({"title": f"{unit}检查安排", "created": dt.datetime.combine(created, dt.time())})
+    bold = book.add_format({"bold": True})
+    for title, frame, headers in (("检查任务", visits, VISIT_HEADERS), ("检查组", members, TEAM_HEADERS)):
+        sheet = book.add_worksheet(title)
+        cols = list(headers)
+        sheet.write_row(0, 0, [headers[c] for c in cols], bold)
+        for r, row in enumerate(frame.select(cols).iter_rows(), start=1):
+            sheet.write_row(r, 0, [_cell(v) for v in row])
+        sheet.freeze_panes(1, 0)
+    book.close()
+    return buf.getvalue()
+
+

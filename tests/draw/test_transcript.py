@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import hashlib
+
+import polars as pl
+from spotcheck.draw import transcript
+from spotcheck.draw.transcript import Codes
+
+
+def test_stratum_hash_from_code_records_equals_joined_codes(monkeypatch):
+    codes = pl.Series([f"91140602MA{i:07d}X" for i in range(12)])
+    rows = pl.Series([0, 2, 3, 5, 7, 8, 11], dtype=pl.UInt32)
+    small = Codes(codes)
+    assert small.sha256(rows) == hashlib.sha256("\n".join(codes.gather(rows)).encode()).hexdigest()
+    assert small.records is None  # a small stratum never builds the records
+    monkeypatch.setattr(transcript, "_RECORDS_FROM", 1)
+    fast = Codes(codes)
+    assert fast.sha256(rows) == hashlib.sha256("\n".join(codes.gather(rows)).encode()).hexdigest()
+    assert fast.records is not None
+    # Codes that are not all 18 bytes (never after validation) are joined as strings.
+    odd = pl.concat([codes.head(11), pl.Series(["SHORT"])])
+    assert Codes(odd).records is None
+    assert Codes(odd).sha256(rows) == hashlib.sha256("\n".join(odd.gather(rows)).encode()).hexdigest()
+    assert fast.sha256(rows.clear()) == hashlib.sha256(b"").hexdigest()
