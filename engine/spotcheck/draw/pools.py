@@ -183,7 +183,9 @@ def pool_for(
     else:
         keys = frame.select(pl.col(c).gather(rows) for c in stratify)
         if task.sampling.classes:
-            keys = keys.with_columns(_class_column(task, classes, rows))
+            # A task stratified by class alone has no other key column to add the class to.
+            column = _class_column(task, classes, rows)
+            keys = keys.with_columns(column) if stratify else column.to_frame()
         keys = keys.with_row_index("_i")
         grouped = keys.group_by(by).agg(pl.col("_i"))
         at = grouped.get_column("_i")
