@@ -189,3 +189,14 @@ def test_a_policy_without_tasks_is_refused_before_anything_is_written(shuozhou_d
                       seed="s", drawn_on=ON)
     assert [p.code for p in exc.value.problems] == ["R507"]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_task_stratified_by_class_alone_draws(tmp_path):
+    # Changzhi's hospital task has sampling classes and no other strata (stratify: []).
+    from spotcheck.resources import POLICIES
+
+    policy = POLICIES / "shanxi/changzhi/2024.yaml"
+    pipeline.synthesize(policy, 1500, 120, "classes", tmp_path / "dirs")
+    result = pipeline.draw(policy, tmp_path / "dirs/entities.csv", tmp_path / "d", ledger_path=tmp_path / "l.db", seed="c", drawn_on=dt.date(2024, 3, 4))
+    by_class = [t for t in result.summary.tasks if any("三级定点医疗机构" in s.stratum for s in t.strata)]
+    assert by_class and sum(s.drawn for s in by_class[0].strata) > 0
