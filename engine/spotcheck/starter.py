@@ -19,7 +19,6 @@ validate and its cases pass), then moved into place; an existing file is never o
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import shutil
 import tempfile
