@@ -9,6 +9,7 @@ from typing import Any
 
 from spotcheck.calendar.deadlines import check_rules
 from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.policy.cadence import cadence_problems
 from spotcheck.policy.joint import department_problems, month_problems, table_problems
 from spotcheck.policy.loaded import Draft
 from spotcheck.policy.problems import did_you_mean
@@ -118,7 +119,7 @@ def policy_problems(draft: Draft) -> list[Problem]:
     found += _duplicates(draft, "documents", "id", "P210", "文件标识")
     found += _duplicates(draft, "campaigns", "id", "P211", "抽查活动标识")
     found += _duplicates(draft, "caps", "id", "P212", "频次上限标识")
-    found += department_problems(draft) + month_problems(draft) + table_problems(draft)
+    found += department_problems(draft) + month_problems(draft) + table_problems(draft) + cadence_problems(draft)
     for i, elem in _raw(draft, "caps"):
         if elem.get("id") in RESERVED_CAP_IDS:
             found.append(draft.locate(Problem(
