@@ -33,6 +33,7 @@ from spotcheck.draw.pools import (
     pool_for,
     reached_caps,
 )
+from spotcheck.draw.batches import draw_split, earlier_rows, schedule_words, split_pool
 from spotcheck.draw.caps import EXCLUDED_COLUMNS, Checks
 from spotcheck.draw.ranking import PICKED, Ranking, distinct_drawn, draw_plan
 from spotcheck.draw.records import Coordination, Summary, Transcript
@@ -50,6 +51,14 @@ from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.model import effective_caps
 from spotcheck.progress import Progress, silent
 from spotcheck.rules.classes import classify
+
+
+def _past(reached: dict[str, pl.Series], earlier: pl.Series | None) -> dict[str, pl.Series]:
+    """The caps' reached rows, less the entities earlier batches drew: they are counted in the year's
+    sample and left out as drawn before, not as capped."""
+    if earlier is None:
+        return reached
+    return {cap: rows.filter(~rows.is_in(earlier.implode())) for cap, rows in reached.items()}
 
 
 @dataclass(frozen=True)
@@ -112,14 +121,22 @@ def compute(
     # towards the caps of the later ones, so no entity leaves this draw with more checks than a cap allows.
     # The files list the tasks in the plan's order whatever the order of taking.
     checks = Checks(caps, classes, checked, [p.task for p in plans])
+    earlier = {i: earlier_rows(history, p.task.id, uscc) for i, p in enumerate(plans) if p.split}
     taken: dict[int, tuple[Pool, pl.DataFrame, pl.DataFrame]] = {}
     for done, i in enumerate(keeping_order(policy.cap_priority, [p.task.id for p in plans])):
         plan, (pool, gone) = plans[i], first[i]
         progress("按随机数排序抽取", done, len(plans))
-        months = {m for _, m in plan.drawn_rounds()}
-        if checks.binding(plan.task, months):
-            pool, gone = pool_for(plan, frame, classes, checks.reached(months), caps, loaded)
-        part = draw_plan(plan, pool, ranking)
+        # Split batches give an entity one check in all, in one of their months.
+        months = {m for _, m in plan.drawn_rounds()[: 1 if plan.split else None]}
+        if checks.binding(plan.task, months) or plan.split:
+            pool, gone = pool_for(plan, frame, classes, _past(checks.reached(months), earlier.get(i)), caps, loaded)
+        if plan.split:
+            pool, counts = split_pool(pool, earlier[i])
+            part = draw_split(pool, ranking, counts)
+        else:
+            if plan.task.batches:
+                pool.explain["batches"] = schedule_words(plan)
+            part = draw_plan(plan, pool, ranking)
         checks.hold(plan.task, part)
         taken[i] = (pool, checks.explain(plan.task, months, gone, uscc), part)
     pools = [taken[i][0] for i in range(len(plans))]

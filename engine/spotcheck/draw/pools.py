@@ -36,11 +36,20 @@ class TaskPlan:
     rounds: int
     months: tuple[int, ...]  # month of each round
     selected: tuple[int, ...] = ()  # the rounds this draw draws (all of them when empty)
+    split: bool = False  # batches that split the sample: no entity in two of them
 
     def drawn_rounds(self) -> list[tuple[int, int]]:
         """(round, month) of every round this draw draws."""
         chosen = self.selected or tuple(range(1, self.rounds + 1))
         return [(r, self.months[r - 1]) for r in chosen]
+
+    def unit_round(self, rnd: int) -> int:
+        """The round whose rank unit ranks round `rnd`: split batches drawn together share the first one's."""
+        return self.drawn_rounds()[0][0] if self.split else rnd
+
+    def times(self) -> int:
+        """How many times this draw takes a stratum's quota: once per round, once in all for split batches."""
+        return 1 if self.split else len(self.drawn_rounds())
 
 
 @dataclass(frozen=True)
@@ -79,9 +88,11 @@ def plan_tasks(loaded: LoadedPolicy) -> list[TaskPlan]:
         else:
             first, last = 1, 12
         span = last - first + 1
-        # N次/年: N rounds spread evenly over the draw months.
+        # N次/年: N rounds spread evenly over the draw months; batches are rounds in their own months.
         months = tuple(first + (k * span) // rounds for k in range(rounds))
-        plans.append(TaskPlan(task, cid, coordination, rounds, months))
+        if task.batches:
+            rounds, months = len(task.batches), tuple(b.draw_month for b in task.batches)
+        plans.append(TaskPlan(task, cid, coordination, rounds, months, split=task.batch_mode == "split"))
     return plans
 
 

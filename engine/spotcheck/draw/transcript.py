@@ -119,7 +119,7 @@ def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, code
                 task_id=plan.task.id,
                 campaign=plan.campaign,
                 coordination=plan.coordination,
-                rounds=tuple(RoundRecord(round=r, month=m, unit=rank_unit(plan, r, "{stratum}")) for r, m in plan.drawn_rounds()),
+                rounds=tuple(RoundRecord(round=r, month=m, unit=rank_unit(plan, plan.unit_round(r), "{stratum}")) for r, m in plan.drawn_rounds()),
                 strata=tuple(
                     StratumRecord(
                         stratum=q.stratum,
@@ -167,9 +167,9 @@ def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed
                 name=t.name,
                 risk_based="tier" in t.sampling.stratify,
                 eligible=sum(q.eligible for q in quotas),
-                wanted=sum(q.wanted for q in quotas) * len(plan.drawn_rounds()),
+                wanted=sum(q.wanted for q in quotas) * plan.times(),
                 drawn=d.height,
-                shortfall=sum(q.shortfall for q in quotas) * len(plan.drawn_rounds()),
+                shortfall=sum(q.shortfall for q in quotas) * plan.times(),
                 strata=tuple(
                     StratumCounts(stratum=q.stratum, eligible=q.eligible, ratio=_fraction_text(q.ratio), wanted=q.wanted,
                                   drawn=q.drawn, shortfall=q.shortfall)

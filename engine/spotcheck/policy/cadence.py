@@ -1,21 +1,43 @@
-"""When and how often an entity is checked, as plans write it: which task keeps an entity when a cap
-would be exceeded ("专项任务优先").
+"""When and how often an entity is checked, as plans write it: batches with their own months and
+deadlines that repeat the sample or split it ("分两批次;第一批7月20日前完成,第二批10月15日前完成"), and
+which task keeps an entity when a cap would be exceeded ("专项任务优先").
 
 The draw reads these (spotcheck.draw.compute); the cross-checks here locate each problem at its line.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from fractions import Fraction
+from math import ceil, floor
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, StrictStr
 
 from spotcheck.errors import Problem
-from spotcheck.policy.numbers import Model
+from spotcheck.policy.numbers import Date, Model, Month, PositivePercent, percent_fraction
 from spotcheck.policy.problems import did_you_mean
 
 if TYPE_CHECKING:  # the model imports this module; the checks run on a Draft of it
     from spotcheck.policy.loaded import Draft
+
+
+BatchMode = Literal["split", "repeat"]
+BATCH_MODES = {"split": "拆分样本", "repeat": "重复抽取"}
+
+
+class Batch(Model):
+    """One batch of a task: drawn in its month, done by its deadline."""
+
+    name: StrictStr = Field(title="批次名称", description="如 第一批")
+    month: Month | None = Field(None, title="抽取月份", description="不填则为完成时限所在的月份")
+    due: Date = Field(title="完成时限", description="该批次检查完成的日期，如“第一批2023年7月20日前完成”写 2023-07-20")
+    share: PositivePercent | None = Field(
+        None, title="本批占全年样本的比例", description="只用于拆分样本（split）；不填则各批均分，各批之和须为100%")
+
+    @property
+    def draw_month(self) -> int:
+        return self.month if self.month is not None else self.due.month
 
 
 class CapPriority(Model):
@@ -44,13 +66,158 @@ def priority_words(priority: CapPriority | None, task_ids: list[str]) -> str | N
     return f"同一次抽取中主体超出频次上限时，按 {'、'.join(order)} 的顺序由在前的任务保留该主体{said}"
 
 
-def cadence_problems(draft: Draft) -> list[Problem]:
-    """Tasks named in cap_priority that the plan does not have, or names written twice."""
+def shares(batches: list[Batch]) -> list[Fraction]:
+    """Each batch's exact share of the year's sample (equal unless the plan gives them)."""
+    if all(b.share is None for b in batches):
+        return [Fraction(1, len(batches))] * len(batches)
+    return [percent_fraction(b.share) for b in batches]  # type: ignore[arg-type]
+
+
+def cumulative(total: int, parts: list[Fraction], k: int, upper: bool) -> int:
+    """How many of `total` the batches up to the k-th (1-based) have drawn between them: the last batch
+    completes the total; earlier ones round up (down for "不高于"), so no batch is left with nothing to do
+    that the plan gave it."""
+    if k >= len(parts):
+        return total
+    exact = total * sum(parts[:k], Fraction(0))
+    return min(total, floor(exact) if upper else ceil(exact))
+
+
+def batch_counts(batches: list[Batch], upper: bool, year: int, have: int, done: int, rounds: list[int]
+                 ) -> tuple[list[int], int, str]:
+    """For one stratum whose year's count is `year`: what each batch in `rounds` draws from the `have`
+    entities earlier batches left, `done` of the count having been drawn by them; what they ask in
+    all; and how, in words."""
+    parts = shares(batches)
+    asked = drawn = 0
+    each, said = [], []
+    for rnd in rounds:
+        upto = cumulative(year, parts, rnd, upper)
+        need = max(0, upto - done - asked)
+        take = min(need, have - drawn)
+        each.append(take)
+        said.append(f"截至{batches[rnd - 1].name}累计应抽{upto}户")
+        asked += need
+        drawn += take
+    return each, asked, f"全年应抽{year}户，{'，'.join(said)}，前批已抽{done}户，本次抽{drawn}户"
+
+
+def split_counts(task, quotas, batch: int, earlier: dict[str, int]) -> tuple[dict[str, int], list[str]]:
+    """What one batch of a split task draws per stratum, given the year's quotas (over everyone, earlier
+    batches included) and what earlier batches drew per stratum: the draw's own rule, for a case."""
+    upper = task.sampling.bound == "不高于"
+    got, words = {}, []
+    for q in quotas:
+        done = earlier.get(q.stratum, 0)
+        each, _, said = batch_counts(task.batches, upper, q.wanted, q.eligible - done, done, [batch])
+        got[q.stratum] = each[0]
+        words.append(f"{q.stratum}：{said}")
+    return got, words
+
+
+def batch_words(mode: str, batches: list[Batch], text: str | None = None) -> str:
+    """The batches as the plan says them: "分2批（拆分样本）：第一批7月抽取、2023-07-20前完成；…"."""
+    parts = shares(batches)
+    each = []
+    for b, part in zip(batches, parts, strict=True):
+        said = f"{b.name}{b.draw_month}月抽取、{b.due.isoformat()}前完成"
+        if mode == "split" and any(x.share is not None for x in batches):
+            said += f"（占全年样本{_pct(part)}）"
+        each.append(said)
+    how = "同一主体只在一个批次，后批不再抽前批已抽的主体" if mode == "split" else "每批各抽一次全年样本"
+    return f"分{len(batches)}批（{BATCH_MODES[mode]}，{how}）：" + "；".join(each) + (f"（原文：{text}）" if text else "")
+
+
+def _pct(f: Fraction) -> str:
+    value = Decimal(f.numerator * 100) / Decimal(f.denominator)
+    return f"{value.normalize():f}%"
+
+
+def _batch_problems(draft: Draft) -> list[Problem]:
     policy = draft.policy
-    if policy is None or policy.cap_priority is None:
-        return []
-    ids = [t.id for t in policy.tasks]
+    assert policy is not None  # cadence_problems checks it
     found = []
+    for i, task in enumerate(policy.tasks):
+        at = draft.at("tasks", i)
+        if not task.batches:
+            if task.batch_mode is not None:
+                found.append(draft.locate(Problem(
+                    "P241", f"任务“{task.name}”写了分批方式（batch_mode），但没有列出批次（batches）",
+                    hint="在 batches 中列出各批次的名称和完成时限，或去掉 batch_mode"), (*at, "batch_mode")))
+            continue
+        if len(task.batches) < 2:
+            found.append(draft.locate(Problem(
+                "P241", f"任务“{task.name}”只列了 1 个批次", hint="分批至少两批；只有一批的，写 draw_months 或 window 即可"),
+                (*at, "batches"), key=True))
+        if task.batch_mode is None:
+            found.append(draft.locate(Problem(
+                "P241", f"任务“{task.name}”分批抽查，但没有写分批方式（batch_mode）",
+                hint="batch_mode: split（全年样本分批完成，同一主体只在一个批次）或 repeat（每批各抽一次全年样本）"),
+                (*at, "batches"), key=True))
+        if task.sampling.times_per_year is not None:
+            found.append(draft.locate(Problem(
+                "P242", f"任务“{task.name}”既写了每年次数（times_per_year），又列了批次（batches）",
+                hint="分批的任务由批次决定抽取几次、何时抽取：去掉 times_per_year"),
+                (*at, "sampling", "times_per_year")))
+        found += _batch_dates(draft, task, at, policy.year)
+        found += _batch_shares(draft, task, at)
+    return found
+
+
+def _batch_dates(draft: Draft, task, at: tuple, year: int) -> list[Problem]:
+    found = []
+    for j, b in enumerate(task.batches):
+        path = (*at, "batches", j)
+        if b.due.year != year:
+            found.append(draft.locate(Problem(
+                "P243", f"“{b.name}”的完成时限 {b.due} 不在策略年度 {year} 年内",
+                hint=f"完成时限写 {year} 年内的日期；跨年的批次写进下一年度的策略"), (*path, "due")))
+            continue
+        if b.month is not None and b.month > b.due.month:
+            found.append(draft.locate(Problem(
+                "P243", f"“{b.name}”定于 {b.month} 月抽取，晚于其完成时限 {b.due}",
+                hint="抽取月份不能晚于完成时限所在的月份"), (*path, "month")))
+        elif task.draw_months is not None and not task.draw_months[0] <= b.draw_month <= task.draw_months[1]:
+            first, last = task.draw_months
+            found.append(draft.locate(Problem(
+                "P243", f"“{b.name}”在 {b.draw_month} 月抽取，不在任务的抽取月份 {first}–{last} 月内",
+                hint="批次的抽取月份须在 draw_months 之内；分批的任务也可以不写 draw_months"), path))
+        if j and (b.due <= task.batches[j - 1].due or b.draw_month < task.batches[j - 1].draw_month):
+            found.append(draft.locate(Problem(
+                "P243", f"“{b.name}”排在“{task.batches[j - 1].name}”之后，其抽取月份或完成时限却不晚于前一批",
+                hint="按时间先后列出批次：后一批的完成时限晚于前一批，抽取月份不早于前一批"), path))
+    return found
+
+
+def _batch_shares(draft: Draft, task, at: tuple) -> list[Problem]:
+    given = [j for j, b in enumerate(task.batches) if b.share is not None]
+    if not given or task.batch_mode is None:
+        return []
+    if task.batch_mode != "split":
+        return [draft.locate(Problem(
+            "P244", "只有拆分样本（batch_mode: split）的批次写占全年样本的比例（share）",
+            hint="重复抽取的每一批都抽全年样本：去掉 share"), (*at, "batches", given[0], "share"))]
+    if len(given) != len(task.batches):
+        return [draft.locate(Problem(
+            "P244", f"任务“{task.name}”只有部分批次写了占全年样本的比例（share）",
+            hint="各批都写 share（之和为100%），或都不写（均分）"), (*at, "batches"), key=True)]
+    total = sum((b.share for b in task.batches), start=Decimal(0))
+    if total != 100:
+        return [draft.locate(Problem(
+            "P244", f"任务“{task.name}”各批次占全年样本的比例之和为 {total.normalize():f}%，应为100%",
+            hint="调整各批的 share，使之和为100%"), (*at, "batches"), key=True)]
+    return []
+
+
+def cadence_problems(draft: Draft) -> list[Problem]:
+    """Batches that contradict themselves or the plan, and cap_priority naming tasks the plan does not have."""
+    policy = draft.policy
+    if policy is None:
+        return []
+    found = _batch_problems(draft)
+    if policy.cap_priority is None:
+        return found
+    ids = [t.id for t in policy.tasks]
     seen: set[str] = set()
     for j, task_id in enumerate(policy.cap_priority.tasks):
         path = ("cap_priority", "tasks", j)
@@ -65,4 +232,5 @@ def cadence_problems(draft: Draft) -> list[Problem]:
     return found
 
 
-__all__ = ["CapPriority", "cadence_problems", "keeping_order", "priority_words"]
+__all__ = ["BATCH_MODES", "Batch", "BatchMode", "CapPriority", "batch_counts", "batch_words", "cadence_problems", "cumulative",
+           "keeping_order", "priority_words", "shares", "split_counts"]

@@ -74,6 +74,7 @@ from spotcheck.policy.model import (
     percent_fraction,
     task_ratio,
 )
+from spotcheck.policy.cadence import split_counts
 from spotcheck.policy.sampling import stratum_ratio
 from spotcheck.policy.departments import InspectionMode
 from spotcheck.policy.yamlsource import display, place
@@ -118,6 +119,9 @@ class SampleQuery(Model):
     task: StrictStr = Field(title="任务标识")
     eligible: dict[StrictStr, Count] = Field(
         title="各层抽查对象户数", description="层名如抽取结果所写：按分层字段的值以“|”相连，如 企业|A、个体工商户|成长型|一人多照；不分层写 全部")
+    batch: StrictInt | None = Field(None, ge=1, le=12, title="批次", description="分批的任务：第几批（1 起）；拆分样本时只计该批抽取的户数")
+    earlier: dict[StrictStr, Count] = Field(
+        default_factory=dict, title="前批已抽户数", description="拆分样本的任务：各层中前面批次已抽取的户数（含在 eligible 中）")
 
 
 SITE_CHECK = "现场"
@@ -469,6 +473,12 @@ def _sample_failures(query: SampleQuery, e: Expect, loaded: LoadedPolicy) -> tup
     strata = {name: (n, *stratum_parts(task, stratum_key(task, name))) for name, n in query.eligible.items()}
     quotas, explain = task_quotas(task, loaded.policy.risk.tiers, strata)
     got = {q.stratum: q.drawn for q in quotas}
+    if query.batch is not None:
+        if query.batch > len(task.batches):
+            return [f"任务 {query.task} 没有第{query.batch}批（共 {len(task.batches)} 批）"], ""
+        if task.batch_mode == "split":
+            got, words = split_counts(task, quotas, query.batch, query.earlier)
+            explain = {"words": explain["words"] + words}
     failures = [f"任务 {query.task} 的“{name}”层应抽 {want} 户，实际为 {got.get(name, 0)} 户"
                 for name, want in e.drawn.items() if got.get(name, 0) != want]
     if e.total is not None and sum(got.values()) != e.total:

@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from spotcheck.calendar.deadlines import DeadlineRule
-from spotcheck.policy.cadence import CapPriority
+from spotcheck.policy.cadence import Batch, BatchMode, CapPriority
 from spotcheck.policy.departments import Department, Exclusion, Inspections, TableColumn
 from spotcheck.policy.kinds import ObjectKind, Scale
 from spotcheck.policy.numbers import (
@@ -194,6 +194,12 @@ class Task(Model):
     sampling: Sampling = Field(title="抽查比例/数量")
     draw_months: tuple[Month, Month] | None = Field(None, title="抽取月份", description="[起始月, 结束月]，如 [4, 11]")
     window: Window | None = Field(None, title="检查时间")
+    batches: list[Batch] = Field(
+        default_factory=list, title="分批次",
+        description="“分两批次；第一批7月20日前完成，第二批10月15日前完成”：各批的名称、完成时限（及抽取月份）；每批是一轮，不再写 times_per_year")
+    batch_mode: BatchMode | None = Field(
+        None, title="分批方式",
+        description="split：全年样本分批完成，同一主体只在一个批次，后批不再抽前批（含此前各次抽取）已抽的主体；repeat：每批各抽一次全年样本")
     initiator: StrictStr | None = Field(None, title="发起主体")
     guide: StrictStr | None = Field(None, title="指导单位")
     inspecting_level: StrictStr | None = Field(None, title="抽查检查主体")
