@@ -109,8 +109,9 @@ def _fraction_text(f: Fraction | None) -> str | None:
     return None if f is None else f"{f.numerator}/{f.denominator}"
 
 
-def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, codes, selection=None) -> Transcript:
-    """The transcript; `selection` (task id → rounds) when the draw drew only some tasks and rounds."""
+def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, codes, selection=None, lookback_bytes=None) -> Transcript:
+    """The transcript; `selection` (task id → rounds) when the draw drew only some tasks and rounds;
+    `lookback_bytes`, the past checks of earlier years too, when the plan's rules read them."""
     tasks = []
     for pool in pools:
         plan, quotas = pool.plan, pool.quotas
@@ -145,6 +146,7 @@ def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, code
         history=HistoryFile(file="history.csv", sha256=hashlib.sha256(history_bytes).hexdigest()),
         tasks=tuple(tasks),
         selection=selection,
+        lookback=None if lookback_bytes is None else HistoryFile(file="lookback.csv", sha256=hashlib.sha256(lookback_bytes).hexdigest()),
     )
 
 

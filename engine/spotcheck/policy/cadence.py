@@ -1,6 +1,11 @@
 """When and how often an entity is checked, as plans write it: batches with their own months and
-deadlines that repeat the sample or split it ("分两批次;第一批7月20日前完成,第二批10月15日前完成"), and
-which task keeps an entity when a cap would be exceeded ("专项任务优先").
+deadlines that repeat the sample or split it ("分两批次;第一批7月20日前完成,第二批10月15日前完成"); checks
+looked back on in the ledger's history ("近12个月内未被抽查的", "每3年至少抽查一次"); and which task keeps an
+entity when a cap would be exceeded ("专项任务优先").
+
+A past check's date is its checked_on; a check drawn or planned but not yet done counts from the end of
+its draw's month; a row with only a year counts from the end of that year, so a check of unknown date
+never makes an entity look longer unchecked than it may be.
 
 The draw reads these (spotcheck.draw.compute); the cross-checks here locate each problem at its line.
 """
@@ -10,12 +15,15 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 from math import ceil, floor
-from typing import TYPE_CHECKING, Literal
+import datetime as dt
+from calendar import monthrange
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, StrictStr
+from pydantic import Field, StrictInt, StrictStr
 
 from spotcheck.errors import Problem
-from spotcheck.policy.numbers import Date, Model, Month, PositivePercent, percent_fraction
+from spotcheck.policy.numbers import Date, Model, Month, PositivePercent, Year, percent_fraction
 from spotcheck.policy.problems import did_you_mean
 
 if TYPE_CHECKING:  # the model imports this module; the checks run on a Draft of it
@@ -38,6 +46,102 @@ class Batch(Model):
     @property
     def draw_month(self) -> int:
         return self.month if self.month is not None else self.due.month
+
+
+class Recent(Model):
+    """“近N个月内未被抽查的”: entities checked within the N months before the draw are left out."""
+
+    months: Annotated[StrictInt, Field(ge=1, le=120)] = Field(title="月数", description="抽取日前多少个月内检查过的主体不抽取")
+    items: list[StrictStr] = Field(default_factory=list, title="只计这些事项的检查", description="不填则计任何检查")
+    text: StrictStr | None = Field(None, title="原文", description="如 近12个月内未被抽查的")
+
+
+class Cycle(Model):
+    """“每N年至少抽查一次”, “N年内全覆盖”: over each cycle of N years every entity in scope is drawn once;
+    each year draws the entities not yet checked in the cycle, 1/(years left) of them."""
+
+    years: Annotated[StrictInt, Field(ge=2, le=10)] = Field(title="年数", description="每几年至少抽查一次")
+    since: Year = Field(title="周期起始年度", description="第一个周期开始的年度，此后每 years 年为一个周期")
+    items: list[StrictStr] = Field(default_factory=list, title="只计这些事项的检查", description="不填则计任何检查")
+    text: StrictStr | None = Field(None, title="原文", description="如 每3年至少抽查一次")
+
+    def position(self, year: int) -> tuple[int, int]:
+        """The first year of the cycle `year` falls in, and the years left in it, `year` included."""
+        first = year - (year - self.since) % self.years
+        return first, first + self.years - year
+
+    def words(self, year: int) -> str:
+        first, left = self.position(year)
+        said = f"（原文：{self.text}）" if self.text else ""
+        return (f"每{self.years}年至少抽查一次{said}：本周期{first}–{first + self.years - 1}年，{year}年尚余{left}年（含本年），"
+                f"本周期尚未检查的主体按1/{left}抽取")
+
+
+@dataclass(frozen=True)
+class Lookback:
+    """One rule that leaves out entities for their past checks: why, since when, which checks count."""
+
+    reason: str  # "recent" or "cycle", the id excluded.csv gives it
+    after: dt.date  # checks dated after this day count
+    items: tuple[str, ...]  # empty: any check
+    name: str  # in the plan's words
+
+    @property
+    def id(self) -> str:
+        """As a cap is named where exclusions are listed (excluded.csv, a case's `capped`)."""
+        return self.reason
+
+
+def months_before(on: dt.date, months: int) -> dt.date:
+    """The same day `months` months earlier (the month's last day where it is shorter)."""
+    k = on.year * 12 + on.month - 1 - months
+    year, month = divmod(k, 12)
+    return dt.date(year, month + 1, min(on.day, monthrange(year, month + 1)[1]))
+
+
+def lookbacks(task, year: int, on: dt.date) -> list[Lookback]:
+    """The rules of `task` that read past checks, for a draw on `on`."""
+    out = []
+    recent: Recent | None = task.not_checked_within
+    if recent is not None:
+        after = months_before(on, recent.months)
+        out.append(Lookback("recent", after, tuple(recent.items),
+                            f"近{recent.months}个月内（{after.isoformat()}以后）已检查" + (f"（原文：{recent.text}）" if recent.text else "")))
+    cycle: Cycle | None = task.sampling.once_in_years
+    if cycle is not None:
+        first, _ = cycle.position(year)
+        out.append(Lookback("cycle", dt.date(first - 1, 12, 31), tuple(cycle.items),
+                            f"本周期（{first}–{first + cycle.years - 1}年）已检查" + (f"（原文：{cycle.text}）" if cycle.text else "")))
+    return out
+
+
+def looked_back(task, year: int, on: dt.date, past: list[tuple[dt.date, list[str]]]) -> tuple[Lookback, list[str]] | None:
+    """The task's rule that leaves an entity with these past checks (date, items) out of a draw on `on`, if one does."""
+    for rule in lookbacks(task, year, on):
+        for when, items in past:
+            if when > rule.after and (not rule.items or set(items) & set(rule.items)):
+                return rule, [f"{rule.name}：{when.isoformat()} 的检查"]
+    return None
+
+
+def lookback_years(policy) -> int | None:
+    """The earliest year of past checks the policy's rules read (None when no task reads any)."""
+    years = []
+    for task in policy.tasks:
+        if task.not_checked_within is not None:
+            years.append(policy.year - (task.not_checked_within.months + 11) // 12)
+        if task.sampling.once_in_years is not None:
+            years.append(task.sampling.once_in_years.position(policy.year)[0])
+    return min(years, default=None)
+
+
+def check_date(year: int, checked_on: dt.date | None, draw_month: int | None) -> dt.date:
+    """When a past check counts from (see the module's note)."""
+    if checked_on is not None:
+        return checked_on
+    if draw_month is not None:
+        return dt.date(year, draw_month, monthrange(year, draw_month)[1])
+    return dt.date(year, 12, 31)
 
 
 class CapPriority(Model):
@@ -232,5 +336,6 @@ def cadence_problems(draft: Draft) -> list[Problem]:
     return found
 
 
-__all__ = ["BATCH_MODES", "Batch", "BatchMode", "CapPriority", "batch_counts", "batch_words", "cadence_problems", "cumulative",
+__all__ = ["BATCH_MODES", "Batch", "BatchMode", "CapPriority", "Cycle", "Lookback", "Recent", "check_date", "lookback_years",
+           "looked_back", "lookbacks", "months_before", "batch_counts", "batch_words", "cadence_problems", "cumulative",
            "keeping_order", "priority_words", "shares", "split_counts"]

@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from spotcheck.calendar.deadlines import DeadlineRule
-from spotcheck.policy.cadence import Batch, BatchMode, CapPriority
+from spotcheck.policy.cadence import Batch, BatchMode, CapPriority, Recent
 from spotcheck.policy.departments import Department, Exclusion, Inspections, TableColumn
 from spotcheck.policy.kinds import ObjectKind, Scale
 from spotcheck.policy.numbers import (
@@ -197,6 +197,9 @@ class Task(Model):
     batches: list[Batch] = Field(
         default_factory=list, title="分批次",
         description="“分两批次；第一批7月20日前完成，第二批10月15日前完成”：各批的名称、完成时限（及抽取月份）；每批是一轮，不再写 times_per_year")
+    not_checked_within: Recent | None = Field(
+        None, title="近期未检查",
+        description="“近N个月内未被抽查的”：抽取日前N个月内（按台账中的检查记录，含往年）检查过的主体不抽取，列入 excluded.csv")
     batch_mode: BatchMode | None = Field(
         None, title="分批方式",
         description="split：全年样本分批完成，同一主体只在一个批次，后批不再抽前批（含此前各次抽取）已抽的主体；repeat：每批各抽一次全年样本")
