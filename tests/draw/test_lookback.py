@@ -55,7 +55,9 @@ def test_not_checked_within_twelve_months_reads_last_years_checks(tmp_path, shuo
     ex = pl.read_csv(tmp_path / "apr/excluded.csv", infer_schema=False)
     assert sorted(ex["uscc"]) == recent and set(ex["cap_id"]) == {"recent"}
     assert set(ex["cap"]) == {"近12个月内（2020-04-06以后）已检查（原文：近12个月内未被抽查的）"}
-    assert next(t for t in result.summary.tasks if t.task_id == "t19").excluded_by_cap == {"recent": 5}
+    t19 = next(t for t in result.summary.tasks if t.task_id == "t19")
+    assert t19.excluded_by_cap == {"recent": 5}
+    assert t19.sampling["lookback"] == ["近12个月内（2020-04-06以后）已检查（原文：近12个月内未被抽查的）的5户不抽取"]
     transcript = json.loads((tmp_path / "apr/transcript.json").read_text("utf-8"))
     assert transcript["lookback"]["file"] == "lookback.csv"
     assert pipeline.verify(tmp_path / "apr", shuozhou_dirs / "entities.csv", policy_path=path).ok

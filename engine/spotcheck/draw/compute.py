@@ -37,7 +37,7 @@ from spotcheck.draw.batches import draw_split, earlier_rows, schedule_words, spl
 from spotcheck.draw.caps import EXCLUDED_COLUMNS, Checks
 from spotcheck.draw.lookback import FILE as LOOKBACK
 from spotcheck.draw.lookback import explain as explain_past
-from spotcheck.draw.lookback import left_out, lookback_csv
+from spotcheck.draw.lookback import left_out, lookback_csv, past_words
 from spotcheck.draw.ranking import PICKED, Ranking, distinct_drawn, draw_plan
 from spotcheck.draw.records import Coordination, Summary, Transcript
 from spotcheck.draw.transcript import (
@@ -146,6 +146,8 @@ def compute(
             part = draw_plan(plan, pool, ranking)
         checks.hold(plan.task, part)
         left = pl.concat([checks.explain(plan.task, months, gone, uscc), explain_past(plan.task, past[i], gone, uscc)])
+        if past[i]:
+            pool.explain["lookback"] = past_words(past[i], gone)
         taken[i] = (pool, left, part)
     pools = [taken[i][0] for i in range(len(plans))]
     excluded = [taken[i][1] for i in range(len(plans))]

@@ -76,6 +76,11 @@ def left_out(task: Task, year: int, on: dt.date, frame: pl.DataFrame | None, usc
     return out
 
 
+def past_words(rules: list[tuple[Lookback, pl.DataFrame]], gone: pl.DataFrame) -> list[str]:
+    """How many each rule left out, in the plan's words, for summary.json."""
+    return [f"{rule.name}的{gone.filter(pl.col('cap_id') == rule.reason).height}户不抽取" for rule, _ in rules]
+
+
 def explain(task: Task, rules: list[tuple[Lookback, pl.DataFrame]], gone: pl.DataFrame, uscc: pl.Series) -> pl.DataFrame:
     """The pairs the task's lookback rules left out, as excluded.csv lists them (the rule for the cap)."""
     parts = []
