@@ -91,14 +91,14 @@ def show_cmd(kind: str | None, key: str | None, ledger_path: Path, fmt: str) -> 
 
 
 @ledger.command("import-history")
-@click.argument("csv_path", metavar="检查记录.csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("history_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--actor", envvar="SPOTCHECK_ACTOR", required=True, help="操作人（姓名或工号），记入台账；也可设环境变量 SPOTCHECK_ACTOR")
 @ledger_option
 @reports_problems
-def import_history_cmd(csv_path: Path, actor: str, ledger_path: Path) -> None:
+def import_history_cmd(history_file: Path, actor: str, ledger_path: Path) -> None:
     """把往年（或本系统以外）的检查记录记入台账，供“近N个月内未被抽查”“每N年至少抽查一次”和频次上限使用。
 
     列：统一社会信用代码、检查日期（YYYY-MM-DD）或年度，可选 检查事项（以 | 或 、 分隔）、抽查任务。"""
     with Ledger.open(ledger_path, actor=actor) as led:
-        n = import_history(led, csv_path, actor=actor)
-    click.echo(f"已将 {n} 条检查记录记入台账 {ledger_path}（记录键 {csv_path.name}）")
+        n = import_history(led, history_file, actor=actor)
+    click.echo(f"已将 {n} 条检查记录记入台账 {ledger_path}（记录键 {history_file.name}）")
