@@ -2,6 +2,7 @@
 
 from conftest import edit, line_of
 from spotcheck.policy.cases import run_tests
+from spotcheck.policy.diff import diff_files
 from spotcheck.policy.loader import load_policy
 from spotcheck.policy.validate import validate_paths
 
@@ -137,3 +138,15 @@ def test_wrong_frequencies_are_located(policy_tree):
     assert "“至少N次”（times_at_least）须与每年次数（times_per_year）同用" in said
     assert "每N年至少抽查一次（once_in_years）由周期决定每年抽多少，不再写 ratio" in said
     assert problems[2].message == "不能小于 2，实际为 1" and problems[3].message == "未知的键 'month'，是否想写 'months'？"
+
+
+def test_diff_names_batches_and_lookback(policy_tree, tmp_path):
+    old = policy_tree / "city" / "2023.yaml"
+    new = old.with_name("2023-revised.yaml")
+    new.write_text(old.read_text("utf-8"), "utf-8")
+    edit(new, "    draw_months: [4, 11]\n", "    draw_months: [4, 11]\n    not_checked_within: {months: 6}\n    batch_mode: split\n"
+         '    batches:\n      - {name: 第一批, due: "2023-07-20"}\n      - {name: 第二批, due: "2023-10-15"}\n')
+    said = [c.text for c in diff_files(old, new)]
+    assert "任务“对在用计量器具的监督抽查”分批 不分批 → 分2批（拆分样本，同一主体只在一个批次，后批不再抽前批已抽的主体）：" \
+           "第一批7月抽取、2023-07-20前完成；第二批10月抽取、2023-10-15前完成" in said
+    assert "任务“对在用计量器具的监督抽查”近期未检查 未规定 → 近6个月内检查过的不抽" in said
