@@ -219,6 +219,11 @@ def split_counts(task, quotas, batch: int, earlier: dict[str, int]) -> tuple[dic
     return got, words
 
 
+def batch_span(task) -> tuple[int, int] | None:
+    """The months a task drawn in batches spans: the first batch's draw month to the last one's deadline."""
+    return (task.batches[0].draw_month, task.batches[-1].due.month) if task.batches else None
+
+
 def batch_words(mode: str, batches: list[Batch], text: str | None = None) -> str:
     """The batches as the plan says them: "分2批（拆分样本）：第一批7月抽取、2023-07-20前完成；…"."""
     parts = shares(batches)
@@ -336,6 +341,6 @@ def cadence_problems(draft: Draft) -> list[Problem]:
     return found
 
 
-__all__ = ["BATCH_MODES", "Batch", "BatchMode", "CapPriority", "Cycle", "Lookback", "Recent", "check_date", "lookback_years",
+__all__ = ["BATCH_MODES", "Batch", "BatchMode", "CapPriority", "batch_span", "Cycle", "Lookback", "Recent", "check_date", "lookback_years",
            "looked_back", "lookbacks", "months_before", "batch_counts", "batch_words", "cadence_problems", "cumulative",
            "keeping_order", "priority_words", "shares", "split_counts"]
