@@ -353,6 +353,9 @@ class Policy(Model):
     kinds: dict[StrictStr, ObjectKind] = Field(
         default_factory=dict, title="对象类别", description="抽查对象的类别及其统一社会信用代码类别代码、风险分类；全国底线声明，下级可增补")
     scales: dict[StrictStr, Scale] = Field(default_factory=dict, title="风险分类", description="各类对象使用的风险分类及其等级")
+    labels: dict[StrictStr, StrictStr | None] = Field(
+        default_factory=dict, title="监管标签",
+        description="本辖区的监管标签目录：标签 → 说明（可空）；声明后，条件中写的每个标签都须在此目录中（防止“加油占”之类的笔误）；上级声明的标签下级可直接使用并可增补")
     risk: Risk = Field(default_factory=Risk, title="信用风险分级")
     caps: list[Cap] = Field(default_factory=list, title="抽查频次上限")
     cap_priority: CapPriority | None = Field(
