@@ -9,12 +9,13 @@ import shutil
 
 import polars as pl
 import pytest
-from conftest import POLICIES, edit
+from conftest import POLICIES, edit, line_of
 from spotcheck.directory.load import load_entities
 from spotcheck.draw import compute as draw
 from spotcheck.draw import pipeline
 from spotcheck.draw.commitment import drill_seed
 from spotcheck.draw.history import HISTORY_COLUMNS
+from spotcheck.errors import SpotcheckError
 from spotcheck.policy.loader import load_policy
 from spotcheck.year import render
 from spotcheck.year.board import year_board
@@ -78,6 +79,12 @@ def test_split_batches_drawn_months_apart_share_the_years_sample(tmp_path, shuoz
         assert pipeline.verify(tmp_path / out, shuozhou_dirs / "entities.csv", policy_path=path).ok
     transcript = json.loads((tmp_path / "aug/transcript.json").read_text("utf-8"))
     assert transcript["selection"] == {"t19": [2]}
+    # A revision may not move a batch already drawn: refused at the task's batches.
+    edit(path, "{name: 第一批, month: 4,", "{name: 第一批, month: 5,")
+    with pytest.raises(SpotcheckError) as moved:
+        official(path, shuozhou_dirs, ledger, tmp_path / "oct", dt.date(2021, 10, 8), "9")
+    (r531,) = [p for p in moved.value.problems if p.code == "R531"]
+    assert r531.line == line_of(path, "    batches:", line_of(path, "id: t19")) and "改到了 5 月" in r531.message
 
 
 def test_split_batches_drawn_together_never_repeat_an_entity(tmp_path, shuozhou_dirs):
