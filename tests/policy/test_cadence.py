@@ -112,7 +112,7 @@ CYCLE_TASK = """  - id: t08
 
 def test_lookback_rules_in_cases(policy_tree):
     path = policy_tree / "city" / "2023.yaml"
-    edit(path, "risk:\n", CYCLE_TASK + "risk:\n")
+    edit(path, "labels:\n", CYCLE_TASK + "labels:\n")
     cases = policy_tree / "city" / "2023.cases.yaml"
     cases.write_text(cases.read_text("utf-8") + LOOKBACK_CASES, "utf-8")
     run = run_tests([cases])
