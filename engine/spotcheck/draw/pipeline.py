@@ -79,13 +79,19 @@ def spec_from_policy(loaded: LoadedPolicy) -> SynthSpec:
         districts=tuple(
             (d.code if d.code.isdigit() and len(d.code) == 6 else policy.jurisdiction.code, d.name, d.unit)
             for d in policy.jurisdiction.districts
-        ),
+        ) or _jurisdiction_alone(policy),
         as_of=as_of,
         profiles=tuple(profiles),
         specialties=tuple(sorted({i.specialty for i in loaded.items.values() if i.specialty})),
         **_department_units(loaded),
         **_kinds(loaded),
     )
+
+
+def _jurisdiction_alone(policy: Any) -> tuple[tuple[str, str, str], ...]:
+    """A county bureau that lists no districts is its own one district, inspected by itself."""
+    j = policy.jurisdiction
+    return ((j.code, j.region, j.name),)
 
 
 def _kinds(loaded: LoadedPolicy) -> dict:
@@ -146,10 +152,12 @@ def drill_date(loaded: LoadedPolicy, today: dt.date) -> dt.date:
     return min(starts, default=dt.date(policy.year, 1, 1))
 
 
-def synthesize(policy_path: Path, entities: int, inspectors: int, seed: str, out_dir: Path) -> list[Path]:
-    """Synthetic entity and inspector directories and a recusal list shaped like the policy's jurisdiction."""
+def synthesize(policy_path: Path, entities: int, inspectors: int, seed: str, out_dir: Path, *,
+               dense: bool = False) -> list[Path]:
+    """Synthetic entity and inspector directories and a recusal list shaped like the policy's jurisdiction
+    (labels as rare as in a real city, or on 4% of entities each when `dense`)."""
     loaded = load_policy(policy_path)
-    result = synth.synthesize(spec_from_policy(loaded), entities, inspectors, seed)
+    result = synth.synthesize(spec_from_policy(loaded), entities, inspectors, seed, dense=dense)
     return list(synth.write(result, out_dir).values())
 
 
