@@ -81,7 +81,7 @@ def _clause(source: DrawSource, view: disclosure.TaskView) -> dict:
     s, risk = view.task.sampling, source.loaded.policy.risk.tiers
     strata = view.data["strata"]
     eligible = sum(x["eligible"] for x in strata)
-    rule = size_rule(s, eligible)
+    rule = size_rule(s, eligible, source.loaded.policy.year)
     ratios: list[str] = []
     if rule.ratio is not None:
         tiers = TIERS if "tier" in s.stratify else (None,)

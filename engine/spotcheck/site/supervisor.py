@@ -117,6 +117,8 @@ def check_commitment(folder: Path, transcript: dict) -> list[Problem]:
         problems.append(Problem("V721", f"承诺记录与抽取所揭示的承诺编号 {seed.get('commitment_id')} 不符", file=str(path)))
     wanted = {"policy_sha256": transcript["policy"]["sha256"], "entities_sha256": transcript["entities"]["sha256"],
               "history_sha256": transcript["history"]["sha256"], "drawn_on": transcript["drawn_on"]}
+    if "lookback" in transcript:
+        wanted["lookback_sha256"] = transcript["lookback"]["sha256"]
     for key, value in wanted.items():
         if body.get(key) != value:
             problems.append(Problem("V722", f"承诺中的 {key} 与抽取记录不一致（承诺 {str(body.get(key))[:12]}…，抽取 {value[:12]}…）",
