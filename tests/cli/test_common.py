@@ -35,6 +35,8 @@ def test_help_pages_are_chinese():
         assert page.startswith("用法：") and "选项" in page and "显示本说明并退出" in page
         assert "Usage:" not in page and "Show this message" not in page
     assert "命令" in run("--help").output
+    for group in ((), ("ledger",), ("results",)):
+        assert "COMMAND" not in run(*group, "--help").output.splitlines()[0], group
 
 
 def _commands(group, path=()):

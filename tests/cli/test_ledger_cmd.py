@@ -24,7 +24,7 @@ def run(*args):
 def test_verify_good_ledger_exits_0(ledger_path):
     result = run("verify", "--ledger", ledger_path)
     assert result.exit_code == 0, result.output
-    assert "账本完好" in result.stdout and "共 3 条记录" in result.stdout
+    assert "台账完好" in result.stdout and "共 3 条记录" in result.stdout
 
 
 def test_verify_tampered_ledger_exits_1(ledger_path):

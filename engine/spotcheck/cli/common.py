@@ -79,7 +79,7 @@ ARGUMENTS = {
 }
 
 
-_USAGE_WORDS = {"[OPTIONS]": "[选项]", "COMMAND": "命令", "[ARGS]...": "[参数]..."}
+_USAGE_WORDS = {"[OPTIONS]": "[选项]", "COMMAND": "命令", "[ARGS]...": "[参数]...", "COMMAND [ARGS]...": "命令 [参数]..."}
 
 
 def option_help(param: click.Option, ctx: click.Context) -> tuple[str, str] | None:

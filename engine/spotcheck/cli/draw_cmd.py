@@ -120,7 +120,7 @@ def _request(task_id, round_no, due, reason, approver) -> Request | None:
 @policy_option()
 @reports_problems
 def verify(draw_dir, entities_path, inspectors_path, recusals_path, policy_path) -> None:
-    """由 transcript 和输入重新计算抽取结果，逐文件比对；一致时退出码为 0。"""
+    """由抽取记录（transcript.json）和输入重新计算抽取结果，逐文件比对；一致时退出码为 0。"""
     report = pipeline.verify(
         draw_dir, entities_path, policy_path=policy_path, inspectors_path=inspectors_path, recusals_path=recusals_path
     )

@@ -40,7 +40,7 @@ def _anchor(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
 
 @main.group("ledger")
 def ledger() -> None:
-    """账本：承诺、抽取、检查、结果的防篡改记录。"""
+    """台账：承诺、抽取、检查、结果的防篡改记录。"""
 
 
 @ledger.command("verify")
@@ -59,11 +59,11 @@ def verify_cmd(ledger_path: Path, anchors: dict[int, str], fmt: str) -> None:
             "first_bad_seq": report.first_bad_seq, "problems": [p.to_dict() for p in report.problems],
         }, ensure_ascii=False, indent=2))
     elif report.ok:
-        click.echo(f"账本完好：共 {report.count} 条记录，末条 #{report.head_seq} 哈希 {report.head_hash}")
+        click.echo(f"台账完好：共 {report.count} 条记录，末条 #{report.head_seq} 哈希 {report.head_hash}")
         click.echo(f"公布此哈希后，可用 --anchor {report.head_seq}:{report.head_hash} 发现日后的改写或截断")
     else:
         click.echo(format_problems(report.problems), err=True)
-        click.echo(f"账本链断裂：最早不可信的记录是 #{report.first_bad_seq}", err=True)
+        click.echo(f"台账链断裂：最早不可信的记录是 #{report.first_bad_seq}", err=True)
         click.echo(f"末条 #{report.head_seq} 哈希 {report.head_hash}", err=True)
     finish(0 if report.ok else 1)
 
@@ -76,7 +76,7 @@ def verify_cmd(ledger_path: Path, anchors: dict[int, str], fmt: str) -> None:
 @_FORMAT_OPTION
 @reports_problems
 def show_cmd(kind: str | None, key: str | None, ledger_path: Path, fmt: str) -> None:
-    """列出账本记录：序号、时间（北京时间）、类型、键、操作人、短哈希。"""
+    """列出台账记录：序号、时间（北京时间）、类型、键、操作人、短哈希。"""
     with Ledger.open(ledger_path, create=False) as led:
         records = led.find(kind=kind, key=key)
     if fmt == "json":

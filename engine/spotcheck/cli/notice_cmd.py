@@ -22,7 +22,7 @@ from spotcheck.notices.templates import FORMATS
 @reports_problems
 def notice_cmd(policy: str, kind: str | None, document_id: str | None, draw_dir: str | None, fmt: str,
                out: str | None, list_only: bool, per_unit: bool) -> None:
-    """按 GB/T 9704 生成策略的公文：计划通知、实施方案、任务公告（含随机抽查通知书）等。"""
+    """按 GB/T 9704 生成策略的公文：计划通知、实施方案、任务公告、随机抽查通知书（--kind letter）、结果公告等。"""
     if per_unit:
         if normalize_kind(kind) != "inspection_letter" or draw_dir is None or out is None:
             raise click.UsageError("--per-unit 只用于随机抽查通知书：--kind letter --draw 抽取结果目录 --out 新目录")
