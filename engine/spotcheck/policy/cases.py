@@ -76,16 +76,22 @@ from spotcheck.policy.model import (
 )
 from spotcheck.policy.sampling import stratum_ratio
 from spotcheck.policy.departments import InspectionMode
+from spotcheck.policy.kinds import document_vocabulary
 from spotcheck.policy.yamlsource import display, place
 
 # ---------------------------------------------------------------- the file model
 
-_KIND_TYPES: dict[str, Any] = {"str": StrictStr, "labels": list[StrictStr], "date": Date, "int": StrictInt}
+_KIND_TYPES: dict[str, Any] = {"str": StrictStr, "enum": StrictStr, "labels": list[StrictStr], "date": Date, "int": StrictInt}
+
+
+# Kinds of object and scale values are the policy's vocabulary (kinds, scales), checked when the policy
+# is at hand (P251); the other enums are closed.
+_DECLARED = ("type", "tier")
 
 
 def _entity_field(name: str) -> tuple[Any, Any]:
     f = ENTITY_FIELDS[name]
-    if f.kind == "enum":
+    if f.kind == "enum" and name not in _DECLARED:
         tp: Any = Literal[f.accepted]  # type: ignore[valid-type]
     else:
         tp = _KIND_TYPES[f.kind]
@@ -253,8 +259,17 @@ def _references(cases: CasesFile, loaded: LoadedPolicy, doc: Any) -> list[Proble
                                        hint=f"已有任务：{'、'.join(task_ids) or '（无）'}"),
                                doc.positions, path, doc.data, key=key))
 
+    vocabulary = document_vocabulary(loaded.data)
     for i, case in enumerate(cases.cases):
         e = case.expect
+        for name in _DECLARED:
+            value = getattr(case.entity, name, None) if case.entity is not None else None
+            field = vocabulary[name]
+            if value is not None and value not in field.accepted:
+                found.append(place(Problem("P251", f"用例主体的{field.title} '{value}' 不是策略可用的值"
+                                                   f"{did_you_mean(value, field.accepted)}",
+                                           hint=f"可用的值：{'、'.join(field.accepted)}；新的对象类别或等级在策略 kinds、scales 中声明"),
+                                   doc.positions, ("cases", i, "entity", name), doc.data))
         for section in ("in_scope", "not_in_scope"):
             for j, task_id in enumerate(getattr(e, section)):
                 unknown_task(task_id, ("cases", i, "expect", section, j))

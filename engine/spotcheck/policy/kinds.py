@@ -8,10 +8,15 @@ enterprise A–D scale); a jurisdiction adds kinds and scales or moves a kind to
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
 from pydantic import Field, StrictStr, field_validator
 
 from spotcheck.policy.numbers import Model
-from spotcheck.rules.fields import REGISTRATION_KINDS
+from spotcheck.rules.fields import ENTITY_FIELDS, REGISTRATION_KINDS
+from spotcheck.rules.fields import Field as EntityField
 
 
 class ObjectKind(Model):
@@ -39,4 +44,31 @@ class Scale(Model):
     text: StrictStr | None = Field(None, title="原文")
 
 
-__all__ = ["ObjectKind", "Scale"]
+def declared_vocabulary(kinds: Iterable[str], scale_values: Iterable[str]) -> Mapping[str, EntityField]:
+    """The entity fields with the kinds of object and scale values a jurisdiction declares added to
+    those the engine knows, so its conditions may name them (a 库点, a sector's 一星…五星)."""
+    kind, tier = ENTITY_FIELDS["type"], ENTITY_FIELDS["tier"]
+    more_kinds = tuple(dict.fromkeys(k for k in kinds if k not in kind.accepted))
+    more_values = tuple(dict.fromkeys(v for v in scale_values if v not in tier.accepted))
+    if not more_kinds and not more_values:
+        return ENTITY_FIELDS
+    return {**ENTITY_FIELDS,
+            "type": replace(kind, more_values=kind.more_values + more_kinds),
+            "tier": replace(tier, more_values=tier.more_values + more_values)}
+
+
+def document_vocabulary(data: Any) -> Mapping[str, EntityField]:
+    """The vocabulary a policy document (parents merged) declares, read before it is validated: its
+    conditions are checked against it, and a malformed `kinds` or `scales` is reported on its own."""
+    if not isinstance(data, Mapping):
+        return ENTITY_FIELDS
+    kinds, scales = data.get("kinds"), data.get("scales")
+    names = [k for k in kinds if isinstance(k, str)] if isinstance(kinds, Mapping) else []
+    values = []
+    for scale in scales.values() if isinstance(scales, Mapping) else ():
+        graded = scale.get("values") if isinstance(scale, Mapping) else None
+        values += [v for v in graded if isinstance(v, str)] if isinstance(graded, Mapping) else []
+    return declared_vocabulary(names, values)
+
+
+__all__ = ["ObjectKind", "Scale", "declared_vocabulary", "document_vocabulary"]
