@@ -16,8 +16,10 @@ Default caps
   With no policy.team.max_visits_per_inspector: per unit, the least cap with which the unit's own
   people can staff every visit of the unit that can be staffed at all, plus 2 (and the same for the
   pools). The search starts from the even share, the larger of ceil(places / people) over the unit
-  and over each specialty's holders, and probes caps by max flow. So the default never leaves a visit
-  unstaffed by itself, and spreads the work as evenly as the specialties allow.
+  and over each specialty's holders, and probes caps by max flow. A joint visit's department places
+  count for the unit of that department (department_places), so a partner agency with no visits of
+  its own is not left at the slack. So the default never leaves a visit unstaffed by itself, and
+  spreads the work as evenly as the specialties allow.
 """
 
 from __future__ import annotations
