@@ -45,6 +45,7 @@ from spotcheck.draw.transcript import (
     make_summary,
     make_transcript,
 )
+from spotcheck.policy.lists import list_members, listed_words, with_lists
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.model import effective_caps
 from spotcheck.progress import Progress, silent
@@ -89,7 +90,8 @@ def compute(
     policy = loaded.policy
     caps = effective_caps(policy)
     compiled = compile_scope(loaded, caps, select)
-    frame = entities.frame
+    members = list_members(loaded)
+    frame = with_lists(entities.frame, members)
     uscc = frame["uscc"]
     progress("按规则匹配抽查范围")
     checked = checked_rows(uscc, check_counts(history, caps))
@@ -119,6 +121,8 @@ def compute(
         excluded.append(checks.explain(plan.task, months, gone, uscc))
         part = draw_plan(plan, pool, ranking)
         checks.hold(plan.task, part)
+        if plan.task.sampling.from_list is not None:
+            pool.explain["list"] = listed_words(loaded, plan.task, members, pool.rows.len(), uscc)
         pools.append(pool)
         parts.append(part)
     picked = pl.concat(parts) if parts else pl.DataFrame(schema=PICKED)

@@ -14,6 +14,7 @@ from fractions import Fraction
 
 import polars as pl
 from spotcheck.draw.allocation import Quota, by_ratio, by_weight
+from spotcheck.policy.lists import task_scope
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.model import Cap, Task
 from spotcheck.policy.sampling import (
@@ -104,7 +105,7 @@ def compile_scope(loaded: LoadedPolicy, caps: list[Cap], select: Mapping[str, tu
     A draw of one task asks the engine only about that task: only the columns its scope reads are
     classified, so drawing one task costs little more than loading the directory."""
     tasks = [t for t in loaded.policy.tasks if select is None or t.id in select]
-    rule_list = [rules.Rule(f"scope:{t.id}", t.scope) for t in tasks]
+    rule_list = [rules.Rule(f"scope:{t.id}", task_scope(t)) for t in tasks]
     rule_list += [rules.Rule(f"cap:{c.id}", c.when) for c in caps]
     rule_list += [rules.Rule(_class_rule(t, c), c.when) for t in loaded.policy.tasks for c in t.sampling.classes]
     return rules.compile_rules(rule_list)
@@ -226,6 +227,10 @@ def task_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[int, str |
     """
     s = task.sampling
     eligible = sum(n for n, _, _ in strata.values())
+    if s.from_list is not None:
+        # "以联合双随机牵头单位抽查数为准": the number is the list's, every listed entity in scope is drawn.
+        words = [f"按名单“{s.from_list}”抽查：名单上在抽查范围内的{eligible}户全部抽取"]
+        return [Quota(k, n, Fraction(1), n, n) for k, (n, _, _) in sorted(strata.items())], {"words": words}
     rule = size_rule(s, eligible)
     words = list(rule.words)
     explain: dict = {}

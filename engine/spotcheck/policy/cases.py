@@ -77,6 +77,7 @@ from spotcheck.policy.model import (
 from spotcheck.policy.sampling import stratum_ratio
 from spotcheck.policy.departments import InspectionMode
 from spotcheck.policy.kinds import document_vocabulary
+from spotcheck.policy.lists import task_scope
 from spotcheck.policy.yamlsource import display, place
 
 # ---------------------------------------------------------------- the file model
@@ -372,7 +373,7 @@ def run_case(case: Case, loaded: LoadedPolicy) -> tuple[list[str], str]:
         return failures, "\n".join(notes)
     visits = _visits(case.history, loaded)
     facts = _facts(case.entity, len(visits))
-    in_scope = [t.id for t in loaded.policy.tasks if semantics.evaluate(t.scope, facts)]
+    in_scope = [t.id for t in loaded.policy.tasks if semantics.evaluate(task_scope(t), facts)]
 
     def explain(task_id: str) -> None:
         notes.append(f"任务 {task_id} 的范围：")

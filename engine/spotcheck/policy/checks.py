@@ -10,6 +10,7 @@ from typing import Any
 from spotcheck.calendar.deadlines import check_rules
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.policy.joint import department_problems, month_problems, table_problems
+from spotcheck.policy.lists import list_problems
 from spotcheck.policy.loaded import Draft
 from spotcheck.policy.problems import did_you_mean
 
@@ -147,7 +148,7 @@ def policy_problems(draft: Draft) -> list[Problem]:
                 hint="在 jurisdiction.districts 中列出辖区，或从 stratify 中去掉 district"),
                 draft.at("tasks", i, "sampling", "stratify")))
 
-    found += _kind_problems(draft)
+    found += _kind_problems(draft) + list_problems(draft)
 
     year = policy.year
     windows: list[dt.date] = []

@@ -122,18 +122,20 @@ def _conflicts(data: Any) -> list[str]:
     """Cross-field problems of a sampling block, read from the block as written."""
     if not isinstance(data, dict):
         return []
-    given = [k for k in ("ratio", "count", "by_size") if data.get(k) not in (None, [], {})]
+    given = [k for k in ("ratio", "count", "by_size", "from_list") if data.get(k) not in (None, [], {})]
     out = []
     # An unknown key is reported as such, with its did-you-mean; it is most likely the missing one.
     if not given and not set(data) - set(Sampling.model_fields):
-        out.append("须填写抽查比例（ratio）、抽查数量（count）或按规模的规则（by_size）之一")
+        out.append("须填写抽查比例（ratio）、抽查数量（count）、按规模的规则（by_size）或按名单抽查（from_list）之一")
     elif len(given) > 1:
         out.append(f"{'、'.join(given)} 只能填写一项：比例与户数同时出现时，户数写作 min_count（最少户数）或 "
-                   "target（计划的抽查目标数），按规模变化的写作 by_size")
+                   "target（计划的抽查目标数），按规模变化的写作 by_size；按名单抽查时户数以名单为准")
     if data.get("at_least") is True and data.get("at_most") is True:
         out.append("at_least（不低于）与 at_most（不高于）不能同时为 true")
     if data.get("count") is not None and data.get("min_count") is not None:
         out.append("固定数量（count）不需要最少户数（min_count）")
+    if data.get("from_list") is not None and any(data.get(k) is not None for k in ("min_count", "target", "base")):
+        out.append("按名单抽查（from_list）以名单为准，不写最少户数（min_count）、目标数（target）或基数（base）")
     if data.get("count") is not None and data.get("target") is not None:
         out.append("固定数量（count）即抽查户数，不再写目标数（target）")
     return out
@@ -153,6 +155,8 @@ class Sampling(Model):
     target: Stated | None = Field(
         None, title="抽查目标数", description="计划写明的目标户数；与比例同为下限时取两者较大者，比例为上限时取较小者")
     by_size: list[SizeRule] = Field(default_factory=list, title="按规模的规则", description="随抽查对象户数变化的比例或户数，各档不重叠")
+    from_list: StrictStr | None = Field(
+        None, title="按名单抽查", description="lists 中的名单标识：抽查名单上在抽查范围内的全部主体（如“以联合双随机牵头单位抽查数为准”）")
     times_per_year: Annotated[StrictInt, Field(ge=1, le=12)] | None = Field(None, title="每年次数", description="“2次/年”")
     by_tier: dict[StrictStr, Percent] = Field(default_factory=dict, title="分级比例", description="各信用风险等级的抽查比例，覆盖倍数")
     tiers: dict[StrictStr, TierRule] = Field(
@@ -207,7 +211,8 @@ class Sampling(Model):
     @property
     def fixed_total(self) -> bool:
         """Whether the task draws a total over all its strata rather than a ratio per stratum."""
-        return self.count is not None or self.target is not None or self.weighted or bool(self.by_size)
+        return (self.count is not None or self.target is not None or self.weighted or bool(self.by_size)
+                or self.from_list is not None)
 
     @property
     def weighted(self) -> bool:
@@ -349,6 +354,8 @@ def sampling_text(s: Sampling) -> str:
     """抽查比例 as officers write it: 不低于5%, 100%, 50%, 不低于5%，2次/年, 10户, 不高于10%."""
     if s.text is not None:
         return s.text
+    if s.from_list is not None:
+        return f"按名单（{s.from_list}）全部抽查"
     if s.by_size:
         head = "，".join(b.text or _band_text(b) for b in s.by_size)
     elif s.count is not None:
