@@ -91,6 +91,10 @@ def test_an_upper_bound_count_asks_nothing_more_than_there_is():
     ({"by_size": [{"below": 50, "all": True}, {"from": 60, "ratio": "10%"}]}, "之间没有规定"),
     ({"by_size": [{"below": 50, "all": True, "ratio": "5%"}, {"from": 50, "ratio": "10%"}]}, "须且只须"),
     ({"ratio": "5%", "classes": [{"id": "x", "name": "甲", "when": SCOPE}]}, "须写 ratio"),
+    ({"ratio": "5%", "unstated": "抽取一定比例"}, "只能填写一项"),
+    ({"unstated": "抽取一定比例", "min_count": 2}, "不能写最少户数"),
+    ({"from_list": "名单", "target": {"count": 5}}, "以名单为准"),
+    ({"stratify": []}, "unstated"),
 ])
 def test_wrong_sampling_is_refused_in_chinese(sampling, words):
     with pytest.raises(ValidationError) as exc:
@@ -126,3 +130,14 @@ def test_diff_names_a_changed_weight_under_the_same_words(tmp_path):
         (folder / "anhui" / "chizhou" / "2024.yaml").write_text(text, encoding="utf-8")
     changes = diff(load_policy(old / "anhui/chizhou/2024.yaml"), load_policy(new / "anhui/chizhou/2024.yaml"))
     assert [c.text for c in changes] == ["任务“2024年度全省市场监管部门不定向抽查”抽查比例条款的本任务分级规则有改动"]
+
+
+def test_an_unstated_ratio_draws_nothing_where_no_stated_number_reaches():
+    # Changzhi row 4: 三级 ≥50%, 二级 ≥30%, “抽取一定比例的一级及以下定点医疗机构、定点药店”.
+    grade3 = {"id": "g3", "name": "三级", "when": SCOPE, "ratio": "50%"}
+    task = _task(unstated="抽取一定比例的一级及以下定点医疗机构、定点药店", stratify=[], classes=[grade3])
+    klass = task.sampling.classes[0]
+    quotas, explain = task_quotas(task, {}, {"三级": (5, None, klass), "其他": (60, None, None)})
+    assert {q.stratum: q.wanted for q in quotas} == {"三级": 3, "其他": 0}
+    assert "其他：计划未写明比例（“抽取一定比例的一级及以下定点医疗机构、定点药店”），不抽取" in explain["words"]
+    assert sampling_text(Sampling(unstated="原表在此截断", stratify=[])) == "原表在此截断"

@@ -394,8 +394,10 @@ def run_case(case: Case, loaded: LoadedPolicy) -> tuple[list[str], str]:
         # The entity's class (hospital grade …) as the draw assigns it: the first whose condition holds.
         klass = next((c for c in task.sampling.classes if semantics.evaluate(c.when, facts)), None)
         got = task_ratio(task, loaded.policy, tier) if klass is None else (
-            stratum_ratio(task.sampling, loaded.policy.risk.tiers, percent_fraction(task.sampling.ratio), tier if graded else None,
-                          klass)[0] if task.sampling.ratio is not None else None)
+            stratum_ratio(task.sampling, loaded.policy.risk.tiers,
+                          percent_fraction(task.sampling.ratio) if task.sampling.ratio is not None else None,
+                          tier if graded else None, klass)[0]
+            if task.sampling.ratio is not None or task.sampling.unstated is not None else None)
         if tier is None and graded:
             failures.append(f"任务 {task_id} 的比例：用例的 entity 未写 tier（风险等级）")
         elif got != percent_fraction(expected):

@@ -122,11 +122,12 @@ def _conflicts(data: Any) -> list[str]:
     """Cross-field problems of a sampling block, read from the block as written."""
     if not isinstance(data, dict):
         return []
-    given = [k for k in ("ratio", "count", "by_size", "from_list") if data.get(k) not in (None, [], {})]
+    given = [k for k in ("ratio", "count", "by_size", "from_list", "unstated") if data.get(k) not in (None, [], {})]
     out = []
     # An unknown key is reported as such, with its did-you-mean; it is most likely the missing one.
     if not given and not set(data) - set(Sampling.model_fields):
-        out.append("须填写抽查比例（ratio）、抽查数量（count）、按规模的规则（by_size）或按名单抽查（from_list）之一")
+        out.append("须填写抽查比例（ratio）、抽查数量（count）、按规模的规则（by_size）或按名单抽查（from_list）之一；"
+                   "计划未写明比例时照录原话写作 unstated")
     elif len(given) > 1:
         out.append(f"{'、'.join(given)} 只能填写一项：比例与户数同时出现时，户数写作 min_count（最少户数）或 "
                    "target（计划的抽查目标数），按规模变化的写作 by_size；按名单抽查时户数以名单为准")
@@ -136,6 +137,8 @@ def _conflicts(data: Any) -> list[str]:
         out.append("固定数量（count）不需要最少户数（min_count）")
     if data.get("from_list") is not None and any(data.get(k) is not None for k in ("min_count", "target", "base")):
         out.append("按名单抽查（from_list）以名单为准，不写最少户数（min_count）、目标数（target）或基数（base）")
+    if data.get("unstated") is not None and any(data.get(k) is not None for k in ("min_count", "target")):
+        out.append("比例未写明（unstated）时不能写最少户数（min_count）或目标数（target）")
     if data.get("count") is not None and data.get("target") is not None:
         out.append("固定数量（count）即抽查户数，不再写目标数（target）")
     return out
@@ -155,6 +158,10 @@ class Sampling(Model):
     target: Stated | None = Field(
         None, title="抽查目标数", description="计划写明的目标户数；与比例同为下限时取两者较大者，比例为上限时取较小者")
     by_size: list[SizeRule] = Field(default_factory=list, title="按规模的规则", description="随抽查对象户数变化的比例或户数，各档不重叠")
+    unstated: StrictStr | None = Field(
+        None, title="比例未写明",
+        description="计划没有写出比例或数量时照录原话（如“抽取一定比例”），或注明原表在此截断；不编造数字：这部分主体不抽取，"
+                    "抽取结果逐层说明；classes 中写明比例的类别照常抽取")
     from_list: StrictStr | None = Field(
         None, title="按名单抽查", description="lists 中的名单标识：抽查名单上在抽查范围内的全部主体（如“以联合双随机牵头单位抽查数为准”）")
     times_per_year: Annotated[StrictInt, Field(ge=1, le=12)] | None = Field(None, title="每年次数", description="“2次/年”")
@@ -263,14 +270,15 @@ def size_rule(s: Sampling, eligible: int) -> Rule:
     return Rule(ratio, bound, band.count, band.min_count or s.min_count, (said,))
 
 
-def stratum_ratio(s: Sampling, risk_tiers: Mapping[str, TierRule], base: Fraction, tier: str | None,
+def stratum_ratio(s: Sampling, risk_tiers: Mapping[str, TierRule], base: Fraction | None, tier: str | None,
                   klass: SampleClass | None) -> tuple[Fraction, list[str]]:
     """The exact ratio of one stratum. Precedence: the class's own ratio; the task's per-tier ratio; the
     task's tier rule, then the policy's (ratio, else the base times the multiplier); the base. A class
     multiplier then applies. Capped at 100%. `tier` is None when the task does not stratify by tier,
-    so tier rules never touch such a task."""
+    so tier rules never touch such a task. `base` is None when the plan states no ratio (unstated): a
+    stratum no stated number reaches is not drawn, never given an invented one."""
     words = []
-    r = base
+    r: Fraction | None = base
     if tier is not None:
         rule = s.tiers.get(tier) or risk_tiers.get(tier)
         whose = "本任务" if tier in s.tiers else "策略"
@@ -280,16 +288,18 @@ def stratum_ratio(s: Sampling, risk_tiers: Mapping[str, TierRule], base: Fractio
         elif rule is not None and rule.ratio is not None:
             r = percent_fraction(rule.ratio)
             words.append(f"{tier}级按{whose}等级比例{_pct(r)}")
-        elif rule is not None and rule.multiplier is not None:
+        elif rule is not None and rule.multiplier is not None and base is not None:
             r = base * Fraction(rule.multiplier)
             words.append(f"{tier}级按{whose}规定为任务比例的{rule.multiplier.normalize():f}倍")
     if klass is not None:
         if klass.ratio is not None:
             r = percent_fraction(klass.ratio)
             words.append(f"“{klass.name}”按类别比例{_pct(r)}")
-        if klass.multiplier is not None:
+        if klass.multiplier is not None and r is not None:
             r = r * Fraction(klass.multiplier)
             words.append(f"“{klass.name}”按{klass.multiplier.normalize():f}倍")
+    if r is None:
+        return Fraction(0), [*words, f"计划未写明比例（“{s.unstated}”），不抽取"]
     if r > 1:
         words.append("最高100%")
     return min(Fraction(1), r), words
@@ -356,6 +366,8 @@ def sampling_text(s: Sampling) -> str:
         return s.text
     if s.from_list is not None:
         return f"按名单（{s.from_list}）全部抽查"
+    if s.unstated is not None and s.ratio is None:
+        return s.unstated
     if s.by_size:
         head = "，".join(b.text or _band_text(b) for b in s.by_size)
     elif s.count is not None:
