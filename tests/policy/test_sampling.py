@@ -141,3 +141,33 @@ def test_an_unstated_ratio_draws_nothing_where_no_stated_number_reaches():
     assert {q.stratum: q.wanted for q in quotas} == {"三级": 3, "其他": 0}
     assert "其他：计划未写明比例（“抽取一定比例的一级及以下定点医疗机构、定点药店”），不抽取" in explain["words"]
     assert sampling_text(Sampling(unstated="原表在此截断", stratify=[])) == "原表在此截断"
+
+
+def test_counts_per_class_are_a_district_allocation_table():
+    # 各县区抽查数量分配表: 贵池区 30户, 东至县 20户; the table is the whole plan, nobody else is drawn.
+    def county(code, name, n):
+        return {"id": code, "name": name, "when": {"field": "district", "op": "eq", "value": code}, "count": n}
+    task = _task(stratify=["tier"], classes=[county("341702", "贵池区", 30), county("341721", "东至县", 20)])
+    g, d = task.sampling.classes
+    strata = {"A|贵池区": (300, "A", g), "B|贵池区": (100, "B", g), "A|东至县": (12, "A", d), "C|东至县": (3, "C", d),
+              "A|其他": (50, "A", None)}
+    quotas, explain = task_quotas(task, {}, strata)
+    got = {q.stratum: (q.wanted, q.drawn) for q in quotas}
+    assert got == {"A|贵池区": (23, 23), "B|贵池区": (7, 7), "A|东至县": (17, 12), "C|东至县": (3, 3), "A|其他": (0, 0)}
+    assert "“东至县”按分配户数20户，该类只有15户，全部抽取" in explain["words"]
+    assert "A|其他：不在按类别分配的户数中，不抽取" in explain["words"]
+    # With a ratio of its own the task draws the entities outside the table by it.
+    with_ratio = _task(ratio="10%", stratify=["tier"], classes=[county("341702", "贵池区", 30)])
+    quotas, _ = task_quotas(with_ratio, {}, {"A|贵池区": (300, "A", with_ratio.sampling.classes[0]), "A|其他": (50, "A", None)})
+    assert {q.stratum: q.wanted for q in quotas} == {"A|贵池区": 30, "A|其他": 5}
+
+
+@pytest.mark.parametrize(("sampling", "words"), [
+    ({"count": 10, "classes": [{"id": "x", "name": "甲", "when": SCOPE, "count": 3}]}, "不再写总数"),
+    ({"classes": [{"id": "x", "name": "甲", "when": SCOPE, "count": 3, "ratio": "5%"}]}, "不再写比例"),
+    ({"classes": [{"id": "x", "name": "甲", "when": SCOPE, "count": 3}, {"id": "y", "name": "乙", "when": SCOPE, "weight": "2"}]}, "须填写"),
+])
+def test_wrong_class_counts_are_refused_in_chinese(sampling, words):
+    with pytest.raises(ValidationError) as exc:
+        Sampling.model_validate(sampling)
+    assert any(words in e["msg"] for e in exc.value.errors())

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import polars as pl
-from spotcheck.draw.allocation import Quota, by_ratio, by_weight
+from spotcheck.draw.allocation import Quota, by_count, by_ratio, by_weight
 from spotcheck.policy.lists import task_scope
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.model import Cap, Task
@@ -226,6 +226,8 @@ def task_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[int, str |
     each stratum draws its own ratio. `strata` maps stratum -> (eligible, tier or None, class or None).
     """
     s = task.sampling
+    if any(c.count is not None for c in s.classes):
+        return _class_count_quotas(task, risk_tiers, strata)
     eligible = sum(n for n, _, _ in strata.values())
     if s.from_list is not None:
         # "以联合双随机牵头单位抽查数为准": the number is the list's, every listed entity in scope is drawn.
@@ -258,3 +260,30 @@ def task_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[int, str |
             quotas = by_weight({k: (n, Fraction(1)) for k, (n, _, _) in strata.items()}, total)
     explain["words"] = words
     return quotas, explain
+
+
+def _class_count_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[int, str | None, SampleClass | None]]) -> tuple[list[Quota], dict]:
+    """Quotas when classes carry their own counts (各县区抽查数量分配表): each such class's count is shared
+    among its strata by size; the other strata follow the task's own rule, or are not drawn when the
+    task has none (the table is the whole plan)."""
+    s = task.sampling
+    quotas: list[Quota] = []
+    words: list[str] = []
+    for klass in (c for c in s.classes if c.count is not None):
+        mine = {k: n for k, (n, _, c) in strata.items() if c is klass}
+        shared = by_count(mine, klass.count) if mine else [Quota(klass.name, 0, None, klass.count, 0)]
+        quotas += shared
+        got = sum(q.drawn for q in shared)
+        words.append(f"“{klass.name}”按分配户数{klass.count}户" + (f"，该类只有{got}户，全部抽取" if got < klass.count else "")
+                     + (f"（{klass.text}）" if klass.text else ""))
+    rest = {k: v for k, v in strata.items() if v[2] is None or v[2].count is None}
+    explain: dict = {}
+    if rest and (s.ratio is not None or s.unstated is not None):
+        others = s.model_copy(update={"classes": [c for c in s.classes if c.count is None]})
+        more, explain = task_quotas(task.model_copy(update={"sampling": others}), risk_tiers, rest)
+        quotas += more
+    else:
+        quotas += [Quota(k, n, None, 0, 0) for k, (n, _, _) in sorted(rest.items())]
+        words += [f"{k}：不在按类别分配的户数中，不抽取" for k in sorted(rest) if rest[k][0]]
+    explain["words"] = words + explain.get("words", [])
+    return sorted(quotas, key=lambda q: q.stratum), explain

@@ -109,12 +109,16 @@ class SampleClass(Model):
     ratio: Percent | None = Field(None, title="抽查比例", description="该类别自己的比例，代替任务比例")
     multiplier: Multiplier | None = Field(None, title="比例倍数", description="“加大抽查力度”：该类别按任务比例乘以倍数（最高100%）")
     weight: Multiplier | None = Field(None, title="分配权重", description="总数固定时，该类别按 权重×户数 分得更多")
+    count: PositiveCount | None = Field(
+        None, title="抽查户数", description="分配表给该类别的户数（如各县区抽查数量分配表）：从该类别抽取这么多户，不足时全部抽取并报告差额")
     text: StrictStr | None = Field(None, title="原文")
 
     @model_validator(mode="after")
     def _one_number(self) -> SampleClass:
-        if self.ratio is None and self.multiplier is None and self.weight is None:
-            raise ValueError(f"类别“{self.name}”须写 ratio（比例）、multiplier（倍数）或 weight（权重）")
+        if self.ratio is None and self.multiplier is None and self.weight is None and self.count is None:
+            raise ValueError(f"类别“{self.name}”须写 ratio（比例）、multiplier（倍数）、weight（权重）或 count（户数）")
+        if self.count is not None and (self.ratio is not None or self.multiplier is not None or self.weight is not None):
+            raise ValueError(f"类别“{self.name}”写了户数（count），不再写比例、倍数或权重")
         return self
 
 
@@ -124,8 +128,15 @@ def _conflicts(data: Any) -> list[str]:
         return []
     given = [k for k in ("ratio", "count", "by_size", "from_list", "unstated") if data.get(k) not in (None, [], {})]
     out = []
+    classes = data.get("classes") if isinstance(data.get("classes"), list) else []
+    counted = [c for c in classes if isinstance(c, dict) and c.get("count") is not None]
+    if counted and any(data.get(k) not in (None, [], False) for k in ("count", "target", "by_size", "from_list")):
+        out.append("按类别分配户数（classes 的 count）时，任务不再写总数（count、target）、按规模的规则（by_size）或名单（from_list）")
     # An unknown key is reported as such, with its did-you-mean; it is most likely the missing one.
-    if not given and not set(data) - set(Sampling.model_fields):
+    # A task whose classes are all given counts (各县区抽查数量分配表) needs no rule of its own.
+    if not given and classes and len(counted) == len(classes):
+        pass
+    elif not given and not set(data) - set(Sampling.model_fields):
         out.append("须填写抽查比例（ratio）、抽查数量（count）、按规模的规则（by_size）或按名单抽查（from_list）之一；"
                    "计划未写明比例时照录原话写作 unstated")
     elif len(given) > 1:
