@@ -355,6 +355,9 @@ class Policy(Model):
     targets: dict[Metric, Target] = Field(default_factory=dict, title="工作目标")
     targets_due: Date | None = Field(None, title="目标完成时限")
     steps: list[StrictStr] = Field(default_factory=list, title="工作步骤", description="实施方案中的流程步骤原文")
+    year_mentions: list[StrictStr] = Field(
+        default_factory=list, title="有意提及的其他年份",
+        description="正文中有意写到其他年份的原文片段，如“2019年度年报”；spotcheck validate 不再就这些片段提醒年份不一致")
 
 
 def task_ratio(task: Task, policy: Policy, tier: str | None) -> Fraction | None:
