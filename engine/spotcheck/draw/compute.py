@@ -89,7 +89,7 @@ def compute(
     """
     policy = loaded.policy
     caps = effective_caps(policy)
-    compiled = compile_scope(loaded, caps, select)
+    compiled = compile_scope(loaded, caps, select, drawn_on)
     members = list_members(loaded)
     frame = with_lists(entities.frame, members)
     uscc = frame["uscc"]
@@ -157,7 +157,7 @@ def compute(
         "summary.json": json_bytes(summary.to_json()),
         "excluded.csv": exclusions.write_csv().encode("utf-8"),
     }
-    applies = applies_csv(loaded, frame, picked["_row"])
+    applies = applies_csv(loaded, frame, picked["_row"], drawn_on)
     if applies is not None:
         files[APPLIES] = applies
     return Draw(draw_id, seed, drawn_on, drawn, exclusions, transcript, summary, files, tuple(pools), uscc)

@@ -8,8 +8,9 @@ Strata are per task (tier, and district where the task says so); quotas are exac
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import polars as pl
@@ -27,6 +28,7 @@ from spotcheck.policy.sampling import (
 )
 from spotcheck.rules import engine as rules
 from spotcheck.rules.classes import Classes
+from spotcheck.rules.conditions import resolve_dates
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,10 @@ def check_counts(history: pl.DataFrame, caps: list[Cap]) -> pl.DataFrame:
     return counts.fill_null(0)
 
 
-def compile_scope(loaded: LoadedPolicy, caps: list[Cap], select: Mapping[str, tuple[int, ...]] | None) -> rules.CompiledRules:
-    """The drawn tasks' scopes and every cap's condition, compiled once for the rules engine.
+def compile_scope(loaded: LoadedPolicy, caps: list[Cap], select: Mapping[str, tuple[int, ...]] | None,
+                  on: dt.date) -> rules.CompiledRules:
+    """The drawn tasks' scopes and every cap's condition, compiled once for the rules engine, with
+    dates relative to the draw (“抽取日前1年”) as the days they name for a draw on `on`.
 
     A draw of one task asks the engine only about that task: only the columns its scope reads are
     classified, so drawing one task costs little more than loading the directory."""
@@ -108,7 +112,7 @@ def compile_scope(loaded: LoadedPolicy, caps: list[Cap], select: Mapping[str, tu
     rule_list = [rules.Rule(f"scope:{t.id}", task_scope(t)) for t in tasks]
     rule_list += [rules.Rule(f"cap:{c.id}", c.when) for c in caps]
     rule_list += [rules.Rule(_class_rule(t, c), c.when) for t in loaded.policy.tasks for c in t.sampling.classes]
-    return rules.compile_rules(rule_list)
+    return rules.compile_rules([replace(r, when=resolve_dates(r.when, on)) for r in rule_list])
 
 
 def checked_rows(uscc: pl.Series, counts: pl.DataFrame) -> pl.DataFrame:
