@@ -102,7 +102,9 @@ def _kinds(loaded: LoadedPolicy) -> dict:
         (k, tuple(policy.scales[kind.scale].values) if kind.scale in policy.scales else ())
         for k in (*TYPE_MIX, *extra) if (kind := policy.kinds.get(k)) is not None and kind.scale != usual
     )
-    return {"extra_kinds": extra, "scales": scales}
+    numbered = tuple((k, kind.uscc_codes[0] if kind.uscc_codes else None)
+                     for k in extra if (kind := policy.kinds[k]).identified_by is not None)
+    return {"extra_kinds": extra, "scales": scales, "numbered": numbered}
 
 
 def _type_values(cond: Any) -> set[str]:

@@ -13,6 +13,7 @@ import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from spotcheck.directory.kinds import key_text
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.notices.announcements import DrawFolder, district_name, district_order, plan_identity, task_span
 from spotcheck.notices.content import item_line, numbered_lines, plan_document, task_no
@@ -92,7 +93,7 @@ def inspection_letters(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
         team = teams.get(v["visit_id"], [])
         unit = v["inspecting_unit"] or policy.jurisdiction.name
         letters.append(EntityNotice(
-            entity=v["name"], uscc=v["uscc"], district=district_name(policy, v["district"]), task_no="、".join(nos),
+            entity=v["name"], uscc=key_text(v["uscc"]), district=district_name(policy, v["district"]), task_no="、".join(nos),
             tasks="、".join(f"{no}“{t.name}”" for t, no in zip(tasks, nos, strict=True)) + "抽查任务",
             plan=plan, basis="、".join(dict.fromkeys(i.basis for i in items if i.basis)),
             items=tuple(numbered_lines(lines, 1)), window=task_span(policy, tasks), methods=shared, inspector=unit,

@@ -12,18 +12,44 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from pydantic import Field, StrictStr, field_validator
+import re
+
+from pydantic import Field, StrictBool, StrictStr, field_validator, model_validator
 
 from spotcheck.policy.numbers import Model
 from spotcheck.rules.fields import ENTITY_FIELDS, REGISTRATION_KINDS
 from spotcheck.rules.fields import Field as EntityField
 
 
+class Identity(Model):
+    """How an object without a USCC of its own is told apart: a person's certificate number, or a site
+    (库点, 门店) numbered under its holder's USCC."""
+
+    name: StrictStr = Field(title="编号名称", description="名录“对象编号”一栏所写编号的名称，如 证书编号、库点编号")
+    holder: StrictBool = Field(
+        False, title="挂在持有人名下", description="true：对象编号在持有人（名录“统一社会信用代码”一栏）名下编排，如某企业的1号库点")
+    pattern: StrictStr | None = Field(None, title="编号格式", description="编号须完全符合的正则表达式，如 ^[A-Z0-9]{8,20}$；不填则不限格式")
+    text: StrictStr | None = Field(None, title="原文")
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"编号格式不是有效的正则表达式：{exc}") from None
+        return pattern
+
+
 class ObjectKind(Model):
     uscc_codes: list[StrictStr] = Field(
+        default_factory=list,
         title="登记管理部门和机构类别代码",
         description="统一社会信用代码第1—2位（GB 32100），如 91 企业、92 个体工商户、93 农民专业合作社、12 事业单位、52 民办非企业单位；"
-                    "名录中该类对象的代码须与之相符")
+                    "名录中该类对象的代码须与之相符；按编号识别且挂在持有人名下的，写持有人的代码；不挂在持有人名下的不写")
+    identified_by: Identity | None = Field(
+        None, title="识别方式", description="没有自己的统一社会信用代码的对象（执业人员、库点……）按此编号识别；不填则按统一社会信用代码识别")
     scale: StrictStr | None = Field(
         None, title="风险分类", description="scales 中的分类标识；不填为“不涉及信用风险分类”，该类对象不需要风险等级")
     text: StrictStr | None = Field(None, title="原文")
@@ -35,6 +61,15 @@ class ObjectKind(Model):
         if wrong:
             raise ValueError(f"{'、'.join(wrong)} 不是 GB 32100 的登记管理部门和机构类别代码（如 91 企业、12 事业单位、52 民办非企业单位）")
         return codes
+
+    @model_validator(mode="after")
+    def _codes_fit_identity(self) -> ObjectKind:
+        by_own_number = self.identified_by is not None and not self.identified_by.holder
+        if not self.uscc_codes and not by_own_number:
+            raise ValueError("按统一社会信用代码识别（或挂在持有人名下）的对象类别须写 uscc_codes（代码第1—2位）")
+        if self.uscc_codes and by_own_number:
+            raise ValueError(f"按“{self.identified_by.name}”识别、不挂在持有人名下的对象没有统一社会信用代码，不写 uscc_codes")  # type: ignore[union-attr]
+        return self
 
 
 class Scale(Model):
@@ -71,4 +106,4 @@ def document_vocabulary(data: Any) -> Mapping[str, EntityField]:
     return declared_vocabulary(names, values)
 
 
-__all__ = ["ObjectKind", "Scale", "declared_vocabulary", "document_vocabulary"]
+__all__ = ["Identity", "ObjectKind", "Scale", "declared_vocabulary", "document_vocabulary"]
