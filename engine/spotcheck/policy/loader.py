@@ -25,6 +25,7 @@ from spotcheck.policy.kinds import document_vocabulary
 from spotcheck.policy.loaded import Draft, LoadedItemList, LoadedPolicy, canonical_sha256
 from spotcheck.policy.model import Item, ItemList, Policy
 from spotcheck.policy.problems import model_problems, sorted_problems, validate_document
+from spotcheck.policy.vocabulary import undeclared_labels_warning
 from spotcheck.policy.years import year_warnings
 from spotcheck.policy.yamlsource import Document, Pos, SourceMap, display, parse_yaml, place
 
@@ -107,7 +108,7 @@ class Session:
         warnings: list[Problem] = []
         if draft.policy is not None:
             problems += policy_problems(draft)
-            warnings = year_warnings(doc, draft.policy.year)
+            warnings = year_warnings(doc, draft.policy.year) + undeclared_labels_warning(draft)
         if problems or draft.policy is None or draft.item_lists is None or draft.items is None or draft.calendar is None:
             return _Outcome(None, problems, warnings)
         return _Outcome(LoadedPolicy(

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from spotcheck.calendar.deadlines import DeadlineRule
+from spotcheck.policy.cadence import CapPriority
 from spotcheck.policy.departments import Department, Exclusion, Inspections, TableColumn
 from spotcheck.policy.kinds import ObjectKind, Scale
 from spotcheck.policy.lists import NamedList
@@ -347,8 +348,13 @@ class Policy(Model):
     lists: list[NamedList] = Field(
         default_factory=list, title="引用的名单",
         description="其他单位公布的名单（联合抽查牵头单位的抽取结果、重点监管名单等），按文件和 SHA-256 采用；条件用 lists 字段，任务用 sampling.from_list")
+    labels: dict[StrictStr, StrictStr | None] = Field(
+        default_factory=dict, title="监管标签",
+        description="本辖区的监管标签目录：标签 → 说明（可空）；声明后，条件中写的每个标签都须在此目录中（防止“加油占”之类的笔误）；上级声明的标签下级可直接使用并可增补")
     risk: Risk = Field(default_factory=Risk, title="信用风险分级")
     caps: list[Cap] = Field(default_factory=list, title="抽查频次上限")
+    cap_priority: CapPriority | None = Field(
+        None, title="上限冲突时保留主体的任务", description="同一次抽取中主体超出频次上限时由哪个任务保留；不填则按任务在计划中的顺序")
     merge: Merge = Field(default_factory=Merge, title="合并检查规则")
     team: Team = Field(default_factory=Team, title="检查组")
     deadlines: dict[StrictStr, DeadlineRule] = Field(default_factory=dict, title="期限")
