@@ -137,3 +137,19 @@ def test_a_list_of_codes_that_are_not_usccs_is_reported_by_row(folder):
     problems = policy_problems(path)
     assert [(p.code, p.row, p.column) for p in problems] == [("P272", 3, "统一社会信用代码")]
     assert "不是有效的统一社会信用代码" in problems[0].message
+
+
+def test_diff_names_a_list_that_changed_file_and_a_kind_identified_otherwise(folder):
+    from spotcheck.policy.diff import diff
+
+    old = load_policy(folder / "2024.yaml")
+    sha = _csv(folder / "tobacco.csv", [CODES[0], CODES[3]])
+    text = (folder / "2024.yaml").read_text("utf-8")
+    start = text.index("file: tobacco.csv")
+    line_end = text.index("\n", text.index("sha256:", start))
+    text = text[:start] + f'file: tobacco.csv\n    sha256: "{sha}"' + text[line_end:]
+    text = text.replace("lists:\n", "kinds:\n  库点: {uscc_codes: [\"91\"], identified_by: {name: 库点编号, holder: true}}\nlists:\n", 1)
+    (folder / "2025.yaml").write_text(text, encoding="utf-8")
+    words = [c.text for c in diff(old, load_policy(folder / "2025.yaml"))]
+    assert any(w.startswith("名单“市烟草专卖局2024年度联合双随机抽查名单”换了文件") for w in words)
+    assert "新增对象类别“库点”" in words
