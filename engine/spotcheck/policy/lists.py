@@ -51,6 +51,13 @@ def _frame(path: Path) -> pl.DataFrame:
     return pl.read_csv(path, infer_schema=False, encoding="utf8")
 
 
+def _valid_key(code: str) -> bool:
+    holder, sep, own = code.partition("/")
+    if sep:
+        return uscc_code.is_valid(holder) and ":" in own
+    return ":" in code or uscc_code.is_valid(code)
+
+
 def read_list(path: Path, sha256: str) -> tuple[pl.Series | None, list[Problem]]:
     """The USCCs of a list file, after checking it is the adopted file; every problem, located."""
     file = str(path)
@@ -72,12 +79,14 @@ def read_list(path: Path, sha256: str) -> tuple[pl.Series | None, list[Problem]]
     if column is None:
         return None, [Problem("P272", "名单文件没有“统一社会信用代码”一栏", file=file, row=1,
                               hint=f"表头写 {'、'.join(_HEADERS[:3])} 之一")]
-    codes = frame.get_column(column).str.strip_chars().str.to_uppercase()
+    written = frame.get_column(column).str.strip_chars()
+    # An object known by a number (a 库点 under its holder, a person's certificate) is listed by its key.
+    codes = pl.select(pl.when(written.str.contains(":", literal=True)).then(written).otherwise(written.str.to_uppercase())).to_series()
     problems = []
     for n, code in enumerate(codes.to_list(), start=2):
         if code is None or code == "":
             continue
-        if not uscc_code.is_valid(code):
+        if not _valid_key(code):
             problems.append(Problem("P272", f"'{code}' 不是有效的统一社会信用代码", file=file, row=n, column=column,
                                     hint="请与发布单位公布的名单核对"))
     if len(problems) > ROW_CAP:
