@@ -73,6 +73,18 @@ def test_one_letter_per_visit_with_every_item_of_its_tasks(letters_md):
     assert "统一社会信用代码：`91990102MA5H8UNDXA`" in both  # a line of its own
 
 
+def test_a_letter_lists_the_items_of_its_visit_not_every_item_of_its_tasks(demo_policy, tmp_path):
+    # The plan keeps on a visit only the items that apply to its entity (e.g. 注册资本实缴 only for 实缴制
+    # companies); the letter must say exactly those.
+    planned = tmp_path / "draw"
+    shutil.copytree(DRAW, planned)
+    visits = planned / "visits.csv"
+    visits.write_text(visits.read_text("utf-8").replace(",t01|t02,D01|D02|D03,", ",t01|t02,D01|D03,"), "utf-8")
+    letters = notice.render(demo_policy, kind="letter", fmt="md", draw_dir=planned).split("# 随机抽查通知书")[1:]
+    both = next(n for n in letters if "示范东区甲贸易有限公司" in n)
+    assert "登记事项检查" in both and "A&B <产品> 质量检查" in both and "公示信息检查" not in both
+
+
 def test_letters_are_signed_by_the_inspecting_unit_with_its_contact_and_team(letters_md):
     letters = letters_md.split("# 随机抽查通知书")[1:]
     east = next(n for n in letters if "示范东区乙食品店" in n)

@@ -78,13 +78,19 @@ def spec_from_policy(loaded: LoadedPolicy) -> SynthSpec:
         districts=tuple(
             (d.code if d.code.isdigit() and len(d.code) == 6 else policy.jurisdiction.code, d.name, d.unit)
             for d in policy.jurisdiction.districts
-        ),
+        ) or _jurisdiction_alone(policy),
         as_of=as_of,
         profiles=tuple(profiles),
         specialties=tuple(sorted({i.specialty for i in loaded.items.values() if i.specialty})),
         **_department_units(loaded),
         **_kinds(loaded),
     )
+
+
+def _jurisdiction_alone(policy: Any) -> tuple[tuple[str, str, str], ...]:
+    """A county bureau that lists no districts is its own one district, inspected by itself."""
+    j = policy.jurisdiction
+    return ((j.code, j.region, j.name),)
 
 
 def _kinds(loaded: LoadedPolicy) -> dict:

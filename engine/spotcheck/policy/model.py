@@ -351,6 +351,9 @@ class Policy(Model):
     labels: dict[StrictStr, StrictStr | None] = Field(
         default_factory=dict, title="监管标签",
         description="本辖区的监管标签目录：标签 → 说明（可空）；声明后，条件中写的每个标签都须在此目录中（防止“加油占”之类的笔误）；上级声明的标签下级可直接使用并可增补")
+    unit_names: dict[StrictStr, StrictStr] = Field(
+        default_factory=dict, title="单位名称对照",
+        description="计划表原文中的单位写法 → 策略声明的单位名称，如 质量监管库: 质量监管科；计划表照印原文，统计部门联合时按声明的单位计")
     risk: Risk = Field(default_factory=Risk, title="信用风险分级")
     caps: list[Cap] = Field(default_factory=list, title="抽查频次上限")
     cap_priority: CapPriority | None = Field(
