@@ -171,3 +171,15 @@ def test_wrong_class_counts_are_refused_in_chinese(sampling, words):
     with pytest.raises(ValidationError) as exc:
         Sampling.model_validate(sampling)
     assert any(words in e["msg"] for e in exc.value.errors())
+
+
+def test_an_unstated_ratio_and_a_class_count_are_located_when_written_wrong(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, 'sampling: {ratio: "5%"}', 'sampling: {unstated: 抽取一定比例, min_count: 2}')
+    (problem,) = policy_problems(path)
+    assert problem.code == "P112" and problem.line == line_of(path, "unstated: 抽取一定比例")
+    assert "比例未写明（unstated）时不能写最少户数" in problem.message
+    edit(path, "sampling: {unstated: 抽取一定比例, min_count: 2}",
+         'sampling: {count: 9, classes: [{id: a, name: 甲县, when: {field: district, op: eq, value: "130302"}, count: 3}]}')
+    (problem,) = policy_problems(path)
+    assert problem.code == "P112" and problem.line == line_of(path, "count: 9") and "不再写总数" in problem.message
