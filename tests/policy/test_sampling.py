@@ -183,3 +183,13 @@ def test_an_unstated_ratio_and_a_class_count_are_located_when_written_wrong(poli
          'sampling: {count: 9, classes: [{id: a, name: 甲县, when: {field: district, op: eq, value: "130302"}, count: 3}]}')
     (problem,) = policy_problems(path)
     assert problem.code == "P112" and problem.line == line_of(path, "count: 9") and "不再写总数" in problem.message
+
+
+def test_a_floor_per_stratum_and_strata_by_industry():
+    # “抽查比例不低于5%，各县（市、区）不少于20户”; strata may also be 行业, 管辖单位 or 网格.
+    task = _task(ratio="5%", stratify=["district"], min_per_stratum=20)
+    quotas, explain = task_quotas(task, {}, {"东区": (1000, None, None), "西区": (100, None, None), "北区": (8, None, None)})
+    assert {q.stratum: q.wanted for q in quotas} == {"东区": 50, "西区": 20, "北区": 8}
+    assert "西区：按比例5户，少于每层最少户数20户，抽20户" in explain["words"]
+    assert sampling_text(task.sampling) == "不低于5%，每辖区不少于20户"
+    assert _task(ratio="5%", stratify=["industry", "grid"]).sampling.stratify == ["industry", "grid"]

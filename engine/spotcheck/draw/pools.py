@@ -262,8 +262,19 @@ def task_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[int, str |
             total = min(eligible, rule.min_count)
             words.append(f"按比例共{drawn}户，少于最少户数{rule.min_count}户，按各层户数分配{total}户")
             quotas = by_weight({k: (n, Fraction(1)) for k, (n, _, _) in strata.items()}, total)
+    if s.min_per_stratum is not None:
+        quotas = [_at_least(q, s.min_per_stratum, words) for q in quotas]
     explain["words"] = words
     return quotas, explain
+
+
+def _at_least(q: Quota, floor_: int, words: list[str]) -> Quota:
+    """“每层不少于N户”: a stratum below the floor draws the floor, or all it has."""
+    want = min(q.eligible, floor_)
+    if q.wanted >= want:
+        return q
+    words.append(f"{q.stratum}：按比例{q.wanted}户，少于每层最少户数{floor_}户，抽{want}户")
+    return Quota(q.stratum, q.eligible, q.ratio, want, want)
 
 
 def _class_count_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[int, str | None, SampleClass | None]]) -> tuple[list[Quota], dict]:

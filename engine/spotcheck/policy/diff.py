@@ -21,6 +21,7 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import TIER_NAMES
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import load_policy
+from spotcheck.policy.sampling import STRATUM_WORDS
 from spotcheck.policy.model import (
     METRIC_NAMES,
     Campaign,
@@ -125,7 +126,7 @@ def _keyed(old: Iterable[T], new: Iterable[T], key: Callable[[T], str]) -> tuple
 
 _CLAUSE_PARTS = {"base": "抽查基数", "target": "抽查目标数", "min_count": "最少户数", "by_size": "按规模的规则",
                  "tiers": "本任务分级规则", "tier_kinds": "分级规则适用的对象类别", "classes": "分类抽查",
-                 "from_list": "按名单抽查", "unstated": "未写明比例的原话"}
+                 "from_list": "按名单抽查", "unstated": "未写明比例的原话", "min_per_stratum": "每层最少户数"}
 
 
 def _task_changes(a: Task, b: Task, old: LoadedPolicy, new: LoadedPolicy, years: int) -> list[Change]:
@@ -153,7 +154,7 @@ def _task_changes(a: Task, b: Task, old: LoadedPolicy, new: LoadedPolicy, years:
         if x != y:
             add(f"{tier}级（{TIER_NAMES.get(tier, tier)}）抽查比例 {_pct(x)} → {_pct(y)}")
     if a.sampling.stratify != b.sampling.stratify:
-        words = {"tier": "风险等级", "district": "辖区", "type": "对象类别"}
+        words = STRATUM_WORDS
         add(f"分层 {'、'.join(words[s] for s in a.sampling.stratify) or '不分层'} → "
             f"{'、'.join(words[s] for s in b.sampling.stratify) or '不分层'}")
     added = [c for c in b.items if c not in a.items]

@@ -44,8 +44,8 @@ from spotcheck.rules.conditions import Condition
 
 Bound = Literal["不低于", "不高于", "等于"]
 # Fields a task may stratify its draw by: each distinct value is a stratum with its own quota.
-Stratum = Literal["tier", "district", "type"]
-STRATUM_WORDS = {"tier": "风险等级", "district": "辖区", "type": "对象类别"}
+Stratum = Literal["tier", "district", "type", "industry", "office", "grid"]
+STRATUM_WORDS = {"tier": "风险等级", "district": "辖区", "type": "对象类别", "industry": "行业", "office": "管辖单位", "grid": "网格"}
 
 
 class TierRule(Model):
@@ -148,8 +148,8 @@ def _conflicts(data: Any) -> list[str]:
         out.append("固定数量（count）不需要最少户数（min_count）")
     if data.get("from_list") is not None and any(data.get(k) is not None for k in ("min_count", "target", "base")):
         out.append("按名单抽查（from_list）以名单为准，不写最少户数（min_count）、目标数（target）或基数（base）")
-    if data.get("unstated") is not None and any(data.get(k) is not None for k in ("min_count", "target")):
-        out.append("比例未写明（unstated）时不能写最少户数（min_count）或目标数（target）")
+    if data.get("unstated") is not None and any(data.get(k) is not None for k in ("min_count", "target", "min_per_stratum")):
+        out.append("比例未写明（unstated）时不能写最少户数（min_count、min_per_stratum）或目标数（target）")
     if data.get("count") is not None and data.get("target") is not None:
         out.append("固定数量（count）即抽查户数，不再写目标数（target）")
     return out
@@ -165,6 +165,8 @@ class Sampling(Model):
     at_most: StrictBool = Field(False, title="不高于", description="比例或数量为上限（“不高于10%”）：按比例向下取整，不补足1户")
     count: PositiveCount | None = Field(None, title="抽查数量", description="固定户数，代替比例")
     min_count: Count | None = Field(None, title="最少户数", description="按比例算出的户数少于此数时抽此数（不超过对象户数）")
+    min_per_stratum: PositiveCount | None = Field(
+        None, title="每层最少户数", description="“各县（市、区）抽查不少于20户”：每一层（按 stratify 分出的辖区、行业……）至少抽此数，该层不足时全部抽取")
     base: Stated | None = Field(None, title="抽查基数", description="计划写明的基数；抽取时报告名录实际户数与之比较")
     target: Stated | None = Field(
         None, title="抽查目标数", description="计划写明的目标户数；与比例同为下限时取两者较大者，比例为上限时取较小者")
@@ -184,7 +186,7 @@ class Sampling(Model):
         description="分级规则只用于这些对象类别（如只对企业“按A、B、C、D类递加”）；须与 stratify 中的 type 同用；不填则用于所有类别")
     classes: list[SampleClass] = Field(default_factory=list, title="分类抽查", description="按条件划出的类别及其比例、倍数或权重；主体归入第一个符合的类别")
     stratify: Annotated[list[Stratum], AfterValidator(once_each)] = Field(
-        default_factory=lambda: ["tier"], title="分层", description="按风险等级、辖区、对象类别分层抽取",
+        default_factory=lambda: ["tier"], title="分层", description="按风险等级、辖区、对象类别、行业、管辖单位（市场监管所）或网格分层抽取",
         json_schema_extra={"uniqueItems": True})
     text: StrictStr | None = Field(None, title="原文", description="计划表中抽查比例一栏的原话")
 
@@ -388,6 +390,8 @@ def sampling_text(s: Sampling) -> str:
         head = pct if s.bound == "等于" or s.ratio == 100 else f"{s.bound}{pct}"
     if s.min_count is not None:
         head += f"，不少于{s.min_count}户"
+    if s.min_per_stratum is not None:
+        head += f"，每{'、'.join(STRATUM_WORDS[x] for x in s.stratify) or '层'}不少于{s.min_per_stratum}户"
     if s.times_per_year:
         head += f"，{s.times_per_year}次/年"
     return head
