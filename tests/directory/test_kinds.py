@@ -194,3 +194,35 @@ def test_a_kind_identified_otherwise_declares_its_codes_consistently(tmp_path):
     assert [p.code for p in problems] == ["P112", "P112"]
     assert any("不写 uscc_codes" in p.message and p.line == line_of(path, "特种设备作业人员: {") for p in problems)
     assert any("须写 uscc_codes" in p.message and p.line == line_of(path, "库点: {") for p in problems)
+
+
+def test_numbered_objects_go_the_whole_way_synth_draw_verify_plan_and_letters(tmp_path):
+    # A site under its holder and a person by certificate: planted, drawn, recomputed, staffed, printed.
+    import datetime as dt
+
+    from spotcheck.directory import synth
+    from spotcheck.draw import pipeline
+    from spotcheck.notices import api as notice
+    from spotcheck.plan import workplan
+
+    text = NUMBERED.replace('jurisdiction: {code: "340281", name: 无为市市场监督管理局, region: 无为市, level: district}',
+                            'jurisdiction: {code: "340281", name: 无为市市场监督管理局, region: 无为市, level: district,\n'
+                            '  districts: [{code: "340281", name: 无为市, unit: 无为市市场监督管理局}]}')
+    text = text.replace("items: []", "items: [WW23-03]").replace(
+        "year: 2023\n", f"year: 2023\nitem_lists: [{POLICIES / 'anhui' / 'items' / '2023.yaml'}]\n"
+                        "departments: [{id: 市场监管, name: 市场监管部门, unit: 无为市市场监督管理局}]\n", 1)
+    path = tmp_path / "2023.yaml"
+    path.write_text(text, encoding="utf-8")
+    loaded = load_policy(path)
+    dirs = tmp_path / "dirs"
+    synth.write(synthesize(spec_from_policy(loaded), entities=400, inspectors=30, seed=5), dirs)
+    out, ledger = tmp_path / "draw", tmp_path / "l.db"
+    pipeline.draw(path, dirs / "entities.csv", out, ledger_path=ledger, seed="k", drawn_on=dt.date(2023, 7, 3))
+    drawn = pl.read_csv(out / "draws.csv", infer_schema_length=0)["uscc"].to_list()
+    assert any("/库点编号:" in k for k in drawn) and any(k.startswith("证书编号:") for k in drawn)
+    assert pipeline.verify(out, dirs / "entities.csv", policy_path=path).ok
+    workplan.plan(out, inspectors_path=dirs / "inspectors.csv", recusals_path=dirs / "recusals.csv", ledger_path=ledger, policy_path=path)
+    visits = pl.read_csv(out / "visits.csv", infer_schema_length=0)
+    assert visits.height == len(drawn) and (visits["staffed"] == "true").all()
+    letters = notice.render(loaded, kind="inspection_letter", fmt="md", draw_dir=out)
+    assert "（库点编号 " in letters and "统一社会信用代码：`无（证书编号 " in letters
