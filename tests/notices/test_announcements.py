@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from conftest import NOTICE_DRAW as DRAW
 from spotcheck.notices import api as notice
 from spotcheck.notices import content as notice_content
+from spotcheck.notices.announcements import task_span
 from spotcheck.cli import main
 from spotcheck.errors import SpotcheckError
 from spotcheck.policy.loader import load_policy
@@ -200,3 +201,8 @@ def test_results_notice_is_one_task(demo_policy):
     assert err.value.problems[0].code == "N820" and "t01、t02" in err.value.problems[0].hint
     with pytest.raises(SpotcheckError):
         notice.render_results_notice(demo_policy, [], "md")
+
+
+def test_a_task_in_batches_spans_its_batches():
+    loaded = load_policy(POLICIES / "anhui/wuwei/2023.yaml")
+    assert task_span(loaded.policy, [loaded.task("grain-storage")]) == "2023年7月至10月"  # never an empty 期间

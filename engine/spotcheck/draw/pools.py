@@ -39,11 +39,20 @@ class TaskPlan:
     rounds: int
     months: tuple[int, ...]  # month of each round
     selected: tuple[int, ...] = ()  # the rounds this draw draws (all of them when empty)
+    split: bool = False  # batches that split the sample: no entity in two of them
 
     def drawn_rounds(self) -> list[tuple[int, int]]:
         """(round, month) of every round this draw draws."""
         chosen = self.selected or tuple(range(1, self.rounds + 1))
         return [(r, self.months[r - 1]) for r in chosen]
+
+    def unit_round(self, rnd: int) -> int:
+        """The round whose rank unit ranks round `rnd`: split batches drawn together share the first one's."""
+        return self.drawn_rounds()[0][0] if self.split else rnd
+
+    def times(self) -> int:
+        """How many times this draw takes a stratum's quota: once per round, once in all for split batches."""
+        return 1 if self.split else len(self.drawn_rounds())
 
 
 @dataclass(frozen=True)
@@ -82,9 +91,11 @@ def plan_tasks(loaded: LoadedPolicy) -> list[TaskPlan]:
         else:
             first, last = 1, 12
         span = last - first + 1
-        # N次/年: N rounds spread evenly over the draw months.
+        # N次/年: N rounds spread evenly over the draw months; batches are rounds in their own months.
         months = tuple(first + (k * span) // rounds for k in range(rounds))
-        plans.append(TaskPlan(task, cid, coordination, rounds, months))
+        if task.batches:
+            rounds, months = len(task.batches), tuple(b.draw_month for b in task.batches)
+        plans.append(TaskPlan(task, cid, coordination, rounds, months, split=task.batch_mode == "split"))
     return plans
 
 
@@ -162,12 +173,20 @@ def _class_column(task: Task, classes: Classes, rows: pl.Series) -> pl.Series:
 
 
 def pool_for(
-    plan: TaskPlan, frame: pl.DataFrame, classes: Classes, reached: dict[str, pl.Series], caps: list[Cap], loaded: LoadedPolicy
+    plan: TaskPlan, frame: pl.DataFrame, classes: Classes, reached: dict[str, pl.Series], caps: list[Cap], loaded: LoadedPolicy,
+    leave_out: list[tuple[str, pl.Series]] | None = None,
 ) -> tuple[Pool, pl.DataFrame]:
-    """The task's eligible rows, grouped into strata with quotas, and the rows its caps excluded."""
+    """The task's eligible rows, grouped into strata with quotas, and the rows its caps excluded.
+
+    `leave_out` (reason, rows): rows the task's own rules leave out first, for their past checks."""
     task = plan.task
     rows = classes.holds(f"scope:{task.id}").arg_true().alias("_row")
     excluded = []
+    for reason, out in leave_out or []:
+        hit = out.filter(out.is_in(rows.implode()))
+        for earlier in excluded:
+            hit = hit.filter(~hit.is_in(earlier["_row"].implode()))
+        excluded.append(pl.DataFrame([hit.cast(rows.dtype).alias("_row")]).with_columns(pl.lit(reason).alias("cap_id")))
     for cap in caps:
         if cap.items and not set(cap.items) & set(task.items):
             continue
@@ -202,7 +221,7 @@ def pool_for(
         stratum.scatter(idx, k)
         positions[names[k]] = idx
     strata = {name: (positions[name].len(), *stratum_parts(task, key)) for name, (key, _) in zip(names, groups, strict=True)}
-    quotas, explain = task_quotas(task, loaded.policy.risk.tiers, strata)
+    quotas, explain = task_quotas(task, loaded.policy.risk.tiers, strata, loaded.policy.year)
     pool = Pool(plan, rows, stratum, names, positions, quotas, explain)
     return pool, gone.with_columns(pl.lit(task.id).alias("task_id"))
 
@@ -223,22 +242,26 @@ def stratum_key(task: Task, name: str) -> tuple:
     return tuple(None if part == NO_TIER else part for part in name.split("|"))
 
 
-def task_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[int, str | None, SampleClass | None]]) -> tuple[list[Quota], dict]:
+def task_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[int, str | None, SampleClass | None]],
+                year: int | None = None) -> tuple[list[Quota], dict]:
     """Each stratum's quota from the task's sampling clause, and how each number follows from the plan.
 
     A fixed total (a count, a 目标数, or weights) is shared among the strata by size × weight; otherwise
-    each stratum draws its own ratio. `strata` maps stratum -> (eligible, tier or None, class or None).
+    each stratum draws its own ratio. `strata` maps stratum -> (eligible, tier or None, class or None);
+    `year`, the policy's, places "每N年至少抽查一次" in its cycle.
     """
     s = task.sampling
     if any(c.count is not None for c in s.classes):
-        return _class_count_quotas(task, risk_tiers, strata)
+        return _class_count_quotas(task, risk_tiers, strata, year)
     eligible = sum(n for n, _, _ in strata.values())
     if s.from_list is not None:
         # "以联合双随机牵头单位抽查数为准": the number is the list's, every listed entity in scope is drawn.
         words = [f"按名单“{s.from_list}”抽查：名单上在抽查范围内的{eligible}户全部抽取"]
         return [Quota(k, n, Fraction(1), n, n) for k, (n, _, _) in sorted(strata.items())], {"words": words}
-    rule = size_rule(s, eligible)
+    rule = size_rule(s, eligible, year)
     words = list(rule.words)
+    if s.times_at_least:
+        words.append(f"每年至少{s.times_per_year}次：按{s.times_per_year}次安排抽取，另加的抽取须写明理由并经批准")
     explain: dict = {}
     if (compared := base_comparison(s, eligible)) is not None:
         explain["base"] = compared
@@ -277,7 +300,8 @@ def _at_least(q: Quota, floor_: int, words: list[str]) -> Quota:
     return Quota(q.stratum, q.eligible, q.ratio, want, want)
 
 
-def _class_count_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[int, str | None, SampleClass | None]]) -> tuple[list[Quota], dict]:
+def _class_count_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[int, str | None, SampleClass | None]],
+                        year: int | None) -> tuple[list[Quota], dict]:
     """Quotas when classes carry their own counts (各县区抽查数量分配表): each such class's count is shared
     among its strata by size; the other strata follow the task's own rule, or are not drawn when the
     task has none (the table is the whole plan)."""
@@ -295,7 +319,7 @@ def _class_count_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[in
     explain: dict = {}
     if rest and (s.ratio is not None or s.unstated is not None):
         others = s.model_copy(update={"classes": [c for c in s.classes if c.count is None]})
-        more, explain = task_quotas(task.model_copy(update={"sampling": others}), risk_tiers, rest)
+        more, explain = task_quotas(task.model_copy(update={"sampling": others}), risk_tiers, rest, year)
         quotas += more
     else:
         quotas += [Quota(k, n, None, 0, 0) for k, (n, _, _) in sorted(rest.items())]
