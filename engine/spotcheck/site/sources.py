@@ -15,6 +15,8 @@ import polars as pl
 from spotcheck.draw.commitment import canonical, sha256_text
 from spotcheck.draw.reader import DrawFolder, load_draw
 from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.ids import HINT as ID_HINT
+from spotcheck.ids import is_path_id
 from spotcheck.ledger.store import Ledger, Record
 from spotcheck.policy.loader import LoadedPolicy, load_policy
 from spotcheck.resources import POLICIES
@@ -73,6 +75,9 @@ def _folder(out: str, ledger_path: Path) -> Path:
 def _policy(policy_id: str, sha256: str, policies_dir: Path, where: str, problems: list[Problem]) -> LoadedPolicy | None:
     """The policy version a draw used. A revised plan's earlier versions may be kept beside the current
     file under names that start the same (2021.yaml, 2021.r1.yaml …): the one whose hash matches is used."""
+    if not is_path_id(policy_id):
+        problems.append(Problem("W901", f"抽取 {where} 记录的策略标识 {policy_id!r} 含有不允许的字符", hint=ID_HINT))
+        return None
     path = policies_dir / f"{policy_id}.yaml"
     if not path.is_file():
         problems.append(Problem("W901", f"找不到抽取 {where} 使用的策略 {policy_id}", file=str(path),
