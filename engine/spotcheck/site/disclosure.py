@@ -35,6 +35,7 @@ from pathlib import Path
 
 import polars as pl
 from spotcheck.draw.commitment import canonical, sha256_text
+from spotcheck.draw.records import TaskCounts, TaskRecord
 from spotcheck.notices.announcements import stratum_label
 from spotcheck.notices.content import task_no
 from spotcheck.policy.cadence import shares
@@ -52,7 +53,7 @@ DISCLOSURES = {
 }
 
 
-def disclosure(task: Task, summary_task: dict) -> str:
+def disclosure(task: Task, counts: TaskCounts) -> str:
     if not task.publish_drawn:
         return "unlisted"
     classes = frozenset().union(*(fields_read(c.when) for c in task.sampling.classes))
@@ -60,7 +61,7 @@ def disclosure(task: Task, summary_task: dict) -> str:
     # Classes are strata too: one picked out by an internal field is as internal as a tier.
     if "tier" in read or classes - PUBLIC_FIELDS:
         return "tier"
-    if read - PUBLIC_FIELDS or summary_task.get("excluded_by_cap"):
+    if read - PUBLIC_FIELDS or counts.excluded_by_cap:
         return "scope"
     return "public"
 
@@ -115,26 +116,25 @@ def _order(strata: list[dict]) -> list[dict]:
     return sorted(strata, key=lambda s: (-s["eligible"], -s["drawn"], hashlib.sha256(s["eligible_sha256"].encode()).hexdigest()))
 
 
-def task_view(source: DrawSource, entry: dict) -> TaskView:
-    task = source.loaded.task(entry["task_id"])
-    summary_task = next(t for t in source.summary["tasks"] if t["task_id"] == task.id)
-    kind = disclosure(task, summary_task)
+def task_view(source: DrawSource, entry: TaskRecord) -> TaskView:
+    task = source.loaded.task(entry.task_id)
+    kind = disclosure(task, source.counts(task.id))
     drawn = source.drawn.filter(pl.col("task_id") == task.id).drop("task_id").sort("round", "uscc")
     cutoffs: dict[str, dict[str, str]] = {}
     for stratum, rnd, top in drawn.group_by("stratum", "round").agg(pl.col("hash").max()).iter_rows():
         cutoffs.setdefault(stratum, {})[str(rnd)] = top
     split = task.batch_mode == "split" and bool(task.batches)
-    years = _split_years(summary_task) if split else {}
+    years = _split_years(source.counts(task.id)) if split else {}
     per_round = {(st, rnd): n for st, rnd, n in drawn.group_by("stratum", "round").len().iter_rows()}
     strata = []
-    for s in entry["strata"]:
-        shown = {"eligible": s["eligible"], "ratio": s["ratio"], "ratio_text": _percent(s["ratio"]), "wanted": s["wanted"],
-                 "drawn": s["drawn"], "eligible_sha256": s["eligible_sha256"], "name": s["stratum"]}
+    for s in entry.strata:
+        shown = {"eligible": s.eligible, "ratio": s.ratio, "ratio_text": _percent(s.ratio), "wanted": s.wanted,
+                 "drawn": s.drawn, "eligible_sha256": s.eligible_sha256, "name": s.stratum}
         if split:
             # What the count check recomputes a split batch from: the year's count and what earlier batches drew.
-            year, earlier = years[s["stratum"]]
+            year, earlier = years[s.stratum]
             shown |= {"year_wanted": year, "earlier": earlier,
-                      "by_round": {str(r["round"]): per_round.get((s["stratum"], r["round"]), 0) for r in entry["rounds"]}}
+                      "by_round": {str(r.round): per_round.get((s.stratum, r.round), 0) for r in entry.rounds}}
         strata.append(shown)
     if kind in ("tier", "unlisted"):
         strata = _order(strata)
@@ -149,13 +149,13 @@ def task_view(source: DrawSource, entry: dict) -> TaskView:
             if kind != "public":
                 del s["eligible_sha256"]
         index = {s["name"]: k for k, s in enumerate(strata)}
-    joint = entry["coordination"] == "joint" and entry["campaign"] is not None
+    joint = entry.coordination == "joint" and entry.campaign is not None
     data = {
         "draw": source.id, "task": task.id, "no": task_no(source.loaded.policy, task), "name": task.name,
         "disclosure": kind, "disclosure_text": DISCLOSURES[kind], "list_published": task.publish_drawn, "drill": source.drill,
-        "seed": source.transcript["seed"], "drawn_on": source.transcript["drawn_on"],
+        "seed": source.transcript.seed.to_json(), "drawn_on": source.transcript.drawn_on.isoformat(),
         "commitment": commitment_view(source), "coordination": "joint" if joint else "independent",
-        "rounds": entry["rounds"], "strata": strata,
+        "rounds": [r.to_json() for r in entry.rounds], "strata": strata,
         "clause": {"text": sampling_text(task.sampling), "count": task.sampling.count},
         "drawn_total": drawn.height,
     }
@@ -170,11 +170,11 @@ def task_view(source: DrawSource, entry: dict) -> TaskView:
     return TaskView(source, task, kind, data, drawn, index)
 
 
-def _split_years(summary_task: dict) -> dict[str, tuple[int, int]]:
+def _split_years(counts: TaskCounts) -> dict[str, tuple[int, int]]:
     """Each stratum's year count and what earlier batches drew of it, as summary.json states them
     ("东区：全年应抽23户，截至第二批累计应抽23户，前批已抽12户，本次抽11户")."""
     out = {}
-    for words in summary_task["sampling"]["batches"][2:]:
+    for words in counts.sampling["batches"][2:]:
         stratum, said = words.split("：", 1)
         year = re.match(r"全年应抽(\d+)户", said)
         earlier = re.search(r"前批已抽(\d+)户", said)
@@ -184,7 +184,7 @@ def _split_years(summary_task: dict) -> dict[str, tuple[int, int]]:
 
 
 def views(source: DrawSource) -> list[TaskView]:
-    return [task_view(source, entry) for entry in source.transcript["tasks"]]
+    return [task_view(source, entry) for entry in source.transcript.tasks]
 
 
 def eligible_codes(folder: Path, task_id: str) -> dict[str, list[str]]:
