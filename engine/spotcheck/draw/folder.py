@@ -237,6 +237,17 @@ def write_files(folder: Path, files: Mapping[str, Content]) -> dict[str, str]:
     return digests
 
 
+def write_output(path: Path, data: bytes) -> None:
+    """Write a file an officer named (`--out`): never into a draw folder, whose files only the stages
+    write (a board written over transcript.json would leave a draw nobody can verify)."""
+    path = Path(path)
+    if (path.parent / "transcript.json").is_file():
+        raise SpotcheckError(Problem(
+            "R540", f"{path} 在抽取结果目录 {path.parent} 中，不会写入", file=str(path),
+            hint="抽取结果目录中的文件只由 spotcheck 各命令写入；请把 --out 指向别的目录"))
+    write_file_atomic(path, data)
+
+
 def write_file_atomic(path: Path, data: bytes) -> None:
     """Write one file via a temp file in the same folder and os.replace. The temp file is locked while
     it is written, so one a killed run left is removed by the next write of that file."""
