@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 from spotcheck.draw.commitment import canonical, sha256_text
-from spotcheck.draw.reader import DrawFolder, load_draw
+from spotcheck.draw.reader import DrawFolder, load_draw, read_folder
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ids import HINT as ID_HINT
 from spotcheck.ids import is_path_id
@@ -149,6 +149,11 @@ def read(ledger_path: Path, policies_dir: Path | None = None, *, drills: bool = 
             if not (folder / "transcript.json").is_file():
                 problems.append(Problem("W904", f"台账第 {record.seq} 条记录的抽取结果目录 {folder} 不存在", file=str(folder),
                                         hint="把抽取结果目录放回原处，或放在台账文件旁边"))
+                continue
+            try:
+                read_folder(folder)  # transcript.json and summary.json as the draw wrote them (R511), or named
+            except SpotcheckError as exc:
+                problems.extend(exc.problems)
                 continue
             transcript = json.loads((folder / "transcript.json").read_text("utf-8"))
             if sha256_text(canonical(transcript))[:16] != record.key:
