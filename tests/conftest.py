@@ -56,24 +56,26 @@ DEMO = NOTICE_FIXTURES / "policies" / "demo" / "city" / "2023.yaml"
 NOTICE_DRAW = NOTICE_FIXTURES / "draw"
 
 
+# The fixture cities keep the dense label mix (`spotcheck synth --dense`): the tests want strata of
+# many entities and entities in several tasks' scopes at once.
 @pytest.fixture(scope="session")
 def shuozhou_dirs(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("shuozhou")
-    pipeline.synthesize(SHUOZHOU, 6000, 400, "fixture", out)
+    pipeline.synthesize(SHUOZHOU, 6000, 400, "fixture", out, dense=True)
     return out
 
 
 @pytest.fixture(scope="session")
 def qingdao_dirs(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("qingdao")
-    pipeline.synthesize(QINGDAO, 6000, 120, "fixture", out)
+    pipeline.synthesize(QINGDAO, 6000, 120, "fixture", out, dense=True)
     return out
 
 
 @pytest.fixture(scope="session")
 def longwan_dirs(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("longwan")
-    pipeline.synthesize(LONGWAN, 3000, 300, "fixture", out)
+    pipeline.synthesize(LONGWAN, 3000, 300, "fixture", out, dense=True)
     return out
 
 
@@ -217,7 +219,7 @@ def site_year(tmp_path_factory) -> SiteYear:
 
     root = tmp_path_factory.mktemp("site-year")
     data, draw, ledger = root / "data", root / "draw", root / "ledger.db"
-    pipeline.synthesize(SITE_POLICY, 3000, 120, "site", data)
+    pipeline.synthesize(SITE_POLICY, 3000, 120, "site", data, dense=True)
     _add_label(data / "entities.csv", INTERNAL_LABEL, every=7)
     # Committed the day before the beacon is drawn (2023-11-14), as the ledger's clock records it.
     committed_at = dt.datetime(2023, 11, 13, 2, 0, tzinfo=dt.timezone.utc)
@@ -234,3 +236,19 @@ def site_year(tmp_path_factory) -> SiteYear:
     results.approve(draw, ledger_path=ledger, actor="测试审核人", on=today)
     publish.publish(draw, root / "public", ledger_path=ledger, policy_path=SITE_POLICY, actor="测试", on=today)
     return SiteYear(root, ledger, draw, data)
+
+
+@pytest.fixture(scope="session")
+def unlisted_site(site_year, tmp_path_factory) -> Path:
+    """The site policy with t02's drawn list unpublished (`publish_drawn: false`), drawn as a drill and built."""
+    from spotcheck.site import build as site_build
+
+    root = tmp_path_factory.mktemp("unlisted")
+    policies = root / "policies"
+    shutil.copytree(SITE_POLICIES, policies)
+    path = policies / SITE_POLICY.relative_to(SITE_POLICIES)
+    edit(path, "    scope_text: 全市加油站\n", "    scope_text: 全市加油站\n    publish_drawn: false\n")
+    pipeline.draw(path, site_year.data / "entities.csv", root / "draw", ledger_path=root / "ledger.db", seed="unlisted",
+                  drawn_on=dt.date(2023, 11, 14))
+    site_build.build(root / "ledger.db", root / "site", policies_dir=policies, drills=True)
+    return root

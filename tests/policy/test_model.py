@@ -93,7 +93,7 @@ def test_a_key_that_is_not_text_is_named_in_chinese(policy_tree):
     assert (p.code, p.line) == ("P112", line_of(path, "1: x")) and "键应为文字" in p.message
 
 
-@pytest.mark.parametrize("cap_id", ["tier-A", "tier-D"])
+@pytest.mark.parametrize("cap_id", ["tier-A", "tier-D", "recent", "cycle"])
 def test_a_cap_may_not_take_a_tier_caps_id(policy_tree, cap_id):
     path = policy_tree.joinpath(*CITY)
     edit(path, "merge:", f"caps:\n  - {{id: {cap_id}, name: 上限, when: {{field: tier, op: eq, value: A}}, "
