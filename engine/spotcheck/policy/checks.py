@@ -11,6 +11,7 @@ from spotcheck.calendar.deadlines import check_rules
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.policy.cadence import cadence_problems
 from spotcheck.policy.joint import department_problems, month_problems, table_problems
+from spotcheck.policy.lists import list_problems
 from spotcheck.policy.loaded import Draft
 from spotcheck.policy.problems import did_you_mean
 from spotcheck.policy.vocabulary import label_problems, unit_problems
@@ -151,7 +152,7 @@ def policy_problems(draft: Draft) -> list[Problem]:
                 hint="在 jurisdiction.districts 中列出辖区，或从 stratify 中去掉 district"),
                 draft.at("tasks", i, "sampling", "stratify")))
 
-    found += _kind_problems(draft) + label_problems(draft) + unit_problems(draft)
+    found += _kind_problems(draft) + label_problems(draft) + unit_problems(draft) + list_problems(draft)
 
     year = policy.year
     windows: list[dt.date] = []

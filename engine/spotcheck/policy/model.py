@@ -23,6 +23,7 @@ from spotcheck.ids import Id, PathId
 from spotcheck.policy.cadence import Batch, BatchMode, CapPriority, Recent
 from spotcheck.policy.departments import Department, Exclusion, Inspections, TableColumn
 from spotcheck.policy.kinds import ObjectKind, Scale
+from spotcheck.policy.lists import NamedList
 from spotcheck.policy.numbers import (
     Count,
     Date,
@@ -357,6 +358,9 @@ class Policy(Model):
     kinds: dict[StrictStr, ObjectKind] = Field(
         default_factory=dict, title="对象类别", description="抽查对象的类别及其统一社会信用代码类别代码、风险分类；全国底线声明，下级可增补")
     scales: dict[StrictStr, Scale] = Field(default_factory=dict, title="风险分类", description="各类对象使用的风险分类及其等级")
+    lists: list[NamedList] = Field(
+        default_factory=list, title="引用的名单",
+        description="其他单位公布的名单（联合抽查牵头单位的抽取结果、重点监管名单等），按文件和 SHA-256 采用；条件用 lists 字段，任务用 sampling.from_list")
     supervisor: StrictStr | None = Field(
         None, title="监督机构", description="抽取的全部内部资料报送的机构，如 驻局纪检监察组；spotcheck lodge 默认报送此机构")
     labels: dict[StrictStr, StrictStr | None] = Field(
