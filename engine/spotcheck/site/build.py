@@ -80,7 +80,7 @@ def _clause(source: DrawSource, view: disclosure.TaskView) -> dict:
     and, where a total is shared among the strata, that total."""
     s, risk = view.task.sampling, source.loaded.policy.risk.tiers
     strata = view.data["strata"]
-    eligible = sum(x["eligible"] for x in strata)
+    eligible = sum(x["eligible"] + x.get("earlier", 0) for x in strata)  # a split batch: the year counts earlier batches' too
     rule = size_rule(s, eligible, source.loaded.policy.year)
     ratios: list[str] = []
     if rule.ratio is not None:
