@@ -13,7 +13,7 @@ is row numbers into the directory, and the big CSV files are produced in pieces 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 import polars as pl
@@ -34,7 +34,7 @@ from spotcheck.draw.pools import (
     reached_caps,
 )
 from spotcheck.draw.caps import EXCLUDED_COLUMNS, Checks
-from spotcheck.draw.ranking import PICKED, Ranking, distinct_drawn, draw_plan
+from spotcheck.draw.ranking import PICKED, Ranking
 from spotcheck.draw.records import Coordination, Summary, Transcript
 from spotcheck.draw.transcript import (
     Codes,
@@ -81,10 +81,13 @@ def compute(
     coordination_override: str | None = None,
     progress: Progress = silent,
     select: Mapping[str, tuple[int, ...]] | None = None,
+    ranking: Callable[..., Ranking] = Ranking,
 ) -> Draw:
     """Compute a draw. Pure: reads nothing but its arguments, writes nothing.
 
     `select` draws only some tasks and rounds (task id → round numbers), as a draw of what is due does.
+    `ranking` makes the per-row keys and per-stratum top-n from (plans, pools, uscc, seed): the local
+    engine's, or another over the same bytes (spotcheck.draw.spark).
     """
     policy = loaded.policy
     caps = effective_caps(policy)
@@ -105,7 +108,7 @@ def compute(
     for done, plan in enumerate(plans):
         progress("划定各任务的抽查对象", done, len(plans))
         first.append(pool_for(plan, frame, classes, reached, caps, loaded))
-    ranking = Ranking(plans, [pool for pool, _ in first], uscc, seed)
+    ranks = ranking(plans, [pool for pool, _ in first], uscc, seed)
 
     # Tasks are drawn in the policy's order: what an earlier task drew counts towards the caps of the
     # later ones, so no entity leaves this draw with more checks than a cap allows.
@@ -117,7 +120,7 @@ def compute(
         if checks.binding(plan.task, months):
             pool, gone = pool_for(plan, frame, classes, checks.reached(months), caps, loaded)
         excluded.append(checks.explain(plan.task, months, gone, uscc))
-        part = draw_plan(plan, pool, ranking)
+        part = ranks.draw_plan(plan, pool)
         checks.hold(plan.task, part)
         pools.append(pool)
         parts.append(part)
@@ -130,7 +133,7 @@ def compute(
         used=tuple(sorted({p.coordination for p in plans})),
         distinct_entities={
             "+".join(sorted({p.coordination for p in plans})): drawn["uscc"].n_unique(),
-            other: distinct_drawn(alt_plans, pools, Ranking(alt_plans, pools, uscc, seed), progress),
+            other: ranking(alt_plans, pools, uscc, seed).distinct(alt_plans, pools, progress),
         },
     )
     exclusions = pl.concat(excluded) if excluded else pl.DataFrame(schema=EXCLUDED_COLUMNS)

@@ -108,6 +108,12 @@ class Ranking:
         ranked = ranked.sort(["_k", "hash"]).head(n).drop("_k")
         return ranked.with_columns(pl.int_range(1, n + 1, dtype=pl.Int64).alias("rank"))
 
+    def draw_plan(self, plan: TaskPlan, pool: Pool) -> pl.DataFrame:
+        return draw_plan(plan, pool, self)
+
+    def distinct(self, plans: list[TaskPlan], pools: list[Pool], progress: Progress) -> int:
+        return distinct_drawn(plans, pools, self, progress)
+
     def chosen(self, unit: str, rows: pl.Series, keys: pl.Series, n: int) -> pl.Series:
         """Only which rows `take` would choose; digests are computed only to break a tie at the n-th."""
         chosen, chosen_keys = _smallest(rows, keys, n)
