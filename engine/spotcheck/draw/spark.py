@@ -15,11 +15,16 @@ imported only when a Spark draw is asked for.
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 from spotcheck.draw.commitment import Seed
 from spotcheck.draw.pools import Pool, TaskPlan
 from spotcheck.draw.ranking import PICKED, rank_unit
@@ -106,28 +111,37 @@ class SparkRanking:
         types = [pa.int32(), pa.int32(), pa.int64(), pa.int64(), pa.int32(), pa.string(), pa.int64()]
         return pa.table([pa.array([r[k] for r in rows], type=types[k]) for k in range(len(names))], names=names)
 
-    def _ranked(self, plans: list[TaskPlan], pools: list[Pool]) -> DataFrame | None:
-        """Each drawn stratum's rows within its quota: t, s, round, month, order, row, uscc, hash, rank."""
+    @contextmanager
+    def _ranked(self, plans: list[TaskPlan], pools: list[Pool]) -> Iterator[DataFrame | None]:
+        """Each drawn stratum's rows within its quota: t, s, round, month, order, row, uscc, hash, rank.
+
+        The pools' rows reach Spark as a Parquet file in TMPDIR, which Spark reads in parallel splits
+        (a local table of tens of millions of rows would sit whole in the driver's JVM); the file is
+        removed when the caller has its answer."""
         from pyspark.sql import Window
         from pyspark.sql import functions as F
 
         units = self._units(plans, pools)
         if units.num_rows == 0:
-            return None
-        pairs = self.spark.createDataFrame(self._pairs(pools))
-        hashed = pairs.join(F.broadcast(self.spark.createDataFrame(units)), ["t", "s"]).withColumn(
-            "hash", F.sha2(F.concat(F.col("prefix"), F.col("uscc")), 256)
-        )
-        by_hash = Window.partitionBy("t", "round", "s").orderBy("hash")
-        return hashed.withColumn("rank", F.row_number().over(by_hash)).filter(F.col("rank") <= F.col("n"))
+            yield None
+            return
+        with tempfile.TemporaryDirectory(prefix="spotcheck-spark-") as staging:
+            path = Path(staging) / "pairs.parquet"
+            pq.write_table(self._pairs(pools), path)
+            pairs = self.spark.read.parquet(path.as_uri())
+            hashed = pairs.join(F.broadcast(self.spark.createDataFrame(units)), ["t", "s"]).withColumn(
+                "hash", F.sha2(F.concat(F.col("prefix"), F.col("uscc")), 256)
+            )
+            by_hash = Window.partitionBy("t", "round", "s").orderBy("hash")
+            yield hashed.withColumn("rank", F.row_number().over(by_hash)).filter(F.col("rank") <= F.col("n"))
 
     def _collect(self, plans: list[TaskPlan], pools: list[Pool]) -> pl.DataFrame:
-        ranked = self._ranked(plans, pools)
         columns = {"t": pl.Int32, "round": pl.Int64, "month": pl.Int64, "order": pl.Int32, "row": pl.Int64,
                    "uscc": pl.String, "s": pl.Int32, "rank": pl.Int32, "hash": pl.String}
-        if ranked is None:
-            return pl.DataFrame(schema=columns)
-        return pl.from_arrow(ranked.select(*columns).toArrow()).cast(columns)  # type: ignore[return-value]
+        with self._ranked(plans, pools) as ranked:
+            if ranked is None:
+                return pl.DataFrame(schema=columns)
+            return pl.from_arrow(ranked.select(*columns).toArrow()).cast(columns)  # type: ignore[return-value]
 
     def draw_plan(self, plan: TaskPlan, pool: Pool) -> pl.DataFrame:
         """Each stratum's n smallest rank hashes, per round, in the rows and order of the local draw_plan."""
@@ -153,7 +167,5 @@ class SparkRanking:
     def distinct(self, plans: list[TaskPlan], pools: list[Pool], progress: Progress) -> int:
         """How many distinct entities the plans would draw, in one Spark job over every pool."""
         progress("按另一种协同方式对照抽取（用于统计）")
-        ranked = self._ranked(plans, pools)
-        if ranked is None:
-            return 0
-        return ranked.select("row").distinct().count()
+        with self._ranked(plans, pools) as ranked:
+            return 0 if ranked is None else ranked.select("row").distinct().count()
