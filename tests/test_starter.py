@@ -41,7 +41,9 @@ def test_init_from_the_command_line_then_validate_and_test(tmp_path, monkeypatch
         ".github/workflows/spotcheck.yml", ".pre-commit-config.yaml", "README.md", "templates/README.md",
         "policies/hebei/qinhuangdao/2026.yaml", "policies/hebei/qinhuangdao/2026.cases.yaml",
         "policies/hebei/qinhuangdao/items/2026.yaml", "validators/policy.schema.json",
-        "validators/item-list.schema.json", "validators/calendar.schema.json", "validators/cases.schema.json"}
+        "validators/item-list.schema.json", "validators/calendar.schema.json", "validators/cases.schema.json",
+        "validators/policy.reference.md", "validators/item-list.reference.md", "validators/calendar.reference.md",
+        "validators/cases.reference.md"}
     # With no paths, validate and test read the working folder's policies/, not the bundled ones.
     validated = run("validate")
     assert validated.exit_code == 0 and "策略 1 个" in validated.output, validated.output
@@ -80,7 +82,7 @@ def test_init_never_overwrites_and_writes_nothing_then(bureau):
     with pytest.raises(SpotcheckError) as exc:
         init(Path("."), QINHUANGDAO)
     # Every file already there is named (all but the policies moved away), and none is touched.
-    assert [p.code for p in exc.value.problems] == ["P161"] * 8
+    assert [p.code for p in exc.value.problems] == ["P161"] * 12
     assert "README.md" in " ".join(p.message for p in exc.value.problems)
     assert readme.read_text("utf-8") == "本局原有说明\n" and not (bureau / "policies").exists()
     assert not [p for p in bureau.iterdir() if p.name.startswith(".spotcheck-init")]

@@ -23,6 +23,11 @@ class Problem:
     row: int | None = None  # directories: 1-based data row as a spreadsheet shows it (header is row 1)
     column: str | None = None  # directories: the header as written in the file
     hint: str | None = None  # how to fix it
+    severity: str | None = None  # "warning": reported, but the input is still usable; None: an error
+
+    @property
+    def warning(self) -> bool:
+        return self.severity == "warning"
 
     def location(self) -> str:
         if self.file is None:
@@ -37,7 +42,8 @@ class Problem:
     def format(self) -> str:
         """`FILE:LINE:COL: CODE message` then the path inside the document and the hint."""
         head = self.location()
-        text = f"{head}: {self.code} {self.message}" if head else f"{self.code} {self.message}"
+        code = f"{self.code}（提醒）" if self.warning else self.code
+        text = f"{head}: {code} {self.message}" if head else f"{code} {self.message}"
         if self.where:
             text += f"\n    ==> 位置：{self.where}"
         if self.hint:
@@ -57,7 +63,7 @@ class Problem:
         if self.hint:
             msg += f" 修改建议：{self.hint}"
         msg = msg.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        return f"::error {','.join(parts)}::{self.code} {msg}"
+        return f"::{'warning' if self.warning else 'error'} {','.join(parts)}::{self.code} {msg}"
 
     def to_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v is not None}

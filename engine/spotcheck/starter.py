@@ -31,7 +31,7 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.policy import references
 from spotcheck.policy.cases import run_tests
 from spotcheck.policy.loader import load_policy
-from spotcheck.policy.schemas import MODELS, export_schemas
+from spotcheck.policy.schemas import export_schemas, exported
 from spotcheck.policy.validate import validate_paths
 from spotcheck.resources import BUNDLED_PREFIX, bundled_file
 from spotcheck.version import __version__
@@ -294,7 +294,7 @@ def _readme(s: Starter, policy: str) -> str:
 | `{policy}` | {s.year}年度策略，继承内置的 `{s.parent}` |
 | `{s.folder}/{s.year}.cases.yaml` | 策略的测试用例 |
 | `{s.folder}/items/{s.year}.yaml` | 本局的随机抽查事项清单 |
-| `validators/` | 编辑器提示用的 JSON Schema（`spotcheck schema export --out validators` 生成） |
+| `validators/` | 编辑器提示用的 JSON Schema 和字段参考 `policy.reference.md`（`spotcheck schema export --out validators` 生成） |
 | `templates/` | 本局自己的公文模板（可选，见其中的 README.md） |
 
 ## 日常使用
@@ -308,7 +308,8 @@ spotcheck diff {s.folder}/{s.year}.yaml {s.folder}/{s.year + 1}.yaml   # 新年�
 ```
 
 上级策略用名称引用随 spotcheck 安装的基线（`extends: {s.parent}`），也可以写相对路径。
-升级 spotcheck 后运行 `spotcheck schema export --out validators` 更新 JSON Schema 并提交。
+策略文件每个键的含义、可写的值和默认值见 `validators/policy.reference.md`。
+升级 spotcheck 后运行 `spotcheck schema export --out validators` 更新 JSON Schema 和字段参考并提交。
 chinese-calendar 尚未收录的年份（如国务院刚公布的下一年节假日安排），写成 `policies/calendars/<年份>.yaml`，
 并在策略的 `calendars:` 中列出该文件（相对路径）；spotcheck 不会按“只有周末休息”推算。
 
@@ -340,7 +341,7 @@ def init(folder: Path, starter: Starter) -> list[Path]:
     problems = _problems(starter)
     if problems:
         raise SpotcheckError(problems)
-    names = [*starter_files(starter, None), *(f"validators/{name}" for name in MODELS)]
+    names = [*starter_files(starter, None), *(f"validators/{name}" for name in exported())]
     taken = [n for n in names if (folder / n).exists()]
     if taken:
         raise SpotcheckError([Problem("P161", f"{folder / n} 已存在，spotcheck init 不覆盖已有文件", file=str(folder / n),

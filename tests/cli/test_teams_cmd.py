@@ -5,6 +5,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import QINGDAO
 from spotcheck.draw import pipeline
+from spotcheck.plan import changes
 from spotcheck.cli import main
 from spotcheck.ledger.store import Ledger
 
@@ -43,18 +44,16 @@ def test_plan_needs_the_inspector_directory(folder):
 
 
 def member_and_candidate(qingdao_dirs, folder):
-    """A 组员 and an in-post colleague of the same unit holding at least the same specialties."""
+    """A 组员 and a colleague who may take the place, by the rules reassign applies (the same unit and
+    specialties, and room under the workload cap, which moves with every draw id)."""
     teams = pl.read_csv(folder / "teams.csv", infer_schema=False)
-    people = pl.read_csv(qingdao_dirs / "inspectors.csv", infer_schema=False).with_columns(
-        pl.col("专业领域").fill_null("").str.split("；").list.eval(pl.element().filter(pl.element() != "")).alias("skills"))
-    skills = dict(people.select("执法人员编号", "skills").iter_rows())
-    usable = people.filter((pl.col("在岗状态") == "在岗") & (pl.col("人员类别") == "执法人员")
-                           & (pl.col("执法证有效期至") > "2021-01-01"))
     for row in teams.filter(pl.col("role") == "组员").iter_rows(named=True):
-        on_team = teams.filter(pl.col("visit_id") == row["visit_id"])["inspector_id"].to_list()
-        for new, unit in usable.select("执法人员编号", "所属单位").iter_rows():
-            if unit == row["unit"] and new not in on_team and set(skills[row["inspector_id"]]) <= set(skills[new]):
-                return teams, row, new
+        found = changes.replacements(folder, visit_id=row["visit_id"], out_inspector=row["inspector_id"],
+                                     inspectors_path=qingdao_dirs / "inspectors.csv",
+                                     recusals_path=qingdao_dirs / "recusals.csv", policy_path=None)
+        able = [c for c in found if not c.reasons]
+        if able:
+            return teams, row, able[0].inspector_id
     raise AssertionError("no member can be replaced in this draw")
 
 

@@ -12,6 +12,7 @@ from spotcheck.draw import pipeline
 from spotcheck.plan import changes, workbooks, workplan
 from spotcheck.errors import SpotcheckError
 from spotcheck.ledger.store import Ledger
+from spotcheck.year.rounds import Override, Request
 
 DRAWN_ON = dt.date(2020, 10, 23)
 
@@ -22,9 +23,9 @@ def drill(qingdao_dirs, path, seed="drill-1"):
     return path / "draw"
 
 
-def real(qingdao_dirs, ledger, out, value):
+def real(qingdao_dirs, ledger, out, value, request=None):
     c = pipeline.commit(QINGDAO, qingdao_dirs / "entities.csv", ledger_path=ledger, beacon=f"开奖 {value}", drawn_on=DRAWN_ON,
-                        reveal_as="numbers:3", actor="王科长")
+                        reveal_as="numbers:3", actor="王科长", request=request)
     pipeline.draw(QINGDAO, qingdao_dirs / "entities.csv", out, ledger_path=ledger, reveal=value, commitment_id=c.id, actor="王科长")
     return out
 
@@ -83,7 +84,9 @@ def test_real_plan_records_visits_teams_and_leads(qingdao_dirs, tmp_path):
 def test_lead_rotates_from_one_draw_to_the_next(qingdao_dirs, tmp_path):
     ledger = tmp_path / "l.db"
     first = plan(qingdao_dirs, real(qingdao_dirs, ledger, tmp_path / "d1", "01 02 03"), ledger)
-    second = plan(qingdao_dirs, real(qingdao_dirs, ledger, tmp_path / "d2", "04 05 06"), ledger)
+    # A second whole-year draw of the same rounds is an approved repeat (R524 otherwise).
+    again = Request(override=Override("检查组需重新安排，重新抽取", "王局长"))
+    second = plan(qingdao_dirs, real(qingdao_dirs, ledger, tmp_path / "d2", "04 05 06", again), ledger)
 
     def leads(result):
         rows = result.teams.filter(pl.col("role") == "主查").join(result.visits.select("visit_id", "uscc"), on="visit_id")

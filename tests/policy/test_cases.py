@@ -19,6 +19,7 @@ def test_fixture_cases_pass():
 def test_changing_a_scope_fails_the_case_on_its_line(policy_tree):
     edit(policy_tree / "city" / "2023.yaml", "scope: {field: labels, op: contains, value: 加油站}",
          "scope: {field: labels, op: contains, value: 加油点}")
+    edit(policy_tree / "city" / "2023.yaml", "  拍卖企业:\n", "  拍卖企业:\n  加油点:\n")  # declared: not a typo
     run = run_tests([policy_tree])
     cases = policy_tree / "city" / "2023.cases.yaml"
     assert failures(run) == [

@@ -38,6 +38,7 @@ def test_task_changes_in_officers_terms(policy_tree):
     edit(new, "  - id: t01\n", "  - id: t11\n")  # renumbered, matched by name
     edit(new, "items: [J01]", "items: [J01, J02]")
     edit(new, "scope: {field: labels, op: contains, value: 加油站}", "scope: {field: labels, op: any_of, value: [加油站, 眼镜店]}")
+    edit(new, "  拍卖企业:\n", "  拍卖企业:\n  眼镜店:\n")
     edit(new, "draw_months: [4, 11]", "draw_months: [5, 10]")
     edit(new, "  - id: t02\n", "  - id: t20\n")
     edit(new, "name: 对拍卖企业拍卖活动经营资格的双随机抽查", "name: 拍卖企业检查")  # new id and new name: removed + added

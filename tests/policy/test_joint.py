@@ -45,6 +45,7 @@ def test_inspection_modes_that_cannot_apply(policy_tree):
     edit(path, "    draw_months: [4, 11]\n", "    draw_months: [4, 11]\n    inspection:\n      - {mode: 市抽县(区)查}\n"
          "      - {mode: 市抽市查, when: {field: labels, op: contains, value: 市级}}\n")
     edit(path, "    draw_months: [6, 8]\n", "    draw_months: [6, 8]\n    inspection: 市抽省查\n")
+    edit(path, "  拍卖企业:\n", "  拍卖企业:\n  市级:\n")
     problems = validate_paths([path])
     assert codes(problems) == [("P220", line_of(path, "{mode: 市抽县(区)查}")), ("P112", line_of(path, "市抽省查"))]
     assert "其后的模式永远用不到" in problems[0].message

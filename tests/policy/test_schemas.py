@@ -5,7 +5,7 @@ import jsonschema
 import pytest
 from spotcheck.policy.files import SCHEMA_FILES, file_kind
 from spotcheck.resources import SCHEMAS
-from spotcheck.policy.schemas import MODELS, export_schemas, schema_drift
+from spotcheck.policy.schemas import MODELS, export_schemas, reference_name, schema_drift
 from spotcheck.policy.yamlsource import parse_yaml
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "policies"
@@ -23,13 +23,14 @@ def test_checked_in_schemas_match_the_models():
 
 def test_drift_is_detected(tmp_path):
     written = export_schemas(tmp_path)
-    assert sorted(p.name for p in written) == sorted(MODELS)
+    assert sorted(p.name for p in written) == sorted([*MODELS, *(reference_name(name) for name in MODELS)])
     assert schema_drift(tmp_path) == []
     path = tmp_path / "policy.schema.json"
     path.write_text(path.read_text(encoding="utf-8").replace("抽查任务名称", "任务名称"), encoding="utf-8")
     (tmp_path / "cases.schema.json").unlink()
+    (tmp_path / "item-list.reference.md").write_text("手改过", encoding="utf-8")
     assert [(p.code, Path(p.file).name) for p in schema_drift(tmp_path)] == [
-        ("P191", "policy.schema.json"), ("P191", "cases.schema.json")]
+        ("P191", "policy.schema.json"), ("P191", "item-list.reference.md"), ("P191", "cases.schema.json")]
 
 
 @pytest.mark.parametrize("path", sorted(FIXTURES.rglob("*.yaml")), ids=lambda p: str(p.relative_to(FIXTURES)))

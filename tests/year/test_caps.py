@@ -74,3 +74,21 @@ def test_a_year_of_monthly_draws_holds_the_cap_across_draws(dense_longwan, longw
     assert ex.height > 0 and set(ex["cap"]) == {CAP}
     # Later draws left out entities for checks recorded by earlier draws.
     assert ex.filter(pl.col("recorded").cast(pl.Int64) >= 1).height > 0
+
+
+def test_cap_priority_chooses_which_task_keeps_an_entity(dense_longwan, longwan_dirs):
+    loaded = load_policy(dense_longwan)
+    last = loaded.policy.tasks[-1].id
+    with dense_longwan.open("a", encoding="utf-8") as f:
+        f.write(f"cap_priority:\n  tasks: [{last}]\n  text: 专项检查任务优先\n")
+    loaded = load_policy(dense_longwan)
+    entities = load_entities(longwan_dirs / "entities.csv")
+    result = draw.compute(loaded, entities, pl.DataFrame(schema=HISTORY_COLUMNS), drill_seed("year"), dt.date(2023, 3, 1))
+    ex = result.exclusions
+    # The listed task is never the one left out for a check this draw gave, and it keeps entities others lose.
+    assert ex.filter((pl.col("task_id") == last) & (pl.col("this_draw") > 0)).height == 0
+    assert ex.filter(pl.col("kept_by").str.contains(last)).height > 0
+    assert "专项检查任务优先" in result.summary.cap_priority and result.summary.cap_priority.index(last) < 40
+    assert [t.task_id for t in result.summary.tasks] == [t.id for t in loaded.policy.tasks]  # files keep the plan's order
+    checks = result.drawn.filter(LOW_RISK).group_by("uscc").agg(pl.col("month").n_unique().alias("n"))
+    assert checks["n"].max() == 2

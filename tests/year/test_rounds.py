@@ -78,3 +78,21 @@ def test_a_reveal_draws_what_was_committed(shuozhou_dirs, tmp_path):
     drill = pipeline.draw(SHUOZHOU, shuozhou_dirs / "entities.csv", tmp_path / "d", ledger_path=ledger, seed="s",
                           drawn_on=dt.date(2021, 1, 5), request=Request(task="t19", round=2))
     assert drill.drawn.filter(pl.col("task_id") != "t19").height == 0  # a drill is never refused
+
+
+def test_a_whole_year_draw_after_a_round_is_refused_for_that_round(shuozhou_dirs, tmp_path):
+    ledger = tmp_path / "l.db"
+    official(shuozhou_dirs, ledger, tmp_path / "a", dt.date(2021, 4, 6), Request(task="t19"))
+    with pytest.raises(SpotcheckError) as whole:
+        pipeline.commit(SHUOZHOU, shuozhou_dirs / "entities.csv", ledger_path=ledger, beacon="b", reveal_as="numbers:3",
+                        actor="王科长", drawn_on=dt.date(2021, 4, 20))
+    assert [p.code for p in whole.value.problems] == ["R524"]
+    assert "t19 第1轮" in whole.value.problems[0].message
+    # Approved, the redraw is recorded with what it set aside, and the transcript stays a whole-year one.
+    result = official(shuozhou_dirs, ledger, tmp_path / "b", dt.date(2021, 4, 20), Request(override=Override("名录有误，重新抽取", "王局长")))
+    assert "selection" not in json.loads((tmp_path / "b/transcript.json").read_text("utf-8"))
+    assert ("t19", 2) in set(result.drawn.select("task_id", "round").iter_rows())
+    with Ledger.open(ledger) as led:
+        draw = led.find("draw")[-1].body
+    assert draw["override"]["approver"] == "王局长" and "t19 第1轮" in draw["override"]["refused"][0]
+    assert draw["due"] is False

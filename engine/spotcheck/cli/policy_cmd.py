@@ -13,7 +13,8 @@ from spotcheck.errors import format_problems
 from spotcheck.resources import local_policies
 from spotcheck.policy.schemas import export_schemas, schema_drift
 from spotcheck.policy.files import KIND_NAMES
-from spotcheck.policy.validate import validate_report
+from spotcheck.policy.problems import sorted_problems
+from spotcheck.policy.validate import ValidationReport, validate_report
 from spotcheck.year.revision import diff_revisions
 
 _paths = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
@@ -29,14 +30,19 @@ def validate(paths: tuple[Path, ...], fmt: str) -> None:
     report = validate_report(paths or (local_policies(),))
     counts = "、".join(f"{KIND_NAMES[k]} {len(v)} 个" for k, v in report.files.items() if v)
     total = sum(len(v) for v in report.files.values())
+    found = sorted_problems([*report.problems, *report.warnings])
     if fmt == "json":
-        click.echo(format_problems(report.problems, "json"))
-    elif report.problems:
-        click.echo(format_problems(report.problems, fmt), err=fmt == "text")
+        click.echo(format_problems(found, "json"))
+    elif found:
+        click.echo(format_problems(found, fmt), err=fmt == "text")
     if report.problems:
-        click.echo(f"未通过：{total} 个文件中发现 {len(report.problems)} 个问题", err=True)
+        click.echo(f"未通过：{total} 个文件中发现 {len(report.problems)} 个问题" + _reminders(report), err=True)
         finish(1)
-    click.echo(f"通过：已检查 {total} 个文件（{counts}），未发现问题", err=fmt != "text")
+    click.echo(f"通过：已检查 {total} 个文件（{counts}），未发现问题" + _reminders(report), err=fmt != "text")
+
+
+def _reminders(report: ValidationReport) -> str:
+    return f"；另有 {len(report.warnings)} 条提醒（不影响使用，请核对）" if report.warnings else ""
 
 
 @main.command("diff")

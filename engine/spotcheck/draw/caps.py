@@ -3,8 +3,9 @@
 A cap counts checks: distinct visits, and one entity's tasks in one month of one draw are one visit
 (the history's visit key). The history (everything drawn, planned or done before this draw) gives
 each entity's recorded checks; this module adds the checks the draw itself has already given it.
-Tasks are drawn in the policy's order, so an earlier task keeps an entity and a later task that
-would give it one check too many leaves it out, naming the cap and the tasks that kept it.
+Tasks are drawn in the policy's order, or first the tasks its cap_priority lists, so an earlier task
+keeps an entity and a later task that would give it one check too many leaves it out, naming the cap
+and the tasks that kept it.
 
 A task drawing several rounds in one draw takes an entity only if it can take every one of those
 rounds within the cap: the pool is shared by the rounds, which keeps each round a plain top-n of one

@@ -45,6 +45,7 @@ from spotcheck.draw.transcript import (
     make_summary,
     make_transcript,
 )
+from spotcheck.policy.cadence import keeping_order
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.model import effective_caps
 from spotcheck.progress import Progress, silent
@@ -110,20 +111,23 @@ def compute(
         first.append(pool_for(plan, frame, classes, reached, caps, loaded))
     ranks = ranking(plans, [pool for pool, _ in first], uscc, seed)
 
-    # Tasks are drawn in the policy's order: what an earlier task drew counts towards the caps of the
-    # later ones, so no entity leaves this draw with more checks than a cap allows.
+    # Tasks take entities in the policy's order (or its cap_priority): what an earlier task drew counts
+    # towards the caps of the later ones, so no entity leaves this draw with more checks than a cap allows.
+    # The files list the tasks in the plan's order whatever the order of taking.
     checks = Checks(caps, classes, checked, [p.task for p in plans])
-    pools, excluded, parts = [], [], []
-    for done, (plan, (pool, gone)) in enumerate(zip(plans, first, strict=True)):
+    taken: dict[int, tuple[Pool, pl.DataFrame, pl.DataFrame]] = {}
+    for done, i in enumerate(keeping_order(policy.cap_priority, [p.task.id for p in plans])):
+        plan, (pool, gone) = plans[i], first[i]
         progress("按随机数排序抽取", done, len(plans))
         months = {m for _, m in plan.drawn_rounds()}
         if checks.binding(plan.task, months):
             pool, gone = pool_for(plan, frame, classes, checks.reached(months), caps, loaded)
-        excluded.append(checks.explain(plan.task, months, gone, uscc))
         part = ranks.draw_plan(plan, pool)
         checks.hold(plan.task, part)
-        pools.append(pool)
-        parts.append(part)
+        taken[i] = (pool, checks.explain(plan.task, months, gone, uscc), part)
+    pools = [taken[i][0] for i in range(len(plans))]
+    excluded = [taken[i][1] for i in range(len(plans))]
+    parts = [taken[i][2] for i in range(len(plans))]
     picked = pl.concat(parts) if parts else pl.DataFrame(schema=PICKED)
     shown = frame.select(pl.col(c).gather(picked["_row"]).cast(pl.String) for c in ("name", "type", "district", "tier"))
     drawn = pl.concat([picked.drop("_row"), shown], how="horizontal")

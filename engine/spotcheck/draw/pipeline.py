@@ -173,16 +173,16 @@ def _due(loaded: LoadedPolicy, ledger: Ledger, request: Request | None, on: dt.d
     earlier draws are checked against this revision of the plan and against the rounds asked for."""
     drawn = drawn_rounds(ledger, loaded.policy.id, loaded.policy.year)
     revision.check(loaded, drawn)
-    if request is None or not request.partial:
+    if (request is None or not request.partial) and not drawn:
         return None
-    return select(loaded, drawn, request, on)
+    return select(loaded, drawn, request or Request(), on)
 
 
 def _due_body(selection: Selection | None, request: Request | None) -> dict | None:
     if selection is None and (request is None or request.override is None):
         return None
     body: dict = {}
-    if selection is not None:
+    if selection is not None and not selection.whole_year:
         body["selection"] = selection.to_dict()
     if request is not None and request.override is not None and (selection is None or selection.overridden):
         body["override"] = {
@@ -190,7 +190,7 @@ def _due_body(selection: Selection | None, request: Request | None) -> dict | No
             "approver": request.override.approver,
             "refused": selection.overridden if selection else [],
         }
-    return body
+    return body or None
 
 
 def _official_actor(actor: str | None, what: str) -> str:
@@ -298,7 +298,7 @@ def draw(
             on = drawn_on or drill_date(loaded, dt.date.today())
             selection = select(loaded, [], request, on, enforce=False) if request is not None else None
             override = None
-        chosen = selection.rounds if selection is not None else None
+        chosen = selection.rounds if selection is not None and not selection.whole_year else None
         result = draw_stage.compute(loaded, entities, history, the_seed, on, progress=progress, select=chosen,
                                     ranking=_ranking(engine, spark_master, progress))
         progress("写入抽取结果与台账")
@@ -314,7 +314,7 @@ def draw(
                     "draws_sha256": digests["draws.csv"],
                     "drawn": result.drawn.height,
                     "out": str(Path(out_dir)),
-                    **_year_body(loaded, result, on, selection is not None, override),
+                    **_year_body(loaded, result, on, chosen is not None, override),
                 }
                 tx.append("drill" if the_seed.drill else "draw", result.id, body)
                 if not the_seed.drill:

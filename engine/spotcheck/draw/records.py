@@ -159,6 +159,11 @@ class Summary(_Record):
     caps: dict[str, str]
     tasks: tuple[TaskCounts, ...]
     coordination: Coordination
+    cap_priority: str | None = None  # which task keeps an entity a cap limits, when the plan says so
+
+    def to_json(self) -> dict[str, Any]:
+        # A plan that says nothing about it keeps the summary as it was (tasks keep entities in the plan's order).
+        return self.model_dump(mode="json", exclude={"cap_priority"} if self.cap_priority is None else None)
 
     def section(self, name: str) -> dict[str, Any] | None:
         """A section a later stage added (visits, teams), as written."""

@@ -28,6 +28,7 @@ from spotcheck.draw.records import (
     TaskRecord,
     Transcript,
 )
+from spotcheck.policy.cadence import priority_words
 from spotcheck.policy.model import coverage_kinds, percent_fraction
 from spotcheck.policy.sampling import sampling_text
 from spotcheck.rules.fields import OPERATING_STATUSES
@@ -202,4 +203,5 @@ def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed
         caps={c.id: c.name for c in caps},
         tasks=tuple(tasks),
         coordination=coordination,
+        cap_priority=priority_words(policy.cap_priority, [pool.plan.task.id for pool in pools]) if caps else None,
     )

@@ -9,9 +9,11 @@ from typing import Any
 
 from spotcheck.calendar.deadlines import check_rules
 from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.policy.cadence import cadence_problems
 from spotcheck.policy.joint import department_problems, month_problems, table_problems
 from spotcheck.policy.loaded import Draft
 from spotcheck.policy.problems import did_you_mean
+from spotcheck.policy.vocabulary import label_problems
 
 
 # effective_caps names the cap of each tier's max_checks_per_year so; a policy's own cap may not.
@@ -118,7 +120,7 @@ def policy_problems(draft: Draft) -> list[Problem]:
     found += _duplicates(draft, "documents", "id", "P210", "文件标识")
     found += _duplicates(draft, "campaigns", "id", "P211", "抽查活动标识")
     found += _duplicates(draft, "caps", "id", "P212", "频次上限标识")
-    found += department_problems(draft) + month_problems(draft) + table_problems(draft)
+    found += department_problems(draft) + month_problems(draft) + table_problems(draft) + cadence_problems(draft)
     for i, elem in _raw(draft, "caps"):
         if elem.get("id") in RESERVED_CAP_IDS:
             found.append(draft.locate(Problem(
@@ -147,7 +149,7 @@ def policy_problems(draft: Draft) -> list[Problem]:
                 hint="在 jurisdiction.districts 中列出辖区，或从 stratify 中去掉 district"),
                 draft.at("tasks", i, "sampling", "stratify")))
 
-    found += _kind_problems(draft)
+    found += _kind_problems(draft) + label_problems(draft)
 
     year = policy.year
     windows: list[dt.date] = []

@@ -2,8 +2,8 @@
 the parent sets.
 
 The parent is loaded and resolved first (loader.Session), then the child is laid over it:
-  - `id`, `extends`, `version`, `revision`, `year`, `jurisdiction`, `documents` and `default_document` describe
-    the file itself and are never inherited;
+  - `id`, `extends`, `version`, `revision`, `year`, `jurisdiction`, `documents`, `default_document` and
+    `year_mentions` describe the file itself and are never inherited;
   - a top-level mapping (`risk`, `merge`, `team`, `deadlines`, `targets`, …) is merged one level deep:
     each entry the child writes (`team.min_size`, `deadlines.results_public`) replaces the parent's
     entry whole;
@@ -36,7 +36,7 @@ from spotcheck.policy.yamlsource import Document, Path_, Pos, SourceMap, SourceM
 
 # Keys describing the file itself; a child never inherits them.
 _OWN_KEYS = frozenset({"id", "extends", "version", "revision", "year", "jurisdiction", "documents", "default_document",
-                       "excluded_tasks"})
+                       "excluded_tasks", "year_mentions"})
 _BY_ID = ("caps", "tasks", "departments")
 _PATH_LISTS = ("item_lists", "calendars")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import typing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,8 @@ from spotcheck.policy.inheritance import floor_problems, merge_child
 from spotcheck.policy.loaded import Draft, LoadedItemList, LoadedPolicy, canonical_sha256
 from spotcheck.policy.model import Item, ItemList, Policy
 from spotcheck.policy.problems import model_problems, sorted_problems, validate_document
+from spotcheck.policy.vocabulary import undeclared_labels_warning
+from spotcheck.policy.years import year_warnings
 from spotcheck.policy.yamlsource import Document, Pos, SourceMap, display, parse_yaml, place
 
 
@@ -31,6 +33,7 @@ from spotcheck.policy.yamlsource import Document, Pos, SourceMap, display, parse
 class _Outcome:
     loaded: LoadedPolicy | None
     problems: list[Problem]
+    warnings: list[Problem] = field(default_factory=list)  # the file's own, never its parent's
 
 
 class Session:
@@ -101,14 +104,16 @@ class Session:
         problems += more
         if draft.policy is not None and parent is not None and parent.loaded is not None:
             problems += floor_problems(draft, draft.policy, parent.loaded)
+        warnings: list[Problem] = []
         if draft.policy is not None:
             problems += policy_problems(draft)
+            warnings = year_warnings(doc, draft.policy.year) + undeclared_labels_warning(draft)
         if problems or draft.policy is None or draft.item_lists is None or draft.items is None or draft.calendar is None:
-            return _Outcome(None, problems)
+            return _Outcome(None, problems, warnings)
         return _Outcome(LoadedPolicy(
             policy=draft.policy, path=path, chain=chain, items=draft.items, item_lists=draft.item_lists,
             calendar=draft.calendar, positions=positions, data=data,
-            sha256=canonical_sha256(draft.policy, draft.item_lists)), [])
+            sha256=canonical_sha256(draft.policy, draft.item_lists)), [], warnings)
 
     def _draft(self, path: Path, file: str, data: dict[str, Any], positions: SourceMap) -> tuple[Draft, list[Problem]]:
         problems: list[Problem] = []

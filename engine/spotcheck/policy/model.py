@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from spotcheck.calendar.deadlines import DeadlineRule
+from spotcheck.policy.cadence import CapPriority
 from spotcheck.policy.departments import Department, Exclusion, Inspections, TableColumn
 from spotcheck.policy.kinds import ObjectKind, Scale
 from spotcheck.policy.numbers import (
@@ -343,14 +344,22 @@ class Policy(Model):
     kinds: dict[StrictStr, ObjectKind] = Field(
         default_factory=dict, title="对象类别", description="抽查对象的类别及其统一社会信用代码类别代码、风险分类；全国底线声明，下级可增补")
     scales: dict[StrictStr, Scale] = Field(default_factory=dict, title="风险分类", description="各类对象使用的风险分类及其等级")
+    labels: dict[StrictStr, StrictStr | None] = Field(
+        default_factory=dict, title="监管标签",
+        description="本辖区的监管标签目录：标签 → 说明（可空）；声明后，条件中写的每个标签都须在此目录中（防止“加油占”之类的笔误）；上级声明的标签下级可直接使用并可增补")
     risk: Risk = Field(default_factory=Risk, title="信用风险分级")
     caps: list[Cap] = Field(default_factory=list, title="抽查频次上限")
+    cap_priority: CapPriority | None = Field(
+        None, title="上限冲突时保留主体的任务", description="同一次抽取中主体超出频次上限时由哪个任务保留；不填则按任务在计划中的顺序")
     merge: Merge = Field(default_factory=Merge, title="合并检查规则")
     team: Team = Field(default_factory=Team, title="检查组")
     deadlines: dict[StrictStr, DeadlineRule] = Field(default_factory=dict, title="期限")
     targets: dict[Metric, Target] = Field(default_factory=dict, title="工作目标")
     targets_due: Date | None = Field(None, title="目标完成时限")
     steps: list[StrictStr] = Field(default_factory=list, title="工作步骤", description="实施方案中的流程步骤原文")
+    year_mentions: list[StrictStr] = Field(
+        default_factory=list, title="有意提及的其他年份",
+        description="正文中有意写到其他年份的原文片段，如“2019年度年报”；spotcheck validate 不再就这些片段提醒年份不一致")
 
 
 def task_ratio(task: Task, policy: Policy, tier: str | None) -> Fraction | None:

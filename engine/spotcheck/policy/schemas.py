@@ -20,6 +20,7 @@ from spotcheck.errors import Problem
 from spotcheck.policy.files import CALENDAR, CASES, ITEM_LIST, POLICY, SCHEMA_FILES
 from spotcheck.resources import SCHEMAS
 from spotcheck.policy.model import ItemList, Policy
+from spotcheck.policy.reference import reference
 
 MODELS: dict[str, type[BaseModel]] = {
     SCHEMA_FILES[POLICY]: Policy,
@@ -31,8 +32,8 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 # Hover text is read by officers: the titles pydantic derives from class and field names, and the
-# classes' docstrings, are English. Known ones are given in Chinese; any other English-only title or
-# description is left out rather than shown (the field's own Chinese title still is).
+# classes' docstrings, are English. Known ones are given in Chinese; any other title or description
+# that is mostly English is left out rather than shown (the field's own Chinese title still is).
 CHINESE = {
     "Policy": "抽查策略", "ItemList": "抽查事项清单", "YearSchedule": "年度节假日安排", "CasesFile": "策略测试用例",
     "AllOf": "全部满足（all）", "AnyOf": "任一满足（any）", "Not": "不满足（not）", "Leaf": "单项条件",
@@ -50,13 +51,20 @@ CHINESE = {
     "Name": "名称", "Source": "依据（通知标题和文号）", "Text": "原文", "Value": "值", "Workdays": "调休上班日", "Year": "年份",
 }
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def _english(text: str) -> bool:
+    """Developer prose (a class docstring quoting a plan's words) is mostly Latin letters; an officer's
+    hover line is mostly Chinese, even when it names a key such as `stratify`."""
+    return len(_LATIN.findall(text)) > len(_HAN.findall(text))
 
 
 def _chinese_hover(node: object) -> object:
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
-            if key in ("title", "description") and isinstance(value, str) and not _HAN.search(value):
+            if key in ("title", "description") and isinstance(value, str) and _english(value):
                 if value in CHINESE:
                     out[key] = CHINESE[value]
                 continue
@@ -77,27 +85,42 @@ def render(model: type[BaseModel]) -> str:
     return json.dumps(schema(model), ensure_ascii=False, indent=2) + "\n"
 
 
+def reference_name(schema_name: str) -> str:
+    """policy.schema.json → policy.reference.md: the field reference written beside each schema."""
+    return schema_name.removesuffix(".schema.json") + ".reference.md"
+
+
+def exported() -> dict[str, str]:
+    """Every file `export_schemas` writes, by name: each schema and its Chinese field reference."""
+    files = {}
+    for name, model in MODELS.items():
+        files[name] = render(model)
+        files[reference_name(name)] = reference(schema(model), name)
+    return files
+
+
 def export_schemas(dest: Path = SCHEMAS) -> list[Path]:
-    """Write every schema into `dest` (each file replaced atomically); returns the files written."""
+    """Write every schema and its reference into `dest` (each file replaced atomically); returns the
+    files written."""
     dest.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, model in MODELS.items():
+    for name, text in exported().items():
         target = dest / name
-        write_file_atomic(target, render(model).encode("utf-8"))
+        write_file_atomic(target, text.encode("utf-8"))
         written.append(target)
     return written
 
 
 def schema_drift(dest: Path = SCHEMAS) -> list[Problem]:
-    """P191 for each schema file in `dest` that is missing or differs from a fresh export."""
+    """P191 for each schema or reference file in `dest` that is missing or differs from a fresh export."""
     found = []
-    for name, model in MODELS.items():
+    for name, text in exported().items():
         target = dest / name
         try:
             current = target.read_text(encoding="utf-8")
         except OSError:
             current = None
-        if current != render(model):
+        if current != text:
             state = "缺失" if current is None else "与模型不一致"
             found.append(Problem("P191", f"{target.name} {state}", file=str(target),
                                  hint="模型改动后运行 spotcheck schema export 重新生成并一起提交"))

@@ -28,6 +28,7 @@ SCHEMA_LINE = "# yaml-language-server: $schema="
 class ValidationReport:
     files: dict[str, list[Path]]  # kind → files checked
     problems: list[Problem]  # sorted by file, line, column
+    warnings: list[Problem]  # the same, for what is still usable (W9xx: another year named …)
 
 
 def schema_header_problem(path: Path, kind: str, text: str) -> Problem | None:
@@ -65,6 +66,7 @@ def validate_report(paths: Iterable[str | Path]) -> ValidationReport:
     if not problems and not any(files.values()):
         problems.append(Problem("P105", "没有找到要检查的 YAML 文件", hint="给出 policies/ 下的文件或文件夹；新仓库可先运行 spotcheck init"))
     session = Session()
+    warnings: list[Problem] = []
     for kind, found in files.items():
         for path in found:
             if kind in (POLICY, ITEM_LIST):
@@ -72,7 +74,9 @@ def validate_report(paths: Iterable[str | Path]) -> ValidationReport:
                 if doc is not None and (header := schema_header_problem(path, kind, doc.text)) is not None:
                     problems.append(header)
             if kind == POLICY:
-                problems += session.policy(path).problems
+                outcome = session.policy(path)
+                problems += outcome.problems
+                warnings += outcome.warnings
             elif kind == ITEM_LIST:
                 problems += session.item_list(path)[1]
             elif kind == CALENDAR:
@@ -82,7 +86,7 @@ def validate_report(paths: Iterable[str | Path]) -> ValidationReport:
                     problems += exc.problems
             else:
                 problems += cases_file_problems(path, session)
-    return ValidationReport(files, sorted_problems(problems))
+    return ValidationReport(files, sorted_problems(problems), sorted_problems(warnings))
 
 
 def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:

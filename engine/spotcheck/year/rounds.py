@@ -104,6 +104,7 @@ class Selection:
 
     rounds: dict[str, tuple[int, ...]]
     overridden: list[str] = field(default_factory=list)
+    whole_year: bool = False  # every round of the year: the draw records no selection, as before draws could select
 
     def to_dict(self) -> dict[str, list[int]]:
         return {t: list(r) for t, r in self.rounds.items()}
@@ -116,7 +117,8 @@ def _month_text(year: int, month: int) -> str:
 def select(loaded: LoadedPolicy, drawn: list[DrawnRound], request: Request, on: dt.date, *, enforce: bool = True) -> Selection:
     """The rounds a draw of what is due draws on `on`; refused rounds raise unless overridden.
 
-    Without a task or a month, every round of the year (a whole-year draw: only repeats are refused).
+    Without a task or a month, every round of the year (a whole-year draw): a round an earlier draw of
+    the year drew is refused there too, so an official whole-year draw never draws a round twice.
     A drill (`enforce` false) refuses nothing: it is never counted.
     """
     policy = loaded.policy
@@ -176,7 +178,7 @@ def select(loaded: LoadedPolicy, drawn: list[DrawnRound], request: Request, on: 
     chosen: dict[str, list[int]] = {}
     for r in wanted:
         chosen.setdefault(r.task_id, []).append(r.round)
-    return Selection({t: tuple(rs) for t, rs in chosen.items()}, [p.message for p in refused])
+    return Selection({t: tuple(rs) for t, rs in chosen.items()}, [p.message for p in refused], whole_year=not request.partial)
 
 
 def _month_of(on: dt.date, year: int) -> int:
