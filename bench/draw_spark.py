@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import filecmp
 import os
-import resource
 import shutil
 import sys
 import tempfile
@@ -26,19 +25,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from draw import POLICY, _child, _directory  # noqa: E402  (bench/draw.py: the directories and the child runner)
 
 
+def _peak_mib(pid: int | str) -> float:
+    """A process's peak RSS (VmHWM): unlike ru_maxrss it does not start from the parent's size at fork."""
+    status = Path(f"/proc/{pid}/status")
+    hwm = next((line for line in status.read_text().splitlines() if line.startswith("VmHWM:")), None) if status.exists() else None
+    return int(hwm.split()[1]) / 1024 if hwm else 0.0
+
+
 def _descendants_peak_mib() -> float:
-    """Peak RSS (VmHWM) summed over this process's descendants still alive: the Spark driver's JVM."""
-    total, stack = 0, [os.getpid()]
+    """Peak RSS summed over this process's descendants still alive: the Spark driver's JVM."""
+    total, stack = 0.0, [os.getpid()]
     while stack:
         pid = stack.pop()
         for task in Path(f"/proc/{pid}/task").glob("*/children"):
             for child in task.read_text().split():
                 stack.append(int(child))
-                status = Path(f"/proc/{child}/status")
-                if status.exists():
-                    hwm = next((line for line in status.read_text().splitlines() if line.startswith("VmHWM:")), None)
-                    total += int(hwm.split()[1]) if hwm else 0
-    return total / 1024
+                total += _peak_mib(child)
+    return total
 
 
 def _run(engine: str, master: str | None, entities: str, out: str, q) -> None:
@@ -57,7 +60,7 @@ def _run(engine: str, master: str | None, entities: str, out: str, q) -> None:
     wall = time.perf_counter() - t
     ranking = marks["生成抽取记录"] - marks["按随机数排序抽取"]
     start = marks["按规则匹配抽查范围"] - marks["启动 Spark"] if "启动 Spark" in marks else 0.0
-    python_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    python_peak = _peak_mib("self")
     q.put((wall, ranking, start, python_peak, _descendants_peak_mib(), result.drawn.height))
 
 
