@@ -1,6 +1,6 @@
 """Benchmark: the draw on this machine (polars) against the draw on Spark in local mode.
 
-    python bench/draw_spark.py --entities 1000000 [--entities 10000000] [--master 'local[2]']
+    python bench/draw_spark.py --entities 1000000 [--entities 10000000] [--master 'local[2]'] [--driver-memory 4g]
 
 Uses bench/draw.py's Shuozhou-shaped directories (bench/data/, made once) and runs each draw as the
 CLI does (pipeline.draw: load and check, scope, caps, quotas, ranking, files and ledger) in its own
@@ -68,7 +68,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--entities", type=int, action="append", help="directory sizes (repeatable); default 1000000")
     ap.add_argument("--master", default="local[2]", help="the Spark master (default local[2])")
+    ap.add_argument("--driver-memory", help="the Spark driver JVM's heap, e.g. 4g (Spark's default is 1g)")
     args = ap.parse_args()
+    if args.driver_memory:
+        # The JVM starts with the first session, in the child: its heap is fixed by the submit arguments.
+        os.environ["PYSPARK_SUBMIT_ARGS"] = f"--driver-memory {args.driver_memory} pyspark-shell"
     rows = []
     for n in args.entities or [1_000_000]:
         entities = _directory(n)

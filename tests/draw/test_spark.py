@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 import shutil
 import subprocess
 import sys
@@ -146,3 +147,18 @@ def test_a_spark_draw_without_pyspark_says_how_to_install_it(monkeypatch):
     with pytest.raises(SpotcheckError) as err:
         spark_engine.session()
     assert err.value.problems[0].code == "R570" and "spotcheck[spark]" in (err.value.problems[0].hint or "")
+
+
+def test_spark_that_cannot_start_is_one_located_problem(seed_dirs, tmp_path):
+    # A fresh process whose JAVA_HOME names no Java: pyspark cannot launch its JVM.
+    name = "qingdao-2020"
+    policy, on = SEEDS[name]
+    env = {**os.environ, "JAVA_HOME": str(tmp_path / "no-java")}
+    run = subprocess.run(
+        [sys.executable, "-m", "spotcheck.cli", "draw", str(policy), "--entities", str(seed_dirs / name / "entities.csv"),
+         "--seed", "j", "--date", on.isoformat(), "--out", str(tmp_path / "d"), "--ledger", str(tmp_path / "l.db"),
+         "--engine", "spark"],
+        capture_output=True, text=True, env=env,
+    )
+    assert run.returncode == 1 and "R571" in run.stderr + run.stdout
+    assert not (tmp_path / "d").exists()

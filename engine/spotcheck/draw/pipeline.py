@@ -261,8 +261,8 @@ def draw(
     `request` draws only what is asked (a task, a round, what is due by a month); a reveal draws the
     rounds its commitment fixed.
 
-    `engine` "spark" ranks on Apache Spark (`spark_master`, else the running session or local[*]); the
-    folder is byte for byte the local engine's.
+    `engine` "spark" ranks on Apache Spark (`spark_master`, else spark-submit's master or local[*]);
+    the folder is byte for byte the local engine's.
     """
     if (seed is None) == (reveal is None):
         raise SpotcheckError(Problem("R504", "须且只须给出 --seed（演练）或 --reveal（正式抽取）之一"))

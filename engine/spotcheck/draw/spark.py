@@ -38,8 +38,8 @@ ENGINES = ("local", "spark")
 
 
 def session(master: str | None = None) -> SparkSession:
-    """The Spark session a draw runs on: the one already running (spark-submit, a test's), else a new one
-    on `master` (local[*] when none is given)."""
+    """The Spark session a draw runs on: the one already running (a test's), else a new one on `master`,
+    or on the master spark-submit was given, or local[*]."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -48,8 +48,6 @@ def session(master: str | None = None) -> SparkSession:
     builder = SparkSession.builder.appName("spotcheck-draw").config("spark.ui.showConsoleProgress", "false")
     if master:
         builder = builder.master(master)
-    elif SparkSession.getActiveSession() is None:
-        builder = builder.master("local[*]")
     try:
         spark = builder.getOrCreate()
     except Exception as exc:  # pyspark raises its own errors for a missing Java or an unreachable master
@@ -115,9 +113,10 @@ class SparkRanking:
     def _ranked(self, plans: list[TaskPlan], pools: list[Pool]) -> Iterator[DataFrame | None]:
         """Each drawn stratum's rows within its quota: t, s, round, month, order, row, uscc, hash, rank.
 
-        The pools' rows reach Spark as a Parquet file in TMPDIR, which Spark reads in parallel splits
-        (a local table of tens of millions of rows would sit whole in the driver's JVM); the file is
-        removed when the caller has its answer."""
+        The pools' rows reach Spark as a Parquet file, which Spark reads in parallel splits (a local
+        table of tens of millions of rows would sit whole in the driver's JVM); the file is removed
+        when the caller has its answer. It is written in TMPDIR, or on a cluster in the directory the
+        session's `spark.spotcheck.staging` names, which the driver and every executor must see."""
         from pyspark.sql import Window
         from pyspark.sql import functions as F
 
@@ -125,7 +124,8 @@ class SparkRanking:
         if units.num_rows == 0:
             yield None
             return
-        with tempfile.TemporaryDirectory(prefix="spotcheck-spark-") as staging:
+        root = self.spark.conf.get("spark.spotcheck.staging", None)
+        with tempfile.TemporaryDirectory(prefix="spotcheck-spark-", dir=root) as staging:
             path = Path(staging) / "pairs.parquet"
             pq.write_table(self._pairs(pools), path)
             pairs = self.spark.read.parquet(path.as_uri())
