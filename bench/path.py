@@ -1,11 +1,12 @@
 """Benchmark: the year's whole path for seed 002 (Shuozhou), stage by stage, with the draw's floor.
 
-    python bench/path.py --entities 100000 [--entities 1000000] [--inspectors-per 300]
+    python bench/path.py --entities 100000 [--entities 1000000] [--inspectors-per 300] [--mix dense]
 
-For each size, each stage runs in a child process of its own, one after the other on the same
-machine, so each stage's wall time and peak RSS are its own: synth (the synthetic directories),
-draw (a drill draw as the CLI runs it), plan (visits and teams), notices (the task announcement with
-every 随机抽查通知书, DOCX), results (sample, import, approve, publish) and report (the KPIs).
+For each size and label mix (realistic: `spotcheck synth`'s default; dense: `--dense`), each stage runs
+in a child process of its own, one after the other on the same machine, so each stage's wall time and
+peak RSS are its own: synth (the synthetic directories), draw (a drill draw as the CLI runs it), plan
+(visits and teams), notices (the task announcement with every drawn list, DOCX), letters (every
+随机抽查通知书, DOCX), results (sample, import, approve, publish) and report (the KPIs).
 
 The floor is the work no draw can avoid: polars reads the same directory, and SHA-256 hashes one
 message per eligible (task, entity) pair the draw found. The draw's ratio to it is the number to
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import multiprocessing as mp
+import os
 import queue
 import resource
 import shutil
@@ -37,7 +39,8 @@ def _peak_mib() -> float:
 def _synth(work: Path, entities: int, inspectors: int) -> str:
     from spotcheck.draw import pipeline
 
-    pipeline.synthesize(POLICY, entities, inspectors, "bench", work / "data")
+    dense = (work / "mix").read_text() == "dense"
+    pipeline.synthesize(POLICY, entities, inspectors, "bench", work / "data", dense=dense)
     return f"{entities:,} entities, {inspectors:,} inspectors"
 
 
@@ -45,8 +48,8 @@ def _draw(work: Path, *_: int) -> str:
     from spotcheck.draw import pipeline
 
     d = pipeline.draw(POLICY, work / "data/entities.csv", work / "draw", ledger_path=work / "ledger.db", seed="bench", drawn_on=DRAWN_ON)
-    (work / "pairs").write_text(str(sum(t["eligible"] for t in d.summary["tasks"])))
-    return f"{d.drawn.height:,} drawn, {d.summary['distinct_entities_drawn']:,} entities"
+    (work / "pairs").write_text(str(sum(t.eligible for t in d.summary.tasks)))
+    return f"{d.drawn.height:,} drawn, {d.summary.distinct_entities_drawn:,} entities"
 
 
 def _plan(work: Path, *_: int) -> str:
@@ -54,7 +57,7 @@ def _plan(work: Path, *_: int) -> str:
 
     d = work / "data"
     p = workplan.plan(work / "draw", inspectors_path=d / "inspectors.csv", recusals_path=d / "recusals.csv", ledger_path=work / "ledger.db")
-    return f"{p.visits.height:,} visits, {p.summary['teams']['staffed']:,} staffed"
+    return f"{p.visits.height:,} visits, {p.summary.section('teams')['staffed']:,} staffed"
 
 
 def _notices(work: Path, *_: int) -> str:
@@ -62,6 +65,14 @@ def _notices(work: Path, *_: int) -> str:
 
     out = work / "task-notice.docx"
     api.make_notice(POLICY, fmt="docx", out=out, kind="task_notice", draw_dir=work / "draw")
+    return f"{out.stat().st_size / 2**20:,.1f} MiB DOCX"
+
+
+def _letters(work: Path, *_: int) -> str:
+    from spotcheck.notices import api
+
+    out = work / "letters.docx"
+    api.make_notice(POLICY, fmt="docx", out=out, kind="inspection_letter", draw_dir=work / "draw")
     return f"{out.stat().st_size / 2**20:,.1f} MiB DOCX"
 
 
@@ -99,16 +110,17 @@ def _floor(work: Path, *_: int) -> str:
     return f"read + {hashed:,} hashes"
 
 
-STAGES = {"synth": _synth, "draw": _draw, "plan": _plan, "notices": _notices, "results": _results, "report": _report, "floor": _floor}
+STAGES = {"synth": _synth, "draw": _draw, "plan": _plan, "notices": _notices, "letters": _letters, "results": _results,
+          "report": _report, "floor": _floor}
 
 
 def _child(stage: str, work: str, entities: int, inspectors: int, q) -> None:
     t = time.perf_counter()
     what = STAGES[stage](Path(work), entities, inspectors)
-    q.put((time.perf_counter() - t, _peak_mib(), what))
+    q.put((time.perf_counter() - t, _peak_mib(), what, os.getloadavg()[0]))
 
 
-def _timed(stage: str, work: Path, entities: int, inspectors: int) -> tuple[float, float, str] | None:
+def _timed(stage: str, work: Path, entities: int, inspectors: int) -> tuple[float, float, str, float] | None:
     q = mp.get_context("spawn").Queue()
     p = mp.get_context("spawn").Process(target=_child, args=(stage, str(work), entities, inspectors, q))
     p.start()
@@ -123,22 +135,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entities", type=int, action="append", required=True)
     parser.add_argument("--inspectors-per", type=int, default=300, help="entities per inspector (default 300)")
+    parser.add_argument("--mix", action="append", choices=("realistic", "dense"),
+                        help="label mix of the synthetic directory (default realistic; repeat for both)")
+    parser.add_argument("--stage", action="append", choices=tuple(STAGES), help="run only these stages (and those before them)")
     args = parser.parse_args()
-    for n in args.entities:
+    last = max((list(STAGES).index(s) for s in args.stage), default=len(STAGES) - 1) if args.stage else len(STAGES) - 1
+    for n, mix in ((n, mix) for n in args.entities for mix in args.mix or ["realistic"]):
         inspectors = max(200, n // args.inspectors_per)
         work = Path(tempfile.mkdtemp(prefix=f"bench-path-{n}-"))
-        print(f"\n## {n:,} entities, {inspectors:,} inspectors (seed 002, Shuozhou)\n")
-        print("| stage | wall time | peak RSS | what |\n|---|---:|---:|---|")
+        (work / "mix").write_text(mix)
+        print(f"\n## {n:,} entities ({mix}), {inspectors:,} inspectors (seed 002, Shuozhou)\n")
+        print("| stage | wall time | peak RSS | load average | what |\n|---|---:|---:|---:|---|")
         times = {}
         try:
-            for stage in STAGES:
+            for stage in [s for i, s in enumerate(STAGES) if i <= last or s == "floor"]:
                 got = _timed(stage, work, n, inspectors)
                 if got is None:
-                    print(f"| {stage} | failed | | the process died |")
+                    print(f"| {stage} | failed | | {os.getloadavg()[0]:.1f} | the process died |")
                     break
-                seconds, peak, what = got
+                seconds, peak, what, load = got
                 times[stage] = seconds
-                print(f"| {stage} | {seconds:,.1f} s | {peak:,.0f} MiB | {what} |", flush=True)
+                print(f"| {stage} | {seconds:,.1f} s | {peak:,.0f} MiB | {load:.1f} | {what} |", flush=True)
             if "draw" in times and "floor" in times:
                 print(f"\ndraw / floor = {times['draw'] / times['floor']:.2f}×", end="")
             if "draw" in times and "plan" in times:

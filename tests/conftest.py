@@ -56,24 +56,26 @@ DEMO = NOTICE_FIXTURES / "policies" / "demo" / "city" / "2023.yaml"
 NOTICE_DRAW = NOTICE_FIXTURES / "draw"
 
 
+# The fixture cities keep the dense label mix (`spotcheck synth --dense`): the tests want strata of
+# many entities and entities in several tasks' scopes at once.
 @pytest.fixture(scope="session")
 def shuozhou_dirs(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("shuozhou")
-    pipeline.synthesize(SHUOZHOU, 6000, 400, "fixture", out)
+    pipeline.synthesize(SHUOZHOU, 6000, 400, "fixture", out, dense=True)
     return out
 
 
 @pytest.fixture(scope="session")
 def qingdao_dirs(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("qingdao")
-    pipeline.synthesize(QINGDAO, 6000, 120, "fixture", out)
+    pipeline.synthesize(QINGDAO, 6000, 120, "fixture", out, dense=True)
     return out
 
 
 @pytest.fixture(scope="session")
 def longwan_dirs(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("longwan")
-    pipeline.synthesize(LONGWAN, 3000, 300, "fixture", out)
+    pipeline.synthesize(LONGWAN, 3000, 300, "fixture", out, dense=True)
     return out
 
 
@@ -217,7 +219,7 @@ def site_year(tmp_path_factory) -> SiteYear:
 
     root = tmp_path_factory.mktemp("site-year")
     data, draw, ledger = root / "data", root / "draw", root / "ledger.db"
-    pipeline.synthesize(SITE_POLICY, 3000, 120, "site", data)
+    pipeline.synthesize(SITE_POLICY, 3000, 120, "site", data, dense=True)
     _add_label(data / "entities.csv", INTERNAL_LABEL, every=7)
     # Committed the day before the beacon is drawn (2023-11-14), as the ledger's clock records it.
     committed_at = dt.datetime(2023, 11, 13, 2, 0, tzinfo=dt.timezone.utc)

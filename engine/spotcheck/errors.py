@@ -6,6 +6,7 @@ file in one pass. The library never prints: the CLI formats the problems and pic
 
 from __future__ import annotations
 
+import errno
 import json
 from dataclasses import asdict, dataclass
 
@@ -93,3 +94,28 @@ def format_problems(problems: list[Problem], fmt: str = "text", limit: int | Non
     if limit is not None and len(problems) > limit:
         lines.append(f"……另有 {len(problems) - limit} 个问题未显示（共 {len(problems)} 个）")
     return "\n".join(lines)
+
+
+_OS_REASONS = {
+    errno.ENOENT: "文件不存在",
+    errno.EACCES: "没有读取或写入权限",
+    errno.EPERM: "没有读取或写入权限",
+    errno.EISDIR: "这是一个文件夹，不是文件",
+    errno.ENOTDIR: "路径中的某一级不是文件夹",
+    errno.ENAMETOOLONG: "文件名过长",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EROFS: "文件系统只读",
+    errno.EIO: "磁盘读写出错",
+}
+
+
+def reason(exc: BaseException) -> str:
+    """Why a file could not be read, in the officer's words: what the operating system or a library
+    says is English, and names its internals."""
+    if isinstance(exc, OSError):
+        return _OS_REASONS.get(exc.errno or 0, "操作系统拒绝了这次读写")
+    if isinstance(exc, UnicodeDecodeError):
+        return f"不是 UTF-8 编码（第 {exc.start + 1} 个字节无法解码）"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"第 {exc.lineno} 行第 {exc.colno} 列处不是有效的 JSON"
+    return "内容已损坏或格式不对"

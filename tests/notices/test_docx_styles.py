@@ -48,3 +48,21 @@ def test_every_run_names_its_east_asian_face(shuozhou_docx, letter_docx):
         missing = [r for r in runs if r.find(qn("w:rPr")) is None or r.find(qn("w:rPr")).find(qn("w:rFonts")) is None
                    or not r.find(qn("w:rPr")).find(qn("w:rFonts")).get(qn("w:eastAsia"))]
         assert not missing
+
+
+def test_table_rows_copied_from_the_first_keep_their_own_text_and_the_same_layout():
+    from spotcheck.notices.model import Table
+
+    doc = Document(str(TEMPLATES / "docx" / "task_notice.docx"))
+    rows = (("1", "甲店", "A"), ("2", "", "B\tC"), ("3", " 丙 公司 ", "第二行\n第三行"))
+    docx_styles.add_table(doc, Table(("序号", "名称", "代码"), rows, (1, 6, 4)), Mm(156))
+    table = doc.tables[-1]
+    assert [[c.text for c in r.cells] for r in table.rows] == [["序号", "名称", "代码"], *map(list, rows)]
+    first = table.rows[1]
+    for row in table.rows[2:]:
+        for cell, model in zip(row.cells, first.cells, strict=True):
+            assert cell.paragraphs[0].style.name == "表格文字"
+            assert cell.paragraphs[0].alignment == model.paragraphs[0].alignment
+            assert cell.width == model.width and cell.vertical_alignment == model.vertical_alignment
+            assert cell.paragraphs[0].runs[0].font.name == model.paragraphs[0].runs[0].font.name
+    assert len(table.rows[2].cells[1].paragraphs[0].runs) == 1  # an empty value keeps its run and its face

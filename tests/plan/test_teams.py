@@ -298,3 +298,20 @@ def test_recheck_catches_a_bad_row(city):
     victim = result.teams.filter(pl.col("role") == "组员").row(0, named=True)
     broken = dataclasses.replace(result, teams=reassignment.swap(result.teams, victim["visit_id"], victim["inspector_id"], retired))
     assert ("not in post",) == recheck(loaded, frame, broken, people, recused, leads)[0][:1]
+
+
+@pytest.mark.parametrize("cap", [None, 12])
+def test_staffing_unit_by_unit_equals_one_solve_of_the_year(city, monkeypatch, cap):
+    loaded, frame, people, recused, leads = city
+    if cap is not None:
+        loaded = with_team(loaded, max_visits_per_inspector=cap)
+    groups = teams._unit_groups(frame.with_row_index("v").with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("_pool_specs")), people)
+    assert groups.n_unique() == len(loaded.policy.jurisdiction.districts)  # each district bureau a part of its own
+    parted = teams.staff(loaded, frame, people, recused, key=KEY, previous_leads=leads)
+    monkeypatch.setattr(teams, "_unit_groups", lambda v, p: pl.Series("group", [""] * v.height))
+    whole = teams.staff(loaded, frame, people, recused, key=KEY, previous_leads=leads)
+    assert parted.teams.equals(whole.teams)
+    assert parted.outcome.equals(whole.outcome)
+    assert parted.caps == whole.caps
+    if cap is not None:
+        assert 0 < parted.outcome.filter(~pl.col("staffed")).height  # the cap leaves some visits to give way

@@ -152,3 +152,16 @@ def test_unknown_follow_up_action_and_wrong_name(tmp_path, folder, visits):
 ])
 def test_parse_date(text, day):
     assert parse_date(text) == day
+
+
+def test_short_and_long_rows_and_control_characters_are_named_by_row(tmp_path, folder):
+    good = (RESULTS / "results-good.csv").read_text("utf-8").splitlines()
+    lines = [good[0], good[1], good[2].rsplit(",", 3)[0], good[3] + ",多出", good[4].replace("实地检查", "实地\x1b检查")]
+    found = [(p.code, p.row, p.column) for p in problems_of(write(tmp_path, lines), folder) if p.code >= "S860"]
+    assert found == [("S860", 3, None), ("S860", 4, None), ("S861", 5, "检查方式")]
+
+
+def test_a_broken_quote_is_named_at_its_row(tmp_path, folder):
+    good = (RESULTS / "results-good.csv").read_text("utf-8").splitlines()
+    (problem,) = problems_of(write(tmp_path, [good[0], good[1], good[2].replace(",R0201", ',"R0201"x')]), folder)
+    assert (problem.code, problem.row) == ("S801", 3) and "引号" in problem.message

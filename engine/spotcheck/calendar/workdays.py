@@ -36,7 +36,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.errors import Problem, SpotcheckError, reason
 from spotcheck.resources import POLICIES
 from spotcheck.policy.yamlsource import parse_text
 
@@ -399,13 +399,13 @@ def _load_schedule(path: Path) -> YearSchedule | list[Problem]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return [Problem(code="C302", message=f"无法读取日程文件：{exc}", file=file,
+        return [Problem(code="C302", message=f"无法读取日程文件：{reason(exc)}", file=file,
                         hint="检查路径是否正确、文件是否为 UTF-8 编码的 YAML")]
     try:
         data, positions, duplicates = parse_text(text, file)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        return [Problem(code="C302", message=f"日程文件不是有效的 YAML：{getattr(exc, 'problem', None) or exc}",
+        return [Problem(code="C302", message="日程文件不是有效的 YAML：此处的写法不符合 YAML 格式",
                         file=file, line=mark.line + 1 if mark else None, col=mark.column + 1 if mark else None,
                         hint="检查缩进、冒号和引号")]
     if not isinstance(data, dict):

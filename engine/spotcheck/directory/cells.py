@@ -41,6 +41,10 @@ OBJECT_FIELDS = {
 # "长期" and friends are how exports write an open-ended term.
 OPEN_ENDED = ("长期", "永久", "长期有效", "无固定期限", "不约定期限")
 
+# Characters XML cannot hold (so no Word notice can print them), and the invisible C0/C1 controls and
+# noncharacters that copy-and-paste from other systems brings along. Tab and line breaks are written text.
+CONTROL_CHARACTERS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff"
+CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 _DATE_HINT = "日期请写成 2023-01-05、2023/1/5、20230105 或 2023年1月5日"
 _USCC_HINT = "统一社会信用代码为 18 位，不使用字母 I、O、S、V、Z（常见错误：数字 0 写成字母 O）；请与营业执照核对"
 _EXCEL_NUMBER_HINT = "；Excel 中 18 位数字会被当作数值而丢失末几位，请把该列设为“文本”格式后重新填写"
@@ -196,6 +200,17 @@ def _common_checks(fields: dict[str, Field], kind: str, present: set[str]) -> li
         if field.name not in present:
             continue
         raw, value = raw_cell(field.name), pl.col(field.name)
+        # A code is checked for its own characters (D206).
+        if field.kind in ("str", "labels") and field.name != "uscc":
+            checks.append(
+                CellCheck(
+                    "D220",
+                    field.name,
+                    raw.str.contains(f"[{CONTROL_CHARACTERS}]"),
+                    lambda r, f=field: _control_character(f, r[f"raw_{f.name}"]),
+                    quotes_cell=True,
+                )
+            )
         if field.required and not field.blanks_allowed:
             checks.append(
                 CellCheck(
@@ -232,6 +247,16 @@ def _common_checks(fields: dict[str, Field], kind: str, present: set[str]) -> li
                 )
             )
     return checks
+
+
+def _control_character(field: Field, written: str) -> tuple[str, str]:
+    found = CONTROL.search(written)
+    at = found.start() + 1 if found else 0
+    char = f"U+{ord(found.group()):04X}" if found else ""
+    return (
+        f"「{field.title}」第 {at} 个字符是看不见的控制字符 {char}，无法写入通知书等公文",
+        "这类字符多是从其他系统复制时带入的；请在原系统或 Excel 中删除它后重新导出",
+    )
 
 
 def _uscc_checks(excel: bool) -> list[CellCheck]:

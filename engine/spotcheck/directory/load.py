@@ -28,6 +28,7 @@ from typing import ClassVar
 
 import fastexcel
 import polars as pl
+from spotcheck.directory import csvfile
 from spotcheck.directory.cells import (
     CellCheck,
     any_filled,
@@ -50,7 +51,7 @@ from spotcheck.directory.headers import (
     readable_fields,
 )
 from spotcheck.leftovers import Held, remove, unheld
-from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.errors import Problem, SpotcheckError, reason
 from spotcheck.rules.fields import (
     ENTITY_FIELDS,
     INSPECTOR_FIELDS,
@@ -165,13 +166,17 @@ class _Raw:
     frame: pl.LazyFrame
     first_row: int
     has_header_row: bool  # False for Parquet: names come from the schema, data starts at row 2
-    csv: bool = False  # read as UTF-8; GB18030 is tried if that fails on bytes that are not UTF-8
     csv_source: Path | None = None  # the CSV file, in UTF-8
+    head: list[list[str]] | None = None  # CSV: its first records, read exactly (csvfile)
+
+    @property
+    def width(self) -> int:
+        return max((len(r) for r in self.head or ()), default=0)
 
     def typed(self, dtypes: dict[str, pl.DataType]) -> pl.LazyFrame:
         """The cells with some columns cast to `dtypes`; CSV is parsed so, less work and memory than text cast."""
         if self.csv_source is not None:
-            return _scan_csv(self.csv_source, dtypes)
+            return csvfile.scan(self.csv_source, self.width, dtypes)
         return self.frame.with_columns(pl.col(c).cast(t) for c, t in dtypes.items())
 
 
@@ -188,9 +193,7 @@ _CHUNK = 1 << 20
 
 
 def _cannot_read(path: Path, exc: OSError) -> SpotcheckError:
-    return SpotcheckError(
-        Problem("D201", f"无法读取文件：{exc.strerror or exc}", file=str(path), hint="请检查文件路径和访问权限")
-    )
+    return SpotcheckError(Problem("D201", f"无法读取文件：{reason(exc)}", file=str(path), hint="请检查文件路径和访问权限"))
 
 
 def _sha256(path: Path, hashing: Future) -> str:
@@ -205,17 +208,36 @@ class _UnknownEncoding(ValueError):
 
 
 def _unreadable(path: Path, exc: Exception) -> SpotcheckError:
-    hint = "请确认文件没有损坏，且每一行的列数与表头一致"
+    # What polars or the Excel reader says is English and names their internals: the officer is told
+    # what kind of file could not be read instead.
     if isinstance(exc, _UnknownEncoding):
-        hint = "请在 Excel 或 WPS 中把名录另存为“CSV UTF-8”（或 GBK 编码的 CSV）后重试"
-    return SpotcheckError(Problem("D201", f"无法读取文件：{exc}", file=str(path), hint=hint))
+        message, hint = str(exc), "请在 Excel 或 WPS 中把名录另存为“CSV UTF-8”（或 GBK 编码的 CSV）后重试"
+    elif isinstance(exc, OSError) and exc.errno is not None:
+        return _cannot_read(path, exc)
+    elif path.suffix.lower() in _EXCEL_SUFFIXES:
+        message, hint = "Excel 文件已损坏、被截断或不是 Excel 格式", "请用 Excel 或 WPS 打开该文件确认无误后重新保存为 XLSX"
+    elif path.suffix.lower() in _PARQUET_SUFFIXES:
+        message, hint = "Parquet 文件已损坏或被截断", "请重新导出 Parquet 文件，或改为导出 CSV（UTF-8）"
+    else:
+        message, hint = "文件内容无法按 CSV 解析", "请在 Excel 或 WPS 中打开确认无误后另存为“CSV UTF-8”"
+    return SpotcheckError(Problem("D201", f"无法读取文件：{message}", file=str(path), hint=hint))
+
+
+def _fault(path: Path, fault: csvfile.Fault) -> SpotcheckError:
+    return SpotcheckError(
+        Problem(
+            "D222",
+            f"CSV 格式有误：{fault.reason}",
+            file=str(path),
+            row=fault.row,
+            hint="请在 Excel 或 WPS 中打开该文件，核对这一行后另存为“CSV UTF-8”；不要用文本编辑器手工改动引号",
+        )
+    )
 
 
 def _read_raw(path: Path) -> _Raw:
     suffix = path.suffix.lower()
     try:
-        if suffix in _CSV_SUFFIXES:
-            return _Raw(_scan_csv(path), 1, True, csv=True, csv_source=path)
         if suffix in _EXCEL_SUFFIXES:
             frame = pl.read_excel(
                 path,
@@ -244,9 +266,23 @@ def _read_raw(path: Path) -> _Raw:
     )
 
 
-def _scan_csv(source: Path, dtypes: dict[str, pl.DataType] | None = None) -> pl.LazyFrame:
-    # polars skips a UTF-8 BOM itself.
-    return pl.scan_csv(source, has_header=False, infer_schema=False, schema_overrides=dtypes, raise_if_empty=False)
+def _read_csv(source: Path, path: Path, sheet: _Sheet) -> dict:
+    """`path` read from `source`, the file itself or its UTF-8 copy; csvfile.NotUtf8 if it is neither UTF-8
+    nor that copy."""
+    try:
+        head = csvfile.read_head(source, HEADER_SEARCH_ROWS)
+        raw = _Raw(csvfile.scan(source, max((len(r) for r in head), default=0)), 1, True, source, head)
+        return _read_and_check(raw, path, sheet)
+    except csvfile.Fault as found:
+        fault = found
+    except _Unreadable as failed:
+        # polars reads UTF-8 only; bytes past the first megabyte may be GBK too.
+        if isinstance(failed.cause, pl.exceptions.ComputeError) and source == path and not _is_utf8(path):
+            raise csvfile.NotUtf8(str(failed.cause)) from None
+        if isinstance(failed.cause, OSError):
+            raise _unreadable(path, failed.cause) from None
+        fault = csvfile.find_fault(source)
+    raise _fault(path, fault) from None
 
 
 def _collect(frame: pl.LazyFrame) -> pl.DataFrame:
@@ -272,7 +308,7 @@ _TRANSCODED = "spotcheck-utf8-"
 
 
 @contextmanager
-def _gb18030_as_utf8(path: Path) -> Iterator[_Raw]:
+def _gb18030_as_utf8(path: Path) -> Iterator[Path]:
     """Platform exports are often GBK: read as GB18030, its superset, and handed to polars as UTF-8.
 
     The UTF-8 text goes to a temporary file (TMPDIR), removed after reading, so a province's
@@ -294,7 +330,7 @@ def _gb18030_as_utf8(path: Path) -> Iterator[_Raw]:
                 out.write(decoder.decode(b"", final=True).encode("utf-8"))
         except UnicodeDecodeError:
             raise _UnknownEncoding("文件编码无法识别：既不是 UTF-8 也不是 GBK/GB18030") from None
-        yield _Raw(_scan_csv(utf8), 1, True, csv_source=utf8)
+        yield utf8
     finally:
         held.release()
 
@@ -346,22 +382,23 @@ def _load(path: Path, sheet: _Sheet) -> dict:
 
 
 def _read_checked(path: Path, sheet: _Sheet) -> dict:
-    raw = _read_raw(path)
-    try:
-        return _read_and_check(raw, path, sheet)
-    except _Unreadable as failed:
-        error = failed.cause
-    # polars rejects invalid UTF-8, so a GBK file fails the first reading and is decoded only then.
-    if raw.csv and isinstance(error, pl.exceptions.ComputeError):
+    if path.suffix.lower() not in _CSV_SUFFIXES:
         try:
-            if not _is_utf8(path):
-                with _gb18030_as_utf8(path) as raw:
-                    return _read_and_check(raw, path, sheet)
+            return _read_and_check(_read_raw(path), path, sheet)
         except _Unreadable as failed:
-            error = failed.cause
-        except (OSError, ValueError) as exc:
-            error = exc
-    raise _unreadable(path, error) from None
+            raise _unreadable(path, failed.cause) from None
+    try:
+        return _read_csv(path, path, sheet)
+    except csvfile.NotUtf8:
+        pass
+    except OSError as exc:
+        raise _cannot_read(path, exc) from None
+    # A GBK file fails the first reading and is decoded only then.
+    try:
+        with _gb18030_as_utf8(path) as utf8:
+            return _read_csv(utf8, path, sheet)
+    except (OSError, ValueError) as exc:
+        raise _unreadable(path, exc) from None
 
 
 def _data_rows(frame: pl.LazyFrame, raw: _Raw, first_row: int) -> pl.LazyFrame:
@@ -417,7 +454,7 @@ def _read_and_check(raw: _Raw, path: Path, sheet: _Sheet) -> dict:
     file = str(path)
     fields, checks_for, allow_empty = sheet.fields, sheet.checks_for, sheet.allow_empty
     if raw.has_header_row:
-        head = _collect(raw.frame.head(HEADER_SEARCH_ROWS))
+        head = _collect(raw.frame.head(HEADER_SEARCH_ROWS)) if raw.head is None else _head_frame(raw.head)
         header_index = find_header_row(head, header_spellings(fields)) if head.height else 0
         header_cells = head.row(header_index) if head.height else ()
         headers = [(col, cell or "") for col, cell in zip(head.columns, header_cells)]
@@ -425,6 +462,14 @@ def _read_and_check(raw: _Raw, path: Path, sheet: _Sheet) -> dict:
     else:
         headers = [(col, col) for col in raw.frame.collect_schema().names()]
         first_row = raw.first_row
+    ragged: Future | None = None
+    if raw.csv_source is not None and raw.head:
+        # Counted beside the main pass: it reads the file again, the main pass mostly computes.
+        header = raw.head[header_index]
+        named = max((i + 1 for i, cell in enumerate(header) if cell.strip()), default=0)
+        pool = ThreadPoolExecutor(max_workers=1)
+        ragged = pool.submit(_ragged_rows, raw.csv_source, first_row - 1, named, len(header))
+        pool.shutdown(wait=False)
 
     layout, problems = map_headers(headers, fields, file)
     # Header problems found below a title line point at the real header row.
@@ -434,7 +479,12 @@ def _read_and_check(raw: _Raw, path: Path, sheet: _Sheet) -> dict:
     readable = readable_fields(fields)
     checks = checks_for(set(layout.columns), path.suffix.lower() in _EXCEL_SUFFIXES)
     unmapped = [c for c, _ in headers if c not in layout.columns.values()]
-    work = _typed_rows(raw, first_row, layout, unmapped, sheet, checks)
+    try:
+        work = _typed_rows(raw, first_row, layout, unmapped, sheet, checks)
+    finally:
+        short_long = ragged.result() if ragged is not None else None
+    if short_long is not None:
+        problems += _ragged_problems(short_long, path, len(raw.head[header_index]))
     if work.height == 0 and not allow_empty:
         problems.append(Problem("D212", "文件没有数据行", file=file, hint="请确认导出了名录的全部数据"))
 
@@ -486,6 +536,36 @@ def _read_and_check(raw: _Raw, path: Path, sheet: _Sheet) -> dict:
         "headers": dict(layout.headers),
         "source_rows": work["_row"].alias("row"),
     }
+
+
+def _head_frame(records: list[list[str]]) -> pl.DataFrame:
+    width = max((len(r) for r in records), default=0)
+    padded = [[cell or None for cell in r] + [None] * (width - len(r)) for r in records]
+    return pl.DataFrame(padded, schema={csvfile.column(i): pl.String for i in range(width)}, orient="row")
+
+
+def _ragged_rows(source: Path, after: int, named: int, width: int) -> pl.DataFrame:
+    found = _collect(csvfile.ragged_rows(source, after, named, width))
+    if found.get_column("_open").any():
+        return csvfile.ragged_records(source, after, named, width)
+    return found
+
+
+def _ragged_problems(found: pl.DataFrame, path: Path, width: int) -> list[Problem]:
+    problems = []
+    for row, cells, filled in found.head(ROW_PROBLEM_CAP).select("_row", "_cells", "_filled").iter_rows():
+        if filled > width:
+            message = f"这一行有 {filled} 个单元格，比表头的 {width} 列多，多出的单元格不会被读取"
+            hint = "多半是名称或地址中含有英文逗号而没有加引号；请在 Excel 或 WPS 中打开核对这一行后另存为 CSV"
+        else:
+            message = f"这一行只有 {cells} 个单元格，比表头的 {width} 列少，缺少末尾的列"
+            hint = "这一行可能在导出或复制时被截断；请重新导出完整的名录，不要手工删改 CSV 中的逗号"
+        problems.append(Problem("D221", message, file=str(path), row=row, hint=hint))
+    if found.height > ROW_PROBLEM_CAP:
+        problems.append(
+            Problem("D221", f"另有 {found.height - ROW_PROBLEM_CAP} 行的单元格数与表头不一致，未逐一列出", file=str(path))
+        )
+    return problems
 
 
 def _rest(code: str, total: int, path: Path, column: str, title: str) -> list[Problem]:

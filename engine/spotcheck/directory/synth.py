@@ -44,13 +44,16 @@ class SynthResult:
     recusals: pl.DataFrame = field(repr=False)
 
 
-def synthesize(spec: SynthSpec, entities: int, inspectors: int, seed: int | str) -> SynthResult:
-    """Entity and inspector directories and a recusal list, all derived from `seed` alone."""
+def synthesize(spec: SynthSpec, entities: int, inspectors: int, seed: int | str, *, dense: bool = False) -> SynthResult:
+    """Entity and inspector directories and a recusal list, all derived from `seed` alone.
+
+    Labels are as rare as in a real city unless `dense` (every label on 4% of entities: many entities
+    in several tasks' scopes, for stress tests); `dense` changes nothing else."""
     problems = check_spec(spec, entities, inspectors)
     if problems:
         raise SpotcheckError(problems)
     key = str(seed).encode("utf-8")
-    ent = entity_rows(spec, entities, key)
+    ent = entity_rows(spec, entities, key, dense)
     ins = inspector_rows(spec, inspectors, key)
     return SynthResult(spec, seed, ent, ins, recusal_rows(ent, ins, key))
 

@@ -31,6 +31,12 @@ TIER_MIX = {"A": 700, "B": 200, "C": 70, "D": 30}
 TYPE_MIX = {"企业": 350, "个体工商户": 620, "农民专业合作社": 30}
 # Each further kind of object a policy scopes: this many per thousand market entities.
 EXTRA_KIND_WEIGHT = 20
+# Per thousand entities carrying each label. In a real city a sector label (加油站, 拍卖企业, 医疗机构 …)
+# is on well under 1% of the directory, so a label-scoped task's scope is a small share of it; the
+# dense mix (`--dense`, for stress tests) puts every label on 4%, so entities carry several labels
+# and are drawn by many tasks at once.
+LABELS_PER_THOUSAND = 5
+DENSE_LABELS_PER_THOUSAND = 40
 ENTERPRISE_STATUS_MIX = {"存续": 860, "吊销": 50, "注销": 50, "迁出": 15, "停业": 10, "歇业": 5, "清算": 10}
 INDIVIDUAL_STATUS_MIX = {"在营": 780, "开业": 80, "吊销": 50, "注销": 70, "歇业": 20}
 INSPECTOR_STATUS_MIX = {"在岗": 880, "退休": 40, "调离": 40, "借调": 20, "病休": 20}
@@ -81,7 +87,7 @@ def _spread(count: int, n: int) -> list[int]:
     return [(j * n) // count for j in range(count)]
 
 
-def entity_rows(spec: SynthSpec, n: int, key: bytes) -> pl.DataFrame:
+def entity_rows(spec: SynthSpec, n: int, key: bytes, dense: bool = False) -> pl.DataFrame:
     districts = spec.districts
     universe = list(dict.fromkeys([*spec.labels, *(lb for p in spec.profiles for lb in p.get("labels") or ())]))
 
@@ -149,7 +155,7 @@ def entity_rows(spec: SynthSpec, n: int, key: bytes) -> pl.DataFrame:
             "last_checked",
             pl.when(below(u("checked"), 100) < 25).then(pl.max_horizontal(last, pl.col("established"))),
         ),
-        _labels(universe, spec.profiles, u),
+        _labels(universe, spec.profiles, u, DENSE_LABELS_PER_THOUSAND if dense else LABELS_PER_THOUSAND),
     )
 
     district_name = pl.col("d").replace_strict({i: d.name for i, d in enumerate(districts)})
@@ -208,9 +214,9 @@ def _tiers(spec: SynthSpec, a_to_d: pl.Expr, u: pl.Expr | None) -> pl.Expr:
     return a_to_d if chain is None else chain.otherwise(a_to_d)
 
 
-def _labels(universe: list[str], profiles: Sequence[Mapping[str, Any]], u) -> pl.Expr:
-    """Each label carried by about 4% of entities, plus the labels of the profile planted in the row."""
-    carried = [pl.when(below(u(f"label.{label}"), 1000) < 40).then(pl.lit(label)) for label in universe]
+def _labels(universe: list[str], profiles: Sequence[Mapping[str, Any]], u, per_thousand: int) -> pl.Expr:
+    """Each label carried by `per_thousand` of a thousand entities, plus the labels of the profile planted in the row."""
+    carried = [pl.when(below(u(f"label.{label}"), 1000) < per_thousand).then(pl.lit(label)) for label in universe]
     for p, profile in enumerate(profiles):
         carried += [pl.when(pl.col("profile") == p).then(pl.lit(label)) for label in profile.get("labels") or ()]
     return _list_of(carried).list.unique(maintain_order=True).alias("labels")

@@ -144,10 +144,12 @@ def drill_date(loaded: LoadedPolicy, today: dt.date) -> dt.date:
     return min(starts, default=dt.date(policy.year, 1, 1))
 
 
-def synthesize(policy_path: Path, entities: int, inspectors: int, seed: str, out_dir: Path) -> list[Path]:
-    """Synthetic entity and inspector directories and a recusal list shaped like the policy's jurisdiction."""
+def synthesize(policy_path: Path, entities: int, inspectors: int, seed: str, out_dir: Path, *,
+               dense: bool = False) -> list[Path]:
+    """Synthetic entity and inspector directories and a recusal list shaped like the policy's jurisdiction
+    (labels as rare as in a real city, or on 4% of entities each when `dense`)."""
     loaded = load_policy(policy_path)
-    result = synth.synthesize(spec_from_policy(loaded), entities, inspectors, seed)
+    result = synth.synthesize(spec_from_policy(loaded), entities, inspectors, seed, dense=dense)
     return list(synth.write(result, out_dir).values())
 
 

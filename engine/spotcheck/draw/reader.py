@@ -21,7 +21,7 @@ import polars as pl
 from pydantic import BaseModel, ValidationError
 from spotcheck.draw.commitment import Seed
 from spotcheck.draw.records import Summary, Transcript
-from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.errors import Problem, SpotcheckError, reason
 from spotcheck.ledger.chain import Record
 from spotcheck.ledger.store import Ledger
 from spotcheck.plan.visits import DEADLINE_COLUMNS, DRAWS_SCHEMA
@@ -187,7 +187,7 @@ def read_visits(file: Path) -> pl.DataFrame:
 
 
 def _unreadable(file: Path, exc: Exception) -> Problem:
-    return Problem("R511", f"{file.name} 无法读取：{exc}", file=str(file), hint=_HINT)
+    return Problem("R511", f"{file.name} 无法读取：{reason(exc)}", file=str(file), hint=_HINT)
 
 
 def _record(file: Path, model: type[BaseModel], problems: list[Problem]):

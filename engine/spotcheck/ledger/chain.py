@@ -97,7 +97,23 @@ _HEAD = re.compile(r"([0-9]{1,18}):([0-9a-f]{64})")
 
 
 def damaged(path: str, exc: sqlite3.Error) -> Problem:
-    return ledger_problem("L413", f"账本文件结构被破坏（{exc}）", path, hint="从备份恢复账本，并查明改动原因")
+    return ledger_problem("L413", f"账本文件结构被破坏（{database_reason(exc)}）", path, hint="从备份恢复账本，并查明改动原因")
+
+
+def database_reason(exc: sqlite3.Error) -> str:
+    """What SQLite found, in the officer's words (its own are English)."""
+    text = str(exc)
+    if m := re.match(r"no such (table|column): (\S+)", text):
+        return f"缺少{'数据表' if m[1] == 'table' else '字段'} {m[2]}"
+    if "not a database" in text:
+        return "不是 SQLite 数据库文件"
+    if "malformed" in text or "corrupt" in text:
+        return "数据库文件已损坏"
+    if "readonly" in text or "read-only" in text:
+        return "账本文件只读，无法写入"
+    if "unable to open" in text:
+        return "无法打开数据库文件（路径不存在或没有权限）"
+    return "数据库无法按账本读取"
 
 
 def record_from_row(row: tuple) -> Record:

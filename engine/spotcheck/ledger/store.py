@@ -37,6 +37,7 @@ from spotcheck.ledger.chain import (
     VerifyReport,
     canonical_json,
     damaged,
+    database_reason,
     ledger_problem,
     record_from_row,
     record_hash,
@@ -117,7 +118,7 @@ class Ledger:
         try:
             conn = sqlite3.connect(spath, timeout=busy_timeout, isolation_level=None)
         except sqlite3.Error as exc:
-            raise SpotcheckError(ledger_problem("L401", f"无法打开账本文件：{exc}", spath)) from exc
+            raise SpotcheckError(ledger_problem("L401", f"无法打开账本文件：{database_reason(exc)}", spath)) from exc
         conn.text_factory = text
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
@@ -130,7 +131,7 @@ class Ledger:
             conn.close()
             if _is_busy(exc):
                 raise _locked_error(spath, busy_timeout) from exc
-            raise SpotcheckError(ledger_problem("L401", f"不是 spotcheck 账本文件（{exc}）", spath,
+            raise SpotcheckError(ledger_problem("L401", f"不是 spotcheck 账本文件（{database_reason(exc)}）", spath,
                                                 hint="确认 --ledger 指向抽查账本（.db）")) from exc
         except SpotcheckError:
             conn.close()

@@ -21,9 +21,11 @@ from pathlib import Path
 
 from docx import Document as new_document
 from docx.document import Document as WordDocument
+from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt
+from docx.text.paragraph import Paragraph
 from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
@@ -35,6 +37,7 @@ from spotcheck.notices.docx_styles import (
     LETTER_PT,
     STYLE,
     STYLES,
+    Style,
     add_blocks,
 )
 from spotcheck.errors import Problem, SpotcheckError
@@ -117,50 +120,59 @@ def finish(doc: WordDocument, notice: Notice) -> None:
     """Layout the template cannot hold: a 函's bare first page, a mark fitted to the line, landscape annexes,
     each 随机抽查通知书 fitted to its page."""
     doc.sections[0].different_first_page_header_footer = notice.letter
-    _fit_marks(doc)
-    _landscape_annexes(doc, [a.landscape for a in notice.annexes])
+    styled = _styled_paragraphs(doc)
+    _fit_marks(styled)
+    _landscape_annexes(doc, styled, [a.landscape for a in notice.annexes])
     if notice.kind == "inspection_letter":
-        _fit_letters(doc)
+        _fit_letters(styled)
+
+
+def _styled_paragraphs(doc: WordDocument) -> list[tuple[Paragraph, str | None]]:
+    """Each body paragraph with its style's name (None: no style, not even a default), read once.
+
+    python-docx's Paragraph.style looks the style up among all of the template's styles on every
+    call; the letters of a city's year are hundreds of thousands of paragraphs."""
+    names = {s.style_id: s.name for s in doc.styles if s.type == WD_STYLE_TYPE.PARAGRAPH}
+    default = doc.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+    fallback = default.name if default is not None else None
+    return [(p, names.get(p._p.style, fallback)) for p in doc.paragraphs]
 
 
 LETTER_BUDGET = 0.93  # of the text block's height: the estimate below is of lines, not of LibreOffice's layout
 MIN_LETTER_PT = 9.0
 
 
-def _letter_height(paragraphs, scale: float) -> float:
+def _letter_height(lines: Sequence[tuple[Style, float]], scale: float) -> float:
     """Points a letter takes at `scale` of its styles' sizes, counting wrapped lines of the text block."""
     total = 0.0
-    for p in paragraphs:
-        spec = STYLE.get(p.style.name) if p.style is not None else None
-        if spec is None or spec.name == "通知书分节":
-            continue
+    for spec, units in lines:
         size = spec.size * scale
         per_line = max(1, math.floor(BLOCK_W.pt / size) - round(spec.right + spec.left))
-        lines = max(1, math.ceil((_text_units(p.text) + spec.first) / per_line))
+        count = max(1, math.ceil((units + spec.first) / per_line))
         line = (spec.line or size * 1.3) * scale
-        total += lines * line + (spec.before + spec.after) * scale
+        total += count * line + (spec.before + spec.after) * scale
     return total
 
 
-def _fit_letters(doc: WordDocument) -> None:
+def _fit_letters(styled: Sequence[tuple[Paragraph, str | None]]) -> None:
     """Shrink a letter whose text would run onto a second page (many tasks and items in one visit),
     in half points, down to 9 pt: a notice to an entity is one page."""
-    letters: list[list] = [[]]
-    for p in doc.paragraphs:
-        letters[-1].append(p)
-        if p.style is not None and p.style.name == "通知书分节":
+    letters: list[list[tuple[Paragraph, Style]]] = [[]]
+    for p, name in styled:
+        spec = STYLE.get(name) if name is not None else None
+        if spec is not None and spec.name != "通知书分节":
+            letters[-1].append((p, spec))
+        if name == "通知书分节":
             letters.append([])
     budget = BLOCK_H.pt * LETTER_BUDGET
     for paragraphs in letters:
-        if _letter_height(paragraphs, 1.0) <= budget:
+        lines = [(spec, _text_units(p.text)) for p, spec in paragraphs]
+        if _letter_height(lines, 1.0) <= budget:
             continue
         scale = 1.0
-        while scale * LETTER_PT > MIN_LETTER_PT and _letter_height(paragraphs, scale) > budget:
+        while scale * LETTER_PT > MIN_LETTER_PT and _letter_height(lines, scale) > budget:
             scale -= 0.5 / LETTER_PT
-        for p in paragraphs:
-            spec = STYLE.get(p.style.name) if p.style is not None else None
-            if spec is None or spec.name == "通知书分节":
-                continue
+        for p, spec in paragraphs:
             for run in p.runs:
                 run.font.size = Pt(math.floor(spec.size * scale * 2) / 2)
             if spec.line is not None:
@@ -173,11 +185,11 @@ def _text_units(text: str) -> float:
     return sum(1 if ord(c) >= 0x2E80 else 0.5 for c in text)
 
 
-def _fit_marks(doc: WordDocument) -> None:
+def _fit_marks(styled: Sequence[tuple[Paragraph, str | None]]) -> None:
     """Narrow (then shrink) the red issuing-body mark so it stays on one line of the text block."""
     available = BLOCK_W.pt
-    for p in doc.paragraphs:
-        if p.style is None or p.style.name not in ("发文机关标志", "信函机关标志"):
+    for p, name in styled:
+        if name not in ("发文机关标志", "信函机关标志"):
             continue
         size = (p.style.font.size or Pt(BODY_PT)).pt
         units = _text_units(p.text)
@@ -196,16 +208,15 @@ def _fit_marks(doc: WordDocument) -> None:
                 run.font.size = Pt(math.floor(new_size))
 
 
-def _landscape_annexes(doc: WordDocument, landscape: list[bool]) -> None:
+def _landscape_annexes(doc: WordDocument, styled: Sequence[tuple[Paragraph, str | None]], landscape: list[bool]) -> None:
     """Put each wide annex in its own landscape section; the pages around it stay portrait.
 
     Only the first section keeps a 函's bare first page (w:titlePg); later sections number every page.
     """
     final = doc.element.body.sectPr
     original = copy.deepcopy(final)
-    paragraphs = [p for p in doc.paragraphs if p.style is not None]
-    labels = [p._p for p in paragraphs if p.style.name == "附件标识"]
-    imprint = next((p._p for p in paragraphs if p.style.name == "版记"), None)
+    labels = [p._p for p, name in styled if name == "附件标识"]
+    imprint = next((p._p for p, name in styled if name == "版记"), None)
     broken = False
     for label, end, wide in zip(labels, [*labels[1:], imprint], landscape, strict=False):
         if not wide:

@@ -8,6 +8,7 @@ machines without them substitute.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -267,6 +268,8 @@ def set_page(section, landscape: bool = False) -> None:
 
 # ---------------------------------------------------------------- the body: tables and blocks in the named styles
 
+_TC, _P, _R = qn("w:tc"), qn("w:p"), qn("w:r")
+
 
 def table_borders(table) -> None:
     borders = OxmlElement("w:tblBorders")
@@ -278,8 +281,13 @@ def table_borders(table) -> None:
 
 
 def add_table(container, t: Table, width: int) -> None:
-    """A bordered table across the text block, header row repeated on every page."""
-    table = container.add_table(rows=1 + len(t.rows), cols=len(t.columns))
+    """A bordered table across the text block, header row repeated on every page.
+
+    Every body row has the same cell properties and styles, so the first is built through python-docx
+    and the others are copies of it with their own text: setting a style by name scans every style of
+    the template, which made a drawn list of thousands of rows take minutes.
+    """
+    table = container.add_table(rows=1 + min(1, len(t.rows)), cols=len(t.columns))
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
     table_borders(table)
@@ -290,8 +298,7 @@ def add_table(container, t: Table, width: int) -> None:
         col.set(qn("w:w"), str(round(w / 635)))  # EMU → twentieths of a point
     # Columns of short values (序号, 抽查类型, 比例 …) read better centred.
     short = [all(len(str(row[c])) <= SHORT_CELL for row in t.rows) for c in range(len(t.columns))]
-    for r, values in enumerate([t.columns, *t.rows]):
-        row = table.rows[r]
+    for r, (row, values) in enumerate(zip(table.rows, [t.columns, *t.rows[:1]], strict=True)):
         if r == 0:
             row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
         for c, (cell, value, w) in enumerate(zip(row.cells, values, widths, strict=True)):
@@ -302,11 +309,24 @@ def add_table(container, t: Table, width: int) -> None:
             if r and short[c]:
                 p.alignment = WD_ALIGN_PARAGRAPH.CENTER
             add_run(p, str(value), HEITI if r == 0 else FANGSONG)
+    if len(t.rows) > 1:
+        _repeat_row(table, t.rows[1:])
     # A merged cell is written once in its top cell, then joined with the cells it covers.
     for r, spans in enumerate(t.spans, 1):
         for c, span in enumerate(spans):
             if span > 1:
                 table.cell(r, c).merge(table.cell(r + span - 1, c))
+
+
+def _repeat_row(table, rows: Sequence[Sequence[str]]) -> None:
+    """Append a copy of the table's last row per item of `rows`, each cell's one run given its value."""
+    proto = table._tbl.tr_lst[-1]
+    tbl = proto.getparent()
+    for values in rows:
+        tr = copy.deepcopy(proto)
+        for run, value in zip(tr.iterfind(f"{_TC}/{_P}/{_R}"), values, strict=True):
+            run.text = str(value)
+        tbl.append(tr)
 
 
 def add_blocks(container, blocks: Sequence[Block], width: int) -> None:

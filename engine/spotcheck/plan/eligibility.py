@@ -167,14 +167,32 @@ def pool_ok(person: Mapping, specialty: str, kinds: Mapping[str, frozenset[str] 
     return specialty in (person["specialties"] or []) and (allowed is None or specialty in allowed)
 
 
+def visit_units(v: pl.DataFrame, directory_units: frozenset[str]) -> pl.DataFrame:
+    """(v, unit): the units whose officers may join each visit of `v` (columns v, inspecting_unit,
+    lead_unit, units, joint, department_units), per visit in this order: the inspecting unit; the lead
+    unit of a visit several units or departments take part in, when the directory has people under
+    that name; on a 跨部门联合 visit, the unit of each department taking part."""
+    home = v.filter(pl.col("inspecting_unit").is_not_null() & (pl.col("inspecting_unit") != "")).select(
+        "v", pl.col("inspecting_unit").alias("unit"))
+    guests = v.filter(
+        (pl.col("joint") | (pl.col("units").list.len() > 1)) & pl.col("lead_unit").is_in(list(directory_units))
+        & (pl.col("lead_unit") != pl.col("inspecting_unit").fill_null(""))
+    ).select("v", pl.col("lead_unit").alias("unit"))
+    partners = v.filter(pl.col("joint")).select("v", pl.col("department_units").alias("unit")).explode("unit").filter(
+        pl.col("unit").is_not_null() & (pl.col("unit") != ""))
+    return pl.concat([home, guests, partners]).unique(maintain_order=True)
+
+
 def allowed_units(visit: Mapping, directory_units: frozenset[str]) -> list[str]:
-    units = [visit["inspecting_unit"]] if visit["inspecting_unit"] else []
-    lead = visit.get("lead_unit")
-    if (visit.get("joint") or len(visit.get("units") or ()) > 1) and lead and lead in directory_units and lead not in units:
-        units.append(lead)
-    if visit.get("joint"):
-        units += [u for u in dict.fromkeys(visit.get("department_units") or ()) if u and u not in units]
-    return units
+    """visit_units for one visit (a row of visits.csv as read back, or of the matcher's frame)."""
+    row = pl.DataFrame(
+        {"v": [0], "inspecting_unit": [visit["inspecting_unit"]], "lead_unit": [visit.get("lead_unit")],
+         "units": [list(visit.get("units") or ())], "joint": [bool(visit.get("joint"))],
+         "department_units": [list(visit.get("department_units") or ())]},
+        schema={"v": pl.UInt32, "inspecting_unit": pl.String, "lead_unit": pl.String, "units": pl.List(pl.String),
+                "joint": pl.Boolean, "department_units": pl.List(pl.String)},
+    )
+    return visit_units(row, directory_units)["unit"].to_list()
 
 
 def cap_of(person: Mapping, caps: Mapping[str, int]) -> int:

@@ -30,7 +30,6 @@ from spotcheck.plan.eligibility import (
     MEMBER,
     OFFICER,
     POOL_UNIT,
-    allowed_units,
     cap_of,
     distinct_cover,
     needs_of,
@@ -41,6 +40,7 @@ from spotcheck.plan.eligibility import (
     pool_ok,
     serving_officers,
     serving_pool,
+    visit_units,
 )
 from spotcheck.policy.loaded import LoadedPolicy
 
@@ -137,6 +137,58 @@ def staff(
         pl.col("_shape").replace_strict({k: list(n.pool_specialties) for k, n in needs.items()}, return_dtype=pl.List(pl.String)).alias("_pool_specs"),
         pl.col("uscc").replace_strict(dict(previous_leads), default=None, return_dtype=pl.String).alias("_prev"),
     )
+    groups = _unit_groups(v, people)
+    if groups.n_unique() <= 1:
+        return _staff_group(loaded, v, people, recused, kinds, key)
+    parts = [
+        _staff_group(loaded, v.filter(groups == g).drop("v").with_row_index("v"), people, recused, kinds, key)
+        for g in groups.unique(maintain_order=True)
+    ]
+    order = v.select("visit_id", "v")
+    # Each part's rows are in its visits' order, a subsequence of the year's: a stable sort by the
+    # year's visit order interleaves them exactly as one solve orders them.
+    teams = (pl.concat([p.teams for p in parts]).join(order, on="visit_id", maintain_order="left")
+             .sort("v", maintain_order=True).select(TEAM_COLUMNS))
+    outcome = order.select("visit_id").join(pl.concat([p.outcome for p in parts]), on="visit_id", maintain_order="left")
+    # A unit's cap is found from its own visits alone, so the part holding them gives it; the other
+    # parts hold the floor (no visits of that unit), which is below it.
+    caps = {u: max(p.caps.get(u, 0) for p in parts) for u in parts[0].caps}
+    return Staffing(teams, outcome, caps)
+
+
+def _unit_groups(v: pl.DataFrame, people: pl.DataFrame) -> pl.Series:
+    """Per visit, which independent part of the year's staffing it falls in: visits share a part when
+    people of one unit may join both (a joint visit joins its units' parts), and every visit needing
+    a pool member is in one part with the others that need one (the pools serve the whole
+    jurisdiction). Each part is staffed on its own with its own rounds, so the pairs held at once
+    are one part's: a city's district units are separate parts."""
+    tokens = visit_units(v, frozenset(people["unit"].drop_nulls().to_list())).with_columns(
+        pl.concat_str(pl.lit("unit:"), "unit").alias("token")).select("v", "token")
+    pooled = v.filter(pl.col("_pool_specs").list.len() > 0).select("v", pl.lit("pool").alias("token"))
+    tokens = pl.concat([tokens, pooled])
+    parent: dict[str, str] = {}
+
+    def root(t: str) -> str:
+        while parent.setdefault(t, t) != t:
+            t = parent[t]
+        return t
+
+    for shared in tokens.group_by("v").agg(pl.col("token").unique().sort()).get_column("token").unique().to_list():
+        first = root(shared[0])
+        for t in shared[1:]:
+            parent[root(t)] = first
+    group_of = {t: root(t) for t in parent}
+    # A visit nobody may join (no inspecting unit) is its own part's: it is left unstaffed with its reason.
+    first_token = tokens.group_by("v").agg(pl.col("token").first())
+    return (v.select("v").join(first_token, on="v", how="left", maintain_order="left")
+            .select(pl.col("token").replace_strict(group_of, default=None).fill_null(""))
+            .to_series().alias("group"))
+
+
+def _staff_group(loaded: LoadedPolicy, v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame,
+                 kinds: Mapping, key: str) -> Staffing:
+    """staff() on one part of the year's visits (v: their row index, with the needs' columns)."""
+    team = loaded.policy.team
     officers = _officer_side(v, people, recused, team.rotate_lead, key)
     pool = _pool_side(v, people, recused, kinds, key)
     sides = [officers.side, pool.side]
@@ -166,16 +218,7 @@ def _slots(v: pl.DataFrame, column: str) -> pl.DataFrame:
 
 
 def _officer_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, rotate: bool, key: str) -> Matching:
-    directory_units = frozenset(people["unit"].drop_nulls().to_list())
-    home = v.select("v", pl.col("inspecting_unit").alias("unit")).drop_nulls("unit")
-    guests = v.filter(
-        (pl.col("joint") | (pl.col("units").list.len() > 1)) & pl.col("lead_unit").is_in(list(directory_units))
-        & (pl.col("lead_unit") != pl.col("inspecting_unit").fill_null(""))
-    ).select("v", pl.col("lead_unit").alias("unit"))
-    # A 跨部门联合 visit also takes officers from the unit of each department taking part.
-    partners = v.filter(pl.col("joint")).select("v", pl.col("department_units").alias("unit")).explode("unit").filter(
-        pl.col("unit").is_not_null() & (pl.col("unit") != ""))
-    units = pl.concat([home, guests, partners]).unique(maintain_order=True)
+    units = visit_units(v, frozenset(people["unit"].drop_nulls().to_list()))
     officers = serving_officers(people).select("p", "inspector_id", "unit", "certificate_expires")
     # A city's pairs run to tens of millions: they are joined on integer ids only, the recusals and
     # the previous lead are turned into (v, p) first, and the cost strings exist a batch at a time.
@@ -263,23 +306,25 @@ def _reasons(loaded, v, people, recused, kinds, caps, staffed, failed) -> list[s
     directory_units = frozenset(by_unit)
     recusal = set(recused.iter_rows())
     rotate = loaded.policy.team.rotate_lead
-    records = v.to_dicts()
-    for i in todo:
-        visit = records[i]
+    waiting = v.filter(pl.Series(~staffed))
+    units_of: dict[int, list[str]] = {}
+    for i, unit in visit_units(waiting, directory_units).iter_rows():
+        units_of.setdefault(i, []).append(unit)
+    for visit in waiting.iter_rows(named=True):
+        i = visit["v"]
         parts = []
         if failed[0][i]:
-            parts.append(_officer_reason(visit, by_unit, directory_units, recusal, rotate, caps))
+            parts.append(_officer_reason(visit, units_of.get(i, []), by_unit, recusal, rotate, caps))
         if failed[1][i]:
             parts.append(_pool_reason(visit, pool_people, recusal, kinds, caps))
         out[i] = "；".join(p for p in parts if p) or "符合条件的人员均已达到工作量上限"
     return out
 
 
-def _officer_reason(visit, by_unit, directory_units, recusal, rotate, caps) -> str:
+def _officer_reason(visit, units, by_unit, recusal, rotate, caps) -> str:
     need = visit["_n_off"]
     if not visit["inspecting_unit"]:
         return f"主体所在辖区“{visit['district']}”未在策略中指定负责检查的单位"
-    units = allowed_units(visit, directory_units)
     staff = [r for u in units for r in by_unit.get(u, []) if r["role"] == OFFICER]
     where = "、".join(units)
     in_post = [r for r in staff if r["status"] == IN_POST]

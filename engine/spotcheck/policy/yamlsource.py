@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import yaml
-from spotcheck.errors import Problem
+from spotcheck.errors import Problem, reason
 
 
 def display(path: Path | str) -> str:
@@ -127,7 +127,7 @@ def parse_yaml(path: Path) -> tuple[Document | None, list[Problem]]:
         # A byte order mark is not part of the text: the `# yaml-language-server` line after it counts as the first.
         text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
     except OSError as exc:
-        return None, [Problem("P100", f"无法读取文件：{exc.strerror or exc}", file=file,
+        return None, [Problem("P100", f"无法读取文件：{reason(exc)}", file=file,
                               hint="检查路径是否正确")]
     except UnicodeDecodeError as exc:
         return None, [Problem("P100", f"文件不是 UTF-8 编码（第 {exc.start} 个字节无法解码）", file=file,
@@ -147,14 +147,15 @@ def parse_yaml(path: Path) -> tuple[Document | None, list[Problem]]:
         mark = exc.problem_mark or exc.context_mark
         what = " ".join(str(s) for s in (exc.context, exc.problem) if s)
         said = next((words for needle, words in _YAML_ERRORS if needle in what), None)
-        what = f"{said}（{what}）" if said else what
+        # The parser's own words are English: the officer gets the Chinese reading and the place.
+        what = said or "此处的写法不符合 YAML 格式"
         wide = _full_width(text, mark.line if mark else None)
         return None, [Problem("P101", f"YAML 语法错误：{wide[0] if wide else what}", file=file,
                               line=wide[1] if wide else (mark.line + 1 if mark else None),
                               col=wide[2] if wide else (mark.column + 1 if mark else None),
                               hint=wide[3] if wide else "检查缩进、冒号后的空格、引号是否成对；含冒号或 # 的文字请加引号")]
     except yaml.YAMLError as exc:
-        return None, [Problem("P101", f"YAML 语法错误：{exc}", file=file, hint="检查文件格式")]
+        return None, [Problem("P101", "YAML 语法错误：文件无法按 YAML 解析", file=file, hint="检查文件格式")]
     return Document(path, file, text, data, positions), problems
 
 

@@ -26,6 +26,7 @@ from spotcheck.results.categories import (
     scan,
     split_actions,
 )
+from spotcheck.directory.cells import CONTROL
 from spotcheck.draw.reader import DrawFolder, Visit
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.results.tables import read_cells
@@ -167,6 +168,27 @@ class _Sheet:
             if any(c.strip() for c in row)
         ]
         self.header_row = best + 1
+        self._check_shape(header, cells[best + 1:])
+
+    def _check_shape(self, header: list[str], rows: list[list[str]]) -> None:
+        """The directory's rule (D220, D221): a row is as wide as the header, its text printable."""
+        named = max((j + 1 for j, text in enumerate(header) if text.strip()), default=0)
+        for n, row in enumerate(rows, start=self.header_row + 1):
+            filled = len(row)
+            while filled and not row[filled - 1].strip():
+                filled -= 1
+            if filled and len(row) < named:
+                self.add("S860", f"这一行只有 {len(row)} 个单元格，比表头的 {len(header)} 列少，缺少末尾的列", n, None,
+                         hint="这一行可能在导出或复制时被截断；请重新导出完整的结果表")
+            elif filled > len(header):
+                self.add("S860", f"这一行有 {filled} 个单元格，比表头的 {len(header)} 列多，多出的单元格不会被读取", n, None,
+                         hint="多半是某个单元格中含有英文逗号而没有加引号；请在 Excel 或 WPS 中打开核对这一行后另存为 CSV")
+            for j, text in enumerate(row[: len(header)]):
+                if found := CONTROL.search(text):
+                    self.problems.append(Problem(
+                        "S861", f"第 {found.start() + 1} 个字符是看不见的控制字符 U+{ord(found.group()):04X}，无法写入公示和文书",
+                        file=self.file, row=n, column=header[j].strip() or None,
+                        hint="这类字符多是从其他系统复制时带入的；请删除它后重新保存"))
 
     def column(self, field: str) -> str:
         return self.headers.get(field, FILE_FIELDS[field][0])

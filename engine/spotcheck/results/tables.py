@@ -14,7 +14,7 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 import xlsxwriter
-from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.errors import Problem, SpotcheckError, reason
 
 _CSV_SUFFIXES = {".csv", ".txt"}
 _EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
@@ -34,10 +34,10 @@ def read_cells(path: Path) -> list[list[str]]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SpotcheckError(Problem("S801", f"无法读取文件：{exc}", file=str(path))) from None
+        raise SpotcheckError(Problem("S801", f"无法读取文件：{reason(exc)}", file=str(path))) from None
     try:
         if suffix in _CSV_SUFFIXES:
-            return [[c or "" for c in row] for row in csv.reader(io.StringIO(_decode(data), newline=""))]
+            return _csv_cells(path, _decode(data))
         if suffix in _EXCEL_SUFFIXES:
             frame = pl.read_excel(
                 io.BytesIO(data), engine="calamine", has_header=False,
@@ -46,11 +46,28 @@ def read_cells(path: Path) -> list[list[str]]:
                 drop_empty_rows=False, drop_empty_cols=False, raise_if_empty=False,
             )
             return [[c or "" for c in row] for row in frame.select(pl.all().cast(pl.String)).iter_rows()]
-    except (UnicodeDecodeError, csv.Error, pl.exceptions.PolarsError, OSError, ValueError, fastexcel.FastExcelError) as exc:
-        raise SpotcheckError(Problem("S801", f"无法读取文件：{exc}", file=str(path),
-                                     hint="请确认文件没有损坏；CSV 请用 UTF-8 或 GBK 编码")) from None
+    except UnicodeDecodeError:
+        raise SpotcheckError(Problem("S801", "无法读取文件：文件编码无法识别，既不是 UTF-8 也不是 GBK/GB18030", file=str(path),
+                                     hint="请在 Excel 或 WPS 中另存为“CSV UTF-8”后重试")) from None
+    except (pl.exceptions.PolarsError, OSError, ValueError, fastexcel.FastExcelError):
+        raise SpotcheckError(Problem("S801", "无法读取文件：Excel 文件已损坏、被截断或不是 Excel 格式", file=str(path),
+                                     hint="请用 Excel 或 WPS 打开该文件确认无误后重新保存为 XLSX")) from None
     raise SpotcheckError(Problem("S801", f"不支持的文件类型 '{path.suffix or '（无扩展名）'}'", file=str(path),
                                  hint="请导出为 CSV（UTF-8 或 GBK）或 XLSX 文件"))
+
+
+def _csv_cells(path: Path, text: str) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            rows.append(row)
+    except csv.Error:
+        # The record that failed starts on the row after the last one read.
+        raise SpotcheckError(Problem("S801", "CSV 格式有误：引号没有配对，或结束引号后还有其他字符", file=str(path),
+                                     row=len(rows) + 1,
+                                     hint="请在 Excel 或 WPS 中打开该文件核对这一行后另存为 CSV；单元格内的引号应写成两个引号")) from None
+    return rows
 
 
 # A cell a spreadsheet would read as a formula (OWASP, "CSV injection"): its first character, or the
