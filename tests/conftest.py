@@ -236,3 +236,19 @@ def site_year(tmp_path_factory) -> SiteYear:
     results.approve(draw, ledger_path=ledger, actor="测试审核人", on=today)
     publish.publish(draw, root / "public", ledger_path=ledger, policy_path=SITE_POLICY, actor="测试", on=today)
     return SiteYear(root, ledger, draw, data)
+
+
+@pytest.fixture(scope="session")
+def unlisted_site(site_year, tmp_path_factory) -> Path:
+    """The site policy with t02's drawn list unpublished (`publish_drawn: false`), drawn as a drill and built."""
+    from spotcheck.site import build as site_build
+
+    root = tmp_path_factory.mktemp("unlisted")
+    policies = root / "policies"
+    shutil.copytree(SITE_POLICIES, policies)
+    path = policies / SITE_POLICY.relative_to(SITE_POLICIES)
+    edit(path, "    scope_text: 全市加油站\n", "    scope_text: 全市加油站\n    publish_drawn: false\n")
+    pipeline.draw(path, site_year.data / "entities.csv", root / "draw", ledger_path=root / "ledger.db", seed="unlisted",
+                  drawn_on=dt.date(2023, 11, 14))
+    site_build.build(root / "ledger.db", root / "site", policies_dir=policies, drills=True)
+    return root

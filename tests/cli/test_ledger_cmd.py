@@ -87,3 +87,25 @@ def test_show_filters_and_json(ledger_path):
     records = json.loads(result.stdout)
     assert [(r["seq"], r["key"], r["body"]) for r in records] == [(2, "d1", {"commitment_id": "c1"})]
     assert run("show", "--ledger", ledger_path, "--key", "nope").stdout == ""
+
+
+def test_import_history_records_earlier_years_checks(ledger_path, tmp_path):
+    good = tmp_path / "2022年检查记录.csv"
+    good.write_text("统一社会信用代码,检查日期,年度,检查事项\n91140600MA0K00000X,2022-05-20,,A01|A02\n91140600MA0K00001X,,2021,\n",
+                    "utf-8-sig")
+    result = run("import-history", good, "--ledger", ledger_path, "--actor", "王科长")
+    assert result.exit_code == 0, result.output
+    assert "已将 2 条检查记录记入台账" in result.stdout
+    with Ledger.open(ledger_path) as led:
+        rows = led.history()
+    assert [(r["uscc"], r["year"], r["checked_on"], r["item_codes"]) for r in rows] == [
+        ("91140600MA0K00000X", 2022, "2022-05-20", ["A01", "A02"]), ("91140600MA0K00001X", 2021, None, [])]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("统一社会信用代码,年度\n91140600MA0K00002X,二〇二一\n", "utf-8")
+    refused = run("import-history", bad, "--ledger", ledger_path, "--actor", "王科长")
+    assert refused.exit_code == 1 and "D231" in refused.stderr and "第 2 行" in refused.stderr
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("代码,年度\nx,2021\n", "utf-8")
+    assert "D230" in run("import-history", wrong, "--ledger", ledger_path, "--actor", "王科长").stderr
+    with Ledger.open(ledger_path) as led:
+        assert len(led.history()) == 2

@@ -78,3 +78,29 @@ def test_list_templates_names_the_file_for_every_kind_and_format():
     plan_md = next(line for line in lines if line.startswith("plan_notice") and " md " in line)
     assert plan_md.rstrip().endswith("templates/plan_notice.md.j2")
     assert any(line.startswith("task_notice") and line.rstrip().endswith("docx/task_notice.docx") for line in lines)
+
+
+def test_letters_per_unit_and_month_hold_one_letter_per_visit(tmp_path):
+    import polars as pl
+
+    out = tmp_path / "letters"
+    result = run(DEMO, "--kind", "letter", "--draw", FIXTURES / "draw", "--format", "docx", "--per-unit", "--out", out)
+    assert result.exit_code == 0, result.output
+    visits = pl.read_csv(FIXTURES / "draw" / "visits.csv", infer_schema=False)
+    where = {}
+    for path in sorted(out.rglob("*.docx")):
+        texts = [p.text for p in Document(str(path)).paragraphs]
+        for visit_id in (t.removeprefix("检查编号：") for t in texts if t.startswith("检查编号：")):
+            assert visit_id not in where, visit_id
+            where[visit_id] = (path.parent.name, path.stem)
+    expected = {v: (unit, f"2023年{int(m):02d}月") for v, unit, m in visits.select("visit_id", "inspecting_unit", "month").iter_rows()}
+    assert where == expected
+    assert result.stdout.splitlines()[0] == "示范市东区市场监督管理局/2023年06月.docx\t3"
+    # The folder is new or nothing: a second run refuses and leaves the first alone.
+    again = run(DEMO, "--kind", "letter", "--draw", FIXTURES / "draw", "--format", "docx", "--per-unit", "--out", out)
+    assert again.exit_code != 0 and len(list(out.rglob("*.docx"))) == 4
+
+
+def test_per_unit_is_for_letters_only(tmp_path):
+    result = run(DEMO, "--kind", "task", "--draw", FIXTURES / "draw", "--per-unit", "--out", tmp_path / "x")
+    assert result.exit_code == 2 and "--kind letter" in result.output and not (tmp_path / "x").exists()

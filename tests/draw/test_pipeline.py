@@ -200,3 +200,35 @@ def test_a_task_stratified_by_class_alone_draws(tmp_path):
     result = pipeline.draw(policy, tmp_path / "dirs/entities.csv", tmp_path / "d", ledger_path=tmp_path / "l.db", seed="c", drawn_on=dt.date(2024, 3, 4))
     by_class = [t for t in result.summary.tasks if any("三级定点医疗机构" in s.stratum for s in t.strata)]
     assert by_class and sum(s.drawn for s in by_class[0].strata) > 0
+
+
+def test_a_county_listing_no_districts_is_its_own_district(tmp_path):
+    # A 县局 plan names no districts below it: its synthetic directory is its own county, inspected by itself.
+    policy = tmp_path / "policies/jiangxi/shanggao/2023.yaml"
+    policy.parent.mkdir(parents=True)
+    policy.write_text("""id: jiangxi/shanggao/2023
+extends: spotcheck:national/baseline
+year: 2023
+jurisdiction: {code: "360923", name: 上高县市场监督管理局, region: 上高县, level: district}
+tasks:
+  - id: t02
+    name: 对经营者价格活动的行政检查
+    type: 定向
+    items: [SG-02]
+    scope: {field: type, op: eq, value: 企业}
+    scope_text: 经营者
+    sampling: {ratio: "5%"}
+    draw_months: [5, 5]
+item_lists: [items.yaml]
+""", "utf-8")
+    (policy.parent / "items.yaml").write_text("""id: jiangxi/shanggao/items
+name: 事项清单
+issuer: 上高县市场监督管理局
+year: 2023
+items: [{code: SG-02, name: 对经营者价格活动的行政检查, method: [实地检查]}]
+""", "utf-8")
+    written = pipeline.synthesize(policy, entities=300, inspectors=12, seed="c", out_dir=tmp_path / "dir")
+    assert sorted(p.name for p in written) == ["entities.csv", "inspectors.csv", "recusals.csv"]
+    entities = (tmp_path / "dir/entities.csv").read_text("utf-8")
+    assert "上高县" in entities and all(row.split(",")[0][2:8] == "360923" for row in entities.splitlines()[1:])
+    assert "上高县市场监督管理局" in (tmp_path / "dir/inspectors.csv").read_text("utf-8")

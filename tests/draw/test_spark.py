@@ -1,4 +1,5 @@
-"""The draw on Spark (local mode) is byte for byte the local draw: every file, the five seed policies.
+"""The draw on Spark (local mode) is byte for byte the local draw: every file, the five seed policies
+and Wuwei's split batches.
 
 One SparkSession serves the whole test session (starting Spark costs seconds); the tests skip only
 where Java or pyspark is absent, and CI installs both (.ci/apt-packages.txt, the `test` extra).
@@ -39,6 +40,8 @@ SEEDS = {
     "shuozhou-2021": (SHUOZHOU, dt.date(2021, 4, 1)),
     "qingdao-2020": (QINGDAO, dt.date(2020, 4, 1)),
     "longwan-2023": (LONGWAN, dt.date(2023, 4, 1)),
+    # Not a seed: Wuwei's batches split the sample (ranked once, under the first batch's unit).
+    "wuwei-2023": (POLICIES / "anhui/wuwei/2023.yaml", dt.date(2023, 4, 1)),
 }
 
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from conftest import NOTICE_DRAW as DRAW
 from spotcheck.notices import api as notice
 from spotcheck.notices import content as notice_content
+from spotcheck.notices.announcements import task_span
 from spotcheck.cli import main
 from spotcheck.errors import SpotcheckError
 from spotcheck.policy.loader import load_policy
@@ -71,6 +72,18 @@ def test_one_letter_per_visit_with_every_item_of_its_tasks(letters_md):
     assert "检查方式为" not in both
     assert "示范市东区市场监督管理局将于2023年11月13日至12月31日期间对你单位进行检查" in both
     assert "统一社会信用代码：`91990102MA5H8UNDXA`" in both  # a line of its own
+
+
+def test_a_letter_lists_the_items_of_its_visit_not_every_item_of_its_tasks(demo_policy, tmp_path):
+    # The plan keeps on a visit only the items that apply to its entity (e.g. 注册资本实缴 only for 实缴制
+    # companies); the letter must say exactly those.
+    planned = tmp_path / "draw"
+    shutil.copytree(DRAW, planned)
+    visits = planned / "visits.csv"
+    visits.write_text(visits.read_text("utf-8").replace(",t01|t02,D01|D02|D03,", ",t01|t02,D01|D03,"), "utf-8")
+    letters = notice.render(demo_policy, kind="letter", fmt="md", draw_dir=planned).split("# 随机抽查通知书")[1:]
+    both = next(n for n in letters if "示范东区甲贸易有限公司" in n)
+    assert "登记事项检查" in both and "A&B <产品> 质量检查" in both and "公示信息检查" not in both
 
 
 def test_letters_are_signed_by_the_inspecting_unit_with_its_contact_and_team(letters_md):
@@ -188,3 +201,8 @@ def test_results_notice_is_one_task(demo_policy):
     assert err.value.problems[0].code == "N820" and "t01、t02" in err.value.problems[0].hint
     with pytest.raises(SpotcheckError):
         notice.render_results_notice(demo_policy, [], "md")
+
+
+def test_a_task_in_batches_spans_its_batches():
+    loaded = load_policy(POLICIES / "anhui/wuwei/2023.yaml")
+    assert task_span(loaded.policy, [loaded.task("grain-storage")]) == "2023年7月至10月"  # never an empty 期间

@@ -59,6 +59,15 @@ def test_entity_drawn_by_two_tasks_is_one_visit_with_both_tasks_items(shuozhou):
     assert result.summary()["task_entity_pairs"] == 3
 
 
+def test_a_unit_the_plan_misspells_counts_as_the_declared_one(shuozhou):
+    # Row 9's 指导单位 is printed "质量监管库"; the pairing with row 8 is led by 质量监管科: one unit, not two.
+    assert shuozhou.task("t09").guide == "质量监管库"
+    drawn = draws(("t08", 1, 6, "E1", "朔城区"), ("t09", 1, 6, "E1", "朔城区"), ("t09", 1, 6, "E2", "朔城区"))
+    result = visits.build(shuozhou, drawn, draw_id="d1", drawn_on=dt.date(2021, 3, 5))
+    [e1], [e2] = by_uscc(result, "E1"), by_uscc(result, "E2")
+    assert e1["units"] == ["质量监管科"] and e2["units"] == ["质量监管科"]
+
+
 def test_seed_003_entity_in_both_tasks_gets_every_item(qingdao):
     drawn = draws(("t01", 1, 10, "E1", "370202"), ("t02", 1, 10, "E1", "370202"))
     [visit] = visits.build(qingdao, drawn, draw_id="d", drawn_on=dt.date(2020, 10, 23)).frame.to_dicts()

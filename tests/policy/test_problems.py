@@ -36,6 +36,14 @@ def test_missing_key_and_bad_date_in_chinese(policy_tree):
     assert missing.where == "任务 't02' → scope_text" and missing.line == line_of(path, "id: t02")
 
 
+def test_a_pair_written_as_one_month_names_the_missing_position_and_the_form(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "draw_months: [4, 11]", "draw_months: [4]")
+    (p,) = policy_problems(path)
+    assert (p.code, p.line, p.where) == ("P110", line_of(path, "draw_months: [4]"), "任务 't01' → draw_months → 第 2 项")
+    assert p.message.startswith("抽取月份（[起始月, 结束月]") and p.message.endswith("少写了第 2 项")
+
+
 def test_condition_errors_point_into_the_scope(policy_tree):
     path = policy_tree / "city" / "2023.yaml"
     edit(path, "{field: type, op: eq, value: 企业}", "{field: type, op: eq, value: 公司}")

@@ -36,3 +36,33 @@ def test_labels_used_without_a_declared_list_are_a_warning_once(policy_tree):
     assert report.problems == []
     (warning,) = report.warnings
     assert (warning.code, warning.line, warning.warning) == ("W930", line_of(path, "value: 加油站"), True)
+
+
+def _with_departments(path):
+    edit(path, "  short: 示市监\n", "  short: 示市监\n  departments: [计量科, 信用监管科]\n")
+
+
+def test_a_guide_naming_no_declared_unit_is_refused_with_a_suggestion(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    _with_departments(path)
+    edit(path, "    draw_months: [4, 11]\n", "    draw_months: [4, 11]\n    guide: 计量库\n")
+    edit(path, "    draw_months: [6, 8]\n", "    draw_months: [6, 8]\n    lead_unit: 市局信用监管科\n")  # the bureau's prefix
+    (problem,) = validate_report([path]).problems
+    assert (problem.code, problem.line) == ("P281", line_of(path, "guide: 计量库"))
+    assert problem.message == "指导单位“计量库”不是策略声明的科室、部门或单位，是否想写 '计量科'？"
+    edit(path, "labels:\n", "unit_names: {计量库: 计量科}\nlabels:\n")
+    assert validate_report([path]).problems == []
+
+
+def test_unit_names_must_map_to_a_declared_unit(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    _with_departments(path)
+    edit(path, "labels:\n", "unit_names: {计量库: 计量处}\nlabels:\n")
+    (problem,) = validate_report([path]).problems
+    assert (problem.code, problem.line) == ("P282", line_of(path, "unit_names"))
+
+
+def test_without_declared_departments_units_stay_free_text(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "    draw_months: [4, 11]\n", "    draw_months: [4, 11]\n    guide: 计量库\n")
+    assert validate_report([path]).problems == []

@@ -183,3 +183,11 @@ def test_an_entity_checks_its_own_treatment(page, site, site_year, task_id):
     strata = [s["stratum"] for s in task["strata"]]
     undrawn = next(c for c in codes if c not in picked and all(rank(c, s) > cut for s in strata))
     assert _self_check(page, url, undrawn) == "不应被抽中"
+
+
+def test_a_task_without_a_published_list_verifies_its_counts_and_says_why_no_more(page, unlisted_site):
+    site = unlisted_site / "site"
+    verdict, steps = _verify(page, _url(site, _task_page(site, "t02")))
+    assert verdict.startswith("验证通过"), steps
+    assert "不公开抽中名单" in steps and "应抽数都由本层符合条件户数" in steps
+    assert _self_check(page, _url(site, _task_page(site, "t02")), "91990102MA5H8UNDXA").startswith("无法在本页判定")

@@ -176,3 +176,24 @@ def test_an_earlier_revision_kept_beside_the_current_plan_is_found(site_year, tm
     out = tmp_path / "site"
     site_build.build(site_year.ledger, out, policies_dir=policies)
     assert "全市加油站（修订）" not in (out / next(p.name for p in out.glob("plan-*.html"))).read_text("utf-8")
+
+
+def test_a_task_whose_list_the_plan_keeps_internal_publishes_counts_only(unlisted_site):
+    site = unlisted_site / "site"
+    with (unlisted_site / "draw" / "draws.csv").open(encoding="utf-8") as f:
+        drawn = [r for r in csv.DictReader(f)]
+    # An entity other tasks drew too is listed there: only t02's own are hidden.
+    others = {r["uscc"] for r in drawn if r["task_id"] != "t02"}
+    hidden = {r["uscc"] for r in drawn if r["task_id"] == "t02"} - others
+    shown = {r["uscc"] for r in drawn if r["task_id"] == "t01"}
+    assert hidden and shown
+    # t01's eligible list (all operating enterprises) is public and names gas-station companies as such.
+    text = "\n".join(p.read_text("utf-8") for p in sorted(site.rglob("*"))
+                     if p.is_file() and not re.search(r"-t01/e\d+-\d+\.js$", p.as_posix()))
+    assert not [u for u in hidden if u in text]  # not in a list, a search piece or a page
+    assert all(u in text for u in shown)
+    _, t02 = _task(site, "t02")
+    assert (t02["disclosure"], t02["list_published"], t02["drawn_pieces"]) == ("unlisted", False, 0)
+    assert t02["drawn_total"] == sum(r["task_id"] == "t02" for r in drawn) and all("cutoff" not in s and "name" not in s for s in t02["strata"])
+    page = next(site.glob("task-*-t02.html")).read_text("utf-8")
+    assert "本任务不公开抽中名单" in page and 'id="drawn"' not in page

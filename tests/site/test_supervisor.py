@@ -48,3 +48,20 @@ def test_only_the_directory_the_draw_read_is_lodged(site_year, tmp_path):
     with pytest.raises(SpotcheckError) as err:
         supervisor.lodge(site_year.draw, other, tmp_path / "out", ledger_path=site_year.ledger)
     assert err.value.problems[0].code == "W911" and not (tmp_path / "out").exists()
+
+
+def test_the_supervisor_is_the_one_the_policy_names(site_year, tmp_path, lodged):
+    import shutil
+
+    from conftest import SITE_POLICIES, edit
+
+    policies = tmp_path / "policies"
+    shutil.copytree(SITE_POLICIES, policies)
+    policy = policies / SITE_POLICY.relative_to(SITE_POLICIES)
+    edit(policy, "\ntasks:", "\nsupervisor: 驻局纪检监察组\ntasks:")
+    named = supervisor.lodge(site_year.draw, site_year.data / "entities.csv", tmp_path / "out", ledger_path=site_year.ledger,
+                             policy_path=policy)
+    assert named.supervisor == "驻局纪检监察组" and "supervisor" in named.named_by
+    assert (tmp_path / "out" / "说明.txt").read_text("utf-8").startswith("本目录报送驻局纪检监察组")
+    # The test policy is not under policies/: the generic body, and the officer is told why.
+    assert (lodged.supervisor, lodged.named_by) == ("纪检监察机构", "未找到策略 demo/site/2023，按通用名称")

@@ -75,6 +75,7 @@ ARGUMENTS = {
     "results_file": "检查结果文件（CSV 或 XLSX，格式见 docs/results.md）",
     "visit_id": "检查编号（visits.csv 的“检查编号”列，如 V334d8a47f5420b45）",
     "folder": "新建的本单位策略仓库目录（默认当前目录）",
+    "history_file": "往年（或其他系统）的检查记录文件（CSV：统一社会信用代码、检查日期或年度，可选 检查事项、抽查任务）",
 }
 
 

@@ -1,4 +1,4 @@
-"""`spotcheck ledger verify|show`: check the hash chain, list records."""
+"""`spotcheck ledger verify|show|import-history`: check the hash chain, list records, record past checks."""
 
 import json
 from datetime import datetime, timedelta, timezone
@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from spotcheck.cli.common import finish, ledger_option, main, reports_problems
 from spotcheck.errors import format_problems
+from spotcheck.ledger.history import import_history
 from spotcheck.ledger.store import Ledger
 
 _FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
@@ -87,3 +88,17 @@ def show_cmd(kind: str | None, key: str | None, ledger_path: Path, fmt: str) -> 
     click.echo("序号\t时间（北京时间）\t类型\t键\t操作人\t哈希（前12位）")
     for r in records:
         click.echo(f"#{r.seq}\t{beijing_time(r.at)}\t{KIND_NAMES.get(r.kind, r.kind)}\t{r.key}\t{r.actor}\t{r.hash[:12]}")
+
+
+@ledger.command("import-history")
+@click.argument("history_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--actor", envvar="SPOTCHECK_ACTOR", required=True, help="操作人（姓名或工号），记入台账；也可设环境变量 SPOTCHECK_ACTOR")
+@ledger_option
+@reports_problems
+def import_history_cmd(history_file: Path, actor: str, ledger_path: Path) -> None:
+    """把往年（或本系统以外）的检查记录记入台账，供“近N个月内未被抽查”“每N年至少抽查一次”和频次上限使用。
+
+    列：统一社会信用代码、检查日期（YYYY-MM-DD）或年度，可选 检查事项（以 | 或 、 分隔）、抽查任务。"""
+    with Ledger.open(ledger_path, actor=actor) as led:
+        n = import_history(led, history_file, actor=actor)
+    click.echo(f"已将 {n} 条检查记录记入台账 {ledger_path}（记录键 {history_file.name}）")

@@ -2,7 +2,7 @@
 
 import click
 from spotcheck.cli.common import FILE, draw_option, main, reports_problems
-from spotcheck.notices.api import describe_templates, make_notice
+from spotcheck.notices.api import describe_templates, make_notice, normalize_kind, write_letters
 from spotcheck.notices.model import KINDS
 from spotcheck.notices.templates import FORMATS
 
@@ -17,10 +17,20 @@ from spotcheck.notices.templates import FORMATS
 @click.option("--out", default=None, type=click.Path(dir_okay=False),
               help="输出文件；md、html 可省略（打印到标准输出），docx、pdf 必须给出。")
 @click.option("--list-templates", "list_only", is_flag=True, help="列出每种文种、每种格式将使用的模板文件。")
+@click.option("--per-unit", is_flag=True,
+              help="与 --kind letter 同用：每个检查单位每月一个文件，--out 为新目录（单位/2021年04月.docx）。")
 @reports_problems
 def notice_cmd(policy: str, kind: str | None, document_id: str | None, draw_dir: str | None, fmt: str,
-               out: str | None, list_only: bool) -> None:
+               out: str | None, list_only: bool, per_unit: bool) -> None:
     """按 GB/T 9704 生成策略的公文：计划通知、实施方案、任务公告（含随机抽查通知书）等。"""
+    if per_unit:
+        if normalize_kind(kind) != "inspection_letter" or draw_dir is None or out is None:
+            raise click.UsageError("--per-unit 只用于随机抽查通知书：--kind letter --draw 抽取结果目录 --out 新目录")
+        files = write_letters(policy, draw_dir, out, fmt=fmt)
+        for name, count in files:
+            click.echo(f"{name}\t{count}")
+        click.echo(f"已生成 {out}：{len(files)} 个文件，{sum(c for _, c in files)} 份随机抽查通知书", err=True)
+        return
     if not list_only and out is None and fmt in ("docx", "pdf"):
         raise click.UsageError(f"--format {fmt} 输出的是二进制文件，请用 --out 指定文件名")
     if list_only:

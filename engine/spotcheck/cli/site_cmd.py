@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from spotcheck.cli.common import DIRECTORY, FILE, draw_option, ledger_option, main, reports_problems
+from spotcheck.cli.common import DIRECTORY, FILE, draw_option, ledger_option, main, policy_option, reports_problems
 from spotcheck.site import build as site_build
 from spotcheck.site import supervisor
 
@@ -27,11 +27,12 @@ def site(ledger_path: Path, policies_dir: Path | None, drills: bool, out_dir: Pa
 @ledger_option
 @draw_option(required=True)
 @click.option("--entities", "entities_path", required=True, type=FILE, help="抽取时使用的检查对象名录")
-@click.option("--to", "to", default=supervisor.SUPERVISOR, show_default=True, help="报送的监督机构，如“驻局纪检监察组”")
+@click.option("--to", "to", help="报送的监督机构，如“驻局纪检监察组”（默认为策略 supervisor 写明的机构）")
+@policy_option()
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="报送目录（须为新目录）")
 @reports_problems
-def lodge(ledger_path: Path, draw_dir: Path, entities_path: Path, to: str, out_dir: Path) -> None:
+def lodge(ledger_path: Path, draw_dir: Path, entities_path: Path, to: str | None, policy_path: Path | None, out_dir: Path) -> None:
     """把一次抽取的全部内部资料（名录、符合条件名单、承诺）整理成报送监督机构的目录。"""
-    lodged = supervisor.lodge(draw_dir, entities_path, out_dir, ledger_path=ledger_path, supervisor=to)
-    click.echo(f"已生成报送目录 {lodged.out}（报送 {lodged.supervisor}）")
+    lodged = supervisor.lodge(draw_dir, entities_path, out_dir, ledger_path=ledger_path, supervisor=to, policy_path=policy_path)
+    click.echo(f"已生成报送目录 {lodged.out}（报送 {lodged.supervisor}；{lodged.named_by}）")
     click.echo(f"监督机构核验：spotcheck verify {lodged.out} --entities {lodged.out / lodged.entities}")

@@ -116,10 +116,11 @@ class Commitment:
 
 def make_commitment(
     *, policy_sha256: str, entities_sha256: str, history_sha256: str, beacon: str, drawn_on: str, reveal_as: str,
-    due: dict | None = None,
+    due: dict | None = None, lookback_sha256: str | None = None,
 ) -> Commitment:
     """`due`: for a draw of what is due, the rounds it will draw and any approved override, fixed before the value is known.
-    `reveal_as`: the format the revealed value must have (see `reveal_format`)."""
+    `reveal_as`: the format the revealed value must have (see `reveal_format`). `lookback_sha256`: the past
+    checks of earlier years the plan's frequency rules read, when they read any."""
     if not beacon.strip():
         raise SpotcheckError(
             Problem("R501", "承诺必须写明将来公开的随机数来源", hint="用 --beacon 写明，如“中国福利彩票双色球2023130期开奖号码”")
@@ -134,19 +135,24 @@ def make_commitment(
         "reveal_format": reveal_format(reveal_as),
         "drawn_on": drawn_on,
     }
+    if lookback_sha256 is not None:
+        body["lookback_sha256"] = lookback_sha256
     if due is not None:
         body.update(due)
     return Commitment(sha256_text(canonical(body))[:16], body)
 
 
-def check_inputs(body: dict, *, policy_sha256: str, entities_sha256: str, history_sha256: str) -> None:
+def check_inputs(body: dict, *, policy_sha256: str, entities_sha256: str, history_sha256: str,
+                 lookback_sha256: str | None = None) -> None:
     """Refuse a reveal whose inputs differ from what was committed, naming each one that changed."""
-    names = {"policy_sha256": "策略", "entities_sha256": "检查对象名录", "history_sha256": "抽查历史"}
-    now = {"policy_sha256": policy_sha256, "entities_sha256": entities_sha256, "history_sha256": history_sha256}
+    names = {"policy_sha256": "策略", "entities_sha256": "检查对象名录", "history_sha256": "抽查历史",
+             "lookback_sha256": "往年抽查记录"}
+    now = {"policy_sha256": policy_sha256, "entities_sha256": entities_sha256, "history_sha256": history_sha256,
+           "lookback_sha256": lookback_sha256}
     problems = [
         Problem(
             "R502",
-            f"{names[k]}与承诺时不一致（承诺 {body[k][:12]}…，现在 {now[k][:12]}…）",
+            f"{names[k]}与承诺时不一致（承诺 {str(body.get(k))[:12]}…，现在 {str(now[k])[:12]}…）",
             hint="揭示时必须使用承诺时的同一份输入；输入变更后须重新承诺",
         )
         for k in names

@@ -33,7 +33,11 @@ from spotcheck.draw.pools import (
     pool_for,
     reached_caps,
 )
+from spotcheck.draw.batches import draw_split, earlier_rows, schedule_words, split_pool
 from spotcheck.draw.caps import EXCLUDED_COLUMNS, Checks
+from spotcheck.draw.lookback import FILE as LOOKBACK
+from spotcheck.draw.lookback import explain as explain_past
+from spotcheck.draw.lookback import left_out, lookback_csv, past_words
 from spotcheck.draw.ranking import PICKED, Ranking
 from spotcheck.draw.records import Coordination, Summary, Transcript
 from spotcheck.draw.transcript import (
@@ -50,6 +54,14 @@ from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.model import effective_caps
 from spotcheck.progress import Progress, silent
 from spotcheck.rules.classes import classify
+
+
+def _past(reached: dict[str, pl.Series], earlier: pl.Series | None) -> dict[str, pl.Series]:
+    """The caps' reached rows, less the entities earlier batches drew: they are counted in the year's
+    sample and left out as drawn before, not as capped."""
+    if earlier is None:
+        return reached
+    return {cap: rows.filter(~rows.is_in(earlier.implode())) for cap, rows in reached.items()}
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,7 @@ def compute(
     coordination_override: str | None = None,
     progress: Progress = silent,
     select: Mapping[str, tuple[int, ...]] | None = None,
+    lookback: pl.DataFrame | None = None,
     ranking: Callable[..., Ranking] = Ranking,
 ) -> Draw:
     """Compute a draw. Pure: reads nothing but its arguments, writes nothing.
@@ -89,6 +102,7 @@ def compute(
     `select` draws only some tasks and rounds (task id → round numbers), as a draw of what is due does.
     `ranking` makes the per-row keys and per-stratum top-n from (plans, pools, uscc, seed): the local
     engine's, or another over the same bytes (spotcheck.draw.spark).
+    `lookback`: the past checks, earlier years' too, that "近N个月内未被抽查" and "每N年至少一次" read.
     """
     policy = loaded.policy
     caps = effective_caps(policy)
@@ -105,26 +119,39 @@ def compute(
         plans = [replace(p, selected=tuple(select[p.task.id])) for p in plans if p.task.id in select]
     if coordination_override is not None:
         plans = [replace(p, coordination=coordination_override) for p in plans]
+    past = [left_out(p.task, policy.year, drawn_on, lookback, uscc) for p in plans]
+    leave = [[(rule.reason, found["_row"]) for rule, found in rules] for rules in past]
     first = []
     for done, plan in enumerate(plans):
         progress("划定各任务的抽查对象", done, len(plans))
-        first.append(pool_for(plan, frame, classes, reached, caps, loaded))
+        first.append(pool_for(plan, frame, classes, reached, caps, loaded, leave[done]))
     ranks = ranking(plans, [pool for pool, _ in first], uscc, seed)
 
     # Tasks take entities in the policy's order (or its cap_priority): what an earlier task drew counts
     # towards the caps of the later ones, so no entity leaves this draw with more checks than a cap allows.
     # The files list the tasks in the plan's order whatever the order of taking.
     checks = Checks(caps, classes, checked, [p.task for p in plans])
+    earlier = {i: earlier_rows(history, p.task.id, uscc) for i, p in enumerate(plans) if p.split}
     taken: dict[int, tuple[Pool, pl.DataFrame, pl.DataFrame]] = {}
     for done, i in enumerate(keeping_order(policy.cap_priority, [p.task.id for p in plans])):
         plan, (pool, gone) = plans[i], first[i]
         progress("按随机数排序抽取", done, len(plans))
-        months = {m for _, m in plan.drawn_rounds()}
-        if checks.binding(plan.task, months):
-            pool, gone = pool_for(plan, frame, classes, checks.reached(months), caps, loaded)
-        part = ranks.draw_plan(plan, pool)
+        # Split batches give an entity one check in all, in one of their months.
+        months = {m for _, m in plan.drawn_rounds()[: 1 if plan.split else None]}
+        if checks.binding(plan.task, months) or plan.split:
+            pool, gone = pool_for(plan, frame, classes, _past(checks.reached(months), earlier.get(i)), caps, loaded, leave[i])
+        if plan.split:
+            pool, counts = split_pool(pool, earlier[i])
+            part = draw_split(pool, ranks, counts)
+        else:
+            if plan.task.batches:
+                pool.explain["batches"] = schedule_words(plan)
+            part = ranks.draw_plan(plan, pool)
         checks.hold(plan.task, part)
-        taken[i] = (pool, checks.explain(plan.task, months, gone, uscc), part)
+        left = pl.concat([checks.explain(plan.task, months, gone, uscc), explain_past(plan.task, past[i], gone, uscc)])
+        if past[i]:
+            pool.explain["lookback"] = past_words(past[i], gone)
+        taken[i] = (pool, left, part)
     pools = [taken[i][0] for i in range(len(plans))]
     excluded = [taken[i][1] for i in range(len(plans))]
     parts = [taken[i][2] for i in range(len(plans))]
@@ -148,7 +175,8 @@ def compute(
     codes = Codes(uscc)
     # A draw of what is due says which tasks and rounds it drew, so `verify` draws the same ones.
     selection = {p.task.id: tuple(r for r, _ in p.drawn_rounds()) for p in plans} if select is not None else None
-    transcript = make_transcript(loaded, entities, seed, drawn_on, files_hist, pools, codes, selection)
+    files_past = lookback_csv(lookback) if lookback is not None else None
+    transcript = make_transcript(loaded, entities, seed, drawn_on, files_hist, pools, codes, selection, files_past)
     draw_id = transcript.draw_id
     summary = make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed, coordination)
     drawn_out = drawn.select("task_id", "round", "month", "uscc", "name", "district", "tier", "stratum", "rank", "hash")
@@ -160,6 +188,8 @@ def compute(
         "summary.json": json_bytes(summary.to_json()),
         "excluded.csv": exclusions.write_csv().encode("utf-8"),
     }
+    if files_past is not None:
+        files[LOOKBACK] = files_past
     applies = applies_csv(loaded, frame, picked["_row"])
     if applies is not None:
         files[APPLIES] = applies

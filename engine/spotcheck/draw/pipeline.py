@@ -22,6 +22,8 @@ from spotcheck.plan import changes
 from spotcheck.draw import compute as draw_stage
 from spotcheck.draw import spark
 from spotcheck.draw.history import HISTORY_COLUMNS, history_csv, history_frame, history_rows
+from spotcheck.draw.lookback import FILE as LOOKBACK
+from spotcheck.draw.lookback import lookback_csv, lookback_frame, read_lookback
 from spotcheck.draw.reader import DrawFolder, read_folder
 from spotcheck.draw.records import Summary
 from spotcheck.draw.transcript import json_bytes
@@ -40,6 +42,7 @@ from spotcheck.draw import folder as output
 from spotcheck.draw.folder import first_difference, write_files
 from spotcheck.ledger.history import append_history
 from spotcheck.ledger.store import Ledger, claim_commitment
+from spotcheck.policy.cadence import lookback_years
 from spotcheck.policy.departments import OFFICE
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import load_policy
@@ -77,13 +80,19 @@ def spec_from_policy(loaded: LoadedPolicy) -> SynthSpec:
         districts=tuple(
             (d.code if d.code.isdigit() and len(d.code) == 6 else policy.jurisdiction.code, d.name, d.unit)
             for d in policy.jurisdiction.districts
-        ),
+        ) or _jurisdiction_alone(policy),
         as_of=as_of,
         profiles=tuple(profiles),
         specialties=tuple(sorted({i.specialty for i in loaded.items.values() if i.specialty})),
         **_department_units(loaded),
         **_kinds(loaded),
     )
+
+
+def _jurisdiction_alone(policy: Any) -> tuple[tuple[str, str, str], ...]:
+    """A county bureau that lists no districts is its own one district, inspected by itself."""
+    j = policy.jurisdiction
+    return ((j.code, j.region, j.name),)
 
 
 def _kinds(loaded: LoadedPolicy) -> dict:
@@ -170,6 +179,17 @@ def _history_sha(history: pl.DataFrame) -> str:
     return hashlib.sha256(history_csv(history)).hexdigest()
 
 
+def _lookback(ledger: Ledger, loaded: LoadedPolicy) -> pl.DataFrame | None:
+    """The past checks, earlier years' included, that the plan's frequency rules read (None if none reads any)."""
+    if lookback_years(loaded.policy) is None:
+        return None
+    return lookback_frame(ledger.history(), loaded.policy)
+
+
+def _lookback_sha(lookback: pl.DataFrame | None) -> str | None:
+    return None if lookback is None else hashlib.sha256(lookback_csv(lookback)).hexdigest()
+
+
 def _due(loaded: LoadedPolicy, ledger: Ledger, request: Request | None, on: dt.date) -> Selection | None:
     """For an official draw: the rounds it draws (None: the whole year, as before), after the ledger's
     earlier draws are checked against this revision of the plan and against the rounds asked for."""
@@ -229,6 +249,7 @@ def commit(
             policy_sha256=loaded.sha256,
             entities_sha256=entities.sha256,
             history_sha256=_history_sha(history),
+            lookback_sha256=_lookback_sha(_lookback(ledger, loaded)),
             beacon=beacon,
             drawn_on=drawn_on.isoformat(),
             reveal_as=reveal_as,
@@ -278,6 +299,7 @@ def draw(
     entities = load_for(loaded.policy, entities_path)
     with Ledger.open(ledger_path, actor=actor) as ledger:
         history = _history(ledger, loaded.policy.year)
+        lookback = _lookback(ledger, loaded)
         if reveal is not None:
             if not commitment_id:
                 raise SpotcheckError(Problem("R505", "正式抽取须用 --commitment 指明承诺编号", hint="先运行 spotcheck draw --commit"))
@@ -288,7 +310,8 @@ def draw(
                 # A second reveal is refused before anything else, and the refusal is recorded.
                 with ledger.transaction() as tx:
                     claim_commitment(tx, commitment_id)
-            check_inputs(rec.body, policy_sha256=loaded.sha256, entities_sha256=entities.sha256, history_sha256=_history_sha(history))
+            check_inputs(rec.body, policy_sha256=loaded.sha256, entities_sha256=entities.sha256, history_sha256=_history_sha(history),
+                         lookback_sha256=_lookback_sha(lookback))
             fixed = rec.body.get("reveal_format")  # commitments made before formats were fixed take the text as typed
             the_seed: Seed = revealed_seed(commitment_id, normalize_reveal(fixed, reveal) if fixed else reveal)
             on = dt.date.fromisoformat(rec.body["drawn_on"])
@@ -301,7 +324,7 @@ def draw(
             selection = select(loaded, [], request, on, enforce=False) if request is not None else None
             override = None
         chosen = selection.rounds if selection is not None and not selection.whole_year else None
-        result = draw_stage.compute(loaded, entities, history, the_seed, on, progress=progress, select=chosen,
+        result = draw_stage.compute(loaded, entities, history, the_seed, on, progress=progress, select=chosen, lookback=lookback,
                                     ranking=_ranking(engine, spark_master, progress))
         progress("写入抽取结果与台账")
         with output.committed(out_dir, ledger) as folder:
@@ -384,7 +407,9 @@ def recompute(folder: DrawFolder, entities_path: Path, policy_path: Path | None 
         # transcript keeps the name it was drawn under.
         entities = dataclasses.replace(entities, path=entities.path.with_name(recorded.file))
     history = pl.read_csv(folder.path / "history.csv", schema=HISTORY_COLUMNS)
-    return draw_stage.compute(loaded, entities, history, folder.seed, folder.drawn_on, select=folder.transcript.selection)
+    lookback = read_lookback((folder.path / LOOKBACK).read_bytes()) if folder.transcript.lookback is not None else None
+    return draw_stage.compute(loaded, entities, history, folder.seed, folder.drawn_on, select=folder.transcript.selection,
+                              lookback=lookback)
 
 
 def verify(

@@ -36,11 +36,20 @@ class TaskPlan:
     rounds: int
     months: tuple[int, ...]  # month of each round
     selected: tuple[int, ...] = ()  # the rounds this draw draws (all of them when empty)
+    split: bool = False  # batches that split the sample: no entity in two of them
 
     def drawn_rounds(self) -> list[tuple[int, int]]:
         """(round, month) of every round this draw draws."""
         chosen = self.selected or tuple(range(1, self.rounds + 1))
         return [(r, self.months[r - 1]) for r in chosen]
+
+    def unit_round(self, rnd: int) -> int:
+        """The round whose rank unit ranks round `rnd`: split batches drawn together share the first one's."""
+        return self.drawn_rounds()[0][0] if self.split else rnd
+
+    def times(self) -> int:
+        """How many times this draw takes a stratum's quota: once per round, once in all for split batches."""
+        return 1 if self.split else len(self.drawn_rounds())
 
 
 @dataclass(frozen=True)
@@ -79,9 +88,11 @@ def plan_tasks(loaded: LoadedPolicy) -> list[TaskPlan]:
         else:
             first, last = 1, 12
         span = last - first + 1
-        # N次/年: N rounds spread evenly over the draw months.
+        # N次/年: N rounds spread evenly over the draw months; batches are rounds in their own months.
         months = tuple(first + (k * span) // rounds for k in range(rounds))
-        plans.append(TaskPlan(task, cid, coordination, rounds, months))
+        if task.batches:
+            rounds, months = len(task.batches), tuple(b.draw_month for b in task.batches)
+        plans.append(TaskPlan(task, cid, coordination, rounds, months, split=task.batch_mode == "split"))
     return plans
 
 
@@ -157,12 +168,20 @@ def _class_column(task: Task, classes: Classes, rows: pl.Series) -> pl.Series:
 
 
 def pool_for(
-    plan: TaskPlan, frame: pl.DataFrame, classes: Classes, reached: dict[str, pl.Series], caps: list[Cap], loaded: LoadedPolicy
+    plan: TaskPlan, frame: pl.DataFrame, classes: Classes, reached: dict[str, pl.Series], caps: list[Cap], loaded: LoadedPolicy,
+    leave_out: list[tuple[str, pl.Series]] | None = None,
 ) -> tuple[Pool, pl.DataFrame]:
-    """The task's eligible rows, grouped into strata with quotas, and the rows its caps excluded."""
+    """The task's eligible rows, grouped into strata with quotas, and the rows its caps excluded.
+
+    `leave_out` (reason, rows): rows the task's own rules leave out first, for their past checks."""
     task = plan.task
     rows = classes.holds(f"scope:{task.id}").arg_true().alias("_row")
     excluded = []
+    for reason, out in leave_out or []:
+        hit = out.filter(out.is_in(rows.implode()))
+        for earlier in excluded:
+            hit = hit.filter(~hit.is_in(earlier["_row"].implode()))
+        excluded.append(pl.DataFrame([hit.cast(rows.dtype).alias("_row")]).with_columns(pl.lit(reason).alias("cap_id")))
     for cap in caps:
         if cap.items and not set(cap.items) & set(task.items):
             continue
@@ -197,7 +216,7 @@ def pool_for(
         stratum.scatter(idx, k)
         positions[names[k]] = idx
     strata = {name: (positions[name].len(), *stratum_parts(task, key)) for name, (key, _) in zip(names, groups, strict=True)}
-    quotas, explain = task_quotas(task, loaded.policy.risk.tiers, strata)
+    quotas, explain = task_quotas(task, loaded.policy.risk.tiers, strata, loaded.policy.year)
     pool = Pool(plan, rows, stratum, names, positions, quotas, explain)
     return pool, gone.with_columns(pl.lit(task.id).alias("task_id"))
 
@@ -218,16 +237,20 @@ def stratum_key(task: Task, name: str) -> tuple:
     return tuple(None if part == NO_TIER else part for part in name.split("|"))
 
 
-def task_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[int, str | None, SampleClass | None]]) -> tuple[list[Quota], dict]:
+def task_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[int, str | None, SampleClass | None]],
+                year: int | None = None) -> tuple[list[Quota], dict]:
     """Each stratum's quota from the task's sampling clause, and how each number follows from the plan.
 
     A fixed total (a count, a 目标数, or weights) is shared among the strata by size × weight; otherwise
-    each stratum draws its own ratio. `strata` maps stratum -> (eligible, tier or None, class or None).
+    each stratum draws its own ratio. `strata` maps stratum -> (eligible, tier or None, class or None);
+    `year`, the policy's, places "每N年至少抽查一次" in its cycle.
     """
     s = task.sampling
     eligible = sum(n for n, _, _ in strata.values())
-    rule = size_rule(s, eligible)
+    rule = size_rule(s, eligible, year)
     words = list(rule.words)
+    if s.times_at_least:
+        words.append(f"每年至少{s.times_per_year}次：按{s.times_per_year}次安排抽取，另加的抽取须写明理由并经批准")
     explain: dict = {}
     if (compared := base_comparison(s, eligible)) is not None:
         explain["base"] = compared

@@ -111,6 +111,16 @@ class Ranking:
     def draw_plan(self, plan: TaskPlan, pool: Pool) -> pl.DataFrame:
         return draw_plan(plan, pool, self)
 
+    def top(self, plan: TaskPlan, rnd: int, pool: Pool) -> dict[str, pl.DataFrame]:
+        """Each drawn stratum's n smallest under round `rnd`'s unit, as `take` gives them."""
+        keys = self.keys(plan, rnd, pool)
+        out = {}
+        for q in pool.quotas:
+            if q.drawn:
+                at = pool.positions[q.stratum]
+                out[q.stratum] = self.take(rank_unit(plan, rnd, q.stratum), pool.rows.gather(at), keys.gather(at), q.drawn)
+        return out
+
     def distinct(self, plans: list[TaskPlan], pools: list[Pool], progress: Progress) -> int:
         return distinct_drawn(plans, pools, self, progress)
 
@@ -136,19 +146,22 @@ def draw_plan(plan: TaskPlan, pool: Pool, ranking: Ranking) -> pl.DataFrame:
                 continue
             at = pool.positions[q.stratum]
             picked = ranking.take(rank_unit(plan, rnd, q.stratum), pool.rows.gather(at), keys.gather(at), q.drawn)
-            parts.append(
-                picked.select(
-                    pl.lit(plan.task.id).alias("task_id"),
-                    pl.lit(rnd).cast(pl.Int64).alias("round"),
-                    pl.lit(month).cast(pl.Int64).alias("month"),
-                    "_row",
-                    "uscc",
-                    pl.lit(q.stratum).alias("stratum"),
-                    "rank",
-                    "hash",
-                )
-            )
+            parts.append(as_picked(picked, plan, rnd, month, q.stratum))
     return pl.concat(parts) if parts else pl.DataFrame(schema=PICKED)
+
+
+def as_picked(ranked: pl.DataFrame, plan: TaskPlan, rnd: int, month: int, stratum: str) -> pl.DataFrame:
+    """Rows `Ranking.take` chose, as drawn rows of one round of the task (the PICKED columns)."""
+    return ranked.select(
+        pl.lit(plan.task.id).alias("task_id"),
+        pl.lit(rnd).cast(pl.Int64).alias("round"),
+        pl.lit(month).cast(pl.Int64).alias("month"),
+        "_row",
+        "uscc",
+        pl.lit(stratum).alias("stratum"),
+        "rank",
+        "hash",
+    )
 
 
 def distinct_drawn(plans: list[TaskPlan], pools: list[Pool], ranking: Ranking, progress: Progress) -> int:
@@ -156,7 +169,7 @@ def distinct_drawn(plans: list[TaskPlan], pools: list[Pool], ranking: Ranking, p
     parts = []
     for done, (plan, pool) in enumerate(zip(plans, pools, strict=True)):
         progress("按另一种协同方式对照抽取（用于统计）", done, len(plans))
-        for rnd, _month in plan.drawn_rounds():
+        for rnd in dict.fromkeys(plan.unit_round(r) for r, _ in plan.drawn_rounds()):
             keys = ranking.keys(plan, rnd, pool)
             for q in pool.quotas:
                 if q.drawn:

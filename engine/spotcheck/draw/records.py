@@ -90,10 +90,13 @@ class Transcript(_Record):
     history: HistoryFile
     tasks: tuple[TaskRecord, ...]
     selection: dict[str, tuple[int, ...]] | None = None  # task → rounds, for a draw of only what is due
+    lookback: HistoryFile | None = None  # the past checks the plan's frequency rules read, earlier years' too
 
     def to_json(self) -> dict[str, Any]:
-        # A whole-year draw's transcript has no selection key at all, as before draws could select.
-        return self.model_dump(mode="json", exclude={"selection"} if self.selection is None else None)
+        # A whole-year draw's transcript has no selection key at all, as before draws could select; a
+        # plan whose rules read no past checks has no lookback key.
+        unset = {k for k in ("selection", "lookback") if getattr(self, k) is None}
+        return self.model_dump(mode="json", exclude=unset or None)
 
     @property
     def draw_id(self) -> str:

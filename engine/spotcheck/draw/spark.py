@@ -100,7 +100,10 @@ class SparkRanking:
         rows = []
         for t, (plan, pool) in enumerate(zip(plans, pools, strict=True)):
             index = {name: k for k, name in enumerate(pool.strata)}
-            for rnd, month in plan.drawn_rounds():
+            # Split batches drawn together are ranked once, under the first batch's unit.
+            months = dict(plan.drawn_rounds())
+            for rnd in dict.fromkeys(plan.unit_round(r) for r in months):
+                month = months[rnd]
                 for order, q in enumerate(pool.quotas):
                     if q.drawn:
                         prefix = f"{self.seed.key}|{rank_unit(plan, rnd, q.stratum)}"
@@ -143,16 +146,25 @@ class SparkRanking:
                 return pl.DataFrame(schema=columns)
             return pl.from_arrow(ranked.select(*columns).toArrow()).cast(columns)  # type: ignore[return-value]
 
-    def draw_plan(self, plan: TaskPlan, pool: Pool) -> pl.DataFrame:
-        """Each stratum's n smallest rank hashes, per round, in the rows and order of the local draw_plan."""
+    def _ranked_pool(self, plan: TaskPlan, pool: Pool) -> pl.DataFrame:
         at = next((t for t, (p, q) in enumerate(zip(self.plans, self.pools)) if p is plan and q is pool), None)
         if at is None:
-            got = self._collect([plan], [pool])
-        else:
-            if self.first is None:
-                self.first = self._collect(self.plans, self.pools)
-            got = self.first.filter(pl.col("t") == at)
-        got = got.sort("round", "order", "rank")
+            return self._collect([plan], [pool])
+        if self.first is None:
+            self.first = self._collect(self.plans, self.pools)
+        return self.first.filter(pl.col("t") == at)
+
+    def top(self, plan: TaskPlan, rnd: int, pool: Pool) -> dict[str, pl.DataFrame]:
+        """Each drawn stratum's n smallest under round `rnd`'s unit: _row, uscc, hash, rank, as the local `take`."""
+        got = self._ranked_pool(plan, pool).filter(pl.col("round") == rnd).sort("order", "rank")
+        return {
+            pool.strata[s]: part.select(pl.col("row").cast(pl.UInt32).alias("_row"), "uscc", "hash", pl.col("rank").cast(pl.Int64))
+            for (s,), part in got.group_by("s", maintain_order=True)
+        }
+
+    def draw_plan(self, plan: TaskPlan, pool: Pool) -> pl.DataFrame:
+        """Each stratum's n smallest rank hashes, per round, in the rows and order of the local draw_plan."""
+        got = self._ranked_pool(plan, pool).sort("round", "order", "rank")
         return got.select(
             pl.lit(plan.task.id).alias("task_id"),
             "round",

@@ -109,8 +109,9 @@ def _fraction_text(f: Fraction | None) -> str | None:
     return None if f is None else f"{f.numerator}/{f.denominator}"
 
 
-def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, codes, selection=None) -> Transcript:
-    """The transcript; `selection` (task id → rounds) when the draw drew only some tasks and rounds."""
+def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, codes, selection=None, lookback_bytes=None) -> Transcript:
+    """The transcript; `selection` (task id → rounds) when the draw drew only some tasks and rounds;
+    `lookback_bytes`, the past checks of earlier years too, when the plan's rules read them."""
     tasks = []
     for pool in pools:
         plan, quotas = pool.plan, pool.quotas
@@ -119,7 +120,7 @@ def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, code
                 task_id=plan.task.id,
                 campaign=plan.campaign,
                 coordination=plan.coordination,
-                rounds=tuple(RoundRecord(round=r, month=m, unit=rank_unit(plan, r, "{stratum}")) for r, m in plan.drawn_rounds()),
+                rounds=tuple(RoundRecord(round=r, month=m, unit=rank_unit(plan, plan.unit_round(r), "{stratum}")) for r, m in plan.drawn_rounds()),
                 strata=tuple(
                     StratumRecord(
                         stratum=q.stratum,
@@ -145,6 +146,7 @@ def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, code
         history=HistoryFile(file="history.csv", sha256=hashlib.sha256(history_bytes).hexdigest()),
         tasks=tuple(tasks),
         selection=selection,
+        lookback=None if lookback_bytes is None else HistoryFile(file="lookback.csv", sha256=hashlib.sha256(lookback_bytes).hexdigest()),
     )
 
 
@@ -167,9 +169,9 @@ def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed
                 name=t.name,
                 risk_based="tier" in t.sampling.stratify,
                 eligible=sum(q.eligible for q in quotas),
-                wanted=sum(q.wanted for q in quotas) * len(plan.drawn_rounds()),
+                wanted=sum(q.wanted for q in quotas) * plan.times(),
                 drawn=d.height,
-                shortfall=sum(q.shortfall for q in quotas) * len(plan.drawn_rounds()),
+                shortfall=sum(q.shortfall for q in quotas) * plan.times(),
                 strata=tuple(
                     StratumCounts(stratum=q.stratum, eligible=q.eligible, ratio=_fraction_text(q.ratio), wanted=q.wanted,
                                   drawn=q.drawn, shortfall=q.shortfall)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
+from pathlib import Path
 
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ledger.chain import HISTORY_FIELDS, Record, canonical_json, ledger_problem
-from spotcheck.ledger.store import Transaction
+from spotcheck.ledger.store import Ledger, Transaction
 
 
 def append_history(tx: Transaction, rows: list[dict], *, key: str = "", actor: str | None = None) -> Record:
@@ -72,3 +75,55 @@ def append_history(tx: Transaction, rows: list[dict], *, key: str = "", actor: s
           r["draw_id"], r["visit_id"], r["lead_inspector"], r["checked_on"]) for n, r in enumerate(clean)]))
     return record
 
+
+
+# The columns of a past-checks file as the national system exports them, or as this tool names them.
+IMPORT_COLUMNS = {
+    "统一社会信用代码": "uscc", "检查日期": "checked_on", "年度": "year", "检查事项": "item_codes", "抽查任务": "task_id",
+    "uscc": "uscc", "checked_on": "checked_on", "year": "year", "item_codes": "item_codes", "task_id": "task_id",
+}
+
+
+def import_history(ledger: Ledger, path: Path, *, actor: str) -> int:
+    """Past checks from a CSV file (earlier years' checks for "近N个月内未被抽查" and "每N年至少一次"),
+    recorded as one history record keyed by the file's name; returns the rows recorded.
+
+    Columns: 统一社会信用代码, 检查日期 (YYYY-MM-DD) or 年度, optionally 检查事项 (codes separated by
+    |, 、 or ；) and 抽查任务. A bad row is L410 with its row number; nothing is recorded then."""
+    problems: list[Problem] = []
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f)
+            header = [h.strip() for h in reader.fieldnames or []]
+            table = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise SpotcheckError(Problem("D230", f"无法读取检查记录文件：{exc}", file=str(path),
+                                     hint="用 UTF-8 编码的 CSV 文件，首行为列名")) from None
+    unknown = [h for h in header if h not in IMPORT_COLUMNS]
+    if "uscc" not in {IMPORT_COLUMNS.get(h) for h in header} or unknown:
+        raise SpotcheckError(Problem(
+            "D230", "检查记录文件的列名不对" + (f"：不认识 {'、'.join(unknown)}" if unknown else "：缺少 统一社会信用代码"),
+            file=str(path), hint="可用的列：统一社会信用代码、检查日期、年度、检查事项、抽查任务"))
+    rows = []
+    for n, raw in enumerate(table, start=2):
+        row: dict = {}
+        for name, value in raw.items():
+            value = (value or "").strip()
+            if not value or name is None:
+                continue
+            key = IMPORT_COLUMNS[name.strip()]
+            if key == "year":
+                if not value.isdigit():
+                    problems.append(Problem("D231", f"年度 '{value}' 不是整数", file=str(path), where=f"第 {n} 行 → 年度"))
+                    continue
+                row[key] = int(value)
+            elif key == "item_codes":
+                row[key] = [c for c in re.split(r"[|、；;]", value) if c.strip()]
+            else:
+                row[key] = value
+        rows.append(row)
+    if problems:
+        raise SpotcheckError(problems)
+    with ledger.transaction() as tx:
+        append_history(tx, rows, key=path.name, actor=actor)
+    return len(rows)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from spotcheck.draw.reader import DrawFolder
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import TIER_NAMES
+from spotcheck.policy.cadence import batch_span
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.notices.content import (
     cn_date,
@@ -92,7 +93,7 @@ def task_span(policy: Policy, tasks: Sequence[Task]) -> str:
     windows = [t.window or campaigns.get(t.campaign or "") or only for t in tasks]
     if all(w is not None for w in windows):
         return cn_window(min(w.start for w in windows), max(w.end for w in windows))  # type: ignore[union-attr]
-    months = [m for t in tasks if t.draw_months for m in t.draw_months]
+    months = [m for t in tasks for m in (t.draw_months or batch_span(t) or ())]
     if months:
         first, last = min(months), max(months)
         return f"{policy.year}年{first}月" + (f"至{last}月" if last != first else "")

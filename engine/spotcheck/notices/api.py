@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.draw.folder import write_file_atomic
+from spotcheck.draw.folder import staged, write_file_atomic
 from spotcheck.draw.reader import DRAWS, read_folder
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import load_policy
@@ -31,7 +31,7 @@ from spotcheck.notices.content import (
     plan_document,
     policy_problem,
 )
-from spotcheck.notices.letters import inspection_letters
+from spotcheck.notices.letters import inspection_letters, letters_by_unit
 from spotcheck.notices.model import KINDS, Notice
 from spotcheck.notices.templates import (
     FORMATS,
@@ -140,6 +140,32 @@ def make_notice(policy_path: str | Path, *, fmt: str, out: str | Path | None = N
     if out is not None:
         write_file_atomic(Path(out), content.encode("utf-8") if isinstance(content, str) else content)
     return content
+
+
+def write_letters(policy_path: str | Path, draw_dir: str | Path, out_dir: str | Path, *, fmt: str,
+                  root: Path = TEMPLATES) -> list[tuple[Path, int]]:
+    """Every 随机抽查通知书 of a planned draw, one file per inspecting unit and month (out_dir/<unit>/<year>年<MM>月.docx),
+    written one at a time into a new folder that appears whole or not at all. Returns each file (relative
+    to out_dir) with its number of letters."""
+    loaded = load_policy(policy_path)
+    draw = read_folder(draw_dir, needs=(DRAWS,))
+    if fmt not in FORMATS:
+        raise SpotcheckError(Problem("N803", f"没有这种输出格式：{fmt}", hint=f"可用：{'、'.join(FORMATS)}"))
+    written = []
+    with staged(Path(out_dir)) as stage:
+        for batch in letters_by_unit(loaded, draw):
+            when = f"{loaded.policy.year}年{batch.month:02d}月" if batch.month else "未定月份"
+            name = Path(_file_name(batch.unit)) / f"{when}.{fmt}"
+            content = render_notice(loaded, batch.notice, fmt, root)
+            (stage / name).parent.mkdir(parents=True, exist_ok=True)
+            (stage / name).write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+            written.append((name, len(batch.notice.entity_notices)))
+    return written
+
+
+def _file_name(unit: str) -> str:
+    """A unit's name as a folder name: path separators and control characters become “_”."""
+    return "".join("_" if c in '/\\:*?"<>|' or ord(c) < 32 else c for c in unit).strip(". ") or "_"
 
 
 def describe_templates(policy_path: str | Path, root: Path = TEMPLATES) -> list[str]:

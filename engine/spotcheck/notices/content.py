@@ -15,6 +15,7 @@ from fractions import Fraction
 from spotcheck.calendar.deadlines import monthly_dates, resolve
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import TIER_NAMES, TIERS
+from spotcheck.policy.cadence import batch_span
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.notices.model import Annex, Block, Heading, Notice, Para, Table
 from spotcheck.policy.departments import CELLS
@@ -161,7 +162,7 @@ def _months(policy: Policy, task: Task, dash: str = "-") -> str:
     """抽取日期: the draw months, else the months of the task's (or the policy's) inspection window."""
     window = policy_window(policy)
     span = task.draw_months or ((task.window.start.month, task.window.end.month) if task.window else None)
-    span = span or ((window[0].month, window[1].month) if window else None)
+    span = span or batch_span(task) or ((window[0].month, window[1].month) if window else None)
     return f"{span[0]}月{dash}{span[1]}月" if span else ""
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from spotcheck.errors import Problem, SpotcheckError
@@ -71,12 +72,46 @@ def _contact_text(contacts: Sequence[Contact]) -> list[str]:
 
 def inspection_letters(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
     """One 随机抽查通知书 per planned visit, in district order, each a page of its own."""
-    policy = loaded.policy
+    visits, teams = _planned(draw)
+    return _notice(loaded, draw, _letters(loaded, draw, visits, teams))
+
+
+@dataclass(frozen=True)
+class LetterBatch:
+    """The letters one inspecting unit sends for the visits of one month (month None: no month)."""
+
+    unit: str
+    month: int | None
+    notice: Notice
+
+
+def letters_by_unit(loaded: LoadedPolicy, draw: DrawFolder) -> Iterator[LetterBatch]:
+    """inspection_letters split per inspecting unit and month, one batch at a time, units in the
+    policy's district order: what each unit prints and sends together, and all a city's letters
+    never in memory at once. Within a batch the letters keep inspection_letters' order."""
+    visits, teams = _planned(draw)
+    issuer = loaded.policy.jurisdiction.name
+    groups: dict[tuple[str, int | None], list[dict[str, str]]] = {}
+    for v in visits:
+        month = int(v["month"]) if (v.get("month") or "").isdigit() else None
+        groups.setdefault((v["inspecting_unit"] or issuer, month), []).append(v)
+    order = {d.unit: k for k, d in enumerate(loaded.policy.jurisdiction.districts)}
+    for (unit, month) in sorted(groups, key=lambda g: (order.get(g[0], len(order)), g[0], g[1] or 0)):
+        yield LetterBatch(unit, month, _notice(loaded, draw, _letters(loaded, draw, groups.pop((unit, month)), teams)))
+
+
+def _planned(draw: DrawFolder) -> tuple[list[dict[str, str]], dict[str, list[dict[str, str]]]]:
     visits = _rows(draw.path / "visits.csv", ("visit_id", "uscc", "name", "district", "task_ids", "item_codes",
                                               "inspecting_unit"))
     teams: dict[str, list[dict[str, str]]] = {}
     for row in _rows(draw.path / "teams.csv", ("visit_id", "name", "role")):
         teams.setdefault(row["visit_id"], []).append(row)
+    return visits, teams
+
+
+def _letters(loaded: LoadedPolicy, draw: DrawFolder, visits: Sequence[Mapping[str, str]],
+             teams: Mapping[str, list[dict[str, str]]]) -> list[EntityNotice]:
+    policy = loaded.policy
     _, plan = plan_identity(policy)
     letters = []
     for v in sorted(visits, key=lambda r: (district_order(policy, r["district"]), int(r.get("month") or 0), r["uscc"])):
@@ -99,7 +134,11 @@ def inspection_letters(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
             contacts=_unit_contacts(loaded, unit, team), signature=unit, date=draw.drawn_on, visit_id=v["visit_id"],
             team=tuple(_member(m) for m in team),
         ))
-    issuer = policy.jurisdiction.name
+    return letters
+
+
+def _notice(loaded: LoadedPolicy, draw: DrawFolder, letters: Sequence[EntityNotice]) -> Notice:
+    issuer = loaded.policy.jurisdiction.name
     return Notice(
         kind="inspection_letter", letter=False, issuer=issuer, number=None,
         title=f"随机抽查通知书{'（演练）' if draw.drill else ''}", addressees=None, preamble=(), body=(), contacts=(),

@@ -54,6 +54,7 @@ from spotcheck.calendar.deadlines import due, resolve
 from spotcheck.rules.fields import VISIT_FIELDS
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.model import Task
+from spotcheck.policy.vocabulary import unit_name
 from spotcheck.draw.records import Coordination
 from spotcheck.plan import participants
 
@@ -221,7 +222,8 @@ def _units(loaded: LoadedPolicy, grouped: pl.DataFrame) -> pl.DataFrame:
         held = frozenset(said.split("|")) if said else frozenset()
         firsts = sorted(matched[key], key=lambda r: int(r.split(":")[1]))
         lead = pairings[int(firsts[0].split(":")[1])].lead if firsts else next((u for t in ts if (u := _task_unit(loaded, t))), None)
-        parts = [u for u in [lead, *(_task_unit(loaded, t) for t in ts), *(d for t in ts for d in t.departments)] if u]
+        # Counted by the declared unit a cell names: "质量监管库" in one row and "质量监管科" in another are one unit.
+        parts = [unit_name(policy, u) for u in [lead, *(_task_unit(loaded, t) for t in ts), *(d for t in ts for d in t.departments)] if u]
         how = participants.mode(ts, held)
         out.append({
             "_tasks": key, "_rules": said, "district": district,

@@ -34,6 +34,7 @@ through deadlines.due.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -74,6 +75,7 @@ from spotcheck.policy.model import (
     percent_fraction,
     task_ratio,
 )
+from spotcheck.policy.cadence import check_date, looked_back, split_counts
 from spotcheck.policy.sampling import stratum_ratio
 from spotcheck.policy.departments import InspectionMode
 from spotcheck.policy.yamlsource import display, place
@@ -107,6 +109,7 @@ class PastCheck(Model):
     task: StrictStr = Field(title="任务标识", description="本策略中的任务")
     visit: StrictStr | None = Field(None, title="检查标识", description="同一次合并检查的各条记录写同一标识；省略时每条记录算一次检查")
     items: list[StrictStr] | None = Field(None, title="检查事项", description="省略时为该任务的事项")
+    on: Date | None = Field(None, title="检查日期", description="“近N个月内”“每N年”按此日期计；省略时按该年年底计")
 
 
 class DeadlineQuery(Model):
@@ -118,6 +121,9 @@ class SampleQuery(Model):
     task: StrictStr = Field(title="任务标识")
     eligible: dict[StrictStr, Count] = Field(
         title="各层抽查对象户数", description="层名如抽取结果所写：按分层字段的值以“|”相连，如 企业|A、个体工商户|成长型|一人多照；不分层写 全部")
+    batch: StrictInt | None = Field(None, ge=1, le=12, title="批次", description="分批的任务：第几批（1 起）；拆分样本时只计该批抽取的户数")
+    earlier: dict[StrictStr, Count] = Field(
+        default_factory=dict, title="前批已抽户数", description="拆分样本的任务：各层中前面批次已抽取的户数（含在 eligible 中）")
 
 
 SITE_CHECK = "现场"
@@ -144,7 +150,8 @@ class Expect(Model):
     not_in_scope: list[StrictStr] = Field(default_factory=list, title="应不在这些任务的抽查范围内")
     ratio: dict[StrictStr, Percent] = Field(default_factory=dict, title="抽查比例", description="该主体风险等级在任务中的确切比例")
     capped: dict[StrictStr, StrictBool | StrictStr] = Field(
-        default_factory=dict, title="因频次上限排除", description="true/false，或应起作用的频次上限标识")
+        default_factory=dict, title="因频次上限排除",
+        description="true/false，或应起作用的频次上限标识；因往年检查记录排除的写 recent（近期已检查）或 cycle（本周期已检查）")
     visit_items: list[StrictStr] | None = Field(None, title="合并检查事项", description="其所在全部任务合并为一次检查时的事项编码")
     visit: VisitExpect | None = Field(None, title="合并检查", description="参与部门、检查单位、检查组、各事项检查方式")
     date: Date | None = Field(None, title="期限届满日")
@@ -155,7 +162,8 @@ class Expect(Model):
 class Case(Model):
     name: StrictStr = Field(title="用例名称")
     entity: Entity | None = Field(None, title="市场主体")  # type: ignore[valid-type]
-    history: list[PastCheck] = Field(default_factory=list, title="已有检查记录", description="用于频次上限")
+    history: list[PastCheck] = Field(default_factory=list, title="已有检查记录", description="用于频次上限、近期未检查、每N年至少一次")
+    drawn_on: Date | None = Field(None, title="抽取日期", description="“近N个月内未被抽查”从此日往前数；省略时为策略年度的1月1日")
     deadline: DeadlineQuery | None = Field(None, title="期限")
     sample: SampleQuery | None = Field(None, title="抽取户数", description="给出各层户数，检验抽查比例/数量条款算出的户数")
     expect: Expect = Field(title="预期结果")
@@ -387,7 +395,9 @@ def run_case(case: Case, loaded: LoadedPolicy) -> tuple[list[str], str]:
             whose = f" {tier} 级主体" if graded else "该主体"
             failures.append(f"任务 {task_id} 对{whose}的抽查比例应为 {expected.normalize():f}%，实际为 {shown}")
     for task_id, expected in e.capped.items():
-        cap, cap_notes = capping(loaded, facts, visits, task_id)
+        past = [(check_date(p.year, p.on, None), p.items if p.items is not None else loaded.task(p.task).items) for p in case.history]
+        on = case.drawn_on or dt.date(loaded.policy.year, 1, 1)
+        cap, cap_notes = looked_back(loaded.task(task_id), loaded.policy.year, on, past) or capping(loaded, facts, visits, task_id)
         wrong = (cap is None) if expected is True else (cap is not None) if expected is False else (
             cap is None or cap.id != expected)
         if wrong:
@@ -467,8 +477,14 @@ def _sample_failures(query: SampleQuery, e: Expect, loaded: LoadedPolicy) -> tup
     """How many the draw's own rule (draw.compute.task_quotas) takes from strata of the given sizes."""
     task = loaded.task(query.task)
     strata = {name: (n, *stratum_parts(task, stratum_key(task, name))) for name, n in query.eligible.items()}
-    quotas, explain = task_quotas(task, loaded.policy.risk.tiers, strata)
+    quotas, explain = task_quotas(task, loaded.policy.risk.tiers, strata, loaded.policy.year)
     got = {q.stratum: q.drawn for q in quotas}
+    if query.batch is not None:
+        if query.batch > len(task.batches):
+            return [f"任务 {query.task} 没有第{query.batch}批（共 {len(task.batches)} 批）"], ""
+        if task.batch_mode == "split":
+            got, words = split_counts(task, quotas, query.batch, query.earlier)
+            explain = {"words": explain["words"] + words}
     failures = [f"任务 {query.task} 的“{name}”层应抽 {want} 户，实际为 {got.get(name, 0)} 户"
                 for name, want in e.drawn.items() if got.get(name, 0) != want]
     if e.total is not None and sum(got.values()) != e.total:

@@ -13,7 +13,7 @@ from spotcheck.policy.cadence import cadence_problems
 from spotcheck.policy.joint import department_problems, month_problems, table_problems
 from spotcheck.policy.loaded import Draft
 from spotcheck.policy.problems import did_you_mean
-from spotcheck.policy.vocabulary import label_problems
+from spotcheck.policy.vocabulary import label_problems, unit_problems
 
 
 # effective_caps names the cap of each tier's max_checks_per_year so; a policy's own cap may not.
@@ -149,7 +149,7 @@ def policy_problems(draft: Draft) -> list[Problem]:
                 hint="在 jurisdiction.districts 中列出辖区，或从 stratify 中去掉 district"),
                 draft.at("tasks", i, "sampling", "stratify")))
 
-    found += _kind_problems(draft) + label_problems(draft)
+    found += _kind_problems(draft) + label_problems(draft) + unit_problems(draft)
 
     year = policy.year
     windows: list[dt.date] = []

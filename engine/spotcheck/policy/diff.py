@@ -19,6 +19,7 @@ from spotcheck.rules.wording import describe
 from spotcheck.calendar.deadlines import ANCHORS, DeadlineRule
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import TIER_NAMES
+from spotcheck.policy.cadence import batch_words
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import load_policy
 from spotcheck.policy.model import (
@@ -124,7 +125,16 @@ def _keyed(old: Iterable[T], new: Iterable[T], key: Callable[[T], str]) -> tuple
 
 
 _CLAUSE_PARTS = {"base": "抽查基数", "target": "抽查目标数", "min_count": "最少户数", "by_size": "按规模的规则",
-                 "tiers": "本任务分级规则", "tier_kinds": "分级规则适用的对象类别", "classes": "分类抽查"}
+                 "tiers": "本任务分级规则", "tier_kinds": "分级规则适用的对象类别", "classes": "分类抽查",
+                 "times_per_year": "每年次数", "times_at_least": "至少N次", "once_in_years": "每N年至少一次"}
+
+
+def _batches(task: Task) -> str:
+    return batch_words(task.batch_mode or "repeat", task.batches) if task.batches else "不分批"
+
+
+def _recent(task: Task) -> str:
+    return f"近{task.not_checked_within.months}个月内检查过的不抽" if task.not_checked_within else "未规定"
 
 
 def _task_changes(a: Task, b: Task, old: LoadedPolicy, new: LoadedPolicy, years: int) -> list[Change]:
@@ -165,6 +175,10 @@ def _task_changes(a: Task, b: Task, old: LoadedPolicy, new: LoadedPolicy, years:
         add(f"抽查对象范围 {describe(a.scope)} → {describe(b.scope)}")
     if a.draw_months != b.draw_months:
         add(f"抽取月份 {_months(a.draw_months)} → {_months(b.draw_months)}")
+    if (a.batches, a.batch_mode) != (b.batches, b.batch_mode):
+        add(f"分批 {_batches(a)} → {_batches(b)}")
+    if a.not_checked_within != b.not_checked_within:
+        add(f"近期未检查 {_recent(a)} → {_recent(b)}")
     if not _same_window(a.window, b.window, years):
         add(f"检查时间 {_window(a.window)} → {_window(b.window)}")
     if a.campaign != b.campaign:

@@ -102,7 +102,7 @@ def table_problems(draft: Draft) -> list[Problem]:
 
 
 def month_problems(draft: Draft) -> list[Problem]:
-    """A task must say when it is drawn: draw months, its window, or its campaign's window (never a silent January)."""
+    """A task must say when it is drawn: draw months, its window, its batches or its campaign's window (never a silent January)."""
     policy = draft.policy
     if policy is None:
         return []
@@ -110,7 +110,7 @@ def month_problems(draft: Draft) -> list[Problem]:
     only = len(policy.campaigns) == 1
     found = []
     for i, task in enumerate(policy.tasks):
-        if task.draw_months is None and task.window is None and not (task.campaign in campaigns or only):
+        if task.draw_months is None and task.window is None and not task.batches and not (task.campaign in campaigns or only):
             found.append(draft.locate(Problem(
                 "P221", f"任务“{task.name}”既没有抽取月份（draw_months），也没有检查时间（window），也不属于有检查时间的抽查活动",
                 hint="写明 draw_months: [起始月, 结束月]，或 window: {start, end}，或 campaign"),

@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from spotcheck.calendar.deadlines import DeadlineRule
-from spotcheck.policy.cadence import CapPriority
+from spotcheck.policy.cadence import Batch, BatchMode, CapPriority, Recent
 from spotcheck.policy.departments import Department, Exclusion, Inspections, TableColumn
 from spotcheck.policy.kinds import ObjectKind, Scale
 from spotcheck.policy.numbers import (
@@ -194,6 +194,15 @@ class Task(Model):
     sampling: Sampling = Field(title="抽查比例/数量")
     draw_months: tuple[Month, Month] | None = Field(None, title="抽取月份", description="[起始月, 结束月]，如 [4, 11]")
     window: Window | None = Field(None, title="检查时间")
+    batches: list[Batch] = Field(
+        default_factory=list, title="分批次",
+        description="“分两批次；第一批7月20日前完成，第二批10月15日前完成”：各批的名称、完成时限（及抽取月份）；每批是一轮，不再写 times_per_year")
+    not_checked_within: Recent | None = Field(
+        None, title="近期未检查",
+        description="“近N个月内未被抽查的”：抽取日前N个月内（按台账中的检查记录，含往年）检查过的主体不抽取，列入 excluded.csv")
+    batch_mode: BatchMode | None = Field(
+        None, title="分批方式",
+        description="split：全年样本分批完成，同一主体只在一个批次，后批不再抽前批（含此前各次抽取）已抽的主体；repeat：每批各抽一次全年样本")
     initiator: StrictStr | None = Field(None, title="发起主体")
     guide: StrictStr | None = Field(None, title="指导单位")
     inspecting_level: StrictStr | None = Field(None, title="抽查检查主体")
@@ -206,6 +215,9 @@ class Task(Model):
     inspection: Inspections = Field(
         default_factory=list, title="抽查检查模式", description="“市抽市查”，或按条件分列的模式 [{mode, when}]；不填：由主体所在辖区的单位检查")
     origin: StrictStr | None = Field(None, title="任务来源", description="如 省计划、市计划；上级策略下达的任务自动标注")
+    publish_drawn: StrictBool = Field(
+        True, title="公开抽中名单",
+        description="false：公示网站只公布本任务的数量、分层和承诺，不公布抽中名单（如“全市高风险企业”），名单随抽取结果报送监督机构；检查结果仍逐户公示")
     cells: dict[StrictStr, StrictStr] = Field(
         default_factory=dict, title="计划表其他栏目", description="计划表中没有对应字段的栏目原文，如 基数、目标数、行业、备注；空栏不写")
 
@@ -344,9 +356,14 @@ class Policy(Model):
     kinds: dict[StrictStr, ObjectKind] = Field(
         default_factory=dict, title="对象类别", description="抽查对象的类别及其统一社会信用代码类别代码、风险分类；全国底线声明，下级可增补")
     scales: dict[StrictStr, Scale] = Field(default_factory=dict, title="风险分类", description="各类对象使用的风险分类及其等级")
+    supervisor: StrictStr | None = Field(
+        None, title="监督机构", description="抽取的全部内部资料报送的机构，如 驻局纪检监察组；spotcheck lodge 默认报送此机构")
     labels: dict[StrictStr, StrictStr | None] = Field(
         default_factory=dict, title="监管标签",
         description="本辖区的监管标签目录：标签 → 说明（可空）；声明后，条件中写的每个标签都须在此目录中（防止“加油占”之类的笔误）；上级声明的标签下级可直接使用并可增补")
+    unit_names: dict[StrictStr, StrictStr] = Field(
+        default_factory=dict, title="单位名称对照",
+        description="计划表原文中的单位写法 → 策略声明的单位名称，如 质量监管库: 质量监管科；计划表照印原文，统计部门联合时按声明的单位计")
     risk: Risk = Field(default_factory=Risk, title="信用风险分级")
     caps: list[Cap] = Field(default_factory=list, title="抽查频次上限")
     cap_priority: CapPriority | None = Field(

@@ -90,6 +90,20 @@ def _fields_at(root: type[BaseModel], loc: Sequence[Any]) -> list[str]:
     return names
 
 
+def _title_at(root: type[BaseModel], loc: Sequence[Any]) -> str | None:
+    """The Chinese title and description of the field `loc` ends at, as the schema shows them."""
+    *parent, key = loc
+    tps: list[Any] = [root]
+    for part in parent:
+        tps = _step(tps, part)
+    for tp in tps:
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            for name, info in tp.model_fields.items():
+                if (info.alias or name) == key and info.title:
+                    return info.title + (f"（{info.description}）" if info.description else "")
+    return None
+
+
 _TYPE_MESSAGES = {
     "int_type": "应为整数", "int_parsing": "应为整数", "int_from_float": "应为整数",
     "string_type": "应为文字（字符串）", "float_type": "应为数字", "float_parsing": "应为数字",
@@ -112,6 +126,10 @@ def translate(err: Mapping[str, Any], root: type[BaseModel]) -> tuple[str, str, 
     loc = tuple(err["loc"])
     ctx = err.get("ctx") or {}
     given = err.get("input")
+    if kind == "missing" and isinstance(loc[-1], int):
+        # A fixed-length list (draw_months: [起始月, 结束月]) written shorter than it must be.
+        title = _title_at(root, loc[:-1])
+        return "P110", f"{title or '该列表'}少写了第 {loc[-1] + 1} 项", f"按说明写满各项{f'：{title}' if title else ''}"
     if kind == "missing":
         return "P110", f"缺少必填项 '{loc[-1]}'", f"补上 {loc[-1]}"
     if kind == "extra_forbidden":

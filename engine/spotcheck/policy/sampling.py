@@ -29,6 +29,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from spotcheck.policy.cadence import Cycle
 from spotcheck.policy.numbers import (
     Count,
     Limit,
@@ -124,9 +125,12 @@ def _conflicts(data: Any) -> list[str]:
         return []
     given = [k for k in ("ratio", "count", "by_size") if data.get(k) not in (None, [], {})]
     out = []
+    cycle = data.get("once_in_years") is not None
     # An unknown key is reported as such, with its did-you-mean; it is most likely the missing one.
-    if not given and not set(data) - set(Sampling.model_fields):
+    if not given and not cycle and not set(data) - set(Sampling.model_fields):
         out.append("须填写抽查比例（ratio）、抽查数量（count）或按规模的规则（by_size）之一")
+    elif cycle and given:
+        out.append(f"每N年至少抽查一次（once_in_years）由周期决定每年抽多少，不再写 {'、'.join(given)}")
     elif len(given) > 1:
         out.append(f"{'、'.join(given)} 只能填写一项：比例与户数同时出现时，户数写作 min_count（最少户数）或 "
                    "target（计划的抽查目标数），按规模变化的写作 by_size")
@@ -136,6 +140,8 @@ def _conflicts(data: Any) -> list[str]:
         out.append("固定数量（count）不需要最少户数（min_count）")
     if data.get("count") is not None and data.get("target") is not None:
         out.append("固定数量（count）即抽查户数，不再写目标数（target）")
+    if data.get("times_at_least") is True and data.get("times_per_year") is None:
+        out.append("“至少N次”（times_at_least）须与每年次数（times_per_year）同用")
     return out
 
 
@@ -154,6 +160,11 @@ class Sampling(Model):
         None, title="抽查目标数", description="计划写明的目标户数；与比例同为下限时取两者较大者，比例为上限时取较小者")
     by_size: list[SizeRule] = Field(default_factory=list, title="按规模的规则", description="随抽查对象户数变化的比例或户数，各档不重叠")
     times_per_year: Annotated[StrictInt, Field(ge=1, le=12)] | None = Field(None, title="每年次数", description="“2次/年”")
+    times_at_least: StrictBool = Field(
+        False, title="至少", description="true：“每年至少N次”：按 times_per_year 次安排抽取，另加的抽取须经批准（--override-reason）")
+    once_in_years: Cycle | None = Field(
+        None, title="每N年至少抽查一次",
+        description="“每3年至少抽查一次”“3年内全覆盖”：每年抽取本周期尚未检查的主体的 1/剩余年数（按台账中的检查记录）；不再写 ratio、count")
     by_tier: dict[StrictStr, Percent] = Field(default_factory=dict, title="分级比例", description="各信用风险等级的抽查比例，覆盖倍数")
     tiers: dict[StrictStr, TierRule] = Field(
         default_factory=dict, title="本任务的分级规则", description="本任务各等级的比例、倍数或权重，覆盖策略 risk.tiers 中同一等级的规定")
@@ -244,8 +255,12 @@ class Rule:
     words: tuple[str, ...]  # where each number comes from, in the plan's words
 
 
-def size_rule(s: Sampling, eligible: int) -> Rule:
-    """The rule that holds for a population of `eligible` entities: the task's own, or its size band's."""
+def size_rule(s: Sampling, eligible: int, year: int | None = None) -> Rule:
+    """The rule that holds for a population of `eligible` entities: the task's own, or its size band's;
+    for "每N年至少抽查一次", 1/(years left in the cycle of `year`) of those not yet checked in it."""
+    if s.once_in_years is not None and year is not None:
+        _, left = s.once_in_years.position(year)
+        return Rule(Fraction(1, left), "不低于", None, s.min_count, (s.once_in_years.words(year),))
     if not s.by_size:
         ratio = percent_fraction(s.ratio) if s.ratio is not None else None
         return Rule(ratio, s.bound, s.count, s.min_count, (f"抽查比例/数量：{sampling_text(s)}",))
@@ -349,7 +364,9 @@ def sampling_text(s: Sampling) -> str:
     """抽查比例 as officers write it: 不低于5%, 100%, 50%, 不低于5%，2次/年, 10户, 不高于10%."""
     if s.text is not None:
         return s.text
-    if s.by_size:
+    if s.once_in_years is not None:
+        head = s.once_in_years.text or f"每{s.once_in_years.years}年至少抽查一次"
+    elif s.by_size:
         head = "，".join(b.text or _band_text(b) for b in s.by_size)
     elif s.count is not None:
         head = f"{s.count}户"
@@ -359,7 +376,7 @@ def sampling_text(s: Sampling) -> str:
     if s.min_count is not None:
         head += f"，不少于{s.min_count}户"
     if s.times_per_year:
-        head += f"，{s.times_per_year}次/年"
+        head += f"，{'至少' if s.times_at_least else ''}{s.times_per_year}次/年"
     return head
 
 

@@ -1,9 +1,18 @@
-"""The words a jurisdiction declares and a policy must then use as declared: its 监管标签 (`labels`).
+"""The words a jurisdiction declares and a policy must then use as declared: its 监管标签 (`labels`)
+and the names of its units.
 
 Field names and operators are a closed vocabulary with "did you mean"; label values were free text, so
 `加油占` for `加油站` validated and matched no entity. A policy (or its parent: `labels` merges down
 the chain like any mapping) that declares its labels has every label a condition names checked
 against them (P280); a policy naming labels without declaring any gets a warning (W930).
+
+Units: a task's 指导单位 and 牵头单位 and a pairing's lead are cells transcribed as the plan prints
+them, and the units a visit counts come from them, so "质量监管库" (a typo in the plan) and "质量监管科"
+counted as two departments and made a visit "joint". Once a policy declares its departments, each of
+these names must be a declared one — the bureau itself, a 科室 under `jurisdiction.departments`, a
+department or its units, a district's unit — possibly after the bureau's own prefix ("市局信监科" is
+信监科), or be mapped to one under `unit_names` (P281, P282). The plan table still prints the cell as
+written; visits count the declared name (`unit_name`).
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from typing import Any
 
 from spotcheck.errors import Problem
 from spotcheck.policy.loaded import Draft
+from spotcheck.policy.model import Policy
 from spotcheck.policy.problems import did_you_mean
 from spotcheck.policy.yamlsource import Path_
 from spotcheck.policy.years import WARNING
@@ -64,3 +74,58 @@ def label_values(value: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
     elif isinstance(value, list):
         for i, sub in enumerate(value):
             yield from label_values(sub, (*path, i))
+
+
+# How a plan names its own bureau before one of its 科室 ("市局广告监管科"), or alone ("市局").
+_OWN_PREFIXES = ("市局", "省局", "本局", "局机关")
+
+
+def declared_units(policy: Policy) -> list[str]:
+    """Every unit name the policy declares, the bureau first."""
+    names = [policy.jurisdiction.name, *policy.jurisdiction.departments]
+    for dept in policy.departments:
+        names += [dept.id, dept.name, *([dept.unit] if dept.unit else []), *dept.district_units.values()]
+    names += [d.unit for d in policy.jurisdiction.districts]
+    return list(dict.fromkeys(names))
+
+
+def unit_name(policy: Policy, written: str) -> str:
+    """The declared unit a cell names (itself when the policy declares none that fits)."""
+    known = declared_units(policy)
+    if written in known:
+        return written
+    if written in policy.unit_names:
+        return policy.unit_names[written]
+    for prefix in _OWN_PREFIXES:
+        if written == prefix:
+            return policy.jurisdiction.name
+        if written.startswith(prefix) and written[len(prefix):] in known:
+            return written[len(prefix):]
+    return written
+
+
+def unit_problems(draft: Draft) -> list[Problem]:
+    """P281 for a 指导单位, 牵头单位 or pairing lead that names no declared unit; P282 for a `unit_names`
+    entry mapping to an undeclared one. Only once the policy declares departments."""
+    policy = draft.policy
+    if policy is None or not (policy.jurisdiction.departments or policy.departments):
+        return []
+    known = declared_units(policy)
+    shown = "、".join(known[:15]) + ("……" if len(known) > 15 else "")
+    found = []
+    for written, meant in policy.unit_names.items():
+        if meant not in known:
+            found.append(draft.locate(Problem(
+                "P282", f"unit_names 把“{written}”对应到“{meant}”，但“{meant}”不是策略声明的单位{did_you_mean(meant, known)}",
+                hint=f"对应到已声明的单位：{shown}"), ("unit_names", written)))
+    named: list[tuple[Path_, str, str]] = []
+    for i, task in enumerate(policy.tasks):
+        named += [(draft.at("tasks", i, key), value, what) for key, what in (("guide", "指导单位"), ("lead_unit", "牵头单位"))
+                  if (value := getattr(task, key)) is not None]
+    named += [(("merge", "pairings", i, "lead"), p.lead, "配对检查的牵头单位") for i, p in enumerate(policy.merge.pairings)]
+    for path, written, what in named:
+        if unit_name(policy, written) not in known:
+            found.append(draft.locate(Problem(
+                "P281", f"{what}“{written}”不是策略声明的科室、部门或单位{did_you_mean(written, known)}",
+                hint=f"改写成已声明的名称（{shown}）；计划表须照印原文的，在 unit_names 中写“{written}: 声明的名称”"), path))
+    return found

@@ -81,7 +81,7 @@ def _clause(source: DrawSource, view: disclosure.TaskView) -> dict:
     s, risk = view.task.sampling, source.loaded.policy.risk.tiers
     strata = view.data["strata"]
     eligible = sum(x["eligible"] for x in strata)
-    rule = size_rule(s, eligible)
+    rule = size_rule(s, eligible, source.loaded.policy.year)
     ratios: list[str] = []
     if rule.ratio is not None:
         tiers = TIERS if "tier" in s.stratify else (None,)
@@ -110,7 +110,11 @@ def _task_files(w: _Writer, source: DrawSource, view: disclosure.TaskView, index
     rows = [list(r) for r in zip(drawn["round"].to_list(), drawn["uscc"].to_list(), drawn["name"].to_list(),
                                  [at[a] for a in drawn["authority"].to_list()],
                                  [strata.get(s, -1) for s in drawn["stratum"].to_list()], strict=True)]
-    index.add_many(drawn.select("uscc", "name", "authority"), page, f"第{view.no:03d}号抽查任务（{view.task.name}）抽中")
+    if not view.task.publish_drawn:
+        # Nothing ties an entity to this task: no list, no search entry (its result, once published, is public).
+        rows = []
+    else:
+        index.add_many(drawn.select("uscc", "name", "authority"), page, f"第{view.no:03d}号抽查任务（{view.task.name}）抽中")
     pieces = [rows[i:i + DRAWN_PER_PIECE] for i in range(0, len(rows), DRAWN_PER_PIECE)]
     data["drawn_pieces"] = len(pieces)
     for k, piece in enumerate(pieces):

@@ -3,7 +3,7 @@
 Anyone holding the draw's key (public once the committed random value is revealed) can compute any
 entity's rank hash. So whatever the site says about a stratum is, for every entity, a statement about
 where its hash falls; a stratum's membership must never follow from it when the membership is internal.
-Each task therefore gets one of three disclosures, decided from the fields its scope and strata read:
+Each task therefore gets one of four disclosures, decided from the fields its scope and strata read:
 
 - `public` — the scope reads only fields of the public registration (type, status, district, dates…),
   the strata are at most districts and no frequency cap removed anyone: the eligible list is published
@@ -18,7 +18,11 @@ Each task therefore gets one of three disclosures, decided from the fields its s
   its hash fits). With a campaign key shared by all strata (coordination: joint) the task's largest
   cut-off is published as a bound every drawn entity must meet.
 
-Tiers, labels and the eligible lists of `scope` and `tier` tasks go to the supervisor (supervisor.py).
+- `unlisted` — the policy does not publish the task's drawn list (`publish_drawn: false`): strata as for
+  `tier`, no list, no cut-off, no bound and no search entry; the page checks the commitment and the
+  counts only. (A drawn list also follows from a published eligible list or cut-offs, so none is published.)
+
+Tiers, labels and the eligible lists of `scope`, `tier` and `unlisted` tasks go to the supervisor (supervisor.py).
 """
 
 from __future__ import annotations
@@ -42,10 +46,13 @@ DISCLOSURES = {
     "public": "抽查范围和名单全部公开：页面重算整个抽取",
     "scope": "抽查范围含内部标注，名单不公开：页面核对每个被抽中主体的排序值与所在层的截止值",
     "tier": "按信用风险等级分层，分层属内部信息：页面核对承诺、数量和排序值上界，分层明细由监督机构核验",
+    "unlisted": "按计划不公开抽中名单：页面核对承诺和数量，名单和排序值由监督机构核验",
 }
 
 
 def disclosure(task: Task, summary_task: dict) -> str:
+    if not task.publish_drawn:
+        return "unlisted"
     classes = frozenset().union(*(fields_read(c.when) for c in task.sampling.classes))
     read = fields_read(task.scope) | set(task.sampling.stratify) | classes
     # Classes are strata too: one picked out by an internal field is as internal as a tier.
@@ -119,7 +126,7 @@ def task_view(source: DrawSource, entry: dict) -> TaskView:
         shown = {"eligible": s["eligible"], "ratio": s["ratio"], "ratio_text": _percent(s["ratio"]), "wanted": s["wanted"],
                  "drawn": s["drawn"], "eligible_sha256": s["eligible_sha256"], "name": s["stratum"]}
         strata.append(shown)
-    if kind == "tier":
+    if kind in ("tier", "unlisted"):
         strata = _order(strata)
         for k, s in enumerate(strata, 1):
             s["label"] = f"第{k}层"
@@ -135,7 +142,7 @@ def task_view(source: DrawSource, entry: dict) -> TaskView:
     joint = entry["coordination"] == "joint" and entry["campaign"] is not None
     data = {
         "draw": source.id, "task": task.id, "no": task_no(source.loaded.policy, task), "name": task.name,
-        "disclosure": kind, "disclosure_text": DISCLOSURES[kind], "drill": source.drill,
+        "disclosure": kind, "disclosure_text": DISCLOSURES[kind], "list_published": task.publish_drawn, "drill": source.drill,
         "seed": source.transcript["seed"], "drawn_on": source.transcript["drawn_on"],
         "commitment": commitment_view(source), "coordination": "joint" if joint else "independent",
         "rounds": entry["rounds"], "strata": strata,

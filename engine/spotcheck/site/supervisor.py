@@ -19,6 +19,9 @@ from spotcheck.draw.commitment import canonical, revealed_seed, sha256_text
 from spotcheck.draw.folder import staged, write_files
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ledger.store import Ledger
+from spotcheck.policy.loader import load_policy
+from spotcheck.policy.yamlsource import display
+from spotcheck.resources import policy_file
 
 COMMITMENT_FILE = "commitment.json"
 REQUIRED = ("transcript.json", "draws.csv", "eligible.csv", "history.csv", "summary.json")
@@ -33,6 +36,19 @@ class Lodged:
     out: Path
     supervisor: str
     entities: str  # the directory's file name inside `out`
+    named_by: str  # where the supervisor's name came from, for the officer to check
+
+
+def supervisor_of(policy_id: str, policy_path: Path | None) -> tuple[str, str]:
+    """The supervisor the draw's policy names (the given file, else policies/<id>.yaml when there is one),
+    and where the name came from; the generic body when the policy names none."""
+    path = Path(policy_path) if policy_path is not None else policy_file(policy_id)
+    if policy_path is None and not path.is_file():
+        return SUPERVISOR, f"未找到策略 {policy_id}，按通用名称"
+    policy = load_policy(path).policy
+    if policy.supervisor:
+        return policy.supervisor, f"策略 {display(path)} 的 supervisor"
+    return SUPERVISOR, f"策略 {display(path)} 未写 supervisor，按通用名称"
 
 
 def _file_sha256(path: Path) -> str:
@@ -40,8 +56,10 @@ def _file_sha256(path: Path) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def lodge(draw_dir: Path, entities_path: Path, out_dir: Path, *, ledger_path: Path, supervisor: str = SUPERVISOR) -> Lodged:
-    """A new folder with everything the supervisor needs to recompute the draw (W910–W912)."""
+def lodge(draw_dir: Path, entities_path: Path, out_dir: Path, *, ledger_path: Path, supervisor: str | None = None,
+          policy_path: Path | None = None) -> Lodged:
+    """A new folder with everything the supervisor needs to recompute the draw (W910–W912), for the
+    supervisor given, else the one the draw's policy names."""
     draw_dir, entities_path = Path(draw_dir), Path(entities_path)
     problems = [Problem("W910", f"抽取结果目录中缺少 {name}", file=str(draw_dir / name)) for name in REQUIRED
                 if not (draw_dir / name).is_file()]
@@ -52,6 +70,9 @@ def lodge(draw_dir: Path, entities_path: Path, out_dir: Path, *, ledger_path: Pa
         raise SpotcheckError(Problem("W911", f"{entities_path} 不是这次抽取读取的名录（SHA-256 不同）", file=str(entities_path),
                                      hint=f"报送抽取时使用的名录文件 {transcript['entities']['file']}"))
     draw_id = sha256_text(canonical(transcript))[:16]
+    named_by = "--to"
+    if supervisor is None:
+        supervisor, named_by = supervisor_of(transcript["policy"]["id"], policy_path)
     with Ledger.open(ledger_path, create=False) as ledger:
         drawn = ledger.latest("draw", draw_id) or ledger.latest("drill", draw_id)
         cid = transcript["seed"].get("commitment_id")
@@ -74,7 +95,7 @@ def lodge(draw_dir: Path, entities_path: Path, out_dir: Path, *, ledger_path: Pa
                        f"符合条件名单 eligible.csv，抽中名单 draws.csv，承诺记录 {COMMITMENT_FILE}），不得公开。\n"
                        f"核验：spotcheck verify <本目录> --entities <本目录>/{name}\n").encode("utf-8"),
         })
-    return Lodged(Path(out_dir), supervisor, name)
+    return Lodged(Path(out_dir), supervisor, name, named_by)
 
 
 def check_commitment(folder: Path, transcript: dict) -> list[Problem]:
@@ -95,6 +116,8 @@ def check_commitment(folder: Path, transcript: dict) -> list[Problem]:
         problems.append(Problem("V721", f"承诺记录与抽取所揭示的承诺编号 {seed.get('commitment_id')} 不符", file=str(path)))
     wanted = {"policy_sha256": transcript["policy"]["sha256"], "entities_sha256": transcript["entities"]["sha256"],
               "history_sha256": transcript["history"]["sha256"], "drawn_on": transcript["drawn_on"]}
+    if "lookback" in transcript:
+        wanted["lookback_sha256"] = transcript["lookback"]["sha256"]
     for key, value in wanted.items():
         if body.get(key) != value:
             problems.append(Problem("V722", f"承诺中的 {key} 与抽取记录不一致（承诺 {str(body.get(key))[:12]}…，抽取 {value[:12]}…）",

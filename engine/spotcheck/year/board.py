@@ -48,6 +48,15 @@ class RoundRow:
     checked: int = 0  # results entered
     published: int = 0
     overdue: list[str] = field(default_factory=list)
+    batch: str | None = None  # 第一批 …, when the task is drawn in batches
+    due: dt.date | None = None  # the batch's deadline
+    split: bool = False  # the batches split the sample (no entity in two) rather than repeat it
+
+    @property
+    def label(self) -> str:
+        if self.batch is not None:
+            return f"{self.task_id}{self.batch}"
+        return f"{self.task_id}第{self.round}轮" if self.rounds > 1 else self.task_id
 
 
 @dataclass
@@ -134,7 +143,7 @@ def build(loaded: LoadedPolicy, ledger: Ledger, on: dt.date, entities_path: Path
 
     rows = []
     for r in year_rounds(loaded):
-        row = RoundRow(r.task_id, r.name, r.round, r.rounds, r.month, "")
+        row = RoundRow(r.task_id, r.name, r.round, r.rounds, r.month, "", batch=r.batch, due=r.due, split=r.split)
         for d in by_round.get((r.task_id, r.round), []):
             why = d.override["reason"] + "（" + d.override["approver"] + "批准）" if d.override else None
             row.draws.append(DrawRef(d.draw_id, d.drawn_on, d.drawn, d.revision, why))
@@ -157,6 +166,10 @@ def build(loaded: LoadedPolicy, ledger: Ledger, on: dt.date, entities_path: Path
         row.state = _row_state(row, now_month)
         if row.state == "逾期未抽取":
             row.overdue.insert(0, f"应于{r.month}月抽取")
+        if row.due is not None and row.due < on and (row.visits == 0 or row.checked < row.visits):
+            row.overdue.append(f"{row.batch}应于{row.due.isoformat()}前完成")
+        elif row.due is not None and on <= row.due <= horizon_end and row.state != "已完成":
+            deadlines.append(Deadline(row.due, "完成检查", f"{row.label} {row.name}（{row.batch}完成时限）"))
         rows.append(row)
 
     _draw_deadlines(loaded, rows, on, horizon_end, deadlines)
@@ -173,12 +186,12 @@ def build(loaded: LoadedPolicy, ledger: Ledger, on: dt.date, entities_path: Path
     if pending:
         month = min(row.month for row in pending)
         when = max(month, now_month) if now_month <= 12 else month
-        labels = "、".join(_label(row) for row in pending if row.month <= when)
+        labels = "、".join(row.label for row in pending if row.month <= when)
         next_draws.append(f"{policy.year}年{when}月：{labels}（spotcheck draw 策略文件 --entities 名录 --commit --beacon 随机数来源 --due {policy.year}-{when:02d}）")
         later = sorted({row.month for row in pending if row.month > when})
         if later:
             nxt = later[0]
-            next_draws.append(f"其后 {policy.year}年{nxt}月：" + "、".join(_label(row) for row in pending if row.month == nxt))
+            next_draws.append(f"其后 {policy.year}年{nxt}月：" + "、".join(row.label for row in pending if row.month == nxt))
 
     draws = []
     seen = set()
@@ -198,10 +211,6 @@ def build(loaded: LoadedPolicy, ledger: Ledger, on: dt.date, entities_path: Path
     closed = _closed(ledger, policy.year, {d.draw_id for d in drawn}, entities_path) if entities_path is not None else None
     return Board(policy.id, policy.jurisdiction.name, policy.year, on, horizon_end, revision, rows, deadlines,
                  next_draws, draws, closed, notes)
-
-
-def _label(row: RoundRow) -> str:
-    return f"{row.task_id}第{row.round}轮" if row.rounds > 1 else row.task_id
 
 
 def _day(text: str | None) -> dt.date | None:
@@ -231,7 +240,7 @@ def _draw_deadlines(loaded: LoadedPolicy, rows: list[RoundRow], on: dt.date, end
             continue
         first = loaded.calendar.working_day_on_or_after(dt.date(policy.year, row.month, 1))
         if first <= end and row.month >= (on.month if on.year == policy.year else 1):
-            out.append(Deadline(max(first, on), "获取名单并抽取", f"{_label(row)} {row.name}（{row.month}月抽取）"))
+            out.append(Deadline(max(first, on), "获取名单并抽取", f"{row.label} {row.name}（{row.month}月抽取）"))
 
 
 def _visit_deadlines(loaded, visits: dict[str, dict], drawn: list[DrawnRound], on, end, out: list[Deadline]) -> None:

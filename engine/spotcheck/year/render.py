@@ -34,6 +34,8 @@ def text(board: Board) -> str:
     ]
     for row in board.rows:
         label = f"{row.task_id} 第{row.round}/{row.rounds}轮" if row.rounds > 1 else row.task_id
+        if row.batch is not None:
+            label = f"{row.task_id} {row.batch}（{'拆分样本' if row.split else '重复抽取'}，{row.due.isoformat()}前完成）"
         parts = [f"  {label} {row.month:>2}月 【{row.state}】"]
         if row.draws:
             parts.append(f"抽取 {_draws_text(row)}")

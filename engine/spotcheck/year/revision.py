@@ -24,6 +24,11 @@ def _located(loaded: LoadedPolicy, problem: Problem, *path) -> Problem:
     return replace(problem, file=pos.file, line=pos.line, col=pos.col)
 
 
+def _where_rounds(task, moved: bool) -> str:
+    """The key that sets a task's rounds: its batches, else its draw months (a moved round) or its sampling (how many)."""
+    return "batches" if task.batches else "draw_months" if moved else "sampling"
+
+
 def check(loaded: LoadedPolicy, drawn: list[DrawnRound]) -> None:
     """Refuse a policy that deletes a drawn task, changes its drawn rounds, or changes unannounced."""
     policy = loaded.policy
@@ -49,7 +54,7 @@ def check(loaded: LoadedPolicy, drawn: list[DrawnRound]) -> None:
                 "R531", f"任务 {d.task_id} 第 {d.round} 轮（{d.month} 月）{by}，修订后的计划{change}",
                 where=f"tasks[{i}]（'{d.task_id}'）",
                 hint="已抽取的轮次不能改动：保留该任务的抽取月份和每年次数，只调整尚未抽取的内容"),
-                "tasks", i, "draw_months" if now is not None else "sampling"))
+                "tasks", i, _where_rounds(policy.tasks[i], now is not None)))
     rev = policy.revision.number if policy.revision else None
     for d in drawn:
         if d.policy_sha256 and d.policy_sha256 != loaded.sha256 and d.revision == rev:

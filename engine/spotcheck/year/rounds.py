@@ -27,19 +27,26 @@ class Round:
     rounds: int
     month: int
     campaign: str | None
+    batch: str | None = None  # the batch's name ("第一批") when the task is drawn in batches
+    due: dt.date | None = None  # the batch's deadline
+    split: bool = False  # batches that split the sample rather than repeat it
 
     @property
     def label(self) -> str:
+        if self.batch is not None:
+            return f"{self.task_id} {self.batch}"
         return f"{self.task_id} 第{self.round}轮" if self.rounds > 1 else self.task_id
 
 
 def year_rounds(loaded: LoadedPolicy) -> list[Round]:
-    """Every round of the policy's year, in task order."""
-    return [
-        Round(p.task.id, p.task.name, r, p.rounds, m, p.campaign)
-        for p in plan_tasks(loaded)
-        for r, m in p.drawn_rounds()
-    ]
+    """Every round of the policy's year, in task order; a task drawn in batches has one round per batch."""
+    out = []
+    for p in plan_tasks(loaded):
+        for r, m in p.drawn_rounds():
+            batch = p.task.batches[r - 1] if p.task.batches else None
+            out.append(Round(p.task.id, p.task.name, r, p.rounds, m, p.campaign,
+                             batch.name if batch else None, batch.due if batch else None, p.split))
+    return out
 
 
 @dataclass(frozen=True)

@@ -172,7 +172,9 @@
   function bigCeil(num, den) { return (num + den - 1n) / den; }
 
   function renderDrawn(t, k) {
-    var table = document.getElementById("drawn"), body = table.querySelector("tbody"), pager = document.getElementById("drawn-pager");
+    var table = document.getElementById("drawn");
+    if (!table) return;  // a task whose list the plan does not publish
+    var body = table.querySelector("tbody"), pager = document.getElementById("drawn-pager");
     if (!t.drawn_pieces) { body.innerHTML = "<tr><td colspan='5'>本任务没有抽中主体。</td></tr>"; return; }
     SC.load("task/" + slugOf(t) + "/d" + k).then(function (rows) {
       body.textContent = "";
@@ -342,10 +344,14 @@
     try {
       var t = await SC.load("task/" + slug);
       await checkCommitment(t, say);
-      var rows = await drawnRows(t);
-      if (rows.length !== t.drawn_total) say(false, "名单共 " + rows.length + " 行，公布的抽中数为 " + t.drawn_total);
-      else await checkRanks(t, rows, say);
-      if (t.disclosure === "public") await checkComplete(t, rows, say);
+      if (!t.list_published) {
+        say(null, "按抽查计划，本任务不公开抽中名单：名单和各户排序值随抽取记录报送监督机构，由其用 spotcheck verify 核验。");
+      } else {
+        var rows = await drawnRows(t);
+        if (rows.length !== t.drawn_total) say(false, "名单共 " + rows.length + " 行，公布的抽中数为 " + t.drawn_total);
+        else await checkRanks(t, rows, say);
+        if (t.disclosure === "public") await checkComplete(t, rows, say);
+      }
       checkCounts(t, say);
     } catch (e) {
       say(false, e.message);
@@ -354,6 +360,10 @@
   };
 
   async function selfCheck(t, uscc) {
+    if (!t.list_published) {
+      return { verdict: "无法在本页判定", consistent: true,
+               lines: ["按抽查计划，本任务不公开抽中名单，本页无法判定该主体是否被抽中；可向监督机构核实"] };
+    }
     var lines = [], rows = (await drawnRows(t)).filter(function (r) { return r[1] === uscc; });
     var verdicts = [];
     for (var ri = 0; ri < t.rounds.length; ri++) {
