@@ -13,6 +13,10 @@ stable name, `spotcheck:<path under the bundled policies/ without .yaml>` (`spot
 from importlib.resources import files
 from pathlib import Path
 
+from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.ids import HINT as ID_HINT
+from spotcheck.ids import is_path_id
+
 PACKAGE = Path(str(files("spotcheck")))
 _BUNDLED = PACKAGE / "data"
 _DATA = _BUNDLED if _BUNDLED.is_dir() else PACKAGE.parent.parent
@@ -44,6 +48,9 @@ def repository_root(path: Path) -> Path:
 
 def policy_file(policy_id: str) -> Path:
     """Where the policy with this id lives: policies/<id>.yaml of the working folder, else bundled."""
+    if not is_path_id(policy_id):
+        # Ids are checked where they are read; one that is not safe here came from an edited file.
+        raise SpotcheckError(Problem("P150", f"策略标识 {policy_id!r} 含有不允许的字符", hint=ID_HINT))
     local = local_policies() / f"{policy_id}.yaml"
     return local if local.is_file() else POLICIES / f"{policy_id}.yaml"
 

@@ -121,3 +121,108 @@ def test_coverage_counts_the_kinds_its_target_names(tmp_path, city):
     assert result.summary.directory.enterprises_operating == counted.height
     drawn = result.drawn.filter(pl.col("type").is_in(["企业", "民办非企业单位"]))["uscc"].n_unique()
     assert result.summary.distinct_enterprises_drawn == drawn > 0
+
+
+NUMBERED = f"""\
+id: test/wuwei/2023
+extends: {POLICIES / "national" / "baseline.yaml"}
+jurisdiction: {{code: "340281", name: 无为市市场监督管理局, region: 无为市, level: district}}
+year: 2023
+kinds:
+  库点: {{uscc_codes: ["91", "12"], identified_by: {{name: 库点编号, holder: true}}}}
+  特种设备作业人员: {{identified_by: {{name: 证书编号, pattern: "[A-Z0-9]{{6,20}}"}}}}
+tasks:
+  - id: t01
+    name: 储备粮库点抽查
+    type: 定向
+    items: []
+    scope: {{field: type, op: in, value: [库点, 特种设备作业人员]}}
+    scope_text: 备查库点、特种设备作业人员
+    sampling: {{ratio: "100%", at_least: false, stratify: []}}
+    draw_months: [7, 10]
+"""
+NUMBERED_HEADER = "统一社会信用代码,企业名称,主体类型,登记状态,所属辖区,信用风险等级,库点编号\n"
+
+
+def test_objects_without_a_uscc_of_their_own_are_keyed_by_their_number(tmp_path):
+    import datetime as dt
+
+    from spotcheck.draw import compute
+    from spotcheck.draw.commitment import drill_seed
+
+    (tmp_path / "2023.yaml").write_text(NUMBERED, encoding="utf-8")
+    loaded = load_policy(tmp_path / "2023.yaml")
+    holder = uscc.make("grain", "企业", "340281")
+    rows = [f"{holder},无为市粮食购销有限公司,企业,存续,340281,A,", f"{holder},1号库点,库点,存续,340281,,KD01",
+            f"{holder},2号库点,库点,存续,340281,,KD02", ",张三,特种设备作业人员,存续,340281,,T1234567"]
+    path = tmp_path / "objects.csv"
+    path.write_text(NUMBERED_HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    entities = load_for(loaded.policy, path)
+    assert entities.frame["uscc"].to_list() == [holder, f"{holder}/库点编号:KD01", f"{holder}/库点编号:KD02", "证书编号:T1234567"]
+    draw = compute.compute(loaded, entities, pl.DataFrame(schema=HISTORY_COLUMNS), drill_seed("k"), dt.date(2023, 7, 3))
+    assert sorted(draw.drawn["uscc"]) == sorted(entities.frame["uscc"][1:])
+    from spotcheck.directory.kinds import key_text
+    assert key_text(f"{holder}/库点编号:KD01") == f"{holder}（库点编号 KD01）" and key_text("证书编号:T1234567") == "无（证书编号 T1234567）"
+
+
+def test_an_object_missing_its_identity_is_a_row_and_column_error(tmp_path):
+    (tmp_path / "2023.yaml").write_text(NUMBERED, encoding="utf-8")
+    loaded = load_policy(tmp_path / "2023.yaml")
+    holder = uscc.make("grain", "企业", "340281")
+    rows = [f",无名库点,库点,存续,340281,,KD01",  # a site without its holder's code
+            f"{holder},1号库点,库点,存续,340281,,",  # no number
+            f"{holder},2号库点,库点,存续,340281,,KD02", f"{holder},2号库点（重复）,库点,存续,340281,,KD02",
+            ",李四,特种设备作业人员,存续,340281,,t-12",  # not the declared form
+            ",王五,企业,存续,340281,A,"]  # an enterprise needs its USCC
+    path = tmp_path / "objects.csv"
+    path.write_text(NUMBERED_HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(SpotcheckError) as exc:
+        load_for(loaded.policy, path)
+    got = [(p.code, p.row, p.column) for p in exc.value.problems]
+    assert sorted(got) == sorted([("D240", 2, "统一社会信用代码"), ("D241", 3, "库点编号"), ("D243", 5, "库点编号"),
+                                  ("D242", 6, "库点编号"), ("D240", 7, "统一社会信用代码")])
+    messages = {p.code: p.message for p in exc.value.problems}
+    assert "挂在持有人名下，须写持有人的统一社会信用代码" in messages["D240"] or "按统一社会信用代码识别" in messages["D240"]
+    assert "第 4 行与第 5 行" in messages["D243"] and "'t-12' 不是有效的证书编号" in messages["D242"]
+
+
+def test_a_kind_identified_otherwise_declares_its_codes_consistently(tmp_path):
+    path = tmp_path / "2023.yaml"
+    path.write_text(NUMBERED.replace("特种设备作业人员: {identified_by", '特种设备作业人员: {uscc_codes: ["91"], identified_by')
+                    .replace('库点: {uscc_codes: ["91", "12"], ', "库点: {"), encoding="utf-8")
+    problems = policy_problems(path)
+    assert [p.code for p in problems] == ["P112", "P112"]
+    assert any("不写 uscc_codes" in p.message and p.line == line_of(path, "特种设备作业人员: {") for p in problems)
+    assert any("须写 uscc_codes" in p.message and p.line == line_of(path, "库点: {") for p in problems)
+
+
+def test_numbered_objects_go_the_whole_way_synth_draw_verify_plan_and_letters(tmp_path):
+    # A site under its holder and a person by certificate: planted, drawn, recomputed, staffed, printed.
+    import datetime as dt
+
+    from spotcheck.directory import synth
+    from spotcheck.draw import pipeline
+    from spotcheck.notices import api as notice
+    from spotcheck.plan import workplan
+
+    text = NUMBERED.replace('jurisdiction: {code: "340281", name: 无为市市场监督管理局, region: 无为市, level: district}',
+                            'jurisdiction: {code: "340281", name: 无为市市场监督管理局, region: 无为市, level: district,\n'
+                            '  districts: [{code: "340281", name: 无为市, unit: 无为市市场监督管理局}]}')
+    text = text.replace("items: []", "items: [WW23-03]").replace(
+        "year: 2023\n", f"year: 2023\nitem_lists: [{POLICIES / 'anhui' / 'items' / '2023.yaml'}]\n"
+                        "departments: [{id: 市场监管, name: 市场监管部门, unit: 无为市市场监督管理局}]\n", 1)
+    path = tmp_path / "2023.yaml"
+    path.write_text(text, encoding="utf-8")
+    loaded = load_policy(path)
+    dirs = tmp_path / "dirs"
+    synth.write(synthesize(spec_from_policy(loaded), entities=400, inspectors=30, seed=5), dirs)
+    out, ledger = tmp_path / "draw", tmp_path / "l.db"
+    pipeline.draw(path, dirs / "entities.csv", out, ledger_path=ledger, seed="k", drawn_on=dt.date(2023, 7, 3))
+    drawn = pl.read_csv(out / "draws.csv", infer_schema_length=0)["uscc"].to_list()
+    assert any("/库点编号:" in k for k in drawn) and any(k.startswith("证书编号:") for k in drawn)
+    assert pipeline.verify(out, dirs / "entities.csv", policy_path=path).ok
+    workplan.plan(out, inspectors_path=dirs / "inspectors.csv", recusals_path=dirs / "recusals.csv", ledger_path=ledger, policy_path=path)
+    visits = pl.read_csv(out / "visits.csv", infer_schema_length=0)
+    assert visits.height == len(drawn) and (visits["staffed"] == "true").all()
+    letters = notice.render(loaded, kind="inspection_letter", fmt="md", draw_dir=out)
+    assert "（库点编号 " in letters and "统一社会信用代码：`无（证书编号 " in letters

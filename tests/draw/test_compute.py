@@ -160,3 +160,51 @@ def test_frequency_cap_excludes_with_reason(longwan_dirs):
     assert sum(sum(t.excluded_by_cap.values()) for t in result.summary.tasks) == result.exclusions.height
     free = draw.compute(loaded, entities, EMPTY, drill_seed("cap"), dt.date(2023, 3, 1))
     assert free.drawn.filter(low_risk).height > 0
+
+
+def test_a_scope_relative_to_the_draw_is_read_on_the_draws_day(tmp_path):
+    # “对成立不满1年的新设立企业全部抽查”: who is new depends on the day of the draw, and verify recomputes it so.
+    from spotcheck.directory import uscc
+    from spotcheck.directory.kinds import load_for
+    from spotcheck.policy.cases import run_tests
+    from spotcheck.resources import POLICIES
+
+    (tmp_path / "2024.yaml").write_text(f"""\
+id: test/new/2024
+extends: {POLICIES / "national" / "baseline.yaml"}
+jurisdiction: {{code: "140400", name: 长治市市场监督管理局, region: 长治市, level: city}}
+year: 2024
+tasks:
+  - id: t01
+    name: 新设立企业抽查
+    type: 定向
+    items: []
+    scope: {{field: established, op: gt, value: 抽取日前1年}}
+    scope_text: 成立不满1年的新设立企业
+    sampling: {{ratio: "100%", at_least: false, stratify: []}}
+    draw_months: [3, 11]
+""", encoding="utf-8")
+    (tmp_path / "2024.cases.yaml").write_text("""\
+policy: 2024.yaml
+cases:
+  - name: 6月抽取时成立不满1年
+    drawn_on: "2024-06-01"
+    entity: {uscc: 91140400MA0000000X, type: 企业, status: 存续, district: "140400", tier: A, established: "2023-07-01"}
+    expect: {in_scope: [t01]}
+  - name: 9月抽取时已满1年
+    drawn_on: "2024-09-01"
+    entity: {uscc: 91140400MA0000000X, type: 企业, status: 存续, district: "140400", tier: A, established: "2023-07-01"}
+    expect: {not_in_scope: [t01]}
+""", encoding="utf-8")
+    run = run_tests([tmp_path])
+    assert run.ok and run.passed == 2
+    born = ["2023-07-01", "2024-01-15", "2020-05-05"]
+    codes = [uscc.make(f"n{i}", "企业", "140400") for i in range(3)]
+    rows = "".join(f"{c},单位{i},企业,存续,140400,A,{d}\n" for i, (c, d) in enumerate(zip(codes, born)))
+    (tmp_path / "e.csv").write_text("统一社会信用代码,企业名称,主体类型,登记状态,所属辖区,信用风险等级,成立日期\n" + rows, encoding="utf-8")
+    loaded = load_policy(tmp_path / "2024.yaml")
+    entities = load_for(loaded.policy, tmp_path / "e.csv")
+    history = pl.DataFrame(schema=HISTORY_COLUMNS)
+    june = draw.compute(loaded, entities, history, drill_seed("k"), dt.date(2024, 6, 1))
+    september = draw.compute(loaded, entities, history, drill_seed("k"), dt.date(2024, 9, 1))
+    assert sorted(june.drawn["uscc"]) == sorted(codes[:2]) and list(september.drawn["uscc"]) == [codes[1]]

@@ -53,3 +53,22 @@ def test_a_visit_listed_twice_in_visits_csv_is_refused_with_its_row(draw_dir):
     with pytest.raises(SpotcheckError) as exc:
         load_draw(draw_dir)
     assert [(p.code, p.row) for p in exc.value.problems] == [("R511", len(lines) + 1)]
+
+
+@pytest.mark.parametrize("tamper", [
+    lambda t, s: t["policy"].update(id="../../../../etc/passwd"),
+    lambda t, s: t["policy"].update(id="fixture/results/[0-9]*"),
+    lambda t, s: s["tasks"][0].update(task_id="../t01"),
+    lambda t, s: s.update(draw_id="../../x"),
+    lambda t, s: s.update(policy="/etc/passwd"),
+])
+def test_a_tampered_id_never_reaches_a_path(draw_dir, tamper):
+    transcript = json.loads((draw_dir / "transcript.json").read_text("utf-8"))
+    summary = json.loads((draw_dir / "summary.json").read_text("utf-8"))
+    tamper(transcript, summary)
+    (draw_dir / "transcript.json").write_text(json.dumps(transcript, ensure_ascii=False), "utf-8")
+    (draw_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), "utf-8")
+    with pytest.raises(SpotcheckError) as exc:
+        read_folder(draw_dir)
+    (problem,) = exc.value.problems
+    assert problem.code == "R511" and "标识" in problem.message + (problem.hint or "")

@@ -315,3 +315,19 @@ def test_staffing_unit_by_unit_equals_one_solve_of_the_year(city, monkeypatch, c
     assert parted.caps == whole.caps
     if cap is not None:
         assert 0 < parted.outcome.filter(~pl.col("staffed")).height  # the cap leaves some visits to give way
+
+
+def test_default_cap_counts_the_places_a_partner_department_fills():
+    # Changzhi row 1: the 烟草 unit inspects, each joint team also needs one 邮政 officer. The two 邮政
+    # officers have no visits of their own; their default cap must still cover all twelve joint visits.
+    loaded = load_policy(POLICIES / "shanxi/changzhi/2024.yaml")
+    tobacco, post = "长治市烟草专卖局", "长治市邮政管理局"
+    people = directory(*(dict(person(f"Y{i}", tobacco), department="烟草") for i in range(6)),
+                       *(dict(person(f"Z{i}", post), department="邮政") for i in range(2)))
+    v = visit_rows(*((f"V{i:02}", f"E{i}", ["CZ24-01"], tobacco, tobacco, True) for i in range(12))).with_columns(
+        pl.lit(["烟草", "邮政"]).alias("departments"), pl.lit([tobacco, post]).alias("department_units"))
+    result = staff(loaded, v, people)
+    assert result.outcome["staffed"].all()
+    assert result.caps[post] == 6 + eligibility.DEFAULT_SLACK
+    for vid in v["visit_id"]:
+        assert {"Z0", "Z1"} & set(members(result, vid))

@@ -95,7 +95,6 @@ def test_case_shape_is_checked():
         {"name": "x", "entity": entity, "expect": {}},
         {"name": "x", "entity": entity, "expect": {"date": "2023-01-01"}},
         {"name": "x", "deadline": {"id": "d", "from": "2023-01-01"}, "expect": {"in_scope": ["t01"]}},
-        {"name": "x", "entity": {**entity, "tier": "E"}, "expect": {"in_scope": ["t01"]}},
     ):
         with pytest.raises(ValidationError):
             Case.model_validate(bad)

@@ -93,7 +93,7 @@ def test_a_key_that_is_not_text_is_named_in_chinese(policy_tree):
     assert (p.code, p.line) == ("P112", line_of(path, "1: x")) and "键应为文字" in p.message
 
 
-@pytest.mark.parametrize("cap_id", ["tier-A", "tier-D"])
+@pytest.mark.parametrize("cap_id", ["tier-A", "tier-D", "recent", "cycle"])
 def test_a_cap_may_not_take_a_tier_caps_id(policy_tree, cap_id):
     path = policy_tree.joinpath(*CITY)
     edit(path, "merge:", f"caps:\n  - {{id: {cap_id}, name: 上限, when: {{field: tier, op: eq, value: A}}, "
@@ -110,3 +110,26 @@ def test_cap_limits_below_one_are_refused(policy_tree, limit):
     (p,) = policy_problems(path)
     assert (p.code, p.line) == ("P112", line_of(path, "max_per_year"))
     assert not schema_accepts(path)
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("id: fixture/city/2023", "id: fixture/../../../etc/2023"),
+    ("id: fixture/city/2023", "id: /fixture/city/2023"),
+    ("id: fixture/city/2023", "id: 'fixture/city/202[3]'"),
+    ("  - id: t01", "  - id: ../t01"),
+    ("  - id: t01", "  - id: 't01\\u0000'"),
+    ("  - id: t01", "  - id: t 01"),
+])
+def test_ids_keep_to_the_safe_alphabet_in_both(policy_tree, old, new):
+    path = policy_tree.joinpath(*CITY)
+    edit(path, old, new)
+    problems = policy_problems(path)
+    p150 = [p for p in problems if p.code == "P150"]
+    assert [p.line for p in p150] == [line_of(path, new.strip())] and "标识" in p150[0].hint
+    assert not schema_accepts(path)
+
+
+def test_chinese_ids_pass_both(policy_tree):
+    path = policy_tree.joinpath(*CITY)
+    edit(path, "  - id: t01", "  - id: 任务_01")
+    assert schema_accepts(path)

@@ -19,7 +19,7 @@ def test_links_lead_to_sections_and_say_what_a_value_may_be():
     anchors = set(re.findall(r'<a id="(\w+)"></a>', text))
     assert set(re.findall(r"\]\(#(\w+)\)", text)) <= anchors
     sampling = text.split('<a id="sampling"></a>')[1].split("<a id=")[0]
-    assert "| `stratify` | 分层 | 列表（每项：取值：\"tier\"、\"district\"、\"type\"） |" in sampling
+    assert "| `stratify` | 分层 | 列表（每项：取值：\"tier\"、\"district\"、\"type\"、\"industry\"、\"office\"、\"grid\"） |" in sampling
     assert "| `at_most` | 不高于 | true/false | 可省略 |" in sampling
     assert re.search(r"\| `times_per_year` \| 每年次数 \| 整数（≥1，≤12） \|", sampling)
     tasks = text.split("## 抽查策略\n")[1].split("<a id=")[0]

@@ -91,6 +91,13 @@ def test_an_upper_bound_count_asks_nothing_more_than_there_is():
     ({"by_size": [{"below": 50, "all": True}, {"from": 60, "ratio": "10%"}]}, "之间没有规定"),
     ({"by_size": [{"below": 50, "all": True, "ratio": "5%"}, {"from": 50, "ratio": "10%"}]}, "须且只须"),
     ({"ratio": "5%", "classes": [{"id": "x", "name": "甲", "when": SCOPE}]}, "须写 ratio"),
+    ({"ratio": "5%", "unstated": "抽取一定比例"}, "只能填写一项"),
+    ({"unstated": "抽取一定比例", "min_count": 2}, "不能写最少户数"),
+    ({"from_list": "名单", "target": {"count": 5}}, "以名单为准"),
+    ({"stratify": []}, "unstated"),
+    ({"count": 10, "classes": [{"id": "x", "name": "甲", "when": SCOPE, "count": 3}]}, "不再写总数"),
+    ({"classes": [{"id": "x", "name": "甲", "when": SCOPE, "count": 3, "ratio": "5%"}]}, "不再写比例"),
+    ({"classes": [{"id": "x", "name": "甲", "when": SCOPE, "count": 3}, {"id": "y", "name": "乙", "when": SCOPE, "weight": "2"}]}, "须填写"),
 ])
 def test_wrong_sampling_is_refused_in_chinese(sampling, words):
     with pytest.raises(ValidationError) as exc:
@@ -126,3 +133,55 @@ def test_diff_names_a_changed_weight_under_the_same_words(tmp_path):
         (folder / "anhui" / "chizhou" / "2024.yaml").write_text(text, encoding="utf-8")
     changes = diff(load_policy(old / "anhui/chizhou/2024.yaml"), load_policy(new / "anhui/chizhou/2024.yaml"))
     assert [c.text for c in changes] == ["任务“2024年度全省市场监管部门不定向抽查”抽查比例条款的本任务分级规则有改动"]
+
+
+def test_an_unstated_ratio_draws_nothing_where_no_stated_number_reaches():
+    # Changzhi row 4: 三级 ≥50%, 二级 ≥30%, “抽取一定比例的一级及以下定点医疗机构、定点药店”.
+    grade3 = {"id": "g3", "name": "三级", "when": SCOPE, "ratio": "50%"}
+    task = _task(unstated="抽取一定比例的一级及以下定点医疗机构、定点药店", stratify=[], classes=[grade3])
+    klass = task.sampling.classes[0]
+    quotas, explain = task_quotas(task, {}, {"三级": (5, None, klass), "其他": (60, None, None)})
+    assert {q.stratum: q.wanted for q in quotas} == {"三级": 3, "其他": 0}
+    assert "其他：计划未写明比例（“抽取一定比例的一级及以下定点医疗机构、定点药店”），不抽取" in explain["words"]
+    assert sampling_text(Sampling(unstated="原表在此截断", stratify=[])) == "原表在此截断"
+
+
+def test_counts_per_class_are_a_district_allocation_table():
+    # 各县区抽查数量分配表: 贵池区 30户, 东至县 20户; the table is the whole plan, nobody else is drawn.
+    def county(code, name, n):
+        return {"id": code, "name": name, "when": {"field": "district", "op": "eq", "value": code}, "count": n}
+    task = _task(stratify=["tier"], classes=[county("341702", "贵池区", 30), county("341721", "东至县", 20)])
+    g, d = task.sampling.classes
+    strata = {"A|贵池区": (300, "A", g), "B|贵池区": (100, "B", g), "A|东至县": (12, "A", d), "C|东至县": (3, "C", d),
+              "A|其他": (50, "A", None)}
+    quotas, explain = task_quotas(task, {}, strata)
+    got = {q.stratum: (q.wanted, q.drawn) for q in quotas}
+    assert got == {"A|贵池区": (23, 23), "B|贵池区": (7, 7), "A|东至县": (17, 12), "C|东至县": (3, 3), "A|其他": (0, 0)}
+    assert "“东至县”按分配户数20户，该类只有15户，全部抽取" in explain["words"]
+    assert "A|其他：不在按类别分配的户数中，不抽取" in explain["words"]
+    # With a ratio of its own the task draws the entities outside the table by it.
+    with_ratio = _task(ratio="10%", stratify=["tier"], classes=[county("341702", "贵池区", 30)])
+    quotas, _ = task_quotas(with_ratio, {}, {"A|贵池区": (300, "A", with_ratio.sampling.classes[0]), "A|其他": (50, "A", None)})
+    assert {q.stratum: q.wanted for q in quotas} == {"A|贵池区": 30, "A|其他": 5}
+
+
+def test_an_unstated_ratio_and_a_class_count_are_located_when_written_wrong(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, 'sampling: {ratio: "5%"}', 'sampling: {unstated: 抽取一定比例, min_count: 2}')
+    (problem,) = policy_problems(path)
+    assert problem.code == "P112" and problem.line == line_of(path, "unstated: 抽取一定比例")
+    assert "比例未写明（unstated）时不能写最少户数" in problem.message
+    edit(path, "sampling: {unstated: 抽取一定比例, min_count: 2}",
+         'sampling: {count: 9, classes: [{id: a, name: 甲县, when: {field: district, op: eq, value: "130302"}, count: 3}]}')
+    (problem,) = policy_problems(path)
+    assert problem.code == "P112" and problem.line == line_of(path, "count: 9") and "不再写总数" in problem.message
+
+
+def test_a_floor_per_stratum_and_strata_by_industry():
+    # “抽查比例不低于5%，各县（市、区）不少于20户”; strata may also be 行业, 管辖单位 or 网格.
+    task = _task(ratio="5%", stratify=["district"], min_per_stratum=20)
+    quotas, explain = task_quotas(task, {}, {"东区": (1000, None, None), "西区": (100, None, None), "北区": (8, None, None)})
+    assert {q.stratum: q.wanted for q in quotas} == {"东区": 50, "西区": 20, "北区": 8}
+    assert "西区：按比例5户，少于每层最少户数20户，抽20户" in explain["words"]
+    assert sampling_text(task.sampling) == "不低于5%，每辖区不少于20户"
+    assert _task(ratio="5%", stratify=["industry", "grid"]).sampling.stratify == ["industry", "grid"]

@@ -108,9 +108,9 @@ def test_shared_anchors_within_budget_still_read(tmp_path):
 ])
 def test_unencodable_and_control_characters_are_refused(policy_tree, escape, code_point):
     path = policy_tree / "city" / "2023.yaml"
-    edit(path, "id: fixture/city/2023", f'id: "fixture{escape}"')
+    edit(path, "name: 示范市市场监督管理局", f'name: "示范市{escape}市场监督管理局"')
     (p,) = policy_problems(path)
-    assert (p.code, p.line) == ("P106", line_of(path, "id: \"fixture")) and code_point in p.message
+    assert (p.code, p.line) == ("P106", line_of(path, "name: \"示范市")) and code_point in p.message
 
 
 def test_a_byte_order_mark_is_not_part_of_the_first_line(policy_tree):

@@ -437,3 +437,30 @@ def test_example_satisfies_and_exists_whenever_some_entity_does(cond, sample, se
     complete = [e for e in sample if all(e.get(f) not in (None, "") for f in e if ENTITY_FIELDS[f].required)]
     if any(S.evaluate(cond, e) for e in complete):
         assert found is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates relative to the draw
+
+
+def test_a_relative_date_is_kept_as_written_and_resolved_for_the_draws_day():
+    # 成立不满1年 / 许可证3个月内到期, as of a draw on 29 February.
+    cond = C.parse_condition({"all": [{"field": "established", "op": "gt", "value": "抽取日前1年"},
+                                      {"field": "expires", "op": "lt", "value": "抽取日后3个月"}]})
+    assert cond.all[0].value == "抽取日前1年"
+    assert W.describe(cond) and "抽取日前1年" in W.describe(cond)
+    on = dt.date(2024, 2, 29)
+    resolved = C.resolve_dates(cond, on)
+    assert [c.value for c in resolved.all] == [dt.date(2023, 2, 28), dt.date(2024, 5, 29)]
+    young = {"established": dt.date(2023, 3, 1), "expires": dt.date(2024, 4, 1)}
+    assert S.evaluate(resolved, young)
+    assert not S.evaluate(C.resolve_dates(cond, dt.date(2024, 3, 2)), young)  # a year old by then
+    assert C.relative_date("抽取日前30日", on) == dt.date(2024, 1, 30)
+    assert C.relative_date("抽取日后1个月", dt.date(2024, 1, 31)) == dt.date(2024, 2, 29)
+
+
+@pytest.mark.parametrize("value", ["抽取日前一年", "抽取日前0年", "前1年", "抽取日前1周"])
+def test_a_relative_date_written_otherwise_is_refused_with_the_forms_named(value):
+    with pytest.raises(ValidationError) as exc:
+        C.parse_condition({"field": "established", "op": "gt", "value": value})
+    assert "抽取日前1年" in exc.value.errors()[0]["msg"]

@@ -144,7 +144,17 @@ def edited(site, tmp_path) -> Path:
 
 def test_the_verify_panel_fails_when_a_drawn_code_is_edited(page, edited, site_year):
     drawn = _drawn(site_year, "t02")
-    others = [r["uscc"] for r in _drawn(site_year, "t01") if r["uscc"] not in {d["uscc"] for d in drawn}]
+    # A code t01 drew whose t02 rank lies above t02's cut-off: one below it (outside t02's scope, say)
+    # would pass the page's checks by the draw's luck, since a scope-only page cannot see the scope.
+    transcript = json.loads((site_year.draw / "transcript.json").read_text("utf-8"))
+    unit = next(t for t in transcript["tasks"] if t["task_id"] == "t02")["rounds"][0]["unit"]
+    cut = max(r["hash"] for r in drawn)
+
+    def above(code: str) -> bool:
+        rank = hashlib.sha256(f"{transcript['seed']['key']}|{unit.replace('{stratum}', drawn[0]['stratum'])}{code}".encode())
+        return rank.hexdigest() > cut
+
+    others = [r["uscc"] for r in _drawn(site_year, "t01") if r["uscc"] not in {d["uscc"] for d in drawn} and above(r["uscc"])]
     piece = next((edited / "data" / "task").glob("*-t02/d0.js"))
     piece.write_text(piece.read_text("utf-8").replace(drawn[0]["uscc"], others[0]), "utf-8")
     verdict, _ = _verify(page, _url(edited, _task_page(edited, "t02")))

@@ -197,3 +197,13 @@ def test_a_task_whose_list_the_plan_keeps_internal_publishes_counts_only(unliste
     assert t02["drawn_total"] == sum(r["task_id"] == "t02" for r in drawn) and all("cutoff" not in s and "name" not in s for s in t02["strata"])
     page = next(site.glob("task-*-t02.html")).read_text("utf-8")
     assert "本任务不公开抽中名单" in page and 'id="drawn"' not in page
+
+
+def test_a_rebuild_from_the_same_ledger_is_byte_for_byte_the_same(site_year, tmp_path):
+    import datetime as dt
+
+    now = dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc)
+    for name in ("a", "b"):
+        site_build.build(site_year.ledger, tmp_path / name, policies_dir=SITE_POLICIES, now=now)
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert files and all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)

@@ -72,6 +72,7 @@ ARGUMENTS = {
     "old": "旧的策略文件（如上一年度的）",
     "new": "新的策略文件（如本年度的）",
     "draw_dir": "抽取结果目录（spotcheck draw 的 --out 目录）",
+    "draw_dirs": "抽取结果目录，可写多个（如本年度的各次抽取）",
     "results_file": "检查结果文件（CSV 或 XLSX，格式见 docs/results.md）",
     "visit_id": "检查编号（visits.csv 的“检查编号”列，如 V334d8a47f5420b45）",
     "folder": "新建的本单位策略仓库目录（默认当前目录）",

@@ -103,6 +103,13 @@ def draw(policy, entities_path, seed, do_commit, beacon, reveal_as, reveal, comm
                f"涉及 {s.distinct_entities_drawn} 个主体；结果在 {out_dir}")
     if result.exclusions.height:
         click.echo(f"因频次上限排除 {result.exclusions.height} 户次（见 {out_dir}/excluded.csv）")
+    for t in s.tasks:
+        # What the plan leaves unsaid, and a list taken from another body, are shown, not only filed.
+        unsaid = [w for w in t.sampling.get("words", []) if "计划未写明比例" in w]
+        if unsaid:
+            click.echo(f"任务 {t.task_id} 未抽取：{'；'.join(unsaid)}")
+        if "list" in t.sampling:
+            click.echo(f"任务 {t.task_id}：{t.sampling['list']['words']}")
 
 
 def _request(task_id, round_no, due, reason, approver) -> Request | None:

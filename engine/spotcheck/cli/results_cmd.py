@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 from spotcheck.results import publish as publish_stage
 from spotcheck.results import report as report_stage
+from spotcheck.results import lists as results_lists
 from spotcheck.results import records as results_stage
 from spotcheck.results import sample as results_sample
 from spotcheck.cli.common import FILE, Day, draw_option, ledger_option, main, policy_option, reports_problems, today_option
@@ -141,6 +142,21 @@ def _by_unit(title: str, lines: list[results_stage.StatusLine], render=_line_tex
         out.append(f"  {unit}")
         out.extend(render(x) for x in mine)
     return out
+
+
+@results.command("list")
+@click.argument("draw_dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@ledger_option
+@click.option("--category", "categories", multiple=True, help="检查结果的代码或名称，可写多次")
+@click.option("--problems", is_flag=True, help="发现问题的全部检查结果")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="写出的名单文件（CSV）")
+@reports_problems
+def list_cmd(draw_dirs: tuple[Path, ...], ledger_path: Path, categories: tuple[str, ...], problems: bool, out: Path) -> None:
+    """写出最近一次检查结果属于指定类别的主体名单（如上年度发现问题的主体），供下一年度策略在 lists 中引用。"""
+    made = results_lists.result_list(draw_dirs, out, ledger_path=ledger_path,
+                                     categories=results_lists.wanted_categories(categories, problems))
+    click.echo(f"已写出 {made.path}：{made.rows} 户，SHA-256 {made.sha256}")
+    click.echo(f"在策略中引用：lists: [{{id: <名单标识>, name: <名单名称>, file: {made.path.name}, sha256: \"{made.sha256}\"}}]")
 
 
 @results.command("status")

@@ -38,6 +38,16 @@ OBJECT_FIELDS = {
     "tier": replace(ENTITY_FIELDS["tier"], values=(), blanks_allowed=True),
 }
 
+# A directory of a policy some of whose kinds have no USCC of their own (kinds → identified_by): the code
+# may be blank (a person's certificate) or repeat (a holder's several 库点); directory/kinds.py checks each
+# row against its kind's identity and the objects' keys for repeats.
+NUMBERED_FIELDS = {
+    **OBJECT_FIELDS,
+    "uscc": replace(ENTITY_FIELDS["uscc"], blanks_allowed=True),
+    # The number such an object is known by: a person's certificate, or a site's under its holder.
+    "object_id": Field("object_id", "str", "对象编号", ("对象编号", "库点编号", "证书编号", "证件编号", "资格证书编号")),
+}
+
 # "长期" and friends are how exports write an open-ended term.
 OPEN_ENDED = ("长期", "永久", "长期有效", "无固定期限", "不约定期限")
 
@@ -308,6 +318,13 @@ def object_checks(present: set[str], excel: bool) -> list[CellCheck]:
     checks = _common_checks(OBJECT_FIELDS, "object", present)
     if "uscc" in present:
         checks += _uscc_checks(excel)
+    return checks
+
+
+def numbered_checks(present: set[str], excel: bool) -> list[CellCheck]:
+    checks = _common_checks(NUMBERED_FIELDS, "object", present)
+    if "uscc" in present:
+        checks += [c for c in _uscc_checks(excel) if c.code != "D208"]
     return checks
 
 

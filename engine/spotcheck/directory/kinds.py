@@ -8,6 +8,7 @@ policy grades on no scale. The checks run once per distinct (kind, code, tier), 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -18,14 +19,85 @@ from spotcheck.rules.fields import REGISTRATION_KINDS
 
 
 def load_for(policy: Policy, path: str | Path) -> EntityDirectory:
-    """The directory a draw under `policy` reads: checked against the policy's kinds when it declares any."""
+    """The directory a draw under `policy` reads: checked against the policy's kinds when it declares any.
+
+    Objects of a kind identified by a number of their own (identified_by) get that number as their key
+    in the `uscc` column, which every later stage reads: "证书编号:T123" for a person, or the holder's
+    code and the number, "91340225MA2N00000X/库点编号:KD01", for a site."""
     if not policy.kinds:
         return load_entities(path)
-    entities = load_objects(path)
+    numbered = any(k.identified_by is not None for k in policy.kinds.values())
+    entities = load_objects(path, numbered=numbered)
     problems = kind_problems(entities, policy)
+    if numbered:
+        found, entities = _keyed(entities, policy)
+        problems += found
     if problems:
         raise SpotcheckError(problems)
     return entities
+
+
+HOLDER_SEPARATOR = "/"
+
+
+def key_text(key: str) -> str:
+    """An object's key as a notice prints it after “统一社会信用代码：”: the code, the holder's code with
+    the site's number, or a person's number."""
+    holder, _, own = key.partition(HOLDER_SEPARATOR)
+    if own:
+        name, _, number = own.partition(":")
+        return f"{holder}（{name} {number}）"
+    name, sep, number = key.partition(":")
+    return f"无（{name} {number}）" if sep else key
+
+
+def _keyed(entities: EntityDirectory, policy: Policy) -> tuple[list[Problem], EntityDirectory]:
+    """Each row checked against its kind's identity, and its key: the USCC, or the number it is known by."""
+    frame = entities.frame.select(pl.col("type").cast(pl.String).alias("kind"), "uscc", "object_id")
+    frame = frame.with_columns(entities.source_rows.alias("_row"))
+    kind, code, number = pl.col("kind"), pl.col("uscc"), pl.col("object_id")
+    numbered = {k: v.identified_by for k, v in policy.kinds.items() if v.identified_by is not None}
+    key = pl.when(kind.is_in(list(numbered)).not_()).then(code)
+    for name, how in numbered.items():
+        own = pl.lit(f"{how.name}:") + number
+        key = key.when(kind == name).then(code + pl.lit(HOLDER_SEPARATOR) + own if how.holder else own)
+    frame = frame.with_columns(key.otherwise(None).alias("_key"))
+    problems: list[Problem] = []
+
+    def report(code_: str, bad: pl.Expr, field: str, words) -> None:
+        hits = frame.filter(bad.fill_null(False)).sort("_row")
+        for r in hits.head(ROW_PROBLEM_CAP).iter_rows(named=True):
+            message, hint = words(r)
+            problems.append(Problem(code_, message, file=str(entities.path), row=r["_row"], column=entities.describe(field), hint=hint))
+        if hits.height > ROW_PROBLEM_CAP:
+            problems.append(Problem(code_, f"另有 {hits.height - ROW_PROBLEM_CAP} 行存在同类问题，未逐行列出",
+                                    file=str(entities.path), column=entities.describe(field)))
+
+    declared = kind.is_in(list(policy.kinds))
+    by_code = declared & ~kind.is_in([k for k, how in numbered.items() if not how.holder])
+    report("D240", by_code & code.is_null(), "uscc", lambda r: (
+        f"对象类别“{r['kind']}”" + ("挂在持有人名下，须写持有人的统一社会信用代码" if r["kind"] in numbered else "按统一社会信用代码识别，代码不能为空"),
+        "填写统一社会信用代码；没有代码的对象须在策略 kinds 中声明识别方式（identified_by）"))
+    if "object_id" not in entities.headers:
+        if frame.filter(kind.is_in(list(numbered))).height:
+            names = "、".join(dict.fromkeys(how.name for how in numbered.values()))
+            problems.append(Problem("D241", f"名录没有“对象编号”一栏，按编号识别的对象（{'、'.join(numbered)}）无法识别",
+                                    file=str(entities.path), hint=f"加一栏“对象编号”（或“{names}”），填写各对象的编号"))
+    else:
+        report("D241", kind.is_in(list(numbered)) & number.is_null(), "object_id", lambda r: (
+            f"对象类别“{r['kind']}”按“{numbered[r['kind']].name}”识别，编号不能为空", f"填写该对象的{numbered[r['kind']].name}"))
+        for name, how in numbered.items():
+            if how.pattern is not None:
+                report("D242", (kind == name) & ~number.str.contains(f"^(?:{how.pattern})$"), "object_id", lambda r, how=how: (
+                    f"'{r['object_id']}' 不是有效的{how.name}（对象类别“{r['kind']}”）", f"{how.name}须符合策略中的格式 {how.pattern}"))
+    firsts = frame.filter(pl.col("_key").is_not_null()).group_by("_key").agg(pl.col("_row").min().alias("_first"))
+    frame = frame.join(firsts, on="_key", how="left", maintain_order="left")
+    report("D243", pl.col("_key").is_not_null() & (pl.col("_row") != pl.col("_first")), "object_id" if "object_id" in entities.headers else "uscc",
+           lambda r: (f"对象 '{key_text(r['_key'])}' 重复：第 {r['_first']} 行与第 {r['_row']} 行",
+                      "同一对象只能出现一次（同一持有人的库点编号不能重复），请删除重复行或核对编号"))
+    keyed = entities.frame.with_columns(frame["_key"].alias("uscc"))
+    return problems, replace(entities, frame=keyed)
+
 
 
 def _verdict(policy: Policy, kind: str | None, code: str | None, tier: str | None) -> tuple[str, str, str, str] | None:
@@ -87,4 +159,4 @@ def kind_problems(entities: EntityDirectory, policy: Policy) -> list[Problem]:
     return problems
 
 
-__all__ = ["kind_problems", "load_for"]
+__all__ = ["HOLDER_SEPARATOR", "key_text", "kind_problems", "load_for"]

@@ -33,8 +33,10 @@ from spotcheck.directory.cells import (
     CellCheck,
     any_filled,
     duplicate_rows,
+    NUMBERED_FIELDS,
     OBJECT_FIELDS,
     entity_checks,
+    numbered_checks,
     object_checks,
     inspector_checks,
     normalise_per_value,
@@ -140,9 +142,10 @@ def load_entities(path: str | Path) -> EntityDirectory:
     return EntityDirectory(**_load(Path(path), _ENTITIES))
 
 
-def load_objects(path: str | Path) -> EntityDirectory:
-    """Load an entity directory whose kinds and tiers a policy's vocabulary checks (directory.kinds)."""
-    return EntityDirectory(**_load(Path(path), _OBJECTS))
+def load_objects(path: str | Path, numbered: bool = False) -> EntityDirectory:
+    """Load an entity directory whose kinds and tiers a policy's vocabulary checks (directory.kinds);
+    `numbered` when some kinds have no USCC of their own (their identity is checked there too)."""
+    return EntityDirectory(**_load(Path(path), _NUMBERED if numbered else _OBJECTS))
 
 
 def load_inspectors(path: str | Path) -> InspectorDirectory:
@@ -361,6 +364,7 @@ class _Sheet:
 
 _ENTITIES = _Sheet(ENTITY_FIELDS, "entity", entity_checks, allow_empty=False)
 _OBJECTS = _Sheet(OBJECT_FIELDS, "object", object_checks, allow_empty=False)
+_NUMBERED = _Sheet(NUMBERED_FIELDS, "object", numbered_checks, allow_empty=False)
 _INSPECTORS = _Sheet(INSPECTOR_FIELDS, "inspector", inspector_checks, allow_empty=False)
 _RECUSALS = _Sheet(RECUSAL_FIELDS, "recusal", recusal_checks, allow_empty=True)
 

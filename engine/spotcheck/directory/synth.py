@@ -24,6 +24,7 @@ import polars as pl
 from spotcheck.directory.synth_rows import entity_rows, inspector_rows, readable, recusal_rows
 from spotcheck.directory.synth_spec import SynthSpec, check_spec
 from spotcheck.errors import SpotcheckError
+from spotcheck.directory.cells import NUMBERED_FIELDS
 from spotcheck.rules.fields import (
     ENTITY_FIELDS,
     INSPECTOR_FIELDS,
@@ -64,7 +65,7 @@ def write(result: SynthResult, out_dir: str | Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
     for name, frame, fields in (
-        ("entities", result.entities, ENTITY_FIELDS),
+        ("entities", result.entities, NUMBERED_FIELDS if "object_id" in result.entities.columns else ENTITY_FIELDS),
         ("inspectors", result.inspectors, INSPECTOR_FIELDS),
         ("recusals", result.recusals, RECUSAL_FIELDS),
     ):

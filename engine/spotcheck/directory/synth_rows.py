@@ -199,10 +199,18 @@ def entity_rows(spec: SynthSpec, n: int, key: bytes, dense: bool = False) -> pl.
         override("office", district_unit),
         override("grid", grid),
         override("address", address),
-        _uscc(frame, key, district_code),
+        _uscc(frame, key, district_code, spec),
         district_name.alias("district"),
     )
-    return frame.select(f.name for f in readable(ENTITY_FIELDS))
+    if not spec.numbered:
+        return frame.select(f.name for f in readable(ENTITY_FIELDS))
+    # Objects known by a number: the row's own (digits, unique by row); a person has no USCC at all.
+    numbered = pl.col("type").is_in([k for k, _ in spec.numbered])
+    personal = pl.col("type").is_in([k for k, code in spec.numbered if code is None])
+    return frame.with_columns(
+        pl.when(personal).then(None).otherwise(pl.col("uscc")).alias("uscc"),
+        pl.when(numbered).then(pl.col("i").cast(pl.String).str.zfill(10)).alias("object_id"),
+    ).select(*(f.name for f in readable(ENTITY_FIELDS)), "object_id")
 
 
 def _tiers(spec: SynthSpec, a_to_d: pl.Expr, u: pl.Expr | None) -> pl.Expr:
@@ -231,7 +239,7 @@ def _list_of(items: list[pl.Expr]) -> pl.Expr:
     return pl.when(joined == "").then(pl.lit([], dtype=pl.List(pl.String))).otherwise(joined.str.split(_SEP))
 
 
-def _uscc(frame: pl.DataFrame, key: bytes, district_code: pl.Expr) -> pl.Series:
+def _uscc(frame: pl.DataFrame, key: bytes, district_code: pl.Expr, spec: SynthSpec) -> pl.Series:
     """Unique valid codes: the organisation code is a bijection of the row index, so no two rows collide.
 
     Enterprises registered before the 2015 reform keep their 8-digit organisation code; later ones
@@ -252,7 +260,9 @@ def _uscc(frame: pl.DataFrame, key: bytes, district_code: pl.Expr) -> pl.Series:
     )
     old_body = old_x.cast(pl.String).str.zfill(8)
     old_style = (pl.col("type") == "企业") & (pl.col("established") < date(2015, 10, 1))
-    prefix = pl.col("type").replace_strict(uscc.TYPE_PREFIX, return_dtype=pl.String)
+    # A site carries its holder's code (an enterprise's when the policy allows several).
+    prefixes = {**uscc.TYPE_PREFIX, **{kind: code or "91" for kind, code in spec.numbered}}
+    prefix = pl.col("type").replace_strict(prefixes, return_dtype=pl.String)
     codes = (
         frame.select(i, "type", "established", district_code.alias("region"), ma_x)
         .with_columns(pl.when(old_style).then(old_body).otherwise(ma_body).alias("body"))

@@ -45,6 +45,9 @@ class SynthSpec:
     # than A–D, with that scale's values (none: the kind is 不涉及信用风险分类 and has no tier).
     extra_kinds: tuple[str, ...] = ()
     scales: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Kinds known by a number of their own (policy kinds → identified_by), among extra_kinds: (kind,
+    # the holder's registration code, or None for objects without any USCC such as a person).
+    numbered: tuple[tuple[str, str | None], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "districts", tuple(District(*d) for d in self.districts))

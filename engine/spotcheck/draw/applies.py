@@ -13,11 +13,13 @@ inspection mode of the task has a condition that the entity meets.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import polars as pl
 from spotcheck.policy.loader import LoadedPolicy
 from spotcheck.rules.classes import matches_by_class
+from spotcheck.rules.conditions import resolve_dates
 from spotcheck.rules.engine import Rule
 
 FILE = "applies.csv"
@@ -31,8 +33,9 @@ def mode_rule(task_id: str, k: int) -> str:
     return f"mode:{task_id}:{k}"
 
 
-def entity_rules(loaded: LoadedPolicy) -> list[Rule]:
-    """The policy's entity-dependent conditions other than scope: items of its tasks, inspection modes."""
+def entity_rules(loaded: LoadedPolicy, on: dt.date | None = None) -> list[Rule]:
+    """The policy's entity-dependent conditions other than scope: items of its tasks, inspection modes;
+    with dates relative to the draw as the days they name for a draw on `on` (the draw passes its day)."""
     out: list[Rule] = []
     used = dict.fromkeys(c for t in loaded.policy.tasks for c in loaded.visit_items([t.id]))
     for code in used:
@@ -43,12 +46,12 @@ def entity_rules(loaded: LoadedPolicy) -> list[Rule]:
         for k, rule in enumerate(task.inspection):
             if rule.when is not None:
                 out.append(Rule(mode_rule(task.id, k), rule.when))
-    return out
+    return out if on is None else [Rule(r.id, resolve_dates(r.when, on), r.payload) for r in out]
 
 
-def applies_csv(loaded: LoadedPolicy, frame: pl.DataFrame, rows: pl.Series) -> bytes | None:
+def applies_csv(loaded: LoadedPolicy, frame: pl.DataFrame, rows: pl.Series, on: dt.date) -> bytes | None:
     """applies.csv for the directory rows drawn (`rows`), or None when the policy has no such conditions."""
-    rules = entity_rules(loaded)
+    rules = entity_rules(loaded, on)
     if not rules:
         return None
     drawn = frame[rows.unique().sort()]

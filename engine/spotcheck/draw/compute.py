@@ -50,6 +50,7 @@ from spotcheck.draw.transcript import (
     make_transcript,
 )
 from spotcheck.policy.cadence import keeping_order
+from spotcheck.policy.lists import list_members, listed_words, with_lists
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.model import effective_caps
 from spotcheck.progress import Progress, silent
@@ -106,8 +107,9 @@ def compute(
     """
     policy = loaded.policy
     caps = effective_caps(policy)
-    compiled = compile_scope(loaded, caps, select)
-    frame = entities.frame
+    compiled = compile_scope(loaded, caps, select, drawn_on)
+    members = list_members(loaded)
+    frame = with_lists(entities.frame, members)
     uscc = frame["uscc"]
     progress("按规则匹配抽查范围")
     checked = checked_rows(uscc, check_counts(history, caps))
@@ -148,6 +150,8 @@ def compute(
                 pool.explain["batches"] = schedule_words(plan)
             part = ranks.draw_plan(plan, pool)
         checks.hold(plan.task, part)
+        if plan.task.sampling.from_list is not None:
+            pool.explain["list"] = listed_words(loaded, plan.task, members, pool.rows.len(), uscc)
         left = pl.concat([checks.explain(plan.task, months, gone, uscc), explain_past(plan.task, past[i], gone, uscc)])
         if past[i]:
             pool.explain["lookback"] = past_words(past[i], gone)
@@ -190,7 +194,7 @@ def compute(
     }
     if files_past is not None:
         files[LOOKBACK] = files_past
-    applies = applies_csv(loaded, frame, picked["_row"])
+    applies = applies_csv(loaded, frame, picked["_row"], drawn_on)
     if applies is not None:
         files[APPLIES] = applies
     return Draw(draw_id, seed, drawn_on, drawn, exclusions, transcript, summary, files, tuple(pools), uscc)

@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 from spotcheck.rules import examples
+from spotcheck.rules.conditions import resolve_dates
 from spotcheck.directory import synth
 from spotcheck.directory.synth_rows import TYPE_MIX
 from spotcheck.directory.synth_spec import SynthSpec
@@ -58,19 +59,20 @@ from spotcheck.year.rounds import Override, Request, Selection, drawn_rounds, se
 def spec_from_policy(loaded: LoadedPolicy) -> SynthSpec:
     """What a synthetic jurisdiction must hold so that every task of the policy has a non-empty scope."""
     policy = loaded.policy
+    starts = [c.window.start for c in policy.campaigns] + [t.window.start for t in policy.tasks if t.window]
+    as_of = min(starts) if starts else dt.date(policy.year, 3, 1)
     profiles = []
     for task in policy.tasks:
-        example = examples.example(task.scope)
+        # Dates relative to the draw (“成立不满1年”) are planted as of the start of the work.
+        example = examples.example(resolve_dates(task.scope, as_of))
         if example is not None:
             profiles.append(example)
             # Each sampling class (一人多照 …) is planted inside the task's scope, so its stratum is drawn.
             for klass in task.sampling.classes:
-                extra = examples.example(klass.when)
+                extra = examples.example(resolve_dates(klass.when, as_of))
                 if extra is not None:
                     labels = [*(example.get("labels") or []), *(extra.get("labels") or [])]
                     profiles.append({**example, **extra, "labels": list(dict.fromkeys(labels))})
-    starts = [c.window.start for c in policy.campaigns] + [t.window.start for t in policy.tasks if t.window]
-    as_of = min(starts) if starts else dt.date(policy.year, 3, 1)
     return SynthSpec(
         region=policy.jurisdiction.code,
         jurisdiction=policy.jurisdiction.region,
@@ -110,7 +112,9 @@ def _kinds(loaded: LoadedPolicy) -> dict:
         (k, tuple(policy.scales[kind.scale].values) if kind.scale in policy.scales else ())
         for k in (*TYPE_MIX, *extra) if (kind := policy.kinds.get(k)) is not None and kind.scale != usual
     )
-    return {"extra_kinds": extra, "scales": scales}
+    numbered = tuple((k, kind.uscc_codes[0] if kind.uscc_codes else None)
+                     for k in extra if (kind := policy.kinds[k]).identified_by is not None)
+    return {"extra_kinds": extra, "scales": scales, "numbered": numbered}
 
 
 def _type_values(cond: Any) -> set[str]:

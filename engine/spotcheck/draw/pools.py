@@ -8,12 +8,14 @@ Strata are per task (tier, and district where the task says so); quotas are exac
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import polars as pl
-from spotcheck.draw.allocation import Quota, by_ratio, by_weight
+from spotcheck.draw.allocation import Quota, by_count, by_ratio, by_weight
+from spotcheck.policy.lists import task_scope
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.model import Cap, Task
 from spotcheck.policy.sampling import (
@@ -26,6 +28,7 @@ from spotcheck.policy.sampling import (
 )
 from spotcheck.rules import engine as rules
 from spotcheck.rules.classes import Classes
+from spotcheck.rules.conditions import resolve_dates
 
 
 @dataclass(frozen=True)
@@ -109,16 +112,18 @@ def check_counts(history: pl.DataFrame, caps: list[Cap]) -> pl.DataFrame:
     return counts.fill_null(0)
 
 
-def compile_scope(loaded: LoadedPolicy, caps: list[Cap], select: Mapping[str, tuple[int, ...]] | None) -> rules.CompiledRules:
-    """The drawn tasks' scopes and every cap's condition, compiled once for the rules engine.
+def compile_scope(loaded: LoadedPolicy, caps: list[Cap], select: Mapping[str, tuple[int, ...]] | None,
+                  on: dt.date) -> rules.CompiledRules:
+    """The drawn tasks' scopes and every cap's condition, compiled once for the rules engine, with
+    dates relative to the draw (“抽取日前1年”) as the days they name for a draw on `on`.
 
     A draw of one task asks the engine only about that task: only the columns its scope reads are
     classified, so drawing one task costs little more than loading the directory."""
     tasks = [t for t in loaded.policy.tasks if select is None or t.id in select]
-    rule_list = [rules.Rule(f"scope:{t.id}", t.scope) for t in tasks]
+    rule_list = [rules.Rule(f"scope:{t.id}", task_scope(t)) for t in tasks]
     rule_list += [rules.Rule(f"cap:{c.id}", c.when) for c in caps]
     rule_list += [rules.Rule(_class_rule(t, c), c.when) for t in loaded.policy.tasks for c in t.sampling.classes]
-    return rules.compile_rules(rule_list)
+    return rules.compile_rules([replace(r, when=resolve_dates(r.when, on)) for r in rule_list])
 
 
 def checked_rows(uscc: pl.Series, counts: pl.DataFrame) -> pl.DataFrame:
@@ -246,7 +251,13 @@ def task_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[int, str |
     `year`, the policy's, places "每N年至少抽查一次" in its cycle.
     """
     s = task.sampling
+    if any(c.count is not None for c in s.classes):
+        return _class_count_quotas(task, risk_tiers, strata, year)
     eligible = sum(n for n, _, _ in strata.values())
+    if s.from_list is not None:
+        # "以联合双随机牵头单位抽查数为准": the number is the list's, every listed entity in scope is drawn.
+        words = [f"按名单“{s.from_list}”抽查：名单上在抽查范围内的{eligible}户全部抽取"]
+        return [Quota(k, n, Fraction(1), n, n) for k, (n, _, _) in sorted(strata.items())], {"words": words}
     rule = size_rule(s, eligible, year)
     words = list(rule.words)
     if s.times_at_least:
@@ -274,5 +285,44 @@ def task_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[int, str |
             total = min(eligible, rule.min_count)
             words.append(f"按比例共{drawn}户，少于最少户数{rule.min_count}户，按各层户数分配{total}户")
             quotas = by_weight({k: (n, Fraction(1)) for k, (n, _, _) in strata.items()}, total)
+    if s.min_per_stratum is not None:
+        quotas = [_at_least(q, s.min_per_stratum, words) for q in quotas]
     explain["words"] = words
     return quotas, explain
+
+
+def _at_least(q: Quota, floor_: int, words: list[str]) -> Quota:
+    """“每层不少于N户”: a stratum below the floor draws the floor, or all it has."""
+    want = min(q.eligible, floor_)
+    if q.wanted >= want:
+        return q
+    words.append(f"{q.stratum}：按比例{q.wanted}户，少于每层最少户数{floor_}户，抽{want}户")
+    return Quota(q.stratum, q.eligible, q.ratio, want, want)
+
+
+def _class_count_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[int, str | None, SampleClass | None]],
+                        year: int | None) -> tuple[list[Quota], dict]:
+    """Quotas when classes carry their own counts (各县区抽查数量分配表): each such class's count is shared
+    among its strata by size; the other strata follow the task's own rule, or are not drawn when the
+    task has none (the table is the whole plan)."""
+    s = task.sampling
+    quotas: list[Quota] = []
+    words: list[str] = []
+    for klass in (c for c in s.classes if c.count is not None):
+        mine = {k: n for k, (n, _, c) in strata.items() if c is klass}
+        shared = by_count(mine, klass.count) if mine else [Quota(klass.name, 0, None, klass.count, 0)]
+        quotas += shared
+        got = sum(q.drawn for q in shared)
+        words.append(f"“{klass.name}”按分配户数{klass.count}户" + (f"，该类只有{got}户，全部抽取" if got < klass.count else "")
+                     + (f"（{klass.text}）" if klass.text else ""))
+    rest = {k: v for k, v in strata.items() if v[2] is None or v[2].count is None}
+    explain: dict = {}
+    if rest and (s.ratio is not None or s.unstated is not None):
+        others = s.model_copy(update={"classes": [c for c in s.classes if c.count is None]})
+        more, explain = task_quotas(task.model_copy(update={"sampling": others}), risk_tiers, rest, year)
+        quotas += more
+    else:
+        quotas += [Quota(k, n, None, 0, 0) for k, (n, _, _) in sorted(rest.items())]
+        words += [f"{k}：不在按类别分配的户数中，不抽取" for k in sorted(rest) if rest[k][0]]
+    explain["words"] = words + explain.get("words", [])
+    return sorted(quotas, key=lambda q: q.stratum), explain

@@ -25,6 +25,7 @@ from spotcheck.errors import Problem, SpotcheckError, reason
 from spotcheck.ledger.chain import Record
 from spotcheck.ledger.store import Ledger
 from spotcheck.plan.visits import DEADLINE_COLUMNS, DRAWS_SCHEMA
+from spotcheck.policy.problems import translate
 
 TRANSCRIPT, SUMMARY, DRAWS, VISITS = "transcript.json", "summary.json", "draws.csv", "visits.csv"
 _HINT = "抽取结果目录被改动；用 spotcheck verify 核对"
@@ -196,11 +197,11 @@ def _record(file: Path, model: type[BaseModel], problems: list[Problem]):
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         problems.append(_unreadable(file, exc))
     except ValidationError as exc:
-        problems += [
-            Problem("R511", f"{file.name} 不是 spotcheck draw 写出的格式：{e['msg']}", file=str(file),
-                    where=" → ".join(str(p) for p in e["loc"]) or None, hint=_HINT)
-            for e in exc.errors()
-        ]
+        for e in exc.errors():
+            _, message, hint = translate(e, model)
+            problems.append(Problem("R511", f"{file.name} 不是 spotcheck draw 写出的格式：{message}", file=str(file),
+                                    where=" → ".join(str(p) for p in e["loc"]) or None,
+                                    hint=f"{hint}；{_HINT}" if hint else _HINT))
     return None
 
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 from spotcheck.draw.commitment import Seed, canonical, seed_from_dict, sha256_text
+from spotcheck.ids import Id, PathId
 
 
 class _Record(BaseModel):
@@ -40,7 +41,7 @@ class SeedRecord(_Record):
 
 
 class PolicyRef(_Record):
-    id: str
+    id: PathId  # the policy's file is found by it: a tampered id must not leave the policies folder
     sha256: str
 
 
@@ -71,7 +72,7 @@ class StratumRecord(_Record):
 
 
 class TaskRecord(_Record):
-    task_id: str
+    task_id: Id
     campaign: str | None
     coordination: str  # "joint" or "independent"
     rounds: tuple[RoundRecord, ...]
@@ -114,7 +115,7 @@ class StratumCounts(_Record):
 
 
 class TaskCounts(_Record):
-    task_id: str
+    task_id: Id
     name: str
     risk_based: bool
     eligible: int
@@ -151,9 +152,9 @@ class Coordination(_Record):
 class Summary(_Record):
     model_config = ConfigDict(frozen=True, extra="allow")  # later stages' sections follow the draw's
 
-    draw_id: str
+    draw_id: Id
     drill: bool
-    policy: str
+    policy: PathId
     directory: DirectoryCounts
     distinct_entities_drawn: int
     distinct_enterprises_drawn: int

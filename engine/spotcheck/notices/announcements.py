@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from spotcheck.directory.kinds import key_text
 from spotcheck.draw.reader import DrawFolder
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import TIER_NAMES
@@ -142,7 +143,7 @@ def task_notice(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
             blocks.append(Para(f"{heading_number(3, k)}{title}"))
             blocks.append(Table(
                 DRAWN_COLUMNS + (("轮次",) if rounds else ()),
-                tuple((str(i), r.name, r.uscc) + ((_round_text(r),) if rounds else ()) for i, r in enumerate(mine, 1)),
+                tuple((str(i), r.name, key_text(r.uscc)) + ((_round_text(r),) if rounds else ()) for i, r in enumerate(mine, 1)),
                 (1, 6, 4) + ((2,) if rounds else ())))
     mark = "（演练）" if draw.drill else ""
     return Notice(

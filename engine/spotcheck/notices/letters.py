@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from spotcheck.directory.kinds import key_text
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.notices.announcements import DrawFolder, district_name, district_order, plan_identity, task_span
 from spotcheck.notices.content import item_line, numbered_lines, plan_document, task_no
@@ -127,7 +128,7 @@ def _letters(loaded: LoadedPolicy, draw: DrawFolder, visits: Sequence[Mapping[st
         team = teams.get(v["visit_id"], [])
         unit = v["inspecting_unit"] or policy.jurisdiction.name
         letters.append(EntityNotice(
-            entity=v["name"], uscc=v["uscc"], district=district_name(policy, v["district"]), task_no="、".join(nos),
+            entity=v["name"], uscc=key_text(v["uscc"]), district=district_name(policy, v["district"]), task_no="、".join(nos),
             tasks="、".join(f"{no}“{t.name}”" for t, no in zip(tasks, nos, strict=True)) + "抽查任务",
             plan=plan, basis="、".join(dict.fromkeys(i.basis for i in items if i.basis)),
             items=tuple(numbered_lines(lines, 1)), window=task_span(policy, tasks), methods=shared, inspector=unit,

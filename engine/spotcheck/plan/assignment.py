@@ -16,8 +16,10 @@ Default caps
   With no policy.team.max_visits_per_inspector: per unit, the least cap with which the unit's own
   people can staff every visit of the unit that can be staffed at all, plus 2 (and the same for the
   pools). The search starts from the even share, the larger of ceil(places / people) over the unit
-  and over each specialty's holders, and probes caps by max flow. So the default never leaves a visit
-  unstaffed by itself, and spreads the work as evenly as the specialties allow.
+  and over each specialty's holders, and probes caps by max flow. A joint visit's department places
+  count for the unit of that department (department_places), so a partner agency with no visits of
+  its own is not left at the slack. So the default never leaves a visit unstaffed by itself, and
+  spreads the work as evenly as the specialties allow.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from spotcheck.plan.eligibility import (
     DEFAULT_SLACK,
+    DEPARTMENT,
     IN_POST,
     OFFICER,
     POOL_UNIT,
@@ -344,6 +347,23 @@ def _share(demand: pl.DataFrame, supply: pl.DataFrame, by: list[str]) -> dict:
     return dict(shares.group_by(by[0]).agg(pl.col("share").max()).iter_rows())
 
 
+def department_places(visits: pl.DataFrame, per_department: int) -> pl.DataFrame:
+    """unit, spec (部门:<id>), places: the places of joint visits another unit's department fills.
+
+    A joint visit keeps places for every department taking part, filled by that department's own unit
+    (烟草专卖局, 邮政管理局 …); they count towards that unit's share, or a partner with no visits of its
+    own would be capped at the slack and leave joint visits unstaffed."""
+    return (
+        visits.filter(pl.col("joint"))
+        .select("inspecting_unit", pl.col("departments").alias("d"), pl.col("department_units").alias("unit"))
+        .explode("d", "unit")
+        .filter(pl.col("unit").is_not_null() & (pl.col("unit") != "") & (pl.col("unit") != pl.col("inspecting_unit").fill_null("")))
+        .group_by("unit", (pl.lit(DEPARTMENT) + pl.col("d")).alias("spec"))
+        .agg((pl.len() * per_department).cast(pl.Int64).alias("places"))
+        .select("unit", "spec", "places")
+    )
+
+
 def even_shares(loaded: LoadedPolicy, visits: pl.DataFrame, people: pl.DataFrame) -> dict[str, int]:
     """Per unit (and for the pools): the larger of ceil(places / people) over the unit's in-post
     certified officers and over each specialty's holders among them. A lower bound of any cap that
@@ -351,9 +371,16 @@ def even_shares(loaded: LoadedPolicy, visits: pl.DataFrame, people: pl.DataFrame
     units = sorted(set(people["unit"].drop_nulls().to_list()))
     certified = people.filter((pl.col("role") == OFFICER) & (pl.col("status") == IN_POST) & pl.col("certificate").is_not_null())
     home = visits.select(pl.col("inspecting_unit").alias("unit"), "_n_off", "_off_specs").drop_nulls("unit")
-    all_places = home.group_by("unit").agg(pl.col("_n_off").sum().alias("places")).with_columns(pl.lit("").alias("spec"))
-    spec_places = home.select("unit", pl.col("_off_specs").alias("spec")).explode("spec").drop_nulls("spec").group_by(
-        "unit", "spec").agg(pl.len().alias("places"))
+    guests = department_places(visits, loaded.policy.team.min_per_department)
+    all_places = pl.concat([
+        home.group_by("unit").agg(pl.col("_n_off").sum().alias("places")),
+        guests.group_by("unit").agg(pl.col("places").sum()),
+    ], how="vertical_relaxed").group_by("unit").agg(pl.col("places").sum()).with_columns(pl.lit("").alias("spec"))
+    spec_places = pl.concat([
+        home.select("unit", pl.col("_off_specs").alias("spec")).explode("spec").drop_nulls("spec").group_by(
+            "unit", "spec").agg(pl.len().alias("places")),
+        guests,
+    ], how="vertical_relaxed").group_by("unit", "spec").agg(pl.col("places").sum())
     all_people = certified.group_by("unit").agg(pl.len().alias("people")).with_columns(pl.lit("").alias("spec"))
     spec_people = certified.select("unit", pl.col("specialties").alias("spec")).explode("spec").drop_nulls("spec").group_by(
         "unit", "spec").agg(pl.len().alias("people"))

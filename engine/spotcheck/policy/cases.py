@@ -35,6 +35,7 @@ through deadlines.due.
 from __future__ import annotations
 
 import datetime as dt
+
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -78,16 +79,24 @@ from spotcheck.policy.model import (
 from spotcheck.policy.cadence import check_date, looked_back, split_counts
 from spotcheck.policy.sampling import stratum_ratio
 from spotcheck.policy.departments import InspectionMode
+from spotcheck.policy.kinds import document_vocabulary
+from spotcheck.policy.lists import task_scope
+from spotcheck.rules.conditions import resolve_dates
 from spotcheck.policy.yamlsource import display, place
 
 # ---------------------------------------------------------------- the file model
 
-_KIND_TYPES: dict[str, Any] = {"str": StrictStr, "labels": list[StrictStr], "date": Date, "int": StrictInt}
+_KIND_TYPES: dict[str, Any] = {"str": StrictStr, "enum": StrictStr, "labels": list[StrictStr], "date": Date, "int": StrictInt}
+
+
+# Kinds of object and scale values are the policy's vocabulary (kinds, scales), checked when the policy
+# is at hand (P251); the other enums are closed.
+_DECLARED = ("type", "tier")
 
 
 def _entity_field(name: str) -> tuple[Any, Any]:
     f = ENTITY_FIELDS[name]
-    if f.kind == "enum":
+    if f.kind == "enum" and name not in _DECLARED:
         tp: Any = Literal[f.accepted]  # type: ignore[valid-type]
     else:
         tp = _KIND_TYPES[f.kind]
@@ -163,7 +172,9 @@ class Case(Model):
     name: StrictStr = Field(title="用例名称")
     entity: Entity | None = Field(None, title="市场主体")  # type: ignore[valid-type]
     history: list[PastCheck] = Field(default_factory=list, title="已有检查记录", description="用于频次上限、近期未检查、每N年至少一次")
-    drawn_on: Date | None = Field(None, title="抽取日期", description="“近N个月内未被抽查”从此日往前数；省略时为策略年度的1月1日")
+    drawn_on: Date | None = Field(
+        None, title="抽取日期",
+        description="用例所代表的抽取日期：“近N个月内未被抽查”从此日往前数，条件中的相对日期（“抽取日前1年”）按此计算；省略时为策略年度的1月1日")
     deadline: DeadlineQuery | None = Field(None, title="期限")
     sample: SampleQuery | None = Field(None, title="抽取户数", description="给出各层户数，检验抽查比例/数量条款算出的户数")
     expect: Expect = Field(title="预期结果")
@@ -261,8 +272,17 @@ def _references(cases: CasesFile, loaded: LoadedPolicy, doc: Any) -> list[Proble
                                        hint=f"已有任务：{'、'.join(task_ids) or '（无）'}"),
                                doc.positions, path, doc.data, key=key))
 
+    vocabulary = document_vocabulary(loaded.data)
     for i, case in enumerate(cases.cases):
         e = case.expect
+        for name in _DECLARED:
+            value = getattr(case.entity, name, None) if case.entity is not None else None
+            field = vocabulary[name]
+            if value is not None and value not in field.accepted:
+                found.append(place(Problem("P251", f"用例主体的{field.title} '{value}' 不是策略可用的值"
+                                                   f"{did_you_mean(value, field.accepted)}",
+                                           hint=f"可用的值：{'、'.join(field.accepted)}；新的对象类别或等级在策略 kinds、scales 中声明"),
+                                   doc.positions, ("cases", i, "entity", name), doc.data))
         for section in ("in_scope", "not_in_scope"):
             for j, task_id in enumerate(getattr(e, section)):
                 unknown_task(task_id, ("cases", i, "expect", section, j))
@@ -332,19 +352,25 @@ def _visits(history: Iterable[Any], loaded: LoadedPolicy) -> list[set[str]]:
     return list(visits.values())
 
 
-def capping(loaded: LoadedPolicy, facts: dict[str, Any], visits: list[set[str]], task_id: str) -> tuple[Cap | None, list[str]]:
-    """The cap that excludes the entity from the task (None if none does), and how each cap counted."""
+def capping(loaded: LoadedPolicy, facts: dict[str, Any], visits: list[set[str]], task_id: str,
+            on: dt.date | None = None) -> tuple[Cap | None, list[str]]:
+    """The cap that excludes the entity from the task (None if none does), and how each cap counted;
+    `on` is the day of the draw the case stands for (dates relative to it, “抽取日前1年”)."""
     task = loaded.task(task_id)
     notes = []
     for cap in effective_caps(loaded.policy):
         if cap.items and not set(cap.items) & set(task.items):
             continue
-        applies = semantics.evaluate(cap.when, facts)
+        applies = _holds(cap.when, facts, on or dt.date(loaded.policy.year, 1, 1))
         used = sum(1 for items in visits if not cap.items or items & set(cap.items))
         notes.append(f"频次上限 {cap.id}（{cap.name}）：{'适用' if applies else '不适用'}，本年度已查 {used} 次，上限 {cap.max_per_year} 次")
         if applies and used >= cap.max_per_year:
             return cap, notes
     return None, notes
+
+
+def _holds(cond: Any, facts: dict[str, Any], on: dt.date) -> bool:
+    return semantics.evaluate(resolve_dates(cond, on), facts)
 
 
 def run_case(case: Case, loaded: LoadedPolicy) -> tuple[list[str], str]:
@@ -365,7 +391,8 @@ def run_case(case: Case, loaded: LoadedPolicy) -> tuple[list[str], str]:
         return failures, "\n".join(notes)
     visits = _visits(case.history, loaded)
     facts = _facts(case.entity, len(visits))
-    in_scope = [t.id for t in loaded.policy.tasks if semantics.evaluate(t.scope, facts)]
+    on = case.drawn_on or dt.date(loaded.policy.year, 1, 1)
+    in_scope = [t.id for t in loaded.policy.tasks if _holds(task_scope(t), facts, on)]
 
     def explain(task_id: str) -> None:
         notes.append(f"任务 {task_id} 的范围：")
@@ -384,10 +411,12 @@ def run_case(case: Case, loaded: LoadedPolicy) -> tuple[list[str], str]:
         tier = facts.get("tier")
         graded = "tier" in task.sampling.stratify
         # The entity's class (hospital grade …) as the draw assigns it: the first whose condition holds.
-        klass = next((c for c in task.sampling.classes if semantics.evaluate(c.when, facts)), None)
+        klass = next((c for c in task.sampling.classes if _holds(c.when, facts, on)), None)
         got = task_ratio(task, loaded.policy, tier) if klass is None else (
-            stratum_ratio(task.sampling, loaded.policy.risk.tiers, percent_fraction(task.sampling.ratio), tier if graded else None,
-                          klass)[0] if task.sampling.ratio is not None else None)
+            stratum_ratio(task.sampling, loaded.policy.risk.tiers,
+                          percent_fraction(task.sampling.ratio) if task.sampling.ratio is not None else None,
+                          tier if graded else None, klass)[0]
+            if task.sampling.ratio is not None or task.sampling.unstated is not None else None)
         if tier is None and graded:
             failures.append(f"任务 {task_id} 的比例：用例的 entity 未写 tier（风险等级）")
         elif got != percent_fraction(expected):
@@ -396,8 +425,7 @@ def run_case(case: Case, loaded: LoadedPolicy) -> tuple[list[str], str]:
             failures.append(f"任务 {task_id} 对{whose}的抽查比例应为 {expected.normalize():f}%，实际为 {shown}")
     for task_id, expected in e.capped.items():
         past = [(check_date(p.year, p.on, None), p.items if p.items is not None else loaded.task(p.task).items) for p in case.history]
-        on = case.drawn_on or dt.date(loaded.policy.year, 1, 1)
-        cap, cap_notes = looked_back(loaded.task(task_id), loaded.policy.year, on, past) or capping(loaded, facts, visits, task_id)
+        cap, cap_notes = looked_back(loaded.task(task_id), loaded.policy.year, on, past) or capping(loaded, facts, visits, task_id, on)
         wrong = (cap is None) if expected is True else (cap is not None) if expected is False else (
             cap is None or cap.id != expected)
         if wrong:
@@ -406,7 +434,7 @@ def run_case(case: Case, loaded: LoadedPolicy) -> tuple[list[str], str]:
             got = f"实际被 {cap.id} 排除" if cap is not None else "实际未被排除"
             failures.append(f"任务 {task_id}：{want}，{got}")
             notes.extend(cap_notes or [f"任务 {task_id} 没有适用的频次上限"])
-    held = frozenset(r.id for r in entity_rules(loaded) if semantics.evaluate(r.when, facts))
+    held = frozenset(r.id for r in entity_rules(loaded, on) if semantics.evaluate(r.when, facts))
     if e.visit is not None:
         failures += _visit_failures(loaded, e.visit, [loaded.task(t) for t in in_scope], held, facts.get("district"))
     if e.visit_items is not None:

@@ -11,13 +11,15 @@ from spotcheck.calendar.deadlines import check_rules
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.policy.cadence import cadence_problems
 from spotcheck.policy.joint import department_problems, month_problems, table_problems
+from spotcheck.policy.lists import list_problems
 from spotcheck.policy.loaded import Draft
 from spotcheck.policy.problems import did_you_mean
 from spotcheck.policy.vocabulary import label_problems, unit_problems
 
 
-# effective_caps names the cap of each tier's max_checks_per_year so; a policy's own cap may not.
-RESERVED_CAP_IDS = frozenset(f"tier-{tier}" for tier in "ABCD")
+# effective_caps names the cap of each tier's max_checks_per_year so, and excluded.csv names the rules
+# that look back on past checks recent and cycle; a policy's own cap may not take these ids.
+RESERVED_CAP_IDS = frozenset(f"tier-{tier}" for tier in "ABCD") | {"recent", "cycle"}
 
 
 def _raw(draft: Draft, section: str) -> list[tuple[int, dict[str, Any]]]:
@@ -124,8 +126,9 @@ def policy_problems(draft: Draft) -> list[Problem]:
     for i, elem in _raw(draft, "caps"):
         if elem.get("id") in RESERVED_CAP_IDS:
             found.append(draft.locate(Problem(
-                "P260", f"频次上限标识 '{elem['id']}' 与风险等级的年度上限（max_checks_per_year）生成的标识重名",
-                hint="tier-A 至 tier-D 留给各风险等级的上限；换一个标识"), ("caps", i, "id")))
+                "P260", f"频次上限标识 '{elem['id']}' 与系统生成的标识重名",
+                hint="tier-A 至 tier-D 留给各风险等级的年度上限，recent、cycle 留给近期未检查和每N年至少一次的排除；换一个标识"),
+                ("caps", i, "id")))
 
     task_ids, campaign_ids, document_ids = _ids(draft, "tasks"), _ids(draft, "campaigns"), _ids(draft, "documents")
     for i, pairing in enumerate(policy.merge.pairings):
@@ -149,7 +152,7 @@ def policy_problems(draft: Draft) -> list[Problem]:
                 hint="在 jurisdiction.districts 中列出辖区，或从 stratify 中去掉 district"),
                 draft.at("tasks", i, "sampling", "stratify")))
 
-    found += _kind_problems(draft) + label_problems(draft) + unit_problems(draft)
+    found += _kind_problems(draft) + label_problems(draft) + unit_problems(draft) + list_problems(draft)
 
     year = policy.year
     windows: list[dt.date] = []

@@ -22,6 +22,7 @@ from spotcheck.rules.fields import TIER_NAMES
 from spotcheck.policy.cadence import batch_words
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import load_policy
+from spotcheck.policy.sampling import STRATUM_WORDS
 from spotcheck.policy.model import (
     METRIC_NAMES,
     Campaign,
@@ -36,7 +37,7 @@ from spotcheck.policy.model import (
 
 @dataclass(frozen=True)
 class Change:
-    kind: str  # task_added, task_removed, task_renamed, task, campaign, item, deadline, target, tier, cap, team, merge
+    kind: str  # task_added, task_removed, task_renamed, task, campaign, item, deadline, target, tier, cap, team, merge, kind, list
     subject: str  # the object's id or key
     text: str  # the sentence for officers
 
@@ -126,7 +127,8 @@ def _keyed(old: Iterable[T], new: Iterable[T], key: Callable[[T], str]) -> tuple
 
 _CLAUSE_PARTS = {"base": "抽查基数", "target": "抽查目标数", "min_count": "最少户数", "by_size": "按规模的规则",
                  "tiers": "本任务分级规则", "tier_kinds": "分级规则适用的对象类别", "classes": "分类抽查",
-                 "times_per_year": "每年次数", "times_at_least": "至少N次", "once_in_years": "每N年至少一次"}
+                 "times_per_year": "每年次数", "times_at_least": "至少N次", "once_in_years": "每N年至少一次",
+                 "from_list": "按名单抽查", "unstated": "未写明比例的原话", "min_per_stratum": "每层最少户数"}
 
 
 def _batches(task: Task) -> str:
@@ -162,7 +164,7 @@ def _task_changes(a: Task, b: Task, old: LoadedPolicy, new: LoadedPolicy, years:
         if x != y:
             add(f"{tier}级（{TIER_NAMES.get(tier, tier)}）抽查比例 {_pct(x)} → {_pct(y)}")
     if a.sampling.stratify != b.sampling.stratify:
-        words = {"tier": "风险等级", "district": "辖区", "type": "对象类别"}
+        words = STRATUM_WORDS
         add(f"分层 {'、'.join(words[s] for s in a.sampling.stratify) or '不分层'} → "
             f"{'、'.join(words[s] for s in b.sampling.stratify) or '不分层'}")
     added = [c for c in b.items if c not in a.items]
@@ -266,6 +268,25 @@ def diff(old: LoadedPolicy, new: LoadedPolicy) -> list[Change]:
     y_pairs = {tuple(sorted(p.tasks)) for p in b.merge.pairings}
     out += [Change("merge", "+".join(p), f"新增任务配对 {'、'.join(p)}") for p in sorted(y_pairs - x_pairs)]
     out += [Change("merge", "+".join(p), f"删去任务配对 {'、'.join(p)}") for p in sorted(x_pairs - y_pairs)]
+    return out + _vocabulary_changes(a, b)
+
+
+def _vocabulary_changes(a, b) -> list[Change]:
+    """Kinds of object and the lists of other bodies: added, removed, identified otherwise, another file."""
+    out: list[Change] = []
+    for name in dict.fromkeys([*a.kinds, *b.kinds]):
+        x, y = a.kinds.get(name), b.kinds.get(name)
+        if x is None or y is None:
+            out.append(Change("kind", name, f"{'新增' if x is None else '删去'}对象类别“{name}”"))
+        elif x.identified_by != y.identified_by or x.uscc_codes != y.uscc_codes:
+            how = (lambda k: f"按“{k.identified_by.name}”识别" if k.identified_by else "按统一社会信用代码识别")
+            out.append(Change("kind", name, f"对象类别“{name}” {how(x)}（代码 {'、'.join(x.uscc_codes) or '无'}）"
+                                            f" → {how(y)}（代码 {'、'.join(y.uscc_codes) or '无'}）"))
+    same, gone, fresh = _keyed(a.lists, b.lists, lambda n: n.id)
+    out += [Change("list", n.id, f"删去名单“{n.name}”") for n in gone]
+    out += [Change("list", n.id, f"新增名单“{n.name}”（{n.file}，SHA-256 {n.sha256[:12]}…）") for n in fresh]
+    out += [Change("list", y.id, f"名单“{y.name}”换了文件：{x.file}（SHA-256 {x.sha256[:12]}…） → {y.file}（SHA-256 {y.sha256[:12]}…）")
+            for x, y in same if (x.file, x.sha256) != (y.file, y.sha256)]
     return out
 
 

@@ -110,7 +110,10 @@ def month_problems(draft: Draft) -> list[Problem]:
     only = len(policy.campaigns) == 1
     found = []
     for i, task in enumerate(policy.tasks):
-        if task.draw_months is None and task.window is None and not task.batches and not (task.campaign in campaigns or only):
+        # A task whose plan states no number is never drawn; its cut-off months are not invented either.
+        nothing_drawn = task.sampling.unstated is not None and not task.sampling.classes
+        if (task.draw_months is None and task.window is None and not task.batches
+                and not (task.campaign in campaigns or only) and not nothing_drawn):
             found.append(draft.locate(Problem(
                 "P221", f"任务“{task.name}”既没有抽取月份（draw_months），也没有检查时间（window），也不属于有检查时间的抽查活动",
                 hint="写明 draw_months: [起始月, 结束月]，或 window: {start, end}，或 campaign"),

@@ -21,6 +21,7 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.policy import references
 from spotcheck.policy.checks import policy_problems
 from spotcheck.policy.inheritance import floor_problems, merge_child
+from spotcheck.policy.kinds import document_vocabulary
 from spotcheck.policy.loaded import Draft, LoadedItemList, LoadedPolicy, canonical_sha256
 from spotcheck.policy.model import Item, ItemList, Policy
 from spotcheck.policy.problems import model_problems, sorted_problems, validate_document
@@ -119,11 +120,13 @@ class Session:
         problems: list[Problem] = []
         index: dict[str, tuple[int, ...]] = {}
         broken: frozenset[str] = frozenset()
+        # Conditions may name the kinds of object and scale values the policy (or a parent) declares.
+        context = {"vocabulary": document_vocabulary(data)}
         try:
-            policy: Policy | None = Policy.model_validate(data)
+            policy: Policy | None = Policy.model_validate(data, context=context)
         except ValidationError as exc:
             problems += model_problems(exc, Policy, data, positions, file)
-            policy, index, broken = _partial(data)
+            policy, index, broken = _partial(data, context)
         item_lists: list[ItemList] | None = None
         items: dict[str, Item] | None = None
         calendar: WorkCalendar | None = None
@@ -180,7 +183,7 @@ def _at(problem: Problem, pos: Pos | None) -> Problem:
     return replace(problem, file=pos.file, line=pos.line, col=pos.col)
 
 
-def _partial(data: dict[str, Any]) -> tuple[Policy | None, dict[str, tuple[int, ...]], frozenset[str]]:
+def _partial(data: dict[str, Any], context: dict[str, Any]) -> tuple[Policy | None, dict[str, tuple[int, ...]], frozenset[str]]:
     """The parts of an invalid policy that validate on their own (None if a required part fails), the
     original index of each kept list element, and the optional parts that failed as a whole."""
     values: dict[str, Any] = {}
@@ -196,15 +199,15 @@ def _partial(data: dict[str, Any]) -> tuple[Policy | None, dict[str, tuple[int, 
         origin = typing.get_origin(annotation)
         if origin is list and isinstance(raw, list):
             adapter = TypeAdapter(typing.get_args(annotation)[0])
-            kept = [(i, v) for i, elem in enumerate(raw) if (v := _valid(adapter, elem)) is not _INVALID]
+            kept = [(i, v) for i, elem in enumerate(raw) if (v := _valid(adapter, elem, context)) is not _INVALID]
             values[name] = [v for _, v in kept]
             index[name] = tuple(i for i, _ in kept)
         elif origin is dict and isinstance(raw, dict):
             pair = TypeAdapter(tuple[typing.get_args(annotation)])  # type: ignore[misc]
-            values[name] = dict(v for entry in raw.items() if (v := _valid(pair, entry)) is not _INVALID)
+            values[name] = dict(v for entry in raw.items() if (v := _valid(pair, entry, context)) is not _INVALID)
         # a field's bounds (ge, le …) travel beside its annotation, in its metadata
         elif (value := _valid(TypeAdapter(typing.Annotated[(annotation, *info.metadata)] if info.metadata
-                                          else annotation), raw)) is not _INVALID:
+                                          else annotation), raw, context)) is not _INVALID:
             values[name] = value
         elif info.is_required():
             return None, {}, frozenset()
@@ -216,9 +219,9 @@ def _partial(data: dict[str, Any]) -> tuple[Policy | None, dict[str, tuple[int, 
 _INVALID = object()
 
 
-def _valid(adapter: TypeAdapter[Any], value: Any) -> Any:
+def _valid(adapter: TypeAdapter[Any], value: Any, context: dict[str, Any]) -> Any:
     try:
-        return adapter.validate_python(value)
+        return adapter.validate_python(value, context=context)
     except ValidationError:
         return _INVALID
 

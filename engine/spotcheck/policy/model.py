@@ -19,9 +19,11 @@ from pydantic import (
 )
 
 from spotcheck.calendar.deadlines import DeadlineRule
+from spotcheck.ids import Id, PathId
 from spotcheck.policy.cadence import Batch, BatchMode, CapPriority, Recent
 from spotcheck.policy.departments import Department, Exclusion, Inspections, TableColumn
 from spotcheck.policy.kinds import ObjectKind, Scale
+from spotcheck.policy.lists import NamedList
 from spotcheck.policy.numbers import (
     Count,
     Date,
@@ -82,7 +84,7 @@ class Item(Model):
 class ItemList(Model):
     """A province's (or city's) versioned item list, in its own file."""
 
-    id: StrictStr = Field(title="清单标识")
+    id: PathId = Field(title="清单标识")
     name: StrictStr = Field(title="清单名称", description="如《河北省市场监督管理局随机抽查事项清单（2023年版）》")
     issuer: StrictStr = Field(title="发布机关")
     year: Year = Field(title="年度")
@@ -144,7 +146,7 @@ DocumentKind = Literal["plan_notice", "campaign_notice", "scheme", "work_notice"
 
 
 class Document(Model):
-    id: StrictStr = Field(title="文件标识")
+    id: Id = Field(title="文件标识")
     kind: DocumentKind = Field(title="文种", description="年度计划通知、联合抽查通知、实施方案、年度工作通知、任务公告、结果公告")
     number: DocumentNumber | None = Field(None, title="发文字号")
     letter: StrictBool = Field(False, title="函件格式", description="“函”使用信函格式")
@@ -182,7 +184,7 @@ class Window(Model):
 class Task(Model):
     """One row of a plan's task table."""
 
-    id: StrictStr = Field(title="任务标识", description="本策略内唯一，如 t01")
+    id: Id = Field(title="任务标识", description="本策略内唯一，如 t01")
     no: Serial | None = Field(None, title="序号")
     name: StrictStr = Field(title="抽查任务名称")
     campaign: StrictStr | None = Field(None, title="所属抽查活动")
@@ -223,7 +225,7 @@ class Task(Model):
 
 
 class Campaign(Model):
-    id: StrictStr = Field(title="活动标识")
+    id: Id = Field(title="活动标识")
     name: StrictStr = Field(title="抽查活动名称")
     window: Window = Field(title="抽查时间")
     coordination: Literal["joint", "independent"] = Field(
@@ -240,7 +242,7 @@ class Risk(Model):
 class Cap(Model):
     """A frequency cap read against the ledger's history."""
 
-    id: StrictStr = Field(title="上限标识")
+    id: Id = Field(title="上限标识")
     name: StrictStr = Field(title="名称", description="如 低风险企业同一年度抽查不超过2次")
     when: Condition = Field(title="适用主体（条件）")
     max_per_year: Limit = Field(title="年度次数上限")
@@ -337,7 +339,7 @@ class Revision(Model):
 class Policy(Model):
     """One jurisdiction's plan for one year, after `extends:` has been resolved."""
 
-    id: StrictStr = Field(title="策略标识", description="如 hebei/qinhuangdao/2023")
+    id: PathId = Field(title="策略标识", description="如 hebei/qinhuangdao/2023")
     extends: StrictStr | None = Field(None, title="上级策略", description="上级策略文件的相对路径，或内置策略的名称（如 spotcheck:hebei/baseline）；只能收紧上级底线，不能放宽")
     jurisdiction: Jurisdiction = Field(title="辖区与机关")
     year: Year = Field(title="年度")
@@ -356,6 +358,9 @@ class Policy(Model):
     kinds: dict[StrictStr, ObjectKind] = Field(
         default_factory=dict, title="对象类别", description="抽查对象的类别及其统一社会信用代码类别代码、风险分类；全国底线声明，下级可增补")
     scales: dict[StrictStr, Scale] = Field(default_factory=dict, title="风险分类", description="各类对象使用的风险分类及其等级")
+    lists: list[NamedList] = Field(
+        default_factory=list, title="引用的名单",
+        description="其他单位公布的名单（联合抽查牵头单位的抽取结果、重点监管名单等），按文件和 SHA-256 采用；条件用 lists 字段，任务用 sampling.from_list")
     supervisor: StrictStr | None = Field(
         None, title="监督机构", description="抽取的全部内部资料报送的机构，如 驻局纪检监察组；spotcheck lodge 默认报送此机构")
     labels: dict[StrictStr, StrictStr | None] = Field(

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from spotcheck import ids
 from spotcheck.errors import Problem
 from spotcheck.policy.yamlsource import Document, Path_, SourceMap, place, where_text
 
@@ -147,6 +148,8 @@ def translate(err: Mapping[str, Any], root: type[BaseModel]) -> tuple[str, str, 
         return "P112", f"应为 true 或 false，实际为 {_show(given)}", hint
     if kind in _DATE_TYPES:
         return "P112", f"日期格式不对，应写成 YYYY-MM-DD（如 2023-10-01），实际为 {_show(given)}", None
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in ids.PATTERNS:
+        return "P150", f"标识 {_show(given)} 含有不允许的字符", ids.HINT
     if kind in _TYPE_MESSAGES:
         hint = "数字形式的文字（如编码、电话、行政区划代码）请加引号" if kind == "string_type" and isinstance(
             given, (int, float)) else None

@@ -45,8 +45,8 @@ from spotcheck.rules.conditions import Condition
 
 Bound = Literal["不低于", "不高于", "等于"]
 # Fields a task may stratify its draw by: each distinct value is a stratum with its own quota.
-Stratum = Literal["tier", "district", "type"]
-STRATUM_WORDS = {"tier": "风险等级", "district": "辖区", "type": "对象类别"}
+Stratum = Literal["tier", "district", "type", "industry", "office", "grid"]
+STRATUM_WORDS = {"tier": "风险等级", "district": "辖区", "type": "对象类别", "industry": "行业", "office": "管辖单位", "grid": "网格"}
 
 
 class TierRule(Model):
@@ -110,12 +110,16 @@ class SampleClass(Model):
     ratio: Percent | None = Field(None, title="抽查比例", description="该类别自己的比例，代替任务比例")
     multiplier: Multiplier | None = Field(None, title="比例倍数", description="“加大抽查力度”：该类别按任务比例乘以倍数（最高100%）")
     weight: Multiplier | None = Field(None, title="分配权重", description="总数固定时，该类别按 权重×户数 分得更多")
+    count: PositiveCount | None = Field(
+        None, title="抽查户数", description="分配表给该类别的户数（如各县区抽查数量分配表）：从该类别抽取这么多户，不足时全部抽取并报告差额")
     text: StrictStr | None = Field(None, title="原文")
 
     @model_validator(mode="after")
     def _one_number(self) -> SampleClass:
-        if self.ratio is None and self.multiplier is None and self.weight is None:
-            raise ValueError(f"类别“{self.name}”须写 ratio（比例）、multiplier（倍数）或 weight（权重）")
+        if self.ratio is None and self.multiplier is None and self.weight is None and self.count is None:
+            raise ValueError(f"类别“{self.name}”须写 ratio（比例）、multiplier（倍数）、weight（权重）或 count（户数）")
+        if self.count is not None and (self.ratio is not None or self.multiplier is not None or self.weight is not None):
+            raise ValueError(f"类别“{self.name}”写了户数（count），不再写比例、倍数或权重")
         return self
 
 
@@ -123,21 +127,33 @@ def _conflicts(data: Any) -> list[str]:
     """Cross-field problems of a sampling block, read from the block as written."""
     if not isinstance(data, dict):
         return []
-    given = [k for k in ("ratio", "count", "by_size") if data.get(k) not in (None, [], {})]
+    given = [k for k in ("ratio", "count", "by_size", "from_list", "unstated") if data.get(k) not in (None, [], {})]
     out = []
+    classes = data.get("classes") if isinstance(data.get("classes"), list) else []
+    counted = [c for c in classes if isinstance(c, dict) and c.get("count") is not None]
+    if counted and any(data.get(k) not in (None, [], False) for k in ("count", "target", "by_size", "from_list")):
+        out.append("按类别分配户数（classes 的 count）时，任务不再写总数（count、target）、按规模的规则（by_size）或名单（from_list）")
     cycle = data.get("once_in_years") is not None
     # An unknown key is reported as such, with its did-you-mean; it is most likely the missing one.
-    if not given and not cycle and not set(data) - set(Sampling.model_fields):
-        out.append("须填写抽查比例（ratio）、抽查数量（count）或按规模的规则（by_size）之一")
+    # A task whose classes are all given counts (各县区抽查数量分配表) needs no rule of its own.
+    if not given and classes and len(counted) == len(classes):
+        pass
+    elif not given and not cycle and not set(data) - set(Sampling.model_fields):
+        out.append("须填写抽查比例（ratio）、抽查数量（count）、按规模的规则（by_size）或按名单抽查（from_list）之一；"
+                   "计划未写明比例时照录原话写作 unstated")
     elif cycle and given:
         out.append(f"每N年至少抽查一次（once_in_years）由周期决定每年抽多少，不再写 {'、'.join(given)}")
     elif len(given) > 1:
         out.append(f"{'、'.join(given)} 只能填写一项：比例与户数同时出现时，户数写作 min_count（最少户数）或 "
-                   "target（计划的抽查目标数），按规模变化的写作 by_size")
+                   "target（计划的抽查目标数），按规模变化的写作 by_size；按名单抽查时户数以名单为准")
     if data.get("at_least") is True and data.get("at_most") is True:
         out.append("at_least（不低于）与 at_most（不高于）不能同时为 true")
     if data.get("count") is not None and data.get("min_count") is not None:
         out.append("固定数量（count）不需要最少户数（min_count）")
+    if data.get("from_list") is not None and any(data.get(k) is not None for k in ("min_count", "target", "base")):
+        out.append("按名单抽查（from_list）以名单为准，不写最少户数（min_count）、目标数（target）或基数（base）")
+    if data.get("unstated") is not None and any(data.get(k) is not None for k in ("min_count", "target", "min_per_stratum")):
+        out.append("比例未写明（unstated）时不能写最少户数（min_count、min_per_stratum）或目标数（target）")
     if data.get("count") is not None and data.get("target") is not None:
         out.append("固定数量（count）即抽查户数，不再写目标数（target）")
     if data.get("times_at_least") is True and data.get("times_per_year") is None:
@@ -155,10 +171,18 @@ class Sampling(Model):
     at_most: StrictBool = Field(False, title="不高于", description="比例或数量为上限（“不高于10%”）：按比例向下取整，不补足1户")
     count: PositiveCount | None = Field(None, title="抽查数量", description="固定户数，代替比例")
     min_count: Count | None = Field(None, title="最少户数", description="按比例算出的户数少于此数时抽此数（不超过对象户数）")
+    min_per_stratum: PositiveCount | None = Field(
+        None, title="每层最少户数", description="“各县（市、区）抽查不少于20户”：每一层（按 stratify 分出的辖区、行业……）至少抽此数，该层不足时全部抽取")
     base: Stated | None = Field(None, title="抽查基数", description="计划写明的基数；抽取时报告名录实际户数与之比较")
     target: Stated | None = Field(
         None, title="抽查目标数", description="计划写明的目标户数；与比例同为下限时取两者较大者，比例为上限时取较小者")
     by_size: list[SizeRule] = Field(default_factory=list, title="按规模的规则", description="随抽查对象户数变化的比例或户数，各档不重叠")
+    unstated: StrictStr | None = Field(
+        None, title="比例未写明",
+        description="计划没有写出比例或数量时照录原话（如“抽取一定比例”），或注明原表在此截断；不编造数字：这部分主体不抽取，"
+                    "抽取结果逐层说明；classes 中写明比例的类别照常抽取")
+    from_list: StrictStr | None = Field(
+        None, title="按名单抽查", description="lists 中的名单标识：抽查名单上在抽查范围内的全部主体（如“以联合双随机牵头单位抽查数为准”）")
     times_per_year: Annotated[StrictInt, Field(ge=1, le=12)] | None = Field(None, title="每年次数", description="“2次/年”")
     times_at_least: StrictBool = Field(
         False, title="至少", description="true：“每年至少N次”：按 times_per_year 次安排抽取，另加的抽取须经批准（--override-reason）")
@@ -173,7 +197,7 @@ class Sampling(Model):
         description="分级规则只用于这些对象类别（如只对企业“按A、B、C、D类递加”）；须与 stratify 中的 type 同用；不填则用于所有类别")
     classes: list[SampleClass] = Field(default_factory=list, title="分类抽查", description="按条件划出的类别及其比例、倍数或权重；主体归入第一个符合的类别")
     stratify: Annotated[list[Stratum], AfterValidator(once_each)] = Field(
-        default_factory=lambda: ["tier"], title="分层", description="按风险等级、辖区、对象类别分层抽取",
+        default_factory=lambda: ["tier"], title="分层", description="按风险等级、辖区、对象类别、行业、管辖单位（市场监管所）或网格分层抽取",
         json_schema_extra={"uniqueItems": True})
     text: StrictStr | None = Field(None, title="原文", description="计划表中抽查比例一栏的原话")
 
@@ -218,7 +242,8 @@ class Sampling(Model):
     @property
     def fixed_total(self) -> bool:
         """Whether the task draws a total over all its strata rather than a ratio per stratum."""
-        return self.count is not None or self.target is not None or self.weighted or bool(self.by_size)
+        return (self.count is not None or self.target is not None or self.weighted or bool(self.by_size)
+                or self.from_list is not None)
 
     @property
     def weighted(self) -> bool:
@@ -273,14 +298,15 @@ def size_rule(s: Sampling, eligible: int, year: int | None = None) -> Rule:
     return Rule(ratio, bound, band.count, band.min_count or s.min_count, (said,))
 
 
-def stratum_ratio(s: Sampling, risk_tiers: Mapping[str, TierRule], base: Fraction, tier: str | None,
+def stratum_ratio(s: Sampling, risk_tiers: Mapping[str, TierRule], base: Fraction | None, tier: str | None,
                   klass: SampleClass | None) -> tuple[Fraction, list[str]]:
     """The exact ratio of one stratum. Precedence: the class's own ratio; the task's per-tier ratio; the
     task's tier rule, then the policy's (ratio, else the base times the multiplier); the base. A class
     multiplier then applies. Capped at 100%. `tier` is None when the task does not stratify by tier,
-    so tier rules never touch such a task."""
+    so tier rules never touch such a task. `base` is None when the plan states no ratio (unstated): a
+    stratum no stated number reaches is not drawn, never given an invented one."""
     words = []
-    r = base
+    r: Fraction | None = base
     if tier is not None:
         rule = s.tiers.get(tier) or risk_tiers.get(tier)
         whose = "本任务" if tier in s.tiers else "策略"
@@ -290,16 +316,18 @@ def stratum_ratio(s: Sampling, risk_tiers: Mapping[str, TierRule], base: Fractio
         elif rule is not None and rule.ratio is not None:
             r = percent_fraction(rule.ratio)
             words.append(f"{tier}级按{whose}等级比例{_pct(r)}")
-        elif rule is not None and rule.multiplier is not None:
+        elif rule is not None and rule.multiplier is not None and base is not None:
             r = base * Fraction(rule.multiplier)
             words.append(f"{tier}级按{whose}规定为任务比例的{rule.multiplier.normalize():f}倍")
     if klass is not None:
         if klass.ratio is not None:
             r = percent_fraction(klass.ratio)
             words.append(f"“{klass.name}”按类别比例{_pct(r)}")
-        if klass.multiplier is not None:
+        if klass.multiplier is not None and r is not None:
             r = r * Fraction(klass.multiplier)
             words.append(f"“{klass.name}”按{klass.multiplier.normalize():f}倍")
+    if r is None:
+        return Fraction(0), [*words, f"计划未写明比例（“{s.unstated}”），不抽取"]
     if r > 1:
         words.append("最高100%")
     return min(Fraction(1), r), words
@@ -364,6 +392,10 @@ def sampling_text(s: Sampling) -> str:
     """抽查比例 as officers write it: 不低于5%, 100%, 50%, 不低于5%，2次/年, 10户, 不高于10%."""
     if s.text is not None:
         return s.text
+    if s.from_list is not None:
+        return f"按名单（{s.from_list}）全部抽查"
+    if s.unstated is not None and s.ratio is None:
+        return s.unstated
     if s.once_in_years is not None:
         head = s.once_in_years.text or f"每{s.once_in_years.years}年至少抽查一次"
     elif s.by_size:
@@ -375,6 +407,8 @@ def sampling_text(s: Sampling) -> str:
         head = pct if s.bound == "等于" or s.ratio == 100 else f"{s.bound}{pct}"
     if s.min_count is not None:
         head += f"，不少于{s.min_count}户"
+    if s.min_per_stratum is not None:
+        head += f"，每{'、'.join(STRATUM_WORDS[x] for x in s.stratify) or '层'}不少于{s.min_per_stratum}户"
     if s.times_per_year:
         head += f"，{'至少' if s.times_at_least else ''}{s.times_per_year}次/年"
     return head

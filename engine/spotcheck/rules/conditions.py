@@ -82,6 +82,10 @@ _OP_SPELLINGS = {n: n for n in OPERATORS} | {o.title: n for n, o in OPERATORS.it
 VALUE_NAMES: dict[str, Mapping[str, str]] = {"tier": TIER_NAMES}
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A date relative to the day of the draw, as plans write it: 成立不满1年 is 成立日期晚于“抽取日前1年”,
+# 许可证3个月内到期 is 有效期至早于“抽取日后3个月”. Kept as written in the policy (its hash, its diff, its
+# wording) and turned into a date only where the draw's day is known (`resolve_dates`).
+RELATIVE_DATE = re.compile(r"抽取日([前后])([1-9]\d{0,2})(年|个月|日)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,12 +208,15 @@ def _scalar(field: Field, value: Any) -> str | int | dt.date:
     if field.kind == "date":
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             return value
+        if isinstance(value, str) and RELATIVE_DATE.fullmatch(value):
+            return value
         if isinstance(value, str) and _ISO_DATE.fullmatch(value):
             try:
                 return dt.date.fromisoformat(value)
             except ValueError:
                 pass
-        raise _fail("value_not_date", f"{value!r} 不是有效日期；{field.title}应写作 YYYY-MM-DD，如 \"2020-12-31\"")
+        raise _fail("value_not_date", f"{value!r} 不是有效日期；{field.title}应写作 YYYY-MM-DD，如 \"2020-12-31\"，"
+                                      "或相对抽取日写作“抽取日前1年”“抽取日后3个月”“抽取日前30日”")
     if field.kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             raise _fail("value_not_int", f"{value!r} 不是整数；{field.title}应为整数，如 1")
@@ -353,3 +360,37 @@ def parse_condition(data: Any, vocabulary: Vocabulary | None = None) -> Node:
     """Validate a condition as written in a policy; raises pydantic's ValidationError."""
     context = {"vocabulary": vocabulary} if vocabulary is not None else None
     return _ADAPTER.validate_python(data, context=context)
+
+
+def relative_date(text: str, on: dt.date) -> dt.date:
+    """The day a relative date ("抽取日前1年") names for a draw on `on`; a month end the target month
+    lacks (2月29日, 31日) falls back to that month's last day."""
+    match = RELATIVE_DATE.fullmatch(text)
+    if match is None:
+        raise ValueError(f"不是相对日期：{text}")
+    sign = -1 if match.group(1) == "前" else 1
+    n = int(match.group(2)) * sign
+    if match.group(3) == "日":
+        return on + dt.timedelta(days=n)
+    months = on.year * 12 + on.month - 1 + (n * 12 if match.group(3) == "年" else n)
+    year, month = divmod(months, 12)
+    month += 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(on.day, last))
+
+
+def resolve_dates(cond: Node, on: dt.date) -> Node:
+    """The condition with every relative date turned into the day it names for a draw on `on`."""
+    if isinstance(cond, Leaf):
+        value = cond.value
+        if isinstance(value, str) and RELATIVE_DATE.fullmatch(value):
+            return cond.model_copy(update={"value": relative_date(value, on)})
+        if isinstance(value, tuple) and any(isinstance(v, str) and RELATIVE_DATE.fullmatch(v) for v in value):
+            return cond.model_copy(update={"value": tuple(
+                relative_date(v, on) if isinstance(v, str) and RELATIVE_DATE.fullmatch(v) else v for v in value)})
+        return cond
+    if isinstance(cond, AllOf):
+        return cond.model_copy(update={"all": tuple(resolve_dates(c, on) for c in cond.all)})
+    if isinstance(cond, AnyOf):
+        return cond.model_copy(update={"any": tuple(resolve_dates(c, on) for c in cond.any)})
+    return cond.model_copy(update={"not_": resolve_dates(cond.not_, on)})

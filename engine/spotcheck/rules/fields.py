@@ -85,6 +85,8 @@ ENTITY_FIELDS: dict[str, Field] = {
         Field("last_checked", "date", "上次检查日期", ("上次检查日期", "最近检查日期"), few_values=True),
         # Derived from the ledger's history, never read from a directory file.
         Field("checks_this_year", "int", "本年度已抽查次数"),
+        # Derived from the lists the policy imports (policy/lists.py): the ids of those naming the entity.
+        Field("lists", "labels", "所在名单"),
     )
 }
 

@@ -90,8 +90,7 @@ def _clause(source: DrawSource, view: disclosure.TaskView) -> dict:
                 r = stratum_ratio(s, risk, rule.ratio, tier, klass)[0]
                 if f"{r.numerator}/{r.denominator}" not in ratios:
                     ratios.append(f"{r.numerator}/{r.denominator}")
-    summary_task = next(t for t in source.summary["tasks"] if t["task_id"] == view.task.id)
-    total = summary_task.get("sampling", {}).get("total")
+    total = source.counts(view.task.id).sampling.get("total")
     if total is None and all(x["ratio"] is None for x in strata) and rule.min_count is not None:
         total = min(eligible, rule.min_count)  # 按比例不足最少户数：按各层户数分配最少户数
     return {**view.data["clause"], "bound": rule.bound, "ratios": ratios, "total": total, "upper": rule.bound == "不高于"}

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import polars as pl
 from spotcheck.draw.commitment import canonical, sha256_text
+from spotcheck.draw.records import TaskCounts, TaskRecord
 from spotcheck.notices.announcements import stratum_label
 from spotcheck.notices.content import task_no
 from spotcheck.policy.model import Task, sampling_text
@@ -50,7 +51,7 @@ DISCLOSURES = {
 }
 
 
-def disclosure(task: Task, summary_task: dict) -> str:
+def disclosure(task: Task, counts: TaskCounts) -> str:
     if not task.publish_drawn:
         return "unlisted"
     classes = frozenset().union(*(fields_read(c.when) for c in task.sampling.classes))
@@ -58,7 +59,7 @@ def disclosure(task: Task, summary_task: dict) -> str:
     # Classes are strata too: one picked out by an internal field is as internal as a tier.
     if "tier" in read or classes - PUBLIC_FIELDS:
         return "tier"
-    if read - PUBLIC_FIELDS or summary_task.get("excluded_by_cap"):
+    if read - PUBLIC_FIELDS or counts.excluded_by_cap:
         return "scope"
     return "public"
 
@@ -113,18 +114,17 @@ def _order(strata: list[dict]) -> list[dict]:
     return sorted(strata, key=lambda s: (-s["eligible"], -s["drawn"], hashlib.sha256(s["eligible_sha256"].encode()).hexdigest()))
 
 
-def task_view(source: DrawSource, entry: dict) -> TaskView:
-    task = source.loaded.task(entry["task_id"])
-    summary_task = next(t for t in source.summary["tasks"] if t["task_id"] == task.id)
-    kind = disclosure(task, summary_task)
+def task_view(source: DrawSource, entry: TaskRecord) -> TaskView:
+    task = source.loaded.task(entry.task_id)
+    kind = disclosure(task, source.counts(task.id))
     drawn = source.drawn.filter(pl.col("task_id") == task.id).drop("task_id").sort("round", "uscc")
     cutoffs: dict[str, dict[str, str]] = {}
     for stratum, rnd, top in drawn.group_by("stratum", "round").agg(pl.col("hash").max()).iter_rows():
         cutoffs.setdefault(stratum, {})[str(rnd)] = top
     strata = []
-    for s in entry["strata"]:
-        shown = {"eligible": s["eligible"], "ratio": s["ratio"], "ratio_text": _percent(s["ratio"]), "wanted": s["wanted"],
-                 "drawn": s["drawn"], "eligible_sha256": s["eligible_sha256"], "name": s["stratum"]}
+    for s in entry.strata:
+        shown = {"eligible": s.eligible, "ratio": s.ratio, "ratio_text": _percent(s.ratio), "wanted": s.wanted,
+                 "drawn": s.drawn, "eligible_sha256": s.eligible_sha256, "name": s.stratum}
         strata.append(shown)
     if kind in ("tier", "unlisted"):
         strata = _order(strata)
@@ -139,13 +139,13 @@ def task_view(source: DrawSource, entry: dict) -> TaskView:
             if kind != "public":
                 del s["eligible_sha256"]
         index = {s["name"]: k for k, s in enumerate(strata)}
-    joint = entry["coordination"] == "joint" and entry["campaign"] is not None
+    joint = entry.coordination == "joint" and entry.campaign is not None
     data = {
         "draw": source.id, "task": task.id, "no": task_no(source.loaded.policy, task), "name": task.name,
         "disclosure": kind, "disclosure_text": DISCLOSURES[kind], "list_published": task.publish_drawn, "drill": source.drill,
-        "seed": source.transcript["seed"], "drawn_on": source.transcript["drawn_on"],
+        "seed": source.transcript.seed.to_json(), "drawn_on": source.transcript.drawn_on.isoformat(),
         "commitment": commitment_view(source), "coordination": "joint" if joint else "independent",
-        "rounds": entry["rounds"], "strata": strata,
+        "rounds": [r.to_json() for r in entry.rounds], "strata": strata,
         "clause": {"text": sampling_text(task.sampling), "count": task.sampling.count},
         "drawn_total": drawn.height,
     }
@@ -155,7 +155,7 @@ def task_view(source: DrawSource, entry: dict) -> TaskView:
 
 
 def views(source: DrawSource) -> list[TaskView]:
-    return [task_view(source, entry) for entry in source.transcript["tasks"]]
+    return [task_view(source, entry) for entry in source.transcript.tasks]
 
 
 def eligible_codes(folder: Path, task_id: str) -> dict[str, list[str]]:

@@ -7,14 +7,15 @@ Everything is read here once and handed on as typed records; nothing is written.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
-from spotcheck.draw.commitment import canonical, sha256_text
-from spotcheck.draw.reader import DrawFolder, load_draw
+from spotcheck.draw.reader import DRAWS, DrawFolder, load_draw, read_folder
+from spotcheck.draw.records import TaskCounts, Transcript
 from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.ids import HINT as ID_HINT
+from spotcheck.ids import is_path_id
 from spotcheck.ledger.store import Ledger, Record
 from spotcheck.policy.loader import LoadedPolicy, load_policy
 from spotcheck.resources import POLICIES
@@ -34,9 +35,7 @@ class ResultRow:
 @dataclass
 class DrawSource:
     record: Record  # the ledger's draw (or drill) record
-    folder: Path
-    transcript: dict
-    summary: dict
+    draw: DrawFolder  # the folder the record names, read through the one draw-folder reader
     loaded: LoadedPolicy
     drawn: pl.DataFrame  # draws.csv: task_id, round, uscc, name, district, stratum, hash
     commitment: Record | None  # for an official draw: the commitment it revealed
@@ -48,8 +47,20 @@ class DrawSource:
         return self.record.key
 
     @property
+    def folder(self) -> Path:
+        return self.draw.path
+
+    @property
+    def transcript(self) -> Transcript:
+        return self.draw.transcript
+
+    @property
     def drill(self) -> bool:
-        return bool(self.transcript.get("drill"))
+        return self.draw.drill
+
+    def counts(self, task_id: str) -> TaskCounts:
+        """summary.json's counts of one task."""
+        return next(t for t in self.draw.summary.tasks if t.task_id == task_id)
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,9 @@ def _folder(out: str, ledger_path: Path) -> Path:
 def _policy(policy_id: str, sha256: str, policies_dir: Path, where: str, problems: list[Problem]) -> LoadedPolicy | None:
     """The policy version a draw used. A revised plan's earlier versions may be kept beside the current
     file under names that start the same (2021.yaml, 2021.r1.yaml …): the one whose hash matches is used."""
+    if not is_path_id(policy_id):
+        problems.append(Problem("W901", f"抽取 {where} 记录的策略标识 {policy_id!r} 含有不允许的字符", hint=ID_HINT))
+        return None
     path = policies_dir / f"{policy_id}.yaml"
     if not path.is_file():
         problems.append(Problem("W901", f"找不到抽取 {where} 使用的策略 {policy_id}", file=str(path),
@@ -89,12 +103,7 @@ def _policy(policy_id: str, sha256: str, policies_dir: Path, where: str, problem
     return None
 
 
-DRAWN_COLUMNS = {"task_id": pl.String, "round": pl.Int64, "uscc": pl.String, "name": pl.String, "district": pl.String,
-                 "stratum": pl.String, "hash": pl.String}
-
-
-def _drawn(folder: Path) -> pl.DataFrame:
-    return pl.read_csv(folder / "draws.csv", columns=list(DRAWN_COLUMNS), schema_overrides=DRAWN_COLUMNS)
+DRAWN_COLUMNS = ("task_id", "round", "uscc", "name", "district", "stratum", "hash")
 
 
 def _visits(source: DrawSource, ledger: Ledger) -> None:
@@ -145,20 +154,21 @@ def read(ledger_path: Path, policies_dir: Path | None = None, *, drills: bool = 
                 problems.append(Problem("W904", f"台账第 {record.seq} 条记录的抽取结果目录 {folder} 不存在", file=str(folder),
                                         hint="把抽取结果目录放回原处，或放在台账文件旁边"))
                 continue
-            transcript = json.loads((folder / "transcript.json").read_text("utf-8"))
-            if sha256_text(canonical(transcript))[:16] != record.key:
+            draw = read_folder(folder, needs=(DRAWS,))
+            if draw.transcript.draw_id != record.key:
                 problems.append(Problem("W905", f"{folder / 'transcript.json'} 与台账第 {record.seq} 条抽取记录不一致",
                                         file=str(folder / "transcript.json"), hint="抽取结果目录被改动；用 spotcheck verify 核对"))
                 continue
-            summary = json.loads((folder / "summary.json").read_text("utf-8"))
-            key = transcript["policy"]["id"] + "@" + transcript["policy"]["sha256"]
+            ref = draw.transcript.policy
+            key = ref.id + "@" + ref.sha256
             if key not in policies:
-                loaded = _policy(transcript["policy"]["id"], transcript["policy"]["sha256"], policies_dir, record.key, problems)
+                loaded = _policy(ref.id, ref.sha256, policies_dir, record.key, problems)
                 if loaded is None:
                     continue
                 policies[key] = loaded
-            cid = transcript["seed"].get("commitment_id")
-            source = DrawSource(record, folder, transcript, summary, policies[key], _drawn(folder), commitments.get(cid) if cid else None)
+            cid = draw.transcript.seed.commitment_id
+            source = DrawSource(record, draw, policies[key], draw.drawn.select(DRAWN_COLUMNS),
+                                commitments.get(cid) if cid else None)
             _visits(source, ledger)
             draws.append(source)
     if problems:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from spotcheck.draw.commitment import canonical, revealed_seed, sha256_text
 from spotcheck.draw.folder import staged, write_files
+from spotcheck.draw.reader import read_folder
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ledger.store import Ledger
 from spotcheck.policy.loader import load_policy
@@ -65,17 +66,17 @@ def lodge(draw_dir: Path, entities_path: Path, out_dir: Path, *, ledger_path: Pa
                 if not (draw_dir / name).is_file()]
     if problems:
         raise SpotcheckError(problems)
-    transcript = json.loads((draw_dir / "transcript.json").read_text("utf-8"))
-    if _file_sha256(entities_path) != transcript["entities"]["sha256"]:
+    transcript = read_folder(draw_dir).transcript
+    if _file_sha256(entities_path) != transcript.entities.sha256:
         raise SpotcheckError(Problem("W911", f"{entities_path} 不是这次抽取读取的名录（SHA-256 不同）", file=str(entities_path),
-                                     hint=f"报送抽取时使用的名录文件 {transcript['entities']['file']}"))
-    draw_id = sha256_text(canonical(transcript))[:16]
+                                     hint=f"报送抽取时使用的名录文件 {transcript.entities.file}"))
+    draw_id = transcript.draw_id
     named_by = "--to"
     if supervisor is None:
-        supervisor, named_by = supervisor_of(transcript["policy"]["id"], policy_path)
+        supervisor, named_by = supervisor_of(transcript.policy.id, policy_path)
     with Ledger.open(ledger_path, create=False) as ledger:
         drawn = ledger.latest("draw", draw_id) or ledger.latest("drill", draw_id)
-        cid = transcript["seed"].get("commitment_id")
+        cid = transcript.seed.commitment_id
         committed = ledger.latest("commitment", cid) if cid else None
         head = ledger.head()
     if drawn is None:
@@ -83,7 +84,7 @@ def lodge(draw_dir: Path, entities_path: Path, out_dir: Path, *, ledger_path: Pa
                                      hint="用记录这次抽取的台账报送"))
     records = {"draw": drawn.to_dict(), "commitment": committed.to_dict() if committed else None,
                "ledger_head": {"seq": head[0], "hash": head[1]}}
-    name = transcript["entities"]["file"]
+    name = transcript.entities.file
     with staged(out_dir) as stage:
         for file in sorted(draw_dir.iterdir()):
             if file.is_file() and file.name not in LATER:
