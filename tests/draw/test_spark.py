@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import LONGWAN, QINGDAO, QINHUANGDAO, ROOT, SHUOZHOU
 from spotcheck.cli import main
-from spotcheck.directory.load import load_entities
+from spotcheck.directory.kinds import load_for
 from spotcheck.draw import compute as draw
 from spotcheck.draw import pipeline
 from spotcheck.draw import spark as spark_engine
@@ -69,7 +69,7 @@ def _files(result) -> dict[str, bytes]:
 def test_every_file_is_the_local_engines(name, spark, seed_dirs):
     policy, on = SEEDS[name]
     loaded = load_policy(policy)
-    entities = load_entities(seed_dirs / name / "entities.csv")
+    entities = load_for(loaded.policy, seed_dirs / name / "entities.csv")
     history = history_frame([], on.year)
     local = draw.compute(loaded, entities, history, drill_seed(name), on)
     on_spark = draw.compute(loaded, entities, history, drill_seed(name), on, ranking=spark_engine.ranking_on(spark))
@@ -81,7 +81,7 @@ def test_caps_from_the_ledgers_history_exclude_the_same_pairs(spark, seed_dirs):
     # Longwan caps low-risk entities at two checks a year: entities already checked twice leave its pools.
     policy, on = SEEDS["longwan-2023"]
     loaded = load_policy(policy)
-    entities = load_entities(seed_dirs / "longwan-2023" / "entities.csv")
+    entities = load_for(loaded.policy, seed_dirs / "longwan-2023" / "entities.csv")
     first = draw.compute(loaded, entities, history_frame([], on.year), drill_seed("before"), on)
     rows = [
         {"uscc": u, "year": on.year, "visit_id": f"v{k}|{u}", "task_id": t, "item_codes": []}
