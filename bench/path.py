@@ -6,7 +6,7 @@ For each size and label mix (realistic: `spotcheck synth`'s default; dense: `--d
 in a child process of its own, one after the other on the same machine, so each stage's wall time and
 peak RSS are its own: synth (the synthetic directories), draw (a drill draw as the CLI runs it), plan
 (visits and teams), notices (the task announcement with every drawn list, DOCX), letters (every
-随机抽查通知书, DOCX), results (sample, import, approve, publish) and report (the KPIs).
+随机抽查通知书, DOCX, one file per inspecting unit and month), results (sample, import, approve, publish) and report (the KPIs).
 
 The floor is the work no draw can avoid: polars reads the same directory, and SHA-256 hashes one
 message per eligible (task, entity) pair the draw found. The draw's ratio to it is the number to
@@ -71,9 +71,9 @@ def _notices(work: Path, *_: int) -> str:
 def _letters(work: Path, *_: int) -> str:
     from spotcheck.notices import api
 
-    out = work / "letters.docx"
-    api.make_notice(POLICY, fmt="docx", out=out, kind="inspection_letter", draw_dir=work / "draw")
-    return f"{out.stat().st_size / 2**20:,.1f} MiB DOCX"
+    files = api.write_letters(POLICY, work / "draw", work / "letters", fmt="docx")
+    size = sum((work / "letters" / name).stat().st_size for name, _ in files)
+    return f"{sum(n for _, n in files):,} letters in {len(files)} DOCX (per unit and month), {size / 2**20:,.1f} MiB"
 
 
 def _results(work: Path, *_: int) -> str:

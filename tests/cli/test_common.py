@@ -68,3 +68,17 @@ def test_unknown_command_in_chinese_with_a_guess():
     assert "没有命令 'drow'，是否想写 draw？" in result.output and "No such command" not in result.output
     result = run("results", "aprove")
     assert "是否想写 approve" in result.output
+
+
+def test_click_value_errors_are_said_in_chinese():
+    """Ranges, numbers and choices are click's own checks, with English words of their own."""
+    from conftest import SHUOZHOU
+
+    for args, words in [
+        (("draw", str(SHUOZHOU), "--entities", str(SHUOZHOU), "--task", "t01", "--round", "0"), "0 不在允许的范围"),
+        (("draw", str(SHUOZHOU), "--entities", str(SHUOZHOU), "--task", "t01", "--round", "x"), "'x' 不是整数"),
+        (("year", str(SHUOZHOU), "--format", "pdf"), "'pdf' 不是可选的值"),
+    ]:
+        result = run(*args)
+        assert result.exit_code == 2 and words in result.output, result.output
+        assert "is not" not in result.output and "range" not in result.output.replace("x>=1", "")

@@ -200,3 +200,57 @@ def test_the_ledger_refuses_a_plan_recorded_twice(shuozhou_dirs, tmp_path):
         workplan.plan(twin, inspectors_path=shuozhou_dirs / "inspectors.csv", ledger_path=ledger)
     assert [p.code for p in exc.value.problems] == ["T828"]
     assert len(records(ledger, "drill_plan")) == 1 and not (twin / "visits.csv").exists()
+
+
+KILLED_STAGE = """
+import os, signal, sys
+from pathlib import Path
+from spotcheck.draw.folder import staged, write_file_atomic
+
+out, at = Path(sys.argv[1]), int(sys.argv[2])
+real, calls = os.rename, []
+
+def rename(*args):
+    calls.append(args)
+    if len(calls) == at:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(*args)
+
+os.rename = rename
+if at < 0:
+    os.replace = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+    write_file_atomic(out / "report.json", b"new")
+with staged(out, adding=out.is_dir()) as stage:
+    (stage / "report.json").write_text("new")
+    if at == 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def killed_stage(out, at):
+    proc = subprocess.run([sys.executable, "-c", KILLED_STAGE, str(out), str(at)], capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+
+@pytest.mark.parametrize(("existing", "at"), [(False, 0), (False, 1), (True, 0), (True, 1), (True, 2)])
+def test_a_staging_folder_a_kill_left_is_swept_by_the_next_command(tmp_path, existing, at):
+    """Killed while building (0), before the first rename (1), between the two renames of a swap (2):
+    the next command finds the folder as it was, and no staging folder beside it."""
+    out = tmp_path / "report"
+    if existing:
+        out.mkdir()
+        (out / "report.json").write_text("old")
+    killed_stage(out, at)
+    assert any(p.name.startswith(".report.") for p in tmp_path.iterdir())
+    with staged(out, adding=existing) as stage:
+        assert (stage / "report.json").read_text() == "old" if existing else not any(stage.iterdir())
+    assert [p.name for p in tmp_path.iterdir()] == ["report"]
+
+
+def test_a_temporary_file_a_kill_left_is_removed_by_the_next_write(tmp_path):
+    out = tmp_path / "report"
+    out.mkdir()
+    killed_stage(out, -1)
+    assert [p.name for p in out.iterdir() if p.name.startswith(".report.json.")]
+    write_file_atomic(out / "report.json", b"again")
+    assert [p.name for p in out.iterdir()] == ["report.json"]

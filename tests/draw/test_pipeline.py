@@ -13,6 +13,7 @@ import time
 import pytest
 from conftest import SHUOZHOU
 from spotcheck.draw import pipeline
+from spotcheck.plan import workplan
 from spotcheck.errors import SpotcheckError
 from spotcheck.ledger.store import Ledger
 
@@ -232,3 +233,10 @@ items: [{code: SG-02, name: 对经营者价格活动的行政检查, method: [�
     entities = (tmp_path / "dir/entities.csv").read_text("utf-8")
     assert "上高县" in entities and all(row.split(",")[0][2:8] == "360923" for row in entities.splitlines()[1:])
     assert "上高县市场监督管理局" in (tmp_path / "dir/inspectors.csv").read_text("utf-8")
+    # The policy lives outside the bundled policies/: drawing, planning and verifying all take it by path.
+    data, out = tmp_path / "dir", tmp_path / "draw"
+    pipeline.draw(policy, data / "entities.csv", out, ledger_path=tmp_path / "l.db", seed="c", drawn_on=dt.date(2023, 5, 8))
+    workplan.plan(out, inspectors_path=data / "inspectors.csv", ledger_path=tmp_path / "l.db", policy_path=policy)
+    report = pipeline.verify(out, data / "entities.csv", policy_path=policy, inspectors_path=data / "inspectors.csv")
+    assert report.ok, report.problems
+    assert "teams.csv" in report.checked

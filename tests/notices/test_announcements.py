@@ -142,11 +142,15 @@ def test_draw_folder_problems_are_all_reported(demo_policy, tmp_path):
     assert err.value.problems[0].code == "N804"
 
 
-def test_draw_of_another_policy_is_refused(tmp_path):
+@pytest.mark.parametrize("kind", ["task", "letter"])
+def test_draw_of_another_policy_is_refused(tmp_path, kind):
     other = load_policy(POLICIES / "shanxi/shuozhou/2021.yaml")
     with pytest.raises(SpotcheckError) as err:
-        notice.render(other, kind="task", fmt="md", draw_dir=DRAW)
-    assert err.value.problems[0].code == "N814"
+        notice.render(other, kind=kind, fmt="md", draw_dir=DRAW)
+    assert [p.code for p in err.value.problems] == ["N814"]
+    with pytest.raises(SpotcheckError) as err:
+        notice.write_letters(POLICIES / "shanxi/shuozhou/2021.yaml", DRAW, tmp_path / "letters", fmt="md")
+    assert [p.code for p in err.value.problems] == ["N814"] and not (tmp_path / "letters").exists()
 
 
 def test_task_notice_from_a_real_draw(tmp_path):

@@ -33,3 +33,14 @@ def test_the_matchers_frame_filters_apply_the_same_officer_and_pool_rules():
     pooled = set(serving_pool(people, kinds)["inspector_id"])
     assert pooled == {r["inspector_id"] for r in rows if not pool_reasons(r, kinds)}
     assert 0 < len(pooled) < len(rows)
+
+
+def test_a_certificate_expiring_on_the_inspect_by_date_still_serves():
+    """Valid through its expiry date: the last day counts; the day before inspect_by does not."""
+    inspect_by = dt.date(2024, 6, 30)
+    base = {"role": "执法人员", "status": "在岗", "certificate": "C1", "inspect_by": inspect_by}
+    on_the_day = {**base, "inspector_id": "on", "certificate_expires": inspect_by}
+    day_before = {**base, "inspector_id": "before", "certificate_expires": inspect_by - dt.timedelta(days=1)}
+    assert officer_ok(on_the_day, inspect_by) and not officer_ok(day_before, inspect_by)
+    framed = pl.DataFrame([on_the_day, day_before]).filter(certified_through("inspect_by"))
+    assert framed["inspector_id"].to_list() == ["on"]

@@ -331,3 +331,9 @@ def test_default_cap_counts_the_places_a_partner_department_fills():
     assert result.caps[post] == 6 + eligibility.DEFAULT_SLACK
     for vid in v["visit_id"]:
         assert {"Z0", "Z1"} & set(members(result, vid))
+
+
+def test_a_draw_that_took_nobody_gets_an_empty_plan(qingdao):
+    result = staff(qingdao, visit_rows(), directory(person("P1"), person("P2")))
+    assert result.teams.height == 0 and result.outcome.height == 0
+    assert list(result.teams.columns) == list(teams.TEAM_COLUMNS) and result.summary()["staffed"] == 0

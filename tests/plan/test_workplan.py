@@ -261,3 +261,27 @@ def test_reassign_takes_workload_caps_from_the_policy_not_from_summary_json(qing
     (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), "utf-8")
     change = reassign(qingdao_dirs, folder, ledger, visit_id=row["visit_id"], out_inspector=row["inspector_id"], in_inspector=new)
     assert change.in_inspector == new
+
+
+def test_plan_with_the_drawn_directory_refuses_a_recusal_naming_an_unknown_entity(qingdao_dirs, tmp_path):
+    folder = drill(qingdao_dirs, tmp_path)
+    lines = (qingdao_dirs / "recusals.csv").read_text("utf-8").splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    row[next(i for i, h in enumerate(header) if h in ("统一社会信用代码", "uscc"))] = "91350100M000100Y43"  # valid, not in it
+    bad = tmp_path / "recusals.csv"
+    bad.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n", "utf-8")
+    with pytest.raises(SpotcheckError) as exc:
+        workplan.plan(folder, inspectors_path=qingdao_dirs / "inspectors.csv", recusals_path=bad,
+                      entities_path=qingdao_dirs / "entities.csv", ledger_path=tmp_path / "l.db")
+    assert [(p.code, p.row) for p in exc.value.problems] == [("D214", 2)]
+    other = tmp_path / "other.csv"
+    other.write_bytes((qingdao_dirs / "entities.csv").read_bytes().replace(b"\n", b"\r\n"))
+    with pytest.raises(SpotcheckError) as exc:
+        workplan.plan(folder, inspectors_path=qingdao_dirs / "inspectors.csv", recusals_path=bad, entities_path=other,
+                      ledger_path=tmp_path / "l.db")
+    assert [p.code for p in exc.value.problems] == ["T840"]
+    assert not (folder / "visits.csv").exists()
+    # Without the directory the entity cannot be checked, and the plan goes ahead.
+    workplan.plan(folder, inspectors_path=qingdao_dirs / "inspectors.csv", recusals_path=bad, ledger_path=tmp_path / "l.db")
+    assert (folder / "visits.csv").exists()

@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 from conftest import POLICY_FIXTURES, edit, line_of
 from pydantic import ValidationError
-from spotcheck.policy.cases import Case, run_tests
+from spotcheck.policy.casefile import Case
+from spotcheck.policy.cases import run_tests
 
 
 def failures(run):

@@ -86,3 +86,28 @@ def test_tightening_is_allowed(policy_tree):
                                "after: check_completed}\n")
     policy = load_policy(city).policy
     assert (policy.team.min_size, policy.deadlines["results_public"].working_days) == (3, 15)
+
+
+def test_a_child_restating_every_floor_exactly_is_not_loosening(policy_tree):
+    city = policy_tree / "city" / "2023.yaml"
+    edit(city, 'value: "5%"', 'value: "3%"')
+    edit(city, "deadlines:\n", "team: {min_size: 2}\ncaps:\n  - {id: low_risk, name: 低风险每年2次, when: {field: tier, "
+                               "op: eq, value: A}, max_per_year: 2}\ndeadlines:\n  results_public: {name: 公示, "
+                               "working_days: 20, after: check_completed}\n")
+    policy = load_policy(city).policy
+    assert (policy.targets["enterprise_coverage"].value, policy.team.min_size, policy.caps[0].max_per_year,
+            policy.deadlines["results_public"].working_days) == (Decimal("3"), 2, 2, 20)
+
+
+def test_caps_in_another_order_than_the_parents_are_matched_by_id(policy_tree):
+    base, city = policy_tree / "national" / "baseline.yaml", policy_tree / "city" / "2023.yaml"
+    edit(base, "    max_per_year: 2\n", "    max_per_year: 2\n  - {id: d_tier, name: 高风险每年至多4次, when: {field: tier, "
+                                       "op: eq, value: D}, max_per_year: 4}\n")
+    edit(city, "deadlines:", "caps:\n  - {id: d_tier, name: 高风险每年至多5次, when: {field: tier, op: eq, value: D}, "
+                             "max_per_year: 5}\n  - {id: low_risk, name: 低风险每年1次, when: {field: tier, op: eq, value: A}, "
+                             "max_per_year: 1}\ndeadlines:")
+    (p,) = policy_problems(city)
+    assert (p.code, p.line) == ("P301", line_of(city, "max_per_year: 5"))
+    assert "每年 5 次 多于上级策略" in p.message and f"{base}:{line_of(base, 'max_per_year: 4')}" in p.message
+    edit(city, "max_per_year: 5", "max_per_year: 4")
+    assert [(c.id, c.max_per_year) for c in load_policy(city).policy.caps] == [("low_risk", 1), ("d_tier", 4)]

@@ -4,6 +4,7 @@ and the self-check, from file:// and from a local web server."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import functools
 import hashlib
 import http.server
@@ -12,10 +13,14 @@ import re
 import shutil
 import threading
 from pathlib import Path
+from types import SimpleNamespace
+from unittest import mock
 
 import pytest
-from conftest import SITE_POLICIES
+from conftest import SITE_POLICIES, SITE_POLICY, edit
+from spotcheck.draw import pipeline
 from spotcheck.site import build as site_build
+from spotcheck.year.rounds import Request
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.is_file():
@@ -201,3 +206,111 @@ def test_a_task_without_a_published_list_verifies_its_counts_and_says_why_no_mor
     assert verdict.startswith("验证通过"), steps
     assert "不公开抽中名单" in steps and "应抽数都由本层符合条件户数" in steps
     assert _self_check(page, _url(site, _task_page(site, "t02")), "91990102MA5H8UNDXA").startswith("无法在本页判定")
+
+
+# ------------------------------------------------------------------ batches that split a task's sample
+
+SPLIT = """    batch_mode: split
+    batches:
+      - {name: 第一批, month: 4, due: "2023-06-30"}
+      - {name: 第二批, month: 8, due: "2023-10-31"}
+"""
+
+
+@pytest.fixture(scope="module")
+def split_sites(site_year, tmp_path_factory):
+    """t01 (public list, strata by district) in two batches splitting its sample: both drawn in one draw
+    (a drill), and each batch drawn officially on its own, the second after the first, through one ledger."""
+    root = tmp_path_factory.mktemp("split")
+    policies = root / "policies"
+    shutil.copytree(SITE_POLICIES, policies)
+    path = policies / SITE_POLICY.relative_to(SITE_POLICIES)
+    edit(path, "    draw_months: [4, 4]\n", SPLIT)
+    entities = site_year.data / "entities.csv"
+    pipeline.draw(path, entities, root / "together", ledger_path=root / "drill.db", seed="split", drawn_on=dt.date(2023, 4, 3))
+    site_build.build(root / "drill.db", root / "together-site", policies_dir=policies, drills=True)
+    for name, on, value in (("apr", dt.date(2023, 4, 6), "3"), ("aug", dt.date(2023, 8, 2), "5")):
+        at = dt.datetime.combine(on - dt.timedelta(days=1), dt.time(2), tzinfo=dt.timezone.utc)
+        with mock.patch("spotcheck.ledger.store._utc_now", return_value=at):
+            c = pipeline.commit(path, entities, ledger_path=root / "ledger.db", beacon="测试随机数", drawn_on=on,
+                                request=Request(task="t01"), reveal_as="numbers:1", actor="测试")
+        with mock.patch("spotcheck.ledger.store._utc_now", return_value=at + dt.timedelta(days=2)):
+            pipeline.draw(path, entities, root / name, ledger_path=root / "ledger.db", reveal=value, commitment_id=c.id, actor="测试")
+    site_build.build(root / "ledger.db", root / "apart-site", policies_dir=policies)
+    return SimpleNamespace(root=root, together=root / "together-site", apart=root / "apart-site")
+
+
+def _split_page(site: Path, batch: int) -> str:
+    """The t01 page of the draw that drew `batch` (the page of the draw that drew both, if one did)."""
+    for data in (site / "data" / "task").glob("*-t01.js"):
+        if f'"round":{batch},' in data.read_text("utf-8"):
+            return f"task-{data.stem}.html"
+    raise AssertionError(f"no draw of batch {batch}")
+
+
+def _rows(folder: Path) -> list[dict]:
+    with (folder / "draws.csv").open(encoding="utf-8") as f:
+        return [r for r in csv.DictReader(f) if r["task_id"] == "t01"]
+
+
+@pytest.mark.parametrize("site, batch", [("together", 1), ("apart", 1), ("apart", 2)])
+def test_the_verify_panel_passes_on_split_batches(page, split_sites, site, batch):
+    folder = getattr(split_sites, site)
+    verdict, steps = _verify(page, _url(folder, _split_page(folder, batch)))
+    assert verdict.startswith("验证通过"), steps
+    assert "与公布的名单完全一致" in steps and "分批拆分样本" in steps
+
+
+def _copy(site: Path, tmp_path: Path) -> Path:
+    shutil.copytree(site, tmp_path / "site")
+    return tmp_path / "site"
+
+
+def test_a_lowered_cut_off_of_the_second_batch_drawn_together_fails(page, split_sites, tmp_path):
+    site = _copy(split_sites.together, tmp_path)
+    data = next((site / "data" / "task").glob("*-t01.js"))
+    text = data.read_text("utf-8")
+    cut = re.search(r'"cutoff":\{"2":"([0-9a-f]{64})"', text).group(1)
+    data.write_text(text.replace(cut, "0" + cut[1:] if cut[0] != "0" else "00" + cut[2:], 1), "utf-8")
+    verdict, _ = _verify(page, _url(site, _split_page(site, 1)))
+    assert verdict.startswith("验证未通过") and "截止值" in verdict
+
+
+def test_a_drawn_code_of_the_second_batch_edited_fails(page, split_sites, tmp_path):
+    site = _copy(split_sites.together, tmp_path)
+    rows = _rows(split_sites.root / "together")
+    first = next(r["uscc"] for r in rows if r["round"] == "1")
+    second = next(r["uscc"] for r in rows if r["round"] == "2")
+    piece = next((site / "data" / "task").glob("*-t01/d0.js"))
+    # The first batch's entity in the second batch: its hash is under the cut-off, but it is drawn twice.
+    piece.write_text(piece.read_text("utf-8").replace(second, first), "utf-8")
+    verdict, _ = _verify(page, _url(site, _split_page(site, 1)))
+    assert verdict.startswith("验证未通过") and first in verdict
+
+
+def test_a_later_batch_that_repeats_an_earlier_ones_entity_fails(page, split_sites, tmp_path):
+    site = _copy(split_sites.apart, tmp_path)
+    earlier = _rows(split_sites.root / "apr")[0]["uscc"]
+    later = _rows(split_sites.root / "aug")[0]["uscc"]
+    slug = _split_page(site, 2)[len("task-"):-len(".html")]
+    piece = site / "data" / "task" / slug / "d0.js"
+    piece.write_text(piece.read_text("utf-8").replace(later, earlier), "utf-8")
+    verdict, _ = _verify(page, _url(site, _split_page(site, 2)))
+    assert verdict.startswith("验证未通过") and earlier in verdict and "前批" in verdict
+
+
+def test_a_later_batchs_count_against_an_edited_earlier_count_fails(page, split_sites, tmp_path):
+    site = _copy(split_sites.apart, tmp_path)
+    data = site / "data" / "task" / (_split_page(site, 2)[len("task-"):-len(".html")] + ".js")
+    text = data.read_text("utf-8")
+    done = re.search(r'"earlier":(\d+)', text).group(1)
+    data.write_text(text.replace(f'"earlier":{done}', f'"earlier":{int(done) - 1}', 1), "utf-8")
+    verdict, _ = _verify(page, _url(site, _split_page(site, 2)))
+    assert verdict.startswith("验证未通过") and "前批已抽" in verdict
+
+
+def test_an_entity_of_the_first_batch_checks_its_treatment_in_both(page, split_sites):
+    first = next(r["uscc"] for r in _rows(split_sites.root / "together") if r["round"] == "1")
+    url = _url(split_sites.together, _split_page(split_sites.together, 1))
+    assert _self_check(page, url, first) == "第1轮应被抽中；第2轮不应被抽中"
+    assert "bad" not in page.get_attribute("#self-verdict", "class")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from spotcheck.errors import SpotcheckError
 from spotcheck.ledger.store import Ledger
 from spotcheck.rules.fields import TIER_NAMES
 from spotcheck.site import build as site_build
+from spotcheck.site import sources
 from spotcheck.site.search import fnv1a, normal
 
 
@@ -176,6 +178,17 @@ def test_an_earlier_revision_kept_beside_the_current_plan_is_found(site_year, tm
     out = tmp_path / "site"
     site_build.build(site_year.ledger, out, policies_dir=policies)
     assert "全市加油站（修订）" not in (out / next(p.name for p in out.glob("plan-*.html"))).read_text("utf-8")
+
+
+@pytest.mark.parametrize("summary", ["{broken", '{"draw_id": "../x"}'])
+def test_a_draw_folder_with_a_broken_summary_is_named_not_a_traceback(site_year, tmp_path, monkeypatch, summary):
+    draw = tmp_path / "draw"
+    shutil.copytree(site_year.draw, draw)
+    (draw / "summary.json").write_text(summary, "utf-8")
+    monkeypatch.setattr(sources, "_folder", lambda out, ledger_path: draw)
+    with pytest.raises(SpotcheckError) as err:
+        site_build.build(site_year.ledger, tmp_path / "site", policies_dir=SITE_POLICIES)
+    assert {p.code for p in err.value.problems} == {"R511"} and not (tmp_path / "site").exists()
 
 
 def test_a_task_whose_list_the_plan_keeps_internal_publishes_counts_only(unlisted_site):

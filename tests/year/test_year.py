@@ -112,3 +112,24 @@ def test_the_board_on_a_day_shows_the_year_as_it_stood_then(shuozhou_year):
     assert state[("t04", 1)] == "本月应抽取"
     assert board.next_draws[0].startswith("2021年6月：t04、t08、t09")
     assert {d.kind for d in board.deadlines} >= {"获取名单并抽取", "匹配执法人员"}
+
+
+def test_a_broken_directory_is_named_before_anything_is_drawn(shuozhou_dirs, tmp_path):
+    ledger = tmp_path / "l.db"
+    Ledger.open(ledger).close()
+    lines = (shuozhou_dirs / "entities.csv").read_text("utf-8").splitlines()
+    broken = tmp_path / "e.csv"
+    broken.write_text("\n".join([*lines[:3], lines[3] + ",多出"]) + "\n", "utf-8")
+    with pytest.raises(SpotcheckError) as exc:
+        year_board(SHUOZHOU, ledger_path=ledger, on=dt.date(2021, 6, 1), entities_path=broken)
+    assert [(p.code, p.row) for p in exc.value.problems] == [("D221", 4)]
+    assert year_board(SHUOZHOU, ledger_path=ledger, on=dt.date(2021, 6, 1), entities_path=shuozhou_dirs / "entities.csv").closed == []
+
+
+def test_the_board_is_never_written_over_a_draw_folders_file(shuozhou_year, tmp_path):
+    ledger, folders = shuozhou_year[0], shuozhou_year[1]
+    transcript = folders[4][0] / "transcript.json"
+    before = transcript.read_bytes()
+    with pytest.raises(SpotcheckError) as exc:
+        render.show(SHUOZHOU, ledger_path=ledger, on=dt.date(2021, 6, 1), fmt="json", out=transcript)
+    assert exc.value.problems[0].code == "R540" and transcript.read_bytes() == before

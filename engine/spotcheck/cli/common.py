@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import functools
+import re
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -212,8 +213,34 @@ def _usage_message(exc: click.UsageError) -> str:
         guess = f"，是否想写 {'、'.join(exc.possibilities)}？" if exc.possibilities else ""
         return f"没有选项 {exc.option_name}{guess}"
     if isinstance(exc, click.BadParameter):
-        return f"参数 {hint} 的值无效：{exc.message}"
+        return f"参数 {hint} 的值无效：{_value_message(exc.message)}"
     return exc.message
+
+
+# click's own words for a bad value (number types, ranges, choices), said in Chinese.
+_VALUE_MESSAGES = (
+    (re.compile(r"(?:File|Directory|Path) (.*) is a directory\.$"), "{0} 是文件夹，不是文件"),
+    (re.compile(r"(?:File|Directory|Path) (.*) is a file\.$"), "{0} 是文件，不是文件夹"),
+    (re.compile(r"(?:File|Directory|Path) (.*) does not exist\.$"), "{0} 不存在"),
+    (re.compile(r"(?:File|Directory|Path) (.*) is not (?:readable|writable|executable)\.$"), "{0} 没有读写权限"),
+    (re.compile(r"(.*) is not in the range (.*)\.$"), "{0} 不在允许的范围 {1} 内"),
+    (re.compile(r"(.*) is not a valid integer(?: range)?\.$"), "{0} 不是整数"),
+    (re.compile(r"(.*) is not a valid float(?: range)?\.$"), "{0} 不是数字"),
+    (re.compile(r"(.*) is not a valid boolean\.$"), "{0} 不是 true 或 false"),
+    (re.compile(r"(.*) is not (?:one of )?(.*)\.$", re.S), "{0} 不是可选的值（可选：{1}）"),
+)
+
+
+def _value_message(message: str) -> str:
+    if _CJK.search(message):
+        return message
+    for pattern, words in _VALUE_MESSAGES:
+        if m := pattern.match(message):
+            return words.format(*m.groups())
+    return "格式不对"
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -16,15 +16,18 @@ _recusals = click.option("--recusals", "recusals_path", type=FILE, help="回避�
 @click.argument("draw_dir", type=DIRECTORY)
 @_inspectors
 @_recusals
+@click.option("--entities", "entities_path", type=FILE,
+              help="抽取时读取的检查对象名录（可选）：给出时一并核对回避名单中的统一社会信用代码")
 @ledger_option
 @policy_option()
 @reports_problems
-def plan(draw_dir: Path, inspectors_path: Path, recusals_path: Path | None, ledger_path: Path, policy_path: Path | None) -> None:
+def plan(draw_dir: Path, inspectors_path: Path, recusals_path: Path | None, entities_path: Path | None,
+         ledger_path: Path, policy_path: Path | None) -> None:
     """把抽取结果合并为检查任务（一户一次上门），随机匹配检查组，写入抽取结果目录和台账。"""
     with steps(True) as progress:
         result = workplan.plan(
             draw_dir, inspectors_path=inspectors_path, recusals_path=recusals_path, ledger_path=ledger_path,
-            policy_path=policy_path, progress=progress,
+            policy_path=policy_path, entities_path=entities_path, progress=progress,
         )
     v, t = result.summary.section("visits"), result.summary.section("teams")
     tag = "【演练】" if result.drill else ""

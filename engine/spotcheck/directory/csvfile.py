@@ -61,7 +61,7 @@ def read_head(source: Path, rows: int) -> list[list[str]]:
             start = reader.line_num + 1
     except csv.Error as exc:
         if whole:
-            raise Fault(start, _reason(exc)) from None
+            raise Fault(start, fault_reason(exc)) from None
         # The first megabyte ended inside a record: the records before it are whole.
         return records
     return records if whole else records[:-1]
@@ -112,6 +112,7 @@ def ragged_records(source: Path, after: int, named: int, width: int) -> pl.DataF
     found: list[tuple[int, int, int]] = []
     with source.open("r", encoding="utf-8-sig", newline="") as f:
         reader = csv.reader(f, strict=True)
+        row = 0
         try:
             for row, record in enumerate(reader, start=1):
                 filled = len(record)
@@ -120,7 +121,7 @@ def ragged_records(source: Path, after: int, named: int, width: int) -> pl.DataF
                 if row > after and filled and (len(record) < named or filled > width):
                     found.append((row, len(record), filled))
         except csv.Error as exc:
-            raise Fault(reader.line_num, _reason(exc)) from None
+            raise Fault(row + 1, fault_reason(exc)) from None
     return pl.DataFrame(found, schema={"_row": pl.UInt32, "_cells": pl.UInt32, "_filled": pl.UInt32}, orient="row")
 
 
@@ -133,11 +134,12 @@ def find_fault(source: Path) -> Fault:
             for _ in reader:
                 start = reader.line_num + 1
     except csv.Error as exc:
-        return Fault(start, _reason(exc))
+        return Fault(start, fault_reason(exc))
     return Fault(None, "单元格的引号或分隔符不符合 CSV 格式")
 
 
-def _reason(exc: csv.Error) -> str:
+def fault_reason(exc: csv.Error) -> str:
+    """What the csv module found wrong, in the officer's words."""
     text = str(exc)
     if "unexpected end of data" in text or "EOF" in text:
         return "引号没有配对：从这一行开始的带引号单元格一直到文件末尾都没有结束"

@@ -7,6 +7,7 @@ A folder whose records go into the ledger lands with them as one outcome (`commi
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import shutil
@@ -82,6 +83,7 @@ def staged(out_dir: Path, *, adding: bool = False) -> Iterator[Path]:
     ledger records must land with it, use `committed`.
     """
     out_dir = Path(out_dir)
+    sweep(out_dir)
     _check_target(out_dir, adding)
     stage, held = _new_stage(out_dir, adding)
     try:
@@ -177,11 +179,27 @@ def recover(ledger: Ledger, out_dir: Path | None = None) -> list[Path]:
             remove(Path(stage + _LOCK))  # its holder was killed: nobody holds it
             tx.clear_pending(stage)
             moved.append(Path(out))
-        if out_dir is not None and out_dir.parent.is_dir():
-            for lock in unheld(out_dir.parent.glob(f".{out_dir.name}.*{_LOCK}")):
-                stage = Path(str(lock)[: -len(_LOCK)])
-                remove(stage, stage.with_name(stage.name + ".old"), lock)
+        if out_dir is not None:
+            sweep(out_dir)
     return moved
+
+
+def sweep(out_dir: Path) -> None:
+    """Remove the staging folders beside `out_dir` that a killed command left and no running one holds.
+
+    A command killed between the two renames of a swap left `out_dir` moved aside (`.old`) and not yet
+    replaced: the folder is put back as it was, as if the killed command had not run. A caller that
+    decides from `out_dir` whether to add to it calls this first. (A folder whose records are in the
+    ledger is finished by `recover` instead, before it gets here.)"""
+    if not out_dir.parent.is_dir():
+        return
+    for lock in unheld(out_dir.parent.glob(f".{glob.escape(out_dir.name)}.*{_LOCK}")):
+        stage = Path(str(lock)[: -len(_LOCK)])
+        old = stage.with_name(stage.name + ".old")
+        if old.is_dir() and not out_dir.exists():
+            os.rename(old, out_dir)
+            _sync_dir(out_dir.parent)
+        remove(stage, old, lock)
 
 
 def _sync_tree(folder: Path) -> None:
@@ -219,19 +237,36 @@ def write_files(folder: Path, files: Mapping[str, Content]) -> dict[str, str]:
     return digests
 
 
+def write_output(path: Path, data: bytes) -> None:
+    """Write a file an officer named (`--out`): never into a draw folder, whose files only the stages
+    write (a board written over transcript.json would leave a draw nobody can verify)."""
+    path = Path(path)
+    if (path.parent / "transcript.json").is_file():
+        raise SpotcheckError(Problem(
+            "R540", f"{path} 在抽取结果目录 {path.parent} 中，不会写入", file=str(path),
+            hint="抽取结果目录中的文件只由 spotcheck 各命令写入；请把 --out 指向别的目录"))
+    write_file_atomic(path, data)
+
+
 def write_file_atomic(path: Path, data: bytes) -> None:
-    """Write one file via a temp file in the same folder and os.replace."""
+    """Write one file via a temp file in the same folder and os.replace. The temp file is locked while
+    it is written, so one a killed run left is removed by the next write of that file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    for stranded in unheld(path.parent.glob(f".{glob.escape(path.name)}.*{_PART}")):
+        remove(stranded)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_PART, dir=path.parent)
+    held = Held(Path(tmp), fd)
     try:
         os.fchmod(fd, umask_mode(directory=False))
-        with os.fdopen(fd, "wb") as f:
+        with os.fdopen(os.dup(fd), "wb") as f:
             f.write(data)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    finally:
+        held.release()
+
+
+_PART = ".part"
 
 
 def _lines(chunks: Iterable[bytes]) -> Iterator[bytes]:

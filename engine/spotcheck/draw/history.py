@@ -17,7 +17,7 @@ def history_frame(rows: list[dict], year: int) -> pl.DataFrame:
         [
             {
                 "uscc": r["uscc"],
-                "visit_id": r.get("visit_id") or r.get("draw_id") or "",
+                "visit_id": r.get("visit_id") or r.get("draw_id") or _own_visit(r),
                 "task_id": r.get("task_id") or "",
                 "item_codes": "|".join(r.get("item_codes") or []),
             }
@@ -27,6 +27,15 @@ def history_frame(rows: list[dict], year: int) -> pl.DataFrame:
         schema=HISTORY_COLUMNS,
     )
     return frame.unique().sort(["uscc", "visit_id", "task_id"])
+
+
+def _own_visit(row: dict) -> str:
+    """A visit key for a check recorded without one (a past check brought in from another system): one
+    entity's checks on one day are one visit, and a check without a date is a visit of its own. Left
+    empty, every such check of an entity would count as one."""
+    if row.get("checked_on"):
+        return f"{row['uscc']}|{row['checked_on']}"
+    return f"record {row.get('seq', '')}.{row.get('row_no', '')}"
 
 
 def history_csv(history: pl.DataFrame) -> bytes:

@@ -454,6 +454,6 @@ def verify(
                 Problem("V705", "该目录已生成检查组，核验须同时给出 --inspectors（及 --recusals）", file=str(draw_dir))
             )
         else:
-            problems += changes.verify_workplan(draw_dir, inspectors_path, recusals_path)
+            problems += changes.verify_workplan(draw_dir, inspectors_path, recusals_path, policy_path=policy_path)
             checked += ["visits.csv", "teams.csv"]
     return Verification(not problems, problems, checked)

@@ -253,8 +253,8 @@ class Ledger:
 
     def history(self, year: int | None = None, usccs: Iterable[str] | None = None) -> list[dict]:
         """Past checks (rows written by `append_history`), in the order they were recorded."""
-        sql = ("SELECT seq, uscc, year, task_id, item_codes, tier, draw_id, visit_id, lead_inspector, checked_on"
-               " FROM history")
+        sql = ("SELECT seq, row_no, uscc, year, task_id, item_codes, tier, draw_id, visit_id, lead_inspector,"
+               " checked_on FROM history")
         conds, args = [], []
         if year is not None:
             conds.append("year = ?")
@@ -266,7 +266,7 @@ class Ledger:
             sql += " WHERE " + " AND ".join(conds)
         out = []
         for row in self._conn.execute(sql + " ORDER BY seq, row_no", args):
-            item = dict(zip(("seq",) + HISTORY_FIELDS, row))
+            item = dict(zip(("seq", "row_no") + HISTORY_FIELDS, row))
             item["item_codes"] = json.loads(item["item_codes"])
             out.append(item)
         return out

@@ -102,12 +102,17 @@ def task_span(policy: Policy, tasks: Sequence[Task]) -> str:
     return cn_window(*window) if window else ""
 
 
+def same_policy(loaded: LoadedPolicy, draw: DrawFolder) -> None:
+    """A draw's documents come from the policy it was drawn under (N814), before any of its tasks is looked up."""
+    if draw.policy_id != loaded.policy.id:
+        raise SpotcheckError(Problem("N814", f"抽取结果属于策略 {draw.policy_id}，不是 {loaded.policy.id}",
+                                     file=display(draw.path / "transcript.json"), hint="换用抽取时使用的策略文件"))
+
+
 def task_notice(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
     """The task announcement of a draw (the letters to the entities are notices.letters)."""
     policy = loaded.policy
-    if draw.policy_id != policy.id:
-        raise SpotcheckError(Problem("N814", f"抽取结果属于策略 {draw.policy_id}，不是 {policy.id}",
-                                     file=display(draw.path / "transcript.json"), hint="换用抽取时使用的策略文件"))
+    same_policy(loaded, draw)
     issuer = policy.jurisdiction.name
     plan_no, plan = plan_identity(policy)
     blocks: list[Block] = []

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.draw.folder import staged, write_file_atomic
+from spotcheck.draw.folder import staged, write_output
 from spotcheck.draw.reader import DRAWS, read_folder
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import load_policy
@@ -138,7 +138,7 @@ def make_notice(policy_path: str | Path, *, fmt: str, out: str | Path | None = N
     loaded = load_policy(policy_path)
     content = render(loaded, kind, fmt, draw_dir, document=document, root=root)
     if out is not None:
-        write_file_atomic(Path(out), content.encode("utf-8") if isinstance(content, str) else content)
+        write_output(Path(out), content.encode("utf-8") if isinstance(content, str) else content)
     return content
 
 

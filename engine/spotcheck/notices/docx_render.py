@@ -78,7 +78,25 @@ def _missing_styles(tpl: DocxTemplate) -> list[str]:
 
 
 def render(template: Path, notice: Notice) -> bytes:
-    """Fill a docxtpl template with a Notice: named-style body, autoescaped values, GB/T layout fixes."""
+    """Fill a docxtpl template with a Notice: named-style body, autoescaped values, GB/T layout fixes.
+
+    Many 随机抽查通知书 are laid out shape by shape (docx_letters), to the same bytes."""
+    tpl = None
+    if notice.kind == "inspection_letter" and len(notice.entity_notices) >= FAST_LETTERS:
+        from spotcheck.notices.docx_letters import render_letters
+
+        tpl = render_letters(template, notice)
+    out = io.BytesIO()
+    (tpl or rendered(template, notice)).save(out)
+    return out.getvalue()
+
+
+# Below this many letters the few renders the shape-by-shape layout needs cost more than they save.
+FAST_LETTERS = 40
+
+
+def rendered(template: Path, notice: Notice, *, fit: bool = True) -> DocxTemplate:
+    """The filled template, with the layout fixes (each 随机抽查通知书 fitted to its page when `fit`)."""
     tpl = DocxTemplate(str(template))
     missing = _missing_styles(tpl)
     if missing:
@@ -99,10 +117,8 @@ def render(template: Path, notice: Notice) -> bytes:
         tpl.render(context, jinja_env=env, autoescape=True)
     except TemplateError as exc:
         raise SpotcheckError(_docx_problem(exc, tpl, template)) from None
-    finish(tpl.docx, notice)  # get_docx() would reload the unrendered template
-    out = io.BytesIO()
-    tpl.save(out)
-    return out.getvalue()
+    finish(tpl.docx, notice, fit=fit)  # get_docx() would reload the unrendered template
+    return tpl
 
 
 def _docx_problem(exc: TemplateError, tpl: DocxTemplate, template: Path) -> Problem:
@@ -116,14 +132,14 @@ def _docx_problem(exc: TemplateError, tpl: DocxTemplate, template: Path) -> Prob
                    where=f"模板段落：{text}" if text else None, hint=problem.hint)
 
 
-def finish(doc: WordDocument, notice: Notice) -> None:
+def finish(doc: WordDocument, notice: Notice, *, fit: bool = True) -> None:
     """Layout the template cannot hold: a 函's bare first page, a mark fitted to the line, landscape annexes,
     each 随机抽查通知书 fitted to its page."""
     doc.sections[0].different_first_page_header_footer = notice.letter
     styled = _styled_paragraphs(doc)
     _fit_marks(styled)
     _landscape_annexes(doc, styled, [a.landscape for a in notice.annexes])
-    if notice.kind == "inspection_letter":
+    if notice.kind == "inspection_letter" and fit:
         _fit_letters(styled)
 
 
@@ -142,6 +158,9 @@ LETTER_BUDGET = 0.93  # of the text block's height: the estimate below is of lin
 MIN_LETTER_PT = 9.0
 
 
+SEPARATOR = "通知书分节"  # the style of the paragraph between two letters
+
+
 def _letter_height(lines: Sequence[tuple[Style, float]], scale: float) -> float:
     """Points a letter takes at `scale` of its styles' sizes, counting wrapped lines of the text block."""
     total = 0.0
@@ -154,31 +173,43 @@ def _letter_height(lines: Sequence[tuple[Style, float]], scale: float) -> float:
     return total
 
 
+def letter_scale(lines: Sequence[tuple[Style, str]]) -> float | None:
+    """The share of its styles' sizes a letter (its paragraphs' styles and texts) is set at to stay on
+    one page, in half points down to 9 pt; None when it fits as it is."""
+    units = [(spec, _text_units(text)) for spec, text in lines]
+    budget = BLOCK_H.pt * LETTER_BUDGET
+    if _letter_height(units, 1.0) <= budget:
+        return None
+    scale = 1.0
+    while scale * LETTER_PT > MIN_LETTER_PT and _letter_height(units, scale) > budget:
+        scale -= 0.5 / LETTER_PT
+    return scale
+
+
+def shrink_letter(paragraphs: Sequence[tuple[Paragraph, Style]], scale: float) -> None:
+    for p, spec in paragraphs:
+        for run in p.runs:
+            run.font.size = Pt(math.floor(spec.size * scale * 2) / 2)
+        if spec.line is not None:
+            p.paragraph_format.line_spacing = Pt(round(spec.line * scale, 1))
+        p.paragraph_format.space_after = Pt(spec.after * scale)
+        p.paragraph_format.space_before = Pt(spec.before * scale)
+
+
 def _fit_letters(styled: Sequence[tuple[Paragraph, str | None]]) -> None:
-    """Shrink a letter whose text would run onto a second page (many tasks and items in one visit),
-    in half points, down to 9 pt: a notice to an entity is one page."""
+    """Shrink a letter whose text would run onto a second page (many tasks and items in one visit):
+    a notice to an entity is one page."""
     letters: list[list[tuple[Paragraph, Style]]] = [[]]
     for p, name in styled:
         spec = STYLE.get(name) if name is not None else None
-        if spec is not None and spec.name != "通知书分节":
+        if spec is not None and spec.name != SEPARATOR:
             letters[-1].append((p, spec))
-        if name == "通知书分节":
+        if name == SEPARATOR:
             letters.append([])
-    budget = BLOCK_H.pt * LETTER_BUDGET
     for paragraphs in letters:
-        lines = [(spec, _text_units(p.text)) for p, spec in paragraphs]
-        if _letter_height(lines, 1.0) <= budget:
-            continue
-        scale = 1.0
-        while scale * LETTER_PT > MIN_LETTER_PT and _letter_height(lines, scale) > budget:
-            scale -= 0.5 / LETTER_PT
-        for p, spec in paragraphs:
-            for run in p.runs:
-                run.font.size = Pt(math.floor(spec.size * scale * 2) / 2)
-            if spec.line is not None:
-                p.paragraph_format.line_spacing = Pt(round(spec.line * scale, 1))
-            p.paragraph_format.space_after = Pt(spec.after * scale)
-            p.paragraph_format.space_before = Pt(spec.before * scale)
+        scale = letter_scale([(spec, p.text) for p, spec in paragraphs])
+        if scale is not None:
+            shrink_letter(paragraphs, scale)
 
 
 def _text_units(text: str) -> float:

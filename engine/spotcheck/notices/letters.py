@@ -16,7 +16,14 @@ from pathlib import Path
 
 from spotcheck.directory.kinds import key_text
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.notices.announcements import DrawFolder, district_name, district_order, plan_identity, task_span
+from spotcheck.notices.announcements import (
+    DrawFolder,
+    district_name,
+    district_order,
+    plan_identity,
+    same_policy,
+    task_span,
+)
 from spotcheck.notices.content import item_line, numbered_lines, plan_document, task_no
 from spotcheck.notices.model import EntityNotice, Notice
 from spotcheck.policy.loader import LoadedPolicy
@@ -73,6 +80,7 @@ def _contact_text(contacts: Sequence[Contact]) -> list[str]:
 
 def inspection_letters(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
     """One 随机抽查通知书 per planned visit, in district order, each a page of its own."""
+    same_policy(loaded, draw)
     visits, teams = _planned(draw)
     return _notice(loaded, draw, _letters(loaded, draw, visits, teams))
 
@@ -90,6 +98,7 @@ def letters_by_unit(loaded: LoadedPolicy, draw: DrawFolder) -> Iterator[LetterBa
     """inspection_letters split per inspecting unit and month, one batch at a time, units in the
     policy's district order: what each unit prints and sends together, and all a city's letters
     never in memory at once. Within a batch the letters keep inspection_letters' order."""
+    same_policy(loaded, draw)
     visits, teams = _planned(draw)
     issuer = loaded.policy.jurisdiction.name
     groups: dict[tuple[str, int | None], list[dict[str, str]]] = {}

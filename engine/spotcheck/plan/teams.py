@@ -107,6 +107,10 @@ def staff(
 ) -> Staffing:
     """Teams for `visits` (visit_id, uscc, district, inspecting_unit, lead_unit, joint, item_codes,
     inspect_by); pure. `previous_leads`: uscc → the lead inspector of its last recorded visit."""
+    if visits.height == 0:
+        # A draw that took nobody (every scope empty that month) still gets its plan: no visits, no teams.
+        return Staffing(pl.DataFrame(schema={c: pl.String for c in TEAM_COLUMNS}),
+                        pl.DataFrame(schema={"visit_id": pl.String, "staffed": pl.Boolean, "reason": pl.String}), {})
     team = loaded.policy.team
     people = people_frame(inspectors, loaded)
     # Frames made before departments and methods existed lack their columns: no departments, on site.

@@ -30,7 +30,9 @@ from spotcheck.plan import teams as team_stage
 from spotcheck.plan import visits as visit_stage
 from spotcheck.plan.assignment import COST_HEX
 from spotcheck.draw.applies import read_applies
+from spotcheck.directory.kinds import load_for
 from spotcheck.directory.load import (
+    EntityDirectory,
     InspectorDirectory,
     RecusalList,
     load_inspectors,
@@ -180,9 +182,13 @@ def plan(
     recusals_path: str | Path | None = None,
     ledger_path: str | Path,
     policy_path: str | Path | None = None,
+    entities_path: str | Path | None = None,
     progress: Progress = silent,
 ) -> Workplan:
-    """Build visits and teams for a draw folder; write them into it and the ledger together."""
+    """Build visits and teams for a draw folder; write them into it and the ledger together.
+
+    With `entities_path` (the directory the draw read), recusals naming an entity it lacks are refused
+    too (D214): without it only the inspectors they name can be checked."""
     folder = read_drawn(draw_dir)
     if (folder.path / "visits.csv").exists() or (folder.path / "teams.csv").exists():
         raise SpotcheckError(Problem(
@@ -192,7 +198,8 @@ def plan(
     progress("读取策略与名录")
     loaded = drawn_policy(folder, Path(policy_path) if policy_path else None)
     inspectors, recusals = directories(inspectors_path, recusals_path)
-    if recusals is not None and (unknown := recusals.unknown_references(None, inspectors)):
+    entities = _drawn_entities(folder, loaded, entities_path) if recusals is not None and entities_path else None
+    if recusals is not None and (unknown := recusals.unknown_references(entities, inspectors)):
         raise SpotcheckError(unknown)
     with Ledger.open(ledger_path) as ledger:
         leads = previous_leads(ledger, folder.drawn["uscc"].unique().to_list())
@@ -208,6 +215,15 @@ def plan(
             else:
                 _record(tx, folder, loaded, result)
     return result
+
+
+def _drawn_entities(folder: DrawFolder, loaded: LoadedPolicy, path: str | Path) -> EntityDirectory:
+    entities = load_for(loaded.policy, path)
+    if entities.sha256 != folder.transcript.entities.sha256:
+        raise SpotcheckError(Problem(
+            "T840", f"检查对象名录 {Path(path).name} 不是本次抽取读取的那一份（SHA-256 不同），无法据此核对回避名单",
+            file=str(path), hint=f"用抽取时的名录（{folder.transcript.entities.file}，sha256 {folder.transcript.entities.sha256[:12]}…）"))
+    return entities
 
 
 def _refuse_second_plan(tx, folder: DrawFolder, result: Workplan) -> None:

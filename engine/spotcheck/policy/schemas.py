@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 from spotcheck.calendar.workdays import YearSchedule
-from spotcheck.policy.cases import CasesFile
+from spotcheck.policy.casefile import CasesFile
 from spotcheck.draw.folder import write_file_atomic
 from spotcheck.errors import Problem
 from spotcheck.policy.files import CALENDAR, CASES, ITEM_LIST, POLICY, SCHEMA_FILES

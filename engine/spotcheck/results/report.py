@@ -30,7 +30,7 @@ from spotcheck.directory.kinds import load_for
 from spotcheck.draw.reader import DrawFolder, load_draw
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import OPERATING_STATUSES, TIER_NAMES, TIERS
-from spotcheck.draw.folder import staged, write_files
+from spotcheck.draw.folder import staged, sweep, write_files
 from spotcheck.ledger.store import Ledger
 from spotcheck.notices.announcements import plan_identity
 from spotcheck.policy.loaded import LoadedPolicy
@@ -389,6 +389,7 @@ def make_report(policy_path: str | Path, draw_dirs: Iterable[str | Path], entiti
         "report.html": render_html(report, loaded).encode("utf-8"),
     }
     out_dir = Path(out_dir)
+    sweep(out_dir)
     with staged(out_dir, adding=out_dir.is_dir() and any(out_dir.iterdir())) as stage:
         write_files(stage, files)
     return report

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from spotcheck.results.categories import CATEGORIES, NO_PROBLEM, UNREACHABLE
 from spotcheck.draw.reader import load_draw
-from spotcheck.draw.folder import write_file_atomic
+from spotcheck.draw.folder import write_output
 from spotcheck.results.records import policy_for
 from spotcheck.results.tables import table_bytes
 
@@ -67,5 +67,5 @@ def sample_results(draw_dir: str | Path, out: str | Path, *, policy_path: str | 
         else:
             rows.append((vid, visit.name, visit.uscc, done, "实地检查", CATEGORIES[NO_PROBLEM].name, "", "", "", ""))
     out = Path(out)
-    write_file_atomic(out, table_bytes(out.suffix.lower(), SAMPLE_HEADERS, rows))
+    write_output(out, table_bytes(out.suffix.lower(), SAMPLE_HEADERS, rows))
     return SampleOutcome(out, len(rows), len(folder.visits), problems, unreachable)

@@ -14,6 +14,7 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 import xlsxwriter
+from spotcheck.directory.csvfile import fault_reason
 from spotcheck.errors import Problem, SpotcheckError, reason
 
 _CSV_SUFFIXES = {".csv", ".txt"}
@@ -62,10 +63,9 @@ def _csv_cells(path: Path, text: str) -> list[list[str]]:
     try:
         for row in reader:
             rows.append(row)
-    except csv.Error:
+    except csv.Error as exc:
         # The record that failed starts on the row after the last one read.
-        raise SpotcheckError(Problem("S801", "CSV 格式有误：引号没有配对，或结束引号后还有其他字符", file=str(path),
-                                     row=len(rows) + 1,
+        raise SpotcheckError(Problem("S801", f"CSV 格式有误：{fault_reason(exc)}", file=str(path), row=len(rows) + 1,
                                      hint="请在 Excel 或 WPS 中打开该文件核对这一行后另存为 CSV；单元格内的引号应写成两个引号")) from None
     return rows
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from spotcheck.draw.folder import staged
+from spotcheck.draw.folder import staged, sweep
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.notices.announcements import RESULT_COLUMNS, plan_identity
 from spotcheck.notices.content import plan_table
@@ -80,7 +80,7 @@ def _clause(source: DrawSource, view: disclosure.TaskView) -> dict:
     and, where a total is shared among the strata, that total."""
     s, risk = view.task.sampling, source.loaded.policy.risk.tiers
     strata = view.data["strata"]
-    eligible = sum(x["eligible"] for x in strata)
+    eligible = sum(x["eligible"] + x.get("earlier", 0) for x in strata)  # a split batch: the year counts earlier batches' too
     rule = size_rule(s, eligible, source.loaded.policy.year)
     ratios: list[str] = []
     if rule.ratio is not None:
@@ -211,6 +211,7 @@ def _render(sources: Sources, built: dt.datetime) -> tuple[_Writer, int, int]:
 
 def _swap(out_dir: Path, files: dict[str, bytes]) -> None:
     """Write the site aside and swap it in whole; an existing folder is replaced only if it is a site."""
+    sweep(out_dir)
     exists = out_dir.exists() and any(out_dir.iterdir())
     if exists and not (out_dir / MARKER).is_file():
         raise SpotcheckError(Problem("W906", f"输出目录 {out_dir} 不为空，也不是 spotcheck 生成的网站，不会覆盖",

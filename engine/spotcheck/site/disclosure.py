@@ -28,6 +28,7 @@ Tiers, labels and the eligible lists of `scope`, `tier` and `unlisted` tasks go 
 from __future__ import annotations
 
 import hashlib
+import re
 from decimal import Decimal
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ from spotcheck.draw.commitment import canonical, sha256_text
 from spotcheck.draw.records import TaskCounts, TaskRecord
 from spotcheck.notices.announcements import stratum_label
 from spotcheck.notices.content import task_no
+from spotcheck.policy.cadence import shares
 from spotcheck.policy.model import Task, sampling_text
 from spotcheck.rules.semantics import fields_read
 from spotcheck.site.sources import DrawSource
@@ -121,10 +123,18 @@ def task_view(source: DrawSource, entry: TaskRecord) -> TaskView:
     cutoffs: dict[str, dict[str, str]] = {}
     for stratum, rnd, top in drawn.group_by("stratum", "round").agg(pl.col("hash").max()).iter_rows():
         cutoffs.setdefault(stratum, {})[str(rnd)] = top
+    split = task.batch_mode == "split" and bool(task.batches)
+    years = _split_years(source.counts(task.id)) if split else {}
+    per_round = {(st, rnd): n for st, rnd, n in drawn.group_by("stratum", "round").len().iter_rows()}
     strata = []
     for s in entry.strata:
         shown = {"eligible": s.eligible, "ratio": s.ratio, "ratio_text": _percent(s.ratio), "wanted": s.wanted,
                  "drawn": s.drawn, "eligible_sha256": s.eligible_sha256, "name": s.stratum}
+        if split:
+            # What the count check recomputes a split batch from: the year's count and what earlier batches drew.
+            year, earlier = years[s.stratum]
+            shown |= {"year_wanted": year, "earlier": earlier,
+                      "by_round": {str(r.round): per_round.get((s.stratum, r.round), 0) for r in entry.rounds}}
         strata.append(shown)
     if kind in ("tier", "unlisted"):
         strata = _order(strata)
@@ -149,9 +159,28 @@ def task_view(source: DrawSource, entry: TaskRecord) -> TaskView:
         "clause": {"text": sampling_text(task.sampling), "count": task.sampling.count},
         "drawn_total": drawn.height,
     }
+    if split:
+        data["batches"] = {"shares": [f"{f.numerator}/{f.denominator}" for f in shares(task.batches)],
+                           "names": [b.name for b in task.batches]}
+        if task.publish_drawn:
+            # Earlier batches' lists were published with their draws; the page checks this one repeats none of them.
+            data["earlier_drawn"] = earlier_codes(source.folder, task.id)
     if kind == "tier" and joint:
         data["bound"] = {str(rnd): top for rnd, top in drawn.group_by("round").agg(pl.col("hash").max()).iter_rows()}
     return TaskView(source, task, kind, data, drawn, index)
+
+
+def _split_years(counts: TaskCounts) -> dict[str, tuple[int, int]]:
+    """Each stratum's year count and what earlier batches drew of it, as summary.json states them
+    ("东区：全年应抽23户，截至第二批累计应抽23户，前批已抽12户，本次抽11户")."""
+    out = {}
+    for words in counts.sampling["batches"][2:]:
+        stratum, said = words.split("：", 1)
+        year = re.match(r"全年应抽(\d+)户", said)
+        earlier = re.search(r"前批已抽(\d+)户", said)
+        if year and earlier:
+            out[stratum] = (int(year.group(1)), int(earlier.group(1)))
+    return out
 
 
 def views(source: DrawSource) -> list[TaskView]:
@@ -169,3 +198,12 @@ def eligible_codes(folder: Path, task_id: str) -> dict[str, list[str]]:
     for stratum, codes in frame.group_by("stratum", maintain_order=True).agg("uscc").iter_rows():
         out[stratum] = codes
     return out
+
+
+def earlier_codes(folder: Path, task_id: str) -> list[str]:
+    """The entities earlier batches of a split task drew, as the draw read them from the ledger (history.csv)."""
+    path = folder / "history.csv"
+    if not path.is_file():
+        return []
+    frame = pl.scan_csv(path, schema_overrides={"uscc": pl.String, "task_id": pl.String}).filter(pl.col("task_id") == task_id)
+    return sorted(frame.select("uscc").unique().collect()["uscc"].to_list())

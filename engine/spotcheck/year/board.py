@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from spotcheck.calendar.deadlines import monthly_dates, resolve
-from spotcheck.directory.load import load_entities
+from spotcheck.directory.kinds import load_for
 from spotcheck.ledger.store import Ledger
 from spotcheck.policy.loader import LoadedPolicy, load_policy
 from spotcheck.results.records import APPROVED, PUBLISHED, RULE, publication_due
@@ -208,7 +208,7 @@ def build(loaded: LoadedPolicy, ledger: Ledger, on: dt.date, entities_path: Path
         })
     rev = policy.revision
     revision = rev.text() + f"：{rev.reason}" + (f"（{rev.published.isoformat()} 公示）" if rev.published else "（尚未公示）") if rev else "原计划（未修订）"
-    closed = _closed(ledger, policy.year, {d.draw_id for d in drawn}, entities_path) if entities_path is not None else None
+    closed = _closed(ledger, loaded, {d.draw_id for d in drawn}, entities_path) if entities_path is not None else None
     return Board(policy.id, policy.jurisdiction.name, policy.year, on, horizon_end, revision, rows, deadlines,
                  next_draws, draws, closed, notes)
 
@@ -271,15 +271,17 @@ def _visit_deadlines(loaded, visits: dict[str, dict], drawn: list[DrawnRound], o
         out.append(Deadline(day, kind, f"抽取 {draw_id} 的 {n} 户"))
 
 
-def _closed(ledger: Ledger, year: int, draw_ids: set[str], entities_path: Path) -> list[Closed]:
+def _closed(ledger: Ledger, loaded: LoadedPolicy, draw_ids: set[str], entities_path: Path) -> list[Closed]:
     """Drawn entities the directory now shows closed, whose result is not entered yet."""
-    rows = [r for r in ledger.history(year=year) if r["draw_id"] in draw_ids]
+    # Read as the draw reads it (the policy's kinds of object), and checked even when nothing is drawn
+    # yet: a broken file is named, not passed over.
+    frame = load_for(loaded.policy, entities_path).frame.select("uscc", "name", pl.col("status").cast(pl.String))
+    rows = [r for r in ledger.history(year=loaded.policy.year) if r["draw_id"] in draw_ids]
     if not rows:
         return []
     drawn = (pl.DataFrame([{"uscc": r["uscc"], "task_id": r["task_id"] or "", "draw_id": r["draw_id"]} for r in rows])
              .group_by("uscc", "draw_id").agg(pl.col("task_id").unique().sort().str.join("、")))
     entered = {(rec.body.get("draw_id"), rec.body.get("uscc")) for rec in ledger.iter("result")}
-    frame = load_entities(entities_path).frame.select("uscc", "name", pl.col("status").cast(pl.String))
     gone = frame.filter(~pl.col("status").is_in(list(OPERATING_STATUSES)))
     out = []
     for uscc, draw_id, tasks, name, status in drawn.join(gone, on="uscc").sort("draw_id", "uscc").iter_rows():

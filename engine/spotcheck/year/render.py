@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jinja2
 
-from spotcheck.draw.folder import write_file_atomic
+from spotcheck.draw.folder import write_output
 from spotcheck.resources import TEMPLATES
 from spotcheck.year.board import Board, RoundRow, year_board
 
@@ -70,5 +70,5 @@ def show(policy_path, *, ledger_path, on, entities_path=None, fmt: str = "text",
     board = year_board(policy_path, ledger_path=ledger_path, on=on, entities_path=entities_path)
     rendered = {"text": text, "json": json_text, "html": html}[fmt](board)
     if out is not None:
-        write_file_atomic(Path(out), rendered.encode("utf-8"))
+        write_output(Path(out), rendered.encode("utf-8"))
     return rendered

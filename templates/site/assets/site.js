@@ -170,6 +170,8 @@
   }
   function rankHash(t, round, stratum, uscc) { return SC.sha256(t.seed.key + "|" + unit(t, round, stratum) + uscc); }
   function bigCeil(num, den) { return (num + den - 1n) / den; }
+  // A stratum's count in one round: a split batch draws its own share, any other round the stratum's count.
+  function roundDrawn(s, rn) { return s.by_round ? s.by_round[String(rn)] : s.drawn; }
 
   function renderDrawn(t, k) {
     var table = document.getElementById("drawn");
@@ -249,11 +251,13 @@
       return t.seed.key + "|" + unit(t, r[0], t.strata[r[4]].name) + r[1];
     }));
     var seen = {}, max = {}, count = {};
+    (t.earlier_drawn || []).forEach(function (c) { seen[c] = "earlier"; });
     for (i = 0; i < rows.length; i++) {
       var r = rows[i], s = t.strata[r[4]];
+      if (seen[r[1]] === "earlier") return say(false, "名单中 " + r[1] + " 已被本任务前批抽中：拆分样本的同一主体只在一个批次");
       if (!s) return say(false, "名单第 " + (i + 1) + " 行 " + r[1] + " 没有所在层");
-      var dup = r[0] + "|" + r[1];
-      if (seen[dup]) return say(false, "名单中 " + r[1] + " 在第" + r[0] + "轮出现了两次");
+      var dup = t.batches ? r[1] : r[0] + "|" + r[1];
+      if (seen[dup]) return say(false, "名单中 " + r[1] + (t.batches ? " 出现在两个批次（拆分样本的同一主体只在一个批次）" : " 在第" + r[0] + "轮出现了两次"));
       seen[dup] = true;
       var cut = s.cutoff[String(r[0])];
       if (!cut || hashes[i] > cut) {
@@ -266,8 +270,9 @@
     for (var si = 0; si < t.strata.length; si++) {
       for (var ri = 0; ri < t.rounds.length; ri++) {
         var s2 = t.strata[si], rn = t.rounds[ri].round, k2 = si + "|" + rn;
-        if ((count[k2] || 0) !== s2.drawn) return say(false, "“" + s2.label + "”层第" + rn + "轮名单有 " + (count[k2] || 0) + " 户，公布的抽中数为 " + s2.drawn);
-        if (s2.drawn && max[k2] !== s2.cutoff[String(rn)]) {
+        var n2 = roundDrawn(s2, rn);
+        if ((count[k2] || 0) !== n2) return say(false, "“" + s2.label + "”层第" + rn + "轮名单有 " + (count[k2] || 0) + " 户，公布的抽中数为 " + n2);
+        if (n2 && max[k2] !== s2.cutoff[String(rn)]) {
           return say(false, "“" + s2.label + "”层第" + rn + "轮公布的截止值 " + s2.cutoff[String(rn)] + " 不是本层抽中主体中最大的排序值（应为 " + max[k2] + "）");
         }
       }
@@ -280,14 +285,22 @@
     for (var si = 0; si < t.strata.length; si++) {
       var s = t.strata[si], codes = await eligibleCodes(t, si);
       var sha = await SC.sha256(codes.join("\n"));
+      var again = codes.filter(function (c) { return (t.earlier_drawn || []).indexOf(c) >= 0; });
+      if (again.length) return say(false, "“" + s.label + "”层符合条件名单含本任务前批已抽中的 " + again.slice(0, 3).join("、") + "：后批不应再抽前批已抽的主体");
       if (codes.length !== s.eligible || sha !== s.eligible_sha256) {
         return say(false, "“" + s.label + "”层公布的符合条件名单（" + codes.length + " 户，SHA-256 " + sha + "）与抽取记录（" + s.eligible + " 户，" + s.eligible_sha256 + "）不符");
       }
+      // Split batches drawn together share one ranking: each batch takes the next hashes after the batches before it.
+      var orders = {}, taken = {};
       for (var ri = 0; ri < t.rounds.length; ri++) {
-        var rn = t.rounds[ri].round;
-        var hs = await sha256All(codes.map(function (c) { return t.seed.key + "|" + unit(t, rn, s.name) + c; }));
-        var order = codes.map(function (c, i) { return [hs[i], c]; }).sort(function (a, b) { return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0; });
-        var want = order.slice(0, s.drawn).map(function (x) { return x[1]; }).sort();
+        var rn = t.rounds[ri].round, u = unit(t, rn, s.name);
+        if (!orders[u]) {
+          var hs = await sha256All(codes.map(function (c) { return t.seed.key + "|" + u + c; }));
+          orders[u] = codes.map(function (c, i) { return [hs[i], c]; }).sort(function (a, b) { return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0; });
+        }
+        var from = t.batches ? taken[u] || 0 : 0, n = roundDrawn(s, rn);
+        taken[u] = from + n;
+        var want = orders[u].slice(from, from + n).map(function (x) { return x[1]; }).sort();
         var got = rows.filter(function (r) { return r[0] === rn && r[4] === si; }).map(function (r) { return r[1]; }).sort();
         if (want.join(",") !== got.join(",")) {
           var miss = want.filter(function (c) { return got.indexOf(c) < 0; }), extra = got.filter(function (c) { return want.indexOf(c) < 0; });
@@ -295,7 +308,8 @@
         }
       }
     }
-    say(true, "各层公布的符合条件名单与抽取记录的 SHA-256 相符；页面对每层全部主体重新计算排序值、取最小的应抽数量户，与公布的名单完全一致。");
+    say(true, "各层公布的符合条件名单与抽取记录的 SHA-256 相符；页面对每层全部主体重新计算排序值、取最小的应抽数量户" +
+      (t.batches ? "（同次抽取的各批次依次取下一段排序值）" : "") + "，与公布的名单完全一致。");
   }
 
   // (3) each stratum's count from its eligible count and the plan's clause.
@@ -307,21 +321,61 @@
     if (c < 1n) c = 1n;
     return c < N ? c : N;
   }
+  // A split batch's count, as the draw computes it (policy.cadence.batch_counts): the year's count, of
+  // which the batches up to each one owe their cumulative share (rounded up, down for 不高于; the last
+  // batch the rest), less what earlier batches drew, from the entities they left.
+  function cumulative(total, shares, k, upper) {
+    if (k >= shares.length) return total;
+    var num = 0n, den = 1n;
+    for (var i = 0; i < k; i++) {
+      var p = shares[i].split("/"), n = BigInt(p[0]), d = BigInt(p[1]);
+      num = num * d + n * den;
+      den = den * d;
+    }
+    var x = BigInt(total) * num, c = upper ? x / den : bigCeil(x, den);
+    return Number(c < BigInt(total) ? c : BigInt(total));
+  }
+  function checkBatches(t, s, upper) {
+    var asked = 0, drawn = 0;
+    for (var ri = 0; ri < t.rounds.length; ri++) {
+      var rn = t.rounds[ri].round, upto = cumulative(s.year_wanted, t.batches.shares, rn, upper);
+      var need = Math.max(0, upto - s.earlier - asked), take = Math.min(need, s.eligible - drawn);
+      if (roundDrawn(s, rn) !== take) {
+        return "“" + s.label + "”层全年应抽 " + s.year_wanted + " 户，截至" + t.batches.names[rn - 1] + "累计应抽 " + upto + " 户，前批已抽 " + s.earlier +
+          " 户，本批应抽 " + take + " 户，公布的是 " + roundDrawn(s, rn) + " 户";
+      }
+      asked += need;
+      drawn += take;
+    }
+    if (asked !== s.wanted || drawn !== s.drawn) return "“" + s.label + "”层本次应抽 " + asked + " 户、抽中 " + drawn + " 户，公布的是应抽 " + s.wanted + " 户、抽中 " + s.drawn + " 户";
+    return null;
+  }
   function checkCounts(t, say) {
-    var total = 0, wantedSum = 0, drawnSum = 0, shared = false, i, s, cl = t.clause;
-    for (i = 0; i < t.strata.length; i++) total += t.strata[i].eligible;
+    var total = 0, wantedSum = 0, drawnSum = 0, shared = false, i, s, cl = t.clause, split = !!t.batches;
+    if (split && t.earlier_drawn) {
+      var before = t.strata.reduce(function (a, x) { return a + x.earlier; }, 0);
+      if (before > t.earlier_drawn.length) return say(false, "公布的前批已抽 " + before + " 户，多于本任务前批抽中名单的 " + t.earlier_drawn.length + " 户");
+    }
+    // A split batch's year count is taken on everyone the task may draw now, earlier batches' entities included.
+    for (i = 0; i < t.strata.length; i++) total += t.strata[i].eligible + (split ? t.strata[i].earlier : 0);
     for (i = 0; i < t.strata.length; i++) {
       s = t.strata[i];
+      var year = split ? s.year_wanted : s.wanted, everyone = s.eligible + (split ? s.earlier : 0);
       if (s.ratio !== null) {
         if (cl.ratios.indexOf(s.ratio) < 0) return say(false, "“" + s.label + "”层的比例 " + s.ratio + " 不是计划条款（" + cl.text + "）规定的比例");
-        var expect = bounded(s.ratio, s.eligible, cl.bound);
-        if (BigInt(s.wanted) !== expect) return say(false, "“" + s.label + "”层符合条件 " + s.eligible + " 户，按比例 " + s.ratio + "（" + cl.bound + "）应抽 " + expect + " 户，公布的是 " + s.wanted + " 户");
+        var expect = bounded(s.ratio, everyone, cl.bound);
+        if (BigInt(year) !== expect) return say(false, "“" + s.label + "”层符合条件 " + everyone + " 户，按比例 " + s.ratio + "（" + cl.bound + "）" + (split ? "全年" : "") + "应抽 " + expect + " 户，公布的是 " + year + " 户");
       } else {
         shared = true;
       }
-      var canDraw = Math.min(s.wanted, s.eligible);
-      if (s.drawn !== canDraw) return say(false, "“" + s.label + "”层应抽 " + s.wanted + " 户、符合条件 " + s.eligible + " 户，抽中数应为 " + canDraw + "，公布的是 " + s.drawn);
-      wantedSum += s.wanted;
+      if (split) {
+        var wrong = checkBatches(t, s, cl.upper);
+        if (wrong) return say(false, wrong);
+      } else {
+        var canDraw = Math.min(s.wanted, s.eligible);
+        if (s.drawn !== canDraw) return say(false, "“" + s.label + "”层应抽 " + s.wanted + " 户、符合条件 " + s.eligible + " 户，抽中数应为 " + canDraw + "，公布的是 " + s.drawn);
+      }
+      wantedSum += year;
       drawnSum += s.drawn;
     }
     if (shared) {
@@ -330,11 +384,12 @@
       var want = cl.upper ? Math.min(cl.total, total) : cl.total;
       if (wantedSum !== want) return say(false, "各层应抽数之和 " + wantedSum + " 与总数 " + want + " 户不符");
     }
-    if (drawnSum * t.rounds.length !== t.drawn_total) {
-      return say(false, "各层抽中数之和 " + drawnSum + "（×" + t.rounds.length + "轮）与名单 " + t.drawn_total + " 户次不符");
+    if (drawnSum * (split ? 1 : t.rounds.length) !== t.drawn_total) {
+      return say(false, "各层抽中数之和 " + drawnSum + (split ? "" : "（×" + t.rounds.length + "轮）") + "与名单 " + t.drawn_total + " 户次不符");
     }
     say(true, t.strata.length + " 层的应抽数都由本层符合条件户数和计划条款“" + cl.text + "”算出" +
       (shared ? "（总数 " + cl.total + " 户按各层户数分配，各层不超过本层户数）" : "（" + (cl.bound === "不高于" ? "向下取整" : "向上取整，非空层至少1户") + "）") +
+      (split ? "；分批拆分样本：全年应抽数按计划的批次份额累计，减去前批已抽的户数，得出本次各批应抽数" : "") +
       "，合计抽中 " + t.drawn_total + " 户次。");
   }
 
@@ -359,6 +414,21 @@
     return steps;
   };
 
+  // Split batches drawn together share one ranking: a batch holds the hashes above the cut-offs of the batches before it.
+  function floorOf(t, s, rn) {
+    var low = null, u = unit(t, rn, s.name);
+    if (!t.batches) return null;
+    t.rounds.forEach(function (x) {
+      var c = s.cutoff[String(x.round)];
+      if (x.round < rn && unit(t, x.round, s.name) === u && c && (low === null || c > low)) low = c;
+    });
+    return low;
+  }
+  function within(t, s, rn, h) {
+    var cut = s.cutoff[String(rn)], low = floorOf(t, s, rn);
+    return !!cut && h <= cut && !(low !== null && h <= low);
+  }
+
   async function selfCheck(t, uscc) {
     if (!t.list_published) {
       return { verdict: "无法在本页判定", consistent: true,
@@ -369,15 +439,19 @@
     for (var ri = 0; ri < t.rounds.length; ri++) {
       var rn = t.rounds[ri].round, mine = rows.filter(function (r) { return r[0] === rn; })[0], pre = t.rounds.length > 1 ? "第" + rn + "轮：" : "";
       var drawn = !!mine, should = null, h, s, si;
-      if (t.disclosure === "public") {
+      if ((t.earlier_drawn || []).indexOf(uscc) >= 0) {
+        should = false;
+        lines.push(pre + "已被本任务前批抽中：拆分样本的同一主体只在一个批次，本批不应再抽");
+      } else if (t.disclosure === "public") {
         si = -1;
         for (var k = 0; k < t.strata.length && si < 0; k++) if ((await eligibleCodes(t, k)).indexOf(uscc) >= 0) si = k;
         if (si < 0) { should = false; lines.push(pre + "不在本任务公开的符合条件名单中（共 " + t.strata.reduce(function (a, x) { return a + x.eligible; }, 0) + " 户）"); }
         else {
           s = t.strata[si];
           h = await rankHash(t, rn, s.name, uscc);
-          should = h <= s.cutoff[String(rn)];
-          lines.push(pre + "在“" + s.label + "”层；排序值 " + h + (should ? " 不大于" : " 大于") + "本层截止值 " + s.cutoff[String(rn)]);
+          should = within(t, s, rn, h);
+          lines.push(pre + "在“" + s.label + "”层；排序值 " + h + (h <= s.cutoff[String(rn)] ? " 不大于" : " 大于") + "本层截止值 " + s.cutoff[String(rn)] +
+            (floorOf(t, s, rn) !== null && h <= floorOf(t, s, rn) ? "，但不大于同次抽取前一批次的截止值 " + floorOf(t, s, rn) + "，属于前一批次" : ""));
         }
       } else if (t.disclosure === "scope") {
         var fits = [];
@@ -385,8 +459,8 @@
           s = t.strata[si];
           var cut = s.cutoff[String(rn)];
           h = await rankHash(t, rn, s.name, uscc);
-          if (mine && mine[4] === si) { should = !!cut && h <= cut; lines.push(pre + "名单列明在“" + s.label + "”层；排序值 " + h + (should ? " 不大于" : " 大于") + "本层截止值 " + cut); }
-          else if (cut && h <= cut) fits.push(s.label);
+          if (mine && mine[4] === si) { should = within(t, s, rn, h); lines.push(pre + "名单列明在“" + s.label + "”层；排序值 " + h + (should ? " 不大于" : " 不在本批次的排序值范围内，") + "本层截止值 " + cut); }
+          else if (within(t, s, rn, h)) fits.push(s.label);
         }
         if (!mine) {
           if (!fits.length) { should = false; lines.push(pre + "排序值大于每一层的截止值：无论是否在抽查范围内，都不应被抽中"); }
