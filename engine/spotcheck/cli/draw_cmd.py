@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import click
-from spotcheck.draw import pipeline
+from spotcheck.draw import pipeline, spark
 from spotcheck.cli.common import DIRECTORY, FILE, Day, ledger_option, main, policy_option, reports_problems, steps
 from spotcheck.errors import SpotcheckError
 from spotcheck.year.rounds import Override, Request
@@ -61,10 +61,13 @@ def synth(policy: Path, n_entities: int, n_inspectors: int, seed: str, out_dir: 
 @click.option("--approver", help="与 --override-reason 同用：批准人")
 @click.option("--actor", envvar="SPOTCHECK_ACTOR",
               help="操作人（姓名或工号），记入台账；正式抽取（--commit、--reveal）必填，也可设环境变量 SPOTCHECK_ACTOR")
+@click.option("--engine", type=click.Choice(spark.ENGINES), default="local", show_default=True,
+              help="排序抽取在本机（local）或 Apache Spark（spark，需安装 spotcheck[spark] 与 Java 17）上计算；结果逐字节相同")
+@click.option("--spark-master", metavar="URL", help="与 --engine spark 同用：Spark 主节点，如 spark://host:7077、yarn、local[2]")
 @ledger_option
 @reports_problems
 def draw(policy, entities_path, seed, do_commit, beacon, reveal_as, reveal, commitment_id, drawn_on, out_dir, task_id,
-         round_no, due, override_reason, approver, actor, ledger_path) -> None:
+         round_no, due, override_reason, approver, actor, engine, spark_master, ledger_path) -> None:
     """随机抽取检查对象：--seed 演练，或 --commit 后 --reveal 正式抽取；--task/--due 只抽到期的任务。"""
     modes = sum(x is not None and x is not False for x in (seed, reveal, do_commit or None))
     if modes != 1:
@@ -82,10 +85,13 @@ def draw(policy, entities_path, seed, do_commit, beacon, reveal_as, reveal, comm
         return
     if out_dir is None:
         raise click.UsageError("抽取须用 --out 指定结果目录")
+    if spark_master and engine != "spark":
+        raise click.UsageError("--spark-master 须与 --engine spark 同用")
     with steps(True) as progress:
         result = pipeline.draw(
             policy, entities_path, out_dir, ledger_path=ledger_path, seed=seed, reveal=reveal,
             commitment_id=commitment_id, drawn_on=drawn_on, progress=progress, request=request, actor=actor,
+            engine=engine, spark_master=spark_master,
         )
     s = result.summary
     tag = "【演练】" if result.seed.drill else ""

@@ -17,7 +17,7 @@ import polars as pl
 
 from spotcheck.draw.allocation import Quota
 from spotcheck.draw.pools import Pool, TaskPlan
-from spotcheck.draw.ranking import PICKED, Ranking, as_picked, rank_unit
+from spotcheck.draw.ranking import PICKED, Ranking, as_picked
 from spotcheck.policy.cadence import batch_counts, batch_words
 
 
@@ -63,13 +63,12 @@ def draw_split(pool: Pool, ranking: Ranking, counts: dict[str, list[int]]) -> pl
     plan = pool.plan
     chosen = plan.drawn_rounds()
     first = chosen[0][0]
-    keys = ranking.keys(plan, first, pool)
+    top = ranking.top(plan, first, pool)
     parts: dict[int, list[pl.DataFrame]] = {rnd: [] for rnd, _ in chosen}
     for q in pool.quotas:
         if q.drawn == 0:
             continue
-        at = pool.positions[q.stratum]
-        picked = ranking.take(rank_unit(plan, first, q.stratum), pool.rows.gather(at), keys.gather(at), q.drawn)
+        picked = top[q.stratum]
         start = 0
         for (rnd, month), n in zip(chosen, counts[q.stratum], strict=True):
             if n:

@@ -13,7 +13,7 @@ is row numbers into the directory, and the big CSV files are produced in pieces 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 import polars as pl
@@ -38,7 +38,7 @@ from spotcheck.draw.caps import EXCLUDED_COLUMNS, Checks
 from spotcheck.draw.lookback import FILE as LOOKBACK
 from spotcheck.draw.lookback import explain as explain_past
 from spotcheck.draw.lookback import left_out, lookback_csv, past_words
-from spotcheck.draw.ranking import PICKED, Ranking, distinct_drawn, draw_plan
+from spotcheck.draw.ranking import PICKED, Ranking
 from spotcheck.draw.records import Coordination, Summary, Transcript
 from spotcheck.draw.transcript import (
     Codes,
@@ -96,10 +96,13 @@ def compute(
     progress: Progress = silent,
     select: Mapping[str, tuple[int, ...]] | None = None,
     lookback: pl.DataFrame | None = None,
+    ranking: Callable[..., Ranking] = Ranking,
 ) -> Draw:
     """Compute a draw. Pure: reads nothing but its arguments, writes nothing.
 
     `select` draws only some tasks and rounds (task id → round numbers), as a draw of what is due does.
+    `ranking` makes the per-row keys and per-stratum top-n from (plans, pools, uscc, seed): the local
+    engine's, or another over the same bytes (spotcheck.draw.spark).
     `lookback`: the past checks, earlier years' too, that "近N个月内未被抽查" and "每N年至少一次" read.
     """
     policy = loaded.policy
@@ -124,7 +127,7 @@ def compute(
     for done, plan in enumerate(plans):
         progress("划定各任务的抽查对象", done, len(plans))
         first.append(pool_for(plan, frame, classes, reached, caps, loaded, leave[done]))
-    ranking = Ranking(plans, [pool for pool, _ in first], uscc, seed)
+    ranks = ranking(plans, [pool for pool, _ in first], uscc, seed)
 
     # Tasks take entities in the policy's order (or its cap_priority): what an earlier task drew counts
     # towards the caps of the later ones, so no entity leaves this draw with more checks than a cap allows.
@@ -141,11 +144,11 @@ def compute(
             pool, gone = pool_for(plan, frame, classes, _past(checks.reached(months), earlier.get(i)), caps, loaded, leave[i])
         if plan.split:
             pool, counts = split_pool(pool, earlier[i])
-            part = draw_split(pool, ranking, counts)
+            part = draw_split(pool, ranks, counts)
         else:
             if plan.task.batches:
                 pool.explain["batches"] = schedule_words(plan)
-            part = draw_plan(plan, pool, ranking)
+            part = ranks.draw_plan(plan, pool)
         checks.hold(plan.task, part)
         if plan.task.sampling.from_list is not None:
             pool.explain["list"] = listed_words(loaded, plan.task, members, pool.rows.len(), uscc)
@@ -165,7 +168,7 @@ def compute(
         used=tuple(sorted({p.coordination for p in plans})),
         distinct_entities={
             "+".join(sorted({p.coordination for p in plans})): drawn["uscc"].n_unique(),
-            other: distinct_drawn(alt_plans, pools, Ranking(alt_plans, pools, uscc, seed), progress),
+            other: ranking(alt_plans, pools, uscc, seed).distinct(alt_plans, pools, progress),
         },
     )
     exclusions = pl.concat(excluded) if excluded else pl.DataFrame(schema=EXCLUDED_COLUMNS)

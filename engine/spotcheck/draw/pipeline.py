@@ -21,6 +21,7 @@ from spotcheck.directory.synth_rows import TYPE_MIX
 from spotcheck.directory.synth_spec import SynthSpec
 from spotcheck.plan import changes
 from spotcheck.draw import compute as draw_stage
+from spotcheck.draw import spark
 from spotcheck.draw.history import HISTORY_COLUMNS, history_csv, history_frame, history_rows
 from spotcheck.draw.lookback import FILE as LOOKBACK
 from spotcheck.draw.lookback import lookback_csv, lookback_frame, read_lookback
@@ -276,6 +277,8 @@ def draw(
     progress: Progress = silent,
     request: Request | None = None,
     actor: str | None = None,
+    engine: str = "local",
+    spark_master: str | None = None,
 ) -> draw_stage.Draw:
     """Draw with a drill seed, or reveal the committed random value; write the folder and the ledger together.
 
@@ -284,6 +287,9 @@ def draw(
 
     `request` draws only what is asked (a task, a round, what is due by a month); a reveal draws the
     rounds its commitment fixed.
+
+    `engine` "spark" ranks on Apache Spark (`spark_master`, else spark-submit's master or local[*]);
+    the folder is byte for byte the local engine's.
     """
     if (seed is None) == (reveal is None):
         raise SpotcheckError(Problem("R504", "须且只须给出 --seed（演练）或 --reveal（正式抽取）之一"))
@@ -322,7 +328,8 @@ def draw(
             selection = select(loaded, [], request, on, enforce=False) if request is not None else None
             override = None
         chosen = selection.rounds if selection is not None and not selection.whole_year else None
-        result = draw_stage.compute(loaded, entities, history, the_seed, on, progress=progress, select=chosen, lookback=lookback)
+        result = draw_stage.compute(loaded, entities, history, the_seed, on, progress=progress, select=chosen, lookback=lookback,
+                                    ranking=_ranking(engine, spark_master, progress))
         progress("写入抽取结果与台账")
         with output.committed(out_dir, ledger) as folder:
             digests = write_files(folder.path, result.files)
@@ -342,6 +349,14 @@ def draw(
                 if not the_seed.drill:
                     append_history(tx, history_rows(loaded.policy, result.id, result.drawn), key=result.id)
     return result
+
+
+def _ranking(engine: str, master: str | None, progress: Progress):
+    """The ranking of the draw engine asked for; Spark is started only for a Spark draw."""
+    if engine == "local":
+        return draw_stage.Ranking
+    progress("启动 Spark")
+    return spark.ranking_on(spark.session(master))
 
 
 def _committed_request(body: dict, asked: Request | None) -> Request | None:

@@ -108,6 +108,22 @@ class Ranking:
         ranked = ranked.sort(["_k", "hash"]).head(n).drop("_k")
         return ranked.with_columns(pl.int_range(1, n + 1, dtype=pl.Int64).alias("rank"))
 
+    def draw_plan(self, plan: TaskPlan, pool: Pool) -> pl.DataFrame:
+        return draw_plan(plan, pool, self)
+
+    def top(self, plan: TaskPlan, rnd: int, pool: Pool) -> dict[str, pl.DataFrame]:
+        """Each drawn stratum's n smallest under round `rnd`'s unit, as `take` gives them."""
+        keys = self.keys(plan, rnd, pool)
+        out = {}
+        for q in pool.quotas:
+            if q.drawn:
+                at = pool.positions[q.stratum]
+                out[q.stratum] = self.take(rank_unit(plan, rnd, q.stratum), pool.rows.gather(at), keys.gather(at), q.drawn)
+        return out
+
+    def distinct(self, plans: list[TaskPlan], pools: list[Pool], progress: Progress) -> int:
+        return distinct_drawn(plans, pools, self, progress)
+
     def chosen(self, unit: str, rows: pl.Series, keys: pl.Series, n: int) -> pl.Series:
         """Only which rows `take` would choose; digests are computed only to break a tie at the n-th."""
         chosen, chosen_keys = _smallest(rows, keys, n)

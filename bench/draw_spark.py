@@ -1,0 +1,102 @@
+"""Benchmark: the draw on this machine (polars) against the draw on Spark in local mode.
+
+    python bench/draw_spark.py --entities 1000000 [--entities 10000000] [--master 'local[2]'] [--driver-memory 4g]
+
+Uses bench/draw.py's Shuozhou-shaped directories (bench/data/, made once) and runs each draw as the
+CLI does (pipeline.draw: load and check, scope, caps, quotas, ranking, files and ledger) in its own
+child process, one after the other. For each it prints the wall time, the ranking's share of it (the
+part Spark takes over), and the driver's peak memory: the Python process's peak RSS, and for Spark
+also the JVM's (in local mode the JVM is the driver and the executors at once). The outputs of the
+two draws are compared byte for byte.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from draw import POLICY, _child, _directory  # noqa: E402  (bench/draw.py: the directories and the child runner)
+
+
+def _peak_mib(pid: int | str) -> float:
+    """A process's peak RSS (VmHWM): unlike ru_maxrss it does not start from the parent's size at fork."""
+    status = Path(f"/proc/{pid}/status")
+    hwm = next((line for line in status.read_text().splitlines() if line.startswith("VmHWM:")), None) if status.exists() else None
+    return int(hwm.split()[1]) / 1024 if hwm else 0.0
+
+
+def _descendants_peak_mib() -> float:
+    """Peak RSS summed over this process's descendants still alive: the Spark driver's JVM."""
+    total, stack = 0.0, [os.getpid()]
+    while stack:
+        pid = stack.pop()
+        for task in Path(f"/proc/{pid}/task").glob("*/children"):
+            for child in task.read_text().split():
+                stack.append(int(child))
+                total += _peak_mib(child)
+    return total
+
+
+def _run(engine: str, master: str | None, entities: str, out: str, q) -> None:
+    import datetime as dt
+
+    from spotcheck.draw import pipeline
+
+    marks: dict[str, float] = {}
+
+    def progress(step: str, done=None, total=None) -> None:
+        marks.setdefault(step, time.perf_counter())
+
+    t = time.perf_counter()
+    result = pipeline.draw(Path(POLICY), Path(entities), Path(out), ledger_path=Path(out + ".db"), seed="bench",
+                           drawn_on=dt.date(2021, 4, 1), progress=progress, engine=engine, spark_master=master)
+    wall = time.perf_counter() - t
+    ranking = marks["生成抽取记录"] - marks["按随机数排序抽取"]
+    start = marks["按规则匹配抽查范围"] - marks["启动 Spark"] if "启动 Spark" in marks else 0.0
+    python_peak = _peak_mib("self")
+    q.put((wall, ranking, start, python_peak, _descendants_peak_mib(), result.drawn.height))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--entities", type=int, action="append", help="directory sizes (repeatable); default 1000000")
+    ap.add_argument("--master", default="local[2]", help="the Spark master (default local[2])")
+    ap.add_argument("--driver-memory", help="the Spark driver JVM's heap, e.g. 4g (Spark's default is 1g)")
+    args = ap.parse_args()
+    if args.driver_memory:
+        # The JVM starts with the first session, in the child: its heap is fixed by the submit arguments.
+        os.environ["PYSPARK_SUBMIT_ARGS"] = f"--driver-memory {args.driver_memory} pyspark-shell"
+    rows = []
+    for n in args.entities or [1_000_000]:
+        entities = _directory(n)
+        tmp = Path(tempfile.mkdtemp(prefix="spotcheck-bench-spark-"))
+        try:
+            local = _child(_run, "local", None, str(entities), str(tmp / "local"))
+            spark = _child(_run, "spark", args.master, str(entities), str(tmp / "spark"))
+            if local is None or spark is None:
+                sys.exit("a draw failed")
+            names = sorted(p.name for p in (tmp / "local").iterdir())
+            _, differ, missing = filecmp.cmpfiles(tmp / "local", tmp / "spark", names, shallow=False)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        same = "same bytes" if not differ and not missing else f"DIFFER: {differ + missing}"
+        rows.append((n, local, spark, same))
+        print(f"  {n:,}: local {local[0]:.1f} s, spark {spark[0]:.1f} s; {same}; load {os.getloadavg()[0]:.1f}", flush=True)
+    print()
+    print(f"| entities | drawn | local draw | of which ranking | peak RSS | Spark {args.master} draw | of which Spark start "
+          "| of which ranking | driver peak (Python + JVM) | files |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for n, (lw, lr, _, lp, _, drawn), (sw, sr, ss, sp, sj, _), same in rows:
+        print(f"| {n:,} | {drawn:,} | {lw:.1f} s | {lr:.1f} s | {lp:,.0f} MiB | {sw:.1f} s | {ss:.1f} s | {sr:.1f} s "
+              f"| {sp:,.0f} + {sj:,.0f} MiB | {same} |")
+
+
+if __name__ == "__main__":
+    main()

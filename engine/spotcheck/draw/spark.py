@@ -1,0 +1,183 @@
+"""The draw's ranking on Apache Spark (`spotcheck draw --engine spark`): the same rank hashes and the
+same per-stratum top-n as spotcheck.draw.ranking, computed by Spark's SHA-256 and a window.
+
+Every (task, stratum, round) has one prefix, "{key}|{unit}" with the stratum filled in, so a row's
+rank hash is sha2(prefix || uscc) whichever way the campaign coordinates: a small table of prefixes
+and quotas made on the driver is broadcast and joined to the pool's rows, and each stratum keeps the
+rows whose row_number over the hash is within its quota. SHA-256 hex is one function of the bytes, so
+Spark's digests are the local engine's and the draw folder is byte for byte the same (tests/draw/
+test_spark.py compares every file). Scope, caps, strata and quotas stay on the driver
+(spotcheck.draw.pools), as do the files (spotcheck.draw.transcript).
+
+pyspark is an optional dependency (`pip install 'spotcheck[spark]'`, Java 17 on the machine); it is
+imported only when a Spark draw is asked for.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+from spotcheck.draw.commitment import Seed
+from spotcheck.draw.pools import Pool, TaskPlan
+from spotcheck.draw.ranking import PICKED, rank_unit
+from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.progress import Progress
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+ENGINES = ("local", "spark")
+
+
+def session(master: str | None = None) -> SparkSession:
+    """The Spark session a draw runs on: the one already running (a test's), else a new one on `master`,
+    or on the master spark-submit was given, or local[*]."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise SpotcheckError(Problem(
+            "R570", "用 Spark 抽取须先安装 pyspark", hint="pip install 'spotcheck[spark]'；或去掉 --engine spark 在本机抽取")) from None
+    builder = SparkSession.builder.appName("spotcheck-draw").config("spark.ui.showConsoleProgress", "false")
+    if master:
+        builder = builder.master(master)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:  # pyspark raises its own errors for a missing Java or an unreachable master
+        raise SpotcheckError(Problem(
+            "R571", f"无法启动 Spark（{master or 'local[*]'}）：{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+            hint="确认已安装 Java 17（JAVA_HOME 或 PATH 中有 java），--spark-master 地址可以连通")) from None
+    spark.sparkContext.setLogLevel("ERROR")
+    if not spark.sparkContext.getConf().contains("spark.sql.shuffle.partitions"):
+        # Spark's default of 200 shuffle partitions costs seconds per task on a small pool; a few per
+        # core keeps every core busy on a large one. A cluster's own setting is left alone.
+        spark.conf.set("spark.sql.shuffle.partitions", str(4 * spark.sparkContext.defaultParallelism))
+    return spark
+
+
+def ranking_on(spark: SparkSession) -> partial:
+    """The `ranking` argument of spotcheck.draw.compute.compute for a draw on `spark`."""
+    return partial(SparkRanking, spark)
+
+
+class SparkRanking:
+    """The local Ranking's two questions (one task's draw; how many distinct entities a set of plans
+    would draw) answered on Spark.
+
+    The draw asks task by task, because what an earlier task drew can change a later task's pool
+    (caps). The first question ranks every task's first pool in one Spark job; a task whose pool is
+    still that one takes its part of the answer, and only a task whose pool the caps changed is
+    ranked again on its own.
+    """
+
+    def __init__(self, spark: SparkSession, plans: list[TaskPlan], pools: list[Pool], uscc: pl.Series, seed: Seed) -> None:
+        self.spark, self.uscc, self.seed = spark, uscc, seed
+        self.plans, self.pools = plans, pools
+        self.first: pl.DataFrame | None = None
+
+    def _pairs(self, pools: list[Pool]) -> pa.Table:
+        """Every pool's rows: t (the pool's index), s (stratum index), row, uscc."""
+        parts = [
+            pl.DataFrame([
+                pl.repeat(t, pool.rows.len(), dtype=pl.Int32, eager=True).alias("t"),
+                pool.stratum.cast(pl.Int32).alias("s"),
+                pool.rows.cast(pl.Int64).alias("row"),
+                self.uscc.gather(pool.rows).cast(pl.String).alias("uscc"),
+            ])
+            for t, pool in enumerate(pools)
+        ]
+        return pl.concat(parts).to_arrow()
+
+    def _units(self, plans: list[TaskPlan], pools: list[Pool]) -> pa.Table:
+        """Per (pool, round, stratum) drawn from: the hash prefix, the quota, and the order draws.csv lists it in."""
+        rows = []
+        for t, (plan, pool) in enumerate(zip(plans, pools, strict=True)):
+            index = {name: k for k, name in enumerate(pool.strata)}
+            # Split batches drawn together are ranked once, under the first batch's unit.
+            months = dict(plan.drawn_rounds())
+            for rnd in dict.fromkeys(plan.unit_round(r) for r in months):
+                month = months[rnd]
+                for order, q in enumerate(pool.quotas):
+                    if q.drawn:
+                        prefix = f"{self.seed.key}|{rank_unit(plan, rnd, q.stratum)}"
+                        rows.append((t, index[q.stratum], rnd, month, order, prefix, q.drawn))
+        names = ["t", "s", "round", "month", "order", "prefix", "n"]
+        types = [pa.int32(), pa.int32(), pa.int64(), pa.int64(), pa.int32(), pa.string(), pa.int64()]
+        return pa.table([pa.array([r[k] for r in rows], type=types[k]) for k in range(len(names))], names=names)
+
+    @contextmanager
+    def _ranked(self, plans: list[TaskPlan], pools: list[Pool]) -> Iterator[DataFrame | None]:
+        """Each drawn stratum's rows within its quota: t, s, round, month, order, row, uscc, hash, rank.
+
+        The pools' rows reach Spark as a Parquet file, which Spark reads in parallel splits (a local
+        table of tens of millions of rows would sit whole in the driver's JVM); the file is removed
+        when the caller has its answer. It is written in TMPDIR, or on a cluster in the directory the
+        session's `spark.spotcheck.staging` names, which the driver and every executor must see."""
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        units = self._units(plans, pools)
+        if units.num_rows == 0:
+            yield None
+            return
+        root = self.spark.conf.get("spark.spotcheck.staging", None)
+        with tempfile.TemporaryDirectory(prefix="spotcheck-spark-", dir=root) as staging:
+            path = Path(staging) / "pairs.parquet"
+            pq.write_table(self._pairs(pools), path)
+            pairs = self.spark.read.parquet(path.as_uri())
+            hashed = pairs.join(F.broadcast(self.spark.createDataFrame(units)), ["t", "s"]).withColumn(
+                "hash", F.sha2(F.concat(F.col("prefix"), F.col("uscc")), 256)
+            )
+            by_hash = Window.partitionBy("t", "round", "s").orderBy("hash")
+            yield hashed.withColumn("rank", F.row_number().over(by_hash)).filter(F.col("rank") <= F.col("n"))
+
+    def _collect(self, plans: list[TaskPlan], pools: list[Pool]) -> pl.DataFrame:
+        columns = {"t": pl.Int32, "round": pl.Int64, "month": pl.Int64, "order": pl.Int32, "row": pl.Int64,
+                   "uscc": pl.String, "s": pl.Int32, "rank": pl.Int32, "hash": pl.String}
+        with self._ranked(plans, pools) as ranked:
+            if ranked is None:
+                return pl.DataFrame(schema=columns)
+            return pl.from_arrow(ranked.select(*columns).toArrow()).cast(columns)  # type: ignore[return-value]
+
+    def _ranked_pool(self, plan: TaskPlan, pool: Pool) -> pl.DataFrame:
+        at = next((t for t, (p, q) in enumerate(zip(self.plans, self.pools)) if p is plan and q is pool), None)
+        if at is None:
+            return self._collect([plan], [pool])
+        if self.first is None:
+            self.first = self._collect(self.plans, self.pools)
+        return self.first.filter(pl.col("t") == at)
+
+    def top(self, plan: TaskPlan, rnd: int, pool: Pool) -> dict[str, pl.DataFrame]:
+        """Each drawn stratum's n smallest under round `rnd`'s unit: _row, uscc, hash, rank, as the local `take`."""
+        got = self._ranked_pool(plan, pool).filter(pl.col("round") == rnd).sort("order", "rank")
+        return {
+            pool.strata[s]: part.select(pl.col("row").cast(pl.UInt32).alias("_row"), "uscc", "hash", pl.col("rank").cast(pl.Int64))
+            for (s,), part in got.group_by("s", maintain_order=True)
+        }
+
+    def draw_plan(self, plan: TaskPlan, pool: Pool) -> pl.DataFrame:
+        """Each stratum's n smallest rank hashes, per round, in the rows and order of the local draw_plan."""
+        got = self._ranked_pool(plan, pool).sort("round", "order", "rank")
+        return got.select(
+            pl.lit(plan.task.id).alias("task_id"),
+            "round",
+            "month",
+            pl.col("row").cast(pl.UInt32).alias("_row"),
+            "uscc",
+            pl.Series("stratum", pool.strata, dtype=pl.String).gather(got["s"]),
+            pl.col("rank").cast(pl.Int64),
+            "hash",
+        )
+
+    def distinct(self, plans: list[TaskPlan], pools: list[Pool], progress: Progress) -> int:
+        """How many distinct entities the plans would draw, in one Spark job over every pool."""
+        progress("按另一种协同方式对照抽取（用于统计）")
+        with self._ranked(plans, pools) as ranked:
+            return 0 if ranked is None else ranked.select("row").distinct().count()

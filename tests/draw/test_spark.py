@@ -1,0 +1,167 @@
+"""The draw on Spark (local mode) is byte for byte the local draw: every file, the five seed policies
+and Wuwei's split batches.
+
+One SparkSession serves the whole test session (starting Spark costs seconds); the tests skip only
+where Java or pyspark is absent, and CI installs both (.ci/apt-packages.txt, the `test` extra).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+from conftest import LONGWAN, QINGDAO, QINHUANGDAO, ROOT, SHUOZHOU
+from spotcheck.cli import main
+from spotcheck.directory.kinds import load_for
+from spotcheck.draw import compute as draw
+from spotcheck.draw import pipeline
+from spotcheck.draw import spark as spark_engine
+from spotcheck.draw.commitment import drill_seed
+from spotcheck.draw.folder import content_bytes
+from spotcheck.draw.history import history_frame
+from spotcheck.errors import SpotcheckError
+from spotcheck.policy.loader import load_policy
+from spotcheck.resources import POLICIES
+
+pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[test]' installs it)")
+if shutil.which("java") is None:
+    pytest.skip("Java is not installed (.ci/apt-packages.txt installs it)", allow_module_level=True)
+
+QINHUANGDAO_2024 = POLICIES / "hebei/qinhuangdao/2024.yaml"
+SEEDS = {
+    "qinhuangdao-2023": (QINHUANGDAO, dt.date(2023, 4, 1)),
+    "qinhuangdao-2024": (QINHUANGDAO_2024, dt.date(2024, 4, 1)),
+    "shuozhou-2021": (SHUOZHOU, dt.date(2021, 4, 1)),
+    "qingdao-2020": (QINGDAO, dt.date(2020, 4, 1)),
+    "longwan-2023": (LONGWAN, dt.date(2023, 4, 1)),
+    # Not a seed: Wuwei's batches split the sample (ranked once, under the first batch's unit).
+    "wuwei-2023": (POLICIES / "anhui/wuwei/2023.yaml", dt.date(2023, 4, 1)),
+}
+
+
+@pytest.fixture(scope="session")
+def spark():
+    session = spark_engine.session("local[2]")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def seed_dirs(tmp_path_factory):
+    """A small synthetic directory per seed policy, shaped by the policy (every task has entities)."""
+    root = tmp_path_factory.mktemp("spark-seeds")
+    for name, (policy, _) in SEEDS.items():
+        pipeline.synthesize(policy, 1500, 60, "spark", root / name)
+    return root
+
+
+def _files(result) -> dict[str, bytes]:
+    return {name: content_bytes(c) for name, c in result.files.items()}
+
+
+@pytest.mark.parametrize("name", list(SEEDS))
+def test_every_file_is_the_local_engines(name, spark, seed_dirs):
+    policy, on = SEEDS[name]
+    loaded = load_policy(policy)
+    entities = load_for(loaded.policy, seed_dirs / name / "entities.csv")
+    history = history_frame([], on.year)
+    local = draw.compute(loaded, entities, history, drill_seed(name), on)
+    on_spark = draw.compute(loaded, entities, history, drill_seed(name), on, ranking=spark_engine.ranking_on(spark))
+    assert local.drawn.height > 0
+    assert _files(on_spark) == _files(local)
+
+
+def test_caps_from_the_ledgers_history_exclude_the_same_pairs(spark, seed_dirs):
+    # Longwan caps low-risk entities at two checks a year: entities already checked twice leave its pools.
+    policy, on = SEEDS["longwan-2023"]
+    loaded = load_policy(policy)
+    entities = load_for(loaded.policy, seed_dirs / "longwan-2023" / "entities.csv")
+    first = draw.compute(loaded, entities, history_frame([], on.year), drill_seed("before"), on)
+    rows = [
+        {"uscc": u, "year": on.year, "visit_id": f"v{k}|{u}", "task_id": t, "item_codes": []}
+        for u, t in first.drawn.select("uscc", "task_id").iter_rows() for k in (1, 2)
+    ]
+    history = history_frame(rows, on.year)
+    local = draw.compute(loaded, entities, history, drill_seed("after"), on)
+    on_spark = draw.compute(loaded, entities, history, drill_seed("after"), on, ranking=spark_engine.ranking_on(spark))
+    assert local.exclusions.height > 0
+    assert _files(on_spark) == _files(local)
+
+
+def test_a_spark_draw_verifies_and_recomputes_with_the_script(spark, seed_dirs, tmp_path):
+    name = "shuozhou-2021"
+    policy, on = SEEDS[name]
+    entities = seed_dirs / name / "entities.csv"
+    out = tmp_path / "d"
+    pipeline.draw(policy, entities, out, ledger_path=tmp_path / "l.db", seed="v", drawn_on=on, engine="spark")
+    report = pipeline.verify(out, entities)
+    assert report.ok, [p.format() for p in report.problems]
+    with (out / "draws.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    expected = sorted(",".join((r["task_id"], r["round"], r["stratum"], r["uscc"])) for r in rows if r["task_id"] == "t01")
+    script = ROOT / "docs/recompute_draw.py"
+    run = subprocess.run([sys.executable, str(script), str(out), "t01"], capture_output=True, text=True, check=True)
+    assert sorted(run.stdout.splitlines()) == expected and expected
+
+
+def test_bad_rows_are_reported_with_the_same_row_numbers(spark, seed_dirs, tmp_path):
+    name = "shuozhou-2021"
+    policy, on = SEEDS[name]
+    lines = (seed_dirs / name / "entities.csv").read_text("utf-8").splitlines(keepends=True)
+    lines[4] = "X" + lines[4][1:]  # a USCC that is not one
+    lines[9] = lines[2]  # a duplicate of the entity on row 3
+    bad = tmp_path / "entities.csv"
+    bad.write_text("".join(lines), "utf-8")
+
+    def problems(engine: str, out: str) -> list[tuple]:
+        with pytest.raises(SpotcheckError) as err:
+            pipeline.draw(policy, bad, tmp_path / out, ledger_path=tmp_path / f"{out}.db", seed="b", drawn_on=on, engine=engine)
+        return [(p.code, p.row, p.column, p.message) for p in err.value.problems]
+
+    local = problems("local", "a")
+    assert {(code, row) for code, row, _, _ in local} >= {("D207", 5), ("D208", 10)}
+    assert problems("spark", "b") == local
+    assert not (tmp_path / "b").exists()
+
+
+def test_the_command_draws_on_spark(spark, seed_dirs, tmp_path):
+    name = "qingdao-2020"
+    policy, on = SEEDS[name]
+    entities = seed_dirs / name / "entities.csv"
+    args = ["draw", str(policy), "--entities", str(entities), "--seed", "c", "--date", on.isoformat()]
+    local = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "a"), "--ledger", str(tmp_path / "a.db")])
+    run = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "b"), "--ledger", str(tmp_path / "b.db"),
+                                    "--engine", "spark", "--spark-master", "local[2]"])
+    assert local.exit_code == 0 and run.exit_code == 0, run.output
+    for path in (tmp_path / "a").iterdir():
+        assert (tmp_path / "b" / path.name).read_bytes() == path.read_bytes(), path.name
+    refused = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "c"), "--spark-master", "local[2]"])
+    assert refused.exit_code != 0 and "--engine spark" in refused.output
+
+
+def test_a_spark_draw_without_pyspark_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    with pytest.raises(SpotcheckError) as err:
+        spark_engine.session()
+    assert err.value.problems[0].code == "R570" and "spotcheck[spark]" in (err.value.problems[0].hint or "")
+
+
+def test_spark_that_cannot_start_is_one_located_problem(seed_dirs, tmp_path):
+    # A fresh process whose JAVA_HOME names no Java: pyspark cannot launch its JVM.
+    name = "qingdao-2020"
+    policy, on = SEEDS[name]
+    env = {**os.environ, "JAVA_HOME": str(tmp_path / "no-java")}
+    run = subprocess.run(
+        [sys.executable, "-m", "spotcheck.cli", "draw", str(policy), "--entities", str(seed_dirs / name / "entities.csv"),
+         "--seed", "j", "--date", on.isoformat(), "--out", str(tmp_path / "d"), "--ledger", str(tmp_path / "l.db"),
+         "--engine", "spark"],
+        capture_output=True, text=True, env=env,
+    )
+    assert run.returncode == 1 and "R571" in run.stderr + run.stdout
+    assert not (tmp_path / "d").exists()
