@@ -125,14 +125,21 @@ def _child(target, *args):
     return None
 
 
+def _synthesize(n: int, folder: str, q) -> None:
+    from spotcheck.draw import pipeline
+
+    # The dense mix, as the README's draw table was measured on.
+    pipeline.synthesize(POLICY, n, max(200, n // 2000), "bench", Path(folder), dense=True)
+    q.put(None)
+
+
 def _directory(n: int) -> Path:
     path = DATA / f"shuozhou-{n}" / "entities.csv"
     if not path.exists():
-        from spotcheck.draw import pipeline
-
         t = time.perf_counter()
-        # The dense mix, as the README's draw table was measured on.
-        pipeline.synthesize(POLICY, n, max(200, n // 2000), "bench", path.parent, dense=True)
+        # In a child of its own: Linux children inherit the parent's peak RSS as their own starting
+        # ru_maxrss, so a synthesis in this process would show up as the draw's peak.
+        _child(_synthesize, n, str(path.parent))
         print(f"  synthesised {n:,} entities in {time.perf_counter() - t:.1f} s ({path})", flush=True)
     return path
 

@@ -97,7 +97,7 @@ _HEAD = re.compile(r"([0-9]{1,18}):([0-9a-f]{64})")
 
 
 def damaged(path: str, exc: sqlite3.Error) -> Problem:
-    return ledger_problem("L413", f"账本文件结构被破坏（{database_reason(exc)}）", path, hint="从备份恢复账本，并查明改动原因")
+    return ledger_problem("L413", f"台账文件结构被破坏（{database_reason(exc)}）", path, hint="从备份恢复台账，并查明改动原因")
 
 
 def database_reason(exc: sqlite3.Error) -> str:
@@ -110,23 +110,23 @@ def database_reason(exc: sqlite3.Error) -> str:
     if "malformed" in text or "corrupt" in text:
         return "数据库文件已损坏"
     if "readonly" in text or "read-only" in text:
-        return "账本文件只读，无法写入"
+        return "台账文件只读，无法写入"
     if "unable to open" in text:
         return "无法打开数据库文件（路径不存在或没有权限）"
-    return "数据库无法按账本读取"
+    return "数据库无法按台账读取"
 
 
 def record_from_row(row: tuple) -> Record:
     seq, kind, key, at, actor, body, prev_hash, digest = row
     if not isinstance(seq, int) or not all(isinstance(v, str) for v in row[1:]):
-        raise SpotcheckError(ledger_problem("L413", f"记录 #{seq} 的字段类型不对（账本被直接改动）", None,
+        raise SpotcheckError(ledger_problem("L413", f"记录 #{seq} 的字段类型不对（台账被直接改动）", None,
                                             hint="运行 spotcheck ledger verify 查看完整检查结果"))
     try:
         parsed = json.loads(body)
         if not isinstance(parsed, dict):
             raise ValueError("not an object")
     except (TypeError, ValueError) as exc:
-        raise SpotcheckError(ledger_problem("L404", f"记录 #{seq} 的内容不是 JSON（账本被改动）", None,
+        raise SpotcheckError(ledger_problem("L404", f"记录 #{seq} 的内容不是 JSON（台账被改动）", None,
                                             hint="运行 spotcheck ledger verify 查看完整检查结果")) from exc
     return Record(seq, kind, key, at, actor, parsed, prev_hash, digest)
 
@@ -154,21 +154,21 @@ def verify_chain(conn: sqlite3.Connection, path: str, anchors: Mapping[int, str]
             if not isinstance(seq, int) or not all(isinstance(v, str) for v in row[1:]):
                 # Written around spotcheck: a number, a BLOB or bytes that are not UTF-8 where text belongs.
                 at_seq = seq if isinstance(seq, int) else expected_seq
-                report(at_seq, "L413", f"账本记录 #{at_seq} 的字段类型不对（应为文字，账本被直接改动）",
-                       "从备份恢复账本，并查明改动原因")
+                report(at_seq, "L413", f"台账记录 #{at_seq} 的字段类型不对（应为文字，台账被直接改动）",
+                       "从备份恢复台账，并查明改动原因")
                 prev, expected_seq = (at_seq, stored if isinstance(stored, str) else ""), at_seq + 1
                 continue
             if seq != expected_seq:
                 missing = f"#{expected_seq}" if seq == expected_seq + 1 else f"#{expected_seq}–#{seq - 1}"
-                report(expected_seq, "L405", f"账本链断裂：记录 {missing} 缺失（被删除）",
-                       "从备份恢复账本，并查明删除原因")
+                report(expected_seq, "L405", f"台账链断裂：记录 {missing} 缺失（被删除）",
+                       "从备份恢复台账，并查明删除原因")
             elif prev_hash != prev[1]:
-                report(seq, "L406", f"账本链断裂：记录 #{seq} 的前序哈希应为 {prev[1]}，实为 {prev_hash}",
-                       "从备份恢复账本，并查明改动原因")
+                report(seq, "L406", f"台账链断裂：记录 #{seq} 的前序哈希应为 {prev[1]}，实为 {prev_hash}",
+                       "从备份恢复台账，并查明改动原因")
             computed = record_hash(prev_hash, seq, kind, key, at, actor, body)
             if computed != stored:
-                report(seq, "L404", f"账本链断裂：记录 #{seq} 的哈希应为 {computed}，实为 {stored}（记录被改动）",
-                       "从备份恢复账本，并查明改动原因")
+                report(seq, "L404", f"台账链断裂：记录 #{seq} 的哈希应为 {computed}，实为 {stored}（记录被改动）",
+                       "从备份恢复台账，并查明改动原因")
             if kind == "history":
                 history_bodies[seq] = body
             hashes[seq] = stored
@@ -177,23 +177,23 @@ def verify_chain(conn: sqlite3.Connection, path: str, anchors: Mapping[int, str]
         meta = conn.execute("SELECT value FROM meta WHERE name = 'head'").fetchone()
         marked = _HEAD.fullmatch(meta[0]) if meta is not None and isinstance(meta[0], str) else None
         if meta is not None and marked is None:
-            report(head_seq, "L413", "账本的末条标记（meta head）被改动，无法读出", "从备份恢复账本，并查明改动原因")
+            report(head_seq, "L413", "台账的末条标记（meta head）被改动，无法读出", "从备份恢复台账，并查明改动原因")
         elif marked is not None:
             meta_seq, meta_hash = int(marked[1]), marked[2]
             if meta_seq > head_seq:
-                report(head_seq + 1, "L405", f"账本链断裂：末尾记录 #{head_seq + 1}–#{meta_seq} 缺失（被删除）",
-                       "从备份恢复账本，并查明删除原因")
+                report(head_seq + 1, "L405", f"台账链断裂：末尾记录 #{head_seq + 1}–#{meta_seq} 缺失（被删除）",
+                       "从备份恢复台账，并查明删除原因")
             elif meta_seq < head_seq:
                 report(meta_seq + 1, "L414", f"记录 #{meta_seq + 1}–#{head_seq} 不是由 spotcheck 追加的（末条标记为 #{meta_seq}）",
-                       "从备份恢复账本，并查明来源")
+                       "从备份恢复台账，并查明来源")
             elif meta_hash != head_hash:
                 report(head_seq, "L414", f"末条记录 #{head_seq} 被改写：记下的哈希为 {meta_hash}，现为 {head_hash}",
-                       "从备份恢复账本；公布末条哈希（spotcheck ledger verify 输出）可发现此类改动")
+                       "从备份恢复台账；公布末条哈希（spotcheck ledger verify 输出）可发现此类改动")
         for seq, published in sorted((anchors or {}).items()):
             if hashes.get(seq) != published:
                 found = hashes.get(seq, "（无此记录）")
-                report(seq, "L412", f"记录 #{seq} 与公布的哈希不符：公布 {published}，账本中为 {found}",
-                       "账本在公布之后被改动或截断，从备份恢复")
+                report(seq, "L412", f"记录 #{seq} 与公布的哈希不符：公布 {published}，台账中为 {found}",
+                       "台账在公布之后被改动或截断，从备份恢复")
         _verify_history(conn, history_bodies, report)
     except sqlite3.Error as exc:
         raise SpotcheckError(damaged(path, exc)) from None
@@ -221,5 +221,5 @@ def _verify_history(conn: sqlite3.Connection, bodies: dict[int, object], report:
         except (ValueError, KeyError, TypeError):
             expected = None
         if stored.get(seq, []) != expected:
-            report(seq, "L407", f"抽查历史表与账本记录 #{seq} 不一致", "历史表或该记录被直接改动；从备份恢复账本")
+            report(seq, "L407", f"抽查历史表与台账记录 #{seq} 不一致", "历史表或该记录被直接改动；从备份恢复台账")
 

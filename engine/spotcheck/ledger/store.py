@@ -113,12 +113,12 @@ class Ledger:
         """Open (and with `create`, make) a ledger. Raises SpotcheckError L401 for anything else."""
         spath = os.fspath(path)
         if not create and not Path(spath).is_file():
-            raise SpotcheckError(ledger_problem("L401", "账本文件不存在", spath,
-                                                hint="检查 --ledger 路径；账本在第一次写入时创建"))
+            raise SpotcheckError(ledger_problem("L401", "台账文件不存在", spath,
+                                                hint="检查 --ledger 路径；台账在第一次写入时创建"))
         try:
             conn = sqlite3.connect(spath, timeout=busy_timeout, isolation_level=None)
         except sqlite3.Error as exc:
-            raise SpotcheckError(ledger_problem("L401", f"无法打开账本文件：{database_reason(exc)}", spath)) from exc
+            raise SpotcheckError(ledger_problem("L401", f"无法打开台账文件：{database_reason(exc)}", spath)) from exc
         conn.text_factory = text
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
@@ -131,8 +131,8 @@ class Ledger:
             conn.close()
             if _is_busy(exc):
                 raise _locked_error(spath, busy_timeout) from exc
-            raise SpotcheckError(ledger_problem("L401", f"不是 spotcheck 账本文件（{database_reason(exc)}）", spath,
-                                                hint="确认 --ledger 指向抽查账本（.db）")) from exc
+            raise SpotcheckError(ledger_problem("L401", f"不是 spotcheck 台账文件（{database_reason(exc)}）", spath,
+                                                hint="确认 --ledger 指向抽查台账（.db）")) from exc
         except SpotcheckError:
             conn.close()
             raise
@@ -161,11 +161,11 @@ class Ledger:
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         fresh = app_id == 0 and tables == 0
         if app_id != APPLICATION_ID and not (fresh and create):
-            raise SpotcheckError(ledger_problem("L401", "不是 spotcheck 账本文件", path,
-                                                hint="确认 --ledger 指向抽查账本（.db）"))
+            raise SpotcheckError(ledger_problem("L401", "不是 spotcheck 台账文件", path,
+                                                hint="确认 --ledger 指向抽查台账（.db）"))
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise SpotcheckError(ledger_problem("L411", f"账本格式版本 {version} 比本程序支持的 {SCHEMA_VERSION} 新", path,
+            raise SpotcheckError(ledger_problem("L411", f"台账格式版本 {version} 比本程序支持的 {SCHEMA_VERSION} 新", path,
                                                 hint="升级 spotcheck 后再打开"))
         return app_id == APPLICATION_ID and version == SCHEMA_VERSION
 
@@ -376,11 +376,11 @@ def claim_commitment(tx: Transaction, commitment_id: str, *, actor: str | None =
                        {"commitment_id": commitment_id, "claim_seq": prior.seq}, actor=actor)
     raise SpotcheckError(ledger_problem("L402", "该承诺已用于抽取，不能重复抽取", led.path,
                                         where=f"承诺 '{commitment_id}'（已于记录 #{prior.seq} 用于抽取）",
-                                        hint="重新抽取须先发布新的承诺；本次尝试已记入账本"))
+                                        hint="重新抽取须先发布新的承诺；本次尝试已记入台账"))
 
 
 def _locked_error(path: str, timeout: float) -> SpotcheckError:
-    return SpotcheckError(ledger_problem("L403", f"账本被其他程序占用超过 {timeout:g} 秒", path,
+    return SpotcheckError(ledger_problem("L403", f"台账被其他程序占用超过 {timeout:g} 秒", path,
                                          hint="等待其他抽取或录入完成后重试"))
 
 

@@ -234,7 +234,7 @@ def _refuse_second_plan(tx, folder: DrawFolder, result: Workplan) -> None:
             else next((r for v in result.visits["visit_id"].head(1) if (r := ledger.latest("visit", v))), None))
     if done is not None:
         raise SpotcheckError(Problem(
-            "T828", f"抽取 {folder.draw_id} 已安排过检查（账本记录 #{done.seq}），不会重复记录", file=str(folder.path),
+            "T828", f"抽取 {folder.draw_id} 已安排过检查（台账记录 #{done.seq}），不会重复记录", file=str(folder.path),
             hint="更换检查人员用 spotcheck teams reassign；须重新安排的，用新的抽取结果目录"))
 
 
