@@ -104,3 +104,12 @@ def test_letters_per_unit_and_month_hold_one_letter_per_visit(tmp_path):
 def test_per_unit_is_for_letters_only(tmp_path):
     result = run(DEMO, "--kind", "task", "--draw", FIXTURES / "draw", "--per-unit", "--out", tmp_path / "x")
     assert result.exit_code == 2 and "--kind letter" in result.output and not (tmp_path / "x").exists()
+
+
+def test_per_entity_files_are_word_only(tmp_path):
+    result = run(DEMO, "--kind", "letter", "--draw", FIXTURES / "draw", "--format", "pdf", "--per-entity", "--out", tmp_path / "x")
+    assert result.exit_code == 1 and "N852" in result.output and "LibreOffice" in result.output
+    assert not (tmp_path / "x").exists()
+    result = run(DEMO, "--kind", "letter", "--draw", FIXTURES / "draw", "--format", "docx", "--per-entity", "--out", tmp_path / "y")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.suffix for p in (tmp_path / "y").rglob("*.*")) == [".zip"] * 4

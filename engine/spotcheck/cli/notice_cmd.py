@@ -19,14 +19,17 @@ from spotcheck.notices.templates import FORMATS
 @click.option("--list-templates", "list_only", is_flag=True, help="列出每种文种、每种格式将使用的模板文件。")
 @click.option("--per-unit", is_flag=True,
               help="与 --kind letter 同用：每个检查单位每月一个文件，--out 为新目录（单位/2021年04月.docx）。")
+@click.option("--per-entity", is_flag=True,
+              help="与 --kind letter 同用：每户一个 Word 文件，每个检查单位每月打成一个压缩包（单位/2021年04月.zip）。")
 @reports_problems
 def notice_cmd(policy: str, kind: str | None, document_id: str | None, draw_dir: str | None, fmt: str,
-               out: str | None, list_only: bool, per_unit: bool) -> None:
+               out: str | None, list_only: bool, per_unit: bool, per_entity: bool) -> None:
     """按 GB/T 9704 生成策略的公文：计划通知、实施方案、任务公告、随机抽查通知书（--kind letter）、结果公告等。"""
-    if per_unit:
+    if per_unit or per_entity:
         if normalize_kind(kind) != "inspection_letter" or draw_dir is None or out is None:
-            raise click.UsageError("--per-unit 只用于随机抽查通知书：--kind letter --draw 抽取结果目录 --out 新目录")
-        files = write_letters(policy, draw_dir, out, fmt=fmt)
+            option = "--per-entity" if per_entity else "--per-unit"
+            raise click.UsageError(f"{option} 只用于随机抽查通知书：--kind letter --draw 抽取结果目录 --out 新目录")
+        files = write_letters(policy, draw_dir, out, fmt=fmt, per_entity=per_entity)
         for name, count in files:
             click.echo(f"{name}\t{count}")
         click.echo(f"已生成 {out}：{len(files)} 个文件，{sum(c for _, c in files)} 份随机抽查通知书", err=True)

@@ -31,7 +31,7 @@ from spotcheck.notices.content import (
     plan_document,
     policy_problem,
 )
-from spotcheck.notices.letters import inspection_letters, letters_by_unit
+from spotcheck.notices.letters import inspection_letters, letters_by_unit, unique_name
 from spotcheck.notices.model import KINDS, Notice
 from spotcheck.notices.templates import (
     FORMATS,
@@ -143,29 +143,39 @@ def make_notice(policy_path: str | Path, *, fmt: str, out: str | Path | None = N
 
 
 def write_letters(policy_path: str | Path, draw_dir: str | Path, out_dir: str | Path, *, fmt: str,
-                  root: Path = TEMPLATES) -> list[tuple[Path, int]]:
+                  per_entity: bool = False, root: Path = TEMPLATES) -> list[tuple[Path, int]]:
     """Every 随机抽查通知书 of a planned draw, one file per inspecting unit and month (out_dir/<unit>/<year>年<MM>月.docx),
-    written one at a time into a new folder that appears whole or not at all. Returns each file (relative
-    to out_dir) with its number of letters."""
+    or with `per_entity` a zip of one Word file per visit in its place (<year>年<MM>月.zip), written one at a
+    time into a new folder that appears whole or not at all. Word files of one run share one layout of
+    the letters (docx_letters.LetterFiles). Returns each file (relative to out_dir) with its number of letters."""
     loaded = load_policy(policy_path)
     draw = read_folder(draw_dir, needs=(DRAWS,))
     if fmt not in FORMATS:
         raise SpotcheckError(Problem("N803", f"没有这种输出格式：{fmt}", hint=f"可用：{'、'.join(FORMATS)}"))
+    if per_entity and fmt != "docx":
+        raise SpotcheckError(Problem(
+            "N852", f"逐户文件只生成 Word（docx），不生成 {fmt}",
+            hint="逐户转换 PDF 要为每一份通知书启动一次 LibreOffice，一个城市一年要数小时；"
+                 "需要 PDF 时按单位和月份生成（--per-unit --format pdf），或在 Word 中批量另存"))
+    files = None
+    if fmt == "docx":
+        from spotcheck.notices.docx_letters import LetterFiles
+
+        files = LetterFiles(find_template(loaded, "inspection_letter", "docx", root))
     written = []
+    folders: dict[str, str] = {}
     with staged(Path(out_dir)) as stage:
         for batch in letters_by_unit(loaded, draw):
             when = f"{loaded.policy.year}年{batch.month:02d}月" if batch.month else "未定月份"
-            name = Path(_file_name(batch.unit)) / f"{when}.{fmt}"
-            content = render_notice(loaded, batch.notice, fmt, root)
+            name = Path(unique_name(batch.unit, folders)) / f"{when}.{'zip' if per_entity else fmt}"
             (stage / name).parent.mkdir(parents=True, exist_ok=True)
-            (stage / name).write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+            if files is not None:
+                files.write(batch.notice, stage / name, per_entity=per_entity)
+            else:
+                content = render_notice(loaded, batch.notice, fmt, root)
+                (stage / name).write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
             written.append((name, len(batch.notice.entity_notices)))
     return written
-
-
-def _file_name(unit: str) -> str:
-    """A unit's name as a folder name: path separators and control characters become “_”."""
-    return "".join("_" if c in '/\\:*?"<>|' or ord(c) < 32 else c for c in unit).strip(". ") or "_"
 
 
 def describe_templates(policy_path: str | Path, root: Path = TEMPLATES) -> list[str]:
