@@ -15,14 +15,15 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import staged, write_output
 from spotcheck.draw.reader import DRAWS, read_folder
-from spotcheck.policy.loaded import LoadedPolicy
-from spotcheck.policy.loader import load_policy
+from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.notices.announcements import (
+    DRAWN_COLUMNS,
     ResultRow,
+    drawn_units,
     results_notice,
+    same_policy,
     task_notice,
 )
 from spotcheck.notices.content import (
@@ -32,7 +33,7 @@ from spotcheck.notices.content import (
     policy_problem,
 )
 from spotcheck.notices.letters import inspection_letters, letters_by_unit, unique_name
-from spotcheck.notices.model import KINDS, Notice
+from spotcheck.notices.model import KINDS, Notice, Table
 from spotcheck.notices.templates import (
     FORMATS,
     find_template,
@@ -40,8 +41,10 @@ from spotcheck.notices.templates import (
     render_text,
     search_path,
 )
-from spotcheck.resources import TEMPLATES
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.loader import load_policy
 from spotcheck.policy.yamlsource import display
+from spotcheck.resources import TEMPLATES
 
 KIND_ALIASES = {**{k.removesuffix("_notice"): k for k in KINDS}, "letter": "inspection_letter", "letters": "inspection_letter"}
 
@@ -175,6 +178,29 @@ def write_letters(policy_path: str | Path, draw_dir: str | Path, out_dir: str | 
                 content = render_notice(loaded, batch.notice, fmt, root)
                 (stage / name).write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
             written.append((name, len(batch.notice.entity_notices)))
+    return written
+
+
+def write_task_notices(policy_path: str | Path, draw_dir: str | Path, out_dir: str | Path, *, fmt: str,
+                       root: Path = TEMPLATES) -> list[tuple[Path, int]]:
+    """The task announcement split per unit that checks (out_dir/<unit>.docx): each with the drawn lists of
+    the districts that unit checks, written one at a time into a new folder that appears whole or not at
+    all. Returns each file (relative to out_dir) with the number of drawn entities it lists."""
+    loaded = load_policy(policy_path)
+    draw = read_folder(draw_dir, needs=(DRAWS,))
+    if fmt not in FORMATS:
+        raise SpotcheckError(Problem("N803", f"没有这种输出格式：{fmt}", hint=f"可用：{'、'.join(FORMATS)}"))
+    same_policy(loaded, draw)
+    written = []
+    taken: dict[str, str] = {}
+    with staged(Path(out_dir)) as stage:
+        for unit in drawn_units(loaded, draw):
+            notice = task_notice(loaded, draw, unit=unit)
+            name = Path(f"{unique_name(unit, taken)}.{fmt}")
+            content = render_notice(loaded, notice, fmt, root)
+            (stage / name).write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+            listed = sum(len(b.rows) for b in notice.body if isinstance(b, Table) and b.columns[:3] == DRAWN_COLUMNS)
+            written.append((name, listed))
     return written
 
 

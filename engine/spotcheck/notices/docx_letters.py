@@ -37,13 +37,13 @@ from spotcheck.notices.docx_styles import STYLE, Style
 from spotcheck.notices.letters import unique_name
 from spotcheck.notices.model import EntityNotice, Notice
 
-_OPEN, _CLOSE = "\ue000", "\ue001"  # private-use characters, as markers
-_MARK = re.compile(f"{_OPEN}([^{_CLOSE}]*){_CLOSE}")
+OPEN, CLOSE = "\ue000", "\ue001"  # private-use characters, as markers
+MARK = re.compile(f"{OPEN}([^{CLOSE}]*){CLOSE}")
 # What docxtpl rewrites inside a rendered value (tabs, breaks, its escaped braces), other control
 # characters (lxml escapes them in its own way) and the markers themselves.
-_REWRITTEN = re.compile("[\x00-\x1f\ue000\ue001]|\\{_\\{|\\}_\\}|\\{_%|%_\\}")
+REWRITTEN = re.compile("[\x00-\x1f\ue000\ue001]|\\{_\\{|\\}_\\}|\\{_%|%_\\}")
 _ROOT_XMLNS = re.compile(r' xmlns(?::\w+)?="[^"]*"')
-_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 # Paragraphs docx_render.finish changes by their own text: letters holding them take the slow way.
 _SELF_FITTED = ("发文机关标志", "信函机关标志", "附件标识", "版记")
 
@@ -72,18 +72,18 @@ def _sentinel(n: EntityNotice) -> EntityNotice:
     for f in dataclasses.fields(n):
         v = getattr(n, f.name)
         if isinstance(v, str) and v:
-            changes[f.name] = f"{_OPEN}{f.name}{_CLOSE}"
+            changes[f.name] = f"{OPEN}{f.name}{CLOSE}"
         elif isinstance(v, tuple):
-            changes[f.name] = tuple(f"{_OPEN}{f.name}.{i}{_CLOSE}" for i in range(len(v)))
+            changes[f.name] = tuple(f"{OPEN}{f.name}.{i}{CLOSE}" for i in range(len(v)))
     return dataclasses.replace(n, **changes)
 
 
 def _rewritten(values: dict[str, str]) -> bool:
     # A space between the texts: no pattern matches across two of them.
-    return _REWRITTEN.search(" ".join(values.values())) is not None
+    return REWRITTEN.search(" ".join(values.values())) is not None
 
 
-def _format(parts: Sequence[tuple[str, ...]]) -> tuple[str, tuple[str, ...]]:
+def format_of(parts: Sequence[tuple[str, ...]]) -> tuple[str, tuple[str, ...]]:
     """Body children cut at their markers as one str.format string, and the names of its fields in order."""
     form, names = [], []
     for cut in parts:
@@ -96,7 +96,7 @@ def _format(parts: Sequence[tuple[str, ...]]) -> tuple[str, tuple[str, ...]]:
     return "".join(form), tuple(names)
 
 
-class _Document:
+class RenderedXml:
     """A rendered document's XML: the part up to the body's children, each child, and the end."""
 
     def __init__(self, tpl: DocxTemplate) -> None:
@@ -105,7 +105,7 @@ class _Document:
         self.xml = serialize_part_xml(element).decode("utf-8")
         self.head = self.xml[: self.xml.index("<w:body>") + len("<w:body>")]
         self.tail = self.xml[self.xml.rindex("</w:body>"):]
-        self.children = [_unqualified(etree.tostring(c, encoding="unicode")) for c in element.find(qn("w:body"))]
+        self.children = [unqualified(etree.tostring(c, encoding="unicode")) for c in element.find(qn("w:body"))]
         names = {s.style_id: s.name for s in tpl.docx.styles if s.type == WD_STYLE_TYPE.PARAGRAPH}
         default = tpl.docx.styles.default(WD_STYLE_TYPE.PARAGRAPH)
         self.names = names
@@ -120,7 +120,7 @@ class _Document:
         return self.names.get(sid.group(1), self.default) if sid else self.default
 
 
-def _unqualified(xml: str) -> str:
+def unqualified(xml: str) -> str:
     """A child serialised on its own declares its namespaces on its first tag; inside the document it does not."""
     end = xml.index(">")
     return _ROOT_XMLNS.sub("", xml[:end]) + xml[end:]
@@ -157,7 +157,7 @@ class LetterLayout:
     def __init__(self, template: Path, notice: Notice) -> None:
         self.template = template
         self.notice = dataclasses.replace(notice, entity_notices=())
-        self.base = _Document(rendered(template, self.notice))
+        self.base = RenderedXml(rendered(template, self.notice))
         # The letters go between the body's text and its last section properties.
         self.usable = bool(self.base.children) and self.base.children[-1].startswith("<w:sectPr") and not any(
             self.base.style(x) is not None and (self.base.style(x) in STYLE) for x in self.base.children[:-1])
@@ -173,8 +173,8 @@ class LetterLayout:
         self._learnt: dict[int, _Letter] = {}
         self._package: Package | None = None
 
-    def _render(self, letters: Sequence[EntityNotice], fit: bool = True) -> _Document:
-        return _Document(rendered(self.template, dataclasses.replace(self.notice, entity_notices=tuple(letters)), fit=fit))
+    def _render(self, letters: Sequence[EntityNotice], fit: bool = True) -> RenderedXml:
+        return RenderedXml(rendered(self.template, dataclasses.replace(self.notice, entity_notices=tuple(letters)), fit=fit))
 
     def learn(self, letters: Sequence[EntityNotice]) -> bool:
         """Learn the shapes of these letters not met before, and prove a letter of each new shape, and of
@@ -211,7 +211,7 @@ class LetterLayout:
         every = self._render(sentinels, fit=False)
         if not _around(every, pre, post):
             return False
-        bodies = _split(every.children[len(pre): -len(post)], self.separator)
+        bodies = split_at(every.children[len(pre): -len(post)], self.separator)
         if len(bodies) != len(new) or [every.style(x) for x in self.separator].count(SEPARATOR) != 1:
             return False
         if any(x in self.separator for body in bodies for x in body) or any(
@@ -223,8 +223,8 @@ class LetterLayout:
                 name = every.style(x)
                 if name in _SELF_FITTED or name == SEPARATOR:
                     return False
-                text = Paragraph(parse_xml(_qualified(x)), None).text if name is not None else ""
-                pieces.append(_Piece(x, tuple(_MARK.split(x)), tuple(_MARK.split(text)), STYLE.get(name) if name else None))
+                text = Paragraph(parse_xml(qualified(x)), None).text if name is not None else ""
+                pieces.append(_Piece(x, tuple(MARK.split(x)), tuple(MARK.split(text)), STYLE.get(name) if name else None))
             self.shapes[shape] = len(self.pieces)
             self.pieces.append(pieces)
         return True
@@ -252,7 +252,7 @@ class LetterLayout:
         """A text's width (docx_render.text_units) and its XML, worked out once per file."""
         known = self._texts.get(value)
         if known is None:
-            known = self._texts[value] = (text_units(value), value.translate(_ESCAPE))
+            known = self._texts[value] = (text_units(value), value.translate(ESCAPE))
         return known
 
     def _fitted(self, shape: int) -> list[tuple[Style, float, tuple[str, ...]]]:
@@ -276,7 +276,7 @@ class LetterLayout:
         key = (letter.shape, scale)
         if key not in self._formats:
             parts = [p.xml for p in self.pieces[letter.shape]] if scale is None else self.shrunk(letter.shape, scale)
-            self._formats[key] = _format(parts)
+            self._formats[key] = format_of(parts)
         form, names = self._formats[key]
         values = letter.values
         return form.format(*[self._text(values[k])[1] for k in names])
@@ -291,7 +291,7 @@ class LetterLayout:
             children = list(body)
             shrink_letter([(Paragraph(c, None), p.spec) for c, p in zip(children, pieces, strict=True)
                            if p.spec is not None], scale)
-            self._shrunk[key] = [tuple(_MARK.split(_unqualified(etree.tostring(c, encoding="unicode")))) for c in children]
+            self._shrunk[key] = [tuple(MARK.split(unqualified(etree.tostring(c, encoding="unicode")))) for c in children]
         return self._shrunk[key]
 
     def document(self, letters: Sequence[EntityNotice]) -> Iterator[str]:
@@ -302,7 +302,7 @@ class LetterLayout:
         odd = [x.notice for x in learnt if x.odd]
         if odd:
             done = self._render(odd)
-            parts = _split(done.children[len(self.base.children) - 1: -1], self.separator or [])
+            parts = split_at(done.children[len(self.base.children) - 1: -1], self.separator or [])
             if len(parts) != len(odd):
                 raise ValueError("docxtpl laid out a different number of letters than it was given")
             own = {id(n): part for n, part in zip(odd, parts, strict=True)}
@@ -371,12 +371,12 @@ class LetterFiles:
         return out.getvalue()
 
 
-def _qualified(xml: str) -> str:
+def qualified(xml: str) -> str:
     end = re.match(r"<[\w:]+", xml).end()
     return xml[:end] + "".join(f' xmlns:{k}="{v}"' for k, v in nsmap.items()) + xml[end:]
 
 
-def _around(doc: _Document, pre: list[str], post: list[str]) -> bool:
+def _around(doc: RenderedXml, pre: list[str], post: list[str]) -> bool:
     """Whether a document with letters keeps the base document's children before and after them."""
     return doc.children[: len(pre)] == pre and doc.children[len(doc.children) - len(post):] == post
 
@@ -391,7 +391,7 @@ def _separator(pair: list[str]) -> list[str] | None:
     return None
 
 
-def _split(items: list[str], separator: list[str]) -> list[list[str]]:
+def split_at(items: list[str], separator: list[str]) -> list[list[str]]:
     out, start, i = [], 0, 0
     while i <= len(items) - len(separator):
         if items[i: i + len(separator)] == separator:

@@ -80,11 +80,18 @@ def _missing_styles(tpl: DocxTemplate) -> list[str]:
 def render(template: Path, notice: Notice) -> bytes:
     """Fill a docxtpl template with a Notice: named-style body, autoescaped values, GB/T layout fixes.
 
-    Many 随机抽查通知书 are laid out shape by shape (docx_letters), to the same bytes."""
+    Many 随机抽查通知书 are laid out shape by shape (docx_letters), and long tables row by row
+    (docx_tables), to the same bytes."""
     if notice.kind == "inspection_letter" and len(notice.entity_notices) >= FAST_LETTERS:
         from spotcheck.notices.docx_letters import render_letters
 
         fast = render_letters(template, notice)
+        if fast is not None:
+            return fast
+    if notice.body:
+        from spotcheck.notices.docx_tables import long_tables, render_tables
+
+        fast = render_tables(template, notice) if long_tables(notice) else None
         if fast is not None:
             return fast
     out = io.BytesIO()
