@@ -7,22 +7,33 @@ holding a marker per cell, and each row of the table is that row's XML with its 
 escaped as XML text, as the file is written (docx_package). A value python-docx writes as more than
 text (empty, or with spaces at an end) has its row made by python-docx's own rule (docx_styles.filled_row).
 
-This decides nothing the notice says. The notice with each long table cut to its first rows is also
-rendered by docxtpl, and both ways must give the same bytes; if they do not, or a value holds a tab,
-line break or other control character, render_tables returns None and the notice is rendered the slow way.
+This decides nothing the notice says. The one render holds each long table's first rows as python-docx
+writes them before the row of markers, and they must be that row filled with their values; if they are
+not, or a value holds a tab, line break or other control character, render_tables returns None and the
+notice is rendered the slow way.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from docx.opc.oxml import serialize_part_xml
 from docx.oxml import parse_xml
 from lxml import etree
-from spotcheck.notices.docx_letters import CLOSE, ESCAPE, MARK, OPEN, REWRITTEN, format_of, qualified, unqualified
+
+from spotcheck.notices.docx_letters import (
+    CLOSE,
+    ESCAPE,
+    MARK,
+    OPEN,
+    REWRITTEN,
+    format_of,
+    qualified,
+    unqualified,
+)
 from spotcheck.notices.docx_package import Package
 from spotcheck.notices.docx_render import rendered
 from spotcheck.notices.docx_styles import centred_columns, filled_row
@@ -42,21 +53,15 @@ def render_tables(template: Path, notice: Notice) -> bytes | None:
     tables = long_tables(notice)
     if not tables or any(REWRITTEN.search(str(v)) for k in tables for row in notice.body[k].rows for v in row):
         return None
-    centred = {k: centred_columns(notice.body[k]) for k in tables}
-
-    def cut(rows_of: Callable[[int, Table], tuple]) -> Notice:
-        body = list(notice.body)
-        for k in tables:
-            body[k] = dataclasses.replace(body[k], rows=rows_of(k, body[k]), centred=centred[k])
-        return dataclasses.replace(notice, body=tuple(body))
-
-    marked = rendered(template, cut(lambda k, t: (tuple(f"{OPEN}{k}.{c}{CLOSE}" for c in range(len(t.columns))),)))
-    layout = _cut(serialize_part_xml(marked.docx.part._element).decode("utf-8"), tables)
+    body = list(notice.body)
+    for k in tables:
+        t = body[k]
+        marker = tuple(f"{OPEN}{k}.{c}{CLOSE}" for c in range(len(t.columns)))
+        # The first rows as python-docx writes them, then the row of markers every row is made from.
+        body[k] = dataclasses.replace(t, rows=(*t.rows[:_PROOF_ROWS], marker), centred=centred_columns(t))
+    marked = rendered(template, dataclasses.replace(notice, body=tuple(body)))
+    layout = _cut(serialize_part_xml(marked.docx.part._element).decode("utf-8"), notice)
     if layout is None:
-        return None
-    proof = cut(lambda k, t: t.rows[:_PROOF_ROWS])
-    slow = serialize_part_xml(rendered(template, proof).docx.part._element).decode("utf-8")
-    if "".join(layout.document(proof)) != slow:
         return None
     out = io.BytesIO()
     marked.save(out)
@@ -68,10 +73,16 @@ class _Row:
     form: str  # the row's XML as a str.format string, a field per cell
     element: object  # the marked row as python-docx reads it, for rows it must make itself
 
+    def xml(self, values: Sequence[object]) -> str:
+        texts = [str(v) for v in values]
+        if all(t and t.strip() == t for t in texts):
+            return self.form.format(*(t.translate(ESCAPE) for t in texts))
+        return unqualified(etree.tostring(filled_row(self.element, texts), encoding="unicode"))
+
 
 @dataclasses.dataclass(frozen=True)
 class _Layout:
-    """The marked document cut around each long table's one row: the text between the rows, and the rows."""
+    """The marked document cut around each long table's rows: the text between them, and each table's row."""
 
     tables: list[int]
     segments: list[str]
@@ -82,32 +93,41 @@ class _Layout:
         for segment, k, row in zip(self.segments, self.tables, self.rows, strict=False):
             yield segment
             for values in notice.body[k].rows:
-                texts = [str(v) for v in values]
-                if all(t and t.strip() == t for t in texts):
-                    yield row.form.format(*(t.translate(ESCAPE) for t in texts))
-                else:
-                    yield unqualified(etree.tostring(filled_row(row.element, texts), encoding="unicode"))
+                yield row.xml(values)
         yield self.segments[-1]
 
 
-def _cut(xml: str, tables: Sequence[int]) -> _Layout | None:
+def _cut(xml: str, notice: Notice) -> _Layout | None:
+    """The layout, if each long table's first rows as python-docx wrote them are its row filled with their values."""
+    tables = long_tables(notice)
     segments, rows = [], []
     start = 0
     for k in tables:
         at = xml.find(f"{OPEN}{k}.0{CLOSE}", start)
-        begin = max(xml.rfind("<w:tr>", start, at), xml.rfind("<w:tr ", start, at)) if at >= 0 else -1
+        begin = _row_start(xml, start, at) if at >= 0 else -1
         end = xml.find("</w:tr>", at) if begin >= 0 else -1
         if end < 0:
             return None
         end += len("</w:tr>")
-        row = xml[begin:end]
-        form, names = format_of([tuple(MARK.split(row))])
+        form, names = format_of([tuple(MARK.split(xml[begin:end]))])
         if list(names) != [f"{k}.{c}" for c in range(len(names))]:
             return None
-        segments.append(xml[start:begin])
-        rows.append(_Row(form, parse_xml(qualified(row))))
+        row = _Row(form, parse_xml(qualified(xml[begin:end])))
+        first = notice.body[k].rows[:_PROOF_ROWS]
+        proof = begin
+        for _ in first:
+            proof = _row_start(xml, start, proof)
+        if proof < 0 or xml[proof:begin] != "".join(row.xml(v) for v in first):
+            return None
+        segments.append(xml[start:proof])
+        rows.append(row)
         start = end
     segments.append(xml[start:])
     if any(OPEN in s or CLOSE in s for s in segments):
         return None
-    return _Layout(list(tables), segments, rows)
+    return _Layout(tables, segments, rows)
+
+
+def _row_start(xml: str, start: int, before: int) -> int:
+    """Where the last table row opening between `start` and `before` begins (-1: none)."""
+    return max(xml.rfind("<w:tr>", start, before), xml.rfind("<w:tr ", start, before))
