@@ -2,9 +2,11 @@
 
 import dataclasses
 import io
+import re
 import zipfile
 from pathlib import Path
 
+import polars as pl
 import pytest
 from spotcheck.notices import api, docx_letters, docx_render
 from spotcheck.policy.loader import load_policy
@@ -97,6 +99,13 @@ def test_files_of_one_run_share_the_layout_and_give_docxtpls_bytes(site_year, tm
     assert [n for _, n in files] == [len(b.notice.entity_notices) for b in batches]
     for (name, _), b in zip(files, batches, strict=True):
         assert _zip_parts((tmp_path / "letters" / name).read_bytes()) == slow[(b.unit, b.month)], name
+    # Exactly one letter per visit of visits.csv, in its unit's file.
+    found = []
+    for name, _ in files:
+        document = _zip_parts((tmp_path / "letters" / name).read_bytes())["word/document.xml"].decode()
+        found += [(v, name.parent.name) for v in re.findall(r"检查编号：</w:t></w:r><w:r>.*?<w:t[^>]*>(V[0-9a-f]+)</w:t>", document)]
+    visits = pl.read_csv(site_year.draw / "visits.csv", infer_schema=False)
+    assert sorted(found) == sorted(visits.select("visit_id", "inspecting_unit").iter_rows())
     # The layout is learnt once per run: a file whose shapes of letter are all known costs no docxtpl render.
     renders = []
     real = docx_letters.rendered
@@ -114,7 +123,6 @@ def test_files_of_one_run_share_the_layout_and_give_docxtpls_bytes(site_year, tm
 
 
 def test_a_zip_of_one_word_file_per_visit(site_year, tmp_path):
-    import polars as pl
     from conftest import SITE_POLICY
 
     files = api.write_letters(SITE_POLICY, site_year.draw, tmp_path / "letters", fmt="docx", per_entity=True)
