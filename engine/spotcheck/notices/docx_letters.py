@@ -139,11 +139,12 @@ class _Piece:
 
 @dataclasses.dataclass(frozen=True)
 class _Letter:
-    """A letter as the layout uses it: its shape's number and its texts."""
+    """A letter as the layout uses it: its shape's number, its texts as XML, and the scale it is set at."""
 
     notice: EntityNotice
     shape: int
-    values: dict[str, str]
+    xml: dict[str, str]
+    scale: float | None
     odd: bool  # holds what docxtpl rewrites: laid out by docxtpl
 
 
@@ -188,7 +189,10 @@ class LetterLayout:
         self.usable = self._learn_shapes(facts)
         if self.usable:
             for n, shape, values in facts:
-                self._learnt[id(n)] = _Letter(n, self.shapes[shape], values, _rewritten(values))
+                texts = {k: self._text(v) for k, v in values.items()}
+                number = self.shapes[shape]
+                self._learnt[id(n)] = _Letter(n, number, {k: t[1] for k, t in texts.items()}, self._scale(number, texts),
+                                              _rewritten(values))
             self.usable = self._prove(letters)
         return self.usable
 
@@ -240,7 +244,7 @@ class LetterLayout:
                 self.proven.add((letter.shape, False))
                 proof.append(n)
                 chosen = True
-            if (letter.shape, True) not in self.proven and self._scale(letter) is not None:
+            if (letter.shape, True) not in self.proven and letter.scale is not None:
                 self.proven.add((letter.shape, True))
                 if not chosen:
                     proof.append(n)
@@ -263,23 +267,22 @@ class LetterLayout:
                                  for p in self.pieces[shape] if p.spec is not None]
         return self._fits[shape]
 
-    def _scale(self, letter: _Letter) -> float | None:
-        values, fitted = letter.values, self._fitted(letter.shape)
-        widths = tuple(fixed + sum(self._text(values[k])[0] for k in names) for _, fixed, names in fitted)
-        key = (letter.shape, widths)
+    def _scale(self, shape: int, texts: dict[str, tuple[float, str]]) -> float | None:
+        fitted = self._fitted(shape)
+        widths = tuple(fixed + sum(texts[k][0] for k in names) for _, fixed, names in fitted)
+        key = (shape, widths)
         if key not in self._scales:
             self._scales[key] = units_scale([(spec, w) for (spec, _, _), w in zip(fitted, widths, strict=True)])
         return self._scales[key]
 
     def _letter(self, letter: _Letter) -> str:
-        scale = self._scale(letter)
-        key = (letter.shape, scale)
+        key = (letter.shape, letter.scale)
         if key not in self._formats:
-            parts = [p.xml for p in self.pieces[letter.shape]] if scale is None else self.shrunk(letter.shape, scale)
+            parts = [p.xml for p in self.pieces[letter.shape]] if letter.scale is None else self.shrunk(*key)
             self._formats[key] = format_of(parts)
         form, names = self._formats[key]
-        values = letter.values
-        return form.format(*[self._text(values[k])[1] for k in names])
+        xml = letter.xml
+        return form.format(*[xml[k] for k in names])
 
     def shrunk(self, shape: int, scale: float) -> list[tuple[str, ...]]:
         """A shape's XML shrunk to `scale` by docx_render's rule, markers kept: shrinking sets sizes and

@@ -27,6 +27,7 @@ _LEVEL = 6  # zlib's default, as python-docx writes
 _CHUNK = 1 << 19  # characters of XML, about 1 MiB of UTF-8
 _LIMIT = 0xFFFFFFFF
 _DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01
+_MADE_BY = (3 << 8) | 20  # Unix, zip 2.0: the external attributes are Unix file modes (rw-------)
 _LOCAL = struct.Struct("<IHHHHHIIIHH")
 _CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
 _END = struct.Struct("<IHHHHIIH")
@@ -148,7 +149,7 @@ class _Writer:
     def close(self) -> None:
         directory = self._offset()
         for e in self.entries:
-            self.out.write(_CENTRAL.pack(0x02014B50, 20, 20, 0, zipfile.ZIP_DEFLATED, 0, _DOS_DATE, e.crc, e.compressed,
+            self.out.write(_CENTRAL.pack(0x02014B50, _MADE_BY, 20, 0, zipfile.ZIP_DEFLATED, 0, _DOS_DATE, e.crc, e.compressed,
                                          e.size, len(e.name), 0, 0, 0, 0, 0o600 << 16, e.offset) + e.name)
         size = self._offset() - directory
         self.out.write(_END.pack(0x06054B50, 0, 0, len(self.entries), len(self.entries), size, directory, 0))
