@@ -20,6 +20,7 @@ from spotcheck.notices import announcements as notice_announcements
 from spotcheck.notices import content as notice_content
 from spotcheck.results import records as results
 from spotcheck.results.categories import CATEGORIES, UNREACHABLE, category_text
+from spotcheck.results.notice_docx import results_notice_docx
 from spotcheck.draw.reader import Visit, load_draw
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import committed, write_file_atomic, write_files
@@ -88,8 +89,10 @@ def announcements(loaded: LoadedPolicy, rows: list[PublicRow], on: dt.date) -> d
         by_task.setdefault(row.task_id, []).append(row)
     for task_id, mine in by_task.items():
         no = f"{notice_content.task_no(loaded.policy, loaded.task(task_id)):03d}"
+        notice_rows = [r.notice_row() for r in mine]
         for fmt in NOTICE_FORMATS:
-            content = notice.render_results_notice(loaded, [r.notice_row() for r in mine], fmt, published_on=on)
+            content = (results_notice_docx(loaded, notice_rows, published_on=on) if fmt == "docx"
+                       else notice.render_results_notice(loaded, notice_rows, fmt, published_on=on))
             files[f"results-notice-{no}.{fmt}"] = content.encode("utf-8") if isinstance(content, str) else content
     return files
 
