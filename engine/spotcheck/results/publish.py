@@ -18,6 +18,7 @@ from pathlib import Path
 from spotcheck.notices import api as notice
 from spotcheck.notices import announcements as notice_announcements
 from spotcheck.notices import content as notice_content
+from spotcheck.notices.announcements import ResultRow
 from spotcheck.results import records as results
 from spotcheck.results.categories import CATEGORIES, UNREACHABLE, category_text
 from spotcheck.results.notice_docx import results_notice_docx
@@ -93,7 +94,8 @@ def announcements(loaded: LoadedPolicy, rows: list[PublicRow], on: dt.date) -> d
         by_task.setdefault(row.task_id, []).append(row)
     for task_id, mine in by_task.items():
         no = f"{notice_content.task_no(loaded.policy, loaded.task(task_id)):03d}"
-        notice_rows = [r.notice_row() for r in mine]
+        # Read once for both formats (each would convert the rows again).
+        notice_rows = [ResultRow.of(r.notice_row()) for r in mine]
         for fmt in NOTICE_FORMATS:
             content = (results_notice_docx(loaded, notice_rows, published_on=on) if fmt == "docx"
                        else notice.render_results_notice(loaded, notice_rows, fmt, published_on=on))

@@ -78,6 +78,9 @@ _FORMULA = re.compile(r"^[\s\x00-\x1f]*[=+\-@]")
 def spreadsheet_safe(value: str) -> str:
     """A CSV cell that Excel and WPS show as the text it is: one that would start a formula gets a
     leading apostrophe, as OWASP advises (numbers such as -5 are left alone)."""
+    # Nearly every cell starts with a letter, a digit or a Chinese character: only the others need the patterns.
+    if not value or (value[0] not in "=+-@" and value[0] > " " and not value[0].isspace()):
+        return value
     if _FORMULA.match(value) and not _NUMBER.fullmatch(value):
         return "'" + value
     return value
