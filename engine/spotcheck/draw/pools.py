@@ -15,12 +15,14 @@ from fractions import Fraction
 
 import polars as pl
 from spotcheck.draw.allocation import Quota, by_count, by_ratio, by_weight
+from spotcheck.policy.departments import addressed_to
 from spotcheck.policy.lists import task_scope
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.model import Cap, Task
 from spotcheck.policy.sampling import (
     SampleClass,
     base_comparison,
+    expected_comparison,
     size_rule,
     stratum_ratio,
     stratum_weight,
@@ -80,12 +82,17 @@ def plan_tasks(loaded: LoadedPolicy) -> list[TaskPlan]:
     only = policy.campaigns[0].id if len(policy.campaigns) == 1 else None
     plans = []
     for task in policy.tasks:
+        if not addressed_to(task.regions, policy.jurisdiction.code):
+            continue  # a row of a province's plan for one of its cities: that city's policy draws it
         cid = task.campaign or only
         coordination = campaigns[cid].coordination if cid in campaigns else "independent"
         rounds = task.sampling.times_per_year or 1
         window = task.window or (campaigns[cid].window if cid in campaigns else None)
         if task.draw_months is not None:
             first, last = task.draw_months
+        elif task.draw_by is not None:
+            # “抽取日期：9月1日前”: from the window's first month (or January) to the deadline's month.
+            first, last = (window.start.month if window is not None else 1), task.draw_by.month
         elif window is not None:
             first, last = window.start.month, window.end.month
         else:
@@ -287,6 +294,9 @@ def task_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[int, str |
             quotas = by_weight({k: (n, Fraction(1)) for k, (n, _, _) in strata.items()}, total)
     if s.min_per_stratum is not None:
         quotas = [_at_least(q, s.min_per_stratum, words) for q in quotas]
+    if (compared := expected_comparison(s, sum(q.wanted for q in quotas))) is not None:
+        explain["expected"] = compared
+        words.append(compared["words"])
     explain["words"] = words
     return quotas, explain
 
@@ -317,7 +327,7 @@ def _class_count_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[in
                      + (f"（{klass.text}）" if klass.text else ""))
     rest = {k: v for k, v in strata.items() if v[2] is None or v[2].count is None}
     explain: dict = {}
-    if rest and (s.ratio is not None or s.unstated is not None):
+    if rest and (s.ratio is not None or s.unstated is not None or s.tier_ratios):
         others = s.model_copy(update={"classes": [c for c in s.classes if c.count is None]})
         more, explain = task_quotas(task.model_copy(update={"sampling": others}), risk_tiers, rest, year)
         quotas += more

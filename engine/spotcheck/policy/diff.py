@@ -125,7 +125,7 @@ def _keyed(old: Iterable[T], new: Iterable[T], key: Callable[[T], str]) -> tuple
     return [(o[k], n[k]) for k in o if k in n], [o[k] for k in o if k not in n], [n[k] for k in n if k not in o]
 
 
-_CLAUSE_PARTS = {"base": "抽查基数", "target": "抽查目标数", "min_count": "最少户数", "by_size": "按规模的规则",
+_CLAUSE_PARTS = {"base": "抽查基数", "target": "抽查目标数", "expected": "计划抽取户数", "min_count": "最少户数", "by_size": "按规模的规则",
                  "tiers": "本任务分级规则", "tier_kinds": "分级规则适用的对象类别", "classes": "分类抽查",
                  "times_per_year": "每年次数", "times_at_least": "至少N次", "once_in_years": "每N年至少一次",
                  "from_list": "按名单抽查", "unstated": "未写明比例的原话", "min_per_stratum": "每层最少户数"}
@@ -177,6 +177,10 @@ def _task_changes(a: Task, b: Task, old: LoadedPolicy, new: LoadedPolicy, years:
         add(f"抽查对象范围 {describe(a.scope)} → {describe(b.scope)}")
     if a.draw_months != b.draw_months:
         add(f"抽取月份 {_months(a.draw_months)} → {_months(b.draw_months)}")
+    if a.regions != b.regions:
+        add(f"地市 {'、'.join(a.regions) or '全辖区'} → {'、'.join(b.regions) or '全辖区'}")
+    if a.draw_by != b.draw_by:
+        add(f"抽取期限 {a.draw_by or '未规定'} → {b.draw_by or '未规定'}")
     if (a.batches, a.batch_mode) != (b.batches, b.batch_mode):
         add(f"分批 {_batches(a)} → {_batches(b)}")
     if a.not_checked_within != b.not_checked_within:

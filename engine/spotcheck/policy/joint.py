@@ -5,7 +5,7 @@ conditions. Each problem is located at the line that causes it (codes in docs/er
 from __future__ import annotations
 
 from spotcheck.errors import Problem
-from spotcheck.policy.departments import DISTRICT_DRAWS
+from spotcheck.policy.departments import DISTRICT_DRAWS, within
 from spotcheck.policy.loaded import Draft, LoadedPolicy
 from spotcheck.policy.model import Policy
 from spotcheck.policy.problems import did_you_mean
@@ -60,17 +60,19 @@ def department_problems(draft: Draft) -> list[Problem]:
 def _inspection_problems(draft: Draft, policy: Policy, i: int) -> list[Problem]:
     task = policy.tasks[i]
     found = []
+    # A county's own plan saying 县抽县查 (潞州区 2025) means the county itself: no districts below it to list or stratify by.
+    own_county = policy.jurisdiction.level == "district" and not policy.jurisdiction.districts
     for k, rule in enumerate(task.inspection):
         path = draft.at("tasks", i, "inspection", k)
         if rule.when is None and k < len(task.inspection) - 1:
             found.append(draft.locate(Problem(
                 "P220", f"抽查检查模式“{rule.mode}”没有适用条件，适用于全部主体，其后的模式永远用不到",
                 hint="把不带 when 的模式放在最后，或给它写上 when 条件"), path))
-        if rule.mode != "市抽市查" and not policy.jurisdiction.districts:
+        if rule.mode != "市抽市查" and not policy.jurisdiction.districts and not (own_county and rule.mode in DISTRICT_DRAWS):
             found.append(draft.locate(Problem(
                 "P220", f"抽查检查模式“{rule.mode}”由主体所在辖区的单位检查，但策略未列出下辖辖区",
                 hint="在 jurisdiction.districts 中列出辖区及其单位，或改为“市抽市查”"), path))
-        if rule.mode in DISTRICT_DRAWS and "district" not in task.sampling.stratify:
+        if rule.mode in DISTRICT_DRAWS and "district" not in task.sampling.stratify and not own_county:
             found.append(draft.locate(Problem(
                 "P220", "“县抽县查”由各辖区分别抽取，但任务未按辖区分层抽取",
                 hint="在 sampling.stratify 中加入 district"), path))
@@ -112,12 +114,60 @@ def month_problems(draft: Draft) -> list[Problem]:
     for i, task in enumerate(policy.tasks):
         # A task whose plan states no number is never drawn; its cut-off months are not invented either.
         nothing_drawn = task.sampling.unstated is not None and not task.sampling.classes
-        if (task.draw_months is None and task.window is None and not task.batches
+        if (task.draw_months is None and task.window is None and not task.batches and task.draw_by is None
                 and not (task.campaign in campaigns or only) and not nothing_drawn):
             found.append(draft.locate(Problem(
                 "P221", f"任务“{task.name}”既没有抽取月份（draw_months），也没有检查时间（window），也不属于有检查时间的抽查活动",
                 hint="写明 draw_months: [起始月, 结束月]，或 window: {start, end}，或 campaign"),
                 draft.at("tasks", i, "name"), key=True))
+        found += _draw_by_problems(draft, i)
+        found += _region_problems(draft, i)
+    return found
+
+
+def _region_problems(draft: Draft, i: int) -> list[Problem]:
+    """The 地市 a task is addressed to are 6-digit division codes of the policy's part of the country."""
+    policy = draft.policy
+    assert policy is not None  # month_problems returns early without one
+    own = policy.jurisdiction.code
+    found = []
+    for k, region in enumerate(policy.tasks[i].regions):
+        # Under the policy's jurisdiction where the row is written; the jurisdiction itself, or one above
+        # it, in the policies the row reaches.
+        if not (len(region) == 6 and region.isdigit()) or not (within(region, own) or within(own, region)):
+            found.append(draft.locate(Problem(
+                "P293", f"地市“{region}”不是本策略辖区（{own}）下辖或所属的6位行政区划代码",
+                hint="写下辖市、县的行政区划代码，如太原市写 \"140100\"；全辖区都执行的任务不写 regions"),
+                draft.at("tasks", i, "regions", k)))
+    return found
+
+
+def _draw_by_problems(draft: Draft, i: int) -> list[Problem]:
+    """A draw deadline lies in the policy's year, after the months and window the task is drawn in."""
+    policy = draft.policy
+    assert policy is not None  # month_problems returns early without one
+    task, year = policy.tasks[i], policy.year
+    by = task.draw_by
+    if by is None:
+        return []
+    path = draft.at("tasks", i, "draw_by")
+    if by.year != year:
+        return [draft.locate(Problem(
+            "P290", f"抽取期限 {by} 不在策略年度 {year} 年内",
+            hint=f"写 {year} 年内的日期，如“抽取日期：{year}年9月1日前”写 \"{year}-09-01\""), path)]
+    found = []
+    if task.batches:
+        found.append(draft.locate(Problem(
+            "P291", "分批次的任务由各批的完成时限（batches 的 due）和抽取月份安排，不再写抽取期限（draw_by）",
+            hint="删去 draw_by，或把期限写进各批次"), path))
+    elif task.draw_months is not None and task.draw_months[1] > by.month:
+        found.append(draft.locate(Problem(
+            "P291", f"抽取月份到 {task.draw_months[1]} 月，晚于抽取期限 {by}",
+            hint=f"抽取月份写到 {by.month} 月为止，或不写 draw_months（从年初到期限所在月份都可抽取）"), path))
+    elif task.window is not None and task.window.start > by:
+        found.append(draft.locate(Problem(
+            "P291", f"检查时间 {task.window.start} 才开始，晚于抽取期限 {by}",
+            hint="检查抽取期限和检查时间是否写错"), path))
     return found
 
 

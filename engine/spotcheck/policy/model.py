@@ -196,6 +196,10 @@ class Task(Model):
     sampling: Sampling = Field(title="抽查比例/数量")
     draw_months: tuple[Month, Month] | None = Field(None, title="抽取月份", description="[起始月, 结束月]，如 [4, 11]")
     window: Window | None = Field(None, title="检查时间")
+    draw_by: Date | None = Field(
+        None, title="抽取期限",
+        description="“抽取日期：2023年9月1日前”：本任务（分几轮的，最后一轮）在此日期（含）之前抽取；不写 draw_months 时，"
+                    "从检查时间开始的月份（没有检查时间的从1月）起到此日期所在的月份都可抽取；年度看板在此日期后提示逾期未抽取")
     batches: list[Batch] = Field(
         default_factory=list, title="分批次",
         description="“分两批次；第一批7月20日前完成，第二批10月15日前完成”：各批的名称、完成时限（及抽取月份）；每批是一轮，不再写 times_per_year")
@@ -216,6 +220,10 @@ class Task(Model):
     lead_department: StrictStr | None = Field(None, title="牵头部门", description="departments 中的部门标识；不填同发起部门")
     inspection: Inspections = Field(
         default_factory=list, title="抽查检查模式", description="“市抽市查”，或按条件分列的模式 [{mode, when}]；不填：由主体所在辖区的单位检查")
+    regions: list[StrictStr] = Field(
+        default_factory=list, title="地市",
+        description="省、市计划按地市（区县）分列任务时，写本行所属辖区的6位行政区划代码，如 [\"140100\"]（太原市）：任务只下达给这些辖区"
+                    "及其下辖区县的策略，由它们抽取；写明辖区的策略自己不抽取本行；不填则下达给所有下级策略")
     origin: StrictStr | None = Field(None, title="任务来源", description="如 省计划、市计划；上级策略下达的任务自动标注")
     publish_drawn: StrictBool = Field(
         True, title="公开抽中名单",
@@ -392,9 +400,10 @@ def task_ratio(task: Task, policy: Policy, tier: str | None) -> Fraction | None:
     task that stratifies by tier.
     """
     s = task.sampling
-    if s.ratio is None or s.fixed_total:
+    if not s.ratio_rule or (s.ratio is None and s.unstated is not None):
         return None
-    return stratum_ratio(s, policy.risk.tiers, percent_fraction(s.ratio), tier if "tier" in s.stratify else None, None)[0]
+    base = percent_fraction(s.ratio) if s.ratio is not None else None
+    return stratum_ratio(s, policy.risk.tiers, base, tier if "tier" in s.stratify else None, None)[0]
 
 
 def coverage_kinds(policy: Policy) -> tuple[str, ...]:
