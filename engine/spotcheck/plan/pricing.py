@@ -1,0 +1,213 @@
+"""The officers' eligible (visit, person) pairs of a year, held as blocks, not as a list of pairs.
+
+A city's visits each allow the officers of one unit or a few (spotcheck.plan.eligibility.visit_units),
+less those whose certificate ends before the visit's date and those recused or rotated off it: tens of
+millions of pairs at a million entities. The matcher (spotcheck.plan.assignment) never holds them all:
+
+- candidates: it starts from each visit's CANDIDATES cheapest eligible officers and, for every
+  specialty place, the CANDIDATES cheapest eligible holders of that specialty;
+- pricing: after each solve it proves the restricted optimum optimal over ALL eligible pairs, or adds
+  the pairs that break the proof and solves again (column generation). The proof is the usual one for
+  min-cost flow: node potentials d (shortest-path distances in the solved network's residual graph)
+  under which every residual arc has a reduced cost c + d[tail] - d[head] >= 0. A pair left out would
+  add the arcs entry -> person (entry: the visit's general places, or a specialty place the person can
+  fill) of cost c; if every such arc has a non-negative reduced cost, the potentials stay valid with it,
+  so no cheaper flow uses it; if no such arc leads from a node the source reaches to one it does not,
+  no larger flow uses it. Pairs joining two separately solved parts are added outright.
+
+So the teams are exactly those of one solve over every eligible pair (tests/plan/test_pricing.py
+compares both on random problems), while memory follows a block of visits × a unit's officers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import breadth_first_order
+from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.plan import costs
+from spotcheck.plan.eligibility import certified_through
+
+CANDIDATES = 6  # per visit and per specialty place: enough that one or two pricing rounds usually suffice
+CHUNK = 1 << 21  # pairs priced at once: a few tens of MiB of arrays
+INF = np.int64(1) << np.int64(60)
+
+
+@dataclass
+class Universe:
+    """Every eligible officer pair, as blocks of (the visits allowing a unit) × (the unit's officers)."""
+
+    n_people: int
+    visit_words: np.ndarray  # uint64 per visit
+    person_words: np.ndarray  # uint64 per person
+    inspect_by: np.ndarray  # int64 days per visit
+    expires: np.ndarray  # certificate's last day per person (eligibility.days)
+    blocks: list[tuple[np.ndarray, np.ndarray]]  # (visits, persons), both sorted
+    banned: np.ndarray  # sorted v * n_people + p: recused, or last time's lead on a one-officer team
+    slot_visit: np.ndarray
+    slot_spec: np.ndarray  # code of the slot's specialty
+    holds: np.ndarray  # bool [n_people, n_specs]
+
+    def chunks(self, visits: np.ndarray | None = None, people: np.ndarray | None = None):
+        """(visits, persons, cost matrix, eligible matrix) block by block, CHUNK pairs at a time."""
+        for block_v, block_p in self.blocks:
+            if visits is not None:
+                block_v = block_v[visits[block_v]]
+            if people is not None:
+                block_p = block_p[people[block_p]]
+            if not len(block_v) or not len(block_p):
+                continue
+            rows = max(1, CHUNK // len(block_p))
+            for i in range(0, len(block_v), rows):
+                vc = block_v[i : i + rows]
+                yield vc, block_p, costs.mixed(self.visit_words[vc][:, None], self.person_words[block_p][None, :]), self._eligible(vc, block_p)
+
+    def _eligible(self, vc: np.ndarray, people: np.ndarray) -> np.ndarray:
+        ok = certified_through(self.expires[people][None, :], self.inspect_by[vc][:, None])
+        lo, hi = np.searchsorted(self.banned, [vc[0] * self.n_people, (vc[-1] + 1) * self.n_people])
+        if hi > lo:
+            bv, bp = np.divmod(self.banned[lo:hi], self.n_people)
+            row = np.searchsorted(vc, bv)
+            col = np.minimum(np.searchsorted(people, bp), len(people) - 1)
+            hit = (row < len(vc)) & (vc[np.minimum(row, len(vc) - 1)] == bv) & (people[col] == bp)
+            ok[row[hit], col[hit]] = False
+        return ok
+
+    def candidates(self, n_visits: int, k: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The starting pairs (v, p), each visit's count of eligible officers and each slot's of eligible holders."""
+        k = CANDIDATES if k is None else k
+        vs, ps = [], []
+        eligible = np.zeros(n_visits, dtype=np.int64)
+        holders = np.zeros(len(self.slot_visit), dtype=np.int64)
+        for vc, people, cost, ok in self.chunks():
+            eligible[vc] += ok.sum(axis=1)
+            _cheapest(vc, people, cost, ok, k, vs, ps)
+            # The specialty places: each slot of these visits, among the holders of its specialty.
+            slots = np.flatnonzero(np.isin(self.slot_visit, vc))
+            for spec in np.unique(self.slot_spec[slots]):
+                mine = self.holds[people, spec]
+                if not mine.any():
+                    continue
+                s = slots[self.slot_spec[slots] == spec]
+                r = np.searchsorted(vc, self.slot_visit[s])
+                sub_ok = ok[r][:, mine]
+                holders[s] += sub_ok.sum(axis=1)
+                _cheapest(self.slot_visit[s], people[mine], cost[r][:, mine], sub_ok, k, vs, ps)
+        v = np.concatenate(vs) if vs else np.zeros(0, dtype=np.int64)
+        p = np.concatenate(ps) if ps else np.zeros(0, dtype=np.int64)
+        v, p = np.divmod(np.unique(v * self.n_people + p), self.n_people)
+        return v, p, eligible, holders
+
+    def holdings(self, v: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(slot, index into v/p) for each specialty place of visit v that person p can fill."""
+        order = np.argsort(self.slot_visit, kind="stable")
+        start = np.searchsorted(self.slot_visit[order], v)
+        count = np.searchsorted(self.slot_visit[order], v, side="right") - start
+        pair = np.repeat(np.arange(len(v)), count)
+        offset = np.arange(len(pair)) - np.repeat(np.cumsum(count) - count, count)
+        slot = order[np.repeat(start, count) + offset]
+        keep = self.holds[p[pair], self.slot_spec[slot]]
+        return slot[keep], pair[keep]
+
+    def cost(self, v: np.ndarray, p: np.ndarray) -> np.ndarray:
+        return costs.mixed(self.visit_words[v], self.person_words[p])
+
+    def violators(self, active: np.ndarray, capacity: np.ndarray, present: np.ndarray, pot: Potentials) -> tuple[np.ndarray, np.ndarray]:
+        """The eligible pairs left out of the solve (not in sorted keys `present`) that break its proof."""
+        out_v, out_p = [], []
+        specs = np.unique(self.slot_spec)
+        # Per visit and specialty: the least potential (and whether the source reaches one) of its places.
+        slot_d = np.full((len(active), len(specs)), INF, dtype=np.int64)
+        slot_r = np.zeros((len(active), len(specs)), dtype=bool)
+        col = np.searchsorted(specs, self.slot_spec)
+        np.minimum.at(slot_d, (self.slot_visit, col), pot.slot)
+        np.logical_or.at(slot_r, (self.slot_visit, col), pot.slot_reached)
+        for vc, people, cost, ok in self.chunks(active, capacity > 0):
+            entry = np.broadcast_to(pot.general[vc][:, None], ok.shape).copy()
+            reached = np.broadcast_to(pot.general_reached[vc][:, None], ok.shape).copy()
+            for j, spec in enumerate(specs):
+                held = self.holds[people, spec]
+                if not held.any() or not (slot_d[vc, j] < INF).any():
+                    continue
+                np.minimum(entry, np.where(held[None, :], slot_d[vc, j][:, None], INF), out=entry)
+                reached |= held[None, :] & slot_r[vc, j][:, None]
+            bad = (cost + entry - pot.person[people][None, :] < 0) | (reached & ~pot.person_reached[people][None, :])
+            # A pair across separately solved parts (or to a visit no part holds) is added outright.
+            apart = (pot.visit_part[vc][:, None] != pot.person_part[people][None, :]) & (pot.person_part[people] != -2)[None, :]
+            bad |= apart & ((entry < INF) | (pot.visit_part[vc] < 0)[:, None])
+            bad &= ok
+            if bad.any():
+                r, c = np.nonzero(bad)
+                out_v.append(vc[r])
+                out_p.append(people[c])
+        if not out_v:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        v, p = np.concatenate(out_v), np.concatenate(out_p)
+        fresh = ~np.isin(v * self.n_people + p, present, assume_unique=False)
+        return v[fresh], p[fresh]
+
+
+def _cheapest(vc, people, cost, ok, k, vs, ps) -> None:
+    """Append each row's k cheapest eligible (visit, person) pairs."""
+    masked = np.where(ok, cost, INF)
+    if len(people) > k:
+        idx = np.argpartition(masked, k - 1, axis=1)[:, :k]
+    else:
+        idx = np.broadcast_to(np.arange(len(people)), masked.shape)
+    keep = np.take_along_axis(masked, idx, axis=1) < INF
+    vs.append(np.broadcast_to(vc[:, None], idx.shape)[keep])
+    ps.append(people[idx[keep]])
+
+
+@dataclass
+class Potentials:
+    """Per node of a solved matching: its potential, and whether the source reaches it in the residual graph."""
+
+    general: np.ndarray  # per visit (INF where it has no general places or was not solved)
+    general_reached: np.ndarray
+    slot: np.ndarray
+    slot_reached: np.ndarray
+    person: np.ndarray
+    person_reached: np.ndarray
+    visit_part: np.ndarray  # which separately solved part (-1: none)
+    person_part: np.ndarray  # (-2: in none: potential 0 and unreached is valid beside any part)
+
+    @classmethod
+    def empty(cls, n_visits: int, n_slots: int, n_people: int) -> Potentials:
+        return cls(np.full(n_visits, INF, dtype=np.int64), np.zeros(n_visits, dtype=bool),
+                   np.full(n_slots, INF, dtype=np.int64), np.zeros(n_slots, dtype=bool),
+                   np.zeros(n_people, dtype=np.int64), np.zeros(n_people, dtype=bool),
+                   np.full(n_visits, -1, dtype=np.int64), np.full(n_people, -2, dtype=np.int64))
+
+
+def residual_potentials(tails, heads, caps, costs_, flows, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shortest-path distances from a virtual root joined to every node at cost 0 (Bellman-Ford over
+    the residual graph, which has no negative cycle at an optimum), and which nodes node 0 reaches."""
+    fwd, bwd = flows < caps, flows > 0
+    t = np.concatenate([tails[fwd], heads[bwd]])
+    h = np.concatenate([heads[fwd], tails[bwd]])
+    c = np.concatenate([costs_[fwd], -costs_[bwd]])
+    graph = csr_matrix((np.ones(len(t), dtype=np.int8), (t, h)), shape=(n_nodes, n_nodes))
+    reached = np.zeros(n_nodes, dtype=bool)
+    reached[breadth_first_order(graph, 0, directed=True, return_predecessors=False)] = True
+    order = np.argsort(h, kind="stable")
+    t, h, c = t[order], h[order], c[order]
+    starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if len(h) else np.zeros(0, dtype=np.int64)
+    targets = h[starts]
+    d = np.zeros(n_nodes, dtype=np.int64)
+    # Only arcs out of a node whose distance fell can lower another: relax those, round by round.
+    live = np.ones(len(t), dtype=bool)
+    for _ in range(n_nodes + 1):
+        cand = np.where(live, d[t] + c, INF)
+        best = np.minimum.reduceat(cand, starts) if len(starts) else cand
+        lower = best < d[targets]
+        if not lower.any():
+            return d, reached
+        changed = np.zeros(n_nodes, dtype=bool)
+        changed[targets[lower]] = True
+        d[targets[lower]] = best[lower]
+        live = changed[t]
+    raise SpotcheckError(Problem("T811", "检查人员匹配求解失败：求解结果校验未通过",
+                                 hint="这是程序内部错误，不是名录填写问题；请将抽取结果目录和名录文件报告给维护人员"))
