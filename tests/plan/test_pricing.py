@@ -143,3 +143,21 @@ def test_the_cost_is_the_documented_formula():
         for j, p in enumerate(inspectors):
             assert table[i, j] == documented(KEY, v, p) == costs.pair_cost(KEY, v, p)
     assert 0 <= table.min() and table.max() < 2**costs.COST_BITS and len(set(table.ravel().tolist())) == 9
+
+
+def test_a_visit_whose_candidates_are_all_capped_is_priced_against_the_others(monkeypatch):
+    """Its one candidate has no capacity left, so no part holds the visit: every eligible pair of it is tried."""
+    monkeypatch.setattr(pricing, "CANDIDATES", 1)
+    universe = pricing.Universe(
+        n_people=3, visit_words=np.array([7], dtype=np.uint64), person_words=np.array([1, 2, 3], dtype=np.uint64),
+        inspect_by=np.array([0]), expires=np.full(3, OPEN_ENDED), blocks=[(np.array([0]), np.arange(3))],
+        banned=np.zeros(0, dtype=np.int64), slot_visit=np.zeros(0, dtype=np.int64), slot_spec=np.zeros(0, dtype=np.int64),
+        holds=np.zeros((3, 1), dtype=bool))
+    general = np.array([1])
+    priced = assignment.priced_matching(universe, general).side
+    assert len(priced.pair_visit) == 1
+    capacity = np.ones(3, dtype=np.int64)
+    capacity[priced.pair_person[0]] = 0
+    full = _full(universe, general)
+    got = _pairs(priced, assignment._solve(priced, np.ones(1, dtype=bool), capacity))
+    assert len(got) == 1 and got == _pairs(full, assignment._solve(full, np.ones(1, dtype=bool), capacity))

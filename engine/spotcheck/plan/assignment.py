@@ -122,7 +122,7 @@ def _network(side: _Side, active: np.ndarray, capacity: np.ndarray) -> _Net | No
     first = arcs(x0 + gadget_ids[x_idx], person0 + side.pair_person[x_idx], mult[side.pair_visit[x_idx]], side.pair_cost[x_idx])
     d_idx = np.nonzero(~gadget & pair_on & has_general[side.pair_visit])[0]
     arcs(gen0 + side.pair_visit[d_idx], person0 + side.pair_person[d_idx], mult[side.pair_visit[d_idx]], side.pair_cost[d_idx])
-    people = np.unique(side.pair_person[pair_on])
+    people = _present(side.pair_person[pair_on], len(capacity))
     last = arcs(person0 + people, np.ones(len(people)), capacity[people])
     pairs = np.concatenate([x_idx, d_idx])
     return _Net(
@@ -154,15 +154,26 @@ def _components(side: _Side, active: np.ndarray, capacity: np.ndarray) -> tuple[
     n_visits = len(side.general)
     pair_on = active[side.pair_visit] & (capacity[side.pair_person] > 0)
     visit, person = side.pair_visit[pair_on], side.pair_person[pair_on]
-    people, person = np.unique(person, return_inverse=True)
-    size = n_visits + len(people)
+    person = _dense(person, len(capacity))
+    size = n_visits + (int(person.max()) + 1 if len(person) else 0)
     graph = coo_matrix((np.ones(len(visit), dtype=np.int8), (visit, n_visits + person)), shape=(size, size))
     _, label = connected_components(graph, directed=False)
     part = np.full(n_visits, -1, dtype=np.int64)
     joined = np.zeros(n_visits, dtype=bool)
     joined[visit] = True
-    labels, part[joined] = np.unique(label[:n_visits][joined], return_inverse=True)
-    return len(labels), part
+    part[joined] = _dense(label[:n_visits][joined], size)
+    return int(part.max()) + 1 if joined.any() else 0, part
+
+
+def _present(ids: np.ndarray, n: int) -> np.ndarray:
+    """The distinct values of small non-negative ids, sorted (np.unique without the sort)."""
+    return np.flatnonzero(np.bincount(ids, minlength=n))
+
+
+def _dense(ids: np.ndarray, n: int) -> np.ndarray:
+    """Small non-negative ids renumbered 0, 1, … in their order (np.unique's inverse without the sort)."""
+    used = np.bincount(ids, minlength=n) > 0
+    return (np.cumsum(used) - 1)[ids]
 
 
 def _solve(side: _Side, active: np.ndarray, capacity: np.ndarray) -> np.ndarray:
@@ -175,17 +186,24 @@ def _solve(side: _Side, active: np.ndarray, capacity: np.ndarray) -> np.ndarray:
     the solve is priced against all of them and repeated with the pairs that break the proof
     (spotcheck.plan.pricing), so the answer is that of one solve over every eligible pair.
     """
-    while True:
-        chosen, pot = _solve_parts(side, active, capacity)
-        if side.universe is None:
-            return chosen
+    chosen, pot = _solve_parts(side, active, capacity)
+    while side.universe is not None:
         v, p = side.universe.violators(active, capacity, side.keys(), pot)
         if not len(v):
-            return chosen
+            break
+        # Only the parts the new pairs reach are solved again; the others keep their optimum.
+        parts = np.concatenate([pot.visit_part[v], pot.person_part[p]])
+        touched = np.isin(pot.visit_part, parts[parts >= 0])
+        touched[v] = True
         side.add(v, p)
+        chosen = np.concatenate([chosen, np.zeros(len(v), dtype=bool)])
+        chosen, pot = _solve_parts(side, active, capacity, (chosen, pot, touched))
+    return chosen
 
 
-def _solve_parts(side: _Side, active: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, Potentials | None]:
+def _solve_parts(side: _Side, active: np.ndarray, capacity: np.ndarray, before=None) -> tuple[np.ndarray, Potentials | None]:
+    """Each part's optimum (and, on a priced side, its potentials). `before`: the last solve's choice and
+    potentials, with the visits whose parts changed since; the other parts are taken from it."""
     chosen = np.zeros(len(side.pair_visit), dtype=bool)
     n_parts, part = _components(side, active, capacity)
     pot = None if side.universe is None else Potentials.empty(len(side.general), len(side.slot_visit), len(capacity))
@@ -196,8 +214,12 @@ def _solve_parts(side: _Side, active: np.ndarray, capacity: np.ndarray) -> tuple
     for k in range(n_parts):
         visits = active & (part == k)
         sub, pairs = _subset(side, visits, everyone, with_pairs=True)
-        chosen[pairs] = _solve_part(sub, np.ones(len(sub.general), dtype=bool), capacity, pot, part,
-                                    np.flatnonzero(visits), np.flatnonzero(visits[side.slot_visit]))
+        visit_ids, slot_ids = np.flatnonzero(visits), np.flatnonzero(visits[side.slot_visit])
+        if before is not None and not before[2][visits].any():
+            chosen[pairs] = before[0][pairs]
+            pot.take(before[1], visit_ids, slot_ids, _present(sub.pair_person, len(capacity)), k)
+            continue
+        chosen[pairs] = _solve_part(sub, np.ones(len(sub.general), dtype=bool), capacity, pot, part, visit_ids, slot_ids)
     return chosen, pot
 
 
@@ -225,7 +247,7 @@ def _solve_part(side: _Side, active: np.ndarray, capacity: np.ndarray, pot: Pote
         pot.general_reached[visit_ids] = reached[2 : 2 + n_visits]
         pot.slot[slot_ids] = d[2 + n_visits : 2 + n_visits + len(side.slot_visit)]
         pot.slot_reached[slot_ids] = reached[2 + n_visits : 2 + n_visits + len(side.slot_visit)]
-        people = np.unique(side.pair_person)
+        people = _present(side.pair_person, len(capacity))
         pot.person[people] = d[net.person0 + people]
         pot.person_reached[people] = reached[net.person0 + people]
         pot.visit_part[visit_ids] = np.where(active, part[visit_ids], -1)

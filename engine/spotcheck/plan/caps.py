@@ -118,31 +118,39 @@ def _least_cap(side: _Side, n_people: int, low: int) -> int:
     return hi
 
 
-def classes(side: _Side, visits: np.ndarray, people: np.ndarray) -> _Side:
+def class_labels(side: _Side) -> np.ndarray:
+    """Per visit of a priced side, its class: same general places, same specialty places, same allowed
+    units, same date (so the same certificates), and no recusal or rotation of its own (such a visit
+    is a class alone)."""
+    u = side.universe
+    n = len(side.general)
+    block = pl.DataFrame({"v": np.concatenate([b for b, _ in u.blocks]) if u.blocks else np.zeros(0, dtype=np.int64),
+                          "b": np.repeat(np.arange(len(u.blocks)), [len(b) for b, _ in u.blocks])})
+    slot = pl.DataFrame({"v": u.slot_visit, "spec": u.slot_spec})
+    alone = np.zeros(n, dtype=bool)
+    alone[u.banned // u.n_people] = True
+    frame = (
+        pl.DataFrame({"v": np.arange(n), "general": side.general, "by": u.inspect_by, "own": np.where(alone, np.arange(n), -1)})
+        .join(block.group_by("v").agg(pl.col("b").sort()), on="v", how="left")
+        .join(slot.group_by("v").agg(pl.col("spec").sort()), on="v", how="left")
+    )
+    return frame.select(pl.struct("general", "by", "own", "b", "spec").rank("dense")).to_series().to_numpy().astype(np.int64)
+
+
+def classes(side: _Side, visits: np.ndarray, people: np.ndarray, labels: np.ndarray | None = None) -> _Side:
     """The visits `visits` of a priced side, with only the people `people`, as classes of identical
-    visits: same general places, same specialty places, same allowed units, same date (so the same
-    certificates), and no recusal or rotation of their own (such a visit is a class alone). Each
-    class is one visit standing for its size (mult), joined to every person eligible for it.
+    visits (class_labels): each class is one visit standing for its size (mult), joined to every
+    person eligible for it.
 
     Max flow over the classes equals max flow over the visits one by one: a class's flow spread
     evenly over its visits is a fractional flow of the visits', and flows are integral. A unit of a
     city is a few dozen classes instead of tens of thousands of visits × hundreds of officers."""
     u = side.universe
+    labels = class_labels(side) if labels is None else labels
     ids = np.flatnonzero(visits)
-    block = pl.DataFrame({"v": np.concatenate([b for b, _ in u.blocks]) if u.blocks else np.zeros(0, dtype=np.int64),
-                          "b": np.repeat(np.arange(len(u.blocks)), [len(b) for b, _ in u.blocks])})
-    slot = pl.DataFrame({"v": u.slot_visit, "spec": u.slot_spec})
-    alone = np.zeros(len(side.general), dtype=bool)
-    alone[np.unique(u.banned // u.n_people)] = True
-    frame = (
-        pl.DataFrame({"v": ids, "general": side.general[ids], "by": u.inspect_by[ids],
-                      "own": np.where(alone[ids], ids, -1)})
-        .join(block.group_by("v").agg(pl.col("b").sort()), on="v", how="left")
-        .join(slot.group_by("v").agg(pl.col("spec").sort()), on="v", how="left")
-        .group_by("general", "by", "own", "b", "spec").agg(pl.col("v").min().alias("rep"), pl.len().alias("mult"))
-        .sort("rep")
-    )
-    reps = frame["rep"].to_numpy()
+    _, first, mult = np.unique(labels[ids], return_index=True, return_counts=True)
+    reps = np.sort(ids[first])
+    mult = mult[np.argsort(ids[first])]
     keep = np.zeros(len(side.general), dtype=bool)
     keep[reps] = True
     vs, ps = [], []
@@ -160,7 +168,7 @@ def classes(side: _Side, visits: np.ndarray, people: np.ndarray) -> _Side:
     return _Side(
         general=side.general[reps], slot_visit=renumber[u.slot_visit[slot_on]],
         pair_visit=renumber[v], pair_person=p, pair_cost=np.zeros(len(v), dtype=np.int64),
-        hold_slot=slot_ids[hold_slot], hold_pair=hold_pair, mult=frame["mult"].to_numpy().astype(np.int64),
+        hold_slot=slot_ids[hold_slot], hold_pair=hold_pair, mult=mult.astype(np.int64),
     )
 
 
@@ -172,9 +180,10 @@ def least_caps(lower: Mapping[str, int], v: pl.DataFrame, people: pl.DataFrame, 
     person_unit = people["unit"].to_numpy()
     visit_unit = v["inspecting_unit"].to_numpy()
     caps = {u: n + DEFAULT_SLACK for u, n in lower.items()}
+    labels = class_labels(officers.side) if officers.side.universe is not None else None
     for unit in sorted(set(v["inspecting_unit"].drop_nulls().to_list()) & set(caps)):
         mine = officers.feasible & (visit_unit == unit)
-        sub = (classes(officers.side, mine, person_unit == unit) if officers.side.universe is not None
+        sub = (classes(officers.side, mine, person_unit == unit, labels) if labels is not None
                else _subset(officers.side, mine, person_unit == unit))
         caps[unit] = _least_cap(sub, n_people, max(1, lower[unit])) + DEFAULT_SLACK
     sub = _subset(pool.side, pool.feasible, np.ones(n_people, dtype=bool))

@@ -81,11 +81,13 @@ class Universe:
         vs, ps = [], []
         eligible = np.zeros(n_visits, dtype=np.int64)
         holders = np.zeros(len(self.slot_visit), dtype=np.int64)
+        order = np.argsort(self.slot_visit, kind="stable")
+        start = np.searchsorted(self.slot_visit[order], np.arange(n_visits + 1))
         for vc, people, cost, ok in self.chunks():
             eligible[vc] += ok.sum(axis=1)
             _cheapest(vc, people, cost, ok, k, vs, ps)
             # The specialty places: each slot of these visits, among the holders of its specialty.
-            slots = np.flatnonzero(np.isin(self.slot_visit, vc))
+            slots = order[_ranges(start[vc], start[vc + 1])]
             for spec in np.unique(self.slot_spec[slots]):
                 mine = self.holds[people, spec]
                 if not mine.any():
@@ -104,10 +106,9 @@ class Universe:
         """(slot, index into v/p) for each specialty place of visit v that person p can fill."""
         order = np.argsort(self.slot_visit, kind="stable")
         start = np.searchsorted(self.slot_visit[order], v)
-        count = np.searchsorted(self.slot_visit[order], v, side="right") - start
-        pair = np.repeat(np.arange(len(v)), count)
-        offset = np.arange(len(pair)) - np.repeat(np.cumsum(count) - count, count)
-        slot = order[np.repeat(start, count) + offset]
+        end = np.searchsorted(self.slot_visit[order], v, side="right")
+        pair = np.repeat(np.arange(len(v)), end - start)
+        slot = order[_ranges(start, end)]
         keep = self.holds[p[pair], self.slot_spec[slot]]
         return slot[keep], pair[keep]
 
@@ -125,18 +126,29 @@ class Universe:
         np.minimum.at(slot_d, (self.slot_visit, col), pot.slot)
         np.logical_or.at(slot_r, (self.slot_visit, col), pot.slot_reached)
         for vc, people, cost, ok in self.chunks(active, capacity > 0):
-            entry = np.broadcast_to(pot.general[vc][:, None], ok.shape).copy()
-            reached = np.broadcast_to(pot.general_reached[vc][:, None], ok.shape).copy()
+            # Through entry e (general places, or a place of a specialty the person holds), a pair
+            # breaks the proof when cost - d[person] < -d[e], or when the source reaches e, not the person.
+            base = cost - pot.person[people][None, :]
+            unreached = ~pot.person_reached[people]
+            bad = base < -pot.general[vc][:, None]
+            bad |= pot.general_reached[vc][:, None] & unreached[None, :]
+            servable = np.broadcast_to((pot.general[vc] < INF)[:, None], ok.shape).copy()
             for j, spec in enumerate(specs):
-                held = self.holds[people, spec]
-                if not held.any() or not (slot_d[vc, j] < INF).any():
+                rows = np.flatnonzero(slot_d[vc, j] < INF)
+                cols = np.flatnonzero(self.holds[people, spec])
+                if not len(rows) or not len(cols):
                     continue
-                np.minimum(entry, np.where(held[None, :], slot_d[vc, j][:, None], INF), out=entry)
-                reached |= held[None, :] & slot_r[vc, j][:, None]
-            bad = (cost + entry - pot.person[people][None, :] < 0) | (reached & ~pot.person_reached[people][None, :])
-            # A pair across separately solved parts (or to a visit no part holds) is added outright.
-            apart = (pot.visit_part[vc][:, None] != pot.person_part[people][None, :]) & (pot.person_part[people] != -2)[None, :]
-            bad |= apart & ((entry < INF) | (pot.visit_part[vc] < 0)[:, None])
+                ix = np.ix_(rows, cols)
+                bad[ix] |= (base[ix] < -slot_d[vc[rows], j][:, None]) | (slot_r[vc[rows], j][:, None] & unreached[cols][None, :])
+                servable[ix] = True
+            # A pair to a visit no part holds, or across separately solved parts, is added outright
+            # (a person in no part may take potential 0, unreached, beside any part).
+            vp, pp = pot.visit_part[vc], pot.person_part[people]
+            lost, known = vp < 0, pp != -2
+            bad[lost] = True
+            labels = np.concatenate([vp[~lost], pp[known]])
+            if len(labels) and labels.min() != labels.max():
+                bad |= (vp[:, None] != pp[None, :]) & servable & known[None, :]
             bad &= ok
             if bad.any():
                 r, c = np.nonzero(bad)
@@ -147,6 +159,12 @@ class Universe:
         v, p = np.concatenate(out_v), np.concatenate(out_p)
         fresh = ~np.isin(v * self.n_people + p, present, assume_unique=False)
         return v[fresh], p[fresh]
+
+
+def _ranges(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The concatenated ranges start[i]..end[i] (exclusive)."""
+    count = end - start
+    return np.repeat(start, count) + np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
 
 
 def _cheapest(vc, people, cost, ok, k, vs, ps) -> None:
@@ -172,7 +190,15 @@ class Potentials:
     person: np.ndarray
     person_reached: np.ndarray
     visit_part: np.ndarray  # which separately solved part (-1: none)
-    person_part: np.ndarray  # (-2: in none: potential 0 and unreached is valid beside any part)
+    person_part: np.ndarray  # (-2: none)
+
+    def take(self, other: Potentials, visits: np.ndarray, slots: np.ndarray, people: np.ndarray, part: int) -> None:
+        """Copy a part's potentials from an earlier solve (the part unchanged, only renumbered)."""
+        for name, ids in (("general", visits), ("slot", slots), ("person", people)):
+            getattr(self, name)[ids] = getattr(other, name)[ids]
+            getattr(self, f"{name}_reached")[ids] = getattr(other, f"{name}_reached")[ids]
+        self.visit_part[visits] = part
+        self.person_part[people] = part
 
     @classmethod
     def empty(cls, n_visits: int, n_slots: int, n_people: int) -> Potentials:
