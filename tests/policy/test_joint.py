@@ -59,6 +59,19 @@ def test_county_draws_need_district_strata(policy_tree):
     assert problem.message == "“县抽县查”由各辖区分别抽取，但任务未按辖区分层抽取"
 
 
+def test_a_county_saying_county_draws_of_itself_needs_no_districts(policy_tree):
+    # 潞州区 2025 prints 县抽县查 on every row of the county's own plan: the county draws and inspects.
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "    draw_months: [6, 8]\n", "    draw_months: [6, 8]\n    inspection: 县抽县查\n")
+    edit(path, "  districts:\n    - {code: \"149901\", name: 东区, unit: 示范市东区市场监督管理局}\n"
+         "    - {code: \"149902\", name: 西区, unit: 示范市西区市场监督管理局}\n", "")
+    edit(path, "level: city", "level: district")
+    assert "P220" not in {p.code for p in validate_paths([path])}
+    # A city without districts still cannot hand its draws to districts it does not list.
+    edit(path, "level: district", "level: city")
+    assert "P220" in {p.code for p in validate_paths([path])}
+
+
 def test_task_without_months_or_window_is_an_error_not_january(policy_tree):
     path = policy_tree / "city" / "2023.yaml"
     edit(path, "    draw_months: [6, 8]\n", "")

@@ -98,6 +98,9 @@ def test_an_upper_bound_count_asks_nothing_more_than_there_is():
     ({"count": 10, "classes": [{"id": "x", "name": "甲", "when": SCOPE, "count": 3}]}, "不再写总数"),
     ({"classes": [{"id": "x", "name": "甲", "when": SCOPE, "count": 3, "ratio": "5%"}]}, "不再写比例"),
     ({"classes": [{"id": "x", "name": "甲", "when": SCOPE, "count": 3}, {"id": "y", "name": "乙", "when": SCOPE, "weight": "2"}]}, "须填写"),
+    ({"tiers": {"A": {"ratio": "3%"}}, "stratify": []}, "须按风险等级分层"),
+    ({"tiers": {"A": {"ratio": "3%"}}, "target": {"count": 18}}, "写作 expected"),
+    ({"tiers": {"A": {"ratio": "3%"}, "B": {"weight": "2"}}}, "不写目标数（target）或权重"),
 ])
 def test_wrong_sampling_is_refused_in_chinese(sampling, words):
     with pytest.raises(ValidationError) as exc:
@@ -185,3 +188,27 @@ def test_a_floor_per_stratum_and_strata_by_industry():
     assert "西区：按比例5户，少于每层最少户数20户，抽20户" in explain["words"]
     assert sampling_text(task.sampling) == "不低于5%，每辖区不少于20户"
     assert _task(ratio="5%", stratify=["industry", "grid"]).sampling.stratify == ["industry", "grid"]
+
+
+def test_ratios_tier_by_tier_without_a_task_ratio_draw_each_tier_its_own():
+    # 重庆 2024 row 1: “A3% B4% C5% D6%”, no ratio for the task; a tier the plan gives no ratio is not drawn.
+    task = _task(tiers={"A": {"ratio": "3%"}, "B": {"ratio": "4%"}, "C": {"ratio": "5%"}, "D": {"ratio": "6%"}},
+                 expected={"count": 18, "text": "18"})
+    strata = {"A": (300, "A", None), "B": (100, "B", None), "C": (20, "C", None), "D": (5, "D", None)}
+    assert _wanted(task, strata) == {"A": 9, "B": 4, "C": 1, "D": 1}
+    _, explain = task_quotas(task, {}, strata)
+    assert explain["expected"] == {"stated": 18, "text": "18", "wanted": 15, "difference": -3,
+                                   "words": "计划抽取户数18户，按名录和比例应抽15户，少3户"}
+    assert sampling_text(task.sampling) == "A级3%、B级4%、C级5%、D级6%"
+    only_a = _task(by_tier={"A": "3%"})
+    _, explain = task_quotas(only_a, {}, {"A": (100, "A", None), "D": (10, "D", None)})
+    assert _wanted(only_a, {"A": (100, "A", None), "D": (10, "D", None)}) == {"A": 3, "D": 0}
+    assert "D：计划只写明了A级的比例，D级不抽取" in explain["words"]
+
+
+def test_an_expected_count_beside_a_ratio_changes_nothing_but_is_reported():
+    plain, told = _task(ratio="5%", stratify=[]), _task(ratio="5%", stratify=[], expected={"count": 1, "text": "1户"})
+    strata = {"全部": (30, None, None)}
+    assert _wanted(plain, strata) == _wanted(told, strata) == {"全部": 2}
+    _, explain = task_quotas(told, {}, strata)
+    assert explain["expected"]["words"] == "计划抽取户数1户，按名录和比例应抽2户，多1户"

@@ -21,6 +21,7 @@ from spotcheck.policy.model import Cap, Task
 from spotcheck.policy.sampling import (
     SampleClass,
     base_comparison,
+    expected_comparison,
     size_rule,
     stratum_ratio,
     stratum_weight,
@@ -287,6 +288,9 @@ def task_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[int, str |
             quotas = by_weight({k: (n, Fraction(1)) for k, (n, _, _) in strata.items()}, total)
     if s.min_per_stratum is not None:
         quotas = [_at_least(q, s.min_per_stratum, words) for q in quotas]
+    if (compared := expected_comparison(s, sum(q.wanted for q in quotas))) is not None:
+        explain["expected"] = compared
+        words.append(compared["words"])
     explain["words"] = words
     return quotas, explain
 
@@ -317,7 +321,7 @@ def _class_count_quotas(task: Task, risk_tiers: dict, strata: dict[str, tuple[in
                      + (f"（{klass.text}）" if klass.text else ""))
     rest = {k: v for k, v in strata.items() if v[2] is None or v[2].count is None}
     explain: dict = {}
-    if rest and (s.ratio is not None or s.unstated is not None):
+    if rest and (s.ratio is not None or s.unstated is not None or s.tier_ratios):
         others = s.model_copy(update={"classes": [c for c in s.classes if c.count is None]})
         more, explain = task_quotas(task.model_copy(update={"sampling": others}), risk_tiers, rest, year)
         quotas += more

@@ -263,7 +263,7 @@ def run_case(case: Case, loaded: LoadedPolicy) -> tuple[list[str], str]:
             stratum_ratio(task.sampling, loaded.policy.risk.tiers,
                           percent_fraction(task.sampling.ratio) if task.sampling.ratio is not None else None,
                           tier if graded else None, klass)[0]
-            if task.sampling.ratio is not None or task.sampling.unstated is not None else None)
+            if task.sampling.ratio is not None or task.sampling.unstated is not None or task.sampling.tier_ratios else None)
         if tier is None and graded:
             failures.append(f"任务 {task_id} 的比例：用例的 entity 未写 tier（风险等级）")
         elif got != percent_fraction(expected):

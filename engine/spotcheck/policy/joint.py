@@ -60,17 +60,19 @@ def department_problems(draft: Draft) -> list[Problem]:
 def _inspection_problems(draft: Draft, policy: Policy, i: int) -> list[Problem]:
     task = policy.tasks[i]
     found = []
+    # A county's own plan saying 县抽县查 (潞州区 2025) means the county itself: no districts below it to list or stratify by.
+    own_county = policy.jurisdiction.level == "district" and not policy.jurisdiction.districts
     for k, rule in enumerate(task.inspection):
         path = draft.at("tasks", i, "inspection", k)
         if rule.when is None and k < len(task.inspection) - 1:
             found.append(draft.locate(Problem(
                 "P220", f"抽查检查模式“{rule.mode}”没有适用条件，适用于全部主体，其后的模式永远用不到",
                 hint="把不带 when 的模式放在最后，或给它写上 when 条件"), path))
-        if rule.mode != "市抽市查" and not policy.jurisdiction.districts:
+        if rule.mode != "市抽市查" and not policy.jurisdiction.districts and not (own_county and rule.mode in DISTRICT_DRAWS):
             found.append(draft.locate(Problem(
                 "P220", f"抽查检查模式“{rule.mode}”由主体所在辖区的单位检查，但策略未列出下辖辖区",
                 hint="在 jurisdiction.districts 中列出辖区及其单位，或改为“市抽市查”"), path))
-        if rule.mode in DISTRICT_DRAWS and "district" not in task.sampling.stratify:
+        if rule.mode in DISTRICT_DRAWS and "district" not in task.sampling.stratify and not own_county:
             found.append(draft.locate(Problem(
                 "P220", "“县抽县查”由各辖区分别抽取，但任务未按辖区分层抽取",
                 hint="在 sampling.stratify 中加入 district"), path))

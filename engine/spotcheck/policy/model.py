@@ -392,9 +392,10 @@ def task_ratio(task: Task, policy: Policy, tier: str | None) -> Fraction | None:
     task that stratifies by tier.
     """
     s = task.sampling
-    if s.ratio is None or s.fixed_total:
+    if not s.ratio_rule or (s.ratio is None and s.unstated is not None):
         return None
-    return stratum_ratio(s, policy.risk.tiers, percent_fraction(s.ratio), tier if "tier" in s.stratify else None, None)[0]
+    base = percent_fraction(s.ratio) if s.ratio is not None else None
+    return stratum_ratio(s, policy.risk.tiers, base, tier if "tier" in s.stratify else None, None)[0]
 
 
 def coverage_kinds(policy: Policy) -> tuple[str, ...]:

@@ -129,6 +129,14 @@ def _conflicts(data: Any) -> list[str]:
         return []
     given = [k for k in ("ratio", "count", "by_size", "from_list", "unstated") if data.get(k) not in (None, [], {})]
     out = []
+    # “A3% B4% C5% D6%”: a ratio for each tier and none for the task is a rule of its own.
+    tiers = data.get("tiers") if isinstance(data.get("tiers"), dict) else {}
+    tier_ratios = bool(data.get("by_tier")) or any(isinstance(r, dict) and r.get("ratio") is not None for r in tiers.values())
+    if not given and tier_ratios:
+        weights = any(isinstance(r, dict) and r.get("weight") is not None for r in tiers.values())
+        if data.get("target") is not None or weights:
+            out.append("只写了各等级的比例、没有任务比例时，没有可按 户数×权重 分配的总数：不写目标数（target）或权重（weight）；"
+                       "计划表中与各级比例并列的户数写作 expected（计划抽取户数）")
     classes = data.get("classes") if isinstance(data.get("classes"), list) else []
     counted = [c for c in classes if isinstance(c, dict) and c.get("count") is not None]
     if counted and any(data.get(k) not in (None, [], False) for k in ("count", "target", "by_size", "from_list")):
@@ -136,7 +144,7 @@ def _conflicts(data: Any) -> list[str]:
     cycle = data.get("once_in_years") is not None
     # An unknown key is reported as such, with its did-you-mean; it is most likely the missing one.
     # A task whose classes are all given counts (各县区抽查数量分配表) needs no rule of its own.
-    if not given and classes and len(counted) == len(classes):
+    if (not given and classes and len(counted) == len(classes)) or (not given and tier_ratios):
         pass
     elif not given and not cycle and not set(data) - set(Sampling.model_fields):
         out.append("须填写抽查比例（ratio）、抽查数量（count）、按规模的规则（by_size）或按名单抽查（from_list）之一；"
@@ -176,6 +184,10 @@ class Sampling(Model):
     base: Stated | None = Field(None, title="抽查基数", description="计划写明的基数；抽取时报告名录实际户数与之比较")
     target: Stated | None = Field(
         None, title="抽查目标数", description="计划写明的目标户数；与比例同为下限时取两者较大者，比例为上限时取较小者")
+    expected: Stated | None = Field(
+        None, title="计划抽取户数",
+        description="计划表按比例估出、与比例并列的户数（如“抽取对象数(户) 18”“1户(以实际工作抽查数为准)”）：不改变抽取数，"
+                    "抽取时报告按名录算出的户数与之比较；要作为下限的写 target")
     by_size: list[SizeRule] = Field(default_factory=list, title="按规模的规则", description="随抽查对象户数变化的比例或户数，各档不重叠")
     unstated: StrictStr | None = Field(
         None, title="比例未写明",
@@ -219,6 +231,8 @@ class Sampling(Model):
         if conflicts:
             raise ValueError("；".join(conflicts))
         model._check_bands()
+        if model.ratio is None and model.tier_ratios and "tier" not in model.stratify and not model.unstated:
+            raise ValueError("只写了各等级的比例（tiers 的 ratio 或 by_tier）时须按风险等级分层：在 stratify 中加入 tier")
         if model.tier_kinds and "type" not in model.stratify:
             raise ValueError("tier_kinds（分级规则适用的对象类别）须与 stratify 中的 type（按对象类别分层）同用")
         return model
@@ -244,6 +258,17 @@ class Sampling(Model):
         """Whether the task draws a total over all its strata rather than a ratio per stratum."""
         return (self.count is not None or self.target is not None or self.weighted or bool(self.by_size)
                 or self.from_list is not None)
+
+    @property
+    def tier_ratios(self) -> dict[str, Decimal]:
+        """The ratios this task states tier by tier (by_tier, or its tiers' own ratio)."""
+        out = {k: r.ratio for k, r in self.tiers.items() if r.ratio is not None}
+        return {**out, **self.by_tier}
+
+    @property
+    def ratio_rule(self) -> bool:
+        """Whether each stratum draws a ratio: the task's, its tiers' own, or none stated (unstated)."""
+        return not self.fixed_total and (self.ratio is not None or self.unstated is not None or bool(self.tier_ratios))
 
     @property
     def weighted(self) -> bool:
@@ -326,6 +351,9 @@ def stratum_ratio(s: Sampling, risk_tiers: Mapping[str, TierRule], base: Fractio
         if klass.multiplier is not None and r is not None:
             r = r * Fraction(klass.multiplier)
             words.append(f"“{klass.name}”按{klass.multiplier.normalize():f}倍")
+    if r is None and s.unstated is None:
+        stated = "、".join(s.tier_ratios)
+        return Fraction(0), [*words, f"计划只写明了{stated}级的比例，{'本层' if tier is None else f'{tier}级'}不抽取"]
     if r is None:
         return Fraction(0), [*words, f"计划未写明比例（“{s.unstated}”），不抽取"]
     if r > 1:
@@ -374,18 +402,26 @@ def _count_words(ratio: Fraction, eligible: int, bound: str) -> str:
     return f"{shown}户，{way}为{n}户"
 
 
+def expected_comparison(s: Sampling, wanted: int) -> dict | None:
+    """How the count the rule gives compares with the count the plan printed beside its ratios (None if none)."""
+    if s.expected is None:
+        return None
+    stated = s.expected.count
+    said = "相同" if wanted == stated else f"{'多' if wanted > stated else '少'}{abs(wanted - stated)}户"
+    return _compared(s.expected, "wanted", wanted, f"计划抽取户数{stated}户，按名录和比例应抽{wanted}户，{said}")
+
+
 def base_comparison(s: Sampling, eligible: int) -> dict | None:
     """How the directory's population compares with the plan's stated 基数 (None if the plan states none)."""
     if s.base is None:
         return None
     stated = s.base.count
-    return {
-        "stated": stated,
-        "text": s.base.text,
-        "directory": eligible,
-        "difference": eligible - stated,
-        "words": f"计划基数{stated}户，名录中抽查对象{eligible}户，{'多' if eligible >= stated else '少'}{abs(eligible - stated)}户",
-    }
+    return _compared(s.base, "directory", eligible,
+                     f"计划基数{stated}户，名录中抽查对象{eligible}户，{'多' if eligible >= stated else '少'}{abs(eligible - stated)}户")
+
+
+def _compared(stated: Stated, key: str, value: int, words: str) -> dict:
+    return {"stated": stated.count, "text": stated.text, key: value, "difference": value - stated.count, "words": words}
 
 
 def sampling_text(s: Sampling) -> str:
@@ -402,6 +438,8 @@ def sampling_text(s: Sampling) -> str:
         head = "，".join(b.text or _band_text(b) for b in s.by_size)
     elif s.count is not None:
         head = f"{s.count}户"
+    elif s.ratio is None and s.tier_ratios:
+        head = "、".join(f"{k}级{v.normalize():f}%" for k, v in s.tier_ratios.items())
     else:
         pct = f"{s.ratio.normalize():f}%" if s.ratio is not None else ""
         head = pct if s.bound == "等于" or s.ratio == 100 else f"{s.bound}{pct}"
@@ -424,4 +462,4 @@ def _band_text(b: SizeRule) -> str:
 
 
 __all__ = ["Bound", "Rule", "SampleClass", "Sampling", "SizeRule", "Stated", "TierRule", "base_comparison",
-           "bounded_count", "sampling_text", "size_rule", "stratum_ratio", "stratum_weight", "total_for"]
+           "bounded_count", "expected_comparison", "sampling_text", "size_rule", "stratum_ratio", "stratum_weight", "total_for"]
