@@ -1,13 +1,15 @@
 """Benchmark: the draw on this machine (polars) against the draw on Spark in local mode.
 
-    python bench/draw_spark.py --entities 1000000 [--entities 10000000] [--master 'local[2]'] [--driver-memory 4g]
+    python bench/draw_spark.py --entities 1000000 [--entities 10000000] [--master 'local[2]'] [--driver-memory 4g] [--read-only]
 
 Uses bench/draw.py's Shuozhou-shaped directories (bench/data/, made once) and runs each draw as the
 CLI does (pipeline.draw: load and check, scope, caps, quotas, ranking, files and ledger) in its own
-child process, one after the other. For each it prints the wall time, the ranking's share of it (the
-part Spark takes over), and the driver's peak memory: the Python process's peak RSS, and for Spark
-also the JVM's (in local mode the JVM is the driver and the executors at once). The outputs of the
-two draws are compared byte for byte.
+child process, one after the other. For each it prints the wall time, the shares of it Spark takes
+over (reading and checking the directory, the ranking), and the driver's peak memory: the Python
+process's peak RSS, and for Spark also its descendants' (in local mode the JVM is the driver and the
+executors at once, and the Python workers that check the directory's cells are its children). The
+outputs of the two draws are compared byte for byte. `--read-only` times only the directory's
+reading and checking (load_for), as the draw does it.
 """
 
 from __future__ import annotations
@@ -59,9 +61,24 @@ def _run(engine: str, master: str | None, entities: str, out: str, q) -> None:
                            drawn_on=dt.date(2021, 4, 1), progress=progress, engine=engine, spark_master=master)
     wall = time.perf_counter() - t
     ranking = marks["生成抽取记录"] - marks["按随机数排序抽取"]
-    start = marks["按规则匹配抽查范围"] - marks["启动 Spark"] if "启动 Spark" in marks else 0.0
-    python_peak = _peak_mib("self")
-    q.put((wall, ranking, start, python_peak, _descendants_peak_mib(), result.drawn.height))
+    read = marks["按规则匹配抽查范围"] - marks["读取并校验检查对象名录"]
+    start = marks["读取并校验检查对象名录"] - marks["启动 Spark"] if "启动 Spark" in marks else 0.0
+    q.put((wall, start, read, ranking, _peak_mib("self"), _descendants_peak_mib(), result.drawn.height))
+
+
+def _read(engine: str, master: str | None, entities: str, out: str, q) -> None:
+    """Only the directory's reading and checking, as the draw does it (--read-only)."""
+    from spotcheck.directory.kinds import load_for
+    from spotcheck.draw import spark
+    from spotcheck.policy.loader import load_policy
+
+    loaded = load_policy(Path(POLICY))
+    t = time.perf_counter()
+    session = spark.session(master) if engine == "spark" else None
+    started = time.perf_counter()
+    directory = load_for(loaded.policy, entities) if session is None else load_for(loaded.policy, entities, spark.reader(session))
+    read = time.perf_counter() - started
+    q.put((time.perf_counter() - t, started - t, read, 0.0, _peak_mib("self"), _descendants_peak_mib(), len(directory)))
 
 
 def main() -> None:
@@ -69,33 +86,39 @@ def main() -> None:
     ap.add_argument("--entities", type=int, action="append", help="directory sizes (repeatable); default 1000000")
     ap.add_argument("--master", default="local[2]", help="the Spark master (default local[2])")
     ap.add_argument("--driver-memory", help="the Spark driver JVM's heap, e.g. 4g (Spark's default is 1g)")
+    ap.add_argument("--read-only", action="store_true", help="time only the directory's reading and checking")
     args = ap.parse_args()
     if args.driver_memory:
         # The JVM starts with the first session, in the child: its heap is fixed by the submit arguments.
         os.environ["PYSPARK_SUBMIT_ARGS"] = f"--driver-memory {args.driver_memory} pyspark-shell"
+    job = _read if args.read_only else _run
     rows = []
     for n in args.entities or [1_000_000]:
         entities = _directory(n)
         tmp = Path(tempfile.mkdtemp(prefix="spotcheck-bench-spark-"))
         try:
-            local = _child(_run, "local", None, str(entities), str(tmp / "local"))
-            spark = _child(_run, "spark", args.master, str(entities), str(tmp / "spark"))
-            if local is None or spark is None:
+            local = _child(job, "local", None, str(entities), str(tmp / "local"))
+            on_spark = _child(job, "spark", args.master, str(entities), str(tmp / "spark"))
+            if local is None or on_spark is None:
                 sys.exit("a draw failed")
-            names = sorted(p.name for p in (tmp / "local").iterdir())
-            _, differ, missing = filecmp.cmpfiles(tmp / "local", tmp / "spark", names, shallow=False)
+            if args.read_only:
+                same = "same rows" if local[-1] == on_spark[-1] else "DIFFER"
+            else:
+                names = sorted(p.name for p in (tmp / "local").iterdir())
+                _, differ, missing = filecmp.cmpfiles(tmp / "local", tmp / "spark", names, shallow=False)
+                same = "same bytes" if not differ and not missing else f"DIFFER: {differ + missing}"
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        same = "same bytes" if not differ and not missing else f"DIFFER: {differ + missing}"
-        rows.append((n, local, spark, same))
-        print(f"  {n:,}: local {local[0]:.1f} s, spark {spark[0]:.1f} s; {same}; load {os.getloadavg()[0]:.1f}", flush=True)
+        rows.append((n, local, on_spark, same, os.getloadavg()[0]))
+        print(f"  {n:,}: local {local[0]:.1f} s, spark {on_spark[0]:.1f} s; {same}; load {os.getloadavg()[0]:.1f}", flush=True)
     print()
-    print(f"| entities | drawn | local draw | of which ranking | peak RSS | Spark {args.master} draw | of which Spark start "
-          "| of which ranking | driver peak (Python + JVM) | files |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-    for n, (lw, lr, _, lp, _, drawn), (sw, sr, ss, sp, sj, _), same in rows:
-        print(f"| {n:,} | {drawn:,} | {lw:.1f} s | {lr:.1f} s | {lp:,.0f} MiB | {sw:.1f} s | {ss:.1f} s | {sr:.1f} s "
-              f"| {sp:,.0f} + {sj:,.0f} MiB | {same} |")
+    print(f"| entities | {'rows' if args.read_only else 'drawn'} | local | of which reading | of which ranking | peak RSS "
+          f"| Spark {args.master} | of which start | of which reading | of which ranking "
+          "| driver peak (Python + JVM and workers) | outputs | load |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+    for n, (lw, _, lr, lk, lp, _, drawn), (sw, ss, sr, sk, sp, sj, _), same, load in rows:
+        print(f"| {n:,} | {drawn:,} | {lw:.1f} s | {lr:.1f} s | {lk:.1f} s | {lp:,.0f} MiB | {sw:.1f} s | {ss:.1f} s | {sr:.1f} s "
+              f"| {sk:.1f} s | {sp:,.0f} + {sj:,.0f} MiB | {same} | {load:.1f} |")
 
 
 if __name__ == "__main__":

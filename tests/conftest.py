@@ -252,3 +252,13 @@ def unlisted_site(site_year, tmp_path_factory) -> Path:
                   drawn_on=dt.date(2023, 11, 14))
     site_build.build(root / "ledger.db", root / "site", policies_dir=policies, drills=True)
     return root
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local[2] Spark session for every Spark test (starting Spark costs seconds)."""
+    from spotcheck.draw import spark as spark_engine
+
+    session = spark_engine.session("local[2]")
+    yield session
+    session.stop()

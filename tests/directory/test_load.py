@@ -248,7 +248,7 @@ def test_few_valued_cells_load_as_they_would_row_by_row(tmp_path_factory, rows):
 
     unflagged = {name: replace(f, few_values=False) for name, f in ENTITY_FIELDS.items()}
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(directory, "_ENTITIES", replace(directory._ENTITIES, fields=unflagged))
+        patch.setattr(directory, "ENTITY_SHEET", replace(directory.ENTITY_SHEET, fields=unflagged))
         row_by_row, row_by_row_problems = _load_outcome(path)
     assert problems == row_by_row_problems
     if frame is not None:

@@ -1,7 +1,7 @@
 """The draw on Spark (local mode) is byte for byte the local draw: every file, the five seed policies
-and Wuwei's split batches.
+and Wuwei's split batches, with the directory read and checked on Spark.
 
-One SparkSession serves the whole test session (starting Spark costs seconds); the tests skip only
+One SparkSession serves the whole test session (conftest's `spark`: starting Spark costs seconds); the tests skip only
 where Java or pyspark is absent, and CI installs both (.ci/apt-packages.txt, the `test` extra).
 """
 
@@ -46,13 +46,6 @@ SEEDS = {
 
 
 @pytest.fixture(scope="session")
-def spark():
-    session = spark_engine.session("local[2]")
-    yield session
-    session.stop()
-
-
-@pytest.fixture(scope="session")
 def seed_dirs(tmp_path_factory):
     """A small synthetic directory per seed policy, shaped by the policy (every task has entities)."""
     root = tmp_path_factory.mktemp("spark-seeds")
@@ -70,9 +63,10 @@ def test_every_file_is_the_local_engines(name, spark, seed_dirs):
     policy, on = SEEDS[name]
     loaded = load_policy(policy)
     entities = load_for(loaded.policy, seed_dirs / name / "entities.csv")
+    read_on_spark = load_for(loaded.policy, seed_dirs / name / "entities.csv", spark_engine.reader(spark))
     history = history_frame([], on.year)
     local = draw.compute(loaded, entities, history, drill_seed(name), on)
-    on_spark = draw.compute(loaded, entities, history, drill_seed(name), on, ranking=spark_engine.ranking_on(spark))
+    on_spark = draw.compute(loaded, read_on_spark, history, drill_seed(name), on, ranking=spark_engine.ranking_on(spark))
     assert local.drawn.height > 0
     assert _files(on_spark) == _files(local)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-_HEAD_BYTES = 1 << 20
+HEAD_BYTES = 1 << 20
 # A quoted cell at the start of the line or after a comma, with "" for a quote inside it.
 _QUOTED = r'(^|,)"(?:[^"]|"")*"'
 
@@ -42,10 +42,15 @@ def column(i: int) -> str:
 
 def read_head(source: Path, rows: int) -> list[list[str]]:
     """The first `rows` records (a BOM dropped), read from the first megabyte at most."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
     with source.open("rb") as f:
-        data = f.read(_HEAD_BYTES)
-        whole = len(data) < _HEAD_BYTES or not f.read(1)
+        data = f.read(HEAD_BYTES)
+        whole = len(data) < HEAD_BYTES or not f.read(1)
+    return head_records(data, whole, rows)
+
+
+def head_records(data: bytes, whole: bool, rows: int) -> list[list[str]]:
+    """The first `rows` records of a file's first bytes (`whole` when they are the whole file)."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
     try:
         text = decoder.decode(data, final=whole)
     except UnicodeDecodeError as exc:
@@ -90,6 +95,11 @@ def ragged_rows(source: Path, after: int, named: int, width: int) -> pl.LazyFram
     blank rows are left to the loader, which skips them.
     """
     lines = pl.scan_lines(source).select(pl.first().alias("line")).with_row_index("_row", offset=1)
+    return ragged_lines(lines, after, named, width)
+
+
+def ragged_lines(lines: pl.LazyFrame, after: int, named: int, width: int) -> pl.LazyFrame:
+    """`ragged_rows` of lines (`_row`, `line`) however they were read."""
     line = pl.col("line")
     # Nearly every line has exactly the header's commas and no quote; only the others are looked at closely.
     plain = (line.str.count_matches(",", literal=True) == width - 1) & ~line.str.contains('"', literal=True)

@@ -8,26 +8,29 @@ policy grades on no scale. The checks run once per distinct (kind, code, tier), 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
-from spotcheck.directory.load import ROW_PROBLEM_CAP, EntityDirectory, load_entities, load_objects
+from spotcheck.directory.load import ENTITY_SHEET, ROW_PROBLEM_CAP, EntityDirectory, Sheet, load_sheet, object_sheet
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.policy.model import Policy
 from spotcheck.rules.fields import REGISTRATION_KINDS
 
 
-def load_for(policy: Policy, path: str | Path) -> EntityDirectory:
+def load_for(policy: Policy, path: str | Path, read: Callable[[str | Path, Sheet], EntityDirectory] = load_sheet) -> EntityDirectory:
     """The directory a draw under `policy` reads: checked against the policy's kinds when it declares any.
 
     Objects of a kind identified by a number of their own (identified_by) get that number as their key
     in the `uscc` column, which every later stage reads: "证书编号:T123" for a person, or the holder's
-    code and the number, "91340225MA2N00000X/库点编号:KD01", for a site."""
+    code and the number, "91340225MA2N00000X/库点编号:KD01", for a site.
+
+    `read` loads and checks the file's cells: this machine's loader, or Spark's (spotcheck.draw.spark)."""
     if not policy.kinds:
-        return load_entities(path)
+        return read(path, ENTITY_SHEET)
     numbered = any(k.identified_by is not None for k in policy.kinds.values())
-    entities = load_objects(path, numbered=numbered)
+    entities = read(path, object_sheet(numbered))
     problems = kind_problems(entities, policy)
     if numbered:
         found, entities = _keyed(entities, policy)

@@ -139,13 +139,12 @@ class RecusalList(Directory):
 
 def load_entities(path: str | Path) -> EntityDirectory:
     """Load and check an entity directory; SpotcheckError with every problem found."""
-    return EntityDirectory(**_load(Path(path), _ENTITIES))
+    return load_sheet(path, ENTITY_SHEET)
 
 
-def load_objects(path: str | Path, numbered: bool = False) -> EntityDirectory:
-    """Load an entity directory whose kinds and tiers a policy's vocabulary checks (directory.kinds);
-    `numbered` when some kinds have no USCC of their own (their identity is checked there too)."""
-    return EntityDirectory(**_load(Path(path), _NUMBERED if numbered else _OBJECTS))
+def load_sheet(path: str | Path, sheet: Sheet) -> EntityDirectory:
+    """Load and check an entity directory of the given sheet (ENTITY_SHEET, or object_sheet())."""
+    return EntityDirectory(**_load(Path(path), sheet))
 
 
 def load_inspectors(path: str | Path) -> InspectorDirectory:
@@ -226,7 +225,7 @@ def _unreadable(path: Path, exc: Exception) -> SpotcheckError:
     return SpotcheckError(Problem("D201", f"无法读取文件：{message}", file=str(path), hint=hint))
 
 
-def _fault(path: Path, fault: csvfile.Fault) -> SpotcheckError:
+def csv_fault(path: Path, fault: csvfile.Fault) -> SpotcheckError:
     return SpotcheckError(
         Problem(
             "D222",
@@ -256,7 +255,7 @@ def _read_raw(path: Path) -> _Raw:
             return _Raw(frame.lazy().select(pl.all().cast(pl.String)), 1, True)
         if suffix in _PARQUET_SUFFIXES:
             frame = pl.scan_parquet(path)
-            return _Raw(frame.select(_as_text(frame.collect_schema())), 2, False)
+            return _Raw(frame.select(as_text(frame.collect_schema())), 2, False)
     except (pl.exceptions.PolarsError, OSError, ValueError, fastexcel.FastExcelError) as exc:
         raise _unreadable(path, exc) from None
     raise SpotcheckError(
@@ -269,7 +268,7 @@ def _read_raw(path: Path) -> _Raw:
     )
 
 
-def _read_csv(source: Path, path: Path, sheet: _Sheet) -> dict:
+def _read_csv(source: Path, path: Path, sheet: Sheet) -> dict:
     """`path` read from `source`, the file itself or its UTF-8 copy; csvfile.NotUtf8 if it is neither UTF-8
     nor that copy."""
     try:
@@ -285,7 +284,7 @@ def _read_csv(source: Path, path: Path, sheet: _Sheet) -> dict:
         if isinstance(failed.cause, OSError):
             raise _unreadable(path, failed.cause) from None
         fault = csvfile.find_fault(source)
-    raise _fault(path, fault) from None
+    raise csv_fault(path, fault) from None
 
 
 def _collect(frame: pl.LazyFrame) -> pl.DataFrame:
@@ -338,7 +337,7 @@ def _gb18030_as_utf8(path: Path) -> Iterator[Path]:
         held.release()
 
 
-def _as_text(schema: pl.Schema) -> list[pl.Expr]:
+def as_text(schema: pl.Schema) -> list[pl.Expr]:
     exprs = []
     for name, dtype in schema.items():
         col = pl.col(name)
@@ -353,7 +352,7 @@ def _as_text(schema: pl.Schema) -> list[pl.Expr]:
 
 
 @dataclass(frozen=True)
-class _Sheet:
+class Sheet:
     """What one kind of directory file holds and how its cells are checked."""
 
     fields: dict[str, Field]
@@ -362,14 +361,19 @@ class _Sheet:
     allow_empty: bool
 
 
-_ENTITIES = _Sheet(ENTITY_FIELDS, "entity", entity_checks, allow_empty=False)
-_OBJECTS = _Sheet(OBJECT_FIELDS, "object", object_checks, allow_empty=False)
-_NUMBERED = _Sheet(NUMBERED_FIELDS, "object", numbered_checks, allow_empty=False)
-_INSPECTORS = _Sheet(INSPECTOR_FIELDS, "inspector", inspector_checks, allow_empty=False)
-_RECUSALS = _Sheet(RECUSAL_FIELDS, "recusal", recusal_checks, allow_empty=True)
+ENTITY_SHEET = Sheet(ENTITY_FIELDS, "entity", entity_checks, allow_empty=False)
+_OBJECTS = Sheet(OBJECT_FIELDS, "object", object_checks, allow_empty=False)
+_NUMBERED = Sheet(NUMBERED_FIELDS, "object", numbered_checks, allow_empty=False)
 
 
-def _load(path: Path, sheet: _Sheet) -> dict:
+def object_sheet(numbered: bool) -> Sheet:
+    """The sheet of a directory a policy's kinds check; `numbered` when some kinds have no USCC of their own."""
+    return _NUMBERED if numbered else _OBJECTS
+_INSPECTORS = Sheet(INSPECTOR_FIELDS, "inspector", inspector_checks, allow_empty=False)
+_RECUSALS = Sheet(RECUSAL_FIELDS, "recusal", recusal_checks, allow_empty=True)
+
+
+def _load(path: Path, sheet: Sheet) -> dict:
     try:
         file = path.open("rb")
     except OSError as exc:
@@ -385,7 +389,7 @@ def _load(path: Path, sheet: _Sheet) -> dict:
     return {**loaded, "sha256": digest}
 
 
-def _read_checked(path: Path, sheet: _Sheet) -> dict:
+def _read_checked(path: Path, sheet: Sheet) -> dict:
     if path.suffix.lower() not in _CSV_SUFFIXES:
         try:
             return _read_and_check(_read_raw(path), path, sheet)
@@ -410,7 +414,7 @@ def _data_rows(frame: pl.LazyFrame, raw: _Raw, first_row: int) -> pl.LazyFrame:
 
 
 def _typed_rows(
-    raw: _Raw, first_row: int, layout: HeaderLayout, unmapped: list[str], sheet: _Sheet, checks: list[CellCheck]
+    raw: _Raw, first_row: int, layout: HeaderLayout, unmapped: list[str], sheet: Sheet, checks: list[CellCheck]
 ) -> pl.DataFrame:
     """`_row`, every readable field's typed column and a `_bad{i}` flag per check; blank rows left out.
 
@@ -454,14 +458,12 @@ def _typed_rows(
     return work.with_columns(duplicate_rows(work, c).alias(f"_bad{i}") for i, c in enumerate(checks) if c.duplicates)
 
 
-def _read_and_check(raw: _Raw, path: Path, sheet: _Sheet) -> dict:
+def _read_and_check(raw: _Raw, path: Path, sheet: Sheet) -> dict:
     file = str(path)
     fields, checks_for, allow_empty = sheet.fields, sheet.checks_for, sheet.allow_empty
     if raw.has_header_row:
-        head = _collect(raw.frame.head(HEADER_SEARCH_ROWS)) if raw.head is None else _head_frame(raw.head)
-        header_index = find_header_row(head, header_spellings(fields)) if head.height else 0
-        header_cells = head.row(header_index) if head.height else ()
-        headers = [(col, cell or "") for col, cell in zip(head.columns, header_cells)]
+        head = _collect(raw.frame.head(HEADER_SEARCH_ROWS)) if raw.head is None else head_frame(raw.head)
+        header_index, headers = header_row(head, fields)
         first_row = raw.first_row + header_index + 1
     else:
         headers = [(col, col) for col in raw.frame.collect_schema().names()]
@@ -475,10 +477,7 @@ def _read_and_check(raw: _Raw, path: Path, sheet: _Sheet) -> dict:
         ragged = pool.submit(_ragged_rows, raw.csv_source, first_row - 1, named, len(header))
         pool.shutdown(wait=False)
 
-    layout, problems = map_headers(headers, fields, file)
-    # Header problems found below a title line point at the real header row.
-    if raw.has_header_row and first_row != raw.first_row + 1:
-        problems = [replace(p, row=first_row - 1) if p.row == 1 else p for p in problems]
+    layout, problems = header_layout(headers, fields, file, first_row if raw.has_header_row else None)
 
     readable = readable_fields(fields)
     checks = checks_for(set(layout.columns), path.suffix.lower() in _EXCEL_SUFFIXES)
@@ -488,7 +487,7 @@ def _read_and_check(raw: _Raw, path: Path, sheet: _Sheet) -> dict:
     finally:
         short_long = ragged.result() if ragged is not None else None
     if short_long is not None:
-        problems += _ragged_problems(short_long, path, len(raw.head[header_index]))
+        problems += ragged_problems(short_long, path, len(raw.head[header_index]))
     if work.height == 0 and not allow_empty:
         problems.append(Problem("D212", "文件没有数据行", file=file, hint="请确认导出了名录的全部数据"))
 
@@ -519,18 +518,7 @@ def _read_and_check(raw: _Raw, path: Path, sheet: _Sheet) -> dict:
             column = f"raw_{checks[i].field}"
             listed[i] = listed[i].join(written.select("_row", column), on="_row", how="left").sort("_row")
 
-    cell_problems: list[Problem] = []
-    for check, rows, total in zip(checks, listed, totals):
-        column = layout.headers[check.field]
-        for r in rows.iter_rows(named=True):
-            message, hint = check.describe(r)
-            cell_problems.append(Problem(check.code, message, file=file, row=r["_row"], column=column, hint=hint))
-        cell_problems.extend(_rest(check.code, total, path, column, fields[check.field].title))
-
-    order = {f.name: i for i, f in enumerate(readable)}
-    by_header = {h: order[f] for f, h in layout.headers.items()}
-    cell_problems.sort(key=lambda p: (p.row is None, p.row or 0, by_header.get(p.column or "", 0)))
-    problems += cell_problems
+    problems += listed_problems(checks, listed, totals, layout, path, fields)
     if problems:
         raise SpotcheckError(problems)
 
@@ -542,7 +530,42 @@ def _read_and_check(raw: _Raw, path: Path, sheet: _Sheet) -> dict:
     }
 
 
-def _head_frame(records: list[list[str]]) -> pl.DataFrame:
+def header_row(head: pl.DataFrame, fields: dict[str, Field]) -> tuple[int, list[tuple[str, str]]]:
+    """Which of the first rows is the header, and its (raw column, header as written) pairs."""
+    header_index = find_header_row(head, header_spellings(fields)) if head.height else 0
+    header_cells = head.row(header_index) if head.height else ()
+    return header_index, [(col, cell or "") for col, cell in zip(head.columns, header_cells)]
+
+
+def header_layout(headers: list[tuple[str, str]], fields: dict[str, Field], file: str,
+                  first_row: int | None) -> tuple[HeaderLayout, list[Problem]]:
+    """The headers mapped onto fields; problems of a header below a title line point at its real row
+    (`first_row`, the first data row, when the file has a header row)."""
+    layout, problems = map_headers(headers, fields, file)
+    if first_row is not None and first_row != 2:
+        problems = [replace(p, row=first_row - 1) if p.row == 1 else p for p in problems]
+    return layout, problems
+
+
+def listed_problems(checks: list[CellCheck], listed: list[pl.DataFrame], totals: list[int], layout: HeaderLayout,
+                    path: Path, fields: dict[str, Field]) -> list[Problem]:
+    """The cell problems of the listed rows (`_row`, the field and what each check's words need) of each
+    check, and one closing problem per check for the rest of its `totals`; by row, then column."""
+    file = str(path)
+    cell_problems: list[Problem] = []
+    for check, rows, total in zip(checks, listed, totals):
+        column = layout.headers[check.field]
+        for r in rows.iter_rows(named=True):
+            message, hint = check.describe(r)
+            cell_problems.append(Problem(check.code, message, file=file, row=r["_row"], column=column, hint=hint))
+        cell_problems.extend(_rest(check.code, total, path, column, fields[check.field].title))
+    order = {f.name: i for i, f in enumerate(readable_fields(fields))}
+    by_header = {h: order[f] for f, h in layout.headers.items()}
+    cell_problems.sort(key=lambda p: (p.row is None, p.row or 0, by_header.get(p.column or "", 0)))
+    return cell_problems
+
+
+def head_frame(records: list[list[str]]) -> pl.DataFrame:
     width = max((len(r) for r in records), default=0)
     padded = [[cell or None for cell in r] + [None] * (width - len(r)) for r in records]
     return pl.DataFrame(padded, schema={csvfile.column(i): pl.String for i in range(width)}, orient="row")
@@ -555,7 +578,9 @@ def _ragged_rows(source: Path, after: int, named: int, width: int) -> pl.DataFra
     return found
 
 
-def _ragged_problems(found: pl.DataFrame, path: Path, width: int) -> list[Problem]:
+def ragged_problems(found: pl.DataFrame, path: Path, width: int, total: int | None = None) -> list[Problem]:
+    """D221 for the rows `found` (`_row`, `_cells`, `_filled`) lists, of `total` (found's own count by default)."""
+    total = found.height if total is None else total
     problems = []
     for row, cells, filled in found.head(ROW_PROBLEM_CAP).select("_row", "_cells", "_filled").iter_rows():
         if filled > width:
@@ -565,9 +590,9 @@ def _ragged_problems(found: pl.DataFrame, path: Path, width: int) -> list[Proble
             message = f"这一行只有 {cells} 个单元格，比表头的 {width} 列少，缺少末尾的列"
             hint = "这一行可能在导出或复制时被截断；请重新导出完整的名录，不要手工删改 CSV 中的逗号"
         problems.append(Problem("D221", message, file=str(path), row=row, hint=hint))
-    if found.height > ROW_PROBLEM_CAP:
+    if total > ROW_PROBLEM_CAP:
         problems.append(
-            Problem("D221", f"另有 {found.height - ROW_PROBLEM_CAP} 行的单元格数与表头不一致，未逐一列出", file=str(path))
+            Problem("D221", f"另有 {total - ROW_PROBLEM_CAP} 行的单元格数与表头不一致，未逐一列出", file=str(path))
         )
     return problems
 

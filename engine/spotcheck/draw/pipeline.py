@@ -288,8 +288,8 @@ def draw(
     `request` draws only what is asked (a task, a round, what is due by a month); a reveal draws the
     rounds its commitment fixed.
 
-    `engine` "spark" ranks on Apache Spark (`spark_master`, else spark-submit's master or local[*]);
-    the folder is byte for byte the local engine's.
+    `engine` "spark" reads and checks the directory and ranks on Apache Spark (`spark_master`, else
+    spark-submit's master or local[*]); the problems and the folder are byte for byte the local engine's.
     """
     if (seed is None) == (reveal is None):
         raise SpotcheckError(Problem("R504", "须且只须给出 --seed（演练）或 --reveal（正式抽取）之一"))
@@ -299,8 +299,10 @@ def draw(
     loaded = _drawable(policy_path)
     if reveal is None:
         _in_policy_year(loaded, drawn_on or dt.date.today(), "演练抽取")
+    on_spark = _spark(engine, spark_master, progress)
     progress("读取并校验检查对象名录")
-    entities = load_for(loaded.policy, entities_path)
+    entities = load_for(loaded.policy, entities_path) if on_spark is None else load_for(
+        loaded.policy, entities_path, spark.reader(on_spark))
     with Ledger.open(ledger_path, actor=actor) as ledger:
         history = _history(ledger, loaded.policy.year)
         lookback = _lookback(ledger, loaded)
@@ -329,7 +331,7 @@ def draw(
             override = None
         chosen = selection.rounds if selection is not None and not selection.whole_year else None
         result = draw_stage.compute(loaded, entities, history, the_seed, on, progress=progress, select=chosen, lookback=lookback,
-                                    ranking=_ranking(engine, spark_master, progress))
+                                    ranking=draw_stage.Ranking if on_spark is None else spark.ranking_on(on_spark))
         progress("写入抽取结果与台账")
         with output.committed(out_dir, ledger) as folder:
             digests = write_files(folder.path, result.files)
@@ -351,12 +353,12 @@ def draw(
     return result
 
 
-def _ranking(engine: str, master: str | None, progress: Progress):
-    """The ranking of the draw engine asked for; Spark is started only for a Spark draw."""
+def _spark(engine: str, master: str | None, progress: Progress):
+    """The Spark session of a Spark draw (None for a local one): Spark is started only when asked for."""
     if engine == "local":
-        return draw_stage.Ranking
+        return None
     progress("启动 Spark")
-    return spark.ranking_on(spark.session(master))
+    return spark.session(master)
 
 
 def _committed_request(body: dict, asked: Request | None) -> Request | None:

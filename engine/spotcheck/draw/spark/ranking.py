@@ -1,5 +1,5 @@
-"""The draw's ranking on Apache Spark (`spotcheck draw --engine spark`): the same rank hashes and the
-same per-stratum top-n as spotcheck.draw.ranking, computed by Spark's SHA-256 and a window.
+"""The draw's ranking on Apache Spark: the same rank hashes and the same per-stratum top-n as
+spotcheck.draw.ranking, computed by Spark's SHA-256 and a window.
 
 Every (task, stratum, round) has one prefix, "{key}|{unit}" with the stratum filled in, so a row's
 rank hash is sha2(prefix || uscc) whichever way the campaign coordinates: a small table of prefixes
@@ -8,9 +8,6 @@ rows whose row_number over the hash is within its quota. SHA-256 hex is one func
 Spark's digests are the local engine's and the draw folder is byte for byte the same (tests/draw/
 test_spark.py compares every file). Scope, caps, strata and quotas stay on the driver
 (spotcheck.draw.pools), as do the files (spotcheck.draw.transcript).
-
-pyspark is an optional dependency (`pip install 'spotcheck[spark]'`, Java 17 on the machine); it is
-imported only when a Spark draw is asked for.
 """
 
 from __future__ import annotations
@@ -27,40 +24,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from spotcheck.draw.commitment import Seed
 from spotcheck.draw.pools import Pool, TaskPlan
-from spotcheck.draw.ranking import PICKED, rank_unit
-from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.draw.ranking import rank_unit
 from spotcheck.progress import Progress
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
-
-ENGINES = ("local", "spark")
-
-
-def session(master: str | None = None) -> SparkSession:
-    """The Spark session a draw runs on: the one already running (a test's), else a new one on `master`,
-    or on the master spark-submit was given, or local[*]."""
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise SpotcheckError(Problem(
-            "R570", "用 Spark 抽取须先安装 pyspark", hint="pip install 'spotcheck[spark]'；或去掉 --engine spark 在本机抽取")) from None
-    builder = SparkSession.builder.appName("spotcheck-draw").config("spark.ui.showConsoleProgress", "false")
-    if master:
-        builder = builder.master(master)
-    try:
-        spark = builder.getOrCreate()
-    except Exception as exc:  # pyspark raises its own errors for a missing Java or an unreachable master
-        raise SpotcheckError(Problem(
-            "R571", f"无法启动 Spark（{master or 'local[*]'}）：{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
-            hint="确认已安装 Java 17（JAVA_HOME 或 PATH 中有 java），--spark-master 地址可以连通")) from None
-    spark.sparkContext.setLogLevel("ERROR")
-    if not spark.sparkContext.getConf().contains("spark.sql.shuffle.partitions"):
-        # Spark's default of 200 shuffle partitions costs seconds per task on a small pool; a few per
-        # core keeps every core busy on a large one. A cluster's own setting is left alone.
-        spark.conf.set("spark.sql.shuffle.partitions", str(4 * spark.sparkContext.defaultParallelism))
-    return spark
-
 
 def ranking_on(spark: SparkSession) -> partial:
     """The `ranking` argument of spotcheck.draw.compute.compute for a draw on `spark`."""
