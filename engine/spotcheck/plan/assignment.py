@@ -27,7 +27,7 @@ from ortools.graph.python import max_flow, min_cost_flow
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.plan.pricing import Potentials, Universe, residual_potentials
+from spotcheck.plan.pricing import Potentials, Universe, _present, residual_potentials
 
 # ---------------------------------------------------------------------------------------------
 # The flow
@@ -165,11 +165,6 @@ def _components(side: _Side, active: np.ndarray, capacity: np.ndarray) -> tuple[
     return int(part.max()) + 1 if joined.any() else 0, part
 
 
-def _present(ids: np.ndarray, n: int) -> np.ndarray:
-    """The distinct values of small non-negative ids, sorted (np.unique without the sort)."""
-    return np.flatnonzero(np.bincount(ids, minlength=n))
-
-
 def _dense(ids: np.ndarray, n: int) -> np.ndarray:
     """Small non-negative ids renumbered 0, 1, … in their order (np.unique's inverse without the sort)."""
     used = np.bincount(ids, minlength=n) > 0
@@ -187,15 +182,19 @@ def _solve(side: _Side, active: np.ndarray, capacity: np.ndarray) -> np.ndarray:
     (spotcheck.plan.pricing), so the answer is that of one solve over every eligible pair.
     """
     chosen, pot = _solve_parts(side, active, capacity)
+    changed = None
     while side.universe is not None:
-        v, p = side.universe.violators(active, capacity, side.keys(), pot)
+        v, p = side.universe.violators(active, capacity, side.keys(), pot, changed)
         if not len(v):
             break
-        # Only the parts the new pairs reach are solved again; the others keep their optimum.
+        # Only the parts the new pairs reach are solved again (and priced again); the others stand.
         parts = np.concatenate([pot.visit_part[v], pot.person_part[p]])
         touched = np.isin(pot.visit_part, parts[parts >= 0])
         touched[v] = True
         side.add(v, p)
+        people = np.zeros(len(capacity), dtype=bool)
+        people[side.pair_person[touched[side.pair_visit]]] = True
+        changed = (touched, people)
         chosen = np.concatenate([chosen, np.zeros(len(v), dtype=bool)])
         chosen, pot = _solve_parts(side, active, capacity, (chosen, pot, touched))
     return chosen

@@ -49,6 +49,9 @@ class Universe:
     slot_visit: np.ndarray
     slot_spec: np.ndarray  # code of the slot's specialty
     holds: np.ndarray  # bool [n_people, n_specs]
+    # Set by candidates(): the least cost of a pair it left out, per visit and per slot (a bound for pricing).
+    floor: np.ndarray | None = None
+    slot_floor: np.ndarray | None = None
 
     def chunks(self, visits: np.ndarray | None = None, people: np.ndarray | None = None):
         """(visits, persons, cost matrix, eligible matrix) block by block, CHUNK pairs at a time."""
@@ -81,11 +84,13 @@ class Universe:
         vs, ps = [], []
         eligible = np.zeros(n_visits, dtype=np.int64)
         holders = np.zeros(len(self.slot_visit), dtype=np.int64)
+        self.floor = np.full(n_visits, INF, dtype=np.int64)
+        self.slot_floor = np.full(len(self.slot_visit), INF, dtype=np.int64)
         order = np.argsort(self.slot_visit, kind="stable")
         start = np.searchsorted(self.slot_visit[order], np.arange(n_visits + 1))
         for vc, people, cost, ok in self.chunks():
             eligible[vc] += ok.sum(axis=1)
-            _cheapest(vc, people, cost, ok, k, vs, ps)
+            self.floor[vc] = np.minimum(self.floor[vc], _cheapest(vc, people, cost, ok, k, vs, ps))
             # The specialty places: each slot of these visits, among the holders of its specialty.
             slots = order[_ranges(start[vc], start[vc + 1])]
             for spec in np.unique(self.slot_spec[slots]):
@@ -96,7 +101,8 @@ class Universe:
                 r = np.searchsorted(vc, self.slot_visit[s])
                 sub_ok = ok[r][:, mine]
                 holders[s] += sub_ok.sum(axis=1)
-                _cheapest(self.slot_visit[s], people[mine], cost[r][:, mine], sub_ok, k, vs, ps)
+                rest = _cheapest(self.slot_visit[s], people[mine], cost[r][:, mine], sub_ok, k, vs, ps)
+                self.slot_floor[s] = np.minimum(self.slot_floor[s], rest)
         v = np.concatenate(vs) if vs else np.zeros(0, dtype=np.int64)
         p = np.concatenate(ps) if ps else np.zeros(0, dtype=np.int64)
         v, p = np.divmod(np.unique(v * self.n_people + p), self.n_people)
@@ -115,50 +121,97 @@ class Universe:
     def cost(self, v: np.ndarray, p: np.ndarray) -> np.ndarray:
         return costs.mixed(self.visit_words[v], self.person_words[p])
 
-    def violators(self, active: np.ndarray, capacity: np.ndarray, present: np.ndarray, pot: Potentials) -> tuple[np.ndarray, np.ndarray]:
-        """The eligible pairs left out of the solve (not in sorted keys `present`) that break its proof."""
+    def violators(self, active: np.ndarray, capacity: np.ndarray, present: np.ndarray, pot: Potentials,
+                  changed: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The eligible pairs left out of the solve (not in sorted keys `present`) that break its proof.
+
+        Through entry e (general places, or a place of a specialty the person holds) a left-out pair
+        breaks it when cost - d[person] < -d[e], or when the source reaches e but not the person. Its
+        cost is at least the visit's (or slot's) floor, so a visit whose floor clears the block's
+        highest person potential is proved without pricing its pairs one by one. `changed` (visits,
+        people): only blocks holding one were solved again since the last pricing; the rest stand."""
         out_v, out_p = [], []
         specs = np.unique(self.slot_spec)
-        # Per visit and specialty: the least potential (and whether the source reaches one) of its places.
+        col = np.searchsorted(specs, self.slot_spec)
+        # Per visit and specialty: the least potential of its places, whether the source reaches one,
+        # and the least floor + potential (the bound).
         slot_d = np.full((len(active), len(specs)), INF, dtype=np.int64)
         slot_r = np.zeros((len(active), len(specs)), dtype=bool)
-        col = np.searchsorted(specs, self.slot_spec)
+        slot_b = np.full((len(active), len(specs)), INF, dtype=np.int64)
         np.minimum.at(slot_d, (self.slot_visit, col), pot.slot)
         np.logical_or.at(slot_r, (self.slot_visit, col), pot.slot_reached)
-        for vc, people, cost, ok in self.chunks(active, capacity > 0):
-            # Through entry e (general places, or a place of a specialty the person holds), a pair
-            # breaks the proof when cost - d[person] < -d[e], or when the source reaches e, not the person.
-            base = cost - pot.person[people][None, :]
-            unreached = ~pot.person_reached[people]
-            bad = base < -pot.general[vc][:, None]
-            bad |= pot.general_reached[vc][:, None] & unreached[None, :]
-            servable = np.broadcast_to((pot.general[vc] < INF)[:, None], ok.shape).copy()
-            for j, spec in enumerate(specs):
-                rows = np.flatnonzero(slot_d[vc, j] < INF)
-                cols = np.flatnonzero(self.holds[people, spec])
-                if not len(rows) or not len(cols):
-                    continue
-                ix = np.ix_(rows, cols)
-                bad[ix] |= (base[ix] < -slot_d[vc[rows], j][:, None]) | (slot_r[vc[rows], j][:, None] & unreached[cols][None, :])
-                servable[ix] = True
-            # A pair to a visit no part holds, or across separately solved parts, is added outright
-            # (a person in no part may take potential 0, unreached, beside any part).
-            vp, pp = pot.visit_part[vc], pot.person_part[people]
-            lost, known = vp < 0, pp != -2
-            bad[lost] = True
-            labels = np.concatenate([vp[~lost], pp[known]])
-            if len(labels) and labels.min() != labels.max():
-                bad |= (vp[:, None] != pp[None, :]) & servable & known[None, :]
-            bad &= ok
-            if bad.any():
-                r, c = np.nonzero(bad)
-                out_v.append(vc[r])
-                out_p.append(people[c])
+        np.minimum.at(slot_b, (self.slot_visit, col), np.minimum(self.slot_floor + pot.slot, INF))
+        for block_v, block_p in self.blocks:
+            block_v, block_p = block_v[active[block_v]], block_p[capacity[block_p] > 0]
+            if not len(block_v) or not len(block_p):
+                continue
+            if changed is not None and not (changed[0][block_v].any() or changed[1][block_p].any()):
+                continue
+            rows = block_v[self._unproved(block_v, block_p, pot, specs, slot_b, slot_r)]
+            for i in range(0, len(rows), max(1, CHUNK // len(block_p))):
+                vc = rows[i : i + max(1, CHUNK // len(block_p))]
+                cost = costs.mixed(self.visit_words[vc][:, None], self.person_words[block_p][None, :])
+                bad = self._breaking(vc, block_p, cost, pot, specs, slot_d, slot_r) & self._eligible(vc, block_p)
+                if bad.any():
+                    r, c = np.nonzero(bad)
+                    out_v.append(vc[r])
+                    out_p.append(block_p[c])
         if not out_v:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         v, p = np.concatenate(out_v), np.concatenate(out_p)
-        fresh = ~np.isin(v * self.n_people + p, present, assume_unique=False)
+        keys = v * self.n_people + p
+        at = np.minimum(np.searchsorted(present, keys), max(len(present) - 1, 0))
+        fresh = present[at] != keys if len(present) else np.ones(len(keys), dtype=bool)
         return v[fresh], p[fresh]
+
+    def _unproved(self, vs, people, pot: Potentials, specs, slot_b, slot_r) -> np.ndarray:
+        """Which visits of a block its bounds do not settle (they are priced pair by pair)."""
+        top = pot.person[people].max()
+        general = pot.general[vs]
+        need = (general < INF) & (self.floor[vs] + general - top < 0)
+        for j, spec in enumerate(specs):
+            held = self.holds[people, spec]
+            if held.any():
+                need |= slot_b[vs, j] - pot.person[people[held]].max() < 0
+        if not pot.person_reached[people].all():
+            need |= pot.general_reached[vs] | slot_r[vs].any(axis=1)
+        # A visit no part holds, or a block whose people and visits are not all one part.
+        known = pot.person_part[people][pot.person_part[people] != -2]
+        labels = np.concatenate([pot.visit_part[vs], known])
+        need |= pot.visit_part[vs] < 0
+        if len(labels) and labels.min() != labels.max():
+            need[:] = True
+        return need
+
+    def _breaking(self, vc, people, cost, pot: Potentials, specs, slot_d, slot_r) -> np.ndarray:
+        """Per pair of visits vc × people: does it break the proof (eligibility aside)?"""
+        base = cost - pot.person[people][None, :]
+        unreached = ~pot.person_reached[people]
+        bad = base < -pot.general[vc][:, None]
+        bad |= pot.general_reached[vc][:, None] & unreached[None, :]
+        servable = np.broadcast_to((pot.general[vc] < INF)[:, None], bad.shape).copy()
+        for j, spec in enumerate(specs):
+            rows = np.flatnonzero(slot_d[vc, j] < INF)
+            cols = np.flatnonzero(self.holds[people, spec])
+            if not len(rows) or not len(cols):
+                continue
+            ix = np.ix_(rows, cols)
+            bad[ix] |= (base[ix] < -slot_d[vc[rows], j][:, None]) | (slot_r[vc[rows], j][:, None] & unreached[cols][None, :])
+            servable[ix] = True
+        # A pair to a visit no part holds, or across separately solved parts, is added outright
+        # (a person in no part may take potential 0, unreached, beside any part).
+        vp, pp = pot.visit_part[vc], pot.person_part[people]
+        lost, known = vp < 0, pp != -2
+        bad[lost] = True
+        labels = np.concatenate([vp[~lost], pp[known]])
+        if len(labels) and labels.min() != labels.max():
+            bad |= (vp[:, None] != pp[None, :]) & servable & known[None, :]
+        return bad
+
+
+def _present(ids: np.ndarray, n: int) -> np.ndarray:
+    """The distinct values of small non-negative ids, sorted (np.unique without the sort)."""
+    return np.flatnonzero(np.bincount(ids, minlength=n))
 
 
 def _ranges(start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -167,16 +220,20 @@ def _ranges(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     return np.repeat(start, count) + np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
 
 
-def _cheapest(vc, people, cost, ok, k, vs, ps) -> None:
-    """Append each row's k cheapest eligible (visit, person) pairs."""
+def _cheapest(vc, people, cost, ok, k, vs, ps) -> np.ndarray:
+    """Append each row's k cheapest eligible (visit, person) pairs; return each row's next cost (INF: none)."""
     masked = np.where(ok, cost, INF)
     if len(people) > k:
-        idx = np.argpartition(masked, k - 1, axis=1)[:, :k]
+        part = np.argpartition(masked, k, axis=1)
+        idx = part[:, :k]
+        rest = np.take_along_axis(masked, part[:, k : k + 1], axis=1)[:, 0]
     else:
         idx = np.broadcast_to(np.arange(len(people)), masked.shape)
+        rest = np.full(len(vc), INF, dtype=np.int64)
     keep = np.take_along_axis(masked, idx, axis=1) < INF
     vs.append(np.broadcast_to(vc[:, None], idx.shape)[keep])
     ps.append(people[idx[keep]])
+    return rest
 
 
 @dataclass
@@ -215,25 +272,23 @@ def residual_potentials(tails, heads, caps, costs_, flows, n_nodes: int) -> tupl
     t = np.concatenate([tails[fwd], heads[bwd]])
     h = np.concatenate([heads[fwd], tails[bwd]])
     c = np.concatenate([costs_[fwd], -costs_[bwd]])
-    graph = csr_matrix((np.ones(len(t), dtype=np.int8), (t, h)), shape=(n_nodes, n_nodes))
+    graph = csr_matrix((np.ones(len(t), dtype=bool), (t, h)), shape=(n_nodes, n_nodes))
     reached = np.zeros(n_nodes, dtype=bool)
     reached[breadth_first_order(graph, 0, directed=True, return_predecessors=False)] = True
-    order = np.argsort(h, kind="stable")
+    order = np.argsort(t, kind="stable")
     t, h, c = t[order], h[order], c[order]
-    starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if len(h) else np.zeros(0, dtype=np.int64)
-    targets = h[starts]
+    start = np.searchsorted(t, np.arange(n_nodes + 1))
     d = np.zeros(n_nodes, dtype=np.int64)
     # Only arcs out of a node whose distance fell can lower another: relax those, round by round.
-    live = np.ones(len(t), dtype=bool)
+    frontier = _present(t[c < 0], n_nodes)
     for _ in range(n_nodes + 1):
-        cand = np.where(live, d[t] + c, INF)
-        best = np.minimum.reduceat(cand, starts) if len(starts) else cand
-        lower = best < d[targets]
-        if not lower.any():
+        if not len(frontier):
             return d, reached
-        changed = np.zeros(n_nodes, dtype=bool)
-        changed[targets[lower]] = True
-        d[targets[lower]] = best[lower]
-        live = changed[t]
+        arcs = _ranges(start[frontier], start[frontier + 1])
+        cand, head = d[t[arcs]] + c[arcs], h[arcs]
+        lower = cand < d[head]
+        head, cand = head[lower], cand[lower]
+        np.minimum.at(d, head, cand)
+        frontier = _present(head, n_nodes)
     raise SpotcheckError(Problem("T811", "检查人员匹配求解失败：求解结果校验未通过",
                                  hint="这是程序内部错误，不是名录填写问题；请将抽取结果目录和名录文件报告给维护人员"))
