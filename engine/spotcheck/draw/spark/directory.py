@@ -439,7 +439,7 @@ def _typed(spark: SparkSession, data: DataFrame, checks: _Checks, path: Path) ->
     with tempfile.TemporaryDirectory(prefix="spotcheck-spark-", dir=root) as staging:
         target = Path(staging) / "directory.parquet"
         data.select("_row", *[f.name for f in present]).write.parquet(target.as_uri())
-        work = pl.read_parquet(target / "*.parquet").sort("_row")
+        work = _in_row_order(pl.read_parquet(target / "*.parquet"))
     kind = checks.sheet.kind
     readable = readable_fields(checks.sheet.fields)
     mine = {f.name for f in present}
@@ -454,6 +454,19 @@ def _typed(spark: SparkSession, data: DataFrame, checks: _Checks, path: Path) ->
         "headers": dict(checks.layout.headers),
         "source_rows": work.get_column("_row").cast(pl.UInt32).alias("row"),
     }
+
+
+def _in_row_order(work: pl.DataFrame) -> pl.DataFrame:
+    """The rows by row number. Spark's part files of one file's splits mostly are in order already; when
+    not, columns are put in order one at a time, so the driver never holds the directory twice."""
+    if work.get_column("_row").is_sorted():
+        return work
+    order = work.get_column("_row").arg_sort()
+    columns = work.get_columns()
+    del work
+    for k, column in enumerate(columns):
+        columns[k] = column.gather(order)
+    return pl.DataFrame(columns)
 
 
 def _dtype_of(f, kind: str) -> pl.DataType:
