@@ -1,6 +1,8 @@
 """Benchmark: the year's whole path for seed 002 (Shuozhou), stage by stage, with the draw's floor.
 
     python bench/path.py --entities 100000 [--entities 1000000] [--inspectors-per 300] [--mix dense]
+    python bench/path.py --entities 100000 --entities 1000000 --entities 10000000 --mix realistic --mix dense \
+        --timeout 900 --markdown bench/path.md
 
 For each size and label mix (realistic: `spotcheck synth`'s default; dense: `--dense`), each stage runs
 in a child process of its own, one after the other on the same machine, so each stage's wall time and
@@ -10,7 +12,10 @@ peak RSS are its own: synth (the synthetic directories), draw (a drill draw as t
 
 The floor is the work no draw can avoid: polars reads the same directory, and SHA-256 hashes one
 message per eligible (task, entity) pair the draw found. The draw's ratio to it is the number to
-shrink. A stage that fails (say, out of memory) is reported and the later stages are skipped.
+shrink. A stage that fails (say, out of memory) or runs past `--timeout` seconds (its child is stopped)
+is reported and the later stages of that size are skipped. With `--markdown FILE` the results of every
+size and mix are also written as one markdown table (stages as rows, size and mix as columns, with the
+machine and the load averages), rewritten after every stage so an interrupted run keeps what it measured.
 """
 
 from __future__ import annotations
@@ -79,12 +84,19 @@ def _letters(work: Path, *_: int) -> str:
 def _results(work: Path, *_: int) -> str:
     from spotcheck.results import publish, records, sample
 
-    path = work / "results.csv"
-    sample.sample_results(work / "draw", path, policy_path=POLICY, seed="bench", today=TODAY)
-    imported = records.import_results(path, work / "draw", ledger_path=work / "ledger.db", actor="bench", today=TODAY)
-    records.approve(work / "draw", ledger_path=work / "ledger.db", actor="bench", on=TODAY)
-    published = publish.publish(work / "draw", work / "public", ledger_path=work / "ledger.db", actor="bench", on=TODAY)
-    return f"{len(imported.added):,} imported, {len(published.published):,} published"
+    path, led, steps = work / "results.csv", work / "ledger.db", []
+
+    def step(name: str, call):
+        t = time.perf_counter()
+        got = call()
+        steps.append(f"{name} {time.perf_counter() - t:,.1f} s")
+        return got
+
+    step("sample", lambda: sample.sample_results(work / "draw", path, policy_path=POLICY, seed="bench", today=TODAY))
+    imported = step("import", lambda: records.import_results(path, work / "draw", ledger_path=led, actor="bench", today=TODAY))
+    step("approve", lambda: records.approve(work / "draw", ledger_path=led, actor="bench", on=TODAY))
+    published = step("publish", lambda: publish.publish(work / "draw", work / "public", ledger_path=led, actor="bench", on=TODAY))
+    return f"{len(imported.added):,} imported, {len(published.published):,} published ({', '.join(steps)})"
 
 
 def _report(work: Path, *_: int) -> str:
@@ -120,15 +132,37 @@ def _child(stage: str, work: str, entities: int, inspectors: int, q) -> None:
     q.put((time.perf_counter() - t, _peak_mib(), what, os.getloadavg()[0]))
 
 
-def _timed(stage: str, work: Path, entities: int, inspectors: int) -> tuple[float, float, str, float] | None:
+def _timed(stage: str, work: Path, entities: int, inspectors: int, timeout: float | None) -> tuple[float, float, str, float] | str:
+    """(seconds, peak MiB, what, load) of the stage, or why it has none."""
     q = mp.get_context("spawn").Queue()
     p = mp.get_context("spawn").Process(target=_child, args=(stage, str(work), entities, inspectors, q))
     p.start()
-    p.join()
+    p.join(timeout)
+    if p.is_alive():
+        p.kill()
+        p.join()
+        return f"stopped after {timeout:,.0f} s"
     try:
         return q.get(timeout=5)
     except queue.Empty:
-        return None  # the child died (exit code p.exitcode), e.g. killed for memory
+        return f"the process died (exit code {p.exitcode})"  # e.g. killed for memory
+
+
+def _machine() -> str:
+    cores = os.cpu_count()
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError):
+        return f"{cores} cores"
+    return f"{cores} cores, {mem:,.0f} GiB"
+
+
+def markdown(columns: list[str], cells: dict[tuple[str, str], str], notes: list[str]) -> str:
+    """Stages as rows, one column per size and mix; a stage not run is blank."""
+    rows = [s for s in (*STAGES, "draw / floor", "plan / draw") if any((s, c) in cells for c in columns)]
+    lines = ["| stage | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+    lines += ["| " + s + " | " + " | ".join(cells.get((s, c), "") for c in columns) + " |" for s in rows]
+    return "\n".join(lines + [""] + notes) + "\n"
 
 
 def main() -> None:
@@ -138,9 +172,17 @@ def main() -> None:
     parser.add_argument("--mix", action="append", choices=("realistic", "dense"),
                         help="label mix of the synthetic directory (default realistic; repeat for both)")
     parser.add_argument("--stage", action="append", choices=tuple(STAGES), help="run only these stages (and those before them)")
+    parser.add_argument("--timeout", type=float, help="stop a stage after this many seconds (and skip the later ones)")
+    parser.add_argument("--markdown", type=Path, help="also write every size's results as one markdown table here")
     args = parser.parse_args()
     last = max((list(STAGES).index(s) for s in args.stage), default=len(STAGES) - 1) if args.stage else len(STAGES) - 1
-    for n, mix in ((n, mix) for n in args.entities for mix in args.mix or ["realistic"]):
+    runs = [(n, mix) for n in args.entities for mix in args.mix or ["realistic"]]
+    columns = [f"{n:,} {mix}" for n, mix in runs]
+    cells: dict[tuple[str, str], str] = {}
+    notes = [f"Machine: {_machine()}; {dt.date.today()}; `python bench/path.py` with seed 002 (Shuozhou), "
+             f"one inspector per {args.inspectors_per} entities (at least 200). Cells are wall time / peak RSS "
+             "of the stage's own child process, [load average when it ended]."]
+    for (n, mix), column in zip(runs, columns, strict=True):
         inspectors = max(200, n // args.inspectors_per)
         work = Path(tempfile.mkdtemp(prefix=f"bench-path-{n}-"))
         (work / "mix").write_text(mix)
@@ -149,20 +191,29 @@ def main() -> None:
         times = {}
         try:
             for stage in [s for i, s in enumerate(STAGES) if i <= last or s == "floor"]:
-                got = _timed(stage, work, n, inspectors)
-                if got is None:
-                    print(f"| {stage} | failed | | {os.getloadavg()[0]:.1f} | the process died |")
+                got = _timed(stage, work, n, inspectors, args.timeout)
+                if isinstance(got, str):
+                    print(f"| {stage} | failed | | {os.getloadavg()[0]:.1f} | {got} |", flush=True)
+                    cells[(stage, column)] = f"failed: {got}"
                     break
                 seconds, peak, what, load = got
                 times[stage] = seconds
                 print(f"| {stage} | {seconds:,.1f} s | {peak:,.0f} MiB | {load:.1f} | {what} |", flush=True)
+                cells[(stage, column)] = f"{seconds:,.1f} s / {peak:,.0f} MiB [{load:.1f}]"
+                notes.append(f"- {column}, {stage}: {what}")
+                if args.markdown:
+                    args.markdown.write_text(markdown(columns, cells, notes), encoding="utf-8")
             if "draw" in times and "floor" in times:
-                print(f"\ndraw / floor = {times['draw'] / times['floor']:.2f}×", end="")
+                cells[("draw / floor", column)] = f"{times['draw'] / times['floor']:.2f}×"
+                print(f"\ndraw / floor = {cells[('draw / floor', column)]}", end="")
             if "draw" in times and "plan" in times:
-                print(f"; plan / draw = {times['plan'] / times['draw']:.2f}×", end="")
+                cells[("plan / draw", column)] = f"{times['plan'] / times['draw']:.2f}×"
+                print(f"; plan / draw = {cells[('plan / draw', column)]}", end="")
             print()
         finally:
             shutil.rmtree(work, ignore_errors=True)
+        if args.markdown:
+            args.markdown.write_text(markdown(columns, cells, notes), encoding="utf-8")
 
 
 if __name__ == "__main__":

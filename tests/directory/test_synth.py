@@ -198,3 +198,14 @@ def test_labels_are_rare_unless_dense_and_dense_changes_nothing_else():
     # Planted profiles keep their labels either way, so every task still has entities in scope.
     assert realistic.filter(pl.col("labels").list.contains("加油站")).height >= 3
     assert realistic.drop("labels").equals(dense.drop("labels"))
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_written_chunk_by_chunk_is_the_same_bytes(tmp_path, dense):
+    from spotcheck.directory.synth import synthesize_to
+
+    write(synthesize(SPEC, entities=3000, inspectors=150, seed="c", dense=dense), tmp_path / "whole")
+    # 700 rows a chunk: chunk boundaries fall inside the planted rows and between recusal picks.
+    synthesize_to(SPEC, 3000, 150, "c", tmp_path / "chunks", dense=dense, chunk_rows=700)
+    for name in ("entities.csv", "inspectors.csv", "recusals.csv"):
+        assert (tmp_path / "chunks" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name

@@ -17,7 +17,8 @@ from spotcheck.resources import POLICIES
 EXAMPLES = sorted(p for p in (POLICIES / "examples").rglob("*.yaml")
                   if p.parent.name != "items" and not p.name.endswith(".cases.yaml"))
 # A day inside each plan's draw months, so every task with numbers draws.
-DRAWN_ON = {"chongqing/2024": dt.date(2024, 5, 6), "bozhou/2024": dt.date(2024, 4, 8), "luzhou/2025": dt.date(2025, 4, 7)}
+DRAWN_ON = {"chongqing/2024": dt.date(2024, 5, 6), "bozhou/2024": dt.date(2024, 4, 8), "luzhou/2025": dt.date(2025, 4, 7),
+            "shanggao/2023": dt.date(2023, 3, 6), "doumen/2023": dt.date(2023, 8, 1)}
 
 
 def _name(path) -> str:
@@ -45,7 +46,12 @@ def test_an_example_runs_the_whole_path(path, tmp_path):
         visits = list(csv.DictReader(f))
     with open(out / "teams.csv", encoding="utf-8") as f:
         staffed = {row["visit_id"] for row in csv.DictReader(f)}
-    assert visits and {v["visit_id"] for v in visits} <= staffed
+    assert {v["visit_id"] for v in visits} <= staffed
+    # A plan that states no number anywhere (斗门 2023) draws nothing and says why; any other draws.
+    stated = [t for t in load_policy(path).policy.tasks if t.sampling.unstated is None]
+    assert bool(visits) == bool(stated)
+    if not stated:
+        assert "计划未写明比例" in (out / "summary.json").read_text("utf-8")
     letters = make_notice(path, fmt="md", kind="letter", draw_dir=out)
     assert letters.count("随机抽查通知书") >= len(visits)
     plan = make_notice(path, fmt="md")

@@ -47,3 +47,18 @@ def test_a_truncated_xlsx_is_s801_not_a_crash(tmp_path):
     with pytest.raises(SpotcheckError) as exc:
         tables.read_cells(path)
     assert [p.code for p in exc.value.problems] == ["S801"]
+
+
+def test_xlsx_round_trips_every_cell_as_written(tmp_path):
+    rows = [["1", "A&B <公司>", " 前后空格 ", ""], ["2", "控制\x01字符", "_x0041_", "=SUM(A1)"], ["3"]]
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(tables.table_bytes(".xlsx", ["序号", "名称", "备注", "公式"], rows))
+    assert tables.read_cells(path) == [["序号", "名称", "备注", "公式"], *[r + [""] * (4 - len(r)) for r in rows]]
+    with zipfile.ZipFile(path) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    assert 'state="frozen"' in sheet and '<c r="A1" s="1"' in sheet  # the header bold and frozen
+
+
+def test_xlsx_is_the_same_bytes_for_the_same_table():
+    one = tables.table_bytes(".xlsx", ["名称"], [["甲"], ["乙"]])
+    assert one == tables.table_bytes(".xlsx", ["名称"], [["甲"], ["乙"]])

@@ -270,7 +270,7 @@ def test_a_lowered_cut_off_of_the_second_batch_drawn_together_fails(page, split_
     site = _copy(split_sites.together, tmp_path)
     data = next((site / "data" / "task").glob("*-t01.js"))
     text = data.read_text("utf-8")
-    cut = re.search(r'"cutoff":\{"2":"([0-9a-f]{64})"', text).group(1)
+    cut = re.search(r'"cutoff":\{[^}]*"2":"([0-9a-f]{64})"', text).group(1)
     data.write_text(text.replace(cut, "0" + cut[1:] if cut[0] != "0" else "00" + cut[2:], 1), "utf-8")
     verdict, _ = _verify(page, _url(site, _split_page(site, 1)))
     assert verdict.startswith("验证未通过") and "截止值" in verdict

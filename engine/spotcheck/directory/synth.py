@@ -17,11 +17,21 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
-from spotcheck.directory.synth_rows import entity_rows, inspector_rows, readable, recusal_rows
+from spotcheck.directory.synth_rows import (
+    entity_chunk,
+    entity_rows,
+    entity_streams,
+    inspector_rows,
+    readable,
+    recusal_picks,
+    recusal_rows,
+    recusals_of,
+)
 from spotcheck.directory.synth_spec import SynthSpec, check_spec
 from spotcheck.errors import SpotcheckError
 from spotcheck.directory.cells import NUMBERED_FIELDS
@@ -65,12 +75,51 @@ def write(result: SynthResult, out_dir: str | Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
     for name, frame, fields in (
-        ("entities", result.entities, NUMBERED_FIELDS if "object_id" in result.entities.columns else ENTITY_FIELDS),
+        ("entities", result.entities, _entity_fields(result.entities)),
         ("inspectors", result.inspectors, INSPECTOR_FIELDS),
         ("recusals", result.recusals, RECUSAL_FIELDS),
     ):
-        paths[name] = _write_csv(_for_export(frame, fields), out / f"{name}.csv")
+        paths[name] = _write_csv([_for_export(frame, fields)], out / f"{name}.csv")
     return paths
+
+
+# Rows of the entity directory built and written at a time by `synthesize_to`.
+CHUNK_ROWS = 500_000
+
+
+def synthesize_to(spec: SynthSpec, entities: int, inspectors: int, seed: int | str, out_dir: str | Path, *,
+                  dense: bool = False, chunk_rows: int = CHUNK_ROWS) -> dict[str, Path]:
+    """`write(synthesize(…))` with the same bytes, the entity directory built and written `chunk_rows`
+    rows at a time: memory holds the random streams and one chunk's text, not a province's directory."""
+    problems = check_spec(spec, entities, inspectors)
+    if problems:
+        raise SpotcheckError(problems)
+    key = str(seed).encode("utf-8")
+    ins = inspector_rows(spec, inspectors, key)
+    picks = recusal_picks(entities, inspectors, key)
+    streams = entity_streams(spec, entities, key, dense)
+    codes: list[pl.DataFrame] = []
+
+    def chunks():
+        for start in range(0, entities, chunk_rows):
+            rows = entity_chunk(spec, streams.slice(start, chunk_rows), key)
+            # The picked entities' codes, found as their chunk goes by.
+            wanted = picks.with_row_index("_pick").filter(pl.col("b").is_between(start, start + rows.height - 1))
+            codes.append(wanted.select("_pick", rows["uscc"].gather(wanted["b"] - start).alias("uscc")))
+            yield _for_export(rows, _entity_fields(rows))
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"entities": _write_csv(chunks(), out / "entities.csv")}
+    del streams
+    picked = pl.concat(codes).sort("_pick")["uscc"]
+    paths["inspectors"] = _write_csv([_for_export(ins, INSPECTOR_FIELDS)], out / "inspectors.csv")
+    paths["recusals"] = _write_csv([_for_export(recusals_of(picks, picked, ins), RECUSAL_FIELDS)], out / "recusals.csv")
+    return paths
+
+
+def _entity_fields(frame: pl.DataFrame) -> dict[str, Field]:
+    return NUMBERED_FIELDS if "object_id" in frame.columns else ENTITY_FIELDS
 
 
 def _for_export(frame: pl.DataFrame, fields: dict[str, Field]) -> pl.DataFrame:
@@ -85,12 +134,14 @@ def _for_export(frame: pl.DataFrame, fields: dict[str, Field]) -> pl.DataFrame:
     return frame.select(exprs)
 
 
-def _write_csv(frame: pl.DataFrame, path: Path) -> Path:
+def _write_csv(frames: Iterable[pl.DataFrame], path: Path) -> Path:
+    """The frames one after the other as one CSV file (the header once), written atomically."""
     # Opened by name (not mkstemp) so the file gets the usual permissions rather than 0600.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         with open(tmp, "xb") as fh:
-            frame.write_csv(fh)
+            for n, frame in enumerate(frames):
+                frame.write_csv(fh, include_header=n == 0)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

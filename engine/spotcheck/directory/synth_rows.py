@@ -88,8 +88,18 @@ def _spread(count: int, n: int) -> list[int]:
 
 
 def entity_rows(spec: SynthSpec, n: int, key: bytes, dense: bool = False) -> pl.DataFrame:
-    districts = spec.districts
-    universe = list(dict.fromkeys([*spec.labels, *(lb for p in spec.profiles for lb in p.get("labels") or ())]))
+    return entity_chunk(spec, entity_streams(spec, n, key, dense), key)
+
+
+def _universe(spec: SynthSpec) -> list[str]:
+    return list(dict.fromkeys([*spec.labels, *(lb for p in spec.profiles for lb in p.get("labels") or ())]))
+
+
+def entity_streams(spec: SynthSpec, n: int, key: bytes, dense: bool = False) -> pl.DataFrame:
+    """Every random number the entity rows are made of, one row per entity: `entity_chunk` of any slice
+    of it gives those rows exactly as of the whole. A label's stream is kept only as whether the row
+    carries the label (a bit, not 32), so a province's streams fit in memory."""
+    universe = _universe(spec)
 
     # Planted rows: each (profile, district) pair gets up to PLANTED_PER_DISTRICT rows.
     pairs = [(p, d) for p, prof in enumerate(spec.profiles) for d in profile_districts(spec, prof)]
@@ -101,11 +111,20 @@ def entity_rows(spec: SynthSpec, n: int, key: bytes, dense: bool = False) -> pl.
 
     purposes = ["district", "type", "status", "tier", "age", "term", "has_term", "industry", "word", "z1", "z2",
                 "place", "suffix", "road", "number", "grid", "checked", "check_age"]
-    purposes += [f"label.{label}" for label in universe]
     purposes += ["scale"] if spec.scales else []
-    frame = pl.DataFrame([u32(key, f"entity.{p}", n) for p in purposes]).with_columns(
-        pl.int_range(n, dtype=pl.UInt64).alias("i"), planted_profile, planted_district
+    per_thousand = DENSE_LABELS_PER_THOUSAND if dense else LABELS_PER_THOUSAND
+    # One stream at a time, each reduced to its bits before the next is drawn.
+    carries = [pl.select(below(pl.lit(u32(key, f"entity.label.{label}", n)), 1000) < per_thousand).to_series()
+               .alias(f"carries.{label}") for label in universe]
+    return pl.DataFrame([u32(key, f"entity.{p}", n) for p in purposes]).with_columns(
+        pl.int_range(n, dtype=pl.UInt64).alias("i"), planted_profile, planted_district, *carries
     )
+
+
+def entity_chunk(spec: SynthSpec, frame: pl.DataFrame, key: bytes) -> pl.DataFrame:
+    """The entity rows of these streams (`entity_streams`, or any slice of them)."""
+    districts = spec.districts
+    universe = _universe(spec)
 
     def u(purpose: str) -> pl.Expr:
         return pl.col(f"u_entity.{purpose}")
@@ -155,7 +174,7 @@ def entity_rows(spec: SynthSpec, n: int, key: bytes, dense: bool = False) -> pl.
             "last_checked",
             pl.when(below(u("checked"), 100) < 25).then(pl.max_horizontal(last, pl.col("established"))),
         ),
-        _labels(universe, spec.profiles, u, DENSE_LABELS_PER_THOUSAND if dense else LABELS_PER_THOUSAND),
+        _labels(universe, spec.profiles),
     )
 
     district_name = pl.col("d").replace_strict({i: d.name for i, d in enumerate(districts)})
@@ -222,9 +241,9 @@ def _tiers(spec: SynthSpec, a_to_d: pl.Expr, u: pl.Expr | None) -> pl.Expr:
     return a_to_d if chain is None else chain.otherwise(a_to_d)
 
 
-def _labels(universe: list[str], profiles: Sequence[Mapping[str, Any]], u, per_thousand: int) -> pl.Expr:
-    """Each label carried by `per_thousand` of a thousand entities, plus the labels of the profile planted in the row."""
-    carried = [pl.when(below(u(f"label.{label}"), 1000) < per_thousand).then(pl.lit(label)) for label in universe]
+def _labels(universe: list[str], profiles: Sequence[Mapping[str, Any]]) -> pl.Expr:
+    """Each label the row's stream says it carries (`entity_streams`), plus the labels of the profile planted in the row."""
+    carried = [pl.when(pl.col(f"carries.{label}")).then(pl.lit(label)) for label in universe]
     for p, profile in enumerate(profiles):
         carried += [pl.when(pl.col("profile") == p).then(pl.lit(label)) for label in profile.get("labels") or ()]
     return _list_of(carried).list.unique(maintain_order=True).alias("labels")
@@ -365,19 +384,29 @@ def inspector_rows(spec: SynthSpec, m: int, key: bytes) -> pl.DataFrame:
 # Recusals
 
 
-def recusal_rows(entities: pl.DataFrame, inspectors: pl.DataFrame, key: bytes) -> pl.DataFrame:
-    """About one recusal per 20 inspectors (at most 500), each naming a real inspector and a real entity."""
-    count = min(500, max(1, inspectors.height // 20))
+def recusal_picks(entities: int, inspectors: int, key: bytes) -> pl.DataFrame:
+    """About one recusal per 20 inspectors (at most 500): which inspector (a), which entity (b) and why."""
+    count = min(500, max(1, inspectors // 20))
     picks = pl.DataFrame([u32(key, f"recusal.{p}", count) for p in ("inspector", "entity", "reason")])
-    picks = picks.select(
-        below(pl.col("u_recusal.inspector"), inspectors.height).alias("a"),
-        below(pl.col("u_recusal.entity"), entities.height).alias("b"),
+    return picks.select(
+        below(pl.col("u_recusal.inspector"), inspectors).alias("a"),
+        below(pl.col("u_recusal.entity"), entities).alias("b"),
         choose(pl.col("u_recusal.reason"), RECUSAL_REASONS).alias("reason"),
     )
+
+
+def recusal_rows(entities: pl.DataFrame, inspectors: pl.DataFrame, key: bytes) -> pl.DataFrame:
+    """Each recusal naming a real inspector and a real entity."""
+    picks = recusal_picks(entities.height, inspectors.height, key)
+    return recusals_of(picks, entities["uscc"].gather(picks["b"]), inspectors)
+
+
+def recusals_of(picks: pl.DataFrame, codes: pl.Series, inspectors: pl.DataFrame) -> pl.DataFrame:
+    """The recusals of `recusal_picks`, given the picked entities' codes (in the picks' order)."""
     return pl.DataFrame(
         {
             "inspector_id": inspectors["inspector_id"].gather(picks["a"]),
-            "uscc": entities["uscc"].gather(picks["b"]),
+            "uscc": codes,
             "reason": picks["reason"],
         }
     ).unique(subset=["inspector_id", "uscc"], keep="first", maintain_order=True)

@@ -162,8 +162,7 @@ def synthesize(policy_path: Path, entities: int, inspectors: int, seed: str, out
     """Synthetic entity and inspector directories and a recusal list shaped like the policy's jurisdiction
     (labels as rare as in a real city, or on 4% of entities each when `dense`)."""
     loaded = load_policy(policy_path)
-    result = synth.synthesize(spec_from_policy(loaded), entities, inspectors, seed, dense=dense)
-    return list(synth.write(result, out_dir).values())
+    return list(synth.synthesize_to(spec_from_policy(loaded), entities, inspectors, seed, out_dir, dense=dense).values())
 
 
 def _drawable(path: Path) -> LoadedPolicy:

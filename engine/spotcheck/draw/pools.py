@@ -87,6 +87,9 @@ def plan_tasks(loaded: LoadedPolicy) -> list[TaskPlan]:
         window = task.window or (campaigns[cid].window if cid in campaigns else None)
         if task.draw_months is not None:
             first, last = task.draw_months
+        elif task.draw_by is not None:
+            # “抽取日期：9月1日前”: from the window's first month (or January) to the deadline's month.
+            first, last = (window.start.month if window is not None else 1), task.draw_by.month
         elif window is not None:
             first, last = window.start.month, window.end.month
         else:

@@ -105,24 +105,21 @@ class DrawFolder:
     @cached_property
     def visits(self) -> dict[str, Visit]:
         """The planned visits by id, in file order."""
-        out = {}
-        for r in self.visit_frame.iter_rows(named=True):
-            out[r["visit_id"]] = Visit(
-                visit_id=r["visit_id"],
-                uscc=r["uscc"] or "",
-                name=r["name"] or "",
-                district=r.get("district") or "",
-                tier=r.get("tier") or "",
-                task_ids=tuple(r["task_ids"]),
-                item_codes=tuple(r["item_codes"]),
-                lead_unit=r.get("lead_unit") or "",
-                units=tuple(r.get("units") or ()),
-                joint=bool(r.get("joint")),
-                inspecting_unit=r.get("inspecting_unit") or "",
-                inspect_by=r.get("inspect_by"),
-                results_due_by=r.get("results_due_by"),
-            )
-        return out
+        frame = self.visit_frame
+        n = frame.height
+
+        def column(name: str) -> list:
+            return frame.get_column(name).to_list() if name in frame.columns else [None] * n
+
+        # Column by column: a row dict per visit costs more than the visit itself, at a city's scale.
+        return {
+            vid: Visit(vid, uscc or "", name or "", district or "", tier or "", tuple(tasks), tuple(items), lead or "",
+                       tuple(units or ()), bool(joint), inspecting or "", inspect_by, due)
+            for vid, uscc, name, district, tier, tasks, items, lead, units, joint, inspecting, inspect_by, due in zip(
+                *(column(c) for c in ("visit_id", "uscc", "name", "district", "tier", "task_ids", "item_codes",
+                                      "lead_unit", "units", "joint", "inspecting_unit", "inspect_by", "results_due_by")),
+                strict=True)
+        }
 
 
 def read_folder(draw_dir: str | Path, *, needs: Iterable[str] = ()) -> DrawFolder:

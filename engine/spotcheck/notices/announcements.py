@@ -94,7 +94,7 @@ def task_span(policy: Policy, tasks: Sequence[Task]) -> str:
     windows = [t.window or campaigns.get(t.campaign or "") or only for t in tasks]
     if all(w is not None for w in windows):
         return cn_window(min(w.start for w in windows), max(w.end for w in windows))  # type: ignore[union-attr]
-    months = [m for t in tasks for m in (t.draw_months or batch_span(t) or ())]
+    months = [m for t in tasks for m in (t.draw_months or batch_span(t) or ((1, t.draw_by.month) if t.draw_by else ()))]
     if months:
         first, last = min(months), max(months)
         return f"{policy.year}年{first}月" + (f"至{last}月" if last != first else "")

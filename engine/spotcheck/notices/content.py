@@ -159,7 +159,10 @@ def task_no(policy: Policy, task: Task) -> int:
 
 
 def _months(policy: Policy, task: Task, dash: str = "-") -> str:
-    """抽取日期: the draw months, else the months of the task's (or the policy's) inspection window."""
+    """抽取日期: the draw months, else the draw deadline (“2023年9月1日前”), else the months of the task's
+    (or the policy's) inspection window."""
+    if task.draw_months is None and task.draw_by is not None:
+        return f"{cn_date(task.draw_by)}前"
     window = policy_window(policy)
     span = task.draw_months or ((task.window.start.month, task.window.end.month) if task.window else None)
     span = span or batch_span(task) or ((window[0].month, window[1].month) if window else None)

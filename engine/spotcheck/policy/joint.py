@@ -114,12 +114,42 @@ def month_problems(draft: Draft) -> list[Problem]:
     for i, task in enumerate(policy.tasks):
         # A task whose plan states no number is never drawn; its cut-off months are not invented either.
         nothing_drawn = task.sampling.unstated is not None and not task.sampling.classes
-        if (task.draw_months is None and task.window is None and not task.batches
+        if (task.draw_months is None and task.window is None and not task.batches and task.draw_by is None
                 and not (task.campaign in campaigns or only) and not nothing_drawn):
             found.append(draft.locate(Problem(
                 "P221", f"任务“{task.name}”既没有抽取月份（draw_months），也没有检查时间（window），也不属于有检查时间的抽查活动",
                 hint="写明 draw_months: [起始月, 结束月]，或 window: {start, end}，或 campaign"),
                 draft.at("tasks", i, "name"), key=True))
+        found += _draw_by_problems(draft, i)
+    return found
+
+
+def _draw_by_problems(draft: Draft, i: int) -> list[Problem]:
+    """A draw deadline lies in the policy's year, after the months and window the task is drawn in."""
+    policy = draft.policy
+    assert policy is not None  # month_problems returns early without one
+    task, year = policy.tasks[i], policy.year
+    by = task.draw_by
+    if by is None:
+        return []
+    path = draft.at("tasks", i, "draw_by")
+    if by.year != year:
+        return [draft.locate(Problem(
+            "P290", f"抽取期限 {by} 不在策略年度 {year} 年内",
+            hint=f"写 {year} 年内的日期，如“抽取日期：{year}年9月1日前”写 \"{year}-09-01\""), path)]
+    found = []
+    if task.batches:
+        found.append(draft.locate(Problem(
+            "P291", "分批次的任务由各批的完成时限（batches 的 due）和抽取月份安排，不再写抽取期限（draw_by）",
+            hint="删去 draw_by，或把期限写进各批次"), path))
+    elif task.draw_months is not None and task.draw_months[1] > by.month:
+        found.append(draft.locate(Problem(
+            "P291", f"抽取月份到 {task.draw_months[1]} 月，晚于抽取期限 {by}",
+            hint=f"抽取月份写到 {by.month} 月为止，或不写 draw_months（从年初到期限所在月份都可抽取）"), path))
+    elif task.window is not None and task.window.start > by:
+        found.append(draft.locate(Problem(
+            "P291", f"检查时间 {task.window.start} 才开始，晚于抽取期限 {by}",
+            hint="检查抽取期限和检查时间是否写错"), path))
     return found
 
 

@@ -196,6 +196,10 @@ class Task(Model):
     sampling: Sampling = Field(title="抽查比例/数量")
     draw_months: tuple[Month, Month] | None = Field(None, title="抽取月份", description="[起始月, 结束月]，如 [4, 11]")
     window: Window | None = Field(None, title="检查时间")
+    draw_by: Date | None = Field(
+        None, title="抽取期限",
+        description="“抽取日期：2023年9月1日前”：本任务（分几轮的，最后一轮）在此日期（含）之前抽取；不写 draw_months 时，"
+                    "从检查时间开始的月份（没有检查时间的从1月）起到此日期所在的月份都可抽取；年度看板在此日期后提示逾期未抽取")
     batches: list[Batch] = Field(
         default_factory=list, title="分批次",
         description="“分两批次；第一批7月20日前完成，第二批10月15日前完成”：各批的名称、完成时限（及抽取月份）；每批是一轮，不再写 times_per_year")

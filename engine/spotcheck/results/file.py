@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from spotcheck.results.categories import (
@@ -183,6 +184,8 @@ class _Sheet:
             elif filled > len(header):
                 self.add("S860", f"这一行有 {filled} 个单元格，比表头的 {len(header)} 列多，多出的单元格不会被读取", n, None,
                          hint="多半是某个单元格中含有英文逗号而没有加引号；请在 Excel 或 WPS 中打开核对这一行后另存为 CSV")
+            if not CONTROL.search("".join(row[: len(header)])):
+                continue
             for j, text in enumerate(row[: len(header)]):
                 if found := CONTROL.search(text):
                     self.problems.append(Problem(
@@ -234,6 +237,14 @@ def read_results(path: str | Path, folder: DrawFolder, *, today: dt.date) -> lis
     return [_result(folder, rows) for rows in groups.values()]
 
 
+# A city's results file repeats a few dates, methods, results and actions in every row: each distinct
+# cell is read once. The readings are tuples, so a row cannot change another's.
+_date = lru_cache(maxsize=1 << 16)(parse_date)
+_methods = lru_cache(maxsize=1 << 16)(lambda text: tuple(map(tuple, scan(text, METHOD_VOCAB))))
+_categories = lru_cache(maxsize=1 << 16)(lambda text: tuple(map(tuple, scan(text, CATEGORY_VOCAB))))
+_actions = lru_cache(maxsize=1 << 16)(lambda text: tuple(map(tuple, split_actions(text))))
+
+
 def _parse_row(sheet: _Sheet, folder: DrawFolder, by_uscc: Mapping[str, list[Visit]], n: int,
                cells: Mapping[str, str], today: dt.date) -> _Row | None:
     visit = _identify(sheet, folder, by_uscc, n, cells)
@@ -255,7 +266,7 @@ def _parse_row(sheet: _Sheet, folder: DrawFolder, by_uscc: Mapping[str, list[Vis
     completed = None
     raw_date = need("completed_on")
     if raw_date is not None:
-        completed = parse_date(raw_date)
+        completed = _date(raw_date)
         if completed is None:
             sheet.add("S806", f"检查完成日期“{raw_date}”不是有效日期", n, "completed_on", where=where, hint=DATE_HINT)
         elif completed < folder.drawn_on:
@@ -265,10 +276,10 @@ def _parse_row(sheet: _Sheet, folder: DrawFolder, by_uscc: Mapping[str, list[Vis
             sheet.add("S808", f"检查完成日期 {completed} 晚于今天（{today}）", n, "completed_on", where=where,
                       hint="只录入已完成的检查；核对年份和月份")
 
-    methods: list[str] = []
+    methods: tuple[str, ...] = ()
     raw_methods = need("methods")
     if raw_methods is not None:
-        methods, unknown = scan(raw_methods, METHOD_VOCAB)
+        methods, unknown = _methods(raw_methods)
         if unknown:
             sheet.add("S812", f"不认识的检查方式：{'、'.join(unknown)}", n, "methods", where=where,
                       hint=f"可填：{'、'.join(METHODS)}；多个用“、”分隔")
@@ -276,7 +287,7 @@ def _parse_row(sheet: _Sheet, folder: DrawFolder, by_uscc: Mapping[str, list[Vis
     categories: tuple[str, ...] = ()
     raw_categories = need("categories")
     if raw_categories is not None:
-        found, unknown = scan(raw_categories, CATEGORY_VOCAB)
+        found, unknown = _categories(raw_categories)
         if unknown:
             sheet.add("S804", f"不认识的检查结果：{'、'.join(unknown)}", n, "categories", where=where,
                       hint="填写结果代码（如 R01）或官方结果名称，见 docs/results.md；多个用“、”或“；”分隔")
@@ -286,9 +297,9 @@ def _parse_row(sheet: _Sheet, folder: DrawFolder, by_uscc: Mapping[str, list[Vis
             sheet.add("S805", f"“未发现问题”不能与“{'、'.join(others)}”同时填写", n, "categories", where=where,
                       hint="发现了问题就不填“未发现问题”；否则删去其他结果")
 
-    actions: list[str] = []
+    actions: tuple[str, ...] = ()
     if "actions" in cells:
-        actions, unknown = split_actions(cells["actions"])
+        actions, unknown = _actions(cells["actions"])
         if unknown:
             sheet.add("S813", f"不认识的后续处置：{'、'.join(unknown)}", n, "actions", where=where,
                       hint=f"以这些措施开头：{'、'.join(ACTIONS)}（如“移送区卫生健康局”）")

@@ -12,14 +12,16 @@ Risk tiers are internal to the draw and never appear in it. Entities whose resul
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from spotcheck.notices import api as notice
 from spotcheck.notices import announcements as notice_announcements
 from spotcheck.notices import content as notice_content
+from spotcheck.notices.announcements import ResultRow
 from spotcheck.results import records as results
 from spotcheck.results.categories import CATEGORIES, UNREACHABLE, category_text
+from spotcheck.results.notice_docx import results_notice_docx
 from spotcheck.draw.reader import Visit, load_draw
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import committed, write_file_atomic, write_files
@@ -51,11 +53,15 @@ class PublicRow:
     task_id: str
 
     def cells(self) -> tuple[str, ...]:
-        return tuple(str(v) for v in astuple(self)[:len(PUBLIC_COLUMNS)])
+        # Field by field, not dataclasses.astuple: that deep-copies every value, a public list's largest cost.
+        return tuple(str(getattr(self, f)) for f in _CELL_FIELDS)
 
     def notice_row(self) -> dict:
         return {"task_id": self.task_id, "name": self.name, "uscc": self.uscc, "completed": self.completed_on,
                 "result": self.result, "remarks": self.remarks, "inspecting_body": self.authority}
+
+
+_CELL_FIELDS = tuple(f.name for f in fields(PublicRow))[:len(PUBLIC_COLUMNS)]
 
 
 def public_rows(loaded: LoadedPolicy, shown: list[tuple[Visit, Record]]) -> list[PublicRow]:
@@ -88,8 +94,11 @@ def announcements(loaded: LoadedPolicy, rows: list[PublicRow], on: dt.date) -> d
         by_task.setdefault(row.task_id, []).append(row)
     for task_id, mine in by_task.items():
         no = f"{notice_content.task_no(loaded.policy, loaded.task(task_id)):03d}"
+        # Read once for both formats (each would convert the rows again).
+        notice_rows = [ResultRow.of(r.notice_row()) for r in mine]
         for fmt in NOTICE_FORMATS:
-            content = notice.render_results_notice(loaded, [r.notice_row() for r in mine], fmt, published_on=on)
+            content = (results_notice_docx(loaded, notice_rows, published_on=on) if fmt == "docx"
+                       else notice.render_results_notice(loaded, notice_rows, fmt, published_on=on))
             files[f"results-notice-{no}.{fmt}"] = content.encode("utf-8") if isinstance(content, str) else content
     return files
 

@@ -88,9 +88,11 @@ def import_results(path: str | Path, draw_dir: str | Path, *, ledger_path: str |
         added, replaced, unchanged = [], [], []
         reopened: dict[str, str] = {}
         with ledger.transaction() as tx:
+            # One pass over the chain for every visit's latest result, not one query per visit.
+            latest = {r.key: r for r in ledger.iter("result") if r.body.get("draw_id") == folder.draw_id}
             for result in results:
                 new = result.content()
-                old = latest_result(ledger, result.visit_id, folder.draw_id)
+                old = latest.get(result.visit_id)
                 if old is not None and content_of(old.body) == new:
                     unchanged.append(result.visit_id)
                     continue

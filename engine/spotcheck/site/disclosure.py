@@ -121,7 +121,7 @@ def task_view(source: DrawSource, entry: TaskRecord) -> TaskView:
     kind = disclosure(task, source.counts(task.id))
     drawn = source.drawn.filter(pl.col("task_id") == task.id).drop("task_id").sort("round", "uscc")
     cutoffs: dict[str, dict[str, str]] = {}
-    for stratum, rnd, top in drawn.group_by("stratum", "round").agg(pl.col("hash").max()).iter_rows():
+    for stratum, rnd, top in drawn.group_by("stratum", "round", maintain_order=True).agg(pl.col("hash").max()).iter_rows():
         cutoffs.setdefault(stratum, {})[str(rnd)] = top
     split = task.batch_mode == "split" and bool(task.batches)
     years = _split_years(source.counts(task.id)) if split else {}

@@ -51,6 +51,7 @@ class RoundRow:
     batch: str | None = None  # 第一批 …, when the task is drawn in batches
     due: dt.date | None = None  # the batch's deadline
     split: bool = False  # the batches split the sample (no entity in two) rather than repeat it
+    draw_by: dt.date | None = None  # the draw deadline (“抽取日期：9月1日前”)
 
     @property
     def label(self) -> str:
@@ -117,10 +118,13 @@ def _visits(ledger: Ledger, draw_ids: set[str]) -> dict[str, dict]:
     return out
 
 
-def _row_state(row: RoundRow, now_month: int) -> str:
+def _row_state(row: RoundRow, now_month: int, on: dt.date) -> str:
     if not row.draws:
         if row.month > now_month:
             return "未到月份"
+        if row.draw_by is not None:
+            # Any day up to the deadline is on time: the round is due until then, late after it.
+            return "逾期未抽取" if on > row.draw_by else "本月应抽取"
         return "本月应抽取" if row.month == now_month else "逾期未抽取"
     if row.visits == 0:
         return "已抽取"
@@ -143,11 +147,15 @@ def build(loaded: LoadedPolicy, ledger: Ledger, on: dt.date, entities_path: Path
 
     rows = []
     for r in year_rounds(loaded):
-        row = RoundRow(r.task_id, r.name, r.round, r.rounds, r.month, "", batch=r.batch, due=r.due, split=r.split)
+        row = RoundRow(r.task_id, r.name, r.round, r.rounds, r.month, "", batch=r.batch, due=r.due, split=r.split,
+                       draw_by=r.draw_by)
         for d in by_round.get((r.task_id, r.round), []):
             why = d.override["reason"] + "（" + d.override["approver"] + "批准）" if d.override else None
             row.draws.append(DrawRef(d.draw_id, d.drawn_on, d.drawn, d.revision, why))
-            if d.drawn_on.year == policy.year and d.drawn_on.month > r.month:
+            if r.draw_by is not None:
+                if d.drawn_on > r.draw_by:
+                    row.overdue.append(f"{d.drawn_on.isoformat()}才抽取（应于{r.draw_by.isoformat()}前）")
+            elif d.drawn_on.year == policy.year and d.drawn_on.month > r.month:
                 row.overdue.append(f"{d.drawn_on.month}月才抽取（应于{r.month}月）")
             mine = [v for v in visits.values() if v["draw_id"] == d.draw_id and r.task_id in v["task_ids"]
                     and _visit_month(v, d) == r.month]
@@ -163,9 +171,9 @@ def build(loaded: LoadedPolicy, ledger: Ledger, on: dt.date, entities_path: Path
                 row.overdue.append(f"{len(late_pub)} 户结果逾期未公示")
         if len(row.draws) > 1:
             notes.append(f"{r.task_id} 第{r.round}轮抽取了 {len(row.draws)} 次（见各次抽取的批准理由）")
-        row.state = _row_state(row, now_month)
+        row.state = _row_state(row, now_month, on)
         if row.state == "逾期未抽取":
-            row.overdue.insert(0, f"应于{r.month}月抽取")
+            row.overdue.insert(0, f"应于{r.draw_by.isoformat()}前抽取" if r.draw_by else f"应于{r.month}月抽取")
         if row.due is not None and row.due < on and (row.visits == 0 or row.checked < row.visits):
             row.overdue.append(f"{row.batch}应于{row.due.isoformat()}前完成")
         elif row.due is not None and on <= row.due <= horizon_end and row.state != "已完成":
@@ -238,6 +246,8 @@ def _draw_deadlines(loaded: LoadedPolicy, rows: list[RoundRow], on: dt.date, end
     for row in rows:
         if row.draws:
             continue
+        if row.draw_by is not None and on <= row.draw_by <= end:
+            out.append(Deadline(row.draw_by, "抽取期限", f"{row.label} {row.name}（{row.draw_by.isoformat()}前抽取）"))
         first = loaded.calendar.working_day_on_or_after(dt.date(policy.year, row.month, 1))
         if first <= end and row.month >= (on.month if on.year == policy.year else 1):
             out.append(Deadline(max(first, on), "获取名单并抽取", f"{row.label} {row.name}（{row.month}月抽取）"))

@@ -36,7 +36,8 @@ def text(board: Board) -> str:
         label = f"{row.task_id} 第{row.round}/{row.rounds}轮" if row.rounds > 1 else row.task_id
         if row.batch is not None:
             label = f"{row.task_id} {row.batch}（{'拆分样本' if row.split else '重复抽取'}，{row.due.isoformat()}前完成）"
-        parts = [f"  {label} {row.month:>2}月 【{row.state}】"]
+        when = f"{row.draw_by.isoformat()}前" if row.draw_by else f"{row.month:>2}月"
+        parts = [f"  {label} {when} 【{row.state}】"]
         if row.draws:
             parts.append(f"抽取 {_draws_text(row)}")
         if row.visits:

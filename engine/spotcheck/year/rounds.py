@@ -30,6 +30,7 @@ class Round:
     batch: str | None = None  # the batch's name ("第一批") when the task is drawn in batches
     due: dt.date | None = None  # the batch's deadline
     split: bool = False  # batches that split the sample rather than repeat it
+    draw_by: dt.date | None = None  # the task's draw deadline (“抽取日期：9月1日前”), on its last round
 
     @property
     def label(self) -> str:
@@ -45,7 +46,8 @@ def year_rounds(loaded: LoadedPolicy) -> list[Round]:
         for r, m in p.drawn_rounds():
             batch = p.task.batches[r - 1] if p.task.batches else None
             out.append(Round(p.task.id, p.task.name, r, p.rounds, m, p.campaign,
-                             batch.name if batch else None, batch.due if batch else None, p.split))
+                             batch.name if batch else None, batch.due if batch else None, p.split,
+                             p.task.draw_by if r == p.rounds else None))
     return out
 
 

@@ -1,0 +1,148 @@
+"""A task's results announcement as Word, with its table rows written by substitution, not by docxtpl.
+
+docxtpl renders the template's `{%tr for r in doc.results.rows %}` row by row and then re-parses and
+rewrites the whole document several times (about 1 ms a row: a city's year is hundreds of thousands of
+rows). Here the announcement is rendered once through docxtpl with a few rows only: a row of markers,
+then guard rows taken from the real ones (the first, and the first with an empty, a non-empty and an
+escaped cell). The marker row's XML, cut at the markers, is the pattern of every row; each real row is
+that pattern with its cells XML-escaped as lxml writes them. The guard rows, as docxtpl rendered them,
+must equal the pattern filled with their cells, or the whole announcement is rendered through docxtpl
+as before: same bytes either way (tests/results/test_notice_docx.py compares part by part).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+
+from spotcheck.notices import api as notice
+from spotcheck.notices.announcements import ResultRow, results_notice
+from spotcheck.notices.model import Notice, Table
+from spotcheck.policy.loaded import LoadedPolicy
+
+MAIN = "word/document.xml"
+# Below this many rows one docxtpl render costs no more than the few this path needs.
+FAST_ROWS = 40
+# Characters docxtpl turns into breaks, tabs or new paragraphs inside a cell: such a table is rendered as before.
+_LAYOUT = re.compile(r"[\t\n\a\f\r]")
+_SPECIAL = re.compile(r"[&<>\"']")
+_TEXT_OPEN = re.compile(r"<w:t(?: [^>]*)?>$")
+_TEXT_CLOSE = "</w:t>"
+
+
+def _marker(j: int) -> str:
+    return f"SPOTCHECKCELL{j:02d}X"
+
+
+def _escape(text: str) -> str:
+    """As lxml writes text: only &, < and > are escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") if _SPECIAL.search(text) else text
+
+
+def _guards(rows: Sequence[tuple[str, ...]]) -> list[int]:
+    """Indexes of the rows docxtpl also renders: the first, and per column the first with an empty, a
+    non-empty and an escaped cell, so the pattern is checked on every kind of cell text it fills in."""
+    picks = [0]
+    plain = {(j, kind) for j in range(len(rows[0])) for kind in (False, True)}  # (column, has text)
+    escaped = set(range(len(rows[0])))
+    for i, row in enumerate(rows):
+        hits = [(j, bool(cell)) for j, cell in enumerate(row) if (j, bool(cell)) in plain] if plain else []
+        if escaped and _SPECIAL.search("\x1f".join(row)):
+            hits += [(j, None) for j in escaped if _SPECIAL.search(row[j])]
+        for j, kind in hits:
+            plain.discard((j, kind))
+            escaped.discard(j) if kind is None else None
+        if hits and i not in picks:
+            picks.append(i)
+        if not plain and not escaped:
+            break
+    return picks
+
+
+def _row_spans(xml: str, first: int, count: int) -> list[tuple[int, int]]:
+    """(start, end) of `count` consecutive table rows, the first of which holds position `first`."""
+    start = max(xml.rfind("<w:tr>", 0, first), xml.rfind("<w:tr ", 0, first))
+    spans = []
+    for _ in range(count):
+        end = xml.index("</w:tr>", start) + len("</w:tr>")
+        spans.append((start, end))
+        start = end
+    return spans
+
+
+class _Pattern:
+    """A table row's XML cut at its cells' text elements, each holding only its marker."""
+
+    def __init__(self, row_xml: str, width: int) -> None:
+        self.between: list[str] = []  # before the first cell's <w:t>, between cells, after the last
+        self.opens: list[str] = []  # each cell's <w:t …> tag
+        rest = row_xml
+        for j in range(width):
+            before, found, rest = rest.partition(_marker(j))
+            opening = _TEXT_OPEN.search(before)
+            if not found or _marker(j) in rest or opening is None or not rest.startswith(_TEXT_CLOSE):
+                raise ValueError("each cell's marker is the whole text of one <w:t>, once")
+            self.between.append(before[:opening.start()])
+            self.opens.append(opening.group())
+            rest = rest[len(_TEXT_CLOSE):]
+        self.between.append(rest)
+        # lxml writes an element without text as <w:t/>: an empty cell comes out the same.
+        self.empties = [tag[:-1] + "/>" for tag in self.opens]
+
+    def fill(self, cells: Sequence[str]) -> str:
+        out = []
+        for j, cell in enumerate(cells):
+            out.append(self.between[j])
+            if cell:
+                out += (self.opens[j], _escape(cell), _TEXT_CLOSE)
+            else:
+                out.append(self.empties[j])
+        out.append(self.between[-1])
+        return "".join(out)
+
+
+def _fast(loaded: LoadedPolicy, full: Notice, root) -> bytes | None:
+    table = full.results
+    rows = table.rows
+    width = len(table.columns)
+    guards = _guards(rows)
+    probe = dataclasses.replace(full, results=Table(table.columns, (tuple(_marker(j) for j in range(width)),
+                                                                     *(rows[i] for i in guards)), table.widths))
+    docx = notice.render_notice(loaded, probe, "docx", root)
+    with zipfile.ZipFile(io.BytesIO(docx)) as z:
+        infos = z.infolist()
+        parts = {i.filename: z.read(i) for i in infos}
+    xml = parts[MAIN].decode("utf-8")
+    at = xml.find(_marker(0))
+    if at < 0:
+        return None  # a template that does not lay the rows out as a row loop
+    spans = _row_spans(xml, at, 1 + len(guards))
+    try:
+        pattern = _Pattern(xml[spans[0][0]:spans[0][1]], width)
+    except ValueError:
+        return None
+    if any(pattern.fill(rows[i]) != xml[s:e] for i, (s, e) in zip(guards, spans[1:], strict=True)):
+        return None
+    body = "".join([xml[:spans[0][0]], *(pattern.fill(r) for r in rows), xml[spans[-1][1]:]])
+    parts[MAIN] = body.encode("utf-8")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info in infos:
+            z.writestr(info, parts[info.filename])
+    return out.getvalue()
+
+
+def results_notice_docx(loaded: LoadedPolicy, rows: Iterable[ResultRow | Mapping], *, published_on: dt.date,
+                        root=notice.TEMPLATES) -> bytes:
+    """notice.render_results_notice(…, "docx") with the same bytes in each part, at the cost of a few rows' render."""
+    full = results_notice(loaded, rows, published_on)
+    cells = full.results.rows
+    if len(cells) >= FAST_ROWS and not any(_LAYOUT.search("".join(r)) for r in cells):
+        fast = _fast(loaded, full, root)
+        if fast is not None:
+            return fast
+    return notice.render_notice(loaded, full, "docx", root)
