@@ -434,18 +434,20 @@ def _duplicates(data: DataFrame, name: str) -> tuple[int, pl.DataFrame | None]:
 
 
 def _typed(checked: Path, checks: _Checks, path: Path) -> dict:
-    """The checked rows Spark wrote, typed as the loader types them, in row order."""
-    present = checks.present
-    rows = pl.scan_parquet(str(checked / "*.parquet")).filter(pl.col("_filled")).select("_row", *[f.name for f in present])
-    work = _in_row_order(rows.collect())
+    """The checked rows Spark wrote, typed as the loader types them, in row order.
+
+    The loader's types (few-valued columns Categorical, the fields the file lacks as typed nulls) are
+    given as the file streams in, so the driver never holds the text of a few-valued column."""
     kind = checks.sheet.kind
-    readable = readable_fields(checks.sheet.fields)
+    present, readable = checks.present, readable_fields(checks.sheet.fields)
     mine = {f.name for f in present}
-    # The loader's types: few-valued columns Categorical, the fields the file lacks as typed nulls.
-    work = work.with_columns(
-        *[pl.col(f.name).cast(_dtype_of(f, kind)) for f in present],
-        *[typed_column(f, kind, False) for f in readable if f.name not in mine],
+    rows = (
+        pl.scan_parquet(str(checked / "*.parquet"))
+        .filter(pl.col("_filled"))
+        .select("_row", *[pl.col(f.name).cast(_dtype_of(f, kind)) for f in present])
+        .with_columns(typed_column(f, kind, False) for f in readable if f.name not in mine)
     )
+    work = _in_row_order(rows.collect(engine="streaming"))
     return {
         "frame": work.select(f.name for f in readable),
         "path": path,
