@@ -5,6 +5,7 @@ from conftest import POLICY_FIXTURES, edit, line_of
 from pydantic import ValidationError
 from spotcheck.policy.casefile import Case
 from spotcheck.policy.cases import run_tests
+from spotcheck.policy.validate import validate_report
 
 
 def failures(run):
@@ -99,3 +100,13 @@ def test_case_shape_is_checked():
     ):
         with pytest.raises(ValidationError):
             Case.model_validate(bad)
+
+
+def test_a_case_entity_with_an_undeclared_label_is_named(policy_tree):
+    # 加油占 for 加油站 would make a not_in_scope case pass for the wrong reason.
+    cases = policy_tree / "city" / "2023.cases.yaml"
+    text = cases.read_text("utf-8")
+    cases.write_text(text.replace("labels: [加油站]", "labels: [加油占]", 1), "utf-8")
+    problems = validate_report([cases]).problems
+    assert [(p.code, p.line) for p in problems] == [("P292", line_of(cases, "加油占"))]
+    assert problems[0].message == "用例主体的监管标签“加油占”未在策略 labels 中声明，是否想写 '加油站'？"

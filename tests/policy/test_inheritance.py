@@ -111,3 +111,34 @@ def test_caps_in_another_order_than_the_parents_are_matched_by_id(policy_tree):
     assert "每年 5 次 多于上级策略" in p.message and f"{base}:{line_of(base, 'max_per_year: 4')}" in p.message
     edit(city, "max_per_year: 5", "max_per_year: 4")
     assert [(c.id, c.max_per_year) for c in load_policy(city).policy.caps] == [("low_risk", 1), ("d_tier", 4)]
+
+
+def test_a_row_addressed_to_one_city_reaches_that_city_and_its_counties_only(tmp_path):
+    # 山西 2021's joint plan (各市): each row names its 地市; 太原's rows are 太原's business alone.
+    from spotcheck.draw.pools import plan_tasks
+    from spotcheck.resources import POLICIES
+
+    province = POLICIES / "examples" / "shanxi" / "joint-2021.yaml"
+    rel = f"{province.parent.as_posix()}/joint-2021.yaml"
+
+    def city(name: str, code: str, level: str = "city") -> list[str]:
+        path = tmp_path / f"{code}.yaml"
+        path.write_text(f"id: test/{code}\nextends: {rel}\nyear: 2021\njurisdiction: {{code: \"{code}\", name: {name}市场监督管理局, "
+                        f"region: {name}, level: {level}}}\n", "utf-8")
+        return [t.id for t in load_policy(path).policy.tasks if t.origin == "省计划"]
+
+    assert city("太原市", "140100") == ["ty01", "ty02", "ty03", "ty04", "ty05"]
+    assert city("小店区", "140105", "district") == ["ty01", "ty02", "ty03", "ty04", "ty05"]
+    assert city("大同市", "140200") == []
+    # The province writes the rows but does not draw them.
+    assert [p.task.id for p in plan_tasks(load_policy(province))] == []
+
+
+def test_a_region_outside_the_policys_jurisdiction_is_located(policy_tree):
+    from spotcheck.policy.validate import validate_paths
+
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "    draw_months: [6, 8]\n", '    draw_months: [6, 8]\n    regions: ["149901", "140100", "1499"]\n')
+    problems = validate_paths([path])
+    assert [(p.code, p.where) for p in problems] == [("P293", "任务 't02' → regions → 第 2 项"), ("P293", "任务 't02' → regions → 第 3 项")]
+    assert problems[0].message == "地市“140100”不是本策略辖区（149900）下辖或所属的6位行政区划代码"

@@ -66,3 +66,31 @@ def test_without_declared_departments_units_stay_free_text(policy_tree):
     path = policy_tree / "city" / "2023.yaml"
     edit(path, "    draw_months: [4, 11]\n", "    draw_months: [4, 11]\n    guide: 计量库\n")
     assert validate_report([path]).problems == []
+
+
+def test_a_label_in_the_condition_of_an_item_a_task_names_is_checked(policy_tree):
+    path, items = policy_tree / "city" / "2023.yaml", policy_tree / "items" / "demo-2023.yaml"
+    edit(items, "  - {code: S01, name: 拍卖活动经营资格的检查}",
+         "  - {code: S01, name: 拍卖活动经营资格的检查, condition: {field: labels, op: contains, value: 拍卖企")
+    edit(items, "拍卖企\n", "拍卖企业}}\n")
+    assert validate_report([path]).problems == []
+    edit(items, "value: 拍卖企业}}", "value: 拍买企业}}")
+    (problem,) = validate_report([path]).problems
+    assert (problem.code, problem.where) == ("P280", "任务 't02' → items → 第 1 项")
+    assert problem.message == "事项 S01 的适用条件中的监管标签“拍买企业”未在本策略 labels 中声明，是否想写 '拍卖企业'？"
+
+
+def test_the_units_of_contacts_and_of_the_items_a_task_names_are_declared_ones(policy_tree):
+    path, items = policy_tree / "city" / "2023.yaml", policy_tree / "items" / "demo-2023.yaml"
+    _with_departments(path)
+    edit(items, "    specialty: 计量\n", "    specialty: 计量\n    unit: 计量科\n")
+    edit(path, "    - {code: \"149901\", name: 东区, unit: 示范市东区市场监督管理局}",
+         "    - {code: \"149901\", name: 东区, unit: 示范市东区市场监督管理局, contacts: [{name: 张三, unit: 信用监管科}]}")
+    assert validate_report([path]).problems == []
+    edit(items, "unit: 计量科\n", "unit: 计量股\n")
+    edit(path, "contacts: [{name: 张三, unit: 信用监管科}]", "contacts: [{name: 张三, unit: 信用科}]")
+    problems = validate_report([path]).problems
+    assert {p.message for p in problems} == {
+        "联系人所在科室“信用科”不是策略声明的科室、部门或单位，是否想写 '信用监管科'？",
+        "事项 J01 的责任单位“计量股”不是策略声明的科室、部门或单位，是否想写 '计量科'？"}
+    assert {p.code for p in problems} == {"P281"}

@@ -47,7 +47,9 @@ def split_pool(pool: Pool, earlier: pl.Series) -> tuple[Pool, dict[str, list[int
         counts[q.stratum] = each
         quotas.append(Quota(q.stratum, have, q.ratio, asked, sum(each)))
         words.append(f"{q.stratum}：{said}")
-    explain = {**pool.explain, "batches": words}
+    # The same numbers as fields, so the site's verify panel reads them rather than the sentence.
+    year = {q.stratum: {"year": q.wanted, "earlier": before[q.stratum]} for q in pool.quotas}
+    explain = {**pool.explain, "batches": words, "batch_counts": year}
     return replace(pool, rows=rows, stratum=stratum, positions=positions, quotas=quotas, explain=explain), counts
 
 

@@ -15,6 +15,7 @@ from fractions import Fraction
 
 import polars as pl
 from spotcheck.draw.allocation import Quota, by_count, by_ratio, by_weight
+from spotcheck.policy.departments import addressed_to
 from spotcheck.policy.lists import task_scope
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.model import Cap, Task
@@ -81,6 +82,8 @@ def plan_tasks(loaded: LoadedPolicy) -> list[TaskPlan]:
     only = policy.campaigns[0].id if len(policy.campaigns) == 1 else None
     plans = []
     for task in policy.tasks:
+        if not addressed_to(task.regions, policy.jurisdiction.code):
+            continue  # a row of a province's plan for one of its cities: that city's policy draws it
         cid = task.campaign or only
         coordination = campaigns[cid].coordination if cid in campaigns else "independent"
         rounds = task.sampling.times_per_year or 1

@@ -120,8 +120,15 @@ def _references(cases: CasesFile, loaded: LoadedPolicy, doc: Any) -> list[Proble
                                doc.positions, path, doc.data, key=key))
 
     vocabulary = document_vocabulary(loaded.data)
+    labels = list(loaded.policy.labels)
     for i, case in enumerate(cases.cases):
         e = case.expect
+        # A misspelt label (加油占) would make a not_in_scope case pass for the wrong reason.
+        for j, label in enumerate((case.entity.labels or []) if case.entity is not None and labels else []):
+            if label not in loaded.policy.labels:
+                found.append(place(Problem("P292", f"用例主体的监管标签“{label}”未在策略 labels 中声明{did_you_mean(label, labels)}",
+                                           hint="检查拼写；确是本辖区的新标签的，加到策略的 labels 中"),
+                                   doc.positions, ("cases", i, "entity", "labels", j), doc.data))
         for name in DECLARED:
             value = getattr(case.entity, name, None) if case.entity is not None else None
             field = vocabulary[name]

@@ -74,6 +74,19 @@ class Exclusion(_Model):
 ORIGIN_BY_LEVEL = {"national": "国家计划", "province": "省计划", "city": "市计划", "district": "县计划"}
 
 
+def within(code: str, region: str) -> bool:
+    """Whether a jurisdiction (6-digit division code) is `region` or lies under it: 140105 is under 140100
+    (太原市) and 140000 (山西省), not under 140200."""
+    prefix = region.rstrip("0")
+    prefix += "0" * (len(prefix) % 2)  # whole pairs: 110000 → 11, 140100 → 1401, 140105 → 140105
+    return code.startswith(prefix)
+
+
+def addressed_to(regions: list[str], code: str) -> bool:
+    """Whether a task addressed to `regions` (none: everyone) is the business of the jurisdiction `code`."""
+    return not regions or any(within(code, r) for r in regions)
+
+
 # What a column of the plan table may show: a task field, or `cells.<栏目>` for a column the plan
 # prints without a field of its own (基数, 目标数, 行业, 备注 …).
 TABLE_SOURCES = {

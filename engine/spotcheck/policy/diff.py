@@ -177,6 +177,8 @@ def _task_changes(a: Task, b: Task, old: LoadedPolicy, new: LoadedPolicy, years:
         add(f"抽查对象范围 {describe(a.scope)} → {describe(b.scope)}")
     if a.draw_months != b.draw_months:
         add(f"抽取月份 {_months(a.draw_months)} → {_months(b.draw_months)}")
+    if a.regions != b.regions:
+        add(f"地市 {'、'.join(a.regions) or '全辖区'} → {'、'.join(b.regions) or '全辖区'}")
     if a.draw_by != b.draw_by:
         add(f"抽取期限 {a.draw_by or '未规定'} → {b.draw_by or '未规定'}")
     if (a.batches, a.batch_mode) != (b.batches, b.batch_mode):

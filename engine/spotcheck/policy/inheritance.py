@@ -12,6 +12,8 @@ The parent is loaded and resolved first (loader.Session), then the child is laid
     policy that extends it; the child may replace one (tightening it) or add its own, and drops one
     only by naming it under `excluded_tasks` with a reason (`excluded_tasks` belongs to the file).
     A handed-down task without an `origin` gets the parent's level (省计划, 市计划), kept down the chain;
+    a task the parent addresses to some of its cities or counties (`regions`, the plan's 地市 column)
+    reaches only the policies of those and of the jurisdictions under them;
   - `departments` are merged by id (a child adds its own departments and may redeclare one);
   - `item_lists` and `calendars` accumulate along the chain (each path relative to the file that
     names it);
@@ -28,7 +30,7 @@ from typing import Any
 
 from spotcheck.errors import Problem
 from spotcheck.policy import references
-from spotcheck.policy.departments import ORIGIN_BY_LEVEL
+from spotcheck.policy.departments import ORIGIN_BY_LEVEL, addressed_to
 from spotcheck.policy.joint import handed_down_problems
 from spotcheck.policy.loaded import Draft, LoadedPolicy
 from spotcheck.policy.model import METRIC_NAMES, Policy
@@ -116,10 +118,16 @@ def _handed_down(parent: LoadedPolicy, cdata: dict[str, Any], tasks: list[Any], 
     excluded = {e.get("task") for e in cdata.get("excluded_tasks") or [] if isinstance(e, dict)}
     theirs = {t.id: t for t in parent.policy.tasks}
     origin = ORIGIN_BY_LEVEL.get(parent.policy.jurisdiction.level)
+    jurisdiction = cdata.get("jurisdiction")
+    code = str(jurisdiction.get("code", "")) if isinstance(jurisdiction, dict) else ""
+    own = {t.get("id") for t in cdata.get("tasks") or [] if isinstance(t, dict)}
     kept: list[tuple[int, Any]] = []
     for i, task in enumerate(tasks):
         if isinstance(task, dict) and task.get("id") in theirs:
             if task["id"] in excluded:
+                continue
+            # A row the parent addresses to other cities (地市) never reaches this one, unless it writes its own.
+            if task["id"] not in own and not addressed_to(theirs[task["id"]].regions, code):
                 continue
             if "origin" not in task:
                 task = {**task, "origin": theirs[task["id"]].origin or origin}

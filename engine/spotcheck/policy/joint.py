@@ -5,7 +5,7 @@ conditions. Each problem is located at the line that causes it (codes in docs/er
 from __future__ import annotations
 
 from spotcheck.errors import Problem
-from spotcheck.policy.departments import DISTRICT_DRAWS
+from spotcheck.policy.departments import DISTRICT_DRAWS, within
 from spotcheck.policy.loaded import Draft, LoadedPolicy
 from spotcheck.policy.model import Policy
 from spotcheck.policy.problems import did_you_mean
@@ -121,6 +121,24 @@ def month_problems(draft: Draft) -> list[Problem]:
                 hint="写明 draw_months: [起始月, 结束月]，或 window: {start, end}，或 campaign"),
                 draft.at("tasks", i, "name"), key=True))
         found += _draw_by_problems(draft, i)
+        found += _region_problems(draft, i)
+    return found
+
+
+def _region_problems(draft: Draft, i: int) -> list[Problem]:
+    """The 地市 a task is addressed to are 6-digit division codes of the policy's part of the country."""
+    policy = draft.policy
+    assert policy is not None  # month_problems returns early without one
+    own = policy.jurisdiction.code
+    found = []
+    for k, region in enumerate(policy.tasks[i].regions):
+        # Under the policy's jurisdiction where the row is written; the jurisdiction itself, or one above
+        # it, in the policies the row reaches.
+        if not (len(region) == 6 and region.isdigit()) or not (within(region, own) or within(own, region)):
+            found.append(draft.locate(Problem(
+                "P293", f"地市“{region}”不是本策略辖区（{own}）下辖或所属的6位行政区划代码",
+                hint="写下辖市、县的行政区划代码，如太原市写 \"140100\"；全辖区都执行的任务不写 regions"),
+                draft.at("tasks", i, "regions", k)))
     return found
 
 

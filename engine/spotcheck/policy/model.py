@@ -220,6 +220,10 @@ class Task(Model):
     lead_department: StrictStr | None = Field(None, title="牵头部门", description="departments 中的部门标识；不填同发起部门")
     inspection: Inspections = Field(
         default_factory=list, title="抽查检查模式", description="“市抽市查”，或按条件分列的模式 [{mode, when}]；不填：由主体所在辖区的单位检查")
+    regions: list[StrictStr] = Field(
+        default_factory=list, title="地市",
+        description="省、市计划按地市（区县）分列任务时，写本行所属辖区的6位行政区划代码，如 [\"140100\"]（太原市）：任务只下达给这些辖区"
+                    "及其下辖区县的策略，由它们抽取；写明辖区的策略自己不抽取本行；不填则下达给所有下级策略")
     origin: StrictStr | None = Field(None, title="任务来源", description="如 省计划、市计划；上级策略下达的任务自动标注")
     publish_drawn: StrictBool = Field(
         True, title="公开抽中名单",

@@ -38,10 +38,25 @@ def label_problems(draft: Draft) -> list[Problem]:
         return []
     known = list(declared)
     shown = "、".join(known[:20]) + ("……" if len(known) > 20 else "")
-    return [draft.locate(Problem(
+    found = [draft.locate(Problem(
         "P280", f"监管标签“{label}”未在 labels 中声明{did_you_mean(label, known)}",
         hint=f"检查拼写；确是新标签的，加到 labels 中（已声明：{shown}）"), path)
         for path, label in label_values(draft.data, ()) if label not in declared]
+    # An item's condition (“只针对实缴制企业”) lives in its item list, shared by many policies: each
+    # policy checks the labels of the items it names, at the task that names the item, once per item.
+    seen: set[str] = set()
+    for i, task in enumerate(draft.policy.tasks):  # type: ignore[union-attr]
+        for j, code in enumerate(task.items):
+            item = (draft.items or {}).get(code)
+            if item is None or item.condition is None or code in seen:
+                continue
+            seen.add(code)
+            condition = item.condition.model_dump(mode="json", by_alias=True, exclude_none=True)
+            found += [draft.locate(Problem(
+                "P280", f"事项 {code} 的适用条件中的监管标签“{label}”未在本策略 labels 中声明{did_you_mean(label, known)}",
+                hint=f"检查事项清单中的拼写，或把该标签加到本策略的 labels 中（已声明：{shown}）"), draft.at("tasks", i, "items", j))
+                for _, label in label_values(condition, ()) if label not in declared]
+    return found
 
 
 def undeclared_labels_warning(draft: Draft) -> list[Problem]:
@@ -123,6 +138,19 @@ def unit_problems(draft: Draft) -> list[Problem]:
         named += [(draft.at("tasks", i, key), value, what) for key, what in (("guide", "指导单位"), ("lead_unit", "牵头单位"))
                   if (value := getattr(task, key)) is not None]
     named += [(("merge", "pairings", i, "lead"), p.lead, "配对检查的牵头单位") for i, p in enumerate(policy.merge.pairings)]
+    for k, district in enumerate(policy.jurisdiction.districts):
+        named += [(("jurisdiction", "districts", k, "contacts", c, "unit"), person.unit, "联系人所在科室")
+                  for c, person in enumerate(district.contacts) if person.unit is not None]
+    for d, doc in enumerate(policy.documents):
+        named += [(("documents", d, "contacts", c, "unit"), person.unit, "联系人所在科室")
+                  for c, person in enumerate(doc.contacts) if person.unit is not None]
+    seen: set[str] = set()
+    for i, task in enumerate(policy.tasks):
+        for j, code in enumerate(task.items):
+            item = (draft.items or {}).get(code)
+            if item is not None and item.unit is not None and code not in seen:
+                seen.add(code)
+                named.append((draft.at("tasks", i, "items", j), item.unit, f"事项 {code} 的责任单位"))
     for path, written, what in named:
         if unit_name(policy, written) not in known:
             found.append(draft.locate(Problem(

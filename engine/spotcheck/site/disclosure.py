@@ -171,8 +171,12 @@ def task_view(source: DrawSource, entry: TaskRecord) -> TaskView:
 
 
 def _split_years(counts: TaskCounts) -> dict[str, tuple[int, int]]:
-    """Each stratum's year count and what earlier batches drew of it, as summary.json states them
+    """Each stratum's year count and what earlier batches drew of it, from summary.json's `batch_counts`;
+    a folder drawn before that field existed states them only in words
     ("东区：全年应抽23户，截至第二批累计应抽23户，前批已抽12户，本次抽11户")."""
+    typed = counts.sampling.get("batch_counts")
+    if typed is not None:
+        return {stratum: (n["year"], n["earlier"]) for stratum, n in typed.items()}
     out = {}
     for words in counts.sampling["batches"][2:]:
         stratum, said = words.split("：", 1)
