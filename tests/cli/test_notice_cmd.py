@@ -101,6 +101,20 @@ def test_letters_per_unit_and_month_hold_one_letter_per_visit(tmp_path):
     assert again.exit_code != 0 and len(list(out.rglob("*.docx"))) == 4
 
 
-def test_per_unit_is_for_letters_only(tmp_path):
-    result = run(DEMO, "--kind", "task", "--draw", FIXTURES / "draw", "--per-unit", "--out", tmp_path / "x")
+def test_per_unit_is_for_letters_and_the_task_announcement_only(tmp_path):
+    result = run(DEMO, "--kind", "plan", "--draw", FIXTURES / "draw", "--per-unit", "--out", tmp_path / "x")
     assert result.exit_code == 2 and "--kind letter" in result.output and not (tmp_path / "x").exists()
+    result = run(DEMO, "--kind", "task", "--draw", FIXTURES / "draw", "--per-entity", "--out", tmp_path / "x")
+    assert result.exit_code == 2 and not (tmp_path / "x").exists()
+    result = run(DEMO, "--kind", "task", "--draw", FIXTURES / "draw", "--per-unit", "--format", "docx", "--out", tmp_path / "x")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "x").iterdir()) == sorted(line.split("\t")[0] for line in result.stdout.splitlines())
+
+
+def test_per_entity_files_are_word_only(tmp_path):
+    result = run(DEMO, "--kind", "letter", "--draw", FIXTURES / "draw", "--format", "pdf", "--per-entity", "--out", tmp_path / "x")
+    assert result.exit_code == 1 and "N852" in result.output and "LibreOffice" in result.output
+    assert not (tmp_path / "x").exists()
+    result = run(DEMO, "--kind", "letter", "--draw", FIXTURES / "draw", "--format", "docx", "--per-entity", "--out", tmp_path / "y")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.suffix for p in (tmp_path / "y").rglob("*.*")) == [".zip"] * 4

@@ -210,3 +210,46 @@ def test_results_notice_is_one_task(demo_policy):
 def test_a_task_in_batches_spans_its_batches():
     loaded = load_policy(POLICIES / "anhui/wuwei/2023.yaml")
     assert task_span(loaded.policy, [loaded.task("grain-storage")]) == "2023年7月至10月"  # never an empty 期间
+
+
+# ---------------------------------------------------------------- unlisted tasks, and the announcement per unit
+
+
+def test_a_task_whose_list_is_not_published_is_announced_without_it(unlisted_site):
+    """The announcement is the public one (主动公开): as on the public site, t02's counts and no list."""
+    from conftest import SITE_POLICY
+    from spotcheck.notices.announcements import UNLISTED
+
+    policy = load_policy(unlisted_site / "policies" / SITE_POLICY.relative_to(SITE_POLICY.parents[2]))
+    md = notice.render(policy, kind="task", fmt="md", draw_dir=unlisted_site / "draw")
+    with (unlisted_site / "draw" / "draws.csv").open(encoding="utf-8") as f:
+        drawn = list(csv.DictReader(f))
+    hidden = {r["uscc"] for r in drawn if r["task_id"] == "t02"} - {r["uscc"] for r in drawn if r["task_id"] != "t02"}
+    assert hidden and not any(u in md for u in hidden)
+    assert md.count(UNLISTED) == 1
+    listed = {r["uscc"] for r in drawn if r["task_id"] != "t02"}
+    assert all(u in md for u in listed)
+
+
+def test_the_announcement_per_unit_lists_each_drawn_entity_once_in_its_units_file(unlisted_site, tmp_path):
+    import polars as pl
+    from conftest import SITE_POLICY
+    from spotcheck.notices.announcements import district_unit
+
+    path = unlisted_site / "policies" / SITE_POLICY.relative_to(SITE_POLICY.parents[2])
+    policy = load_policy(path).policy
+    out = tmp_path / "by-unit"
+    done = CliRunner().invoke(main, ["notice", str(path), "--kind", "task", "--draw", str(unlisted_site / "draw"), "--format", "md",
+                                     "--per-unit", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    drawn = pl.read_csv(unlisted_site / "draw" / "draws.csv", infer_schema=False).filter(pl.col("task_id") != "t02")
+    files = {p.stem: p.read_text("utf-8") for p in out.glob("*.md")}
+    assert len(files) >= 2 and all("（演练）" in text for text in files.values())
+    for task_id, uscc, district in drawn.select("task_id", "uscc", "district").iter_rows():
+        no = f"第{int(task_id[1:]):03d}号"
+        unit = district_unit(policy, district) or policy.jurisdiction.name
+        # In its unit's file, under its task; in no other unit's file.
+        holding = [u for u, text in files.items() if no in text and uscc in text.split(no, 1)[1].split("号抽查任务：", 1)[0]]
+        assert holding == [unit], (task_id, uscc, holding)
+    listed = sum(int(line.split("\t")[1]) for line in done.stdout.splitlines())
+    assert listed == drawn.height

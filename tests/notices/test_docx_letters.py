@@ -2,9 +2,11 @@
 
 import dataclasses
 import io
+import re
 import zipfile
 from pathlib import Path
 
+import polars as pl
 import pytest
 from spotcheck.notices import api, docx_letters, docx_render
 from spotcheck.policy.loader import load_policy
@@ -41,7 +43,8 @@ def test_shape_by_shape_gives_docxtpls_bytes(letters):
     fast = docx_letters.render_letters(TEMPLATE, letters)
     assert fast is not None
     slow = parts(docx_render.rendered(TEMPLATE, letters))
-    assert parts(fast) == slow
+    with zipfile.ZipFile(io.BytesIO(fast)) as z:
+        assert {name: z.read(name) for name in z.namelist()} == slow
     document = slow["word/document.xml"].decode()
     assert all(document.count(f">V{k:03d}<") == 1 for k in range(45))
     assert "名称" in document and "A&amp;B &lt;" in document
@@ -67,3 +70,83 @@ def test_few_letters_take_docxtpl_alone(letters, monkeypatch):
     few = dataclasses.replace(letters, entity_notices=letters.entity_notices[: docx_render.FAST_LETTERS - 1])
     monkeypatch.setattr(docx_letters, "render_letters", lambda *a: pytest.fail("shape by shape for a few letters"))
     assert docx_render.render(TEMPLATE, few)
+
+
+# ---------------------------------------------------------------- a run of files: one layout, streamed
+
+
+def _batches(site_year):
+    from conftest import SITE_POLICY
+    from spotcheck.draw.reader import DRAWS, read_folder
+    from spotcheck.notices.letters import letters_by_unit
+
+    return list(letters_by_unit(load_policy(SITE_POLICY), read_folder(site_year.draw, needs=(DRAWS,))))
+
+
+def _zip_parts(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert z.testzip() is None
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def test_files_of_one_run_share_the_layout_and_give_docxtpls_bytes(site_year, tmp_path, monkeypatch):
+    from conftest import SITE_POLICY
+
+    batches = _batches(site_year)
+    assert len(batches) >= 4 and all(b.notice.entity_notices for b in batches)
+    slow = {(b.unit, b.month): parts(docx_render.rendered(TEMPLATE, b.notice)) for b in batches}
+    files = api.write_letters(SITE_POLICY, site_year.draw, tmp_path / "letters", fmt="docx")
+    assert [n for _, n in files] == [len(b.notice.entity_notices) for b in batches]
+    for (name, _), b in zip(files, batches, strict=True):
+        assert _zip_parts((tmp_path / "letters" / name).read_bytes()) == slow[(b.unit, b.month)], name
+    # Exactly one letter per visit of visits.csv, in its unit's file.
+    found = []
+    for name, _ in files:
+        document = _zip_parts((tmp_path / "letters" / name).read_bytes())["word/document.xml"].decode()
+        found += [(v, name.parent.name) for v in re.findall(r"检查编号：</w:t></w:r><w:r>.*?<w:t[^>]*>(V[0-9a-f]+)</w:t>", document)]
+    visits = pl.read_csv(site_year.draw / "visits.csv", infer_schema=False)
+    assert sorted(found) == sorted(visits.select("visit_id", "inspecting_unit").iter_rows())
+    # The layout is learnt once per run: a file whose shapes of letter are all known costs no docxtpl render.
+    renders = []
+    real = docx_letters.rendered
+    monkeypatch.setattr(docx_letters, "rendered", lambda *a, **k: renders.append(1) or real(*a, **k))
+    run = docx_letters.LetterFiles(TEMPLATE)
+    for k, b in enumerate(batches):
+        run.write(b.notice, tmp_path / f"{k}.docx")
+    first = len(renders)
+    for k, b in enumerate(batches):
+        run.write(b.notice, tmp_path / f"{k}.docx")
+        assert _zip_parts((tmp_path / f"{k}.docx").read_bytes()) == slow[(b.unit, b.month)]
+    assert first >= 3 and len(renders) == first
+    again = api.write_letters(SITE_POLICY, site_year.draw, tmp_path / "again", fmt="docx")
+    assert [(tmp_path / "again" / n).read_bytes() for n, _ in again] == [(tmp_path / "letters" / n).read_bytes() for n, _ in files]
+
+
+def test_a_zip_of_one_word_file_per_visit(site_year, tmp_path):
+    from conftest import SITE_POLICY
+
+    files = api.write_letters(SITE_POLICY, site_year.draw, tmp_path / "letters", fmt="docx", per_entity=True)
+    visits = pl.read_csv(site_year.draw / "visits.csv", infer_schema=False)
+    batches = {(b.unit, b.month): b for b in _batches(site_year)}
+    seen = {}
+    for name, count in files:
+        assert name.suffix == ".zip"
+        with zipfile.ZipFile(tmp_path / "letters" / name) as bundle:
+            members = bundle.namelist()
+            assert len(members) == count == len(set(members))
+            for member in members:
+                document = _zip_parts(bundle.read(member))["word/document.xml"].decode()
+                visit_id = member.split("_", 1)[0]
+                assert document.count(f">{visit_id}<") == 1 and document.count("检查编号：") == 1
+                seen[visit_id] = name.parent.name
+    assert seen == dict(visits.select("visit_id", "inspecting_unit").iter_rows())
+    # Each file is the one letter docxtpl lays out on its own.
+    b = next(iter(batches.values()))
+    n = b.notice.entity_notices[0]
+    month = f"{b.month:02d}月" if b.month else "未定月份"
+    zipped = next(tmp_path / "letters" / f for f, _ in files if f.parent.name == b.unit and month in f.name)
+    with zipfile.ZipFile(zipped) as bundle:
+        own = next(m for m in bundle.namelist() if m.startswith(n.visit_id))
+        one = dataclasses.replace(b.notice, entity_notices=(n,))
+        assert _zip_parts(bundle.read(own)) == parts(docx_render.rendered(TEMPLATE, one))
+        assert own == f"{n.visit_id}_{n.entity}.docx"

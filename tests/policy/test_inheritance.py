@@ -142,3 +142,14 @@ def test_a_region_outside_the_policys_jurisdiction_is_located(policy_tree):
     problems = validate_paths([path])
     assert [(p.code, p.where) for p in problems] == [("P293", "任务 't02' → regions → 第 2 项"), ("P293", "任务 't02' → regions → 第 3 项")]
     assert problems[0].message == "地市“140100”不是本策略辖区（149900）下辖或所属的6位行政区划代码"
+
+
+def test_row_numbers_may_restart_for_each_city_a_row_is_addressed_to(policy_tree):
+    from spotcheck.policy.validate import validate_paths
+
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "    no: 2\n", "    no: 1\n")
+    assert [p.code for p in validate_paths([path])] == ["P202"]
+    # Row 1 of 东区's rows and row 1 of the whole city's are different rows.
+    edit(path, "    draw_months: [6, 8]\n", '    draw_months: [6, 8]\n    regions: ["149901"]\n')
+    assert validate_paths([path]) == []

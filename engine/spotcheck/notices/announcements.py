@@ -10,6 +10,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import polars as pl
+
 from spotcheck.directory.kinds import key_text
 from spotcheck.draw.reader import DrawFolder
 from spotcheck.errors import Problem, SpotcheckError
@@ -109,16 +111,43 @@ def same_policy(loaded: LoadedPolicy, draw: DrawFolder) -> None:
                                      file=display(draw.path / "transcript.json"), hint="换用抽取时使用的策略文件"))
 
 
-def task_notice(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
-    """The task announcement of a draw (the letters to the entities are notices.letters)."""
+UNLISTED = ("按抽查计划，本任务不公开抽中名单：名单随抽取记录报送监督机构核验，"
+            "被抽中的市场主体由检查单位以随机抽查通知书另行告知，检查结果按规定公示。")
+
+
+def drawn_units(loaded: LoadedPolicy, draw: DrawFolder) -> list[str]:
+    """The units that check the draw's listed entities (a district's unit, else the issuing bureau), in
+    the policy's district order: one task announcement each when the officer asks for it per unit."""
+    policy = loaded.policy
+    issuer = policy.jurisdiction.name
+    listed = {t.id for t in policy.tasks if t.publish_drawn}
+    districts = draw.drawn.filter(pl.col("task_id").is_in(list(listed))).get_column("district").unique().to_list()
+    units = {district_unit(policy, d) or issuer for d in districts}
+    order = {d.unit: k for k, d in enumerate(policy.jurisdiction.districts)}
+    return sorted(units, key=lambda u: (order.get(u, len(order)), u))
+
+
+def task_notice(loaded: LoadedPolicy, draw: DrawFolder, *, unit: str | None = None) -> Notice:
+    """The task announcement of a draw (the letters to the entities are notices.letters): the public
+    one, so a task whose drawn list the policy does not publish (`publish_drawn: false`) gets its
+    counts and no list, as on the public site. With `unit`, the drawn lists of the districts that unit
+    checks, and only the tasks it has entities in."""
     policy = loaded.policy
     same_policy(loaded, draw)
     issuer = policy.jurisdiction.name
     plan_no, plan = plan_identity(policy)
     blocks: list[Block] = []
     drawn = drawn_rows(draw)
-    for n, summary in enumerate(draw.summary.tasks, 1):
+    n = 0
+    for summary in draw.summary.tasks:
         task = loaded.task(summary.task_id)
+        rows = [r for r in drawn if r.task_id == task.id]
+        districts = sorted(summary.by_district, key=lambda d: district_order(policy, d))
+        if unit is not None:
+            districts = [d for d in districts if (district_unit(policy, d) or issuer) == unit]
+            if not task.publish_drawn or not any(r.district in districts for r in rows):
+                continue
+        n += 1
         no = task_no(policy, task)
         codes = loaded.visit_items([task.id])
         blocks.append(Heading(1, heading_number(1, n), f"第{no:03d}号抽查任务：{task.name}"))
@@ -137,14 +166,17 @@ def task_notice(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
             blocks.append(Table(("层", "符合条件户数", "抽取户数"),
                                 tuple((stratum_label(s.stratum), str(s.eligible), str(s.drawn)) for s in strata),
                                 (3, 2, 2)))
-        blocks.append(Heading(2, heading_number(2, 2 if strata else 1), f"抽取名单（共{summary.drawn}户）"))
-        rows = [r for r in drawn if r.task_id == task.id]
+        listed = sum(1 for r in rows if r.district in districts) if unit is not None else summary.drawn
+        whole = f"本单位{listed}户，全任务共{summary.drawn}户" if unit is not None else f"共{summary.drawn}户"
+        blocks.append(Heading(2, heading_number(2, 2 if strata else 1), f"抽取名单（{whole}）"))
+        if not task.publish_drawn:
+            blocks.append(Para(UNLISTED))
+            continue
         rounds = len({r.round for r in rows}) > 1
-        districts = sorted(summary.by_district, key=lambda d: district_order(policy, d))
         for k, district in enumerate(districts, 1):
             mine = [r for r in rows if r.district == district]
-            unit = district_unit(policy, district)
-            title = f"{district_name(policy, district)}（{len(mine)}户）" + (f"，由{unit}检查" if unit else "")
+            checker = district_unit(policy, district)
+            title = f"{district_name(policy, district)}（{len(mine)}户）" + (f"，由{checker}检查" if checker else "")
             blocks.append(Para(f"{heading_number(3, k)}{title}"))
             blocks.append(Table(
                 DRAWN_COLUMNS + (("轮次",) if rounds else ()),
@@ -153,7 +185,7 @@ def task_notice(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
     mark = "（演练）" if draw.drill else ""
     return Notice(
         kind="task_notice", letter=False, issuer=issuer, number=None,
-        title=f"{issuer}{policy.year}年度“双随机、一公开”抽查任务公告{mark}", addressees=None,
+        title=f"{issuer}{policy.year}年度“双随机、一公开”抽查任务公告{f'（{unit}）' if unit else ''}{mark}", addressees=None,
         preamble=(f"按照《{plan}》，本局于{cn_date(draw.drawn_on)}随机抽取了以下抽查任务的检查对象（抽取编号 {draw.draw_id}），"
                   "现将抽查任务和抽取名单公告如下。",),
         body=tuple(blocks), contacts=(), attachments=(), signature=issuer, date=draw.drawn_on,

@@ -15,14 +15,15 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import staged, write_output
 from spotcheck.draw.reader import DRAWS, read_folder
-from spotcheck.policy.loaded import LoadedPolicy
-from spotcheck.policy.loader import load_policy
+from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.notices.announcements import (
+    DRAWN_COLUMNS,
     ResultRow,
+    drawn_units,
     results_notice,
+    same_policy,
     task_notice,
 )
 from spotcheck.notices.content import (
@@ -31,8 +32,8 @@ from spotcheck.notices.content import (
     plan_document,
     policy_problem,
 )
-from spotcheck.notices.letters import inspection_letters, letters_by_unit
-from spotcheck.notices.model import KINDS, Notice
+from spotcheck.notices.letters import inspection_letters, letters_by_unit, unique_name
+from spotcheck.notices.model import KINDS, Notice, Table
 from spotcheck.notices.templates import (
     FORMATS,
     find_template,
@@ -40,8 +41,10 @@ from spotcheck.notices.templates import (
     render_text,
     search_path,
 )
-from spotcheck.resources import TEMPLATES
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.loader import load_policy
 from spotcheck.policy.yamlsource import display
+from spotcheck.resources import TEMPLATES
 
 KIND_ALIASES = {**{k.removesuffix("_notice"): k for k in KINDS}, "letter": "inspection_letter", "letters": "inspection_letter"}
 
@@ -143,29 +146,62 @@ def make_notice(policy_path: str | Path, *, fmt: str, out: str | Path | None = N
 
 
 def write_letters(policy_path: str | Path, draw_dir: str | Path, out_dir: str | Path, *, fmt: str,
-                  root: Path = TEMPLATES) -> list[tuple[Path, int]]:
+                  per_entity: bool = False, root: Path = TEMPLATES) -> list[tuple[Path, int]]:
     """Every 随机抽查通知书 of a planned draw, one file per inspecting unit and month (out_dir/<unit>/<year>年<MM>月.docx),
-    written one at a time into a new folder that appears whole or not at all. Returns each file (relative
-    to out_dir) with its number of letters."""
+    or with `per_entity` a zip of one Word file per visit in its place (<year>年<MM>月.zip), written one at a
+    time into a new folder that appears whole or not at all. Word files of one run share one layout of
+    the letters (docx_letters.LetterFiles). Returns each file (relative to out_dir) with its number of letters."""
     loaded = load_policy(policy_path)
     draw = read_folder(draw_dir, needs=(DRAWS,))
     if fmt not in FORMATS:
         raise SpotcheckError(Problem("N803", f"没有这种输出格式：{fmt}", hint=f"可用：{'、'.join(FORMATS)}"))
+    if per_entity and fmt != "docx":
+        raise SpotcheckError(Problem(
+            "N852", f"逐户文件只生成 Word（docx），不生成 {fmt}",
+            hint="逐户转换 PDF 要为每一份通知书启动一次 LibreOffice，一个城市一年要数小时；"
+                 "需要 PDF 时按单位和月份生成（--per-unit --format pdf），或在 Word 中批量另存"))
+    files = None
+    if fmt == "docx":
+        from spotcheck.notices.docx_letters import LetterFiles
+
+        files = LetterFiles(find_template(loaded, "inspection_letter", "docx", root))
     written = []
+    folders: dict[str, str] = {}
     with staged(Path(out_dir)) as stage:
         for batch in letters_by_unit(loaded, draw):
             when = f"{loaded.policy.year}年{batch.month:02d}月" if batch.month else "未定月份"
-            name = Path(_file_name(batch.unit)) / f"{when}.{fmt}"
-            content = render_notice(loaded, batch.notice, fmt, root)
+            name = Path(unique_name(batch.unit, folders)) / f"{when}.{'zip' if per_entity else fmt}"
             (stage / name).parent.mkdir(parents=True, exist_ok=True)
-            (stage / name).write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+            if files is not None:
+                files.write(batch.notice, stage / name, per_entity=per_entity)
+            else:
+                content = render_notice(loaded, batch.notice, fmt, root)
+                (stage / name).write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
             written.append((name, len(batch.notice.entity_notices)))
     return written
 
 
-def _file_name(unit: str) -> str:
-    """A unit's name as a folder name: path separators and control characters become “_”."""
-    return "".join("_" if c in '/\\:*?"<>|' or ord(c) < 32 else c for c in unit).strip(". ") or "_"
+def write_task_notices(policy_path: str | Path, draw_dir: str | Path, out_dir: str | Path, *, fmt: str,
+                       root: Path = TEMPLATES) -> list[tuple[Path, int]]:
+    """The task announcement split per unit that checks (out_dir/<unit>.docx): each with the drawn lists of
+    the districts that unit checks, written one at a time into a new folder that appears whole or not at
+    all. Returns each file (relative to out_dir) with the number of drawn entities it lists."""
+    loaded = load_policy(policy_path)
+    draw = read_folder(draw_dir, needs=(DRAWS,))
+    if fmt not in FORMATS:
+        raise SpotcheckError(Problem("N803", f"没有这种输出格式：{fmt}", hint=f"可用：{'、'.join(FORMATS)}"))
+    same_policy(loaded, draw)
+    written = []
+    taken: dict[str, str] = {}
+    with staged(Path(out_dir)) as stage:
+        for unit in drawn_units(loaded, draw):
+            notice = task_notice(loaded, draw, unit=unit)
+            name = Path(f"{unique_name(unit, taken)}.{fmt}")
+            content = render_notice(loaded, notice, fmt, root)
+            (stage / name).write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+            listed = sum(len(b.rows) for b in notice.body if isinstance(b, Table) and b.columns[:3] == DRAWN_COLUMNS)
+            written.append((name, listed))
+    return written
 
 
 def describe_templates(policy_path: str | Path, root: Path = TEMPLATES) -> list[str]:

@@ -80,14 +80,22 @@ def _missing_styles(tpl: DocxTemplate) -> list[str]:
 def render(template: Path, notice: Notice) -> bytes:
     """Fill a docxtpl template with a Notice: named-style body, autoescaped values, GB/T layout fixes.
 
-    Many 随机抽查通知书 are laid out shape by shape (docx_letters), to the same bytes."""
-    tpl = None
+    Many 随机抽查通知书 are laid out shape by shape (docx_letters), and long tables row by row
+    (docx_tables), to the same bytes."""
     if notice.kind == "inspection_letter" and len(notice.entity_notices) >= FAST_LETTERS:
         from spotcheck.notices.docx_letters import render_letters
 
-        tpl = render_letters(template, notice)
+        fast = render_letters(template, notice)
+        if fast is not None:
+            return fast
+    if notice.body:
+        from spotcheck.notices.docx_tables import long_tables, render_tables
+
+        fast = render_tables(template, notice) if long_tables(notice) else None
+        if fast is not None:
+            return fast
     out = io.BytesIO()
-    (tpl or rendered(template, notice)).save(out)
+    rendered(template, notice).save(out)
     return out.getvalue()
 
 
@@ -176,7 +184,11 @@ def _letter_height(lines: Sequence[tuple[Style, float]], scale: float) -> float:
 def letter_scale(lines: Sequence[tuple[Style, str]]) -> float | None:
     """The share of its styles' sizes a letter (its paragraphs' styles and texts) is set at to stay on
     one page, in half points down to 9 pt; None when it fits as it is."""
-    units = [(spec, _text_units(text)) for spec, text in lines]
+    return units_scale([(spec, text_units(text)) for spec, text in lines])
+
+
+def units_scale(units: Sequence[tuple[Style, float]]) -> float | None:
+    """letter_scale of paragraphs given by their styles and text_units."""
     budget = BLOCK_H.pt * LETTER_BUDGET
     if _letter_height(units, 1.0) <= budget:
         return None
@@ -212,8 +224,12 @@ def _fit_letters(styled: Sequence[tuple[Paragraph, str | None]]) -> None:
             shrink_letter(paragraphs, scale)
 
 
-def _text_units(text: str) -> float:
-    return sum(1 if ord(c) >= 0x2E80 else 0.5 for c in text)
+def text_units(text: str) -> float:
+    """A text's width in full-width characters: CJK and wider count 1, the rest half."""
+    return len(text) - len(_NARROW.findall(text)) / 2
+
+
+_NARROW = re.compile("[\x00-\u2e7f]")
 
 
 def _fit_marks(styled: Sequence[tuple[Paragraph, str | None]]) -> None:
@@ -223,7 +239,7 @@ def _fit_marks(styled: Sequence[tuple[Paragraph, str | None]]) -> None:
         if name not in ("发文机关标志", "信函机关标志"):
             continue
         size = (p.style.font.size or Pt(BODY_PT)).pt
-        units = _text_units(p.text)
+        units = text_units(p.text)
         if not units or units * size <= available:
             continue
         scale = max(MIN_MARK_SCALE, math.floor(100 * available / (units * size)))

@@ -9,6 +9,7 @@ machines without them substitute.
 from __future__ import annotations
 
 import copy
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -148,9 +149,22 @@ def add_run(paragraph, text: str, font: str):
     return run
 
 
+_STYLE_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def set_style(paragraph, name: str) -> None:
+    """`paragraph.style = name`, the name looked up once per document: python-docx scans all of the
+    template's styles on every lookup, which made a task announcement's many tables take minutes."""
+    ids = _STYLE_IDS.setdefault(paragraph.part, {})
+    if name not in ids:
+        ids[name] = paragraph.part.get_style_id(name, WD_STYLE_TYPE.PARAGRAPH)
+    paragraph._p.style = ids[name]
+
+
 def add_para(container, style: str, *texts: str):
     """A paragraph of `style` with one run per text, so each {{ }} tag sits whole in one run."""
-    p = container.add_paragraph(style=style)
+    p = container.add_paragraph()
+    set_style(p, style)
     for text in texts:
         add_run(p, text, STYLE[style].font)
     return p
@@ -296,8 +310,7 @@ def add_table(container, t: Table, width: int) -> None:
     grid = table._tbl.tblGrid
     for col, w in zip(grid.findall(qn("w:gridCol")), widths, strict=True):
         col.set(qn("w:w"), str(round(w / 635)))  # EMU → twentieths of a point
-    # Columns of short values (序号, 抽查类型, 比例 …) read better centred.
-    short = [all(len(str(row[c])) <= SHORT_CELL for row in t.rows) for c in range(len(t.columns))]
+    short = t.centred or centred_columns(t)
     for r, (row, values) in enumerate(zip(table.rows, [t.columns, *t.rows[:1]], strict=True)):
         if r == 0:
             row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
@@ -305,7 +318,7 @@ def add_table(container, t: Table, width: int) -> None:
             cell.width = w
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
             p = cell.paragraphs[0]
-            p.style = "表格表头" if r == 0 else "表格文字"
+            set_style(p, "表格表头" if r == 0 else "表格文字")
             if r and short[c]:
                 p.alignment = WD_ALIGN_PARAGRAPH.CENTER
             add_run(p, str(value), HEITI if r == 0 else FANGSONG)
@@ -318,15 +331,25 @@ def add_table(container, t: Table, width: int) -> None:
                 table.cell(r, c).merge(table.cell(r + span - 1, c))
 
 
+def centred_columns(t: Table) -> tuple[bool, ...]:
+    """Columns of short values (序号, 抽查类型, 比例 …) read better centred."""
+    return tuple(all(len(str(row[c])) <= SHORT_CELL for row in t.rows) for c in range(len(t.columns)))
+
+
 def _repeat_row(table, rows: Sequence[Sequence[str]]) -> None:
     """Append a copy of the table's last row per item of `rows`, each cell's one run given its value."""
     proto = table._tbl.tr_lst[-1]
     tbl = proto.getparent()
     for values in rows:
-        tr = copy.deepcopy(proto)
-        for run, value in zip(tr.iterfind(f"{_TC}/{_P}/{_R}"), values, strict=True):
-            run.text = str(value)
-        tbl.append(tr)
+        tbl.append(filled_row(proto, values))
+
+
+def filled_row(proto, values: Sequence[str]):
+    """A copy of a table row, each cell's one run given its value."""
+    tr = copy.deepcopy(proto)
+    for run, value in zip(tr.iterfind(f"{_TC}/{_P}/{_R}"), values, strict=True):
+        run.text = str(value)
+    return tr
 
 
 def add_blocks(container, blocks: Sequence[Block], width: int) -> None:

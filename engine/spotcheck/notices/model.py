@@ -35,6 +35,9 @@ class Table:
     # Merged cells: per row and column, the number of rows the cell spans (0: covered by the cell
     # above, whose text it shares; covered cells hold ""). Empty when nothing is merged.
     spans: tuple[tuple[int, ...], ...] = ()
+    # Per column, whether Word centres it (docx_styles.centred_columns); empty: read from the rows. Given
+    # when a table is laid out from some of its rows and must look as it does with all of them.
+    centred: tuple[bool, ...] = ()
 
 
 Block = Heading | Para | Table

@@ -27,21 +27,24 @@ def _raw(draft: Draft, section: str) -> list[tuple[int, dict[str, Any]]]:
     return [(i, e) for i, e in enumerate(value) if isinstance(e, dict)] if isinstance(value, list) else []
 
 
-def _duplicates(draft: Draft, section: str, key: str, code: str, noun: str) -> list[Problem]:
-    """Elements of a list section whose `key` repeats an earlier element's, checked on the data as written."""
+def _duplicates(draft: Draft, section: str, key: str, code: str, noun: str, within: str | None = None) -> list[Problem]:
+    """Elements of a list section whose `key` repeats an earlier element's, checked on the data as written;
+    with `within`, only among elements whose `within` (a list) is the same."""
     found = []
     first: dict[Any, int] = {}
     for i, elem in _raw(draft, section):
         value = elem.get(key)
         if value is None or isinstance(value, (dict, list)):
             continue
-        if value in first:
-            earlier = draft.positions.nearest((section, first[value], key))
+        group = elem.get(within) if within is not None else None
+        seen = (tuple(map(str, group)) if isinstance(group, list) else (), value)
+        if seen in first:
+            earlier = draft.positions.nearest((section, first[seen], key))
             found.append(draft.locate(Problem(
                 code, f"{noun} {value!r} 重复" + (f"（{earlier.file}:{earlier.line} 已有）" if earlier else ""),
                 hint=f"每个{noun}在本策略中只能出现一次"), (section, i, key)))
         else:
-            first[value] = i
+            first[seen] = i
     return found
 
 
@@ -118,7 +121,8 @@ def policy_problems(draft: Draft) -> list[Problem]:
     if policy is None:
         return found
     found += _duplicates(draft, "tasks", "id", "P201", "任务标识")
-    found += _duplicates(draft, "tasks", "no", "P202", "任务序号")
+    # A province's plan for its cities numbers each city's rows from 1 (山西 2021 各市): 序号 repeat across 地市.
+    found += _duplicates(draft, "tasks", "no", "P202", "任务序号", within="regions")
     found += _duplicates(draft, "documents", "id", "P210", "文件标识")
     found += _duplicates(draft, "campaigns", "id", "P211", "抽查活动标识")
     found += _duplicates(draft, "caps", "id", "P212", "频次上限标识")

@@ -27,6 +27,7 @@ from spotcheck.policy.loaded import LoadedPolicy
 MAIN = "word/document.xml"
 # Below this many rows one docxtpl render costs no more than the few this path needs.
 FAST_ROWS = 40
+_BATCH = 4096
 # Characters docxtpl turns into breaks, tabs or new paragraphs inside a cell: such a table is rendered as before.
 _LAYOUT = re.compile(r"[\t\n\a\f\r]")
 _SPECIAL = re.compile(r"[&<>\"']")
@@ -127,12 +128,18 @@ def _fast(loaded: LoadedPolicy, full: Notice, root) -> bytes | None:
         return None
     if any(pattern.fill(rows[i]) != xml[s:e] for i, (s, e) in zip(guards, spans[1:], strict=True)):
         return None
-    body = "".join([xml[:spans[0][0]], *(pattern.fill(r) for r in rows), xml[spans[-1][1]:]])
-    parts[MAIN] = body.encode("utf-8")
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         for info in infos:
-            z.writestr(info, parts[info.filename])
+            if info.filename != MAIN:
+                z.writestr(info, parts[info.filename])
+                continue
+            # The body goes into the zip a batch of rows at a time: a city's table is hundreds of megabytes of XML.
+            with z.open(info, "w", force_zip64=True) as body:
+                body.write(xml[:spans[0][0]].encode("utf-8"))
+                for start in range(0, len(rows), _BATCH):
+                    body.write("".join(pattern.fill(r) for r in rows[start:start + _BATCH]).encode("utf-8"))
+                body.write(xml[spans[-1][1]:].encode("utf-8"))
     return out.getvalue()
 
 
