@@ -142,3 +142,11 @@ def test_a_spark_draw_prints_no_english_log_lines(made, tmp_path):
     assert run.returncode == 0, run.stderr
     for english in ("WARN", "log4j", "Using incubator", "FutureWarning", "Setting default log level"):
         assert english not in run.stderr + run.stdout
+
+
+def test_rows_spark_wrote_out_of_order_are_put_in_order():
+    from spotcheck.draw.spark.directory import _in_row_order
+
+    frame = pl.DataFrame({"_row": [4, 2, 3], "name": ["丁", "乙", "丙"], "labels": [["a"], [], ["b", "c"]]})
+    assert _in_row_order(frame.clone()).equals(frame.sort("_row"))
+    assert _in_row_order(frame.sort("_row")).equals(frame.sort("_row"))

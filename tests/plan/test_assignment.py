@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 from conftest import QINGDAO
-from spotcheck.plan import assignment
+from spotcheck.plan import assignment, costs
 from spotcheck.policy.loader import load_policy
 from plan.test_teams import KEY, directory, members, person, staff, visit_rows, with_team
 
@@ -36,7 +36,7 @@ def test_matches_brute_force_optimum_with_caps(qingdao):
     ids = ["P1", "P2", "P3", "P4"]
     v = visit_rows(("V1", "E1", ["SD20-03"]), ("V2", "E2", ["SD20-03"]), ("V3", "E3", ["SD20-03"]))
     result = staff(loaded, v, directory(*(person(i) for i in ids)))
-    _, choice = brute_force(["V1", "V2", "V3"], ids, [2, 2, 2], 2, lambda a, b: assignment.pair_cost(KEY, a, b), lambda *_: True)
+    _, choice = brute_force(["V1", "V2", "V3"], ids, [2, 2, 2], 2, lambda a, b: costs.pair_cost(KEY, a, b), lambda *_: True)
     assert [sorted(members(result, vid)) for vid in ("V1", "V2", "V3")] == [sorted(t) for t in choice]
 
 
@@ -51,7 +51,7 @@ def test_matches_brute_force_with_specialties(qingdao):
         return any(all(s in skills[p] for s, p in zip(needs[vid], perm)) for perm in itertools.permutations(team, len(needs[vid])))
 
     result = staff(loaded, v, people)
-    _, choice = brute_force(["V1", "V2", "V3"], list(skills), [2, 2, 2], 2, lambda a, b: assignment.pair_cost(KEY, a, b), covers)
+    _, choice = brute_force(["V1", "V2", "V3"], list(skills), [2, 2, 2], 2, lambda a, b: costs.pair_cost(KEY, a, b), covers)
     assert [sorted(members(result, vid)) for vid in ("V1", "V2", "V3")] == [sorted(t) for t in choice]
     assert result.outcome["staffed"].all()
 

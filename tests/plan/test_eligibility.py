@@ -5,6 +5,7 @@ import polars as pl
 from conftest import QINGDAO
 from spotcheck.plan.eligibility import (
     certified_through,
+    days,
     officer_ok,
     pool_kinds,
     pool_reasons,
@@ -26,7 +27,8 @@ def test_the_matchers_frame_filters_apply_the_same_officer_and_pool_rules():
             [None, dt.date(2024, 6, 29), dt.date(2024, 6, 30)]))
     ]
     people = pl.DataFrame(rows)
-    framed = set(serving_officers(people).filter(certified_through("inspect_by"))["inspector_id"])
+    serving = serving_officers(people)
+    framed = set(serving.filter(certified_through(days(serving["certificate_expires"]), days(serving["inspect_by"])))["inspector_id"])
     assert framed == {r["inspector_id"] for r in rows if officer_ok(r, inspect_by)}
     assert 0 < len(framed) < len(rows)
     kinds = pool_kinds(load_policy(QINGDAO))
@@ -42,5 +44,6 @@ def test_a_certificate_expiring_on_the_inspect_by_date_still_serves():
     on_the_day = {**base, "inspector_id": "on", "certificate_expires": inspect_by}
     day_before = {**base, "inspector_id": "before", "certificate_expires": inspect_by - dt.timedelta(days=1)}
     assert officer_ok(on_the_day, inspect_by) and not officer_ok(day_before, inspect_by)
-    framed = pl.DataFrame([on_the_day, day_before]).filter(certified_through("inspect_by"))
+    framed = pl.DataFrame([on_the_day, day_before])
+    framed = framed.filter(certified_through(days(framed["certificate_expires"]), days(framed["inspect_by"])))
     assert framed["inspector_id"].to_list() == ["on"]

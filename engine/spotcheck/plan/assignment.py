@@ -1,68 +1,33 @@
 """Assignment: the min-cost max-flow that fills the teams' places, and the workload caps it runs under.
 
 How it is chosen
-  Each (visit, person) pair gets the cost int(sha256("{key}|{visit_id}|{inspector_id}")[:10], 16):
-  random, fixed by the seed key, 40 bits because OR-tools' cost scaling multiplies costs by the node
-  count within int64. Officers and pool members are each matched by one min-cost max-flow:
+  Each (visit, person) pair gets a random cost below 2**32, fixed by the seed key (spotcheck.plan.costs,
+  docs/teams.md). Officers and pool members are each matched by one min-cost max-flow:
   source → visit's specialty slots (1 each) and general places (team size minus the slots) → a
   (visit, person) node (1, so nobody fills two places on one team) → person (the pair's cost) →
   sink (the person's cap). The flow fills as many places as possible at the least total cost; with
-  random 40-bit costs the optimum is unique with overwhelming probability, so any exact solver gives
-  the same teams. Visits filled completely (on both sides) are fixed; the others are matched again
-  with the capacity left. When a round completes none, the later half of the waiting visits, in the
-  order of the hash of (key, visit_id), give way.
+  random 32-bit costs the optimum is unique with overwhelming probability, so any exact solver gives
+  the same teams. The officers' network starts from each visit's cheapest candidates and is priced
+  against every eligible pair until it is proved optimal (spotcheck.plan.pricing). Visits filled
+  completely (on both sides) are fixed; the others are matched again with the capacity left. When a
+  round completes none, the later half of the waiting visits, in the order of their keyed words,
+  give way.
 
-Default caps
-  With no policy.team.max_visits_per_inspector: per unit, the least cap with which the unit's own
-  people can staff every visit of the unit that can be staffed at all, plus 2 (and the same for the
-  pools). The search starts from the even share, the larger of ceil(places / people) over the unit
-  and over each specialty's holders, and probes caps by max flow. A joint visit's department places
-  count for the unit of that department (department_places), so a partner agency with no visits of
-  its own is not left at the slack. So the default never leaves a visit unstaffed by itself, and
-  spreads the work as evenly as the specialties allow.
+The default caps: spotcheck.plan.caps.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-import polars_hash as plh
 from ortools.graph.python import max_flow, min_cost_flow
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from spotcheck.plan.eligibility import (
-    DEFAULT_SLACK,
-    DEPARTMENT,
-    IN_POST,
-    OFFICER,
-    POOL_UNIT,
-    pool_kinds,
-    pool_ok,
-)
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.policy.loaded import LoadedPolicy
-
-COST_HEX = 10  # 40-bit costs: OR-tools needs max cost × node count to fit in int64
-
-
-def cost_expr(key: str) -> pl.Expr:
-    """The hashed random cost of a (visit_id, inspector_id) pair."""
-    return (
-        plh.concat_str([pl.lit(key + "|"), pl.col("visit_id"), pl.lit("|"), pl.col("inspector_id")])
-        .chash.sha2_256()
-        .str.slice(0, COST_HEX)
-        .str.to_integer(base=16)
-        .cast(pl.Int64)
-    )
-
-
-def pair_cost(key: str, visit: str, inspector: str) -> int:
-    return int(hashlib.sha256(f"{key}|{visit}|{inspector}".encode()).hexdigest()[:COST_HEX], 16)
-
+from spotcheck.plan.pricing import Potentials, Universe, _present, residual_potentials
 
 # ---------------------------------------------------------------------------------------------
 # The flow
@@ -79,9 +44,26 @@ class _Side:
     pair_cost: np.ndarray
     hold_slot: np.ndarray  # per (slot, pair) where the pair's person can fill the slot
     hold_pair: np.ndarray
+    # How many identical visits each visit stands for (the default caps' search), or None: one each.
+    mult: np.ndarray | None = None
+    # Every eligible pair when the pairs above are only some of them (spotcheck.plan.pricing).
+    universe: Universe | None = None
 
     def places(self) -> np.ndarray:
         return self.general + np.bincount(self.slot_visit, minlength=len(self.general))
+
+    def keys(self) -> np.ndarray:
+        return np.sort(self.pair_visit * np.int64(len(self.universe.person_words)) + self.pair_person)
+
+    def add(self, v: np.ndarray, p: np.ndarray) -> None:
+        """Take more of the universe's pairs into the problem (with the specialty places they can fill)."""
+        first = len(self.pair_visit)
+        slot, pair = self.universe.holdings(v, p)
+        self.pair_visit = np.concatenate([self.pair_visit, v])
+        self.pair_person = np.concatenate([self.pair_person, p])
+        self.pair_cost = np.concatenate([self.pair_cost, self.universe.cost(v, p)])
+        self.hold_slot = np.concatenate([self.hold_slot, slot])
+        self.hold_pair = np.concatenate([self.hold_pair, first + pair])
 
 
 @dataclass
@@ -97,6 +79,7 @@ class _Net:
     pairs: np.ndarray  # the pair of each of those arcs
     sink_arcs: np.ndarray  # person → sink
     people: np.ndarray  # the person of each of those arcs
+    person0: int  # node of person 0 (visit v's general places are node 2 + v, its slot s node 2 + visits + s)
 
 
 def _network(side: _Side, active: np.ndarray, capacity: np.ndarray) -> _Net | None:
@@ -104,11 +87,12 @@ def _network(side: _Side, active: np.ndarray, capacity: np.ndarray) -> _Net | No
     (pair cost) → sink (cap). A pair whose person holds none of the visit's slot specialties goes
     from the general node to the person directly. None when there is nothing to match."""
     n_visits = len(side.general)
-    general = np.where(active, side.general, 0)
+    mult = np.ones(n_visits, dtype=np.int64) if side.mult is None else side.mult
+    general = np.where(active, side.general, 0) * mult
     slot_on = active[side.slot_visit]
     pair_on = active[side.pair_visit] & (capacity[side.pair_person] > 0)
     hold_on = slot_on[side.hold_slot] & pair_on[side.hold_pair]
-    supply = int(general.sum() + slot_on.sum())
+    supply = int(general.sum() + mult[side.slot_visit[slot_on]].sum())
     if supply == 0 or not pair_on.any():
         return None
     gadget = np.zeros(len(side.pair_visit), dtype=bool)
@@ -129,21 +113,22 @@ def _network(side: _Side, active: np.ndarray, capacity: np.ndarray) -> _Net | No
     gv = np.nonzero(has_general)[0]
     arcs(np.zeros(len(gv)), gen0 + gv, general[gv])
     sv = np.nonzero(slot_on)[0]
-    arcs(np.zeros(len(sv)), slot0 + sv, 1)
-    arcs(slot0 + side.hold_slot[hold_on], x0 + gadget_ids[side.hold_pair[hold_on]], 1)
+    arcs(np.zeros(len(sv)), slot0 + sv, mult[side.slot_visit[sv]])
+    hs = side.hold_slot[hold_on]
+    arcs(slot0 + hs, x0 + gadget_ids[side.hold_pair[hold_on]], mult[side.slot_visit[hs]])
     g_idx = np.nonzero(gadget & pair_on & has_general[side.pair_visit])[0]
-    arcs(gen0 + side.pair_visit[g_idx], x0 + gadget_ids[g_idx], 1)
+    arcs(gen0 + side.pair_visit[g_idx], x0 + gadget_ids[g_idx], mult[side.pair_visit[g_idx]])
     x_idx = np.nonzero(gadget & pair_on)[0]
-    first = arcs(x0 + gadget_ids[x_idx], person0 + side.pair_person[x_idx], 1, side.pair_cost[x_idx])
+    first = arcs(x0 + gadget_ids[x_idx], person0 + side.pair_person[x_idx], mult[side.pair_visit[x_idx]], side.pair_cost[x_idx])
     d_idx = np.nonzero(~gadget & pair_on & has_general[side.pair_visit])[0]
-    arcs(gen0 + side.pair_visit[d_idx], person0 + side.pair_person[d_idx], 1, side.pair_cost[d_idx])
-    people = np.unique(side.pair_person[pair_on])
+    arcs(gen0 + side.pair_visit[d_idx], person0 + side.pair_person[d_idx], mult[side.pair_visit[d_idx]], side.pair_cost[d_idx])
+    people = _present(side.pair_person[pair_on], len(capacity))
     last = arcs(person0 + people, np.ones(len(people)), capacity[people])
     pairs = np.concatenate([x_idx, d_idx])
     return _Net(
         *(np.concatenate([p[i] for p in parts]) for i in range(4)), supply=supply,
         pair_arcs=np.arange(first, first + len(pairs)), pairs=pairs,
-        sink_arcs=np.arange(last, last + len(people)), people=people,
+        sink_arcs=np.arange(last, last + len(people)), people=people, person0=person0,
     )
 
 
@@ -169,15 +154,21 @@ def _components(side: _Side, active: np.ndarray, capacity: np.ndarray) -> tuple[
     n_visits = len(side.general)
     pair_on = active[side.pair_visit] & (capacity[side.pair_person] > 0)
     visit, person = side.pair_visit[pair_on], side.pair_person[pair_on]
-    people, person = np.unique(person, return_inverse=True)
-    size = n_visits + len(people)
+    person = _dense(person, len(capacity))
+    size = n_visits + (int(person.max()) + 1 if len(person) else 0)
     graph = coo_matrix((np.ones(len(visit), dtype=np.int8), (visit, n_visits + person)), shape=(size, size))
     _, label = connected_components(graph, directed=False)
     part = np.full(n_visits, -1, dtype=np.int64)
     joined = np.zeros(n_visits, dtype=bool)
     joined[visit] = True
-    labels, part[joined] = np.unique(label[:n_visits][joined], return_inverse=True)
-    return len(labels), part
+    part[joined] = _dense(label[:n_visits][joined], size)
+    return int(part.max()) + 1 if joined.any() else 0, part
+
+
+def _dense(ids: np.ndarray, n: int) -> np.ndarray:
+    """Small non-negative ids renumbered 0, 1, … in their order (np.unique's inverse without the sort)."""
+    used = np.bincount(ids, minlength=n) > 0
+    return (np.cumsum(used) - 1)[ids]
 
 
 def _solve(side: _Side, active: np.ndarray, capacity: np.ndarray) -> np.ndarray:
@@ -186,22 +177,54 @@ def _solve(side: _Side, active: np.ndarray, capacity: np.ndarray) -> np.ndarray:
     The problem is solved part by part (visits that share no eligible person are independent
     problems: a city's units, a window's visits), which gives the same optimum as one solve, keeps
     each network small enough for OR-tools' cost scaling (max cost × nodes within int64), and keeps
-    memory to the largest part.
+    memory to the largest part. When the side holds only some of its eligible pairs (a universe),
+    the solve is priced against all of them and repeated with the pairs that break the proof
+    (spotcheck.plan.pricing), so the answer is that of one solve over every eligible pair.
     """
+    chosen, pot = _solve_parts(side, active, capacity)
+    changed = None
+    while side.universe is not None:
+        v, p = side.universe.violators(active, capacity, side.keys(), pot, changed)
+        if not len(v):
+            break
+        # Only the parts the new pairs reach are solved again (and priced again); the others stand.
+        parts = np.concatenate([pot.visit_part[v], pot.person_part[p]])
+        touched = np.isin(pot.visit_part, parts[parts >= 0])
+        touched[v] = True
+        side.add(v, p)
+        people = np.zeros(len(capacity), dtype=bool)
+        people[side.pair_person[touched[side.pair_visit]]] = True
+        changed = (touched, people)
+        chosen = np.concatenate([chosen, np.zeros(len(v), dtype=bool)])
+        chosen, pot = _solve_parts(side, active, capacity, (chosen, pot, touched))
+    return chosen
+
+
+def _solve_parts(side: _Side, active: np.ndarray, capacity: np.ndarray, before=None) -> tuple[np.ndarray, Potentials | None]:
+    """Each part's optimum (and, on a priced side, its potentials). `before`: the last solve's choice and
+    potentials, with the visits whose parts changed since; the other parts are taken from it."""
     chosen = np.zeros(len(side.pair_visit), dtype=bool)
     n_parts, part = _components(side, active, capacity)
+    pot = None if side.universe is None else Potentials.empty(len(side.general), len(side.slot_visit), len(capacity))
     if n_parts <= 1:
-        chosen[:] = _solve_part(side, active, capacity)
-        return chosen
+        chosen[:] = _solve_part(side, active, capacity, pot, part, np.arange(len(side.general)), np.arange(len(side.slot_visit)))
+        return chosen, pot
     everyone = np.ones(len(capacity), dtype=bool)
     for k in range(n_parts):
         visits = active & (part == k)
         sub, pairs = _subset(side, visits, everyone, with_pairs=True)
-        chosen[pairs] = _solve_part(sub, np.ones(len(sub.general), dtype=bool), capacity)
-    return chosen
+        visit_ids, slot_ids = np.flatnonzero(visits), np.flatnonzero(visits[side.slot_visit])
+        if before is not None and not before[2][visits].any():
+            chosen[pairs] = before[0][pairs]
+            pot.take(before[1], visit_ids, slot_ids, _present(sub.pair_person, len(capacity)), k)
+            continue
+        chosen[pairs] = _solve_part(sub, np.ones(len(sub.general), dtype=bool), capacity, pot, part, visit_ids, slot_ids)
+    return chosen, pot
 
 
-def _solve_part(side: _Side, active: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+def _solve_part(side: _Side, active: np.ndarray, capacity: np.ndarray, pot: Potentials | None = None,
+                part: np.ndarray | None = None, visit_ids: np.ndarray | None = None, slot_ids: np.ndarray | None = None) -> np.ndarray:
+    """One part's optimum; with `pot`, also its potentials, entered at the year's visit and slot ids."""
     chosen = np.zeros(len(side.pair_visit), dtype=bool)
     net = _network(side, active, capacity)
     if net is None:
@@ -213,7 +236,21 @@ def _solve_part(side: _Side, active: np.ndarray, capacity: np.ndarray) -> np.nda
     status = flow.solve_max_flow_with_min_cost()
     if status != flow.OPTIMAL:
         raise _solver_failure(status)
-    chosen[net.pairs[flow.flows(net.pair_arcs) > 0]] = True
+    flows = flow.flows(np.arange(len(net.tails)))
+    chosen[net.pairs[flows[net.pair_arcs] > 0]] = True
+    if pot is not None:
+        n_visits = len(side.general)
+        d, reached = residual_potentials(net.tails, net.heads, net.caps, net.costs, flows, net.person0 + len(capacity))
+        here = active & (side.general > 0)
+        pot.general[visit_ids[here]] = d[2 + np.flatnonzero(here)]
+        pot.general_reached[visit_ids] = reached[2 : 2 + n_visits]
+        pot.slot[slot_ids] = d[2 + n_visits : 2 + n_visits + len(side.slot_visit)]
+        pot.slot_reached[slot_ids] = reached[2 + n_visits : 2 + n_visits + len(side.slot_visit)]
+        people = _present(side.pair_person, len(capacity))
+        pot.person[people] = d[net.person0 + people]
+        pot.person_reached[people] = reached[net.person0 + people]
+        pot.visit_part[visit_ids] = np.where(active, part[visit_ids], -1)
+        pot.person_part[people] = part[visit_ids[active]].max(initial=-1)
     return chosen
 
 
@@ -232,10 +269,10 @@ class _Probe:
             raise _solver_failure(status)
         return self.flow.optimal_flow()
 
-    def chosen(self, n_pairs: int) -> np.ndarray:
-        mask = np.zeros(n_pairs, dtype=bool)
-        mask[self.net.pairs[self.flow.flows(self.net.pair_arcs) > 0]] = True
-        return mask
+    def filled(self, side: _Side) -> np.ndarray:
+        """Per visit of `side`: are all its places filled (for each visit it stands for)?"""
+        got = np.bincount(side.pair_visit[self.net.pairs], weights=self.flow.flows(self.net.pair_arcs), minlength=len(side.general))
+        return got == side.places() * (1 if side.mult is None else side.mult)
 
 
 def rounds(sides: Sequence[_Side], active: np.ndarray, capacity: np.ndarray, priority: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
@@ -255,6 +292,8 @@ def rounds(sides: Sequence[_Side], active: np.ndarray, capacity: np.ndarray, pri
     active = active.copy()
     while active.any():
         picks = [_solve(s, active, capacity) for s in sides]
+        # Pricing may have taken more pairs into a side: the choices so far keep their indices.
+        chosen = [np.concatenate([c, np.zeros(len(s.pair_visit) - len(c), dtype=bool)]) for c, s in zip(chosen, sides)]
         full = active.copy()
         for k, (side, pick) in enumerate(zip(sides, picks)):
             filled = np.bincount(side.pair_visit[pick], minlength=n_visits)
@@ -298,18 +337,23 @@ def _subset(side: _Side, visits: np.ndarray, people: np.ndarray, with_pairs: boo
         pair_cost=side.pair_cost[keep_k],
         hold_slot=smap[side.hold_slot[hold_on]],
         hold_pair=kmap[side.hold_pair[hold_on]],
+        mult=None if side.mult is None else side.mult[keep_v],
     )
     return (part, keep_k) if with_pairs else part
 
 
 @dataclass
 class Matching:
-    """One side's matching problem: its eligible pairs as a frame and as flow arrays, and the visits
-    it could fill were nobody capped."""
+    """One side's matching problem as flow arrays, and the visits it could fill were nobody capped."""
 
     side: _Side
-    pairs: pl.DataFrame  # v, p, cost
     feasible: np.ndarray
+
+    @property
+    def pairs(self) -> pl.DataFrame:
+        """v, p, cost: the pairs the side holds, in its order."""
+        return pl.DataFrame({"v": self.side.pair_visit, "p": self.side.pair_person, "cost": self.side.pair_cost}).cast(
+            {"v": pl.UInt32, "p": pl.UInt32})
 
 
 def matching(v: pl.DataFrame, pairs: pl.DataFrame, slots: pl.DataFrame, holders: pl.DataFrame, general: np.ndarray) -> Matching:
@@ -333,121 +377,19 @@ def matching(v: pl.DataFrame, pairs: pl.DataFrame, slots: pl.DataFrame, holders:
     covered[side.hold_slot] = True
     uncovered = np.bincount(side.slot_visit[~covered], minlength=n)
     feasible = (count >= side.places()) & (uncovered == 0)
-    return Matching(side, pairs, feasible)
+    return Matching(side, feasible)
 
 
-# ---------------------------------------------------------------------------------------------
-# Default caps
-
-
-def _share(demand: pl.DataFrame, supply: pl.DataFrame, by: list[str]) -> dict:
-    """Per group of `by[0]`: the largest ceil(places / people) over the groups `by`."""
-    joined = demand.join(supply, on=by, how="inner").filter(pl.col("people") > 0)
-    shares = joined.with_columns(((pl.col("places") + pl.col("people") - 1) // pl.col("people")).alias("share"))
-    return dict(shares.group_by(by[0]).agg(pl.col("share").max()).iter_rows())
-
-
-def department_places(visits: pl.DataFrame, per_department: int) -> pl.DataFrame:
-    """unit, spec (部门:<id>), places: the places of joint visits another unit's department fills.
-
-    A joint visit keeps places for every department taking part, filled by that department's own unit
-    (烟草专卖局, 邮政管理局 …); they count towards that unit's share, or a partner with no visits of its
-    own would be capped at the slack and leave joint visits unstaffed."""
-    return (
-        visits.filter(pl.col("joint"))
-        .select("inspecting_unit", pl.col("departments").alias("d"), pl.col("department_units").alias("unit"))
-        .explode("d", "unit")
-        .filter(pl.col("unit").is_not_null() & (pl.col("unit") != "") & (pl.col("unit") != pl.col("inspecting_unit").fill_null("")))
-        .group_by("unit", (pl.lit(DEPARTMENT) + pl.col("d")).alias("spec"))
-        .agg((pl.len() * per_department).cast(pl.Int64).alias("places"))
-        .select("unit", "spec", "places")
-    )
-
-
-def even_shares(loaded: LoadedPolicy, visits: pl.DataFrame, people: pl.DataFrame) -> dict[str, int]:
-    """Per unit (and for the pools): the larger of ceil(places / people) over the unit's in-post
-    certified officers and over each specialty's holders among them. A lower bound of any cap that
-    staffs every visit, where the search for the default cap starts."""
-    units = sorted(set(people["unit"].drop_nulls().to_list()))
-    certified = people.filter((pl.col("role") == OFFICER) & (pl.col("status") == IN_POST) & pl.col("certificate").is_not_null())
-    home = visits.select(pl.col("inspecting_unit").alias("unit"), "_n_off", "_off_specs").drop_nulls("unit")
-    guests = department_places(visits, loaded.policy.team.min_per_department)
-    all_places = pl.concat([
-        home.group_by("unit").agg(pl.col("_n_off").sum().alias("places")),
-        guests.group_by("unit").agg(pl.col("places").sum()),
-    ], how="vertical_relaxed").group_by("unit").agg(pl.col("places").sum()).with_columns(pl.lit("").alias("spec"))
-    spec_places = pl.concat([
-        home.select("unit", pl.col("_off_specs").alias("spec")).explode("spec").drop_nulls("spec").group_by(
-            "unit", "spec").agg(pl.len().alias("places")),
-        guests,
-    ], how="vertical_relaxed").group_by("unit", "spec").agg(pl.col("places").sum())
-    all_people = certified.group_by("unit").agg(pl.len().alias("people")).with_columns(pl.lit("").alias("spec"))
-    spec_people = certified.select("unit", pl.col("specialties").alias("spec")).explode("spec").drop_nulls("spec").group_by(
-        "unit", "spec").agg(pl.len().alias("people"))
-    demand = pl.concat([all_places.select("unit", "spec", pl.col("places").cast(pl.Int64)),
-                        spec_places.select("unit", "spec", pl.col("places").cast(pl.Int64))])
-    supply = pl.concat([all_people.select("unit", "spec", pl.col("people").cast(pl.Int64)),
-                        spec_people.select("unit", "spec", pl.col("people").cast(pl.Int64))])
-    share = _share(demand, supply, ["unit", "spec"])
-    caps = {u: share.get(u, 0) for u in units}
-    kinds = pool_kinds(loaded)
-    members = people.filter(pl.col("role").is_in(list(kinds)) & (pl.col("status") == IN_POST)).to_dicts()
-    wanted = visits.select(pl.col("_pool_specs").alias("spec")).explode("spec").drop_nulls("spec").group_by("spec").agg(pl.len().alias("places"))
-    pool_share = 0
-    for spec, places in wanted.iter_rows():
-        able = sum(pool_ok(m, spec, kinds) for m in members)
-        if able:
-            pool_share = max(pool_share, -(-places // able))
-    total = int(wanted["places"].sum() or 0)
-    if members:
-        pool_share = max(pool_share, -(-total // len(members)))
-    caps[POOL_UNIT] = pool_share
-    return caps
-
-
-def _least_cap(side: _Side, n_people: int, low: int) -> int:
-    """The smallest per-person cap, from `low` up, with which every visit of `side` that its people
-    can staff at all is staffed (galloping, then bisection, on max flow alone)."""
-    n = len(side.general)
-    everyone = np.ones(n, dtype=bool)
-    net = _network(side, everyone, np.full(n_people, max(n, 1), dtype=np.int64))
-    if net is None:
-        return low
-    probe = _Probe(net)
-    probe.run(n)
-    can = np.bincount(side.pair_visit[probe.chosen(len(side.pair_visit))], minlength=n) == side.places()
-    side = _subset(side, can, np.ones(n_people, dtype=bool))
-    net = _network(side, np.ones(len(side.general), dtype=bool), np.full(n_people, max(n, 1), dtype=np.int64))
-    if net is None:
-        return low
-    probe = _Probe(net)
-
-    def fills(cap: int) -> bool:
-        return probe.run(cap) == net.supply
-
-    if fills(low):
-        return low
-    step, lo, hi = 1, low, low + 1
-    while not fills(hi):
-        lo, step = hi, step * 2
-        hi = lo + step
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if fills(mid) else (mid, hi)
-    return hi
-
-
-def least_caps(lower: Mapping[str, int], v: pl.DataFrame, people: pl.DataFrame, officers: Matching, pool: Matching) -> dict[str, int]:
-    """Per unit, and for the pools, the least cap that staffs every visit that can be staffed,
-    searched from the even share `lower`, plus the slack. Visits count for the unit in charge of
-    them and its own people only: people joining joint visits come on top."""
-    n_people = people.height
-    person_unit = people["unit"].to_numpy()
-    visit_unit = v["inspecting_unit"].to_numpy()
-    caps = {u: n + DEFAULT_SLACK for u, n in lower.items()}
-    for unit in sorted(set(v["inspecting_unit"].drop_nulls().to_list()) & set(caps)):
-        sub = _subset(officers.side, officers.feasible & (visit_unit == unit), person_unit == unit)
-        caps[unit] = _least_cap(sub, n_people, max(1, lower[unit])) + DEFAULT_SLACK
-    sub = _subset(pool.side, pool.feasible, np.ones(n_people, dtype=bool))
-    caps[POOL_UNIT] = _least_cap(sub, n_people, max(1, lower[POOL_UNIT])) + DEFAULT_SLACK
-    return caps
+def priced_matching(universe: Universe, general: np.ndarray) -> Matching:
+    """The same matching problem over a universe of pairs: it starts from the candidates and is priced
+    against every eligible pair (spotcheck.plan.pricing)."""
+    n = len(general)
+    v, p, count, holders = universe.candidates(n)
+    side = _Side(general=general, slot_visit=universe.slot_visit,
+                 pair_visit=np.zeros(0, dtype=np.int64), pair_person=np.zeros(0, dtype=np.int64),
+                 pair_cost=np.zeros(0, dtype=np.int64), hold_slot=np.zeros(0, dtype=np.int64),
+                 hold_pair=np.zeros(0, dtype=np.int64), universe=universe)
+    side.add(v, p)
+    uncovered = np.bincount(universe.slot_visit[holders == 0], minlength=n)
+    feasible = (count >= side.places()) & (uncovered == 0)
+    return Matching(side, feasible)

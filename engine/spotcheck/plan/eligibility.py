@@ -38,6 +38,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 from spotcheck.policy.loaded import LoadedPolicy
 
@@ -47,6 +48,7 @@ LEAD, MEMBER = "主查", "组员"
 POOL_KINDS = ("专家", "第三方机构")
 POOL_UNIT = "专家库、第三方机构库"  # the cap key of pool members
 DEFAULT_SLACK = 2
+OPEN_ENDED = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True)
@@ -138,9 +140,15 @@ def serving_officers(people: pl.DataFrame) -> pl.DataFrame:
     return people.filter((pl.col("role") == OFFICER) & (pl.col("status") == IN_POST) & pl.col("certificate").is_not_null())
 
 
-def certified_through(inspect_by: str) -> pl.Expr:
-    """officer_reasons over a frame, the visit's part: the certificate still valid on column `inspect_by`."""
-    return pl.col("certificate_expires").is_null() | (pl.col("certificate_expires") >= pl.col(inspect_by))
+def days(dates: pl.Series) -> np.ndarray:
+    """Dates as day numbers; an empty certificate expiry (an open-ended “长期” certificate) as the far future."""
+    return dates.cast(pl.Date).cast(pl.Int64).fill_null(OPEN_ENDED).to_numpy()
+
+
+def certified_through(expires: np.ndarray, inspect_by: np.ndarray) -> np.ndarray:
+    """officer_reasons over arrays of day numbers (days()), the visit's part: the certificate still
+    valid on the visit's inspect_by day (arrays broadcast: visits × people)."""
+    return expires >= inspect_by
 
 
 def pool_reasons(person: Mapping, kinds: Mapping[str, frozenset[str] | None]) -> list[str]:

@@ -14,14 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from spotcheck.plan.assignment import (
-    Matching,
-    cost_expr,
-    even_shares,
-    least_caps,
-    matching,
-    rounds,
-)
+from spotcheck.plan import costs
+from spotcheck.plan.assignment import Matching, matching, priced_matching, rounds
+from spotcheck.plan.caps import even_shares, least_caps
+from spotcheck.plan.costs import mixed
+from spotcheck.plan.pricing import Universe
 from spotcheck.plan.eligibility import (
     DEFAULT_SLACK,
     DEPARTMENT,
@@ -29,11 +26,12 @@ from spotcheck.plan.eligibility import (
     LEAD,
     MEMBER,
     OFFICER,
+    OPEN_ENDED,
     POOL_UNIT,
     cap_of,
+    days,
     distinct_cover,
     needs_of,
-    certified_through,
     officer_ok,
     people_frame,
     pool_kinds,
@@ -193,8 +191,9 @@ def _staff_group(loaded: LoadedPolicy, v: pl.DataFrame, people: pl.DataFrame, re
                  kinds: Mapping, key: str) -> Staffing:
     """staff() on one part of the year's visits (v: their row index, with the needs' columns)."""
     team = loaded.policy.team
-    officers = _officer_side(v, people, recused, team.rotate_lead, key)
-    pool = _pool_side(v, people, recused, kinds, key)
+    words = (costs.words(key, "visit", v["visit_id"]), costs.words(key, "inspector", people["inspector_id"]))
+    officers = _officer_side(v, people, recused, team.rotate_lead, words)
+    pool = _pool_side(v, people, recused, kinds, words)
     sides = [officers.side, pool.side]
     if team.max_visits_per_inspector is not None:
         caps = {u: team.max_visits_per_inspector for u in [*sorted(set(people["unit"].drop_nulls())), POOL_UNIT]}
@@ -202,8 +201,8 @@ def _staff_group(loaded: LoadedPolicy, v: pl.DataFrame, people: pl.DataFrame, re
         caps = least_caps(even_shares(loaded, v, people), v, people, officers, pool)
     capacity = np.array([cap_of(r, caps) for r in people.select("role", "unit").iter_rows(named=True)], dtype=np.int64)
     static_ok = officers.feasible & pool.feasible
-    # A visit's place in the queue when places run short: the cost of the pair (visit, "").
-    priority = v.select("visit_id", pl.lit("").alias("inspector_id")).select(cost_expr(key))[:, 0].to_numpy()
+    # A visit's place in the queue when places run short: its keyed word (spotcheck.plan.costs).
+    priority = words[0]
     chosen, staffed, side_ok = rounds(sides, static_ok, capacity, priority)
 
     teams = _team_rows(v, people, officers, pool, chosen, team.rotate_lead)
@@ -221,35 +220,45 @@ def _slots(v: pl.DataFrame, column: str) -> pl.DataFrame:
     )
 
 
-def _officer_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, rotate: bool, key: str) -> Matching:
+def _officer_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, rotate: bool, words: tuple) -> Matching:
+    """The officers' matching problem. A city's pairs run to tens of millions: they are held as blocks
+    of (visits a unit may join) × (that unit's serving officers), less certificates ending before the
+    visit and banned (v, p) pairs, and priced rather than listed (spotcheck.plan.pricing)."""
     units = visit_units(v, frozenset(people["unit"].drop_nulls().to_list()))
     officers = serving_officers(people).select("p", "inspector_id", "unit", "certificate_expires")
-    # A city's pairs run to tens of millions: they are joined on integer ids only, the recusals and
-    # the previous lead are turned into (v, p) first, and the cost strings exist a batch at a time.
     p_of = officers.select("inspector_id", "p")
     banned = recused.join(v.select("v", "uscc"), on="uscc").join(p_of, on="inspector_id").select("v", "p")
     if rotate:
         previous = v.filter(pl.col("_n_off") == 1).select("v", pl.col("_prev").alias("inspector_id")).join(p_of, on="inspector_id")
         banned = pl.concat([banned, previous.select("v", "p")])
-    pairs = (
-        units.lazy().join(officers.lazy().select("p", "unit", "certificate_expires"), on="unit")
-        .join(v.lazy().select("v", "inspect_by"), on="v")
-        .filter(certified_through("inspect_by"))
-        .join(banned.lazy(), on=["v", "p"], how="anti")
-        .select("v", "p")
-        .join(v.lazy().select("v", "visit_id"), on="v")
-        .join(p_of.lazy(), on="p")
-        .select("v", "p", cost_expr(key).alias("cost"))
-        .collect(engine="streaming")
-    )
+    n_people = people.height
+    members = officers.group_by("unit").agg(pl.col("p").sort())
+    blocks = [
+        (np.sort(np.asarray(vs, dtype=np.int64)), np.asarray(ps, dtype=np.int64))
+        for _, vs, ps in units.group_by("unit").agg(pl.col("v")).join(members, on="unit").sort("unit").iter_rows()
+    ]
     slots = _slots(v, "_off_specs")
-    skills = people.select("p", pl.col("specialties").alias("spec")).explode("spec").drop_nulls("spec")
-    holders = slots.join(pairs.select("v", "p"), on="v").join(skills, on=["p", "spec"], how="semi").select("s", "v", "p")
+    specs = sorted(set(slots["spec"].to_list()))
+    code = {s: i for i, s in enumerate(specs)}
+    holds = np.zeros((n_people, max(len(specs), 1)), dtype=bool)
+    for p, spec in people.select("p", pl.col("specialties").alias("spec")).explode("spec").drop_nulls("spec").iter_rows():
+        if spec in code:
+            holds[p, code[spec]] = True
+    expires = np.full(n_people, OPEN_ENDED, dtype=np.int64)
+    expires[officers["p"].to_numpy()] = days(officers["certificate_expires"])
+    universe = Universe(
+        n_people=n_people, visit_words=words[0], person_words=words[1],
+        inspect_by=days(v["inspect_by"]), expires=expires, blocks=blocks,
+        banned=np.unique(banned["v"].to_numpy().astype(np.int64) * n_people + banned["p"].to_numpy().astype(np.int64)),
+        slot_visit=slots["v"].to_numpy().astype(np.int64),
+        slot_spec=np.array([code[s] for s in slots["spec"].to_list()], dtype=np.int64),
+        holds=holds,
+    )
     general = (v["_n_off"] - v["_off_specs"].list.len()).clip(lower_bound=0).to_numpy().astype(np.int64)
-    return matching(v, pairs, slots, holders, general)
+    return priced_matching(universe, general)
 
 
-def _pool_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, kinds: Mapping, key: str) -> Matching:
+def _pool_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, kinds: Mapping, words: tuple) -> Matching:
     slots = _slots(v, "_pool_specs")
     members = serving_pool(people, kinds)
     qualified = pl.DataFrame(
@@ -267,7 +276,8 @@ def _pool_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, kin
         .join(members.select("p", "inspector_id"), on="p")
         .join(recused, on=["inspector_id", "uscc"], how="anti")
     )
-    pairs = holders.unique(["v", "p"]).select("v", "p", cost_expr(key).alias("cost"))
+    pairs = holders.unique(["v", "p"]).select("v", "p")
+    pairs = pairs.with_columns(pl.Series("cost", mixed(words[0][pairs["v"].to_numpy()], words[1][pairs["p"].to_numpy()])))
     return matching(v, pairs, slots, holders.select("s", "v", "p"), np.zeros(v.height, dtype=np.int64))
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import polars as pl
 from spotcheck.plan import teams as team_stage
 from spotcheck.plan import visits as visit_stage
-from spotcheck.plan.assignment import COST_HEX
+from spotcheck.plan.costs import COST_BITS
 from spotcheck.draw.applies import read_applies
 from spotcheck.directory.kinds import load_for
 from spotcheck.directory.load import (
@@ -139,7 +139,8 @@ def compute(
         "inspectors": file_info(inspectors),
         "recusals": file_info(recusals),
         "previous_leads": {"file": "previous_leads.csv", "sha256": sha256_hex(leads_bytes), "rows": leads.height},
-        "cost": f"int(sha256(key + '|' + visit_id + '|' + inspector_id)[:{COST_HEX}], 16)，key 为抽取的种子密钥",
+        "cost": (f"mix64(sha256(key + '|visit|' + visit_id)[:8] XOR sha256(key + '|inspector|' + inspector_id)[:8]) >> {64 - COST_BITS}，"
+                 "mix64 为 splitmix64 终混函数，key 为抽取的种子密钥（见 docs/teams.md）"),
         "planned": {"visits_sha256": sha256_hex(visits_bytes), "teams_sha256": sha256_hex(teams_bytes)},
     }
     files = {

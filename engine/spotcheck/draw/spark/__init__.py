@@ -69,6 +69,10 @@ def session(master: str | None = None) -> SparkSession:
     )
     if master:
         builder = builder.master(master)
+    # pyspark starts its Python workers from PYSPARK_PYTHON or whatever `python3` is on PATH, not from
+    # spark.pyspark.python: a spotcheck run from a virtualenv that is not activated would start
+    # workers that cannot import it.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     try:
         with _jvm_output_aside():
             spark = builder.getOrCreate()

@@ -356,14 +356,17 @@ def _parquet(spark: SparkSession, uri: str, path: Path, sheet: Sheet) -> dict:
 
 
 def _finish(spark: SparkSession, rows: DataFrame, checks: _Checks, path: Path, problems: list[Problem], *, ragged: bool) -> dict:
-    """The problems of the checked rows, worded as the loader words them; else the typed directory."""
-    from pyspark import StorageLevel
+    """The problems of the checked rows, worded as the loader words them; else the typed directory.
 
-    rows = rows.persist(StorageLevel.DISK_ONLY)
-    try:
-        return _problems_or_frame(spark, rows, checks, path, problems, ragged)
-    finally:
-        rows.unpersist()
+    The checked rows are written once, as Parquet in the staging directory (`spark.spotcheck.staging`,
+    else the driver's TMPDIR: a path the driver and the executors see): the counts and the listed
+    problems read from it the few columns they need, and the driver reads the typed directory from it."""
+    root = spark.conf.get("spark.spotcheck.staging", None)
+    with tempfile.TemporaryDirectory(prefix="spotcheck-spark-", dir=root) as staging:
+        target = Path(staging) / "checked.parquet"
+        rows.write.parquet(target.as_uri())
+        _raise_problems(spark.read.parquet(target.as_uri()), checks, path, problems, ragged)
+        return _typed(target, checks, path)
 
 
 def _top(frame: DataFrame, *columns: str) -> pl.DataFrame:
@@ -371,8 +374,7 @@ def _top(frame: DataFrame, *columns: str) -> pl.DataFrame:
     return pl.from_arrow(frame.orderBy("_row").limit(ROW_PROBLEM_CAP).select("_row", *columns).toArrow())
 
 
-def _problems_or_frame(spark: SparkSession, rows: DataFrame, checks: _Checks, path: Path, problems: list[Problem],
-                       ragged: bool) -> dict:
+def _raise_problems(rows: DataFrame, checks: _Checks, path: Path, problems: list[Problem], ragged: bool) -> None:
     from pyspark.sql import functions as F
 
     all_checks = checks.checks
@@ -414,7 +416,6 @@ def _problems_or_frame(spark: SparkSession, rows: DataFrame, checks: _Checks, pa
     problems += listed_problems(all_checks, listed, totals, checks.layout, path, checks.sheet.fields)
     if problems:
         raise SpotcheckError(problems)
-    return _typed(spark, data, checks, path)
 
 
 def _duplicates(data: DataFrame, name: str) -> tuple[int, pl.DataFrame | None]:
@@ -432,28 +433,40 @@ def _duplicates(data: DataFrame, name: str) -> tuple[int, pl.DataFrame | None]:
     return total, (_top(again, name, "_first") if total else None)
 
 
-def _typed(spark: SparkSession, data: DataFrame, checks: _Checks, path: Path) -> dict:
-    """The checked rows, typed as the loader types them, in row order: written by Spark, read here."""
-    root = spark.conf.get("spark.spotcheck.staging", None)
-    present = checks.present
-    with tempfile.TemporaryDirectory(prefix="spotcheck-spark-", dir=root) as staging:
-        target = Path(staging) / "directory.parquet"
-        data.select("_row", *[f.name for f in present]).write.parquet(target.as_uri())
-        work = pl.read_parquet(target / "*.parquet").sort("_row")
+def _typed(checked: Path, checks: _Checks, path: Path) -> dict:
+    """The checked rows Spark wrote, typed as the loader types them, in row order.
+
+    The loader's types (few-valued columns Categorical, the fields the file lacks as typed nulls) are
+    given as the file streams in, so the driver never holds the text of a few-valued column."""
     kind = checks.sheet.kind
-    readable = readable_fields(checks.sheet.fields)
+    present, readable = checks.present, readable_fields(checks.sheet.fields)
     mine = {f.name for f in present}
-    # The loader's types: few-valued columns Categorical, the fields the file lacks as typed nulls.
-    work = work.with_columns(
-        *[pl.col(f.name).cast(_dtype_of(f, kind)) for f in present],
-        *[typed_column(f, kind, False) for f in readable if f.name not in mine],
+    rows = (
+        pl.scan_parquet(str(checked / "*.parquet"))
+        .filter(pl.col("_filled"))
+        .select("_row", *[pl.col(f.name).cast(_dtype_of(f, kind)) for f in present])
+        .with_columns(typed_column(f, kind, False) for f in readable if f.name not in mine)
     )
+    work = _in_row_order(rows.collect(engine="streaming"))
     return {
         "frame": work.select(f.name for f in readable),
         "path": path,
         "headers": dict(checks.layout.headers),
         "source_rows": work.get_column("_row").cast(pl.UInt32).alias("row"),
     }
+
+
+def _in_row_order(work: pl.DataFrame) -> pl.DataFrame:
+    """The rows by row number. Spark's part files of one file's splits mostly are in order already; when
+    not, columns are put in order one at a time, so the driver never holds the directory twice."""
+    if work.get_column("_row").is_sorted():
+        return work
+    order = work.get_column("_row").arg_sort()
+    columns = work.get_columns()
+    del work
+    for k, column in enumerate(columns):
+        columns[k] = column.gather(order)
+    return pl.DataFrame(columns)
 
 
 def _dtype_of(f, kind: str) -> pl.DataType:

@@ -30,6 +30,10 @@ from spotcheck.progress import Progress
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+# The pools reach Spark in Parquet pieces of this many rows.
+_PIECE_ROWS = 1_000_000
+
+
 def ranking_on(spark: SparkSession) -> partial:
     """The `ranking` argument of spotcheck.draw.compute.compute for a draw on `spark`."""
     return partial(SparkRanking, spark)
@@ -50,18 +54,21 @@ class SparkRanking:
         self.plans, self.pools = plans, pools
         self.first: pl.DataFrame | None = None
 
-    def _pairs(self, pools: list[Pool]) -> pa.Table:
-        """Every pool's rows: t (the pool's index), s (stratum index), row, uscc."""
-        parts = [
-            pl.DataFrame([
-                pl.repeat(t, pool.rows.len(), dtype=pl.Int32, eager=True).alias("t"),
-                pool.stratum.cast(pl.Int32).alias("s"),
-                pool.rows.cast(pl.Int64).alias("row"),
-                self.uscc.gather(pool.rows).cast(pl.String).alias("uscc"),
-            ])
-            for t, pool in enumerate(pools)
-        ]
-        return pl.concat(parts).to_arrow()
+    def _write_pairs(self, pools: list[Pool], path: Path) -> None:
+        """Every pool's rows as Parquet: t (the pool's index), s (stratum index), row, uscc; written pool
+        by pool in pieces, so a province's tens of millions of pairs are never whole in the driver."""
+        schema = pa.schema([("t", pa.int32()), ("s", pa.int32()), ("row", pa.int64()), ("uscc", pa.string())])
+        with pq.ParquetWriter(path, schema) as writer:
+            for t, pool in enumerate(pools):
+                for start in range(0, pool.rows.len(), _PIECE_ROWS):
+                    rows = pool.rows.slice(start, _PIECE_ROWS)
+                    piece = pl.DataFrame([
+                        pl.repeat(t, rows.len(), dtype=pl.Int32, eager=True).alias("t"),
+                        pool.stratum.slice(start, _PIECE_ROWS).cast(pl.Int32).alias("s"),
+                        rows.cast(pl.Int64).alias("row"),
+                        self.uscc.gather(rows).cast(pl.String).alias("uscc"),
+                    ])
+                    writer.write_table(piece.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(schema))
 
     def _units(self, plans: list[TaskPlan], pools: list[Pool]) -> pa.Table:
         """Per (pool, round, stratum) drawn from: the hash prefix, the quota, and the order draws.csv lists it in."""
@@ -98,7 +105,7 @@ class SparkRanking:
         root = self.spark.conf.get("spark.spotcheck.staging", None)
         with tempfile.TemporaryDirectory(prefix="spotcheck-spark-", dir=root) as staging:
             path = Path(staging) / "pairs.parquet"
-            pq.write_table(self._pairs(pools), path)
+            self._write_pairs(pools, path)
             pairs = self.spark.read.parquet(path.as_uri())
             hashed = pairs.join(F.broadcast(self.spark.createDataFrame(units)), ["t", "s"]).withColumn(
                 "hash", F.sha2(F.concat(F.col("prefix"), F.col("uscc")), 256)

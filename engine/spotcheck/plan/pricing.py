@@ -1,0 +1,294 @@
+"""The officers' eligible (visit, person) pairs of a year, held as blocks, not as a list of pairs.
+
+A city's visits each allow the officers of one unit or a few (spotcheck.plan.eligibility.visit_units),
+less those whose certificate ends before the visit's date and those recused or rotated off it: tens of
+millions of pairs at a million entities. The matcher (spotcheck.plan.assignment) never holds them all:
+
+- candidates: it starts from each visit's CANDIDATES cheapest eligible officers and, for every
+  specialty place, the CANDIDATES cheapest eligible holders of that specialty;
+- pricing: after each solve it proves the restricted optimum optimal over ALL eligible pairs, or adds
+  the pairs that break the proof and solves again (column generation). The proof is the usual one for
+  min-cost flow: node potentials d (shortest-path distances in the solved network's residual graph)
+  under which every residual arc has a reduced cost c + d[tail] - d[head] >= 0. A pair left out would
+  add the arcs entry -> person (entry: the visit's general places, or a specialty place the person can
+  fill) of cost c; if every such arc has a non-negative reduced cost, the potentials stay valid with it,
+  so no cheaper flow uses it; if no such arc leads from a node the source reaches to one it does not,
+  no larger flow uses it. Pairs joining two separately solved parts are added outright.
+
+So the teams are exactly those of one solve over every eligible pair (tests/plan/test_pricing.py
+compares both on random problems), while memory follows a block of visits × a unit's officers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import breadth_first_order
+from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.plan import costs
+from spotcheck.plan.eligibility import certified_through
+
+CANDIDATES = 6  # per visit and per specialty place: enough that one or two pricing rounds usually suffice
+CHUNK = 1 << 21  # pairs priced at once: a few tens of MiB of arrays
+INF = np.int64(1) << np.int64(60)
+
+
+@dataclass
+class Universe:
+    """Every eligible officer pair, as blocks of (the visits allowing a unit) × (the unit's officers)."""
+
+    n_people: int
+    visit_words: np.ndarray  # uint64 per visit
+    person_words: np.ndarray  # uint64 per person
+    inspect_by: np.ndarray  # int64 days per visit
+    expires: np.ndarray  # certificate's last day per person (eligibility.days)
+    blocks: list[tuple[np.ndarray, np.ndarray]]  # (visits, persons), both sorted
+    banned: np.ndarray  # sorted v * n_people + p: recused, or last time's lead on a one-officer team
+    slot_visit: np.ndarray
+    slot_spec: np.ndarray  # code of the slot's specialty
+    holds: np.ndarray  # bool [n_people, n_specs]
+    # Set by candidates(): the least cost of a pair it left out, per visit and per slot (a bound for pricing).
+    floor: np.ndarray | None = None
+    slot_floor: np.ndarray | None = None
+
+    def chunks(self, visits: np.ndarray | None = None, people: np.ndarray | None = None):
+        """(visits, persons, cost matrix, eligible matrix) block by block, CHUNK pairs at a time."""
+        for block_v, block_p in self.blocks:
+            if visits is not None:
+                block_v = block_v[visits[block_v]]
+            if people is not None:
+                block_p = block_p[people[block_p]]
+            if not len(block_v) or not len(block_p):
+                continue
+            rows = max(1, CHUNK // len(block_p))
+            for i in range(0, len(block_v), rows):
+                vc = block_v[i : i + rows]
+                yield vc, block_p, costs.mixed(self.visit_words[vc][:, None], self.person_words[block_p][None, :]), self._eligible(vc, block_p)
+
+    def _eligible(self, vc: np.ndarray, people: np.ndarray) -> np.ndarray:
+        ok = certified_through(self.expires[people][None, :], self.inspect_by[vc][:, None])
+        lo, hi = np.searchsorted(self.banned, [vc[0] * self.n_people, (vc[-1] + 1) * self.n_people])
+        if hi > lo:
+            bv, bp = np.divmod(self.banned[lo:hi], self.n_people)
+            row = np.searchsorted(vc, bv)
+            col = np.minimum(np.searchsorted(people, bp), len(people) - 1)
+            hit = (row < len(vc)) & (vc[np.minimum(row, len(vc) - 1)] == bv) & (people[col] == bp)
+            ok[row[hit], col[hit]] = False
+        return ok
+
+    def candidates(self, n_visits: int, k: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The starting pairs (v, p), each visit's count of eligible officers and each slot's of eligible holders."""
+        k = CANDIDATES if k is None else k
+        vs, ps = [], []
+        eligible = np.zeros(n_visits, dtype=np.int64)
+        holders = np.zeros(len(self.slot_visit), dtype=np.int64)
+        self.floor = np.full(n_visits, INF, dtype=np.int64)
+        self.slot_floor = np.full(len(self.slot_visit), INF, dtype=np.int64)
+        order = np.argsort(self.slot_visit, kind="stable")
+        start = np.searchsorted(self.slot_visit[order], np.arange(n_visits + 1))
+        for vc, people, cost, ok in self.chunks():
+            eligible[vc] += ok.sum(axis=1)
+            self.floor[vc] = np.minimum(self.floor[vc], _cheapest(vc, people, cost, ok, k, vs, ps))
+            # The specialty places: each slot of these visits, among the holders of its specialty.
+            slots = order[_ranges(start[vc], start[vc + 1])]
+            for spec in np.unique(self.slot_spec[slots]):
+                mine = self.holds[people, spec]
+                if not mine.any():
+                    continue
+                s = slots[self.slot_spec[slots] == spec]
+                r = np.searchsorted(vc, self.slot_visit[s])
+                sub_ok = ok[r][:, mine]
+                holders[s] += sub_ok.sum(axis=1)
+                rest = _cheapest(self.slot_visit[s], people[mine], cost[r][:, mine], sub_ok, k, vs, ps)
+                self.slot_floor[s] = np.minimum(self.slot_floor[s], rest)
+        v = np.concatenate(vs) if vs else np.zeros(0, dtype=np.int64)
+        p = np.concatenate(ps) if ps else np.zeros(0, dtype=np.int64)
+        v, p = np.divmod(np.unique(v * self.n_people + p), self.n_people)
+        return v, p, eligible, holders
+
+    def holdings(self, v: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(slot, index into v/p) for each specialty place of visit v that person p can fill."""
+        order = np.argsort(self.slot_visit, kind="stable")
+        start = np.searchsorted(self.slot_visit[order], v)
+        end = np.searchsorted(self.slot_visit[order], v, side="right")
+        pair = np.repeat(np.arange(len(v)), end - start)
+        slot = order[_ranges(start, end)]
+        keep = self.holds[p[pair], self.slot_spec[slot]]
+        return slot[keep], pair[keep]
+
+    def cost(self, v: np.ndarray, p: np.ndarray) -> np.ndarray:
+        return costs.mixed(self.visit_words[v], self.person_words[p])
+
+    def violators(self, active: np.ndarray, capacity: np.ndarray, present: np.ndarray, pot: Potentials,
+                  changed: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The eligible pairs left out of the solve (not in sorted keys `present`) that break its proof.
+
+        Through entry e (general places, or a place of a specialty the person holds) a left-out pair
+        breaks it when cost - d[person] < -d[e], or when the source reaches e but not the person. Its
+        cost is at least the visit's (or slot's) floor, so a visit whose floor clears the block's
+        highest person potential is proved without pricing its pairs one by one. `changed` (visits,
+        people): only blocks holding one were solved again since the last pricing; the rest stand."""
+        out_v, out_p = [], []
+        specs = np.unique(self.slot_spec)
+        col = np.searchsorted(specs, self.slot_spec)
+        # Per visit and specialty: the least potential of its places, whether the source reaches one,
+        # and the least floor + potential (the bound).
+        slot_d = np.full((len(active), len(specs)), INF, dtype=np.int64)
+        slot_r = np.zeros((len(active), len(specs)), dtype=bool)
+        slot_b = np.full((len(active), len(specs)), INF, dtype=np.int64)
+        np.minimum.at(slot_d, (self.slot_visit, col), pot.slot)
+        np.logical_or.at(slot_r, (self.slot_visit, col), pot.slot_reached)
+        np.minimum.at(slot_b, (self.slot_visit, col), np.minimum(self.slot_floor + pot.slot, INF))
+        for block_v, block_p in self.blocks:
+            block_v, block_p = block_v[active[block_v]], block_p[capacity[block_p] > 0]
+            if not len(block_v) or not len(block_p):
+                continue
+            if changed is not None and not (changed[0][block_v].any() or changed[1][block_p].any()):
+                continue
+            rows = block_v[self._unproved(block_v, block_p, pot, specs, slot_b, slot_r)]
+            for i in range(0, len(rows), max(1, CHUNK // len(block_p))):
+                vc = rows[i : i + max(1, CHUNK // len(block_p))]
+                cost = costs.mixed(self.visit_words[vc][:, None], self.person_words[block_p][None, :])
+                bad = self._breaking(vc, block_p, cost, pot, specs, slot_d, slot_r) & self._eligible(vc, block_p)
+                if bad.any():
+                    r, c = np.nonzero(bad)
+                    out_v.append(vc[r])
+                    out_p.append(block_p[c])
+        if not out_v:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        v, p = np.concatenate(out_v), np.concatenate(out_p)
+        keys = v * self.n_people + p
+        at = np.minimum(np.searchsorted(present, keys), max(len(present) - 1, 0))
+        fresh = present[at] != keys if len(present) else np.ones(len(keys), dtype=bool)
+        return v[fresh], p[fresh]
+
+    def _unproved(self, vs, people, pot: Potentials, specs, slot_b, slot_r) -> np.ndarray:
+        """Which visits of a block its bounds do not settle (they are priced pair by pair)."""
+        top = pot.person[people].max()
+        general = pot.general[vs]
+        need = (general < INF) & (self.floor[vs] + general - top < 0)
+        for j, spec in enumerate(specs):
+            held = self.holds[people, spec]
+            if held.any():
+                need |= slot_b[vs, j] - pot.person[people[held]].max() < 0
+        if not pot.person_reached[people].all():
+            need |= pot.general_reached[vs] | slot_r[vs].any(axis=1)
+        # A visit no part holds, or a block whose people and visits are not all one part.
+        known = pot.person_part[people][pot.person_part[people] != -2]
+        labels = np.concatenate([pot.visit_part[vs], known])
+        need |= pot.visit_part[vs] < 0
+        if len(labels) and labels.min() != labels.max():
+            need[:] = True
+        return need
+
+    def _breaking(self, vc, people, cost, pot: Potentials, specs, slot_d, slot_r) -> np.ndarray:
+        """Per pair of visits vc × people: does it break the proof (eligibility aside)?"""
+        base = cost - pot.person[people][None, :]
+        unreached = ~pot.person_reached[people]
+        bad = base < -pot.general[vc][:, None]
+        bad |= pot.general_reached[vc][:, None] & unreached[None, :]
+        servable = np.broadcast_to((pot.general[vc] < INF)[:, None], bad.shape).copy()
+        for j, spec in enumerate(specs):
+            rows = np.flatnonzero(slot_d[vc, j] < INF)
+            cols = np.flatnonzero(self.holds[people, spec])
+            if not len(rows) or not len(cols):
+                continue
+            ix = np.ix_(rows, cols)
+            bad[ix] |= (base[ix] < -slot_d[vc[rows], j][:, None]) | (slot_r[vc[rows], j][:, None] & unreached[cols][None, :])
+            servable[ix] = True
+        # A pair to a visit no part holds, or across separately solved parts, is added outright
+        # (a person in no part may take potential 0, unreached, beside any part).
+        vp, pp = pot.visit_part[vc], pot.person_part[people]
+        lost, known = vp < 0, pp != -2
+        bad[lost] = True
+        labels = np.concatenate([vp[~lost], pp[known]])
+        if len(labels) and labels.min() != labels.max():
+            bad |= (vp[:, None] != pp[None, :]) & servable & known[None, :]
+        return bad
+
+
+def _present(ids: np.ndarray, n: int) -> np.ndarray:
+    """The distinct values of small non-negative ids, sorted (np.unique without the sort)."""
+    return np.flatnonzero(np.bincount(ids, minlength=n))
+
+
+def _ranges(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The concatenated ranges start[i]..end[i] (exclusive)."""
+    count = end - start
+    return np.repeat(start, count) + np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+
+
+def _cheapest(vc, people, cost, ok, k, vs, ps) -> np.ndarray:
+    """Append each row's k cheapest eligible (visit, person) pairs; return each row's next cost (INF: none)."""
+    masked = np.where(ok, cost, INF)
+    if len(people) > k:
+        part = np.argpartition(masked, k, axis=1)
+        idx = part[:, :k]
+        rest = np.take_along_axis(masked, part[:, k : k + 1], axis=1)[:, 0]
+    else:
+        idx = np.broadcast_to(np.arange(len(people)), masked.shape)
+        rest = np.full(len(vc), INF, dtype=np.int64)
+    keep = np.take_along_axis(masked, idx, axis=1) < INF
+    vs.append(np.broadcast_to(vc[:, None], idx.shape)[keep])
+    ps.append(people[idx[keep]])
+    return rest
+
+
+@dataclass
+class Potentials:
+    """Per node of a solved matching: its potential, and whether the source reaches it in the residual graph."""
+
+    general: np.ndarray  # per visit (INF where it has no general places or was not solved)
+    general_reached: np.ndarray
+    slot: np.ndarray
+    slot_reached: np.ndarray
+    person: np.ndarray
+    person_reached: np.ndarray
+    visit_part: np.ndarray  # which separately solved part (-1: none)
+    person_part: np.ndarray  # (-2: none)
+
+    def take(self, other: Potentials, visits: np.ndarray, slots: np.ndarray, people: np.ndarray, part: int) -> None:
+        """Copy a part's potentials from an earlier solve (the part unchanged, only renumbered)."""
+        for name, ids in (("general", visits), ("slot", slots), ("person", people)):
+            getattr(self, name)[ids] = getattr(other, name)[ids]
+            getattr(self, f"{name}_reached")[ids] = getattr(other, f"{name}_reached")[ids]
+        self.visit_part[visits] = part
+        self.person_part[people] = part
+
+    @classmethod
+    def empty(cls, n_visits: int, n_slots: int, n_people: int) -> Potentials:
+        return cls(np.full(n_visits, INF, dtype=np.int64), np.zeros(n_visits, dtype=bool),
+                   np.full(n_slots, INF, dtype=np.int64), np.zeros(n_slots, dtype=bool),
+                   np.zeros(n_people, dtype=np.int64), np.zeros(n_people, dtype=bool),
+                   np.full(n_visits, -1, dtype=np.int64), np.full(n_people, -2, dtype=np.int64))
+
+
+def residual_potentials(tails, heads, caps, costs_, flows, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shortest-path distances from a virtual root joined to every node at cost 0 (Bellman-Ford over
+    the residual graph, which has no negative cycle at an optimum), and which nodes node 0 reaches."""
+    fwd, bwd = flows < caps, flows > 0
+    t = np.concatenate([tails[fwd], heads[bwd]])
+    h = np.concatenate([heads[fwd], tails[bwd]])
+    c = np.concatenate([costs_[fwd], -costs_[bwd]])
+    graph = csr_matrix((np.ones(len(t), dtype=bool), (t, h)), shape=(n_nodes, n_nodes))
+    reached = np.zeros(n_nodes, dtype=bool)
+    reached[breadth_first_order(graph, 0, directed=True, return_predecessors=False)] = True
+    order = np.argsort(t, kind="stable")
+    t, h, c = t[order], h[order], c[order]
+    start = np.searchsorted(t, np.arange(n_nodes + 1))
+    d = np.zeros(n_nodes, dtype=np.int64)
+    # Only arcs out of a node whose distance fell can lower another: relax those, round by round.
+    frontier = _present(t[c < 0], n_nodes)
+    for _ in range(n_nodes + 1):
+        if not len(frontier):
+            return d, reached
+        arcs = _ranges(start[frontier], start[frontier + 1])
+        cand, head = d[t[arcs]] + c[arcs], h[arcs]
+        lower = cand < d[head]
+        head, cand = head[lower], cand[lower]
+        np.minimum.at(d, head, cand)
+        frontier = _present(head, n_nodes)
+    raise SpotcheckError(Problem("T811", "检查人员匹配求解失败：求解结果校验未通过",
+                                 hint="这是程序内部错误，不是名录填写问题；请将抽取结果目录和名录文件报告给维护人员"))
