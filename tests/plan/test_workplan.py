@@ -236,7 +236,9 @@ def test_names_that_look_like_formulas_stay_text_in_unit_workbooks(qingdao_dirs,
     data = next(iter(workbooks.unit_workbooks(visits, result.teams, DRAWN_ON).values()))
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
-        assert "<f>" not in sheet and "HYPERLINK" in z.read("xl/sharedStrings.xml").decode("utf-8")
+        assert "<f>" not in sheet and 't="inlineStr"><is><t>=HYPERLINK(' in sheet
+    names = pl.read_excel(io.BytesIO(data), sheet_name="检查任务")["市场主体名称"]
+    assert set(names) == {'=HYPERLINK("http://x","点击")'}
 
 
 def test_plan_refuses_a_recusal_naming_an_unknown_inspector(qingdao_dirs, tmp_path):
@@ -285,3 +287,15 @@ def test_plan_with_the_drawn_directory_refuses_a_recusal_naming_an_unknown_entit
     # Without the directory the entity cannot be checked, and the plan goes ahead.
     workplan.plan(folder, inspectors_path=qingdao_dirs / "inspectors.csv", recusals_path=bad, ledger_path=tmp_path / "l.db")
     assert (folder / "visits.csv").exists()
+
+
+def test_unit_workbook_cells_read_back_as_officers_see_them(qingdao_dirs, tmp_path):
+    folder = drill(qingdao_dirs, tmp_path)
+    result = plan(qingdao_dirs, folder, tmp_path / "l.db")
+    unit = result.visits["inspecting_unit"][0]
+    mine = result.visits.filter(pl.col("inspecting_unit") == unit).sort("visit_id")
+    sheet = pl.read_excel(folder / workbooks.unit_file(unit), sheet_name="检查任务",
+                          infer_schema_length=0).sort("检查编号")
+    assert sheet["抽查事项"].to_list() == [("|".join(c) or None) for c in mine["item_codes"].to_list()]
+    assert sheet["跨部门联合"].to_list() == ["是" if j else "否" for j in mine["joint"].to_list()]
+    assert sheet["检查完成期限"].to_list() == [d.isoformat() for d in mine["inspect_by"].to_list()]

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import re
 
 import polars as pl
-import xlsxwriter
 from spotcheck.plan.eligibility import LEAD, MEMBER
+from spotcheck.spreadsheet import Sheet, workbook
 
 VISIT_HEADERS = {
     "visit_id": "检查编号", "uscc": "统一社会信用代码", "name": "市场主体名称", "district": "所属辖区",
@@ -50,31 +49,22 @@ def unit_workbooks(visits: pl.DataFrame, teams: pl.DataFrame, created: dt.date) 
     return dict(sorted(out.items()))
 
 
-def _cell(value) -> object:
-    if isinstance(value, list):
-        return "|".join(value)
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+def _text(frame: pl.DataFrame, headers: dict[str, str]) -> pl.DataFrame:
+    """The columns as officers read them: lists joined with |, yes/no as 是/否, dates as YYYY-MM-DD."""
+    def column(name: str) -> pl.Expr:
+        dtype = frame.schema[name]
+        if isinstance(dtype, pl.List):
+            return pl.col(name).list.join("|")
+        if dtype == pl.Boolean:
+            return pl.when(pl.col(name)).then(pl.lit("是")).when(pl.col(name).not_()).then(pl.lit("否"))
+        return pl.col(name).cast(pl.String)
+    return frame.select(column(c).alias(c) for c in headers)
 
 
 def _workbook(unit: str, visits: pl.DataFrame, members: pl.DataFrame, created: dt.date) -> bytes:
-    buf = io.BytesIO()
-    # Every cell is written as what it is: a name starting with = + - @ stays text, never a formula or link.
-    book = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
-    # A fixed creation time keeps the bytes reproducible from the draw.
-    book.set_properties({"title": f"{unit}检查安排", "created": dt.datetime.combine(created, dt.time())})
-    bold = book.add_format({"bold": True})
-    for title, frame, headers in (("检查任务", visits, VISIT_HEADERS), ("检查组", members, TEAM_HEADERS)):
-        sheet = book.add_worksheet(title)
-        cols = list(headers)
-        sheet.write_row(0, 0, [headers[c] for c in cols], bold)
-        for r, row in enumerate(frame.select(cols).iter_rows(), start=1):
-            sheet.write_row(r, 0, [_cell(v) for v in row])
-        sheet.freeze_panes(1, 0)
-    book.close()
-    return buf.getvalue()
-
-
+    # Every cell is an inline string: a name starting with = + - @ stays text, never a formula or link.
+    # The creation date is the draw's, so the bytes are reproducible from the draw.
+    return workbook(
+        [Sheet(title, list(headers.values()), _text(frame, headers))
+         for title, frame, headers in (("检查任务", visits, VISIT_HEADERS), ("检查组", members, TEAM_HEADERS))],
+        title=f"{unit}检查安排", created=created)
