@@ -109,7 +109,6 @@ def staff(
         # A draw that took nobody (every scope empty that month) still gets its plan: no visits, no teams.
         return Staffing(pl.DataFrame(schema={c: pl.String for c in TEAM_COLUMNS}),
                         pl.DataFrame(schema={"visit_id": pl.String, "staffed": pl.Boolean, "reason": pl.String}), {})
-    team = loaded.policy.team
     people = people_frame(inspectors, loaded)
     # Frames made before departments and methods existed lack their columns: no departments, on site.
     visits = visits.with_columns(
