@@ -14,7 +14,7 @@ byte; a difference fails the stage), notices (the task announcement with every d
 The floor is the work no draw can avoid: polars reads the same directory, and SHA-256 hashes one
 message per eligible (task, entity) pair the draw found. The draw's ratio to it is the number to
 shrink. A stage that fails (say, out of memory) or runs past `--timeout` seconds (its child is stopped)
-is reported and the later stages of that size are skipped. With `--markdown FILE` the results of every
+is reported and the later stages of that size are skipped, but for the floor. With `--markdown FILE` the results of every
 size and mix are also written as one markdown table (stages as rows, size and mix as columns, with the
 machine and the load averages), rewritten after every stage so an interrupted run keeps what it measured.
 """
@@ -209,8 +209,8 @@ def main() -> None:
     columns = [f"{n:,} {mix}" for n, mix in runs]
     cells: dict[tuple[str, str], str] = {}
     notes = [f"Machine: {_machine()}; {dt.date.today()}; `python bench/path.py` with seed 002 (Shuozhou), "
-             f"one inspector per {args.inspectors_per} entities (at least 200). Cells are wall time / peak RSS "
-             "of the stage's own child process, (CPU time: user + system, all threads), [load average when it ended]. "
+             f"one inspector per {args.inspectors_per} entities (at least 200). Cells are the stage's own child "
+             "process's wall time (CPU time: user + system, all threads) / peak RSS [load average when it ended]. "
              "The ratios are of wall times, then of CPU times."]
     for (n, mix), column in zip(runs, columns, strict=True):
         inspectors = max(200, n // args.inspectors_per)
@@ -230,8 +230,12 @@ def main() -> None:
         print(f"\n## {n:,} entities ({mix}), {inspectors:,} inspectors (seed 002, Shuozhou)\n")
         print("| stage | wall time | CPU time | peak RSS | load average | what |\n|---|---:|---:|---:|---:|---|")
         times, cpus = {}, {}
+        failed = False
         try:
             for stage in [s for i, s in enumerate(STAGES) if i <= last or s == "floor"]:
+                # After a failure only the floor still runs: it needs nothing but the draw's count of pairs.
+                if failed and not (stage == "floor" and (work / "pairs").is_file()):
+                    continue
                 if args.start and list(STAGES).index(stage) < list(STAGES).index(args.start):
                     continue
                 if stage == "synth" and reuse:
@@ -241,7 +245,8 @@ def main() -> None:
                 if isinstance(got, str):
                     print(f"| {stage} | failed | | | {os.getloadavg()[0]:.1f} | {got} |", flush=True)
                     cells[(stage, column)] = f"failed: {got}"
-                    break
+                    failed = True
+                    continue
                 seconds, cpu, peak, what, load = got
                 times[stage], cpus[stage] = seconds, cpu
                 print(f"| {stage} | {seconds:,.1f} s | {cpu:,.1f} s | {peak:,.0f} MiB | {load:.1f} | {what} |", flush=True)
