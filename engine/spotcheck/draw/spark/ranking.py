@@ -49,9 +49,13 @@ class SparkRanking:
     ranked again on its own.
     """
 
-    def __init__(self, spark: SparkSession, plans: list[TaskPlan], pools: list[Pool], uscc: pl.Series, seed: Seed) -> None:
+    def __init__(self, spark: SparkSession, plans: list[TaskPlan], pools: list[Pool], uscc: pl.Series | None, seed: Seed,
+                 pairs: str | None = None) -> None:
         self.spark, self.uscc, self.seed = spark, uscc, seed
         self.plans, self.pools = plans, pools
+        # The pools' rows (t, s, row, uscc) already on Spark, as Parquet at this address (a draw whose
+        # directory the driver never holds, spotcheck.draw.spark.counted); else written from the pools.
+        self.pairs = pairs
         self.first: pl.DataFrame | None = None
 
     def _write_pairs(self, pools: list[Pool], path: Path) -> None:
@@ -95,23 +99,20 @@ class SparkRanking:
         table of tens of millions of rows would sit whole in the driver's JVM); the file is removed
         when the caller has its answer. It is written in TMPDIR, or on a cluster in the directory the
         session's `spark.spotcheck.staging` names, which the driver and every executor must see."""
-        from pyspark.sql import Window
-        from pyspark.sql import functions as F
-
         units = self._units(plans, pools)
         if units.num_rows == 0:
             yield None
+            return
+        if self.pairs is not None:
+            if pools is not self.pools:
+                raise ValueError("pairs on Spark rank only the pools they were made from")
+            yield _top_n(self.spark.read.parquet(self.pairs), self.spark.createDataFrame(units))
             return
         root = self.spark.conf.get("spark.spotcheck.staging", None)
         with tempfile.TemporaryDirectory(prefix="spotcheck-spark-", dir=root) as staging:
             path = Path(staging) / "pairs.parquet"
             self._write_pairs(pools, path)
-            pairs = self.spark.read.parquet(path.as_uri())
-            hashed = pairs.join(F.broadcast(self.spark.createDataFrame(units)), ["t", "s"]).withColumn(
-                "hash", F.sha2(F.concat(F.col("prefix"), F.col("uscc")), 256)
-            )
-            by_hash = Window.partitionBy("t", "round", "s").orderBy("hash")
-            yield hashed.withColumn("rank", F.row_number().over(by_hash)).filter(F.col("rank") <= F.col("n"))
+            yield _top_n(self.spark.read.parquet(path.as_uri()), self.spark.createDataFrame(units))
 
     def _collect(self, plans: list[TaskPlan], pools: list[Pool]) -> pl.DataFrame:
         columns = {"t": pl.Int32, "round": pl.Int64, "month": pl.Int64, "order": pl.Int32, "row": pl.Int64,
@@ -156,3 +157,13 @@ class SparkRanking:
         progress("按另一种协同方式对照抽取（用于统计）")
         with self._ranked(plans, pools) as ranked:
             return 0 if ranked is None else ranked.select("row").distinct().count()
+
+
+def _top_n(pairs: DataFrame, units: DataFrame) -> DataFrame:
+    """Each (pool, round, stratum)'s rows within its quota, by rank hash: sha2(prefix || uscc)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    hashed = pairs.join(F.broadcast(units), ["t", "s"]).withColumn("hash", F.sha2(F.concat(F.col("prefix"), F.col("uscc")), 256))
+    by_hash = Window.partitionBy("t", "round", "s").orderBy("hash")
+    return hashed.withColumn("rank", F.row_number().over(by_hash)).filter(F.col("rank") <= F.col("n"))
