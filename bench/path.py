@@ -41,6 +41,12 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_seconds() -> float:
+    """User + system time of this process and of any child it waited for: on a shared machine it moves far
+    less with the others' load than wall time does, and it counts every thread (polars, OR-tools)."""
+    return sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
+
+
 def _synth(work: Path, entities: int, inspectors: int) -> str:
     from spotcheck.draw import pipeline
 
@@ -127,13 +133,14 @@ STAGES = {"synth": _synth, "draw": _draw, "plan": _plan, "notices": _notices, "l
 
 
 def _child(stage: str, work: str, entities: int, inspectors: int, q) -> None:
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), _cpu_seconds()
     what = STAGES[stage](Path(work), entities, inspectors)
-    q.put((time.perf_counter() - t, _peak_mib(), what, os.getloadavg()[0]))
+    q.put((time.perf_counter() - t, _cpu_seconds() - cpu, _peak_mib(), what, os.getloadavg()[0]))
 
 
-def _timed(stage: str, work: Path, entities: int, inspectors: int, timeout: float | None) -> tuple[float, float, str, float] | str:
-    """(seconds, peak MiB, what, load) of the stage, or why it has none."""
+def _timed(stage: str, work: Path, entities: int, inspectors: int,
+           timeout: float | None) -> tuple[float, float, float, str, float] | str:
+    """(seconds, CPU seconds, peak MiB, what, load) of the stage, or why it has none."""
     q = mp.get_context("spawn").Queue()
     p = mp.get_context("spawn").Process(target=_child, args=(stage, str(work), entities, inspectors, q))
     p.start()
@@ -181,34 +188,34 @@ def main() -> None:
     cells: dict[tuple[str, str], str] = {}
     notes = [f"Machine: {_machine()}; {dt.date.today()}; `python bench/path.py` with seed 002 (Shuozhou), "
              f"one inspector per {args.inspectors_per} entities (at least 200). Cells are wall time / peak RSS "
-             "of the stage's own child process, [load average when it ended]."]
+             "of the stage's own child process, (CPU time: user + system, all threads), [load average when it ended]. "
+             "The ratios are of wall times, then of CPU times."]
     for (n, mix), column in zip(runs, columns, strict=True):
         inspectors = max(200, n // args.inspectors_per)
         work = Path(tempfile.mkdtemp(prefix=f"bench-path-{n}-"))
         (work / "mix").write_text(mix)
         print(f"\n## {n:,} entities ({mix}), {inspectors:,} inspectors (seed 002, Shuozhou)\n")
-        print("| stage | wall time | peak RSS | load average | what |\n|---|---:|---:|---:|---|")
-        times = {}
+        print("| stage | wall time | CPU time | peak RSS | load average | what |\n|---|---:|---:|---:|---:|---|")
+        times, cpus = {}, {}
         try:
             for stage in [s for i, s in enumerate(STAGES) if i <= last or s == "floor"]:
                 got = _timed(stage, work, n, inspectors, args.timeout)
                 if isinstance(got, str):
-                    print(f"| {stage} | failed | | {os.getloadavg()[0]:.1f} | {got} |", flush=True)
+                    print(f"| {stage} | failed | | | {os.getloadavg()[0]:.1f} | {got} |", flush=True)
                     cells[(stage, column)] = f"failed: {got}"
                     break
-                seconds, peak, what, load = got
-                times[stage] = seconds
-                print(f"| {stage} | {seconds:,.1f} s | {peak:,.0f} MiB | {load:.1f} | {what} |", flush=True)
-                cells[(stage, column)] = f"{seconds:,.1f} s / {peak:,.0f} MiB [{load:.1f}]"
+                seconds, cpu, peak, what, load = got
+                times[stage], cpus[stage] = seconds, cpu
+                print(f"| {stage} | {seconds:,.1f} s | {cpu:,.1f} s | {peak:,.0f} MiB | {load:.1f} | {what} |", flush=True)
+                cells[(stage, column)] = f"{seconds:,.1f} s ({cpu:,.1f} s CPU) / {peak:,.0f} MiB [{load:.1f}]"
                 notes.append(f"- {column}, {stage}: {what}")
                 if args.markdown:
                     args.markdown.write_text(markdown(columns, cells, notes), encoding="utf-8")
-            if "draw" in times and "floor" in times:
-                cells[("draw / floor", column)] = f"{times['draw'] / times['floor']:.2f}×"
-                print(f"\ndraw / floor = {cells[('draw / floor', column)]}", end="")
-            if "draw" in times and "plan" in times:
-                cells[("plan / draw", column)] = f"{times['plan'] / times['draw']:.2f}×"
-                print(f"; plan / draw = {cells[('plan / draw', column)]}", end="")
+            for row, (top, bottom) in {"draw / floor": ("draw", "floor"), "plan / draw": ("plan", "draw")}.items():
+                if top in times and bottom in times:
+                    cells[(row, column)] = (f"{times[top] / times[bottom]:.2f}× "
+                                            f"({cpus[top] / max(cpus[bottom], 1e-9):.2f}× CPU)")
+                    print(f"\n{row} = {cells[(row, column)]}", end="")
             print()
         finally:
             shutil.rmtree(work, ignore_errors=True)
