@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from conftest import LONGWAN, QINGDAO, QINHUANGDAO, ROOT, SHUOZHOU
 from spotcheck.cli import main
 from spotcheck.directory.kinds import load_for
+from spotcheck.directory.load import ENTITY_SHEET
 from spotcheck.draw import compute as draw
 from spotcheck.draw import pipeline
 from spotcheck.draw import spark as spark_engine
@@ -200,3 +201,13 @@ def test_spark_that_cannot_start_is_one_located_problem(seed_dirs, tmp_path):
     )
     assert run.returncode == 1 and "R571" in run.stderr + run.stdout
     assert not (tmp_path / "d").exists()
+
+
+def test_a_staging_directory_that_is_not_there_is_one_problem(spark, seed_dirs, tmp_path):
+    spark.conf.set("spark.spotcheck.staging", str(tmp_path / "absent"))
+    try:
+        with pytest.raises(SpotcheckError) as err:
+            spark_directory.check_on_spark(spark, seed_dirs / "qingdao-2020" / "entities.csv", ENTITY_SHEET)
+    finally:
+        spark.conf.unset("spark.spotcheck.staging")
+    assert [p.code for p in err.value.problems] == ["R572"] and "absent" in err.value.problems[0].message

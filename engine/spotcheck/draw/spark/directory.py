@@ -111,7 +111,7 @@ def check_on_spark(spark: SparkSession, path: str | Path, sheet: Sheet) -> Check
     if (local is not None and not local.is_file()) or suffix not in _CSV | _PARQUET:
         return None
     shown = Path(path) if local is not None else Path(uri)
-    staging = tempfile.TemporaryDirectory(prefix="spotcheck-spark-", dir=spark.conf.get("spark.spotcheck.staging", None))
+    staging = staging_dir(spark)
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
             hashing = pool.submit(_sha256, spark, uri, local)
@@ -133,6 +133,18 @@ def check_on_spark(spark: SparkSession, path: str | Path, sheet: Sheet) -> Check
         staging.cleanup()
         raise
     return Checked(shown, digest, target, checks, staging)
+
+
+def staging_dir(spark: SparkSession) -> tempfile.TemporaryDirectory:
+    """A new directory for the files a draw hands between Spark and the driver, in `spark.spotcheck.staging`
+    (a path the driver and every executor see) or, by default, the driver's TMPDIR."""
+    root = spark.conf.get("spark.spotcheck.staging", None)
+    try:
+        return tempfile.TemporaryDirectory(prefix="spotcheck-spark-", dir=root)
+    except OSError as exc:
+        raise SpotcheckError(Problem(
+            "R572", f"Spark 暂存目录 {root} 无法使用：{exc.strerror or type(exc).__name__}",
+            hint="spark.spotcheck.staging 须是已存在、可写、驱动端和各执行端都能访问的目录（如共享的 NFS 目录）")) from None
 
 
 def _where(path: str | Path) -> tuple[str, Path | None]:

@@ -12,7 +12,6 @@ test_spark.py compares every file). Scope, caps, strata and quotas stay on the d
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -25,6 +24,7 @@ import pyarrow.parquet as pq
 from spotcheck.draw.commitment import Seed
 from spotcheck.draw.pools import Pool, TaskPlan
 from spotcheck.draw.ranking import rank_unit
+from spotcheck.draw.spark.directory import staging_dir
 from spotcheck.progress import Progress
 
 if TYPE_CHECKING:
@@ -108,8 +108,7 @@ class SparkRanking:
                 raise ValueError("pairs on Spark rank only the pools they were made from")
             yield _top_n(self.spark.read.parquet(self.pairs), self.spark.createDataFrame(units))
             return
-        root = self.spark.conf.get("spark.spotcheck.staging", None)
-        with tempfile.TemporaryDirectory(prefix="spotcheck-spark-", dir=root) as staging:
+        with staging_dir(self.spark) as staging:
             path = Path(staging) / "pairs.parquet"
             self._write_pairs(pools, path)
             yield _top_n(self.spark.read.parquet(path.as_uri()), self.spark.createDataFrame(units))
