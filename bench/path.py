@@ -7,7 +7,8 @@
 For each size and label mix (realistic: `spotcheck synth`'s default; dense: `--dense`), each stage runs
 in a child process of its own, one after the other on the same machine, so each stage's wall time and
 peak RSS are its own: synth (the synthetic directories), draw (a drill draw as the CLI runs it), plan
-(visits and teams), notices (the task announcement with every drawn list, DOCX), letters (every
+(visits and teams), verify (`spotcheck verify`: the draw, visits and teams recomputed and compared byte for
+byte; a difference fails the stage), notices (the task announcement with every drawn list, DOCX), letters (every
 随机抽查通知书, DOCX, one file per inspecting unit and month), results (sample, import, approve, publish) and report (the KPIs).
 
 The floor is the work no draw can avoid: polars reads the same directory, and SHA-256 hashes one
@@ -71,6 +72,17 @@ def _plan(work: Path, *_: int) -> str:
     return f"{p.visits.height:,} visits, {p.summary.section('teams')['staffed']:,} staffed"
 
 
+def _verify(work: Path, *_: int) -> str:
+    from spotcheck.draw import pipeline
+
+    d = work / "data"
+    report = pipeline.verify(work / "draw", d / "entities.csv", policy_path=POLICY, inspectors_path=d / "inspectors.csv",
+                             recusals_path=d / "recusals.csv")
+    if not report.ok:
+        raise RuntimeError("; ".join(p.message for p in report.problems[:5]))
+    return f"recomputed and equal: {', '.join(report.checked)}"
+
+
 def _notices(work: Path, *_: int) -> str:
     from spotcheck.notices import api
 
@@ -128,13 +140,17 @@ def _floor(work: Path, *_: int) -> str:
     return f"read + {hashed:,} hashes"
 
 
-STAGES = {"synth": _synth, "draw": _draw, "plan": _plan, "notices": _notices, "letters": _letters, "results": _results,
+STAGES = {"synth": _synth, "draw": _draw, "plan": _plan, "verify": _verify, "notices": _notices, "letters": _letters, "results": _results,
           "report": _report, "floor": _floor}
 
 
 def _child(stage: str, work: str, entities: int, inspectors: int, q) -> None:
     t, cpu = time.perf_counter(), _cpu_seconds()
-    what = STAGES[stage](Path(work), entities, inspectors)
+    try:
+        what = STAGES[stage](Path(work), entities, inspectors)
+    except Exception as exc:  # reported in the table, the stage counts as failed
+        q.put(f"{type(exc).__name__}: {exc}")
+        return
     q.put((time.perf_counter() - t, _cpu_seconds() - cpu, _peak_mib(), what, os.getloadavg()[0]))
 
 
