@@ -211,3 +211,25 @@ def test_a_staging_directory_that_is_not_there_is_one_problem(spark, seed_dirs, 
     finally:
         spark.conf.unset("spark.spotcheck.staging")
     assert [p.code for p in err.value.problems] == ["R572"] and "absent" in err.value.problems[0].message
+
+
+def test_a_cut_that_keeps_too_few_ranks_those_strata_again_whole(spark, seed_dirs, monkeypatch):
+    # Spark sorts only the rows below each stratum's cut; a cut that keeps fewer than the quota (here
+    # forced for every other stratum) must not change the draw: those strata are ranked again whole.
+    from spotcheck.draw.spark import ranking as spark_ranking
+
+    policy, on = SEEDS["qingdao-2020"]
+    loaded = load_policy(policy)
+    path = seed_dirs / "qingdao-2020" / "entities.csv"
+    history = history_frame([], on.year)
+    local = draw.compute(loaded, load_for(loaded.policy, path), history, drill_seed("cut"), on)
+    calls, right = [], spark_ranking.cut_for
+
+    def too_low(n: int, eligible: int) -> int:
+        calls.append(n)
+        return 1 if len(calls) % 2 else right(n, eligible)
+
+    monkeypatch.setattr(spark_ranking, "cut_for", too_low)
+    on_spark = _spark_draw(spark, loaded, path, history, drill_seed("cut"), on)
+    assert len(calls) > 2
+    assert _files(on_spark) == _files(local)

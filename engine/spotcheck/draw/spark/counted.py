@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 # The columns draws.csv and the summary read for the drawn rows.
 _SHOWN = ("name", "type", "district", "tier")
 # The pairs are read back in batches of this many rows: the driver never holds them all.
-_BATCH_ROWS = 1_000_000
+_BATCH_ROWS = 250_000
 
 
 def counted(loaded: LoadedPolicy) -> bool:
