@@ -44,7 +44,7 @@ from spotcheck.draw.ranking import PICKED
 from spotcheck.draw.records import DirectoryCounts
 from spotcheck.draw.spark.directory import Checked, _dtype_of, check_on_spark, reader
 from spotcheck.draw.spark.ranking import SparkRanking
-from spotcheck.draw.transcript import csv_pieces, json_bytes, make_summary, make_transcript, operating_enterprises
+from spotcheck.draw.transcript import csv_bytes, csv_pieces, json_bytes, make_summary, make_transcript, operating_enterprises
 from spotcheck.errors import SpotcheckError
 from spotcheck.policy.cadence import lookback_years
 from spotcheck.policy.loaded import LoadedPolicy
@@ -374,7 +374,7 @@ def _eligible_pieces(checked: Checked, pools: list[_CountedPool]) -> Iterator[by
         t = frame["t"].cast(pl.Int64)
         out = pl.DataFrame([tasks.gather(t).alias("task_id"), strata.gather(start.gather(t) + frame["s"]).alias("stratum"),
                             frame["uscc"].alias("uscc")])
-        yield out.write_csv(include_header=False).encode("utf-8")
+        yield csv_bytes(out, include_header=False)
 
 
 def _pairs_path(checked: Checked) -> Path:
