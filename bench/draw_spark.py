@@ -118,7 +118,7 @@ def main() -> None:
     job = _read if args.read_only else _run
     rows = []
     for n in args.entities or [1_000_000]:
-        entities = _directory(n)
+        entities = _directory(n, "dense")
         tmp = Path(tempfile.mkdtemp(prefix="spotcheck-bench-spark-"))
         try:
             local = _child(job, "local", None, str(entities), str(tmp / "local"))
