@@ -87,9 +87,10 @@ def import_results(path: str | Path, draw_dir: str | Path, *, ledger_path: str |
         source = {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
         added, replaced, unchanged = [], [], []
         reopened: dict[str, str] = {}
+        bodies: list[tuple[str, dict]] = []
         with ledger.transaction() as tx:
             # One pass over the chain for every visit's latest result, not one query per visit.
-            latest = {r.key: r for r in ledger.iter("result") if r.body.get("draw_id") == folder.draw_id}
+            latest = {r.key: r for r in ledger.iter("result", fields={"draw_id": folder.draw_id})}
             for result in results:
                 new = result.content()
                 old = latest.get(result.visit_id)
@@ -109,7 +110,8 @@ def import_results(path: str | Path, draw_dir: str | Path, *, ledger_path: str |
                     replaced.append((result.visit_id, old.seq, tuple(FIELD_TITLES.get(k, k) for k in changed)))
                 else:
                     added.append(result.visit_id)
-                tx.append("result", result.visit_id, body)
+                bodies.append((result.visit_id, body))
+            tx.extend("result", bodies)
     return ImportOutcome(sum(len(r.rows) for r in results), tuple(added), tuple(replaced), tuple(unchanged), reopened)
 
 
@@ -160,8 +162,8 @@ class Track:
 def tracks(folder: DrawFolder, ledger: Ledger) -> list[Track]:
     """One Track per visit of the draw, in visit order, from one pass over the chain."""
     versions: dict[str, list[Record]] = {}
-    for record in ledger.iter("result"):
-        if record.key in folder.visits and record.body.get("draw_id") == folder.draw_id:
+    for record in ledger.iter("result", fields={"draw_id": folder.draw_id}):
+        if record.key in folder.visits:
             versions.setdefault(record.key, []).append(record)
     states: dict[int, dict[str, Record]] = {}
     for record in ledger.iter("result_state"):
@@ -216,20 +218,19 @@ def approve(draw_dir: str | Path, *, ledger_path: str | Path, actor: str, visit_
                 if track.state != "录入":
                     skipped.append((vid, f"已是“{track.state}”状态"))
                     continue
-                tx.append("result_state", vid, {"visit_id": vid, "result_seq": track.result.seq, "state": APPROVED,
-                                                "on": on.isoformat()})
                 changed.append(vid)
+            tx.extend("result_state", ((vid, {"visit_id": vid, "result_seq": by_visit[vid].result.seq, "state": APPROVED,
+                                              "on": on.isoformat()}) for vid in changed))
     units = {vid: by_visit[vid].visit.unit for vid in [*changed, *(v for v, _ in skipped)]}
     return StateChange(tuple(changed), tuple(skipped), units)
 
 
 def mark_published(tx: Transaction, approved: Iterable[Track], on: dt.date, out: str) -> list[str]:
     """审核 → 公示 for these tracks, in the publishing transaction."""
-    done = []
-    for track in approved:
-        tx.append("result_state", track.visit.visit_id, {"visit_id": track.visit.visit_id, "result_seq": track.result.seq,
+    done = [track.visit.visit_id for track in approved]
+    tx.extend("result_state", ((track.visit.visit_id, {"visit_id": track.visit.visit_id, "result_seq": track.result.seq,
                                                         "state": PUBLISHED, "on": on.isoformat(), "out": out})
-        done.append(track.visit.visit_id)
+                               for track in approved))
     return done
 
 
