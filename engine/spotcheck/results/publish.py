@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+import polars as pl
 from spotcheck.notices import api as notice
 from spotcheck.notices import announcements as notice_announcements
 from spotcheck.notices import content as notice_content
@@ -28,7 +29,7 @@ from spotcheck.draw.folder import committed, write_file_atomic, write_files
 from spotcheck.ledger.chain import Record
 from spotcheck.ledger.store import Ledger
 from spotcheck.policy.loaded import LoadedPolicy
-from spotcheck.results.tables import table_bytes
+from spotcheck.results.tables import frame_bytes, table_bytes
 
 # The announcement's table and the public list are one shape.
 PUBLIC_COLUMNS = notice_announcements.RESULT_COLUMNS
@@ -53,7 +54,7 @@ class PublicRow:
     task_id: str
 
     def cells(self) -> tuple[str, ...]:
-        # Field by field, not dataclasses.astuple: that deep-copies every value, a public list's largest cost.
+        # Field by field, not dataclasses.astuple: that deep-copies every value.
         return tuple(str(getattr(self, f)) for f in _CELL_FIELDS)
 
     def notice_row(self) -> dict:
@@ -84,6 +85,12 @@ def public_rows(loaded: LoadedPolicy, shown: list[tuple[Visit, Record]]) -> list
         )
         for i, (_, _, visit, record, task) in enumerate(pairs, start=1)
     ]
+
+
+def public_frame(rows: list[PublicRow]) -> pl.DataFrame:
+    """The public list's cells, a text column per column of PUBLIC_COLUMNS."""
+    return pl.DataFrame({f"c{j}": [str(getattr(r, name)) for r in rows] for j, name in enumerate(_CELL_FIELDS)},
+                        schema={f"c{j}": pl.String for j in range(len(_CELL_FIELDS))})
 
 
 def announcements(loaded: LoadedPolicy, rows: list[PublicRow], on: dt.date) -> dict[str, bytes]:
@@ -132,12 +139,13 @@ def publish(draw_dir: str | Path, out_dir: str | Path, *, ledger_path: str | Pat
                                                  hint="先用 spotcheck results approve 审核已录入的结果"))
                 shown = [(t.visit, t.result if t.state == results.APPROVED else t.public[0], t)
                          for t in all_tracks if t.state == results.APPROVED or t.public]
-                rows = public_rows(loaded, [(visit, record) for visit, record, _ in shown])
-                table = [r.cells() for r in rows]
+                with results.bulk():
+                    rows = public_rows(loaded, [(visit, record) for visit, record, _ in shown])
+                    table = public_frame(rows)
                 notices = announcements(loaded, rows, on)
                 files = {
-                    f"{PUBLIC_LIST}.xlsx": table_bytes(".xlsx", PUBLIC_COLUMNS, table),
-                    f"{PUBLIC_LIST}.csv": table_bytes(".csv", PUBLIC_COLUMNS, table),
+                    f"{PUBLIC_LIST}.xlsx": frame_bytes(".xlsx", list(PUBLIC_COLUMNS), table),
+                    f"{PUBLIC_LIST}.csv": frame_bytes(".csv", list(PUBLIC_COLUMNS), table),
                     **notices,
                 }
                 write_files(stage.path, files)
