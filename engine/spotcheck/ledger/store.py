@@ -361,10 +361,10 @@ class Transaction:
         """The rows of these (kind, key, body text, actor, at), chained after the head (or the row `after`)."""
         rows = []
         seq, prev = (self.head_seq, self.head_hash) if after is None else (after[0], after[7])
-        for kind, key, text, who, at in fields:
+        for kind, key, body, who, at in fields:
             seq += 1
-            digest = record_hash(prev, seq, kind, key, at, who, text)
-            rows.append((seq, kind, key, at, who, text, prev, digest))
+            digest = record_hash(prev, seq, kind, key, at, who, body)
+            rows.append((seq, kind, key, at, who, body, prev, digest))
             prev = digest
         return rows
 

@@ -382,6 +382,15 @@ def _union(values: Iterable[Iterable[str]]) -> tuple[str, ...]:
 
 def _result(folder: DrawFolder, rows: list[_Row]) -> Result:
     visit = rows[0].visit
+    if len(rows) == 1 and not rows[0].item_code:
+        # Most visits are one row: its own cells, without merging rows.
+        r = rows[0]
+        return Result(
+            visit_id=visit.visit_id, draw_id=folder.draw_id, uscc=visit.uscc, name=visit.name,
+            completed_on=r.completed_on, categories=r.categories, methods=tuple(m for m in METHODS if m in r.methods),
+            findings=r.findings, actions=tuple(dict.fromkeys(r.actions)), remarks=r.remarks or None, items=(),
+            rows=(r.row,),
+        )
     rows = sorted(rows, key=lambda r: r.row)
     items: tuple[ItemResult, ...] = ()
     if rows[0].item_code:
@@ -396,11 +405,12 @@ def _result(folder: DrawFolder, rows: list[_Row]) -> Result:
     else:
         categories, findings = rows[0].categories, rows[0].findings
     remarks = "；".join(dict.fromkeys(r.remarks for r in rows if r.remarks)) or None
+    methods = _union(r.methods for r in rows)
     return Result(
         visit_id=visit.visit_id, draw_id=folder.draw_id, uscc=visit.uscc, name=visit.name,
         # The visit ends when its last item is checked.
         completed_on=max(r.completed_on for r in rows if r.completed_on),
-        categories=categories, methods=tuple(m for m in METHODS if m in _union(r.methods for r in rows)),
+        categories=categories, methods=tuple(m for m in METHODS if m in methods),
         findings=findings, actions=_union(r.actions for r in rows), remarks=remarks, items=items,
         rows=tuple(r.row for r in rows),
     )

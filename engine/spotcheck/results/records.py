@@ -18,9 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from pathlib import Path
 
 from spotcheck.calendar import deadlines
@@ -319,6 +320,12 @@ def publication_due(loaded: LoadedPolicy, completed_on: dt.date) -> dt.date:
     return resolved[RULE]
 
 
+def publication_dues(loaded: LoadedPolicy) -> Callable[[dt.date], dt.date]:
+    """publication_due for one policy, each completion date counted once: a year's hundreds of thousands
+    of results were completed on a few hundred days."""
+    return lru_cache(maxsize=None)(partial(publication_due, loaded))
+
+
 @dataclass(frozen=True)
 class StatusLine:
     visit_id: str
@@ -371,13 +378,16 @@ class Status:
                 "counts": self.counts(), "lines": [line(x) for x in self.lines]}
 
 
-def status_line(track: Track, loaded: LoadedPolicy, today: dt.date) -> StatusLine:
-    """Where one visit's result stands against its publication deadline on `today`."""
+def status_line(track: Track, loaded: LoadedPolicy, today: dt.date,
+                due_of: Callable[[dt.date], dt.date] | None = None) -> StatusLine:
+    """Where one visit's result stands against its publication deadline on `today` (`due_of`: a
+    memo of publication_due for this policy)."""
+    due_of = due_of or partial(publication_due, loaded)
     completed = track.completed_on
     published_on = dt.date.fromisoformat(track.published.body["on"]) if track.published else None
     note = ""
     try:
-        due = publication_due(loaded, completed) if completed else track.visit.results_due_by
+        due = due_of(completed) if completed else track.visit.results_due_by
         left = loaded.calendar.working_days_between(today, due) if due else None
     except SpotcheckError as exc:
         # A year whose holidays are not yet known: report the state and say why the deadline is missing,
@@ -401,5 +411,6 @@ def status(draw_dir: str | Path, *, ledger_path: str | Path, policy_path: str | 
     with Ledger.open(ledger_path, create=False) as ledger:
         folder = load_draw(draw_dir, ledger)
         loaded = policy_for(folder, policy_path)
-        lines = tuple(status_line(t, loaded, today) for t in tracks(folder, ledger))
+        due_of = publication_dues(loaded)
+        lines = tuple(status_line(t, loaded, today, due_of) for t in tracks(folder, ledger))
     return Status(folder.draw_id, folder.drawn_on, today, lines)

@@ -16,7 +16,7 @@ import datetime as dt
 import html
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -221,8 +221,9 @@ def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFr
         None if items else "策略没有事项清单")
 
     timeliness: dict[str, dict[str, int]] = {}
+    due_of = results.publication_dues(loaded)
     for t in tracks:
-        kind = _timeliness(t, loaded, today, year)
+        kind = _timeliness(t, due_of, today, year)
         if kind:
             timeliness.setdefault(t.visit.unit, {"on_time": 0, "late": 0, "overdue": 0, "pending": 0})[kind] += 1
     on_time = sum(u["on_time"] for u in timeliness.values())
@@ -267,18 +268,18 @@ def _risk_based_tasks(folder: DrawFolder, loaded: LoadedPolicy) -> dict[str, boo
     return flags
 
 
-def _timeliness(track: results.Track, loaded: LoadedPolicy, today: dt.date, year: int) -> str | None:
+def _timeliness(track: results.Track, due_of: Callable[[dt.date], dt.date], today: dt.date, year: int) -> str | None:
     if track.first_published is not None:
         version, mark = track.first_published
         completed = dt.date.fromisoformat(version.body["completed_on"])
         if completed.year != year:
             return None
-        due = results.publication_due(loaded, completed)
+        due = due_of(completed)
         return "on_time" if dt.date.fromisoformat(mark.body["on"]) <= due else "late"
     if track.result is not None:
         if track.completed_on.year != year:
             return None
-        return "overdue" if today > results.publication_due(loaded, track.completed_on) else "pending"
+        return "overdue" if today > due_of(track.completed_on) else "pending"
     due = track.visit.results_due_by
     if due is None or due.year != year:
         return None
