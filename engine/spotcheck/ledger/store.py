@@ -248,6 +248,20 @@ class Ledger:
         for row in rows:
             yield record_from_row(row)
 
+    def fields(self, kind: str, names: Iterable[str], *, where: Mapping[str, str] | None = None) -> list[tuple]:
+        """(seq, key, *the body's `names`) of each record of a kind in chain order, read by SQLite without
+        decoding bodies in Python (a missing name is None); `where` as for `iter`."""
+        names = list(names)
+        sql = "SELECT seq, key" + "".join(", json_extract(body, ?)" for _ in names) + " FROM records WHERE kind = ?"
+        args: list[object] = [f'$."{n}"' for n in names] + [kind]
+        for name, value in (where or {}).items():
+            sql += " AND json_extract(body, ?) = ?"
+            args += [f'$."{name}"', value]
+        try:
+            return self._conn.execute(sql + " ORDER BY seq", args).fetchall()
+        except sqlite3.Error as exc:
+            raise SpotcheckError(damaged(self.path, exc)) from None
+
     def find(self, kind: str | None = None, key: str | None = None, *,
              fields: Mapping[str, str] | None = None) -> list[Record]:
         return list(self.iter(kind, key, fields=fields))

@@ -205,6 +205,18 @@ def _tracks(folder: DrawFolder, ledger: Ledger) -> list[Track]:
     return out
 
 
+def _entered(folder: DrawFolder, ledger: Ledger) -> dict[str, tuple[int, str]]:
+    """Each visit's latest result of the draw (its seq) and that result's state, as `tracks` gives them,
+    read by SQLite: approving needs no body decoded."""
+    latest = {key: seq for seq, key in ledger.fields("result", (), where={"draw_id": folder.draw_id})
+              if key in folder.visits}
+    marks: dict[int, set[str]] = {}
+    for _, _, result_seq, state in ledger.fields("result_state", ("result_seq", "state")):
+        marks.setdefault(result_seq, set()).add(state)
+    return {vid: (seq, PUBLISHED if PUBLISHED in (m := marks.get(seq, ())) else APPROVED if APPROVED in m else "录入")
+            for vid, seq in latest.items()}
+
+
 @dataclass(frozen=True)
 class StateChange:
     changed: tuple[str, ...]
@@ -221,29 +233,29 @@ def approve(draw_dir: str | Path, *, ledger_path: str | Path, actor: str, visit_
         changed, skipped = [], []
         # States are read under the write lock, so two approvers cannot approve one result twice.
         with ledger.transaction() as tx:
-            by_visit = {t.visit.visit_id: t for t in tracks(folder, ledger)}
-            wanted = list(by_visit) if visit_ids is None else list(dict.fromkeys(visit_ids))
+            entered = _entered(folder, ledger)
+            wanted = list(folder.visits) if visit_ids is None else list(dict.fromkeys(visit_ids))
             problems = []
             for vid in wanted:
-                if vid not in by_visit:
+                if vid not in folder.visits:
                     problems.append(Problem("S803", f"检查编号 {vid} 不在本次抽取的检查中",
                                             file=str(folder.path / "visits.csv")))
-                elif visit_ids is not None and by_visit[vid].result is None:
+                elif visit_ids is not None and vid not in entered:
                     problems.append(Problem("S820", f"检查 {vid} 还没有录入结果，不能审核", where=f"检查 '{vid}'",
                                             hint="先用 spotcheck results import 录入结果"))
             if problems:
                 raise SpotcheckError(problems)
             for vid in wanted:
-                track = by_visit[vid]
-                if track.result is None:
+                if vid not in entered:
                     continue
-                if track.state != "录入":
-                    skipped.append((vid, f"已是“{track.state}”状态"))
+                state = entered[vid][1]
+                if state != "录入":
+                    skipped.append((vid, f"已是“{state}”状态"))
                     continue
                 changed.append(vid)
-            tx.extend("result_state", ((vid, {"visit_id": vid, "result_seq": by_visit[vid].result.seq, "state": APPROVED,
+            tx.extend("result_state", ((vid, {"visit_id": vid, "result_seq": entered[vid][0], "state": APPROVED,
                                               "on": on.isoformat()}) for vid in changed))
-    units = {vid: by_visit[vid].visit.unit for vid in [*changed, *(v for v, _ in skipped)]}
+    units = {vid: folder.visits[vid].unit for vid in [*changed, *(v for v, _ in skipped)]}
     return StateChange(tuple(changed), tuple(skipped), units)
 
 
