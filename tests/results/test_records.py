@@ -169,6 +169,19 @@ def test_approve_reads_the_states_tracks_read(tmp_path, draw_dir, results_ledger
     assert lean == full
     assert {state for _, state in lean.values()} == {"录入", "审核", "公示"}
     assert lean[vid(visit_rows, 1)][1] == "录入" and lean[vid(visit_rows, 2)][1] == "公示"
+    # The report's reading of the same ledger, with a follow-up closed.
+    results.close_follow_up(vid(visit_rows, 1), ledger_path=results_ledger, actor="科员", closed_on=TODAY,
+                            action="责令改正", today=TODAY)
+    with Ledger.open(results_ledger) as led:
+        folder = load_draw(draw_dir)
+        seen = [(p.visit.visit_id, p.completed_on, p.needs_follow_up, p.follow_up_closed_on, p.first_published)
+                for p in results.progress(folder, led)]
+        want = [(t.visit.visit_id, t.completed_on, t.needs_follow_up, t.follow_up_closed_on,
+                 (dt.date.fromisoformat(t.first_published[0].body["completed_on"]),
+                  dt.date.fromisoformat(t.first_published[1].body["on"])) if t.first_published else None)
+                for t in results.tracks(folder, led)]
+    assert seen == want
+    assert any(s[3] for s in seen) and any(s[4] for s in seen) and any(s[2] for s in seen)
 
 
 def test_approve_refuses_unknown_and_unentered_visits(draw_dir, visit_ledger, visit_rows):

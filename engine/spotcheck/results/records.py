@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -215,6 +216,54 @@ def _entered(folder: DrawFolder, ledger: Ledger) -> dict[str, tuple[int, str]]:
         marks.setdefault(result_seq, set()).add(state)
     return {vid: (seq, PUBLISHED if PUBLISHED in (m := marks.get(seq, ())) else APPROVED if APPROVED in m else "录入")
             for vid, seq in latest.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """What the year's report needs of one visit's result: a Track's answers without its records."""
+
+    visit: Visit
+    completed_on: dt.date | None  # of the latest result; None before one is entered
+    needs_follow_up: bool
+    follow_up_closed_on: dt.date | None
+    first_published: tuple[dt.date, dt.date] | None  # (completion date of the first version published, published on)
+
+
+def progress(folder: DrawFolder, ledger: Ledger) -> list[Progress]:
+    """One Progress per visit of the draw, in visit order, as `tracks` would answer: the fields are read
+    by SQLite, so a city's year of results is never held as records."""
+    with bulk():
+        versions: dict[str, list[tuple[int, str]]] = {}
+        latest: dict[str, tuple[str, str | None, str | None]] = {}
+        for seq, key, completed, categories, actions in ledger.fields(
+                "result", ("completed_on", "categories", "actions"), where={"draw_id": folder.draw_id}):
+            if key in folder.visits:
+                versions.setdefault(key, []).append((seq, completed))
+                latest[key] = (completed, categories, actions)
+        published: dict[int, str] = {}
+        for _, _, result_seq, state, on in ledger.fields("result_state", ("result_seq", "state", "on")):
+            if state == PUBLISHED:
+                published.setdefault(result_seq, on)
+        closed: dict[str, str | None] = {}
+        for _, key, state, closed_on in ledger.fields("follow_up", ("state", "closed_on")):
+            closed[key] = closed_on if state == "closed" else None
+        out = []
+        for vid, visit in folder.visits.items():
+            first = next(((_day(c), _day(published[seq])) for seq, c in versions.get(vid, ()) if seq in published), None)
+            completed, categories, actions = latest.get(vid, (None, None, None))
+            out.append(Progress(visit, _day(completed) if completed else None,
+                                completed is not None and _problem_found(categories, actions),
+                                _day(closed[vid]) if closed.get(vid) else None, first))
+    return out
+
+
+_day = lru_cache(maxsize=1 << 12)(dt.date.fromisoformat)
+
+
+@lru_cache(maxsize=1 << 12)
+def _problem_found(categories: str | None, actions: str | None) -> bool:
+    """needs_follow_up of a body's categories and actions as SQLite gives them (JSON text)."""
+    return needs_follow_up({"categories": json.loads(categories or "[]"), "actions": json.loads(actions or "[]")})
 
 
 @dataclass(frozen=True)

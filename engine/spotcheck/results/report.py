@@ -178,8 +178,8 @@ def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFr
             today: dt.date) -> Report:
     """The KPIs of the policy's year. Pure but for reading the ledger."""
     year = loaded.policy.year
-    tracks = [t for f in folders for t in results.tracks(f, ledger)]
-    done = [t for t in tracks if t.result is not None and t.completed_on.year == year]
+    tracks = [t for f in folders for t in results.progress(f, ledger)]
+    done = [t for t in tracks if t.completed_on is not None and t.completed_on.year == year]
     metrics: dict[str, Metric] = {}
 
     def put(metric: str, num: int | None, den: int | None, basis: str, reason: str | None = None) -> None:
@@ -268,15 +268,13 @@ def _risk_based_tasks(folder: DrawFolder, loaded: LoadedPolicy) -> dict[str, boo
     return flags
 
 
-def _timeliness(track: results.Track, due_of: Callable[[dt.date], dt.date], today: dt.date, year: int) -> str | None:
+def _timeliness(track: results.Progress, due_of: Callable[[dt.date], dt.date], today: dt.date, year: int) -> str | None:
     if track.first_published is not None:
-        version, mark = track.first_published
-        completed = dt.date.fromisoformat(version.body["completed_on"])
+        completed, published_on = track.first_published
         if completed.year != year:
             return None
-        due = due_of(completed)
-        return "on_time" if dt.date.fromisoformat(mark.body["on"]) <= due else "late"
-    if track.result is not None:
+        return "on_time" if published_on <= due_of(completed) else "late"
+    if track.completed_on is not None:
         if track.completed_on.year != year:
             return None
         return "overdue" if today > due_of(track.completed_on) else "pending"
