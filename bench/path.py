@@ -7,7 +7,8 @@
 For each size and label mix (realistic: `spotcheck synth`'s default; dense: `--dense`), each stage runs
 in a child process of its own, one after the other on the same machine, so each stage's wall time and
 peak RSS are its own: synth (the synthetic directories), draw (a drill draw as the CLI runs it), plan
-(visits and teams), notices (the task announcement with every drawn list, DOCX), letters (every
+(visits and teams), verify (`spotcheck verify`: the draw, visits and teams recomputed and compared byte for
+byte; a difference fails the stage), notices (the task announcement with every drawn list, DOCX), letters (every
 随机抽查通知书, DOCX, one file per inspecting unit and month), results (sample, import, approve, publish) and report (the KPIs).
 
 The floor is the work no draw can avoid: polars reads the same directory, and SHA-256 hashes one
@@ -41,6 +42,12 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_seconds() -> float:
+    """User + system time of this process and of any child it waited for: on a shared machine it moves far
+    less with the others' load than wall time does, and it counts every thread (polars, OR-tools)."""
+    return sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
+
+
 def _synth(work: Path, entities: int, inspectors: int) -> str:
     from spotcheck.draw import pipeline
 
@@ -63,6 +70,17 @@ def _plan(work: Path, *_: int) -> str:
     d = work / "data"
     p = workplan.plan(work / "draw", inspectors_path=d / "inspectors.csv", recusals_path=d / "recusals.csv", ledger_path=work / "ledger.db")
     return f"{p.visits.height:,} visits, {p.summary.section('teams')['staffed']:,} staffed"
+
+
+def _verify(work: Path, *_: int) -> str:
+    from spotcheck.draw import pipeline
+
+    d = work / "data"
+    report = pipeline.verify(work / "draw", d / "entities.csv", policy_path=POLICY, inspectors_path=d / "inspectors.csv",
+                             recusals_path=d / "recusals.csv")
+    if not report.ok:
+        raise RuntimeError("; ".join(p.message for p in report.problems[:5]))
+    return f"recomputed and equal: {', '.join(report.checked)}"
 
 
 def _notices(work: Path, *_: int) -> str:
@@ -122,18 +140,23 @@ def _floor(work: Path, *_: int) -> str:
     return f"read + {hashed:,} hashes"
 
 
-STAGES = {"synth": _synth, "draw": _draw, "plan": _plan, "notices": _notices, "letters": _letters, "results": _results,
+STAGES = {"synth": _synth, "draw": _draw, "plan": _plan, "verify": _verify, "notices": _notices, "letters": _letters, "results": _results,
           "report": _report, "floor": _floor}
 
 
 def _child(stage: str, work: str, entities: int, inspectors: int, q) -> None:
-    t = time.perf_counter()
-    what = STAGES[stage](Path(work), entities, inspectors)
-    q.put((time.perf_counter() - t, _peak_mib(), what, os.getloadavg()[0]))
+    t, cpu = time.perf_counter(), _cpu_seconds()
+    try:
+        what = STAGES[stage](Path(work), entities, inspectors)
+    except Exception as exc:  # reported in the table, the stage counts as failed
+        q.put(f"{type(exc).__name__}: {exc}")
+        return
+    q.put((time.perf_counter() - t, _cpu_seconds() - cpu, _peak_mib(), what, os.getloadavg()[0]))
 
 
-def _timed(stage: str, work: Path, entities: int, inspectors: int, timeout: float | None) -> tuple[float, float, str, float] | str:
-    """(seconds, peak MiB, what, load) of the stage, or why it has none."""
+def _timed(stage: str, work: Path, entities: int, inspectors: int,
+           timeout: float | None) -> tuple[float, float, float, str, float] | str:
+    """(seconds, CPU seconds, peak MiB, what, load) of the stage, or why it has none."""
     q = mp.get_context("spawn").Queue()
     p = mp.get_context("spawn").Process(target=_child, args=(stage, str(work), entities, inspectors, q))
     p.start()
@@ -181,34 +204,34 @@ def main() -> None:
     cells: dict[tuple[str, str], str] = {}
     notes = [f"Machine: {_machine()}; {dt.date.today()}; `python bench/path.py` with seed 002 (Shuozhou), "
              f"one inspector per {args.inspectors_per} entities (at least 200). Cells are wall time / peak RSS "
-             "of the stage's own child process, [load average when it ended]."]
+             "of the stage's own child process, (CPU time: user + system, all threads), [load average when it ended]. "
+             "The ratios are of wall times, then of CPU times."]
     for (n, mix), column in zip(runs, columns, strict=True):
         inspectors = max(200, n // args.inspectors_per)
         work = Path(tempfile.mkdtemp(prefix=f"bench-path-{n}-"))
         (work / "mix").write_text(mix)
         print(f"\n## {n:,} entities ({mix}), {inspectors:,} inspectors (seed 002, Shuozhou)\n")
-        print("| stage | wall time | peak RSS | load average | what |\n|---|---:|---:|---:|---|")
-        times = {}
+        print("| stage | wall time | CPU time | peak RSS | load average | what |\n|---|---:|---:|---:|---:|---|")
+        times, cpus = {}, {}
         try:
             for stage in [s for i, s in enumerate(STAGES) if i <= last or s == "floor"]:
                 got = _timed(stage, work, n, inspectors, args.timeout)
                 if isinstance(got, str):
-                    print(f"| {stage} | failed | | {os.getloadavg()[0]:.1f} | {got} |", flush=True)
+                    print(f"| {stage} | failed | | | {os.getloadavg()[0]:.1f} | {got} |", flush=True)
                     cells[(stage, column)] = f"failed: {got}"
                     break
-                seconds, peak, what, load = got
-                times[stage] = seconds
-                print(f"| {stage} | {seconds:,.1f} s | {peak:,.0f} MiB | {load:.1f} | {what} |", flush=True)
-                cells[(stage, column)] = f"{seconds:,.1f} s / {peak:,.0f} MiB [{load:.1f}]"
+                seconds, cpu, peak, what, load = got
+                times[stage], cpus[stage] = seconds, cpu
+                print(f"| {stage} | {seconds:,.1f} s | {cpu:,.1f} s | {peak:,.0f} MiB | {load:.1f} | {what} |", flush=True)
+                cells[(stage, column)] = f"{seconds:,.1f} s ({cpu:,.1f} s CPU) / {peak:,.0f} MiB [{load:.1f}]"
                 notes.append(f"- {column}, {stage}: {what}")
                 if args.markdown:
                     args.markdown.write_text(markdown(columns, cells, notes), encoding="utf-8")
-            if "draw" in times and "floor" in times:
-                cells[("draw / floor", column)] = f"{times['draw'] / times['floor']:.2f}×"
-                print(f"\ndraw / floor = {cells[('draw / floor', column)]}", end="")
-            if "draw" in times and "plan" in times:
-                cells[("plan / draw", column)] = f"{times['plan'] / times['draw']:.2f}×"
-                print(f"; plan / draw = {cells[('plan / draw', column)]}", end="")
+            for row, (top, bottom) in {"draw / floor": ("draw", "floor"), "plan / draw": ("plan", "draw")}.items():
+                if top in times and bottom in times:
+                    cells[(row, column)] = (f"{times[top] / times[bottom]:.2f}× "
+                                            f"({cpus[top] / max(cpus[bottom], 1e-9):.2f}× CPU)")
+                    print(f"\n{row} = {cells[(row, column)]}", end="")
             print()
         finally:
             shutil.rmtree(work, ignore_errors=True)

@@ -234,10 +234,10 @@ def test_a_task_whose_list_is_not_published_is_announced_without_it(unlisted_sit
 def test_the_announcement_per_unit_lists_each_drawn_entity_once_in_its_units_file(unlisted_site, tmp_path):
     import polars as pl
     from conftest import SITE_POLICY
-    from spotcheck.notices.announcements import district_unit
 
     path = unlisted_site / "policies" / SITE_POLICY.relative_to(SITE_POLICY.parents[2])
     policy = load_policy(path).policy
+    district_unit = {d.name: d.unit for d in policy.jurisdiction.districts}
     out = tmp_path / "by-unit"
     done = CliRunner().invoke(main, ["notice", str(path), "--kind", "task", "--draw", str(unlisted_site / "draw"), "--format", "md",
                                      "--per-unit", "--out", str(out)])
@@ -247,9 +247,36 @@ def test_the_announcement_per_unit_lists_each_drawn_entity_once_in_its_units_fil
     assert len(files) >= 2 and all("（演练）" in text for text in files.values())
     for task_id, uscc, district in drawn.select("task_id", "uscc", "district").iter_rows():
         no = f"第{int(task_id[1:]):03d}号"
-        unit = district_unit(policy, district) or policy.jurisdiction.name
+        unit = district_unit.get(district) or policy.jurisdiction.name
         # In its unit's file, under its task; in no other unit's file.
         holding = [u for u, text in files.items() if no in text and uscc in text.split(no, 1)[1].split("号抽查任务：", 1)[0]]
         assert holding == [unit], (task_id, uscc, holding)
     listed = sum(int(line.split("\t")[1]) for line in done.stdout.splitlines())
     assert listed == drawn.height
+
+
+def test_the_announcement_names_the_unit_the_plan_sends(tmp_path):
+    # Changzhi: row 1 is 市抽市查 by the 烟草 unit, rows 2-3 市抽市查 for 市级 agencies and the county's unit
+    # for the rest. Each listed entity is in the file of the unit whose officers the plan sends to it.
+    import polars as pl
+    from spotcheck.draw import pipeline
+    from spotcheck.plan import workplan
+
+    policy = POLICIES / "shanxi/changzhi/2024.yaml"
+    pipeline.synthesize(policy, 3000, 200, "units", tmp_path / "dirs")
+    pipeline.draw(policy, tmp_path / "dirs/entities.csv", tmp_path / "d", ledger_path=tmp_path / "l.db", seed="u",
+                  drawn_on=dt.date(2024, 3, 4))
+    workplan.plan(tmp_path / "d", inspectors_path=tmp_path / "dirs/inspectors.csv", ledger_path=tmp_path / "l.db")
+    files = notice.write_task_notices(policy, tmp_path / "d", tmp_path / "by-unit", fmt="md")
+    texts = {name.stem: (tmp_path / "by-unit" / name).read_text("utf-8") for name, _ in files}
+    visits = pl.read_csv(tmp_path / "d/visits.csv", infer_schema=False).filter(~pl.col("task_ids").str.contains("[|,;]"))
+    sent = visits.filter(pl.col("method").fill_null("") == "").select("task_ids", "uscc", "inspecting_unit").unique()
+    units = set(sent["inspecting_unit"])
+    assert len(units) >= 3 and "长治市烟草专卖局" in units  # a department's own unit and districts' units
+    for task_id, uscc, unit in sent.iter_rows():
+        task = load_policy(policy).task(task_id)
+        if not task.publish_drawn:
+            continue
+        no = f"第{task.no:03d}号"
+        holding = [u for u, text in texts.items() if no in text and uscc in text.split(no, 1)[1].split("号抽查任务：", 1)[0]]
+        assert holding == [unit], (task_id, uscc, unit, holding)

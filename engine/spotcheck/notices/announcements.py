@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from spotcheck.directory.kinds import key_text
+from spotcheck.draw.applies import read_applies
 from spotcheck.draw.reader import DrawFolder
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import TIER_NAMES
@@ -28,6 +29,7 @@ from spotcheck.notices.content import (
     task_no,
 )
 from spotcheck.notices.model import Block, Heading, Notice, Para, Table
+from spotcheck.plan import participants
 from spotcheck.policy.model import Policy, Task, sampling_text
 from spotcheck.policy.yamlsource import display
 
@@ -61,19 +63,27 @@ class DrawnRow:
     district: str
     round: int
     month: int | None
+    checker: str  # the unit that inspects it for this task
 
 
-def drawn_rows(draw: DrawFolder) -> list[DrawnRow]:
-    """The drawn list of a draw folder, in file order."""
-    return [DrawnRow(r["task_id"], r["uscc"], r["name"], r["district"], r["round"] or 1, r["month"])
-            for r in draw.drawn.select("task_id", "uscc", "name", "district", "round", "month").iter_rows(named=True)]
+def drawn_rows(loaded: LoadedPolicy, draw: DrawFolder) -> list[DrawnRow]:
+    """The drawn list of a draw folder, in file order, each row with the unit that inspects it: the task's
+    own inspection mode for that entity (市抽市查: the bureau or its department's unit; otherwise the unit
+    of the entity's district), as the plan decides it, else the issuing bureau."""
+    held = read_applies(draw.path) or {}
+    issuer = loaded.policy.jurisdiction.name
+    known: dict[tuple[str, str, frozenset[str]], str] = {}
 
+    def checker(task_id: str, district: str, uscc: str) -> str:
+        key = (task_id, district, held.get(uscc, frozenset()))
+        if key not in known:
+            task = [loaded.task(task_id)]
+            how = participants.mode(task, key[2])
+            known[key] = participants.unit_of(loaded, participants.lead_department(loaded, task), how, district) or issuer
+        return known[key]
 
-def district_unit(policy: Policy, district: str) -> str | None:
-    for d in policy.jurisdiction.districts:
-        if district in (d.name, d.code):
-            return d.unit
-    return None
+    return [DrawnRow(t, u, name, d, r or 1, m, checker(t, d, u))
+            for t, u, name, d, r, m in draw.drawn.select("task_id", "uscc", "name", "district", "round", "month").iter_rows()]
 
 
 def district_name(policy: Policy, district: str) -> str:
@@ -116,15 +126,16 @@ UNLISTED = ("按抽查计划，本任务不公开抽中名单：名单随抽取�
 
 
 def drawn_units(loaded: LoadedPolicy, draw: DrawFolder) -> list[str]:
-    """The units that check the draw's listed entities (a district's unit, else the issuing bureau), in
-    the policy's district order: one task announcement each when the officer asks for it per unit."""
-    policy = loaded.policy
-    issuer = policy.jurisdiction.name
-    listed = {t.id for t in policy.tasks if t.publish_drawn}
-    districts = draw.drawn.filter(pl.col("task_id").is_in(list(listed))).get_column("district").unique().to_list()
-    units = {district_unit(policy, d) or issuer for d in districts}
+    """The units that inspect the draw's listed entities (DrawnRow.checker), in the policy's district
+    order: one task announcement each when the officer asks for it per unit."""
+    listed = {t.id for t in loaded.policy.tasks if t.publish_drawn}
+    return sorted({r.checker for r in drawn_rows(loaded, draw) if r.task_id in listed}, key=lambda u: unit_order(loaded.policy, u))
+
+
+def unit_order(policy: Policy, unit: str) -> tuple[int, str]:
+    """Units in the order of the policy's districts (the bureau itself and other units after them)."""
     order = {d.unit: k for k, d in enumerate(policy.jurisdiction.districts)}
-    return sorted(units, key=lambda u: (order.get(u, len(order)), u))
+    return (order.get(unit, len(order)), unit)
 
 
 def task_notice(loaded: LoadedPolicy, draw: DrawFolder, *, unit: str | None = None) -> Notice:
@@ -137,15 +148,14 @@ def task_notice(loaded: LoadedPolicy, draw: DrawFolder, *, unit: str | None = No
     issuer = policy.jurisdiction.name
     plan_no, plan = plan_identity(policy)
     blocks: list[Block] = []
-    drawn = drawn_rows(draw)
+    drawn = drawn_rows(loaded, draw)
     n = 0
     for summary in draw.summary.tasks:
         task = loaded.task(summary.task_id)
         rows = [r for r in drawn if r.task_id == task.id]
-        districts = sorted(summary.by_district, key=lambda d: district_order(policy, d))
         if unit is not None:
-            districts = [d for d in districts if (district_unit(policy, d) or issuer) == unit]
-            if not task.publish_drawn or not any(r.district in districts for r in rows):
+            rows = [r for r in rows if r.checker == unit]
+            if not task.publish_drawn or not rows:
                 continue
         n += 1
         no = task_no(policy, task)
@@ -166,17 +176,21 @@ def task_notice(loaded: LoadedPolicy, draw: DrawFolder, *, unit: str | None = No
             blocks.append(Table(("层", "符合条件户数", "抽取户数"),
                                 tuple((stratum_label(s.stratum), str(s.eligible), str(s.drawn)) for s in strata),
                                 (3, 2, 2)))
-        listed = sum(1 for r in rows if r.district in districts) if unit is not None else summary.drawn
-        whole = f"本单位{listed}户，全任务共{summary.drawn}户" if unit is not None else f"共{summary.drawn}户"
+        whole = f"本单位{len(rows)}户，全任务共{summary.drawn}户" if unit is not None else f"共{summary.drawn}户"
         blocks.append(Heading(2, heading_number(2, 2 if strata else 1), f"抽取名单（{whole}）"))
         if not task.publish_drawn:
             blocks.append(Para(UNLISTED))
             continue
         rounds = len({r.round for r in rows}) > 1
-        for k, district in enumerate(districts, 1):
-            mine = [r for r in rows if r.district == district]
-            checker = district_unit(policy, district)
-            title = f"{district_name(policy, district)}（{len(mine)}户）" + (f"，由{checker}检查" if checker else "")
+        # A list per district and the unit inspecting there (one, unless the task's mode depends on the entity).
+        lists: dict[tuple[str, str], list[DrawnRow]] = {}
+        for r in rows:
+            lists.setdefault((r.district, r.checker), []).append(r)
+        shown = sorted(lists, key=lambda dc: (district_order(policy, dc[0]), unit_order(policy, dc[1])))
+        for k, (district, checker) in enumerate(shown, 1):
+            mine = lists[(district, checker)]
+            said = policy.jurisdiction.districts and checker
+            title = f"{district_name(policy, district)}（{len(mine)}户）" + (f"，由{checker}检查" if said else "")
             blocks.append(Para(f"{heading_number(3, k)}{title}"))
             blocks.append(Table(
                 DRAWN_COLUMNS + (("轮次",) if rounds else ()),
