@@ -147,43 +147,6 @@ def test_approve_moves_only_the_named_visits(draw_dir, results_ledger, visit_row
     assert again.changed == () and again.skipped == ((v, "已是“审核”状态"),)
 
 
-def test_approve_reads_the_states_tracks_read(tmp_path, draw_dir, results_ledger, visit_rows):
-    def both():
-        with Ledger.open(results_ledger) as led:
-            folder = load_draw(draw_dir)
-            lean = results._entered(folder, led)
-            full = {t.visit.visit_id: (t.result.seq, t.state) for t in results.tracks(folder, led) if t.result}
-        return lean, full
-
-    results.approve(draw_dir, ledger_path=results_ledger, actor="审核员", visit_ids=[vid(visit_rows, 1), vid(visit_rows, 2)],
-                    on=TODAY)
-    with Ledger.open(results_ledger) as led, led.transaction() as tx:
-        results.mark_published(tx, [t for t in results.tracks(load_draw(draw_dir), led) if t.visit.visit_id == vid(visit_rows, 2)],
-                               TODAY, "out")
-    lines = [ln.replace("2023/9/26,实地检查,R01,,,,", "2023/9/26,实地检查,R03,,价签不全,责令改正,") if ln.startswith(vid(visit_rows, 1))
-             else ln for ln in GOOD.read_text("utf-8").splitlines()]
-    (tmp_path / "fixed.csv").write_text("\n".join(lines) + "\n", "utf-8")
-    do_import(tmp_path / "fixed.csv", draw_dir, results_ledger)
-    results.approve(draw_dir, ledger_path=results_ledger, actor="审核员", visit_ids=[vid(visit_rows, 0)], on=TODAY)
-    lean, full = both()
-    assert lean == full
-    assert {state for _, state in lean.values()} == {"录入", "审核", "公示"}
-    assert lean[vid(visit_rows, 1)][1] == "录入" and lean[vid(visit_rows, 2)][1] == "公示"
-    # The report's reading of the same ledger, with a follow-up closed.
-    results.close_follow_up(vid(visit_rows, 1), ledger_path=results_ledger, actor="科员", closed_on=TODAY,
-                            action="责令改正", today=TODAY)
-    with Ledger.open(results_ledger) as led:
-        folder = load_draw(draw_dir)
-        seen = [(p.visit.visit_id, p.completed_on, p.needs_follow_up, p.follow_up_closed_on, p.first_published)
-                for p in results.progress(folder, led)]
-        want = [(t.visit.visit_id, t.completed_on, t.needs_follow_up, t.follow_up_closed_on,
-                 (dt.date.fromisoformat(t.first_published[0].body["completed_on"]),
-                  dt.date.fromisoformat(t.first_published[1].body["on"])) if t.first_published else None)
-                for t in results.tracks(folder, led)]
-    assert seen == want
-    assert any(s[3] for s in seen) and any(s[4] for s in seen) and any(s[2] for s in seen)
-
-
 def test_approve_refuses_unknown_and_unentered_visits(draw_dir, visit_ledger, visit_rows):
     with pytest.raises(SpotcheckError) as exc:
         results.approve(draw_dir, ledger_path=visit_ledger, actor="审核员", visit_ids=["V-nope", vid(visit_rows, 0)])

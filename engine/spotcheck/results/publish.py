@@ -20,6 +20,7 @@ from spotcheck.notices import api as notice
 from spotcheck.notices import announcements as notice_announcements
 from spotcheck.notices import content as notice_content
 from spotcheck.notices.announcements import ResultRow
+from spotcheck.results import reads
 from spotcheck.results import records as results
 from spotcheck.results.categories import CATEGORIES, UNREACHABLE, category_text
 from spotcheck.results.notice_docx import results_notice_docx
@@ -65,7 +66,7 @@ class PublicRow:
 _CELL_FIELDS = tuple(f.name for f in fields(PublicRow))[:len(PUBLIC_COLUMNS)]
 
 
-def public_rows(loaded: LoadedPolicy, shown: list[tuple[Visit, Record]]) -> list[PublicRow]:
+def public_rows(loaded: LoadedPolicy, shown: list[tuple[Visit, Record | reads.Version]]) -> list[PublicRow]:
     """The public list for these (visit, result version) pairs, in task order then visit order."""
     policy = loaded.policy
     tasks = {t.id: (i, t) for i, t in enumerate(policy.tasks)}
@@ -132,15 +133,13 @@ def publish(draw_dir: str | Path, out_dir: str | Path, *, ledger_path: str | Pat
         with committed(out_dir, ledger, adding=adding) as stage:
             # Read under the write lock, so two publishers cannot both publish the same results.
             with stage.transaction() as tx:
-                all_tracks = results.tracks(folder, ledger)
-                approved = [t for t in all_tracks if t.state == results.APPROVED]
+                shown = reads.shown(folder, ledger)
+                approved = [s for s in shown if s.published_on is None]
                 if not approved:
                     raise SpotcheckError(Problem("S840", "没有已审核、待公示的检查结果", file=str(folder.path),
                                                  hint="先用 spotcheck results approve 审核已录入的结果"))
-                shown = [(t.visit, t.result if t.state == results.APPROVED else t.public[0], t)
-                         for t in all_tracks if t.state == results.APPROVED or t.public]
-                with results.bulk():
-                    rows = public_rows(loaded, [(visit, record) for visit, record, _ in shown])
+                with reads.bulk():
+                    rows = public_rows(loaded, [(s.visit, s.version) for s in shown])
                     table = public_frame(rows)
                 notices = announcements(loaded, rows, on)
                 files = {
@@ -149,13 +148,12 @@ def publish(draw_dir: str | Path, out_dir: str | Path, *, ledger_path: str | Pat
                     **notices,
                 }
                 write_files(stage.path, files)
-                done = results.mark_published(tx, approved, on, str(out_dir))
+                done = results.mark_published(tx, [(s.visit.visit_id, s.version.seq) for s in approved], on, str(out_dir))
             abnormal = [
-                (record.body["uscc"], record.body["name"], visit.visit_id, record.body["completed_on"],
-                 on.isoformat() if track.state == results.APPROVED else track.public[1].body["on"],
-                 visit.unit, CATEGORIES[UNREACHABLE].name)
-                for visit, record, track in shown
-                if UNREACHABLE in record.body["categories"]
+                (s.version.body["uscc"], s.version.body["name"], s.visit.visit_id, s.version.body["completed_on"],
+                 s.published_on or on.isoformat(), s.visit.unit, CATEGORIES[UNREACHABLE].name)
+                for s in shown
+                if UNREACHABLE in s.version.body["categories"]
             ]
             write_file_atomic(folder.path / ABNORMAL_FILE, table_bytes(".csv", ABNORMAL_COLUMNS, abnormal))
     return Publication(out_dir, tuple(out_dir / n for n in files), tuple(done), len(rows), len(abnormal),

@@ -16,11 +16,8 @@ national rule: 20 working days, on the policy's calendar).
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
-import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
@@ -34,37 +31,18 @@ from spotcheck.ledger.store import Ledger, Transaction
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import load_policy
 from spotcheck.resources import policy_file
+from spotcheck.results import reads
 from spotcheck.results.file import read_results
+from spotcheck.results.reads import APPROVED, PUBLISHED, STATES, needs_follow_up
 
-STATES = ("未录入", "录入", "审核", "公示")
-APPROVED, PUBLISHED = "审核", "公示"
 
 # The keys of results_file.Result.content(): the part of a `result` record compared when a file is imported again.
 CONTENT_KEYS = ("visit_id", "draw_id", "uscc", "name", "completed_on", "categories", "methods", "findings",
                 "actions", "remarks", "items")
 
 
-@contextmanager
-def bulk() -> Iterator[None]:
-    """No cycle collection while a draw's records are read or built: they hold no cycles, and each full
-    pass of the collector walks every one of them again (a fifth of approve's time at 50,000 visits)."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def content_of(body: Mapping) -> dict:
     return {k: body.get(k) for k in CONTENT_KEYS}
-
-
-def needs_follow_up(body: Mapping) -> bool:
-    """A problem was found (a problem category, or a follow-up action was entered)."""
-    return any(CATEGORIES[c].problem for c in body.get("categories", []) if c in CATEGORIES) or bool(body.get("actions"))
 
 
 # ---------------------------------------------------------------- importing
@@ -99,7 +77,7 @@ def import_results(path: str | Path, draw_dir: str | Path, *, ledger_path: str |
     """Read, check and record a results file: all of it, or (on any problem) none of it."""
     path = Path(path)
     today = today or dt.date.today()
-    with Ledger.open(ledger_path, actor=actor) as ledger, bulk():
+    with Ledger.open(ledger_path, actor=actor) as ledger, reads.bulk():
         folder = load_draw(draw_dir, ledger)
         results = read_results(path, folder, today=today)
         source = {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
@@ -179,7 +157,7 @@ class Track:
 
 def tracks(folder: DrawFolder, ledger: Ledger) -> list[Track]:
     """One Track per visit of the draw, in visit order, from one pass over the chain."""
-    with bulk():
+    with reads.bulk():
         return _tracks(folder, ledger)
 
 
@@ -206,66 +184,6 @@ def _tracks(folder: DrawFolder, ledger: Ledger) -> list[Track]:
     return out
 
 
-def _entered(folder: DrawFolder, ledger: Ledger) -> dict[str, tuple[int, str]]:
-    """Each visit's latest result of the draw (its seq) and that result's state, as `tracks` gives them,
-    read by SQLite: approving needs no body decoded."""
-    latest = {key: seq for seq, key in ledger.fields("result", (), where={"draw_id": folder.draw_id})
-              if key in folder.visits}
-    marks: dict[int, set[str]] = {}
-    for _, _, result_seq, state in ledger.fields("result_state", ("result_seq", "state")):
-        marks.setdefault(result_seq, set()).add(state)
-    return {vid: (seq, PUBLISHED if PUBLISHED in (m := marks.get(seq, ())) else APPROVED if APPROVED in m else "录入")
-            for vid, seq in latest.items()}
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """What the year's report needs of one visit's result: a Track's answers without its records."""
-
-    visit: Visit
-    completed_on: dt.date | None  # of the latest result; None before one is entered
-    needs_follow_up: bool
-    follow_up_closed_on: dt.date | None
-    first_published: tuple[dt.date, dt.date] | None  # (completion date of the first version published, published on)
-
-
-def progress(folder: DrawFolder, ledger: Ledger) -> list[Progress]:
-    """One Progress per visit of the draw, in visit order, as `tracks` would answer: the fields are read
-    by SQLite, so a city's year of results is never held as records."""
-    with bulk():
-        versions: dict[str, list[tuple[int, str]]] = {}
-        latest: dict[str, tuple[str, str | None, str | None]] = {}
-        for seq, key, completed, categories, actions in ledger.fields(
-                "result", ("completed_on", "categories", "actions"), where={"draw_id": folder.draw_id}):
-            if key in folder.visits:
-                versions.setdefault(key, []).append((seq, completed))
-                latest[key] = (completed, categories, actions)
-        published: dict[int, str] = {}
-        for _, _, result_seq, state, on in ledger.fields("result_state", ("result_seq", "state", "on")):
-            if state == PUBLISHED:
-                published.setdefault(result_seq, on)
-        closed: dict[str, str | None] = {}
-        for _, key, state, closed_on in ledger.fields("follow_up", ("state", "closed_on")):
-            closed[key] = closed_on if state == "closed" else None
-        out = []
-        for vid, visit in folder.visits.items():
-            first = next(((_day(c), _day(published[seq])) for seq, c in versions.get(vid, ()) if seq in published), None)
-            completed, categories, actions = latest.get(vid, (None, None, None))
-            out.append(Progress(visit, _day(completed) if completed else None,
-                                completed is not None and _problem_found(categories, actions),
-                                _day(closed[vid]) if closed.get(vid) else None, first))
-    return out
-
-
-_day = lru_cache(maxsize=1 << 12)(dt.date.fromisoformat)
-
-
-@lru_cache(maxsize=1 << 12)
-def _problem_found(categories: str | None, actions: str | None) -> bool:
-    """needs_follow_up of a body's categories and actions as SQLite gives them (JSON text)."""
-    return needs_follow_up({"categories": json.loads(categories or "[]"), "actions": json.loads(actions or "[]")})
-
-
 @dataclass(frozen=True)
 class StateChange:
     changed: tuple[str, ...]
@@ -277,12 +195,12 @@ def approve(draw_dir: str | Path, *, ledger_path: str | Path, actor: str, visit_
             on: dt.date | None = None) -> StateChange:
     """录入 → 审核 for the named visits (all entered results when `visit_ids` is None)."""
     on = on or dt.date.today()
-    with Ledger.open(ledger_path, actor=actor) as ledger, bulk():
+    with Ledger.open(ledger_path, actor=actor) as ledger, reads.bulk():
         folder = load_draw(draw_dir, ledger)
         changed, skipped = [], []
         # States are read under the write lock, so two approvers cannot approve one result twice.
         with ledger.transaction() as tx:
-            entered = _entered(folder, ledger)
+            entered = reads.entered(folder, ledger)
             wanted = list(folder.visits) if visit_ids is None else list(dict.fromkeys(visit_ids))
             problems = []
             for vid in wanted:
@@ -308,13 +226,12 @@ def approve(draw_dir: str | Path, *, ledger_path: str | Path, actor: str, visit_
     return StateChange(tuple(changed), tuple(skipped), units)
 
 
-def mark_published(tx: Transaction, approved: Iterable[Track], on: dt.date, out: str) -> list[str]:
-    """审核 → 公示 for these tracks, in the publishing transaction."""
-    done = [track.visit.visit_id for track in approved]
-    tx.extend("result_state", ((track.visit.visit_id, {"visit_id": track.visit.visit_id, "result_seq": track.result.seq,
-                                                        "state": PUBLISHED, "on": on.isoformat(), "out": out})
-                               for track in approved))
-    return done
+def mark_published(tx: Transaction, approved: Iterable[tuple[str, int]], on: dt.date, out: str) -> list[str]:
+    """审核 → 公示 for these (visit, result seq), in the publishing transaction."""
+    approved = list(approved)
+    tx.extend("result_state", ((vid, {"visit_id": vid, "result_seq": seq, "state": PUBLISHED, "on": on.isoformat(),
+                                      "out": out}) for vid, seq in approved))
+    return [vid for vid, _ in approved]
 
 
 @dataclass(frozen=True)

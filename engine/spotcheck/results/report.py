@@ -25,6 +25,7 @@ from pathlib import Path
 import jinja2
 import polars as pl
 from markupsafe import Markup
+from spotcheck.results import reads
 from spotcheck.results import records as results
 from spotcheck.directory.kinds import load_for
 from spotcheck.draw.reader import DrawFolder, load_draw
@@ -178,7 +179,7 @@ def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFr
             today: dt.date) -> Report:
     """The KPIs of the policy's year. Pure but for reading the ledger."""
     year = loaded.policy.year
-    tracks = [t for f in folders for t in results.progress(f, ledger)]
+    tracks = [t for f in folders for t in reads.progress(f, ledger)]
     done = [t for t in tracks if t.completed_on is not None and t.completed_on.year == year]
     metrics: dict[str, Metric] = {}
 
@@ -268,7 +269,7 @@ def _risk_based_tasks(folder: DrawFolder, loaded: LoadedPolicy) -> dict[str, boo
     return flags
 
 
-def _timeliness(track: results.Progress, due_of: Callable[[dt.date], dt.date], today: dt.date, year: int) -> str | None:
+def _timeliness(track: reads.Progress, due_of: Callable[[dt.date], dt.date], today: dt.date, year: int) -> str | None:
     if track.first_published is not None:
         completed, published_on = track.first_published
         if completed.year != year:
