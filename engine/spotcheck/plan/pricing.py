@@ -93,7 +93,7 @@ class Universe:
             self.floor[vc] = np.minimum(self.floor[vc], _cheapest(vc, people, cost, ok, k, vs, ps))
             # The specialty places: each slot of these visits, among the holders of its specialty.
             slots = order[_ranges(start[vc], start[vc + 1])]
-            for spec in np.unique(self.slot_spec[slots]):
+            for spec in _present(self.slot_spec[slots], self.holds.shape[1]):
                 mine = self.holds[people, spec]
                 if not mine.any():
                     continue
@@ -105,7 +105,7 @@ class Universe:
                 self.slot_floor[s] = np.minimum(self.slot_floor[s], rest)
         v = np.concatenate(vs) if vs else np.zeros(0, dtype=np.int64)
         p = np.concatenate(ps) if ps else np.zeros(0, dtype=np.int64)
-        v, p = np.divmod(np.unique(v * self.n_people + p), self.n_people)
+        v, p = np.divmod(distinct(v * self.n_people + p), self.n_people)
         return v, p, eligible, holders
 
     def holdings(self, v: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -131,7 +131,7 @@ class Universe:
         highest person potential is proved without pricing its pairs one by one. `changed` (visits,
         people): only blocks holding one were solved again since the last pricing; the rest stand."""
         out_v, out_p = [], []
-        specs = np.unique(self.slot_spec)
+        specs = _present(self.slot_spec, self.holds.shape[1])
         col = np.searchsorted(specs, self.slot_spec)
         # Per visit and specialty: the least potential of its places, whether the source reaches one,
         # and the least floor + potential (the bound).
@@ -212,6 +212,12 @@ class Universe:
 def _present(ids: np.ndarray, n: int) -> np.ndarray:
     """The distinct values of small non-negative ids, sorted (np.unique without the sort)."""
     return np.flatnonzero(np.bincount(ids, minlength=n))
+
+
+def distinct(keys: np.ndarray) -> np.ndarray:
+    """np.unique by sorting: NumPy 2.3+ hashes instead, several times slower on millions of distinct keys."""
+    keys = np.sort(keys)
+    return keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if len(keys) else keys
 
 
 def _ranges(start: np.ndarray, end: np.ndarray) -> np.ndarray:

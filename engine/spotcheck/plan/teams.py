@@ -18,7 +18,7 @@ from spotcheck.plan import costs
 from spotcheck.plan.assignment import Matching, matching, priced_matching, rounds
 from spotcheck.plan.caps import even_shares, least_caps
 from spotcheck.plan.costs import mixed
-from spotcheck.plan.pricing import Universe
+from spotcheck.plan.pricing import Universe, distinct
 from spotcheck.plan.eligibility import (
     DEFAULT_SLACK,
     DEPARTMENT,
@@ -248,7 +248,7 @@ def _officer_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, 
     universe = Universe(
         n_people=n_people, visit_words=words[0], person_words=words[1],
         inspect_by=days(v["inspect_by"]), expires=expires, blocks=blocks,
-        banned=np.unique(banned["v"].to_numpy().astype(np.int64) * n_people + banned["p"].to_numpy().astype(np.int64)),
+        banned=distinct(banned["v"].to_numpy().astype(np.int64) * n_people + banned["p"].to_numpy().astype(np.int64)),
         slot_visit=slots["v"].to_numpy().astype(np.int64),
         slot_spec=np.array([code[s] for s in slots["spec"].to_list()], dtype=np.int64),
         holds=holds,
