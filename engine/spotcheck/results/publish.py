@@ -23,7 +23,7 @@ from spotcheck.notices.announcements import ResultRow
 from spotcheck.results import reads
 from spotcheck.results import records as results
 from spotcheck.results.categories import CATEGORIES, UNREACHABLE, category_text
-from spotcheck.results.notice_docx import results_notice_docx
+from spotcheck.results.notice_docx import notice_docx
 from spotcheck.draw.reader import Visit, load_draw
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import committed, write_file_atomic, write_files
@@ -102,11 +102,10 @@ def announcements(loaded: LoadedPolicy, rows: list[PublicRow], on: dt.date) -> d
         by_task.setdefault(row.task_id, []).append(row)
     for task_id, mine in by_task.items():
         no = f"{notice_content.task_no(loaded.policy, loaded.task(task_id)):03d}"
-        # Read once for both formats (each would convert the rows again).
-        notice_rows = [ResultRow.of(r.notice_row()) for r in mine]
+        # Built once for both formats (each would convert the rows and lay out the table again).
+        full = notice_announcements.results_notice(loaded, [ResultRow.of(r.notice_row()) for r in mine], on)
         for fmt in NOTICE_FORMATS:
-            content = (results_notice_docx(loaded, notice_rows, published_on=on) if fmt == "docx"
-                       else notice.render_results_notice(loaded, notice_rows, fmt, published_on=on))
+            content = notice_docx(loaded, full) if fmt == "docx" else notice.render_notice(loaded, full, fmt)
             files[f"results-notice-{no}.{fmt}"] = content.encode("utf-8") if isinstance(content, str) else content
     return files
 
