@@ -328,7 +328,8 @@ class Transaction:
         problem with any body (L410) writes none of them.
         """
         if kind == "commitment":
-            raise SpotcheckError(ledger_problem("L410", "承诺只能逐条追加", self.ledger.path))
+            # A commitment is checked against the earlier ones (L409) as it is appended: one at a time.
+            raise RuntimeError("commitments are appended one at a time")
         led = self.ledger
         who, at, last = actor or led.actor, led._now(), [None, 0]
 
