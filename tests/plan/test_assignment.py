@@ -2,6 +2,7 @@
 
 import itertools
 
+import numpy as np
 import pytest
 from conftest import QINGDAO
 from spotcheck.plan import assignment, costs
@@ -105,3 +106,48 @@ def test_solving_part_by_part_equals_one_solve(seed):
     whole = assignment._solve_part(side, active, capacity)
     assert parts.any()
     assert (parts == whole).all()
+
+
+def _brute_force(general, slot_visit, slot_spec, holds, pairs, cost, capacity):
+    """The fullest, then cheapest, choice of pairs by trying every subset: each chosen person fills a
+    different place of the visit's team (a specialty place only if they hold it), within their cap."""
+    def fits(visit, people):
+        places = [None] * int(general[visit]) + [slot_spec[s] for s in np.flatnonzero(slot_visit == visit)]
+        return any(all(places[i] is None or holds[p, places[i]] for p, i in zip(people, at))
+                   for at in itertools.permutations(range(len(places)), len(people)))
+    best = (0, 0, ())
+    for mask in range(1 << len(pairs)):
+        chosen = [k for k in range(len(pairs)) if mask >> k & 1]
+        load = np.bincount([pairs[k][1] for k in chosen], minlength=len(capacity))
+        if (load > capacity).any():
+            continue
+        teams = {}
+        for k in chosen:
+            teams.setdefault(pairs[k][0], []).append(pairs[k][1])
+        if all(fits(v, ps) for v, ps in teams.items()):
+            score = (len(chosen), -sum(cost[k] for k in chosen), tuple(chosen))
+            best = max(best, score, key=lambda s: s[:2])
+    return set(best[2])
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_the_flow_with_hubs_finds_what_trying_every_choice_finds(seed):
+    """People who can fill the same specialty places of a visit share a hub node: still nobody fills two
+    places of one team, a specialty place goes to a holder, and the choice is the fullest and cheapest."""
+    gen = np.random.default_rng(seed)
+    n_visits, n_people, n_specs = 3, 4, 2
+    general = gen.integers(0, 2, size=n_visits)
+    slot_visit = np.sort(gen.integers(0, n_visits, size=int(gen.integers(1, 5))))
+    slot_spec = gen.integers(0, n_specs, size=len(slot_visit))
+    holds = gen.random((n_people, n_specs)) < 0.6
+    pairs = [(v, p) for v in range(n_visits) for p in range(n_people) if gen.random() < 0.55][:14]
+    cost = gen.permutation(1000)[: len(pairs)]
+    capacity = gen.integers(1, 3, size=n_people)
+    hold = [(s, k) for k, (v, p) in enumerate(pairs) for s in np.flatnonzero(slot_visit == v) if holds[p, slot_spec[s]]]
+    side = assignment._Side(
+        general=general, slot_visit=slot_visit, pair_visit=np.array([v for v, _ in pairs], dtype=np.int64),
+        pair_person=np.array([p for _, p in pairs], dtype=np.int64), pair_cost=cost.astype(np.int64),
+        hold_slot=np.array([s for s, _ in hold], dtype=np.int64),
+        hold_pair=np.array([k for _, k in hold], dtype=np.int64))
+    chosen = assignment._solve(side, np.ones(n_visits, dtype=bool), capacity)
+    assert set(np.flatnonzero(chosen).tolist()) == _brute_force(general, slot_visit, slot_spec, holds, pairs, cost, capacity)

@@ -82,10 +82,39 @@ class _Net:
     person0: int  # node of person 0 (visit v's general places are node 2 + v, its slot s node 2 + visits + s)
 
 
+def _hubs(side: _Side, holding: np.ndarray, hold_on: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each holding pair's hub: pairs of one visit whose people can fill the same set of its specialty
+    places share one. Returns each holding pair's hub, and the (slot, hub) arcs feeding the hubs."""
+    pairs = np.flatnonzero(holding)
+    k, s = side.hold_pair[hold_on], side.hold_slot[hold_on]
+    order = np.lexsort((s, k))
+    k, s = k[order], s[order]
+    row = np.searchsorted(pairs, k)
+    start = np.searchsorted(row, np.arange(len(pairs)))
+    col = np.arange(len(row)) - start[row]
+    # One row per holding pair: its visit, then the places it can fill in order (-1 beyond them).
+    kind = np.full((len(pairs), 1 + (int(col.max()) + 1 if len(col) else 0)), -1, dtype=np.int64)
+    kind[:, 0] = side.pair_visit[pairs]
+    kind[row, 1 + col] = s
+    order = np.lexsort(kind.T[::-1])
+    new = np.ones(len(pairs), dtype=bool)
+    new[1:] = (kind[order[1:]] != kind[order[:-1]]).any(axis=1)
+    hub = np.empty(len(pairs), dtype=np.int64)
+    hub[order] = np.cumsum(new) - 1
+    first = order[new]
+    h, c = np.nonzero(kind[first, 1:] >= 0)
+    return hub, kind[first, 1:][h, c], h
+
+
 def _network(side: _Side, active: np.ndarray, capacity: np.ndarray) -> _Net | None:
-    """source → specialty slot (1) / general places (count) → (visit, person) gadget (1) → person
-    (pair cost) → sink (cap). A pair whose person holds none of the visit's slot specialties goes
-    from the general node to the person directly. None when there is nothing to match."""
+    """source → specialty slot (1) / general places (count) → person (pair cost) → sink (cap).
+
+    A person who can fill one of the visit's specialty places could fill two places of one team
+    through two entries; so the pairs of people who can fill the same set of a visit's specialty
+    places go through one hub node of that visit (the places they can fill → hub → each of them, 1
+    each), which keeps each person to one place a team. A pair whose person holds none of the visit's
+    slot specialties goes from the general node to the person directly. None when there is nothing
+    to match."""
     n_visits = len(side.general)
     mult = np.ones(n_visits, dtype=np.int64) if side.mult is None else side.mult
     general = np.where(active, side.general, 0) * mult
@@ -95,12 +124,15 @@ def _network(side: _Side, active: np.ndarray, capacity: np.ndarray) -> _Net | No
     supply = int(general.sum() + mult[side.slot_visit[slot_on]].sum())
     if supply == 0 or not pair_on.any():
         return None
-    gadget = np.zeros(len(side.pair_visit), dtype=bool)
-    gadget[side.hold_pair[hold_on]] = True
-    gadget_ids = np.cumsum(gadget) - 1
+    holding = np.zeros(len(side.pair_visit), dtype=bool)
+    holding[side.hold_pair[hold_on]] = True
+    hub, feed_slot, feed_hub = _hubs(side, holding, hold_on)
+    n_hubs = int(hub.max()) + 1 if len(hub) else 0
+    hub_visit = np.zeros(n_hubs, dtype=np.int64)
+    hub_visit[hub] = side.pair_visit[holding]
     gen0, slot0 = 2, 2 + n_visits
-    x0 = slot0 + len(side.slot_visit)
-    person0 = x0 + int(gadget.sum())
+    hub0 = slot0 + len(side.slot_visit)
+    person0 = hub0 + n_hubs
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def arcs(t, h, c, k=None) -> int:
@@ -114,13 +146,12 @@ def _network(side: _Side, active: np.ndarray, capacity: np.ndarray) -> _Net | No
     arcs(np.zeros(len(gv)), gen0 + gv, general[gv])
     sv = np.nonzero(slot_on)[0]
     arcs(np.zeros(len(sv)), slot0 + sv, mult[side.slot_visit[sv]])
-    hs = side.hold_slot[hold_on]
-    arcs(slot0 + hs, x0 + gadget_ids[side.hold_pair[hold_on]], mult[side.slot_visit[hs]])
-    g_idx = np.nonzero(gadget & pair_on & has_general[side.pair_visit])[0]
-    arcs(gen0 + side.pair_visit[g_idx], x0 + gadget_ids[g_idx], mult[side.pair_visit[g_idx]])
-    x_idx = np.nonzero(gadget & pair_on)[0]
-    first = arcs(x0 + gadget_ids[x_idx], person0 + side.pair_person[x_idx], mult[side.pair_visit[x_idx]], side.pair_cost[x_idx])
-    d_idx = np.nonzero(~gadget & pair_on & has_general[side.pair_visit])[0]
+    arcs(slot0 + feed_slot, hub0 + feed_hub, mult[side.slot_visit[feed_slot]])
+    gh = np.flatnonzero(has_general[hub_visit])
+    arcs(gen0 + hub_visit[gh], hub0 + gh, general[hub_visit[gh]])
+    x_idx = np.flatnonzero(holding)
+    first = arcs(hub0 + hub, person0 + side.pair_person[x_idx], mult[side.pair_visit[x_idx]], side.pair_cost[x_idx])
+    d_idx = np.nonzero(~holding & pair_on & has_general[side.pair_visit])[0]
     arcs(gen0 + side.pair_visit[d_idx], person0 + side.pair_person[d_idx], mult[side.pair_visit[d_idx]], side.pair_cost[d_idx])
     people = _present(side.pair_person[pair_on], len(capacity))
     last = arcs(person0 + people, np.ones(len(people)), capacity[people])
@@ -244,6 +275,8 @@ def _solve_part(side: _Side, active: np.ndarray, capacity: np.ndarray, pot: Pote
         here = active & (side.general > 0)
         pot.general[visit_ids[here]] = d[2 + np.flatnonzero(here)]
         pot.general_reached[visit_ids] = reached[2 : 2 + n_visits]
+        # The proof prices a left-out pair as a hub of its own fed by its places (one way of writing the
+        # same problem), so it needs the places' potentials only, not the hubs'.
         pot.slot[slot_ids] = d[2 + n_visits : 2 + n_visits + len(side.slot_visit)]
         pot.slot_reached[slot_ids] = reached[2 + n_visits : 2 + n_visits + len(side.slot_visit)]
         people = _present(side.pair_person, len(capacity))
