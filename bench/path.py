@@ -197,6 +197,8 @@ def main() -> None:
     parser.add_argument("--stage", action="append", choices=tuple(STAGES), help="run only these stages (and those before them)")
     parser.add_argument("--timeout", type=float, help="stop a stage after this many seconds (and skip the later ones)")
     parser.add_argument("--markdown", type=Path, help="also write every size's results as one markdown table here")
+    parser.add_argument("--work", type=Path, help="keep each size's files in WORK/<size>-<mix> (not a temporary folder "
+                        "removed at the end); a size whose entities.csv is already there skips synth")
     args = parser.parse_args()
     last = max((list(STAGES).index(s) for s in args.stage), default=len(STAGES) - 1) if args.stage else len(STAGES) - 1
     runs = [(n, mix) for n in args.entities for mix in args.mix or ["realistic"]]
@@ -208,13 +210,27 @@ def main() -> None:
              "The ratios are of wall times, then of CPU times."]
     for (n, mix), column in zip(runs, columns, strict=True):
         inspectors = max(200, n // args.inspectors_per)
-        work = Path(tempfile.mkdtemp(prefix=f"bench-path-{n}-"))
+        if args.work is not None:
+            work = args.work / f"{n}-{mix}"
+            work.mkdir(parents=True, exist_ok=True)
+            # A kept folder's earlier outputs would be read as this run's (the ledger above all).
+            for stale in ("draw", "letters", "public", "report", "ledger.db", "task-notice.docx", "results.csv"):
+                if (work / stale).is_dir():
+                    shutil.rmtree(work / stale)
+                else:
+                    (work / stale).unlink(missing_ok=True)
+        else:
+            work = Path(tempfile.mkdtemp(prefix=f"bench-path-{n}-"))
         (work / "mix").write_text(mix)
+        reuse = (work / "data/entities.csv").is_file()
         print(f"\n## {n:,} entities ({mix}), {inspectors:,} inspectors (seed 002, Shuozhou)\n")
         print("| stage | wall time | CPU time | peak RSS | load average | what |\n|---|---:|---:|---:|---:|---|")
         times, cpus = {}, {}
         try:
             for stage in [s for i, s in enumerate(STAGES) if i <= last or s == "floor"]:
+                if stage == "synth" and reuse:
+                    print(f"| synth | reused | | | | {work / 'data'} |", flush=True)
+                    continue
                 got = _timed(stage, work, n, inspectors, args.timeout)
                 if isinstance(got, str):
                     print(f"| {stage} | failed | | | {os.getloadavg()[0]:.1f} | {got} |", flush=True)
@@ -234,7 +250,8 @@ def main() -> None:
                     print(f"\n{row} = {cells[(row, column)]}", end="")
             print()
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            if args.work is None:
+                shutil.rmtree(work, ignore_errors=True)
         if args.markdown:
             args.markdown.write_text(markdown(columns, cells, notes), encoding="utf-8")
 

@@ -208,3 +208,25 @@ cases:
     june = draw.compute(loaded, entities, history, drill_seed("k"), dt.date(2024, 6, 1))
     september = draw.compute(loaded, entities, history, drill_seed("k"), dt.date(2024, 9, 1))
     assert sorted(june.drawn["uscc"]) == sorted(codes[:2]) and list(september.drawn["uscc"]) == [codes[1]]
+
+
+def test_without_campaigns_the_other_modes_count_is_this_draws_own(longwan_dirs, monkeypatch):
+    # Longwan's tasks are in no campaign, so both modes rank each task by its own unit: the summary states
+    # this draw's count for the other mode without ranking every eligible pair again, and it is the count
+    # the full ranking gives.
+    loaded, entities = load_policy(LONGWAN), load_entities(longwan_dirs / "entities.csv")
+    short = draw.compute(loaded, entities, EMPTY, drill_seed("alike"), ON)
+    assert short.summary.coordination.distinct_entities == {"independent": short.drawn["uscc"].n_unique(), "joint": short.drawn["uscc"].n_unique()}
+    monkeypatch.setattr(draw, "_ranked_alike", lambda plans: False)
+    full = draw.compute(loaded, entities, EMPTY, drill_seed("alike"), ON)
+    assert content_bytes(full.files["summary.json"]) == content_bytes(short.files["summary.json"])
+
+
+def test_a_campaign_task_is_ranked_again_for_the_other_mode(shuozhou, monkeypatch):
+    loaded, entities = shuozhou
+    counted = []
+    real = draw.Ranking.distinct
+    monkeypatch.setattr(draw.Ranking, "distinct", lambda self, *a: counted.append(1) or real(self, *a))
+    result = draw.compute(loaded, entities, EMPTY, drill_seed("alike"), ON)
+    assert counted == [1]
+    assert result.summary.coordination.distinct_entities["independent"] > result.drawn["uscc"].n_unique()

@@ -4,7 +4,7 @@ import hashlib
 
 import polars as pl
 from spotcheck.draw import transcript
-from spotcheck.draw.transcript import Codes
+from spotcheck.draw.transcript import Codes, csv_bytes, csv_pieces
 
 
 def test_stratum_hash_from_code_records_equals_joined_codes(monkeypatch):
@@ -22,3 +22,10 @@ def test_stratum_hash_from_code_records_equals_joined_codes(monkeypatch):
     assert Codes(odd).records is None
     assert Codes(odd).sha256(rows) == hashlib.sha256("\n".join(odd.gather(rows)).encode()).hexdigest()
     assert fast.sha256(rows.clear()) == hashlib.sha256(b"").hexdigest()
+
+
+def test_csv_bytes_are_what_write_csv_writes_as_text():
+    frame = pl.DataFrame({"name": ["朔州市“晋北”商贸有限公司", 'a,"b"', "two\nlines", None, ""], "n": [1, None, 3, 4, 5]})
+    assert csv_bytes(frame) == frame.write_csv().encode("utf-8")
+    assert csv_bytes(frame, include_header=False) == frame.write_csv(include_header=False).encode("utf-8")
+    assert b"".join(csv_pieces(frame)) == frame.write_csv().encode("utf-8")

@@ -36,6 +36,17 @@ def test_stock_template_is_what_the_builder_makes(kind, tmp_path):
 
 
 @pytest.mark.parametrize("kind", notice_model.KINDS)
+def test_stock_template_carries_no_part_word_does_not_read(kind):
+    # Word 2010's stylesWithEffects.xml and python-docx's thumbnail were half of every per-entity letter file.
+    with zipfile.ZipFile(TEMPLATES / "docx" / f"{kind}.docx") as z:
+        names = z.namelist()
+        types = z.read("[Content_Types].xml").decode("utf-8") + z.read("_rels/.rels").decode("utf-8")
+    assert "word/styles.xml" in names
+    assert not [n for n in names if "stylesWithEffects" in n or "thumbnail" in n], names
+    assert "stylesWithEffects" not in types and "thumbnail" not in types
+
+
+@pytest.mark.parametrize("kind", notice_model.KINDS)
 def test_every_tag_sits_in_one_run(kind):
     for name, xml in word_parts((TEMPLATES / "docx" / f"{kind}.docx").read_bytes()).items():
         text = xml.decode("utf-8")

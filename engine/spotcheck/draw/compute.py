@@ -65,6 +65,13 @@ def _past(reached: dict[str, pl.Series], earlier: pl.Series | None) -> dict[str,
     return {cap: rows.filter(~rows.is_in(earlier.implode())) for cap, rows in reached.items()}
 
 
+def _ranked_alike(plans: list) -> bool:
+    """Whether the other coordination mode would draw exactly what this draw drew: a task outside every
+    campaign ranks by its own unit in both modes, so when no task is in one, the summary's count for the
+    other mode is this draw's own, and hashing every eligible pair again would only repeat it."""
+    return all(p.campaign is None and not p.split for p in plans)
+
+
 @dataclass(frozen=True)
 class Draw:
     """Everything a draw produced; `files` are the exact contents written to the draw folder."""
@@ -164,11 +171,12 @@ def compute(
     drawn = pl.concat([picked.drop("_row"), shown], how="horizontal")
     other = "independent" if all(p.coordination == "joint" for p in plans) else "joint"
     alt_plans = [replace(p, coordination=other) for p in plans]
+    distinct = drawn["uscc"].n_unique()
     coordination = Coordination(
         used=tuple(sorted({p.coordination for p in plans})),
         distinct_entities={
-            "+".join(sorted({p.coordination for p in plans})): drawn["uscc"].n_unique(),
-            other: ranking(alt_plans, pools, uscc, seed).distinct(alt_plans, pools, progress),
+            "+".join(sorted({p.coordination for p in plans})): distinct,
+            other: distinct if _ranked_alike(plans) else ranking(alt_plans, pools, uscc, seed).distinct(alt_plans, pools, progress),
         },
     )
     exclusions = pl.concat(excluded) if excluded else pl.DataFrame(schema=EXCLUDED_COLUMNS)

@@ -4,6 +4,7 @@ summary officers read, and the big CSV files produced in pieces as they are writ
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Iterator
 from fractions import Fraction
@@ -41,9 +42,17 @@ FORMAT = "spotcheck-draw/1"
 _PIECE_ROWS = 1_000_000
 
 
+def csv_bytes(frame: pl.DataFrame, include_header: bool = True) -> bytes:
+    """The frame as CSV bytes, written straight into a buffer (write_csv to a string decodes them, and the
+    folder would encode them again)."""
+    out = io.BytesIO()
+    frame.write_csv(out, include_header=include_header)
+    return out.getvalue()
+
+
 def csv_pieces(frame: pl.DataFrame) -> Iterator[bytes]:
     for start in range(0, max(frame.height, 1), _PIECE_ROWS):
-        yield frame.slice(start, _PIECE_ROWS).write_csv(include_header=start == 0).encode("utf-8")
+        yield csv_bytes(frame.slice(start, _PIECE_ROWS), include_header=start == 0)
 
 
 def eligible_part(pool: Pool, uscc: pl.Series, rows: pl.Series, stratum: pl.Series) -> pl.DataFrame:
@@ -62,7 +71,7 @@ def eligible_pieces(pools: list[Pool], uscc: pl.Series) -> Iterator[bytes]:
     for pool in pools:
         for start in range(0, pool.rows.len(), _PIECE_ROWS):
             part = eligible_part(pool, uscc, pool.rows.slice(start, _PIECE_ROWS), pool.stratum.slice(start, _PIECE_ROWS))
-            yield part.write_csv(include_header=False).encode("utf-8")
+            yield csv_bytes(part, include_header=False)
 
 
 # A stratum this large is hashed from the fixed-width records; a smaller one from its joined codes.

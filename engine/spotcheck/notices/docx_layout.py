@@ -175,9 +175,19 @@ def _results_table(doc, width: int) -> None:
     add_table(doc, t, width)
 
 
+# python-docx's blank package carries Word 2010's stylesWithEffects.xml and a thumbnail picture. Word 2013
+# and later, WPS and LibreOffice read neither, and together they are half of a one-letter file: a city's
+# per-entity letters (one file per visit) would carry them hundreds of thousands of times.
+_UNREAD_PARTS = ("stylesWithEffects", "thumbnail")
+
+
 def build_template(kind: str) -> WordDocument:
     """The stock docxtpl template of one kind of notice."""
     doc = new_document()
+    for rels in (doc.part.rels, doc.part.package.rels):
+        for rid, rel in list(rels.items()):
+            if rel.reltype.rsplit("/", 1)[-1] in _UNREAD_PARTS:
+                rels.pop(rid)
     body = doc.element.body
     for p in list(body.iterchildren(qn("w:p"))):
         body.remove(p)
