@@ -199,7 +199,11 @@ def main() -> None:
     parser.add_argument("--markdown", type=Path, help="also write every size's results as one markdown table here")
     parser.add_argument("--work", type=Path, help="keep each size's files in WORK/<size>-<mix> (not a temporary folder "
                         "removed at the end); a size whose entities.csv is already there skips synth")
+    parser.add_argument("--from", dest="start", choices=tuple(STAGES), help="with --work: start at this stage, on the "
+                        "files the earlier stages left there in an earlier run (a 10M year run in parts)")
     args = parser.parse_args()
+    if args.start and args.work is None:
+        parser.error("--from needs --work (the earlier stages' files)")
     last = max((list(STAGES).index(s) for s in args.stage), default=len(STAGES) - 1) if args.stage else len(STAGES) - 1
     runs = [(n, mix) for n in args.entities for mix in args.mix or ["realistic"]]
     columns = [f"{n:,} {mix}" for n, mix in runs]
@@ -214,7 +218,7 @@ def main() -> None:
             work = args.work / f"{n}-{mix}"
             work.mkdir(parents=True, exist_ok=True)
             # A kept folder's earlier outputs would be read as this run's (the ledger above all).
-            for stale in ("draw", "letters", "public", "report", "ledger.db", "task-notice.docx", "results.csv"):
+            for stale in () if args.start else ("draw", "letters", "public", "report", "ledger.db", "task-notice.docx", "results.csv"):
                 if (work / stale).is_dir():
                     shutil.rmtree(work / stale)
                 else:
@@ -228,6 +232,8 @@ def main() -> None:
         times, cpus = {}, {}
         try:
             for stage in [s for i, s in enumerate(STAGES) if i <= last or s == "floor"]:
+                if args.start and list(STAGES).index(stage) < list(STAGES).index(args.start):
+                    continue
                 if stage == "synth" and reuse:
                     print(f"| synth | reused | | | | {work / 'data'} |", flush=True)
                     continue
