@@ -159,11 +159,20 @@ def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, code
     )
 
 
-def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed, coordination) -> Summary:
+def operating_enterprises(policy) -> pl.Expr:
+    """Whether a directory row counts towards enterprise coverage: of a counted kind, and operating."""
+    return pl.col("type").is_in(list(coverage_kinds(policy))) & pl.col("status").is_in(list(OPERATING_STATUSES))
+
+
+def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed, coordination,
+                 counts: DirectoryCounts | None = None) -> Summary:
+    """The summary; `counts`, the directory's, when the directory is not at hand (spotcheck.draw.spark.counted)."""
     policy = loaded.policy
-    ent = entities.frame
     counted = list(coverage_kinds(policy))
-    operating = ent.select((pl.col("type").is_in(counted) & pl.col("status").is_in(list(OPERATING_STATUSES))).sum()).item()
+    if counts is None:
+        ent = entities.frame
+        counts = DirectoryCounts(entities=ent.height, enterprises_operating=ent.select(operating_enterprises(policy).sum()).item())
+    operating = counts.enterprises_operating
     distinct = drawn.select("uscc").unique()
     distinct_ent = drawn.filter(pl.col("type").is_in(counted)).select("uscc").unique()
     # Each task's counts from one grouping of the drawn rows, not a pass over them per task.
@@ -204,7 +213,7 @@ def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed
         draw_id=draw_id,
         drill=seed.drill,
         policy=policy.id,
-        directory=DirectoryCounts(entities=ent.height, enterprises_operating=operating),
+        directory=counts,
         distinct_entities_drawn=distinct.height,
         distinct_enterprises_drawn=distinct_ent.height,
         enterprise_coverage=Coverage(
