@@ -175,12 +175,17 @@ def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed
     operating = counts.enterprises_operating
     distinct = drawn.select("uscc").unique()
     distinct_ent = drawn.filter(pl.col("type").is_in(counted)).select("uscc").unique()
+    # Each task's counts from one grouping of the drawn rows, not a pass over them per task.
+    districts: dict[str, dict[str, int]] = {}
+    for task_id, district, n in drawn.group_by("task_id", "district").len().sort("task_id", "district").iter_rows():
+        districts.setdefault(task_id, {})[district] = n
+    capped: dict[str, dict[str, int]] = {}
+    for task_id, cap_id, n in exclusions.group_by("task_id", "cap_id").len().sort("task_id", "cap_id").iter_rows():
+        capped.setdefault(task_id, {})[cap_id] = n
     tasks = []
     for pool in pools:
         plan, quotas, t = pool.plan, pool.quotas, pool.plan.task
-        d = drawn.filter(pl.col("task_id") == t.id)
-        by_district = d.group_by("district").agg(pl.len().alias("n")).sort("district")
-        exc = exclusions.filter(pl.col("task_id") == t.id).group_by("cap_id").agg(pl.len().alias("n")).sort("cap_id")
+        by_district = districts.get(t.id, {})
         tasks.append(
             TaskCounts(
                 task_id=t.id,
@@ -188,15 +193,15 @@ def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed
                 risk_based="tier" in t.sampling.stratify,
                 eligible=sum(q.eligible for q in quotas),
                 wanted=sum(q.wanted for q in quotas) * plan.times(),
-                drawn=d.height,
+                drawn=sum(by_district.values()),
                 shortfall=sum(q.shortfall for q in quotas) * plan.times(),
                 strata=tuple(
                     StratumCounts(stratum=q.stratum, eligible=q.eligible, ratio=_fraction_text(q.ratio), wanted=q.wanted,
                                   drawn=q.drawn, shortfall=q.shortfall)
                     for q in quotas
                 ),
-                by_district=dict(by_district.iter_rows()),
-                excluded_by_cap=dict(exc.iter_rows()),
+                by_district=by_district,
+                excluded_by_cap=capped.get(t.id, {}),
                 sampling={"text": sampling_text(t.sampling), **pool.explain},
             )
         )
