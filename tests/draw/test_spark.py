@@ -19,11 +19,14 @@ from click.testing import CliRunner
 from conftest import LONGWAN, QINGDAO, QINHUANGDAO, ROOT, SHUOZHOU
 from spotcheck.cli import main
 from spotcheck.directory.kinds import load_for
+from spotcheck.directory.load import ENTITY_SHEET
 from spotcheck.draw import compute as draw
 from spotcheck.draw import pipeline
 from spotcheck.draw import spark as spark_engine
 from spotcheck.draw.commitment import drill_seed
 from spotcheck.draw.folder import content_bytes
+from spotcheck.draw.spark import directory as spark_directory
+from spotcheck.draw.spark.counted import counted
 from spotcheck.draw.history import history_frame
 from spotcheck.errors import SpotcheckError
 from spotcheck.policy.loader import load_policy
@@ -58,16 +61,44 @@ def _files(result) -> dict[str, bytes]:
     return {name: content_bytes(c) for name, c in result.files.items()}
 
 
+# The seeds whose draw keeps the directory on Spark (the driver holds classes and quotas); Longwan's
+# caps and Wuwei's split batches need the rows on the driver.
+COUNTED = {"qinhuangdao-2023", "qinhuangdao-2024", "shuozhou-2021", "qingdao-2020"}
+
+
+def _spark_draw(spark, loaded, path, history, seed, on, select=None):
+    """The draw as pipeline.draw makes it on Spark: rows left on Spark when the policy allows."""
+    entities = spark_engine.load(spark, loaded, path)
+    if isinstance(entities, spark_engine.CountedDirectory):
+        return spark_engine.counted_draw(spark, loaded, entities, history, seed, on, select=select)
+    return draw.compute(loaded, entities, history, seed, on, select=select, ranking=spark_engine.ranking_on(spark))
+
+
 @pytest.mark.parametrize("name", list(SEEDS))
 def test_every_file_is_the_local_engines(name, spark, seed_dirs):
     policy, on = SEEDS[name]
     loaded = load_policy(policy)
-    entities = load_for(loaded.policy, seed_dirs / name / "entities.csv")
-    read_on_spark = load_for(loaded.policy, seed_dirs / name / "entities.csv", spark_engine.reader(spark))
+    path = seed_dirs / name / "entities.csv"
     history = history_frame([], on.year)
-    local = draw.compute(loaded, entities, history, drill_seed(name), on)
-    on_spark = draw.compute(loaded, read_on_spark, history, drill_seed(name), on, ranking=spark_engine.ranking_on(spark))
+    local = draw.compute(loaded, load_for(loaded.policy, path), history, drill_seed(name), on)
+    assert counted(loaded) == (name in COUNTED)
+    on_spark = _spark_draw(spark, loaded, path, history, drill_seed(name), on)
     assert local.drawn.height > 0
+    assert _files(on_spark) == _files(local)
+
+
+def test_a_draw_of_one_round_keeps_the_rows_on_spark(spark, seed_dirs, monkeypatch):
+    # Shuozhou's t19 draws twice a year: this draw takes its second round only. The directory is never
+    # typed on the driver (the only way its rows reach it).
+    policy, on = SEEDS["shuozhou-2021"]
+    loaded = load_policy(policy)
+    path = seed_dirs / "shuozhou-2021" / "entities.csv"
+    history = history_frame([], on.year)
+    select = {"t19": (2,), "t01": (1,)}
+    local = draw.compute(loaded, load_for(loaded.policy, path), history, drill_seed("one"), on, select=select)
+    monkeypatch.setattr(spark_directory, "_typed", None)
+    on_spark = _spark_draw(spark, loaded, path, history, drill_seed("one"), on, select=select)
+    assert set(local.drawn["task_id"]) == {"t19", "t01"} and set(local.drawn["round"]) == {1, 2}
     assert _files(on_spark) == _files(local)
 
 
@@ -123,6 +154,17 @@ def test_bad_rows_are_reported_with_the_same_row_numbers(spark, seed_dirs, tmp_p
     assert problems("spark", "b") == local
     assert not (tmp_path / "b").exists()
 
+    # Kinds and tiers the policy does not know are found by Spark, per distinct (kind, code, tier).
+    lines = (seed_dirs / name / "entities.csv").read_text("utf-8").splitlines(keepends=True)
+    kind_at = next(k for k in range(1, len(lines)) if ",企业," in lines[k])
+    lines[kind_at] = lines[kind_at].replace(",企业,", ",测试类别,", 1)
+    tier_at = next(k for k in range(kind_at + 1, len(lines)) if ",个体工商户," in lines[k] and ",A," in lines[k])
+    lines[tier_at] = lines[tier_at].replace(",A,", ",Z,", 1)
+    bad.write_text("".join(lines), "utf-8")
+    local = problems("local", "c")
+    assert {(code, row) for code, row, _, _ in local} == {("D215", kind_at + 1), ("D217", tier_at + 1)}
+    assert problems("spark", "d") == local
+
 
 def test_the_command_draws_on_spark(spark, seed_dirs, tmp_path):
     name = "qingdao-2020"
@@ -159,3 +201,35 @@ def test_spark_that_cannot_start_is_one_located_problem(seed_dirs, tmp_path):
     )
     assert run.returncode == 1 and "R571" in run.stderr + run.stdout
     assert not (tmp_path / "d").exists()
+
+
+def test_a_staging_directory_that_is_not_there_is_one_problem(spark, seed_dirs, tmp_path):
+    spark.conf.set("spark.spotcheck.staging", str(tmp_path / "absent"))
+    try:
+        with pytest.raises(SpotcheckError) as err:
+            spark_directory.check_on_spark(spark, seed_dirs / "qingdao-2020" / "entities.csv", ENTITY_SHEET)
+    finally:
+        spark.conf.unset("spark.spotcheck.staging")
+    assert [p.code for p in err.value.problems] == ["R572"] and "absent" in err.value.problems[0].message
+
+
+def test_a_cut_that_keeps_too_few_ranks_those_strata_again_whole(spark, seed_dirs, monkeypatch):
+    # Spark sorts only the rows below each stratum's cut; a cut that keeps fewer than the quota (here
+    # forced for every other stratum) must not change the draw: those strata are ranked again whole.
+    from spotcheck.draw.spark import ranking as spark_ranking
+
+    policy, on = SEEDS["qingdao-2020"]
+    loaded = load_policy(policy)
+    path = seed_dirs / "qingdao-2020" / "entities.csv"
+    history = history_frame([], on.year)
+    local = draw.compute(loaded, load_for(loaded.policy, path), history, drill_seed("cut"), on)
+    calls, right = [], spark_ranking.cut_for
+
+    def too_low(n: int, eligible: int) -> int:
+        calls.append(n)
+        return 1 if len(calls) % 2 else right(n, eligible)
+
+    monkeypatch.setattr(spark_ranking, "cut_for", too_low)
+    on_spark = _spark_draw(spark, loaded, path, history, drill_seed("cut"), on)
+    assert len(calls) > 2
+    assert _files(on_spark) == _files(local)

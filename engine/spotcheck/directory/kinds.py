@@ -135,31 +135,43 @@ def kind_problems(entities: EntityDirectory, policy: Policy) -> list[Problem]:
     frame = entities.frame.select(
         pl.col("type").cast(pl.String), pl.col("uscc").str.slice(0, 2).alias("code"), pl.col("tier").cast(pl.String)
     )
-    combos = frame.unique()
-    bad = []
-    for kind, code, tier in combos.iter_rows():
-        verdict = _verdict(policy, kind, code, tier)
-        if verdict is not None:
-            bad.append({"type": kind, "code": code, "tier": tier, "_v": len(bad)})
-            bad[-1]["verdict"] = verdict
-    if not bad:
+    keys, verdicts = kind_verdicts(policy, frame.unique().iter_rows())
+    if not verdicts:
         return []
-    verdicts = [b.pop("verdict") for b in bad]
-    keys = pl.DataFrame(bad, schema={"type": pl.String, "code": pl.String, "tier": pl.String, "_v": pl.Int64})
     rows = (
         frame.with_columns(entities.source_rows.alias("_row"), entities.frame["uscc"])
         .join(keys, on=["type", "code", "tier"], how="inner", nulls_equal=True)
         .sort("_row")
     )
+    return kind_row_problems(rows.select("_row", "uscc", "_v").head(ROW_PROBLEM_CAP), rows.height, verdicts, entities.path,
+                             entities.describe)
+
+
+def kind_verdicts(policy: Policy, combos) -> tuple[pl.DataFrame, list[tuple[str, str, str, str]]]:
+    """The distinct (kind, code, tier) that disagree with the policy, each with `_v`, its verdict's index.
+
+    Taken in a fixed order, so the closing problem's code is the same however the combinations were found."""
+    bad, verdicts = [], []
+    for kind, code, tier in sorted(combos, key=lambda c: tuple((v is None, v or "") for v in c)):
+        verdict = _verdict(policy, kind, code, tier)
+        if verdict is not None:
+            bad.append({"type": kind, "code": code, "tier": tier, "_v": len(bad)})
+            verdicts.append(verdict)
+    return pl.DataFrame(bad, schema={"type": pl.String, "code": pl.String, "tier": pl.String, "_v": pl.Int64}), verdicts
+
+
+def kind_row_problems(rows: pl.DataFrame, total: int, verdicts: list[tuple[str, str, str, str]], path: Path,
+                      describe: Callable[[str], str]) -> list[Problem]:
+    """The problems of the first bad rows (`_row`, `uscc`, `_v`, by row), and one for the other `total` less those."""
     problems = []
-    for row, uscc, v in rows.select("_row", "uscc", "_v").head(ROW_PROBLEM_CAP).iter_rows():
+    for row, uscc, v in rows.select("_row", "uscc", "_v").iter_rows():
         code, field, message, hint = verdicts[v]
-        problems.append(Problem(code, f"{message}（统一社会信用代码 {uscc}）", file=str(entities.path), row=row,
-                                column=entities.describe(field), hint=hint))
-    if rows.height > ROW_PROBLEM_CAP:
-        problems.append(Problem(verdicts[0][0], f"另有 {rows.height - ROW_PROBLEM_CAP} 行对象类别或风险等级与策略不符，未逐行列出",
-                                file=str(entities.path), hint="改正以上各行后重新检查"))
+        problems.append(Problem(code, f"{message}（统一社会信用代码 {uscc}）", file=str(path), row=row,
+                                column=describe(field), hint=hint))
+    if total > ROW_PROBLEM_CAP:
+        problems.append(Problem(verdicts[0][0], f"另有 {total - ROW_PROBLEM_CAP} 行对象类别或风险等级与策略不符，未逐行列出",
+                                file=str(path), hint="改正以上各行后重新检查"))
     return problems
 
 
-__all__ = ["HOLDER_SEPARATOR", "key_text", "kind_problems", "load_for"]
+__all__ = ["HOLDER_SEPARATOR", "key_text", "kind_problems", "kind_row_problems", "kind_verdicts", "load_for"]

@@ -25,6 +25,7 @@ from spotcheck.draw.folder import Content
 from spotcheck.draw.history import history_csv
 from spotcheck.draw.pools import (
     Pool,
+    TaskPlan,
     check_counts,
     checked_rows,
     compile_scope,
@@ -91,6 +92,20 @@ class Draw:
     def eligible(self) -> pl.DataFrame:
         """task_id, stratum, uscc of every eligible pair, as eligible.csv lists them (built on demand)."""
         return pl.concat([eligible_part(pool, self.uscc, pool.rows, pool.stratum) for pool in self.pools])
+
+
+def coordinated(plans: list[TaskPlan], drawn: pl.DataFrame, count_other: Callable[[list[TaskPlan]], int]) -> Coordination:
+    """The coordination the plans use, and the distinct entities drawn: by them, and by the same plans in
+    the other mode (`count_other` counts what the plans given would draw)."""
+    other = "independent" if all(p.coordination == "joint" for p in plans) else "joint"
+    distinct = drawn["uscc"].n_unique()
+    return Coordination(
+        used=tuple(sorted({p.coordination for p in plans})),
+        distinct_entities={
+            "+".join(sorted({p.coordination for p in plans})): distinct,
+            other: distinct if _ranked_alike(plans) else count_other([replace(p, coordination=other) for p in plans]),
+        },
+    )
 
 
 def compute(
@@ -169,16 +184,7 @@ def compute(
     picked = pl.concat(parts) if parts else pl.DataFrame(schema=PICKED)
     shown = frame.select(pl.col(c).gather(picked["_row"]).cast(pl.String) for c in ("name", "type", "district", "tier"))
     drawn = pl.concat([picked.drop("_row"), shown], how="horizontal")
-    other = "independent" if all(p.coordination == "joint" for p in plans) else "joint"
-    alt_plans = [replace(p, coordination=other) for p in plans]
-    distinct = drawn["uscc"].n_unique()
-    coordination = Coordination(
-        used=tuple(sorted({p.coordination for p in plans})),
-        distinct_entities={
-            "+".join(sorted({p.coordination for p in plans})): distinct,
-            other: distinct if _ranked_alike(plans) else ranking(alt_plans, pools, uscc, seed).distinct(alt_plans, pools, progress),
-        },
-    )
+    coordination = coordinated(plans, drawn, lambda alt: ranking(alt, pools, uscc, seed).distinct(alt, pools, progress))
     exclusions = pl.concat(excluded) if excluded else pl.DataFrame(schema=EXCLUDED_COLUMNS)
     exclusions = exclusions.sort(["task_id", "uscc", "cap_id"])
 

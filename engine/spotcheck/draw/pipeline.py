@@ -300,8 +300,7 @@ def draw(
         _in_policy_year(loaded, drawn_on or dt.date.today(), "演练抽取")
     on_spark = _spark(engine, spark_master, progress)
     progress("读取并校验检查对象名录")
-    entities = load_for(loaded.policy, entities_path) if on_spark is None else load_for(
-        loaded.policy, entities_path, spark.reader(on_spark))
+    entities = load_for(loaded.policy, entities_path) if on_spark is None else spark.load(on_spark, loaded, entities_path)
     with Ledger.open(ledger_path, actor=actor) as ledger:
         history = _history(ledger, loaded.policy.year)
         lookback = _lookback(ledger, loaded)
@@ -329,8 +328,11 @@ def draw(
             selection = select(loaded, [], request, on, enforce=False) if request is not None else None
             override = None
         chosen = selection.rounds if selection is not None and not selection.whole_year else None
-        result = draw_stage.compute(loaded, entities, history, the_seed, on, progress=progress, select=chosen, lookback=lookback,
-                                    ranking=draw_stage.Ranking if on_spark is None else spark.ranking_on(on_spark))
+        if isinstance(entities, spark.CountedDirectory):
+            result = spark.counted_draw(on_spark, loaded, entities, history, the_seed, on, progress=progress, select=chosen)
+        else:
+            result = draw_stage.compute(loaded, entities, history, the_seed, on, progress=progress, select=chosen, lookback=lookback,
+                                        ranking=draw_stage.Ranking if on_spark is None else spark.ranking_on(on_spark))
         progress("写入抽取结果与台账")
         with output.committed(out_dir, ledger) as folder:
             digests = write_files(folder.path, result.files)

@@ -159,19 +159,33 @@ def make_transcript(loaded, entities, seed, drawn_on, history_bytes, pools, code
     )
 
 
-def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed, coordination) -> Summary:
+def operating_enterprises(policy) -> pl.Expr:
+    """Whether a directory row counts towards enterprise coverage: of a counted kind, and operating."""
+    return pl.col("type").is_in(list(coverage_kinds(policy))) & pl.col("status").is_in(list(OPERATING_STATUSES))
+
+
+def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed, coordination,
+                 counts: DirectoryCounts | None = None) -> Summary:
+    """The summary; `counts`, the directory's, when the directory is not at hand (spotcheck.draw.spark.counted)."""
     policy = loaded.policy
-    ent = entities.frame
     counted = list(coverage_kinds(policy))
-    operating = ent.select((pl.col("type").is_in(counted) & pl.col("status").is_in(list(OPERATING_STATUSES))).sum()).item()
+    if counts is None:
+        ent = entities.frame
+        counts = DirectoryCounts(entities=ent.height, enterprises_operating=ent.select(operating_enterprises(policy).sum()).item())
+    operating = counts.enterprises_operating
     distinct = drawn.select("uscc").unique()
     distinct_ent = drawn.filter(pl.col("type").is_in(counted)).select("uscc").unique()
+    # Each task's counts from one grouping of the drawn rows, not a pass over them per task.
+    districts: dict[str, dict[str, int]] = {}
+    for task_id, district, n in drawn.group_by("task_id", "district").len().sort("task_id", "district").iter_rows():
+        districts.setdefault(task_id, {})[district] = n
+    capped: dict[str, dict[str, int]] = {}
+    for task_id, cap_id, n in exclusions.group_by("task_id", "cap_id").len().sort("task_id", "cap_id").iter_rows():
+        capped.setdefault(task_id, {})[cap_id] = n
     tasks = []
     for pool in pools:
         plan, quotas, t = pool.plan, pool.quotas, pool.plan.task
-        d = drawn.filter(pl.col("task_id") == t.id)
-        by_district = d.group_by("district").agg(pl.len().alias("n")).sort("district")
-        exc = exclusions.filter(pl.col("task_id") == t.id).group_by("cap_id").agg(pl.len().alias("n")).sort("cap_id")
+        by_district = districts.get(t.id, {})
         tasks.append(
             TaskCounts(
                 task_id=t.id,
@@ -179,15 +193,15 @@ def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed
                 risk_based="tier" in t.sampling.stratify,
                 eligible=sum(q.eligible for q in quotas),
                 wanted=sum(q.wanted for q in quotas) * plan.times(),
-                drawn=d.height,
+                drawn=sum(by_district.values()),
                 shortfall=sum(q.shortfall for q in quotas) * plan.times(),
                 strata=tuple(
                     StratumCounts(stratum=q.stratum, eligible=q.eligible, ratio=_fraction_text(q.ratio), wanted=q.wanted,
                                   drawn=q.drawn, shortfall=q.shortfall)
                     for q in quotas
                 ),
-                by_district=dict(by_district.iter_rows()),
-                excluded_by_cap=dict(exc.iter_rows()),
+                by_district=by_district,
+                excluded_by_cap=capped.get(t.id, {}),
                 sampling={"text": sampling_text(t.sampling), **pool.explain},
             )
         )
@@ -199,7 +213,7 @@ def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed
         draw_id=draw_id,
         drill=seed.drill,
         policy=policy.id,
-        directory=DirectoryCounts(entities=ent.height, enterprises_operating=operating),
+        directory=counts,
         distinct_entities_drawn=distinct.height,
         distinct_enterprises_drawn=distinct_ent.height,
         enterprise_coverage=Coverage(

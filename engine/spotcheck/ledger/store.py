@@ -35,8 +35,8 @@ from spotcheck.ledger.chain import (
     HISTORY_FIELDS,
     Record,
     VerifyReport,
-    canonical_json,
     damaged,
+    encoded,
     database_reason,
     ledger_problem,
     record_from_row,
@@ -46,6 +46,7 @@ from spotcheck.ledger.chain import (
 )
 
 DEFAULT_PATH = "spotcheck-ledger.db"
+_INSERT = "INSERT INTO records(seq, kind, key, at, actor, body, prev_hash, hash) VALUES(?,?,?,?,?,?,?,?)"
 # Outside the chain: a work list of committed folders still to be renamed into place, written in the
 # transaction that commits their records, so a crash between the two is finished by the next command.
 _PENDING = "CREATE TABLE IF NOT EXISTS pending(stage TEXT PRIMARY KEY, out TEXT NOT NULL, adding INTEGER NOT NULL)"
@@ -223,8 +224,10 @@ class Ledger:
         row = self._conn.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
         return (row[0], row[1]) if row else (0, GENESIS_HASH)
 
-    def iter(self, kind: str | None = None, key: str | None = None) -> Iterator[Record]:
-        """Records in chain order, optionally only one kind and/or key."""
+    def iter(self, kind: str | None = None, key: str | None = None, *,
+             fields: Mapping[str, str] | None = None) -> Iterator[Record]:
+        """Records in chain order, optionally only one kind and/or key, and only those whose body has
+        these text `fields` (compared by SQLite, so other draws' records are never decoded)."""
         sql, args = "SELECT seq, kind, key, at, actor, body, prev_hash, hash FROM records", []
         conds = []
         if kind is not None:
@@ -233,6 +236,9 @@ class Ledger:
         if key is not None:
             conds.append("key = ?")
             args.append(key)
+        for name, value in (fields or {}).items():
+            conds.append("json_extract(body, ?) = ?")
+            args += [f'$."{name}"', value]
         if conds:
             sql += " WHERE " + " AND ".join(conds)
         try:
@@ -242,8 +248,23 @@ class Ledger:
         for row in rows:
             yield record_from_row(row)
 
-    def find(self, kind: str | None = None, key: str | None = None) -> list[Record]:
-        return list(self.iter(kind, key))
+    def fields(self, kind: str, names: Iterable[str], *, where: Mapping[str, str] | None = None) -> list[tuple]:
+        """(seq, key, *the body's `names`) of each record of a kind in chain order, read by SQLite without
+        decoding bodies in Python (a missing name is None); `where` as for `iter`."""
+        names = list(names)
+        sql = "SELECT seq, key" + "".join(", json_extract(body, ?)" for _ in names) + " FROM records WHERE kind = ?"
+        args: list[object] = [f'$."{n}"' for n in names] + [kind]
+        for name, value in (where or {}).items():
+            sql += " AND json_extract(body, ?) = ?"
+            args += [f'$."{name}"', value]
+        try:
+            return self._conn.execute(sql + " ORDER BY seq", args).fetchall()
+        except sqlite3.Error as exc:
+            raise SpotcheckError(damaged(self.path, exc)) from None
+
+    def find(self, kind: str | None = None, key: str | None = None, *,
+             fields: Mapping[str, str] | None = None) -> list[Record]:
+        return list(self.iter(kind, key, fields=fields))
 
     def latest(self, kind: str, key: str) -> Record | None:
         row = self._conn.execute(
@@ -289,6 +310,49 @@ class Transaction:
 
     def append(self, kind: str, key: str, body: dict, *, actor: str | None = None) -> Record:
         """Chain one record after the current head. Raises SpotcheckError L409/L410 without writing."""
+        text, back = self._encoded(kind, key, body)
+        led = self.ledger
+        if kind == "commitment" and led.latest("commitment", key) is not None:
+            # A second commitment under one id would let a draw pick whichever suits it after the fact.
+            raise SpotcheckError(ledger_problem("L409", f"承诺编号 '{key}' 已存在，不能重复承诺", led.path,
+                                                hint="新的抽取使用新的承诺编号"))
+        row = self._chained([(kind, key, text, actor or led.actor, led._now())])[0]
+        led._run(lambda: led._conn.execute(_INSERT, row))
+        self._moved(row)
+        return Record(row[0], kind, key, row[3], row[4], back, row[6], row[7])
+
+    def extend(self, kind: str, items: Iterable[tuple[str, dict]], *, actor: str | None = None) -> int:
+        """Chain one record per (key, body), in order, all stamped with one time; returns how many.
+
+        The rows stream into one statement, so a few million records are never all in memory; a
+        problem with any body (L410) writes none of them.
+        """
+        if kind == "commitment":
+            # A commitment is checked against the earlier ones (L409) as it is appended: one at a time.
+            raise RuntimeError("commitments are appended one at a time")
+        led = self.ledger
+        who, at, last = actor or led.actor, led._now(), [None, 0]
+
+        def rows() -> Iterator[tuple]:
+            for key, body in items:
+                row = self._chained([(kind, key, self._encoded(kind, key, body)[0], who, at)], last[0])[0]
+                last[0], last[1] = row, last[1] + 1
+                yield row
+
+        conn = led._conn
+        conn.execute("SAVEPOINT extend")
+        try:
+            led._run(lambda: conn.executemany(_INSERT, rows()))
+        except BaseException:
+            conn.execute("ROLLBACK TO extend")
+            conn.execute("RELEASE extend")
+            raise
+        conn.execute("RELEASE extend")
+        if last[0] is not None:
+            self._moved(last[0], last[1])
+        return last[1]
+
+    def _encoded(self, kind: str, key: str, body: dict) -> tuple[str, object]:
         if self.closed:
             raise RuntimeError("this ledger transaction has already ended")
         led = self.ledger
@@ -302,24 +366,27 @@ class Transaction:
         if problems:
             raise SpotcheckError(problems)
         try:
-            text = canonical_json(body)
+            return encoded(body)
         except (TypeError, ValueError) as exc:
             raise SpotcheckError(ledger_problem("L410", f"记录内容无法写成 JSON：{exc}", led.path,
                                                 where=f"{kind} '{key}'",
                                                 hint="日期写成 ISO 文字，比例写成分数文字")) from exc
-        if kind == "commitment" and led.latest("commitment", key) is not None:
-            # A second commitment under one id would let a draw pick whichever suits it after the fact.
-            raise SpotcheckError(ledger_problem("L409", f"承诺编号 '{key}' 已存在，不能重复承诺", led.path,
-                                                hint="新的抽取使用新的承诺编号"))
-        seq, at, who = self.head_seq + 1, led._now(), actor or led.actor
-        digest = record_hash(self.head_hash, seq, kind, key, at, who, text)
-        led._run(lambda: led._conn.execute(
-            "INSERT INTO records(seq, kind, key, at, actor, body, prev_hash, hash) VALUES(?,?,?,?,?,?,?,?)",
-            (seq, kind, key, at, who, text, self.head_hash, digest)))
-        record = Record(seq, kind, key, at, who, json.loads(text), self.head_hash, digest)
-        self.head_seq, self.head_hash = seq, digest
-        self.appended += 1
-        return record
+
+    def _chained(self, fields: list[tuple[str, str, str, str, str]], after: tuple | None = None) -> list[tuple]:
+        """The rows of these (kind, key, body text, actor, at), chained after the head (or the row `after`)."""
+        rows = []
+        seq, prev = (self.head_seq, self.head_hash) if after is None else (after[0], after[7])
+        for kind, key, body, who, at in fields:
+            seq += 1
+            digest = record_hash(prev, seq, kind, key, at, who, body)
+            rows.append((seq, kind, key, at, who, body, prev, digest))
+            prev = digest
+        return rows
+
+    def _moved(self, last: tuple, count: int = 1) -> None:
+        """The head after rows that are now written."""
+        self.head_seq, self.head_hash = last[0], last[7]
+        self.appended += count
 
     # ---- folders that land with this transaction (spotcheck.draw.folder.committed) -------------
 

@@ -3,9 +3,10 @@
 How it is chosen
   Each (visit, person) pair gets a random cost below 2**32, fixed by the seed key (spotcheck.plan.costs,
   docs/teams.md). Officers and pool members are each matched by one min-cost max-flow:
-  source → visit's specialty slots (1 each) and general places (team size minus the slots) → a
-  (visit, person) node (1, so nobody fills two places on one team) → person (the pair's cost) →
-  sink (the person's cap). The flow fills as many places as possible at the least total cost; with
+  source → visit's specialty slots (1 each) and general places (team size minus the slots) → person
+  (the pair's cost) → sink (the person's cap); the people who can fill the same set of a visit's
+  specialty places reach it through one hub node of theirs (1 each from the hub to each of them, so
+  nobody fills two places on one team). The flow fills as many places as possible at the least total cost; with
   random 32-bit costs the optimum is unique with overwhelming probability, so any exact solver gives
   the same teams. The officers' network starts from each visit's cheapest candidates and is priced
   against every eligible pair until it is proved optimal (spotcheck.plan.pricing). Visits filled

@@ -9,9 +9,10 @@ millions of pairs at a million entities. The matcher (spotcheck.plan.assignment)
 - pricing: after each solve it proves the restricted optimum optimal over ALL eligible pairs, or adds
   the pairs that break the proof and solves again (column generation). The proof is the usual one for
   min-cost flow: node potentials d (shortest-path distances in the solved network's residual graph)
-  under which every residual arc has a reduced cost c + d[tail] - d[head] >= 0. A pair left out would
-  add the arcs entry -> person (entry: the visit's general places, or a specialty place the person can
-  fill) of cost c; if every such arc has a non-negative reduced cost, the potentials stay valid with it,
+  under which every residual arc has a reduced cost c + d[tail] - d[head] >= 0. A pair left out is
+  priced as a hub of its own (spotcheck.plan.assignment: the same teams), so it would add the arcs
+  entry -> person (entry: the visit's general places, or a specialty place the person can fill) of
+  cost c; if every such arc has a non-negative reduced cost, the potentials stay valid with it,
   so no cheaper flow uses it; if no such arc leads from a node the source reaches to one it does not,
   no larger flow uses it. Pairs joining two separately solved parts are added outright.
 

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,12 @@ def ordered_categories(codes: Iterable[str]) -> tuple[str, ...]:
 
 def category_text(codes: Iterable[str]) -> str:
     """检查结果 as published: 发现问题待后续处理（未按规定公示应当公示的信息）；发现问题已责令改正."""
+    # A year's public list has hundreds of thousands of rows and a few dozen distinct results.
+    return _category_text(tuple(codes))
+
+
+@lru_cache(maxsize=4096)
+def _category_text(codes: tuple[str, ...]) -> str:
     codes = ordered_categories(codes)
     parts: list[str] = []
     subs: dict[str, list[str]] = {}

@@ -241,7 +241,13 @@ def read_results(path: str | Path, folder: DrawFolder, *, today: dt.date) -> lis
 # cell is read once. The readings are tuples, so a row cannot change another's.
 _date = lru_cache(maxsize=1 << 16)(parse_date)
 _methods = lru_cache(maxsize=1 << 16)(lambda text: tuple(map(tuple, scan(text, METHOD_VOCAB))))
-_categories = lru_cache(maxsize=1 << 16)(lambda text: tuple(map(tuple, scan(text, CATEGORY_VOCAB))))
+@lru_cache(maxsize=1 << 16)
+def _categories(text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(the codes in official order, the words not known, the names of the codes other than 未发现问题)."""
+    found, unknown = scan(text, CATEGORY_VOCAB)
+    categories = ordered_categories(found)
+    return categories, tuple(unknown), tuple(CATEGORIES[c].name for c in categories if c != NO_PROBLEM)
+
 _actions = lru_cache(maxsize=1 << 16)(lambda text: tuple(map(tuple, split_actions(text))))
 
 
@@ -259,7 +265,7 @@ def _parse_row(sheet: _Sheet, folder: DrawFolder, by_uscc: Mapping[str, list[Vis
         return value
 
     name = cells.get("name")
-    if name is not None and fold(re.sub(r"\s", "", name)) != fold(re.sub(r"\s", "", visit.name)):
+    if name is not None and name != visit.name and fold(re.sub(r"\s", "", name)) != fold(re.sub(r"\s", "", visit.name)):
         sheet.add("S814", f"市场主体名称“{name}”与检查 {visit.visit_id} 的“{visit.name}”不一致", n, "name", where=where,
                   hint="核对检查编号是否填错行")
 
@@ -287,12 +293,10 @@ def _parse_row(sheet: _Sheet, folder: DrawFolder, by_uscc: Mapping[str, list[Vis
     categories: tuple[str, ...] = ()
     raw_categories = need("categories")
     if raw_categories is not None:
-        found, unknown = _categories(raw_categories)
+        categories, unknown, others = _categories(raw_categories)
         if unknown:
             sheet.add("S804", f"不认识的检查结果：{'、'.join(unknown)}", n, "categories", where=where,
                       hint="填写结果代码（如 R01）或官方结果名称，见 docs/results.md；多个用“、”或“；”分隔")
-        categories = ordered_categories(found)
-        others = [CATEGORIES[c].name for c in categories if c != NO_PROBLEM]
         if NO_PROBLEM in categories and others:
             sheet.add("S805", f"“未发现问题”不能与“{'、'.join(others)}”同时填写", n, "categories", where=where,
                       hint="发现了问题就不填“未发现问题”；否则删去其他结果")
@@ -382,6 +386,15 @@ def _union(values: Iterable[Iterable[str]]) -> tuple[str, ...]:
 
 def _result(folder: DrawFolder, rows: list[_Row]) -> Result:
     visit = rows[0].visit
+    if len(rows) == 1 and not rows[0].item_code:
+        # Most visits are one row: its own cells, without merging rows.
+        r = rows[0]
+        return Result(
+            visit_id=visit.visit_id, draw_id=folder.draw_id, uscc=visit.uscc, name=visit.name,
+            completed_on=r.completed_on, categories=r.categories, methods=tuple(m for m in METHODS if m in r.methods),
+            findings=r.findings, actions=tuple(dict.fromkeys(r.actions)), remarks=r.remarks or None, items=(),
+            rows=(r.row,),
+        )
     rows = sorted(rows, key=lambda r: r.row)
     items: tuple[ItemResult, ...] = ()
     if rows[0].item_code:
@@ -396,11 +409,12 @@ def _result(folder: DrawFolder, rows: list[_Row]) -> Result:
     else:
         categories, findings = rows[0].categories, rows[0].findings
     remarks = "；".join(dict.fromkeys(r.remarks for r in rows if r.remarks)) or None
+    methods = _union(r.methods for r in rows)
     return Result(
         visit_id=visit.visit_id, draw_id=folder.draw_id, uscc=visit.uscc, name=visit.name,
         # The visit ends when its last item is checked.
         completed_on=max(r.completed_on for r in rows if r.completed_on),
-        categories=categories, methods=tuple(m for m in METHODS if m in _union(r.methods for r in rows)),
+        categories=categories, methods=tuple(m for m in METHODS if m in methods),
         findings=findings, actions=_union(r.actions for r in rows), remarks=remarks, items=items,
         rows=tuple(r.row for r in rows),
     )

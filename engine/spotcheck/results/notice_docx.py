@@ -146,7 +146,11 @@ def _fast(loaded: LoadedPolicy, full: Notice, root) -> bytes | None:
 def results_notice_docx(loaded: LoadedPolicy, rows: Iterable[ResultRow | Mapping], *, published_on: dt.date,
                         root=notice.TEMPLATES) -> bytes:
     """notice.render_results_notice(…, "docx") with the same bytes in each part, at the cost of a few rows' render."""
-    full = results_notice(loaded, rows, published_on)
+    return notice_docx(loaded, results_notice(loaded, rows, published_on), root)
+
+
+def notice_docx(loaded: LoadedPolicy, full: Notice, root=notice.TEMPLATES) -> bytes:
+    """A results announcement already built (notices.announcements.results_notice) as Word, as above."""
     cells = full.results.rows
     if len(cells) >= FAST_ROWS and not any(_LAYOUT.search("".join(r)) for r in cells):
         fast = _fast(loaded, full, root)

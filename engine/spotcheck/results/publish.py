@@ -15,20 +15,22 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+import polars as pl
 from spotcheck.notices import api as notice
 from spotcheck.notices import announcements as notice_announcements
 from spotcheck.notices import content as notice_content
 from spotcheck.notices.announcements import ResultRow
+from spotcheck.results import reads
 from spotcheck.results import records as results
 from spotcheck.results.categories import CATEGORIES, UNREACHABLE, category_text
-from spotcheck.results.notice_docx import results_notice_docx
+from spotcheck.results.notice_docx import notice_docx
 from spotcheck.draw.reader import Visit, load_draw
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import committed, write_file_atomic, write_files
 from spotcheck.ledger.chain import Record
 from spotcheck.ledger.store import Ledger
 from spotcheck.policy.loaded import LoadedPolicy
-from spotcheck.results.tables import table_bytes
+from spotcheck.results.tables import frame_bytes, table_bytes
 
 # The announcement's table and the public list are one shape.
 PUBLIC_COLUMNS = notice_announcements.RESULT_COLUMNS
@@ -53,7 +55,7 @@ class PublicRow:
     task_id: str
 
     def cells(self) -> tuple[str, ...]:
-        # Field by field, not dataclasses.astuple: that deep-copies every value, a public list's largest cost.
+        # Field by field, not dataclasses.astuple: that deep-copies every value.
         return tuple(str(getattr(self, f)) for f in _CELL_FIELDS)
 
     def notice_row(self) -> dict:
@@ -64,7 +66,7 @@ class PublicRow:
 _CELL_FIELDS = tuple(f.name for f in fields(PublicRow))[:len(PUBLIC_COLUMNS)]
 
 
-def public_rows(loaded: LoadedPolicy, shown: list[tuple[Visit, Record]]) -> list[PublicRow]:
+def public_rows(loaded: LoadedPolicy, shown: list[tuple[Visit, Record | reads.Version]]) -> list[PublicRow]:
     """The public list for these (visit, result version) pairs, in task order then visit order."""
     policy = loaded.policy
     tasks = {t.id: (i, t) for i, t in enumerate(policy.tasks)}
@@ -86,6 +88,12 @@ def public_rows(loaded: LoadedPolicy, shown: list[tuple[Visit, Record]]) -> list
     ]
 
 
+def public_frame(rows: list[PublicRow]) -> pl.DataFrame:
+    """The public list's cells, a text column per column of PUBLIC_COLUMNS."""
+    return pl.DataFrame({f"c{j}": [str(getattr(r, name)) for r in rows] for j, name in enumerate(_CELL_FIELDS)},
+                        schema={f"c{j}": pl.String for j in range(len(_CELL_FIELDS))})
+
+
 def announcements(loaded: LoadedPolicy, rows: list[PublicRow], on: dt.date) -> dict[str, bytes]:
     """One results announcement per task (“第NNN号抽查任务检查结果公告”), in each format, dated `on` (the day of publication)."""
     files = {}
@@ -94,11 +102,10 @@ def announcements(loaded: LoadedPolicy, rows: list[PublicRow], on: dt.date) -> d
         by_task.setdefault(row.task_id, []).append(row)
     for task_id, mine in by_task.items():
         no = f"{notice_content.task_no(loaded.policy, loaded.task(task_id)):03d}"
-        # Read once for both formats (each would convert the rows again).
-        notice_rows = [ResultRow.of(r.notice_row()) for r in mine]
+        # Built once for both formats (each would convert the rows and lay out the table again).
+        full = notice_announcements.results_notice(loaded, [ResultRow.of(r.notice_row()) for r in mine], on)
         for fmt in NOTICE_FORMATS:
-            content = (results_notice_docx(loaded, notice_rows, published_on=on) if fmt == "docx"
-                       else notice.render_results_notice(loaded, notice_rows, fmt, published_on=on))
+            content = notice_docx(loaded, full) if fmt == "docx" else notice.render_notice(loaded, full, fmt)
             files[f"results-notice-{no}.{fmt}"] = content.encode("utf-8") if isinstance(content, str) else content
     return files
 
@@ -125,29 +132,27 @@ def publish(draw_dir: str | Path, out_dir: str | Path, *, ledger_path: str | Pat
         with committed(out_dir, ledger, adding=adding) as stage:
             # Read under the write lock, so two publishers cannot both publish the same results.
             with stage.transaction() as tx:
-                all_tracks = results.tracks(folder, ledger)
-                approved = [t for t in all_tracks if t.state == results.APPROVED]
+                shown = reads.shown(folder, ledger)
+                approved = [s for s in shown if s.published_on is None]
                 if not approved:
                     raise SpotcheckError(Problem("S840", "没有已审核、待公示的检查结果", file=str(folder.path),
                                                  hint="先用 spotcheck results approve 审核已录入的结果"))
-                shown = [(t.visit, t.result if t.state == results.APPROVED else t.public[0], t)
-                         for t in all_tracks if t.state == results.APPROVED or t.public]
-                rows = public_rows(loaded, [(visit, record) for visit, record, _ in shown])
-                table = [r.cells() for r in rows]
+                with reads.bulk():
+                    rows = public_rows(loaded, [(s.visit, s.version) for s in shown])
+                    table = public_frame(rows)
                 notices = announcements(loaded, rows, on)
                 files = {
-                    f"{PUBLIC_LIST}.xlsx": table_bytes(".xlsx", PUBLIC_COLUMNS, table),
-                    f"{PUBLIC_LIST}.csv": table_bytes(".csv", PUBLIC_COLUMNS, table),
+                    f"{PUBLIC_LIST}.xlsx": frame_bytes(".xlsx", list(PUBLIC_COLUMNS), table),
+                    f"{PUBLIC_LIST}.csv": frame_bytes(".csv", list(PUBLIC_COLUMNS), table),
                     **notices,
                 }
                 write_files(stage.path, files)
-                done = results.mark_published(tx, approved, on, str(out_dir))
+                done = results.mark_published(tx, [(s.visit.visit_id, s.version.seq) for s in approved], on, str(out_dir))
             abnormal = [
-                (record.body["uscc"], record.body["name"], visit.visit_id, record.body["completed_on"],
-                 on.isoformat() if track.state == results.APPROVED else track.public[1].body["on"],
-                 visit.unit, CATEGORIES[UNREACHABLE].name)
-                for visit, record, track in shown
-                if UNREACHABLE in record.body["categories"]
+                (s.version.body["uscc"], s.version.body["name"], s.visit.visit_id, s.version.body["completed_on"],
+                 s.published_on or on.isoformat(), s.visit.unit, CATEGORIES[UNREACHABLE].name)
+                for s in shown
+                if UNREACHABLE in s.version.body["categories"]
             ]
             write_file_atomic(folder.path / ABNORMAL_FILE, table_bytes(".csv", ABNORMAL_COLUMNS, abnormal))
     return Publication(out_dir, tuple(out_dir / n for n in files), tuple(done), len(rows), len(abnormal),

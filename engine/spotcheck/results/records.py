@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from pathlib import Path
 
 from spotcheck.calendar import deadlines
@@ -30,10 +31,10 @@ from spotcheck.ledger.store import Ledger, Transaction
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import load_policy
 from spotcheck.resources import policy_file
+from spotcheck.results import reads
 from spotcheck.results.file import read_results
+from spotcheck.results.reads import APPROVED, PUBLISHED, STATES, needs_follow_up
 
-STATES = ("未录入", "录入", "审核", "公示")
-APPROVED, PUBLISHED = "审核", "公示"
 
 # The keys of results_file.Result.content(): the part of a `result` record compared when a file is imported again.
 CONTENT_KEYS = ("visit_id", "draw_id", "uscc", "name", "completed_on", "categories", "methods", "findings",
@@ -42,11 +43,6 @@ CONTENT_KEYS = ("visit_id", "draw_id", "uscc", "name", "completed_on", "categori
 
 def content_of(body: Mapping) -> dict:
     return {k: body.get(k) for k in CONTENT_KEYS}
-
-
-def needs_follow_up(body: Mapping) -> bool:
-    """A problem was found (a problem category, or a follow-up action was entered)."""
-    return any(CATEGORIES[c].problem for c in body.get("categories", []) if c in CATEGORIES) or bool(body.get("actions"))
 
 
 # ---------------------------------------------------------------- importing
@@ -81,15 +77,16 @@ def import_results(path: str | Path, draw_dir: str | Path, *, ledger_path: str |
     """Read, check and record a results file: all of it, or (on any problem) none of it."""
     path = Path(path)
     today = today or dt.date.today()
-    with Ledger.open(ledger_path, actor=actor) as ledger:
+    with Ledger.open(ledger_path, actor=actor) as ledger, reads.bulk():
         folder = load_draw(draw_dir, ledger)
         results = read_results(path, folder, today=today)
         source = {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
         added, replaced, unchanged = [], [], []
         reopened: dict[str, str] = {}
+        bodies: list[tuple[str, dict]] = []
         with ledger.transaction() as tx:
             # One pass over the chain for every visit's latest result, not one query per visit.
-            latest = {r.key: r for r in ledger.iter("result") if r.body.get("draw_id") == folder.draw_id}
+            latest = {r.key: r for r in ledger.iter("result", fields={"draw_id": folder.draw_id})}
             for result in results:
                 new = result.content()
                 old = latest.get(result.visit_id)
@@ -109,7 +106,8 @@ def import_results(path: str | Path, draw_dir: str | Path, *, ledger_path: str |
                     replaced.append((result.visit_id, old.seq, tuple(FIELD_TITLES.get(k, k) for k in changed)))
                 else:
                     added.append(result.visit_id)
-                tx.append("result", result.visit_id, body)
+                bodies.append((result.visit_id, body))
+            tx.extend("result", bodies)
     return ImportOutcome(sum(len(r.rows) for r in results), tuple(added), tuple(replaced), tuple(unchanged), reopened)
 
 
@@ -159,9 +157,14 @@ class Track:
 
 def tracks(folder: DrawFolder, ledger: Ledger) -> list[Track]:
     """One Track per visit of the draw, in visit order, from one pass over the chain."""
+    with reads.bulk():
+        return _tracks(folder, ledger)
+
+
+def _tracks(folder: DrawFolder, ledger: Ledger) -> list[Track]:
     versions: dict[str, list[Record]] = {}
-    for record in ledger.iter("result"):
-        if record.key in folder.visits and record.body.get("draw_id") == folder.draw_id:
+    for record in ledger.iter("result", fields={"draw_id": folder.draw_id}):
+        if record.key in folder.visits:
             versions.setdefault(record.key, []).append(record)
     states: dict[int, dict[str, Record]] = {}
     for record in ledger.iter("result_state"):
@@ -192,45 +195,43 @@ def approve(draw_dir: str | Path, *, ledger_path: str | Path, actor: str, visit_
             on: dt.date | None = None) -> StateChange:
     """录入 → 审核 for the named visits (all entered results when `visit_ids` is None)."""
     on = on or dt.date.today()
-    with Ledger.open(ledger_path, actor=actor) as ledger:
+    with Ledger.open(ledger_path, actor=actor) as ledger, reads.bulk():
         folder = load_draw(draw_dir, ledger)
         changed, skipped = [], []
         # States are read under the write lock, so two approvers cannot approve one result twice.
         with ledger.transaction() as tx:
-            by_visit = {t.visit.visit_id: t for t in tracks(folder, ledger)}
-            wanted = list(by_visit) if visit_ids is None else list(dict.fromkeys(visit_ids))
+            entered = reads.entered(folder, ledger)
+            wanted = list(folder.visits) if visit_ids is None else list(dict.fromkeys(visit_ids))
             problems = []
             for vid in wanted:
-                if vid not in by_visit:
+                if vid not in folder.visits:
                     problems.append(Problem("S803", f"检查编号 {vid} 不在本次抽取的检查中",
                                             file=str(folder.path / "visits.csv")))
-                elif visit_ids is not None and by_visit[vid].result is None:
+                elif visit_ids is not None and vid not in entered:
                     problems.append(Problem("S820", f"检查 {vid} 还没有录入结果，不能审核", where=f"检查 '{vid}'",
                                             hint="先用 spotcheck results import 录入结果"))
             if problems:
                 raise SpotcheckError(problems)
             for vid in wanted:
-                track = by_visit[vid]
-                if track.result is None:
+                if vid not in entered:
                     continue
-                if track.state != "录入":
-                    skipped.append((vid, f"已是“{track.state}”状态"))
+                state = entered[vid][1]
+                if state != "录入":
+                    skipped.append((vid, f"已是“{state}”状态"))
                     continue
-                tx.append("result_state", vid, {"visit_id": vid, "result_seq": track.result.seq, "state": APPROVED,
-                                                "on": on.isoformat()})
                 changed.append(vid)
-    units = {vid: by_visit[vid].visit.unit for vid in [*changed, *(v for v, _ in skipped)]}
+            tx.extend("result_state", ((vid, {"visit_id": vid, "result_seq": entered[vid][0], "state": APPROVED,
+                                              "on": on.isoformat()}) for vid in changed))
+    units = {vid: folder.visits[vid].unit for vid in [*changed, *(v for v, _ in skipped)]}
     return StateChange(tuple(changed), tuple(skipped), units)
 
 
-def mark_published(tx: Transaction, approved: Iterable[Track], on: dt.date, out: str) -> list[str]:
-    """审核 → 公示 for these tracks, in the publishing transaction."""
-    done = []
-    for track in approved:
-        tx.append("result_state", track.visit.visit_id, {"visit_id": track.visit.visit_id, "result_seq": track.result.seq,
-                                                        "state": PUBLISHED, "on": on.isoformat(), "out": out})
-        done.append(track.visit.visit_id)
-    return done
+def mark_published(tx: Transaction, approved: Iterable[tuple[str, int]], on: dt.date, out: str) -> list[str]:
+    """审核 → 公示 for these (visit, result seq), in the publishing transaction."""
+    approved = list(approved)
+    tx.extend("result_state", ((vid, {"visit_id": vid, "result_seq": seq, "state": PUBLISHED, "on": on.isoformat(),
+                                      "out": out}) for vid, seq in approved))
+    return [vid for vid, _ in approved]
 
 
 @dataclass(frozen=True)
@@ -297,6 +298,12 @@ def publication_due(loaded: LoadedPolicy, completed_on: dt.date) -> dt.date:
     return resolved[RULE]
 
 
+def publication_dues(loaded: LoadedPolicy) -> Callable[[dt.date], dt.date]:
+    """publication_due for one policy, each completion date counted once: a year's hundreds of thousands
+    of results were completed on a few hundred days."""
+    return lru_cache(maxsize=None)(partial(publication_due, loaded))
+
+
 @dataclass(frozen=True)
 class StatusLine:
     visit_id: str
@@ -349,13 +356,16 @@ class Status:
                 "counts": self.counts(), "lines": [line(x) for x in self.lines]}
 
 
-def status_line(track: Track, loaded: LoadedPolicy, today: dt.date) -> StatusLine:
-    """Where one visit's result stands against its publication deadline on `today`."""
+def status_line(track: Track, loaded: LoadedPolicy, today: dt.date,
+                due_of: Callable[[dt.date], dt.date] | None = None) -> StatusLine:
+    """Where one visit's result stands against its publication deadline on `today` (`due_of`: a
+    memo of publication_due for this policy)."""
+    due_of = due_of or partial(publication_due, loaded)
     completed = track.completed_on
     published_on = dt.date.fromisoformat(track.published.body["on"]) if track.published else None
     note = ""
     try:
-        due = publication_due(loaded, completed) if completed else track.visit.results_due_by
+        due = due_of(completed) if completed else track.visit.results_due_by
         left = loaded.calendar.working_days_between(today, due) if due else None
     except SpotcheckError as exc:
         # A year whose holidays are not yet known: report the state and say why the deadline is missing,
@@ -379,5 +389,6 @@ def status(draw_dir: str | Path, *, ledger_path: str | Path, policy_path: str | 
     with Ledger.open(ledger_path, create=False) as ledger:
         folder = load_draw(draw_dir, ledger)
         loaded = policy_for(folder, policy_path)
-        lines = tuple(status_line(t, loaded, today) for t in tracks(folder, ledger))
+        due_of = publication_dues(loaded)
+        lines = tuple(status_line(t, loaded, today, due_of) for t in tracks(folder, ledger))
     return Status(folder.draw_id, folder.drawn_on, today, lines)

@@ -16,7 +16,7 @@ import datetime as dt
 import html
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -25,6 +25,7 @@ from pathlib import Path
 import jinja2
 import polars as pl
 from markupsafe import Markup
+from spotcheck.results import reads
 from spotcheck.results import records as results
 from spotcheck.directory.kinds import load_for
 from spotcheck.draw.reader import DrawFolder, load_draw
@@ -178,8 +179,8 @@ def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFr
             today: dt.date) -> Report:
     """The KPIs of the policy's year. Pure but for reading the ledger."""
     year = loaded.policy.year
-    tracks = [t for f in folders for t in results.tracks(f, ledger)]
-    done = [t for t in tracks if t.result is not None and t.completed_on.year == year]
+    tracks = [t for f in folders for t in reads.progress(f, ledger)]
+    done = [t for t in tracks if t.completed_on is not None and t.completed_on.year == year]
     metrics: dict[str, Metric] = {}
 
     def put(metric: str, num: int | None, den: int | None, basis: str, reason: str | None = None) -> None:
@@ -221,8 +222,9 @@ def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFr
         None if items else "策略没有事项清单")
 
     timeliness: dict[str, dict[str, int]] = {}
+    due_of = results.publication_dues(loaded)
     for t in tracks:
-        kind = _timeliness(t, loaded, today, year)
+        kind = _timeliness(t, due_of, today, year)
         if kind:
             timeliness.setdefault(t.visit.unit, {"on_time": 0, "late": 0, "overdue": 0, "pending": 0})[kind] += 1
     on_time = sum(u["on_time"] for u in timeliness.values())
@@ -267,18 +269,16 @@ def _risk_based_tasks(folder: DrawFolder, loaded: LoadedPolicy) -> dict[str, boo
     return flags
 
 
-def _timeliness(track: results.Track, loaded: LoadedPolicy, today: dt.date, year: int) -> str | None:
+def _timeliness(track: reads.Progress, due_of: Callable[[dt.date], dt.date], today: dt.date, year: int) -> str | None:
     if track.first_published is not None:
-        version, mark = track.first_published
-        completed = dt.date.fromisoformat(version.body["completed_on"])
+        completed, published_on = track.first_published
         if completed.year != year:
             return None
-        due = results.publication_due(loaded, completed)
-        return "on_time" if dt.date.fromisoformat(mark.body["on"]) <= due else "late"
-    if track.result is not None:
+        return "on_time" if published_on <= due_of(completed) else "late"
+    if track.completed_on is not None:
         if track.completed_on.year != year:
             return None
-        return "overdue" if today > results.publication_due(loaded, track.completed_on) else "pending"
+        return "overdue" if today > due_of(track.completed_on) else "pending"
     due = track.visit.results_due_by
     if due is None or due.year != year:
         return None

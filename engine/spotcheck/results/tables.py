@@ -89,19 +89,38 @@ def spreadsheet_safe(value: str) -> str:
 _NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 
 
+def _safe(column: pl.Expr) -> pl.Expr:
+    """spreadsheet_safe as a column expression (Rust's \\s is the same set as Python's here: the control
+    characters Python also counts as space are in the class anyway)."""
+    formula = column.str.contains(r"^[\s\x00-\x1f]*[=+\-@]") & ~column.str.contains(r"^[+-]?[0-9]+(?:\.[0-9]+)?$")
+    return pl.when(formula).then(pl.lit("'") + column).otherwise(column)
+
+
 def table_bytes(suffix: str, headers: Iterable[str], rows: Iterable[Iterable[str]]) -> bytes:
     """A table as XLSX (for .xlsx) or CSV in UTF-8 with BOM, so Excel opens it without mojibake."""
-    if suffix == ".xlsx":
-        return _xlsx([str(h) for h in headers], [[str(v) for v in r] for r in rows])
-    text = io.StringIO(newline="")
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(list(headers))
-    writer.writerows([[spreadsheet_safe(str(v)) for v in r] for r in rows])
-    return b"\xef\xbb\xbf" + text.getvalue().encode("utf-8")
-
-
-def _xlsx(headers: list[str], rows: list[list[str]]) -> bytes:
+    headers = [str(h) for h in headers]
+    rows = [[str(v) for v in r] for r in rows]
+    if suffix != ".xlsx" and (len(headers) < 2 or any(len(r) != len(headers) for r in rows)):
+        # Rows of another width, or one column (where an empty row is written ""): as the csv module writes them.
+        text = io.StringIO(newline="")
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow(headers)
+        writer.writerows([[spreadsheet_safe(v) for v in r] for r in rows])
+        return b"\xef\xbb\xbf" + text.getvalue().encode("utf-8")
     width = max([len(headers), *map(len, rows)], default=0)
     frame = pl.DataFrame([r + [""] * (width - len(r)) for r in rows],
                          schema={f"c{j}": pl.String for j in range(width)}, orient="row")
-    return workbook([Sheet("Sheet1", headers, frame)])
+    return frame_bytes(suffix, headers, frame)
+
+
+def frame_bytes(suffix: str, headers: list[str], frame: pl.DataFrame) -> bytes:
+    """A frame of text columns (in header order) as table_bytes writes its rows: the CSV byte for byte as
+    the csv module writes it (minimal quoting, CRLF, formulas made text), column by column."""
+    if suffix == ".xlsx":
+        return workbook([Sheet("Sheet1", headers, frame)])
+    head = io.StringIO(newline="")
+    csv.writer(head, lineterminator="\r\n").writerow(headers)
+    # An empty cell is written bare (polars would quote an empty string, not a missing value).
+    body = frame.select(_safe(pl.col(c)).replace("", None).alias(f"c{j}") for j, c in enumerate(frame.columns))
+    return b"\xef\xbb\xbf" + head.getvalue().encode("utf-8") + body.write_csv(
+        include_header=False, line_terminator="\r\n", quote_style="necessary").encode("utf-8")

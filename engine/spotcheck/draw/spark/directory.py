@@ -13,8 +13,9 @@ The cells. Each Arrow batch of lines is parsed by polars exactly as the loader p
 normalised and checked by the loader's own expressions (spotcheck.directory.cells) on the executors
 (mapInArrow): the executors run Python with spotcheck installed (the wheel, see the README). A repeated
 code is a groupBy. The driver receives counts and the first 100 rows of each kind of problem, and words
-them with the loader's own functions. A file with problems is refused with all of them; a good one is
-written by Spark as Parquet, typed, and read back by the driver for the draw.
+them with the loader's own functions. A file with problems is refused with all of them; a good one stays
+as Parquet in a staging directory (check_on_spark): a draw works on it there (spotcheck.draw.spark.counted),
+or the driver reads it back, typed, when the policy needs the rows (read_directory).
 
 An XLSX file is read on the driver (a worksheet holds at most 1,048,576 rows), as is a GBK/GB18030 CSV
 file on the driver's disk (Spark reads text as UTF-8); a GBK file at another address is refused (D251).
@@ -70,24 +71,80 @@ def reader(spark: SparkSession) -> Callable[[str | Path, Sheet], EntityDirectory
 
 def read_directory(spark: SparkSession, path: str | Path, sheet: Sheet) -> EntityDirectory:
     """Load and check a directory on Spark: a local path, or any address Spark reads (hdfs://, s3a://, file:)."""
+    checked = check_on_spark(spark, path, sheet)
+    if checked is None:
+        return load_sheet(path, sheet)
+    try:
+        return EntityDirectory(**_typed(checked.rows, checked.checks, checked.path), sha256=checked.sha256)
+    finally:
+        checked.staging.cleanup()
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A directory Spark read and found without problems: its checked rows as Parquet in `staging`
+    (`rows`, one part per split, the typed fields as text), until `staging.cleanup()`."""
+
+    path: Path  # as messages and the transcript name it
+    sha256: str
+    rows: Path
+    checks: _Checks
+    staging: tempfile.TemporaryDirectory
+
+    @property
+    def present(self) -> list:
+        return self.checks.present
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return dict(self.checks.layout.headers)
+
+
+def check_on_spark(spark: SparkSession, path: str | Path, sheet: Sheet) -> Checked | None:
+    """Read and check a directory on Spark; None for a file the loader reads on the driver instead
+    (missing, XLSX, a GBK file on the driver's disk); SpotcheckError with every problem of a bad one.
+
+    The checked rows are written once, as Parquet in a staging directory (`spark.spotcheck.staging`,
+    else the driver's TMPDIR: a path the driver and the executors see)."""
     uri, local = _where(path)
     suffix = Path(str(path)).suffix.lower()
     if (local is not None and not local.is_file()) or suffix not in _CSV | _PARQUET:
-        # The loader's own refusals: a missing file, a type it does not read; XLSX it reads itself.
-        return load_sheet(path, sheet)
+        return None
     shown = Path(path) if local is not None else Path(uri)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        hashing = pool.submit(_sha256, spark, uri, local)
-        try:
-            if suffix in _PARQUET:
-                loaded = _parquet(spark, uri, shown, sheet)
-            else:
-                loaded = _csv(spark, uri, local, shown, sheet)
-        finally:
-            digest = hashing.result()
-    if loaded is None:
-        return load_sheet(path, sheet)  # a GBK file on the driver's disk
-    return EntityDirectory(**loaded, sha256=digest)
+    staging = staging_dir(spark)
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            hashing = pool.submit(_sha256, spark, uri, local)
+            try:
+                if suffix in _PARQUET:
+                    found = _parquet(spark, uri, shown, sheet)
+                else:
+                    found = _csv(spark, uri, local, shown, sheet)
+                if found is None:
+                    staging.cleanup()
+                    return None  # a GBK file on the driver's disk
+                rows, checks, problems, ragged = found
+                target = Path(staging.name) / "checked.parquet"
+                rows.write.parquet(target.as_uri())
+                _raise_problems(spark.read.parquet(target.as_uri()), checks, shown, problems, ragged)
+            finally:
+                digest = hashing.result()
+    except BaseException:
+        staging.cleanup()
+        raise
+    return Checked(shown, digest, target, checks, staging)
+
+
+def staging_dir(spark: SparkSession) -> tempfile.TemporaryDirectory:
+    """A new directory for the files a draw hands between Spark and the driver, in `spark.spotcheck.staging`
+    (a path the driver and every executor see) or, by default, the driver's TMPDIR."""
+    root = spark.conf.get("spark.spotcheck.staging", None)
+    try:
+        return tempfile.TemporaryDirectory(prefix="spotcheck-spark-", dir=root)
+    except OSError as exc:
+        raise SpotcheckError(Problem(
+            "R572", f"Spark 暂存目录 {root} 无法使用：{exc.strerror or type(exc).__name__}",
+            hint="spark.spotcheck.staging 须是已存在、可写、驱动端和各执行端都能访问的目录（如共享的 NFS 目录）")) from None
 
 
 def _where(path: str | Path) -> tuple[str, Path | None]:
@@ -296,7 +353,7 @@ def _parquet_batches(checks: _Checks, batches: Iterator[pa.RecordBatch]) -> Iter
 # On the driver
 
 
-def _csv(spark: SparkSession, uri: str, local: Path | None, path: Path, sheet: Sheet) -> dict | None:
+def _csv(spark: SparkSession, uri: str, local: Path | None, path: Path, sheet: Sheet) -> tuple | None:
     from pyspark.sql import functions as F
 
     try:
@@ -326,8 +383,7 @@ def _csv(spark: SparkSession, uri: str, local: Path | None, path: Path, sheet: S
         starts[b], before = before, before + n
     checks = _Checks(sheet, layout, tuple(csvfile.column(i) for i in range(max(width, 1))), first_row,
                      width=len(header), named=max((i + 1 for i, cell in enumerate(header) if cell.strip()), default=0), starts=starts)
-    rows = _checked_on_executors(text, _csv_batches, checks)
-    return _finish(spark, rows, checks, path, problems, ragged=True)
+    return _checked_on_executors(text, _csv_batches, checks), checks, problems, True
 
 
 def _checked_on_executors(frame: DataFrame, batches: Callable, checks: _Checks) -> DataFrame:
@@ -339,7 +395,7 @@ def _checked_on_executors(frame: DataFrame, batches: Callable, checks: _Checks) 
         return frame.mapInArrow(partial(batches, checks), from_arrow_schema(checks.schema()))
 
 
-def _parquet(spark: SparkSession, uri: str, path: Path, sheet: Sheet) -> dict:
+def _parquet(spark: SparkSession, uri: str, path: Path, sheet: Sheet) -> tuple:
     from pyspark.sql import functions as F
 
     data = spark.read.parquet(uri)
@@ -352,21 +408,7 @@ def _parquet(spark: SparkSession, uri: str, path: Path, sheet: Sheet) -> dict:
         starts[f], before = before, before + n
     layout, problems = header_layout([(n, n) for n in names], sheet.fields, str(path), None)
     checks = _Checks(sheet, layout, tuple(names), 2, starts=starts)
-    return _finish(spark, _checked_on_executors(located, _parquet_batches, checks), checks, path, problems, ragged=False)
-
-
-def _finish(spark: SparkSession, rows: DataFrame, checks: _Checks, path: Path, problems: list[Problem], *, ragged: bool) -> dict:
-    """The problems of the checked rows, worded as the loader words them; else the typed directory.
-
-    The checked rows are written once, as Parquet in the staging directory (`spark.spotcheck.staging`,
-    else the driver's TMPDIR: a path the driver and the executors see): the counts and the listed
-    problems read from it the few columns they need, and the driver reads the typed directory from it."""
-    root = spark.conf.get("spark.spotcheck.staging", None)
-    with tempfile.TemporaryDirectory(prefix="spotcheck-spark-", dir=root) as staging:
-        target = Path(staging) / "checked.parquet"
-        rows.write.parquet(target.as_uri())
-        _raise_problems(spark.read.parquet(target.as_uri()), checks, path, problems, ragged)
-        return _typed(target, checks, path)
+    return _checked_on_executors(located, _parquet_batches, checks), checks, problems, False
 
 
 def _top(frame: DataFrame, *columns: str) -> pl.DataFrame:

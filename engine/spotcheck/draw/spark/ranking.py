@@ -4,7 +4,9 @@ spotcheck.draw.ranking, computed by Spark's SHA-256 and a window.
 Every (task, stratum, round) has one prefix, "{key}|{unit}" with the stratum filled in, so a row's
 rank hash is sha2(prefix || uscc) whichever way the campaign coordinates: a small table of prefixes
 and quotas made on the driver is broadcast and joined to the pool's rows, and each stratum keeps the
-rows whose row_number over the hash is within its quota. SHA-256 hex is one function of the bytes, so
+rows whose row_number over the hash is within its quota, among the rows whose hash is below a cut a
+little above the quota's share (`cut_for`), so Spark sorts about the drawn rows, not the pools; a
+stratum the cut left short is ranked again whole. SHA-256 hex is one function of the bytes, so
 Spark's digests are the local engine's and the draw folder is byte for byte the same (tests/draw/
 test_spark.py compares every file). Scope, caps, strata and quotas stay on the driver
 (spotcheck.draw.pools), as do the files (spotcheck.draw.transcript).
@@ -12,7 +14,7 @@ test_spark.py compares every file). Scope, caps, strata and quotas stay on the d
 
 from __future__ import annotations
 
-import tempfile
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -25,10 +27,14 @@ import pyarrow.parquet as pq
 from spotcheck.draw.commitment import Seed
 from spotcheck.draw.pools import Pool, TaskPlan
 from spotcheck.draw.ranking import rank_unit
+from spotcheck.draw.spark.directory import staging_dir
 from spotcheck.progress import Progress
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+
+_RANKED = {"t": pl.Int32, "round": pl.Int64, "month": pl.Int64, "order": pl.Int32, "row": pl.Int64,
+           "uscc": pl.String, "s": pl.Int32, "rank": pl.Int32, "hash": pl.String}
 
 # The pools reach Spark in Parquet pieces of this many rows.
 _PIECE_ROWS = 1_000_000
@@ -49,9 +55,13 @@ class SparkRanking:
     ranked again on its own.
     """
 
-    def __init__(self, spark: SparkSession, plans: list[TaskPlan], pools: list[Pool], uscc: pl.Series, seed: Seed) -> None:
+    def __init__(self, spark: SparkSession, plans: list[TaskPlan], pools: list[Pool], uscc: pl.Series | None, seed: Seed,
+                 pairs: str | None = None) -> None:
         self.spark, self.uscc, self.seed = spark, uscc, seed
         self.plans, self.pools = plans, pools
+        # The pools' rows (t, s, row, uscc) already on Spark, as Parquet at this address (a draw whose
+        # directory the driver never holds, spotcheck.draw.spark.counted); else written from the pools.
+        self.pairs = pairs
         self.first: pl.DataFrame | None = None
 
     def _write_pairs(self, pools: list[Pool], path: Path) -> None:
@@ -82,44 +92,62 @@ class SparkRanking:
                 for order, q in enumerate(pool.quotas):
                     if q.drawn:
                         prefix = f"{self.seed.key}|{rank_unit(plan, rnd, q.stratum)}"
-                        rows.append((t, index[q.stratum], rnd, month, order, prefix, q.drawn))
-        names = ["t", "s", "round", "month", "order", "prefix", "n"]
-        types = [pa.int32(), pa.int32(), pa.int64(), pa.int64(), pa.int32(), pa.string(), pa.int64()]
+                        rows.append((t, index[q.stratum], rnd, month, order, prefix, q.drawn, cut_for(q.drawn, q.eligible)))
+        names = ["t", "s", "round", "month", "order", "prefix", "n", "cut"]
+        types = [pa.int32(), pa.int32(), pa.int64(), pa.int64(), pa.int32(), pa.string(), pa.int64(), pa.int64()]
         return pa.table([pa.array([r[k] for r in rows], type=types[k]) for k in range(len(names))], names=names)
 
     @contextmanager
-    def _ranked(self, plans: list[TaskPlan], pools: list[Pool]) -> Iterator[DataFrame | None]:
-        """Each drawn stratum's rows within its quota: t, s, round, month, order, row, uscc, hash, rank.
+    def _pairs(self, pools: list[Pool]) -> Iterator[DataFrame]:
+        """The pools' rows on Spark: t, s, row, uscc.
 
-        The pools' rows reach Spark as a Parquet file, which Spark reads in parallel splits (a local
-        table of tens of millions of rows would sit whole in the driver's JVM); the file is removed
-        when the caller has its answer. It is written in TMPDIR, or on a cluster in the directory the
-        session's `spark.spotcheck.staging` names, which the driver and every executor must see."""
+        Unless they are there already, they reach Spark as a Parquet file, which Spark reads in parallel
+        splits (a local table of tens of millions of rows would sit whole in the driver's JVM); the file
+        is removed when the caller has its answer. It is written in TMPDIR, or on a cluster in the
+        directory the session's `spark.spotcheck.staging` names, which the driver and every executor must see."""
+        if self.pairs is not None:
+            if pools is not self.pools:
+                raise ValueError("pairs on Spark rank only the pools they were made from")
+            yield self.spark.read.parquet(self.pairs)
+            return
+        with staging_dir(self.spark) as staging:
+            path = Path(staging) / "pairs.parquet"
+            self._write_pairs(pools, path)
+            yield self.spark.read.parquet(path.as_uri())
+
+    def _collect(self, plans: list[TaskPlan], pools: list[Pool], columns: tuple[str, ...] = tuple(_RANKED)) -> pl.DataFrame:
+        """Each drawn stratum's rows within its quota: t, round, s and the `columns` asked for
+        (month, order, row, uscc, rank, hash).
+
+        A stratum whose cut kept fewer rows than its quota (its digests bunched above the cut) is
+        ranked again with every row: the answer is the n smallest whatever the cut."""
+        units = self._units(plans, pools)
+        columns = tuple(dict.fromkeys(("t", "round", "s", *columns)))
+        if units.num_rows == 0:
+            return pl.DataFrame(schema={c: _RANKED[c] for c in columns})
+        with self._pairs(pools) as pairs:
+            got = self._top_n(pairs, units, columns)
+            kept = got.group_by("t", "round", "s").len()
+            short = (pl.from_arrow(units).join(kept, on=["t", "round", "s"], how="left")
+                     .filter((pl.col("len").fill_null(0) < pl.col("n")) & (pl.col("cut") < _ALL)))
+            if short.height == 0:
+                return got
+            whole = short.drop("len").with_columns(pl.lit(_ALL, pl.Int64).alias("cut"))
+            again = self._top_n(pairs, whole.to_arrow(), columns)
+        return pl.concat([got.join(short.select("t", "round", "s"), on=["t", "round", "s"], how="anti"), again])
+
+    def _top_n(self, pairs: DataFrame, units: pa.Table, columns: tuple[str, ...]) -> pl.DataFrame:
+        """Each unit's rows within its quota, by rank hash sha2(prefix || uscc), among the rows below its cut."""
         from pyspark.sql import Window
         from pyspark.sql import functions as F
 
-        units = self._units(plans, pools)
-        if units.num_rows == 0:
-            yield None
-            return
-        root = self.spark.conf.get("spark.spotcheck.staging", None)
-        with tempfile.TemporaryDirectory(prefix="spotcheck-spark-", dir=root) as staging:
-            path = Path(staging) / "pairs.parquet"
-            self._write_pairs(pools, path)
-            pairs = self.spark.read.parquet(path.as_uri())
-            hashed = pairs.join(F.broadcast(self.spark.createDataFrame(units)), ["t", "s"]).withColumn(
-                "hash", F.sha2(F.concat(F.col("prefix"), F.col("uscc")), 256)
-            )
-            by_hash = Window.partitionBy("t", "round", "s").orderBy("hash")
-            yield hashed.withColumn("rank", F.row_number().over(by_hash)).filter(F.col("rank") <= F.col("n"))
-
-    def _collect(self, plans: list[TaskPlan], pools: list[Pool]) -> pl.DataFrame:
-        columns = {"t": pl.Int32, "round": pl.Int64, "month": pl.Int64, "order": pl.Int32, "row": pl.Int64,
-                   "uscc": pl.String, "s": pl.Int32, "rank": pl.Int32, "hash": pl.String}
-        with self._ranked(plans, pools) as ranked:
-            if ranked is None:
-                return pl.DataFrame(schema=columns)
-            return pl.from_arrow(ranked.select(*columns).toArrow()).cast(columns)  # type: ignore[return-value]
+        hashed = pairs.join(F.broadcast(self.spark.createDataFrame(units)), ["t", "s"]).withColumn(
+            "hash", F.sha2(F.concat(F.col("prefix"), F.col("uscc")), 256))
+        # The digest's first 15 hex digits are its first 60 bits: below the cut, a row may be among the n smallest.
+        kept = hashed.where(F.conv(F.substring("hash", 1, 15), 16, 10).cast("long") < F.col("cut"))
+        by_hash = Window.partitionBy("t", "round", "s").orderBy("hash")
+        ranked = kept.withColumn("rank", F.row_number().over(by_hash)).filter(F.col("rank") <= F.col("n"))
+        return pl.from_arrow(ranked.select(*columns).toArrow()).cast({c: _RANKED[c] for c in columns})  # type: ignore[return-value]
 
     def _ranked_pool(self, plan: TaskPlan, pool: Pool) -> pl.DataFrame:
         at = next((t for t, (p, q) in enumerate(zip(self.plans, self.pools)) if p is plan and q is pool), None)
@@ -154,5 +182,18 @@ class SparkRanking:
     def distinct(self, plans: list[TaskPlan], pools: list[Pool], progress: Progress) -> int:
         """How many distinct entities the plans would draw, in one Spark job over every pool."""
         progress("按另一种协同方式对照抽取（用于统计）")
-        with self._ranked(plans, pools) as ranked:
-            return 0 if ranked is None else ranked.select("row").distinct().count()
+        return self._collect(plans, pools, ("row",))["row"].n_unique()
+
+
+
+# Rank hashes' first 60 bits range over [0, _ALL).
+_ALL = 2**60
+
+
+def cut_for(n: int, eligible: int) -> int:
+    """Where a stratum's ranking stops looking: the 60-bit prefix below which n + 8 standard deviations
+    + 64 of its `eligible` rows are expected. Only those are sorted, about n rows and not `eligible`;
+    uniform digests fall short of n below it less than once in 10^14 strata, and then the stratum is
+    ranked again whole (SparkRanking._collect)."""
+    want = n + 8 * math.isqrt(n) + 64
+    return _ALL if want >= eligible else want * _ALL // eligible

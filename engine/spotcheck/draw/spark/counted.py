@@ -1,0 +1,396 @@
+"""The draw on Spark with a driver that holds classes and quotas, never the directory's rows.
+
+The directory stays where Spark read and checked it (spotcheck.draw.spark.directory: Parquet in the
+staging directory). The executors encode each row into the rules engine's fact codes, with the
+expressions spotcheck.rules.classes uses, compiled once on the driver; one groupBy over the codes and
+the stratify fields gives every class with its strata and counts. The driver asks the one rules module
+about each class, and works out scope, strata and quotas exactly as spotcheck.draw.pools does, from
+counts. A broadcast table of (class, stratum key) → (task, stratum) makes every eligible pair on
+Spark; Spark sorts them into eligible.csv's order and writes them as Parquet, which the driver reads a
+batch at a time twice: once for each stratum's sha256 (the transcript), once to write eligible.csv.
+The ranking is spotcheck.draw.spark.ranking's, on those pairs; only the drawn rows come to the driver.
+
+What this covers: a policy whose draw needs nothing row by row on the driver. Caps (this draw's
+checks count towards the later tasks'), split batches, lists, look-backs over past checks, kinds
+checked against registration codes, and conditions answered per drawn entity (applies.csv) still need
+the rows: spotcheck.draw.pipeline draws such a policy on Spark with the directory on the driver
+(`counted` says which). Either way the folder is byte for byte the local engine's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+from spotcheck.directory.kinds import kind_row_problems, kind_verdicts, load_for
+from spotcheck.directory.load import ENTITY_SHEET, ROW_PROBLEM_CAP, EntityDirectory, object_sheet
+from spotcheck.draw.applies import entity_rules
+from spotcheck.draw.batches import schedule_words
+from spotcheck.draw.caps import EXCLUDED_COLUMNS
+from spotcheck.draw.commitment import Seed
+from spotcheck.draw.compute import Draw, coordinated
+from spotcheck.draw.folder import Content
+from spotcheck.draw.history import history_csv
+from spotcheck.draw.pools import Pool, TaskPlan, _class_rule, _stratum_name, compile_scope, plan_tasks, stratum_parts, task_quotas
+from spotcheck.draw.ranking import PICKED
+from spotcheck.draw.records import DirectoryCounts
+from spotcheck.draw.spark.directory import Checked, _dtype_of, check_on_spark, reader
+from spotcheck.draw.spark.ranking import SparkRanking
+from spotcheck.draw.transcript import csv_bytes, csv_pieces, json_bytes, make_summary, make_transcript, operating_enterprises
+from spotcheck.errors import SpotcheckError
+from spotcheck.policy.cadence import lookback_years
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.policy.model import effective_caps
+from spotcheck.progress import Progress, silent
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+# The columns draws.csv and the summary read for the drawn rows.
+_SHOWN = ("name", "type", "district", "tier")
+# The pairs are read back in batches of this many rows: the driver never holds them all.
+_BATCH_ROWS = 250_000
+
+
+def counted(loaded: LoadedPolicy) -> bool:
+    """Whether a Spark draw of this policy can leave the directory's rows on Spark (see the module's words)."""
+    policy = loaded.policy
+    if any(k.identified_by is not None for k in policy.kinds.values()):
+        return False  # an object known by its own number is keyed row by row (spotcheck.directory.kinds)
+    if policy.lists or effective_caps(policy) or lookback_years(policy) is not None or entity_rules(loaded):
+        return False
+    if any(plan.split for plan in plan_tasks(loaded)):
+        return False
+    return "checks_this_year" not in compile_scope(loaded, [], None, dt.date(policy.year, 1, 1)).fields_read
+
+
+@dataclass(frozen=True, eq=False)
+class CountedDirectory:
+    """A directory read and checked on Spark that stays there: the driver holds its name and digest."""
+
+    checked: Checked
+
+    @property
+    def path(self) -> Path:
+        return self.checked.path
+
+    @property
+    def sha256(self) -> str:
+        return self.checked.sha256
+
+
+def load(spark: SparkSession, loaded: LoadedPolicy, path: str | Path) -> EntityDirectory | CountedDirectory:
+    """The directory of a Spark draw: left on Spark when the policy allows, else read onto the driver."""
+    if counted(loaded):
+        kinds = bool(loaded.policy.kinds)
+        found = check_on_spark(spark, path, object_sheet(False) if kinds else ENTITY_SHEET)
+        if found is not None:
+            if kinds:
+                _check_kinds(spark, found, loaded.policy)
+            return CountedDirectory(found)
+    return load_for(loaded.policy, path, reader(spark))
+
+
+def _check_kinds(spark: SparkSession, checked: Checked, policy) -> None:
+    """spotcheck.directory.kinds' checks of each row's kind, code and tier: per distinct combination on
+    the driver, and the rows of a wrong one found by Spark."""
+    from pyspark.sql import functions as F
+
+    rows = spark.read.parquet(checked.rows.as_uri()).where(F.col("_filled"))
+    present = {f.name for f in checked.present}
+    text = [F.col(c).cast("string").alias(c) if c in present else F.lit(None).cast("string").alias(c) for c in ("type", "tier")]
+    keyed = rows.select("_row", "uscc", text[0], F.substring("uscc", 1, 2).alias("code"), text[1])
+    keys, verdicts = kind_verdicts(policy, [tuple(r) for r in keyed.select("type", "code", "tier").distinct().collect()])
+    if not verdicts:
+        return
+    bad = spark.createDataFrame(keys.rename({c: f"m{c}" for c in ("type", "code", "tier")}).to_arrow())
+    wrong = keyed.join(F.broadcast(bad), [keyed[c].eqNullSafe(bad[f"m{c}"]) for c in ("type", "code", "tier")])
+    first = pl.from_arrow(wrong.orderBy("_row").limit(ROW_PROBLEM_CAP).select("_row", "uscc", "_v").toArrow())
+    headers = checked.headers
+    raise SpotcheckError(kind_row_problems(first, wrong.count(), verdicts, checked.path,
+                                           lambda field: headers.get(field) or EntityDirectory.FIELDS[field].title))
+
+
+@dataclass(frozen=True)
+class _Coding:
+    """What every executor needs to turn checked rows into coded rows: the loader's types, the rules'
+    helper columns and codes, the stratify fields' keys and the columns the files show."""
+
+    types: dict[str, pl.DataType]
+    masks: list[pl.Expr]
+    codes: list[pl.Expr]
+    keys: tuple[str, ...]
+    operating: pl.Expr
+
+    def schema(self) -> pa.Schema:
+        return pa.schema(
+            [("_row", pa.int64()), ("uscc", pa.string())]
+            + [(c, pa.string()) for c in _SHOWN]
+            + [(f"_k{j}", pa.string()) for j in range(len(self.keys))]
+            + [(f"_c{k}", pa.int32()) for k in range(len(self.codes))]
+            + [("_op", pa.bool_())]
+        )
+
+    def text(self, name: str) -> pl.Expr:
+        return (pl.col(name).cast(pl.String) if name in self.types else pl.lit(None, pl.String)).alias(name)
+
+    def coded(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            frame = pl.from_arrow(batch).filter(pl.col("_filled"))
+            frame = frame.select("_row", *[pl.col(n).cast(t) for n, t in self.types.items()])
+            if self.masks:
+                frame = frame.with_columns(self.masks)
+            out = frame.select(
+                "_row",
+                pl.col("uscc").cast(pl.String),
+                *[self.text(c) for c in _SHOWN],
+                *[self.text(name).alias(f"_k{j}") for j, name in enumerate(self.keys)],
+                *[code.cast(pl.Int32).alias(f"_c{k}") for k, code in enumerate(self.codes)],
+                self.operating.fill_null(False).alias("_op"),
+            )
+            yield from out.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(self.schema()).to_batches()
+
+
+class _StratumHashes:
+    """Each stratum's sha256 of its newline-joined codes, as spotcheck.draw.transcript.Codes gives it,
+    for the pools below (whose members are named, not listed)."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[tuple[int, str], str] = {}
+
+    def sha256(self, key: tuple[int, str]) -> str:
+        return self.by_key.get(key, hashlib.sha256(b"").hexdigest())
+
+
+@dataclass(frozen=True)
+class _CountedPool(Pool):
+    """A pool known by its strata's counts; its rows are pairs on Spark, named (pool, stratum)."""
+
+    index: int = -1
+
+    def members(self, stratum: str) -> tuple[int, str]:  # type: ignore[override]
+        return (self.index, stratum)
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """The directory as the transcript names it."""
+
+    path: Path
+    sha256: str
+    rows: int
+
+    def __len__(self) -> int:
+        return self.rows
+
+
+def counted_draw(
+    spark: SparkSession,
+    loaded: LoadedPolicy,
+    entities: CountedDirectory,
+    history: pl.DataFrame,
+    seed: Seed,
+    drawn_on: dt.date,
+    progress: Progress = silent,
+    select: Mapping[str, tuple[int, ...]] | None = None,
+) -> Draw:
+    """spotcheck.draw.compute.compute for a policy `counted` accepts, with the directory on Spark."""
+    policy = loaded.policy
+    checked = entities.checked
+    staging = Path(checked.staging.name)
+    compiled = compile_scope(loaded, [], select, drawn_on)
+    plans = plan_tasks(loaded)
+    if select is not None:
+        plans = [replace(p, selected=tuple(select[p.task.id])) for p in plans if p.task.id in select]
+    progress("按规则匹配抽查范围")
+    kind = checked.checks.sheet.kind
+    types = {f.name: _dtype_of(f, kind) for f in checked.present}
+    masks, coded = compiled.code_exprs(pl.DataFrame(schema=types))
+    keys = tuple(dict.fromkeys(f for p in plans for f in p.task.sampling.stratify))
+    coding = _Coding(types, masks, [expr for _, expr, _ in coded], keys, operating_enterprises(policy))
+    rows = _coded_rows(spark, checked, coding, staging / "coded.parquet")
+    codes = [f"_c{k}" for k in range(len(coded))]
+    key_columns = [f"_k{j}" for j in range(len(keys))]
+    groups = pl.from_arrow(rows.groupBy(*codes, *key_columns, "_op").count().toArrow())
+    counts = DirectoryCounts(entities=int(groups["count"].sum() or 0),
+                             enterprises_operating=int(groups.filter(pl.col("_op"))["count"].sum() or 0))
+    by = codes + key_columns
+    groups = groups.group_by(by).agg(pl.col("count").sum()) if by else groups.select(pl.col("count").sum())
+    if codes:
+        distinct = groups.select(codes).unique().sort(codes)
+        answers = compiled.evaluate_classes(distinct.rename({c: name for c, (name, _, _) in zip(codes, coded, strict=True)}))
+        groups = groups.join(distinct.with_row_index("_class"), on=codes, how="left")
+    else:
+        answers = [compiled.evaluate_encoded([{}])[0]]
+        groups = groups.with_columns(pl.lit(0, pl.UInt32).alias("_class"))
+
+    pools, members = [], []
+    for t, plan in enumerate(plans):
+        progress("划定各任务的抽查对象", t, len(plans))
+        pool, member = _pool(loaded, plan, t, groups, answers, dict(zip(keys, key_columns, strict=True)))
+        pools.append(pool)
+        members.append(member)
+    pairs = _pairs(spark, rows, members, codes + key_columns, _pairs_path(checked))
+    hashes = _stratum_hashes(pairs, pools)
+
+    ranking = partial(SparkRanking, spark, pairs=pairs.as_uri())
+    ranks = ranking(plans, pools, None, seed)
+    parts = []
+    for t, (plan, pool) in enumerate(zip(plans, pools, strict=True)):
+        progress("按随机数排序抽取", t, len(plans))
+        parts.append(ranks.draw_plan(plan, pool))
+    picked = pl.concat(parts) if parts else pl.DataFrame(schema=PICKED)
+    drawn = pl.concat([picked.drop("_row"), _shown(spark, rows, picked["_row"])], how="horizontal")
+    coordination = coordinated(plans, drawn, lambda alt: ranking(alt, pools, None, seed).distinct(alt, pools, progress))
+    exclusions = pl.DataFrame(schema=EXCLUDED_COLUMNS)
+
+    progress("生成抽取记录")
+    files_hist = history_csv(history)
+    selection = {p.task.id: tuple(r for r, _ in p.drawn_rounds()) for p in plans} if select is not None else None
+    shown = _Shown(entities.path, entities.sha256, counts.entities)
+    transcript = make_transcript(loaded, shown, seed, drawn_on, files_hist, pools, hashes, selection, None)
+    draw_id = transcript.draw_id
+    summary = make_summary(loaded, None, drawn, exclusions, pools, [], draw_id, seed, coordination, counts=counts)
+    drawn_out = drawn.select("task_id", "round", "month", "uscc", "name", "district", "tier", "stratum", "rank", "hash")
+    files: dict[str, Content] = {
+        "transcript.json": json_bytes(transcript.to_json()),
+        "draws.csv": lambda: csv_pieces(drawn_out),
+        "eligible.csv": partial(_eligible_pieces, checked, pools),
+        "history.csv": files_hist,
+        "summary.json": json_bytes(summary.to_json()),
+        "excluded.csv": exclusions.write_csv().encode("utf-8"),
+    }
+    return Draw(draw_id, seed, drawn_on, drawn, exclusions, transcript, summary, files, tuple(pools), pl.Series("uscc", [], pl.String))
+
+
+def _coded_rows(spark: SparkSession, checked: Checked, coding: _Coding, target: Path) -> DataFrame:
+    """Every filled row's codes, stratify keys and shown columns, written once as Parquet and read from there."""
+    import warnings
+
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    source = spark.read.parquet(checked.rows.as_uri()).select("_row", "_filled", *coding.types)
+    with warnings.catch_warnings():
+        # pyspark warns in English that it has not been tried with pandas 3; the coding uses polars.
+        warnings.simplefilter("ignore", FutureWarning)
+        source.mapInArrow(coding.coded, from_arrow_schema(coding.schema())).write.parquet(target.as_uri())
+    return spark.read.parquet(target.as_uri())
+
+
+def _pool(loaded: LoadedPolicy, plan: TaskPlan, t: int, groups: pl.DataFrame, answers: list, key_of: dict[str, str]
+          ) -> tuple[_CountedPool, pl.DataFrame]:
+    """A task's strata and quotas from the classes' counts, as spotcheck.draw.pools.pool_for makes them
+    from rows; and its part of the pair table: each (class, stratum key) in scope with the stratum's index."""
+    task = plan.task
+    in_scope = pl.Series([f"scope:{task.id}" in a for a in answers], dtype=pl.Boolean)
+    mine = groups.filter(in_scope.gather(groups["_class"]))
+    stratify = list(task.sampling.stratify)
+    values = mine.select(key_of[f] for f in stratify).rows() if stratify else [()] * mine.height
+    if task.sampling.classes:
+        named = [next((c.name for c in task.sampling.classes if _class_rule(task, c) in answers[k]), "其他") for k in mine["_class"]]
+        values = [(*v, name) for v, name in zip(values, named, strict=True)]
+    elif not stratify:
+        values = [("全部",)] * mine.height
+    names = [_stratum_name(v) for v in values]
+    strata: dict[str, tuple] = {}
+    for name, value, n in zip(names, values, mine["count"], strict=True):
+        size = strata[name][0] if name in strata else 0
+        strata[name] = (size + n, *stratum_parts(task, value))
+    order = tuple(sorted(strata))
+    quotas, explain = task_quotas(task, loaded.policy.risk.tiers, dict(sorted(strata.items())), loaded.policy.year)
+    if task.batches:
+        explain["batches"] = schedule_words(plan)
+    empty = pl.Series([], dtype=pl.UInt32)
+    pool = _CountedPool(plan, empty, empty, order, {}, quotas, explain, index=t)
+    at = {name: k for k, name in enumerate(order)}
+    member = mine.drop("count", "_class").with_columns(
+        pl.lit(t, pl.Int32).alias("t"), pl.Series("s", [at[name] for name in names], dtype=pl.Int32))
+    return pool, member
+
+
+def _pairs(spark: SparkSession, rows: DataFrame, members: list[pl.DataFrame], on: list[str], target: Path) -> Path:
+    """Every eligible (pool, stratum, row, uscc), sorted as eligible.csv lists them and written as Parquet:
+    Spark's part files, in name order, hold the pairs in order."""
+    from pyspark.sql import functions as F
+
+    table = pl.concat(members).unique(maintain_order=True)
+    member = spark.createDataFrame(table.rename({c: f"m{c}" for c in on}).to_arrow())
+    match = [rows[c].eqNullSafe(member[f"m{c}"]) for c in on] or [F.lit(True)]
+    joined = rows.join(F.broadcast(member), match).select("t", "s", F.col("_row").alias("row"), "uscc")
+    joined.orderBy("t", "row").write.parquet(target.as_uri())
+    return target
+
+
+def _batches(pairs: Path, columns: list[str]) -> Iterator[pl.DataFrame]:
+    """The pairs a batch at a time, in order; a part out of order would be a wrong eligible.csv, so it stops here."""
+    last = -1
+    for part in sorted(pairs.glob("part-*.parquet")):
+        for batch in pq.ParquetFile(part).iter_batches(batch_size=_BATCH_ROWS, columns=["t", "row", *columns]):
+            frame = pl.from_arrow(batch)
+            if frame.height == 0:
+                continue
+            at = frame.select((pl.col("t").cast(pl.Int64) * 2**40 + pl.col("row")).alias("at"))["at"]
+            if at[0] <= last or not at.is_sorted():
+                raise RuntimeError(f"Spark wrote the eligible pairs out of order ({part.name})")
+            last = at[-1]
+            yield frame
+
+
+def _stratum_hashes(pairs: Path, pools: list[_CountedPool]) -> _StratumHashes:
+    names = [pool.strata for pool in pools]
+    running: dict[tuple[int, int], hashlib._Hash] = {}
+    for frame in _batches(pairs, ["s", "uscc"]):
+        for t, s, text in frame.group_by("t", "s", maintain_order=True).agg(pl.col("uscc").str.join("\n")).iter_rows():
+            if (t, s) in running:
+                running[(t, s)].update(b"\n")
+            else:
+                running[(t, s)] = hashlib.sha256()
+            running[(t, s)].update(text.encode("utf-8"))
+    hashes = _StratumHashes()
+    hashes.by_key = {(t, names[t][s]): h.hexdigest() for (t, s), h in running.items()}
+    return hashes
+
+
+def _eligible_pieces(checked: Checked, pools: list[_CountedPool]) -> Iterator[bytes]:
+    """eligible.csv from the pairs: task_id, stratum, uscc, as spotcheck.draw.transcript.eligible_pieces writes it.
+
+    The pairs are in the staging directory `checked` holds: it is removed when the last holder is gone."""
+    tasks = pl.Series([pool.plan.task.id for pool in pools], dtype=pl.String)
+    offsets = [0]
+    for pool in pools:
+        offsets.append(offsets[-1] + len(pool.strata))
+    strata = pl.Series([name for pool in pools for name in pool.strata], dtype=pl.String)
+    start = pl.Series(offsets[:-1], dtype=pl.Int64)
+    yield b"task_id,stratum,uscc\n"
+    for frame in _batches(_pairs_path(checked), ["s", "uscc"]):
+        t = frame["t"].cast(pl.Int64)
+        out = pl.DataFrame([tasks.gather(t).alias("task_id"), strata.gather(start.gather(t) + frame["s"]).alias("stratum"),
+                            frame["uscc"].alias("uscc")])
+        yield csv_bytes(out, include_header=False)
+
+
+def _pairs_path(checked: Checked) -> Path:
+    return Path(checked.staging.name) / "pairs.parquet"
+
+
+def _shown(spark: SparkSession, rows: DataFrame, picked: pl.Series) -> pl.DataFrame:
+    """The drawn rows' name, type, district and tier, in `picked`'s order."""
+    from pyspark.sql import functions as F
+
+    wanted = picked.cast(pl.Int64).alias("_row")
+    if wanted.len() == 0:
+        return pl.DataFrame(schema={c: pl.String for c in _SHOWN})
+    keys = spark.createDataFrame(wanted.unique().to_frame().to_arrow())
+    found = pl.from_arrow(rows.join(F.broadcast(keys), "_row").select("_row", *_SHOWN).toArrow())
+    return wanted.to_frame().join(found, on="_row", how="left", maintain_order="left").select(pl.col(c).cast(pl.String) for c in _SHOWN)
+
+
+__all__ = ["CountedDirectory", "counted", "counted_draw", "load"]

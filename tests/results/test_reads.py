@@ -1,0 +1,69 @@
+import datetime as dt
+
+from conftest import RESULTS
+from conftest import RESULTS_TODAY as TODAY
+from spotcheck.draw.reader import load_draw
+from spotcheck.ledger.store import Ledger
+from spotcheck.results import reads
+from spotcheck.results import records as results
+
+GOOD = RESULTS / "results-good.csv"
+
+
+def vid(visit_rows, n):
+    return visit_rows[n]["visit_id"]
+
+
+def do_import(path, draw_dir, ledger):
+    return results.import_results(path, draw_dir, ledger_path=ledger, today=TODAY)
+
+
+def test_the_lean_readers_answer_as_tracks_on_every_state(tmp_path, draw_dir, results_ledger, visit_rows):
+    def both():
+        with Ledger.open(results_ledger) as led:
+            folder = load_draw(draw_dir)
+            lean = reads.entered(folder, led)
+            full = {t.visit.visit_id: (t.result.seq, t.state) for t in results.tracks(folder, led) if t.result}
+        return lean, full
+
+    results.approve(draw_dir, ledger_path=results_ledger, actor="审核员", visit_ids=[vid(visit_rows, 1), vid(visit_rows, 2)],
+                    on=TODAY)
+    with Ledger.open(results_ledger) as led, led.transaction() as tx:
+        results.mark_published(tx, [(t.visit.visit_id, t.result.seq) for t in results.tracks(load_draw(draw_dir), led)
+                                     if t.visit.visit_id == vid(visit_rows, 2)], TODAY, "out")
+    lines = [ln.replace("2023/9/26,实地检查,R01,,,,", "2023/9/26,实地检查,R03,,价签不全,责令改正,") if ln.startswith(vid(visit_rows, 1))
+             else ln for ln in GOOD.read_text("utf-8").splitlines()]
+    (tmp_path / "fixed.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    do_import(tmp_path / "fixed.csv", draw_dir, results_ledger)
+    results.approve(draw_dir, ledger_path=results_ledger, actor="审核员", visit_ids=[vid(visit_rows, 0)], on=TODAY)
+    lean, full = both()
+    assert lean == full
+    assert {state for _, state in lean.values()} == {"录入", "审核", "公示"}
+    assert lean[vid(visit_rows, 1)][1] == "录入" and lean[vid(visit_rows, 2)][1] == "公示"
+    # The report's reading of the same ledger, with a follow-up closed.
+    results.close_follow_up(vid(visit_rows, 1), ledger_path=results_ledger, actor="科员", closed_on=TODAY,
+                            action="责令改正", today=TODAY)
+    with Ledger.open(results_ledger) as led:
+        folder = load_draw(draw_dir)
+        seen = [(p.visit.visit_id, p.completed_on, p.needs_follow_up, p.follow_up_closed_on, p.first_published)
+                for p in reads.progress(folder, led)]
+        want = [(t.visit.visit_id, t.completed_on, t.needs_follow_up, t.follow_up_closed_on,
+                 (dt.date.fromisoformat(t.first_published[0].body["completed_on"]),
+                  dt.date.fromisoformat(t.first_published[1].body["on"])) if t.first_published else None)
+                for t in results.tracks(folder, led)]
+    assert seen == want
+    assert any(s[3] for s in seen) and any(s[4] for s in seen) and any(s[2] for s in seen)
+    # What a publication shows: approved results, else the last version published.
+    with Ledger.open(results_ledger) as led:
+        folder = load_draw(draw_dir)
+        seen = [(s.visit.visit_id, s.version.seq, {k: s.version.body[k] for k in reads.PUBLIC_FIELDS}, s.published_on)
+                for s in reads.shown(folder, led)]
+        want = []
+        for t in results.tracks(folder, led):
+            if t.state == "审核" or t.public:
+                version, mark = (t.result, None) if t.state == "审核" else (t.public[0], t.public[1].body["on"])
+                want.append((t.visit.visit_id, version.seq, {k: version.body.get(k) for k in reads.PUBLIC_FIELDS}, mark))
+    for row in want:
+        row[2]["categories"] = tuple(row[2]["categories"])
+    assert seen == want
+    assert {s[3] is None for s in seen} == {True, False}
