@@ -10,7 +10,6 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-import polars as pl
 
 from spotcheck.directory.kinds import key_text
 from spotcheck.draw.applies import read_applies
@@ -125,11 +124,11 @@ UNLISTED = ("按抽查计划，本任务不公开抽中名单：名单随抽取�
             "被抽中的市场主体由检查单位以随机抽查通知书另行告知，检查结果按规定公示。")
 
 
-def drawn_units(loaded: LoadedPolicy, draw: DrawFolder) -> list[str]:
+def drawn_units(loaded: LoadedPolicy, drawn: Sequence[DrawnRow]) -> list[str]:
     """The units that inspect the draw's listed entities (DrawnRow.checker), in the policy's district
     order: one task announcement each when the officer asks for it per unit."""
     listed = {t.id for t in loaded.policy.tasks if t.publish_drawn}
-    return sorted({r.checker for r in drawn_rows(loaded, draw) if r.task_id in listed}, key=lambda u: unit_order(loaded.policy, u))
+    return sorted({r.checker for r in drawn if r.task_id in listed}, key=lambda u: unit_order(loaded.policy, u))
 
 
 def unit_order(policy: Policy, unit: str) -> tuple[int, str]:
@@ -138,21 +137,25 @@ def unit_order(policy: Policy, unit: str) -> tuple[int, str]:
     return (order.get(unit, len(order)), unit)
 
 
-def task_notice(loaded: LoadedPolicy, draw: DrawFolder, *, unit: str | None = None) -> Notice:
+def task_notice(loaded: LoadedPolicy, draw: DrawFolder, *, unit: str | None = None,
+                drawn: Sequence[DrawnRow] | None = None) -> Notice:
     """The task announcement of a draw (the letters to the entities are notices.letters): the public
     one, so a task whose drawn list the policy does not publish (`publish_drawn: false`) gets its
-    counts and no list, as on the public site. With `unit`, the drawn lists of the districts that unit
-    checks, and only the tasks it has entities in."""
+    counts and no list, as on the public site. With `unit`, the lists that unit inspects, and only the
+    tasks it has entities in. `drawn`: the draw's drawn_rows when the caller has them already (the
+    announcements per unit read them once)."""
     policy = loaded.policy
     same_policy(loaded, draw)
     issuer = policy.jurisdiction.name
     plan_no, plan = plan_identity(policy)
     blocks: list[Block] = []
-    drawn = drawn_rows(loaded, draw)
+    by_task: dict[str, list[DrawnRow]] = {}
+    for r in drawn_rows(loaded, draw) if drawn is None else drawn:
+        by_task.setdefault(r.task_id, []).append(r)
     n = 0
     for summary in draw.summary.tasks:
         task = loaded.task(summary.task_id)
-        rows = [r for r in drawn if r.task_id == task.id]
+        rows = by_task.get(task.id, [])
         if unit is not None:
             rows = [r for r in rows if r.checker == unit]
             if not task.publish_drawn or not rows:

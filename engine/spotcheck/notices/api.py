@@ -21,6 +21,7 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.notices.announcements import (
     DRAWN_COLUMNS,
     ResultRow,
+    drawn_rows,
     drawn_units,
     results_notice,
     same_policy,
@@ -194,8 +195,9 @@ def write_task_notices(policy_path: str | Path, draw_dir: str | Path, out_dir: s
     written = []
     taken: dict[str, str] = {}
     with staged(Path(out_dir)) as stage:
-        for unit in drawn_units(loaded, draw):
-            notice = task_notice(loaded, draw, unit=unit)
+        drawn = drawn_rows(loaded, draw)
+        for unit in drawn_units(loaded, drawn):
+            notice = task_notice(loaded, draw, unit=unit, drawn=drawn)
             name = Path(f"{unique_name(unit, taken)}.{fmt}")
             content = render_notice(loaded, notice, fmt, root)
             (stage / name).write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
