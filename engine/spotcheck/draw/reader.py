@@ -34,7 +34,7 @@ _VISIT_LISTS = ("task_ids", "item_codes", "units", "departments", "department_un
 _VISIT_FLAGS = ("joint", "staffed")  # written as true/false
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Visit:
     """One row of DIR/visits.csv: one entity, its tasks and items, checked in one visit."""
 
@@ -111,10 +111,18 @@ class DrawFolder:
         def column(name: str) -> list:
             return frame.get_column(name).to_list() if name in frame.columns else [None] * n
 
-        # Column by column: a row dict per visit costs more than the visit itself, at a city's scale.
+        # Column by column: a row dict per visit costs more than the visit itself, at a city's scale. A
+        # province's millions of visits repeat a few hundred districts, units, task and item lists and
+        # dates: each distinct value is held once (a quarter of the visits' memory).
+        shared: dict[object, object] = {}
+
+        def same(value):
+            return shared.setdefault(value, value)
+
         return {
-            vid: Visit(vid, uscc or "", name or "", district or "", tier or "", tuple(tasks), tuple(items), lead or "",
-                       tuple(units or ()), bool(joint), inspecting or "", inspect_by, due)
+            vid: Visit(vid, uscc or "", name or "", same(district or ""), tier or "", same(tuple(tasks)), same(tuple(items)),
+                       same(lead or ""), same(tuple(units or ())), bool(joint), same(inspecting or ""), same(inspect_by),
+                       same(due))
             for vid, uscc, name, district, tier, tasks, items, lead, units, joint, inspecting, inspect_by, due in zip(
                 *(column(c) for c in ("visit_id", "uscc", "name", "district", "tier", "task_ids", "item_codes",
                                       "lead_unit", "units", "joint", "inspecting_unit", "inspect_by", "results_due_by")),
