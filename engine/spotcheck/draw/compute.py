@@ -81,7 +81,9 @@ class Draw:
     id: str
     seed: Seed
     drawn_on: dt.date
-    drawn: pl.DataFrame  # task_id, round, month, uscc, stratum, rank, hash, name, type, district, tier
+    # task_id, round, month, uscc, stratum, rank, hash, name, type, district, tier; None for a drill on Spark
+    # whose rows stay there (spotcheck.draw.spark.counted): the summary counts them
+    drawn: pl.DataFrame | None
     exclusions: pl.DataFrame  # task_id, uscc, cap_id, cap, recorded, this_draw, kept_by
     transcript: Transcript
     # The summary, or the summary still being made: its count for the other coordination mode hashes
@@ -102,11 +104,10 @@ class Draw:
         return pl.concat([eligible_part(pool, self.uscc, pool.rows, pool.stratum) for pool in self.pools])
 
 
-def coordinated(plans: list[TaskPlan], drawn: pl.DataFrame, count_other: Callable[[list[TaskPlan]], int]) -> Coordination:
-    """The coordination the plans use, and the distinct entities drawn: by them, and by the same plans in
-    the other mode (`count_other` counts what the plans given would draw)."""
+def coordinated(plans: list[TaskPlan], distinct: int, count_other: Callable[[list[TaskPlan]], int]) -> Coordination:
+    """The coordination the plans use, and the distinct entities drawn: by them (`distinct`), and by the
+    same plans in the other mode (`count_other` counts what the plans given would draw)."""
     other = "independent" if all(p.coordination == "joint" for p in plans) else "joint"
-    distinct = drawn["uscc"].n_unique()
     return Coordination(
         used=tuple(sorted({p.coordination for p in plans})),
         distinct_entities={
@@ -194,7 +195,8 @@ def compute(
     drawn = pl.concat([picked.drop("_row"), shown], how="horizontal")
     # The other mode's count needs nothing the rest computes: it runs beside the records and the writing.
     counting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spotcheck-other-mode")
-    coordination = counting.submit(coordinated, plans, drawn, lambda alt: ranking(alt, pools, uscc, seed).distinct(alt, pools, silent))
+    coordination = counting.submit(coordinated, plans, drawn["uscc"].n_unique(),
+                                   lambda alt: ranking(alt, pools, uscc, seed).distinct(alt, pools, silent))
     exclusions = pl.concat(excluded) if excluded else pl.DataFrame(schema=EXCLUDED_COLUMNS)
     exclusions = exclusions.sort(["task_id", "uscc", "cap_id"])
 
