@@ -202,7 +202,7 @@ def compute(
 
     progress("生成抽取记录")
     files_hist = history_csv(history)
-    codes = Codes(uscc)
+    codes = Codes(uscc, sum(pool.rows.len() for pool in pools))
     # A draw of what is due says which tasks and rounds it drew, so `verify` draws the same ones.
     selection = {p.task.id: tuple(r for r, _ in p.drawn_rounds()) for p in plans} if select is not None else None
     files_past = lookback_csv(lookback) if lookback is not None else None
