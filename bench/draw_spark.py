@@ -87,7 +87,7 @@ def _run(engine: str, master: str | None, entities: str, out: str, q) -> None:
     read = marks["按规则匹配抽查范围"] - marks["读取并校验检查对象名录"]
     pools = marks["按随机数排序抽取"] - marks["按规则匹配抽查范围"]
     start = marks["读取并校验检查对象名录"] - marks["启动 Spark"] if "启动 Spark" in marks else 0.0
-    q.put((wall, _cpu_s(), start, read, pools, ranking, _peak_mib("self"), _descendants_peak_mib(), result.drawn.height))
+    q.put((wall, _cpu_s(), start, read, pools, ranking, _peak_mib("self"), _descendants_peak_mib(), sum(t.drawn for t in result.summary.tasks)))
 
 
 def _read(engine: str, master: str | None, entities: str, out: str, q) -> None:

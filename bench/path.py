@@ -10,6 +10,9 @@ peak RSS are its own: synth (the synthetic directories), draw (a drill draw as t
 (visits and teams), verify (`spotcheck verify`: the draw, visits and teams recomputed and compared byte for
 byte; a difference fails the stage), notices (the task announcement with every drawn list, DOCX), letters (every
 随机抽查通知书, DOCX, one file per inspecting unit and month), results (sample, import, approve, publish) and report (the KPIs).
+The whole path is what a bureau runs in a year, draw to report: the sum of those stages' wall and CPU times and the
+largest of their peaks (each stage's figures are kept in the size's folder, so a year run in parts with `--from`
+still sums them; the line says which came from an earlier run).
 
 The floor is the work no draw can avoid: polars reads the same directory, and SHA-256 hashes one
 message per eligible (task, entity) pair the draw found. The draw's ratio to it is the number to
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import multiprocessing as mp
 import os
 import queue
@@ -36,6 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 POLICY = ROOT / "policies/shanxi/shuozhou/2021.yaml"
 DRAWN_ON = dt.date(2021, 4, 1)
 TODAY = dt.date(2021, 4, 23)
+
+
+# What a bureau runs in a year, in order: synth only makes test data, verify checks, the floor is a yardstick.
+PATH = ("draw", "plan", "notices", "letters", "results", "report")
 
 
 def _peak_mib() -> float:
@@ -103,6 +111,15 @@ def _results(work: Path, *_: int) -> str:
     from spotcheck.results import publish, records, sample
 
     path, led, steps = work / "results.csv", work / "ledger.db", []
+    # The ledger as the plan left it, kept once, so a second run of this stage (`--from results`) starts from the
+    # same ledger instead of adding every result again.
+    before = work / "ledger.before-results.db"
+    if before.is_file():
+        for journal in ("-wal", "-shm"):  # SQLite would replay the later run's journal onto the restored file
+            Path(f"{led}{journal}").unlink(missing_ok=True)
+        shutil.copyfile(before, led)
+    else:
+        shutil.copyfile(led, before)
 
     def step(name: str, call):
         t = time.perf_counter()
@@ -182,7 +199,7 @@ def _machine() -> str:
 
 def markdown(columns: list[str], cells: dict[tuple[str, str], str], notes: list[str]) -> str:
     """Stages as rows, one column per size and mix; a stage not run is blank."""
-    rows = [s for s in (*STAGES, "draw / floor", "plan / draw") if any((s, c) in cells for c in columns)]
+    rows = [s for s in (*STAGES, "whole path", "draw / floor", "plan / draw") if any((s, c) in cells for c in columns)]
     lines = ["| stage | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
     lines += ["| " + s + " | " + " | ".join(cells.get((s, c), "") for c in columns) + " |" for s in rows]
     return "\n".join(lines + [""] + notes) + "\n"
@@ -218,7 +235,8 @@ def main() -> None:
             work = args.work / f"{n}-{mix}"
             work.mkdir(parents=True, exist_ok=True)
             # A kept folder's earlier outputs would be read as this run's (the ledger above all).
-            for stale in () if args.start else ("draw", "letters", "public", "report", "ledger.db", "task-notice.docx", "results.csv"):
+            for stale in () if args.start else ("draw", "letters", "public", "report", "ledger.db", "ledger.before-results.db",
+                                                        "task-notice.docx", "results.csv", "figures.json"):
                 if (work / stale).is_dir():
                     shutil.rmtree(work / stale)
                 else:
@@ -230,6 +248,8 @@ def main() -> None:
         print(f"\n## {n:,} entities ({mix}), {inspectors:,} inspectors (seed 002, Shuozhou)\n")
         print("| stage | wall time | CPU time | peak RSS | load average | what |\n|---|---:|---:|---:|---:|---|")
         times, cpus = {}, {}
+        # A year run in parts (`--from`) sums its whole path from the figures the earlier parts kept.
+        kept = json.loads((work / "figures.json").read_text()) if args.start and (work / "figures.json").is_file() else {}
         failed = False
         try:
             for stage in [s for i, s in enumerate(STAGES) if i <= last or s == "floor"]:
@@ -245,15 +265,25 @@ def main() -> None:
                 if isinstance(got, str):
                     print(f"| {stage} | failed | | | {os.getloadavg()[0]:.1f} | {got} |", flush=True)
                     cells[(stage, column)] = f"failed: {got}"
+                    kept.pop(stage, None)
                     failed = True
                     continue
                 seconds, cpu, peak, what, load = got
                 times[stage], cpus[stage] = seconds, cpu
+                kept[stage] = {"seconds": seconds, "cpu": cpu, "peak": peak, "load": load}
+                (work / "figures.json").write_text(json.dumps(kept, indent=1))
                 print(f"| {stage} | {seconds:,.1f} s | {cpu:,.1f} s | {peak:,.0f} MiB | {load:.1f} | {what} |", flush=True)
                 cells[(stage, column)] = f"{seconds:,.1f} s ({cpu:,.1f} s CPU) / {peak:,.0f} MiB [{load:.1f}]"
                 notes.append(f"- {column}, {stage}: {what}")
                 if args.markdown:
                     args.markdown.write_text(markdown(columns, cells, notes), encoding="utf-8")
+            if all(stage in kept for stage in PATH):
+                parts = [kept[stage] for stage in PATH]
+                cells[("whole path", column)] = (f"{sum(p['seconds'] for p in parts):,.1f} s "
+                                                 f"({sum(p['cpu'] for p in parts):,.1f} s CPU) / {max(p['peak'] for p in parts):,.0f} MiB")
+                earlier = [stage for stage in PATH if stage not in times]
+                print(f"\nwhole path ({' → '.join(PATH)}) = {cells[('whole path', column)]}"
+                      + (f" (from an earlier run: {', '.join(earlier)})" if earlier else ""), end="")
             for row, (top, bottom) in {"draw / floor": ("draw", "floor"), "plan / draw": ("plan", "draw")}.items():
                 if top in times and bottom in times:
                     cells[(row, column)] = (f"{times[top] / times[bottom]:.2f}× "

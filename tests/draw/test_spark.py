@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -29,6 +30,7 @@ from spotcheck.draw.spark import directory as spark_directory
 from spotcheck.draw.spark.counted import counted
 from spotcheck.draw.history import history_frame
 from spotcheck.errors import SpotcheckError
+from spotcheck.ledger.store import Ledger
 from spotcheck.policy.loader import load_policy
 from spotcheck.resources import POLICIES
 
@@ -84,6 +86,8 @@ def test_every_file_is_the_local_engines(name, spark, seed_dirs):
     assert counted(loaded) == (name in COUNTED)
     on_spark = _spark_draw(spark, loaded, path, history, drill_seed(name), on)
     assert local.drawn.height > 0
+    # A drill whose rows stay on Spark brings none of the drawn rows to the driver.
+    assert (on_spark.drawn is None) == (name in COUNTED)
     assert _files(on_spark) == _files(local)
 
 
@@ -119,12 +123,29 @@ def test_caps_from_the_ledgers_history_exclude_the_same_pairs(spark, seed_dirs):
     assert _files(on_spark) == _files(local)
 
 
-def test_a_spark_draw_verifies_and_recomputes_with_the_script(spark, seed_dirs, tmp_path):
+def test_a_spark_reveal_verifies_recomputes_and_records_the_local_history(spark, seed_dirs, tmp_path):
     name = "shuozhou-2021"
     policy, on = SEEDS[name]
     entities = seed_dirs / name / "entities.csv"
+
+    def reveal(engine: str, out: Path, ledger: Path):
+        c = pipeline.commit(policy, entities, ledger_path=ledger, beacon="b", drawn_on=on, reveal_as="numbers:1", actor="王科长")
+        return pipeline.draw(policy, entities, out, ledger_path=ledger, reveal="7", commitment_id=c.id, actor="王科长", engine=engine)
+
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    spark.conf.set("spark.spotcheck.staging", str(staging))
+    try:
+        result = reveal("spark", tmp_path / "d", tmp_path / "l.db")
+    finally:
+        spark.conf.unset("spark.spotcheck.staging")
+    # The rows staged for the draw are gone once its folder is written, not when the result is collected.
+    assert result.summary.tasks and not list(staging.iterdir())
+    reveal("local", tmp_path / "local", tmp_path / "local.db")
+    with Ledger.open(tmp_path / "l.db") as on_spark, Ledger.open(tmp_path / "local.db") as local:
+        assert on_spark.history() == local.history() and local.history()
     out = tmp_path / "d"
-    pipeline.draw(policy, entities, out, ledger_path=tmp_path / "l.db", seed="v", drawn_on=on, engine="spark")
+    assert (out / "draws.csv").read_bytes() == (tmp_path / "local" / "draws.csv").read_bytes()
     report = pipeline.verify(out, entities)
     assert report.ok, [p.format() for p in report.problems]
     with (out / "draws.csv").open(encoding="utf-8") as f:

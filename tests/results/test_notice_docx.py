@@ -1,5 +1,6 @@
 import datetime as dt
 import io
+import time
 import zipfile
 
 import pytest
@@ -53,3 +54,17 @@ def test_cells_docxtpl_lays_out_are_rendered_by_docxtpl(demo_policy, monkeypatch
     monkeypatch.setattr(notice_docx, "_fast", lambda *a: pytest.fail("a line break or tab went through the fast path"))
     assert parts(notice_docx.results_notice_docx(demo_policy, given, published_on=ON)) == parts(
         notice.render_results_notice(demo_policy, given, "docx", published_on=ON))
+
+
+@pytest.mark.parametrize("count", [3, notice_docx.FAST_ROWS + 2])
+def test_the_same_results_give_the_same_file_whenever_they_are_written(demo_policy, monkeypatch, count):
+    # Both paths (docxtpl below FAST_ROWS rows, substitution above): python-docx dates its entries the time
+    # of saving, which would make each publication's file differ from the last.
+    given = rows(count)
+    written = []
+    for now in (1_700_000_000, 1_800_000_000):
+        monkeypatch.setattr(time, "time", lambda now=now: now)
+        written.append(notice_docx.results_notice_docx(demo_policy, given, published_on=ON))
+    assert written[0] == written[1]
+    with zipfile.ZipFile(io.BytesIO(written[0])) as z:
+        assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}

@@ -99,7 +99,7 @@ def draw(policy, entities_path, seed, do_commit, beacon, reveal_as, reveal, comm
         click.echo(f"{tag}未给 --date：今天不在策略年度内，演练日期取策略年度中最早的抽取时间 {result.drawn_on}", err=True)
     chosen = result.transcript.selection
     what = "、".join(f"{t}（第{'、'.join(map(str, r))}轮）" for t, r in chosen.items()) if chosen else f"{len(s.tasks)} 个任务"
-    click.echo(f"{tag}抽取 {result.id}：{what}，抽中 {result.drawn.height} 户次，"
+    click.echo(f"{tag}抽取 {result.id}：{what}，抽中 {sum(t.drawn for t in s.tasks)} 户次，"
                f"涉及 {s.distinct_entities_drawn} 个主体；结果在 {out_dir}")
     if result.exclusions.height:
         click.echo(f"因频次上限排除 {result.exclusions.height} 户次（见 {out_dir}/excluded.csv）")

@@ -80,7 +80,9 @@ class Draw:
     id: str
     seed: Seed
     drawn_on: dt.date
-    drawn: pl.DataFrame  # task_id, round, month, uscc, stratum, rank, hash, name, type, district, tier
+    # task_id, round, month, uscc, stratum, rank, hash, name, type, district, tier; None for a drill on Spark
+    # whose rows stay there (spotcheck.draw.spark.counted): the summary counts them
+    drawn: pl.DataFrame | None
     exclusions: pl.DataFrame  # task_id, uscc, cap_id, cap, recorded, this_draw, kept_by
     transcript: Transcript
     summary: Summary
@@ -94,11 +96,10 @@ class Draw:
         return pl.concat([eligible_part(pool, self.uscc, pool.rows, pool.stratum) for pool in self.pools])
 
 
-def coordinated(plans: list[TaskPlan], drawn: pl.DataFrame, count_other: Callable[[list[TaskPlan]], int]) -> Coordination:
-    """The coordination the plans use, and the distinct entities drawn: by them, and by the same plans in
-    the other mode (`count_other` counts what the plans given would draw)."""
+def coordinated(plans: list[TaskPlan], distinct: int, count_other: Callable[[list[TaskPlan]], int]) -> Coordination:
+    """The coordination the plans use, and the distinct entities drawn: by them (`distinct`), and by the
+    same plans in the other mode (`count_other` counts what the plans given would draw)."""
     other = "independent" if all(p.coordination == "joint" for p in plans) else "joint"
-    distinct = drawn["uscc"].n_unique()
     return Coordination(
         used=tuple(sorted({p.coordination for p in plans})),
         distinct_entities={
@@ -184,7 +185,7 @@ def compute(
     picked = pl.concat(parts) if parts else pl.DataFrame(schema=PICKED)
     shown = frame.select(pl.col(c).gather(picked["_row"]).cast(pl.String) for c in ("name", "type", "district", "tier"))
     drawn = pl.concat([picked.drop("_row"), shown], how="horizontal")
-    coordination = coordinated(plans, drawn, lambda alt: ranking(alt, pools, uscc, seed).distinct(alt, pools, progress))
+    coordination = coordinated(plans, drawn["uscc"].n_unique(), lambda alt: ranking(alt, pools, uscc, seed).distinct(alt, pools, progress))
     exclusions = pl.concat(excluded) if excluded else pl.DataFrame(schema=EXCLUDED_COLUMNS)
     exclusions = exclusions.sort(["task_id", "uscc", "cap_id"])
 

@@ -301,7 +301,7 @@ def draw(
     on_spark = _spark(engine, spark_master, progress)
     progress("读取并校验检查对象名录")
     entities = load_for(loaded.policy, entities_path) if on_spark is None else spark.load(on_spark, loaded, entities_path)
-    with Ledger.open(ledger_path, actor=actor) as ledger:
+    with spark.released(entities), Ledger.open(ledger_path, actor=actor) as ledger:
         history = _history(ledger, loaded.policy.year)
         lookback = _lookback(ledger, loaded)
         if reveal is not None:
@@ -329,7 +329,8 @@ def draw(
             override = None
         chosen = selection.rounds if selection is not None and not selection.whole_year else None
         if isinstance(entities, spark.CountedDirectory):
-            result = spark.counted_draw(on_spark, loaded, entities, history, the_seed, on, progress=progress, select=chosen)
+            result = spark.counted_draw(on_spark, loaded, entities, history, the_seed, on, progress=progress, select=chosen,
+                                        keep_drawn=not the_seed.drill)
         else:
             result = draw_stage.compute(loaded, entities, history, the_seed, on, progress=progress, select=chosen, lookback=lookback,
                                         ranking=draw_stage.Ranking if on_spark is None else spark.ranking_on(on_spark))
@@ -344,7 +345,7 @@ def draw(
                     "drill": the_seed.drill,
                     "transcript_sha256": digests["transcript.json"],
                     "draws_sha256": digests["draws.csv"],
-                    "drawn": result.drawn.height,
+                    "drawn": sum(t.drawn for t in result.summary.tasks),
                     "out": str(Path(out_dir)),
                     **_year_body(loaded, result, on, chosen is not None, override),
                 }

@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
@@ -164,20 +165,34 @@ def operating_enterprises(policy) -> pl.Expr:
     return pl.col("type").is_in(list(coverage_kinds(policy))) & pl.col("status").is_in(list(OPERATING_STATUSES))
 
 
-def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed, coordination,
+@dataclass(frozen=True)
+class DrawnCounts:
+    """What the summary reads of the drawn rows, which need not be at hand (spotcheck.draw.spark.counted
+    counts them on Spark): rows per task and district, and the distinct entities and enterprises drawn."""
+
+    by_district: pl.DataFrame  # task_id, district, len
+    entities: int
+    enterprises: int
+
+
+def drawn_counts(policy, drawn: pl.DataFrame) -> DrawnCounts:
+    enterprises = drawn.filter(pl.col("type").is_in(list(coverage_kinds(policy))))
+    return DrawnCounts(drawn.group_by("task_id", "district").len(), drawn["uscc"].n_unique(), enterprises["uscc"].n_unique())
+
+
+def make_summary(loaded, entities, drawn: pl.DataFrame | DrawnCounts, exclusions, pools, caps, draw_id, seed, coordination,
                  counts: DirectoryCounts | None = None) -> Summary:
     """The summary; `counts`, the directory's, when the directory is not at hand (spotcheck.draw.spark.counted)."""
     policy = loaded.policy
-    counted = list(coverage_kinds(policy))
     if counts is None:
         ent = entities.frame
         counts = DirectoryCounts(entities=ent.height, enterprises_operating=ent.select(operating_enterprises(policy).sum()).item())
     operating = counts.enterprises_operating
-    distinct = drawn.select("uscc").unique()
-    distinct_ent = drawn.filter(pl.col("type").is_in(counted)).select("uscc").unique()
+    if isinstance(drawn, pl.DataFrame):
+        drawn = drawn_counts(policy, drawn)
     # Each task's counts from one grouping of the drawn rows, not a pass over them per task.
     districts: dict[str, dict[str, int]] = {}
-    for task_id, district, n in drawn.group_by("task_id", "district").len().sort("task_id", "district").iter_rows():
+    for task_id, district, n in drawn.by_district.sort("task_id", "district").iter_rows():
         districts.setdefault(task_id, {})[district] = n
     capped: dict[str, dict[str, int]] = {}
     for task_id, cap_id, n in exclusions.group_by("task_id", "cap_id").len().sort("task_id", "cap_id").iter_rows():
@@ -205,17 +220,17 @@ def make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed
                 sampling={"text": sampling_text(t.sampling), **pool.explain},
             )
         )
-    total_draws = drawn.height
+    total_draws = sum(t.drawn for t in tasks)
     risk_based = sum(t.drawn for t in tasks if t.risk_based)
     target = policy.targets.get("enterprise_coverage")
-    coverage = Fraction(distinct_ent.height, operating) if operating else Fraction(0)
+    coverage = Fraction(drawn.enterprises, operating) if operating else Fraction(0)
     return Summary(
         draw_id=draw_id,
         drill=seed.drill,
         policy=policy.id,
         directory=counts,
-        distinct_entities_drawn=distinct.height,
-        distinct_enterprises_drawn=distinct_ent.height,
+        distinct_entities_drawn=drawn.entities,
+        distinct_enterprises_drawn=drawn.enterprises,
         enterprise_coverage=Coverage(
             value=f"{float(coverage) * 100:.2f}%",
             target=f"{target.value}%" if target else None,

@@ -8,6 +8,9 @@ escaped cell). The marker row's XML, cut at the markers, is the pattern of every
 that pattern with its cells XML-escaped as lxml writes them. The guard rows, as docxtpl rendered them,
 must equal the pattern filled with their cells, or the whole announcement is rendered through docxtpl
 as before: same bytes either way (tests/results/test_notice_docx.py compares part by part).
+
+Every zip entry is dated 1980-01-01, as the letters are (python-docx stamps the time of saving), so the
+same results give the same file on every run.
 """
 
 from __future__ import annotations
@@ -33,6 +36,23 @@ _LAYOUT = re.compile(r"[\t\n\a\f\r]")
 _SPECIAL = re.compile(r"[&<>\"']")
 _TEXT_OPEN = re.compile(r"<w:t(?: [^>]*)?>$")
 _TEXT_CLOSE = "</w:t>"
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def _dated(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    """The entry as python-docx wrote it, but dated 1980-01-01."""
+    entry = zipfile.ZipInfo(info.filename, _ZIP_DATE)
+    entry.compress_type, entry.external_attr = info.compress_type, info.external_attr
+    return entry
+
+
+def _redated(docx: bytes) -> bytes:
+    """A Word file with the same parts, every entry dated 1980-01-01."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx)) as source, zipfile.ZipFile(out, "w") as z:
+        for info in source.infolist():
+            z.writestr(_dated(info), source.read(info))
+    return out.getvalue()
 
 
 def _marker(j: int) -> str:
@@ -132,10 +152,10 @@ def _fast(loaded: LoadedPolicy, full: Notice, root) -> bytes | None:
     with zipfile.ZipFile(out, "w") as z:
         for info in infos:
             if info.filename != MAIN:
-                z.writestr(info, parts[info.filename])
+                z.writestr(_dated(info), parts[info.filename])
                 continue
             # The body goes into the zip a batch of rows at a time: a city's table is hundreds of megabytes of XML.
-            with z.open(info, "w", force_zip64=True) as body:
+            with z.open(_dated(info), "w", force_zip64=True) as body:
                 body.write(xml[:spans[0][0]].encode("utf-8"))
                 for start in range(0, len(rows), _BATCH):
                     body.write("".join(pattern.fill(r) for r in rows[start:start + _BATCH]).encode("utf-8"))
@@ -156,4 +176,4 @@ def notice_docx(loaded: LoadedPolicy, full: Notice, root=notice.TEMPLATES) -> by
         fast = _fast(loaded, full, root)
         if fast is not None:
             return fast
-    return notice.render_notice(loaded, full, "docx", root)
+    return _redated(notice.render_notice(loaded, full, "docx", root))

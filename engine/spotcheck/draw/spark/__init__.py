@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spotcheck.draw.spark.counted import CountedDirectory, counted_draw, load
+from spotcheck.draw.spark.counted import CountedDirectory, counted_draw, load, released
 from spotcheck.draw.spark.directory import reader
 from spotcheck.draw.spark.ranking import ranking_on
 from spotcheck.errors import Problem, SpotcheckError
@@ -93,4 +93,4 @@ def session(master: str | None = None) -> SparkSession:
     return spark
 
 
-__all__ = ["ENGINES", "LOG_ENV", "CountedDirectory", "counted_draw", "load", "ranking_on", "reader", "session"]
+__all__ = ["ENGINES", "LOG_ENV", "CountedDirectory", "counted_draw", "load", "ranking_on", "reader", "released", "session"]

@@ -6,9 +6,11 @@ expressions spotcheck.rules.classes uses, compiled once on the driver; one group
 the stratify fields gives every class with its strata and counts. The driver asks the one rules module
 about each class, and works out scope, strata and quotas exactly as spotcheck.draw.pools does, from
 counts. A broadcast table of (class, stratum key) → (task, stratum) makes every eligible pair on
-Spark; Spark sorts them into eligible.csv's order and writes them as Parquet, which the driver reads a
-batch at a time twice: once for each stratum's sha256 (the transcript), once to write eligible.csv.
-The ranking is spotcheck.draw.spark.ranking's, on those pairs; only the drawn rows come to the driver.
+Spark, written as Parquet. The ranking is spotcheck.draw.spark.ranking's, on those pairs, and the
+drawn rows stay on Spark too: the executors write eligible.csv and draws.csv and hash each stratum
+(spotcheck.draw.spark.files), Spark counts what the summary says of the drawn rows, and the driver
+copies the files' bytes into the folder. Only a reveal brings the drawn rows to the driver: its ledger
+record lists them.
 
 What this covers: a policy whose draw needs nothing row by row on the driver. Caps (this draw's
 checks count towards the later tasks'), split batches, lists, look-backs over past checks, kinds
@@ -21,7 +23,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import tempfile
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -29,7 +33,6 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.parquet as pq
 from spotcheck.directory.kinds import kind_row_problems, kind_verdicts, load_for
 from spotcheck.directory.load import ENTITY_SHEET, ROW_PROBLEM_CAP, EntityDirectory, object_sheet
 from spotcheck.draw.applies import entity_rules
@@ -40,15 +43,15 @@ from spotcheck.draw.compute import Draw, coordinated
 from spotcheck.draw.folder import Content
 from spotcheck.draw.history import history_csv
 from spotcheck.draw.pools import Pool, TaskPlan, _class_rule, _stratum_name, compile_scope, plan_tasks, stratum_parts, task_quotas
-from spotcheck.draw.ranking import PICKED
 from spotcheck.draw.records import DirectoryCounts
 from spotcheck.draw.spark.directory import Checked, _dtype_of, check_on_spark, reader
+from spotcheck.draw.spark.files import DRAWS, Names, draws_text, eligible_text, header, map_in_arrow, pieces, stratum_hashes
 from spotcheck.draw.spark.ranking import SparkRanking
-from spotcheck.draw.transcript import csv_bytes, csv_pieces, json_bytes, make_summary, make_transcript, operating_enterprises
+from spotcheck.draw.transcript import DrawnCounts, json_bytes, make_summary, make_transcript, operating_enterprises
 from spotcheck.errors import SpotcheckError
 from spotcheck.policy.cadence import lookback_years
 from spotcheck.policy.loaded import LoadedPolicy
-from spotcheck.policy.model import effective_caps
+from spotcheck.policy.model import coverage_kinds, effective_caps
 from spotcheck.progress import Progress, silent
 
 if TYPE_CHECKING:
@@ -56,8 +59,6 @@ if TYPE_CHECKING:
 
 # The columns draws.csv and the summary read for the drawn rows.
 _SHOWN = ("name", "type", "district", "tier")
-# The pairs are read back in batches of this many rows: the driver never holds them all.
-_BATCH_ROWS = 250_000
 
 
 def counted(loaded: LoadedPolicy) -> bool:
@@ -85,6 +86,21 @@ class CountedDirectory:
     @property
     def sha256(self) -> str:
         return self.checked.sha256
+
+    def close(self) -> None:
+        """Remove the staged rows and everything the draw staged beside them (gigabytes for a province)."""
+        self.checked.staging.cleanup()
+
+
+@contextmanager
+def released(entities: object) -> Iterator[None]:
+    """Around a draw: a directory left on Spark is removed from the staging directory when the draw's
+    files are written, or when it fails; any other directory is the caller's."""
+    try:
+        yield
+    finally:
+        if isinstance(entities, CountedDirectory):
+            entities.close()
 
 
 def load(spark: SparkSession, loaded: LoadedPolicy, path: str | Path) -> EntityDirectory | CountedDirectory:
@@ -201,8 +217,14 @@ def counted_draw(
     drawn_on: dt.date,
     progress: Progress = silent,
     select: Mapping[str, tuple[int, ...]] | None = None,
+    keep_drawn: bool = False,
 ) -> Draw:
-    """spotcheck.draw.compute.compute for a policy `counted` accepts, with the directory on Spark."""
+    """spotcheck.draw.compute.compute for a policy `counted` accepts, with the directory on Spark.
+
+    The drawn rows come to the driver only with `keep_drawn` (a reveal lists them in the ledger);
+    without it the Draw's `drawn` is None and its files and summary are made on Spark."""
+    from pyspark.sql import functions as F
+
     policy = loaded.policy
     checked = entities.checked
     staging = Path(checked.staging.name)
@@ -238,50 +260,73 @@ def counted_draw(
         pool, member = _pool(loaded, plan, t, groups, answers, dict(zip(keys, key_columns, strict=True)))
         pools.append(pool)
         members.append(member)
-    pairs = _pairs(spark, rows, members, codes + key_columns, _pairs_path(checked))
-    hashes = _stratum_hashes(pairs, pools)
+    pairs = spark.read.parquet(_pairs(spark, rows, members, codes + key_columns, staging / "pairs.parquet").as_uri())
+    names = Names(tuple(plan.task.id for plan in plans), tuple(pool.strata for pool in pools))
+    hashes = _StratumHashes()
+    hashes.by_key = {(t, names.strata[t][s]): h for (t, s), h in stratum_hashes(pairs).items()}
+    eligible = eligible_text(pairs, names, staging / "eligible")
 
-    ranking = partial(SparkRanking, spark, pairs=pairs.as_uri())
-    ranks = ranking(plans, pools, None, seed)
-    parts = []
-    for t, (plan, pool) in enumerate(zip(plans, pools, strict=True)):
-        progress("按随机数排序抽取", t, len(plans))
-        parts.append(ranks.draw_plan(plan, pool))
-    picked = pl.concat(parts) if parts else pl.DataFrame(schema=PICKED)
-    drawn = pl.concat([picked.drop("_row"), _shown(spark, rows, picked["_row"])], how="horizontal")
-    coordination = coordinated(plans, drawn, lambda alt: ranking(alt, pools, None, seed).distinct(alt, pools, progress))
+    progress("按随机数排序抽取")
+    ranking = partial(SparkRanking, spark, pairs=(staging / "pairs.parquet").as_uri(), staging=staging)
+    shown = rows.select(F.col("_row").alias("row"), *_SHOWN)
+    ranking(plans, pools, None, seed).ranked().join(shown, "row").write.parquet((staging / "drawn.parquet").as_uri())
+    drawn = spark.read.parquet((staging / "drawn.parquet").as_uri())
+    tally = _tally(drawn, names, policy)
+    coordination = coordinated(plans, tally.entities, lambda alt: ranking(alt, pools, None, seed).distinct(alt, pools, progress))
     exclusions = pl.DataFrame(schema=EXCLUDED_COLUMNS)
 
     progress("生成抽取记录")
     files_hist = history_csv(history)
     selection = {p.task.id: tuple(r for r, _ in p.drawn_rounds()) for p in plans} if select is not None else None
-    shown = _Shown(entities.path, entities.sha256, counts.entities)
-    transcript = make_transcript(loaded, shown, seed, drawn_on, files_hist, pools, hashes, selection, None)
+    counted_shown = _Shown(entities.path, entities.sha256, counts.entities)
+    transcript = make_transcript(loaded, counted_shown, seed, drawn_on, files_hist, pools, hashes, selection, None)
     draw_id = transcript.draw_id
-    summary = make_summary(loaded, None, drawn, exclusions, pools, [], draw_id, seed, coordination, counts=counts)
-    drawn_out = drawn.select("task_id", "round", "month", "uscc", "name", "district", "tier", "stratum", "rank", "hash")
+    summary = make_summary(loaded, None, tally, exclusions, pools, [], draw_id, seed, coordination, counts=counts)
+    draws = draws_text(drawn, names, staging / "draws")
     files: dict[str, Content] = {
         "transcript.json": json_bytes(transcript.to_json()),
-        "draws.csv": lambda: csv_pieces(drawn_out),
-        "eligible.csv": partial(_eligible_pieces, checked, pools),
+        "draws.csv": partial(_staged, checked.staging, header(DRAWS), draws),
+        "eligible.csv": partial(_staged, checked.staging, b"task_id,stratum,uscc\n", eligible),
         "history.csv": files_hist,
         "summary.json": json_bytes(summary.to_json()),
         "excluded.csv": exclusions.write_csv().encode("utf-8"),
     }
-    return Draw(draw_id, seed, drawn_on, drawn, exclusions, transcript, summary, files, tuple(pools), pl.Series("uscc", [], pl.String))
+    rows_drawn = _drawn_rows(drawn, names) if keep_drawn else None
+    return Draw(draw_id, seed, drawn_on, rows_drawn, exclusions, transcript, summary, files, tuple(pools), pl.Series("uscc", [], pl.String))
+
+
+def _staged(staging: tempfile.TemporaryDirectory, head: bytes, text: Path) -> Iterator[bytes]:
+    """A file of the folder from the part files Spark wrote in `staging`, which the Draw's files hold so
+    that it lasts as long as they may be read (pipeline.draw removes it when the folder is written)."""
+    return pieces(head, text)
+
+
+def _tally(drawn: DataFrame, names: Names, policy) -> DrawnCounts:
+    """The summary's counts of the drawn rows, counted on Spark."""
+    from pyspark.sql import functions as F
+
+    enterprise = F.when(F.col("type").isin(list(coverage_kinds(policy))), F.col("uscc"))
+    entities, enterprises = drawn.agg(F.count_distinct("uscc"), F.count_distinct(enterprise)).first()
+    by = pl.from_arrow(drawn.groupBy("t", "district").agg(F.count("*").alias("len")).toArrow())
+    by_district = by.select(names.task(by["t"].cast(pl.Int64)), pl.col("district").cast(pl.String), pl.col("len").cast(pl.UInt32))
+    return DrawnCounts(by_district, int(entities), int(enterprises))
+
+
+def _drawn_rows(drawn: DataFrame, names: Names) -> pl.DataFrame:
+    """The drawn rows on the driver, in draws.csv's order, as spotcheck.draw.compute gives them (a reveal's
+    ledger record lists them)."""
+    got = pl.from_arrow(drawn.orderBy("t", "round", "order", "rank").toArrow())
+    t = got["t"].cast(pl.Int64)
+    return got.select(
+        names.task(t), pl.col("round").cast(pl.Int64), pl.col("month").cast(pl.Int64), pl.col("uscc").cast(pl.String),
+        names.stratum(t, got["s"].cast(pl.Int64)), pl.col("rank").cast(pl.Int64), pl.col("hash").cast(pl.String),
+        *[pl.col(c).cast(pl.String) for c in _SHOWN])
 
 
 def _coded_rows(spark: SparkSession, checked: Checked, coding: _Coding, target: Path) -> DataFrame:
     """Every filled row's codes, stratify keys and shown columns, written once as Parquet and read from there."""
-    import warnings
-
-    from pyspark.sql.pandas.types import from_arrow_schema
-
     source = spark.read.parquet(checked.rows.as_uri()).select("_row", "_filled", *coding.types)
-    with warnings.catch_warnings():
-        # pyspark warns in English that it has not been tried with pandas 3; the coding uses polars.
-        warnings.simplefilter("ignore", FutureWarning)
-        source.mapInArrow(coding.coded, from_arrow_schema(coding.schema())).write.parquet(target.as_uri())
+    map_in_arrow(source, coding.coded, coding.schema()).write.parquet(target.as_uri())
     return spark.read.parquet(target.as_uri())
 
 
@@ -317,80 +362,15 @@ def _pool(loaded: LoadedPolicy, plan: TaskPlan, t: int, groups: pl.DataFrame, an
 
 
 def _pairs(spark: SparkSession, rows: DataFrame, members: list[pl.DataFrame], on: list[str], target: Path) -> Path:
-    """Every eligible (pool, stratum, row, uscc), sorted as eligible.csv lists them and written as Parquet:
-    Spark's part files, in name order, hold the pairs in order."""
+    """Every eligible (pool, stratum, row, uscc), written as Parquet."""
     from pyspark.sql import functions as F
 
     table = pl.concat(members).unique(maintain_order=True)
     member = spark.createDataFrame(table.rename({c: f"m{c}" for c in on}).to_arrow())
     match = [rows[c].eqNullSafe(member[f"m{c}"]) for c in on] or [F.lit(True)]
     joined = rows.join(F.broadcast(member), match).select("t", "s", F.col("_row").alias("row"), "uscc")
-    joined.orderBy("t", "row").write.parquet(target.as_uri())
+    joined.write.parquet(target.as_uri())
     return target
 
 
-def _batches(pairs: Path, columns: list[str]) -> Iterator[pl.DataFrame]:
-    """The pairs a batch at a time, in order; a part out of order would be a wrong eligible.csv, so it stops here."""
-    last = -1
-    for part in sorted(pairs.glob("part-*.parquet")):
-        for batch in pq.ParquetFile(part).iter_batches(batch_size=_BATCH_ROWS, columns=["t", "row", *columns]):
-            frame = pl.from_arrow(batch)
-            if frame.height == 0:
-                continue
-            at = frame.select((pl.col("t").cast(pl.Int64) * 2**40 + pl.col("row")).alias("at"))["at"]
-            if at[0] <= last or not at.is_sorted():
-                raise RuntimeError(f"Spark wrote the eligible pairs out of order ({part.name})")
-            last = at[-1]
-            yield frame
-
-
-def _stratum_hashes(pairs: Path, pools: list[_CountedPool]) -> _StratumHashes:
-    names = [pool.strata for pool in pools]
-    running: dict[tuple[int, int], hashlib._Hash] = {}
-    for frame in _batches(pairs, ["s", "uscc"]):
-        for t, s, text in frame.group_by("t", "s", maintain_order=True).agg(pl.col("uscc").str.join("\n")).iter_rows():
-            if (t, s) in running:
-                running[(t, s)].update(b"\n")
-            else:
-                running[(t, s)] = hashlib.sha256()
-            running[(t, s)].update(text.encode("utf-8"))
-    hashes = _StratumHashes()
-    hashes.by_key = {(t, names[t][s]): h.hexdigest() for (t, s), h in running.items()}
-    return hashes
-
-
-def _eligible_pieces(checked: Checked, pools: list[_CountedPool]) -> Iterator[bytes]:
-    """eligible.csv from the pairs: task_id, stratum, uscc, as spotcheck.draw.transcript.eligible_pieces writes it.
-
-    The pairs are in the staging directory `checked` holds: it is removed when the last holder is gone."""
-    tasks = pl.Series([pool.plan.task.id for pool in pools], dtype=pl.String)
-    offsets = [0]
-    for pool in pools:
-        offsets.append(offsets[-1] + len(pool.strata))
-    strata = pl.Series([name for pool in pools for name in pool.strata], dtype=pl.String)
-    start = pl.Series(offsets[:-1], dtype=pl.Int64)
-    yield b"task_id,stratum,uscc\n"
-    for frame in _batches(_pairs_path(checked), ["s", "uscc"]):
-        t = frame["t"].cast(pl.Int64)
-        out = pl.DataFrame([tasks.gather(t).alias("task_id"), strata.gather(start.gather(t) + frame["s"]).alias("stratum"),
-                            frame["uscc"].alias("uscc")])
-        yield csv_bytes(out, include_header=False)
-
-
-def _pairs_path(checked: Checked) -> Path:
-    return Path(checked.staging.name) / "pairs.parquet"
-
-
-def _shown(spark: SparkSession, rows: DataFrame, picked: pl.Series) -> pl.DataFrame:
-    """The drawn rows' name, type, district and tier, in `picked`'s order."""
-    from pyspark.sql import functions as F
-
-    wanted = picked.cast(pl.Int64).alias("_row")
-    if wanted.len() == 0:
-        return pl.DataFrame(schema={c: pl.String for c in _SHOWN})
-    keys = spark.createDataFrame(wanted.unique().to_frame().to_arrow())
-    found = pl.from_arrow(rows.join(F.broadcast(keys), "_row").select("_row", *_SHOWN).toArrow())
-    return wanted.to_frame().join(found, on="_row", how="left", maintain_order="left").select(pl.col(c).cast(pl.String) for c in _SHOWN)
-
-
-__all__ = ["CountedDirectory", "counted", "counted_draw", "load"]
+__all__ = ["CountedDirectory", "counted", "counted_draw", "load", "released"]

@@ -15,6 +15,7 @@ test_spark.py compares every file). Scope, caps, strata and quotas stay on the d
 from __future__ import annotations
 
 import math
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -56,12 +57,13 @@ class SparkRanking:
     """
 
     def __init__(self, spark: SparkSession, plans: list[TaskPlan], pools: list[Pool], uscc: pl.Series | None, seed: Seed,
-                 pairs: str | None = None) -> None:
+                 pairs: str | None = None, staging: Path | None = None) -> None:
         self.spark, self.uscc, self.seed = spark, uscc, seed
         self.plans, self.pools = plans, pools
         # The pools' rows (t, s, row, uscc) already on Spark, as Parquet at this address (a draw whose
         # directory the driver never holds, spotcheck.draw.spark.counted); else written from the pools.
-        self.pairs = pairs
+        # The drawn rows of such a draw stay on Spark too, written in `staging`.
+        self.pairs, self.staging = pairs, staging
         self.first: pl.DataFrame | None = None
 
     def _write_pairs(self, pools: list[Pool], path: Path) -> None:
@@ -127,16 +129,40 @@ class SparkRanking:
             return pl.DataFrame(schema={c: _RANKED[c] for c in columns})
         with self._pairs(pools) as pairs:
             got = self._top_n(pairs, units, columns)
-            kept = got.group_by("t", "round", "s").len()
-            short = (pl.from_arrow(units).join(kept, on=["t", "round", "s"], how="left")
-                     .filter((pl.col("len").fill_null(0) < pl.col("n")) & (pl.col("cut") < _ALL)))
-            if short.height == 0:
+            short = _short(units, got.group_by("t", "round", "s").len())
+            if short is None:
                 return got
-            whole = short.drop("len").with_columns(pl.lit(_ALL, pl.Int64).alias("cut"))
-            again = self._top_n(pairs, whole.to_arrow(), columns)
+            again = self._top_n(pairs, short.to_arrow(), columns)
         return pl.concat([got.join(short.select("t", "round", "s"), on=["t", "round", "s"], how="anti"), again])
 
+    def ranked(self, columns: tuple[str, ...] = tuple(_RANKED)) -> DataFrame:
+        """What `_collect` gives for every plan, left on Spark (a draw whose pairs are on Spark): each
+        stratum's first ranking written once in the staging directory, the strata the cut left short
+        ranked again whole; the driver holds the strata's counts."""
+        from pyspark.sql import functions as F
+
+        if self.pairs is None:
+            raise ValueError("only pairs already on Spark are ranked there")
+        units = self._units(self.plans, self.pools)
+        columns = tuple(dict.fromkeys(("t", "round", "s", *columns)))
+        if units.num_rows == 0:
+            return self.spark.createDataFrame(pl.DataFrame(schema={c: _RANKED[c] for c in columns}).to_arrow())
+        with self._pairs(self.pools) as pairs:
+            first = Path(tempfile.mkdtemp(prefix="ranked-", dir=self.staging)) / "ranked.parquet"
+            self._top_n_on_spark(pairs, units, columns).write.parquet(first.as_uri())
+            got = self.spark.read.parquet(first.as_uri())
+            kept = pl.from_arrow(got.groupBy("t", "round", "s").agg(F.count("*").alias("len")).toArrow())
+            short = _short(units, kept.cast({"t": pl.Int32, "round": pl.Int64, "s": pl.Int32, "len": pl.UInt32}))
+            if short is None:
+                return got
+            again = self._top_n_on_spark(pairs, short.to_arrow(), columns)
+        shorts = F.broadcast(self.spark.createDataFrame(short.select("t", "round", "s").to_arrow()))
+        return got.join(shorts, ["t", "round", "s"], "left_anti").unionByName(again)
+
     def _top_n(self, pairs: DataFrame, units: pa.Table, columns: tuple[str, ...]) -> pl.DataFrame:
+        return pl.from_arrow(self._top_n_on_spark(pairs, units, columns).toArrow()).cast({c: _RANKED[c] for c in columns})  # type: ignore[return-value]
+
+    def _top_n_on_spark(self, pairs: DataFrame, units: pa.Table, columns: tuple[str, ...]) -> DataFrame:
         """Each unit's rows within its quota, by rank hash sha2(prefix || uscc), among the rows below its cut."""
         from pyspark.sql import Window
         from pyspark.sql import functions as F
@@ -147,7 +173,7 @@ class SparkRanking:
         kept = hashed.where(F.conv(F.substring("hash", 1, 15), 16, 10).cast("long") < F.col("cut"))
         by_hash = Window.partitionBy("t", "round", "s").orderBy("hash")
         ranked = kept.withColumn("rank", F.row_number().over(by_hash)).filter(F.col("rank") <= F.col("n"))
-        return pl.from_arrow(ranked.select(*columns).toArrow()).cast({c: _RANKED[c] for c in columns})  # type: ignore[return-value]
+        return ranked.select(*columns)
 
     def _ranked_pool(self, plan: TaskPlan, pool: Pool) -> pl.DataFrame:
         at = next((t for t, (p, q) in enumerate(zip(self.plans, self.pools)) if p is plan and q is pool), None)
@@ -182,12 +208,23 @@ class SparkRanking:
     def distinct(self, plans: list[TaskPlan], pools: list[Pool], progress: Progress) -> int:
         """How many distinct entities the plans would draw, in one Spark job over every pool."""
         progress("按另一种协同方式对照抽取（用于统计）")
-        return self._collect(plans, pools, ("row",))["row"].n_unique()
+        if self.pairs is not None:
+            from pyspark.sql import functions as F
 
+            return int(self.ranked(("row",)).agg(F.count_distinct("row")).first()[0])
+        return self._collect(plans, pools, ("row",))["row"].n_unique()
 
 
 # Rank hashes' first 60 bits range over [0, _ALL).
 _ALL = 2**60
+
+
+def _short(units: pa.Table, kept: pl.DataFrame) -> pl.DataFrame | None:
+    """The units whose cut kept fewer rows than their quota (`kept`: t, round, s, len), to be ranked
+    again with every row; None when there are none."""
+    short = (pl.from_arrow(units).join(kept, on=["t", "round", "s"], how="left")
+             .filter((pl.col("len").fill_null(0) < pl.col("n")) & (pl.col("cut") < _ALL)))
+    return short.drop("len").with_columns(pl.lit(_ALL, pl.Int64).alias("cut")) if short.height else None
 
 
 def cut_for(n: int, eligible: int) -> int:
