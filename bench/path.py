@@ -3,6 +3,8 @@
     python bench/path.py --entities 100000 [--entities 1000000] [--inspectors-per 300] [--mix dense]
     python bench/path.py --entities 100000 --entities 1000000 --entities 10000000 --mix realistic --mix dense \
         --timeout 900 --markdown bench/path.md
+    python bench/path.py --entities 10000000 --work /work/bench-path --skip verify     # a province's year, kept
+    python bench/path.py --entities 10000000 --work /work/bench-path --from results    # again from one stage on
 
 For each size and label mix (realistic: `spotcheck synth`'s default; dense: `--dense`), each stage runs
 in a child process of its own, one after the other on the same machine, so each stage's wall time and
@@ -44,6 +46,18 @@ TODAY = dt.date(2021, 4, 23)
 
 # What a bureau runs in a year, in order: synth only makes test data, verify checks, the floor is a yardstick.
 PATH = ("draw", "plan", "notices", "letters", "results", "report")
+
+
+# Each stage's outputs in a size's folder (the plan writes into draw/).
+OUTPUTS = {"draw": ("draw", "ledger.db", "ledger.before-results.db", "pairs"), "plan": ("ledger.before-results.db",), "notices": ("task-notice.docx",),
+           "letters": ("letters",), "results": ("public", "results.csv"), "report": ("report",)}
+
+
+def _stale(start: str | None) -> list[str]:
+    """The outputs a run starting at `start` (None: at the beginning) makes again."""
+    order = list(STAGES)
+    first = order.index(start) if start else 0
+    return [out for stage, outs in OUTPUTS.items() if order.index(stage) >= first for out in outs] + ([] if start else ["figures.json"])
 
 
 def _peak_mib() -> float:
@@ -212,6 +226,8 @@ def main() -> None:
     parser.add_argument("--mix", action="append", choices=("realistic", "dense"),
                         help="label mix of the synthetic directory (default realistic; repeat for both)")
     parser.add_argument("--stage", action="append", choices=tuple(STAGES), help="run only these stages (and those before them)")
+    parser.add_argument("--skip", action="append", default=[], choices=("verify", "floor"),
+                        help="leave out a check that is not part of the year (verify recomputes the draw and the plan)")
     parser.add_argument("--timeout", type=float, help="stop a stage after this many seconds (and skip the later ones)")
     parser.add_argument("--markdown", type=Path, help="also write every size's results as one markdown table here")
     parser.add_argument("--work", type=Path, help="keep each size's files in WORK/<size>-<mix> (not a temporary folder "
@@ -234,9 +250,9 @@ def main() -> None:
         if args.work is not None:
             work = args.work / f"{n}-{mix}"
             work.mkdir(parents=True, exist_ok=True)
-            # A kept folder's earlier outputs would be read as this run's (the ledger above all).
-            for stale in () if args.start else ("draw", "letters", "public", "report", "ledger.db", "ledger.before-results.db",
-                                                        "task-notice.docx", "results.csv", "figures.json"):
+            # A kept folder's earlier outputs would be read as this run's (the ledger above all): those of the
+            # stages this run makes again go first.
+            for stale in _stale(args.start):
                 if (work / stale).is_dir():
                     shutil.rmtree(work / stale)
                 else:
@@ -256,7 +272,7 @@ def main() -> None:
                 # After a failure only the floor still runs: it needs nothing but the draw's count of pairs.
                 if failed and not (stage == "floor" and (work / "pairs").is_file()):
                     continue
-                if args.start and list(STAGES).index(stage) < list(STAGES).index(args.start):
+                if args.start and list(STAGES).index(stage) < list(STAGES).index(args.start) or stage in args.skip:
                     continue
                 if stage == "synth" and reuse:
                     print(f"| synth | reused | | | | {work / 'data'} |", flush=True)

@@ -166,3 +166,37 @@ def test_include_window_without_any_window_names_the_policy_line(tmp_path):
     assert problem.code == "N801" and problem.file.endswith("2023.yaml") and problem.line is not None
     line = policy.read_text("utf-8").splitlines()[problem.line - 1]
     assert "include: window" in line
+
+
+def test_a_plan_of_several_tables_prints_each_under_its_title_numbered_from_1():
+    loaded = load_policy(POLICIES / "examples/doumen/2023.yaml")  # the joint table, then the bureau's own
+    blocks = notice.choose_notice(loaded, kind="plan").annexes[0].blocks
+    assert [type(b).__name__ for b in blocks] == ["Table", "Para", "Table"]
+    joint, title, own = blocks
+    assert title.text == "珠海市斗门区市场监督管理局2023年度双随机抽查工作计划"
+    assert [(r[0], r[1]) for r in joint.rows] == [("1", "校园食品安全联合检查"), ("2", "斗门区企业登记事项定向抽查"),
+                                                  ("3", "机动车检验检测机构专项抽查")]
+    assert [(r[0], r[1]) for r in own.rows] == [("1", "广告行为检查")]
+    md = notice.render(loaded, kind="plan", fmt="md")
+    assert md.index("| 3 | 机动车检验检测机构专项抽查 |") < md.index("珠海市斗门区市场监督管理局2023年度双随机抽查工作计划\n") < md.index("| 1 | 广告行为检查 |")
+
+
+def test_a_documents_columns_for_one_table_leave_the_others_its_default(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    text = path.read_text("utf-8").replace("  - id: t02\n", "  - id: t02\n    table: 本局抽查计划表\n").replace("campaigns:\n", """documents:
+  - id: plan
+    kind: plan_notice
+    issuer: 示范市市场监督管理局
+    title: 示范市2023年度双随机抽查工作计划
+    date: "2023-03-01"
+    table: [{title: 编号, source: no}, {title: 任务, source: name}]
+    tables:
+      - title: 本局抽查计划表
+        columns: [{title: 抽查计划编号, source: no}, {title: 名称, source: name}, {title: 类型, source: type}]
+campaigns:
+""")
+    path.write_text(text, "utf-8")
+    loaded = load_policy(path)
+    tables = notice_content.plan_tables(loaded, loaded.policy.documents[0])
+    assert [(title, t.columns, [r[0] for r in t.rows]) for title, t in tables] == [
+        (None, ("编号", "任务"), ["1", "3"]), ("本局抽查计划表", ("抽查计划编号", "名称", "类型"), ["2"])]

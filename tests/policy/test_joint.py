@@ -162,3 +162,42 @@ def test_loosening_or_excluding_what_was_not_handed_down_is_located(policy_tree)
                                ("P306", line_of(path, "  - id: p01"))]
     assert problems[1].message == "上级下达的任务“全省不定向抽查”抽查比例 1% 低于上级的 3%，只能收紧不能放宽"
     assert problems[2].message == "上级下达的任务“全省不定向抽查”去掉了上级规定的事项 A99，只能收紧不能放宽"
+
+
+TABLES_DOCUMENT = """documents:
+  - id: plan
+    kind: plan_notice
+    issuer: 示范市市场监督管理局
+    title: 示范市2023年度双随机抽查工作计划
+    date: "2023-03-01"
+    tables:
+      - title: 本局抽查计划
+        columns: [{title: 序号, source: no}]
+      - title: 本局抽查计划表
+        columns: [{title: 抽查计划编号, source: no, merged: [[t01, t02]]}, {title: 名称, source: name}]
+campaigns:
+"""
+
+
+def test_each_table_of_a_plan_numbers_its_rows_from_1(policy_tree):
+    from spotcheck.policy.model import table_groups
+
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "    no: 2\n", "    no: 1\n")
+    assert codes(validate_paths([path])) == [("P202", line_of(path, "no: 1", after=line_of(path, "- id: t02")))]
+    # 斗门 2023: a joint table and the bureau's own, each numbered from 1.
+    edit(path, "  - id: t02\n", "  - id: t02\n    table: 本局抽查计划表\n")
+    assert validate_paths([path]) == []
+    groups = table_groups(load_policy(path).policy.tasks)
+    assert [(title, [t.id for t in tasks]) for title, tasks in groups] == [(None, ["t01", "t03"]), ("本局抽查计划表", ["t02"])]
+
+
+def test_a_documents_table_columns_name_one_of_the_plans_tables(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "  - id: t02\n", "  - id: t02\n    table: 本局抽查计划表\n")
+    edit(path, "campaigns:\n", TABLES_DOCUMENT)
+    problems = validate_paths([path])
+    assert codes(problems) == [("P223", line_of(path, "- title: 本局抽查计划")), ("P222", line_of(path, "merged: [[t01, t02]]"))]
+    assert problems[0].message == "计划表“本局抽查计划”没有任何任务（没有任务的 table 是这个标题）"
+    assert "本局抽查计划表" in problems[0].hint
+    assert problems[1].message == "栏目“抽查计划编号”合并的任务 t01、t02 不是同一张表中相邻的两行或多行"

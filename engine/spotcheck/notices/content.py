@@ -18,7 +18,7 @@ from spotcheck.rules.fields import TIER_NAMES, TIERS
 from spotcheck.policy.cadence import batch_span
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.notices.model import Annex, Block, Heading, Notice, Para, Table
-from spotcheck.policy.departments import CELLS
+from spotcheck.policy.departments import CELLS, TableColumn
 from spotcheck.policy.model import (
     METRIC_NAMES,
     Document,
@@ -26,6 +26,7 @@ from spotcheck.policy.model import (
     Section,
     Task,
     sampling_text,
+    table_groups,
     task_ratio,
     tier_rule_parts,
 )
@@ -193,17 +194,28 @@ def _cell(loaded: LoadedPolicy, task: Task, source: str) -> str:
     return values[source]()
 
 
-def plan_table(loaded: LoadedPolicy, doc: Document | None = None) -> Table:
-    """The plan table, one row per task: the document's declared columns, else seed 002's nine."""
-    policy = loaded.policy
-    if doc is None or not doc.table:
+def plan_tables(loaded: LoadedPolicy, doc: Document | None = None) -> list[tuple[str | None, Table]]:
+    """The plan's tables, one row per task, each under its title (None: the untitled table, the only one of most
+    plans): the document's columns declared for that table, else the document's `table`, else seed 002's nine."""
+    declared = {t.title: t.columns for t in doc.tables} if doc is not None else {}
+    default = doc.table if doc is not None else []
+    return [(title, _table(loaded, tasks, declared.get(title, default))) for title, tasks in table_groups(loaded.policy.tasks)]
+
+
+def plan_blocks(loaded: LoadedPolicy, doc: Document | None = None) -> tuple[Block, ...]:
+    """The plan's tables as a notice prints them, each titled table after its title."""
+    return tuple(block for title, table in plan_tables(loaded, doc) for block in ((table,) if title is None else (Para(title), table)))
+
+
+def _table(loaded: LoadedPolicy, tasks: list[Task], columns: Sequence[TableColumn]) -> Table:
+    if not columns:
         sources = ("no", "name", "type", "items", "scope", "sampling", "months", "initiator_guide", "inspecting_level")
-        rows = [tuple(_cell(loaded, t, s) for s in sources) for t in policy.tasks]
+        rows = [tuple(_cell(loaded, t, s) for s in sources) for t in tasks]
         return Table(PLAN_COLUMNS, tuple(rows), PLAN_WIDTHS)
-    cells = [[_cell(loaded, t, c.source) for c in doc.table] for t in policy.tasks]
-    spans = [[1] * len(doc.table) for _ in cells]
-    row_of = {t.id: r for r, t in enumerate(policy.tasks)}
-    for c, column in enumerate(doc.table):
+    cells = [[_cell(loaded, t, c.source) for c in columns] for t in tasks]
+    spans = [[1] * len(columns) for _ in cells]
+    row_of = {t.id: r for r, t in enumerate(tasks)}
+    for c, column in enumerate(columns):
         for group in column.merged:
             rows = sorted(row_of[t] for t in group if t in row_of)
             if not rows:
@@ -213,7 +225,7 @@ def plan_table(loaded: LoadedPolicy, doc: Document | None = None) -> Table:
                 spans[r][c] = 0
                 cells[r][c] = ""  # covered: the text is written once, in the top cell
     merged = any(0 in row for row in spans)
-    return Table(tuple(c.title for c in doc.table), tuple(map(tuple, cells)), tuple(c.width for c in doc.table),
+    return Table(tuple(c.title for c in columns), tuple(map(tuple, cells)), tuple(c.width for c in columns),
                  spans=tuple(map(tuple, spans)) if merged else ())
 
 
@@ -359,7 +371,7 @@ class _Body:
         self.included.add(what)
         where = ("documents", policy.documents.index(self.doc), "sections", *path)
         if what == "tasks" and policy.tasks:
-            return [plan_table(loaded, self.doc)]
+            return list(plan_blocks(loaded, self.doc))
         if what == "contacts" and self.doc.contacts:
             return [Para(line) for line in contact_lines(self.doc)]
         if what == "window":
@@ -427,7 +439,7 @@ def generated_plan(loaded: LoadedPolicy) -> Notice:
         title=f"{policy.jurisdiction.name}关于印发{policy.year}年度“双随机、一公开”抽查工作计划的通知",
         addressees=None, preamble=(), body=(), contacts=(), attachments=(name,),
         signature=policy.jurisdiction.name, date=None, disclosure="（信息公开类型：主动公开）", cc=None,
-        printed_by=None, annexes=(Annex("附件", name, (plan_table(loaded),), landscape=True),),
+        printed_by=None, annexes=(Annex("附件", name, plan_blocks(loaded), landscape=True),),
     ), policy)
 
 
@@ -441,10 +453,10 @@ def document_notice(loaded: LoadedPolicy, doc: Document) -> Notice:
     if doc.kind == "plan_notice" and "tasks" not in body.included and loaded.policy.tasks:
         if doc.attachments:
             label = "附件" if len(doc.attachments) == 1 else "附件1"
-            annexes = (Annex(label, doc.attachments[0], (plan_table(loaded, doc),), landscape=True),)
+            annexes = (Annex(label, doc.attachments[0], plan_blocks(loaded, doc), landscape=True),)
         else:
             # No attachment is listed: the table closes the body rather than an annex under an invented title.
-            blocks = (*blocks, plan_table(loaded, doc))
+            blocks = (*blocks, *plan_blocks(loaded, doc))
     enclosed = doc.enclosure_title is not None
     return revised(Notice(
         kind=doc.kind, letter=doc.letter, issuer=doc.issuer, number=doc.number.text() if doc.number else None,

@@ -27,22 +27,23 @@ def _raw(draft: Draft, section: str) -> list[tuple[int, dict[str, Any]]]:
     return [(i, e) for i, e in enumerate(value) if isinstance(e, dict)] if isinstance(value, list) else []
 
 
-def _duplicates(draft: Draft, section: str, key: str, code: str, noun: str, within: str | None = None) -> list[Problem]:
+def _duplicates(draft: Draft, section: str, key: str, code: str, noun: str, within: tuple[str, ...] = (),
+                hint: str | None = None) -> list[Problem]:
     """Elements of a list section whose `key` repeats an earlier element's, checked on the data as written;
-    with `within`, only among elements whose `within` (a list) is the same."""
+    with `within`, only among elements whose `within` fields (a list or a text) are the same."""
     found = []
     first: dict[Any, int] = {}
     for i, elem in _raw(draft, section):
         value = elem.get(key)
         if value is None or isinstance(value, (dict, list)):
             continue
-        group = elem.get(within) if within is not None else None
-        seen = (tuple(map(str, group)) if isinstance(group, list) else (), value)
+        groups = tuple(elem.get(field) for field in within)
+        seen = (tuple(tuple(map(str, g)) if isinstance(g, list) else str(g) for g in groups), value)
         if seen in first:
             earlier = draft.positions.nearest((section, first[seen], key))
             found.append(draft.locate(Problem(
                 code, f"{noun} {value!r} 重复" + (f"（{earlier.file}:{earlier.line} 已有）" if earlier else ""),
-                hint=f"每个{noun}在本策略中只能出现一次"), (section, i, key)))
+                hint=hint or f"每个{noun}在本策略中只能出现一次"), (section, i, key)))
         else:
             first[seen] = i
     return found
@@ -121,8 +122,11 @@ def policy_problems(draft: Draft) -> list[Problem]:
     if policy is None:
         return found
     found += _duplicates(draft, "tasks", "id", "P201", "任务标识")
-    # A province's plan for its cities numbers each city's rows from 1 (山西 2021 各市): 序号 repeat across 地市.
-    found += _duplicates(draft, "tasks", "no", "P202", "任务序号", within="regions")
+    # A province's plan for its cities numbers each city's rows from 1 (山西 2021 各市), and a plan of several
+    # tables numbers each table from 1 (斗门 2023): 序号 repeat across 地市 and across tables.
+    found += _duplicates(draft, "tasks", "no", "P202", "任务序号", within=("regions", "table"),
+                         hint="同一张计划表（table）、同一地市（regions）内的任务序号不能重复；原件分几张表、各表从1编号的，"
+                              "给每个任务写 table: 所在表的标题")
     found += _duplicates(draft, "documents", "id", "P210", "文件标识")
     found += _duplicates(draft, "campaigns", "id", "P211", "抽查活动标识")
     found += _duplicates(draft, "caps", "id", "P212", "频次上限标识")

@@ -115,3 +115,11 @@ class TableColumn(_Model):
     width: StrictInt = Field(10, ge=1, title="相对宽度")
     merged: list[list[StrictStr]] = Field(
         default_factory=list, title="合并单元格", description="原表在本栏纵向合并的各组相邻任务，如 [[t02, t03]]：只在第一行写一次")
+
+
+class PlanTable(_Model):
+    """The columns of one of a plan's several tables (a joint table and the bureau's own, each numbered from 1)."""
+
+    title: StrictStr = Field(title="计划表标题", description="与该表各任务的 table 相同，如 跨部门联合抽查计划表")
+    columns: list[TableColumn] = Field(title="栏目", description="按原表顺序列出该表的栏目")
+

@@ -7,7 +7,7 @@ from __future__ import annotations
 from spotcheck.errors import Problem
 from spotcheck.policy.departments import DISTRICT_DRAWS, within
 from spotcheck.policy.loaded import Draft, LoadedPolicy
-from spotcheck.policy.model import Policy
+from spotcheck.policy.model import Policy, table_groups
 from spotcheck.policy.problems import did_you_mean
 
 
@@ -80,25 +80,38 @@ def _inspection_problems(draft: Draft, policy: Policy, i: int) -> list[Problem]:
 
 
 def table_problems(draft: Draft) -> list[Problem]:
-    """Merged cells of a declared plan table name tasks of the policy, adjacent in table order."""
+    """A declared table's columns name one of the plan's tables; merged cells name tasks of the policy, adjacent
+    rows of one table."""
     policy = draft.policy
     if policy is None:
         return []
-    order = {t.id: i for i, t in enumerate(policy.tasks)}
+    groups = table_groups(policy.tasks)
+    place = {t.id: (g, r) for g, (_, tasks) in enumerate(groups) for r, t in enumerate(tasks)}
+    titles = [title for title, _ in groups if title is not None]
     found = []
     for d, doc in enumerate(policy.documents):
-        for c, column in enumerate(doc.table):
+        columns = [(("documents", d, "table", c), column) for c, column in enumerate(doc.table)]
+        seen: set[str] = set()
+        for k, table in enumerate(doc.tables):
+            if table.title not in titles or table.title in seen:
+                found.append(draft.locate(Problem(
+                    "P223", f"计划表“{table.title}”" + ("重复列出栏目" if table.title in seen else "没有任何任务（没有任务的 table 是这个标题）"),
+                    hint=f"写成任务的 table 中的标题之一：{'、'.join(titles) or '（没有任务写 table）'}，每张表只列一次"),
+                    ("documents", d, "tables", k, "title")))
+            seen.add(table.title)
+            columns += [(("documents", d, "tables", k, "columns", c), column) for c, column in enumerate(table.columns)]
+        for base, column in columns:
             for g, group in enumerate(column.merged):
-                path = ("documents", d, "table", c, "merged", g)
-                unknown = [t for t in group if t not in order]
-                rows = sorted(order[t] for t in group if t in order)
+                path = (*base, "merged", g)
+                unknown = [t for t in group if t not in place]
+                rows = sorted(place[t] for t in group if t in place)
                 if unknown:
                     found.append(draft.locate(Problem(
                         "P222", f"栏目“{column.title}”合并的任务 {'、'.join(unknown)} 不在本策略中",
-                        hint=f"已有任务：{'、'.join(order)}"), path))
-                elif len(group) < 2 or rows != list(range(rows[0], rows[0] + len(rows))):
+                        hint=f"已有任务：{'、'.join(place)}"), path))
+                elif len(group) < 2 or rows != [(rows[0][0], rows[0][1] + n) for n in range(len(rows))]:
                     found.append(draft.locate(Problem(
-                        "P222", f"栏目“{column.title}”合并的任务 {'、'.join(group)} 不是相邻的两行或多行",
+                        "P222", f"栏目“{column.title}”合并的任务 {'、'.join(group)} 不是同一张表中相邻的两行或多行",
                         hint="只有计划表中相邻的行才能纵向合并；按任务顺序写出每一组"), path))
     return found
 

@@ -7,6 +7,7 @@ multipliers are exact decimals, written as strings in YAML ("5%", "0.5"), never 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Literal
 
@@ -21,7 +22,7 @@ from pydantic import (
 from spotcheck.calendar.deadlines import DeadlineRule
 from spotcheck.ids import Id, PathId
 from spotcheck.policy.cadence import Batch, BatchMode, CapPriority, Recent
-from spotcheck.policy.departments import Department, Exclusion, Inspections, TableColumn
+from spotcheck.policy.departments import Department, Exclusion, Inspections, PlanTable, TableColumn
 from spotcheck.policy.kinds import ObjectKind, Scale
 from spotcheck.policy.lists import NamedList
 from spotcheck.policy.numbers import (
@@ -165,6 +166,9 @@ class Document(Model):
     enclosure_title: StrictStr | None = Field(None, title="所附方案标题")
     table: list[TableColumn] = Field(
         default_factory=list, title="计划表栏目", description="按原表顺序列出计划表的栏目；不填则用九栏计划表（朔州2021）")
+    tables: list[PlanTable] = Field(
+        default_factory=list, title="各计划表栏目",
+        description="原件分几张表、各表栏目不同时，按表标题（任务的 table）分别列出栏目；未列出的表用 table 的栏目")
 
 
 # ---------------------------------------------------------------- tasks, sampling, tiers
@@ -228,8 +232,21 @@ class Task(Model):
     publish_drawn: StrictBool = Field(
         True, title="公开抽中名单",
         description="false：公示网站只公布本任务的数量、分层和承诺，不公布抽中名单（如“全市高风险企业”），名单随抽取结果报送监督机构；检查结果仍逐户公示")
+    table: StrictStr | None = Field(
+        None, title="所在计划表",
+        description="原件分几张表、各表分别编号时（如 跨部门联合抽查计划表 与 本局抽查计划表），写本行所在表的标题：同表的任务在文件中"
+                    "列在同一张表里（按各表首次出现的顺序），序号 no 在表内不重复；不填的任务列在无标题的表里")
     cells: dict[StrictStr, StrictStr] = Field(
         default_factory=dict, title="计划表其他栏目", description="计划表中没有对应字段的栏目原文，如 基数、目标数、行业、备注；空栏不写")
+
+
+def table_groups(tasks: Sequence[Task]) -> list[tuple[str | None, list[Task]]]:
+    """A plan's tables in the order each first appears, each with its tasks in policy order (the untitled table
+    holds the tasks without `table`)."""
+    groups: dict[str | None, list[Task]] = {}
+    for task in tasks:
+        groups.setdefault(task.table, []).append(task)
+    return list(groups.items())
 
 
 class Campaign(Model):
