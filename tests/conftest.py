@@ -172,6 +172,16 @@ def open_docx(data: bytes):
     return Document(io.BytesIO(data))
 
 
+def announced_rows(n: int, **extra) -> list[dict]:
+    """n rows of a task's results announcement (demo policy's t01); extra: r<i>={field: value} changes row i."""
+    out = [{"task_id": "t01", "name": f"示范东区主体{i}有限公司", "uscc": f"91990102MA5H8U{i:04d}", "completed": "2023-12-01",
+            "result": "未发现问题", "remarks": "已整改" if i % 3 == 0 else "", "inspecting_body": "示范市东区市场监督管理局"}
+           for i in range(n)]
+    for i, changes in extra.items():
+        out[int(i[1:])].update(changes)
+    return out
+
+
 @pytest.fixture(scope="session")
 def shuozhou_docx():
     """Seed 002's plan notice in Word: a 文件 with the 21-row table in a landscape annex. Read it, never change it."""

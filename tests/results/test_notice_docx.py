@@ -4,6 +4,7 @@ import time
 import zipfile
 
 import pytest
+from conftest import announced_rows as rows
 from spotcheck.notices import api as notice
 from spotcheck.notices.announcements import results_notice
 from spotcheck.results import notice_docx
@@ -16,20 +17,15 @@ def parts(docx: bytes) -> dict[str, bytes]:
         return {n: z.read(n) for n in z.namelist()}
 
 
-def rows(n: int, **extra) -> list[dict]:
-    out = [{"task_id": "t01", "name": f"示范东区主体{i}有限公司", "uscc": f"91990102MA5H8U{i:04d}", "completed": "2023-12-01",
-            "result": "未发现问题", "remarks": "已整改" if i % 3 == 0 else "", "inspecting_body": "示范市东区市场监督管理局"}
-           for i in range(n)]
-    for i, changes in extra.items():
-        out[int(i[1:])].update(changes)
-    return out
+def cells(full):
+    return notice_docx.cell_frame(full.results.rows, len(full.results.columns))
 
 
 def test_rows_by_substitution_equal_docxtpl_part_by_part(demo_policy):
     given = rows(notice_docx.FAST_ROWS + 5, r7={"name": "示范<丁>A&B \"工作室\" '甲'", "remarks": "<备注>&"},
                  r11={"inspecting_body": ""})
     full = results_notice(demo_policy, given, ON)
-    fast = notice_docx._fast(demo_policy, full, notice.TEMPLATES)
+    fast = notice_docx._fast(demo_policy, full, cells(full), notice.TEMPLATES)
     assert fast is not None  # the fast path was taken, not the fallback
     assert parts(fast) == parts(notice.render_results_notice(demo_policy, given, "docx", published_on=ON))
     assert parts(notice_docx.results_notice_docx(demo_policy, given, published_on=ON)) == parts(fast)
@@ -37,13 +33,14 @@ def test_rows_by_substitution_equal_docxtpl_part_by_part(demo_policy):
 
 def test_the_guard_rows_cover_empty_text_and_escaped_cells():
     table = [("1", "甲", ""), ("2", "乙", ""), ("3", "A&B", "x"), ("4", "丁", "")]
-    assert notice_docx._guards(table) == [0, 2]
+    assert notice_docx._guards(notice_docx.cell_frame(table, 3)) == [0, 2]
 
 
 def test_a_pattern_that_does_not_reproduce_the_guard_rows_falls_back(demo_policy, monkeypatch):
     given = rows(notice_docx.FAST_ROWS)
     monkeypatch.setattr(notice_docx, "_escape", lambda text: text + " ")
-    assert notice_docx._fast(demo_policy, results_notice(demo_policy, given, ON), notice.TEMPLATES) is None
+    full = results_notice(demo_policy, given, ON)
+    assert notice_docx._fast(demo_policy, full, cells(full), notice.TEMPLATES) is None
     assert parts(notice_docx.results_notice_docx(demo_policy, given, published_on=ON)) == parts(
         notice.render_results_notice(demo_policy, given, "docx", published_on=ON))
 

@@ -7,7 +7,7 @@ import pytest
 from conftest import RESULTS
 from conftest import RESULTS_POLICY as POLICY
 from conftest import RESULTS_TODAY as TODAY
-from spotcheck.results import publish
+from spotcheck.results import publish, reads
 from spotcheck.results import records as results
 from spotcheck.draw.reader import load_draw
 from spotcheck.errors import SpotcheckError
@@ -148,3 +148,17 @@ def test_unknown_task_in_visits(tmp_path, draw_dir, results_ledger):
         publish.publish(draw_dir, tmp_path / "pub", ledger_path=results_ledger, policy_path=policy, on=TODAY)
     assert [p.code for p in exc.value.problems] == ["S841"]
     assert "t02" in exc.value.problems[0].message
+
+
+def test_the_public_list_from_columns_is_the_list_of_public_rows(tmp_path, draw_dir, results_ledger, visit_rows):
+    approve(draw_dir, results_ledger, visit_rows[1]["visit_id"])
+    run(draw_dir, results_ledger, tmp_path / "pub")
+    approve(draw_dir, results_ledger)
+    with Ledger.open(results_ledger) as led:
+        folder = load_draw(draw_dir)
+        loaded = results.policy_for(folder, POLICY)
+        table = publish.public_table(loaded, folder.visit_frame, reads.shown_frame(folder, led))
+        want = publish.public_rows(loaded, [(s.visit, s.version) for s in reads.shown(folder, led)])
+    assert len(want) > len(visit_rows)  # a merged visit is a row per task
+    assert table.select(f"c{j}" for j in range(len(publish.PUBLIC_COLUMNS))).rows() == [r.cells() for r in want]
+    assert table["task_id"].to_list() == [r.task_id for r in want]

@@ -20,17 +20,20 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+import polars as pl
 
 from spotcheck.notices import api as notice
 from spotcheck.notices.announcements import ResultRow, results_notice
-from spotcheck.notices.model import Notice, Table
+from spotcheck.notices.docx_styles import SHORT_CELL
+from spotcheck.notices.model import Notice
 from spotcheck.policy.loaded import LoadedPolicy
 
 MAIN = "word/document.xml"
 # Below this many rows one docxtpl render costs no more than the few this path needs.
 FAST_ROWS = 40
-_BATCH = 4096
+_BATCH = 1 << 15
 # Characters docxtpl turns into breaks, tabs or new paragraphs inside a cell: such a table is rendered as before.
 _LAYOUT = re.compile(r"[\t\n\a\f\r]")
 _SPECIAL = re.compile(r"[&<>\"']")
@@ -64,24 +67,27 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") if _SPECIAL.search(text) else text
 
 
-def _guards(rows: Sequence[tuple[str, ...]]) -> list[int]:
+def _guards(cells: pl.DataFrame, special: str = _SPECIAL.pattern) -> list[int]:
     """Indexes of the rows docxtpl also renders: the first, and per column the first with an empty, a
-    non-empty and an escaped cell, so the pattern is checked on every kind of cell text it fills in."""
-    picks = [0]
-    plain = {(j, kind) for j in range(len(rows[0])) for kind in (False, True)}  # (column, has text)
-    escaped = set(range(len(rows[0])))
-    for i, row in enumerate(rows):
-        hits = [(j, bool(cell)) for j, cell in enumerate(row) if (j, bool(cell)) in plain] if plain else []
-        if escaped and _SPECIAL.search("\x1f".join(row)):
-            hits += [(j, None) for j in escaped if _SPECIAL.search(row[j])]
-        for j, kind in hits:
-            plain.discard((j, kind))
-            escaped.discard(j) if kind is None else None
-        if hits and i not in picks:
-            picks.append(i)
-        if not plain and not escaped:
-            break
-    return picks
+    non-empty and an escaped (`special`) cell, so the pattern is checked on every kind of cell text it fills in."""
+    firsts = cells.select(
+        pick.alias(f"{c}{k}")
+        for c in cells.columns
+        for k, pick in enumerate(((pl.col(c) == "").arg_true().first(), (pl.col(c) != "").arg_true().first(),
+                                  pl.col(c).str.contains(special).arg_true().first()))
+    ).row(0)
+    return sorted({0, *(i for i in firsts if i is not None)})
+
+
+def layout_free(cells: pl.DataFrame) -> bool:
+    """No cell holds a character docxtpl lays out (a break, a tab)."""
+    return not cells.select(pl.any_horizontal(pl.col(c).str.contains(_LAYOUT.pattern).any() for c in cells.columns)).item()
+
+
+def cell_frame(rows: Sequence[Sequence[str]], width: int) -> pl.DataFrame:
+    """A table's rows as text columns c0, c1, …"""
+    return pl.DataFrame([list(map(str, r)) for r in rows], schema={f"c{j}": pl.String for j in range(width)},
+                        orient="row")
 
 
 def _row_spans(xml: str, first: int, count: int) -> list[tuple[int, int]]:
@@ -125,14 +131,38 @@ class _Pattern:
         out.append(self.between[-1])
         return "".join(out)
 
+    def expr(self, columns: Sequence[str]) -> pl.Expr:
+        """`fill` as a column expression over a frame of the cells."""
+        parts: list[pl.Expr] = []
+        for j, c in enumerate(columns):
+            cell = pl.col(c)
+            escaped = cell.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True) \
+                .str.replace_all(">", "&gt;", literal=True)
+            parts += (pl.lit(self.between[j]), pl.when(cell == "").then(pl.lit(self.empties[j]))
+                      .otherwise(pl.concat_str([pl.lit(self.opens[j]), escaped, pl.lit(_TEXT_CLOSE)])))
+        parts.append(pl.lit(self.between[-1]))
+        return pl.concat_str(parts)
 
-def _fast(loaded: LoadedPolicy, full: Notice, root) -> bytes | None:
-    table = full.results
-    rows = table.rows
-    width = len(table.columns)
-    guards = _guards(rows)
-    probe = dataclasses.replace(full, results=Table(table.columns, (tuple(_marker(j) for j in range(width)),
-                                                                     *(rows[i] for i in guards)), table.widths))
+
+def filled(cells: pl.DataFrame, expr: pl.Expr) -> Iterator[str]:
+    """The rows' text, a batch of rows at a time: a city's table is hundreds of megabytes of it."""
+    for start in range(0, cells.height, _BATCH):
+        yield cells.slice(start, _BATCH).select(expr.str.join("")).item()
+
+
+def with_rows(head: Notice, cells: pl.DataFrame, rows: Sequence[Sequence[str]] | None = None) -> Notice:
+    """The announcement `head` with these rows in its table (all of `cells` when `rows` is None), laid out
+    as with all of them (centred columns are read from every row)."""
+    table = head.results
+    centred = cells.select((pl.col(c).str.len_chars() <= SHORT_CELL).all() for c in cells.columns).row(0)
+    return dataclasses.replace(head, results=dataclasses.replace(
+        table, rows=tuple(cells.iter_rows()) if rows is None else tuple(rows), centred=tuple(centred)))
+
+
+def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root) -> bytes | None:
+    width = cells.width
+    guards = _guards(cells)
+    probe = with_rows(head, cells, ((*(_marker(j) for j in range(width)),), *(cells.row(i) for i in guards)))
     docx = notice.render_notice(loaded, probe, "docx", root)
     with zipfile.ZipFile(io.BytesIO(docx)) as z:
         infos = z.infolist()
@@ -146,19 +176,19 @@ def _fast(loaded: LoadedPolicy, full: Notice, root) -> bytes | None:
         pattern = _Pattern(xml[spans[0][0]:spans[0][1]], width)
     except ValueError:
         return None
-    if any(pattern.fill(rows[i]) != xml[s:e] for i, (s, e) in zip(guards, spans[1:], strict=True)):
+    if any(pattern.fill(cells.row(i)) != xml[s:e] for i, (s, e) in zip(guards, spans[1:], strict=True)):
         return None
+    expr = pattern.expr(cells.columns)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         for info in infos:
             if info.filename != MAIN:
                 z.writestr(_dated(info), parts[info.filename])
                 continue
-            # The body goes into the zip a batch of rows at a time: a city's table is hundreds of megabytes of XML.
             with z.open(_dated(info), "w", force_zip64=True) as body:
                 body.write(xml[:spans[0][0]].encode("utf-8"))
-                for start in range(0, len(rows), _BATCH):
-                    body.write("".join(pattern.fill(r) for r in rows[start:start + _BATCH]).encode("utf-8"))
+                for text in filled(cells, expr):
+                    body.write(text.encode("utf-8"))
                 body.write(xml[spans[-1][1]:].encode("utf-8"))
     return out.getvalue()
 
@@ -171,9 +201,13 @@ def results_notice_docx(loaded: LoadedPolicy, rows: Iterable[ResultRow | Mapping
 
 def notice_docx(loaded: LoadedPolicy, full: Notice, root=notice.TEMPLATES) -> bytes:
     """A results announcement already built (notices.announcements.results_notice) as Word, as above."""
-    cells = full.results.rows
-    if len(cells) >= FAST_ROWS and not any(_LAYOUT.search("".join(r)) for r in cells):
-        fast = _fast(loaded, full, root)
+    return frame_docx(loaded, full, cell_frame(full.results.rows, len(full.results.columns)), root)
+
+
+def frame_docx(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root=notice.TEMPLATES) -> bytes:
+    """The announcement `head` with `cells` (text columns in its table's order) as its table's rows."""
+    if cells.height >= FAST_ROWS and layout_free(cells):
+        fast = _fast(loaded, head, cells, root)
         if fast is not None:
             return fast
-    return _redated(notice.render_notice(loaded, full, "docx", root))
+    return _redated(notice.render_notice(loaded, with_rows(head, cells), "docx", root))

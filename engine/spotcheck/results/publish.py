@@ -13,20 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, fields
+from functools import partial
 from pathlib import Path
 
 import polars as pl
-from spotcheck.notices import api as notice
 from spotcheck.notices import announcements as notice_announcements
 from spotcheck.notices import content as notice_content
-from spotcheck.notices.announcements import ResultRow
 from spotcheck.results import reads
 from spotcheck.results import records as results
 from spotcheck.results.categories import CATEGORIES, UNREACHABLE, category_text
-from spotcheck.results.notice_docx import notice_docx
+from spotcheck.results.notice_docx import frame_docx
+from spotcheck.results.notice_md import frame_md
 from spotcheck.draw.reader import Visit, load_draw
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.draw.folder import committed, write_file_atomic, write_files
+from spotcheck.draw.folder import Content, committed, write_file_atomic, write_files
 from spotcheck.ledger.chain import Record
 from spotcheck.ledger.store import Ledger
 from spotcheck.policy.loaded import LoadedPolicy
@@ -64,6 +64,7 @@ class PublicRow:
 
 
 _CELL_FIELDS = tuple(f.name for f in fields(PublicRow))[:len(PUBLIC_COLUMNS)]
+_CELLS = [f"c{j}" for j in range(len(PUBLIC_COLUMNS))]
 
 
 def public_rows(loaded: LoadedPolicy, shown: list[tuple[Visit, Record | reads.Version]]) -> list[PublicRow]:
@@ -88,25 +89,62 @@ def public_rows(loaded: LoadedPolicy, shown: list[tuple[Visit, Record | reads.Ve
     ]
 
 
-def public_frame(rows: list[PublicRow]) -> pl.DataFrame:
-    """The public list's cells, a text column per column of PUBLIC_COLUMNS."""
-    return pl.DataFrame({f"c{j}": [str(getattr(r, name)) for r in rows] for j, name in enumerate(_CELL_FIELDS)},
-                        schema={f"c{j}": pl.String for j in range(len(_CELL_FIELDS))})
+def unit(visits: pl.DataFrame) -> pl.Expr:
+    """Visit.unit over a visit_frame: the inspecting unit, else the lead unit."""
+    def named(column: str) -> pl.Expr:
+        return pl.col(column).fill_null("") if column in visits.columns else pl.lit("")
+
+    return pl.when(named("inspecting_unit") != "").then(named("inspecting_unit")) \
+        .when(named("lead_unit") != "").then(named("lead_unit")).otherwise(pl.lit("（未指定检查机关）"))
 
 
-def announcements(loaded: LoadedPolicy, rows: list[PublicRow], on: dt.date) -> dict[str, bytes]:
-    """One results announcement per task (“第NNN号抽查任务检查结果公告”), in each format, dated `on` (the day of publication)."""
-    files = {}
-    by_task: dict[str, list[PublicRow]] = {}
-    for row in rows:
-        by_task.setdefault(row.task_id, []).append(row)
-    for task_id, mine in by_task.items():
+def public_table(loaded: LoadedPolicy, visits: pl.DataFrame, shown: pl.DataFrame) -> pl.DataFrame:
+    """public_frame(public_rows(…)) from columns, without a Python object per row: `visits` is the draw's
+    visit_frame, `shown` reads.shown_frame. Besides c0…c9, task_id (for the announcements)."""
+    policy = loaded.policy
+    plan_no, plan_name = notice_announcements.plan_identity(policy)
+    tasks = {t.id: t for t in policy.tasks}
+    pairs = shown.join(visits.select("visit_id", "task_ids", unit(visits).alias("c4")), on="visit_id", how="left", maintain_order="left") \
+        .explode("task_ids").filter(pl.col("task_ids").is_not_null()).rename({"task_ids": "task_id"})
+    unknown = sorted(set(pairs["task_id"].unique().to_list()) - tasks.keys())
+    if unknown:
+        raise SpotcheckError(Problem("S841", f"检查中的抽查任务 {'、'.join(unknown)} 不在策略 {policy.id} 中",
+                                     file=str(loaded.path), hint="用抽取时的策略文件公示（--policy）"))
+
+    def per_task(values: dict[str, object], dtype) -> pl.Expr:
+        return pl.col("task_id").replace_strict(values, return_dtype=dtype)
+
+    texts = {c: category_text(reads.codes(c)) for c in pairs["categories"].fill_null("[]").unique().to_list()}
+    return pairs.sort(per_task({t: i for i, t in enumerate(tasks)}, pl.Int64), "n").select(
+        pl.int_range(1, pl.len() + 1).cast(pl.String).alias("c0"),
+        pl.lit(f"{plan_no}/{plan_name}").alias("c1"),
+        per_task({t.id: f"{notice_content.task_no(policy, t):03d}/{t.name}" for t in tasks.values()}, pl.String).alias("c2"),
+        per_task({t.id: t.type for t in tasks.values()}, pl.String).alias("c3"),
+        "c4", pl.col("name").alias("c5"), pl.col("uscc").alias("c6"), pl.col("completed_on").alias("c7"),
+        pl.col("categories").fill_null("[]").replace_strict(texts, return_dtype=pl.String).alias("c8"),
+        pl.col("remarks").fill_null("").alias("c9"), "task_id",
+    )
+
+
+def announcements(loaded: LoadedPolicy, table: pl.DataFrame, on: dt.date) -> dict[str, Content]:
+    """One results announcement per task (“第NNN号抽查任务检查结果公告”) of the public list `table`
+    (public_table), in each format, dated `on` (the day of publication); each is made as it is written."""
+    files: dict[str, Content] = {}
+    for (task_id,), mine in table.group_by("task_id", maintain_order=True):
         no = f"{notice_content.task_no(loaded.policy, loaded.task(task_id)):03d}"
-        # Built once for both formats (each would convert the rows and lay out the table again).
-        full = notice_announcements.results_notice(loaded, [ResultRow.of(r.notice_row()) for r in mine], on)
-        for fmt in NOTICE_FORMATS:
-            content = notice_docx(loaded, full) if fmt == "docx" else notice.render_notice(loaded, full, fmt)
-            files[f"results-notice-{no}.{fmt}"] = content.encode("utf-8") if isinstance(content, str) else content
+        task = loaded.task(task_id)
+        body = task.inspecting_level or loaded.policy.jurisdiction.name
+        dates = {d: notice_content.cn_date(dt.date.fromisoformat(d)) for d in mine["c7"].unique().to_list()}
+        # The announcement numbers its rows from 1 and writes dates in Chinese; its issuer checks a row without a unit.
+        cells = mine.select(
+            pl.int_range(1, pl.len() + 1).cast(pl.String).alias("c0"), "c1", "c2", "c3",
+            pl.when(pl.col("c4") != "").then("c4").otherwise(pl.lit(body)).alias("c4"), "c5", "c6",
+            pl.col("c7").replace_strict(dates, return_dtype=pl.String), "c8", "c9")
+        # Its title, preamble and signature, with one row: with_rows puts the task's rows in the table.
+        head = notice_announcements.results_notice(loaded, [{"task_id": task_id, "name": "", "uscc": "", "completed": on,
+                                                             "result": ""}], on)
+        files[f"results-notice-{no}.docx"] = partial(lambda h, c: [frame_docx(loaded, h, c)], head, cells)
+        files[f"results-notice-{no}.md"] = partial(lambda h, c: (t.encode("utf-8") for t in frame_md(loaded, h, c)), head, cells)
     return files
 
 
@@ -132,28 +170,25 @@ def publish(draw_dir: str | Path, out_dir: str | Path, *, ledger_path: str | Pat
         with committed(out_dir, ledger, adding=adding) as stage:
             # Read under the write lock, so two publishers cannot both publish the same results.
             with stage.transaction() as tx:
-                shown = reads.shown(folder, ledger)
-                approved = [s for s in shown if s.published_on is None]
-                if not approved:
+                shown = reads.shown_frame(folder, ledger)
+                approved = shown.filter(pl.col("published_on").is_null())
+                if approved.is_empty():
                     raise SpotcheckError(Problem("S840", "没有已审核、待公示的检查结果", file=str(folder.path),
                                                  hint="先用 spotcheck results approve 审核已录入的结果"))
-                with reads.bulk():
-                    rows = public_rows(loaded, [(s.visit, s.version) for s in shown])
-                    table = public_frame(rows)
-                notices = announcements(loaded, rows, on)
+                table = public_table(loaded, folder.visit_frame, shown)
+                notices = announcements(loaded, table, on)
                 files = {
-                    f"{PUBLIC_LIST}.xlsx": frame_bytes(".xlsx", list(PUBLIC_COLUMNS), table),
-                    f"{PUBLIC_LIST}.csv": frame_bytes(".csv", list(PUBLIC_COLUMNS), table),
+                    f"{PUBLIC_LIST}.xlsx": frame_bytes(".xlsx", list(PUBLIC_COLUMNS), table.select(_CELLS)),
+                    f"{PUBLIC_LIST}.csv": frame_bytes(".csv", list(PUBLIC_COLUMNS), table.select(_CELLS)),
                     **notices,
                 }
                 write_files(stage.path, files)
-                done = results.mark_published(tx, [(s.visit.visit_id, s.version.seq) for s in approved], on, str(out_dir))
-            abnormal = [
-                (s.version.body["uscc"], s.version.body["name"], s.visit.visit_id, s.version.body["completed_on"],
-                 s.published_on or on.isoformat(), s.visit.unit, CATEGORIES[UNREACHABLE].name)
-                for s in shown
-                if UNREACHABLE in s.version.body["categories"]
-            ]
+                done = results.mark_published(tx, approved.select("visit_id", "seq").iter_rows(), on, str(out_dir))
+            unreachable = [c for c in shown["categories"].fill_null("[]").unique().to_list() if UNREACHABLE in reads.codes(c)]
+            abnormal = shown.filter(pl.col("categories").is_in(unreachable)).sort("n") \
+                .join(folder.visit_frame.select("visit_id", unit(folder.visit_frame).alias("unit")), on="visit_id", how="left", maintain_order="left") \
+                .select("uscc", "name", "visit_id", "completed_on", pl.col("published_on").fill_null(on.isoformat()), "unit",
+                        pl.lit(CATEGORIES[UNREACHABLE].name)).rows()
             write_file_atomic(folder.path / ABNORMAL_FILE, table_bytes(".csv", ABNORMAL_COLUMNS, abnormal))
-    return Publication(out_dir, tuple(out_dir / n for n in files), tuple(done), len(rows), len(abnormal),
+    return Publication(out_dir, tuple(out_dir / n for n in files), tuple(done), table.height, len(abnormal),
                        tuple(out_dir / n for n in notices))

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
+import polars as pl
+
 from spotcheck.draw.reader import DrawFolder, Visit
 from spotcheck.ledger.store import Ledger
 from spotcheck.results.categories import CATEGORIES
@@ -117,37 +119,47 @@ def shown(folder: DrawFolder, ledger: Ledger) -> list[Shown]:
     """In visit order, what `tracks` gives a publication: a visit whose state is 审核 shows its result, any
     other its last version published (Track.public), if it has one."""
     with bulk():
-        versions: dict[str, list[tuple[int, list]]] = {}
-        for seq, key, *values in ledger.fields("result", PUBLIC_FIELDS, where={"draw_id": folder.draw_id}):
-            if key in folder.visits:
-                versions.setdefault(key, []).append((seq, values))
-        marks: dict[int, dict[str, str]] = {}
-        for _, _, result_seq, state, on in ledger.fields("result_state", ("result_seq", "state", "on")):
-            marks.setdefault(result_seq, {}).setdefault(state, on)
-        out = []
-        for vid, visit in folder.visits.items():
-            mine = versions.get(vid)
-            if not mine:
-                continue
-            seq, values = mine[-1]
-            if APPROVED in (m := marks.get(seq, {})) and PUBLISHED not in m:
-                out.append(Shown(visit, _version(seq, values), None))
-                continue
-            public = [(s, v) for s, v in mine if PUBLISHED in marks.get(s, {})]
-            if public:
-                seq, values = public[-1]
-                out.append(Shown(visit, _version(seq, values), marks[seq][PUBLISHED]))
-    return out
+        return [Shown(folder.visits[vid], _version(seq, values), on)
+                for vid, seq, *values, on in shown_frame(folder, ledger).drop("n").iter_rows()]
+
+
+SHOWN_SCHEMA = {"seq": pl.Int64, "visit_id": pl.String, **{f: pl.String for f in PUBLIC_FIELDS}}
+
+
+def shown_frame(folder: DrawFolder, ledger: Ledger) -> pl.DataFrame:
+    """`shown` as columns, without a Python object per visit: n (the visit's place in visits.csv),
+    visit_id, seq, the PUBLIC_FIELDS as SQLite gives them (categories as JSON text) and published_on (null
+    when it is published now)."""
+    order = folder.visit_frame.select(pl.col("visit_id"), pl.int_range(pl.len(), dtype=pl.Int64).alias("n"))
+    versions = pl.DataFrame(ledger.fields("result", PUBLIC_FIELDS, where={"draw_id": folder.draw_id}),
+                            schema=SHOWN_SCHEMA, orient="row").join(order, on="visit_id")
+    marks = pl.DataFrame(ledger.fields("result_state", ("result_seq", "state", "on")),
+                         schema={"_seq": pl.Int64, "_key": pl.String, "seq": pl.Int64, "state": pl.String,
+                                 "on": pl.String}, orient="row", strict=False)
+
+    def first(state: str, name: str) -> pl.DataFrame:
+        # A result's first mark of a state counts, as in `tracks`.
+        return marks.filter(pl.col("state") == state).unique("seq", keep="first", maintain_order=True) \
+            .select("seq", pl.col("on").alias(name))
+
+    versions = versions.join(first(APPROVED, "_approved"), on="seq", how="left") \
+        .join(first(PUBLISHED, "published_on"), on="seq", how="left")
+    latest = pl.col("seq") == pl.col("seq").max().over("visit_id")
+    now = versions.filter(latest & pl.col("_approved").is_not_null() & pl.col("published_on").is_null())
+    before = versions.filter(pl.col("published_on").is_not_null() & ~pl.col("visit_id").is_in(now["visit_id"].implode())) \
+        .filter(pl.col("seq") == pl.col("seq").max().over("visit_id"))
+    return pl.concat([now, before]).sort("n").select("n", "visit_id", "seq", *PUBLIC_FIELDS, "published_on")
 
 
 def _version(seq: int, values: list) -> Version:
     name, uscc, completed_on, categories, remarks = values
-    return Version(seq, {"name": name, "uscc": uscc, "completed_on": completed_on, "categories": _codes(categories),
+    return Version(seq, {"name": name, "uscc": uscc, "completed_on": completed_on, "categories": codes(categories),
                          "remarks": remarks})
 
 
 @lru_cache(maxsize=1 << 12)
-def _codes(categories: str | None) -> tuple[str, ...]:
+def codes(categories: str | None) -> tuple[str, ...]:
+    """A body's categories as SQLite gives them (JSON text)."""
     return tuple(json.loads(categories or "[]"))
 
 

@@ -1,0 +1,87 @@
+"""A task's results announcement as Markdown, with its table rows written by substitution, as notice_docx
+does for Word: the template renders a row of markers and a few guard rows taken from the real ones; the
+marker row, cut at its markers, is the pattern of every row (each cell as the `md_cell` filter writes
+it), and the guard rows as rendered must equal the pattern filled with their cells. Any template whose
+rows are not one line each, or whose guard rows differ, renders the whole table as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import polars as pl
+from spotcheck.notices import api as notice
+from spotcheck.notices.model import Notice
+from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.results.notice_docx import FAST_ROWS, _guards, _marker, filled, layout_free, with_rows
+
+_SPECIAL = r"[|\\]"  # what md_cell escapes (a cell's line breaks send the table the slow way)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+class _Line:
+    """A table row's line cut at its cells."""
+
+    def __init__(self, line: str, width: int) -> None:
+        self.between: list[str] = []
+        rest = line
+        for j in range(width):
+            before, found, rest = rest.partition(_marker(j))
+            if not found or _marker(j) in rest:
+                raise ValueError("each cell's marker appears once, in order")
+            self.between.append(before)
+        self.between.append(rest)
+
+    def fill(self, cells: Sequence[str]) -> str:
+        out = [self.between[0]]
+        for j, cell in enumerate(cells):
+            out += (_cell(cell), self.between[j + 1])
+        return "".join(out)
+
+    def expr(self, columns: Sequence[str]) -> pl.Expr:
+        parts: list[pl.Expr] = [pl.lit(self.between[0])]
+        for j, c in enumerate(columns):
+            parts += (pl.col(c).str.replace_all("|", "\\|", literal=True), pl.lit(self.between[j + 1]))
+        return pl.concat_str(parts)
+
+
+def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root) -> Iterator[str] | None:
+    width = cells.width
+    guards = _guards(cells, _SPECIAL)
+    probe = with_rows(head, cells, ((*(_marker(j) for j in range(width)),), *(cells.row(i) for i in guards)))
+    text = notice.render_notice(loaded, probe, "md", root)
+    at = text.find(_marker(0))
+    end = text.find("\n", at) + 1
+    if at < 0 or end == 0:
+        return None
+    start = text.rfind("\n", 0, at) + 1
+    try:
+        line = _Line(text[start:end], width)
+    except ValueError:
+        return None
+    at = end
+    for i in guards:
+        row = line.fill(cells.row(i))
+        if not text.startswith(row, at) or row.count("\n") != 1:
+            return None
+        at += len(row)
+
+    def pieces() -> Iterator[str]:
+        yield text[:start]
+        yield from filled(cells, line.expr(cells.columns))
+        yield text[at:]
+
+    return pieces()
+
+
+def frame_md(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root=notice.TEMPLATES) -> Iterator[str]:
+    """notice.render_notice(…, "md") of `head` with `cells` (text columns in its table's order) as its
+    table's rows, in pieces."""
+    if cells.height >= FAST_ROWS and layout_free(cells):
+        fast = _fast(loaded, head, cells, root)
+        if fast is not None:
+            return fast
+    return iter((notice.render_notice(loaded, with_rows(head, cells), "md", root),))

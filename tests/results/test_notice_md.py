@@ -1,0 +1,40 @@
+import datetime as dt
+
+import pytest
+from conftest import announced_rows as rows
+from spotcheck.notices import api as notice
+from spotcheck.notices.announcements import results_notice
+from spotcheck.results import notice_docx, notice_md
+
+ON = dt.date(2023, 12, 20)
+
+
+def both(policy, given):
+    full = results_notice(policy, given, ON)
+    cells = notice_docx.cell_frame(full.results.rows, len(full.results.columns))
+    return full, cells
+
+
+def test_rows_by_substitution_equal_the_template_rendering(demo_policy):
+    given = rows(notice_docx.FAST_ROWS + 5, r7={"name": "示范|丁|A&B \\ \"工作室\"", "remarks": "<备注>"},
+                 r11={"inspecting_body": ""}, r30={"remarks": "a||b"})
+    full, cells = both(demo_policy, given)
+    fast = notice_md._fast(demo_policy, full, cells, notice.TEMPLATES)
+    assert fast is not None  # the fast path was taken, not the fallback
+    assert "".join(fast) == notice.render_notice(demo_policy, full, "md")
+
+
+def test_a_pattern_that_does_not_reproduce_the_guard_rows_falls_back(demo_policy, monkeypatch):
+    given = rows(notice_docx.FAST_ROWS, r4={"name": "甲|乙"})
+    full, cells = both(demo_policy, given)
+    monkeypatch.setattr(notice_md, "_cell", lambda text: text)  # not as md_cell writes a cell
+    assert notice_md._fast(demo_policy, full, cells, notice.TEMPLATES) is None
+    assert "".join(notice_md.frame_md(demo_policy, full, cells)) == notice.render_notice(demo_policy, full, "md")
+
+
+@pytest.mark.parametrize("count, text", [(notice_docx.FAST_ROWS, "第一行\n第二行"), (3, "甲|乙")])
+def test_line_breaks_and_short_tables_are_rendered_whole(demo_policy, monkeypatch, count, text):
+    given = rows(count, r1={"remarks": text})
+    full, cells = both(demo_policy, given)
+    monkeypatch.setattr(notice_md, "_fast", lambda *a: pytest.fail("went through the fast path"))
+    assert "".join(notice_md.frame_md(demo_policy, full, cells)) == notice.render_notice(demo_policy, full, "md")
