@@ -161,3 +161,27 @@ def test_a_visit_whose_candidates_are_all_capped_is_priced_against_the_others(mo
     full = _full(universe, general)
     got = _pairs(priced, assignment._solve(priced, np.ones(1, dtype=bool), capacity))
     assert len(got) == 1 and got == _pairs(full, assignment._solve(full, np.ones(1, dtype=bool), capacity))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_candidates_are_each_rows_cheapest_eligible_pairs(seed):
+    """The search below a line finds what sorting every eligible pair finds: each row's k cheapest, and the
+    next cost as its floor (rows with many eligible people, a few, none; repeated people give equal costs)."""
+    gen = np.random.default_rng(seed)
+    k, n_rows, n_people = int(gen.integers(1, 8)), 200, int(gen.integers(50, 600))
+    visit_words = gen.integers(0, 2**63, size=n_rows, dtype=np.uint64) * np.uint64(2)
+    person_words = gen.integers(0, 2**63, size=n_people, dtype=np.uint64)
+    person_words[gen.integers(0, n_people, size=20)] = person_words[0]
+    share = gen.choice([1.0, 0.9, 0.05, 0.0], size=n_rows)[:, None]
+    ok = gen.random((n_rows, n_people)) < share
+    words = costs.premixed(visit_words[:, None], person_words[None, :])
+    cost = costs.mixed(visit_words[:, None], person_words[None, :])
+    vs, ps = [], []
+    rest = pricing._cheapest(np.arange(n_rows), np.arange(n_people), words, ok, ok.sum(axis=1), k, vs, ps)
+    v, p = np.concatenate(vs), np.concatenate(ps)
+    for row in range(n_rows):
+        mine = np.sort(cost[row][ok[row]])
+        got = np.sort(cost[row, p[v == row]])
+        assert got.tolist() == mine[:k].tolist()
+        assert len(set(p[v == row].tolist())) == len(got) and ok[row, p[v == row]].all()
+        assert rest[row] == (mine[k] if len(mine) > k else pricing.INF)

@@ -38,14 +38,29 @@ def words(key: str, role: str, ids: pl.Series) -> np.ndarray:
 
 def mixed(visit_words: np.ndarray, person_words: np.ndarray) -> np.ndarray:
     """cost(v, p) for aligned (or broadcast) arrays of words, as int64."""
+    return finished(premixed(visit_words, person_words))
+
+
+def premixed(visit_words: np.ndarray, person_words: np.ndarray, out: np.ndarray | None = None,
+             spare: np.ndarray | None = None) -> np.ndarray:
+    """mix64(visit XOR person) short of its last step, into `out` (with `spare` as scratch) if given.
+
+    The last step (z ^= z >> 31) changes the top 32 bits only in their lowest bit, and only when the
+    top bit is set; so for c <= 2**31 the cost is below c exactly when this word is below c << 32,
+    and a search for a visit's cheap pairs compares these words and finishes only the few it keeps."""
+    out = np.bitwise_xor(visit_words, person_words, out=out)
+    spare = np.empty_like(out) if spare is None else spare
     with np.errstate(over="ignore"):
-        z = np.bitwise_xor(visit_words, person_words)
-        z ^= z >> np.uint64(30)
-        z *= _M1
-        z ^= z >> np.uint64(27)
-        z *= _M2
-        z ^= z >> np.uint64(31)
-    return (z >> np.uint64(64 - COST_BITS)).astype(np.int64)
+        for shift, factor in ((30, _M1), (27, _M2)):
+            np.right_shift(out, np.uint64(shift), out=spare)
+            out ^= spare
+            out *= factor
+    return out
+
+
+def finished(z: np.ndarray) -> np.ndarray:
+    """The costs of premixed words, as int64."""
+    return ((z ^ (z >> np.uint64(31))) >> np.uint64(64 - COST_BITS)).astype(np.int64)
 
 
 def word(key: str, role: str, ident: str) -> int:

@@ -33,6 +33,11 @@ from spotcheck.plan.eligibility import certified_through
 
 CANDIDATES = 6  # per visit and per specialty place: enough that one or two pricing rounds usually suffice
 CHUNK = 1 << 21  # pairs priced at once: a few tens of MiB of arrays
+SIFT = 1 << 18  # pairs searched at once for the candidates: arrays small enough to stay in the cache
+# A row's k + 1 cheapest of its n eligible pairs are looked for below SPREAD * (k + 1) / n of the cost
+# range first (costs are uniform: about 3 (k + 1) pairs fall below; fewer than k + 1 about once in
+# 10,000 rows, which are then searched whole).
+SPREAD = 3
 INF = np.int64(1) << np.int64(60)
 
 
@@ -89,9 +94,10 @@ class Universe:
         self.slot_floor = np.full(len(self.slot_visit), INF, dtype=np.int64)
         order = np.argsort(self.slot_visit, kind="stable")
         start = np.searchsorted(self.slot_visit[order], np.arange(n_visits + 1))
-        for vc, people, cost, ok in self.chunks():
-            eligible[vc] += ok.sum(axis=1)
-            self.floor[vc] = np.minimum(self.floor[vc], _cheapest(vc, people, cost, ok, k, vs, ps))
+        for vc, people, words, ok in self._premixed():
+            count = ok.sum(axis=1)
+            eligible[vc] += count
+            self.floor[vc] = np.minimum(self.floor[vc], _cheapest(vc, people, words, ok, count, k, vs, ps))
             # The specialty places: each slot of these visits, among the holders of its specialty.
             slots = order[_ranges(start[vc], start[vc + 1])]
             for spec in _present(self.slot_spec[slots], self.holds.shape[1]):
@@ -101,13 +107,29 @@ class Universe:
                 s = slots[self.slot_spec[slots] == spec]
                 r = np.searchsorted(vc, self.slot_visit[s])
                 sub_ok = ok[r][:, mine]
-                holders[s] += sub_ok.sum(axis=1)
-                rest = _cheapest(self.slot_visit[s], people[mine], cost[r][:, mine], sub_ok, k, vs, ps)
+                count = sub_ok.sum(axis=1)
+                holders[s] += count
+                rest = _cheapest(self.slot_visit[s], people[mine], words[r][:, mine], sub_ok, count, k, vs, ps)
                 self.slot_floor[s] = np.minimum(self.slot_floor[s], rest)
         v = np.concatenate(vs) if vs else np.zeros(0, dtype=np.int64)
         p = np.concatenate(ps) if ps else np.zeros(0, dtype=np.int64)
         v, p = np.divmod(distinct(v * self.n_people + p), self.n_people)
         return v, p, eligible, holders
+
+    def _premixed(self):
+        """(visits, persons, premixed words, eligible matrix) block by block, SIFT pairs at a time, in
+        reused arrays (each is overwritten by the next)."""
+        for block_v, block_p in self.blocks:
+            if not len(block_v) or not len(block_p):
+                continue
+            rows = max(1, SIFT // len(block_p))
+            out = np.empty((min(rows, len(block_v)), len(block_p)), dtype=np.uint64)
+            spare = np.empty_like(out)
+            person_words = self.person_words[block_p][None, :]
+            for i in range(0, len(block_v), rows):
+                vc = block_v[i : i + rows]
+                words = costs.premixed(self.visit_words[vc][:, None], person_words, out[: len(vc)], spare[: len(vc)])
+                yield vc, block_p, words, self._eligible(vc, block_p)
 
     def holdings(self, v: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(slot, index into v/p) for each specialty place of visit v that person p can fill."""
@@ -227,19 +249,34 @@ def _ranges(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     return np.repeat(start, count) + np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
 
 
-def _cheapest(vc, people, cost, ok, k, vs, ps) -> np.ndarray:
-    """Append each row's k cheapest eligible (visit, person) pairs; return each row's next cost (INF: none)."""
-    masked = np.where(ok, cost, INF)
-    if len(people) > k:
-        part = np.argpartition(masked, k, axis=1)
-        idx = part[:, :k]
-        rest = np.take_along_axis(masked, part[:, k : k + 1], axis=1)[:, 0]
-    else:
-        idx = np.broadcast_to(np.arange(len(people)), masked.shape)
-        rest = np.full(len(vc), INF, dtype=np.int64)
-    keep = np.take_along_axis(masked, idx, axis=1) < INF
-    vs.append(np.broadcast_to(vc[:, None], idx.shape)[keep])
-    ps.append(people[idx[keep]])
+def _cheapest(vc, people, words, ok, count, k, vs, ps) -> np.ndarray:
+    """Append each row's k cheapest eligible (visit, person) pairs; return each row's next cost (INF: none).
+
+    `words` are premixed (spotcheck.plan.costs), `count` each row's eligible pairs. Only the pairs
+    under a row's line (SPREAD * (k + 1) / count of the range) are finished and sorted; a row with
+    fewer than k + 1 eligible pairs under it, or too few pairs to draw a line, is sorted whole. Ties
+    go to the person first in the block."""
+    line = (SPREAD * (k + 1) << costs.COST_BITS) // np.maximum(count, 1)
+    whole = line > 1 << (costs.COST_BITS - 1)  # the premixed words order the costs only below 2**31
+    r, c = np.nonzero((words < (line.astype(np.uint64) << np.uint64(costs.COST_BITS))[:, None]) & ok)
+    keep = ~whole[r]
+    r, c = r[keep], c[keep]
+    whole |= np.bincount(r, minlength=len(vc)) < np.minimum(count, k + 1)
+    if whole.any():
+        rows = np.flatnonzero(whole)
+        r2, c2 = np.nonzero(ok[rows])
+        r, c = np.concatenate([r[~whole[r]], rows[r2]]), np.concatenate([c[~whole[r]], c2])
+    cost = costs.finished(words[r, c])
+    # Rows come in order and each row's people in theirs: a stable sort by (row, cost) keeps that order for ties
+    # (and runs several times faster than np.lexsort here).
+    order = np.argsort((r.astype(np.int64) << costs.COST_BITS) | cost, kind="stable")
+    r, c, cost = r[order], c[order], cost[order]
+    rank = np.arange(len(r)) - np.searchsorted(r, np.arange(len(vc)))[r]
+    take = rank < k
+    vs.append(vc[r[take]])
+    ps.append(people[c[take]])
+    rest = np.full(len(vc), INF, dtype=np.int64)
+    rest[r[rank == k]] = cost[rank == k]
     return rest
 
 
