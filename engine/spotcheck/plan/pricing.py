@@ -249,6 +249,11 @@ def _ranges(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     return np.repeat(start, count) + np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
 
 
+def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.nonzero of a matrix, several times faster (NumPy's tracks both indices per element)."""
+    return np.divmod(np.flatnonzero(mask), mask.shape[1])
+
+
 def _cheapest(vc, people, words, ok, count, k, vs, ps) -> np.ndarray:
     """Append each row's k cheapest eligible (visit, person) pairs; return each row's next cost (INF: none).
 
@@ -258,7 +263,7 @@ def _cheapest(vc, people, words, ok, count, k, vs, ps) -> np.ndarray:
     go to the person first in the block."""
     line = (SPREAD * (k + 1) << costs.COST_BITS) // np.maximum(count, 1)
     whole = line > 1 << (costs.COST_BITS - 1)  # the premixed words order the costs only below 2**31
-    r, c = np.nonzero((words < (line.astype(np.uint64) << np.uint64(costs.COST_BITS))[:, None]) & ok)
+    r, c = _nonzero((words < (line.astype(np.uint64) << np.uint64(costs.COST_BITS))[:, None]) & ok)
     keep = ~whole[r]
     r, c = r[keep], c[keep]
     whole |= np.bincount(r, minlength=len(vc)) < np.minimum(count, k + 1)
