@@ -112,10 +112,10 @@ def test_files_of_one_run_share_the_layout_and_give_docxtpls_bytes(site_year, tm
     monkeypatch.setattr(docx_letters, "rendered", lambda *a, **k: renders.append(1) or real(*a, **k))
     run = docx_letters.LetterFiles(TEMPLATE)
     for k, b in enumerate(batches):
-        run.write(b.notice, tmp_path / f"{k}.docx")
+        run.write(b.head, b.rows, tmp_path / f"{k}.docx")
     first = len(renders)
     for k, b in enumerate(batches):
-        run.write(b.notice, tmp_path / f"{k}.docx")
+        run.write(b.head, b.rows, tmp_path / f"{k}.docx")
         assert _zip_parts((tmp_path / f"{k}.docx").read_bytes()) == slow[(b.unit, b.month)]
     assert first >= 3 and len(renders) == first
     again = api.write_letters(SITE_POLICY, site_year.draw, tmp_path / "again", fmt="docx")

@@ -174,11 +174,11 @@ def write_letters(policy_path: str | Path, draw_dir: str | Path, out_dir: str | 
             name = Path(unique_name(batch.unit, folders)) / f"{when}.{'zip' if per_entity else fmt}"
             (stage / name).parent.mkdir(parents=True, exist_ok=True)
             if files is not None:
-                files.write(batch.notice, stage / name, per_entity=per_entity)
+                files.write(batch.head, batch.rows, stage / name, per_entity=per_entity)
             else:
                 content = render_notice(loaded, batch.notice, fmt, root)
                 (stage / name).write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-            written.append((name, len(batch.notice.entity_notices)))
+            written.append((name, batch.rows.height))
     return written
 
 

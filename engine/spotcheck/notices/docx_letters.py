@@ -21,7 +21,7 @@ import dataclasses
 import io
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from docx.enum.style import WD_STYLE_TYPE
@@ -29,12 +29,13 @@ from docx.opc.oxml import serialize_part_xml
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsmap, qn
 from docx.text.paragraph import Paragraph
+import polars as pl
 from docxtpl import DocxTemplate
 from lxml import etree
 from spotcheck.notices.docx_package import Package
 from spotcheck.notices.docx_render import SEPARATOR, rendered, shrink_letter, text_units, units_scale
 from spotcheck.notices.docx_styles import STYLE, Style
-from spotcheck.notices.letters import unique_name
+from spotcheck.notices.letters import FIELDS, LISTS, LetterRows, frame_of, notices_of, unique_name
 from spotcheck.notices.model import EntityNotice, Notice
 
 OPEN, CLOSE = "\ue000", "\ue001"  # private-use characters, as markers
@@ -43,28 +44,10 @@ MARK = re.compile(f"{OPEN}([^{CLOSE}]*){CLOSE}")
 # characters (lxml escapes them in its own way) and the markers themselves.
 REWRITTEN = re.compile("[\x00-\x1f\ue000\ue001]|\\{_\\{|\\}_\\}|\\{_%|%_\\}")
 _ROOT_XMLNS = re.compile(r' xmlns(?::\w+)?="[^"]*"')
-ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+ESCAPE_TEXT = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+ESCAPE = str.maketrans(ESCAPE_TEXT)
 # Paragraphs docx_render.finish changes by their own text: letters holding them take the slow way.
 _SELF_FITTED = ("发文机关标志", "信函机关标志", "附件标识", "版记")
-
-
-def _facts(n: EntityNotice) -> tuple[tuple, dict[str, str]]:
-    """A letter's shape (which texts are empty, how many lines each list has, the other values) and its
-    non-empty texts by the names its shape's markers carry."""
-    shape = []
-    values: dict[str, str] = {}
-    for name, v in n.__dict__.items():
-        if isinstance(v, str):
-            shape.append(bool(v))
-            if v:
-                values[name] = v
-        elif isinstance(v, tuple):
-            shape.append(len(v))
-            for i, x in enumerate(v):
-                values[f"{name}.{i}"] = x
-        else:
-            shape.append(v)
-    return tuple(shape), values
 
 
 def _sentinel(n: EntityNotice) -> EntityNotice:
@@ -76,11 +59,6 @@ def _sentinel(n: EntityNotice) -> EntityNotice:
         elif isinstance(v, tuple):
             changes[f.name] = tuple(f"{OPEN}{f.name}.{i}{CLOSE}" for i in range(len(v)))
     return dataclasses.replace(n, **changes)
-
-
-def _rewritten(values: dict[str, str]) -> bool:
-    # A space between the texts: no pattern matches across two of them.
-    return REWRITTEN.search(" ".join(values.values())) is not None
 
 
 def format_of(parts: Sequence[tuple[str, ...]]) -> tuple[str, tuple[str, ...]]:
@@ -137,23 +115,45 @@ class _Piece:
     spec: Style | None
 
 
-@dataclasses.dataclass(frozen=True)
-class _Letter:
-    """A letter as the layout uses it: its shape's number, its texts as XML, and the scale it is set at."""
+class Unusable(Exception):
+    """The letters cannot be laid out shape by shape: docxtpl lays them out."""
 
-    notice: EntityNotice
-    shape: int
-    xml: dict[str, str]
-    scale: float | None
-    odd: bool  # holds what docxtpl rewrites: laid out by docxtpl
+
+# REWRITTEN and docx_render.text_units' narrow characters as polars (Rust) patterns.
+_REWRITTEN_RS = r"[\x00-\x1F\x{E000}\x{E001}]|\{_\{|\}_\}|\{_%|%_\}"
+_NARROW_RS = r"[\x00-\x{2E7F}]"
+
+
+def _value(name: str, prefix: str = "") -> pl.Expr:
+    """A marker's value in a frame of EntityNotice's fields: `entity`, or `items.3` (a line of a list);
+    with a prefix, of the column named prefix + field."""
+    field, _, line = name.partition(".")
+    return pl.col(prefix + field).list.get(int(line)) if line else pl.col(prefix + field)
+
+
+def _widths(chunk: pl.DataFrame, field: str) -> pl.Expr:
+    """docx_render.text_units of each of a field's values (of each line, for a list), worked out once per
+    distinct value: a letter's long texts (its items, tasks, basis) repeat from letter to letter."""
+    lines = field in LISTS
+    distinct = (chunk.get_column(field).explode() if lines else chunk.get_column(field)).drop_nulls().unique()
+    widths = distinct.str.len_chars().cast(pl.Float64) - distinct.str.count_matches(_NARROW_RS).cast(pl.Float64) / 2
+    width = (pl.element() if lines else pl.col(field)).replace_strict(distinct, widths, return_dtype=pl.Float64)
+    return (pl.col(field).list.eval(width) if lines else width).alias(f"_w_{field}")
+
+
+def _escaped(value: pl.Expr) -> pl.Expr:
+    """ESCAPE's translation, in one pass."""
+    return value.str.replace_many(list(ESCAPE_TEXT), list(ESCAPE_TEXT.values()))
 
 
 class LetterLayout:
     """The letters' Word layout for one run of letters (one notice, many files): the template rendered
     around no letters once, and each shape of letter learnt and proven once, when it is first met.
 
-    `learn` must see a file's letters before `document` writes them; once it has returned False the
-    layout is not used again and every file is rendered by docxtpl."""
+    Letters come as frames of EntityNotice's fields (letters.frame_of), a chunk at a time; each letter's
+    XML is its shape's pieces with its values put in, built by polars a chunk at a time. A chunk's new
+    shapes are learnt and proven before its XML is made; when they cannot be, Unusable is raised, the
+    layout is not used again and the caller has docxtpl render its file."""
 
     def __init__(self, template: Path, notice: Notice) -> None:
         self.template = template
@@ -168,41 +168,38 @@ class LetterLayout:
         self.proven: set[tuple[int, bool]] = set()
         self._shrunk: dict[tuple[int, float], list[tuple[str, ...]]] = {}
         self._scales: dict[tuple, float | None] = {}
-        self._texts: dict[str, tuple[float, str]] = {}
         self._fits: dict[int, list[tuple[Style, float, tuple[str, ...]]]] = {}
-        self._formats: dict[tuple[int, float | None], tuple[str, tuple[str, ...]]] = {}
-        self._learnt: dict[int, _Letter] = {}
+        self._exprs: dict[tuple[int, float | None], pl.Expr] = {}
         self._package: Package | None = None
 
     def _render(self, letters: Sequence[EntityNotice], fit: bool = True) -> RenderedXml:
         return RenderedXml(rendered(self.template, dataclasses.replace(self.notice, entity_notices=tuple(letters)), fit=fit))
 
-    def learn(self, letters: Sequence[EntityNotice]) -> bool:
-        """Learn the shapes of these letters not met before, and prove a letter of each new shape, and of
-        each shape newly seen to shrink, against docxtpl; False when the slow way must be taken."""
-        # A file's names and codes are its own: what was learnt of the last file's letters is let go.
-        self._texts.clear()
-        self._learnt.clear()
+    def _learn(self, chunk: pl.DataFrame) -> pl.DataFrame:
+        """The chunk with each letter's shape number (_shape), scale (_scale, null: as it is) and whether it
+        holds what docxtpl rewrites (_odd), its new shapes learnt and proven; Unusable when they cannot be."""
         if not self.usable:
-            return False
-        facts = [(n, *_facts(n)) for n in letters]
-        self.usable = self._learn_shapes(facts)
-        if self.usable:
-            for n, shape, values in facts:
-                texts = {k: self._text(v) for k, v in values.items()}
-                number = self.shapes[shape]
-                self._learnt[id(n)] = _Letter(n, number, {k: t[1] for k, t in texts.items()}, self._scale(number, texts),
-                                              _rewritten(values))
-            self.usable = self._prove(letters)
-        return self.usable
+            raise Unusable
+        keys = [f"_s{k}" for k in range(len(FIELDS))]
+        kinds = {f.name: f.type for f in dataclasses.fields(EntityNotice)}
+        shape = [(pl.col(f).list.len() if f in LISTS else pl.col(f) != "" if kinds[f] == "str" else pl.col(f)).alias(k)
+                 for f, k in zip(FIELDS, keys, strict=True)]
+        texts = [f for f in FIELDS if kinds[f] == "str"]
+        odd = pl.any_horizontal(*(pl.col(f).str.contains(_REWRITTEN_RS) for f in texts),
+                                *(pl.col(f).list.eval(pl.element().str.contains(_REWRITTEN_RS)).list.any() for f in LISTS))
+        chunk = chunk.with_row_index("_n").with_columns(*shape, odd.alias("_odd"))
+        firsts = chunk.unique(subset=keys, keep="first", maintain_order=True)
+        new = {s: n for s, n in zip(firsts.select(keys).rows(), notices_of(firsts), strict=True) if s not in self.shapes}
+        if new and not self._learn_shapes(new):
+            self.usable = False
+            raise Unusable
+        numbers = firsts.select(*keys, pl.Series("_shape", [self.shapes[s] for s in firsts.select(keys).rows()], pl.Int64))
+        chunk = chunk.join(numbers, on=keys, how="left", maintain_order="left", nulls_equal=True).drop(keys)
+        chunk = chunk.join(self._scale(chunk), on="_n", how="left", maintain_order="left")
+        self._prove(chunk)
+        return chunk
 
-    def _learn_shapes(self, facts: Sequence[tuple[EntityNotice, tuple, dict[str, str]]]) -> bool:
-        new: dict[tuple, EntityNotice] = {}
-        for n, shape, _ in facts:
-            if shape not in self.shapes:
-                new.setdefault(shape, n)
-        if not new:
-            return True
+    def _learn_shapes(self, new: dict[tuple, EntityNotice]) -> bool:
         sentinels = [_sentinel(n) for n in new.values()]
         pre, post = self.base.children[:-1], self.base.children[-1:]
         if self.separator is None:
@@ -233,32 +230,6 @@ class LetterLayout:
             self.pieces.append(pieces)
         return True
 
-    def _prove(self, letters: Sequence[EntityNotice]) -> bool:
-        proof: list[EntityNotice] = []
-        for n in letters:
-            letter = self._learnt[id(n)]
-            if letter.odd:
-                continue
-            chosen = False
-            if (letter.shape, False) not in self.proven:
-                self.proven.add((letter.shape, False))
-                proof.append(n)
-                chosen = True
-            if (letter.shape, True) not in self.proven and letter.scale is not None:
-                self.proven.add((letter.shape, True))
-                if not chosen:
-                    proof.append(n)
-        if not proof:
-            return True
-        return "".join(self.document(proof)) == self._render(proof).xml
-
-    def _text(self, value: str) -> tuple[float, str]:
-        """A text's width (docx_render.text_units) and its XML, worked out once per file."""
-        known = self._texts.get(value)
-        if known is None:
-            known = self._texts[value] = (text_units(value), value.translate(ESCAPE))
-        return known
-
     def _fitted(self, shape: int) -> list[tuple[Style, float, tuple[str, ...]]]:
         """The paragraphs of a shape its fitting reads: each one's Style, the width of its own words, and
         the names of the texts put in it."""
@@ -267,22 +238,77 @@ class LetterLayout:
                                  for p in self.pieces[shape] if p.spec is not None]
         return self._fits[shape]
 
-    def _scale(self, shape: int, texts: dict[str, tuple[float, str]]) -> float | None:
-        fitted = self._fitted(shape)
-        widths = tuple(fixed + sum(texts[k][0] for k in names) for _, fixed, names in fitted)
+    def _scale(self, chunk: pl.DataFrame) -> pl.DataFrame:
+        """Each letter's scale (_n, _scale): docx_render.units_scale of the widths of its fitted paragraphs,
+        worked out once per shape and widths."""
+        out = []
+        texts = [f for f in FIELDS if f != "date"]
+        chunk = chunk.select("_n", "_shape", *(_widths(chunk, f) for f in texts))
+        for (shape,), rows in chunk.partition_by("_shape", as_dict=True, maintain_order=True).items():
+            fitted = self._fitted(shape)
+            if not fitted:
+                out.append(rows.select("_n", pl.lit(self._units_scale(shape, fitted, ()), pl.Float64).alias("_scale")))
+                continue
+            widths = rows.select("_n", *(sum((_value(k, "_w_") for k in names), pl.lit(float(fixed), pl.Float64)).alias(f"_w{j}")
+                                         for j, (_, fixed, names) in enumerate(fitted)))
+            combos = widths.drop("_n").unique(maintain_order=True)
+            scales = pl.Series("_scale", [self._units_scale(shape, fitted, w) for w in combos.rows()], pl.Float64)
+            out.append(widths.join(combos.with_columns(scales), on=combos.columns, how="left", maintain_order="left")
+                       .select("_n", "_scale"))
+        return pl.concat(out) if out else pl.DataFrame(schema={"_n": pl.UInt32, "_scale": pl.Float64})
+
+    def _units_scale(self, shape: int, fitted: list[tuple[Style, float, tuple[str, ...]]], widths: tuple) -> float | None:
         key = (shape, widths)
         if key not in self._scales:
             self._scales[key] = units_scale([(spec, w) for (spec, _, _), w in zip(fitted, widths, strict=True)])
         return self._scales[key]
 
-    def _letter(self, letter: _Letter) -> str:
-        key = (letter.shape, letter.scale)
-        if key not in self._formats:
-            parts = [p.xml for p in self.pieces[letter.shape]] if letter.scale is None else self.shrunk(*key)
-            self._formats[key] = format_of(parts)
-        form, names = self._formats[key]
-        xml = letter.xml
-        return form.format(*[xml[k] for k in names])
+    def _prove(self, chunk: pl.DataFrame) -> None:
+        """The first letter of each shape not proven yet, and of each shape newly seen to shrink, laid out
+        both ways: the same XML, or Unusable."""
+        plain = chunk.filter(~pl.col("_odd"))
+        chosen: set[int] = set()
+        for n, shape, scale in plain.unique(subset="_shape", keep="first").select("_n", "_shape", "_scale").rows():
+            if (shape, False) not in self.proven:
+                self.proven.add((shape, False))
+                chosen.add(n)
+        shrunk = plain.filter(pl.col("_scale").is_not_null()).unique(subset="_shape", keep="first")
+        for n, shape in shrunk.select("_n", "_shape").rows():
+            if (shape, True) not in self.proven:
+                self.proven.add((shape, True))
+                chosen.add(n)
+        if not chosen:
+            return
+        proof = chunk.filter(pl.col("_n").is_in(sorted(chosen)))
+        made = b"".join(x if isinstance(x, bytes) else x.encode("utf-8") for x in self._document([proof]))
+        if made != self._render(notices_of(proof)).xml.encode("utf-8"):
+            self.usable = False
+            raise Unusable
+
+    def _expr(self, shape: int, scale: float | None) -> pl.Expr:
+        """The XML of letters of one shape and scale: its pieces' text with each value escaped in its place."""
+        key = (shape, scale)
+        if key not in self._exprs:
+            parts = [p.xml for p in self.pieces[shape]] if scale is None else self.shrunk(shape, scale)
+            exprs = [(_escaped(_value(t)) if i % 2 else pl.lit(t)) for cut in parts for i, t in enumerate(cut) if i % 2 or t]
+            self._exprs[key] = pl.concat_str(exprs)
+        return self._exprs[key]
+
+    def _xml(self, chunk: pl.DataFrame) -> pl.Series:
+        """Each letter's XML (a learnt chunk), in order: letters holding what docxtpl rewrites are laid out
+        by docxtpl, all together, and put back in their places."""
+        made = []
+        plain = chunk.filter(~pl.col("_odd"))
+        for (shape, scale), rows in plain.partition_by("_shape", "_scale", as_dict=True, maintain_order=True).items():
+            made.append(rows.select("_n", self._expr(shape, scale).alias("xml")))
+        odd = chunk.filter(pl.col("_odd"))
+        if odd.height:
+            done = self._render(notices_of(odd))
+            parts = split_at(done.children[len(self.base.children) - 1: -1], self.separator or [])
+            if len(parts) != odd.height:
+                raise ValueError("docxtpl laid out a different number of letters than it was given")
+            made.append(pl.DataFrame({"_n": odd.get_column("_n"), "xml": ["".join(p) for p in parts]}))
+        return pl.concat(made).sort("_n").get_column("xml") if made else pl.Series("xml", [], pl.String)
 
     def shrunk(self, shape: int, scale: float) -> list[tuple[str, ...]]:
         """A shape's XML shrunk to `scale` by docx_render's rule, markers kept: shrinking sets sizes and
@@ -297,29 +323,34 @@ class LetterLayout:
             self._shrunk[key] = [tuple(MARK.split(unqualified(etree.tostring(c, encoding="unicode")))) for c in children]
         return self._shrunk[key]
 
-    def document(self, letters: Sequence[EntityNotice]) -> Iterator[str]:
-        """word/document.xml of these letters (learnt by the last `learn`), piece by piece: letters holding
-        what docxtpl rewrites are rendered by docxtpl, all together, and put back in their places."""
-        learnt = [self._learnt[id(n)] for n in letters]
-        own: dict[int, list[str]] = {}
-        odd = [x.notice for x in learnt if x.odd]
-        if odd:
-            done = self._render(odd)
-            parts = split_at(done.children[len(self.base.children) - 1: -1], self.separator or [])
-            if len(parts) != len(odd):
-                raise ValueError("docxtpl laid out a different number of letters than it was given")
-            own = {id(n): part for n, part in zip(odd, parts, strict=True)}
+    def document(self, chunks: Iterable[pl.DataFrame]) -> Iterator[str | bytes]:
+        """word/document.xml of these letters (frames of EntityNotice's fields), a chunk at a time."""
+        return self._document(self._learn(c) for c in chunks)
+
+    def _document(self, learnt: Iterable[pl.DataFrame]) -> Iterator[str | bytes]:
         yield self.base.head
         yield from self.base.children[:-1]
-        for k, letter in enumerate(learnt):
-            if k:
-                yield from self.separator or ()
-            if letter.odd:
-                yield from own[id(letter.notice)]
-            else:
-                yield self._letter(letter)
+        first = True
+        for chunk in learnt:
+            if not chunk.height:
+                continue
+            separator = "".join(self.separator or ())  # learnt with the first chunk
+            if not first:
+                yield separator
+            first = False
+            yield self._xml(chunk).str.join(separator).cast(pl.Binary).item()
         yield from self.base.children[-1:]
         yield self.base.tail
+
+    def letters(self, chunks: Iterable[pl.DataFrame]) -> Iterator[tuple[str, str, bytes]]:
+        """(visit id, entity, its own word/document.xml) of each letter, in order."""
+        before = "".join((self.base.head, *self.base.children[:-1])).encode("utf-8")
+        after = "".join((*self.base.children[-1:], self.base.tail)).encode("utf-8")
+        for chunk in chunks:
+            learnt = self._learn(chunk)
+            xml = self._xml(learnt).cast(pl.Binary)
+            for visit_id, entity, own in zip(learnt.get_column("visit_id"), learnt.get_column("entity"), xml, strict=True):
+                yield visit_id, entity, before + own + after
 
     def package(self) -> Package:
         """The template's other parts, as the base render saved them."""
@@ -333,9 +364,10 @@ class LetterLayout:
 def render_letters(template: Path, notice: Notice) -> bytes | None:
     """The letters' Word file, rendered with docxtpl a few times in all; None when the slow way must be taken."""
     layout = LetterLayout(template, notice)
-    if not layout.learn(notice.entity_notices):
+    try:
+        return layout.package().bytes(layout.document([frame_of(notice.entity_notices)]))
+    except Unusable:
         return None
-    return layout.package().bytes(layout.document(notice.entity_notices))
 
 
 class LetterFiles:
@@ -346,32 +378,42 @@ class LetterFiles:
         self.template = template
         self.layout: LetterLayout | None = None
 
-    def write(self, notice: Notice, target: Path, *, per_entity: bool = False) -> None:
-        """`notice`'s letters into `target`: one Word file, or with `per_entity` a zip of one Word file per letter."""
+    def write(self, head: Notice, rows: LetterRows, target: Path, *, per_entity: bool = False) -> None:
+        """The letters of `rows` (around them `head`) into `target`: one Word file, or with `per_entity` a zip
+        of one Word file per letter."""
         if self.layout is None:
-            self.layout = LetterLayout(self.template, notice)
-        fast = self.layout.learn(notice.entity_notices)
+            self.layout = LetterLayout(self.template, head)
+        layout = self.layout
+        try:
+            if per_entity:
+                _bundle(target, ((v, e, layout.package().bytes([own])) for v, e, own in layout.letters(rows.chunks())))
+            else:
+                with open(target, "wb") as out:
+                    layout.package().write(out, layout.document(rows.chunks()))
+            return
+        except Unusable:
+            pass
         if per_entity:
-            taken: dict[str, str] = {}
-            with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as bundle:
-                for n in notice.entity_notices:
-                    name = unique_name(f"{n.visit_id}_{n.entity}" if n.visit_id else n.entity, taken)
-                    data = self._one(notice, (n,), fast)
-                    info = zipfile.ZipInfo(f"{name}.docx", date_time=(1980, 1, 1, 0, 0, 0))
-                    info.external_attr = 0o644 << 16
-                    bundle.writestr(info, data)
-        elif fast:
-            with open(target, "wb") as out:
-                self.layout.package().write(out, self.layout.document(notice.entity_notices))
+            _bundle(target, ((n.visit_id, n.entity, _slow(head, (n,), self.template)) for n in rows.notices()))
         else:
-            target.write_bytes(self._one(notice, notice.entity_notices, fast))
+            target.write_bytes(_slow(head, rows.notices(), self.template))
 
-    def _one(self, notice: Notice, letters: Sequence[EntityNotice], fast: bool) -> bytes:
-        if fast and self.layout is not None:
-            return self.layout.package().bytes(self.layout.document(letters))
-        out = io.BytesIO()
-        rendered(self.template, dataclasses.replace(notice, entity_notices=tuple(letters))).save(out)
-        return out.getvalue()
+
+def _slow(head: Notice, letters: Sequence[EntityNotice], template: Path) -> bytes:
+    out = io.BytesIO()
+    rendered(template, dataclasses.replace(head, entity_notices=tuple(letters))).save(out)
+    return out.getvalue()
+
+
+def _bundle(target: Path, files: Iterable[tuple[str, str, bytes]]) -> None:
+    """A zip of Word files named after their visit and entity, each dated 1980-01-01."""
+    taken: dict[str, str] = {}
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as bundle:
+        for visit_id, entity, data in files:
+            name = unique_name(f"{visit_id}_{entity}" if visit_id else entity, taken)
+            info = zipfile.ZipInfo(f"{name}.docx", date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            bundle.writestr(info, data)
 
 
 def qualified(xml: str) -> str:

@@ -24,7 +24,7 @@ from spotcheck.errors import Problem, SpotcheckError
 
 MAIN = "word/document.xml"
 _LEVEL = 6  # zlib's default, as python-docx writes
-_CHUNK = 1 << 19  # characters of XML, about 1 MiB of UTF-8
+_CHUNK = 1 << 20  # bytes of XML
 _LIMIT = 0xFFFFFFFF
 _DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01
 _MADE_BY = (3 << 8) | 20  # Unix, zip 2.0: the external attributes are Unix file modes (rw-------)
@@ -67,7 +67,7 @@ class Package:
         if self.parts.count(None) != 1:
             raise ValueError("a Word package has exactly one word/document.xml")
 
-    def write(self, out: BinaryIO, document: Iterable[str]) -> None:
+    def write(self, out: BinaryIO, document: Iterable[str | bytes]) -> None:
         """The package into `out` (seekable, at its start), with `document`'s strings as word/document.xml."""
         writer = _Writer(out)
         for part in self.parts:
@@ -77,7 +77,7 @@ class Package:
                 writer.add(part)
         writer.close()
 
-    def bytes(self, document: Iterable[str]) -> bytes:
+    def bytes(self, document: Iterable[str | bytes]) -> bytes:
         out = io.BytesIO()
         self.write(out, document)
         return out.getvalue()
@@ -104,8 +104,9 @@ class _Writer:
         self.out.write(part.data)
         self.entries.append(_Entry(part.name, part.crc, len(part.data), part.size, offset))
 
-    def stream(self, name: bytes, texts: Iterable[str]) -> None:
-        """An entry compressed as its text comes; its header is written again once its sizes are known.
+    def stream(self, name: bytes, texts: Iterable[str | bytes]) -> None:
+        """An entry compressed as its text (str, or bytes of UTF-8) comes; its header is written again once
+        its sizes are known.
 
         zlib lets go of Python's lock while it compresses, so a chunk is compressed and written on a
         thread of its own while the next is built: on two cores the text and its compression overlap."""
@@ -114,29 +115,40 @@ class _Writer:
         packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15)
         sums = [0, 0, 0]  # crc, size, compressed size
 
-        def deflate(data: bytes, last: bool) -> None:
-            sums[0] = zlib.crc32(data, sums[0])
-            sums[1] += len(data)
-            packed = packer.compress(data) + (packer.flush() if last else b"")
-            sums[2] += len(packed)
-            self.out.write(packed)
+        def deflate(pieces: list[bytes], last: bool) -> None:
+            # Piece by piece: zlib's stream is the same however its input is cut, and nothing is copied.
+            for data in pieces:
+                sums[0] = zlib.crc32(data, sums[0])
+                sums[1] += len(data)
+                packed = packer.compress(data)
+                sums[2] += len(packed)
+                self.out.write(packed)
+            if last:
+                packed = packer.flush()
+                sums[2] += len(packed)
+                self.out.write(packed)
 
-        with ThreadPoolExecutor(1) as worker:
+        worker: ThreadPoolExecutor | None = None  # only for an entry of more than one chunk
+        try:
             running: Future | None = None
-            pending: list[str] = []
+            pending: list[bytes] = []
             held = 0
             for text in texts:
-                pending.append(text)
-                held += len(text)
+                data = text if isinstance(text, bytes) else text.encode("utf-8")
+                pending.append(data)
+                held += len(data)
                 if held >= _CHUNK:
-                    data = "".join(pending).encode("utf-8")
-                    pending, held = [], 0
                     if running is not None:
                         running.result()  # one chunk in hand, one being compressed
-                    running = worker.submit(deflate, data, False)
+                    worker = worker or ThreadPoolExecutor(1)
+                    running = worker.submit(deflate, pending, False)
+                    pending, held = [], 0
             if running is not None:
                 running.result()
-            deflate("".join(pending).encode("utf-8"), True)
+            deflate(pending, True)
+        finally:
+            if worker is not None:
+                worker.shutdown()
         crc, size, compressed = sums
         if size > _LIMIT or compressed > _LIMIT:
             raise SpotcheckError(_too_big())

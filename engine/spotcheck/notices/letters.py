@@ -8,8 +8,9 @@ inspectors must show (《市场监督管理行政处罚程序规定》: 执法�
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +56,14 @@ def unique_name(text: str, taken: dict[str, str]) -> str:
 def _frame(path: Path, needed: Sequence[str], wanted: Sequence[str] = ()) -> pl.DataFrame:
     """A plan file's columns as text (empty cells as ""), `needed` ones checked, `wanted` ones kept when present."""
     try:
-        frame = pl.read_csv(path, infer_schema=False, empty_string_is_null=False)
+        header = pl.read_csv(path, n_rows=0, infer_schema=False).columns
+        missing = [c for c in needed if c not in header]
+        if missing:
+            raise SpotcheckError(Problem("N812", f"{path.name} 缺少列：{'、'.join(missing)}", file=display(path), row=1,
+                                         hint="该文件应由 spotcheck plan 生成，不要手工改动列名"))
+        # Only the columns a letter prints are read: a city's visits.csv has many more.
+        kept = [*needed, *(c for c in wanted if c in header and c not in needed)]
+        frame = pl.read_csv(path, columns=kept, infer_schema=False, empty_string_is_null=False)
     except FileNotFoundError:
         raise SpotcheckError(Problem(
             "N815", f"抽取结果目录中没有 {path.name}：随机抽查通知书按检查安排（一户一次上门）生成", file=display(path),
@@ -63,16 +71,8 @@ def _frame(path: Path, needed: Sequence[str], wanted: Sequence[str] = ()) -> pl.
     except pl.exceptions.PolarsError as exc:
         raise SpotcheckError(Problem("N812", f"{path.name} 无法读取：{type(exc).__name__}", file=display(path),
                                      hint="该文件应由 spotcheck plan 生成，不要手工改动")) from None
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise SpotcheckError(Problem("N812", f"{path.name} 缺少列：{'、'.join(missing)}", file=display(path), row=1,
-                                     hint="该文件应由 spotcheck plan 生成，不要手工改动列名"))
-    return frame.select(*needed, *(c for c in wanted if c in frame.columns and c not in needed)).fill_null("")
+    return frame.select(kept).fill_null("")
 
-
-def _member(row: Mapping[str, str]) -> str:
-    certificate = (row.get("certificate") or "").strip()
-    return f"{row['name']}（执法证号 {certificate}）" if certificate else f"{row['name']}（{row['role']}）"
 
 
 def _declared_contacts(loaded: LoadedPolicy, unit: str) -> tuple[str, ...] | None:
@@ -89,12 +89,6 @@ def _declared_contacts(loaded: LoadedPolicy, unit: str) -> tuple[str, ...] | Non
     return None
 
 
-def _lead_contact(team: Sequence[Mapping[str, str]]) -> tuple[str, ...]:
-    """Without a declared contact the team's lead is the contact — never another unit's telephone."""
-    lead = next((m for m in team if m["role"] in LEAD_ROLES), team[0] if team else None)
-    return (f"联系人：{lead['name']}（主查）",) if lead else ()
-
-
 def _contact_text(contacts: Sequence[Contact]) -> list[str]:
     """A line per contact and the e-mail on its own line, so no code or address wraps mid-token."""
     lines = []
@@ -108,8 +102,30 @@ def _contact_text(contacts: Sequence[Contact]) -> list[str]:
 def inspection_letters(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
     """One 随机抽查通知书 per planned visit, in district order, each a page of its own."""
     same_policy(loaded, draw)
-    visits, teams = _planned(draw)
-    return _notice(loaded, draw, _Letters(loaded, draw).letters(visits, teams))
+    build = _Letters(loaded, draw)
+    return _notice(loaded, draw, build.rows(build.planned()).notices())
+
+
+@dataclass(frozen=True)
+class LetterRows:
+    """Letters as columns, in letter order: one row per planned visit with what differs from visit to visit;
+    what a letter says of its tasks, unit and district is put in a chunk at a time (`chunks`), so a city's
+    letters are never all in memory as text."""
+
+    build: _Letters
+    visits: pl.DataFrame
+
+    @property
+    def height(self) -> int:
+        return self.visits.height
+
+    def chunks(self, size: int = 4096) -> Iterator[pl.DataFrame]:
+        """The letters' fields (EntityNotice's, as columns) `size` rows at a time."""
+        for start in range(0, self.visits.height, size):
+            yield self.build.fields(self.visits.slice(start, size))
+
+    def notices(self) -> list[EntityNotice]:
+        return [n for chunk in self.chunks() for n in notices_of(chunk)]
 
 
 @dataclass(frozen=True)
@@ -118,7 +134,12 @@ class LetterBatch:
 
     unit: str
     month: int | None
-    notice: Notice
+    rows: LetterRows
+    head: Notice  # the notice around the letters, without them
+
+    @property
+    def notice(self) -> Notice:
+        return dataclasses.replace(self.head, entity_notices=tuple(self.rows.notices()))
 
 
 def letters_by_unit(loaded: LoadedPolicy, draw: DrawFolder) -> Iterator[LetterBatch]:
@@ -127,20 +148,12 @@ def letters_by_unit(loaded: LoadedPolicy, draw: DrawFolder) -> Iterator[LetterBa
     never in memory at once (the plan's files are held as columns). Within a batch the letters keep
     inspection_letters' order."""
     same_policy(loaded, draw)
-    visits, teams = _planned(draw)
-    issuer = loaded.policy.jurisdiction.name
-    month = pl.col("month")
-    visits = visits.with_columns(
-        pl.when(pl.col("inspecting_unit") == "").then(pl.lit(issuer)).otherwise(pl.col("inspecting_unit")).alias("_unit"),
-        pl.when(month.str.contains(r"^[0-9]+$")).then(month.cast(pl.Int64, strict=False)).otherwise(None).alias("_month"))
-    order = {d.unit: k for k, d in enumerate(loaded.policy.jurisdiction.districts)}
-    groups = visits.select("_unit", "_month").unique()
-    keys = sorted(((u, m) for u, m in groups.iter_rows()), key=lambda g: (order.get(g[0], len(order)), g[0], g[1] or 0))
     build = _Letters(loaded, draw)
-    for unit, mon in keys:
-        batch = visits.filter((pl.col("_unit") == unit) & (pl.col("_month").is_null() if mon is None else pl.col("_month") == mon))
-        mine = teams.filter(pl.col("visit_id").is_in(batch.get_column("visit_id").implode()))
-        yield LetterBatch(unit, mon, _notice(loaded, draw, build.letters(batch, mine)))
+    batches = build.planned().partition_by("_unit", "_month", as_dict=True, maintain_order=True)
+    order = {d.unit: k for k, d in enumerate(loaded.policy.jurisdiction.districts)}
+    head = _notice(loaded, draw, ())
+    for unit, mon in sorted(batches, key=lambda g: (order.get(g[0], len(order)), g[0], g[1] or 0)):
+        yield LetterBatch(unit, mon, build.rows(batches.pop((unit, mon))), head)
 
 
 def _planned(draw: DrawFolder) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -152,6 +165,29 @@ def _planned(draw: DrawFolder) -> tuple[pl.DataFrame, pl.DataFrame]:
     return visits, teams
 
 
+FIELDS = tuple(f.name for f in dataclasses.fields(EntityNotice))
+LISTS = ("items", "contacts", "team")  # the fields that are tuples of lines
+
+
+def notices_of(frame: pl.DataFrame) -> list[EntityNotice]:
+    """The letters of a frame of EntityNotice's fields."""
+    lists = [k for k, f in enumerate(FIELDS) if f in LISTS]
+    out = []
+    for row in frame.select(FIELDS).iter_rows():
+        values = list(row)
+        for k in lists:
+            values[k] = tuple(values[k])
+        out.append(EntityNotice(*values))
+    return out
+
+
+def frame_of(letters: Sequence[EntityNotice]) -> pl.DataFrame:
+    """EntityNotice's fields as columns (notices_of's inverse)."""
+    schema = {f: pl.List(pl.String) if f in LISTS else pl.Date if f == "date" else pl.String for f in FIELDS}
+    return pl.DataFrame({f: [list(v) if f in LISTS else v for v in (getattr(n, f) for n in letters)] for f in FIELDS},
+                        schema=schema)
+
+
 class _Letters:
     """The letters of visits. What a letter says of its tasks and items, of its unit and of its district is
     the same for every visit with the same tasks and items, unit or district, so it is worked out once."""
@@ -159,9 +195,43 @@ class _Letters:
     def __init__(self, loaded: LoadedPolicy, draw: DrawFolder) -> None:
         self.loaded, self.draw = loaded, draw
         self.plan = plan_identity(loaded.policy)[1]
+        self.issuer = loaded.policy.jurisdiction.name
         self._tasks: dict[tuple[str, str], tuple] = {}
         self._contacts: dict[str, tuple[str, ...] | None] = {}
         self._districts: dict[str, tuple[tuple[int, str], str]] = {}
+
+    def planned(self) -> pl.DataFrame:
+        """The plan's visits, each with its team's lines and lead (teams.csv's order), its unit and month."""
+        visits, teams = _planned(self.draw)
+        certificate = pl.lit("")
+        if "certificate" in teams.columns:
+            # Python's own idea of white space (str.strip), over the few distinct certificates.
+            certificate = pl.col("certificate").replace_strict(
+                {c: c.strip() for c in teams.get_column("certificate").unique()}, return_dtype=pl.String)
+        members = teams.lazy().with_columns(certificate.alias("_certificate")).group_by("visit_id", maintain_order=True).agg(
+            pl.when(pl.col("_certificate") != "")
+            .then(pl.concat_str(pl.col("name"), pl.lit("（执法证号 "), pl.col("_certificate"), pl.lit("）")))
+            .otherwise(pl.concat_str(pl.col("name"), pl.lit("（"), pl.col("role"), pl.lit("）"))).alias("team"),
+            pl.coalesce(pl.col("name").filter(pl.col("role").is_in(LEAD_ROLES)).first(), pl.col("name").first()).alias("_lead"))
+        month = pl.col("month")
+        return (visits.lazy().with_row_index("_row")
+                .join(members, on="visit_id", how="left", maintain_order="left")
+                .with_columns(pl.col("team").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+                              pl.when(pl.col("inspecting_unit") == "").then(pl.lit(self.issuer))
+                              .otherwise(pl.col("inspecting_unit")).alias("_unit"),
+                              pl.when(month.str.contains(r"^[0-9]+$")).then(month.cast(pl.Int64, strict=False))
+                              .otherwise(None).alias("_month"))
+                .collect())
+
+    def rows(self, visits: pl.DataFrame) -> LetterRows:
+        """These planned visits in letter order: by district (the policy's order), month and code."""
+        districts = visits.get_column("district").unique().to_list()
+        order = {d: self._district(d)[0][0] for d in districts}
+        names = {d: self._district(d)[0][1] for d in districts}
+        district = pl.col("district")
+        return LetterRows(self, visits.sort(
+            district.replace_strict(order, return_dtype=pl.Int64), district.replace_strict(names, return_dtype=pl.String),
+            pl.col("_month").fill_null(0), "uscc", "_row", maintain_order=True))
 
     def _task_texts(self, task_ids: str, item_codes: str) -> tuple:
         key = (task_ids, item_codes)
@@ -178,7 +248,7 @@ class _Letters:
                      for c, i in zip(codes, items, strict=True)]
             self._tasks[key] = (
                 "、".join(nos), "、".join(f"{no}“{t.name}”" for t, no in zip(tasks, nos, strict=True)) + "抽查任务",
-                "、".join(dict.fromkeys(i.basis for i in items if i.basis)), tuple(numbered_lines(lines, 1)),
+                "、".join(dict.fromkeys(i.basis for i in items if i.basis)), numbered_lines(lines, 1),
                 task_span(policy, tasks), shared)
         return self._tasks[key]
 
@@ -188,31 +258,39 @@ class _Letters:
             self._districts[district] = (district_order(policy, district), district_name(policy, district))
         return self._districts[district]
 
-    def _unit_contacts(self, unit: str, team: Sequence[Mapping[str, str]]) -> tuple[str, ...]:
+    def _declared(self, unit: str) -> tuple[str, ...] | None:
         if unit not in self._contacts:
             self._contacts[unit] = _declared_contacts(self.loaded, unit)
-        declared = self._contacts[unit]
-        return declared if declared is not None else _lead_contact(team)
+        return self._contacts[unit]
 
-    def letters(self, visits: pl.DataFrame, teams: pl.DataFrame) -> list[EntityNotice]:
-        by_visit: dict[str, list[dict[str, str]]] = {}
-        for row in teams.iter_rows(named=True):
-            by_visit.setdefault(row["visit_id"], []).append(row)
-        issuer = self.loaded.policy.jurisdiction.name
-        rows = sorted(visits.iter_rows(named=True), key=lambda r: (
-            self._district(r["district"])[0], int(r["month"]) if r["month"].isdigit() else 0, r["uscc"]))
-        letters = []
-        for v in rows:
-            task_no_text, tasks, basis, items, window, methods = self._task_texts(v["task_ids"], v["item_codes"])
-            team = by_visit.get(v["visit_id"], [])
-            unit = v["inspecting_unit"] or issuer
-            letters.append(EntityNotice(
-                entity=v["name"], uscc=key_text(v["uscc"]), district=self._district(v["district"])[1], task_no=task_no_text,
-                tasks=tasks, plan=self.plan, basis=basis, items=items, window=window, methods=methods, inspector=unit,
-                contacts=self._unit_contacts(unit, team), signature=unit, date=self.draw.drawn_on, visit_id=v["visit_id"],
-                team=tuple(_member(m) for m in team),
-            ))
-        return letters
+    def fields(self, visits: pl.DataFrame) -> pl.DataFrame:
+        """EntityNotice's fields of these planned visits, as columns in their order."""
+        pairs = visits.select("task_ids", "item_codes").unique().rows()
+        texts = [self._task_texts(*p) for p in pairs]
+        tasks = pl.DataFrame([[*p, *t] for p, t in zip(pairs, texts, strict=True)], orient="row", schema={
+            "task_ids": pl.String, "item_codes": pl.String, "task_no": pl.String, "tasks": pl.String, "basis": pl.String,
+            "items": pl.List(pl.String), "window": pl.String, "methods": pl.String})
+        units = visits.get_column("_unit").unique().to_list()
+        declared = pl.DataFrame({"_unit": units, "_declared": [self._declared(u) for u in units]},
+                                schema={"_unit": pl.String, "_declared": pl.List(pl.String)})
+        codes = visits.get_column("uscc")
+        keyed = {k: key_text(k) for k in codes.filter(codes.str.contains(r"[/:]")).to_list()}
+        districts = visits.get_column("district").unique().to_list()
+        return (visits.lazy()
+                .join(tasks.lazy(), on=["task_ids", "item_codes"], how="left", maintain_order="left")
+                .join(declared.lazy(), on="_unit", how="left", maintain_order="left")
+                .select(pl.col("name").alias("entity"),
+                        (pl.col("uscc").replace(keyed) if keyed else pl.col("uscc")).alias("uscc"),
+                        pl.col("district").replace_strict({d: self._district(d)[1] for d in districts}, return_dtype=pl.String),
+                        "task_no", "tasks", pl.lit(self.plan).alias("plan"), "basis", "items", "window", "methods",
+                        pl.col("_unit").alias("inspector"),
+                        pl.when(pl.col("_declared").is_not_null()).then(pl.col("_declared"))
+                        .when(pl.col("_lead").is_not_null()).then(pl.concat_list(pl.concat_str(
+                            pl.lit("联系人："), pl.col("_lead"), pl.lit("（主查）"))))
+                        .otherwise(pl.lit([], dtype=pl.List(pl.String))).alias("contacts"),
+                        pl.col("_unit").alias("signature"), pl.lit(self.draw.drawn_on, dtype=pl.Date).alias("date"),
+                        "visit_id", "team")
+                .collect())
 
 
 def _notice(loaded: LoadedPolicy, draw: DrawFolder, letters: Sequence[EntityNotice]) -> Notice:
