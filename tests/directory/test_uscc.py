@@ -131,6 +131,22 @@ def test_expressions_agree_with_scalars_on_any_text(codes):
         assert (remainder == 0) == valid
 
 
+# Codes of exactly 18 bytes take the fixed-width path (numpy), anything else the expression.
+code18 = st.text(alphabet=uscc.CHARSET * 3 + "aioszIOSVZ \x00", min_size=18, max_size=18)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(code18, st.builds(uscc.make, st.text(max_size=8))), max_size=20),
+       st.lists(st.one_of(near_code, st.none()), max_size=3))
+def test_remainders_by_fixed_width_bytes_equal_the_expression(fixed, others):
+    for codes in (fixed, fixed + others):
+        series = pl.Series("uscc", codes, dtype=pl.String)
+        expected = pl.select(uscc.remainder_expr(pl.lit(series))).to_series().to_list()
+        assert uscc.remainders(series).to_list() == expected
+        streamed = series.to_frame().lazy().select(uscc.remainders_expr("uscc")).collect(engine="streaming")
+        assert streamed.to_series().to_list() == expected
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZa é", min_size=7, max_size=9), max_size=20))
 def test_organisation_check_char_expr_agrees_with_scalar(bodies):

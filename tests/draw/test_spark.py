@@ -15,9 +15,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
-from conftest import LONGWAN, QINGDAO, QINHUANGDAO, ROOT, SHUOZHOU
+from conftest import LONGWAN, QINGDAO, QINHUANGDAO, ROOT, SHUOZHOU, edit
 from spotcheck.cli import main
 from spotcheck.directory.kinds import load_for
 from spotcheck.directory.load import ENTITY_SHEET
@@ -64,7 +65,7 @@ def _files(result) -> dict[str, bytes]:
 
 
 # The seeds whose draw keeps the directory on Spark (the driver holds classes and quotas); Longwan's
-# caps and Wuwei's split batches need the rows on the driver.
+# caps and Wuwei's objects known by their own numbers need the rows on the driver.
 COUNTED = {"qinhuangdao-2023", "qinhuangdao-2024", "shuozhou-2021", "qingdao-2020"}
 
 
@@ -101,8 +102,17 @@ def test_a_draw_of_one_round_keeps_the_rows_on_spark(spark, seed_dirs, monkeypat
     select = {"t19": (2,), "t01": (1,)}
     local = draw.compute(loaded, load_for(loaded.policy, path), history, drill_seed("one"), on, select=select)
     monkeypatch.setattr(spark_directory, "_typed", None)
-    on_spark = _spark_draw(spark, loaded, path, history, drill_seed("one"), on, select=select)
+    # Spark would merge a small draw's sorted output into one part file; kept apart, the files are the
+    # executors' parts copied in name order, and must still be in the local engine's order.
+    spark.conf.set("spark.sql.adaptive.coalescePartitions.enabled", "false")
+    try:
+        entities = spark_engine.load(spark, loaded, path)
+        on_spark = spark_engine.counted_draw(spark, loaded, entities, history, drill_seed("one"), on, select=select)
+        parts = {name: len(list((Path(entities.checked.staging.name) / name).glob("part-*"))) for name in ("draws", "eligible")}
+    finally:
+        spark.conf.unset("spark.sql.adaptive.coalescePartitions.enabled")
     assert set(local.drawn["task_id"]) == {"t19", "t01"} and set(local.drawn["round"]) == {1, 2}
+    assert min(parts.values()) > 1
     assert _files(on_spark) == _files(local)
 
 
@@ -254,3 +264,26 @@ def test_a_cut_that_keeps_too_few_ranks_those_strata_again_whole(spark, seed_dir
     on_spark = _spark_draw(spark, loaded, path, history, drill_seed("cut"), on)
     assert len(calls) > 2
     assert _files(on_spark) == _files(local)
+
+
+def test_split_batches_stay_on_spark_and_leave_out_what_earlier_batches_drew(spark, seed_dirs, tmp_path):
+    # Shuozhou with t19 (5%, twice a year) split into two batches drawn together, some of its entities
+    # drawn by an earlier batch (the history): they leave its pool, and the ranks are handed out by batch.
+    shutil.copytree(POLICIES, tmp_path / "policies")
+    policy = tmp_path / "policies/shanxi/shuozhou/2021.yaml"
+    edit(policy, 'sampling: {ratio: "5%", at_least: true, times_per_year: 2}\n    draw_months: [4, 11]\n',
+         'sampling: {ratio: "50%", at_least: true}\n    draw_months: [4, 11]\n    batch_mode: split\n    batches:\n'
+         '      - {name: 第一批, month: 4, due: "2021-06-30"}\n      - {name: 第二批, month: 8, due: "2021-10-31"}\n')
+    on = SEEDS["shuozhou-2021"][1]
+    loaded = load_policy(policy)
+    path = seed_dirs / "shuozhou-2021" / "entities.csv"
+    entities = load_for(loaded.policy, path)
+    first = draw.compute(loaded, entities, history_frame([], on.year), drill_seed("first"), on)
+    earlier = first.drawn.filter(pl.col("task_id") == "t19").head(5)
+    history = history_frame([{"uscc": u, "year": on.year, "task_id": "t19", "visit_id": f"v|{u}", "item_codes": []}
+                             for u in earlier["uscc"]], on.year)
+    local = draw.compute(loaded, entities, history, drill_seed("split"), on)
+    assert counted(loaded) and earlier.height == 5
+    assert set(local.drawn.filter(pl.col("task_id") == "t19")["round"]) == {1, 2}
+    assert not set(earlier["uscc"]) & set(local.drawn.filter(pl.col("task_id") == "t19")["uscc"])
+    assert _files(_spark_draw(spark, loaded, path, history, drill_seed("split"), on)) == _files(local)

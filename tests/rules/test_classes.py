@@ -88,6 +88,25 @@ def test_more_labels_than_one_mask_holds_and_repeated_labels():
     assert out[0] == ["both", "l3", "l65"] and out[1] == ["l61", "l62"]
 
 
+def test_the_flags_of_one_mask_are_one_digit_of_the_class_key():
+    # 40 labels: their mask is one digit of the key; decoded, the classes answer as flag by flag.
+    rules = [rule(f"l{i}", leaf("labels", "contains", f"标签{i}")) for i in range(40)]
+    rules.append(rule("tier", leaf("tier", "eq", "A")))
+    frame = pl.DataFrame({"labels": [[f"标签{i % 40}", f"标签{(i * 7) % 41}"] for i in range(500)] + [None],
+                          "tier": [("A", "B")[i % 2] for i in range(501)]}, schema_overrides={"labels": pl.List(pl.String)})
+    compiled = R.compile_rules(rules)
+    masks, coded = compiled.code_exprs(frame)
+    packed = K._digits(coded, compiled.flag_bits(frame))
+    assert [len(d.names) for d in packed if d.packed] == [40] and len(packed) == len(coded) - 39
+    answered = []
+    for digits in (packed, K._digits(coded, {})):
+        ids, classes = K._classes_by_key(frame.with_columns(masks), digits)
+        table = pl.Series([sorted(a) for a in compiled.evaluate_classes(classes)], dtype=pl.List(pl.String))
+        answered.append(table.gather(ids).to_list())
+    assert answered[0] == answered[1]
+    assert answered[0][0] == ["l0", "tier"] and answered[0][1] == ["l1", "l7"] and answered[0][-1] == ["tier"]
+
+
 def test_matches_by_class_accepts_missing_columns_and_datetimes():
     rules = [rule("gas", leaf("labels", "contains", "加油站")), rule("old", leaf("established", "lt", "2020-01-01"))]
     frame = pl.DataFrame({"established": [dt.datetime(2019, 5, 1, 9), None]})

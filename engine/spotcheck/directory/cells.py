@@ -271,7 +271,7 @@ def _control_character(field: Field, written: str) -> tuple[str, str]:
 
 def _uscc_checks(excel: bool) -> list[CellCheck]:
     code = pl.col("uscc")
-    remainder = (uscc.remainder_expr(code).alias("_remainder"),)  # null unless 18 legal characters
+    remainder = (uscc.remainders_expr(code).alias("_remainder"),)  # null unless 18 legal characters
     expected = uscc.check_char_expr(code)
     extra_hint = _EXCEL_NUMBER_HINT if excel else ""
 

@@ -30,27 +30,33 @@ def earlier_rows(history: pl.DataFrame, task_id: str, uscc: pl.Series) -> pl.Ser
 def split_pool(pool: Pool, earlier: pl.Series) -> tuple[Pool, dict[str, list[int]]]:
     """The pool less the entities earlier batches drew, each stratum's quota now this draw's batches'
     share; and the count per stratum and batch this draw draws (in the order of its batches)."""
-    plan = pool.plan
-    task = plan.task
-    upper = task.sampling.bound == "不高于"
     gone = pool.rows.is_in(earlier.implode())
     kept = ~gone
     rows, stratum = pool.rows.filter(kept), pool.stratum.filter(kept)
     before = {name: int(gone.filter(pool.stratum == k).sum()) for k, name in enumerate(pool.strata)}
     positions = {name: (stratum == k).arg_true() for k, name in enumerate(pool.strata)}
+    quotas, explain, counts = split_quotas(pool, before, {name: rows.len() for name, rows in positions.items()})
+    return replace(pool, rows=rows, stratum=stratum, positions=positions, quotas=quotas, explain=explain), counts
+
+
+def split_quotas(pool: Pool, before: dict[str, int], have: dict[str, int]
+                 ) -> tuple[list[Quota], dict, dict[str, list[int]]]:
+    """split_pool's quotas, words and counts per batch, from each stratum's count of rows earlier batches
+    drew (`before`) and of rows left (`have`): a draw whose rows are on Spark counts them there."""
+    plan = pool.plan
+    task = plan.task
+    upper = task.sampling.bound == "不高于"
     rounds = [r for r, _ in plan.drawn_rounds()]
     counts: dict[str, list[int]] = {}
     quotas, words = [], schedule_words(plan)
     for q in pool.quotas:
-        have = positions[q.stratum].len()
-        each, asked, said = batch_counts(task.batches, upper, q.wanted, have, before[q.stratum], rounds)
+        each, asked, said = batch_counts(task.batches, upper, q.wanted, have[q.stratum], before[q.stratum], rounds)
         counts[q.stratum] = each
-        quotas.append(Quota(q.stratum, have, q.ratio, asked, sum(each)))
+        quotas.append(Quota(q.stratum, have[q.stratum], q.ratio, asked, sum(each)))
         words.append(f"{q.stratum}：{said}")
     # The same numbers as fields, so the site's verify panel reads them rather than the sentence.
     year = {q.stratum: {"year": q.wanted, "earlier": before[q.stratum]} for q in pool.quotas}
-    explain = {**pool.explain, "batches": words, "batch_counts": year}
-    return replace(pool, rows=rows, stratum=stratum, positions=positions, quotas=quotas, explain=explain), counts
+    return quotas, {**pool.explain, "batches": words, "batch_counts": year}, counts
 
 
 def schedule_words(plan: TaskPlan) -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import polars as pl
@@ -85,10 +86,17 @@ class Draw:
     drawn: pl.DataFrame | None
     exclusions: pl.DataFrame  # task_id, uscc, cap_id, cap, recorded, this_draw, kept_by
     transcript: Transcript
-    summary: Summary
+    # The summary, or the summary still being made: its count for the other coordination mode hashes
+    # every eligible pair again, on a thread of its own while the files are written.
+    later_summary: Summary | Future[Summary]
     files: dict[str, Content]
     pools: tuple[Pool, ...]
     uscc: pl.Series  # the directory's codes, which pool rows index
+
+    @property
+    def summary(self) -> Summary:
+        s = self.later_summary
+        return s.result() if isinstance(s, Future) else s
 
     @property
     def eligible(self) -> pl.DataFrame:
@@ -185,26 +193,30 @@ def compute(
     picked = pl.concat(parts) if parts else pl.DataFrame(schema=PICKED)
     shown = frame.select(pl.col(c).gather(picked["_row"]).cast(pl.String) for c in ("name", "type", "district", "tier"))
     drawn = pl.concat([picked.drop("_row"), shown], how="horizontal")
-    coordination = coordinated(plans, drawn["uscc"].n_unique(), lambda alt: ranking(alt, pools, uscc, seed).distinct(alt, pools, progress))
+    # The other mode's count needs nothing the rest computes: it runs beside the records and the writing.
+    counting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spotcheck-other-mode")
+    coordination = counting.submit(coordinated, plans, drawn["uscc"].n_unique(),
+                                   lambda alt: ranking(alt, pools, uscc, seed).distinct(alt, pools, silent))
     exclusions = pl.concat(excluded) if excluded else pl.DataFrame(schema=EXCLUDED_COLUMNS)
     exclusions = exclusions.sort(["task_id", "uscc", "cap_id"])
 
     progress("生成抽取记录")
     files_hist = history_csv(history)
-    codes = Codes(uscc)
+    codes = Codes(uscc, sum(pool.rows.len() for pool in pools))
     # A draw of what is due says which tasks and rounds it drew, so `verify` draws the same ones.
     selection = {p.task.id: tuple(r for r, _ in p.drawn_rounds()) for p in plans} if select is not None else None
     files_past = lookback_csv(lookback) if lookback is not None else None
     transcript = make_transcript(loaded, entities, seed, drawn_on, files_hist, pools, codes, selection, files_past)
     draw_id = transcript.draw_id
-    summary = make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed, coordination)
+    summary = counting.submit(lambda: make_summary(loaded, entities, drawn, exclusions, pools, caps, draw_id, seed, coordination.result()))
+    counting.shutdown(wait=False)
     drawn_out = drawn.select("task_id", "round", "month", "uscc", "name", "district", "tier", "stratum", "rank", "hash")
     files: dict[str, Content] = {
         "transcript.json": json_bytes(transcript.to_json()),
         "draws.csv": lambda: csv_pieces(drawn_out),
         "eligible.csv": lambda: eligible_pieces(pools, uscc),
         "history.csv": files_hist,
-        "summary.json": json_bytes(summary.to_json()),
+        "summary.json": lambda: [json_bytes(summary.result().to_json())],
         "excluded.csv": exclusions.write_csv().encode("utf-8"),
     }
     if files_past is not None:

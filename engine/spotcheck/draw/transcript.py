@@ -75,40 +75,44 @@ def eligible_pieces(pools: list[Pool], uscc: pl.Series) -> Iterator[bytes]:
             yield csv_bytes(part, include_header=False)
 
 
-# A stratum this large is hashed from the fixed-width records; a smaller one from its joined codes.
+# A draw whose strata hold this many rows in all hashes them from fixed-width records; a smaller one
+# from each stratum's joined codes.
 _RECORDS_FROM = 100_000
 
 
 class Codes:
     """The directory's codes, for hashing each stratum's newline-joined list in the transcript.
 
-    Validated codes are 18 ASCII characters, so for large strata they are kept once as fixed 19-byte
-    records (code and newline) and a stratum's list is one gather of records, not millions of strings
-    joined. The records are built on the first large stratum: a draw of one small task never pays for them.
+    Validated codes are 18 ASCII characters, so for a large draw they are kept once as fixed 19-byte
+    records (code and newline) and a stratum's list is one gather of records, not its codes joined as
+    text (several times slower per row). The records are built on the first stratum of a large draw:
+    a draw of one small task never pays for them.
     """
 
-    def __init__(self, uscc: pl.Series) -> None:
+    def __init__(self, uscc: pl.Series, rows: int = 0) -> None:
         self.uscc = uscc
         self.records = None
         sizes = uscc.str.len_bytes()
-        self.fixed = bool(uscc.len()) and sizes.min() == 18 == sizes.max()
+        self.fixed = bool(uscc.len()) and sizes.min() == 18 == sizes.max() and rows >= _RECORDS_FROM
 
     def _records(self) -> np.ndarray:
         if self.records is None:
             flat = np.frombuffer(self.uscc.str.join("").item().encode("utf-8"), dtype=np.uint8).reshape(-1, 18)
-            self.records = np.empty((self.uscc.len(), 19), dtype=np.uint8)
-            self.records[:, :18] = flat
-            self.records[:, 18] = ord("\n")
+            records = np.empty((self.uscc.len(), 19), dtype=np.uint8)
+            records[:, :18] = flat
+            records[:, 18] = ord("\n")
+            # One item per record: a gather copies whole records instead of indexing bytes.
+            self.records = records.view("V19").ravel()
         return self.records
 
     def sha256(self, rows: pl.Series) -> str:
         """sha256 of the codes of `rows` joined by newlines."""
         if rows.len() == 0:
             return hashlib.sha256(b"").hexdigest()
-        if not self.fixed or rows.len() < _RECORDS_FROM:
+        if not self.fixed:
             return hashlib.sha256(self.uscc.gather(rows).str.join("\n").item().encode("utf-8")).hexdigest()
-        joined = self._records()[rows.to_numpy()].tobytes()
-        return hashlib.sha256(memoryview(joined)[:-1]).hexdigest()
+        joined = np.take(self._records(), rows.to_numpy())
+        return hashlib.sha256(memoryview(joined).cast("B")[:-1]).hexdigest()
 
 
 def json_bytes(obj: dict) -> bytes:

@@ -9,6 +9,7 @@ how a directory of millions of rows costs tens of engine calls, not millions.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -45,29 +46,68 @@ def classify(
     if not coded:
         return Classes(pl.zeros(frame.height, pl.UInt32, eager=True).alias("class"), (compiled.evaluate_encoded([{}])[0],))
     if math.prod(r for _, _, r in coded) < 2**63:
-        ids, classes = _classes_by_key(frame.with_columns(masks) if masks else frame, coded)
+        ids, classes = _classes_by_key(frame.with_columns(masks) if masks else frame, _digits(coded, compiled.flag_bits(frame)))
     else:
         ids, classes = _classes_by_join(compiled.encode_frame(frame))
     return Classes(ids.alias("class"), tuple(compiled.evaluate_classes(classes)))
 
 
-def _classes_by_key(frame: pl.DataFrame, coded: list[tuple[str, pl.Expr, int]]) -> tuple[pl.Series, pl.DataFrame]:
+@dataclass(frozen=True)
+class _Digit:
+    """One digit of a row's class key: a property's code, or flags packed as the bits of their mask."""
+
+    expr: pl.Expr
+    radix: int
+    names: tuple[str, ...]  # the properties it holds; a mask's flags lowest bit first
+    packed: bool = False
+
+
+def _digits(coded: list[tuple[str, pl.Expr, int]], bits: dict[str, tuple[str, int]]) -> list[_Digit]:
+    """The properties as key digits. The flags of one labels mask (bits 1, 2, 4, … as `code_exprs` sets
+    them) are the mask itself, one digit: dozens of labels would otherwise each cost a pass over every row."""
+    digits: list[_Digit] = []
+    for name, expr, radix in coded:
+        mask, bit = bits.get(name, (None, 0))
+        last = digits[-1] if digits else None
+        if mask is not None and last is not None and last.packed and bits[last.names[0]][0] == mask and bit == last.radix:
+            digits[-1] = _Digit(last.expr, last.radix * 2, (*last.names, name), True)
+        elif mask is not None and bit == 1:
+            digits.append(_Digit(pl.col(mask), 2, (name,), True))
+        else:
+            digits.append(_Digit(expr, radix, (name,)))
+    # A mask is one digit only when the run holds all of its bits: otherwise its flags go one by one.
+    per_mask = Counter(mask for mask, _ in bits.values())
+    own = {name: (expr, radix) for name, expr, radix in coded}
+    out: list[_Digit] = []
+    for d in digits:
+        if d.packed and per_mask[bits[d.names[0]][0]] != len(d.names):
+            out += [_Digit(*own[name], (name,)) for name in d.names]
+        else:
+            out.append(d)
+    return out
+
+
+def _classes_by_key(frame: pl.DataFrame, digits: list[_Digit]) -> tuple[pl.Series, pl.DataFrame]:
     """Codes are small non-negative ints: each row's codes become one exact mixed-radix integer.
 
     Only that integer is kept per row (not a column per property), and the distinct ones are decoded
     back into codes.
     """
     key = pl.lit(0, dtype=pl.Int64)
-    for _, expr, radix in coded:
-        key = key * radix + expr.cast(pl.Int64)
+    for d in digits:
+        key = key * d.radix + d.expr.cast(pl.Int64)
     keys = frame.select(key.alias("k")).to_series()
     distinct = keys.unique().sort()
     ids = distinct.search_sorted(keys).cast(pl.UInt32)
-    digits, rest = [], pl.col("k")
-    for name, _, radix in reversed(coded):
-        digits.append((rest % radix).cast(pl.Int32).alias(name))
-        rest = rest // radix
-    return ids, distinct.to_frame("k").select(list(reversed(digits)))
+    columns, rest = [], pl.col("k")
+    for d in reversed(digits):
+        digit = rest % d.radix
+        if d.packed:
+            columns += [((digit & (1 << j)) != 0).cast(pl.Int32).alias(name) for j, name in reversed(list(enumerate(d.names)))]
+        else:
+            columns.append(digit.cast(pl.Int32).alias(d.names[0]))
+        rest = rest // d.radix
+    return ids, distinct.to_frame("k").select(list(reversed(columns)))
 
 
 def _classes_by_join(codes: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:

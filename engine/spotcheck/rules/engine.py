@@ -417,6 +417,10 @@ class CompiledRules:
                 coded.append((name, code, len(prop.signatures)))
         return masks, coded
 
+    def flag_bits(self, frame: pl.DataFrame) -> dict[str, tuple[str, int]]:
+        """Per flag property of a labels field: the mask column `code_exprs` adds first, and its bit there."""
+        return self._label_masks(frame)[1]
+
     def _label_masks(self, frame: pl.DataFrame) -> tuple[list[pl.Expr], dict[str, tuple[str, int]]]:
         """One pass over each labels column sets a bit per label the rules mention (instead of one scan per label).
 

@@ -12,11 +12,14 @@ drawn rows stay on Spark too: the executors write eligible.csv and draws.csv and
 copies the files' bytes into the folder. Only a reveal brings the drawn rows to the driver: its ledger
 record lists them.
 
-What this covers: a policy whose draw needs nothing row by row on the driver. Caps (this draw's
-checks count towards the later tasks'), split batches, lists, look-backs over past checks, kinds
-checked against registration codes, and conditions answered per drawn entity (applies.csv) still need
-the rows: spotcheck.draw.pipeline draws such a policy on Spark with the directory on the driver
-(`counted` says which). Either way the folder is byte for byte the local engine's.
+What this covers: a policy whose draw needs nothing row by row on the driver. Split batches are
+counted too: the entities earlier batches drew (the history) leave the task's pairs on Spark, the
+strata's counts give this draw's batches' quotas, and the ranks are handed out batch by batch. Caps
+(what an earlier task drew counts towards a later task's cap, so each capped task's pool depends on
+the rows drawn before it, and excluded.csv names each pair a cap left out), lists, look-backs over
+past checks, objects known by their own numbers, and conditions answered per drawn entity
+(applies.csv) still need the rows: spotcheck.draw.pipeline draws such a policy on Spark with the
+directory on the driver (`counted` says which). Either way the folder is byte for byte the local engine's.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ import pyarrow as pa
 from spotcheck.directory.kinds import kind_row_problems, kind_verdicts, load_for
 from spotcheck.directory.load import ENTITY_SHEET, ROW_PROBLEM_CAP, EntityDirectory, object_sheet
 from spotcheck.draw.applies import entity_rules
-from spotcheck.draw.batches import schedule_words
+from spotcheck.draw.batches import schedule_words, split_quotas
 from spotcheck.draw.caps import EXCLUDED_COLUMNS
 from spotcheck.draw.commitment import Seed
 from spotcheck.draw.compute import Draw, coordinated
@@ -67,8 +70,6 @@ def counted(loaded: LoadedPolicy) -> bool:
     if any(k.identified_by is not None for k in policy.kinds.values()):
         return False  # an object known by its own number is keyed row by row (spotcheck.directory.kinds)
     if policy.lists or effective_caps(policy) or lookback_years(policy) is not None or entity_rules(loaded):
-        return False
-    if any(plan.split for plan in plan_tasks(loaded)):
         return False
     return "checks_this_year" not in compile_scope(loaded, [], None, dt.date(policy.year, 1, 1)).fields_read
 
@@ -260,16 +261,22 @@ def counted_draw(
         pool, member = _pool(loaded, plan, t, groups, answers, dict(zip(keys, key_columns, strict=True)))
         pools.append(pool)
         members.append(member)
-    pairs = spark.read.parquet(_pairs(spark, rows, members, codes + key_columns, staging / "pairs.parquet").as_uri())
+    pairs_at = _pairs(spark, rows, members, codes + key_columns, staging / "pairs.parquet")
+    earlier = {t: history.filter(pl.col("task_id") == plan.task.id)["uscc"].unique() for t, plan in enumerate(plans) if plan.split}
+    pairs_at, batches = _split(spark, pairs_at, pools, earlier) if earlier else (pairs_at, None)
+    pairs = spark.read.parquet(pairs_at.as_uri())
     names = Names(tuple(plan.task.id for plan in plans), tuple(pool.strata for pool in pools))
     hashes = _StratumHashes()
     hashes.by_key = {(t, names.strata[t][s]): h for (t, s), h in stratum_hashes(pairs).items()}
     eligible = eligible_text(pairs, names, staging / "eligible")
 
     progress("按随机数排序抽取")
-    ranking = partial(SparkRanking, spark, pairs=(staging / "pairs.parquet").as_uri(), staging=staging)
+    ranking = partial(SparkRanking, spark, pairs=pairs_at.as_uri(), staging=staging)
     shown = rows.select(F.col("_row").alias("row"), *_SHOWN)
-    ranking(plans, pools, None, seed).ranked().join(shown, "row").write.parquet((staging / "drawn.parquet").as_uri())
+    ranked = ranking(plans, pools, None, seed).ranked()
+    if batches is not None:
+        ranked = _handed_out(spark, ranked, batches)
+    ranked.join(shown, "row").write.parquet((staging / "drawn.parquet").as_uri())
     drawn = spark.read.parquet((staging / "drawn.parquet").as_uri())
     tally = _tally(drawn, names, policy)
     coordination = coordinated(plans, tally.entities, lambda alt: ranking(alt, pools, None, seed).distinct(alt, pools, progress))
@@ -293,6 +300,50 @@ def counted_draw(
     }
     rows_drawn = _drawn_rows(drawn, names) if keep_drawn else None
     return Draw(draw_id, seed, drawn_on, rows_drawn, exclusions, transcript, summary, files, tuple(pools), pl.Series("uscc", [], pl.String))
+
+
+def _split(spark: SparkSession, at: Path, pools: list[_CountedPool], earlier: dict[int, pl.Series]
+           ) -> tuple[Path, pl.DataFrame]:
+    """Split batches, as spotcheck.draw.batches splits a pool: each split task's pairs less the entities
+    its earlier batches drew (`earlier`, from the history), its quotas this draw's batches' share, from
+    the strata's counts (the `pools` list takes the split pools); and which ranks of each stratum go to
+    which batch (t, s, lo, hi, round, month): the batches drawn together are ranked once."""
+    from pyspark.sql import functions as F
+
+    drew = pl.DataFrame([pl.Series("t", [t for t, us in earlier.items() for _ in range(us.len())], dtype=pl.Int32),
+                         pl.concat(list(earlier.values())).cast(pl.String).alias("uscc")])
+    pairs, gone = spark.read.parquet(at.as_uri()), spark.createDataFrame(drew.to_arrow())
+    before = pl.from_arrow(pairs.join(F.broadcast(gone), ["t", "uscc"]).groupBy("t", "s").agg(F.count("*").alias("n")).toArrow())
+    kept = at.with_name("pairs-split.parquet")
+    pairs.join(F.broadcast(gone), ["t", "uscc"], "left_anti").write.parquet(kept.as_uri())
+    handed = []
+    for t in earlier:
+        pool = pools[t]
+        gone_from = {pool.strata[s]: n for _, s, n in before.filter(pl.col("t") == t).iter_rows()}
+        was = {name: gone_from.get(name, 0) for name in pool.strata}
+        have = {q.stratum: q.eligible - was[q.stratum] for q in pool.quotas}
+        quotas, explain, counts = split_quotas(pool, was, have)
+        pools[t] = replace(pool, quotas=quotas, explain=explain)
+        at_stratum = {name: k for k, name in enumerate(pool.strata)}
+        for q in quotas:
+            start = 0
+            for (rnd, month), n in zip(pool.plan.drawn_rounds(), counts[q.stratum], strict=True):
+                if n:
+                    handed.append((t, at_stratum[q.stratum], start + 1, start + n, rnd, month))
+                start += n
+    schema = {"t": pl.Int32, "s": pl.Int32, "lo": pl.Int32, "hi": pl.Int32, "round": pl.Int64, "month": pl.Int64}
+    return kept, pl.DataFrame(handed, schema=schema, orient="row")
+
+
+def _handed_out(spark: SparkSession, ranked: DataFrame, batches: pl.DataFrame) -> DataFrame:
+    """The ranked rows of split batches with the round and month of the batch their rank falls in
+    (spotcheck.draw.batches.draw_split: the first batch the smallest hashes)."""
+    from pyspark.sql import functions as F
+
+    table = F.broadcast(spark.createDataFrame(batches.rename({c: f"b{c}" for c in batches.columns}).to_arrow()))
+    match = (ranked["t"] == table["bt"]) & (ranked["s"] == table["bs"]) & ranked["rank"].between(table["blo"], table["bhi"])
+    joined = ranked.join(table, match, "left")
+    return joined.select(*[F.coalesce(f"b{c}", c).alias(c) if c in ("round", "month") else c for c in ranked.columns])
 
 
 def _staged(staging: tempfile.TemporaryDirectory, head: bytes, text: Path) -> Iterator[bytes]:
