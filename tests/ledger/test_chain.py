@@ -1,3 +1,4 @@
+import hashlib
 import json
 from datetime import datetime, timezone
 
@@ -103,3 +104,12 @@ def test_records_found_by_a_body_field(tmp_path):
             tx.extend("result", [("v1", {"draw_id": "a"}), ("v2", {"draw_id": "b"}), ("v3", {"draw_id": "a", "x": 1})])
         assert [r.key for r in led.iter("result", fields={"draw_id": "a"})] == ["v1", "v3"]
         assert led.find("result", fields={"draw_id": "c"}) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=70, alphabet=st.characters(blacklist_categories=("Cs",))), st.integers(1, 2**62),
+       st.lists(text, min_size=4, max_size=4), st.text(alphabet=st.characters(blacklist_categories=("Cs",))))
+def test_the_record_hash_is_the_documented_netstring_hash(prev, seq, fields, body):
+    kind, key, at, actor = fields
+    framed = b"".join(b"%d:%s," % (len(x.encode()), x.encode()) for x in (prev, str(seq), kind, key, at, actor, body))
+    assert record_hash(prev, seq, kind, key, at, actor, body) == hashlib.sha256(framed).hexdigest()

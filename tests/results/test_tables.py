@@ -2,8 +2,11 @@ import csv
 import io
 import zipfile
 
+import polars as pl
 import pytest
 from conftest import RESULTS
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from spotcheck.errors import SpotcheckError
 from spotcheck.results import tables
 
@@ -62,3 +65,19 @@ def test_xlsx_round_trips_every_cell_as_written(tmp_path):
 def test_xlsx_is_the_same_bytes_for_the_same_table():
     one = tables.table_bytes(".xlsx", ["名称"], [["甲"], ["乙"]])
     assert one == tables.table_bytes(".xlsx", ["名称"], [["甲"], ["乙"]])
+
+
+awkward = st.text(st.sampled_from(['a', '中', ',', '"', "'", '\r', '\n', ' ', '=', '-', '+', '@', '1', '\t', '\x01']), max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(2, 4).flatmap(lambda width: st.lists(st.lists(awkward, min_size=width, max_size=width), max_size=7)))
+def test_the_csv_in_pieces_is_what_the_csv_module_writes(rows):
+    width = len(rows[0]) if rows else 3
+    headers = [f"列{j}" for j in range(width)]
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(headers)
+    writer.writerows([[tables.spreadsheet_safe(v) for v in r] for r in rows])
+    frame = pl.DataFrame(rows, schema={f"c{j}": pl.String for j in range(width)}, orient="row")
+    assert b"".join(tables.csv_pieces(headers, frame, rows=2)) == b"\xef\xbb\xbf" + text.getvalue().encode("utf-8")

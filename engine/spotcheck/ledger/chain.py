@@ -113,8 +113,27 @@ def decode_body(text: str) -> object:
 
 def record_hash(prev_hash: str, seq: int, kind: str, key: str, at: str, actor: str, body: str) -> str:
     """sha256 over the netstring-framed fields (see the module docstring)."""
-    parts = [part.encode("utf-8") for part in (prev_hash, str(seq), kind, key, at, actor, body)]
-    return hashlib.sha256(b"".join(b"%d:%s," % (len(data), data) for data in parts)).hexdigest()
+    return chain_hasher(kind, at, actor)(prev_hash, seq, key, body)
+
+
+def _framed(text: str) -> bytes:
+    data = text.encode("utf-8")
+    return b"%d:%s," % (len(data), data)
+
+
+def chain_hasher(kind: str, at: str, actor: str) -> Callable[[str, int, str, str], str]:
+    """record_hash(prev_hash, seq, kind, key, at, actor, body) for a batch of one kind, time and actor, as a
+    function of (prev_hash, seq, key, body): their framing is done once, not once a record."""
+    middle = _framed(at) + _framed(actor)
+    kind_framed = _framed(kind)
+    sha256 = hashlib.sha256
+
+    def digest(prev_hash: str, seq: int, key: str, body: str) -> str:
+        p, k, b = prev_hash.encode("utf-8"), key.encode("utf-8"), body.encode("utf-8")
+        return sha256(b"%d:%s,%s%s%d:%s,%s%d:%s," % (
+            len(p), p, _framed(str(seq)), kind_framed, len(k), k, middle, len(b), b)).hexdigest()
+
+    return digest
 
 
 def ledger_problem(code: str, message: str, path: str | None = None, **kw) -> Problem:

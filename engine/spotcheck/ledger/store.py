@@ -35,6 +35,7 @@ from spotcheck.ledger.chain import (
     HISTORY_FIELDS,
     Record,
     VerifyReport,
+    chain_hasher,
     damaged,
     encoded,
     database_reason,
@@ -334,8 +335,13 @@ class Transaction:
         who, at, last = actor or led.actor, led._now(), [None, 0]
 
         def rows() -> Iterator[tuple]:
+            seq, prev, digest = self.head_seq, self.head_hash, None
             for key, body in items:
-                row = self._chained([(kind, key, self._encoded(kind, key, body)[0], who, at)], last[0])[0]
+                text = self._encoded(kind, key, body)[0]
+                digest = digest or chain_hasher(kind, at, who)  # once the kind is known to be text
+                seq += 1
+                row = (seq, kind, key, at, who, text, prev, digest(prev, seq, key, text))
+                prev = row[7]
                 last[0], last[1] = row, last[1] + 1
                 yield row
 

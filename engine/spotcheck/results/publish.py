@@ -30,7 +30,7 @@ from spotcheck.draw.folder import Content, committed, write_file_atomic, write_f
 from spotcheck.ledger.chain import Record
 from spotcheck.ledger.store import Ledger
 from spotcheck.policy.loaded import LoadedPolicy
-from spotcheck.results.tables import frame_bytes, table_bytes
+from spotcheck.results.tables import csv_pieces, frame_bytes, table_bytes
 
 # The announcement's table and the public list are one shape.
 PUBLIC_COLUMNS = notice_announcements.RESULT_COLUMNS
@@ -126,25 +126,31 @@ def public_table(loaded: LoadedPolicy, visits: pl.DataFrame, shown: pl.DataFrame
     )
 
 
+def _cells(loaded: LoadedPolicy, table: pl.DataFrame, task_id: str) -> pl.DataFrame:
+    """A task's rows of the public list as its announcement's table prints them: numbered from 1, dates
+    in Chinese, a row without a unit checked by the task's inspecting level (else the issuer)."""
+    task = loaded.task(task_id)
+    body = task.inspecting_level or loaded.policy.jurisdiction.name
+    mine = table.filter(pl.col("task_id") == task_id)
+    dates = {d: notice_content.cn_date(dt.date.fromisoformat(d)) for d in mine["c7"].unique().to_list()}
+    return mine.select(
+        pl.int_range(1, pl.len() + 1).cast(pl.String).alias("c0"), "c1", "c2", "c3",
+        pl.when(pl.col("c4") != "").then("c4").otherwise(pl.lit(body)).alias("c4"), "c5", "c6",
+        pl.col("c7").replace_strict(dates, return_dtype=pl.String), "c8", "c9")
+
+
 def announcements(loaded: LoadedPolicy, table: pl.DataFrame, on: dt.date) -> dict[str, Content]:
     """One results announcement per task (“第NNN号抽查任务检查结果公告”) of the public list `table`
     (public_table), in each format, dated `on` (the day of publication); each is made as it is written."""
     files: dict[str, Content] = {}
-    for (task_id,), mine in table.group_by("task_id", maintain_order=True):
+    for task_id in table["task_id"].unique(maintain_order=True).to_list():
         no = f"{notice_content.task_no(loaded.policy, loaded.task(task_id)):03d}"
-        task = loaded.task(task_id)
-        body = task.inspecting_level or loaded.policy.jurisdiction.name
-        dates = {d: notice_content.cn_date(dt.date.fromisoformat(d)) for d in mine["c7"].unique().to_list()}
-        # The announcement numbers its rows from 1 and writes dates in Chinese; its issuer checks a row without a unit.
-        cells = mine.select(
-            pl.int_range(1, pl.len() + 1).cast(pl.String).alias("c0"), "c1", "c2", "c3",
-            pl.when(pl.col("c4") != "").then("c4").otherwise(pl.lit(body)).alias("c4"), "c5", "c6",
-            pl.col("c7").replace_strict(dates, return_dtype=pl.String), "c8", "c9")
-        # Its title, preamble and signature, with one row: with_rows puts the task's rows in the table.
+        # Its title, preamble and signature, with one row: the task's rows are put in its table when it is written.
         head = notice_announcements.results_notice(loaded, [{"task_id": task_id, "name": "", "uscc": "", "completed": on,
                                                              "result": ""}], on)
-        files[f"results-notice-{no}.docx"] = partial(lambda h, c: [frame_docx(loaded, h, c)], head, cells)
-        files[f"results-notice-{no}.md"] = partial(lambda h, c: (t.encode("utf-8") for t in frame_md(loaded, h, c)), head, cells)
+        files[f"results-notice-{no}.docx"] = partial(lambda h, t: [frame_docx(loaded, h, _cells(loaded, table, t))], head, task_id)
+        files[f"results-notice-{no}.md"] = partial(
+            lambda h, t: (text.encode("utf-8") for text in frame_md(loaded, h, _cells(loaded, table, t))), head, task_id)
     return files
 
 
@@ -179,7 +185,7 @@ def publish(draw_dir: str | Path, out_dir: str | Path, *, ledger_path: str | Pat
                 notices = announcements(loaded, table, on)
                 files = {
                     f"{PUBLIC_LIST}.xlsx": frame_bytes(".xlsx", list(PUBLIC_COLUMNS), table.select(_CELLS)),
-                    f"{PUBLIC_LIST}.csv": frame_bytes(".csv", list(PUBLIC_COLUMNS), table.select(_CELLS)),
+                    f"{PUBLIC_LIST}.csv": partial(csv_pieces, list(PUBLIC_COLUMNS), table.select(_CELLS)),
                     **notices,
                 }
                 write_files(stage.path, files)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import fastexcel
@@ -118,9 +118,19 @@ def frame_bytes(suffix: str, headers: list[str], frame: pl.DataFrame) -> bytes:
     the csv module writes it (minimal quoting, CRLF, formulas made text), column by column."""
     if suffix == ".xlsx":
         return workbook([Sheet("Sheet1", headers, frame)])
+    return b"".join(csv_pieces(headers, frame))
+
+
+CSV_ROWS = 1 << 16
+
+
+def csv_pieces(headers: list[str], frame: pl.DataFrame, rows: int = CSV_ROWS) -> Iterator[bytes]:
+    """frame_bytes(".csv", …) in pieces of `rows` rows: a province's public list is a gigabyte of text."""
     head = io.StringIO(newline="")
     csv.writer(head, lineterminator="\r\n").writerow(headers)
-    # An empty cell is written bare (polars would quote an empty string, not a missing value).
-    body = frame.select(_safe(pl.col(c)).replace("", None).alias(f"c{j}") for j, c in enumerate(frame.columns))
-    return b"\xef\xbb\xbf" + head.getvalue().encode("utf-8") + body.write_csv(
-        include_header=False, line_terminator="\r\n", quote_style="necessary").encode("utf-8")
+    yield b"\xef\xbb\xbf" + head.getvalue().encode("utf-8")
+    for start in range(0, frame.height, rows):
+        # An empty cell is written bare (polars would quote an empty string, not a missing value).
+        body = frame.slice(start, rows).select(_safe(pl.col(c)).replace("", None).alias(f"c{j}")
+                                                   for j, c in enumerate(frame.columns))
+        yield body.write_csv(include_header=False, line_terminator="\r\n", quote_style="necessary").encode("utf-8")
