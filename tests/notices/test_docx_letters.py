@@ -150,3 +150,16 @@ def test_a_zip_of_one_word_file_per_visit(site_year, tmp_path):
         one = dataclasses.replace(b.notice, entity_notices=(n,))
         assert _zip_parts(bundle.read(own)) == parts(docx_render.rendered(TEMPLATE, one))
         assert own == f"{n.visit_id}_{n.entity}.docx"
+
+
+def test_one_word_file_of_every_letter_is_laid_out_from_the_plans_columns(site_year, monkeypatch):
+    from conftest import SITE_POLICY
+    from spotcheck.draw.reader import DRAWS, read_folder
+    from spotcheck.notices.letters import inspection_letters
+
+    loaded = load_policy(SITE_POLICY)
+    notice = inspection_letters(loaded, read_folder(site_year.draw, needs=(DRAWS,)))
+    assert len(notice.entity_notices) >= docx_render.FAST_LETTERS
+    monkeypatch.setattr(docx_letters, "render_letters", lambda *a: pytest.fail("letters made into objects first"))
+    fast = api.render(loaded, "letter", "docx", site_year.draw)
+    assert _zip_parts(fast) == parts(docx_render.rendered(TEMPLATE, notice))

@@ -164,24 +164,47 @@ def test_a_visit_whose_candidates_are_all_capped_is_priced_against_the_others(mo
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_the_candidates_are_each_rows_cheapest_eligible_pairs(seed):
-    """The search below a line finds what sorting every eligible pair finds: each row's k cheapest, and the
-    next cost as its floor (rows with many eligible people, a few, none; repeated people give equal costs)."""
+def test_the_candidates_are_each_visits_and_slots_cheapest_eligible_pairs(seed, monkeypatch):
+    """The search below a line finds what sorting every eligible pair of a block finds: each visit's k
+    cheapest officers and each slot's k cheapest holders, with the next cost as the floor, and the
+    eligible counts (units of many people and of few, certificates ending, bans, repeated people)."""
     gen = np.random.default_rng(seed)
-    k, n_rows, n_people = int(gen.integers(1, 8)), 200, int(gen.integers(50, 600))
-    visit_words = gen.integers(0, 2**63, size=n_rows, dtype=np.uint64) * np.uint64(2)
+    monkeypatch.setattr(pricing, "SIFT", int(gen.integers(200, 5000)))
+    k, n_visits, n_specs = int(gen.integers(1, 5)), 300, 3
+    unit_people = [int(gen.integers(5, 300)) for _ in range(3)]
+    n_people = sum(unit_people)
+    first = np.cumsum([0, *unit_people])
+    home = gen.integers(0, 3, size=n_visits)
+    blocks = [(np.flatnonzero((home == u) | (gen.random(n_visits) < 0.1)), np.arange(first[u], first[u + 1])) for u in range(3)]
+    slot_visit = np.sort(gen.integers(0, n_visits, size=400))
     person_words = gen.integers(0, 2**63, size=n_people, dtype=np.uint64)
-    person_words[gen.integers(0, n_people, size=20)] = person_words[0]
-    share = gen.choice([1.0, 0.9, 0.05, 0.0], size=n_rows)[:, None]
-    ok = gen.random((n_rows, n_people)) < share
-    words = costs.premixed(visit_words[:, None], person_words[None, :])
-    cost = costs.mixed(visit_words[:, None], person_words[None, :])
-    vs, ps = [], []
-    rest = pricing._cheapest(np.arange(n_rows), np.arange(n_people), words, ok, ok.sum(axis=1), k, vs, ps)
-    v, p = np.concatenate(vs), np.concatenate(ps)
-    for row in range(n_rows):
-        mine = np.sort(cost[row][ok[row]])
-        got = np.sort(cost[row, p[v == row]])
-        assert got.tolist() == mine[:k].tolist()
-        assert len(set(p[v == row].tolist())) == len(got) and ok[row, p[v == row]].all()
-        assert rest[row] == (mine[k] if len(mine) > k else pricing.INF)
+    person_words[gen.integers(0, n_people, size=30)] = person_words[0]
+    universe = pricing.Universe(
+        n_people=n_people, visit_words=gen.integers(0, 2**63, size=n_visits, dtype=np.uint64) * np.uint64(2),
+        person_words=person_words, inspect_by=gen.integers(0, 10, size=n_visits),
+        expires=np.where(gen.random(n_people) < 0.8, OPEN_ENDED, gen.integers(0, 12, size=n_people)), blocks=blocks,
+        banned=np.unique(gen.integers(0, n_visits, size=500) * n_people + gen.integers(0, n_people, size=500)),
+        slot_visit=slot_visit, slot_spec=gen.integers(0, n_specs, size=len(slot_visit)),
+        holds=gen.random((n_people, n_specs)) < gen.choice([0.05, 0.5, 1.0]),
+    )
+    v, p, eligible, holders = universe.candidates(n_visits, k)
+    got = set(zip(v.tolist(), p.tolist()))
+    want, floor, slot_floor = set(), np.full(n_visits, pricing.INF), np.full(len(slot_visit), pricing.INF)
+    count, held = np.zeros(n_visits, dtype=np.int64), np.zeros(len(slot_visit), dtype=np.int64)
+
+    def cheapest(visit, people, cost):
+        ranked = sorted(zip(cost.tolist(), people.tolist()))
+        want.update((visit, person) for _, person in ranked[:k])
+        return ranked[k][0] if len(ranked) > k else pricing.INF
+
+    for vc, people, cost, ok in universe.chunks():
+        for row, visit in enumerate(vc.tolist()):
+            count[visit] += ok[row].sum()
+            floor[visit] = min(floor[visit], cheapest(visit, people[ok[row]], cost[row][ok[row]]))
+            for s in np.flatnonzero(slot_visit == visit):
+                mine = ok[row] & universe.holds[people, universe.slot_spec[s]]
+                held[s] += mine.sum()
+                slot_floor[s] = min(slot_floor[s], cheapest(visit, people[mine], cost[row][mine]))
+    assert got == want
+    assert (eligible == count).all() and (holders == held).all()
+    assert (universe.floor == floor).all() and (universe.slot_floor == slot_floor).all()

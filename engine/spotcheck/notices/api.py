@@ -33,7 +33,7 @@ from spotcheck.notices.content import (
     plan_document,
     policy_problem,
 )
-from spotcheck.notices.letters import inspection_letters, letters_by_unit, unique_name
+from spotcheck.notices.letters import all_letters, inspection_letters, letters_by_unit, unique_name
 from spotcheck.notices.model import KINDS, Notice, Table
 from spotcheck.notices.templates import (
     FORMATS,
@@ -125,7 +125,21 @@ def render_notice(loaded: LoadedPolicy, notice: Notice, fmt: str, root: Path = T
 def render(loaded: LoadedPolicy, kind: str | None = None, fmt: str = "md", draw_dir: str | Path | None = None, *,
            document: str | None = None, root: Path = TEMPLATES) -> str | bytes:
     """The notice of a policy: its default document, a kind, a document id, or the task notice of a draw."""
+    if normalize_kind(kind) == "inspection_letter" and fmt == "docx" and draw_dir is not None:
+        return _letters_docx(loaded, draw_dir, root)
     return render_notice(loaded, choose_notice(loaded, kind, document, draw_dir), fmt, root)
+
+
+def _letters_docx(loaded: LoadedPolicy, draw_dir: str | Path, root: Path) -> bytes:
+    """Every 随机抽查通知书 in one Word file, laid out from the plan's columns (no object per letter)."""
+    from spotcheck.notices import docx_render
+    from spotcheck.notices.docx_letters import LetterFiles
+
+    batch = all_letters(loaded, read_folder(draw_dir, needs=(DRAWS,)))
+    template = find_template(loaded, "inspection_letter", "docx", root)
+    if batch.rows.height < docx_render.FAST_LETTERS:
+        return docx_render.render(template, batch.notice)
+    return LetterFiles(template).document_bytes(batch.head, batch.rows)
 
 
 def render_results_notice(loaded: LoadedPolicy, rows: Iterable[ResultRow | Mapping], fmt: str,

@@ -398,6 +398,15 @@ class LetterFiles:
         else:
             target.write_bytes(_slow(head, rows.notices(), self.template))
 
+    def document_bytes(self, head: Notice, rows: LetterRows) -> bytes:
+        """The letters of `rows` as one Word file in memory, as `write` lays it out."""
+        if self.layout is None:
+            self.layout = LetterLayout(self.template, head)
+        try:
+            return self.layout.package().bytes(self.layout.document(rows.chunks()))
+        except Unusable:
+            return _slow(head, rows.notices(), self.template)
+
 
 def _slow(head: Notice, letters: Sequence[EntityNotice], template: Path) -> bytes:
     out = io.BytesIO()

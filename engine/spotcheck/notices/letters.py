@@ -101,9 +101,14 @@ def _contact_text(contacts: Sequence[Contact]) -> list[str]:
 
 def inspection_letters(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
     """One 随机抽查通知书 per planned visit, in district order, each a page of its own."""
+    return all_letters(loaded, draw).notice
+
+
+def all_letters(loaded: LoadedPolicy, draw: DrawFolder) -> LetterBatch:
+    """inspection_letters as columns: every letter in one batch, signed by the issuing bureau's notice."""
     same_policy(loaded, draw)
     build = _Letters(loaded, draw)
-    return _notice(loaded, draw, build.rows(build.planned()).notices())
+    return LetterBatch(loaded.policy.jurisdiction.name, None, build.rows(build.planned()), _notice(loaded, draw, ()))
 
 
 @dataclass(frozen=True)

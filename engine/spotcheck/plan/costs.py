@@ -48,13 +48,16 @@ def premixed(visit_words: np.ndarray, person_words: np.ndarray, out: np.ndarray 
     The last step (z ^= z >> 31) changes the top 32 bits only in their lowest bit, and only when the
     top bit is set; so for c <= 2**31 the cost is below c exactly when this word is below c << 32,
     and a search for a visit's cheap pairs compares these words and finishes only the few it keeps."""
+    # z ^ (z >> 30) of z = v XOR p is (v ^ v >> 30) XOR (p ^ p >> 30): that step costs nothing per pair.
+    visit_words = visit_words ^ (visit_words >> np.uint64(30))
+    person_words = person_words ^ (person_words >> np.uint64(30))
     out = np.bitwise_xor(visit_words, person_words, out=out)
     spare = np.empty_like(out) if spare is None else spare
     with np.errstate(over="ignore"):
-        for shift, factor in ((30, _M1), (27, _M2)):
-            np.right_shift(out, np.uint64(shift), out=spare)
-            out ^= spare
-            out *= factor
+        out *= _M1
+        np.right_shift(out, np.uint64(27), out=spare)
+        out ^= spare
+        out *= _M2
     return out
 
 
