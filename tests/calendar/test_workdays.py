@@ -52,7 +52,9 @@ def test_every_library_day_matches_chinese_calendar():
 
 
 @settings(max_examples=300, deadline=None)
-@given(start=st.dates(date(2004, 1, 1), date(2025, 12, 31)), n=st.integers(0, 250))
+# 250 working days are at most about 13 months: starts up to mid-2025 stay inside the library's years (to 2026),
+# past which counting is C301 (a start of 2025-12-30 reached 2027 and failed).
+@given(start=st.dates(date(2004, 1, 1), date(2025, 6, 30)), n=st.integers(0, 250))
 def test_add_working_days_agrees_with_chinese_calendar(start, n):
     due = LIBRARY.add_working_days(start, n)
     if n == 0:
