@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -154,12 +154,11 @@ def load_draw(draw_dir: str | Path, ledger: Ledger | None = None) -> DrawFolder:
     """A planned draw folder with its visits read; with a ledger, the visits checked against their
     `visit` records there (S832), so a visits.csv edited after the fact is found."""
     folder = read_folder(draw_dir, needs=(VISITS,))
+    folder.visit_frame  # noqa: B018 (read now, so a malformed file is reported before anything is done)
     if ledger is not None:
-        problems = _ledger_mismatches(folder.visits, ledger, folder.path / VISITS)
+        problems = _ledger_mismatches(folder, ledger, folder.path / VISITS)
         if problems:
             raise SpotcheckError(problems)
-    else:
-        folder.visits  # noqa: B018 (read now, so a malformed file is reported before anything is done)
     return folder
 
 
@@ -237,14 +236,16 @@ def _as_set(value: object) -> frozenset[str]:
     return frozenset()
 
 
-def _ledger_mismatches(visits: Mapping[str, Visit], ledger: Ledger, file: Path) -> list[Problem]:
+def _ledger_mismatches(folder: DrawFolder, ledger: Ledger, file: Path) -> list[Problem]:
     latest: dict[str, Record] = {}
     for record in ledger.iter("visit"):
+        # A drill's plan records no visits: its millions of visits are then never made objects of here.
+        visits = folder.visits
         if record.key in visits:
             latest[record.key] = record
     problems = []
     for key, record in latest.items():
-        visit, body = visits[key], record.body
+        visit, body = folder.visits[key], record.body
         differs = [
             title
             for field, title, mine in (
