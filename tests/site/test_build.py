@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import INTERNAL_LABEL, SITE_POLICIES, SITE_POLICY
 from spotcheck.errors import SpotcheckError
+from spotcheck.policy.loader import load_policy
 from spotcheck.ledger.store import Ledger
 from spotcheck.rules.fields import TIER_NAMES
 from spotcheck.site import build as site_build
@@ -220,3 +221,18 @@ def test_a_rebuild_from_the_same_ledger_is_byte_for_byte_the_same(site_year, tmp
         site_build.build(site_year.ledger, tmp_path / name, policies_dir=SITE_POLICIES, now=now)
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
     assert files and all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)
+
+
+def test_a_plan_page_prints_the_plans_table_as_its_document_does_merged_cells_and_all():
+    # Luzhou 2025's plan notice has its own eleven columns, three of them with cells merged across rows 2-3 and 5-6.
+    loaded = load_policy(Path(__file__).parents[2] / "policies" / "examples" / "luzhou" / "2025.yaml")
+    page = site_build._environment().get_template("plan.html").render(
+        site_region="潞州区", site_title="潞州区", built_at="", built_utc="", head_seq=0, head_hash="", ledger_name="",
+        drills=False, tab="plans", plan=site_build._plan(loaded, []))
+    table = page[page.index('<table class="plan">'):page.index("</table>")]
+    heads = re.findall(r"<th>(.*?)</th>", table)
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
+    assert heads[:2] == ["序号", "抽查任务名称"] and "信用风险分类管理" in heads and len(heads) == 11
+    assert [r.count("<td") for r in rows] == [11, 11, 8, 11, 11, 9]
+    assert [r.count('rowspan="2"') for r in rows] == [0, 3, 0, 0, 2, 0]
+    assert ">对食品生产加工企业的双随机检查</td>" in rows[1] and ">对食品生产加工企业的双随机检查</td>" not in rows[2]

@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from spotcheck.draw.folder import staged, sweep
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.notices.announcements import RESULT_COLUMNS, plan_identity
-from spotcheck.notices.content import plan_tables
+from spotcheck.notices.content import plan_document, plan_tables
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.model import TIERS
 from spotcheck.policy.sampling import size_rule, stratum_ratio
@@ -159,6 +159,13 @@ def _environment() -> Environment:
                        trim_blocks=True, lstrip_blocks=True)
 
 
+def _plan(loaded: LoadedPolicy, draws: list[DrawSource]) -> dict:
+    """A plan page's data: its tables as the plan document prints them (the bureau's columns, merged cells)."""
+    number, title = plan_identity(loaded.policy)
+    return {"slug": _policy_slug(loaded), "number": number, "title": title, "loaded": loaded,
+            "tables": plan_tables(loaded, plan_document(loaded.policy)), "draws": draws}
+
+
 def _render(sources: Sources, built: dt.datetime) -> tuple[_Writer, int, int]:
     env = _environment()
     w = _Writer()
@@ -180,9 +187,7 @@ def _render(sources: Sources, built: dt.datetime) -> tuple[_Writer, int, int]:
 
     plans = []
     for loaded in sources.policies:
-        number, title = plan_identity(loaded.policy)
-        plan = {"slug": _policy_slug(loaded), "number": number, "title": title, "loaded": loaded, "tables": plan_tables(loaded),
-                "draws": [s for s in sources.draws if s.loaded is loaded]}
+        plan = _plan(loaded, [s for s in sources.draws if s.loaded is loaded])
         plans.append(plan)
         w.page(f"{plan['slug']}.html", env.get_template("plan.html").render(ctx, tab="plans", plan=plan))
     w.page("plans.html", env.get_template("plans.html").render(ctx, tab="plans", plans=plans))
