@@ -202,3 +202,24 @@ def test_visits_csv_joins_lists_and_keeps_columns(qingdao):
     header, row = text.splitlines()
     assert header.split(",") == list(visits.CSV_COLUMNS)
     assert ",t01|t02," in row and "SD20-01|SD20-02" in row
+
+
+@pytest.mark.parametrize("width", [18, 6, 19])
+def test_visits_are_in_the_order_of_window_district_code_and_check(shuozhou, width):
+    # 18-byte codes (USCCs) are put in order through their bytes as integers, other codes through their
+    # distinct values: either way the order is the strings' order. Codes share long prefixes and
+    # differ in their last two bytes, where a wrong byte order would show.
+    import random
+    rng = random.Random(width)
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    stems = ["".join(rng.choice(alphabet) for _ in range(width - 2)) for _ in range(5)]
+    codes = sorted({s + "".join(rng.choice(alphabet) for _ in range(2)) for s in stems for _ in range(8)}, key=lambda _: rng.random())
+    tasks = ["t08", "t09", "t13", "t21"]
+    rows = [(rng.choice(tasks), rng.choice([1, 2]), 6, code, rng.choice(["朔城区", "平鲁区", "山阴县"])) for code in codes for _ in range(3)]
+    drawn = draws(*{(t, r, m, u, d): None for t, r, m, u, d in rows})
+    drawn = drawn.with_columns(pl.col("district").first().over("uscc"))
+    frame = visits.build(shuozhou, drawn, draw_id="d1", drawn_on=dt.date(2021, 3, 5)).frame
+    assert frame.height > 40
+    assert frame.select("window", "district", "uscc", "method").rows() == sorted(frame.select("window", "district", "uscc", "method").rows())
+    order = {t.id: i for i, t in enumerate(shuozhou.policy.tasks)}
+    assert all(ids == sorted(ids, key=order.__getitem__) for ids in frame["task_ids"].to_list())

@@ -11,7 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 
-from spotcheck.directory.kinds import key_text
+import polars as pl
+
+from spotcheck.directory.kinds import HOLDER_SEPARATOR, key_text
 from spotcheck.draw.applies import read_applies
 from spotcheck.draw.reader import DrawFolder
 from spotcheck.errors import Problem, SpotcheckError
@@ -27,7 +29,7 @@ from spotcheck.notices.content import (
     policy_window,
     task_no,
 )
-from spotcheck.notices.model import Block, Heading, Notice, Para, Table
+from spotcheck.notices.model import Block, FrameRows, Heading, Notice, Para, Table
 from spotcheck.plan import participants
 from spotcheck.policy.model import Policy, Task, sampling_text
 from spotcheck.policy.yamlsource import display
@@ -54,35 +56,37 @@ def plan_identity(policy: Policy) -> tuple[str, str]:
 # ---------------------------------------------------------------- draw folders → task notice
 
 
-@dataclass(frozen=True)
-class DrawnRow:
-    task_id: str
-    uscc: str
-    name: str
-    district: str
-    round: int
-    month: int | None
-    checker: str  # the unit that inspects it for this task
-
-
-def drawn_rows(loaded: LoadedPolicy, draw: DrawFolder) -> list[DrawnRow]:
-    """The drawn list of a draw folder, in file order, each row with the unit that inspects it: the task's
-    own inspection mode for that entity (市抽市查: the bureau or its department's unit; otherwise the unit
-    of the entity's district), as the plan decides it, else the issuing bureau."""
-    held = read_applies(draw.path) or {}
+def drawn_frame(loaded: LoadedPolicy, draw: DrawFolder) -> pl.DataFrame:
+    """The drawn list of a draw folder as columns (task_id, uscc, name, district, round, month, checker), in
+    file order, each row with the unit that inspects it: the task's own inspection mode for that entity
+    (市抽市查: the bureau or its department's unit; otherwise the unit of the entity's district), as the plan
+    decides it, else the issuing bureau. The unit is worked out once per task, district and rules that hold."""
     issuer = loaded.policy.jurisdiction.name
-    known: dict[tuple[str, str, frozenset[str]], str] = {}
+    rnd = pl.col("round")
+    frame = draw.drawn.select("task_id", "uscc", "name", "district",
+                              pl.when(rnd.is_null() | (rnd == 0)).then(pl.lit(1, pl.Int64)).otherwise(rnd).alias("round"),
+                              "month")
+    held = read_applies(draw.path)
+    rules = pl.lit("")
+    if held:
+        # Each set of rules as one text, so that equal sets are one key.
+        texts = {u: "|".join(sorted(r)) for u, r in held.items()}
+        rules = pl.col("uscc").replace_strict(texts, default="", return_dtype=pl.String)
+    frame = frame.with_columns(rules.alias("_rules"))
+    keys = frame.select("task_id", "district", "_rules").unique(maintain_order=True)
+    known: dict[tuple[str, str | None, frozenset[str]], str] = {}
 
-    def checker(task_id: str, district: str, uscc: str) -> str:
-        key = (task_id, district, held.get(uscc, frozenset()))
+    def checker(task_id: str, district: str | None, said: str) -> str:
+        key = (task_id, district, frozenset(said.split("|")) if said else frozenset())
         if key not in known:
             task = [loaded.task(task_id)]
             how = participants.mode(task, key[2])
             known[key] = participants.unit_of(loaded, participants.lead_department(loaded, task), how, district) or issuer
         return known[key]
 
-    return [DrawnRow(t, u, name, d, r or 1, m, checker(t, d, u))
-            for t, u, name, d, r, m in draw.drawn.select("task_id", "uscc", "name", "district", "round", "month").iter_rows()]
+    units = keys.with_columns(pl.Series("checker", [checker(*k) for k in keys.iter_rows()], pl.String))
+    return (frame.join(units, on=["task_id", "district", "_rules"], how="left", maintain_order="left", nulls_equal=True)
+            .drop("_rules"))
 
 
 def district_name(policy: Policy, district: str) -> str:
@@ -124,11 +128,12 @@ UNLISTED = ("按抽查计划，本任务不公开抽中名单：名单随抽取�
             "被抽中的市场主体由检查单位以随机抽查通知书另行告知，检查结果按规定公示。")
 
 
-def drawn_units(loaded: LoadedPolicy, drawn: Sequence[DrawnRow]) -> list[str]:
-    """The units that inspect the draw's listed entities (DrawnRow.checker), in the policy's district
+def drawn_units(loaded: LoadedPolicy, drawn: pl.DataFrame) -> list[str]:
+    """The units that inspect the draw's listed entities (drawn_frame's checker), in the policy's district
     order: one task announcement each when the officer asks for it per unit."""
-    listed = {t.id for t in loaded.policy.tasks if t.publish_drawn}
-    return sorted({r.checker for r in drawn if r.task_id in listed}, key=lambda u: unit_order(loaded.policy, u))
+    listed = [t.id for t in loaded.policy.tasks if t.publish_drawn]
+    units = drawn.filter(pl.col("task_id").is_in(listed)).get_column("checker").unique().to_list()
+    return sorted(units, key=lambda u: unit_order(loaded.policy, u))
 
 
 def unit_order(policy: Policy, unit: str) -> tuple[int, str]:
@@ -138,28 +143,27 @@ def unit_order(policy: Policy, unit: str) -> tuple[int, str]:
 
 
 def task_notice(loaded: LoadedPolicy, draw: DrawFolder, *, unit: str | None = None,
-                drawn: Sequence[DrawnRow] | None = None) -> Notice:
+                drawn: pl.DataFrame | None = None) -> Notice:
     """The task announcement of a draw (the letters to the entities are notices.letters): the public
     one, so a task whose drawn list the policy does not publish (`publish_drawn: false`) gets its
     counts and no list, as on the public site. With `unit`, the lists that unit inspects, and only the
-    tasks it has entities in. `drawn`: the draw's drawn_rows when the caller has them already (the
-    announcements per unit read them once)."""
+    tasks it has entities in. `drawn`: the draw's drawn_frame when the caller has it already (the
+    announcements per unit read it once). The drawn lists are tables held as columns (FrameRows)."""
     policy = loaded.policy
     same_policy(loaded, draw)
     issuer = policy.jurisdiction.name
     plan_no, plan = plan_identity(policy)
     blocks: list[Block] = []
-    by_task: dict[str, list[DrawnRow]] = {}
-    for r in drawn_rows(loaded, draw) if drawn is None else drawn:
-        by_task.setdefault(r.task_id, []).append(r)
+    drawn = drawn_frame(loaded, draw) if drawn is None else drawn
+    if unit is not None:
+        drawn = drawn.filter(pl.col("checker") == unit)
+    by_task = drawn.partition_by("task_id", as_dict=True, maintain_order=True)
     n = 0
     for summary in draw.summary.tasks:
         task = loaded.task(summary.task_id)
-        rows = by_task.get(task.id, [])
-        if unit is not None:
-            rows = [r for r in rows if r.checker == unit]
-            if not task.publish_drawn or not rows:
-                continue
+        rows = by_task.get((task.id,), drawn.clear())
+        if unit is not None and (not task.publish_drawn or not rows.height):
+            continue
         n += 1
         no = task_no(policy, task)
         codes = loaded.visit_items([task.id])
@@ -179,25 +183,25 @@ def task_notice(loaded: LoadedPolicy, draw: DrawFolder, *, unit: str | None = No
             blocks.append(Table(("层", "符合条件户数", "抽取户数"),
                                 tuple((stratum_label(s.stratum), str(s.eligible), str(s.drawn)) for s in strata),
                                 (3, 2, 2)))
-        whole = f"本单位{len(rows)}户，全任务共{summary.drawn}户" if unit is not None else f"共{summary.drawn}户"
+        whole = f"本单位{rows.height}户，全任务共{summary.drawn}户" if unit is not None else f"共{summary.drawn}户"
         blocks.append(Heading(2, heading_number(2, 2 if strata else 1), f"抽取名单（{whole}）"))
         if not task.publish_drawn:
             blocks.append(Para(UNLISTED))
             continue
-        rounds = len({r.round for r in rows}) > 1
-        # A list per district and the unit inspecting there (one, unless the task's mode depends on the entity).
-        lists: dict[tuple[str, str], list[DrawnRow]] = {}
-        for r in rows:
-            lists.setdefault((r.district, r.checker), []).append(r)
+        rounds = rows.get_column("round").n_unique() > 1
+        # A list per district and the unit inspecting there (one, unless the task's mode depends on the entity),
+        # the lists in the order their first rows come, then sorted.
+        lists = rows.partition_by("district", "checker", as_dict=True, maintain_order=True)
         shown = sorted(lists, key=lambda dc: (district_order(policy, dc[0]), unit_order(policy, dc[1])))
         for k, (district, checker) in enumerate(shown, 1):
             mine = lists[(district, checker)]
             said = policy.jurisdiction.districts and checker
-            title = f"{district_name(policy, district)}（{len(mine)}户）" + (f"，由{checker}检查" if said else "")
+            title = f"{district_name(policy, district)}（{mine.height}户）" + (f"，由{checker}检查" if said else "")
             blocks.append(Para(f"{heading_number(3, k)}{title}"))
+            cells = [pl.int_range(1, pl.len() + 1).cast(pl.String).alias("序号"), "name", _key_texts(mine)]
             blocks.append(Table(
                 DRAWN_COLUMNS + (("轮次",) if rounds else ()),
-                tuple((str(i), r.name, key_text(r.uscc)) + ((_round_text(r),) if rounds else ()) for i, r in enumerate(mine, 1)),
+                FrameRows(mine.select(*cells, *((_round_text(),) if rounds else ()))),
                 (1, 6, 4) + ((2,) if rounds else ())))
     mark = "（演练）" if draw.drill else ""
     return Notice(
@@ -211,8 +215,19 @@ def task_notice(loaded: LoadedPolicy, draw: DrawFolder, *, unit: str | None = No
     )
 
 
-def _round_text(r: DrawnRow) -> str:
-    return f"第{r.round}轮" + (f"（{r.month}月）" if r.month else "")
+def _round_text() -> pl.Expr:
+    """第2轮（8月）, or 第2轮 without a month."""
+    month = pl.col("month")
+    return pl.concat_str(pl.lit("第"), pl.col("round").cast(pl.String), pl.lit("轮"),
+                         pl.when(month.is_null() | (month == 0)).then(pl.lit(""))
+                         .otherwise(pl.concat_str(pl.lit("（"), month.cast(pl.String), pl.lit("月）")))).alias("轮次")
+
+
+def _key_texts(rows: pl.DataFrame) -> pl.Expr:
+    """Each row's key as key_text prints it, worked out for the few keys that are not a plain code."""
+    codes = rows.get_column("uscc")
+    odd = codes.filter(codes.str.contains(f"[{HOLDER_SEPARATOR}:]")).unique().to_list()
+    return (pl.col("uscc").replace({k: key_text(k) for k in odd}) if odd else pl.col("uscc")).alias("统一社会信用代码")
 
 
 # ---------------------------------------------------------------- results → results notice

@@ -21,7 +21,7 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.notices.announcements import (
     DRAWN_COLUMNS,
     ResultRow,
-    drawn_rows,
+    drawn_frame,
     drawn_units,
     results_notice,
     same_policy,
@@ -209,7 +209,7 @@ def write_task_notices(policy_path: str | Path, draw_dir: str | Path, out_dir: s
     written = []
     taken: dict[str, str] = {}
     with staged(Path(out_dir)) as stage:
-        drawn = drawn_rows(loaded, draw)
+        drawn = drawn_frame(loaded, draw)
         for unit in drawn_units(loaded, drawn):
             notice = task_notice(loaded, draw, unit=unit, drawn=drawn)
             name = Path(f"{unique_name(unit, taken)}.{fmt}")

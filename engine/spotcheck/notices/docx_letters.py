@@ -120,7 +120,7 @@ class Unusable(Exception):
 
 
 # REWRITTEN and docx_render.text_units' narrow characters as polars (Rust) patterns.
-_REWRITTEN_RS = r"[\x00-\x1F\x{E000}\x{E001}]|\{_\{|\}_\}|\{_%|%_\}"
+REWRITTEN_RS = r"[\x00-\x1F\x{E000}\x{E001}]|\{_\{|\}_\}|\{_%|%_\}"
 _NARROW_RS = r"[\x00-\x{2E7F}]"
 
 
@@ -141,7 +141,7 @@ def _widths(chunk: pl.DataFrame, field: str) -> pl.Expr:
     return (pl.col(field).list.eval(width) if lines else width).alias(f"_w_{field}")
 
 
-def _escaped(value: pl.Expr) -> pl.Expr:
+def escaped(value: pl.Expr) -> pl.Expr:
     """ESCAPE's translation, in one pass."""
     return value.str.replace_many(list(ESCAPE_TEXT), list(ESCAPE_TEXT.values()))
 
@@ -185,8 +185,8 @@ class LetterLayout:
         shape = [(pl.col(f).list.len() if f in LISTS else pl.col(f) != "" if kinds[f] == "str" else pl.col(f)).alias(k)
                  for f, k in zip(FIELDS, keys, strict=True)]
         texts = [f for f in FIELDS if kinds[f] == "str"]
-        odd = pl.any_horizontal(*(pl.col(f).str.contains(_REWRITTEN_RS) for f in texts),
-                                *(pl.col(f).list.eval(pl.element().str.contains(_REWRITTEN_RS)).list.any() for f in LISTS))
+        odd = pl.any_horizontal(*(pl.col(f).str.contains(REWRITTEN_RS) for f in texts),
+                                *(pl.col(f).list.eval(pl.element().str.contains(REWRITTEN_RS)).list.any() for f in LISTS))
         chunk = chunk.with_row_index("_n").with_columns(*shape, odd.alias("_odd"))
         firsts = chunk.unique(subset=keys, keep="first", maintain_order=True)
         new = {s: n for s, n in zip(firsts.select(keys).rows(), notices_of(firsts), strict=True) if s not in self.shapes}
@@ -290,7 +290,7 @@ class LetterLayout:
         key = (shape, scale)
         if key not in self._exprs:
             parts = [p.xml for p in self.pieces[shape]] if scale is None else self.shrunk(shape, scale)
-            exprs = [(_escaped(_value(t)) if i % 2 else pl.lit(t)) for cut in parts for i, t in enumerate(cut) if i % 2 or t]
+            exprs = [(escaped(_value(t)) if i % 2 else pl.lit(t)) for cut in parts for i, t in enumerate(cut) if i % 2 or t]
             self._exprs[key] = pl.concat_str(exprs)
         return self._exprs[key]
 

@@ -6,7 +6,10 @@ Every string in these records is a value for a template to lay out, never a temp
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+
+import polars as pl
 
 KINDS = ("plan_notice", "campaign_notice", "scheme", "work_notice", "task_notice", "inspection_letter", "results_notice")
 
@@ -26,10 +29,41 @@ class Para:
     kind: str = "para"
 
 
+class FrameRows(Sequence):
+    """A long table's rows held as text columns (a city's drawn lists: millions of rows), read as tuples of
+    texts: templates iterate them as they do a tuple of rows, and Word fills them in from the columns
+    (docx_tables), so no Python object is made per row."""
+
+    __slots__ = ("frame",)
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+
+    def __len__(self) -> int:
+        return self.frame.height
+
+    def __iter__(self) -> Iterator[tuple]:
+        return self.frame.iter_rows()
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self.frame.height)
+            if step == 1:
+                return tuple(self.frame.slice(start, max(0, stop - start)).iter_rows())
+            return tuple(self)[index]
+        return self.frame.row(index)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+
 @dataclass(frozen=True)
 class Table:
     columns: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
+    rows: tuple[tuple[str, ...], ...] | FrameRows
     widths: tuple[int, ...]  # relative column widths
     kind: str = "table"
     # Merged cells: per row and column, the number of rows the cell spans (0: covered by the cell

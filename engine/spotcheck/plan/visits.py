@@ -45,6 +45,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 import polars_hash as plh
 from spotcheck.rules import engine as rules
@@ -150,17 +151,22 @@ def build(loaded: LoadedPolicy, drawn: pl.DataFrame, *, draw_id: str, drawn_on: 
         base = pl.format("month:{}-{}", pl.lit(policy.year), pl.col("month").cast(pl.String).str.zfill(2))
     else:
         base = pl.concat_str(pl.lit(f"year:{policy.year}|round:"), pl.col("round").cast(pl.String))
-    rows = rows.with_columns(base.alias("window")).with_columns(
-        pl.col("round").rank("ordinal").over(["window", "uscc", "task_id"]).alias("_k")
-    )
-    rows = rows.with_columns(
-        pl.when(pl.col("_k") > 1).then(pl.format("{}|{}", pl.col("window"), pl.col("_k"))).otherwise(pl.col("window")).alias("window"),
-        pl.col("task_id").replace_strict(order, return_dtype=pl.Int64).alias("_o"),
-    )
+    rows = rows.with_columns(base.alias("window"))
+    # A task that drew an entity twice in one window: its later draws are visits of their own. Rare, and
+    # ranking rounds within every (window, entity, task) costs seconds at a province's size: only then.
+    if rows.select(pl.struct("window", "uscc", "task_id").is_duplicated().any()).item():
+        rows = rows.with_columns(pl.col("round").rank("ordinal").over(["window", "uscc", "task_id"]).alias("_k")).with_columns(
+            pl.when(pl.col("_k") > 1).then(pl.format("{}|{}", pl.col("window"), pl.col("_k"))).otherwise(pl.col("window")).alias("window"))
+    rows = rows.with_columns(pl.col("task_id").replace_strict(order, return_dtype=pl.Int64).alias("_o"))
+    # Visits are ordered as their strings sort; integer keys that sort the same way are several times cheaper.
+    code_keys = _code_keys(rows["uscc"])
+    codes = [k.name for k in code_keys]
+    rows = rows.with_columns(_ordinal(rows["window"]).alias("_w"), *code_keys)
     grouped = (
-        rows.sort(["window", "uscc", "_o"])
-        .group_by(["window", "uscc"], maintain_order=True)
+        rows.sort(["_w", *codes, "_o"])
+        .group_by(["_w", *codes], maintain_order=True)
         .agg(
+            pl.col("window").first(), pl.col("uscc").first(),
             pl.col("name").first(), pl.col("district").first(), pl.col("tier").first(),
             pl.col("month").min(), pl.col("task_id").alias("task_ids"),
         )
@@ -169,20 +175,18 @@ def build(loaded: LoadedPolicy, drawn: pl.DataFrame, *, draw_id: str, drawn_on: 
     grouped = grouped.with_columns(
         pl.col("task_ids").list.join("|").alias("_tasks"),
         pl.col("uscc").replace_strict(said, default="", return_dtype=pl.String).alias("_rules"),
+        _ordinal(grouped["district"]).alias("_d"),
     )
     keys = ["_tasks", "_rules", "district"]
     grouped = grouped.join(_units(loaded, grouped), on=keys, how="left", nulls_equal=True).explode("_checks").unnest("_checks")
-    # No task names a unit: the unit that inspects leads (谁检查、谁录入、谁公开).
     own_check = pl.when(pl.col("method") != "").then(pl.lit("|") + pl.col("method")).otherwise(pl.lit(""))
     grouped = grouped.with_columns(
-        pl.coalesce("lead_unit", "inspecting_unit").alias("lead_unit"),
-        pl.when(pl.col("units").list.len() > 0).then(pl.col("units"))
-        .otherwise(pl.concat_list(pl.col("inspecting_unit")).list.drop_nulls()).alias("units"),
         (pl.lit("V") + plh.concat_str([pl.lit(f"{draw_id}|"), pl.col("window"), pl.lit("|"), pl.col("uscc"), own_check])
          .chash.sha2_256().str.slice(0, 16)).alias("visit_id"),
     )
     grouped = grouped.join(_deadlines(loaded, grouped, drawn_on, tasks, campaign_of), on=["_tasks", "month"], how="left")
-    frame = grouped.sort(["window", "district", "uscc", "method"]).select(COLUMNS)
+    # Sorted as by window, district, uscc, method.
+    frame = grouped.with_columns(_ordinal(grouped["method"]).alias("_m")).sort(["_w", "_d", *codes, "_m"]).select(COLUMNS)
     return Visits(frame, drawn.height, merge)
 
 
@@ -225,6 +229,7 @@ def _units(loaded: LoadedPolicy, grouped: pl.DataFrame) -> pl.DataFrame:
         # Counted by the declared unit a cell names: "质量监管库" in one row and "质量监管科" in another are one unit.
         parts = [unit_name(policy, u) for u in [lead, *(_task_unit(loaded, t) for t in ts), *(d for t in ts for d in t.departments)] if u]
         how = participants.mode(ts, held)
+        inspecting = participants.unit_of(loaded, participants.lead_department(loaded, ts), how, district)
         out.append({
             "_tasks": key, "_rules": said, "district": district,
             "_checks": [
@@ -233,13 +238,32 @@ def _units(loaded: LoadedPolicy, grouped: pl.DataFrame) -> pl.DataFrame:
                  "joint": c.joint}
                 for c in participants.checks(loaded, ts, held)
             ],
-            "lead_unit": lead,
-            "units": list(dict.fromkeys(parts)),
-            "inspecting_unit": participants.unit_of(loaded, participants.lead_department(loaded, ts), how, district),
+            # No task names a unit: the unit that inspects leads (谁检查、谁录入、谁公开).
+            "lead_unit": lead if lead is not None else inspecting,
+            "units": list(dict.fromkeys(parts)) or ([inspecting] if inspecting is not None else []),
+            "inspecting_unit": inspecting,
         })
     schema = {"_tasks": pl.String, "_rules": pl.String, "district": pl.String, "_checks": pl.List(_CHECK),
               "lead_unit": pl.String, "units": _LIST, "inspecting_unit": pl.String}
     return pl.DataFrame(out, schema=schema)
+
+
+def _ordinal(column: pl.Series) -> pl.Series:
+    """Each value's place among the column's distinct values as polars sorts them (nulls first): sorting
+    by it sorts as by the column, with the strings compared once per distinct value."""
+    values = column.unique().sort().to_frame().with_row_index("_i")
+    return column.to_frame().join(values, on=column.name, how="left", nulls_equal=True, maintain_order="left")["_i"]
+
+
+def _code_keys(codes: pl.Series) -> list[pl.Series]:
+    """Columns that sort as the codes sort: when every code is 18 bytes (a USCC), its bytes as three
+    big-endian integers (8, 8 and 2 bytes: the same order as comparing the bytes); else the codes'
+    places among their distinct values."""
+    if codes.len() and codes.null_count() == 0 and (codes.str.len_bytes() == 18).all():
+        raw = np.frombuffer(pl.select(pl.lit(codes).str.join("").cast(pl.Binary)).item(), dtype=np.uint8).reshape(-1, 18)
+        return [pl.Series(f"_u{i}", np.ascontiguousarray(raw[:, a:b]).view(t).ravel().astype(t.lstrip(">")))
+                for i, (a, b, t) in enumerate(((0, 8, ">u8"), (8, 16, ">u8"), (16, 18, ">u2")))]
+    return [_ordinal(codes).alias("_u")]
 
 
 def _month_end(year: int, month: int) -> dt.date:
