@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -103,6 +103,11 @@ class DrawFolder:
         return read_visits(self.path / VISITS)
 
     @cached_property
+    def visit_ids(self) -> frozenset[str]:
+        """The planned visits' ids, without a record per visit."""
+        return frozenset(self.visit_frame.get_column("visit_id").to_list())
+
+    @cached_property
     def visits(self) -> dict[str, Visit]:
         """The planned visits by id, in file order."""
         frame = self.visit_frame
@@ -130,6 +135,15 @@ class DrawFolder:
         }
 
 
+def visit_unit(visits: pl.DataFrame) -> pl.Expr:
+    """Visit.unit over a visit_frame: the inspecting unit, else the lead unit."""
+    def named(column: str) -> pl.Expr:
+        return pl.col(column).fill_null("") if column in visits.columns else pl.lit("")
+
+    return pl.when(named("inspecting_unit") != "").then(named("inspecting_unit")) \
+        .when(named("lead_unit") != "").then(named("lead_unit")).otherwise(pl.lit("（未指定检查机关）"))
+
+
 def read_folder(draw_dir: str | Path, *, needs: Iterable[str] = ()) -> DrawFolder:
     """Read a draw folder's transcript and summary (R510 when a file is missing, R511 when unreadable);
     `needs` names the other files the caller reads (draws.csv, visits.csv), checked to be there."""
@@ -154,12 +168,13 @@ def load_draw(draw_dir: str | Path, ledger: Ledger | None = None) -> DrawFolder:
     """A planned draw folder with its visits read; with a ledger, the visits checked against their
     `visit` records there (S832), so a visits.csv edited after the fact is found."""
     folder = read_folder(draw_dir, needs=(VISITS,))
+    # Read now, so a malformed file is reported before anything is done; the visits as records are made
+    # only for a caller that asks for them (a province's millions of them take seconds and gigabytes).
+    frame = folder.visit_frame
     if ledger is not None:
-        problems = _ledger_mismatches(folder.visits, ledger, folder.path / VISITS)
+        problems = _ledger_mismatches(frame, ledger, folder.path / VISITS)
         if problems:
             raise SpotcheckError(problems)
-    else:
-        folder.visits  # noqa: B018 (read now, so a malformed file is reported before anything is done)
     return folder
 
 
@@ -237,25 +252,31 @@ def _as_set(value: object) -> frozenset[str]:
     return frozenset()
 
 
-def _ledger_mismatches(visits: Mapping[str, Visit], ledger: Ledger, file: Path) -> list[Problem]:
+def _ledger_mismatches(visits: pl.DataFrame, ledger: Ledger, file: Path) -> list[Problem]:
+    """The `visit` records (the latest of each) that visits.csv (a visit_frame) disagrees with."""
     latest: dict[str, Record] = {}
     for record in ledger.iter("visit"):
-        if record.key in visits:
-            latest[record.key] = record
+        latest[record.key] = record
+    if not latest:
+        return []
+    mine = {vid: (uscc or "", tasks, items) for vid, uscc, tasks, items in visits.select(
+        "visit_id", "uscc", "task_ids", "item_codes").filter(pl.col("visit_id").is_in(list(latest))).iter_rows()}
     problems = []
     for key, record in latest.items():
-        visit, body = visits[key], record.body
+        if key not in mine:
+            continue
+        (uscc, tasks, items), body = mine[key], record.body
         differs = [
             title
-            for field, title, mine in (
-                ("uscc", "统一社会信用代码", frozenset([visit.uscc])),
-                ("task_ids", "抽查任务", frozenset(visit.task_ids)),
-                ("item_codes", "检查事项", frozenset(visit.item_codes)),
+            for field, title, value in (
+                ("uscc", "统一社会信用代码", frozenset([uscc])),
+                ("task_ids", "抽查任务", frozenset(tasks)),
+                ("item_codes", "检查事项", frozenset(items)),
             )
-            if field in body and _as_set(body[field]) != mine
+            if field in body and _as_set(body[field]) != value
         ]
         if differs:
-            problems.append(Problem("S832", f"visits.csv 中检查 {visit.visit_id} 的{'、'.join(differs)}与台账记录 #{record.seq} 不一致",
-                                    file=str(file), where=f"检查 '{visit.visit_id}'",
+            problems.append(Problem("S832", f"visits.csv 中检查 {key} 的{'、'.join(differs)}与台账记录 #{record.seq} 不一致",
+                                    file=str(file), where=f"检查 '{key}'",
                                     hint="visits.csv 在记入台账后被改动；以台账为准恢复该文件"))
     return problems

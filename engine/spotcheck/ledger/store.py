@@ -55,6 +55,7 @@ _PENDING = "CREATE TABLE IF NOT EXISTS pending(stage TEXT PRIMARY KEY, out TEXT 
 # before anything is written to it.
 APPLICATION_ID = 0x53504348
 SCHEMA_VERSION = 1
+CACHE_KIB = 256 * 1024
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records(
@@ -127,6 +128,11 @@ class Ledger:
             ready = cls._check_identity(conn, spath, create)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
+            # A province's results append millions of records whose keys (visit ids) are random: each lands
+            # on another page of the (kind, key) index. With SQLite's default 2 MiB of cache those pages are
+            # written out and read back again and again within one transaction; the cache is only used as
+            # pages are touched, so a small ledger costs no more.
+            conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             if not ready:
                 cls._create_schema(conn, spath, create)
         except sqlite3.Error as exc:

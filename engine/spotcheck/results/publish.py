@@ -24,7 +24,7 @@ from spotcheck.results import records as results
 from spotcheck.results.categories import CATEGORIES, UNREACHABLE, category_text
 from spotcheck.results.notice_docx import frame_docx
 from spotcheck.results.notice_md import frame_md
-from spotcheck.draw.reader import Visit, load_draw
+from spotcheck.draw.reader import Visit, load_draw, visit_unit
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import Content, committed, write_file_atomic, write_files
 from spotcheck.ledger.chain import Record
@@ -89,22 +89,13 @@ def public_rows(loaded: LoadedPolicy, shown: list[tuple[Visit, Record | reads.Ve
     ]
 
 
-def unit(visits: pl.DataFrame) -> pl.Expr:
-    """Visit.unit over a visit_frame: the inspecting unit, else the lead unit."""
-    def named(column: str) -> pl.Expr:
-        return pl.col(column).fill_null("") if column in visits.columns else pl.lit("")
-
-    return pl.when(named("inspecting_unit") != "").then(named("inspecting_unit")) \
-        .when(named("lead_unit") != "").then(named("lead_unit")).otherwise(pl.lit("（未指定检查机关）"))
-
-
 def public_table(loaded: LoadedPolicy, visits: pl.DataFrame, shown: pl.DataFrame) -> pl.DataFrame:
     """public_frame(public_rows(…)) from columns, without a Python object per row: `visits` is the draw's
     visit_frame, `shown` reads.shown_frame. Besides c0…c9, task_id (for the announcements)."""
     policy = loaded.policy
     plan_no, plan_name = notice_announcements.plan_identity(policy)
     tasks = {t.id: t for t in policy.tasks}
-    pairs = shown.join(visits.select("visit_id", "task_ids", unit(visits).alias("c4")), on="visit_id", how="left", maintain_order="left") \
+    pairs = shown.join(visits.select("visit_id", "task_ids", visit_unit(visits).alias("c4")), on="visit_id", how="left", maintain_order="left") \
         .explode("task_ids").filter(pl.col("task_ids").is_not_null()).rename({"task_ids": "task_id"})
     unknown = sorted(set(pairs["task_id"].unique().to_list()) - tasks.keys())
     if unknown:
@@ -192,7 +183,7 @@ def publish(draw_dir: str | Path, out_dir: str | Path, *, ledger_path: str | Pat
                 done = results.mark_published(tx, approved.select("visit_id", "seq").iter_rows(), on, str(out_dir))
             unreachable = [c for c in shown["categories"].fill_null("[]").unique().to_list() if UNREACHABLE in reads.codes(c)]
             abnormal = shown.filter(pl.col("categories").is_in(unreachable)).sort("n") \
-                .join(folder.visit_frame.select("visit_id", unit(folder.visit_frame).alias("unit")), on="visit_id", how="left", maintain_order="left") \
+                .join(folder.visit_frame.select("visit_id", visit_unit(folder.visit_frame).alias("unit")), on="visit_id", how="left", maintain_order="left") \
                 .select("uscc", "name", "visit_id", "completed_on", pl.col("published_on").fill_null(on.isoformat()), "unit",
                         pl.lit(CATEGORIES[UNREACHABLE].name)).rows()
             write_file_atomic(folder.path / ABNORMAL_FILE, table_bytes(".csv", ABNORMAL_COLUMNS, abnormal))

@@ -49,7 +49,7 @@ def needs_follow_up(body: Mapping) -> bool:
 def entered(folder: DrawFolder, ledger: Ledger) -> dict[str, tuple[int, str]]:
     """Each visit's latest result of the draw (its seq) and that result's state, as `tracks` gives them."""
     latest = {key: seq for seq, key in ledger.fields("result", (), where={"draw_id": folder.draw_id})
-              if key in folder.visits}
+              if key in folder.visit_ids}
     marks: dict[int, set[str]] = {}
     for _, _, result_seq, state in ledger.fields("result_state", ("result_seq", "state")):
         marks.setdefault(result_seq, set()).add(state)

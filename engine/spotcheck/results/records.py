@@ -22,9 +22,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
 
+import polars as pl
+
 from spotcheck.calendar import deadlines
 from spotcheck.results.categories import ACTIONS, CATEGORIES, UNREACHABLE, split_actions
-from spotcheck.draw.reader import DrawFolder, Visit, load_draw
+from spotcheck.draw.reader import DrawFolder, Visit, load_draw, visit_unit
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ledger.chain import Record
 from spotcheck.ledger.store import Ledger, Transaction
@@ -201,10 +203,11 @@ def approve(draw_dir: str | Path, *, ledger_path: str | Path, actor: str, visit_
         # States are read under the write lock, so two approvers cannot approve one result twice.
         with ledger.transaction() as tx:
             entered = reads.entered(folder, ledger)
-            wanted = list(folder.visits) if visit_ids is None else list(dict.fromkeys(visit_ids))
+            known = folder.visit_ids
+            wanted = folder.visit_frame.get_column("visit_id").to_list() if visit_ids is None else list(dict.fromkeys(visit_ids))
             problems = []
             for vid in wanted:
-                if vid not in folder.visits:
+                if vid not in known:
                     problems.append(Problem("S803", f"检查编号 {vid} 不在本次抽取的检查中",
                                             file=str(folder.path / "visits.csv")))
                 elif visit_ids is not None and vid not in entered:
@@ -222,7 +225,10 @@ def approve(draw_dir: str | Path, *, ledger_path: str | Path, actor: str, visit_
                 changed.append(vid)
             tx.extend("result_state", ((vid, {"visit_id": vid, "result_seq": entered[vid][0], "state": APPROVED,
                                               "on": on.isoformat()}) for vid in changed))
-    units = {vid: folder.visits[vid].unit for vid in [*changed, *(v for v, _ in skipped)]}
+    named = [*changed, *(v for v, _ in skipped)]
+    frame = folder.visit_frame
+    units = dict(frame.select("visit_id", visit_unit(frame)).filter(pl.col("visit_id").is_in(named)).iter_rows())
+    units = {vid: units[vid] for vid in named}
     return StateChange(tuple(changed), tuple(skipped), units)
 
 
