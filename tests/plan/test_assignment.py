@@ -103,7 +103,7 @@ def test_solving_part_by_part_equals_one_solve(seed):
     n_parts, _ = assignment._components(side, active, capacity)
     assert n_parts >= 4  # the units are separate problems (a unit may split further)
     parts = assignment._solve(side, active, capacity)
-    whole = assignment._solve_part(side, active, capacity)
+    whole, _ = assignment._solve_part(side, active, capacity)
     assert parts.any()
     assert (parts == whole).all()
 

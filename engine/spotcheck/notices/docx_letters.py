@@ -32,7 +32,7 @@ from docx.text.paragraph import Paragraph
 import polars as pl
 from docxtpl import DocxTemplate
 from lxml import etree
-from spotcheck.notices.docx_package import Package
+from spotcheck.notices.docx_package import Package, Text, joined
 from spotcheck.notices.docx_render import SEPARATOR, rendered, shrink_letter, text_units, units_scale
 from spotcheck.notices.docx_styles import STYLE, Style
 from spotcheck.notices.letters import FIELDS, LISTS, LetterRows, frame_of, notices_of, unique_name
@@ -280,34 +280,35 @@ class LetterLayout:
         if not chosen:
             return
         proof = chunk.filter(pl.col("_n").is_in(sorted(chosen)))
-        made = b"".join(x if isinstance(x, bytes) else x.encode("utf-8") for x in self._document([proof]))
+        made = b"".join(x.encode("utf-8") if isinstance(x, str) else x for x in self._document([proof]))
         if made != self._render(notices_of(proof)).xml.encode("utf-8"):
             self.usable = False
             raise Unusable
 
-    def _expr(self, shape: int, scale: float | None) -> pl.Expr:
-        """The XML of letters of one shape and scale: its pieces' text with each value escaped in its place."""
-        key = (shape, scale)
+    def _expr(self, shape: int, scale: float | None, lead: str) -> pl.Expr:
+        """The XML of letters of one shape and scale, after `lead`: its pieces' text with each value escaped in
+        its place."""
+        key = (shape, scale, lead)
         if key not in self._exprs:
             parts = [p.xml for p in self.pieces[shape]] if scale is None else self.shrunk(shape, scale)
             exprs = [(escaped(_value(t)) if i % 2 else pl.lit(t)) for cut in parts for i, t in enumerate(cut) if i % 2 or t]
-            self._exprs[key] = pl.concat_str(exprs)
+            self._exprs[key] = pl.concat_str([pl.lit(lead), *exprs] if lead else exprs)
         return self._exprs[key]
 
-    def _xml(self, chunk: pl.DataFrame) -> pl.Series:
-        """Each letter's XML (a learnt chunk), in order: letters holding what docxtpl rewrites are laid out
-        by docxtpl, all together, and put back in their places."""
+    def _xml(self, chunk: pl.DataFrame, lead: str = "") -> pl.Series:
+        """Each letter's XML (a learnt chunk) after `lead`, in order: letters holding what docxtpl rewrites are
+        laid out by docxtpl, all together, and put back in their places."""
         made = []
         plain = chunk.filter(~pl.col("_odd"))
         for (shape, scale), rows in plain.partition_by("_shape", "_scale", as_dict=True, maintain_order=True).items():
-            made.append(rows.select("_n", self._expr(shape, scale).alias("xml")))
+            made.append(rows.select("_n", self._expr(shape, scale, lead).alias("xml")))
         odd = chunk.filter(pl.col("_odd"))
         if odd.height:
             done = self._render(notices_of(odd))
             parts = split_at(done.children[len(self.base.children) - 1: -1], self.separator or [])
             if len(parts) != odd.height:
                 raise ValueError("docxtpl laid out a different number of letters than it was given")
-            made.append(pl.DataFrame({"_n": odd.get_column("_n"), "xml": ["".join(p) for p in parts]}))
+            made.append(pl.DataFrame({"_n": odd.get_column("_n"), "xml": [lead + "".join(p) for p in parts]}))
         return pl.concat(made).sort("_n").get_column("xml") if made else pl.Series("xml", [], pl.String)
 
     def shrunk(self, shape: int, scale: float) -> list[tuple[str, ...]]:
@@ -323,22 +324,24 @@ class LetterLayout:
             self._shrunk[key] = [tuple(MARK.split(unqualified(etree.tostring(c, encoding="unicode")))) for c in children]
         return self._shrunk[key]
 
-    def document(self, chunks: Iterable[pl.DataFrame]) -> Iterator[str | bytes]:
+    def document(self, chunks: Iterable[pl.DataFrame]) -> Iterator[Text]:
         """word/document.xml of these letters (frames of EntityNotice's fields), a chunk at a time."""
         return self._document(self._learn(c) for c in chunks)
 
-    def _document(self, learnt: Iterable[pl.DataFrame]) -> Iterator[str | bytes]:
+    def _document(self, learnt: Iterable[pl.DataFrame]) -> Iterator[Text]:
         yield self.base.head
         yield from self.base.children[:-1]
-        first = True
+        skip = None
         for chunk in learnt:
             if not chunk.height:
                 continue
-            separator = "".join(self.separator or ())  # learnt with the first chunk
-            if not first:
-                yield separator
-            first = False
-            yield self._xml(chunk).str.join(separator).cast(pl.Binary).item()
+            # Every letter comes after the separator (learnt with the first chunk) but the file's first.
+            separator = "".join(self.separator or ())
+            xml = joined(self._xml(chunk, separator))
+            if skip is None:
+                skip = len(separator.encode("utf-8"))
+                xml = xml[skip:]
+            yield xml
         yield from self.base.children[-1:]
         yield self.base.tail
 

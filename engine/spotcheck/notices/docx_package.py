@@ -20,6 +20,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
 from spotcheck.errors import Problem, SpotcheckError
 
 MAIN = "word/document.xml"
@@ -31,6 +35,22 @@ _MADE_BY = (3 << 8) | 20  # Unix, zip 2.0: the external attributes are Unix file
 _LOCAL = struct.Struct("<IHHHHHIIIHH")
 _CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
 _END = struct.Struct("<IHHHHIIH")
+
+
+Text = str | bytes | memoryview  # a piece of a part: text, or its UTF-8 bytes
+
+
+def joined(texts: pl.Series) -> memoryview:
+    """A column's texts one after the other, as UTF-8: an Arrow string array holds its values end to end
+    in one buffer, so a city's XML is handed on without joining and copying it again in Python."""
+    array = texts.to_arrow()
+    if array.type != pa.large_string():
+        array = array.cast(pa.large_string())
+    _, offsets, data = array.buffers()
+    if data is None:  # no text at all
+        return memoryview(b"")
+    ends = np.frombuffer(offsets, dtype=np.int64)[array.offset: array.offset + len(array) + 1]
+    return memoryview(data)[int(ends[0]): int(ends[-1])]
 
 
 @dataclass(frozen=True)
@@ -67,7 +87,7 @@ class Package:
         if self.parts.count(None) != 1:
             raise ValueError("a Word package has exactly one word/document.xml")
 
-    def write(self, out: BinaryIO, document: Iterable[str | bytes]) -> None:
+    def write(self, out: BinaryIO, document: Iterable[Text]) -> None:
         """The package into `out` (seekable, at its start), with `document`'s strings as word/document.xml."""
         writer = _Writer(out)
         for part in self.parts:
@@ -77,7 +97,7 @@ class Package:
                 writer.add(part)
         writer.close()
 
-    def bytes(self, document: Iterable[str | bytes]) -> bytes:
+    def bytes(self, document: Iterable[Text]) -> bytes:
         out = io.BytesIO()
         self.write(out, document)
         return out.getvalue()
@@ -104,8 +124,8 @@ class _Writer:
         self.out.write(part.data)
         self.entries.append(_Entry(part.name, part.crc, len(part.data), part.size, offset))
 
-    def stream(self, name: bytes, texts: Iterable[str | bytes]) -> None:
-        """An entry compressed as its text (str, or bytes of UTF-8) comes; its header is written again once
+    def stream(self, name: bytes, texts: Iterable[Text]) -> None:
+        """An entry compressed as its text (str, or UTF-8 bytes or a view of them) comes; its header is written again once
         its sizes are known.
 
         zlib lets go of Python's lock while it compresses, so a chunk is compressed and written on a
@@ -115,7 +135,7 @@ class _Writer:
         packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15)
         sums = [0, 0, 0]  # crc, size, compressed size
 
-        def deflate(pieces: list[bytes], last: bool) -> None:
+        def deflate(pieces: list[bytes | memoryview], last: bool) -> None:
             # Piece by piece: zlib's stream is the same however its input is cut, and nothing is copied.
             for data in pieces:
                 sums[0] = zlib.crc32(data, sums[0])
@@ -131,10 +151,10 @@ class _Writer:
         worker: ThreadPoolExecutor | None = None  # only for an entry of more than one chunk
         try:
             running: Future | None = None
-            pending: list[bytes] = []
+            pending: list[bytes | memoryview] = []
             held = 0
             for text in texts:
-                data = text if isinstance(text, bytes) else text.encode("utf-8")
+                data = text.encode("utf-8") if isinstance(text, str) else text
                 pending.append(data)
                 held += len(data)
                 if held >= _CHUNK:

@@ -34,7 +34,7 @@ from spotcheck.notices.docx_letters import (
     qualified,
     unqualified,
 )
-from spotcheck.notices.docx_package import Package
+from spotcheck.notices.docx_package import Package, Text, joined
 from spotcheck.notices.docx_render import rendered
 from spotcheck.notices.docx_styles import SHORT_CELL, filled_row
 from spotcheck.notices.model import FrameRows, Notice, Table
@@ -117,13 +117,13 @@ class _Layout:
     segments: list[str]
     rows: list[_Row]
 
-    def document(self, texts: dict[int, pl.DataFrame]) -> Iterator[str | bytes]:
+    def document(self, texts: dict[int, pl.DataFrame]) -> Iterator[Text]:
         """word/document.xml of the notice, its long tables' rows made a chunk at a time."""
         for segment, k, row in zip(self.segments, self.tables, self.rows, strict=False):
             yield segment
             frame = texts[k]
             for start in range(0, frame.height, _CHUNK_ROWS):
-                yield row.xml(frame.slice(start, _CHUNK_ROWS)).str.join("").cast(pl.Binary).item()
+                yield joined(row.xml(frame.slice(start, _CHUNK_ROWS)))
         yield self.segments[-1]
 
 

@@ -25,143 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 from ortools.graph.python import max_flow, min_cost_flow
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.plan.network import _components, _Net, _network, _Side, _subset
 from spotcheck.plan.pricing import Potentials, Universe, _present, residual_potentials
+from spotcheck.plan.repair import repair
 
 # ---------------------------------------------------------------------------------------------
 # The flow
-
-
-@dataclass
-class _Side:
-    """One matching problem (officers, or pool members) over the visits, as flat arrays."""
-
-    general: np.ndarray  # per visit: places any eligible person may fill
-    slot_visit: np.ndarray  # per specialty slot: its visit
-    pair_visit: np.ndarray  # per eligible pair
-    pair_person: np.ndarray
-    pair_cost: np.ndarray
-    hold_slot: np.ndarray  # per (slot, pair) where the pair's person can fill the slot
-    hold_pair: np.ndarray
-    # How many identical visits each visit stands for (the default caps' search), or None: one each.
-    mult: np.ndarray | None = None
-    # Every eligible pair when the pairs above are only some of them (spotcheck.plan.pricing).
-    universe: Universe | None = None
-
-    def places(self) -> np.ndarray:
-        return self.general + np.bincount(self.slot_visit, minlength=len(self.general))
-
-    def keys(self) -> np.ndarray:
-        return np.sort(self.pair_visit * np.int64(len(self.universe.person_words)) + self.pair_person)
-
-    def add(self, v: np.ndarray, p: np.ndarray) -> None:
-        """Take more of the universe's pairs into the problem (with the specialty places they can fill)."""
-        first = len(self.pair_visit)
-        slot, pair = self.universe.holdings(v, p)
-        self.pair_visit = np.concatenate([self.pair_visit, v])
-        self.pair_person = np.concatenate([self.pair_person, p])
-        self.pair_cost = np.concatenate([self.pair_cost, self.universe.cost(v, p)])
-        self.hold_slot = np.concatenate([self.hold_slot, slot])
-        self.hold_pair = np.concatenate([self.hold_pair, first + pair])
-
-
-@dataclass
-class _Net:
-    """A matching problem as one flow network: node 0 is the source, node 1 the sink."""
-
-    tails: np.ndarray
-    heads: np.ndarray
-    caps: np.ndarray
-    costs: np.ndarray
-    supply: int
-    pair_arcs: np.ndarray  # arcs into a person, one per usable pair
-    pairs: np.ndarray  # the pair of each of those arcs
-    sink_arcs: np.ndarray  # person → sink
-    people: np.ndarray  # the person of each of those arcs
-    person0: int  # node of person 0 (visit v's general places are node 2 + v, its slot s node 2 + visits + s)
-
-
-def _hubs(side: _Side, holding: np.ndarray, hold_on: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each holding pair's hub: pairs of one visit whose people can fill the same set of its specialty
-    places share one. Returns each holding pair's hub, and the (slot, hub) arcs feeding the hubs."""
-    pairs = np.flatnonzero(holding)
-    k, s = side.hold_pair[hold_on], side.hold_slot[hold_on]
-    order = np.lexsort((s, k))
-    k, s = k[order], s[order]
-    row = np.searchsorted(pairs, k)
-    start = np.searchsorted(row, np.arange(len(pairs)))
-    col = np.arange(len(row)) - start[row]
-    # One row per holding pair: its visit, then the places it can fill in order (-1 beyond them).
-    kind = np.full((len(pairs), 1 + (int(col.max()) + 1 if len(col) else 0)), -1, dtype=np.int64)
-    kind[:, 0] = side.pair_visit[pairs]
-    kind[row, 1 + col] = s
-    order = np.lexsort(kind.T[::-1])
-    new = np.ones(len(pairs), dtype=bool)
-    new[1:] = (kind[order[1:]] != kind[order[:-1]]).any(axis=1)
-    hub = np.empty(len(pairs), dtype=np.int64)
-    hub[order] = np.cumsum(new) - 1
-    first = order[new]
-    h, c = np.nonzero(kind[first, 1:] >= 0)
-    return hub, kind[first, 1:][h, c], h
-
-
-def _network(side: _Side, active: np.ndarray, capacity: np.ndarray) -> _Net | None:
-    """source → specialty slot (1) / general places (count) → person (pair cost) → sink (cap).
-
-    A person who can fill one of the visit's specialty places could fill two places of one team
-    through two entries; so the pairs of people who can fill the same set of a visit's specialty
-    places go through one hub node of that visit (the places they can fill → hub → each of them, 1
-    each), which keeps each person to one place a team. A pair whose person holds none of the visit's
-    slot specialties goes from the general node to the person directly. None when there is nothing
-    to match."""
-    n_visits = len(side.general)
-    mult = np.ones(n_visits, dtype=np.int64) if side.mult is None else side.mult
-    general = np.where(active, side.general, 0) * mult
-    slot_on = active[side.slot_visit]
-    pair_on = active[side.pair_visit] & (capacity[side.pair_person] > 0)
-    hold_on = slot_on[side.hold_slot] & pair_on[side.hold_pair]
-    supply = int(general.sum() + mult[side.slot_visit[slot_on]].sum())
-    if supply == 0 or not pair_on.any():
-        return None
-    holding = np.zeros(len(side.pair_visit), dtype=bool)
-    holding[side.hold_pair[hold_on]] = True
-    hub, feed_slot, feed_hub = _hubs(side, holding, hold_on)
-    n_hubs = int(hub.max()) + 1 if len(hub) else 0
-    hub_visit = np.zeros(n_hubs, dtype=np.int64)
-    hub_visit[hub] = side.pair_visit[holding]
-    gen0, slot0 = 2, 2 + n_visits
-    hub0 = slot0 + len(side.slot_visit)
-    person0 = hub0 + n_hubs
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-
-    def arcs(t, h, c, k=None) -> int:
-        t = np.asarray(t, dtype=np.int64)
-        parts.append((t, np.asarray(h, dtype=np.int64), np.broadcast_to(np.asarray(c, dtype=np.int64), len(t)),
-                      np.zeros(len(t), dtype=np.int64) if k is None else np.asarray(k, dtype=np.int64)))
-        return sum(len(p[0]) for p in parts) - len(t)
-
-    has_general = general > 0
-    gv = np.nonzero(has_general)[0]
-    arcs(np.zeros(len(gv)), gen0 + gv, general[gv])
-    sv = np.nonzero(slot_on)[0]
-    arcs(np.zeros(len(sv)), slot0 + sv, mult[side.slot_visit[sv]])
-    arcs(slot0 + feed_slot, hub0 + feed_hub, mult[side.slot_visit[feed_slot]])
-    gh = np.flatnonzero(has_general[hub_visit])
-    arcs(gen0 + hub_visit[gh], hub0 + gh, general[hub_visit[gh]])
-    x_idx = np.flatnonzero(holding)
-    first = arcs(hub0 + hub, person0 + side.pair_person[x_idx], mult[side.pair_visit[x_idx]], side.pair_cost[x_idx])
-    d_idx = np.nonzero(~holding & pair_on & has_general[side.pair_visit])[0]
-    arcs(gen0 + side.pair_visit[d_idx], person0 + side.pair_person[d_idx], mult[side.pair_visit[d_idx]], side.pair_cost[d_idx])
-    people = _present(side.pair_person[pair_on], len(capacity))
-    last = arcs(person0 + people, np.ones(len(people)), capacity[people])
-    pairs = np.concatenate([x_idx, d_idx])
-    return _Net(
-        *(np.concatenate([p[i] for p in parts]) for i in range(4)), supply=supply,
-        pair_arcs=np.arange(first, first + len(pairs)), pairs=pairs,
-        sink_arcs=np.arange(last, last + len(people)), people=people, person0=person0,
-    )
 
 
 # OR-tools statuses by name (min-cost flow and max flow share some), as an officer reads them.
@@ -180,29 +50,6 @@ def _solver_failure(status: object) -> SpotcheckError:
                                        "报告给维护人员"))
 
 
-def _components(side: _Side, active: np.ndarray, capacity: np.ndarray) -> tuple[int, np.ndarray]:
-    """The independent parts of one matching problem: visits joined by a person who may fill places
-    on both. Returns the number of parts and each visit's part (-1 for a visit nobody can join)."""
-    n_visits = len(side.general)
-    pair_on = active[side.pair_visit] & (capacity[side.pair_person] > 0)
-    visit, person = side.pair_visit[pair_on], side.pair_person[pair_on]
-    person = _dense(person, len(capacity))
-    size = n_visits + (int(person.max()) + 1 if len(person) else 0)
-    graph = coo_matrix((np.ones(len(visit), dtype=np.int8), (visit, n_visits + person)), shape=(size, size))
-    _, label = connected_components(graph, directed=False)
-    part = np.full(n_visits, -1, dtype=np.int64)
-    joined = np.zeros(n_visits, dtype=bool)
-    joined[visit] = True
-    part[joined] = _dense(label[:n_visits][joined], size)
-    return int(part.max()) + 1 if joined.any() else 0, part
-
-
-def _dense(ids: np.ndarray, n: int) -> np.ndarray:
-    """Small non-negative ids renumbered 0, 1, … in their order (np.unique's inverse without the sort)."""
-    used = np.bincount(ids, minlength=n) > 0
-    return (np.cumsum(used) - 1)[ids]
-
-
 def _solve(side: _Side, active: np.ndarray, capacity: np.ndarray) -> np.ndarray:
     """Max flow at least cost over the active visits; the chosen pairs as a boolean mask.
 
@@ -210,37 +57,66 @@ def _solve(side: _Side, active: np.ndarray, capacity: np.ndarray) -> np.ndarray:
     problems: a city's units, a window's visits), which gives the same optimum as one solve, keeps
     each network small enough for OR-tools' cost scaling (max cost × nodes within int64), and keeps
     memory to the largest part. When the side holds only some of its eligible pairs (a universe),
-    the solve is priced against all of them and repeated with the pairs that break the proof
-    (spotcheck.plan.pricing), so the answer is that of one solve over every eligible pair.
+    the solve is priced against all of them and the pairs that break the proof are added
+    (spotcheck.plan.pricing): a part they stay inside has its optimum repaired along them
+    (spotcheck.plan.repair), the others are solved again, until the proof holds; so the answer is
+    that of one solve over every eligible pair.
     """
-    chosen, pot = _solve_parts(side, active, capacity)
+    chosen, pot, solved = _solve_parts(side, active, capacity)
     changed = None
     while side.universe is not None:
         v, p = side.universe.violators(active, capacity, side.keys(), pot, changed)
         if not len(v):
             break
-        # Only the parts the new pairs reach are solved again (and priced again); the others stand.
         parts = np.concatenate([pot.visit_part[v], pot.person_part[p]])
         touched = np.isin(pot.visit_part, parts[parts >= 0])
         touched[v] = True
+        first = len(side.pair_visit)
+        repaired = [(k, _repair_part(side, active, capacity, pot, solved, k, v, p, first)) for k in _repairable(pot, v, p)]
         side.add(v, p)
         people = np.zeros(len(capacity), dtype=bool)
         people[side.pair_person[touched[side.pair_visit]]] = True
         changed = (touched, people)
         chosen = np.concatenate([chosen, np.zeros(len(v), dtype=bool)])
-        chosen, pot = _solve_parts(side, active, capacity, (chosen, pot, touched))
+        again = touched.copy()
+        for k, fixed in repaired:
+            if fixed is not None:
+                pairs, picked = fixed
+                chosen[pairs] = picked
+                again &= pot.visit_part != k
+        chosen, pot, solved = _solve_parts(side, active, capacity, (chosen, pot, again, solved))
     return chosen
 
 
-def _solve_parts(side: _Side, active: np.ndarray, capacity: np.ndarray, before=None) -> tuple[np.ndarray, Potentials | None]:
-    """Each part's optimum (and, on a priced side, its potentials). `before`: the last solve's choice and
-    potentials, with the visits whose parts changed since; the other parts are taken from it."""
+@dataclass
+class _Solved:
+    """A part's last optimum: the flow on each arc of its network and the node potentials proving it,
+    kept so that a few more pairs can be worked into it (spotcheck.plan.repair). `net` is held only
+    when the network cannot be built again from the side (it was repaired: the new pairs have hubs
+    of their own); `whole`: the part was solved as the whole side, not as a subset of it."""
+
+    flows: np.ndarray
+    d: np.ndarray
+    whole: bool
+    net: _Net | None = None
+
+
+def _solve_parts(side: _Side, active: np.ndarray, capacity: np.ndarray, before=None) -> tuple[np.ndarray, Potentials | None, dict]:
+    """Each part's optimum (and, on a priced side, its potentials and _Solved, by the part's first visit).
+    `before`: the last solve's choice, potentials, the visits to solve again, and the _Solved; the
+    other parts are taken from it."""
     chosen = np.zeros(len(side.pair_visit), dtype=bool)
     n_parts, part = _components(side, active, capacity)
     pot = None if side.universe is None else Potentials.empty(len(side.general), len(side.slot_visit), len(capacity))
+    solved: dict[int, _Solved] = {}
     if n_parts <= 1:
-        chosen[:] = _solve_part(side, active, capacity, pot, part, np.arange(len(side.general)), np.arange(len(side.slot_visit)))
-        return chosen, pot
+        if before is not None and not before[2][active].any():
+            return before[0], before[1], before[3]
+        chosen[:], state = _solve_part(side, active, capacity, pot, part, np.arange(len(side.general)), np.arange(len(side.slot_visit)))
+        if state is not None and active.any():
+            state.whole = True
+            solved[int(np.flatnonzero(active)[0])] = state
+        return chosen, pot, solved
     everyone = np.ones(len(capacity), dtype=bool)
     for k in range(n_parts):
         visits = active & (part == k)
@@ -249,18 +125,24 @@ def _solve_parts(side: _Side, active: np.ndarray, capacity: np.ndarray, before=N
         if before is not None and not before[2][visits].any():
             chosen[pairs] = before[0][pairs]
             pot.take(before[1], visit_ids, slot_ids, _present(sub.pair_person, len(capacity)), k)
+            if int(visit_ids[0]) in before[3]:
+                solved[int(visit_ids[0])] = before[3][int(visit_ids[0])]
             continue
-        chosen[pairs] = _solve_part(sub, np.ones(len(sub.general), dtype=bool), capacity, pot, part, visit_ids, slot_ids)
-    return chosen, pot
+        chosen[pairs], state = _solve_part(sub, np.ones(len(sub.general), dtype=bool), capacity, pot, part, visit_ids, slot_ids)
+        if state is not None:
+            solved[int(visit_ids[0])] = state
+    return chosen, pot, solved
 
 
 def _solve_part(side: _Side, active: np.ndarray, capacity: np.ndarray, pot: Potentials | None = None,
-                part: np.ndarray | None = None, visit_ids: np.ndarray | None = None, slot_ids: np.ndarray | None = None) -> np.ndarray:
-    """One part's optimum; with `pot`, also its potentials, entered at the year's visit and slot ids."""
+                part: np.ndarray | None = None, visit_ids: np.ndarray | None = None,
+                slot_ids: np.ndarray | None = None) -> tuple[np.ndarray, _Solved | None]:
+    """One part's optimum; with `pot`, also its potentials, entered at the year's visit and slot ids,
+    and its _Solved."""
     chosen = np.zeros(len(side.pair_visit), dtype=bool)
     net = _network(side, active, capacity)
     if net is None:
-        return chosen
+        return chosen, None
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(net.tails, net.heads, net.caps, net.costs)
     flow.set_node_supply(0, net.supply)
@@ -269,23 +151,105 @@ def _solve_part(side: _Side, active: np.ndarray, capacity: np.ndarray, pot: Pote
     if status != flow.OPTIMAL:
         raise _solver_failure(status)
     flows = flow.flows(np.arange(len(net.tails)))
+    del flow
     chosen[net.pairs[flows[net.pair_arcs] > 0]] = True
-    if pot is not None:
-        n_visits = len(side.general)
-        d, reached = residual_potentials(net.tails, net.heads, net.caps, net.costs, flows, net.person0 + len(capacity))
-        here = active & (side.general > 0)
-        pot.general[visit_ids[here]] = d[2 + np.flatnonzero(here)]
-        pot.general_reached[visit_ids] = reached[2 : 2 + n_visits]
-        # The proof prices a left-out pair as a hub of its own fed by its places (one way of writing the
-        # same problem), so it needs the places' potentials only, not the hubs'.
-        pot.slot[slot_ids] = d[2 + n_visits : 2 + n_visits + len(side.slot_visit)]
-        pot.slot_reached[slot_ids] = reached[2 + n_visits : 2 + n_visits + len(side.slot_visit)]
-        people = _present(side.pair_person, len(capacity))
-        pot.person[people] = d[net.person0 + people]
-        pot.person_reached[people] = reached[net.person0 + people]
-        pot.visit_part[visit_ids] = np.where(active, part[visit_ids], -1)
-        pot.person_part[people] = part[visit_ids[active]].max(initial=-1)
-    return chosen
+    if pot is None:
+        return chosen, None
+    d = _potentials(pot, side, active, capacity, net, flows, net.person0 + len(capacity), part, visit_ids, slot_ids,
+                    _present(side.pair_person, len(capacity)))
+    return chosen, _Solved(flows.astype(np.int32), d, whole=False)
+
+
+def _potentials(pot: Potentials, side: _Side, active: np.ndarray, capacity: np.ndarray, net: _Net, flows: np.ndarray,
+                n_nodes: int, part: np.ndarray, visit_ids: np.ndarray, slot_ids: np.ndarray, people: np.ndarray) -> np.ndarray:
+    """Enter a solved part's potentials and reachability into `pot` (at the year's ids); returns every node's potential."""
+    n_visits = len(side.general)
+    d, reached = residual_potentials(net.tails, net.heads, net.caps, net.costs, flows, n_nodes)
+    here = active & (side.general > 0)
+    pot.general[visit_ids[here]] = d[2 + np.flatnonzero(here)]
+    pot.general_reached[visit_ids] = reached[2 : 2 + n_visits]
+    # The proof prices a left-out pair as a hub of its own fed by its places (one way of writing the
+    # same problem), so it needs the places' potentials only, not the hubs'.
+    pot.slot[slot_ids] = d[2 + n_visits : 2 + n_visits + len(side.slot_visit)]
+    pot.slot_reached[slot_ids] = reached[2 + n_visits : 2 + n_visits + len(side.slot_visit)]
+    pot.person[people] = d[net.person0 + people]
+    pot.person_reached[people] = reached[net.person0 + people]
+    pot.visit_part[visit_ids] = np.where(active, part[visit_ids], -1)
+    pot.person_part[people] = part[visit_ids[active]].max(initial=-1)
+    return d
+
+
+def _repairable(pot: Potentials, v: np.ndarray, p: np.ndarray) -> list[int]:
+    """The parts whose new pairs all stay inside them: visit in the part, person in it or in none (a
+    person in no part joins no other part through them)."""
+    vp, pp = pot.visit_part[v], pot.person_part[p]
+    inside = (vp >= 0) & ((pp == vp) | (pp == -2))
+    # A person in no part brought into two parts would join them.
+    loose = pp == -2
+    order = np.lexsort((vp[loose], p[loose]))
+    lp, lv = p[loose][order], vp[loose][order]
+    joins = np.zeros(len(v), dtype=bool)
+    split = (lp[1:] == lp[:-1]) & (lv[1:] != lv[:-1])
+    bad_people = np.unique(lp[1:][split])
+    joins[loose] = np.isin(p[loose], bad_people)
+    good = inside & ~joins
+    broken = np.concatenate([vp[~good], pp[~good]])
+    return [int(k) for k in np.unique(vp[good]) if k not in set(broken.tolist())]
+
+
+def _repair_part(side: _Side, active: np.ndarray, capacity: np.ndarray, pot: Potentials, solved: dict, k: int,
+                 v: np.ndarray, p: np.ndarray, first: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Work the new pairs (v, p) of part k into its last optimum (spotcheck.plan.repair), before they are
+    added to the side at index `first` on. Returns (the side's pairs of the part, old and new, and which
+    are chosen), with its potentials entered into `pot` and its _Solved replaced; None: solve it again."""
+    visits = active & (pot.visit_part == k)
+    visit_ids = np.flatnonzero(visits)
+    state = solved.get(int(visit_ids[0])) if len(visit_ids) else None
+    if state is None:
+        return None
+    if state.whole:
+        sub, pairs, sub_active = side, np.arange(len(side.pair_visit)), active
+        visit_ids, slot_ids = np.arange(len(side.general)), np.arange(len(side.slot_visit))
+    else:
+        sub, pairs = _subset(side, visits, np.ones(len(capacity), dtype=bool), with_pairs=True)
+        sub_active = np.ones(len(sub.general), dtype=bool)
+        slot_ids = np.flatnonzero(visits[side.slot_visit])
+    net = state.net if state.net is not None else _network(sub, sub_active, capacity)
+    if net is None or len(state.flows) != len(net.tails):
+        return None
+    mine = np.flatnonzero(pot.visit_part[v] == k)
+    nv, np_ = np.searchsorted(visit_ids, v[mine]), p[mine]
+    n_old_nodes = len(state.d)
+    hubs = n_old_nodes + np.arange(len(mine))
+    # A new pair goes through a hub of its own, fed by the places its person can fill.
+    slot, at = side.universe.holdings(v[mine], np_)
+    general = np.flatnonzero(sub.general[nv] > 0)
+    into_t = np.concatenate([2 + nv[general], 2 + len(sub.general) + np.searchsorted(slot_ids, slot)])
+    into_h = np.concatenate([hubs[general], hubs[at]])
+    missing = np.setdiff1d(np_, net.people)
+    tails = np.concatenate([net.tails, into_t, hubs, net.person0 + missing])
+    heads = np.concatenate([net.heads, into_h, net.person0 + np_, np.ones(len(missing), dtype=np.int64)])
+    caps = np.concatenate([net.caps, np.ones(len(into_t) + len(mine), dtype=np.int64), capacity[missing]])
+    cost = np.concatenate([net.costs, np.zeros(len(into_t), dtype=np.int64), side.universe.cost(v[mine], np_),
+                           np.zeros(len(missing), dtype=np.int64)])
+    flows = np.concatenate([state.flows, np.zeros(len(tails) - len(net.tails), dtype=np.int32)])
+    d = np.concatenate([state.d, np.zeros(len(mine), dtype=np.int64)])
+    flows = repair(tails, heads, caps, cost, flows, d, len(net.tails))
+    if flows is None:
+        return None
+    pair_arcs = len(net.tails) + len(into_t) + np.arange(len(mine))
+    grown = _Net(tails, heads, caps, cost, net.supply,
+                 pair_arcs=np.concatenate([net.pair_arcs, pair_arcs]),
+                 pairs=np.concatenate([net.pairs, len(sub.pair_visit) + np.arange(len(mine))]),
+                 sink_arcs=np.concatenate([net.sink_arcs, pair_arcs[-1] + 1 + np.arange(len(missing))]) if len(missing) else net.sink_arcs,
+                 people=np.concatenate([net.people, missing]), person0=net.person0)
+    people = _present(np.concatenate([sub.pair_person, np_]), len(capacity))
+    d = _potentials(pot, sub, sub_active, capacity, grown, flows, n_old_nodes + len(mine), pot.visit_part if state.whole else
+                    np.full(len(side.general), k), visit_ids, slot_ids, people)
+    solved[int(np.flatnonzero(visits)[0])] = _Solved(flows.astype(np.int32), d, whole=state.whole, net=grown)
+    picked = np.zeros(len(sub.pair_visit) + len(mine), dtype=bool)
+    picked[grown.pairs[flows[grown.pair_arcs] > 0]] = True
+    return np.concatenate([pairs, first + mine]), picked
 
 
 class _Probe:
@@ -346,34 +310,6 @@ def rounds(sides: Sequence[_Side], active: np.ndarray, capacity: np.ndarray, pri
         staffed |= full
         active &= ~full
     return chosen, staffed, side_ok
-
-
-def _subset(side: _Side, visits: np.ndarray, people: np.ndarray, with_pairs: bool = False) -> _Side | tuple[_Side, np.ndarray]:
-    """The part of a matching problem on some visits and some people, visits renumbered (and, with
-    `with_pairs`, which of the problem's pairs the part's pairs are)."""
-    keep_v = np.nonzero(visits)[0]
-    vmap = np.full(len(side.general), -1, dtype=np.int64)
-    vmap[keep_v] = np.arange(len(keep_v))
-    pair_on = visits[side.pair_visit] & people[side.pair_person]
-    keep_k = np.nonzero(pair_on)[0]
-    kmap = np.full(len(side.pair_visit), -1, dtype=np.int64)
-    kmap[keep_k] = np.arange(len(keep_k))
-    slot_on = visits[side.slot_visit]
-    keep_s = np.nonzero(slot_on)[0]
-    smap = np.full(len(side.slot_visit), -1, dtype=np.int64)
-    smap[keep_s] = np.arange(len(keep_s))
-    hold_on = slot_on[side.hold_slot] & pair_on[side.hold_pair]
-    part = _Side(
-        general=side.general[keep_v],
-        slot_visit=vmap[side.slot_visit[keep_s]],
-        pair_visit=vmap[side.pair_visit[keep_k]],
-        pair_person=side.pair_person[keep_k],
-        pair_cost=side.pair_cost[keep_k],
-        hold_slot=smap[side.hold_slot[hold_on]],
-        hold_pair=kmap[side.hold_pair[hold_on]],
-        mult=None if side.mult is None else side.mult[keep_v],
-    )
-    return (part, keep_k) if with_pairs else part
 
 
 @dataclass

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import polars as pl
-from spotcheck.plan.assignment import Matching, _network, _Probe, _Side, _subset
+from spotcheck.plan.assignment import Matching, _Probe
+from spotcheck.plan.network import _network, _Side, _subset
 from spotcheck.plan.eligibility import DEFAULT_SLACK, DEPARTMENT, IN_POST, OFFICER, POOL_UNIT, pool_kinds, pool_ok
 from spotcheck.policy.loaded import LoadedPolicy
 

@@ -1,0 +1,148 @@
+"""Repairing a solved optimum when pricing adds a few arcs, instead of solving the network again.
+
+A city's unit is one min-cost max-flow of about a million nodes; after its first solve the pricing
+proof (spotcheck.plan.pricing) usually fails on a handful of left-out pairs out of millions. OR-tools
+starts every solve from nothing, so solving the unit again costs as much as the first solve. The old
+flow is still optimal but for those few arcs, and the potentials that came with it (reduced costs
+c + d[tail] - d[head] >= 0 on every residual arc) say exactly how far: so the new arcs are worked in by
+successive shortest paths (Dijkstra over reduced costs, scipy):
+
+1. every new arc of negative reduced cost is filled, which leaves an excess at its head and a deficit
+   at its tail; each excess goes back to a deficit along a shortest residual path, the potentials
+   moved by the distances found, until none is left (so no cycle of negative cost remains);
+2. while the sink can be reached from the source, one more unit goes along a shortest path.
+
+Each step keeps every residual reduced cost non-negative, so the result is a flow of the largest value
+at the least cost over the old arcs and the new, which is what a fresh solve returns (the optimum is
+unique: docs/teams.md). The distances are exact: costs are below 2**32, so every distance stays far
+below 2**53; a network whose potentials would not keep that margin is not repaired (the caller solves it
+again instead).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import breadth_first_order, dijkstra
+
+EXACT = float(1 << 52)  # distances and potentials stay below this: float64 holds them exactly
+START = float(1 << 24)  # the first search radius when no bound is known; each miss widens it 16×
+
+
+def repair(tails: np.ndarray, heads: np.ndarray, caps: np.ndarray, costs: np.ndarray, flows: np.ndarray,
+           d: np.ndarray, n_old: int) -> np.ndarray | None:
+    """Flows of largest value at least cost over all arcs, from an optimum `flows` over the first `n_old`
+    arcs (the later ones carry 0) and its potentials `d` (one per node; the nodes only new arcs touch
+    may hold anything). None when the potentials do not prove the old flow optimal, or the distances
+    could outgrow float64's exact integers: the caller then solves again."""
+    n = len(d)
+    flows = flows.astype(np.int64).copy()
+    d = _new_nodes(tails, heads, costs, d.astype(np.int64).copy(), n_old)
+    rc = costs + d[tails] - d[heads]
+    if ((rc[:n_old] < 0) & (flows[:n_old] < caps[:n_old])).any() or ((rc[:n_old] > 0) & (flows[:n_old] > 0)).any():
+        return None
+    excess = np.zeros(n, dtype=np.int64)
+    fill = np.flatnonzero((rc < 0) & (flows < caps))
+    amount = caps[fill] - flows[fill]
+    flows[fill] = caps[fill]
+    np.add.at(excess, heads[fill], amount)
+    np.subtract.at(excess, tails[fill], amount)
+    graph = _Residual(tails, heads, n)
+    if not graph.simple:
+        return None
+    # Going back along the arc just filled costs its |reduced cost|: no excess is farther from a deficit.
+    bound = float(-rc[fill].min()) if len(fill) else START
+    while (excess > 0).any():
+        found = graph.nearest(flows, caps, costs, d, np.flatnonzero(excess > 0), excess < 0, bound)
+        if found is None:
+            return None
+        d, path, source, target = found
+        graph.push(flows, path)
+        excess[source] -= 1
+        excess[target] += 1
+    while graph.reaches_sink(flows, caps):
+        found = graph.nearest(flows, caps, costs, d, np.array([0]), np.arange(n) == 1, START)
+        if found is None:
+            return None
+        d, path, _, _ = found
+        graph.push(flows, path)
+    return flows
+
+
+def _new_nodes(tails, heads, costs, d, n_old) -> np.ndarray:
+    """Potentials for the nodes only new arcs touch, the highest their arcs in allow (so arcs into them
+    cost nothing reduced, and arcs out of them are filled if they cost less than nothing)."""
+    old = np.zeros(len(d), dtype=bool)
+    old[tails[:n_old]] = old[heads[:n_old]] = True
+    old[:2] = True
+    new_in = np.flatnonzero(~old[heads[n_old:]] & old[tails[n_old:]]) + n_old
+    best = np.full(len(d), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(best, heads[new_in], d[tails[new_in]] + costs[new_in])
+    fresh = ~old & (best < np.iinfo(np.int64).max)
+    d[fresh] = best[fresh]
+    return d
+
+
+class _Residual:
+    """The residual graph as one CSR matrix with a fixed place for each arc's forward and backward entry,
+    re-weighted before each search: the reduced cost where the arc has room that way, else infinity."""
+
+    def __init__(self, tails: np.ndarray, heads: np.ndarray, n: int) -> None:
+        m = len(tails)
+        # scipy's COO to CSR is a counting sort by row: the entries' numbers ride along as the data.
+        order = coo_matrix((np.arange(2 * m, dtype=np.int64), (np.concatenate([tails, heads]), np.concatenate([heads, tails]))),
+                           shape=(n, n)).tocsr()
+        # Two arcs joining the same nodes would be summed into one entry: none do in the matching's
+        # layered networks, and a network with them is not repaired.
+        self.simple = order.nnz == 2 * m
+        self.arc = order.data % m
+        self.forward = order.data < m
+        self.indices, self.indptr = order.indices, order.indptr
+        self.tails, self.heads, self.n = tails, heads, n
+
+    def matrix(self, flows, caps, costs, d) -> csr_matrix:
+        rc = (costs + d[self.tails] - d[self.heads]).astype(np.float64)
+        a = self.arc
+        data = np.where(self.forward, np.where(flows[a] < caps[a], rc[a], np.inf), np.where(flows[a] > 0, -rc[a], np.inf))
+        return csr_matrix((data, self.indices, self.indptr), shape=(self.n, self.n))
+
+    def nearest(self, flows, caps, costs, d, sources, targets, radius):
+        """The nearest target from any source by reduced cost, searched within a radius that widens
+        until one is in it: (new potentials, the path's CSR entries, its source, the target), or None."""
+        graph = self.matrix(flows, caps, costs, d)
+        while True:
+            limit = radius if radius < EXACT else np.inf
+            dist, pred, src = dijkstra(graph, directed=True, indices=sources, min_only=True,
+                                       return_predecessors=True, limit=limit)
+            reach = np.flatnonzero(targets & np.isfinite(dist))
+            if len(reach):
+                break
+            if limit == np.inf:
+                return None
+            radius *= 16
+        target = int(reach[np.argmin(dist[reach])])
+        far = dist[target]
+        if far >= EXACT or np.abs(d).max() >= EXACT:
+            return None
+        # Moving every node by its distance (at most the target's) keeps every reduced cost non-negative
+        # and makes those along the path zero.
+        d = d + np.minimum(dist, far).astype(np.int64)
+        path, node = [], target
+        while pred[node] >= 0:
+            u = int(pred[node])
+            row = slice(self.indptr[u], self.indptr[u + 1])
+            path.append(self.indptr[u] + int(np.flatnonzero(self.indices[row] == node)[0]))
+            node = u
+        return d, np.array(path, dtype=np.int64), int(src[target]), target
+
+    def push(self, flows, entries) -> None:
+        """One unit along the path's entries: forward entries carry one more, backward ones one less."""
+        np.add.at(flows, self.arc[entries], np.where(self.forward[entries], 1, -1))
+
+    def reaches_sink(self, flows, caps) -> bool:
+        a = self.arc
+        room = np.where(self.forward, flows[a] < caps[a], flows[a] > 0)
+        # eliminate_zeros works in place: on copies, so the fixed places stay.
+        graph = csr_matrix((room.astype(np.int8), self.indices.copy(), self.indptr.copy()), shape=(self.n, self.n))
+        graph.eliminate_zeros()
+        return bool((breadth_first_order(graph, 0, directed=True, return_predecessors=False) == 1).any())
