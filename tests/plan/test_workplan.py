@@ -65,6 +65,31 @@ def test_unit_workbook_lists_the_units_visits_and_teams(qingdao_dirs, tmp_path):
     assert set(team["角色"]) <= {"主查", "组员", "专家", "第三方机构"}
 
 
+
+def test_each_unit_workbook_holds_its_visits_and_the_joint_visits_its_officers_join(qingdao_dirs, tmp_path):
+    folder = drill(qingdao_dirs, tmp_path)
+    result = plan(qingdao_dirs, folder, tmp_path / "l.db")
+    # Three units, officers of one joining the others' visits, one visit without an inspecting unit.
+    units = ["甲局", "乙局", "丙局"]
+    visits = result.visits.with_columns(
+        pl.Series("inspecting_unit", [units[i % 3] if i % 7 else None for i in range(result.visits.height)], dtype=pl.String))
+    teams = result.teams.with_columns(pl.Series("unit", [units[i * 5 % 3] for i in range(result.teams.height)]))
+    assert teams.filter(pl.col("role").is_in(["主查", "组员"])).height
+    home = visits.select("visit_id", pl.col("inspecting_unit").fill_null("未指定检查单位").alias("u"))
+    guests = teams.filter(pl.col("role").is_in(["主查", "组员"])).select("visit_id", pl.col("unit").alias("u"))
+    books = dict(workbooks.unit_workbooks(visits, teams, DRAWN_ON))
+    assert list(books) == sorted(books) and len(books) == 4
+    for unit in [*units, "未指定检查单位"]:
+        ids = set(home.filter(pl.col("u") == unit)["visit_id"]) | set(guests.filter(pl.col("u") == unit)["visit_id"])
+        data = io.BytesIO(books[workbooks.unit_file(unit)])
+        listed = pl.read_excel(data, sheet_name="检查任务")["检查编号"].to_list()
+        assert listed == [v for v in visits["visit_id"] if v in ids]
+        members = pl.read_excel(data, sheet_name="检查组", infer_schema_length=0)
+        mine = teams.filter(pl.col("visit_id").is_in(list(ids))).join(
+            visits.select("visit_id", "uscc", pl.col("name").alias("entity")), on="visit_id", how="left", maintain_order="left")
+        assert members.select("检查编号", "统一社会信用代码", "市场主体名称", "执法人员编号", "所属单位").rows() == \
+            mine.select("visit_id", "uscc", "entity", "inspector_id", "unit").rows()
+
 def test_real_plan_records_visits_teams_and_leads(qingdao_dirs, tmp_path):
     ledger = tmp_path / "l.db"
     folder = real(qingdao_dirs, ledger, tmp_path / "draw", "03 09 17")
@@ -233,7 +258,7 @@ def test_names_that_look_like_formulas_stay_text_in_unit_workbooks(qingdao_dirs,
     folder = drill(qingdao_dirs, tmp_path)
     result = plan(qingdao_dirs, folder, tmp_path / "l.db")
     visits = result.visits.with_columns(pl.lit('=HYPERLINK("http://x","点击")').alias("name"))
-    data = next(iter(workbooks.unit_workbooks(visits, result.teams, DRAWN_ON).values()))
+    _, data = next(iter(workbooks.unit_workbooks(visits, result.teams, DRAWN_ON)))
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
         assert "<f>" not in sheet and 't="inlineStr"><is><t>=HYPERLINK(' in sheet

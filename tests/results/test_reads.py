@@ -45,8 +45,8 @@ def test_the_lean_readers_answer_as_tracks_on_every_state(tmp_path, draw_dir, re
                             action="责令改正", today=TODAY)
     with Ledger.open(results_ledger) as led:
         folder = load_draw(draw_dir)
-        seen = [(p.visit.visit_id, p.completed_on, p.needs_follow_up, p.follow_up_closed_on, p.first_published)
-                for p in reads.progress(folder, led)]
+        seen = [(vid, completed, needs, closed, (first, on) if first else None) for _, vid, completed, needs, closed, first, on
+                in reads.progress_frame([folder], led).iter_rows()]
         want = [(t.visit.visit_id, t.completed_on, t.needs_follow_up, t.follow_up_closed_on,
                  (dt.date.fromisoformat(t.first_published[0].body["completed_on"]),
                   dt.date.fromisoformat(t.first_published[1].body["on"])) if t.first_published else None)

@@ -127,3 +127,14 @@ def import_history(ledger: Ledger, path: Path, *, actor: str) -> int:
     with ledger.transaction() as tx:
         append_history(tx, rows, key=path.name, actor=actor)
     return len(rows)
+
+
+def checks_of_year(ledger: Ledger, year: int) -> tuple[int, int]:
+    """(the year's checks a draw made, its other checks) in the history table, counted by SQLite: a drawn
+    check is one per visit (or per drawn entity, before its visit was planned), so a visit's rows for each
+    of its tasks count once; a check without a draw counts row by row."""
+    drawn = "ifnull(draw_id, '') != ''"
+    sql = (f"SELECT count(DISTINCT CASE WHEN {drawn} THEN (CASE WHEN ifnull(visit_id, '') != '' THEN visit_id"
+           f" ELSE draw_id || '|' || uscc END) END), count(CASE WHEN NOT {drawn} THEN 1 END) FROM history WHERE year = ?")
+    ((checks, others),) = next(ledger.chunks(sql, (year,)))
+    return checks, others

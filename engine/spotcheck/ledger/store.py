@@ -24,7 +24,7 @@ import getpass
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -266,6 +266,16 @@ class Ledger:
             args += [f'$."{name}"', value]
         try:
             return self._conn.execute(sql + " ORDER BY seq", args).fetchall()
+        except sqlite3.Error as exc:
+            raise SpotcheckError(damaged(self.path, exc)) from None
+
+    def chunks(self, sql: str, args: Sequence[object] = (), size: int = 200_000) -> Iterator[list[tuple]]:
+        """The rows of a read-only query a chunk at a time: a province's year is millions of rows, never all
+        Python tuples at once."""
+        try:
+            cursor = self._conn.execute(sql, args)
+            while rows := cursor.fetchmany(size):
+                yield rows
         except sqlite3.Error as exc:
             raise SpotcheckError(damaged(self.path, exc)) from None
 

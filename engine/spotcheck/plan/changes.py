@@ -17,7 +17,7 @@ from spotcheck.ledger.store import Ledger
 from spotcheck.plan import teams as team_stage
 from spotcheck.plan.eligibility import LEAD
 from spotcheck.plan.reassignment import Candidate, candidates, check_swap, swap
-from spotcheck.plan.workbooks import unit_workbooks
+from spotcheck.plan.workbooks import unit_workbooks, write_workbooks
 from spotcheck.plan.workplan import (
     LEADS_COLUMNS,
     compute,
@@ -137,13 +137,13 @@ def reassign(
         "teams.csv": teams_bytes,
         "reassignments.json": json_bytes({"reassignments": log}),
         "summary.json": json_bytes(folder.summary.with_sections(teams=planned).to_json()),
-        **unit_workbooks(visits, new_teams, folder.drawn_on),
     }
     with Ledger.open(ledger_path) as ledger, committed(folder.path, ledger, adding=True) as stage, \
             stage.transaction() as tx:
         for old in (stage.path / "units").glob("*.xlsx"):
             old.unlink()
         write_files(stage.path, files)
+        write_workbooks(stage.path, unit_workbooks(visits, new_teams, folder.drawn_on))
         tx.append("team_reassignment", visit_id, {"draw_id": folder.draw_id, "drill": folder.drill, **entry})
         if change.role == LEAD and not folder.drill:
             rows = led_history_rows(folder, loaded, visits.filter(pl.col("visit_id") == visit_id), new_teams)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections import deque
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import polars as pl
+from spotcheck.draw.folder import write_files
 from spotcheck.plan.eligibility import LEAD, MEMBER
 from spotcheck.spreadsheet import Sheet, workbook
 
@@ -23,7 +27,7 @@ TEAM_HEADERS = {"visit_id": "检查编号", "uscc": "统一社会信用代码", 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
 
-_WRITERS = 2  # workbooks written at once (each holds its compressed bytes and one batch of rows)
+_WRITERS = 2  # workbooks made at once (each holds its compressed bytes and one batch of rows)
 _NAME_BYTES = 200  # of a file name's 255, leaving room for a digest and .xlsx
 
 
@@ -36,23 +40,43 @@ def unit_file(unit: str) -> str:
     return f"units/{name}.xlsx"
 
 
-def unit_workbooks(visits: pl.DataFrame, teams: pl.DataFrame, created: dt.date) -> dict[str, bytes]:
-    """One workbook per inspecting unit: its visits, and the joint visits its officers join."""
-    home = visits.select("visit_id", pl.col("inspecting_unit").fill_null("未指定检查单位").alias("_unit"))
-    guests = teams.filter(pl.col("role").is_in([LEAD, MEMBER])).select("visit_id", pl.col("unit").alias("_unit"))
-    by_unit = pl.concat([home, guests]).unique(maintain_order=True)
-    entity = visits.select("visit_id", "uscc", pl.col("name").alias("entity"))
+def unit_workbooks(visits: pl.DataFrame, teams: pl.DataFrame, created: dt.date) -> Iterator[tuple[str, bytes]]:
+    """One workbook per inspecting unit, in file-name order: its visits, and the joint visits its officers
+    join. The next ones are made while one is written, so a province's workbooks are never all in memory."""
+    at = visits.select("visit_id").with_row_index("_v")
+    # Rows are picked by their place in `visits` and `teams`: one join for the year, not two per unit.
+    members_at = teams.select("visit_id").join(at, on="visit_id", how="left", maintain_order="left")["_v"]
+    home = visits.select(pl.col("inspecting_unit").fill_null("未指定检查单位").alias("_unit")).with_row_index("_v")
+    guests = teams.select(members_at, pl.col("unit").alias("_unit")).filter(teams["role"].is_in([LEAD, MEMBER]))
+    by_unit = pl.concat([home, guests]).unique()
+    team_rows = members_at.to_frame().with_row_index("_t").join(by_unit, on="_v").select("_unit", "_t")
+    visits_of = by_unit.sort("_unit", "_v").partition_by("_unit", as_dict=True, include_key=False)
+    members_of = team_rows.sort("_unit", "_t").partition_by("_unit", as_dict=True, include_key=False)
+    entity = visits.select("uscc", pl.col("name").alias("entity"))
+    no_members = pl.DataFrame(schema={"_t": pl.UInt32})
 
-    def book(unit: str, part: pl.DataFrame) -> bytes:
-        mine = visits.join(part.select("visit_id"), on="visit_id", how="semi")
-        members = teams.join(part.select("visit_id"), on="visit_id", how="semi").join(entity, on="visit_id", how="left")
-        return _workbook(unit, mine, members, created)
+    def book(unit: str) -> bytes:
+        taken = members_of.get((unit,), no_members)["_t"]
+        members = pl.concat([teams[taken], entity[members_at.gather(taken)]], how="horizontal")
+        return _workbook(unit, visits[visits_of[(unit,)]["_v"]], members, created)
 
-    # A city's units are written side by side: polars and zlib, most of the work, release the GIL.
+    # Two units whose names make one file name: the last to appear (its visits, then its guests) has it.
+    appearing = pl.concat([home["_unit"].unique(maintain_order=True), guests["_unit"].unique(maintain_order=True)])
+    names = sorted({unit_file(unit): unit for unit in appearing.unique(maintain_order=True)}.items())
+    # Units are made side by side: polars and zlib, most of the work, release the GIL.
     with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
-        out = {unit_file(unit): pool.submit(book, unit, part)
-               for (unit,), part in by_unit.group_by("_unit", maintain_order=True)}
-        return {name: out[name].result() for name in sorted(out)}
+        made = deque(pool.submit(book, unit) for _, unit in names[:_WRITERS])
+        for k, (name, _) in enumerate(names):
+            data = made.popleft().result()
+            if k + _WRITERS < len(names):
+                made.append(pool.submit(book, names[k + _WRITERS][1]))
+            yield name, data
+
+
+def write_workbooks(folder: Path, books: Iterable[tuple[str, bytes]]) -> None:
+    """Each workbook into the (staging) folder as soon as it is made."""
+    for name, data in books:
+        write_files(folder, {name: data})
 
 
 def _text(frame: pl.DataFrame, headers: dict[str, str]) -> pl.DataFrame:

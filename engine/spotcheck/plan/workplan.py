@@ -51,7 +51,7 @@ from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import load_policy
 from spotcheck.resources import policy_file
 from spotcheck.progress import Progress, silent
-from spotcheck.plan.workbooks import unit_workbooks
+from spotcheck.plan.workbooks import unit_workbooks, write_workbooks
 
 FORMAT = "spotcheck-workplan/1"
 LEADS_COLUMNS = {"uscc": pl.String, "lead_inspector": pl.String}
@@ -205,16 +205,18 @@ def plan(
     with Ledger.open(ledger_path) as ledger:
         leads = previous_leads(ledger, folder.drawn["uscc"].unique().to_list())
         result = compute(folder, loaded, inspectors, recusals, leads, progress)
-        progress("生成各单位检查安排表")
-        books = unit_workbooks(result.visits, result.teams, folder.drawn_on)
-        progress("写入检查安排与台账")
-        with committed(folder.path, ledger, adding=True) as stage, stage.transaction() as tx:
-            _refuse_second_plan(tx, folder, result)
-            write_files(stage.path, {**result.files, **books})
-            if folder.drill:
-                tx.append("drill_plan", folder.draw_id, _drill_body(result))
-            else:
-                _record(tx, folder, loaded, result)
+        with committed(folder.path, ledger, adding=True) as stage:
+            progress("写入检查安排")
+            write_files(stage.path, result.files)
+            progress("生成各单位检查安排表")
+            write_workbooks(stage.path, unit_workbooks(result.visits, result.teams, folder.drawn_on))
+            progress("写入台账")
+            with stage.transaction() as tx:
+                _refuse_second_plan(tx, folder, result)
+                if folder.drill:
+                    tx.append("drill_plan", folder.draw_id, _drill_body(result))
+                else:
+                    _record(tx, folder, loaded, result)
     return result
 
 

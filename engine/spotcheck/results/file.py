@@ -136,7 +136,7 @@ class _Row:
     findings: str | None
     actions: tuple[str, ...]
     remarks: str | None
-    text: tuple[tuple[str, str], ...]  # the row's cells, to tell identical duplicates from conflicting ones
+    text: Mapping[str, str]  # the row's cells by field, to tell identical duplicates from conflicting ones
 
 
 class _Sheet:
@@ -163,8 +163,9 @@ class _Sheet:
                          1 + best, None, hint="删去其中一列")
                 continue
             self.headers[field], self.columns[field] = text.strip(), j
+        columns = list(self.columns.items())
         self.rows = [
-            (i + 1, {f: row[j].strip() for f, j in self.columns.items() if j < len(row) and row[j].strip()})
+            (i + 1, {f: text for f, j in columns if j < len(row) and (text := row[j].strip())})
             for i, row in enumerate(cells[best + 1:], start=best + 1)
             if any(c.strip() for c in row)
         ]
@@ -223,8 +224,10 @@ def read_results(path: str | Path, folder: DrawFolder, *, today: dt.date) -> lis
         raise SpotcheckError(Problem("S801", "文件中没有结果行", file=sheet.file, hint="每次检查至少一行"))
 
     by_uscc: dict[str, list[Visit]] = {}
-    for visit in folder.visits.values():
-        by_uscc.setdefault(visit.uscc, []).append(visit)
+    if any("visit_id" not in cells for _, cells in sheet.rows):
+        # Only rows without a visit id are found by task and credit code.
+        for visit in folder.visits.values():
+            by_uscc.setdefault(visit.uscc, []).append(visit)
     parsed = [r for n, cells in sheet.rows if (r := _parse_row(sheet, folder, by_uscc, n, cells, today))]
     groups: dict[str, list[_Row]] = {}
     for r in parsed:
@@ -317,7 +320,7 @@ def _parse_row(sheet: _Sheet, folder: DrawFolder, by_uscc: Mapping[str, list[Vis
                   n, "item_code", where=where, hint="核对事项编码或检查编号")
 
     return _Row(n, visit, completed, tuple(methods), categories, item_code, cells.get("findings"), tuple(actions),
-                cells.get("remarks"), tuple(sorted((k, v) for k, v in cells.items())))
+                cells.get("remarks"), cells)
 
 
 def _identify(sheet: _Sheet, folder: DrawFolder, by_uscc: Mapping[str, list[Visit]], n: int,
@@ -355,6 +358,8 @@ def _identify(sheet: _Sheet, folder: DrawFolder, by_uscc: Mapping[str, list[Visi
 
 def _check_visit(sheet: _Sheet, rows: list[_Row]) -> None:
     """Duplicates, per-visit rows mixed with per-item rows, and items a per-item visit leaves out."""
+    if len(rows) == 1 and not rows[0].item_code:
+        return  # one row for the whole visit, as most are: nothing to compare
     visit = rows[0].visit
     where = f"检查 '{visit.visit_id}'"
     seen: dict[str | None, _Row] = {}

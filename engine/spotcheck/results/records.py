@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
@@ -34,7 +34,7 @@ from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import load_policy
 from spotcheck.resources import policy_file
 from spotcheck.results import reads
-from spotcheck.results.file import read_results
+from spotcheck.results.file import Result, read_results
 from spotcheck.results.reads import APPROVED, PUBLISHED, STATES, needs_follow_up
 
 
@@ -85,31 +85,38 @@ def import_results(path: str | Path, draw_dir: str | Path, *, ledger_path: str |
         source = {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
         added, replaced, unchanged = [], [], []
         reopened: dict[str, str] = {}
-        bodies: list[tuple[str, dict]] = []
+        # What each result does (None: a first result); its record is made only as it is appended, so a
+        # province's millions of bodies are never all in memory at once.
+        todo: list[tuple[Result, dict | None]] = []
         with ledger.transaction() as tx:
             # One pass over the chain for every visit's latest result, not one query per visit.
             latest = {r.key: r for r in ledger.iter("result", fields={"draw_id": folder.draw_id})}
             for result in results:
-                new = result.content()
                 old = latest.get(result.visit_id)
-                if old is not None and content_of(old.body) == new:
+                if old is None:
+                    added.append(result.visit_id)
+                    todo.append((result, None))
+                    continue
+                new = result.content()
+                if content_of(old.body) == new:
                     unchanged.append(result.visit_id)
                     continue
-                body = {**new, "source": {**source, "rows": list(result.rows)}}
-                if old is not None:
-                    states = [r.body["state"] for r in ledger.find(kind="result_state", key=result.visit_id)
-                              if r.body.get("result_seq") == old.seq]
-                    if states:
-                        reopened[result.visit_id] = PUBLISHED if PUBLISHED in states else states[-1]
-                    before = content_of(old.body)
-                    changed = [k for k in CONTENT_KEYS if before[k] != new[k]]
-                    body["replaces"] = {"seq": old.seq, "hash": old.hash}
-                    body["changes"] = {k: {"from": before[k], "to": new[k]} for k in changed}
-                    replaced.append((result.visit_id, old.seq, tuple(FIELD_TITLES.get(k, k) for k in changed)))
-                else:
-                    added.append(result.visit_id)
-                bodies.append((result.visit_id, body))
-            tx.extend("result", bodies)
+                states = [r.body["state"] for r in ledger.find(kind="result_state", key=result.visit_id)
+                          if r.body.get("result_seq") == old.seq]
+                if states:
+                    reopened[result.visit_id] = PUBLISHED if PUBLISHED in states else states[-1]
+                before = content_of(old.body)
+                changed = [k for k in CONTENT_KEYS if before[k] != new[k]]
+                replaced.append((result.visit_id, old.seq, tuple(FIELD_TITLES.get(k, k) for k in changed)))
+                todo.append((result, {"replaces": {"seq": old.seq, "hash": old.hash},
+                                      "changes": {k: {"from": before[k], "to": new[k]} for k in changed}}))
+
+            def bodies() -> Iterator[tuple[str, dict]]:
+                for result, correction in todo:
+                    yield result.visit_id, {**result.content(), "source": {**source, "rows": list(result.rows)},
+                                            **(correction or {})}
+
+            tx.extend("result", bodies())
     return ImportOutcome(sum(len(r.rows) for r in results), tuple(added), tuple(replaced), tuple(unchanged), reopened)
 
 

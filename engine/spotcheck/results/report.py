@@ -32,6 +32,7 @@ from spotcheck.draw.reader import DrawFolder, load_draw
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import OPERATING_STATUSES, TIER_NAMES, TIERS
 from spotcheck.draw.folder import staged, sweep, write_files
+from spotcheck.ledger.history import checks_of_year
 from spotcheck.ledger.store import Ledger
 from spotcheck.notices.announcements import plan_identity
 from spotcheck.policy.loaded import LoadedPolicy
@@ -177,10 +178,14 @@ def _target(loaded: LoadedPolicy, metric: str) -> tuple[Fraction | None, str | N
 
 def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFrame, ledger: Ledger,
             today: dt.date) -> Report:
-    """The KPIs of the policy's year. Pure but for reading the ledger."""
+    """The KPIs of the policy's year. Pure but for reading the ledger.
+
+    Column by column: a province's year is millions of visits, each with its result read as a few fields
+    (reads.progress_frame), never a Python object per visit."""
     year = loaded.policy.year
-    tracks = [t for f in folders for t in reads.progress(f, ledger)]
-    done = [t for t in tracks if t.completed_on is not None and t.completed_on.year == year]
+    tracks = reads.progress_frame(folders, ledger, _carried)
+    in_year = pl.col("completed_on").dt.year() == year
+    done = tracks.filter(pl.col("completed_on").is_not_null() & in_year)
     metrics: dict[str, Metric] = {}
 
     def put(metric: str, num: int | None, den: int | None, basis: str, reason: str | None = None) -> None:
@@ -190,51 +195,43 @@ def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFr
         metrics[metric] = Metric(metric, num, den, target, text, basis, reason)
 
     operating = entities.filter(pl.col("type").is_in(list(coverage_kinds(loaded.policy))) & pl.col("status").is_in(list(OPERATING_STATUSES)))
-    inspected = {t.visit.uscc for t in done}
-    operating = operating.with_columns(pl.col("uscc").is_in(list(inspected)).alias("_inspected"))
+    inspected = done.get_column("uscc").unique()
+    operating = operating.with_columns(pl.col("uscc").is_in(inspected.implode()).alias("_inspected"))
     put("enterprise_coverage", int(operating["_inspected"].sum()), operating.height,
         "本年度已录入结果的在营企业户数 / 名录中在营企业户数")
 
     risk_num = risk_den = 0
     for f in folders:
         flags = _risk_based_tasks(f, loaded)
-        drawn = f.drawn.select("task_id") \
-            if (f.path / "draws.csv").is_file() else pl.DataFrame({"task_id": [t for v in f.visits.values() for t in v.task_ids]})
+        drawn = f.drawn.select("task_id") if (f.path / "draws.csv").is_file() \
+            else f.visit_frame.select(pl.col("task_ids").explode().drop_nulls().alias("task_id"))
         risk_den += drawn.height
         risk_num += drawn.filter(pl.col("task_id").is_in([t for t, on in flags.items() if on])).height
     put("risk_based_share", risk_num, risk_den, "按信用风险等级分层抽取的户次 / 全部抽取户次")
 
-    put("joint_share", sum(1 for t in done if t.visit.joint), len(done), "联合检查次数 / 已录入结果的检查次数")
+    put("joint_share", int(done["joint"].sum()), done.height, "联合检查次数 / 已录入结果的检查次数")
 
-    history = ledger.history(year=year)
-    others = [r for r in history if not r.get("draw_id")]
+    drawn_checks, others = checks_of_year(ledger, year)
     if others:
-        drawn_checks = {r["visit_id"] or f"{r['draw_id']}|{r['uscc']}" for r in history if r.get("draw_id")}
-        put("double_random_share", len(drawn_checks), len(drawn_checks) + len(others),
-            "台账抽查历史中随机抽取产生的检查 / 全部检查")
+        put("double_random_share", drawn_checks, drawn_checks + others, "台账抽查历史中随机抽取产生的检查 / 全部检查")
     else:
         put("double_random_share", None, None, "双随机抽查次数 / 全部抽查次数",
             "台账只记录双随机抽取的检查，其他方式的检查次数不在台账中")
 
     items = set(loaded.items)
-    covered = items & {c for t in done for c in t.visit.item_codes}
+    covered = items & set(done.select(pl.col("item_codes").explode().drop_nulls().unique()).to_series().to_list())
     put("item_coverage", len(covered), len(items), "已检查（已录入结果）的事项数 / 策略事项清单中的事项数",
         None if items else "策略没有事项清单")
 
-    timeliness: dict[str, dict[str, int]] = {}
-    due_of = results.publication_dues(loaded)
-    for t in tracks:
-        kind = _timeliness(t, due_of, today, year)
-        if kind:
-            timeliness.setdefault(t.visit.unit, {"on_time": 0, "late": 0, "overdue": 0, "pending": 0})[kind] += 1
-    on_time = sum(u["on_time"] for u in timeliness.values())
-    due_count = sum(u["on_time"] + u["late"] + u["overdue"] for u in timeliness.values())
+    timeliness = _timeliness(tracks, results.publication_dues(loaded), today, year)
+    on_time = sum(t.on_time for t in timeliness)
+    due_count = sum(t.on_time + t.late + t.overdue for t in timeliness)
     put("on_time_publication", on_time, due_count, "期限内公示的结果 / （已公示 + 逾期未公示）的结果")
 
-    needing = [t for t in done if t.needs_follow_up]
-    put("follow_up", sum(1 for t in needing if t.follow_up_closed_on), len(needing),
+    needing = done.filter(pl.col("needs_follow_up"))
+    put("follow_up", needing["follow_up_closed_on"].count(), needing.height,
         "已办结的后续处置 / 发现问题需后续处置的结果",
-        None if needing else "本年度没有发现需要后续处置的问题")
+        None if needing.height else "本年度没有发现需要后续处置的问题")
 
     for metric, why in _UNTRACKED.items():
         if metric in loaded.policy.targets:
@@ -247,18 +244,40 @@ def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFr
     notes = []
     if any(f.drill for f in folders):
         notes.append("包含演练抽取，演练结果不是正式抽查结果，不得对外公布")
-    unknown = {t.visit.uscc for t in done} - set(entities["uscc"].to_list())
+    unknown = inspected.filter(~inspected.is_in(entities.get_column("uscc").implode())).len()
     if unknown:
-        notes.append(f"{len(unknown)} 户已检查主体不在名录中，未计入企业覆盖率")
+        notes.append(f"{unknown} 户已检查主体不在名录中，未计入企业覆盖率")
     order = [m for m in METRIC_NAMES if m in metrics]
     return Report(
         policy_id=loaded.policy.id, jurisdiction=loaded.policy.jurisdiction.name, year=year, today=today,
-        draws=[{"draw_id": f.draw_id, "drawn_on": f.drawn_on.isoformat(), "drill": f.drill, "visits": len(f.visits),
+        draws=[{"draw_id": f.draw_id, "drawn_on": f.drawn_on.isoformat(), "drill": f.drill, "visits": f.visit_frame.height,
                 "path": str(f.path)} for f in folders],
         metrics=[metrics[m] for m in order], by_district=by_district, by_tier=by_tier,
-        timeliness=[Timeliness(u, **c) for u, c in sorted(timeliness.items())], notes=notes,
-        plan=plan_identity(loaded.policy)[1],
+        timeliness=timeliness, notes=notes, plan=plan_identity(loaded.policy)[1],
     )
+
+
+# What the report reads of a directory: only these columns are kept of a province's millions of rows.
+ENTITY_COLUMNS = ("uscc", "type", "status", "district", "tier")
+
+
+def _carried(visits: pl.DataFrame) -> list[pl.Expr]:
+    """What the report needs of each visit besides its result, as reader.Visit gives it (a column the file
+    lacks is empty)."""
+    present = set(visits.columns)
+
+    def text(name: str) -> pl.Expr:
+        return pl.col(name).fill_null("") if name in present else pl.lit("", pl.String)
+
+    return [
+        text("uscc").alias("uscc"),
+        # Visit.unit: the body that inspects, enters and publishes the result.
+        pl.when(text("inspecting_unit") != "").then(text("inspecting_unit"))
+        .when(text("lead_unit") != "").then(text("lead_unit")).otherwise(pl.lit("（未指定检查机关）")).alias("unit"),
+        (pl.col("joint").fill_null(False) if "joint" in present else pl.lit(False)).alias("joint"),
+        pl.col("item_codes"),
+        (pl.col("results_due_by") if "results_due_by" in present else pl.lit(None, pl.Date)).alias("results_due_by"),
+    ]
 
 
 def _risk_based_tasks(folder: DrawFolder, loaded: LoadedPolicy) -> dict[str, bool]:
@@ -269,20 +288,37 @@ def _risk_based_tasks(folder: DrawFolder, loaded: LoadedPolicy) -> dict[str, boo
     return flags
 
 
-def _timeliness(track: reads.Progress, due_of: Callable[[dt.date], dt.date], today: dt.date, year: int) -> str | None:
-    if track.first_published is not None:
-        completed, published_on = track.first_published
-        if completed.year != year:
-            return None
-        return "on_time" if published_on <= due_of(completed) else "late"
-    if track.completed_on is not None:
-        if track.completed_on.year != year:
-            return None
-        return "overdue" if today > due_of(track.completed_on) else "pending"
-    due = track.visit.results_due_by
-    if due is None or due.year != year:
-        return None
-    return "overdue" if today > due else "pending"
+_KINDS = ("on_time", "late", "overdue", "pending")
+
+
+def _timeliness(tracks: pl.DataFrame, due_of: Callable[[dt.date], dt.date], today: dt.date, year: int) -> list[Timeliness]:
+    """Per unit, its results published on time or late, and those not published: overdue or not yet due.
+
+    A result once published counts by its first publication, against the due date of the completion date
+    of the version published; one not yet published against that of its latest version; a visit without a
+    result against the plan's results_due_by. Those of another year do not count."""
+    first, latest, planned = pl.col("first_completed"), pl.col("completed_on"), pl.col("results_due_by")
+    # Its due date counts from this completion date (counted once per day: a year is a few hundred days).
+    basis = pl.when(first.is_not_null()).then(first).otherwise(latest)
+    dated = tracks.select("unit", first, latest, "first_published_on", planned, basis.alias("basis"))
+    days = dated.filter(pl.col("basis").dt.year() == year).get_column("basis").unique().sort()
+    dues = pl.DataFrame({"basis": days, "due": [due_of(d) for d in days.to_list()]}, schema={"basis": pl.Date, "due": pl.Date})
+    today_ = pl.lit(today, pl.Date)
+    of_year = pl.col("basis").dt.year() == year
+    kind = (
+        pl.when(first.is_not_null()).then(
+            pl.when(~of_year).then(None)
+            .when(pl.col("first_published_on") <= pl.col("due")).then(pl.lit("on_time")).otherwise(pl.lit("late")))
+        .when(latest.is_not_null()).then(
+            pl.when(~of_year).then(None).when(today_ > pl.col("due")).then(pl.lit("overdue")).otherwise(pl.lit("pending")))
+        .otherwise(
+            pl.when(planned.is_null() | (planned.dt.year() != year)).then(None)
+            .when(today_ > planned).then(pl.lit("overdue")).otherwise(pl.lit("pending")))
+    )
+    counts = dated.join(dues, on="basis", how="left", maintain_order="left").select("unit", kind.alias("kind")) \
+        .filter(pl.col("kind").is_not_null()) \
+        .group_by("unit").agg(*[(pl.col("kind") == k).sum().alias(k) for k in _KINDS]).sort("unit")
+    return [Timeliness(unit, *map(int, n)) for unit, *n in counts.iter_rows()]
 
 
 # ---------------------------------------------------------------- HTML with inline SVG charts
@@ -376,14 +412,14 @@ def make_report(policy_path: str | Path, draw_dirs: Iterable[str | Path], entiti
     """Compute the year's KPIs and write OUT/report.json and OUT/report.html (self-contained, offline)."""
     today = today or dt.date.today()
     loaded = load_policy(policy_path)
-    entities = load_for(loaded.policy, entities_path)
+    entities = load_for(loaded.policy, entities_path).frame.select(ENTITY_COLUMNS)
     with Ledger.open(ledger_path, create=False) as ledger:
         folders = [load_draw(d, ledger) for d in draw_dirs]
         wrong = [Problem("S850", f"抽取日期 {f.drawn_on} 不在策略年度 {loaded.policy.year} 年内", file=str(f.path),
                          hint="只给出本年度的抽取目录") for f in folders if f.drawn_on.year != loaded.policy.year]
         if wrong:
             raise SpotcheckError(wrong)
-        report = compute(loaded, folders, entities.frame, ledger, today)
+        report = compute(loaded, folders, entities, ledger, today)
     files = {
         "report.json": (json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
         "report.html": render_html(report, loaded).encode("utf-8"),
