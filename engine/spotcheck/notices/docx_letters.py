@@ -240,22 +240,22 @@ class LetterLayout:
 
     def _scale(self, chunk: pl.DataFrame) -> pl.DataFrame:
         """Each letter's scale (_n, _scale): docx_render.units_scale of the widths of its fitted paragraphs,
-        worked out once per shape and widths."""
-        out = []
+        worked out once per shape and widths of its texts."""
         texts = [f for f in FIELDS if f != "date"]
-        chunk = chunk.select("_n", "_shape", *(_widths(chunk, f) for f in texts))
-        for (shape,), rows in chunk.partition_by("_shape", as_dict=True, maintain_order=True).items():
-            fitted = self._fitted(shape)
-            if not fitted:
-                out.append(rows.select("_n", pl.lit(self._units_scale(shape, fitted, ()), pl.Float64).alias("_scale")))
-                continue
-            widths = rows.select("_n", *(sum((_value(k, "_w_") for k in names), pl.lit(float(fixed), pl.Float64)).alias(f"_w{j}")
-                                         for j, (_, fixed, names) in enumerate(fitted)))
-            combos = widths.drop("_n").unique(maintain_order=True)
-            scales = pl.Series("_scale", [self._units_scale(shape, fitted, w) for w in combos.rows()], pl.Float64)
-            out.append(widths.join(combos.with_columns(scales), on=combos.columns, how="left", maintain_order="left")
-                       .select("_n", "_scale"))
-        return pl.concat(out) if out else pl.DataFrame(schema={"_n": pl.UInt32, "_scale": pl.Float64})
+        widths = chunk.select("_n", "_shape", *(_widths(chunk, f) for f in texts))
+        # A list's widths as a column per line, so that all of a letter's widths are plain values.
+        lines = {f: widths.get_column(f"_w_{f}").list.len().max() or 0 for f in LISTS}
+        flat = widths.select("_n", "_shape", *(f"_w_{f}" for f in texts if f not in LISTS),
+                             *(pl.col(f"_w_{f}").list.get(i, null_on_oob=True).alias(f"_w_{f}.{i}")
+                               for f in LISTS for i in range(lines[f])))
+        keys = flat.drop("_n").unique(maintain_order=True)
+        scales = []
+        for row in keys.iter_rows(named=True):
+            fitted = self._fitted(row["_shape"])
+            said = tuple(sum((row[f"_w_{k}"] for k in names), float(fixed)) for _, fixed, names in fitted)
+            scales.append(self._units_scale(row["_shape"], fitted, said))
+        return (flat.join(keys.with_columns(pl.Series("_scale", scales, pl.Float64)), on=keys.columns, how="left",
+                          maintain_order="left", nulls_equal=True).select("_n", "_scale"))
 
     def _units_scale(self, shape: int, fitted: list[tuple[Style, float, tuple[str, ...]]], widths: tuple) -> float | None:
         key = (shape, widths)
