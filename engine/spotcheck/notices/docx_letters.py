@@ -61,19 +61,6 @@ def _sentinel(n: EntityNotice) -> EntityNotice:
     return dataclasses.replace(n, **changes)
 
 
-def format_of(parts: Sequence[tuple[str, ...]]) -> tuple[str, tuple[str, ...]]:
-    """Body children cut at their markers as one str.format string, and the names of its fields in order."""
-    form, names = [], []
-    for cut in parts:
-        for i, t in enumerate(cut):
-            if i % 2:
-                form.append("{}")
-                names.append(t)
-            else:
-                form.append(t.replace("{", "{{").replace("}", "}}"))
-    return "".join(form), tuple(names)
-
-
 class RenderedXml:
     """A rendered document's XML: the part up to the body's children, each child, and the end."""
 

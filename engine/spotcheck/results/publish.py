@@ -58,10 +58,6 @@ class PublicRow:
         # Field by field, not dataclasses.astuple: that deep-copies every value.
         return tuple(str(getattr(self, f)) for f in _CELL_FIELDS)
 
-    def notice_row(self) -> dict:
-        return {"task_id": self.task_id, "name": self.name, "uscc": self.uscc, "completed": self.completed_on,
-                "result": self.result, "remarks": self.remarks, "inspecting_body": self.authority}
-
 
 _CELL_FIELDS = tuple(f.name for f in fields(PublicRow))[:len(PUBLIC_COLUMNS)]
 _CELLS = [f"c{j}" for j in range(len(PUBLIC_COLUMNS))]

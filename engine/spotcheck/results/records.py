@@ -25,7 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from spotcheck.calendar import deadlines
-from spotcheck.results.categories import ACTIONS, CATEGORIES, UNREACHABLE, split_actions
+from spotcheck.results.categories import ACTIONS, UNREACHABLE, split_actions
 from spotcheck.draw.reader import DrawFolder, Visit, load_draw, visit_unit
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ledger.chain import Record
