@@ -9,7 +9,7 @@ from datetime import date, datetime, timezone
 import pytest
 from spotcheck.errors import SpotcheckError
 from spotcheck.ledger.chain import GENESIS_HASH, canonical_json, record_hash
-from spotcheck.ledger.history import append_history, last_leads
+from spotcheck.ledger.history import append_history
 from spotcheck.ledger.store import Ledger, claim_commitment
 
 
@@ -350,21 +350,6 @@ ROWS = [
     {"uscc": "91110000BBBBBBBB2X", "checked_on": "2023-11-02", "task_id": "t02", "visit_id": "v9"},
     {"uscc": "91110000AAAAAAAA1X", "checked_on": date(2024, 6, 1), "task_id": "t03"},
 ]
-
-
-def test_last_leads_are_the_latest_named_lead_of_each_asked_entity(tmp_path):
-    a, b, c = "91110000AAAAAAAA1X", "91110000BBBBBBBB2X", "91110000CCCCCCCC3X"
-    with Ledger.open(tmp_path / "l.db") as led:
-        with led.transaction() as tx:
-            append_history(tx, [{"uscc": a, "year": 2023, "lead_inspector": "张三"},
-                                {"uscc": b, "year": 2023, "lead_inspector": "李四"},
-                                {"uscc": c, "year": 2023, "lead_inspector": "赵六"}], key="d1")
-            # a later year: a names another lead, b's row names none (a draw's own row), c is not asked for
-            append_history(tx, [{"uscc": a, "year": 2024, "lead_inspector": "王五"},
-                                {"uscc": b, "year": 2024, "lead_inspector": ""},
-                                {"uscc": b, "year": 2024}], key="d2")
-        assert last_leads(led, [a, b]) == {a: "王五", b: "李四"}
-        assert last_leads(led, []) == {}
 
 
 def test_history_rows_are_recorded_and_queried(tmp_path):

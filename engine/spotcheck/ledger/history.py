@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import csv
-import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 
@@ -76,15 +75,6 @@ def append_history(tx: Transaction, rows: list[dict], *, key: str = "", actor: s
           r["draw_id"], r["visit_id"], r["lead_inspector"], r["checked_on"]) for n, r in enumerate(clean)]))
     return record
 
-
-def last_leads(ledger: Ledger, usccs: Iterable[str]) -> dict[str, str]:
-    """uscc → the lead inspector of the entity's last recorded visit (any year). Only rows naming a lead are
-    read: a year's own draw rows name none, and at a million entities turning each into a dict cost seconds."""
-    rows = ledger._conn.execute(
-        "SELECT uscc, lead_inspector FROM history WHERE lead_inspector IS NOT NULL AND lead_inspector != ''"
-        " AND uscc IN (SELECT value FROM json_each(?)) ORDER BY seq, row_no",
-        (json.dumps(list(usccs), ensure_ascii=False),))
-    return dict(rows)
 
 
 # The columns of a past-checks file as the national system exports them, or as this tool names them.
