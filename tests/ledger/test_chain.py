@@ -1,5 +1,7 @@
 import hashlib
 import json
+import sqlite3
+import threading
 from datetime import datetime, timezone
 
 import pytest
@@ -7,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from spotcheck.errors import SpotcheckError
 from spotcheck.ledger.chain import canonical_json, decode_body, encoded, record_hash
+from spotcheck.ledger import store
 from spotcheck.ledger.store import Ledger
 
 
@@ -61,26 +64,32 @@ def test_text_orjson_refuses_is_read_by_json():
     assert decode_body('{"a":"\\ud800"}') == {"a": "\ud800"}
 
 
-def test_extend_writes_the_chain_append_would(tmp_path):
+def _appended_and_extended(tmp_path, items, actor="甲"):
+    """The records table (with each value's SQLite type) after appending `items` one by one, and after extending."""
     clock = lambda: datetime(2024, 3, 1, 8, 0, tzinfo=timezone.utc)  # noqa: E731
-    items = [(f"v{i}", {"i": i, "名称": f"企业{i}", "rows": [i, i + 1]}) for i in range(50)]
-    chains = []
+    tables = []
     for name, bulk in (("one.db", False), ("bulk.db", True)):
-        with Ledger.open(tmp_path / name, actor="甲", clock=clock) as led:
+        with Ledger.open(tmp_path / name, actor=actor, clock=clock) as led:
             with led.transaction() as tx:
                 tx.append("draw", "d1", {"n": 1})
                 if bulk:
-                    assert tx.extend("result", items) == 50
+                    assert tx.extend("result", items) == len(items)
                 else:
                     for key, body in items:
                         tx.append("result", key, body)
                 tx.append("draw", "d2", {"n": 2})
             assert led.verify().ok
-            chains.append([r.to_dict() for r in led.iter()])
-    assert chains[0] == chains[1]
-    assert len(chains[1]) == 52
-    assert chains[1][-1]["prev_hash"] == record_hash(*(chains[1][-2][k] for k in ("prev_hash", "seq", "kind", "key", "at",
-                                                                                  "actor")), canonical_json(chains[1][-2]["body"]))
+            tables.append(led._conn.execute("SELECT *, typeof(seq), typeof(key), typeof(body) FROM records ORDER BY seq")
+                          .fetchall())
+    return tables
+
+
+def test_extend_writes_the_chain_append_would(tmp_path):
+    one, bulk = _appended_and_extended(tmp_path, [(f"v{i}", {"i": i, "名称": f"企业{i}", "rows": [i, i + 1]})
+                                                  for i in range(50)])
+    assert one == bulk
+    assert len(bulk) == 52
+    assert bulk[-1][6] == record_hash(bulk[-2][6], *bulk[-2][:6])
 
 
 def test_extend_with_a_bad_body_writes_none_of_them(tmp_path):
@@ -113,3 +122,64 @@ def test_the_record_hash_is_the_documented_netstring_hash(prev, seq, fields, bod
     kind, key, at, actor = fields
     framed = b"".join(b"%d:%s," % (len(x.encode()), x.encode()) for x in (prev, str(seq), kind, key, at, actor, body))
     assert record_hash(prev, seq, kind, key, at, actor, body) == hashlib.sha256(framed).hexdigest()
+
+
+AWKWARD = ["企业", "a\x00b", "引号\"与\\反斜杠", "\u2028行\u2029", "😀", "\x1f\x7f\x85", "", "null", "[1,2]"]
+
+
+@pytest.mark.parametrize("batch", [1, 3, 9, 8192])
+def test_extend_in_batches_writes_the_chain_append_would(tmp_path, monkeypatch, batch):
+    """The rows go to SQLite a batch at a time as JSON text; every text comes back as it was bound, U+0000 too."""
+    monkeypatch.setattr(store, "BATCH_ROWS", batch)
+    items = [(f"v{i}{AWKWARD[i % len(AWKWARD)]}", {"i": i, "big": 2**62 + i, "t": AWKWARD[-1 - i % len(AWKWARD)],
+                                                    "none": None, "yes": i % 2 == 0, "rows": [i, [AWKWARD[i % 4]]]})
+             for i in range(27)]
+    one, bulk = _appended_and_extended(tmp_path, items, actor="甲\x00乙")
+    assert one == bulk
+    assert {row[1] for row in bulk} == {"draw", "result"} and len(bulk) == 29
+
+
+def test_a_bad_body_in_a_later_batch_writes_none_and_stops_the_thread_making_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(store, "BATCH_ROWS", 2)
+    made = []
+
+    def items():
+        for i in range(40):
+            made.append(i)
+            yield f"v{i}", ({"on": datetime(2024, 1, 1)} if i == 7 else {"i": i})
+
+    with Ledger.open(tmp_path / "l.db") as led:
+        with led.transaction() as tx:
+            tx.append("draw", "d1", {})
+            with pytest.raises(SpotcheckError) as err:
+                tx.extend("result", items())
+            assert [p.code for p in err.value.problems] == ["L410"]
+            assert made == list(range(8))
+            assert tx.extend("result", [("v8", {"i": 8})]) == 1
+        assert [(r.seq, r.key) for r in led.iter()] == [(1, "d1"), (2, "v8")]
+        assert led.verify().ok
+    assert not [t for t in threading.enumerate() if t.name == "ledger-rows"]
+
+
+def test_an_insert_that_fails_rolls_back_the_batches_before_and_stops_the_thread(tmp_path, monkeypatch):
+    monkeypatch.setattr(store, "BATCH_ROWS", 2)
+    inserted = []
+
+    def insert(conn, rows):
+        if len(inserted) == 3:
+            raise sqlite3.OperationalError("disk I/O error")
+        inserted.append(rows)
+        real(conn, rows)
+
+    real, made = store._insert, []
+    monkeypatch.setattr(store, "_insert", insert)
+    with Ledger.open(tmp_path / "l.db") as led:
+        with led.transaction() as tx:
+            tx.append("draw", "d1", {})
+            with pytest.raises(sqlite3.OperationalError):
+                tx.extend("result", ((f"v{i}", {"i": made.append(i) or i}) for i in range(1000)))
+        assert [r.key for r in led.iter()] == ["d1"]
+        assert led.verify().ok
+    assert len(inserted) == 3
+    assert len(made) < 20  # no more than the batches already handed over
+    assert not [t for t in threading.enumerate() if t.name == "ledger-rows"]

@@ -23,11 +23,15 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import queue
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+
+import orjson
 
 from spotcheck.errors import SpotcheckError
 from spotcheck.ledger.chain import (
@@ -48,6 +52,10 @@ from spotcheck.ledger.chain import (
 
 DEFAULT_PATH = "spotcheck-ledger.db"
 _INSERT = "INSERT INTO records(seq, kind, key, at, actor, body, prev_hash, hash) VALUES(?,?,?,?,?,?,?,?)"
+# A batch of rows as one JSON array: SQLite inserts all of them in one statement, without Python's lock.
+_INSERT_BATCH = ("INSERT INTO records(seq, kind, key, at, actor, body, prev_hash, hash) SELECT value->>0, value->>1,"
+                 " value->>2, value->>3, value->>4, value->>5, value->>6, value->>7 FROM json_each(?)")
+BATCH_ROWS = 1 << 13
 # Outside the chain: a work list of committed folders still to be renamed into place, written in the
 # transaction that commits their records, so a crash between the two is finished by the next command.
 _PENDING = "CREATE TABLE IF NOT EXISTS pending(stage TEXT PRIMARY KEY, out TEXT NOT NULL, adding INTEGER NOT NULL)"
@@ -351,8 +359,9 @@ class Transaction:
     def extend(self, kind: str, items: Iterable[tuple[str, dict]], *, actor: str | None = None) -> int:
         """Chain one record per (key, body), in order, all stamped with one time; returns how many.
 
-        The rows stream into one statement, so a few million records are never all in memory; a
-        problem with any body (L410) writes none of them.
+        The rows are made (bodies encoded, hashes chained) in a thread of their own a batch ahead, while
+        SQLite inserts the batch before, so a province's millions of records take both cores; they are
+        never all in memory at once. A problem with any body (L410) writes none of them.
         """
         if kind == "commitment":
             # A commitment is checked against the earlier ones (L409) as it is appended: one at a time.
@@ -374,7 +383,8 @@ class Transaction:
         conn = led._conn
         conn.execute("SAVEPOINT extend")
         try:
-            led._run(lambda: conn.executemany(_INSERT, rows()))
+            for batch in _ahead(rows(), BATCH_ROWS):
+                led._run(lambda: _insert(conn, batch))
         except BaseException:
             conn.execute("ROLLBACK TO extend")
             conn.execute("RELEASE extend")
@@ -449,6 +459,59 @@ class Transaction:
     def _close(self) -> None:
         self.closed = True
         self.ledger._tx = None
+
+
+def _insert(conn: sqlite3.Connection, rows: list[tuple]) -> None:
+    try:
+        data = orjson.dumps(rows)
+    except TypeError:
+        data = None  # text orjson will not write (lone surrogates): bound as Python binds it
+    # SQLite's JSON reader ends a text at U+0000, which a bound parameter keeps.
+    if data is None or b"\\u0000" in data:
+        conn.executemany(_INSERT, rows)
+    else:
+        conn.execute(_INSERT_BATCH, (data,))
+
+
+def _ahead(rows: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
+    """`rows` in lists of `size`, made in a thread while the caller works on the list before. The caller
+    leaving early (an error) stops the thread; an error making the rows is raised to the caller."""
+    ready: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def make() -> None:
+        try:
+            batch: list[tuple] = []
+            for row in rows:
+                batch.append(row)
+                if len(batch) == size:
+                    if stop.is_set():
+                        return
+                    ready.put((batch, None))
+                    batch = []
+            ready.put((batch, None))
+        except BaseException as exc:  # handed to the caller's thread, where it is raised
+            ready.put((None, exc))
+
+    thread = threading.Thread(target=make, name="ledger-rows", daemon=True)
+    thread.start()
+    try:
+        while True:
+            batch, exc = ready.get()
+            if exc is not None:
+                raise exc
+            if batch:
+                yield batch
+            if len(batch) < size:
+                return
+    finally:
+        stop.set()
+        while thread.is_alive():  # a thread waiting to hand over a batch is let go
+            try:
+                ready.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        thread.join()
 
 
 def claim_commitment(tx: Transaction, commitment_id: str, *, actor: str | None = None) -> dict:

@@ -282,14 +282,14 @@ def _clean_results(folder: DrawFolder, frame) -> list[Result]:
             r["row"], _Drawn(r["visit_id"], r["visit_uscc"], r["visit_name"], tuple(r["visit_items"])), r["completed"],
             methods[r["methods"]], _categories(r["categories"])[0], r["item_code"], r["findings"],
             _actions(r["actions"])[0] if r["actions"] is not None else (), r["remarks"], cells))
-    out = []
+    out, draw_id = [], folder.draw_id
     for n, vid, uscc, name, alone, completed, method, category, findings, actions, remarks in zip(*(
             frame.get_column(c).to_list() for c in ("row", "visit_id", "visit_uscc", "visit_name", "alone", "completed",
                                                    "methods", "categories", "findings", "actions", "remarks")),
             strict=True):
         if alone:
             out.append(Result(
-                visit_id=vid, draw_id=folder.draw_id, uscc=uscc, name=name, completed_on=completed,
+                visit_id=vid, draw_id=draw_id, uscc=uscc, name=name, completed_on=completed,
                 categories=_categories(category)[0], methods=in_order[method], findings=findings,
                 actions=tuple(dict.fromkeys(_actions(actions)[0])) if actions is not None else (), remarks=remarks,
                 items=(), rows=(n,)))

@@ -230,8 +230,9 @@ def approve(draw_dir: str | Path, *, ledger_path: str | Path, actor: str, visit_
                     skipped.append((vid, f"已是“{state}”状态"))
                     continue
                 changed.append(vid)
+            day = on.isoformat()
             tx.extend("result_state", ((vid, {"visit_id": vid, "result_seq": entered[vid][0], "state": APPROVED,
-                                              "on": on.isoformat()}) for vid in changed))
+                                              "on": day}) for vid in changed))
     named = [*changed, *(v for v, _ in skipped)]
     frame = folder.visit_frame
     units = dict(frame.select("visit_id", visit_unit(frame)).filter(pl.col("visit_id").is_in(named)).iter_rows())
@@ -241,8 +242,8 @@ def approve(draw_dir: str | Path, *, ledger_path: str | Path, actor: str, visit_
 
 def mark_published(tx: Transaction, approved: Iterable[tuple[str, int]], on: dt.date, out: str) -> list[str]:
     """审核 → 公示 for these (visit, result seq), in the publishing transaction."""
-    approved = list(approved)
-    tx.extend("result_state", ((vid, {"visit_id": vid, "result_seq": seq, "state": PUBLISHED, "on": on.isoformat(),
+    approved, day = list(approved), on.isoformat()
+    tx.extend("result_state", ((vid, {"visit_id": vid, "result_seq": seq, "state": PUBLISHED, "on": day,
                                       "out": out}) for vid, seq in approved))
     return [vid for vid, _ in approved]
 
