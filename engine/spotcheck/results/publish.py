@@ -178,23 +178,24 @@ def publish(draw_dir: str | Path, out_dir: str | Path, *, ledger_path: str | Pat
                                                  hint="先用 spotcheck results approve 审核已录入的结果"))
                 table = public_table(loaded, folder.visit_frame, shown)
                 notices = announcements(loaded, table, on)
-                files = {
+                lists = {
                     f"{PUBLIC_LIST}.xlsx": partial(lambda t: [frame_bytes(".xlsx", list(PUBLIC_COLUMNS), t)], table.select(_CELLS)),
                     f"{PUBLIC_LIST}.csv": partial(csv_pieces, list(PUBLIC_COLUMNS), table.select(_CELLS)),
-                    **notices,
                 }
-                # The files are polars and zlib, which let go of Python's lock, and the 公示 records mostly Python:
-                # on two cores they are made side by side. Leaving the block waits for the files, so a problem
-                # in either rolls the records back and removes the staging folder with whatever was written.
-                with ThreadPoolExecutor(1) as writer:
-                    writing = writer.submit(write_files, stage.path, files)
+                # The files are mostly polars and zlib, which let go of Python's lock, the 公示 records mostly
+                # Python: the list, the announcements and the records are made side by side on two cores.
+                # Leaving the block waits for the files, so a problem in any rolls the records back and removes
+                # the staging folder with whatever was written.
+                with ThreadPoolExecutor(2) as writer:
+                    writing = [writer.submit(write_files, stage.path, group) for group in (lists, notices)]
                     done = results.mark_published(tx, approved.select("visit_id", "seq").iter_rows(), on, str(out_dir))
-                    writing.result()
+                    for written in writing:
+                        written.result()
             unreachable = [c for c in shown["categories"].fill_null("[]").unique().to_list() if UNREACHABLE in reads.codes(c)]
             abnormal = shown.filter(pl.col("categories").is_in(unreachable)).sort("n") \
                 .join(folder.visit_frame.select("visit_id", visit_unit(folder.visit_frame).alias("unit")), on="visit_id", how="left", maintain_order="left") \
                 .select("uscc", "name", "visit_id", "completed_on", pl.col("published_on").fill_null(on.isoformat()), "unit",
                         pl.lit(CATEGORIES[UNREACHABLE].name)).rows()
             write_file_atomic(folder.path / ABNORMAL_FILE, table_bytes(".csv", ABNORMAL_COLUMNS, abnormal))
-    return Publication(out_dir, tuple(out_dir / n for n in files), tuple(done), table.height, len(abnormal),
+    return Publication(out_dir, tuple(out_dir / n for n in (*lists, *notices)), tuple(done), table.height, len(abnormal),
                        tuple(out_dir / n for n in notices))
