@@ -14,11 +14,15 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
+import numpy as np
 import polars as pl
+from spotcheck.notices.docx_package import joined
 
 _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -36,12 +40,22 @@ _STYLES = _XML + (
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the same tables, the same bytes
 _ROWS_PER_WRITE = 65536
+_LEVEL = 1
+_SHEETS_AT_ONCE = 2  # each also makes its next rows while deflating the last
 MAX_ROWS = 1_048_576  # Excel's and WPS's limit per sheet, the header row included
 _NAME_LENGTH = 31  # Excel refuses a longer tab name
 _SELECTED = ' tabSelected="1"'
 # XML cannot hold most control characters: Excel writes them as _xHHHH_, and a literal _xHHHH_ as _x005F_xHHHH_.
 _CONTROL_OR_CODE = r"[\x00-\x08\x0b\x0c\x0e-\x1f]|_x[0-9A-Fa-f]{4}_"
 _CONTROL_RE = re.compile(_CONTROL_OR_CODE)
+# Bytes a cell's text may hold that change how it is written: markup to escape; a control character or the _ of a
+# literal _xHHHH_; white space, ASCII or the first byte of U+0085, U+00A0 (C2), U+1680 (E1), U+2000–U+205F (E2) and
+# U+3000 (E3), the rest of Unicode's White_Space, which `\s` matches. A column without them is written as it is.
+_MARKUP, _MAYBE_CODE, _MAYBE_SPACE = 1, 2, 4
+_CARE = np.zeros(256, dtype=np.uint8)
+_CARE[[ord("&"), ord("<"), ord(">")]] |= _MARKUP
+_CARE[[*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), ord("_")]] |= _MAYBE_CODE
+_CARE[[*range(0x09, 0x0E), 0x20, 0xC2, 0xE1, 0xE2, 0xE3]] |= _MAYBE_SPACE
 
 
 @dataclass(frozen=True)
@@ -79,35 +93,71 @@ def _column_name(j: int) -> str:
     return name
 
 
-def _cells_xml(frame: pl.DataFrame, names: list[str], first: int, style: str) -> pl.Series:
+def _bytes_seen(frame: pl.DataFrame) -> list[int]:
+    """For each column, which of the bytes that need care its cells hold (_MARKUP, _MAYBE_CODE, _MAYBE_SPACE):
+    one look-up per byte of the column's text end to end, instead of a pattern per cell."""
+    seen = []
+    for name in frame.columns:
+        data = np.frombuffer(joined(frame[name]), dtype=np.uint8)
+        seen.append(int(np.bitwise_or.reduce(_CARE[data])) if data.size else 0)
+    return seen
+
+
+def _controls(frame: pl.DataFrame, seen: Sequence[int]) -> bool:
+    """Whether a cell holds a control character or a literal _xHHHH_ (only columns holding such bytes are searched)."""
+    maybe = [name for name, bits in zip(frame.columns, seen) if bits & _MAYBE_CODE]
+    return bool(maybe) and frame.select(pl.any_horizontal(pl.col(maybe).str.contains(_CONTROL_OR_CODE)).any()).item()
+
+
+def _flags(frame: pl.DataFrame, seen: Sequence[int]) -> list[tuple[bool, bool, bool]]:
+    """For each column: whether a cell holds markup to escape, white space at an end, or nothing."""
+    if not frame.height:
+        return [(False, False, False)] * frame.width
+    spaced = [name for name, bits in zip(frame.columns, seen) if bits & _MAYBE_SPACE]
+    got = frame.select(
+        *[pl.col(n).str.contains(r"^\s|\s$").any().alias(f"s{n}") for n in spaced],
+        *[(pl.col(n).is_null() | (pl.col(n) == "")).any().alias(f"e{n}") for n in frame.columns],
+    ).row(0, named=True)
+    return [(bool(bits & _MARKUP), bool(got.get(f"s{n}")), bool(got[f"e{n}"])) for n, bits in zip(frame.columns, seen)]
+
+
+def _concat(parts: Sequence[str | pl.Expr]) -> pl.Expr:
+    """concat_str with each run of literal markup as one literal: a row copies a few long pieces, not many short."""
+    merged: list[str | pl.Expr] = []
+    for part in parts:
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        else:
+            merged.append(part)
+    return pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in merged])
+
+
+def _cells_xml(frame: pl.DataFrame, names: list[str], first: int, style: str,
+               flags: Sequence[tuple[bool, bool, bool]]) -> pl.Series:
     """Each row of `frame` as its <row> element, numbered from `first`, built column by column.
 
     Escaping, xml:space and the test for empty cells are paid only by columns holding such a cell
-    (one pass over the frame finds them): the same bytes, with most columns a plain concatenation."""
-    seen = frame.select(
-        [pl.col(n).str.contains(r"[&<>]").any().alias(f"m{j}") for j, n in enumerate(frame.columns)]
-        + [pl.col(n).str.contains(r"^\s|\s$").any().alias(f"s{j}") for j, n in enumerate(frame.columns)]
-        + [(pl.col(n).is_null() | (pl.col(n) == "")).any().alias(f"e{j}") for j, n in enumerate(frame.columns)]
-    ).row(0, named=True) if frame.height else {}
+    (`flags`, found once for the sheet): the same bytes, with most columns a plain concatenation."""
     number = pl.col("_number")
-    cells = []
+    parts: list[str | pl.Expr] = ['<row r="', number, '">']
     for j, name in enumerate(frame.columns):
+        markup, space, empty = flags[j]
         value = pl.col(name).fill_null("")
         text = value
-        if seen.get(f"m{j}"):
+        if markup:
             text = value.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True) \
                 .str.replace_all(">", "&gt;", literal=True)
-        opening = pl.lit(">")
-        if seen.get(f"s{j}"):
-            opening = pl.when(value.str.contains(r"^\s|\s$")).then(pl.lit(' xml:space="preserve">')).otherwise(opening)
-        cell = pl.concat_str([pl.lit(f'<c r="{names[j]}'), number, pl.lit(f'"{style} t="inlineStr"><is><t'), opening, text,
-                              pl.lit("</t></is></c>")])
-        cells.append(pl.when(value == "").then(pl.lit("")).otherwise(cell) if seen.get(f"e{j}") else cell)
+        opening: str | pl.Expr = ">"
+        if space:
+            opening = pl.when(value.str.contains(r"^\s|\s$")).then(pl.lit(' xml:space="preserve">')).otherwise(pl.lit(">"))
+        cell = [f'<c r="{names[j]}', number, f'"{style} t="inlineStr"><is><t', opening, text, "</t></is></c>"]
+        parts.extend(cell if not empty else [pl.when(value == "").then(pl.lit("")).otherwise(_concat(cell))])
     numbered = frame.with_columns(pl.int_range(first, first + frame.height).cast(pl.String).alias("_number"))
-    return numbered.select(pl.concat_str([pl.lit('<row r="'), number, pl.lit('">'), *cells, pl.lit("</row>")])).to_series()
+    return numbered.select(_concat([*parts, "</row>"])).to_series()
 
 
-def _write_sheet(out, sheet: Sheet, selected: bool) -> None:
+def _sheet_xml(sheet: Sheet, selected: bool) -> Iterator[bytes | memoryview]:
+    """The sheet's XML in pieces: the rows a batch at a time, each batch straight from its Arrow buffer."""
     headers = [str(h) for h in sheet.headers]
     width = max(len(headers), sheet.rows.width)
     names = [_column_name(j) for j in range(width)]
@@ -115,28 +165,63 @@ def _write_sheet(out, sheet: Sheet, selected: bool) -> None:
     frame = sheet.rows.select(pl.all().cast(pl.String))
     frame = frame.rename(dict(zip(frame.columns, schema))).with_columns(
         pl.lit("", dtype=pl.String).alias(c) for c in list(schema)[frame.width:])
-    if frame.height and frame.select(pl.any_horizontal(pl.all().str.contains(_CONTROL_OR_CODE)).any()).item():
+    seen = _bytes_seen(frame)
+    if frame.height and _controls(frame, seen):
         frame = frame.select(pl.all().map_elements(_control_text, return_dtype=pl.String))
+        seen = _bytes_seen(frame)
     longest = frame.select(pl.all().str.len_chars().max()).row(0) if frame.height else [0] * width
     widths = [max(min((n or 0) * 2, 60), len(headers[j]) * 2 if j < len(headers) else 0) + 2 for j, n in enumerate(longest)]
-    out.write((_XML + f'<worksheet xmlns="{_MAIN}">'
-               f'<sheetViews><sheetView{_SELECTED if selected else ""} workbookViewId="0">'
-               '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-               '<selection pane="bottomLeft"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
-               + ("<cols>" + "".join(f'<col min="{j + 1}" max="{j + 1}" width="{w}" customWidth="1"/>'
-                                     for j, w in enumerate(widths)) + "</cols>" if widths else "")
-               + "<sheetData>").encode("utf-8"))
+    yield (_XML + f'<worksheet xmlns="{_MAIN}">'
+           f'<sheetViews><sheetView{_SELECTED if selected else ""} workbookViewId="0">'
+           '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+           '<selection pane="bottomLeft"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
+           + ("<cols>" + "".join(f'<col min="{j + 1}" max="{j + 1}" width="{w}" customWidth="1"/>'
+                                 for j, w in enumerate(widths)) + "</cols>" if widths else "")
+           + "<sheetData>").encode("utf-8")
     header = pl.DataFrame([headers + [""] * (width - len(headers))], schema=schema, orient="row")
-    _write_rows(out, _cells_xml(header, names, 1, ' s="1"'))
+    yield joined(_cells_xml(header, names, 1, ' s="1"', _flags(header, _bytes_seen(header))))
+    flags = _flags(frame, seen)
     for start in range(0, frame.height, _ROWS_PER_WRITE):
-        _write_rows(out, _cells_xml(frame.slice(start, _ROWS_PER_WRITE), names, start + 2, ""))
-    out.write(b"</sheetData></worksheet>")
+        yield joined(_cells_xml(frame.slice(start, _ROWS_PER_WRITE), names, start + 2, "", flags))
+    yield b"</sheetData></worksheet>"
 
 
-def _write_rows(out, rows: pl.Series) -> None:
-    """The <row> elements back to back, as UTF-8, without a Python string per row: polars writes them
-    as an unquoted one-column CSV with no line ends."""
-    rows.to_frame().write_csv(out, include_header=False, quote_style="never", line_terminator="")
+@dataclass(frozen=True)
+class _Member:
+    """A zip member deflated beforehand, as zipfile would have: its CRC-32, its size, its raw deflate stream."""
+
+    crc: int
+    size: int
+    data: list[bytes]
+
+
+def _deflated(pieces: Iterator[bytes | memoryview]) -> _Member:
+    """The pieces deflated at level 1 (a sheet of repeated markup compresses nearly as small, several times
+    faster), the next piece made in another thread meanwhile: polars and zlib both release the GIL."""
+    packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15)  # zipfile's own compressor for a ZIP_DEFLATED member
+    crc = size = 0
+    data = []
+    with ThreadPoolExecutor(max_workers=1) as ahead:
+        coming = ahead.submit(next, pieces, None)
+        while (piece := coming.result()) is not None:
+            coming = ahead.submit(next, pieces, None)
+            crc = zlib.crc32(piece, crc)
+            size += memoryview(piece).nbytes
+            data.append(packer.compress(piece))
+    data.append(packer.flush())
+    return _Member(crc, size, data)
+
+
+class _AsDeflated:
+    """Stands in for zipfile's compressor while a member deflated beforehand is copied in as it is."""
+
+    @staticmethod
+    def compress(data):
+        return data
+
+    @staticmethod
+    def flush() -> bytes:
+        return b""
 
 
 def _parts(sheets: Sequence[Sheet], title: str | None, created: dt.date | None) -> dict[str, str]:
@@ -184,16 +269,22 @@ def _parts(sheets: Sequence[Sheet], title: str | None, created: dt.date | None) 
 def workbook(sheets: Sequence[Sheet], *, title: str | None = None, created: dt.date | None = None) -> bytes:
     """The sheets as one XLSX, the first selected; `title` and `created` as its document properties."""
     sheets = _pieces(sheets)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, text in _parts(sheets, title, created).items():
-            z.writestr(zipfile.ZipInfo(name, _ZIP_DATE), text, zipfile.ZIP_DEFLATED)
-        for k, sheet in enumerate(sheets, 1):
-            info = zipfile.ZipInfo(f"xl/worksheets/sheet{k}.xml", _ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            # Level 1: a sheet of repeated markup compresses nearly as small, several times faster. (ZipFile.open
-            # takes the level only from the entry; Python 3.11 and 3.12 name it _compresslevel.)
-            info._compresslevel = 1
-            with z.open(info, "w", force_zip64=True) as out:
-                _write_sheet(out, sheet, selected=k == 1)
+    # Sheets are made and deflated side by side; the zip is then put together from their deflated bytes.
+    with ThreadPoolExecutor(max_workers=_SHEETS_AT_ONCE) as pool:
+        members = [pool.submit(_deflated, _sheet_xml(sheet, k == 1)) for k, sheet in enumerate(sheets, 1)]
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, text in _parts(sheets, title, created).items():
+                z.writestr(zipfile.ZipInfo(name, _ZIP_DATE), text, zipfile.ZIP_DEFLATED)
+            for k, made in enumerate(members, 1):
+                member = made.result()
+                info = zipfile.ZipInfo(f"xl/worksheets/sheet{k}.xml", _ZIP_DATE)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info._compresslevel = _LEVEL  # (Python 3.11 and 3.12 name the entry's level _compresslevel)
+                with z.open(info, "w", force_zip64=True) as out:
+                    # zipfile counts what passes through: the member's own CRC and size are set before it closes.
+                    out._compressor = _AsDeflated
+                    for piece in member.data:
+                        out.write(piece)
+                    out._crc, out._file_size = member.crc, member.size
     return buffer.getvalue()

@@ -11,6 +11,7 @@ from conftest import QINGDAO
 from spotcheck.draw import pipeline
 from spotcheck.plan import changes, workbooks, workplan
 from spotcheck.errors import SpotcheckError
+from spotcheck.ledger.history import append_history
 from spotcheck.ledger.store import Ledger
 from spotcheck.year.rounds import Override, Request
 
@@ -123,6 +124,20 @@ def test_lead_rotates_from_one_draw_to_the_next(qingdao_dirs, tmp_path):
     assert all(before[u] != after[u] for u in both)
     recorded = pl.read_csv(tmp_path / "d2" / "previous_leads.csv", infer_schema=False)
     assert dict(recorded.iter_rows()) == {u: before[u] for u in second.visits["uscc"] if u in before}
+
+
+def test_previous_leads_are_each_drawn_entitys_last_recorded_lead(tmp_path):
+    a, b, c = "91370200MA3C0000A1", "91370200MA3C0000B2", "91370200MA3C0000C3"
+    with Ledger.open(tmp_path / "l.db") as led:
+        with led.transaction() as tx:
+            append_history(tx, [{"uscc": a, "year": 2019, "lead_inspector": "I1"}, {"uscc": b, "year": 2019, "lead_inspector": "I2"}])
+        with led.transaction() as tx:
+            # A later lead replaces an earlier one; a row without a lead (imported, or unstaffed) leaves it.
+            append_history(tx, [{"uscc": a, "year": 2020, "lead_inspector": "I3"}, {"uscc": a, "year": 2021},
+                                {"uscc": b, "year": 2020, "lead_inspector": ""}, {"uscc": c, "year": 2020, "lead_inspector": "I4"}])
+        got = workplan.previous_leads(led, [a, b])
+        in_order = {r["uscc"]: r["lead_inspector"] for r in led.history() if r["lead_inspector"] and r["uscc"] in (a, b)}
+    assert got == in_order == {a: "I3", b: "I2"}
 
 
 def test_planning_twice_is_refused(qingdao_dirs, tmp_path):

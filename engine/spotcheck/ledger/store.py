@@ -272,9 +272,19 @@ class Ledger:
     def chunks(self, sql: str, args: Sequence[object] = (), size: int = 200_000) -> Iterator[list[tuple]]:
         """The rows of a read-only query a chunk at a time: a province's year is millions of rows, never all
         Python tuples at once."""
+        conn = self._conn
         try:
-            cursor = self._conn.execute(sql, args)
-            while rows := cursor.fetchmany(size):
+            cursor = conn.execute(sql, args)
+            while True:
+                # TEXT as str by SQLite itself, not a Python call per value (millions of them): text that is
+                # not UTF-8 is then an error here, as a damaged ledger.
+                factory, conn.text_factory = conn.text_factory, str
+                try:
+                    rows = cursor.fetchmany(size)
+                finally:
+                    conn.text_factory = factory
+                if not rows:
+                    return
                 yield rows
         except sqlite3.Error as exc:
             raise SpotcheckError(damaged(self.path, exc)) from None

@@ -59,22 +59,24 @@ def entered(folder: DrawFolder, ledger: Ledger) -> dict[str, tuple[int, str]]:
 PROGRESS_SCHEMA = {"draw_id": pl.String, "visit_id": pl.String, "completed_on": pl.Date, "needs_follow_up": pl.Boolean,
                    "follow_up_closed_on": pl.Date, "first_completed": pl.Date, "first_published_on": pl.Date}
 
-# One pass over the records, in chain order: each result of the draws (its completion date and whether it found a
+# One pass over the records, in chain order: each result (its draw, completion date and whether it found a
 # problem) and each 公示 mark (the result it publishes, and when). SQLite reads the records table front to back
 # rather than through the kind index: at a province's millions of records, fetching each row by its index entry
-# cost four times as much CPU as reading every page once.
-_SCAN = f"""SELECT kind = 'result', json_extract(body, '$."draw_id"'), key, seq,
+# cost four times as much CPU as reading every page once. Each body is parsed once per field read, so a mark's
+# visit and a result's draw are read only where they are used (a result of another draw is left out by the join).
+_SCAN = f"""SELECT kind = 'result', CASE kind WHEN 'result' THEN json_extract(body, '$."draw_id"') END,
+  CASE kind WHEN 'result' THEN key END, seq,
   json_extract(body, CASE kind WHEN 'result' THEN '$."completed_on"' ELSE '$."on"' END),
   CASE kind WHEN 'result' THEN
     ifnull(json_array_length(body, '$."actions"') > 0, 0)
-    OR EXISTS(SELECT 1 FROM json_each(body, '$."categories"') WHERE value IN (SELECT value FROM json_each(?1)))
+    OR EXISTS(SELECT 1 FROM json_each(body, '$."categories"') WHERE value IN (SELECT value FROM json_each(?)))
   ELSE json_extract(body, '$."result_seq"') END
 FROM records NOT INDEXED
-WHERE (kind = 'result' AND json_extract(body, '$."draw_id"') IN (SELECT value FROM json_each(?2)))
-   OR (kind = 'result_state' AND json_extract(body, '$."state"') = '{PUBLISHED}')
+WHERE kind = 'result' OR (kind = 'result_state' AND json_extract(body, '$."state"') = '{PUBLISHED}')
 ORDER BY seq"""
 _SCANNED = {"result": pl.Int8, "draw_id": pl.String, "visit_id": pl.String, "seq": pl.Int64, "day": pl.String,
             "n": pl.Int64}
+_VISIT = ["draw_id", "visit_id"]
 
 
 def progress_frame(folders: list[DrawFolder], ledger: Ledger,
@@ -85,19 +87,17 @@ def progress_frame(folders: list[DrawFolder], ledger: Ledger,
     false before one is entered); first_completed and first_published_on of the first version published, and
     when it was."""
     problems = json.dumps(sorted(code for code, c in CATEGORIES.items() if c.problem))
-    draws = json.dumps(sorted({f.draw_id for f in folders}))
-    scanned = pl.concat([pl.DataFrame(rows, schema=_SCANNED, orient="row") for rows in ledger.chunks(_SCAN, (problems, draws))]
-                        or [pl.DataFrame(schema=_SCANNED)])
-    marks = scanned.filter(pl.col("result") == 0) \
-        .unique("n", keep="first", maintain_order=True).select(pl.col("n").alias("seq"), pl.col("day").alias("published_on"))
-    day = pl.col("day").str.to_date("%Y-%m-%d")
-    # Rows are in chain order, and so is each visit's group: its last row is its latest result.
-    versions = scanned.filter(pl.col("result") == 1).join(marks, on="seq", how="left").group_by("draw_id", "visit_id").agg(
-        day.last().alias("completed_on"),
-        (pl.col("day").last().is_not_null() & (pl.col("n").last() != 0)).alias("needs_follow_up"),
-        day.filter(pl.col("published_on").is_not_null()).first().alias("first_completed"),
-        pl.col("published_on").drop_nulls().first().str.to_date("%Y-%m-%d").alias("first_published_on"),
-    )
+    scanned = pl.concat([pl.DataFrame(rows, schema=_SCANNED, orient="row") for rows in ledger.chunks(_SCAN, (problems,))]
+                        or [pl.DataFrame(schema=_SCANNED)]).with_columns(pl.col("day").str.to_date("%Y-%m-%d"))
+    # Rows are in chain order: a visit's last result is its latest, a result's first mark its publication.
+    results = scanned.filter(pl.col("result") == 1).select(*_VISIT, "seq", pl.col("day").alias("completed_on"),
+                                                          (pl.col("n") != 0).alias("problem"))
+    marks = scanned.filter(pl.col("result") == 0).unique("n", keep="first") \
+        .select(pl.col("n").alias("seq"), pl.col("day").alias("first_published_on"))
+    latest = results.unique(_VISIT, keep="last") \
+        .select(*_VISIT, "completed_on", (pl.col("completed_on").is_not_null() & pl.col("problem")).alias("needs_follow_up"))
+    first = results.join(marks, on="seq", maintain_order="left").unique(_VISIT, keep="first") \
+        .select(*_VISIT, pl.col("completed_on").alias("first_completed"), "first_published_on")
     closed: dict[str, str | None] = {}
     for _, key, state, closed_on in ledger.fields("follow_up", ("state", "closed_on")):
         closed[key] = closed_on if state == "closed" else None
@@ -106,7 +106,8 @@ def progress_frame(folders: list[DrawFolder], ledger: Ledger,
         .filter(pl.col("follow_up_closed_on") != "").with_columns(pl.col("follow_up_closed_on").str.to_date("%Y-%m-%d"))
     visits = pl.concat([f.visit_frame.select(pl.lit(f.draw_id, pl.String).alias("draw_id"), "visit_id", *carry(f.visit_frame))
                         for f in folders], how="vertical_relaxed")
-    return visits.join(versions, on=["draw_id", "visit_id"], how="left", maintain_order="left") \
+    return visits.join(latest, on=_VISIT, how="left", maintain_order="left") \
+        .join(first, on=_VISIT, how="left", maintain_order="left") \
         .join(follow_ups, on="visit_id", how="left", maintain_order="left") \
         .with_columns(pl.col("needs_follow_up").fill_null(False)).select(*PROGRESS_SCHEMA, pl.exclude(*PROGRESS_SCHEMA))
 
