@@ -8,7 +8,8 @@
 
 For each size and label mix (realistic: `spotcheck synth`'s default; dense: `--dense`), each stage runs
 in a child process of its own, one after the other on the same machine, so each stage's wall time and
-peak RSS are its own: synth (the synthetic directories), draw (a drill draw as the CLI runs it), plan
+peak RSS are its own: synth (the synthetic directories), draw (a drill draw as the CLI runs it, or with
+`--official` a commitment and its reveal), plan
 (visits and teams), verify (`spotcheck verify`: the draw, visits and teams recomputed and compared byte for
 byte; a difference fails the stage), notices (the task announcement with every drawn list, DOCX), letters (every
 随机抽查通知书, DOCX, one file per inspecting unit and month), results (sample, import, approve, publish) and report (the KPIs).
@@ -81,7 +82,16 @@ def _synth(work: Path, entities: int, inspectors: int) -> str:
 def _draw(work: Path, *_: int) -> str:
     from spotcheck.draw import pipeline
 
-    d = pipeline.draw(POLICY, work / "data/entities.csv", work / "draw", ledger_path=work / "ledger.db", seed="bench", drawn_on=DRAWN_ON)
+    entities, ledger = work / "data/entities.csv", work / "ledger.db"
+    if (work / "mode").read_text() == "official":
+        # An official year: committed, then revealed, so the ledger carries what a bureau's does (the plan then
+        # records each visit and team, and the history rows the next draw reads). The commitment is timed with it.
+        c = pipeline.commit(POLICY, entities, ledger_path=ledger, beacon="双色球2021036期开奖号码", drawn_on=DRAWN_ON,
+                            reveal_as="numbers:6+1", actor="bench")
+        d = pipeline.draw(POLICY, entities, work / "draw", ledger_path=ledger, reveal="03 07 12 19 25 31 + 09",
+                          commitment_id=c.id, actor="bench")
+    else:
+        d = pipeline.draw(POLICY, entities, work / "draw", ledger_path=ledger, seed="bench", drawn_on=DRAWN_ON)
     (work / "pairs").write_text(str(sum(t.eligible for t in d.summary.tasks)))
     return f"{d.drawn.height:,} drawn, {d.summary.distinct_entities_drawn:,} entities"
 
@@ -232,6 +242,8 @@ def main() -> None:
     parser.add_argument("--markdown", type=Path, help="also write every size's results as one markdown table here")
     parser.add_argument("--work", type=Path, help="keep each size's files in WORK/<size>-<mix> (not a temporary folder "
                         "removed at the end); a size whose entities.csv is already there skips synth")
+    parser.add_argument("--official", action="store_true", help="an official draw (commit, then reveal) instead of a "
+                        "drill: the plan then records every visit and team in the ledger; kept in WORK/<size>-<mix>-official")
     parser.add_argument("--from", dest="start", choices=tuple(STAGES), help="with --work: start at this stage, on the "
                         "files the earlier stages left there in an earlier run (a 10M year run in parts)")
     args = parser.parse_args()
@@ -239,7 +251,8 @@ def main() -> None:
         parser.error("--from needs --work (the earlier stages' files)")
     last = max((list(STAGES).index(s) for s in args.stage), default=len(STAGES) - 1) if args.stage else len(STAGES) - 1
     runs = [(n, mix) for n in args.entities for mix in args.mix or ["realistic"]]
-    columns = [f"{n:,} {mix}" for n, mix in runs]
+    mode = "official" if args.official else "drill"
+    columns = [f"{n:,} {mix}" + (" official" if args.official else "") for n, mix in runs]
     cells: dict[tuple[str, str], str] = {}
     notes = [f"Machine: {_machine()}; {dt.date.today()}; `python bench/path.py` with seed 002 (Shuozhou), "
              f"one inspector per {args.inspectors_per} entities (at least 200). Cells are the stage's own child "
@@ -248,7 +261,7 @@ def main() -> None:
     for (n, mix), column in zip(runs, columns, strict=True):
         inspectors = max(200, n // args.inspectors_per)
         if args.work is not None:
-            work = args.work / f"{n}-{mix}"
+            work = args.work / (f"{n}-{mix}" + ("-official" if args.official else ""))
             work.mkdir(parents=True, exist_ok=True)
             # A kept folder's earlier outputs would be read as this run's (the ledger above all): those of the
             # stages this run makes again go first.
@@ -260,8 +273,9 @@ def main() -> None:
         else:
             work = Path(tempfile.mkdtemp(prefix=f"bench-path-{n}-"))
         (work / "mix").write_text(mix)
+        (work / "mode").write_text(mode)
         reuse = (work / "data/entities.csv").is_file()
-        print(f"\n## {n:,} entities ({mix}), {inspectors:,} inspectors (seed 002, Shuozhou)\n")
+        print(f"\n## {n:,} entities ({mix}, {mode} draw), {inspectors:,} inspectors (seed 002, Shuozhou)\n")
         print("| stage | wall time | CPU time | peak RSS | load average | what |\n|---|---:|---:|---:|---:|---|")
         times, cpus = {}, {}
         # A year run in parts (`--from`) sums its whole path from the figures the earlier parts kept.

@@ -9,6 +9,7 @@ from datetime import date, datetime, timezone
 import pytest
 from spotcheck.errors import SpotcheckError
 from spotcheck.ledger.chain import GENESIS_HASH, canonical_json, record_hash
+from spotcheck.ledger import history as history_module
 from spotcheck.ledger.history import append_history
 from spotcheck.ledger.store import Ledger, claim_commitment
 
@@ -399,6 +400,24 @@ def test_edited_history_table_is_found(tmp_path):
     with Ledger.open(path) as led:
         report = led.verify()
     assert report.first_bad_seq == 2 and [p.code for p in report.problems] == ["L407"]
+
+
+def test_many_history_rows_go_in_several_records_and_each_is_checked(tmp_path, monkeypatch):
+    monkeypatch.setattr(history_module, "HISTORY_ROWS_PER_RECORD", 2)
+    path = tmp_path / "l.db"
+    rows = [{"uscc": f"9111000000000000{i}X", "year": 2024, "task_id": f"t{i}"} for i in range(5)]
+    with Ledger.open(path) as led:
+        with led.transaction() as tx:
+            first = append_history(tx, rows, key="d1")
+        records = list(led.iter("history"))
+        assert first.seq == records[0].seq and {r.key for r in records} == {"d1"}
+        assert [len(r.body["rows"]) for r in records] == [2, 2, 1]
+        assert [r["task_id"] for r in led.history()] == ["t0", "t1", "t2", "t3", "t4"]
+        assert led.verify().ok
+    raw(path).execute("UPDATE history SET task_id = 'tx' WHERE task_id = 't3'")
+    with Ledger.open(path) as led:
+        report = led.verify()
+    assert [p.code for p in report.problems] == ["L407"] and report.first_bad_seq == records[1].seq
 
 
 def test_history_body_is_in_the_chain(tmp_path):

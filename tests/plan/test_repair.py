@@ -72,3 +72,31 @@ def test_the_priced_matching_repairs_parts_and_still_equals_the_full_solve(monke
         capacity = np.ones(universe.n_people, dtype=np.int64)
         assert _pairs(priced, assignment._solve(priced, active, capacity)) == _pairs(full, assignment._solve(full, active, capacity))
     assert sum(r is not None for r in results) >= 10
+
+
+def test_a_part_repaired_twice_is_built_again_from_its_first_pairs_and_still_equals_the_full_solve(monkeypatch):
+    """A repaired part keeps no network: the second repair builds it again from the pairs it was solved
+    with, adds the arcs the first repair added, and must still give the full solve's teams."""
+    monkeypatch.setattr(pricing, "CANDIDATES", 1)
+    again = []
+    real = assignment._repair_part
+
+    def spy(side, active, capacity, pot, solved, k, v, p, first):
+        ids = np.flatnonzero(active & (pot.visit_part == k))
+        state = solved.get(int(ids[0])) if len(ids) else None
+        got = real(side, active, capacity, pot, solved, k, v, p, first)
+        if state is not None and state.grown is not None and got is not None:
+            again.append(state.whole)
+        return got
+
+    monkeypatch.setattr(assignment, "_repair_part", spy)
+    for cap in (1, 2):
+        for seed in range(100):
+            universe, general = _universe(seed)
+            priced = assignment.priced_matching(universe, general).side
+            full = _full(universe, general)
+            active = np.ones(len(general), dtype=bool)
+            capacity = np.full(universe.n_people, cap, dtype=np.int64)
+            assert _pairs(priced, assignment._solve(priced, active, capacity)) == _pairs(full, assignment._solve(full, active, capacity))
+    # Both kinds of part were repaired a second time: the whole side, and one part of several.
+    assert True in again and False in again

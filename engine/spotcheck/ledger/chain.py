@@ -198,8 +198,10 @@ def verify_chain(conn: sqlite3.Connection, path: str, anchors: Mapping[int, str]
         problems.append(ledger_problem(code, message, path, where=f"记录 #{seq}", hint=hint))
 
     count, expected_seq, prev = 0, 1, (0, GENESIS_HASH)
+    # Only what the later checks need is kept: a province's official year holds millions of records.
+    wanted = set(anchors or ())
     hashes: dict[int, str] = {}
-    history_bodies: dict[int, object] = {}
+    history_seqs: list[int] = []
     if own_snapshot:
         # One read transaction: a consistent snapshot even while other processes append.
         conn.execute("BEGIN")
@@ -226,8 +228,9 @@ def verify_chain(conn: sqlite3.Connection, path: str, anchors: Mapping[int, str]
                 report(seq, "L404", f"台账链断裂：记录 #{seq} 的哈希应为 {computed}，实为 {stored}（记录被改动）",
                        "从备份恢复台账，并查明改动原因")
             if kind == "history":
-                history_bodies[seq] = body
-            hashes[seq] = stored
+                history_seqs.append(seq)
+            if seq in wanted:
+                hashes[seq] = stored
             prev, expected_seq = (seq, stored), seq + 1
         head_seq, head_hash = prev
         meta = conn.execute("SELECT value FROM meta WHERE name = 'head'").fetchone()
@@ -250,7 +253,7 @@ def verify_chain(conn: sqlite3.Connection, path: str, anchors: Mapping[int, str]
                 found = hashes.get(seq, "（无此记录）")
                 report(seq, "L412", f"记录 #{seq} 与公布的哈希不符：公布 {published}，台账中为 {found}",
                        "台账在公布之后被改动或截断，从备份恢复")
-        _verify_history(conn, history_bodies, report)
+        _verify_history(conn, history_seqs, report)
     except sqlite3.Error as exc:
         raise SpotcheckError(damaged(path, exc)) from None
     finally:
@@ -260,22 +263,26 @@ def verify_chain(conn: sqlite3.Connection, path: str, anchors: Mapping[int, str]
                         first_bad_seq=min(bad) if bad else None)
 
 
-def _verify_history(conn: sqlite3.Connection, bodies: dict[int, object], report: Callable[..., None]) -> None:
-    stored: dict[int, list[dict]] = {}
-    for row in conn.execute(
-            "SELECT seq, uscc, year, task_id, item_codes, tier, draw_id, visit_id, lead_inspector, checked_on"
-            " FROM history ORDER BY seq, row_no"):
-        item = dict(zip(HISTORY_FIELDS, row[1:]))
+def _verify_history(conn: sqlite3.Connection, seqs: list[int], report: Callable[..., None]) -> None:
+    """Each history record against its rows in the history table, one record at a time: held all at once, a
+    province's year (millions of rows) took more memory than the machine has."""
+    listed = set(seqs)
+    orphans = [seq for (seq,) in conn.execute("SELECT DISTINCT seq FROM history") if seq not in listed]
+    for seq in sorted(listed | set(orphans)):
+        stored = []
+        for row in conn.execute(
+                "SELECT uscc, year, task_id, item_codes, tier, draw_id, visit_id, lead_inspector, checked_on"
+                " FROM history WHERE seq = ? ORDER BY row_no", (seq,)):
+            item = dict(zip(HISTORY_FIELDS, row))
+            try:
+                item["item_codes"] = json.loads(item["item_codes"])
+            except (TypeError, ValueError):
+                pass
+            stored.append(item)
+        body = conn.execute("SELECT body FROM records WHERE seq = ?", (seq,)).fetchone() if seq in listed else None
         try:
-            item["item_codes"] = json.loads(item["item_codes"])
-        except (TypeError, ValueError):
-            pass
-        stored.setdefault(row[0], []).append(item)
-    for seq in sorted(set(bodies) | set(stored)):
-        try:
-            expected = json.loads(bodies[seq])["rows"] if seq in bodies else None
+            expected = json.loads(body[0])["rows"] if body is not None else None
         except (ValueError, KeyError, TypeError):
             expected = None
-        if stored.get(seq, []) != expected:
+        if stored != expected:
             report(seq, "L407", f"抽查历史表与台账记录 #{seq} 不一致", "历史表或该记录被直接改动；从备份恢复台账")
-

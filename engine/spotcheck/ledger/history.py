@@ -13,8 +13,14 @@ from spotcheck.ledger.chain import HISTORY_FIELDS, Record, canonical_json, ledge
 from spotcheck.ledger.store import Ledger, Transaction
 
 
+# Rows per `history` record. A province's official year draws millions of pairs: in one record its body
+# neared SQLite's limit on a value (1,000,000,000 bytes), and checking the chain held it all in memory.
+HISTORY_ROWS_PER_RECORD = 50_000
+
+
 def append_history(tx: Transaction, rows: list[dict], *, key: str = "", actor: str | None = None) -> Record:
-    """Record past/planned checks (one `history` record) and index them for `Ledger.history`.
+    """Record past/planned checks (one `history` record per HISTORY_ROWS_PER_RECORD rows, all under `key`; the
+    first is returned) and index them for `Ledger.history`.
 
     Each row: uscc (required), year (required unless checked_on gives it), task_id, item_codes (list),
     tier, draw_id, visit_id, lead_inspector, checked_on (ISO date or date). Bad rows: L410, nothing written.
@@ -66,14 +72,24 @@ def append_history(tx: Transaction, rows: list[dict], *, key: str = "", actor: s
         clean.append(item)
     if problems:
         raise SpotcheckError(problems)
-    record = tx.append("history", key, {"rows": clean}, actor=actor)
-    conn = tx.ledger._conn
-    tx.ledger._run(lambda: conn.executemany(
-        "INSERT INTO history(seq, row_no, uscc, year, task_id, item_codes, tier, draw_id, visit_id,"
-        " lead_inspector, checked_on) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-        [(record.seq, n, r["uscc"], r["year"], r["task_id"], canonical_json(r["item_codes"]), r["tier"],
-          r["draw_id"], r["visit_id"], r["lead_inspector"], r["checked_on"]) for n, r in enumerate(clean)]))
-    return record
+    conn, first = tx.ledger._conn, None
+    # A year's rows repeat a few lists of item codes: each is written once.
+    codes_text: dict[tuple[str, ...], str] = {}
+    for start in range(0, max(len(clean), 1), HISTORY_ROWS_PER_RECORD):
+        part = clean[start:start + HISTORY_ROWS_PER_RECORD]
+        record = tx.append("history", key, {"rows": part}, actor=actor)
+        first = first or record
+        table = []
+        for n, r in enumerate(part):
+            codes = tuple(r["item_codes"])
+            if (text := codes_text.get(codes)) is None:
+                text = codes_text[codes] = canonical_json(r["item_codes"])
+            table.append((record.seq, n, r["uscc"], r["year"], r["task_id"], text, r["tier"], r["draw_id"],
+                          r["visit_id"], r["lead_inspector"], r["checked_on"]))
+        tx.ledger._run(lambda: conn.executemany(
+            "INSERT INTO history(seq, row_no, uscc, year, task_id, item_codes, tier, draw_id, visit_id,"
+            " lead_inspector, checked_on) VALUES(?,?,?,?,?,?,?,?,?,?,?)", table))  # noqa: B023 (called at once)
+    return first
 
 
 

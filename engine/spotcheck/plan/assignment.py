@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 from ortools.graph.python import max_flow, min_cost_flow
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.plan.network import _components, _Net, _network, _Side, _subset
+from spotcheck.plan.network import _beyond, _components, _joined, _Net, _network, _prefix, _Side, _subset
 from spotcheck.plan.pricing import Potentials, Universe, _present, residual_potentials
 from spotcheck.plan.repair import repair
 
@@ -91,14 +91,24 @@ def _solve(side: _Side, active: np.ndarray, capacity: np.ndarray) -> np.ndarray:
 @dataclass
 class _Solved:
     """A part's last optimum: the flow on each arc of its network and the node potentials proving it,
-    kept so that a few more pairs can be worked into it (spotcheck.plan.repair). `net` is held only
-    when the network cannot be built again from the side (it was repaired: the new pairs have hubs
-    of their own); `whole`: the part was solved as the whole side, not as a subset of it."""
+    kept so that a few more pairs can be worked into it (spotcheck.plan.repair). The network itself is
+    not kept (at a province it is most of the memory the matching holds): it is built again from the
+    side's first `base` pairs, the pairs it was built from, and `grown` holds only the arcs and pairs
+    repairs added after them (their pairs have hubs of their own, which the side does not build).
+    `whole`: the part was solved as the whole side, not as a subset of it."""
 
     flows: np.ndarray
     d: np.ndarray
     whole: bool
-    net: _Net | None = None
+    base: int
+    grown: _Net | None = None
+
+    def solved_network(self, side: _Side, visits: np.ndarray, capacity: np.ndarray) -> _Net | None:
+        """The network OR-tools solved, built again (`visits`: the part's, or the side's active visits when whole)."""
+        first = _prefix(side, self.base)
+        if self.whole:
+            return _network(first, visits, capacity)
+        return _network(_subset(first, visits, np.ones(len(capacity), dtype=bool)), np.ones(int(visits.sum()), dtype=bool), capacity)
 
 
 def _solve_parts(side: _Side, active: np.ndarray, capacity: np.ndarray, before=None) -> tuple[np.ndarray, Potentials | None, dict]:
@@ -130,6 +140,7 @@ def _solve_parts(side: _Side, active: np.ndarray, capacity: np.ndarray, before=N
             continue
         chosen[pairs], state = _solve_part(sub, np.ones(len(sub.general), dtype=bool), capacity, pot, part, visit_ids, slot_ids)
         if state is not None:
+            state.base = len(side.pair_visit)  # the part's network is built again from the side's pairs
             solved[int(visit_ids[0])] = state
     return chosen, pot, solved
 
@@ -157,7 +168,7 @@ def _solve_part(side: _Side, active: np.ndarray, capacity: np.ndarray, pot: Pote
         return chosen, None
     d = _potentials(pot, side, active, capacity, net, flows, net.person0 + len(capacity), part, visit_ids, slot_ids,
                     _present(side.pair_person, len(capacity)))
-    return chosen, _Solved(flows.astype(np.int32), d, whole=False)
+    return chosen, _Solved(flows.astype(np.int32), d, whole=False, base=len(side.pair_visit))
 
 
 def _potentials(pot: Potentials, side: _Side, active: np.ndarray, capacity: np.ndarray, net: _Net, flows: np.ndarray,
@@ -214,7 +225,8 @@ def _repair_part(side: _Side, active: np.ndarray, capacity: np.ndarray, pot: Pot
         sub, pairs = _subset(side, visits, np.ones(len(capacity), dtype=bool), with_pairs=True)
         sub_active = np.ones(len(sub.general), dtype=bool)
         slot_ids = np.flatnonzero(visits[side.slot_visit])
-    net = state.net if state.net is not None else _network(sub, sub_active, capacity)
+    solved_net = state.solved_network(side, active if state.whole else visits, capacity)
+    net = solved_net if solved_net is None or state.grown is None else _joined(solved_net, state.grown)
     if net is None or len(state.flows) != len(net.tails):
         return None
     mine = np.flatnonzero(pot.visit_part[v] == k)
@@ -246,7 +258,8 @@ def _repair_part(side: _Side, active: np.ndarray, capacity: np.ndarray, pot: Pot
     people = _present(np.concatenate([sub.pair_person, np_]), len(capacity))
     d = _potentials(pot, sub, sub_active, capacity, grown, flows, n_old_nodes + len(mine), pot.visit_part if state.whole else
                     np.full(len(side.general), k), visit_ids, slot_ids, people)
-    solved[int(np.flatnonzero(visits)[0])] = _Solved(flows.astype(np.int32), d, whole=state.whole, net=grown)
+    solved[int(np.flatnonzero(visits)[0])] = _Solved(flows.astype(np.int32), d, whole=state.whole, base=state.base,
+                                                     grown=_beyond(grown, solved_net))
     picked = np.zeros(len(sub.pair_visit) + len(mine), dtype=bool)
     picked[grown.pairs[flows[grown.pair_arcs] > 0]] = True
     return np.concatenate([pairs, first + mine]), picked

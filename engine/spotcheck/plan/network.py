@@ -197,3 +197,31 @@ def _subset(side: _Side, visits: np.ndarray, people: np.ndarray, with_pairs: boo
         mult=None if side.mult is None else side.mult[keep_v],
     )
     return (part, keep_k) if with_pairs else part
+
+
+def _prefix(side: _Side, n: int) -> _Side:
+    """The problem as it stood when it held its first n pairs (pairs, and the places they can fill, are
+    only ever added at the end)."""
+    if n == len(side.pair_visit):
+        return side
+    held = side.hold_pair < n
+    return _Side(general=side.general, slot_visit=side.slot_visit, pair_visit=side.pair_visit[:n],
+                 pair_person=side.pair_person[:n], pair_cost=side.pair_cost[:n], hold_slot=side.hold_slot[held],
+                 hold_pair=side.hold_pair[held], mult=side.mult)
+
+
+def _joined(net: _Net, more: _Net) -> _Net:
+    """`net` with `more`'s arcs after its own (`more` numbers its arcs as the joined network does)."""
+    return _Net(*(np.concatenate([getattr(net, f), getattr(more, f)]) for f in ("tails", "heads", "caps", "costs")),
+                supply=net.supply, **{f: np.concatenate([getattr(net, f), getattr(more, f)]) for f in _TAILED},
+                person0=net.person0)
+
+
+def _beyond(net: _Net, first: _Net) -> _Net:
+    """What `net` holds after the arcs of `first`, its beginning: copies, so `net` itself can go."""
+    return _Net(*(getattr(net, f)[len(first.tails):].copy() for f in ("tails", "heads", "caps", "costs")),
+                supply=net.supply, **{f: getattr(net, f)[len(getattr(first, f)):].copy() for f in _TAILED},
+                person0=net.person0)
+
+
+_TAILED = ("pair_arcs", "pairs", "sink_arcs", "people")

@@ -154,7 +154,7 @@ def parse_yaml(path: Path) -> tuple[Document | None, list[Problem]]:
                               line=wide[1] if wide else (mark.line + 1 if mark else None),
                               col=wide[2] if wide else (mark.column + 1 if mark else None),
                               hint=wide[3] if wide else "检查缩进、冒号后的空格、引号是否成对；含冒号或 # 的文字请加引号")]
-    except yaml.YAMLError as exc:
+    except yaml.YAMLError:
         return None, [Problem("P101", "YAML 语法错误：文件无法按 YAML 解析", file=file, hint="检查文件格式")]
     return Document(path, file, text, data, positions), problems
 

@@ -12,24 +12,17 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import NamedTuple, Protocol
 
-from spotcheck.results.categories import (
-    ACTIONS,
-    CATEGORIES,
-    CATEGORY_VOCAB,
-    METHOD_VOCAB,
-    METHODS,
-    NO_PROBLEM,
-    fold,
-    ordered_categories,
-    scan,
-    split_actions,
-)
+import polars as pl
+
 from spotcheck.directory.cells import CONTROL
 from spotcheck.draw.reader import DrawFolder, Visit
 from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.results.categories import ACTIONS, METHODS, NO_PROBLEM, ordered_categories
+from spotcheck.results.columns import _actions, _categories, _methods, clean_rows, same_name
 from spotcheck.results.tables import read_cells
 
 FILE_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -125,10 +118,30 @@ class Result:
         }
 
 
+class _Visited(Protocol):
+    """What a result needs of its visit: a draw's Visit, or the same fields of its visit_frame."""
+
+    @property
+    def visit_id(self) -> str: ...
+    @property
+    def uscc(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def item_codes(self) -> tuple[str, ...]: ...
+
+
+class _Drawn(NamedTuple):
+    visit_id: str
+    uscc: str
+    name: str
+    item_codes: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class _Row:
     row: int
-    visit: Visit
+    visit: _Visited
     completed_on: dt.date | None
     methods: tuple[str, ...]
     categories: tuple[str, ...]
@@ -163,14 +176,21 @@ class _Sheet:
                          1 + best, None, hint="删去其中一列")
                 continue
             self.headers[field], self.columns[field] = text.strip(), j
-        columns = list(self.columns.items())
-        self.rows = [
-            (i + 1, {f: text for f, j in columns if j < len(row) and (text := row[j].strip())})
-            for i, row in enumerate(cells[best + 1:], start=best + 1)
-            if any(c.strip() for c in row)
-        ]
+        # The rows with any text (some cell's text is not all white space), by their number.
+        self.filled = [(i + 1, row) for i, row in enumerate(cells[best + 1:], start=best + 1) if "".join(row).strip()]
         self.header_row = best + 1
         self._check_shape(header, cells[best + 1:])
+
+    @cached_property
+    def rows(self) -> list[tuple[int, dict[str, str]]]:
+        """Each filled row's cells with text, by field."""
+        columns = list(self.columns.items())
+        return [(n, {f: text for f, j in columns if j < len(row) and (text := row[j].strip())}) for n, row in self.filled]
+
+    def values(self, field: str) -> list[str]:
+        """A field's cells of the filled rows, stripped (\"\" for none)."""
+        j = self.columns[field]
+        return [row[j].strip() if j < len(row) else "" for _, row in self.filled]
 
     def _check_shape(self, header: list[str], rows: list[list[str]]) -> None:
         """The directory's rule (D220, D221): a row is as wide as the header, its text printable."""
@@ -220,8 +240,12 @@ def read_results(path: str | Path, folder: DrawFolder, *, today: dt.date) -> lis
                       hint=f"表头可写：{'、'.join(FILE_FIELDS[field][1])}")
     if sheet.problems:
         raise SpotcheckError(sheet.problems)
-    if not sheet.rows:
+    if not sheet.filled:
         raise SpotcheckError(Problem("S801", "文件中没有结果行", file=sheet.file, hint="每次检查至少一行"))
+    clean = clean_rows({f: sheet.values(f) for f in has}, [n for n, _ in sheet.filled], folder.visit_frame,
+                       drawn_on=folder.drawn_on, today=today, date=_date)
+    if clean is not None:
+        return _clean_results(folder, clean)
 
     by_uscc: dict[str, list[Visit]] = {}
     if any("visit_id" not in cells for _, cells in sheet.rows):
@@ -240,18 +264,38 @@ def read_results(path: str | Path, folder: DrawFolder, *, today: dt.date) -> lis
     return [_result(folder, rows) for rows in groups.values()]
 
 
-# A city's results file repeats a few dates, methods, results and actions in every row: each distinct
-# cell is read once. The readings are tuples, so a row cannot change another's.
+# A city's results file repeats a few dates in every row: each distinct cell is read once.
 _date = lru_cache(maxsize=1 << 16)(parse_date)
-_methods = lru_cache(maxsize=1 << 16)(lambda text: tuple(map(tuple, scan(text, METHOD_VOCAB))))
-@lru_cache(maxsize=1 << 16)
-def _categories(text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """(the codes in official order, the words not known, the names of the codes other than 未发现问题)."""
-    found, unknown = scan(text, CATEGORY_VOCAB)
-    categories = ordered_categories(found)
-    return categories, tuple(unknown), tuple(CATEGORIES[c].name for c in categories if c != NO_PROBLEM)
 
-_actions = lru_cache(maxsize=1 << 16)(lambda text: tuple(map(tuple, split_actions(text))))
+
+def _clean_results(folder: DrawFolder, frame) -> list[Result]:
+    """The results of a file `columns.clean_rows` found clean, in the order their visits first appear, as
+    the row-by-row reading gives them."""
+    methods = {text: found for text in frame.get_column("methods").unique().to_list()
+               for found in [_methods(text)[0]]}
+    in_order = {text: tuple(m for m in METHODS if m in found) for text, found in methods.items()}
+    several: dict[str, list[_Row]] = {}
+    fields = ("row", "visit_uscc", "visit_name", "visit_items", "completed", *FILE_FIELDS)
+    for r in frame.filter(~pl.col("alone")).select(fields).iter_rows(named=True):
+        cells = {f: r[f] for f in FILE_FIELDS if r[f] is not None}
+        several.setdefault(r["visit_id"], []).append(_Row(
+            r["row"], _Drawn(r["visit_id"], r["visit_uscc"], r["visit_name"], tuple(r["visit_items"])), r["completed"],
+            methods[r["methods"]], _categories(r["categories"])[0], r["item_code"], r["findings"],
+            _actions(r["actions"])[0] if r["actions"] is not None else (), r["remarks"], cells))
+    out = []
+    for n, vid, uscc, name, alone, completed, method, category, findings, actions, remarks in zip(*(
+            frame.get_column(c).to_list() for c in ("row", "visit_id", "visit_uscc", "visit_name", "alone", "completed",
+                                                   "methods", "categories", "findings", "actions", "remarks")),
+            strict=True):
+        if alone:
+            out.append(Result(
+                visit_id=vid, draw_id=folder.draw_id, uscc=uscc, name=name, completed_on=completed,
+                categories=_categories(category)[0], methods=in_order[method], findings=findings,
+                actions=tuple(dict.fromkeys(_actions(actions)[0])) if actions is not None else (), remarks=remarks,
+                items=(), rows=(n,)))
+        elif (rows := several.pop(vid, None)) is not None:
+            out.append(_result(folder, rows))
+    return out
 
 
 def _parse_row(sheet: _Sheet, folder: DrawFolder, by_uscc: Mapping[str, list[Visit]], n: int,
@@ -268,7 +312,7 @@ def _parse_row(sheet: _Sheet, folder: DrawFolder, by_uscc: Mapping[str, list[Vis
         return value
 
     name = cells.get("name")
-    if name is not None and name != visit.name and fold(re.sub(r"\s", "", name)) != fold(re.sub(r"\s", "", visit.name)):
+    if name is not None and not same_name(name, visit.name):
         sheet.add("S814", f"市场主体名称“{name}”与检查 {visit.visit_id} 的“{visit.name}”不一致", n, "name", where=where,
                   hint="核对检查编号是否填错行")
 
