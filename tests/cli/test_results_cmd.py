@@ -97,6 +97,20 @@ def test_usage_errors_exit_2(env):
     assert run(env, "results", "status", "--draw", env["draw"], "--today", "2023-13-01").exit_code == 2
 
 
+def test_the_actor_may_come_from_spotcheck_actor(env):
+    """As for draws and history imports: an officer who set SPOTCHECK_ACTOR is the one recorded."""
+    def as_officer(*args):
+        return CliRunner().invoke(main, [*map(str, args)],
+                                  env={"SPOTCHECK_LEDGER": str(env["ledger"]), "SPOTCHECK_ACTOR": "王科长"})
+    r = as_officer("results", "import", RESULTS / "results-good.csv", "--draw", env["draw"], "--today", "2023-11-01")
+    assert r.exit_code == 0, r.output
+    r = as_officer("results", "approve", "--draw", env["draw"], "--all", "--date", "2023-11-01")
+    assert r.exit_code == 0, r.output
+    with Ledger.open(env["ledger"]) as led:
+        actors = {(rec.kind, rec.actor) for rec in led.iter() if rec.kind in ("result", "result_state")}
+    assert actors == {("result", "王科长"), ("result_state", "王科长")}
+
+
 def test_publish_with_nothing_approved_exits_1(env):
     run(env, "results", "import", RESULTS / "results-good.csv", "--draw", env["draw"], "--today", "2023-11-01")
     r = run(env, "results", "publish", "--draw", env["draw"], "--out", env["tmp"] / "pub", "--policy", POLICY)

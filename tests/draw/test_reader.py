@@ -37,6 +37,21 @@ def test_a_written_draw_reads_back_to_the_same_bytes(qingdao_dirs, tmp_path):
     assert read.drawn.height == sum(t.drawn for t in read.summary.tasks)
 
 
+
+def test_a_draws_columns_read_alone_are_its_drawn_lists_columns(qingdao_dirs, tmp_path):
+    folder = tmp_path / "draw"
+    pipeline.draw(QINGDAO, qingdao_dirs / "entities.csv", folder, ledger_path=tmp_path / "l.db", seed="columns",
+                  drawn_on=dt.date(2020, 10, 23))
+    whole = read_folder(folder, needs=(DRAWS,)).drawn
+    alone = read_folder(folder, needs=(DRAWS,)).drawn_columns("uscc", "round", "task_id")
+    assert alone.columns == ["uscc", "round", "task_id"] and alone.equals(whole.select("uscc", "round", "task_id"))
+    # The columns not asked for are not read at all: a hash no notice prints costs nothing.
+    text = (folder / DRAWS).read_text("utf-8").splitlines()
+    (folder / DRAWS).write_text("\n".join([text[0], *(",".join([*r.split(",")[:8], "x", ""]) for r in text[1:])]) + "\n", "utf-8")
+    assert read_folder(folder, needs=(DRAWS,)).drawn_columns("uscc", "round", "task_id").equals(alone)
+    with pytest.raises(SpotcheckError):
+        read_folder(folder, needs=(DRAWS,)).drawn  # noqa: B018
+
 def test_a_transcript_not_in_the_draws_shape_is_refused_with_the_path(draw_dir):
     transcript = json.loads((draw_dir / "transcript.json").read_text("utf-8"))
     transcript["entities"]["rows"] = "many"

@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 from spotcheck.rules import engine as rules
 from spotcheck.plan import visits
+from spotcheck.draw.transcript import csv_bytes
 from spotcheck.calendar.deadlines import due
 from spotcheck.errors import SpotcheckError
 from spotcheck.policy.loader import load_policy
@@ -198,7 +199,7 @@ def test_visits_csv_joins_lists_and_keeps_columns(qingdao):
     result = visits.build(qingdao, draws(("t01", 1, 10, "E1", "370202"), ("t02", 1, 10, "E1", "370202")), draw_id="d",
                           drawn_on=dt.date(2020, 10, 23))
     frame = result.frame.with_columns(pl.lit(True).alias("staffed"), pl.lit(None, dtype=pl.String).alias("reason"))
-    text = visits.to_csv(frame).decode()
+    text = csv_bytes(visits.csv_frame(frame)).decode()
     header, row = text.splitlines()
     assert header.split(",") == list(visits.CSV_COLUMNS)
     assert ",t01|t02," in row and "SD20-01|SD20-02" in row

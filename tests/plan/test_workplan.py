@@ -135,7 +135,7 @@ def test_previous_leads_are_each_drawn_entitys_last_recorded_lead(tmp_path):
             # A later lead replaces an earlier one; a row without a lead (imported, or unstaffed) leaves it.
             append_history(tx, [{"uscc": a, "year": 2020, "lead_inspector": "I3"}, {"uscc": a, "year": 2021},
                                 {"uscc": b, "year": 2020, "lead_inspector": ""}, {"uscc": c, "year": 2020, "lead_inspector": "I4"}])
-        got = workplan.previous_leads(led, [a, b])
+        got = workplan.previous_leads(led, pl.Series([a, b, a]))
         in_order = {r["uscc"]: r["lead_inspector"] for r in led.history() if r["lead_inspector"] and r["uscc"] in (a, b)}
     assert got == in_order == {a: "I3", b: "I2"}
 

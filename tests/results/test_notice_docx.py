@@ -65,3 +65,24 @@ def test_the_same_results_give_the_same_file_whenever_they_are_written(demo_poli
     assert written[0] == written[1]
     with zipfile.ZipFile(io.BytesIO(written[0])) as z:
         assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_rows_made_in_several_batches_equal_docxtpl(demo_policy, monkeypatch):
+    # A city's table is made a batch at a time, the next batch on a thread while one is written: small batches
+    # here, so the rows of every batch, in order, and each batch's end are checked.
+    monkeypatch.setattr(notice_docx, "_BATCH", 7)
+    given = rows(notice_docx.FAST_ROWS + 23, r9={"name": "甲&乙<丙>"}, r30={"remarks": ""}, r31={"remarks": "备注"})
+    full = results_notice(demo_policy, given, ON)
+    fast = notice_docx._fast(demo_policy, full, cells(full), notice.TEMPLATES)
+    assert fast is not None
+    assert parts(fast) == parts(notice.render_results_notice(demo_policy, given, "docx", published_on=ON))
+
+
+def test_columns_without_empty_or_escaped_cells_are_filled_as_the_pattern_fills_them():
+    # Only the columns holding them are escaped and tested for empty text; every column is filled as `fill` does.
+    table = [("1", "A&B", ""), ("2", "<乙>", "x"), ("3", "丙", "")]
+    frame = notice_docx.cell_frame(table, 3)
+    pattern = notice_docx._Pattern("<w:tr>" + "".join(f"<w:tc><w:t>{notice_docx._marker(j)}</w:t></w:tc>" for j in range(3))
+                                   + "</w:tr>", 3)
+    assert notice_docx._kinds(frame, "[&<>]") == ((False, True, False), (False, False, True))
+    assert frame.select(pattern.expr(frame)).to_series().to_list() == [pattern.fill(r) for r in table]

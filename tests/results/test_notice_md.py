@@ -21,7 +21,7 @@ def test_rows_by_substitution_equal_the_template_rendering(demo_policy):
     full, cells = both(demo_policy, given)
     fast = notice_md._fast(demo_policy, full, cells, notice.TEMPLATES)
     assert fast is not None  # the fast path was taken, not the fallback
-    assert "".join(fast) == notice.render_notice(demo_policy, full, "md")
+    assert b"".join(fast).decode("utf-8") == notice.render_notice(demo_policy, full, "md")
 
 
 def test_a_pattern_that_does_not_reproduce_the_guard_rows_falls_back(demo_policy, monkeypatch):
@@ -29,7 +29,7 @@ def test_a_pattern_that_does_not_reproduce_the_guard_rows_falls_back(demo_policy
     full, cells = both(demo_policy, given)
     monkeypatch.setattr(notice_md, "_cell", lambda text: text)  # not as md_cell writes a cell
     assert notice_md._fast(demo_policy, full, cells, notice.TEMPLATES) is None
-    assert "".join(notice_md.frame_md(demo_policy, full, cells)) == notice.render_notice(demo_policy, full, "md")
+    assert b"".join(notice_md.frame_md(demo_policy, full, cells)).decode("utf-8") == notice.render_notice(demo_policy, full, "md")
 
 
 @pytest.mark.parametrize("count, text", [(notice_docx.FAST_ROWS, "第一行\n第二行"), (3, "甲|乙")])
@@ -37,4 +37,13 @@ def test_line_breaks_and_short_tables_are_rendered_whole(demo_policy, monkeypatc
     given = rows(count, r1={"remarks": text})
     full, cells = both(demo_policy, given)
     monkeypatch.setattr(notice_md, "_fast", lambda *a: pytest.fail("went through the fast path"))
-    assert "".join(notice_md.frame_md(demo_policy, full, cells)) == notice.render_notice(demo_policy, full, "md")
+    assert b"".join(notice_md.frame_md(demo_policy, full, cells)).decode("utf-8") == notice.render_notice(demo_policy, full, "md")
+
+
+def test_rows_made_in_several_batches_equal_the_template_rendering(demo_policy, monkeypatch):
+    monkeypatch.setattr(notice_docx, "_BATCH", 5)
+    given = rows(notice_docx.FAST_ROWS + 11, r6={"name": "甲|乙"}, r17={"remarks": "a|b"})
+    full, cells = both(demo_policy, given)
+    fast = notice_md._fast(demo_policy, full, cells, notice.TEMPLATES)
+    assert fast is not None
+    assert b"".join(fast).decode("utf-8") == notice.render_notice(demo_policy, full, "md")

@@ -162,3 +162,22 @@ def test_the_public_list_from_columns_is_the_list_of_public_rows(tmp_path, draw_
     assert len(want) > len(visit_rows)  # a merged visit is a row per task
     assert table.select(f"c{j}" for j in range(len(publish.PUBLIC_COLUMNS))).rows() == [r.cells() for r in want]
     assert table["task_id"].to_list() == [r.task_id for r in want]
+
+
+@pytest.mark.parametrize("failing", ["files", "records"])
+def test_a_failure_in_the_files_or_the_records_publishes_nothing(tmp_path, draw_dir, results_ledger, monkeypatch, failing):
+    # The files are written on a thread beside the 公示 records: either failing leaves neither.
+    approve(draw_dir, results_ledger)
+    with Ledger.open(results_ledger) as led:
+        before = led.head()
+
+    def fail(*args, **kwargs):
+        raise SpotcheckError(publish.Problem("S899", "测试"))
+
+    monkeypatch.setattr(*((publish, "frame_docx") if failing == "files" else (results, "mark_published")), fail)
+    with pytest.raises(SpotcheckError):
+        run(draw_dir, results_ledger, tmp_path / "pub")
+    assert not (tmp_path / "pub").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".pub")] == []
+    with Ledger.open(results_ledger) as led:
+        assert led.head() == before

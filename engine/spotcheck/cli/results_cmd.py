@@ -28,7 +28,7 @@ def results() -> None:
 @click.argument("results_file", type=FILE)
 @_draw
 @ledger_option
-@click.option("--actor", help="录入人（默认当前系统用户）")
+@click.option("--actor", envvar="SPOTCHECK_ACTOR", help="录入人（也可设环境变量 SPOTCHECK_ACTOR；默认当前系统用户）")
 @today_option
 @reports_problems
 def import_cmd(results_file: Path, draw_dir: Path, ledger_path: Path, actor: str | None, today: dt.date | None) -> None:
@@ -51,7 +51,7 @@ def import_cmd(results_file: Path, draw_dir: Path, ledger_path: Path, actor: str
 @_draw
 @click.option("--visit", "visits", multiple=True, help="检查编号，可重复")
 @click.option("--all", "all_", is_flag=True, help="审核本次抽取全部已录入的结果")
-@click.option("--actor", required=True, help="审核人")
+@click.option("--actor", envvar="SPOTCHECK_ACTOR", required=True, help="审核人（也可设环境变量 SPOTCHECK_ACTOR）")
 @click.option("--date", "on", type=Day(), help="审核日期（默认今天）")
 @_details
 @ledger_option
@@ -90,7 +90,7 @@ def approve_summary(out: results_stage.StateChange, actor: str, details: bool) -
 @_draw
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="公示文件输出目录")
 @policy_option()
-@click.option("--actor", help="公示人（默认当前系统用户）")
+@click.option("--actor", envvar="SPOTCHECK_ACTOR", help="公示人（也可设环境变量 SPOTCHECK_ACTOR；默认当前系统用户）")
 @click.option("--date", "on", type=Day(), help="公示日期（默认今天）")
 @ledger_option
 @reports_problems
@@ -110,7 +110,7 @@ def publish_cmd(draw_dir: Path, out_dir: Path, policy_path: Path | None, actor: 
 @click.option("--date", "closed_on", required=True, type=Day(), help="办结日期")
 @click.option("--action", required=True, help="采取的措施，如“责令改正”“移送区卫生健康局”“列入经营异常名录”")
 @draw_option("抽取结果目录（检查编号在多个抽取中重复时指明）")
-@click.option("--actor", help="办理人（默认当前系统用户）")
+@click.option("--actor", envvar="SPOTCHECK_ACTOR", help="办理人（也可设环境变量 SPOTCHECK_ACTOR；默认当前系统用户）")
 @today_option
 @ledger_option
 @reports_problems

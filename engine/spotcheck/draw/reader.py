@@ -87,9 +87,19 @@ class DrawFolder:
     @cached_property
     def drawn(self) -> pl.DataFrame:
         """draws.csv, every code column kept as text; checked against the summary's counts (R512)."""
+        return self._drawn(list(DRAWS_SCHEMA))
+
+    def drawn_columns(self, *columns: str) -> pl.DataFrame:
+        """`drawn`'s `columns` alone, checked as `drawn` is: a province's draws.csv is half a gigabyte, most
+        of it hashes and ranks that the notices and the report never read."""
+        if "drawn" in self.__dict__:
+            return self.drawn.select(columns)
+        return self._drawn(list(dict.fromkeys(("task_id", "district", *columns)))).select(columns)
+
+    def _drawn(self, columns: list[str]) -> pl.DataFrame:
         file = self.path / DRAWS
         try:
-            frame = pl.read_csv(file, schema=DRAWS_SCHEMA)
+            frame = pl.read_csv(file, schema=DRAWS_SCHEMA, columns=columns)
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise SpotcheckError(_unreadable(file, exc)) from None
         problems = _count_problems(self.summary, frame, file)

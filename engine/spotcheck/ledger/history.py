@@ -73,12 +73,19 @@ def append_history(tx: Transaction, rows: list[dict], *, key: str = "", actor: s
     if problems:
         raise SpotcheckError(problems)
     conn, first = tx.ledger._conn, None
+    # A year's rows repeat a few lists of item codes: each is written once.
+    codes_text: dict[tuple[str, ...], str] = {}
     for start in range(0, max(len(clean), 1), HISTORY_ROWS_PER_RECORD):
         part = clean[start:start + HISTORY_ROWS_PER_RECORD]
         record = tx.append("history", key, {"rows": part}, actor=actor)
         first = first or record
-        table = [(record.seq, n, r["uscc"], r["year"], r["task_id"], canonical_json(r["item_codes"]), r["tier"],
-                  r["draw_id"], r["visit_id"], r["lead_inspector"], r["checked_on"]) for n, r in enumerate(part)]
+        table = []
+        for n, r in enumerate(part):
+            codes = tuple(r["item_codes"])
+            if (text := codes_text.get(codes)) is None:
+                text = codes_text[codes] = canonical_json(r["item_codes"])
+            table.append((record.seq, n, r["uscc"], r["year"], r["task_id"], text, r["tier"], r["draw_id"],
+                          r["visit_id"], r["lead_inspector"], r["checked_on"]))
         tx.ledger._run(lambda: conn.executemany(
             "INSERT INTO history(seq, row_no, uscc, year, task_id, item_codes, tier, draw_id, visit_id,"
             " lead_inspector, checked_on) VALUES(?,?,?,?,?,?,?,?,?,?,?)", table))  # noqa: B023 (called at once)

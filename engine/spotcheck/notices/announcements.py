@@ -63,9 +63,8 @@ def drawn_frame(loaded: LoadedPolicy, draw: DrawFolder) -> pl.DataFrame:
     decides it, else the issuing bureau. The unit is worked out once per task, district and rules that hold."""
     issuer = loaded.policy.jurisdiction.name
     rnd = pl.col("round")
-    frame = draw.drawn.select("task_id", "uscc", "name", "district",
-                              pl.when(rnd.is_null() | (rnd == 0)).then(pl.lit(1, pl.Int64)).otherwise(rnd).alias("round"),
-                              "month")
+    frame = draw.drawn_columns("task_id", "uscc", "name", "district", "round", "month").with_columns(
+        pl.when(rnd.is_null() | (rnd == 0)).then(pl.lit(1, pl.Int64)).otherwise(rnd).alias("round"))
     held = read_applies(draw.path)
     rules = pl.lit("")
     if held:

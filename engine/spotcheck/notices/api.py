@@ -11,6 +11,7 @@ template lookup and the Jinja sandbox in notice_templates, and Word and PDF in d
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -182,7 +183,8 @@ def write_letters(policy_path: str | Path, draw_dir: str | Path, out_dir: str | 
         files = LetterFiles(find_template(loaded, "inspection_letter", "docx", root))
     written = []
     folders: dict[str, str] = {}
-    with staged(Path(out_dir)) as stage:
+    # Every file is whole (LetterFiles ends) before the folder appears.
+    with staged(Path(out_dir)) as stage, files or contextlib.nullcontext():
         for batch in letters_by_unit(loaded, draw):
             when = f"{loaded.policy.year}年{batch.month:02d}月" if batch.month else "未定月份"
             name = Path(unique_name(batch.unit, folders)) / f"{when}.{'zip' if per_entity else fmt}"

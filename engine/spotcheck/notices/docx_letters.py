@@ -20,9 +20,13 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+import threading
 import zipfile
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from pathlib import Path
+from typing import BinaryIO, Self
 
 from docx.enum.style import WD_STYLE_TYPE
 from docx.opc.oxml import serialize_part_xml
@@ -48,6 +52,8 @@ ESCAPE_TEXT = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 ESCAPE = str.maketrans(ESCAPE_TEXT)
 # Paragraphs docx_render.finish changes by their own text: letters holding them take the slow way.
 _SELF_FITTED = ("发文机关标志", "信函机关标志", "附件标识", "版记")
+_AHEAD = 2  # chunks of letters' text waiting to be compressed, over all files
+_OPEN = 4  # files still being compressed while the next is laid out
 
 
 def _sentinel(n: EntityNotice) -> EntityNotice:
@@ -362,11 +368,31 @@ def render_letters(template: Path, notice: Notice) -> bytes | None:
 
 class LetterFiles:
     """The Word files of one run of letters, each file a batch of letters (or a zip of a file per letter),
-    all laid out by one LetterLayout; a batch the layout cannot take is rendered by docxtpl."""
+    all laid out by one LetterLayout; a batch the layout cannot take is rendered by docxtpl.
+
+    A file's text is made here and compressed on a thread of the file's own, so the next file's letters
+    are laid out while the last ones are still being compressed (zlib lets go of Python's lock): use it as
+    a context manager, every file is whole when it ends, the first error raised then."""
 
     def __init__(self, template: Path) -> None:
         self.template = template
         self.layout: LetterLayout | None = None
+        # Chunks of text made and not yet compressed, over all files: memory holds at most this many.
+        self._room = threading.BoundedSemaphore(_AHEAD)
+        self._writing: deque[tuple[Future[None], BinaryIO]] = deque()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        errors = []
+        while self._writing:
+            try:
+                self._end_one()
+            except Exception as exc:  # noqa: BLE001 - every file is closed before the first error is raised
+                errors.append(exc)
+        if errors and kind is None:
+            raise errors[0]
 
     def write(self, head: Notice, rows: LetterRows, target: Path, *, per_entity: bool = False) -> None:
         """The letters of `rows` (around them `head`) into `target`: one Word file, or with `per_entity` a zip
@@ -378,8 +404,7 @@ class LetterFiles:
             if per_entity:
                 _bundle(target, ((v, e, layout.package().bytes([own])) for v, e, own in layout.letters(rows.chunks())))
             else:
-                with open(target, "wb") as out:
-                    layout.package().write(out, layout.document(rows.chunks()))
+                self._start(target, layout.document(rows.chunks()))
             return
         except Unusable:
             pass
@@ -387,6 +412,25 @@ class LetterFiles:
             _bundle(target, ((n.visit_id, n.entity, _slow(head, (n,), self.template)) for n in rows.notices()))
         else:
             target.write_bytes(_slow(head, rows.notices(), self.template))
+
+    def _start(self, target: Path, document: Iterable[Text]) -> None:
+        out = open(target, "wb")  # noqa: SIM115 - closed once its compression is done (_end_one)
+        try:
+            future = self.layout.package().start(out, document, self._room)
+        except BaseException:
+            out.close()
+            raise
+        self._writing.append((future, out))
+        # Files whose compression is done are closed as the run goes on; a few are written at a time.
+        while self._writing and (len(self._writing) > _OPEN or self._writing[0][0].done()):
+            self._end_one()
+
+    def _end_one(self) -> None:
+        future, out = self._writing.popleft()
+        try:
+            future.result()
+        finally:
+            out.close()
 
     def document_bytes(self, head: Notice, rows: LetterRows) -> bytes:
         """The letters of `rows` as one Word file in memory, as `write` lays it out."""

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import io
 import struct
+import threading
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -89,13 +90,29 @@ class Package:
 
     def write(self, out: BinaryIO, document: Iterable[Text]) -> None:
         """The package into `out` (seekable, at its start), with `document`'s strings as word/document.xml."""
+        self.start(out, document).result()
+
+    def start(self, out: BinaryIO, document: Iterable[Text], room: threading.Semaphore | None = None) -> Future[None]:
+        """write, returning once `document` is read: the rest of its compression and of the file is done
+        on a thread of the file's own, and the future is done when the file is whole (or failed). `out`
+        stays open until then. At most `room` chunks of text (default 1: one being compressed while the
+        next is made) wait to be compressed: with one `room` shared by many files, the next file's text is
+        made while the last ones are still being compressed, and memory holds no more than that many
+        chunks. When reading `document` raises, what was handed on is compressed before the error is
+        raised, so `out` is the caller's again."""
         writer = _Writer(out)
-        for part in self.parts:
-            if part is None:
-                writer.stream(MAIN.encode("utf-8"), document)
-            else:
+        at = self.parts.index(None)
+        for part in self.parts[:at]:
+            writer.add(part)
+        finish = writer.stream(MAIN.encode("utf-8"), document, room or threading.BoundedSemaphore(1))
+
+        def end() -> None:
+            finish()
+            for part in self.parts[at + 1:]:
                 writer.add(part)
-        writer.close()
+            writer.close()
+
+        return writer.then(end)
 
     def bytes(self, document: Iterable[Text]) -> bytes:
         out = io.BytesIO()
@@ -108,6 +125,8 @@ class _Writer:
         self.out = out
         self.start = out.tell()
         self.entries: list[_Entry] = []
+        self.worker: ThreadPoolExecutor | None = None  # only once an entry's text passes a chunk
+        self.failed: list[BaseException] = []
 
     def _offset(self) -> int:
         offset = self.out.tell() - self.start
@@ -124,18 +143,39 @@ class _Writer:
         self.out.write(part.data)
         self.entries.append(_Entry(part.name, part.crc, len(part.data), part.size, offset))
 
-    def stream(self, name: bytes, texts: Iterable[Text]) -> None:
-        """An entry compressed as its text (str, or UTF-8 bytes or a view of them) comes; its header is written again once
-        its sizes are known.
+    def then(self, task: Callable[[], None]) -> Future[None]:
+        """`task` after everything handed to the worker (at once when there is none), raising the first
+        error any of it met; the worker then ends."""
+        def checked() -> None:
+            if self.failed:
+                raise self.failed[0]
+            task()
 
-        zlib lets go of Python's lock while it compresses, so a chunk is compressed and written on a
-        thread of its own while the next is built: on two cores the text and its compression overlap."""
+        if self.worker is None:
+            done: Future[None] = Future()
+            try:
+                checked()
+                done.set_result(None)
+            except Exception as exc:  # noqa: BLE001 - handed to the caller through the future
+                done.set_exception(exc)
+            return done
+        future = self.worker.submit(checked)
+        self.worker.shutdown(wait=False)
+        return future
+
+    def stream(self, name: bytes, texts: Iterable[Text], room: threading.Semaphore) -> Callable[[], None]:
+        """An entry compressed as its text (str, or UTF-8 bytes or a view of them) comes. Returns what ends it
+        (the last of the compression, and its header written again once its sizes are known), to be run
+        after all else handed to the worker.
+
+        zlib lets go of Python's lock while it compresses, so each chunk is compressed and written on the
+        file's own thread while the next is built: on two cores the text and its compression overlap."""
         offset = self._offset()
         self.out.write(self._header(name, 0, 0, 0))
         packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15)
         sums = [0, 0, 0]  # crc, size, compressed size
 
-        def deflate(pieces: list[bytes | memoryview], last: bool) -> None:
+        def deflate(pieces: list[bytes | memoryview]) -> None:
             # Piece by piece: zlib's stream is the same however its input is cut, and nothing is copied.
             for data in pieces:
                 sums[0] = zlib.crc32(data, sums[0])
@@ -143,40 +183,48 @@ class _Writer:
                 packed = packer.compress(data)
                 sums[2] += len(packed)
                 self.out.write(packed)
-            if last:
-                packed = packer.flush()
-                sums[2] += len(packed)
-                self.out.write(packed)
 
-        worker: ThreadPoolExecutor | None = None  # only for an entry of more than one chunk
+        def handed(pieces: list[bytes | memoryview]) -> None:
+            try:
+                if not self.failed:
+                    deflate(pieces)
+            except BaseException as exc:  # noqa: BLE001 - raised by the task that ends the file
+                self.failed.append(exc)
+            finally:
+                room.release()
+
+        pending: list[bytes | memoryview] = []
+        held = 0
         try:
-            running: Future | None = None
-            pending: list[bytes | memoryview] = []
-            held = 0
             for text in texts:
                 data = text.encode("utf-8") if isinstance(text, str) else text
                 pending.append(data)
                 held += len(data)
                 if held >= _CHUNK:
-                    if running is not None:
-                        running.result()  # one chunk in hand, one being compressed
-                    worker = worker or ThreadPoolExecutor(1)
-                    running = worker.submit(deflate, pending, False)
+                    room.acquire()
+                    self.worker = self.worker or ThreadPoolExecutor(1)
+                    self.worker.submit(handed, pending)
                     pending, held = [], 0
-            if running is not None:
-                running.result()
-            deflate(pending, True)
-        finally:
-            if worker is not None:
-                worker.shutdown()
-        crc, size, compressed = sums
-        if size > _LIMIT or compressed > _LIMIT:
-            raise SpotcheckError(_too_big())
-        end = self.out.tell()
-        self.out.seek(self.start + offset)
-        self.out.write(self._header(name, crc, compressed, size))
-        self.out.seek(end)
-        self.entries.append(_Entry(name, crc, compressed, size, offset))
+        except BaseException:
+            if self.worker is not None:
+                self.worker.shutdown(wait=True)
+            raise
+
+        def end() -> None:
+            deflate(pending)
+            packed = packer.flush()
+            sums[2] += len(packed)
+            self.out.write(packed)
+            crc, size, compressed = sums
+            if size > _LIMIT or compressed > _LIMIT:
+                raise SpotcheckError(_too_big())
+            at = self.out.tell()
+            self.out.seek(self.start + offset)
+            self.out.write(self._header(name, crc, compressed, size))
+            self.out.seek(at)
+            self.entries.append(_Entry(name, crc, compressed, size, offset))
+
+        return end
 
     def close(self) -> None:
         directory = self._offset()

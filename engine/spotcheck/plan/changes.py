@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 from spotcheck.directory.load import InspectorDirectory, RecusalList
-from spotcheck.draw.folder import committed, first_difference, write_files
+from spotcheck.draw.folder import committed, content_bytes, first_difference, write_files
 from spotcheck.draw.transcript import json_bytes
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ledger.history import append_history
@@ -196,7 +196,7 @@ def verify_workplan(
         person = {"inspector_id": entry["in_inspector"], "name": entry["in_name"], "unit": entry["in_unit"],
                   "certificate": entry.get("in_certificate")}
         teams = swap(teams, entry["visit_id"], entry["out_inspector"], person)
-    expected = {"visits.csv": result.files["visits.csv"], "teams.csv": team_stage.to_csv(teams)}
+    expected = {"visits.csv": content_bytes(result.files["visits.csv"]), "teams.csv": team_stage.to_csv(teams)}
     for name, data in expected.items():
         diff = first_difference(name, data, (path / name).read_bytes())
         if diff:

@@ -46,23 +46,30 @@ def unit_workbooks(visits: pl.DataFrame, teams: pl.DataFrame, created: dt.date) 
     at = visits.select("visit_id").with_row_index("_v")
     # Rows are picked by their place in `visits` and `teams`: one join for the year, not two per unit.
     members_at = teams.select("visit_id").join(at, on="visit_id", how="left", maintain_order="left")["_v"]
-    home = visits.select(pl.col("inspecting_unit").fill_null("未指定检查单位").alias("_unit")).with_row_index("_v")
-    guests = teams.select(members_at, pl.col("unit").alias("_unit")).filter(teams["role"].is_in([LEAD, MEMBER]))
+    home_units = visits["inspecting_unit"].fill_null("未指定检查单位")
+    guest_rows = teams.select(members_at, "unit").filter(teams["role"].is_in([LEAD, MEMBER]))
+    # Two units whose names make one file name: the last to appear (its visits, then its guests) has it.
+    appearing = pl.concat([home_units.unique(maintain_order=True), guest_rows["unit"].drop_nulls().unique(maintain_order=True)])
+    appearing = appearing.unique(maintain_order=True)
+    names = sorted({unit_file(unit): unit for unit in appearing}.items())
+    # A unit is its place among them: millions of rows are sorted and split by a small integer, not a name.
+    unit = pl.Enum(appearing)
+    home = home_units.cast(unit).to_physical().alias("_unit").to_frame().with_row_index("_v")
+    guests = guest_rows.select("_v", pl.col("unit").cast(unit).to_physical().alias("_unit"))
     by_unit = pl.concat([home, guests]).unique()
     team_rows = members_at.to_frame().with_row_index("_t").join(by_unit, on="_v").select("_unit", "_t")
     visits_of = by_unit.sort("_unit", "_v").partition_by("_unit", as_dict=True, include_key=False)
     members_of = team_rows.sort("_unit", "_t").partition_by("_unit", as_dict=True, include_key=False)
+    shown = visits.select(list(VISIT_HEADERS))
     entity = visits.select("uscc", pl.col("name").alias("entity"))
     no_members = pl.DataFrame(schema={"_t": pl.UInt32})
+    place = {name: k for k, name in enumerate(appearing)}
 
-    def book(unit: str) -> bytes:
-        taken = members_of.get((unit,), no_members)["_t"]
+    def book(name: str) -> bytes:
+        taken = members_of.get((place[name],), no_members)["_t"]
         members = pl.concat([teams[taken], entity[members_at.gather(taken)]], how="horizontal")
-        return _workbook(unit, visits[visits_of[(unit,)]["_v"]], members, created)
+        return _workbook(name, shown[visits_of[(place[name],)]["_v"]], members, created)
 
-    # Two units whose names make one file name: the last to appear (its visits, then its guests) has it.
-    appearing = pl.concat([home["_unit"].unique(maintain_order=True), guests["_unit"].unique(maintain_order=True)])
-    names = sorted({unit_file(unit): unit for unit in appearing.unique(maintain_order=True)}.items())
     # Units are made side by side: polars and zlib, most of the work, release the GIL.
     with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
         made = deque(pool.submit(book, unit) for _, unit in names[:_WRITERS])

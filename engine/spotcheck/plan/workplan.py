@@ -39,11 +39,11 @@ from spotcheck.directory.load import (
 )
 from spotcheck.plan.eligibility import LEAD
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.draw.folder import committed, write_files
+from spotcheck.draw.folder import Content, committed, write_files
 from spotcheck.draw.history import history_rows
 from spotcheck.draw.reader import DRAWS, DrawFolder, read_folder
 from spotcheck.draw.records import Summary
-from spotcheck.draw.transcript import json_bytes
+from spotcheck.draw.transcript import csv_pieces, json_bytes
 from spotcheck.ledger.history import append_history
 from spotcheck.ledger.store import Ledger
 from spotcheck.policy.loaded import LoadedPolicy
@@ -94,15 +94,21 @@ def file_info(directory) -> dict | None:
 
 @dataclass(frozen=True)
 class Workplan:
-    """What `plan` computes; `files` are the exact bytes (paths relative to the draw folder), all but
-    the per-unit workbooks, which are made from `visits` and `teams` when the plan is written."""
+    """What `plan` computes. `files` are the exact contents (paths relative to the draw folder): visits.csv
+    and teams.csv as pieces made while they are written (at 10M 0.7 and 0.5 GB, never held whole), the rest
+    as bytes; workplan.json, which names their SHA-256, is made from the digests of the files as written
+    (`workplan_json`), the per-unit workbooks from `visits` and `teams`."""
 
     draw_id: str
     drill: bool
     visits: pl.DataFrame  # visits.COLUMNS + staffed, reason
     teams: pl.DataFrame  # teams.TEAM_COLUMNS
     summary: Summary  # the draw's, with the visits and teams sections
-    files: dict[str, bytes]
+    files: dict[str, Content]
+    meta: dict  # workplan.json but the planned files' SHA-256
+
+    def workplan_json(self, digests: Mapping[str, str]) -> bytes:
+        return json_bytes({**self.meta, "planned": {"visits_sha256": digests["visits.csv"], "teams_sha256": digests["teams.csv"]}})
 
 
 def compute(
@@ -127,8 +133,6 @@ def compute(
     frame = frame.with_columns(pl.col("joint") & pl.col("staffed"))
     leads = _leads_frame(frame, previous_leads)
     summary = folder.summary.with_sections(visits=visits.summary(folder.summary.coordination), teams=staffing.summary())
-    visits_bytes = visit_stage.to_csv(frame)
-    teams_bytes = team_stage.to_csv(staffing.teams)
     leads_bytes = leads.write_csv().encode("utf-8")
     meta = {
         "format": FORMAT,
@@ -140,41 +144,35 @@ def compute(
         "previous_leads": {"file": "previous_leads.csv", "sha256": sha256_hex(leads_bytes), "rows": leads.height},
         "cost": (f"mix64(sha256(key + '|visit|' + visit_id)[:8] XOR sha256(key + '|inspector|' + inspector_id)[:8]) >> {64 - COST_BITS}，"
                  "mix64 为 splitmix64 终混函数，key 为抽取的种子密钥（见 docs/teams.md）"),
-        "planned": {"visits_sha256": sha256_hex(visits_bytes), "teams_sha256": sha256_hex(teams_bytes)},
     }
-    files = {
-        "visits.csv": visits_bytes,
-        "teams.csv": teams_bytes,
+    files: dict[str, Content] = {
+        "visits.csv": lambda: csv_pieces(visit_stage.csv_frame(frame)),
+        "teams.csv": lambda: csv_pieces(staffing.teams.select(team_stage.TEAM_COLUMNS)),
         "previous_leads.csv": leads_bytes,
-        "workplan.json": json_bytes(meta),
         "summary.json": json_bytes(summary.to_json()),
     }
-    return Workplan(folder.draw_id, folder.drill, frame, staffing.teams, summary, files)
+    return Workplan(folder.draw_id, folder.drill, frame, staffing.teams, summary, files, meta)
 
 
 def _leads_frame(visits: pl.DataFrame, previous_leads: Mapping[str, str]) -> pl.DataFrame:
-    wanted = set(visits["uscc"].to_list())
-    rows = sorted((u, lead) for u, lead in previous_leads.items() if u in wanted)
-    return pl.DataFrame(rows, schema=LEADS_COLUMNS, orient="row")
+    leads = pl.DataFrame({"uscc": list(previous_leads), "lead_inspector": list(previous_leads.values())}, schema=LEADS_COLUMNS)
+    return leads.filter(pl.col("uscc").is_in(visits["uscc"].implode())).sort("uscc", "lead_inspector")
 
 
 _LEADS = ("SELECT uscc, lead_inspector FROM history WHERE lead_inspector IS NOT NULL AND lead_inspector != ''"
           " ORDER BY seq, row_no")
 
 
-def previous_leads(ledger: Ledger, usccs) -> dict[str, str]:
+def previous_leads(ledger: Ledger, usccs: pl.Series) -> dict[str, str]:
     """uscc → the lead inspector of the entity's last recorded visit (any year).
 
     The rows that name a lead are read in the order recorded and kept here for the drawn entities: asked
     for the drawn USCCs (an IN list), SQLite indexed a province's 2.6 million of them first, 14 s even
     when no row names a lead."""
-    wanted = set(usccs)
-    out: dict[str, str] = {}
-    for chunk in ledger.chunks(_LEADS):
-        for uscc, lead in chunk:
-            if uscc in wanted:
-                out[uscc] = lead
-    return out
+    drawn = pl.col("uscc").is_in(usccs.implode())
+    parts = [pl.DataFrame(chunk, schema=LEADS_COLUMNS, orient="row").filter(drawn) for chunk in ledger.chunks(_LEADS)]
+    leads = pl.concat([pl.DataFrame(schema=LEADS_COLUMNS), *parts])
+    return dict(leads.unique("uscc", keep="last", maintain_order=True).iter_rows())
 
 
 def sha256_hex(data: bytes) -> str:
@@ -212,18 +210,19 @@ def plan(
     if recusals is not None and (unknown := recusals.unknown_references(entities, inspectors)):
         raise SpotcheckError(unknown)
     with Ledger.open(ledger_path) as ledger:
-        leads = previous_leads(ledger, folder.drawn["uscc"].unique().to_list())
+        leads = previous_leads(ledger, folder.drawn["uscc"])
         result = compute(folder, loaded, inspectors, recusals, leads, progress)
         with committed(folder.path, ledger, adding=True) as stage:
             progress("写入检查安排")
-            write_files(stage.path, result.files)
+            digests = write_files(stage.path, result.files)
+            write_files(stage.path, {"workplan.json": result.workplan_json(digests)})
             progress("生成各单位检查安排表")
             write_workbooks(stage.path, unit_workbooks(result.visits, result.teams, folder.drawn_on))
             progress("写入台账")
             with stage.transaction() as tx:
                 _refuse_second_plan(tx, folder, result)
                 if folder.drill:
-                    tx.append("drill_plan", folder.draw_id, _drill_body(result))
+                    tx.append("drill_plan", folder.draw_id, _drill_body(result, digests))
                 else:
                     _record(tx, folder, loaded, result)
     return result
@@ -250,7 +249,7 @@ def _refuse_second_plan(tx, folder: DrawFolder, result: Workplan) -> None:
             hint="更换检查人员用 spotcheck teams reassign；须重新安排的，用新的抽取结果目录"))
 
 
-def _drill_body(result: Workplan) -> dict:
+def _drill_body(result: Workplan, digests: Mapping[str, str]) -> dict:
     t = result.summary.section("teams")
     return {
         "draw_id": result.draw_id,
@@ -258,8 +257,8 @@ def _drill_body(result: Workplan) -> dict:
         "visits": result.visits.height,
         "staffed": t["staffed"],
         "unstaffed": t["unstaffed"],
-        "visits_sha256": sha256_hex(result.files["visits.csv"]),
-        "teams_sha256": sha256_hex(result.files["teams.csv"]),
+        "visits_sha256": digests["visits.csv"],
+        "teams_sha256": digests["teams.csv"],
     }
 
 

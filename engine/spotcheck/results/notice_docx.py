@@ -21,11 +21,13 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
 from spotcheck.notices import api as notice
 from spotcheck.notices.announcements import ResultRow, results_notice
+from spotcheck.notices.docx_package import joined
 from spotcheck.notices.docx_styles import SHORT_CELL
 from spotcheck.notices.model import Notice
 from spotcheck.policy.loaded import LoadedPolicy
@@ -131,23 +133,47 @@ class _Pattern:
         out.append(self.between[-1])
         return "".join(out)
 
-    def expr(self, columns: Sequence[str]) -> pl.Expr:
-        """`fill` as a column expression over a frame of the cells."""
+    def expr(self, cells: pl.DataFrame) -> pl.Expr:
+        """`fill` as a column expression over the frame `cells`, escaping only the columns that hold
+        something to escape and testing for empty text only in columns that hold some."""
+        escapes, empties = _kinds(cells, "[&<>]")
         parts: list[pl.Expr] = []
-        for j, c in enumerate(columns):
+        for j, c in enumerate(cells.columns):
             cell = pl.col(c)
-            escaped = cell.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True) \
-                .str.replace_all(">", "&gt;", literal=True)
-            parts += (pl.lit(self.between[j]), pl.when(cell == "").then(pl.lit(self.empties[j]))
-                      .otherwise(pl.concat_str([pl.lit(self.opens[j]), escaped, pl.lit(_TEXT_CLOSE)])))
+            if escapes[j]:
+                cell = cell.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True) \
+                    .str.replace_all(">", "&gt;", literal=True)
+            text = pl.concat_str([pl.lit(self.opens[j]), cell, pl.lit(_TEXT_CLOSE)])
+            parts += (pl.lit(self.between[j]), pl.when(pl.col(c) == "").then(pl.lit(self.empties[j])).otherwise(text)
+                      if empties[j] else text)
         parts.append(pl.lit(self.between[-1]))
         return pl.concat_str(parts)
 
 
-def filled(cells: pl.DataFrame, expr: pl.Expr) -> Iterator[str]:
-    """The rows' text, a batch of rows at a time: a city's table is hundreds of megabytes of it."""
-    for start in range(0, cells.height, _BATCH):
-        yield cells.slice(start, _BATCH).select(expr.str.join("")).item()
+def _kinds(cells: pl.DataFrame, special: str) -> tuple[tuple[bool, ...], tuple[bool, ...]]:
+    """Per column: does any cell hold a `special` character, is any cell empty."""
+    found = cells.select(*(pl.col(c).str.contains(special).any().alias(f"s{c}") for c in cells.columns),
+                         *((pl.col(c) == "").any().alias(f"e{c}") for c in cells.columns)).row(0)
+    return tuple(bool(f) for f in found[:cells.width]), tuple(bool(f) for f in found[cells.width:])
+
+
+def filled(cells: pl.DataFrame, expr: pl.Expr) -> Iterator[memoryview]:
+    """The rows' text as UTF-8, a batch of rows at a time (a city's table is hundreds of megabytes of it),
+    each batch made on a thread while the one before is written: polars and zlib both let go of Python's
+    lock, so on two cores the text and its compression overlap."""
+    def batch(start: int) -> memoryview:
+        return joined(cells.slice(start, _BATCH).select(expr).to_series())
+
+    starts = range(0, cells.height, _BATCH)
+    if len(starts) < 2:
+        yield from map(batch, starts)
+        return
+    with ThreadPoolExecutor(1) as ahead:
+        coming = ahead.submit(batch, 0)
+        for start in starts[1:]:
+            made, coming = coming.result(), ahead.submit(batch, start)
+            yield made
+        yield coming.result()
 
 
 def with_rows(head: Notice, cells: pl.DataFrame, rows: Sequence[Sequence[str]] | None = None) -> Notice:
@@ -178,7 +204,7 @@ def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root) -> byte
         return None
     if any(pattern.fill(cells.row(i)) != xml[s:e] for i, (s, e) in zip(guards, spans[1:], strict=True)):
         return None
-    expr = pattern.expr(cells.columns)
+    expr = pattern.expr(cells)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         for info in infos:
@@ -188,7 +214,7 @@ def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root) -> byte
             with z.open(_dated(info), "w", force_zip64=True) as body:
                 body.write(xml[:spans[0][0]].encode("utf-8"))
                 for text in filled(cells, expr):
-                    body.write(text.encode("utf-8"))
+                    body.write(text)
                 body.write(xml[spans[-1][1]:].encode("utf-8"))
     return out.getvalue()
 

@@ -13,7 +13,7 @@ import polars as pl
 from spotcheck.notices import api as notice
 from spotcheck.notices.model import Notice
 from spotcheck.policy.loaded import LoadedPolicy
-from spotcheck.results.notice_docx import FAST_ROWS, _guards, _marker, filled, layout_free, with_rows
+from spotcheck.results.notice_docx import FAST_ROWS, _guards, _kinds, _marker, filled, layout_free, with_rows
 
 _SPECIAL = r"[|\\]"  # what md_cell escapes (a cell's line breaks send the table the slow way)
 
@@ -41,14 +41,17 @@ class _Line:
             out += (_cell(cell), self.between[j + 1])
         return "".join(out)
 
-    def expr(self, columns: Sequence[str]) -> pl.Expr:
+    def expr(self, cells: pl.DataFrame) -> pl.Expr:
+        """`fill` as a column expression over the frame `cells` (only columns holding a | are escaped)."""
+        escapes, _ = _kinds(cells, "[|]")
         parts: list[pl.Expr] = [pl.lit(self.between[0])]
-        for j, c in enumerate(columns):
-            parts += (pl.col(c).str.replace_all("|", "\\|", literal=True), pl.lit(self.between[j + 1]))
+        for j, c in enumerate(cells.columns):
+            parts += (pl.col(c).str.replace_all("|", "\\|", literal=True) if escapes[j] else pl.col(c),
+                      pl.lit(self.between[j + 1]))
         return pl.concat_str(parts)
 
 
-def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root) -> Iterator[str] | None:
+def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root) -> Iterator[bytes | memoryview] | None:
     width = cells.width
     guards = _guards(cells, _SPECIAL)
     probe = with_rows(head, cells, ((*(_marker(j) for j in range(width)),), *(cells.row(i) for i in guards)))
@@ -69,19 +72,19 @@ def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root) -> Iter
             return None
         at += len(row)
 
-    def pieces() -> Iterator[str]:
-        yield text[:start]
-        yield from filled(cells, line.expr(cells.columns))
-        yield text[at:]
+    def pieces() -> Iterator[bytes | memoryview]:
+        yield text[:start].encode("utf-8")
+        yield from filled(cells, line.expr(cells))
+        yield text[at:].encode("utf-8")
 
     return pieces()
 
 
-def frame_md(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root=notice.TEMPLATES) -> Iterator[str]:
+def frame_md(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root=notice.TEMPLATES) -> Iterator[bytes | memoryview]:
     """notice.render_notice(…, "md") of `head` with `cells` (text columns in its table's order) as its
-    table's rows, in pieces."""
+    table's rows, in pieces of UTF-8."""
     if cells.height >= FAST_ROWS and layout_free(cells):
         fast = _fast(loaded, head, cells, root)
         if fast is not None:
             return fast
-    return iter((notice.render_notice(loaded, with_rows(head, cells), "md", root),))
+    return iter((notice.render_notice(loaded, with_rows(head, cells), "md", root).encode("utf-8"),))

@@ -12,8 +12,9 @@ Risk tiers are internal to the draw and never appear in it. Entities whose resul
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 import polars as pl
@@ -113,12 +114,11 @@ def public_table(loaded: LoadedPolicy, visits: pl.DataFrame, shown: pl.DataFrame
     )
 
 
-def _cells(loaded: LoadedPolicy, table: pl.DataFrame, task_id: str) -> pl.DataFrame:
-    """A task's rows of the public list as its announcement's table prints them: numbered from 1, dates
-    in Chinese, a row without a unit checked by the task's inspecting level (else the issuer)."""
+def _cells(loaded: LoadedPolicy, mine: pl.DataFrame, task_id: str) -> pl.DataFrame:
+    """A task's rows of the public list (`mine`) as its announcement's table prints them: numbered from 1,
+    dates in Chinese, a row without a unit checked by the task's inspecting level (else the issuer)."""
     task = loaded.task(task_id)
     body = task.inspecting_level or loaded.policy.jurisdiction.name
-    mine = table.filter(pl.col("task_id") == task_id)
     dates = {d: notice_content.cn_date(dt.date.fromisoformat(d)) for d in mine["c7"].unique().to_list()}
     return mine.select(
         pl.int_range(1, pl.len() + 1).cast(pl.String).alias("c0"), "c1", "c2", "c3",
@@ -129,15 +129,23 @@ def _cells(loaded: LoadedPolicy, table: pl.DataFrame, task_id: str) -> pl.DataFr
 def announcements(loaded: LoadedPolicy, table: pl.DataFrame, on: dt.date) -> dict[str, Content]:
     """One results announcement per task (“第NNN号抽查任务检查结果公告”) of the public list `table`
     (public_table), in each format, dated `on` (the day of publication); each is made as it is written."""
+    # public_table sorts by task: a task's rows are one run of the table, taken as a slice (no copy), and its
+    # cells are made once for both formats, which are written one after the other.
+    runs = table.select(pl.col("task_id").rle()).unnest("task_id")
+    spans = dict(zip(runs["value"], zip((runs["len"].cum_sum() - runs["len"]).to_list(), runs["len"].to_list())))
+
+    @lru_cache(maxsize=1)
+    def cells(task_id: str) -> pl.DataFrame:
+        return _cells(loaded, table.slice(*spans[task_id]), task_id)
+
     files: dict[str, Content] = {}
-    for task_id in table["task_id"].unique(maintain_order=True).to_list():
+    for task_id in spans:
         no = f"{notice_content.task_no(loaded.policy, loaded.task(task_id)):03d}"
         # Its title, preamble and signature, with one row: the task's rows are put in its table when it is written.
         head = notice_announcements.results_notice(loaded, [{"task_id": task_id, "name": "", "uscc": "", "completed": on,
                                                              "result": ""}], on)
-        files[f"results-notice-{no}.docx"] = partial(lambda h, t: [frame_docx(loaded, h, _cells(loaded, table, t))], head, task_id)
-        files[f"results-notice-{no}.md"] = partial(
-            lambda h, t: (text.encode("utf-8") for text in frame_md(loaded, h, _cells(loaded, table, t))), head, task_id)
+        files[f"results-notice-{no}.docx"] = partial(lambda h, t: [frame_docx(loaded, h, cells(t))], head, task_id)
+        files[f"results-notice-{no}.md"] = partial(lambda h, t: frame_md(loaded, h, cells(t)), head, task_id)
     return files
 
 
@@ -170,18 +178,24 @@ def publish(draw_dir: str | Path, out_dir: str | Path, *, ledger_path: str | Pat
                                                  hint="先用 spotcheck results approve 审核已录入的结果"))
                 table = public_table(loaded, folder.visit_frame, shown)
                 notices = announcements(loaded, table, on)
-                files = {
-                    f"{PUBLIC_LIST}.xlsx": frame_bytes(".xlsx", list(PUBLIC_COLUMNS), table.select(_CELLS)),
+                lists = {
+                    f"{PUBLIC_LIST}.xlsx": partial(lambda t: [frame_bytes(".xlsx", list(PUBLIC_COLUMNS), t)], table.select(_CELLS)),
                     f"{PUBLIC_LIST}.csv": partial(csv_pieces, list(PUBLIC_COLUMNS), table.select(_CELLS)),
-                    **notices,
                 }
-                write_files(stage.path, files)
-                done = results.mark_published(tx, approved.select("visit_id", "seq").iter_rows(), on, str(out_dir))
+                # The files are mostly polars and zlib, which let go of Python's lock, the 公示 records mostly
+                # Python: the list, the announcements and the records are made side by side on two cores.
+                # Leaving the block waits for the files, so a problem in any rolls the records back and removes
+                # the staging folder with whatever was written.
+                with ThreadPoolExecutor(2) as writer:
+                    writing = [writer.submit(write_files, stage.path, group) for group in (lists, notices)]
+                    done = results.mark_published(tx, approved.select("visit_id", "seq").iter_rows(), on, str(out_dir))
+                    for written in writing:
+                        written.result()
             unreachable = [c for c in shown["categories"].fill_null("[]").unique().to_list() if UNREACHABLE in reads.codes(c)]
             abnormal = shown.filter(pl.col("categories").is_in(unreachable)).sort("n") \
                 .join(folder.visit_frame.select("visit_id", visit_unit(folder.visit_frame).alias("unit")), on="visit_id", how="left", maintain_order="left") \
                 .select("uscc", "name", "visit_id", "completed_on", pl.col("published_on").fill_null(on.isoformat()), "unit",
                         pl.lit(CATEGORIES[UNREACHABLE].name)).rows()
             write_file_atomic(folder.path / ABNORMAL_FILE, table_bytes(".csv", ABNORMAL_COLUMNS, abnormal))
-    return Publication(out_dir, tuple(out_dir / n for n in files), tuple(done), table.height, len(abnormal),
+    return Publication(out_dir, tuple(out_dir / n for n in (*lists, *notices)), tuple(done), table.height, len(abnormal),
                        tuple(out_dir / n for n in notices))

@@ -203,7 +203,7 @@ def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFr
     risk_num = risk_den = 0
     for f in folders:
         flags = _risk_based_tasks(f, loaded)
-        drawn = f.drawn.select("task_id") if (f.path / "draws.csv").is_file() \
+        drawn = f.drawn_columns("task_id") if (f.path / "draws.csv").is_file() \
             else f.visit_frame.select(pl.col("task_ids").explode().drop_nulls().alias("task_id"))
         risk_den += drawn.height
         risk_num += drawn.filter(pl.col("task_id").is_in([t for t, on in flags.items() if on])).height
