@@ -249,6 +249,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.start and args.work is None:
         parser.error("--from needs --work (the earlier stages' files)")
+    if args.start == "plan":
+        # The plan writes into the draw's folder (and rewrites its summary) and records itself in the ledger,
+        # which then refuses a second plan of that draw (T802, T828): only a new draw can be planned again.
+        parser.error("--from plan: the plan writes into the draw's folder and the ledger; start again --from draw")
     last = max((list(STAGES).index(s) for s in args.stage), default=len(STAGES) - 1) if args.stage else len(STAGES) - 1
     runs = [(n, mix) for n in args.entities for mix in args.mix or ["realistic"]]
     mode = "official" if args.official else "drill"
