@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 import polars as pl
-from spotcheck.notices.docx_package import joined
+from spotcheck.pieces import ahead, joined
 
 _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -201,13 +201,10 @@ def _deflated(pieces: Iterator[bytes | memoryview]) -> _Member:
     packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15)  # zipfile's own compressor for a ZIP_DEFLATED member
     crc = size = 0
     data = []
-    with ThreadPoolExecutor(max_workers=1) as ahead:
-        coming = ahead.submit(next, pieces, None)
-        while (piece := coming.result()) is not None:
-            coming = ahead.submit(next, pieces, None)
-            crc = zlib.crc32(piece, crc)
-            size += memoryview(piece).nbytes
-            data.append(packer.compress(piece))
+    for piece in ahead(pieces):
+        crc = zlib.crc32(piece, crc)
+        size += memoryview(piece).nbytes
+        data.append(packer.compress(piece))
     data.append(packer.flush())
     return _Member(crc, size, data)
 

@@ -4,11 +4,8 @@ import io
 import threading
 import zipfile
 
-import polars as pl
 import pytest
 from docx import Document
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from spotcheck.errors import SpotcheckError
 from spotcheck.notices import docx_package
 from spotcheck.resources import TEMPLATES
@@ -41,15 +38,6 @@ def test_a_file_past_the_zip_limit_is_refused(monkeypatch):
     with pytest.raises(SpotcheckError) as err:
         docx_package.Package(TEMPLATE).bytes([body])
     assert [p.code for p in err.value.problems] == ["N851"]
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.text(max_size=12)), max_size=30), st.integers(0, 10), st.integers(0, 30))
-def test_a_columns_texts_joined_are_its_texts_end_to_end(texts, start, length):
-    """Arrow's buffer read as it is: the column's texts in order, nulls as nothing, a slice of a column too."""
-    column = pl.Series(texts, dtype=pl.String)
-    for part in (column, column.slice(start, length), pl.concat([column, column.slice(start, length)], rechunk=False)):
-        assert bytes(docx_package.joined(part)) == "".join(t for t in part.to_list() if t is not None).encode("utf-8")
 
 
 def test_the_body_may_come_as_views_of_bytes(monkeypatch):

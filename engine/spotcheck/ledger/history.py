@@ -92,7 +92,6 @@ def append_history(tx: Transaction, rows: list[dict], *, key: str = "", actor: s
     return first
 
 
-
 # The columns of a past-checks file as the national system exports them, or as this tool names them.
 IMPORT_COLUMNS = {
     "统一社会信用代码": "uscc", "检查日期": "checked_on", "年度": "year", "检查事项": "item_codes", "抽查任务": "task_id",

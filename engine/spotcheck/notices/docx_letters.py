@@ -36,11 +36,12 @@ from docx.text.paragraph import Paragraph
 import polars as pl
 from docxtpl import DocxTemplate
 from lxml import etree
-from spotcheck.notices.docx_package import Package, Text, joined
+from spotcheck.notices.docx_package import Package, Text
 from spotcheck.notices.docx_render import SEPARATOR, rendered, shrink_letter, text_units, units_scale
 from spotcheck.notices.docx_styles import STYLE, Style
 from spotcheck.notices.letters import FIELDS, LISTS, LetterRows, frame_of, notices_of, unique_name
 from spotcheck.notices.model import EntityNotice, Notice
+from spotcheck.pieces import joined
 
 OPEN, CLOSE = "\ue000", "\ue001"  # private-use characters, as markers
 MARK = re.compile(f"{OPEN}([^{CLOSE}]*){CLOSE}")

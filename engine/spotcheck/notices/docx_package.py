@@ -21,10 +21,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
-import numpy as np
-import polars as pl
-import pyarrow as pa
-
 from spotcheck.errors import Problem, SpotcheckError
 
 MAIN = "word/document.xml"
@@ -39,19 +35,6 @@ _END = struct.Struct("<IHHHHIIH")
 
 
 Text = str | bytes | memoryview  # a piece of a part: text, or its UTF-8 bytes
-
-
-def joined(texts: pl.Series) -> memoryview:
-    """A column's texts one after the other, as UTF-8: an Arrow string array holds its values end to end
-    in one buffer, so a city's XML is handed on without joining and copying it again in Python."""
-    array = texts.to_arrow()
-    if array.type != pa.large_string():
-        array = array.cast(pa.large_string())
-    _, offsets, data = array.buffers()
-    if data is None:  # no text at all
-        return memoryview(b"")
-    ends = np.frombuffer(offsets, dtype=np.int64)[array.offset: array.offset + len(array) + 1]
-    return memoryview(data)[int(ends[0]): int(ends[-1])]
 
 
 @dataclass(frozen=True)

@@ -34,10 +34,11 @@ from spotcheck.notices.docx_letters import (
     qualified,
     unqualified,
 )
-from spotcheck.notices.docx_package import Package, Text, joined
+from spotcheck.notices.docx_package import Package, Text
 from spotcheck.notices.docx_render import rendered
 from spotcheck.notices.docx_styles import SHORT_CELL, filled_row
 from spotcheck.notices.model import FrameRows, Notice, Table
+from spotcheck.pieces import joined
 
 LONG_ROWS = 40  # below this a table's rows cost less than the renders this needs
 _PROOF_ROWS = 3

@@ -21,13 +21,12 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
 from spotcheck.notices import api as notice
 from spotcheck.notices.announcements import ResultRow, results_notice
-from spotcheck.notices.docx_package import joined
+from spotcheck.pieces import ahead, joined
 from spotcheck.notices.docx_styles import SHORT_CELL
 from spotcheck.notices.model import Notice
 from spotcheck.policy.loaded import LoadedPolicy
@@ -164,16 +163,7 @@ def filled(cells: pl.DataFrame, expr: pl.Expr) -> Iterator[memoryview]:
     def batch(start: int) -> memoryview:
         return joined(cells.slice(start, _BATCH).select(expr).to_series())
 
-    starts = range(0, cells.height, _BATCH)
-    if len(starts) < 2:
-        yield from map(batch, starts)
-        return
-    with ThreadPoolExecutor(1) as ahead:
-        coming = ahead.submit(batch, 0)
-        for start in starts[1:]:
-            made, coming = coming.result(), ahead.submit(batch, start)
-            yield made
-        yield coming.result()
+    yield from ahead(map(batch, range(0, cells.height, _BATCH)))
 
 
 def with_rows(head: Notice, cells: pl.DataFrame, rows: Sequence[Sequence[str]] | None = None) -> Notice:
