@@ -147,6 +147,16 @@ def test_approve_moves_only_the_named_visits(draw_dir, results_ledger, visit_row
     assert again.changed == () and again.skipped == ((v, "已是“审核”状态"),)
 
 
+def test_approve_needs_an_approver_with_a_name(draw_dir, results_ledger, visit_rows):
+    with Ledger.open(results_ledger) as led:
+        before = led.head()
+    with pytest.raises(SpotcheckError) as exc:
+        results.approve(draw_dir, ledger_path=results_ledger, actor="  ", visit_ids=[vid(visit_rows, 1)], on=TODAY)
+    assert [p.code for p in exc.value.problems] == ["R513"]
+    with Ledger.open(results_ledger) as led:
+        assert led.head() == before
+
+
 def test_approve_refuses_unknown_and_unentered_visits(draw_dir, visit_ledger, visit_rows):
     with pytest.raises(SpotcheckError) as exc:
         results.approve(draw_dir, ledger_path=visit_ledger, actor="审核员", visit_ids=["V-nope", vid(visit_rows, 0)])

@@ -42,7 +42,7 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw import folder as output
 from spotcheck.draw.folder import first_difference, write_files
 from spotcheck.ledger.history import append_history
-from spotcheck.ledger.store import Ledger, claim_commitment
+from spotcheck.ledger.store import Ledger, claim_commitment, named_actor
 from spotcheck.policy.cadence import lookback_years
 from spotcheck.policy.departments import OFFICE
 from spotcheck.policy.loaded import LoadedPolicy
@@ -218,14 +218,6 @@ def _due_body(selection: Selection | None, request: Request | None) -> dict | No
     return body or None
 
 
-def _official_actor(actor: str | None, what: str) -> str:
-    """Who makes an official commitment or draw: named, never the login account by default."""
-    if not (actor or "").strip():
-        raise SpotcheckError(Problem(
-            "R513", f"{what}须记录操作人", hint="用 --actor 写明操作人（姓名或工号），或设置环境变量 SPOTCHECK_ACTOR"))
-    return actor.strip()
-
-
 def _in_policy_year(loaded, on: dt.date, what: str) -> None:
     """A plan is drawn in its own year: a 2021 plan drawn in 2026 would give deadlines five years past."""
     if on.year != loaded.policy.year:
@@ -241,7 +233,7 @@ def commit(
     """Record a commitment to the inputs, the named future random value and the format it will be revealed
     in; nothing is drawn. With `request` (a task or a month), the commitment also fixes which rounds
     the draw will draw. `actor` names who commits (required)."""
-    actor = _official_actor(actor, "正式抽取的承诺")
+    actor = named_actor(actor, "正式抽取的承诺")
     loaded = _drawable(policy_path)
     _in_policy_year(loaded, drawn_on, "抽取")
     entities = load_for(loaded.policy, entities_path)
@@ -293,7 +285,7 @@ def draw(
     if (seed is None) == (reveal is None):
         raise SpotcheckError(Problem("R504", "须且只须给出 --seed（演练）或 --reveal（正式抽取）之一"))
     if reveal is not None:
-        actor = _official_actor(actor, "正式抽取")
+        actor = named_actor(actor, "正式抽取")
     progress("读取策略")
     loaded = _drawable(policy_path)
     if reveal is None:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import orjson
 
-from spotcheck.errors import SpotcheckError
+from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ledger.chain import (
     GENESIS_HASH,
     HISTORY_FIELDS,
@@ -512,6 +512,15 @@ def _ahead(rows: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
             except queue.Empty:
                 pass
         thread.join()
+
+
+def named_actor(actor: str | None, what: str) -> str:
+    """Who does what the ledger must name a person for (an official commitment or draw, an approval): given,
+    not blank, never the login account by default."""
+    if not (actor or "").strip():
+        raise SpotcheckError(Problem(
+            "R513", f"{what}须记录操作人", hint="用 --actor 写明操作人（姓名或工号），或设置环境变量 SPOTCHECK_ACTOR"))
+    return actor.strip()
 
 
 def claim_commitment(tx: Transaction, commitment_id: str, *, actor: str | None = None) -> dict:

@@ -29,7 +29,7 @@ from spotcheck.results.categories import ACTIONS, UNREACHABLE, split_actions
 from spotcheck.draw.reader import DrawFolder, Visit, load_draw, visit_unit
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ledger.chain import Record
-from spotcheck.ledger.store import Ledger, Transaction
+from spotcheck.ledger.store import Ledger, Transaction, named_actor
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import load_policy
 from spotcheck.resources import policy_file
@@ -202,7 +202,8 @@ class StateChange:
 
 def approve(draw_dir: str | Path, *, ledger_path: str | Path, actor: str, visit_ids: Iterable[str] | None = None,
             on: dt.date | None = None) -> StateChange:
-    """录入 → 审核 for the named visits (all entered results when `visit_ids` is None)."""
+    """录入 → 审核 for the named visits (all entered results when `visit_ids` is None), by a named approver."""
+    actor = named_actor(actor, "审核结果")
     on = on or dt.date.today()
     with Ledger.open(ledger_path, actor=actor) as ledger, reads.bulk():
         folder = load_draw(draw_dir, ledger)
