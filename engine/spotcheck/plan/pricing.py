@@ -116,34 +116,61 @@ class Universe:
 
     def _block_candidates(self, block_v, people, order, start, k):
         """One block's candidates (v, p), and per visit (block_v's order) and per slot of its visits the
-        eligible count and the floor, searched SIFT pairs at a time in reused arrays."""
+        eligible count and the floor, searched SIFT pairs at a time in reused arrays. No matrix of who is
+        eligible is made: the counts come from the sorted certificate expiries, and only the few pairs
+        under a row's line are checked (_cheapest)."""
         vs, ps, counts, floors, slot_ids, slot_counts, slot_floors = [], [], [], [], [], [], []
         rows = max(1, SIFT // len(people))
         out = np.empty((min(rows, len(block_v)), len(people)), dtype=np.uint64)
         spare = np.empty_like(out)
         person_words = self.person_words[people][None, :]
+        expiries = np.sort(self.expires[people])
+        holders = {spec: np.flatnonzero(self.holds[people, spec]) for spec in range(self.holds.shape[1])}
+        holder_expiries = {spec: np.sort(self.expires[people[cols]]) for spec, cols in holders.items()}
         for i in range(0, len(block_v), rows):
             vc = block_v[i : i + rows]
             words = costs.premixed(self.visit_words[vc][:, None], person_words, out[: len(vc)], spare[: len(vc)])
-            ok = self._eligible(vc, people)
-            count = ok.sum(axis=1)
+            count = self._count(vc, people, expiries)
             counts.append(count)
-            floors.append(_cheapest(vc, people, words, ok, count, k, vs, ps))
+            floors.append(_cheapest(self, vc, people, words, count, k, vs, ps))
             # The specialty places: each slot of these visits, among the holders of its specialty.
             slots = order[_ranges(start[vc], start[vc + 1])]
             for spec in _present(self.slot_spec[slots], self.holds.shape[1]):
-                mine = self.holds[people, spec]
-                if not mine.any():
+                cols = holders[spec]
+                if not len(cols):
                     continue
                 s = slots[self.slot_spec[slots] == spec]
-                r = np.searchsorted(vc, self.slot_visit[s])
-                sub_ok = ok[r][:, mine]
-                count = sub_ok.sum(axis=1)
+                # A visit with two places of one specialty has two rows of the same visit.
+                visit, again = np.unique(self.slot_visit[s], return_inverse=True)
+                count = self._count(visit, people[cols], holder_expiries[spec])[again]
                 slot_ids.append(s)
                 slot_counts.append(count)
-                slot_floors.append(_cheapest(self.slot_visit[s], people[mine], words[r][:, mine], sub_ok, count, k, vs, ps))
+                r = np.searchsorted(vc, self.slot_visit[s])
+                slot_floors.append(_cheapest(self, self.slot_visit[s], people[cols], words[np.ix_(r, cols)], count, k, vs, ps))
         none = np.zeros(0, dtype=np.int64)
         return (block_v, *(np.concatenate(a) if a else none for a in (vs, ps, counts, floors, slot_ids, slot_counts, slot_floors)))
+
+    def _count(self, vc: np.ndarray, people: np.ndarray, expiries: np.ndarray) -> np.ndarray:
+        """Per visit of vc (sorted, distinct): how many of `people` (sorted; `expiries`: their certificates'
+        last days, sorted) are eligible, as _eligible(vc, people).sum(axis=1) counts them."""
+        # certified_through (expires >= inspect_by) counted by a search in the sorted expiries.
+        count = len(expiries) - np.searchsorted(expiries, self.inspect_by[vc], side="left")
+        lo, hi = np.searchsorted(self.banned, [vc[0] * self.n_people, (vc[-1] + 1) * self.n_people])
+        if hi > lo:
+            bv, bp = np.divmod(self.banned[lo:hi], self.n_people)
+            row = np.minimum(np.searchsorted(vc, bv), len(vc) - 1)
+            col = np.minimum(np.searchsorted(people, bp), len(people) - 1)
+            hit = (vc[row] == bv) & (people[col] == bp) & certified_through(self.expires[bp], self.inspect_by[bv])
+            count = count - np.bincount(row[hit], minlength=len(vc))
+        return count
+
+    def _eligible_pairs(self, v: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """_eligible pair by pair: for each (v[i], p[i])."""
+        ok = certified_through(self.expires[p], self.inspect_by[v])
+        if len(self.banned):
+            keys = v * self.n_people + p
+            ok &= self.banned[np.minimum(np.searchsorted(self.banned, keys), len(self.banned) - 1)] != keys
+        return ok
 
     def holdings(self, v: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(slot, index into v/p) for each specialty place of visit v that person p can fill."""
@@ -268,22 +295,26 @@ def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.divmod(np.flatnonzero(mask), mask.shape[1])
 
 
-def _cheapest(vc, people, words, ok, count, k, vs, ps) -> np.ndarray:
+def _cheapest(universe: Universe, vc, people, words, count, k, vs, ps) -> np.ndarray:
     """Append each row's k cheapest eligible (visit, person) pairs; return each row's next cost (INF: none).
 
     `words` are premixed (spotcheck.plan.costs), `count` each row's eligible pairs. Only the pairs
-    under a row's line (SPREAD * (k + 1) / count of the range) are finished and sorted; a row with
-    fewer than k + 1 eligible pairs under it, or too few pairs to draw a line, is sorted whole. Ties
-    go to the person first in the block."""
+    under a row's line (SPREAD * (k + 1) / count of the range) are finished and sorted, and only they are
+    checked for eligibility; a row with fewer than k + 1 eligible pairs under it, or too few pairs to draw
+    a line, is sorted whole. Rows are visits in order (a visit may fill two rows: two places of one
+    specialty). Ties go to the person first in the block."""
     line = (SPREAD * (k + 1) << costs.COST_BITS) // np.maximum(count, 1)
     whole = line > 1 << (costs.COST_BITS - 1)  # the premixed words order the costs only below 2**31
-    r, c = _nonzero((words < (line.astype(np.uint64) << np.uint64(costs.COST_BITS))[:, None]) & ok)
+    r, c = _nonzero(words < (line.astype(np.uint64) << np.uint64(costs.COST_BITS))[:, None])
     keep = ~whole[r]
+    r, c = r[keep], c[keep]
+    keep = universe._eligible_pairs(vc[r], people[c])
     r, c = r[keep], c[keep]
     whole |= np.bincount(r, minlength=len(vc)) < np.minimum(count, k + 1)
     if whole.any():
         rows = np.flatnonzero(whole)
-        r2, c2 = np.nonzero(ok[rows])
+        visit, again = np.unique(vc[rows], return_inverse=True)
+        r2, c2 = np.nonzero(universe._eligible(visit, people)[again])
         r, c = np.concatenate([r[~whole[r]], rows[r2]]), np.concatenate([c[~whole[r]], c2])
     cost = costs.finished(words[r, c])
     # Rows come in order and each row's people in theirs: a stable sort by (row, cost) keeps that order for ties
