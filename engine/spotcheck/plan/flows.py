@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-HELPER_PAIRS = 1 << 21  # pairs in all before a helper is started (a city of about a million entities has a few million)
+HELPER_PAIRS = 1 << 20  # pairs in all before a helper is started (a city of a million entities has about two million)
 OPTIMAL = int(min_cost_flow.SimpleMinCostFlow.OPTIMAL)
 
 
@@ -73,7 +73,8 @@ class helper_for:
     """A Helper for a year of `pairs` eligible pairs in all, or None when it is too small to gain from one."""
 
     def __init__(self, pairs: int) -> None:
-        self.helper = Helper() if pairs >= HELPER_PAIRS else None
+        # A daemonic process (a multiprocessing pool's worker) may not start one.
+        self.helper = Helper() if pairs >= HELPER_PAIRS and not mp.current_process().daemon else None
 
     def __enter__(self) -> Helper | None:
         return self.helper
