@@ -10,7 +10,7 @@ separate parts (_components), solved one by one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -33,16 +33,24 @@ class _Side:
     mult: np.ndarray | None = None
     # Every eligible pair when the pairs above are only some of them (spotcheck.plan.pricing).
     universe: Universe | None = None
+    _keys: np.ndarray | None = field(default=None, repr=False)
 
     def places(self) -> np.ndarray:
         return self.general + np.bincount(self.slot_visit, minlength=len(self.general))
 
     def keys(self) -> np.ndarray:
-        return np.sort(self.pair_visit * np.int64(len(self.universe.person_words)) + self.pair_person)
+        """The pairs' keys v * n_people + p, sorted; kept, and merged with the few pairs add() brings
+        (pricing asks after every solve, and sorting a province's tens of millions of keys takes seconds)."""
+        if self._keys is None:
+            self._keys = np.sort(self.pair_visit * np.int64(len(self.universe.person_words)) + self.pair_person)
+        return self._keys
 
     def add(self, v: np.ndarray, p: np.ndarray) -> None:
         """Take more of the universe's pairs into the problem (with the specialty places they can fill)."""
         first = len(self.pair_visit)
+        if self._keys is not None:
+            new = np.sort(v * np.int64(len(self.universe.person_words)) + p)
+            self._keys = np.insert(self._keys, np.searchsorted(self._keys, new), new)
         slot, pair = self.universe.holdings(v, p)
         self.pair_visit = np.concatenate([self.pair_visit, v])
         self.pair_person = np.concatenate([self.pair_person, p])
