@@ -59,6 +59,40 @@ def test_a_network_the_helper_cannot_solve_reads_as_t811(helper):
     assert assignment._solve(side, np.ones(n_visits, dtype=bool), np.full(n_people, 2, dtype=np.int64), helper).any()
 
 
+def test_a_helper_that_ends_without_answering_reads_as_t811():
+    side, n_visits, n_people = _grouped_side(2)
+    with flows.helper_for(flows.HELPER_PAIRS) as lost:
+        lost._process.kill()
+        lost._process.wait()
+        with pytest.raises(SpotcheckError) as caught:
+            assignment._solve(side, np.ones(n_visits, dtype=bool), np.full(n_people, 2, dtype=np.int64), lost)
+    assert caught.value.problems[0].code == "T811" and "子进程" in caught.value.problems[0].message
+
+
 def test_a_small_year_starts_no_helper():
     with flows.helper_for(flows.HELPER_PAIRS - 1) as h:
         assert h is None
+
+
+def test_a_script_without_a_main_guard_can_use_the_helper(tmp_path):
+    """multiprocessing's spawned children run the caller's main script again: the helper must not."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "plan_it.py"
+    script.write_text(
+        "import sys\n"
+        f"sys.path[:0] = {[str(p) for p in sys.path if p]!r}\n"
+        "import numpy as np\n"
+        "from plan.test_assignment import _grouped_side\n"
+        "from spotcheck.plan import assignment, flows\n"
+        "side, n_visits, n_people = _grouped_side(3)\n"
+        "with flows.helper_for(flows.HELPER_PAIRS) as helper:\n"
+        "    got = assignment._solve(side, np.ones(n_visits, dtype=bool), np.full(n_people, 2, dtype=np.int64), helper)\n"
+        "print(int(got.sum()))\n"
+    )
+    side, n_visits, n_people = _grouped_side(3)
+    want = int(assignment._solve(side, np.ones(n_visits, dtype=bool), np.full(n_people, 2, dtype=np.int64)).sum())
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == [str(want)]

@@ -175,6 +175,9 @@ def _solved_part(side: _Side, active: np.ndarray, capacity: np.ndarray, net: _Ne
                  pot: Potentials | None, part: np.ndarray | None, visit_ids: np.ndarray | None,
                  slot_ids: np.ndarray | None) -> tuple[np.ndarray, _Solved | None]:
     """The chosen pairs of a part from OR-tools' answer for its network (and its potentials and _Solved, with `pot`)."""
+    if status == flows_.LOST:
+        raise SpotcheckError(Problem("T811", "检查人员匹配求解失败：求解子进程意外退出",
+                                     hint="多为内存不足；请在内存更多的计算机上重新运行，仍失败的，将抽取结果目录和名录文件报告给维护人员"))
     if status != flows_.OPTIMAL:
         raise _solver_failure(flows_.status_of(status))
     chosen = np.zeros(len(side.pair_visit), dtype=bool)

@@ -7,19 +7,29 @@ potentials of each solved part while the helper is still busy. Each network's op
 whichever process finds it (the same OR-tools on the same arcs), so the teams do not change. A small
 year is solved here alone: starting the helper (a fresh interpreter importing NumPy and OR-tools)
 costs more than it saves.
+
+The helper is `python -m spotcheck.plan.flows`, fed through its standard input and output (not
+multiprocessing: its spawned children run the caller's main script again, which a script without a
+`__main__` guard does not survive). A network goes as two int64 (arcs, supply) and its four arrays of
+int64; the answer comes back as OR-tools' status and, at an optimum, the flow on each arc.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import os
+import select
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
 HELPER_PAIRS = 1 << 20  # pairs in all before a helper is started (a city of a million entities has about two million)
 OPTIMAL = int(min_cost_flow.SimpleMinCostFlow.OPTIMAL)
+LOST = -1  # the helper ended without answering (killed for memory, say)
 
 
 def optimum(tails: np.ndarray, heads: np.ndarray, caps: np.ndarray, costs: np.ndarray, supply: int) -> tuple[int, np.ndarray | None]:
@@ -37,44 +47,57 @@ def status_of(code: int) -> min_cost_flow.SimpleMinCostFlow.Status:
 
 
 class Helper:
-    """A process that solves the networks it is sent, one at a time (the arrays go through a pipe as raw int64)."""
+    """A process that solves the networks it is sent, one at a time."""
 
     def __init__(self) -> None:
-        ctx = mp.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(target=_serve, args=(child,), daemon=True)
-        self._process.start()
-        child.close()
+        # The helper imports this very package, wherever it was imported from here.
+        root = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])])}
+        self._process = subprocess.Popen([sys.executable, "-m", "spotcheck.plan.flows"], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
 
     def send(self, net: Any) -> None:
-        self._conn.send((len(net.tails), net.supply))
-        for a in (net.tails, net.heads, net.caps, net.costs):
-            self._conn.send_bytes(np.ascontiguousarray(a, dtype=np.int64))
+        out = self._process.stdin
+        try:
+            out.write(np.array([len(net.tails), net.supply], dtype=np.int64).tobytes())
+            for a in (net.tails, net.heads, net.caps, net.costs):
+                out.write(memoryview(np.ascontiguousarray(a, dtype=np.int64)))
+            out.flush()
+        except OSError:  # it has ended: receive() says so
+            pass
 
     def ready(self) -> bool:
-        return self._conn.poll()
+        """Has it answered (or ended)? Without waiting."""
+        return bool(select.select([self._process.stdout], [], [], 0)[0])
 
-    def receive(self) -> tuple[int, np.ndarray | None]:
-        status = self._conn.recv()
-        return status, (np.frombuffer(self._conn.recv_bytes(), dtype=np.int64) if status == OPTIMAL else None)
+    def receive(self, n_arcs: int) -> tuple[int, np.ndarray | None]:
+        head = _read(self._process.stdout, 8)
+        if head is None:
+            return LOST, None
+        status = int(np.frombuffer(head, dtype=np.int64)[0])
+        if status != OPTIMAL:
+            return status, None
+        body = _read(self._process.stdout, 8 * n_arcs)
+        return (LOST, None) if body is None else (OPTIMAL, np.frombuffer(body, dtype=np.int64))
 
     def close(self) -> None:
         try:
-            self._conn.send(None)
-            self._process.join(timeout=10)
-        finally:
-            if self._process.is_alive():
-                self._process.kill()
-                self._process.join()
-            self._conn.close()
+            self._process.stdin.close()  # its end of input: it stops
+        except OSError:
+            pass
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process.stdout.close()
 
 
 class helper_for:
     """A Helper for a year of `pairs` eligible pairs in all, or None when it is too small to gain from one."""
 
     def __init__(self, pairs: int) -> None:
-        # A daemonic process (a multiprocessing pool's worker) may not start one.
-        self.helper = Helper() if pairs >= HELPER_PAIRS and not mp.current_process().daemon else None
+        self.helper = Helper() if pairs >= HELPER_PAIRS else None
 
     def __enter__(self) -> Helper | None:
         return self.helper
@@ -86,7 +109,7 @@ class helper_for:
 
 def optima(jobs: Iterable[tuple[Any, Any]], helper: Helper | None) -> Iterator[tuple[Any, Any, int, np.ndarray | None]]:
     """(key, net, status, flows) for each (key, net) of `jobs`, in the order they are solved: with a
-    helper, every other network goes to it while this process solves the next one."""
+    helper, a network goes to it whenever it is free, and this process solves the next one."""
     away = None
     try:
         for key, net in jobs:
@@ -97,22 +120,35 @@ def optima(jobs: Iterable[tuple[Any, Any]], helper: Helper | None) -> Iterator[t
             yield key, net, *optimum(net.tails, net.heads, net.caps, net.costs, net.supply)
             if away is not None and helper.ready():
                 done, away = away, None
-                yield *done, *helper.receive()
+                yield *done, *helper.receive(len(done[1].tails))
         if away is not None:
             done, away = away, None
-            yield *done, *helper.receive()
+            yield *done, *helper.receive(len(done[1].tails))
     finally:
         # Left early (a part failed): the helper's answer is not read by the next caller.
         if away is not None:
-            helper.receive()
+            helper.receive(len(away[1].tails))
 
 
-def _serve(conn) -> None:
-    while (head := conn.recv()) is not None:
-        _, supply = head
-        arrays = [np.frombuffer(conn.recv_bytes(), dtype=np.int64) for _ in range(4)]
+def _read(stream: BinaryIO, size: int) -> bytes | None:
+    """Exactly `size` bytes, or None if the stream ends first."""
+    data = stream.read(size)
+    return data if len(data) == size else None
+
+
+def _serve(source: BinaryIO, sink: BinaryIO) -> None:
+    while (head := _read(source, 16)) is not None:
+        n, supply = (int(x) for x in np.frombuffer(head, dtype=np.int64))
+        arrays = [np.frombuffer(_read(source, 8 * n) or b"", dtype=np.int64) for _ in range(4)]
+        if any(len(a) != n for a in arrays):
+            return
         status, flows = optimum(*arrays, supply)
         del arrays
-        conn.send(status)
+        sink.write(np.array([status], dtype=np.int64).tobytes())
         if flows is not None:
-            conn.send_bytes(flows)
+            sink.write(memoryview(np.ascontiguousarray(flows, dtype=np.int64)))
+        sink.flush()
+
+
+if __name__ == "__main__":
+    _serve(sys.stdin.buffer, sys.stdout.buffer)
