@@ -351,10 +351,11 @@ class Matching:
     side: _Side
     feasible: np.ndarray
 
-    @property
-    def pairs(self) -> pl.DataFrame:
-        """v, p, cost: the pairs the side holds, in its order."""
-        return pl.DataFrame({"v": self.side.pair_visit, "p": self.side.pair_person, "cost": self.side.pair_cost}).cast(
+    def chosen(self, mask: np.ndarray) -> pl.DataFrame:
+        """v, p, cost: the pairs of `mask` (over the pairs the side holds), in the side's order. Only
+        those are copied: a province's side holds tens of millions of pairs and its teams a few."""
+        s = self.side
+        return pl.DataFrame({"v": s.pair_visit[mask], "p": s.pair_person[mask], "cost": s.pair_cost[mask]}).cast(
             {"v": pl.UInt32, "p": pl.UInt32})
 
 
