@@ -343,9 +343,16 @@ class Transaction:
         self.appended = 0
         self.closed = False
 
-    def append(self, kind: str, key: str, body: dict, *, actor: str | None = None) -> Record:
-        """Chain one record after the current head. Raises SpotcheckError L409/L410 without writing."""
-        text, back = self._encoded(kind, key, body)
+    def append(self, kind: str, key: str, body: dict, *, actor: str | None = None, text: str | None = None) -> Record:
+        """Chain one record after the current head. Raises SpotcheckError L409/L410 without writing.
+
+        `text`: the body's canonical text when the caller has made it (history rows, whose types are checked),
+        so a body of millions of characters is not encoded and read back a second time."""
+        if text is None:
+            text, back = self._encoded(kind, key, body)
+        else:
+            self._checked(kind, key, body)
+            back = body
         led = self.ledger
         if kind == "commitment" and led.latest("commitment", key) is not None:
             # A second commitment under one id would let a draw pick whichever suits it after the fact.
@@ -395,6 +402,15 @@ class Transaction:
         return last[1]
 
     def _encoded(self, kind: str, key: str, body: dict) -> tuple[str, object]:
+        self._checked(kind, key, body)
+        try:
+            return encoded(body)
+        except (TypeError, ValueError) as exc:
+            raise SpotcheckError(ledger_problem("L410", f"记录内容无法写成 JSON：{exc}", self.ledger.path,
+                                                where=f"{kind} '{key}'",
+                                                hint="日期写成 ISO 文字，比例写成分数文字")) from exc
+
+    def _checked(self, kind: str, key: str, body: dict) -> None:
         if self.closed:
             raise RuntimeError("this ledger transaction has already ended")
         led = self.ledger
@@ -407,12 +423,6 @@ class Transaction:
             problems.append(ledger_problem("L410", f"记录内容必须是键值表，收到 {type(body).__name__}", led.path))
         if problems:
             raise SpotcheckError(problems)
-        try:
-            return encoded(body)
-        except (TypeError, ValueError) as exc:
-            raise SpotcheckError(ledger_problem("L410", f"记录内容无法写成 JSON：{exc}", led.path,
-                                                where=f"{kind} '{key}'",
-                                                hint="日期写成 ISO 文字，比例写成分数文字")) from exc
 
     def _chained(self, fields: list[tuple[str, str, str, str, str]], after: tuple | None = None) -> list[tuple]:
         """The rows of these (kind, key, body text, actor, at), chained after the head (or the row `after`)."""
