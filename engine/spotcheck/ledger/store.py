@@ -365,6 +365,14 @@ class Transaction:
         SQLite inserts the batch before, so a province's millions of records take both cores; they are
         never all in memory at once. A problem with any body (L410) writes none of them.
         """
+        return self.extend_texts(kind, ((key, self._encoded(kind, key, body)[0]) for key, body in items), actor=actor)
+
+    def extend_texts(self, kind: str, items: Iterable[tuple[str, str]], *, actor: str | None = None) -> int:
+        """`extend` for bodies given as their canonical text (`canonical_json`), as a stage that makes a
+        province's bodies over whole columns writes them: never a dict per record. The text is stored and
+        hashed as given; the caller answers for it being the canonical text of its body."""
+        if self.closed:
+            raise RuntimeError("this ledger transaction has already ended")
         if kind == "commitment":
             # A commitment is checked against the earlier ones (L409) as it is appended: one at a time.
             raise RuntimeError("commitments are appended one at a time")
@@ -373,8 +381,7 @@ class Transaction:
 
         def rows() -> Iterator[tuple]:
             seq, prev, digest = self.head_seq, self.head_hash, None
-            for key, body in items:
-                text = self._encoded(kind, key, body)[0]
+            for key, text in items:
                 digest = digest or chain_hasher(kind, at, who)  # once the kind is known to be text
                 seq += 1
                 row = (seq, kind, key, at, who, text, prev, digest(prev, seq, key, text))
