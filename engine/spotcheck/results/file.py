@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -227,8 +227,54 @@ def _spellings_text(field: str) -> str:
     return "、".join(dict.fromkeys((FILE_FIELDS[field][1][0], field)))
 
 
+@dataclass(frozen=True)
+class Read:
+    """A results file's visits, each part in the order of the visits' first rows: `alone`, the visits a
+    clean file gives in one row for the whole visit, as columns (`ALONE`; a province's millions of them are
+    never Python objects), and `results`, every other visit's Result."""
+
+    alone: pl.DataFrame
+    results: list[Result]
+    draw_id: str
+
+    @property
+    def rows(self) -> int:
+        return self.alone.height + sum(len(r.rows) for r in self.results)
+
+    def in_order(self) -> list[Result]:
+        """Every visit's Result, in the order of its first row."""
+        return sorted([*self.results, *alone_results(self.alone, self.draw_id)], key=lambda r: r.rows[0])
+
+
+# The columns of Read.alone: the row's number, its visit, the visit's drawn credit code and name, the
+# completion date read, and the row's cells (null when empty).
+ALONE = ("row", "visit_id", "uscc", "name", "completed", "completed_on", "methods", "categories", "findings", "actions",
+         "remarks")
+
+
+def alone_results(alone: pl.DataFrame, draw_id: str) -> Iterator[Result]:
+    """Read.alone's visits as Results, in its order."""
+    for n, vid, uscc, name, completed, _, method, category, findings, actions, remarks in alone.select(ALONE).iter_rows():
+        yield Result(visit_id=vid, draw_id=draw_id, uscc=uscc, name=name, completed_on=completed,
+                     categories=_categories(category)[0], methods=method_order(method), findings=findings,
+                     actions=tuple(dict.fromkeys(_actions(actions)[0])) if actions is not None else (), remarks=remarks,
+                     items=(), rows=(n,))
+
+
+@lru_cache(maxsize=1 << 16)
+def method_order(text: str) -> tuple[str, ...]:
+    """A methods cell's methods in their official order, as a result holds them."""
+    found = _methods(text)[0]
+    return tuple(m for m in METHODS if m in found)
+
+
 def read_results(path: str | Path, folder: DrawFolder, *, today: dt.date) -> list[Result]:
     """Every visit's result in a results file, or SpotcheckError with every problem in it (S8xx)."""
+    return read_file(path, folder, today=today).in_order()
+
+
+def read_file(path: str | Path, folder: DrawFolder, *, today: dt.date) -> Read:
+    """`read_results`, with a clean file's one-row visits left as columns."""
     sheet = _Sheet(Path(path))
     has = sheet.columns.keys()
     if "visit_id" not in has and not {"task_id", "uscc"} <= has:
@@ -245,7 +291,7 @@ def read_results(path: str | Path, folder: DrawFolder, *, today: dt.date) -> lis
     clean = clean_rows({f: sheet.values(f) for f in has}, [n for n, _ in sheet.filled], folder.visit_frame,
                        drawn_on=folder.drawn_on, today=today, date=_date)
     if clean is not None:
-        return _clean_results(folder, clean)
+        return _clean_read(folder, clean)
 
     by_uscc: dict[str, list[Visit]] = {}
     if any("visit_id" not in cells for _, cells in sheet.rows):
@@ -261,41 +307,30 @@ def read_results(path: str | Path, folder: DrawFolder, *, today: dt.date) -> lis
     if sheet.problems:
         # Row by row, as the officer fixes the file; sorted() keeps a row's problems in column order.
         raise SpotcheckError(sorted(sheet.problems, key=lambda p: p.row or 0))
-    return [_result(folder, rows) for rows in groups.values()]
+    return Read(pl.DataFrame(schema=ALONE_SCHEMA), [_result(folder, rows) for rows in groups.values()], folder.draw_id)
 
 
 # A city's results file repeats a few dates in every row: each distinct cell is read once.
 _date = lru_cache(maxsize=1 << 16)(parse_date)
 
 
-def _clean_results(folder: DrawFolder, frame) -> list[Result]:
-    """The results of a file `columns.clean_rows` found clean, in the order their visits first appear, as
-    the row-by-row reading gives them."""
-    methods = {text: found for text in frame.get_column("methods").unique().to_list()
-               for found in [_methods(text)[0]]}
-    in_order = {text: tuple(m for m in METHODS if m in found) for text, found in methods.items()}
+ALONE_SCHEMA = {"row": pl.Int64, "visit_id": pl.String, "uscc": pl.String, "name": pl.String, "completed": pl.Date,
+                **{f: pl.String for f in ALONE[5:]}}
+
+
+def _clean_read(folder: DrawFolder, frame: pl.DataFrame) -> Read:
+    """The visits of a file `columns.clean_rows` found clean, as the row-by-row reading gives them."""
     several: dict[str, list[_Row]] = {}
     fields = ("row", "visit_uscc", "visit_name", "visit_items", "completed", *FILE_FIELDS)
     for r in frame.filter(~pl.col("alone")).select(fields).iter_rows(named=True):
         cells = {f: r[f] for f in FILE_FIELDS if r[f] is not None}
         several.setdefault(r["visit_id"], []).append(_Row(
             r["row"], _Drawn(r["visit_id"], r["visit_uscc"], r["visit_name"], tuple(r["visit_items"])), r["completed"],
-            methods[r["methods"]], _categories(r["categories"])[0], r["item_code"], r["findings"],
+            _methods(r["methods"])[0], _categories(r["categories"])[0], r["item_code"], r["findings"],
             _actions(r["actions"])[0] if r["actions"] is not None else (), r["remarks"], cells))
-    out, draw_id = [], folder.draw_id
-    for n, vid, uscc, name, alone, completed, method, category, findings, actions, remarks in zip(*(
-            frame.get_column(c).to_list() for c in ("row", "visit_id", "visit_uscc", "visit_name", "alone", "completed",
-                                                   "methods", "categories", "findings", "actions", "remarks")),
-            strict=True):
-        if alone:
-            out.append(Result(
-                visit_id=vid, draw_id=draw_id, uscc=uscc, name=name, completed_on=completed,
-                categories=_categories(category)[0], methods=in_order[method], findings=findings,
-                actions=tuple(dict.fromkeys(_actions(actions)[0])) if actions is not None else (), remarks=remarks,
-                items=(), rows=(n,)))
-        elif (rows := several.pop(vid, None)) is not None:
-            out.append(_result(folder, rows))
-    return out
+    alone = frame.filter("alone").select(
+        "row", "visit_id", pl.col("visit_uscc").alias("uscc"), pl.col("visit_name").alias("name"), *ALONE[4:])
+    return Read(alone, [_result(folder, rows) for rows in several.values()], folder.draw_id)
 
 
 def _parse_row(sheet: _Sheet, folder: DrawFolder, by_uscc: Mapping[str, list[Visit]], n: int,
