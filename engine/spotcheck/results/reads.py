@@ -157,22 +157,31 @@ def shown(folder: DrawFolder, ledger: Ledger) -> list[Shown]:
 
 SHOWN_SCHEMA = {"seq": pl.Int64, "visit_id": pl.String, **{f: pl.String for f in PUBLIC_FIELDS}}
 
+# One pass over the records, front to back as _SCAN does (fetching a province's millions of rows through the
+# kind index cost more than reading every page once): this draw's results with the fields the public list prints,
+# and every result's state marks. A mark's fields are read only from marks, a result's only from results.
+_SHOWN = ("SELECT kind = 'result', seq, key, "
+          + ", ".join(f"""CASE kind WHEN 'result' THEN json_extract(body, '$."{f}"') END""" for f in PUBLIC_FIELDS)
+          + "".join(f""", CASE kind WHEN 'result_state' THEN json_extract(body, '$."{f}"') END""" for f in ("result_seq", "state", "on"))
+          + """ FROM records NOT INDEXED WHERE (kind = 'result' AND json_extract(body, '$."draw_id"') = ?) OR kind = 'result_state'
+ORDER BY seq""")
+_SHOWN_SCANNED = {"result": pl.Int8, **SHOWN_SCHEMA, "result_seq": pl.Int64, "state": pl.String, "on": pl.String}
+
 
 def shown_frame(folder: DrawFolder, ledger: Ledger) -> pl.DataFrame:
     """`shown` as columns, without a Python object per visit: n (the visit's place in visits.csv),
     visit_id, seq, the PUBLIC_FIELDS as SQLite gives them (categories as JSON text) and published_on (null
     when it is published now)."""
     order = folder.visit_frame.select(pl.col("visit_id"), pl.int_range(pl.len(), dtype=pl.Int64).alias("n"))
-    versions = pl.DataFrame(ledger.fields("result", PUBLIC_FIELDS, where={"draw_id": folder.draw_id}),
-                            schema=SHOWN_SCHEMA, orient="row").join(order, on="visit_id")
-    marks = pl.DataFrame(ledger.fields("result_state", ("result_seq", "state", "on")),
-                         schema={"_seq": pl.Int64, "_key": pl.String, "seq": pl.Int64, "state": pl.String,
-                                 "on": pl.String}, orient="row", strict=False)
+    scanned = pl.concat([pl.DataFrame(rows, schema=_SHOWN_SCANNED, orient="row", strict=False)
+                         for rows in ledger.chunks(_SHOWN, (folder.draw_id,))] or [pl.DataFrame(schema=_SHOWN_SCANNED)])
+    versions = scanned.filter(pl.col("result") == 1).select(*SHOWN_SCHEMA).join(order, on="visit_id")
+    marks = scanned.filter(pl.col("result") == 0).select("result_seq", "state", "on")
 
     def first(state: str, name: str) -> pl.DataFrame:
         # A result's first mark of a state counts, as in `tracks`.
-        return marks.filter(pl.col("state") == state).unique("seq", keep="first", maintain_order=True) \
-            .select("seq", pl.col("on").alias(name))
+        return marks.filter(pl.col("state") == state).unique("result_seq", keep="first", maintain_order=True) \
+            .select(pl.col("result_seq").alias("seq"), pl.col("on").alias(name))
 
     versions = versions.join(first(APPROVED, "_approved"), on="seq", how="left") \
         .join(first(PUBLISHED, "published_on"), on="seq", how="left")
