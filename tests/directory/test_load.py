@@ -458,3 +458,35 @@ def test_a_corrupt_workbook_is_a_problem_not_a_crash(tmp_path):
         load_entities(bad)
     assert [p.code for p in err.value.problems] == ["D201"]
     assert err.value.problems[0].file == str(bad)
+
+
+# ---------------------------------------------------------------------------------------------
+# A file checked clean before, read again for a few columns (load_known)
+
+KNOWN_FIELDS = ("uscc", "type", "status", "district", "tier")
+
+
+@pytest.mark.parametrize("name, encoding", [("e.csv", "utf-8"), ("e.csv", "gbk"), ("e.csv", "utf-8-sig"), ("e.xlsx", None)])
+def test_a_known_file_gives_the_columns_a_full_reading_gives(tmp_path, name, encoding):
+    # Export spellings to normalise, a title line above the header, a blank row, padded cells.
+    rows = [["某某市场监管局名录导出"], HEADER_ZH, GOOD_ROWS[0], ["", " ", "", "\u3000", "", "", "", ""],
+            [B, "鼓楼区乙便利店", " 个体户 ", "吊销，已注销", " 台江区", "b级", "", ""], *GOOD_ROWS[2:]]
+    path = write_table(tmp_path / name, rows, encoding or "utf-8")
+    whole = load_entities(path)
+    known = directory.load_known(path, directory.ENTITY_SHEET, KNOWN_FIELDS, {whole.sha256})
+    assert known is not None and known.sha256 == whole.sha256
+    assert known.frame.columns == list(KNOWN_FIELDS)
+    assert known.frame.equals(whole.frame.select(KNOWN_FIELDS))
+    assert known.source_rows.to_list() == whole.source_rows.to_list() == [3, 5, 6, 7]
+    assert known.headers == whole.headers
+
+
+def test_a_file_whose_bytes_are_not_known_is_not_read_so(tmp_path):
+    path = write_table(tmp_path / "e.csv", [HEADER_ZH, *GOOD_ROWS])
+    other = hashlib.sha256(path.read_bytes() + b"\n").hexdigest()
+    assert directory.load_known(path, directory.ENTITY_SHEET, KNOWN_FIELDS, {other}) is None
+    assert directory.load_known(tmp_path / "missing.csv", directory.ENTITY_SHEET, KNOWN_FIELDS, {other}) is None
+    # Nor one that cannot be read for its columns (here: a header missing), whatever its digest.
+    broken = write_table(tmp_path / "b.csv", [HEADER_ZH[:2], *[r[:2] for r in GOOD_ROWS]])
+    digest = hashlib.sha256(broken.read_bytes()).hexdigest()
+    assert directory.load_known(broken, directory.ENTITY_SHEET, KNOWN_FIELDS, {digest}) is None

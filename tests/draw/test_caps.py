@@ -66,8 +66,8 @@ def test_a_draw_and_its_plan_in_one_ledger_are_one_check(longwan, longwan_dirs):
                          select=APRIL)
     drawn = first.drawn.filter(LOW_RISK)
     # The draw records its checks, then the plan records the staffed ones again, with their lead inspector.
-    leads = {(u, t): "ZF001" for u, t in drawn.select("uscc", "task_id").iter_rows()}
-    rows = history_rows(loaded.policy, "d1", drawn) + history_rows(loaded.policy, "d1", drawn, leads)
+    leads = drawn.select("uscc", "task_id", pl.lit("ZF001").alias("lead_inspector"))
+    rows = pl.concat([history_rows(loaded.policy, "d1", drawn), history_rows(loaded.policy, "d1", drawn, leads)]).to_dicts()
     history = history_frame(rows, 2023)
     assert history.group_by("uscc").agg(pl.col("visit_id").n_unique())["visit_id"].max() == 1
     # So a second visit later in the year is still within the cap of 2.

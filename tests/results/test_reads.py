@@ -22,7 +22,7 @@ def test_the_lean_readers_answer_as_tracks_on_every_state(tmp_path, draw_dir, re
     def both():
         with Ledger.open(results_ledger) as led:
             folder = load_draw(draw_dir)
-            lean = reads.entered(folder, led)
+            lean = {v: (seq, state) for v, seq, state in reads.entered_frame(folder, led).iter_rows()}
             full = {t.visit.visit_id: (t.result.seq, t.state) for t in results.tracks(folder, led) if t.result}
         return lean, full
 
@@ -67,3 +67,19 @@ def test_the_lean_readers_answer_as_tracks_on_every_state(tmp_path, draw_dir, re
         row[2]["categories"] = tuple(row[2]["categories"])
     assert seen == want
     assert {s[3] is None for s in seen} == {True, False}
+
+
+def test_a_publication_shows_only_its_own_draws_results(draw_dir, results_ledger, visit_rows):
+    results.approve(draw_dir, ledger_path=results_ledger, actor="审核员", on=TODAY)
+    with Ledger.open(results_ledger) as led:
+        before = reads.shown_frame(load_draw(draw_dir), led)
+    # Later in the chain, another draw's approved result for a visit id this draw also has.
+    visit = vid(visit_rows, 0)
+    with Ledger.open(results_ledger, actor="科员") as led, led.transaction() as tx:
+        body = {**led.latest("result", visit).body, "draw_id": "another-draw", "name": "另一次抽查的主体"}
+        other = tx.append("result", visit, body)
+        tx.append("result_state", visit, {"visit_id": visit, "result_seq": other.seq, "state": "审核", "on": TODAY.isoformat()})
+    with Ledger.open(results_ledger) as led:
+        after = reads.shown_frame(load_draw(draw_dir), led)
+    assert before.height > 0 and visit in before["visit_id"].to_list()
+    assert after.equals(before)

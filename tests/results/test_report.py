@@ -1,4 +1,5 @@
 import datetime as dt
+import hashlib
 import json
 import re
 from fractions import Fraction
@@ -10,6 +11,7 @@ from conftest import RESULTS_TODAY as TODAY
 from spotcheck.results import publish
 from spotcheck.results import report
 from spotcheck.results import records as results
+from spotcheck.directory.kinds import load_for
 from spotcheck.errors import SpotcheckError
 from spotcheck.ledger.history import append_history
 from spotcheck.ledger.store import Ledger
@@ -125,3 +127,38 @@ def test_shortfall_counts_what_is_missing():
     m = report.Metric("enterprise_coverage", 2, 100, Fraction(3, 100), None, "")
     assert m.shortfall == "未达目标：比目标低 1.00 个百分点，按当前基数还差 1 户企业"
     assert report.Metric("enterprise_coverage", 3, 100, Fraction(3, 100), None, "").shortfall is None
+
+
+def _drawn_from(draw_dir, entities):
+    """The draw folder as if drawn from `entities` under POLICY by this engine (the fixture's transcript names none)."""
+    transcript = json.loads((draw_dir / "transcript.json").read_text("utf-8"))
+    transcript["engine_version"] = report.engine_version()
+    transcript["policy"]["sha256"] = load_policy(POLICY).sha256
+    transcript["entities"]["sha256"] = hashlib.sha256(entities.read_bytes()).hexdigest()
+    (draw_dir / "transcript.json").write_text(json.dumps(transcript, ensure_ascii=False), "utf-8")
+
+
+def test_the_directory_the_draw_read_is_read_for_its_columns_only(tmp_path, draw_dir, results_ledger, monkeypatch):
+    published(draw_dir, results_ledger, tmp_path)
+    whole = report.make_report(POLICY, [draw_dir], ENTITIES, ledger_path=results_ledger, out_dir=tmp_path / "whole", today=YEAR_END)
+    _drawn_from(draw_dir, ENTITIES)
+    monkeypatch.setattr(report, "load_sheet", lambda *_: pytest.fail("the directory the draw read was checked again"))
+    known = report.make_report(POLICY, [draw_dir], ENTITIES, ledger_path=results_ledger, out_dir=tmp_path / "known", today=YEAR_END)
+    assert known.to_dict() == whole.to_dict()
+    assert (tmp_path / "known" / "report.html").read_bytes() == (tmp_path / "whole" / "report.html").read_bytes()
+
+
+def test_a_directory_changed_since_the_draw_is_checked_whole(tmp_path, draw_dir, results_ledger):
+    _drawn_from(draw_dir, ENTITIES)
+    lines = ENTITIES.read_text("utf-8").splitlines()
+    changed = tmp_path / "entities.csv"
+    # A code with a wrong check character and a blank status: problems only a whole reading finds.
+    changed.write_text("\n".join([lines[0], lines[1][:17] + "1" + lines[1][18:], lines[2].replace(",存续,", ",,"), *lines[3:]]) + "\n",
+                       "utf-8")
+    with pytest.raises(SpotcheckError) as whole:
+        load_for(load_policy(POLICY).policy, changed)
+    with pytest.raises(SpotcheckError) as got:
+        report.make_report(POLICY, [draw_dir], changed, ledger_path=results_ledger, out_dir=tmp_path / "rep", today=YEAR_END)
+    assert [(p.code, p.row) for p in whole.value.problems] == [("D207", 2), ("D205", 3)]
+    assert got.value.problems == whole.value.problems
+    assert not (tmp_path / "rep").exists()

@@ -19,7 +19,7 @@ import codecs
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -147,6 +147,36 @@ def load_sheet(path: str | Path, sheet: Sheet) -> EntityDirectory:
     return EntityDirectory(**_load(Path(path), sheet))
 
 
+def load_known(path: str | Path, sheet: Sheet, fields: Collection[str], sha256s: Collection[str]) -> EntityDirectory | None:
+    """Only the columns `fields` of an entity directory already checked clean, read and normalised as
+    load_sheet reads them but not checked again; None when the file's bytes are not one of `sha256s` (or
+    cannot be read so): the caller then loads it whole and gets every problem.
+
+    For a later stage given the directory its draw read: the draw recorded the SHA-256 of the bytes it
+    checked, so when the caller knows the draw checked them under the same sheet (same policy, same
+    engine), a province's directory is read for five columns instead of checked whole. A clean file's
+    data rows all have their required cells filled, so the rows kept are those load_sheet keeps. The
+    file is hashed while it is read."""
+    path = Path(path)
+    try:
+        file = path.open("rb")
+    except OSError:
+        return None
+    with file, ThreadPoolExecutor(max_workers=1) as pool:
+        hashing = pool.submit(hashlib.file_digest, file, "sha256")
+        try:
+            loaded = _read_checked(path, sheet, frozenset(fields))
+        except SpotcheckError:
+            loaded = None
+        try:
+            digest = hashing.result().hexdigest()
+        except OSError:
+            return None
+    if loaded is None or digest not in sha256s:
+        return None
+    return EntityDirectory(**loaded, sha256=digest)
+
+
 def load_inspectors(path: str | Path) -> InspectorDirectory:
     """Load and check an inspector directory; SpotcheckError with every problem found."""
     return InspectorDirectory(**_load(Path(path), _INSPECTORS))
@@ -268,13 +298,14 @@ def _read_raw(path: Path) -> _Raw:
     )
 
 
-def _read_csv(source: Path, path: Path, sheet: Sheet) -> dict:
+def _read_csv(source: Path, path: Path, sheet: Sheet, only: frozenset[str] | None) -> dict:
     """`path` read from `source`, the file itself or its UTF-8 copy; csvfile.NotUtf8 if it is neither UTF-8
-    nor that copy."""
+    nor that copy. (polars checks the whole file's UTF-8 whichever columns it keeps, so reading `only` some
+    columns takes the same way as reading all.)"""
     try:
         head = csvfile.read_head(source, HEADER_SEARCH_ROWS)
         raw = _Raw(csvfile.scan(source, max((len(r) for r in head), default=0)), 1, True, source, head)
-        return _read_and_check(raw, path, sheet)
+        return _read_and_check(raw, path, sheet, only)
     except csvfile.Fault as found:
         fault = found
     except _Unreadable as failed:
@@ -382,21 +413,22 @@ def _load(path: Path, sheet: Sheet) -> dict:
     with file, ThreadPoolExecutor(max_workers=1) as pool:
         hashing = pool.submit(hashlib.file_digest, file, "sha256")
         try:
-            loaded = _read_checked(path, sheet)
+            loaded = _read_checked(path, sheet, None)
         finally:
             # A file that cannot be hashed is reported as such, before any problem of its content.
             digest = _sha256(path, hashing)
     return {**loaded, "sha256": digest}
 
 
-def _read_checked(path: Path, sheet: Sheet) -> dict:
+def _read_checked(path: Path, sheet: Sheet, only: frozenset[str] | None) -> dict:
+    """The file read and checked whole, or with `only`, those fields read and not checked (load_known)."""
     if path.suffix.lower() not in _CSV_SUFFIXES:
         try:
-            return _read_and_check(_read_raw(path), path, sheet)
+            return _read_and_check(_read_raw(path), path, sheet, only)
         except _Unreadable as failed:
             raise _unreadable(path, failed.cause) from None
     try:
-        return _read_csv(path, path, sheet)
+        return _read_csv(path, path, sheet, only)
     except csvfile.NotUtf8:
         pass
     except OSError as exc:
@@ -404,7 +436,7 @@ def _read_checked(path: Path, sheet: Sheet) -> dict:
     # A GBK file fails the first reading and is decoded only then.
     try:
         with _gb18030_as_utf8(path) as utf8:
-            return _read_csv(utf8, path, sheet)
+            return _read_csv(utf8, path, sheet, only)
     except (OSError, ValueError) as exc:
         raise _unreadable(path, exc) from None
 
@@ -458,7 +490,7 @@ def _typed_rows(
     return work.with_columns(duplicate_rows(work, c).alias(f"_bad{i}") for i, c in enumerate(checks) if c.duplicates)
 
 
-def _read_and_check(raw: _Raw, path: Path, sheet: Sheet) -> dict:
+def _read_and_check(raw: _Raw, path: Path, sheet: Sheet, only: frozenset[str] | None = None) -> dict:
     file = str(path)
     fields, checks_for, allow_empty = sheet.fields, sheet.checks_for, sheet.allow_empty
     if raw.has_header_row:
@@ -468,6 +500,8 @@ def _read_and_check(raw: _Raw, path: Path, sheet: Sheet) -> dict:
     else:
         headers = [(col, col) for col in raw.frame.collect_schema().names()]
         first_row = raw.first_row
+    if only is not None:
+        return _read_only(raw, path, sheet, only, first_row, headers)
     ragged: Future | None = None
     if raw.csv_source is not None and raw.head:
         # Counted beside the main pass: it reads the file again, the main pass mostly computes.
@@ -524,6 +558,24 @@ def _read_and_check(raw: _Raw, path: Path, sheet: Sheet) -> dict:
 
     return {
         "frame": work.select(f.name for f in readable),
+        "path": path,
+        "headers": dict(layout.headers),
+        "source_rows": work["_row"].alias("row"),
+    }
+
+
+def _read_only(raw: _Raw, path: Path, sheet: Sheet, only: frozenset[str], first_row: int,
+               headers: list[tuple[str, str]]) -> dict:
+    """The fields `only` of a file checked clean before: its headers mapped as a full reading maps them, those
+    columns typed by the same expressions, no cell checked."""
+    layout, problems = header_layout(headers, sheet.fields, str(path), first_row if raw.has_header_row else None)
+    if problems:
+        raise SpotcheckError(problems)
+    kept = {f.name: f for f in readable_fields(sheet.fields) if f.name in only}
+    narrow = HeaderLayout({f: c for f, c in layout.columns.items() if f in kept}, layout.headers)
+    work = _typed_rows(raw, first_row, narrow, [], replace(sheet, fields=kept), [])
+    return {
+        "frame": work.select(list(kept)),
         "path": path,
         "headers": dict(layout.headers),
         "source_rows": work["_row"].alias("row"),

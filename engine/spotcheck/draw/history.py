@@ -3,8 +3,6 @@ caps count and the draw folder keeps as history.csv; and the rows a draw and its
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import polars as pl
 from spotcheck.policy.model import Policy
 
@@ -42,27 +40,21 @@ def history_csv(history: pl.DataFrame) -> bytes:
     return history.write_csv().encode("utf-8")
 
 
-def visit_key(draw_id: str, month: int, uscc: str) -> str:
-    """What a check is counted by: one per entity per month of a draw, so tasks merged into one visit
-    count once (the caps count distinct keys)."""
-    return f"{draw_id}|{month}|{uscc}"
-
-
-def history_rows(policy: Policy, draw_id: str, drawn: pl.DataFrame,
-                 leads: Mapping[tuple[str, str], str] | None = None) -> list[dict]:
-    """The history rows of a draw's drawn rows (task_id, uscc, tier, month). With `leads`
-    ((uscc, task_id) → lead inspector, from the plan), only the rows with a lead, carrying it."""
-    items = {t.id: list(t.items) for t in policy.tasks}
-    rows = []
-    for r in drawn.select("task_id", "uscc", "tier", "month").iter_rows(named=True):
-        row = {
-            "uscc": r["uscc"], "year": policy.year, "task_id": r["task_id"], "item_codes": items[r["task_id"]],
-            "tier": r["tier"], "draw_id": draw_id, "visit_id": visit_key(draw_id, r["month"], r["uscc"]),
-        }
-        if leads is not None:
-            lead = leads.get((r["uscc"], r["task_id"]))
-            if lead is None:
-                continue
-            row["lead_inspector"] = lead
-        rows.append(row)
-    return rows
+def history_rows(policy: Policy, draw_id: str, drawn: pl.DataFrame, leads: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The history rows of a draw's drawn rows (task_id, uscc, tier, month), in their order, as a frame of the
+    ledger's history fields. With `leads` (uscc, task_id, lead_inspector: one per pair, from the plan), only
+    the rows with a lead, carrying it."""
+    items = pl.DataFrame({"task_id": [t.id for t in policy.tasks], "item_codes": [list(t.items) for t in policy.tasks]},
+                         schema={"task_id": pl.String, "item_codes": pl.List(pl.String)})
+    rows = drawn.select("task_id", "uscc", "tier", "month")
+    if leads is None:
+        rows = rows.with_columns(pl.lit(None, pl.String).alias("lead_inspector"))
+    else:
+        rows = rows.join(leads.select("uscc", "task_id", "lead_inspector"), on=["uscc", "task_id"], maintain_order="left")
+    return rows.join(items, on="task_id", how="left", maintain_order="left").select(
+        "uscc", pl.lit(policy.year, pl.Int64).alias("year"), "task_id", "item_codes", pl.col("tier").cast(pl.String),
+        pl.lit(draw_id, pl.String).alias("draw_id"),
+        # What a check is counted by: one per entity per month of a draw, so tasks merged into one visit count
+        # once (the caps count distinct keys).
+        pl.concat_str(pl.lit(f"{draw_id}|"), pl.col("month").cast(pl.String), pl.lit("|"), "uscc").alias("visit_id"),
+        pl.col("lead_inspector").cast(pl.String), pl.lit(None, pl.String).alias("checked_on"))

@@ -8,6 +8,9 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 
+import orjson
+import polars as pl
+
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ledger.chain import HISTORY_FIELDS, Record, canonical_json, ledger_problem
 from spotcheck.ledger.store import Ledger, Transaction
@@ -18,14 +21,32 @@ from spotcheck.ledger.store import Ledger, Transaction
 HISTORY_ROWS_PER_RECORD = 50_000
 
 
-def append_history(tx: Transaction, rows: list[dict], *, key: str = "", actor: str | None = None) -> Record:
+def append_history(tx: Transaction, rows: list[dict] | pl.DataFrame, *, key: str = "", actor: str | None = None) -> Record:
     """Record past/planned checks (one `history` record per HISTORY_ROWS_PER_RECORD rows, all under `key`; the
     first is returned) and index them for `Ledger.history`.
 
     Each row: uscc (required), year (required unless checked_on gives it), task_id, item_codes (list),
     tier, draw_id, visit_id, lead_inspector, checked_on (ISO date or date). Bad rows: L410, nothing written.
+    A frame with those columns (a draw's millions of rows) is checked by column; one the column check cannot
+    pass is checked row by row, so its problems are the same as a list's.
     """
-    path = tx.ledger.path
+    framed = isinstance(rows, pl.DataFrame)
+    clean = _clean_frame(rows) if framed else None
+    if clean is None:
+        clean = _checked_rows(rows.to_dicts() if framed else rows, tx.ledger.path)
+    first = None
+    # A year's rows repeat a few lists of item codes: each is written once.
+    codes_text: dict[tuple[str, ...], str] = {}
+    for start in range(0, max(len(clean), 1), HISTORY_ROWS_PER_RECORD):
+        part = clean[start:start + HISTORY_ROWS_PER_RECORD]
+        body = {"rows": part.to_dicts() if isinstance(part, pl.DataFrame) else part}
+        record = tx.append("history", key, body, actor=actor, text=_text(body))
+        first = first or record
+        _index(tx, record.seq, body["rows"], codes_text)
+    return first
+
+
+def _checked_rows(rows: list, path: str) -> list[dict]:
     problems: list[Problem] = []
     clean = []
     for i, row in enumerate(rows, start=1):
@@ -72,24 +93,57 @@ def append_history(tx: Transaction, rows: list[dict], *, key: str = "", actor: s
         clean.append(item)
     if problems:
         raise SpotcheckError(problems)
-    conn, first = tx.ledger._conn, None
-    # A year's rows repeat a few lists of item codes: each is written once.
-    codes_text: dict[tuple[str, ...], str] = {}
-    for start in range(0, max(len(clean), 1), HISTORY_ROWS_PER_RECORD):
-        part = clean[start:start + HISTORY_ROWS_PER_RECORD]
-        record = tx.append("history", key, {"rows": part}, actor=actor)
-        first = first or record
-        table = []
-        for n, r in enumerate(part):
-            codes = tuple(r["item_codes"])
-            if (text := codes_text.get(codes)) is None:
-                text = codes_text[codes] = canonical_json(r["item_codes"])
-            table.append((record.seq, n, r["uscc"], r["year"], r["task_id"], text, r["tier"], r["draw_id"],
-                          r["visit_id"], r["lead_inspector"], r["checked_on"]))
-        tx.ledger._run(lambda: conn.executemany(
-            "INSERT INTO history(seq, row_no, uscc, year, task_id, item_codes, tier, draw_id, visit_id,"
-            " lead_inspector, checked_on) VALUES(?,?,?,?,?,?,?,?,?,?,?)", table))  # noqa: B023 (called at once)
-    return first
+    return clean
+
+
+_TEXT_FIELDS = ("task_id", "tier", "draw_id", "visit_id", "lead_inspector")
+
+
+def _clean_frame(frame: pl.DataFrame) -> pl.DataFrame | None:
+    """The frame as `_checked_rows` would leave it, when every row passes by column alone (the fields, their
+    types, a code and a year in every row, no check date to normalise); None sends it row by row."""
+    schema = frame.schema
+    if set(schema) != set(HISTORY_FIELDS) or frame.is_empty():
+        return None
+    text = (pl.String, pl.Null)
+    if (schema["uscc"] != pl.String or not schema["year"].is_integer()
+            or schema["item_codes"] not in (pl.List(pl.String), pl.List(pl.Null))
+            or any(schema[name] not in text for name in (*_TEXT_FIELDS, "checked_on"))):
+        return None
+    bad = frame.select(
+        pl.col("uscc").is_null().any() | (pl.col("uscc") == "").any() | pl.col("year").is_null().any()
+        | pl.col("checked_on").is_not_null().any()
+        | pl.col("item_codes").list.eval(pl.element().is_null()).list.any().any())
+    if bad.item():
+        return None
+    return frame.select(
+        pl.col("uscc"), pl.col("year").cast(pl.Int64), pl.col("task_id").cast(pl.String),
+        pl.col("item_codes").cast(pl.List(pl.String)).fill_null(pl.lit([], dtype=pl.List(pl.String))),
+        *(pl.col(name).cast(pl.String) for name in HISTORY_FIELDS[4:]))
+
+
+def _text(body: dict) -> str | None:
+    """The canonical text of checked history rows: they hold only text, integers, lists of text and nulls,
+    which orjson writes as json.dumps does, so it is not read back to be compared (as `Transaction.append`
+    would); None for what orjson refuses (lone surrogates, integers past 64 bits)."""
+    try:
+        return orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    except TypeError:
+        return None
+
+
+def _index(tx: Transaction, seq: int, rows: list[dict], codes_text: dict[tuple[str, ...], str]) -> None:
+    table = []
+    for n, r in enumerate(rows):
+        codes = tuple(r["item_codes"])
+        if (codes_json := codes_text.get(codes)) is None:
+            codes_json = codes_text[codes] = canonical_json(r["item_codes"])
+        table.append((seq, n, r["uscc"], r["year"], r["task_id"], codes_json, r["tier"], r["draw_id"],
+                      r["visit_id"], r["lead_inspector"], r["checked_on"]))
+    conn = tx.ledger._conn
+    tx.ledger._run(lambda: conn.executemany(
+        "INSERT INTO history(seq, row_no, uscc, year, task_id, item_codes, tier, draw_id, visit_id,"
+        " lead_inspector, checked_on) VALUES(?,?,?,?,?,?,?,?,?,?,?)", table))
 
 
 # The columns of a past-checks file as the national system exports them, or as this tool names them.

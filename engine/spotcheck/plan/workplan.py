@@ -280,11 +280,13 @@ def _record(tx, folder: DrawFolder, loaded: LoadedPolicy, result: Workplan) -> N
     append_history(tx, led_history_rows(folder, loaded, result.visits, result.teams), key=folder.draw_id)
 
 
-def led_history_rows(folder: DrawFolder, loaded: LoadedPolicy, visits: pl.DataFrame, teams: pl.DataFrame) -> list[dict]:
+def led_history_rows(folder: DrawFolder, loaded: LoadedPolicy, visits: pl.DataFrame, teams: pl.DataFrame) -> pl.DataFrame:
     """The draw stage's history rows of staffed visits, with the visit's lead inspector added."""
-    lead = teams.filter(pl.col("role") == LEAD).select("visit_id", pl.col("inspector_id").alias("lead"))
+    lead = teams.filter(pl.col("role") == LEAD).select("visit_id", pl.col("inspector_id").alias("lead_inspector"))
     per_task = visits.filter(pl.col("staffed")).select("visit_id", "uscc", "task_ids").explode("task_ids").join(lead, on="visit_id")
-    lead_of = {(u, t): i for _, u, t, i in per_task.iter_rows()}
-    return history_rows(loaded.policy, folder.draw_id, folder.drawn, leads=lead_of)
+    # An entity drawn for one task in two rounds has the lead of the later of its visits on both rows.
+    leads = per_task.select("uscc", pl.col("task_ids").alias("task_id"), "lead_inspector").unique(
+        ["uscc", "task_id"], keep="last", maintain_order=True)
+    return history_rows(loaded.policy, folder.draw_id, folder.drawn, leads=leads)
 
 

@@ -45,15 +45,30 @@ def needs_follow_up(body: Mapping) -> bool:
     return any(CATEGORIES[c].problem for c in body.get("categories", []) if c in CATEGORIES) or bool(body.get("actions"))
 
 
-def entered(folder: DrawFolder, ledger: Ledger) -> dict[str, tuple[int, str]]:
-    """Each visit's latest result of the draw (its seq) and that result's state, as `tracks` gives them."""
-    latest = {key: seq for seq, key in ledger.fields("result", (), where={"draw_id": folder.draw_id})
-              if key in folder.visit_ids}
-    marks: dict[int, set[str]] = {}
-    for _, _, result_seq, state in ledger.fields("result_state", ("result_seq", "state")):
-        marks.setdefault(result_seq, set()).add(state)
-    return {vid: (seq, PUBLISHED if PUBLISHED in (m := marks.get(seq, ())) else APPROVED if APPROVED in m else "录入")
-            for vid, seq in latest.items()}
+ENTERED_SCHEMA = {"visit_id": pl.String, "seq": pl.Int64, "state": pl.String}
+_RESULTS_OF_DRAW = """SELECT key, seq FROM records WHERE kind = 'result' AND json_extract(body, '$."draw_id"') = ?
+ORDER BY seq"""
+_MARKS = """SELECT json_extract(body, '$."result_seq"'), json_extract(body, '$."state"') FROM records
+WHERE kind = 'result_state'"""
+
+
+def entered_frame(folder: DrawFolder, ledger: Ledger) -> pl.DataFrame:
+    """Each visit's latest result of the draw (its seq) and that result's state, as `tracks` gives them: one row
+    per visit of the draw with a result (ENTERED_SCHEMA), without a Python object per visit."""
+    def frame(sql: str, args: tuple, schema: dict) -> pl.DataFrame:
+        return pl.concat([pl.DataFrame(rows, schema=schema, orient="row", strict=False) for rows in ledger.chunks(sql, args)]
+                         or [pl.DataFrame(schema=schema)])
+
+    results = frame(_RESULTS_OF_DRAW, (folder.draw_id,), {"visit_id": pl.String, "seq": pl.Int64}) \
+        .unique("visit_id", keep="last", maintain_order=True) \
+        .join(folder.visit_frame.select("visit_id"), on="visit_id", how="semi", maintain_order="left")
+    marks = frame(_MARKS, (), {"seq": pl.Int64, "state": pl.String})
+
+    def marked(state: str) -> pl.Expr:
+        return pl.col("seq").is_in(marks.filter(pl.col("state") == state).get_column("seq").implode())
+
+    return results.select("visit_id", "seq", pl.when(marked(PUBLISHED)).then(pl.lit(PUBLISHED))
+                          .when(marked(APPROVED)).then(pl.lit(APPROVED)).otherwise(pl.lit("录入")).alias("state"))
 
 
 PROGRESS_SCHEMA = {"draw_id": pl.String, "visit_id": pl.String, "completed_on": pl.Date, "needs_follow_up": pl.Boolean,
@@ -142,22 +157,31 @@ def shown(folder: DrawFolder, ledger: Ledger) -> list[Shown]:
 
 SHOWN_SCHEMA = {"seq": pl.Int64, "visit_id": pl.String, **{f: pl.String for f in PUBLIC_FIELDS}}
 
+# One pass over the records, front to back as _SCAN does (fetching a province's millions of rows through the
+# kind index cost more than reading every page once): this draw's results with the fields the public list prints,
+# and every result's state marks. A mark's fields are read only from marks, a result's only from results.
+_SHOWN = ("SELECT kind = 'result', seq, key, "
+          + ", ".join(f"""CASE kind WHEN 'result' THEN json_extract(body, '$."{f}"') END""" for f in PUBLIC_FIELDS)
+          + "".join(f""", CASE kind WHEN 'result_state' THEN json_extract(body, '$."{f}"') END""" for f in ("result_seq", "state", "on"))
+          + """ FROM records NOT INDEXED WHERE (kind = 'result' AND json_extract(body, '$."draw_id"') = ?) OR kind = 'result_state'
+ORDER BY seq""")
+_SHOWN_SCANNED = {"result": pl.Int8, **SHOWN_SCHEMA, "result_seq": pl.Int64, "state": pl.String, "on": pl.String}
+
 
 def shown_frame(folder: DrawFolder, ledger: Ledger) -> pl.DataFrame:
     """`shown` as columns, without a Python object per visit: n (the visit's place in visits.csv),
     visit_id, seq, the PUBLIC_FIELDS as SQLite gives them (categories as JSON text) and published_on (null
     when it is published now)."""
     order = folder.visit_frame.select(pl.col("visit_id"), pl.int_range(pl.len(), dtype=pl.Int64).alias("n"))
-    versions = pl.DataFrame(ledger.fields("result", PUBLIC_FIELDS, where={"draw_id": folder.draw_id}),
-                            schema=SHOWN_SCHEMA, orient="row").join(order, on="visit_id")
-    marks = pl.DataFrame(ledger.fields("result_state", ("result_seq", "state", "on")),
-                         schema={"_seq": pl.Int64, "_key": pl.String, "seq": pl.Int64, "state": pl.String,
-                                 "on": pl.String}, orient="row", strict=False)
+    scanned = pl.concat([pl.DataFrame(rows, schema=_SHOWN_SCANNED, orient="row", strict=False)
+                         for rows in ledger.chunks(_SHOWN, (folder.draw_id,))] or [pl.DataFrame(schema=_SHOWN_SCANNED)])
+    versions = scanned.filter(pl.col("result") == 1).select(*SHOWN_SCHEMA).join(order, on="visit_id")
+    marks = scanned.filter(pl.col("result") == 0).select("result_seq", "state", "on")
 
     def first(state: str, name: str) -> pl.DataFrame:
         # A result's first mark of a state counts, as in `tracks`.
-        return marks.filter(pl.col("state") == state).unique("seq", keep="first", maintain_order=True) \
-            .select("seq", pl.col("on").alias(name))
+        return marks.filter(pl.col("state") == state).unique("result_seq", keep="first", maintain_order=True) \
+            .select(pl.col("result_seq").alias("seq"), pl.col("on").alias(name))
 
     versions = versions.join(first(APPROVED, "_approved"), on="seq", how="left") \
         .join(first(PUBLISHED, "published_on"), on="seq", how="left")

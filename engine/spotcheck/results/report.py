@@ -28,7 +28,8 @@ from markupsafe import Markup
 from spotcheck.results import reads
 from spotcheck.results import records as results
 from spotcheck.directory.kinds import load_for
-from spotcheck.draw.reader import DrawFolder, load_draw
+from spotcheck.directory.load import EntityDirectory, Sheet, load_known, load_sheet
+from spotcheck.draw.reader import DrawFolder, load_draw, read_folder
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.rules.fields import OPERATING_STATUSES, TIER_NAMES, TIERS
 from spotcheck.draw.folder import staged, sweep, write_files
@@ -39,6 +40,7 @@ from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import load_policy
 from spotcheck.resources import TEMPLATES
 from spotcheck.policy.model import METRIC_NAMES, coverage_kinds, percent_fraction
+from spotcheck.version import engine_version
 
 NOT_COMPUTABLE = "不可从台账计算"
 COMPUTED = ("enterprise_coverage", "risk_based_share", "joint_share", "double_random_share", "item_coverage",
@@ -407,12 +409,35 @@ def render_html(report: Report, loaded: LoadedPolicy) -> str:
     )
 
 
+def _reader(loaded: LoadedPolicy, draw_dirs: list[str | Path]) -> Callable[[str | Path, Sheet], EntityDirectory]:
+    """How the report reads its directory: only the columns it needs when the file is one a draw of the year
+    read under this policy and this engine (the draw checked it clean then, as load_sheet would now);
+    otherwise, or if a folder cannot be read here (load_draw says why later), checked whole."""
+    checked = set()
+    for d in draw_dirs:
+        try:
+            transcript = read_folder(d).transcript
+        except SpotcheckError:
+            continue
+        if transcript.policy.sha256 == loaded.sha256 and transcript.engine_version == engine_version():
+            checked.add(transcript.entities.sha256)
+    if not checked:
+        return load_sheet
+
+    def read(path: str | Path, sheet: Sheet) -> EntityDirectory:
+        fields = [*ENTITY_COLUMNS, *(f for f in ("object_id",) if f in sheet.fields)]
+        return load_known(path, sheet, fields, checked) or load_sheet(path, sheet)
+
+    return read
+
+
 def make_report(policy_path: str | Path, draw_dirs: Iterable[str | Path], entities_path: str | Path, *,
                 ledger_path: str | Path, out_dir: str | Path, today: dt.date | None = None) -> Report:
     """Compute the year's KPIs and write OUT/report.json and OUT/report.html (self-contained, offline)."""
     today = today or dt.date.today()
+    draw_dirs = list(draw_dirs)
     loaded = load_policy(policy_path)
-    entities = load_for(loaded.policy, entities_path).frame.select(ENTITY_COLUMNS)
+    entities = load_for(loaded.policy, entities_path, _reader(loaded, draw_dirs)).frame.select(ENTITY_COLUMNS)
     with Ledger.open(ledger_path, create=False) as ledger:
         folders = [load_draw(d, ledger) for d in draw_dirs]
         wrong = [Problem("S850", f"抽取日期 {f.drawn_on} 不在策略年度 {loaded.policy.year} 年内", file=str(f.path),

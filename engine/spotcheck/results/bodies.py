@@ -1,0 +1,63 @@
+"""The `result` records of a clean file's one-row visits, written as their canonical text over whole columns.
+
+A province's results file is millions of visits, nearly all given in one row for the whole visit. Their
+record bodies are made here by polars, byte for byte as `canonical_json` writes `Result.content()` with
+its source (the tests compare the two on random files): each distinct date, method, result and action cell
+is written once by canonical_json itself, every other text is escaped as json.dumps escapes it, and no
+visit becomes a Python object.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+
+import polars as pl
+
+from spotcheck.ledger.chain import canonical_json
+from spotcheck.results.columns import _actions, _categories, parse_date
+from spotcheck.results.file import ALONE, method_order
+
+# What json.dumps(ensure_ascii=False) escapes in a string, and how: the quote, the backslash and the
+# characters below U+0020 (the results file refuses most of those, S861, but not tab and line breaks).
+_ESCAPED = ["\\", '"', *map(chr, range(0x20))]
+_ESCAPES = [json.dumps(c)[1:-1] for c in _ESCAPED]
+CHUNK_ROWS = 1 << 16
+
+
+def json_string(column: str) -> pl.Expr:
+    """A text column as canonical_json writes each text (null as null)."""
+    text = pl.col(column)
+    return pl.when(text.is_null()).then(pl.lit("null")) \
+        .otherwise(pl.lit('"') + text.str.replace_many(_ESCAPED, _ESCAPES) + pl.lit('"'))
+
+
+def _each(column: str, frame: pl.DataFrame, value: Callable[[str], object]) -> pl.Expr:
+    """A column's body value, written by canonical_json once per distinct cell (an empty cell is [])."""
+    distinct = frame.get_column(column).drop_nulls().unique().to_list()
+    return pl.col(column).replace_strict({text: canonical_json(value(text)) for text in distinct},
+                                         return_dtype=pl.String).fill_null("[]")
+
+
+def alone_texts(alone: pl.DataFrame, draw_id: str, file: str, sha256: str) -> pl.Expr:
+    """Each Read.alone row's `result` body text: its Result's content(), with the source {file, sha256, rows}."""
+    pieces = [
+        '{"actions":', _each("actions", alone, lambda text: list(dict.fromkeys(_actions(text)[0]))),
+        ',"categories":', _each("categories", alone, lambda text: list(_categories(text)[0])),
+        ',"completed_on":', _each("completed_on", alone, lambda text: parse_date(text).isoformat()),
+        f',"draw_id":{canonical_json(draw_id)},"findings":', json_string("findings"),
+        ',"items":[],"methods":', _each("methods", alone, lambda text: list(method_order(text))),
+        ',"name":', json_string("name"), ',"remarks":', json_string("remarks"),
+        f',"source":{{"file":{canonical_json(file)},"rows":[', pl.col("row").cast(pl.String),
+        f'],"sha256":{canonical_json(sha256)}}},"uscc":', json_string("uscc"), ',"visit_id":', json_string("visit_id"), "}",
+    ]
+    return pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in pieces])
+
+
+def alone_records(alone: pl.DataFrame, draw_id: str, file: str, sha256: str) -> Iterator[tuple[int, str, str]]:
+    """(row, visit id, body text) of each Read.alone row, in its order, made a chunk at a time: at a province's
+    scale the texts of every visit at once are gigabytes."""
+    text = alone_texts(alone.select(ALONE), draw_id, file, sha256)
+    for start in range(0, alone.height, CHUNK_ROWS):
+        chunk = alone.slice(start, CHUNK_ROWS).select("row", "visit_id", text.alias("text"))
+        yield from zip(*(chunk.get_column(c).to_list() for c in ("row", "visit_id", "text")), strict=True)
