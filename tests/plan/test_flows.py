@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from plan.test_assignment import _grouped_side
 from plan.test_pricing import _full, _pairs, _universe
+from plan.test_repair import _network, _optimum
 from spotcheck.errors import SpotcheckError
 from spotcheck.plan import assignment, flows, pricing
 
@@ -16,11 +17,11 @@ def helper():
 
 @pytest.fixture
 def sent(helper, monkeypatch):
-    """How many networks went to the helper."""
-    count = []
+    """The kinds of job that went to the helper."""
+    kinds = []
     real = flows.Helper.send
-    monkeypatch.setattr(flows.Helper, "send", lambda self, net: count.append(len(net.tails)) or real(self, net))
-    return count
+    monkeypatch.setattr(flows.Helper, "send", lambda self, job: kinds.append(job.kind) or real(self, job))
+    return kinds
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -44,7 +45,23 @@ def test_a_priced_year_repaired_with_the_helper_equals_the_full_solve(helper, se
         active = np.ones(len(general), dtype=bool)
         capacity = np.ones(universe.n_people, dtype=np.int64)
         assert _pairs(priced, assignment._solve(priced, active, capacity, helper)) == _pairs(full, assignment._solve(full, active, capacity))
-    assert sent
+    assert flows.REPAIR in sent and flows.SOLVE in sent
+
+
+def test_a_repair_the_helper_gives_up_reads_as_one_given_up_here(helper):
+    """Potentials that do not prove the old flow: the part is solved again, whichever process tried."""
+    tails, heads, caps, costs, _ = _network(3)
+    flows_ = _optimum(tails, heads, caps, costs)
+    d, _ = pricing.residual_potentials(tails, heads, caps, costs, flows_, int(heads.max()) + 1)
+    wrong = d.copy()
+    wrong[tails[np.argmax(costs)]] -= 2**40
+    for potentials, status in ((d, flows.OPTIMAL), (wrong, flows.UNREPAIRED)):
+        job = flows.repair_job(tails, heads, caps, costs, flows_, potentials, len(tails))
+        here = flows.run(job)
+        helper.send(job)
+        there = helper.receive()
+        assert here[0] == there[0] == status
+        assert (here[1] is None and there[1] is None) or (here[1] == there[1]).all()
 
 
 def test_a_network_the_helper_cannot_solve_reads_as_t811(helper):
