@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 from plan.test_assignment import _grouped_side
-from plan.test_pricing import _full, _pairs, _universe
-from plan.test_repair import _network, _optimum
+from plan.test_repair import _network, _optimum, priced_and_full
 from spotcheck.errors import SpotcheckError
 from spotcheck.plan import assignment, flows, pricing
 
@@ -39,12 +38,8 @@ def test_parts_the_helper_solves_are_the_parts_solved_here(seed, helper, sent):
 def test_a_priced_year_repaired_with_the_helper_equals_the_full_solve(helper, sent, monkeypatch):
     monkeypatch.setattr(pricing, "CANDIDATES", 1)
     for seed in range(30):
-        universe, general = _universe(seed)
-        priced = assignment.priced_matching(universe, general).side
-        full = _full(universe, general)
-        active = np.ones(len(general), dtype=bool)
-        capacity = np.ones(universe.n_people, dtype=np.int64)
-        assert _pairs(priced, assignment._solve(priced, active, capacity, helper)) == _pairs(full, assignment._solve(full, active, capacity))
+        priced, full = priced_and_full(seed, helper=helper)
+        assert priced == full
     assert flows.REPAIR in sent and flows.SOLVE in sent
 
 

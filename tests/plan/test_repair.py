@@ -59,6 +59,17 @@ def test_potentials_that_do_not_prove_the_old_flow_are_refused():
     assert repair.repair(tails, heads, caps, costs, flows, wrong, len(tails)) is None
 
 
+def priced_and_full(seed: int, cap: int = 1, helper=None) -> tuple:
+    """The teams of random problem `seed` (spotcheck.plan.pricing's tests) from the priced matching (with
+    `helper`, if any) and from one solve over every pair, each person taking up to `cap` visits."""
+    universe, general = _universe(seed)
+    priced = assignment.priced_matching(universe, general).side
+    full = _full(universe, general)
+    active = np.ones(len(general), dtype=bool)
+    capacity = np.full(universe.n_people, cap, dtype=np.int64)
+    return _pairs(priced, assignment._solve(priced, active, capacity, helper)), _pairs(full, assignment._solve(full, active, capacity))
+
+
 def test_the_priced_matching_repairs_parts_and_still_equals_the_full_solve(monkeypatch):
     monkeypatch.setattr(pricing, "CANDIDATES", 1)
     results = []
@@ -71,12 +82,8 @@ def test_the_priced_matching_repairs_parts_and_still_equals_the_full_solve(monke
 
     monkeypatch.setattr(assignment, "_repair_parts", spy)
     for seed in range(20):
-        universe, general = _universe(seed)
-        priced = assignment.priced_matching(universe, general).side
-        full = _full(universe, general)
-        active = np.ones(len(general), dtype=bool)
-        capacity = np.ones(universe.n_people, dtype=np.int64)
-        assert _pairs(priced, assignment._solve(priced, active, capacity)) == _pairs(full, assignment._solve(full, active, capacity))
+        priced, full = priced_and_full(seed)
+        assert priced == full
     assert sum(fixed is not None for _, fixed in results) >= 10
 
 
@@ -99,11 +106,7 @@ def test_a_part_repaired_twice_is_built_again_from_its_first_pairs_and_still_equ
     monkeypatch.setattr(assignment, "_repair_parts", spy)
     for cap in (1, 2):
         for seed in range(100):
-            universe, general = _universe(seed)
-            priced = assignment.priced_matching(universe, general).side
-            full = _full(universe, general)
-            active = np.ones(len(general), dtype=bool)
-            capacity = np.full(universe.n_people, cap, dtype=np.int64)
-            assert _pairs(priced, assignment._solve(priced, active, capacity)) == _pairs(full, assignment._solve(full, active, capacity))
+            priced, full = priced_and_full(seed, cap)
+            assert priced == full
     # Both kinds of part were repaired a second time: the whole side, and one part of several.
     assert True in again and False in again
