@@ -10,7 +10,7 @@ from spotcheck.plan import assignment, flows, pricing
 
 @pytest.fixture(scope="module")
 def helper():
-    with flows.helper_for(flows.HELPER_PAIRS) as h:
+    with flows.helper_for(flows.HELPER_VISITS) as h:
         yield h
 
 
@@ -73,7 +73,7 @@ def test_a_network_the_helper_cannot_solve_reads_as_t811(helper):
 
 def test_a_helper_that_ends_without_answering_reads_as_t811():
     side, n_visits, n_people = _grouped_side(2)
-    with flows.helper_for(flows.HELPER_PAIRS) as lost:
+    with flows.helper_for(flows.HELPER_VISITS) as lost:
         lost._process.kill()
         lost._process.wait()
         with pytest.raises(SpotcheckError) as caught:
@@ -82,7 +82,7 @@ def test_a_helper_that_ends_without_answering_reads_as_t811():
 
 
 def test_a_small_year_starts_no_helper():
-    with flows.helper_for(flows.HELPER_PAIRS - 1) as h:
+    with flows.helper_for(flows.HELPER_VISITS - 1) as h:
         assert h is None
 
 
@@ -99,7 +99,7 @@ def test_a_script_without_a_main_guard_can_use_the_helper(tmp_path):
         "from plan.test_assignment import _grouped_side\n"
         "from spotcheck.plan import assignment, flows\n"
         "side, n_visits, n_people = _grouped_side(3)\n"
-        "with flows.helper_for(flows.HELPER_PAIRS) as helper:\n"
+        "with flows.helper_for(flows.HELPER_VISITS) as helper:\n"
         "    got = assignment._solve(side, np.ones(n_visits, dtype=bool), np.full(n_people, 2, dtype=np.int64), helper)\n"
         "print(int(got.sum()))\n"
     )

@@ -332,14 +332,16 @@ class _Probe:
         return got == side.places() * (1 if side.mult is None else side.mult)
 
 
-def rounds(sides: Sequence[_Side], active: np.ndarray, capacity: np.ndarray, priority: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
+def rounds(sides: Sequence[_Side], active: np.ndarray, capacity: np.ndarray, priority: np.ndarray,
+           helper: flows_.Helper | None = None) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
     """Match, fix the visits filled completely, match the rest again with what is left.
 
     Max flow may spread scarce places thinly over many visits. When a round completes none, the
     half of the waiting visits that come last in `priority` (a hash of the seed key and visit id)
     give way, so the capacity left goes to fewer visits, until none wait.
     Returns the chosen pairs per side, the staffed visits, and per side which visits its last
-    attempt filled (to tell which side failed).
+    attempt filled (to tell which side failed). `helper`: a process solving every other part
+    (spotcheck.plan.flows).
     """
     capacity = capacity.copy()
     n_visits = len(active)
@@ -347,28 +349,27 @@ def rounds(sides: Sequence[_Side], active: np.ndarray, capacity: np.ndarray, pri
     side_ok = [np.zeros(n_visits, dtype=bool) for _ in sides]
     staffed = np.zeros(n_visits, dtype=bool)
     active = active.copy()
-    with flows_.helper_for(sum(len(s.pair_visit) for s in sides)) as helper:
-        while active.any():
-            picks = [_solve(s, active, capacity, helper) for s in sides]
-            # Pricing may have taken more pairs into a side: the choices so far keep their indices.
-            chosen = [np.concatenate([c, np.zeros(len(s.pair_visit) - len(c), dtype=bool)]) for c, s in zip(chosen, sides)]
-            full = active.copy()
-            for k, (side, pick) in enumerate(zip(sides, picks)):
-                filled = np.bincount(side.pair_visit[pick], minlength=n_visits)
-                ok = filled == side.places()
-                side_ok[k] = np.where(active, ok, side_ok[k])
-                full &= ok
-            if not full.any():
-                waiting = np.nonzero(active)[0]
-                waiting = waiting[np.argsort(priority[waiting], kind="stable")]
-                active[waiting[(len(waiting) + 1) // 2 :] if len(waiting) > 1 else waiting] = False
-                continue
-            for k, (side, pick) in enumerate(zip(sides, picks)):
-                keep = pick & full[side.pair_visit]
-                chosen[k] |= keep
-                np.subtract.at(capacity, side.pair_person[keep], 1)
-            staffed |= full
-            active &= ~full
+    while active.any():
+        picks = [_solve(s, active, capacity, helper) for s in sides]
+        # Pricing may have taken more pairs into a side: the choices so far keep their indices.
+        chosen = [np.concatenate([c, np.zeros(len(s.pair_visit) - len(c), dtype=bool)]) for c, s in zip(chosen, sides)]
+        full = active.copy()
+        for k, (side, pick) in enumerate(zip(sides, picks)):
+            filled = np.bincount(side.pair_visit[pick], minlength=n_visits)
+            ok = filled == side.places()
+            side_ok[k] = np.where(active, ok, side_ok[k])
+            full &= ok
+        if not full.any():
+            waiting = np.nonzero(active)[0]
+            waiting = waiting[np.argsort(priority[waiting], kind="stable")]
+            active[waiting[(len(waiting) + 1) // 2 :] if len(waiting) > 1 else waiting] = False
+            continue
+        for k, (side, pick) in enumerate(zip(sides, picks)):
+            keep = pick & full[side.pair_visit]
+            chosen[k] |= keep
+            np.subtract.at(capacity, side.pair_person[keep], 1)
+        staffed |= full
+        active &= ~full
     return chosen, staffed, side_ok
 
 

@@ -32,7 +32,7 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 from spotcheck.plan.repair import repair
 
-HELPER_PAIRS = 1 << 20  # pairs in all before a helper is started (a city of a million entities has about two million)
+HELPER_VISITS = 1 << 17  # visits before a helper is started (a city of a million entities has about 300,000)
 OPTIMAL = int(min_cost_flow.SimpleMinCostFlow.OPTIMAL)
 LOST = -1  # the helper ended without answering (killed for memory, say)
 UNREPAIRED = -2  # a repair that gave up (spotcheck.plan.repair returned None): the part is solved again
@@ -134,10 +134,11 @@ class Helper:
 
 
 class helper_for:
-    """A Helper for a year of `pairs` eligible pairs in all, or None when it is too small to gain from one."""
+    """A Helper for a year of `visits` visits, or None when it is too small to gain from one. Started
+    before the candidates are searched, it has its imports done by the time the first part is sent."""
 
-    def __init__(self, pairs: int) -> None:
-        self.helper = Helper() if pairs >= HELPER_PAIRS else None
+    def __init__(self, visits: int) -> None:
+        self.helper = Helper() if visits >= HELPER_VISITS else None
 
     def __enter__(self) -> Helper | None:
         return self.helper
