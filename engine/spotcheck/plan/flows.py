@@ -1,4 +1,4 @@
-"""OR-tools' min-cost max-flow, two networks at a time on two cores.
+"""OR-tools' min-cost max-flow and the repairs of its optima, two parts at a time on two cores.
 
 OR-tools holds the GIL while it solves, so a thread cannot solve a second network beside it; a helper
 process can. A year's parts (spotcheck.plan.network._components: a city's units) are independent
@@ -86,7 +86,7 @@ def run(job: Job) -> tuple[int, np.ndarray | None]:
 
 
 class Helper:
-    """A process that solves the networks it is sent, one at a time."""
+    """A process that works out the jobs it is sent (solves, repairs), one at a time."""
 
     def __init__(self) -> None:
         # The helper imports this very package, wherever it was imported from here.
