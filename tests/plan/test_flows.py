@@ -3,24 +3,24 @@
 import numpy as np
 import pytest
 from plan.test_assignment import _grouped_side
-from plan.test_pricing import _full, _pairs, _universe
+from plan.test_repair import _network, _optimum, priced_and_full
 from spotcheck.errors import SpotcheckError
 from spotcheck.plan import assignment, flows, pricing
 
 
 @pytest.fixture(scope="module")
 def helper():
-    with flows.helper_for(flows.HELPER_PAIRS) as h:
+    with flows.helper_for(flows.HELPER_VISITS) as h:
         yield h
 
 
 @pytest.fixture
 def sent(helper, monkeypatch):
-    """How many networks went to the helper."""
-    count = []
+    """The kinds of job that went to the helper."""
+    kinds = []
     real = flows.Helper.send
-    monkeypatch.setattr(flows.Helper, "send", lambda self, net: count.append(len(net.tails)) or real(self, net))
-    return count
+    monkeypatch.setattr(flows.Helper, "send", lambda self, job: kinds.append(job.kind) or real(self, job))
+    return kinds
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -38,13 +38,25 @@ def test_parts_the_helper_solves_are_the_parts_solved_here(seed, helper, sent):
 def test_a_priced_year_repaired_with_the_helper_equals_the_full_solve(helper, sent, monkeypatch):
     monkeypatch.setattr(pricing, "CANDIDATES", 1)
     for seed in range(30):
-        universe, general = _universe(seed)
-        priced = assignment.priced_matching(universe, general).side
-        full = _full(universe, general)
-        active = np.ones(len(general), dtype=bool)
-        capacity = np.ones(universe.n_people, dtype=np.int64)
-        assert _pairs(priced, assignment._solve(priced, active, capacity, helper)) == _pairs(full, assignment._solve(full, active, capacity))
-    assert sent
+        priced, full = priced_and_full(seed, helper=helper)
+        assert priced == full
+    assert flows.REPAIR in sent and flows.SOLVE in sent
+
+
+def test_a_repair_the_helper_gives_up_reads_as_one_given_up_here(helper):
+    """Potentials that do not prove the old flow: the part is solved again, whichever process tried."""
+    tails, heads, caps, costs, _ = _network(3)
+    flows_ = _optimum(tails, heads, caps, costs)
+    d, _ = pricing.residual_potentials(tails, heads, caps, costs, flows_, int(heads.max()) + 1)
+    wrong = d.copy()
+    wrong[tails[np.argmax(costs)]] -= 2**40
+    for potentials, status in ((d, flows.OPTIMAL), (wrong, flows.UNREPAIRED)):
+        job = flows.repair_job(tails, heads, caps, costs, flows_, potentials, len(tails))
+        here = flows.run(job)
+        helper.send(job)
+        there = helper.receive()
+        assert here[0] == there[0] == status
+        assert (here[1] is None and there[1] is None) or (here[1] == there[1]).all()
 
 
 def test_a_network_the_helper_cannot_solve_reads_as_t811(helper):
@@ -61,7 +73,7 @@ def test_a_network_the_helper_cannot_solve_reads_as_t811(helper):
 
 def test_a_helper_that_ends_without_answering_reads_as_t811():
     side, n_visits, n_people = _grouped_side(2)
-    with flows.helper_for(flows.HELPER_PAIRS) as lost:
+    with flows.helper_for(flows.HELPER_VISITS) as lost:
         lost._process.kill()
         lost._process.wait()
         with pytest.raises(SpotcheckError) as caught:
@@ -70,7 +82,7 @@ def test_a_helper_that_ends_without_answering_reads_as_t811():
 
 
 def test_a_small_year_starts_no_helper():
-    with flows.helper_for(flows.HELPER_PAIRS - 1) as h:
+    with flows.helper_for(flows.HELPER_VISITS - 1) as h:
         assert h is None
 
 
@@ -87,7 +99,7 @@ def test_a_script_without_a_main_guard_can_use_the_helper(tmp_path):
         "from plan.test_assignment import _grouped_side\n"
         "from spotcheck.plan import assignment, flows\n"
         "side, n_visits, n_people = _grouped_side(3)\n"
-        "with flows.helper_for(flows.HELPER_PAIRS) as helper:\n"
+        "with flows.helper_for(flows.HELPER_VISITS) as helper:\n"
         "    got = assignment._solve(side, np.ones(n_visits, dtype=bool), np.full(n_people, 2, dtype=np.int64), helper)\n"
         "print(int(got.sum()))\n"
     )

@@ -59,19 +59,32 @@ def test_potentials_that_do_not_prove_the_old_flow_are_refused():
     assert repair.repair(tails, heads, caps, costs, flows, wrong, len(tails)) is None
 
 
+def priced_and_full(seed: int, cap: int = 1, helper=None) -> tuple:
+    """The teams of random problem `seed` (spotcheck.plan.pricing's tests) from the priced matching (with
+    `helper`, if any) and from one solve over every pair, each person taking up to `cap` visits."""
+    universe, general = _universe(seed)
+    priced = assignment.priced_matching(universe, general).side
+    full = _full(universe, general)
+    active = np.ones(len(general), dtype=bool)
+    capacity = np.full(universe.n_people, cap, dtype=np.int64)
+    return _pairs(priced, assignment._solve(priced, active, capacity, helper)), _pairs(full, assignment._solve(full, active, capacity))
+
+
 def test_the_priced_matching_repairs_parts_and_still_equals_the_full_solve(monkeypatch):
     monkeypatch.setattr(pricing, "CANDIDATES", 1)
     results = []
-    real = assignment._repair_part
-    monkeypatch.setattr(assignment, "_repair_part", lambda *a: results.append(real(*a)) or results[-1])
+    real = assignment._repair_parts
+
+    def spy(*args):
+        got = real(*args)
+        results.extend(got)
+        return got
+
+    monkeypatch.setattr(assignment, "_repair_parts", spy)
     for seed in range(20):
-        universe, general = _universe(seed)
-        priced = assignment.priced_matching(universe, general).side
-        full = _full(universe, general)
-        active = np.ones(len(general), dtype=bool)
-        capacity = np.ones(universe.n_people, dtype=np.int64)
-        assert _pairs(priced, assignment._solve(priced, active, capacity)) == _pairs(full, assignment._solve(full, active, capacity))
-    assert sum(r is not None for r in results) >= 10
+        priced, full = priced_and_full(seed)
+        assert priced == full
+    assert sum(fixed is not None for _, fixed in results) >= 10
 
 
 def test_a_part_repaired_twice_is_built_again_from_its_first_pairs_and_still_equals_the_full_solve(monkeypatch):
@@ -79,24 +92,21 @@ def test_a_part_repaired_twice_is_built_again_from_its_first_pairs_and_still_equ
     with, adds the arcs the first repair added, and must still give the full solve's teams."""
     monkeypatch.setattr(pricing, "CANDIDATES", 1)
     again = []
-    real = assignment._repair_part
+    real = assignment._repair_parts
 
-    def spy(side, active, capacity, pot, solved, k, v, p, first):
-        ids = np.flatnonzero(active & (pot.visit_part == k))
-        state = solved.get(int(ids[0])) if len(ids) else None
-        got = real(side, active, capacity, pot, solved, k, v, p, first)
-        if state is not None and state.grown is not None and got is not None:
-            again.append(state.whole)
+    def spy(side, active, capacity, pot, solved, parts, v, p, first, helper):
+        before = {}
+        for k in parts:
+            ids = np.flatnonzero(active & (pot.visit_part == k))
+            before[k] = solved.get(int(ids[0])) if len(ids) else None
+        got = real(side, active, capacity, pot, solved, parts, v, p, first, helper)
+        again.extend(before[k].whole for k, fixed in got if before[k] is not None and before[k].grown is not None and fixed is not None)
         return got
 
-    monkeypatch.setattr(assignment, "_repair_part", spy)
+    monkeypatch.setattr(assignment, "_repair_parts", spy)
     for cap in (1, 2):
         for seed in range(100):
-            universe, general = _universe(seed)
-            priced = assignment.priced_matching(universe, general).side
-            full = _full(universe, general)
-            active = np.ones(len(general), dtype=bool)
-            capacity = np.full(universe.n_people, cap, dtype=np.int64)
-            assert _pairs(priced, assignment._solve(priced, active, capacity)) == _pairs(full, assignment._solve(full, active, capacity))
+            priced, full = priced_and_full(seed, cap)
+            assert priced == full
     # Both kinds of part were repaired a second time: the whole side, and one part of several.
     assert True in again and False in again

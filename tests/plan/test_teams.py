@@ -5,6 +5,7 @@ import polars as pl
 import polars_hash as plh
 import pytest
 from spotcheck.plan import eligibility
+from spotcheck.plan import flows
 from spotcheck.draw import pipeline
 from spotcheck.plan import reassignment
 from spotcheck.directory import synth
@@ -280,6 +281,19 @@ def test_synthetic_city_every_team_row_meets_every_rule(city):
     assert result.outcome.height == frame.height
     assert recheck(loaded, frame, result, people, recused, leads) == []
     assert result.outcome["staffed"].sum() > frame.height * 0.9
+
+
+def test_synthetic_city_staffed_with_the_helper_process_gets_the_same_teams(city, monkeypatch):
+    """The helper (spotcheck.plan.flows) starts from a city's size on: a small one made to start it
+    gets the teams, outcomes and caps it gets without one."""
+    loaded, frame, people, recused, leads = city
+    alone = teams.staff(loaded, frame, people, recused, key=KEY, previous_leads=leads)
+    started = []
+    monkeypatch.setattr(flows, "HELPER_VISITS", 1)
+    monkeypatch.setattr(flows.Helper, "send", lambda self, job, real=flows.Helper.send: started.append(job.kind) or real(self, job))
+    helped = teams.staff(loaded, frame, people, recused, key=KEY, previous_leads=leads)
+    assert started
+    assert helped.teams.equals(alone.teams) and helped.outcome.equals(alone.outcome) and helped.caps == alone.caps
 
 
 def test_synthetic_city_under_a_tight_cap(city):

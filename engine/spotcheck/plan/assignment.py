@@ -30,7 +30,6 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.plan import flows as flows_
 from spotcheck.plan.network import _beyond, _components, _joined, _Net, _network, _prefix, _Side, _subset
 from spotcheck.plan.pricing import Potentials, Universe, _present, residual_potentials
-from spotcheck.plan.repair import repair
 
 # ---------------------------------------------------------------------------------------------
 # The flow
@@ -50,6 +49,11 @@ def _solver_failure(status: object) -> SpotcheckError:
     return SpotcheckError(Problem("T811", f"检查人员匹配求解失败：{_SOLVER_STATUS.get(name, '未知原因')}",
                                   hint=f"这是程序内部错误，不是名录填写问题；请将抽取结果目录、名录文件和代码 {int(status)} "
                                        "报告给维护人员"))
+
+
+def _lost() -> SpotcheckError:
+    return SpotcheckError(Problem("T811", "检查人员匹配求解失败：求解子进程意外退出",
+                                  hint="多为内存不足；请在内存更多的计算机上重新运行，仍失败的，将抽取结果目录和名录文件报告给维护人员"))
 
 
 def _solve(side: _Side, active: np.ndarray, capacity: np.ndarray, helper: flows_.Helper | None = None) -> np.ndarray:
@@ -75,7 +79,7 @@ def _solve(side: _Side, active: np.ndarray, capacity: np.ndarray, helper: flows_
         touched = np.isin(pot.visit_part, parts[parts >= 0])
         touched[v] = True
         first = len(side.pair_visit)
-        repaired = [(k, _repair_part(side, active, capacity, pot, solved, k, v, p, first)) for k in _repairable(pot, v, p)]
+        repaired = _repair_parts(side, active, capacity, pot, solved, _repairable(pot, v, p), v, p, first, helper)
         side.add(v, p)
         people = np.zeros(len(capacity), dtype=bool)
         people[side.pair_person[touched[side.pair_visit]]] = True
@@ -147,10 +151,10 @@ def _solve_parts(side: _Side, active: np.ndarray, capacity: np.ndarray, before=N
                 continue
             net = _network(sub, np.ones(len(sub.general), dtype=bool), capacity)
             if net is not None:
-                yield (sub, pairs, visit_ids, slot_ids), net
+                yield (sub, pairs, visit_ids, slot_ids, net), flows_.solve_job(net)
 
     with closing(flows_.optima(jobs(), helper)) as answers:
-        for (sub, pairs, visit_ids, slot_ids), net, status, flows in answers:
+        for (sub, pairs, visit_ids, slot_ids, net), status, flows in answers:
             chosen[pairs], state = _solved_part(sub, np.ones(len(sub.general), dtype=bool), capacity, net, status, flows,
                                                 pot, part, visit_ids, slot_ids)
             if state is not None:
@@ -167,8 +171,7 @@ def _solve_part(side: _Side, active: np.ndarray, capacity: np.ndarray, pot: Pote
     net = _network(side, active, capacity)
     if net is None:
         return np.zeros(len(side.pair_visit), dtype=bool), None
-    return _solved_part(side, active, capacity, net, *flows_.optimum(net.tails, net.heads, net.caps, net.costs, net.supply),
-                        pot, part, visit_ids, slot_ids)
+    return _solved_part(side, active, capacity, net, *flows_.run(flows_.solve_job(net)), pot, part, visit_ids, slot_ids)
 
 
 def _solved_part(side: _Side, active: np.ndarray, capacity: np.ndarray, net: _Net, status: int, flows: np.ndarray | None,
@@ -176,8 +179,7 @@ def _solved_part(side: _Side, active: np.ndarray, capacity: np.ndarray, net: _Ne
                  slot_ids: np.ndarray | None) -> tuple[np.ndarray, _Solved | None]:
     """The chosen pairs of a part from OR-tools' answer for its network (and its potentials and _Solved, with `pot`)."""
     if status == flows_.LOST:
-        raise SpotcheckError(Problem("T811", "检查人员匹配求解失败：求解子进程意外退出",
-                                     hint="多为内存不足；请在内存更多的计算机上重新运行，仍失败的，将抽取结果目录和名录文件报告给维护人员"))
+        raise _lost()
     if status != flows_.OPTIMAL:
         raise _solver_failure(flows_.status_of(status))
     chosen = np.zeros(len(side.pair_visit), dtype=bool)
@@ -226,11 +228,36 @@ def _repairable(pot: Potentials, v: np.ndarray, p: np.ndarray) -> list[int]:
     return [int(k) for k in np.unique(vp[good]) if k not in set(broken.tolist())]
 
 
-def _repair_part(side: _Side, active: np.ndarray, capacity: np.ndarray, pot: Potentials, solved: dict, k: int,
-                 v: np.ndarray, p: np.ndarray, first: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Work the new pairs (v, p) of part k into its last optimum (spotcheck.plan.repair), before they are
-    added to the side at index `first` on. Returns (the side's pairs of the part, old and new, and which
-    are chosen), with its potentials entered into `pot` and its _Solved replaced; None: solve it again."""
+def _repair_parts(side: _Side, active: np.ndarray, capacity: np.ndarray, pot: Potentials, solved: dict, parts: list[int],
+                  v: np.ndarray, p: np.ndarray, first: int, helper: flows_.Helper | None) -> list[tuple[int, tuple | None]]:
+    """Work the new pairs (v, p) into the last optimum of each of `parts` (spotcheck.plan.repair), before
+    they are added to the side at index `first` on; with a helper, two parts at a time. Per part: (the
+    side's pairs of the part, old and new, and which are chosen), with its potentials entered into `pot`
+    and its _Solved replaced; or None: solve it again."""
+    out = []
+
+    def jobs():
+        """Each part's repair, its grown network made as the repairs get to it (one or two held at once)."""
+        for k in parts:
+            started = _repair_start(side, active, capacity, pot, solved, k, v, p, first)
+            if started is None:
+                out.append((k, None))
+            else:
+                yield (k, started[0]), started[1]
+
+    with closing(flows_.optima(jobs(), helper)) as answers:
+        for (k, finish), status, flows in answers:
+            if status == flows_.LOST:
+                raise _lost()
+            out.append((k, None if status == flows_.UNREPAIRED else finish(flows)))
+    return out
+
+
+def _repair_start(side: _Side, active: np.ndarray, capacity: np.ndarray, pot: Potentials, solved: dict, k: int,
+                  v: np.ndarray, p: np.ndarray, first: int) -> tuple | None:
+    """Part k's network grown by its new pairs (v, p), as the repair to work out on it and what enters its
+    answer (into `pot` and `solved`; returns the part's pairs, old and new, and which are chosen); None:
+    solve it again."""
     visits = active & (pot.visit_part == k)
     visit_ids = np.flatnonzero(visits)
     state = solved.get(int(visit_ids[0])) if len(visit_ids) else None
@@ -264,23 +291,24 @@ def _repair_part(side: _Side, active: np.ndarray, capacity: np.ndarray, pot: Pot
                            np.zeros(len(missing), dtype=np.int64)])
     flows = np.concatenate([state.flows, np.zeros(len(tails) - len(net.tails), dtype=np.int32)])
     d = np.concatenate([state.d, np.zeros(len(mine), dtype=np.int64)])
-    flows = repair(tails, heads, caps, cost, flows, d, len(net.tails))
-    if flows is None:
-        return None
-    pair_arcs = len(net.tails) + len(into_t) + np.arange(len(mine))
-    grown = _Net(tails, heads, caps, cost, net.supply,
-                 pair_arcs=np.concatenate([net.pair_arcs, pair_arcs]),
-                 pairs=np.concatenate([net.pairs, len(sub.pair_visit) + np.arange(len(mine))]),
-                 sink_arcs=np.concatenate([net.sink_arcs, pair_arcs[-1] + 1 + np.arange(len(missing))]) if len(missing) else net.sink_arcs,
-                 people=np.concatenate([net.people, missing]), person0=net.person0)
-    people = _present(np.concatenate([sub.pair_person, np_]), len(capacity))
-    d = _potentials(pot, sub, sub_active, capacity, grown, flows, n_old_nodes + len(mine), pot.visit_part if state.whole else
-                    np.full(len(side.general), k), visit_ids, slot_ids, people)
-    solved[int(np.flatnonzero(visits)[0])] = _Solved(flows.astype(np.int32), d, whole=state.whole, base=state.base,
-                                                     grown=_beyond(grown, solved_net))
-    picked = np.zeros(len(sub.pair_visit) + len(mine), dtype=bool)
-    picked[grown.pairs[flows[grown.pair_arcs] > 0]] = True
-    return np.concatenate([pairs, first + mine]), picked
+
+    def finish(flows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pair_arcs = len(net.tails) + len(into_t) + np.arange(len(mine))
+        grown = _Net(tails, heads, caps, cost, net.supply,
+                     pair_arcs=np.concatenate([net.pair_arcs, pair_arcs]),
+                     pairs=np.concatenate([net.pairs, len(sub.pair_visit) + np.arange(len(mine))]),
+                     sink_arcs=np.concatenate([net.sink_arcs, pair_arcs[-1] + 1 + np.arange(len(missing))]) if len(missing) else net.sink_arcs,
+                     people=np.concatenate([net.people, missing]), person0=net.person0)
+        people = _present(np.concatenate([sub.pair_person, np_]), len(capacity))
+        d = _potentials(pot, sub, sub_active, capacity, grown, flows, n_old_nodes + len(mine), pot.visit_part if state.whole else
+                        np.full(len(side.general), k), visit_ids, slot_ids, people)
+        solved[int(np.flatnonzero(visits)[0])] = _Solved(flows.astype(np.int32), d, whole=state.whole, base=state.base,
+                                                         grown=_beyond(grown, solved_net))
+        picked = np.zeros(len(sub.pair_visit) + len(mine), dtype=bool)
+        picked[grown.pairs[flows[grown.pair_arcs] > 0]] = True
+        return np.concatenate([pairs, first + mine]), picked
+
+    return finish, flows_.repair_job(tails, heads, caps, cost, flows, d, len(net.tails))
 
 
 class _Probe:
@@ -304,14 +332,16 @@ class _Probe:
         return got == side.places() * (1 if side.mult is None else side.mult)
 
 
-def rounds(sides: Sequence[_Side], active: np.ndarray, capacity: np.ndarray, priority: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
+def rounds(sides: Sequence[_Side], active: np.ndarray, capacity: np.ndarray, priority: np.ndarray,
+           helper: flows_.Helper | None = None) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
     """Match, fix the visits filled completely, match the rest again with what is left.
 
     Max flow may spread scarce places thinly over many visits. When a round completes none, the
     half of the waiting visits that come last in `priority` (a hash of the seed key and visit id)
     give way, so the capacity left goes to fewer visits, until none wait.
     Returns the chosen pairs per side, the staffed visits, and per side which visits its last
-    attempt filled (to tell which side failed).
+    attempt filled (to tell which side failed). `helper`: a process solving every other part
+    (spotcheck.plan.flows).
     """
     capacity = capacity.copy()
     n_visits = len(active)
@@ -319,28 +349,27 @@ def rounds(sides: Sequence[_Side], active: np.ndarray, capacity: np.ndarray, pri
     side_ok = [np.zeros(n_visits, dtype=bool) for _ in sides]
     staffed = np.zeros(n_visits, dtype=bool)
     active = active.copy()
-    with flows_.helper_for(sum(len(s.pair_visit) for s in sides)) as helper:
-        while active.any():
-            picks = [_solve(s, active, capacity, helper) for s in sides]
-            # Pricing may have taken more pairs into a side: the choices so far keep their indices.
-            chosen = [np.concatenate([c, np.zeros(len(s.pair_visit) - len(c), dtype=bool)]) for c, s in zip(chosen, sides)]
-            full = active.copy()
-            for k, (side, pick) in enumerate(zip(sides, picks)):
-                filled = np.bincount(side.pair_visit[pick], minlength=n_visits)
-                ok = filled == side.places()
-                side_ok[k] = np.where(active, ok, side_ok[k])
-                full &= ok
-            if not full.any():
-                waiting = np.nonzero(active)[0]
-                waiting = waiting[np.argsort(priority[waiting], kind="stable")]
-                active[waiting[(len(waiting) + 1) // 2 :] if len(waiting) > 1 else waiting] = False
-                continue
-            for k, (side, pick) in enumerate(zip(sides, picks)):
-                keep = pick & full[side.pair_visit]
-                chosen[k] |= keep
-                np.subtract.at(capacity, side.pair_person[keep], 1)
-            staffed |= full
-            active &= ~full
+    while active.any():
+        picks = [_solve(s, active, capacity, helper) for s in sides]
+        # Pricing may have taken more pairs into a side: the choices so far keep their indices.
+        chosen = [np.concatenate([c, np.zeros(len(s.pair_visit) - len(c), dtype=bool)]) for c, s in zip(chosen, sides)]
+        full = active.copy()
+        for k, (side, pick) in enumerate(zip(sides, picks)):
+            filled = np.bincount(side.pair_visit[pick], minlength=n_visits)
+            ok = filled == side.places()
+            side_ok[k] = np.where(active, ok, side_ok[k])
+            full &= ok
+        if not full.any():
+            waiting = np.nonzero(active)[0]
+            waiting = waiting[np.argsort(priority[waiting], kind="stable")]
+            active[waiting[(len(waiting) + 1) // 2 :] if len(waiting) > 1 else waiting] = False
+            continue
+        for k, (side, pick) in enumerate(zip(sides, picks)):
+            keep = pick & full[side.pair_visit]
+            chosen[k] |= keep
+            np.subtract.at(capacity, side.pair_person[keep], 1)
+        staffed |= full
+        active &= ~full
     return chosen, staffed, side_ok
 
 

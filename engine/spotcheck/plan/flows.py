@@ -1,4 +1,4 @@
-"""OR-tools' min-cost max-flow, two networks at a time on two cores.
+"""OR-tools' min-cost max-flow and the repairs of its optima, two parts at a time on two cores.
 
 OR-tools holds the GIL while it solves, so a thread cannot solve a second network beside it; a helper
 process can. A year's parts (spotcheck.plan.network._components: a city's units) are independent
@@ -8,10 +8,14 @@ whichever process finds it (the same OR-tools on the same arcs), so the teams do
 year is solved here alone: starting the helper (a fresh interpreter importing NumPy and OR-tools)
 costs more than it saves.
 
+The repairs of a pricing round (spotcheck.plan.repair: shortest paths in scipy, which holds the GIL
+too) are independent in the same way, one per part, and go to the helper the same way.
+
 The helper is `python -m spotcheck.plan.flows`, fed through its standard input and output (not
 multiprocessing: its spawned children run the caller's main script again, which a script without a
-`__main__` guard does not survive). A network goes as two int64 (arcs, supply) and its four arrays of
-int64; the answer comes back as OR-tools' status and, at an optimum, the flow on each arc.
+`__main__` guard does not survive). A job goes as three int64 (its kind, its number of arrays and of
+numbers), the numbers, each array's length, then the arrays of int64; the answer comes back as a
+status and an array's length, then the array (at an optimum, the flow on each arc).
 """
 
 from __future__ import annotations
@@ -22,14 +26,17 @@ import subprocess
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
+from spotcheck.plan.repair import repair
 
-HELPER_PAIRS = 1 << 20  # pairs in all before a helper is started (a city of a million entities has about two million)
+HELPER_VISITS = 1 << 17  # visits before a helper is started (a city of a million entities has about 300,000)
 OPTIMAL = int(min_cost_flow.SimpleMinCostFlow.OPTIMAL)
 LOST = -1  # the helper ended without answering (killed for memory, say)
+UNREPAIRED = -2  # a repair that gave up (spotcheck.plan.repair returned None): the part is solved again
+SOLVE, REPAIR = 0, 1  # the kinds of job
 
 
 def optimum(tails: np.ndarray, heads: np.ndarray, caps: np.ndarray, costs: np.ndarray, supply: int) -> tuple[int, np.ndarray | None]:
@@ -46,8 +53,40 @@ def status_of(code: int) -> min_cost_flow.SimpleMinCostFlow.Status:
     return min_cost_flow.SimpleMinCostFlow.Status(code)
 
 
+class Job(NamedTuple):
+    """What a process is to work out: its kind, its int64 arrays and its numbers."""
+
+    kind: int
+    arrays: tuple[np.ndarray, ...]
+    numbers: tuple[int, ...]
+
+
+def solve_job(net: Any) -> Job:
+    """A network's optimum (spotcheck.plan.network._Net)."""
+    return Job(SOLVE, (net.tails, net.heads, net.caps, net.costs), (net.supply,))
+
+
+def repair_job(tails: np.ndarray, heads: np.ndarray, caps: np.ndarray, costs: np.ndarray, flows: np.ndarray,
+               d: np.ndarray, n_old: int) -> Job:
+    """An optimum worked along the arcs after the first n_old (spotcheck.plan.repair.repair)."""
+    return Job(REPAIR, (tails, heads, caps, costs, flows, d), (n_old,))
+
+
+def _repaired(tails, heads, caps, costs, flows, d, n_old) -> tuple[int, np.ndarray | None]:
+    got = repair(tails, heads, caps, costs, flows, d, n_old)
+    return (UNREPAIRED, None) if got is None else (OPTIMAL, got)
+
+
+_WORK = {SOLVE: optimum, REPAIR: _repaired}
+
+
+def run(job: Job) -> tuple[int, np.ndarray | None]:
+    """(status, the answer's array or None), worked out in this process."""
+    return _WORK[job.kind](*job.arrays, *job.numbers)
+
+
 class Helper:
-    """A process that solves the networks it is sent, one at a time."""
+    """A process that works out the jobs it is sent (solves, repairs), one at a time."""
 
     def __init__(self) -> None:
         # The helper imports this very package, wherever it was imported from here.
@@ -56,11 +95,12 @@ class Helper:
         self._process = subprocess.Popen([sys.executable, "-m", "spotcheck.plan.flows"], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
 
-    def send(self, net: Any) -> None:
+    def send(self, job: Job) -> None:
         out = self._process.stdin
         try:
-            out.write(np.array([len(net.tails), net.supply], dtype=np.int64).tobytes())
-            for a in (net.tails, net.heads, net.caps, net.costs):
+            out.write(np.array([job.kind, len(job.arrays), len(job.numbers), *job.numbers, *map(len, job.arrays)],
+                               dtype=np.int64).tobytes())
+            for a in job.arrays:
                 out.write(memoryview(np.ascontiguousarray(a, dtype=np.int64)))
             out.flush()
         except OSError:  # it has ended: receive() says so
@@ -70,15 +110,15 @@ class Helper:
         """Has it answered (or ended)? Without waiting."""
         return bool(select.select([self._process.stdout], [], [], 0)[0])
 
-    def receive(self, n_arcs: int) -> tuple[int, np.ndarray | None]:
-        head = _read(self._process.stdout, 8)
+    def receive(self) -> tuple[int, np.ndarray | None]:
+        head = _read(self._process.stdout, 16)
         if head is None:
             return LOST, None
-        status = int(np.frombuffer(head, dtype=np.int64)[0])
-        if status != OPTIMAL:
+        status, n = (int(x) for x in np.frombuffer(head, dtype=np.int64))
+        if n < 0:
             return status, None
-        body = _read(self._process.stdout, 8 * n_arcs)
-        return (LOST, None) if body is None else (OPTIMAL, np.frombuffer(body, dtype=np.int64))
+        body = _read(self._process.stdout, 8 * n)
+        return (LOST, None) if body is None else (status, np.frombuffer(body, dtype=np.int64))
 
     def close(self) -> None:
         try:
@@ -94,10 +134,11 @@ class Helper:
 
 
 class helper_for:
-    """A Helper for a year of `pairs` eligible pairs in all, or None when it is too small to gain from one."""
+    """A Helper for a year of `visits` visits, or None when it is too small to gain from one. Started
+    before the candidates are searched, it has its imports done by the time the first part is sent."""
 
-    def __init__(self, pairs: int) -> None:
-        self.helper = Helper() if pairs >= HELPER_PAIRS else None
+    def __init__(self, visits: int) -> None:
+        self.helper = Helper() if visits >= HELPER_VISITS else None
 
     def __enter__(self) -> Helper | None:
         return self.helper
@@ -107,27 +148,27 @@ class helper_for:
             self.helper.close()
 
 
-def optima(jobs: Iterable[tuple[Any, Any]], helper: Helper | None) -> Iterator[tuple[Any, Any, int, np.ndarray | None]]:
-    """(key, net, status, flows) for each (key, net) of `jobs`, in the order they are solved: with a
-    helper, a network goes to it whenever it is free, and this process solves the next one."""
+def optima(jobs: Iterable[tuple[Any, Job]], helper: Helper | None) -> Iterator[tuple[Any, int, np.ndarray | None]]:
+    """(key, status, answer) for each (key, job) of `jobs`, in the order they are done: with a helper,
+    a job goes to it whenever it is free, and this process works out the next one."""
     away = None
     try:
-        for key, net in jobs:
+        for key, job in jobs:
             if helper is not None and away is None:
-                helper.send(net)
-                away = (key, net)
+                helper.send(job)
+                away = key
                 continue
-            yield key, net, *optimum(net.tails, net.heads, net.caps, net.costs, net.supply)
+            yield key, *run(job)
             if away is not None and helper.ready():
                 done, away = away, None
-                yield *done, *helper.receive(len(done[1].tails))
+                yield done, *helper.receive()
         if away is not None:
             done, away = away, None
-            yield *done, *helper.receive(len(done[1].tails))
+            yield done, *helper.receive()
     finally:
         # Left early (a part failed): the helper's answer is not read by the next caller.
         if away is not None:
-            helper.receive(len(away[1].tails))
+            helper.receive()
 
 
 def _read(stream: BinaryIO, size: int) -> bytes | None:
@@ -137,16 +178,20 @@ def _read(stream: BinaryIO, size: int) -> bytes | None:
 
 
 def _serve(source: BinaryIO, sink: BinaryIO) -> None:
-    while (head := _read(source, 16)) is not None:
-        n, supply = (int(x) for x in np.frombuffer(head, dtype=np.int64))
-        arrays = [np.frombuffer(_read(source, 8 * n) or b"", dtype=np.int64) for _ in range(4)]
-        if any(len(a) != n for a in arrays):
+    while (head := _read(source, 24)) is not None:
+        kind, n_arrays, n_numbers = (int(x) for x in np.frombuffer(head, dtype=np.int64))
+        sizes = np.frombuffer(_read(source, 8 * (n_numbers + n_arrays)) or b"", dtype=np.int64)
+        if len(sizes) != n_numbers + n_arrays:
             return
-        status, flows = optimum(*arrays, supply)
+        numbers, lengths = [int(x) for x in sizes[:n_numbers]], [int(x) for x in sizes[n_numbers:]]
+        arrays = [np.frombuffer(_read(source, 8 * n) or b"", dtype=np.int64) for n in lengths]
+        if [len(a) for a in arrays] != lengths:
+            return
+        status, answer = run(Job(kind, tuple(arrays), tuple(numbers)))
         del arrays
-        sink.write(np.array([status], dtype=np.int64).tobytes())
-        if flows is not None:
-            sink.write(memoryview(np.ascontiguousarray(flows, dtype=np.int64)))
+        sink.write(np.array([status, -1 if answer is None else len(answer)], dtype=np.int64).tobytes())
+        if answer is not None:
+            sink.write(memoryview(np.ascontiguousarray(answer, dtype=np.int64)))
         sink.flush()
 
 

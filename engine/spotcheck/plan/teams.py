@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from spotcheck.plan import costs
+from spotcheck.plan import costs, flows
 from spotcheck.plan.assignment import Matching, matching, priced_matching, rounds
 from spotcheck.plan.caps import even_shares, least_caps
 from spotcheck.plan.costs import mixed
@@ -191,18 +191,19 @@ def _staff_group(loaded: LoadedPolicy, v: pl.DataFrame, people: pl.DataFrame, re
     """staff() on one part of the year's visits (v: their row index, with the needs' columns)."""
     team = loaded.policy.team
     words = (costs.words(key, "visit", v["visit_id"]), costs.words(key, "inspector", people["inspector_id"]))
-    officers = _officer_side(v, people, recused, team.rotate_lead, words)
-    pool = _pool_side(v, people, recused, kinds, words)
-    sides = [officers.side, pool.side]
-    if team.max_visits_per_inspector is not None:
-        caps = {u: team.max_visits_per_inspector for u in [*sorted(set(people["unit"].drop_nulls())), POOL_UNIT]}
-    else:
-        caps = least_caps(even_shares(loaded, v, people), v, people, officers, pool)
-    capacity = np.array([cap_of(r, caps) for r in people.select("role", "unit").iter_rows(named=True)], dtype=np.int64)
-    static_ok = officers.feasible & pool.feasible
-    # A visit's place in the queue when places run short: its keyed word (spotcheck.plan.costs).
-    priority = words[0]
-    chosen, staffed, side_ok = rounds(sides, static_ok, capacity, priority)
+    with flows.helper_for(v.height) as helper:
+        officers = _officer_side(v, people, recused, team.rotate_lead, words)
+        pool = _pool_side(v, people, recused, kinds, words)
+        sides = [officers.side, pool.side]
+        if team.max_visits_per_inspector is not None:
+            caps = {u: team.max_visits_per_inspector for u in [*sorted(set(people["unit"].drop_nulls())), POOL_UNIT]}
+        else:
+            caps = least_caps(even_shares(loaded, v, people), v, people, officers, pool)
+        capacity = np.array([cap_of(r, caps) for r in people.select("role", "unit").iter_rows(named=True)], dtype=np.int64)
+        static_ok = officers.feasible & pool.feasible
+        # A visit's place in the queue when places run short: its keyed word (spotcheck.plan.costs).
+        priority = words[0]
+        chosen, staffed, side_ok = rounds(sides, static_ok, capacity, priority, helper)
 
     teams = _team_rows(v, people, officers, pool, chosen, team.rotate_lead)
     failed = [~officers.feasible | (static_ok & ~side_ok[0]), ~pool.feasible | (static_ok & ~side_ok[1])]
