@@ -241,10 +241,10 @@ class LetterLayout:
         texts = [f for f in FIELDS if f in fitted]
         widths = chunk.select("_n", "_shape", *(_widths(chunk, f) for f in texts))
         # A list's widths as a column per line, so that all of a letter's widths are plain values.
-        lines = {f: widths.get_column(f"_w_{f}").list.len().max() or 0 for f in LISTS}
+        lines = {f: widths.get_column(f"_w_{f}").list.len().max() or 0 for f in LISTS if f in texts}
         flat = widths.select("_n", "_shape", *(f"_w_{f}" for f in texts if f not in LISTS),
                              *(pl.col(f"_w_{f}").list.get(i, null_on_oob=True).alias(f"_w_{f}.{i}")
-                               for f in LISTS for i in range(lines[f])))
+                               for f in lines for i in range(lines[f])))
         keys = flat.drop("_n").unique(maintain_order=True)
         scales = []
         for row in keys.iter_rows(named=True):
