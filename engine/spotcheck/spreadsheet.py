@@ -22,6 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 from spotcheck.pieces import ahead, joined
 
 _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -39,7 +40,7 @@ _STYLES = _XML + (
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the same tables, the same bytes
-_ROWS_PER_WRITE = 65536
+_ROWS_PER_WRITE = 8192  # rows made at once: a few MB of XML, not a sheet's worth, in memory per sheet
 _LEVEL = 1
 _SHEETS_AT_ONCE = 2  # each also makes its next rows while deflating the last
 MAX_ROWS = 1_048_576  # Excel's and WPS's limit per sheet, the header row included
@@ -56,6 +57,9 @@ _CARE = np.zeros(256, dtype=np.uint8)
 _CARE[[ord("&"), ord("<"), ord(">")]] |= _MARKUP
 _CARE[[*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), ord("_")]] |= _MAYBE_CODE
 _CARE[[*range(0x09, 0x0E), 0x20, 0xC2, 0xE1, 0xE2, 0xE3]] |= _MAYBE_SPACE
+_CARE_TABLE = _CARE.tobytes()
+# A row's XML is always longer than the 12 bytes Arrow keeps inside a string view (`<row r="1"></row>` alone is 17).
+_INLINE = 12
 
 
 @dataclass(frozen=True)
@@ -95,11 +99,12 @@ def _column_name(j: int) -> str:
 
 def _bytes_seen(frame: pl.DataFrame) -> list[int]:
     """For each column, which of the bytes that need care its cells hold (_MARKUP, _MAYBE_CODE, _MAYBE_SPACE):
-    one look-up per byte of the column's text end to end, instead of a pattern per cell."""
+    one look-up per byte of the column's text end to end (bytes.translate, several times cheaper than indexing
+    the table with a NumPy array of bytes), instead of a pattern per cell."""
     seen = []
     for name in frame.columns:
-        data = np.frombuffer(joined(frame[name]), dtype=np.uint8)
-        seen.append(int(np.bitwise_or.reduce(_CARE[data])) if data.size else 0)
+        bits = np.frombuffer(bytes(joined(frame[name])).translate(_CARE_TABLE), dtype=np.uint8)
+        seen.append(int(np.bitwise_or.reduce(bits)) if bits.size else 0)
     return seen
 
 
@@ -132,15 +137,14 @@ def _concat(parts: Sequence[str | pl.Expr]) -> pl.Expr:
     return pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in merged])
 
 
-def _cells_xml(frame: pl.DataFrame, names: list[str], first: int, style: str,
-               flags: Sequence[tuple[bool, bool, bool]]) -> pl.Series:
-    """Each row of `frame` as its <row> element, numbered from `first`, built column by column.
+def _row_xml(columns: Sequence[str], names: list[str], style: str, flags: Sequence[tuple[bool, bool, bool]]) -> pl.Expr:
+    """Each row as its <row> element (numbered by a column `_number`), built column by column.
 
     Escaping, xml:space and the test for empty cells are paid only by columns holding such a cell
     (`flags`, found once for the sheet): the same bytes, with most columns a plain concatenation."""
     number = pl.col("_number")
     parts: list[str | pl.Expr] = ['<row r="', number, '">']
-    for j, name in enumerate(frame.columns):
+    for j, name in enumerate(columns):
         markup, space, empty = flags[j]
         value = pl.col(name).fill_null("")
         text = value
@@ -152,12 +156,42 @@ def _cells_xml(frame: pl.DataFrame, names: list[str], first: int, style: str,
             opening = pl.when(value.str.contains(r"^\s|\s$")).then(pl.lit(' xml:space="preserve">')).otherwise(pl.lit(">"))
         cell = [f'<c r="{names[j]}', number, f'"{style} t="inlineStr"><is><t', opening, text, "</t></is></c>"]
         parts.extend(cell if not empty else [pl.when(value == "").then(pl.lit("")).otherwise(_concat(cell))])
+    return _concat([*parts, "</row>"])
+
+
+def _rows(frame: pl.DataFrame, xml: pl.Expr, first: int) -> list[memoryview]:
+    """The rows of `frame`, numbered from `first`, as `xml` makes them: UTF-8 pieces that, one after the other,
+    are the rows' XML."""
     numbered = frame.with_columns(pl.int_range(first, first + frame.height).cast(pl.String).alias("_number"))
-    return numbered.select(_concat([*parts, "</row>"])).to_series()
+    return _in_order(numbered.select(xml).to_series())
 
 
-def _sheet_xml(sheet: Sheet, selected: bool) -> Iterator[bytes | memoryview]:
-    """The sheet's XML in pieces: the rows a batch at a time, each batch straight from its Arrow buffer."""
+def _in_order(texts: pl.Series) -> list[memoryview]:
+    """The texts one after the other, as the buffers polars made them in when it can tell, without a copy.
+
+    polars keeps strings as Arrow string views: a text longer than 12 bytes is appended to the end of the
+    column's current buffer and its view says where. When every view starts where the one before ended (or at
+    the start of the next buffer, the one before having filled its own), the buffers are the texts in order.
+    Anything else (a short text, a reused buffer) is copied into one piece, as `joined` does."""
+    array = texts.to_arrow(compat_level=pl.CompatLevel.newest())
+    if array.type == pa.string_view() and len(array) and not array.offset and not array.null_count:
+        views = np.frombuffer(array.buffers()[1], dtype=np.uint32, count=4 * len(array)).reshape(-1, 4)
+        data = array.buffers()[2:]
+        length, index, start = views[:, 0].astype(np.int64), views[:, 2].astype(np.int64), views[:, 3].astype(np.int64)
+        end = start + length
+        sizes = np.array([b.size for b in data], dtype=np.int64)
+        if (length.min() > _INLINE and index[0] == 0 and start[0] == 0 and index[-1] == len(data) - 1
+                and end[-1] == sizes[-1]):
+            same = index[1:] == index[:-1]
+            following = np.where(same, start[1:] == end[:-1],
+                                 (index[1:] == index[:-1] + 1) & (start[1:] == 0) & (end[:-1] == sizes[index[:-1]]))
+            if following.all():
+                return [memoryview(b) for b in data]
+    return [joined(texts)]
+
+
+def _sheet_xml(sheet: Sheet, selected: bool) -> Iterator[list[bytes | memoryview]]:
+    """The sheet's XML in batches of pieces: the rows a batch at a time, each straight from polars' buffers."""
     headers = [str(h) for h in sheet.headers]
     width = max(len(headers), sheet.rows.width)
     names = [_column_name(j) for j in range(width)]
@@ -171,19 +205,19 @@ def _sheet_xml(sheet: Sheet, selected: bool) -> Iterator[bytes | memoryview]:
         seen = _bytes_seen(frame)
     longest = frame.select(pl.all().str.len_chars().max()).row(0) if frame.height else [0] * width
     widths = [max(min((n or 0) * 2, 60), len(headers[j]) * 2 if j < len(headers) else 0) + 2 for j, n in enumerate(longest)]
-    yield (_XML + f'<worksheet xmlns="{_MAIN}">'
-           f'<sheetViews><sheetView{_SELECTED if selected else ""} workbookViewId="0">'
-           '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-           '<selection pane="bottomLeft"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
-           + ("<cols>" + "".join(f'<col min="{j + 1}" max="{j + 1}" width="{w}" customWidth="1"/>'
-                                 for j, w in enumerate(widths)) + "</cols>" if widths else "")
-           + "<sheetData>").encode("utf-8")
+    start = (_XML + f'<worksheet xmlns="{_MAIN}">'
+             f'<sheetViews><sheetView{_SELECTED if selected else ""} workbookViewId="0">'
+             '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+             '<selection pane="bottomLeft"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
+             + ("<cols>" + "".join(f'<col min="{j + 1}" max="{j + 1}" width="{w}" customWidth="1"/>'
+                                   for j, w in enumerate(widths)) + "</cols>" if widths else "")
+             + "<sheetData>").encode("utf-8")
     header = pl.DataFrame([headers + [""] * (width - len(headers))], schema=schema, orient="row")
-    yield joined(_cells_xml(header, names, 1, ' s="1"', _flags(header, _bytes_seen(header))))
-    flags = _flags(frame, seen)
-    for start in range(0, frame.height, _ROWS_PER_WRITE):
-        yield joined(_cells_xml(frame.slice(start, _ROWS_PER_WRITE), names, start + 2, "", flags))
-    yield b"</sheetData></worksheet>"
+    yield [start, *_rows(header, _row_xml(header.columns, names, ' s="1"', _flags(header, _bytes_seen(header))), 1)]
+    xml = _row_xml(frame.columns, names, "", _flags(frame, seen))
+    for first in range(0, frame.height, _ROWS_PER_WRITE):
+        yield _rows(frame.slice(first, _ROWS_PER_WRITE), xml, first + 2)
+    yield [b"</sheetData></worksheet>"]
 
 
 @dataclass(frozen=True)
@@ -195,13 +229,13 @@ class _Member:
     data: list[bytes]
 
 
-def _deflated(pieces: Iterator[bytes | memoryview]) -> _Member:
-    """The pieces deflated at level 1 (a sheet of repeated markup compresses nearly as small, several times
-    faster), the next piece made in another thread meanwhile: polars and zlib both release the GIL."""
+def _deflated(batches: Iterator[list[bytes | memoryview]]) -> _Member:
+    """The batches deflated at level 1 (a sheet of repeated markup compresses nearly as small, several times
+    faster), the next batch made in another thread meanwhile: polars and zlib both release the GIL."""
     packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15)  # zipfile's own compressor for a ZIP_DEFLATED member
     crc = size = 0
     data = []
-    for piece in ahead(pieces):
+    for piece in (piece for batch in ahead(batches) for piece in batch):
         crc = zlib.crc32(piece, crc)
         size += memoryview(piece).nbytes
         data.append(packer.compress(piece))

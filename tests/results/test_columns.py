@@ -9,7 +9,7 @@ from conftest import RESULTS
 from conftest import RESULTS_TODAY as TODAY
 from spotcheck.draw.reader import load_draw
 from spotcheck.errors import SpotcheckError
-from spotcheck.results import columns, file
+from spotcheck.results import columns, file, tables
 
 DATES = ["2023-09-25", "2023/9/26", "2023年9月27日", "20231009", "45194", " 2023-10-10 ", "2023.10.31"]
 BAD_DATES = ["2023-02-30", "下周", "2023-08-31", "2023-11-02"]
@@ -119,22 +119,29 @@ def test_by_columns_or_row_by_row_a_file_reads_the_same(tmp_path, folder, monkey
         return found
 
     outcomes = {"results": 0, "problems": 0}
+    plain = 0
     for n in range(300):
         path, named = _file(rng, tmp_path, visits, n)
         with monkeypatch.context() as m:
             m.setattr(file, "clean_rows", spy)
             by_columns = _read(path, folder)
         with monkeypatch.context() as m:
+            # Read from cells in Python lists, as a file with a quote is.
+            m.setattr(file, "plain_rows", lambda path: None)
+            from_lists = _read(path, folder)
+        with monkeypatch.context() as m:
             m.setattr(file, "clean_rows", lambda *args, **kwargs: None)
             row_by_row = _read(path, folder)
-        assert by_columns == row_by_row, path.read_text("utf-8")
+        assert by_columns == from_lists == row_by_row, path.read_text("utf-8")
         outcomes[row_by_row[0]] += 1
+        plain += tables.plain_rows(path) is not None
         if row_by_row[0] == "results":
             # A file with no problem and every visit named by its id is never left to the row-by-row reading.
-            assert clean == [named]
+            assert (True in clean) == named
         clean.clear()
-    # Both kinds of file were read, many of each.
+    # Both kinds of file were read, many of each, and many files were plain text (no quote).
     assert min(outcomes.values()) > 60, outcomes
+    assert plain > 60
 
 
 def test_a_problem_in_one_column_sends_the_file_to_be_read_row_by_row(tmp_path, folder):
@@ -145,5 +152,5 @@ def test_a_problem_in_one_column_sends_the_file_to_be_read_row_by_row(tmp_path, 
     for line, readable in ((good, True), (bad, False)):
         cells = dict(zip(header.split(","), line.split(",")))
         found = columns.clean_rows({**values, "categories": [cells["检查结果"]], "actions": [cells["后续处置"]]}, [2],
-                                   folder.visit_frame, drawn_on=folder.drawn_on, today=TODAY, date=file.parse_date)
+                                   folder.visit_frame, drawn_on=folder.drawn_on, today=TODAY, date=columns.parse_date)
         assert (found is not None) == readable

@@ -7,7 +7,8 @@ from conftest import RESULTS
 from conftest import RESULTS_TODAY as TODAY
 from spotcheck.draw.reader import load_draw
 from spotcheck.errors import SpotcheckError
-from spotcheck.results.file import parse_date, read_results
+from spotcheck.results.columns import parse_date
+from spotcheck.results.file import read_results
 
 HEADER = "检查编号,市场主体名称,检查完成日期,检查方式,检查结果,检查事项编码,检查情况,后续处置,备注"
 

@@ -22,7 +22,7 @@ def test_the_lean_readers_answer_as_tracks_on_every_state(tmp_path, draw_dir, re
     def both():
         with Ledger.open(results_ledger) as led:
             folder = load_draw(draw_dir)
-            lean = reads.entered(folder, led)
+            lean = {v: (seq, state) for v, seq, state in reads.entered_frame(folder, led).iter_rows()}
             full = {t.visit.visit_id: (t.result.seq, t.state) for t in results.tracks(folder, led) if t.result}
         return lean, full
 

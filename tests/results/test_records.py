@@ -1,4 +1,6 @@
 import datetime as dt
+import json
+import sqlite3
 
 import pytest
 from conftest import RESULTS
@@ -7,6 +9,7 @@ from conftest import RESULTS_TODAY as TODAY
 from spotcheck.results import records as results
 from spotcheck.draw.reader import load_draw
 from spotcheck.errors import SpotcheckError
+from spotcheck.ledger.chain import canonical_json
 from spotcheck.ledger.store import Ledger
 from spotcheck.policy.loader import load_policy
 
@@ -145,6 +148,17 @@ def test_approve_moves_only_the_named_visits(draw_dir, results_ledger, visit_row
     assert record.actor == "审核员乙" and record.body["on"] == "2023-11-01"
     again = results.approve(draw_dir, ledger_path=results_ledger, actor="审核员乙", visit_ids=[v], on=TODAY)
     assert again.changed == () and again.skipped == ((v, "已是“审核”状态"),)
+
+
+def test_approvals_are_stored_as_their_canonical_text(draw_dir, results_ledger, visit_rows):
+    """Approve writes its bodies as text made over columns: each is the text canonical_json writes for it."""
+    out = results.approve(draw_dir, ledger_path=results_ledger, actor="审核员", on=TODAY)
+    with sqlite3.connect(results_ledger) as conn:
+        stored = conn.execute("SELECT key, body FROM records WHERE kind = 'result_state' ORDER BY seq").fetchall()
+    assert [key for key, _ in stored] == list(out.changed) == [v["visit_id"] for v in visit_rows]
+    for key, text in stored:
+        body = json.loads(text)
+        assert text == canonical_json(body) and body["visit_id"] == key and body["state"] == "审核"
 
 
 def test_approve_needs_an_approver_with_a_name(draw_dir, results_ledger, visit_rows):

@@ -1,5 +1,6 @@
 import csv
 import io
+import sys
 import zipfile
 
 import polars as pl
@@ -81,3 +82,24 @@ def test_the_csv_in_pieces_is_what_the_csv_module_writes(rows):
     writer.writerows([[tables.spreadsheet_safe(v) for v in r] for r in rows])
     frame = pl.DataFrame(rows, schema={f"c{j}": pl.String for j in range(width)}, orient="row")
     assert b"".join(tables.csv_pieces(headers, frame, rows=2)) == b"\xef\xbb\xbf" + text.getvalue().encode("utf-8")
+
+
+def test_white_space_is_pythons():
+    assert set(tables.WHITE_SPACE) == {c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.text(st.sampled_from(' ,a中\t"\r\n\x0b\x1c\u3000\u2028'), max_size=4), max_size=4), max_size=6),
+       st.sampled_from(["\n", "\r\n"]), st.booleans(), st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]))
+def test_a_plain_csv_is_split_as_the_csv_module_reads_it(tmp_path_factory, rows, end, last, encoding):
+    """Lines of cells joined by commas (not quoted, so a cell's comma or line end makes more cells and rows):
+    plain_rows reads them as read_cells does, or leaves the file to it (a quote, a lone carriage return, a
+    control character)."""
+    text = end.join(",".join(cells) for cells in rows) + (end if last else "")
+    path = tmp_path_factory.mktemp("plain") / "r.csv"
+    path.write_bytes(text.encode(encoding))
+    plain = tables.plain_rows(path)
+    if plain is None:
+        assert not text or any(c in text for c in '"\x0b\x1c') or "\r" in text.replace("\r\n", "")
+    else:
+        assert plain.to_list() == tables.read_cells(path)

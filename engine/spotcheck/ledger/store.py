@@ -381,10 +381,10 @@ class Transaction:
 
         def rows() -> Iterator[tuple]:
             seq, prev, digest = self.head_seq, self.head_hash, None
-            for key, text in items:
+            for key, body in items:
                 digest = digest or chain_hasher(kind, at, who)  # once the kind is known to be text
                 seq += 1
-                row = (seq, kind, key, at, who, text, prev, digest(prev, seq, key, text))
+                row = (seq, kind, key, at, who, body, prev, digest(prev, seq, key, body))
                 prev = row[7]
                 last[0], last[1] = row, last[1] + 1
                 yield row

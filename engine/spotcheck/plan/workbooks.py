@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 from spotcheck.draw.folder import write_files
 from spotcheck.plan.eligibility import LEAD, MEMBER
@@ -47,28 +48,28 @@ def unit_workbooks(visits: pl.DataFrame, teams: pl.DataFrame, created: dt.date) 
     # Rows are picked by their place in `visits` and `teams`: one join for the year, not two per unit.
     members_at = teams.select("visit_id").join(at, on="visit_id", how="left", maintain_order="left")["_v"]
     home_units = visits["inspecting_unit"].fill_null("未指定检查单位")
-    guest_rows = teams.select(members_at, "unit").filter(teams["role"].is_in([LEAD, MEMBER]))
+    guest_rows = teams.select(members_at, "unit").filter(teams["role"].is_in([LEAD, MEMBER]) & teams["unit"].is_not_null())
     # Two units whose names make one file name: the last to appear (its visits, then its guests) has it.
     appearing = pl.concat([home_units.unique(maintain_order=True), guest_rows["unit"].drop_nulls().unique(maintain_order=True)])
     appearing = appearing.unique(maintain_order=True)
     names = sorted({unit_file(unit): unit for unit in appearing}.items())
     # A unit is its place among them: millions of rows are sorted and split by a small integer, not a name.
     unit = pl.Enum(appearing)
-    home = home_units.cast(unit).to_physical().alias("_unit").to_frame().with_row_index("_v")
-    guests = guest_rows.select("_v", pl.col("unit").cast(unit).to_physical().alias("_unit"))
-    by_unit = pl.concat([home, guests]).unique()
-    team_rows = members_at.to_frame().with_row_index("_t").join(by_unit, on="_v").select("_unit", "_t")
-    visits_of = by_unit.sort("_unit", "_v").partition_by("_unit", as_dict=True, include_key=False)
-    members_of = team_rows.sort("_unit", "_t").partition_by("_unit", as_dict=True, include_key=False)
+
+    def places(units: pl.Series) -> np.ndarray:
+        return units.cast(unit).to_physical().to_numpy().astype(np.uint64)
+
+    visits_of, members_of = _rows_of_units(places(home_units), guest_rows["_v"].to_numpy().astype(np.uint64),
+                                           places(guest_rows["unit"]), members_at.to_numpy().astype(np.uint64),
+                                           len(appearing))
     shown = visits.select(list(VISIT_HEADERS))
     entity = visits.select("uscc", pl.col("name").alias("entity"))
-    no_members = pl.DataFrame(schema={"_t": pl.UInt32})
     place = {name: k for k, name in enumerate(appearing)}
 
     def book(name: str) -> bytes:
-        taken = members_of.get((place[name],), no_members)["_t"]
+        taken = pl.Series(members_of[place[name]], dtype=pl.UInt32)
         members = pl.concat([teams[taken], entity[members_at.gather(taken)]], how="horizontal")
-        return _workbook(name, shown[visits_of[(place[name],)]["_v"]], members, created)
+        return _workbook(name, shown[pl.Series(visits_of[place[name]], dtype=pl.UInt32)], members, created)
 
     # Units are made side by side: polars and zlib, most of the work, release the GIL.
     with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
@@ -78,6 +79,30 @@ def unit_workbooks(visits: pl.DataFrame, teams: pl.DataFrame, created: dt.date) 
             if k + _WRITERS < len(names):
                 made.append(pool.submit(book, names[k + _WRITERS][1]))
             yield name, data
+
+
+def _rows_of_units(home: np.ndarray, guest_visit: np.ndarray, guest_unit: np.ndarray, member_visit: np.ndarray,
+                   units: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """For each unit (by its place): its visits (their rows in `visits`, in order), its own and those its officers
+    join, and the team rows of those visits (in order). A (unit, row) pair is one integer, unit << 32 | row, so
+    sorting them groups by unit and orders within it."""
+    away = guest_unit != home[guest_visit]
+    guests = np.unique(guest_unit[away] << 32 | guest_visit[away])
+    visit_keys = np.sort(np.concatenate([home << 32 | np.arange(len(home), dtype=np.uint64), guests]))
+    # Each team row goes in its visit's own unit, and again in each unit whose officers join that visit.
+    guest_unit, guest_visit = guests >> 32, guests & 0xFFFFFFFF
+    by_visit = np.argsort(guest_visit, kind="stable")
+    guest_unit, guest_visit = guest_unit[by_visit], guest_visit[by_visit]
+    first = np.searchsorted(guest_visit, member_visit, "left")
+    count = np.searchsorted(guest_visit, member_visit, "right") - first
+    joined = np.repeat(first, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    rows = np.arange(len(member_visit), dtype=np.uint64)
+    member_keys = np.sort(np.concatenate([home[member_visit] << 32 | rows, guest_unit[joined] << 32 | np.repeat(rows, count)]))
+
+    def split(keys: np.ndarray) -> list[np.ndarray]:
+        return np.split(keys & 0xFFFFFFFF, np.searchsorted(keys >> 32, np.arange(1, units, dtype=np.uint64)))
+
+    return split(visit_keys), split(member_keys)
 
 
 def write_workbooks(folder: Path, books: Iterable[tuple[str, bytes]]) -> None:

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 import polars as pl
 
 from spotcheck.ledger.chain import canonical_json
-from spotcheck.results.columns import _actions, _categories
-from spotcheck.results.file import ALONE, method_order, parse_date
+from spotcheck.results.columns import _actions, _categories, parse_date
+from spotcheck.results.file import ALONE, method_order
 
 # What json.dumps(ensure_ascii=False) escapes in a string, and how: the quote, the backslash and the
 # characters below U+0020 (the results file refuses most of those, S861, but not tab and line breaks).
@@ -25,8 +25,8 @@ _ESCAPES = [json.dumps(c)[1:-1] for c in _ESCAPED]
 CHUNK_ROWS = 1 << 16
 
 
-def _string(column: str) -> pl.Expr:
-    """A text column as JSON (null as null)."""
+def json_string(column: str) -> pl.Expr:
+    """A text column as canonical_json writes each text (null as null)."""
     text = pl.col(column)
     return pl.when(text.is_null()).then(pl.lit("null")) \
         .otherwise(pl.lit('"') + text.str.replace_many(_ESCAPED, _ESCAPES) + pl.lit('"'))
@@ -45,11 +45,11 @@ def alone_texts(alone: pl.DataFrame, draw_id: str, file: str, sha256: str) -> pl
         '{"actions":', _each("actions", alone, lambda text: list(dict.fromkeys(_actions(text)[0]))),
         ',"categories":', _each("categories", alone, lambda text: list(_categories(text)[0])),
         ',"completed_on":', _each("completed_on", alone, lambda text: parse_date(text).isoformat()),
-        f',"draw_id":{canonical_json(draw_id)},"findings":', _string("findings"),
+        f',"draw_id":{canonical_json(draw_id)},"findings":', json_string("findings"),
         ',"items":[],"methods":', _each("methods", alone, lambda text: list(method_order(text))),
-        ',"name":', _string("name"), ',"remarks":', _string("remarks"),
+        ',"name":', json_string("name"), ',"remarks":', json_string("remarks"),
         f',"source":{{"file":{canonical_json(file)},"rows":[', pl.col("row").cast(pl.String),
-        f'],"sha256":{canonical_json(sha256)}}},"uscc":', _string("uscc"), ',"visit_id":', _string("visit_id"), "}",
+        f'],"sha256":{canonical_json(sha256)}}},"uscc":', json_string("uscc"), ',"visit_id":', json_string("visit_id"), "}",
     ]
     return pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in pieces])
 

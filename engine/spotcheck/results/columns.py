@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 
@@ -41,6 +42,36 @@ def _categories(text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str,
     return categories, tuple(unknown), tuple(CATEGORIES[c].name for c in categories if c != NO_PROBLEM)
 
 
+_DATE_FORMS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+_EXCEL_SERIAL = re.compile(r"^(\d{5})(?:\.0+)?$")
+DATE_HINT = "日期请写成 2023-09-25、2023/9/25、20230925 或 2023年9月25日"
+
+
+def parse_date(text: str) -> dt.date | None:
+    """A date as officers and spreadsheets write it; None when it is not one."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    for form in _DATE_FORMS:
+        m = form.match(text)
+        if m:
+            try:
+                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                return None
+    m = _EXCEL_SERIAL.match(text)
+    if m and 20000 < int(m.group(1)) < 80000:
+        # A date cell formatted as a number: days since Excel's 1899-12-30 epoch.
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(m.group(1)))
+    return None
+
+
+# A city's results file repeats a few dates in every row: each distinct cell is read once.
+_date = lru_cache(maxsize=1 << 16)(parse_date)
+
+
 def same_name(name: str, drawn: str) -> bool:
     """The entity's name as written in the results file is the drawn one, spaces and width aside (S814)."""
     return name == drawn or fold(re.sub(r"\s", "", name)) == fold(re.sub(r"\s", "", drawn))
@@ -59,7 +90,7 @@ def clean_rows(values: Mapping[str, Sequence[str]], rows: Sequence[int], visits:
     `visits` a draw's visit_frame; `date` reads a date cell. The frame has the row's number and cells (null
     when empty), its visit's `visit_uscc`, `visit_name` and `visit_items`, the `completed` date, and
     `alone`: the visit's only row, for the whole visit."""
-    if not values.get("visit_id"):
+    if "visit_id" not in values:
         return None
     frame = pl.DataFrame({"row": rows, **{f: values.get(f, [""] * len(rows)) for f in FIELDS}},
                          schema={"row": pl.Int64, **{f: pl.String for f in FIELDS}})

@@ -8,7 +8,6 @@ column (codes S8xx); a file with any problem gives no results at all.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -22,8 +21,8 @@ from spotcheck.directory.cells import CONTROL
 from spotcheck.draw.reader import DrawFolder, Visit
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.results.categories import ACTIONS, METHODS, NO_PROBLEM, ordered_categories
-from spotcheck.results.columns import _actions, _categories, _methods, clean_rows, same_name
-from spotcheck.results.tables import read_cells
+from spotcheck.results.columns import DATE_HINT, _actions, _categories, _date, _methods, clean_rows, same_name
+from spotcheck.results.tables import WHITE_SPACE, plain_rows, read_cells
 
 FILE_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     # field: (title, accepted headers besides the field name)
@@ -51,32 +50,6 @@ _SPELLINGS = {
     for field, (_, headers) in FILE_FIELDS.items()
     for spelling in (field, *headers)
 }
-
-
-_DATE_FORMS = (
-    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-)
-_EXCEL_SERIAL = re.compile(r"^(\d{5})(?:\.0+)?$")
-DATE_HINT = "日期请写成 2023-09-25、2023/9/25、20230925 或 2023年9月25日"
-
-
-def parse_date(text: str) -> dt.date | None:
-    """A date as officers and spreadsheets write it; None when it is not one."""
-    text = unicodedata.normalize("NFKC", text).strip()
-    for form in _DATE_FORMS:
-        m = form.match(text)
-        if m:
-            try:
-                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            except ValueError:
-                return None
-    m = _EXCEL_SERIAL.match(text)
-    if m and 20000 < int(m.group(1)) < 80000:
-        # A date cell formatted as a number: days since Excel's 1899-12-30 epoch.
-        return dt.date(1899, 12, 30) + dt.timedelta(days=int(m.group(1)))
-    return None
 
 
 @dataclass(frozen=True)
@@ -159,11 +132,7 @@ class _Sheet:
         self.file = str(path)
         self.problems: list[Problem] = []
         cells = read_cells(path)
-        best, hits = 0, 0
-        for i, row in enumerate(cells[:HEADER_SEARCH_ROWS]):
-            n = sum(1 for c in row if _norm_header(c) in _SPELLINGS)
-            if n > hits:
-                best, hits = i, n
+        best = _header_row(cells[:HEADER_SEARCH_ROWS])
         header = cells[best] if cells else []
         self.headers: dict[str, str] = {}
         self.columns: dict[str, int] = {}
@@ -223,6 +192,39 @@ class _Sheet:
                                      column=self.column(field) if field else None, where=where, hint=hint))
 
 
+def _header_row(rows: list[list[str]]) -> int:
+    """Which of a file's first rows is its header: the first naming the most fields."""
+    best, hits = 0, 0
+    for i, row in enumerate(rows):
+        n = sum(1 for c in row if _norm_header(c) in _SPELLINGS)
+        if n > hits:
+            best, hits = i, n
+    return best
+
+
+def _plain_read(path: Path, folder: DrawFolder, today: dt.date) -> Read | None:
+    """A plain CSV file (tables.plain_rows) with no problem, read by columns from the text up, without a Python
+    list per row; None for any other file: _Sheet reads it, and names every problem."""
+    rows = plain_rows(path)
+    if rows is None:
+        return None
+    best = _header_row(rows.head(HEADER_SEARCH_ROWS).to_list())
+    header = rows[best].to_list()
+    columns = {field: j for j, text in enumerate(header) if (field := _SPELLINGS.get(_norm_header(text)))}
+    if len(columns) < len([field for text in header if (field := _SPELLINGS.get(_norm_header(text)))]) \
+            or "visit_id" not in columns or not {"completed_on", "methods", "categories"} <= columns.keys():
+        return None  # a field in two columns, or one missing (S802); or rows named by task and credit code
+    cells = pl.col("cells")
+    frame = rows.slice(best + 1).to_frame().with_columns(pl.int_range(best + 2, best + 2 + pl.len(), dtype=pl.Int64).alias("row")) \
+        .filter(cells.list.join("").str.strip_chars(WHITE_SPACE) != "")
+    if frame.is_empty() or frame.filter(cells.list.len() != len(header)).height:
+        return None  # no row (S801), or a row not as wide as the header (S860)
+    values = frame.select(cells.list.get(j).str.strip_chars(WHITE_SPACE).alias(field) for field, j in columns.items())
+    clean = clean_rows(values.to_dict(), frame.get_column("row"), folder.visit_frame, drawn_on=folder.drawn_on,
+                       today=today, date=_date)
+    return _clean_read(folder, clean) if clean is not None else None
+
+
 def _spellings_text(field: str) -> str:
     return "、".join(dict.fromkeys((FILE_FIELDS[field][1][0], field)))
 
@@ -275,6 +277,9 @@ def read_results(path: str | Path, folder: DrawFolder, *, today: dt.date) -> lis
 
 def read_file(path: str | Path, folder: DrawFolder, *, today: dt.date) -> Read:
     """`read_results`, with a clean file's one-row visits left as columns."""
+    plain = _plain_read(Path(path), folder, today)
+    if plain is not None:
+        return plain
     sheet = _Sheet(Path(path))
     has = sheet.columns.keys()
     if "visit_id" not in has and not {"task_id", "uscc"} <= has:
@@ -308,10 +313,6 @@ def read_file(path: str | Path, folder: DrawFolder, *, today: dt.date) -> Read:
         # Row by row, as the officer fixes the file; sorted() keeps a row's problems in column order.
         raise SpotcheckError(sorted(sheet.problems, key=lambda p: p.row or 0))
     return Read(pl.DataFrame(schema=ALONE_SCHEMA), [_result(folder, rows) for rows in groups.values()], folder.draw_id)
-
-
-# A city's results file repeats a few dates in every row: each distinct cell is read once.
-_date = lru_cache(maxsize=1 << 16)(parse_date)
 
 
 ALONE_SCHEMA = {"row": pl.Int64, "visit_id": pl.String, "uscc": pl.String, "name": pl.String, "completed": pl.Date,

@@ -34,7 +34,7 @@ from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import load_policy
 from spotcheck.resources import policy_file
 from spotcheck.results import reads
-from spotcheck.results.bodies import alone_records
+from spotcheck.results.bodies import alone_records, json_string
 from spotcheck.results.file import Result, alone_results, read_file
 from spotcheck.results.reads import APPROVED, PUBLISHED, STATES, needs_follow_up
 
@@ -229,38 +229,40 @@ def approve(draw_dir: str | Path, *, ledger_path: str | Path, actor: str, visit_
     on = on or dt.date.today()
     with Ledger.open(ledger_path, actor=actor) as ledger, reads.bulk():
         folder = load_draw(draw_dir, ledger)
-        changed, skipped = [], []
+        frame = folder.visit_frame
         # States are read under the write lock, so two approvers cannot approve one result twice.
         with ledger.transaction() as tx:
-            entered = reads.entered(folder, ledger)
-            known = folder.visit_ids
-            wanted = folder.visit_frame.get_column("visit_id").to_list() if visit_ids is None else list(dict.fromkeys(visit_ids))
-            problems = []
-            for vid in wanted:
-                if vid not in known:
-                    problems.append(Problem("S803", f"检查编号 {vid} 不在本次抽取的检查中",
-                                            file=str(folder.path / "visits.csv")))
-                elif visit_ids is not None and vid not in entered:
-                    problems.append(Problem("S820", f"检查 {vid} 还没有录入结果，不能审核", where=f"检查 '{vid}'",
-                                            hint="先用 spotcheck results import 录入结果"))
-            if problems:
-                raise SpotcheckError(problems)
-            for vid in wanted:
-                if vid not in entered:
-                    continue
-                state = entered[vid][1]
-                if state != "录入":
-                    skipped.append((vid, f"已是“{state}”状态"))
-                    continue
-                changed.append(vid)
-            day = on.isoformat()
-            tx.extend("result_state", ((vid, {"visit_id": vid, "result_seq": entered[vid][0], "state": APPROVED,
-                                              "on": day}) for vid in changed))
-    named = [*changed, *(v for v, _ in skipped)]
-    frame = folder.visit_frame
-    units = dict(frame.select("visit_id", visit_unit(frame)).filter(pl.col("visit_id").is_in(named)).iter_rows())
-    units = {vid: units[vid] for vid in named}
-    return StateChange(tuple(changed), tuple(skipped), units)
+            entered = reads.entered_frame(folder, ledger)
+            if visit_ids is None:
+                wanted = frame.select("visit_id")
+            else:
+                wanted = pl.DataFrame({"visit_id": list(dict.fromkeys(visit_ids))}, schema={"visit_id": pl.String})
+                known, results = folder.visit_ids, set(entered.get_column("visit_id").to_list())
+                problems = []
+                for vid in wanted.get_column("visit_id").to_list():
+                    if vid not in known:
+                        problems.append(Problem("S803", f"检查编号 {vid} 不在本次抽取的检查中",
+                                                file=str(folder.path / "visits.csv")))
+                    elif vid not in results:
+                        problems.append(Problem("S820", f"检查 {vid} 还没有录入结果，不能审核", where=f"检查 '{vid}'",
+                                                hint="先用 spotcheck results import 录入结果"))
+                if problems:
+                    raise SpotcheckError(problems)
+            chosen = wanted.join(entered, on="visit_id", maintain_order="left")
+            todo = chosen.filter(pl.col("state") == "录入")
+            # Each body as canonical_json writes {"on", "result_seq", "state", "visit_id"}: a province's millions
+            # of approvals are never dicts.
+            text = pl.concat_str(pl.lit(f'{{"on":{canonical_json(on.isoformat())},"result_seq":'), pl.col("seq").cast(pl.String),
+                                 pl.lit(f',"state":{canonical_json(APPROVED)},"visit_id":'), json_string("visit_id"),
+                                 pl.lit("}"))
+            tx.extend_texts("result_state", todo.select("visit_id", text).iter_rows())
+            skipped = chosen.filter(pl.col("state") != "录入")
+    named = pl.concat([todo.select("visit_id"), skipped.select("visit_id")])
+    units = named.join(frame.select("visit_id", visit_unit(frame).alias("unit")), on="visit_id", how="left",
+                       maintain_order="left")
+    return StateChange(tuple(todo.get_column("visit_id").to_list()),
+                       tuple((vid, f"已是“{state}”状态") for vid, state in skipped.select("visit_id", "state").iter_rows()),
+                       dict(zip(*(units.get_column(c).to_list() for c in ("visit_id", "unit")), strict=True)))
 
 
 def mark_published(tx: Transaction, approved: Iterable[tuple[str, int]], on: dt.date, out: str) -> list[str]:

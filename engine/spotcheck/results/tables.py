@@ -57,6 +57,38 @@ def read_cells(path: Path) -> list[list[str]]:
                                  hint="请导出为 CSV（UTF-8 或 GBK）或 XLSX 文件"))
 
 
+# Python's white space (str.strip, str.isspace), for polars' strip_chars.
+WHITE_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009" \
+    "\u200a\u2028\u2029\u202f\u205f\u3000"
+# What the csv module reads differently from a plain split at line ends and commas: quotes, a line end on its
+# own (csv ends a row at \r too), and characters below U+0020 but tab, which a results file refuses anyway (S861).
+_NOT_PLAIN = re.compile("[\"\x00-\x08\x0b\x0c\x0e-\x1f]|\r(?!\n)")
+
+
+def plain_rows(path: Path) -> pl.Series | None:
+    """A CSV file's rows as read_cells reads them, split into cells by polars (a list of texts per row), for a
+    file with no quote, no control character and no lone carriage return, as nearly every exported results file
+    is: a province's millions of rows are never Python lists. None for any other file, or one that cannot be
+    read (read_cells reads it, or names its problem)."""
+    if path.suffix.lower() not in _CSV_SUFFIXES:
+        return None
+    try:
+        text = _decode(path.read_bytes())
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not text or _NOT_PLAIN.search(text):
+        return None
+    lines = pl.Series([text]).str.split("\n").explode()
+    if text.endswith("\n"):
+        lines = lines.head(-1)  # no row after the last line end
+    lines = lines.str.strip_suffix("\r")
+    if lines.str.len_chars().max() > csv.field_size_limit():
+        return None  # a cell the csv module refuses
+    # An empty line is a row of no cells, as the csv module reads it.
+    return pl.select(pl.when(lines != "").then(lines.str.split(",")).otherwise(pl.lit([], dtype=pl.List(pl.String)))) \
+        .to_series().alias("cells")
+
+
 def _csv_cells(path: Path, text: str) -> list[list[str]]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[list[str]] = []
