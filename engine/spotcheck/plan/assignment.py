@@ -20,12 +20,14 @@ The default caps: spotcheck.plan.caps.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from ortools.graph.python import max_flow, min_cost_flow
+from ortools.graph.python import max_flow
 from spotcheck.errors import Problem, SpotcheckError
+from spotcheck.plan import flows as flows_
 from spotcheck.plan.network import _beyond, _components, _joined, _Net, _network, _prefix, _Side, _subset
 from spotcheck.plan.pricing import Potentials, Universe, _present, residual_potentials
 from spotcheck.plan.repair import repair
@@ -50,7 +52,7 @@ def _solver_failure(status: object) -> SpotcheckError:
                                        "报告给维护人员"))
 
 
-def _solve(side: _Side, active: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+def _solve(side: _Side, active: np.ndarray, capacity: np.ndarray, helper: flows_.Helper | None = None) -> np.ndarray:
     """Max flow at least cost over the active visits; the chosen pairs as a boolean mask.
 
     The problem is solved part by part (visits that share no eligible person are independent
@@ -60,9 +62,10 @@ def _solve(side: _Side, active: np.ndarray, capacity: np.ndarray) -> np.ndarray:
     the solve is priced against all of them and the pairs that break the proof are added
     (spotcheck.plan.pricing): a part they stay inside has its optimum repaired along them
     (spotcheck.plan.repair), the others are solved again, until the proof holds; so the answer is
-    that of one solve over every eligible pair.
+    that of one solve over every eligible pair. `helper`: a process solving every other part
+    (spotcheck.plan.flows).
     """
-    chosen, pot, solved = _solve_parts(side, active, capacity)
+    chosen, pot, solved = _solve_parts(side, active, capacity, helper=helper)
     changed = None
     while side.universe is not None:
         v, p = side.universe.violators(active, capacity, side.keys(), pot, changed)
@@ -84,7 +87,7 @@ def _solve(side: _Side, active: np.ndarray, capacity: np.ndarray) -> np.ndarray:
                 pairs, picked = fixed
                 chosen[pairs] = picked
                 again &= pot.visit_part != k
-        chosen, pot, solved = _solve_parts(side, active, capacity, (chosen, pot, again, solved))
+        chosen, pot, solved = _solve_parts(side, active, capacity, (chosen, pot, again, solved), helper)
     return chosen
 
 
@@ -111,10 +114,11 @@ class _Solved:
         return _network(_subset(first, visits, np.ones(len(capacity), dtype=bool)), np.ones(int(visits.sum()), dtype=bool), capacity)
 
 
-def _solve_parts(side: _Side, active: np.ndarray, capacity: np.ndarray, before=None) -> tuple[np.ndarray, Potentials | None, dict]:
+def _solve_parts(side: _Side, active: np.ndarray, capacity: np.ndarray, before=None,
+                 helper: flows_.Helper | None = None) -> tuple[np.ndarray, Potentials | None, dict]:
     """Each part's optimum (and, on a priced side, its potentials and _Solved, by the part's first visit).
     `before`: the last solve's choice, potentials, the visits to solve again, and the _Solved; the
-    other parts are taken from it."""
+    other parts are taken from it. `helper`: a process solving every other part (spotcheck.plan.flows)."""
     chosen = np.zeros(len(side.pair_visit), dtype=bool)
     n_parts, part = _components(side, active, capacity)
     pot = None if side.universe is None else Potentials.empty(len(side.general), len(side.slot_visit), len(capacity))
@@ -128,41 +132,55 @@ def _solve_parts(side: _Side, active: np.ndarray, capacity: np.ndarray, before=N
             solved[int(np.flatnonzero(active)[0])] = state
         return chosen, pot, solved
     everyone = np.ones(len(capacity), dtype=bool)
-    for k in range(n_parts):
-        visits = active & (part == k)
-        sub, pairs = _subset(side, visits, everyone, with_pairs=True)
-        visit_ids, slot_ids = np.flatnonzero(visits), np.flatnonzero(visits[side.slot_visit])
-        if before is not None and not before[2][visits].any():
-            chosen[pairs] = before[0][pairs]
-            pot.take(before[1], visit_ids, slot_ids, _present(sub.pair_person, len(capacity)), k)
-            if int(visit_ids[0]) in before[3]:
-                solved[int(visit_ids[0])] = before[3][int(visit_ids[0])]
-            continue
-        chosen[pairs], state = _solve_part(sub, np.ones(len(sub.general), dtype=bool), capacity, pot, part, visit_ids, slot_ids)
-        if state is not None:
-            state.base = len(side.pair_visit)  # the part's network is built again from the side's pairs
-            solved[int(visit_ids[0])] = state
+
+    def jobs():
+        """The parts to solve, each with its network, built as the solver gets to it (one or two held at once)."""
+        for k in range(n_parts):
+            visits = active & (part == k)
+            sub, pairs = _subset(side, visits, everyone, with_pairs=True)
+            visit_ids, slot_ids = np.flatnonzero(visits), np.flatnonzero(visits[side.slot_visit])
+            if before is not None and not before[2][visits].any():
+                chosen[pairs] = before[0][pairs]
+                pot.take(before[1], visit_ids, slot_ids, _present(sub.pair_person, len(capacity)), k)
+                if int(visit_ids[0]) in before[3]:
+                    solved[int(visit_ids[0])] = before[3][int(visit_ids[0])]
+                continue
+            net = _network(sub, np.ones(len(sub.general), dtype=bool), capacity)
+            if net is not None:
+                yield (sub, pairs, visit_ids, slot_ids), net
+
+    with closing(flows_.optima(jobs(), helper)) as answers:
+        for (sub, pairs, visit_ids, slot_ids), net, status, flows in answers:
+            chosen[pairs], state = _solved_part(sub, np.ones(len(sub.general), dtype=bool), capacity, net, status, flows,
+                                                pot, part, visit_ids, slot_ids)
+            if state is not None:
+                state.base = len(side.pair_visit)  # the part's network is built again from the side's pairs
+                solved[int(visit_ids[0])] = state
     return chosen, pot, solved
 
 
 def _solve_part(side: _Side, active: np.ndarray, capacity: np.ndarray, pot: Potentials | None = None,
                 part: np.ndarray | None = None, visit_ids: np.ndarray | None = None,
                 slot_ids: np.ndarray | None = None) -> tuple[np.ndarray, _Solved | None]:
-    """One part's optimum; with `pot`, also its potentials, entered at the year's visit and slot ids,
-    and its _Solved."""
-    chosen = np.zeros(len(side.pair_visit), dtype=bool)
+    """One part's optimum, solved here; with `pot`, also its potentials, entered at the year's visit
+    and slot ids, and its _Solved."""
     net = _network(side, active, capacity)
     if net is None:
-        return chosen, None
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(net.tails, net.heads, net.caps, net.costs)
-    flow.set_node_supply(0, net.supply)
-    flow.set_node_supply(1, -net.supply)
-    status = flow.solve_max_flow_with_min_cost()
-    if status != flow.OPTIMAL:
-        raise _solver_failure(status)
-    flows = flow.flows(np.arange(len(net.tails)))
-    del flow
+        return np.zeros(len(side.pair_visit), dtype=bool), None
+    return _solved_part(side, active, capacity, net, *flows_.optimum(net.tails, net.heads, net.caps, net.costs, net.supply),
+                        pot, part, visit_ids, slot_ids)
+
+
+def _solved_part(side: _Side, active: np.ndarray, capacity: np.ndarray, net: _Net, status: int, flows: np.ndarray | None,
+                 pot: Potentials | None, part: np.ndarray | None, visit_ids: np.ndarray | None,
+                 slot_ids: np.ndarray | None) -> tuple[np.ndarray, _Solved | None]:
+    """The chosen pairs of a part from OR-tools' answer for its network (and its potentials and _Solved, with `pot`)."""
+    if status == flows_.LOST:
+        raise SpotcheckError(Problem("T811", "检查人员匹配求解失败：求解子进程意外退出",
+                                     hint="多为内存不足；请在内存更多的计算机上重新运行，仍失败的，将抽取结果目录和名录文件报告给维护人员"))
+    if status != flows_.OPTIMAL:
+        raise _solver_failure(flows_.status_of(status))
+    chosen = np.zeros(len(side.pair_visit), dtype=bool)
     chosen[net.pairs[flows[net.pair_arcs] > 0]] = True
     if pot is None:
         return chosen, None
@@ -301,27 +319,28 @@ def rounds(sides: Sequence[_Side], active: np.ndarray, capacity: np.ndarray, pri
     side_ok = [np.zeros(n_visits, dtype=bool) for _ in sides]
     staffed = np.zeros(n_visits, dtype=bool)
     active = active.copy()
-    while active.any():
-        picks = [_solve(s, active, capacity) for s in sides]
-        # Pricing may have taken more pairs into a side: the choices so far keep their indices.
-        chosen = [np.concatenate([c, np.zeros(len(s.pair_visit) - len(c), dtype=bool)]) for c, s in zip(chosen, sides)]
-        full = active.copy()
-        for k, (side, pick) in enumerate(zip(sides, picks)):
-            filled = np.bincount(side.pair_visit[pick], minlength=n_visits)
-            ok = filled == side.places()
-            side_ok[k] = np.where(active, ok, side_ok[k])
-            full &= ok
-        if not full.any():
-            waiting = np.nonzero(active)[0]
-            waiting = waiting[np.argsort(priority[waiting], kind="stable")]
-            active[waiting[(len(waiting) + 1) // 2 :] if len(waiting) > 1 else waiting] = False
-            continue
-        for k, (side, pick) in enumerate(zip(sides, picks)):
-            keep = pick & full[side.pair_visit]
-            chosen[k] |= keep
-            np.subtract.at(capacity, side.pair_person[keep], 1)
-        staffed |= full
-        active &= ~full
+    with flows_.helper_for(sum(len(s.pair_visit) for s in sides)) as helper:
+        while active.any():
+            picks = [_solve(s, active, capacity, helper) for s in sides]
+            # Pricing may have taken more pairs into a side: the choices so far keep their indices.
+            chosen = [np.concatenate([c, np.zeros(len(s.pair_visit) - len(c), dtype=bool)]) for c, s in zip(chosen, sides)]
+            full = active.copy()
+            for k, (side, pick) in enumerate(zip(sides, picks)):
+                filled = np.bincount(side.pair_visit[pick], minlength=n_visits)
+                ok = filled == side.places()
+                side_ok[k] = np.where(active, ok, side_ok[k])
+                full &= ok
+            if not full.any():
+                waiting = np.nonzero(active)[0]
+                waiting = waiting[np.argsort(priority[waiting], kind="stable")]
+                active[waiting[(len(waiting) + 1) // 2 :] if len(waiting) > 1 else waiting] = False
+                continue
+            for k, (side, pick) in enumerate(zip(sides, picks)):
+                keep = pick & full[side.pair_visit]
+                chosen[k] |= keep
+                np.subtract.at(capacity, side.pair_person[keep], 1)
+            staffed |= full
+            active &= ~full
     return chosen, staffed, side_ok
 
 
@@ -332,10 +351,11 @@ class Matching:
     side: _Side
     feasible: np.ndarray
 
-    @property
-    def pairs(self) -> pl.DataFrame:
-        """v, p, cost: the pairs the side holds, in its order."""
-        return pl.DataFrame({"v": self.side.pair_visit, "p": self.side.pair_person, "cost": self.side.pair_cost}).cast(
+    def chosen(self, mask: np.ndarray) -> pl.DataFrame:
+        """v, p, cost: the pairs of `mask` (over the pairs the side holds), in the side's order. Only
+        those are copied: a province's side holds tens of millions of pairs and its teams a few."""
+        s = self.side
+        return pl.DataFrame({"v": s.pair_visit[mask], "p": s.pair_person[mask], "cost": s.pair_cost[mask]}).cast(
             {"v": pl.UInt32, "p": pl.UInt32})
 
 

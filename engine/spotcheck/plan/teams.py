@@ -282,7 +282,7 @@ def _pool_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, kin
 
 def _team_rows(v: pl.DataFrame, people: pl.DataFrame, officers: Matching, pool: Matching, chosen: list[np.ndarray], rotate: bool) -> pl.DataFrame:
     person = people.select("p", "inspector_id", "name", "unit", "role", pl.col("certificate").cast(pl.String))
-    off = officers.pairs.filter(pl.Series(chosen[0])).join(person, on="p").join(
+    off = officers.chosen(chosen[0]).join(person, on="p").join(
         v.select("v", "visit_id", "inspecting_unit", "_prev"), on="v"
     )
     off = off.with_columns(
@@ -292,7 +292,7 @@ def _team_rows(v: pl.DataFrame, people: pl.DataFrame, officers: Matching, pool: 
     off = off.with_columns(
         pl.when(pl.int_range(pl.len()).over("v") == 0).then(pl.lit(LEAD)).otherwise(pl.lit(MEMBER)).alias("role")
     )
-    extra = pool.pairs.filter(pl.Series(chosen[1])).join(person, on="p").join(v.select("v", "visit_id"), on="v")
+    extra = pool.chosen(chosen[1]).join(person, on="p").join(v.select("v", "visit_id"), on="v")
     cols = ["v", "visit_id", "inspector_id", "name", "unit", "role", "certificate", "cost"]
     rows = pl.concat([off.select(cols), extra.select(cols)])
     return (
