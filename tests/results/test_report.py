@@ -162,3 +162,15 @@ def test_a_directory_changed_since_the_draw_is_checked_whole(tmp_path, draw_dir,
     assert [(p.code, p.row) for p in whole.value.problems] == [("D207", 2), ("D205", 3)]
     assert got.value.problems == whole.value.problems
     assert not (tmp_path / "rep").exists()
+
+
+def test_the_directory_s_problems_come_before_the_draw_folder_s(tmp_path, draw_dir, results_ledger):
+    transcript = json.loads((draw_dir / "transcript.json").read_text("utf-8"))
+    transcript["drawn_on"] = "2022-12-30"
+    (draw_dir / "transcript.json").write_text(json.dumps(transcript), "utf-8")
+    bad = tmp_path / "entities.csv"
+    bad.write_text(ENTITIES.read_text("utf-8").replace(",存续,", ",,", 1), "utf-8")
+    with pytest.raises(SpotcheckError) as exc:
+        report.make_report(POLICY, [draw_dir], bad, ledger_path=results_ledger, out_dir=tmp_path / "rep", today=YEAR_END)
+    assert [p.code for p in exc.value.problems] == ["D205"]
+    assert not (tmp_path / "rep").exists()

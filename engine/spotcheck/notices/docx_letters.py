@@ -235,13 +235,16 @@ class LetterLayout:
     def _scale(self, chunk: pl.DataFrame) -> pl.DataFrame:
         """Each letter's scale (_n, _scale): docx_render.units_scale of the widths of its fitted paragraphs,
         worked out once per shape and widths of its texts."""
-        texts = [f for f in FIELDS if f != "date"]
+        # Only the texts some fitted paragraph of these shapes holds count (a letter's id, its code, … may not).
+        fitted = {name.partition(".")[0] for shape in chunk.get_column("_shape").unique().to_list()
+                  for _, _, names in self._fitted(shape) for name in names}
+        texts = [f for f in FIELDS if f in fitted]
         widths = chunk.select("_n", "_shape", *(_widths(chunk, f) for f in texts))
         # A list's widths as a column per line, so that all of a letter's widths are plain values.
-        lines = {f: widths.get_column(f"_w_{f}").list.len().max() or 0 for f in LISTS}
+        lines = {f: widths.get_column(f"_w_{f}").list.len().max() or 0 for f in LISTS if f in texts}
         flat = widths.select("_n", "_shape", *(f"_w_{f}" for f in texts if f not in LISTS),
                              *(pl.col(f"_w_{f}").list.get(i, null_on_oob=True).alias(f"_w_{f}.{i}")
-                               for f in LISTS for i in range(lines[f])))
+                               for f in lines for i in range(lines[f])))
         keys = flat.drop("_n").unique(maintain_order=True)
         scales = []
         for row in keys.iter_rows(named=True):
@@ -260,7 +263,7 @@ class LetterLayout:
     def _prove(self, chunk: pl.DataFrame) -> None:
         """The first letter of each shape not proven yet, and of each shape newly seen to shrink, laid out
         both ways: the same XML, or Unusable."""
-        plain = chunk.filter(~pl.col("_odd"))
+        plain = chunk.select("_n", "_shape", "_scale", "_odd").filter(~pl.col("_odd"))
         chosen: set[int] = set()
         for n, shape, scale in plain.unique(subset="_shape", keep="first").select("_n", "_shape", "_scale").rows():
             if (shape, False) not in self.proven:
@@ -293,10 +296,10 @@ class LetterLayout:
         """Each letter's XML (a learnt chunk) after `lead`, in order: letters holding what docxtpl rewrites are
         laid out by docxtpl, all together, and put back in their places."""
         made = []
-        plain = chunk.filter(~pl.col("_odd"))
+        odd = chunk.filter(pl.col("_odd"))
+        plain = chunk.filter(~pl.col("_odd")) if odd.height else chunk
         for (shape, scale), rows in plain.partition_by("_shape", "_scale", as_dict=True, maintain_order=True).items():
             made.append(rows.select("_n", self._expr(shape, scale, lead).alias("xml")))
-        odd = chunk.filter(pl.col("_odd"))
         if odd.height:
             done = self._render(notices_of(odd))
             parts = split_at(done.children[len(self.base.children) - 1: -1], self.separator or [])

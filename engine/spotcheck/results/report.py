@@ -17,6 +17,7 @@ import html
 import json
 import math
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -178,14 +179,17 @@ def _target(loaded: LoadedPolicy, metric: str) -> tuple[Fraction | None, str | N
     return (percent_fraction(t.value), t.text) if t else (None, None)
 
 
-def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFrame, ledger: Ledger,
-            today: dt.date) -> Report:
+def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFrame | Callable[[], pl.DataFrame],
+            ledger: Ledger, today: dt.date) -> Report:
     """The KPIs of the policy's year. Pure but for reading the ledger.
 
     Column by column: a province's year is millions of visits, each with its result read as a few fields
-    (reads.progress_frame), never a Python object per visit."""
+    (reads.progress_frame), never a Python object per visit. `entities` (the directory's ENTITY_COLUMNS) may be
+    a function giving them, asked once the ledger is read."""
     year = loaded.policy.year
     tracks = reads.progress_frame(folders, ledger, _carried)
+    if callable(entities):
+        entities = entities()
     in_year = pl.col("completed_on").dt.year() == year
     done = tracks.filter(pl.col("completed_on").is_not_null() & in_year)
     metrics: dict[str, Metric] = {}
@@ -437,14 +441,21 @@ def make_report(policy_path: str | Path, draw_dirs: Iterable[str | Path], entiti
     today = today or dt.date.today()
     draw_dirs = list(draw_dirs)
     loaded = load_policy(policy_path)
-    entities = load_for(loaded.policy, entities_path, _reader(loaded, draw_dirs)).frame.select(ENTITY_COLUMNS)
-    with Ledger.open(ledger_path, create=False) as ledger:
-        folders = [load_draw(d, ledger) for d in draw_dirs]
-        wrong = [Problem("S850", f"抽取日期 {f.drawn_on} 不在策略年度 {loaded.policy.year} 年内", file=str(f.path),
-                         hint="只给出本年度的抽取目录") for f in folders if f.drawn_on.year != loaded.policy.year]
-        if wrong:
-            raise SpotcheckError(wrong)
-        report = compute(loaded, folders, entities, ledger, today)
+    read = _reader(loaded, draw_dirs)
+    # The directory is read (polars) while the ledger is scanned (SQLite): both let go of Python's lock.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        entities = pool.submit(lambda: load_for(loaded.policy, entities_path, read).frame.select(ENTITY_COLUMNS))
+        try:
+            with Ledger.open(ledger_path, create=False) as ledger:
+                folders = [load_draw(d, ledger) for d in draw_dirs]
+                wrong = [Problem("S850", f"抽取日期 {f.drawn_on} 不在策略年度 {loaded.policy.year} 年内", file=str(f.path),
+                                 hint="只给出本年度的抽取目录") for f in folders if f.drawn_on.year != loaded.policy.year]
+                if wrong:
+                    raise SpotcheckError(wrong)
+                report = compute(loaded, folders, entities.result, ledger, today)
+        except SpotcheckError:
+            entities.result()  # the directory's problems come first, as when it was read before the rest
+            raise
     files = {
         "report.json": (json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
         "report.html": render_html(report, loaded).encode("utf-8"),
