@@ -101,6 +101,11 @@ def test_real_plan_records_visits_teams_and_leads(qingdao_dirs, tmp_path):
         assert led.verify().ok
         body = led.latest("visit", result.visits["visit_id"][0]).body
         assert body["task_ids"] == result.visits["task_ids"][0].to_list()
+        crews: dict[str, list] = {}
+        for vid, iid, role in result.teams.select("visit_id", "inspector_id", "role").iter_rows():
+            crews.setdefault(vid, []).append({"inspector_id": iid, "role": role})
+        recorded = {r.key: r.body["members"] for r in led.iter("team")}
+        assert recorded == {vid: crews.get(vid, []) for vid in result.visits["visit_id"]} and crews
         leads = {r["uscc"]: r["lead_inspector"] for r in led.history() if r["lead_inspector"]}
     lead_rows = result.teams.filter(pl.col("role") == "主查").join(result.visits.select("visit_id", "uscc"), on="visit_id")
     assert leads == dict(lead_rows.select("uscc", "inspector_id").iter_rows())

@@ -266,17 +266,20 @@ def _record(tx, folder: DrawFolder, loaded: LoadedPolicy, result: Workplan) -> N
     """One `visit` and one `team` record per visit, then the history rows. Each kind streams into the ledger
     as one batch (`Transaction.extend`): at a million visits, a statement and a clock reading per record cost
     more than the records themselves."""
-    members: dict[str, list[dict]] = {}
-    for vid, iid, role in result.teams.select("visit_id", "inspector_id", "role").iter_rows():
-        members.setdefault(vid, []).append({"inspector_id": iid, "role": role})
     draw_id, deadlines = folder.draw_id, visit_stage.DEADLINE_COLUMNS
     fields = ("uscc", "name", "district", "tier", "window", "task_ids", "item_codes", "lead_unit", "units", "joint",
               "inspecting_unit")
     visits = result.visits.select("visit_id", *fields, *(pl.col(c).cast(pl.Utf8) for c in deadlines))
     tx.extend("visit", ((row[0], {"draw_id": draw_id, **dict(zip(fields + deadlines, row[1:]))})
                         for row in visits.iter_rows()))
-    tx.extend("team", ((vid, {"draw_id": draw_id, "staffed": staffed, "reason": reason, "members": members.get(vid, [])})
-                       for vid, staffed, reason in result.visits.select("visit_id", "staffed", "reason").iter_rows()))
+    # Each visit's members as two lists in the teams' row order, made into dicts only as its record is written:
+    # a dict per member held for the whole year took about 2 GB at a province's size.
+    crew = result.teams.group_by("visit_id", maintain_order=True).agg("inspector_id", "role")
+    staffing = result.visits.select("visit_id", "staffed", "reason").join(crew, on="visit_id", how="left",
+                                                                          maintain_order="left")
+    tx.extend("team", ((vid, {"draw_id": draw_id, "staffed": staffed, "reason": reason,
+                              "members": [{"inspector_id": i, "role": r} for i, r in zip(ids or (), roles or ())]})
+                       for vid, staffed, reason, ids, roles in staffing.iter_rows()))
     append_history(tx, led_history_rows(folder, loaded, result.visits, result.teams), key=folder.draw_id)
 
 
