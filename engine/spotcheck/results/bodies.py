@@ -1,14 +1,16 @@
-"""The `result` records of a clean file's one-row visits, written as their canonical text over whole columns.
+"""Record bodies written as their canonical text over whole columns: the `result` records of a clean file's
+one-row visits, and the `result_state` records of an approval or a publication.
 
-A province's results file is millions of visits, nearly all given in one row for the whole visit. Their
-record bodies are made here by polars, byte for byte as `canonical_json` writes `Result.content()` with
-its source (the tests compare the two on random files): each distinct date, method, result and action cell
-is written once by canonical_json itself, every other text is escaped as json.dumps escapes it, and no
-visit becomes a Python object.
+A province's results file is millions of visits, nearly all given in one row for the whole visit, and each
+is approved and published. Their record bodies are made here by polars, byte for byte as `canonical_json`
+writes them (the tests compare the two): each distinct date, method, result and action cell, and each text
+shared by every record, is written once by canonical_json itself, every other text is escaped as json.dumps
+escapes it, and no visit becomes a Python object.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 
@@ -55,9 +57,26 @@ def alone_texts(alone: pl.DataFrame, draw_id: str, file: str, sha256: str) -> pl
 
 
 def alone_records(alone: pl.DataFrame, draw_id: str, file: str, sha256: str) -> Iterator[tuple[int, str, str]]:
-    """(row, visit id, body text) of each Read.alone row, in its order, made a chunk at a time: at a province's
-    scale the texts of every visit at once are gigabytes."""
-    text = alone_texts(alone.select(ALONE), draw_id, file, sha256)
-    for start in range(0, alone.height, CHUNK_ROWS):
-        chunk = alone.slice(start, CHUNK_ROWS).select("row", "visit_id", text.alias("text"))
-        yield from zip(*(chunk.get_column(c).to_list() for c in ("row", "visit_id", "text")), strict=True)
+    """(row, visit id, body text) of each Read.alone row, in its order."""
+    return _chunked(alone, pl.col("row"), pl.col("visit_id"), alone_texts(alone.select(ALONE), draw_id, file, sha256))
+
+
+def state_records(results: pl.DataFrame, state: str, on: dt.date, out: str | None = None) -> Iterator[tuple[str, str]]:
+    """(visit id, body text) of the `result_state` record marking each result (`results`: visit_id, seq) with
+    `state` on a day, as canonical_json writes {"on", "out" (a publication's folder, when given), "result_seq",
+    "state", "visit_id"}."""
+    head = f'{{"on":{canonical_json(on.isoformat())},' + ("" if out is None else f'"out":{canonical_json(out)},')
+    # Refused as the chain's hash refuses a body that is not UTF-8 (a folder name with a lone surrogate): polars
+    # would store U+FFFD in its place, a folder other than the one written.
+    head.encode("utf-8")
+    text = pl.concat_str(pl.lit(f'{head}"result_seq":'), pl.col("seq").cast(pl.String),
+                         pl.lit(f',"state":{canonical_json(state)},"visit_id":'), json_string("visit_id"), pl.lit("}"))
+    return _chunked(results, pl.col("visit_id"), text)
+
+
+def _chunked(frame: pl.DataFrame, *columns: pl.Expr) -> Iterator[tuple]:
+    """The rows of these columns of `frame`, in its order, made a chunk at a time: at a province's scale the
+    texts of every visit at once are gigabytes."""
+    for start in range(0, frame.height, CHUNK_ROWS):
+        chunk = frame.slice(start, CHUNK_ROWS).select(*columns)
+        yield from zip(*(series.to_list() for series in chunk.get_columns()), strict=True)

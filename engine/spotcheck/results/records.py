@@ -34,7 +34,7 @@ from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import load_policy
 from spotcheck.resources import policy_file
 from spotcheck.results import reads
-from spotcheck.results.bodies import alone_records, json_string
+from spotcheck.results.bodies import alone_records, state_records
 from spotcheck.results.file import Result, alone_results, read_file
 from spotcheck.results.reads import APPROVED, PUBLISHED, STATES, needs_follow_up
 
@@ -250,12 +250,8 @@ def approve(draw_dir: str | Path, *, ledger_path: str | Path, actor: str, visit_
                     raise SpotcheckError(problems)
             chosen = wanted.join(entered, on="visit_id", maintain_order="left")
             todo = chosen.filter(pl.col("state") == "录入")
-            # Each body as canonical_json writes {"on", "result_seq", "state", "visit_id"}: a province's millions
-            # of approvals are never dicts.
-            text = pl.concat_str(pl.lit(f'{{"on":{canonical_json(on.isoformat())},"result_seq":'), pl.col("seq").cast(pl.String),
-                                 pl.lit(f',"state":{canonical_json(APPROVED)},"visit_id":'), json_string("visit_id"),
-                                 pl.lit("}"))
-            tx.extend_texts("result_state", todo.select("visit_id", text).iter_rows())
+            # Bodies written over columns: a province's millions of approvals are never dicts.
+            tx.extend_texts("result_state", state_records(todo, APPROVED, on))
             skipped = chosen.filter(pl.col("state") != "录入")
     named = pl.concat([todo.select("visit_id"), skipped.select("visit_id")])
     units = named.join(frame.select("visit_id", visit_unit(frame).alias("unit")), on="visit_id", how="left",
@@ -265,12 +261,10 @@ def approve(draw_dir: str | Path, *, ledger_path: str | Path, actor: str, visit_
                        dict(zip(*(units.get_column(c).to_list() for c in ("visit_id", "unit")), strict=True)))
 
 
-def mark_published(tx: Transaction, approved: Iterable[tuple[str, int]], on: dt.date, out: str) -> list[str]:
-    """审核 → 公示 for these (visit, result seq), in the publishing transaction."""
-    approved, day = list(approved), on.isoformat()
-    tx.extend("result_state", ((vid, {"visit_id": vid, "result_seq": seq, "state": PUBLISHED, "on": day,
-                                      "out": out}) for vid, seq in approved))
-    return [vid for vid, _ in approved]
+def mark_published(tx: Transaction, approved: pl.DataFrame, on: dt.date, out: str) -> list[str]:
+    """审核 → 公示 for these results (visit_id, seq), in the publishing transaction."""
+    tx.extend_texts("result_state", state_records(approved, PUBLISHED, on, out))
+    return approved.get_column("visit_id").to_list()
 
 
 @dataclass(frozen=True)
