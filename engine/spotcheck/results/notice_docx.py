@@ -18,16 +18,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
-import itertools
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import polars as pl
 
+from spotcheck.deflate import Deflater
 from spotcheck.notices import api as notice
 from spotcheck.notices.announcements import ResultRow, results_notice
-from spotcheck.notices.docx_package import Package
 from spotcheck.pieces import ahead, joined
 from spotcheck.notices.docx_styles import SHORT_CELL
 from spotcheck.notices.model import Notice
@@ -183,7 +182,9 @@ def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root) -> byte
     probe = with_rows(head, cells, ((*(_marker(j) for j in range(width)),), *(cells.row(i) for i in guards)))
     docx = notice.render_notice(loaded, probe, "docx", root)
     with zipfile.ZipFile(io.BytesIO(docx)) as z:
-        xml = z.read(MAIN).decode("utf-8")
+        infos = z.infolist()
+        parts = {i.filename: z.read(i) for i in infos}
+    xml = parts[MAIN].decode("utf-8")
     at = xml.find(_marker(0))
     if at < 0:
         return None  # a template that does not lay the rows out as a row loop
@@ -195,7 +196,21 @@ def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root) -> byte
     if any(pattern.fill(cells.row(i)) != xml[s:e] for i, (s, e) in zip(guards, spans[1:], strict=True)):
         return None
     expr = pattern.expr(cells)
-    return Package(docx).bytes(itertools.chain([xml[:spans[0][0]]], filled(cells, expr), [xml[spans[-1][1]:]]))
+    out = io.BytesIO()
+    # zipfile, not docx_package: a province's announcement of one task can pass 4 GiB of XML (Zip64).
+    with zipfile.ZipFile(out, "w") as z:
+        for info in infos:
+            if info.filename != MAIN:
+                z.writestr(_dated(info), parts[info.filename])
+                continue
+            with z.open(_dated(info), "w", force_zip64=True) as body:
+                if info.compress_type == zipfile.ZIP_DEFLATED:  # zipfile counts the CRC and sizes of what passes
+                    body._compressor = Deflater()
+                body.write(xml[:spans[0][0]].encode("utf-8"))
+                for text in filled(cells, expr):
+                    body.write(text)
+                body.write(xml[spans[-1][1]:].encode("utf-8"))
+    return out.getvalue()
 
 
 def results_notice_docx(loaded: LoadedPolicy, rows: Iterable[ResultRow | Mapping], *, published_on: dt.date,
