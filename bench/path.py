@@ -8,8 +8,9 @@
 
 For each size and label mix (realistic: `spotcheck synth`'s default; dense: `--dense`), each stage runs
 in a child process of its own, one after the other on the same machine, so each stage's wall time and
-peak RSS are its own: synth (the synthetic directories), draw (a drill draw as the CLI runs it, or with
-`--official` a commitment and its reveal), plan
+peak RSS are its own (with, where larger, the peak of the stage's process tree, sampled every 0.1 s: the
+plan's helper process solves beside it): synth (the synthetic directories), draw (a drill draw as the CLI runs
+it, or with `--official` a commitment and its reveal), plan
 (visits and teams), verify (`spotcheck verify`: the draw, visits and teams recomputed and compared byte for
 byte; a difference fails the stage), notices (the task announcement with every drawn list, DOCX), letters (every
 随机抽查通知书, DOCX, one file per inspecting unit and month), results (sample, import, approve, publish) and report (the KPIs).
@@ -47,6 +48,7 @@ TODAY = dt.date(2021, 4, 23)
 
 # What a bureau runs in a year, in order: synth only makes test data, verify checks, the floor is a yardstick.
 PATH = ("draw", "plan", "notices", "letters", "results", "report")
+TREE_EVERY = 0.1  # seconds between samples of a stage's process tree's memory
 
 
 # Each stage's outputs in a size's folder (the plan writes into draw/).
@@ -195,21 +197,60 @@ def _child(stage: str, work: str, entities: int, inspectors: int, q) -> None:
     q.put((time.perf_counter() - t, _cpu_seconds() - cpu, _peak_mib(), what, os.getloadavg()[0]))
 
 
+def _tree_mib(root: int) -> float | None:
+    """RSS of process `root` and of every process under it, in MiB (Linux's /proc; None elsewhere). The plan
+    solves on a helper process of its own, whose memory the stage's own peak leaves out."""
+    if not os.path.isdir(f"/proc/{root}"):
+        return None
+    under: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                stat = Path(f"/proc/{entry.name}/stat").read_text()
+            except OSError:  # it ended meanwhile
+                continue
+            under.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+    pages, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            pages += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+        except OSError:
+            continue
+        todo += under.get(pid, [])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def _timed(stage: str, work: Path, entities: int, inspectors: int,
-           timeout: float | None) -> tuple[float, float, float, str, float] | str:
-    """(seconds, CPU seconds, peak MiB, what, load) of the stage, or why it has none."""
+           timeout: float | None) -> tuple[float, float, float, float | None, str, float] | str:
+    """(seconds, CPU seconds, peak MiB, peak MiB of the stage's process tree, what, load) of the stage, or
+    why it has none. The tree's peak is sampled every TREE_EVERY seconds, so it is a lower bound."""
     q = mp.get_context("spawn").Queue()
     p = mp.get_context("spawn").Process(target=_child, args=(stage, str(work), entities, inspectors, q))
     p.start()
-    p.join(timeout)
+    ends = None if timeout is None else time.monotonic() + timeout
+    tree: float | None = None
+    while p.is_alive() and (ends is None or time.monotonic() < ends):
+        now = _tree_mib(p.pid)
+        tree = now if tree is None else max(tree, now or 0.0)
+        p.join(TREE_EVERY)
     if p.is_alive():
         p.kill()
         p.join()
         return f"stopped after {timeout:,.0f} s"
     try:
-        return q.get(timeout=5)
+        got = q.get(timeout=5)
     except queue.Empty:
         return f"the process died (exit code {p.exitcode})"  # e.g. killed for memory
+    if isinstance(got, str):
+        return got
+    seconds, cpu, peak, what, load = got
+    return seconds, cpu, peak, None if tree is None else max(tree, peak), what, load
+
+
+def _memory(peak: float, tree: float | None) -> str:
+    """The stage's own peak, and its process tree's where that is larger (the plan's helper process)."""
+    return f"{peak:,.0f} MiB" + (f" (tree {tree:,.0f} MiB)" if tree is not None and tree > peak * 1.01 else "")
 
 
 def _machine() -> str:
@@ -260,7 +301,9 @@ def main() -> None:
     cells: dict[tuple[str, str], str] = {}
     notes = [f"Machine: {_machine()}; {dt.date.today()}; `python bench/path.py` with seed 002 (Shuozhou), "
              f"one inspector per {args.inspectors_per} entities (at least 200). Cells are the stage's own child "
-             "process's wall time (CPU time: user + system, all threads) / peak RSS [load average when it ended]. "
+             "process's wall time (CPU time: user + system, all threads, and of the processes it waited for) / peak RSS "
+             "(tree: the stage's process and those under it together, sampled every 0.1 s, where that is larger) "
+             "[load average when it ended]. "
              "The ratios are of wall times, then of CPU times."]
     for (n, mix), column in zip(runs, columns, strict=True):
         inspectors = max(200, n // args.inspectors_per)
@@ -302,19 +345,21 @@ def main() -> None:
                     kept.pop(stage, None)
                     failed = True
                     continue
-                seconds, cpu, peak, what, load = got
+                seconds, cpu, peak, tree, what, load = got
                 times[stage], cpus[stage] = seconds, cpu
-                kept[stage] = {"seconds": seconds, "cpu": cpu, "peak": peak, "load": load}
+                kept[stage] = {"seconds": seconds, "cpu": cpu, "peak": peak, "tree": tree, "load": load}
                 (work / "figures.json").write_text(json.dumps(kept, indent=1))
-                print(f"| {stage} | {seconds:,.1f} s | {cpu:,.1f} s | {peak:,.0f} MiB | {load:.1f} | {what} |", flush=True)
-                cells[(stage, column)] = f"{seconds:,.1f} s ({cpu:,.1f} s CPU) / {peak:,.0f} MiB [{load:.1f}]"
+                memory = _memory(peak, tree)
+                print(f"| {stage} | {seconds:,.1f} s | {cpu:,.1f} s | {memory} | {load:.1f} | {what} |", flush=True)
+                cells[(stage, column)] = f"{seconds:,.1f} s ({cpu:,.1f} s CPU) / {memory} [{load:.1f}]"
                 notes.append(f"- {column}, {stage}: {what}")
                 if args.markdown:
                     args.markdown.write_text(markdown(columns, cells, notes), encoding="utf-8")
             if all(stage in kept for stage in PATH):
                 parts = [kept[stage] for stage in PATH]
                 cells[("whole path", column)] = (f"{sum(p['seconds'] for p in parts):,.1f} s "
-                                                 f"({sum(p['cpu'] for p in parts):,.1f} s CPU) / {max(p['peak'] for p in parts):,.0f} MiB")
+                                                 f"({sum(p['cpu'] for p in parts):,.1f} s CPU) / "
+                                                 f"{_memory(max(p['peak'] for p in parts), max((p.get('tree') or 0 for p in parts), default=0) or None)}")
                 earlier = [stage for stage in PATH if stage not in times]
                 print(f"\nwhole path ({' → '.join(PATH)}) = {cells[('whole path', column)]}"
                       + (f" (from an earlier run: {', '.join(earlier)})" if earlier else ""), end="")

@@ -14,7 +14,6 @@ import datetime as dt
 import io
 import re
 import zipfile
-import zlib
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 import polars as pl
 import pyarrow as pa
+from spotcheck.deflate import Deflater
 from spotcheck.pieces import ahead, joined
 
 _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -41,7 +41,6 @@ _STYLES = _XML + (
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the same tables, the same bytes
 _ROWS_PER_WRITE = 8192  # rows made at once: a few MB of XML, not a sheet's worth, in memory per sheet
-_LEVEL = 1
 _SHEETS_AT_ONCE = 2  # each also makes its next rows while deflating the last
 MAX_ROWS = 1_048_576  # Excel's and WPS's limit per sheet, the header row included
 _NAME_LENGTH = 31  # Excel refuses a longer tab name
@@ -230,17 +229,12 @@ class _Member:
 
 
 def _deflated(batches: Iterator[list[bytes | memoryview]]) -> _Member:
-    """The batches deflated at level 1 (a sheet of repeated markup compresses nearly as small, several times
-    faster), the next batch made in another thread meanwhile: polars and zlib both release the GIL."""
-    packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15)  # zipfile's own compressor for a ZIP_DEFLATED member
-    crc = size = 0
-    data = []
-    for piece in (piece for batch in ahead(batches) for piece in batch):
-        crc = zlib.crc32(piece, crc)
-        size += memoryview(piece).nbytes
-        data.append(packer.compress(piece))
+    """The batches deflated, the next batch made in another thread meanwhile: polars and the deflater both
+    release the GIL."""
+    packer = Deflater()
+    data = [packer.compress(piece) for batch in ahead(batches) for piece in batch]
     data.append(packer.flush())
-    return _Member(crc, size, data)
+    return _Member(packer.crc, packer.size, data)
 
 
 class _AsDeflated:
@@ -311,7 +305,6 @@ def workbook(sheets: Sequence[Sheet], *, title: str | None = None, created: dt.d
                 member = made.result()
                 info = zipfile.ZipInfo(f"xl/worksheets/sheet{k}.xml", _ZIP_DATE)
                 info.compress_type = zipfile.ZIP_DEFLATED
-                info._compresslevel = _LEVEL  # (Python 3.11 and 3.12 name the entry's level _compresslevel)
                 with z.open(info, "w", force_zip64=True) as out:
                     # zipfile counts what passes through: the member's own CRC and size are set before it closes.
                     out._compressor = _AsDeflated

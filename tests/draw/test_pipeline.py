@@ -126,6 +126,42 @@ def test_reveal_refuses_changed_inputs(shuozhou_dirs, tmp_path):
     assert not (tmp_path / "d").exists()
 
 
+def _committed(dirs, ledger):
+    return pipeline.commit(SHUOZHOU, dirs / "entities.csv", ledger_path=ledger, beacon="双色球2021036期开奖号码", drawn_on=ON,
+                           reveal_as="numbers:6+1", actor="王科长")
+
+
+def test_a_reveal_reads_the_directory_its_commitment_checked_without_checking_it_again(shuozhou_dirs, tmp_path, monkeypatch):
+    # Two ledgers, one commitment (its id follows the committed values only): one reveal checks the directory
+    # whole, the other may not, and both must write the same folder.
+    c = _committed(shuozhou_dirs, tmp_path / "whole.db")
+    assert _committed(shuozhou_dirs, tmp_path / "known.db").id == c.id
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "load_known", lambda *_: None)
+        whole = _draw(shuozhou_dirs, tmp_path / "whole", tmp_path / "whole.db", reveal="03 07 12 19 25 31 + 09", commitment_id=c.id,
+                      actor="王科长")
+    monkeypatch.setattr(pipeline, "load_sheet", lambda *_: pytest.fail("the directory the commitment checked was checked again"))
+    known = _draw(shuozhou_dirs, tmp_path / "known", tmp_path / "known.db", reveal="03 07 12 19 25 31 + 09", commitment_id=c.id,
+                  actor="王科长")
+    assert known.drawn.height and sorted(known.files) == sorted(whole.files)
+    for name in whole.files:
+        assert (tmp_path / "known" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+
+
+def test_a_reveal_checks_a_directory_changed_since_the_commitment_whole(shuozhou_dirs, tmp_path):
+    ledger = tmp_path / "l.db"
+    c = _committed(shuozhou_dirs, ledger)
+    changed = tmp_path / "entities.csv"
+    lines = (shuozhou_dirs / "entities.csv").read_text("utf-8").splitlines(keepends=True)
+    changed.write_text("".join([lines[0], lines[1].replace(",存续,", ",,", 1), *lines[2:]]), "utf-8")
+    with pytest.raises(SpotcheckError) as err:
+        pipeline.draw(SHUOZHOU, changed, tmp_path / "d", ledger_path=ledger, reveal="03 07 12 19 25 31 + 09", commitment_id=c.id,
+                      actor="王科长")
+    # The blank status is found (the directory was checked) before the changed input is refused.
+    assert [(p.code, p.row) for p in err.value.problems] == [("D205", 2)]
+    assert not (tmp_path / "d").exists()
+
+
 def test_bad_directory_reports_all_and_draws_nothing(tmp_path):
     bad = tmp_path / "entities.csv"
     # Missing 信用风险等级 column, a bad check digit, a duplicate USCC.

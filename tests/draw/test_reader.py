@@ -70,6 +70,18 @@ def test_a_visit_listed_twice_in_visits_csv_is_refused_with_its_row(draw_dir):
     assert [(p.code, p.row) for p in exc.value.problems] == [("R511", len(lines) + 1)]
 
 
+def test_each_empty_or_repeated_visit_id_is_refused_in_row_order(draw_dir):
+    lines = (draw_dir / "visits.csv").read_text("utf-8").splitlines()
+    vid, blank = lines[1].split(",", 1)[0], "," + lines[2].split(",", 1)[1]
+    (draw_dir / "visits.csv").write_text("\n".join([*lines, blank, lines[1], blank, lines[1]]) + "\n", "utf-8")
+    with pytest.raises(SpotcheckError) as exc:
+        load_draw(draw_dir)
+    n = len(lines)
+    assert [(p.code, p.row, p.column, p.message) for p in exc.value.problems] == [
+        ("R511", n + 1, "visit_id", "visits.csv 中检查编号为空"), ("R511", n + 2, "visit_id", f"visits.csv 中检查编号 {vid} 重复"),
+        ("R511", n + 3, "visit_id", "visits.csv 中检查编号为空"), ("R511", n + 4, "visit_id", f"visits.csv 中检查编号 {vid} 重复")]
+
+
 @pytest.mark.parametrize("tamper", [
     lambda t, s: t["policy"].update(id="../../../../etc/passwd"),
     lambda t, s: t["policy"].update(id="fixture/results/[0-9]*"),

@@ -10,7 +10,7 @@ from spotcheck.ledger.chain import HISTORY_FIELDS, canonical_json
 from spotcheck.ledger.history import append_history
 from spotcheck.ledger.store import Ledger
 
-AWKWARD = ["A01", 'say "hi"', "back\\slash", "新\u2028行", "tab\there", "\x01ctl", "emoji 😀", "", "é"]
+AWKWARD = ["A01", 'say "hi"', "back\\slash", "新\u2028行", "tab\there", "\x01ctl", "emoji 😀", "", "é", "\x7f\x1f/<&>\r\n"]
 
 
 def _rows(n: int) -> list[dict]:

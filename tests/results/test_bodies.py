@@ -1,9 +1,11 @@
 """A clean file's one-row visits, written as record text over columns, are the records written one by one."""
 
 import csv
+import datetime as dt
 import random
 import shutil
 
+import polars as pl
 import pytest
 from conftest import RESULTS
 from conftest import RESULTS_TODAY as TODAY
@@ -15,7 +17,7 @@ from spotcheck.results import bodies, file, records
 DATES = ["2023-09-25", "2023/9/26", "2023年9月27日", "20231009", "45194", " 2023-10-10 "]
 METHODS = ["实地检查", "书面检查、实地检查", "现场检查", "书面检查；检验检测"]
 CATEGORIES = ["未发现问题", "R01", "R03、R0201", "发现问题已责令改正", "通过登记的住所（经营场所）无法联系"]
-ACTIONS = ["", "责令改正", "责令改正、移送区卫生健康局", "责令改正、责令改正"]
+ACTIONS = ["", "责令改正", "责令改正、移送区卫生健康局", "责令改正、责令改正", "移送区卫生健康局"]
 # Text json.dumps escapes (quotes, backslashes, tabs, line breaks) and text it leaves alone.
 TEXTS = ["", "商品价签不全", '引号"文字', "反斜杠\\n不是换行", "制表\t符", "第一行\r\n第二行", "😀 U+2028\u2028", "A,B"]
 
@@ -42,19 +44,25 @@ def folder():
     return load_draw(RESULTS / "draw")
 
 
-def test_a_one_row_visits_text_is_its_records_canonical_json(tmp_path, folder):
+def test_a_visits_text_is_its_records_canonical_json(tmp_path, folder):
+    """Visits given in one row, and visits given item by item (their items, results, methods, actions and
+    remarks merged), written by columns as canonical_json writes their Results."""
     rng = random.Random(20261206)
-    written = 0
+    written = {"alone": 0, "several": 0}
     for path in _files(rng, tmp_path, list(folder.visits.values()), 120):
         read = file.read_file(path, folder, today=TODAY)
-        texts = list(bodies.alone_records(read.alone, folder.draw_id, "名单.csv", "ab" * 32))
-        results = list(file.alone_results(read.alone, folder.draw_id))
-        assert [(r.rows[0], r.visit_id) for r in results] == [(row, vid) for row, vid, _ in texts]
-        for result, (_, _, text) in zip(results, texts, strict=True):
-            assert text == canonical_json({**result.content(), "source": {"file": "名单.csv", "sha256": "ab" * 32,
-                                                                          "rows": list(result.rows)}})
-        written += len(texts)
-    assert written > 200
+        for part, texts, results in (
+                ("alone", bodies.alone_records(read.alone, folder.draw_id, "名单.csv", "ab" * 32),
+                 file.alone_results(read.alone, folder.draw_id)),
+                ("several", bodies.several_records(read.several, folder.draw_id, "名单.csv", "ab" * 32),
+                 file.several_results(read.several, folder.draw_id))):
+            texts, results = list(texts), list(results)
+            assert [(r.rows[0], r.visit_id) for r in results] == [(row, vid) for row, vid, _ in texts]
+            for result, (_, _, text) in zip(results, texts, strict=True):
+                assert text == canonical_json({**result.content(), "source": {"file": "名单.csv", "sha256": "ab" * 32,
+                                                                              "rows": list(result.rows)}})
+            written[part] += len(texts)
+    assert written["alone"] > 200 and written["several"] > 100
 
 
 def _records(ledger):
@@ -79,3 +87,22 @@ def test_imports_by_columns_write_the_records_written_one_by_one(tmp_path, draw_
             assert records.import_results(path, draw_dir, ledger_path=one_by_one, today=TODAY) == by_columns
     assert _records(visit_ledger) == _records(one_by_one)
     assert {r[1] for r in _records(visit_ledger)} == {"visit", "result"}
+
+
+@pytest.mark.parametrize("out", [None, "/公示/结果", '/公示/"引号"\\反斜杠\t制表\n换行'])
+def test_a_state_marks_text_is_its_records_canonical_json(monkeypatch, out):
+    monkeypatch.setattr(bodies, "CHUNK_ROWS", 3)  # several chunks, the last one short
+    ids = [*TEXTS, "V-0001", "控制\x01\x1f", "删除\x7f"]
+    results = pl.DataFrame({"visit_id": ids, "seq": [2**40 + n for n in range(len(ids))]})
+    on = dt.date(2023, 10, 26)
+    for state in (records.APPROVED, records.PUBLISHED):
+        made = {"on": on.isoformat(), "state": state, **({} if out is None else {"out": out})}
+        assert list(bodies.state_records(results, state, on, out)) == [
+            (vid, canonical_json({"visit_id": vid, "result_seq": seq, **made})) for vid, seq in results.iter_rows()]
+
+
+def test_a_folder_name_that_is_not_utf8_is_refused_as_the_ledger_refuses_it():
+    """Not stored with U+FFFD in place of the lone surrogate: as a body written one by one, it cannot be hashed."""
+    results = pl.DataFrame({"visit_id": ["V-0001"], "seq": [1]})
+    with pytest.raises(UnicodeEncodeError):
+        list(bodies.state_records(results, records.PUBLISHED, dt.date(2023, 10, 26), "/公示/\udcff"))

@@ -1,10 +1,12 @@
 import datetime as dt
 import io
+import struct
 import time
 import zipfile
 
 import pytest
 from conftest import announced_rows as rows
+from spotcheck import deflate
 from spotcheck.notices import api as notice
 from spotcheck.notices.announcements import results_notice
 from spotcheck.results import notice_docx
@@ -86,3 +88,18 @@ def test_columns_without_empty_or_escaped_cells_are_filled_as_the_pattern_fills_
                                    + "</w:tr>", 3)
     assert notice_docx._kinds(frame, "[&<>]") == ((False, True, False), (False, False, True))
     assert frame.select(pattern.expr(frame)).to_series().to_list() == [pattern.fill(r) for r in table]
+
+
+def test_the_table_is_deflated_by_spotchecks_deflater_in_a_zip64_entry(demo_policy):
+    """One task's announcement of a province's year can pass 4 GiB of XML: its body is written with Zip64
+    sizes (docx_package's plain zip would refuse it), deflated as every other Word file is."""
+    given = rows(notice_docx.FAST_ROWS + 5)
+    full = results_notice(demo_policy, given, ON)
+    fast = notice_docx._fast(demo_policy, full, cells(full), notice.TEMPLATES)
+    with zipfile.ZipFile(io.BytesIO(fast)) as z:
+        info = z.getinfo(notice_docx.MAIN)
+        body = z.read(info)
+    name, extra = struct.unpack("<HH", fast[info.header_offset + 26: info.header_offset + 30])
+    start = info.header_offset + 30 + name
+    assert struct.unpack("<H", fast[start: start + 2])[0] == 0x0001  # the local header's Zip64 field
+    assert fast[start + extra: start + extra + info.compress_size] == deflate.deflated(body)[1]

@@ -49,7 +49,8 @@ def test_only_approved_results_are_published(tmp_path, draw_dir, results_ledger,
         states = {t.visit.visit_id: t for t in results.tracks(load_draw(draw_dir), led)}
         mark = led.latest("result_state", v1)
     assert [states[v["visit_id"]].state for v in visit_rows] == ["公示", "公示", "录入", "录入", "录入"]
-    assert (mark.actor, mark.body["state"], mark.body["on"]) == ("公示员", "公示", "2023-10-26")
+    assert (mark.actor, mark.body) == ("公示员", {"on": "2023-10-26", "out": str(tmp_path / "pub"),
+                                               "result_seq": states[v1].result.seq, "state": "公示", "visit_id": v1})
 
 
 def test_xlsx_holds_the_same_rows(tmp_path, draw_dir, results_ledger):

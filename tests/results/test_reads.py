@@ -1,5 +1,6 @@
 import datetime as dt
 
+import polars as pl
 from conftest import RESULTS
 from conftest import RESULTS_TODAY as TODAY
 from spotcheck.draw.reader import load_draw
@@ -29,8 +30,10 @@ def test_the_lean_readers_answer_as_tracks_on_every_state(tmp_path, draw_dir, re
     results.approve(draw_dir, ledger_path=results_ledger, actor="审核员", visit_ids=[vid(visit_rows, 1), vid(visit_rows, 2)],
                     on=TODAY)
     with Ledger.open(results_ledger) as led, led.transaction() as tx:
-        results.mark_published(tx, [(t.visit.visit_id, t.result.seq) for t in results.tracks(load_draw(draw_dir), led)
-                                     if t.visit.visit_id == vid(visit_rows, 2)], TODAY, "out")
+        marked = [(t.visit.visit_id, t.result.seq) for t in results.tracks(load_draw(draw_dir), led)
+                  if t.visit.visit_id == vid(visit_rows, 2)]
+        results.mark_published(tx, pl.DataFrame(marked, schema={"visit_id": pl.String, "seq": pl.Int64}, orient="row"),
+                               TODAY, "out")
     lines = [ln.replace("2023/9/26,实地检查,R01,,,,", "2023/9/26,实地检查,R03,,价签不全,责令改正,") if ln.startswith(vid(visit_rows, 1))
              else ln for ln in GOOD.read_text("utf-8").splitlines()]
     (tmp_path / "fixed.csv").write_text("\n".join(lines) + "\n", "utf-8")
@@ -69,10 +72,11 @@ def test_the_lean_readers_answer_as_tracks_on_every_state(tmp_path, draw_dir, re
     assert {s[3] is None for s in seen} == {True, False}
 
 
-def test_a_publication_shows_only_its_own_draws_results(draw_dir, results_ledger, visit_rows):
+def test_a_publication_and_an_approval_read_only_their_own_draws_results(draw_dir, results_ledger, visit_rows):
     results.approve(draw_dir, ledger_path=results_ledger, actor="审核员", on=TODAY)
     with Ledger.open(results_ledger) as led:
         before = reads.shown_frame(load_draw(draw_dir), led)
+        entered = reads.entered_frame(load_draw(draw_dir), led)
     # Later in the chain, another draw's approved result for a visit id this draw also has.
     visit = vid(visit_rows, 0)
     with Ledger.open(results_ledger, actor="科员") as led, led.transaction() as tx:
@@ -81,5 +85,8 @@ def test_a_publication_shows_only_its_own_draws_results(draw_dir, results_ledger
         tx.append("result_state", visit, {"visit_id": visit, "result_seq": other.seq, "state": "审核", "on": TODAY.isoformat()})
     with Ledger.open(results_ledger) as led:
         after = reads.shown_frame(load_draw(draw_dir), led)
+        entered_after = reads.entered_frame(load_draw(draw_dir), led)
     assert before.height > 0 and visit in before["visit_id"].to_list()
     assert after.equals(before)
+    assert entered.height > 0 and visit in entered["visit_id"].to_list()
+    assert entered_after.equals(entered)

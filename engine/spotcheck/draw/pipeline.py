@@ -9,6 +9,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,9 @@ from spotcheck.draw.commitment import (
     normalize_reveal,
     revealed_seed,
 )
+from spotcheck.directory.headers import readable_fields
 from spotcheck.directory.kinds import load_for
+from spotcheck.directory.load import EntityDirectory, Sheet, load_known, load_sheet
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw import folder as output
 from spotcheck.draw.folder import first_difference, write_files
@@ -51,6 +54,7 @@ from spotcheck.policy.model import coverage_kinds
 from spotcheck.rules.conditions import AllOf, Leaf, Not
 from spotcheck.resources import policy_file
 from spotcheck.site import supervisor
+from spotcheck.version import engine_version
 from spotcheck.progress import Progress, silent
 from spotcheck.year import revision
 from spotcheck.year.rounds import Override, Request, Selection, drawn_rounds, select
@@ -292,7 +296,10 @@ def draw(
         _in_policy_year(loaded, drawn_on or dt.date.today(), "演练抽取")
     on_spark = _spark(engine, spark_master, progress)
     progress("读取并校验检查对象名录")
-    entities = load_for(loaded.policy, entities_path) if on_spark is None else spark.load(on_spark, loaded, entities_path)
+    if on_spark is not None:
+        entities = spark.load(on_spark, loaded, entities_path)
+    else:
+        entities = load_for(loaded.policy, entities_path, _committed_reader(loaded, ledger_path, commitment_id if reveal else None))
     with spark.released(entities), Ledger.open(ledger_path, actor=actor) as ledger:
         history = _history(ledger, loaded.policy.year)
         lookback = _lookback(ledger, loaded)
@@ -345,6 +352,29 @@ def draw(
                 if not the_seed.drill:
                     append_history(tx, history_rows(loaded.policy, result.id, result.drawn), key=result.id)
     return result
+
+
+def _committed_reader(loaded: LoadedPolicy, ledger_path: Path, commitment_id: str | None
+                      ) -> Callable[[str | Path, Sheet], EntityDirectory]:
+    """How a reveal reads its directory: not checked again when its bytes are those its commitment recorded
+    under this policy and this engine (the commitment checked them clean then, as load_sheet would now);
+    otherwise, or when the commitment cannot be read here (the reveal then says why), checked whole."""
+    committed = None
+    if commitment_id and Path(ledger_path).is_file():
+        try:
+            with Ledger.open(ledger_path, create=False) as ledger:
+                committed = ledger.latest("commitment", commitment_id)
+        except SpotcheckError:
+            pass
+    body = committed.body if committed is not None else {}
+    if body.get("engine_version") != engine_version() or body.get("policy_sha256") != loaded.sha256:
+        return load_sheet
+
+    def read(path: str | Path, sheet: Sheet) -> EntityDirectory:
+        fields = [f.name for f in readable_fields(sheet.fields)]
+        return load_known(path, sheet, fields, {body["entities_sha256"]}) or load_sheet(path, sheet)
+
+    return read
 
 
 def _spark(engine: str, master: str | None, progress: Progress):

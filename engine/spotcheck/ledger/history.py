@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 
@@ -12,7 +12,7 @@ import orjson
 import polars as pl
 
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.ledger.chain import HISTORY_FIELDS, Record, canonical_json, ledger_problem
+from spotcheck.ledger.chain import HISTORY_FIELDS, canonical_json, ledger_problem
 from spotcheck.ledger.store import Ledger, Transaction
 
 
@@ -21,29 +21,43 @@ from spotcheck.ledger.store import Ledger, Transaction
 HISTORY_ROWS_PER_RECORD = 50_000
 
 
-def append_history(tx: Transaction, rows: list[dict] | pl.DataFrame, *, key: str = "", actor: str | None = None) -> Record:
-    """Record past/planned checks (one `history` record per HISTORY_ROWS_PER_RECORD rows, all under `key`; the
-    first is returned) and index them for `Ledger.history`.
+def append_history(tx: Transaction, rows: list[dict] | pl.DataFrame, *, key: str = "", actor: str | None = None) -> int:
+    """Record past/planned checks (one `history` record per HISTORY_ROWS_PER_RECORD rows, all under `key`; how
+    many is returned) and index them for `Ledger.history`.
 
     Each row: uscc (required), year (required unless checked_on gives it), task_id, item_codes (list),
     tier, draw_id, visit_id, lead_inspector, checked_on (ISO date or date). Bad rows: L410, nothing written.
-    A frame with those columns (a draw's millions of rows) is checked by column; one the column check cannot
-    pass is checked row by row, so its problems are the same as a list's.
+    A frame with those columns (a draw's millions of rows) is checked by column and written by column; one
+    the column check cannot pass is checked row by row, so its problems are the same as a list's.
     """
     framed = isinstance(rows, pl.DataFrame)
     clean = _clean_frame(rows) if framed else None
-    if clean is None:
-        clean = _checked_rows(rows.to_dicts() if framed else rows, tx.ledger.path)
-    first = None
+    if clean is not None:
+        return _append_frame(tx, clean, key, actor)
+    clean = _checked_rows(rows.to_dicts() if framed else rows, tx.ledger.path)
     # A year's rows repeat a few lists of item codes: each is written once.
     codes_text: dict[tuple[str, ...], str] = {}
-    for start in range(0, max(len(clean), 1), HISTORY_ROWS_PER_RECORD):
-        part = clean[start:start + HISTORY_ROWS_PER_RECORD]
-        body = {"rows": part.to_dicts() if isinstance(part, pl.DataFrame) else part}
+    parts = range(0, max(len(clean), 1), HISTORY_ROWS_PER_RECORD)
+    for start in parts:
+        body = {"rows": clean[start:start + HISTORY_ROWS_PER_RECORD]}
         record = tx.append("history", key, body, actor=actor, text=_text(body))
-        first = first or record
-        _index(tx, record.seq, body["rows"], codes_text)
-    return first
+        _index(tx, record.seq, [(r["uscc"], r["year"], r["task_id"], _codes(r["item_codes"], codes_text), r["tier"], r["draw_id"],
+                                 r["visit_id"], r["lead_inspector"], r["checked_on"]) for r in body["rows"]])
+    return len(parts)
+
+
+def _append_frame(tx: Transaction, clean: pl.DataFrame, key: str, actor: str | None) -> int:
+    """A clean frame's records and table rows, made by polars without a dict per row: polars writes each row as
+    orjson writes it (keys sorted, the same escapes; tests/ledger/test_history.py compares the two)."""
+    codes = pl.struct("item_codes").struct.json_encode().str.strip_prefix('{"item_codes":').str.strip_suffix("}")
+    made = clean.select(pl.struct(sorted(HISTORY_FIELDS)).struct.json_encode().alias("_text"), "uscc", "year", "task_id",
+                        codes.alias("item_codes"), *HISTORY_FIELDS[4:])
+    parts = range(0, made.height, HISTORY_ROWS_PER_RECORD)
+    for start in parts:
+        part = made.slice(start, HISTORY_ROWS_PER_RECORD)
+        tx.extend_texts("history", [(key, '{"rows":[' + part.get_column("_text").str.join(",").item() + "]}")], actor=actor)
+        _index(tx, tx.head_seq, part.drop("_text").iter_rows())
+    return len(parts)
 
 
 def _checked_rows(rows: list, path: str) -> list[dict]:
@@ -132,14 +146,15 @@ def _text(body: dict) -> str | None:
         return None
 
 
-def _index(tx: Transaction, seq: int, rows: list[dict], codes_text: dict[tuple[str, ...], str]) -> None:
-    table = []
-    for n, r in enumerate(rows):
-        codes = tuple(r["item_codes"])
-        if (codes_json := codes_text.get(codes)) is None:
-            codes_json = codes_text[codes] = canonical_json(r["item_codes"])
-        table.append((seq, n, r["uscc"], r["year"], r["task_id"], codes_json, r["tier"], r["draw_id"],
-                      r["visit_id"], r["lead_inspector"], r["checked_on"]))
+def _codes(codes: list[str], texts: dict[tuple[str, ...], str]) -> str:
+    if (text := texts.get(key := tuple(codes))) is None:
+        text = texts[key] = canonical_json(codes)
+    return text
+
+
+def _index(tx: Transaction, seq: int, rows: Iterable[tuple]) -> None:
+    """The history table's rows of record `seq`: each row's fields in HISTORY_FIELDS order, its codes as text."""
+    table = [(seq, n, *row) for n, row in enumerate(rows)]
     conn = tx.ledger._conn
     tx.ledger._run(lambda: conn.executemany(
         "INSERT INTO history(seq, row_no, uscc, year, task_id, item_codes, tier, draw_id, visit_id,"

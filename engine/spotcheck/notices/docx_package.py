@@ -15,16 +15,15 @@ import io
 import struct
 import threading
 import zipfile
-import zlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from spotcheck.deflate import Deflater, deflated
 from spotcheck.errors import Problem, SpotcheckError
 
 MAIN = "word/document.xml"
-_LEVEL = 6  # zlib's default, as python-docx writes
 _CHUNK = 1 << 20  # bytes of XML
 _LIMIT = 0xFFFFFFFF
 _DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01
@@ -65,9 +64,8 @@ class Package:
                     self.parts.append(None)
                     continue
                 blob = z.read(info)
-                packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15)
-                self.parts.append(_Part(info.filename.encode("utf-8"), zlib.crc32(blob), len(blob),
-                                        packer.compress(blob) + packer.flush()))
+                crc, data = deflated(blob)
+                self.parts.append(_Part(info.filename.encode("utf-8"), crc, len(blob), data))
         if self.parts.count(None) != 1:
             raise ValueError("a Word package has exactly one word/document.xml")
 
@@ -151,20 +149,17 @@ class _Writer:
         (the last of the compression, and its header written again once its sizes are known), to be run
         after all else handed to the worker.
 
-        zlib lets go of Python's lock while it compresses, so each chunk is compressed and written on the
-        file's own thread while the next is built: on two cores the text and its compression overlap."""
+        The deflater lets go of Python's lock while it compresses, so each chunk is compressed and written
+        on the file's own thread while the next is built: on two cores the text and its compression overlap."""
         offset = self._offset()
         self.out.write(self._header(name, 0, 0, 0))
-        packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15)
-        sums = [0, 0, 0]  # crc, size, compressed size
+        packer = Deflater()
+        compressed = [0]
 
         def deflate(pieces: list[bytes | memoryview]) -> None:
-            # Piece by piece: zlib's stream is the same however its input is cut, and nothing is copied.
             for data in pieces:
-                sums[0] = zlib.crc32(data, sums[0])
-                sums[1] += len(data)
                 packed = packer.compress(data)
-                sums[2] += len(packed)
+                compressed[0] += len(packed)
                 self.out.write(packed)
 
         def handed(pieces: list[bytes | memoryview]) -> None:
@@ -196,16 +191,15 @@ class _Writer:
         def end() -> None:
             deflate(pending)
             packed = packer.flush()
-            sums[2] += len(packed)
             self.out.write(packed)
-            crc, size, compressed = sums
-            if size > _LIMIT or compressed > _LIMIT:
+            crc, size, length = packer.crc, packer.size, compressed[0] + len(packed)
+            if size > _LIMIT or length > _LIMIT:
                 raise SpotcheckError(_too_big())
             at = self.out.tell()
             self.out.seek(self.start + offset)
-            self.out.write(self._header(name, crc, compressed, size))
+            self.out.write(self._header(name, crc, length, size))
             self.out.seek(at)
-            self.entries.append(_Entry(name, crc, compressed, size, offset))
+            self.entries.append(_Entry(name, crc, length, size, offset))
 
         return end
 

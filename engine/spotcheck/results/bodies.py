@@ -1,21 +1,24 @@
-"""The `result` records of a clean file's one-row visits, written as their canonical text over whole columns.
+"""Record bodies written as their canonical text over whole columns: the `result` records of a clean file's
+one-row visits, and the `result_state` records of an approval or a publication.
 
-A province's results file is millions of visits, nearly all given in one row for the whole visit. Their
-record bodies are made here by polars, byte for byte as `canonical_json` writes `Result.content()` with
-its source (the tests compare the two on random files): each distinct date, method, result and action cell
-is written once by canonical_json itself, every other text is escaped as json.dumps escapes it, and no
-visit becomes a Python object.
+A province's results file is millions of visits, nearly all given in one row for the whole visit, and each
+is approved and published. Their record bodies are made here by polars, byte for byte as `canonical_json`
+writes them (the tests compare the two): each distinct date, method, result and action cell, and each text
+shared by every record, is written once by canonical_json itself, every other text is escaped as json.dumps
+escapes it, and no visit becomes a Python object.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 
 import polars as pl
 
 from spotcheck.ledger.chain import canonical_json
-from spotcheck.results.columns import _actions, _categories, parse_date
+from spotcheck.results.categories import METHODS, NO_PROBLEM, ordered_categories
+from spotcheck.results.columns import _actions, _categories, _methods, parse_date
 from spotcheck.results.file import ALONE, method_order
 
 # What json.dumps(ensure_ascii=False) escapes in a string, and how: the quote, the backslash and the
@@ -55,9 +58,94 @@ def alone_texts(alone: pl.DataFrame, draw_id: str, file: str, sha256: str) -> pl
 
 
 def alone_records(alone: pl.DataFrame, draw_id: str, file: str, sha256: str) -> Iterator[tuple[int, str, str]]:
-    """(row, visit id, body text) of each Read.alone row, in its order, made a chunk at a time: at a province's
-    scale the texts of every visit at once are gigabytes."""
-    text = alone_texts(alone.select(ALONE), draw_id, file, sha256)
-    for start in range(0, alone.height, CHUNK_ROWS):
-        chunk = alone.slice(start, CHUNK_ROWS).select("row", "visit_id", text.alias("text"))
-        yield from zip(*(chunk.get_column(c).to_list() for c in ("row", "visit_id", "text")), strict=True)
+    """(row, visit id, body text) of each Read.alone row, in its order."""
+    return _chunked(alone, pl.col("row"), pl.col("visit_id"), alone_texts(alone.select(ALONE), draw_id, file, sha256))
+
+
+def several_records(several: pl.DataFrame, draw_id: str, file: str, sha256: str) -> Iterator[tuple[int, str, str]]:
+    """(first row, visit id, body text) of each Read.several visit, in the order of their first rows: its Result's
+    content(), with the source {file, sha256, rows}, as `file._result` merges a visit given item by item."""
+    # Each row is one item, written as ItemResult.to_dict(); the items in the order of the visit's items.
+    item = pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in (
+        '{"actions":', _each("actions", several, lambda text: list(_actions(text)[0])),
+        ',"categories":', _each("categories", several, lambda text: list(_categories(text)[0])),
+        ',"code":', json_string("item_code"), ',"findings":', json_string("findings"),
+        ',"methods":', _each("methods", several, lambda text: list(_methods(text)[0])), "}")])
+    places = several.select("visit_id", "visit_items").unique("visit_id", keep="first") \
+        .with_columns(pl.int_ranges(pl.col("visit_items").list.len()).alias("place")).explode("visit_items", "place")
+    items = places.join(several.select("visit_id", pl.col("item_code").alias("visit_items"), item.alias("item")),
+                        on=["visit_id", "visit_items"]).group_by("visit_id").agg(pl.col("item").sort_by("place").str.join(","))
+    # The visit's categories, methods and actions are merged from its rows' cells: each distinct set (or, for the
+    # actions, sequence) of cells is merged once, as _result merges it.
+    merged = {name: _Merged(several, name) for name in ("categories", "methods", "actions")}
+    visits = several.group_by("visit_id", maintain_order=True).agg(
+        pl.col("row").first().alias("first"), pl.col("row").cast(pl.String).str.join(",").alias("rows"),
+        pl.col("completed").max().dt.to_string("%Y-%m-%d").alias("completed_on"),
+        merged["categories"].key(ordered=False), merged["methods"].key(ordered=False), merged["actions"].key(ordered=True),
+        pl.col("remarks").drop_nulls().unique(maintain_order=True).str.join("；").alias("remarks"),
+        pl.col("visit_uscc").first().alias("uscc"), pl.col("visit_name").first().alias("name"),
+    ).join(items, on="visit_id", how="left", maintain_order="left") \
+        .with_columns(pl.when(pl.col("remarks") != "").then(pl.col("remarks")).alias("remarks"))
+    text = pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in (
+        '{"actions":', merged["actions"].text(visits, lambda actions: list(dict.fromkeys(actions))),
+        ',"categories":', merged["categories"].text(visits, _visit_categories),
+        ',"completed_on":"', pl.col("completed_on"), f'","draw_id":{canonical_json(draw_id)},"findings":null,"items":[',
+        pl.col("item"), '],"methods":', merged["methods"].text(visits, lambda found: [m for m in METHODS if m in found]),
+        ',"name":', json_string("name"), ',"remarks":', json_string("remarks"),
+        f',"source":{{"file":{canonical_json(file)},"rows":[', pl.col("rows"),
+        f'],"sha256":{canonical_json(sha256)}}},"uscc":', json_string("uscc"), ',"visit_id":', json_string("visit_id"), "}")])
+    return _chunked(visits, pl.col("first"), pl.col("visit_id"), text)
+
+
+class _Merged:
+    """A cell column of Read.several, each distinct cell numbered, so that a visit's cells are a short key."""
+
+    def __init__(self, several: pl.DataFrame, column: str) -> None:
+        self.column = column
+        self.cells = several.get_column(column).drop_nulls().unique().sort().to_list()
+        self.number = pl.col(column).replace_strict({cell: n for n, cell in enumerate(self.cells)}, return_dtype=pl.Int64)
+        self.read = {"categories": lambda cell: _categories(cell)[0], "methods": lambda cell: _methods(cell)[0],
+                     "actions": lambda cell: _actions(cell)[0]}[column]
+
+    def key(self, *, ordered: bool) -> pl.Expr:
+        """A visit's cells, in row order without repeats when `ordered`, else as a set."""
+        numbers = self.number.drop_nulls()
+        numbers = numbers.unique(maintain_order=True) if ordered else numbers.unique().sort()
+        return numbers.cast(pl.String).str.join(",").alias(self.column)
+
+    def text(self, visits: pl.DataFrame, merge: Callable[[list[str]], list[str]]) -> pl.Expr:
+        """Each visit's merged value as canonical_json writes it, merged once per distinct key by `merge` (which is
+        given the values its cells read, in key order)."""
+        def value(key: str) -> str:
+            cells = [self.cells[int(n)] for n in key.split(",")] if key else []
+            return canonical_json(merge([v for cell in cells for v in self.read(cell)]))
+
+        keys = visits.get_column(self.column).unique().to_list()
+        return pl.col(self.column).replace_strict({key: value(key) for key in keys}, return_dtype=pl.String)
+
+
+def _visit_categories(codes: list[str]) -> list[str]:
+    categories = ordered_categories(codes)
+    # Per item 未发现问题 stands beside another item's problem; the visit as a whole found one.
+    return [c for c in categories if c != NO_PROBLEM] if len(categories) > 1 else list(categories)
+
+
+def state_records(results: pl.DataFrame, state: str, on: dt.date, out: str | None = None) -> Iterator[tuple[str, str]]:
+    """(visit id, body text) of the `result_state` record marking each result (`results`: visit_id, seq) with
+    `state` on a day, as canonical_json writes {"on", "out" (a publication's folder, when given), "result_seq",
+    "state", "visit_id"}."""
+    head = f'{{"on":{canonical_json(on.isoformat())},' + ("" if out is None else f'"out":{canonical_json(out)},')
+    # Refused as the chain's hash refuses a body that is not UTF-8 (a folder name with a lone surrogate): polars
+    # would store U+FFFD in its place, a folder other than the one written.
+    head.encode("utf-8")
+    text = pl.concat_str(pl.lit(f'{head}"result_seq":'), pl.col("seq").cast(pl.String),
+                         pl.lit(f',"state":{canonical_json(state)},"visit_id":'), json_string("visit_id"), pl.lit("}"))
+    return _chunked(results, pl.col("visit_id"), text)
+
+
+def _chunked(frame: pl.DataFrame, *columns: pl.Expr) -> Iterator[tuple]:
+    """The rows of these columns of `frame`, in its order, made a chunk at a time: at a province's scale the
+    texts of every visit at once are gigabytes."""
+    for start in range(0, frame.height, CHUNK_ROWS):
+        chunk = frame.slice(start, CHUNK_ROWS).select(*columns)
+        yield from zip(*(series.to_list() for series in chunk.get_columns()), strict=True)

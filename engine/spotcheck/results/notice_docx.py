@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import polars as pl
 
+from spotcheck.deflate import Deflater
 from spotcheck.notices import api as notice
 from spotcheck.notices.announcements import ResultRow, results_notice
 from spotcheck.pieces import ahead, joined
@@ -196,12 +197,15 @@ def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root) -> byte
         return None
     expr = pattern.expr(cells)
     out = io.BytesIO()
+    # zipfile, not docx_package: a province's announcement of one task can pass 4 GiB of XML (Zip64).
     with zipfile.ZipFile(out, "w") as z:
         for info in infos:
             if info.filename != MAIN:
                 z.writestr(_dated(info), parts[info.filename])
                 continue
             with z.open(_dated(info), "w", force_zip64=True) as body:
+                if info.compress_type == zipfile.ZIP_DEFLATED:  # zipfile counts the CRC and sizes of what passes
+                    body._compressor = Deflater()
                 body.write(xml[:spans[0][0]].encode("utf-8"))
                 for text in filled(cells, expr):
                     body.write(text)
