@@ -165,4 +165,7 @@ def csv_pieces(headers: list[str], frame: pl.DataFrame, rows: int = CSV_ROWS) ->
         # An empty cell is written bare (polars would quote an empty string, not a missing value).
         body = frame.slice(start, rows).select(_safe(pl.col(c)).replace("", None).alias(f"c{j}")
                                                    for j, c in enumerate(frame.columns))
-        yield body.write_csv(include_header=False, line_terminator="\r\n", quote_style="necessary").encode("utf-8")
+        # Into bytes: as text, polars' UTF-8 was decoded to a str and encoded again (a province's list is a gigabyte).
+        out = io.BytesIO()
+        body.write_csv(out, include_header=False, line_terminator="\r\n", quote_style="necessary")
+        yield out.getvalue()
