@@ -90,6 +90,19 @@ def test_pricing_adds_pairs_when_the_candidates_are_not_enough(monkeypatch):
     assert grew >= 10
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_the_holdings_are_each_pairs_specialty_places_its_person_can_fill(seed):
+    """For pairs in any order, repeated, of visits with no place, one, or several (two of one specialty)."""
+    universe, general = _universe(seed)
+    gen = np.random.default_rng(seed)
+    v = gen.integers(0, len(general), size=50)
+    p = gen.integers(0, universe.n_people, size=50)
+    slot, pair = universe.holdings(v, p)
+    want = {(s, i) for i in range(len(v)) for s in np.flatnonzero(universe.slot_visit == v[i]).tolist()
+            if universe.holds[p[i], universe.slot_spec[s]]}
+    assert len(slot) == len(want) and set(zip(slot.tolist(), pair.tolist())) == want
+
+
 @pytest.mark.parametrize("seed", range(30))
 def test_classes_of_identical_visits_give_the_visit_by_visit_cap(seed):
     universe, general = _universe(seed)
