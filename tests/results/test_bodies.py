@@ -17,7 +17,7 @@ from spotcheck.results import bodies, file, records
 DATES = ["2023-09-25", "2023/9/26", "2023年9月27日", "20231009", "45194", " 2023-10-10 "]
 METHODS = ["实地检查", "书面检查、实地检查", "现场检查", "书面检查；检验检测"]
 CATEGORIES = ["未发现问题", "R01", "R03、R0201", "发现问题已责令改正", "通过登记的住所（经营场所）无法联系"]
-ACTIONS = ["", "责令改正", "责令改正、移送区卫生健康局", "责令改正、责令改正"]
+ACTIONS = ["", "责令改正", "责令改正、移送区卫生健康局", "责令改正、责令改正", "移送区卫生健康局"]
 # Text json.dumps escapes (quotes, backslashes, tabs, line breaks) and text it leaves alone.
 TEXTS = ["", "商品价签不全", '引号"文字', "反斜杠\\n不是换行", "制表\t符", "第一行\r\n第二行", "😀 U+2028\u2028", "A,B"]
 
@@ -44,19 +44,25 @@ def folder():
     return load_draw(RESULTS / "draw")
 
 
-def test_a_one_row_visits_text_is_its_records_canonical_json(tmp_path, folder):
+def test_a_visits_text_is_its_records_canonical_json(tmp_path, folder):
+    """Visits given in one row, and visits given item by item (their items, results, methods, actions and
+    remarks merged), written by columns as canonical_json writes their Results."""
     rng = random.Random(20261206)
-    written = 0
+    written = {"alone": 0, "several": 0}
     for path in _files(rng, tmp_path, list(folder.visits.values()), 120):
         read = file.read_file(path, folder, today=TODAY)
-        texts = list(bodies.alone_records(read.alone, folder.draw_id, "名单.csv", "ab" * 32))
-        results = list(file.alone_results(read.alone, folder.draw_id))
-        assert [(r.rows[0], r.visit_id) for r in results] == [(row, vid) for row, vid, _ in texts]
-        for result, (_, _, text) in zip(results, texts, strict=True):
-            assert text == canonical_json({**result.content(), "source": {"file": "名单.csv", "sha256": "ab" * 32,
-                                                                          "rows": list(result.rows)}})
-        written += len(texts)
-    assert written > 200
+        for part, texts, results in (
+                ("alone", bodies.alone_records(read.alone, folder.draw_id, "名单.csv", "ab" * 32),
+                 file.alone_results(read.alone, folder.draw_id)),
+                ("several", bodies.several_records(read.several, folder.draw_id, "名单.csv", "ab" * 32),
+                 file.several_results(read.several, folder.draw_id))):
+            texts, results = list(texts), list(results)
+            assert [(r.rows[0], r.visit_id) for r in results] == [(row, vid) for row, vid, _ in texts]
+            for result, (_, _, text) in zip(results, texts, strict=True):
+                assert text == canonical_json({**result.content(), "source": {"file": "名单.csv", "sha256": "ab" * 32,
+                                                                              "rows": list(result.rows)}})
+            written[part] += len(texts)
+    assert written["alone"] > 200 and written["several"] > 100
 
 
 def _records(ledger):

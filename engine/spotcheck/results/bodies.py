@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterator
 import polars as pl
 
 from spotcheck.ledger.chain import canonical_json
-from spotcheck.results.columns import _actions, _categories, parse_date
+from spotcheck.results.categories import METHODS, NO_PROBLEM, ordered_categories
+from spotcheck.results.columns import _actions, _categories, _methods, parse_date
 from spotcheck.results.file import ALONE, method_order
 
 # What json.dumps(ensure_ascii=False) escapes in a string, and how: the quote, the backslash and the
@@ -59,6 +60,74 @@ def alone_texts(alone: pl.DataFrame, draw_id: str, file: str, sha256: str) -> pl
 def alone_records(alone: pl.DataFrame, draw_id: str, file: str, sha256: str) -> Iterator[tuple[int, str, str]]:
     """(row, visit id, body text) of each Read.alone row, in its order."""
     return _chunked(alone, pl.col("row"), pl.col("visit_id"), alone_texts(alone.select(ALONE), draw_id, file, sha256))
+
+
+def several_records(several: pl.DataFrame, draw_id: str, file: str, sha256: str) -> Iterator[tuple[int, str, str]]:
+    """(first row, visit id, body text) of each Read.several visit, in the order of their first rows: its Result's
+    content(), with the source {file, sha256, rows}, as `file._result` merges a visit given item by item."""
+    # Each row is one item, written as ItemResult.to_dict(); the items in the order of the visit's items.
+    item = pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in (
+        '{"actions":', _each("actions", several, lambda text: list(_actions(text)[0])),
+        ',"categories":', _each("categories", several, lambda text: list(_categories(text)[0])),
+        ',"code":', json_string("item_code"), ',"findings":', json_string("findings"),
+        ',"methods":', _each("methods", several, lambda text: list(_methods(text)[0])), "}")])
+    places = several.select("visit_id", "visit_items").unique("visit_id", keep="first") \
+        .with_columns(pl.int_ranges(pl.col("visit_items").list.len()).alias("place")).explode("visit_items", "place")
+    items = places.join(several.select("visit_id", pl.col("item_code").alias("visit_items"), item.alias("item")),
+                        on=["visit_id", "visit_items"]).group_by("visit_id").agg(pl.col("item").sort_by("place").str.join(","))
+    # The visit's categories, methods and actions are merged from its rows' cells: each distinct set (or, for the
+    # actions, sequence) of cells is merged once, as _result merges it.
+    merged = {name: _Merged(several, name) for name in ("categories", "methods", "actions")}
+    visits = several.group_by("visit_id", maintain_order=True).agg(
+        pl.col("row").first().alias("first"), pl.col("row").cast(pl.String).str.join(",").alias("rows"),
+        pl.col("completed").max().dt.to_string("%Y-%m-%d").alias("completed_on"),
+        merged["categories"].key(ordered=False), merged["methods"].key(ordered=False), merged["actions"].key(ordered=True),
+        pl.col("remarks").drop_nulls().unique(maintain_order=True).str.join("；").alias("remarks"),
+        pl.col("visit_uscc").first().alias("uscc"), pl.col("visit_name").first().alias("name"),
+    ).join(items, on="visit_id", how="left", maintain_order="left") \
+        .with_columns(pl.when(pl.col("remarks") != "").then(pl.col("remarks")).alias("remarks"))
+    text = pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in (
+        '{"actions":', merged["actions"].text(visits, lambda actions: list(dict.fromkeys(actions))),
+        ',"categories":', merged["categories"].text(visits, _visit_categories),
+        ',"completed_on":"', pl.col("completed_on"), f'","draw_id":{canonical_json(draw_id)},"findings":null,"items":[',
+        pl.col("item"), '],"methods":', merged["methods"].text(visits, lambda found: [m for m in METHODS if m in found]),
+        ',"name":', json_string("name"), ',"remarks":', json_string("remarks"),
+        f',"source":{{"file":{canonical_json(file)},"rows":[', pl.col("rows"),
+        f'],"sha256":{canonical_json(sha256)}}},"uscc":', json_string("uscc"), ',"visit_id":', json_string("visit_id"), "}")])
+    return _chunked(visits, pl.col("first"), pl.col("visit_id"), text)
+
+
+class _Merged:
+    """A cell column of Read.several, each distinct cell numbered, so that a visit's cells are a short key."""
+
+    def __init__(self, several: pl.DataFrame, column: str) -> None:
+        self.column = column
+        self.cells = several.get_column(column).drop_nulls().unique().sort().to_list()
+        self.number = pl.col(column).replace_strict({cell: n for n, cell in enumerate(self.cells)}, return_dtype=pl.Int64)
+        self.read = {"categories": lambda cell: _categories(cell)[0], "methods": lambda cell: _methods(cell)[0],
+                     "actions": lambda cell: _actions(cell)[0]}[column]
+
+    def key(self, *, ordered: bool) -> pl.Expr:
+        """A visit's cells, in row order without repeats when `ordered`, else as a set."""
+        numbers = self.number.drop_nulls()
+        numbers = numbers.unique(maintain_order=True) if ordered else numbers.unique().sort()
+        return numbers.cast(pl.String).str.join(",").alias(self.column)
+
+    def text(self, visits: pl.DataFrame, merge: Callable[[list[str]], list[str]]) -> pl.Expr:
+        """Each visit's merged value as canonical_json writes it, merged once per distinct key by `merge` (which is
+        given the values its cells read, in key order)."""
+        def value(key: str) -> str:
+            cells = [self.cells[int(n)] for n in key.split(",")] if key else []
+            return canonical_json(merge([v for cell in cells for v in self.read(cell)]))
+
+        keys = visits.get_column(self.column).unique().to_list()
+        return pl.col(self.column).replace_strict({key: value(key) for key in keys}, return_dtype=pl.String)
+
+
+def _visit_categories(codes: list[str]) -> list[str]:
+    categories = ordered_categories(codes)
+    # Per item 未发现问题 stands beside another item's problem; the visit as a whole found one.
+    return [c for c in categories if c != NO_PROBLEM] if len(categories) > 1 else list(categories)
 
 
 def state_records(results: pl.DataFrame, state: str, on: dt.date, out: str | None = None) -> Iterator[tuple[str, str]]:

@@ -7,6 +7,7 @@ column (codes S8xx); a file with any problem gives no results at all.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
@@ -229,23 +230,32 @@ def _spellings_text(field: str) -> str:
     return "、".join(dict.fromkeys((FILE_FIELDS[field][1][0], field)))
 
 
+# The columns of Read.several: a row's number, its visit's drawn credit code, name and items, the completion
+# date read, and the row's cells (null when empty).
+SEVERAL_SCHEMA = {"row": pl.Int64, "visit_uscc": pl.String, "visit_name": pl.String, "visit_items": pl.List(pl.String),
+                  "completed": pl.Date, **{f: pl.String for f in FILE_FIELDS}}
+
+
 @dataclass(frozen=True)
 class Read:
     """A results file's visits, each part in the order of the visits' first rows: `alone`, the visits a
     clean file gives in one row for the whole visit, as columns (`ALONE`; a province's millions of them are
-    never Python objects), and `results`, every other visit's Result."""
+    never Python objects), `several`, the rows of a clean file's other visits (each given item by item), as
+    columns (SEVERAL_SCHEMA, in file order), and `results`, every visit's Result of a file read row by row."""
 
     alone: pl.DataFrame
     results: list[Result]
     draw_id: str
+    several: pl.DataFrame = dataclasses.field(default_factory=lambda: pl.DataFrame(schema=SEVERAL_SCHEMA))
 
     @property
     def rows(self) -> int:
-        return self.alone.height + sum(len(r.rows) for r in self.results)
+        return self.alone.height + self.several.height + sum(len(r.rows) for r in self.results)
 
     def in_order(self) -> list[Result]:
         """Every visit's Result, in the order of its first row."""
-        return sorted([*self.results, *alone_results(self.alone, self.draw_id)], key=lambda r: r.rows[0])
+        return sorted([*self.results, *alone_results(self.alone, self.draw_id), *several_results(self.several, self.draw_id)],
+                      key=lambda r: r.rows[0])
 
 
 # The columns of Read.alone: the row's number, its visit, the visit's drawn credit code and name, the
@@ -312,7 +322,7 @@ def read_file(path: str | Path, folder: DrawFolder, *, today: dt.date) -> Read:
     if sheet.problems:
         # Row by row, as the officer fixes the file; sorted() keeps a row's problems in column order.
         raise SpotcheckError(sorted(sheet.problems, key=lambda p: p.row or 0))
-    return Read(pl.DataFrame(schema=ALONE_SCHEMA), [_result(folder, rows) for rows in groups.values()], folder.draw_id)
+    return Read(pl.DataFrame(schema=ALONE_SCHEMA), [_result(folder.draw_id, rows) for rows in groups.values()], folder.draw_id)
 
 
 ALONE_SCHEMA = {"row": pl.Int64, "visit_id": pl.String, "uscc": pl.String, "name": pl.String, "completed": pl.Date,
@@ -320,18 +330,22 @@ ALONE_SCHEMA = {"row": pl.Int64, "visit_id": pl.String, "uscc": pl.String, "name
 
 
 def _clean_read(folder: DrawFolder, frame: pl.DataFrame) -> Read:
-    """The visits of a file `columns.clean_rows` found clean, as the row-by-row reading gives them."""
-    several: dict[str, list[_Row]] = {}
-    fields = ("row", "visit_uscc", "visit_name", "visit_items", "completed", *FILE_FIELDS)
-    for r in frame.filter(~pl.col("alone")).select(fields).iter_rows(named=True):
+    """The visits of a file `columns.clean_rows` found clean, as columns."""
+    alone = frame.filter("alone").select(
+        "row", "visit_id", pl.col("visit_uscc").alias("uscc"), pl.col("visit_name").alias("name"), *ALONE[4:])
+    return Read(alone, [], folder.draw_id, frame.filter(~pl.col("alone")).select(*SEVERAL_SCHEMA))
+
+
+def several_results(several: pl.DataFrame, draw_id: str) -> list[Result]:
+    """Read.several's visits as Results, in the order of their first rows, as the row-by-row reading gives them."""
+    visits: dict[str, list[_Row]] = {}
+    for r in several.iter_rows(named=True):
         cells = {f: r[f] for f in FILE_FIELDS if r[f] is not None}
-        several.setdefault(r["visit_id"], []).append(_Row(
+        visits.setdefault(r["visit_id"], []).append(_Row(
             r["row"], _Drawn(r["visit_id"], r["visit_uscc"], r["visit_name"], tuple(r["visit_items"])), r["completed"],
             _methods(r["methods"])[0], _categories(r["categories"])[0], r["item_code"], r["findings"],
             _actions(r["actions"])[0] if r["actions"] is not None else (), r["remarks"], cells))
-    alone = frame.filter("alone").select(
-        "row", "visit_id", pl.col("visit_uscc").alias("uscc"), pl.col("visit_name").alias("name"), *ALONE[4:])
-    return Read(alone, [_result(folder, rows) for rows in several.values()], folder.draw_id)
+    return [_result(draw_id, rows) for rows in visits.values()]
 
 
 def _parse_row(sheet: _Sheet, folder: DrawFolder, by_uscc: Mapping[str, list[Visit]], n: int,
@@ -469,13 +483,13 @@ def _union(values: Iterable[Iterable[str]]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for vs in values for v in vs))
 
 
-def _result(folder: DrawFolder, rows: list[_Row]) -> Result:
+def _result(draw_id: str, rows: list[_Row]) -> Result:
     visit = rows[0].visit
     if len(rows) == 1 and not rows[0].item_code:
         # Most visits are one row: its own cells, without merging rows.
         r = rows[0]
         return Result(
-            visit_id=visit.visit_id, draw_id=folder.draw_id, uscc=visit.uscc, name=visit.name,
+            visit_id=visit.visit_id, draw_id=draw_id, uscc=visit.uscc, name=visit.name,
             completed_on=r.completed_on, categories=r.categories, methods=tuple(m for m in METHODS if m in r.methods),
             findings=r.findings, actions=tuple(dict.fromkeys(r.actions)), remarks=r.remarks or None, items=(),
             rows=(r.row,),
@@ -496,7 +510,7 @@ def _result(folder: DrawFolder, rows: list[_Row]) -> Result:
     remarks = "；".join(dict.fromkeys(r.remarks for r in rows if r.remarks)) or None
     methods = _union(r.methods for r in rows)
     return Result(
-        visit_id=visit.visit_id, draw_id=folder.draw_id, uscc=visit.uscc, name=visit.name,
+        visit_id=visit.visit_id, draw_id=draw_id, uscc=visit.uscc, name=visit.name,
         # The visit ends when its last item is checked.
         completed_on=max(r.completed_on for r in rows if r.completed_on),
         categories=categories, methods=tuple(m for m in METHODS if m in methods),

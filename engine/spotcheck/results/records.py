@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -34,8 +35,8 @@ from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import load_policy
 from spotcheck.resources import policy_file
 from spotcheck.results import reads
-from spotcheck.results.bodies import alone_records, state_records
-from spotcheck.results.file import Result, alone_results, read_file
+from spotcheck.results.bodies import alone_records, several_records, state_records
+from spotcheck.results.file import Result, alone_results, read_file, several_results
 from spotcheck.results.reads import APPROVED, PUBLISHED, STATES, needs_follow_up
 
 
@@ -93,11 +94,11 @@ def import_results(path: str | Path, draw_dir: str | Path, *, ledger_path: str |
         with ledger.transaction() as tx:
             # One pass over the chain for every visit's latest result, not one query per visit.
             latest = {r.key: r for r in ledger.iter("result", fields={"draw_id": folder.draw_id})}
-            # A one-row visit with no result yet (a province's first import: every visit) is written by columns.
+            # A visit of a clean file with no result yet (a province's first import: every visit) is written by columns.
             seen = pl.col("visit_id").is_in(pl.Series(list(latest), dtype=pl.String).implode())
-            fresh = read.alone.filter(~seen)
-            results = sorted([*read.results, *alone_results(read.alone.filter(seen), folder.draw_id)],
-                             key=lambda r: r.rows[0])
+            fresh, several = read.alone.filter(~seen), read.several.filter(~seen)
+            results = sorted([*read.results, *alone_results(read.alone.filter(seen), folder.draw_id),
+                              *several_results(read.several.filter(seen), folder.draw_id)], key=lambda r: r.rows[0])
             for result in results:
                 old = latest.get(result.visit_id)
                 if old is None:
@@ -122,7 +123,8 @@ def import_results(path: str | Path, draw_dir: str | Path, *, ledger_path: str |
                 # The records in the order of their visits' first rows: the column-made ones merged with the rest.
                 rest = iter(todo)
                 waiting = next(rest, None)
-                for row, vid, text in alone_records(fresh, folder.draw_id, path.name, sha256):
+                for row, vid, text in heapq.merge(alone_records(fresh, folder.draw_id, path.name, sha256),
+                                                  several_records(several, folder.draw_id, path.name, sha256)):
                     while waiting is not None and waiting[0].rows[0] < row:
                         yield body(*waiting)
                         waiting = next(rest, None)
@@ -136,7 +138,7 @@ def import_results(path: str | Path, draw_dir: str | Path, *, ledger_path: str |
                                                         **(correction or {})})
 
             tx.extend_texts("result", bodies())
-        first = pl.concat([fresh.select("row", "visit_id"),
+        first = pl.concat([fresh.select("row", "visit_id"), several.group_by("visit_id").agg(pl.col("row").min()).select("row", "visit_id"),
                            pl.DataFrame(added, schema={"row": pl.Int64, "visit_id": pl.String}, orient="row")])
     return ImportOutcome(read.rows, tuple(first.sort("row").get_column("visit_id").to_list()), tuple(replaced),
                          tuple(unchanged), reopened)
