@@ -90,6 +90,19 @@ def test_pricing_adds_pairs_when_the_candidates_are_not_enough(monkeypatch):
     assert grew >= 10
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_the_holdings_are_each_pairs_specialty_places_its_person_can_fill(seed):
+    """For pairs in any order, repeated, of visits with no place, one, or several (two of one specialty)."""
+    universe, general = _universe(seed)
+    gen = np.random.default_rng(seed)
+    v = gen.integers(0, len(general), size=50)
+    p = gen.integers(0, universe.n_people, size=50)
+    slot, pair = universe.holdings(v, p)
+    want = {(s, i) for i in range(len(v)) for s in np.flatnonzero(universe.slot_visit == v[i]).tolist()
+            if universe.holds[p[i], universe.slot_spec[s]]}
+    assert len(slot) == len(want) and set(zip(slot.tolist(), pair.tolist())) == want
+
+
 @pytest.mark.parametrize("seed", range(30))
 def test_classes_of_identical_visits_give_the_visit_by_visit_cap(seed):
     universe, general = _universe(seed)
@@ -163,13 +176,17 @@ def test_a_visit_whose_candidates_are_all_capped_is_priced_against_the_others(mo
     assert len(got) == 1 and got == _pairs(full, assignment._solve(full, np.ones(1, dtype=bool), capacity))
 
 
+@pytest.mark.parametrize("dense", [0, pricing.DENSE, 1 << (costs.COST_BITS - 1)])
 @pytest.mark.parametrize("seed", range(8))
-def test_the_candidates_are_each_visits_and_slots_cheapest_eligible_pairs(seed, monkeypatch):
-    """The search below a line finds what sorting every eligible pair of a block finds: each visit's k
-    cheapest officers and each slot's k cheapest holders, with the next cost as the floor, and the
-    eligible counts (units of many people and of few, certificates ending, bans, repeated people)."""
+def test_the_candidates_are_each_visits_and_slots_cheapest_eligible_pairs(seed, dense, monkeypatch):
+    """The search below a line, and the partition of rows searched whole, find what sorting every
+    eligible pair of a block finds: each visit's k cheapest officers and each slot's k cheapest
+    holders, with the next cost as the floor, and the eligible counts (units of many people and of
+    few, certificates ending, bans, repeated people; every row searched whole, or only those few
+    pairs reach)."""
     gen = np.random.default_rng(seed)
     monkeypatch.setattr(pricing, "SIFT", int(gen.integers(200, 5000)))
+    monkeypatch.setattr(pricing, "DENSE", dense)
     k, n_visits, n_specs = int(gen.integers(1, 5)), 300, 3
     unit_people = [int(gen.integers(5, 300)) for _ in range(3)]
     n_people = sum(unit_people)

@@ -4,6 +4,8 @@ priced matching repairs parts instead of solving them again."""
 import numpy as np
 import pytest
 from ortools.graph.python import min_cost_flow
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import breadth_first_order
 from plan.test_pricing import _full, _pairs, _universe
 from spotcheck.plan import assignment, pricing, repair
 
@@ -47,6 +49,26 @@ def test_a_repaired_optimum_is_the_fresh_solve_over_every_arc(seed):
     want = _optimum(tails, heads, caps, costs)
     assert got is not None
     assert (got == want).all()
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_residual_matrix_holds_each_arcs_reduced_cost_where_it_has_room(seed):
+    """Forward entry (tail → head): the reduced cost while the arc has room, backward (head → tail): minus
+    it while the arc carries flow, infinity otherwise; and the sink is reached exactly along such entries."""
+    tails, heads, caps, costs, gen = _network(seed)
+    n = int(max(tails.max(), heads.max())) + 1
+    flows = np.where(gen.random(len(tails)) < 0.6, caps, gen.integers(0, 2, size=len(tails)))
+    d = gen.integers(-2**33, 2**33, size=n)
+    graph = repair._Residual(tails, heads, n)
+    matrix = graph.matrix(flows, caps, costs, d)
+    rc = costs + d[tails] - d[heads]
+    for a in range(len(tails)):
+        assert matrix[tails[a], heads[a]] == (rc[a] if flows[a] < caps[a] else np.inf)
+        assert matrix[heads[a], tails[a]] == (-rc[a] if flows[a] > 0 else np.inf)
+    fwd, bwd = flows < caps, flows > 0
+    rows, cols = np.concatenate([tails[fwd], heads[bwd]]), np.concatenate([heads[fwd], tails[bwd]])
+    room = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    assert graph.reaches_sink(flows, caps) == (1 in breadth_first_order(room, 0, directed=True, return_predecessors=False))
 
 
 def test_potentials_that_do_not_prove_the_old_flow_are_refused():
