@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
 from spotcheck.cli import main
@@ -133,3 +134,20 @@ def test_the_starter_draws_and_a_draw_is_verified_by_its_policy_id(bureau):
     assert drawn.exit_code == 0, drawn.output
     verified = run("verify", "d", "--entities", "data/entities.csv")
     assert verified.exit_code == 0 and "核验通过" in verified.output, verified.output
+
+
+def test_the_starter_is_planned_before_next_years_holidays_are_known(bureau):
+    """Results are due 20 working days after the year's last checks, in January of a year whose holidays the
+    State Council has not given yet: the plan is made, those deadlines are left empty and the officer is told
+    how to fill them in."""
+    assert run("synth", POLICY, "--entities", "400", "--inspectors", "30", "--seed", "s", "--out", "data").exit_code == 0
+    assert run("draw", POLICY, "--entities", "data/entities.csv", "--seed", "s", "--date", "2026-04-01", "--out", "d").exit_code == 0
+    planned = run("plan", "d", "--inspectors", "data/inspectors.csv", "--ledger", "l.db")
+    assert planned.exit_code == 0, planned.output
+    assert "提醒" in planned.output and "C301 不知道 2027 年的节假日安排" in planned.output
+    assert "policies/calendars/2027.yaml" in planned.output
+    visits = pl.read_csv("d/visits.csv", infer_schema=False)
+    assert visits.height and visits["results_due_by"].is_null().all()
+    assert visits["inspect_by"].is_not_null().all()
+    verified = run("verify", "d", "--entities", "data/entities.csv", "--inspectors", "data/inspectors.csv")
+    assert verified.exit_code == 0, verified.output

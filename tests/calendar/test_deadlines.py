@@ -121,6 +121,17 @@ def test_resolve_crossing_into_an_unknown_year_is_c301():
     assert got["results_public"] == date(2027, 1, 18)
 
 
+def test_resolve_told_to_leave_an_unknown_year_out_counts_the_rest():
+    unknown = []
+    got = resolve(SEED_003, {"scheme_received": date(2026, 12, 1), "check_completed": date(2026, 12, 20)}, CAL,
+                  unknown=unknown)
+    assert "results_public" not in got  # 20 working days after 12-20 run into 2027
+    assert got["list_fetched"] == CAL.add_working_days(date(2026, 12, 1), 5)
+    assert [p.code for p in unknown] == ["C301"] and "2027" in unknown[0].message
+    with pytest.raises(SpotcheckError):  # without the list it is raised, as before
+        resolve(SEED_003, {"check_completed": date(2026, 12, 20)}, CAL, unknown=None)
+
+
 def test_check_rules_reports_unknown_anchors_with_their_path():
     rules = {"results_public": DeadlineRule(name="公示", working_days=20, after="check_finished")}
     ((path, problem),) = check_rules(rules)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
-from spotcheck.calendar.workdays import WEEKDAYS, Day, WorkCalendar
+from spotcheck.calendar.workdays import UNKNOWN_YEAR, WEEKDAYS, Day, WorkCalendar
 from spotcheck.errors import Problem, SpotcheckError
 
 ANCHORS: Mapping[str, str] = MappingProxyType({
@@ -188,13 +188,15 @@ def check_rules(rules: Mapping[str, DeadlineRule]) -> list[tuple[tuple[str, ...]
     return found
 
 
-def resolve(rules: Mapping[str, DeadlineRule], anchors: Mapping[str, date], calendar: WorkCalendar) -> dict[str, date]:
+def resolve(rules: Mapping[str, DeadlineRule], anchors: Mapping[str, date], calendar: WorkCalendar, *,
+            unknown: list[Problem] | None = None) -> dict[str, date]:
     """Every deadline computable from the anchor dates known, following chains.
 
     `anchors` holds the dates of events that happened, keyed by event name or deadline id; an actual
     date given for a deadline id is what later deadlines count from (a list fetched early moves the
     matching deadline earlier). Deadlines whose chain reaches an unknown date, and monthly rules
-    (see `monthly_dates`), are left out.
+    (see `monthly_dates`), are left out. With `unknown` (a list), so is a deadline counted into a year
+    whose holidays are not known (C301), and its problem is added to the list instead of raised.
     """
     problems = [problem for _, problem in check_rules(rules)]
     problems += [
@@ -215,7 +217,14 @@ def resolve(rules: Mapping[str, DeadlineRule], anchors: Mapping[str, date], cale
                 if start is None and rule.after in rules:
                     start = date_of(rule.after)
             counted = rule.on is not None or (rule.monthly is None and start is not None)
-            resolved[rid] = due(rule, start, calendar) if counted else None
+            try:
+                resolved[rid] = due(rule, start, calendar) if counted else None
+            except SpotcheckError as err:
+                # A year whose holidays nobody has given yet (the next one, late in this one): left out, said.
+                if unknown is None or any(p.code != UNKNOWN_YEAR for p in err.problems):
+                    raise
+                unknown.extend(p for p in err.problems if p not in unknown)
+                resolved[rid] = None
         return resolved[rid]
 
     return {rid: d for rid in rules if (d := date_of(rid)) is not None}

@@ -369,9 +369,12 @@ def _as_day(day: date) -> date:
     return day
 
 
+UNKNOWN_YEAR = "C301"
+
+
 def _unknown_year(year: int) -> Problem:
     return Problem(
-        code="C301",
+        code=UNKNOWN_YEAR,
         message=f"不知道 {year} 年的节假日安排，无法计算工作日（已知年份："
         f"{_LIBRARY_YEARS.start}–{_LIBRARY_YEARS.stop - 1} 年及已提供日程的年份）",
         hint=f"按国务院办公厅关于{year}年部分节假日安排的通知，写一个日程文件放在 policies/calendars/{year}.yaml"

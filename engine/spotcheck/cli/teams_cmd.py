@@ -38,6 +38,8 @@ def plan(draw_dir: Path, inspectors_path: Path, recusals_path: Path | None, enti
     )
     for reason, count in t["unstaffed_reasons"].items():
         click.echo(f"未配齐 {count} 次：{reason}", err=True)
+    for said in v.get("deadlines_left_out", []):
+        click.echo(f"提醒：部分期限暂未计算（visits.csv 中留空）——{said}", err=True)
 
 
 @main.group("teams")

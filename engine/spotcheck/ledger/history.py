@@ -50,11 +50,12 @@ def _append_frame(tx: Transaction, clean: pl.DataFrame, key: str, actor: str | N
     """A clean frame's records and table rows, made by polars without a dict per row: polars writes each row as
     orjson writes it (keys sorted, the same escapes; tests/ledger/test_history.py compares the two)."""
     codes = pl.struct("item_codes").struct.json_encode().str.strip_prefix('{"item_codes":').str.strip_suffix("}")
-    made = clean.select(pl.struct(sorted(HISTORY_FIELDS)).struct.json_encode().alias("_text"), "uscc", "year", "task_id",
-                        codes.alias("item_codes"), *HISTORY_FIELDS[4:])
-    parts = range(0, made.height, HISTORY_ROWS_PER_RECORD)
+    parts = range(0, clean.height, HISTORY_ROWS_PER_RECORD)
     for start in parts:
-        part = made.slice(start, HISTORY_ROWS_PER_RECORD)
+        # A part at a time: a province's rows as text at once are gigabytes.
+        part = clean.slice(start, HISTORY_ROWS_PER_RECORD).select(
+            pl.struct(sorted(HISTORY_FIELDS)).struct.json_encode().alias("_text"), "uscc", "year", "task_id",
+            codes.alias("item_codes"), *HISTORY_FIELDS[4:])
         tx.extend_texts("history", [(key, '{"rows":[' + part.get_column("_text").str.join(",").item() + "]}")], actor=actor)
         _index(tx, tx.head_seq, part.drop("_text").iter_rows())
     return len(parts)

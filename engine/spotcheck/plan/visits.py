@@ -52,6 +52,7 @@ from spotcheck.rules import engine as rules
 from spotcheck.rules.classes import matches_by_class
 from spotcheck.rules.conditions import parse_condition
 from spotcheck.calendar.deadlines import due, resolve
+from spotcheck.errors import Problem
 from spotcheck.rules.fields import VISIT_FIELDS
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.model import Task
@@ -86,6 +87,7 @@ class Visits:
     frame: pl.DataFrame
     pairs: int  # (task, round, entity) rows of the draw
     window: str  # policy.merge.window
+    unknown_years: tuple[Problem, ...] = ()  # C301: deadlines counted into these years are left empty
 
     def summary(self, coordination: Coordination | None = None) -> dict:
         """Counts for summary.json: visits saved by merging, joint visits, per inspecting unit."""
@@ -102,6 +104,8 @@ class Visits:
         }
         if coordination:
             out["coordination"] = _coordination_saving(coordination)
+        if self.unknown_years:
+            out["deadlines_left_out"] = [f"{p.code} {p.message}；{p.hint}" for p in self.unknown_years]
         return out
 
 
@@ -184,10 +188,12 @@ def build(loaded: LoadedPolicy, drawn: pl.DataFrame, *, draw_id: str, drawn_on: 
         (pl.lit("V") + plh.concat_str([pl.lit(f"{draw_id}|"), pl.col("window"), pl.lit("|"), pl.col("uscc"), own_check])
          .chash.sha2_256().str.slice(0, 16)).alias("visit_id"),
     )
-    grouped = grouped.join(_deadlines(loaded, grouped, drawn_on, tasks, campaign_of), on=["_tasks", "month"], how="left")
+    unknown: list[Problem] = []
+    grouped = grouped.join(_deadlines(loaded, grouped, drawn_on, tasks, campaign_of, unknown), on=["_tasks", "month"],
+                           how="left")
     # Sorted as by window, district, uscc, method.
     frame = grouped.with_columns(_ordinal(grouped["method"]).alias("_m")).sort(["_w", "_d", *codes, "_m"]).select(COLUMNS)
-    return Visits(frame, drawn.height, merge)
+    return Visits(frame, drawn.height, merge, tuple(unknown))
 
 
 def _task_unit(loaded: LoadedPolicy, task: Task) -> str | None:
@@ -271,8 +277,10 @@ def _month_end(year: int, month: int) -> dt.date:
 
 
 def _deadlines(loaded: LoadedPolicy, grouped: pl.DataFrame, drawn_on: dt.date, tasks: dict[str, Task],
-               campaign_of: dict[str, str]) -> pl.DataFrame:
-    """Per (task combination, draw month): the visit's deadlines."""
+               campaign_of: dict[str, str], unknown: list[Problem]) -> pl.DataFrame:
+    """Per (task combination, draw month): the visit's deadlines. One counted into a later year whose holidays
+    are not known yet (results due 20 working days after year-end checks, planned before the State Council's
+    notice for the next year) is left empty and its problem added to `unknown`: the plan is not refused for it."""
     policy = loaded.policy
     rules_ = policy.deadlines
     cal = loaded.calendar
@@ -282,6 +290,8 @@ def _deadlines(loaded: LoadedPolicy, grouped: pl.DataFrame, drawn_on: dt.date, t
     results_id = RESULTS if RESULTS in rules_ else next((k for k, r in rules_.items() if r.after == "check_completed"), None)
     monthly = next((r for r in rules_.values() if r.monthly is not None), None)
     year_end = dt.date(policy.year, 12, 31)
+    # Only a later year may be unknown: the plan's own year, and the draw's, must be known.
+    later_only = {policy.year, drawn_on.year} <= set(cal.known_years())
 
     def task_end(task: Task, month: int) -> dt.date:
         if task.window is not None:
@@ -300,7 +310,8 @@ def _deadlines(loaded: LoadedPolicy, grouped: pl.DataFrame, drawn_on: dt.date, t
         if done is not None:
             end = min(end, done)
         if end not in resolved:
-            resolved[end] = resolve(rules_, {"scheme_received": drawn_on, "check_completed": end}, cal) if rules_ else {}
+            resolved[end] = resolve(rules_, {"scheme_received": drawn_on, "check_completed": end}, cal,
+                                    unknown=unknown if later_only else None) if rules_ else {}
         got = resolved[end]
         out.append({
             "_tasks": key,
