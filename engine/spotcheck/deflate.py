@@ -19,13 +19,14 @@ BLOCK = 1 << 20
 
 
 class Deflater:
-    """One zip member's raw deflate stream, with the CRC-32 and size of what went in."""
+    """One zip member's raw deflate stream, with the CRC-32 and size of what went in and the size of what came out."""
 
     def __init__(self) -> None:
         self._packer = isal_zlib.compressobj(LEVEL, isal_zlib.DEFLATED, -15)
         self._held = bytearray()
         self.crc = 0
         self.size = 0
+        self.compressed = 0
 
     def compress(self, data: bytes | bytearray | memoryview) -> bytes:
         """The deflate stream's next bytes (often none) after `data`; igzip lets go of Python's lock."""
@@ -44,13 +45,16 @@ class Deflater:
         whole = view.nbytes - view.nbytes % BLOCK
         out.extend(self._packer.compress(view[k:k + BLOCK]) for k in range(0, whole, BLOCK))
         self._held += view[whole:]
-        return b"".join(out)
+        packed = b"".join(out)
+        self.compressed += len(packed)
+        return packed
 
     def flush(self) -> bytes:
         """The stream's last bytes; the Deflater is then done."""
-        last = self._packer.compress(self._held) if self._held else b""
+        last = (self._packer.compress(self._held) if self._held else b"") + self._packer.flush()
         self._held = bytearray()
-        return last + self._packer.flush()
+        self.compressed += len(last)
+        return last
 
 
 def deflated(data: bytes) -> tuple[int, bytes]:

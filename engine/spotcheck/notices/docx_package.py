@@ -154,13 +154,10 @@ class _Writer:
         offset = self._offset()
         self.out.write(self._header(name, 0, 0, 0))
         packer = Deflater()
-        compressed = [0]
 
         def deflate(pieces: list[bytes | memoryview]) -> None:
             for data in pieces:
-                packed = packer.compress(data)
-                compressed[0] += len(packed)
-                self.out.write(packed)
+                self.out.write(packer.compress(data))
 
         def handed(pieces: list[bytes | memoryview]) -> None:
             try:
@@ -190,9 +187,8 @@ class _Writer:
 
         def end() -> None:
             deflate(pending)
-            packed = packer.flush()
-            self.out.write(packed)
-            crc, size, length = packer.crc, packer.size, compressed[0] + len(packed)
+            self.out.write(packer.flush())
+            crc, size, length = packer.crc, packer.size, packer.compressed
             if size > _LIMIT or length > _LIMIT:
                 raise SpotcheckError(_too_big())
             at = self.out.tell()

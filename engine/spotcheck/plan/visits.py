@@ -87,7 +87,7 @@ class Visits:
     frame: pl.DataFrame
     pairs: int  # (task, round, entity) rows of the draw
     window: str  # policy.merge.window
-    unknown_years: tuple[Problem, ...] = ()  # C301: deadlines counted into these years are left empty
+    left_out: tuple[Problem, ...] = ()  # C301: the years whose holidays are unknown; deadlines in them left empty
 
     def summary(self, coordination: Coordination | None = None) -> dict:
         """Counts for summary.json: visits saved by merging, joint visits, per inspecting unit."""
@@ -104,8 +104,8 @@ class Visits:
         }
         if coordination:
             out["coordination"] = _coordination_saving(coordination)
-        if self.unknown_years:
-            out["deadlines_left_out"] = [f"{p.code} {p.message}；{p.hint}" for p in self.unknown_years]
+        if self.left_out:
+            out["deadlines_left_out"] = [f"{p.code} {p.message}；{p.hint}" for p in self.left_out]
         return out
 
 
