@@ -58,6 +58,46 @@ def test_adding_keeps_the_old_folder_when_the_work_fails(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["draw"]
 
 
+def test_adding_links_the_existing_files_instead_of_copying_them(tmp_path):
+    out = tmp_path / "draw"
+    (out / "units").mkdir(parents=True)
+    (out / "eligible.csv").write_bytes(b"a province's gigabyte\n")
+    (out / "units" / "u.xlsx").write_bytes(b"xlsx")
+    with staged(out, adding=True) as stage:
+        for name in ("eligible.csv", "units/u.xlsx"):
+            assert (stage / name).stat().st_ino == (out / name).stat().st_ino
+    assert (out / "eligible.csv").read_bytes() == b"a province's gigabyte\n" and (out / "eligible.csv").stat().st_nlink == 1
+
+
+def test_a_file_rewritten_in_a_failed_addition_keeps_its_old_bytes(tmp_path):
+    out = tmp_path / "draw"
+    out.mkdir()
+    (out / "summary.json").write_bytes(b"the draw's summary")
+    with pytest.raises(RuntimeError), staged(out, adding=True) as stage:
+        write_files(stage, {"summary.json": lambda: iter([b"with the plan's ", b"sections"])})
+        assert (stage / "summary.json").read_bytes() == b"with the plan's sections"
+        raise RuntimeError("the plan crashed")
+    assert (out / "summary.json").read_bytes() == b"the draw's summary"
+
+
+def test_adding_copies_where_the_file_system_cannot_link(tmp_path, monkeypatch):
+    import os
+
+    out = tmp_path / "draw"
+    out.mkdir()
+    (out / "draws.csv").write_bytes(b"draw")
+
+    def refused(source, target):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", refused)
+    with staged(out, adding=True) as stage:
+        assert (stage / "draws.csv").read_bytes() == b"draw"
+        assert (stage / "draws.csv").stat().st_ino != (out / "draws.csv").stat().st_ino
+        write_files(stage, {"teams.csv": b"teams"})
+    assert sorted(p.name for p in out.iterdir()) == ["draws.csv", "teams.csv"]
+
+
 def test_adding_to_a_missing_folder_is_refused(tmp_path):
     with pytest.raises(SpotcheckError) as exc, staged(tmp_path / "nowhere", adding=True):
         pytest.fail("the body must not run")
@@ -205,7 +245,7 @@ def test_the_ledger_refuses_a_plan_recorded_twice(shuozhou_dirs, tmp_path):
 KILLED_STAGE = """
 import os, signal, sys
 from pathlib import Path
-from spotcheck.draw.folder import staged, write_file_atomic
+from spotcheck.draw.folder import staged, write_file_atomic, write_files
 
 out, at = Path(sys.argv[1]), int(sys.argv[2])
 real, calls = os.rename, []
@@ -221,7 +261,7 @@ if at < 0:
     os.replace = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
     write_file_atomic(out / "report.json", b"new")
 with staged(out, adding=out.is_dir()) as stage:
-    (stage / "report.json").write_text("new")
+    write_files(stage, {"report.json": b"new"})
     if at == 0:
         os.kill(os.getpid(), signal.SIGKILL)
 """

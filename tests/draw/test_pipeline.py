@@ -219,6 +219,26 @@ def test_draw_reports_each_step_and_counts_the_tasks(shuozhou_dirs, tmp_path):
 
 
 
+DRAW_ALONE = """
+import datetime as dt, sys
+from pathlib import Path
+from spotcheck.draw import pipeline
+
+policy, data, out = map(Path, sys.argv[1:])
+pipeline.draw(policy, data / "entities.csv", out / "d", ledger_path=out / "l.db", seed="alone", drawn_on=dt.date(2021, 4, 1))
+print(" ".join(m for m in ("ortools", "scipy", "spotcheck.plan.changes", "spotcheck.directory.synth") if m in sys.modules))
+"""
+
+
+def test_a_draw_loads_neither_the_plans_solvers_nor_the_synthetic_data(shuozhou_dirs, tmp_path):
+    """A draw is one command's process: the plan's OR-Tools and SciPy and synth's modules are loaded by the
+    commands that use them, not by every draw."""
+    proc = subprocess.run([sys.executable, "-c", DRAW_ALONE, str(SHUOZHOU), str(shuozhou_dirs), str(tmp_path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == ""
+
+
 def test_a_policy_without_tasks_is_refused_before_anything_is_written(shuozhou_dirs, tmp_path):
     baseline = SHUOZHOU.parents[2] / "national" / "baseline.yaml"  # floors only, no tasks
     with pytest.raises(SpotcheckError) as exc:

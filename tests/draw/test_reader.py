@@ -1,5 +1,6 @@
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 from conftest import QINGDAO, edit
@@ -17,6 +18,54 @@ def test_visits_csv_edited_after_the_ledger_recorded_it(draw_dir, visit_ledger):
     assert [p.code for p in exc.value.problems] == ["S832"]
     assert "检查事项" in exc.value.problems[0].message
 
+
+
+def _ledger_of(path, records: list[tuple[str, dict]]) -> Path:
+    with Ledger.open(path, actor="安排人") as led, led.transaction() as tx:
+        for key, body in records:
+            tx.append("visit", key, body)
+    return path
+
+
+def _plan_body(row: dict) -> dict:
+    """A visits.csv row as the plan records it: lists as lists."""
+    return {**row, "task_ids": row["task_ids"].split("|"), "item_codes": row["item_codes"].split("|")}
+
+
+def test_every_visit_the_ledger_disagrees_with_is_named_in_the_order_first_recorded(draw_dir, visit_rows, tmp_path):
+    first, second, third = (_plan_body(r) for r in visit_rows[:3])
+    ledger = _ledger_of(tmp_path / "l.db", [
+        (third["visit_id"], {**third, "uscc": "91149901MA0000000X"}),
+        (first["visit_id"], {**first, "item_codes": list(reversed(first["item_codes"]))}),  # the same set
+        (second["visit_id"], {**second, "task_ids": ["t09"], "item_codes": ["Z99"]}),
+        (first["visit_id"], {**first, "task_ids": []}),  # the latest of the first visit: this one is compared
+    ])
+    with Ledger.open(ledger) as led, pytest.raises(SpotcheckError) as exc:
+        load_draw(draw_dir, led)
+    assert [(p.code, p.where, p.message) for p in exc.value.problems] == [
+        ("S832", f"检查 '{third['visit_id']}'", f"visits.csv 中检查 {third['visit_id']} 的统一社会信用代码与台账记录 #1 不一致"),
+        ("S832", f"检查 '{first['visit_id']}'", f"visits.csv 中检查 {first['visit_id']} 的抽查任务与台账记录 #4 不一致"),
+        ("S832", f"检查 '{second['visit_id']}'", f"visits.csv 中检查 {second['visit_id']} 的抽查任务、检查事项与台账记录 #3 不一致"),
+    ]
+
+
+def test_a_visits_latest_record_decides_and_a_field_it_lacks_is_not_compared(draw_dir, visit_rows, tmp_path):
+    first, second = (_plan_body(r) for r in visit_rows[:2])
+    partial = {k: v for k, v in second.items() if k not in ("uscc", "task_ids")}
+    ledger = _ledger_of(tmp_path / "l.db", [
+        (first["visit_id"], {**first, "task_ids": ["t09"]}),
+        (first["visit_id"], first),
+        (second["visit_id"], partial | {"item_codes": "|".join(second["item_codes"]) + "| "}),
+        ("V-not-in-this-folder", {**first, "uscc": "x"}),
+    ])
+    with Ledger.open(ledger) as led:
+        assert load_draw(draw_dir, led).draw_id
+    with Ledger.open(ledger) as led, led.transaction() as tx:
+        tx.append("visit", second["visit_id"], {**second, "uscc": None})
+    with Ledger.open(ledger) as led, pytest.raises(SpotcheckError) as exc:
+        load_draw(draw_dir, led)
+    assert [(p.code, p.message) for p in exc.value.problems] == [
+        ("S832", f"visits.csv 中检查 {second['visit_id']} 的统一社会信用代码与台账记录 #5 不一致")]
 
 def test_draw_folder_without_transcript_or_visits(tmp_path):
     with pytest.raises(SpotcheckError) as exc:

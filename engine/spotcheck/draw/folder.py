@@ -1,7 +1,8 @@
 """All-or-nothing output folders.
 
 A draw folder is built in a hidden sibling and renamed into place, so a crash leaves either the whole
-folder or none of it. Later stages (visits, teams, notices) add files the same way: copy, add, swap.
+folder or none of it. Later stages (visits, teams, notices) add files the same way: link, add, swap
+(the staging folder holds hard links to the existing files; a file is only ever replaced, never written into).
 A folder whose records go into the ledger lands with them as one outcome (`committed`).
 """
 
@@ -62,7 +63,7 @@ def _new_stage(out_dir: Path, adding: bool) -> tuple[Path, Held]:
     stage = Path(lock[: -len(_LOCK)])
     try:
         if adding:
-            shutil.copytree(out_dir, stage)
+            shutil.copytree(out_dir, stage, copy_function=_link_or_copy)
         else:
             stage.mkdir()
     except BaseException:
@@ -72,6 +73,16 @@ def _new_stage(out_dir: Path, adding: bool) -> tuple[Path, Held]:
     return stage, held
 
 
+def _link_or_copy(source: str, target: str) -> None:
+    """An existing file of a folder being added to, in its staging folder: a hard link, since a province's draw
+    folder is over a gigabyte and a stage adds or rewrites a few files (write_files replaces a file, never writes
+    into it, so the folder in place keeps its bytes until the swap); a copy where the file system links none."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
 _LOCK = ".lock"
 
 
@@ -79,7 +90,8 @@ _LOCK = ".lock"
 def staged(out_dir: Path, *, adding: bool = False) -> Iterator[Path]:
     """Yield a staging folder; on success it becomes `out_dir`, on any error it is removed.
 
-    With `adding`, the staging folder starts as a copy of the existing `out_dir`. For a folder whose
+    With `adding`, the staging folder starts with the existing `out_dir`'s files (hard links: replace a file
+    there, as write_files does, rather than write into it). For a folder whose
     ledger records must land with it, use `committed`.
     """
     out_dir = Path(out_dir)
@@ -229,6 +241,8 @@ def write_files(folder: Path, files: Mapping[str, Content]) -> dict[str, str]:
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
+        # A new file, not the old one truncated: in a staging folder the old one is the live folder's (a hard link).
+        path.unlink(missing_ok=True)
         with path.open("wb") as f:
             for piece in pieces(content):
                 f.write(piece)

@@ -12,15 +12,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from spotcheck.rules import examples
 from spotcheck.rules.conditions import resolve_dates
-from spotcheck.directory import synth
-from spotcheck.directory.synth_rows import TYPE_MIX
-from spotcheck.directory.synth_spec import SynthSpec
-from spotcheck.plan import changes
 from spotcheck.draw import compute as draw_stage
 from spotcheck.draw import spark
 from spotcheck.draw.history import HISTORY_COLUMNS, history_csv, history_frame, history_rows
@@ -59,9 +54,16 @@ from spotcheck.progress import Progress, silent
 from spotcheck.year import revision
 from spotcheck.year.rounds import Override, Request, Selection, drawn_rounds, select
 
+if TYPE_CHECKING:
+    from spotcheck.directory.synth_spec import SynthSpec
+
 
 def spec_from_policy(loaded: LoadedPolicy) -> SynthSpec:
     """What a synthetic jurisdiction must hold so that every task of the policy has a non-empty scope."""
+    # Synthetic data is made by its own command: a draw does not load its modules (a third of a second).
+    from spotcheck.directory.synth_spec import SynthSpec
+    from spotcheck.rules import examples
+
     policy = loaded.policy
     starts = [c.window.start for c in policy.campaigns] + [t.window.start for t in policy.tasks if t.window]
     as_of = min(starts) if starts else dt.date(policy.year, 3, 1)
@@ -105,6 +107,8 @@ def _kinds(loaded: LoadedPolicy) -> dict:
     """The kinds of object the policy's tasks and coverage name beyond the three market kinds, and the
     kinds graded on a scale other than the enterprises' (or on none), for the synthetic directory."""
     policy = loaded.policy
+    from spotcheck.directory.synth_rows import TYPE_MIX
+
     if not policy.kinds:
         return {}
     named = set(coverage_kinds(policy))
@@ -165,6 +169,8 @@ def synthesize(policy_path: Path, entities: int, inspectors: int, seed: str, out
                dense: bool = False) -> list[Path]:
     """Synthetic entity and inspector directories and a recusal list shaped like the policy's jurisdiction
     (labels as rare as in a real city, or on 4% of entities each when `dense`)."""
+    from spotcheck.directory import synth
+
     loaded = load_policy(policy_path)
     return list(synth.synthesize_to(spec_from_policy(loaded), entities, inspectors, seed, out_dir, dense=dense).values())
 
@@ -480,6 +486,10 @@ def verify(
                 Problem("V705", "该目录已生成检查组，核验须同时给出 --inspectors（及 --recusals）", file=str(draw_dir))
             )
         else:
+            # The plan's solvers (OR-Tools, SciPy) load in about a second of CPU that a draw, which imports this
+            # module, does not need: they are loaded when a planned folder is verified.
+            from spotcheck.plan import changes
+
             problems += changes.verify_workplan(draw_dir, inspectors_path, recusals_path, policy_path=policy_path)
             checked += ["visits.csv", "teams.csv"]
     return Verification(not problems, problems, checked)
