@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from click.testing import CliRunner
 
 from spotcheck.cli import main
@@ -42,7 +44,8 @@ def test_help_pages_are_chinese():
 def _commands(group, path=()):
     import click
 
-    for name, command in group.commands.items():
+    for name in group.list_commands(None):
+        command = group.get_command(None, name)
         if isinstance(command, click.Group):
             yield from _commands(command, (*path, name))
         else:
@@ -84,3 +87,29 @@ def test_click_value_errors_are_said_in_chinese():
         result = run(*args)
         assert result.exit_code == 2 and words in result.output, result.output
         assert "is not" not in result.output and "range" not in result.output.replace("x>=1", "")
+
+
+def test_each_command_is_named_once_with_the_module_defining_it():
+    import importlib
+    import pkgutil
+
+    import spotcheck.cli as cli
+
+    modules = [f"spotcheck.cli.{m.name}" for m in pkgutil.iter_modules(cli.__path__) if m.name.endswith("_cmd")]
+    for module in modules:
+        importlib.import_module(module)
+    defined = {name: command.callback.__module__ for name, command in main.commands.items()}
+    assert defined == main.modules and set(main.modules.values()) == set(modules)
+
+
+def test_a_command_imports_only_its_own_stage(tmp_path):
+    import subprocess
+    import sys
+
+    policy = Path(__file__).parents[2] / "policies/shanxi/shuozhou/2021.yaml"
+    script = ("import sys\nfrom spotcheck.cli import main\ntry:\n    main(['validate', sys.argv[1]])\n"
+              "except SystemExit as exc:\n    print(exc.code, *sorted(m for m in sys.modules if m.startswith('spotcheck.')))")
+    done = subprocess.run([sys.executable, "-c", script, str(policy)], capture_output=True, text=True, check=True)
+    code, *loaded = done.stdout.splitlines()[-1].split()
+    assert code == "0" and "spotcheck.cli.policy_cmd" in loaded
+    assert not {"spotcheck.cli.teams_cmd", "spotcheck.plan.workplan", "spotcheck.notices.api", "spotcheck.site.build"} & set(loaded)

@@ -88,6 +88,20 @@ def test_coverage_by_district_and_tier(tmp_path, draw_dir, results_ledger):
         ("A级（低风险）", 2, 8), ("B级（一般风险）", 1, 3), ("C级（较高风险）", 1, 2), ("D级（高风险）", 1, 1)]
 
 
+def test_inspected_entities_missing_from_the_directory_are_noted_and_not_covered(tmp_path, draw_dir, results_ledger, visit_rows):
+    rep, metrics = make(draw_dir, results_ledger, tmp_path)
+    assert (metrics["enterprise_coverage"]["numerator"], metrics["enterprise_coverage"]["denominator"]) == (5, 14)
+    assert not any("不在名录中" in note for note in rep.notes)
+    gone = {visit_rows[0]["uscc"], visit_rows[1]["uscc"]}
+    lines = ENTITIES.read_text("utf-8").splitlines()
+    fewer = tmp_path / "entities.csv"
+    fewer.write_text("\n".join(line for line in lines if line.split(",")[0] not in gone) + "\n", "utf-8")
+    rep = report.make_report(POLICY, [draw_dir], fewer, ledger_path=results_ledger, out_dir=tmp_path / "fewer", today=YEAR_END)
+    coverage = next(m for m in rep.metrics if m.metric == "enterprise_coverage")
+    assert (coverage.numerator, coverage.denominator) == (3, 12)
+    assert "2 户已检查主体不在名录中，未计入企业覆盖率" in rep.notes
+
+
 def test_html_is_self_contained(tmp_path, draw_dir, results_ledger):
     published(draw_dir, results_ledger, tmp_path)
     make(draw_dir, results_ledger, tmp_path)

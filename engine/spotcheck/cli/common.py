@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import functools
+import importlib
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn, TypeVar
@@ -175,6 +176,23 @@ class ChineseGroup(_ChineseHelp, click.Group):
 
     command_class = ChineseCommand
     group_class = type  # subgroups are ChineseGroup too
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.modules: dict[str, str] = {}
+
+    def load_lazily(self, modules: Mapping[str, str]) -> None:
+        """Commands (name → the module defining them) imported when first named: a command imports only its
+        own stage, not every stage's libraries (the plan's solver, Word, the site) on each run."""
+        self.modules.update(modules)
+
+    def list_commands(self, ctx) -> list[str]:
+        return sorted({*self.commands, *self.modules})
+
+    def get_command(self, ctx, name):
+        if name not in self.commands and name in self.modules:
+            importlib.import_module(self.modules[name])
+        return super().get_command(ctx, name)
 
     def resolve_command(self, ctx, args):
         name = args[0] if args else ""

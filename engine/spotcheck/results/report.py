@@ -200,9 +200,11 @@ def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFr
             reason = "分母为零：" + basis
         metrics[metric] = Metric(metric, num, den, target, text, basis, reason)
 
-    operating = entities.filter(pl.col("type").is_in(list(coverage_kinds(loaded.policy))) & pl.col("status").is_in(list(OPERATING_STATUSES)))
     inspected = done.get_column("uscc").unique()
-    operating = operating.with_columns(pl.col("uscc").is_in(inspected.implode()).alias("_inspected"))
+    # Looked up once, the directory's codes among the inspected ones: a province's ten million codes are never
+    # made a set to look the inspected up in (5.5-6.2 s of CPU against 2.5-2.6 s this way).
+    entities = entities.with_columns(pl.col("uscc").is_in(inspected.implode()).alias("_inspected"))
+    operating = entities.filter(pl.col("type").is_in(list(coverage_kinds(loaded.policy))) & pl.col("status").is_in(list(OPERATING_STATUSES)))
     put("enterprise_coverage", int(operating["_inspected"].sum()), operating.height,
         "本年度已录入结果的在营企业户数 / 名录中在营企业户数")
 
@@ -250,7 +252,7 @@ def compute(loaded: LoadedPolicy, folders: list[DrawFolder], entities: pl.DataFr
     notes = []
     if any(f.drill for f in folders):
         notes.append("包含演练抽取，演练结果不是正式抽查结果，不得对外公布")
-    unknown = inspected.filter(~inspected.is_in(entities.get_column("uscc").implode())).len()
+    unknown = inspected.len() - entities.filter(pl.col("_inspected")).get_column("uscc").n_unique()
     if unknown:
         notes.append(f"{unknown} 户已检查主体不在名录中，未计入企业覆盖率")
     order = [m for m in METRIC_NAMES if m in metrics]
