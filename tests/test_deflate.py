@@ -1,6 +1,8 @@
 """Raw deflate by ISA-L: plain deflate any inflater reads, the same bytes however the text is cut."""
 
+import io
 import random
+import zipfile
 import zlib
 
 from hypothesis import given, settings
@@ -56,3 +58,26 @@ def test_cuts_across_blocks_give_the_same_bytes(monkeypatch):
     for _ in range(20):
         assert _stream(_cuts(TEXT, [rng.choice([1, 999, 1000, 1001, 2500, 7000])])) == whole
     assert _stream(_cuts(TEXT, [1000])) == whole
+
+
+def test_a_stream_put_into_a_zip_entry_reads_back_with_the_texts_crc_and_size(monkeypatch):
+    """zipfile checks the CRC and size as it reads the entry back; its own count saw only the deflated bytes."""
+    counted = []
+
+    def crc32(data, value=0):
+        counted.append(len(memoryview(data).cast("B")))
+        return zlib.crc32(data, value)
+
+    monkeypatch.setattr(zipfile, "crc32", crc32)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        info = zipfile.ZipInfo("a.xml")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        packer = deflate.Deflater()
+        with z.open(info, "w", force_zip64=True) as entry:
+            deflate.into_entry(entry, packer.stream(_cuts(TEXT, [5000, 123])), packer)
+    assert sum(counted) == packer.compressed < len(TEXT) // 5
+    monkeypatch.undo()
+    with zipfile.ZipFile(out) as z:
+        assert z.read("a.xml") == TEXT
+        assert (z.getinfo("a.xml").CRC, z.getinfo("a.xml").file_size) == (zlib.crc32(TEXT), len(TEXT))

@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 import polars as pl
 import pyarrow as pa
-from spotcheck.deflate import Deflater
+from spotcheck.deflate import Deflater, into_entry
 from spotcheck.pieces import ahead, joined
 
 _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -221,10 +221,9 @@ def _sheet_xml(sheet: Sheet, selected: bool) -> Iterator[list[bytes | memoryview
 
 @dataclass(frozen=True)
 class _Member:
-    """A zip member deflated beforehand, as zipfile would have: its CRC-32, its size, its raw deflate stream."""
+    """A zip member deflated beforehand: its raw deflate stream, and the Deflater that made it (the text's CRC-32 and size)."""
 
-    crc: int
-    size: int
+    packer: Deflater
     data: list[bytes]
 
 
@@ -232,21 +231,7 @@ def _deflated(batches: Iterator[list[bytes | memoryview]]) -> _Member:
     """The batches deflated, the next batch made in another thread meanwhile: polars and the deflater both
     release the GIL."""
     packer = Deflater()
-    data = [packer.compress(piece) for batch in ahead(batches) for piece in batch]
-    data.append(packer.flush())
-    return _Member(packer.crc, packer.size, data)
-
-
-class _AsDeflated:
-    """Stands in for zipfile's compressor while a member deflated beforehand is copied in as it is."""
-
-    @staticmethod
-    def compress(data):
-        return data
-
-    @staticmethod
-    def flush() -> bytes:
-        return b""
+    return _Member(packer, list(packer.stream(piece for batch in ahead(batches) for piece in batch)))
 
 
 def _parts(sheets: Sequence[Sheet], title: str | None, created: dt.date | None) -> dict[str, str]:
@@ -306,9 +291,5 @@ def workbook(sheets: Sequence[Sheet], *, title: str | None = None, created: dt.d
                 info = zipfile.ZipInfo(f"xl/worksheets/sheet{k}.xml", _ZIP_DATE)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 with z.open(info, "w", force_zip64=True) as out:
-                    # zipfile counts what passes through: the member's own CRC and size are set before it closes.
-                    out._compressor = _AsDeflated
-                    for piece in member.data:
-                        out.write(piece)
-                    out._crc, out._file_size = member.crc, member.size
+                    into_entry(out, member.data, member.packer)
     return buffer.getvalue()

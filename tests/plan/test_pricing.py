@@ -225,3 +225,40 @@ def test_the_candidates_are_each_visits_and_slots_cheapest_eligible_pairs(seed, 
     assert got == want
     assert (eligible == count).all() and (holders == held).all()
     assert (universe.floor == floor).all() and (universe.slot_floor == slot_floor).all()
+
+
+@pytest.mark.parametrize("sift", [1, 7, 40])
+@pytest.mark.parametrize("seed", range(6))
+def test_specialty_places_searched_in_pieces_find_what_one_piece_finds(seed, sift, monkeypatch):
+    """The specialty places are searched a specialty at a time in pieces of SIFT pairs, which can part two places
+    of one visit (and a visit's general row from its places): the candidates, counts and floors are those of
+    a search in one piece."""
+    universe, general = _universe(seed)
+    gen = np.random.default_rng(seed)
+    # Two places of one specialty on many visits, so the pieces cut between them.
+    twice = gen.choice(len(universe.slot_visit), size=len(universe.slot_visit) // 2 + 1) if len(universe.slot_visit) else []
+    order = np.argsort(np.concatenate([universe.slot_visit, universe.slot_visit[twice]]), kind="stable")
+    universe.slot_visit = np.concatenate([universe.slot_visit, universe.slot_visit[twice]])[order]
+    universe.slot_spec = np.concatenate([universe.slot_spec, universe.slot_spec[twice]])[order]
+    monkeypatch.setattr(pricing, "SIFT", 1 << 12)  # more than any block of _universe holds
+    whole = [*universe.candidates(len(general), 2), universe.floor, universe.slot_floor]
+    monkeypatch.setattr(pricing, "SIFT", sift)
+    pieces = [*universe.candidates(len(general), 2), universe.floor, universe.slot_floor]
+    for got, want in zip(pieces, whole):
+        assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pairs_are_eligible_as_their_block_says_with_bans_on_the_first_and_last_visits_asked(seed):
+    """Pair by pair, eligibility is the block's (certificates and bans), whichever visits are asked about and in
+    whatever order: the bans looked up are only those of the visits asked, from the least to the greatest."""
+    universe, _ = _universe(seed)
+    gen = np.random.default_rng(seed)
+    n_visits = len(universe.inspect_by)
+    v = gen.integers(n_visits // 3, n_visits - n_visits // 3, size=200)
+    p = gen.integers(0, universe.n_people, size=200)
+    ends = [int(np.argmin(v)), int(np.argmax(v))]
+    universe.banned = np.unique(np.concatenate([universe.banned, v[ends] * universe.n_people + p[ends]]))
+    want = [universe._eligible(np.array([a]), np.array([b]))[0, 0] for a, b in zip(v.tolist(), p.tolist())]
+    assert universe._eligible_pairs(v, p).tolist() == want
+    assert not universe._eligible_pairs(v[ends], p[ends]).any()

@@ -3,6 +3,7 @@ import io
 import struct
 import time
 import zipfile
+import zlib
 
 import pytest
 from conftest import announced_rows as rows
@@ -103,3 +104,24 @@ def test_the_table_is_deflated_by_spotchecks_deflater_in_a_zip64_entry(demo_poli
     start = info.header_offset + 30 + name
     assert struct.unpack("<H", fast[start: start + 2])[0] == 0x0001  # the local header's Zip64 field
     assert fast[start + extra: start + extra + info.compress_size] == deflate.deflated(body)[1]
+
+
+def test_zipfile_counts_the_crc_of_the_deflated_table_not_of_its_text(demo_policy, monkeypatch):
+    """The Deflater counts the text's CRC: zipfile's own count (by zlib) goes over the deflated bytes only. The
+    last row is no guard row: its text is only ever in the table written."""
+    given = rows(notice_docx.FAST_ROWS + 400)
+    last = given[-1]["name"].encode("utf-8")
+    seen = []
+
+    def crc32(data, value=0):
+        seen.append(last in bytes(data))
+        return zlib.crc32(data, value)
+
+    monkeypatch.setattr(zipfile, "crc32", crc32)
+    full = results_notice(demo_policy, given, ON)
+    fast = notice_docx._fast(demo_policy, full, cells(full), notice.TEMPLATES)
+    monkeypatch.undo()
+    assert seen and not any(seen)
+    with zipfile.ZipFile(io.BytesIO(fast)) as z:
+        info = z.getinfo(notice_docx.MAIN)
+        assert last in z.read(info)  # zipfile checks the CRC and size as it reads

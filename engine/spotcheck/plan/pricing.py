@@ -124,35 +124,41 @@ class Universe:
         eligible count and the floor, searched SIFT pairs at a time in reused arrays. No matrix of who is
         eligible is made: the counts come from the sorted certificate expiries, and only the few pairs
         under a row's line are checked (_cheapest)."""
-        vs, ps, counts, floors, slot_ids, slot_counts, slot_floors = [], [], [], [], [], [], []
+        vs, ps, counts, floors = [], [], [], []
         rows = max(1, SIFT // len(people))
-        out = np.empty((min(rows, len(block_v)), len(people)), dtype=np.uint64)
-        spare = np.empty_like(out)
+        room = max(rows * len(people), SIFT)
+        out, spare = np.empty(room, dtype=np.uint64), np.empty(room, dtype=np.uint64)
         person_words = self.person_words[people][None, :]
         expiries = np.sort(self.expires[people])
-        holders = {spec: np.flatnonzero(self.holds[people, spec]) for spec in range(self.holds.shape[1])}
-        holder_expiries = {spec: np.sort(self.expires[people[cols]]) for spec, cols in holders.items()}
         for i in range(0, len(block_v), rows):
             vc = block_v[i : i + rows]
-            words = costs.premixed(self.visit_words[vc][:, None], person_words, out[: len(vc)], spare[: len(vc)])
+            words = costs.premixed(self.visit_words[vc][:, None], person_words, *_matrices(out, spare, len(vc), len(people)))
             count = self._count(vc, people, expiries)
             counts.append(count)
             floors.append(_cheapest(self, vc, people, words, count, k, vs, ps))
-            # The specialty places: each slot of these visits, among the holders of its specialty.
-            slots = order[_ranges(start[vc], start[vc + 1])]
-            for spec in _present(self.slot_spec[slots], self.holds.shape[1]):
-                cols = holders[spec]
-                if not len(cols):
-                    continue
-                s = slots[self.slot_spec[slots] == spec]
+        # The specialty places, one specialty at a time over the whole block, among its holders: a city's
+        # visits nearly all have a place of one specialty that a seventh of the officers hold, and searched
+        # with the general rows they came a few dozen at a time, each search costing more than its pairs.
+        slots = order[_ranges(start[block_v], start[block_v + 1])]
+        slot_ids, slot_counts, slot_floors = [], [], []
+        for spec in _present(self.slot_spec[slots], self.holds.shape[1]):
+            holders = people[self.holds[people, spec]]
+            if not len(holders):
+                continue
+            of_spec = slots[self.slot_spec[slots] == spec]
+            holder_words = self.person_words[holders][None, :]
+            holder_expiries = np.sort(self.expires[holders])
+            step = max(1, SIFT // len(holders))
+            for i in range(0, len(of_spec), step):
+                s = of_spec[i : i + step]
+                sv = self.slot_visit[s]
                 # A visit with two places of one specialty has two rows of the same visit.
-                visit, again = np.unique(self.slot_visit[s], return_inverse=True)
-                count = self._count(visit, people[cols], holder_expiries[spec])[again]
+                visit, again = np.unique(sv, return_inverse=True)
+                count = self._count(visit, holders, holder_expiries)[again]
+                words = costs.premixed(self.visit_words[sv][:, None], holder_words, *_matrices(out, spare, len(s), len(holders)))
                 slot_ids.append(s)
                 slot_counts.append(count)
-                r = np.searchsorted(vc, self.slot_visit[s])
-                # The holders' columns first, then the rows: twice as fast as one np.ix_ gather.
-                slot_floors.append(_cheapest(self, self.slot_visit[s], people[cols], words[:, cols][r], count, k, vs, ps))
+                slot_floors.append(_cheapest(self, sv, holders, words, count, k, vs, ps))
         none = np.zeros(0, dtype=np.int64)
         return (block_v, *(np.concatenate(a) if a else none for a in (vs, ps, counts, floors, slot_ids, slot_counts, slot_floors)))
 
@@ -173,9 +179,13 @@ class Universe:
     def _eligible_pairs(self, v: np.ndarray, p: np.ndarray) -> np.ndarray:
         """_eligible pair by pair: for each (v[i], p[i])."""
         ok = certified_through(self.expires[p], self.inspect_by[v])
-        if len(self.banned):
-            keys = v * self.n_people + p
-            ok &= self.banned[np.minimum(np.searchsorted(self.banned, keys), len(self.banned) - 1)] != keys
+        if not len(self.banned) or not len(v):
+            return ok
+        # Only the bans of these visits are looked up: a city bans a few hundred pairs, and most searches hold none.
+        lo, hi = np.searchsorted(self.banned, [v.min() * self.n_people, (v.max() + 1) * self.n_people])
+        if hi > lo:
+            banned, keys = self.banned[lo:hi], v * self.n_people + p
+            ok &= banned[np.minimum(np.searchsorted(banned, keys), len(banned) - 1)] != keys
         return ok
 
     def holdings(self, v: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -296,6 +306,12 @@ def _ranges(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """The concatenated ranges start[i]..end[i] (exclusive)."""
     count = end - start
     return np.repeat(start, count) + np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+
+
+def _matrices(out: np.ndarray, spare: np.ndarray, n_rows: int, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first n_rows × n_cols of two flat buffers, as matrices (premixed's output and scratch)."""
+    size = n_rows * n_cols
+    return out[:size].reshape(n_rows, n_cols), spare[:size].reshape(n_rows, n_cols)
 
 
 def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

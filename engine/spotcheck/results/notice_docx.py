@@ -21,10 +21,11 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import chain
 
 import polars as pl
 
-from spotcheck.deflate import Deflater
+from spotcheck.deflate import Deflater, into_entry
 from spotcheck.notices import api as notice
 from spotcheck.notices.announcements import ResultRow, results_notice
 from spotcheck.pieces import ahead, joined
@@ -35,7 +36,9 @@ from spotcheck.policy.loaded import LoadedPolicy
 MAIN = "word/document.xml"
 # Below this many rows one docxtpl render costs no more than the few this path needs.
 FAST_ROWS = 40
-_BATCH = 1 << 15
+# Rows made into text at once: about 3 KB of Word XML a row, so a few MB a batch, which the allocator reuses.
+# Batches of 32,768 rows were 100 MB of fresh memory each, and the kernel's share of the CPU grew with it.
+_BATCH = 1 << 11
 # Characters docxtpl turns into breaks, tabs or new paragraphs inside a cell: such a table is rendered as before.
 _LAYOUT = re.compile(r"[\t\n\a\f\r]")
 _SPECIAL = re.compile(r"[&<>\"']")
@@ -203,13 +206,14 @@ def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root) -> byte
             if info.filename != MAIN:
                 z.writestr(_dated(info), parts[info.filename])
                 continue
+            texts = chain([xml[:spans[0][0]].encode("utf-8")], filled(cells, expr), [xml[spans[-1][1]:].encode("utf-8")])
             with z.open(_dated(info), "w", force_zip64=True) as body:
-                if info.compress_type == zipfile.ZIP_DEFLATED:  # zipfile counts the CRC and sizes of what passes
-                    body._compressor = Deflater()
-                body.write(xml[:spans[0][0]].encode("utf-8"))
-                for text in filled(cells, expr):
-                    body.write(text)
-                body.write(xml[spans[-1][1]:].encode("utf-8"))
+                if info.compress_type == zipfile.ZIP_DEFLATED:
+                    packer = Deflater()
+                    into_entry(body, packer.stream(texts), packer)
+                else:
+                    for text in texts:
+                        body.write(text)
     return out.getvalue()
 
 
