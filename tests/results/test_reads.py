@@ -1,5 +1,4 @@
 import datetime as dt
-import json
 
 import polars as pl
 from conftest import RESULTS
@@ -91,30 +90,3 @@ def test_a_publication_and_an_approval_read_only_their_own_draws_results(draw_di
     assert after.equals(before)
     assert entered.height > 0 and visit in entered["visit_id"].to_list()
     assert entered_after.equals(entered)
-
-
-def test_a_field_holding_the_separator_is_read_field_by_field(draw_dir, results_ledger, visit_rows):
-    """publish reads each row's fields joined by U+001F, which a results file refuses (S861); a ledger written
-    before that check may hold one, and is then read field by field. Either way as `tracks` answers."""
-    results.approve(draw_dir, ledger_path=results_ledger, actor="审核员", on=TODAY)
-
-    def corrected(n: int, **fields) -> None:
-        visit = vid(visit_rows, n)
-        with Ledger.open(results_ledger, actor="科员") as led, led.transaction() as tx:
-            new = tx.append("result", visit, {**led.latest("result", visit).body, **fields})
-            tx.append("result_state", visit, {"visit_id": visit, "result_seq": new.seq, "state": "审核", "on": TODAY.isoformat()})
-
-    def both() -> tuple[list, list]:
-        with Ledger.open(results_ledger) as led:
-            folder = load_draw(draw_dir)
-            lean = reads.shown_frame(folder, led).select("visit_id", "seq", *reads.PUBLIC_FIELDS).rows()
-            full = [(t.visit.visit_id, t.result.seq, *(t.result.body.get(f) for f in reads.PUBLIC_FIELDS))
-                    for t in results.tracks(folder, led)]
-        return lean, [(*row[:5], json.dumps(row[5], separators=(",", ":"), ensure_ascii=False), row[6]) for row in full]
-
-    corrected(0, remarks="", name="=甲")
-    lean, full = both()
-    assert lean == full and ("=甲" in lean[0] and "" in lean[0])
-    corrected(1, name="甲\x1f乙", remarks=None)
-    lean, full = both()
-    assert lean == full and "甲\x1f乙" in lean[1]

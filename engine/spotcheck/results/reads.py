@@ -161,50 +161,12 @@ SHOWN_SCHEMA = {"seq": pl.Int64, "visit_id": pl.String, **{f: pl.String for f in
 # One pass over the records, front to back as _SCAN does (fetching a province's millions of rows through the
 # kind index cost more than reading every page once): this draw's results with the fields the public list prints,
 # and every result's state marks. A mark's fields are read only from marks, a result's only from results.
-_MARK_FIELDS = ("result_seq", "state", "on")
-_SHOWN_WHERE = """ FROM records NOT INDEXED WHERE (kind = 'result' AND json_extract(body, '$."draw_id"') = ?) OR kind = 'result_state'
-ORDER BY seq"""
 _SHOWN = ("SELECT kind = 'result', seq, key, "
           + ", ".join(f"""CASE kind WHEN 'result' THEN json_extract(body, '$."{f}"') END""" for f in PUBLIC_FIELDS)
-          + "".join(f""", CASE kind WHEN 'result_state' THEN json_extract(body, '$."{f}"') END""" for f in _MARK_FIELDS)
-          + _SHOWN_WHERE)
+          + "".join(f""", CASE kind WHEN 'result_state' THEN json_extract(body, '$."{f}"') END""" for f in ("result_seq", "state", "on"))
+          + """ FROM records NOT INDEXED WHERE (kind = 'result' AND json_extract(body, '$."draw_id"') = ?) OR kind = 'result_state'
+ORDER BY seq""")
 _SHOWN_SCANNED = {"result": pl.Int8, **SHOWN_SCHEMA, "result_seq": pl.Int64, "state": pl.String, "on": pl.String}
-# The same rows with each row's fields as one text: of a province's millions of rows, Python made an object of
-# every value and polars turned the rows into columns a value at a time. Each field is "=" and its text (a number
-# as SQLite writes it, a list as its JSON), or "" for none, joined by U+001F, which a results file refuses (S861).
-# Should a field hold one anyway (a ledger written before that check), the rows are read field by field.
-_CUT = "\x1f"
-
-
-def _joined(names: tuple[str, ...]) -> str:
-    return " || char(31) || ".join(f"""ifnull('=' || json_extract(body, '$."{f}"'), '')""" for f in names)
-
-
-_SHOWN_JOINED = (f"SELECT kind = 'result', seq, key, CASE kind WHEN 'result' THEN {_joined(PUBLIC_FIELDS)} "
-                 f"ELSE {_joined(_MARK_FIELDS)} END" + _SHOWN_WHERE)
-_JOINED_SCANNED = {"result": pl.Int8, "seq": pl.Int64, "visit_id": pl.String, "fields": pl.String}
-
-
-def _scanned(ledger: Ledger, sql: str, schema: dict, draw_id: str) -> pl.DataFrame:
-    return pl.concat([pl.DataFrame(rows, schema=schema, orient="row", strict=False) for rows in ledger.chunks(sql, (draw_id,))]
-                     or [pl.DataFrame(schema=schema)])
-
-
-def _shown_scanned(folder: DrawFolder, ledger: Ledger) -> pl.DataFrame:
-    """The rows of _SHOWN (_SHOWN_SCANNED), read as _SHOWN_JOINED unless a field holds the separator."""
-    cut = _scanned(ledger, _SHOWN_JOINED, _JOINED_SCANNED, folder.draw_id).with_columns(pl.col("fields").str.split(_CUT))
-    result = pl.col("result") == 1
-    if not cut.select((pl.col("fields").list.len() == pl.when(result).then(len(PUBLIC_FIELDS))
-                       .otherwise(len(_MARK_FIELDS))).all()).item():
-        return _scanned(ledger, _SHOWN, _SHOWN_SCANNED, folder.draw_id)
-
-    def field(place: int, of: pl.Expr) -> pl.Expr:
-        text = pl.col("fields").list.get(place, null_on_oob=True)
-        return pl.when(of & text.str.starts_with("=")).then(text.str.slice(1))
-
-    return cut.select("result", "seq", "visit_id", *(field(j, result).alias(f) for j, f in enumerate(PUBLIC_FIELDS)),
-                      field(0, ~result).cast(pl.Int64, strict=False).alias("result_seq"),
-                      field(1, ~result).alias("state"), field(2, ~result).alias("on"))
 
 
 def shown_frame(folder: DrawFolder, ledger: Ledger) -> pl.DataFrame:
@@ -212,7 +174,8 @@ def shown_frame(folder: DrawFolder, ledger: Ledger) -> pl.DataFrame:
     visit_id, seq, the PUBLIC_FIELDS as SQLite gives them (categories as JSON text) and published_on (null
     when it is published now)."""
     order = folder.visit_frame.select(pl.col("visit_id"), pl.int_range(pl.len(), dtype=pl.Int64).alias("n"))
-    scanned = _shown_scanned(folder, ledger)
+    scanned = pl.concat([pl.DataFrame(rows, schema=_SHOWN_SCANNED, orient="row", strict=False)
+                         for rows in ledger.chunks(_SHOWN, (folder.draw_id,))] or [pl.DataFrame(schema=_SHOWN_SCANNED)])
     versions = scanned.filter(pl.col("result") == 1).select(*SHOWN_SCHEMA).join(order, on="visit_id")
     marks = scanned.filter(pl.col("result") == 0).select("result_seq", "state", "on")
 
