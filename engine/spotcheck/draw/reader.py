@@ -264,9 +264,11 @@ _VISIT_RANGE = "SELECT min(seq), max(seq) FROM records WHERE kind = 'visit'"
 
 def _as_set(kind: pl.Expr, value: pl.Expr) -> pl.Expr:
     """A ledger body's list, or the same list joined with '|' as in visits.csv (any other value is empty)."""
-    joined = (value.str.split("|").list.eval(pl.element().str.strip_chars())
+    # Each branch is given only its own rows' values (null elsewhere): a joined text is not JSON.
+    array, text = pl.when(kind == "array").then(value), pl.when(kind == "text").then(value)
+    joined = (text.str.split("|").list.eval(pl.element().str.strip_chars())
               .list.eval(pl.element().filter(pl.element() != "")))
-    return (pl.when(kind == "array").then(value.str.json_decode(pl.List(pl.Utf8)))
+    return (pl.when(kind == "array").then(array.str.json_decode(pl.List(pl.Utf8)))
             .when(kind == "text").then(joined)
             .otherwise(pl.lit([], pl.List(pl.Utf8))))
 
