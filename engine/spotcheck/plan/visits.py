@@ -87,7 +87,7 @@ class Visits:
     frame: pl.DataFrame
     pairs: int  # (task, round, entity) rows of the draw
     window: str  # policy.merge.window
-    left_out: tuple[Problem, ...] = ()  # C301: the years whose holidays are unknown; deadlines in them left empty
+    left_out: tuple[Problem, ...] = ()  # C301 of each later year whose holidays are unknown; its deadlines left empty
 
     def summary(self, coordination: Coordination | None = None) -> dict:
         """Counts for summary.json: visits saved by merging, joint visits, per inspecting unit."""
