@@ -7,7 +7,7 @@ import pytest
 from spotcheck.errors import SpotcheckError
 from spotcheck.ledger import history as history_module
 from spotcheck.ledger.chain import HISTORY_FIELDS, canonical_json
-from spotcheck.ledger.history import append_history
+from spotcheck.ledger.history import append_history, checks_of_year
 from spotcheck.ledger.store import Ledger
 
 AWKWARD = ["A01", 'say "hi"', "back\\slash", "新\u2028行", "tab\there", "\x01ctl", "emoji 😀", "", "é", "\x7f\x1f/<&>\r\n"]
@@ -69,3 +69,22 @@ def test_a_frame_with_check_dates_is_normalised_as_a_list_is(tmp_path):
             append_history(tx, given, key="k")
     assert _stored(tmp_path / "list.db") == _stored(tmp_path / "frame.db")
     assert _stored(tmp_path / "frame.db")[1][0][3] == 2024
+
+
+def test_a_years_checks_count_a_visit_once_a_drawn_entity_once_per_draw_and_other_checks_row_by_row(tmp_path):
+    def row(uscc, year=2024, draw_id=None, visit_id=None, task_id=None):
+        return {"uscc": uscc, "year": year, "draw_id": draw_id, "visit_id": visit_id, "task_id": task_id}
+
+    drawn = [row("A", draw_id="d1", visit_id="v1", task_id=t) for t in ("t1", "t2", "t3")] + [
+        row("B", draw_id="d1", visit_id="v2"),
+        row("C", draw_id="d1"), row("C", draw_id="d1", task_id="t2"),  # drawn for two tasks, no visit planned yet
+        row("C", draw_id="d2"), row("D", draw_id="d1", visit_id=""),
+        row("A", year=2023, draw_id="d0", visit_id="v0")]
+    other = [row("A", draw_id=""), row("B"), row("B"), row("E", year=2023)]
+    with Ledger.open(tmp_path / "l.db") as led:
+        with led.transaction() as tx:
+            append_history(tx, drawn, key="draws")
+            append_history(tx, other, key="complaints")
+        assert checks_of_year(led, 2024) == (5, 3)  # v1, v2, d1|C, d2|C, d1|D; three rows without a draw
+        assert checks_of_year(led, 2023) == (1, 1)
+        assert checks_of_year(led, 2022) == (0, 0)

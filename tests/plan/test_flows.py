@@ -1,5 +1,10 @@
 """The helper process: parts it solves give the teams this process gives, and its failures read as T811."""
 
+import os
+import signal
+import threading
+import time
+
 import numpy as np
 import pytest
 from plan.test_assignment import _grouped_side
@@ -108,3 +113,66 @@ def test_a_script_without_a_main_guard_can_use_the_helper(tmp_path):
     run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == [str(want)]
+
+
+def _star(n: int) -> flows.Job:
+    """Node 0 sends n units to node 1 through n middle nodes: its answer is 2n flows, every one 1."""
+    middle = np.arange(2, n + 2, dtype=np.int64)
+    tails = np.concatenate([np.zeros(n, np.int64), middle])
+    heads = np.concatenate([middle, np.ones(n, np.int64)])
+    return flows.Job(flows.SOLVE, (tails, heads, np.ones(2 * n, np.int64), np.arange(2 * n, dtype=np.int64)), (n,))
+
+
+def _received(helper: flows.Helper, seconds: float = 60) -> tuple:
+    """The helper's answer; if none comes in time, the helper is killed (its pipe ends) so the test fails, not hangs."""
+    got = []
+    reader = threading.Thread(target=lambda: got.append(helper.receive()), daemon=True)
+    reader.start()
+    reader.join(seconds)
+    if reader.is_alive():
+        helper._process.kill()
+        reader.join()
+    return got[0]
+
+
+def test_an_answer_written_through_a_stop_and_continue_arrives_whole():
+    """Ctrl-Z and fg (SIGSTOP, SIGCONT) end the helper's write to its full pipe early, having written part,
+    and CPython's buffered writer hands the short count back: the rest must still be written."""
+    n = 1 << 19
+    with flows.helper_for(flows.HELPER_VISITS) as helper:
+        helper.send(_star(n))
+        while not helper.ready():
+            time.sleep(0.05)
+        time.sleep(0.5)  # the answer (8 MiB) fills the pipe: the helper waits inside its write
+        os.kill(helper._process.pid, signal.SIGSTOP)
+        time.sleep(0.1)
+        os.kill(helper._process.pid, signal.SIGCONT)
+        status, answer = _received(helper)
+        assert status == flows.OPTIMAL
+        assert answer is not None and len(answer) == 2 * n and (answer == 1).all()
+
+
+class _Halting:
+    """The helper's input as a stop leaves it: each write takes at most 4,096 bytes and says so."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, data) -> int:
+        return self.stream.write(memoryview(data).cast("B")[:4096])
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def test_a_job_sent_through_short_writes_arrives_whole():
+    n = 1 << 12
+    with flows.helper_for(flows.HELPER_VISITS) as helper:
+        helper._process.stdin = _Halting(helper._process.stdin)
+        helper.send(_star(n))
+        status, answer = _received(helper)
+        assert status == flows.OPTIMAL
+        assert answer is not None and len(answer) == 2 * n and (answer == 1).all()

@@ -117,6 +117,21 @@ def test_classes_of_identical_visits_give_the_visit_by_visit_cap(seed):
     assert caps._least_cap(grouped, universe.n_people, 1) == caps._least_cap(one_by_one, universe.n_people, 1)
 
 
+@pytest.mark.parametrize("seed", range(30))
+def test_class_labels_put_together_exactly_the_visits_alike(seed):
+    """Two visits share a class when their general places, date, blocks (allowed units) and places'
+    specialties (as multisets) are the same and neither has a ban of its own."""
+    universe, general = _universe(seed)
+    priced = assignment.priced_matching(universe, general).side
+    banned = set((universe.banned // universe.n_people).tolist())
+    alike = [(int(general[v]), int(universe.inspect_by[v]), v if v in banned else -1,
+              tuple(k for k, (vs, _) in enumerate(universe.blocks) if v in vs),
+              tuple(sorted(universe.slot_spec[universe.slot_visit == v].tolist()))) for v in range(len(general))]
+    labels = caps.class_labels(priced).tolist()
+    assert {(a, b) for a, b in zip(alike, labels)} == {(a, labels[alike.index(a)]) for a in alike}
+    assert len(set(labels)) == len(set(alike))
+
+
 @pytest.mark.parametrize("cap", [None, 12, 8])
 def test_the_city_priced_from_one_candidate_equals_every_pair(city, monkeypatch, cap):  # noqa: F811
     loaded, frame, people, recused, leads = city

@@ -4,6 +4,7 @@ import datetime as dt
 import polars as pl
 import polars_hash as plh
 import pytest
+from spotcheck.plan import costs
 from spotcheck.plan import eligibility
 from spotcheck.plan import flows
 from spotcheck.draw import pipeline
@@ -283,6 +284,22 @@ def test_synthetic_city_every_team_row_meets_every_rule(city):
     assert result.outcome["staffed"].sum() > frame.height * 0.9
 
 
+def test_synthetic_city_lead_is_the_teams_first_officer_by_rotation_unit_and_cost(city):
+    """Each team's 主查 is, of its officers, the one who did not lead the entity last time, then of the
+    inspecting unit, then the cheapest (costs.pair_cost); the others are 组员."""
+    loaded, frame, people, recused, leads = city
+    result = teams.staff(loaded, frame, people, recused, key=KEY, previous_leads=leads)
+    visit = {r["visit_id"]: r for r in frame.select("visit_id", "uscc", "inspecting_unit").to_dicts()}
+    led = 0
+    for (vid,), rows in result.teams.filter(pl.col("role").is_in(["主查", "组员"])).group_by("visit_id"):
+        v = visit[vid]
+        first = min(rows.to_dicts(), key=lambda r: (leads.get(v["uscc"]) == r["inspector_id"], r["unit"] != v["inspecting_unit"],
+                                                    costs.pair_cost(KEY, vid, r["inspector_id"])))
+        assert rows.filter(pl.col("role") == "主查")["inspector_id"].to_list() == [first["inspector_id"]], vid
+        led += rows.height > 1 and leads.get(v["uscc"]) in rows["inspector_id"].to_list()
+    assert led  # some team holds the entity's last lead, who then does not lead it
+
+
 def test_synthetic_city_staffed_with_the_helper_process_gets_the_same_teams(city, monkeypatch):
     """The helper (spotcheck.plan.flows) starts from a city's size on: a small one made to start it
     gets the teams, outcomes and caps it gets without one."""
@@ -312,6 +329,19 @@ def test_recheck_catches_a_bad_row(city):
     victim = result.teams.filter(pl.col("role") == "组员").row(0, named=True)
     broken = dataclasses.replace(result, teams=reassignment.swap(result.teams, victim["visit_id"], victim["inspector_id"], retired))
     assert ("not in post",) == recheck(loaded, frame, broken, people, recused, leads)[0][:1]
+
+
+def test_parts_join_a_joint_visits_units_and_every_visit_needing_the_pools():
+    rows = [("A", False, [], []), ("B", False, [], []), ("C", True, ["A"], []), ("D", False, [], ["x"]),
+            ("E", False, [], ["y"]), (None, False, [], []), ("B", False, [], []), ("F", False, [], [])]
+    v = pl.DataFrame(
+        [{"v": k, "inspecting_unit": unit, "lead_unit": None, "units": [], "joint": joint, "department_units": partners,
+          "_pool_specs": pools} for k, (unit, joint, partners, pools) in enumerate(rows)],
+        schema={"v": pl.UInt32, "inspecting_unit": pl.String, "lead_unit": pl.String, "units": pl.List(pl.String),
+                "joint": pl.Boolean, "department_units": pl.List(pl.String), "_pool_specs": pl.List(pl.String)})
+    group = teams._unit_groups(v, pl.DataFrame({"unit": ["A", "B", "C", "D", "E", "F"]})).to_list()
+    parts = {frozenset(k for k, g in enumerate(group) if g == label) for label in group}
+    assert parts == {frozenset({0, 2}), frozenset({1, 6}), frozenset({3, 4}), frozenset({5}), frozenset({7})}
 
 
 @pytest.mark.parametrize("cap", [None, 12])

@@ -219,7 +219,10 @@ def checks_of_year(ledger: Ledger, year: int) -> tuple[int, int]:
     check is one per visit (or per drawn entity, before its visit was planned), so a visit's rows for each
     of its tasks count once; a check without a draw counts row by row."""
     drawn = "ifnull(draw_id, '') != ''"
-    sql = (f"SELECT count(DISTINCT CASE WHEN {drawn} THEN (CASE WHEN ifnull(visit_id, '') != '' THEN visit_id"
-           f" ELSE draw_id || '|' || uscc END) END), count(CASE WHEN NOT {drawn} THEN 1 END) FROM history WHERE year = ?")
+    # The drawn checks counted as groups, not by count(DISTINCT …): on a 1M city's 655,164 rows 0.8-1.1 s of
+    # CPU against 2.4-2.5 s.
+    sql = (f"SELECT (SELECT count(*) FROM (SELECT 1 FROM history WHERE year = ?1 AND {drawn}"
+           f" GROUP BY CASE WHEN ifnull(visit_id, '') != '' THEN visit_id ELSE draw_id || '|' || uscc END)),"
+           f" (SELECT count(*) FROM history WHERE year = ?1 AND NOT {drawn})")
     ((checks, others),) = next(ledger.chunks(sql, (year,)))
     return checks, others

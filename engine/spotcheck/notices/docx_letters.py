@@ -41,7 +41,7 @@ from spotcheck.notices.docx_render import SEPARATOR, rendered, shrink_letter, te
 from spotcheck.notices.docx_styles import STYLE, Style
 from spotcheck.notices.letters import FIELDS, LISTS, LetterRows, frame_of, notices_of, unique_name
 from spotcheck.notices.model import EntityNotice, Notice
-from spotcheck.pieces import joined
+from spotcheck.pieces import spans
 
 OPEN, CLOSE = "\ue000", "\ue001"  # private-use characters, as markers
 MARK = re.compile(f"{OPEN}([^{CLOSE}]*){CLOSE}")
@@ -334,11 +334,11 @@ class LetterLayout:
                 continue
             # Every letter comes after the separator (learnt with the first chunk) but the file's first.
             separator = "".join(self.separator or ())
-            xml = joined(self._xml(chunk, separator))
+            xml = spans(self._xml(chunk, separator))
             if skip is None:
                 skip = len(separator.encode("utf-8"))
-                xml = xml[skip:]
-            yield xml
+                xml[0] = xml[0][skip:]
+            yield from xml
         yield from self.base.children[-1:]
         yield self.base.tail
 

@@ -122,20 +122,33 @@ def _least_cap(side: _Side, n_people: int, low: int) -> int:
 def class_labels(side: _Side) -> np.ndarray:
     """Per visit of a priced side, its class: same general places, same specialty places, same allowed
     units, same date (so the same certificates), and no recusal or rotation of its own (such a visit
-    is a class alone)."""
+    is a class alone). Each visit is one row of integers (its blocks and its places' specialties sorted,
+    -1 beyond them) and the rows are sorted and told apart: ranking structs of lists in polars took
+    about 0.65 s of CPU at a million entities."""
     u = side.universe
     n = len(side.general)
-    block = pl.DataFrame({"v": np.concatenate([b for b, _ in u.blocks]) if u.blocks else np.zeros(0, dtype=np.int64),
-                          "b": np.repeat(np.arange(len(u.blocks)), [len(b) for b, _ in u.blocks])})
-    slot = pl.DataFrame({"v": u.slot_visit, "spec": u.slot_spec})
     alone = np.zeros(n, dtype=bool)
     alone[u.banned // u.n_people] = True
-    frame = (
-        pl.DataFrame({"v": np.arange(n), "general": side.general, "by": u.inspect_by, "own": np.where(alone, np.arange(n), -1)})
-        .join(block.group_by("v").agg(pl.col("b").sort()), on="v", how="left")
-        .join(slot.group_by("v").agg(pl.col("spec").sort()), on="v", how="left")
-    )
-    return frame.select(pl.struct("general", "by", "own", "b", "spec").rank("dense")).to_series().to_numpy().astype(np.int64)
+    block_v = np.concatenate([b for b, _ in u.blocks]) if u.blocks else np.zeros(0, dtype=np.int64)
+    block = np.repeat(np.arange(len(u.blocks)), [len(b) for b, _ in u.blocks])
+    rows = np.column_stack([side.general, u.inspect_by, np.where(alone, np.arange(n), -1),
+                            _sorted_rows(block_v, block, n), _sorted_rows(u.slot_visit, u.slot_spec, n)])
+    order = np.lexsort(rows.T[::-1])
+    new = np.ones(n, dtype=bool)
+    new[1:] = (rows[order[1:]] != rows[order[:-1]]).any(axis=1)
+    labels = np.empty(n, dtype=np.int64)
+    labels[order] = np.cumsum(new)
+    return labels
+
+
+def _sorted_rows(owner: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
+    """Per owner 0..n-1, its values sorted, as one row each (-1 beyond them)."""
+    order = np.lexsort((value, owner))
+    owner, value = owner[order], value[order]
+    rank = np.arange(len(owner)) - np.searchsorted(owner, np.arange(n))[owner]
+    out = np.full((n, int(rank.max()) + 1 if len(rank) else 0), -1, dtype=np.int64)
+    out[owner, rank] = value
+    return out
 
 
 def classes(side: _Side, visits: np.ndarray, people: np.ndarray, labels: np.ndarray | None = None) -> _Side:

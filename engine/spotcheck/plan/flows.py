@@ -98,10 +98,10 @@ class Helper:
     def send(self, job: Job) -> None:
         out = self._process.stdin
         try:
-            out.write(np.array([job.kind, len(job.arrays), len(job.numbers), *job.numbers, *map(len, job.arrays)],
-                               dtype=np.int64).tobytes())
+            _write(out, np.array([job.kind, len(job.arrays), len(job.numbers), *job.numbers, *map(len, job.arrays)],
+                                 dtype=np.int64))
             for a in job.arrays:
-                out.write(memoryview(np.ascontiguousarray(a, dtype=np.int64)))
+                _write(out, np.ascontiguousarray(a, dtype=np.int64))
             out.flush()
         except OSError:  # it has ended: receive() says so
             pass
@@ -171,6 +171,15 @@ def optima(jobs: Iterable[tuple[Any, Job]], helper: Helper | None) -> Iterator[t
             helper.receive()
 
 
+def _write(stream: BinaryIO, array: np.ndarray) -> None:
+    """All of a contiguous array's bytes. A stop (Ctrl-Z, SIGSTOP; a sampling profiler's pause) ends a write
+    to a full pipe early, having written part, and CPython's buffered writer returns that short count
+    instead of writing on: unchecked, the other process waits forever for the rest."""
+    view = memoryview(array).cast("B")
+    while view:
+        view = view[stream.write(view):]
+
+
 def _read(stream: BinaryIO, size: int) -> bytes | None:
     """Exactly `size` bytes, or None if the stream ends first."""
     data = stream.read(size)
@@ -189,9 +198,9 @@ def _serve(source: BinaryIO, sink: BinaryIO) -> None:
             return
         status, answer = run(Job(kind, tuple(arrays), tuple(numbers)))
         del arrays
-        sink.write(np.array([status, -1 if answer is None else len(answer)], dtype=np.int64).tobytes())
+        _write(sink, np.array([status, -1 if answer is None else len(answer)], dtype=np.int64))
         if answer is not None:
-            sink.write(memoryview(np.ascontiguousarray(answer, dtype=np.int64)))
+            _write(sink, np.ascontiguousarray(answer, dtype=np.int64))
         sink.flush()
 
 
