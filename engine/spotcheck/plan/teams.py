@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from spotcheck.plan import costs, flows
 from spotcheck.plan.assignment import Matching, matching, priced_matching, rounds
 from spotcheck.plan.caps import even_shares, least_caps
@@ -170,22 +172,13 @@ def _unit_groups(v: pl.DataFrame, people: pl.DataFrame) -> pl.Series:
     visit = np.concatenate([units["v"].to_numpy().astype(np.int64), pooled])
     token = np.concatenate([units["unit"].rank("dense").to_numpy().astype(np.int64) - 1, np.full(len(pooled), n_units)])
     # A visit joins each of its tokens to its least one: those pairs are few (the units a visit may take
-    # people from), so the parts are found over them, not over the visits' sets of tokens (lists polars sorts slowly).
+    # people from), so the parts are the tokens they connect, not the visits' sets of tokens (lists polars sorts slowly).
     first = np.full(v.height, n_units + 1, dtype=np.int64)
     np.minimum.at(first, visit, token)
-    parent = list(range(n_units + 1))
-
-    def root(t: int) -> int:
-        while parent[t] != t:
-            t = parent[t]
-        return t
-
-    for joined in np.unique(first[visit] * (n_units + 1) + token).tolist():
-        a, b = root(joined // (n_units + 1)), root(joined % (n_units + 1))
-        parent[max(a, b)] = min(a, b)
+    graph = coo_matrix((np.ones(len(visit), dtype=np.int8), (first[visit], token)), shape=(n_units + 1, n_units + 1))
+    _, part = connected_components(graph, directed=False)
     # A visit nobody may join (no inspecting unit) is in part -1: it is left unstaffed with its reason.
-    part = np.array([root(t) for t in range(n_units + 1)] + [-1], dtype=np.int64)
-    return pl.Series("group", part[first])
+    return pl.Series("group", np.append(part, -1).astype(np.int64)[first])
 
 
 def _staff_group(loaded: LoadedPolicy, v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame,
