@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from spotcheck.errors import SpotcheckError
-from spotcheck.ledger.chain import canonical_json, decode_body, encoded, record_hash
+from spotcheck.ledger.chain import chained, canonical_json, decode_body, encoded, record_hash
 from spotcheck.ledger import store
 from spotcheck.ledger.store import Ledger
 
@@ -124,13 +124,41 @@ def test_the_record_hash_is_the_documented_netstring_hash(prev, seq, fields, bod
     assert record_hash(prev, seq, kind, key, at, actor, body) == hashlib.sha256(framed).hexdigest()
 
 
+def _netstring_hash(*fields: object) -> str:
+    return hashlib.sha256(b"".join(b"%d:%s," % (len(x.encode()), x.encode()) for x in map(str, fields))).hexdigest()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=70, alphabet=st.characters(blacklist_categories=("Cs",))), st.integers(0, 2**62),
+       st.lists(text, min_size=3, max_size=3),
+       st.lists(st.tuples(text, st.text(alphabet=st.characters(blacklist_categories=("Cs",)))), max_size=12))
+def test_chained_rows_are_each_the_documented_hash_of_the_row_before(prev, seq, fields, items):
+    """A province's rows are hashed in one loop: each is still the netstring hash of its fields after the row
+    before (a head of any text, numbers crossing a digit, keys and bodies beyond ASCII)."""
+    kind, at, actor = fields
+    rows = list(chained(kind, at, actor, seq, prev, items))
+    assert [row[:6] for row in rows] == [(seq + i, kind, key, at, actor, body) for i, (key, body) in enumerate(items, 1)]
+    for (n, _, key, _, _, body, before, digest), after in zip(rows, [prev] + [row[7] for row in rows]):
+        assert before == after
+        assert digest == _netstring_hash(before, n, kind, key, at, actor, body)
+
+
+def test_chained_rows_cross_a_digit_and_frame_text_by_its_bytes():
+    rows = list(chained("结果", "t", "甲", 8, "头", [("键", "{}"), ("k", "正文")]))
+    assert [row[0] for row in rows] == [9, 10]
+    assert rows[0][7] == hashlib.sha256("3:头,1:9,6:结果,3:键,1:t,3:甲,2:{},".encode()).hexdigest()
+    assert rows[1][7] == hashlib.sha256(f"64:{rows[0][7]},2:10,6:结果,1:k,1:t,3:甲,6:正文,".encode()).hexdigest()
+
+
 AWKWARD = ["企业", "a\x00b", "引号\"与\\反斜杠", "\u2028行\u2029", "😀", "\x1f\x7f\x85", "", "null", "[1,2]"]
 
 
-@pytest.mark.parametrize("batch", [1, 3, 9, 8192])
-def test_extend_in_batches_writes_the_chain_append_would(tmp_path, monkeypatch, batch):
-    """The rows go to SQLite a batch at a time as JSON text; every text comes back as it was bound, U+0000 too."""
+@pytest.mark.parametrize("batch, per", [(1, 64), (3, 64), (9, 64), (8192, 64), (3, 2), (9, 4), (8192, 5), (8192, 27)])
+def test_extend_in_batches_writes_the_chain_append_would(tmp_path, monkeypatch, batch, per):
+    """The rows go to SQLite a batch at a time, `per` rows to an INSERT and the rest of a batch one by one; every
+    text comes back as it was bound, U+0000 too."""
     monkeypatch.setattr(store, "BATCH_ROWS", batch)
+    monkeypatch.setattr(store, "ROWS_PER_INSERT", per)
     items = [(f"v{i}{AWKWARD[i % len(AWKWARD)]}", {"i": i, "big": 2**62 + i, "t": AWKWARD[-1 - i % len(AWKWARD)],
                                                     "none": None, "yes": i % 2 == 0, "rows": [i, [AWKWARD[i % 4]]]})
              for i in range(27)]
