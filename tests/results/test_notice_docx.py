@@ -101,6 +101,18 @@ def test_columns_without_empty_or_escaped_cells_are_filled_as_the_pattern_fills_
     assert frame.select(pattern.expr(survey)).to_series().to_list() == [pattern.fill(r) for r in table]
 
 
+def test_a_column_with_one_text_in_every_row_is_written_as_that_text():
+    # The same rows however each column is written: as text, escaped, or tested for empty text.
+    table = [("1", "A&B<丙>", "", "甲", "x"), ("2", "A&B<丙>", "", "甲", ""), ("3", "A&B<丙>", "", "甲", "y")]
+    frame = notice_docx.cell_frame(table, 5)
+    pattern = notice_docx._Pattern("<w:tr>" + "".join(f"<w:tc><w:t xml:space=\"preserve\">{notice_docx._marker(j)}</w:t></w:tc>"
+                                                       for j in range(5)) + "</w:tr>", 5)
+    survey = notice_docx._survey(frame)
+    assert survey.same == (None, "A&B<丙>", "", "甲", None)
+    assert frame.select(pattern.expr(survey)).to_series().to_list() == [pattern.fill(r) for r in table]
+    assert notice_docx._survey(pl.DataFrame({"c0": [None, None], "c1": ["a", None]}, schema={"c0": pl.String, "c1": pl.String})).same == (None, None)
+
+
 def test_the_table_is_deflated_by_spotchecks_deflater_in_a_zip64_entry(demo_policy):
     """One task's announcement of a province's year can pass 4 GiB of XML: its body is written with Zip64
     sizes (docx_package's plain zip would refuse it), deflated as every other Word file is."""

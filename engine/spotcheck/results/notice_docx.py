@@ -21,7 +21,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import chain
+from itertools import chain, groupby
 
 import polars as pl
 
@@ -127,32 +127,41 @@ class _Pattern:
         # lxml writes an element without text as <w:t/>: an empty cell comes out the same.
         self.empties = [tag[:-1] + "/>" for tag in self.opens]
 
+    def cell(self, j: int, text: str) -> str:
+        """Cell j's text element holding `text`."""
+        return f"{self.opens[j]}{_escape(text)}{_TEXT_CLOSE}" if text else self.empties[j]
+
     def fill(self, cells: Sequence[str]) -> str:
-        out = []
-        for j, cell in enumerate(cells):
-            out.append(self.between[j])
-            if cell:
-                out += (self.opens[j], _escape(cell), _TEXT_CLOSE)
-            else:
-                out.append(self.empties[j])
-        out.append(self.between[-1])
-        return "".join(out)
+        return "".join(self.between[j] + self.cell(j, text) for j, text in enumerate(cells)) + self.between[-1]
 
     def expr(self, survey: _Survey) -> pl.Expr:
-        """`fill` as a column expression over the surveyed cells, escaping only the columns that hold
-        something to escape and testing for empty text only in columns that hold some."""
-        escapes, empties = survey.escapes, survey.empties
-        parts: list[pl.Expr] = []
+        """`fill` as a column expression over the surveyed cells. A column holding the same text in every
+        row (a task's plan, task and type, often its remarks) is written once as text, not joined into
+        every row (on the bench's largest 1M task, 4 of 10 columns). The others are escaped only if they hold something to escape and tested
+        for empty text only if they hold some."""
+        parts: list[str | pl.Expr] = []
         for j, c in enumerate(survey.columns):
+            parts.append(self.between[j])
+            if survey.same[j] is not None:
+                parts.append(self.cell(j, survey.same[j]))
+                continue
             cell = pl.col(c)
-            if escapes[j]:
+            if survey.escapes[j]:
                 cell = cell.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True) \
                     .str.replace_all(">", "&gt;", literal=True)
             text = pl.concat_str([pl.lit(self.opens[j]), cell, pl.lit(_TEXT_CLOSE)])
-            parts += (pl.lit(self.between[j]), pl.when(pl.col(c) == "").then(pl.lit(self.empties[j])).otherwise(text)
-                      if empties[j] else text)
-        parts.append(pl.lit(self.between[-1]))
-        return pl.concat_str(parts)
+            parts.append(pl.when(pl.col(c) == "").then(pl.lit(self.empties[j])).otherwise(text)
+                         if survey.empties[j] else text)
+        parts.append(self.between[-1])
+        return pl.concat_str(_merged(parts))
+
+
+def _merged(parts: list[str | pl.Expr]) -> list[pl.Expr]:
+    """Expressions for `parts`, texts that follow one another joined into one."""
+    out: list[pl.Expr] = []
+    for text, run in groupby(parts, key=lambda part: isinstance(part, str)):
+        out += [pl.lit("".join(run))] if text else list(run)
+    return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,6 +175,7 @@ class _Survey:
     guards: list[int]  # as _guards
     escapes: tuple[bool, ...]  # per column: a cell holds &, < or >
     empties: tuple[bool, ...]  # per column: a cell is empty
+    same: tuple[str | None, ...]  # per column: the text every cell holds, if they hold one
 
 
 def _survey(cells: pl.DataFrame) -> _Survey:
@@ -175,11 +185,16 @@ def _survey(cells: pl.DataFrame) -> _Survey:
     special = found.select(pl.col("_row").filter(pl.col(c).str.contains(_SPECIAL.pattern)).first().alias(c)
                            for c in columns).row(0)
     escapes = found.select(pl.col(c).str.contains("[&<>]").any() for c in columns).row(0)
+    width = len(columns)
     firsts = cells.select(*((pl.col(c) == "").arg_true().first().alias(f"e{c}") for c in columns),
-                          *((pl.col(c) != "").arg_true().first().alias(f"n{c}") for c in columns)).row(0)
-    guards = sorted({0, *(i for i in (*firsts, *special) if i is not None)})
+                          *((pl.col(c) != "").arg_true().first().alias(f"n{c}") for c in columns),
+                          *(pl.col(c).first().alias(f"f{c}") for c in columns),
+                          # A missing text is never the same as another.
+                          *((pl.col(c) == pl.col(c).first()).all(ignore_nulls=False).alias(f"s{c}") for c in columns)).row(0)
+    guards = sorted({0, *(i for i in (*firsts[:2 * width], *special) if i is not None)})
+    same = tuple(first if alike else None for first, alike in zip(firsts[2 * width:3 * width], firsts[3 * width:], strict=True))
     return _Survey(tuple(columns), laid_out, guards, tuple(bool(e) for e in escapes),
-                   tuple(i is not None for i in firsts[:len(columns)]))
+                   tuple(i is not None for i in firsts[:width]), same)
 
 
 def _kinds(cells: pl.DataFrame, special: str) -> tuple[tuple[bool, ...], tuple[bool, ...]]:
