@@ -1,7 +1,9 @@
 """Filling a Word template with a Notice: landscape annexes, the fitted issuing-body mark, escaping, broken
 templates named by file and line, and PDF through LibreOffice."""
 
+import io
 import shutil
+import zipfile
 
 import pytest
 from conftest import open_docx
@@ -89,6 +91,21 @@ def test_a_jurisdiction_word_template_wins(demo_policy, template_root):
     doc.save(str(own / "plan_notice.docx"))
     rendered = open_docx(notice.render(demo_policy, fmt="docx", root=template_root))
     assert rendered.paragraphs[-1].text == "本市专用落款"
+
+
+def test_a_render_after_others_equals_one_with_nothing_kept_from_them(demo_policy):
+    """Each template's text is cleaned and compiled once, and every fragment starts from a copy of one blank
+    document: a notice rendered after other notices and templates is the one rendered with nothing kept."""
+    def parts(docx: bytes) -> dict[str, bytes]:
+        with zipfile.ZipFile(io.BytesIO(docx)) as z:
+            return {n: z.read(n) for n in z.namelist()}
+
+    kinds = ("plan", "campaign", "plan")
+    after = [parts(notice.render(demo_policy, kind=k, fmt="docx")) for k in kinds]
+    for kept in (docx_render._compiled, docx_render._patched, docx_render._blank):
+        kept.cache_clear()
+    assert parts(notice.render(demo_policy, kind=kinds[-1], fmt="docx")) == after[-1] == after[0]
+    assert after[0] != after[1]
 
 
 # ---------------------------------------------------------------- PDF

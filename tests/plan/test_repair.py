@@ -1,6 +1,9 @@
 """Repair: an optimum worked along a few new arcs equals a fresh solve over all of them, and the
 priced matching repairs parts instead of solving them again."""
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 from ortools.graph.python import min_cost_flow
@@ -132,3 +135,40 @@ def test_a_part_repaired_twice_is_built_again_from_its_first_pairs_and_still_equ
             assert priced == full
     # Both kinds of part were repaired a second time: the whole side, and one part of several.
     assert True in again and False in again
+
+
+def test_a_repair_waiting_for_its_answer_holds_none_of_the_networks_it_was_grown_from(monkeypatch):
+    """The part's network built again (and joined to what earlier repairs added) is copied into the grown one:
+    at a province's unit each is every arc array over again, and two repairs wait at once."""
+    monkeypatch.setattr(pricing, "CANDIDATES", 1)
+    built, held = [], []
+    solved_network, joined, start = assignment._Solved.solved_network, assignment._joined, assignment._repair_start
+
+    def built_again(state, *args):
+        net = solved_network(state, *args)
+        if net is not None:
+            built.append(weakref.ref(net.tails))
+        return net
+
+    def joined_up(*args):
+        net = joined(*args)
+        built.append(weakref.ref(net.tails))
+        return net
+
+    def started(*args):
+        built.clear()
+        got = start(*args)
+        gc.collect()
+        if got is not None:
+            held.append([ref() is not None for ref in built])
+        return got
+
+    monkeypatch.setattr(assignment._Solved, "solved_network", built_again)
+    monkeypatch.setattr(assignment, "_joined", joined_up)
+    monkeypatch.setattr(assignment, "_repair_start", started)
+    for cap in (1, 2):
+        for seed in range(60):
+            priced, full = priced_and_full(seed, cap)
+            assert priced == full
+    assert len(held) >= 10 and sum(len(h) for h in held) > len(held)
+    assert not any(any(h) for h in held)

@@ -1,5 +1,7 @@
 import dataclasses
 import datetime as dt
+import gc
+import weakref
 
 import polars as pl
 import polars_hash as plh
@@ -311,6 +313,33 @@ def test_synthetic_city_staffed_with_the_helper_process_gets_the_same_teams(city
     helped = teams.staff(loaded, frame, people, recused, key=KEY, previous_leads=leads)
     assert started
     assert helped.teams.equals(alone.teams) and helped.outcome.equals(alone.outcome) and helped.caps == alone.caps
+
+
+def test_synthetic_city_team_rows_are_made_with_the_sides_let_go(city, monkeypatch):
+    """The team rows are sorted with only the chosen pairs held: at a province the sides' pairs, kept beside
+    that sort, were gigabytes of the plan's peak."""
+    loaded, frame, people, recused, leads = city
+    sides, alive = [], []
+    priced, plain, rows = teams.priced_matching, teams.matching, teams._team_rows
+
+    def kept(made):
+        def spy(*args):
+            got = made(*args)
+            sides.append(weakref.ref(got.side))
+            return got
+        return spy
+
+    def team_rows(*args):
+        gc.collect()
+        alive.append([side() is not None for side in sides])
+        return rows(*args)
+
+    monkeypatch.setattr(teams, "priced_matching", kept(priced))
+    monkeypatch.setattr(teams, "matching", kept(plain))
+    monkeypatch.setattr(teams, "_team_rows", team_rows)
+    result = teams.staff(loaded, frame, people, recused, key=KEY, previous_leads=leads)
+    assert recheck(loaded, frame, result, people, recused, leads) == []
+    assert alive and all(len(a) >= 2 and not any(a) for a in alive)
 
 
 def test_synthetic_city_under_a_tight_cap(city):

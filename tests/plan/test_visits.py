@@ -224,3 +224,12 @@ def test_visits_are_in_the_order_of_window_district_code_and_check(shuozhou, wid
     assert frame.select("window", "district", "uscc", "method").rows() == sorted(frame.select("window", "district", "uscc", "method").rows())
     order = {t.id: i for i, t in enumerate(shuozhou.policy.tasks)}
     assert all(ids == sorted(ids, key=order.__getitem__) for ids in frame["task_ids"].to_list())
+    # Each entity's rows of one window make one visit with exactly their tasks: codes alike but for a byte, or
+    # one code in two windows, stay apart (a task's second draw of an entity in a window is a window of its own).
+    drawn_tasks, seen = {}, {}
+    for t, r, u in drawn.select("task_id", "round", "uscc").rows():
+        k = seen[t, r, u] = seen.get((t, r, u), 0) + 1
+        drawn_tasks.setdefault((f"year:2021|round:{r}" + (f"|{k}" if k > 1 else ""), u), set()).add(t)
+    made = {(w, u): ids for w, u, ids in frame.unique(["window", "uscc"], maintain_order=True).select("window", "uscc", "task_ids").rows()}
+    assert {key: set(ids) for key, ids in made.items()} == drawn_tasks
+    assert all(len(ids) == len(set(ids)) for ids in made.values())

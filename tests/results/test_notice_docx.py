@@ -5,8 +5,11 @@ import time
 import zipfile
 import zlib
 
+import polars as pl
 import pytest
 from conftest import announced_rows as rows
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from spotcheck import deflate
 from spotcheck.notices import api as notice
 from spotcheck.notices.announcements import results_notice
@@ -24,11 +27,16 @@ def cells(full):
     return notice_docx.cell_frame(full.results.rows, len(full.results.columns))
 
 
+def fast_path(loaded, full):
+    table = cells(full)
+    return notice_docx._fast(loaded, full, table, notice_docx._survey(table), notice.TEMPLATES)
+
+
 def test_rows_by_substitution_equal_docxtpl_part_by_part(demo_policy):
     given = rows(notice_docx.FAST_ROWS + 5, r7={"name": "示范<丁>A&B \"工作室\" '甲'", "remarks": "<备注>&"},
                  r11={"inspecting_body": ""})
     full = results_notice(demo_policy, given, ON)
-    fast = notice_docx._fast(demo_policy, full, cells(full), notice.TEMPLATES)
+    fast = fast_path(demo_policy, full)
     assert fast is not None  # the fast path was taken, not the fallback
     assert parts(fast) == parts(notice.render_results_notice(demo_policy, given, "docx", published_on=ON))
     assert parts(notice_docx.results_notice_docx(demo_policy, given, published_on=ON)) == parts(fast)
@@ -43,7 +51,7 @@ def test_a_pattern_that_does_not_reproduce_the_guard_rows_falls_back(demo_policy
     given = rows(notice_docx.FAST_ROWS)
     monkeypatch.setattr(notice_docx, "_escape", lambda text: text + " ")
     full = results_notice(demo_policy, given, ON)
-    assert notice_docx._fast(demo_policy, full, cells(full), notice.TEMPLATES) is None
+    assert fast_path(demo_policy, full) is None
     assert parts(notice_docx.results_notice_docx(demo_policy, given, published_on=ON)) == parts(
         notice.render_results_notice(demo_policy, given, "docx", published_on=ON))
 
@@ -76,7 +84,7 @@ def test_rows_made_in_several_batches_equal_docxtpl(demo_policy, monkeypatch):
     monkeypatch.setattr(notice_docx, "_BATCH", 7)
     given = rows(notice_docx.FAST_ROWS + 23, r9={"name": "甲&乙<丙>"}, r30={"remarks": ""}, r31={"remarks": "备注"})
     full = results_notice(demo_policy, given, ON)
-    fast = notice_docx._fast(demo_policy, full, cells(full), notice.TEMPLATES)
+    fast = fast_path(demo_policy, full)
     assert fast is not None
     assert parts(fast) == parts(notice.render_results_notice(demo_policy, given, "docx", published_on=ON))
 
@@ -87,8 +95,22 @@ def test_columns_without_empty_or_escaped_cells_are_filled_as_the_pattern_fills_
     frame = notice_docx.cell_frame(table, 3)
     pattern = notice_docx._Pattern("<w:tr>" + "".join(f"<w:tc><w:t>{notice_docx._marker(j)}</w:t></w:tc>" for j in range(3))
                                    + "</w:tr>", 3)
-    assert notice_docx._kinds(frame, "[&<>]") == ((False, True, False), (False, False, True))
-    assert frame.select(pattern.expr(frame)).to_series().to_list() == [pattern.fill(r) for r in table]
+    survey = notice_docx._survey(frame)
+    assert (survey.escapes, survey.empties) == ((False, True, False), (False, False, True))
+    assert notice_docx._kinds(frame, "[&<>]") == (survey.escapes, survey.empties)
+    assert frame.select(pattern.expr(survey)).to_series().to_list() == [pattern.fill(r) for r in table]
+
+
+def test_a_column_with_one_text_in_every_row_is_written_as_that_text():
+    # The same rows however each column is written: as text, escaped, or tested for empty text.
+    table = [("1", "A&B<丙>", "", "甲", "x"), ("2", "A&B<丙>", "", "甲", ""), ("3", "A&B<丙>", "", "甲", "y")]
+    frame = notice_docx.cell_frame(table, 5)
+    pattern = notice_docx._Pattern("<w:tr>" + "".join(f"<w:tc><w:t xml:space=\"preserve\">{notice_docx._marker(j)}</w:t></w:tc>"
+                                                       for j in range(5)) + "</w:tr>", 5)
+    survey = notice_docx._survey(frame)
+    assert survey.same == (None, "A&B<丙>", "", "甲", None)
+    assert frame.select(pattern.expr(survey)).to_series().to_list() == [pattern.fill(r) for r in table]
+    assert notice_docx._survey(pl.DataFrame({"c0": [None, None], "c1": ["a", None]}, schema={"c0": pl.String, "c1": pl.String})).same == (None, None)
 
 
 def test_the_table_is_deflated_by_spotchecks_deflater_in_a_zip64_entry(demo_policy):
@@ -96,7 +118,7 @@ def test_the_table_is_deflated_by_spotchecks_deflater_in_a_zip64_entry(demo_poli
     sizes (docx_package's plain zip would refuse it), deflated as every other Word file is."""
     given = rows(notice_docx.FAST_ROWS + 5)
     full = results_notice(demo_policy, given, ON)
-    fast = notice_docx._fast(demo_policy, full, cells(full), notice.TEMPLATES)
+    fast = fast_path(demo_policy, full)
     with zipfile.ZipFile(io.BytesIO(fast)) as z:
         info = z.getinfo(notice_docx.MAIN)
         body = z.read(info)
@@ -119,9 +141,27 @@ def test_zipfile_counts_the_crc_of_the_deflated_table_not_of_its_text(demo_polic
 
     monkeypatch.setattr(zipfile, "crc32", crc32)
     full = results_notice(demo_policy, given, ON)
-    fast = notice_docx._fast(demo_policy, full, cells(full), notice.TEMPLATES)
+    fast = fast_path(demo_policy, full)
     monkeypatch.undo()
     assert seen and not any(seen)
     with zipfile.ZipFile(io.BytesIO(fast)) as z:
         info = z.getinfo(notice_docx.MAIN)
         assert last in z.read(info)  # zipfile checks the CRC and size as it reads
+
+
+# One of each character looked for, alone in its cell, beside plain and empty cells.
+_CELL = st.sampled_from(["", "甲", "a", "a&b", "&", "<", ">", "\"", "'", "\t", "\n", "\a", "\f", "\r"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_CELL, min_size=3, max_size=3), min_size=1, max_size=12))
+@example([["", "", ""], ["a", "a", "a"], ["'", "a", "a"]])  # guards 0, 1 (first non-empty), 2 (first quote)
+@example([["a", "a", "a"], ["a", "\r", "a"]])
+def test_one_survey_of_the_cells_finds_what_each_search_found(table):
+    """The guard rows, the characters docxtpl lays out and the columns to escape or test for empty text, read
+    from the rows holding any character looked for, are those each search of every row finds."""
+    frame = pl.DataFrame(table, schema={f"c{j}": pl.String for j in range(3)}, orient="row")
+    survey = notice_docx._survey(frame)
+    assert survey.guards == notice_docx._guards(frame)
+    assert survey.laid_out == (not notice_docx.layout_free(frame))
+    assert (survey.escapes, survey.empties) == notice_docx._kinds(frame, "[&<>]")

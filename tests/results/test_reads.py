@@ -34,8 +34,11 @@ def test_the_lean_readers_answer_as_tracks_on_every_state(tmp_path, draw_dir, re
                   if t.visit.visit_id == vid(visit_rows, 2)]
         results.mark_published(tx, pl.DataFrame(marked, schema={"visit_id": pl.String, "seq": pl.Int64}, orient="row"),
                                TODAY, "out")
+    # One result finds a problem and names an action; another finds one and names none (its category alone
+    # makes it need a follow-up).
     lines = [ln.replace("2023/9/26,实地检查,R01,,,,", "2023/9/26,实地检查,R03,,价签不全,责令改正,") if ln.startswith(vid(visit_rows, 1))
-             else ln for ln in GOOD.read_text("utf-8").splitlines()]
+             else ln.replace("20231009,实地检查；书面检查,未发现问题,,,,", "20231009,实地检查；书面检查,R0201,,未公示年报,,")
+             for ln in GOOD.read_text("utf-8").splitlines()]
     (tmp_path / "fixed.csv").write_text("\n".join(lines) + "\n", "utf-8")
     do_import(tmp_path / "fixed.csv", draw_dir, results_ledger)
     results.approve(draw_dir, ledger_path=results_ledger, actor="审核员", visit_ids=[vid(visit_rows, 0)], on=TODAY)
@@ -54,8 +57,9 @@ def test_the_lean_readers_answer_as_tracks_on_every_state(tmp_path, draw_dir, re
                  (dt.date.fromisoformat(t.first_published[0].body["completed_on"]),
                   dt.date.fromisoformat(t.first_published[1].body["on"])) if t.first_published else None)
                 for t in results.tracks(folder, led)]
+        no_action = [t.visit.visit_id for t in results.tracks(folder, led) if t.needs_follow_up and not t.result.body["actions"]]
     assert seen == want
-    assert any(s[3] for s in seen) and any(s[4] for s in seen) and any(s[2] for s in seen)
+    assert any(s[3] for s in seen) and any(s[4] for s in seen) and any(s[2] for s in seen) and no_action
     # What a publication shows: approved results, else the last version published.
     with Ledger.open(results_ledger) as led:
         folder = load_draw(draw_dir)

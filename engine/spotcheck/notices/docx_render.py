@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import traceback
 from collections.abc import Sequence
+from functools import cache, lru_cache
 from pathlib import Path
 
 from docx import Document as new_document
@@ -60,16 +61,60 @@ class Fragment:
     """
 
     def __init__(self, tpl: DocxTemplate, blocks: Sequence[Block], width: int) -> None:
-        self.document = new_document()
-        self.document._part = tpl.get_docx().part
-        body = self.document.element.body
-        for p in list(body.iterchildren(qn("w:p"))):
-            body.remove(p)
+        self.document = WordDocument(copy.deepcopy(_blank()), tpl.get_docx().part)
         add_blocks(self.document, blocks, width)
 
     def __html__(self) -> str:
         body = self.document.element.body
         return "".join(etree.tostring(el, encoding="unicode") for el in body if el.tag != qn("w:sectPr"))
+
+
+@cache
+def _blank():
+    """python-docx's new document without paragraphs: opening its package for every fragment was about a
+    fifth of a render, and a province's publication renders once per task, a city's letters once per shape."""
+    element = new_document().element
+    body = element.body
+    for p in list(body.iterchildren(qn("w:p"))):
+        body.remove(p)
+    return element
+
+
+class _Template(DocxTemplate):
+    """A docxtpl template that cleans the same XML for jinja once (patch_xml: a dozen regular expressions
+    over the whole body on every render)."""
+
+    def patch_xml(self, src_xml: str) -> str:
+        return _patched(src_xml)
+
+
+@lru_cache(maxsize=32)
+def _patched(src_xml: str) -> str:
+    return DocxTemplate.patch_xml(_CLEANER, src_xml)
+
+
+_CLEANER = DocxTemplate("")  # patch_xml reads only its text; a template file is opened only when asked for
+
+
+class _Environment(SandboxedEnvironment):
+    """The notices' jinja: values autoescaped, undefined names an error, `cn_date`; the same template text
+    compiled once (docxtpl compiles the body, headers and footers on every render: a third of it)."""
+
+    def __init__(self) -> None:
+        super().__init__(undefined=StrictUndefined, autoescape=True)
+        self.filters["cn_date"] = cn_date
+
+    def compile(self, source, name=None, filename=None, raw=False, defer_init=False):
+        if raw or not isinstance(source, str):
+            return super().compile(source, name, filename, raw, defer_init)
+        return _compiled(source, name, filename, defer_init, self.autoescape)
+
+
+@lru_cache(maxsize=64)
+def _compiled(source: str, name: str | None, filename: str | None, defer_init: bool, autoescape: bool):
+    env = _Environment()
+    env.autoescape = autoescape
+    return SandboxedEnvironment.compile(env, source, name, filename, defer_init=defer_init)
 
 
 def _missing_styles(tpl: DocxTemplate) -> list[str]:
@@ -105,7 +150,7 @@ FAST_LETTERS = 40
 
 def rendered(template: Path, notice: Notice, *, fit: bool = True) -> DocxTemplate:
     """The filled template, with the layout fixes (each 随机抽查通知书 fitted to its page when `fit`)."""
-    tpl = DocxTemplate(str(template))
+    tpl = _Template(str(template))
     missing = _missing_styles(tpl)
     if missing:
         raise SpotcheckError(Problem("N841", f"Word 模板缺少样式：{'、'.join(missing)}", file=display(template),
@@ -119,10 +164,8 @@ def rendered(template: Path, notice: Notice, *, fit: bool = True) -> DocxTemplat
         "annexes": [{"label": a.label, "title": a.title, "body": Fragment(tpl, a.blocks, BLOCK_H if a.landscape else width)}
                     for a in notice.annexes],
     }
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
-    env.filters["cn_date"] = cn_date
     try:
-        tpl.render(context, jinja_env=env, autoescape=True)
+        tpl.render(context, jinja_env=_Environment(), autoescape=True)
     except TemplateError as exc:
         raise SpotcheckError(_docx_problem(exc, tpl, template)) from None
     finish(tpl.docx, notice, fit=fit)  # get_docx() would reload the unrendered template

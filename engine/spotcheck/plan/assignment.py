@@ -291,24 +291,27 @@ def _repair_start(side: _Side, active: np.ndarray, capacity: np.ndarray, pot: Po
                            np.zeros(len(missing), dtype=np.int64)])
     flows = np.concatenate([state.flows, np.zeros(len(tails) - len(net.tails), dtype=np.int32)])
     d = np.concatenate([state.d, np.zeros(len(mine), dtype=np.int64)])
+    pair_arcs = len(net.tails) + len(into_t) + np.arange(len(mine))
+    grown = _Net(tails, heads, caps, cost, net.supply,
+                 pair_arcs=np.concatenate([net.pair_arcs, pair_arcs]),
+                 pairs=np.concatenate([net.pairs, len(sub.pair_visit) + np.arange(len(mine))]),
+                 sink_arcs=np.concatenate([net.sink_arcs, pair_arcs[-1] + 1 + np.arange(len(missing))]) if len(missing) else net.sink_arcs,
+                 people=np.concatenate([net.people, missing]), person0=net.person0)
+    # What the part keeps is taken now, so the networks it was grown from (each arc array again, at a
+    # province's unit about 45 MB apiece) are not held while its repair and another are worked out.
+    beyond, n_old = _beyond(grown, solved_net), len(net.tails)
 
     def finish(flows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        pair_arcs = len(net.tails) + len(into_t) + np.arange(len(mine))
-        grown = _Net(tails, heads, caps, cost, net.supply,
-                     pair_arcs=np.concatenate([net.pair_arcs, pair_arcs]),
-                     pairs=np.concatenate([net.pairs, len(sub.pair_visit) + np.arange(len(mine))]),
-                     sink_arcs=np.concatenate([net.sink_arcs, pair_arcs[-1] + 1 + np.arange(len(missing))]) if len(missing) else net.sink_arcs,
-                     people=np.concatenate([net.people, missing]), person0=net.person0)
         people = _present(np.concatenate([sub.pair_person, np_]), len(capacity))
         d = _potentials(pot, sub, sub_active, capacity, grown, flows, n_old_nodes + len(mine), pot.visit_part if state.whole else
                         np.full(len(side.general), k), visit_ids, slot_ids, people)
         solved[int(np.flatnonzero(visits)[0])] = _Solved(flows.astype(np.int32), d, whole=state.whole, base=state.base,
-                                                         grown=_beyond(grown, solved_net))
+                                                         grown=beyond)
         picked = np.zeros(len(sub.pair_visit) + len(mine), dtype=bool)
         picked[grown.pairs[flows[grown.pair_arcs] > 0]] = True
         return np.concatenate([pairs, first + mine]), picked
 
-    return finish, flows_.repair_job(tails, heads, caps, cost, flows, d, len(net.tails))
+    return finish, flows_.repair_job(tails, heads, caps, cost, flows, d, n_old)
 
 
 class _Probe:

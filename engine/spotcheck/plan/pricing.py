@@ -414,11 +414,15 @@ def residual_potentials(tails, heads, caps, costs_, flows, n_nodes: int) -> tupl
     t = np.concatenate([tails[fwd], heads[bwd]])
     h = np.concatenate([heads[fwd], tails[bwd]])
     c = np.concatenate([costs_[fwd], -costs_[bwd]])
-    graph = csr_matrix((np.ones(len(t), dtype=bool), (t, h)), shape=(n_nodes, n_nodes))
     reached = np.zeros(n_nodes, dtype=bool)
-    reached[breadth_first_order(graph, 0, directed=True, return_predecessors=False)] = True
+    reached[breadth_first_order(csr_matrix((np.ones(len(t), dtype=bool), (t, h)), shape=(n_nodes, n_nodes)), 0,
+                                directed=True, return_predecessors=False)] = True
+    # One array sorted at a time: a province's unit has millions of residual arcs, and this runs beside a repair.
     order = np.argsort(t, kind="stable")
-    t, h, c = t[order], h[order], c[order]
+    t = t[order]
+    h = h[order]
+    c = c[order]
+    del order
     start = np.searchsorted(t, np.arange(n_nodes + 1))
     d = np.zeros(n_nodes, dtype=np.int64)
     # Only arcs out of a node whose distance fell can lower another: relax those, round by round.

@@ -36,8 +36,8 @@ def repair(tails: np.ndarray, heads: np.ndarray, caps: np.ndarray, costs: np.nda
     may hold anything). None when the potentials do not prove the old flow optimal, or the distances
     could outgrow float64's exact integers: the caller then solves again."""
     n = len(d)
-    flows = flows.astype(np.int64).copy()
-    d = _new_nodes(tails, heads, costs, d.astype(np.int64).copy(), n_old)
+    flows = np.array(flows, dtype=np.int64)
+    d = _new_nodes(tails, heads, costs, np.array(d, dtype=np.int64), n_old)
     rc = costs + d[tails] - d[heads]
     if ((rc[:n_old] < 0) & (flows[:n_old] < caps[:n_old])).any() or ((rc[:n_old] > 0) & (flows[:n_old] > 0)).any():
         return None
@@ -52,6 +52,7 @@ def repair(tails: np.ndarray, heads: np.ndarray, caps: np.ndarray, costs: np.nda
         return None
     # Going back along the arc just filled costs its |reduced cost|: no excess is farther from a deficit.
     bound = float(-rc[fill].min()) if len(fill) else START
+    del rc  # not needed by the searches: an array per arc fewer held through them
     while (excess > 0).any():
         found = graph.nearest(flows, caps, costs, d, np.flatnonzero(excess > 0), excess < 0, bound)
         if found is None:
@@ -95,14 +96,17 @@ class _Residual:
         # Two arcs joining the same nodes would be summed into one entry: none do in the matching's
         # layered networks, and a network with them is not repaired.
         self.simple = order.nnz == 2 * m
-        self.entry = order.data  # per entry: its arc, plus m for a backward entry
-        self.arc = order.data % m
-        self.forward = order.data < m
+        # Per entry: its arc, plus m for a backward entry. Which arc and which way are worked out from it for the
+        # few entries of a path only: as arrays of their own, two more of the entries' size held through every search.
+        self.entry = order.data
         self.indices, self.indptr = order.indices, order.indptr
-        self.tails, self.heads, self.n = tails, heads, n
+        self.tails, self.heads, self.n, self.m = tails, heads, n, m
 
     def matrix(self, flows, caps, costs, d) -> csr_matrix:
-        rc = (costs + d[self.tails] - d[self.heads]).astype(np.float64)
+        rc = d[self.tails]
+        rc -= d[self.heads]
+        rc += costs
+        rc = rc.astype(np.float64)
         # Both entries of each arc worked out in the arcs' order, then put in the matrix's by one gather: at a
         # province's unit, gathering each arc's flow, capacity and cost entry by entry took half of a repair.
         m = len(rc)
@@ -142,7 +146,8 @@ class _Residual:
 
     def push(self, flows, entries) -> None:
         """One unit along the path's entries: forward entries carry one more, backward ones one less."""
-        np.add.at(flows, self.arc[entries], np.where(self.forward[entries], 1, -1))
+        entry = self.entry[entries]
+        np.add.at(flows, entry % self.m, np.where(entry < self.m, 1, -1))
 
     def reaches_sink(self, flows, caps) -> bool:
         room = np.take(np.concatenate([flows < caps, flows > 0]), self.entry)

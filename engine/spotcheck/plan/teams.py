@@ -200,8 +200,12 @@ def _staff_group(loaded: LoadedPolicy, v: pl.DataFrame, people: pl.DataFrame, re
         priority = words[0]
         chosen, staffed, side_ok = rounds(sides, static_ok, capacity, priority, helper)
 
-    teams = _team_rows(v, people, officers, pool, chosen, team.rotate_lead)
+    picked = [officers.chosen(chosen[0]), pool.chosen(chosen[1])]
     failed = [~officers.feasible | (static_ok & ~side_ok[0]), ~pool.feasible | (static_ok & ~side_ok[1])]
+    # The sides (at a province, tens of millions of pairs and the universe they came from) are let go before
+    # the team rows are sorted: held beside that sort, they made the plan's peak once the repairs' was lowered.
+    del officers, pool, sides, chosen
+    teams = _team_rows(v, people, *picked, team.rotate_lead)
     reasons = _reasons(loaded, v, people, recused, kinds, caps, staffed, failed)
     outcome = v.select("visit_id").with_columns(
         pl.Series("staffed", staffed), pl.Series("reason", reasons, dtype=pl.String)
@@ -276,9 +280,10 @@ def _pool_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, kin
     return matching(v, pairs, slots, holders.select("s", "v", "p"), np.zeros(v.height, dtype=np.int64))
 
 
-def _team_rows(v: pl.DataFrame, people: pl.DataFrame, officers: Matching, pool: Matching, chosen: list[np.ndarray], rotate: bool) -> pl.DataFrame:
+def _team_rows(v: pl.DataFrame, people: pl.DataFrame, officers: pl.DataFrame, pool: pl.DataFrame, rotate: bool) -> pl.DataFrame:
+    """The team rows of the chosen pairs (v, p, cost) of each side, the 主查 first."""
     person = people.select("p", "inspector_id", "name", "unit", "role", pl.col("certificate").cast(pl.String))
-    off = officers.chosen(chosen[0]).join(person, on="p").join(
+    off = officers.join(person, on="p").join(
         v.select("v", "visit_id", "inspecting_unit", "_prev"), on="v"
     )
     off = off.with_columns(
@@ -288,7 +293,7 @@ def _team_rows(v: pl.DataFrame, people: pl.DataFrame, officers: Matching, pool: 
     # A visit's first row in that order leads: is_first_distinct marks it as a window over the visits did, at about
     # half the CPU (a third of a second at a million entities).
     off = off.with_columns(pl.when(pl.col("v").is_first_distinct()).then(pl.lit(LEAD)).otherwise(pl.lit(MEMBER)).alias("role"))
-    extra = pool.chosen(chosen[1]).join(person, on="p").join(v.select("v", "visit_id"), on="v")
+    extra = pool.join(person, on="p").join(v.select("v", "visit_id"), on="v")
     cols = ["v", "visit_id", "inspector_id", "name", "unit", "role", "certificate", "cost"]
     rows = pl.concat([off.select(cols), extra.select(cols)])
     return (

@@ -166,11 +166,12 @@ def build(loaded: LoadedPolicy, drawn: pl.DataFrame, *, draw_id: str, drawn_on: 
     code_keys = _code_keys(rows["uscc"])
     codes = [k.name for k in code_keys]
     rows = rows.with_columns(_ordinal(rows["window"]).alias("_w"), *code_keys)
+    # Sorted, an entity's rows of one window are one run: numbering the runs groups them without hashing the keys.
     grouped = (
         rows.sort(["_w", *codes, "_o"])
-        .group_by(["_w", *codes], maintain_order=True)
+        .group_by(pl.struct("_w", *codes).rle_id().alias("_run"), maintain_order=True)
         .agg(
-            pl.col("window").first(), pl.col("uscc").first(),
+            *(pl.col(c).first() for c in ["_w", *codes]), pl.col("window").first(), pl.col("uscc").first(),
             pl.col("name").first(), pl.col("district").first(), pl.col("tier").first(),
             pl.col("month").min(), pl.col("task_id").alias("task_ids"),
         )

@@ -21,7 +21,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import chain
+from itertools import chain, groupby
 
 import polars as pl
 
@@ -42,6 +42,8 @@ _BATCH = 1 << 11
 # Characters docxtpl turns into breaks, tabs or new paragraphs inside a cell: such a table is rendered as before.
 _LAYOUT = re.compile(r"[\t\n\a\f\r]")
 _SPECIAL = re.compile(r"[&<>\"']")
+# Every character the Word table looks for in a cell: what docxtpl lays out, what a guard row covers.
+_LOOKED_FOR = r"[\t\n\a\f\r&<>\"']"
 _TEXT_OPEN = re.compile(r"<w:t(?: [^>]*)?>$")
 _TEXT_CLOSE = "</w:t>"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -125,32 +127,74 @@ class _Pattern:
         # lxml writes an element without text as <w:t/>: an empty cell comes out the same.
         self.empties = [tag[:-1] + "/>" for tag in self.opens]
 
-    def fill(self, cells: Sequence[str]) -> str:
-        out = []
-        for j, cell in enumerate(cells):
-            out.append(self.between[j])
-            if cell:
-                out += (self.opens[j], _escape(cell), _TEXT_CLOSE)
-            else:
-                out.append(self.empties[j])
-        out.append(self.between[-1])
-        return "".join(out)
+    def cell(self, j: int, text: str) -> str:
+        """Cell j's text element holding `text`."""
+        return f"{self.opens[j]}{_escape(text)}{_TEXT_CLOSE}" if text else self.empties[j]
 
-    def expr(self, cells: pl.DataFrame) -> pl.Expr:
-        """`fill` as a column expression over the frame `cells`, escaping only the columns that hold
-        something to escape and testing for empty text only in columns that hold some."""
-        escapes, empties = _kinds(cells, "[&<>]")
-        parts: list[pl.Expr] = []
-        for j, c in enumerate(cells.columns):
+    def fill(self, cells: Sequence[str]) -> str:
+        return "".join(self.between[j] + self.cell(j, text) for j, text in enumerate(cells)) + self.between[-1]
+
+    def expr(self, survey: _Survey) -> pl.Expr:
+        """`fill` as a column expression over the surveyed cells. A column holding the same text in every
+        row (a task's plan, task and type, often its remarks) is written once as text, not joined into
+        every row (on the bench's largest 1M task, 4 of 10 columns). The others are escaped only if they hold something to escape and tested
+        for empty text only if they hold some."""
+        parts: list[str | pl.Expr] = []
+        for j, c in enumerate(survey.columns):
+            parts.append(self.between[j])
+            if survey.same[j] is not None:
+                parts.append(self.cell(j, survey.same[j]))
+                continue
             cell = pl.col(c)
-            if escapes[j]:
+            if survey.escapes[j]:
                 cell = cell.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True) \
                     .str.replace_all(">", "&gt;", literal=True)
             text = pl.concat_str([pl.lit(self.opens[j]), cell, pl.lit(_TEXT_CLOSE)])
-            parts += (pl.lit(self.between[j]), pl.when(pl.col(c) == "").then(pl.lit(self.empties[j])).otherwise(text)
-                      if empties[j] else text)
-        parts.append(pl.lit(self.between[-1]))
-        return pl.concat_str(parts)
+            parts.append(pl.when(pl.col(c) == "").then(pl.lit(self.empties[j])).otherwise(text)
+                         if survey.empties[j] else text)
+        parts.append(self.between[-1])
+        return pl.concat_str(_merged(parts))
+
+
+def _merged(parts: list[str | pl.Expr]) -> list[pl.Expr]:
+    """Expressions for `parts`, texts that follow one another joined into one."""
+    out: list[pl.Expr] = []
+    for text, run in groupby(parts, key=lambda part: isinstance(part, str)):
+        out += [pl.lit("".join(run))] if text else list(run)
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class _Survey:
+    """What the Word table needs to know of every cell: each column is searched once for all the characters
+    looked for, and only the rows holding one (usually none or a few) again for each kind. Searching every
+    column for each kind (layout_free, _guards, _kinds) was three passes of a province's 3.3 million rows."""
+
+    columns: tuple[str, ...]
+    laid_out: bool  # a cell holds a character docxtpl lays out (layout_free is False)
+    guards: list[int]  # as _guards
+    escapes: tuple[bool, ...]  # per column: a cell holds &, < or >
+    empties: tuple[bool, ...]  # per column: a cell is empty
+    same: tuple[str | None, ...]  # per column: the text every cell holds, if they hold one
+
+
+def _survey(cells: pl.DataFrame) -> _Survey:
+    columns = cells.columns
+    found = cells.with_row_index("_row").filter(pl.any_horizontal(pl.col(c).str.contains(_LOOKED_FOR) for c in columns))
+    laid_out = not layout_free(found.drop("_row"))
+    special = found.select(pl.col("_row").filter(pl.col(c).str.contains(_SPECIAL.pattern)).first().alias(c)
+                           for c in columns).row(0)
+    escapes = found.select(pl.col(c).str.contains("[&<>]").any() for c in columns).row(0)
+    width = len(columns)
+    firsts = cells.select(*((pl.col(c) == "").arg_true().first().alias(f"e{c}") for c in columns),
+                          *((pl.col(c) != "").arg_true().first().alias(f"n{c}") for c in columns),
+                          *(pl.col(c).first().alias(f"f{c}") for c in columns),
+                          # A missing text is never the same as another.
+                          *((pl.col(c) == pl.col(c).first()).all(ignore_nulls=False).alias(f"s{c}") for c in columns)).row(0)
+    guards = sorted({0, *(i for i in (*firsts[:2 * width], *special) if i is not None)})
+    same = tuple(first if alike else None for first, alike in zip(firsts[2 * width:3 * width], firsts[3 * width:], strict=True))
+    return _Survey(tuple(columns), laid_out, guards, tuple(bool(e) for e in escapes),
+                   tuple(i is not None for i in firsts[:width]), same)
 
 
 def _kinds(cells: pl.DataFrame, special: str) -> tuple[tuple[bool, ...], tuple[bool, ...]]:
@@ -179,9 +223,9 @@ def with_rows(head: Notice, cells: pl.DataFrame, rows: Sequence[Sequence[str]] |
         table, rows=tuple(cells.iter_rows()) if rows is None else tuple(rows), centred=tuple(centred)))
 
 
-def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root) -> bytes | None:
+def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, survey: _Survey, root) -> bytes | None:
     width = cells.width
-    guards = _guards(cells)
+    guards = survey.guards
     probe = with_rows(head, cells, ((*(_marker(j) for j in range(width)),), *(cells.row(i) for i in guards)))
     docx = notice.render_notice(loaded, probe, "docx", root)
     with zipfile.ZipFile(io.BytesIO(docx)) as z:
@@ -198,7 +242,7 @@ def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root) -> byte
         return None
     if any(pattern.fill(cells.row(i)) != xml[s:e] for i, (s, e) in zip(guards, spans[1:], strict=True)):
         return None
-    expr = pattern.expr(cells)
+    expr = pattern.expr(survey)
     out = io.BytesIO()
     # zipfile, not docx_package: a province's announcement of one task can pass 4 GiB of XML (Zip64).
     with zipfile.ZipFile(out, "w") as z:
@@ -230,8 +274,9 @@ def notice_docx(loaded: LoadedPolicy, full: Notice, root=notice.TEMPLATES) -> by
 
 def frame_docx(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root=notice.TEMPLATES) -> bytes:
     """The announcement `head` with `cells` (text columns in its table's order) as its table's rows."""
-    if cells.height >= FAST_ROWS and layout_free(cells):
-        fast = _fast(loaded, head, cells, root)
+    if cells.height >= FAST_ROWS:
+        survey = _survey(cells)
+        fast = None if survey.laid_out else _fast(loaded, head, cells, survey, root)
         if fast is not None:
             return fast
     return _redated(notice.render_notice(loaded, with_rows(head, cells), "docx", root))

@@ -75,23 +75,24 @@ def entered_frame(folder: DrawFolder, ledger: Ledger) -> pl.DataFrame:
 PROGRESS_SCHEMA = {"draw_id": pl.String, "visit_id": pl.String, "completed_on": pl.Date, "needs_follow_up": pl.Boolean,
                    "follow_up_closed_on": pl.Date, "first_completed": pl.Date, "first_published_on": pl.Date}
 
-# One pass over the records, in chain order: each result (its draw, completion date and whether it found a
-# problem) and each 公示 mark (the result it publishes, and when). SQLite reads the records table front to back
-# rather than through the kind index: at a province's millions of records, fetching each row by its index entry
-# cost four times as much CPU as reading every page once. Each body is parsed once per field read, so a mark's
-# visit and a result's draw are read only where they are used (a result of another draw is left out by the join).
+# One pass over the records, in chain order: each result (its draw, completion date, whether it has follow-up
+# actions and its categories as JSON text) and each 公示 mark (the result it publishes, and when). SQLite reads the
+# records table front to back rather than through the kind index: at a province's millions of records, fetching
+# each row by its index entry cost four times as much CPU as reading every page once. Each body is parsed once per
+# field read, so a mark's visit and a result's draw are read only where they are used (a result of another draw is
+# left out by the join). The categories come as text because a year has only a few distinct lists of them, each
+# judged once in Python (`needs_follow_up`); a `json_each` per result cost a province 7.3 s of CPU in SQLite.
 _SCAN = f"""SELECT kind = 'result', CASE kind WHEN 'result' THEN json_extract(body, '$."draw_id"') END,
   CASE kind WHEN 'result' THEN key END, seq,
   json_extract(body, CASE kind WHEN 'result' THEN '$."completed_on"' ELSE '$."on"' END),
-  CASE kind WHEN 'result' THEN
-    ifnull(json_array_length(body, '$."actions"') > 0, 0)
-    OR EXISTS(SELECT 1 FROM json_each(body, '$."categories"') WHERE value IN (SELECT value FROM json_each(?)))
-  ELSE json_extract(body, '$."result_seq"') END
+  CASE kind WHEN 'result' THEN ifnull(json_array_length(body, '$."actions"') > 0, 0)
+  ELSE json_extract(body, '$."result_seq"') END,
+  CASE kind WHEN 'result' THEN json_quote(json_extract(body, '$."categories"')) END
 FROM records NOT INDEXED
 WHERE kind = 'result' OR (kind = 'result_state' AND json_extract(body, '$."state"') = '{PUBLISHED}')
 ORDER BY seq"""
 _SCANNED = {"result": pl.Int8, "draw_id": pl.String, "visit_id": pl.String, "seq": pl.Int64, "day": pl.String,
-            "n": pl.Int64}
+            "n": pl.Int64, "categories": pl.String}
 _VISIT = ["draw_id", "visit_id"]
 
 
@@ -102,12 +103,14 @@ def progress_frame(folders: list[DrawFolder], ledger: Ledger,
     selects of each folder's visit_frame). completed_on and needs_follow_up are of the latest result (null and
     false before one is entered); first_completed and first_published_on of the first version published, and
     when it was."""
-    problems = json.dumps(sorted(code for code, c in CATEGORIES.items() if c.problem))
-    scanned = pl.concat([pl.DataFrame(rows, schema=_SCANNED, orient="row") for rows in ledger.chunks(_SCAN, (problems,))]
+    scanned = pl.concat([pl.DataFrame(rows, schema=_SCANNED, orient="row") for rows in ledger.chunks(_SCAN)]
                         or [pl.DataFrame(schema=_SCANNED)]).with_columns(pl.col("day").str.to_date("%Y-%m-%d"))
+    texts = scanned.get_column("categories").drop_nulls().unique().to_list()
+    problem_texts = pl.Series([t for t in texts if _problem_categories(json.loads(t))], dtype=pl.String)
     # Rows are in chain order: a visit's last result is its latest, a result's first mark its publication.
-    results = scanned.filter(pl.col("result") == 1).select(*_VISIT, "seq", pl.col("day").alias("completed_on"),
-                                                          (pl.col("n") != 0).alias("problem"))
+    results = scanned.filter(pl.col("result") == 1).select(
+        *_VISIT, "seq", pl.col("day").alias("completed_on"),
+        ((pl.col("n") != 0) | pl.col("categories").is_in(problem_texts.implode())).alias("problem"))
     marks = scanned.filter(pl.col("result") == 0).unique("n", keep="first") \
         .select(pl.col("n").alias("seq"), pl.col("day").alias("first_published_on"))
     latest = results.unique(_VISIT, keep="last") \
@@ -126,6 +129,11 @@ def progress_frame(folders: list[DrawFolder], ledger: Ledger,
         .join(first, on=_VISIT, how="left", maintain_order="left") \
         .join(follow_ups, on="visit_id", how="left", maintain_order="left") \
         .with_columns(pl.col("needs_follow_up").fill_null(False)).select(*PROGRESS_SCHEMA, pl.exclude(*PROGRESS_SCHEMA))
+
+
+def _problem_categories(categories: object) -> bool:
+    """A body's categories (as JSON gives them) name a problem, as `needs_follow_up` reads them."""
+    return isinstance(categories, list) and needs_follow_up({"categories": categories})
 
 
 @dataclass(frozen=True, slots=True)
