@@ -32,10 +32,14 @@ def fast_path(loaded, full):
     return notice_docx._fast(loaded, full, table, notice_docx._survey(table), notice.TEMPLATES)
 
 
-def test_rows_by_substitution_equal_docxtpl_part_by_part(demo_policy):
+# The template's two tables: 检查机关 as a column (row 11's body is the task's own, the others a district's),
+# and stated above the table (every row's body the same).
+@pytest.mark.parametrize("body, columns", [("", 7), ("示范市东区市场监督管理局", 6)])
+def test_rows_by_substitution_equal_docxtpl_part_by_part(demo_policy, body, columns):
     given = rows(notice_docx.FAST_ROWS + 5, r7={"name": "示范<丁>A&B \"工作室\" '甲'", "remarks": "<备注>&"},
-                 r11={"inspecting_body": ""})
+                 r11={"inspecting_body": body})
     full = results_notice(demo_policy, given, ON)
+    assert len(full.results.columns) == columns
     fast = fast_path(demo_policy, full)
     assert fast is not None  # the fast path was taken, not the fallback
     assert parts(fast) == parts(notice.render_results_notice(demo_policy, given, "docx", published_on=ON))

@@ -15,10 +15,13 @@ def both(policy, given):
     return full, cells
 
 
-def test_rows_by_substitution_equal_the_template_rendering(demo_policy):
+# With 检查机关 as a column (row 11's body is the task's own) and without it (every row's body the same).
+@pytest.mark.parametrize("body, columns", [("", 7), ("示范市东区市场监督管理局", 6)])
+def test_rows_by_substitution_equal_the_template_rendering(demo_policy, body, columns):
     given = rows(notice_docx.FAST_ROWS + 5, r7={"name": "示范|丁|A&B \\ \"工作室\"", "remarks": "<备注>"},
-                 r11={"inspecting_body": ""}, r30={"remarks": "a||b"})
+                 r11={"inspecting_body": body}, r30={"remarks": "a||b"})
     full, cells = both(demo_policy, given)
+    assert cells.width == columns
     fast = notice_md._fast(demo_policy, full, cells, notice.TEMPLATES)
     assert fast is not None  # the fast path was taken, not the fallback
     assert b"".join(fast).decode("utf-8") == notice.render_notice(demo_policy, full, "md")
