@@ -236,6 +236,20 @@ class Ledger:
 
     # ---- reading (inside a transaction these see its own appends) ------------------------------
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one state of the ledger while other processes append: a transaction's own inside
+        one, else a read transaction of their own."""
+        if self._conn.in_transaction:
+            yield
+            return
+        self._conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self._conn.in_transaction:  # not after an error that ended it
+                self._conn.execute("COMMIT")
+
     def head(self) -> tuple[int, str]:
         """(seq, hash) of the last record; (0, 64 zeros) when empty. Publish it to anchor the chain."""
         row = self._conn.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
