@@ -6,9 +6,11 @@ import json
 import re
 import shutil
 
+import lxml.html
 import pytest
 from click.testing import CliRunner
 from conftest import NOTICE_DRAW as DRAW
+from conftest import open_docx
 from spotcheck.notices import api as notice
 from spotcheck.notices import content as notice_content
 from spotcheck.notices.announcements import task_span
@@ -181,16 +183,58 @@ RESULT_ROWS = [
 ]
 
 
-def test_results_notice_title_and_national_columns(demo_policy):
-    md = notice.render_results_notice(demo_policy, RESULT_ROWS, "md", published_on=dt.date(2023, 12, 20))
-    assert "## 示范市市场监督管理局2023年度第001号抽查任务检查结果公告" in md
-    assert ("| 序号 | 抽查计划编号/名称 | 抽查任务编号/名称 | 抽查类型 | 检查机关 | 市场主体名称 | 统一社会信用代码 | "
-            "检查完成日期 | 检查结果 | 备注 |") in md
-    assert ("| 1 | 示市监〔2023〕7号/示范市市场监督管理局关于印发2023年度双随机抽查工作计划的通知 | 001/企业登记事项抽查 | 定向 | "
-            "市、区两级市场监管部门 | 示范东区甲贸易有限公司 | 91990102MA5H8UNDXA | 2023年12月1日 | 未发现问题 |  |") in md
-    assert "| 示范市东区市场监督管理局 | 示范东区丁A&B工作室 | 91990102MA9HU4Q090 | 2023年12月8日 | 发现问题已责令改正 | 已整改 |" in md
+def tables(content: str | bytes, fmt: str) -> list[list[list[str]]]:
+    """Every table of a rendered notice as rows of cell texts, header first."""
+    if fmt == "docx":
+        return [[[c.text for c in r.cells] for r in t.rows] for t in open_docx(content).tables]
+    if fmt == "html":
+        return [[[c.text_content() for c in r.iter("th", "td")] for r in t.iter("tr")]
+                for t in lxml.html.fromstring(content).iter("table")]
+    blocks = re.findall(r"(?:^\|.*\|\n)+", content, flags=re.M)
+    return [[[c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+             for line in block.splitlines() if not line.startswith("| ---")] for block in blocks]
+
+
+def text_of(content: str | bytes, fmt: str) -> str:
+    if fmt == "docx":
+        doc = open_docx(content)
+        return "\n".join([p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells])
+    return lxml.html.fromstring(content).text_content() if fmt == "html" else content
+
+
+PLAN = ("示市监〔2023〕7号", "示范市市场监督管理局关于印发2023年度双随机抽查工作计划的通知")
+FACTS = [["项目", "内容"], ["抽查计划编号", PLAN[0]], ["抽查计划名称", PLAN[1]], ["抽查任务编号", "001"],
+         ["抽查任务名称", "企业登记事项抽查"], ["抽查类型", "定向"]]
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "docx"])
+def test_results_notice_states_the_tasks_facts_once_and_lists_each_entity(demo_policy, fmt):
+    one_body = [{**r, "inspecting_body": None} for r in RESULT_ROWS]
+    content = notice.render_results_notice(demo_policy, one_body, fmt, published_on=dt.date(2023, 12, 20))
+    assert tables(content, fmt) == [
+        [*FACTS, ["检查机关", "市、区两级市场监管部门"]],
+        [["序号", "市场主体名称", "统一社会信用代码", "检查完成日期", "检查结果", "备注"],
+         ["1", "示范东区甲贸易有限公司", "91990102MA5H8UNDXA", "2023年12月1日", "未发现问题", ""],
+         ["2", "示范东区丁A&B工作室", "91990102MA9HU4Q090", "2023年12月8日", "发现问题已责令改正", "已整改"]],
+    ]
+    text = text_of(content, fmt)
+    # Once in the whole announcement: the plan's number, the task's type, the inspecting body.
+    assert [text.count(t) for t in (PLAN[0], "定向", "市、区两级市场监管部门")] == [1, 1, 1]
+    assert "示范市市场监督管理局2023年度第001号抽查任务检查结果公告" in text
     # Dated the day it is published, not by its last completed check (2023-12-08).
-    assert "示范市市场监督管理局\n\n2023年12月20日" in md
+    assert "2023年12月20日" in text
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "docx"])
+def test_results_notice_has_a_column_of_inspecting_bodies_when_they_differ(demo_policy, fmt):
+    content = notice.render_results_notice(demo_policy, RESULT_ROWS, fmt, published_on=dt.date(2023, 12, 20))
+    assert tables(content, fmt) == [
+        FACTS,
+        [["序号", "检查机关", "市场主体名称", "统一社会信用代码", "检查完成日期", "检查结果", "备注"],
+         ["1", "市、区两级市场监管部门", "示范东区甲贸易有限公司", "91990102MA5H8UNDXA", "2023年12月1日", "未发现问题", ""],
+         ["2", "示范市东区市场监督管理局", "示范东区丁A&B工作室", "91990102MA9HU4Q090", "2023年12月8日", "发现问题已责令改正",
+          "已整改"]],
+    ]
 
 
 def test_results_notice_never_shows_a_risk_tier(demo_policy):

@@ -121,7 +121,26 @@ def test_results_notice_table_rows_come_from_the_loop(demo_policy):
     rows = [{"task_id": "t01", "name": f"主体{i}&Co", "uscc": f"USCC{i}", "completed": "2023-12-01", "result": "未发现问题"}
             for i in range(3)]
     doc = open_docx(notice.render_results_notice(demo_policy, rows, "docx"))
-    (table,) = doc.tables
-    assert [c.text for c in table.rows[0].cells] == list(notice_announcements.RESULT_COLUMNS)
-    assert [r.cells[5].text for r in table.rows[1:]] == ["主体0&Co", "主体1&Co", "主体2&Co"]
+    facts, table = doc.tables
+    assert [c.text for c in table.rows[0].cells] == list(notice_announcements.result_columns(False)[0])
+    assert [r.cells[1].text for r in table.rows[1:]] == ["主体0&Co", "主体1&Co", "主体2&Co"]
     assert doc.sections[0].orientation == WD_ORIENT.LANDSCAPE
+
+
+# The widest character a code holds (W) in LXGW WenKai, the 仿宋 stand-in LibreOffice prints with, in ems.
+WIDEST_CODE_EM = 0.88
+CELL_MARGINS_TWIPS = 2 * 108  # Word's default left and right cell margins
+
+
+@pytest.mark.parametrize("per_body", [True, False])
+def test_results_table_holds_a_whole_code_and_date_on_one_line(per_body):
+    """Both of the stock template's results tables (with 检查机关 as a column and without) leave room for 18
+    of the widest code characters and for the longest date, in 五号 (10.5 pt = 210 twips to the em)."""
+    columns = notice_announcements.result_columns(per_body)[0]
+    doc = open_docx((TEMPLATES / "docx" / "results_notice.docx").read_bytes())
+    (grid,) = [[int(c.get(qn("w:w"))) for c in t._tbl.tblGrid.findall(qn("w:gridCol"))] for t in doc.tables
+               if t.rows[0].cells[0].text == "序号" and len(t.columns) == len(columns)]
+    width = dict(zip(columns, grid, strict=True))
+    assert width["统一社会信用代码"] >= 18 * WIDEST_CODE_EM * 210 + CELL_MARGINS_TWIPS
+    # 2026年12月31日: digits 0.6 em, and a quarter em at each of the five changes between digits and Chinese.
+    assert width["检查完成日期"] >= (8 * 0.6 + 3 + 5 * 0.25) * 210 + CELL_MARGINS_TWIPS

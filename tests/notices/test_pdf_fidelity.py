@@ -15,6 +15,7 @@ from collections import Counter
 
 import pytest
 from lxml import etree
+from conftest import announced_rows
 from spotcheck.notices import api as notice
 from spotcheck.notices import docx_render
 from spotcheck.policy.loader import load_policy
@@ -91,3 +92,19 @@ def test_pdf_fonts_are_the_intended_stand_ins(shuozhou, tmp_path):
     assert any(n.startswith("NotoSerifCJK") and "-Bold" in n for n in names), names
     allowed = ("LXGWWenKai", "UKai", "NotoSansCJK", "NotoSerifCJK")
     assert all(n.startswith(allowed) for n in names), names
+
+
+@pytest.mark.parametrize("body", ["", "示范市东区市场监督管理局"])
+def test_results_notice_prints_each_code_and_date_on_one_line(demo_policy, tmp_path, body):
+    """Both results tables (检查机关 a column, row 1's body being the task's own; or stated above the table)."""
+    absent = fonts_installed()
+    if absent:
+        pytest.skip(f"stand-in fonts not installed: {', '.join(absent)} (see .ci/apt-packages.txt)")
+    codes = ["WWWWWWWWWWWWWWWWWW", "MMMMMMMMMMMMMMMMMM", "91130302MAMXRKR00U"]
+    rows = announced_rows(3, r1={"inspecting_body": body})
+    for row, code in zip(rows, codes, strict=True):
+        row.update(uscc=code, completed="2026-12-31")
+    pdf = docx_render.to_pdf(notice.render_results_notice(demo_policy, rows, "docx"))
+    lines = pdf_text(pdf, tmp_path).splitlines()
+    assert all(any(code in line for line in lines) for code in codes)
+    assert sum("2026年12月31日" in line.replace(" ", "") for line in lines) == len(codes)

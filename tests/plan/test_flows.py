@@ -1,9 +1,13 @@
 """The helper process: parts it solves give the teams this process gives, and its failures read as T811."""
 
+import ast
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -176,3 +180,16 @@ def test_a_job_sent_through_short_writes_arrives_whole():
         status, answer = _received(helper)
         assert status == flows.OPTIMAL
         assert answer is not None and len(answer) == 2 * n and (answer == 1).all()
+
+
+def test_the_helper_starts_without_what_it_seldom_needs():
+    """Every large plan pays the helper's start-up: scipy's graphs serve repairs only, which most years never send,
+    and the package's release (importlib.metadata) is never asked for there."""
+    root = str(Path(flows.__file__).resolve().parents[2])
+    shown = "import runpy, sys; runpy.run_module('spotcheck.plan.flows', run_name='__main__'); print(sorted(sys.modules))"
+    out = subprocess.run([sys.executable, "-c", shown], input=b"", capture_output=True, check=True,
+                         env={**os.environ, "PYTHONPATH": root}).stdout.decode()
+    modules = set(ast.literal_eval(out))
+    assert {"numpy", "ortools.graph.python.min_cost_flow", "spotcheck.plan"} <= modules
+    assert not {m for m in modules if m == "scipy" or m.startswith("scipy.")}
+    assert "importlib.metadata" not in modules

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from spotcheck import deflate
 from spotcheck.notices import api as notice
 from spotcheck.notices.announcements import results_notice
-from spotcheck.results import notice_docx
+from spotcheck.results import notice_docx, notice_md
 
 ON = dt.date(2023, 12, 20)
 
@@ -32,10 +32,14 @@ def fast_path(loaded, full):
     return notice_docx._fast(loaded, full, table, notice_docx._survey(table), notice.TEMPLATES)
 
 
-def test_rows_by_substitution_equal_docxtpl_part_by_part(demo_policy):
+# The template's two tables: 检查机关 as a column (row 11's body is the task's own, the others a district's),
+# and stated above the table (every row's body the same).
+@pytest.mark.parametrize("body, columns", [("", 7), ("示范市东区市场监督管理局", 6)])
+def test_rows_by_substitution_equal_docxtpl_part_by_part(demo_policy, body, columns):
     given = rows(notice_docx.FAST_ROWS + 5, r7={"name": "示范<丁>A&B \"工作室\" '甲'", "remarks": "<备注>&"},
-                 r11={"inspecting_body": ""})
+                 r11={"inspecting_body": body})
     full = results_notice(demo_policy, given, ON)
+    assert len(full.results.columns) == columns
     fast = fast_path(demo_policy, full)
     assert fast is not None  # the fast path was taken, not the fallback
     assert parts(fast) == parts(notice.render_results_notice(demo_policy, given, "docx", published_on=ON))
@@ -44,7 +48,7 @@ def test_rows_by_substitution_equal_docxtpl_part_by_part(demo_policy):
 
 def test_the_guard_rows_cover_empty_text_and_escaped_cells():
     table = [("1", "甲", ""), ("2", "乙", ""), ("3", "A&B", "x"), ("4", "丁", "")]
-    assert notice_docx._guards(notice_docx.cell_frame(table, 3)) == [0, 2]
+    assert notice_docx._survey(notice_docx.cell_frame(table, 3)).guards == [0, 2]
 
 
 def test_a_pattern_that_does_not_reproduce_the_guard_rows_falls_back(demo_policy, monkeypatch):
@@ -97,7 +101,6 @@ def test_columns_without_empty_or_escaped_cells_are_filled_as_the_pattern_fills_
                                    + "</w:tr>", 3)
     survey = notice_docx._survey(frame)
     assert (survey.escapes, survey.empties) == ((False, True, False), (False, False, True))
-    assert notice_docx._kinds(frame, "[&<>]") == (survey.escapes, survey.empties)
     assert frame.select(pattern.expr(survey)).to_series().to_list() == [pattern.fill(r) for r in table]
 
 
@@ -149,19 +152,40 @@ def test_zipfile_counts_the_crc_of_the_deflated_table_not_of_its_text(demo_polic
         assert last in z.read(info)  # zipfile checks the CRC and size as it reads
 
 
-# One of each character looked for, alone in its cell, beside plain and empty cells.
-_CELL = st.sampled_from(["", "甲", "a", "a&b", "&", "<", ">", "\"", "'", "\t", "\n", "\a", "\f", "\r"])
+LAYOUT = "\t\n\a\f\r"  # what docxtpl lays out
 
 
+def surveyed_cell_by_cell(table: list[list[str]], special: str, escaped: str) -> tuple:
+    """The survey of `table` read cell by cell: (guards, laid_out, escapes, empties, same)."""
+    columns = list(zip(*table, strict=True))
+    guards = {0}
+    for column in columns:
+        for kind in (lambda t: t == "", lambda t: t != "", lambda t: any(ch in special for ch in t)):
+            guards |= {i for i in [next((i for i, t in enumerate(column) if kind(t)), None)] if i is not None}
+    return (sorted(guards), any(ch in LAYOUT for row in table for t in row for ch in t),
+            tuple(any(ch in escaped for t in column for ch in t) for column in columns),
+            tuple("" in column for column in columns), tuple(column[0] if len(set(column)) == 1 else None for column in columns))
+
+
+# One of each character looked for (by the Word table, and by the Markdown one: | and \), alone in its cell,
+# beside plain and empty cells.
+_CELL = st.sampled_from(["", "甲", "a", "a&b", "&", "<", ">", "\"", "'", "|", "\\", "\t", "\n", "\a", "\f", "\r"])
+# (the survey's special and escaped characters as a regular expression's class holds them, the same as text)
+TABLES = {"docx": (notice_docx.WORD_SPECIAL, notice_docx.WORD_ESCAPED, "&<>\"'", "&<>"),
+          "md": (notice_md._SPECIAL, notice_md._ESCAPED, "|\\", "|")}
+
+
+@pytest.mark.parametrize("fmt", TABLES)
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.lists(_CELL, min_size=3, max_size=3), min_size=1, max_size=12))
 @example([["", "", ""], ["a", "a", "a"], ["'", "a", "a"]])  # guards 0, 1 (first non-empty), 2 (first quote)
 @example([["a", "a", "a"], ["a", "\r", "a"]])
-def test_one_survey_of_the_cells_finds_what_each_search_found(table):
-    """The guard rows, the characters docxtpl lays out and the columns to escape or test for empty text, read
-    from the rows holding any character looked for, are those each search of every row finds."""
+@example([["a", "a", "a"], ["\\", "a", "|"]])
+def test_one_survey_of_the_cells_finds_what_reading_each_cell_finds(fmt, table):
+    """The guard rows, the characters docxtpl lays out, the columns to escape or test for empty text and
+    those of one text, read from the rows holding any character looked for, are what reading each cell finds."""
+    special, escaped, special_text, escaped_text = TABLES[fmt]
     frame = pl.DataFrame(table, schema={f"c{j}": pl.String for j in range(3)}, orient="row")
-    survey = notice_docx._survey(frame)
-    assert survey.guards == notice_docx._guards(frame)
-    assert survey.laid_out == (not notice_docx.layout_free(frame))
-    assert (survey.escapes, survey.empties) == notice_docx._kinds(frame, "[&<>]")
+    survey = notice_docx._survey(frame, special, escaped)
+    assert (survey.guards, survey.laid_out, survey.escapes, survey.empties, survey.same) == surveyed_cell_by_cell(
+        table, special_text, escaped_text)

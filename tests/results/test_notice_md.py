@@ -9,17 +9,25 @@ from spotcheck.results import notice_docx, notice_md
 ON = dt.date(2023, 12, 20)
 
 
+def fast_path(policy, full, cells):
+    return notice_md._fast(policy, full, cells, notice_docx._survey(cells, notice_md._SPECIAL, notice_md._ESCAPED),
+                           notice.TEMPLATES)
+
+
 def both(policy, given):
     full = results_notice(policy, given, ON)
     cells = notice_docx.cell_frame(full.results.rows, len(full.results.columns))
     return full, cells
 
 
-def test_rows_by_substitution_equal_the_template_rendering(demo_policy):
+# With 检查机关 as a column (row 11's body is the task's own) and without it (every row's body the same).
+@pytest.mark.parametrize("body, columns", [("", 7), ("示范市东区市场监督管理局", 6)])
+def test_rows_by_substitution_equal_the_template_rendering(demo_policy, body, columns):
     given = rows(notice_docx.FAST_ROWS + 5, r7={"name": "示范|丁|A&B \\ \"工作室\"", "remarks": "<备注>"},
-                 r11={"inspecting_body": ""}, r30={"remarks": "a||b"})
+                 r11={"inspecting_body": body}, r30={"remarks": "a||b"})
     full, cells = both(demo_policy, given)
-    fast = notice_md._fast(demo_policy, full, cells, notice.TEMPLATES)
+    assert cells.width == columns
+    fast = fast_path(demo_policy, full, cells)
     assert fast is not None  # the fast path was taken, not the fallback
     assert b"".join(fast).decode("utf-8") == notice.render_notice(demo_policy, full, "md")
 
@@ -28,7 +36,7 @@ def test_a_pattern_that_does_not_reproduce_the_guard_rows_falls_back(demo_policy
     given = rows(notice_docx.FAST_ROWS, r4={"name": "甲|乙"})
     full, cells = both(demo_policy, given)
     monkeypatch.setattr(notice_md, "_cell", lambda text: text)  # not as md_cell writes a cell
-    assert notice_md._fast(demo_policy, full, cells, notice.TEMPLATES) is None
+    assert fast_path(demo_policy, full, cells) is None
     assert b"".join(notice_md.frame_md(demo_policy, full, cells)).decode("utf-8") == notice.render_notice(demo_policy, full, "md")
 
 
@@ -44,6 +52,6 @@ def test_rows_made_in_several_batches_equal_the_template_rendering(demo_policy, 
     monkeypatch.setattr(notice_docx, "_BATCH", 5)
     given = rows(notice_docx.FAST_ROWS + 11, r6={"name": "甲|乙"}, r17={"remarks": "a|b"})
     full, cells = both(demo_policy, given)
-    fast = notice_md._fast(demo_policy, full, cells, notice.TEMPLATES)
+    fast = fast_path(demo_policy, full, cells)
     assert fast is not None
     assert b"".join(fast).decode("utf-8") == notice.render_notice(demo_policy, full, "md")

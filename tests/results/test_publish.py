@@ -7,6 +7,8 @@ import pytest
 from conftest import RESULTS
 from conftest import RESULTS_POLICY as POLICY
 from conftest import RESULTS_TODAY as TODAY
+from spotcheck.notices import api as notice
+from spotcheck.policy.loader import load_policy
 from spotcheck.results import publish, reads
 from spotcheck.results import records as results
 from spotcheck.draw.reader import load_draw
@@ -182,3 +184,21 @@ def test_a_failure_in_the_files_or_the_records_publishes_nothing(tmp_path, draw_
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".pub")] == []
     with Ledger.open(results_ledger) as led:
         assert led.head() == before
+
+
+# All five results: each task's rows checked by two bodies (a column of them). The first two, both checked by
+# the east district: its body is stated once above each table.
+@pytest.mark.parametrize("approved, bodies", [(None, {"001": 2, "002": 2}), (2, {"001": 1, "002": 1})])
+def test_each_announcement_is_the_results_notice_of_its_tasks_rows(tmp_path, draw_dir, results_ledger, visit_rows,
+                                                                  approved, bodies):
+    approve(draw_dir, results_ledger, *(v["visit_id"] for v in visit_rows[:approved or 0]))
+    on = dt.date(2023, 10, 26)
+    run(draw_dir, results_ledger, tmp_path / "pub", on)
+    rows = read_csv(tmp_path / "pub" / "results-public.csv")[1:]
+    loaded = load_policy(POLICY)
+    for no, task_id in (("001", "t01"), ("002", "t02")):
+        mine = [{"task_id": task_id, "inspecting_body": r[4], "name": r[5], "uscc": r[6], "completed": r[7], "result": r[8],
+                 "remarks": r[9]} for r in rows if r[2].startswith(f"{no}/")]
+        assert len({r["inspecting_body"] for r in mine}) == bodies[no]
+        assert (tmp_path / "pub" / f"results-notice-{no}.md").read_text("utf-8") == notice.render_results_notice(
+            loaded, mine, "md", published_on=on)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 import polars as pl
@@ -34,9 +34,19 @@ from spotcheck.plan import participants
 from spotcheck.policy.model import Policy, Task, sampling_text
 from spotcheck.policy.yamlsource import display
 
+# The national disclosure's columns, one row per checked entity: the public list and the site print them.
 RESULT_COLUMNS = ("序号", "抽查计划编号/名称", "抽查任务编号/名称", "抽查类型", "检查机关", "市场主体名称",
                   "统一社会信用代码", "检查完成日期", "检查结果", "备注")
-RESULT_WIDTHS = (4, 11, 13, 5, 10, 13, 18, 8, 11, 7)
+# A results announcement is one task's: its plan, task and type, and its inspecting body when every row
+# has the same one, are stated once above its table, which holds what differs from entity to entity.
+ENTITY_COLUMNS = ("序号", "检查机关", "市场主体名称", "统一社会信用代码", "检查完成日期", "检查结果", "备注")
+# Millimetres of the landscape text block (225 mm), with 检查机关 as a column and without it (its width then
+# goes to 市场主体名称 and 检查结果), so that a typical row is one or two lines. 统一社会信用代码 holds 18 of the
+# widest code character (W: 0.88 em of 五号 in LXGW WenKai, the 仿宋 stand-in) and the cell's margins, so a
+# code never wraps; 检查完成日期 holds “2026年12月31日” with the quarter em Word and LibreOffice put between
+# Chinese and digits.
+ENTITY_WIDTHS = (15, 30, 34, 63, 38, 28, 17)
+SHARED_BODY_WIDTHS = (15, 46, 63, 38, 42, 21)
 DRAWN_COLUMNS = ("序号", "市场主体名称", "统一社会信用代码")
 
 
@@ -256,10 +266,42 @@ class ResultRow:
         )
 
 
+def result_columns(per_body: bool) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The results announcement's table: its columns and their widths, with 检查机关 when `per_body`."""
+    if per_body:
+        return ENTITY_COLUMNS, ENTITY_WIDTHS
+    return tuple(c for c in ENTITY_COLUMNS if c != "检查机关"), SHARED_BODY_WIDTHS
+
+
+def results_head(loaded: LoadedPolicy, task: Task, bodies: Sequence[str], count: int, published_on: dt.date) -> Notice:
+    """The results announcement of `task`'s `count` checked entities without its rows: title, preamble, the
+    facts every row shares and the table's columns. `bodies`: the inspecting bodies of its rows, each once;
+    one is stated with the facts, more are a column of the table."""
+    policy = loaded.policy
+    no = f"{task_no(policy, task):03d}"
+    issuer = policy.jurisdiction.name
+    plan_no, plan = plan_identity(policy)
+    facts = [("抽查计划编号", plan_no), ("抽查计划名称", plan), ("抽查任务编号", no), ("抽查任务名称", task.name),
+             ("抽查类型", task.type)]
+    per_body = len(set(bodies)) > 1
+    if not per_body:
+        facts.append(("检查机关", bodies[0]))
+    columns, widths = result_columns(per_body)
+    return Notice(
+        kind="results_notice", letter=False, issuer=issuer, number=None,
+        title=f"{issuer}{policy.year}年度第{no}号抽查任务检查结果公告", addressees=None,
+        preamble=(f"根据《{plan}》，本局组织开展了第{no}号抽查任务“{task.name}”的随机抽查，现将检查结果公告如下。",),
+        body=(Heading(1, heading_number(1, 1), "抽查任务基本情况"), Table(("项目", "内容"), tuple(facts), (1, 4)),
+              Heading(1, heading_number(1, 2), f"检查结果（共{count}户）")),
+        contacts=(), attachments=(), signature=issuer,
+        date=published_on, disclosure="（信息公开类型：主动公开）", cc=None, printed_by=None,
+        results=Table(columns, (), widths),
+    )
+
+
 def results_notice(loaded: LoadedPolicy, rows: Iterable[ResultRow | Mapping], published_on: dt.date) -> Notice:
     """“{机关}{年}年度第{NNN}号抽查任务检查结果公告” for the rows of one task, dated the day it is published
     (an announcement cannot be dated before it exists, nor by its last check)."""
-    policy = loaded.policy
     rows = [ResultRow.of(r) for r in rows]
     tasks = list(dict.fromkeys(r.task_id for r in rows))
     if len(tasks) != 1:
@@ -267,18 +309,10 @@ def results_notice(loaded: LoadedPolicy, rows: Iterable[ResultRow | Mapping], pu
             "N820", "一份检查结果公告只能对应一个抽查任务" if tasks else "没有检查结果，无法生成结果公告",
             hint=f"按任务分别生成；本次结果涉及任务：{'、'.join(tasks)}" if tasks else "先录入检查结果"))
     task = loaded.task(tasks[0])
-    no = f"{task_no(policy, task):03d}"
-    issuer = policy.jurisdiction.name
-    plan_no, plan = plan_identity(policy)
-    body = task.inspecting_level or issuer
-    table = Table(RESULT_COLUMNS, tuple(
-        (str(i), f"{plan_no}/{plan}", f"{no}/{task.name}", task.type, r.inspecting_body or body, r.name, r.uscc,
-         cn_date(r.completed), r.result, r.remarks)
-        for i, r in enumerate(rows, 1)), RESULT_WIDTHS)
-    return Notice(
-        kind="results_notice", letter=False, issuer=issuer, number=None,
-        title=f"{issuer}{policy.year}年度第{no}号抽查任务检查结果公告", addressees=None,
-        preamble=(f"根据《{plan}》，本局组织开展了第{no}号抽查任务“{task.name}”的随机抽查，现将检查结果公告如下。",),
-        body=(), contacts=(), attachments=(), signature=issuer, date=published_on,
-        disclosure="（信息公开类型：主动公开）", cc=None, printed_by=None, results=table,
-    )
+    default = task.inspecting_level or loaded.policy.jurisdiction.name
+    bodies = [r.inspecting_body or default for r in rows]
+    head = results_head(loaded, task, list(dict.fromkeys(bodies)), len(rows), published_on)
+    per_body = "检查机关" in head.results.columns
+    return replace(head, results=replace(head.results, rows=tuple(
+        (str(i), *((body,) if per_body else ()), r.name, r.uscc, cn_date(r.completed), r.result, r.remarks)
+        for i, (r, body) in enumerate(zip(rows, bodies, strict=True), 1))))

@@ -36,7 +36,7 @@ from spotcheck.notices.docx_styles import (
     set_defaults,
     set_page,
 )
-from spotcheck.notices.announcements import RESULT_COLUMNS, RESULT_WIDTHS
+from spotcheck.notices.announcements import result_columns
 from spotcheck.notices.model import KINDS, Table
 from spotcheck.resources import TEMPLATES
 from spotcheck.policy.yamlsource import display
@@ -167,12 +167,22 @@ def _letters(doc) -> None:
 
 
 def _results_table(doc, width: int) -> None:
-    """The disclosure table: the header is the form, one looped row holds the data cells."""
-    blank = ("",) * (len(RESULT_COLUMNS) - 1)
-    t = Table(RESULT_COLUMNS, (("{%tr for r in doc.results.rows %}", *blank),
-                               tuple(f"{{{{ r[{i}] }}}}" for i in range(len(RESULT_COLUMNS))),
-                               ("{%tr endfor %}", *blank)), RESULT_WIDTHS)
+    """The results table, one of two: with 检查机关 as a column when the rows' bodies differ, else without
+    it (the facts above the table state it). The header is the form, one looped row holds the data cells."""
+    _tag(doc, "{%p if '检查机关' in doc.results.columns %}")
+    _looped_table(doc, *result_columns(True), width)
+    _tag(doc, "{%p else %}")
+    _looped_table(doc, *result_columns(False), width)
+    _tag(doc, "{%p endif %}")
+
+
+def _looped_table(doc, columns: tuple[str, ...], widths: tuple[int, ...], width: int) -> None:
+    blank = ("",) * (len(columns) - 1)
+    t = Table(columns, (("{%tr for r in doc.results.rows %}", *blank), tuple(f"{{{{ r[{i}] }}}}" for i in range(len(columns))),
+                        ("{%tr endfor %}", *blank)), widths)
     add_table(doc, t, width)
+    # An entity's row is read whole: it moves to the next page rather than being split across two.
+    doc.tables[-1].rows[2]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
 
 
 # python-docx's blank package carries Word 2010's stylesWithEffects.xml and a thumbnail picture. Word 2013

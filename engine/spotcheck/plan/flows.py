@@ -30,7 +30,6 @@ from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
-from spotcheck.plan.repair import repair
 
 HELPER_VISITS = 1 << 17  # visits before a helper is started (a city of a million entities has about 300,000)
 OPTIMAL = int(min_cost_flow.SimpleMinCostFlow.OPTIMAL)
@@ -73,6 +72,10 @@ def repair_job(tails: np.ndarray, heads: np.ndarray, caps: np.ndarray, costs: np
 
 
 def _repaired(tails, heads, caps, costs, flows, d, n_old) -> tuple[int, np.ndarray | None]:
+    # Imported at the first repair: it brings scipy's sparse graphs (and through them scipy.linalg), about a third
+    # of a second of the helper's start-up, while a city's year is mostly proved without a single repair.
+    from spotcheck.plan.repair import repair
+
     got = repair(tails, heads, caps, costs, flows, d, n_old)
     return (UNREPAIRED, None) if got is None else (OPTIMAL, got)
 

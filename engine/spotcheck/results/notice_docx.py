@@ -40,10 +40,11 @@ FAST_ROWS = 40
 # Batches of 32,768 rows were 100 MB of fresh memory each, and the kernel's share of the CPU grew with it.
 _BATCH = 1 << 11
 # Characters docxtpl turns into breaks, tabs or new paragraphs inside a cell: such a table is rendered as before.
-_LAYOUT = re.compile(r"[\t\n\a\f\r]")
-_SPECIAL = re.compile(r"[&<>\"']")
-# Every character the Word table looks for in a cell: what docxtpl lays out, what a guard row covers.
-_LOOKED_FOR = r"[\t\n\a\f\r&<>\"']"
+_LAYOUT = r"\t\n\a\f\r"
+# The Word table's special characters, as a regular expression's class holds them: those its guard rows
+# cover, and of them those lxml escapes.
+WORD_SPECIAL, WORD_ESCAPED = "&<>\"'", "&<>"
+_SPECIAL = re.compile(f"[{WORD_SPECIAL}]")
 _TEXT_OPEN = re.compile(r"<w:t(?: [^>]*)?>$")
 _TEXT_CLOSE = "</w:t>"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -72,23 +73,6 @@ def _marker(j: int) -> str:
 def _escape(text: str) -> str:
     """As lxml writes text: only &, < and > are escaped."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") if _SPECIAL.search(text) else text
-
-
-def _guards(cells: pl.DataFrame, special: str = _SPECIAL.pattern) -> list[int]:
-    """Indexes of the rows docxtpl also renders: the first, and per column the first with an empty, a
-    non-empty and an escaped (`special`) cell, so the pattern is checked on every kind of cell text it fills in."""
-    firsts = cells.select(
-        pick.alias(f"{c}{k}")
-        for c in cells.columns
-        for k, pick in enumerate(((pl.col(c) == "").arg_true().first(), (pl.col(c) != "").arg_true().first(),
-                                  pl.col(c).str.contains(special).arg_true().first()))
-    ).row(0)
-    return sorted({0, *(i for i in firsts if i is not None)})
-
-
-def layout_free(cells: pl.DataFrame) -> bool:
-    """No cell holds a character docxtpl lays out (a break, a tab)."""
-    return not cells.select(pl.any_horizontal(pl.col(c).str.contains(_LAYOUT.pattern).any() for c in cells.columns)).item()
 
 
 def cell_frame(rows: Sequence[Sequence[str]], width: int) -> pl.DataFrame:
@@ -166,42 +150,41 @@ def _merged(parts: list[str | pl.Expr]) -> list[pl.Expr]:
 
 @dataclasses.dataclass(frozen=True)
 class _Survey:
-    """What the Word table needs to know of every cell: each column is searched once for all the characters
-    looked for, and only the rows holding one (usually none or a few) again for each kind. Searching every
-    column for each kind (layout_free, _guards, _kinds) was three passes of a province's 3.3 million rows."""
+    """What a table written by substitution (Word here, Markdown in notice_md) needs to know of every cell:
+    each column is searched once for all the characters looked for, and only the rows holding one (usually
+    none or a few) again for each kind. Searching every column for each kind was three passes of a
+    province's 3.3 million rows."""
 
     columns: tuple[str, ...]
-    laid_out: bool  # a cell holds a character docxtpl lays out (layout_free is False)
-    guards: list[int]  # as _guards
-    escapes: tuple[bool, ...]  # per column: a cell holds &, < or >
+    laid_out: bool  # a cell holds a character docxtpl lays out
+    # The rows docxtpl also renders: the first, and per column the first with an empty, a non-empty and a
+    # special cell, so the pattern is checked on every kind of cell text it fills in.
+    guards: list[int]
+    escapes: tuple[bool, ...]  # per column: a cell holds a character the table escapes
     empties: tuple[bool, ...]  # per column: a cell is empty
     same: tuple[str | None, ...]  # per column: the text every cell holds, if they hold one
 
 
-def _survey(cells: pl.DataFrame) -> _Survey:
+def _survey(cells: pl.DataFrame, special: str = WORD_SPECIAL, escaped: str = WORD_ESCAPED) -> _Survey:
+    """`special`: the characters the guard rows cover, `escaped`: those of them the table escapes (each as a
+    regular expression's class holds them)."""
     columns = cells.columns
-    found = cells.with_row_index("_row").filter(pl.any_horizontal(pl.col(c).str.contains(_LOOKED_FOR) for c in columns))
-    laid_out = not layout_free(found.drop("_row"))
-    special = found.select(pl.col("_row").filter(pl.col(c).str.contains(_SPECIAL.pattern)).first().alias(c)
-                           for c in columns).row(0)
-    escapes = found.select(pl.col(c).str.contains("[&<>]").any() for c in columns).row(0)
+    looked_for = f"[{_LAYOUT}{special}]"
+    found = cells.with_row_index("_row").filter(pl.any_horizontal(pl.col(c).str.contains(looked_for) for c in columns))
+    laid_out = found.select(pl.any_horizontal(pl.col(c).str.contains(f"[{_LAYOUT}]").any() for c in columns)).item()
+    firsts_special = found.select(pl.col("_row").filter(pl.col(c).str.contains(f"[{special}]")).first().alias(c)
+                                  for c in columns).row(0)
+    escapes = found.select(pl.col(c).str.contains(f"[{escaped}]").any() for c in columns).row(0)
     width = len(columns)
     firsts = cells.select(*((pl.col(c) == "").arg_true().first().alias(f"e{c}") for c in columns),
                           *((pl.col(c) != "").arg_true().first().alias(f"n{c}") for c in columns),
                           *(pl.col(c).first().alias(f"f{c}") for c in columns),
                           # A missing text is never the same as another.
                           *((pl.col(c) == pl.col(c).first()).all(ignore_nulls=False).alias(f"s{c}") for c in columns)).row(0)
-    guards = sorted({0, *(i for i in (*firsts[:2 * width], *special) if i is not None)})
+    guards = sorted({0, *(i for i in (*firsts[:2 * width], *firsts_special) if i is not None)})
     same = tuple(first if alike else None for first, alike in zip(firsts[2 * width:3 * width], firsts[3 * width:], strict=True))
     return _Survey(tuple(columns), laid_out, guards, tuple(bool(e) for e in escapes),
                    tuple(i is not None for i in firsts[:width]), same)
-
-
-def _kinds(cells: pl.DataFrame, special: str) -> tuple[tuple[bool, ...], tuple[bool, ...]]:
-    """Per column: does any cell hold a `special` character, is any cell empty."""
-    found = cells.select(*(pl.col(c).str.contains(special).any().alias(f"s{c}") for c in cells.columns),
-                         *((pl.col(c) == "").any().alias(f"e{c}") for c in cells.columns)).row(0)
-    return tuple(bool(f) for f in found[:cells.width]), tuple(bool(f) for f in found[cells.width:])
 
 
 def filled(cells: pl.DataFrame, expr: pl.Expr) -> Iterator[memoryview]:

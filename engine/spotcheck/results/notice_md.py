@@ -13,9 +13,10 @@ import polars as pl
 from spotcheck.notices import api as notice
 from spotcheck.notices.model import Notice
 from spotcheck.policy.loaded import LoadedPolicy
-from spotcheck.results.notice_docx import FAST_ROWS, _guards, _kinds, _marker, filled, layout_free, with_rows
+from spotcheck.results.notice_docx import FAST_ROWS, _marker, _survey, _Survey, filled, with_rows
 
-_SPECIAL = r"[|\\]"  # what md_cell escapes (a cell's line breaks send the table the slow way)
+# What the guard rows cover, and of it what md_cell escapes (a cell's line breaks send the table the slow way).
+_SPECIAL, _ESCAPED = r"|\\", "|"
 
 
 def _cell(text: str) -> str:
@@ -41,19 +42,18 @@ class _Line:
             out += (_cell(cell), self.between[j + 1])
         return "".join(out)
 
-    def expr(self, cells: pl.DataFrame) -> pl.Expr:
-        """`fill` as a column expression over the frame `cells` (only columns holding a | are escaped)."""
-        escapes, _ = _kinds(cells, "[|]")
+    def expr(self, survey: _Survey) -> pl.Expr:
+        """`fill` as a column expression over the surveyed cells (only columns holding a | are escaped)."""
         parts: list[pl.Expr] = [pl.lit(self.between[0])]
-        for j, c in enumerate(cells.columns):
-            parts += (pl.col(c).str.replace_all("|", "\\|", literal=True) if escapes[j] else pl.col(c),
+        for j, c in enumerate(survey.columns):
+            parts += (pl.col(c).str.replace_all("|", "\\|", literal=True) if survey.escapes[j] else pl.col(c),
                       pl.lit(self.between[j + 1]))
         return pl.concat_str(parts)
 
 
-def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root) -> Iterator[bytes | memoryview] | None:
+def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, survey: _Survey, root) -> Iterator[bytes | memoryview] | None:
     width = cells.width
-    guards = _guards(cells, _SPECIAL)
+    guards = survey.guards
     probe = with_rows(head, cells, ((*(_marker(j) for j in range(width)),), *(cells.row(i) for i in guards)))
     text = notice.render_notice(loaded, probe, "md", root)
     at = text.find(_marker(0))
@@ -74,7 +74,7 @@ def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root) -> Iter
 
     def pieces() -> Iterator[bytes | memoryview]:
         yield text[:start].encode("utf-8")
-        yield from filled(cells, line.expr(cells))
+        yield from filled(cells, line.expr(survey))
         yield text[at:].encode("utf-8")
 
     return pieces()
@@ -83,8 +83,9 @@ def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root) -> Iter
 def frame_md(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root=notice.TEMPLATES) -> Iterator[bytes | memoryview]:
     """notice.render_notice(…, "md") of `head` with `cells` (text columns in its table's order) as its
     table's rows, in pieces of UTF-8."""
-    if cells.height >= FAST_ROWS and layout_free(cells):
-        fast = _fast(loaded, head, cells, root)
+    if cells.height >= FAST_ROWS:
+        survey = _survey(cells, _SPECIAL, _ESCAPED)
+        fast = None if survey.laid_out else _fast(loaded, head, cells, survey, root)
         if fast is not None:
             return fast
     return iter((notice.render_notice(loaded, with_rows(head, cells), "md", root).encode("utf-8"),))

@@ -2,9 +2,10 @@
 
 One row per entity and task (a merged visit for two tasks is two rows, each with the visit's result):
 序号, 抽查计划编号/名称, 抽查任务编号/名称, 抽查类型, 检查机关, 市场主体名称, 统一社会信用代码,
-检查完成日期, 检查结果, 备注 — the table of the results announcement (notice_announcements.RESULT_COLUMNS), of which
-one per task is rendered beside the list. The list holds every result of the draw that is public
-after this run: the results approved now, and the last published version of those published before.
+检查完成日期, 检查结果, 备注 (notice_announcements.RESULT_COLUMNS). Beside it, one results announcement per
+task, stating the task's shared facts once above a table of its entities. The list holds every result of
+the draw that is public after this run: the results approved now, and the last published version of those
+published before.
 Risk tiers are internal to the draw and never appear in it. Entities whose result says 通过登记的住
 所（经营场所）无法联系 go to DIR/abnormal-candidates.csv for the 经营异常名录 decision.
 """
@@ -30,10 +31,11 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.draw.folder import Content, committed, write_file_atomic, write_files
 from spotcheck.ledger.chain import Record
 from spotcheck.ledger.store import Ledger
+from spotcheck.notices.model import Notice
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.results.tables import csv_pieces, frame_bytes, table_bytes
 
-# The announcement's table and the public list are one shape.
+# The national disclosure's columns.
 PUBLIC_COLUMNS = notice_announcements.RESULT_COLUMNS
 PUBLIC_LIST = "results-public"
 ABNORMAL_FILE = "abnormal-candidates.csv"
@@ -115,15 +117,24 @@ def public_table(loaded: LoadedPolicy, visits: pl.DataFrame, shown: pl.DataFrame
 
 
 def _cells(loaded: LoadedPolicy, mine: pl.DataFrame, task_id: str) -> pl.DataFrame:
-    """A task's rows of the public list (`mine`) as its announcement's table prints them: numbered from 1,
-    dates in Chinese, a row without a unit checked by the task's inspecting level (else the issuer)."""
+    """A task's rows of the public list (`mine`) in its announcement's columns (ENTITY_COLUMNS): numbered
+    from 1, dates in Chinese, a row without a unit checked by the task's inspecting level (else the issuer)."""
     task = loaded.task(task_id)
     body = task.inspecting_level or loaded.policy.jurisdiction.name
     dates = {d: notice_content.cn_date(dt.date.fromisoformat(d)) for d in mine["c7"].unique().to_list()}
     return mine.select(
-        pl.int_range(1, pl.len() + 1).cast(pl.String).alias("c0"), "c1", "c2", "c3",
+        pl.int_range(1, pl.len() + 1).cast(pl.String).alias("c0"),
         pl.when(pl.col("c4") != "").then("c4").otherwise(pl.lit(body)).alias("c4"), "c5", "c6",
         pl.col("c7").replace_strict(dates, return_dtype=pl.String), "c8", "c9")
+
+
+def _announced(loaded: LoadedPolicy, mine: pl.DataFrame, task_id: str, on: dt.date) -> tuple[Notice, pl.DataFrame]:
+    """A task's results announcement without its rows, and its rows as its table prints them: 检查机关 a
+    column only when the rows' bodies differ."""
+    cells = _cells(loaded, mine, task_id)
+    bodies = cells.get_column("c4").unique(maintain_order=True).to_list()
+    head = notice_announcements.results_head(loaded, loaded.task(task_id), bodies, cells.height, on)
+    return head, (cells if "检查机关" in head.results.columns else cells.drop("c4"))
 
 
 def announcements(loaded: LoadedPolicy, table: pl.DataFrame, on: dt.date) -> dict[str, Content]:
@@ -135,17 +146,14 @@ def announcements(loaded: LoadedPolicy, table: pl.DataFrame, on: dt.date) -> dic
     spans = dict(zip(runs["value"], zip((runs["len"].cum_sum() - runs["len"]).to_list(), runs["len"].to_list())))
 
     @lru_cache(maxsize=1)
-    def cells(task_id: str) -> pl.DataFrame:
-        return _cells(loaded, table.slice(*spans[task_id]), task_id)
+    def announced(task_id: str) -> tuple[Notice, pl.DataFrame]:
+        return _announced(loaded, table.slice(*spans[task_id]), task_id, on)
 
     files: dict[str, Content] = {}
     for task_id in spans:
         no = f"{notice_content.task_no(loaded.policy, loaded.task(task_id)):03d}"
-        # Its title, preamble and signature, with one row: the task's rows are put in its table when it is written.
-        head = notice_announcements.results_notice(loaded, [{"task_id": task_id, "name": "", "uscc": "", "completed": on,
-                                                             "result": ""}], on)
-        files[f"results-notice-{no}.docx"] = partial(lambda h, t: [frame_docx(loaded, h, cells(t))], head, task_id)
-        files[f"results-notice-{no}.md"] = partial(lambda h, t: frame_md(loaded, h, cells(t)), head, task_id)
+        files[f"results-notice-{no}.docx"] = partial(lambda t: [frame_docx(loaded, *announced(t))], task_id)
+        files[f"results-notice-{no}.md"] = partial(lambda t: frame_md(loaded, *announced(t)), task_id)
     return files
 
 
