@@ -167,6 +167,21 @@ def test_extend_in_batches_writes_the_chain_append_would(tmp_path, monkeypatch, 
     assert {row[1] for row in bulk} == {"draw", "result"} and len(bulk) == 29
 
 
+def test_an_sqlite_allowing_fewer_variables_is_given_fewer_rows_to_an_insert(tmp_path, monkeypatch):
+    """SQLite before 3.32, or built so, refuses a statement of more variables than its limit (999 by default then)."""
+    real = store._insert
+
+    def insert(conn, rows):
+        conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 17)  # two rows of eight values
+        real(conn, rows)
+
+    monkeypatch.setattr(store, "BATCH_ROWS", 9)
+    monkeypatch.setattr(store, "ROWS_PER_INSERT", 5)
+    monkeypatch.setattr(store, "_insert", insert)
+    one, bulk = _appended_and_extended(tmp_path, [(f"v{i}", {"i": i}) for i in range(27)])
+    assert one == bulk and len(bulk) == 29
+
+
 def test_a_bad_body_in_a_later_batch_writes_none_and_stops_the_thread_making_them(tmp_path, monkeypatch):
     monkeypatch.setattr(store, "BATCH_ROWS", 2)
     made = []

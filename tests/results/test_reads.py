@@ -94,3 +94,24 @@ def test_a_publication_and_an_approval_read_only_their_own_draws_results(draw_di
     assert after.equals(before)
     assert entered.height > 0 and visit in entered["visit_id"].to_list()
     assert entered_after.equals(entered)
+
+
+def test_what_a_publication_shows_is_read_from_one_state_of_the_ledger(draw_dir, results_ledger, monkeypatch):
+    """Its results and their marks are two readings: an approval committed by another connection between them is
+    not half seen."""
+    real, readings = reads._read, []
+
+    def read(ledger, sql, args, schema):
+        got = real(ledger, sql, args, schema)
+        if not readings:
+            results.approve(draw_dir, ledger_path=results_ledger, actor="审核员", on=TODAY)
+        readings.append(sql)
+        return got
+
+    monkeypatch.setattr(reads, "_read", read)
+    with Ledger.open(results_ledger) as led:
+        during = reads.shown_frame(load_draw(draw_dir), led)
+        monkeypatch.setattr(reads, "_read", real)
+        after = reads.shown_frame(load_draw(draw_dir), led)
+    assert len(readings) == 2
+    assert during.is_empty() and after.height > 0

@@ -52,7 +52,11 @@ from spotcheck.ledger.chain import (
 
 DEFAULT_PATH = "spotcheck-ledger.db"
 _INSERT = "INSERT INTO records(seq, kind, key, at, actor, body, prev_hash, hash) VALUES(?,?,?,?,?,?,?,?)"
-ROWS_PER_INSERT = 64
+# Rows to one INSERT at most (fewer where SQLite allows fewer variables to a statement). Each statement lets go of
+# Python's lock while SQLite steps it and takes it back after; while a publication's files are made on other
+# threads, taking it back waits up to the switch interval (5 ms): at 64 rows to a statement a province's 2.6
+# million marks waited minutes.
+ROWS_PER_INSERT = 2048
 BATCH_ROWS = 1 << 13
 # Outside the chain: a work list of committed folders still to be renamed into place, written in the
 # transaction that commits their records, so a crash between the two is finished by the next command.
@@ -231,6 +235,20 @@ class Ledger:
         return self._clock().astimezone(timezone.utc).isoformat(timespec="microseconds")
 
     # ---- reading (inside a transaction these see its own appends) ------------------------------
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one state of the ledger while other processes append: a transaction's own inside
+        one, else a read transaction of their own."""
+        if self._conn.in_transaction:
+            yield
+            return
+        self._conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self._conn.in_transaction:  # not after an error that ended it
+                self._conn.execute("COMMIT")
 
     def head(self) -> tuple[int, str]:
         """(seq, hash) of the last record; (0, 64 zeros) when empty. Publish it to anchor the chain."""
@@ -469,9 +487,9 @@ class Transaction:
 def _insert(conn: sqlite3.Connection, rows: list[tuple]) -> None:
     # Bound row by row, not as one JSON array read by json_each: SQLite 3.40 parses a row's array again for
     # each of its eight fields, which cost a quarter more CPU (263,000 visit records: 3.2-3.4 s against 4.2-4.4).
-    # ROWS_PER_INSERT rows to a statement: each statement costs sqlite3 a reset, a step, and Python's lock let go
-    # and taken back (263,586 marks into a table in memory: 1.6 s of CPU one at a time, 0.9 s 64 at a time).
-    per = ROWS_PER_INSERT
+    # Many rows to a statement: each statement costs sqlite3 a reset, a step, and Python's lock let go and taken back
+    # (263,586 marks into a table in memory: 1.6 s of CPU one at a time, 0.9 s 64 at a time).
+    per = min(ROWS_PER_INSERT, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(rows[0]))
     whole = len(rows) - len(rows) % per
     if whole:
         values, width = list(itertools.chain.from_iterable(rows[:whole])), len(rows[0]) * per

@@ -166,15 +166,15 @@ def shown(folder: DrawFolder, ledger: Ledger) -> list[Shown]:
 
 SHOWN_SCHEMA = {"seq": pl.Int64, "visit_id": pl.String, **{f: pl.String for f in PUBLIC_FIELDS}}
 
-# One pass over the records, front to back as _SCAN does (fetching a province's millions of rows through the
-# kind index cost more than reading every page once): this draw's results with the fields the public list prints,
-# and every result's state marks. A mark's fields are read only from marks, a result's only from results.
-_SHOWN = ("SELECT kind = 'result', seq, key, "
-          + ", ".join(f"""CASE kind WHEN 'result' THEN json_extract(body, '$."{f}"') END""" for f in PUBLIC_FIELDS)
-          + "".join(f""", CASE kind WHEN 'result_state' THEN json_extract(body, '$."{f}"') END""" for f in ("result_seq", "state", "on"))
-          + """ FROM records NOT INDEXED WHERE (kind = 'result' AND json_extract(body, '$."draw_id"') = ?) OR kind = 'result_state'
-ORDER BY seq""")
-_SHOWN_SCANNED = {"result": pl.Int8, **SHOWN_SCHEMA, "result_seq": pl.Int64, "state": pl.String, "on": pl.String}
+# Two passes over the records, front to back as _SCAN does (fetching a province's millions of rows through the kind
+# index cost more than reading every page once): this draw's results with the fields the public list prints, then
+# every result's state marks. One pass of both kinds made each row carry the other kind's columns as nulls, and
+# Python and polars cost more per value than SQLite per page read again.
+_SHOWN_RESULTS = ("SELECT seq, key, " + ", ".join(f"""json_extract(body, '$."{f}"')""" for f in PUBLIC_FIELDS)
+                  + """ FROM records NOT INDEXED WHERE kind = 'result' AND json_extract(body, '$."draw_id"') = ? ORDER BY seq""")
+_SHOWN_MARKS = ("SELECT " + ", ".join(f"""json_extract(body, '$."{f}"')""" for f in ("result_seq", "state", "on"))
+                + " FROM records NOT INDEXED WHERE kind = 'result_state' ORDER BY seq")
+_MARKS = {"result_seq": pl.Int64, "state": pl.String, "on": pl.String}
 
 
 def shown_frame(folder: DrawFolder, ledger: Ledger) -> pl.DataFrame:
@@ -182,10 +182,9 @@ def shown_frame(folder: DrawFolder, ledger: Ledger) -> pl.DataFrame:
     visit_id, seq, the PUBLIC_FIELDS as SQLite gives them (categories as JSON text) and published_on (null
     when it is published now)."""
     order = folder.visit_frame.select(pl.col("visit_id"), pl.int_range(pl.len(), dtype=pl.Int64).alias("n"))
-    scanned = pl.concat([pl.DataFrame(rows, schema=_SHOWN_SCANNED, orient="row", strict=False)
-                         for rows in ledger.chunks(_SHOWN, (folder.draw_id,))] or [pl.DataFrame(schema=_SHOWN_SCANNED)])
-    versions = scanned.filter(pl.col("result") == 1).select(*SHOWN_SCHEMA).join(order, on="visit_id")
-    marks = scanned.filter(pl.col("result") == 0).select("result_seq", "state", "on")
+    with ledger.snapshot():
+        versions = _read(ledger, _SHOWN_RESULTS, (folder.draw_id,), SHOWN_SCHEMA).join(order, on="visit_id")
+        marks = _read(ledger, _SHOWN_MARKS, (), _MARKS)
 
     def first(state: str, name: str) -> pl.DataFrame:
         # A result's first mark of a state counts, as in `tracks`.
@@ -199,6 +198,12 @@ def shown_frame(folder: DrawFolder, ledger: Ledger) -> pl.DataFrame:
     before = versions.filter(pl.col("published_on").is_not_null() & ~pl.col("visit_id").is_in(now["visit_id"].implode())) \
         .filter(pl.col("seq") == pl.col("seq").max().over("visit_id"))
     return pl.concat([now, before]).sort("n").select("n", "visit_id", "seq", *PUBLIC_FIELDS, "published_on")
+
+
+def _read(ledger: Ledger, sql: str, args: tuple, schema: dict) -> pl.DataFrame:
+    """A query's rows as a frame of this schema, read a chunk at a time."""
+    return pl.concat([pl.DataFrame(rows, schema=schema, orient="row", strict=False) for rows in ledger.chunks(sql, args)]
+                     or [pl.DataFrame(schema=schema)])
 
 
 def _version(seq: int, values: list) -> Version:
