@@ -6,6 +6,8 @@ Runs where LibreOffice, poppler-utils and the stand-in fonts are installed (CI i
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import io
 import re
 import shutil
@@ -18,6 +20,8 @@ from lxml import etree
 from conftest import announced_rows
 from spotcheck.notices import api as notice
 from spotcheck.notices import docx_render
+from spotcheck.notices.announcements import results_notice
+from spotcheck.notices.titles import capacity, title_lines
 from spotcheck.policy.loader import load_policy
 from spotcheck.resources import POLICIES
 
@@ -108,3 +112,19 @@ def test_results_notice_prints_each_code_and_date_on_one_line(demo_policy, tmp_p
     lines = pdf_text(pdf, tmp_path).splitlines()
     assert all(any(code in line for line in lines) for code in codes)
     assert sum("2026年12月31日" in line.replace(" ", "") for line in lines) == len(codes)
+
+
+def test_printed_title_lines_are_the_computed_ones(shuozhou, demo_policy, tmp_path):
+    """GB/T 9704 §7.3.2: LibreOffice breaks the title where notices.titles does and nowhere else."""
+    issuer = "秦皇岛市市场监督管理局"
+    results = dataclasses.replace(results_notice(demo_policy, announced_rows(3), dt.date(2026, 12, 6)), issuer=issuer,
+                                  title=f"{issuer}2026年度第001号抽查任务检查结果公告")
+    landscape = docx_render.to_pdf(notice.render_notice(demo_policy, results, "docx"))
+    for pdf, width, issuer, lines in (
+        (shuozhou[1], 156, "朔州市市场监督管理局", ("朔州市市场监督管理局关于印发2021年度", "双随机抽查工作计划的通知")),
+        (landscape, 225, issuer, (f"{issuer}2026年度", "第001号抽查任务检查结果公告")),
+    ):
+        assert title_lines("".join(lines), capacity(width, 22), issuer) == lines
+        printed = [squeeze(line) for line in pdf_text(pdf, tmp_path).splitlines()]
+        at = printed.index(lines[0])
+        assert printed[at:at + len(lines)] == list(lines)

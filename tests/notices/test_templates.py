@@ -74,3 +74,14 @@ def test_jurisdiction_path_follows_the_policy_folder(demo_policy):
     loaded = load_policy(POLICIES / "shanxi/shuozhou/2021.yaml")
     assert str(notice_templates.jurisdiction_path(loaded)) == "shanxi/shuozhou"
     assert notice_templates.search_path(loaded)[:2] == [TEMPLATES / "shanxi" / "shuozhou", TEMPLATES / "shanxi"]
+
+
+def test_html_titles_carry_their_lines():
+    html = notice.render(load_policy(POLICIES / "shanxi/shuozhou/2021.yaml"), fmt="html")
+    assert ('<h1>朔州市市场监督管理局关于印发<span class="nobr">2021年度</span><br><span class="nobr">双随机</span>'
+            '抽查工作计划的通知</h1>'
+            in html)
+    # The landscape annex's title fits its 225 mm line whole.
+    assert '<h1>朔州市市场监管局<span class="nobr">2021年度</span><span class="nobr">双随机</span>抽查工作计划</h1>' in html
+    markdown = notice.render(load_policy(POLICIES / "shanxi/shuozhou/2021.yaml"), fmt="md")
+    assert "朔州市市场监督管理局关于印发2021年度双随机抽查工作计划的通知" in markdown

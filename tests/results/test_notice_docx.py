@@ -1,3 +1,4 @@
+import dataclasses
 import datetime as dt
 import io
 import struct
@@ -7,6 +8,7 @@ import zlib
 
 import polars as pl
 import pytest
+from docx import Document
 from conftest import announced_rows as rows
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -189,3 +191,14 @@ def test_one_survey_of_the_cells_finds_what_reading_each_cell_finds(fmt, table):
     survey = notice_docx._survey(frame, special, escaped)
     assert (survey.guards, survey.laid_out, survey.escapes, survey.empties, survey.same) == surveyed_cell_by_cell(
         table, special_text, escaped_text)
+
+
+def test_the_fast_writers_title_is_broken_into_the_computed_lines(demo_policy):
+    issuer = "秦皇岛市市场监督管理局"
+    full = dataclasses.replace(results_notice(demo_policy, rows(notice_docx.FAST_ROWS), ON), issuer=issuer,
+                               title=f"{issuer}2023年度第001号抽查任务检查结果公告")
+    fast = fast_path(demo_policy, full)
+    assert fast is not None
+    title = next(p for p in Document(io.BytesIO(fast)).paragraphs if p.style.name == "公文标题")
+    # Landscape: the line holds 28 em; this title's 28.5 would leave "告" alone on a second line.
+    assert title.text == f"{issuer}2023年度\n第001号抽查任务检查结果公告"

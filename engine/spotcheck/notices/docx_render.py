@@ -8,6 +8,7 @@ shipped beside this module (fonts.conf), so LibreOffice renders Chinese with the
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 import math
 import os
@@ -25,7 +26,7 @@ from docx.document import Document as WordDocument
 from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Emu, Pt
 from docx.text.paragraph import Paragraph
 from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, TemplateError
@@ -45,6 +46,7 @@ from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.notices.content import cn_date
 from spotcheck.notices.model import Block, Notice
 from spotcheck.notices.templates import template_problem
+from spotcheck.notices.titles import lined
 from spotcheck.policy.yamlsource import display
 
 MIN_MARK_SCALE = 60  # below this the issuing-body mark shrinks instead of narrowing further
@@ -157,12 +159,16 @@ def rendered(template: Path, notice: Notice, *, fit: bool = True) -> DocxTemplat
                                      hint="在 Word 中恢复这些样式，或从 templates/docx/ 复制一份标准模板再修改"))
     section = tpl.get_docx().sections[-1]
     width = section.page_width - section.left_margin - section.right_margin
+    # The titles get their lines here, not in the Notice: where a line ends depends on the template's page.
+    mm = Emu(width).mm
+    titled = dataclasses.replace(notice, title=lined(notice.title, mm, notice.issuer), enclosure_title=(
+        notice.enclosure_title and lined(notice.enclosure_title, mm, notice.issuer)))
     context = {
-        "doc": notice,
+        "doc": titled,
         "body": Fragment(tpl, notice.body, width),
         "enclosure": Fragment(tpl, notice.enclosure, width),
-        "annexes": [{"label": a.label, "title": a.title, "body": Fragment(tpl, a.blocks, BLOCK_H if a.landscape else width)}
-                    for a in notice.annexes],
+        "annexes": [{"label": a.label, "title": lined(a.title, BLOCK_H.mm if a.landscape else mm, notice.issuer),
+                     "body": Fragment(tpl, a.blocks, BLOCK_H if a.landscape else width)} for a in notice.annexes],
     }
     try:
         tpl.render(context, jinja_env=_Environment(), autoescape=True)

@@ -26,9 +26,11 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.notices.content import cn_date
+from spotcheck.notices.docx_styles import BLOCK_W, TITLE_PT
 from spotcheck.notices.model import KINDS, Notice
 from spotcheck.resources import TEMPLATES, repository_root
 from spotcheck.policy.yamlsource import display
+from spotcheck.notices.titles import capacity, title_lines
 
 FORMATS = ("md", "html", "docx", "pdf")
 
@@ -88,7 +90,7 @@ def _environment(folders: Sequence[Path], html: bool) -> SandboxedEnvironment:
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
     env.filters.update(cn_date=cn_date, md_cell=lambda s: str(s).replace("|", "\\|").replace("\n", " "),
-                       unbroken=unbroken, mark_size=mark_size)
+                       unbroken=unbroken, title_lines=html_title, mark_size=mark_size)
     return env
 
 
@@ -108,6 +110,12 @@ def unbroken(text: object) -> Markup:
         at = m.end()
     out.append(escape(text[at:]))
     return Markup("").join(out)
+
+
+def html_title(title: object, issuer: str | None = None, width_mm: float = BLOCK_W.mm) -> Markup:
+    """A title's lines (notices.titles) in a text block `width_mm` wide, a <br> between them, each set as `unbroken`."""
+    lines = title_lines(str(title), capacity(width_mm, TITLE_PT), issuer)
+    return Markup("<br>").join(unbroken(line) for line in lines)
 
 
 def mark_size(text: object, points: float = 42, width_pt: float = 440) -> str:
