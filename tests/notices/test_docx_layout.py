@@ -124,6 +124,8 @@ def test_results_notice_table_rows_come_from_the_loop(demo_policy):
     facts, table = doc.tables
     assert [c.text for c in table.rows[0].cells] == list(notice_announcements.result_columns(False)[0])
     assert [r.cells[1].text for r in table.rows[1:]] == ["主体0&Co", "主体1&Co", "主体2&Co"]
+    # An entity's row is never split across two pages.
+    assert all(r._tr.trPr.find(qn("w:cantSplit")) is not None for r in table.rows[1:])
     assert doc.sections[0].orientation == WD_ORIENT.LANDSCAPE
 
 
