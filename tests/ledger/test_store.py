@@ -10,6 +10,7 @@ import pytest
 from spotcheck.errors import SpotcheckError
 from spotcheck.ledger.chain import GENESIS_HASH, canonical_json, record_hash
 from spotcheck.ledger import history as history_module
+from spotcheck.ledger import store
 from spotcheck.ledger.history import append_history
 from spotcheck.ledger.store import Ledger, claim_commitment
 
@@ -478,3 +479,24 @@ def test_a_record_added_around_spotcheck_is_found(tmp_path):
     with Ledger.open(path) as led:
         report = led.verify()
     assert [p.code for p in report.problems] == ["L414"] and report.first_bad_seq == 4
+
+
+def test_a_large_write_leaves_no_large_wal_behind_a_reader_that_stays_connected(tmp_path, monkeypatch):
+    """SQLite deletes the WAL with the last connection; while a reader stays, its size is kept to the limit."""
+    monkeypatch.setattr(store, "WAL_KEPT_BYTES", 64 << 10)
+    path = tmp_path / "l.db"
+    with Ledger.open(path) as led, led.transaction() as tx:
+        tx.append("draw", "d0", {})
+    reader = sqlite3.connect(path)
+    try:
+        reader.execute("SELECT count(*) FROM records").fetchone()
+        with Ledger.open(path) as led:
+            with led.transaction() as tx:
+                tx.extend("result", ((f"v{i}", {"i": i, "text": "正文" * 300}) for i in range(6000)))
+            largest = os.path.getsize(f"{path}-wal")
+            with led.transaction() as tx:
+                tx.append("draw", "d1", {})
+        assert largest > 1 << 20
+        assert os.path.getsize(f"{path}-wal") <= 64 << 10
+    finally:
+        reader.close()

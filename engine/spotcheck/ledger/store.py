@@ -66,6 +66,7 @@ _PENDING = "CREATE TABLE IF NOT EXISTS pending(stage TEXT PRIMARY KEY, out TEXT 
 APPLICATION_ID = 0x53504348
 SCHEMA_VERSION = 1
 CACHE_KIB = 256 * 1024
+WAL_KEPT_BYTES = 64 << 20
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records(
@@ -143,6 +144,10 @@ class Ledger:
             # written out and read back again and again within one transaction; the cache is only used as
             # pages are touched, so a small ledger costs no more.
             conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            # A province's command writes gigabytes to the WAL; SQLite deletes it when the last connection closes,
+            # but while another stays open (a reader, a site being built) the file kept its whole size until then:
+            # the first commit after a checkpoint now cuts it back to this.
+            conn.execute(f"PRAGMA journal_size_limit = {WAL_KEPT_BYTES}")
             if not ready:
                 cls._create_schema(conn, spath, create)
         except sqlite3.Error as exc:
