@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections import deque
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from spotcheck.notices.content import (
     plan_document,
     policy_problem,
 )
+from spotcheck.notices.letter_helper import Job, Source, helper_for, write_files
 from spotcheck.notices.letters import all_letters, inspection_letters, letters_by_unit, unique_name
 from spotcheck.notices.model import KINDS, Notice, Table
 from spotcheck.notices.templates import (
@@ -164,9 +166,10 @@ def make_notice(policy_path: str | Path, *, fmt: str, out: str | Path | None = N
 def write_letters(policy_path: str | Path, draw_dir: str | Path, out_dir: str | Path, *, fmt: str,
                   per_entity: bool = False, root: Path = TEMPLATES) -> list[tuple[Path, int]]:
     """Every 随机抽查通知书 of a planned draw, one file per inspecting unit and month (out_dir/<unit>/<year>年<MM>月.docx),
-    or with `per_entity` a zip of one Word file per visit in its place (<year>年<MM>月.zip), written one at a
-    time into a new folder that appears whole or not at all. Word files of one run share one layout of
-    the letters (docx_letters.LetterFiles). Returns each file (relative to out_dir) with its number of letters."""
+    or with `per_entity` a zip of one Word file per visit in its place (<year>年<MM>月.zip), written into a new
+    folder that appears whole or not at all. Word files of one run share one layout of the letters
+    (docx_letters.LetterFiles); a big run's are written on two processes (letter_helper). Returns each file
+    (relative to out_dir) with its number of letters, in the order of letters_by_unit."""
     loaded = load_policy(policy_path)
     draw = read_folder(draw_dir, needs=(DRAWS,))
     if fmt not in FORMATS:
@@ -176,25 +179,30 @@ def write_letters(policy_path: str | Path, draw_dir: str | Path, out_dir: str | 
             "N852", f"逐户文件只生成 Word（docx），不生成 {fmt}",
             hint="逐户转换 PDF 要为每一份通知书启动一次 LibreOffice，一个城市一年要数小时；"
                  "需要 PDF 时按单位和月份生成（--per-unit --format pdf），或在 Word 中批量另存"))
-    files = None
+    files = source = None
     if fmt == "docx":
         from spotcheck.notices.docx_letters import LetterFiles
 
-        files = LetterFiles(find_template(loaded, "inspection_letter", "docx", root))
+        template = find_template(loaded, "inspection_letter", "docx", root)
+        files = LetterFiles(template)
+        source = Source(str(policy_path), str(draw_dir), str(template))
     written = []
     folders: dict[str, str] = {}
-    # Every file is whole (LetterFiles ends) before the folder appears.
-    with staged(Path(out_dir)) as stage, files or contextlib.nullcontext():
+    # Every file is whole (the helper has answered or ended, LetterFiles ends) before the folder appears.
+    with staged(Path(out_dir)) as stage, files or contextlib.nullcontext(), helper_for(draw, source) as helper:
+        jobs = deque()
         for batch in letters_by_unit(loaded, draw):
             when = f"{loaded.policy.year}年{batch.month:02d}月" if batch.month else "未定月份"
             name = Path(unique_name(batch.unit, folders)) / f"{when}.{'zip' if per_entity else fmt}"
             (stage / name).parent.mkdir(parents=True, exist_ok=True)
-            if files is not None:
-                files.write(batch.head, batch.rows, stage / name, per_entity=per_entity)
-            else:
-                content = render_notice(loaded, batch.notice, fmt, root)
-                (stage / name).write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-            written.append((name, batch.rows.height))
+            jobs.append(Job(stage / name, batch, per_entity))
+            written.append((name, batch.size))
+        if files is not None:
+            write_files(files, jobs, helper)
+        while jobs:
+            target, batch, _ = jobs.popleft()
+            content = render_notice(loaded, batch.notice, fmt, root)
+            target.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
     return written
 
 

@@ -389,14 +389,24 @@ class LetterFiles:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        errors = self._end_all()
+        if errors and kind is None:
+            raise errors[0]
+
+    def wait(self) -> None:
+        """Every file written so far whole, or the first error met."""
+        errors = self._end_all()
+        if errors:
+            raise errors[0]
+
+    def _end_all(self) -> list[Exception]:
         errors = []
         while self._writing:
             try:
                 self._end_one()
             except Exception as exc:  # noqa: BLE001 - every file is closed before the first error is raised
                 errors.append(exc)
-        if errors and kind is None:
-            raise errors[0]
+        return errors
 
     def write(self, head: Notice, rows: LetterRows, target: Path, *, per_entity: bool = False) -> None:
         """The letters of `rows` (around them `head`) into `target`: one Word file, or with `per_entity` a zip

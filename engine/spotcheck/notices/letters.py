@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from functools import cached_property
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,8 +108,8 @@ def inspection_letters(loaded: LoadedPolicy, draw: DrawFolder) -> Notice:
 def all_letters(loaded: LoadedPolicy, draw: DrawFolder) -> LetterBatch:
     """inspection_letters as columns: every letter in one batch, signed by the issuing bureau's notice."""
     same_policy(loaded, draw)
-    build = _Letters(loaded, draw)
-    return LetterBatch(loaded.policy.jurisdiction.name, None, build.rows(build.planned()), _notice(loaded, draw, ()))
+    build = Letters(loaded, draw)
+    return build.batch(loaded.policy.jurisdiction.name, None, build.planned())
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ class LetterRows:
     what a letter says of its tasks, unit and district is put in a chunk at a time (`chunks`), so a city's
     letters are never all in memory as text."""
 
-    build: _Letters
+    build: Letters
     visits: pl.DataFrame
 
     @property
@@ -141,8 +142,22 @@ class LetterBatch:
 
     unit: str
     month: int | None
-    rows: LetterRows
-    head: Notice  # the notice around the letters, without them
+    planned: pl.DataFrame  # its visits as Letters.planned has them, not yet in letter order
+    build: Letters
+
+    @property
+    def size(self) -> int:
+        return self.planned.height
+
+    @property
+    def head(self) -> Notice:
+        """The notice around the letters, without them."""
+        return self.build.head
+
+    @cached_property
+    def rows(self) -> LetterRows:
+        """Sorted when first asked for, so that a run's batches, waiting their turn, hold no second copy."""
+        return self.build.rows(self.planned)
 
     @property
     def notice(self) -> Notice:
@@ -155,12 +170,11 @@ def letters_by_unit(loaded: LoadedPolicy, draw: DrawFolder) -> Iterator[LetterBa
     never in memory at once (the plan's files are held as columns). Within a batch the letters keep
     inspection_letters' order."""
     same_policy(loaded, draw)
-    build = _Letters(loaded, draw)
+    build = Letters(loaded, draw)
     batches = build.planned().partition_by("_unit", "_month", as_dict=True, maintain_order=True)
     order = {d.unit: k for k, d in enumerate(loaded.policy.jurisdiction.districts)}
-    head = _notice(loaded, draw, ())
     for unit, mon in sorted(batches, key=lambda g: (order.get(g[0], len(order)), g[0], g[1] or 0)):
-        yield LetterBatch(unit, mon, build.rows(batches.pop((unit, mon))), head)
+        yield build.batch(unit, mon, batches.pop((unit, mon)))
 
 
 def _planned(draw: DrawFolder) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -195,12 +209,13 @@ def frame_of(letters: Sequence[EntityNotice]) -> pl.DataFrame:
                         schema=schema)
 
 
-class _Letters:
+class Letters:
     """The letters of visits. What a letter says of its tasks and items, of its unit and of its district is
     the same for every visit with the same tasks and items, unit or district, so it is worked out once."""
 
     def __init__(self, loaded: LoadedPolicy, draw: DrawFolder) -> None:
         self.loaded, self.draw = loaded, draw
+        self.head = _notice(loaded, draw, ())
         self.plan = plan_identity(loaded.policy)[1]
         self.issuer = loaded.policy.jurisdiction.name
         self._tasks: dict[tuple[str, str], tuple] = {}
@@ -229,6 +244,10 @@ class _Letters:
                               pl.when(month.str.contains(r"^[0-9]+$")).then(month.cast(pl.Int64, strict=False))
                               .otherwise(None).alias("_month"))
                 .collect())
+
+    def batch(self, unit: str, month: int | None, planned: pl.DataFrame) -> LetterBatch:
+        """The letters of some of `planned()`'s visits, signed by `unit`, for `month`."""
+        return LetterBatch(unit, month, planned, self)
 
     def rows(self, visits: pl.DataFrame) -> LetterRows:
         """These planned visits in letter order: by district (the policy's order), month and code."""
