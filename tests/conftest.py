@@ -264,6 +264,15 @@ def unlisted_site(site_year, tmp_path_factory) -> Path:
     return root
 
 
+def pytest_collection_modifyitems(items):
+    # The suite runs on pytest-xdist's workers (pyproject's addopts): a module goes whole to one worker, so its
+    # module fixtures (a built wheel, a drawn year) are made once; every test using the Spark session goes to
+    # one worker, so one JVM starts, not one per worker.
+    for item in items:
+        group = "spark" if "spark" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def spark():
     """One local[2] Spark session for every Spark test (starting Spark costs seconds)."""

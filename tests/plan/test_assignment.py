@@ -151,3 +151,18 @@ def test_the_flow_with_hubs_finds_what_trying_every_choice_finds(seed):
         hold_pair=np.array([k for _, k in hold], dtype=np.int64))
     chosen = assignment._solve(side, np.ones(n_visits, dtype=bool), capacity)
     assert set(np.flatnonzero(chosen).tolist()) == _brute_force(general, slot_visit, slot_spec, holds, pairs, cost, capacity)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_largest_parts_are_solved_first(seed, monkeypatch):
+    """The last part solved is the one a process may be left solving alone while the other waits: the smallest."""
+    from spotcheck.plan import flows
+
+    side, n_visits, n_people = _grouped_side(seed, groups=6)
+    handed = []
+    real = flows.optima
+    monkeypatch.setattr(flows, "optima", lambda jobs, helper: real(((handed.append(len(key[1])) or key, job)
+                                                                   for key, job in jobs), helper))
+    assignment._solve(side, np.ones(n_visits, dtype=bool), np.full(n_people, 2, dtype=np.int64))
+    assert len(handed) == 6 and len(set(handed)) > 1
+    assert handed == sorted(handed, reverse=True)

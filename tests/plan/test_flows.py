@@ -14,7 +14,7 @@ import pytest
 from plan.test_assignment import _grouped_side
 from plan.test_repair import _network, _optimum, priced_and_full
 from spotcheck.errors import SpotcheckError
-from spotcheck.plan import assignment, flows, pricing
+from spotcheck.plan import assignment, flows, pricing, proof
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_a_repair_the_helper_gives_up_reads_as_one_given_up_here(helper):
     """Potentials that do not prove the old flow: the part is solved again, whichever process tried."""
     tails, heads, caps, costs, _ = _network(3)
     flows_ = _optimum(tails, heads, caps, costs)
-    d, _ = pricing.residual_potentials(tails, heads, caps, costs, flows_, int(heads.max()) + 1)
+    d, _ = proof.residual_potentials(tails, heads, caps, costs, flows_, int(heads.max()) + 1)
     wrong = d.copy()
     wrong[tails[np.argmax(costs)]] -= 2**40
     for potentials, status in ((d, flows.OPTIMAL), (wrong, flows.UNREPAIRED)):
@@ -193,3 +193,59 @@ def test_the_helper_starts_without_what_it_seldom_needs():
     assert {"numpy", "ortools.graph.python.min_cost_flow", "spotcheck.plan"} <= modules
     assert not {m for m in modules if m == "scipy" or m.startswith("scipy.")}
     assert "importlib.metadata" not in modules
+
+
+def test_each_part_is_proved_by_the_process_that_solved_it(helper, sent, monkeypatch):
+    """The helper sends each optimum back with its potentials: this process does not work them out again."""
+    monkeypatch.setattr(pricing, "CANDIDATES", 1)
+    again = []
+    real = assignment.residual_potentials
+    monkeypatch.setattr(assignment, "residual_potentials", lambda *a: again.append(1) or real(*a))
+    for seed in range(10):
+        priced, full = priced_and_full(seed, helper=helper)
+        assert priced == full
+    assert flows.SOLVE in sent and flows.REPAIR in sent
+    assert not again
+
+
+def test_an_optimum_sent_back_with_its_proof_holds_the_proof_worked_out_here(helper):
+    tails, heads, caps, costs, _ = _network(5)
+    n_nodes = int(heads.max()) + 1
+    job = flows.Job(flows.SOLVE, (tails, heads, caps, costs), (int(caps[tails == 0].sum()), n_nodes))
+    helper.send(job)
+    status, answer = helper.receive()
+    assert status == flows.OPTIMAL
+    got, (d, reached) = flows.proved(answer, len(tails))
+    want_d, want_reached = proof.residual_potentials(tails, heads, caps, costs, got, n_nodes)
+    assert (got == _optimum(tails, heads, caps, costs)).all()
+    assert (d == want_d).all() and (reached == want_reached).all()
+    # The potentials are kept until the year is proved: they must not keep the answer's flows alive with them.
+    assert d.base is None and reached.base is None
+
+
+def test_flows_that_cannot_be_proved_come_back_without_a_proof():
+    """A proof that fails where the part was solved is worked out again by the caller, which reports it (T811)."""
+    tails, heads, caps, costs, _ = _network(5)
+    cycle = np.zeros(len(tails), dtype=np.int64)  # nothing flows, yet an arc of negative cost closes a cycle
+    tails, heads = np.append(tails, [3, 2]), np.append(heads, [2, 3])
+    caps, costs, cycle = np.append(caps, [1, 1]), np.append(costs, [-5, 1]), np.append(cycle, [0, 0])
+    answer = flows._with_proof(tails, heads, caps, costs, cycle, int(heads.max()) + 1)
+    got, proof_ = flows.proved(answer, len(tails))
+    assert proof_ is None and (got == cycle).all()
+    with pytest.raises(SpotcheckError):
+        proof.residual_potentials(tails, heads, caps, costs, cycle, int(heads.max()) + 1)
+
+
+def test_a_helper_found_done_gets_its_next_job_before_the_answers_are_handed_on(helper):
+    """This process solves a long job while the helper solves a short one: the helper's next job is sent before
+    either answer is entered, so it does not wait while they are."""
+    sent = []
+    real = helper.send
+    helper.send = lambda job: sent.append(job) or real(job)
+    try:
+        jobs = [("short", _star(8)), ("long", _star(1 << 18)), ("next", _star(8))]
+        seen = {key: len(sent) for key, status, _ in flows.optima(iter(jobs), helper) if status == flows.OPTIMAL}
+    finally:
+        del helper.send
+    assert set(seen) == {"short", "long", "next"}
+    assert seen["short"] == 2 and seen["long"] == 2

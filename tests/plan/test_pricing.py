@@ -277,3 +277,20 @@ def test_pairs_are_eligible_as_their_block_says_with_bans_on_the_first_and_last_
     want = [universe._eligible(np.array([a]), np.array([b]))[0, 0] for a, b in zip(v.tolist(), p.tolist())]
     assert universe._eligible_pairs(v, p).tolist() == want
     assert not universe._eligible_pairs(v[ends], p[ends]).any()
+
+
+def test_the_largest_blocks_are_searched_first(monkeypatch):
+    """The last block searched is searched while the other searcher may have nothing left: the smallest."""
+    monkeypatch.setattr(pricing, "SEARCHERS", 1)
+    searched = []
+    real = pricing.Universe._block_candidates
+    monkeypatch.setattr(pricing.Universe, "_block_candidates",
+                        lambda self, block_v, people, *rest: searched.append(len(block_v) * len(people)) or real(self, block_v, people, *rest))
+    seen = 0
+    for seed in range(20):
+        universe, general = _universe(seed)
+        searched.clear()
+        universe.candidates(len(general))
+        assert searched == sorted(searched, reverse=True)
+        seen += len(set(searched)) > 1
+    assert seen

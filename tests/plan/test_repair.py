@@ -10,7 +10,7 @@ from ortools.graph.python import min_cost_flow
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order
 from plan.test_pricing import _full, _pairs, _universe
-from spotcheck.plan import assignment, pricing, repair
+from spotcheck.plan import assignment, pricing, proof, repair
 
 
 def _network(seed: int):
@@ -46,7 +46,7 @@ def test_a_repaired_optimum_is_the_fresh_solve_over_every_arc(seed):
     n_old = int((~late).sum())
     first = _optimum(tails[:n_old], heads[:n_old], caps[:n_old], costs[:n_old])
     n_nodes = int(max(tails.max(), heads.max())) + 1
-    d, _ = pricing.residual_potentials(tails[:n_old], heads[:n_old], caps[:n_old], costs[:n_old], first, n_nodes)
+    d, _ = proof.residual_potentials(tails[:n_old], heads[:n_old], caps[:n_old], costs[:n_old], first, n_nodes)
     flows = np.concatenate([first, np.zeros(len(tails) - n_old, dtype=np.int64)])
     got = repair.repair(tails, heads, caps, costs, flows, d, n_old)
     want = _optimum(tails, heads, caps, costs)
@@ -77,7 +77,7 @@ def test_the_residual_matrix_holds_each_arcs_reduced_cost_where_it_has_room(seed
 def test_potentials_that_do_not_prove_the_old_flow_are_refused():
     tails, heads, caps, costs, _ = _network(3)
     flows = _optimum(tails, heads, caps, costs)
-    d, _ = pricing.residual_potentials(tails, heads, caps, costs, flows, int(heads.max()) + 1)
+    d, _ = proof.residual_potentials(tails, heads, caps, costs, flows, int(heads.max()) + 1)
     wrong = d.copy()
     wrong[tails[np.argmax(costs)]] -= 2**40
     assert repair.repair(tails, heads, caps, costs, flows, d, len(tails)) is not None
@@ -110,6 +110,29 @@ def test_the_priced_matching_repairs_parts_and_still_equals_the_full_solve(monke
         priced, full = priced_and_full(seed)
         assert priced == full
     assert sum(fixed is not None for _, fixed in results) >= 10
+
+
+def test_a_round_whose_new_pairs_were_all_repaired_in_keeps_its_parts(monkeypatch):
+    """When every part a pricing round touched was repaired, nothing is solved again: the parts, choice and
+    proof stand, the parts are not looked for again, and the teams are still the full solve's."""
+    monkeypatch.setattr(pricing, "CANDIDATES", 1)
+    rounds, looked = [], []
+    real_parts, real_components = assignment._solve_parts, assignment._components
+    monkeypatch.setattr(assignment, "_components", lambda *a: looked.append(1) or real_components(*a))
+
+    def spy(side, active, capacity, before=None, helper=None):
+        looked.clear()
+        got = real_parts(side, active, capacity, before, helper)
+        if before is not None:
+            rounds.append((not before[2][active].any(), bool(looked)))
+        return got
+
+    monkeypatch.setattr(assignment, "_solve_parts", spy)
+    for seed in range(20):
+        priced, full = priced_and_full(seed)
+        assert priced == full
+    kept = [parts_looked_for for nothing_again, parts_looked_for in rounds if nothing_again]
+    assert len(kept) >= 3 and not any(kept)
 
 
 def test_a_part_repaired_twice_is_built_again_from_its_first_pairs_and_still_equals_the_full_solve(monkeypatch):

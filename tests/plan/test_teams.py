@@ -182,6 +182,24 @@ def test_specialist_items_take_a_pool_member():
     assert reason(none, "V1") == "专家库、第三方机构库中无具备“检验检测”专业的在岗人员"
 
 
+def test_each_unit_of_one_part_gets_the_default_cap_of_its_own_visits():
+    """Visits needing a pool member put both units in one part: each unit's cap still comes from its own
+    visits and people. Two of the busy unit's four officers hold certificates ended before the visits, so
+    its cap is above the even share (8 visits a person, not 4); the quiet unit's is 1."""
+    loaded = load_policy(QINHUANGDAO)
+    busy, quiet = "秦皇岛市海港区市场监督管理局", "秦皇岛市山海关区市场监督管理局"
+    v = visit_rows(*((f"B{i}", f"E{i}", ["HB23-02"], busy) for i in range(8)),
+                   *((f"Q{i}", f"F{i}", ["HB23-02"], quiet) for i in range(2)))
+    people = directory(*(person(f"P{i}", unit=busy, expires=dt.date(2019, 1, 1) if i < 2 else dt.date(2030, 1, 1))
+                         for i in range(4)),
+                       *(person(f"R{i}", unit=quiet) for i in range(8)),
+                       *(person(f"X{i}", unit="某检测公司", role="第三方机构", specialties=["检验检测"]) for i in range(10)))
+    result = staff(loaded, v, people)
+    assert result.outcome["staffed"].all()
+    assert result.caps[busy] == 8 + eligibility.DEFAULT_SLACK
+    assert result.caps[quiet] == 1 + eligibility.DEFAULT_SLACK
+
+
 def test_same_inputs_same_teams_other_key_other_teams(qingdao):
     people = directory(*(person(f"P{i}") for i in range(10)))
     v = visit_rows(*((f"V{i}", f"E{i}", ["SD20-03"]) for i in range(20)))
@@ -358,6 +376,40 @@ def test_recheck_catches_a_bad_row(city):
     victim = result.teams.filter(pl.col("role") == "组员").row(0, named=True)
     broken = dataclasses.replace(result, teams=reassignment.swap(result.teams, victim["visit_id"], victim["inspector_id"], retired))
     assert ("not in post",) == recheck(loaded, frame, broken, people, recused, leads)[0][:1]
+
+
+def test_the_officers_blocks_are_each_units_visits_and_officers_in_order(city, monkeypatch):
+    """Per unit with serving officers, in the units' order: the visits it may join, sorted, and its officers;
+    and each specialty place's specialty as its place among the year's specialties, sorted."""
+    loaded, frame, people, recused, leads = city
+    seen = {}
+    real_side = teams._officer_side
+
+    class Stop(Exception):
+        pass
+
+    def side(v, people_, *rest):
+        seen["v"], seen["people"] = v, people_
+        return real_side(v, people_, *rest)
+
+    def priced(universe, general):
+        seen["universe"] = universe
+        raise Stop
+
+    monkeypatch.setattr(teams, "_officer_side", side)
+    monkeypatch.setattr(teams, "priced_matching", priced)
+    with pytest.raises(Stop):
+        teams.staff(loaded, frame, people, recused, key=KEY, previous_leads=leads)
+    v, universe = seen["v"], seen["universe"]
+    units = eligibility.visit_units(v, frozenset(seen["people"]["unit"].drop_nulls().to_list()))
+    officers = eligibility.serving_officers(seen["people"])
+    want = [(sorted(units.filter(pl.col("unit") == unit)["v"].to_list()), sorted(officers.filter(pl.col("unit") == unit)["p"].to_list()))
+            for unit in sorted(set(units["unit"].to_list()) & set(officers["unit"].to_list()))]
+    assert len(want) > 1
+    assert [(bv.tolist(), bp.tolist()) for bv, bp in universe.blocks] == want
+    places = v.select(pl.col("_off_specs").alias("spec")).explode("spec").drop_nulls()["spec"].to_list()
+    specs = sorted(set(places))
+    assert len(specs) > 1 and universe.slot_spec.tolist() == [specs.index(s) for s in places]
 
 
 def test_parts_join_a_joint_visits_units_and_every_visit_needing_the_pools():

@@ -29,7 +29,8 @@ from ortools.graph.python import max_flow
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.plan import flows as flows_
 from spotcheck.plan.network import _beyond, _components, _joined, _Net, _network, _prefix, _Side, _subset
-from spotcheck.plan.pricing import Potentials, Universe, _present, residual_potentials
+from spotcheck.plan.pricing import Potentials, Universe, _present
+from spotcheck.plan.proof import residual_potentials
 
 # ---------------------------------------------------------------------------------------------
 # The flow
@@ -123,13 +124,16 @@ def _solve_parts(side: _Side, active: np.ndarray, capacity: np.ndarray, before=N
     """Each part's optimum (and, on a priced side, its potentials and _Solved, by the part's first visit).
     `before`: the last solve's choice, potentials, the visits to solve again, and the _Solved; the
     other parts are taken from it. `helper`: a process solving every other part (spotcheck.plan.flows)."""
+    if before is not None and not before[2][active].any():
+        # Every part is as the last solve and its repairs left it (a new pair that joined two parts, or reached a
+        # visit in none, leaves its visits to solve again): its parts, choice and proof stand, and a province's
+        # parts are not looked for again (seconds of one core while the helper waits).
+        return before[0], before[1], before[3]
     chosen = np.zeros(len(side.pair_visit), dtype=bool)
     n_parts, part = _components(side, active, capacity)
     pot = None if side.universe is None else Potentials.empty(len(side.general), len(side.slot_visit), len(capacity))
     solved: dict[int, _Solved] = {}
     if n_parts <= 1:
-        if before is not None and not before[2][active].any():
-            return before[0], before[1], before[3]
         chosen[:], state = _solve_part(side, active, capacity, pot, part, np.arange(len(side.general)), np.arange(len(side.slot_visit)))
         if state is not None and active.any():
             state.whole = True
@@ -137,9 +141,14 @@ def _solve_parts(side: _Side, active: np.ndarray, capacity: np.ndarray, before=N
         return chosen, pot, solved
     everyone = np.ones(len(capacity), dtype=bool)
 
+    # The largest parts first: the last part is the one a process may be left solving alone.
+    pairs_in = part[side.pair_visit]
+    largest = np.argsort(-np.bincount(pairs_in[pairs_in >= 0], minlength=n_parts), kind="stable")
+    del pairs_in
+
     def jobs():
-        """The parts to solve, each with its network, built as the solver gets to it (one or two held at once)."""
-        for k in range(n_parts):
+        """The parts to solve, each with its network, built as the solver gets to it (up to three held at once)."""
+        for k in largest:
             visits = active & (part == k)
             sub, pairs = _subset(side, visits, everyone, with_pairs=True)
             visit_ids, slot_ids = np.flatnonzero(visits), np.flatnonzero(visits[side.slot_visit])
@@ -151,7 +160,7 @@ def _solve_parts(side: _Side, active: np.ndarray, capacity: np.ndarray, before=N
                 continue
             net = _network(sub, np.ones(len(sub.general), dtype=bool), capacity)
             if net is not None:
-                yield (sub, pairs, visit_ids, slot_ids, net), flows_.solve_job(net)
+                yield (sub, pairs, visit_ids, slot_ids, net), flows_.solve_job(net, _proof_nodes(net, capacity, pot))
 
     with closing(flows_.optima(jobs(), helper)) as answers:
         for (sub, pairs, visit_ids, slot_ids, net), status, flows in answers:
@@ -171,10 +180,16 @@ def _solve_part(side: _Side, active: np.ndarray, capacity: np.ndarray, pot: Pote
     net = _network(side, active, capacity)
     if net is None:
         return np.zeros(len(side.pair_visit), dtype=bool), None
-    return _solved_part(side, active, capacity, net, *flows_.run(flows_.solve_job(net)), pot, part, visit_ids, slot_ids)
+    return _solved_part(side, active, capacity, net, *flows_.run(flows_.solve_job(net, _proof_nodes(net, capacity, pot))), pot,
+                        part, visit_ids, slot_ids)
 
 
-def _solved_part(side: _Side, active: np.ndarray, capacity: np.ndarray, net: _Net, status: int, flows: np.ndarray | None,
+def _proof_nodes(net: _Net, capacity: np.ndarray, pot: Potentials | None) -> int:
+    """The nodes whose potentials prove a part's optimum, when the side is priced (0: no proof wanted)."""
+    return 0 if pot is None else net.person0 + len(capacity)
+
+
+def _solved_part(side: _Side, active: np.ndarray, capacity: np.ndarray, net: _Net, status: int, answer: np.ndarray | None,
                  pot: Potentials | None, part: np.ndarray | None, visit_ids: np.ndarray | None,
                  slot_ids: np.ndarray | None) -> tuple[np.ndarray, _Solved | None]:
     """The chosen pairs of a part from OR-tools' answer for its network (and its potentials and _Solved, with `pot`)."""
@@ -182,20 +197,23 @@ def _solved_part(side: _Side, active: np.ndarray, capacity: np.ndarray, net: _Ne
         raise _lost()
     if status != flows_.OPTIMAL:
         raise _solver_failure(flows_.status_of(status))
+    flows, proof = flows_.proved(answer, len(net.tails))
     chosen = np.zeros(len(side.pair_visit), dtype=bool)
     chosen[net.pairs[flows[net.pair_arcs] > 0]] = True
     if pot is None:
         return chosen, None
     d = _potentials(pot, side, active, capacity, net, flows, net.person0 + len(capacity), part, visit_ids, slot_ids,
-                    _present(side.pair_person, len(capacity)))
+                    _present(side.pair_person, len(capacity)), proof)
     return chosen, _Solved(flows.astype(np.int32), d, whole=False, base=len(side.pair_visit))
 
 
 def _potentials(pot: Potentials, side: _Side, active: np.ndarray, capacity: np.ndarray, net: _Net, flows: np.ndarray,
-                n_nodes: int, part: np.ndarray, visit_ids: np.ndarray, slot_ids: np.ndarray, people: np.ndarray) -> np.ndarray:
-    """Enter a solved part's potentials and reachability into `pot` (at the year's ids); returns every node's potential."""
+                n_nodes: int, part: np.ndarray, visit_ids: np.ndarray, slot_ids: np.ndarray, people: np.ndarray,
+                proof: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """Enter a solved part's potentials and reachability into `pot` (at the year's ids); returns every node's potential.
+    `proof`: the potentials and reachability as the process that solved it worked them out, or None: work them out here."""
     n_visits = len(side.general)
-    d, reached = residual_potentials(net.tails, net.heads, net.caps, net.costs, flows, n_nodes)
+    d, reached = proof or residual_potentials(net.tails, net.heads, net.caps, net.costs, flows, n_nodes)
     here = active & (side.general > 0)
     pot.general[visit_ids[here]] = d[2 + np.flatnonzero(here)]
     pot.general_reached[visit_ids] = reached[2 : 2 + n_visits]
@@ -237,7 +255,7 @@ def _repair_parts(side: _Side, active: np.ndarray, capacity: np.ndarray, pot: Po
     out = []
 
     def jobs():
-        """Each part's repair, its grown network made as the repairs get to it (one or two held at once)."""
+        """Each part's repair, its grown network made as the repairs get to it (up to three held at once)."""
         for k in parts:
             started = _repair_start(side, active, capacity, pot, solved, k, v, p, first)
             if started is None:
@@ -301,10 +319,11 @@ def _repair_start(side: _Side, active: np.ndarray, capacity: np.ndarray, pot: Po
     # province's unit about 45 MB apiece) are not held while its repair and another are worked out.
     beyond, n_old = _beyond(grown, solved_net), len(net.tails)
 
-    def finish(flows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def finish(answer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        flows, proof = flows_.proved(answer, len(grown.tails))
         people = _present(np.concatenate([sub.pair_person, np_]), len(capacity))
         d = _potentials(pot, sub, sub_active, capacity, grown, flows, n_old_nodes + len(mine), pot.visit_part if state.whole else
-                        np.full(len(side.general), k), visit_ids, slot_ids, people)
+                        np.full(len(side.general), k), visit_ids, slot_ids, people, proof)
         solved[int(np.flatnonzero(visits)[0])] = _Solved(flows.astype(np.int32), d, whole=state.whole, base=state.base,
                                                          grown=beyond)
         picked = np.zeros(len(sub.pair_visit) + len(mine), dtype=bool)

@@ -9,13 +9,16 @@ year is solved here alone: starting the helper (a fresh interpreter importing Nu
 costs more than it saves.
 
 The repairs of a pricing round (spotcheck.plan.repair: shortest paths in scipy, which holds the GIL
-too) are independent in the same way, one per part, and go to the helper the same way.
+too) are independent in the same way, one per part, and go to the helper the same way. Whichever process
+finds an optimum also works out its proof (spotcheck.plan.proof), so the helper's parts do not wait for
+this process to prove them.
 
 The helper is `python -m spotcheck.plan.flows`, fed through its standard input and output (not
 multiprocessing: its spawned children run the caller's main script again, which a script without a
 `__main__` guard does not survive). A job goes as three int64 (its kind, its number of arrays and of
 numbers), the numbers, each array's length, then the arrays of int64; the answer comes back as a
-status and an array's length, then the array (at an optimum, the flow on each arc).
+status and an array's length, then the array (at an optimum, the flow on each arc, then its proof when
+asked for: `proved`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
+from spotcheck.errors import SpotcheckError
 
 HELPER_VISITS = 1 << 17  # visits before a helper is started (a city of a million entities has about 300,000)
 OPTIMAL = int(min_cost_flow.SimpleMinCostFlow.OPTIMAL)
@@ -38,14 +42,41 @@ UNREPAIRED = -2  # a repair that gave up (spotcheck.plan.repair returned None): 
 SOLVE, REPAIR = 0, 1  # the kinds of job
 
 
-def optimum(tails: np.ndarray, heads: np.ndarray, caps: np.ndarray, costs: np.ndarray, supply: int) -> tuple[int, np.ndarray | None]:
-    """(OR-tools' status, the flow on each arc at the optimum or None): node 0 sends `supply`, node 1 takes it."""
+def optimum(tails: np.ndarray, heads: np.ndarray, caps: np.ndarray, costs: np.ndarray, supply: int,
+            n_nodes: int = 0) -> tuple[int, np.ndarray | None]:
+    """(OR-tools' status, the flow on each arc at the optimum or None): node 0 sends `supply`, node 1 takes it.
+    With `n_nodes`, the flows are followed by their proof (`proved`)."""
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     flow.set_node_supply(0, supply)
     flow.set_node_supply(1, -supply)
     status = int(flow.solve_max_flow_with_min_cost())
-    return status, (flow.flows(np.arange(len(tails))) if status == OPTIMAL else None)
+    if status != OPTIMAL:
+        return status, None
+    flows = flow.flows(np.arange(len(tails)))
+    del flow  # OR-tools' copy of the network, not held through the proof
+    return status, _with_proof(tails, heads, caps, costs, flows, n_nodes) if n_nodes else flows
+
+
+def _with_proof(tails, heads, caps, costs, flows, n_nodes: int) -> np.ndarray:
+    """The flows, their nodes' potentials and which nodes the source reaches, as one array. Imported at the
+    first proof: scipy's graphs, about a third of a second of the helper's start-up."""
+    from spotcheck.plan.proof import residual_potentials
+
+    try:
+        d, reached = residual_potentials(tails, heads, caps, costs, flows, n_nodes)
+    except SpotcheckError:
+        return flows  # the caller works the proof out again, and reports why it fails
+    return np.concatenate([flows, d, reached])
+
+
+def proved(answer: np.ndarray, n_arcs: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    """An optimum's flows, and its proof (each node's potential, whether the source reaches it) or None."""
+    if len(answer) == n_arcs:
+        return answer, None
+    d, reached = np.split(answer[n_arcs:], 2)
+    # Copies: a part's potentials are kept until the year is proved, its answer's flows (an int64 per arc) need not be.
+    return answer[:n_arcs], (d.copy(), reached.astype(bool))
 
 
 def status_of(code: int) -> min_cost_flow.SimpleMinCostFlow.Status:
@@ -60,24 +91,23 @@ class Job(NamedTuple):
     numbers: tuple[int, ...]
 
 
-def solve_job(net: Any) -> Job:
-    """A network's optimum (spotcheck.plan.network._Net)."""
-    return Job(SOLVE, (net.tails, net.heads, net.caps, net.costs), (net.supply,))
+def solve_job(net: Any, n_nodes: int = 0) -> Job:
+    """A network's optimum (spotcheck.plan.network._Net); with `n_nodes`, and its proof."""
+    return Job(SOLVE, (net.tails, net.heads, net.caps, net.costs), (net.supply, n_nodes))
 
 
 def repair_job(tails: np.ndarray, heads: np.ndarray, caps: np.ndarray, costs: np.ndarray, flows: np.ndarray,
                d: np.ndarray, n_old: int) -> Job:
-    """An optimum worked along the arcs after the first n_old (spotcheck.plan.repair.repair)."""
+    """An optimum worked along the arcs after the first n_old (spotcheck.plan.repair.repair), and its proof."""
     return Job(REPAIR, (tails, heads, caps, costs, flows, d), (n_old,))
 
 
 def _repaired(tails, heads, caps, costs, flows, d, n_old) -> tuple[int, np.ndarray | None]:
-    # Imported at the first repair: it brings scipy's sparse graphs (and through them scipy.linalg), about a third
-    # of a second of the helper's start-up, while a city's year is mostly proved without a single repair.
+    # Imported at the first repair: it brings scipy.linalg too, while a city's year is mostly proved without one.
     from spotcheck.plan.repair import repair
 
     got = repair(tails, heads, caps, costs, flows, d, n_old)
-    return (UNREPAIRED, None) if got is None else (OPTIMAL, got)
+    return (UNREPAIRED, None) if got is None else (OPTIMAL, _with_proof(tails, heads, caps, costs, got, len(d)))
 
 
 _WORK = {SOLVE: optimum, REPAIR: _repaired}
@@ -153,25 +183,39 @@ class helper_for:
 
 def optima(jobs: Iterable[tuple[Any, Job]], helper: Helper | None) -> Iterator[tuple[Any, int, np.ndarray | None]]:
     """(key, status, answer) for each (key, job) of `jobs`, in the order they are done: with a helper,
-    a job goes to it whenever it is free, and this process works out the next one."""
+    a job goes to it whenever it is free, and this process works out the next one. A helper found done
+    is given its next job before the answers in hand are worked on by the caller, so it waits only while
+    that job is made, not also while the answers are entered."""
     away = None
+    done: list[tuple[Any, int, np.ndarray | None]] = []
     try:
         for key, job in jobs:
+            if away is not None and helper.ready():
+                done.append((away, *helper.receive()))
+                away = None
             if helper is not None and away is None:
                 helper.send(job)
                 away = key
-                continue
-            yield key, *run(job)
-            if away is not None and helper.ready():
-                done, away = away, None
-                yield done, *helper.receive()
+            else:
+                done.append((key, *run(job)))
+                if away is not None and helper.ready():
+                    done.append((away, *helper.receive()))
+                    away = None
+                    continue  # the next job goes to the helper before these answers are handed on
+            yield from _handed(done)
         if away is not None:
-            done, away = away, None
-            yield done, *helper.receive()
+            done.append((away, *helper.receive()))
+            away = None
+        yield from _handed(done)
     finally:
         # Left early (a part failed): the helper's answer is not read by the next caller.
         if away is not None:
             helper.receive()
+
+
+def _handed(done: list) -> Iterator:
+    while done:
+        yield done.pop(0)
 
 
 def _write(stream: BinaryIO, array: np.ndarray) -> None:

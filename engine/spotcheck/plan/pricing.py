@@ -26,11 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import breadth_first_order
-from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.plan import costs
 from spotcheck.plan.eligibility import certified_through
+from spotcheck.plan.proof import _present, _ranges, distinct
 
 CANDIDATES = 6  # per visit and per specialty place: enough that one or two pricing rounds usually suffice
 CHUNK = 1 << 21  # pairs priced at once: a few tens of MiB of arrays
@@ -94,8 +92,9 @@ class Universe:
     def candidates(self, n_visits: int, k: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The starting pairs (v, p), each visit's count of eligible officers and each slot's of eligible holders.
 
-        Blocks are searched two at a time (NumPy releases the GIL in its loops) and put together in
-        their order, so the result does not depend on which finishes first."""
+        Blocks are searched two at a time (NumPy releases the GIL in its loops), the largest first, so the
+        last one searched, while the other searcher has nothing left, is the smallest; what they find is
+        summed, taken the least of and sorted, so the result does not depend on the order."""
         k = CANDIDATES if k is None else k
         eligible = np.zeros(n_visits, dtype=np.int64)
         holders = np.zeros(len(self.slot_visit), dtype=np.int64)
@@ -103,7 +102,7 @@ class Universe:
         self.slot_floor = np.full(len(self.slot_visit), INF, dtype=np.int64)
         order = np.argsort(self.slot_visit, kind="stable")
         start = np.searchsorted(self.slot_visit[order], np.arange(n_visits + 1))
-        blocks = [(bv, bp) for bv, bp in self.blocks if len(bv) and len(bp)]
+        blocks = sorted(((bv, bp) for bv, bp in self.blocks if len(bv) and len(bp)), key=lambda b: -len(b[0]) * len(b[1]))
         vs, ps = [], []
         with ThreadPoolExecutor(max_workers=SEARCHERS) as pool:
             for block_v, v, p, count, floor, slots, slot_count, slot_floor in pool.map(
@@ -291,23 +290,6 @@ class Universe:
         return bad
 
 
-def _present(ids: np.ndarray, n: int) -> np.ndarray:
-    """The distinct values of small non-negative ids, sorted (np.unique without the sort)."""
-    return np.flatnonzero(np.bincount(ids, minlength=n))
-
-
-def distinct(keys: np.ndarray) -> np.ndarray:
-    """np.unique by sorting: NumPy 2.3+ hashes instead, several times slower on millions of distinct keys."""
-    keys = np.sort(keys)
-    return keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if len(keys) else keys
-
-
-def _ranges(start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """The concatenated ranges start[i]..end[i] (exclusive)."""
-    count = end - start
-    return np.repeat(start, count) + np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-
-
 def _matrices(out: np.ndarray, spare: np.ndarray, n_rows: int, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
     """The first n_rows × n_cols of two flat buffers, as matrices (premixed's output and scratch)."""
     size = n_rows * n_cols
@@ -405,37 +387,3 @@ class Potentials:
                    np.full(n_slots, INF, dtype=np.int64), np.zeros(n_slots, dtype=bool),
                    np.zeros(n_people, dtype=np.int64), np.zeros(n_people, dtype=bool),
                    np.full(n_visits, -1, dtype=np.int64), np.full(n_people, -2, dtype=np.int64))
-
-
-def residual_potentials(tails, heads, caps, costs_, flows, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Shortest-path distances from a virtual root joined to every node at cost 0 (Bellman-Ford over
-    the residual graph, which has no negative cycle at an optimum), and which nodes node 0 reaches."""
-    fwd, bwd = flows < caps, flows > 0
-    t = np.concatenate([tails[fwd], heads[bwd]])
-    h = np.concatenate([heads[fwd], tails[bwd]])
-    c = np.concatenate([costs_[fwd], -costs_[bwd]])
-    reached = np.zeros(n_nodes, dtype=bool)
-    reached[breadth_first_order(csr_matrix((np.ones(len(t), dtype=bool), (t, h)), shape=(n_nodes, n_nodes)), 0,
-                                directed=True, return_predecessors=False)] = True
-    # One array sorted at a time: a province's unit has millions of residual arcs, and this runs beside a repair.
-    order = np.argsort(t, kind="stable")
-    t = t[order]
-    h = h[order]
-    c = c[order]
-    del order
-    start = np.searchsorted(t, np.arange(n_nodes + 1))
-    d = np.zeros(n_nodes, dtype=np.int64)
-    # Only arcs out of a node whose distance fell can lower another: relax those, round by round.
-    frontier = _present(t[c < 0], n_nodes)
-    for _ in range(n_nodes + 1):
-        if not len(frontier):
-            return d, reached
-        arcs = _ranges(start[frontier], start[frontier + 1])
-        cand, head = d[t[arcs]] + c[arcs], h[arcs]
-        lower = cand < d[head]
-        head, cand = head[lower], cand[lower]
-        np.minimum.at(d, head, cand)
-        # Late rounds lower a few nodes: sorting them beats counting over every node of the network.
-        frontier = distinct(head) if len(head) < n_nodes >> 6 else _present(head, n_nodes)
-    raise SpotcheckError(Problem("T811", "检查人员匹配求解失败：求解结果校验未通过",
-                                 hint="这是程序内部错误，不是名录填写问题；请将抽取结果目录和名录文件报告给维护人员"))

@@ -232,12 +232,17 @@ def _officer_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, 
         banned = pl.concat([banned, previous.select("v", "p")])
     n_people = people.height
     members = officers.group_by("unit").agg(pl.col("p").sort())
+    # Each unit's visits as a slice of one sorted column, not a Python list per unit (a province's millions).
+    held = units.join(members.select("unit"), on="unit").sort("unit", "v")
+    runs = held.select(pl.col("unit").rle()).unnest("unit")
+    people_of = dict(members.iter_rows())
     blocks = [
-        (np.sort(np.asarray(vs, dtype=np.int64)), np.asarray(ps, dtype=np.int64))
-        for _, vs, ps in units.group_by("unit").agg(pl.col("v")).join(members, on="unit").sort("unit").iter_rows()
+        (vs, np.asarray(people_of[unit], dtype=np.int64))
+        for unit, vs in zip(runs["value"].to_list(),
+                            np.split(held["v"].to_numpy().astype(np.int64), np.cumsum(runs["len"].to_numpy())[:-1]))
     ]
     slots = _slots(v, "_off_specs")
-    specs = sorted(set(slots["spec"].to_list()))
+    specs = slots["spec"].unique().sort().to_list()
     code = {s: i for i, s in enumerate(specs)}
     holds = np.zeros((n_people, max(len(specs), 1)), dtype=bool)
     for p, spec in people.select("p", pl.col("specialties").alias("spec")).explode("spec").drop_nulls("spec").iter_rows():
@@ -250,7 +255,8 @@ def _officer_side(v: pl.DataFrame, people: pl.DataFrame, recused: pl.DataFrame, 
         inspect_by=days(v["inspect_by"]), expires=expires, blocks=blocks,
         banned=distinct(banned["v"].to_numpy().astype(np.int64) * n_people + banned["p"].to_numpy().astype(np.int64)),
         slot_visit=slots["v"].to_numpy().astype(np.int64),
-        slot_spec=np.array([code[s] for s in slots["spec"].to_list()], dtype=np.int64),
+        # cast: given an empty mapping (a year with no specialty place), polars hands the column back as it was.
+        slot_spec=slots["spec"].replace_strict(code, return_dtype=pl.Int64).cast(pl.Int64).to_numpy(),
         holds=holds,
     )
     general = (v["_n_off"] - v["_off_specs"].list.len()).clip(lower_bound=0).to_numpy().astype(np.int64)
