@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from spotcheck.cli import main
@@ -113,3 +114,14 @@ def test_a_command_imports_only_its_own_stage(tmp_path):
     code, *loaded = done.stdout.splitlines()[-1].split()
     assert code == "0" and "spotcheck.cli.policy_cmd" in loaded
     assert not {"spotcheck.cli.teams_cmd", "spotcheck.plan.workplan", "spotcheck.notices.api", "spotcheck.site.build"} & set(loaded)
+
+
+@pytest.mark.parametrize("raised, code", [(KeyboardInterrupt, 130), (EOFError, 1)])
+def test_ctrl_c_exits_130_and_a_closed_prompt_1(monkeypatch, capsys, raised, code):
+    def interrupted(*args, **kwargs):
+        raise raised
+
+    monkeypatch.setattr("spotcheck.cli.calendar_cmd.count_due", interrupted)
+    with pytest.raises(SystemExit) as exited:
+        main.main(["deadline", "--from", "2023-09-25", "--working-days", "5"], prog_name="spotcheck")
+    assert exited.value.code == code and "已中止" in capsys.readouterr().err

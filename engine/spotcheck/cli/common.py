@@ -203,15 +203,16 @@ class ChineseGroup(_ChineseHelp, click.Group):
         return super().resolve_command(ctx, args)
 
     def main(self, *args, **kwargs):
-        """The one place the process exits: with the command's code, or 1 or 2 for an abort or a usage error."""
+        """The one place the process exits: with the command's code, 2 for a usage error, 130 for Ctrl-C (the
+        shell's code for an interrupt, so a script running spotcheck stops too) or 1 for another abort."""
         kwargs["standalone_mode"] = False
         try:
             code = super().main(*args, **kwargs)
         except click.exceptions.Exit as exc:
             code = exc.exit_code
-        except click.Abort:
+        except click.Abort as exc:
             click.echo("已中止", err=True)
-            code = 1
+            code = 130 if isinstance(exc.__cause__, KeyboardInterrupt) else 1
         except click.UsageError as exc:
             ctx = exc.ctx
             if ctx is not None:
