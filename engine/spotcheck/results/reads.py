@@ -46,21 +46,24 @@ def needs_follow_up(body: Mapping) -> bool:
 
 
 ENTERED_SCHEMA = {"visit_id": pl.String, "seq": pl.Int64, "state": pl.String}
-_ENTERED_RESULTS = ("""SELECT key, seq FROM records NOT INDEXED WHERE kind = 'result' AND json_extract(body, '$."draw_id"') = ?"""
-                    " ORDER BY seq")
-_RESULTS = {"visit_id": pl.String, "seq": pl.Int64}
+# One pass over the records, front to back as _SCAN does: this draw's results and every result's state marks.
+# Through the kind index SQLite fetched each row by its seq in key order and sorted them again, twice the CPU.
+_ENTERED = """SELECT kind = 'result', seq, key, CASE kind WHEN 'result_state' THEN json_extract(body, '$."result_seq"') END,
+  CASE kind WHEN 'result_state' THEN json_extract(body, '$."state"') END
+FROM records NOT INDEXED WHERE (kind = 'result' AND json_extract(body, '$."draw_id"') = ?) OR kind = 'result_state'
+ORDER BY seq"""
+_ENTERED_SCANNED = {"result": pl.Int8, "seq": pl.Int64, "visit_id": pl.String, "result_seq": pl.Int64, "state": pl.String}
 
 
 def entered_frame(folder: DrawFolder, ledger: Ledger) -> pl.DataFrame:
     """Each visit's latest result of the draw (its seq) and that result's state, as `tracks` gives them: one row
     per visit of the draw with a result (ENTERED_SCHEMA), without a Python object per visit."""
-    # Two passes in one snapshot, as shown_frame reads (see _SHOWN_RESULTS): one pass of both kinds carried the
-    # other kind's columns as nulls on every row.
-    with ledger.snapshot():
-        results = _read(ledger, _ENTERED_RESULTS, (folder.draw_id,), _RESULTS)
-        marks = _read(ledger, _marks("result_seq", "state"), (), {"result_seq": pl.Int64, "state": pl.String})
-    results = results.unique("visit_id", keep="last", maintain_order=True) \
+    scanned = pl.concat([pl.DataFrame(rows, schema=_ENTERED_SCANNED, orient="row", strict=False)
+                         for rows in ledger.chunks(_ENTERED, (folder.draw_id,))] or [pl.DataFrame(schema=_ENTERED_SCANNED)])
+    results = scanned.filter(pl.col("result") == 1).select("visit_id", "seq") \
+        .unique("visit_id", keep="last", maintain_order=True) \
         .join(folder.visit_frame.select("visit_id"), on="visit_id", how="semi", maintain_order="left")
+    marks = scanned.filter(pl.col("result") == 0)
 
     def marked(state: str) -> pl.Expr:
         return pl.col("seq").is_in(marks.filter(pl.col("state") == state).get_column("result_seq").implode())
@@ -169,6 +172,8 @@ SHOWN_SCHEMA = {"seq": pl.Int64, "visit_id": pl.String, **{f: pl.String for f in
 # Python and polars cost more per value than SQLite per page read again.
 _SHOWN_RESULTS = ("SELECT seq, key, " + ", ".join(f"""json_extract(body, '$."{f}"')""" for f in PUBLIC_FIELDS)
                   + """ FROM records NOT INDEXED WHERE kind = 'result' AND json_extract(body, '$."draw_id"') = ? ORDER BY seq""")
+_SHOWN_MARKS = ("SELECT " + ", ".join(f"""json_extract(body, '$."{f}"')""" for f in ("result_seq", "state", "on"))
+                + " FROM records NOT INDEXED WHERE kind = 'result_state' ORDER BY seq")
 _MARKS = {"result_seq": pl.Int64, "state": pl.String, "on": pl.String}
 
 
@@ -179,7 +184,7 @@ def shown_frame(folder: DrawFolder, ledger: Ledger) -> pl.DataFrame:
     order = folder.visit_frame.select(pl.col("visit_id"), pl.int_range(pl.len(), dtype=pl.Int64).alias("n"))
     with ledger.snapshot():
         versions = _read(ledger, _SHOWN_RESULTS, (folder.draw_id,), SHOWN_SCHEMA).join(order, on="visit_id")
-        marks = _read(ledger, _marks(*_MARKS), (), _MARKS)
+        marks = _read(ledger, _SHOWN_MARKS, (), _MARKS)
 
     def first(state: str, name: str) -> pl.DataFrame:
         # A result's first mark of a state counts, as in `tracks`.
@@ -193,12 +198,6 @@ def shown_frame(folder: DrawFolder, ledger: Ledger) -> pl.DataFrame:
     before = versions.filter(pl.col("published_on").is_not_null() & ~pl.col("visit_id").is_in(now["visit_id"].implode())) \
         .filter(pl.col("seq") == pl.col("seq").max().over("visit_id"))
     return pl.concat([now, before]).sort("n").select("n", "visit_id", "seq", *PUBLIC_FIELDS, "published_on")
-
-
-def _marks(*fields: str) -> str:
-    """Every result_state mark's body fields, in chain order."""
-    return ("SELECT " + ", ".join(f"""json_extract(body, '$."{f}"')""" for f in fields)
-            + " FROM records NOT INDEXED WHERE kind = 'result_state' ORDER BY seq")
 
 
 def _read(ledger: Ledger, sql: str, args: tuple, schema: dict) -> pl.DataFrame:
