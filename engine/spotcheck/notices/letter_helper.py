@@ -18,7 +18,6 @@ python-docx, loading the policy and learning the shapes again) costs more than i
 
 from __future__ import annotations
 
-import os
 import pickle
 import struct
 import subprocess
@@ -27,6 +26,8 @@ import threading
 from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
+
+from spotcheck import pipes
 
 if TYPE_CHECKING:
     from spotcheck.draw.reader import DrawFolder
@@ -138,11 +139,7 @@ class Helper:
     """A process that writes the letter files it is sent, one at a time."""
 
     def __init__(self, source: Source) -> None:
-        # The helper imports this very package, wherever it was imported from here.
-        root = str(Path(__file__).resolve().parents[2])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])])}
-        self._process = subprocess.Popen([sys.executable, "-m", "spotcheck.notices.letter_helper"], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        self._process = pipes.start("spotcheck.notices.letter_helper")
         # Sent now: the helper loads the policy while this process reads the plan's files.
         self._sent = self._send(source)
 
@@ -190,22 +187,16 @@ class Helper:
 
 
 def _write(stream: BinaryIO, message: Any) -> None:
-    """A pickled message, all of it: a stop (Ctrl-Z, a sampling profiler's pause) can end a write to a full
-    pipe early, and CPython's buffered writer then returns the short count instead of writing on."""
+    """A pickled message, its length first."""
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    view = memoryview(_LENGTH.pack(len(data)) + data)
-    while view:
-        view = view[stream.write(view):]
+    pipes.write_all(stream, memoryview(_LENGTH.pack(len(data)) + data))
 
 
 def _read(stream: BinaryIO) -> Any:
     """The next message, or None if the stream ends first (None is never sent)."""
-    head = stream.read(_LENGTH.size)
-    if len(head) != _LENGTH.size:
-        return None
-    size = _LENGTH.unpack(head)[0]
-    data = stream.read(size)
-    return pickle.loads(data) if len(data) == size else None
+    head = pipes.read_exactly(stream, _LENGTH.size)
+    data = None if head is None else pipes.read_exactly(stream, _LENGTH.unpack(head)[0])
+    return None if data is None else pickle.loads(data)
 
 
 def _serve(source: BinaryIO, sink: BinaryIO) -> None:

@@ -23,16 +23,15 @@ asked for: `proved`).
 
 from __future__ import annotations
 
-import os
 import select
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
+from spotcheck import pipes
 from spotcheck.errors import SpotcheckError
 
 HELPER_VISITS = 1 << 17  # visits before a helper is started (a city of a million entities has about 300,000)
@@ -122,11 +121,7 @@ class Helper:
     """A process that works out the jobs it is sent (solves, repairs), one at a time."""
 
     def __init__(self) -> None:
-        # The helper imports this very package, wherever it was imported from here.
-        root = str(Path(__file__).resolve().parents[2])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])])}
-        self._process = subprocess.Popen([sys.executable, "-m", "spotcheck.plan.flows"], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        self._process = pipes.start("spotcheck.plan.flows")
 
     def send(self, job: Job) -> None:
         out = self._process.stdin
@@ -144,13 +139,13 @@ class Helper:
         return bool(select.select([self._process.stdout], [], [], 0)[0])
 
     def receive(self) -> tuple[int, np.ndarray | None]:
-        head = _read(self._process.stdout, 16)
+        head = pipes.read_exactly(self._process.stdout, 16)
         if head is None:
             return LOST, None
         status, n = (int(x) for x in np.frombuffer(head, dtype=np.int64))
         if n < 0:
             return status, None
-        body = _read(self._process.stdout, 8 * n)
+        body = pipes.read_exactly(self._process.stdout, 8 * n)
         return (LOST, None) if body is None else (status, np.frombuffer(body, dtype=np.int64))
 
     def close(self) -> None:
@@ -219,28 +214,17 @@ def _handed(done: list) -> Iterator:
 
 
 def _write(stream: BinaryIO, array: np.ndarray) -> None:
-    """All of a contiguous array's bytes. A stop (Ctrl-Z, SIGSTOP; a sampling profiler's pause) ends a write
-    to a full pipe early, having written part, and CPython's buffered writer returns that short count
-    instead of writing on: unchecked, the other process waits forever for the rest."""
-    view = memoryview(array).cast("B")
-    while view:
-        view = view[stream.write(view):]
-
-
-def _read(stream: BinaryIO, size: int) -> bytes | None:
-    """Exactly `size` bytes, or None if the stream ends first."""
-    data = stream.read(size)
-    return data if len(data) == size else None
+    pipes.write_all(stream, memoryview(array))
 
 
 def _serve(source: BinaryIO, sink: BinaryIO) -> None:
-    while (head := _read(source, 24)) is not None:
+    while (head := pipes.read_exactly(source, 24)) is not None:
         kind, n_arrays, n_numbers = (int(x) for x in np.frombuffer(head, dtype=np.int64))
-        sizes = np.frombuffer(_read(source, 8 * (n_numbers + n_arrays)) or b"", dtype=np.int64)
+        sizes = np.frombuffer(pipes.read_exactly(source, 8 * (n_numbers + n_arrays)) or b"", dtype=np.int64)
         if len(sizes) != n_numbers + n_arrays:
             return
         numbers, lengths = [int(x) for x in sizes[:n_numbers]], [int(x) for x in sizes[n_numbers:]]
-        arrays = [np.frombuffer(_read(source, 8 * n) or b"", dtype=np.int64) for n in lengths]
+        arrays = [np.frombuffer(pipes.read_exactly(source, 8 * n) or b"", dtype=np.int64) for n in lengths]
         if [len(a) for a in arrays] != lengths:
             return
         status, answer = run(Job(kind, tuple(arrays), tuple(numbers)))
