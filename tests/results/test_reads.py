@@ -52,7 +52,7 @@ def test_the_lean_readers_answer_as_tracks_on_every_state(tmp_path, draw_dir, re
     with Ledger.open(results_ledger) as led:
         folder = load_draw(draw_dir)
         seen = [(vid, completed, needs, closed, (first, on) if first else None) for _, vid, completed, needs, closed, first, on
-                in reads.progress_frame([folder], led).iter_rows()]
+                in reads.progress_frame([folder], reads.read_progress(led)).iter_rows()]
         want = [(t.visit.visit_id, t.completed_on, t.needs_follow_up, t.follow_up_closed_on,
                  (dt.date.fromisoformat(t.first_published[0].body["completed_on"]),
                   dt.date.fromisoformat(t.first_published[1].body["on"])) if t.first_published else None)
@@ -115,3 +115,28 @@ def test_what_a_publication_shows_is_read_from_one_state_of_the_ledger(draw_dir,
         after = reads.shown_frame(load_draw(draw_dir), led)
     assert len(readings) == 2
     assert during.is_empty() and after.height > 0
+
+
+def test_a_scan_gives_every_value_as_sqlite_does(tmp_path, monkeypatch):
+    # Commas, quotes and line breaks in texts, empty texts beside missing fields, and ranges of records with
+    # nothing to read (a range is two records here).
+    monkeypatch.setattr(reads, "_RANGE", 2)
+    with Ledger.open(tmp_path / "ledger.db", actor="科员") as led, led.transaction() as tx:
+        tx.append("visit", "V0", {})
+        tx.append("visit", "V0", {})
+        tx.append("result", 'V,"1"\n', {"draw_id": 'd,"x"\r\ny', "completed_on": "2023-10-01", "categories": ['R,"0"'],
+                                         "actions": ["责令改正"]})
+        tx.append("result", "V2", {"draw_id": "", "completed_on": None, "categories": []})
+        tx.append("visit", "V0", {})
+        tx.append("result", "V3", {"draw_id": "d"})
+        tx.append("result_state", "V2", {"state": "审核", "result_seq": 4, "on": "2023-10-02"})
+        tx.append("result_state", "V2", {"state": "公示", "result_seq": 4})
+        tx.append("result_state", "V,\"1\"\n", {"state": "公示", "result_seq": 3, "on": "2023-10-03"})
+    with Ledger.open(tmp_path / "ledger.db", create=False) as led:
+        fields = ", ".join(sql for sql, _ in reads._SCANNED.values())
+        rows = [r for chunk in led.chunks(f"SELECT {fields} FROM records WHERE {reads._SCAN_WHERE} ORDER BY seq")
+                for r in chunk]
+        want = pl.DataFrame(rows, schema={name: dtype for name, (_, dtype) in reads._SCANNED.items()}, orient="row")
+        got = reads.scan(led, reads._SCANNED, reads._SCAN_WHERE)
+    assert got.equals(want) and got.height == 5
+    assert got.get_column("draw_id").to_list()[:3] == ['d,"x"\r\ny', "", "d"]

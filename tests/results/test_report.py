@@ -2,6 +2,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import sqlite3
 from fractions import Fraction
 
 import pytest
@@ -121,6 +122,25 @@ def test_a_draw_of_another_year_is_refused(tmp_path, draw_dir, results_ledger):
     with pytest.raises(SpotcheckError) as exc:
         make(draw_dir, results_ledger, tmp_path)
     assert [p.code for p in exc.value.problems] == ["S850"]
+    assert not (tmp_path / "rep").exists()
+
+
+def test_the_draw_folder_s_problems_come_before_the_ledger_s(tmp_path, draw_dir, results_ledger):
+    # The ledger is scanned while the folder is read; a damaged record (text that is not UTF-8) is found first.
+    kept = (draw_dir / "transcript.json").read_text("utf-8")
+    transcript = json.loads(kept)
+    transcript["drawn_on"] = "2022-12-30"
+    (draw_dir / "transcript.json").write_text(json.dumps(transcript), "utf-8")
+    with sqlite3.connect(results_ledger) as conn:
+        conn.execute("UPDATE records SET body = CAST(? AS TEXT) WHERE seq = (SELECT max(seq) FROM records WHERE kind = 'result')",
+                     (b'{"completed_on": "\xff"}',))
+    with pytest.raises(SpotcheckError) as exc:
+        make(draw_dir, results_ledger, tmp_path)
+    assert [p.code for p in exc.value.problems] == ["S850"]
+    (draw_dir / "transcript.json").write_text(kept, "utf-8")
+    with pytest.raises(SpotcheckError) as exc:
+        make(draw_dir, results_ledger, tmp_path)
+    assert [p.code for p in exc.value.problems] == ["L413"]
     assert not (tmp_path / "rep").exists()
 
 

@@ -179,11 +179,15 @@ def load_draw(draw_dir: str | Path, ledger: Ledger | None = None) -> DrawFolder:
     folder = read_folder(draw_dir, needs=(VISITS,))
     # Read now, so a malformed file is reported before anything is done; the visits as records are made
     # only for a caller that asks for them (a province's millions of them take seconds and gigabytes).
-    frame = folder.visit_frame
-    if ledger is not None:
-        problems = _ledger_mismatches(frame, ledger, folder.path / VISITS)
-        if problems:
-            raise SpotcheckError(problems)
+    _ = folder.visit_frame
+    return folder if ledger is None else checked(folder, ledger)
+
+
+def checked(folder: DrawFolder, ledger: Ledger) -> DrawFolder:
+    """A folder load_draw read without the ledger, checked against it as load_draw with the ledger does (S832)."""
+    problems = _ledger_mismatches(folder.visit_frame, ledger, folder.path / VISITS)
+    if problems:
+        raise SpotcheckError(problems)
     return folder
 
 

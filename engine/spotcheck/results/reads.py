@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import json
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from functools import lru_cache
 import polars as pl
 
 from spotcheck.draw.reader import DrawFolder, Visit
+from spotcheck.errors import SpotcheckError
+from spotcheck.ledger.chain import damaged
 from spotcheck.ledger.store import Ledger
 from spotcheck.results.categories import CATEGORIES
 
@@ -82,29 +85,69 @@ PROGRESS_SCHEMA = {"draw_id": pl.String, "visit_id": pl.String, "completed_on": 
 # field read, so a mark's visit and a result's draw are read only where they are used (a result of another draw is
 # left out by the join). The categories come as text because a year has only a few distinct lists of them, each
 # judged once in Python (`needs_follow_up`); a `json_each` per result cost a province 7.3 s of CPU in SQLite.
-_SCAN = f"""SELECT kind = 'result', CASE kind WHEN 'result' THEN json_extract(body, '$."draw_id"') END,
-  CASE kind WHEN 'result' THEN key END, seq,
-  json_extract(body, CASE kind WHEN 'result' THEN '$."completed_on"' ELSE '$."on"' END),
-  CASE kind WHEN 'result' THEN ifnull(json_array_length(body, '$."actions"') > 0, 0)
-  ELSE json_extract(body, '$."result_seq"') END,
-  CASE kind WHEN 'result' THEN json_quote(json_extract(body, '$."categories"')) END
-FROM records NOT INDEXED
-WHERE kind = 'result' OR (kind = 'result_state' AND json_extract(body, '$."state"') = '{PUBLISHED}')
-ORDER BY seq"""
-_SCANNED = {"result": pl.Int8, "draw_id": pl.String, "visit_id": pl.String, "seq": pl.Int64, "day": pl.String,
-            "n": pl.Int64, "categories": pl.String}
+_SCANNED = {
+    "result": ("kind = 'result'", pl.Int8),
+    "draw_id": ("""CASE kind WHEN 'result' THEN json_extract(body, '$."draw_id"') END""", pl.String),
+    "visit_id": ("CASE kind WHEN 'result' THEN key END", pl.String),
+    "seq": ("seq", pl.Int64),
+    "day": ("""json_extract(body, CASE kind WHEN 'result' THEN '$."completed_on"' ELSE '$."on"' END)""", pl.String),
+    "n": ("""CASE kind WHEN 'result' THEN ifnull(json_array_length(body, '$."actions"') > 0, 0)
+             ELSE json_extract(body, '$."result_seq"') END""", pl.Int64),
+    "categories": ("""CASE kind WHEN 'result' THEN json_quote(json_extract(body, '$."categories"')) END""", pl.String),
+}
+_SCAN_WHERE = f"""kind = 'result' OR (kind = 'result_state' AND json_extract(body, '$."state"') = '{PUBLISHED}')"""
 _VISIT = ["draw_id", "visit_id"]
 
 
-def progress_frame(folders: list[DrawFolder], ledger: Ledger,
-                   carry: Callable[[pl.DataFrame], list[pl.Expr]] = lambda visits: []) -> pl.DataFrame:
-    """What the year's report needs of each visit's result, as `tracks` answers it, without a Python object per
-    visit: one row per visit of each folder, folder by folder in visit order (PROGRESS_SCHEMA, then what `carry`
-    selects of each folder's visit_frame). completed_on and needs_follow_up are of the latest result (null and
-    false before one is entered); first_completed and first_published_on of the first version published, and
-    when it was."""
-    scanned = pl.concat([pl.DataFrame(rows, schema=_SCANNED, orient="row") for rows in ledger.chunks(_SCAN)]
-                        or [pl.DataFrame(schema=_SCANNED)]).with_columns(pl.col("day").str.to_date("%Y-%m-%d"))
+# Records a call of `scan`: their text is tens of megabytes, far below SQLite's limit of a billion bytes a string.
+_RANGE = 1 << 18
+
+
+def scan(ledger: Ledger, columns: Mapping[str, tuple[str, pl.DataType]], where: str) -> pl.DataFrame:
+    """The records matching `where` in chain order, as columns (name: its SQL over a record and its dtype; `seq`
+    among them), read front to back. SQLite gives a range of records as one CSV text, which polars reads. Row by row,
+    Python's sqlite3 lets go of its lock for each row it steps and must take it back: beside threads reading files
+    (the report reads the directory and the visits meanwhile) the scan waited for the lock row by row, and each row
+    was a tuple of Python values before it was columns."""
+    fields = " || ',' || ".join(_csv_field(sql, dtype) for sql, dtype in columns.values())
+    sql = (f"SELECT CAST(group_concat(line, char(10)) AS BLOB) FROM (SELECT {fields} AS line FROM records NOT INDEXED "
+           f"WHERE seq > ? AND seq <= ? AND ({where}) ORDER BY seq)")
+    schema = {name: dtype for name, (_, dtype) in columns.items()}
+    last = next(ledger.chunks("SELECT max(seq) FROM records"))[0][0] or 0
+    frames = []
+    for start in range(0, last, _RANGE):
+        text = next(ledger.chunks(sql, (start, start + _RANGE)))[0][0]
+        if text is None:
+            continue
+        try:
+            frames.append(pl.read_csv(text, has_header=False, schema=schema))
+        except pl.exceptions.ComputeError as exc:  # text that is not UTF-8, or not of its column's type
+            raise SpotcheckError(damaged(ledger.path, sqlite3.DataError(str(exc)))) from None
+    frame = pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+    # group_concat takes the rows in the order the range is read, which is chain order; SQLite does not promise it.
+    return frame if frame.get_column("seq").is_sorted() else frame.sort("seq")
+
+
+def _csv_field(sql: str, dtype: pl.DataType) -> str:
+    """A column's SQL as a CSV field: text quoted, so that "" is an empty string and an empty field null."""
+    return f"""ifnull('"' || replace({sql}, '"', '""') || '"', '')""" if dtype == pl.String else f"ifnull({sql}, '')"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the ledger says of every visit's results, whatever its draw (read_progress): each visit's latest result
+    (completed_on, needs_follow_up), its first version published (first_completed, first_published_on), and when
+    its follow-up was closed (follow_up_closed_on)."""
+
+    latest: pl.DataFrame
+    first: pl.DataFrame
+    follow_ups: pl.DataFrame
+
+
+def read_progress(ledger: Ledger) -> Progress:
+    """The ledger's side of progress_frame, read without the draw folders: a province's scan is half a minute of
+    SQLite, which lets go of Python's lock while it steps, so a caller may read the folders meanwhile."""
+    scanned = scan(ledger, _SCANNED, _SCAN_WHERE).with_columns(pl.col("day").str.to_date("%Y-%m-%d"))
     texts = scanned.get_column("categories").drop_nulls().unique().to_list()
     problem_texts = pl.Series([t for t in texts if _problem_categories(json.loads(t))], dtype=pl.String)
     # Rows are in chain order: a visit's last result is its latest, a result's first mark its publication.
@@ -123,11 +166,21 @@ def progress_frame(folders: list[DrawFolder], ledger: Ledger,
     follow_ups = pl.DataFrame({"visit_id": list(closed), "follow_up_closed_on": list(closed.values())},
                               schema={"visit_id": pl.String, "follow_up_closed_on": pl.String}) \
         .filter(pl.col("follow_up_closed_on") != "").with_columns(pl.col("follow_up_closed_on").str.to_date("%Y-%m-%d"))
+    return Progress(latest, first, follow_ups)
+
+
+def progress_frame(folders: list[DrawFolder], progress: Progress,
+                   carry: Callable[[pl.DataFrame], list[pl.Expr]] = lambda visits: []) -> pl.DataFrame:
+    """What the year's report needs of each visit's result, as `tracks` answers it, without a Python object per
+    visit: one row per visit of each folder, folder by folder in visit order (PROGRESS_SCHEMA, then what `carry`
+    selects of each folder's visit_frame). completed_on and needs_follow_up are of the latest result (null and
+    false before one is entered); first_completed and first_published_on of the first version published, and
+    when it was."""
     visits = pl.concat([f.visit_frame.select(pl.lit(f.draw_id, pl.String).alias("draw_id"), "visit_id", *carry(f.visit_frame))
                         for f in folders], how="vertical_relaxed")
-    return visits.join(latest, on=_VISIT, how="left", maintain_order="left") \
-        .join(first, on=_VISIT, how="left", maintain_order="left") \
-        .join(follow_ups, on="visit_id", how="left", maintain_order="left") \
+    return visits.join(progress.latest, on=_VISIT, how="left", maintain_order="left") \
+        .join(progress.first, on=_VISIT, how="left", maintain_order="left") \
+        .join(progress.follow_ups, on="visit_id", how="left", maintain_order="left") \
         .with_columns(pl.col("needs_follow_up").fill_null(False)).select(*PROGRESS_SCHEMA, pl.exclude(*PROGRESS_SCHEMA))
 
 
