@@ -1,10 +1,12 @@
 """随机抽查通知书 files of a big run written on two processes: the same files, nothing lost, nothing left."""
 
 import os
+import pickle
 import shutil
 import signal
 import time
 
+import polars as pl
 import pytest
 from spotcheck.errors import SpotcheckError
 from spotcheck.notices import api, letter_helper
@@ -115,3 +117,16 @@ def test_the_helpers_error_is_raised_and_no_folder_left(site_year, helped, tmp_p
         api.write_letters(SITE_POLICY, draw, tmp_path / "letters", fmt="docx")
     assert "R510" in str(raised.value) and "transcript.json" in str(raised.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["draw"]
+
+
+def test_a_batch_is_sent_without_the_rest_of_the_plan_s_texts():
+    # A part of a frame keeps its texts as views into the whole frame's buffers, and a list's lines in the whole
+    # column's.
+    whole = pl.DataFrame({"visit_id": [f"V{n:016x}" for n in range(20_000)],
+                          "team": [[f"张三（执法证号 {n:012d}）", "李四（主查）"] for n in range(20_000)],
+                          "_month": list(range(20_000))})
+    part = whole.filter(pl.col("_month") < 3)
+    sent = letter_helper._ipc(part)
+    assert len(sent) * 100 < len(pickle.dumps(part))
+    got = pl.read_ipc(sent)
+    assert got.equals(part) and got.schema == part.schema
