@@ -119,6 +119,23 @@ def test_the_helpers_error_is_raised_and_no_folder_left(site_year, helped, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["draw"]
 
 
+def test_a_helped_per_entity_run_writes_the_same_zips(site_year, helped, tmp_path, monkeypatch):
+    # A zip of one Word file per letter travels through the helper as a unit's file does.
+    from conftest import SITE_POLICY
+
+    monkeypatch.setattr(letter_helper, "HELPER_LETTERS", 1 << 62)
+    alone = api.write_letters(SITE_POLICY, site_year.draw, tmp_path / "alone", fmt="docx", per_entity=True)
+    monkeypatch.setattr(letter_helper, "HELPER_LETTERS", 0)
+    out = tmp_path / "helped"
+    assert api.write_letters(SITE_POLICY, site_year.draw, out, fmt="docx", per_entity=True) == alone
+    assert {name: (out / name).read_bytes() for name, _ in alone} == {name: (tmp_path / "alone" / name).read_bytes()
+                                                                        for name, _ in alone}
+    assert alone and all(name.suffix == ".zip" for name, _ in alone)
+    started, sent, here = helped
+    assert len(started) == 1 and started[0]._process.poll() == 0
+    assert sent and here and not set(sent) & set(here)
+
+
 def test_a_batch_is_sent_without_the_rest_of_the_plan_s_texts():
     # A part of a frame keeps its texts as views into the whole frame's buffers, and a list's lines in the whole
     # column's.

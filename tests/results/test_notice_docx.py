@@ -10,12 +10,10 @@ import polars as pl
 import pytest
 from docx import Document
 from conftest import announced_rows as rows
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
 from spotcheck import deflate
 from spotcheck.notices import api as notice
 from spotcheck.notices.announcements import results_notice
-from spotcheck.results import notice_docx, notice_md
+from spotcheck.results import notice_docx, substitution
 
 ON = dt.date(2023, 12, 20)
 
@@ -26,19 +24,19 @@ def parts(docx: bytes) -> dict[str, bytes]:
 
 
 def cells(full):
-    return notice_docx.cell_frame(full.results.rows, len(full.results.columns))
+    return substitution.cell_frame(full.results.rows, len(full.results.columns))
 
 
 def fast_path(loaded, full):
     table = cells(full)
-    return notice_docx._fast(loaded, full, table, notice_docx._survey(table), notice.TEMPLATES)
+    return notice_docx._fast(loaded, full, table, substitution.survey(table, notice_docx.WORD_SPECIAL, notice_docx.WORD_ESCAPED), notice.TEMPLATES)
 
 
 # The template's two tables: 检查机关 as a column (row 11's body is the task's own, the others a district's),
 # and stated above the table (every row's body the same).
 @pytest.mark.parametrize("body, columns", [("", 7), ("示范市东区市场监督管理局", 6)])
 def test_rows_by_substitution_equal_docxtpl_part_by_part(demo_policy, body, columns):
-    given = rows(notice_docx.FAST_ROWS + 5, r7={"name": "示范<丁>A&B \"工作室\" '甲'", "remarks": "<备注>&"},
+    given = rows(substitution.FAST_ROWS + 5, r7={"name": "示范<丁>A&B \"工作室\" '甲'", "remarks": "<备注>&"},
                  r11={"inspecting_body": body})
     full = results_notice(demo_policy, given, ON)
     assert len(full.results.columns) == columns
@@ -48,13 +46,8 @@ def test_rows_by_substitution_equal_docxtpl_part_by_part(demo_policy, body, colu
     assert parts(notice_docx.results_notice_docx(demo_policy, given, published_on=ON)) == parts(fast)
 
 
-def test_the_guard_rows_cover_empty_text_and_escaped_cells():
-    table = [("1", "甲", ""), ("2", "乙", ""), ("3", "A&B", "x"), ("4", "丁", "")]
-    assert notice_docx._survey(notice_docx.cell_frame(table, 3)).guards == [0, 2]
-
-
 def test_a_pattern_that_does_not_reproduce_the_guard_rows_falls_back(demo_policy, monkeypatch):
-    given = rows(notice_docx.FAST_ROWS)
+    given = rows(substitution.FAST_ROWS)
     monkeypatch.setattr(notice_docx, "_escape", lambda text: text + " ")
     full = results_notice(demo_policy, given, ON)
     assert fast_path(demo_policy, full) is None
@@ -64,13 +57,13 @@ def test_a_pattern_that_does_not_reproduce_the_guard_rows_falls_back(demo_policy
 
 @pytest.mark.parametrize("text", ["第一行\n第二行", "甲\t乙"])
 def test_cells_docxtpl_lays_out_are_rendered_by_docxtpl(demo_policy, monkeypatch, text):
-    given = rows(notice_docx.FAST_ROWS, r3={"remarks": text})
+    given = rows(substitution.FAST_ROWS, r3={"remarks": text})
     monkeypatch.setattr(notice_docx, "_fast", lambda *a: pytest.fail("a line break or tab went through the fast path"))
     assert parts(notice_docx.results_notice_docx(demo_policy, given, published_on=ON)) == parts(
         notice.render_results_notice(demo_policy, given, "docx", published_on=ON))
 
 
-@pytest.mark.parametrize("count", [3, notice_docx.FAST_ROWS + 2])
+@pytest.mark.parametrize("count", [3, substitution.FAST_ROWS + 2])
 def test_the_same_results_give_the_same_file_whenever_they_are_written(demo_policy, monkeypatch, count):
     # Both paths (docxtpl below FAST_ROWS rows, substitution above): python-docx dates its entries the time
     # of saving, which would make each publication's file differ from the last.
@@ -87,8 +80,8 @@ def test_the_same_results_give_the_same_file_whenever_they_are_written(demo_poli
 def test_rows_made_in_several_batches_equal_docxtpl(demo_policy, monkeypatch):
     # A city's table is made a batch at a time, the next batch on a thread while one is written: small batches
     # here, so the rows of every batch, in order, and each batch's end are checked.
-    monkeypatch.setattr(notice_docx, "_BATCH", 7)
-    given = rows(notice_docx.FAST_ROWS + 23, r9={"name": "甲&乙<丙>"}, r30={"remarks": ""}, r31={"remarks": "备注"})
+    monkeypatch.setattr(substitution, "_BATCH", 7)
+    given = rows(substitution.FAST_ROWS + 23, r9={"name": "甲&乙<丙>"}, r30={"remarks": ""}, r31={"remarks": "备注"})
     full = results_notice(demo_policy, given, ON)
     fast = fast_path(demo_policy, full)
     assert fast is not None
@@ -98,10 +91,10 @@ def test_rows_made_in_several_batches_equal_docxtpl(demo_policy, monkeypatch):
 def test_columns_without_empty_or_escaped_cells_are_filled_as_the_pattern_fills_them():
     # Only the columns holding them are escaped and tested for empty text; every column is filled as `fill` does.
     table = [("1", "A&B", ""), ("2", "<乙>", "x"), ("3", "丙", "")]
-    frame = notice_docx.cell_frame(table, 3)
-    pattern = notice_docx._Pattern("<w:tr>" + "".join(f"<w:tc><w:t>{notice_docx._marker(j)}</w:t></w:tc>" for j in range(3))
+    frame = substitution.cell_frame(table, 3)
+    pattern = notice_docx._Pattern("<w:tr>" + "".join(f"<w:tc><w:t>{substitution.marker(j)}</w:t></w:tc>" for j in range(3))
                                    + "</w:tr>", 3)
-    survey = notice_docx._survey(frame)
+    survey = substitution.survey(frame, notice_docx.WORD_SPECIAL, notice_docx.WORD_ESCAPED)
     assert (survey.escapes, survey.empties) == ((False, True, False), (False, False, True))
     assert frame.select(pattern.expr(survey)).to_series().to_list() == [pattern.fill(r) for r in table]
 
@@ -109,19 +102,19 @@ def test_columns_without_empty_or_escaped_cells_are_filled_as_the_pattern_fills_
 def test_a_column_with_one_text_in_every_row_is_written_as_that_text():
     # The same rows however each column is written: as text, escaped, or tested for empty text.
     table = [("1", "A&B<丙>", "", "甲", "x"), ("2", "A&B<丙>", "", "甲", ""), ("3", "A&B<丙>", "", "甲", "y")]
-    frame = notice_docx.cell_frame(table, 5)
-    pattern = notice_docx._Pattern("<w:tr>" + "".join(f"<w:tc><w:t xml:space=\"preserve\">{notice_docx._marker(j)}</w:t></w:tc>"
+    frame = substitution.cell_frame(table, 5)
+    pattern = notice_docx._Pattern("<w:tr>" + "".join(f"<w:tc><w:t xml:space=\"preserve\">{substitution.marker(j)}</w:t></w:tc>"
                                                        for j in range(5)) + "</w:tr>", 5)
-    survey = notice_docx._survey(frame)
+    survey = substitution.survey(frame, notice_docx.WORD_SPECIAL, notice_docx.WORD_ESCAPED)
     assert survey.same == (None, "A&B<丙>", "", "甲", None)
     assert frame.select(pattern.expr(survey)).to_series().to_list() == [pattern.fill(r) for r in table]
-    assert notice_docx._survey(pl.DataFrame({"c0": [None, None], "c1": ["a", None]}, schema={"c0": pl.String, "c1": pl.String})).same == (None, None)
+    assert substitution.survey(pl.DataFrame({"c0": [None, None], "c1": ["a", None]}, schema={"c0": pl.String, "c1": pl.String}), "&", "&").same == (None, None)
 
 
 def test_the_table_is_deflated_by_spotchecks_deflater_in_a_zip64_entry(demo_policy):
     """One task's announcement of a province's year can pass 4 GiB of XML: its body is written with Zip64
     sizes (docx_package's plain zip would refuse it), deflated as every other Word file is."""
-    given = rows(notice_docx.FAST_ROWS + 5)
+    given = rows(substitution.FAST_ROWS + 5)
     full = results_notice(demo_policy, given, ON)
     fast = fast_path(demo_policy, full)
     with zipfile.ZipFile(io.BytesIO(fast)) as z:
@@ -136,7 +129,7 @@ def test_the_table_is_deflated_by_spotchecks_deflater_in_a_zip64_entry(demo_poli
 def test_zipfile_counts_the_crc_of_the_deflated_table_not_of_its_text(demo_policy, monkeypatch):
     """The Deflater counts the text's CRC: zipfile's own count (by zlib) goes over the deflated bytes only. The
     last row is no guard row: its text is only ever in the table written."""
-    given = rows(notice_docx.FAST_ROWS + 400)
+    given = rows(substitution.FAST_ROWS + 400)
     last = given[-1]["name"].encode("utf-8")
     seen = []
 
@@ -154,48 +147,9 @@ def test_zipfile_counts_the_crc_of_the_deflated_table_not_of_its_text(demo_polic
         assert last in z.read(info)  # zipfile checks the CRC and size as it reads
 
 
-LAYOUT = "\t\n\a\f\r"  # what docxtpl lays out
-
-
-def surveyed_cell_by_cell(table: list[list[str]], special: str, escaped: str) -> tuple:
-    """The survey of `table` read cell by cell: (guards, laid_out, escapes, empties, same)."""
-    columns = list(zip(*table, strict=True))
-    guards = {0}
-    for column in columns:
-        for kind in (lambda t: t == "", lambda t: t != "", lambda t: any(ch in special for ch in t)):
-            guards |= {i for i in [next((i for i, t in enumerate(column) if kind(t)), None)] if i is not None}
-    return (sorted(guards), any(ch in LAYOUT for row in table for t in row for ch in t),
-            tuple(any(ch in escaped for t in column for ch in t) for column in columns),
-            tuple("" in column for column in columns), tuple(column[0] if len(set(column)) == 1 else None for column in columns))
-
-
-# One of each character looked for (by the Word table, and by the Markdown one: | and \), alone in its cell,
-# beside plain and empty cells.
-_CELL = st.sampled_from(["", "甲", "a", "a&b", "&", "<", ">", "\"", "'", "|", "\\", "\t", "\n", "\a", "\f", "\r"])
-# (the survey's special and escaped characters as a regular expression's class holds them, the same as text)
-TABLES = {"docx": (notice_docx.WORD_SPECIAL, notice_docx.WORD_ESCAPED, "&<>\"'", "&<>"),
-          "md": (notice_md._SPECIAL, notice_md._ESCAPED, "|\\", "|")}
-
-
-@pytest.mark.parametrize("fmt", TABLES)
-@settings(max_examples=150, deadline=None)
-@given(st.lists(st.lists(_CELL, min_size=3, max_size=3), min_size=1, max_size=12))
-@example([["", "", ""], ["a", "a", "a"], ["'", "a", "a"]])  # guards 0, 1 (first non-empty), 2 (first quote)
-@example([["a", "a", "a"], ["a", "\r", "a"]])
-@example([["a", "a", "a"], ["\\", "a", "|"]])
-def test_one_survey_of_the_cells_finds_what_reading_each_cell_finds(fmt, table):
-    """The guard rows, the characters docxtpl lays out, the columns to escape or test for empty text and
-    those of one text, read from the rows holding any character looked for, are what reading each cell finds."""
-    special, escaped, special_text, escaped_text = TABLES[fmt]
-    frame = pl.DataFrame(table, schema={f"c{j}": pl.String for j in range(3)}, orient="row")
-    survey = notice_docx._survey(frame, special, escaped)
-    assert (survey.guards, survey.laid_out, survey.escapes, survey.empties, survey.same) == surveyed_cell_by_cell(
-        table, special_text, escaped_text)
-
-
 def test_the_fast_writers_title_is_broken_into_the_computed_lines(demo_policy):
     issuer = "秦皇岛市市场监督管理局"
-    full = dataclasses.replace(results_notice(demo_policy, rows(notice_docx.FAST_ROWS), ON), issuer=issuer,
+    full = dataclasses.replace(results_notice(demo_policy, rows(substitution.FAST_ROWS), ON), issuer=issuer,
                                title=f"{issuer}2023年度第001号抽查任务检查结果公告")
     fast = fast_path(demo_policy, full)
     assert fast is not None

@@ -15,12 +15,11 @@ same results give the same file on every run.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain, groupby
 
 import polars as pl
@@ -28,19 +27,11 @@ import polars as pl
 from spotcheck.deflate import Deflater, into_entry
 from spotcheck.notices import api as notice
 from spotcheck.notices.announcements import ResultRow, results_notice
-from spotcheck.pieces import ahead, joined
-from spotcheck.notices.docx_styles import SHORT_CELL
 from spotcheck.notices.model import Notice
 from spotcheck.policy.loaded import LoadedPolicy
+from spotcheck.results.substitution import FAST_ROWS, Survey, cell_frame, filled, marker, survey, with_rows
 
 MAIN = "word/document.xml"
-# Below this many rows one docxtpl render costs no more than the few this path needs.
-FAST_ROWS = 40
-# Rows made into text at once: about 3 KB of Word XML a row, so a few MB a batch, which the allocator reuses.
-# Batches of 32,768 rows were 100 MB of fresh memory each, and the kernel's share of the CPU grew with it.
-_BATCH = 1 << 11
-# Characters docxtpl turns into breaks, tabs or new paragraphs inside a cell: such a table is rendered as before.
-_LAYOUT = r"\t\n\a\f\r"
 # The Word table's special characters, as a regular expression's class holds them: those its guard rows
 # cover, and of them those lxml escapes.
 WORD_SPECIAL, WORD_ESCAPED = "&<>\"'", "&<>"
@@ -66,19 +57,9 @@ def _redated(docx: bytes) -> bytes:
     return out.getvalue()
 
 
-def _marker(j: int) -> str:
-    return f"SPOTCHECKCELL{j:02d}X"
-
-
 def _escape(text: str) -> str:
     """As lxml writes text: only &, < and > are escaped."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") if _SPECIAL.search(text) else text
-
-
-def cell_frame(rows: Sequence[Sequence[str]], width: int) -> pl.DataFrame:
-    """A table's rows as text columns c0, c1, …"""
-    return pl.DataFrame([list(map(str, r)) for r in rows], schema={f"c{j}": pl.String for j in range(width)},
-                        orient="row")
 
 
 def _row_spans(xml: str, first: int, count: int) -> list[tuple[int, int]]:
@@ -100,9 +81,9 @@ class _Pattern:
         self.opens: list[str] = []  # each cell's <w:t …> tag
         rest = row_xml
         for j in range(width):
-            before, found, rest = rest.partition(_marker(j))
+            before, found, rest = rest.partition(marker(j))
             opening = _TEXT_OPEN.search(before)
-            if not found or _marker(j) in rest or opening is None or not rest.startswith(_TEXT_CLOSE):
+            if not found or marker(j) in rest or opening is None or not rest.startswith(_TEXT_CLOSE):
                 raise ValueError("each cell's marker is the whole text of one <w:t>, once")
             self.between.append(before[:opening.start()])
             self.opens.append(opening.group())
@@ -118,7 +99,7 @@ class _Pattern:
     def fill(self, cells: Sequence[str]) -> str:
         return "".join(self.between[j] + self.cell(j, text) for j, text in enumerate(cells)) + self.between[-1]
 
-    def expr(self, survey: _Survey) -> pl.Expr:
+    def expr(self, survey: Survey) -> pl.Expr:
         """`fill` as a column expression over the surveyed cells. A column holding the same text in every
         row (a task's plan, task and type, often its remarks) is written once as text, not joined into
         every row (on the bench's largest 1M task, 4 of 10 columns). The others are escaped only if they hold something to escape and tested
@@ -148,74 +129,16 @@ def _merged(parts: list[str | pl.Expr]) -> list[pl.Expr]:
     return out
 
 
-@dataclasses.dataclass(frozen=True)
-class _Survey:
-    """What a table written by substitution (Word here, Markdown in notice_md) needs to know of every cell:
-    each column is searched once for all the characters looked for, and only the rows holding one (usually
-    none or a few) again for each kind. Searching every column for each kind was three passes of a
-    province's 3.3 million rows."""
-
-    columns: tuple[str, ...]
-    laid_out: bool  # a cell holds a character docxtpl lays out
-    # The rows docxtpl also renders: the first, and per column the first with an empty, a non-empty and a
-    # special cell, so the pattern is checked on every kind of cell text it fills in.
-    guards: list[int]
-    escapes: tuple[bool, ...]  # per column: a cell holds a character the table escapes
-    empties: tuple[bool, ...]  # per column: a cell is empty
-    same: tuple[str | None, ...]  # per column: the text every cell holds, if they hold one
-
-
-def _survey(cells: pl.DataFrame, special: str = WORD_SPECIAL, escaped: str = WORD_ESCAPED) -> _Survey:
-    """`special`: the characters the guard rows cover, `escaped`: those of them the table escapes (each as a
-    regular expression's class holds them)."""
-    columns = cells.columns
-    looked_for = f"[{_LAYOUT}{special}]"
-    found = cells.with_row_index("_row").filter(pl.any_horizontal(pl.col(c).str.contains(looked_for) for c in columns))
-    laid_out = found.select(pl.any_horizontal(pl.col(c).str.contains(f"[{_LAYOUT}]").any() for c in columns)).item()
-    firsts_special = found.select(pl.col("_row").filter(pl.col(c).str.contains(f"[{special}]")).first().alias(c)
-                                  for c in columns).row(0)
-    escapes = found.select(pl.col(c).str.contains(f"[{escaped}]").any() for c in columns).row(0)
-    width = len(columns)
-    firsts = cells.select(*((pl.col(c) == "").arg_true().first().alias(f"e{c}") for c in columns),
-                          *((pl.col(c) != "").arg_true().first().alias(f"n{c}") for c in columns),
-                          *(pl.col(c).first().alias(f"f{c}") for c in columns),
-                          # A missing text is never the same as another.
-                          *((pl.col(c) == pl.col(c).first()).all(ignore_nulls=False).alias(f"s{c}") for c in columns)).row(0)
-    guards = sorted({0, *(i for i in (*firsts[:2 * width], *firsts_special) if i is not None)})
-    same = tuple(first if alike else None for first, alike in zip(firsts[2 * width:3 * width], firsts[3 * width:], strict=True))
-    return _Survey(tuple(columns), laid_out, guards, tuple(bool(e) for e in escapes),
-                   tuple(i is not None for i in firsts[:width]), same)
-
-
-def filled(cells: pl.DataFrame, expr: pl.Expr) -> Iterator[memoryview]:
-    """The rows' text as UTF-8, a batch of rows at a time (a city's table is hundreds of megabytes of it),
-    each batch made on a thread while the one before is written: polars and zlib both let go of Python's
-    lock, so on two cores the text and its compression overlap."""
-    def batch(start: int) -> memoryview:
-        return joined(cells.slice(start, _BATCH).select(expr).to_series())
-
-    yield from ahead(map(batch, range(0, cells.height, _BATCH)))
-
-
-def with_rows(head: Notice, cells: pl.DataFrame, rows: Sequence[Sequence[str]] | None = None) -> Notice:
-    """The announcement `head` with these rows in its table (all of `cells` when `rows` is None), laid out
-    as with all of them (centred columns are read from every row)."""
-    table = head.results
-    centred = cells.select((pl.col(c).str.len_chars() <= SHORT_CELL).all() for c in cells.columns).row(0)
-    return dataclasses.replace(head, results=dataclasses.replace(
-        table, rows=tuple(cells.iter_rows()) if rows is None else tuple(rows), centred=tuple(centred)))
-
-
-def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, survey: _Survey, root) -> bytes | None:
+def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, survey: Survey, root) -> bytes | None:
     width = cells.width
     guards = survey.guards
-    probe = with_rows(head, cells, ((*(_marker(j) for j in range(width)),), *(cells.row(i) for i in guards)))
+    probe = with_rows(head, cells, ((*(marker(j) for j in range(width)),), *(cells.row(i) for i in guards)))
     docx = notice.render_notice(loaded, probe, "docx", root)
     with zipfile.ZipFile(io.BytesIO(docx)) as z:
         infos = z.infolist()
         parts = {i.filename: z.read(i) for i in infos}
     xml = parts[MAIN].decode("utf-8")
-    at = xml.find(_marker(0))
+    at = xml.find(marker(0))
     if at < 0:
         return None  # a template that does not lay the rows out as a row loop
     spans = _row_spans(xml, at, 1 + len(guards))
@@ -258,8 +181,8 @@ def notice_docx(loaded: LoadedPolicy, full: Notice, root=notice.TEMPLATES) -> by
 def frame_docx(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root=notice.TEMPLATES) -> bytes:
     """The announcement `head` with `cells` (text columns in its table's order) as its table's rows."""
     if cells.height >= FAST_ROWS:
-        survey = _survey(cells)
-        fast = None if survey.laid_out else _fast(loaded, head, cells, survey, root)
+        surveyed = survey(cells, WORD_SPECIAL, WORD_ESCAPED)
+        fast = None if surveyed.laid_out else _fast(loaded, head, cells, surveyed, root)
         if fast is not None:
             return fast
     return _redated(notice.render_notice(loaded, with_rows(head, cells), "docx", root))

@@ -13,7 +13,7 @@ import polars as pl
 from spotcheck.notices import api as notice
 from spotcheck.notices.model import Notice
 from spotcheck.policy.loaded import LoadedPolicy
-from spotcheck.results.notice_docx import FAST_ROWS, _marker, _survey, _Survey, filled, with_rows
+from spotcheck.results.substitution import FAST_ROWS, Survey, filled, marker, survey, with_rows
 
 # What the guard rows cover, and of it what md_cell escapes (a cell's line breaks send the table the slow way).
 _SPECIAL, _ESCAPED = r"|\\", "|"
@@ -30,8 +30,8 @@ class _Line:
         self.between: list[str] = []
         rest = line
         for j in range(width):
-            before, found, rest = rest.partition(_marker(j))
-            if not found or _marker(j) in rest:
+            before, found, rest = rest.partition(marker(j))
+            if not found or marker(j) in rest:
                 raise ValueError("each cell's marker appears once, in order")
             self.between.append(before)
         self.between.append(rest)
@@ -42,7 +42,7 @@ class _Line:
             out += (_cell(cell), self.between[j + 1])
         return "".join(out)
 
-    def expr(self, survey: _Survey) -> pl.Expr:
+    def expr(self, survey: Survey) -> pl.Expr:
         """`fill` as a column expression over the surveyed cells (only columns holding a | are escaped)."""
         parts: list[pl.Expr] = [pl.lit(self.between[0])]
         for j, c in enumerate(survey.columns):
@@ -51,12 +51,12 @@ class _Line:
         return pl.concat_str(parts)
 
 
-def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, survey: _Survey, root) -> Iterator[bytes | memoryview] | None:
+def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, survey: Survey, root) -> Iterator[bytes | memoryview] | None:
     width = cells.width
     guards = survey.guards
-    probe = with_rows(head, cells, ((*(_marker(j) for j in range(width)),), *(cells.row(i) for i in guards)))
+    probe = with_rows(head, cells, ((*(marker(j) for j in range(width)),), *(cells.row(i) for i in guards)))
     text = notice.render_notice(loaded, probe, "md", root)
-    at = text.find(_marker(0))
+    at = text.find(marker(0))
     end = text.find("\n", at) + 1
     if at < 0 or end == 0:
         return None
@@ -84,8 +84,8 @@ def frame_md(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root=notic
     """notice.render_notice(…, "md") of `head` with `cells` (text columns in its table's order) as its
     table's rows, in pieces of UTF-8."""
     if cells.height >= FAST_ROWS:
-        survey = _survey(cells, _SPECIAL, _ESCAPED)
-        fast = None if survey.laid_out else _fast(loaded, head, cells, survey, root)
+        surveyed = survey(cells, _SPECIAL, _ESCAPED)
+        fast = None if surveyed.laid_out else _fast(loaded, head, cells, surveyed, root)
         if fast is not None:
             return fast
     return iter((notice.render_notice(loaded, with_rows(head, cells), "md", root).encode("utf-8"),))
