@@ -17,7 +17,7 @@ import html
 import json
 import math
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -437,6 +437,16 @@ def _reader(loaded: LoadedPolicy, draw_dirs: list[str | Path]) -> Callable[[str 
     return read
 
 
+def _year_folders(planned: list[Future[DrawFolder]], ledger: Ledger, year: int) -> list[DrawFolder]:
+    """The draw folders read beside the ledger's scan, checked against the ledger (S832) and the year (S850)."""
+    folders = [checked(f.result(), ledger) for f in planned]
+    wrong = [Problem("S850", f"抽取日期 {f.drawn_on} 不在策略年度 {year} 年内", file=str(f.path), hint="只给出本年度的抽取目录")
+             for f in folders if f.drawn_on.year != year]
+    if wrong:
+        raise SpotcheckError(wrong)
+    return folders
+
+
 def make_report(policy_path: str | Path, draw_dirs: Iterable[str | Path], entities_path: str | Path, *,
                 ledger_path: str | Path, out_dir: str | Path, today: dt.date | None = None) -> Report:
     """Compute the year's KPIs and write OUT/report.json and OUT/report.html (self-contained, offline)."""
@@ -453,15 +463,11 @@ def make_report(policy_path: str | Path, draw_dirs: Iterable[str | Path], entiti
             with Ledger.open(ledger_path, create=False) as ledger:
                 try:
                     progress = reads.read_progress(ledger)
-                finally:
-                    # The folders' problems come before the ledger's, as when the folders were read first.
-                    folders = [checked(f.result(), ledger) for f in planned]
-                    wrong = [Problem("S850", f"抽取日期 {f.drawn_on} 不在策略年度 {loaded.policy.year} 年内",
-                                     file=str(f.path), hint="只给出本年度的抽取目录")
-                             for f in folders if f.drawn_on.year != loaded.policy.year]
-                    if wrong:
-                        raise SpotcheckError(wrong)
-                report = compute(loaded, folders, entities.result, progress, ledger, today)
+                except SpotcheckError:
+                    _year_folders(planned, ledger, loaded.policy.year)  # their problems come before the ledger's
+                    raise
+                report = compute(loaded, _year_folders(planned, ledger, loaded.policy.year), entities.result, progress,
+                                 ledger, today)
         except SpotcheckError:
             entities.result()  # the directory's problems come first, as when it was read before the rest
             raise
