@@ -22,6 +22,15 @@ def demo_docx(demo_policy):
     return notice.render(demo_policy, fmt="docx")
 
 
+def test_a_notice_saved_by_python_docx_is_the_same_bytes_whenever_it_is_made(demo_policy, demo_docx, monkeypatch):
+    # python-docx dates each zip entry with the time of saving: a plan notice made a second later differed.
+    with zipfile.ZipFile(io.BytesIO(demo_docx)) as z:
+        assert {info.date_time for info in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    later = zipfile.time.time() + 86_400 * 400
+    monkeypatch.setattr(zipfile.time, "time", lambda: later)
+    assert notice.render(demo_policy, fmt="docx") == demo_docx
+
+
 # ---------------------------------------------------------------- layout the template cannot hold
 
 

@@ -36,7 +36,7 @@ from docx.text.paragraph import Paragraph
 import polars as pl
 from docxtpl import DocxTemplate
 from lxml import etree
-from spotcheck.notices.docx_package import Package, Text
+from spotcheck.notices.docx_package import Package, Text, redated
 from spotcheck.notices.docx_render import SEPARATOR, rendered, shrink_letter, text_units, units_scale
 from spotcheck.notices.docx_styles import STYLE, Style
 from spotcheck.notices.letters import FIELDS, LISTS, LetterRows, frame_of, notices_of, unique_name
@@ -459,7 +459,7 @@ class LetterFiles:
 def _slow(head: Notice, letters: Sequence[EntityNotice], template: Path) -> bytes:
     out = io.BytesIO()
     rendered(template, dataclasses.replace(head, entity_notices=tuple(letters))).save(out)
-    return out.getvalue()
+    return redated(out.getvalue())
 
 
 def _bundle(target: Path, files: Iterable[tuple[str, str, bytes]]) -> None:

@@ -6,7 +6,7 @@ and copied into each file as they are, and word/document.xml is compressed as it
 a file costs its body's compression and memory holds one chunk of it, not the document.
 
 Every entry is dated 1980-01-01 (the zip format's first day), so the same letters give the same bytes on
-every run. The files are plain zip (no Zip64): an entry or a file past 4 GiB is refused (N851).
+every run; `redated` does the same for a file python-docx saved (it stamps the time of saving). The files are plain zip (no Zip64): an entry or a file past 4 GiB is refused (N851).
 """
 
 from __future__ import annotations
@@ -31,6 +31,24 @@ _MADE_BY = (3 << 8) | 20  # Unix, zip 2.0: the external attributes are Unix file
 _LOCAL = struct.Struct("<IHHHHHIIIHH")
 _CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
 _END = struct.Struct("<IHHHHIIH")
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def dated(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    """The entry as python-docx wrote it, but dated 1980-01-01."""
+    entry = zipfile.ZipInfo(info.filename, ZIP_DATE)
+    entry.compress_type, entry.external_attr = info.compress_type, info.external_attr
+    return entry
+
+
+def redated(docx: bytes) -> bytes:
+    """A Word file with the same parts, every entry dated 1980-01-01: the same notice, the same bytes, whenever
+    it is made."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx)) as source, zipfile.ZipFile(out, "w") as z:
+        for info in source.infolist():
+            z.writestr(dated(info), source.read(info))
+    return out.getvalue()
 
 
 Text = str | bytes | memoryview  # a piece of a part: text, or its UTF-8 bytes

@@ -44,6 +44,7 @@ from spotcheck.notices.docx_styles import (
 )
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.notices.content import cn_date
+from spotcheck.notices.docx_package import redated
 from spotcheck.notices.model import Block, Notice
 from spotcheck.notices.templates import template_problem
 from spotcheck.notices.titles import lined
@@ -143,7 +144,7 @@ def render(template: Path, notice: Notice) -> bytes:
             return fast
     out = io.BytesIO()
     rendered(template, notice).save(out)
-    return out.getvalue()
+    return redated(out.getvalue())
 
 
 # Below this many letters the few renders the shape-by-shape layout needs cost more than they save.

@@ -9,7 +9,7 @@ that pattern with its cells XML-escaped as lxml writes them. The guard rows, as 
 must equal the pattern filled with their cells, or the whole announcement is rendered through docxtpl
 as before: same bytes either way (tests/results/test_notice_docx.py compares part by part).
 
-Every zip entry is dated 1980-01-01, as the letters are (python-docx stamps the time of saving), so the
+Every zip entry is dated 1980-01-01, as every Word file spotcheck writes (notices.docx_package), so the
 same results give the same file on every run.
 """
 
@@ -27,6 +27,7 @@ import polars as pl
 from spotcheck.deflate import Deflater, into_entry
 from spotcheck.notices import api as notice
 from spotcheck.notices.announcements import ResultRow, results_notice
+from spotcheck.notices.docx_package import dated
 from spotcheck.notices.model import Notice
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.results.substitution import FAST_ROWS, Survey, cell_frame, filled, marker, survey, with_rows
@@ -38,25 +39,6 @@ WORD_SPECIAL, WORD_ESCAPED = "&<>\"'", "&<>"
 _SPECIAL = re.compile(f"[{WORD_SPECIAL}]")
 _TEXT_OPEN = re.compile(r"<w:t(?: [^>]*)?>$")
 _TEXT_CLOSE = "</w:t>"
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-
-
-def _dated(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
-    """The entry as python-docx wrote it, but dated 1980-01-01."""
-    entry = zipfile.ZipInfo(info.filename, _ZIP_DATE)
-    entry.compress_type, entry.external_attr = info.compress_type, info.external_attr
-    return entry
-
-
-def _redated(docx: bytes) -> bytes:
-    """A Word file with the same parts, every entry dated 1980-01-01."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(docx)) as source, zipfile.ZipFile(out, "w") as z:
-        for info in source.infolist():
-            z.writestr(_dated(info), source.read(info))
-    return out.getvalue()
-
-
 def _escape(text: str) -> str:
     """As lxml writes text: only &, < and > are escaped."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") if _SPECIAL.search(text) else text
@@ -154,10 +136,10 @@ def _fast(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, survey: Surve
     with zipfile.ZipFile(out, "w") as z:
         for info in infos:
             if info.filename != MAIN:
-                z.writestr(_dated(info), parts[info.filename])
+                z.writestr(dated(info), parts[info.filename])
                 continue
             texts = chain([xml[:spans[0][0]].encode("utf-8")], filled(cells, expr), [xml[spans[-1][1]:].encode("utf-8")])
-            with z.open(_dated(info), "w", force_zip64=True) as body:
+            with z.open(dated(info), "w", force_zip64=True) as body:
                 if info.compress_type == zipfile.ZIP_DEFLATED:
                     packer = Deflater()
                     into_entry(body, packer.stream(texts), packer)
@@ -185,4 +167,4 @@ def frame_docx(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root=not
         fast = None if surveyed.laid_out else _fast(loaded, head, cells, surveyed, root)
         if fast is not None:
             return fast
-    return _redated(notice.render_notice(loaded, with_rows(head, cells), "docx", root))
+    return notice.render_notice(loaded, with_rows(head, cells), "docx", root)
