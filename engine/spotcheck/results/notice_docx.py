@@ -27,7 +27,7 @@ import polars as pl
 from spotcheck.deflate import Deflater, into_entry
 from spotcheck.notices import api as notice
 from spotcheck.notices.announcements import ResultRow, results_notice
-from spotcheck.notices.docx_package import dated
+from spotcheck.notices.docx_package import dated, redated
 from spotcheck.notices.model import Notice
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.results.substitution import FAST_ROWS, Survey, cell_frame, filled, marker, survey, with_rows
@@ -167,4 +167,6 @@ def frame_docx(loaded: LoadedPolicy, head: Notice, cells: pl.DataFrame, root=not
         fast = None if surveyed.laid_out else _fast(loaded, head, cells, surveyed, root)
         if fast is not None:
             return fast
-    return notice.render_notice(loaded, with_rows(head, cells), "docx", root)
+    # Zipped again, as it was before every notice was dated: a table notices.docx_tables lays out comes deflated by
+    # docx_package, and the announcements keep the bytes they had.
+    return redated(notice.render_notice(loaded, with_rows(head, cells), "docx", root))
