@@ -36,7 +36,7 @@ from docx.text.paragraph import Paragraph
 import polars as pl
 from docxtpl import DocxTemplate
 from lxml import etree
-from spotcheck.notices.docx_package import Package, Text, redated
+from spotcheck.notices.docx_package import ZIP_DATE, Package, Text, redated
 from spotcheck.notices.docx_render import SEPARATOR, rendered, shrink_letter, text_units, units_scale
 from spotcheck.notices.docx_styles import STYLE, Style
 from spotcheck.notices.letters import FIELDS, LISTS, LetterRows, frame_of, notices_of, unique_name
@@ -468,7 +468,7 @@ def _bundle(target: Path, files: Iterable[tuple[str, str, bytes]]) -> None:
     with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as bundle:
         for visit_id, entity, data in files:
             name = unique_name(f"{visit_id}_{entity}" if visit_id else entity, taken)
-            info = zipfile.ZipInfo(f"{name}.docx", date_time=(1980, 1, 1, 0, 0, 0))
+            info = zipfile.ZipInfo(f"{name}.docx", date_time=ZIP_DATE)
             info.external_attr = 0o644 << 16
             bundle.writestr(info, data)
 
