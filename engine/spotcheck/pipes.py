@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 
-def start(module: str) -> subprocess.Popen:
-    """`python -m module` with pipes for its input and output, importing this very package, wherever it was
-    imported from here."""
+def start(module: str, *args: str) -> subprocess.Popen:
+    """`python -m module args...` with pipes for its input and output, importing this very package, wherever it
+    was imported from here."""
     root = str(Path(__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])])}
-    return subprocess.Popen([sys.executable, "-m", module], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", module, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, env=env)
 
 

@@ -62,8 +62,9 @@ def test_a_repair_the_helper_gives_up_reads_as_one_given_up_here(helper):
     for potentials, status in ((d, flows.OPTIMAL), (wrong, flows.UNREPAIRED)):
         job = flows.repair_job(tails, heads, caps, costs, flows_, potentials, len(tails))
         here = flows.run(job)
-        helper.send(job)
-        there = helper.receive()
+        number = helper.send(job)
+        got, *there = helper.receive()
+        assert got == number
         assert here[0] == there[0] == status
         assert (here[1] is None and there[1] is None) or (here[1] == there[1]).all()
 
@@ -139,54 +140,99 @@ def _received(helper: flows.Helper, seconds: float = 60) -> tuple:
     return got[0]
 
 
-def test_an_answer_written_through_a_stop_and_continue_arrives_whole():
-    """Ctrl-Z and fg (SIGSTOP, SIGCONT) end the helper's write to its full pipe early, having written part,
-    and CPython's buffered writer hands the short count back: the rest must still be written."""
+def test_an_answer_worked_out_through_a_stop_and_continue_arrives_whole():
+    """Ctrl-Z and fg (SIGSTOP, SIGCONT) while the helper works: its answer still comes, whole."""
     n = 1 << 19
     with flows.helper_for(flows.HELPER_VISITS) as helper:
-        helper.send(_star(n))
-        while not helper.ready():
-            time.sleep(0.05)
-        time.sleep(0.5)  # the answer (8 MiB) fills the pipe: the helper waits inside its write
+        number = helper.send(_star(n))
+        time.sleep(0.3)
         os.kill(helper._process.pid, signal.SIGSTOP)
         time.sleep(0.1)
         os.kill(helper._process.pid, signal.SIGCONT)
-        status, answer = _received(helper)
-        assert status == flows.OPTIMAL
+        got, status, answer = _received(helper)
+        assert got == number and status == flows.OPTIMAL
         assert answer is not None and len(answer) == 2 * n and (answer == 1).all()
 
 
-class _Halting:
-    """The helper's input as a stop leaves it: each write takes at most 4,096 bytes and says so."""
-
-    def __init__(self, stream):
-        self.stream = stream
-
-    def write(self, data) -> int:
-        return self.stream.write(memoryview(data).cast("B")[:4096])
-
-    def flush(self) -> None:
-        self.stream.flush()
-
-    def close(self) -> None:
-        self.stream.close()
-
-
-def test_a_job_sent_through_short_writes_arrives_whole():
+def test_a_job_number_sent_through_short_writes_arrives_whole(monkeypatch):
+    """A stop ends a write to a pipe early, having written part: the rest of the job's number must follow."""
+    real = os.write
+    monkeypatch.setattr(flows.os, "write", lambda fd, data: real(fd, memoryview(data).cast("B")[:3]))
     n = 1 << 12
     with flows.helper_for(flows.HELPER_VISITS) as helper:
-        helper._process.stdin = _Halting(helper._process.stdin)
-        helper.send(_star(n))
-        status, answer = _received(helper)
-        assert status == flows.OPTIMAL
-        assert answer is not None and len(answer) == 2 * n and (answer == 1).all()
+        numbers = [helper.send(_star(n)) for _ in range(3)]
+        monkeypatch.undo()
+        answers = [_received(helper) for _ in numbers]
+    assert [a[0] for a in answers] == numbers
+    assert all(status == flows.OPTIMAL and (answer == 1).all() for _, status, answer in answers)
+
+
+def test_a_job_the_helper_has_not_started_is_taken_back_whole():
+    """Taken back, a job is this process's to work out: the helper skips it and answers the others."""
+    with flows.helper_for(flows.HELPER_VISITS) as helper:
+        os.kill(helper._process.pid, signal.SIGSTOP)  # it starts nothing until this test has taken one back
+        try:
+            jobs = [_star(8), _star(16), _star(32)]
+            numbers = [helper.send(job) for job in jobs]
+            back = helper.take_back(numbers[1])
+            assert helper.take_back(numbers[1]) is None  # taken once only
+        finally:
+            os.kill(helper._process.pid, signal.SIGCONT)
+        assert back is not None and back.kind == jobs[1].kind and back.numbers == jobs[1].numbers
+        assert all((a == b).all() for a, b in zip(back.arrays, jobs[1].arrays, strict=True))
+        assert [_received(helper)[0] for _ in range(2)] == [numbers[0], numbers[2]]
+        # Started, a job cannot be taken back: its answer comes.
+        last = helper.send(_star(8))
+        while not helper.ready():
+            time.sleep(0.01)
+        assert helper.take_back(last) is None and _received(helper)[0] == last
+
+
+def test_the_helper_is_kept_busy_while_this_process_solves(monkeypatch):
+    """DEPTH jobs go to the helper before this process solves one itself, and once no job is left to make this
+    process takes back the newest one the helper has not started."""
+    events = []
+    real_send, real_run = flows.Helper.send, flows.run
+    monkeypatch.setattr(flows.Helper, "send", lambda self, job: events.append(("send", job.numbers[0])) or real_send(self, job))
+    monkeypatch.setattr(flows, "run", lambda job: events.append(("here", job.numbers[0])) or real_run(job))
+    sizes = [1 << 17, 1 << 16, 8, 1 << 15, 1 << 14]
+    with flows.helper_for(flows.HELPER_VISITS) as helper:
+        os.kill(helper._process.pid, signal.SIGSTOP)  # busy for as long as this test says
+        try:
+            answers = flows.optima(((n, _star(n)) for n in sizes), helper)
+            first = next(answers)
+        finally:
+            os.kill(helper._process.pid, signal.SIGCONT)
+        rest = list(answers)
+    assert events[:3] == [("send", 1 << 17), ("send", 1 << 16), ("here", 8)]
+    assert first[0] == 8
+    keys = [first[0]] + [key for key, _, _ in rest]
+    assert sorted(keys) == sorted(sizes)
+    assert all(status == flows.OPTIMAL for _, status, _ in [first, *rest])
+    assert all(len(answer) == 2 * key and (answer == 1).all() for key, _, answer in [first, *rest])
+
+
+def test_the_helpers_folder_goes_with_it(tmp_path):
+    """Closed, or its caller gone without closing it (killed), the jobs' folder is removed."""
+    with flows.helper_for(flows.HELPER_VISITS) as helper:
+        folder = helper._dir
+        helper.send(_star(8))
+        assert helper.receive()[1] == flows.OPTIMAL
+        assert folder.is_dir()
+    assert not folder.exists()
+    orphan = flows.Helper()
+    orphan._process.stdin.close()  # as a killed caller's pipe ends
+    orphan._process.wait(timeout=60)
+    assert not orphan._dir.exists()
+    orphan._process.stdout.close()
 
 
 def test_the_helper_starts_without_what_it_seldom_needs():
     """Every large plan pays the helper's start-up: scipy's graphs serve repairs only, which most years never send,
     and the package's release (importlib.metadata) is never asked for there."""
     root = str(Path(flows.__file__).resolve().parents[2])
-    shown = "import runpy, sys; runpy.run_module('spotcheck.plan.flows', run_name='__main__'); print(sorted(sys.modules))"
+    shown = ("import runpy, sys, tempfile; sys.argv[1:] = [tempfile.mkdtemp()]; "
+             "runpy.run_module('spotcheck.plan.flows', run_name='__main__'); print(sorted(sys.modules))")
     out = subprocess.run([sys.executable, "-c", shown], input=b"", capture_output=True, check=True,
                          env={**os.environ, "PYTHONPATH": root}).stdout.decode()
     modules = set(ast.literal_eval(out))
@@ -213,7 +259,7 @@ def test_an_optimum_sent_back_with_its_proof_holds_the_proof_worked_out_here(hel
     n_nodes = int(heads.max()) + 1
     job = flows.Job(flows.SOLVE, (tails, heads, caps, costs), (int(caps[tails == 0].sum()), n_nodes))
     helper.send(job)
-    status, answer = helper.receive()
+    _, status, answer = helper.receive()
     assert status == flows.OPTIMAL
     got, (d, reached) = flows.proved(answer, len(tails))
     want_d, want_reached = proof.residual_potentials(tails, heads, caps, costs, got, n_nodes)
@@ -236,19 +282,15 @@ def test_flows_that_cannot_be_proved_come_back_without_a_proof():
         proof.residual_potentials(tails, heads, caps, costs, cycle, int(heads.max()) + 1)
 
 
-def test_a_helper_found_done_gets_its_next_job_before_the_answers_are_handed_on(helper):
-    """This process solves a long job while the helper solves a short one: the helper's next job is sent before
-    either answer is entered, so it does not wait while they are."""
-    # Started first: a helper still importing (this test run alone, or first on its worker) answers after the long job.
-    helper.send(_star(8))
-    assert helper.receive()[0] == flows.OPTIMAL
-    sent = []
-    real = helper.send
-    helper.send = lambda job: sent.append(job) or real(job)
-    try:
-        jobs = [("short", _star(8)), ("long", _star(1 << 18)), ("next", _star(8))]
-        seen = {key: len(sent) for key, status, _ in flows.optima(iter(jobs), helper) if status == flows.OPTIMAL}
-    finally:
-        del helper.send
-    assert set(seen) == {"short", "long", "next"}
-    assert seen["short"] == 2 and seen["long"] == 2
+def test_a_job_that_cannot_be_written_is_worked_out_here(monkeypatch):
+    """A full disk where the jobs' folder is: the part is solved in this process, with the same answer."""
+    def full(stream, job):
+        stream.write(b"\0" * 8)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(flows, "_write_job", full)
+    with flows.helper_for(flows.HELPER_VISITS) as helper:
+        got = list(flows.optima(((n, _star(n)) for n in (8, 16, 32)), helper))
+        assert not list(helper._dir.iterdir())  # nothing half written is left there
+    assert sorted(key for key, _, _ in got) == [8, 16, 32]
+    assert all(status == flows.OPTIMAL and len(answer) == 2 * key and (answer == 1).all() for key, status, answer in got)

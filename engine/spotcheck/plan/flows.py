@@ -13,20 +13,28 @@ too) are independent in the same way, one per part, and go to the helper the sam
 finds an optimum also works out its proof (spotcheck.plan.proof), so the helper's parts do not wait for
 this process to prove them.
 
-The helper is `python -m spotcheck.plan.flows`, fed through its standard input and output (not
-multiprocessing: its spawned children run the caller's main script again, which a script without a
-`__main__` guard does not survive). A job goes as three int64 (its kind, its number of arrays and of
-numbers), the numbers, each array's length, then the arrays of int64; the answer comes back as a
-status and an array's length, then the array (at an optimum, the flow on each arc, then its proof when
-asked for: `proved`).
+The helper is `python -m spotcheck.plan.flows DIR` (not multiprocessing: its spawned children run the
+caller's main script again, which a script without a `__main__` guard does not survive). Jobs and answers
+are files in DIR, a temporary folder; the pipes carry only their numbers, so neither process waits for
+the other to finish a solve before a network or an answer is handed over (a process solving a part reads
+and writes nothing meanwhile: OR-tools holds the GIL). This process keeps DEPTH jobs at the helper (the
+one it works on and the next) and solves a part itself only when the helper has them. A job file is three int64 (its kind, its number of arrays and of numbers), the
+numbers, each array's length, then the arrays of int64; whichever process renames it first works it out,
+so a job the helper has not started can be taken back. An answer file is the array (at an optimum, the
+flow on each arc, then its proof when asked for: `proved`), announced by its job's number, status and
+length.
 """
 
 from __future__ import annotations
 
+import os
 import select
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
@@ -38,6 +46,7 @@ HELPER_VISITS = 1 << 17  # visits before a helper is started (a city of a millio
 OPTIMAL = int(min_cost_flow.SimpleMinCostFlow.OPTIMAL)
 LOST = -1  # the helper ended without answering (killed for memory, say)
 UNREPAIRED = -2  # a repair that gave up (spotcheck.plan.repair returned None): the part is solved again
+DEPTH = 2  # jobs at the helper at once: while this process solves a part, the helper finishes one and starts the next
 SOLVE, REPAIR = 0, 1  # the kinds of job
 
 
@@ -118,35 +127,63 @@ def run(job: Job) -> tuple[int, np.ndarray | None]:
 
 
 class Helper:
-    """A process that works out the jobs it is sent (solves, repairs), one at a time."""
+    """A process that works out the jobs it is sent (solves, repairs), one at a time, in the order sent."""
 
     def __init__(self) -> None:
-        self._process = pipes.start("spotcheck.plan.flows")
+        self._dir = Path(tempfile.mkdtemp(prefix="spotcheck-flows-"))
+        self._process = pipes.start("spotcheck.plan.flows", str(self._dir))
+        self._sent = 0
 
-    def send(self, job: Job) -> None:
-        out = self._process.stdin
+    def send(self, job: Job) -> int | None:
+        """Queue a job; returns its number, which its answer comes back with, or None when it could not be
+        written (a full disk, say): this process works it out instead."""
+        number, self._sent = self._sent, self._sent + 1
+        written = self._dir / f"{number}.part"
         try:
-            _write(out, np.array([job.kind, len(job.arrays), len(job.numbers), *job.numbers, *map(len, job.arrays)],
-                                 dtype=np.int64))
-            for a in job.arrays:
-                _write(out, np.ascontiguousarray(a, dtype=np.int64))
-            out.flush()
+            with open(written, "wb") as out:
+                _write_job(out, job)
+            # Renamed whole into place: the helper never starts a job half written.
+            os.replace(written, self._dir / f"{number}.job")
+        except OSError:
+            written.unlink(missing_ok=True)
+            return None
+        try:
+            _put(self._process.stdin.fileno(), np.array([number], dtype=np.int64))
         except OSError:  # it has ended: receive() says so
             pass
+        return number
+
+    def take_back(self, number: int) -> Job | None:
+        """Job `number` to work out here, or None when the helper has started it (its answer will come)."""
+        mine = self._dir / f"{number}.here"
+        try:
+            os.rename(self._dir / f"{number}.job", mine)
+        except FileNotFoundError:
+            return None
+        try:
+            return _read_job(mine)
+        finally:
+            mine.unlink()
 
     def ready(self) -> bool:
         """Has it answered (or ended)? Without waiting."""
         return bool(select.select([self._process.stdout], [], [], 0)[0])
 
-    def receive(self) -> tuple[int, np.ndarray | None]:
-        head = pipes.read_exactly(self._process.stdout, 16)
+    def receive(self) -> tuple[int, int, np.ndarray | None]:
+        """(the job's number, status, answer) of the next job it has done; (-1, LOST, None) once it has ended."""
+        head = _take(self._process.stdout.fileno(), 24)
         if head is None:
-            return LOST, None
-        status, n = (int(x) for x in np.frombuffer(head, dtype=np.int64))
+            return -1, LOST, None
+        number, status, n = (int(x) for x in np.frombuffer(head, dtype=np.int64))
         if n < 0:
-            return status, None
-        body = pipes.read_exactly(self._process.stdout, 8 * n)
-        return (LOST, None) if body is None else (status, np.frombuffer(body, dtype=np.int64))
+            return number, status, None
+        path = self._dir / f"{number}.answer"
+        try:
+            answer = np.fromfile(path, dtype=np.int64)
+            path.unlink()
+        except OSError:
+            return -1, LOST, None
+        return (number, status, answer) if len(answer) == n else (-1, LOST, None)
 
     def close(self) -> None:
         try:
@@ -159,6 +196,7 @@ class Helper:
             self._process.kill()
             self._process.wait()
         self._process.stdout.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
 
 
 class helper_for:
@@ -177,35 +215,59 @@ class helper_for:
 
 
 def optima(jobs: Iterable[tuple[Any, Job]], helper: Helper | None) -> Iterator[tuple[Any, int, np.ndarray | None]]:
-    """(key, status, answer) for each (key, job) of `jobs`, in the order they are done: with a helper,
-    a job goes to it whenever it is free, and this process works out the next one. A helper found done
-    is given its next job before the answers in hand are worked on by the caller, so it waits only while
-    that job is made, not also while the answers are entered."""
-    away = None
+    """(key, status, answer) for each (key, job) of `jobs`, in the order they are done: with a helper, a
+    job goes to it while it has fewer than DEPTH, and this process works out the next one. A helper with
+    room is sent its next job before the answers in hand are handed to the caller, so it does not wait
+    while they are entered; once there is no job left to make, this process takes back the newest job the
+    helper has not started."""
+    if helper is None:
+        for key, job in jobs:
+            yield (key, *run(job))
+        return
+    away: dict[int, Any] = {}  # job number → key, of the jobs at the helper
     done: list[tuple[Any, int, np.ndarray | None]] = []
     try:
         for key, job in jobs:
-            if away is not None and helper.ready():
-                done.append((away, *helper.receive()))
-                away = None
-            if helper is not None and away is None:
-                helper.send(job)
-                away = key
+            _collect(helper, away, done, wait=False)
+            number = helper.send(job) if len(away) < DEPTH else None
+            if number is not None:
+                away[number] = key
             else:
                 done.append((key, *run(job)))
-                if away is not None and helper.ready():
-                    done.append((away, *helper.receive()))
-                    away = None
-                    continue  # the next job goes to the helper before these answers are handed on
+                _collect(helper, away, done, wait=False)
+            if len(away) < DEPTH:
+                continue
             yield from _handed(done)
-        if away is not None:
-            done.append((away, *helper.receive()))
-            away = None
+        while away:
+            newest = max(away)
+            job = helper.take_back(newest) if len(away) > 1 else None
+            if job is None:
+                _collect(helper, away, done, wait=True)
+            else:
+                done.append((away.pop(newest), *run(job)))
+            yield from _handed(done)
         yield from _handed(done)
     finally:
-        # Left early (a part failed): the helper's answer is not read by the next caller.
-        if away is not None:
-            helper.receive()
+        # Left early (a part failed): no answer of these is left for the next caller to read.
+        for number in sorted(away, reverse=True):
+            if helper.take_back(number) is not None:
+                del away[number]
+        while away:
+            number, status, _ = helper.receive()
+            if status == LOST:
+                break
+            away.pop(number, None)
+
+
+def _collect(helper: Helper, away: dict[int, Any], done: list, wait: bool) -> None:
+    """The helper's answers that have come (with `wait`, at least one) into `done`."""
+    while away and (wait or helper.ready()):
+        number, status, answer = helper.receive()
+        if status == LOST:  # it has ended: every job it held is lost with it
+            done.extend((away.pop(n), LOST, None) for n in sorted(away))
+            return
+        done.append((away.pop(number), status, answer))
+        wait = False
 
 
 def _handed(done: list) -> Iterator:
@@ -213,27 +275,57 @@ def _handed(done: list) -> Iterator:
         yield done.pop(0)
 
 
-def _write(stream: BinaryIO, array: np.ndarray) -> None:
-    pipes.write_all(stream, memoryview(array))
+def _write_job(stream: BinaryIO, job: Job) -> None:
+    head = np.array([job.kind, len(job.arrays), len(job.numbers), *job.numbers, *map(len, job.arrays)], dtype=np.int64)
+    for a in (head, *job.arrays):
+        pipes.write_all(stream, memoryview(np.ascontiguousarray(a, dtype=np.int64)))
 
 
-def _serve(source: BinaryIO, sink: BinaryIO) -> None:
-    while (head := pipes.read_exactly(source, 24)) is not None:
-        kind, n_arrays, n_numbers = (int(x) for x in np.frombuffer(head, dtype=np.int64))
-        sizes = np.frombuffer(pipes.read_exactly(source, 8 * (n_numbers + n_arrays)) or b"", dtype=np.int64)
-        if len(sizes) != n_numbers + n_arrays:
-            return
-        numbers, lengths = [int(x) for x in sizes[:n_numbers]], [int(x) for x in sizes[n_numbers:]]
-        arrays = [np.frombuffer(pipes.read_exactly(source, 8 * n) or b"", dtype=np.int64) for n in lengths]
-        if [len(a) for a in arrays] != lengths:
-            return
-        status, answer = run(Job(kind, tuple(arrays), tuple(numbers)))
-        del arrays
-        _write(sink, np.array([status, -1 if answer is None else len(answer)], dtype=np.int64))
+def _read_job(path: Path) -> Job:
+    data = np.fromfile(path, dtype=np.int64)
+    kind, n_arrays, n_numbers = (int(x) for x in data[:3])
+    numbers = tuple(int(x) for x in data[3 : 3 + n_numbers])
+    lengths = data[3 + n_numbers : 3 + n_numbers + n_arrays]
+    bounds = np.cumsum(np.concatenate([[3 + n_numbers + n_arrays], lengths]))
+    return Job(kind, tuple(data[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)), numbers)
+
+
+def _put(fd: int, message: np.ndarray) -> None:
+    """A message on a pipe, by the descriptor: a stop (Ctrl-Z, SIGSTOP) may end a write early, having written part."""
+    view = memoryview(message).cast("B")
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _take(fd: int, size: int) -> bytes | None:
+    """`size` bytes from a pipe by its descriptor (no buffer that select cannot see), or None if it ends first."""
+    data = b""
+    while len(data) < size:
+        more = os.read(fd, size - len(data))
+        if not more:
+            return None
+        data += more
+    return data
+
+
+def _serve(folder: Path, source: int, sink: int) -> None:
+    while (head := _take(source, 8)) is not None:
+        number = int(np.frombuffer(head, dtype=np.int64)[0])
+        mine = folder / f"{number}.work"
+        try:
+            os.rename(folder / f"{number}.job", mine)
+        except FileNotFoundError:  # taken back: the caller works it out
+            continue
+        job = _read_job(mine)
+        mine.unlink()
+        status, answer = run(job)
+        del job
         if answer is not None:
-            _write(sink, np.ascontiguousarray(answer, dtype=np.int64))
-        sink.flush()
+            np.ascontiguousarray(answer, dtype=np.int64).tofile(folder / f"{number}.answer")
+        _put(sink, np.array([number, status, -1 if answer is None else len(answer)], dtype=np.int64))
+    # The caller has ended its end of our input: nothing here is read again, even if it was killed.
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    _serve(sys.stdin.buffer, sys.stdout.buffer)
+    _serve(Path(sys.argv[1]), sys.stdin.fileno(), sys.stdout.fileno())
