@@ -100,7 +100,7 @@ def synthesize_to(spec: SynthSpec, entities: int, inspectors: int, seed: int | s
     streams = entity_streams(spec, entities, key, dense)
     codes: list[pl.DataFrame] = []
 
-    def chunks():
+    def chunks(streams: pl.DataFrame):
         for start in range(0, entities, chunk_rows):
             rows = entity_chunk(spec, streams.slice(start, chunk_rows), key)
             # The picked entities' codes, found as their chunk goes by.
@@ -110,7 +110,7 @@ def synthesize_to(spec: SynthSpec, entities: int, inspectors: int, seed: int | s
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"entities": _write_csv(chunks(), out / "entities.csv")}
+    paths = {"entities": _write_csv(chunks(streams), out / "entities.csv")}
     del streams
     picked = pl.concat(codes).sort("_pick")["uscc"]
     paths["inspectors"] = _write_csv([_for_export(ins, INSPECTOR_FIELDS)], out / "inspectors.csv")

@@ -46,6 +46,7 @@ from spotcheck.policy.yamlsource import display, place
 
 from spotcheck.policy.casefile import (
     DECLARED,
+    Entity,
     PastCheck,
     DeadlineQuery,
     SampleQuery,
