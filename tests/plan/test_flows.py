@@ -294,3 +294,13 @@ def test_a_job_that_cannot_be_written_is_worked_out_here(monkeypatch):
         assert not list(helper._dir.iterdir())  # nothing half written is left there
     assert sorted(key for key, _, _ in got) == [8, 16, 32]
     assert all(status == flows.OPTIMAL and len(answer) == 2 * key and (answer == 1).all() for key, status, answer in got)
+
+
+def test_no_temporary_folder_means_no_helper(monkeypatch):
+    """Without a temporary folder to hand jobs through (a read-only /tmp), the year is solved in this process."""
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", "/tmp")
+
+    monkeypatch.setattr(flows.tempfile, "mkdtemp", refused)
+    with flows.helper_for(flows.HELPER_VISITS) as h:
+        assert h is None

@@ -131,7 +131,11 @@ class Helper:
 
     def __init__(self) -> None:
         self._dir = Path(tempfile.mkdtemp(prefix="spotcheck-flows-"))
-        self._process = pipes.start("spotcheck.plan.flows", str(self._dir))
+        try:
+            self._process = pipes.start("spotcheck.plan.flows", str(self._dir))
+        except OSError:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise
         self._sent = 0
 
     def send(self, job: Job) -> int | None:
@@ -204,7 +208,12 @@ class helper_for:
     before the candidates are searched, it has its imports done by the time the first part is sent."""
 
     def __init__(self, visits: int) -> None:
-        self.helper = Helper() if visits >= HELPER_VISITS else None
+        self.helper = None
+        if visits >= HELPER_VISITS:
+            try:
+                self.helper = Helper()
+            except OSError:  # no temporary folder to hand it jobs through (a read-only /tmp, say): solved here alone
+                pass
 
     def __enter__(self) -> Helper | None:
         return self.helper
