@@ -20,7 +20,7 @@ TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 
 def word_parts(data: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(data)) as z:
-        return {n: z.read(n) for n in z.namelist() if n.startswith("word/") and n.endswith(".xml")}
+        return {n: z.read(n) for n in z.namelist() if n.startswith("word/") and n.endswith(".xml") or n == "docProps/core.xml"}
 
 
 # ---------------------------------------------------------------- the stock templates

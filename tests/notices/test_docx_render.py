@@ -1,8 +1,10 @@
 """Filling a Word template with a Notice: landscape annexes, the fitted issuing-body mark, escaping, broken
 templates named by file and line, and PDF through LibreOffice."""
 
+import dataclasses
 import io
 import shutil
+import time
 import zipfile
 
 import pytest
@@ -29,6 +31,23 @@ def test_a_notice_saved_by_python_docx_is_the_same_bytes_whenever_it_is_made(dem
     later = zipfile.time.time() + 86_400 * 400
     monkeypatch.setattr(zipfile.time, "time", lambda: later)
     assert notice.render(demo_policy, fmt="docx") == demo_docx
+
+
+def test_a_notice_file_is_described_by_its_own_title_issuer_and_date(demo_policy, demo_docx):
+    # The stock templates were started by python-docx, which names itself and 2013-12-23 in every file's 属性.
+    expected = notice.choose_notice(demo_policy)
+    props = open_docx(demo_docx).core_properties
+    assert (props.title, props.author, props.subject) == (expected.title, expected.issuer, expected.number or "")
+    assert props.created.date() == props.modified.date() == expected.date
+    with zipfile.ZipFile(io.BytesIO(demo_docx)) as z:
+        assert b"python-docx" not in z.read("docProps/core.xml")
+
+
+def test_a_notice_without_a_date_has_no_dates_in_its_file(demo_policy):
+    undated = dataclasses.replace(notice.choose_notice(demo_policy), date=None)
+    docx = notice.render_notice(demo_policy, undated, "docx")
+    props = open_docx(docx).core_properties
+    assert props.created is None and props.modified is None and props.title == undated.title
 
 
 # ---------------------------------------------------------------- layout the template cannot hold
@@ -124,3 +143,17 @@ def test_a_render_after_others_equals_one_with_nothing_kept_from_them(demo_polic
 def test_pdf_through_libreoffice(demo_docx):
     pdf = docx_render.to_pdf(demo_docx)
     assert pdf.startswith(b"%PDF-") and len(pdf) > 10_000
+
+
+@pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")), reason="LibreOffice (soffice) is not installed")
+def test_a_pdf_is_dated_by_its_notice_and_the_same_bytes_whenever_it_is_converted(demo_policy, demo_docx):
+    import pikepdf
+
+    dated = notice.choose_notice(demo_policy).date
+    first = docx_render.to_pdf(demo_docx, dated)
+    with pikepdf.open(io.BytesIO(first)) as pdf:
+        assert str(pdf.docinfo["/CreationDate"]) == f"D:{dated:%Y%m%d}000000+08'00'"
+        assert "/ModDate" not in pdf.docinfo and "/DocChecksum" not in pdf.trailer
+    # LibreOffice stamps the second of conversion: a conversion a second later differed in three places.
+    time.sleep(1.1)
+    assert docx_render.to_pdf(demo_docx, dated) == first

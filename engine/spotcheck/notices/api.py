@@ -122,7 +122,7 @@ def render_notice(loaded: LoadedPolicy, notice: Notice, fmt: str, root: Path = T
     from spotcheck.notices import docx_render
 
     docx = docx_render.render(template, notice)
-    return docx if fmt == "docx" else docx_render.to_pdf(docx)
+    return docx if fmt == "docx" else docx_render.to_pdf(docx, notice.date)
 
 
 def render(loaded: LoadedPolicy, kind: str | None = None, fmt: str = "md", draw_dir: str | Path | None = None, *,

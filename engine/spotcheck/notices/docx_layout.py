@@ -32,6 +32,7 @@ from spotcheck.notices.docx_styles import (
     add_table,
     border,
     define_style,
+    describe,
     paragraph_border,
     set_defaults,
     set_page,
@@ -202,6 +203,7 @@ def build_template(kind: str) -> WordDocument:
     for p in list(body.iterchildren(qn("w:p"))):
         body.remove(p)
     set_defaults(doc)
+    describe(doc, "", "", "", None)  # each notice is described by docx_render; a bureau's copy is theirs to describe
     for spec in STYLES:
         define_style(doc, spec)
     landscape = kind == "results_notice"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime as dt
 import io
 import math
 import os
@@ -41,6 +42,7 @@ from spotcheck.notices.docx_styles import (
     STYLES,
     Style,
     add_blocks,
+    describe,
 )
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.notices.content import cn_date
@@ -192,7 +194,8 @@ def _docx_problem(exc: TemplateError, tpl: DocxTemplate, template: Path) -> Prob
 
 def finish(doc: WordDocument, notice: Notice, *, fit: bool = True) -> None:
     """Layout the template cannot hold: a 函's bare first page, a mark fitted to the line, landscape annexes,
-    each 随机抽查通知书 fitted to its page."""
+    each 随机抽查通知书 fitted to its page; and the file's properties."""
+    describe(doc, " ".join(notice.title.split()), notice.issuer, notice.number or "", notice.date)
     doc.sections[0].different_first_page_header_footer = notice.letter
     styled = _styled_paragraphs(doc)
     _fit_marks(styled)
@@ -368,8 +371,9 @@ STAND_IN_PACKAGES = ("fonts-noto-cjk", "fonts-arphic-ukai", "fonts-lxgw-wenkai")
 INSTALL_HINT = f"apt-get install libreoffice-writer {' '.join(STAND_IN_PACKAGES)}"
 
 
-def to_pdf(docx: bytes) -> bytes:
-    """Convert with `libreoffice --headless --convert-to pdf`; SpotcheckError when LibreOffice is missing."""
+def to_pdf(docx: bytes, dated: dt.date | None = None) -> bytes:
+    """Convert with `libreoffice --headless --convert-to pdf`, dated `dated` (the notice's date); SpotcheckError
+    when LibreOffice is missing."""
     office = shutil.which("soffice") or shutil.which("libreoffice")
     if office is None:
         raise SpotcheckError(Problem(
@@ -391,4 +395,25 @@ def to_pdf(docx: bytes) -> bytes:
         pdf = folder / "notice.pdf"
         if done.returncode != 0 or not pdf.is_file():
             raise SpotcheckError(Problem("N831", f"LibreOffice 未能生成 PDF：{(done.stderr or done.stdout).strip()[:300]}"))
-        return pdf.read_bytes()
+        return _redated(pdf.read_bytes(), dated)
+
+
+def _redated(pdf: bytes, dated: dt.date | None) -> bytes:
+    """LibreOffice stamps the moment of conversion as the PDF's creation date, and its /ID and /DocChecksum come
+    from that moment: the notice's own date (Beijing time) and an /ID made from the content make the same notice
+    the same bytes whenever it is converted."""
+    import pikepdf  # only a PDF needs it
+
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        for key in ("/ID", "/DocChecksum"):
+            if key in document.trailer:
+                del document.trailer[key]
+        info = document.docinfo
+        for key in ("/CreationDate", "/ModDate"):
+            if key in info:
+                del info[key]
+        if dated is not None:
+            info["/CreationDate"] = f"D:{dated:%Y%m%d}000000+08'00'"
+        out = io.BytesIO()
+        document.save(out, deterministic_id=True)
+    return out.getvalue()
