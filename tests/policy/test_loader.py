@@ -65,6 +65,15 @@ def test_extends_cycle_and_missing_parent(policy_tree):
     assert p.code == "P303" and "nowhere.yaml" in p.message
 
 
+def test_a_policys_test_cases_given_as_the_policy_are_one_problem_naming_the_policy(policy_tree):
+    cases = policy_tree / "city" / "2023.cases.yaml"
+    with pytest.raises(SpotcheckError) as raised:
+        load_policy(cases)
+    (p,) = raised.value.problems  # not five: its keys checked as a policy's
+    assert p.code == "P107" and p.file == str(cases)
+    assert str(policy_tree / "city" / "2023.yaml") in p.hint and f"spotcheck test {cases}" in p.hint
+
+
 def test_missing_item_list_file(policy_tree):
     city = policy_tree / "city" / "2023.yaml"
     edit(city, "item_lists: [../items/demo-2023.yaml]", "item_lists: [../items/demo-2030.yaml]")

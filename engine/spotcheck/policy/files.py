@@ -15,6 +15,7 @@ from pathlib import Path
 from spotcheck.errors import Problem
 
 POLICY, ITEM_LIST, CALENDAR, CASES = "policy", "item_list", "calendar", "cases"
+CASES_SUFFIX = ".cases.yaml"  # a policy's test cases sit beside it: 2024.yaml, 2024.cases.yaml
 
 SCHEMA_FILES = {
     POLICY: "policy.schema.json",
@@ -28,7 +29,7 @@ def file_kind(path: Path) -> str | None:
     """What a file under a policies tree holds, by its name and folder; None for files to skip."""
     if path.suffix != ".yaml":
         return None
-    if path.name.endswith(".cases.yaml"):
+    if path.name.endswith(CASES_SUFFIX):
         return CASES
     folders = path.parent.parts
     # Only folders inside the policies tree count, not wherever the checkout happens to live.

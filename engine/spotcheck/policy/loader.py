@@ -20,6 +20,7 @@ from spotcheck.calendar.workdays import WorkCalendar
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.policy import references
 from spotcheck.policy.checks import policy_problems
+from spotcheck.policy.files import CASES_SUFFIX
 from spotcheck.policy.inheritance import floor_problems, merge_child
 from spotcheck.policy.kinds import document_vocabulary
 from spotcheck.policy.loaded import Draft, LoadedItemList, LoadedPolicy, canonical_sha256
@@ -244,10 +245,20 @@ def _item_list_problems(item_list: ItemList, doc: Document) -> list[Problem]:
 
 def load_policy(path: str | Path) -> LoadedPolicy:
     """Load, resolve and check one policy file; raise SpotcheckError with every problem found."""
+    if Path(path).name.endswith(CASES_SUFFIX):
+        raise SpotcheckError([_cases_not_policy(Path(path))])
     outcome = Session().policy(Path(path))
     if outcome.loaded is None:
         raise SpotcheckError(sorted_problems(outcome.problems))
     return outcome.loaded
+
+
+def _cases_not_policy(path: Path) -> Problem:
+    """A policy's test cases given where the policy belongs: one problem, not its keys checked as a policy's."""
+    beside = path.with_name(path.name.removesuffix(CASES_SUFFIX) + ".yaml")
+    return Problem("P107", "这是策略的测试用例文件（*.cases.yaml），不是策略", file=display(path),
+                   hint=(f"给出策略文件 {display(beside)}；" if beside.is_file() else "给出它测试的策略文件；")
+                   + f"用例用 spotcheck test {display(path)} 运行")
 
 
 def load_item_list(path: str | Path) -> LoadedItemList:
