@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import NoReturn, TypeVar
 
 import click
+from spotcheck.cli import helptext
 from spotcheck.version import __version__, engine_version
 from spotcheck.errors import SpotcheckError, format_problems
 from spotcheck.ledger.store import DEFAULT_PATH
@@ -131,7 +132,10 @@ def draw_option(help: str = "抽取结果目录（spotcheck draw 的输出）", 
 
 
 class _ChineseHelp:
-    """Help pages in Chinese: click writes its headings, its [default: …] and the help option's text in English."""
+    """Help pages in Chinese: click writes its headings, its [default: …] and the help option's text in English,
+    and wraps lines by characters (helptext wraps them by columns)."""
+
+    context_class = helptext.Context
 
     def format_usage(self, ctx, formatter) -> None:
         pieces = [_USAGE_WORDS.get(p, p) for p in self.collect_usage_pieces(ctx)]
@@ -155,7 +159,7 @@ class _ChineseHelp:
         for name in self.list_commands(ctx):
             cmd = self.get_command(ctx, name)
             if cmd is not None and not cmd.hidden:
-                rows.append((name, cmd.get_short_help_str(formatter.width - 6 - len(name))))
+                rows.append((name, helptext.short_help(cmd)))
         if rows:
             with formatter.section("命令"):
                 formatter.write_dl(rows)
