@@ -188,8 +188,9 @@ def test_a_job_the_helper_has_not_started_is_taken_back_whole():
         assert helper.take_back(last) is None and _received(helper)[0] == last
 
 
-def test_the_helper_is_kept_busy_while_this_process_solves(monkeypatch):
-    """DEPTH jobs go to the helper before this process solves one itself, and once no job is left to make this
+@pytest.mark.parametrize("depth", [flows.DEPTH, 1])
+def test_the_helper_is_kept_busy_while_this_process_solves(monkeypatch, depth):
+    """`depth` jobs go to the helper before this process solves one itself, and once no job is left to make this
     process takes back the newest one the helper has not started."""
     events = []
     real_send, real_run = flows.Helper.send, flows.run
@@ -199,13 +200,13 @@ def test_the_helper_is_kept_busy_while_this_process_solves(monkeypatch):
     with flows.helper_for(flows.HELPER_VISITS) as helper:
         os.kill(helper._process.pid, signal.SIGSTOP)  # busy for as long as this test says
         try:
-            answers = flows.optima(((n, _star(n)) for n in sizes), helper)
+            answers = flows.optima(((n, _star(n)) for n in sizes), helper, depth)
             first = next(answers)
         finally:
             os.kill(helper._process.pid, signal.SIGCONT)
         rest = list(answers)
-    assert events[:3] == [("send", 1 << 17), ("send", 1 << 16), ("here", 8)]
-    assert first[0] == 8
+    assert events[:depth + 1] == [*(("send", n) for n in sizes[:depth]), ("here", sizes[depth])]
+    assert first[0] == sizes[depth]
     keys = [first[0]] + [key for key, _, _ in rest]
     assert sorted(keys) == sorted(sizes)
     assert all(status == flows.OPTIMAL for _, status, _ in [first, *rest])

@@ -249,13 +249,14 @@ def _repairable(pot: Potentials, v: np.ndarray, p: np.ndarray) -> list[int]:
 def _repair_parts(side: _Side, active: np.ndarray, capacity: np.ndarray, pot: Potentials, solved: dict, parts: list[int],
                   v: np.ndarray, p: np.ndarray, first: int, helper: flows_.Helper | None) -> list[tuple[int, tuple | None]]:
     """Work the new pairs (v, p) into the last optimum of each of `parts` (spotcheck.plan.repair), before
-    they are added to the side at index `first` on; with a helper, two parts at a time. Per part: (the
+    they are added to the side at index `first` on; with a helper, two parts at a time (one at the helper: a
+    grown network and the residual matrix of its shortest paths are the plan's peak of memory at 10M). Per part: (the
     side's pairs of the part, old and new, and which are chosen), with its potentials entered into `pot`
     and its _Solved replaced; or None: solve it again."""
     out = []
 
     def jobs():
-        """Each part's repair, its grown network made as the repairs get to it (up to three held at once)."""
+        """Each part's repair, its grown network made as the repairs get to it (up to two held at once)."""
         for k in parts:
             started = _repair_start(side, active, capacity, pot, solved, k, v, p, first)
             if started is None:
@@ -263,7 +264,7 @@ def _repair_parts(side: _Side, active: np.ndarray, capacity: np.ndarray, pot: Po
             else:
                 yield (k, started[0]), started[1]
 
-    with closing(flows_.optima(jobs(), helper)) as answers:
+    with closing(flows_.optima(jobs(), helper, depth=1)) as answers:
         for (k, finish), status, flows in answers:
             if status == flows_.LOST:
                 raise _lost()

@@ -18,7 +18,8 @@ caller's main script again, which a script without a `__main__` guard does not s
 are files in DIR, a temporary folder; the pipes carry only their numbers, so neither process waits for
 the other to finish a solve before a network or an answer is handed over (a process solving a part reads
 and writes nothing meanwhile: OR-tools holds the GIL). This process keeps DEPTH jobs at the helper (the
-one it works on and the next) and solves a part itself only when the helper has them. A job file is three int64 (its kind, its number of arrays and of numbers), the
+one it works on and the next; one for repairs, whose grown networks are the plan's peak of memory) and solves
+a part itself only when the helper has them. A job file is three int64 (its kind, its number of arrays and of numbers), the
 numbers, each array's length, then the arrays of int64; whichever process renames it first works it out,
 so a job the helper has not started can be taken back. An answer file is the array (at an optimum, the
 flow on each arc, then its proof when asked for: `proved`), announced by its job's number, status and
@@ -223,9 +224,9 @@ class helper_for:
             self.helper.close()
 
 
-def optima(jobs: Iterable[tuple[Any, Job]], helper: Helper | None) -> Iterator[tuple[Any, int, np.ndarray | None]]:
+def optima(jobs: Iterable[tuple[Any, Job]], helper: Helper | None, depth: int = DEPTH) -> Iterator[tuple[Any, int, np.ndarray | None]]:
     """(key, status, answer) for each (key, job) of `jobs`, in the order they are done: with a helper, a
-    job goes to it while it has fewer than DEPTH, and this process works out the next one. A helper with
+    job goes to it while it has fewer than `depth`, and this process works out the next one. A helper with
     room is sent its next job before the answers in hand are handed to the caller, so it does not wait
     while they are entered; once there is no job left to make, this process takes back the newest job the
     helper has not started."""
@@ -238,13 +239,13 @@ def optima(jobs: Iterable[tuple[Any, Job]], helper: Helper | None) -> Iterator[t
     try:
         for key, job in jobs:
             _collect(helper, away, done, wait=False)
-            number = helper.send(job) if len(away) < DEPTH else None
+            number = helper.send(job) if len(away) < depth else None
             if number is not None:
                 away[number] = key
             else:
                 done.append((key, *run(job)))
                 _collect(helper, away, done, wait=False)
-            if len(away) < DEPTH:
+            if len(away) < depth:
                 continue
             yield from _handed(done)
         while away:
