@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 from spotcheck.cli import helptext, main
+from spotcheck.terminal import columns
 
 WORDS = st.sampled_from(["计", "划", "抽", "查", "，", "。", "、", "（", "）", "“", "”", "：", " ", "work_notice",
                          "--kind", "2021", ".zip", "x"])
@@ -18,7 +19,7 @@ def test_every_line_fits_and_nothing_is_lost_or_broken(pieces, width):
     text = "".join(pieces)
     lines = helptext.wrap(text, width)
     # Wider than the line only where there is nowhere to break: one word with the marks held to it.
-    assert all(helptext.columns(line) <= width or len(helptext._units(line)) == 1 for line in lines)
+    assert all(columns(line) <= width or len(helptext._units(line)) == 1 for line in lines)
     assert "".join(lines).replace(" ", "") == text.replace(" ", "")
     for word in re.findall(r"[!-~]+", text):
         assert any(word in line for line in lines), word  # an ASCII word is never cut
@@ -34,7 +35,7 @@ def test_a_paragraphs_lines_join_without_a_space_between_han_characters_and_para
 def test_the_notice_commands_help_fits_80_columns_and_keeps_every_kind_whole():
     out = CliRunner().invoke(main, ["notice", "--help"], terminal_width=80).output
     # click counted characters: a line of Han characters ran to ~110 columns and "work_notice" was cut.
-    assert max(helptext.columns(line) for line in out.splitlines()) <= 80
+    assert max(columns(line) for line in out.splitlines()) <= 80
     for kind in ("plan_notice", "campaign_notice", "work_notice", "inspection_letter", "results_notice"):
         assert kind in out
     assert "选项：" in out and "选项:" not in out

@@ -12,6 +12,7 @@ from spotcheck.draw import pipeline
 from spotcheck.errors import SpotcheckError
 from spotcheck.ledger.store import Ledger
 from spotcheck.policy.loader import load_policy
+from spotcheck.terminal import columns
 from spotcheck.year import render
 from spotcheck.year.board import year_board
 from spotcheck.year.rounds import Request, drawn_rounds, year_rounds
@@ -113,6 +114,9 @@ def test_the_board_on_a_day_shows_the_year_as_it_stood_then(shuozhou_year):
     assert state[("t04", 1)] == "本月应抽取"
     assert board.next_draws[0].startswith("2021年6月：t04、t08、t09")
     assert {d.kind for d in board.deadlines} >= {"获取名单并抽取", "匹配执法人员"}
+    # In the terminal every row's state starts in one column: t19's 第1/2轮 is wider than t04's bare id.
+    rows = [line for line in render.text(board).splitlines() if "【" in line]
+    assert len(rows) == len(board.rows) and len({columns(line[: line.index("【")]) for line in rows}) == 1
 
 
 def test_a_broken_directory_is_named_before_anything_is_drawn(shuozhou_dirs, tmp_path):

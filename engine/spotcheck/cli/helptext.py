@@ -7,19 +7,14 @@ an option, a path), never begins with a closing mark (，。、）…) nor ends 
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import click
+from spotcheck.terminal import columns
 
 # White space, click's [必填] or [默认：…] whole, an ASCII word, or one other character.
 _PIECE = re.compile(r"\s+|\[[^\s\]]+\]|[!-~]+|.", re.S)
 _CLOSING = frozenset("，。、；：？！）》」』”’…%)]}")
 _OPENING = frozenset("（《「『“‘([{")
-
-
-def columns(text: str) -> int:
-    """Terminal columns: a wide or full-width character takes two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _units(text: str) -> list[str]:

@@ -9,6 +9,7 @@ import jinja2
 
 from spotcheck.draw.folder import write_output
 from spotcheck.resources import TEMPLATES
+from spotcheck.terminal import columns, padded
 from spotcheck.year.board import Board, RoundRow, year_board
 
 STATE_CLASS = {
@@ -25,6 +26,12 @@ def _draws_text(row: RoundRow) -> str:
     )
 
 
+def _label(row: RoundRow) -> str:
+    if row.batch is not None:
+        return f"{row.task_id} {row.batch}（{'拆分样本' if row.split else '重复抽取'}，{row.due.isoformat()}前完成）"
+    return f"{row.task_id} 第{row.round}/{row.rounds}轮" if row.rounds > 1 else row.task_id
+
+
 def text(board: Board) -> str:
     lines = [
         f"{board.jurisdiction} {board.year} 年度抽查计划执行情况（截至 {board.on.isoformat()}）",
@@ -32,12 +39,12 @@ def text(board: Board) -> str:
         "",
         "任务与轮次：",
     ]
-    for row in board.rows:
-        label = f"{row.task_id} 第{row.round}/{row.rounds}轮" if row.rounds > 1 else row.task_id
-        if row.batch is not None:
-            label = f"{row.task_id} {row.batch}（{'拆分样本' if row.split else '重复抽取'}，{row.due.isoformat()}前完成）"
-        when = f"{row.draw_by.isoformat()}前" if row.draw_by else f"{row.month:>2}月"
-        parts = [f"  {label} {when} 【{row.state}】"]
+    labels = [_label(row) for row in board.rows]
+    whens = [f"{row.draw_by.isoformat()}前" if row.draw_by else f"{row.month:>2}月" for row in board.rows]
+    label_width, when_width = (max(map(columns, texts), default=0) for texts in (labels, whens))
+    for row, label, when in zip(board.rows, labels, whens):
+        # Lined up in columns: a round's label (第1/2轮) and a date are wider than a bare task and month.
+        parts = [f"  {padded(label, label_width)} {padded(when, when_width)} 【{row.state}】"]
         if row.draws:
             parts.append(f"抽取 {_draws_text(row)}")
         if row.visits:
