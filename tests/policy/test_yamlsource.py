@@ -69,6 +69,14 @@ def test_full_width_percent_and_bare_fraction_suggest_the_percentage(policy_tree
     assert '0.3 应写成 "30%"' in p.message
 
 
+@pytest.mark.parametrize(("copied", "ratio", "key"), [("不低于5%", "5%", "at_least: true"), ("不高于 10%", "10%", "at_most: true")])
+def test_a_ratio_copied_with_its_bound_from_the_plans_table_names_the_key_for_the_bound(policy_tree, copied, ratio, key):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, 'sampling: {ratio: "5%"}', f'sampling: {{ratio: "{copied}"}}')
+    (p,) = policy_problems(path)
+    assert p.code == "P112" and f'只写 "{ratio}"' in p.message and key in p.message
+
+
 # ---------------------------------------------------------------- hostile files: a located P104/P106, never a crash
 
 

@@ -40,6 +40,11 @@ def _as_percent(number: object) -> str | None:
     return f"{pct.normalize():f}%"
 
 
+# A plan's table writes the bound into the ratio ("不低于5%"); a policy keeps it as a key of its own.
+_LOWER_BOUNDS = ("不低于", "不少于", "至少", "最低")
+_BOUND_WORDS = re.compile(r"\s*(不低于|不少于|至少|最低|不高于|不超过|最多|最高)\s*([0-9]+(?:\.[0-9]+)?%)\s*")
+
+
 def _percent_parser(pattern: str, what: str):
     rx = re.compile(pattern)
 
@@ -56,6 +61,11 @@ def _percent_parser(pattern: str, what: str):
         if rx.match(value):
             return Decimal(value[:-1])
         # The pattern alone decides; these are only the words for what it refused.
+        if copied := _BOUND_WORDS.fullmatch(value):
+            word, number = copied.groups()
+            key = "at_least: true" if word in _LOWER_BOUNDS else "at_most: true"
+            raise ValueError(f"{what} {value!r} 只写 \"{number}\"；“{word}”在抽查比例（sampling）中另写成 {key}"
+                             "，计划表的原话可照录在 text")
         if re.match(r"^[0-9]+(?:\.[0-9]+)?%$", value) and Decimal(value[:-1]) > 100:
             raise ValueError(f"{what} {value} 超过 100%")
         if re.match(r"^0+(?:\.0+)?%$", value):
