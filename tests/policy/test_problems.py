@@ -25,6 +25,30 @@ def test_misspelt_key_suggests_the_field(policy_tree):
     assert p.where == "任务 't02' → sampling → ratoi"
 
 
+@pytest.mark.parametrize(("old", "new", "hint"), [
+    ('sampling: {ratio: "5%"}', 'sampling: {ratio: "5%"}\n    times_per_year: 2',
+     "times_per_year 是 sampling 中的键：移到 sampling 下"),
+    ('sampling: {ratio: "5%"}', 'sampling: {ratio: "5%", draw_by: "2023-05-01"}',
+     "draw_by 不写在 sampling 中：移到上一层，与 sampling 并列"),
+], ids=["one-level-in", "one-level-out"])
+def test_a_key_written_a_level_off_is_told_where_it_belongs(policy_tree, old, new, hint):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, old, new)
+    (p,) = policy_problems(path)
+    assert p.code == "P111" and p.hint.startswith(hint), p.hint
+
+
+@pytest.mark.parametrize(("new", "hint"), [
+    ("draw_months: [4月, 11]", "只写数字 4，"),
+    ("draw_months: 4月、11月", "列表写成 [4, 11]"),
+], ids=["a-month-with-its-unit", "a-list-as-text"])
+def test_numbers_and_lists_copied_from_the_plans_words_are_shown_as_written_in_a_policy(policy_tree, new, hint):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "draw_months: [4, 11]", new)
+    (p,) = policy_problems(path)
+    assert p.code == "P112" and p.hint.startswith(hint), p.hint
+
+
 def test_missing_key_and_bad_date_in_chinese(policy_tree):
     path = policy_tree / "city" / "2023.yaml"
     edit(path, "    scope_text: 全市拍卖企业\n", "")

@@ -121,6 +121,34 @@ _DATE_TYPES = ("date_type", "date_parsing", "date_from_datetime_parsing", "date_
                "datetime_type", "datetime_parsing")
 
 
+def _home_of(root: type[BaseModel], loc: Sequence[Any], key: str) -> str | None:
+    """Where a key that is unknown at `loc` belongs: in a field one level in (sampling's times_per_year written
+    beside sampling) or beside the mapping it was written in (a task's draw_months written inside sampling)."""
+    for name in _fields_at(root, loc):
+        if any(key in _fields_at(root, (*loc, name, *index)) for index in ((), (0,))):
+            return f"{key} 是 {name} 中的键：移到 {name} 下（{name}: {{…, {key}: …}}）"
+    names = [k for k, part in enumerate(loc) if isinstance(part, str)]
+    if names and key in _fields_at(root, loc[: names[-1]]):
+        return f"{key} 不写在 {loc[names[-1]]} 中：移到上一层，与 {loc[names[-1]]} 并列"
+    return None
+
+
+_NUMBER_IN_WORDS = re.compile(r"\D{0,4}?(\d+)\D{0,4}")  # 4月, 2次/年, 第3轮, 20户
+
+
+def _as_written(kind: str, given: Any) -> str | None:
+    """The form a number or a list copied from a plan's text takes in a policy: 4月 → 4, 4月、11月 → [4, 11]."""
+    if not isinstance(given, str):
+        return None
+    if kind in ("int_type", "int_parsing") and (number := _NUMBER_IN_WORDS.fullmatch(given.strip())):
+        return f"只写数字 {number[1]}，不写单位和说明文字"
+    parts = [p for p in re.split(r"[、，,；;\s]+", given) if p]
+    if kind.endswith("_type") and _TYPE_MESSAGES.get(kind) == "应为列表" and len(parts) > 1:
+        items = [number[1] if (number := _NUMBER_IN_WORDS.fullmatch(p)) else p for p in parts]
+        return f"列表写成 [{', '.join(items)}]，或每项一行、以“- ”开头"
+    return None
+
+
 def translate(err: Mapping[str, Any], root: type[BaseModel]) -> tuple[str, str, str | None]:
     """(code, Chinese message, hint) for one pydantic error."""
     kind = err["type"]
@@ -137,7 +165,8 @@ def translate(err: Mapping[str, Any], root: type[BaseModel]) -> tuple[str, str, 
         known = _fields_at(root, loc[:-1])
         guess = _closest(str(loc[-1]), known)
         message = f"未知的键 '{loc[-1]}'" + (f"，是否想写 '{guess[0]}'？" if guess else "")
-        hint = f"此处可用的键：{'、'.join(known)}" if known else "删去该键或检查拼写"
+        hint = (None if guess else _home_of(root, loc[:-1], str(loc[-1]))) or (
+            f"此处可用的键：{'、'.join(known)}" if known else "删去该键或检查拼写")
         return "P111", message, hint
     if kind in ("literal_error", "enum"):
         options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
@@ -152,7 +181,7 @@ def translate(err: Mapping[str, Any], root: type[BaseModel]) -> tuple[str, str, 
         return "P150", f"标识 {_show(given)} 含有不允许的字符", ids.HINT
     if kind in _TYPE_MESSAGES:
         hint = "数字形式的文字（如编码、电话、行政区划代码）请加引号" if kind == "string_type" and isinstance(
-            given, (int, float)) else None
+            given, (int, float)) else _as_written(kind, given)
         return "P112", f"{_TYPE_MESSAGES[kind]}，实际为 {_show(given)}", hint
     if kind == "too_short":
         return "P112", f"至少需要 {ctx.get('min_length')} 项，实际 {ctx.get('actual_length')} 项", None
