@@ -49,6 +49,16 @@ def test_numbers_and_lists_copied_from_the_plans_words_are_shown_as_written_in_a
     assert p.code == "P112" and p.hint.startswith(hint), p.hint
 
 
+def test_a_key_run_into_its_value_and_chinese_quotes_are_named_with_the_fix(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, 'sampling: {ratio: "5%"}', 'sampling: {ratio:"5%"}')
+    (p,) = policy_problems(path)
+    assert (p.code, p.hint) == ("P111", '冒号后加一个空格：ratio: "5%"')
+    edit(path, 'sampling: {ratio:"5%"}', 'sampling: {ratio: “5%”}')
+    (p,) = policy_problems(path)
+    assert p.code == "P112" and p.hint.startswith('“”‘’ 是中文引号，YAML 只认英文引号：写成 "5%"')
+
+
 def test_missing_key_and_bad_date_in_chinese(policy_tree):
     path = policy_tree / "city" / "2023.yaml"
     edit(path, "    scope_text: 全市拍卖企业\n", "")

@@ -151,6 +151,14 @@ def _as_written(kind: str, given: Any) -> str | None:
 
 def translate(err: Mapping[str, Any], root: type[BaseModel]) -> tuple[str, str, str | None]:
     """(code, Chinese message, hint) for one pydantic error."""
+    code, message, hint = _translated(err, root)
+    given = err.get("input")
+    if hint is None and isinstance(given, str) and len(given) > 1 and given[0] in "“‘" and given[-1] in "”’":
+        hint = f"“”‘’ 是中文引号，YAML 只认英文引号：写成 \"{given[1:-1]}\"（英文输入法）"
+    return code, message, hint
+
+
+def _translated(err: Mapping[str, Any], root: type[BaseModel]) -> tuple[str, str, str | None]:
     kind = err["type"]
     loc = tuple(err["loc"])
     ctx = err.get("ctx") or {}
@@ -164,6 +172,9 @@ def translate(err: Mapping[str, Any], root: type[BaseModel]) -> tuple[str, str, 
     if kind == "extra_forbidden":
         known = _fields_at(root, loc[:-1])
         guess = _closest(str(loc[-1]), known)
+        key, _, value = str(loc[-1]).partition(":")
+        if value and key in known:  # flow style `{ratio:"5%"}` reads as one key
+            return "P111", f"未知的键 '{loc[-1]}'：冒号后少了空格", f"冒号后加一个空格：{key}: {value}"
         message = f"未知的键 '{loc[-1]}'" + (f"，是否想写 '{guess[0]}'？" if guess else "")
         hint = (None if guess else _home_of(root, loc[:-1], str(loc[-1]))) or (
             f"此处可用的键：{'、'.join(known)}" if known else "删去该键或检查拼写")
