@@ -18,6 +18,7 @@ from isal import isal_zlib
 
 LEVEL = 1
 BLOCK = 1 << 20
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # every member's date: the same file, the same bytes, whenever it is written
 
 
 class Deflater:

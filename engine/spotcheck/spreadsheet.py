@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 import polars as pl
 import pyarrow as pa
-from spotcheck.deflate import Deflater, into_entry
+from spotcheck.deflate import ZIP_DATE, Deflater, into_entry
 from spotcheck.pieces import ahead, joined
 
 _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -39,7 +39,6 @@ _STYLES = _XML + (
     '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the same tables, the same bytes
 _ROWS_PER_WRITE = 8192  # rows made at once: a few MB of XML, not a sheet's worth, in memory per sheet
 _SHEETS_AT_ONCE = 2  # each also makes its next rows while deflating the last
 MAX_ROWS = 1_048_576  # Excel's and WPS's limit per sheet, the header row included
@@ -285,10 +284,10 @@ def workbook(sheets: Sequence[Sheet], *, title: str | None = None, created: dt.d
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
             for name, text in _parts(sheets, title, created).items():
-                z.writestr(zipfile.ZipInfo(name, _ZIP_DATE), text, zipfile.ZIP_DEFLATED)
+                z.writestr(zipfile.ZipInfo(name, ZIP_DATE), text, zipfile.ZIP_DEFLATED)
             for k, made in enumerate(members, 1):
                 member = made.result()
-                info = zipfile.ZipInfo(f"xl/worksheets/sheet{k}.xml", _ZIP_DATE)
+                info = zipfile.ZipInfo(f"xl/worksheets/sheet{k}.xml", ZIP_DATE)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 with z.open(info, "w", force_zip64=True) as out:
                     into_entry(out, member.data, member.packer)

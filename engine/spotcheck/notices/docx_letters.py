@@ -36,7 +36,8 @@ from docx.text.paragraph import Paragraph
 import polars as pl
 from docxtpl import DocxTemplate
 from lxml import etree
-from spotcheck.notices.docx_package import ZIP_DATE, Package, Text, redated
+from spotcheck.deflate import ZIP_DATE
+from spotcheck.notices.docx_package import Package, Text, redated
 from spotcheck.notices.docx_render import SEPARATOR, rendered, shrink_letter, text_units, units_scale
 from spotcheck.notices.docx_styles import STYLE, Style
 from spotcheck.notices.letters import FIELDS, LISTS, LetterRows, frame_of, notices_of, unique_name

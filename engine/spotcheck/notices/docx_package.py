@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from spotcheck.deflate import Deflater, deflated
+from spotcheck.deflate import ZIP_DATE, Deflater, deflated
 from spotcheck.errors import Problem, SpotcheckError
 
 MAIN = "word/document.xml"
@@ -31,7 +31,6 @@ _MADE_BY = (3 << 8) | 20  # Unix, zip 2.0: the external attributes are Unix file
 _LOCAL = struct.Struct("<IHHHHHIIIHH")
 _CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
 _END = struct.Struct("<IHHHHIIH")
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 def dated(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
