@@ -119,6 +119,17 @@ def test_the_board_on_a_day_shows_the_year_as_it_stood_then(shuozhou_year):
     assert len(rows) == len(board.rows) and len({columns(line[: line.index("【")]) for line in rows}) == 1
 
 
+def test_drills_are_left_out_of_the_board_and_said_to_be(shuozhou_dirs, tmp_path):
+    # The demo's ledger holds one drill: its board read as a year with every task overdue and nothing said why.
+    ledger = tmp_path / "l.db"
+    pipeline.draw(SHUOZHOU, shuozhou_dirs / "entities.csv", tmp_path / "drill", ledger_path=ledger, seed="演练",
+                  drawn_on=dt.date(2021, 3, 5))
+    board = year_board(SHUOZHOU, ledger_path=ledger, on=dt.date(2021, 6, 1))
+    assert not any(row.draws for row in board.rows)
+    assert board.notes == ["台账中另有 1 次演练抽取，不计入本看板：演练不是正式抽取，各任务仍须正式抽取"]
+    assert year_board(SHUOZHOU, ledger_path=ledger, on=dt.date(2021, 3, 4)).notes == []
+
+
 def test_a_broken_directory_is_named_before_anything_is_drawn(shuozhou_dirs, tmp_path):
     ledger = tmp_path / "l.db"
     Ledger.open(ledger).close()

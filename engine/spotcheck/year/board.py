@@ -217,6 +217,11 @@ def build(loaded: LoadedPolicy, ledger: Ledger, on: dt.date, entities_path: Path
     rev = policy.revision
     revision = rev.text() + f"：{rev.reason}" + (f"（{rev.published.isoformat()} 公示）" if rev.published else "（尚未公示）") if rev else "原计划（未修订）"
     closed = _closed(ledger, loaded, {d.draw_id for d in drawn}, entities_path) if entities_path is not None else None
+    # A ledger holding only drills (the demo's, a bureau's rehearsal) would read as a year with nothing drawn.
+    drills = sum(1 for rec in ledger.iter("drill", fields={"policy": policy.id})
+                 if rec.body.get("year", policy.year) == policy.year and rec.body.get("drawn_on", "") <= on.isoformat())
+    if drills:
+        notes.append(f"台账中另有 {drills} 次演练抽取，不计入本看板：演练不是正式抽取，各任务仍须正式抽取")
     return Board(policy.id, policy.jurisdiction.name, policy.year, on, horizon_end, revision, rows, deadlines,
                  next_draws, draws, closed, notes)
 
