@@ -83,6 +83,16 @@ def test_task_plus_uscc_that_matches_no_visit(tmp_path, folder, visits):
     assert [(p.code, p.column) for p in problems_of(path, folder)] == [("S803", "抽查任务编号")]
 
 
+def test_a_result_short_for_official_names_is_asked_which_one(tmp_path, folder, visits):
+    path = write(tmp_path, [HEADER, f"{visits[1].visit_id},,2023-09-26,实地检查,发现问题,,,,",
+                            f"{visits[2].visit_id},,2023-09-26,实地检查,发现问题已改正,,,,"])
+    short, near = problems_of(path, folder)
+    assert short.code == near.code == "S804"
+    # Not 未发现问题, which holds the same words.
+    assert short.hint.startswith("是否想写：发现问题待后续处理、发现问题已责令改正？")
+    assert near.hint.startswith("是否想写：发现问题已责令改正")
+
+
 def test_no_problem_with_a_problem_category_or_a_follow_up(tmp_path, folder, visits):
     path = write(tmp_path, [HEADER,
                             f"{visits[1].visit_id},,2023-09-26,实地检查,未发现问题、未按规定公示应当公示的信息,,,,",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import difflib
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import polars as pl
 from spotcheck.directory.cells import CONTROL
 from spotcheck.draw.reader import DrawFolder, Visit
 from spotcheck.errors import Problem, SpotcheckError
-from spotcheck.results.categories import ACTIONS, METHODS, NO_PROBLEM, ordered_categories
+from spotcheck.results.categories import ACTIONS, CATEGORIES, METHODS, NO_PROBLEM, ordered_categories
 from spotcheck.results.columns import DATE_HINT, _actions, _categories, _date, _methods, clean_rows, same_name
 from spotcheck.results.tables import WHITE_SPACE, plain_rows, read_cells
 
@@ -393,7 +394,8 @@ def _parse_row(sheet: _Sheet, folder: DrawFolder, by_uscc: Mapping[str, list[Vis
         categories, unknown, others = _categories(raw_categories)
         if unknown:
             sheet.add("S804", f"不认识的检查结果：{'、'.join(unknown)}", n, "categories", where=where,
-                      hint="填写结果代码（如 R01）或官方结果名称，见 docs/results.md；多个用“、”或“；”分隔")
+                      hint=_closest_categories(unknown)
+                      + "填写结果代码（如 R01）或官方结果名称，见 docs/results.md；多个用“、”或“；”分隔")
         if NO_PROBLEM in categories and others:
             sheet.add("S805", f"“未发现问题”不能与“{'、'.join(others)}”同时填写", n, "categories", where=where,
                       hint="发现了问题就不填“未发现问题”；否则删去其他结果")
@@ -517,3 +519,11 @@ def _result(draw_id: str, rows: list[_Row]) -> Result:
         findings=findings, actions=_union(r.actions for r in rows), remarks=remarks, items=items,
         rows=tuple(r.row for r in rows),
     )
+
+
+def _closest_categories(unknown: Iterable[str]) -> str:
+    """The official names an unknown result was likely short for or near ("发现问题" names two), as a question."""
+    names = [c.name for c in CATEGORIES.values()]
+    near = [n for word in unknown for n in ([n for n in names if n.startswith(word)] or [n for n in names if word in n]
+                                              or difflib.get_close_matches(word, names, n=2, cutoff=0.5))]
+    return f"是否想写：{'、'.join(dict.fromkeys(near))}？" if near else ""
