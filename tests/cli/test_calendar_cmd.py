@@ -19,6 +19,7 @@ def no_shipped_calendars(tmp_path, monkeypatch):
     empty = tmp_path / "shipped"
     empty.mkdir()
     monkeypatch.setattr(calendar_module, "CALENDARS", empty)
+    monkeypatch.setattr(calendar_module, "local_policies", lambda: empty)
 
 
 def run(*args):
@@ -63,6 +64,25 @@ def test_policy_calendars_are_relative_to_the_policy(tmp_path):
     result = run("--from", "2026-12-25", "--working-days", "10", "--policy", str(policy))
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[0] == "2027-01-11"
+
+
+def test_a_bureaus_own_calendars_folder_is_read_where_c301_says_to_put_it(tmp_path, monkeypatch):
+    # Installed from a wheel, spotcheck read only its own bundled policies/calendars/: a bureau that put its
+    # 2027.yaml where C301 said still got C301.
+    tree = tmp_path / "bureau" / "policies"
+    (tree / "calendars").mkdir(parents=True)
+    (tree / "calendars" / "2027.yaml").write_text(MADE_UP_2027, encoding="utf-8")
+    (tree / "x").mkdir()
+    policy = tree / "x" / "2027.yaml"
+    policy.write_text("id: x/2027\nyear: 2027\n"
+                      "jurisdiction: {code: \"100000\", name: 测试市场监督管理局, region: 测试市, level: city}\n", "utf-8")
+    result = run("--from", "2026-12-25", "--working-days", "10", "--policy", str(policy))
+    assert (result.exit_code, result.stdout.splitlines()[:1]) == (0, ["2027-01-11"]), result.stderr
+    monkeypatch.undo()  # the working folder's policies/, as `spotcheck deadline` run in the bureau's repository
+    monkeypatch.setattr(calendar_module, "CALENDARS", tmp_path / "none")
+    monkeypatch.chdir(tmp_path / "bureau")
+    result = run("--from", "2026-12-25", "--working-days", "10")
+    assert (result.exit_code, result.stdout.splitlines()[:1]) == (0, ["2027-01-11"]), result.stderr
 
 
 def test_bad_schedule_file_exits_1_with_file_and_line(tmp_path):

@@ -115,8 +115,9 @@ def test_other_kinds_are_validated(policy_tree):
     assert c303.file == str(calendars / "2027.yaml")
     assert p111.file == str(items) and p111.message.endswith("是否想写 'code'？")
     assert p111.line == line_of(items, "cod: S01")
-    # Validating only the cases file still shows why its policy cannot be tested.
-    assert validate_paths([policy_tree / "city" / "2022.cases.yaml"]) == [p111]
+    # Validating only the cases file still shows why its policy cannot be tested: its item list, and the
+    # schedules in its policies tree's calendars/, which its calendar reads.
+    assert validate_paths([policy_tree / "city" / "2022.cases.yaml"]) == [c303, p111]
 
 
 def test_unknown_task_in_a_cases_file(policy_tree):

@@ -2,6 +2,7 @@ from click.testing import CliRunner
 from conftest import edit, line_of
 from spotcheck.cli import main
 from spotcheck.policy.validate import validate_report
+from spotcheck.starter import Starter, init
 
 NOTICE = """default_document: notice
 documents:
@@ -63,3 +64,20 @@ def test_validate_passes_with_warnings_and_says_so(policy_tree):
     github = CliRunner().invoke(main, ["validate", "--format", "github", str(path)])
     assert github.exit_code == 0
     assert github.stdout.startswith(f"::warning file={path},line={line_of(path, 'number:')},")
+
+
+def test_a_year_whose_holidays_are_not_known_is_a_warning_at_its_year(tmp_path):
+    # Next year's plan, started before the State Council's notice of its holidays: it validates, but its first
+    # draw would stop at C301. (The library knows 2004-2026; a bureau starts 2027 in December 2026.)
+    init(tmp_path, Starter(province="hubei", city="xiangyang", region="襄阳市", code="420600", year=2027))
+    path = tmp_path / "policies" / "hubei" / "xiangyang" / "2027.yaml"
+    report = validate_report([path])
+    assert report.problems == []
+    (warning,) = report.warnings
+    assert (warning.code, warning.line) == ("W924", line_of(path, "year: 2027"))
+    assert warning.warning and "2027 年的节假日安排" in warning.message and "calendars/2027.yaml" in warning.hint
+    (path.parents[2] / "calendars").mkdir()
+    (path.parents[2] / "calendars" / "2027.yaml").write_text(
+        "year: 2027\nsource: 国务院办公厅关于2027年部分节假日安排的通知\n"
+        "holidays:\n  - {name: 元旦, start: 2027-01-01, end: 2027-01-03}\nworkdays: []\n", "utf-8")
+    assert validate_report([path]).warnings == []

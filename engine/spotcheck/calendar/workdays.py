@@ -37,7 +37,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 from spotcheck.errors import Problem, SpotcheckError, reason
-from spotcheck.resources import POLICIES
+from spotcheck.resources import POLICIES, local_policies
 from spotcheck.policy.yamlsource import parse_text
 
 CALENDARS = POLICIES / "calendars"
@@ -247,10 +247,23 @@ class WorkCalendar:
         return cls(schedules)
 
     @classmethod
-    def standard(cls, extra: Iterable[str | Path] = ()) -> WorkCalendar:
-        """The library's years, the schedules in policies/calendars/ (e.g. 2027.yaml), then `extra`."""
-        shipped = sorted(CALENDARS.glob("[0-9][0-9][0-9][0-9].yaml")) if CALENDARS.is_dir() else []
-        return cls.from_files([*shipped, *extra])
+    def standard(cls, extra: Iterable[str | Path] = (), *, policy: Path | None = None) -> WorkCalendar:
+        """The library's years, then the schedules named like 2027.yaml in calendars/ of the bundled policies, of
+        the working folder's policies/ and of the policies tree `policy` is in (a bureau's own repository: where
+        C301 tells an officer to put next year's), then `extra`."""
+        folders = [CALENDARS, local_policies() / "calendars"]
+        if policy is not None:
+            # As given where it names the tree (a problem in the file then reads as validate names it), else resolved.
+            trees = [t for t in (*Path(policy).parents, *Path(policy).resolve().parents) if t.name == "policies"]
+            folders += [trees[0] / "calendars"] if trees else []
+        seen: set[Path] = set()
+        files = []
+        for path in [*(f for folder in folders if folder.is_dir() for f in sorted(folder.glob("[0-9][0-9][0-9][0-9].yaml"))),
+                     *map(Path, extra)]:
+            if path.resolve() not in seen:  # one folder reached two ways (this checkout's policies/ is the bundled one)
+                seen.add(path.resolve())
+                files.append(path)
+        return cls.from_files(files)
 
     def known_years(self) -> tuple[int, ...]:
         return tuple(sorted(set(_LIBRARY_YEARS) | set(self._schedules)))

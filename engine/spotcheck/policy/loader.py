@@ -27,7 +27,7 @@ from spotcheck.policy.loaded import Draft, LoadedItemList, LoadedPolicy, canonic
 from spotcheck.policy.model import Item, ItemList, Policy
 from spotcheck.policy.problems import model_problems, sorted_problems, validate_document
 from spotcheck.policy.vocabulary import undeclared_labels_warning
-from spotcheck.policy.years import year_warnings
+from spotcheck.policy.years import calendar_warning, year_warnings
 from spotcheck.policy.yamlsource import Document, Pos, SourceMap, display, parse_yaml, place
 
 
@@ -110,6 +110,8 @@ class Session:
         if draft.policy is not None:
             problems += policy_problems(draft)
             warnings = year_warnings(doc, draft.policy.year) + undeclared_labels_warning(draft)
+            if draft.calendar is not None:
+                warnings += calendar_warning(doc, draft.policy.year, draft.calendar.known_years())
         if problems or draft.policy is None or draft.item_lists is None or draft.items is None or draft.calendar is None:
             return _Outcome(None, problems, warnings)
         return _Outcome(LoadedPolicy(
@@ -170,7 +172,7 @@ class Session:
                     problems.append(place(references.missing(ref, cal_path, "calendars"),
                                           positions, ("calendars", i), data))
             try:
-                calendar = WorkCalendar.standard(files)
+                calendar = WorkCalendar.standard(files, policy=path)
             except SpotcheckError as exc:
                 problems += [p for p in exc.problems if p not in problems]
         draft = Draft(path, file, data, positions, policy, broken, index,

@@ -1,4 +1,5 @@
-"""Warnings when a policy's dates and texts name another year than the policy's own.
+"""Warnings when a policy's dates and texts name another year than the policy's own, or its year's holidays are
+not known yet.
 
 A plan copied from last year keeps "为切实做好2021年…" or last year's 成文日期 and still validates;
 these are warnings (the policy stays usable), each at the line that names the other year.
@@ -12,7 +13,7 @@ with a document — inside 《…》 or in the （…） right after its closing
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -41,6 +42,19 @@ def year_warnings(doc: Document, year: int) -> list[Problem]:
                 hint=f"沿用上一年度文件时请改成 {year} 年；确属有意提及（如上一年度年报），"
                      f"把这段原文（如“{phrase}”）加到 year_mentions 中")))
     return found
+
+
+def calendar_warning(doc: Document, year: int, known: Collection[int]) -> list[Problem]:
+    """W924 at `year:` when the year's holidays are not known. The policy is whole and validates, but every deadline
+    of its year is counted in working days, so its draws, plans and year board would stop at C301: a bureau writing
+    next year's plan in December learns it now, not on the day of its first draw."""
+    if year in known:
+        return []
+    return [_warn(doc, ("year",), Problem(
+        "W924", f"不知道策略年度 {year} 年的节假日安排：结果公示、获取名单、匹配人员等期限按工作日计算，"
+                f"抽取和检查安排将无法进行（C301）",
+        hint=f"国务院办公厅公布{year}年部分节假日安排后，写一个日程文件放在 policies/calendars/{year}.yaml"
+             f"（格式见 policies/calendars/README.md），或在 calendars: 中列出该文件"))]
 
 
 def _date_warnings(doc: Document, data: dict[str, Any], year: int) -> Iterator[Problem]:
