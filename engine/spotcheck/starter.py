@@ -310,8 +310,9 @@ spotcheck diff {s.folder}/{s.year}.yaml {s.folder}/{s.year + 1}.yaml   # 新年�
 上级策略用名称引用随 spotcheck 安装的基线（`extends: {s.parent}`），也可以写相对路径。
 策略文件每个键的含义、可写的值和默认值见 `validators/policy.reference.md`。
 升级 spotcheck 后运行 `spotcheck schema export --out validators` 更新 JSON Schema 和字段参考并提交。
-chinese-calendar 尚未收录的年份（如国务院刚公布的下一年节假日安排），写成 `policies/calendars/<年份>.yaml`，
-并在策略的 `calendars:` 中列出该文件（相对路径）；spotcheck 不会按“只有周末休息”推算。
+chinese-calendar 尚未收录的年份（如国务院刚公布的下一年节假日安排），写成 `policies/calendars/<年份>.yaml`
+即可，本仓库的策略都会读取（策略年度的日程缺失时 `spotcheck validate` 提醒 W924）；spotcheck 不会按“只有周末
+休息”推算。
 
 ## 提交前检查
 
