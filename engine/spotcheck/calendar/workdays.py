@@ -385,14 +385,19 @@ def _as_day(day: date) -> date:
 UNKNOWN_YEAR = "C301"
 
 
+def schedule_hint(year: int) -> str:
+    """Where a year's schedule goes: the fix for C301, and for W924 before it comes to that."""
+    return (f"按国务院办公厅关于{year}年部分节假日安排的通知，写一个日程文件放在 policies/calendars/{year}.yaml"
+            f"（格式见 policies/calendars/README.md），或在政策文件的 calendars: 中列出该文件；"
+            f"不会按“只有周末休息”推算")
+
+
 def _unknown_year(year: int) -> Problem:
     return Problem(
         code=UNKNOWN_YEAR,
         message=f"不知道 {year} 年的节假日安排，无法计算工作日（已知年份："
         f"{_LIBRARY_YEARS.start}–{_LIBRARY_YEARS.stop - 1} 年及已提供日程的年份）",
-        hint=f"按国务院办公厅关于{year}年部分节假日安排的通知，写一个日程文件放在 policies/calendars/{year}.yaml"
-        f"（格式见 policies/calendars/README.md），或在政策文件的 calendars: 中列出该文件；"
-        f"不会按“只有周末休息”推算",
+        hint=schedule_hint(year),
     )
 
 

@@ -26,7 +26,7 @@ from spotcheck.rules import semantics, wording
 from spotcheck.calendar.deadlines import count_due, due
 from spotcheck.errors import Problem
 from spotcheck.draw.pools import stratum_key, stratum_parts, task_quotas
-from spotcheck.policy.files import CASES, POLICY, find_files
+from spotcheck.policy.files import CASES, CASES_SUFFIX, POLICY, find_files
 from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import Session
 from spotcheck.policy.problems import did_you_mean, validate_document
@@ -98,7 +98,7 @@ class TestRun:
 
 
 def cases_path(policy: Path) -> Path:
-    return policy.with_name(policy.name.removesuffix(".yaml") + ".cases.yaml")
+    return policy.with_name(policy.name.removesuffix(".yaml") + CASES_SUFFIX)
 
 
 def _read(path: Path, session: Session) -> tuple[CasesFile | None, Any, list[Problem]]:

@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from spotcheck.calendar.workdays import schedule_hint
 from spotcheck.errors import Problem
 from spotcheck.policy.yamlsource import Document, Path_, place
 
@@ -53,8 +54,7 @@ def calendar_warning(doc: Document, year: int, known: Collection[int]) -> list[P
     return [_warn(doc, ("year",), Problem(
         "W924", f"不知道策略年度 {year} 年的节假日安排：结果公示、获取名单、匹配人员等期限按工作日计算，"
                 f"抽取和检查安排将无法进行（C301）",
-        hint=f"国务院办公厅公布{year}年部分节假日安排后，写一个日程文件放在 policies/calendars/{year}.yaml"
-             f"（格式见 policies/calendars/README.md），或在 calendars: 中列出该文件"))]
+        hint=schedule_hint(year)))]
 
 
 def _date_warnings(doc: Document, data: dict[str, Any], year: int) -> Iterator[Problem]:

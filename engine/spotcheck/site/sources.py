@@ -16,6 +16,7 @@ from spotcheck.draw.records import TaskCounts, Transcript
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ids import HINT as ID_HINT
 from spotcheck.ids import is_path_id
+from spotcheck.policy.files import CASES_SUFFIX
 from spotcheck.ledger.store import Ledger, Record
 from spotcheck.policy.loader import LoadedPolicy, load_policy
 from spotcheck.resources import POLICIES
@@ -93,7 +94,7 @@ def _policy(policy_id: str, sha256: str, policies_dir: Path, where: str, problem
                                 hint="用 --policies 指向存放该策略的目录（策略标识对应 <目录>/<标识>.yaml）"))
         return None
     stem = path.name[: -len(".yaml")]
-    others = sorted(p for p in path.parent.glob(f"{stem}*.yaml") if p != path and not p.name.endswith(".cases.yaml"))
+    others = sorted(p for p in path.parent.glob(f"{stem}*.yaml") if p != path and not p.name.endswith(CASES_SUFFIX))
     for candidate in (path, *others):
         loaded = load_policy(candidate)
         if loaded.sha256 == sha256 and loaded.policy.id == policy_id:
