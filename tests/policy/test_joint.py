@@ -201,3 +201,18 @@ def test_a_documents_table_columns_name_one_of_the_plans_tables(policy_tree):
     assert problems[0].message == "计划表“本局抽查计划”没有任何任务（没有任务的 table 是这个标题）"
     assert "本局抽查计划表" in problems[0].hint
     assert problems[1].message == "栏目“抽查计划编号”合并的任务 t01、t02 不是同一张表中相邻的两行或多行"
+
+
+def test_a_ratio_range_on_a_handed_down_task_may_not_hold_down_what_the_tiers_raise(policy_tree):
+    path = _province(policy_tree)
+    mine = ("tasks:\n  - id: p01\n    name: 全省不定向抽查\n    type: 不定向\n    items: [A99, G01]\n"
+            "    scope: {field: type, op: eq, value: 企业}\n    scope_text: 全市企业\n    sampling: {ratio: \"3%\", ratio_max: \"5%\"}\n"
+            "    draw_months: [3, 10]\n")
+    edit(path, "tasks:\n", mine)
+    problems = validate_paths([path])
+    assert codes(problems) == [("P306", line_of(path, "  - id: p01"))]
+    assert "比例上限 5%（上级没有上限）" in problems[0].message
+    # The province's own range handed down as it is loosens nothing.
+    province = policy_tree / "province" / "2023.yaml"
+    edit(province, 'sampling: {ratio: "3%"}', 'sampling: {ratio: "3%", ratio_max: "5%"}')
+    assert validate_paths([path]) == []

@@ -212,3 +212,29 @@ def test_an_expected_count_beside_a_ratio_changes_nothing_but_is_reported():
     assert _wanted(plain, strata) == _wanted(told, strata) == {"全部": 2}
     _, explain = task_quotas(told, {}, strata)
     assert explain["expected"]["words"] == "计划抽取户数1户，按名录和比例应抽2户，多1户"
+
+
+def test_a_ratio_range_draws_its_lower_bound_and_caps_what_the_tiers_raise():
+    # “抽查比例3%—5%，按信用风险分类结果递加”: the tiers raise the ratio, never past the range's top.
+    risk = {"A": TierRule(multiplier="0.5"), "C": TierRule(multiplier="1.5"), "D": TierRule(multiplier="3")}
+    task = _task(ratio="3%", ratio_max="5%", tiers={}, text=None)
+    strata = {t: (1000, t, None) for t in "ABCD"}
+    assert _wanted(task, strata, risk) == {"A": 15, "B": 30, "C": 45, "D": 50}
+    _, explain = task_quotas(task, risk, strata)
+    assert "D：按比例区间最高5%" in explain["words"]
+    assert sampling_text(task.sampling) == "3%—5%"
+    # Without the range the same tiers take D to 9%.
+    assert _wanted(_task(ratio="3%"), strata, risk)["D"] == 90
+
+
+@pytest.mark.parametrize(("sampling", "words"), [
+    ({"ratio": "5%", "ratio_max": "3%"}, "比例上限（ratio_max）3% 低于比例（ratio）5%"),
+    ({"ratio": "3%", "ratio_max": "5%", "by_tier": {"D": "10%"}}, "D级10% 超过比例上限"),
+    ({"ratio": "3%", "ratio_max": "5%", "at_most": True}, "不再写比例上限"),
+    ({"count": 9, "ratio_max": "5%"}, "不与 count 同用"),
+    ({"unstated": "一定比例", "ratio_max": "5%"}, "须与比例（ratio）同用"),
+])
+def test_a_ratio_range_that_cannot_hold_is_refused(sampling, words):
+    with pytest.raises(ValidationError) as caught:
+        Sampling.model_validate(sampling)
+    assert words in str(caught.value)

@@ -69,12 +69,26 @@ def test_full_width_percent_and_bare_fraction_suggest_the_percentage(policy_tree
     assert '0.3 应写成 "30%"' in p.message
 
 
-@pytest.mark.parametrize(("copied", "ratio", "key"), [("不低于5%", "5%", "at_least: true"), ("不高于 10%", "10%", "at_most: true")])
+@pytest.mark.parametrize(("copied", "ratio", "key"), [("不低于5%", "5%", "at_least: true"), ("不高于 10%", "10%", "at_most: true"),
+                                                   ("≥20%", "20%", "at_least: true"), ("30%以上", "30%", "at_least: true"),
+                                                   ("≤10%", "10%", "at_most: true"), ("10%及以下", "10%", "at_most: true")])
 def test_a_ratio_copied_with_its_bound_from_the_plans_table_names_the_key_for_the_bound(policy_tree, copied, ratio, key):
     path = policy_tree / "city" / "2023.yaml"
     edit(path, 'sampling: {ratio: "5%"}', f'sampling: {{ratio: "{copied}"}}')
     (p,) = policy_problems(path)
     assert p.code == "P112" and f'只写 "{ratio}"' in p.message and key in p.message
+
+
+@pytest.mark.parametrize(("copied", "fix"), [
+    ("3%-5%", 'ratio: "3%" 和 ratio_max: "5%"'), ("3—5%", 'ratio: "3%" 和 ratio_max: "5%"'),
+    ("3‰", '"0.3%"'), ("千分之三", '"0.3%"'), ("百分之五", '"5%"'), ("百分之三十五", '"35%"'), ("百分之零点五", '"0.5%"'),
+    ("不少于10户", "min_count: 10"), ("10户", "count: 10"), ("5 %", '"5%"'),
+])
+def test_a_ratio_copied_from_the_plans_words_says_how_the_policy_writes_it(policy_tree, copied, fix):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, 'sampling: {ratio: "5%"}', f'sampling: {{ratio: "{copied}"}}')
+    (p,) = policy_problems(path)
+    assert p.code == "P112" and fix in p.message and p.line == line_of(path, copied)
 
 
 # ---------------------------------------------------------------- hostile files: a located P104/P106, never a crash

@@ -128,7 +128,8 @@ def _keyed(old: Iterable[T], new: Iterable[T], key: Callable[[T], str]) -> tuple
 _CLAUSE_PARTS = {"base": "抽查基数", "target": "抽查目标数", "expected": "计划抽取户数", "min_count": "最少户数", "by_size": "按规模的规则",
                  "tiers": "本任务分级规则", "tier_kinds": "分级规则适用的对象类别", "classes": "分类抽查",
                  "times_per_year": "每年次数", "times_at_least": "至少N次", "once_in_years": "每N年至少一次",
-                 "from_list": "按名单抽查", "unstated": "未写明比例的原话", "min_per_stratum": "每层最少户数"}
+                 "from_list": "按名单抽查", "unstated": "未写明比例的原话", "min_per_stratum": "每层最少户数",
+                 "ratio_max": "比例上限"}
 
 
 def _batches(task: Task) -> str:

@@ -201,6 +201,10 @@ def handed_down_problems(draft: Draft, child: Policy, parent: LoadedPolicy) -> l
         loosened = []
         if mine.ratio is not None and given.ratio is not None and mine.ratio < given.ratio:
             loosened.append(f"抽查比例 {mine.ratio.normalize():f}% 低于上级的 {given.ratio.normalize():f}%")
+        if mine.ratio_max is not None and (given.ratio_max is None or mine.ratio_max < given.ratio_max):
+            # A cap holds down what the tiers raise: one the parent did not set, or a lower one, draws fewer.
+            theirs_max = f"上级的 {given.ratio_max.normalize():f}%" if given.ratio_max is not None else "上级没有上限"
+            loosened.append(f"比例上限 {mine.ratio_max.normalize():f}%（{theirs_max}）会压低按信用等级提高的比例")
         if mine.count is not None and given.count is not None and mine.count < given.count:
             loosened.append(f"抽查数量 {mine.count} 少于上级的 {given.count}")
         dropped = [c for c in base.items if c not in task.items]

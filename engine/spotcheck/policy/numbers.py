@@ -40,9 +40,63 @@ def _as_percent(number: object) -> str | None:
     return f"{pct.normalize():f}%"
 
 
-# A plan's table writes the bound into the ratio ("不低于5%"); a policy keeps it as a key of its own.
-_LOWER_BOUNDS = ("不低于", "不少于", "至少", "最低")
-_BOUND_WORDS = re.compile(r"\s*(不低于|不少于|至少|最低|不高于|不超过|最多|最高)\s*([0-9]+(?:\.[0-9]+)?%)\s*")
+# A plan's table writes the bound into the ratio ("不低于5%", "≥20%", "30%以上"); a policy keeps it as a key of its own.
+_LOWER_BOUNDS = ("不低于", "不少于", "至少", "最低", "≥", "≧", ">=", "＞＝", "以上", "及以上")
+_NUMBER = r"([0-9]+(?:\.[0-9]+)?%)"
+_BOUND_WORDS = re.compile(r"\s*(不低于|不少于|至少|最低|不高于|不超过|最多|最高|≥|≧|>=|＞＝|≤|≦|<=|＜＝)\s*" + _NUMBER + r"\s*")
+_BOUND_AFTER = re.compile(r"\s*" + _NUMBER + r"\s*(及以上|以上|及以下|以下)\s*")
+_RANGE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)%?\s*(?:-|—|–|－|~|～|至|到)+\s*" + _NUMBER + r"\s*")
+_PER_MILLE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*‰\s*")
+_SPOKEN = re.compile(r"\s*(百分之|千分之)([零〇一二两三四五六七八九十百点]+)\s*")
+_HOUSEHOLDS = re.compile(r"\s*(不少于|至少|抽查|抽取)?\s*([0-9]+)\s*户.*")
+_DIGITS = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9)))
+
+
+def _spoken(words: str) -> Decimal | None:
+    """A number as a plan spells it out, up to 一百 with 点 decimals ("三", "三十五", "零点五"); None otherwise."""
+    whole, _, fraction = words.partition("点")
+    if whole == "一百":
+        n = 100
+    elif "十" in whole:
+        tens, _, ones = whole.partition("十")
+        if len(tens) > 1 or len(ones) > 1 or any(c not in _DIGITS for c in tens + ones):
+            return None
+        n = (_DIGITS[tens] if tens else 1) * 10 + (_DIGITS[ones] if ones else 0)
+    elif len(whole) == 1 and whole in _DIGITS:
+        n = _DIGITS[whole]
+    else:
+        return None
+    if any(c not in _DIGITS for c in fraction):
+        return None
+    return Decimal(f"{n}.{''.join(str(_DIGITS[c]) for c in fraction)}" if fraction else n)
+
+
+def _spelled(value: str, what: str) -> str | None:
+    """The fix for a ratio copied from a plan's words rather than written as the policy writes it."""
+    if copied := _BOUND_WORDS.fullmatch(value):
+        word, number = copied.groups()
+        key = "at_least: true" if word in _LOWER_BOUNDS else "at_most: true"
+        return f"{what} {value!r} 只写 \"{number}\"；“{word}”在抽查比例（sampling）中另写成 {key}，计划表的原话可照录在 text"
+    if copied := _BOUND_AFTER.fullmatch(value):
+        number, word = copied.groups()
+        key = "at_least: true" if word in _LOWER_BOUNDS else "at_most: true"
+        return f"{what} {value!r} 只写 \"{number}\"；“{word}”在抽查比例（sampling）中另写成 {key}，计划表的原话可照录在 text"
+    if copied := _RANGE.fullmatch(value):
+        low, high = copied.groups()
+        return (f"{what} {value!r} 是区间：写成 ratio: \"{low}%\" 和 ratio_max: \"{high}\"（按下限抽取，按信用等级提高后不超过上限），"
+                "计划表的原话可照录在 text")
+    if (compact := re.sub(r"\s", "", value)) != value and re.fullmatch(r"[0-9]+(?:\.[0-9]+)?%", compact):
+        return f"{what} {value!r} 中有空格：写成 \"{compact}\""
+    if copied := _PER_MILLE.fullmatch(value):
+        return f"{what} {value!r} 用千分号：写成百分比 \"{Decimal(copied.group(1)) / 10:f}%\""
+    if (copied := _SPOKEN.fullmatch(value)) and (n := _spoken(copied.group(2))) is not None:
+        pct = n if copied.group(1) == "百分之" else n / 10
+        return f"{what} {value!r} 用阿拉伯数字写成 \"{pct.normalize():f}%\""
+    if copied := _HOUSEHOLDS.fullmatch(value):
+        word, n = copied.groups()
+        key = f"min_count: {n}（最少户数，与比例同用）" if word in ("不少于", "至少") else f"count: {n}（固定户数）"
+        return f"{what} {value!r} 是户数，不是比例：写成 {key}"
+    return None
 
 
 def _percent_parser(pattern: str, what: str):
@@ -61,11 +115,8 @@ def _percent_parser(pattern: str, what: str):
         if rx.match(value):
             return Decimal(value[:-1])
         # The pattern alone decides; these are only the words for what it refused.
-        if copied := _BOUND_WORDS.fullmatch(value):
-            word, number = copied.groups()
-            key = "at_least: true" if word in _LOWER_BOUNDS else "at_most: true"
-            raise ValueError(f"{what} {value!r} 只写 \"{number}\"；“{word}”在抽查比例（sampling）中另写成 {key}"
-                             "，计划表的原话可照录在 text")
+        if (fix := _spelled(value, what)) is not None:
+            raise ValueError(fix)
         if re.match(r"^[0-9]+(?:\.[0-9]+)?%$", value) and Decimal(value[:-1]) > 100:
             raise ValueError(f"{what} {value} 超过 100%")
         if re.match(r"^0+(?:\.0+)?%$", value):

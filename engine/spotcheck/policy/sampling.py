@@ -158,6 +158,16 @@ def _conflicts(data: Any) -> list[str]:
         out.append("at_least（不低于）与 at_most（不高于）不能同时为 true")
     if data.get("count") is not None and data.get("min_count") is not None:
         out.append("固定数量（count）不需要最少户数（min_count）")
+    if data.get("ratio_max") is not None:
+        others = [k for k in ("count", "by_size", "from_list", "once_in_years") if data.get(k) not in (None, [], {})]
+        if others:
+            out.append(f"比例上限（ratio_max）只用于按比例抽取，不与 {'、'.join(others)} 同用")
+        elif data.get("ratio") is None:
+            out.append("比例上限（ratio_max）须与比例（ratio）同用：区间“3%—5%”写作 ratio: \"3%\" 和 ratio_max: \"5%\"")
+        if data.get("at_most") is True:
+            out.append("at_most（不高于）已把比例作为上限，不再写比例上限（ratio_max）")
+        if data.get("at_least") is False:
+            out.append("确切比例（at_least: false）没有区间，不再写比例上限（ratio_max）")
     if data.get("from_list") is not None and any(data.get(k) is not None for k in ("min_count", "target", "base")):
         out.append("按名单抽查（from_list）以名单为准，不写最少户数（min_count）、目标数（target）或基数（base）")
     if data.get("unstated") is not None and any(data.get(k) is not None for k in ("min_count", "target", "min_per_stratum")):
@@ -170,13 +180,17 @@ def _conflicts(data: Any) -> list[str]:
 
 
 class Sampling(Model):
-    """抽查比例/数量 as the plan writes it: "不低于5%", "100%", a fixed number, "不低于5%，2次/年",
+    """抽查比例/数量 as the plan writes it: "不低于5%", "100%", a fixed number, "不低于5%，2次/年", "3%—5%",
     "不高于10%", "抽查基数约40065户，比例不低于3%，目标数1200户", "不足50户的全部抽查，50户以上的不低于10%"."""
 
     ratio: PositivePercent | None = Field(None, title="抽查比例")
     at_least: StrictBool | None = Field(
         None, title="不低于", description="true：比例或数量为下限（“不低于5%”，默认）；false：确切比例（“抽查比例为20%”）")
     at_most: StrictBool = Field(False, title="不高于", description="比例或数量为上限（“不高于10%”）：按比例向下取整，不补足1户")
+    ratio_max: PositivePercent | None = Field(
+        None, title="比例上限",
+        description="比例写成区间时的上限（“3%—5%”“不低于10%，不高于30%”）：按 ratio 抽取，按信用等级、类别的倍数提高后的比例"
+                    "不超过此数；各等级、类别写明的比例须在区间内；户数规定（min_count、target、min_per_stratum）不受此限")
     count: PositiveCount | None = Field(None, title="抽查数量", description="固定户数，代替比例")
     min_count: Count | None = Field(None, title="最少户数", description="按比例算出的户数少于此数时抽此数（不超过对象户数）")
     min_per_stratum: PositiveCount | None = Field(
@@ -231,6 +245,7 @@ class Sampling(Model):
         if conflicts:
             raise ValueError("；".join(conflicts))
         model._check_bands()
+        model._check_range()
         if model.ratio is None and model.tier_ratios and "tier" not in model.stratify and not model.unstated:
             raise ValueError("只写了各等级的比例（tiers 的 ratio 或 by_tier）时须按风险等级分层：在 stratify 中加入 tier")
         if model.tier_kinds and "type" not in model.stratify:
@@ -246,6 +261,17 @@ class Sampling(Model):
                 raise ValueError(f"按规模的规则在 {a.below} 户至 {b.from_} 户之间没有规定")
         if bands and ((bands[0].from_ or 0) > 0 or bands[-1].below is not None):
             raise ValueError("按规模的规则须覆盖所有户数：第一档不写 from，最后一档不写 below")
+
+    def _check_range(self) -> None:
+        cap = self.ratio_max
+        if cap is None:
+            return
+        if self.ratio is not None and cap < self.ratio:
+            raise ValueError(f"比例上限（ratio_max）{cap.normalize():f}% 低于比例（ratio）{self.ratio.normalize():f}%")
+        stated = [(f"{k}级", r) for k, r in self.tier_ratios.items()] + [(f"类别“{c.name}”", c.ratio) for c in self.classes if c.ratio is not None]
+        over = [f"{who}{r.normalize():f}%" for who, r in stated if r > cap]
+        if over:
+            raise ValueError(f"{'、'.join(over)} 超过比例上限（ratio_max）{cap.normalize():f}%：计划写明的比例须在区间内")
 
     @property
     def bound(self) -> Bound:
@@ -356,6 +382,9 @@ def stratum_ratio(s: Sampling, risk_tiers: Mapping[str, TierRule], base: Fractio
         return Fraction(0), [*words, f"计划只写明了{stated}级的比例，{'本层' if tier is None else f'{tier}级'}不抽取"]
     if r is None:
         return Fraction(0), [*words, f"计划未写明比例（“{s.unstated}”），不抽取"]
+    if s.ratio_max is not None and r > (cap := percent_fraction(s.ratio_max)):
+        words.append(f"按比例区间最高{_pct(cap)}")
+        return cap, words
     if r > 1:
         words.append("最高100%")
     return min(Fraction(1), r), words
@@ -442,7 +471,10 @@ def sampling_text(s: Sampling) -> str:
         head = "、".join(f"{k}级{v.normalize():f}%" for k, v in s.tier_ratios.items())
     else:
         pct = f"{s.ratio.normalize():f}%" if s.ratio is not None else ""
-        head = pct if s.bound == "等于" or s.ratio == 100 else f"{s.bound}{pct}"
+        if s.ratio_max is not None:
+            head = f"{pct}—{s.ratio_max.normalize():f}%"
+        else:
+            head = pct if s.bound == "等于" or s.ratio == 100 else f"{s.bound}{pct}"
     if s.min_count is not None:
         head += f"，不少于{s.min_count}户"
     if s.min_per_stratum is not None:
