@@ -41,12 +41,24 @@ def test_a_key_written_a_level_off_is_told_where_it_belongs(policy_tree, old, ne
 @pytest.mark.parametrize(("new", "hint"), [
     ("draw_months: [4月, 11]", "只写数字 4，"),
     ("draw_months: 4月、11月", "列表写成 [4, 11]"),
-], ids=["a-month-with-its-unit", "a-list-as-text"])
+    ("draw_months: 4月-11月", "“4月-11月”写成 [4, 11]（起始月, 结束月）"),
+    ("draw_months: 3月份至12月份", "“3月份至12月份”写成 [3, 12]"),
+    ("draw_months: 第二季度", "“第二季度”写成 [4, 6]"),
+    ("draw_months: 全年", "“全年”写成 [1, 12]"),
+    ("draw_months: 下半年", "“下半年”写成 [7, 12]"),
+], ids=["a-month-with-its-unit", "a-list-as-text", "a-span", "a-span-with-至", "a-quarter", "the-year", "a-half"])
 def test_numbers_and_lists_copied_from_the_plans_words_are_shown_as_written_in_a_policy(policy_tree, new, hint):
     path = policy_tree / "city" / "2023.yaml"
     edit(path, "draw_months: [4, 11]", new)
     (p,) = policy_problems(path)
     assert p.code == "P112" and p.hint.startswith(hint), p.hint
+
+
+def test_a_span_of_months_off_the_calendar_gets_no_made_up_fix(policy_tree):
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "draw_months: [4, 11]", "draw_months: 11月-4月")
+    (p,) = policy_problems(path)
+    assert p.code == "P112" and p.hint is None
 
 
 def test_a_key_run_into_its_value_and_chinese_quotes_are_named_with_the_fix(policy_tree):

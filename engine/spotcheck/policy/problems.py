@@ -136,10 +136,31 @@ def _home_of(root: type[BaseModel], loc: Sequence[Any], key: str) -> str | None:
 _NUMBER_IN_WORDS = re.compile(r"\D{0,4}?(\d+)\D{0,4}")  # 4月, 2次/年, 第3轮, 20户
 
 
-def _as_written(kind: str, given: Any) -> str | None:
-    """The form a number or a list copied from a plan's text takes in a policy: 4月 → 4, 4月、11月 → [4, 11]."""
+_MONTH_SPAN = re.compile(r"\s*(\d{1,2})\s*(?:月份?)?\s*(?:-|—|–|－|~|～|至|到)+\s*(\d{1,2})\s*(?:月份?)?\s*")
+_SEASONS = {"全年": (1, 12), "上半年": (1, 6), "下半年": (7, 12), "一季度": (1, 3), "二季度": (4, 6), "三季度": (7, 9),
+            "四季度": (10, 12)}
+
+
+def _as_months(given: str) -> str | None:
+    """[起始月, 结束月] for a span of months as a plan's table writes it: 4月-11月, 全年, 第二季度."""
+    if span := _MONTH_SPAN.fullmatch(given):
+        first, last = int(span[1]), int(span[2])
+    elif (season := _SEASONS.get(given.strip().removeprefix("第"))) is not None:
+        first, last = season
+    else:
+        return None
+    if not 1 <= first <= last <= 12:
+        return None
+    return f"“{given.strip()}”写成 [{first}, {last}]（起始月, 结束月）"
+
+
+def _as_written(kind: str, given: Any, title: str | None = None) -> str | None:
+    """The form a number or a list copied from a plan's text takes in a policy: 4月 → 4, 4月、11月 → [4, 11],
+    and in a field of months (`title` says 月) 4月-11月 → [4, 11]."""
     if not isinstance(given, str):
         return None
+    if _TYPE_MESSAGES.get(kind) == "应为列表" and title and "月" in title and (months := _as_months(given)):
+        return months
     if kind in ("int_type", "int_parsing") and (number := _NUMBER_IN_WORDS.fullmatch(given.strip())):
         return f"只写数字 {number[1]}，不写单位和说明文字"
     parts = [p for p in re.split(r"[、，,；;\s]+", given) if p]
@@ -192,7 +213,7 @@ def _translated(err: Mapping[str, Any], root: type[BaseModel]) -> tuple[str, str
         return "P150", f"标识 {_show(given)} 含有不允许的字符", ids.HINT
     if kind in _TYPE_MESSAGES:
         hint = "数字形式的文字（如编码、电话、行政区划代码）请加引号" if kind == "string_type" and isinstance(
-            given, (int, float)) else _as_written(kind, given)
+            given, (int, float)) else _as_written(kind, given, _title_at(root, loc))
         return "P112", f"{_TYPE_MESSAGES[kind]}，实际为 {_show(given)}", hint
     if kind == "too_short":
         return "P112", f"至少需要 {ctx.get('min_length')} 项，实际 {ctx.get('actual_length')} 项", None
