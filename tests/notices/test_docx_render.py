@@ -157,3 +157,10 @@ def test_a_pdf_is_dated_by_its_notice_and_the_same_bytes_whenever_it_is_converte
     # LibreOffice stamps the second of conversion: a conversion a second later differed in three places.
     time.sleep(1.1)
     assert docx_render.to_pdf(demo_docx, dated) == first
+
+
+def test_a_pdf_libreoffice_wrote_that_cannot_be_read_is_a_problem_not_a_traceback():
+    with pytest.raises(SpotcheckError) as caught:
+        docx_render._redated(b"%PDF-1.7\nnot a pdf at all", None)
+    (problem,) = caught.value.problems
+    assert problem.code == "N831" and "无法读取" in problem.message

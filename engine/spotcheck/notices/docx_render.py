@@ -404,6 +404,14 @@ def _redated(pdf: bytes, dated: dt.date | None) -> bytes:
     the same bytes whenever it is converted."""
     import pikepdf  # only a PDF needs it
 
+    try:
+        return _stamped(pikepdf, pdf, dated)
+    except pikepdf.PdfError as exc:
+        raise SpotcheckError(Problem("N831", f"LibreOffice 生成的 PDF 无法读取：{str(exc)[:300]}",
+                                     hint="重试一次；仍不行时改用 --format docx 后在 Word 中另存为 PDF")) from None
+
+
+def _stamped(pikepdf, pdf: bytes, dated: dt.date | None) -> bytes:
     with pikepdf.open(io.BytesIO(pdf)) as document:
         for key in ("/ID", "/DocChecksum"):
             if key in document.trailer:
