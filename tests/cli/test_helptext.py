@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import click
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
@@ -46,3 +47,24 @@ def test_the_list_of_commands_shows_each_commands_first_sentence_whole():
     listed = re.sub(r"\s+", "", out[out.index("命令："):])
     assert "..." not in listed  # click cut a long line to "……teams.csv..."
     assert "tables把抽取结果目录中的draws.csv、visits.csv、teams.csv另存为中文表头的副本（抽取名单、检查安排、检查组）。" in listed
+
+
+def _pages(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    # Through list_commands and get_command: the commands are loaded as they are asked for.
+    ctx = click.Context(group)
+    out = [path]
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        out += _pages(command, (*path, name)) if isinstance(command, click.Group) else [(*path, name)]
+    return out
+
+
+def test_every_help_page_fits_80_columns():
+    # The demo's page printed the checkout's absolute path of its default policy, 86 columns and more.
+    runner = CliRunner()
+    pages = _pages(main)
+    assert len(pages) > 30
+    for path in pages:
+        out = runner.invoke(main, [*path, "--help"], terminal_width=80).output
+        widest = max(out.splitlines(), key=columns)
+        assert columns(widest) <= 80, (path, widest)

@@ -11,7 +11,7 @@ from spotcheck.cli.common import main, policy_option, reports_problems, steps
 
 @main.command("demo")
 @click.option("--out", "out_dir", default="demo-out", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="演示输出目录（须为新目录）")
-@policy_option("使用的策略", default=str(demo.DEFAULT_POLICY), show_default=True)
+@policy_option("使用的策略（默认：内置的朔州市2021年度策略 shanxi/shuozhou/2021.yaml）", default=str(demo.DEFAULT_POLICY))
 @click.option("--entities", type=click.IntRange(min=100), default=5000, show_default=True, help="合成主体数")
 @click.option("--inspectors", type=click.IntRange(min=20), default=300, show_default=True, help="合成执法人员数")
 @click.option("--seed", default="demo", show_default=True, help="演练种子")
