@@ -107,8 +107,8 @@ def test_the_actor_may_come_from_spotcheck_actor(env):
     r = as_officer("results", "approve", "--draw", env["draw"], "--all", "--date", "2023-11-01")
     assert r.exit_code == 0, r.output
     with Ledger.open(env["ledger"]) as led:
-        actors = {(rec.kind, rec.actor) for rec in led.iter() if rec.kind in ("result", "result_state")}
-    assert actors == {("result", "王科长"), ("result_state", "王科长")}
+        actors = {(rec.kind, rec.actor) for rec in led.iter() if rec.kind in ("result", "result_states")}
+    assert actors == {("result", "王科长"), ("result_states", "王科长")}
 
 
 def test_publish_with_nothing_approved_exits_1(env):

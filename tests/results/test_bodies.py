@@ -91,18 +91,19 @@ def test_imports_by_columns_write_the_records_written_one_by_one(tmp_path, draw_
 
 @pytest.mark.parametrize("out", [None, "/公示/结果", '/公示/"引号"\\反斜杠\t制表\n换行'])
 def test_a_state_marks_text_is_its_records_canonical_json(monkeypatch, out):
-    monkeypatch.setattr(bodies, "CHUNK_ROWS", 3)  # several chunks, the last one short
+    monkeypatch.setattr(bodies, "STATES_PER_RECORD", 3)  # several records, the last one short
     ids = [*TEXTS, "V-0001", "控制\x01\x1f", "删除\x7f"]
     results = pl.DataFrame({"visit_id": ids, "seq": [2**40 + n for n in range(len(ids))]})
     on = dt.date(2023, 10, 26)
+    pairs = [list(row) for row in results.iter_rows()]
     for state in (records.APPROVED, records.PUBLISHED):
-        made = {"on": on.isoformat(), "state": state, **({} if out is None else {"out": out})}
-        assert list(bodies.state_records(results, state, on, out)) == [
-            (vid, canonical_json({"visit_id": vid, "result_seq": seq, **made})) for vid, seq in results.iter_rows()]
+        made = {"draw_id": "d-\"1\"", "on": on.isoformat(), "state": state, **({} if out is None else {"out": out})}
+        assert list(bodies.state_batches(results, state, on, 'd-"1"', out)) == [
+            ('d-"1"', canonical_json({**made, "results": pairs[k:k + 3]})) for k in range(0, len(pairs), 3)]
 
 
 def test_a_folder_name_that_is_not_utf8_is_refused_as_the_ledger_refuses_it():
     """Not stored with U+FFFD in place of the lone surrogate: as a body written one by one, it cannot be hashed."""
     results = pl.DataFrame({"visit_id": ["V-0001"], "seq": [1]})
     with pytest.raises(UnicodeEncodeError):
-        list(bodies.state_records(results, records.PUBLISHED, dt.date(2023, 10, 26), "/公示/\udcff"))
+        list(bodies.state_batches(results, records.PUBLISHED, dt.date(2023, 10, 26), "d1", "/公示/\udcff"))

@@ -49,10 +49,11 @@ def test_only_approved_results_are_published(tmp_path, draw_dir, results_ledger,
     assert rows[1][1] == "fixture/results/2023/样例市市场监督管理局2023年度“双随机、一公开”抽查工作计划"
     with Ledger.open(results_ledger) as led:
         states = {t.visit.visit_id: t for t in results.tracks(load_draw(draw_dir), led)}
-        mark = led.latest("result_state", v1)
+        mark = led.latest("result_states", load_draw(draw_dir).draw_id)
     assert [states[v["visit_id"]].state for v in visit_rows] == ["公示", "公示", "录入", "录入", "录入"]
-    assert (mark.actor, mark.body) == ("公示员", {"on": "2023-10-26", "out": str(tmp_path / "pub"),
-                                               "result_seq": states[v1].result.seq, "state": "公示", "visit_id": v1})
+    assert (mark.actor, mark.body) == ("公示员", {
+        "draw_id": load_draw(draw_dir).draw_id, "on": "2023-10-26", "out": str(tmp_path / "pub"), "state": "公示",
+        "results": [[v, states[v].result.seq] for v in (v1, visit_rows[1]["visit_id"])]})
 
 
 def test_xlsx_holds_the_same_rows(tmp_path, draw_dir, results_ledger):

@@ -6,6 +6,7 @@ import pytest
 from conftest import RESULTS
 from conftest import RESULTS_POLICY as POLICY
 from conftest import RESULTS_TODAY as TODAY
+from spotcheck.results import bodies
 from spotcheck.results import records as results
 from spotcheck.draw.reader import load_draw
 from spotcheck.errors import SpotcheckError
@@ -143,22 +144,28 @@ def test_approve_moves_only_the_named_visits(draw_dir, results_ledger, visit_row
     assert out.changed == (v,)
     with Ledger.open(results_ledger) as led:
         states = {t.visit.visit_id: t for t in results.tracks(load_draw(draw_dir), led)}
-        record = led.latest("result_state", v)
+        record = led.latest("result_states", load_draw(draw_dir).draw_id)
     assert states[v].state == "审核" and states[vid(visit_rows, 0)].state == "录入"
     assert record.actor == "审核员乙" and record.body["on"] == "2023-11-01"
+    assert record.body["results"] == [[v, states[v].result.seq]] and record.body["state"] == "审核"
     again = results.approve(draw_dir, ledger_path=results_ledger, actor="审核员乙", visit_ids=[v], on=TODAY)
     assert again.changed == () and again.skipped == ((v, "已是“审核”状态"),)
 
 
-def test_approvals_are_stored_as_their_canonical_text(draw_dir, results_ledger, visit_rows):
-    """Approve writes its bodies as text made over columns: each is the text canonical_json writes for it."""
+def test_an_approval_is_stored_as_its_canonical_text(draw_dir, results_ledger, visit_rows, monkeypatch):
+    """Approve writes its records as text made over columns: each is the text canonical_json writes for it, one
+    record for each STATES_PER_RECORD results it names."""
+    monkeypatch.setattr(bodies, "STATES_PER_RECORD", 2)
     out = results.approve(draw_dir, ledger_path=results_ledger, actor="审核员", on=TODAY)
     with sqlite3.connect(results_ledger) as conn:
-        stored = conn.execute("SELECT key, body FROM records WHERE kind = 'result_state' ORDER BY seq").fetchall()
-    assert [key for key, _ in stored] == list(out.changed) == [v["visit_id"] for v in visit_rows]
-    for key, text in stored:
+        stored = conn.execute("SELECT key, body FROM records WHERE kind = 'result_states' ORDER BY seq").fetchall()
+    assert {key for key, _ in stored} == {load_draw(draw_dir).draw_id} and len(stored) == 3
+    named = []
+    for _, text in stored:
         body = json.loads(text)
-        assert text == canonical_json(body) and body["visit_id"] == key and body["state"] == "审核"
+        assert text == canonical_json(body) and body["state"] == "审核" and body["on"] == TODAY.isoformat()
+        named += [visit for visit, _ in body["results"]]
+    assert named == list(out.changed) == [v["visit_id"] for v in visit_rows]
 
 
 def test_approve_needs_an_approver_with_a_name(draw_dir, results_ledger, visit_rows):

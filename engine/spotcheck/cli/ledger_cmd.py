@@ -18,7 +18,8 @@ _FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["text", "jso
 KIND_NAMES = {
     "commitment": "抽取承诺", "claim": "承诺兑现", "refused_redraw": "拒绝重复抽取", "draw": "正式抽取", "drill": "演练抽取",
     "drill_plan": "演练检查安排", "history": "检查记录", "visit": "检查安排", "team": "检查组", "team_reassignment": "更换检查人员",
-    "result": "检查结果", "result_state": "结果状态变更", "follow_up": "后续处置",
+    "result": "检查结果", "result_states": "结果审核、公示", "result_state": "结果状态变更（逐条，旧格式）",
+    "follow_up": "后续处置",
 }
 BEIJING = timezone(timedelta(hours=8), "北京时间")
 

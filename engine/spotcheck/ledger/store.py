@@ -14,7 +14,7 @@ The record hash and the chain check are in spotcheck.ledger.chain; history rows 
 spotcheck.ledger.history.append_history.
 
 Record kinds in use: commitment, claim, refused_redraw, draw, history, visit, team,
-team_reassignment, result, result_state. A commitment id can be committed once and claimed for a
+team_reassignment, result, result_states (result_state in ledgers begun before it). A commitment id can be committed once and claimed for a
 draw once (`claim_commitment`): one commitment, one draw, and a second attempt is itself recorded.
 """
 

@@ -1,5 +1,5 @@
 """Record bodies written as their canonical text over whole columns: the `result` records of a clean file's
-one-row visits, and the `result_state` records of an approval or a publication.
+one-row visits, and the `result_states` records of an approval or a publication.
 
 A province's results file is millions of visits, nearly all given in one row for the whole visit, and each
 is approved and published. Their record bodies are made here by polars, byte for byte as `canonical_json`
@@ -130,17 +130,24 @@ def _visit_categories(codes: list[str]) -> list[str]:
     return [c for c in categories if c != NO_PROBLEM] if len(categories) > 1 else list(categories)
 
 
-def state_records(results: pl.DataFrame, state: str, on: dt.date, out: str | None = None) -> Iterator[tuple[str, str]]:
-    """(visit id, body text) of the `result_state` record marking each result (`results`: visit_id, seq) with
-    `state` on a day, as canonical_json writes {"on", "out" (a publication's folder, when given), "result_seq",
-    "state", "visit_id"}."""
-    head = f'{{"on":{canonical_json(on.isoformat())},' + ("" if out is None else f'"out":{canonical_json(out)},')
+# Results one `result_states` record names: a province's approval is a few hundred records, each under a megabyte.
+STATES_PER_RECORD = 20_000
+
+
+def state_batches(results: pl.DataFrame, state: str, on: dt.date, draw_id: str, out: str | None = None) -> Iterator[tuple[str, str]]:
+    """(draw id, body text) of the `result_states` records marking these results (`results`: visit_id, seq, in
+    order) with `state` on a day: one record per STATES_PER_RECORD results, as canonical_json writes {"draw_id",
+    "on", "out" (a publication's folder, when given), "results": [[visit_id, result seq], …], "state"}."""
+    head = f'{{"draw_id":{canonical_json(draw_id)},"on":{canonical_json(on.isoformat())},' \
+        + ("" if out is None else f'"out":{canonical_json(out)},') + '"results":['
     # Refused as the chain's hash refuses a body that is not UTF-8 (a folder name with a lone surrogate): polars
     # would store U+FFFD in its place, a folder other than the one written.
     head.encode("utf-8")
-    text = pl.concat_str(pl.lit(f'{head}"result_seq":'), pl.col("seq").cast(pl.String),
-                         pl.lit(f',"state":{canonical_json(state)},"visit_id":'), json_string("visit_id"), pl.lit("}"))
-    return _chunked(results, pl.col("visit_id"), text)
+    tail = f'],"state":{canonical_json(state)}}}'
+    pairs = pl.concat_str(pl.lit("["), json_string("visit_id"), pl.lit(","), pl.col("seq").cast(pl.String), pl.lit("]"))
+    for start in range(0, results.height, STATES_PER_RECORD):
+        chunk = results.slice(start, STATES_PER_RECORD).select(pairs.str.join(",")).item()
+        yield draw_id, head + chunk + tail
 
 
 def _chunked(frame: pl.DataFrame, *columns: pl.Expr) -> Iterator[tuple]:

@@ -196,7 +196,7 @@ def publish(draw_dir: str | Path, out_dir: str | Path, *, ledger_path: str | Pat
                 # the staging folder with whatever was written.
                 with ThreadPoolExecutor(2) as writer:
                     writing = [writer.submit(write_files, stage.path, group) for group in (lists, notices)]
-                    done = results.mark_published(tx, approved, on, str(out_dir))
+                    done = results.mark_published(tx, approved, on, folder.draw_id, str(out_dir))
                     for written in writing:
                         written.result()
             unreachable = [c for c in shown["categories"].fill_null("[]").unique().to_list() if UNREACHABLE in reads.codes(c)]

@@ -1,7 +1,7 @@
 """What each results step reads of the ledger, field by field in SQLite, rather than whole records.
 
 `records.tracks` gives every visit's full story as records (the status list, the public site, the
-results lists use it). A city's year is hundreds of thousands of results, each three records: approving
+results lists use it). A city's year is hundreds of thousands of results, each a record and two marks: approving
 needs only each visit's latest result and its state, and the report a few fields of each, so these
 readers ask SQLite for exactly those fields (`Ledger.fields`) and answer as `tracks` would (the tests
 compare them on every state).
@@ -21,7 +21,7 @@ import polars as pl
 
 from spotcheck.draw.reader import DrawFolder, Visit
 from spotcheck.errors import SpotcheckError
-from spotcheck.ledger.chain import damaged
+from spotcheck.ledger.chain import Record, damaged
 from spotcheck.ledger.store import Ledger
 from spotcheck.results.categories import CATEGORIES
 
@@ -49,24 +49,20 @@ def needs_follow_up(body: Mapping) -> bool:
 
 
 ENTERED_SCHEMA = {"visit_id": pl.String, "seq": pl.Int64, "state": pl.String}
-# One pass over the records, front to back as _SCAN does: this draw's results and every result's state marks.
-# Through the kind index SQLite fetched each row by its seq in key order and sorted them again, twice the CPU.
-_ENTERED = """SELECT kind = 'result', seq, key, CASE kind WHEN 'result_state' THEN json_extract(body, '$."result_seq"') END,
-  CASE kind WHEN 'result_state' THEN json_extract(body, '$."state"') END
-FROM records NOT INDEXED WHERE (kind = 'result' AND json_extract(body, '$."draw_id"') = ?) OR kind = 'result_state'
+# This draw's results, front to back as _SCAN does: through the kind index SQLite fetched each row by its seq in
+# key order and sorted them again, twice the CPU.
+_ENTERED = """SELECT seq, key FROM records NOT INDEXED WHERE kind = 'result' AND json_extract(body, '$."draw_id"') = ?
 ORDER BY seq"""
-_ENTERED_SCANNED = {"result": pl.Int8, "seq": pl.Int64, "visit_id": pl.String, "result_seq": pl.Int64, "state": pl.String}
 
 
 def entered_frame(folder: DrawFolder, ledger: Ledger) -> pl.DataFrame:
     """Each visit's latest result of the draw (its seq) and that result's state, as `tracks` gives them: one row
     per visit of the draw with a result (ENTERED_SCHEMA), without a Python object per visit."""
-    scanned = pl.concat([pl.DataFrame(rows, schema=_ENTERED_SCANNED, orient="row", strict=False)
-                         for rows in ledger.chunks(_ENTERED, (folder.draw_id,))] or [pl.DataFrame(schema=_ENTERED_SCANNED)])
-    results = scanned.filter(pl.col("result") == 1).select("visit_id", "seq") \
-        .unique("visit_id", keep="last", maintain_order=True) \
+    with ledger.snapshot():
+        scanned = _read(ledger, _ENTERED, (folder.draw_id,), {"seq": pl.Int64, "visit_id": pl.String})
+        marks = marks_frame(ledger)
+    results = scanned.select("visit_id", "seq").unique("visit_id", keep="last", maintain_order=True) \
         .join(folder.visit_frame.select("visit_id"), on="visit_id", how="semi", maintain_order="left")
-    marks = scanned.filter(pl.col("result") == 0)
 
     def marked(state: str) -> pl.Expr:
         return pl.col("seq").is_in(marks.filter(pl.col("state") == state).get_column("result_seq").implode())
@@ -75,27 +71,63 @@ def entered_frame(folder: DrawFolder, ledger: Ledger) -> pl.DataFrame:
                           .when(marked(APPROVED)).then(pl.lit(APPROVED)).otherwise(pl.lit("录入")).alias("state"))
 
 
+# ---------------------------------------------------------------- 审核 and 公示 marks
+
+MARKS_SCHEMA = {"mark": pl.Int64, "result_seq": pl.Int64, "state": pl.String, "on": pl.String}
+# An approval or a publication is one `result_states` record per STATES_PER_RECORD results it names. Ledgers begun
+# before that hold one `result_state` record per result: read through the kind index, which finds none in a newer one.
+_ONE_MARKS = """SELECT seq, json_extract(body, '$."result_seq"'), json_extract(body, '$."state"'), json_extract(body, '$."on"')
+FROM records WHERE kind = 'result_state' ORDER BY seq"""
+_ACTS = """SELECT seq, json_extract(body, '$."state"'), json_extract(body, '$."on"') FROM records WHERE kind = 'result_states'
+ORDER BY seq"""
+# json_each parses each record once; a json_extract of the record per result would parse it once for each.
+_NAMED = """SELECT r.seq, j.value ->> 1 FROM records AS r, json_each(r.body, '$."results"') AS j WHERE r.kind = 'result_states'
+ORDER BY r.seq, j.key"""
+
+
+def marks_frame(ledger: Ledger) -> pl.DataFrame:
+    """Every 审核 and 公示 mark of a result, in chain order (MARKS_SCHEMA: the marking record's seq, the marked
+    result's seq, the state, the day), from records of either form."""
+    with ledger.snapshot():
+        one = _read(ledger, _ONE_MARKS, (), MARKS_SCHEMA)
+        acts = _read(ledger, _ACTS, (), {"mark": pl.Int64, "state": pl.String, "on": pl.String})
+        named = _read(ledger, _NAMED, (), {"mark": pl.Int64, "result_seq": pl.Int64})
+    batched = named.join(acts, on="mark", how="left", maintain_order="left").select(*MARKS_SCHEMA)
+    return pl.concat([one, batched]).sort("mark", maintain_order=True)
+
+
+def mark_records(ledger: Ledger) -> dict[int, dict[str, Record]]:
+    """Each marked result's seq → state → the record of its first mark of that state (one record of an approval
+    marks many results: they share it)."""
+    out: dict[int, dict[str, Record]] = {}
+    # The older form first: a ledger holds it only from before the newer was written.
+    for record in ledger.iter("result_state"):
+        out.setdefault(record.body.get("result_seq"), {}).setdefault(record.body.get("state"), record)
+    for record in ledger.iter("result_states"):
+        state = record.body.get("state")
+        for _, seq in record.body.get("results", ()):
+            out.setdefault(seq, {}).setdefault(state, record)
+    return out
+
+
 PROGRESS_SCHEMA = {"draw_id": pl.String, "visit_id": pl.String, "completed_on": pl.Date, "needs_follow_up": pl.Boolean,
                    "follow_up_closed_on": pl.Date, "first_completed": pl.Date, "first_published_on": pl.Date}
 
 # One pass over the records, in chain order: each result (its draw, completion date, whether it has follow-up
-# actions and its categories as JSON text) and each 公示 mark (the result it publishes, and when). SQLite reads the
+# actions and its categories as JSON text); the 公示 marks are read beside it (marks_frame). SQLite reads the
 # records table front to back rather than through the kind index: at a province's millions of records, fetching
 # each row by its index entry cost four times as much CPU as reading every page once. Each body is parsed once per
-# field read, so a mark's visit and a result's draw are read only where they are used (a result of another draw is
-# left out by the join). The categories come as text because a year has only a few distinct lists of them, each
+# field read (a result of another draw is left out by the join). The categories come as text because a year has only a few distinct lists of them, each
 # judged once in Python (`needs_follow_up`); a `json_each` per result cost a province 7.3 s of CPU in SQLite.
 _SCANNED = {
-    "result": ("kind = 'result'", pl.Int8),
-    "draw_id": ("""CASE kind WHEN 'result' THEN json_extract(body, '$."draw_id"') END""", pl.String),
-    "visit_id": ("CASE kind WHEN 'result' THEN key END", pl.String),
+    "draw_id": ("""json_extract(body, '$."draw_id"')""", pl.String),
+    "visit_id": ("key", pl.String),
     "seq": ("seq", pl.Int64),
-    "day": ("""json_extract(body, CASE kind WHEN 'result' THEN '$."completed_on"' ELSE '$."on"' END)""", pl.String),
-    "n": ("""CASE kind WHEN 'result' THEN ifnull(json_array_length(body, '$."actions"') > 0, 0)
-             ELSE json_extract(body, '$."result_seq"') END""", pl.Int64),
-    "categories": ("""CASE kind WHEN 'result' THEN json_quote(json_extract(body, '$."categories"')) END""", pl.String),
+    "day": ("""json_extract(body, '$."completed_on"')""", pl.String),
+    "n": ("""ifnull(json_array_length(body, '$."actions"') > 0, 0)""", pl.Int64),
+    "categories": ("""json_quote(json_extract(body, '$."categories"'))""", pl.String),
 }
-_SCAN_WHERE = f"""kind = 'result' OR (kind = 'result_state' AND json_extract(body, '$."state"') = '{PUBLISHED}')"""
+_SCAN_WHERE = "kind = 'result'"
 _VISIT = ["draw_id", "visit_id"]
 
 
@@ -147,15 +179,17 @@ class Progress:
 def read_progress(ledger: Ledger) -> Progress:
     """The ledger's side of progress_frame, read without the draw folders: a province's scan is half a minute of
     SQLite, which lets go of Python's lock while it steps, so a caller may read the folders meanwhile."""
-    scanned = scan(ledger, _SCANNED, _SCAN_WHERE).with_columns(pl.col("day").str.to_date("%Y-%m-%d"))
+    with ledger.snapshot():
+        scanned = scan(ledger, _SCANNED, _SCAN_WHERE).with_columns(pl.col("day").str.to_date("%Y-%m-%d"))
+        published = marks_frame(ledger).filter(pl.col("state") == PUBLISHED)
     texts = scanned.get_column("categories").drop_nulls().unique().to_list()
     problem_texts = pl.Series([t for t in texts if _problem_categories(json.loads(t))], dtype=pl.String)
     # Rows are in chain order: a visit's last result is its latest, a result's first mark its publication.
-    results = scanned.filter(pl.col("result") == 1).select(
+    results = scanned.select(
         *_VISIT, "seq", pl.col("day").alias("completed_on"),
         ((pl.col("n") != 0) | pl.col("categories").is_in(problem_texts.implode())).alias("problem"))
-    marks = scanned.filter(pl.col("result") == 0).unique("n", keep="first") \
-        .select(pl.col("n").alias("seq"), pl.col("day").alias("first_published_on"))
+    marks = published.unique("result_seq", keep="first", maintain_order=True) \
+        .select(pl.col("result_seq").alias("seq"), pl.col("on").str.to_date("%Y-%m-%d").alias("first_published_on"))
     latest = results.unique(_VISIT, keep="last") \
         .select(*_VISIT, "completed_on", (pl.col("completed_on").is_not_null() & pl.col("problem")).alias("needs_follow_up"))
     first = results.join(marks, on="seq", maintain_order="left").unique(_VISIT, keep="first") \
@@ -219,15 +253,10 @@ def shown(folder: DrawFolder, ledger: Ledger) -> list[Shown]:
 
 SHOWN_SCHEMA = {"seq": pl.Int64, "visit_id": pl.String, **{f: pl.String for f in PUBLIC_FIELDS}}
 
-# Two passes over the records, front to back as _SCAN does (fetching a province's millions of rows through the kind
-# index cost more than reading every page once): this draw's results with the fields the public list prints, then
-# every result's state marks. One pass of both kinds made each row carry the other kind's columns as nulls, and
-# Python and polars cost more per value than SQLite per page read again.
+# This draw's results with the fields the public list prints, front to back as _SCAN does (fetching a province's
+# millions of rows through the kind index cost more than reading every page once); the marks beside them.
 _SHOWN_RESULTS = ("SELECT seq, key, " + ", ".join(f"""json_extract(body, '$."{f}"')""" for f in PUBLIC_FIELDS)
                   + """ FROM records NOT INDEXED WHERE kind = 'result' AND json_extract(body, '$."draw_id"') = ? ORDER BY seq""")
-_SHOWN_MARKS = ("SELECT " + ", ".join(f"""json_extract(body, '$."{f}"')""" for f in ("result_seq", "state", "on"))
-                + " FROM records NOT INDEXED WHERE kind = 'result_state' ORDER BY seq")
-_MARKS = {"result_seq": pl.Int64, "state": pl.String, "on": pl.String}
 
 
 def shown_frame(folder: DrawFolder, ledger: Ledger) -> pl.DataFrame:
@@ -237,7 +266,7 @@ def shown_frame(folder: DrawFolder, ledger: Ledger) -> pl.DataFrame:
     order = folder.visit_frame.select(pl.col("visit_id"), pl.int_range(pl.len(), dtype=pl.Int64).alias("n"))
     with ledger.snapshot():
         versions = _read(ledger, _SHOWN_RESULTS, (folder.draw_id,), SHOWN_SCHEMA).join(order, on="visit_id")
-        marks = _read(ledger, _SHOWN_MARKS, (), _MARKS)
+        marks = marks_frame(ledger)
 
     def first(state: str, name: str) -> pl.DataFrame:
         # A result's first mark of a state counts, as in `tracks`.

@@ -5,7 +5,9 @@ new or changed; the same file imported twice appends nothing the second time. A 
 new `result` record naming the record it replaces and what changed.
 
 State is never stored beside the chain, it is read from it: a visit's latest `result` record is 录入
-until a `result_state` record approves it (审核) and another publishes it (公示). A corrected result
+until a `result_states` record of an approval names it (审核) and one of a publication (公示); each such record
+is one act, by one actor on one day, naming up to bodies.STATES_PER_RECORD results (a ledger begun earlier also
+holds the older form, one `result_state` record per result, read alike). A corrected result
 starts again at 录入; the public list keeps showing the last published version until the correction
 is approved and published. Follow-up of problems found is open until a `follow_up` record closes it.
 
@@ -35,7 +37,7 @@ from spotcheck.policy.loaded import LoadedPolicy
 from spotcheck.policy.loader import load_policy
 from spotcheck.resources import policy_file
 from spotcheck.results import reads
-from spotcheck.results.bodies import alone_records, several_records, state_records
+from spotcheck.results.bodies import alone_records, several_records, state_batches
 from spotcheck.results.file import Result, alone_results, read_file, several_results
 from spotcheck.results.reads import APPROVED, PUBLISHED, STATES, needs_follow_up
 
@@ -91,6 +93,7 @@ def import_results(path: str | Path, draw_dir: str | Path, *, ledger_path: str |
         # What each result does (None: a first result); its record is made only as it is appended, so a
         # province's millions of bodies are never all in memory at once.
         todo: list[tuple[Result, dict | None]] = []
+        marks: dict[int, dict[str, Record]] | None = None  # read once, when a result is first found corrected
         with ledger.transaction() as tx:
             # One pass over the chain for every visit's latest result, not one query per visit.
             latest = {r.key: r for r in ledger.iter("result", fields={"draw_id": folder.draw_id})}
@@ -109,10 +112,10 @@ def import_results(path: str | Path, draw_dir: str | Path, *, ledger_path: str |
                 if content_of(old.body) == new:
                     unchanged.append(result.visit_id)
                     continue
-                states = [r.body["state"] for r in ledger.find(kind="result_state", key=result.visit_id)
-                          if r.body.get("result_seq") == old.seq]
+                marks = reads.mark_records(ledger) if marks is None else marks
+                states = marks.get(old.seq, {})
                 if states:
-                    reopened[result.visit_id] = PUBLISHED if PUBLISHED in states else states[-1]
+                    reopened[result.visit_id] = PUBLISHED if PUBLISHED in states else APPROVED
                 before = content_of(old.body)
                 changed = [k for k in CONTENT_KEYS if before[k] != new[k]]
                 replaced.append((result.visit_id, old.seq, tuple(FIELD_TITLES.get(k, k) for k in changed)))
@@ -199,9 +202,7 @@ def _tracks(folder: DrawFolder, ledger: Ledger) -> list[Track]:
     for record in ledger.iter("result", fields={"draw_id": folder.draw_id}):
         if record.key in folder.visits:
             versions.setdefault(record.key, []).append(record)
-    states: dict[int, dict[str, Record]] = {}
-    for record in ledger.iter("result_state"):
-        states.setdefault(record.body.get("result_seq"), {}).setdefault(record.body.get("state"), record)
+    states = reads.mark_records(ledger)
     follow_ups: dict[str, Record] = {}
     for record in ledger.iter("follow_up"):
         follow_ups[record.key] = record
@@ -253,7 +254,7 @@ def approve(draw_dir: str | Path, *, ledger_path: str | Path, actor: str, visit_
             chosen = wanted.join(entered, on="visit_id", maintain_order="left")
             todo = chosen.filter(pl.col("state") == "录入")
             # Bodies written over columns: a province's millions of approvals are never dicts.
-            tx.extend_texts("result_state", state_records(todo, APPROVED, on))
+            tx.extend_texts("result_states", state_batches(todo, APPROVED, on, folder.draw_id))
             skipped = chosen.filter(pl.col("state") != "录入")
     named = pl.concat([todo.select("visit_id"), skipped.select("visit_id")])
     units = named.join(frame.select("visit_id", visit_unit(frame).alias("unit")), on="visit_id", how="left",
@@ -263,9 +264,9 @@ def approve(draw_dir: str | Path, *, ledger_path: str | Path, actor: str, visit_
                        dict(zip(*(units.get_column(c).to_list() for c in ("visit_id", "unit")), strict=True)))
 
 
-def mark_published(tx: Transaction, approved: pl.DataFrame, on: dt.date, out: str) -> list[str]:
-    """审核 → 公示 for these results (visit_id, seq), in the publishing transaction."""
-    tx.extend_texts("result_state", state_records(approved, PUBLISHED, on, out))
+def mark_published(tx: Transaction, approved: pl.DataFrame, on: dt.date, draw_id: str, out: str) -> list[str]:
+    """审核 → 公示 for these results (visit_id, seq) of a draw, in the publishing transaction."""
+    tx.extend_texts("result_states", state_batches(approved, PUBLISHED, on, draw_id, out))
     return approved.get_column("visit_id").to_list()
 
 

@@ -18,6 +18,7 @@ from spotcheck.calendar.deadlines import monthly_dates, resolve
 from spotcheck.directory.kinds import load_for
 from spotcheck.ledger.store import Ledger
 from spotcheck.policy.loader import LoadedPolicy, load_policy
+from spotcheck.results import reads
 from spotcheck.results.records import APPROVED, PUBLISHED, RULE, publication_due
 from spotcheck.rules.fields import OPERATING_STATUSES
 from spotcheck.year.rounds import DrawnRound, drawn_rounds, year_rounds
@@ -108,11 +109,9 @@ def _visits(ledger: Ledger, draw_ids: set[str]) -> dict[str, dict]:
     for rec in ledger.iter("result"):
         if rec.key in out and rec.body.get("draw_id") == out[rec.key]["draw_id"]:
             latest[rec.key] = rec
-    states: dict[int, set[str]] = {}
-    for rec in ledger.iter("result_state"):
-        states.setdefault(rec.body.get("result_seq"), set()).add(rec.body.get("state"))
+    states = reads.mark_records(ledger)
     for vid, rec in latest.items():
-        got = states.get(rec.seq, set())
+        got = states.get(rec.seq, {})
         out[vid]["result"] = rec.body
         out[vid]["state"] = PUBLISHED if PUBLISHED in got else APPROVED if APPROVED in got else "录入"
     return out
