@@ -76,22 +76,24 @@ def entered_frame(folder: DrawFolder, ledger: Ledger) -> pl.DataFrame:
 MARKS_SCHEMA = {"mark": pl.Int64, "result_seq": pl.Int64, "state": pl.String, "on": pl.String}
 # An approval or a publication is one `result_states` record per STATES_PER_RECORD results it names. Ledgers begun
 # before that hold one `result_state` record per result: read through the kind index, which finds none in a newer one.
-_ONE_MARKS = """SELECT seq, json_extract(body, '$."result_seq"'), json_extract(body, '$."state"'), json_extract(body, '$."on"')
-FROM records WHERE kind = 'result_state' ORDER BY seq"""
-_ACTS = """SELECT seq, json_extract(body, '$."state"'), json_extract(body, '$."on"') FROM records WHERE kind = 'result_states'
+_STATE = """json_extract(body, '$."state"')"""
+_ONE_MARKS = f"""SELECT seq, json_extract(body, '$."result_seq"'), {_STATE}, json_extract(body, '$."on"')
+FROM records WHERE kind = 'result_state' AND {_STATE} LIKE ? ORDER BY seq"""
+_ACTS = f"""SELECT seq, {_STATE}, json_extract(body, '$."on"') FROM records WHERE kind = 'result_states' AND {_STATE} LIKE ?
 ORDER BY seq"""
 # json_each parses each record once; a json_extract of the record per result would parse it once for each.
-_NAMED = """SELECT r.seq, j.value ->> 1 FROM records AS r, json_each(r.body, '$."results"') AS j WHERE r.kind = 'result_states'
-ORDER BY r.seq, j.key"""
+_NAMED = """SELECT r.seq, j.value ->> 1 FROM records AS r, json_each(r.body, '$."results"') AS j
+WHERE r.kind = 'result_states' AND json_extract(r.body, '$."state"') LIKE ? ORDER BY r.seq, j.key"""
 
 
-def marks_frame(ledger: Ledger) -> pl.DataFrame:
-    """Every 审核 and 公示 mark of a result, in chain order (MARKS_SCHEMA: the marking record's seq, the marked
-    result's seq, the state, the day), from records of either form."""
+def marks_frame(ledger: Ledger, state: str | None = None) -> pl.DataFrame:
+    """Every 审核 and 公示 mark of a result (or only those of `state`), in chain order (MARKS_SCHEMA: the marking
+    record's seq, the marked result's seq, the state, the day), from records of either form."""
+    wanted = ("%",) if state is None else (state,)
     with ledger.snapshot():
-        one = _read(ledger, _ONE_MARKS, (), MARKS_SCHEMA)
-        acts = _read(ledger, _ACTS, (), {"mark": pl.Int64, "state": pl.String, "on": pl.String})
-        named = _read(ledger, _NAMED, (), {"mark": pl.Int64, "result_seq": pl.Int64})
+        one = _read(ledger, _ONE_MARKS, wanted, MARKS_SCHEMA)
+        acts = _read(ledger, _ACTS, wanted, {"mark": pl.Int64, "state": pl.String, "on": pl.String})
+        named = _read(ledger, _NAMED, wanted, {"mark": pl.Int64, "result_seq": pl.Int64})
     batched = named.join(acts, on="mark", how="left", maintain_order="left").select(*MARKS_SCHEMA)
     return pl.concat([one, batched]).sort("mark", maintain_order=True)
 
@@ -181,7 +183,7 @@ def read_progress(ledger: Ledger) -> Progress:
     SQLite, which lets go of Python's lock while it steps, so a caller may read the folders meanwhile."""
     with ledger.snapshot():
         scanned = scan(ledger, _SCANNED, _SCAN_WHERE).with_columns(pl.col("day").str.to_date("%Y-%m-%d"))
-        published = marks_frame(ledger).filter(pl.col("state") == PUBLISHED)
+        published = marks_frame(ledger, PUBLISHED)
     texts = scanned.get_column("categories").drop_nulls().unique().to_list()
     problem_texts = pl.Series([t for t in texts if _problem_categories(json.loads(t))], dtype=pl.String)
     # Rows are in chain order: a visit's last result is its latest, a result's first mark its publication.
