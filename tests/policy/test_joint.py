@@ -72,6 +72,21 @@ def test_a_county_saying_county_draws_of_itself_needs_no_districts(policy_tree):
     assert "P220" in {p.code for p in validate_paths([path])}
 
 
+def test_a_county_listing_only_itself_as_its_district_says_county_draws_of_itself(policy_tree):
+    # What `spotcheck init --level district` writes: the county as its own one district, with its bureau as the unit.
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "    draw_months: [6, 8]\n", "    draw_months: [6, 8]\n    inspection: 县抽县查\n")
+    edit(path, "    - {code: \"149901\", name: 东区, unit: 示范市东区市场监督管理局}\n"
+         "    - {code: \"149902\", name: 西区, unit: 示范市西区市场监督管理局}\n",
+         "    - {code: \"149900\", name: 示范县, unit: 示范市市场监督管理局}\n")
+    edit(path, "level: city", "level: district")
+    assert "P220" not in {p.code for p in validate_paths([path])}
+    # One district of its own and another: the county has districts below it, and must stratify by them.
+    edit(path, "    - {code: \"149900\", name: 示范县, unit: 示范市市场监督管理局}\n",
+         "    - {code: \"149900\", name: 示范县, unit: 示范市市场监督管理局}\n    - {code: \"149902\", name: 西区, unit: 示范市西区市场监督管理局}\n")
+    assert "P220" in {p.code for p in validate_paths([path])}
+
+
 def test_task_without_months_or_window_is_an_error_not_january(policy_tree):
     path = policy_tree / "city" / "2023.yaml"
     edit(path, "    draw_months: [6, 8]\n", "")

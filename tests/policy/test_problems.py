@@ -54,6 +54,29 @@ def test_numbers_and_lists_copied_from_the_plans_words_are_shown_as_written_in_a
     assert p.code == "P112" and p.hint.startswith(hint), p.hint
 
 
+@pytest.mark.parametrize(("written", "meant"), [
+    ("type: 定向抽查", "定向"), ("type: 不定向抽查", "不定向"), ("inspection: 市抽县查", "市抽县(区)查"),
+    ("inspection: 市抽县（区）查", "市抽县(区)查"), ("inspection: 区抽区查", "县抽县查"), ("inspection: 市抽区查", "市抽县(区)查"),
+])
+def test_an_allowed_value_written_as_plans_write_it_is_told_which_it_is(policy_tree, written, meant):
+    path = policy_tree / "city" / "2023.yaml"
+    key = written.split(":")[0]
+    if key == "type":
+        edit(path, "    type: 定向\n", f"    {written}\n")
+    else:
+        edit(path, "    draw_months: [6, 8]\n", f"    draw_months: [6, 8]\n    {written}\n")
+    problems = [p for p in policy_problems(path) if p.code == "P112"]
+    assert [p.hint for p in problems] == [f"写成 '{meant}'"]
+
+
+def test_an_allowed_value_unlike_any_is_given_no_guess(policy_tree):
+    # 市抽县查 looks more like 市抽市查 than 市抽县(区)查: a guess by likeness would have named the wrong one.
+    path = policy_tree / "city" / "2023.yaml"
+    edit(path, "    draw_months: [6, 8]\n", "    draw_months: [6, 8]\n    inspection: 省抽省查\n")
+    (p,) = [p for p in policy_problems(path) if p.code == "P112"]
+    assert p.hint is None
+
+
 def test_a_span_of_months_off_the_calendar_gets_no_made_up_fix(policy_tree):
     path = policy_tree / "city" / "2023.yaml"
     edit(path, "draw_months: [4, 11]", "draw_months: 11月-4月")

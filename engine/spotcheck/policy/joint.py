@@ -60,8 +60,10 @@ def department_problems(draft: Draft) -> list[Problem]:
 def _inspection_problems(draft: Draft, policy: Policy, i: int) -> list[Problem]:
     task = policy.tasks[i]
     found = []
-    # A county's own plan saying 县抽县查 (潞州区 2025) means the county itself: no districts below it to list or stratify by.
-    own_county = policy.jurisdiction.level == "district" and not policy.jurisdiction.districts
+    # A county's own plan saying 县抽县查 (潞州区 2025) means the county itself: no districts below it to list or stratify
+    # by (it may list only itself, as `spotcheck init --level district` writes it).
+    here = policy.jurisdiction
+    own_county = here.level == "district" and all(d.code == here.code for d in here.districts)
     for k, rule in enumerate(task.inspection):
         path = draft.at("tasks", i, "inspection", k)
         if rule.when is None and k < len(task.inspection) - 1:

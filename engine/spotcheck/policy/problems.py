@@ -203,7 +203,8 @@ def _translated(err: Mapping[str, Any], root: type[BaseModel]) -> tuple[str, str
     if kind in ("literal_error", "enum"):
         options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         shown = "、".join(f"'{o}'" for o in options) or str(ctx.get("expected", ""))
-        return "P112", f"应为以下之一：{shown}，实际为 {_show(given)}", None
+        meant = _option_meant(given, options) if isinstance(given, str) else None
+        return "P112", f"应为以下之一：{shown}，实际为 {_show(given)}", f"写成 '{meant}'" if meant else None
     if kind in ("bool_type", "bool_parsing"):
         hint = "YAML 中只有 true 和 false 是布尔值；yes/no/on/off 会当作文字" if isinstance(given, str) else None
         return "P112", f"应为 true 或 false，实际为 {_show(given)}", hint
@@ -272,6 +273,21 @@ def validate_document(model: type[BaseModel], doc: Document, what: str) -> tuple
         return model.model_validate(doc.data), []
     except ValidationError as exc:
         return None, model_problems(exc, model, doc.data, doc.positions, doc.file)
+
+
+_HALF_WIDTH = str.maketrans("（）", "()")
+
+
+def _option_meant(given: str, options: Sequence[str]) -> str | None:
+    """The allowed value a plan's own wording means, when it is one of the ways plans write it: full-width brackets
+    (“市抽县（区）查”), a trailing 抽查/检查 (“定向抽查”), 县 or 区 alone for 县(区) (“市抽县查”, “区抽区查”). No
+    guess by likeness: “市抽县查” looks more like 市抽市查 than like 市抽县(区)查, which it means."""
+    word = given.strip().translate(_HALF_WIDTH)
+    words = {word, word.removesuffix("抽查"), word.removesuffix("检查")}
+    for option in options:
+        if words & {option, option.replace("(区)", ""), option.replace("县(区)", "区"), option.replace("县", "区")}:
+            return option
+    return None
 
 
 def _closest(word: str, known: Sequence[str]) -> list[str]:
