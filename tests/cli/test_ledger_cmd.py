@@ -109,3 +109,16 @@ def test_import_history_records_earlier_years_checks(ledger_path, tmp_path):
     assert "D230" in run("import-history", wrong, "--ledger", ledger_path, "--actor", "王科长").stderr
     with Ledger.open(ledger_path) as led:
         assert len(led.history()) == 2
+
+
+def test_show_by_a_visits_key_lists_the_approvals_and_publications_that_name_it(ledger_path):
+    # An approval is one record for many visits, keyed by its draw: a visit's key still finds it.
+    with Ledger.open(ledger_path, actor="审核员") as led, led.transaction() as tx:
+        tx.append("result", "v1", {"draw_id": "d1"})
+        tx.append("result", "v2", {"draw_id": "d1"})
+        tx.append("result_states", "d1", {"draw_id": "d1", "on": "2024-05-06", "results": [["v2", 5]], "state": "审核"})
+        tx.append("result_states", "d1", {"draw_id": "d1", "on": "2024-05-06", "results": [["v1", 4], ["v2", 5]], "state": "公示"})
+    lines = run("show", "--ledger", ledger_path, "--key", "v1").stdout.splitlines()[1:]
+    assert [line.split("\t")[0] for line in lines] == ["#3", "#4", "#7"]
+    assert "结果审核、公示" in lines[-1] and "\td1\t" in lines[-1]
+    assert len(run("show", "--ledger", ledger_path, "--key", "v1", "--kind", "result").stdout.splitlines()) == 2

@@ -9,6 +9,7 @@ from spotcheck.cli.common import finish, ledger_option, main, reports_problems
 from spotcheck.errors import format_problems
 from spotcheck.ledger.history import import_history
 from spotcheck.ledger.store import Ledger
+from spotcheck.results import reads
 
 _FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                               show_default=True, help="输出格式。")
@@ -72,14 +73,14 @@ def verify_cmd(ledger_path: Path, anchors: dict[int, str], fmt: str) -> None:
 @ledger.command("show")
 @click.option("--kind", default=None,
               help="只列出这一类记录：" + "、".join(f"{k}（{v}）" for k, v in KIND_NAMES.items()) + "。")
-@click.option("--key", default=None, help="只列出这个键的记录。")
+@click.option("--key", default=None, help="只列出这个键的记录；检查编号还列出审核、公示了该检查结果的记录。")
 @ledger_option
 @_FORMAT_OPTION
 @reports_problems
 def show_cmd(kind: str | None, key: str | None, ledger_path: Path, fmt: str) -> None:
     """列出台账记录：序号、时间（北京时间）、类型、键、操作人、短哈希。"""
     with Ledger.open(ledger_path, create=False) as led:
-        records = led.find(kind=kind, key=key)
+        records = reads.records_of(led, kind, key)
     if fmt == "json":
         click.echo(json.dumps([r.to_dict() for r in records], ensure_ascii=False, indent=2))
         return

@@ -21,7 +21,7 @@ import polars as pl
 
 from spotcheck.draw.reader import DrawFolder, Visit
 from spotcheck.errors import SpotcheckError
-from spotcheck.ledger.chain import Record, damaged
+from spotcheck.ledger.chain import Record, damaged, record_from_row
 from spotcheck.ledger.store import Ledger
 from spotcheck.results.categories import CATEGORIES
 
@@ -96,6 +96,20 @@ def marks_frame(ledger: Ledger, state: str | None = None) -> pl.DataFrame:
         named = _read(ledger, _NAMED, wanted, {"mark": pl.Int64, "result_seq": pl.Int64})
     batched = named.join(acts, on="mark", how="left", maintain_order="left").select(*MARKS_SCHEMA)
     return pl.concat([one, batched]).sort("mark", maintain_order=True)
+
+
+_NAMING = """SELECT seq, kind, key, at, actor, body, prev_hash, hash FROM records AS r WHERE r.kind = 'result_states'
+AND EXISTS (SELECT 1 FROM json_each(r.body, '$."results"') AS j WHERE j.value ->> 0 = ?) ORDER BY seq"""
+
+
+def records_of(ledger: Ledger, kind: str | None = None, key: str | None = None) -> list[Record]:
+    """`Ledger.find`, and for a visit's key also the approvals and publications that name it: they are keyed by
+    their draw, one record for many visits."""
+    found = ledger.find(kind, key)
+    if key is None or kind not in (None, "result_states"):
+        return found
+    naming = [record_from_row(row) for rows in ledger.chunks(_NAMING, (key,)) for row in rows]
+    return sorted({r.seq: r for r in (*found, *naming)}.values(), key=lambda r: r.seq)
 
 
 def mark_records(ledger: Ledger) -> dict[int, dict[str, Record]]:
