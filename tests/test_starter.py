@@ -48,12 +48,15 @@ def test_init_from_the_command_line_then_validate_and_test(tmp_path, monkeypatch
     # With no paths, validate and test read the working folder's policies/, not the bundled ones.
     validated = run("validate")
     assert validated.exit_code == 0 and "策略 1 个" in validated.output, validated.output
+    # Without --short the document number takes the bureau's full name for its 代字: a reminder, not a failure.
+    assert "W925" in validated.output and "秦皇岛市市场监督管理局〔2026〕1号" in validated.output
     tested = run("test")
     assert tested.exit_code == 0 and tested.output.strip().endswith("通过 4 个，未通过 0 个"), tested.output
     assert run("schema", "check").exit_code == 0
 
 
 def test_the_starter_extends_the_province_baseline_by_name(bureau):
+    assert "W925" not in run("validate").output  # --short 秦市监 given
     loaded = load_policy(POLICY)
     assert loaded.policy.extends == "spotcheck:hebei/baseline"
     assert [p.name for p in loaded.chain[:2]] == ["baseline.yaml", "baseline.yaml"]

@@ -69,7 +69,7 @@ def test_validate_passes_with_warnings_and_says_so(policy_tree):
 def test_a_year_whose_holidays_are_not_known_is_a_warning_at_its_year(tmp_path):
     # Next year's plan, started before the State Council's notice of its holidays: it validates, but its first
     # draw would stop at C301. (The library knows 2004-2026; a bureau starts 2027 in December 2026.)
-    init(tmp_path, Starter(province="hubei", city="xiangyang", region="襄阳市", code="420600", year=2027))
+    init(tmp_path, Starter(province="hubei", city="xiangyang", region="襄阳市", code="420600", year=2027, short="襄市监"))
     path = tmp_path / "policies" / "hubei" / "xiangyang" / "2027.yaml"
     report = validate_report([path])
     assert report.problems == []

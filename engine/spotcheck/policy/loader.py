@@ -26,7 +26,7 @@ from spotcheck.policy.kinds import document_vocabulary
 from spotcheck.policy.loaded import Draft, LoadedItemList, LoadedPolicy, canonical_sha256
 from spotcheck.policy.model import Item, ItemList, Policy
 from spotcheck.policy.problems import model_problems, sorted_problems, validate_document
-from spotcheck.policy.vocabulary import undeclared_labels_warning
+from spotcheck.policy.vocabulary import number_prefix_warning, undeclared_labels_warning
 from spotcheck.policy.years import calendar_warning, year_warnings
 from spotcheck.policy.yamlsource import Document, Pos, SourceMap, display, parse_yaml, place
 
@@ -109,7 +109,7 @@ class Session:
         warnings: list[Problem] = []
         if draft.policy is not None:
             problems += policy_problems(draft)
-            warnings = year_warnings(doc, draft.policy.year) + undeclared_labels_warning(draft)
+            warnings = year_warnings(doc, draft.policy.year) + undeclared_labels_warning(draft) + number_prefix_warning(draft)
             if draft.calendar is not None:
                 warnings += calendar_warning(doc, draft.policy.year, draft.calendar.known_years())
         if problems or draft.policy is None or draft.item_lists is None or draft.items is None or draft.calendar is None:

@@ -59,6 +59,25 @@ def label_problems(draft: Draft) -> list[Problem]:
     return found
 
 
+def number_prefix_warning(draft: Draft) -> list[Problem]:
+    """W925 at a document number whose 代字 is the issuing body's full name, as `spotcheck init` without --short
+    writes it: the notice would print 沧州市市场监督管理局〔2027〕1号, where the bureau's 代字 (沧市监) belongs."""
+    if draft.policy is None:
+        return []
+    found = []
+    for i, document in enumerate(draft.policy.documents):
+        number = document.number
+        if number is None or number.prefix not in (document.issuer, draft.policy.jurisdiction.name):
+            continue
+        path = ("documents", i, "number", "prefix")
+        pos = draft.positions.nearest(path)
+        if pos is not None and pos.file == draft.file:
+            found.append(replace(draft.locate(Problem(
+                "W925", f"发文字号的代字写成了机关全称“{number.prefix}”，文件将印作“{number.text()}”",
+                hint="改为本局的发文机关代字，如 冀市监、秦市监函"), path), severity=WARNING))
+    return found
+
+
 def undeclared_labels_warning(draft: Draft) -> list[Problem]:
     """W930, once, at the first label this file's own conditions name when no `labels` are declared."""
     if draft.policy is None or draft.policy.labels:
