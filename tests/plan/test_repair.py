@@ -36,10 +36,10 @@ def _optimum(tails, heads, caps, costs) -> np.ndarray:
     return flow.flows(np.arange(len(tails)))
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_a_repaired_optimum_is_the_fresh_solve_over_every_arc(seed):
+def _late(seed: int):
+    """Network `seed` with some of its pairs left out of the first solve and come back as new arcs at the end:
+    (tails, heads, caps, costs, the first optimum's flows, its potentials, the number of old arcs)."""
     tails, heads, caps, costs, gen = _network(seed)
-    # Some of the pairs are left out of the first solve and come back as new arcs at the end.
     late = (tails > 1) & (heads > 1) & (gen.random(len(tails)) < 0.3)
     order = np.concatenate([np.flatnonzero(~late), np.flatnonzero(late)])
     tails, heads, caps, costs = tails[order], heads[order], caps[order], costs[order]
@@ -47,11 +47,43 @@ def test_a_repaired_optimum_is_the_fresh_solve_over_every_arc(seed):
     first = _optimum(tails[:n_old], heads[:n_old], caps[:n_old], costs[:n_old])
     n_nodes = int(max(tails.max(), heads.max())) + 1
     d, _ = proof.residual_potentials(tails[:n_old], heads[:n_old], caps[:n_old], costs[:n_old], first, n_nodes)
-    flows = np.concatenate([first, np.zeros(len(tails) - n_old, dtype=np.int64)])
+    return tails, heads, caps, costs, np.concatenate([first, np.zeros(len(tails) - n_old, dtype=np.int64)]), d, n_old
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_repaired_optimum_is_the_fresh_solve_over_every_arc(seed):
+    tails, heads, caps, costs, flows, d, n_old = _late(seed)
     got = repair.repair(tails, heads, caps, costs, flows, d, n_old)
     want = _optimum(tails, heads, caps, costs)
     assert got is not None
     assert (got == want).all()
+
+
+
+def test_one_search_sends_several_excesses_back(monkeypatch):
+    """A search from the excesses serves each excess the nearest deficit of its own tree at once: over the
+    random repairs above, fewer searches than the excess units they send back (a search per unit was most
+    of a repair's time at a province's unit). The searches toward the sink (step 2) are not counted."""
+    searches, units, toward_sink = 0, 0, False
+    nearest, push = repair._Residual.nearest, repair._Residual.push
+
+    def counted_nearest(self, flows, caps, costs, d, sources, targets, *args, **kwargs):
+        nonlocal searches, toward_sink
+        toward_sink = bool(targets[1])
+        searches += not toward_sink
+        return nearest(self, flows, caps, costs, d, sources, targets, *args, **kwargs)
+
+    def counted_push(self, flows, entries):
+        nonlocal units
+        units += not toward_sink
+        return push(self, flows, entries)
+
+    monkeypatch.setattr(repair._Residual, "nearest", counted_nearest)
+    monkeypatch.setattr(repair._Residual, "push", counted_push)
+    for seed in range(40):
+        tails, heads, caps, costs, flows, d, n_old = _late(seed)
+        assert (repair.repair(tails, heads, caps, costs, flows, d, n_old) == _optimum(tails, heads, caps, costs)).all()
+    assert 0 < searches < units
 
 
 @pytest.mark.parametrize("seed", range(10))

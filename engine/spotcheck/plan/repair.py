@@ -8,8 +8,13 @@ c + d[tail] - d[head] >= 0 on every residual arc) say exactly how far: so the ne
 successive shortest paths (Dijkstra over reduced costs, scipy):
 
 1. every new arc of negative reduced cost is filled, which leaves an excess at its head and a deficit
-   at its tail; each excess goes back to a deficit along a shortest residual path, the potentials
-   moved by the distances found, until none is left (so no cycle of negative cost remains);
+   at its tail; the excesses go back to deficits along shortest residual paths, the potentials moved
+   by the distances found, until none is left (so no cycle of negative cost remains). One search from
+   every excess at once finds a path for each: moved by the distances up to the farthest deficit
+   reached, the potentials make every path of the search's tree cost nothing reduced, so each
+   excess goes to the nearest deficit of its own tree in that one round while the paths have room
+   (a round for each excess was most of a repair: the zero reduced costs of an optimum let every
+   search reach nearly the whole unit);
 2. while the sink can be reached from the source, one more unit goes along a shortest path.
 
 Each step keeps every residual reduced cost non-negative, so the result is a flow of the largest value
@@ -54,18 +59,20 @@ def repair(tails: np.ndarray, heads: np.ndarray, caps: np.ndarray, costs: np.nda
     bound = float(-rc[fill].min()) if len(fill) else START
     del rc  # not needed by the searches: an array per arc fewer held through them
     while (excess > 0).any():
-        found = graph.nearest(flows, caps, costs, d, np.flatnonzero(excess > 0), excess < 0, bound)
+        found = graph.nearest(flows, caps, costs, d, np.flatnonzero(excess > 0), excess < 0, bound, every=True)
         if found is None:
             return None
-        d, path, source, target = found
-        graph.push(flows, path)
-        excess[source] -= 1
-        excess[target] += 1
+        d, paths = found
+        for path, source, target in paths:
+            if excess[source] > 0 and excess[target] < 0 and graph.has_room(flows, caps, path):
+                graph.push(flows, path)
+                excess[source] -= 1
+                excess[target] += 1
     while graph.reaches_sink(flows, caps):
         found = graph.nearest(flows, caps, costs, d, np.array([0]), np.arange(n) == 1, START)
         if found is None:
             return None
-        d, path, _, _ = found
+        d, ((path, _, _),) = found
         graph.push(flows, path)
     return flows
 
@@ -115,9 +122,11 @@ class _Residual:
         np.negative(rc, out=both[m:], where=flows > 0)
         return csr_matrix((np.take(both, self.entry), self.indices, self.indptr), shape=(self.n, self.n))
 
-    def nearest(self, flows, caps, costs, d, sources, targets, radius):
+    def nearest(self, flows, caps, costs, d, sources, targets, radius, every=False):
         """The nearest target from any source by reduced cost, searched within a radius that widens
-        until one is in it: (new potentials, the path's CSR entries, its source, the target), or None."""
+        until one is in it: (new potentials, [(the path's CSR entries, its source, the target)]), or None.
+        With `every`, a path to each target the search reached, nearest first: the potentials are moved
+        by the distances up to the farthest of them, so each of those paths costs nothing reduced."""
         graph = self.matrix(flows, caps, costs, d)
         while True:
             limit = radius if radius < EXACT else np.inf
@@ -129,20 +138,31 @@ class _Residual:
             if limit == np.inf:
                 return None
             radius *= 16
-        target = int(reach[np.argmin(dist[reach])])
-        far = dist[target]
+        reach = reach[np.argsort(dist[reach], kind="stable")] if every else reach[[np.argmin(dist[reach])]]
+        far = dist[reach[-1]]
         if far >= EXACT or np.abs(d).max() >= EXACT:
             return None
-        # Moving every node by its distance (at most the target's) keeps every reduced cost non-negative
-        # and makes those along the path zero.
+        # Moving every node by its distance (at most the farthest target's) keeps every reduced cost
+        # non-negative (an arc's head is at most its reduced cost farther than its tail) and makes those
+        # along the search's tree, up to that target, zero.
         d = d + np.minimum(dist, far).astype(np.int64)
-        path, node = [], target
+        return d, [(self._path(pred, int(target)), int(src[target]), int(target)) for target in reach]
+
+    def _path(self, pred, node: int) -> np.ndarray:
+        """The CSR entries from the search's source to `node`, along its predecessors."""
+        path = []
         while pred[node] >= 0:
             u = int(pred[node])
             row = slice(self.indptr[u], self.indptr[u + 1])
             path.append(self.indptr[u] + int(np.flatnonzero(self.indices[row] == node)[0]))
             node = u
-        return d, np.array(path, dtype=np.int64), int(src[target]), target
+        return np.array(path, dtype=np.int64)
+
+    def has_room(self, flows, caps, entries) -> bool:
+        """Can one more unit go along these entries (forward ones below their capacity, backward ones carrying flow)?"""
+        entry = self.entry[entries]
+        arc = entry % self.m
+        return bool(np.where(entry < self.m, flows[arc] < caps[arc], flows[arc] > 0).all())
 
     def push(self, flows, entries) -> None:
         """One unit along the path's entries: forward entries carry one more, backward ones one less."""
