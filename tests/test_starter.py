@@ -79,6 +79,41 @@ def test_a_province_without_a_bundled_baseline_extends_the_national_one(tmp_path
     assert load_policy(tmp_path / "policies/fujian/fuzhou/2026.yaml").policy.extends == "spotcheck:national/baseline"
 
 
+
+def test_a_province_bureau_writes_its_own_plan_one_folder_up(tmp_path, monkeypatch):
+    """--level province: the province's own policy (policies/hebei/2026.yaml, no city folder), its cities as the
+    districts, the notice addressed to the cities' bureaus; it validates, passes its cases and renders."""
+    monkeypatch.chdir(tmp_path)
+    result = run("init", "--province", "hebei", "--region", "河北省", "--code", "130000", "--year", "2026", "--level",
+                 "province", "--short", "冀市监", "--district", "130100=石家庄市", "--district", "130300=秦皇岛市")
+    assert result.exit_code == 0, result.output
+    assert {p.relative_to(tmp_path / "policies").as_posix() for p in (tmp_path / "policies").rglob("*") if p.is_file()} == {
+        "hebei/2026.yaml", "hebei/2026.cases.yaml", "hebei/items/2026.yaml"}
+    policy = Path("policies/hebei/2026.yaml")
+    assert policy.read_text("utf-8").startswith("# yaml-language-server: $schema=../../validators/policy.schema.json")
+    loaded = load_policy(policy)
+    assert (loaded.policy.id, loaded.policy.extends, loaded.policy.jurisdiction.level) == (
+        "hebei/2026", "spotcheck:hebei/baseline", "province")
+    assert [(d.name, d.unit) for d in loaded.policy.jurisdiction.districts] == [
+        ("石家庄市", "石家庄市市场监督管理局"), ("秦皇岛市", "秦皇岛市市场监督管理局")]
+    assert run("validate").exit_code == 0 and run("test").output.strip().endswith("通过 4 个，未通过 0 个")
+    assert run("schema", "check").exit_code == 0
+    text = notice.make_notice(policy, fmt="md")
+    assert "冀市监〔2026〕1号" in text and "各市市场监督管理局，省局机关各处室：" in text
+
+
+def test_the_city_folder_is_asked_for_by_level(tmp_path):
+    with pytest.raises(SpotcheckError) as exc:
+        init(tmp_path, Starter(province="hebei", city="shijiazhuang", region="河北省", code="130000", year=2026,
+                               level="province"))
+    assert [(p.code, p.where) for p in exc.value.problems] == [("P160", "--city")]
+    assert "--level city" in exc.value.problems[0].hint
+    with pytest.raises(SpotcheckError) as exc:
+        init(tmp_path, Starter(province="hebei", city=None, region="秦皇岛市", code="130300", year=2026))
+    assert [(p.code, p.where) for p in exc.value.problems] == [("P160", "--city")]
+    assert "--level province" in exc.value.problems[0].hint
+    assert not any(tmp_path.iterdir())
+
 def test_init_never_overwrites_and_writes_nothing_then(bureau):
     readme = bureau / "README.md"
     readme.write_text("本局原有说明\n", "utf-8")

@@ -6,6 +6,7 @@ has the layout the tool expects there, the same as this checkout's:
     policies/<province>/<city>/<year>.yaml         the policy, extending a bundled baseline by name
     policies/<province>/<city>/<year>.cases.yaml   its test cases
     policies/<province>/<city>/items/<year>.yaml   the bureau's own item list (one example item)
+    (a province's own bureau: policies/<province>/<year>.yaml and the rest one folder up, no <city>)
     validators/*.schema.json                       the JSON Schemas the first lines point at
     templates/README.md                            where the bureau's own notice templates go
     .pre-commit-config.yaml                        the spotcheck-validate and spotcheck-test hooks
@@ -46,11 +47,12 @@ HOOKS = (("spotcheck-validate", "spotcheck validate（检查抽查策略文件�
 
 @dataclass(frozen=True)
 class Starter:
-    """Who the starter is for. `province` and `city` name the folders (and the policy id); `region` is
-    the place as officers write it (秦皇岛市); the bureau is `<region>市场监督管理局` unless `name` is given."""
+    """Who the starter is for. `province` and `city` name the folders (and the policy id; a province's own
+    bureau has no `city`); `region` is the place as officers write it (秦皇岛市); the bureau is
+    `<region>市场监督管理局` unless `name` is given."""
 
     province: str
-    city: str
+    city: str | None
     region: str
     code: str
     year: int
@@ -66,7 +68,16 @@ class Starter:
 
     @property
     def folder(self) -> str:
-        return f"policies/{self.province}/{self.city}"
+        return f"policies/{self.province}" if self.level == "province" else f"policies/{self.province}/{self.city}"
+
+    @property
+    def policy_id(self) -> str:
+        return self.folder.removeprefix("policies/")
+
+    @property
+    def up(self) -> str:
+        """From the policy's folder to the repository's root, for the schemas the first lines point at."""
+        return "../" * self.folder.count("/") + "../"
 
     @property
     def parent(self) -> str:
@@ -83,12 +94,27 @@ class Starter:
 
     @property
     def item_code(self) -> str:
-        return f"{self.city.upper()}-01"
+        return f"{(self.city or self.province).upper()}-01"
+
+    @property
+    def subdivisions(self) -> str:
+        return "下辖各市" if self.level == "province" else "下辖区县"
+
+    @property
+    def addressees(self) -> str:
+        # A province's notice goes to the cities' bureaus, a city's or county's to its own offices and branches.
+        return "[各市市场监督管理局, 省局机关各处室]" if self.level == "province" else "[局机关各科室, 各分局]"
 
 
 def _problems(s: Starter) -> list[Problem]:
     found = []
-    for flag, value in (("--province", s.province), ("--city", s.city)):
+    if s.level == "province" and s.city:
+        found.append(Problem("P160", f"省级策略不分市级目录，不写 --city（收到 {s.city!r}）", where="--city",
+                             hint=f"省局的策略写在 policies/{s.province}/ 下；去掉 --city，或改用 --level city"))
+    elif s.level != "province" and not s.city:
+        found.append(Problem("P160", "缺少 --city（本辖区目录名）", where="--city",
+                             hint="如 --city qinhuangdao；省局自己的策略用 --level province"))
+    for flag, value in (("--province", s.province), *((("--city", s.city),) if s.city else ())):
         if not _SLUG.fullmatch(value):
             found.append(Problem("P160", f"{flag} {value!r} 不能用作目录名", where=flag,
                                  hint="用小写拼音字母、数字和连字符，如 hebei、qinhuangdao"))
@@ -122,13 +148,13 @@ def _policy(s: Starter) -> str:
     districts = "".join(f'\n    - {{code: "{c}", name: {n}, unit: {u}}}' for c, n, u in s.district_rows)
     prefix = s.short or s.bureau
     return f"""\
-# yaml-language-server: $schema=../../../validators/policy.schema.json
+# yaml-language-server: $schema={s.up}validators/policy.schema.json
 #
 # {s.bureau}{s.year}年度“双随机、一公开”抽查工作计划（spotcheck init 生成的起始文件）。
 # 上级策略 {s.parent} 随 spotcheck 安装（spotcheck {__version__}），规定了本级只能收紧、不能放宽的底线。
 # 下面的任务、比例、事项和公文内容都是示例：按本局实际计划修改，再运行
 #   spotcheck validate && spotcheck test
-id: {s.province}/{s.city}/{s.year}
+id: {s.policy_id}/{s.year}
 extends: {s.parent}
 year: {s.year}
 jurisdiction:
@@ -136,7 +162,7 @@ jurisdiction:
   name: {s.bureau}
   region: {s.region}{short}
   level: {s.level}
-  # 下辖区县及负责检查的单位（抽取按辖区统计，检查组由负责单位的执法人员组成）；按实际列出。
+  # {s.subdivisions}及负责检查的单位（抽取按辖区统计，检查组由负责单位的执法人员组成）；按实际列出。
   districts:{districts}
 # 本局自己的事项清单；也可以引用内置清单，如 spotcheck:hebei/items/2024（spotcheck validate 会列出可用名称）。
 item_lists: [items/{s.year}.yaml]
@@ -165,7 +191,7 @@ documents:
     issuer: {s.bureau}
     title: {s.bureau}关于印发{s.year}年度“双随机、一公开”抽查工作计划的通知
     date: "{s.year}-01-15"
-    addressees: [局机关各科室, 各分局]
+    addressees: {s.addressees}
     preamble:
       - 现将《{s.bureau}{s.year}年度“双随机、一公开”抽查工作计划》印发给你们，请认真贯彻落实。
     sections:
@@ -181,10 +207,10 @@ documents:
 
 def _items(s: Starter) -> str:
     return f"""\
-# yaml-language-server: $schema=../../../../validators/item-list.schema.json
+# yaml-language-server: $schema=../{s.up}validators/item-list.schema.json
 #
 # {s.bureau}的随机抽查事项清单（示例：一个事项）。按本局公布的事项清单填写。
-id: {s.province}/{s.city}/items/{s.year}
+id: {s.policy_id}/items/{s.year}
 name: {s.bureau}随机抽查事项清单（{s.year}年版）
 issuer: {s.bureau}
 year: {s.year}
@@ -205,7 +231,7 @@ def _cases(s: Starter, results_due: dt.date | None) -> str:
     expect: {{date: "{results_due.isoformat()}"}}
 """
     return f"""\
-# yaml-language-server: $schema=../../../validators/cases.schema.json
+# yaml-language-server: $schema={s.up}validators/cases.schema.json
 #
 # {s.year}.yaml 的测试用例：示例主体应得到的结果。改动策略时一并改动或增加用例，再运行 spotcheck test。
 policy: {s.year}.yaml
