@@ -5,7 +5,7 @@ from conftest import RESULTS
 from conftest import RESULTS_TODAY as TODAY
 from spotcheck.draw.reader import load_draw
 from spotcheck.ledger.store import Ledger
-from spotcheck.results import reads
+from spotcheck.results import bodies, reads
 from spotcheck.results import records as results
 
 GOOD = RESULTS / "results-good.csv"
@@ -115,7 +115,7 @@ def test_what_a_publication_shows_is_read_from_one_state_of_the_ledger(draw_dir,
         during = reads.shown_frame(load_draw(draw_dir), led)
         monkeypatch.setattr(reads, "_read", real)
         after = reads.shown_frame(load_draw(draw_dir), led)
-    assert len(readings) == 4  # the results, then the marks of either form
+    assert len(readings) == 3  # the results, then the marks of either form (the results an act names by its seq)
     assert during.is_empty() and after.height > 0
 
 
@@ -166,3 +166,21 @@ def test_a_ledger_begun_with_a_record_per_mark_reads_as_one_with_a_record_per_ac
     assert new == old and {state for _, _, state in new[0]} == {"录入", "审核"}
     with Ledger.open(results_ledger) as led:
         assert {r.kind for r in led.iter() if r.kind.startswith("result_")} == {"result_states"}
+
+
+def test_the_results_of_many_acts_are_read_a_few_acts_at_a_time(draw_dir, results_ledger, monkeypatch):
+    """An approval and a publication naming more results than a record holds are several records, whose lists are
+    read a few records to a query: every mark marks_frame reads is one mark_records reads from the bodies."""
+    monkeypatch.setattr(bodies, "STATES_PER_RECORD", 2)
+    monkeypatch.setattr(reads, "NAMED_AT_ONCE", 2)
+    results.approve(draw_dir, ledger_path=results_ledger, actor="审核员", on=TODAY)
+    with Ledger.open(results_ledger) as led, led.transaction() as tx:
+        folder = load_draw(draw_dir)
+        results.mark_published(tx, reads.shown_frame(folder, led), TODAY, folder.draw_id, "out")
+    with Ledger.open(results_ledger) as led:
+        frame = reads.marks_frame(led)
+        want = sorted((record.seq, seq, state, record.body["on"])
+                      for seq, states in reads.mark_records(led).items() for state, record in states.items())
+        published = reads.marks_frame(led, "公示")
+    assert sorted(frame.rows()) == want and frame.get_column("mark").n_unique() > 2 * reads.NAMED_AT_ONCE
+    assert published.rows() == [row for row in frame.rows() if row[2] == "公示"] and published.height == len(want) // 2
