@@ -8,6 +8,7 @@ import datetime as dt
 import difflib
 import functools
 import importlib
+import importlib.util
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -157,6 +158,9 @@ class _ChineseHelp:
     def format_commands(self, ctx, formatter) -> None:
         rows = []
         for name in self.list_commands(ctx):
+            if name not in self.commands and (line := self._declared(name)) is not None:
+                rows.append((name, line))
+                continue
             cmd = self.get_command(ctx, name)
             if cmd is not None and not cmd.hidden:
                 rows.append((name, helptext.short_help(cmd)))
@@ -169,6 +173,16 @@ class _ChineseHelp:
         if option is not None:
             option.help = "显示本说明并退出。"
         return option
+
+
+@functools.cache
+def _declared_in(module: str) -> dict[str, str]:
+    """helptext.declared_summaries of a module found but not imported (none when its source cannot be read)."""
+    spec = importlib.util.find_spec(module)
+    try:
+        return helptext.declared_summaries(Path(spec.origin).read_text(encoding="utf-8")) if spec and spec.origin else {}
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return {}
 
 
 class ChineseCommand(_ChineseHelp, click.Command):
@@ -192,6 +206,12 @@ class ChineseGroup(_ChineseHelp, click.Group):
 
     def list_commands(self, ctx) -> list[str]:
         return sorted({*self.commands, *self.modules})
+
+    def _declared(self, name: str) -> str | None:
+        """A command not yet imported, as the list of commands shows it, read from its module's source (None:
+        import it to know)."""
+        module = self.modules.get(name)
+        return _declared_in(module).get(name) if module else None
 
     def get_command(self, ctx, name):
         if name not in self.commands and name in self.modules:

@@ -6,6 +6,7 @@ an option, a path), never begins with a closing mark (，。、）…) nor ends 
 
 from __future__ import annotations
 
+import ast
 import re
 
 import click
@@ -111,8 +112,29 @@ class Context(click.Context):
 
 def short_help(command: click.Command) -> str:
     """A command's line in the list of commands: its short_help, else the first sentence of its help."""
-    if command.short_help:
-        return command.short_help
-    first = _joined((command.help or "").strip().split("\n\n")[0].splitlines())
+    return command.short_help or first_sentence(command.help or "")
+
+
+def first_sentence(help_text: str) -> str:
+    """The first sentence of a help text's first paragraph, its lines joined as set."""
+    first = _joined(help_text.strip().split("\n\n")[0].splitlines())
     end = first.find("。")
     return first if end < 0 else first[: end + 1]
+
+
+def declared_summaries(source: str) -> dict[str, str]:
+    """The list-of-commands line of each command a module declares with `@main.command("name")` or
+    `@main.group("name")` and a docstring, read from its source: `spotcheck --help` lists every command
+    without importing each stage's libraries (about 0.8 s). A command declared any other way is left out
+    (the caller imports its module)."""
+    found = {}
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.FunctionDef) or (doc := ast.get_docstring(node)) is None:
+            continue
+        for decorator in node.decorator_list:
+            if (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
+                    and isinstance(decorator.func.value, ast.Name) and decorator.func.value.id == "main"
+                    and decorator.func.attr in ("command", "group") and not decorator.keywords
+                    and len(decorator.args) == 1 and isinstance(decorator.args[0], ast.Constant)):
+                found[decorator.args[0].value] = first_sentence(doc)
+    return found
