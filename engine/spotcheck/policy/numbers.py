@@ -73,12 +73,9 @@ def _spoken(words: str) -> Decimal | None:
 
 def _spelled(value: str, what: str) -> str | None:
     """The fix for a ratio copied from a plan's words rather than written as the policy writes it."""
-    if copied := _BOUND_WORDS.fullmatch(value):
-        word, number = copied.groups()
-        key = "at_least: true" if word in _LOWER_BOUNDS else "at_most: true"
-        return f"{what} {value!r} 只写 \"{number}\"；“{word}”在抽查比例（sampling）中另写成 {key}，计划表的原话可照录在 text"
-    if copied := _BOUND_AFTER.fullmatch(value):
-        number, word = copied.groups()
+    bound = _BOUND_WORDS.fullmatch(value)
+    if bound or (after := _BOUND_AFTER.fullmatch(value)):
+        word, number = bound.groups() if bound else after.groups()[::-1]
         key = "at_least: true" if word in _LOWER_BOUNDS else "at_most: true"
         return f"{what} {value!r} 只写 \"{number}\"；“{word}”在抽查比例（sampling）中另写成 {key}，计划表的原话可照录在 text"
     if copied := _RANGE.fullmatch(value):
