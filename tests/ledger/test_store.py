@@ -254,6 +254,20 @@ def test_published_anchor_catches_a_rewritten_chain(tmp_path):
     assert report.first_bad_seq == 3 and [p.code for p in report.problems] == ["L412"]
 
 
+# ---- the file ---------------------------------------------------------------------------------------
+
+def test_a_new_ledger_has_large_pages_and_an_older_one_keeps_its_own(tmp_path, monkeypatch):
+    fill(tmp_path / "new.db", 3)
+    assert raw(tmp_path / "new.db").execute("PRAGMA page_size").fetchone()[0] == store.PAGE_BYTES == 16384
+    monkeypatch.setattr(store, "PAGE_BYTES", 4096)  # as ledgers were made before
+    fill(tmp_path / "old.db", 3)
+    monkeypatch.undo()
+    fill(tmp_path / "old.db", 3)  # opened and appended to again, its pages as they were
+    assert raw(tmp_path / "old.db").execute("PRAGMA page_size").fetchone()[0] == 4096
+    with Ledger.open(tmp_path / "old.db") as led:
+        assert led.verify().ok and led.head()[0] == 6
+
+
 # ---- opening the wrong thing ----------------------------------------------------------------------
 
 def test_not_a_database_is_refused(tmp_path):
@@ -483,7 +497,7 @@ def test_a_record_added_around_spotcheck_is_found(tmp_path):
 
 def test_a_large_write_leaves_no_large_wal_behind_a_reader_that_stays_connected(tmp_path, monkeypatch):
     """SQLite deletes the WAL with the last connection; while a reader stays, its size is kept to the limit."""
-    monkeypatch.setattr(store, "WAL_KEPT_BYTES", 64 << 10)
+    monkeypatch.setattr(store, "WAL_KEPT_BYTES", 256 << 10)
     path = tmp_path / "l.db"
     with Ledger.open(path) as led, led.transaction() as tx:
         tx.append("draw", "d0", {})
@@ -492,11 +506,12 @@ def test_a_large_write_leaves_no_large_wal_behind_a_reader_that_stays_connected(
         reader.execute("SELECT count(*) FROM records").fetchone()
         with Ledger.open(path) as led:
             with led.transaction() as tx:
-                tx.extend("result", ((f"v{i}", {"i": i, "text": "正文" * 300}) for i in range(6000)))
+                # More than SQLite's checkpoint of 1,000 pages (16 MiB of a new ledger's) without which the WAL is kept.
+                tx.extend("result", ((f"v{i}", {"i": i, "text": "正文" * 300}) for i in range(12000)))
             largest = os.path.getsize(f"{path}-wal")
             with led.transaction() as tx:
                 tx.append("draw", "d1", {})
-        assert largest > 1 << 20
-        assert os.path.getsize(f"{path}-wal") <= 64 << 10
+        assert largest > 1000 * store.PAGE_BYTES
+        assert os.path.getsize(f"{path}-wal") <= 256 << 10
     finally:
         reader.close()

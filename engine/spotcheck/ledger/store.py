@@ -66,6 +66,10 @@ _PENDING = "CREATE TABLE IF NOT EXISTS pending(stage TEXT PRIMARY KEY, out TEXT 
 APPLICATION_ID = 0x53504348
 SCHEMA_VERSION = 1
 CACHE_KIB = 256 * 1024
+# Of a new ledger; one begun before keeps its own (fixed once the file is in WAL mode). A province's import appends
+# 2.6 million results of about 700 bytes: with SQLite's default 4 KiB pages each page holds five, and the B-tree
+# split and copied pages five times as often (10M import 46.9, 41.5 → 35.1, 32.9 s, the file 7 % smaller).
+PAGE_BYTES = 16 * 1024
 WAL_KEPT_BYTES = 64 << 20
 
 _SCHEMA = """
@@ -137,6 +141,8 @@ class Ledger:
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             ready = cls._check_identity(conn, spath, create)
+            if not ready:
+                conn.execute(f"PRAGMA page_size = {PAGE_BYTES}")  # before WAL mode writes the file's first page
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             # A province's results append millions of records whose keys (visit ids) are random: each lands
