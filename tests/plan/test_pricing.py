@@ -294,3 +294,23 @@ def test_the_largest_blocks_are_searched_first(monkeypatch):
         assert searched == sorted(searched, reverse=True)
         seen += len(set(searched)) > 1
     assert seen
+
+
+@pytest.mark.parametrize("case", ["random", "sorted", "repeats", "empty"])
+def test_keys_sorted_on_every_core_are_numpys_sort(case, monkeypatch):
+    monkeypatch.setattr(pricing, "SORTED_ON_EVERY_CORE", 0)  # every array through polars, or as it is if sorted
+    gen = np.random.default_rng(7)
+    keys = {"random": gen.integers(0, 1 << 40, 5000), "sorted": np.arange(0, 5000, 3), "repeats": gen.integers(0, 40, 5000),
+            "empty": np.zeros(0, dtype=np.int64)}[case].astype(np.int64)
+    got = pricing.sorted_keys(keys)
+    assert got.dtype == np.int64 and np.array_equal(got, np.sort(keys))
+    assert np.array_equal(pricing.distinct(keys, sort=pricing.sorted_keys), np.unique(keys))
+
+
+def test_the_city_s_teams_are_the_same_with_keys_sorted_on_every_core(city, monkeypatch):  # noqa: F811
+    loaded, frame, people, recused, leads = city
+    monkeypatch.setattr(pricing, "CANDIDATES", 1)  # pricing rounds, whose keys are sorted too
+    one_core = teams.staff(loaded, frame, people, recused, key=KEY, previous_leads=leads)
+    monkeypatch.setattr(pricing, "SORTED_ON_EVERY_CORE", 0)
+    every_core = teams.staff(loaded, frame, people, recused, key=KEY, previous_leads=leads)
+    assert every_core.teams.equals(one_core.teams) and every_core.outcome.equals(one_core.outcome)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from spotcheck.plan.pricing import Universe, _present
+from spotcheck.plan.pricing import Universe, _present, sorted_keys
 
 
 @dataclass
@@ -42,7 +42,7 @@ class _Side:
         """The pairs' keys v * n_people + p, sorted; kept, and merged with the few pairs add() brings
         (pricing asks after every solve, and sorting a province's tens of millions of keys takes seconds)."""
         if self._keys is None:
-            self._keys = np.sort(self.pair_visit * np.int64(len(self.universe.person_words)) + self.pair_person)
+            self._keys = sorted_keys(self.pair_visit * np.int64(len(self.universe.person_words)) + self.pair_person)
         return self._keys
 
     def add(self, v: np.ndarray, p: np.ndarray) -> None:

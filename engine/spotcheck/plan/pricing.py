@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 from spotcheck.plan import costs
 from spotcheck.plan.eligibility import certified_through
 from spotcheck.plan.proof import _present, _ranges, distinct
@@ -44,6 +45,20 @@ SEARCHERS = 2  # blocks searched at once
 DENSE = 1 << (costs.COST_BITS - 3)
 INF = np.int64(1) << np.int64(60)
 _NONE = np.iinfo(np.int64).max  # the key of an ineligible pair (_cheapest_whole)
+
+
+# From this many keys on, polars sorts them, on every core; NumPy's sort takes one. A province's 29.5 million
+# candidate pairs: 2.5-3.0 s against 0.7-0.8 s, in a stretch where the plan's helper process waits for work.
+SORTED_ON_EVERY_CORE = 1 << 20
+
+
+def sorted_keys(keys: np.ndarray) -> np.ndarray:
+    """np.sort of int64 keys (a side's pairs v * n_people + p), as they are when they already are."""
+    if len(keys) < SORTED_ON_EVERY_CORE:
+        return np.sort(keys)
+    if (keys[1:] >= keys[:-1]).all():
+        return keys
+    return pl.Series(keys, dtype=pl.Int64).sort(multithreaded=True).to_numpy()
 
 
 @dataclass
@@ -115,7 +130,7 @@ class Universe:
                 self.slot_floor[slots] = np.minimum(self.slot_floor[slots], slot_floor)
         v = np.concatenate(vs) if vs else np.zeros(0, dtype=np.int64)
         p = np.concatenate(ps) if ps else np.zeros(0, dtype=np.int64)
-        v, p = np.divmod(distinct(v * self.n_people + p), self.n_people)
+        v, p = np.divmod(distinct(v * self.n_people + p, sort=sorted_keys), self.n_people)
         return v, p, eligible, holders
 
     def _block_candidates(self, block_v, people, order, start, k):
