@@ -82,8 +82,8 @@ def test_imports_by_columns_write_the_records_written_one_by_one(tmp_path, draw_
     for path in [*paths, paths[0], paths[3]]:
         by_columns = records.import_results(path, draw_dir, ledger_path=visit_ledger, today=TODAY)
         with monkeypatch.context() as m:
-            m.setattr(records, "read_file", lambda *a, **k: file.Read(file.read_file(*a, **k).alone.clear(),
-                                                                       file.read_results(*a, **k), folder.draw_id))
+            m.setattr(records, "read_file", lambda path, drawn, **k: file.Read(
+                file.read_file(path, drawn, **k).alone.clear(), file.read_results(path, drawn, today=k["today"]), folder.draw_id))
             assert records.import_results(path, draw_dir, ledger_path=one_by_one, today=TODAY) == by_columns
     assert _records(visit_ledger) == _records(one_by_one)
     assert {r[1] for r in _records(visit_ledger)} == {"visit", "result"}

@@ -64,6 +64,24 @@ def test_a_file_with_problems_changes_nothing(draw_dir, results_ledger):
     assert head(results_ledger) == before
 
 
+@pytest.mark.parametrize("damage, code", [("columns", "R511"), ("ledger", "S832")])
+def test_a_draw_folder_s_problems_come_before_the_file_s(draw_dir, results_ledger, damage, code):
+    # The folder is read beside the file's rows: its problems (the visits as written, or as the ledger has them)
+    # are still the ones named, and nothing is written.
+    visits = draw_dir / "visits.csv"
+    lines = visits.read_text("utf-8").splitlines(keepends=True)
+    if damage == "columns":
+        lines[0] = lines[0].replace("visit_id", "编号", 1)
+    else:
+        lines[1] = lines[1].replace(lines[1].split(",")[1], "91110000000000000X", 1)
+    visits.write_text("".join(lines), "utf-8")
+    before = head(results_ledger)
+    with pytest.raises(SpotcheckError) as exc:
+        do_import(RESULTS / "results-bad.csv", draw_dir, results_ledger)
+    assert {p.code for p in exc.value.problems} == {code}
+    assert head(results_ledger) == before
+
+
 def test_importing_the_same_file_twice_changes_nothing(draw_dir, results_ledger, visit_rows):
     before = head(results_ledger)
     again = do_import(GOOD, draw_dir, results_ledger)

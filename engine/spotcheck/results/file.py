@@ -204,10 +204,9 @@ def _header_row(rows: list[list[str]]) -> int:
     return best
 
 
-def _plain_read(path: Path, folder: DrawFolder, today: dt.date) -> Read | None:
-    """A plain CSV file (tables.plain_rows) with no problem, read by columns from the text up, without a Python
+def _plain_read(rows: pl.Series | None, folder: DrawFolder, today: dt.date) -> Read | None:
+    """A plain CSV file (its tables.plain_rows) with no problem, read by columns from the text up, without a Python
     list per row; None for any other file: _Sheet reads it, and names every problem."""
-    rows = plain_rows(path)
     if rows is None:
         return None
     best = _header_row(rows.head(HEADER_SEARCH_ROWS).to_list())
@@ -286,9 +285,10 @@ def read_results(path: str | Path, folder: DrawFolder, *, today: dt.date) -> lis
     return read_file(path, folder, today=today).in_order()
 
 
-def read_file(path: str | Path, folder: DrawFolder, *, today: dt.date) -> Read:
-    """`read_results`, with a clean file's one-row visits left as columns."""
-    plain = _plain_read(Path(path), folder, today)
+def read_file(path: str | Path, folder: DrawFolder, *, today: dt.date, rows: pl.Series | None = None) -> Read:
+    """`read_results`, with a clean file's one-row visits left as columns. `rows`: the file's tables.plain_rows, when
+    the caller has split it already."""
+    plain = _plain_read(plain_rows(Path(path)) if rows is None else rows, folder, today)
     if plain is not None:
         return plain
     sheet = _Sheet(Path(path))

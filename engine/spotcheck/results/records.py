@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
@@ -29,7 +30,7 @@ import polars as pl
 
 from spotcheck.calendar import deadlines
 from spotcheck.results.categories import ACTIONS, UNREACHABLE, split_actions
-from spotcheck.draw.reader import DrawFolder, Visit, load_draw, visit_unit
+from spotcheck.draw.reader import DrawFolder, Visit, checked, load_draw, visit_unit
 from spotcheck.errors import Problem, SpotcheckError
 from spotcheck.ledger.chain import Record, canonical_json
 from spotcheck.ledger.store import Ledger, Transaction, named_actor
@@ -39,6 +40,7 @@ from spotcheck.resources import policy_file
 from spotcheck.results import reads
 from spotcheck.results.bodies import alone_records, several_records, state_batches
 from spotcheck.results.file import Result, alone_results, read_file, several_results
+from spotcheck.results.tables import plain_rows
 from spotcheck.results.reads import APPROVED, PUBLISHED, STATES, needs_follow_up
 
 
@@ -84,8 +86,13 @@ def import_results(path: str | Path, draw_dir: str | Path, *, ledger_path: str |
     path = Path(path)
     today = today or dt.date.today()
     with Ledger.open(ledger_path, actor=actor) as ledger, reads.bulk():
-        folder = load_draw(draw_dir, ledger)
-        read = read_file(path, folder, today=today)
+        # The draw's visits are read while the file is split into rows, neither needing the other (at a province a
+        # few seconds each, polars' on both cores); the folder's problems still come before the file's.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            loading = pool.submit(load_draw, draw_dir)
+            rows = plain_rows(path)
+            folder = checked(loading.result(), ledger)
+        read = read_file(path, folder, today=today, rows=rows)
         sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
         source = {"file": path.name, "sha256": sha256}
         added, replaced, unchanged = [], [], []
