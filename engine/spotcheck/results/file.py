@@ -285,10 +285,10 @@ def read_results(path: str | Path, folder: DrawFolder, *, today: dt.date) -> lis
     return read_file(path, folder, today=today).in_order()
 
 
-def read_file(path: str | Path, folder: DrawFolder, *, today: dt.date, rows: pl.Series | None = None) -> Read:
-    """`read_results`, with a clean file's one-row visits left as columns. `rows`: the file's tables.plain_rows, when
-    the caller has split it already."""
-    plain = _plain_read(plain_rows(Path(path)) if rows is None else rows, folder, today)
+def read_file(path: str | Path, folder: DrawFolder, *, today: dt.date, split: pl.Series | None = None) -> Read:
+    """`read_results`, with a clean file's one-row visits left as columns. `split`: the file's tables.plain_rows,
+    when the caller has split it already."""
+    plain = _plain_read(plain_rows(Path(path)) if split is None else split, folder, today)
     if plain is not None:
         return plain
     sheet = _Sheet(Path(path))

@@ -92,7 +92,7 @@ def import_results(path: str | Path, draw_dir: str | Path, *, ledger_path: str |
             loading = pool.submit(load_draw, draw_dir)
             rows = plain_rows(path)
             folder = checked(loading.result(), ledger)
-        read = read_file(path, folder, today=today, rows=rows)
+        read = read_file(path, folder, today=today, split=rows)
         sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
         source = {"file": path.name, "sha256": sha256}
         added, replaced, unchanged = [], [], []
