@@ -40,8 +40,8 @@ from spotcheck.resources import policy_file
 from spotcheck.results import reads
 from spotcheck.results.bodies import alone_records, several_records, state_batches
 from spotcheck.results.file import Result, alone_results, read_file, several_results
-from spotcheck.results.tables import plain_rows
 from spotcheck.results.reads import APPROVED, PUBLISHED, STATES, needs_follow_up
+from spotcheck.results.tables import plain_rows
 
 
 # The keys of results_file.Result.content(): the part of a `result` record compared when a file is imported again.
