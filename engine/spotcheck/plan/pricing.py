@@ -31,7 +31,10 @@ from spotcheck.plan import costs
 from spotcheck.plan.eligibility import certified_through
 from spotcheck.plan.proof import _present, _ranges, distinct
 
-CANDIDATES = 6  # per visit and per specialty place: enough that one or two pricing rounds usually suffice
+# Per visit and per specialty place. At a province (10M entities) 6 left 36 pairs breaking the first proof in 6 of
+# its 7 units, whose repairs took 25 s; 7 leaves about 2 in one unit (5 s) for 5–9 s more of solving, 8 none for
+# 15 s more and 8.0 GiB at the peak; 5 left 245 (55 s of repairs).
+CANDIDATES = 7
 CHUNK = 1 << 21  # pairs priced at once: a few tens of MiB of arrays
 SIFT = 1 << 18  # pairs searched at once for the candidates: arrays small enough to stay in the cache
 # A row's k + 1 cheapest of its n eligible pairs are looked for below SPREAD * (k + 1) / n of the cost
