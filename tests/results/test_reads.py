@@ -99,21 +99,25 @@ def test_a_publication_and_an_approval_read_only_their_own_draws_results(draw_di
 def test_what_a_publication_shows_is_read_from_one_state_of_the_ledger(draw_dir, results_ledger, monkeypatch):
     """Its results and their marks are two readings: an approval committed by another connection between them is
     not half seen."""
-    real, readings, reader = reads._read, [], []
+    real_read, real_scan, readings, reader = reads._read, reads.scan, [], []
 
-    def read(ledger, sql, args, schema):
-        got = real(ledger, sql, args, schema)
-        if ledger in reader:  # not the approval's own readings
-            if not readings:
-                results.approve(draw_dir, ledger_path=results_ledger, actor="审核员", on=TODAY)
-            readings.append(sql)
-        return got
+    def reading(real):
+        def read(ledger, *args):
+            got = real(ledger, *args)
+            if ledger in reader:  # not the approval's own readings
+                if not readings:
+                    results.approve(draw_dir, ledger_path=results_ledger, actor="审核员", on=TODAY)
+                readings.append(args[0])
+            return got
+        return read
 
-    monkeypatch.setattr(reads, "_read", read)
+    monkeypatch.setattr(reads, "_read", reading(real_read))
+    monkeypatch.setattr(reads, "scan", reading(real_scan))
     with Ledger.open(results_ledger) as led:
         reader.append(led)
         during = reads.shown_frame(load_draw(draw_dir), led)
-        monkeypatch.setattr(reads, "_read", real)
+        monkeypatch.setattr(reads, "_read", real_read)
+        monkeypatch.setattr(reads, "scan", real_scan)
         after = reads.shown_frame(load_draw(draw_dir), led)
     assert len(readings) == 3  # the results, then the marks of either form (the results an act names by its seq)
     assert during.is_empty() and after.height > 0
