@@ -292,7 +292,6 @@ def shown(folder: DrawFolder, ledger: Ledger) -> list[Shown]:
                 for vid, seq, *values, on in shown_frame(folder, ledger).drop("n").iter_rows()]
 
 
-SHOWN_SCHEMA = {"seq": pl.Int64, "visit_id": pl.String, **{f: pl.String for f in PUBLIC_FIELDS}}
 # This draw's results with the fields the public list prints, read by `scan`.
 _SHOWN = {"seq": ("seq", pl.Int64), "visit_id": ("key", pl.String),
           **{f: (f"""json_extract(body, '$."{f}"')""", pl.String) for f in PUBLIC_FIELDS}}
